@@ -1,0 +1,89 @@
+//! Fluentd-compatible configuration parser for logferry.
+//!
+//! Parses the Fluentd v1 configuration language (sections, parameters, quoted and
+//! JSON values, `#{...}` interpolation, `@include`) into an [`Element`] tree, and
+//! offers Fluentd's lenient value coercions in [`types`].
+//!
+//! ```
+//! let root = logferry_config::parse_str(
+//!     "<match app.**>\n  @type stdout\n</match>\n",
+//!     "fluent.conf",
+//!     std::path::Path::new("."),
+//! )
+//! .unwrap();
+//! let m = root.elements_named("match").next().unwrap();
+//! assert_eq!(m.arg, "app.**");
+//! assert_eq!(m.plugin_type().unwrap().value, "stdout");
+//! ```
+#![warn(missing_docs)]
+
+mod dump;
+mod element;
+mod error;
+mod include;
+mod interpolate;
+mod lexer;
+mod literal;
+mod parser;
+pub mod types;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use element::{Element, Param, Pos};
+pub use error::{ConfigError, Warning};
+
+/// Name of the root element returned by the parse functions.
+pub const ROOT_NAME: &str = "ROOT";
+
+/// Parses a configuration file; `@include`s are resolved relative to its directory.
+///
+/// The returned root element is named `"ROOT"`; its `params` are the top-level
+/// parameters and its `elements` the top-level sections.
+pub fn parse_file(path: &Path) -> Result<Element, ConfigError> {
+    parse_file_with_warnings(path).map(|(root, _)| root)
+}
+
+/// Like [`parse_file`], also returning non-fatal warnings (deprecated `include`,
+/// `@`-prefixed keys in nested sections, duplicate keys, globs matching nothing, ...).
+pub fn parse_file_with_warnings(path: &Path) -> Result<(Element, Vec<Warning>), ConfigError> {
+    let text = include::read_config_file(path, None)?;
+    let base_dir = path.parent().unwrap_or_else(|| Path::new(""));
+    let mut ctx = parser::Ctx::default();
+    if let Ok(canon) = path.canonicalize() {
+        ctx.include_chain.push(canon);
+    }
+    parse_root(&text, path.display().to_string(), base_dir, ctx)
+}
+
+/// Parses configuration text. `file_name` is used in positions; `@include`s are
+/// resolved relative to `base_dir`.
+pub fn parse_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Element, ConfigError> {
+    parse_str_with_warnings(text, file_name, base_dir).map(|(root, _)| root)
+}
+
+/// Like [`parse_str`], also returning non-fatal warnings.
+pub fn parse_str_with_warnings(
+    text: &str,
+    file_name: &str,
+    base_dir: &Path,
+) -> Result<(Element, Vec<Warning>), ConfigError> {
+    parse_root(
+        text,
+        file_name.to_string(),
+        base_dir,
+        parser::Ctx::default(),
+    )
+}
+
+fn parse_root(
+    text: &str,
+    file_name: String,
+    base_dir: &Path,
+    mut ctx: parser::Ctx,
+) -> Result<(Element, Vec<Warning>), ConfigError> {
+    let file: Arc<str> = Arc::from(file_name);
+    let mut root = Element::new(ROOT_NAME, "", Pos::new(file.clone(), 1, 1));
+    parser::parse_into(&mut root, text, file, base_dir, &mut ctx)?;
+    Ok((root, ctx.warnings))
+}

@@ -1,0 +1,279 @@
+//! Fluentd's lenient (non-strict) parameter coercions (`lib/fluent/config/types.rb`).
+//!
+//! None of these fail: like Fluentd without `strict_config_value`, unparsable text
+//! yields `0`, `0.0`, `None` or a best-effort split.
+
+/// Ruby's `\s`.
+fn is_ruby_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r')
+}
+
+/// The first maximal run of ASCII digits immediately followed by a character
+/// accepted by `suffix` (the first unanchored match of `/([0-9]+)X/`).
+fn digits_before(s: &str, suffix: impl Fn(u8) -> bool) -> Option<u64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i < b.len() && suffix(b[i]) {
+            return Some(b[start..i].iter().fold(0u64, |n, d| {
+                n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+            }));
+        }
+    }
+    None
+}
+
+/// Size in bytes: the first `N[kK]`, else `N[mM]`, `N[gG]`, `N[tT]` anywhere in the
+/// text (×1024ⁿ), else Ruby `to_i` (negative → 0). `"8MB"` → 8 MiB, `"1.5m"` → 5 MiB
+/// (the match is `5m`), `"abc"` → 0.
+pub fn size(s: &str) -> u64 {
+    for (i, unit) in [b'k', b'm', b'g', b't'].into_iter().enumerate() {
+        if let Some(n) = digits_before(s, |c| c.to_ascii_lowercase() == unit) {
+            return n.saturating_mul(1024u64.pow(i as u32 + 1));
+        }
+    }
+    u64::try_from(integer(s)).unwrap_or(0)
+}
+
+/// Duration in seconds: the first `Ns`, else `Nm`, `Nh`, `Nd` anywhere in the text
+/// (case-sensitive; integer N), else Ruby `to_f`. `"10ms"` → 600, `"1.5s"` → 5,
+/// `"2h30m"` → 1800, `"30M"` → 30, `"0.5"` → 0.5.
+pub fn time(s: &str) -> f64 {
+    for (unit, mult) in [(b's', 1.0), (b'm', 60.0), (b'h', 3600.0), (b'd', 86400.0)] {
+        if let Some(n) = digits_before(s, |c| c == unit) {
+            return n as f64 * mult;
+        }
+    }
+    float(s)
+}
+
+/// Boolean: `true`/`yes`/`""` → true, `false`/`no` → false, text starting with `#`
+/// (a value that was only a comment) → true, anything else → `None`.
+pub fn bool(s: &str) -> Option<bool> {
+    match s {
+        "true" | "yes" | "" => Some(true),
+        "false" | "no" => Some(false),
+        s if s.starts_with('#') => Some(true),
+        _ => None,
+    }
+}
+
+/// Leading whitespace and an optional sign, as Ruby's `to_i` / `to_f` read them.
+fn sign_and_rest(s: &str) -> (bool, &str) {
+    let s = s.trim_start_matches(is_ruby_space);
+    match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    }
+}
+
+/// Leading ASCII digits, allowing single `_` between digits (Ruby numeric literal
+/// style); returns the digits and the number of bytes consumed.
+fn ruby_digits(s: &str) -> (String, usize) {
+    let b = s.as_bytes();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() {
+            out.push(char::from(b[i]));
+        } else if !(b[i] == b'_'
+            && i > 0
+            && b[i - 1].is_ascii_digit()
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            break;
+        }
+        i += 1;
+    }
+    (out, i)
+}
+
+/// Ruby `String#to_i`: optional whitespace and sign, then decimal digits (`_`
+/// separators allowed); stops at the first other character; saturates.
+pub fn integer(s: &str) -> i64 {
+    let (neg, rest) = sign_and_rest(s);
+    let (digits, _) = ruby_digits(rest);
+    let mut n: i64 = 0;
+    for d in digits.bytes() {
+        let d = i64::from(d - b'0');
+        n = if neg {
+            n.saturating_mul(10).saturating_sub(d)
+        } else {
+            n.saturating_mul(10).saturating_add(d)
+        };
+    }
+    n
+}
+
+/// Ruby `String#to_f`: optional whitespace and sign, digits, fraction and exponent;
+/// stops at the first other character; `0.0` if there is no number.
+pub fn float(s: &str) -> f64 {
+    let (neg, rest) = sign_and_rest(s);
+    let (int, mut i) = ruby_digits(rest);
+    let mut text = if int.is_empty() { "0".to_string() } else { int };
+    let b = rest.as_bytes();
+    if b.get(i) == Some(&b'.') {
+        let (frac, n) = ruby_digits(&rest[i + 1..]);
+        if !frac.is_empty() {
+            text.push('.');
+            text.push_str(&frac);
+            i += 1 + n;
+        }
+    } else if text == "0" && i == 0 {
+        return 0.0;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        let mut exp = String::from("e");
+        if let Some(&c @ (b'+' | b'-')) = b.get(j) {
+            exp.push(char::from(c));
+            j += 1;
+        }
+        let (digits, _) = ruby_digits(&rest[j..]);
+        if !digits.is_empty() {
+            text.push_str(&exp);
+            text.push_str(&digits);
+        }
+    }
+    let v: f64 = text.parse().unwrap_or(0.0);
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Ruby `s.strip.split(/\s*,\s*/)` (trailing empty fields dropped).
+fn split_commas(s: &str) -> Vec<String> {
+    let s = s.trim_matches(|c| is_ruby_space(c) || c == '\0');
+    let mut parts: Vec<String> = s
+        .split(',')
+        .map(|p| p.trim_matches(is_ruby_space).to_string())
+        .collect();
+    while parts.last().is_some_and(String::is_empty) {
+        parts.pop();
+    }
+    parts
+}
+
+/// A JSON value as a parameter string: strings raw, anything else as JSON text.
+fn json_to_string(v: serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Array: a JSON array if the text starts with `[` (elements as strings: strings
+/// raw, others as their JSON text), else split on commas with surrounding
+/// whitespace. `"a,b , c"` → `["a","b","c"]`. Text starting with `[` that is not a
+/// JSON array (an error in Fluentd) falls back to the comma split.
+pub fn array(s: &str) -> Vec<String> {
+    if s.starts_with('[') {
+        if let Ok(serde_json::Value::Array(items)) = serde_json::from_str(s) {
+            return items.into_iter().map(json_to_string).collect();
+        }
+    }
+    split_commas(s)
+}
+
+/// Hash: a JSON object if the text starts with `{` (values as strings: strings raw,
+/// others as JSON text), else `k:v,k2:v2` split on the first `:` (a field without
+/// `:` maps to `""`). Keys keep their first position, the last value wins.
+/// `"k1:v1, k2:v2:x"` → `[("k1","v1"), ("k2","v2:x")]`.
+pub fn hash(s: &str) -> Vec<(String, String)> {
+    if s.starts_with('{') {
+        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(s) {
+            return map
+                .into_iter()
+                .map(|(k, v)| (k, json_to_string(v)))
+                .collect();
+        }
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for field in split_commas(s).into_iter().filter(|f| !f.is_empty()) {
+        let (k, v) = field.split_once(':').unwrap_or((&field, ""));
+        match out.iter_mut().find(|(key, _)| key == k) {
+            Some(entry) => entry.1 = v.to_string(),
+            None => out.push((k.to_string(), v.to_string())),
+        }
+    }
+    out
+}
+
+/// Regexp: `/body/flags` → (body, flags), else the whole text is the body with no
+/// flags. Only Ruby's `i` (ignore case) and `m` (Ruby multiline = `.` matches
+/// newline, Rust's `s` flag) are kept, as Fluentd does.
+pub fn regexp(s: &str) -> (String, String) {
+    if let Some(rest) = s.strip_prefix('/') {
+        if let Some(end) = rest.rfind('/') {
+            let mut flags = String::new();
+            for f in ['i', 'm'] {
+                if rest[end + 1..].contains(f) {
+                    flags.push(f);
+                }
+            }
+            return (rest[..end].to_string(), flags);
+        }
+    }
+    (s.to_string(), String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_like_ruby() {
+        assert_eq!(integer(" -12abc"), -12);
+        assert_eq!(integer("1_000"), 1000);
+        assert_eq!(integer("1__0"), 1);
+        assert_eq!(integer("99999999999999999999999"), i64::MAX);
+        assert_eq!(integer("x1"), 0);
+        assert_eq!(float("1.5e3x"), 1500.0);
+        assert_eq!(float(".5"), 0.5);
+        assert_eq!(float("-2."), -2.0);
+        assert_eq!(float("1e"), 1.0);
+        assert_eq!(float("abc"), 0.0);
+        assert_eq!(size("-5"), 0);
+        assert_eq!(size("1024"), 1024);
+        assert_eq!(size("99999999999999999999t"), u64::MAX);
+        assert_eq!(time("30M"), 30.0);
+        assert_eq!(time("abc"), 0.0);
+    }
+
+    #[test]
+    fn regexp_forms() {
+        assert_eq!(regexp("/a.b/im"), ("a.b".to_string(), "im".to_string()));
+        assert_eq!(regexp("/a/b/x"), ("a/b".to_string(), String::new()));
+        assert_eq!(regexp("^foo$"), ("^foo$".to_string(), String::new()));
+        assert_eq!(regexp("/"), ("/".to_string(), String::new()));
+    }
+
+    #[test]
+    fn arrays_and_hashes() {
+        assert_eq!(
+            array("[1, \"x\", null, {\"a\":1}]"),
+            ["1", "x", "null", "{\"a\":1}"]
+        );
+        assert_eq!(array(" a, b,, c ,"), ["a", "b", "", "c"]);
+        assert!(array("").is_empty());
+        assert_eq!(
+            hash("{\"a\": 1, \"b\": \"x\"}"),
+            [("a".into(), "1".into()), ("b".into(), "x".into())]
+        );
+        assert_eq!(
+            hash("a:1,b,a:2"),
+            [("a".into(), "2".into()), ("b".into(), String::new())]
+        );
+    }
+}

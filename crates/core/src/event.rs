@@ -1,0 +1,195 @@
+//! The event representation: a batch of entries kept as msgpack bytes.
+//!
+//! A batch is `count` back-to-back msgpack arrays `[EventTime, record]`, each encoded as
+//! `92 D7 00 <sec u32 BE> <nsec u32 BE> <record map>` — the same bytes a Fluentd PackedForward
+//! chunk carries. The forward input produces this form directly from the wire, the router passes it
+//! along without decoding, and a record is decoded only by a plugin that needs its fields.
+
+use bytes::Bytes;
+use logferry_msgpack::{value_len, EventTime, Value};
+
+/// Bytes of an entry header: array(2) marker plus the fixext8 EventTime.
+const HEADER_LEN: usize = 1 + 2 + 8;
+
+/// An immutable, cheaply clonable batch of events that share one tag.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventBatch {
+    data: Bytes,
+    count: usize,
+}
+
+/// One event of a batch, borrowed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Entry<'a> {
+    /// The event time.
+    pub time: EventTime,
+    /// The record: the raw bytes of one msgpack map.
+    pub record: &'a [u8],
+}
+
+impl Entry<'_> {
+    /// Decode the record into a [`Value`] (a map).
+    pub fn decode_record(&self) -> Value {
+        match Value::decode(self.record) {
+            Ok((v, _)) => v,
+            Err(_) => Value::Map(Vec::new()),
+        }
+    }
+}
+
+impl EventBatch {
+    /// Wrap bytes already in normalized entry form (as produced by the forward decoder or a
+    /// [`BatchBuilder`]). Entries that do not have that form are skipped when iterating.
+    pub fn from_normalized(data: impl Into<Bytes>, count: usize) -> Self {
+        EventBatch { data: data.into(), count }
+    }
+
+    /// A batch of a single event.
+    pub fn single(time: EventTime, record: &[u8]) -> Self {
+        let mut b = BatchBuilder::with_capacity(HEADER_LEN + record.len());
+        b.push_raw(time, record);
+        b.finish()
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when the batch holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The normalized entry bytes (a PackedForward payload).
+    pub fn bytes(&self) -> &Bytes {
+        &self.data
+    }
+
+    /// Iterate over the events without decoding records.
+    pub fn iter(&self) -> Entries<'_> {
+        Entries { rest: &self.data }
+    }
+}
+
+impl<'a> IntoIterator for &'a EventBatch {
+    type Item = Entry<'a>;
+    type IntoIter = Entries<'a>;
+    fn into_iter(self) -> Entries<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over the entries of a batch.
+pub struct Entries<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+    fn next(&mut self) -> Option<Entry<'a>> {
+        let b = self.rest;
+        if b.len() < HEADER_LEN || b[0] != 0x92 || b[1] != 0xd7 || b[2] != 0 {
+            self.rest = &[];
+            return None;
+        }
+        let sec = u32::from_be_bytes([b[3], b[4], b[5], b[6]]);
+        let nsec = u32::from_be_bytes([b[7], b[8], b[9], b[10]]);
+        let body = &b[HEADER_LEN..];
+        let n = match value_len(body) {
+            Ok(n) => n,
+            Err(_) => {
+                self.rest = &[];
+                return None;
+            }
+        };
+        self.rest = &body[n..];
+        Some(Entry { time: EventTime::new(sec, nsec), record: &body[..n] })
+    }
+}
+
+/// Builds a batch by appending events; one allocation grows for the whole batch.
+#[derive(Debug, Default)]
+pub struct BatchBuilder {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl BatchBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty builder with room for `bytes` bytes.
+    pub fn with_capacity(bytes: usize) -> Self {
+        BatchBuilder { buf: Vec::with_capacity(bytes), count: 0 }
+    }
+
+    /// Append an event whose record is raw msgpack map bytes.
+    pub fn push_raw(&mut self, time: EventTime, record: &[u8]) {
+        self.buf.push(0x92);
+        time.encode(&mut self.buf);
+        self.buf.extend_from_slice(record);
+        self.count += 1;
+    }
+
+    /// Append an event whose record is a decoded value.
+    pub fn push_value(&mut self, time: EventTime, record: &Value) {
+        self.buf.push(0x92);
+        time.encode(&mut self.buf);
+        record.encode(&mut self.buf);
+        self.count += 1;
+    }
+
+    /// Append an event by writing the record with a closure into the batch buffer.
+    pub fn push_with(&mut self, time: EventTime, write_record: impl FnOnce(&mut Vec<u8>)) {
+        self.buf.push(0x92);
+        time.encode(&mut self.buf);
+        write_record(&mut self.buf);
+        self.count += 1;
+    }
+
+    /// Number of events so far.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// True when nothing was appended.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Finish into an immutable batch.
+    pub fn finish(self) -> EventBatch {
+        EventBatch { data: Bytes::from(self.buf), count: self.count }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_and_iterate() {
+        let mut b = BatchBuilder::new();
+        let mut rec = Vec::new();
+        Value::Map(vec![(Value::Str("a".into()), Value::Int(1))]).encode(&mut rec);
+        b.push_raw(EventTime::new(1_700_000_000, 5), &rec);
+        b.push_value(EventTime::new(1, 2), &Value::Map(vec![]));
+        let batch = b.finish();
+        assert_eq!(batch.len(), 2);
+        let v: Vec<_> = batch.iter().collect();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].time, EventTime::new(1_700_000_000, 5));
+        assert_eq!(v[0].record, &rec[..]);
+        assert_eq!(v[0].decode_record().get("a"), Some(&Value::Int(1)));
+        assert_eq!(v[1].record, &[0x80]);
+    }
+
+    #[test]
+    fn garbage_stops_iteration() {
+        let batch = EventBatch::from_normalized(vec![0x92, 0xd7, 0, 1, 2], 1);
+        assert_eq!(batch.iter().count(), 0);
+    }
+}

@@ -1,0 +1,33 @@
+//! logferry-core: the pieces every plugin and the daemon share.
+//!
+//! * [`tag`] — Fluentd tag patterns (`*`, `**`, `{a,b}`, `/regex/`).
+//! * [`event`] — the event representation: a batch of `[time, record]` entries kept as msgpack bytes.
+//! * [`record`] — decoding a record only when a plugin needs its fields, and record accessors.
+//! * [`section`] — typed access to a plugin's config section, with warnings for unknown parameters.
+//! * [`plugin`] — the `Input`, `Filter` and `Output` traits.
+//! * [`router`] — tag routing through filters to the first matching output, labels, `@ERROR`.
+//! * [`registry`] — plugin factories by `@type` name.
+//! * [`timefmt`] — Ruby-compatible strftime and time zones.
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod event;
+pub mod log;
+pub mod pipeline;
+pub mod plugin;
+pub mod record;
+pub mod registry;
+pub mod router;
+pub mod section;
+pub mod tag;
+pub mod timefmt;
+
+pub use error::{BuildError, EmitError};
+pub use event::{BatchBuilder, Entry, EventBatch};
+pub use logferry_msgpack::{EventTime, Value};
+pub use log::PluginLog;
+pub use pipeline::{BuildCtx, Pipeline, Running, SystemConfig};
+pub use plugin::{Filter, FilterOutput, Input, InputContext, Output};
+pub use registry::Registry;
+pub use router::{Emitter, Router};
+pub use section::Section;

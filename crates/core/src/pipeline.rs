@@ -1,0 +1,344 @@
+//! From a parsed config to a running pipeline: `<system>`, sources, filters, matches, labels.
+//!
+//! Build order follows Vector's component model: the whole config is turned into plugin objects
+//! first (every error reported with its `file:line:col` before anything binds a port), the router
+//! is assembled and installed behind the emitters, then inputs start.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use logferry_config::{Element, Pos};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::Level;
+
+use crate::error::{build_error, BuildError};
+use crate::log::{parse_level, PluginLog};
+use crate::plugin::{Input, InputContext, Output};
+use crate::registry::Registry;
+use crate::router::{Agent, Emitter, Router, Rule, RuleKind, ERROR_LABEL, ROOT_LABEL};
+use crate::section::Section;
+use crate::tag::MatchPattern;
+
+/// Settings from `<system>`.
+#[derive(Clone, Debug, Default)]
+pub struct SystemConfig {
+    /// `log_level` (None = info).
+    pub log_level: Option<Level>,
+    /// `root_dir`, where file buffers of plugins with an `@id` live.
+    pub root_dir: Option<String>,
+    /// `<log> format json` → JSON log lines.
+    pub log_json: bool,
+    /// `without_source`: build inputs but do not start them.
+    pub without_source: bool,
+}
+
+/// What every plugin factory gets.
+pub struct BuildCtx<'r> {
+    /// The plugin types.
+    pub registry: &'r Registry,
+    /// Emits into the router where the plugin is declared (root or its enclosing label), or into
+    /// the plugin's own `@label` when it has one.
+    pub emitter: Emitter,
+    /// `<system>` settings.
+    pub system: Arc<SystemConfig>,
+    /// The plugin's logger.
+    pub log: PluginLog,
+    shared: &'r Shared,
+}
+
+/// State shared across one build.
+#[derive(Default)]
+struct Shared {
+    label_refs: RefCell<Vec<(String, Pos)>>,
+    ids: RefCell<HashSet<String>>,
+    warnings: RefCell<Vec<String>>,
+}
+
+impl BuildCtx<'_> {
+    /// Record that the config refers to `label` at `pos`; it must exist once the build completes.
+    pub fn require_label(&self, label: &str, pos: &Pos) {
+        self.shared.label_refs.borrow_mut().push((label.to_string(), pos.clone()));
+    }
+
+    /// Build a nested output (a `<store>` of copy, a `<secondary>`), in the same router context.
+    pub fn build_output(&self, section: &Element) -> Result<Arc<dyn Output>, BuildError> {
+        build_plugin_output(self.registry, &self.emitter, &self.system, self.shared, section)
+    }
+}
+
+/// A built pipeline, ready to start.
+pub struct Pipeline {
+    /// The router, installed behind every emitter.
+    pub router: Arc<Router>,
+    /// `<system>` settings.
+    pub system: Arc<SystemConfig>,
+    inputs: Vec<(String, Arc<dyn Input>, Emitter)>,
+    outputs: Vec<Arc<dyn Output>>,
+    /// Every "not used" warning the build produced.
+    pub warnings: Vec<String>,
+}
+
+/// A started pipeline.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    inputs: Vec<JoinHandle<()>>,
+    outputs: Vec<Arc<dyn Output>>,
+}
+
+/// Read the `<system>` section(s).
+pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), BuildError> {
+    let mut sys = SystemConfig::default();
+    let mut warnings = Vec::new();
+    for el in root.elements.iter().filter(|e| e.name == "system") {
+        let s = Section::new(el, "system");
+        if let Some(p) = s.param("log_level") {
+            sys.log_level = Some(parse_level(&p.value).ok_or_else(|| {
+                build_error(&p.pos, format!("log_level: '{}' is not one of trace, debug, info, warn, error, fatal", p.value))
+            })?);
+        }
+        if let Some(p) = s.param("workers") {
+            if logferry_config::types::integer(&p.value) != 1 {
+                tracing::info!(
+                    "{}: workers {}: logferry runs one process whose forward input and outputs already use every core; no worker processes are started",
+                    p.pos,
+                    p.value
+                );
+            }
+        }
+        sys.root_dir = s.str("root_dir").map(str::to_string);
+        sys.without_source = s.bool("without_source", false)?;
+        if let Some(log) = s.section("log")? {
+            sys.log_json = log.choice("format", &["text", "json"], "text")? == "json";
+            // Log-file rotation belongs to the process supervisor: logferry logs to stderr.
+            log.refuse("rotate_age", "logferry logs to stderr; rotate with the container runtime or journald")?;
+            log.refuse("rotate_size", "logferry logs to stderr; rotate with the container runtime or journald")?;
+        }
+        warnings.extend(s.warn_unused());
+    }
+    Ok((sys, warnings))
+}
+
+fn plugin_type<'a>(el: &'a Element, what: &str) -> Result<&'a str, BuildError> {
+    match (el.param("@type"), el.param("type")) {
+        (Some(p), _) => Ok(p.value.as_str()),
+        (None, Some(p)) => {
+            tracing::warn!("{}: 'type' is deprecated parameter name. use '@type' instead.", p.pos);
+            Ok(p.value.as_str())
+        }
+        (None, None) => Err(build_error(&el.pos, format!("missing @type parameter in <{what}>"))),
+    }
+}
+
+/// Common per-plugin work: `@id` uniqueness, `@log_level`, the logger.
+fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, BuildError> {
+    let id = el.value("@id").or_else(|| el.value("id"));
+    if let Some(id) = id {
+        if !shared.ids.borrow_mut().insert(id.to_string()) {
+            let pos = el.param("@id").or_else(|| el.param("id")).map(|p| &p.pos).unwrap_or(&el.pos);
+            return Err(build_error(pos, format!("duplicated plugin id '{id}'")));
+        }
+    }
+    let level = match el.param("@log_level").or_else(|| el.param("log_level")) {
+        Some(p) => Some(parse_level(&p.value).ok_or_else(|| {
+            build_error(&p.pos, format!("@log_level: '{}' is not one of trace, debug, info, warn, error, fatal", p.value))
+        })?),
+        None => None,
+    };
+    Ok(PluginLog::new(id.unwrap_or(ty), level))
+}
+
+/// The emitter a plugin emits into: its own `@label` if it has one, else where it is declared.
+fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared) -> Emitter {
+    match el.param("@label") {
+        Some(p) => {
+            shared.label_refs.borrow_mut().push((p.value.clone(), p.pos.clone()));
+            declared.for_label(Some(&p.value))
+        }
+        None => declared.clone(),
+    }
+}
+
+fn build_plugin_output(
+    registry: &Registry,
+    declared: &Emitter,
+    system: &Arc<SystemConfig>,
+    shared: &Shared,
+    el: &Element,
+) -> Result<Arc<dyn Output>, BuildError> {
+    let ty = plugin_type(el, &el.name)?;
+    let ctx = BuildCtx {
+        registry,
+        emitter: own_emitter(el, declared, shared),
+        system: system.clone(),
+        log: plugin_log(el, ty, shared)?,
+        shared,
+    };
+    let s = Section::new(el, ty);
+    let out = registry.output(ty, &ctx, &s)?;
+    shared.warnings.borrow_mut().extend(s.warn_unused());
+    Ok(out)
+}
+
+fn build_rules(
+    registry: &Registry,
+    system: &Arc<SystemConfig>,
+    shared: &Shared,
+    emitter: &Emitter,
+    elements: &[Element],
+    outputs: &mut Vec<Arc<dyn Output>>,
+) -> Result<Vec<Rule>, BuildError> {
+    let mut rules = Vec::new();
+    for el in elements {
+        let kind = match el.name.as_str() {
+            "filter" => {
+                let ty = plugin_type(el, "filter")?;
+                let ctx = BuildCtx {
+                    registry,
+                    emitter: own_emitter(el, emitter, shared),
+                    system: system.clone(),
+                    log: plugin_log(el, ty, shared)?,
+                    shared,
+                };
+                let s = Section::new(el, ty);
+                let f = registry.filter(ty, &ctx, &s)?;
+                shared.warnings.borrow_mut().extend(s.warn_unused());
+                RuleKind::Filter(f)
+            }
+            "match" => {
+                let o = build_plugin_output(registry, emitter, system, shared, el)?;
+                outputs.push(o.clone());
+                RuleKind::Match(o)
+            }
+            _ => continue,
+        };
+        let pattern = MatchPattern::new(&el.arg).map_err(|e| build_error(&el.pos, e))?;
+        rules.push(Rule { pattern, kind });
+    }
+    Ok(rules)
+}
+
+impl Pipeline {
+    /// Build every plugin of a parsed config.
+    pub fn build(root: &Element, registry: &Registry) -> Result<Pipeline, BuildError> {
+        let (system, sys_warnings) = system_config(root)?;
+        let system = Arc::new(system);
+        let shared = Shared::default();
+        shared.warnings.borrow_mut().extend(sys_warnings);
+        let root_emitter = Emitter::unbound();
+        let mut outputs = Vec::new();
+        let mut inputs = Vec::new();
+        let mut labels = Vec::new();
+        let mut label_names: HashMap<String, Pos> = HashMap::new();
+
+        for p in &root.params {
+            shared.warnings.borrow_mut().push(format!("{}: parameter '{}' at the top level is not used", p.pos, p.key));
+        }
+        for el in &root.elements {
+            match el.name.as_str() {
+                "source" => {
+                    let ty = plugin_type(el, "source")?;
+                    let ctx = BuildCtx {
+                        registry,
+                        emitter: own_emitter(el, &root_emitter, &shared),
+                        system: system.clone(),
+                        log: plugin_log(el, ty, &shared)?,
+                        shared: &shared,
+                    };
+                    let s = Section::new(el, ty);
+                    let input = registry.input(ty, &ctx, &s)?;
+                    shared.warnings.borrow_mut().extend(s.warn_unused());
+                    inputs.push((ty.to_string(), input, ctx.emitter.clone()));
+                }
+                "filter" | "match" | "system" => {}
+                "label" => {
+                    let name = el.arg.trim();
+                    if name.is_empty() {
+                        return Err(build_error(&el.pos, "<label> needs a name, e.g. <label @mylabel>"));
+                    }
+                    if name == ROOT_LABEL {
+                        return Err(build_error(&el.pos, "@ROOT is a reserved label name"));
+                    }
+                    if let Some(prev) = label_names.insert(name.to_string(), el.pos.clone()) {
+                        return Err(build_error(&el.pos, format!("label {name} is already defined at {prev}")));
+                    }
+                    if let Some(bad) = el.elements.iter().find(|e| e.name != "filter" && e.name != "match") {
+                        return Err(build_error(&bad.pos, format!("<{}> is not allowed inside <label>; expected <filter> or <match>", bad.name)));
+                    }
+                    if !el.elements.iter().any(|e| e.name == "match") {
+                        return Err(build_error(&el.pos, format!("label {name} has no <match>")));
+                    }
+                    let emitter = root_emitter.for_label(Some(name));
+                    let rules = build_rules(registry, &system, &shared, &emitter, &el.elements, &mut outputs)?;
+                    labels.push(Agent::new(name, rules));
+                }
+                "worker" => {
+                    return Err(build_error(
+                        &el.pos,
+                        "<worker> is not supported: logferry runs one multi-threaded process; move the sections out of <worker>",
+                    ))
+                }
+                other => {
+                    return Err(build_error(
+                        &el.pos,
+                        format!("unknown directive <{other}>; expected <source>, <filter>, <match>, <label> or <system>"),
+                    ))
+                }
+            }
+        }
+        let root_rules = build_rules(registry, &system, &shared, &root_emitter, &root.elements, &mut outputs)?;
+
+        for (label, pos) in shared.label_refs.borrow().iter() {
+            if label != ROOT_LABEL && !label_names.contains_key(label) {
+                return Err(build_error(pos, format!("label {label} is not defined")));
+            }
+        }
+        if label_names.contains_key(ERROR_LABEL) {
+            tracing::debug!("@ERROR label defined: failed emits go there");
+        }
+        let router = Arc::new(Router::new(Agent::new(ROOT_LABEL, root_rules), labels));
+        root_emitter.install(router.clone());
+        let warnings = shared.warnings.take();
+        Ok(Pipeline { router, system, inputs, outputs, warnings })
+    }
+
+    /// Number of inputs.
+    pub fn input_count(&self) -> usize {
+        self.inputs.len()
+    }
+
+    /// Start every input (binding their ports). A failure stops what already started.
+    pub async fn start(self) -> Result<Running, String> {
+        let (stop, rx) = watch::channel(false);
+        let mut handles = Vec::new();
+        if !self.system.without_source {
+            for (ty, input, emitter) in self.inputs {
+                match input.start(InputContext { emitter, shutdown: rx.clone() }).await {
+                    Ok(h) => handles.push(h),
+                    Err(e) => {
+                        let _ = stop.send(true);
+                        for h in handles {
+                            let _ = h.await;
+                        }
+                        return Err(format!("failed to start {ty} input: {e}"));
+                    }
+                }
+            }
+        }
+        Ok(Running { stop, inputs: handles, outputs: self.outputs })
+    }
+}
+
+impl Running {
+    /// Graceful stop: inputs stop accepting and finish what they read, then outputs flush.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for h in self.inputs {
+            let _ = h.await;
+        }
+        for o in &self.outputs {
+            o.shutdown().await;
+        }
+    }
+}

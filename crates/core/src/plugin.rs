@@ -1,0 +1,56 @@
+//! The plugin traits: inputs produce batches, filters transform them, outputs accept them.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::error::EmitError;
+use crate::event::EventBatch;
+use crate::router::Emitter;
+
+/// What a filter did with a batch.
+pub enum FilterOutput {
+    /// Pass this batch on (possibly changed, possibly with fewer events).
+    Keep(EventBatch),
+    /// Drop the whole batch.
+    Drop,
+}
+
+/// A filter: a synchronous transformation of a batch, run in the router.
+pub trait Filter: Send + Sync + 'static {
+    /// Transform one batch of events that share `tag`.
+    fn filter(&self, tag: &str, batch: EventBatch) -> FilterOutput;
+
+    /// Does this filter read record fields? Filters that do not let batches pass undecoded.
+    fn needs_fields(&self) -> bool {
+        true
+    }
+}
+
+/// An output: accepts batches. A successful `emit` means the output took responsibility for the
+/// events (wrote them, or buffered them); an input may acknowledge them to its client then.
+#[async_trait]
+pub trait Output: Send + Sync + 'static {
+    /// Accept one batch of events that share `tag`.
+    async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError>;
+
+    /// Flush and release everything; called once at shutdown after every input stopped.
+    async fn shutdown(&self) {}
+}
+
+/// What an input gets to run with.
+pub struct InputContext {
+    /// Where the input sends its events (the root router, or its `@label`).
+    pub emitter: Emitter,
+    /// Turns `true` when the daemon stops: stop accepting, finish what was read, return.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// An input: binds its sockets in `start` (so bind errors fail start-up) and runs in the background.
+#[async_trait]
+pub trait Input: Send + Sync + 'static {
+    /// Bind and start; the returned task ends when the input has fully stopped after shutdown.
+    async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String>;
+}

@@ -1,0 +1,321 @@
+//! Tag routing, as Fluentd's `EventRouter`: per router (root or a label) the `<filter>` and
+//! `<match>` rules in file order; a tag collects the matching filters up to the first matching
+//! `<match>` (filters after it never run); first match wins; resolutions are cached per tag.
+//! Emit errors go to `<label @ERROR>` when it exists, else back to the input.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use crate::error::EmitError;
+use crate::event::EventBatch;
+use crate::plugin::{Filter, FilterOutput, Output};
+use crate::tag::MatchPattern;
+
+/// Most tags a router keeps resolved; past that the cache starts over.
+const ROUTE_CACHE_SIZE: usize = 1024;
+
+/// The label that receives events whose output failed, and error events of filters.
+pub const ERROR_LABEL: &str = "@ERROR";
+/// The reserved name that designates the root router in `@label`.
+pub const ROOT_LABEL: &str = "@ROOT";
+
+/// What a rule does.
+pub enum RuleKind {
+    /// A `<filter>`.
+    Filter(Arc<dyn Filter>),
+    /// A `<match>`.
+    Match(Arc<dyn Output>),
+}
+
+/// One `<filter>` or `<match>` with its patterns.
+pub struct Rule {
+    /// The compiled patterns.
+    pub pattern: MatchPattern,
+    /// The plugin.
+    pub kind: RuleKind,
+}
+
+/// The resolved path of one tag.
+pub struct Route {
+    filters: Vec<Arc<dyn Filter>>,
+    output: Option<Arc<dyn Output>>,
+}
+
+/// The rules of the root or of one label.
+pub struct Agent {
+    name: String,
+    rules: Vec<Rule>,
+    cache: RwLock<HashMap<String, Arc<Route>>>,
+    unmatched: AtomicU64,
+}
+
+impl Agent {
+    /// A router over `rules` (in file order) named `name` (`@ROOT` or the label).
+    pub fn new(name: &str, rules: Vec<Rule>) -> Self {
+        Agent { name: name.to_string(), rules, cache: RwLock::new(HashMap::new()), unmatched: AtomicU64::new(0) }
+    }
+
+    fn resolve(&self, tag: &str) -> Arc<Route> {
+        if let Some(r) = self.cache.read().ok().and_then(|c| c.get(tag).cloned()) {
+            return r;
+        }
+        let mut filters = Vec::new();
+        let mut output = None;
+        for rule in &self.rules {
+            if !rule.pattern.matches(tag) {
+                continue;
+            }
+            match &rule.kind {
+                RuleKind::Filter(f) => filters.push(f.clone()),
+                RuleKind::Match(o) => {
+                    output = Some(o.clone());
+                    break;
+                }
+            }
+        }
+        let route = Arc::new(Route { filters, output });
+        if let Ok(mut c) = self.cache.write() {
+            if c.len() >= ROUTE_CACHE_SIZE {
+                c.clear();
+            }
+            c.insert(tag.to_string(), route.clone());
+        }
+        route
+    }
+
+    fn warn_unmatched(&self, tag: &str) {
+        // Fluentd warns on the 1st, 2nd, 4th … 256th unmatched emit, then every 512th.
+        let n = self.unmatched.fetch_add(1, Ordering::Relaxed) + 1;
+        if (n <= 256 && n.is_power_of_two()) || n % 512 == 0 {
+            if self.name == ROOT_LABEL {
+                tracing::warn!(tag, count = n, "no patterns matched");
+            } else {
+                tracing::warn!(tag, label = %self.name, count = n, "no patterns matched");
+            }
+        }
+    }
+}
+
+/// The root router and every label.
+pub struct Router {
+    root: Agent,
+    labels: HashMap<String, Agent>,
+}
+
+impl Router {
+    /// Assemble a router.
+    pub fn new(root: Agent, labels: Vec<Agent>) -> Self {
+        Router { root, labels: labels.into_iter().map(|a| (a.name.clone(), a)).collect() }
+    }
+
+    fn agent(&self, label: Option<&str>) -> Option<&Agent> {
+        match label {
+            None | Some(ROOT_LABEL) => Some(&self.root),
+            Some(l) => self.labels.get(l),
+        }
+    }
+
+    /// Is there a label of this name?
+    pub fn has_label(&self, label: &str) -> bool {
+        label == ROOT_LABEL || self.labels.contains_key(label)
+    }
+
+    /// How many events reached no output in `label` (None = root), for tests and metrics.
+    pub fn unmatched_count(&self, label: Option<&str>) -> u64 {
+        self.agent(label).map(|a| a.unmatched.load(Ordering::Relaxed)).unwrap_or(0)
+    }
+}
+
+/// A handle that emits into one router (the root, or a label). Cheap to clone.
+///
+/// Handles are created before the router exists (plugins are built first and need them), and
+/// resolve it on first use.
+#[derive(Clone)]
+pub struct Emitter {
+    router: Arc<OnceLock<Arc<Router>>>,
+    label: Option<Arc<str>>,
+}
+
+impl Emitter {
+    /// A handle to a router that will be installed later with [`Emitter::install`].
+    pub fn unbound() -> Self {
+        Emitter { router: Arc::new(OnceLock::new()), label: None }
+    }
+
+    /// Install the router behind this handle and every handle derived from it.
+    pub fn install(&self, router: Arc<Router>) {
+        let _ = self.router.set(router);
+    }
+
+    /// A handle to the same router system, emitting into `label` (`None` or `@ROOT` = root).
+    pub fn for_label(&self, label: Option<&str>) -> Emitter {
+        Emitter { router: self.router.clone(), label: label.filter(|l| *l != ROOT_LABEL).map(Arc::from) }
+    }
+
+    /// The label this handle emits into (`None` = root).
+    pub fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// The router, once installed.
+    pub fn router(&self) -> Option<&Arc<Router>> {
+        self.router.get()
+    }
+
+    /// Route a batch: filters, then the first matching output.
+    ///
+    /// `Ok` means every event was either accepted by an output, dropped by a filter, or matched
+    /// nothing (Fluentd's semantics). An output error is sent to `@ERROR` when that label exists
+    /// (and this is not already `@ERROR`); otherwise it is returned so the input does not ack.
+    pub async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let Some(router) = self.router.get() else {
+            return Err(EmitError::Failed("router not ready".into()));
+        };
+        let Some(agent) = router.agent(self.label.as_deref()) else {
+            return Err(EmitError::Failed(format!("label {} does not exist", self.label.as_deref().unwrap_or(""))));
+        };
+        let route = agent.resolve(tag);
+        let mut batch = batch;
+        for f in &route.filters {
+            match f.filter(tag, batch) {
+                FilterOutput::Keep(b) if !b.is_empty() => batch = b,
+                _ => return Ok(()),
+            }
+        }
+        let Some(output) = &route.output else {
+            agent.warn_unmatched(tag);
+            return Ok(());
+        };
+        match output.emit(tag, batch.clone()).await {
+            Ok(()) => Ok(()),
+            Err(e) if self.label.as_deref() != Some(ERROR_LABEL) && router.labels.contains_key(ERROR_LABEL) => {
+                tracing::warn!(tag, error = %e, "emit failed; sending the events to @ERROR");
+                Box::pin(self.for_label(Some(ERROR_LABEL)).emit(tag, batch)).await
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Send per-record error events (a filter's bad records) to `@ERROR`, or log and drop them.
+    pub async fn emit_error_events(&self, tag: &str, batch: EventBatch, reason: &str) {
+        let has_error_label = self.router.get().is_some_and(|r| r.labels.contains_key(ERROR_LABEL));
+        if has_error_label {
+            if let Err(e) = self.for_label(Some(ERROR_LABEL)).emit(tag, batch).await {
+                tracing::warn!(tag, error = %e, "@ERROR label failed to accept error events");
+            }
+        } else {
+            tracing::warn!(tag, count = batch.len(), reason, "dump an error event");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::BatchBuilder;
+    use async_trait::async_trait;
+    use logferry_msgpack::EventTime;
+    use std::sync::Mutex;
+
+    /// Records (name, tag, count) for each emit; fails when `fail` is set.
+    struct Sink {
+        name: &'static str,
+        log: Arc<Mutex<Vec<String>>>,
+        fail: bool,
+    }
+
+    #[async_trait]
+    impl Output for Sink {
+        async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+            if self.fail {
+                return Err(EmitError::Overflow("full".into()));
+            }
+            self.log.lock().unwrap().push(format!("{}:{}:{}", self.name, tag, batch.len()));
+            Ok(())
+        }
+    }
+
+    struct Mark {
+        name: &'static str,
+        log: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Filter for Mark {
+        fn filter(&self, tag: &str, batch: EventBatch) -> FilterOutput {
+            self.log.lock().unwrap().push(format!("{}:{}", self.name, tag));
+            FilterOutput::Keep(batch)
+        }
+    }
+
+    fn batch() -> EventBatch {
+        let mut b = BatchBuilder::new();
+        b.push_raw(EventTime::new(1, 0), &[0x80]);
+        b.finish()
+    }
+
+    fn rule(p: &str, kind: RuleKind) -> Rule {
+        Rule { pattern: MatchPattern::new(p).unwrap(), kind }
+    }
+
+    // Reference §7.2 case 13: filters only up to the first matching <match>.
+    #[tokio::test]
+    async fn case_13_filters_before_first_match() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let f = |n| RuleKind::Filter(Arc::new(Mark { name: n, log: log.clone() }));
+        let m = |n| RuleKind::Match(Arc::new(Sink { name: n, log: log.clone(), fail: false }));
+        let root = Agent::new(ROOT_LABEL, vec![rule("app.**", f("F1")), rule("app.web", m("M1")), rule("app.**", f("F2")), rule("app.**", m("M2"))]);
+        let e = Emitter::unbound();
+        e.install(Arc::new(Router::new(root, vec![])));
+        e.emit("app.web", batch()).await.unwrap();
+        e.emit("app.db", batch()).await.unwrap();
+        e.emit("app.db", batch()).await.unwrap(); // cached route, same result
+        assert_eq!(*log.lock().unwrap(), ["F1:app.web", "M1:app.web:1", "F1:app.db", "F2:app.db", "M2:app.db:1", "F1:app.db", "F2:app.db", "M2:app.db:1"]);
+    }
+
+    // Case 14: unmatched events are dropped and counted.
+    #[tokio::test]
+    async fn case_14_unmatched_dropped() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let root = Agent::new(ROOT_LABEL, vec![rule("app.**", RuleKind::Match(Arc::new(Sink { name: "M", log: log.clone(), fail: false })))]);
+        let e = Emitter::unbound();
+        e.install(Arc::new(Router::new(root, vec![])));
+        for _ in 0..3 {
+            e.emit("zzz", batch()).await.unwrap();
+        }
+        assert!(log.lock().unwrap().is_empty());
+        assert_eq!(e.router().unwrap().unmatched_count(None), 3);
+    }
+
+    // Case 15: a label's events never reach root rules.
+    #[tokio::test]
+    async fn case_15_label_isolated_from_root() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let root = Agent::new(ROOT_LABEL, vec![rule("**", RuleKind::Match(Arc::new(Sink { name: "A", log: log.clone(), fail: false })))]);
+        let lab = Agent::new("@in", vec![rule("**", RuleKind::Match(Arc::new(Sink { name: "B", log: log.clone(), fail: false })))]);
+        let e = Emitter::unbound();
+        e.install(Arc::new(Router::new(root, vec![lab])));
+        e.for_label(Some("@in")).emit("t", batch()).await.unwrap();
+        e.for_label(Some("@ROOT")).emit("t", batch()).await.unwrap();
+        assert_eq!(*log.lock().unwrap(), ["B:t:1", "A:t:1"]);
+    }
+
+    // Case 17: an output error goes back to the input, or to @ERROR when it exists.
+    #[tokio::test]
+    async fn case_17_emit_error_and_error_label() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let failing = || RuleKind::Match(Arc::new(Sink { name: "X", log: log.clone(), fail: true }));
+        let e = Emitter::unbound();
+        e.install(Arc::new(Router::new(Agent::new(ROOT_LABEL, vec![rule("**", failing())]), vec![])));
+        assert!(matches!(e.emit("t", batch()).await, Err(EmitError::Overflow(_))));
+
+        let err = Agent::new(ERROR_LABEL, vec![rule("**", RuleKind::Match(Arc::new(Sink { name: "E", log: log.clone(), fail: false })))]);
+        let e2 = Emitter::unbound();
+        e2.install(Arc::new(Router::new(Agent::new(ROOT_LABEL, vec![rule("**", failing())]), vec![err])));
+        e2.emit("t", batch()).await.unwrap();
+        assert_eq!(*log.lock().unwrap(), ["E:t:1"]);
+    }
+}

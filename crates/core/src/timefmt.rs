@@ -1,0 +1,188 @@
+//! Ruby-compatible time formatting (`strftime` with `%N`, `%L`, `%3N` …) and time zones
+//! (`localtime`, `utc`, `+09:00`, `Asia/Tokyo`), as Fluentd's `TimeFormatter` has them.
+
+use std::fmt::Write as _;
+
+use chrono::format::{Item, StrftimeItems};
+use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
+use logferry_msgpack::EventTime;
+
+/// A time zone setting.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Zone {
+    /// The process's local zone (`TZ`, `/etc/localtime`).
+    Local,
+    /// A fixed offset (`+09:00`, `UTC`).
+    Fixed(FixedOffset),
+    /// A named IANA zone.
+    Named(chrono_tz::Tz),
+}
+
+impl Zone {
+    /// Parse Fluentd's `timezone` values: `+09:00`, `+0900`, `-05`, `UTC`, `Z`, `Asia/Tokyo`.
+    pub fn parse(s: &str) -> Result<Zone, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("utc") || t == "Z" || t.eq_ignore_ascii_case("gmt") {
+            return Ok(Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset")));
+        }
+        if let Some(rest) = t.strip_prefix('+').map(|r| (1, r)).or_else(|| t.strip_prefix('-').map(|r| (-1, r))) {
+            let (sign, digits) = rest;
+            let d: String = digits.chars().filter(|c| *c != ':').collect();
+            if d.chars().all(|c| c.is_ascii_digit()) && (d.len() == 2 || d.len() == 4) {
+                let h: i32 = d[..2].parse().map_err(|_| format!("invalid timezone '{s}'"))?;
+                let m: i32 = if d.len() == 4 { d[2..].parse().map_err(|_| format!("invalid timezone '{s}'"))? } else { 0 };
+                if h < 24 && m < 60 {
+                    if let Some(o) = FixedOffset::east_opt(sign * (h * 3600 + m * 60)) {
+                        return Ok(Zone::Fixed(o));
+                    }
+                }
+            }
+            return Err(format!("invalid timezone '{s}': expected +HH:MM, +HHMM, +HH, UTC or a zone name like Asia/Tokyo"));
+        }
+        t.parse::<chrono_tz::Tz>()
+            .map(Zone::Named)
+            .map_err(|_| format!("invalid timezone '{s}': expected +HH:MM, +HHMM, +HH, UTC or a zone name like Asia/Tokyo"))
+    }
+
+    /// UTC.
+    pub fn utc() -> Zone {
+        Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset"))
+    }
+
+    /// The offset in seconds east of UTC at the given instant.
+    pub fn offset_at(&self, sec: i64) -> i32 {
+        let utc = DateTime::<Utc>::from_timestamp(sec, 0).unwrap_or_default();
+        match self {
+            Zone::Local => Local.from_utc_datetime(&utc.naive_utc()).offset().fix().local_minus_utc(),
+            Zone::Fixed(o) => o.local_minus_utc(),
+            Zone::Named(tz) => tz.from_utc_datetime(&utc.naive_utc()).offset().fix().local_minus_utc(),
+        }
+    }
+
+    /// Resolve Fluentd's `localtime` / `utc` / `timezone` trio (timezone wins, then utc).
+    pub fn from_settings(localtime: bool, utc: bool, timezone: Option<&str>) -> Result<Zone, String> {
+        if let Some(tz) = timezone {
+            return Zone::parse(tz);
+        }
+        if utc || !localtime {
+            return Ok(Zone::utc());
+        }
+        Ok(Zone::Local)
+    }
+}
+
+/// A compiled time format.
+#[derive(Clone, Debug)]
+pub struct TimeFormatter {
+    chrono_fmt: String,
+    zone: Zone,
+}
+
+/// Translate Ruby strftime extensions into chrono's dialect.
+fn ruby_to_chrono(fmt: &str) -> String {
+    let mut out = String::with_capacity(fmt.len() + 8);
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        // Collect an optional width, then the conversion.
+        let mut width = String::new();
+        while let Some(d) = chars.peek().copied().filter(|d| d.is_ascii_digit()) {
+            width.push(d);
+            chars.next();
+        }
+        match chars.next() {
+            Some('N') => {
+                let w = width.parse::<usize>().unwrap_or(9).clamp(1, 9);
+                // chrono has 3, 6 and 9 digits only; other widths stay `%wN`, which chrono
+                // rejects, so `TimeFormatter::new` refuses them at start-up.
+                if matches!(w, 3 | 6 | 9) {
+                    out.push_str(&format!("%{w}f"));
+                } else {
+                    out.push_str(&format!("%{w}N"));
+                }
+            }
+            Some('L') => out.push_str("%3f"),
+            Some('%') => out.push_str("%%"),
+            Some(other) => {
+                out.push('%');
+                out.push_str(&width);
+                out.push(other);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
+impl TimeFormatter {
+    /// Compile a Ruby strftime format for a zone; an unknown conversion is an error.
+    pub fn new(fmt: &str, zone: Zone) -> Result<Self, String> {
+        let chrono_fmt = ruby_to_chrono(fmt);
+        if StrftimeItems::new(&chrono_fmt).any(|i| matches!(i, Item::Error)) {
+            return Err(format!("unsupported time_format '{fmt}'"));
+        }
+        Ok(TimeFormatter { chrono_fmt, zone })
+    }
+
+    /// ISO-8601 with seconds and the zone offset (`2023-11-14T22:13:20+00:00`), or `Z` for `utc`.
+    pub fn iso8601_seconds(zone: Zone, utc_z: bool) -> Self {
+        let fmt = if utc_z { "%Y-%m-%dT%H:%M:%SZ" } else { "%Y-%m-%dT%H:%M:%S%:z" };
+        TimeFormatter { chrono_fmt: fmt.to_string(), zone }
+    }
+
+    /// The zone.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// Append the formatted time to `out`.
+    pub fn format_into(&self, t: EventTime, out: &mut String) {
+        let utc = DateTime::<Utc>::from_timestamp(i64::from(t.sec), t.nsec.min(999_999_999)).unwrap_or_default();
+        let _ = match &self.zone {
+            Zone::Local => write!(out, "{}", utc.with_timezone(&Local).format(&self.chrono_fmt)),
+            Zone::Fixed(o) => write!(out, "{}", utc.with_timezone(o).format(&self.chrono_fmt)),
+            Zone::Named(tz) => write!(out, "{}", utc.with_timezone(tz).format(&self.chrono_fmt)),
+        };
+    }
+
+    /// Format to a new string.
+    pub fn format(&self, t: EventTime) -> String {
+        let mut s = String::with_capacity(32);
+        self.format_into(t, &mut s);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: EventTime = EventTime { sec: 1_700_000_000, nsec: 123_456_789 };
+
+    #[test]
+    fn ruby_conversions() {
+        let f = TimeFormatter::new("%Y-%m-%dT%H:%M:%S.%L%z", Zone::parse("+09:00").unwrap()).unwrap();
+        assert_eq!(f.format(T), "2023-11-15T07:13:20.123+0900");
+        let f = TimeFormatter::new("%Y-%m-%d %H:%M:%S.%N %z", Zone::utc()).unwrap();
+        assert_eq!(f.format(T), "2023-11-14 22:13:20.123456789 +0000");
+        let f = TimeFormatter::new("%s.%6N", Zone::utc()).unwrap();
+        assert_eq!(f.format(T), "1700000000.123456");
+        let f = TimeFormatter::new("%H:%M %% x", Zone::Named("Asia/Tokyo".parse().unwrap())).unwrap();
+        assert_eq!(f.format(T), "07:13 % x");
+        assert_eq!(TimeFormatter::iso8601_seconds(Zone::utc(), false).format(T), "2023-11-14T22:13:20+00:00");
+        assert_eq!(TimeFormatter::iso8601_seconds(Zone::utc(), true).format(T), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn zones() {
+        assert_eq!(Zone::parse("+0900").unwrap().offset_at(0), 9 * 3600);
+        assert_eq!(Zone::parse("-05").unwrap().offset_at(0), -5 * 3600);
+        assert_eq!(Zone::parse("UTC").unwrap().offset_at(0), 0);
+        assert!(Zone::parse("Mars/Olympus").is_err());
+        assert!(Zone::parse("+25:00").is_err());
+        assert!(TimeFormatter::new("%4N", Zone::utc()).is_err());
+    }
+}

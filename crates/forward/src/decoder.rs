@@ -1,0 +1,215 @@
+//! [`Decoder`]: the per-connection streaming decoder.
+
+use crate::dispatch::on_message;
+use crate::error::DecodeError;
+use crate::frame::Frame;
+use crate::options::DecoderOptions;
+use crate::scan::check_ext;
+use logferry_msgpack::{json_to_msgpack, Error, EventTime, Scanner};
+
+/// The next top-level object, as msgpack bytes.
+enum Obj {
+    /// `buf[start..start + len]` of a msgpack connection.
+    Range(usize, usize),
+    /// A JSON value converted to msgpack, with its size on the wire.
+    Converted(Vec<u8>, usize),
+}
+
+/// Streaming decoder of one forward connection (msgpack or JSON, sniffed
+/// from the first byte). Feed it every read, then drain frames.
+#[derive(Debug)]
+pub struct Decoder {
+    opts: DecoderOptions,
+    buf: Vec<u8>,
+    pos: usize,
+    json: Option<bool>,
+    scanner: Scanner,
+    failed: Option<DecodeError>,
+}
+
+impl Decoder {
+    /// A decoder for a new connection.
+    pub fn new(opts: DecoderOptions) -> Self {
+        Decoder {
+            opts,
+            buf: Vec::new(),
+            pos: 0,
+            json: None,
+            scanner: Scanner::new(),
+            failed: None,
+        }
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &DecoderOptions {
+        &self.opts
+    }
+
+    /// Append received bytes (compacting the consumed prefix first). Errors
+    /// when the pending object already exceeds `max_object_size`.
+    pub fn feed(&mut self, data: &[u8]) -> Result<(), DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+        }
+        self.buf.extend_from_slice(data);
+        if self.json.is_none() {
+            self.json = self.buf.first().map(|b| matches!(b, b'{' | b'['));
+        }
+        if self.buffered() > self.opts.max_object_size {
+            let pending = if self.json == Some(true) {
+                self.json_next().map(|o| o.is_none())
+            } else {
+                match self.scan() {
+                    Ok(len) => Ok(len > self.opts.max_object_size),
+                    Err(DecodeError::Msgpack(Error::Incomplete)) => Ok(true),
+                    // reported by next_frame
+                    Err(_) => Ok(false),
+                }
+            };
+            if pending.unwrap_or(false) {
+                return self.fail(DecodeError::ObjectTooLarge);
+            }
+        }
+        Ok(())
+    }
+
+    /// Decode the next frame. `Ok(None)`: more bytes are needed. `Err`: close
+    /// the connection (frames already returned stay valid). `now` replaces
+    /// zero event times.
+    pub fn next_frame(&mut self, now: EventTime) -> Result<Option<Frame>, DecodeError> {
+        let Some(obj) = self.next_object()? else {
+            return Ok(None);
+        };
+        let json = self.json == Some(true);
+        let res = match &obj {
+            Obj::Range(start, len) => {
+                let raw = self.buf.get(*start..start + len).unwrap_or_default();
+                on_message(raw, *len, &self.opts, now, json)
+            }
+            Obj::Converted(raw, wire) => on_message(raw, *wire, &self.opts, now, json),
+        };
+        match res {
+            Ok(frame) => Ok(Some(frame)),
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// The next whole top-level object as raw msgpack (a JSON value is
+    /// converted), without interpreting it; used for the handshake PING.
+    pub fn next_raw(&mut self) -> Result<Option<Vec<u8>>, DecodeError> {
+        Ok(self.next_object()?.map(|obj| match obj {
+            Obj::Range(start, len) => self
+                .buf
+                .get(start..start + len)
+                .unwrap_or_default()
+                .to_vec(),
+            Obj::Converted(raw, _) => raw,
+        }))
+    }
+
+    /// `Some(true)` for a JSON connection (first byte `{` or `[`),
+    /// `Some(false)` for msgpack, `None` before any byte arrived.
+    pub fn is_json(&self) -> Option<bool> {
+        self.json
+    }
+
+    /// Append the reply for an ack value taken from
+    /// [`EventsFrame::ack`](crate::EventsFrame::ack): msgpack
+    /// `81 A3 "ack" <ack>` or JSON `{"ack":<ack>}`.
+    pub fn encode_ack(&self, ack: &[u8], out: &mut Vec<u8>) {
+        if self.json == Some(true) {
+            out.extend_from_slice(b"{\"ack\":");
+            out.extend_from_slice(ack);
+            out.push(b'}');
+        } else {
+            out.extend_from_slice(&[0x81, 0xa3, b'a', b'c', b'k']);
+            out.extend_from_slice(ack);
+        }
+    }
+
+    /// Bytes received but not consumed yet.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    fn fail<T>(&mut self, e: DecodeError) -> Result<T, DecodeError> {
+        self.failed = Some(e.clone());
+        Err(e)
+    }
+
+    fn scan(&mut self) -> Result<usize, DecodeError> {
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        self.scanner.scan_with(rest, check_ext)
+    }
+
+    /// Find and consume the next object.
+    fn next_object(&mut self) -> Result<Option<Obj>, DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if self.buffered() == 0 {
+            return Ok(None);
+        }
+        if self.json == Some(true) {
+            return match self.json_next() {
+                Ok(Some((raw, consumed, wire))) => {
+                    self.pos += consumed;
+                    Ok(Some(Obj::Converted(raw, wire)))
+                }
+                Ok(None) if self.buffered() > self.opts.max_object_size => {
+                    self.fail(DecodeError::ObjectTooLarge)
+                }
+                Ok(None) => Ok(None),
+                Err(e) => self.fail(e),
+            };
+        }
+        match self.scan() {
+            Ok(len) if len > self.opts.max_object_size => self.fail(DecodeError::ObjectTooLarge),
+            Ok(len) => {
+                let start = self.pos;
+                self.pos += len;
+                self.scanner.reset();
+                Ok(Some(Obj::Range(start, len)))
+            }
+            Err(DecodeError::Msgpack(Error::Incomplete)) => {
+                if self.buffered() > self.opts.max_object_size {
+                    self.fail(DecodeError::ObjectTooLarge)
+                } else {
+                    Ok(None)
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    /// Parse the next JSON value without consuming it: `Ok(None)` when
+    /// incomplete, else its msgpack form, the bytes to consume (leading
+    /// whitespace included) and its own size. Whitespace alone is consumed.
+    fn json_next(&mut self) -> Result<Option<(Vec<u8>, usize, usize)>, DecodeError> {
+        let rest = self.buf.get(self.pos..).unwrap_or_default();
+        let blank = rest
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .count();
+        let mut stream =
+            serde_json::Deserializer::from_slice(rest).into_iter::<serde_json::Value>();
+        match stream.next() {
+            None => {
+                self.pos = self.buf.len();
+                Ok(None)
+            }
+            Some(Ok(v)) => {
+                let mut raw = Vec::new();
+                json_to_msgpack(&v, &mut raw);
+                let end = stream.byte_offset();
+                Ok(Some((raw, end, end.saturating_sub(blank))))
+            }
+            Some(Err(e)) if e.is_eof() => Ok(None),
+            Some(Err(e)) => Err(DecodeError::Json(e.to_string())),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Validation and normalization of single `[time, record]` entries.
+
+use logferry_msgpack::{read_time, EventTime, Reader};
+
+/// Normalized entries being collected for one frame.
+pub(crate) struct Entries {
+    pub out: Vec<u8>,
+    pub count: usize,
+    pub invalid: usize,
+    now: EventTime,
+    strict: bool,
+}
+
+/// True when the marker starts a map (fixmap, map16, map32).
+pub(crate) fn is_map(marker: Option<u8>) -> bool {
+    matches!(marker, Some(0x80..=0x8f | 0xde | 0xdf))
+}
+
+/// True when the marker starts an array (fixarray, array16, array32).
+pub(crate) fn is_array(marker: Option<u8>) -> bool {
+    matches!(marker, Some(0x90..=0x9f | 0xdc | 0xdd))
+}
+
+impl Entries {
+    /// `strict` = `skip_invalid_event`; `now` replaces zero times.
+    pub fn new(now: EventTime, strict: bool) -> Self {
+        Entries {
+            out: Vec::new(),
+            count: 0,
+            invalid: 0,
+            now,
+            strict,
+        }
+    }
+
+    /// Resolve a time value. Strict: integer or EventTime only. Lenient
+    /// (`skip_invalid_event false`): floats converted, anything else → now.
+    /// Zero seconds → now.
+    pub fn time(&self, raw: &[u8]) -> Option<EventTime> {
+        let mut r = Reader::new(raw);
+        let t = match read_time(&mut r) {
+            Ok(Some(t)) => t,
+            _ if self.strict => return None,
+            _ => Reader::new(raw)
+                .read_f64()
+                .map(EventTime::from_f64)
+                .unwrap_or_default(),
+        };
+        Some(if t.sec == 0 { self.now } else { t })
+    }
+
+    /// Append one event whose parts are already validated.
+    pub fn push(&mut self, time: EventTime, record: &[u8]) {
+        self.out.push(0x92);
+        time.encode(&mut self.out);
+        self.out.extend_from_slice(record);
+        self.count += 1;
+    }
+
+    /// Validate and append one `[time, record]` or `[[time, meta], record]`
+    /// entry given as raw bytes of a whole value; count it invalid otherwise.
+    pub fn add_entry(&mut self, raw: &[u8], tag_ok: bool) {
+        match self.parse_entry(raw) {
+            Some((t, rec)) if tag_ok || !self.strict => self.push(t, rec),
+            _ => self.invalid += 1,
+        }
+    }
+
+    fn parse_entry<'a>(&self, raw: &'a [u8]) -> Option<(EventTime, &'a [u8])> {
+        let mut r = Reader::new(raw);
+        if r.read_array_len().ok()? < 2 {
+            return None;
+        }
+        let mut time_raw = r.read_raw().ok()?;
+        if is_array(time_raw.first().copied()) {
+            // Fluent Bit v2: [[time, metadata], record]
+            let mut tr = Reader::new(time_raw);
+            if tr.read_array_len().ok()? == 0 {
+                return None;
+            }
+            time_raw = tr.read_raw().ok()?;
+        }
+        let record = r.read_raw().ok()?;
+        if !is_map(record.first().copied()) {
+            return None;
+        }
+        Some((self.time(time_raw)?, record))
+    }
+}

@@ -1,0 +1,53 @@
+//! Decoded frames: what one top-level object of a connection meant.
+
+/// Forward protocol mode of an events frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// `[tag, time, record, option?]`.
+    Message,
+    /// `[tag, [[time, record], ...], option?]`.
+    Forward,
+    /// `[tag, str|bin of back-to-back entries, option?]`.
+    PackedForward,
+    /// PackedForward whose payload is gzip-compressed.
+    CompressedPackedForward,
+}
+
+/// Events of one top-level object, normalized.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventsFrame {
+    /// The tag (lossy UTF-8); empty when the tag was not a string.
+    pub tag: String,
+    /// `count` back-to-back msgpack arrays
+    /// `92 D7 00 <sec BE u32> <nsec BE u32> <record map raw bytes verbatim>`.
+    pub entries: Vec<u8>,
+    /// Kept entries.
+    pub count: usize,
+    /// Dropped invalid entries.
+    pub invalid: usize,
+    /// The `chunk` option value to echo in the ack: raw msgpack bytes of the
+    /// value (msgpack connection) or its JSON text (JSON connection).
+    pub ack: Option<Vec<u8>>,
+    /// The mode of the object.
+    pub mode: Mode,
+    /// Size of the object on the wire.
+    pub wire_size: usize,
+    /// `wire_size` is over `chunk_size_warn_limit`.
+    pub over_warn_limit: bool,
+}
+
+/// One decoded top-level object.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Frame {
+    /// Top-level nil: a TCP heartbeat, no reply.
+    Heartbeat,
+    /// Not an array: warn ("incoming chunk is broken"), ignore, stay open.
+    NotArray,
+    /// Events (possibly zero of them) and maybe an ack to send.
+    Events(EventsFrame),
+    /// Over `chunk_size_limit`: object dropped, no ack.
+    TooLarge {
+        /// Size of the object on the wire.
+        size: usize,
+    },
+}

@@ -1,0 +1,87 @@
+//! `<security>` configuration as the handshake needs it.
+
+use std::net::IpAddr;
+
+/// The `<security>` section of in_forward.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityConfig {
+    /// Our host name, sent in PONG.
+    pub self_hostname: String,
+    /// Global shared key.
+    pub shared_key: String,
+    /// Require `<user>` credentials.
+    pub user_auth: bool,
+    /// Allow peers matching no `<client>` (default true).
+    pub allow_anonymous_source: bool,
+    /// `<user>` sections: (username, password).
+    pub users: Vec<(String, String)>,
+    /// `<client>` sections.
+    pub clients: Vec<ClientRule>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            self_hostname: String::new(),
+            shared_key: String::new(),
+            user_auth: false,
+            allow_anonymous_source: true,
+            users: Vec::new(),
+            clients: Vec::new(),
+        }
+    }
+}
+
+/// One `<client>` section.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClientRule {
+    /// `host`: a host name (compared with the peer's resolved name) or an IP literal.
+    pub host: Option<String>,
+    /// `network`: address and prefix length.
+    pub network: Option<(IpAddr, u8)>,
+    /// Per-client shared key, overriding the global one.
+    pub shared_key: Option<String>,
+    /// Usernames this client may authenticate as (empty = any).
+    pub users: Vec<String>,
+}
+
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (canonical(ip), canonical(net)) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let p = u32::from(prefix.min(32));
+            let mask = u32::MAX.checked_shl(32 - p).unwrap_or(0);
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let p = u32::from(prefix.min(128));
+            let mask = u128::MAX.checked_shl(128 - p).unwrap_or(0);
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+impl ClientRule {
+    /// Does this rule cover the peer?
+    pub fn matches(&self, ip: IpAddr, hostname: Option<&str>) -> bool {
+        if let Some((net, prefix)) = self.network {
+            if in_network(ip, net, prefix) {
+                return true;
+            }
+        }
+        match &self.host {
+            Some(h) => match h.parse::<IpAddr>() {
+                Ok(addr) => canonical(addr) == canonical(ip),
+                Err(_) => hostname.is_some_and(|n| n.eq_ignore_ascii_case(h)),
+            },
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! Command-line options.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use tracing::Level;
+
+/// Log line format.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A Fluentd-compatible log router.
+#[derive(Parser, Debug)]
+#[command(name = "logferry", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file (Fluentd syntax). Default: $FLUENTD_CONF, else /etc/fluent/fluent.conf.
+    #[arg(short = 'c', long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Parse the config, build every plugin, print the resolved config and exit.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// More log output (-v debug, -vv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Less log output (-q warn, -qq error).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Log line format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting anyway.
+    #[arg(long, default_value_t = 25.0, value_name = "SECONDS")]
+    pub shutdown_timeout: f64,
+}
+
+impl Cli {
+    /// The config file to read.
+    pub fn config_path(&self) -> PathBuf {
+        if let Some(p) = &self.config {
+            return p.clone();
+        }
+        match std::env::var_os("FLUENTD_CONF") {
+            Some(p) if !p.is_empty() => PathBuf::from(p),
+            _ => PathBuf::from("/etc/fluent/fluent.conf"),
+        }
+    }
+
+    /// The log level: `-v`/`-q` move from `<system> log_level` (default info).
+    pub fn level(&self, system: Option<Level>) -> Level {
+        let levels = [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE];
+        let base = system.unwrap_or(Level::INFO);
+        let idx = levels.iter().position(|l| *l == base).unwrap_or(2) as i32;
+        let idx = (idx + i32::from(self.verbose) - i32::from(self.quiet)).clamp(0, 4);
+        levels[idx as usize]
+    }
+}

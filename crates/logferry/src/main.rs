@@ -1,0 +1,93 @@
+//! The `logferry` daemon: reads a Fluentd config, builds the pipeline, runs it until SIGTERM/SIGINT.
+
+mod cli;
+mod logging;
+mod mask;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use logferry_core::Pipeline;
+use tokio::signal::unix::{signal, SignalKind};
+
+use cli::Cli;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let path = cli.config_path();
+    let (root, warnings) = match logferry_config::parse_file_with_warnings(&path) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("logferry: config error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let system_level = match logferry_core::pipeline::system_config(&root) {
+        Ok((sys, _)) => sys.log_level,
+        Err(e) => {
+            eprintln!("logferry: config error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    logging::init(cli.level(system_level), cli.log_format);
+    for w in warnings {
+        tracing::warn!("{}: {}", w.pos, w.message);
+    }
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("logferry: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    rt.block_on(run(cli, root))
+}
+
+async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
+    let registry = logferry_plugins::registry();
+    let pipeline = match Pipeline::build(&root, &registry) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("logferry: config error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if cli.dry_run {
+        print!("{}", mask::masked(&root).dump());
+        eprintln!("logferry: configuration is valid ({} input(s), {} warning(s))", pipeline.input_count(), pipeline.warnings.len());
+        return ExitCode::SUCCESS;
+    }
+    // Signal handlers go in before the listeners open, so an early SIGTERM is never lost.
+    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(t), Ok(i)) => (t, i),
+        _ => {
+            eprintln!("logferry: cannot install signal handlers");
+            return ExitCode::from(1);
+        }
+    };
+    let running = match pipeline.start().await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
+    let sig = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!("received {sig}: closing listeners, finishing what was read, flushing outputs");
+    let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
+    match tokio::time::timeout(deadline, running.stop()).await {
+        Ok(()) => {
+            tracing::info!("logferry stopped");
+            ExitCode::SUCCESS
+        }
+        Err(_) => {
+            tracing::error!("shutdown did not finish within {:?}", deadline);
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Zero-copy msgpack primitives for logferry.
+//!
+//! * [`value_len`] / [`Scanner`]: find where a value ends without allocating;
+//! * [`Reader`]: typed zero-copy reads, never advancing on failure;
+//! * [`write`]: minimal encoders;
+//! * [`EventTime`] / [`read_time`]: Fluentd's ext type 0 time;
+//! * [`Value`]: an owned tree when one is really needed;
+//! * [`write_json`] / [`json_to_msgpack`]: JSON conversion with Fluentd's rules.
+//!
+//! Nothing here panics on untrusted input, and no allocation is sized from a
+//! length field beyond the bytes actually present.
+#![warn(missing_docs)]
+
+mod error;
+mod head;
+mod json;
+mod reader;
+mod scan;
+mod text;
+mod time;
+mod value;
+pub mod write;
+
+pub use error::{Error, Result};
+pub use json::{json_to_msgpack, write_json};
+pub use reader::Reader;
+pub use scan::{value_len, walk, Scanner, MAX_DEPTH};
+pub use time::{read_time, EventTime};
+pub use value::Value;

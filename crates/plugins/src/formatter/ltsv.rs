@@ -1,0 +1,61 @@
+//! `ltsv`: `label:value` pairs separated by tabs.
+
+use super::{text_of, Formatter, Newline};
+use logferry_core::{BuildError, EventTime, Section, Value};
+
+/// The ltsv formatter.
+pub struct Ltsv {
+    delimiter: String,
+    label_delimiter: String,
+    replacement: String,
+    nl: Newline,
+}
+
+impl Ltsv {
+    /// Build from a section.
+    pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
+        Ok(Ltsv {
+            delimiter: s.string("delimiter", "\t"),
+            label_delimiter: s.string("label_delimiter", ":"),
+            replacement: s.string("replacement", " "),
+            nl: nl.with_add(s)?,
+        })
+    }
+}
+
+impl Formatter for Ltsv {
+    fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
+        if let Value::Map(m) = record {
+            for (i, (k, v)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(self.delimiter.as_bytes());
+                }
+                out.extend_from_slice(text_of(Some(k)).as_bytes());
+                out.extend_from_slice(self.label_delimiter.as_bytes());
+                let text = text_of(Some(v));
+                if self.delimiter.is_empty() {
+                    out.extend_from_slice(text.as_bytes());
+                } else {
+                    out.extend_from_slice(text.replace(&self.delimiter, &self.replacement).as_bytes());
+                }
+            }
+        }
+        self.nl.push_if_add(out);
+    }
+
+    fn content_type(&self) -> &'static str {
+        "text/tab-separated-values"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+
+    // Reference §7.8 case 87.
+    #[test]
+    fn case_87_ltsv() {
+        assert_eq!(run(&*formatter("ltsv", "")), "a:1\tb:x y\tc:\n");
+        assert_eq!(run(&*formatter("ltsv", "delimiter |\nlabel_delimiter =")), "a=1|b=x\ty|c=\n");
+    }
+}

@@ -1,0 +1,100 @@
+//! `out_file`: `time<TAB>tag<TAB>json`, the default format of out_file and out_s3.
+
+use super::{Formatter, Newline};
+use logferry_core::error::build_error;
+use logferry_core::timefmt::{TimeFormatter, Zone};
+use logferry_core::{BuildError, EventTime, Section, Value};
+
+/// The out_file formatter.
+pub struct OutFile {
+    delimiter: &'static str,
+    output_time: bool,
+    output_tag: bool,
+    time: TimeFormatter,
+    nl: Newline,
+}
+
+/// A formatter time setting: `time_format` with `localtime`/`utc`/`timezone`, defaulting to
+/// ISO-8601 seconds (`…+00:00`, or `…Z` with `utc`).
+pub(crate) fn time_formatter(s: &Section, default_format: Option<&str>) -> Result<TimeFormatter, BuildError> {
+    let utc = s.bool("utc", false)?;
+    let localtime = s.bool("localtime", true)?;
+    let tz = s.str("timezone");
+    let zone = Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
+    match s.param("time_format").map(|p| (p.value.as_str(), &p.pos)) {
+        Some((f, pos)) => TimeFormatter::new(f, zone).map_err(|e| build_error(pos, e)),
+        None => match default_format {
+            Some(f) => TimeFormatter::new(f, zone).map_err(|e| build_error(s.pos(), e)),
+            None => Ok(TimeFormatter::iso8601_seconds(zone, utc && tz.is_none())),
+        },
+    }
+}
+
+impl OutFile {
+    /// Build from a section.
+    pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
+        let delimiter = match s.str("delimiter") {
+            Some("SPACE") | Some("space") => " ",
+            Some("COMMA") | Some("comma") => ",",
+            _ => "\t",
+        };
+        Ok(OutFile {
+            delimiter,
+            output_time: s.bool("output_time", true)?,
+            output_tag: s.bool("output_tag", true)?,
+            time: time_formatter(s, None)?,
+            nl,
+        })
+    }
+}
+
+impl Formatter for OutFile {
+    fn format(&self, tag: &str, time: EventTime, record: &Value, out: &mut Vec<u8>) {
+        self.prefix(tag, time, out);
+        record.to_json(out);
+        self.nl.push(out);
+    }
+
+    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        self.prefix(tag, time, out);
+        if logferry_msgpack::write_json(record, out).is_err() {
+            out.extend_from_slice(b"{}");
+        }
+        self.nl.push(out);
+    }
+}
+
+impl OutFile {
+    fn prefix(&self, tag: &str, time: EventTime, out: &mut Vec<u8>) {
+        if self.output_time {
+            let mut s = String::with_capacity(32);
+            self.time.format_into(time, &mut s);
+            out.extend_from_slice(s.as_bytes());
+            out.extend_from_slice(self.delimiter.as_bytes());
+        }
+        if self.output_tag {
+            out.extend_from_slice(tag.as_bytes());
+            out.extend_from_slice(self.delimiter.as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+
+    // Reference §7.8 cases 85 and 86.
+    #[test]
+    fn case_85_defaults_utc_and_delimiter() {
+        // The default is local time; these tests pin the zone explicitly.
+        assert_eq!(run(&*formatter("out_file", "timezone +00:00")), "2023-11-14T22:13:20+00:00\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
+        assert_eq!(run(&*formatter("out_file", "utc true")), "2023-11-14T22:13:20Z\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
+        assert_eq!(run(&*formatter("out_file", "utc true\ndelimiter |")), "2023-11-14T22:13:20Z\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
+    }
+
+    #[test]
+    fn case_86_comma_no_tag_custom_time() {
+        let f = formatter("out_file", "delimiter COMMA\noutput_tag false\ntime_format %Y-%m-%dT%H:%M:%S.%L%z\ntimezone +09:00");
+        assert_eq!(run(&*f), "2023-11-15T07:13:20.123+0900,{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
+    }
+}

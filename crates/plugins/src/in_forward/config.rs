@@ -1,0 +1,294 @@
+//! in_forward parameters, with Fluentd's names and defaults.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use logferry_core::error::build_error;
+use logferry_core::{BuildError, Section};
+use logferry_forward::handshake::{ClientRule, SecurityConfig};
+use logferry_forward::{DecoderOptions, DEFAULT_SIZE_LIMIT};
+
+/// Idle time before the first TCP keepalive probe: well under AWS NLB's 350 s idle timeout.
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// Interval between keepalive probes.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// Unanswered probes before the connection is dropped.
+pub const KEEPALIVE_PROBES: u32 = 6;
+/// Longest a client may take to complete the `<security>` handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `<transport tls>` settings.
+#[derive(Clone, Debug, Default)]
+pub struct TlsConfig {
+    /// `cert_path` (PEM, may hold the chain).
+    pub cert_path: Option<String>,
+    /// `private_key_path` (PEM).
+    pub private_key_path: Option<String>,
+    /// `ca_cert_path`: with `ca_private_key_path`, a server certificate is minted at start.
+    pub ca_cert_path: Option<String>,
+    /// `ca_private_key_path`.
+    pub ca_private_key_path: Option<String>,
+    /// `insecure true`: a self-signed certificate is generated at start.
+    pub insecure: bool,
+    /// `client_cert_auth`: require a client certificate signed by `ca_path`.
+    pub client_cert_auth: bool,
+    /// `ca_path`: CA bundle for client certificates.
+    pub ca_path: Option<String>,
+    /// Host name for generated certificates.
+    pub generate_cert_common_name: String,
+    /// Allow TLS 1.2.
+    pub tls12: bool,
+    /// Allow TLS 1.3.
+    pub tls13: bool,
+}
+
+/// Everything in_forward reads from its section.
+#[derive(Clone, Debug)]
+pub struct ForwardConfig {
+    /// `port`
+    pub port: u16,
+    /// `bind`
+    pub bind: String,
+    /// `backlog`
+    pub backlog: Option<i32>,
+    /// `linger_timeout` (transport): SO_LINGER on close, when set.
+    pub linger_timeout: Option<Duration>,
+    /// Decoder limits and `skip_invalid_event`.
+    pub decoder: DecoderOptions,
+    /// `deny_keepalive`
+    pub deny_keepalive: bool,
+    /// TCP keepalive probes (`send_keepalive_packet`, on by default in logferry).
+    pub tcp_keepalive: bool,
+    /// `source_address_key`
+    pub source_address_key: Option<String>,
+    /// `source_hostname_key`
+    pub source_hostname_key: Option<String>,
+    /// `resolve_hostname`
+    pub resolve_hostname: bool,
+    /// `tag`: replaces the tag of every event.
+    pub tag: Option<String>,
+    /// `add_tag_prefix`
+    pub add_tag_prefix: Option<String>,
+    /// `<security>`
+    pub security: Option<Arc<SecurityConfig>>,
+    /// `<transport tls>`
+    pub tls: Option<TlsConfig>,
+}
+
+fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, bits) = match s.split_once('/') {
+        Some((ip, bits)) => (ip, bits.parse().ok()?),
+        None => {
+            let ip: IpAddr = s.parse().ok()?;
+            return Some((ip, if ip.is_ipv4() { 32 } else { 128 }));
+        }
+    };
+    let ip: IpAddr = ip.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (bits <= max).then_some((ip, bits))
+}
+
+impl ForwardConfig {
+    /// Read and validate the section.
+    pub fn from_section(s: &Section) -> Result<Self, BuildError> {
+        let port = s.integer("port", 24224);
+        let port = u16::try_from(port).map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
+        let bind = s.string("bind", "0.0.0.0");
+        let backlog = s.str("backlog").map(|v| logferry_config::types::integer(v) as i32);
+        let deny_keepalive = s.bool("deny_keepalive", false)?;
+        let send_keepalive = s.param("send_keepalive_packet");
+        let tcp_keepalive = match send_keepalive {
+            Some(_) => s.bool("send_keepalive_packet", true)?,
+            None => !deny_keepalive,
+        };
+        if deny_keepalive && send_keepalive.is_some() && tcp_keepalive {
+            return Err(build_error(s.pos(), "send_keepalive_packet and deny_keepalive cannot both be true"));
+        }
+        let mut decoder = DecoderOptions {
+            skip_invalid_event: s.bool("skip_invalid_event", true)?,
+            chunk_size_limit: s.opt_size("chunk_size_limit").map(|v| v as usize),
+            chunk_size_warn_limit: s.opt_size("chunk_size_warn_limit").map(|v| v as usize),
+            decompression_size_limit: s.size("decompression_size_limit", DEFAULT_SIZE_LIMIT as u64) as usize,
+            ..DecoderOptions::default()
+        };
+        if let Some(limit) = decoder.chunk_size_limit {
+            // Never buffer more of one object than the configured limit allows (plus slack to see
+            // where it ends, so the connection can go on with the next object).
+            decoder.max_object_size = decoder.max_object_size.max(limit);
+        }
+        let source_hostname_key = s.non_empty("source_hostname_key")?.map(str::to_string);
+        let resolve_hostname = match s.param("resolve_hostname") {
+            Some(p) => {
+                let v = logferry_config::types::bool(&p.value)
+                    .ok_or_else(|| build_error(&p.pos, format!("resolve_hostname: expected true or false, got '{}'", p.value)))?;
+                if !v && source_hostname_key.is_some() {
+                    return Err(build_error(&p.pos, "resolve_hostname false conflicts with source_hostname_key"));
+                }
+                v
+            }
+            None => source_hostname_key.is_some(),
+        };
+        let tag = s.non_empty("tag")?.map(str::to_string);
+        let add_tag_prefix = s.non_empty("add_tag_prefix")?.map(str::to_string);
+        let security = match s.section("security")? {
+            Some(sec) => Some(Arc::new(security(&sec)?)),
+            None => None,
+        };
+        let mut linger_timeout = None;
+        let mut tls = None;
+        if let Some(t) = s.section("transport")? {
+            let proto = t.arg().trim();
+            linger_timeout = t.opt_size("linger_timeout").map(|v| Duration::from_secs(v));
+            match proto {
+                "" | "tcp" => {}
+                "tls" => tls = Some(tls_config(&t)?),
+                other => return Err(build_error(t.pos(), format!("<transport {other}>: expected tcp or tls"))),
+            }
+        }
+        Ok(ForwardConfig {
+            port,
+            bind,
+            backlog,
+            linger_timeout,
+            decoder,
+            deny_keepalive,
+            tcp_keepalive,
+            source_address_key: s.non_empty("source_address_key")?.map(str::to_string),
+            source_hostname_key,
+            resolve_hostname,
+            tag,
+            add_tag_prefix,
+            security,
+            tls,
+        })
+    }
+
+    /// The address to listen on.
+    pub fn addr(&self) -> std::io::Result<SocketAddr> {
+        let host = self.bind.trim_start_matches('[').trim_end_matches(']');
+        (host, self.port)
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::other(format!("bind address '{}' does not resolve", self.bind)))
+    }
+
+    /// Apply the tag rewriting parameters.
+    pub fn tag_for(&self, tag: String) -> String {
+        let tag = self.tag.clone().unwrap_or(tag);
+        match &self.add_tag_prefix {
+            Some(p) => format!("{p}.{tag}"),
+            None => tag,
+        }
+    }
+}
+
+fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
+    let self_hostname = s.required("self_hostname")?.to_string();
+    let shared_key = s.required("shared_key")?.to_string();
+    let user_auth = s.bool("user_auth", false)?;
+    let allow_anonymous_source = s.bool("allow_anonymous_source", true)?;
+    let mut users = Vec::new();
+    for u in s.sections("user") {
+        users.push((u.required("username")?.to_string(), u.required("password")?.to_string()));
+    }
+    if user_auth && users.is_empty() {
+        return Err(build_error(s.pos(), "user_auth is on but no <user> is defined"));
+    }
+    let mut clients = Vec::new();
+    for c in s.sections("client") {
+        let host = c.str("host").map(str::to_string);
+        let network = match c.param("network") {
+            Some(p) => Some(parse_network(&p.value).ok_or_else(|| build_error(&p.pos, format!("invalid network '{}': expected ADDRESS/PREFIX", p.value)))?),
+            None => None,
+        };
+        if host.is_some() == network.is_some() {
+            return Err(build_error(c.pos(), "<client> needs exactly one of host or network"));
+        }
+        clients.push(ClientRule {
+            host,
+            network,
+            shared_key: c.str("shared_key").map(str::to_string),
+            users: c.array("users").unwrap_or_default(),
+        });
+    }
+    if !allow_anonymous_source && clients.is_empty() {
+        return Err(build_error(s.pos(), "allow_anonymous_source false needs at least one <client>"));
+    }
+    Ok(SecurityConfig { self_hostname, shared_key, user_auth, allow_anonymous_source, users, clients })
+}
+
+fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
+    t.refuse("private_key_passphrase", "encrypted private keys are not supported; decrypt the key (openssl pkey -in k.pem -out plain.pem)")?;
+    t.refuse("ca_private_key_passphrase", "encrypted private keys are not supported; decrypt the key")?;
+    t.refuse("cert_verifier", "it runs Ruby code")?;
+    // `version` alone pins one version (as Fluentd); `min_version`/`max_version` give a range;
+    // with none of them logferry allows TLS 1.2 and 1.3.
+    let rank = |key: &str| -> Result<Option<u8>, BuildError> {
+        match t.param(key) {
+            None => Ok(None),
+            Some(p) => match p.value.as_str() {
+                "TLSv1_2" => Ok(Some(2)),
+                "TLSv1_3" => Ok(Some(3)),
+                other => Err(build_error(&p.pos, format!("{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"))),
+            },
+        }
+    };
+    let (version, min, max) = (rank("version")?, rank("min_version")?, rank("max_version")?);
+    let (lo, hi) = match (version, min, max) {
+        (_, Some(_), _) | (_, _, Some(_)) => (min.unwrap_or(2), max.unwrap_or(3)),
+        (Some(v), None, None) => (v, v),
+        (None, None, None) => (2, 3),
+    };
+    if lo > hi {
+        return Err(build_error(t.pos(), "min_version is above max_version"));
+    }
+    if let Some(c) = t.str("ciphers") {
+        if c != "ALL:!aNULL:!eNULL:!SSLv2" {
+            tracing::warn!("{}: ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list", t.pos());
+        }
+    }
+    let cfg = TlsConfig {
+        cert_path: t.str("cert_path").map(str::to_string),
+        private_key_path: t.str("private_key_path").map(str::to_string),
+        ca_cert_path: t.str("ca_cert_path").map(str::to_string),
+        ca_private_key_path: t.str("ca_private_key_path").map(str::to_string),
+        insecure: t.bool("insecure", false)?,
+        client_cert_auth: t.bool("client_cert_auth", false)?,
+        ca_path: t.str("ca_path").map(str::to_string),
+        generate_cert_common_name: t.string(
+            "generate_cert_common_name",
+            &hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "localhost".into()),
+        ),
+        tls12: lo <= 2,
+        tls13: hi >= 3,
+    };
+    let have_cert = cfg.cert_path.is_some() && cfg.private_key_path.is_some();
+    let have_ca = cfg.ca_cert_path.is_some() && cfg.ca_private_key_path.is_some();
+    if !have_cert && !have_ca && !cfg.insecure {
+        return Err(build_error(
+            t.pos(),
+            "<transport tls> needs cert_path and private_key_path, or ca_cert_path and ca_private_key_path, or insecure true",
+        ));
+    }
+    if cfg.cert_path.is_some() != cfg.private_key_path.is_some() {
+        return Err(build_error(t.pos(), "cert_path and private_key_path go together"));
+    }
+    if cfg.client_cert_auth && cfg.ca_path.is_none() {
+        return Err(build_error(t.pos(), "client_cert_auth needs ca_path"));
+    }
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks() {
+        assert_eq!(parse_network("10.0.0.0/8"), Some(("10.0.0.0".parse().unwrap(), 8)));
+        assert_eq!(parse_network("127.0.0.1"), Some(("127.0.0.1".parse().unwrap(), 32)));
+        assert_eq!(parse_network("10.0.0.0/40"), None);
+        assert_eq!(parse_network("nope"), None);
+    }
+}

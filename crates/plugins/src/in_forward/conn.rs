@@ -1,0 +1,277 @@
+//! One forward connection: optional handshake, then frames → router → acks.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use logferry_core::record::set_fields;
+use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Value};
+use logferry_forward::handshake::ServerHandshake;
+use logferry_forward::{DecodeError, Decoder, EventsFrame, Frame};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use super::config::{ForwardConfig, HANDSHAKE_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES};
+use super::ForwardStats;
+
+/// Size of one socket read.
+const READ_SIZE: usize = 64 * 1024;
+
+/// A connection's context.
+pub struct Conn {
+    pub cfg: Arc<ForwardConfig>,
+    pub log: PluginLog,
+    pub stats: Arc<ForwardStats>,
+    pub emitter: Emitter,
+    pub peer: SocketAddr,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Whether the connection goes on after a frame.
+enum Next {
+    Continue,
+    Close,
+}
+
+impl Conn {
+    /// Serve a freshly accepted TCP connection.
+    pub async fn run(self, stream: TcpStream, tls: Option<TlsAcceptor>) {
+        let _ = stream.set_nodelay(true);
+        let sock = socket2::SockRef::from(&stream);
+        if self.cfg.tcp_keepalive {
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(KEEPALIVE_IDLE)
+                .with_interval(KEEPALIVE_INTERVAL)
+                .with_retries(KEEPALIVE_PROBES);
+            let _ = sock.set_tcp_keepalive(&ka);
+        }
+        if let Some(l) = self.cfg.linger_timeout {
+            let _ = sock.set_linger(Some(l));
+        }
+        match tls {
+            None => self.serve(stream).await,
+            Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                Ok(Ok(s)) => self.serve(s).await,
+                Ok(Err(e)) => self.log.warn(format_args!("TLS handshake with {} failed: {e}", self.peer)),
+                Err(_) => self.log.warn(format_args!("TLS handshake with {} timed out", self.peer)),
+            },
+        }
+    }
+
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut self, mut s: S) {
+        let hostname = if self.cfg.resolve_hostname { reverse_dns(self.peer.ip()).await } else { None };
+        let mut decoder = Decoder::new(self.cfg.decoder.clone());
+        let mut buf = vec![0u8; READ_SIZE];
+        if let Some(sec) = self.cfg.security.clone() {
+            let hs = ServerHandshake::new(sec, !self.cfg.deny_keepalive, rand::random(), rand::random());
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.handshake(&mut s, &mut decoder, &mut buf, &hs, hostname.as_deref())).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(_) => {
+                    self.log.warn(format_args!("handshake with {} timed out", self.peer));
+                    return;
+                }
+            }
+        }
+        let mut received = 0usize;
+        loop {
+            if *self.shutdown.borrow() {
+                break;
+            }
+            let n = tokio::select! {
+                r = s.read(&mut buf) => r,
+                _ = self.shutdown.changed() => break,
+            };
+            let n = match n {
+                Ok(0) => {
+                    if received == 0 {
+                        // A load balancer health check: connect, then close without a byte.
+                        self.log.debug(format_args!("connection from {} closed without data", self.peer));
+                    }
+                    break;
+                }
+                Ok(n) => n,
+                Err(e) => {
+                    self.log.debug(format_args!("read from {} failed: {e}", self.peer));
+                    break;
+                }
+            };
+            received += n;
+            if let Err(e) = decoder.feed(&buf[..n]) {
+                self.malformed(&e);
+                break;
+            }
+            loop {
+                match decoder.next_frame(EventTime::now()) {
+                    Ok(None) => break,
+                    Ok(Some(frame)) => {
+                        if let Next::Close = self.handle(frame, &mut s, &decoder, hostname.as_deref()).await {
+                            let _ = s.shutdown().await;
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        self.malformed(&e);
+                        let _ = s.shutdown().await;
+                        return;
+                    }
+                }
+            }
+        }
+        let _ = s.shutdown().await;
+    }
+
+    async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        s: &mut S,
+        decoder: &mut Decoder,
+        buf: &mut [u8],
+        hs: &ServerHandshake,
+        hostname: Option<&str>,
+    ) -> bool {
+        if s.write_all(&hs.helo()).await.is_err() || s.flush().await.is_err() {
+            return false;
+        }
+        let ping = loop {
+            match decoder.next_raw() {
+                Ok(Some(raw)) => break raw,
+                Ok(None) => {}
+                Err(e) => {
+                    self.malformed(&e);
+                    return false;
+                }
+            }
+            match s.read(buf).await {
+                Ok(0) | Err(_) => {
+                    self.log.debug(format_args!("connection from {} closed during the handshake", self.peer));
+                    return false;
+                }
+                Ok(n) => {
+                    if let Err(e) = decoder.feed(&buf[..n]) {
+                        self.malformed(&e);
+                        return false;
+                    }
+                }
+            }
+        };
+        let outcome = hs.check_ping(&ping, self.peer.ip(), hostname);
+        let wrote = s.write_all(&outcome.reply).await.is_ok() && s.flush().await.is_ok();
+        if !outcome.ok {
+            self.log.warn(format_args!(
+                "handshake with {} failed: {}",
+                self.peer,
+                outcome.reason.as_deref().unwrap_or("unknown reason")
+            ));
+            let _ = s.shutdown().await;
+            return false;
+        }
+        wrote
+    }
+
+    fn malformed(&self, e: &DecodeError) {
+        let n = self.stats.malformed.fetch_add(1, Ordering::Relaxed) + 1;
+        self.log.warn(format_args!("closing connection from {}: {e} (malformed connections so far: {n})", self.peer));
+    }
+
+    async fn handle<S: AsyncWrite + Unpin>(&self, frame: Frame, s: &mut S, decoder: &Decoder, hostname: Option<&str>) -> Next {
+        match frame {
+            Frame::Heartbeat => Next::Continue,
+            Frame::NotArray => {
+                self.log.warn(format_args!("incoming chunk is broken: from {}", self.peer));
+                Next::Continue
+            }
+            Frame::TooLarge { size } => {
+                self.log.warn(format_args!(
+                    "Input chunk size is larger than 'chunk_size_limit', dropped: from {} size {size}",
+                    self.peer
+                ));
+                Next::Continue
+            }
+            Frame::Events(ev) => self.events(ev, s, decoder, hostname).await,
+        }
+    }
+
+    async fn events<S: AsyncWrite + Unpin>(&self, ev: EventsFrame, s: &mut S, decoder: &Decoder, hostname: Option<&str>) -> Next {
+        if ev.over_warn_limit {
+            self.log.warn(format_args!(
+                "Input chunk size is larger than 'chunk_size_warn_limit': from {} tag {} size {}",
+                self.peer, ev.tag, ev.wire_size
+            ));
+        }
+        if ev.invalid > 0 {
+            self.stats.invalid_events.fetch_add(ev.invalid as u64, Ordering::Relaxed);
+            self.log.warn(format_args!("skipped {} invalid event(s) from {} (tag {})", ev.invalid, self.peer, ev.tag));
+        }
+        let tag = self.cfg.tag_for(ev.tag);
+        let count = ev.count;
+        if count > 0 {
+            let batch = self.with_source_fields(EventBatch::from_normalized(ev.entries, count), hostname);
+            if let Err(e) = self.emitter.emit(&tag, batch).await {
+                self.log.warn(format_args!("emit of {count} event(s) with tag {tag} failed, closing the connection without ack: {e}"));
+                return Next::Close;
+            }
+            self.stats.events.fetch_add(count as u64, Ordering::Relaxed);
+        }
+        if let Some(ack) = ev.ack {
+            let mut out = Vec::with_capacity(ack.len() + 8);
+            decoder.encode_ack(&ack, &mut out);
+            if s.write_all(&out).await.is_err() || s.flush().await.is_err() {
+                return Next::Close;
+            }
+        }
+        if self.cfg.deny_keepalive {
+            return Next::Close;
+        }
+        Next::Continue
+    }
+
+    fn with_source_fields(&self, batch: EventBatch, hostname: Option<&str>) -> EventBatch {
+        let mut fields: Vec<(&str, Value)> = Vec::new();
+        if let Some(k) = &self.cfg.source_address_key {
+            fields.push((k, Value::Str(self.peer.ip().to_string())));
+        }
+        if let Some(k) = &self.cfg.source_hostname_key {
+            let h = hostname.map(str::to_string).unwrap_or_else(|| self.peer.ip().to_string());
+            fields.push((k, Value::Str(h)));
+        }
+        if fields.is_empty() {
+            return batch;
+        }
+        let mut b = BatchBuilder::with_capacity(batch.bytes().len() + batch.len() * 32);
+        for e in &batch {
+            b.push_with(e.time, |out| set_fields(e.record, &fields, out));
+        }
+        b.finish()
+    }
+}
+
+/// Reverse DNS of the peer (getnameinfo), off the async threads; None when it has no name.
+async fn reverse_dns(ip: IpAddr) -> Option<String> {
+    tokio::task::spawn_blocking(move || {
+        let sa: socket2::SockAddr = SocketAddr::new(ip, 0).into();
+        let mut host = [0 as libc::c_char; 1025];
+        // SAFETY: sa is a valid sockaddr of the given length; host is a writable buffer of the given size.
+        let rc = unsafe {
+            libc::getnameinfo(
+                sa.as_ptr() as *const libc::sockaddr,
+                sa.len(),
+                host.as_mut_ptr(),
+                host.len() as libc::socklen_t,
+                std::ptr::null_mut(),
+                0,
+                libc::NI_NAMEREQD,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        // SAFETY: getnameinfo NUL-terminates host on success.
+        let s = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
+        Some(s.to_string_lossy().into_owned())
+    })
+    .await
+    .ok()
+    .flatten()
+}

@@ -1,0 +1,123 @@
+//! `forward` input: Fluentd's forward protocol over TCP (optionally TLS), with the UDP heartbeat
+//! on the same port.
+//!
+//! Each connection runs in its own task on the multi-threaded runtime, so decoding spreads over
+//! every core. Frames are decoded into normalized msgpack entries (no record is decoded unless a
+//! parameter such as `source_address_key` needs to add a field) and emitted into the router; an
+//! ack is written only after the router accepted the events. A malformed frame closes that
+//! connection only, after logging it once; events of earlier frames stay accepted.
+//!
+//! Differences from Fluentd: TCP keepalive is on by default (idle 60 s, see [`config::KEEPALIVE_IDLE`])
+//! so that idle connections survive load balancers such as AWS NLB (which drops flows idle for
+//! 350 s); `send_keepalive_packet false` turns it off.
+
+mod config;
+mod conn;
+mod tls;
+mod udp;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Section};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use config::ForwardConfig;
+
+/// Counters of one forward input.
+#[derive(Debug, Default)]
+pub struct ForwardStats {
+    /// Connections accepted.
+    pub connections: AtomicU64,
+    /// Connections closed because of a malformed frame.
+    pub malformed: AtomicU64,
+    /// Events accepted by the router.
+    pub events: AtomicU64,
+    /// Invalid events skipped.
+    pub invalid_events: AtomicU64,
+}
+
+/// The forward input.
+pub struct ForwardInput {
+    cfg: Arc<ForwardConfig>,
+    log: PluginLog,
+    stats: Arc<ForwardStats>,
+}
+
+/// Build from `<source>`.
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
+    let cfg = ForwardConfig::from_section(s)?;
+    Ok(Arc::new(ForwardInput { cfg: Arc::new(cfg), log: ctx.log.clone(), stats: Arc::new(ForwardStats::default()) }))
+}
+
+impl ForwardInput {
+    /// The input's counters.
+    pub fn stats(&self) -> &Arc<ForwardStats> {
+        &self.stats
+    }
+}
+
+fn listen(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<TcpListener> {
+    let domain = if addr.is_ipv6() { socket2::Domain::IPV6 } else { socket2::Domain::IPV4 };
+    let sock = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
+    sock.set_reuse_address(true)?;
+    sock.set_nonblocking(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(backlog.unwrap_or(1024))?;
+    TcpListener::from_std(sock.into())
+}
+
+#[async_trait]
+impl Input for ForwardInput {
+    async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
+        let addr = self.cfg.addr().map_err(|e| e.to_string())?;
+        let listener = listen(addr, self.cfg.backlog).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let udp = udp::bind(local).await.map_err(|e| format!("cannot bind the UDP heartbeat on {local}: {e}"))?;
+        let tls = match &self.cfg.tls {
+            Some(t) => Some(tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
+            None => None,
+        };
+        self.log.info(format_args!("listening on {local} ({}, heartbeat on udp)", if tls.is_some() { "tls" } else { "tcp" }));
+        let this = self.clone();
+        Ok(tokio::spawn(async move {
+            let mut shutdown = ctx.shutdown.clone();
+            let udp_task = tokio::spawn(udp::serve(udp, ctx.shutdown.clone()));
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, peer)) => {
+                            this.stats.connections.fetch_add(1, Ordering::Relaxed);
+                            let c = conn::Conn {
+                                cfg: this.cfg.clone(),
+                                log: this.log.clone(),
+                                stats: this.stats.clone(),
+                                emitter: ctx.emitter.clone(),
+                                peer,
+                                shutdown: ctx.shutdown.clone(),
+                            };
+                            let tls = tls.clone();
+                            conns.spawn(async move { c.run(stream, tls).await });
+                        }
+                        Err(e) => {
+                            // EMFILE and friends: back off briefly instead of spinning.
+                            this.log.warn(format_args!("accept failed: {e}"));
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                    },
+                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
+                    _ = shutdown.changed() => break,
+                }
+            }
+            // Listener closes here; connections finish what they already read, then close.
+            drop(listener);
+            while conns.join_next().await.is_some() {}
+            let _ = udp_task.await;
+            this.log.info(format_args!("stopped listening on {local}"));
+        }))
+    }
+}

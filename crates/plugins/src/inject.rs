@@ -1,0 +1,168 @@
+//! `<inject>`: add the tag, time, hostname or worker id to records before formatting, as
+//! Fluentd's inject helper (and its v0.12 flat `include_time_key` / `include_tag_key`).
+
+use logferry_core::error::build_error;
+use logferry_core::record::set_fields;
+use logferry_core::timefmt::{TimeFormatter, Zone};
+use logferry_core::{BuildError, EventTime, Section, Value};
+
+/// How the time is written.
+#[derive(Clone, Debug)]
+enum TimeType {
+    Float,
+    Unixtime,
+    Millis,
+    Micros,
+    Nanos,
+    String(TimeFormatter),
+}
+
+/// A compiled inject setting.
+#[derive(Clone, Debug, Default)]
+pub struct Inject {
+    tag_key: Option<String>,
+    time: Option<(String, TimeType)>,
+    hostname: Option<(String, String)>,
+    worker_id_key: Option<String>,
+}
+
+impl Inject {
+    /// Read `<inject>`, or the v0.12 flat parameters on the plugin section when there is none.
+    pub fn from_plugin(plugin: &Section) -> Result<Inject, BuildError> {
+        if let Some(s) = plugin.section("inject")? {
+            return Self::from_section(&s, false);
+        }
+        let mut inj = Inject::default();
+        if plugin.has("include_tag_key") || plugin.has("tag_key") {
+            if plugin.bool("include_tag_key", false)? {
+                inj.tag_key = Some(plugin.string("tag_key", "tag"));
+            } else {
+                plugin.str("tag_key");
+            }
+        }
+        if plugin.has("include_time_key") && plugin.bool("include_time_key", false)? {
+            let key = plugin.string("time_key", "time");
+            let tt = Self::time_type(plugin, "string")?;
+            inj.time = Some((key, tt));
+        }
+        Ok(inj)
+    }
+
+    fn from_section(s: &Section, _flat: bool) -> Result<Inject, BuildError> {
+        let mut inj = Inject {
+            tag_key: s.str("tag_key").map(str::to_string),
+            worker_id_key: s.str("worker_id_key").map(str::to_string),
+            ..Default::default()
+        };
+        if let Some(key) = s.str("hostname_key") {
+            let host = match s.str("hostname") {
+                Some(h) => h.to_string(),
+                None => hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
+            };
+            inj.hostname = Some((key.to_string(), host));
+        }
+        if let Some(key) = s.str("time_key") {
+            inj.time = Some((key.to_string(), Self::time_type(s, "float")?));
+        } else {
+            // Read (and validate) the time settings even when unused, so they are not reported.
+            s.str("time_type");
+        }
+        Ok(inj)
+    }
+
+    fn time_type(s: &Section, default: &str) -> Result<TimeType, BuildError> {
+        let ty = s.choice("time_type", &["float", "unixtime", "unixtime_millis", "unixtime_micros", "unixtime_nanos", "string"], default)?;
+        Ok(match ty.as_str() {
+            "float" => TimeType::Float,
+            "unixtime" => TimeType::Unixtime,
+            "unixtime_millis" => TimeType::Millis,
+            "unixtime_micros" => TimeType::Micros,
+            "unixtime_nanos" => TimeType::Nanos,
+            _ => {
+                let utc = s.bool("utc", false)?;
+                let localtime = s.bool("localtime", true)?;
+                let tz = s.str("timezone");
+                let zone = Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
+                match s.param("time_format") {
+                    Some(p) => TimeType::String(TimeFormatter::new(&p.value, zone).map_err(|e| build_error(&p.pos, e))?),
+                    None => TimeType::String(TimeFormatter::iso8601_seconds(zone, utc && tz.is_none())),
+                }
+            }
+        })
+    }
+
+    /// Does this inject anything?
+    pub fn is_empty(&self) -> bool {
+        self.tag_key.is_none() && self.time.is_none() && self.hostname.is_none() && self.worker_id_key.is_none()
+    }
+
+    /// Write the record with the injected keys to `out` (keys appended; existing keys replaced).
+    pub fn apply_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        let mut fields: Vec<(&str, Value)> = Vec::with_capacity(4);
+        if let Some((k, h)) = &self.hostname {
+            fields.push((k, Value::Str(h.clone())));
+        }
+        if let Some(k) = &self.worker_id_key {
+            fields.push((k, Value::Int(0)));
+        }
+        if let Some(k) = &self.tag_key {
+            fields.push((k, Value::Str(tag.to_string())));
+        }
+        if let Some((k, tt)) = &self.time {
+            let (s, ns) = (i64::from(time.sec), i64::from(time.nsec));
+            let v = match tt {
+                // Fluentd: Float of the time truncated to microseconds.
+                TimeType::Float => Value::F64(s as f64 + (ns / 1000) as f64 / 1e6),
+                TimeType::Unixtime => Value::Int(s),
+                TimeType::Millis => Value::Int(s * 1000 + ns / 1_000_000),
+                TimeType::Micros => Value::Int(s * 1_000_000 + ns / 1000),
+                TimeType::Nanos => Value::Int(s * 1_000_000_000 + ns),
+                TimeType::String(f) => Value::Str(f.format(time)),
+            };
+            fields.push((k, v));
+        }
+        set_fields(record, &fields, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn inject(body: &str) -> Inject {
+        let text = format!("<match **>\n@type file\n{body}\n</match>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "file");
+        Inject::from_plugin(&s).unwrap()
+    }
+
+    fn json(inj: &Inject) -> String {
+        let mut raw = Vec::new();
+        Value::Map(vec![(Value::Str("a".into()), Value::Int(1))]).encode(&mut raw);
+        let mut out = Vec::new();
+        inj.apply_raw("app.web", EventTime::new(1_700_000_000, 123_456_789), &raw, &mut out);
+        let mut j = Vec::new();
+        logferry_msgpack::write_json(&out, &mut j).unwrap();
+        String::from_utf8(j).unwrap()
+    }
+
+    // Reference §7.8 case 90.
+    #[test]
+    fn case_90_time_types() {
+        assert_eq!(json(&inject("<inject>\ntime_key t\n</inject>")), r#"{"a":1,"t":1700000000.123456}"#);
+        assert_eq!(json(&inject("<inject>\ntime_key t\ntime_type unixtime_millis\n</inject>")), r#"{"a":1,"t":1700000000123}"#);
+        assert_eq!(
+            json(&inject("<inject>\ntag_key tag\ntime_key t\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true\n</inject>")),
+            r#"{"a":1,"tag":"app.web","t":"2023-11-14T22:13:20.123456789+0000"}"#
+        );
+        assert_eq!(json(&inject("<inject>\nhostname_key h\nhostname box\n</inject>")), r#"{"a":1,"h":"box"}"#);
+    }
+
+    #[test]
+    fn v012_flat_parameters() {
+        let inj = inject("include_time_key true\ntime_format %Y-%m-%d %H:%M:%S\nutc true\ninclude_tag_key true");
+        assert_eq!(json(&inj), r#"{"a":1,"tag":"app.web","time":"2023-11-14 22:13:20"}"#);
+        assert!(inject("").is_empty());
+    }
+}
