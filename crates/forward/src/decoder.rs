@@ -7,6 +7,9 @@ use crate::options::DecoderOptions;
 use crate::scan::check_ext;
 use logferry_msgpack::{json_to_msgpack, Error, EventTime, Scanner};
 
+/// Buffer capacity above which consumed space is returned to the allocator.
+const SHRINK_ABOVE: usize = 1 << 20;
+
 /// The next top-level object, as msgpack bytes.
 enum Obj {
     /// `buf[start..start + len]` of a msgpack connection.
@@ -54,6 +57,10 @@ impl Decoder {
         if self.pos > 0 {
             self.buf.drain(..self.pos);
             self.pos = 0;
+            // give back memory after an unusually large object
+            if self.buf.capacity() > SHRINK_ABOVE && self.buf.len() < self.buf.capacity() / 4 {
+                self.buf.shrink_to(self.buf.len().max(SHRINK_ABOVE / 4));
+            }
         }
         self.buf.extend_from_slice(data);
         if self.json.is_none() {

@@ -39,7 +39,12 @@ impl<E: From<Error>> From<Error> for Stop<E> {
 
 /// The scanning loop. `stack[d]` holds the items still expected by the open
 /// container at depth `d`.
-fn run<E, F>(st: &mut State, stack: &mut [u64], buf: &[u8], on_ext: &mut F) -> std::result::Result<usize, Stop<E>>
+fn run<E, F>(
+    st: &mut State,
+    stack: &mut [u64],
+    buf: &[u8],
+    on_ext: &mut F,
+) -> std::result::Result<usize, Stop<E>>
 where
     E: From<Error>,
     F: FnMut(i8, &[u8]) -> std::result::Result<(), E>,

@@ -1,0 +1,236 @@
+//! Shared harness for the end-to-end tests: start the built `logferry` binary on a config, talk to
+//! it over real sockets, read what it printed, stop it with a signal.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_logferry")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// A TCP+UDP port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A running daemon.
+pub struct Daemon {
+    child: Child,
+    /// The forward port (`{PORT}` in the config).
+    pub port: u16,
+    /// A scratch directory (`{DIR}` in the config).
+    pub dir: tempfile::TempDir,
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => into.lock().unwrap().extend_from_slice(&buf[..n]),
+            }
+        }
+    });
+}
+
+/// Substitute `{PORT}` and `{DIR}` in a config text.
+pub fn render(config: &str, port: u16, dir: &Path) -> String {
+    config.replace("{PORT}", &port.to_string()).replace("{DIR}", &dir.display().to_string())
+}
+
+impl Daemon {
+    /// Start the daemon on `config` (with `{PORT}`/`{DIR}` substituted) and wait until the forward
+    /// port accepts connections. Extra CLI args may be given.
+    pub fn start(config: &str) -> Daemon {
+        Self::start_with(config, &[], &[])
+    }
+
+    /// Start with extra arguments and environment.
+    pub fn start_with(config: &str, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let path = dir.path().join("fluent.conf");
+        std::fs::write(&path, render(config, port, dir.path())).unwrap();
+        let mut cmd = Command::new(bin());
+        cmd.arg("-c").arg(&path).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        // Deterministic local time for the tests; a test may override it.
+        cmd.env("TZ", "UTC");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn logferry");
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        pump(child.stdout.take().unwrap(), stdout.clone());
+        pump(child.stderr.take().unwrap(), stderr.clone());
+        let d = Daemon { child, port, dir, stdout, stderr };
+        d.wait_for_log("logferry started", Duration::from_secs(20));
+        d
+    }
+
+    /// Path of a file in the scratch directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Everything printed on stdout so far.
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+    }
+
+    /// Everything logged on stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Wait until stderr contains `needle`; panics with the log on timeout.
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) {
+        let start = Instant::now();
+        while !self.stderr().contains(needle) {
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for log {needle:?}; stderr:\n{}", self.stderr());
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait until stdout holds at least `n` lines; returns them.
+    pub fn wait_stdout_lines(&self, n: usize, timeout: Duration) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let lines: Vec<String> = self.stdout().lines().map(str::to_string).collect();
+            if lines.len() >= n {
+                return lines;
+            }
+            if start.elapsed() > timeout {
+                panic!("timed out waiting for {n} stdout lines, got {}:\n{}\nstderr:\n{}", lines.len(), self.stdout(), self.stderr());
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// A TCP connection to the forward port.
+    pub fn connect(&self) -> TcpStream {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s
+    }
+
+    /// Send a signal to the daemon.
+    pub fn signal(&self, sig: &str) {
+        let st = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
+        assert!(st.success());
+    }
+
+    /// SIGTERM, then wait for exit (at most 30 s).
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.signal("TERM");
+        self.wait_exit(Duration::from_secs(30))
+    }
+
+    /// Wait for the process to exit.
+    pub fn wait_exit(&mut self, timeout: Duration) -> ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                // Let the pump threads drain the pipes.
+                thread::sleep(Duration::from_millis(50));
+                return st;
+            }
+            if start.elapsed() > timeout {
+                let _ = self.child.kill();
+                panic!("logferry did not exit within {timeout:?}; stderr:\n{}", self.stderr());
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Run the binary to completion with a config (for `--dry-run` and start-up errors).
+pub fn run_once(config: &str, args: &[&str]) -> (Output, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fluent.conf");
+    std::fs::write(&path, render(config, free_port(), dir.path())).unwrap();
+    let out = Command::new(bin()).arg("-c").arg(&path).args(args).env("TZ", "UTC").stdin(Stdio::null()).output().unwrap();
+    (out, dir)
+}
+
+/// Read one msgpack value from a stream (blocking, with the stream's read timeout).
+pub fn read_msgpack(s: &mut TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        if let Ok(n) = logferry_msgpack::value_len(&buf) {
+            assert_eq!(n, buf.len());
+            return buf;
+        }
+        let n = s.read(&mut byte).expect("read reply");
+        assert!(n > 0, "connection closed before a full reply; got {buf:02x?}");
+        buf.push(byte[0]);
+    }
+}
+
+/// True if the peer closes the connection (EOF or reset) within the read timeout; any bytes it
+/// sends before closing (a failure reply, a TLS alert) are discarded.
+pub fn is_closed(s: &mut TcpStream) -> bool {
+    let mut b = [0u8; 256];
+    loop {
+        match s.read(&mut b) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return false,
+            Err(_) => return true,
+        }
+    }
+}
+
+/// Write all bytes.
+pub fn send(s: &mut TcpStream, bytes: &[u8]) {
+    s.write_all(bytes).unwrap();
+    s.flush().unwrap();
+}
+
+/// Parse every stdout line of Fluentd's stdout format into (time text, tag, record JSON).
+pub fn parse_stdout_line(line: &str) -> (String, String, serde_json::Value) {
+    // `2023-11-14 22:13:20.000000000 +0000 tag: {json}`
+    let mut parts = line.splitn(4, ' ');
+    let date = parts.next().unwrap();
+    let time = parts.next().unwrap();
+    let zone = parts.next().unwrap();
+    let rest = parts.next().unwrap();
+    let (tag, json) = rest.split_once(": ").unwrap();
+    (format!("{date} {time} {zone}"), tag.to_string(), serde_json::from_str(json).unwrap_or_else(|e| panic!("bad json in {line:?}: {e}")))
+}
+
+/// Lines of a text read with a buffered reader.
+pub fn lines_of(path: &Path) -> Vec<String> {
+    BufReader::new(std::fs::File::open(path).unwrap()).lines().map(Result::unwrap).collect()
+}
