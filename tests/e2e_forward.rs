@@ -29,7 +29,13 @@ const WAIT: Duration = Duration::from_secs(10);
 
 fn map(pairs: &[(&str, Value)]) -> Vec<u8> {
     let mut out = Vec::new();
-    Value::Map(pairs.iter().map(|(k, v)| (Value::Str((*k).into()), v.clone())).collect()).encode(&mut out);
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (Value::Str((*k).into()), v.clone()))
+            .collect(),
+    )
+    .encode(&mut out);
     out
 }
 
@@ -42,7 +48,10 @@ fn entry(time: EventTime, record: &[u8]) -> Vec<u8> {
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn msg(tag: &str, time_bytes: &[u8], record: &[u8], option: Option<&[u8]>) -> Vec<u8> {
@@ -73,8 +82,14 @@ fn message_mode_time_encodings() {
     let rec = map(&[("a", Value::Int(1))]);
     send(&mut s, &hex("93 A1 74 CE 65 53 F1 00 81 A1 61 01")); // case 29
     send(&mut s, &msg("t", &hex("D2 65 53 F1 00"), &rec, None)); // case 30: Docker int32
-    send(&mut s, &msg("t", &hex("D7 00 65 53 F1 00 07 5B CD 15"), &rec, None)); // case 31: fixext8
-    send(&mut s, &msg("t", &hex("C7 08 00 65 53 F1 00 00 00 00 00"), &rec, None)); // case 31: ext8
+    send(
+        &mut s,
+        &msg("t", &hex("D7 00 65 53 F1 00 07 5B CD 15"), &rec, None),
+    ); // case 31: fixext8
+    send(
+        &mut s,
+        &msg("t", &hex("C7 08 00 65 53 F1 00 00 00 00 00"), &rec, None),
+    ); // case 31: ext8
     send(&mut s, &msg("t", &hex("00"), &rec, None)); // case 33: time 0 → now
     let lines = d.wait_stdout_lines(5, WAIT);
     assert_eq!(lines[0], "2023-11-14 22:13:20.000000000 +0000 t: {\"a\":1}");
@@ -82,7 +97,10 @@ fn message_mode_time_encodings() {
     assert_eq!(lines[2], "2023-11-14 22:13:20.123456789 +0000 t: {\"a\":1}");
     assert_eq!(lines[3], lines[0]);
     let (now_text, _, _) = parse_stdout_line(&lines[4]);
-    assert!(!now_text.starts_with("1970") && !now_text.starts_with("2023-11-14"), "time 0 must become now: {now_text}");
+    assert!(
+        !now_text.starts_with("1970") && !now_text.starts_with("2023-11-14"),
+        "time 0 must become now: {now_text}"
+    );
     assert!(d.terminate().success());
 }
 
@@ -101,10 +119,25 @@ fn float_time_dropped_but_acked_and_string_time_is_packed() {
     write::str(&mut st, "bad");
     send(&mut s, &msg("t", &st, &rec, Some(&chunk_opt("y"))));
     // A marker event proves the connection went on and nothing came before it.
-    send(&mut s, &msg("marker", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("z"))));
-    assert_eq!(read_msgpack(&mut s), hex("81 A3 61 63 6B A1 7A"), "no ack for the packed frame, then the marker's ack");
+    send(
+        &mut s,
+        &msg(
+            "marker",
+            &hex("CE 65 53 F1 00"),
+            &rec,
+            Some(&chunk_opt("z")),
+        ),
+    );
+    assert_eq!(
+        read_msgpack(&mut s),
+        hex("81 A3 61 63 6B A1 7A"),
+        "no ack for the packed frame, then the marker's ack"
+    );
     let lines = d.wait_stdout_lines(1, WAIT);
-    assert_eq!(lines, ["2023-11-14 22:13:20.000000000 +0000 marker: {\"a\":1}"]);
+    assert_eq!(
+        lines,
+        ["2023-11-14 22:13:20.000000000 +0000 marker: {\"a\":1}"]
+    );
     assert!(d.stderr().contains("invalid event"), "{}", d.stderr());
     assert!(d.terminate().success());
 }
@@ -120,7 +153,15 @@ fn forward_packed_compressed_and_fluent_bit_entries() {
     write::array_len(&mut f, 2);
     write::str(&mut f, "fwd");
     write::array_len(&mut f, 3);
-    for (t, r) in [(1, map(&[("a", Value::Int(1))])), (2, { let mut x = Vec::new(); write::str(&mut x, "x"); x }), (3, map(&[("b", Value::Int(2))]))] {
+    for (t, r) in [
+        (1, map(&[("a", Value::Int(1))])),
+        (2, {
+            let mut x = Vec::new();
+            write::str(&mut x, "x");
+            x
+        }),
+        (3, map(&[("b", Value::Int(2))])),
+    ] {
         write::array_len(&mut f, 2);
         write::int(&mut f, t);
         f.extend_from_slice(&r);
@@ -201,16 +242,33 @@ fn forward_packed_compressed_and_fluent_bit_entries() {
 fn ack_echo_and_byte_by_byte_frames() {
     let mut d = Daemon::start(STDOUT_CONF);
     let mut s = d.connect();
-    let entries = [entry(EventTime::new(T, 0), &map(&[("k", Value::Str("v".into()))])), entry(EventTime::new(T, 1), &map(&[]))].concat();
+    let entries = [
+        entry(EventTime::new(T, 0), &map(&[("k", Value::Str("v".into()))])),
+        entry(EventTime::new(T, 1), &map(&[])),
+    ]
+    .concat();
     let mut p = Vec::new();
-    encode::packed_forward("acked", &entries, 2, Some("QUJD\n"), Compression::Text, &mut p);
+    encode::packed_forward(
+        "acked",
+        &entries,
+        2,
+        Some("QUJD\n"),
+        Compression::Text,
+        &mut p,
+    );
     for b in &p {
         s.write_all(&[*b]).unwrap();
     }
     s.flush().unwrap();
-    assert_eq!(read_msgpack(&mut s), hex("81 A3 61 63 6B A5 51 55 4A 44 0A"));
+    assert_eq!(
+        read_msgpack(&mut s),
+        hex("81 A3 61 63 6B A5 51 55 4A 44 0A")
+    );
     let lines = d.wait_stdout_lines(2, WAIT);
-    assert_eq!(lines[0], "2023-11-14 22:13:20.000000000 +0000 acked: {\"k\":\"v\"}");
+    assert_eq!(
+        lines[0],
+        "2023-11-14 22:13:20.000000000 +0000 acked: {\"k\":\"v\"}"
+    );
     assert_eq!(lines[1], "2023-11-14 22:13:20.000000001 +0000 acked: {}");
     assert!(d.terminate().success());
 }
@@ -226,7 +284,13 @@ fn json_connection() {
     assert_eq!(&buf[..n], br#"{"ack":"c1"}"#);
     send(&mut s, br#"["t2",[[1700000001,{"b":[1,2]}]]]"#);
     let lines = d.wait_stdout_lines(2, WAIT);
-    assert_eq!(lines, ["2023-11-14 22:13:20.000000000 +0000 t: {\"a\":1}", "2023-11-14 22:13:21.000000000 +0000 t2: {\"b\":[1,2]}"]);
+    assert_eq!(
+        lines,
+        [
+            "2023-11-14 22:13:20.000000000 +0000 t: {\"a\":1}",
+            "2023-11-14 22:13:21.000000000 +0000 t2: {\"b\":[1,2]}"
+        ]
+    );
     assert!(d.terminate().success());
 }
 
@@ -241,24 +305,59 @@ fn malformed_input_closes_only_that_connection() {
     let rec = map(&[("a", Value::Int(1))]);
     send(&mut bad, &hex("81 A1 61 01")); // case 41
     send(&mut bad, &hex("C0")); // case 42: heartbeat
-    send(&mut bad, &msg("before", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("b1"))));
-    assert_eq!(read_msgpack(&mut bad), [hex("81 A3 61 63 6B A2"), b"b1".to_vec()].concat());
+    send(
+        &mut bad,
+        &msg(
+            "before",
+            &hex("CE 65 53 F1 00"),
+            &rec,
+            Some(&chunk_opt("b1")),
+        ),
+    );
+    assert_eq!(
+        read_msgpack(&mut bad),
+        [hex("81 A3 61 63 6B A2"), b"b1".to_vec()].concat()
+    );
     send(&mut bad, &hex("C1 93 A1 74 01 80"));
-    assert!(is_closed(&mut bad), "the connection with the invalid byte must be closed");
-    send(&mut good, &msg("after", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("g1"))));
-    assert_eq!(read_msgpack(&mut good), [hex("81 A3 61 63 6B A2"), b"g1".to_vec()].concat());
+    assert!(
+        is_closed(&mut bad),
+        "the connection with the invalid byte must be closed"
+    );
+    send(
+        &mut good,
+        &msg(
+            "after",
+            &hex("CE 65 53 F1 00"),
+            &rec,
+            Some(&chunk_opt("g1")),
+        ),
+    );
+    assert_eq!(
+        read_msgpack(&mut good),
+        [hex("81 A3 61 63 6B A2"), b"g1".to_vec()].concat()
+    );
     let lines = d.wait_stdout_lines(2, WAIT);
     assert_eq!(lines.len(), 2);
-    assert!(lines[0].ends_with("before: {\"a\":1}") && lines[1].ends_with("after: {\"a\":1}"), "{lines:?}");
+    assert!(
+        lines[0].ends_with("before: {\"a\":1}") && lines[1].ends_with("after: {\"a\":1}"),
+        "{lines:?}"
+    );
     let log = d.stderr();
     assert!(log.contains("incoming chunk is broken"), "{log}");
-    assert_eq!(log.matches("malformed connections so far: 1").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("malformed connections so far: 1").count(),
+        1,
+        "{log}"
+    );
     // A 4 GiB length prefix must not make the daemon allocate 4 GiB or die.
     let mut huge = d.connect();
     send(&mut huge, &hex("93 A1 74 DB FF FF FF FF 00 00"));
     drop(huge);
     let mut again = d.connect();
-    send(&mut again, &msg("alive", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("z"))));
+    send(
+        &mut again,
+        &msg("alive", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("z"))),
+    );
     read_msgpack(&mut again);
     assert!(d.terminate().success());
 }
@@ -270,15 +369,25 @@ fn chunk_size_limit() {
         "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\nchunk_size_limit 1k\nchunk_size_warn_limit 512\n</source>\n<match **>\n@type stdout\n</match>\n",
     );
     let mut s = d.connect();
-    let big = entry(EventTime::new(T, 0), &map(&[("pad", Value::Str("x".repeat(2048)))]));
+    let big = entry(
+        EventTime::new(T, 0),
+        &map(&[("pad", Value::Str("x".repeat(2048)))]),
+    );
     let mut p = Vec::new();
     encode::packed_forward("big", &big, 1, Some("big1"), Compression::Text, &mut p);
     send(&mut s, &p);
-    let mid = entry(EventTime::new(T, 0), &map(&[("pad", Value::Str("y".repeat(600)))]));
+    let mid = entry(
+        EventTime::new(T, 0),
+        &map(&[("pad", Value::Str("y".repeat(600)))]),
+    );
     let mut p = Vec::new();
     encode::packed_forward("mid", &mid, 1, Some("mid1"), Compression::Text, &mut p);
     send(&mut s, &p);
-    assert_eq!(read_msgpack(&mut s), [hex("81 A3 61 63 6B A4"), b"mid1".to_vec()].concat(), "only the second object is acked");
+    assert_eq!(
+        read_msgpack(&mut s),
+        [hex("81 A3 61 63 6B A4"), b"mid1".to_vec()].concat(),
+        "only the second object is acked"
+    );
     let lines = d.wait_stdout_lines(1, WAIT);
     assert_eq!(lines.len(), 1);
     assert!(lines[0].contains(" mid: "));
@@ -295,11 +404,33 @@ fn source_address_key_and_tag_prefix() {
         "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\nsource_address_key ip\nadd_tag_prefix p\n</source>\n<match **>\n@type stdout\n</match>\n",
     );
     let mut s = d.connect();
-    send(&mut s, &msg("t", &hex("CE 65 53 F1 00"), &map(&[("a", Value::Int(1)), ("ip", Value::Str("spoofed".into()))]), None));
-    send(&mut s, &msg("t", &hex("CE 65 53 F1 00"), &map(&[("b", Value::Int(2))]), None));
+    send(
+        &mut s,
+        &msg(
+            "t",
+            &hex("CE 65 53 F1 00"),
+            &map(&[("a", Value::Int(1)), ("ip", Value::Str("spoofed".into()))]),
+            None,
+        ),
+    );
+    send(
+        &mut s,
+        &msg(
+            "t",
+            &hex("CE 65 53 F1 00"),
+            &map(&[("b", Value::Int(2))]),
+            None,
+        ),
+    );
     let lines = d.wait_stdout_lines(2, WAIT);
-    assert_eq!(lines[0], "2023-11-14 22:13:20.000000000 +0000 p.t: {\"a\":1,\"ip\":\"127.0.0.1\"}");
-    assert_eq!(lines[1], "2023-11-14 22:13:20.000000000 +0000 p.t: {\"b\":2,\"ip\":\"127.0.0.1\"}");
+    assert_eq!(
+        lines[0],
+        "2023-11-14 22:13:20.000000000 +0000 p.t: {\"a\":1,\"ip\":\"127.0.0.1\"}"
+    );
+    assert_eq!(
+        lines[1],
+        "2023-11-14 22:13:20.000000000 +0000 p.t: {\"b\":2,\"ip\":\"127.0.0.1\"}"
+    );
     assert!(d.terminate().success());
 }
 
@@ -341,7 +472,17 @@ fn do_handshake(s: &mut TcpStream, key: &str, user: &str, pass: &str) -> Result<
     let helo = handshake::parse_helo(&helo_raw)?;
     assert_eq!(helo.nonce.len(), 16);
     assert_eq!(helo.auth.len(), 16, "user_auth sends an auth salt");
-    send(s, &handshake::ping(&helo, "cli", key, "0123456789abcdef0123456789abcdef", user, pass));
+    send(
+        s,
+        &handshake::ping(
+            &helo,
+            "cli",
+            key,
+            "0123456789abcdef0123456789abcdef",
+            user,
+            pass,
+        ),
+    );
     let pong = read_msgpack(s);
     handshake::check_pong(&pong, &helo, "0123456789abcdef0123456789abcdef", key, "cli")
 }
@@ -353,8 +494,19 @@ fn shared_key_handshake() {
     let mut d = Daemon::start(SECURE_CONF);
     let mut s = d.connect();
     assert_eq!(do_handshake(&mut s, "k", "alice", "wonder").unwrap(), "srv");
-    send(&mut s, &msg("secure", &hex("CE 65 53 F1 00"), &map(&[("a", Value::Int(1))]), Some(&chunk_opt("s1"))));
-    assert_eq!(read_msgpack(&mut s), [hex("81 A3 61 63 6B A2"), b"s1".to_vec()].concat());
+    send(
+        &mut s,
+        &msg(
+            "secure",
+            &hex("CE 65 53 F1 00"),
+            &map(&[("a", Value::Int(1))]),
+            Some(&chunk_opt("s1")),
+        ),
+    );
+    assert_eq!(
+        read_msgpack(&mut s),
+        [hex("81 A3 61 63 6B A2"), b"s1".to_vec()].concat()
+    );
 
     let mut bad = d.connect();
     let err = do_handshake(&mut bad, "wrong", "alice", "wonder").unwrap_err();
@@ -367,17 +519,29 @@ fn shared_key_handshake() {
     // A client that skips the handshake gets nothing through.
     let mut rude = d.connect();
     let _helo = read_msgpack(&mut rude);
-    send(&mut rude, &msg("rude", &hex("CE 65 53 F1 00"), &map(&[]), None));
+    send(
+        &mut rude,
+        &msg("rude", &hex("CE 65 53 F1 00"), &map(&[]), None),
+    );
     let pong = read_msgpack(&mut rude);
     let (v, _) = Value::decode(&pong).unwrap();
     assert_eq!(
         v,
-        Value::Array(vec![Value::Str("PONG".into()), Value::Bool(false), Value::Str("invalid ping message".into()), Value::Str("".into()), Value::Str("".into())])
+        Value::Array(vec![
+            Value::Str("PONG".into()),
+            Value::Bool(false),
+            Value::Str("invalid ping message".into()),
+            Value::Str("".into()),
+            Value::Str("".into())
+        ])
     );
     assert!(is_closed(&mut rude));
 
     let lines = d.wait_stdout_lines(1, WAIT);
-    assert_eq!(lines, ["2023-11-14 22:13:20.000000000 +0000 secure: {\"a\":1}"]);
+    assert_eq!(
+        lines,
+        ["2023-11-14 22:13:20.000000000 +0000 secure: {\"a\":1}"]
+    );
     assert!(d.terminate().success());
 }
 
@@ -386,7 +550,10 @@ fn shared_key_handshake() {
 #[test]
 fn tls_round_trip() {
     let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap().self_signed(&key).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("cert.pem"), cert.pem()).unwrap();
     std::fs::write(dir.path().join("key.pem"), key.serialize_pem()).unwrap();
@@ -403,21 +570,37 @@ fn tls_round_trip() {
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let conn = rustls::ClientConnection::new(Arc::new(cfg), "localhost".try_into().unwrap()).unwrap();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(cfg), "localhost".try_into().unwrap()).unwrap();
     let mut tls = rustls::StreamOwned::new(conn, d.connect());
-    tls.write_all(&msg("tls", &hex("CE 65 53 F1 00"), &map(&[("a", Value::Int(1))]), Some(&chunk_opt("t1")))).unwrap();
+    tls.write_all(&msg(
+        "tls",
+        &hex("CE 65 53 F1 00"),
+        &map(&[("a", Value::Int(1))]),
+        Some(&chunk_opt("t1")),
+    ))
+    .unwrap();
     tls.flush().unwrap();
     let mut reply = [0u8; 16];
     let mut got = 0;
     while got < 8 {
         got += tls.read(&mut reply[got..]).unwrap();
     }
-    assert_eq!(&reply[..got], &[hex("81 A3 61 63 6B A2"), b"t1".to_vec()].concat()[..]);
+    assert_eq!(
+        &reply[..got],
+        &[hex("81 A3 61 63 6B A2"), b"t1".to_vec()].concat()[..]
+    );
     let mut plain = d.connect();
-    send(&mut plain, &msg("plain", &hex("CE 65 53 F1 00"), &map(&[]), None));
+    send(
+        &mut plain,
+        &msg("plain", &hex("CE 65 53 F1 00"), &map(&[]), None),
+    );
     assert!(is_closed(&mut plain));
     let lines = d.wait_stdout_lines(1, WAIT);
-    assert_eq!(lines, ["2023-11-14 22:13:20.000000000 +0000 tls: {\"a\":1}"]);
+    assert_eq!(
+        lines,
+        ["2023-11-14 22:13:20.000000000 +0000 tls: {\"a\":1}"]
+    );
     assert!(d.terminate().success());
 }
 
@@ -431,7 +614,15 @@ fn load_balancer_probes_are_quiet() {
     }
     // A real event afterwards proves the probes were processed.
     let mut s = d.connect();
-    send(&mut s, &msg("t", &hex("CE 65 53 F1 00"), &map(&[]), Some(&chunk_opt("p"))));
+    send(
+        &mut s,
+        &msg(
+            "t",
+            &hex("CE 65 53 F1 00"),
+            &map(&[]),
+            Some(&chunk_opt("p")),
+        ),
+    );
     read_msgpack(&mut s);
     let after = d.stderr();
     assert_eq!(before, after, "probes must not log above debug");
@@ -444,7 +635,10 @@ fn deny_keepalive_closes_after_first_message() {
     let mut d = Daemon::start("<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\ndeny_keepalive true\n</source>\n<match **>\n@type stdout\n</match>\n");
     let mut s = d.connect();
     let rec = map(&[]);
-    send(&mut s, &msg("one", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("1"))));
+    send(
+        &mut s,
+        &msg("one", &hex("CE 65 53 F1 00"), &rec, Some(&chunk_opt("1"))),
+    );
     assert_eq!(read_msgpack(&mut s), hex("81 A3 61 63 6B A1 31"));
     assert!(is_closed(&mut s));
     d.wait_stdout_lines(1, WAIT);
@@ -470,18 +664,41 @@ fn emit_error_withholds_ack_or_goes_to_error_label() {
     let mut d = Daemon::start(conf);
     std::fs::write(d.path("not-a-dir"), "a file where a directory should be").unwrap();
     let mut s = d.connect();
-    send(&mut s, &msg("t", &hex("CE 65 53 F1 00"), &map(&[("a", Value::Int(1))]), Some(&chunk_opt("e1"))));
+    send(
+        &mut s,
+        &msg(
+            "t",
+            &hex("CE 65 53 F1 00"),
+            &map(&[("a", Value::Int(1))]),
+            Some(&chunk_opt("e1")),
+        ),
+    );
     assert!(is_closed(&mut s), "no ack; the connection is closed");
     assert!(d.stderr().contains("without ack"), "{}", d.stderr());
     assert!(d.terminate().success());
 
-    let with_error = format!("{conf}<label @ERROR>\n<match **>\n@type stdout\n</match>\n</label>\n");
+    let with_error =
+        format!("{conf}<label @ERROR>\n<match **>\n@type stdout\n</match>\n</label>\n");
     let mut d = Daemon::start(&with_error);
     std::fs::write(d.path("not-a-dir"), "x").unwrap();
     let mut s = d.connect();
-    send(&mut s, &msg("t", &hex("CE 65 53 F1 00"), &map(&[("a", Value::Int(1))]), Some(&chunk_opt("e2"))));
-    assert_eq!(read_msgpack(&mut s), [hex("81 A3 61 63 6B A2"), b"e2".to_vec()].concat());
-    assert_eq!(d.wait_stdout_lines(1, WAIT), ["2023-11-14 22:13:20.000000000 +0000 t: {\"a\":1}"]);
+    send(
+        &mut s,
+        &msg(
+            "t",
+            &hex("CE 65 53 F1 00"),
+            &map(&[("a", Value::Int(1))]),
+            Some(&chunk_opt("e2")),
+        ),
+    );
+    assert_eq!(
+        read_msgpack(&mut s),
+        [hex("81 A3 61 63 6B A2"), b"e2".to_vec()].concat()
+    );
+    assert_eq!(
+        d.wait_stdout_lines(1, WAIT),
+        ["2023-11-14 22:13:20.000000000 +0000 t: {\"a\":1}"]
+    );
     assert!(d.terminate().success());
 }
 
@@ -498,10 +715,24 @@ fn many_connections_in_parallel() {
                 for b in 0..50 {
                     let mut entries = Vec::new();
                     for i in 0..20 {
-                        entries.extend(entry(EventTime::new(T, 0), &map(&[("c", Value::Int(c)), ("n", Value::Int(b * 20 + i))])));
+                        entries.extend(entry(
+                            EventTime::new(T, 0),
+                            &map(&[("c", Value::Int(c)), ("n", Value::Int(b * 20 + i))]),
+                        ));
                     }
                     let mut p = Vec::new();
-                    encode::packed_forward("par", &entries, 20, Some(&format!("{c}-{b}")), if b % 2 == 0 { Compression::Gzip } else { Compression::Text }, &mut p);
+                    encode::packed_forward(
+                        "par",
+                        &entries,
+                        20,
+                        Some(&format!("{c}-{b}")),
+                        if b % 2 == 0 {
+                            Compression::Gzip
+                        } else {
+                            Compression::Text
+                        },
+                        &mut p,
+                    );
                     send(&mut s, &p);
                     let ack = read_msgpack(&mut s);
                     assert!(ack.ends_with(format!("{c}-{b}").as_bytes()));
@@ -512,12 +743,19 @@ fn many_connections_in_parallel() {
     for h in handles {
         h.join().unwrap();
     }
-    let files: Vec<_> = std::fs::read_dir(d.dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("out.")).collect();
+    let files: Vec<_> = std::fs::read_dir(d.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("out."))
+        .collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let mut seen = std::collections::HashSet::new();
     for line in lines_of(&files[0]) {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert!(seen.insert((v["c"].as_i64().unwrap(), v["n"].as_i64().unwrap())), "duplicate {line}");
+        assert!(
+            seen.insert((v["c"].as_i64().unwrap(), v["n"].as_i64().unwrap())),
+            "duplicate {line}"
+        );
     }
     assert_eq!(seen.len(), 8 * 1000);
     assert!(d.terminate().success());

@@ -17,7 +17,10 @@ pub fn bin() -> &'static str {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// A TCP+UDP port free on 127.0.0.1 right now.
@@ -56,7 +59,9 @@ fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) {
 
 /// Substitute `{PORT}` and `{DIR}` in a config text.
 pub fn render(config: &str, port: u16, dir: &Path) -> String {
-    config.replace("{PORT}", &port.to_string()).replace("{DIR}", &dir.display().to_string())
+    config
+        .replace("{PORT}", &port.to_string())
+        .replace("{DIR}", &dir.display().to_string())
 }
 
 impl Daemon {
@@ -73,7 +78,12 @@ impl Daemon {
         let path = dir.path().join("fluent.conf");
         std::fs::write(&path, render(config, port, dir.path())).unwrap();
         let mut cmd = Command::new(bin());
-        cmd.arg("-c").arg(&path).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).stdin(Stdio::null());
+        cmd.arg("-c")
+            .arg(&path)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null());
         // Deterministic local time for the tests; a test may override it.
         cmd.env("TZ", "UTC");
         for (k, v) in env {
@@ -84,7 +94,13 @@ impl Daemon {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         pump(child.stdout.take().unwrap(), stdout.clone());
         pump(child.stderr.take().unwrap(), stderr.clone());
-        let d = Daemon { child, port, dir, stdout, stderr };
+        let d = Daemon {
+            child,
+            port,
+            dir,
+            stdout,
+            stderr,
+        };
         d.wait_for_log("logferry started", Duration::from_secs(20));
         d
     }
@@ -109,7 +125,10 @@ impl Daemon {
         let start = Instant::now();
         while !self.stderr().contains(needle) {
             if start.elapsed() > timeout {
-                panic!("timed out waiting for log {needle:?}; stderr:\n{}", self.stderr());
+                panic!(
+                    "timed out waiting for log {needle:?}; stderr:\n{}",
+                    self.stderr()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -124,7 +143,12 @@ impl Daemon {
                 return lines;
             }
             if start.elapsed() > timeout {
-                panic!("timed out waiting for {n} stdout lines, got {}:\n{}\nstderr:\n{}", lines.len(), self.stdout(), self.stderr());
+                panic!(
+                    "timed out waiting for {n} stdout lines, got {}:\n{}\nstderr:\n{}",
+                    lines.len(),
+                    self.stdout(),
+                    self.stderr()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -139,7 +163,11 @@ impl Daemon {
 
     /// Send a signal to the daemon.
     pub fn signal(&self, sig: &str) {
-        let st = Command::new("kill").arg(format!("-{sig}")).arg(self.child.id().to_string()).status().unwrap();
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
         assert!(st.success());
     }
 
@@ -160,7 +188,10 @@ impl Daemon {
             }
             if start.elapsed() > timeout {
                 let _ = self.child.kill();
-                panic!("logferry did not exit within {timeout:?}; stderr:\n{}", self.stderr());
+                panic!(
+                    "logferry did not exit within {timeout:?}; stderr:\n{}",
+                    self.stderr()
+                );
             }
             thread::sleep(Duration::from_millis(20));
         }
@@ -179,7 +210,14 @@ pub fn run_once(config: &str, args: &[&str]) -> (Output, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fluent.conf");
     std::fs::write(&path, render(config, free_port(), dir.path())).unwrap();
-    let out = Command::new(bin()).arg("-c").arg(&path).args(args).env("TZ", "UTC").stdin(Stdio::null()).output().unwrap();
+    let out = Command::new(bin())
+        .arg("-c")
+        .arg(&path)
+        .args(args)
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     (out, dir)
 }
 
@@ -193,7 +231,10 @@ pub fn read_msgpack(s: &mut TcpStream) -> Vec<u8> {
             return buf;
         }
         let n = s.read(&mut byte).expect("read reply");
-        assert!(n > 0, "connection closed before a full reply; got {buf:02x?}");
+        assert!(
+            n > 0,
+            "connection closed before a full reply; got {buf:02x?}"
+        );
         buf.push(byte[0]);
     }
 }
@@ -206,7 +247,14 @@ pub fn is_closed(s: &mut TcpStream) -> bool {
         match s.read(&mut b) {
             Ok(0) => return true,
             Ok(_) => continue,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => return false,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
             Err(_) => return true,
         }
     }
@@ -227,10 +275,17 @@ pub fn parse_stdout_line(line: &str) -> (String, String, serde_json::Value) {
     let zone = parts.next().unwrap();
     let rest = parts.next().unwrap();
     let (tag, json) = rest.split_once(": ").unwrap();
-    (format!("{date} {time} {zone}"), tag.to_string(), serde_json::from_str(json).unwrap_or_else(|e| panic!("bad json in {line:?}: {e}")))
+    (
+        format!("{date} {time} {zone}"),
+        tag.to_string(),
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("bad json in {line:?}: {e}")),
+    )
 }
 
 /// Lines of a text read with a buffered reader.
 pub fn lines_of(path: &Path) -> Vec<String> {
-    BufReader::new(std::fs::File::open(path).unwrap()).lines().map(Result::unwrap).collect()
+    BufReader::new(std::fs::File::open(path).unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .collect()
 }

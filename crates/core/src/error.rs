@@ -7,7 +7,10 @@ pub type BuildError = ConfigError;
 
 /// Make a [`BuildError`] at a config position.
 pub fn build_error(pos: &Pos, message: impl Into<String>) -> BuildError {
-    ConfigError { pos: Some(pos.clone()), message: message.into() }
+    ConfigError {
+        pos: Some(pos.clone()),
+        message: message.into(),
+    }
 }
 
 /// An error raised by an output while accepting events (Fluentd's emit error).

@@ -41,7 +41,10 @@ impl EventBatch {
     /// Wrap bytes already in normalized entry form (as produced by the forward decoder or a
     /// [`BatchBuilder`]). Entries that do not have that form are skipped when iterating.
     pub fn from_normalized(data: impl Into<Bytes>, count: usize) -> Self {
-        EventBatch { data: data.into(), count }
+        EventBatch {
+            data: data.into(),
+            count,
+        }
     }
 
     /// A batch of a single event.
@@ -104,7 +107,10 @@ impl<'a> Iterator for Entries<'a> {
             }
         };
         self.rest = &body[n..];
-        Some(Entry { time: EventTime::new(sec, nsec), record: &body[..n] })
+        Some(Entry {
+            time: EventTime::new(sec, nsec),
+            record: &body[..n],
+        })
     }
 }
 
@@ -123,7 +129,10 @@ impl BatchBuilder {
 
     /// An empty builder with room for `bytes` bytes.
     pub fn with_capacity(bytes: usize) -> Self {
-        BatchBuilder { buf: Vec::with_capacity(bytes), count: 0 }
+        BatchBuilder {
+            buf: Vec::with_capacity(bytes),
+            count: 0,
+        }
     }
 
     /// Append an event whose record is raw msgpack map bytes.
@@ -162,7 +171,10 @@ impl BatchBuilder {
 
     /// Finish into an immutable batch.
     pub fn finish(self) -> EventBatch {
-        EventBatch { data: Bytes::from(self.buf), count: self.count }
+        EventBatch {
+            data: Bytes::from(self.buf),
+            count: self.count,
+        }
     }
 }
 

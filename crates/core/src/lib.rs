@@ -24,8 +24,8 @@ pub mod timefmt;
 
 pub use error::{BuildError, EmitError};
 pub use event::{BatchBuilder, Entry, EventBatch};
-pub use logferry_msgpack::{EventTime, Value};
 pub use log::PluginLog;
+pub use logferry_msgpack::{EventTime, Value};
 pub use pipeline::{BuildCtx, Pipeline, Running, SystemConfig};
 pub use plugin::{Filter, FilterOutput, Input, InputContext, Output};
 pub use registry::Registry;

@@ -30,7 +30,10 @@ pub fn parse_level(s: &str) -> Option<Level> {
 impl PluginLog {
     /// A logger for `name` (`@id` or type) with an optional level of its own.
     pub fn new(name: &str, level: Option<Level>) -> Self {
-        PluginLog { name: name.into(), level }
+        PluginLog {
+            name: name.into(),
+            level,
+        }
     }
 
     /// The plugin name.

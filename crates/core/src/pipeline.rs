@@ -59,12 +59,21 @@ struct Shared {
 impl BuildCtx<'_> {
     /// Record that the config refers to `label` at `pos`; it must exist once the build completes.
     pub fn require_label(&self, label: &str, pos: &Pos) {
-        self.shared.label_refs.borrow_mut().push((label.to_string(), pos.clone()));
+        self.shared
+            .label_refs
+            .borrow_mut()
+            .push((label.to_string(), pos.clone()));
     }
 
     /// Build a nested output (a `<store>` of copy, a `<secondary>`), in the same router context.
     pub fn build_output(&self, section: &Element) -> Result<Arc<dyn Output>, BuildError> {
-        build_plugin_output(self.registry, &self.emitter, &self.system, self.shared, section)
+        build_plugin_output(
+            self.registry,
+            &self.emitter,
+            &self.system,
+            self.shared,
+            section,
+        )
     }
 }
 
@@ -95,7 +104,13 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
         let s = Section::new(el, "system");
         if let Some(p) = s.param("log_level") {
             sys.log_level = Some(parse_level(&p.value).ok_or_else(|| {
-                build_error(&p.pos, format!("log_level: '{}' is not one of trace, debug, info, warn, error, fatal", p.value))
+                build_error(
+                    &p.pos,
+                    format!(
+                        "log_level: '{}' is not one of trace, debug, info, warn, error, fatal",
+                        p.value
+                    ),
+                )
             })?);
         }
         if let Some(p) = s.param("workers") {
@@ -112,8 +127,14 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
         if let Some(log) = s.section("log")? {
             sys.log_json = log.choice("format", &["text", "json"], "text")? == "json";
             // Log-file rotation belongs to the process supervisor: logferry logs to stderr.
-            log.refuse("rotate_age", "logferry logs to stderr; rotate with the container runtime or journald")?;
-            log.refuse("rotate_size", "logferry logs to stderr; rotate with the container runtime or journald")?;
+            log.refuse(
+                "rotate_age",
+                "logferry logs to stderr; rotate with the container runtime or journald",
+            )?;
+            log.refuse(
+                "rotate_size",
+                "logferry logs to stderr; rotate with the container runtime or journald",
+            )?;
         }
         warnings.extend(s.warn_unused());
     }
@@ -124,10 +145,16 @@ fn plugin_type<'a>(el: &'a Element, what: &str) -> Result<&'a str, BuildError> {
     match (el.param("@type"), el.param("type")) {
         (Some(p), _) => Ok(p.value.as_str()),
         (None, Some(p)) => {
-            tracing::warn!("{}: 'type' is deprecated parameter name. use '@type' instead.", p.pos);
+            tracing::warn!(
+                "{}: 'type' is deprecated parameter name. use '@type' instead.",
+                p.pos
+            );
             Ok(p.value.as_str())
         }
-        (None, None) => Err(build_error(&el.pos, format!("missing @type parameter in <{what}>"))),
+        (None, None) => Err(build_error(
+            &el.pos,
+            format!("missing @type parameter in <{what}>"),
+        )),
     }
 }
 
@@ -136,13 +163,23 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
     let id = el.value("@id").or_else(|| el.value("id"));
     if let Some(id) = id {
         if !shared.ids.borrow_mut().insert(id.to_string()) {
-            let pos = el.param("@id").or_else(|| el.param("id")).map(|p| &p.pos).unwrap_or(&el.pos);
+            let pos = el
+                .param("@id")
+                .or_else(|| el.param("id"))
+                .map(|p| &p.pos)
+                .unwrap_or(&el.pos);
             return Err(build_error(pos, format!("duplicated plugin id '{id}'")));
         }
     }
     let level = match el.param("@log_level").or_else(|| el.param("log_level")) {
         Some(p) => Some(parse_level(&p.value).ok_or_else(|| {
-            build_error(&p.pos, format!("@log_level: '{}' is not one of trace, debug, info, warn, error, fatal", p.value))
+            build_error(
+                &p.pos,
+                format!(
+                    "@log_level: '{}' is not one of trace, debug, info, warn, error, fatal",
+                    p.value
+                ),
+            )
         })?),
         None => None,
     };
@@ -153,7 +190,10 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
 fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared) -> Emitter {
     match el.param("@label") {
         Some(p) => {
-            shared.label_refs.borrow_mut().push((p.value.clone(), p.pos.clone()));
+            shared
+                .label_refs
+                .borrow_mut()
+                .push((p.value.clone(), p.pos.clone()));
             declared.for_label(Some(&p.value))
         }
         None => declared.clone(),
@@ -233,7 +273,10 @@ impl Pipeline {
         let mut label_names: HashMap<String, Pos> = HashMap::new();
 
         for p in &root.params {
-            shared.warnings.borrow_mut().push(format!("{}: parameter '{}' at the top level is not used", p.pos, p.key));
+            shared.warnings.borrow_mut().push(format!(
+                "{}: parameter '{}' at the top level is not used",
+                p.pos, p.key
+            ));
         }
         for el in &root.elements {
             match el.name.as_str() {
@@ -287,7 +330,14 @@ impl Pipeline {
                 }
             }
         }
-        let root_rules = build_rules(registry, &system, &shared, &root_emitter, &root.elements, &mut outputs)?;
+        let root_rules = build_rules(
+            registry,
+            &system,
+            &shared,
+            &root_emitter,
+            &root.elements,
+            &mut outputs,
+        )?;
 
         for (label, pos) in shared.label_refs.borrow().iter() {
             if label != ROOT_LABEL && !label_names.contains_key(label) {
@@ -300,7 +350,13 @@ impl Pipeline {
         let router = Arc::new(Router::new(Agent::new(ROOT_LABEL, root_rules), labels));
         root_emitter.install(router.clone());
         let warnings = shared.warnings.take();
-        Ok(Pipeline { router, system, inputs, outputs, warnings })
+        Ok(Pipeline {
+            router,
+            system,
+            inputs,
+            outputs,
+            warnings,
+        })
     }
 
     /// Number of inputs.
@@ -314,7 +370,13 @@ impl Pipeline {
         let mut handles = Vec::new();
         if !self.system.without_source {
             for (ty, input, emitter) in self.inputs {
-                match input.start(InputContext { emitter, shutdown: rx.clone() }).await {
+                match input
+                    .start(InputContext {
+                        emitter,
+                        shutdown: rx.clone(),
+                    })
+                    .await
+                {
                     Ok(h) => handles.push(h),
                     Err(e) => {
                         let _ = stop.send(true);
@@ -326,7 +388,11 @@ impl Pipeline {
                 }
             }
         }
-        Ok(Running { stop, inputs: handles, outputs: self.outputs })
+        Ok(Running {
+            stop,
+            inputs: handles,
+            outputs: self.outputs,
+        })
     }
 }
 

@@ -93,7 +93,10 @@ impl RecordAccessor {
         if steps.is_empty() {
             return Err(format!("invalid record accessor '{spec}': empty path"));
         }
-        Ok(RecordAccessor { steps, source: spec.to_string() })
+        Ok(RecordAccessor {
+            steps,
+            source: spec.to_string(),
+        })
     }
 
     /// The accessor as written.
@@ -140,7 +143,9 @@ fn parse_path(mut s: &str) -> Result<Vec<Step>, String> {
             } else if let Some(q) = inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
                 steps.push(Step::Key(q.to_string()));
             } else {
-                let i: i64 = inner.parse().map_err(|_| format!("invalid index '{inner}'"))?;
+                let i: i64 = inner
+                    .parse()
+                    .map_err(|_| format!("invalid index '{inner}'"))?;
                 steps.push(Step::Index(i));
             }
             s = &rest[close + 1..];
@@ -157,7 +162,13 @@ mod tests {
 
     fn rec(pairs: Vec<(&str, Value)>) -> Vec<u8> {
         let mut out = Vec::new();
-        Value::Map(pairs.into_iter().map(|(k, v)| (Value::Str(k.into()), v)).collect()).encode(&mut out);
+        Value::Map(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (Value::Str(k.into()), v))
+                .collect(),
+        )
+        .encode(&mut out);
         out
     }
 
@@ -181,15 +192,42 @@ mod tests {
     fn accessors() {
         let v = decode(&rec(vec![
             ("a.b", Value::Int(1)),
-            ("k8s", Value::Map(vec![(Value::Str("ns".into()), Value::Str("kube".into()))])),
+            (
+                "k8s",
+                Value::Map(vec![(Value::Str("ns".into()), Value::Str("kube".into()))]),
+            ),
             ("arr", Value::Array(vec![Value::Int(7), Value::Int(8)])),
         ]));
-        assert_eq!(RecordAccessor::new("a.b").unwrap().get(&v), Some(&Value::Int(1)));
-        assert_eq!(RecordAccessor::new("$.k8s.ns").unwrap().get(&v).and_then(Value::as_str), Some("kube"));
-        assert_eq!(RecordAccessor::new("$['k8s']['ns']").unwrap().get(&v).and_then(Value::as_str), Some("kube"));
-        assert_eq!(RecordAccessor::new("$['a.b']").unwrap().get(&v), Some(&Value::Int(1)));
-        assert_eq!(RecordAccessor::new("$.arr[1]").unwrap().get(&v), Some(&Value::Int(8)));
-        assert_eq!(RecordAccessor::new("$.arr[-1]").unwrap().get(&v), Some(&Value::Int(8)));
+        assert_eq!(
+            RecordAccessor::new("a.b").unwrap().get(&v),
+            Some(&Value::Int(1))
+        );
+        assert_eq!(
+            RecordAccessor::new("$.k8s.ns")
+                .unwrap()
+                .get(&v)
+                .and_then(Value::as_str),
+            Some("kube")
+        );
+        assert_eq!(
+            RecordAccessor::new("$['k8s']['ns']")
+                .unwrap()
+                .get(&v)
+                .and_then(Value::as_str),
+            Some("kube")
+        );
+        assert_eq!(
+            RecordAccessor::new("$['a.b']").unwrap().get(&v),
+            Some(&Value::Int(1))
+        );
+        assert_eq!(
+            RecordAccessor::new("$.arr[1]").unwrap().get(&v),
+            Some(&Value::Int(8))
+        );
+        assert_eq!(
+            RecordAccessor::new("$.arr[-1]").unwrap().get(&v),
+            Some(&Value::Int(8))
+        );
         assert_eq!(RecordAccessor::new("$.missing.x").unwrap().get(&v), None);
         assert!(RecordAccessor::new("$.a b").is_err());
         assert!(RecordAccessor::new("$").is_err());

@@ -70,25 +70,59 @@ impl Registry {
             Kind::Filter => "filter",
             Kind::Output => "output",
         };
-        let pos = section.param("@type").or_else(|| section.param("type")).map(|p| &p.pos).unwrap_or(section.pos());
-        build_error(pos, format!("unknown {what} plugin '{ty}'; supported {what} types: {}", self.names(kind).join(", ")))
+        let pos = section
+            .param("@type")
+            .or_else(|| section.param("type"))
+            .map(|p| &p.pos)
+            .unwrap_or(section.pos());
+        build_error(
+            pos,
+            format!(
+                "unknown {what} plugin '{ty}'; supported {what} types: {}",
+                self.names(kind).join(", ")
+            ),
+        )
     }
 
     /// Build an input of type `ty`.
-    pub fn input(&self, ty: &str, ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-        let f = self.inputs.get(ty).ok_or_else(|| self.unknown(Kind::Input, s, ty))?;
+    pub fn input(
+        &self,
+        ty: &str,
+        ctx: &BuildCtx,
+        s: &Section,
+    ) -> Result<Arc<dyn Input>, BuildError> {
+        let f = self
+            .inputs
+            .get(ty)
+            .ok_or_else(|| self.unknown(Kind::Input, s, ty))?;
         f(ctx, s)
     }
 
     /// Build a filter of type `ty`.
-    pub fn filter(&self, ty: &str, ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
-        let f = self.filters.get(ty).ok_or_else(|| self.unknown(Kind::Filter, s, ty))?;
+    pub fn filter(
+        &self,
+        ty: &str,
+        ctx: &BuildCtx,
+        s: &Section,
+    ) -> Result<Arc<dyn Filter>, BuildError> {
+        let f = self
+            .filters
+            .get(ty)
+            .ok_or_else(|| self.unknown(Kind::Filter, s, ty))?;
         f(ctx, s)
     }
 
     /// Build an output of type `ty`.
-    pub fn output(&self, ty: &str, ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
-        let f = self.outputs.get(ty).ok_or_else(|| self.unknown(Kind::Output, s, ty))?;
+    pub fn output(
+        &self,
+        ty: &str,
+        ctx: &BuildCtx,
+        s: &Section,
+    ) -> Result<Arc<dyn Output>, BuildError> {
+        let f = self
+            .outputs
+            .get(ty)
+            .ok_or_else(|| self.unknown(Kind::Output, s, ty))?;
         f(ctx, s)
     }
 }

@@ -53,7 +53,12 @@ pub struct Agent {
 impl Agent {
     /// A router over `rules` (in file order) named `name` (`@ROOT` or the label).
     pub fn new(name: &str, rules: Vec<Rule>) -> Self {
-        Agent { name: name.to_string(), rules, cache: RwLock::new(HashMap::new()), unmatched: AtomicU64::new(0) }
+        Agent {
+            name: name.to_string(),
+            rules,
+            cache: RwLock::new(HashMap::new()),
+            unmatched: AtomicU64::new(0),
+        }
     }
 
     fn resolve(&self, tag: &str) -> Arc<Route> {
@@ -87,7 +92,7 @@ impl Agent {
     fn warn_unmatched(&self, tag: &str) {
         // Fluentd warns on the 1st, 2nd, 4th … 256th unmatched emit, then every 512th.
         let n = self.unmatched.fetch_add(1, Ordering::Relaxed) + 1;
-        if (n <= 256 && n.is_power_of_two()) || n % 512 == 0 {
+        if (n <= 256 && n.is_power_of_two()) || n.is_multiple_of(512) {
             if self.name == ROOT_LABEL {
                 tracing::warn!(tag, count = n, "no patterns matched");
             } else {
@@ -106,7 +111,10 @@ pub struct Router {
 impl Router {
     /// Assemble a router.
     pub fn new(root: Agent, labels: Vec<Agent>) -> Self {
-        Router { root, labels: labels.into_iter().map(|a| (a.name.clone(), a)).collect() }
+        Router {
+            root,
+            labels: labels.into_iter().map(|a| (a.name.clone(), a)).collect(),
+        }
     }
 
     fn agent(&self, label: Option<&str>) -> Option<&Agent> {
@@ -123,7 +131,9 @@ impl Router {
 
     /// How many events reached no output in `label` (None = root), for tests and metrics.
     pub fn unmatched_count(&self, label: Option<&str>) -> u64 {
-        self.agent(label).map(|a| a.unmatched.load(Ordering::Relaxed)).unwrap_or(0)
+        self.agent(label)
+            .map(|a| a.unmatched.load(Ordering::Relaxed))
+            .unwrap_or(0)
     }
 }
 
@@ -140,7 +150,10 @@ pub struct Emitter {
 impl Emitter {
     /// A handle to a router that will be installed later with [`Emitter::install`].
     pub fn unbound() -> Self {
-        Emitter { router: Arc::new(OnceLock::new()), label: None }
+        Emitter {
+            router: Arc::new(OnceLock::new()),
+            label: None,
+        }
     }
 
     /// Install the router behind this handle and every handle derived from it.
@@ -150,7 +163,10 @@ impl Emitter {
 
     /// A handle to the same router system, emitting into `label` (`None` or `@ROOT` = root).
     pub fn for_label(&self, label: Option<&str>) -> Emitter {
-        Emitter { router: self.router.clone(), label: label.filter(|l| *l != ROOT_LABEL).map(Arc::from) }
+        Emitter {
+            router: self.router.clone(),
+            label: label.filter(|l| *l != ROOT_LABEL).map(Arc::from),
+        }
     }
 
     /// The label this handle emits into (`None` = root).
@@ -176,7 +192,10 @@ impl Emitter {
             return Err(EmitError::Failed("router not ready".into()));
         };
         let Some(agent) = router.agent(self.label.as_deref()) else {
-            return Err(EmitError::Failed(format!("label {} does not exist", self.label.as_deref().unwrap_or(""))));
+            return Err(EmitError::Failed(format!(
+                "label {} does not exist",
+                self.label.as_deref().unwrap_or("")
+            )));
         };
         let route = agent.resolve(tag);
         let mut batch = batch;
@@ -192,7 +211,10 @@ impl Emitter {
         };
         match output.emit(tag, batch.clone()).await {
             Ok(()) => Ok(()),
-            Err(e) if self.label.as_deref() != Some(ERROR_LABEL) && router.labels.contains_key(ERROR_LABEL) => {
+            Err(e)
+                if self.label.as_deref() != Some(ERROR_LABEL)
+                    && router.labels.contains_key(ERROR_LABEL) =>
+            {
                 tracing::warn!(tag, error = %e, "emit failed; sending the events to @ERROR");
                 Box::pin(self.for_label(Some(ERROR_LABEL)).emit(tag, batch)).await
             }
@@ -202,7 +224,10 @@ impl Emitter {
 
     /// Send per-record error events (a filter's bad records) to `@ERROR`, or log and drop them.
     pub async fn emit_error_events(&self, tag: &str, batch: EventBatch, reason: &str) {
-        let has_error_label = self.router.get().is_some_and(|r| r.labels.contains_key(ERROR_LABEL));
+        let has_error_label = self
+            .router
+            .get()
+            .is_some_and(|r| r.labels.contains_key(ERROR_LABEL));
         if has_error_label {
             if let Err(e) = self.for_label(Some(ERROR_LABEL)).emit(tag, batch).await {
                 tracing::warn!(tag, error = %e, "@ERROR label failed to accept error events");
@@ -234,7 +259,10 @@ mod tests {
             if self.fail {
                 return Err(EmitError::Overflow("full".into()));
             }
-            self.log.lock().unwrap().push(format!("{}:{}:{}", self.name, tag, batch.len()));
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{}:{}:{}", self.name, tag, batch.len()));
             Ok(())
         }
     }
@@ -246,7 +274,10 @@ mod tests {
 
     impl Filter for Mark {
         fn filter(&self, tag: &str, batch: EventBatch) -> FilterOutput {
-            self.log.lock().unwrap().push(format!("{}:{}", self.name, tag));
+            self.log
+                .lock()
+                .unwrap()
+                .push(format!("{}:{}", self.name, tag));
             FilterOutput::Keep(batch)
         }
     }
@@ -258,29 +289,73 @@ mod tests {
     }
 
     fn rule(p: &str, kind: RuleKind) -> Rule {
-        Rule { pattern: MatchPattern::new(p).unwrap(), kind }
+        Rule {
+            pattern: MatchPattern::new(p).unwrap(),
+            kind,
+        }
     }
 
     // Reference §7.2 case 13: filters only up to the first matching <match>.
     #[tokio::test]
     async fn case_13_filters_before_first_match() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let f = |n| RuleKind::Filter(Arc::new(Mark { name: n, log: log.clone() }));
-        let m = |n| RuleKind::Match(Arc::new(Sink { name: n, log: log.clone(), fail: false }));
-        let root = Agent::new(ROOT_LABEL, vec![rule("app.**", f("F1")), rule("app.web", m("M1")), rule("app.**", f("F2")), rule("app.**", m("M2"))]);
+        let f = |n| {
+            RuleKind::Filter(Arc::new(Mark {
+                name: n,
+                log: log.clone(),
+            }))
+        };
+        let m = |n| {
+            RuleKind::Match(Arc::new(Sink {
+                name: n,
+                log: log.clone(),
+                fail: false,
+            }))
+        };
+        let root = Agent::new(
+            ROOT_LABEL,
+            vec![
+                rule("app.**", f("F1")),
+                rule("app.web", m("M1")),
+                rule("app.**", f("F2")),
+                rule("app.**", m("M2")),
+            ],
+        );
         let e = Emitter::unbound();
         e.install(Arc::new(Router::new(root, vec![])));
         e.emit("app.web", batch()).await.unwrap();
         e.emit("app.db", batch()).await.unwrap();
         e.emit("app.db", batch()).await.unwrap(); // cached route, same result
-        assert_eq!(*log.lock().unwrap(), ["F1:app.web", "M1:app.web:1", "F1:app.db", "F2:app.db", "M2:app.db:1", "F1:app.db", "F2:app.db", "M2:app.db:1"]);
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "F1:app.web",
+                "M1:app.web:1",
+                "F1:app.db",
+                "F2:app.db",
+                "M2:app.db:1",
+                "F1:app.db",
+                "F2:app.db",
+                "M2:app.db:1"
+            ]
+        );
     }
 
     // Case 14: unmatched events are dropped and counted.
     #[tokio::test]
     async fn case_14_unmatched_dropped() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let root = Agent::new(ROOT_LABEL, vec![rule("app.**", RuleKind::Match(Arc::new(Sink { name: "M", log: log.clone(), fail: false })))]);
+        let root = Agent::new(
+            ROOT_LABEL,
+            vec![rule(
+                "app.**",
+                RuleKind::Match(Arc::new(Sink {
+                    name: "M",
+                    log: log.clone(),
+                    fail: false,
+                })),
+            )],
+        );
         let e = Emitter::unbound();
         e.install(Arc::new(Router::new(root, vec![])));
         for _ in 0..3 {
@@ -294,8 +369,28 @@ mod tests {
     #[tokio::test]
     async fn case_15_label_isolated_from_root() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let root = Agent::new(ROOT_LABEL, vec![rule("**", RuleKind::Match(Arc::new(Sink { name: "A", log: log.clone(), fail: false })))]);
-        let lab = Agent::new("@in", vec![rule("**", RuleKind::Match(Arc::new(Sink { name: "B", log: log.clone(), fail: false })))]);
+        let root = Agent::new(
+            ROOT_LABEL,
+            vec![rule(
+                "**",
+                RuleKind::Match(Arc::new(Sink {
+                    name: "A",
+                    log: log.clone(),
+                    fail: false,
+                })),
+            )],
+        );
+        let lab = Agent::new(
+            "@in",
+            vec![rule(
+                "**",
+                RuleKind::Match(Arc::new(Sink {
+                    name: "B",
+                    log: log.clone(),
+                    fail: false,
+                })),
+            )],
+        );
         let e = Emitter::unbound();
         e.install(Arc::new(Router::new(root, vec![lab])));
         e.for_label(Some("@in")).emit("t", batch()).await.unwrap();
@@ -307,14 +402,39 @@ mod tests {
     #[tokio::test]
     async fn case_17_emit_error_and_error_label() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let failing = || RuleKind::Match(Arc::new(Sink { name: "X", log: log.clone(), fail: true }));
+        let failing = || {
+            RuleKind::Match(Arc::new(Sink {
+                name: "X",
+                log: log.clone(),
+                fail: true,
+            }))
+        };
         let e = Emitter::unbound();
-        e.install(Arc::new(Router::new(Agent::new(ROOT_LABEL, vec![rule("**", failing())]), vec![])));
-        assert!(matches!(e.emit("t", batch()).await, Err(EmitError::Overflow(_))));
+        e.install(Arc::new(Router::new(
+            Agent::new(ROOT_LABEL, vec![rule("**", failing())]),
+            vec![],
+        )));
+        assert!(matches!(
+            e.emit("t", batch()).await,
+            Err(EmitError::Overflow(_))
+        ));
 
-        let err = Agent::new(ERROR_LABEL, vec![rule("**", RuleKind::Match(Arc::new(Sink { name: "E", log: log.clone(), fail: false })))]);
+        let err = Agent::new(
+            ERROR_LABEL,
+            vec![rule(
+                "**",
+                RuleKind::Match(Arc::new(Sink {
+                    name: "E",
+                    log: log.clone(),
+                    fail: false,
+                })),
+            )],
+        );
         let e2 = Emitter::unbound();
-        e2.install(Arc::new(Router::new(Agent::new(ROOT_LABEL, vec![rule("**", failing())]), vec![err])));
+        e2.install(Arc::new(Router::new(
+            Agent::new(ROOT_LABEL, vec![rule("**", failing())]),
+            vec![err],
+        )));
         e2.emit("t", batch()).await.unwrap();
         assert_eq!(*log.lock().unwrap(), ["E:t:1"]);
     }

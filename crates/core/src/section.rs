@@ -13,7 +13,15 @@ use logferry_config::{types, Element, Param, Pos};
 use crate::error::{build_error, BuildError};
 
 /// Keys every section may carry without a plugin reading them.
-const RESERVED: &[&str] = &["@type", "type", "@id", "id", "@label", "@log_level", "log_level"];
+const RESERVED: &[&str] = &[
+    "@type",
+    "type",
+    "@id",
+    "id",
+    "@label",
+    "@log_level",
+    "log_level",
+];
 
 #[derive(Default)]
 struct Usage {
@@ -36,7 +44,11 @@ fn addr<T>(x: &T) -> usize {
 impl<'a> Section<'a> {
     /// Start tracking a top-level element for the plugin `plugin` (e.g. `"file"`).
     pub fn new(el: &'a Element, plugin: &str) -> Self {
-        let s = Section { el, plugin: plugin.into(), usage: Rc::new(RefCell::new(Usage::default())) };
+        let s = Section {
+            el,
+            plugin: plugin.into(),
+            usage: Rc::new(RefCell::new(Usage::default())),
+        };
         s.usage.borrow_mut().elements.insert(addr(el));
         s
     }
@@ -95,14 +107,22 @@ impl<'a> Section<'a> {
     /// A required string parameter.
     pub fn required(&self, key: &str) -> Result<&'a str, BuildError> {
         self.str(key).ok_or_else(|| {
-            build_error(self.pos(), format!("'{key}' parameter is required by the {} plugin", self.plugin))
+            build_error(
+                self.pos(),
+                format!(
+                    "'{key}' parameter is required by the {} plugin",
+                    self.plugin
+                ),
+            )
         })
     }
 
     /// A string parameter that must not be empty when given.
     pub fn non_empty(&self, key: &str) -> Result<Option<&'a str>, BuildError> {
         match self.param(key) {
-            Some(p) if p.value.is_empty() => Err(build_error(&p.pos, format!("'{key}' must not be empty"))),
+            Some(p) if p.value.is_empty() => {
+                Err(build_error(&p.pos, format!("'{key}' must not be empty")))
+            }
             Some(p) => Ok(Some(p.value.as_str())),
             None => Ok(None),
         }
@@ -114,7 +134,10 @@ impl<'a> Section<'a> {
         match self.param(key) {
             None => Ok(default),
             Some(p) => types::bool(&p.value).ok_or_else(|| {
-                build_error(&p.pos, format!("'{key}': expected true or false, got '{}'", p.value))
+                build_error(
+                    &p.pos,
+                    format!("'{key}': expected true or false, got '{}'", p.value),
+                )
             }),
         }
     }
@@ -122,7 +145,9 @@ impl<'a> Section<'a> {
     /// A size parameter (`k`/`m`/`g`/`t` suffixes).
     pub fn size(&self, key: &str, default: u64) -> u64 {
         self.mark(key);
-        self.param(key).map(|p| types::size(&p.value)).unwrap_or(default)
+        self.param(key)
+            .map(|p| types::size(&p.value))
+            .unwrap_or(default)
     }
 
     /// An optional size parameter.
@@ -134,19 +159,25 @@ impl<'a> Section<'a> {
     /// A time parameter in seconds (`s`/`m`/`h`/`d` suffixes).
     pub fn time(&self, key: &str, default: f64) -> f64 {
         self.mark(key);
-        self.param(key).map(|p| types::time(&p.value)).unwrap_or(default)
+        self.param(key)
+            .map(|p| types::time(&p.value))
+            .unwrap_or(default)
     }
 
     /// An integer parameter.
     pub fn integer(&self, key: &str, default: i64) -> i64 {
         self.mark(key);
-        self.param(key).map(|p| types::integer(&p.value)).unwrap_or(default)
+        self.param(key)
+            .map(|p| types::integer(&p.value))
+            .unwrap_or(default)
     }
 
     /// A float parameter.
     pub fn float(&self, key: &str, default: f64) -> f64 {
         self.mark(key);
-        self.param(key).map(|p| types::float(&p.value)).unwrap_or(default)
+        self.param(key)
+            .map(|p| types::float(&p.value))
+            .unwrap_or(default)
     }
 
     /// An array parameter (JSON or comma-separated).
@@ -169,7 +200,11 @@ impl<'a> Section<'a> {
             Some(p) if allowed.contains(&p.value.as_str()) => Ok(p.value.clone()),
             Some(p) => Err(build_error(
                 &p.pos,
-                format!("'{key}': '{}' is not one of: {}", p.value, allowed.join(", ")),
+                format!(
+                    "'{key}': '{}' is not one of: {}",
+                    p.value,
+                    allowed.join(", ")
+                ),
             )),
         }
     }
@@ -177,7 +212,13 @@ impl<'a> Section<'a> {
     /// Refuse a parameter this implementation does not support, with the reason.
     pub fn refuse(&self, key: &str, why: &str) -> Result<(), BuildError> {
         match self.param(key) {
-            Some(p) => Err(build_error(&p.pos, format!("'{key}' is not supported by logferry's {} plugin: {why}", self.plugin))),
+            Some(p) => Err(build_error(
+                &p.pos,
+                format!(
+                    "'{key}' is not supported by logferry's {} plugin: {why}",
+                    self.plugin
+                ),
+            )),
             None => Ok(()),
         }
     }
@@ -191,7 +232,11 @@ impl<'a> Section<'a> {
             .filter(|e| e.name == name)
             .map(|e| {
                 u.elements.insert(addr(e));
-                Section { el: e, plugin: self.plugin.clone(), usage: self.usage.clone() }
+                Section {
+                    el: e,
+                    plugin: self.plugin.clone(),
+                    usage: self.usage.clone(),
+                }
             })
             .collect()
     }
@@ -200,7 +245,10 @@ impl<'a> Section<'a> {
     pub fn section(&self, name: &str) -> Result<Option<Section<'a>>, BuildError> {
         let mut v = self.sections(name);
         if v.len() > 1 {
-            return Err(build_error(v[1].pos(), format!("only one <{name}> section is allowed here")));
+            return Err(build_error(
+                v[1].pos(),
+                format!("only one <{name}> section is allowed here"),
+            ));
         }
         Ok(v.pop())
     }
@@ -208,7 +256,13 @@ impl<'a> Section<'a> {
     /// Refuse a sub-section this implementation does not support, with the reason.
     pub fn refuse_section(&self, name: &str, why: &str) -> Result<(), BuildError> {
         match self.el.elements.iter().find(|e| e.name == name) {
-            Some(e) => Err(build_error(&e.pos, format!("<{name}> is not supported by logferry's {} plugin: {why}", self.plugin))),
+            Some(e) => Err(build_error(
+                &e.pos,
+                format!(
+                    "<{name}> is not supported by logferry's {} plugin: {why}",
+                    self.plugin
+                ),
+            )),
             None => Ok(()),
         }
     }
@@ -226,7 +280,11 @@ impl<'a> Section<'a> {
 
     fn collect_unused(&self, el: &Element, out: &mut Vec<String>) {
         let u = self.usage.borrow();
-        let place = if el.arg.is_empty() { format!("<{}>", el.name) } else { format!("<{} {}>", el.name, el.arg) };
+        let place = if el.arg.is_empty() {
+            format!("<{}>", el.name)
+        } else {
+            format!("<{} {}>", el.name, el.arg)
+        };
         for p in &el.params {
             if RESERVED.contains(&p.key.as_str()) || u.params.contains(&addr(p)) {
                 continue;
@@ -274,14 +332,22 @@ mod tests {
         assert!(s.required("nope").is_err());
         let w = s.warn_unused();
         assert_eq!(w.len(), 3, "{w:?}");
-        assert!(w[0].contains("parameter 'bogus'") && w[0].contains("t.conf:5:"), "{w:?}");
+        assert!(
+            w[0].contains("parameter 'bogus'") && w[0].contains("t.conf:5:"),
+            "{w:?}"
+        );
         assert!(w.iter().any(|x| x.contains("section <inject>")));
         assert!(w.iter().any(|x| x.contains("parameter 'extra'")));
     }
 
     #[test]
     fn bad_bool_and_choice_are_errors() {
-        let root = logferry_config::parse_str("<source>\n  a maybe\n  b purple\n</source>\n", "t.conf", Path::new(".")).unwrap();
+        let root = logferry_config::parse_str(
+            "<source>\n  a maybe\n  b purple\n</source>\n",
+            "t.conf",
+            Path::new("."),
+        )
+        .unwrap();
         let s = Section::new(&root.elements[0], "x");
         let e = s.bool("a", false).unwrap_err();
         assert!(e.to_string().starts_with("t.conf:2:"), "{e}");

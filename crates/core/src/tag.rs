@@ -20,14 +20,21 @@ impl TagPattern {
         let body = if let Some(rest) = pattern.strip_prefix('/') {
             match rest.strip_suffix('/') {
                 Some(re) if !rest.is_empty() => re.to_string(),
-                _ => return Err(format!("invalid match pattern '{pattern}': a regex pattern must end with '/'")),
+                _ => {
+                    return Err(format!(
+                        "invalid match pattern '{pattern}': a regex pattern must end with '/'"
+                    ))
+                }
             }
         } else {
             glob_to_regex(pattern)
         };
         let regex = Regex::new(&format!(r"\A(?:{body})\z"))
             .map_err(|e| format!("invalid match pattern '{pattern}': {e}"))?;
-        Ok(TagPattern { source: pattern.to_string(), regex })
+        Ok(TagPattern {
+            source: pattern.to_string(),
+            regex,
+        })
     }
 
     /// Does the tag match?
@@ -143,7 +150,10 @@ fn glob_to_regex(pat: &str) -> String {
     while let Some(mut group) = stack.pop() {
         let alt = regex.pop().unwrap_or_default();
         group.push(alt);
-        regex.last_mut().expect("outer regex").push_str(&group.concat());
+        regex
+            .last_mut()
+            .expect("outer regex")
+            .push_str(&group.concat());
     }
     regex.pop().unwrap_or_default()
 }

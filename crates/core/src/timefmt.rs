@@ -25,12 +25,24 @@ impl Zone {
         if t.eq_ignore_ascii_case("utc") || t == "Z" || t.eq_ignore_ascii_case("gmt") {
             return Ok(Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset")));
         }
-        if let Some(rest) = t.strip_prefix('+').map(|r| (1, r)).or_else(|| t.strip_prefix('-').map(|r| (-1, r))) {
+        if let Some(rest) = t
+            .strip_prefix('+')
+            .map(|r| (1, r))
+            .or_else(|| t.strip_prefix('-').map(|r| (-1, r)))
+        {
             let (sign, digits) = rest;
             let d: String = digits.chars().filter(|c| *c != ':').collect();
             if d.chars().all(|c| c.is_ascii_digit()) && (d.len() == 2 || d.len() == 4) {
-                let h: i32 = d[..2].parse().map_err(|_| format!("invalid timezone '{s}'"))?;
-                let m: i32 = if d.len() == 4 { d[2..].parse().map_err(|_| format!("invalid timezone '{s}'"))? } else { 0 };
+                let h: i32 = d[..2]
+                    .parse()
+                    .map_err(|_| format!("invalid timezone '{s}'"))?;
+                let m: i32 = if d.len() == 4 {
+                    d[2..]
+                        .parse()
+                        .map_err(|_| format!("invalid timezone '{s}'"))?
+                } else {
+                    0
+                };
                 if h < 24 && m < 60 {
                     if let Some(o) = FixedOffset::east_opt(sign * (h * 3600 + m * 60)) {
                         return Ok(Zone::Fixed(o));
@@ -53,14 +65,26 @@ impl Zone {
     pub fn offset_at(&self, sec: i64) -> i32 {
         let utc = DateTime::<Utc>::from_timestamp(sec, 0).unwrap_or_default();
         match self {
-            Zone::Local => Local.from_utc_datetime(&utc.naive_utc()).offset().fix().local_minus_utc(),
+            Zone::Local => Local
+                .from_utc_datetime(&utc.naive_utc())
+                .offset()
+                .fix()
+                .local_minus_utc(),
             Zone::Fixed(o) => o.local_minus_utc(),
-            Zone::Named(tz) => tz.from_utc_datetime(&utc.naive_utc()).offset().fix().local_minus_utc(),
+            Zone::Named(tz) => tz
+                .from_utc_datetime(&utc.naive_utc())
+                .offset()
+                .fix()
+                .local_minus_utc(),
         }
     }
 
     /// Resolve Fluentd's `localtime` / `utc` / `timezone` trio (timezone wins, then utc).
-    pub fn from_settings(localtime: bool, utc: bool, timezone: Option<&str>) -> Result<Zone, String> {
+    pub fn from_settings(
+        localtime: bool,
+        utc: bool,
+        timezone: Option<&str>,
+    ) -> Result<Zone, String> {
         if let Some(tz) = timezone {
             return Zone::parse(tz);
         }
@@ -129,8 +153,15 @@ impl TimeFormatter {
 
     /// ISO-8601 with seconds and the zone offset (`2023-11-14T22:13:20+00:00`), or `Z` for `utc`.
     pub fn iso8601_seconds(zone: Zone, utc_z: bool) -> Self {
-        let fmt = if utc_z { "%Y-%m-%dT%H:%M:%SZ" } else { "%Y-%m-%dT%H:%M:%S%:z" };
-        TimeFormatter { chrono_fmt: fmt.to_string(), zone }
+        let fmt = if utc_z {
+            "%Y-%m-%dT%H:%M:%SZ"
+        } else {
+            "%Y-%m-%dT%H:%M:%S%:z"
+        };
+        TimeFormatter {
+            chrono_fmt: fmt.to_string(),
+            zone,
+        }
     }
 
     /// The zone.
@@ -140,9 +171,14 @@ impl TimeFormatter {
 
     /// Append the formatted time to `out`.
     pub fn format_into(&self, t: EventTime, out: &mut String) {
-        let utc = DateTime::<Utc>::from_timestamp(i64::from(t.sec), t.nsec.min(999_999_999)).unwrap_or_default();
+        let utc = DateTime::<Utc>::from_timestamp(i64::from(t.sec), t.nsec.min(999_999_999))
+            .unwrap_or_default();
         let _ = match &self.zone {
-            Zone::Local => write!(out, "{}", utc.with_timezone(&Local).format(&self.chrono_fmt)),
+            Zone::Local => write!(
+                out,
+                "{}",
+                utc.with_timezone(&Local).format(&self.chrono_fmt)
+            ),
             Zone::Fixed(o) => write!(out, "{}", utc.with_timezone(o).format(&self.chrono_fmt)),
             Zone::Named(tz) => write!(out, "{}", utc.with_timezone(tz).format(&self.chrono_fmt)),
         };
@@ -160,20 +196,31 @@ impl TimeFormatter {
 mod tests {
     use super::*;
 
-    const T: EventTime = EventTime { sec: 1_700_000_000, nsec: 123_456_789 };
+    const T: EventTime = EventTime {
+        sec: 1_700_000_000,
+        nsec: 123_456_789,
+    };
 
     #[test]
     fn ruby_conversions() {
-        let f = TimeFormatter::new("%Y-%m-%dT%H:%M:%S.%L%z", Zone::parse("+09:00").unwrap()).unwrap();
+        let f =
+            TimeFormatter::new("%Y-%m-%dT%H:%M:%S.%L%z", Zone::parse("+09:00").unwrap()).unwrap();
         assert_eq!(f.format(T), "2023-11-15T07:13:20.123+0900");
         let f = TimeFormatter::new("%Y-%m-%d %H:%M:%S.%N %z", Zone::utc()).unwrap();
         assert_eq!(f.format(T), "2023-11-14 22:13:20.123456789 +0000");
         let f = TimeFormatter::new("%s.%6N", Zone::utc()).unwrap();
         assert_eq!(f.format(T), "1700000000.123456");
-        let f = TimeFormatter::new("%H:%M %% x", Zone::Named("Asia/Tokyo".parse().unwrap())).unwrap();
+        let f =
+            TimeFormatter::new("%H:%M %% x", Zone::Named("Asia/Tokyo".parse().unwrap())).unwrap();
         assert_eq!(f.format(T), "07:13 % x");
-        assert_eq!(TimeFormatter::iso8601_seconds(Zone::utc(), false).format(T), "2023-11-14T22:13:20+00:00");
-        assert_eq!(TimeFormatter::iso8601_seconds(Zone::utc(), true).format(T), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            TimeFormatter::iso8601_seconds(Zone::utc(), false).format(T),
+            "2023-11-14T22:13:20+00:00"
+        );
+        assert_eq!(
+            TimeFormatter::iso8601_seconds(Zone::utc(), true).format(T),
+            "2023-11-14T22:13:20Z"
+        );
     }
 
     #[test]

@@ -57,7 +57,13 @@ impl Cli {
 
     /// The log level: `-v`/`-q` move from `<system> log_level` (default info).
     pub fn level(&self, system: Option<Level>) -> Level {
-        let levels = [Level::ERROR, Level::WARN, Level::INFO, Level::DEBUG, Level::TRACE];
+        let levels = [
+            Level::ERROR,
+            Level::WARN,
+            Level::INFO,
+            Level::DEBUG,
+            Level::TRACE,
+        ];
         let base = system.unwrap_or(Level::INFO);
         let idx = levels.iter().position(|l| *l == base).unwrap_or(2) as i32;
         let idx = (idx + i32::from(self.verbose) - i32::from(self.quiet)).clamp(0, 4);

@@ -34,7 +34,10 @@ fn main() -> ExitCode {
     for w in warnings {
         tracing::warn!("{}: {}", w.pos, w.message);
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("logferry: cannot start the runtime: {e}");
@@ -55,11 +58,18 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
     };
     if cli.dry_run {
         print!("{}", mask::masked(&root).dump());
-        eprintln!("logferry: configuration is valid ({} input(s), {} warning(s))", pipeline.input_count(), pipeline.warnings.len());
+        eprintln!(
+            "logferry: configuration is valid ({} input(s), {} warning(s))",
+            pipeline.input_count(),
+            pipeline.warnings.len()
+        );
         return ExitCode::SUCCESS;
     }
     // Signal handlers go in before the listeners open, so an early SIGTERM is never lost.
-    let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(t), Ok(i)) => (t, i),
         _ => {
             eprintln!("logferry: cannot install signal handlers");

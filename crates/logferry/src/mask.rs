@@ -3,7 +3,14 @@
 use logferry_config::Element;
 
 /// Parameter names whose values are secrets, as Fluentd marks them `secret: true`.
-const SECRET_WORDS: &[&str] = &["password", "shared_key", "secret", "sec_key", "passphrase", "token"];
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "shared_key",
+    "secret",
+    "sec_key",
+    "passphrase",
+    "token",
+];
 
 /// A copy of the tree with secret values replaced by `xxxxxx`.
 pub fn masked(el: &Element) -> Element {
@@ -36,6 +43,11 @@ mod tests {
         )
         .unwrap();
         let text = masked(&root).dump();
-        assert!(text.contains("xxxxxx") && !text.contains("shared_key k") && text.contains("self_hostname h"), "{text}");
+        assert!(
+            text.contains("xxxxxx")
+                && !text.contains("shared_key k")
+                && text.contains("self_hostname h"),
+            "{text}"
+        );
     }
 }

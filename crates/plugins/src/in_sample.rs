@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use logferry_core::error::build_error;
-use logferry_core::{BatchBuilder, BuildCtx, BuildError, EventTime, Input, InputContext, PluginLog, Section, Value};
+use logferry_core::{
+    BatchBuilder, BuildCtx, BuildError, EventTime, Input, InputContext, PluginLog, Section, Value,
+};
 use tokio::task::JoinHandle;
 
 /// The sample input.
@@ -20,19 +22,28 @@ pub struct SampleInput {
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    s.refuse("suspend", "it needs plugin storage, which logferry does not have yet")?;
+    s.refuse(
+        "suspend",
+        "it needs plugin storage, which logferry does not have yet",
+    )?;
     let tag = s.required("tag")?.to_string();
     let rate = s.integer("rate", 1);
     let size = s.integer("size", 1);
     if rate < 1 || size < 1 {
-        return Err(build_error(s.pos(), "sample: rate and size must be at least 1"));
+        return Err(build_error(
+            s.pos(),
+            "sample: rate and size must be at least 1",
+        ));
     }
     let text = match (s.param("sample"), s.param("dummy")) {
         (Some(p), _) | (None, Some(p)) => Some(p),
         (None, None) => None,
     };
     let samples = match text {
-        None => vec![Value::Map(vec![(Value::Str("message".into()), Value::Str("sample".into()))])],
+        None => vec![Value::Map(vec![(
+            Value::Str("message".into()),
+            Value::Str("sample".into()),
+        )])],
         Some(p) => {
             let json: serde_json::Value = serde_json::from_str(&p.value)
                 .map_err(|e| build_error(&p.pos, format!("sample: invalid JSON: {e}")))?;
@@ -43,15 +54,22 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
             let mut out = Vec::new();
             for item in &items {
                 if !item.is_object() {
-                    return Err(build_error(&p.pos, "sample: every sample must be a JSON object"));
+                    return Err(build_error(
+                        &p.pos,
+                        "sample: every sample must be a JSON object",
+                    ));
                 }
                 let mut buf = Vec::new();
                 logferry_msgpack::json_to_msgpack(item, &mut buf);
-                let (v, _) = Value::decode(&buf).map_err(|e| build_error(&p.pos, format!("sample: {e}")))?;
+                let (v, _) =
+                    Value::decode(&buf).map_err(|e| build_error(&p.pos, format!("sample: {e}")))?;
                 out.push(v);
             }
             if out.is_empty() {
-                return Err(build_error(&p.pos, "sample: at least one sample record is needed"));
+                return Err(build_error(
+                    &p.pos,
+                    "sample: at least one sample record is needed",
+                ));
             }
             out
         }

@@ -57,7 +57,9 @@ impl Inject {
         if let Some(key) = s.str("hostname_key") {
             let host = match s.str("hostname") {
                 Some(h) => h.to_string(),
-                None => hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_default(),
+                None => hostname::get()
+                    .map(|h| h.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
             };
             inj.hostname = Some((key.to_string(), host));
         }
@@ -71,7 +73,18 @@ impl Inject {
     }
 
     fn time_type(s: &Section, default: &str) -> Result<TimeType, BuildError> {
-        let ty = s.choice("time_type", &["float", "unixtime", "unixtime_millis", "unixtime_micros", "unixtime_nanos", "string"], default)?;
+        let ty = s.choice(
+            "time_type",
+            &[
+                "float",
+                "unixtime",
+                "unixtime_millis",
+                "unixtime_micros",
+                "unixtime_nanos",
+                "string",
+            ],
+            default,
+        )?;
         Ok(match ty.as_str() {
             "float" => TimeType::Float,
             "unixtime" => TimeType::Unixtime,
@@ -82,10 +95,15 @@ impl Inject {
                 let utc = s.bool("utc", false)?;
                 let localtime = s.bool("localtime", true)?;
                 let tz = s.str("timezone");
-                let zone = Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
+                let zone =
+                    Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
                 match s.param("time_format") {
-                    Some(p) => TimeType::String(TimeFormatter::new(&p.value, zone).map_err(|e| build_error(&p.pos, e))?),
-                    None => TimeType::String(TimeFormatter::iso8601_seconds(zone, utc && tz.is_none())),
+                    Some(p) => TimeType::String(
+                        TimeFormatter::new(&p.value, zone).map_err(|e| build_error(&p.pos, e))?,
+                    ),
+                    None => {
+                        TimeType::String(TimeFormatter::iso8601_seconds(zone, utc && tz.is_none()))
+                    }
                 }
             }
         })
@@ -93,7 +111,10 @@ impl Inject {
 
     /// Does this inject anything?
     pub fn is_empty(&self) -> bool {
-        self.tag_key.is_none() && self.time.is_none() && self.hostname.is_none() && self.worker_id_key.is_none()
+        self.tag_key.is_none()
+            && self.time.is_none()
+            && self.hostname.is_none()
+            && self.worker_id_key.is_none()
     }
 
     /// Write the record with the injected keys to `out` (keys appended; existing keys replaced).
@@ -141,7 +162,12 @@ mod tests {
         let mut raw = Vec::new();
         Value::Map(vec![(Value::Str("a".into()), Value::Int(1))]).encode(&mut raw);
         let mut out = Vec::new();
-        inj.apply_raw("app.web", EventTime::new(1_700_000_000, 123_456_789), &raw, &mut out);
+        inj.apply_raw(
+            "app.web",
+            EventTime::new(1_700_000_000, 123_456_789),
+            &raw,
+            &mut out,
+        );
         let mut j = Vec::new();
         logferry_msgpack::write_json(&out, &mut j).unwrap();
         String::from_utf8(j).unwrap()
@@ -150,19 +176,35 @@ mod tests {
     // Reference §7.8 case 90.
     #[test]
     fn case_90_time_types() {
-        assert_eq!(json(&inject("<inject>\ntime_key t\n</inject>")), r#"{"a":1,"t":1700000000.123456}"#);
-        assert_eq!(json(&inject("<inject>\ntime_key t\ntime_type unixtime_millis\n</inject>")), r#"{"a":1,"t":1700000000123}"#);
+        assert_eq!(
+            json(&inject("<inject>\ntime_key t\n</inject>")),
+            r#"{"a":1,"t":1700000000.123456}"#
+        );
+        assert_eq!(
+            json(&inject(
+                "<inject>\ntime_key t\ntime_type unixtime_millis\n</inject>"
+            )),
+            r#"{"a":1,"t":1700000000123}"#
+        );
         assert_eq!(
             json(&inject("<inject>\ntag_key tag\ntime_key t\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true\n</inject>")),
             r#"{"a":1,"tag":"app.web","t":"2023-11-14T22:13:20.123456789+0000"}"#
         );
-        assert_eq!(json(&inject("<inject>\nhostname_key h\nhostname box\n</inject>")), r#"{"a":1,"h":"box"}"#);
+        assert_eq!(
+            json(&inject("<inject>\nhostname_key h\nhostname box\n</inject>")),
+            r#"{"a":1,"h":"box"}"#
+        );
     }
 
     #[test]
     fn v012_flat_parameters() {
-        let inj = inject("include_time_key true\ntime_format %Y-%m-%d %H:%M:%S\nutc true\ninclude_tag_key true");
-        assert_eq!(json(&inj), r#"{"a":1,"tag":"app.web","time":"2023-11-14 22:13:20"}"#);
+        let inj = inject(
+            "include_time_key true\ntime_format %Y-%m-%d %H:%M:%S\nutc true\ninclude_tag_key true",
+        );
+        assert_eq!(
+            json(&inj),
+            r#"{"a":1,"tag":"app.web","time":"2023-11-14 22:13:20"}"#
+        );
         assert!(inject("").is_empty());
     }
 }

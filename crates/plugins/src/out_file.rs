@@ -43,9 +43,21 @@ pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError
         "buffer",
         "the buffer engine is not implemented yet; each batch is written to the file as it arrives (flush_mode immediate)",
     )?;
-    s.refuse("symlink_path", "it links to a file-buffer chunk, and the buffer engine is not implemented yet")?;
-    for key in ["buffer_type", "buffer_path", "buffer_chunk_limit", "buffer_queue_limit", "flush_interval"] {
-        s.refuse(key, "the buffer engine is not implemented yet; each batch is written as it arrives")?;
+    s.refuse(
+        "symlink_path",
+        "it links to a file-buffer chunk, and the buffer engine is not implemented yet",
+    )?;
+    for key in [
+        "buffer_type",
+        "buffer_path",
+        "buffer_chunk_limit",
+        "buffer_queue_limit",
+        "flush_interval",
+    ] {
+        s.refuse(
+            key,
+            "the buffer engine is not implemented yet; each batch is written as it arrives",
+        )?;
     }
     let path = s.required("path")?.to_string();
     if path.contains("${") {
@@ -53,36 +65,68 @@ pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError
         return Err(build_error(&p.pos, "placeholders like ${tag} in path need buffer chunk keys, which are not implemented yet"));
     }
     let append = s.bool("append", false)?;
-    let gzip = match s.choice("compress", &["text", "gz", "gzip"], "text")?.as_str() {
-        "text" => false,
-        _ => true,
-    };
+    let gzip = s.choice("compress", &["text", "gz", "gzip"], "text")? != "text";
     let add_suffix = s.bool("add_path_suffix", true)?;
-    let suffix = if add_suffix { s.string("path_suffix", ".log") } else { String::new() };
+    let suffix = if add_suffix {
+        s.string("path_suffix", ".log")
+    } else {
+        String::new()
+    };
     let time_slice_format = s.str("time_slice_format").map(str::to_string);
     // Fluentd's out_file takes the chunk time in the buffer's zone: local unless timekey_use_utc.
     let zone = Zone::Local;
-    let time_part = time_slice_format.clone().unwrap_or_else(|| "%Y%m%d".to_string());
-    let template = path_template(&path, &time_part, time_slice_format.is_some(), append, gzip, &suffix)
-        .map_err(|e| build_error(s.pos(), e))?;
-    let template = TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
+    let time_part = time_slice_format
+        .clone()
+        .unwrap_or_else(|| "%Y%m%d".to_string());
+    let template = path_template(
+        &path,
+        &time_part,
+        time_slice_format.is_some(),
+        append,
+        gzip,
+        &suffix,
+    )
+    .map_err(|e| build_error(s.pos(), e))?;
+    let template =
+        TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
     let formatter = formatter::from_plugin(s, "out_file")?;
     let inject = Inject::from_plugin(s)?;
-    Ok(Arc::new(FileOutput { template, append, gzip, zone, formatter, inject, lock: Mutex::new(()) }))
+    Ok(Arc::new(FileOutput {
+        template,
+        append,
+        gzip,
+        zone,
+        formatter,
+        inject,
+        lock: Mutex::new(()),
+    }))
 }
 
 /// Fluentd's `generate_path_template` for a daily timekey; `_**` marks the index. The result is
 /// a strftime template rendered on the chunk's day.
-fn path_template(original: &str, time_part: &str, slice_given: bool, append: bool, gzip: bool, suffix: &str) -> Result<String, String> {
+fn path_template(
+    original: &str,
+    time_part: &str,
+    slice_given: bool,
+    append: bool,
+    gzip: bool,
+    suffix: &str,
+) -> Result<String, String> {
     let index = if append { "" } else { "_**" };
     let comp = if gzip { ".gz" } else { "" };
     if original.contains('*') {
-        return Ok(format!("{}{comp}", original.replace('*', &format!("{time_part}{index}"))));
+        return Ok(format!(
+            "{}{comp}",
+            original.replace('*', &format!("{time_part}{index}"))
+        ));
     }
     let day = ["%Y", "%m", "%d"];
     if !slice_given && day.iter().any(|ph| original.contains(ph)) {
         if !day.iter().all(|ph| original.contains(ph)) {
-            return Err("insufficient timestamp placeholders in path: a daily file needs %Y, %m and %d".into());
+            return Err(
+                "insufficient timestamp placeholders in path: a daily file needs %Y, %m and %d"
+                    .into(),
+            );
         }
         return Ok(format!("{original}{index}{suffix}{comp}"));
     }
@@ -95,7 +139,8 @@ impl FileOutput {
         let off = i64::from(self.zone.offset_at(i64::from(time.sec)));
         let sec = i64::from(time.sec);
         let key = sec - (sec + off).rem_euclid(TIMEKEY);
-        self.template.format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
+        self.template
+            .format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
     }
 
     fn write(&self, template: &str, data: &[u8]) -> std::io::Result<PathBuf> {
@@ -165,12 +210,27 @@ mod tests {
 
     #[test]
     fn templates_follow_fluentd() {
-        assert_eq!(path_template("/x/out", "%Y%m%d", false, false, false, ".log").unwrap(), "/x/out.%Y%m%d_**.log");
-        assert_eq!(path_template("/x/out", "%Y%m%d", false, true, false, ".log").unwrap(), "/x/out.%Y%m%d.log");
-        assert_eq!(path_template("/x/out.*.data", "%Y%m%d", false, true, true, ".log").unwrap(), "/x/out.%Y%m%d.data.gz");
-        assert_eq!(path_template("/x/%Y/%m/%d/out", "%Y%m%d", false, true, false, ".log").unwrap(), "/x/%Y/%m/%d/out.log");
+        assert_eq!(
+            path_template("/x/out", "%Y%m%d", false, false, false, ".log").unwrap(),
+            "/x/out.%Y%m%d_**.log"
+        );
+        assert_eq!(
+            path_template("/x/out", "%Y%m%d", false, true, false, ".log").unwrap(),
+            "/x/out.%Y%m%d.log"
+        );
+        assert_eq!(
+            path_template("/x/out.*.data", "%Y%m%d", false, true, true, ".log").unwrap(),
+            "/x/out.%Y%m%d.data.gz"
+        );
+        assert_eq!(
+            path_template("/x/%Y/%m/%d/out", "%Y%m%d", false, true, false, ".log").unwrap(),
+            "/x/%Y/%m/%d/out.log"
+        );
         assert!(path_template("/x/%Y/out", "%Y%m%d", false, true, false, ".log").is_err());
-        assert_eq!(path_template("/x/out", "%Y%m%d%H", true, false, false, "").unwrap(), "/x/out.%Y%m%d%H_**");
+        assert_eq!(
+            path_template("/x/out", "%Y%m%d%H", true, false, false, "").unwrap(),
+            "/x/out.%Y%m%d%H_**"
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ pub struct NullOutput;
 
 /// Build from `<match>`.
 pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
-    s.refuse_section("buffer", "the null output discards events; a buffer would only hold them first")?;
+    s.refuse_section(
+        "buffer",
+        "the null output discards events; a buffer would only hold them first",
+    )?;
     Ok(Arc::new(NullOutput))
 }
 

@@ -16,7 +16,9 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
     if s.param("@label").is_none() {
         return Err(build_error(s.pos(), "relabel needs @label"));
     }
-    Ok(Arc::new(RelabelOutput { emitter: ctx.emitter.clone() }))
+    Ok(Arc::new(RelabelOutput {
+        emitter: ctx.emitter.clone(),
+    }))
 }
 
 #[async_trait]

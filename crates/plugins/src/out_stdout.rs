@@ -18,10 +18,17 @@ pub struct StdoutOutput {
 
 /// Build from `<match>`.
 pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
-    s.refuse_section("buffer", "buffered stdout output is not implemented yet; events are printed as they arrive")?;
+    s.refuse_section(
+        "buffer",
+        "buffered stdout output is not implemented yet; events are printed as they arrive",
+    )?;
     let formatter = match s.section("format")? {
         Some(f) => {
-            let ty = f.str("@type").or_else(|| f.str("type")).unwrap_or("stdout").to_string();
+            let ty = f
+                .str("@type")
+                .or_else(|| f.str("type"))
+                .unwrap_or("stdout")
+                .to_string();
             formatter::build(&ty, &f)?
         }
         None => {
@@ -29,7 +36,10 @@ pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError
             formatter::build("stdout", s)?
         }
     };
-    Ok(Arc::new(StdoutOutput { formatter, inject: Inject::from_plugin(s)? }))
+    Ok(Arc::new(StdoutOutput {
+        formatter,
+        inject: Inject::from_plugin(s)?,
+    }))
 }
 
 impl StdoutOutput {
@@ -54,6 +64,9 @@ impl Output for StdoutOutput {
         let mut out = Vec::with_capacity(batch.bytes().len() * 2);
         self.render(tag, &batch, &mut out);
         let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&out).and_then(|_| stdout.flush()).map_err(|e| EmitError::Failed(format!("stdout: {e}")))
+        stdout
+            .write_all(&out)
+            .and_then(|_| stdout.flush())
+            .map_err(|e| EmitError::Failed(format!("stdout: {e}")))
     }
 }

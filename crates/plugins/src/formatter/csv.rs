@@ -17,15 +17,28 @@ impl Csv {
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
         let fields = s.array("fields").unwrap_or_default();
         if fields.is_empty() {
-            return Err(build_error(s.pos(), "csv format: 'fields' parameter is required"));
+            return Err(build_error(
+                s.pos(),
+                "csv format: 'fields' parameter is required",
+            ));
         }
         let delimiter = match s.str("delimiter") {
             None => ',',
             Some("\\t") | Some("TAB") | Some("\t") => '\t',
             Some(d) if d.chars().count() == 1 => d.chars().next().unwrap_or(','),
-            Some(d) => return Err(build_error(s.pos(), format!("csv format: delimiter must be one character, got '{d}'"))),
+            Some(d) => {
+                return Err(build_error(
+                    s.pos(),
+                    format!("csv format: delimiter must be one character, got '{d}'"),
+                ))
+            }
         };
-        Ok(Csv { fields, delimiter, force_quotes: s.bool("force_quotes", true)?, nl: nl.with_add(s)? })
+        Ok(Csv {
+            fields,
+            delimiter,
+            force_quotes: s.bool("force_quotes", true)?,
+            nl: nl.with_add(s)?,
+        })
     }
 }
 
@@ -64,8 +77,20 @@ mod tests {
     // Reference §7.8 case 88.
     #[test]
     fn case_88_csv() {
-        assert_eq!(run(&*formatter("csv", "fields a,b,c,zz")), "\"1\",\"x\ty\",\"\",\"\"\n");
-        assert_eq!(run(&*formatter("csv", "fields a,b\nforce_quotes false")), "1,x\ty\n");
-        assert_eq!(run(&*formatter("csv", "fields b\nforce_quotes false\ndelimiter TAB")), "\"x\ty\"\n");
+        assert_eq!(
+            run(&*formatter("csv", "fields a,b,c,zz")),
+            "\"1\",\"x\ty\",\"\",\"\"\n"
+        );
+        assert_eq!(
+            run(&*formatter("csv", "fields a,b\nforce_quotes false")),
+            "1,x\ty\n"
+        );
+        assert_eq!(
+            run(&*formatter(
+                "csv",
+                "fields b\nforce_quotes false\ndelimiter TAB"
+            )),
+            "\"x\ty\"\n"
+        );
     }
 }

@@ -12,7 +12,9 @@ impl Json {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
         s.choice("json_parser", &["oj", "yajl", "json"], "oj")?;
-        Ok(Json { nl: nl.with_add(s)? })
+        Ok(Json {
+            nl: nl.with_add(s)?,
+        })
     }
 }
 
@@ -47,7 +49,13 @@ mod tests {
         let mut out = Vec::new();
         f.format_raw("t", T, &raw, &mut out);
         assert_eq!(String::from_utf8(out).unwrap(), run(&*f));
-        assert_eq!(run(&*formatter("json", "add_newline false\nnewline crlf")), "{\"a\":1,\"b\":\"x\\ty\",\"c\":null}");
-        assert_eq!(run(&*formatter("json", "newline crlf")), "{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\r\n");
+        assert_eq!(
+            run(&*formatter("json", "add_newline false\nnewline crlf")),
+            "{\"a\":1,\"b\":\"x\\ty\",\"c\":null}"
+        );
+        assert_eq!(
+            run(&*formatter("json", "newline crlf")),
+            "{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\r\n"
+        );
     }
 }

@@ -36,7 +36,9 @@ impl Formatter for Ltsv {
                 if self.delimiter.is_empty() {
                     out.extend_from_slice(text.as_bytes());
                 } else {
-                    out.extend_from_slice(text.replace(&self.delimiter, &self.replacement).as_bytes());
+                    out.extend_from_slice(
+                        text.replace(&self.delimiter, &self.replacement).as_bytes(),
+                    );
                 }
             }
         }
@@ -56,6 +58,9 @@ mod tests {
     #[test]
     fn case_87_ltsv() {
         assert_eq!(run(&*formatter("ltsv", "")), "a:1\tb:x y\tc:\n");
-        assert_eq!(run(&*formatter("ltsv", "delimiter |\nlabel_delimiter =")), "a=1|b=x\ty|c=\n");
+        assert_eq!(
+            run(&*formatter("ltsv", "delimiter |\nlabel_delimiter =")),
+            "a=1|b=x\ty|c=\n"
+        );
     }
 }

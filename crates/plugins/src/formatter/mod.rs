@@ -29,7 +29,15 @@ pub trait Formatter: Send + Sync {
 }
 
 /// Formatter types known to this build.
-pub const TYPES: &[&str] = &["csv", "json", "ltsv", "msgpack", "out_file", "single_value", "stdout"];
+pub const TYPES: &[&str] = &[
+    "csv",
+    "json",
+    "ltsv",
+    "msgpack",
+    "out_file",
+    "single_value",
+    "stdout",
+];
 
 /// Build the formatter of a plugin: its `<format>` section if present, else the v0.12 flat
 /// `format` parameter with flat formatter parameters, else `default_type`.
@@ -37,9 +45,16 @@ pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Forma
     if let Some(f) = plugin.section("format")? {
         if plugin.has("format") {
             let p = plugin.param("format").expect("checked");
-            return Err(build_error(&p.pos, "both a 'format' parameter and a <format> section: keep one"));
+            return Err(build_error(
+                &p.pos,
+                "both a 'format' parameter and a <format> section: keep one",
+            ));
         }
-        let ty = f.str("@type").or_else(|| f.str("type")).unwrap_or(default_type).to_string();
+        let ty = f
+            .str("@type")
+            .or_else(|| f.str("type"))
+            .unwrap_or(default_type)
+            .to_string();
         return build(&ty, &f);
     }
     let ty = plugin.str("format").unwrap_or(default_type).to_string();
@@ -58,8 +73,18 @@ pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Formatter>, BuildError> {
         "msgpack" => Box::new(msgpack::Msgpack),
         "stdout" => Box::new(stdout::Stdout::new(s)?),
         other => {
-            let pos = s.param("@type").or_else(|| s.param("format")).map(|p| &p.pos).unwrap_or(s.pos());
-            return Err(build_error(pos, format!("unknown format '{other}'; supported formats: {}", TYPES.join(", "))));
+            let pos = s
+                .param("@type")
+                .or_else(|| s.param("format"))
+                .map(|p| &p.pos)
+                .unwrap_or(s.pos());
+            return Err(build_error(
+                pos,
+                format!(
+                    "unknown format '{other}'; supported formats: {}",
+                    TYPES.join(", ")
+                ),
+            ));
         }
     })
 }
@@ -73,7 +98,10 @@ pub struct Newline {
 
 impl Newline {
     fn from_section(s: &Section) -> Result<Self, BuildError> {
-        Ok(Newline { crlf: s.choice("newline", &["lf", "crlf"], "lf")? == "crlf", add: true })
+        Ok(Newline {
+            crlf: s.choice("newline", &["lf", "crlf"], "lf")? == "crlf",
+            add: true,
+        })
     }
 
     fn with_add(mut self, s: &Section) -> Result<Self, BuildError> {
@@ -127,7 +155,10 @@ pub(crate) mod test_support {
     }
 
     /// 1700000000.123456789
-    pub const T: EventTime = EventTime { sec: 1_700_000_000, nsec: 123_456_789 };
+    pub const T: EventTime = EventTime {
+        sec: 1_700_000_000,
+        nsec: 123_456_789,
+    };
 
     /// Format the §7.8 record with tag `app`.
     pub fn run(f: &dyn Formatter) -> String {

@@ -28,6 +28,11 @@ mod tests {
     fn msgpack_is_record_bytes() {
         let mut want = Vec::new();
         record().encode(&mut want);
-        assert_eq!(run(&*formatter("msgpack", "")).into_bytes(), want);
+        let mut got = Vec::new();
+        formatter("msgpack", "").format("t", T, &record(), &mut got);
+        assert_eq!(got, want);
+        let mut raw = Vec::new();
+        formatter("msgpack", "").format_raw("t", T, &want, &mut raw);
+        assert_eq!(raw, want);
     }
 }

@@ -16,7 +16,10 @@ pub struct OutFile {
 
 /// A formatter time setting: `time_format` with `localtime`/`utc`/`timezone`, defaulting to
 /// ISO-8601 seconds (`…+00:00`, or `…Z` with `utc`).
-pub(crate) fn time_formatter(s: &Section, default_format: Option<&str>) -> Result<TimeFormatter, BuildError> {
+pub(crate) fn time_formatter(
+    s: &Section,
+    default_format: Option<&str>,
+) -> Result<TimeFormatter, BuildError> {
     let utc = s.bool("utc", false)?;
     let localtime = s.bool("localtime", true)?;
     let tz = s.str("timezone");
@@ -87,14 +90,26 @@ mod tests {
     #[test]
     fn case_85_defaults_utc_and_delimiter() {
         // The default is local time; these tests pin the zone explicitly.
-        assert_eq!(run(&*formatter("out_file", "timezone +00:00")), "2023-11-14T22:13:20+00:00\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
-        assert_eq!(run(&*formatter("out_file", "utc true")), "2023-11-14T22:13:20Z\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
-        assert_eq!(run(&*formatter("out_file", "utc true\ndelimiter |")), "2023-11-14T22:13:20Z\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
+        assert_eq!(
+            run(&*formatter("out_file", "timezone +00:00")),
+            "2023-11-14T22:13:20+00:00\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+        );
+        assert_eq!(
+            run(&*formatter("out_file", "utc true")),
+            "2023-11-14T22:13:20Z\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+        );
+        assert_eq!(
+            run(&*formatter("out_file", "utc true\ndelimiter |")),
+            "2023-11-14T22:13:20Z\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+        );
     }
 
     #[test]
     fn case_86_comma_no_tag_custom_time() {
         let f = formatter("out_file", "delimiter COMMA\noutput_tag false\ntime_format %Y-%m-%dT%H:%M:%S.%L%z\ntimezone +09:00");
-        assert_eq!(run(&*f), "2023-11-15T07:13:20.123+0900,{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
+        assert_eq!(
+            run(&*f),
+            "2023-11-15T07:13:20.123+0900,{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+        );
     }
 }

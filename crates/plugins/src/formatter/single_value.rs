@@ -12,7 +12,10 @@ pub struct SingleValue {
 impl SingleValue {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        Ok(SingleValue { key: s.string("message_key", "message"), nl: nl.with_add(s)? })
+        Ok(SingleValue {
+            key: s.string("message_key", "message"),
+            nl: nl.with_add(s)?,
+        })
     }
 }
 
@@ -31,9 +34,13 @@ mod tests {
     // Reference §7.8 case 89.
     #[test]
     fn case_89_single_value() {
-        let rec = Value::Map(vec![(Value::Str("log".into()), Value::Str("hello\n".into()))]);
+        let rec = Value::Map(vec![(
+            Value::Str("log".into()),
+            Value::Str("hello\n".into()),
+        )]);
         let mut out = Vec::new();
-        formatter("single_value", "message_key log\nadd_newline false").format("t", T, &rec, &mut out);
+        formatter("single_value", "message_key log\nadd_newline false")
+            .format("t", T, &rec, &mut out);
         assert_eq!(out, b"hello\n");
         let mut out = Vec::new();
         formatter("single_value", "message_key log").format("t", T, &rec, &mut out);

@@ -17,7 +17,10 @@ impl Stdout {
         let time = time_formatter(s, Some("%Y-%m-%d %H:%M:%S.%N %z"))?;
         let ty = s.string("output_type", "json");
         if ty == "stdout" {
-            return Err(logferry_core::error::build_error(s.pos(), "output_type stdout would nest itself"));
+            return Err(logferry_core::error::build_error(
+                s.pos(),
+                "output_type stdout would nest itself",
+            ));
         }
         let inner = super::build(&ty, s)?;
         Ok(Stdout { time, inner })
@@ -58,7 +61,13 @@ mod tests {
 
     #[test]
     fn stdout_line() {
-        assert_eq!(run(&*formatter("stdout", "timezone +00:00")), "2023-11-14 22:13:20.123456789 +0000 app: {\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n");
-        assert_eq!(run(&*formatter("stdout", "utc true\noutput_type ltsv")), "2023-11-14 22:13:20.123456789 +0000 app: a:1\tb:x y\tc:\n");
+        assert_eq!(
+            run(&*formatter("stdout", "timezone +00:00")),
+            "2023-11-14 22:13:20.123456789 +0000 app: {\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+        );
+        assert_eq!(
+            run(&*formatter("stdout", "utc true\noutput_type ltsv")),
+            "2023-11-14 22:13:20.123456789 +0000 app: a:1\tb:x y\tc:\n"
+        );
     }
 }

@@ -93,9 +93,12 @@ impl ForwardConfig {
     /// Read and validate the section.
     pub fn from_section(s: &Section) -> Result<Self, BuildError> {
         let port = s.integer("port", 24224);
-        let port = u16::try_from(port).map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
+        let port = u16::try_from(port)
+            .map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
         let bind = s.string("bind", "0.0.0.0");
-        let backlog = s.str("backlog").map(|v| logferry_config::types::integer(v) as i32);
+        let backlog = s
+            .str("backlog")
+            .map(|v| logferry_config::types::integer(v) as i32);
         let deny_keepalive = s.bool("deny_keepalive", false)?;
         let send_keepalive = s.param("send_keepalive_packet");
         let tcp_keepalive = match send_keepalive {
@@ -103,13 +106,17 @@ impl ForwardConfig {
             None => !deny_keepalive,
         };
         if deny_keepalive && send_keepalive.is_some() && tcp_keepalive {
-            return Err(build_error(s.pos(), "send_keepalive_packet and deny_keepalive cannot both be true"));
+            return Err(build_error(
+                s.pos(),
+                "send_keepalive_packet and deny_keepalive cannot both be true",
+            ));
         }
         let mut decoder = DecoderOptions {
             skip_invalid_event: s.bool("skip_invalid_event", true)?,
             chunk_size_limit: s.opt_size("chunk_size_limit").map(|v| v as usize),
             chunk_size_warn_limit: s.opt_size("chunk_size_warn_limit").map(|v| v as usize),
-            decompression_size_limit: s.size("decompression_size_limit", DEFAULT_SIZE_LIMIT as u64) as usize,
+            decompression_size_limit: s.size("decompression_size_limit", DEFAULT_SIZE_LIMIT as u64)
+                as usize,
             ..DecoderOptions::default()
         };
         if let Some(limit) = decoder.chunk_size_limit {
@@ -120,10 +127,20 @@ impl ForwardConfig {
         let source_hostname_key = s.non_empty("source_hostname_key")?.map(str::to_string);
         let resolve_hostname = match s.param("resolve_hostname") {
             Some(p) => {
-                let v = logferry_config::types::bool(&p.value)
-                    .ok_or_else(|| build_error(&p.pos, format!("resolve_hostname: expected true or false, got '{}'", p.value)))?;
+                let v = logferry_config::types::bool(&p.value).ok_or_else(|| {
+                    build_error(
+                        &p.pos,
+                        format!(
+                            "resolve_hostname: expected true or false, got '{}'",
+                            p.value
+                        ),
+                    )
+                })?;
                 if !v && source_hostname_key.is_some() {
-                    return Err(build_error(&p.pos, "resolve_hostname false conflicts with source_hostname_key"));
+                    return Err(build_error(
+                        &p.pos,
+                        "resolve_hostname false conflicts with source_hostname_key",
+                    ));
                 }
                 v
             }
@@ -139,11 +156,16 @@ impl ForwardConfig {
         let mut tls = None;
         if let Some(t) = s.section("transport")? {
             let proto = t.arg().trim();
-            linger_timeout = t.opt_size("linger_timeout").map(|v| Duration::from_secs(v));
+            linger_timeout = t.opt_size("linger_timeout").map(Duration::from_secs);
             match proto {
                 "" | "tcp" => {}
                 "tls" => tls = Some(tls_config(&t)?),
-                other => return Err(build_error(t.pos(), format!("<transport {other}>: expected tcp or tls"))),
+                other => {
+                    return Err(build_error(
+                        t.pos(),
+                        format!("<transport {other}>: expected tcp or tls"),
+                    ))
+                }
             }
         }
         Ok(ForwardConfig {
@@ -167,10 +189,9 @@ impl ForwardConfig {
     /// The address to listen on.
     pub fn addr(&self) -> std::io::Result<SocketAddr> {
         let host = self.bind.trim_start_matches('[').trim_end_matches(']');
-        (host, self.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| std::io::Error::other(format!("bind address '{}' does not resolve", self.bind)))
+        (host, self.port).to_socket_addrs()?.next().ok_or_else(|| {
+            std::io::Error::other(format!("bind address '{}' does not resolve", self.bind))
+        })
     }
 
     /// Apply the tag rewriting parameters.
@@ -190,20 +211,34 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
     let allow_anonymous_source = s.bool("allow_anonymous_source", true)?;
     let mut users = Vec::new();
     for u in s.sections("user") {
-        users.push((u.required("username")?.to_string(), u.required("password")?.to_string()));
+        users.push((
+            u.required("username")?.to_string(),
+            u.required("password")?.to_string(),
+        ));
     }
     if user_auth && users.is_empty() {
-        return Err(build_error(s.pos(), "user_auth is on but no <user> is defined"));
+        return Err(build_error(
+            s.pos(),
+            "user_auth is on but no <user> is defined",
+        ));
     }
     let mut clients = Vec::new();
     for c in s.sections("client") {
         let host = c.str("host").map(str::to_string);
         let network = match c.param("network") {
-            Some(p) => Some(parse_network(&p.value).ok_or_else(|| build_error(&p.pos, format!("invalid network '{}': expected ADDRESS/PREFIX", p.value)))?),
+            Some(p) => Some(parse_network(&p.value).ok_or_else(|| {
+                build_error(
+                    &p.pos,
+                    format!("invalid network '{}': expected ADDRESS/PREFIX", p.value),
+                )
+            })?),
             None => None,
         };
         if host.is_some() == network.is_some() {
-            return Err(build_error(c.pos(), "<client> needs exactly one of host or network"));
+            return Err(build_error(
+                c.pos(),
+                "<client> needs exactly one of host or network",
+            ));
         }
         clients.push(ClientRule {
             host,
@@ -213,14 +248,27 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
         });
     }
     if !allow_anonymous_source && clients.is_empty() {
-        return Err(build_error(s.pos(), "allow_anonymous_source false needs at least one <client>"));
+        return Err(build_error(
+            s.pos(),
+            "allow_anonymous_source false needs at least one <client>",
+        ));
     }
-    Ok(SecurityConfig { self_hostname, shared_key, user_auth, allow_anonymous_source, users, clients })
+    Ok(SecurityConfig {
+        self_hostname,
+        shared_key,
+        user_auth,
+        allow_anonymous_source,
+        users,
+        clients,
+    })
 }
 
 fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
     t.refuse("private_key_passphrase", "encrypted private keys are not supported; decrypt the key (openssl pkey -in k.pem -out plain.pem)")?;
-    t.refuse("ca_private_key_passphrase", "encrypted private keys are not supported; decrypt the key")?;
+    t.refuse(
+        "ca_private_key_passphrase",
+        "encrypted private keys are not supported; decrypt the key",
+    )?;
     t.refuse("cert_verifier", "it runs Ruby code")?;
     // `version` alone pins one version (as Fluentd); `min_version`/`max_version` give a range;
     // with none of them logferry allows TLS 1.2 and 1.3.
@@ -230,7 +278,10 @@ fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
             Some(p) => match p.value.as_str() {
                 "TLSv1_2" => Ok(Some(2)),
                 "TLSv1_3" => Ok(Some(3)),
-                other => Err(build_error(&p.pos, format!("{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"))),
+                other => Err(build_error(
+                    &p.pos,
+                    format!("{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
+                )),
             },
         }
     };
@@ -258,7 +309,9 @@ fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
         ca_path: t.str("ca_path").map(str::to_string),
         generate_cert_common_name: t.string(
             "generate_cert_common_name",
-            &hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "localhost".into()),
+            &hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| "localhost".into()),
         ),
         tls12: lo <= 2,
         tls13: hi >= 3,
@@ -272,7 +325,10 @@ fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
         ));
     }
     if cfg.cert_path.is_some() != cfg.private_key_path.is_some() {
-        return Err(build_error(t.pos(), "cert_path and private_key_path go together"));
+        return Err(build_error(
+            t.pos(),
+            "cert_path and private_key_path go together",
+        ));
     }
     if cfg.client_cert_auth && cfg.ca_path.is_none() {
         return Err(build_error(t.pos(), "client_cert_auth needs ca_path"));
@@ -286,8 +342,14 @@ mod tests {
 
     #[test]
     fn networks() {
-        assert_eq!(parse_network("10.0.0.0/8"), Some(("10.0.0.0".parse().unwrap(), 8)));
-        assert_eq!(parse_network("127.0.0.1"), Some(("127.0.0.1".parse().unwrap(), 32)));
+        assert_eq!(
+            parse_network("10.0.0.0/8"),
+            Some(("10.0.0.0".parse().unwrap(), 8))
+        );
+        assert_eq!(
+            parse_network("127.0.0.1"),
+            Some(("127.0.0.1".parse().unwrap(), 32))
+        );
         assert_eq!(parse_network("10.0.0.0/40"), None);
         assert_eq!(parse_network("nope"), None);
     }

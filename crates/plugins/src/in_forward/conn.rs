@@ -13,7 +13,9 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use super::config::{ForwardConfig, HANDSHAKE_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES};
+use super::config::{
+    ForwardConfig, HANDSHAKE_TIMEOUT, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES,
+};
 use super::ForwardStats;
 
 /// Size of one socket read.
@@ -52,25 +54,46 @@ impl Conn {
         }
         match tls {
             None => self.serve(stream).await,
-            Some(acceptor) => match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(s)) => self.serve(s).await,
-                Ok(Err(e)) => self.log.warn(format_args!("TLS handshake with {} failed: {e}", self.peer)),
-                Err(_) => self.log.warn(format_args!("TLS handshake with {} timed out", self.peer)),
-            },
+            Some(acceptor) => {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => self.serve(s).await,
+                    Ok(Err(e)) => self
+                        .log
+                        .warn(format_args!("TLS handshake with {} failed: {e}", self.peer)),
+                    Err(_) => self
+                        .log
+                        .warn(format_args!("TLS handshake with {} timed out", self.peer)),
+                }
+            }
         }
     }
 
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut self, mut s: S) {
-        let hostname = if self.cfg.resolve_hostname { reverse_dns(self.peer.ip()).await } else { None };
+        let hostname = if self.cfg.resolve_hostname {
+            reverse_dns(self.peer.ip()).await
+        } else {
+            None
+        };
         let mut decoder = Decoder::new(self.cfg.decoder.clone());
         let mut buf = vec![0u8; READ_SIZE];
         if let Some(sec) = self.cfg.security.clone() {
-            let hs = ServerHandshake::new(sec, !self.cfg.deny_keepalive, rand::random(), rand::random());
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.handshake(&mut s, &mut decoder, &mut buf, &hs, hostname.as_deref())).await {
+            let hs = ServerHandshake::new(
+                sec,
+                !self.cfg.deny_keepalive,
+                rand::random(),
+                rand::random(),
+            );
+            match tokio::time::timeout(
+                HANDSHAKE_TIMEOUT,
+                self.handshake(&mut s, &mut decoder, &mut buf, &hs, hostname.as_deref()),
+            )
+            .await
+            {
                 Ok(true) => {}
                 Ok(false) => return,
                 Err(_) => {
-                    self.log.warn(format_args!("handshake with {} timed out", self.peer));
+                    self.log
+                        .warn(format_args!("handshake with {} timed out", self.peer));
                     return;
                 }
             }
@@ -88,13 +111,17 @@ impl Conn {
                 Ok(0) => {
                     if received == 0 {
                         // A load balancer health check: connect, then close without a byte.
-                        self.log.debug(format_args!("connection from {} closed without data", self.peer));
+                        self.log.debug(format_args!(
+                            "connection from {} closed without data",
+                            self.peer
+                        ));
                     }
                     break;
                 }
                 Ok(n) => n,
                 Err(e) => {
-                    self.log.debug(format_args!("read from {} failed: {e}", self.peer));
+                    self.log
+                        .debug(format_args!("read from {} failed: {e}", self.peer));
                     break;
                 }
             };
@@ -107,7 +134,10 @@ impl Conn {
                 match decoder.next_frame(EventTime::now()) {
                     Ok(None) => break,
                     Ok(Some(frame)) => {
-                        if let Next::Close = self.handle(frame, &mut s, &decoder, hostname.as_deref()).await {
+                        if let Next::Close = self
+                            .handle(frame, &mut s, &decoder, hostname.as_deref())
+                            .await
+                        {
                             let _ = s.shutdown().await;
                             return;
                         }
@@ -145,7 +175,10 @@ impl Conn {
             }
             match s.read(buf).await {
                 Ok(0) | Err(_) => {
-                    self.log.debug(format_args!("connection from {} closed during the handshake", self.peer));
+                    self.log.debug(format_args!(
+                        "connection from {} closed during the handshake",
+                        self.peer
+                    ));
                     return false;
                 }
                 Ok(n) => {
@@ -172,14 +205,24 @@ impl Conn {
 
     fn malformed(&self, e: &DecodeError) {
         let n = self.stats.malformed.fetch_add(1, Ordering::Relaxed) + 1;
-        self.log.warn(format_args!("closing connection from {}: {e} (malformed connections so far: {n})", self.peer));
+        self.log.warn(format_args!(
+            "closing connection from {}: {e} (malformed connections so far: {n})",
+            self.peer
+        ));
     }
 
-    async fn handle<S: AsyncWrite + Unpin>(&self, frame: Frame, s: &mut S, decoder: &Decoder, hostname: Option<&str>) -> Next {
+    async fn handle<S: AsyncWrite + Unpin>(
+        &self,
+        frame: Frame,
+        s: &mut S,
+        decoder: &Decoder,
+        hostname: Option<&str>,
+    ) -> Next {
         match frame {
             Frame::Heartbeat => Next::Continue,
             Frame::NotArray => {
-                self.log.warn(format_args!("incoming chunk is broken: from {}", self.peer));
+                self.log
+                    .warn(format_args!("incoming chunk is broken: from {}", self.peer));
                 Next::Continue
             }
             Frame::TooLarge { size } => {
@@ -193,7 +236,13 @@ impl Conn {
         }
     }
 
-    async fn events<S: AsyncWrite + Unpin>(&self, ev: EventsFrame, s: &mut S, decoder: &Decoder, hostname: Option<&str>) -> Next {
+    async fn events<S: AsyncWrite + Unpin>(
+        &self,
+        ev: EventsFrame,
+        s: &mut S,
+        decoder: &Decoder,
+        hostname: Option<&str>,
+    ) -> Next {
         if ev.over_warn_limit {
             self.log.warn(format_args!(
                 "Input chunk size is larger than 'chunk_size_warn_limit': from {} tag {} size {}",
@@ -201,13 +250,19 @@ impl Conn {
             ));
         }
         if ev.invalid > 0 {
-            self.stats.invalid_events.fetch_add(ev.invalid as u64, Ordering::Relaxed);
-            self.log.warn(format_args!("skipped {} invalid event(s) from {} (tag {})", ev.invalid, self.peer, ev.tag));
+            self.stats
+                .invalid_events
+                .fetch_add(ev.invalid as u64, Ordering::Relaxed);
+            self.log.warn(format_args!(
+                "skipped {} invalid event(s) from {} (tag {})",
+                ev.invalid, self.peer, ev.tag
+            ));
         }
         let tag = self.cfg.tag_for(ev.tag);
         let count = ev.count;
         if count > 0 {
-            let batch = self.with_source_fields(EventBatch::from_normalized(ev.entries, count), hostname);
+            let batch =
+                self.with_source_fields(EventBatch::from_normalized(ev.entries, count), hostname);
             if let Err(e) = self.emitter.emit(&tag, batch).await {
                 self.log.warn(format_args!("emit of {count} event(s) with tag {tag} failed, closing the connection without ack: {e}"));
                 return Next::Close;
@@ -233,7 +288,9 @@ impl Conn {
             fields.push((k, Value::Str(self.peer.ip().to_string())));
         }
         if let Some(k) = &self.cfg.source_hostname_key {
-            let h = hostname.map(str::to_string).unwrap_or_else(|| self.peer.ip().to_string());
+            let h = hostname
+                .map(str::to_string)
+                .unwrap_or_else(|| self.peer.ip().to_string());
             fields.push((k, Value::Str(h)));
         }
         if fields.is_empty() {
@@ -255,7 +312,7 @@ async fn reverse_dns(ip: IpAddr) -> Option<String> {
         // SAFETY: sa is a valid sockaddr of the given length; host is a writable buffer of the given size.
         let rc = unsafe {
             libc::getnameinfo(
-                sa.as_ptr() as *const libc::sockaddr,
+                sa.as_ptr(),
                 sa.len(),
                 host.as_mut_ptr(),
                 host.len() as libc::socklen_t,

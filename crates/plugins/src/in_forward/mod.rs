@@ -50,7 +50,11 @@ pub struct ForwardInput {
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
     let cfg = ForwardConfig::from_section(s)?;
-    Ok(Arc::new(ForwardInput { cfg: Arc::new(cfg), log: ctx.log.clone(), stats: Arc::new(ForwardStats::default()) }))
+    Ok(Arc::new(ForwardInput {
+        cfg: Arc::new(cfg),
+        log: ctx.log.clone(),
+        stats: Arc::new(ForwardStats::default()),
+    }))
 }
 
 impl ForwardInput {
@@ -61,7 +65,11 @@ impl ForwardInput {
 }
 
 fn listen(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<TcpListener> {
-    let domain = if addr.is_ipv6() { socket2::Domain::IPV6 } else { socket2::Domain::IPV4 };
+    let domain = if addr.is_ipv6() {
+        socket2::Domain::IPV6
+    } else {
+        socket2::Domain::IPV4
+    };
     let sock = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
     sock.set_reuse_address(true)?;
     sock.set_nonblocking(true)?;
@@ -74,14 +82,20 @@ fn listen(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<TcpListener
 impl Input for ForwardInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
         let addr = self.cfg.addr().map_err(|e| e.to_string())?;
-        let listener = listen(addr, self.cfg.backlog).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener =
+            listen(addr, self.cfg.backlog).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let udp = udp::bind(local).await.map_err(|e| format!("cannot bind the UDP heartbeat on {local}: {e}"))?;
+        let udp = udp::bind(local)
+            .await
+            .map_err(|e| format!("cannot bind the UDP heartbeat on {local}: {e}"))?;
         let tls = match &self.cfg.tls {
             Some(t) => Some(tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
             None => None,
         };
-        self.log.info(format_args!("listening on {local} ({}, heartbeat on udp)", if tls.is_some() { "tls" } else { "tcp" }));
+        self.log.info(format_args!(
+            "listening on {local} ({}, heartbeat on udp)",
+            if tls.is_some() { "tls" } else { "tcp" }
+        ));
         let this = self.clone();
         Ok(tokio::spawn(async move {
             let mut shutdown = ctx.shutdown.clone();

@@ -42,25 +42,39 @@ fn self_signed(cn: &str) -> Result<CertAndKey, String> {
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
     let params = rcgen::CertificateParams::new(vec![cn.to_string()]).map_err(|e| e.to_string())?;
     let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
-    Ok((vec![cert.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))))
+    Ok((
+        vec![cert.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    ))
 }
 
 fn minted(ca_cert: &str, ca_key: &str, cn: &str) -> Result<CertAndKey, String> {
     let ca_pem = text(ca_cert)?;
     let ca_key = rcgen::KeyPair::from_pem(&text(ca_key)?).map_err(|e| format!("{ca_key}: {e}"))?;
-    let ca_params = rcgen::CertificateParams::from_ca_cert_pem(&ca_pem).map_err(|e| format!("{ca_cert}: {e}"))?;
+    let ca_params = rcgen::CertificateParams::from_ca_cert_pem(&ca_pem)
+        .map_err(|e| format!("{ca_cert}: {e}"))?;
     let ca = ca_params.self_signed(&ca_key).map_err(|e| e.to_string())?;
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
     let params = rcgen::CertificateParams::new(vec![cn.to_string()]).map_err(|e| e.to_string())?;
-    let cert = params.signed_by(&key, &ca, &ca_key).map_err(|e| e.to_string())?;
+    let cert = params
+        .signed_by(&key, &ca, &ca_key)
+        .map_err(|e| e.to_string())?;
     let mut chain = vec![cert.der().clone()];
     chain.extend(load_certs(ca_cert)?);
-    Ok((chain, PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()))))
+    Ok((
+        chain,
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    ))
 }
 
 /// Build the TLS acceptor.
 pub fn acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, String> {
-    let (certs, key) = match (&cfg.cert_path, &cfg.private_key_path, &cfg.ca_cert_path, &cfg.ca_private_key_path) {
+    let (certs, key) = match (
+        &cfg.cert_path,
+        &cfg.private_key_path,
+        &cfg.ca_cert_path,
+        &cfg.ca_private_key_path,
+    ) {
         (Some(c), Some(k), _, _) => (load_certs(c)?, load_key(k)?),
         (_, _, Some(ca), Some(cak)) => minted(ca, cak, &cfg.generate_cert_common_name)?,
         _ => self_signed(&cfg.generate_cert_common_name)?,
@@ -89,6 +103,8 @@ pub fn acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, String> {
     } else {
         builder.with_no_client_auth()
     };
-    let config = builder.with_single_cert(certs, key).map_err(|e| e.to_string())?;
+    let config = builder
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

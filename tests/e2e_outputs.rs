@@ -1,0 +1,162 @@
+//! Outputs and the sample input end to end: file (formats, inject, naming, gzip), stdout, sample.
+
+mod support;
+
+use std::io::Read;
+use std::time::Duration;
+
+use logferry_forward::encode;
+use logferry_msgpack::{EventTime, Value};
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn send_events(d: &Daemon, tag: &str, records: &[Value]) {
+    let mut s = d.connect();
+    let mut entries = Vec::new();
+    for r in records {
+        entries.push(0x92);
+        EventTime::new(1_700_000_000, 123_456_789).encode(&mut entries);
+        r.encode(&mut entries);
+    }
+    let mut f = Vec::new();
+    encode::packed_forward(
+        tag,
+        &entries,
+        records.len(),
+        Some("id"),
+        encode::Compression::Text,
+        &mut f,
+    );
+    send(&mut s, &f);
+    read_msgpack(&mut s);
+}
+
+fn rec(pairs: &[(&str, Value)]) -> Value {
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (Value::Str((*k).into()), v.clone()))
+            .collect(),
+    )
+}
+
+fn file_conf(body: &str) -> String {
+    format!("<source>\n@type forward\nport {{PORT}}\nbind 127.0.0.1\n</source>\n<match **>\n@type file\n{body}\n</match>\n")
+}
+
+/// The reference §7.8 record through every file format, with Fluentd's file naming.
+#[test]
+fn file_formats_and_inject() {
+    let record = rec(&[
+        ("a", Value::Int(1)),
+        ("b", Value::Str("x\ty".into())),
+        ("c", Value::Nil),
+    ]);
+    let cases: &[(&str, &str)] = &[
+        ("", "2023-11-14T22:13:20+00:00\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"),
+        ("<format>\n@type json\n</format>", "{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"),
+        ("<format>\n@type ltsv\n</format>", "a:1\tb:x y\tc:\n"),
+        ("<format>\n@type csv\nfields a,b,c\n</format>", "\"1\",\"x\ty\",\"\"\n"),
+        ("<format>\n@type single_value\nmessage_key b\n</format>", "x\ty\n"),
+        ("format json\ninclude_time_key true\ntime_format %Y-%m-%d %H:%M:%S", "{\"a\":1,\"b\":\"x\\ty\",\"c\":null,\"time\":\"2023-11-14 22:13:20\"}\n"),
+        (
+            "<format>\n@type json\n</format>\n<inject>\ntag_key tag\ntime_key t\ntime_type unixtime_millis\n</inject>",
+            "{\"a\":1,\"b\":\"x\\ty\",\"c\":null,\"tag\":\"app\",\"t\":1700000000123}\n",
+        ),
+    ];
+    for (body, want) in cases {
+        let mut d = Daemon::start(&file_conf(&format!(
+            "path {{DIR}}/out\nappend true\n{body}"
+        )));
+        send_events(&d, "app", std::slice::from_ref(&record));
+        let got = std::fs::read_to_string(d.path("out.20231114.log")).unwrap();
+        assert_eq!(&got, want, "config body:\n{body}");
+        assert!(d.terminate().success());
+    }
+}
+
+/// msgpack format writes the record bytes; `append false` writes each batch to the next `_N` file;
+/// `compress gzip` adds `.gz`; a `*` in path takes the time part.
+#[test]
+fn file_naming_msgpack_and_gzip() {
+    let mut d = Daemon::start(&file_conf(
+        "path {DIR}/m\n<format>\n@type msgpack\n</format>",
+    ));
+    let r = rec(&[("k", Value::Str("v".into()))]);
+    send_events(&d, "t", std::slice::from_ref(&r));
+    send_events(&d, "t", std::slice::from_ref(&r));
+    let mut want = Vec::new();
+    r.encode(&mut want);
+    assert_eq!(std::fs::read(d.path("m.20231114_0.log")).unwrap(), want);
+    assert_eq!(std::fs::read(d.path("m.20231114_1.log")).unwrap(), want);
+    assert!(d.terminate().success());
+
+    let mut d = Daemon::start(&file_conf(
+        "path {DIR}/z.*.txt\nappend true\ncompress gzip\n<format>\n@type json\n</format>",
+    ));
+    send_events(&d, "t", &[r.clone(), r.clone()]);
+    let gz = std::fs::read(d.path("z.20231114.txt.gz")).unwrap();
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&gz[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, "{\"k\":\"v\"}\n{\"k\":\"v\"}\n");
+    assert!(d.terminate().success());
+}
+
+/// A `<buffer>` on the unbuffered file output is refused, not ignored.
+#[test]
+fn file_buffer_section_is_refused_loudly() {
+    let (out, _dir) = run_once(
+        &file_conf("path {DIR}/x\n<buffer>\nflush_interval 1s\n</buffer>"),
+        &["--dry-run"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("<buffer> is not supported"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// stdout with `<inject>` and with a `<format>` of another type.
+#[test]
+fn stdout_formats() {
+    let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<match plain>\n@type stdout\n<inject>\ntag_key tag\n</inject>\n</match>\n<match other>\n@type stdout\n<format>\n@type ltsv\n</format>\n</match>\n";
+    let mut d = Daemon::start(conf);
+    send_events(&d, "plain", &[rec(&[("a", Value::Int(1))])]);
+    send_events(&d, "other", &[rec(&[("a", Value::Int(1))])]);
+    let lines = d.wait_stdout_lines(2, WAIT);
+    assert_eq!(
+        lines[0],
+        "2023-11-14 22:13:20.123456789 +0000 plain: {\"a\":1,\"tag\":\"plain\"}"
+    );
+    assert_eq!(lines[1], "a:1");
+    assert!(d.terminate().success());
+}
+
+/// The sample input (and its alias dummy) emits its records with auto_increment_key.
+#[test]
+fn sample_input() {
+    let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<source>\n@type sample\ntag demo\nrate 3\nauto_increment_key n\nsample [{\"hello\":\"world\"},{\"bye\":\"now\"}]\n</source>\n<source>\n@type dummy\ntag demo2\n</source>\n<match demo>\n@type stdout\n</match>\n<match demo2>\n@type stdout\n</match>\n";
+    let mut d = Daemon::start(conf);
+    let lines = d.wait_stdout_lines(4, WAIT);
+    let demo: Vec<_> = lines
+        .iter()
+        .map(|l| parse_stdout_line(l))
+        .filter(|(_, t, _)| t == "demo")
+        .map(|(_, _, v)| v)
+        .collect();
+    assert!(demo.len() >= 3, "{lines:?}");
+    assert_eq!(demo[0], serde_json::json!({"hello":"world","n":0}));
+    assert_eq!(demo[1], serde_json::json!({"bye":"now","n":1}));
+    assert_eq!(demo[2], serde_json::json!({"hello":"world","n":2}));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with("demo2: {\"message\":\"sample\"}")),
+        "{lines:?}"
+    );
+    assert!(d.terminate().success());
+}
