@@ -23,9 +23,9 @@ use support::{repo_root, Daemon};
 const INSTALL_HINT: &str = "run `bash .ci/install-deps.sh` (installs Go + Docker sources, builds target/e2e-clients/docker-driver, pip-installs fluent-logger 0.11.1 and msgpack)";
 
 /// How long one client process may run.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(20);
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long to wait for the daemon to write everything once the clients are done.
-const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(10);
+const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 const DEFAULT_CID: &str = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
 
@@ -227,7 +227,7 @@ impl DockerRun {
             .arg(self.count.to_string())
             .arg("-prefix")
             .arg(&self.prefix);
-        c.arg("-name").arg("/web").arg("-timeout").arg("20s");
+        c.arg("-name").arg("/web").arg("-timeout").arg("15s");
         if self.request_ack {
             c.arg("-request-ack");
         }
