@@ -27,6 +27,9 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long to wait for the daemon to write everything once the clients are done.
 const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// One output line, parsed.
+type Rec = serde_json::Map<String, Value>;
+
 const DEFAULT_CID: &str = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
 
 // ------------------------------------------------------------------------------------------------
@@ -343,7 +346,7 @@ fn complete_lines(dir: &Path, name: &str) -> usize {
 }
 
 /// Every line of output `name`, parsed (each must be a JSON object).
-fn read_output(dir: &Path, name: &str) -> Vec<(String, serde_json::Map<String, Value>)> {
+fn read_output(dir: &Path, name: &str) -> Vec<(String, Rec)> {
     let mut out = Vec::new();
     for p in output_files(dir, name) {
         let text = std::fs::read_to_string(&p).unwrap();
@@ -412,7 +415,7 @@ fn now_secs() -> u64 {
 }
 
 /// Split the injected `t` (`SECONDS.NNNNNNNNN`) into seconds and nanoseconds.
-fn event_time(rec: &serde_json::Map<String, Value>) -> (u64, u32) {
+fn event_time(rec: &Rec) -> (u64, u32) {
     let t = rec
         .get("t")
         .and_then(Value::as_str)
@@ -430,13 +433,7 @@ fn event_time(rec: &serde_json::Map<String, Value>) -> (u64, u32) {
 
 /// Check the event times: all within `[from-2, to+2]` seconds; with `sub_second` at least 90 %
 /// have non-zero nanoseconds, without it every one has exactly 0.
-fn check_times(
-    what: &str,
-    recs: &[&serde_json::Map<String, Value>],
-    from: u64,
-    to: u64,
-    sub_second: bool,
-) {
+fn check_times(what: &str, recs: &[&Rec], from: u64, to: u64, sub_second: bool) {
     let mut nonzero = 0;
     for r in recs {
         let (s, ns) = event_time(r);
@@ -463,18 +460,18 @@ fn check_times(
     }
 }
 
-fn str_field<'a>(r: &'a serde_json::Map<String, Value>, k: &str) -> &'a str {
+fn str_field<'a>(r: &'a Rec, k: &str) -> &'a str {
     r.get(k)
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("record without string field {k:?}: {r:?}"))
 }
 
-fn keys(r: &serde_json::Map<String, Value>) -> BTreeSet<&str> {
+fn keys(r: &Rec) -> BTreeSet<&str> {
     r.keys().map(String::as_str).collect()
 }
 
 /// Check that `recs` are exactly the non-partial Docker records of `run`, in order.
-fn check_docker_records(run: &DockerRun, recs: &[&serde_json::Map<String, Value>]) {
+fn check_docker_records(run: &DockerRun, recs: &[&Rec]) {
     let want_tag = run.expected_tag();
     let want_keys: BTreeSet<&str> = [
         "container_id",
@@ -536,7 +533,7 @@ fn docker_case(run: DockerRun) {
     let to = now_secs();
     stop(&mut d);
     let recs = read_output(d.dir.path(), "out");
-    let maps: Vec<&serde_json::Map<String, Value>> = recs.iter().map(|(_, m)| m).collect();
+    let maps: Vec<&Rec> = recs.iter().map(|(_, m)| m).collect();
     check_docker_records(&run, &maps);
     check_times(
         &format!(
@@ -611,7 +608,7 @@ fn docker_long_lines_are_partial_messages() {
         6,
         "two 40960-byte lines must give exactly 6 partial records"
     );
-    let maps: Vec<&serde_json::Map<String, Value>> = recs.iter().map(|(_, m)| m).collect();
+    let maps: Vec<&Rec> = recs.iter().map(|(_, m)| m).collect();
     check_times("docker-driver long lines", &maps, from, to, true);
 
     let want_keys: BTreeSet<&str> = [
@@ -707,7 +704,7 @@ fn docker_tag_template_is_routed() {
     let to = now_secs();
     stop(&mut d);
     let recs = read_output(d.dir.path(), "docker");
-    let maps: Vec<&serde_json::Map<String, Value>> = recs.iter().map(|(_, m)| m).collect();
+    let maps: Vec<&Rec> = recs.iter().map(|(_, m)| m).collect();
     let expect = DockerRun {
         tag: Some("docker.web".into()),
         ..run
@@ -745,7 +742,7 @@ fn python_case(run: PyRun) {
             .map(|(l, m)| (l.as_str(), m))
             .collect::<Vec<_>>(),
     );
-    let maps: Vec<&serde_json::Map<String, Value>> = recs.iter().map(|(_, m)| m).collect();
+    let maps: Vec<&Rec> = recs.iter().map(|(_, m)| m).collect();
     check_times(
         &format!("fluent-logger nanosecond={}", run.nanosecond),
         &maps,
@@ -757,7 +754,7 @@ fn python_case(run: PyRun) {
 }
 
 /// `recs` must be exactly seq 0..count of `run`, in order, with the base record and tag.
-fn check_python_records(run: &PyRun, recs: &[(&str, &serde_json::Map<String, Value>)]) {
+fn check_python_records(run: &PyRun, recs: &[(&str, &Rec)]) {
     let want_tag = run.expected_tag();
     let base = run.record_json.as_deref().unwrap_or("{}");
     let base_inner = &base[1..base.len() - 1];
@@ -885,8 +882,7 @@ fn many_clients_at_once() {
     stop(&mut d);
 
     let recs = read_output(d.dir.path(), "out");
-    let mut by_tag: BTreeMap<String, Vec<(&str, &serde_json::Map<String, Value>)>> =
-        BTreeMap::new();
+    let mut by_tag: BTreeMap<String, Vec<(&str, &Rec)>> = BTreeMap::new();
     for (line, m) in &recs {
         by_tag
             .entry(str_field(m, "tag").to_string())
@@ -901,7 +897,7 @@ fn many_clients_at_once() {
         "tags seen"
     );
     for run in &dockers {
-        let got: Vec<&serde_json::Map<String, Value>> = by_tag[&run.expected_tag()]
+        let got: Vec<&Rec> = by_tag[&run.expected_tag()]
             .iter()
             .map(|(_, m)| *m)
             .collect();
@@ -917,7 +913,7 @@ fn many_clients_at_once() {
     for run in &pys {
         let got = &by_tag[&run.expected_tag()];
         check_python_records(run, got);
-        let maps: Vec<&serde_json::Map<String, Value>> = got.iter().map(|(_, m)| *m).collect();
+        let maps: Vec<&Rec> = got.iter().map(|(_, m)| *m).collect();
         check_times(
             &format!("concurrent python {}", run.expected_tag()),
             &maps,
@@ -933,5 +929,7 @@ fn many_clients_at_once() {
         .windows(2)
         .filter(|w| w[0].1.get("tag") != w[1].1.get("tag"))
         .count();
-    eprintln!("many_clients_at_once: {total} events, the tag changed {switches} times in the output");
+    eprintln!(
+        "many_clients_at_once: {total} events, the tag changed {switches} times in the output"
+    );
 }
