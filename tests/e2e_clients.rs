@@ -238,7 +238,9 @@ impl DockerRun {
             c.arg("-sub-second");
         }
         if self.async_mode {
-            c.arg("-async");
+            // The driver's Close discards what is still queued: give the queue ample time to drain
+            // on a loaded machine (this waits before Close; it does not slow a fast run's checks).
+            c.arg("-async").arg("-close-delay").arg("4s");
         }
         if self.line_bytes > 0 {
             c.arg("-line-bytes").arg(self.line_bytes.to_string());

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use logferry_core::pipeline::BuildCtx;
-use logferry_core::{BatchBuilder, EmitError, Emitter, EventBatch, EventTime, Filter, FilterOutput, Output, Pipeline, Registry, Section};
+use logferry_core::{
+    BatchBuilder, EmitError, Emitter, EventBatch, EventTime, Filter, FilterOutput, Output,
+    Pipeline, Registry, Section,
+};
 
 type Log = Arc<Mutex<Vec<String>>>;
 
@@ -45,9 +48,15 @@ impl Filter for Mark {
 
 fn registry() -> Registry {
     let mut r = Registry::new();
-    r.add_output("record", |_c: &BuildCtx, s: &Section| Ok(Arc::new(Record(s.required("name")?.to_string())) as Arc<dyn Output>));
-    r.add_output("retag", |c: &BuildCtx, _s: &Section| Ok(Arc::new(Retag(c.emitter.clone())) as Arc<dyn Output>));
-    r.add_filter("mark", |_c: &BuildCtx, s: &Section| Ok(Arc::new(Mark(s.required("name")?.to_string())) as Arc<dyn Filter>));
+    r.add_output("record", |_c: &BuildCtx, s: &Section| {
+        Ok(Arc::new(Record(s.required("name")?.to_string())) as Arc<dyn Output>)
+    });
+    r.add_output("retag", |c: &BuildCtx, _s: &Section| {
+        Ok(Arc::new(Retag(c.emitter.clone())) as Arc<dyn Output>)
+    });
+    r.add_filter("mark", |_c: &BuildCtx, s: &Section| {
+        Ok(Arc::new(Mark(s.required("name")?.to_string())) as Arc<dyn Filter>)
+    });
     r
 }
 
@@ -58,7 +67,8 @@ fn batch() -> EventBatch {
 }
 
 fn build(text: &str) -> Result<Pipeline, String> {
-    let root = logferry_config::parse_str(text, "t.conf", Path::new(".")).map_err(|e| e.to_string())?;
+    let root =
+        logferry_config::parse_str(text, "t.conf", Path::new(".")).map_err(|e| e.to_string())?;
     Pipeline::build(&root, &registry()).map_err(|e| e.to_string())
 }
 
@@ -73,26 +83,50 @@ async fn case_16_reemission_stays_in_the_declaring_label() {
     e.install(p.router.clone());
     e.for_label(Some("@in")).emit("y", batch()).await.unwrap();
     let got = log().lock().unwrap().clone();
-    assert_eq!(got, ["F:x.y", "in-x:x.y"], "re-emitted events are matched from the top of @in, never by root");
+    assert_eq!(
+        got,
+        ["F:x.y", "in-x:x.y"],
+        "re-emitted events are matched from the top of @in, never by root"
+    );
 }
 
 #[tokio::test]
 async fn build_errors() {
     let e = build("<match **>\n@type record\nname a\n@id same\n</match>\n<match **>\n@type record\nname b\n@id same\n</match>\n").err().unwrap();
-    assert!(e.contains("t.conf:9:") && e.contains("duplicated plugin id 'same'"), "{e}");
-    let e = build("<label @x>\n<filter **>\n@type mark\nname f\n</filter>\n</label>\n").err().unwrap();
+    assert!(
+        e.contains("t.conf:9:") && e.contains("duplicated plugin id 'same'"),
+        "{e}"
+    );
+    let e = build("<label @x>\n<filter **>\n@type mark\nname f\n</filter>\n</label>\n")
+        .err()
+        .unwrap();
     assert!(e.contains("label @x has no <match>"), "{e}");
     let e = build("<label @x>\n<match **>\n@type record\nname a\n</match>\n</label>\n<label @x>\n<match **>\n@type record\nname a\n</match>\n</label>\n").err().unwrap();
     assert!(e.contains("already defined at t.conf:1:"), "{e}");
-    let e = build("<match **>\n@type record\nname a\n@log_level loud\n</match>\n").err().unwrap();
+    let e = build("<match **>\n@type record\nname a\n@log_level loud\n</match>\n")
+        .err()
+        .unwrap();
     assert!(e.contains("t.conf:4:") && e.contains("@log_level"), "{e}");
     let e = build("<match **>\n@type nope\n</match>\n").err().unwrap();
-    assert!(e.contains("unknown output plugin 'nope'; supported output types: record, retag"), "{e}");
-    let e = build("<filter **>\n@type record\n</filter>\n<match **>\n@type record\nname a\n</match>\n").err().unwrap();
-    assert!(e.contains("unknown filter plugin 'record'; supported filter types: mark"), "{e}");
+    assert!(
+        e.contains("unknown output plugin 'nope'; supported output types: record, retag"),
+        "{e}"
+    );
+    let e =
+        build("<filter **>\n@type record\n</filter>\n<match **>\n@type record\nname a\n</match>\n")
+            .err()
+            .unwrap();
+    assert!(
+        e.contains("unknown filter plugin 'record'; supported filter types: mark"),
+        "{e}"
+    );
     let e = build("<worker 0>\n</worker>\n").err().unwrap();
     assert!(e.contains("<worker> is not supported"), "{e}");
     let p = build("<match a>\n@type record\nname a\nbogus 1\n</match>\n").unwrap();
     assert_eq!(p.warnings.len(), 1);
-    assert!(p.warnings[0].contains("parameter 'bogus'") && p.warnings[0].contains("record plugin"), "{:?}", p.warnings);
+    assert!(
+        p.warnings[0].contains("parameter 'bogus'") && p.warnings[0].contains("record plugin"),
+        "{:?}",
+        p.warnings
+    );
 }

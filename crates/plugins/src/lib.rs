@@ -13,6 +13,7 @@ pub mod out_file;
 pub mod out_null;
 pub mod out_relabel;
 pub mod out_stdout;
+pub mod parser;
 
 use logferry_core::Registry;
 
