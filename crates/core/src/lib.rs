@@ -27,7 +27,7 @@ pub use event::{BatchBuilder, Entry, EventBatch};
 pub use log::PluginLog;
 pub use logferry_msgpack::{EventTime, Value};
 pub use pipeline::{BuildCtx, Pipeline, Running, SystemConfig};
-pub use plugin::{Filter, FilterOutput, Input, InputContext, Output};
+pub use plugin::{ErrorEvents, Filter, FilterOutput, Input, InputContext, Output};
 pub use registry::Registry;
 pub use router::{Emitter, Router};
 pub use section::Section;

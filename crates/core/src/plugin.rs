@@ -7,8 +7,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::error::EmitError;
-use crate::event::EventBatch;
+use crate::event::{BatchBuilder, EventBatch};
 use crate::router::Emitter;
+use logferry_msgpack::EventTime;
 
 /// What a filter did with a batch.
 pub enum FilterOutput {
@@ -18,10 +19,39 @@ pub enum FilterOutput {
     Drop,
 }
 
+/// Error events a filter raised for single records (Fluentd's `emit_error_event`): the router
+/// sends them to `<label @ERROR>` when it exists, else logs each one, before the batch goes on.
+#[derive(Default)]
+pub struct ErrorEvents {
+    batch: BatchBuilder,
+    reasons: Vec<String>,
+}
+
+impl ErrorEvents {
+    /// Record one error event: the record (raw msgpack map) at `time`, and why it failed.
+    pub fn push(&mut self, time: EventTime, record: &[u8], reason: impl Into<String>) {
+        self.batch.push_raw(time, record);
+        self.reasons.push(reason.into());
+    }
+
+    /// No error event was raised.
+    pub fn is_empty(&self) -> bool {
+        self.reasons.is_empty()
+    }
+
+    /// Take the events and their reasons.
+    pub fn take(&mut self) -> (EventBatch, Vec<String>) {
+        (
+            std::mem::take(&mut self.batch).finish(),
+            std::mem::take(&mut self.reasons),
+        )
+    }
+}
+
 /// A filter: a synchronous transformation of a batch, run in the router.
 pub trait Filter: Send + Sync + 'static {
-    /// Transform one batch of events that share `tag`.
-    fn filter(&self, tag: &str, batch: EventBatch) -> FilterOutput;
+    /// Transform one batch of events that share `tag`; per-record failures go to `errors`.
+    fn filter(&self, tag: &str, batch: EventBatch, errors: &mut ErrorEvents) -> FilterOutput;
 
     /// Does this filter read record fields? Filters that do not let batches pass undecoded.
     fn needs_fields(&self) -> bool {

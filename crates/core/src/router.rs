@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::error::EmitError;
 use crate::event::EventBatch;
-use crate::plugin::{Filter, FilterOutput, Output};
+use crate::plugin::{ErrorEvents, Filter, FilterOutput, Output};
 use crate::tag::MatchPattern;
 
 /// Most tags a router keeps resolved; past that the cache starts over.
@@ -199,8 +199,14 @@ impl Emitter {
         };
         let route = agent.resolve(tag);
         let mut batch = batch;
+        let mut errors = ErrorEvents::default();
         for f in &route.filters {
-            match f.filter(tag, batch) {
+            let out = f.filter(tag, batch, &mut errors);
+            if !errors.is_empty() {
+                let (events, reasons) = errors.take();
+                Box::pin(self.emit_error_events(tag, events, &reasons)).await;
+            }
+            match out {
                 FilterOutput::Keep(b) if !b.is_empty() => batch = b,
                 _ => return Ok(()),
             }
@@ -222,18 +228,29 @@ impl Emitter {
         }
     }
 
-    /// Send per-record error events (a filter's bad records) to `@ERROR`, or log and drop them.
-    pub async fn emit_error_events(&self, tag: &str, batch: EventBatch, reason: &str) {
+    /// Send per-record error events (a filter's bad records) to `@ERROR`, or log each one and
+    /// drop it (Fluentd's "dump an error event").
+    pub async fn emit_error_events(&self, tag: &str, batch: EventBatch, reasons: &[String]) {
         let has_error_label = self
             .router
             .get()
             .is_some_and(|r| r.labels.contains_key(ERROR_LABEL));
-        if has_error_label {
-            if let Err(e) = self.for_label(Some(ERROR_LABEL)).emit(tag, batch).await {
+        if has_error_label && self.label.as_deref() != Some(ERROR_LABEL) {
+            let error_label = self.for_label(Some(ERROR_LABEL));
+            if let Err(e) = Box::pin(error_label.emit(tag, batch)).await {
                 tracing::warn!(tag, error = %e, "@ERROR label failed to accept error events");
             }
-        } else {
-            tracing::warn!(tag, count = batch.len(), reason, "dump an error event");
+            return;
+        }
+        for (e, reason) in batch.iter().zip(reasons) {
+            let mut json = Vec::new();
+            let _ = logferry_msgpack::write_json(e.record, &mut json);
+            tracing::warn!(
+                tag,
+                time = %e.time.as_f64(),
+                record = %String::from_utf8_lossy(&json),
+                "dump an error event: {reason}"
+            );
         }
     }
 }
@@ -273,7 +290,7 @@ mod tests {
     }
 
     impl Filter for Mark {
-        fn filter(&self, tag: &str, batch: EventBatch) -> FilterOutput {
+        fn filter(&self, tag: &str, batch: EventBatch, _errors: &mut ErrorEvents) -> FilterOutput {
             self.log
                 .lock()
                 .unwrap()

@@ -40,7 +40,12 @@ impl Output for Retag {
 
 struct Mark(String);
 impl Filter for Mark {
-    fn filter(&self, tag: &str, b: EventBatch) -> FilterOutput {
+    fn filter(
+        &self,
+        tag: &str,
+        b: EventBatch,
+        _e: &mut logferry_core::plugin::ErrorEvents,
+    ) -> FilterOutput {
         log().lock().unwrap().push(format!("{}:{tag}", self.0));
         FilterOutput::Keep(b)
     }
