@@ -10,6 +10,7 @@
 //! * [`timefmt`] — Ruby-compatible strftime and time zones.
 #![warn(missing_docs)]
 
+pub mod buffer;
 pub mod error;
 pub mod event;
 pub mod log;
@@ -27,7 +28,7 @@ pub use event::{BatchBuilder, Entry, EventBatch};
 pub use log::PluginLog;
 pub use logferry_msgpack::{EventTime, Value};
 pub use pipeline::{BuildCtx, Pipeline, Running, SystemConfig};
-pub use plugin::{ErrorEvents, Filter, FilterOutput, Input, InputContext, Output};
+pub use plugin::{ErrorEvents, Filter, FilterOutput, Input, InputContext, Lifecycle, Output};
 pub use registry::Registry;
 pub use router::{Emitter, Router};
 pub use section::Section;

@@ -15,7 +15,7 @@ use tracing::Level;
 
 use crate::error::{build_error, BuildError};
 use crate::log::{parse_level, PluginLog};
-use crate::plugin::{Input, InputContext, Output};
+use crate::plugin::{Input, InputContext, Lifecycle, Output};
 use crate::registry::Registry;
 use crate::router::{Agent, Emitter, Router, Rule, RuleKind, ERROR_LABEL, ROOT_LABEL};
 use crate::section::Section;
@@ -51,6 +51,7 @@ pub struct BuildCtx<'r> {
 /// State shared across one build.
 #[derive(Default)]
 struct Shared {
+    lifecycles: RefCell<Vec<Arc<dyn Lifecycle>>>,
     label_refs: RefCell<Vec<(String, Pos)>>,
     ids: RefCell<HashSet<String>>,
     warnings: RefCell<Vec<String>>,
@@ -63,6 +64,11 @@ impl BuildCtx<'_> {
             .label_refs
             .borrow_mut()
             .push((label.to_string(), pos.clone()));
+    }
+
+    /// Register a plugin's lifecycle: started before the inputs, drained after them.
+    pub fn register(&self, l: Arc<dyn Lifecycle>) {
+        self.shared.lifecycles.borrow_mut().push(l);
     }
 
     /// Build a nested output (a `<store>` of copy, a `<secondary>`), in the same router context.
@@ -85,6 +91,7 @@ pub struct Pipeline {
     pub system: Arc<SystemConfig>,
     inputs: Vec<(String, Arc<dyn Input>, Emitter)>,
     outputs: Vec<Arc<dyn Output>>,
+    lifecycles: Vec<Arc<dyn Lifecycle>>,
     /// Every "not used" warning the build produced.
     pub warnings: Vec<String>,
 }
@@ -94,6 +101,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     inputs: Vec<JoinHandle<()>>,
     outputs: Vec<Arc<dyn Output>>,
+    lifecycles: Vec<Arc<dyn Lifecycle>>,
 }
 
 /// Read the `<system>` section(s).
@@ -350,11 +358,13 @@ impl Pipeline {
         let router = Arc::new(Router::new(Agent::new(ROOT_LABEL, root_rules), labels));
         root_emitter.install(router.clone());
         let warnings = shared.warnings.take();
+        let lifecycles = shared.lifecycles.take();
         Ok(Pipeline {
             router,
             system,
             inputs,
             outputs,
+            lifecycles,
             warnings,
         })
     }
@@ -367,6 +377,9 @@ impl Pipeline {
     /// Start every input (binding their ports). A failure stops what already started.
     pub async fn start(self) -> Result<Running, String> {
         let (stop, rx) = watch::channel(false);
+        for l in &self.lifecycles {
+            l.clone().start().await?;
+        }
         let mut handles = Vec::new();
         if !self.system.without_source {
             for (ty, input, emitter) in self.inputs {
@@ -392,19 +405,32 @@ impl Pipeline {
             stop,
             inputs: handles,
             outputs: self.outputs,
+            lifecycles: self.lifecycles,
         })
     }
 }
 
 impl Running {
-    /// Graceful stop: inputs stop accepting and finish what they read, then outputs flush.
-    pub async fn stop(self) {
+    /// Graceful stop: inputs stop accepting and finish what they read, then every buffer flushes
+    /// (or persists) in parallel, all by `deadline`.
+    pub async fn stop(self, deadline: tokio::time::Instant) {
         let _ = self.stop.send(true);
         for h in self.inputs {
-            let _ = h.await;
+            let _ = tokio::time::timeout_at(deadline, h).await;
+        }
+        let drains: Vec<_> = self.lifecycles.iter().map(|l| l.drain(deadline)).collect();
+        for d in drains {
+            d.await;
         }
         for o in &self.outputs {
-            o.shutdown().await;
+            let _ = tokio::time::timeout_at(deadline, o.shutdown()).await;
+        }
+    }
+
+    /// Flush every buffer now (SIGUSR1).
+    pub fn flush_now(&self) {
+        for l in &self.lifecycles {
+            l.flush_now();
         }
     }
 }

@@ -84,3 +84,16 @@ pub trait Input: Send + Sync + 'static {
     /// Bind and start; the returned task ends when the input has fully stopped after shutdown.
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String>;
 }
+
+/// Something with a running life beyond `emit`: buffered outputs start flush workers and resume
+/// their file chunks at start, drain at shutdown, and flush at once on SIGUSR1. Registered with
+/// [`crate::pipeline::BuildCtx::register`] at build time, started by the pipeline.
+#[async_trait]
+pub trait Lifecycle: Send + Sync + 'static {
+    /// Start background work (flush workers); resume persisted state.
+    async fn start(self: Arc<Self>) -> Result<(), String>;
+    /// Stop accepting, flush or persist what is held, and return by `deadline`.
+    async fn drain(&self, deadline: tokio::time::Instant);
+    /// Enqueue and flush everything now (SIGUSR1).
+    fn flush_now(&self);
+}

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::buffer::build::{build_buffered, WriterFactory};
+use crate::buffer::BufferDefaults;
 use crate::error::{build_error, BuildError};
 use crate::pipeline::BuildCtx;
 use crate::plugin::{Filter, Input, Output};
@@ -21,6 +23,8 @@ pub struct Registry {
     inputs: BTreeMap<&'static str, InputFactory>,
     filters: BTreeMap<&'static str, FilterFactory>,
     outputs: BTreeMap<&'static str, OutputFactory>,
+    buffered: BTreeMap<&'static str, (WriterFactory, BufferDefaults)>,
+    writers: BTreeMap<&'static str, WriterFactory>,
 }
 
 /// The kind of plugin a section declares.
@@ -55,12 +59,42 @@ impl Registry {
         self.outputs.insert(name, f);
     }
 
+    /// Register a buffered output type: its chunk writer and buffer defaults. It is usable as a
+    /// `<match>` output and as a `<secondary>`.
+    pub fn add_buffered(&mut self, name: &'static str, f: WriterFactory, defaults: BufferDefaults) {
+        self.buffered.insert(name, (f, defaults));
+    }
+
+    /// Register a type that can take chunks as a `<secondary>` (outputs that buffer only with a
+    /// `<buffer>` section register themselves with [`Registry::add_output`] and this).
+    pub fn add_writer(&mut self, name: &'static str, f: WriterFactory) {
+        self.writers.insert(name, f);
+    }
+
+    /// A chunk writer type (for `<secondary>`).
+    pub fn writer(&self, name: &str) -> Option<WriterFactory> {
+        self.buffered.get(name).map(|(f, _)| *f).or_else(|| self.writers.get(name).copied())
+    }
+
+    /// Types that can take chunks.
+    pub fn writer_names(&self) -> Vec<&'static str> {
+        let mut v: Vec<&'static str> = self.buffered.keys().chain(self.writers.keys()).copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     /// The registered type names of a kind, sorted.
     pub fn names(&self, kind: Kind) -> Vec<&'static str> {
         match kind {
             Kind::Input => self.inputs.keys().copied().collect(),
             Kind::Filter => self.filters.keys().copied().collect(),
-            Kind::Output => self.outputs.keys().copied().collect(),
+            Kind::Output => {
+                let mut v: Vec<&'static str> = self.outputs.keys().chain(self.buffered.keys()).copied().collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            }
         }
     }
 
@@ -119,6 +153,9 @@ impl Registry {
         ctx: &BuildCtx,
         s: &Section,
     ) -> Result<Arc<dyn Output>, BuildError> {
+        if let Some((f, defaults)) = self.buffered.get(ty) {
+            return build_buffered(ctx, s, ty, *f, defaults);
+        }
         let f = self
             .outputs
             .get(ty)

@@ -83,14 +83,26 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
+        eprintln!("logferry: cannot install signal handlers");
+        return ExitCode::from(1);
+    };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
-    let sig = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+    let sig = loop {
+        tokio::select! {
+            _ = term.recv() => break "SIGTERM",
+            _ = int.recv() => break "SIGINT",
+            _ = usr1.recv() => {
+                tracing::info!("received SIGUSR1: flushing all buffers");
+                running.flush_now();
+            }
+        }
     };
     tracing::info!("received {sig}: closing listeners, finishing what was read, flushing outputs");
     let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
-    match tokio::time::timeout(deadline, running.stop()).await {
+    let at = tokio::time::Instant::now() + deadline;
+    // The drain is bounded by `at` inside; the outer timeout only guards against a stuck plugin.
+    match tokio::time::timeout(deadline + Duration::from_secs(2), running.stop(at)).await {
         Ok(()) => {
             tracing::info!("logferry stopped");
             ExitCode::SUCCESS

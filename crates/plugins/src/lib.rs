@@ -1,19 +1,29 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
 //! Inputs: `forward` ([`in_forward`]), `sample`/`dummy` ([`in_sample`]).
-//! Outputs: `stdout`, `null`, `file`, `relabel`.
-//! Shared helpers: [`formatter`] (`<format>`), [`inject`] (`<inject>`).
+//! Filters: `parser`, `record_transformer`, `grep`.
+//! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`.
+//! Shared helpers: [`formatter`] (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`),
+//! [`accessor`] (record accessors), [`ruby`] (Ruby regexps and `to_s`).
 #![warn(missing_docs)]
 
+pub mod accessor;
+pub mod filter_grep;
+pub mod filter_parser;
+pub mod filter_record_transformer;
 pub mod formatter;
 pub mod in_forward;
 pub mod in_sample;
 pub mod inject;
 pub mod out_file;
+pub mod out_copy;
 pub mod out_null;
 pub mod out_relabel;
+pub mod out_secondary_file;
+pub mod out_rewrite_tag_filter;
 pub mod out_stdout;
 pub mod parser;
+pub mod ruby;
 
 use logferry_core::Registry;
 
@@ -26,6 +36,13 @@ pub fn registry() -> Registry {
     r.add_output("stdout", out_stdout::build);
     r.add_output("null", out_null::build);
     r.add_output("file", out_file::build);
+    r.add_writer("file", out_file::writer);
+    r.add_writer("secondary_file", out_secondary_file::writer);
     r.add_output("relabel", out_relabel::build);
+    r.add_output("rewrite_tag_filter", out_rewrite_tag_filter::build);
+    r.add_output("copy", out_copy::build);
+    r.add_filter("parser", filter_parser::build);
+    r.add_filter("record_transformer", filter_record_transformer::build);
+    r.add_filter("grep", filter_grep::build);
     r
 }

@@ -1,12 +1,15 @@
 //! `file` output: writes formatted events to files named as Fluentd's out_file names them.
 //!
-//! Path template (Fluentd's `generate_path_template`, default chunk key `time`, timekey 1 day,
-//! local time): `path` → `path.%Y%m%d_N.log` (`append true`: `path.%Y%m%d.log`); a `*` in `path`
-//! is replaced by the time part (and `_N`); `time_slice_format` (v0.12) overrides the time part;
-//! `compress gzip` adds `.gz`. Without `append`, every write goes to the first free `_N` file.
+//! With a `<buffer>` section (or v0.12 buffer parameters such as `buffer_path`,
+//! `time_slice_format`), it runs on the buffer engine exactly like Fluentd's out_file: default
+//! chunk key `time`, timekey 1 day, and one file per chunk named by Fluentd's
+//! `generate_path_template` — `path` → `path.%Y%m%d_N.log` (`append true`: `path.%Y%m%d.log`), a
+//! `*` in `path` replaced by the time part (and `_N`), `compress gzip` adding `.gz`; placeholders
+//! (`${tag}`, `%Y` …) are rendered per chunk.
 //!
-//! Until the buffer engine lands, every batch that reaches the output is written at once, as
-//! Fluentd does with `flush_mode immediate`; a `<buffer>` section is refused rather than ignored.
+//! Without a buffer, each batch is written as it arrives (Fluentd's `flush_mode immediate`), into
+//! the file of its day — a deliberate difference: Fluentd's default would hold a day's data in a
+//! buffer until ten minutes after midnight.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -16,6 +19,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use flate2::write::GzEncoder;
 use flate2::Compression;
+use logferry_core::buffer::config::wants_buffer;
+use logferry_core::buffer::{build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError};
 use logferry_core::error::build_error;
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, EventTime, Output, Section};
@@ -26,141 +31,83 @@ use crate::inject::Inject;
 
 const TIMEKEY: i64 = 86_400;
 
-/// The file output.
-pub struct FileOutput {
-    template: TimeFormatter,
-    append: bool,
-    gzip: bool,
-    zone: Zone,
+/// Buffer defaults of out_file: chunk key time, one day.
+pub const DEFAULTS: BufferDefaults = BufferDefaults { chunk_keys: &["time"], timekey: Some(TIMEKEY), tag_required: false };
+
+/// How events become bytes: `<inject>` then `<format>` (out_file by default).
+pub struct FileFormat {
     formatter: Box<dyn Formatter>,
     inject: Inject,
-    lock: Mutex<()>,
 }
 
-/// Build from `<match>`.
-pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
-    s.refuse_section(
-        "buffer",
-        "the buffer engine is not implemented yet; each batch is written to the file as it arrives (flush_mode immediate)",
-    )?;
-    s.refuse(
-        "symlink_path",
-        "it links to a file-buffer chunk, and the buffer engine is not implemented yet",
-    )?;
-    for key in [
-        "buffer_type",
-        "buffer_path",
-        "buffer_chunk_limit",
-        "buffer_queue_limit",
-        "flush_interval",
-    ] {
-        s.refuse(
-            key,
-            "the buffer engine is not implemented yet; each batch is written as it arrives",
-        )?;
+impl FileFormat {
+    /// Read `<format>`/`<inject>` (or their v0.12 flat parameters).
+    pub fn from_section(s: &Section) -> Result<Self, BuildError> {
+        Ok(FileFormat { formatter: formatter::from_plugin(s, "out_file")?, inject: Inject::from_plugin(s)? })
     }
+
+    /// Format one event.
+    pub fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        if self.inject.is_empty() {
+            self.formatter.format_raw(tag, time, record, out);
+        } else {
+            let mut rec = Vec::with_capacity(record.len() + 64);
+            self.inject.apply_raw(tag, time, record, &mut rec);
+            self.formatter.format_raw(tag, time, &rec, out);
+        }
+    }
+}
+
+/// Common path settings.
+struct PathSettings {
+    path: String,
+    append: bool,
+    gzip: bool,
+    suffix: String,
+    time_slice_format: Option<String>,
+}
+
+fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
+    s.refuse("symlink_path", "it links to the newest buffer chunk file, which logferry does not expose")?;
     let path = s.required("path")?.to_string();
-    if path.contains("${") {
-        let p = s.param("path").expect("required");
-        return Err(build_error(&p.pos, "placeholders like ${tag} in path need buffer chunk keys, which are not implemented yet"));
-    }
     let append = s.bool("append", false)?;
     let gzip = s.choice("compress", &["text", "gz", "gzip"], "text")? != "text";
     let add_suffix = s.bool("add_path_suffix", true)?;
-    let suffix = if add_suffix {
-        s.string("path_suffix", ".log")
-    } else {
-        String::new()
-    };
+    let suffix = if add_suffix { s.string("path_suffix", ".log") } else { String::new() };
     let time_slice_format = s.str("time_slice_format").map(str::to_string);
-    // Fluentd's out_file takes the chunk time in the buffer's zone: local unless timekey_use_utc.
-    let zone = Zone::Local;
-    let time_part = time_slice_format
-        .clone()
-        .unwrap_or_else(|| "%Y%m%d".to_string());
-    let template = path_template(
-        &path,
-        &time_part,
-        time_slice_format.is_some(),
-        append,
-        gzip,
-        &suffix,
-    )
-    .map_err(|e| build_error(s.pos(), e))?;
-    let template =
-        TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
-    let formatter = formatter::from_plugin(s, "out_file")?;
-    let inject = Inject::from_plugin(s)?;
-    Ok(Arc::new(FileOutput {
-        template,
-        append,
-        gzip,
-        zone,
-        formatter,
-        inject,
-        lock: Mutex::new(()),
-    }))
+    Ok(PathSettings { path, append, gzip, suffix, time_slice_format })
 }
 
-/// Fluentd's `generate_path_template` for a daily timekey; `_**` marks the index. The result is
-/// a strftime template rendered on the chunk's day.
-fn path_template(
-    original: &str,
-    time_part: &str,
-    slice_given: bool,
-    append: bool,
-    gzip: bool,
-    suffix: &str,
-) -> Result<String, String> {
+/// Fluentd's `generate_path_template`; `_**` marks the index. `time_part` is None without a time
+/// chunk key.
+fn path_template(original: &str, time_part: Option<&str>, slice_given: bool, append: bool, gzip: bool, suffix: &str) -> Result<String, String> {
     let index = if append { "" } else { "_**" };
     let comp = if gzip { ".gz" } else { "" };
+    let Some(time_part) = time_part else {
+        if original.contains('*') {
+            return Err("path including '*' must be used with buffer chunk key 'time'".into());
+        }
+        return Ok(format!("{original}{index}{suffix}{comp}"));
+    };
     if original.contains('*') {
-        return Ok(format!(
-            "{}{comp}",
-            original.replace('*', &format!("{time_part}{index}"))
-        ));
+        return Ok(format!("{}{comp}", original.replace('*', &format!("{time_part}{index}"))));
     }
-    let day = ["%Y", "%m", "%d"];
-    if !slice_given && day.iter().any(|ph| original.contains(ph)) {
-        if !day.iter().all(|ph| original.contains(ph)) {
-            return Err(
-                "insufficient timestamp placeholders in path: a daily file needs %Y, %m and %d"
-                    .into(),
-            );
+    let phs: Vec<String> = time_part.as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    if !slice_given && phs.iter().any(|ph| original.contains(ph.as_str())) {
+        if !phs.iter().all(|ph| original.contains(ph.as_str())) {
+            return Err(format!("insufficient timestamp placeholders in path: this timekey needs {time_part}"));
         }
         return Ok(format!("{original}{index}{suffix}{comp}"));
     }
     Ok(format!("{original}.{time_part}{index}{suffix}{comp}"))
 }
 
-impl FileOutput {
-    /// The file path for the day of `time`, before the `_N` index is chosen.
-    fn path_for(&self, time: EventTime) -> String {
-        let off = i64::from(self.zone.offset_at(i64::from(time.sec)));
-        let sec = i64::from(time.sec);
-        let key = sec - (sec + off).rem_euclid(TIMEKEY);
-        self.template
-            .format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
-    }
-
-    fn write(&self, template: &str, data: &[u8]) -> std::io::Result<PathBuf> {
-        let path = if self.append {
-            PathBuf::from(template)
-        } else {
-            first_free(template)
-        };
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-        if self.gzip {
-            let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-            gz.write_all(data)?;
-            f.write_all(&gz.finish()?)?;
-        } else {
-            f.write_all(data)?;
-        }
-        Ok(path)
+fn timekey_to_format(timekey: i64) -> &'static str {
+    match timekey {
+        t if t < 60 => "%Y%m%d%H%M%S",
+        t if t < 3600 => "%Y%m%d%H%M",
+        t if t < 86400 => "%Y%m%d%H",
+        _ => "%Y%m%d",
     }
 }
 
@@ -171,12 +118,65 @@ fn first_free(template: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(template))
 }
 
+fn write_file(path_template: &str, append: bool, gzip: bool, data: &[u8], already_gzip: bool) -> std::io::Result<PathBuf> {
+    let path = if append { PathBuf::from(path_template) } else { first_free(path_template) };
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+    if gzip && !already_gzip {
+        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+        gz.write_all(data)?;
+        f.write_all(&gz.finish()?)?;
+    } else {
+        f.write_all(data)?;
+    }
+    Ok(path)
+}
+
+/// Build from `<match>`: buffered when a buffer is asked for, else direct.
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
+    if wants_buffer(s) {
+        // Fluentd's out_file buffers in a file buffer at `path` unless told otherwise.
+        return build_buffered(ctx, s, "file", writer, &DEFAULTS);
+    }
+    let p = path_settings(s)?;
+    if p.path.contains("${") {
+        let pos = &s.param("path").expect("required").pos;
+        return Err(build_error(pos, "placeholders like ${tag} in path need buffer chunk keys: add a <buffer tag> section"));
+    }
+    let zone = Zone::Local;
+    let time_part = p.time_slice_format.clone().unwrap_or_else(|| "%Y%m%d".to_string());
+    let template = path_template(&p.path, Some(&time_part), p.time_slice_format.is_some(), p.append, p.gzip, &p.suffix)
+        .map_err(|e| build_error(s.pos(), e))?;
+    let template = TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
+    let format = FileFormat::from_section(s)?;
+    Ok(Arc::new(DirectFile { template, append: p.append, gzip: p.gzip, zone, format, lock: Mutex::new(()) }))
+}
+
+/// The unbuffered file output.
+pub struct DirectFile {
+    template: TimeFormatter,
+    append: bool,
+    gzip: bool,
+    zone: Zone,
+    format: FileFormat,
+    lock: Mutex<()>,
+}
+
+impl DirectFile {
+    fn path_for(&self, time: EventTime) -> String {
+        let sec = i64::from(time.sec);
+        let off = i64::from(self.zone.offset_at(sec));
+        let key = sec - (sec + off).rem_euclid(TIMEKEY);
+        self.template.format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
+    }
+}
+
 #[async_trait]
-impl Output for FileOutput {
+impl Output for DirectFile {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
-        // Group by file (day), keeping order; almost always one group.
         let mut groups: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut rec = Vec::new();
         for e in &batch {
             let path = self.path_for(e.time);
             let idx = match groups.iter().position(|(p, _)| *p == path) {
@@ -186,21 +186,59 @@ impl Output for FileOutput {
                     groups.len() - 1
                 }
             };
-            let out = &mut groups[idx].1;
-            if self.inject.is_empty() {
-                self.formatter.format_raw(tag, e.time, e.record, out);
-            } else {
-                rec.clear();
-                self.inject.apply_raw(tag, e.time, e.record, &mut rec);
-                self.formatter.format_raw(tag, e.time, &rec, out);
-            }
+            self.format.format(tag, e.time, e.record, &mut groups[idx].1);
         }
         let _guard = self.lock.lock().await;
         for (template, data) in groups {
-            let written = tokio::task::block_in_place(|| self.write(&template, &data));
-            written.map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
+            tokio::task::block_in_place(|| write_file(&template, self.append, self.gzip, &data, false))
+                .map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
         }
         Ok(())
+    }
+}
+
+/// The buffered file output's chunk writer (also usable as a `<secondary>`).
+pub struct FileWriter {
+    template: Template,
+    append: bool,
+    gzip: bool,
+    format: FileFormat,
+    lock: std::sync::Mutex<()>,
+}
+
+/// Writer factory for the buffer engine and `<secondary>`.
+pub fn writer(_ctx: &BuildCtx, s: &Section, cfg: &BufferConfig) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+    let p = path_settings(s)?;
+    let time_part = cfg.timekey.map(|tk| p.time_slice_format.clone().unwrap_or_else(|| timekey_to_format(tk).to_string()));
+    let text = path_template(&p.path, time_part.as_deref(), p.time_slice_format.is_some(), p.append, p.gzip, &p.suffix)
+        .map_err(|e| build_error(s.pos(), e))?;
+    let template = Template::new("path", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
+    if template.uses_tag() && !cfg.key_tag {
+        return Err(build_error(s.pos(), "path has ${tag} placeholders, but chunk key 'tag' is not configured: use <buffer tag,time>"));
+    }
+    Ok(Arc::new(FileWriter { template, append: p.append, gzip: p.gzip, format: FileFormat::from_section(s)?, lock: std::sync::Mutex::new(()) }))
+}
+
+#[async_trait]
+impl ChunkWriter for FileWriter {
+    fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        self.format.format(tag, time, record, out);
+    }
+
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        let path = self.template.render(&chunk.meta, &chunk.id);
+        if path.contains("../") || path.contains("/..") {
+            return Err(WriteError::Unrecoverable(format!("refusing a path that leaves its directory: {path}")));
+        }
+        let (data, gz) = if self.gzip && chunk.is_gzip() {
+            (chunk.raw().clone(), true)
+        } else {
+            (chunk.bytes().map_err(|e| WriteError::Unrecoverable(format!("chunk decompression: {e}")))?, false)
+        };
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        tokio::task::block_in_place(|| write_file(&path, self.append, self.gzip, &data, gz))
+            .map(|_| ())
+            .map_err(|e| WriteError::Retryable(format!("{path}: {e}")))
     }
 }
 
@@ -210,27 +248,15 @@ mod tests {
 
     #[test]
     fn templates_follow_fluentd() {
-        assert_eq!(
-            path_template("/x/out", "%Y%m%d", false, false, false, ".log").unwrap(),
-            "/x/out.%Y%m%d_**.log"
-        );
-        assert_eq!(
-            path_template("/x/out", "%Y%m%d", false, true, false, ".log").unwrap(),
-            "/x/out.%Y%m%d.log"
-        );
-        assert_eq!(
-            path_template("/x/out.*.data", "%Y%m%d", false, true, true, ".log").unwrap(),
-            "/x/out.%Y%m%d.data.gz"
-        );
-        assert_eq!(
-            path_template("/x/%Y/%m/%d/out", "%Y%m%d", false, true, false, ".log").unwrap(),
-            "/x/%Y/%m/%d/out.log"
-        );
-        assert!(path_template("/x/%Y/out", "%Y%m%d", false, true, false, ".log").is_err());
-        assert_eq!(
-            path_template("/x/out", "%Y%m%d%H", true, false, false, "").unwrap(),
-            "/x/out.%Y%m%d%H_**"
-        );
+        let day = Some("%Y%m%d");
+        assert_eq!(path_template("/x/out", day, false, false, false, ".log").unwrap(), "/x/out.%Y%m%d_**.log");
+        assert_eq!(path_template("/x/out", day, false, true, false, ".log").unwrap(), "/x/out.%Y%m%d.log");
+        assert_eq!(path_template("/x/out.*.data", day, false, true, true, ".log").unwrap(), "/x/out.%Y%m%d.data.gz");
+        assert_eq!(path_template("/x/%Y/%m/%d/out", day, false, true, false, ".log").unwrap(), "/x/%Y/%m/%d/out.log");
+        assert!(path_template("/x/%Y/out", day, false, true, false, ".log").is_err());
+        assert_eq!(path_template("/x/out", Some("%Y%m%d%H"), true, false, false, "").unwrap(), "/x/out.%Y%m%d%H_**");
+        assert_eq!(path_template("/x/out", None, false, false, false, ".log").unwrap(), "/x/out_**.log");
+        assert!(path_template("/x/out.*", None, false, false, false, ".log").is_err());
     }
 
     #[test]

@@ -1,0 +1,109 @@
+//! Where chunk bytes live: memory, or the file store. The engine sees one interface.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+
+use super::meta::{ChunkId, ChunkMeta};
+
+/// A chunk as the engine holds it.
+#[derive(Debug)]
+pub struct Handle {
+    /// The chunk id.
+    pub id: ChunkId,
+    /// Keys and committed counters.
+    pub meta: ChunkMeta,
+    /// Enqueued for flushing.
+    pub queued: bool,
+    /// Memory chunks: the bytes while staged.
+    pub(crate) mem: Vec<u8>,
+    /// Memory chunks: the bytes once queued (cheap to hand to a writer again on retry).
+    pub(crate) frozen: Option<Bytes>,
+}
+
+impl Handle {
+    /// A new handle.
+    pub fn new(id: ChunkId, meta: ChunkMeta, queued: bool) -> Self {
+        Handle { id, meta, queued, mem: Vec::new(), frozen: None }
+    }
+}
+
+/// Chunk storage operations. File implementations make `append` survive a crash of the process
+/// once it returns.
+pub trait Backend: Send + Sync {
+    /// Create a staged chunk.
+    fn create(&self, meta: ChunkMeta) -> io::Result<Handle>;
+    /// Append bytes holding `records` records and commit them.
+    fn append(&self, h: &mut Handle, data: &[u8], records: u64) -> io::Result<()>;
+    /// Mark the chunk queued.
+    fn enqueue(&self, h: &mut Handle) -> io::Result<()>;
+    /// The committed bytes.
+    fn read(&self, h: &Handle) -> io::Result<Bytes>;
+    /// Delete the chunk.
+    fn purge(&self, h: &Handle) -> io::Result<()>;
+    /// Copy the committed bytes to `dir/<hex>.log`.
+    fn backup(&self, h: &Handle, dir: &Path) -> io::Result<PathBuf>;
+    /// Persisted across restarts?
+    fn durable(&self) -> bool;
+}
+
+/// Chunks in memory.
+pub struct Memory;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Write bytes to `dir/<hex>.log` (creating the directory).
+pub fn write_backup(id: &ChunkId, data: &[u8], dir: &Path) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("{}.log", id.hex()));
+    std::fs::write(&path, data)?;
+    Ok(path)
+}
+
+impl Backend for Memory {
+    fn create(&self, mut meta: ChunkMeta) -> io::Result<Handle> {
+        let now = now_secs();
+        meta.created = now;
+        meta.modified = now;
+        Ok(Handle::new(ChunkId::generate(), meta, false))
+    }
+
+    fn append(&self, h: &mut Handle, data: &[u8], records: u64) -> io::Result<()> {
+        h.mem.extend_from_slice(data);
+        h.meta.records += records;
+        h.meta.bytes += data.len() as u64;
+        h.meta.modified = now_secs();
+        Ok(())
+    }
+
+    fn enqueue(&self, h: &mut Handle) -> io::Result<()> {
+        h.frozen = Some(Bytes::from(std::mem::take(&mut h.mem)));
+        h.queued = true;
+        Ok(())
+    }
+
+    fn read(&self, h: &Handle) -> io::Result<Bytes> {
+        Ok(match &h.frozen {
+            Some(b) => b.clone(),
+            None => Bytes::copy_from_slice(&h.mem),
+        })
+    }
+
+    fn purge(&self, _h: &Handle) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn backup(&self, h: &Handle, dir: &Path) -> io::Result<PathBuf> {
+        write_backup(&h.id, &self.read(h)?, dir)
+    }
+
+    fn durable(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,433 @@
+//! `<buffer CHUNK_KEYS>` parameters with Fluentd's defaults, and the v0.12 flat parameters
+//! (`buffer_path`, `buffer_chunk_limit`, `time_slice_format` …) translated into them.
+
+use std::time::Duration;
+
+use crate::error::{build_error, BuildError};
+use crate::record::RecordAccessor;
+use crate::section::Section;
+use crate::timefmt::Zone;
+
+/// Where chunks live.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StoreKind {
+    /// In memory: lost on crash; flushed at shutdown.
+    Memory,
+    /// On disk under this directory: survives crashes and restarts.
+    File {
+        /// The directory.
+        path: String,
+        /// Suffix of chunk file names.
+        suffix: String,
+    },
+}
+
+/// When staged chunks are enqueued for flushing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FlushMode {
+    /// After `flush_interval` from the chunk's creation.
+    Interval,
+    /// After the chunk's time slice ended plus `timekey_wait`.
+    Lazy,
+    /// At every emit.
+    Immediate,
+}
+
+/// What happens when the buffer is full.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Overflow {
+    /// Refuse the events (the input does not ack them).
+    ThrowException,
+    /// Wait for room (the input stops reading).
+    Block,
+    /// Drop the oldest queued chunk and count it.
+    DropOldestChunk,
+}
+
+/// The retry schedule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryConfig {
+    /// `retry_type exponential_backoff` (else periodic).
+    pub exponential: bool,
+    /// `retry_wait` (1 s).
+    pub wait: f64,
+    /// `retry_exponential_backoff_base` (2).
+    pub base: f64,
+    /// `retry_max_interval`.
+    pub max_interval: Option<f64>,
+    /// `retry_randomize` (true: ±12.5 %).
+    pub randomize: bool,
+    /// `retry_timeout` (72 h).
+    pub timeout: f64,
+    /// `retry_max_times`.
+    pub max_times: Option<u32>,
+    /// `retry_forever`.
+    pub forever: bool,
+    /// `retry_secondary_threshold` (0.8).
+    pub secondary_threshold: f64,
+}
+
+/// A record-key chunk key.
+#[derive(Clone, Debug)]
+pub struct RecordKey {
+    /// As written (`$.a.b` or `name`): the placeholder name.
+    pub name: String,
+    /// The accessor.
+    pub accessor: RecordAccessor,
+}
+
+/// Every buffer setting.
+#[derive(Clone, Debug)]
+pub struct BufferConfig {
+    /// memory or file.
+    pub store: StoreKind,
+    /// Chunk key `tag`.
+    pub key_tag: bool,
+    /// Chunk key `time` with its `timekey` in seconds.
+    pub timekey: Option<i64>,
+    /// Record-key chunk keys.
+    pub record_keys: Vec<RecordKey>,
+    /// `timekey_wait` (600 s).
+    pub timekey_wait: f64,
+    /// Zone of time slices (`timekey_use_utc`, `timekey_zone`; local by default).
+    pub timekey_zone: Zone,
+    /// `chunk_limit_size`.
+    pub chunk_limit_size: u64,
+    /// `chunk_limit_records`.
+    pub chunk_limit_records: Option<u64>,
+    /// `total_limit_size`.
+    pub total_limit_size: u64,
+    /// `queued_chunks_limit_size` (default: flush_thread_count).
+    pub queued_chunks_limit_size: usize,
+    /// `chunk_full_threshold` (0.95).
+    pub chunk_full_threshold: f64,
+    /// `compress gzip`.
+    pub compress_gzip: bool,
+    /// The flush mode after `default` was resolved.
+    pub flush_mode: FlushMode,
+    /// `flush_interval` (60 s).
+    pub flush_interval: Duration,
+    /// `flush_thread_count` (1).
+    pub flush_thread_count: usize,
+    /// `flush_thread_interval` (1 s): how often idle flush threads look for work.
+    pub flush_thread_interval: Duration,
+    /// `flush_at_shutdown` (memory true, file false).
+    pub flush_at_shutdown: bool,
+    /// `delayed_commit_timeout` (60 s): longest a chunk write may take before it counts as failed.
+    pub delayed_commit_timeout: Duration,
+    /// `slow_flush_log_threshold` (20 s).
+    pub slow_flush_log_threshold: Duration,
+    /// `overflow_action`.
+    pub overflow: Overflow,
+    /// Retries.
+    pub retry: RetryConfig,
+    /// `disable_chunk_backup`.
+    pub disable_chunk_backup: bool,
+    /// v0.12 `time_slice_format`, when given (outputs use it for `%{time_slice}`).
+    pub time_slice_format: Option<String>,
+}
+
+/// What an output plugin brings to its buffer: defaults that differ per plugin.
+#[derive(Clone, Debug)]
+pub struct BufferDefaults {
+    /// Chunk keys when `<buffer>` has none (`"tag"`, `"time"`, or empty).
+    pub chunk_keys: &'static [&'static str],
+    /// `timekey` default when `time` is a chunk key (s3 and file: 86400).
+    pub timekey: Option<i64>,
+    /// Is the tag chunk key mandatory (forward)?
+    pub tag_required: bool,
+}
+
+impl Default for BufferDefaults {
+    fn default() -> Self {
+        BufferDefaults { chunk_keys: &[], timekey: None, tag_required: false }
+    }
+}
+
+/// v0.12 flat parameter → v1 `<buffer>` parameter.
+const V012: &[(&str, &str)] = &[
+    ("buffer_type", "@type"),
+    ("buffer_path", "path"),
+    ("num_threads", "flush_thread_count"),
+    ("flush_interval", "flush_interval"),
+    ("try_flush_interval", "flush_thread_interval"),
+    ("queued_chunk_flush_interval", "flush_thread_burst_interval"),
+    ("disable_retry_limit", "retry_forever"),
+    ("retry_limit", "retry_max_times"),
+    ("max_retry_wait", "retry_max_interval"),
+    ("buffer_chunk_limit", "chunk_limit_size"),
+    ("buffer_queue_limit", "queue_limit_length"),
+    ("buffer_queue_full_action", "overflow_action"),
+    ("flush_at_shutdown", "flush_at_shutdown"),
+    ("time_slice_wait", "timekey_wait"),
+    ("timezone", "timekey_zone"),
+];
+
+/// A setting read either from `<buffer>` or from a v0.12 flat parameter on the output.
+struct Src<'s, 'a> {
+    buffer: Option<&'s Section<'a>>,
+    output: &'s Section<'a>,
+    plugin: String,
+}
+
+impl Src<'_, '_> {
+    /// The raw value of a v1 key: from `<buffer>`, else from its v0.12 name on the output.
+    fn get(&self, key: &str) -> Option<(String, logferry_config::Pos)> {
+        if let Some(b) = self.buffer {
+            if let Some(p) = b.param(key) {
+                return Some((p.value.clone(), p.pos.clone()));
+            }
+            // With a <buffer> section, flat parameters are not converted (as Fluentd).
+            return None;
+        }
+        for (old, new) in V012 {
+            if *new == key {
+                if let Some(p) = self.output.param(old) {
+                    if old != new {
+                        tracing::info!("{}: v0.12 parameter '{old}' of the {} output is used as <buffer> {new}", p.pos, self.plugin);
+                    }
+                    return Some((p.value.clone(), p.pos.clone()));
+                }
+            }
+        }
+        None
+    }
+    fn size(&self, key: &str, default: u64) -> u64 {
+        self.get(key).map(|(v, _)| logferry_config::types::size(&v)).unwrap_or(default)
+    }
+    fn time(&self, key: &str, default: f64) -> f64 {
+        self.get(key).map(|(v, _)| logferry_config::types::time(&v)).unwrap_or(default)
+    }
+    fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
+        match self.get(key) {
+            None => Ok(default),
+            Some((v, pos)) => logferry_config::types::bool(&v)
+                .ok_or_else(|| build_error(&pos, format!("'{key}': expected true or false, got '{v}'"))),
+        }
+    }
+    fn choice(&self, key: &str, allowed: &[&str], default: &str) -> Result<String, BuildError> {
+        match self.get(key) {
+            None => Ok(default.to_string()),
+            Some((v, _)) if allowed.contains(&v.as_str()) => Ok(v),
+            Some((v, pos)) => Err(build_error(&pos, format!("'{key}': '{v}' is not one of: {}", allowed.join(", ")))),
+        }
+    }
+}
+
+/// Does the output section ask for a buffer: a `<buffer>` section, or v0.12 buffer parameters?
+pub fn wants_buffer(s: &Section) -> bool {
+    s.element().elements.iter().any(|e| e.name == "buffer")
+        || V012.iter().any(|(old, _)| *old != "timezone" && s.has(old))
+        || s.has("time_slice_format")
+        || s.has("retry_wait")
+}
+
+fn timekey_from_slice_format(f: &str) -> Option<i64> {
+    if f.contains("%S") {
+        Some(1)
+    } else if f.contains("%M") {
+        Some(60)
+    } else if f.contains("%H") {
+        Some(3600)
+    } else if f.contains("%d") {
+        Some(86400)
+    } else {
+        None
+    }
+}
+
+impl BufferConfig {
+    /// Read the output's `<buffer>` (or v0.12 flat parameters) with the plugin's defaults.
+    pub fn from_output(output: &Section, defaults: &BufferDefaults) -> Result<BufferConfig, BuildError> {
+        let buffer = output.section("buffer")?;
+        let src = Src { buffer: buffer.as_ref(), output, plugin: output.plugin().to_string() };
+        let pos = buffer.as_ref().map(|b| b.pos().clone()).unwrap_or_else(|| output.pos().clone());
+
+        // Store type. v0.12 `buffer_path` means a file buffer, as its users meant (Fluentd v1
+        // keeps such data in memory unless buffer_type file is also given).
+        let explicit_type = match &buffer {
+            Some(b) => b.str("@type").or_else(|| b.str("type")).map(str::to_string),
+            None => output.str("buffer_type").map(str::to_string),
+        };
+        let path = src.get("path").map(|(v, _)| v);
+        let ty = match (explicit_type.as_deref(), &path) {
+            (Some(t), _) => t.to_string(),
+            (None, Some(_)) if buffer.is_none() => {
+                tracing::info!("{pos}: v0.12 buffer_path implies a file buffer (as v0.12 did); Fluentd v1 would keep this buffer in memory");
+                "file".to_string()
+            }
+            (None, _) => "memory".to_string(),
+        };
+        let store = match ty.as_str() {
+            "memory" => {
+                if path.is_some() && buffer.is_some() {
+                    return Err(build_error(&pos, "a memory buffer has no 'path'; use @type file"));
+                }
+                StoreKind::Memory
+            }
+            "file" => {
+                let path = path.ok_or_else(|| build_error(&pos, "a file buffer needs 'path' (or <system> root_dir with @id)"))?;
+                let suffix = buffer.as_ref().and_then(|b| b.str("path_suffix")).unwrap_or(".log").to_string();
+                StoreKind::File { path, suffix }
+            }
+            "file_single" => return Err(build_error(&pos, "buffer type file_single is not supported; use @type file")),
+            other => return Err(build_error(&pos, format!("unknown buffer type '{other}'; supported: memory, file"))),
+        };
+        let is_file = matches!(store, StoreKind::File { .. });
+
+        // Chunk keys: the <buffer> argument, else the plugin default; v0.12 time_slice_format adds
+        // the time key.
+        let time_slice_format = output.str("time_slice_format").map(str::to_string);
+        let arg = buffer.as_ref().map(|b| b.arg().trim().to_string()).unwrap_or_default();
+        let keys: Vec<String> = if arg.is_empty() {
+            let mut k: Vec<String> = defaults.chunk_keys.iter().map(|s| s.to_string()).collect();
+            if buffer.is_none() && time_slice_format.is_some() && !k.iter().any(|x| x == "time") {
+                k.push("time".into());
+            }
+            k
+        } else {
+            arg.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        };
+        let mut key_tag = false;
+        let mut has_time = false;
+        let mut record_keys = Vec::new();
+        for k in &keys {
+            match k.as_str() {
+                "tag" => key_tag = true,
+                "time" => has_time = true,
+                other => {
+                    let ok = other.starts_with("$.") || other.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+                    if !ok || other.starts_with("$[") {
+                        return Err(build_error(&pos, format!("invalid chunk key '{other}'")));
+                    }
+                    let accessor = RecordAccessor::new(other).map_err(|e| build_error(&pos, e))?;
+                    record_keys.push(RecordKey { name: other.to_string(), accessor });
+                }
+            }
+        }
+        if defaults.tag_required && !key_tag {
+            return Err(build_error(&pos, format!("the {} output needs the chunk key 'tag'", output.plugin())));
+        }
+        let timekey = if has_time {
+            let tk = match src.get("timekey") {
+                Some((v, _)) => Some(logferry_config::types::time(&v) as i64),
+                None => time_slice_format.as_deref().and_then(timekey_from_slice_format).or(defaults.timekey),
+            };
+            match tk {
+                Some(t) if t > 0 => Some(t),
+                _ => {
+                    if let Some(f) = &time_slice_format {
+                        return Err(build_error(&pos, format!("time_slice_format '{f}' has no %d, %H, %M or %S: cannot derive a timekey")));
+                    }
+                    return Err(build_error(&pos, "chunk key 'time' needs 'timekey'"));
+                }
+            }
+        } else {
+            None
+        };
+        let use_utc = match (src.get("timekey_use_utc"), output.has("utc"), output.has("localtime")) {
+            (Some(_), _, _) => src.bool("timekey_use_utc", false)?,
+            (None, true, _) if buffer.is_none() => output.bool("utc", false)?,
+            (None, _, true) if buffer.is_none() => !output.bool("localtime", true)?,
+            _ => false,
+        };
+        let timekey_zone = match src.get("timekey_zone") {
+            Some((z, zpos)) => Zone::parse(&z).map_err(|e| build_error(&zpos, e))?,
+            None if use_utc => Zone::utc(),
+            None => Zone::Local,
+        };
+
+        let chunk_limit_size = src.size("chunk_limit_size", if is_file { 256 << 20 } else { 8 << 20 });
+        let queue_limit_length = src.get("queue_limit_length").map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64);
+        let total_default = match queue_limit_length {
+            Some(n) => chunk_limit_size.saturating_mul(n),
+            None if is_file => 64 << 30,
+            None => 512 << 20,
+        };
+        let total_limit_size = src.size("total_limit_size", total_default);
+        let flush_thread_count = src.get("flush_thread_count").map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize).unwrap_or(1);
+
+        // flush_mode default: lazy with a time key, else interval; a flush_interval at match level
+        // (v0.12 style) forces interval.
+        let mode = src.choice("flush_mode", &["default", "lazy", "interval", "immediate"], "default")?;
+        let interval_at_match_level = buffer.is_none() && output.has("flush_interval");
+        let interval_in_buffer = buffer.as_ref().is_some_and(|b| b.has("flush_interval"));
+        let flush_mode = match mode.as_str() {
+            "lazy" => FlushMode::Lazy,
+            "interval" => FlushMode::Interval,
+            "immediate" => FlushMode::Immediate,
+            _ if timekey.is_some() && !interval_at_match_level => {
+                if interval_in_buffer {
+                    tracing::warn!("{pos}: flush_interval is ignored because the default flush_mode is lazy with chunk key 'time'; set flush_mode interval to use it");
+                }
+                FlushMode::Lazy
+            }
+            _ => FlushMode::Interval,
+        };
+        if mode == "lazy" && interval_in_buffer {
+            return Err(build_error(&pos, "flush_interval cannot be used with flush_mode lazy"));
+        }
+        let flush_interval = Duration::from_secs_f64(src.time("flush_interval", 60.0).max(0.001));
+
+        let overflow = match src.choice("overflow_action", &["throw_exception", "block", "drop_oldest_chunk", "exception"], "throw_exception")?.as_str() {
+            "block" => Overflow::Block,
+            "drop_oldest_chunk" => Overflow::DropOldestChunk,
+            _ => Overflow::ThrowException,
+        };
+        let retry = RetryConfig {
+            exponential: src.choice("retry_type", &["exponential_backoff", "periodic"], "exponential_backoff")? == "exponential_backoff",
+            wait: src.time("retry_wait", 1.0).max(0.001),
+            base: src.get("retry_exponential_backoff_base").map(|(v, _)| logferry_config::types::float(&v)).unwrap_or(2.0),
+            max_interval: src.get("retry_max_interval").map(|(v, _)| logferry_config::types::time(&v)),
+            randomize: src.bool("retry_randomize", true)?,
+            timeout: src.time("retry_timeout", 72.0 * 3600.0),
+            max_times: src.get("retry_max_times").map(|(v, _)| logferry_config::types::integer(&v).max(0) as u32),
+            forever: src.bool("retry_forever", false)?,
+            secondary_threshold: src.get("retry_secondary_threshold").map(|(v, _)| logferry_config::types::float(&v)).unwrap_or(0.8),
+        };
+        if !(0.0..=1.0).contains(&retry.secondary_threshold) || retry.secondary_threshold == 0.0 {
+            return Err(build_error(&pos, "retry_secondary_threshold must be in (0, 1]"));
+        }
+        if output.has("retry_wait") && buffer.is_none() {
+            // Fluentd v1 ignores a flat retry_wait; logferry honours it (it is what the user meant).
+            let p = output.param("retry_wait").expect("checked");
+            tracing::info!("{}: v0.12 parameter 'retry_wait' of the {} output is used as <buffer> retry_wait", p.pos, output.plugin());
+        }
+        let cfg = BufferConfig {
+            store,
+            key_tag,
+            timekey,
+            record_keys,
+            timekey_wait: src.time("timekey_wait", 600.0),
+            timekey_zone,
+            chunk_limit_size: chunk_limit_size.max(1),
+            chunk_limit_records: src.get("chunk_limit_records").map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64),
+            total_limit_size,
+            queued_chunks_limit_size: src.get("queued_chunks_limit_size").map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize).unwrap_or(flush_thread_count),
+            chunk_full_threshold: src.get("chunk_full_threshold").map(|(v, _)| logferry_config::types::float(&v)).unwrap_or(0.95),
+            compress_gzip: src.choice("compress", &["text", "gzip"], "text")? == "gzip",
+            flush_mode,
+            flush_interval,
+            flush_thread_count,
+            flush_thread_interval: Duration::from_secs_f64(src.time("flush_thread_interval", 1.0).max(0.01)),
+            flush_at_shutdown: src.bool("flush_at_shutdown", !is_file)?,
+            delayed_commit_timeout: Duration::from_secs_f64(output.time("delayed_commit_timeout", 60.0).max(0.001)),
+            slow_flush_log_threshold: Duration::from_secs_f64(output.time("slow_flush_log_threshold", 20.0).max(0.0)),
+            overflow,
+            retry,
+            disable_chunk_backup: src.bool("disable_chunk_backup", false)?,
+            time_slice_format,
+        };
+        // Parameters read only for the legacy mapping or accepted by name.
+        src.get("flush_thread_burst_interval");
+        if let Some(b) = &buffer {
+            b.str("path_suffix");
+        }
+        Ok(cfg)
+    }
+
+    /// Has any chunk key?
+    pub fn has_chunk_keys(&self) -> bool {
+        self.key_tag || self.timekey.is_some() || !self.record_keys.is_empty()
+    }
+}

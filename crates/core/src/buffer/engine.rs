@@ -1,0 +1,681 @@
+//! The buffered output: events are formatted into chunks by their keys, chunks are enqueued by
+//! size, timer or time slice, and flush workers write them with retries, a secondary, and a backup
+//! of what is given up. Drains at shutdown; a file buffer persists what it could not send.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use logferry_msgpack::EventTime;
+use tokio::sync::{watch, Notify};
+
+use super::backend::{Backend, Handle, Memory};
+use super::config::{BufferConfig, FlushMode, Overflow};
+use super::keys::meta_for;
+use super::meta::{ChunkId, ChunkMeta};
+use super::retry::{mono_now, secs, AfterFailure, RetryState};
+use crate::error::EmitError;
+use crate::event::EventBatch;
+use crate::log::PluginLog;
+use crate::plugin::{Lifecycle, Output};
+
+/// A chunk handed to a writer.
+#[derive(Clone, Debug)]
+pub struct Chunk {
+    /// The chunk id (`${chunk_id}`).
+    pub id: ChunkId,
+    /// Its keys and counters.
+    pub meta: ChunkMeta,
+    raw: Bytes,
+    gzip: bool,
+}
+
+impl Chunk {
+    /// A chunk (for writers' tests and secondaries).
+    pub fn new(id: ChunkId, meta: ChunkMeta, raw: Bytes, gzip: bool) -> Self {
+        Chunk { id, meta, raw, gzip }
+    }
+
+    /// The stored bytes: gzip members when the buffer compresses (`compress gzip`).
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// Is `raw` gzip-compressed?
+    pub fn is_gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// The formatted bytes, decompressed if needed.
+    pub fn bytes(&self) -> std::io::Result<Bytes> {
+        if !self.gzip {
+            return Ok(self.raw.clone());
+        }
+        let mut out = Vec::with_capacity(self.raw.len() * 4);
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&self.raw[..]), &mut out)?;
+        Ok(Bytes::from(out))
+    }
+
+    /// Records in the chunk.
+    pub fn records(&self) -> u64 {
+        self.meta.records
+    }
+}
+
+/// Why a write failed.
+#[derive(Debug, Clone)]
+pub enum WriteError {
+    /// Try again later (network errors, 5xx, throttling).
+    Retryable(String),
+    /// Trying again cannot help: send to the secondary or back the chunk up.
+    Unrecoverable(String),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Retryable(e) => write!(f, "{e}"),
+            WriteError::Unrecoverable(e) => write!(f, "unrecoverable: {e}"),
+        }
+    }
+}
+
+/// The part of a buffered output that differs per plugin: how events become chunk bytes, and
+/// how a chunk is written.
+#[async_trait]
+pub trait ChunkWriter: Send + Sync + 'static {
+    /// Append the formatted event to `out`.
+    fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>);
+    /// Write one chunk.
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
+}
+
+/// Counters of one buffered output (named after fluent-plugin-prometheus's metrics).
+#[derive(Debug, Default)]
+pub struct BufferStats {
+    /// Events accepted.
+    pub emit_records: AtomicU64,
+    /// Chunks written successfully.
+    pub write_count: AtomicU64,
+    /// Failed writes that will be retried.
+    pub retry_count: AtomicU64,
+    /// Failed writes of any kind.
+    pub error_count: AtomicU64,
+    /// Chunks dropped by `drop_oldest_chunk`.
+    pub dropped_chunks: AtomicU64,
+    /// Chunks given up and backed up (or written to the secondary).
+    pub given_up_chunks: AtomicU64,
+    /// Emits refused because the buffer was full.
+    pub overflows: AtomicU64,
+}
+
+struct State {
+    staged: HashMap<(Option<i64>, Option<String>, Vec<(String, String)>), Slot>,
+    queue: VecDeque<Slot>,
+    in_flight: usize,
+    total_bytes: u64,
+    closed: bool,
+    draining: bool,
+    retry: Option<RetryState>,
+}
+
+struct Slot {
+    h: Handle,
+    created: f64,
+}
+
+fn key_of(m: &ChunkMeta) -> (Option<i64>, Option<String>, Vec<(String, String)>) {
+    (m.timekey, m.tag.clone(), m.variables.clone())
+}
+
+/// A buffered output: implements [`Output`] (emit = buffer) and [`Lifecycle`] (flush workers).
+pub struct BufferedOutput {
+    cfg: BufferConfig,
+    writer: Arc<dyn ChunkWriter>,
+    secondary: Option<Arc<dyn ChunkWriter>>,
+    backend: Arc<dyn Backend>,
+    state: Mutex<State>,
+    work: Notify,
+    space: Notify,
+    log: PluginLog,
+    backup_dir: PathBuf,
+    stats: BufferStats,
+    stop: watch::Sender<bool>,
+    workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    resume: Mutex<Option<Box<dyn FnOnce() -> std::io::Result<Vec<Handle>> + Send>>>,
+}
+
+impl BufferedOutput {
+    /// A buffered output over a memory store. (File stores: [`BufferedOutput::with_backend`].)
+    pub fn new(cfg: BufferConfig, writer: Arc<dyn ChunkWriter>, secondary: Option<Arc<dyn ChunkWriter>>, log: PluginLog, backup_dir: PathBuf) -> Self {
+        Self::with_backend(cfg, writer, secondary, log, backup_dir, Arc::new(Memory), None)
+    }
+
+    /// A buffered output over any backend; `resume` lists persisted chunks at start.
+    pub fn with_backend(
+        cfg: BufferConfig,
+        writer: Arc<dyn ChunkWriter>,
+        secondary: Option<Arc<dyn ChunkWriter>>,
+        log: PluginLog,
+        backup_dir: PathBuf,
+        backend: Arc<dyn Backend>,
+        resume: Option<Box<dyn FnOnce() -> std::io::Result<Vec<Handle>> + Send>>,
+    ) -> Self {
+        let (stop, _) = watch::channel(false);
+        BufferedOutput {
+            cfg,
+            writer,
+            secondary,
+            backend,
+            state: Mutex::new(State {
+                staged: HashMap::new(),
+                queue: VecDeque::new(),
+                in_flight: 0,
+                total_bytes: 0,
+                closed: false,
+                draining: false,
+                retry: None,
+            }),
+            work: Notify::new(),
+            space: Notify::new(),
+            log,
+            backup_dir,
+            stats: BufferStats::default(),
+            stop,
+            workers: Mutex::new(Vec::new()),
+            resume: Mutex::new(resume),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &BufferStats {
+        &self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BufferConfig {
+        &self.cfg
+    }
+
+    /// (staged chunks, queued chunks, bytes held).
+    pub fn usage(&self) -> (usize, usize, u64) {
+        let s = self.lock();
+        (s.staged.len(), s.queue.len() + s.in_flight, s.total_bytes)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn enqueue_slot(&self, s: &mut State, mut slot: Slot) {
+        if let Err(e) = self.backend.enqueue(&mut slot.h) {
+            // The chunk stays whole either way; it is flushed from memory of its handle.
+            self.log.warn(format_args!("cannot mark chunk {:?} queued: {e}", slot.h.id));
+        }
+        s.queue.push_back(slot);
+    }
+
+    /// Move due staged chunks to the queue (timers). Returns whether anything was enqueued.
+    fn enqueue_due(&self, s: &mut State, force: bool) -> bool {
+        let now = mono_now();
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let limit = self.cfg.queued_chunks_limit_size;
+        let due: Vec<_> = s
+            .staged
+            .iter()
+            .filter(|(_, slot)| {
+                force
+                    || match self.cfg.flush_mode {
+                        FlushMode::Interval => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
+                        FlushMode::Lazy => match (slot.h.meta.timekey, self.cfg.timekey) {
+                            (Some(tk), Some(len)) => (tk + len) as f64 + self.cfg.timekey_wait <= wall,
+                            _ => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
+                        },
+                        FlushMode::Immediate => true,
+                    }
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut any = false;
+        for k in due {
+            if !force && s.queue.len() + s.in_flight >= limit {
+                break;
+            }
+            if let Some(slot) = s.staged.remove(&k) {
+                if slot.h.meta.records == 0 {
+                    let _ = self.backend.purge(&slot.h);
+                    continue;
+                }
+                self.enqueue_slot(s, slot);
+                any = true;
+            }
+        }
+        any
+    }
+
+    fn purge(&self, s: &mut State, h: &Handle) {
+        if let Err(e) = self.backend.purge(h) {
+            self.log.warn(format_args!("cannot delete chunk {:?}: {e}", h.id));
+        }
+        s.total_bytes = s.total_bytes.saturating_sub(h.meta.bytes);
+        self.space.notify_waiters();
+    }
+
+    /// Back a chunk up (unless disabled) and drop it.
+    fn give_up(&self, s: &mut State, h: &Handle, why: &str) {
+        self.stats.given_up_chunks.fetch_add(1, Ordering::Relaxed);
+        if self.cfg.disable_chunk_backup {
+            self.log.error(format_args!("chunk {:?} ({} records) dropped: {why} (disable_chunk_backup)", h.id, h.meta.records));
+        } else {
+            match self.backend.backup(h, &self.backup_dir) {
+                Ok(p) => self.log.error(format_args!("chunk {:?} ({} records) given up: {why}; backed up to {}", h.id, h.meta.records, p.display())),
+                Err(e) => self.log.error(format_args!("chunk {:?} ({} records) given up: {why}; BACKUP FAILED: {e}", h.id, h.meta.records)),
+            }
+        }
+        self.purge(s, h);
+    }
+
+    fn format_groups(&self, tag: &str, batch: &EventBatch) -> Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> {
+        let mut groups: Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> = Vec::new();
+        let plain_keys = self.cfg.timekey.is_none() && self.cfg.record_keys.is_empty();
+        for e in batch {
+            let meta = if plain_keys && !groups.is_empty() {
+                groups[0].0.clone()
+            } else {
+                meta_for(&self.cfg, tag, e.time, e.record)
+            };
+            let idx = match groups.iter().position(|(m, _, _)| m.same_keys(&meta)) {
+                Some(i) => i,
+                None => {
+                    groups.push((meta, Vec::with_capacity(batch.bytes().len() + 64), Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[idx];
+            self.writer.format(tag, e.time, e.record, &mut g.1);
+            g.2.push(g.1.len());
+        }
+        groups
+    }
+
+    fn compress(&self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+        if !self.cfg.compress_gzip {
+            return Ok(data.to_vec());
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 32), flate2::Compression::default());
+        gz.write_all(data)?;
+        gz.finish()
+    }
+
+    /// Append one group's records to staged chunks, splitting at the chunk limits.
+    fn append_group(&self, s: &mut State, meta: ChunkMeta, data: &[u8], ends: &[usize]) -> std::io::Result<bool> {
+        let key = key_of(&meta);
+        let limit = self.cfg.chunk_limit_size;
+        let rec_limit = self.cfg.chunk_limit_records.unwrap_or(u64::MAX);
+        let mut enqueued = false;
+        let mut start_rec = 0usize;
+        while start_rec < ends.len() {
+            if !s.staged.contains_key(&key) {
+                let h = self.backend.create(meta.clone())?;
+                s.staged.insert(key.clone(), Slot { h, created: mono_now() });
+            }
+            let slot = s.staged.get_mut(&key).expect("just inserted");
+            let have = slot.h.meta.bytes;
+            let have_recs = slot.h.meta.records;
+            let base = if start_rec == 0 { 0 } else { ends[start_rec - 1] };
+            // How many records fit.
+            let mut n = 0usize;
+            while start_rec + n < ends.len() {
+                let size = (ends[start_rec + n] - base) as u64;
+                if have + size > limit || have_recs + n as u64 + 1 > rec_limit {
+                    break;
+                }
+                n += 1;
+            }
+            if n == 0 {
+                if have_recs > 0 {
+                    // The chunk is full: enqueue it and start a new one.
+                    let slot = s.staged.remove(&key).expect("present");
+                    self.enqueue_slot(s, slot);
+                    enqueued = true;
+                    continue;
+                }
+                // One record larger than chunk_limit_size: Fluentd refuses it (and the client
+                // resends it forever); logferry keeps it, alone in its own chunk.
+                n = 1;
+                let size = ends[start_rec] - base;
+                self.log.warn(format_args!("a record of {size} bytes is larger than chunk_limit_size {limit}; it is kept in a chunk of its own"));
+            }
+            let end = ends[start_rec + n - 1];
+            let piece = self.compress(&data[base..end])?;
+            let before = slot.h.meta.bytes;
+            self.backend.append(&mut slot.h, &piece, n as u64)?;
+            s.total_bytes += slot.h.meta.bytes - before;
+            start_rec += n;
+            let full = slot.h.meta.bytes as f64 >= limit as f64 * self.cfg.chunk_full_threshold
+                || self.cfg.chunk_limit_records.is_some_and(|r| slot.h.meta.records as f64 >= r as f64 * self.cfg.chunk_full_threshold);
+            if full || self.cfg.flush_mode == FlushMode::Immediate {
+                let slot = s.staged.remove(&key).expect("present");
+                self.enqueue_slot(s, slot);
+                enqueued = true;
+            }
+        }
+        Ok(enqueued)
+    }
+
+    async fn wait_for_room(&self) -> Result<(), EmitError> {
+        loop {
+            {
+                let mut s = self.lock();
+                if s.closed {
+                    return Err(EmitError::ShuttingDown);
+                }
+                if s.total_bytes < self.cfg.total_limit_size {
+                    return Ok(());
+                }
+                match self.cfg.overflow {
+                    Overflow::ThrowException => {
+                        self.stats.overflows.fetch_add(1, Ordering::Relaxed);
+                        return Err(EmitError::Overflow(format!(
+                            "buffer space has too many data ({} bytes of total_limit_size {})",
+                            s.total_bytes, self.cfg.total_limit_size
+                        )));
+                    }
+                    Overflow::DropOldestChunk => {
+                        match s.queue.pop_front() {
+                            Some(slot) => {
+                                self.stats.dropped_chunks.fetch_add(1, Ordering::Relaxed);
+                                self.log.warn(format_args!("buffer full: dropping the oldest chunk {:?} ({} records) (drop_oldest_chunk)", slot.h.id, slot.h.meta.records));
+                                self.purge(&mut s, &slot.h);
+                            }
+                            None => {
+                                self.log.warn(format_args!("buffer full and no queued chunk to drop; accepting the write over total_limit_size"));
+                                return Ok(());
+                            }
+                        }
+                        continue;
+                    }
+                    Overflow::Block => {
+                        self.stats.overflows.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            // Block: wait for room (checked at least every second, as Fluentd polls).
+            let _ = tokio::time::timeout(Duration::from_secs(1), self.space.notified()).await;
+        }
+    }
+
+    /// One flush attempt of the queue head. Returns false when there was nothing to do.
+    async fn flush_one(&self) -> bool {
+        let (h, durable_read) = {
+            let mut s = self.lock();
+            if let Some(r) = &s.retry {
+                if !s.draining && mono_now() < r.next {
+                    return false;
+                }
+            }
+            let Some(slot) = s.queue.pop_front() else { return false };
+            s.in_flight += 1;
+            let read = self.backend.read(&slot.h);
+            (slot.h, read)
+        };
+        let raw = match durable_read {
+            Ok(b) => b,
+            Err(e) => {
+                let mut s = self.lock();
+                s.in_flight -= 1;
+                self.give_up(&mut s, &h, &format!("cannot read the chunk: {e}"));
+                return true;
+            }
+        };
+        let chunk = Chunk { id: h.id, meta: h.meta.clone(), raw, gzip: self.cfg.compress_gzip };
+        let use_secondary = {
+            let s = self.lock();
+            match (&self.secondary, &s.retry) {
+                (Some(_), Some(r)) => r.secondary_due(&self.cfg.retry, mono_now()),
+                _ => false,
+            }
+        };
+        let target: &Arc<dyn ChunkWriter> = match (&self.secondary, use_secondary) {
+            (Some(sec), true) => sec,
+            _ => &self.writer,
+        };
+        let started = std::time::Instant::now();
+        let result = match tokio::time::timeout(self.cfg.delayed_commit_timeout, target.write(&chunk)).await {
+            Ok(r) => r,
+            Err(_) => Err(WriteError::Retryable(format!("write took longer than delayed_commit_timeout ({:?})", self.cfg.delayed_commit_timeout))),
+        };
+        let took = started.elapsed();
+        if took > self.cfg.slow_flush_log_threshold && self.cfg.slow_flush_log_threshold > Duration::ZERO {
+            self.log.warn(format_args!("buffer flush took longer time than slow_flush_log_threshold: elapsed_time={:.3} slow_flush_log_threshold={:?} chunk={:?}", took.as_secs_f64(), self.cfg.slow_flush_log_threshold, h.id));
+        }
+        if let Err(WriteError::Unrecoverable(e)) = &result {
+            self.stats.error_count.fetch_add(1, Ordering::Relaxed);
+            self.log.warn(format_args!("got unrecoverable error writing chunk {:?}: {e}", h.id));
+            // Once to the secondary (if it is another writer), else a backup.
+            let sent = match &self.secondary {
+                Some(sec) if !use_secondary => sec.write(&chunk).await.is_ok(),
+                _ => false,
+            };
+            let mut s = self.lock();
+            s.in_flight -= 1;
+            if sent {
+                self.log.warn(format_args!("chunk {:?} written to the secondary", h.id));
+                self.purge(&mut s, &h);
+            } else {
+                self.give_up(&mut s, &h, e);
+            }
+            return true;
+        }
+        let mut s = self.lock();
+        s.in_flight -= 1;
+        match result {
+            Ok(()) => {
+                self.stats.write_count.fetch_add(1, Ordering::Relaxed);
+                if use_secondary {
+                    self.log.warn(format_args!("chunk {:?} written to the secondary after retries", h.id));
+                }
+                if s.retry.take().is_some() {
+                    self.log.info(format_args!("retry succeeded: chunk {:?}", h.id));
+                }
+                self.purge(&mut s, &h);
+            }
+            Err(WriteError::Unrecoverable(_)) => unreachable!("handled above"),
+            Err(WriteError::Retryable(e)) => {
+                self.stats.error_count.fetch_add(1, Ordering::Relaxed);
+                self.stats.retry_count.fetch_add(1, Ordering::Relaxed);
+                let now = mono_now();
+                let after = match &mut s.retry {
+                    None => {
+                        let (r, a) = RetryState::first(&self.cfg.retry, now);
+                        s.retry = Some(r);
+                        a
+                    }
+                    Some(r) => r.failed(&self.cfg.retry, now),
+                };
+                s.queue.push_front(Slot { h, created: now });
+                match after {
+                    AfterFailure::RetryAt(at) => {
+                        let steps = s.retry.as_ref().map_or(0, RetryState::steps);
+                        self.log.warn(format_args!("failed to flush the buffer, retry #{steps} in {:.1}s: {e}", at - now));
+                    }
+                    AfterFailure::GiveUp => {
+                        // Fluentd discards every queued chunk here; logferry backs each one up.
+                        self.log.error(format_args!("retry limit reached: giving up {} queued chunk(s): {e}", s.queue.len()));
+                        while let Some(slot) = s.queue.pop_front() {
+                            self.give_up(&mut s, &slot.h, "retry limit reached");
+                        }
+                        s.retry = None;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    async fn worker(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        loop {
+            let enqueued = {
+                let mut s = self.lock();
+                let force = s.draining;
+                self.enqueue_due(&mut s, force)
+            };
+            let _ = enqueued;
+            if self.flush_one().await {
+                continue;
+            }
+            if *stop.borrow() {
+                break;
+            }
+            let wait = {
+                let s = self.lock();
+                let tick = self.cfg.flush_thread_interval.as_secs_f64();
+                match &s.retry {
+                    Some(r) if !s.queue.is_empty() => (r.next - mono_now()).clamp(0.0, tick.max(0.05)),
+                    _ => tick,
+                }
+            };
+            tokio::select! {
+                _ = self.work.notified() => {}
+                _ = tokio::time::sleep(secs(wait)) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    fn resume_chunks(&self) -> std::io::Result<()> {
+        let Some(f) = self.resume.lock().unwrap_or_else(|e| e.into_inner()).take() else { return Ok(()) };
+        let chunks = f()?;
+        let mut s = self.lock();
+        let (mut staged, mut queued, mut records) = (0, 0, 0u64);
+        for h in chunks {
+            s.total_bytes += h.meta.bytes;
+            records += h.meta.records;
+            if h.queued {
+                queued += 1;
+                s.queue.push_back(Slot { h, created: mono_now() });
+            } else {
+                let key = key_of(&h.meta);
+                staged += 1;
+                // Two staged chunks with the same keys: enqueue the older one.
+                if let Some(old) = s.staged.insert(key, Slot { h, created: mono_now() }) {
+                    self.enqueue_slot(&mut s, old);
+                }
+            }
+        }
+        if staged + queued > 0 {
+            self.log.info(format_args!("resumed {staged} staged and {queued} queued chunk(s), {records} record(s)"));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Output for BufferedOutput {
+    async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let groups = self.format_groups(tag, &batch);
+        self.wait_for_room().await?;
+        let durable = self.backend.durable();
+        let append = || -> Result<bool, EmitError> {
+            let mut s = self.lock();
+            if s.closed {
+                return Err(EmitError::ShuttingDown);
+            }
+            let mut any = false;
+            for (meta, data, ends) in groups {
+                any |= self
+                    .append_group(&mut s, meta, &data, &ends)
+                    .map_err(|e| EmitError::Failed(format!("buffer write failed: {e}")))?;
+            }
+            Ok(any)
+        };
+        let enqueued = if durable { tokio::task::block_in_place(append)? } else { append()? };
+        self.stats.emit_records.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        if enqueued {
+            self.work.notify_waiters();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Lifecycle for BufferedOutput {
+    async fn start(self: Arc<Self>) -> Result<(), String> {
+        self.resume_chunks().map_err(|e| format!("{}: cannot resume the buffer: {e}", self.log.name()))?;
+        let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
+        for _ in 0..self.cfg.flush_thread_count {
+            let me = self.clone();
+            let rx = self.stop.subscribe();
+            workers.push(tokio::spawn(me.worker(rx)));
+        }
+        Ok(())
+    }
+
+    async fn drain(&self, deadline: tokio::time::Instant) {
+        {
+            let mut s = self.lock();
+            s.closed = true;
+            if self.cfg.flush_at_shutdown {
+                s.draining = true;
+                self.enqueue_due(&mut s, true);
+                // Pending retries are tried at once during the drain.
+                if let Some(r) = &mut s.retry {
+                    r.next = 0.0;
+                }
+            }
+        }
+        self.space.notify_waiters();
+        self.work.notify_waiters();
+        if self.cfg.flush_at_shutdown {
+            loop {
+                let done = {
+                    let s = self.lock();
+                    s.queue.is_empty() && s.in_flight == 0
+                };
+                if done || tokio::time::Instant::now() >= deadline {
+                    break;
+                }
+                self.work.notify_waiters();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        let _ = self.stop.send(true);
+        self.work.notify_waiters();
+        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        for w in workers {
+            if tokio::time::timeout_at(deadline, w).await.is_err() {
+                self.log.warn(format_args!("a flush did not finish by the shutdown deadline"));
+            }
+        }
+        let s = self.lock();
+        let left: u64 = s.staged.values().chain(s.queue.iter()).map(|x| x.h.meta.records).sum();
+        if left > 0 {
+            if self.backend.durable() {
+                self.log.info(format_args!("{left} record(s) stay in the file buffer for the next start"));
+            } else {
+                self.log.error(format_args!("{left} record(s) in the memory buffer could not be flushed before the shutdown deadline and are lost"));
+            }
+        }
+    }
+
+    fn flush_now(&self) {
+        let mut s = self.lock();
+        self.enqueue_due(&mut s, true);
+        if let Some(r) = &mut s.retry {
+            r.next = 0.0;
+        }
+        drop(s);
+        self.work.notify_waiters();
+    }
+}

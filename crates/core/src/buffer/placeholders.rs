@@ -1,0 +1,194 @@
+//! Output parameter placeholders (Fluentd's `extract_placeholders`): strftime on the chunk's time
+//! slice, `${tag}`, `${tag[N]}`, `${tag[-N]}`, `${chunk_id}`, `${key}` / `${$.a.b}`; the v0.12
+//! `${tag_parts[N]}` is honoured with a warning naming the v1 spelling.
+
+use std::borrow::Cow;
+
+use logferry_msgpack::EventTime;
+
+use super::config::BufferConfig;
+use super::meta::{ChunkId, ChunkMeta};
+use crate::timefmt::{TimeFormatter, Zone};
+
+/// A parameter value with placeholders, checked against the chunk keys at start-up.
+#[derive(Clone, Debug)]
+pub struct Template {
+    text: String,
+    strftime: Option<TimeFormatter>,
+}
+
+impl Template {
+    /// Compile `text` for a buffer. `param` names the parameter in warnings.
+    pub fn new(param: &str, text: &str, cfg: &BufferConfig) -> Result<Template, String> {
+        let mut text = text.to_string();
+        if text.contains("${tag_parts[") {
+            tracing::warn!("'{param}': ${{tag_parts[N]}} is the v0.12 spelling; logferry substitutes it as Fluentd v1's ${{tag[N]}} (write that instead)");
+            text = text.replace("${tag_parts[", "${tag[");
+        }
+        let strftime = match cfg.timekey {
+            // Ruby's strftime leaves unknown conversions such as `%{path}` alone; chrono rejects
+            // them, so they are escaped before compiling.
+            Some(_) if text.contains('%') => Some(TimeFormatter::new(&escape_non_strftime(&text), cfg.timekey_zone.clone())?),
+            _ => None,
+        };
+        Ok(Template { text, strftime })
+    }
+
+    /// The template as written (after the v0.12 rewrite).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Does the template use a tag placeholder?
+    pub fn uses_tag(&self) -> bool {
+        self.text.contains("${tag}") || self.text.contains("${tag[")
+    }
+
+    /// Substitute for one chunk.
+    pub fn render(&self, meta: &ChunkMeta, id: &ChunkId) -> String {
+        let mut s: Cow<str> = Cow::Borrowed(&self.text);
+        if let (Some(f), Some(tk)) = (&self.strftime, meta.timekey) {
+            s = Cow::Owned(f.format(EventTime::new(u32::try_from(tk).unwrap_or(0), 0)));
+        }
+        if !s.contains("${") {
+            return s.into_owned();
+        }
+        let mut out = String::with_capacity(s.len() + 16);
+        let mut rest: &str = &s;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let Some(end) = after.find('}') else {
+                out.push_str(&rest[start..]);
+                rest = "";
+                break;
+            };
+            let name = &after[..end];
+            match substitute(name, meta, id) {
+                Some(v) => out.push_str(&v),
+                None => {
+                    out.push_str("${");
+                    out.push_str(name);
+                    out.push('}');
+                }
+            }
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+fn escape_non_strftime(t: &str) -> String {
+    t.replace("%{", "%%{")
+}
+
+fn substitute(name: &str, meta: &ChunkMeta, id: &ChunkId) -> Option<String> {
+    if name == "chunk_id" {
+        return Some(id.hex());
+    }
+    if let Some(tag) = &meta.tag {
+        if name == "tag" {
+            return Some(tag.clone());
+        }
+        if let Some(idx) = name.strip_prefix("tag[").and_then(|r| r.strip_suffix(']')) {
+            let parts: Vec<&str> = tag.split('.').collect();
+            let i: i64 = idx.trim().parse().ok()?;
+            let i = if i < 0 { parts.len() as i64 + i } else { i };
+            // Out of range stays literal, as Fluentd.
+            return usize::try_from(i).ok().and_then(|i| parts.get(i)).map(|p| p.to_string());
+        }
+    }
+    if let Some((_, v)) = meta.variables.iter().find(|(k, _)| k == name) {
+        return Some(v.clone());
+    }
+    if !meta.variables.is_empty() && !name.starts_with("tag") {
+        // Other `${…}` become empty when record keys exist (Fluentd), else stay literal.
+        return Some(String::new());
+    }
+    None
+}
+
+/// The default `%{time_slice}` format for a timekey (as fluent-plugin-s3).
+pub fn time_slice_format(cfg: &BufferConfig) -> String {
+    if let Some(f) = &cfg.time_slice_format {
+        return f.clone();
+    }
+    match cfg.timekey {
+        Some(t) if t < 60 => "%Y%m%d%H%M%S",
+        Some(t) if t < 3600 => "%Y%m%d%H%M",
+        Some(t) if t < 86400 => "%Y%m%d%H",
+        _ => "%Y%m%d",
+    }
+    .to_string()
+}
+
+/// Format a chunk's time slice.
+pub fn format_time_slice(cfg: &BufferConfig, meta: &ChunkMeta) -> String {
+    let tk = meta.timekey.unwrap_or(0);
+    TimeFormatter::new(&time_slice_format(cfg), cfg.timekey_zone.clone())
+        .or_else(|_| TimeFormatter::new("%Y%m%d", Zone::utc()))
+        .map(|f| f.format(EventTime::new(u32::try_from(tk).unwrap_or(0), 0)))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(arg: &str) -> BufferConfig {
+        let root = logferry_config::parse_str(
+            &format!("<match **>\n@type x\n<buffer {arg}>\ntimekey 3600\ntimekey_use_utc true\n</buffer>\n</match>\n"),
+            "t.conf",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        BufferConfig::from_output(&crate::section::Section::new(&root.elements[0], "x"), &Default::default()).unwrap()
+    }
+
+    fn meta(tag: Option<&str>, tk: Option<i64>, vars: &[(&str, &str)]) -> ChunkMeta {
+        ChunkMeta {
+            tag: tag.map(str::to_string),
+            timekey: tk,
+            variables: vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            ..Default::default()
+        }
+    }
+
+    // Reference §7.9 case 92 (key part) and §5.6.
+    #[test]
+    fn case_92_strftime_and_tag() {
+        let c = cfg("tag,time");
+        let t = Template::new("path", "logs/${tag}/%Y/%m/%d/%{time_slice}", &c).unwrap();
+        let id = ChunkId([0xab; 16]);
+        assert_eq!(t.render(&meta(Some("app.web"), Some(1_699_999_200), &[]), &id), "logs/app.web/2023/11/14/%{time_slice}");
+        let t = Template::new("path", "${tag[0]}/${tag[-1]}/${tag[9]}/${chunk_id}", &c).unwrap();
+        assert_eq!(t.render(&meta(Some("a.b.c"), Some(0), &[]), &id), format!("a/c/${{tag[9]}}/{}", id.hex()));
+        let t = Template::new("path", "x/${tag_parts[1]}/", &c).unwrap();
+        assert_eq!(t.render(&meta(Some("delish.event.view"), Some(0), &[]), &id), "x/event/");
+    }
+
+    // Case 95: ${tag} stays literal when tag is not a chunk key; no chunk keys → no strftime.
+    #[test]
+    fn case_95_literal_without_keys() {
+        let c = cfg("time");
+        let t = Template::new("path", "${tag}/%Y", &c).unwrap();
+        assert_eq!(t.render(&meta(None, Some(1_699_999_200), &[]), &ChunkId([0; 16])), "${tag}/2023");
+        let c = cfg("");
+        let t = Template::new("path", "x/%Y/${chunk_id}", &c).unwrap();
+        assert_eq!(t.render(&meta(None, None, &[]), &ChunkId([1; 16])), format!("x/%Y/{}", ChunkId([1; 16]).hex()));
+    }
+
+    #[test]
+    fn record_key_placeholders() {
+        let c = cfg("$.k.v,name");
+        let t = Template::new("path", "${$.k.v}-${name}-${other}", &c).unwrap();
+        assert_eq!(t.render(&meta(None, None, &[("$.k.v", "7"), ("name", "n")]), &ChunkId([0; 16])), "7-n-");
+    }
+
+    #[test]
+    fn time_slices() {
+        assert_eq!(time_slice_format(&cfg("time")), "%Y%m%d%H");
+        assert_eq!(format_time_slice(&cfg("time"), &meta(None, Some(1_699_999_200), &[])), "2023111422");
+    }
+}

@@ -1,0 +1,72 @@
+//! `secondary_file`: the `<secondary>` that dumps chunks a primary could not write into files
+//! (`directory`, `basename`, `append`, `compress`), as Fluentd's out_secondary_file.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use logferry_core::buffer::{BufferConfig, Chunk, ChunkWriter, Template, WriteError};
+use logferry_core::error::build_error;
+use logferry_core::{BuildCtx, BuildError, EventTime, Section};
+
+/// The secondary_file writer.
+pub struct SecondaryFile {
+    path: Template,
+    append: bool,
+    gzip: bool,
+}
+
+/// Writer factory (only valid as a `<secondary>`).
+pub fn writer(_ctx: &BuildCtx, s: &Section, cfg: &BufferConfig) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+    let dir = s.required("directory")?.to_string();
+    let base = s.string("basename", "dump.bin");
+    if base.contains('/') {
+        return Err(build_error(s.pos(), "basename must not contain '/'"));
+    }
+    let append = s.bool("append", false)?;
+    let gzip = s.choice("compress", &["text", "gzip"], "text")? == "gzip";
+    let index = if append { "" } else { "_**" };
+    let text = format!("{}/{base}{index}{}", dir.trim_end_matches('/'), if gzip { ".gz" } else { "" });
+    let path = Template::new("basename", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
+    Ok(Arc::new(SecondaryFile { path, append, gzip }))
+}
+
+#[async_trait]
+impl ChunkWriter for SecondaryFile {
+    fn format(&self, _tag: &str, _time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        out.extend_from_slice(record);
+    }
+
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        let template = self.path.render(&chunk.meta, &chunk.id);
+        let data = if self.gzip && chunk.is_gzip() {
+            chunk.raw().clone()
+        } else {
+            chunk.bytes().map_err(|e| WriteError::Unrecoverable(e.to_string()))?
+        };
+        let gz_needed = self.gzip && !chunk.is_gzip();
+        let append = self.append;
+        tokio::task::block_in_place(|| {
+            let path = if append {
+                std::path::PathBuf::from(&template)
+            } else {
+                (0u64..)
+                    .map(|i| std::path::PathBuf::from(template.replacen("_**", &format!("_{i}"), 1)))
+                    .find(|p| !p.exists())
+                    .unwrap_or_else(|| template.clone().into())
+            };
+            if let Some(d) = path.parent() {
+                std::fs::create_dir_all(d)?;
+            }
+            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+            use std::io::Write;
+            if gz_needed {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                gz.write_all(&data)?;
+                f.write_all(&gz.finish()?)
+            } else {
+                f.write_all(&data)
+            }
+        })
+        .map_err(|e| WriteError::Retryable(format!("secondary_file {template}: {e}")))
+    }
+}

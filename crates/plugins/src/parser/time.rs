@@ -1,0 +1,566 @@
+//! Fluentd's parser-side time handling (`lib/fluent/time.rb`): `TimeParser` (strptime, `%iso8601`,
+//! or `Time.parse` when there is no format), `NumericTimeParser` (`unixtime`, `float`) and
+//! `MixedTimeParser` (`time_format` then `time_format_fallbacks`).
+
+use std::sync::OnceLock;
+
+use logferry_core::timefmt::Zone;
+use logferry_core::{EventTime, Value};
+use regex::Regex;
+
+use super::strptime::{
+    civil_from_days, days_from_civil, event_time, month_name, resolve, zone_offset, Fields,
+    Strptime,
+};
+
+/// How a parser turns a time field into an event time.
+#[derive(Clone, Debug)]
+pub(crate) enum TimeParser {
+    /// `time_format` (Ruby strptime); `zone` applies when the format has no `%z`/`%Z`.
+    Strptime(Strptime, Zone),
+    /// `time_format %iso8601`: Ruby's `Time.iso8601`.
+    Iso8601,
+    /// No `time_format`: Ruby's lenient `Time.parse`, local zone when the text has no offset.
+    Lenient,
+    /// `time_type unixtime`.
+    Unixtime,
+    /// `time_type float`.
+    Float,
+    /// `time_type mixed`: each parser in turn.
+    Mixed(Vec<TimeParser>),
+}
+
+/// The time settings of one parser.
+pub(crate) struct TimeSettings<'a> {
+    pub time_type: &'a str,
+    pub format: Option<&'a str>,
+    pub localtime: bool,
+    pub utc: bool,
+    pub timezone: Option<&'a str>,
+    pub fallbacks: &'a [String],
+}
+
+impl TimeParser {
+    /// Fluentd's `time_parser_create`.
+    pub(crate) fn create(t: &TimeSettings) -> Result<TimeParser, String> {
+        match t.time_type {
+            "unixtime" => Ok(TimeParser::Unixtime),
+            "float" => Ok(TimeParser::Float),
+            "mixed" => {
+                let mut v = Vec::new();
+                for f in t.format.into_iter().chain(t.fallbacks.iter().map(String::as_str)) {
+                    v.push(match f {
+                        "unixtime" => TimeParser::Unixtime,
+                        "float" => TimeParser::Float,
+                        _ => TimeParser::string(
+                            Some(f),
+                            t.localtime && t.timezone.is_none() && !t.utc,
+                            t.timezone,
+                        )?,
+                    });
+                }
+                Ok(TimeParser::Mixed(v))
+            }
+            _ => TimeParser::string(
+                t.format,
+                t.localtime && t.timezone.is_none() && !t.utc,
+                t.timezone,
+            ),
+        }
+    }
+
+    /// Fluentd's `TimeParser.new(format, localtime, timezone)`.
+    pub(crate) fn string(
+        format: Option<&str>,
+        localtime: bool,
+        timezone: Option<&str>,
+    ) -> Result<TimeParser, String> {
+        let Some(format) = format else {
+            if timezone.is_some() || !localtime {
+                return Err("specifying timezone requires time format (utc, localtime false and \
+                            timezone apply only with time_format)"
+                    .into());
+            }
+            return Ok(TimeParser::Lenient);
+        };
+        if format == "%iso8601" {
+            return Ok(TimeParser::Iso8601);
+        }
+        let zone = match timezone {
+            Some(tz) => Zone::parse(tz)?,
+            None if localtime => Zone::Local,
+            None => Zone::utc(),
+        };
+        Ok(TimeParser::Strptime(Strptime::new(format)?, zone))
+    }
+
+    /// Parse a time field value.
+    pub(crate) fn parse(&self, v: &Value) -> Result<EventTime, String> {
+        match self {
+            TimeParser::Unixtime => match v {
+                Value::Str(s) => event_time(logferry_config::types::integer(s), 0, s),
+                Value::Int(i) => event_time(*i, 0, &i.to_string()),
+                Value::UInt(u) => event_time(i64::try_from(*u).unwrap_or(i64::MAX), 0, "uint"),
+                Value::F64(f) => event_time(f.trunc() as i64, 0, &f.to_string()),
+                Value::F32(f) => event_time(f.trunc() as i64, 0, &f.to_string()),
+                other => Err(not_string_or_number(other)),
+            },
+            TimeParser::Float => match v {
+                Value::Str(s) => float_time(s),
+                Value::Int(_) | Value::UInt(_) | Value::F64(_) | Value::F32(_) => {
+                    float_time(&v.to_text())
+                }
+                other => Err(not_string_or_number(other)),
+            },
+            TimeParser::Mixed(ps) => {
+                for p in ps {
+                    if matches!(p, TimeParser::Unixtime | TimeParser::Float) && !ruby_float_ok(v)
+                    {
+                        continue;
+                    }
+                    if let Ok(t) = p.parse(v) {
+                        return Ok(t);
+                    }
+                }
+                Err(format!(
+                    "invalid time format: value = {}, even though fallbacks",
+                    v.to_text()
+                ))
+            }
+            _ => match v {
+                Value::Str(s) => self.parse_str(s),
+                other => Err(format!("value must be string: {}", other.to_text())),
+            },
+        }
+    }
+
+    /// Parse a time string (string time types).
+    pub(crate) fn parse_str(&self, s: &str) -> Result<EventTime, String> {
+        match self {
+            TimeParser::Strptime(p, zone) => {
+                if p.has_zone() {
+                    // The embedded offset wins; without one Ruby uses local time.
+                    p.parse(s, &Zone::Local)
+                } else {
+                    p.parse(s, zone)
+                }
+            }
+            TimeParser::Iso8601 => iso8601_strict(s),
+            TimeParser::Lenient => lenient(s, &Zone::Local),
+            _ => self.parse(&Value::Str(s.to_string())),
+        }
+    }
+}
+
+fn not_string_or_number(v: &Value) -> String {
+    format!("value must be a string or a number: {}", v.to_text())
+}
+
+/// Ruby `Float(v)` succeeds?
+fn ruby_float_ok(v: &Value) -> bool {
+    match v {
+        Value::Int(_) | Value::UInt(_) | Value::F64(_) | Value::F32(_) => true,
+        Value::Str(s) => {
+            let t = s.trim().replace('_', "");
+            !t.is_empty() && t.parse::<f64>().is_ok()
+        }
+        _ => false,
+    }
+}
+
+/// `NumericTimeParser#parse_float`: split at `.`, seconds `to_i`, fraction padded to 9 digits.
+fn float_time(s: &str) -> Result<EventTime, String> {
+    let mut parts = s.splitn(3, '.');
+    let sec = logferry_config::types::integer(parts.next().unwrap_or(""));
+    let nsec = match parts.next() {
+        None => 0,
+        Some(frac) => {
+            // Ruby takes `nsec_s[0..9]` (ten characters), pads to nine, then `to_i`.
+            let mut f: String = frac.chars().take(10).collect();
+            while f.len() < 9 {
+                f.push('0');
+            }
+            logferry_config::types::integer(&f).clamp(0, i64::from(u32::MAX)) as u32
+        }
+    };
+    event_time(sec, nsec, s)
+}
+
+/// `Time.iso8601`: `YYYY-MM-DD[THH:MM[:SS[.frac]][Z|±HH:MM]]`, nothing else around it.
+fn iso8601_strict(s: &str) -> Result<EventTime, String> {
+    match iso_prefix(s.as_bytes()) {
+        Some((f, used)) if used == s.len() && f.hour.is_some() => resolve(&f, &Zone::Local, s),
+        _ => Err(format!("invalid time format: value = {s}, invalid xmlschema format")),
+    }
+}
+
+fn digits(b: &[u8], p: usize, n: usize) -> Option<i64> {
+    let d = b.get(p..p + n)?;
+    if !d.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(d.iter().fold(0i64, |a, c| a * 10 + i64::from(c - b'0')))
+}
+
+/// An ISO-8601 date-time at the start of `b` (the common fast case of `Time.parse`).
+fn iso_prefix(b: &[u8]) -> Option<(Fields, usize)> {
+    let mut f = Fields {
+        year: Some(digits(b, 0, 4)?),
+        ..Fields::default()
+    };
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    f.mon = Some(digits(b, 5, 2).filter(|m| (1..=12).contains(m))?);
+    f.mday = Some(digits(b, 8, 2).filter(|d| (1..=31).contains(d))?);
+    let mut p = 10;
+    if matches!(b.get(p), Some(b'T' | b't' | b' ')) && b.get(p + 3) == Some(&b':') {
+        f.hour = Some(digits(b, p + 1, 2).filter(|h| *h <= 24)?);
+        f.min = Some(digits(b, p + 4, 2).filter(|m| *m <= 59)?);
+        p += 6;
+        if b.get(p) == Some(&b':') {
+            f.sec = Some(digits(b, p + 1, 2).filter(|s| *s <= 60)?);
+            p += 3;
+            if matches!(b.get(p), Some(b'.' | b',')) && b.get(p + 1).is_some_and(u8::is_ascii_digit)
+            {
+                p += 1;
+                let (mut ns, mut n) = (0u64, 0);
+                while p < b.len() && b[p].is_ascii_digit() {
+                    if n < 9 {
+                        ns = ns * 10 + u64::from(b[p] - b'0');
+                        n += 1;
+                    }
+                    p += 1;
+                }
+                while n < 9 {
+                    ns *= 10;
+                    n += 1;
+                }
+                f.nsec = Some(ns as u32);
+            }
+        }
+        match b.get(p) {
+            Some(b'Z' | b'z') => {
+                f.offset = Some(0);
+                p += 1;
+            }
+            Some(b'+' | b'-') => {
+                let (off, used) = zone_offset(&b[p..])?;
+                f.offset = off;
+                p += used;
+            }
+            _ => {}
+        }
+    }
+    Some((f, p))
+}
+
+struct LenientRes {
+    time: Regex,
+    eu: Regex,
+    us: Regex,
+    iso: Regex,
+    vms: Regex,
+    sla: Regex,
+    sla2: Regex,
+    dot: Regex,
+    ddd: Regex,
+    year: Regex,
+    mon: Regex,
+    mday: Regex,
+}
+
+const MON_ALT: &str =
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+
+fn res() -> &'static LenientRes {
+    static R: OnceLock<LenientRes> = OnceLock::new();
+    R.get_or_init(|| {
+        let re = |s: String| Regex::new(&s).expect("static lenient time regex");
+        LenientRes {
+            time: re(r"(?i)([0-9]+):([0-9]+)(?::([0-9]+)(?:[,.]([0-9]+))?)?\s*(?:([ap])(?:m\b|\.m\.))?(?:\s*((?:gmt|utc?)?[-+][0-9]+(?:[,.:][0-9]+(?::[0-9]+)?)?|[a-z]+(?:\s+dst)?\b))?".into()),
+            eu: re(format!(r"(?i)'?([0-9]+)(?:st|nd|rd|th)?\b\s*(?:of\s+)?({MON_ALT})[^-0-9\s']*(?:\s*,?\s*'?(-?[0-9]+))?")),
+            us: re(format!(r"(?i)\b({MON_ALT})[^-0-9\s']*\s*('?[0-9]+)(?:st|nd|rd|th)?\b,?\s*(?:'?(-?[0-9]+))?")),
+            iso: re(r"('?[-+]?[0-9]+)-([0-9]+)-('?-?[0-9]+)".into()),
+            vms: re(format!(r"(?i)('?-?[0-9]+)-({MON_ALT})[^-/.]*-('?-?[0-9]+)")),
+            sla: re(r"('?-?[0-9]+)/\s*('?[0-9]+)(?:[^0-9]\s*('?-?[0-9]+))?".into()),
+            sla2: re(format!(r"(?i)('?-?[0-9]+)/\s*({MON_ALT})[^-/.]*(?:[^0-9]\s*('?-?[0-9]+))?")),
+            dot: re(r"('?-?[0-9]+)\.\s*('?[0-9]+)\.\s*('?-?[0-9]+)".into()),
+            ddd: re(r"^\s*([0-9]{4})([0-9]{2})([0-9]{2})(?:[T\s]?([0-9]{2})([0-9]{2})([0-9]{2})?(?:[.,]([0-9]+))?)?\s*(z|[-+][0-9]{2}:?[0-9]{2})?\s*$".into()),
+            year: re(r"'([0-9]+)\b".into()),
+            mon: re(format!(r"(?i)\b({MON_ALT})\S*")),
+            mday: re(r"(?i)([0-9]+)(?:st|nd|rd|th)\b".into()),
+        }
+    })
+}
+
+fn num(s: &str) -> i64 {
+    logferry_config::types::integer(s.trim_start_matches('\''))
+}
+
+/// Ruby's `s3e`: order (y, m, d) when it is unclear which number is the year.
+fn s3e(f: &mut Fields, y: Option<&str>, m: Option<i64>, d: Option<&str>) {
+    let (mut y, mut m_s, mut d) = (y.map(str::to_string), m, d.map(str::to_string));
+    if y.is_some() && m_s.is_some() && d.is_none() {
+        // Two numbers: month and day.
+        d = m_s.map(|v| v.to_string());
+        m_s = y.as_deref().map(num);
+        y = None;
+    }
+    if y.is_none() {
+        if let Some(dd) = d.clone() {
+            if dd.trim_start_matches('-').len() > 2 || dd.starts_with('\'') {
+                y = Some(dd);
+                d = None;
+            }
+        }
+    }
+    if let (Some(yy), Some(dd)) = (y.clone(), d.clone()) {
+        let short = !yy.starts_with('\'') && yy.trim_start_matches(['-', '+']).len() <= 2;
+        if short && (dd.starts_with('\'') || dd.trim_start_matches('-').len() > 2) {
+            // y m d given as d m y (or m d y): rotate.
+            y = Some(dd);
+            d = Some(yy);
+        }
+    }
+    if let Some(yy) = y {
+        let mut v = num(&yy);
+        let bare = !yy.starts_with('\'') && !yy.starts_with(['-', '+']);
+        if bare && yy.len() <= 2 {
+            v += if v >= 69 { 1900 } else { 2000 };
+        }
+        f.year = Some(v);
+    }
+    if m_s.is_some() {
+        f.mon = m_s;
+    }
+    if let Some(dd) = d {
+        f.mday = Some(num(&dd));
+    }
+}
+
+fn mon_of(s: &str) -> Option<i64> {
+    month_name(s.as_bytes()).map(|(m, _)| m)
+}
+
+/// Ruby's `Time.parse` for the forms logs use: ISO 8601, RFC 2822/`ctime`, `28/Feb/2013:…`,
+/// `Feb 28 12:00:00`, `2024/01/02`, `01/02/2024`, `20240102T030405Z`… Missing leading fields
+/// come from the current time; a text with no date or time is an error.
+pub(crate) fn lenient(s: &str, zone: &Zone) -> Result<EventTime, String> {
+    if let Some((f, used)) = iso_prefix(s.as_bytes()) {
+        if s[used..].trim().is_empty() {
+            return resolve(&f, zone, s);
+        }
+    }
+    let r = res();
+    let mut f = Fields::default();
+    if let Some(c) = r.ddd.captures(s) {
+        let g = |i| c.get(i).map(|m| m.as_str());
+        f.year = g(1).map(num);
+        f.mon = g(2).map(num);
+        f.mday = g(3).map(num);
+        f.hour = g(4).map(num);
+        f.min = g(5).map(num);
+        f.sec = g(6).map(num);
+        f.nsec = g(7).map(frac_ns);
+        if let Some(z) = g(8) {
+            f.offset = zone_offset(z.as_bytes()).and_then(|(o, _)| o);
+        }
+        return check_and_resolve(&f, zone, s);
+    }
+    let mut rest = s.to_string();
+    if let Some(c) = r.time.captures(s) {
+        let whole = c.get(0).expect("group 0");
+        let g = |i| c.get(i).map(|m| m.as_str());
+        f.hour = g(1).map(num);
+        f.min = g(2).map(num);
+        f.sec = g(3).map(num);
+        f.nsec = g(4).map(frac_ns);
+        if let Some(ap) = g(5) {
+            f.pm = Some(ap.eq_ignore_ascii_case("p"));
+        }
+        if let Some(z) = g(6) {
+            match zone_offset(z.as_bytes()) {
+                Some((Some(o), _)) => f.offset = Some(o),
+                // An unknown word after the time is not a zone: leave it for the date.
+                _ => {
+                    let zs = c.get(6).expect("zone group").start();
+                    rest.replace_range(whole.start()..zs, &" ".repeat(zs - whole.start()));
+                    return date_part(&mut f, &rest, zone, s, r);
+                }
+            }
+        }
+        rest.replace_range(whole.range(), &" ".repeat(whole.len()));
+    }
+    date_part(&mut f, &rest, zone, s, r)
+}
+
+fn date_part(
+    f: &mut Fields,
+    rest: &str,
+    zone: &Zone,
+    s: &str,
+    r: &LenientRes,
+) -> Result<EventTime, String> {
+    let g = |c: &regex::Captures, i| c.get(i).map(|m| m.as_str().to_string());
+    if let Some(c) = r.eu.captures(rest) {
+        let mon = g(&c, 2).as_deref().and_then(mon_of);
+        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 1).as_deref());
+    } else if let Some(c) = r.us.captures(rest) {
+        let mon = g(&c, 1).as_deref().and_then(mon_of);
+        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 2).as_deref());
+    } else if let Some(c) = r.iso.captures(rest) {
+        let m = g(&c, 2).as_deref().map(num);
+        s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
+    } else if let Some(c) = r.vms.captures(rest) {
+        let mon = g(&c, 2).as_deref().and_then(mon_of);
+        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 1).as_deref());
+    } else if let Some(c) = r.sla.captures(rest) {
+        let m = g(&c, 2).as_deref().map(num);
+        s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
+    } else if let Some(c) = r.sla2.captures(rest) {
+        let mon = g(&c, 2).as_deref().and_then(mon_of);
+        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 1).as_deref());
+    } else if let Some(c) = r.dot.captures(rest) {
+        let m = g(&c, 2).as_deref().map(num);
+        s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
+    } else {
+        if let Some(c) = r.year.captures(rest) {
+            f.year = g(&c, 1).as_deref().map(num);
+        }
+        if let Some(c) = r.mon.captures(rest) {
+            f.mon = g(&c, 1).as_deref().and_then(mon_of);
+        }
+        if let Some(c) = r.mday.captures(rest) {
+            f.mday = g(&c, 1).as_deref().map(num);
+        }
+    }
+    check_and_resolve(f, zone, s)
+}
+
+fn check_and_resolve(f: &Fields, zone: &Zone, s: &str) -> Result<EventTime, String> {
+    let bad = f.mon.is_some_and(|m| !(1..=12).contains(&m))
+        || f.mday.is_some_and(|d| !(1..=31).contains(&d))
+        || f.hour.is_some_and(|h| !(0..=24).contains(&h))
+        || f.min.is_some_and(|m| !(0..=59).contains(&m))
+        || f.sec.is_some_and(|x| !(0..=60).contains(&x));
+    if bad {
+        return Err(format!("invalid time format: value = {s}, argument out of range"));
+    }
+    resolve(f, zone, s)
+}
+
+fn frac_ns(d: &str) -> u32 {
+    let mut ns: u64 = 0;
+    for (n, c) in d.bytes().chain(std::iter::repeat(b'0')).take(9).enumerate() {
+        let _ = n;
+        ns = ns * 10 + u64::from(c.wrapping_sub(b'0').min(9));
+    }
+    ns as u32
+}
+
+/// Seconds since the epoch of a UTC civil date-time (tests).
+#[cfg(test)]
+pub(crate) fn utc_secs(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> i64 {
+    days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s
+}
+
+/// The local zone's offset at a wall-clock time (tests).
+#[cfg(test)]
+pub(crate) fn local_offset(naive: i64) -> i64 {
+    super::strptime::offset_for_local(&Zone::Local, naive)
+}
+
+#[allow(dead_code)]
+fn _unused() {
+    let _ = civil_from_days(0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(y: i64, mo: i64, d: i64, h: i64, mi: i64, s: i64) -> i64 {
+        utc_secs(y, mo, d, h, mi, s)
+    }
+
+    #[test]
+    fn lenient_forms() {
+        let z = Zone::utc();
+        let cases: &[(&str, i64, u32)] = &[
+            ("2024-01-02T03:04:05Z", at(2024, 1, 2, 3, 4, 5), 0),
+            ("2024-01-02T03:04:05.5+09:00", at(2024, 1, 1, 18, 4, 5), 500_000_000),
+            ("2024-01-02 03:04:05 +0900", at(2024, 1, 1, 18, 4, 5), 0),
+            ("Oct 11 14:32:52.123456 2000", at(2000, 10, 11, 14, 32, 52), 123_456_000),
+            ("Wed, 11 Oct 2000 14:32:52 GMT", at(2000, 10, 11, 14, 32, 52), 0),
+            ("28/Feb/2013:12:00:00 +0900", at(2013, 2, 28, 3, 0, 0), 0),
+            ("2013/02/28 12:00:00", at(2013, 2, 28, 12, 0, 0), 0),
+            ("02/28/2013 12:00:00 PM", at(2013, 2, 28, 12, 0, 0), 0),
+            ("20240102T030405Z", at(2024, 1, 2, 3, 4, 5), 0),
+            ("2024-01-02", at(2024, 1, 2, 0, 0, 0), 0),
+            ("Tue Jan  2 03:04:05 UTC 2024", at(2024, 1, 2, 3, 4, 5), 0),
+            ("2 Jan 2024 03:04:05 -0500", at(2024, 1, 2, 8, 4, 5), 0),
+        ];
+        for (s, sec, ns) in cases {
+            let t = lenient(s, &z).unwrap_or_else(|e| panic!("{s}: {e}"));
+            assert_eq!((i64::from(t.sec), t.nsec), (*sec, *ns), "{s}");
+        }
+        assert!(lenient("hello", &z).is_err());
+        assert!(lenient("", &z).is_err());
+    }
+
+    #[test]
+    fn float_and_unixtime() {
+        let f = TimeParser::Float;
+        assert_eq!(
+            f.parse(&Value::Str("1700000000.5".into())).unwrap(),
+            EventTime::new(1_700_000_000, 500_000_000)
+        );
+        assert_eq!(f.parse(&Value::Int(1_700_000_000)).unwrap().sec, 1_700_000_000);
+        assert_eq!(
+            f.parse(&Value::F64(1_700_000_000.123_456_789)).unwrap(),
+            EventTime::new(1_700_000_000, 123_456_700)
+        );
+        // Ruby `to_i` of an ISO string: the leading digits.
+        assert_eq!(
+            f.parse(&Value::Str("2024-01-02T03:04:05Z".into())).unwrap(),
+            EventTime::new(2024, 0)
+        );
+        assert!(f.parse(&Value::Bool(true)).is_err());
+        assert!(f.parse(&Value::Nil).is_err());
+        let u = TimeParser::Unixtime;
+        assert_eq!(u.parse(&Value::F64(12.9)).unwrap(), EventTime::new(12, 0));
+        assert_eq!(u.parse(&Value::Str("77x".into())).unwrap(), EventTime::new(77, 0));
+    }
+
+    #[test]
+    fn mixed_tries_in_order() {
+        let fb = vec!["unixtime".to_string()];
+        let p = TimeParser::create(&TimeSettings {
+            time_type: "mixed",
+            format: Some("%Y-%m-%d %H:%M:%S"),
+            localtime: false,
+            utc: true,
+            timezone: None,
+            fallbacks: &fb,
+        })
+        .unwrap();
+        assert_eq!(
+            p.parse(&Value::Str("2024-01-02 03:04:05".into())).unwrap().sec as i64,
+            at(2024, 1, 2, 3, 4, 5)
+        );
+        assert_eq!(p.parse(&Value::Str("1700000000".into())).unwrap().sec, 1_700_000_000);
+        assert!(p.parse(&Value::Str("nope".into())).is_err());
+    }
+
+    #[test]
+    fn timezone_needs_format() {
+        let e = TimeParser::string(None, false, None).unwrap_err();
+        assert!(e.contains("requires time format"), "{e}");
+        assert!(TimeParser::string(None, true, Some("+09:00")).is_err());
+        assert!(matches!(
+            TimeParser::string(None, true, None).unwrap(),
+            TimeParser::Lenient
+        ));
+    }
+}

@@ -1,0 +1,349 @@
+//! Ruby semantics the plugins need without a Ruby: regexps written in Ruby syntax, compiled to
+//! Rust's `regex`, and Ruby's `to_s` / `inspect` text of record values.
+//!
+//! Regexps: Ruby's `^`/`$` always match at line boundaries (Rust multi-line mode), Ruby's `m`
+//! flag is Rust's `s` (dot matches newline), and Ruby's `\d \w \s \h \b` are ASCII-only. A
+//! construct the `regex` crate cannot run (look-around, back-references, atomic groups,
+//! possessive quantifiers, `\G`, `\K`) is an error, which plugins report at start-up.
+//!
+//! Text: `to_s` of a string is its bytes (an invalid UTF-8 sequence scrubbed to `?`, as Fluentd
+//! does before matching), of nil `""`, of numbers and booleans their Ruby text, of a map or an
+//! array its Ruby `inspect` text (`{"a"=>1, "b"=>[1, nil]}`, Ruby 3.3's form).
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use logferry_msgpack::{Reader, Value};
+use regex::Regex;
+
+/// Compile a config `regexp` value: `/body/flags` (`i`, `m`) or a bare body.
+pub fn regexp(spec: &str) -> Result<Regex, String> {
+    let (body, flags) = logferry_config::types::regexp(spec);
+    compile(&body, &flags)
+}
+
+/// Compile a Ruby regexp body with Ruby flags (`i`, `m`).
+pub fn compile(body: &str, flags: &str) -> Result<Regex, String> {
+    let mut src = String::from("(?m");
+    if flags.contains('i') {
+        src.push('i');
+    }
+    if flags.contains('m') {
+        src.push('s');
+    }
+    src.push(')');
+    src.push_str(&translate(body));
+    Regex::new(&src).map_err(|e| {
+        let detail = e.to_string();
+        let last = detail.lines().last().unwrap_or("").trim();
+        format!("regexp /{body}/ cannot be used (logferry runs Rust regexps, which have no look-around, back-references or atomic groups): {last}")
+    })
+}
+
+/// The group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups when the
+/// regexp has any (Ruby then does not capture plain groups), else every group.
+pub fn capture_groups(re: &Regex) -> Vec<usize> {
+    let names: Vec<usize> = re
+        .capture_names()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, n)| n.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    if names.is_empty() {
+        (1..re.captures_len()).collect()
+    } else {
+        names
+    }
+}
+
+const DIGIT: &str = "[0-9]";
+const NOT_DIGIT: &str = "[^0-9]";
+const WORD: &str = "[0-9A-Za-z_]";
+const NOT_WORD: &str = "[^0-9A-Za-z_]";
+const SPACE: &str = "[\\t\\n\\x0B\\x0C\\r ]";
+const NOT_SPACE: &str = "[^\\t\\n\\x0B\\x0C\\r ]";
+const HEX: &str = "[0-9A-Fa-f]";
+const NOT_HEX: &str = "[^0-9A-Fa-f]";
+
+/// Translate a Ruby regexp body to Rust `regex` syntax (see the module doc).
+pub fn translate(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + 16);
+    let chars: Vec<char> = body.chars().collect();
+    let mut i = 0;
+    // Nesting depth of character classes, and whether we are right after `[` / `[^`.
+    let mut class_depth = 0usize;
+    let mut class_start = false;
+    while i < chars.len() {
+        let c = chars[i];
+        let at_class_start = class_start;
+        class_start = false;
+        match c {
+            '\\' if i + 1 < chars.len() => {
+                let e = chars[i + 1];
+                i += 2;
+                match e {
+                    'd' => out.push_str(DIGIT),
+                    'D' => out.push_str(NOT_DIGIT),
+                    'w' => out.push_str(WORD),
+                    'W' => out.push_str(NOT_WORD),
+                    's' => out.push_str(SPACE),
+                    'S' => out.push_str(NOT_SPACE),
+                    'h' => out.push_str(HEX),
+                    'H' => out.push_str(NOT_HEX),
+                    'b' if class_depth > 0 => out.push_str("\\x08"),
+                    'b' => out.push_str("(?-u:\\b)"),
+                    'B' => out.push_str("(?-u:\\B)"),
+                    'Z' if class_depth == 0 => out.push_str("(?:\\n?\\z)"),
+                    'e' => out.push_str("\\x1B"),
+                    'a' => out.push_str("\\x07"),
+                    '/' => out.push('/'),
+                    _ => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+                continue;
+            }
+            '[' => {
+                class_depth += 1;
+                class_start = true;
+                out.push('[');
+                if chars.get(i + 1) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+            }
+            ']' if class_depth > 0 && !at_class_start => {
+                class_depth -= 1;
+                out.push(']');
+            }
+            '(' if class_depth == 0 && chars.get(i + 1) == Some(&'?') => {
+                // Inline flag groups: Ruby's `m` is Rust's `s`.
+                let mut j = i + 2;
+                while j < chars.len() && matches!(chars[j], 'i' | 'm' | 'x' | '-') {
+                    j += 1;
+                }
+                if j > i + 2 && j < chars.len() && matches!(chars[j], ':' | ')') {
+                    out.push_str("(?");
+                    for &f in &chars[i + 2..j] {
+                        out.push(if f == 'm' { 's' } else { f });
+                    }
+                    i = j;
+                    continue;
+                }
+                out.push('(');
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Ruby's `scrub('?')`: each invalid UTF-8 sequence becomes one `?`.
+pub fn scrub(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => {
+            let mut s = String::with_capacity(bytes.len());
+            for chunk in bytes.utf8_chunks() {
+                s.push_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    s.push('?');
+                }
+            }
+            Cow::Owned(s)
+        }
+    }
+}
+
+/// Ruby's `to_s` of one raw msgpack value (missing or unreadable → `""`). Strings are borrowed
+/// from `raw` when valid UTF-8; anything else is written into `scratch`.
+pub fn raw_to_s<'a>(raw: Option<&'a [u8]>, scratch: &'a mut String) -> &'a str {
+    let Some(raw) = raw else { return "" };
+    let mut r = Reader::new(raw);
+    if let Ok(b) = r.read_str() {
+        return match std::str::from_utf8(b) {
+            Ok(s) => s,
+            Err(_) => {
+                scratch.clear();
+                scratch.push_str(&scrub(b));
+                scratch.as_str()
+            }
+        };
+    }
+    scratch.clear();
+    if let Ok(i) = r.read_i64() {
+        let _ = write!(scratch, "{i}");
+    } else if let Ok(u) = r.read_u64() {
+        let _ = write!(scratch, "{u}");
+    } else if let Ok((v, _)) = Value::decode(raw) {
+        to_s_into(&v, scratch);
+    }
+    scratch.as_str()
+}
+
+/// Ruby's `to_s` of a value.
+pub fn to_s(v: &Value) -> String {
+    let mut s = String::new();
+    to_s_into(v, &mut s);
+    s
+}
+
+/// Append Ruby's `to_s` of a value.
+pub fn to_s_into(v: &Value, out: &mut String) {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        Value::Bin(b) => out.push_str(&scrub(b)),
+        Value::Array(_) | Value::Map(_) => inspect_into(v, out),
+        other => out.push_str(&other.to_text()),
+    }
+}
+
+/// Append Ruby's `inspect` of a value (`"s"`, `nil`, `{"a"=>1}`, `[1, 2]`).
+pub fn inspect_into(v: &Value, out: &mut String) {
+    match v {
+        Value::Nil => out.push_str("nil"),
+        Value::Str(s) => inspect_str(s.as_bytes(), out),
+        Value::Bin(b) => inspect_str(b, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                inspect_into(x, out);
+            }
+            out.push(']');
+        }
+        Value::Map(pairs) => {
+            out.push('{');
+            for (i, (k, x)) in pairs.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                inspect_into(k, out);
+                out.push_str("=>");
+                inspect_into(x, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_text()),
+    }
+}
+
+fn inspect_str(bytes: &[u8], out: &mut String) {
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        let mut it = valid.chars().peekable();
+        while let Some(c) = it.next() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\x0c' => out.push_str("\\f"),
+                '\x0b' => out.push_str("\\v"),
+                '\x08' => out.push_str("\\b"),
+                '\x07' => out.push_str("\\a"),
+                '\x1b' => out.push_str("\\e"),
+                '#' if matches!(it.peek(), Some('{' | '$' | '@')) => out.push_str("\\#"),
+                c if c.is_control() => {
+                    let _ = write!(out, "\\u{:04X}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02X}");
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(x: &str) -> Value {
+        Value::Str(x.into())
+    }
+
+    #[test]
+    fn ruby_regexp_semantics() {
+        let re = regexp("/^b$/").unwrap();
+        assert!(re.is_match("a\nb\nc"), "Ruby ^ and $ are line anchors");
+        assert!(!regexp("a.b").unwrap().is_match("a\nb"));
+        assert!(regexp("/a.b/m").unwrap().is_match("a\nb"), "Ruby m = dotall");
+        assert!(regexp("/ABC/i").unwrap().is_match("xabcx"));
+        assert!(!regexp("\\d").unwrap().is_match("٣"), "\\d is ASCII in Ruby");
+        assert!(!regexp("^\\w+$").unwrap().is_match("é"));
+        assert!(regexp("^[\\w_]+$").unwrap().is_match("recipe_view"));
+        assert!(regexp("[\\d\\s]x").unwrap().is_match(" x"));
+        assert!(regexp("\\h\\H").unwrap().is_match("fz"));
+        assert!(regexp("foo\\Z").unwrap().is_match("foo\n"));
+        assert!(regexp("\\bfoo\\b").unwrap().is_match("a foo b"));
+        assert!(regexp("a\\/b").unwrap().is_match("a/b"));
+        assert!(regexp("(?m:a.b)").unwrap().is_match("a\nb"));
+        assert!(regexp("[]a]").unwrap().is_match("]"));
+        assert!(regexp("(?<x>a)(b)").unwrap().is_match("ab"));
+        for bad in ["(?=a)", "(?<!a)b", "(a)\\1", "(?>a)", "a++", "\\Ga"] {
+            let e = regexp(bad).unwrap_err();
+            assert!(e.contains("cannot be used"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn capture_numbering_like_ruby() {
+        let re = regexp("(?<a>x)(y)(?<b>z)").unwrap();
+        assert_eq!(capture_groups(&re), [1, 3]);
+        let re = regexp("(x)(?:y)(z)").unwrap();
+        assert_eq!(capture_groups(&re), [1, 2]);
+    }
+
+    #[test]
+    fn to_s_and_inspect() {
+        let mut scratch = String::new();
+        let enc = |v: &Value| {
+            let mut b = Vec::new();
+            v.encode(&mut b);
+            b
+        };
+        let cases = [
+            (s("abc"), "abc"),
+            (Value::Nil, ""),
+            (Value::Int(-5), "-5"),
+            (Value::UInt(u64::MAX), "18446744073709551615"),
+            (Value::Bool(true), "true"),
+            (Value::F64(1.0), "1.0"),
+            (
+                Value::Map(vec![
+                    (s("a"), Value::Int(1)),
+                    (s("b"), Value::Array(vec![Value::Nil, s("q\"#{x}\n")])),
+                ]),
+                "{\"a\"=>1, \"b\"=>[nil, \"q\\\"\\#{x}\\n\"]}",
+            ),
+            (Value::Map(vec![]), "{}"),
+            (Value::Bin(vec![b'a', 0xff]), "a?"),
+        ];
+        for (v, want) in cases {
+            let raw = enc(&v);
+            assert_eq!(raw_to_s(Some(&raw), &mut scratch), want);
+            assert_eq!(to_s(&v), want);
+        }
+        assert_eq!(raw_to_s(None, &mut scratch), "");
+        assert_eq!(raw_to_s(Some(&[0xa2, b'a', 0xff]), &mut scratch), "a?");
+        let mut out = String::new();
+        inspect_into(&Value::Bin(vec![0xff, 1]), &mut out);
+        assert_eq!(out, "\"\\xFF\\u0001\"");
+    }
+
+    #[test]
+    fn scrub_like_ruby() {
+        assert_eq!(scrub(b"a\xffb\xe3\x81"), "a?b?");
+        assert_eq!(scrub("ok".as_bytes()), "ok");
+    }
+}
