@@ -43,6 +43,8 @@ pub struct Daemon {
     pub dir: tempfile::TempDir,
     stdout: Arc<Mutex<Vec<u8>>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) {
@@ -64,6 +66,31 @@ pub fn render(config: &str, port: u16, dir: &Path) -> String {
         .replace("{DIR}", &dir.display().to_string())
 }
 
+fn spawn(
+    path: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    stdout: &Arc<Mutex<Vec<u8>>>,
+    stderr: &Arc<Mutex<Vec<u8>>>,
+) -> Child {
+    let mut cmd = Command::new(bin());
+    cmd.arg("-c")
+        .arg(path)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    // Deterministic local time for the tests; a test may override it.
+    cmd.env("TZ", "UTC");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn logferry");
+    pump(child.stdout.take().unwrap(), stdout.clone());
+    pump(child.stderr.take().unwrap(), stderr.clone());
+    child
+}
+
 impl Daemon {
     /// Start the daemon on `config` (with `{PORT}`/`{DIR}` substituted) and wait until the forward
     /// port accepts connections. Extra CLI args may be given.
@@ -77,32 +104,57 @@ impl Daemon {
         let port = free_port();
         let path = dir.path().join("fluent.conf");
         std::fs::write(&path, render(config, port, dir.path())).unwrap();
-        let mut cmd = Command::new(bin());
-        cmd.arg("-c")
-            .arg(&path)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .stdin(Stdio::null());
-        // Deterministic local time for the tests; a test may override it.
-        cmd.env("TZ", "UTC");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn logferry");
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        pump(child.stdout.take().unwrap(), stdout.clone());
-        pump(child.stderr.take().unwrap(), stderr.clone());
+        let child = spawn(&path, &args, &env, &stdout, &stderr);
         let d = Daemon {
             child,
             port,
             dir,
             stdout,
             stderr,
+            args,
+            env,
         };
         d.wait_for_log("logferry started", Duration::from_secs(20));
         d
+    }
+
+    /// Start the process again on the same config, port and directory (after it exited or was
+    /// killed); waits until it is listening. The logs of every run accumulate.
+    pub fn restart(&mut self) {
+        if self.child.try_wait().unwrap().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let starts = self.stderr().matches("logferry started").count();
+        self.child = spawn(
+            &self.dir.path().join("fluent.conf"),
+            &self.args,
+            &self.env,
+            &self.stdout,
+            &self.stderr,
+        );
+        let t = Instant::now();
+        while self.stderr().matches("logferry started").count() <= starts {
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "restart timed out:\n{}",
+                self.stderr()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `kill -9` and reap.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// Path of a file in the scratch directory.

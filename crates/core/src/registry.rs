@@ -73,12 +73,20 @@ impl Registry {
 
     /// A chunk writer type (for `<secondary>`).
     pub fn writer(&self, name: &str) -> Option<WriterFactory> {
-        self.buffered.get(name).map(|(f, _)| *f).or_else(|| self.writers.get(name).copied())
+        self.buffered
+            .get(name)
+            .map(|(f, _)| *f)
+            .or_else(|| self.writers.get(name).copied())
     }
 
     /// Types that can take chunks.
     pub fn writer_names(&self) -> Vec<&'static str> {
-        let mut v: Vec<&'static str> = self.buffered.keys().chain(self.writers.keys()).copied().collect();
+        let mut v: Vec<&'static str> = self
+            .buffered
+            .keys()
+            .chain(self.writers.keys())
+            .copied()
+            .collect();
         v.sort_unstable();
         v.dedup();
         v
@@ -90,7 +98,12 @@ impl Registry {
             Kind::Input => self.inputs.keys().copied().collect(),
             Kind::Filter => self.filters.keys().copied().collect(),
             Kind::Output => {
-                let mut v: Vec<&'static str> = self.outputs.keys().chain(self.buffered.keys()).copied().collect();
+                let mut v: Vec<&'static str> = self
+                    .outputs
+                    .keys()
+                    .chain(self.buffered.keys())
+                    .copied()
+                    .collect();
                 v.sort_unstable();
                 v.dedup();
                 v

@@ -8,8 +8,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use logferry_core::buffer::build::file_backed;
-use logferry_core::buffer::{BufferConfig, BufferDefaults, BufferedOutput, Chunk, ChunkWriter, WriteError};
-use logferry_core::{BatchBuilder, EmitError, EventBatch, EventTime, Lifecycle, Output, PluginLog, Section, Value};
+use logferry_core::buffer::{
+    BufferConfig, BufferDefaults, BufferedOutput, Chunk, ChunkWriter, WriteError,
+};
+use logferry_core::{
+    BatchBuilder, EmitError, EventBatch, EventTime, Lifecycle, Output, PluginLog, Section, Value,
+};
 
 /// Writes chunks into memory; fails as scripted.
 #[derive(Default)]
@@ -34,7 +38,11 @@ impl ChunkWriter for TestWriter {
         if let Some(e) = self.script.lock().unwrap().pop_front() {
             return Err(e);
         }
-        self.chunks.lock().unwrap().push((chunk.meta.tag.clone(), chunk.records(), chunk.bytes().unwrap().to_vec()));
+        self.chunks.lock().unwrap().push((
+            chunk.meta.tag.clone(),
+            chunk.records(),
+            chunk.bytes().unwrap().to_vec(),
+        ));
         Ok(())
     }
 }
@@ -42,20 +50,35 @@ impl ChunkWriter for TestWriter {
 impl TestWriter {
     fn lines(&self) -> Vec<String> {
         let c = self.chunks.lock().unwrap();
-        c.iter().flat_map(|(_, _, d)| String::from_utf8(d.clone()).unwrap().lines().map(str::to_string).collect::<Vec<_>>()).collect()
+        c.iter()
+            .flat_map(|(_, _, d)| {
+                String::from_utf8(d.clone())
+                    .unwrap()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 }
 
 fn cfg(body: &str) -> BufferConfig {
     let text = format!("<match **>\n@type t\n{body}\n</match>\n");
     let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
-    BufferConfig::from_output(&Section::new(&root.elements[0], "t"), &BufferDefaults::default()).unwrap()
+    BufferConfig::from_output(
+        &Section::new(&root.elements[0], "t"),
+        &BufferDefaults::default(),
+    )
+    .unwrap()
 }
 
 fn batch(from: i64, n: i64) -> EventBatch {
     let mut b = BatchBuilder::new();
     for i in from..from + n {
-        b.push_value(EventTime::new(1_700_000_000, 0), &Value::Map(vec![(Value::Str("n".into()), Value::Int(i))]));
+        b.push_value(
+            EventTime::new(1_700_000_000, 0),
+            &Value::Map(vec![(Value::Str("n".into()), Value::Int(i))]),
+        );
     }
     b.finish()
 }
@@ -69,13 +92,31 @@ async fn wait_until(what: &str, timeout: Duration, f: impl Fn() -> bool) {
 }
 
 fn seqs(lines: &[String]) -> Vec<i64> {
-    let mut v: Vec<i64> = lines.iter().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["n"].as_i64().unwrap()).collect();
+    let mut v: Vec<i64> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["n"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
     v.sort_unstable();
     v
 }
 
-fn out(c: BufferConfig, w: &Arc<TestWriter>, secondary: Option<Arc<TestWriter>>, backup: &Path) -> Arc<BufferedOutput> {
-    Arc::new(BufferedOutput::new(c, w.clone(), secondary.map(|s| s as Arc<dyn ChunkWriter>), PluginLog::new("t", None), backup.to_path_buf()))
+fn out(
+    c: BufferConfig,
+    w: &Arc<TestWriter>,
+    secondary: Option<Arc<TestWriter>>,
+    backup: &Path,
+) -> Arc<BufferedOutput> {
+    Arc::new(BufferedOutput::new(
+        c,
+        w.clone(),
+        secondary.map(|s| s as Arc<dyn ChunkWriter>),
+        PluginLog::new("t", None),
+        backup.to_path_buf(),
+    ))
 }
 
 fn far() -> tokio::time::Instant {
@@ -86,15 +127,27 @@ fn far() -> tokio::time::Instant {
 async fn interval_flush_and_chunk_limits() {
     let w = Arc::new(TestWriter::default());
     let tmp = tempfile::tempdir().unwrap();
-    let o = out(cfg("<buffer>\nflush_interval 0.3\nchunk_limit_size 100\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer>\nflush_interval 0.3\nchunk_limit_size 100\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     for i in 0..5 {
         o.emit("t", batch(i * 10, 10)).await.unwrap();
     }
-    wait_until("all records", Duration::from_secs(5), || w.lines().len() == 50).await;
+    wait_until("all records", Duration::from_secs(5), || {
+        w.lines().len() == 50
+    })
+    .await;
     assert_eq!(seqs(&w.lines()), (0..50).collect::<Vec<_>>());
     for (_, _, d) in w.chunks.lock().unwrap().iter() {
-        assert!(d.len() <= 100, "chunk of {} bytes over chunk_limit_size", d.len());
+        assert!(
+            d.len() <= 100,
+            "chunk of {} bytes over chunk_limit_size",
+            d.len()
+        );
     }
     o.drain(far()).await;
 }
@@ -103,11 +156,19 @@ async fn interval_flush_and_chunk_limits() {
 async fn immediate_mode_and_tag_chunk_key() {
     let w = Arc::new(TestWriter::default());
     let tmp = tempfile::tempdir().unwrap();
-    let o = out(cfg("<buffer tag>\nflush_mode immediate\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer tag>\nflush_mode immediate\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     o.emit("a", batch(0, 2)).await.unwrap();
     o.emit("b", batch(2, 3)).await.unwrap();
-    wait_until("two chunks", Duration::from_secs(5), || w.chunks.lock().unwrap().len() == 2).await;
+    wait_until("two chunks", Duration::from_secs(5), || {
+        w.chunks.lock().unwrap().len() == 2
+    })
+    .await;
     let c = w.chunks.lock().unwrap().clone();
     let mut tags: Vec<_> = c.iter().map(|(t, n, _)| (t.clone().unwrap(), *n)).collect();
     tags.sort();
@@ -120,10 +181,18 @@ async fn immediate_mode_and_tag_chunk_key() {
 async fn retries_follow_the_schedule() {
     let w = Arc::new(TestWriter::default());
     for _ in 0..3 {
-        w.script.lock().unwrap().push_back(WriteError::Retryable("down".into()));
+        w.script
+            .lock()
+            .unwrap()
+            .push_back(WriteError::Retryable("down".into()));
     }
     let tmp = tempfile::tempdir().unwrap();
-    let o = out(cfg("<buffer>\nflush_mode immediate\nretry_wait 0.2\nretry_randomize false\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer>\nflush_mode immediate\nretry_wait 0.2\nretry_randomize false\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     o.emit("t", batch(0, 4)).await.unwrap();
     wait_until("delivery", Duration::from_secs(10), || w.lines().len() == 4).await;
@@ -131,9 +200,17 @@ async fn retries_follow_the_schedule() {
     assert_eq!(a.len(), 4);
     let gaps: Vec<f64> = a.windows(2).map(|p| (p[1] - p[0]).as_secs_f64()).collect();
     for (gap, want) in gaps.iter().zip([0.2, 0.4, 0.8]) {
-        assert!(*gap >= want * 0.9 && *gap < want + 0.5, "retry gaps {gaps:?}, expected ≈ 0.2, 0.4, 0.8");
+        assert!(
+            *gap >= want * 0.9 && *gap < want + 0.5,
+            "retry gaps {gaps:?}, expected ≈ 0.2, 0.4, 0.8"
+        );
     }
-    assert_eq!(o.stats().retry_count.load(std::sync::atomic::Ordering::Relaxed), 3);
+    assert_eq!(
+        o.stats()
+            .retry_count
+            .load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
     o.drain(far()).await;
 }
 
@@ -143,15 +220,35 @@ async fn give_up_backs_chunks_up() {
     let w = Arc::new(TestWriter::default());
     *w.fail_always.lock().unwrap() = Some(WriteError::Retryable("down".into()));
     let tmp = tempfile::tempdir().unwrap();
-    let o = out(cfg("<buffer>\nflush_mode immediate\nretry_wait 0.05\nretry_max_times 2\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer>\nflush_mode immediate\nretry_wait 0.05\nretry_max_times 2\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     o.emit("t", batch(0, 3)).await.unwrap();
-    wait_until("a backup file", Duration::from_secs(10), || std::fs::read_dir(tmp.path()).map(|d| d.count() > 0).unwrap_or(false)).await;
-    assert_eq!(w.attempts.lock().unwrap().len(), 3, "the original attempt and 2 retries");
-    let files: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    wait_until("a backup file", Duration::from_secs(10), || {
+        std::fs::read_dir(tmp.path())
+            .map(|d| d.count() > 0)
+            .unwrap_or(false)
+    })
+    .await;
+    assert_eq!(
+        w.attempts.lock().unwrap().len(),
+        3,
+        "the original attempt and 2 retries"
+    );
+    let files: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
     let text = std::fs::read_to_string(&files[0]).unwrap();
-    assert_eq!(seqs(&text.lines().map(str::to_string).collect::<Vec<_>>()), [0, 1, 2]);
+    assert_eq!(
+        seqs(&text.lines().map(str::to_string).collect::<Vec<_>>()),
+        [0, 1, 2]
+    );
     assert_eq!(o.usage(), (0, 0, 0));
     o.drain(far()).await;
 }
@@ -161,16 +258,25 @@ async fn give_up_backs_chunks_up() {
 async fn secondary_takes_unrecoverable_and_late_retries() {
     let w = Arc::new(TestWriter::default());
     let sec = Arc::new(TestWriter::default());
-    w.script.lock().unwrap().push_back(WriteError::Unrecoverable("400".into()));
+    w.script
+        .lock()
+        .unwrap()
+        .push_back(WriteError::Unrecoverable("400".into()));
     let tmp = tempfile::tempdir().unwrap();
     let o = out(cfg("<buffer>\nflush_mode immediate\nretry_wait 0.1\nretry_max_times 3\nretry_randomize false\n</buffer>"), &w, Some(sec.clone()), tmp.path());
     o.clone().start().await.unwrap();
     o.emit("t", batch(0, 1)).await.unwrap();
-    wait_until("secondary", Duration::from_secs(5), || sec.lines().len() == 1).await;
+    wait_until("secondary", Duration::from_secs(5), || {
+        sec.lines().len() == 1
+    })
+    .await;
     *w.fail_always.lock().unwrap() = Some(WriteError::Retryable("down".into()));
     o.emit("t", batch(1, 1)).await.unwrap();
     // Budget 0.1+0.2+0.4 = 0.7 s; 80 % → the secondary after ≈ 0.56 s.
-    wait_until("secondary after retries", Duration::from_secs(5), || sec.lines().len() == 2).await;
+    wait_until("secondary after retries", Duration::from_secs(5), || {
+        sec.lines().len() == 2
+    })
+    .await;
     assert_eq!(seqs(&sec.lines()), [0, 1]);
     assert!(w.lines().is_empty());
     o.drain(far()).await;
@@ -182,7 +288,12 @@ async fn overflow_actions() {
     // throw_exception: refused once total_limit_size is reached.
     let w = Arc::new(TestWriter::default());
     *w.fail_always.lock().unwrap() = Some(WriteError::Retryable("down".into()));
-    let o = out(cfg("<buffer>\nflush_mode immediate\nretry_wait 30\ntotal_limit_size 300\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer>\nflush_mode immediate\nretry_wait 30\ntotal_limit_size 300\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     let mut refused = false;
     for i in 0..50 {
@@ -203,7 +314,12 @@ async fn overflow_actions() {
     for i in 0..50 {
         o.emit("t", batch(i, 1)).await.unwrap();
     }
-    assert!(o.stats().dropped_chunks.load(std::sync::atomic::Ordering::Relaxed) > 0);
+    assert!(
+        o.stats()
+            .dropped_chunks
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+    );
     assert!(o.usage().2 <= 300 + 40);
     o.drain(tokio::time::Instant::now()).await;
 
@@ -220,10 +336,16 @@ async fn overflow_actions() {
     let o2 = o.clone();
     let blocked = tokio::spawn(async move { o2.emit("t", batch(999, 1)).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!blocked.is_finished(), "block must wait while the buffer is full");
+    assert!(
+        !blocked.is_finished(),
+        "block must wait while the buffer is full"
+    );
     *w.fail_always.lock().unwrap() = None;
     blocked.await.unwrap().unwrap();
-    wait_until("all delivered", Duration::from_secs(5), || w.lines().len() as i64 == i + 1).await;
+    wait_until("all delivered", Duration::from_secs(5), || {
+        w.lines().len() as i64 == i + 1
+    })
+    .await;
     o.drain(far()).await;
 }
 
@@ -232,13 +354,21 @@ async fn overflow_actions() {
 async fn memory_buffer_drains_at_shutdown() {
     let w = Arc::new(TestWriter::default());
     let tmp = tempfile::tempdir().unwrap();
-    let o = out(cfg("<buffer>\nflush_interval 3600\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer>\nflush_interval 3600\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     o.emit("t", batch(0, 7)).await.unwrap();
     assert!(w.lines().is_empty());
     o.drain(far()).await;
     assert_eq!(seqs(&w.lines()), (0..7).collect::<Vec<_>>());
-    assert!(matches!(o.emit("t", batch(7, 1)).await, Err(EmitError::ShuttingDown)));
+    assert!(matches!(
+        o.emit("t", batch(7, 1)).await,
+        Err(EmitError::ShuttingDown)
+    ));
 }
 
 // Lazy flush by time slice: a chunk of an old hour is flushed as soon as its slice + wait passed.
@@ -246,10 +376,18 @@ async fn memory_buffer_drains_at_shutdown() {
 async fn lazy_time_slices() {
     let w = Arc::new(TestWriter::default());
     let tmp = tempfile::tempdir().unwrap();
-    let o = out(cfg("<buffer time>\ntimekey 3600\ntimekey_wait 1\ntimekey_use_utc true\n</buffer>"), &w, None, tmp.path());
+    let o = out(
+        cfg("<buffer time>\ntimekey 3600\ntimekey_wait 1\ntimekey_use_utc true\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
     o.clone().start().await.unwrap();
     o.emit("t", batch(0, 3)).await.unwrap();
-    wait_until("the 2023 slice", Duration::from_secs(5), || w.lines().len() == 3).await;
+    wait_until("the 2023 slice", Duration::from_secs(5), || {
+        w.lines().len() == 3
+    })
+    .await;
     o.drain(far()).await;
 }
 
@@ -259,9 +397,20 @@ async fn lazy_time_slices() {
 async fn file_buffer_resumes_after_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("buf");
-    let c = cfg(&format!("<buffer>\n@type file\npath {}\nflush_interval 3600\ncompress gzip\n</buffer>", dir.display()));
+    let c = cfg(&format!(
+        "<buffer>\n@type file\npath {}\nflush_interval 3600\ncompress gzip\n</buffer>",
+        dir.display()
+    ));
     let w1 = Arc::new(TestWriter::default());
-    let o1 = Arc::new(file_backed(c.clone(), w1.clone(), None, PluginLog::new("t", None), tmp.path().join("backup"), dir.clone(), ".log".into()));
+    let o1 = Arc::new(file_backed(
+        c.clone(),
+        w1.clone(),
+        None,
+        PluginLog::new("t", None),
+        tmp.path().join("backup"),
+        dir.clone(),
+        ".log".into(),
+    ));
     o1.clone().start().await.unwrap();
     o1.emit("t", batch(0, 5)).await.unwrap();
     o1.emit("t", batch(5, 5)).await.unwrap();
@@ -269,13 +418,28 @@ async fn file_buffer_resumes_after_a_crash() {
     drop(o1); // "kill -9": no shutdown, no flush.
 
     let w2 = Arc::new(TestWriter::default());
-    let o2 = Arc::new(file_backed(c, w2.clone(), None, PluginLog::new("t", None), tmp.path().join("backup"), dir.clone(), ".log".into()));
+    let o2 = Arc::new(file_backed(
+        c,
+        w2.clone(),
+        None,
+        PluginLog::new("t", None),
+        tmp.path().join("backup"),
+        dir.clone(),
+        ".log".into(),
+    ));
     o2.clone().start().await.unwrap();
     assert_eq!(o2.usage().0, 1, "the staged chunk is resumed");
     o2.flush_now();
-    wait_until("resumed delivery", Duration::from_secs(5), || w2.lines().len() == 10).await;
+    wait_until("resumed delivery", Duration::from_secs(5), || {
+        w2.lines().len() == 10
+    })
+    .await;
     assert_eq!(seqs(&w2.lines()), (0..10).collect::<Vec<_>>());
     o2.drain(far()).await;
-    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with("buffer.")).collect();
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with("buffer."))
+        .collect();
     assert!(left.is_empty(), "delivered chunks are deleted: {left:?}");
 }

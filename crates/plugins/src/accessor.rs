@@ -208,11 +208,13 @@ fn parse_dot_array_op(key: &str, param: &str) -> Result<Vec<Step>, String> {
     let mut in_bracket = true;
     while !rest.is_empty() {
         if in_bracket {
-            let i = rest.find(']').ok_or_else(|| {
-                format!("'[' found but ']' not found. Invalid syntax: {param}")
-            })?;
+            let i = rest
+                .find(']')
+                .ok_or_else(|| format!("'[' found but ']' not found. Invalid syntax: {param}"))?;
             if i == 0 {
-                return Err(format!("missing array index in '[]'. Invalid syntax: {param}"));
+                return Err(format!(
+                    "missing array index in '[]'. Invalid syntax: {param}"
+                ));
             }
             result.push(Step::Index(parse_index(&rest[..i], param)?));
             rest = &rest[i + 1..];
@@ -250,7 +252,9 @@ fn parse_bracket(param: &str) -> Result<Vec<Step>, String> {
                     format!("'[' found but ']' not found. Invalid syntax: {param}")
                 })?;
                 if i == 0 {
-                    return Err(format!("missing array index in '[]'. Invalid syntax: {param}"));
+                    return Err(format!(
+                        "missing array index in '[]'. Invalid syntax: {param}"
+                    ));
                 }
                 result.push(Step::Index(parse_index(&rest[..i], param)?));
                 rest = &rest[i + 1..];
@@ -293,8 +297,14 @@ mod tests {
 
     #[test]
     fn parse_forms() {
-        assert_eq!(Accessor::new("a.b").unwrap().steps(), [Step::Key("a.b".into())]);
-        assert_eq!(Accessor::new("$foo").unwrap().steps(), [Step::Key("$foo".into())]);
+        assert_eq!(
+            Accessor::new("a.b").unwrap().steps(),
+            [Step::Key("a.b".into())]
+        );
+        assert_eq!(
+            Accessor::new("$foo").unwrap().steps(),
+            [Step::Key("$foo".into())]
+        );
         assert_eq!(
             Accessor::new("$.a.b[0][-1]").unwrap().steps(),
             [
@@ -306,7 +316,11 @@ mod tests {
         );
         assert_eq!(
             Accessor::new("$['a.b'][\"c\"][2]").unwrap().steps(),
-            [Step::Key("a.b".into()), Step::Key("c".into()), Step::Index(2)]
+            [
+                Step::Key("a.b".into()),
+                Step::Key("c".into()),
+                Step::Index(2)
+            ]
         );
         assert!(Accessor::new("$.a b").is_err());
         assert!(Accessor::new("$.").is_err());

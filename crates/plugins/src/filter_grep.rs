@@ -45,7 +45,17 @@ struct Group {
 }
 
 impl Group {
-    fn add(&mut self, key: &str, expr: Expr, dup_msg: &str, pos: &logferry_config::Pos) -> Result<(), BuildError> {
+    fn iter(&self) -> impl Iterator<Item = &Expr> {
+        self.exprs.iter().map(|(_, e)| e)
+    }
+
+    fn add(
+        &mut self,
+        key: &str,
+        expr: Expr,
+        dup_msg: &str,
+        pos: &logferry_config::Pos,
+    ) -> Result<(), BuildError> {
         if self.exprs.iter().any(|(k, _)| k == key) {
             return Err(build_error(pos, format!("{dup_msg}{key}")));
         }
@@ -108,7 +118,12 @@ impl GrepFilter {
                 } else {
                     (&mut f.exclude_or, "exclude")
                 };
-                group.add(key, expr, &format!("{what}{i} contains a duplicated key, "), &p.pos)?;
+                group.add(
+                    key,
+                    expr,
+                    &format!("{what}{i} contains a duplicated key, "),
+                    &p.pos,
+                )?;
             }
         }
         let regexps = s.sections("regexp");
@@ -144,12 +159,20 @@ impl GrepFilter {
                 let dup = format!("Duplicate key in <{name}>: ");
                 for r in &rs {
                     let (k, e) = condition(r)?;
-                    let g = if is_and { &mut f.regexp_and } else { &mut f.regexp_or };
+                    let g = if is_and {
+                        &mut f.regexp_and
+                    } else {
+                        &mut f.regexp_or
+                    };
                     g.add(&k, e, &dup, r.pos())?;
                 }
                 for r in &es {
                     let (k, e) = condition(r)?;
-                    let g = if is_and { &mut f.exclude_and } else { &mut f.exclude_or };
+                    let g = if is_and {
+                        &mut f.exclude_and
+                    } else {
+                        &mut f.exclude_or
+                    };
                     g.add(&k, e, &dup, r.pos())?;
                 }
             }
@@ -159,20 +182,20 @@ impl GrepFilter {
 
     /// Does the record pass?
     pub fn keep(&self, record: &[u8], scratch: &mut String) -> bool {
-        let g = |g: &Group| g.exprs.iter().map(|(_, e)| e);
-        if g(&self.regexp_and).any(|e| !e.matches(record, scratch)) {
+        if self.regexp_and.iter().any(|e| !e.matches(record, scratch)) {
             return false;
         }
-        if !self.regexp_or.exprs.is_empty() && !g(&self.regexp_or).any(|e| e.matches(record, scratch))
+        if !self.regexp_or.exprs.is_empty()
+            && !self.regexp_or.iter().any(|e| e.matches(record, scratch))
         {
             return false;
         }
         if !self.exclude_and.exprs.is_empty()
-            && g(&self.exclude_and).all(|e| e.matches(record, scratch))
+            && self.exclude_and.iter().all(|e| e.matches(record, scratch))
         {
             return false;
         }
-        if g(&self.exclude_or).any(|e| e.matches(record, scratch)) {
+        if self.exclude_or.iter().any(|e| e.matches(record, scratch)) {
             return false;
         }
         true
@@ -182,7 +205,10 @@ impl GrepFilter {
 impl Filter for GrepFilter {
     fn filter(&self, _tag: &str, batch: EventBatch, _errors: &mut ErrorEvents) -> FilterOutput {
         let mut scratch = String::new();
-        let keep: Vec<bool> = batch.iter().map(|e| self.keep(e.record, &mut scratch)).collect();
+        let keep: Vec<bool> = batch
+            .iter()
+            .map(|e| self.keep(e.record, &mut scratch))
+            .collect();
         if keep.iter().all(|k| *k) {
             return FilterOutput::Keep(batch);
         }
@@ -263,7 +289,10 @@ mod tests {
         assert!(keeps(&f, &[("a", s("x"))]));
         assert!(keeps(&f, &[("b", s("y"))]));
         assert!(!keeps(&f, &[("a", s("n")), ("b", s("n"))]));
-        assert!(keeps(&f, &[("a", s("x")), ("c", Value::Int(1))]), "exclude-and needs all");
+        assert!(
+            keeps(&f, &[("a", s("x")), ("c", Value::Int(1))]),
+            "exclude-and needs all"
+        );
         assert!(!keeps(
             &f,
             &[("a", s("x")), ("c", Value::Int(1)), ("d", Value::Int(2))]
@@ -293,7 +322,10 @@ mod tests {
         let f = grep("<regexp>\nkey v\npattern ^(true|1\\.5|\\[1, nil\\])$\n</regexp>").unwrap();
         assert!(keeps(&f, &[("v", Value::Bool(true))]));
         assert!(keeps(&f, &[("v", Value::F64(1.5))]));
-        assert!(keeps(&f, &[("v", Value::Array(vec![Value::Int(1), Value::Nil]))]));
+        assert!(keeps(
+            &f,
+            &[("v", Value::Array(vec![Value::Int(1), Value::Nil]))]
+        ));
         assert!(!keeps(&f, &[("v", Value::Bool(false))]));
     }
 
@@ -333,7 +365,11 @@ mod tests {
         let FilterOutput::Keep(same) = f.filter("t", all.clone(), &mut errs) else {
             panic!()
         };
-        assert_eq!(same.bytes().as_ptr(), all.bytes().as_ptr(), "unchanged batch passes as is");
+        assert_eq!(
+            same.bytes().as_ptr(),
+            all.bytes().as_ptr(),
+            "unchanged batch passes as is"
+        );
         let none = EventBatch::single(EventTime::new(5, 0), &rec(&[("l", s("drop"))]));
         assert!(matches!(f.filter("t", none, &mut errs), FilterOutput::Drop));
     }

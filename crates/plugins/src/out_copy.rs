@@ -38,7 +38,12 @@ fn mark_all(s: &Section) {
     for p in &s.element().params {
         s.str(&p.key);
     }
-    let mut names: Vec<&str> = s.element().elements.iter().map(|e| e.name.as_str()).collect();
+    let mut names: Vec<&str> = s
+        .element()
+        .elements
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     names.dedup();
     for name in names {
         for child in s.sections(name) {
@@ -112,10 +117,8 @@ impl Output for CopyOutput {
             match store.output.emit(tag, batch.clone()).await {
                 Ok(()) => prev_success = true,
                 Err(e) if store.ignore_error => {
-                    self.log.error(format_args!(
-                        "ignore emit error in store {}: {e}",
-                        i + 1
-                    ));
+                    self.log
+                        .error(format_args!("ignore emit error in store {}: {e}", i + 1));
                     prev_success = false;
                 }
                 Err(e) => return Err(e),
@@ -260,9 +263,15 @@ mod tests {
         assert!(e.contains("2nd or later"), "{e}");
         let e = dry("<match **>\n@type copy\n<store>\nx 1\n</store>\n</match>\n").unwrap_err();
         assert!(e.contains("@type"), "{e}");
-        let e = dry("<match **>\n@type copy\ncopy_mode weird\n<store>\n@type null\n</store>\n</match>\n").unwrap_err();
+        let e = dry(
+            "<match **>\n@type copy\ncopy_mode weird\n<store>\n@type null\n</store>\n</match>\n",
+        )
+        .unwrap_err();
         assert!(e.contains("copy_mode"), "{e}");
-        let e = dry("<match **>\n@type copy\n<store>\n@type relabel\n@label @nowhere\n</store>\n</match>\n").unwrap_err();
+        let e = dry(
+            "<match **>\n@type copy\n<store>\n@type relabel\n@label @nowhere\n</store>\n</match>\n",
+        )
+        .unwrap_err();
         assert!(e.contains("@nowhere"), "{e}");
     }
 }

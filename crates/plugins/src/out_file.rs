@@ -20,7 +20,9 @@ use async_trait::async_trait;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 use logferry_core::buffer::config::wants_buffer;
-use logferry_core::buffer::{build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError};
+use logferry_core::buffer::{
+    build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
+};
 use logferry_core::error::build_error;
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, EventTime, Output, Section};
@@ -32,7 +34,12 @@ use crate::inject::Inject;
 const TIMEKEY: i64 = 86_400;
 
 /// Buffer defaults of out_file: chunk key time, one day.
-pub const DEFAULTS: BufferDefaults = BufferDefaults { chunk_keys: &["time"], timekey: Some(TIMEKEY), tag_required: false };
+pub const DEFAULTS: BufferDefaults = BufferDefaults {
+    chunk_keys: &["time"],
+    timekey: Some(TIMEKEY),
+    tag_required: false,
+    file_at_output_path: true,
+};
 
 /// How events become bytes: `<inject>` then `<format>` (out_file by default).
 pub struct FileFormat {
@@ -43,7 +50,10 @@ pub struct FileFormat {
 impl FileFormat {
     /// Read `<format>`/`<inject>` (or their v0.12 flat parameters).
     pub fn from_section(s: &Section) -> Result<Self, BuildError> {
-        Ok(FileFormat { formatter: formatter::from_plugin(s, "out_file")?, inject: Inject::from_plugin(s)? })
+        Ok(FileFormat {
+            formatter: formatter::from_plugin(s, "out_file")?,
+            inject: Inject::from_plugin(s)?,
+        })
     }
 
     /// Format one event.
@@ -68,19 +78,39 @@ struct PathSettings {
 }
 
 fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
-    s.refuse("symlink_path", "it links to the newest buffer chunk file, which logferry does not expose")?;
+    s.refuse(
+        "symlink_path",
+        "it links to the newest buffer chunk file, which logferry does not expose",
+    )?;
     let path = s.required("path")?.to_string();
     let append = s.bool("append", false)?;
     let gzip = s.choice("compress", &["text", "gz", "gzip"], "text")? != "text";
     let add_suffix = s.bool("add_path_suffix", true)?;
-    let suffix = if add_suffix { s.string("path_suffix", ".log") } else { String::new() };
+    let suffix = if add_suffix {
+        s.string("path_suffix", ".log")
+    } else {
+        String::new()
+    };
     let time_slice_format = s.str("time_slice_format").map(str::to_string);
-    Ok(PathSettings { path, append, gzip, suffix, time_slice_format })
+    Ok(PathSettings {
+        path,
+        append,
+        gzip,
+        suffix,
+        time_slice_format,
+    })
 }
 
 /// Fluentd's `generate_path_template`; `_**` marks the index. `time_part` is None without a time
 /// chunk key.
-fn path_template(original: &str, time_part: Option<&str>, slice_given: bool, append: bool, gzip: bool, suffix: &str) -> Result<String, String> {
+fn path_template(
+    original: &str,
+    time_part: Option<&str>,
+    slice_given: bool,
+    append: bool,
+    gzip: bool,
+    suffix: &str,
+) -> Result<String, String> {
     let index = if append { "" } else { "_**" };
     let comp = if gzip { ".gz" } else { "" };
     let Some(time_part) = time_part else {
@@ -90,12 +120,21 @@ fn path_template(original: &str, time_part: Option<&str>, slice_given: bool, app
         return Ok(format!("{original}{index}{suffix}{comp}"));
     };
     if original.contains('*') {
-        return Ok(format!("{}{comp}", original.replace('*', &format!("{time_part}{index}"))));
+        return Ok(format!(
+            "{}{comp}",
+            original.replace('*', &format!("{time_part}{index}"))
+        ));
     }
-    let phs: Vec<String> = time_part.as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+    let phs: Vec<String> = time_part
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
     if !slice_given && phs.iter().any(|ph| original.contains(ph.as_str())) {
         if !phs.iter().all(|ph| original.contains(ph.as_str())) {
-            return Err(format!("insufficient timestamp placeholders in path: this timekey needs {time_part}"));
+            return Err(format!(
+                "insufficient timestamp placeholders in path: this timekey needs {time_part}"
+            ));
         }
         return Ok(format!("{original}{index}{suffix}{comp}"));
     }
@@ -118,8 +157,18 @@ fn first_free(template: &str) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(template))
 }
 
-fn write_file(path_template: &str, append: bool, gzip: bool, data: &[u8], already_gzip: bool) -> std::io::Result<PathBuf> {
-    let path = if append { PathBuf::from(path_template) } else { first_free(path_template) };
+fn write_file(
+    path_template: &str,
+    append: bool,
+    gzip: bool,
+    data: &[u8],
+    already_gzip: bool,
+) -> std::io::Result<PathBuf> {
+    let path = if append {
+        PathBuf::from(path_template)
+    } else {
+        first_free(path_template)
+    };
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
@@ -143,15 +192,36 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
     let p = path_settings(s)?;
     if p.path.contains("${") {
         let pos = &s.param("path").expect("required").pos;
-        return Err(build_error(pos, "placeholders like ${tag} in path need buffer chunk keys: add a <buffer tag> section"));
+        return Err(build_error(
+            pos,
+            "placeholders like ${tag} in path need buffer chunk keys: add a <buffer tag> section",
+        ));
     }
     let zone = Zone::Local;
-    let time_part = p.time_slice_format.clone().unwrap_or_else(|| "%Y%m%d".to_string());
-    let template = path_template(&p.path, Some(&time_part), p.time_slice_format.is_some(), p.append, p.gzip, &p.suffix)
-        .map_err(|e| build_error(s.pos(), e))?;
-    let template = TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
+    let time_part = p
+        .time_slice_format
+        .clone()
+        .unwrap_or_else(|| "%Y%m%d".to_string());
+    let template = path_template(
+        &p.path,
+        Some(&time_part),
+        p.time_slice_format.is_some(),
+        p.append,
+        p.gzip,
+        &p.suffix,
+    )
+    .map_err(|e| build_error(s.pos(), e))?;
+    let template =
+        TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
     let format = FileFormat::from_section(s)?;
-    Ok(Arc::new(DirectFile { template, append: p.append, gzip: p.gzip, zone, format, lock: Mutex::new(()) }))
+    Ok(Arc::new(DirectFile {
+        template,
+        append: p.append,
+        gzip: p.gzip,
+        zone,
+        format,
+        lock: Mutex::new(()),
+    }))
 }
 
 /// The unbuffered file output.
@@ -169,7 +239,8 @@ impl DirectFile {
         let sec = i64::from(time.sec);
         let off = i64::from(self.zone.offset_at(sec));
         let key = sec - (sec + off).rem_euclid(TIMEKEY);
-        self.template.format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
+        self.template
+            .format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
     }
 }
 
@@ -186,12 +257,15 @@ impl Output for DirectFile {
                     groups.len() - 1
                 }
             };
-            self.format.format(tag, e.time, e.record, &mut groups[idx].1);
+            self.format
+                .format(tag, e.time, e.record, &mut groups[idx].1);
         }
         let _guard = self.lock.lock().await;
         for (template, data) in groups {
-            tokio::task::block_in_place(|| write_file(&template, self.append, self.gzip, &data, false))
-                .map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
+            tokio::task::block_in_place(|| {
+                write_file(&template, self.append, self.gzip, &data, false)
+            })
+            .map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
         }
         Ok(())
     }
@@ -207,16 +281,37 @@ pub struct FileWriter {
 }
 
 /// Writer factory for the buffer engine and `<secondary>`.
-pub fn writer(_ctx: &BuildCtx, s: &Section, cfg: &BufferConfig) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+pub fn writer(
+    _ctx: &BuildCtx,
+    s: &Section,
+    cfg: &BufferConfig,
+) -> Result<Arc<dyn ChunkWriter>, BuildError> {
     let p = path_settings(s)?;
-    let time_part = cfg.timekey.map(|tk| p.time_slice_format.clone().unwrap_or_else(|| timekey_to_format(tk).to_string()));
-    let text = path_template(&p.path, time_part.as_deref(), p.time_slice_format.is_some(), p.append, p.gzip, &p.suffix)
-        .map_err(|e| build_error(s.pos(), e))?;
+    let time_part = cfg.timekey.map(|tk| {
+        p.time_slice_format
+            .clone()
+            .unwrap_or_else(|| timekey_to_format(tk).to_string())
+    });
+    let text = path_template(
+        &p.path,
+        time_part.as_deref(),
+        p.time_slice_format.is_some(),
+        p.append,
+        p.gzip,
+        &p.suffix,
+    )
+    .map_err(|e| build_error(s.pos(), e))?;
     let template = Template::new("path", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
     if template.uses_tag() && !cfg.key_tag {
         return Err(build_error(s.pos(), "path has ${tag} placeholders, but chunk key 'tag' is not configured: use <buffer tag,time>"));
     }
-    Ok(Arc::new(FileWriter { template, append: p.append, gzip: p.gzip, format: FileFormat::from_section(s)?, lock: std::sync::Mutex::new(()) }))
+    Ok(Arc::new(FileWriter {
+        template,
+        append: p.append,
+        gzip: p.gzip,
+        format: FileFormat::from_section(s)?,
+        lock: std::sync::Mutex::new(()),
+    }))
 }
 
 #[async_trait]
@@ -228,12 +323,19 @@ impl ChunkWriter for FileWriter {
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
         let path = self.template.render(&chunk.meta, &chunk.id);
         if path.contains("../") || path.contains("/..") {
-            return Err(WriteError::Unrecoverable(format!("refusing a path that leaves its directory: {path}")));
+            return Err(WriteError::Unrecoverable(format!(
+                "refusing a path that leaves its directory: {path}"
+            )));
         }
         let (data, gz) = if self.gzip && chunk.is_gzip() {
             (chunk.raw().clone(), true)
         } else {
-            (chunk.bytes().map_err(|e| WriteError::Unrecoverable(format!("chunk decompression: {e}")))?, false)
+            (
+                chunk
+                    .bytes()
+                    .map_err(|e| WriteError::Unrecoverable(format!("chunk decompression: {e}")))?,
+                false,
+            )
         };
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         tokio::task::block_in_place(|| write_file(&path, self.append, self.gzip, &data, gz))
@@ -249,13 +351,31 @@ mod tests {
     #[test]
     fn templates_follow_fluentd() {
         let day = Some("%Y%m%d");
-        assert_eq!(path_template("/x/out", day, false, false, false, ".log").unwrap(), "/x/out.%Y%m%d_**.log");
-        assert_eq!(path_template("/x/out", day, false, true, false, ".log").unwrap(), "/x/out.%Y%m%d.log");
-        assert_eq!(path_template("/x/out.*.data", day, false, true, true, ".log").unwrap(), "/x/out.%Y%m%d.data.gz");
-        assert_eq!(path_template("/x/%Y/%m/%d/out", day, false, true, false, ".log").unwrap(), "/x/%Y/%m/%d/out.log");
+        assert_eq!(
+            path_template("/x/out", day, false, false, false, ".log").unwrap(),
+            "/x/out.%Y%m%d_**.log"
+        );
+        assert_eq!(
+            path_template("/x/out", day, false, true, false, ".log").unwrap(),
+            "/x/out.%Y%m%d.log"
+        );
+        assert_eq!(
+            path_template("/x/out.*.data", day, false, true, true, ".log").unwrap(),
+            "/x/out.%Y%m%d.data.gz"
+        );
+        assert_eq!(
+            path_template("/x/%Y/%m/%d/out", day, false, true, false, ".log").unwrap(),
+            "/x/%Y/%m/%d/out.log"
+        );
         assert!(path_template("/x/%Y/out", day, false, true, false, ".log").is_err());
-        assert_eq!(path_template("/x/out", Some("%Y%m%d%H"), true, false, false, "").unwrap(), "/x/out.%Y%m%d%H_**");
-        assert_eq!(path_template("/x/out", None, false, false, false, ".log").unwrap(), "/x/out_**.log");
+        assert_eq!(
+            path_template("/x/out", Some("%Y%m%d%H"), true, false, false, "").unwrap(),
+            "/x/out.%Y%m%d%H_**"
+        );
+        assert_eq!(
+            path_template("/x/out", None, false, false, false, ".log").unwrap(),
+            "/x/out_**.log"
+        );
         assert!(path_template("/x/out.*", None, false, false, false, ".log").is_err());
     }
 

@@ -219,9 +219,8 @@ impl RewriteTagFilter {
         let mut seen: Vec<(String, bool, String)> = Vec::new();
         for r in s.sections("rule") {
             let key_p = r.required("key")?;
-            let key = Accessor::new(key_p).map_err(|e| {
-                build_error(r.param("key").map_or(r.pos(), |p| &p.pos), e)
-            })?;
+            let key = Accessor::new(key_p)
+                .map_err(|e| build_error(r.param("key").map_or(r.pos(), |p| &p.pos), e))?;
             let pat_p = r
                 .param("pattern")
                 .ok_or_else(|| build_error(r.pos(), "'pattern' parameter is required in <rule>"))?;
@@ -253,7 +252,10 @@ impl RewriteTagFilter {
             if seen.contains(&ident) {
                 return Err(build_error(
                     r.pos(),
-                    format!("duplicated rewriterules found: key {key_p}, pattern {}", pat_p.value),
+                    format!(
+                        "duplicated rewriterules found: key {key_p}, pattern {}",
+                        pat_p.value
+                    ),
                 ));
             }
             seen.push(ident);
@@ -447,8 +449,7 @@ impl RewriteTagFilter {
                 }
                 &rule.tag
             };
-            if !ph.expand(template, new_tag) && !self.warned_unknown.swap(true, Ordering::Relaxed)
-            {
+            if !ph.expand(template, new_tag) && !self.warned_unknown.swap(true, Ordering::Relaxed) {
                 self.log.warn(format_args!(
                     "rewrite_tag_filter: unknown placeholder found in '{template}' for tag '{}'; it becomes \"\" (warned once)",
                     ph.tag
@@ -682,7 +683,13 @@ mod tests {
     // §7.7 case 76
     #[test]
     fn case_76_invert_on_missing_field() {
-        let p = plugin(&rule("status", "/^200$/", "error.${tag_parts[1]}", "invert true\n")).unwrap();
+        let p = plugin(&rule(
+            "status",
+            "/^200$/",
+            "error.${tag_parts[1]}",
+            "invert true\n",
+        ))
+        .unwrap();
         assert_eq!(one(&p, "app.web", &[]).as_deref(), Some("error.web"));
         assert_eq!(one(&p, "app.web", &[("status", Value::Int(200))]), None);
     }
@@ -699,7 +706,13 @@ mod tests {
     // §7.7 case 78
     #[test]
     fn case_78_missing_group_is_empty() {
-        let p = plugin(&rule("domain", "/^(www)\\.(example)\\.com$/", "site.$2.$1.$3", "")).unwrap();
+        let p = plugin(&rule(
+            "domain",
+            "/^(www)\\.(example)\\.com$/",
+            "site.$2.$1.$3",
+            "",
+        ))
+        .unwrap();
         assert_eq!(
             one(&p, "t", &[("domain", s("www.example.com"))]).as_deref(),
             Some("site.example.www.")
@@ -709,7 +722,13 @@ mod tests {
     // §7.7 case 79
     #[test]
     fn case_79_dunder_tag() {
-        let p = plugin(&rule("domain", "/^(\\w+)\\.example\\.com$/", "$1.__TAG__", "")).unwrap();
+        let p = plugin(&rule(
+            "domain",
+            "/^(\\w+)\\.example\\.com$/",
+            "$1.__TAG__",
+            "",
+        ))
+        .unwrap();
         assert_eq!(
             one(&p, "raw.access", &[("domain", s("api.example.com"))]).as_deref(),
             Some("api.raw.access")
@@ -734,7 +753,10 @@ mod tests {
         assert_eq!(one(&p, "app.x", &[("a", s("x"))]), None);
         let p = plugin(&rule("a", "/^(.*)$/", "$1", "")).unwrap();
         assert_eq!(one(&p, "app", &[("a", s("app"))]), None);
-        assert_eq!(one(&p, "app", &[("a", s("other"))]).as_deref(), Some("other"));
+        assert_eq!(
+            one(&p, "app", &[("a", s("other"))]).as_deref(),
+            Some("other")
+        );
     }
 
     // §7.7 case 82
@@ -759,8 +781,14 @@ mod tests {
             rule("w", "/^(\\w+)$/", "cap.$1", "")
         ))
         .unwrap();
-        assert_eq!(one(&p, "t", &[("w", s("hello"))]).as_deref(), Some("cap.Hello"));
-        assert_eq!(one(&p, "t", &[("w", s("wORLD"))]).as_deref(), Some("cap.World"));
+        assert_eq!(
+            one(&p, "t", &[("w", s("hello"))]).as_deref(),
+            Some("cap.Hello")
+        );
+        assert_eq!(
+            one(&p, "t", &[("w", s("wORLD"))]).as_deref(),
+            Some("cap.World")
+        );
     }
 
     // §7.7 case 84
@@ -794,7 +822,10 @@ mod tests {
             rule("a", "x", "h.${hostname}.__HOSTNAME__", "")
         ))
         .unwrap();
-        assert_eq!(one(&p, "t", &[("a", s("x"))]).as_deref(), Some("h.web-1.web-1"));
+        assert_eq!(
+            one(&p, "t", &[("a", s("x"))]).as_deref(),
+            Some("h.web-1.web-1")
+        );
         let e = plugin(&format!(
             "hostname_command exit 3\n{}",
             rule("a", "x", "h", "")
@@ -807,14 +838,20 @@ mod tests {
     #[test]
     fn non_string_values_use_ruby_text() {
         let p = plugin(&rule("v", "^(.*)$", "v.$1", "")).unwrap();
-        assert_eq!(one(&p, "t", &[("v", Value::Bool(true))]).as_deref(), Some("v.true"));
-        assert_eq!(one(&p, "t", &[("v", Value::F64(1.5))]).as_deref(), Some("v.1.5"));
-        assert_eq!(one(&p, "t", &[("v", Value::Int(-3))]).as_deref(), Some("v.-3"));
-        let m = Value::Map(vec![(s("a"), Value::Int(1))]);
         assert_eq!(
-            one(&p, "t", &[("v", m)]).as_deref(),
-            Some("v.{\"a\"=>1}")
+            one(&p, "t", &[("v", Value::Bool(true))]).as_deref(),
+            Some("v.true")
         );
+        assert_eq!(
+            one(&p, "t", &[("v", Value::F64(1.5))]).as_deref(),
+            Some("v.1.5")
+        );
+        assert_eq!(
+            one(&p, "t", &[("v", Value::Int(-3))]).as_deref(),
+            Some("v.-3")
+        );
+        let m = Value::Map(vec![(s("a"), Value::Int(1))]);
+        assert_eq!(one(&p, "t", &[("v", m)]).as_deref(), Some("v.{\"a\"=>1}"));
     }
 
     #[test]
@@ -829,13 +866,22 @@ mod tests {
             one(&p, "t", &[("a", s("qrs")), ("b", s("z"))]).as_deref(),
             Some("one.q.s.")
         );
-        assert_eq!(one(&p, "t", &[("a", s("no")), ("b", s("z"))]).as_deref(), Some("two"));
+        assert_eq!(
+            one(&p, "t", &[("a", s("no")), ("b", s("z"))]).as_deref(),
+            Some("two")
+        );
         assert_eq!(one(&p, "t", &[("a", s("no"))]), None);
     }
 
     #[test]
     fn invert_keeps_backrefs_literal_and_unknown_placeholders_empty() {
-        let p = plugin(&rule("a", "x", "inv.$1.${nope}.__NOPE__.${TAG}", "invert true\n")).unwrap();
+        let p = plugin(&rule(
+            "a",
+            "x",
+            "inv.$1.${nope}.__NOPE__.${TAG}",
+            "invert true\n",
+        ))
+        .unwrap();
         assert_eq!(
             one(&p, "t", &[("a", s("y"))]).as_deref(),
             Some("inv.$1...${TAG}")
@@ -876,14 +922,28 @@ mod tests {
                 "duplicated",
             ),
             (
-                &format!("remove_tag_prefix a\nremove_tag_regexp /b/\n{}", rule("a", "x", "t", "")),
+                &format!(
+                    "remove_tag_prefix a\nremove_tag_regexp /b/\n{}",
+                    rule("a", "x", "t", "")
+                ),
                 "exclusive",
             ),
-            ("<rule>\nkey a\ntag t\n</rule>", "'pattern' parameter is required"),
-            ("<rule>\nkey a\npattern x\n</rule>", "'tag' parameter is required"),
-            (&format!("emit_mode bulk\n{}", rule("a", "x", "t", "")), "emit_mode"),
+            (
+                "<rule>\nkey a\ntag t\n</rule>",
+                "'pattern' parameter is required",
+            ),
+            (
+                "<rule>\nkey a\npattern x\n</rule>",
+                "'tag' parameter is required",
+            ),
+            (
+                &format!("emit_mode bulk\n{}", rule("a", "x", "t", "")),
+                "emit_mode",
+            ),
         ] {
-            let e = plugin(body).err().unwrap_or_else(|| panic!("accepted: {body}"));
+            let e = plugin(body)
+                .err()
+                .unwrap_or_else(|| panic!("accepted: {body}"));
             assert!(e.to_string().contains(needle), "{body}: {e}");
         }
         // Same key and pattern but one inverted is not a duplicate.
@@ -938,8 +998,15 @@ mod tests {
 
     #[test]
     fn record_mode_keeps_each_record_separate() {
-        let p = plugin(&format!("emit_mode record\n{}", rule("k", "^(.)$", "t.$1", ""))).unwrap();
-        let recs: Vec<Vec<u8>> = ["a", "a", "b"].iter().map(|v| rec(&[("k", s(v))])).collect();
+        let p = plugin(&format!(
+            "emit_mode record\n{}",
+            rule("k", "^(.)$", "t.$1", "")
+        ))
+        .unwrap();
+        let recs: Vec<Vec<u8>> = ["a", "a", "b"]
+            .iter()
+            .map(|v| rec(&[("k", s(v))]))
+            .collect();
         let out = p.route("src", &batch(&recs));
         let tags: Vec<&str> = out.iter().map(|r| r.tag.as_str()).collect();
         assert_eq!(tags, ["t.a", "t.a", "t.b"]);
@@ -991,8 +1058,7 @@ mod tests {
         let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
         let sec = Section::new(&root.elements[0], "rewrite_tag_filter");
         let rtf = Arc::new(
-            RewriteTagFilter::new(&sec, &in_label, PluginLog::new("t", None), &|_, _| {})
-                .unwrap(),
+            RewriteTagFilter::new(&sec, &in_label, PluginLog::new("t", None), &|_, _| {}).unwrap(),
         );
         let sink = |n| RuleKind::Match(Arc::new(Sink(log.clone(), n)));
         let r = |p: &str, k| RouterRule {

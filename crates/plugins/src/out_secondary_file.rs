@@ -16,7 +16,11 @@ pub struct SecondaryFile {
 }
 
 /// Writer factory (only valid as a `<secondary>`).
-pub fn writer(_ctx: &BuildCtx, s: &Section, cfg: &BufferConfig) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+pub fn writer(
+    _ctx: &BuildCtx,
+    s: &Section,
+    cfg: &BufferConfig,
+) -> Result<Arc<dyn ChunkWriter>, BuildError> {
     let dir = s.required("directory")?.to_string();
     let base = s.string("basename", "dump.bin");
     if base.contains('/') {
@@ -25,7 +29,11 @@ pub fn writer(_ctx: &BuildCtx, s: &Section, cfg: &BufferConfig) -> Result<Arc<dy
     let append = s.bool("append", false)?;
     let gzip = s.choice("compress", &["text", "gzip"], "text")? == "gzip";
     let index = if append { "" } else { "_**" };
-    let text = format!("{}/{base}{index}{}", dir.trim_end_matches('/'), if gzip { ".gz" } else { "" });
+    let text = format!(
+        "{}/{base}{index}{}",
+        dir.trim_end_matches('/'),
+        if gzip { ".gz" } else { "" }
+    );
     let path = Template::new("basename", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
     Ok(Arc::new(SecondaryFile { path, append, gzip }))
 }
@@ -41,7 +49,9 @@ impl ChunkWriter for SecondaryFile {
         let data = if self.gzip && chunk.is_gzip() {
             chunk.raw().clone()
         } else {
-            chunk.bytes().map_err(|e| WriteError::Unrecoverable(e.to_string()))?
+            chunk
+                .bytes()
+                .map_err(|e| WriteError::Unrecoverable(e.to_string()))?
         };
         let gz_needed = self.gzip && !chunk.is_gzip();
         let append = self.append;
@@ -50,17 +60,23 @@ impl ChunkWriter for SecondaryFile {
                 std::path::PathBuf::from(&template)
             } else {
                 (0u64..)
-                    .map(|i| std::path::PathBuf::from(template.replacen("_**", &format!("_{i}"), 1)))
+                    .map(|i| {
+                        std::path::PathBuf::from(template.replacen("_**", &format!("_{i}"), 1))
+                    })
                     .find(|p| !p.exists())
                     .unwrap_or_else(|| template.clone().into())
             };
             if let Some(d) = path.parent() {
                 std::fs::create_dir_all(d)?;
             }
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)?;
             use std::io::Write;
             if gz_needed {
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
                 gz.write_all(&data)?;
                 f.write_all(&gz.finish()?)
             } else {

@@ -7,6 +7,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, Output, Section};
 
+use logferry_core::buffer::config::wants_buffer;
+use logferry_core::buffer::{
+    build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, WriteError,
+};
+use logferry_core::EventTime;
+
 use crate::formatter::{self, Formatter};
 use crate::inject::Inject;
 
@@ -16,12 +22,48 @@ pub struct StdoutOutput {
     inject: Inject,
 }
 
-/// Build from `<match>`.
-pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
-    s.refuse_section(
-        "buffer",
-        "buffered stdout output is not implemented yet; events are printed as they arrive",
-    )?;
+/// Build from `<match>`: printed as events arrive, or by chunk with a `<buffer>` (as Fluentd).
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
+    if wants_buffer(s) {
+        return build_buffered(ctx, s, "stdout", writer, &BufferDefaults::default());
+    }
+    Ok(Arc::new(parts(s)?))
+}
+
+/// Chunk writer for the buffered stdout output.
+pub fn writer(
+    _ctx: &BuildCtx,
+    s: &Section,
+    _cfg: &BufferConfig,
+) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+    Ok(Arc::new(parts(s)?))
+}
+
+#[async_trait]
+impl ChunkWriter for StdoutOutput {
+    fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        if self.inject.is_empty() {
+            self.formatter.format_raw(tag, time, record, out);
+        } else {
+            let mut rec = Vec::with_capacity(record.len() + 64);
+            self.inject.apply_raw(tag, time, record, &mut rec);
+            self.formatter.format_raw(tag, time, &rec, out);
+        }
+    }
+
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        let data = chunk
+            .bytes()
+            .map_err(|e| WriteError::Unrecoverable(e.to_string()))?;
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(&data)
+            .and_then(|_| stdout.flush())
+            .map_err(|e| WriteError::Retryable(format!("stdout: {e}")))
+    }
+}
+
+fn parts(s: &Section) -> Result<StdoutOutput, BuildError> {
     let formatter = match s.section("format")? {
         Some(f) => {
             let ty = f
@@ -36,10 +78,10 @@ pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError
             formatter::build("stdout", s)?
         }
     };
-    Ok(Arc::new(StdoutOutput {
+    Ok(StdoutOutput {
         formatter,
         inject: Inject::from_plugin(s)?,
-    }))
+    })
 }
 
 impl StdoutOutput {

@@ -32,7 +32,7 @@ pub fn compile(body: &str, flags: &str) -> Result<Regex, String> {
         src.push('s');
     }
     src.push(')');
-    src.push_str(&translate(body));
+    src.push_str(&translate(body).map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?);
     Regex::new(&src).map_err(|e| {
         let detail = e.to_string();
         let last = detail.lines().last().unwrap_or("").trim();
@@ -66,18 +66,65 @@ const NOT_SPACE: &str = "[^\\t\\n\\x0B\\x0C\\r ]";
 const HEX: &str = "[0-9A-Fa-f]";
 const NOT_HEX: &str = "[^0-9A-Fa-f]";
 
-/// Translate a Ruby regexp body to Rust `regex` syntax (see the module doc).
-pub fn translate(body: &str) -> String {
+/// Translate a Ruby regexp body to Rust `regex` syntax (see the module doc); possessive
+/// quantifiers, which Rust would read as a different pattern, are an error.
+pub fn translate(body: &str) -> Result<String, String> {
     let mut out = String::with_capacity(body.len() + 16);
     let chars: Vec<char> = body.chars().collect();
     let mut i = 0;
     // Nesting depth of character classes, and whether we are right after `[` / `[^`.
     let mut class_depth = 0usize;
     let mut class_start = false;
+    // The previous token outside a class was a quantifier (`*`, `+`, `?`, `{n,m}`).
+    let mut after_quant = false;
     while i < chars.len() {
         let c = chars[i];
         let at_class_start = class_start;
         class_start = false;
+        let was_quant = after_quant;
+        after_quant = false;
+        if class_depth == 0 {
+            match c {
+                '+' if was_quant => {
+                    return Err("possessive quantifiers (`a++`, `a*+`) are not supported".into())
+                }
+                '*' | '+' | '?' => {
+                    after_quant = c != '?' || !was_quant;
+                    out.push(c);
+                    i += 1;
+                    continue;
+                }
+                '{' => {
+                    // Counted repetition: `{n}`, `{n,}`, `{n,m}`, and Ruby's `{,m}` = `{0,m}`.
+                    let close = chars[i + 1..].iter().position(|&x| x == '}');
+                    if let Some(len) = close {
+                        let inner: String = chars[i + 1..i + 1 + len].iter().collect();
+                        let (lo, hi) = inner.split_once(',').unwrap_or((&inner, ""));
+                        let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
+                        if !inner.is_empty()
+                            && digits(lo)
+                            && digits(hi)
+                            && !(lo.is_empty() && hi.is_empty())
+                        {
+                            out.push('{');
+                            if lo.is_empty() {
+                                out.push('0');
+                            }
+                            out.push_str(&inner);
+                            out.push('}');
+                            i += len + 2;
+                            after_quant = true;
+                            continue;
+                        }
+                    }
+                    // Not a repetition: a literal brace, as in Ruby.
+                    out.push_str("\\{");
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+        }
         match c {
             '\\' if i + 1 < chars.len() => {
                 let e = chars[i + 1];
@@ -138,7 +185,7 @@ pub fn translate(body: &str) -> String {
         }
         i += 1;
     }
-    out
+    Ok(out)
 }
 
 /// Ruby's `scrub('?')`: each invalid UTF-8 sequence becomes one `?`.
@@ -277,9 +324,15 @@ mod tests {
         let re = regexp("/^b$/").unwrap();
         assert!(re.is_match("a\nb\nc"), "Ruby ^ and $ are line anchors");
         assert!(!regexp("a.b").unwrap().is_match("a\nb"));
-        assert!(regexp("/a.b/m").unwrap().is_match("a\nb"), "Ruby m = dotall");
+        assert!(
+            regexp("/a.b/m").unwrap().is_match("a\nb"),
+            "Ruby m = dotall"
+        );
         assert!(regexp("/ABC/i").unwrap().is_match("xabcx"));
-        assert!(!regexp("\\d").unwrap().is_match("٣"), "\\d is ASCII in Ruby");
+        assert!(
+            !regexp("\\d").unwrap().is_match("٣"),
+            "\\d is ASCII in Ruby"
+        );
         assert!(!regexp("^\\w+$").unwrap().is_match("é"));
         assert!(regexp("^[\\w_]+$").unwrap().is_match("recipe_view"));
         assert!(regexp("[\\d\\s]x").unwrap().is_match(" x"));
@@ -290,7 +343,13 @@ mod tests {
         assert!(regexp("(?m:a.b)").unwrap().is_match("a\nb"));
         assert!(regexp("[]a]").unwrap().is_match("]"));
         assert!(regexp("(?<x>a)(b)").unwrap().is_match("ab"));
-        for bad in ["(?=a)", "(?<!a)b", "(a)\\1", "(?>a)", "a++", "\\Ga"] {
+        assert!(regexp("^a{,2}$").unwrap().is_match("aa"));
+        assert!(regexp("^a{2}b{1,}c{0,1}$").unwrap().is_match("aabbc"));
+        assert!(regexp("^x{y}$").unwrap().is_match("x{y}"));
+        assert!(regexp("^a+?b*?c??$").unwrap().is_match("ab"));
+        for bad in [
+            "(?=a)", "(?<!a)b", "(a)\\1", "(?>a)", "a++", "a*+", "a{2}+", "\\Ga",
+        ] {
             let e = regexp(bad).unwrap_err();
             assert!(e.contains("cannot be used"), "{bad}: {e}");
         }

@@ -25,7 +25,13 @@ pub struct Handle {
 impl Handle {
     /// A new handle.
     pub fn new(id: ChunkId, meta: ChunkMeta, queued: bool) -> Self {
-        Handle { id, meta, queued, mem: Vec::new(), frozen: None }
+        Handle {
+            id,
+            meta,
+            queued,
+            mem: Vec::new(),
+            frozen: None,
+        }
     }
 }
 

@@ -12,7 +12,8 @@ use crate::plugin::Output;
 use crate::section::Section;
 
 /// Builds a plugin's chunk writer from its section and buffer settings.
-pub type WriterFactory = fn(&BuildCtx, &Section, &BufferConfig) -> Result<Arc<dyn ChunkWriter>, BuildError>;
+pub type WriterFactory =
+    fn(&BuildCtx, &Section, &BufferConfig) -> Result<Arc<dyn ChunkWriter>, BuildError>;
 
 /// Where chunks that are given up are copied: `<root_dir | $FLUENT_BACKUP_DIR | /tmp/fluent>/backup/worker0/<plugin id>/`.
 pub fn backup_dir(ctx: &BuildCtx) -> PathBuf {
@@ -22,12 +23,23 @@ pub fn backup_dir(ctx: &BuildCtx) -> PathBuf {
         .clone()
         .or_else(|| std::env::var("FLUENT_BACKUP_DIR").ok())
         .unwrap_or_else(|| "/tmp/fluent".to_string());
-    let id: String = ctx.log.name().chars().map(|c| if " \"/\\:;|*<>?".contains(c) { '_' } else { c }).collect();
+    let id: String = ctx
+        .log
+        .name()
+        .chars()
+        .map(|c| if " \"/\\:;|*<>?".contains(c) { '_' } else { c })
+        .collect();
     PathBuf::from(base).join("backup").join("worker0").join(id)
 }
 
 /// Build a buffered output of type `ty` (its writer from `factory`).
-pub fn build_buffered(ctx: &BuildCtx, s: &Section, ty: &str, factory: WriterFactory, defaults: &BufferDefaults) -> Result<Arc<dyn Output>, BuildError> {
+pub fn build_buffered(
+    ctx: &BuildCtx,
+    s: &Section,
+    ty: &str,
+    factory: WriterFactory,
+    defaults: &BufferDefaults,
+) -> Result<Arc<dyn Output>, BuildError> {
     let mut cfg = BufferConfig::from_output(s, defaults)?;
     // A file buffer without path under <system> root_dir + @id: <root_dir>/worker0/<@id>/buffer.
     if let StoreKind::File { path, .. } = &mut cfg.store {
@@ -41,9 +53,19 @@ pub fn build_buffered(ctx: &BuildCtx, s: &Section, ty: &str, factory: WriterFact
         Some(sec) => {
             sec.refuse_section("buffer", "a secondary uses the primary's buffer")?;
             sec.refuse_section("secondary", "a secondary cannot have its own secondary")?;
-            let sty = sec.str("@type").or_else(|| sec.str("type")).unwrap_or(ty).to_string();
+            let sty = sec
+                .str("@type")
+                .or_else(|| sec.str("type"))
+                .unwrap_or(ty)
+                .to_string();
             let f = ctx.registry.writer(&sty).ok_or_else(|| {
-                build_error(sec.pos(), format!("<secondary> type '{sty}' cannot take chunks; supported: {}", ctx.registry.writer_names().join(", ")))
+                build_error(
+                    sec.pos(),
+                    format!(
+                        "<secondary> type '{sty}' cannot take chunks; supported: {}",
+                        ctx.registry.writer_names().join(", ")
+                    ),
+                )
             })?;
             if sty != ty && sty != "secondary_file" {
                 tracing::warn!("{}: secondary type '{sty}' differs from the primary '{ty}': it receives chunks formatted for '{ty}'", sec.pos());
@@ -53,10 +75,24 @@ pub fn build_buffered(ctx: &BuildCtx, s: &Section, ty: &str, factory: WriterFact
     };
     let backup = backup_dir(ctx);
     let out = match &cfg.store {
-        StoreKind::Memory => Arc::new(BufferedOutput::new(cfg, writer, secondary, ctx.log.clone(), backup)),
+        StoreKind::Memory => Arc::new(BufferedOutput::new(
+            cfg,
+            writer,
+            secondary,
+            ctx.log.clone(),
+            backup,
+        )),
         StoreKind::File { path, suffix } => {
             let (dir, suffix) = (PathBuf::from(path), suffix.clone());
-            Arc::new(file_backed(cfg, writer, secondary, ctx.log.clone(), backup, dir, suffix))
+            Arc::new(file_backed(
+                cfg,
+                writer,
+                secondary,
+                ctx.log.clone(),
+                backup,
+                dir,
+                suffix,
+            ))
         }
     };
     ctx.register(out.clone());
@@ -73,16 +109,25 @@ pub fn file_backed(
     dir: PathBuf,
     suffix: String,
 ) -> BufferedOutput {
-    let store_slot: Arc<std::sync::OnceLock<Arc<super::file_store::FileStore>>> = Arc::new(std::sync::OnceLock::new());
-    let backend = Arc::new(LazyFile { slot: store_slot.clone() });
+    let store_slot: Arc<std::sync::OnceLock<Arc<super::file_store::FileStore>>> =
+        Arc::new(std::sync::OnceLock::new());
+    let backend = Arc::new(LazyFile {
+        slot: store_slot.clone(),
+    });
     let rlog = log.clone();
     let resume = Box::new(move || {
         let (store, chunks, report) = super::file_store::FileStore::open(&dir, &suffix)?;
         for (p, why) in &report.quarantined {
-            rlog.warn(format_args!("quarantined buffer chunk {}: {why}", p.display()));
+            rlog.warn(format_args!(
+                "quarantined buffer chunk {}: {why}",
+                p.display()
+            ));
         }
         if report.truncated > 0 {
-            rlog.info(format_args!("cut the uncommitted tail of {} chunk(s) left by a crash", report.truncated));
+            rlog.info(format_args!(
+                "cut the uncommitted tail of {} chunk(s) left by a crash",
+                report.truncated
+            ));
         }
         let _ = store_slot.set(Arc::new(store));
         Ok(super::file_backend::handles(chunks))
@@ -108,7 +153,12 @@ impl super::backend::Backend for LazyFile {
     fn create(&self, meta: super::meta::ChunkMeta) -> std::io::Result<super::backend::Handle> {
         self.get()?.create(meta)
     }
-    fn append(&self, h: &mut super::backend::Handle, data: &[u8], records: u64) -> std::io::Result<()> {
+    fn append(
+        &self,
+        h: &mut super::backend::Handle,
+        data: &[u8],
+        records: u64,
+    ) -> std::io::Result<()> {
         self.get()?.append(h, data, records)
     }
     fn enqueue(&self, h: &mut super::backend::Handle) -> std::io::Result<()> {
@@ -120,7 +170,11 @@ impl super::backend::Backend for LazyFile {
     fn purge(&self, h: &super::backend::Handle) -> std::io::Result<()> {
         self.get()?.purge(h)
     }
-    fn backup(&self, h: &super::backend::Handle, dir: &std::path::Path) -> std::io::Result<PathBuf> {
+    fn backup(
+        &self,
+        h: &super::backend::Handle,
+        dir: &std::path::Path,
+    ) -> std::io::Result<PathBuf> {
         self.get()?.backup(h, dir)
     }
     fn durable(&self) -> bool {

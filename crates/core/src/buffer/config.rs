@@ -136,11 +136,18 @@ pub struct BufferDefaults {
     pub timekey: Option<i64>,
     /// Is the tag chunk key mandatory (forward)?
     pub tag_required: bool,
+    /// A `<buffer>` without `@type` is a file buffer at the output's own `path` (out_file).
+    pub file_at_output_path: bool,
 }
 
 impl Default for BufferDefaults {
     fn default() -> Self {
-        BufferDefaults { chunk_keys: &[], timekey: None, tag_required: false }
+        BufferDefaults {
+            chunk_keys: &[],
+            timekey: None,
+            tag_required: false,
+            file_at_output_path: false,
+        }
     }
 }
 
@@ -161,6 +168,8 @@ const V012: &[(&str, &str)] = &[
     ("flush_at_shutdown", "flush_at_shutdown"),
     ("time_slice_wait", "timekey_wait"),
     ("timezone", "timekey_zone"),
+    // Fluentd v1 ignores a flat retry_wait (with an "unused" warning); logferry honours it.
+    ("retry_wait", "retry_wait"),
 ];
 
 /// A setting read either from `<buffer>` or from a v0.12 flat parameter on the output.
@@ -193,23 +202,31 @@ impl Src<'_, '_> {
         None
     }
     fn size(&self, key: &str, default: u64) -> u64 {
-        self.get(key).map(|(v, _)| logferry_config::types::size(&v)).unwrap_or(default)
+        self.get(key)
+            .map(|(v, _)| logferry_config::types::size(&v))
+            .unwrap_or(default)
     }
     fn time(&self, key: &str, default: f64) -> f64 {
-        self.get(key).map(|(v, _)| logferry_config::types::time(&v)).unwrap_or(default)
+        self.get(key)
+            .map(|(v, _)| logferry_config::types::time(&v))
+            .unwrap_or(default)
     }
     fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
         match self.get(key) {
             None => Ok(default),
-            Some((v, pos)) => logferry_config::types::bool(&v)
-                .ok_or_else(|| build_error(&pos, format!("'{key}': expected true or false, got '{v}'"))),
+            Some((v, pos)) => logferry_config::types::bool(&v).ok_or_else(|| {
+                build_error(&pos, format!("'{key}': expected true or false, got '{v}'"))
+            }),
         }
     }
     fn choice(&self, key: &str, allowed: &[&str], default: &str) -> Result<String, BuildError> {
         match self.get(key) {
             None => Ok(default.to_string()),
             Some((v, _)) if allowed.contains(&v.as_str()) => Ok(v),
-            Some((v, pos)) => Err(build_error(&pos, format!("'{key}': '{v}' is not one of: {}", allowed.join(", ")))),
+            Some((v, pos)) => Err(build_error(
+                &pos,
+                format!("'{key}': '{v}' is not one of: {}", allowed.join(", ")),
+            )),
         }
     }
 }
@@ -238,10 +255,20 @@ fn timekey_from_slice_format(f: &str) -> Option<i64> {
 
 impl BufferConfig {
     /// Read the output's `<buffer>` (or v0.12 flat parameters) with the plugin's defaults.
-    pub fn from_output(output: &Section, defaults: &BufferDefaults) -> Result<BufferConfig, BuildError> {
+    pub fn from_output(
+        output: &Section,
+        defaults: &BufferDefaults,
+    ) -> Result<BufferConfig, BuildError> {
         let buffer = output.section("buffer")?;
-        let src = Src { buffer: buffer.as_ref(), output, plugin: output.plugin().to_string() };
-        let pos = buffer.as_ref().map(|b| b.pos().clone()).unwrap_or_else(|| output.pos().clone());
+        let src = Src {
+            buffer: buffer.as_ref(),
+            output,
+            plugin: output.plugin().to_string(),
+        };
+        let pos = buffer
+            .as_ref()
+            .map(|b| b.pos().clone())
+            .unwrap_or_else(|| output.pos().clone());
 
         // Store type. v0.12 `buffer_path` means a file buffer, as its users meant (Fluentd v1
         // keeps such data in memory unless buffer_type file is also given).
@@ -249,9 +276,15 @@ impl BufferConfig {
             Some(b) => b.str("@type").or_else(|| b.str("type")).map(str::to_string),
             None => output.str("buffer_type").map(str::to_string),
         };
-        let path = src.get("path").map(|(v, _)| v);
+        let mut path = src.get("path").map(|(v, _)| v);
         let ty = match (explicit_type.as_deref(), &path) {
             (Some(t), _) => t.to_string(),
+            (None, None) if defaults.file_at_output_path => {
+                // out_file: the buffer lives beside the output, as in Fluentd (`<path>` as a
+                // directory; a `*` in it is replaced by `buffer`).
+                path = output.str("path").map(|p| p.replace('*', "buffer"));
+                "file".to_string()
+            }
             (None, Some(_)) if buffer.is_none() => {
                 tracing::info!("{pos}: v0.12 buffer_path implies a file buffer (as v0.12 did); Fluentd v1 would keep this buffer in memory");
                 "file".to_string()
@@ -261,24 +294,49 @@ impl BufferConfig {
         let store = match ty.as_str() {
             "memory" => {
                 if path.is_some() && buffer.is_some() {
-                    return Err(build_error(&pos, "a memory buffer has no 'path'; use @type file"));
+                    return Err(build_error(
+                        &pos,
+                        "a memory buffer has no 'path'; use @type file",
+                    ));
                 }
                 StoreKind::Memory
             }
             "file" => {
-                let path = path.ok_or_else(|| build_error(&pos, "a file buffer needs 'path' (or <system> root_dir with @id)"))?;
-                let suffix = buffer.as_ref().and_then(|b| b.str("path_suffix")).unwrap_or(".log").to_string();
+                let path = path.ok_or_else(|| {
+                    build_error(
+                        &pos,
+                        "a file buffer needs 'path' (or <system> root_dir with @id)",
+                    )
+                })?;
+                let suffix = buffer
+                    .as_ref()
+                    .and_then(|b| b.str("path_suffix"))
+                    .unwrap_or(".log")
+                    .to_string();
                 StoreKind::File { path, suffix }
             }
-            "file_single" => return Err(build_error(&pos, "buffer type file_single is not supported; use @type file")),
-            other => return Err(build_error(&pos, format!("unknown buffer type '{other}'; supported: memory, file"))),
+            "file_single" => {
+                return Err(build_error(
+                    &pos,
+                    "buffer type file_single is not supported; use @type file",
+                ))
+            }
+            other => {
+                return Err(build_error(
+                    &pos,
+                    format!("unknown buffer type '{other}'; supported: memory, file"),
+                ))
+            }
         };
         let is_file = matches!(store, StoreKind::File { .. });
 
         // Chunk keys: the <buffer> argument, else the plugin default; v0.12 time_slice_format adds
         // the time key.
         let time_slice_format = output.str("time_slice_format").map(str::to_string);
-        let arg = buffer.as_ref().map(|b| b.arg().trim().to_string()).unwrap_or_default();
+        let arg = buffer
+            .as_ref()
+            .map(|b| b.arg().trim().to_string())
+            .unwrap_or_default();
         let keys: Vec<String> = if arg.is_empty() {
             let mut k: Vec<String> = defaults.chunk_keys.iter().map(|s| s.to_string()).collect();
             if buffer.is_none() && time_slice_format.is_some() && !k.iter().any(|x| x == "time") {
@@ -286,7 +344,10 @@ impl BufferConfig {
             }
             k
         } else {
-            arg.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+            arg.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
         };
         let mut key_tag = false;
         let mut has_time = false;
@@ -296,22 +357,34 @@ impl BufferConfig {
                 "tag" => key_tag = true,
                 "time" => has_time = true,
                 other => {
-                    let ok = other.starts_with("$.") || other.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+                    let ok = other.starts_with("$.")
+                        || other
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
                     if !ok || other.starts_with("$[") {
                         return Err(build_error(&pos, format!("invalid chunk key '{other}'")));
                     }
                     let accessor = RecordAccessor::new(other).map_err(|e| build_error(&pos, e))?;
-                    record_keys.push(RecordKey { name: other.to_string(), accessor });
+                    record_keys.push(RecordKey {
+                        name: other.to_string(),
+                        accessor,
+                    });
                 }
             }
         }
         if defaults.tag_required && !key_tag {
-            return Err(build_error(&pos, format!("the {} output needs the chunk key 'tag'", output.plugin())));
+            return Err(build_error(
+                &pos,
+                format!("the {} output needs the chunk key 'tag'", output.plugin()),
+            ));
         }
         let timekey = if has_time {
             let tk = match src.get("timekey") {
                 Some((v, _)) => Some(logferry_config::types::time(&v) as i64),
-                None => time_slice_format.as_deref().and_then(timekey_from_slice_format).or(defaults.timekey),
+                None => time_slice_format
+                    .as_deref()
+                    .and_then(timekey_from_slice_format)
+                    .or(defaults.timekey),
             };
             match tk {
                 Some(t) if t > 0 => Some(t),
@@ -325,7 +398,11 @@ impl BufferConfig {
         } else {
             None
         };
-        let use_utc = match (src.get("timekey_use_utc"), output.has("utc"), output.has("localtime")) {
+        let use_utc = match (
+            src.get("timekey_use_utc"),
+            output.has("utc"),
+            output.has("localtime"),
+        ) {
             (Some(_), _, _) => src.bool("timekey_use_utc", false)?,
             (None, true, _) if buffer.is_none() => output.bool("utc", false)?,
             (None, _, true) if buffer.is_none() => !output.bool("localtime", true)?,
@@ -337,19 +414,31 @@ impl BufferConfig {
             None => Zone::Local,
         };
 
-        let chunk_limit_size = src.size("chunk_limit_size", if is_file { 256 << 20 } else { 8 << 20 });
-        let queue_limit_length = src.get("queue_limit_length").map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64);
+        let chunk_limit_size = src.size(
+            "chunk_limit_size",
+            if is_file { 256 << 20 } else { 8 << 20 },
+        );
+        let queue_limit_length = src
+            .get("queue_limit_length")
+            .map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64);
         let total_default = match queue_limit_length {
             Some(n) => chunk_limit_size.saturating_mul(n),
             None if is_file => 64 << 30,
             None => 512 << 20,
         };
         let total_limit_size = src.size("total_limit_size", total_default);
-        let flush_thread_count = src.get("flush_thread_count").map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize).unwrap_or(1);
+        let flush_thread_count = src
+            .get("flush_thread_count")
+            .map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize)
+            .unwrap_or(1);
 
         // flush_mode default: lazy with a time key, else interval; a flush_interval at match level
         // (v0.12 style) forces interval.
-        let mode = src.choice("flush_mode", &["default", "lazy", "interval", "immediate"], "default")?;
+        let mode = src.choice(
+            "flush_mode",
+            &["default", "lazy", "interval", "immediate"],
+            "default",
+        )?;
         let interval_at_match_level = buffer.is_none() && output.has("flush_interval");
         let interval_in_buffer = buffer.as_ref().is_some_and(|b| b.has("flush_interval"));
         let flush_mode = match mode.as_str() {
@@ -365,33 +454,64 @@ impl BufferConfig {
             _ => FlushMode::Interval,
         };
         if mode == "lazy" && interval_in_buffer {
-            return Err(build_error(&pos, "flush_interval cannot be used with flush_mode lazy"));
+            return Err(build_error(
+                &pos,
+                "flush_interval cannot be used with flush_mode lazy",
+            ));
         }
         let flush_interval = Duration::from_secs_f64(src.time("flush_interval", 60.0).max(0.001));
 
-        let overflow = match src.choice("overflow_action", &["throw_exception", "block", "drop_oldest_chunk", "exception"], "throw_exception")?.as_str() {
+        let overflow = match src
+            .choice(
+                "overflow_action",
+                &["throw_exception", "block", "drop_oldest_chunk", "exception"],
+                "throw_exception",
+            )?
+            .as_str()
+        {
             "block" => Overflow::Block,
             "drop_oldest_chunk" => Overflow::DropOldestChunk,
             _ => Overflow::ThrowException,
         };
         let retry = RetryConfig {
-            exponential: src.choice("retry_type", &["exponential_backoff", "periodic"], "exponential_backoff")? == "exponential_backoff",
+            exponential: src.choice(
+                "retry_type",
+                &["exponential_backoff", "periodic"],
+                "exponential_backoff",
+            )? == "exponential_backoff",
             wait: src.time("retry_wait", 1.0).max(0.001),
-            base: src.get("retry_exponential_backoff_base").map(|(v, _)| logferry_config::types::float(&v)).unwrap_or(2.0),
-            max_interval: src.get("retry_max_interval").map(|(v, _)| logferry_config::types::time(&v)),
+            base: src
+                .get("retry_exponential_backoff_base")
+                .map(|(v, _)| logferry_config::types::float(&v))
+                .unwrap_or(2.0),
+            max_interval: src
+                .get("retry_max_interval")
+                .map(|(v, _)| logferry_config::types::time(&v)),
             randomize: src.bool("retry_randomize", true)?,
             timeout: src.time("retry_timeout", 72.0 * 3600.0),
-            max_times: src.get("retry_max_times").map(|(v, _)| logferry_config::types::integer(&v).max(0) as u32),
+            max_times: src
+                .get("retry_max_times")
+                .map(|(v, _)| logferry_config::types::integer(&v).max(0) as u32),
             forever: src.bool("retry_forever", false)?,
-            secondary_threshold: src.get("retry_secondary_threshold").map(|(v, _)| logferry_config::types::float(&v)).unwrap_or(0.8),
+            secondary_threshold: src
+                .get("retry_secondary_threshold")
+                .map(|(v, _)| logferry_config::types::float(&v))
+                .unwrap_or(0.8),
         };
         if !(0.0..=1.0).contains(&retry.secondary_threshold) || retry.secondary_threshold == 0.0 {
-            return Err(build_error(&pos, "retry_secondary_threshold must be in (0, 1]"));
+            return Err(build_error(
+                &pos,
+                "retry_secondary_threshold must be in (0, 1]",
+            ));
         }
         if output.has("retry_wait") && buffer.is_none() {
             // Fluentd v1 ignores a flat retry_wait; logferry honours it (it is what the user meant).
             let p = output.param("retry_wait").expect("checked");
-            tracing::info!("{}: v0.12 parameter 'retry_wait' of the {} output is used as <buffer> retry_wait", p.pos, output.plugin());
+            tracing::info!(
+                "{}: v0.12 parameter 'retry_wait' of the {} output is used as <buffer> retry_wait",
+                p.pos,
+                output.plugin()
+            );
         }
         let cfg = BufferConfig {
             store,
@@ -401,18 +521,32 @@ impl BufferConfig {
             timekey_wait: src.time("timekey_wait", 600.0),
             timekey_zone,
             chunk_limit_size: chunk_limit_size.max(1),
-            chunk_limit_records: src.get("chunk_limit_records").map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64),
+            chunk_limit_records: src
+                .get("chunk_limit_records")
+                .map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64),
             total_limit_size,
-            queued_chunks_limit_size: src.get("queued_chunks_limit_size").map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize).unwrap_or(flush_thread_count),
-            chunk_full_threshold: src.get("chunk_full_threshold").map(|(v, _)| logferry_config::types::float(&v)).unwrap_or(0.95),
+            queued_chunks_limit_size: src
+                .get("queued_chunks_limit_size")
+                .map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize)
+                .unwrap_or(flush_thread_count),
+            chunk_full_threshold: src
+                .get("chunk_full_threshold")
+                .map(|(v, _)| logferry_config::types::float(&v))
+                .unwrap_or(0.95),
             compress_gzip: src.choice("compress", &["text", "gzip"], "text")? == "gzip",
             flush_mode,
             flush_interval,
             flush_thread_count,
-            flush_thread_interval: Duration::from_secs_f64(src.time("flush_thread_interval", 1.0).max(0.01)),
+            flush_thread_interval: Duration::from_secs_f64(
+                src.time("flush_thread_interval", 1.0).max(0.01),
+            ),
             flush_at_shutdown: src.bool("flush_at_shutdown", !is_file)?,
-            delayed_commit_timeout: Duration::from_secs_f64(output.time("delayed_commit_timeout", 60.0).max(0.001)),
-            slow_flush_log_threshold: Duration::from_secs_f64(output.time("slow_flush_log_threshold", 20.0).max(0.0)),
+            delayed_commit_timeout: Duration::from_secs_f64(
+                output.time("delayed_commit_timeout", 60.0).max(0.001),
+            ),
+            slow_flush_log_threshold: Duration::from_secs_f64(
+                output.time("slow_flush_log_threshold", 20.0).max(0.0),
+            ),
             overflow,
             retry,
             disable_chunk_backup: src.bool("disable_chunk_backup", false)?,

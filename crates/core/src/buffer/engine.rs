@@ -38,7 +38,12 @@ pub struct Chunk {
 impl Chunk {
     /// A chunk (for writers' tests and secondaries).
     pub fn new(id: ChunkId, meta: ChunkMeta, raw: Bytes, gzip: bool) -> Self {
-        Chunk { id, meta, raw, gzip }
+        Chunk {
+            id,
+            meta,
+            raw,
+            gzip,
+        }
     }
 
     /// The stored bytes: gzip members when the buffer compresses (`compress gzip`).
@@ -57,7 +62,10 @@ impl Chunk {
             return Ok(self.raw.clone());
         }
         let mut out = Vec::with_capacity(self.raw.len() * 4);
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&self.raw[..]), &mut out)?;
+        std::io::Read::read_to_end(
+            &mut flate2::read::MultiGzDecoder::new(&self.raw[..]),
+            &mut out,
+        )?;
         Ok(Bytes::from(out))
     }
 
@@ -152,8 +160,22 @@ pub struct BufferedOutput {
 
 impl BufferedOutput {
     /// A buffered output over a memory store. (File stores: [`BufferedOutput::with_backend`].)
-    pub fn new(cfg: BufferConfig, writer: Arc<dyn ChunkWriter>, secondary: Option<Arc<dyn ChunkWriter>>, log: PluginLog, backup_dir: PathBuf) -> Self {
-        Self::with_backend(cfg, writer, secondary, log, backup_dir, Arc::new(Memory), None)
+    pub fn new(
+        cfg: BufferConfig,
+        writer: Arc<dyn ChunkWriter>,
+        secondary: Option<Arc<dyn ChunkWriter>>,
+        log: PluginLog,
+        backup_dir: PathBuf,
+    ) -> Self {
+        Self::with_backend(
+            cfg,
+            writer,
+            secondary,
+            log,
+            backup_dir,
+            Arc::new(Memory),
+            None,
+        )
     }
 
     /// A buffered output over any backend; `resume` lists persisted chunks at start.
@@ -215,7 +237,10 @@ impl BufferedOutput {
     fn enqueue_slot(&self, s: &mut State, mut slot: Slot) {
         if let Err(e) = self.backend.enqueue(&mut slot.h) {
             // The chunk stays whole either way; it is flushed from memory of its handle.
-            self.log.warn(format_args!("cannot mark chunk {:?} queued: {e}", slot.h.id));
+            self.log.warn(format_args!(
+                "cannot mark chunk {:?} queued: {e}",
+                slot.h.id
+            ));
         }
         s.queue.push_back(slot);
     }
@@ -234,9 +259,13 @@ impl BufferedOutput {
             .filter(|(_, slot)| {
                 force
                     || match self.cfg.flush_mode {
-                        FlushMode::Interval => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
+                        FlushMode::Interval => {
+                            slot.created + self.cfg.flush_interval.as_secs_f64() <= now
+                        }
                         FlushMode::Lazy => match (slot.h.meta.timekey, self.cfg.timekey) {
-                            (Some(tk), Some(len)) => (tk + len) as f64 + self.cfg.timekey_wait <= wall,
+                            (Some(tk), Some(len)) => {
+                                (tk + len) as f64 + self.cfg.timekey_wait <= wall
+                            }
                             _ => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
                         },
                         FlushMode::Immediate => true,
@@ -263,7 +292,8 @@ impl BufferedOutput {
 
     fn purge(&self, s: &mut State, h: &Handle) {
         if let Err(e) = self.backend.purge(h) {
-            self.log.warn(format_args!("cannot delete chunk {:?}: {e}", h.id));
+            self.log
+                .warn(format_args!("cannot delete chunk {:?}: {e}", h.id));
         }
         s.total_bytes = s.total_bytes.saturating_sub(h.meta.bytes);
         self.space.notify_waiters();
@@ -273,17 +303,32 @@ impl BufferedOutput {
     fn give_up(&self, s: &mut State, h: &Handle, why: &str) {
         self.stats.given_up_chunks.fetch_add(1, Ordering::Relaxed);
         if self.cfg.disable_chunk_backup {
-            self.log.error(format_args!("chunk {:?} ({} records) dropped: {why} (disable_chunk_backup)", h.id, h.meta.records));
+            self.log.error(format_args!(
+                "chunk {:?} ({} records) dropped: {why} (disable_chunk_backup)",
+                h.id, h.meta.records
+            ));
         } else {
             match self.backend.backup(h, &self.backup_dir) {
-                Ok(p) => self.log.error(format_args!("chunk {:?} ({} records) given up: {why}; backed up to {}", h.id, h.meta.records, p.display())),
-                Err(e) => self.log.error(format_args!("chunk {:?} ({} records) given up: {why}; BACKUP FAILED: {e}", h.id, h.meta.records)),
+                Ok(p) => self.log.error(format_args!(
+                    "chunk {:?} ({} records) given up: {why}; backed up to {}",
+                    h.id,
+                    h.meta.records,
+                    p.display()
+                )),
+                Err(e) => self.log.error(format_args!(
+                    "chunk {:?} ({} records) given up: {why}; BACKUP FAILED: {e}",
+                    h.id, h.meta.records
+                )),
             }
         }
         self.purge(s, h);
     }
 
-    fn format_groups(&self, tag: &str, batch: &EventBatch) -> Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> {
+    fn format_groups(
+        &self,
+        tag: &str,
+        batch: &EventBatch,
+    ) -> Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> {
         let mut groups: Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> = Vec::new();
         let plain_keys = self.cfg.timekey.is_none() && self.cfg.record_keys.is_empty();
         for e in batch {
@@ -295,7 +340,11 @@ impl BufferedOutput {
             let idx = match groups.iter().position(|(m, _, _)| m.same_keys(&meta)) {
                 Some(i) => i,
                 None => {
-                    groups.push((meta, Vec::with_capacity(batch.bytes().len() + 64), Vec::new()));
+                    groups.push((
+                        meta,
+                        Vec::with_capacity(batch.bytes().len() + 64),
+                        Vec::new(),
+                    ));
                     groups.len() - 1
                 }
             };
@@ -310,13 +359,22 @@ impl BufferedOutput {
         if !self.cfg.compress_gzip {
             return Ok(data.to_vec());
         }
-        let mut gz = flate2::write::GzEncoder::new(Vec::with_capacity(data.len() / 4 + 32), flate2::Compression::default());
+        let mut gz = flate2::write::GzEncoder::new(
+            Vec::with_capacity(data.len() / 4 + 32),
+            flate2::Compression::default(),
+        );
         gz.write_all(data)?;
         gz.finish()
     }
 
     /// Append one group's records to staged chunks, splitting at the chunk limits.
-    fn append_group(&self, s: &mut State, meta: ChunkMeta, data: &[u8], ends: &[usize]) -> std::io::Result<bool> {
+    fn append_group(
+        &self,
+        s: &mut State,
+        meta: ChunkMeta,
+        data: &[u8],
+        ends: &[usize],
+    ) -> std::io::Result<bool> {
         let key = key_of(&meta);
         let limit = self.cfg.chunk_limit_size;
         let rec_limit = self.cfg.chunk_limit_records.unwrap_or(u64::MAX);
@@ -325,12 +383,22 @@ impl BufferedOutput {
         while start_rec < ends.len() {
             if !s.staged.contains_key(&key) {
                 let h = self.backend.create(meta.clone())?;
-                s.staged.insert(key.clone(), Slot { h, created: mono_now() });
+                s.staged.insert(
+                    key.clone(),
+                    Slot {
+                        h,
+                        created: mono_now(),
+                    },
+                );
             }
             let slot = s.staged.get_mut(&key).expect("just inserted");
             let have = slot.h.meta.bytes;
             let have_recs = slot.h.meta.records;
-            let base = if start_rec == 0 { 0 } else { ends[start_rec - 1] };
+            let base = if start_rec == 0 {
+                0
+            } else {
+                ends[start_rec - 1]
+            };
             // How many records fit.
             let mut n = 0usize;
             while start_rec + n < ends.len() {
@@ -361,7 +429,9 @@ impl BufferedOutput {
             s.total_bytes += slot.h.meta.bytes - before;
             start_rec += n;
             let full = slot.h.meta.bytes as f64 >= limit as f64 * self.cfg.chunk_full_threshold
-                || self.cfg.chunk_limit_records.is_some_and(|r| slot.h.meta.records as f64 >= r as f64 * self.cfg.chunk_full_threshold);
+                || self.cfg.chunk_limit_records.is_some_and(|r| {
+                    slot.h.meta.records as f64 >= r as f64 * self.cfg.chunk_full_threshold
+                });
             if full || self.cfg.flush_mode == FlushMode::Immediate {
                 let slot = s.staged.remove(&key).expect("present");
                 self.enqueue_slot(s, slot);
@@ -422,7 +492,9 @@ impl BufferedOutput {
                     return false;
                 }
             }
-            let Some(slot) = s.queue.pop_front() else { return false };
+            let Some(slot) = s.queue.pop_front() else {
+                return false;
+            };
             s.in_flight += 1;
             let read = self.backend.read(&slot.h);
             (slot.h, read)
@@ -436,7 +508,12 @@ impl BufferedOutput {
                 return true;
             }
         };
-        let chunk = Chunk { id: h.id, meta: h.meta.clone(), raw, gzip: self.cfg.compress_gzip };
+        let chunk = Chunk {
+            id: h.id,
+            meta: h.meta.clone(),
+            raw,
+            gzip: self.cfg.compress_gzip,
+        };
         let use_secondary = {
             let s = self.lock();
             match (&self.secondary, &s.retry) {
@@ -449,17 +526,27 @@ impl BufferedOutput {
             _ => &self.writer,
         };
         let started = std::time::Instant::now();
-        let result = match tokio::time::timeout(self.cfg.delayed_commit_timeout, target.write(&chunk)).await {
-            Ok(r) => r,
-            Err(_) => Err(WriteError::Retryable(format!("write took longer than delayed_commit_timeout ({:?})", self.cfg.delayed_commit_timeout))),
-        };
+        let result =
+            match tokio::time::timeout(self.cfg.delayed_commit_timeout, target.write(&chunk)).await
+            {
+                Ok(r) => r,
+                Err(_) => Err(WriteError::Retryable(format!(
+                    "write took longer than delayed_commit_timeout ({:?})",
+                    self.cfg.delayed_commit_timeout
+                ))),
+            };
         let took = started.elapsed();
-        if took > self.cfg.slow_flush_log_threshold && self.cfg.slow_flush_log_threshold > Duration::ZERO {
+        if took > self.cfg.slow_flush_log_threshold
+            && self.cfg.slow_flush_log_threshold > Duration::ZERO
+        {
             self.log.warn(format_args!("buffer flush took longer time than slow_flush_log_threshold: elapsed_time={:.3} slow_flush_log_threshold={:?} chunk={:?}", took.as_secs_f64(), self.cfg.slow_flush_log_threshold, h.id));
         }
         if let Err(WriteError::Unrecoverable(e)) = &result {
             self.stats.error_count.fetch_add(1, Ordering::Relaxed);
-            self.log.warn(format_args!("got unrecoverable error writing chunk {:?}: {e}", h.id));
+            self.log.warn(format_args!(
+                "got unrecoverable error writing chunk {:?}: {e}",
+                h.id
+            ));
             // Once to the secondary (if it is another writer), else a backup.
             let sent = match &self.secondary {
                 Some(sec) if !use_secondary => sec.write(&chunk).await.is_ok(),
@@ -468,7 +555,8 @@ impl BufferedOutput {
             let mut s = self.lock();
             s.in_flight -= 1;
             if sent {
-                self.log.warn(format_args!("chunk {:?} written to the secondary", h.id));
+                self.log
+                    .warn(format_args!("chunk {:?} written to the secondary", h.id));
                 self.purge(&mut s, &h);
             } else {
                 self.give_up(&mut s, &h, e);
@@ -481,10 +569,14 @@ impl BufferedOutput {
             Ok(()) => {
                 self.stats.write_count.fetch_add(1, Ordering::Relaxed);
                 if use_secondary {
-                    self.log.warn(format_args!("chunk {:?} written to the secondary after retries", h.id));
+                    self.log.warn(format_args!(
+                        "chunk {:?} written to the secondary after retries",
+                        h.id
+                    ));
                 }
                 if s.retry.take().is_some() {
-                    self.log.info(format_args!("retry succeeded: chunk {:?}", h.id));
+                    self.log
+                        .info(format_args!("retry succeeded: chunk {:?}", h.id));
                 }
                 self.purge(&mut s, &h);
             }
@@ -505,11 +597,17 @@ impl BufferedOutput {
                 match after {
                     AfterFailure::RetryAt(at) => {
                         let steps = s.retry.as_ref().map_or(0, RetryState::steps);
-                        self.log.warn(format_args!("failed to flush the buffer, retry #{steps} in {:.1}s: {e}", at - now));
+                        self.log.warn(format_args!(
+                            "failed to flush the buffer, retry #{steps} in {:.1}s: {e}",
+                            at - now
+                        ));
                     }
                     AfterFailure::GiveUp => {
                         // Fluentd discards every queued chunk here; logferry backs each one up.
-                        self.log.error(format_args!("retry limit reached: giving up {} queued chunk(s): {e}", s.queue.len()));
+                        self.log.error(format_args!(
+                            "retry limit reached: giving up {} queued chunk(s): {e}",
+                            s.queue.len()
+                        ));
                         while let Some(slot) = s.queue.pop_front() {
                             self.give_up(&mut s, &slot.h, "retry limit reached");
                         }
@@ -539,7 +637,9 @@ impl BufferedOutput {
                 let s = self.lock();
                 let tick = self.cfg.flush_thread_interval.as_secs_f64();
                 match &s.retry {
-                    Some(r) if !s.queue.is_empty() => (r.next - mono_now()).clamp(0.0, tick.max(0.05)),
+                    Some(r) if !s.queue.is_empty() => {
+                        (r.next - mono_now()).clamp(0.0, tick.max(0.05))
+                    }
                     _ => tick,
                 }
             };
@@ -552,7 +652,9 @@ impl BufferedOutput {
     }
 
     fn resume_chunks(&self) -> std::io::Result<()> {
-        let Some(f) = self.resume.lock().unwrap_or_else(|e| e.into_inner()).take() else { return Ok(()) };
+        let Some(f) = self.resume.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return Ok(());
+        };
         let chunks = f()?;
         let mut s = self.lock();
         let (mut staged, mut queued, mut records) = (0, 0, 0u64);
@@ -561,18 +663,29 @@ impl BufferedOutput {
             records += h.meta.records;
             if h.queued {
                 queued += 1;
-                s.queue.push_back(Slot { h, created: mono_now() });
+                s.queue.push_back(Slot {
+                    h,
+                    created: mono_now(),
+                });
             } else {
                 let key = key_of(&h.meta);
                 staged += 1;
                 // Two staged chunks with the same keys: enqueue the older one.
-                if let Some(old) = s.staged.insert(key, Slot { h, created: mono_now() }) {
+                if let Some(old) = s.staged.insert(
+                    key,
+                    Slot {
+                        h,
+                        created: mono_now(),
+                    },
+                ) {
                     self.enqueue_slot(&mut s, old);
                 }
             }
         }
         if staged + queued > 0 {
-            self.log.info(format_args!("resumed {staged} staged and {queued} queued chunk(s), {records} record(s)"));
+            self.log.info(format_args!(
+                "resumed {staged} staged and {queued} queued chunk(s), {records} record(s)"
+            ));
         }
         Ok(())
     }
@@ -600,8 +713,14 @@ impl Output for BufferedOutput {
             }
             Ok(any)
         };
-        let enqueued = if durable { tokio::task::block_in_place(append)? } else { append()? };
-        self.stats.emit_records.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let enqueued = if durable {
+            tokio::task::block_in_place(append)?
+        } else {
+            append()?
+        };
+        self.stats
+            .emit_records
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         if enqueued {
             self.work.notify_waiters();
         }
@@ -612,7 +731,8 @@ impl Output for BufferedOutput {
 #[async_trait]
 impl Lifecycle for BufferedOutput {
     async fn start(self: Arc<Self>) -> Result<(), String> {
-        self.resume_chunks().map_err(|e| format!("{}: cannot resume the buffer: {e}", self.log.name()))?;
+        self.resume_chunks()
+            .map_err(|e| format!("{}: cannot resume the buffer: {e}", self.log.name()))?;
         let mut workers = self.workers.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..self.cfg.flush_thread_count {
             let me = self.clone();
@@ -652,17 +772,27 @@ impl Lifecycle for BufferedOutput {
         }
         let _ = self.stop.send(true);
         self.work.notify_waiters();
-        let workers: Vec<_> = std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
+        let workers: Vec<_> =
+            std::mem::take(&mut *self.workers.lock().unwrap_or_else(|e| e.into_inner()));
         for w in workers {
             if tokio::time::timeout_at(deadline, w).await.is_err() {
-                self.log.warn(format_args!("a flush did not finish by the shutdown deadline"));
+                self.log.warn(format_args!(
+                    "a flush did not finish by the shutdown deadline"
+                ));
             }
         }
         let s = self.lock();
-        let left: u64 = s.staged.values().chain(s.queue.iter()).map(|x| x.h.meta.records).sum();
+        let left: u64 = s
+            .staged
+            .values()
+            .chain(s.queue.iter())
+            .map(|x| x.h.meta.records)
+            .sum();
         if left > 0 {
             if self.backend.durable() {
-                self.log.info(format_args!("{left} record(s) stay in the file buffer for the next start"));
+                self.log.info(format_args!(
+                    "{left} record(s) stay in the file buffer for the next start"
+                ));
             } else {
                 self.log.error(format_args!("{left} record(s) in the memory buffer could not be flushed before the shutdown deadline and are lost"));
             }

@@ -23,12 +23,19 @@ impl FileBackend {
 }
 
 fn chunk(h: &Handle) -> FileChunk {
-    FileChunk { id: h.id, meta: h.meta.clone(), queued: h.queued }
+    FileChunk {
+        id: h.id,
+        meta: h.meta.clone(),
+        queued: h.queued,
+    }
 }
 
 /// Turn resumed chunks into engine handles.
 pub fn handles(chunks: Vec<FileChunk>) -> Vec<Handle> {
-    chunks.into_iter().map(|c| Handle::new(c.id, c.meta, c.queued)).collect()
+    chunks
+        .into_iter()
+        .map(|c| Handle::new(c.id, c.meta, c.queued))
+        .collect()
 }
 
 impl Backend for FileBackend {

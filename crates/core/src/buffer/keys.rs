@@ -40,7 +40,12 @@ mod tests {
     use crate::timefmt::Zone;
 
     fn cfg(zone: Zone) -> BufferConfig {
-        let root = logferry_config::parse_str("<match **>\n@type x\n<buffer tag,time,$.k.v>\ntimekey 3600\n</buffer>\n</match>\n", "t.conf", std::path::Path::new(".")).unwrap();
+        let root = logferry_config::parse_str(
+            "<match **>\n@type x\n<buffer tag,time,$.k.v>\ntimekey 3600\n</buffer>\n</match>\n",
+            "t.conf",
+            std::path::Path::new("."),
+        )
+        .unwrap();
         let s = crate::section::Section::new(&root.elements[0], "x");
         let mut c = BufferConfig::from_output(&s, &Default::default()).unwrap();
         c.timekey_zone = zone;
@@ -51,16 +56,26 @@ mod tests {
     #[test]
     fn case_91_timekeys() {
         let c = cfg(Zone::utc());
-        assert_eq!(timekey_of(&c, 3600, EventTime::new(1_700_000_000, 0)), 1_699_999_200);
+        assert_eq!(
+            timekey_of(&c, 3600, EventTime::new(1_700_000_000, 0)),
+            1_699_999_200
+        );
         let c = cfg(Zone::parse("+0900").unwrap());
-        assert_eq!(timekey_of(&c, 86400, EventTime::new(1_700_000_000, 0)), 1_699_974_000);
+        assert_eq!(
+            timekey_of(&c, 86400, EventTime::new(1_700_000_000, 0)),
+            1_699_974_000
+        );
     }
 
     #[test]
     fn meta_from_record_keys() {
         let c = cfg(Zone::utc());
         let mut rec = Vec::new();
-        Value::Map(vec![(Value::Str("k".into()), Value::Map(vec![(Value::Str("v".into()), Value::Int(7))]))]).encode(&mut rec);
+        Value::Map(vec![(
+            Value::Str("k".into()),
+            Value::Map(vec![(Value::Str("v".into()), Value::Int(7))]),
+        )])
+        .encode(&mut rec);
         let m = meta_for(&c, "app", EventTime::new(1_700_000_000, 0), &rec);
         assert_eq!(m.tag.as_deref(), Some("app"));
         assert_eq!(m.timekey, Some(1_699_999_200));

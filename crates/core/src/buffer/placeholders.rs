@@ -28,7 +28,10 @@ impl Template {
         let strftime = match cfg.timekey {
             // Ruby's strftime leaves unknown conversions such as `%{path}` alone; chrono rejects
             // them, so they are escaped before compiling.
-            Some(_) if text.contains('%') => Some(TimeFormatter::new(&escape_non_strftime(&text), cfg.timekey_zone.clone())?),
+            Some(_) if text.contains('%') => Some(TimeFormatter::new(
+                &escape_non_strftime(&text),
+                cfg.timekey_zone.clone(),
+            )?),
             _ => None,
         };
         Ok(Template { text, strftime })
@@ -96,7 +99,10 @@ fn substitute(name: &str, meta: &ChunkMeta, id: &ChunkId) -> Option<String> {
             let i: i64 = idx.trim().parse().ok()?;
             let i = if i < 0 { parts.len() as i64 + i } else { i };
             // Out of range stays literal, as Fluentd.
-            return usize::try_from(i).ok().and_then(|i| parts.get(i)).map(|p| p.to_string());
+            return usize::try_from(i)
+                .ok()
+                .and_then(|i| parts.get(i))
+                .map(|p| p.to_string());
         }
     }
     if let Some((_, v)) = meta.variables.iter().find(|(k, _)| k == name) {
@@ -143,14 +149,21 @@ mod tests {
             std::path::Path::new("."),
         )
         .unwrap();
-        BufferConfig::from_output(&crate::section::Section::new(&root.elements[0], "x"), &Default::default()).unwrap()
+        BufferConfig::from_output(
+            &crate::section::Section::new(&root.elements[0], "x"),
+            &Default::default(),
+        )
+        .unwrap()
     }
 
     fn meta(tag: Option<&str>, tk: Option<i64>, vars: &[(&str, &str)]) -> ChunkMeta {
         ChunkMeta {
             tag: tag.map(str::to_string),
             timekey: tk,
-            variables: vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            variables: vars
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
             ..Default::default()
         }
     }
@@ -161,11 +174,20 @@ mod tests {
         let c = cfg("tag,time");
         let t = Template::new("path", "logs/${tag}/%Y/%m/%d/%{time_slice}", &c).unwrap();
         let id = ChunkId([0xab; 16]);
-        assert_eq!(t.render(&meta(Some("app.web"), Some(1_699_999_200), &[]), &id), "logs/app.web/2023/11/14/%{time_slice}");
+        assert_eq!(
+            t.render(&meta(Some("app.web"), Some(1_699_999_200), &[]), &id),
+            "logs/app.web/2023/11/14/%{time_slice}"
+        );
         let t = Template::new("path", "${tag[0]}/${tag[-1]}/${tag[9]}/${chunk_id}", &c).unwrap();
-        assert_eq!(t.render(&meta(Some("a.b.c"), Some(0), &[]), &id), format!("a/c/${{tag[9]}}/{}", id.hex()));
+        assert_eq!(
+            t.render(&meta(Some("a.b.c"), Some(0), &[]), &id),
+            format!("a/c/${{tag[9]}}/{}", id.hex())
+        );
         let t = Template::new("path", "x/${tag_parts[1]}/", &c).unwrap();
-        assert_eq!(t.render(&meta(Some("delish.event.view"), Some(0), &[]), &id), "x/event/");
+        assert_eq!(
+            t.render(&meta(Some("delish.event.view"), Some(0), &[]), &id),
+            "x/event/"
+        );
     }
 
     // Case 95: ${tag} stays literal when tag is not a chunk key; no chunk keys → no strftime.
@@ -173,22 +195,37 @@ mod tests {
     fn case_95_literal_without_keys() {
         let c = cfg("time");
         let t = Template::new("path", "${tag}/%Y", &c).unwrap();
-        assert_eq!(t.render(&meta(None, Some(1_699_999_200), &[]), &ChunkId([0; 16])), "${tag}/2023");
+        assert_eq!(
+            t.render(&meta(None, Some(1_699_999_200), &[]), &ChunkId([0; 16])),
+            "${tag}/2023"
+        );
         let c = cfg("");
         let t = Template::new("path", "x/%Y/${chunk_id}", &c).unwrap();
-        assert_eq!(t.render(&meta(None, None, &[]), &ChunkId([1; 16])), format!("x/%Y/{}", ChunkId([1; 16]).hex()));
+        assert_eq!(
+            t.render(&meta(None, None, &[]), &ChunkId([1; 16])),
+            format!("x/%Y/{}", ChunkId([1; 16]).hex())
+        );
     }
 
     #[test]
     fn record_key_placeholders() {
         let c = cfg("$.k.v,name");
         let t = Template::new("path", "${$.k.v}-${name}-${other}", &c).unwrap();
-        assert_eq!(t.render(&meta(None, None, &[("$.k.v", "7"), ("name", "n")]), &ChunkId([0; 16])), "7-n-");
+        assert_eq!(
+            t.render(
+                &meta(None, None, &[("$.k.v", "7"), ("name", "n")]),
+                &ChunkId([0; 16])
+            ),
+            "7-n-"
+        );
     }
 
     #[test]
     fn time_slices() {
         assert_eq!(time_slice_format(&cfg("time")), "%Y%m%d%H");
-        assert_eq!(format_time_slice(&cfg("time"), &meta(None, Some(1_699_999_200), &[])), "2023111422");
+        assert_eq!(
+            format_time_slice(&cfg("time"), &meta(None, Some(1_699_999_200), &[])),
+            "2023111422"
+        );
     }
 }

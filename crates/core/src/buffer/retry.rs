@@ -28,7 +28,12 @@ pub enum AfterFailure {
 impl RetryState {
     /// The state after the first failure at `now`.
     pub fn first(cfg: &RetryConfig, now: f64) -> (RetryState, AfterFailure) {
-        let mut s = RetryState { start: now, steps: 0, next: now, last_attempt: false };
+        let mut s = RetryState {
+            start: now,
+            steps: 0,
+            next: now,
+            last_attempt: false,
+        };
         if cfg.max_times == Some(0) && !cfg.forever {
             return (s, AfterFailure::GiveUp);
         }
@@ -57,7 +62,11 @@ impl RetryState {
 
     /// The wait before retry number `steps` (exponential or periodic), randomized by `r` in [0,1).
     fn interval(&self, cfg: &RetryConfig, r: f64) -> f64 {
-        let base = if cfg.exponential { cfg.wait * cfg.base.powi(self.steps as i32) } else { cfg.wait };
+        let base = if cfg.exponential {
+            cfg.wait * cfg.base.powi(self.steps as i32)
+        } else {
+            cfg.wait
+        };
         let base = match cfg.max_interval {
             Some(m) if base > m => m,
             _ => base,
@@ -93,7 +102,11 @@ impl RetryState {
                 // Total wait of n retries without randomization.
                 let mut total = 0.0;
                 for i in 0..n {
-                    let w = if cfg.exponential { cfg.wait * cfg.base.powi(i as i32) } else { cfg.wait };
+                    let w = if cfg.exponential {
+                        cfg.wait * cfg.base.powi(i as i32)
+                    } else {
+                        cfg.wait
+                    };
                     total += cfg.max_interval.map_or(w, |m| w.min(m));
                 }
                 total.min(cfg.timeout)
@@ -113,7 +126,10 @@ impl RetryState {
 pub fn mono_now() -> f64 {
     use std::sync::OnceLock;
     static START: OnceLock<std::time::Instant> = OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
 }
 
 /// Seconds → Duration, never negative.
@@ -153,23 +169,41 @@ mod tests {
     // retry_max_times 2 → the original attempt and 2 retries, then give up.
     #[test]
     fn max_times() {
-        let c = RetryConfig { max_times: Some(2), ..cfg() };
+        let c = RetryConfig {
+            max_times: Some(2),
+            ..cfg()
+        };
         let (mut s, a) = RetryState::first(&c, 0.0);
         assert!(matches!(a, AfterFailure::RetryAt(_)));
         assert!(matches!(s.failed(&c, 1.0), AfterFailure::RetryAt(_)));
         assert_eq!(s.failed(&c, 3.0), AfterFailure::GiveUp);
-        let c0 = RetryConfig { max_times: Some(0), ..cfg() };
+        let c0 = RetryConfig {
+            max_times: Some(0),
+            ..cfg()
+        };
         assert_eq!(RetryState::first(&c0, 0.0).1, AfterFailure::GiveUp);
     }
 
     #[test]
     fn timeout_clamps_then_gives_up() {
-        let c = RetryConfig { timeout: 5.0, ..cfg() };
+        let c = RetryConfig {
+            timeout: 5.0,
+            ..cfg()
+        };
         let (mut s, _) = RetryState::first(&c, 0.0);
         assert_eq!(s.failed(&c, 1.0), AfterFailure::RetryAt(3.0));
-        assert_eq!(s.failed(&c, 3.0), AfterFailure::RetryAt(5.0), "clamped to start + retry_timeout");
+        assert_eq!(
+            s.failed(&c, 3.0),
+            AfterFailure::RetryAt(5.0),
+            "clamped to start + retry_timeout"
+        );
         assert_eq!(s.failed(&c, 5.0), AfterFailure::GiveUp);
-        let f = RetryConfig { timeout: 5.0, forever: true, max_times: Some(1), ..cfg() };
+        let f = RetryConfig {
+            timeout: 5.0,
+            forever: true,
+            max_times: Some(1),
+            ..cfg()
+        };
         let (mut s, _) = RetryState::first(&f, 0.0);
         for i in 0..10 {
             assert!(matches!(s.failed(&f, i as f64), AfterFailure::RetryAt(_)));
@@ -178,22 +212,44 @@ mod tests {
 
     #[test]
     fn periodic_cap_and_randomize() {
-        let c = RetryConfig { exponential: false, wait: 2.0, ..cfg() };
+        let c = RetryConfig {
+            exponential: false,
+            wait: 2.0,
+            ..cfg()
+        };
         let (mut s, _) = RetryState::first(&c, 0.0);
         assert_eq!(s.failed(&c, 2.0), AfterFailure::RetryAt(4.0));
-        let c = RetryConfig { max_interval: Some(3.0), ..cfg() };
+        let c = RetryConfig {
+            max_interval: Some(3.0),
+            ..cfg()
+        };
         let (mut s, _) = RetryState::first(&c, 0.0);
         s.failed(&c, 1.0);
-        assert_eq!(s.failed(&c, 3.0), AfterFailure::RetryAt(6.0), "4 s capped to 3 s");
-        let r = RetryConfig { randomize: true, ..cfg() };
-        let s = RetryState { start: 0.0, steps: 3, next: 0.0, last_attempt: false };
+        assert_eq!(
+            s.failed(&c, 3.0),
+            AfterFailure::RetryAt(6.0),
+            "4 s capped to 3 s"
+        );
+        let r = RetryConfig {
+            randomize: true,
+            ..cfg()
+        };
+        let s = RetryState {
+            start: 0.0,
+            steps: 3,
+            next: 0.0,
+            last_attempt: false,
+        };
         assert_eq!(s.interval(&r, 0.0), 7.0);
         assert_eq!(s.interval(&r, 1.0), 9.0);
     }
 
     #[test]
     fn secondary_threshold() {
-        let c = RetryConfig { max_times: Some(4), ..cfg() };
+        let c = RetryConfig {
+            max_times: Some(4),
+            ..cfg()
+        };
         let (s, _) = RetryState::first(&c, 0.0);
         // Budget 1+2+4+8 = 15 s; 80 % = 12 s.
         assert!(!s.secondary_due(&c, 11.9));

@@ -1,9 +1,35 @@
 //! Parsers: text to records, as Fluentd's `parser_*` plugins (`<parse>` sections and the v0.12 flat
 //! `format` parameter). Used by `filter_parser` and by any plugin with a `<parse>` section.
 //!
-//! (API contract; the implementations are being written.)
+//! Types: `json`, `regexp`, `apache2`, `apache`, `apache_error`, `nginx`, `syslog`, `ltsv`, `csv`,
+//! `tsv`, `none`, `multiline` and `multi_format` (fluent-plugin-multi-format-parser). Every parser
+//! takes Fluentd's common parameters (`time_key`, `time_format`, `time_type`, `types`,
+//! `null_value_pattern`, …); regular expressions are Ruby's, translated to Rust's
+//! linear-time engine or refused at start-up (see [`ruby_regex`]).
 
+use logferry_config::Pos;
+use logferry_core::error::build_error;
 use logferry_core::{BuildError, EventTime, Section, Value};
+
+pub mod apache2;
+mod common;
+pub mod csv;
+pub mod json;
+pub mod ltsv;
+pub mod multi_format;
+pub mod multiline;
+pub mod none;
+pub mod regexp;
+pub mod ruby_regex;
+mod strptime;
+pub mod syslog;
+mod time;
+pub mod tsv;
+
+#[cfg(test)]
+mod tests;
+
+use common::Conf;
 
 /// One parse result: the event time (`None` when the text had none and `estimate_current_event`
 /// is false) and the record (a map), or the reason the text did not parse.
@@ -16,15 +42,111 @@ pub trait Parser: Send + Sync {
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>);
 }
 
+/// Every parser type this build knows.
+pub const TYPES: &[&str] = &[
+    "json",
+    "regexp",
+    "apache2",
+    "apache",
+    "apache_error",
+    "nginx",
+    "syslog",
+    "ltsv",
+    "csv",
+    "tsv",
+    "none",
+    "multiline",
+    "multi_format",
+];
+
 /// Build the parser of a plugin: its `<parse>` section if present, else the v0.12 flat `format`
 /// parameter (with flat parser parameters on the plugin section), else `default_type`.
 pub fn from_plugin(
     plugin: &Section,
     default_type: Option<&str>,
 ) -> Result<Box<dyn Parser>, BuildError> {
-    let _ = (plugin, default_type);
-    Err(logferry_core::error::build_error(
-        plugin.pos(),
-        "parsers are not implemented yet",
-    ))
+    if let Some(p) = plugin.section("parse")? {
+        let ty = p.str("@type").or_else(|| p.str("type"));
+        let pos = p
+            .param("@type")
+            .or_else(|| p.param("type"))
+            .map(|x| &x.pos)
+            .unwrap_or(p.pos());
+        let Some(ty) = ty.or(default_type) else {
+            return Err(build_error(
+                p.pos(),
+                format!(
+                    "<parse> in the {} plugin needs @type (one of: {})",
+                    plugin.plugin(),
+                    TYPES.join(", ")
+                ),
+            ));
+        };
+        return build_conf(ty, pos, &Conf::new(p));
+    }
+    let flat = Conf::flat(plugin.clone());
+    flat.check_flat_zone()?;
+    if let Some(f) = plugin.param("format") {
+        let v = f.value.as_str();
+        if v.len() >= 2 && v.starts_with('/') && v.ends_with('/') {
+            let c = flat.with_expression(&v[1..v.len() - 1], &f.pos);
+            return build_conf("regexp", &f.pos, &c);
+        }
+        return build_conf(v, &f.pos, &flat);
+    }
+    match default_type {
+        Some(d) => build_conf(d, plugin.pos(), &flat),
+        None => Err(build_error(
+            plugin.pos(),
+            format!(
+                "the {} plugin needs a <parse> section or a format parameter",
+                plugin.plugin()
+            ),
+        )),
+    }
+}
+
+/// Build a parser of type `ty` from a `<parse>`-like section (`s` holds its parameters).
+pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Parser>, BuildError> {
+    build_conf(ty, s.pos(), &Conf::new(s.clone()))
+}
+
+/// Build from a parameter view; `pos` is where the type was named.
+pub(crate) fn build_conf(ty: &str, pos: &Pos, c: &Conf) -> Result<Box<dyn Parser>, BuildError> {
+    Ok(match ty {
+        "json" => Box::new(json::JsonParser::build(c)?),
+        "regexp" => Box::new(regexp::RegexpParser::build(c, None, None)?),
+        "apache" => Box::new(regexp::RegexpParser::build(
+            c,
+            Some(regexp::APACHE),
+            Some(regexp::APACHE_TIME_FORMAT),
+        )?),
+        "apache_error" => Box::new(regexp::RegexpParser::build(
+            c,
+            Some(regexp::APACHE_ERROR),
+            None,
+        )?),
+        "nginx" => Box::new(regexp::RegexpParser::build(
+            c,
+            Some(regexp::NGINX),
+            Some(regexp::APACHE_TIME_FORMAT),
+        )?),
+        "apache2" => Box::new(apache2::Apache2Parser::build(c)?),
+        "syslog" => Box::new(syslog::SyslogParser::build(c)?),
+        "ltsv" => Box::new(ltsv::LtsvParser::build(c)?),
+        "csv" => Box::new(csv::CsvParser::build(c)?),
+        "tsv" => Box::new(tsv::TsvParser::build(c)?),
+        "none" => Box::new(none::NoneParser::build(c)?),
+        "multiline" => Box::new(multiline::MultilineParser::build(c)?),
+        "multi_format" => Box::new(multi_format::MultiFormatParser::build(c)?),
+        other => {
+            return Err(build_error(
+                pos,
+                format!(
+                    "unknown parser type '{other}' (logferry has: {})",
+                    TYPES.join(", ")
+                ),
+            ))
+        }
+    })
 }

@@ -88,8 +88,8 @@ pub(crate) struct Fields {
     pub pm: Option<bool>,
     pub offset: Option<i32>,
     pub epoch: Option<(i64, u32)>,
-    century: Option<i64>,
-    year2: Option<i64>,
+    pub century: Option<i64>,
+    pub year2: Option<i64>,
 }
 
 /// A compiled Ruby `strptime` format.
@@ -135,30 +135,46 @@ impl Strptime {
             }
             let start = i;
             i += 1;
-            // Flags, width and colons (`%-d`, `%3N`, `%:z`).
-            while i < b.len() && matches!(b[i], b'-' | b'_' | b'0' | b'^' | b'#') {
-                gem = false;
-                i += 1;
-            }
-            let mut width: Option<usize> = None;
-            while i < b.len() && b[i].is_ascii_digit() {
-                gem = false;
-                width = Some(width.unwrap_or(0) * 10 + usize::from(b[i] - b'0'));
-                i += 1;
-            }
+            // Ruby's strptime takes no flags or widths (`%-d`, `%3N` are strftime-only: Fluentd
+            // would fail on every record); colons are allowed before `z` (`%:z`).
+            let mut colons = 0;
             while i < b.len() && b[i] == b':' {
-                gem = false;
+                colons += 1;
                 i += 1;
+            }
+            if i < b.len()
+                && (matches!(b[i], b'-' | b'_' | b'0' | b'^' | b'#') || b[i].is_ascii_digit())
+            {
+                let mut j = i;
+                while j < b.len()
+                    && (matches!(b[j], b'-' | b'_' | b'^' | b'#') || b[j].is_ascii_digit())
+                {
+                    j += 1;
+                }
+                let dir = String::from_utf8_lossy(&b[start..(j + 1).min(b.len())]).into_owned();
+                return Err(format!(
+                    "time_format '{fmt}': the directive '{dir}' is not supported: Ruby's strptime \
+                     takes no flags or widths (they are strftime-only; %N and %L read any number \
+                     of digits)"
+                ));
             }
             let Some(&d) = b.get(i) else {
-                return Err(format!("time_format '{fmt}' ends with an incomplete directive"));
+                return Err(format!(
+                    "time_format '{fmt}' ends with an incomplete directive"
+                ));
             };
             i += 1;
-            if !GEM_DIRECTIVES.contains(&d) {
+            if !GEM_DIRECTIVES.contains(&d) || colons > 0 {
                 gem = false;
             }
-            let w = |default: usize| width.unwrap_or(default);
-            let mut push = |items: &[Item], lit: &mut String, raw: &mut Vec<Item>| {
+            if colons > 0 && d != b'z' {
+                return Err(format!(
+                    "time_format '{fmt}': the directive '%{}{}' is not supported",
+                    ":".repeat(colons),
+                    d as char
+                ));
+            }
+            let push = |items: &[Item], lit: &mut String, raw: &mut Vec<Item>| {
                 flush(lit, raw);
                 raw.extend_from_slice(items);
             };
@@ -166,22 +182,22 @@ impl Strptime {
             use Item::*;
             match d {
                 b'%' => lit.push('%'),
-                b'Y' => push(&[Num(Year, w(0), false)], &mut lit, &mut raw),
-                b'C' => push(&[Num(Century, w(2), false)], &mut lit, &mut raw),
-                b'y' => push(&[Num(Year2, w(2), false)], &mut lit, &mut raw),
-                b'm' => push(&[Num(Mon, w(2), false)], &mut lit, &mut raw),
-                b'd' => push(&[Num(Day, w(2), false)], &mut lit, &mut raw),
-                b'e' => push(&[Num(Day, w(2), !gem)], &mut lit, &mut raw),
-                b'j' => push(&[Num(Yday, w(3), false)], &mut lit, &mut raw),
-                b'H' => push(&[Num(Hour, w(2), false)], &mut lit, &mut raw),
-                b'k' => push(&[Num(Hour, w(2), true)], &mut lit, &mut raw),
-                b'I' => push(&[Num(Hour12, w(2), false)], &mut lit, &mut raw),
-                b'l' => push(&[Num(Hour12, w(2), true)], &mut lit, &mut raw),
-                b'M' => push(&[Num(Min, w(2), false)], &mut lit, &mut raw),
-                b'S' => push(&[Num(Sec, w(2), false)], &mut lit, &mut raw),
-                b'u' | b'w' => push(&[Num(Wday, w(1), false)], &mut lit, &mut raw),
-                b'L' => push(&[Frac(w(if gem { 3 } else { 0 }))], &mut lit, &mut raw),
-                b'N' => push(&[Frac(w(if gem { 9 } else { 0 }))], &mut lit, &mut raw),
+                b'Y' => push(&[Num(Year, 0, false)], &mut lit, &mut raw),
+                b'C' => push(&[Num(Century, 2, false)], &mut lit, &mut raw),
+                b'y' => push(&[Num(Year2, 2, false)], &mut lit, &mut raw),
+                b'm' => push(&[Num(Mon, 2, false)], &mut lit, &mut raw),
+                b'd' => push(&[Num(Day, 2, false)], &mut lit, &mut raw),
+                b'e' => push(&[Num(Day, 2, !gem)], &mut lit, &mut raw),
+                b'j' => push(&[Num(Yday, 3, false)], &mut lit, &mut raw),
+                b'H' => push(&[Num(Hour, 2, false)], &mut lit, &mut raw),
+                b'k' => push(&[Num(Hour, 2, true)], &mut lit, &mut raw),
+                b'I' => push(&[Num(Hour12, 2, false)], &mut lit, &mut raw),
+                b'l' => push(&[Num(Hour12, 2, true)], &mut lit, &mut raw),
+                b'M' => push(&[Num(Min, 2, false)], &mut lit, &mut raw),
+                b'S' => push(&[Num(Sec, 2, false)], &mut lit, &mut raw),
+                b'u' | b'w' => push(&[Num(Wday, 1, false)], &mut lit, &mut raw),
+                b'L' => push(&[Frac(if gem { 3 } else { 0 })], &mut lit, &mut raw),
+                b'N' => push(&[Frac(if gem { 9 } else { 0 })], &mut lit, &mut raw),
                 b'b' | b'B' | b'h' => push(&[MonName], &mut lit, &mut raw),
                 b'a' | b'A' => push(&[WdayName], &mut lit, &mut raw),
                 b'p' | b'P' => push(&[AmPm], &mut lit, &mut raw),
@@ -511,8 +527,8 @@ pub(crate) fn month_name(b: &[u8]) -> Option<(i64, usize)> {
 
 /// The strptime gem's `%z`: `z`, or optional sign, two digits, optional `:` and two digits.
 fn gem_zone(b: &[u8]) -> Option<(Option<i32>, usize)> {
-    if b.first() == Some(&b'z') {
-        return Some((Some(0), 0));
+    if matches!(b.first(), Some(b'z' | b'Z')) {
+        return Some((Some(0), 1));
     }
     let mut p = 0;
     let neg = b.first() == Some(&b'-');
@@ -592,10 +608,10 @@ pub(crate) fn zone_offset(b: &[u8]) -> Option<(Option<i32>, usize)> {
             return None;
         }
         let num = |d: &[u8]| d.iter().fold(0i32, |a, c| a * 10 + i32::from(c - b'0'));
-        let (mut h, mut m, mut s) = (0, 0, 0);
-        if matches!(b.get(p), Some(b':' | b',' | b'.')) && b.get(p + 1).is_some_and(u8::is_ascii_digit)
+        let (h, m, s) = if matches!(b.get(p), Some(b':' | b',' | b'.'))
+            && b.get(p + 1).is_some_and(u8::is_ascii_digit)
         {
-            h = num(&digits[..digits.len().min(2)]);
+            let h = num(&digits[..digits.len().min(2)]);
             let sep = b[p];
             p += 1;
             let ms = p;
@@ -603,7 +619,8 @@ pub(crate) fn zone_offset(b: &[u8]) -> Option<(Option<i32>, usize)> {
                 p += 1;
             }
             if sep == b':' {
-                m = num(&b[ms..p]);
+                let m = num(&b[ms..p]);
+                let mut s = 0;
                 if b.get(p) == Some(&b':') && b.get(p + 1).is_some_and(u8::is_ascii_digit) {
                     p += 1;
                     let ss = p;
@@ -612,35 +629,26 @@ pub(crate) fn zone_offset(b: &[u8]) -> Option<(Option<i32>, usize)> {
                     }
                     s = num(&b[ss..p]);
                 }
+                (h, m, s)
             } else {
                 // Fractional hours: "+9.5".
                 let frac = num(&b[ms..p]);
                 let scale = if p - ms == 1 { 10 } else { 100 };
-                m = frac * 60 / scale;
+                (h, frac * 60 / scale, 0)
             }
         } else {
             match digits.len() {
-                1 | 2 => h = num(digits),
-                3 => {
-                    h = num(&digits[..1]);
-                    m = num(&digits[1..]);
-                }
-                4 => {
-                    h = num(&digits[..2]);
-                    m = num(&digits[2..]);
-                }
-                5 => {
-                    h = num(&digits[..1]);
-                    m = num(&digits[1..3]);
-                    s = num(&digits[3..]);
-                }
-                _ => {
-                    h = num(&digits[..2]);
-                    m = num(&digits[2..4]);
-                    s = num(&digits[4..6.min(digits.len())]);
-                }
+                1 | 2 => (num(digits), 0, 0),
+                3 => (num(&digits[..1]), num(&digits[1..]), 0),
+                4 => (num(&digits[..2]), num(&digits[2..]), 0),
+                5 => (num(&digits[..1]), num(&digits[1..3]), num(&digits[3..])),
+                _ => (
+                    num(&digits[..2]),
+                    num(&digits[2..4]),
+                    num(&digits[4..6.min(digits.len())]),
+                ),
             }
-        }
+        };
         let off = h * 3600 + m * 60 + s;
         return Some((Some(if neg { -off } else { off }), p));
     }
@@ -721,7 +729,9 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         && f.sec.is_none()
         && f.nsec.is_none()
     {
-        return Err(format!("invalid time format: value = {src}, no time information"));
+        return Err(format!(
+            "invalid time format: value = {src}, no time information"
+        ));
     }
     let fixed = f.offset.map(i64::from);
     // "now" in the target zone, for the missing leading fields.
@@ -803,8 +813,11 @@ mod tests {
             p.parse("2024-01-02T03:04:05+0900", &utc()).unwrap(),
             EventTime::new(1_704_132_245, 0)
         );
-        // The gem's %z does not take `Z`.
-        assert!(p.parse("2024-01-02T03:04:05Z", &utc()).is_err());
+        assert_eq!(
+            p.parse("2024-01-02T03:04:05Z", &utc()).unwrap(),
+            EventTime::new(1_704_164_645, 0)
+        );
+        assert!(p.parse("2024-01-02T03:04:05UTC", &utc()).is_err());
         let p = Strptime::new("%Y-%m-%dT%H:%M:%S.%L%z").unwrap();
         assert_eq!(
             p.parse("2013-02-28T12:00:00.003Z", &utc()).unwrap(),
@@ -837,7 +850,7 @@ mod tests {
             p.parse("Tue Jan  2 03:04:05 JST 2024", &utc()).unwrap(),
             EventTime::new(1_704_132_245, 0)
         );
-        let p = Strptime::new("%Y%m%d%H%M%S.%3N").unwrap();
+        let p = Strptime::new("%Y%m%d%H%M%S.%N").unwrap();
         assert_eq!(
             p.parse("20240102030405.123", &utc()).unwrap(),
             EventTime::new(1_704_164_645, 123_000_000)
@@ -854,9 +867,20 @@ mod tests {
 
     #[test]
     fn unsupported_directives_are_errors() {
-        for f in ["%Y-%m-%d %K", "%G-%V", "%Y %", "%U"] {
+        for f in [
+            "%Y-%m-%d %K",
+            "%G-%V",
+            "%Y %",
+            "%U",
+            "%H:%M:%S.%3N",
+            "%-d",
+            "%:H",
+        ] {
             let e = Strptime::new(f).unwrap_err();
-            assert!(e.contains("not supported") || e.contains("incomplete"), "{f}: {e}");
+            assert!(
+                e.contains("not supported") || e.contains("incomplete"),
+                "{f}: {e}"
+            );
         }
     }
 

@@ -95,7 +95,9 @@ pub fn decode_meta_record(bytes: &[u8]) -> Result<MetaRecord, String> {
             .ok_or_else(|| format!(".meta header cut short ({} bytes)", bytes.len()))?;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
         if len > MAX_META_LEN {
-            return Err(format!(".meta header announces {len} bytes, over the 1 MiB limit"));
+            return Err(format!(
+                ".meta header announces {len} bytes, over the 1 MiB limit"
+            ));
         }
         let rest = &bytes[6..];
         // Trailing bytes after the announced body are tolerated, as Fluentd does (an in-place

@@ -292,7 +292,8 @@ impl FileStore {
     }
 
     fn meta_path_of(&self, id: &ChunkId, queued: bool) -> PathBuf {
-        self.dir.join(format!("{}.meta", self.data_name(id, queued)))
+        self.dir
+            .join(format!("{}.meta", self.data_name(id, queued)))
     }
 
     fn sync(&self) -> bool {
@@ -356,9 +357,9 @@ impl FileStore {
         meta.modified = now;
         let mut id = ChunkId::generate();
         for _ in 0..16 {
-            let taken = [false, true].iter().any(|&q| {
-                self.data_path_of(&id, q).exists() || self.meta_path_of(&id, q).exists()
-            });
+            let taken = [false, true]
+                .iter()
+                .any(|&q| self.data_path_of(&id, q).exists() || self.meta_path_of(&id, q).exists());
             if !taken {
                 break;
             }
@@ -439,7 +440,9 @@ impl FileStore {
     }
 
     /// Staged → queued: rename `buffer.b<hex>` → `buffer.q<hex>`, data then `.meta`. A queued
-    /// chunk is left as it is. If the `.meta` rename fails the data is renamed back.
+    /// chunk is left as it is. If the `.meta` rename fails the data is renamed back and `c` stays
+    /// staged; if only the directory fsync after both renames fails, `c` is already queued (and
+    /// the error is returned).
     pub fn enqueue(&self, c: &mut FileChunk) -> io::Result<()> {
         if c.queued {
             return Ok(());
@@ -449,8 +452,10 @@ impl FileStore {
             self.data_path_of(&c.id, true),
         );
         fs::rename(&bd, &qd)?;
-        if let Err(e) = fs::rename(self.meta_path_of(&c.id, false), self.meta_path_of(&c.id, true))
-        {
+        if let Err(e) = fs::rename(
+            self.meta_path_of(&c.id, false),
+            self.meta_path_of(&c.id, true),
+        ) {
             let _ = fs::rename(&qd, &bd);
             return Err(e);
         }

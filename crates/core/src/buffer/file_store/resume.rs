@@ -33,8 +33,12 @@ fn classify<'a>(name: &'a str, suffix: &str) -> Name<'a> {
     let Some(rest) = name.strip_prefix("buffer.") else {
         return Name::Other;
     };
-    if name.ends_with(".tmp") {
-        return Name::Tmp;
+    if let Some(base) = name.strip_suffix(".tmp") {
+        // Only the tmp file of one of our names (a commit in progress).
+        return match classify(base, suffix) {
+            Name::Data { .. } | Name::Meta { .. } => Name::Tmp,
+            _ => Name::Other,
+        };
     }
     let queued = match rest.as_bytes().first() {
         Some(b'b') => false,
@@ -118,7 +122,7 @@ pub(super) fn resume(store: &FileStore) -> io::Result<(Vec<FileChunk>, ResumeRep
             chunks.push(c);
         }
     }
-    chunks.sort_by(|a, b| (a.meta.modified, a.id).cmp(&(b.meta.modified, b.id)));
+    chunks.sort_by_key(|c| (c.meta.modified, c.id));
 
     let q = report.quarantined.len() as u64;
     if q > WARN_LIMIT {
@@ -167,6 +171,15 @@ fn resume_slot(
 
     if slot.data.is_empty() {
         // .meta without data: a crash during purge (data goes first) or create (meta goes first).
+        // Unless something that is not a regular file (a symlink, a directory) has the data's
+        // name: then it is not ours to decide, leave it all alone.
+        let odd = [false, true].iter().any(|&q| {
+            let name = format!("buffer.{}{key}{}", if q { 'q' } else { 'b' }, store.suffix);
+            fs::symlink_metadata(dir.join(name)).is_ok()
+        });
+        if odd {
+            return None;
+        }
         for (_, n) in &slot.meta {
             match fs::remove_file(dir.join(n)) {
                 Ok(()) => report.orphan_metas += 1,
@@ -193,9 +206,7 @@ fn resume_slot(
             report,
         );
     }
-    let Some(&(data_q, ref data_name)) = slot.data.first() else {
-        return None;
-    };
+    let &(data_q, ref data_name) = slot.data.first()?;
     let Some(&(meta_q, ref meta_name)) = slot.meta.first() else {
         return quarantine(
             store,

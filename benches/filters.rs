@@ -1,0 +1,193 @@
+//! Filter and routing-output throughput on Docker-shaped records (~300 bytes of msgpack each):
+//! rewrite_tag_filter (routing only, and through a router into a null output), grep,
+//! record_transformer. Run: `cargo bench -p logferry-plugins --bench filters`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use logferry_core::router::{Agent, Router, Rule, RuleKind, ROOT_LABEL};
+use logferry_core::tag::MatchPattern;
+use logferry_core::{
+    BatchBuilder, EmitError, Emitter, ErrorEvents, EventBatch, EventTime, Filter, Output,
+    PluginLog, Section, Value,
+};
+use logferry_plugins::filter_grep::GrepFilter;
+use logferry_plugins::filter_record_transformer::RecordTransformer;
+use logferry_plugins::out_rewrite_tag_filter::RewriteTagFilter;
+
+const BATCH: usize = 1000;
+
+/// A Docker log driver record (~300 bytes) of one of four containers; the `log` line is JSON
+/// as the DELISH services print it.
+fn docker_record(i: usize) -> Vec<u8> {
+    let s = |x: &str| Value::Str(x.into());
+    let names = [
+        "/delish-web-1",
+        "/delish-api-2",
+        "/delish-worker-3",
+        "/delish-cron-4",
+    ];
+    let types = ["recipe_view", "recipe_save", "user_signup", "search_query"];
+    let log = format!(
+        "{{\"log_type\":\"EVENT\",\"event_type\":\"{}\",\"time\":\"2024-03-05T10:20:{:02}Z\",\"recipe_id\":{},\"user\":\"u{}\",\"ms\":{}}}",
+        types[i % 4],
+        i % 60,
+        1000 + i,
+        i % 97,
+        i % 250
+    );
+    let v = Value::Map(vec![
+        (
+            s("container_id"),
+            s("4f1c2d3e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d"),
+        ),
+        (s("container_name"), s(names[i % 4])),
+        (
+            s("source"),
+            s(if i.is_multiple_of(10) {
+                "stderr"
+            } else {
+                "stdout"
+            }),
+        ),
+        (s("log"), s(&log)),
+        (s("log_type"), s("EVENT")),
+        (s("event_type"), s(types[i % 4])),
+    ]);
+    let mut out = Vec::new();
+    v.encode(&mut out);
+    out
+}
+
+fn batch() -> EventBatch {
+    let mut b = BatchBuilder::new();
+    for i in 0..BATCH {
+        b.push_raw(EventTime::new(1_709_634_030, i as u32), &docker_record(i));
+    }
+    b.finish()
+}
+
+fn config(plugin: &str, body: &str) -> logferry_config::Element {
+    let kind = if plugin == "rewrite_tag_filter" {
+        "match"
+    } else {
+        "filter"
+    };
+    let text = format!("<{kind} **>\n@type {plugin}\n{body}\n</{kind}>\n");
+    let root = logferry_config::parse_str(&text, "bench.conf", Path::new(".")).unwrap();
+    root.elements.into_iter().next().unwrap()
+}
+
+fn rewrite(body: &str, emitter: &Emitter) -> RewriteTagFilter {
+    let el = config("rewrite_tag_filter", body);
+    let s = Section::new(&el, "rewrite_tag_filter");
+    RewriteTagFilter::new(&s, emitter, PluginLog::new("bench", None), &|_, _| {}).unwrap()
+}
+
+struct Null;
+
+#[async_trait]
+impl Output for Null {
+    async fn emit(&self, _tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+        std::hint::black_box(batch.len());
+        Ok(())
+    }
+}
+
+const CONTAINER_RULE: &str =
+    "<rule>\nkey container_name\npattern ^/([\\w-]+)-\\d+$\ntag app.$1.${tag}\n</rule>";
+const DELISH_RULES: &str = "<rule>\nkey log_type\npattern NOTHING\ntag x\n</rule>\n<rule>\nkey event_type\npattern ^([\\w_]+)$\ntag ${tag}.$1\n</rule>";
+
+fn bench_rewrite(c: &mut Criterion) {
+    let b = batch();
+    let avg = b.bytes().len() / b.len();
+    let mut g = c.benchmark_group(format!("rewrite_tag_filter_{avg}B"));
+    g.throughput(Throughput::Elements(BATCH as u64));
+
+    let unbound = Emitter::unbound();
+    let by_container = rewrite(CONTAINER_RULE, &unbound);
+    g.bench_function("route/container_name_4_groups", |bn| {
+        bn.iter(|| std::hint::black_box(by_container.route("docker.delish", &b)))
+    });
+    let delish = rewrite(DELISH_RULES, &unbound);
+    g.bench_function("route/delish_second_rule_fires", |bn| {
+        bn.iter(|| std::hint::black_box(delish.route("delish.event", &b)))
+    });
+    let one_group = rewrite(
+        "<rule>\nkey source\npattern ^std\ntag docker.all\n</rule>",
+        &unbound,
+    );
+    g.bench_function("route/one_group_zero_copy", |bn| {
+        bn.iter(|| std::hint::black_box(one_group.route("docker.delish", &b)))
+    });
+
+    // Through the router: the rewritten batches are routed to a null output.
+    let emitter = Emitter::unbound();
+    let rtf: Arc<dyn Output> = Arc::new(rewrite(CONTAINER_RULE, &emitter));
+    let router = Router::new(
+        Agent::new(
+            ROOT_LABEL,
+            vec![
+                Rule {
+                    pattern: MatchPattern::new("app.**").unwrap(),
+                    kind: RuleKind::Match(Arc::new(Null)),
+                },
+                Rule {
+                    pattern: MatchPattern::new("docker.**").unwrap(),
+                    kind: RuleKind::Match(rtf),
+                },
+            ],
+        ),
+        vec![],
+    );
+    emitter.install(Arc::new(router));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    g.bench_function("emit_through_router", |bn| {
+        bn.iter(|| {
+            rt.block_on(emitter.emit("docker.delish", b.clone()))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn bench_filters(c: &mut Criterion) {
+    let b = batch();
+    let mut g = c.benchmark_group("filters");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    let log = PluginLog::new("bench", None);
+
+    let el = config(
+        "grep",
+        "<regexp>\nkey container_name\npattern /delish/\n</regexp>\n<exclude>\nkey source\npattern ^stderr$\n</exclude>",
+    );
+    let grep = GrepFilter::new(&Section::new(&el, "grep"), &log).unwrap();
+    g.bench_function("grep_drops_10pct", |bn| {
+        bn.iter_batched(
+            || b.clone(),
+            |x| grep.filter("docker.delish", x, &mut ErrorEvents::default()),
+            BatchSize::SmallInput,
+        )
+    });
+
+    let el = config(
+        "record_transformer",
+        "<record>\nhost ${hostname}\napp ${tag_parts[1]}\nname ${record[\"container_name\"]}\n</record>",
+    );
+    let rt = RecordTransformer::new(&Section::new(&el, "record_transformer"), &log).unwrap();
+    g.bench_function("record_transformer_3_fields", |bn| {
+        bn.iter_batched(
+            || b.clone(),
+            |x| rt.filter("docker.delish", x, &mut ErrorEvents::default()),
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_rewrite, bench_filters);
+criterion_main!(benches);

@@ -1,0 +1,55 @@
+//! Parser throughput on ~300-byte lines: `json`, `ltsv` and `apache2`, reported as lines/s.
+//!
+//! Run: `cargo bench -p logferry-plugins --bench parsers`.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use logferry_core::Section;
+use logferry_plugins::parser::{from_plugin, ParseResult, Parser};
+
+fn build(parse_body: &str) -> Box<dyn Parser> {
+    let text =
+        format!("<filter **>\n  @type parser\n  <parse>\n{parse_body}\n  </parse>\n</filter>\n");
+    let root = logferry_config::parse_str(&text, "bench.conf", Path::new(".")).expect("config");
+    let s = Section::new(&root.elements[0], "parser");
+    from_plugin(&s, None).expect("parser builds")
+}
+
+const JSON: &str = r#"{"time":"1700000000.123456","level":"info","host":"web-01.example.internal","service":"checkout","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"order placed","user":{"id":184467,"plan":"pro"},"items":3,"amount":129.95,"latency_ms":41,"path":"/api/v2/orders","status":201}"#;
+
+const LTSV: &str = "time:2024-01-02T03:04:05Z\thost:192.168.0.1\tforwardedfor:-\treq:GET /api/v2/orders?page=2&sort=desc HTTP/1.1\tstatus:200\tsize:4821\treferer:https://shop.example.com/cart\tua:Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36\treqtime:0.041\tapptime:0.038\tvhost:shop.example.com";
+
+const APACHE: &str = r#"192.168.0.1 - frank [28/Feb/2013:12:00:00 +0900] "GET /api/v2/orders?page=2&sort=desc&filter=status:open HTTP/1.1" 200 4821 "https://shop.example.com/cart?from=header" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36""#;
+
+fn bench_one(c: &mut Criterion, name: &str, p: &dyn Parser, line: &str) {
+    let mut out: Vec<ParseResult> = Vec::with_capacity(4);
+    p.parse(line, &mut out);
+    assert!(
+        matches!(out.as_slice(), [Ok(_)]),
+        "{name} must parse its bench line: {out:?}"
+    );
+    let mut g = c.benchmark_group("parsers");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function(format!("{name} ({} bytes)", line.len()), |b| {
+        b.iter(|| {
+            out.clear();
+            p.parse(black_box(line), &mut out);
+            black_box(&out);
+        })
+    });
+    g.finish();
+}
+
+fn parsers(c: &mut Criterion) {
+    let json = build("    @type json");
+    let ltsv = build("    @type ltsv");
+    let apache2 = build("    @type apache2");
+    bench_one(c, "json", &*json, JSON);
+    bench_one(c, "ltsv", &*ltsv, LTSV);
+    bench_one(c, "apache2", &*apache2, APACHE);
+}
+
+criterion_group!(benches, parsers);
+criterion_main!(benches);

@@ -1,0 +1,521 @@
+//! `parser` filter: parses one field of each record with a `<parse>` parser (or the v0.12 flat
+//! `format` parameters), as Fluentd's `filter_parser`.
+//!
+//! Parameters: `key_name` (required; a record accessor, `$.a.b` allowed), `reserve_data` (keep the
+//! original fields; parsed fields win), `reserve_time` (keep the original event time),
+//! `remove_key_name_field` (drop the parsed field when parsing succeeded), `replace_invalid_sequence`
+//! (scrub invalid UTF-8 to `?` and parse anyway), `inject_key_prefix` (prefix every parsed key),
+//! `hash_value_field` (nest the parsed fields under this key), `emit_invalid_record_to_error`
+//! (default true: a record that cannot be parsed is raised as an error event, which goes to
+//! `<label @ERROR>`, or is logged).
+//!
+//! Per record: a missing or nil field is an error event "`<key_name> does not exist`" (with
+//! `reserve_data` the record still passes, plus `{hash_value_field: {}}`). Each parse result that
+//! succeeded is emitted at the parser's time (the parser's "now" when the text has none), or the
+//! original time with `reserve_time`; a result that failed is an error event
+//! "`pattern not matched with data '<text>'`" and, with `reserve_data`, the original record passes
+//! at its original time. A field that is not a string cannot be parsed: error event, dropped.
+
+use std::sync::Arc;
+
+use logferry_core::error::build_error;
+use logferry_core::record::decode;
+use logferry_core::{
+    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, Section,
+    Value,
+};
+use logferry_msgpack::Reader;
+
+use crate::accessor::Accessor;
+use crate::parser::{self, ParseResult, Parser};
+use crate::ruby;
+
+/// The parser filter.
+pub struct ParserFilter {
+    key: Accessor,
+    reserve_data: bool,
+    reserve_time: bool,
+    remove_key_name_field: bool,
+    replace_invalid_sequence: bool,
+    inject_key_prefix: Option<String>,
+    hash_value_field: Option<String>,
+    emit_invalid_record_to_error: bool,
+    parser: Box<dyn Parser>,
+}
+
+/// Build from `<filter>`.
+pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
+    Ok(Arc::new(ParserFilter::new(s)?))
+}
+
+impl ParserFilter {
+    /// Configure from the section, building the parser from `<parse>` or the flat `format`.
+    pub fn new(s: &Section) -> Result<Self, BuildError> {
+        let mut f = Self::with_parser(s, Box::new(NoParser))?;
+        f.parser = parser::from_plugin(s, None)?;
+        Ok(f)
+    }
+
+    /// Configure the filter's own parameters from the section, with a given parser.
+    pub fn with_parser(s: &Section, parser: Box<dyn Parser>) -> Result<Self, BuildError> {
+        let key_p = s.required("key_name")?;
+        let key = Accessor::new(key_p)
+            .map_err(|e| build_error(s.param("key_name").map_or(s.pos(), |p| &p.pos), e))?;
+        Ok(ParserFilter {
+            key,
+            reserve_data: s.bool("reserve_data", false)?,
+            reserve_time: s.bool("reserve_time", false)?,
+            remove_key_name_field: s.bool("remove_key_name_field", false)?,
+            replace_invalid_sequence: s.bool("replace_invalid_sequence", false)?,
+            inject_key_prefix: s.str("inject_key_prefix").map(str::to_string),
+            hash_value_field: s.str("hash_value_field").map(str::to_string),
+            emit_invalid_record_to_error: s.bool("emit_invalid_record_to_error", true)?,
+            parser,
+        })
+    }
+
+    /// The output record for parsed `values` (Fluentd's `handle_parsed`).
+    fn handle_parsed(&self, record: Option<&Value>, values: Value) -> Value {
+        let values = match (&self.inject_key_prefix, values) {
+            (Some(prefix), Value::Map(pairs)) => Value::Map(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| (Value::Str(format!("{prefix}{}", ruby::to_s(&k))), v))
+                    .collect(),
+            ),
+            (_, v) => v,
+        };
+        let r = match &self.hash_value_field {
+            Some(h) => Value::Map(vec![(Value::Str(h.clone()), values)]),
+            None => values,
+        };
+        match (self.reserve_data, record, r) {
+            (true, Some(Value::Map(orig)), Value::Map(add)) => {
+                let mut out = orig.clone();
+                for (k, v) in add {
+                    match out.iter_mut().find(|(key, _)| *key == k) {
+                        Some((_, slot)) => *slot = v,
+                        None => out.push((k, v)),
+                    }
+                }
+                Value::Map(out)
+            }
+            (true, Some(orig), _) => orig.clone(),
+            (_, _, r) => r,
+        }
+    }
+}
+
+/// Placeholder until the real parser is built.
+struct NoParser;
+
+impl Parser for NoParser {
+    fn parse(&self, _text: &str, out: &mut Vec<ParseResult>) {
+        out.push(Err("no parser".into()));
+    }
+}
+
+/// Ruby's class name of a value, for the "not a string" error.
+fn class_of(raw: &[u8]) -> &'static str {
+    match Value::decode(raw) {
+        Ok((Value::Int(_) | Value::UInt(_), _)) => "Integer",
+        Ok((Value::F32(_) | Value::F64(_), _)) => "Float",
+        Ok((Value::Bool(true), _)) => "true",
+        Ok((Value::Bool(false), _)) => "false",
+        Ok((Value::Map(_), _)) => "Hash",
+        Ok((Value::Array(_), _)) => "Array",
+        _ => "Object",
+    }
+}
+
+impl Filter for ParserFilter {
+    fn filter(&self, _tag: &str, batch: EventBatch, errors: &mut ErrorEvents) -> FilterOutput {
+        let mut out = BatchBuilder::with_capacity(batch.bytes().len());
+        let mut results: Vec<ParseResult> = Vec::new();
+        for e in &batch {
+            let raw_value = self.key.get_raw(e.record).filter(|v| *v != [0xc0]);
+            let Some(raw_value) = raw_value else {
+                if self.reserve_data {
+                    let rec = decode(e.record);
+                    out.push_value(e.time, &self.handle_parsed(Some(&rec), Value::Map(vec![])));
+                }
+                if self.emit_invalid_record_to_error {
+                    errors.push(
+                        e.time,
+                        e.record,
+                        format!("{} does not exist", self.key.as_str()),
+                    );
+                }
+                continue;
+            };
+            let Ok(bytes) = Reader::new(raw_value).read_str() else {
+                if self.emit_invalid_record_to_error {
+                    errors.push(
+                        e.time,
+                        e.record,
+                        format!(
+                            "parse failed no implicit conversion of {} into String",
+                            class_of(raw_value)
+                        ),
+                    );
+                }
+                continue;
+            };
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => std::borrow::Cow::Borrowed(t),
+                Err(_) if self.replace_invalid_sequence => ruby::scrub(bytes),
+                Err(_) => {
+                    if self.emit_invalid_record_to_error {
+                        errors.push(e.time, e.record, "invalid byte sequence in UTF-8");
+                    }
+                    continue;
+                }
+            };
+            results.clear();
+            self.parser.parse(&text, &mut results);
+            // The original record, decoded only when a result needs it.
+            let mut rec: Option<Value> = None;
+            let mut changed = false;
+            let needs_rec = self.reserve_data;
+            for r in results.drain(..) {
+                match r {
+                    Ok((t, values)) => {
+                        let t = if self.reserve_time {
+                            e.time
+                        } else {
+                            t.unwrap_or(e.time)
+                        };
+                        if self.remove_key_name_field {
+                            let r = rec.get_or_insert_with(|| decode(e.record));
+                            self.key.delete(r);
+                            changed = true;
+                        }
+                        if needs_rec && rec.is_none() {
+                            rec = Some(decode(e.record));
+                        }
+                        out.push_value(t, &self.handle_parsed(rec.as_ref(), values));
+                    }
+                    Err(_) => {
+                        if self.emit_invalid_record_to_error {
+                            let reason = format!("pattern not matched with data '{text}'");
+                            match (&rec, changed) {
+                                (Some(r), true) => {
+                                    let mut buf = Vec::new();
+                                    r.encode(&mut buf);
+                                    errors.push(e.time, &buf, reason);
+                                }
+                                _ => errors.push(e.time, e.record, reason),
+                            }
+                        }
+                        if self.reserve_data {
+                            let r = rec.get_or_insert_with(|| decode(e.record));
+                            let v = self.handle_parsed(Some(r), Value::Map(vec![]));
+                            out.push_value(e.time, &v);
+                        }
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            FilterOutput::Drop
+        } else {
+            FilterOutput::Keep(out.finish())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logferry_core::EventTime;
+    use logferry_msgpack::json_to_msgpack;
+    use std::path::Path;
+
+    const T: EventTime = EventTime {
+        sec: 1_600_000_000,
+        nsec: 7,
+    };
+
+    /// A JSON parser good enough to test the filter: objects (time = now, as a parser without a
+    /// time field returns), arrays of objects, anything else a failure.
+    struct StubJson;
+
+    impl Parser for StubJson {
+        fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
+            let one = |v: &serde_json::Value| -> ParseResult {
+                if !v.is_object() {
+                    return Err("not an object".into());
+                }
+                let mut b = Vec::new();
+                json_to_msgpack(v, &mut b);
+                Ok((Some(EventTime::now()), Value::decode(&b).unwrap().0))
+            };
+            match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(serde_json::Value::Array(items)) => out.extend(items.iter().map(one)),
+                Ok(v) => out.push(one(&v)),
+                Err(e) => out.push(Err(e.to_string())),
+            }
+        }
+    }
+
+    fn filter(body: &str) -> ParserFilter {
+        let text = format!("<filter **>\n@type parser\n{body}\n</filter>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "parser");
+        ParserFilter::with_parser(&s, Box::new(StubJson)).unwrap()
+    }
+
+    fn json_rec(j: &str) -> Vec<u8> {
+        let mut b = Vec::new();
+        json_to_msgpack(&serde_json::from_str(j).unwrap(), &mut b);
+        b
+    }
+
+    fn to_json(raw: &[u8]) -> String {
+        let mut o = Vec::new();
+        logferry_msgpack::write_json(raw, &mut o).unwrap();
+        String::from_utf8(o).unwrap()
+    }
+
+    type Events = Vec<(EventTime, String)>;
+    type Errors = Vec<(String, String)>;
+
+    /// Run one record through; returns (time, JSON) of each output and (record JSON, reason) of
+    /// each error event.
+    fn run(f: &ParserFilter, record: &str) -> (Events, Errors) {
+        let mut errors = ErrorEvents::default();
+        let out = f.filter("t", EventBatch::single(T, &json_rec(record)), &mut errors);
+        let events = match out {
+            FilterOutput::Keep(b) => b.iter().map(|e| (e.time, to_json(e.record))).collect(),
+            FilterOutput::Drop => vec![],
+        };
+        let (eb, reasons) = errors.take();
+        let errs = eb
+            .iter()
+            .zip(reasons)
+            .map(|(e, r)| {
+                assert_eq!(e.time, T);
+                (to_json(e.record), r)
+            })
+            .collect();
+        (events, errs)
+    }
+
+    fn is_now(t: EventTime) -> bool {
+        let now = EventTime::now();
+        now.sec.abs_diff(t.sec) <= 5
+    }
+
+    // §7.6 case 69
+    #[test]
+    fn case_69_parsed_record_at_now() {
+        let f = filter("key_name log");
+        let (ev, errs) = run(&f, r#"{"log":"{\"a\":1}","s":"x"}"#);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].1, r#"{"a":1}"#);
+        assert!(is_now(ev[0].0), "{:?}", ev[0].0);
+        assert!(errs.is_empty());
+    }
+
+    // §7.6 case 70
+    #[test]
+    fn case_70_reserve_data() {
+        let rec = r#"{"log":"{\"a\":1}","s":"x"}"#;
+        let (ev, _) = run(&filter("key_name log\nreserve_data true"), rec);
+        assert_eq!(ev[0].1, r#"{"log":"{\"a\":1}","s":"x","a":1}"#);
+        assert!(is_now(ev[0].0));
+    }
+
+    // §7.6 case 70, remove_key_name_field
+    #[test]
+    fn case_70_remove_key_name_field() {
+        let rec = r#"{"log":"{\"a\":1}","s":"x"}"#;
+        let f = filter("key_name log\nreserve_data true\nremove_key_name_field true");
+        let (ev, _) = run(&f, rec);
+        assert_eq!(ev[0].1, r#"{"s":"x","a":1}"#);
+    }
+
+    // §7.6 case 70, reserve_time
+    #[test]
+    fn case_70_reserve_time() {
+        let rec = r#"{"log":"{\"a\":1}","s":"x"}"#;
+        let f = filter(
+            "key_name log\nreserve_data true\nremove_key_name_field true\nreserve_time true",
+        );
+        let (ev, _) = run(&f, rec);
+        assert_eq!(ev, [(T, r#"{"s":"x","a":1}"#.to_string())]);
+    }
+
+    // §7.6 case 71
+    #[test]
+    fn case_71_hash_value_field_and_prefix() {
+        let f = filter("key_name log\nhash_value_field p\ninject_key_prefix x_\nreserve_data true");
+        let (ev, _) = run(&f, r#"{"log":"{\"a\":1}","s":"x"}"#);
+        assert_eq!(ev[0].1, r#"{"log":"{\"a\":1}","s":"x","p":{"x_a":1}}"#);
+    }
+
+    // §7.6 case 72
+    #[test]
+    fn case_72_parsed_keys_win_in_place() {
+        let f = filter("key_name log\nreserve_data true");
+        let (ev, _) = run(&f, r#"{"log":"{\"a\":1}","a":0}"#);
+        assert_eq!(ev[0].1, r#"{"log":"{\"a\":1}","a":1}"#);
+    }
+
+    // §7.6 case 73
+    #[test]
+    fn case_73_missing_field() {
+        let rec = r#"{"s":"x"}"#;
+        let (ev, errs) = run(&filter("key_name log"), rec);
+        assert!(ev.is_empty());
+        assert_eq!(errs, [(rec.to_string(), "log does not exist".to_string())]);
+
+        let (ev, errs) = run(&filter("key_name log\nreserve_data true"), rec);
+        assert_eq!(ev, [(T, rec.to_string())]);
+        assert_eq!(errs.len(), 1);
+
+        let f = filter("key_name log\nreserve_data true\nhash_value_field p");
+        let (ev, _) = run(&f, r#"{"s":"x","log":null}"#);
+        assert_eq!(ev[0].1, r#"{"s":"x","log":null,"p":{}}"#);
+    }
+
+    // §7.6 case 74
+    #[test]
+    fn case_74_unparsable_value() {
+        let rec = r#"{"log":"not json","s":"x"}"#;
+        let (ev, errs) = run(&filter("key_name log\nreserve_data true"), rec);
+        assert_eq!(ev, [(T, rec.to_string())]);
+        assert_eq!(
+            errs,
+            [(
+                rec.to_string(),
+                "pattern not matched with data 'not json'".to_string()
+            )]
+        );
+        let f = filter("key_name log\nreserve_data true\nemit_invalid_record_to_error false");
+        let (ev, errs) = run(&f, rec);
+        assert_eq!(ev.len(), 1);
+        assert!(errs.is_empty());
+        let (ev, errs) = run(&filter("key_name log"), rec);
+        assert!(ev.is_empty());
+        assert_eq!(errs.len(), 1);
+    }
+
+    #[test]
+    fn nested_key_and_multiple_results() {
+        let f = filter(
+            "key_name $.d.msg\nreserve_data true\nremove_key_name_field true\nreserve_time true",
+        );
+        let (ev, errs) = run(&f, r#"{"d":{"msg":"[{\"a\":1},2,{\"b\":2}]","k":1}}"#);
+        assert_eq!(
+            ev,
+            [
+                (T, r#"{"d":{"k":1},"a":1}"#.to_string()),
+                (T, r#"{"d":{"k":1}}"#.to_string()),
+                (T, r#"{"d":{"k":1},"b":2}"#.to_string()),
+            ]
+        );
+        assert_eq!(errs.len(), 1);
+        assert_eq!(
+            errs[0].0, r#"{"d":{"k":1}}"#,
+            "the error event shows the record as it is then"
+        );
+    }
+
+    #[test]
+    fn non_string_and_invalid_utf8() {
+        let (ev, errs) = run(&filter("key_name log\nreserve_data true"), r#"{"log":5}"#);
+        assert!(ev.is_empty());
+        assert_eq!(
+            errs[0].1,
+            "parse failed no implicit conversion of Integer into String"
+        );
+
+        let mut raw = Vec::new();
+        logferry_msgpack::write::map_len(&mut raw, 1);
+        logferry_msgpack::write::str(&mut raw, "log");
+        logferry_msgpack::write::str_bytes(&mut raw, b"{\"a\":\"x\xff\"}");
+        let mut errors = ErrorEvents::default();
+        let out = filter("key_name log").filter("t", EventBatch::single(T, &raw), &mut errors);
+        assert!(matches!(out, FilterOutput::Drop));
+        assert_eq!(errors.take().1, ["invalid byte sequence in UTF-8"]);
+
+        let f = filter("key_name log\nreplace_invalid_sequence true");
+        let FilterOutput::Keep(b) = f.filter("t", EventBatch::single(T, &raw), &mut errors) else {
+            panic!("dropped")
+        };
+        assert_eq!(to_json(b.iter().next().unwrap().record), r#"{"a":"x?"}"#);
+        assert!(errors.is_empty());
+    }
+
+    /// A filter with the real parser of its section.
+    fn real(body: &str) -> ParserFilter {
+        let text = format!("<filter **>\n@type parser\n{body}\n</filter>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "parser");
+        let f = ParserFilter::new(&s).unwrap();
+        let unused = s.warn_unused();
+        assert!(unused.is_empty(), "{unused:?}");
+        f
+    }
+
+    #[test]
+    fn real_json_parser_flat_and_section() {
+        let rec = r#"{"log":"{\"a\":1,\"time\":\"2024-03-05T10:20:30Z\"}","s":"x"}"#;
+        let flat = real("format json\nkey_name log\ntime_format %Y-%m-%dT%H:%M:%SZ");
+        let sect =
+            real("key_name log\n<parse>\n@type json\ntime_format %Y-%m-%dT%H:%M:%SZ\n</parse>");
+        for f in [flat, sect] {
+            let (ev, errs) = run(&f, rec);
+            assert_eq!(
+                ev,
+                [(EventTime::new(1_709_634_030, 0), r#"{"a":1}"#.to_string())]
+            );
+            assert!(errs.is_empty());
+        }
+        // No time in the text: the parser's "now".
+        let (ev, _) = run(&real("format json\nkey_name log"), r#"{"log":"{\"a\":1}"}"#);
+        assert!(is_now(ev[0].0));
+        // Not JSON: pattern not matched, and with reserve_data the original passes at T.
+        let f = real("format json\nkey_name log\nreserve_data true");
+        let (ev, errs) = run(&f, r#"{"log":"not json"}"#);
+        assert_eq!(ev, [(T, r#"{"log":"not json"}"#.to_string())]);
+        assert_eq!(errs[0].1, "pattern not matched with data 'not json'");
+    }
+
+    #[test]
+    fn real_regexp_parser() {
+        let f = real("key_name msg\nreserve_data true\nformat /^(?<k>\\w+)=(?<v>\\d+)$/");
+        let (ev, errs) = run(&f, r#"{"msg":"n=5"}"#);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].1, r#"{"msg":"n=5","k":"n","v":"5"}"#);
+        assert!(errs.is_empty());
+    }
+
+    #[test]
+    fn missing_parser_is_a_startup_error() {
+        let root = logferry_config::parse_str(
+            "<filter **>\n@type parser\nkey_name log\n</filter>\n",
+            "t.conf",
+            Path::new("."),
+        )
+        .unwrap();
+        let s = Section::new(&root.elements[0], "parser");
+        assert!(ParserFilter::new(&s).is_err());
+    }
+
+    #[test]
+    fn key_name_is_required() {
+        let root = logferry_config::parse_str(
+            "<filter **>\n@type parser\n</filter>\n",
+            "t.conf",
+            Path::new("."),
+        )
+        .unwrap();
+        let s = Section::new(&root.elements[0], "parser");
+        let e = ParserFilter::with_parser(&s, Box::new(StubJson))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("key_name"), "{e}");
+    }
+}

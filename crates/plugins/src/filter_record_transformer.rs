@@ -1,0 +1,681 @@
+//! `record_transformer` filter: adds, replaces and removes fields, as Fluentd's
+//! `filter_record_transformer` with `enable_ruby false`.
+//!
+//! `<record>` holds `KEY VALUE` pairs; a value starting with `{` or `[` is JSON (its strings and
+//! keys are expanded too). Placeholders: `${record["key"]}` (a top-level field of the incoming
+//! record), `${tag}`, `${tag_parts[N]}`, `${tag_prefix[N]}`, `${tag_suffix[N]}` (N may be negative,
+//! counting from the end), `${hostname}`, `${time}` (the event time as Ruby's `Time#to_s`,
+//! `2023-11-14 22:13:20 +0000`, in the local zone). With `auto_typecast true` (the default) a value
+//! that is exactly one placeholder keeps the field's type; otherwise placeholders are replaced by
+//! their Ruby `to_s` text, a missing field or an out-of-range index by `""`.
+//!
+//! Other parameters: `renew_record` (start from an empty record), `keep_keys` (with
+//! `renew_record`: copy these fields over), `remove_keys` (record accessors, removed last),
+//! `renew_time_key` (set the event time from this field of the result, as a float of seconds).
+//!
+//! Not supported, refused at start-up: `enable_ruby true` (logferry has no Ruby interpreter), and
+//! any `${...}` that is not one of the placeholders above (with `enable_ruby false` Fluentd would
+//! silently replace it with nothing). `__WORD__` forms, which Fluentd's non-Ruby expander never
+//! knows, become `""` as in Fluentd and are warned about at start-up.
+
+use std::sync::Arc;
+
+use logferry_core::error::build_error;
+use logferry_core::record::set_fields;
+use logferry_core::timefmt::{TimeFormatter, Zone};
+use logferry_core::{
+    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, EventTime, Filter, FilterOutput,
+    PluginLog, Section, Value,
+};
+
+use crate::accessor::{raw_map_get, Accessor};
+use crate::ruby;
+
+/// One placeholder.
+#[derive(Clone, Debug, PartialEq)]
+enum Ph {
+    Tag,
+    TagParts(i64),
+    TagPrefix(i64),
+    TagSuffix(i64),
+    Hostname,
+    Time,
+    Record(String),
+    /// A `__WORD__` form: always nil in Fluentd's non-Ruby expander.
+    Unknown,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Part {
+    Lit(String),
+    Ph(Ph),
+}
+
+/// A compiled `<record>` value.
+#[derive(Clone, Debug, PartialEq)]
+enum Tpl {
+    Const(Value),
+    /// Exactly one placeholder with `auto_typecast`: the value keeps its type.
+    Single(Ph),
+    Str(Vec<Part>),
+    Map(Vec<(Vec<Part>, Tpl)>),
+    Array(Vec<Tpl>),
+}
+
+/// The record_transformer filter.
+pub struct RecordTransformer {
+    map: Vec<(Vec<Part>, Tpl)>,
+    remove_keys: Vec<Accessor>,
+    keep_keys: Vec<String>,
+    renew_record: bool,
+    renew_time_key: Option<String>,
+    hostname: String,
+    time_fmt: TimeFormatter,
+    uses_time: bool,
+}
+
+/// Build from `<filter>`.
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
+    Ok(Arc::new(RecordTransformer::new(s, &ctx.log)?))
+}
+
+fn int_text_ok(n: &str) -> Option<i64> {
+    let v: i64 = n.parse().ok()?;
+    (v.to_string() == n).then_some(v)
+}
+
+/// Classify one `${...}` placeholder (the whole text, braces included).
+fn classify(ph: &str) -> Option<Ph> {
+    match ph {
+        "${tag}" => return Some(Ph::Tag),
+        "${hostname}" => return Some(Ph::Hostname),
+        "${time}" => return Some(Ph::Time),
+        _ => {}
+    }
+    if let Some(k) = ph
+        .strip_prefix("${record[\"")
+        .and_then(|r| r.strip_suffix("\"]}"))
+    {
+        // `${record["a"]["b"]}` is Ruby (nested access), not a key named `a"]["b`.
+        return (!k.contains("\"]")).then(|| Ph::Record(k.to_string()));
+    }
+    for (name, mk) in [
+        ("${tag_parts[", Ph::TagParts as fn(i64) -> Ph),
+        ("${tag_prefix[", Ph::TagPrefix),
+        ("${tag_suffix[", Ph::TagSuffix),
+    ] {
+        if let Some(n) = ph.strip_prefix(name).and_then(|r| r.strip_suffix("]}")) {
+            return int_text_ok(n).map(mk);
+        }
+    }
+    None
+}
+
+/// Length of a `__[A-Z_]+__` match at `i` (the regex's backtracking: the last `__` of the run).
+fn dunder_at(b: &[u8], i: usize) -> Option<usize> {
+    if !b[i..].starts_with(b"__") {
+        return None;
+    }
+    let start = i + 2;
+    let mut end = start;
+    while end < b.len() && (b[end].is_ascii_uppercase() || b[end] == b'_') {
+        end += 1;
+    }
+    let run = &b[start..end];
+    if run.len() >= 3 {
+        for j in (1..=run.len() - 2).rev() {
+            if &run[j..j + 2] == b"__" {
+                return Some(2 + j + 2);
+            }
+        }
+    }
+    None
+}
+
+/// Split a string into literal parts and placeholders (`\${[^}]+}` or `__[A-Z_]+__`).
+fn parse_parts(s: &str, warnings: &mut Vec<String>) -> Result<Vec<Part>, String> {
+    let b = s.as_bytes();
+    let mut parts = Vec::new();
+    let mut lit_start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let len = if b[i..].starts_with(b"${") {
+            match s[i + 2..].find('}') {
+                Some(end) if end > 0 => Some(end + 3),
+                _ => None,
+            }
+        } else {
+            dunder_at(b, i)
+        };
+        let Some(len) = len else {
+            i += 1;
+            continue;
+        };
+        let text = &s[i..i + len];
+        let ph = if text.starts_with("${") {
+            classify(text).ok_or_else(|| {
+                format!("'{text}' is not a placeholder logferry supports (Ruby expressions need enable_ruby, which logferry does not have); use ${{record[\"key\"]}}, ${{tag}}, ${{tag_parts[N]}}, ${{tag_prefix[N]}}, ${{tag_suffix[N]}}, ${{hostname}} or ${{time}}")
+            })?
+        } else {
+            warnings.push(format!(
+                "unknown placeholder `{text}` found: it is replaced by an empty value"
+            ));
+            Ph::Unknown
+        };
+        if lit_start < i {
+            parts.push(Part::Lit(s[lit_start..i].to_string()));
+        }
+        parts.push(Part::Ph(ph));
+        i += len;
+        lit_start = i;
+    }
+    if lit_start < b.len() {
+        parts.push(Part::Lit(s[lit_start..].to_string()));
+    }
+    Ok(parts)
+}
+
+fn string_tpl(s: &str, auto_typecast: bool, w: &mut Vec<String>) -> Result<Tpl, String> {
+    let parts = parse_parts(s, w)?;
+    if auto_typecast {
+        if let [Part::Ph(ph)] = parts.as_slice() {
+            return Ok(Tpl::Single(ph.clone()));
+        }
+    }
+    Ok(Tpl::Str(parts))
+}
+
+fn json_tpl(v: &serde_json::Value, auto: bool, w: &mut Vec<String>) -> Result<Tpl, String> {
+    Ok(match v {
+        serde_json::Value::Null => Tpl::Const(Value::Nil),
+        serde_json::Value::Bool(b) => Tpl::Const(Value::Bool(*b)),
+        serde_json::Value::Number(n) => Tpl::Const(if let Some(i) = n.as_i64() {
+            Value::Int(i)
+        } else if let Some(u) = n.as_u64() {
+            Value::UInt(u)
+        } else {
+            Value::F64(n.as_f64().unwrap_or(0.0))
+        }),
+        serde_json::Value::String(s) => string_tpl(s, auto, w)?,
+        serde_json::Value::Array(a) => Tpl::Array(
+            a.iter()
+                .map(|x| json_tpl(x, auto, w))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(m) => Tpl::Map(
+            m.iter()
+                .map(|(k, x)| Ok((parse_parts(k, w)?, json_tpl(x, auto, w)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+    })
+}
+
+fn uses_time(t: &Tpl) -> bool {
+    let parts = |p: &[Part]| p.contains(&Part::Ph(Ph::Time));
+    match t {
+        Tpl::Const(_) => false,
+        Tpl::Single(p) => *p == Ph::Time,
+        Tpl::Str(p) => parts(p),
+        Tpl::Map(m) => m.iter().any(|(k, v)| parts(k) || uses_time(v)),
+        Tpl::Array(a) => a.iter().any(uses_time),
+    }
+}
+
+impl RecordTransformer {
+    /// Configure from the section.
+    pub fn new(s: &Section, log: &PluginLog) -> Result<Self, BuildError> {
+        if s.bool("enable_ruby", false)? {
+            let pos = s.param("enable_ruby").map_or(s.pos(), |p| &p.pos);
+            return Err(build_error(
+                pos,
+                "enable_ruby true is not supported: it evaluates ${...} as Ruby code, and logferry has no Ruby interpreter. Remove it and use the placeholders ${record[\"key\"]}, ${tag}, ${tag_parts[N]}, ${tag_prefix[N]}, ${tag_suffix[N]}, ${hostname}, ${time}",
+            ));
+        }
+        let auto_typecast = s.bool("auto_typecast", true)?;
+        let renew_record = s.bool("renew_record", false)?;
+        let keep_keys = s.array("keep_keys").unwrap_or_default();
+        if s.has("keep_keys") && !renew_record {
+            let pos = s.param("keep_keys").map_or(s.pos(), |p| &p.pos);
+            return Err(build_error(
+                pos,
+                "`renew_record` must be true to use `keep_keys`",
+            ));
+        }
+        let mut remove_keys = Vec::new();
+        if let Some(p) = s.param("remove_keys") {
+            for k in logferry_config::types::array(&p.value) {
+                remove_keys.push(Accessor::new(&k).map_err(|e| build_error(&p.pos, e))?);
+            }
+        }
+        let renew_time_key = s.str("renew_time_key").map(str::to_string);
+
+        let mut map: Vec<(Vec<Part>, Tpl)> = Vec::new();
+        let mut raw_keys: Vec<String> = Vec::new();
+        let mut warnings = Vec::new();
+        for r in s.sections("record") {
+            for p in &r.element().params {
+                r.str(&p.key);
+                let tpl = if p.value.starts_with('{') || p.value.starts_with('[') {
+                    match serde_json::from_str::<serde_json::Value>(&p.value) {
+                        Ok(j) => json_tpl(&j, auto_typecast, &mut warnings),
+                        Err(e) => {
+                            log.warn(format_args!(
+                                "failed to parse {} as json. Assuming {} is a string: {e}",
+                                p.value, p.value
+                            ));
+                            string_tpl(&p.value, auto_typecast, &mut warnings)
+                        }
+                    }
+                } else {
+                    string_tpl(&p.value, auto_typecast, &mut warnings)
+                }
+                .map_err(|e| build_error(&p.pos, e))?;
+                let key = parse_parts(&p.key, &mut warnings).map_err(|e| build_error(&p.pos, e))?;
+                match raw_keys.iter().position(|k| *k == p.key) {
+                    Some(i) => map[i].1 = tpl,
+                    None => {
+                        raw_keys.push(p.key.clone());
+                        map.push((key, tpl));
+                    }
+                }
+            }
+        }
+        for w in warnings {
+            log.warn(format_args!("{w}"));
+        }
+        let uses_time = map
+            .iter()
+            .any(|(k, v)| k.contains(&Part::Ph(Ph::Time)) || uses_time(v));
+        Ok(RecordTransformer {
+            map,
+            remove_keys,
+            keep_keys,
+            renew_record,
+            renew_time_key,
+            hostname: hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            time_fmt: TimeFormatter::new("%Y-%m-%d %H:%M:%S %z", Zone::Local)
+                .map_err(|e| build_error(s.pos(), e))?,
+            uses_time,
+        })
+    }
+}
+
+/// Placeholder values for one record.
+struct Cx<'a> {
+    tag: &'a str,
+    parts: &'a [&'a str],
+    prefix: &'a [String],
+    suffix: &'a [String],
+    hostname: &'a str,
+    time: &'a str,
+    record: &'a [u8],
+}
+
+fn index<T>(v: &[T], n: i64) -> Option<&T> {
+    let i = if n < 0 { v.len() as i64 + n } else { n };
+    v.get(usize::try_from(i).ok()?)
+}
+
+impl Cx<'_> {
+    fn value(&self, ph: &Ph) -> Value {
+        let s = |x: &str| Value::Str(x.to_string());
+        match ph {
+            Ph::Tag => s(self.tag),
+            Ph::Hostname => s(self.hostname),
+            Ph::Time => s(self.time),
+            Ph::TagParts(n) => index(self.parts, *n).map_or(Value::Nil, |x| s(x)),
+            Ph::TagPrefix(n) => index(self.prefix, *n).map_or(Value::Nil, |x| s(x)),
+            Ph::TagSuffix(n) => index(self.suffix, *n).map_or(Value::Nil, |x| s(x)),
+            Ph::Record(k) => raw_map_get(self.record, k.as_bytes())
+                .and_then(|raw| Value::decode(raw).ok())
+                .map_or(Value::Nil, |(v, _)| v),
+            Ph::Unknown => Value::Nil,
+        }
+    }
+
+    fn push_text(&self, ph: &Ph, out: &mut String) {
+        match ph {
+            Ph::Tag => out.push_str(self.tag),
+            Ph::Hostname => out.push_str(self.hostname),
+            Ph::Time => out.push_str(self.time),
+            Ph::TagParts(n) => out.push_str(index(self.parts, *n).copied().unwrap_or("")),
+            Ph::TagPrefix(n) => out.push_str(index(self.prefix, *n).map_or("", String::as_str)),
+            Ph::TagSuffix(n) => out.push_str(index(self.suffix, *n).map_or("", String::as_str)),
+            Ph::Record(_) | Ph::Unknown => ruby::to_s_into(&self.value(ph), out),
+        }
+    }
+
+    fn text(&self, parts: &[Part]) -> String {
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                Part::Lit(l) => out.push_str(l),
+                Part::Ph(ph) => self.push_text(ph, &mut out),
+            }
+        }
+        out
+    }
+
+    fn eval(&self, t: &Tpl) -> Value {
+        match t {
+            Tpl::Const(v) => v.clone(),
+            Tpl::Single(ph) => self.value(ph),
+            Tpl::Str(parts) => Value::Str(self.text(parts)),
+            Tpl::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (Value::Str(self.text(k)), self.eval(v)))
+                    .collect(),
+            ),
+            Tpl::Array(a) => Value::Array(a.iter().map(|x| self.eval(x)).collect()),
+        }
+    }
+}
+
+/// Ruby's `to_f` of a field value for `renew_time_key`, then `Time.at`.
+fn time_from(v: &Value) -> Result<EventTime, String> {
+    let f = match v {
+        Value::Nil => 0.0,
+        Value::Int(i) => *i as f64,
+        Value::UInt(u) => *u as f64,
+        Value::F32(f) => f64::from(*f),
+        Value::F64(f) => *f,
+        Value::Str(s) => logferry_config::types::float(s),
+        Value::Bin(b) => logferry_config::types::float(&String::from_utf8_lossy(b)),
+        Value::Ext(0, p) => {
+            if let Some(t) = EventTime::from_payload(p) {
+                return Ok(t);
+            }
+            return Err("undefined method `to_f' for an extension value".into());
+        }
+        other => return Err(format!("undefined method `to_f' for {}", ruby::to_s(other))),
+    };
+    if !f.is_finite() || !(0.0..4_294_967_296.0).contains(&f) {
+        return Err(format!("renew_time_key value {f} is not a usable time"));
+    }
+    let sec = f.floor();
+    let nsec = ((f - sec) * 1e9).floor().clamp(0.0, 999_999_999.0);
+    Ok(EventTime::new(sec as u32, nsec as u32))
+}
+
+fn set(pairs: &mut Vec<(Value, Value)>, k: Value, v: Value) {
+    match pairs.iter_mut().rfind(|(key, _)| *key == k) {
+        Some((_, slot)) => *slot = v,
+        None => pairs.push((k, v)),
+    }
+}
+
+impl Filter for RecordTransformer {
+    fn filter(&self, tag: &str, batch: EventBatch, errors: &mut ErrorEvents) -> FilterOutput {
+        let mut parts: Vec<&str> = tag.split('.').collect();
+        while parts.last() == Some(&"") {
+            parts.pop();
+        }
+        let prefix: Vec<String> = (1..=parts.len()).map(|n| parts[..n].join(".")).collect();
+        let suffix: Vec<String> = (0..parts.len()).map(|n| parts[n..].join(".")).collect();
+        let mut time_text = String::new();
+        let mut out = BatchBuilder::with_capacity(batch.bytes().len() + batch.len() * 32);
+        let fast =
+            !self.renew_record && self.remove_keys.is_empty() && self.renew_time_key.is_none();
+        for e in &batch {
+            if self.uses_time {
+                time_text.clear();
+                self.time_fmt.format_into(e.time, &mut time_text);
+            }
+            let cx = Cx {
+                tag,
+                parts: &parts,
+                prefix: &prefix,
+                suffix: &suffix,
+                hostname: &self.hostname,
+                time: &time_text,
+                record: e.record,
+            };
+            let keys: Vec<String> = self.map.iter().map(|(k, _)| cx.text(k)).collect();
+            let vals: Vec<Value> = self.map.iter().map(|(_, v)| cx.eval(v)).collect();
+            if fast {
+                let fields: Vec<(&str, Value)> =
+                    keys.iter().map(String::as_str).zip(vals).collect();
+                out.push_with(e.time, |buf| set_fields(e.record, &fields, buf));
+                continue;
+            }
+            let original = logferry_core::record::decode(e.record);
+            let Value::Map(orig_pairs) = original else {
+                continue;
+            };
+            let mut rec: Vec<(Value, Value)> = if self.renew_record {
+                Vec::new()
+            } else {
+                orig_pairs.clone()
+            };
+            if self.renew_record {
+                for k in &self.keep_keys {
+                    if let Some((kk, v)) = orig_pairs
+                        .iter()
+                        .rev()
+                        .find(|(kk, _)| kk.as_str() == Some(k))
+                    {
+                        set(&mut rec, kk.clone(), v.clone());
+                    }
+                }
+            }
+            for (k, v) in keys.into_iter().zip(vals) {
+                set(&mut rec, Value::Str(k), v);
+            }
+            let mut rec = Value::Map(rec);
+            let mut time = e.time;
+            if let Some(key) = &self.renew_time_key {
+                if let Some(v) = rec.get(key) {
+                    match time_from(v) {
+                        Ok(t) => time = t,
+                        Err(reason) => {
+                            errors.push(e.time, e.record, reason);
+                            continue;
+                        }
+                    }
+                }
+            }
+            for k in &self.remove_keys {
+                k.delete(&mut rec);
+            }
+            out.push_value(time, &rec);
+        }
+        if out.is_empty() {
+            FilterOutput::Drop
+        } else {
+            FilterOutput::Keep(out.finish())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logferry_msgpack::json_to_msgpack;
+    use std::path::Path;
+
+    const T: EventTime = EventTime {
+        sec: 1_700_000_000,
+        nsec: 5,
+    };
+
+    fn rt(body: &str) -> Result<RecordTransformer, BuildError> {
+        let text = format!("<filter **>\n@type record_transformer\n{body}\n</filter>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "record_transformer");
+        let f = RecordTransformer::new(&s, &PluginLog::new("rt", None))?;
+        let unused = s.warn_unused();
+        assert!(unused.is_empty(), "{unused:?}");
+        Ok(f)
+    }
+
+    fn json_rec(j: &str) -> Vec<u8> {
+        let mut b = Vec::new();
+        json_to_msgpack(&serde_json::from_str(j).unwrap(), &mut b);
+        b
+    }
+
+    fn to_json(raw: &[u8]) -> String {
+        let mut o = Vec::new();
+        logferry_msgpack::write_json(raw, &mut o).unwrap();
+        String::from_utf8(o).unwrap()
+    }
+
+    /// (time, JSON) of each output record, and the error reasons.
+    fn run(f: &RecordTransformer, tag: &str, rec: &str) -> (Vec<(EventTime, String)>, Vec<String>) {
+        let mut errors = ErrorEvents::default();
+        let out = f.filter(tag, EventBatch::single(T, &json_rec(rec)), &mut errors);
+        let ev = match out {
+            FilterOutput::Keep(b) => b.iter().map(|e| (e.time, to_json(e.record))).collect(),
+            FilterOutput::Drop => vec![],
+        };
+        (ev, errors.take().1)
+    }
+
+    fn one(f: &RecordTransformer, tag: &str, rec: &str) -> String {
+        let (ev, errs) = run(f, tag, rec);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(ev.len(), 1);
+        ev[0].1.clone()
+    }
+
+    #[test]
+    fn placeholders() {
+        let f = rt(r#"<record>
+t ${tag}
+p0 ${tag_parts[0]}
+plast ${tag_parts[-1]}
+pout ${tag_parts[9]}
+pre ${tag_prefix[1]}
+suf ${tag_suffix[-2]}
+mixed x-${record["n"]}-${record["m"]}-${record["missing"]}-${tag_parts[7]}
+time ${time}
+</record>"#)
+        .unwrap();
+        let out = one(&f, "a.b.c", r#"{"n":1,"m":{"k":[1,null]}}"#);
+        assert_eq!(
+            out,
+            r#"{"n":1,"m":{"k":[1,null]},"t":"a.b.c","p0":"a","plast":"c","pout":null,"pre":"a.b","suf":"b.c","mixed":"x-1-{\"k\"=>[1, nil]}--","time":"2023-11-14 22:13:20 +0000"}"#
+        );
+    }
+
+    #[test]
+    fn hostname_placeholder() {
+        let f = rt("<record>\nh ${hostname}\n</record>").unwrap();
+        let host = hostname::get().unwrap().to_string_lossy().into_owned();
+        assert_eq!(one(&f, "t", "{}"), format!("{{\"h\":\"{host}\"}}"));
+    }
+
+    #[test]
+    fn auto_typecast_keeps_types_of_single_placeholders() {
+        let body = "<record>\nn ${record[\"n\"]}\nm ${record[\"m\"]}\ns n=${record[\"n\"]}\nz ${record[\"zz\"]}\n</record>";
+        let f = rt(body).unwrap();
+        assert_eq!(
+            one(&f, "t", r#"{"n":5,"m":{"a":true}}"#),
+            r#"{"n":5,"m":{"a":true},"s":"n=5","z":null}"#
+        );
+        let f = rt(&format!("auto_typecast false\n{body}")).unwrap();
+        assert_eq!(
+            one(&f, "t", r#"{"n":5,"m":{"a":true}}"#),
+            r#"{"n":"5","m":"{\"a\"=>true}","s":"n=5","z":""}"#
+        );
+    }
+
+    #[test]
+    fn json_values_and_expanded_keys() {
+        let f = rt(r#"<record>
+obj {"k_${tag}": ["${tag_parts[0]}", 1, 2.5, null, "${record[\"n\"]}"]}
+${tag}_key v
+</record>"#)
+        .unwrap();
+        assert_eq!(
+            one(&f, "a.b", r#"{"n":7}"#),
+            r#"{"n":7,"obj":{"k_a.b":["a",1,2.5,null,7]},"a.b_key":"v"}"#
+        );
+    }
+
+    #[test]
+    fn existing_keys_are_replaced_in_place() {
+        let f = rt("<record>\na new\n</record>").unwrap();
+        assert_eq!(one(&f, "t", r#"{"a":"old","b":1}"#), r#"{"a":"new","b":1}"#);
+    }
+
+    #[test]
+    fn remove_keys_nested() {
+        let f = rt("remove_keys a,$.n.x\n<record>\nc 1\n</record>").unwrap();
+        assert_eq!(
+            one(&f, "t", r#"{"a":1,"b":2,"n":{"x":1,"y":2}}"#),
+            r#"{"b":2,"n":{"y":2},"c":"1"}"#
+        );
+    }
+
+    #[test]
+    fn renew_record_and_keep_keys() {
+        let f = rt("renew_record true\nkeep_keys b,zz,a\n<record>\nc ${record[\"a\"]}\n</record>")
+            .unwrap();
+        assert_eq!(
+            one(&f, "t", r#"{"a":1,"b":2,"d":3}"#),
+            r#"{"b":2,"a":1,"c":1}"#
+        );
+        let e = rt("keep_keys a").err().unwrap();
+        assert!(e.to_string().contains("renew_record"), "{e}");
+    }
+
+    #[test]
+    fn renew_time_key() {
+        let f = rt("renew_time_key t").unwrap();
+        let (ev, _) = run(&f, "x", r#"{"t":1600000000.5}"#);
+        assert_eq!(ev[0].0, EventTime::new(1_600_000_000, 500_000_000));
+        let (ev, _) = run(&f, "x", r#"{"t":"1600000001"}"#);
+        assert_eq!(ev[0].0, EventTime::new(1_600_000_001, 0));
+        let (ev, _) = run(&f, "x", r#"{"u":1}"#);
+        assert_eq!(ev[0].0, T);
+        let (ev, errs) = run(&f, "x", r#"{"t":{"a":1}}"#);
+        assert!(ev.is_empty());
+        assert_eq!(errs.len(), 1);
+        assert!(errs[0].contains("to_f"), "{errs:?}");
+        // The key is read after the <record> fields are set, and removed after.
+        let f =
+            rt("renew_time_key t\nremove_keys t\n<record>\nt ${record[\"s\"]}\n</record>").unwrap();
+        let (ev, _) = run(&f, "x", r#"{"s":1600000002}"#);
+        assert_eq!(
+            ev,
+            [(
+                EventTime::new(1_600_000_002, 0),
+                r#"{"s":1600000002}"#.to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn unsupported_expressions_fail_at_startup() {
+        let e = rt("enable_ruby true").err().unwrap();
+        assert!(e.to_string().contains("no Ruby"), "{e}");
+        for bad in [
+            "${record['a']}",
+            "${record[\"a\"][\"b\"]}",
+            "${tag.upcase}",
+            "${time.to_i}",
+            "x ${Time.now}",
+            "${tag_parts[01]}",
+            "${tag_parts[a]}",
+        ] {
+            let e = rt(&format!("<record>\nk {bad}\n</record>")).err();
+            let e = e.unwrap_or_else(|| panic!("accepted {bad}"));
+            assert!(e.to_string().contains("not a placeholder"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn dunder_forms_become_empty() {
+        let f = rt("<record>\nk a__X__b\nj __Y__\n</record>").unwrap();
+        assert_eq!(one(&f, "t", "{}"), r#"{"k":"ab","j":null}"#);
+    }
+
+    #[test]
+    fn no_record_section_passes_records() {
+        let f = rt("").unwrap();
+        assert_eq!(one(&f, "t", r#"{"a":1}"#), r#"{"a":1}"#);
+    }
+}

@@ -1,0 +1,33 @@
+//! `none` (Fluentd's `parser_none.rb`): the whole text under `message_key` (`message`); the time
+//! is now (or none with `estimate_current_event false`).
+
+use logferry_core::{BuildError, EventTime, Value};
+
+use super::common::Conf;
+use super::{ParseResult, Parser};
+
+/// The `none` parser.
+#[derive(Debug)]
+pub struct NoneParser {
+    message_key: String,
+    estimate: bool,
+}
+
+impl NoneParser {
+    pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        Ok(NoneParser {
+            message_key: c.str("message_key").unwrap_or("message").to_string(),
+            estimate: c.bool("estimate_current_event", true)?,
+        })
+    }
+}
+
+impl Parser for NoneParser {
+    fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
+        let rec = vec![(
+            Value::Str(self.message_key.clone()),
+            Value::Str(text.to_string()),
+        )];
+        out.push(Ok((self.estimate.then(EventTime::now), Value::Map(rec))));
+    }
+}

@@ -1,0 +1,139 @@
+//! `regexp` (Fluentd's `parser_regexp.rb`) and its presets `apache`, `apache_error` and `nginx`:
+//! `expression` with Ruby named captures; only captures that took part in the match are stored,
+//! as strings; `time_key time`. The presets only change the defaults of `expression` and
+//! `time_format`.
+
+use logferry_core::{BuildError, Value};
+use regex::Regex;
+
+use super::common::{Common, Conf, Defaults};
+use super::ruby_regex;
+use super::{ParseResult, Parser};
+
+/// `apache`'s expression.
+pub const APACHE: &str = r#"/^(?<host>[^ ]*) [^ ]* (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^ ]*) +\S*)?" (?<code>[^ ]*) (?<size>[^ ]*)(?: "(?<referer>[^\"]*)" "(?<agent>[^\"]*)")?$/"#;
+/// `apache_error`'s expression.
+pub const APACHE_ERROR: &str = r#"/^\[[^ ]* (?<time>[^\]]*)\] \[(?<level>[^\]]*)\](?: \[pid (?<pid>[^\]]*)\])?( \[client (?<client>[^\]]*)\])? (?<message>.*)$/"#;
+/// `nginx`'s expression.
+pub const NGINX: &str = r#"/^(?<remote>[^ ]*) (?<host>[^ ]*) (?<user>[^ ]*) \[(?<time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^\"]*?)(?: +\S*)?)?" (?<code>[^ ]*) (?<size>[^ ]*)(?: "(?<referer>[^\"]*)" "(?<agent>[^\"]*)"(?:\s+\"?(?<http_x_forwarded_for>[^\"]*)\"?)?)?$/"#;
+/// The access-log time format of `apache`, `apache2` and `nginx`.
+pub const APACHE_TIME_FORMAT: &str = "%d/%b/%Y:%H:%M:%S %z";
+
+/// The `regexp` parser (and its presets).
+#[derive(Debug)]
+pub struct RegexpParser {
+    re: Regex,
+    /// (capture group index, name) of every named group.
+    names: Vec<(usize, String)>,
+    common: Common,
+}
+
+impl RegexpParser {
+    /// Build with optional preset defaults for `expression` and `time_format`.
+    pub(crate) fn build(
+        c: &Conf,
+        default_expression: Option<&str>,
+        default_time_format: Option<&str>,
+    ) -> Result<Self, BuildError> {
+        let ignorecase = c.bool("ignorecase", false)?;
+        let multiline = c.bool("multiline", false)?;
+        let (src, pos) = match c.expression_override() {
+            Some((body, pos)) => (format!("/{body}/"), pos.clone()),
+            None => match c.param("expression") {
+                Some(p) => (p.value.clone(), p.pos.clone()),
+                None => match default_expression {
+                    Some(d) => (d.to_string(), c.section_pos().clone()),
+                    None => {
+                        return Err(c.err(
+                            "expression",
+                            format!(
+                                "'expression' parameter is required by the regexp parser \
+                                 (in the {} plugin)",
+                                c.plugin()
+                            ),
+                        ))
+                    }
+                },
+            },
+        };
+        let (body, mut flags) = match src.strip_prefix('/').and_then(|r| {
+            r.rfind('/').map(|e| {
+                (
+                    r[..e].to_string(),
+                    r[e + 1..]
+                        .chars()
+                        .filter(|c| matches!(c, 'i' | 'm' | 'x'))
+                        .collect::<String>(),
+                )
+            })
+        }) {
+            Some(x) => x,
+            None => (src.clone(), String::new()),
+        };
+        if ignorecase || multiline {
+            // Fluentd recompiles with only these options when either is set.
+            flags.clear();
+            if ignorecase {
+                flags.push('i');
+            }
+            if multiline {
+                flags.push('m');
+            }
+        }
+        let re = ruby_regex::compile(&body, &flags)
+            .map_err(|e| logferry_core::error::build_error(&pos, format!("'expression': {e}")))?;
+        Self::with_regex(c, re, &pos, default_time_format)
+    }
+
+    /// Build around an already compiled expression (used by `multiline`).
+    pub(crate) fn with_regex(
+        c: &Conf,
+        re: Regex,
+        pos: &logferry_config::Pos,
+        default_time_format: Option<&str>,
+    ) -> Result<Self, BuildError> {
+        let names: Vec<(usize, String)> = re
+            .capture_names()
+            .enumerate()
+            .filter_map(|(i, n)| n.map(|n| (i, n.to_string())))
+            .collect();
+        if names.is_empty() {
+            return Err(logferry_core::error::build_error(
+                pos,
+                "No named captures in 'expression' parameter. The regexp must have at least one \
+                 named capture",
+            ));
+        }
+        let common = Common::read(
+            c,
+            &Defaults {
+                time_key: Some("time"),
+                time_format: default_time_format,
+                ..Defaults::default()
+            },
+        )?;
+        Ok(RegexpParser { re, names, common })
+    }
+
+    /// Match once at or after `start`; the result and where the match ended, or `None`.
+    pub(crate) fn parse_at(&self, text: &str, start: usize) -> Option<(ParseResult, usize, usize)> {
+        let mut locs = self.re.capture_locations();
+        let m = self.re.captures_read_at(&mut locs, text, start)?;
+        let mut rec = Vec::with_capacity(self.names.len());
+        for (i, name) in &self.names {
+            if let Some((s, e)) = locs.get(*i) {
+                rec.push((Value::Str(name.clone()), Value::Str(text[s..e].to_string())));
+            }
+        }
+        Some((self.common.finish(rec), m.start(), m.end()))
+    }
+}
+
+impl Parser for RegexpParser {
+    fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
+        match self.parse_at(text, 0) {
+            Some((r, _, _)) => out.push(r),
+            None => out.push(Err(format!("pattern not matched with data '{text}'"))),
+        }
+    }
+}

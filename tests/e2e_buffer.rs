@@ -1,0 +1,509 @@
+//! The buffer engine end to end on the built binary: kill -9 and SIGTERM under acknowledged load,
+//! retries and the secondary, backups, quarantine of broken chunk files, overflow, SIGUSR1, and
+//! the v0.12 flat parameters. Delivery is at-least-once: every acknowledged event arrives; a crash
+//! between a write and its bookkeeping can repeat a chunk.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::net::TcpStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use logferry_forward::encode::{self, Compression};
+use logferry_msgpack::{EventTime, Value};
+use support::*;
+
+/// Encode a PackedForward batch of `n` events with seq `from..from+n`, acked with `id`.
+fn frame(from: u64, n: u64, id: &str) -> Vec<u8> {
+    tagged("load", from, n, id)
+}
+
+/// The same with a tag.
+fn tagged(tag: &str, from: u64, n: u64, id: &str) -> Vec<u8> {
+    let mut entries = Vec::new();
+    for s in from..from + n {
+        entries.push(0x92);
+        EventTime::new(1_700_000_000, 0).encode(&mut entries);
+        Value::Map(vec![(Value::Str("seq".into()), Value::Int(s as i64))]).encode(&mut entries);
+    }
+    let mut f = Vec::new();
+    encode::packed_forward(
+        tag,
+        &entries,
+        n as usize,
+        Some(id),
+        Compression::Text,
+        &mut f,
+    );
+    f
+}
+
+/// A client that sends acked batches until stopped, reconnecting and resending the unacked batch
+/// (as Fluentd's out_forward with require_ack_response). Returns the acked seqs.
+fn acked_client(port: u16, stop: Arc<AtomicBool>, batch: u64) -> thread::JoinHandle<BTreeSet<u64>> {
+    thread::spawn(move || {
+        let mut acked = BTreeSet::new();
+        let mut next = 0u64;
+        let mut conn: Option<TcpStream> = None;
+        while !stop.load(Ordering::Relaxed) {
+            let s = match &mut conn {
+                Some(s) => s,
+                None => match TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(s) => {
+                        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                        conn.insert(s)
+                    }
+                    Err(_) => {
+                        thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                },
+            };
+            let id = format!("b{next}");
+            let ok = std::io::Write::write_all(s, &frame(next, batch, &id)).is_ok() && {
+                let mut buf = [0u8; 64];
+                let mut got = Vec::new();
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => break false,
+                        Ok(n) => {
+                            got.extend_from_slice(&buf[..n]);
+                            if logferry_msgpack::value_len(&got).is_ok() {
+                                break got.ends_with(id.as_bytes());
+                            }
+                        }
+                    }
+                }
+            };
+            if ok {
+                acked.extend(next..next + batch);
+                next += batch;
+            } else {
+                conn = None;
+            }
+        }
+        acked
+    })
+}
+
+/// Every seq in the output files `<dir>/<prefix>*` (with repeats counted).
+fn delivered(dir: &Path, prefix: &str) -> BTreeMap<u64, u32> {
+    let mut m = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if !p.file_name().unwrap().to_string_lossy().starts_with(prefix) || p.is_dir() {
+            continue;
+        }
+        for line in std::fs::read_to_string(&p).unwrap().lines() {
+            let v: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}: {line:?}: {e}", p.display()));
+            *m.entry(v["seq"].as_u64().unwrap()).or_insert(0) += 1;
+        }
+    }
+    m
+}
+
+fn wait_delivered(
+    d: &Daemon,
+    prefix: &str,
+    want: &BTreeSet<u64>,
+    timeout: Duration,
+) -> BTreeMap<u64, u32> {
+    let t = Instant::now();
+    loop {
+        let got = delivered(d.dir.path(), prefix);
+        if want.iter().all(|s| got.contains_key(s)) {
+            return got;
+        }
+        if t.elapsed() > timeout {
+            let missing: Vec<_> = want
+                .iter()
+                .filter(|s| !got.contains_key(s))
+                .take(20)
+                .collect();
+            panic!(
+                "{} acknowledged events missing (first: {missing:?}); log:\n{}",
+                want.iter().filter(|s| !got.contains_key(s)).count(),
+                d.stderr()
+            );
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const FILE_BUFFERED: &str = "
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+<match **>
+  @type file
+  path {DIR}/out
+  append true
+  <format>
+    @type json
+  </format>
+  <buffer>
+    @type file
+    path {DIR}/buf
+    flush_mode interval
+    flush_interval 0.3
+    flush_at_shutdown true
+  </buffer>
+</match>
+";
+
+/// kill -9 at random points under acknowledged load, then restart: every acknowledged event is
+/// delivered (at-least-once).
+#[test]
+fn kill9_under_acked_load_loses_nothing() {
+    let mut d = Daemon::start(FILE_BUFFERED);
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = acked_client(d.port, stop.clone(), 50);
+    for cycle in 0..8u64 {
+        thread::sleep(Duration::from_millis(150 + (cycle * 97) % 300));
+        d.kill9();
+        thread::sleep(Duration::from_millis(50));
+        d.restart();
+    }
+    thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    let acked = client.join().unwrap();
+    assert!(
+        acked.len() > 1000,
+        "the load was too small to mean anything: {}",
+        acked.len()
+    );
+    let got = wait_delivered(&d, "out.", &acked, Duration::from_secs(30));
+    let dups = got.values().filter(|c| **c > 1).count();
+    eprintln!(
+        "acked {} events, delivered {} distinct, {dups} repeated (at-least-once)",
+        acked.len(),
+        got.len()
+    );
+    assert!(
+        d.stderr().matches("resumed").count() > 0,
+        "restarts must resume chunks:\n{}",
+        d.stderr()
+    );
+    assert!(d.terminate().success());
+}
+
+/// SIGTERM under load: exits 0, and every acknowledged event was flushed (memory buffer).
+#[test]
+fn sigterm_under_load_loses_nothing() {
+    let conf = FILE_BUFFERED
+        .replace("@type file\n    path {DIR}/buf\n", "@type memory\n")
+        .replace("flush_interval 0.3", "flush_interval 3600");
+    let mut d = Daemon::start(&conf);
+    let mut all = BTreeSet::new();
+    for _ in 0..3 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let client = acked_client(d.port, stop.clone(), 20);
+        thread::sleep(Duration::from_millis(400));
+        d.signal("TERM");
+        let st = d.wait_exit(Duration::from_secs(30));
+        stop.store(true, Ordering::Relaxed);
+        all.extend(client.join().unwrap());
+        assert!(st.success(), "exit status {st:?}");
+        d.restart();
+    }
+    assert!(all.len() > 100);
+    // Later runs start seq from 0 again: presence is what matters.
+    let got = delivered(d.dir.path(), "out.");
+    let missing = all.iter().filter(|s| !got.contains_key(s)).count();
+    assert_eq!(
+        missing,
+        0,
+        "acknowledged events lost at SIGTERM; log:\n{}",
+        d.stderr()
+    );
+    assert!(d.terminate().success());
+}
+
+/// A failing output retries on its schedule, then the secondary takes the chunk; with no
+/// secondary and retry_max_times reached, the chunk is backed up under root_dir.
+#[test]
+fn retries_then_secondary_then_backup() {
+    let conf = "
+<system>
+  root_dir {DIR}/root
+</system>
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+<match with.secondary>
+  @type file
+  @id primary
+  path {DIR}/blocked/out
+  <buffer>
+    @type memory
+    flush_mode immediate
+    retry_wait 0.2
+    retry_max_times 2
+    retry_randomize false
+  </buffer>
+  <secondary>
+    @type secondary_file
+    directory {DIR}/sec
+    basename dump
+  </secondary>
+</match>
+<match without.secondary>
+  @type file
+  @id lonely
+  path {DIR}/blocked/out2
+  <format>
+    @type json
+  </format>
+  <buffer>
+    @type memory
+    flush_mode immediate
+    retry_wait 0.1
+    retry_max_times 1
+  </buffer>
+</match>
+";
+    let mut d = Daemon::start(conf);
+    std::fs::write(d.path("blocked"), "a file where a directory should be").unwrap();
+    let mut s = d.connect();
+    send(&mut s, &tagged("with.secondary", 0, 3, "x"));
+    read_msgpack(&mut s);
+    send(&mut s, &tagged("without.secondary", 10, 2, "y"));
+    read_msgpack(&mut s);
+    let t = Instant::now();
+    let sec_file = d.path("sec/dump_0");
+    while !sec_file.exists() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "secondary never written; log:\n{}",
+            d.stderr()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let dumped = std::fs::read_to_string(&sec_file).unwrap();
+    assert_eq!(dumped.lines().count(), 3, "{dumped}");
+    assert!(dumped.contains("\twith.secondary\t{\"seq\":0}"), "{dumped}");
+    let log = d.stderr();
+    assert!(
+        log.contains("retry #0") && log.contains("written to the secondary after retries"),
+        "{log}"
+    );
+    let backup = d.path("root/backup/worker0/lonely");
+    let t = Instant::now();
+    while std::fs::read_dir(&backup).map(|r| r.count()).unwrap_or(0) == 0 {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "no backup; log:\n{}",
+            d.stderr()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    let f = std::fs::read_dir(&backup)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(
+        std::fs::read_to_string(f).unwrap(),
+        "{\"seq\":10}\n{\"seq\":11}\n"
+    );
+    assert!(d.terminate().success());
+}
+
+/// A corrupted and a truncated chunk file are quarantined; the good chunk flows.
+#[test]
+fn broken_chunk_files_are_quarantined() {
+    let conf = FILE_BUFFERED
+        .replace("flush_interval 0.3", "flush_interval 3600")
+        .replace("flush_at_shutdown true", "flush_at_shutdown false");
+    let mut d = Daemon::start(&conf);
+    let mut s = d.connect();
+    send(&mut s, &frame(0, 5, "a"));
+    read_msgpack(&mut s);
+    d.kill9();
+    let buf = d.path("buf");
+    let names: Vec<String> = std::fs::read_dir(&buf)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let data = names
+        .iter()
+        .find(|n| n.starts_with("buffer.b") && n.ends_with(".log"))
+        .expect("a staged chunk")
+        .clone();
+    let hex = &data["buffer.b".len().."buffer.b".len() + 32];
+    let twin = |last: char| data.replace(hex, &format!("{}{last}", &hex[..31]));
+    // Truncated: data shorter than its committed size.
+    let t = twin(if hex.ends_with('0') { '1' } else { '0' });
+    let bytes = std::fs::read(buf.join(&data)).unwrap();
+    std::fs::write(buf.join(&t), &bytes[..bytes.len() - 3]).unwrap();
+    std::fs::copy(
+        buf.join(format!("{data}.meta")),
+        buf.join(format!("{t}.meta")),
+    )
+    .unwrap();
+    // Corrupted: garbage metadata.
+    let c = twin(if hex.ends_with('2') { '3' } else { '2' });
+    std::fs::write(buf.join(&c), &bytes).unwrap();
+    std::fs::write(
+        buf.join(format!("{c}.meta")),
+        b"\xc1\x00\x00\x00\x00\x09garbage!!",
+    )
+    .unwrap();
+    d.restart();
+    d.signal("USR1");
+    let want: BTreeSet<u64> = (0..5).collect();
+    let got = wait_delivered(&d, "out.", &want, Duration::from_secs(10));
+    assert_eq!(
+        got.values().sum::<u32>(),
+        5,
+        "only the good chunk is delivered: {got:?}"
+    );
+    let q: Vec<String> = std::fs::read_dir(buf.join("quarantine"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let reasons = q.iter().filter(|n| n.ends_with(".reason")).count();
+    assert_eq!(
+        q.len() - reasons,
+        4,
+        "both files of both broken chunks are moved aside: {q:?}"
+    );
+    assert_eq!(reasons, 2, "each with the reason written beside it: {q:?}");
+    assert!(d.stderr().contains("quarantine"), "{}", d.stderr());
+    assert!(d.terminate().success());
+}
+
+/// throw_exception: once the buffer is full, no ack and the connection is closed (the client
+/// resends later); SIGUSR1 flushes a memory buffer at once.
+#[test]
+fn overflow_withholds_acks_and_sigusr1_flushes() {
+    let conf = "
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+<match full>
+  @type file
+  path {DIR}/blocked/out
+  <buffer>
+    @type memory
+    flush_mode immediate
+    retry_wait 60
+    total_limit_size 2k
+  </buffer>
+</match>
+<match held>
+  @type file
+  path {DIR}/held
+  append true
+  <format>
+    @type json
+  </format>
+  <buffer>
+    @type memory
+    flush_interval 3600
+  </buffer>
+</match>
+";
+    let mut d = Daemon::start(conf);
+    std::fs::write(d.path("blocked"), "x").unwrap();
+    let mut s = d.connect();
+    let mut refused = false;
+    for i in 0..100 {
+        send(&mut s, &tagged("full", i * 10, 10, &format!("f{i}")));
+        if is_ack_missing(&mut s) {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "a full buffer must withhold the ack");
+    assert!(
+        d.stderr().contains("buffer space has too many data"),
+        "{}",
+        d.stderr()
+    );
+
+    let mut s = d.connect();
+    send(&mut s, &tagged("held", 0, 4, "h"));
+    read_msgpack(&mut s);
+    thread::sleep(Duration::from_millis(300));
+    assert!(
+        delivered(d.dir.path(), "held.").is_empty(),
+        "held until flushed"
+    );
+    d.signal("USR1");
+    wait_delivered(&d, "held.", &(0..4).collect(), Duration::from_secs(10));
+    assert!(d.terminate().success());
+}
+
+fn is_ack_missing(s: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 64];
+    match s.read(&mut buf) {
+        Ok(0) | Err(_) => true,
+        Ok(_) => false,
+    }
+}
+
+/// v0.12 flat parameters are translated with one info line each; buffer_path means a file buffer.
+#[test]
+fn v012_buffer_parameters_are_translated() {
+    let conf = "
+<match **>
+  type file
+  path {DIR}/out
+  buffer_path {DIR}/buf-${tag_parts[2]}
+  buffer_chunk_limit 1m
+  buffer_queue_limit 4
+  flush_interval 10s
+  retry_limit 3
+  max_retry_wait 30s
+  num_threads 2
+  time_slice_format %Y%m%d%H
+</match>
+";
+    let (out, _dir) = run_once(conf, &["--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for needle in [
+        "buffer_path implies a file buffer",
+        "'buffer_chunk_limit' of the file output is used as <buffer> chunk_limit_size",
+        "'buffer_queue_limit' of the file output is used as <buffer> queue_limit_length",
+        "'retry_limit' of the file output is used as <buffer> retry_max_times",
+        "'max_retry_wait' of the file output is used as <buffer> retry_max_interval",
+        "'num_threads' of the file output is used as <buffer> flush_thread_count",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(
+        !err.contains("is not used"),
+        "every v0.12 parameter is consumed:\n{err}"
+    );
+    // A file buffer really is used: the chunk lands on disk before it is flushed.
+    let live = conf.replace("flush_interval 10s", "flush_interval 3600s");
+    let live = format!("<source>\n@type forward\nport {{PORT}}\nbind 127.0.0.1\n</source>\n{live}");
+    let mut d = Daemon::start(&live);
+    let mut s = d.connect();
+    send(&mut s, &frame(0, 2, "v"));
+    read_msgpack(&mut s);
+    let dirs: Vec<_> = std::fs::read_dir(d.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("buf-"))
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let files = std::fs::read_dir(d.path(&dirs[0])).unwrap().count();
+    assert!(files >= 2, "chunk data and meta on disk");
+    assert!(d.terminate().success());
+}
