@@ -117,3 +117,14 @@ fi
     "$GO" build -o "$OUT_DIR/docker-driver" .
 )
 echo "install-deps: go: built $OUT_DIR/docker-driver ($("$GO" version | cut -d' ' -f3))"
+
+# --- 4. s3s-fs: a real S3-protocol server that checks SigV4 (tests/e2e_s3.rs) ---
+# 0.14.1 is the newest release that builds with Rust < 1.96. Installed into
+# cargo's bin directory ($CARGO_HOME/bin, normally on PATH).
+S3S_FS_VERSION=0.14.1
+if command -v s3s-fs >/dev/null 2>&1 && [ "$(s3s-fs --version 2>/dev/null)" = "s3s-fs $S3S_FS_VERSION" ]; then
+  echo "install-deps: cargo: already installed: s3s-fs $S3S_FS_VERSION"
+else
+  cargo install --quiet --locked --features binary --version "$S3S_FS_VERSION" s3s-fs
+  echo "install-deps: cargo: installed: s3s-fs $S3S_FS_VERSION"
+fi

@@ -304,3 +304,70 @@ fn labels_and_relabel() {
     assert_eq!(lines_of(&day("root")), ["went-root"]);
     assert!(d.terminate().success());
 }
+
+/// SIGHUP reloads the config: a good one takes over (file-buffered data carries over), a bad one
+/// is refused with the error and the running pipeline goes on.
+#[test]
+fn sighup_reload() {
+    let first = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<match **>\n@type file\npath {DIR}/first\nappend true\n<format>\n@type single_value\nmessage_key m\n</format>\n<buffer>\n@type file\npath {DIR}/buf\nflush_mode interval\nflush_interval 3600\n</buffer>\n</match>\n";
+    let second = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<match **>\n@type file\npath {DIR}/second\nappend true\n<format>\n@type single_value\nmessage_key m\n</format>\n<buffer>\n@type file\npath {DIR}/buf\nflush_mode interval\nflush_interval 0.2\n</buffer>\n</match>\n";
+    let mut d = Daemon::start(first);
+    let emit = |d: &Daemon, m: &str| {
+        let mut s = d.connect();
+        let mut rec = Vec::new();
+        logferry_msgpack::Value::Map(vec![(
+            logferry_msgpack::Value::Str("m".into()),
+            logferry_msgpack::Value::Str(m.into()),
+        )])
+        .encode(&mut rec);
+        let mut f = Vec::new();
+        logferry_forward::encode::message(
+            "t",
+            logferry_msgpack::EventTime::new(1_700_000_000, 0),
+            &rec,
+            Some("c"),
+            &mut f,
+        );
+        send(&mut s, &f);
+        read_msgpack(&mut s);
+    };
+    emit(&d, "held-in-buffer");
+    let conf = d.path("fluent.conf");
+    // A broken config is refused; the first pipeline goes on.
+    std::fs::write(&conf, "<match **>\n@type nope\n</match>\n").unwrap();
+    d.signal("HUP");
+    d.wait_for_log("reload refused", Duration::from_secs(10));
+    assert!(
+        d.stderr().contains("unknown output plugin 'nope'"),
+        "{}",
+        d.stderr()
+    );
+    emit(&d, "still-first");
+    // A good config takes over and flushes what the first one buffered on disk.
+    std::fs::write(&conf, render(second, d.port, d.dir.path())).unwrap();
+    d.signal("HUP");
+    d.wait_for_log("reload complete", Duration::from_secs(20));
+    emit(&d, "after-reload");
+    let path = d.path("second.20231114.log");
+    let t = std::time::Instant::now();
+    loop {
+        let lines = if path.exists() {
+            lines_of(&path)
+        } else {
+            vec![]
+        };
+        if lines.len() >= 3 {
+            let mut l = lines.clone();
+            l.sort();
+            assert_eq!(l, ["after-reload", "held-in-buffer", "still-first"]);
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "got {lines:?}; log:\n{}",
+            d.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(d.terminate().success());
+}

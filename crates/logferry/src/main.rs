@@ -66,28 +66,25 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     // Signal handlers go in before the listeners open, so an early SIGTERM is never lost.
-    let (mut term, mut int) = match (
+    let signals = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(t), Ok(i)) => (t, i),
-        _ => {
-            eprintln!("logferry: cannot install signal handlers");
-            return ExitCode::from(1);
-        }
+        signal(SignalKind::user_defined1()),
+        signal(SignalKind::hangup()),
+    );
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup)) = signals else {
+        eprintln!("logferry: cannot install signal handlers");
+        return ExitCode::from(1);
     };
-    let running = match pipeline.start().await {
+    let mut running = match pipeline.start().await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("{e}");
             return ExitCode::from(1);
         }
     };
-    let Ok(mut usr1) = signal(SignalKind::user_defined1()) else {
-        eprintln!("logferry: cannot install signal handlers");
-        return ExitCode::from(1);
-    };
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
+    let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
     let sig = loop {
         tokio::select! {
             _ = term.recv() => break "SIGTERM",
@@ -96,10 +93,12 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
                 tracing::info!("received SIGUSR1: flushing all buffers");
                 running.flush_now();
             }
+            _ = hup.recv() => {
+                running = reload(&cli, &registry, running, deadline).await;
+            }
         }
     };
     tracing::info!("received {sig}: closing listeners, finishing what was read, flushing outputs");
-    let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
     let at = tokio::time::Instant::now() + deadline;
     // The drain is bounded by `at` inside; the outer timeout only guards against a stuck plugin.
     match tokio::time::timeout(deadline + Duration::from_secs(2), running.stop(at)).await {
@@ -110,6 +109,47 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         Err(_) => {
             tracing::error!("shutdown did not finish within {:?}", deadline);
             ExitCode::from(2)
+        }
+    }
+}
+
+/// SIGHUP: read the config again. A config that does not parse or build is refused and the running
+/// pipeline goes on untouched. Otherwise the old pipeline stops as at SIGTERM (listeners close,
+/// memory buffers flush, file buffers persist) and the new one starts, resuming those file buffers.
+async fn reload(
+    cli: &Cli,
+    registry: &logferry_core::Registry,
+    running: logferry_core::Running,
+    deadline: Duration,
+) -> logferry_core::Running {
+    let path = cli.config_path();
+    tracing::info!("received SIGHUP: reloading {}", path.display());
+    let built = logferry_config::parse_file_with_warnings(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|(root, warnings)| {
+            for w in warnings {
+                tracing::warn!("{}: {}", w.pos, w.message);
+            }
+            Pipeline::build(&root, registry).map_err(|e| e.to_string())
+        });
+    let next = match built {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("reload refused, the running configuration stays: {e}");
+            return running;
+        }
+    };
+    running.stop(tokio::time::Instant::now() + deadline).await;
+    match next.start().await {
+        Ok(r) => {
+            tracing::info!("reload complete");
+            r
+        }
+        Err(e) => {
+            // The new config built but cannot start (a port taken meanwhile): this is fatal, as at
+            // start-up; exit so the supervisor restarts us.
+            tracing::error!("reloaded configuration failed to start: {e}");
+            std::process::exit(1);
         }
     }
 }

@@ -12,7 +12,9 @@
 //! as in the plugin). No rule fires, or the new tag equals the old one without a `label`: the
 //! record is dropped. Records go to the rule's `label`, else to the router where this output is
 //! declared; `emit_mode batch` (default) sends one batch per (label, tag) in first-seen order,
-//! `record` sends each record on its own.
+//! `record` sends each record on its own. `hostname_command` is run once at start-up with
+//! `/bin/sh -c` (a failure is a start-up error); without it the system host name is used, as
+//! the plugin's default `hostname` command prints it.
 //!
 //! Records are not decoded: only the rule keys are read from the raw msgpack, and a group whose
 //! records are contiguous in the incoming batch is re-emitted as a zero-copy slice of it.
@@ -262,12 +264,12 @@ impl RewriteTagFilter {
             let segs = split_tag_segments(&tag);
             let has_backrefs = !invert && segs.iter().any(|s| matches!(s, Seg::Backref(_)));
             log.info(format_args!(
-                "adding rewrite_tag_filter rule: {} [{}, {}, \"{}\", {:?}]",
-                key_p,
+                "adding rewrite_tag_filter rule: key {key_p} pattern {}{} tag {tag}{}",
                 pat_p.value,
-                if invert { "!" } else { "" },
-                tag,
-                r.param("label").map(|p| p.value.as_str())
+                if invert { " (invert)" } else { "" },
+                r.param("label")
+                    .map(|p| format!(" label {}", p.value))
+                    .unwrap_or_default()
             ));
             rules.push(Rule {
                 groups: ruby::capture_groups(&pattern),

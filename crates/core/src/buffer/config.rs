@@ -128,7 +128,7 @@ pub struct BufferConfig {
 }
 
 /// What an output plugin brings to its buffer: defaults that differ per plugin.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct BufferDefaults {
     /// Chunk keys when `<buffer>` has none (`"tag"`, `"time"`, or empty).
     pub chunk_keys: &'static [&'static str],
@@ -138,17 +138,6 @@ pub struct BufferDefaults {
     pub tag_required: bool,
     /// A `<buffer>` without `@type` is a file buffer at the output's own `path` (out_file).
     pub file_at_output_path: bool,
-}
-
-impl Default for BufferDefaults {
-    fn default() -> Self {
-        BufferDefaults {
-            chunk_keys: &[],
-            timekey: None,
-            tag_required: false,
-            file_at_output_path: false,
-        }
-    }
 }
 
 /// v0.12 flat parameter → v1 `<buffer>` parameter.
@@ -370,6 +359,19 @@ impl BufferConfig {
                         accessor,
                     });
                 }
+            }
+        }
+        if buffer.is_none() && !key_tag {
+            // v0.12 style (no <buffer>): a tag placeholder in an output parameter meant a chunk per
+            // tag (v0.12 and fluent-plugin-forest rendered them per tag); Fluentd v1 would leave
+            // the placeholder literal. Add the chunk key, and say so.
+            if let Some(p) = output.element().params.iter().find(|p| {
+                p.value.contains("${tag}")
+                    || p.value.contains("${tag[")
+                    || p.value.contains("${tag_parts[")
+            }) {
+                tracing::info!("{}: '{}' uses a tag placeholder: adding the buffer chunk key 'tag' so it is rendered per tag (Fluentd v1 would leave it literal)", p.pos, p.key);
+                key_tag = true;
             }
         }
         if defaults.tag_required && !key_tag {

@@ -80,6 +80,10 @@ impl Chunk {
 pub enum WriteError {
     /// Try again later (network errors, 5xx, throttling).
     Retryable(String),
+    /// Try again, but not sooner than this (a server's `Retry-After`): the next attempt waits for
+    /// the later of the retry schedule and this delay. Counts against the retry limits as
+    /// [`WriteError::Retryable`] does.
+    RetryAfter(String, Duration),
     /// Trying again cannot help: send to the secondary or back the chunk up.
     Unrecoverable(String),
 }
@@ -88,6 +92,7 @@ impl std::fmt::Display for WriteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WriteError::Retryable(e) => write!(f, "{e}"),
+            WriteError::RetryAfter(e, d) => write!(f, "{e} (retry after {:.1}s)", d.as_secs_f64()),
             WriteError::Unrecoverable(e) => write!(f, "unrecoverable: {e}"),
         }
     }
@@ -122,8 +127,14 @@ pub struct BufferStats {
     pub overflows: AtomicU64,
 }
 
+/// The chunk keys of a staged chunk: time slice, tag, record values.
+type Key = (Option<i64>, Option<String>, Vec<(String, String)>);
+
+/// Lists the persisted chunks when the output starts.
+pub type Resume = Box<dyn FnOnce() -> std::io::Result<Vec<Handle>> + Send>;
+
 struct State {
-    staged: HashMap<(Option<i64>, Option<String>, Vec<(String, String)>), Slot>,
+    staged: HashMap<Key, Slot>,
     queue: VecDeque<Slot>,
     in_flight: usize,
     total_bytes: u64,
@@ -137,7 +148,7 @@ struct Slot {
     created: f64,
 }
 
-fn key_of(m: &ChunkMeta) -> (Option<i64>, Option<String>, Vec<(String, String)>) {
+fn key_of(m: &ChunkMeta) -> Key {
     (m.timekey, m.tag.clone(), m.variables.clone())
 }
 
@@ -155,7 +166,7 @@ pub struct BufferedOutput {
     stats: BufferStats,
     stop: watch::Sender<bool>,
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
-    resume: Mutex<Option<Box<dyn FnOnce() -> std::io::Result<Vec<Handle>> + Send>>>,
+    resume: Mutex<Option<Resume>>,
 }
 
 impl BufferedOutput {
@@ -186,7 +197,7 @@ impl BufferedOutput {
         log: PluginLog,
         backup_dir: PathBuf,
         backend: Arc<dyn Backend>,
-        resume: Option<Box<dyn FnOnce() -> std::io::Result<Vec<Handle>> + Send>>,
+        resume: Option<Resume>,
     ) -> Self {
         let (stop, _) = watch::channel(false);
         BufferedOutput {
@@ -581,11 +592,12 @@ impl BufferedOutput {
                 self.purge(&mut s, &h);
             }
             Err(WriteError::Unrecoverable(_)) => unreachable!("handled above"),
-            Err(WriteError::Retryable(e)) => {
+            Err(err @ (WriteError::Retryable(_) | WriteError::RetryAfter(..))) => {
+                let e = err.to_string();
                 self.stats.error_count.fetch_add(1, Ordering::Relaxed);
                 self.stats.retry_count.fetch_add(1, Ordering::Relaxed);
                 let now = mono_now();
-                let after = match &mut s.retry {
+                let mut after = match &mut s.retry {
                     None => {
                         let (r, a) = RetryState::first(&self.cfg.retry, now);
                         s.retry = Some(r);
@@ -593,6 +605,16 @@ impl BufferedOutput {
                     }
                     Some(r) => r.failed(&self.cfg.retry, now),
                 };
+                // A server's Retry-After postpones the next attempt past the schedule.
+                if let (WriteError::RetryAfter(_, d), AfterFailure::RetryAt(at), Some(r)) =
+                    (&err, &mut after, &mut s.retry)
+                {
+                    let floor = now + d.as_secs_f64();
+                    if floor > *at {
+                        *at = floor;
+                        r.next = floor;
+                    }
+                }
                 s.queue.push_front(Slot { h, created: now });
                 match after {
                     AfterFailure::RetryAt(at) => {

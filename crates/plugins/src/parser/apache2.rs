@@ -58,14 +58,255 @@ fn key(k: &str) -> Value {
     Value::Str(k.to_string())
 }
 
+/// Capture spans, indexed like the expression's groups.
+type Caps = [Option<(usize, usize)>; 10];
+
+/// A hand-written backtracking matcher for [`REGEXP`] that explores alternatives in the same
+/// order as Ruby's (and Rust's leftmost-first) engine, so it finds the same captures, about ten
+/// times faster than the general engine. It only takes ASCII lines without newlines of at most
+/// [`FAST_MAX`] bytes and gives up after [`FAST_BUDGET`] steps; then the regexp decides.
+struct Fast<'t> {
+    b: &'t [u8],
+    caps: Caps,
+    steps: u32,
+}
+
+const FAST_MAX: usize = 4096;
+const FAST_BUDGET: u32 = 20_000;
+
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// Why the fast matcher stopped without an answer.
+struct GiveUp;
+
+impl<'t> Fast<'t> {
+    /// `Ok(true)` matched, `Ok(false)` no match, `Err` undecided.
+    fn run(text: &'t str) -> Result<Option<Caps>, GiveUp> {
+        let b = text.as_bytes();
+        if b.len() > FAST_MAX || !text.is_ascii() || b.contains(&b'\n') {
+            return Err(GiveUp);
+        }
+        let mut f = Fast {
+            b,
+            caps: [None; 10],
+            steps: 0,
+        };
+        // ^(?<host>[^ ]*) [^ ]* (?<user>[^ ]*) \[(?<time>[^\]]*)\] " — each field ends at the
+        // first possible delimiter, so this prefix has one way to match.
+        let n = b.len();
+        let next = |from: usize, c: u8| {
+            b[from.min(n)..]
+                .iter()
+                .position(|&x| x == c)
+                .map(|i| i + from)
+        };
+        let Some(s1) = next(0, b' ') else {
+            return Ok(None);
+        };
+        let Some(s2) = next(s1 + 1, b' ') else {
+            return Ok(None);
+        };
+        let Some(s3) = next(s2 + 1, b' ') else {
+            return Ok(None);
+        };
+        if b.get(s3 + 1) != Some(&b'[') {
+            return Ok(None);
+        }
+        let Some(t) = next(s3 + 2, b']') else {
+            return Ok(None);
+        };
+        if b.get(t + 1) != Some(&b' ') || b.get(t + 2) != Some(&b'"') {
+            return Ok(None);
+        }
+        f.caps[HOST] = Some((0, s1));
+        f.caps[USER] = Some((s2 + 1, s3));
+        f.caps[TIME] = Some((s3 + 2, t));
+        match f.method(t + 3) {
+            Ok(true) => Ok(Some(f.caps)),
+            Ok(false) => Ok(None),
+            Err(g) => Err(g),
+        }
+    }
+
+    fn step(&mut self) -> Result<(), GiveUp> {
+        self.steps += 1;
+        if self.steps > FAST_BUDGET {
+            Err(GiveUp)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// (?<method>\S+) then the optional path group.
+    fn method(&mut self, p: usize) -> Result<bool, GiveUp> {
+        let b = self.b;
+        let mut e = p;
+        while e < b.len() && !is_space(b[e]) {
+            e += 1;
+        }
+        for end in (p + 1..=e).rev() {
+            self.step()?;
+            self.caps[METHOD] = Some((p, end));
+            // (?: +(?<path>…)(?: +\S*)?)? — greedy: with the group first.
+            let mut sp = end;
+            while sp < b.len() && b[sp] == b' ' {
+                sp += 1;
+            }
+            for path_start in (end + 1..=sp).rev() {
+                if self.path(path_start, path_start)? {
+                    return Ok(true);
+                }
+            }
+            self.caps[PATH] = None;
+            if self.close(end)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// (?<path>(?:[^\"]|\\")*?) — lazy: the rest first, then one more item.
+    fn path(&mut self, start: usize, pos: usize) -> Result<bool, GiveUp> {
+        self.step()?;
+        let b = self.b;
+        self.caps[PATH] = Some((start, pos));
+        if self.after_path(pos)? {
+            return Ok(true);
+        }
+        if pos < b.len() && b[pos] != b'"' && self.path(start, pos + 1)? {
+            return Ok(true);
+        }
+        if pos + 1 < b.len()
+            && b[pos] == b'\\'
+            && b[pos + 1] == b'"'
+            && self.path(start, pos + 2)?
+        {
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// (?: +\S*)? then the closing quote.
+    fn after_path(&mut self, pos: usize) -> Result<bool, GiveUp> {
+        let b = self.b;
+        let mut sp = pos;
+        while sp < b.len() && b[sp] == b' ' {
+            sp += 1;
+        }
+        for s_start in (pos + 1..=sp).rev() {
+            let mut e = s_start;
+            while e < b.len() && !is_space(b[e]) {
+                e += 1;
+            }
+            for s_end in (s_start..=e).rev() {
+                self.step()?;
+                if self.close(s_end)? {
+                    return Ok(true);
+                }
+            }
+        }
+        self.close(pos)
+    }
+
+    /// `" (?<code>[^ ]*) (?<size>[^ ]*)(?: "(?<referer>…)" "(?<agent>…)")?$`
+    fn close(&mut self, p: usize) -> Result<bool, GiveUp> {
+        self.step()?;
+        let b = self.b;
+        let n = b.len();
+        if b.get(p) != Some(&b'"') || b.get(p + 1) != Some(&b' ') {
+            return Ok(false);
+        }
+        let c0 = p + 2;
+        let Some(c1) = b[c0.min(n)..]
+            .iter()
+            .position(|&x| x == b' ')
+            .map(|i| i + c0)
+        else {
+            return Ok(false);
+        };
+        let s0 = c1 + 1;
+        let s1 = b[s0.min(n)..]
+            .iter()
+            .position(|&x| x == b' ')
+            .map_or(n, |i| i + s0);
+        self.caps[CODE] = Some((c0, c1));
+        self.caps[SIZE] = Some((s0, s1));
+        if s1 + 1 < n && b[s1] == b' ' && b[s1 + 1] == b'"' && self.referer(s1 + 2, s1 + 2)? {
+            return Ok(true);
+        }
+        self.caps[REFERER] = None;
+        self.caps[AGENT] = None;
+        Ok(s1 == n)
+    }
+
+    /// (?<referer>(?:[^\"]|\\")*) — greedy: one more item first, then the rest.
+    fn referer(&mut self, start: usize, pos: usize) -> Result<bool, GiveUp> {
+        self.step()?;
+        let b = self.b;
+        if pos < b.len() && b[pos] != b'"' && self.referer(start, pos + 1)? {
+            return Ok(true);
+        }
+        if pos + 1 < b.len()
+            && b[pos] == b'\\'
+            && b[pos + 1] == b'"'
+            && self.referer(start, pos + 2)?
+        {
+            return Ok(true);
+        }
+        // `" "` then the agent to the final quote.
+        if b.get(pos) == Some(&b'"')
+            && b.get(pos + 1) == Some(&b' ')
+            && b.get(pos + 2) == Some(&b'"')
+        {
+            let a0 = pos + 3;
+            let n = b.len();
+            if n > a0 && b[n - 1] == b'"' && agent_ok(&b[a0..n - 1]) {
+                self.caps[REFERER] = Some((start, pos));
+                self.caps[AGENT] = Some((a0, n - 1));
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// Can `(?:[^"]|\\")*` match all of `s`? Every quote must follow a backslash.
+fn agent_ok(s: &[u8]) -> bool {
+    s.iter()
+        .enumerate()
+        .all(|(i, &c)| c != b'"' || (i > 0 && s[i - 1] == b'\\'))
+}
+
+impl Apache2Parser {
+    /// The captures of [`REGEXP`] in `text`, if it matches.
+    fn captures(&self, text: &str) -> Option<Caps> {
+        if let Ok(r) = Fast::run(text) {
+            return r;
+        }
+        self.captures_regex(text)
+    }
+
+    fn captures_regex(&self, text: &str) -> Option<Caps> {
+        let mut locs = self.re.capture_locations();
+        self.re.captures_read(&mut locs, text)?;
+        let mut caps: Caps = [None; 10];
+        // Group 0 (the whole match) is not used.
+        for (i, c) in caps.iter_mut().enumerate().skip(1) {
+            *c = locs.get(i);
+        }
+        Some(caps)
+    }
+}
+
 impl Parser for Apache2Parser {
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
-        let mut locs = self.re.capture_locations();
-        if self.re.captures_read(&mut locs, text).is_none() {
+        let Some(caps) = self.captures(text) else {
             out.push(Err(format!("pattern not matched with data '{text}'")));
             return;
-        }
-        let g = |i: usize| locs.get(i).map(|(s, e)| &text[s..e]);
+        };
+        let g = |i: usize| caps[i].map(|(s, e)| &text[s..e]);
         let time_s = g(TIME).unwrap_or("");
         let time = match self.time.parse_str(time_s) {
             Ok(t) => t,
@@ -105,5 +346,58 @@ impl Parser for Apache2Parser {
             rec.push((key("time"), Value::Str(time_s.to_string())));
         }
         out.push(Ok((Some(time), Value::Map(rec))));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast matcher agrees with the regexp engine on every line it decides.
+    #[test]
+    fn fast_matcher_agrees_with_the_regexp() {
+        let re = ruby_regex::compile(REGEXP, "").unwrap();
+        let p = Apache2Parser {
+            re,
+            time: TimeParser::Unixtime,
+            keep_time_key: false,
+        };
+        let pieces = [
+            " ", "  ", "\"", "\\", "\\\"", "-", "a", "GET", "/x", "HTTP/1.1", "[", "]", "\" \"",
+            "200", "\t",
+        ];
+        let base = [
+            r#"h - u [t] "GET / HTTP/1.1" 200 5 "r" "a""#,
+            r#"h - u [t] "GET / HTTP/1.1" 200 5"#,
+            r#"h - u [t] "-" 400 0 "-" "-""#,
+            r#"h - u [t] "GET /a b HTTP/1.1" 404 - "-" "x""#,
+            r#"h - u [t] "GET /a\"b HTTP/1.1" 200 1 "r\"x" "a\" \"b""#,
+        ];
+        // Deterministic pseudo-random edits of the base lines.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |m: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m as u64) as usize
+        };
+        let mut decided = 0;
+        for _ in 0..20_000 {
+            let mut line = base[rnd(base.len())].to_string();
+            for _ in 0..1 + rnd(3) {
+                let at = rnd(line.len() + 1);
+                let piece = pieces[rnd(pieces.len())];
+                if rnd(3) == 0 && at < line.len() {
+                    line.remove(at);
+                } else {
+                    line.insert_str(at, piece);
+                }
+            }
+            if let Ok(fast) = Fast::run(&line) {
+                decided += 1;
+                assert_eq!(fast, p.captures_regex(&line), "{line}");
+            }
+        }
+        assert!(decided > 15_000, "{decided}");
     }
 }

@@ -509,8 +509,7 @@ pub(crate) fn ruby_split<'t>(s: &'t str, sep: &str, limit: usize) -> Vec<&'t str
         return out;
     }
     if sep.is_empty() {
-        let mut idx = s.char_indices().peekable();
-        while let Some((i, c)) = idx.next() {
+        for (i, c) in s.char_indices() {
             if limit > 0 && out.len() + 1 == limit {
                 out.push(&s[i..]);
                 return out;

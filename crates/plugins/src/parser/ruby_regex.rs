@@ -103,8 +103,9 @@ pub fn translate(src: &str, flags: &str) -> Result<String, String> {
                     out.push(e);
                 }
                 'b' | 'B' if class == 0 => {
-                    // Ruby's word boundary follows its ASCII `\w`.
-                    out.push_str(if e == 'b' { r"(?-u:\b)" } else { r"(?-u:\B)" });
+                    // Unicode in both (Ruby's `\b` counts `é` as a word character, unlike `\w`).
+                    out.push('\\');
+                    out.push(e);
                 }
                 'b' => out.push_str(r"\x08"),
                 'Z' => {
@@ -539,6 +540,9 @@ mod tests {
         assert_eq!(m(r"\e\0", "", "\u{1b}\0").as_deref(), Some("\u{1b}\0"));
         assert_eq!(m("AB", "i", "xab").as_deref(), Some("ab"));
         assert_eq!(m(r"\p{^Alpha}+", "", "ab12cd").as_deref(), Some("12"));
+        // Word boundaries are Unicode in Ruby; \< and \> are plain characters.
+        assert_eq!(m(r"\ba", "", "éa"), None);
+        assert_eq!(m(r"\<a\>", "", "<a>").as_deref(), Some("<a>"));
     }
 
     #[test]

@@ -549,12 +549,13 @@ fn gem_zone(b: &[u8]) -> Option<(Option<i32>, usize)> {
     Some((Some(if neg { -off } else { off }), p))
 }
 
-/// Named zones Ruby's `Date.zone_to_diff` knows, in hours east of UTC (the common ones).
+/// Zone names Ruby's `Time.zone_offset` knows (`Time::ZoneOffset`), in hours east of UTC; other
+/// names leave the time in the local zone, as Ruby does.
 const ZONE_NAMES: &[(&str, i32)] = &[
     ("utc", 0),
+    ("z", 0),
     ("ut", 0),
     ("gmt", 0),
-    ("z", 0),
     ("est", -5),
     ("edt", -4),
     ("cst", -6),
@@ -563,27 +564,22 @@ const ZONE_NAMES: &[(&str, i32)] = &[
     ("mdt", -6),
     ("pst", -8),
     ("pdt", -7),
-    ("akst", -9),
-    ("akdt", -8),
-    ("hst", -10),
-    ("jst", 9),
-    ("kst", 9),
-    ("cet", 1),
-    ("cest", 2),
-    ("eet", 2),
-    ("eest", 3),
-    ("wet", 0),
-    ("west", 1),
-    ("bst", 1),
-    ("ist", 5),
-    ("msk", 3),
-    ("aest", 10),
-    ("aedt", 11),
-    ("acst", 9),
-    ("awst", 8),
-    ("nzst", 12),
-    ("nzdt", 13),
 ];
+
+/// Military single-letter zones (`A`..`M` east, `N`..`Y` west, no `J`).
+fn military(name: &str) -> Option<i32> {
+    let c = name.as_bytes();
+    if c.len() != 1 {
+        return None;
+    }
+    let c = c[0];
+    Some(match c {
+        b'a'..=b'i' => i32::from(c - b'a') + 1,
+        b'k'..=b'm' => i32::from(c - b'k') + 10,
+        b'n'..=b'y' => -(i32::from(c - b'n') + 1),
+        _ => return None,
+    })
+}
 
 /// `Date._strptime`'s `%z`: `Z`, `UTC`, `GMT+9`, `+09`, `+0900`, `+09:00`, `+09:00:00`, zone
 /// abbreviations. Returns the offset (`None` for an unknown name) and the bytes used.
@@ -664,7 +660,9 @@ pub(crate) fn zone_offset(b: &[u8]) -> Option<(Option<i32>, usize)> {
     let off = ZONE_NAMES
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, h)| h * 3600);
+        .map(|(_, h)| *h)
+        .or_else(|| military(&name))
+        .map(|h| h * 3600);
     Some((off, p))
 }
 
@@ -734,54 +732,60 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         ));
     }
     let fixed = f.offset.map(i64::from);
-    // "now" in the target zone, for the missing leading fields.
-    let now = EventTime::now();
-    let now_sec = i64::from(now.sec);
-    let now_off = fixed.unwrap_or_else(|| i64::from(zone.offset_at(now_sec)));
-    let local_now = now_sec + now_off;
-    let (ny, nm, nd) = civil_from_days(local_now.div_euclid(86_400));
-    let tod = local_now.rem_euclid(86_400);
+    // "now" in the target zone, only when leading fields are missing.
+    let now_fields = || {
+        let now = EventTime::now();
+        let now_sec = i64::from(now.sec);
+        let now_off = fixed.unwrap_or_else(|| i64::from(zone.offset_at(now_sec)));
+        let local_now = now_sec + now_off;
+        let (y, m, d) = civil_from_days(local_now.div_euclid(86_400));
+        (y, m, d, local_now.rem_euclid(86_400), now.nsec)
+    };
     let mut year = f.year;
-    if let Some(yd) = f.yday {
+    let (mut min, mut sec, mut nsec) = (f.min, f.sec, f.nsec);
+    if year.is_none() {
+        let (ny, nm, nd, tod, nns) = now_fields();
+        if let Some(yd) = f.yday {
+            if mon.is_none() || mday.is_none() {
+                let (_, m, d) = civil_from_days(days_from_civil(ny, 1, 1) + yd - 1);
+                mon = Some(m);
+                mday = Some(d);
+            }
+        }
+        // Ruby's `begin break if year; year = now.year; break if mon; … end until true`.
+        year = Some(ny);
+        'fill: {
+            if mon.is_some() {
+                break 'fill;
+            }
+            mon = Some(nm);
+            if mday.is_some() {
+                break 'fill;
+            }
+            mday = Some(nd);
+            if hour.is_some() {
+                break 'fill;
+            }
+            hour = Some(tod / 3600);
+            if min.is_some() {
+                break 'fill;
+            }
+            min = Some(tod / 60 % 60);
+            if sec.is_some() {
+                break 'fill;
+            }
+            sec = Some(tod % 60);
+            if nsec.is_some() {
+                break 'fill;
+            }
+            nsec = Some(nns / 1000 * 1000);
+        }
+    } else if let (Some(yd), Some(y)) = (f.yday, year) {
         if mon.is_none() || mday.is_none() {
-            let y = year.unwrap_or(ny);
             let (_, m, d) = civil_from_days(days_from_civil(y, 1, 1) + yd - 1);
-            year = Some(y);
             mon = Some(m);
             mday = Some(d);
         }
-    }
-    let (mut min, mut sec, mut nsec) = (f.min, f.sec, f.nsec);
-    // Ruby's `begin break if year; year = now.year; break if mon; … end until true`.
-    'fill: {
-        if year.is_some() {
-            break 'fill;
-        }
-        year = Some(ny);
-        if mon.is_some() {
-            break 'fill;
-        }
-        mon = Some(nm);
-        if mday.is_some() {
-            break 'fill;
-        }
-        mday = Some(nd);
-        if hour.is_some() {
-            break 'fill;
-        }
-        hour = Some(tod / 3600);
-        if min.is_some() {
-            break 'fill;
-        }
-        min = Some(tod / 60 % 60);
-        if sec.is_some() {
-            break 'fill;
-        }
-        sec = Some(tod % 60);
-        if nsec.is_some() {
-            break 'fill;
-        }
-        nsec = Some(now.nsec / 1000 * 1000);
     }
     let days = days_from_civil(year.unwrap_or(1970), mon.unwrap_or(1), 1) + mday.unwrap_or(1) - 1;
     let naive = days * 86_400 + hour.unwrap_or(0) * 3600 + min.unwrap_or(0) * 60 + sec.unwrap_or(0);
@@ -847,8 +851,13 @@ mod tests {
         );
         let p = Strptime::new("%a %b %e %H:%M:%S %Z %Y").unwrap();
         assert_eq!(
+            p.parse("Tue Jan  2 03:04:05 EST 2024", &utc()).unwrap(),
+            EventTime::new(1_704_182_645, 0)
+        );
+        // Names Ruby's Time does not know leave the time in the given zone.
+        assert_eq!(
             p.parse("Tue Jan  2 03:04:05 JST 2024", &utc()).unwrap(),
-            EventTime::new(1_704_132_245, 0)
+            EventTime::new(1_704_164_645, 0)
         );
         let p = Strptime::new("%Y%m%d%H%M%S.%N").unwrap();
         assert_eq!(

@@ -535,26 +535,39 @@ impl FileStore {
         let qdir = self.dir.join(QUARANTINE_DIR);
         create_dir(&qdir)?;
         let names: Vec<_> = files.iter().filter_map(|f| f.file_name()).collect();
-        let dest_of = |name: &std::ffi::OsStr, k: u32| {
+        let dest_of = |name: &std::ffi::OsStr, tail: &str| {
             let mut s = name.to_owned();
-            if k > 0 {
-                s.push(format!(".{k}"));
-            }
+            s.push(tail);
             qdir.join(s)
         };
-        let mut k = 0;
-        while k < 10_000
-            && names
+        // The first free tail among "", ".1" … ".999"; then one made of the time (rename
+        // replaces an existing file, so never reuse a name).
+        let free = |tail: &str| {
+            names
                 .iter()
-                .any(|n| dest_of(n, k).symlink_metadata().is_ok())
-        {
-            k += 1;
-        }
+                .all(|n| dest_of(n, tail).symlink_metadata().is_err())
+        };
+        let tail = (0..1000u32)
+            .map(|k| {
+                if k == 0 {
+                    String::new()
+                } else {
+                    format!(".{k}")
+                }
+            })
+            .find(|t| free(t))
+            .unwrap_or_else(|| {
+                let ns = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                format!(".{ns}")
+            });
         let mut moved = None;
         let mut last_err = None;
         for f in files {
             let Some(name) = f.file_name() else { continue };
-            let dest = dest_of(name, k);
+            let dest = dest_of(name, &tail);
             match fs::rename(f, &dest) {
                 Ok(()) => {
                     moved.get_or_insert(dest);
@@ -567,7 +580,7 @@ impl FileStore {
             tracing::warn!(dir = %self.dir.display(), error = %e, "could not move a chunk file to quarantine");
             return Err(e);
         }
-        let moved = moved.unwrap_or_else(|| dest_of(first.file_name().unwrap_or_default(), k));
+        let moved = moved.unwrap_or_else(|| dest_of(first.file_name().unwrap_or_default(), &tail));
         let mut reason_path = moved.clone().into_os_string();
         reason_path.push(".reason");
         let _ = fs::write(reason_path, format!("{reason}\n"));

@@ -1,0 +1,814 @@
+//! `s3` output (fluent-plugin-s3): each buffer chunk becomes one S3 object.
+//!
+//! Runs on the buffer engine with fluent-plugin-s3's defaults: chunk key `time`, `timekey` one
+//! day (so by default one object per day and chunk, uploaded ten minutes after midnight), events
+//! formatted by `<inject>` + `<format>` (default `out_file`; v0.12 `format`, `include_time_key`,
+//! `time_format` work), then stored as `store_as` `gzip` (default, `.gz`; a `compress gzip`
+//! buffer chunk is uploaded as it is), `json` (`.json`), `text` (`.txt`) or `zstd` (`.zst`).
+//! Compression runs on the blocking pool, never on the I/O threads. Chunks of
+//! `multipart_threshold` (default 64 MiB) or more are sent as a multipart upload in parts of
+//! `multipart_chunk_size` (default 16 MiB, at least S3's 5 MiB), four at a time.
+//!
+//! **Object keys never collide.** logferry's default `s3_object_key_format` is
+//! `%{path}%{time_slice}_%{hostname}_%{chunk_id}.%{file_extension}` — the host name and the
+//! 128-bit buffer chunk id make every key unique across hosts, processes and flush threads, with
+//! no HEAD request (a chunk sent again after a crash rewrites its own object). Fluentd's default
+//! (`%{path}%{time_slice}_%{index}.%{file_extension}`) finds a free `%{index}` by HEAD requests,
+//! which race between threads, workers and hosts; a user who writes `%{index}` (or any
+//! `s3_object_key_format`) gets exactly Fluentd's `check_object` / `overwrite` behaviour. Every
+//! placeholder of fluent-plugin-s3 is supported — see [`key`] — plus `%{chunk_id}`.
+//!
+//! Credentials: `aws_key_id`/`aws_sec_key`, `aws_profile`, `aws_credential_process`,
+//! `<web_identity_credentials>`, `<instance_profile_credentials>`, `<shared_credentials>`, else
+//! the SDK's default chain (environment, shared profile, web identity, ECS task role, EC2
+//! metadata); `<assume_role_credentials>` assumes a role with them. `check_bucket` /
+//! `auto_create_bucket` / `check_apikey_on_start` run before the first upload rather than at
+//! start-up (a failure there is retried like any write), so `--dry-run` makes no request.
+
+pub mod client;
+pub mod key;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart,
+    CreateBucketConfiguration, ObjectCannedAcl, ServerSideEncryption, StorageClass,
+};
+use aws_sdk_s3::Client;
+use bytes::Bytes;
+use logferry_core::buffer::{
+    BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
+};
+use logferry_core::error::build_error;
+use logferry_core::{BuildCtx, BuildError, EventTime, PluginLog, Section};
+use tokio::sync::OnceCell;
+
+use crate::out_file::FileFormat;
+use client::ClientSettings;
+use key::{IndexFormat, KeyBuilder, KeyOptions};
+
+/// Buffer defaults of out_s3: chunk key `time`, one day.
+pub const DEFAULTS: BufferDefaults = BufferDefaults {
+    chunk_keys: &["time"],
+    timekey: Some(86_400),
+    tag_required: false,
+    file_at_output_path: false,
+};
+
+/// S3's smallest part (except the last).
+const MIN_PART: u64 = 5 << 20;
+/// S3's largest part count.
+const MAX_PARTS: u64 = 10_000;
+/// Parts in flight at once.
+const PART_CONCURRENCY: usize = 4;
+
+/// How objects are stored (`store_as`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreAs {
+    /// gzip, `.gz`, `application/x-gzip`.
+    Gzip,
+    /// as formatted, `.json`, `application/json`.
+    Json,
+    /// as formatted, `.txt`, `text/plain`.
+    Text,
+    /// zstd, `.zst`, `application/x-zst`.
+    Zstd,
+}
+
+impl StoreAs {
+    fn ext(self) -> &'static str {
+        match self {
+            StoreAs::Gzip => "gz",
+            StoreAs::Json => "json",
+            StoreAs::Text => "txt",
+            StoreAs::Zstd => "zst",
+        }
+    }
+    fn content_type(self) -> &'static str {
+        match self {
+            StoreAs::Gzip => "application/x-gzip",
+            StoreAs::Json => "application/json",
+            StoreAs::Text => "text/plain",
+            StoreAs::Zstd => "application/x-zst",
+        }
+    }
+}
+
+/// What each PUT carries besides the body.
+#[derive(Clone, Debug, Default)]
+struct PutOptions {
+    storage_class: Option<StorageClass>,
+    acl: Option<ObjectCannedAcl>,
+    grant_full_control: Option<String>,
+    grant_read: Option<String>,
+    grant_read_acp: Option<String>,
+    grant_write_acp: Option<String>,
+    sse: Option<ServerSideEncryption>,
+    ssekms_key_id: Option<String>,
+    sse_customer_algorithm: Option<String>,
+    sse_customer_key: Option<String>,
+    sse_customer_key_md5: Option<String>,
+    tagging: Option<String>,
+    checksum_algorithm: Option<ChecksumAlgorithm>,
+    metadata: Vec<(String, Template)>,
+}
+
+/// The s3 chunk writer.
+pub struct S3Writer {
+    bucket: String,
+    keys: KeyBuilder,
+    store_as: StoreAs,
+    overwrite: bool,
+    check_bucket: bool,
+    auto_create_bucket: bool,
+    check_apikey_on_start: bool,
+    list_prefix: String,
+    multipart_threshold: u64,
+    part_size: u64,
+    warn_for_delay: Option<f64>,
+    put: PutOptions,
+    settings: ClientSettings,
+    format: FileFormat,
+    client: OnceCell<Client>,
+    ready: OnceCell<()>,
+    log: PluginLog,
+}
+
+fn read_opt(s: &Section, key: &str) -> Option<String> {
+    s.str(key).map(str::to_string)
+}
+
+/// Writer factory for the buffer engine (and `<secondary>`).
+pub fn writer(
+    ctx: &BuildCtx,
+    s: &Section,
+    cfg: &BufferConfig,
+) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+    let pos = |k: &str| {
+        s.param(k)
+            .map(|p| p.pos.clone())
+            .unwrap_or_else(|| s.pos().clone())
+    };
+    // Refused: what logferry cannot do.
+    s.refuse("proxy_uri", "proxies are not supported")?;
+    s.refuse("ssl_ca_directory", "use ssl_ca_bundle (a PEM file)")?;
+    s.refuse(
+        "use_bundled_cert",
+        "the Ruby SDK's bundled CA is not shipped; system roots are used (add one with ssl_ca_bundle)",
+    )?;
+    s.refuse_section(
+        "bucket_lifecycle_rule",
+        "manage lifecycle rules with your infrastructure tooling",
+    )?;
+    if !s.bool("ssl_verify_peer", true)? {
+        return Err(build_error(
+            &pos("ssl_verify_peer"),
+            "'ssl_verify_peer false' is not supported by logferry's s3 plugin: add the server's CA with ssl_ca_bundle",
+        ));
+    }
+    if let Some(v) = s.str("signature_version") {
+        if v != "v4" {
+            return Err(build_error(
+                &pos("signature_version"),
+                format!("signature_version '{v}' is not supported: logferry signs with SigV4 (v4)"),
+            ));
+        }
+    }
+
+    let bucket = s.required("s3_bucket")?.to_string();
+    if bucket.is_empty() {
+        return Err(build_error(
+            &pos("s3_bucket"),
+            "'s3_bucket' must not be empty",
+        ));
+    }
+    let region = s
+        .str("s3_region")
+        .map(str::to_string)
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let endpoint = match s.str("s3_endpoint").filter(|e| !e.is_empty()) {
+        None => None,
+        Some(e) => {
+            let host = e.trim_end_matches('/');
+            if host.ends_with("amazonaws.com")
+                && !host.ends_with("vpce.amazonaws.com")
+                && !host.contains("fips")
+                && !host.contains("gov")
+            {
+                return Err(build_error(&pos("s3_endpoint"), "s3_endpoint parameter is not supported for S3, use s3_region instead. This parameter is for S3 compatible services"));
+            }
+            Some(if e.contains("://") {
+                e.to_string()
+            } else {
+                format!("https://{e}")
+            })
+        }
+    };
+    let force_path_style = s.bool("force_path_style", false)?;
+
+    let store_as = match s.string("store_as", "gzip").as_str() {
+        "gzip" => StoreAs::Gzip,
+        "gzip_command" => {
+            tracing::info!("{}: store_as gzip_command: logferry compresses in-process (same gzip objects, .gz)", pos("store_as"));
+            StoreAs::Gzip
+        }
+        "json" => StoreAs::Json,
+        "text" => StoreAs::Text,
+        "zstd" => StoreAs::Zstd,
+        other => {
+            return Err(build_error(
+                &pos("store_as"),
+                format!("store_as '{other}' is not supported by logferry's s3 plugin; supported: gzip, json, text, zstd"),
+            ))
+        }
+    };
+
+    let check_object = s.bool("check_object", true)?;
+    let overwrite = s.bool("overwrite", false)?;
+    let hex_random_length = s.integer("hex_random_length", 4);
+    if !(0..=16).contains(&hex_random_length) {
+        return Err(build_error(
+            &pos("hex_random_length"),
+            "hex_random_length parameter must be less than or equal to 16",
+        ));
+    }
+    let index_format = IndexFormat::parse(&s.string("index_format", "%d"))
+        .map_err(|e| build_error(&pos("index_format"), e))?;
+    let path = s.string("path", "");
+    let format = s.str("s3_object_key_format");
+    let hostname = hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "localhost".to_string());
+    let keys = KeyBuilder::new(
+        &KeyOptions {
+            format,
+            path: &path,
+            file_extension: store_as.ext(),
+            hostname: &hostname,
+            check_object,
+            index_format,
+            hex_random_length: hex_random_length as usize,
+        },
+        cfg,
+    )
+    .map_err(|e| build_error(&pos("s3_object_key_format"), e))?;
+    if keys.uses_tag() && !cfg.key_tag {
+        tracing::warn!("{}: s3_object_key_format/path use ${{tag}}, but 'tag' is not a buffer chunk key: it stays literal (add <buffer tag,time>)", s.pos());
+    }
+    if format.is_some() && !check_object && !keys.unique_per_chunk() {
+        tracing::warn!("{}: 'check_object false' with an s3_object_key_format holding none of ${{chunk_id}}, %{{chunk_id}}, %{{uuid_flush}}, %{{hex_random}}: an existing object of the same key will be overwritten", pos("s3_object_key_format"));
+    } else if format.is_some() && cfg.flush_thread_count > 1 && !keys.unique_per_chunk() {
+        tracing::warn!("{}: several flush threads and an s3_object_key_format holding none of ${{chunk_id}}, %{{chunk_id}}, %{{uuid_flush}}, %{{hex_random}}: two threads may race for the same %{{index}}", pos("s3_object_key_format"));
+    }
+
+    // Object settings.
+    let mut storage_class = s.string("storage_class", "STANDARD");
+    if s.bool("reduced_redundancy", false)? {
+        tracing::warn!(
+            "{}: reduced_redundancy is deprecated; use storage_class REDUCED_REDUNDANCY",
+            pos("reduced_redundancy")
+        );
+        storage_class = "REDUCED_REDUNDANCY".to_string();
+    }
+    if !StorageClass::values().contains(&storage_class.as_str()) {
+        return Err(build_error(
+            &pos("storage_class"),
+            format!(
+                "storage_class '{storage_class}' is not one of: {}",
+                StorageClass::values().join(", ")
+            ),
+        ));
+    }
+    let acl = match s.str("acl") {
+        None => None,
+        Some(a) if ObjectCannedAcl::values().contains(&a) => Some(ObjectCannedAcl::from(a)),
+        Some(a) => {
+            return Err(build_error(
+                &pos("acl"),
+                format!(
+                    "acl '{a}' is not one of: {}",
+                    ObjectCannedAcl::values().join(", ")
+                ),
+            ))
+        }
+    };
+    let sse = match s
+        .str("use_server_side_encryption")
+        .filter(|v| !v.is_empty())
+    {
+        None => None,
+        Some(v) if ServerSideEncryption::values().contains(&v) => {
+            Some(ServerSideEncryption::from(v))
+        }
+        Some(v) => {
+            return Err(build_error(
+                &pos("use_server_side_encryption"),
+                format!(
+                    "use_server_side_encryption '{v}' is not one of: {}",
+                    ServerSideEncryption::values().join(", ")
+                ),
+            ))
+        }
+    };
+    let ssekms_key_id = read_opt(s, "ssekms_key_id");
+    if ssekms_key_id.is_some() && !matches!(&sse, Some(x) if x.as_str().starts_with("aws:kms")) {
+        return Err(build_error(
+            &pos("ssekms_key_id"),
+            "ssekms_key_id needs use_server_side_encryption aws:kms",
+        ));
+    }
+    let checksum_algorithm = match s.str("checksum_algorithm") {
+        None => None,
+        Some(v) if ChecksumAlgorithm::values().contains(&v) => Some(ChecksumAlgorithm::from(v)),
+        Some(v) => {
+            return Err(build_error(
+                &pos("checksum_algorithm"),
+                format!(
+                    "checksum_algorithm '{v}' is not one of: {}",
+                    ChecksumAlgorithm::values().join(", ")
+                ),
+            ))
+        }
+    };
+    let mut metadata = Vec::new();
+    for (k, v) in s.hash("s3_metadata").unwrap_or_default() {
+        let t = Template::new("s3_metadata", &v, cfg)
+            .map_err(|e| build_error(&pos("s3_metadata"), e))?;
+        metadata.push((k, t));
+    }
+    let put = PutOptions {
+        storage_class: (storage_class != "STANDARD")
+            .then(|| StorageClass::from(storage_class.as_str())),
+        acl,
+        grant_full_control: read_opt(s, "grant_full_control"),
+        grant_read: read_opt(s, "grant_read"),
+        grant_read_acp: read_opt(s, "grant_read_acp"),
+        grant_write_acp: read_opt(s, "grant_write_acp"),
+        sse,
+        ssekms_key_id,
+        sse_customer_algorithm: read_opt(s, "sse_customer_algorithm"),
+        sse_customer_key: read_opt(s, "sse_customer_key"),
+        sse_customer_key_md5: read_opt(s, "sse_customer_key_md5"),
+        tagging: read_opt(s, "tagging"),
+        checksum_algorithm,
+        metadata,
+    };
+
+    let multipart_threshold = s.size("multipart_threshold", 64 << 20).max(MIN_PART);
+    let part_size = s.size("multipart_chunk_size", 16 << 20);
+    if part_size < MIN_PART {
+        return Err(build_error(
+            &pos("multipart_chunk_size"),
+            "multipart_chunk_size must be at least 5m (S3's smallest part)",
+        ));
+    }
+
+    let (creds, assume_role) = ClientSettings::read_creds(s)?;
+    let ca_bundle =
+        match s.str("ssl_ca_bundle") {
+            None => None,
+            Some(p) => Some(std::fs::read(p).map_err(|e| {
+                build_error(&pos("ssl_ca_bundle"), format!("ssl_ca_bundle {p}: {e}"))
+            })?),
+        };
+    let compute_checksums = s
+        .has("compute_checksums")
+        .then(|| s.bool("compute_checksums", true))
+        .transpose()?;
+    let settings = ClientSettings {
+        region,
+        checksums: compute_checksums.unwrap_or(endpoint.is_none()),
+        endpoint,
+        force_path_style,
+        accelerate: s.bool("enable_transfer_acceleration", false)?,
+        dual_stack: s.bool("enable_dual_stack", false)?,
+        creds,
+        assume_role,
+        ca_bundle,
+    };
+    settings.validate(s)?;
+
+    let list_prefix: String = path
+        .split(['$', '%'])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let warn_for_delay = s
+        .has("warn_for_delay")
+        .then(|| s.time("warn_for_delay", 0.0));
+    Ok(Arc::new(S3Writer {
+        bucket,
+        keys,
+        store_as,
+        overwrite,
+        check_bucket: s.bool("check_bucket", true)?,
+        auto_create_bucket: s.bool("auto_create_bucket", true)?,
+        check_apikey_on_start: s.bool("check_apikey_on_start", true)?,
+        list_prefix,
+        multipart_threshold,
+        part_size,
+        warn_for_delay,
+        put,
+        settings,
+        format: FileFormat::from_section(s)?,
+        client: OnceCell::new(),
+        ready: OnceCell::new(),
+        log: ctx.log.clone(),
+    }))
+}
+
+fn sdk_err<E, R>(what: &str, e: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    format!("{what}: {}", DisplayErrorContext(e))
+}
+
+fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut gz = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    gz.write_all(data)?;
+    gz.finish()
+}
+
+/// The object body of a chunk (compression on the blocking pool).
+async fn body_of(chunk: &Chunk, store_as: StoreAs) -> Result<Bytes, WriteError> {
+    if store_as == StoreAs::Gzip && chunk.is_gzip() {
+        return Ok(chunk.raw().clone());
+    }
+    if matches!(store_as, StoreAs::Text | StoreAs::Json) && !chunk.is_gzip() {
+        return Ok(chunk.raw().clone());
+    }
+    let chunk = chunk.clone();
+    tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
+        let data = chunk
+            .bytes()
+            .map_err(|e| format!("chunk decompression: {e}"))?;
+        match store_as {
+            StoreAs::Gzip => gzip(&data)
+                .map(Bytes::from)
+                .map_err(|e| format!("gzip: {e}")),
+            StoreAs::Zstd => zstd::bulk::compress(&data, 3)
+                .map(Bytes::from)
+                .map_err(|e| format!("zstd: {e}")),
+            StoreAs::Text | StoreAs::Json => Ok(data),
+        }
+    })
+    .await
+    .map_err(|e| WriteError::Retryable(format!("compression task: {e}")))?
+    .map_err(WriteError::Unrecoverable)
+}
+
+impl S3Writer {
+    async fn client(&self) -> Result<&Client, WriteError> {
+        self.client
+            .get_or_try_init(|| self.settings.build())
+            .await
+            .map_err(WriteError::Retryable)
+    }
+
+    /// `check_bucket` / `auto_create_bucket` / `check_apikey_on_start`, once.
+    async fn preflight(&self, c: &Client) -> Result<(), WriteError> {
+        self.ready
+            .get_or_try_init(|| async {
+                if self.check_bucket {
+                    match c.head_bucket().bucket(&self.bucket).send().await {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                            if !self.auto_create_bucket {
+                                return Err(format!("The specified bucket does not exist: bucket = {} (auto_create_bucket is false)", self.bucket));
+                            }
+                            self.log.info(format_args!("Creating bucket {} on {}", self.bucket, self.settings.endpoint.as_deref().unwrap_or(&self.settings.region)));
+                            let mut req = c.create_bucket().bucket(&self.bucket);
+                            if self.settings.region != "us-east-1" && self.settings.endpoint.is_none() {
+                                req = req.create_bucket_configuration(
+                                    CreateBucketConfiguration::builder()
+                                        .location_constraint(BucketLocationConstraint::from(self.settings.region.as_str()))
+                                        .build(),
+                                );
+                            }
+                            match req.send().await {
+                                Ok(_) => Ok(()),
+                                Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou")) => Ok(()),
+                                Err(e) => Err(sdk_err(&format!("creating bucket {}", self.bucket), &e)),
+                            }
+                        }
+                        Err(e) => Err(sdk_err(&format!("can't call S3 API (HeadBucket {}). Please check your credentials or s3_region configuration", self.bucket), &e)),
+                    }
+                } else if self.check_apikey_on_start {
+                    match c.list_objects_v2().bucket(&self.bucket).prefix(&self.list_prefix).max_keys(1).send().await {
+                        Ok(_) => Ok(()),
+                        Err(e) if matches!(e.code(), Some("NoSuchBucket")) => Ok(()),
+                        Err(e) => Err(sdk_err("can't call S3 API (ListObjectsV2). Please check your credentials or s3_region configuration", &e)),
+                    }
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+            .map(|_| ())
+            .map_err(WriteError::Retryable)
+    }
+
+    async fn exists(&self, c: &Client, key: String) -> Result<bool, String> {
+        match c.head_object().bucket(&self.bucket).key(&key).send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
+            Err(e) => Err(sdk_err(&format!("HeadObject {key}"), &e)),
+        }
+    }
+
+    fn metadata(&self, chunk: &Chunk, index: u64) -> Vec<(String, String)> {
+        self.put
+            .metadata
+            .iter()
+            .map(|(k, t)| {
+                let v = t.render(&chunk.meta, &chunk.id);
+                let v = key::gsub_percent(&v, |n| {
+                    Some(if n == "index" {
+                        index.to_string()
+                    } else {
+                        String::new()
+                    })
+                });
+                (k.clone(), v)
+            })
+            .collect()
+    }
+
+    async fn put_object(
+        &self,
+        c: &Client,
+        key: &str,
+        body: Bytes,
+        meta: &[(String, String)],
+    ) -> Result<(), String> {
+        let p = &self.put;
+        let mut req = c
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(self.store_as.content_type())
+            .content_length(body.len() as i64)
+            .body(ByteStream::from(body))
+            .set_storage_class(p.storage_class.clone())
+            .set_acl(p.acl.clone())
+            .set_grant_full_control(p.grant_full_control.clone())
+            .set_grant_read(p.grant_read.clone())
+            .set_grant_read_acp(p.grant_read_acp.clone())
+            .set_grant_write_acp(p.grant_write_acp.clone())
+            .set_server_side_encryption(p.sse.clone())
+            .set_ssekms_key_id(p.ssekms_key_id.clone())
+            .set_sse_customer_algorithm(p.sse_customer_algorithm.clone())
+            .set_sse_customer_key(p.sse_customer_key.clone())
+            .set_sse_customer_key_md5(p.sse_customer_key_md5.clone())
+            .set_tagging(p.tagging.clone())
+            .set_checksum_algorithm(p.checksum_algorithm.clone());
+        for (k, v) in meta {
+            req = req.metadata(k, v);
+        }
+        req.send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_err(&format!("PutObject {key}"), &e))
+    }
+
+    async fn multipart(
+        &self,
+        c: &Client,
+        key: &str,
+        body: Bytes,
+        meta: &[(String, String)],
+    ) -> Result<usize, String> {
+        let p = &self.put;
+        // With checksums on, every part carries one and the completion lists them.
+        let algo = p
+            .checksum_algorithm
+            .clone()
+            .or(self.settings.checksums.then_some(ChecksumAlgorithm::Crc32));
+        let mut req = c
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(self.store_as.content_type())
+            .set_storage_class(p.storage_class.clone())
+            .set_acl(p.acl.clone())
+            .set_grant_full_control(p.grant_full_control.clone())
+            .set_grant_read(p.grant_read.clone())
+            .set_grant_read_acp(p.grant_read_acp.clone())
+            .set_grant_write_acp(p.grant_write_acp.clone())
+            .set_server_side_encryption(p.sse.clone())
+            .set_ssekms_key_id(p.ssekms_key_id.clone())
+            .set_sse_customer_algorithm(p.sse_customer_algorithm.clone())
+            .set_sse_customer_key(p.sse_customer_key.clone())
+            .set_sse_customer_key_md5(p.sse_customer_key_md5.clone())
+            .set_tagging(p.tagging.clone())
+            .set_checksum_algorithm(algo.clone());
+        for (k, v) in meta {
+            req = req.metadata(k, v);
+        }
+        let created = req
+            .send()
+            .await
+            .map_err(|e| sdk_err(&format!("CreateMultipartUpload {key}"), &e))?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| format!("CreateMultipartUpload {key}: no upload id"))?
+            .to_string();
+        let len = body.len() as u64;
+        let part = self.part_size.max(len.div_ceil(MAX_PARTS));
+        let ranges: Vec<(i32, u64, u64)> = (0..len.div_ceil(part))
+            .map(|i| ((i + 1) as i32, i * part, ((i + 1) * part).min(len)))
+            .collect();
+        let result = self
+            .upload_parts(c, key, &upload_id, &body, &ranges, algo.as_ref())
+            .await;
+        let parts = match result {
+            Ok(parts) => parts,
+            Err(e) => {
+                self.abort(c, key, &upload_id).await;
+                return Err(e);
+            }
+        };
+        let n = parts.len();
+        let done = c
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(&upload_id)
+            .set_sse_customer_algorithm(p.sse_customer_algorithm.clone())
+            .set_sse_customer_key(p.sse_customer_key.clone())
+            .set_sse_customer_key_md5(p.sse_customer_key_md5.clone())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
+            .send()
+            .await;
+        if let Err(e) = done {
+            self.abort(c, key, &upload_id).await;
+            return Err(sdk_err(&format!("CompleteMultipartUpload {key}"), &e));
+        }
+        Ok(n)
+    }
+
+    async fn upload_parts(
+        &self,
+        c: &Client,
+        key: &str,
+        upload_id: &str,
+        body: &Bytes,
+        ranges: &[(i32, u64, u64)],
+        algo: Option<&ChecksumAlgorithm>,
+    ) -> Result<Vec<CompletedPart>, String> {
+        let mut set = tokio::task::JoinSet::new();
+        let mut parts = Vec::with_capacity(ranges.len());
+        let mut next = ranges.iter();
+        let p = &self.put;
+        loop {
+            while set.len() < PART_CONCURRENCY {
+                let Some(&(n, from, to)) = next.next() else {
+                    break;
+                };
+                let req = c
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key)
+                    .upload_id(upload_id)
+                    .part_number(n)
+                    .content_length((to - from) as i64)
+                    .body(ByteStream::from(body.slice(from as usize..to as usize)))
+                    .set_sse_customer_algorithm(p.sse_customer_algorithm.clone())
+                    .set_sse_customer_key(p.sse_customer_key.clone())
+                    .set_sse_customer_key_md5(p.sse_customer_key_md5.clone())
+                    .set_checksum_algorithm(algo.cloned());
+                let key = key.to_string();
+                set.spawn(async move {
+                    let out = req
+                        .send()
+                        .await
+                        .map_err(|e| sdk_err(&format!("UploadPart {key} #{n}"), &e))?;
+                    Ok::<_, String>(
+                        CompletedPart::builder()
+                            .part_number(n)
+                            .set_e_tag(out.e_tag().map(str::to_string))
+                            .set_checksum_crc32(out.checksum_crc32().map(str::to_string))
+                            .set_checksum_crc32_c(out.checksum_crc32_c().map(str::to_string))
+                            .set_checksum_crc64_nvme(out.checksum_crc64_nvme().map(str::to_string))
+                            .set_checksum_sha1(out.checksum_sha1().map(str::to_string))
+                            .set_checksum_sha256(out.checksum_sha256().map(str::to_string))
+                            .build(),
+                    )
+                });
+            }
+            let Some(r) = set.join_next().await else {
+                break;
+            };
+            match r {
+                Ok(Ok(part)) => parts.push(part),
+                Ok(Err(e)) => return Err(e),
+                Err(e) => return Err(format!("UploadPart task: {e}")),
+            }
+        }
+        parts.sort_by_key(|p| p.part_number());
+        Ok(parts)
+    }
+
+    async fn abort(&self, c: &Client, key: &str, upload_id: &str) {
+        if let Err(e) = c
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+        {
+            self.log.warn(format_args!(
+                "{}",
+                sdk_err(
+                    &format!("AbortMultipartUpload {key} (upload {upload_id})"),
+                    &e
+                )
+            ));
+        }
+    }
+}
+
+#[async_trait]
+impl ChunkWriter for S3Writer {
+    fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        self.format.format(tag, time, record, out);
+    }
+
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        if let Some(tag) = &chunk.meta.tag {
+            if tag.contains("../") || tag.starts_with('/') {
+                return Err(WriteError::Unrecoverable(format!(
+                    "tag '{tag}' would make an object key leave its prefix"
+                )));
+            }
+        }
+        let c = self.client().await?;
+        self.preflight(c).await?;
+        let chosen = self
+            .keys
+            .choose(&chunk.meta, &chunk.id, self.overwrite, |k| {
+                self.exists(c, k)
+            })
+            .await
+            .map_err(WriteError::Retryable)?;
+        let key = chosen.key;
+        if key.is_empty() || key.len() > 1024 {
+            return Err(WriteError::Unrecoverable(format!(
+                "object key of {} bytes (S3 takes 1 to 1024): {key:?}",
+                key.len()
+            )));
+        }
+        if chosen.overwrites {
+            self.log
+                .warn(format_args!("{key} already exists, but will overwrite"));
+        }
+        let body = body_of(chunk, self.store_as).await?;
+        let meta = self.metadata(chunk, chosen.index);
+        let size = body.len() as u64;
+        self.log.debug(format_args!(
+            "write chunk {:?} ({} records, {size} bytes) to s3://{}/{key}",
+            chunk.id,
+            chunk.records(),
+            self.bucket
+        ));
+        if size >= self.multipart_threshold {
+            let parts = self
+                .multipart(c, &key, body, &meta)
+                .await
+                .map_err(WriteError::Retryable)?;
+            self.log.debug(format_args!(
+                "uploaded s3://{}/{key} in {parts} parts",
+                self.bucket
+            ));
+        } else {
+            self.put_object(c, &key, body, &meta)
+                .await
+                .map_err(WriteError::Retryable)?;
+        }
+        if let (Some(delay), Some(tk)) = (self.warn_for_delay, chunk.meta.timekey) {
+            let now = EventTime::now().as_f64();
+            if (tk as f64) < now - delay {
+                self.log.warn(format_args!(
+                    "out_s3: delayed events were put to s3://{}/{key}",
+                    self.bucket
+                ));
+            }
+        }
+        Ok(())
+    }
+}
