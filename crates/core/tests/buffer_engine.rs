@@ -410,6 +410,7 @@ async fn file_buffer_resumes_after_a_crash() {
         tmp.path().join("backup"),
         dir.clone(),
         ".log".into(),
+        false,
     ));
     o1.clone().start().await.unwrap();
     o1.emit("t", batch(0, 5)).await.unwrap();
@@ -426,6 +427,7 @@ async fn file_buffer_resumes_after_a_crash() {
         tmp.path().join("backup"),
         dir.clone(),
         ".log".into(),
+        true,
     ));
     o2.clone().start().await.unwrap();
     assert_eq!(o2.usage().0, 1, "the staged chunk is resumed");

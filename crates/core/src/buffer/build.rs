@@ -82,8 +82,12 @@ pub fn build_buffered(
             ctx.log.clone(),
             backup,
         )),
-        StoreKind::File { path, suffix } => {
-            let (dir, suffix) = (PathBuf::from(path), suffix.clone());
+        StoreKind::File {
+            path,
+            suffix,
+            fsync,
+        } => {
+            let (dir, suffix, fsync) = (PathBuf::from(path), suffix.clone(), *fsync);
             Arc::new(file_backed(
                 cfg,
                 writer,
@@ -92,6 +96,7 @@ pub fn build_buffered(
                 backup,
                 dir,
                 suffix,
+                fsync,
             ))
         }
     };
@@ -100,6 +105,7 @@ pub fn build_buffered(
 }
 
 /// A buffered output whose chunks live in `dir` (opened and resumed at start).
+#[allow(clippy::too_many_arguments)]
 pub fn file_backed(
     cfg: BufferConfig,
     writer: Arc<dyn ChunkWriter>,
@@ -108,6 +114,7 @@ pub fn file_backed(
     backup: PathBuf,
     dir: PathBuf,
     suffix: String,
+    fsync: bool,
 ) -> BufferedOutput {
     let store_slot: Arc<std::sync::OnceLock<Arc<super::file_store::FileStore>>> =
         Arc::new(std::sync::OnceLock::new());
@@ -116,13 +123,14 @@ pub fn file_backed(
     });
     let rlog = log.clone();
     let resume = Box::new(move || {
-        let (store, chunks, report) = super::file_store::FileStore::open(&dir, &suffix)?;
-        for (p, why) in &report.quarantined {
-            rlog.warn(format_args!(
-                "quarantined buffer chunk {}: {why}",
-                p.display()
-            ));
-        }
+        let durability = if fsync {
+            super::file_store::Durability::PowerLoss
+        } else {
+            super::file_store::Durability::Process
+        };
+        let (store, chunks, report) =
+            super::file_store::FileStore::open_with(&dir, &suffix, durability)?;
+        // The store logs each quarantined chunk itself.
         if report.truncated > 0 {
             rlog.info(format_args!(
                 "cut the uncommitted tail of {} chunk(s) left by a crash",

@@ -19,6 +19,8 @@ pub enum StoreKind {
         path: String,
         /// Suffix of chunk file names.
         suffix: String,
+        /// fsync at every commit (`durability power_loss`; logferry's own parameter).
+        fsync: bool,
     },
 }
 
@@ -302,7 +304,16 @@ impl BufferConfig {
                     .and_then(|b| b.str("path_suffix"))
                     .unwrap_or(".log")
                     .to_string();
-                StoreKind::File { path, suffix }
+                StoreKind::File {
+                    path,
+                    suffix,
+                    fsync: buffer
+                        .as_ref()
+                        .map(|b| b.choice("durability", &["process", "power_loss"], "process"))
+                        .transpose()?
+                        .as_deref()
+                        == Some("power_loss"),
+                }
             }
             "file_single" => {
                 return Err(build_error(

@@ -53,10 +53,11 @@ impl Backend for FileBackend {
 
     fn enqueue(&self, h: &mut Handle) -> io::Result<()> {
         let mut c = chunk(h);
-        self.store.enqueue(&mut c)?;
+        let r = self.store.enqueue(&mut c);
+        // Even on an error (a failed directory fsync after both renames) the files may be queued.
         h.queued = c.queued;
         h.meta = c.meta;
-        Ok(())
+        r
     }
 
     fn read(&self, h: &Handle) -> io::Result<Bytes> {
