@@ -14,6 +14,7 @@ pub mod buffer;
 pub mod error;
 pub mod event;
 pub mod log;
+pub mod metrics;
 pub mod pipeline;
 pub mod plugin;
 pub mod record;

@@ -15,6 +15,7 @@ use tracing::Level;
 
 use crate::error::{build_error, BuildError};
 use crate::log::{parse_level, PluginLog};
+use crate::metrics::{Metrics, PluginEntry};
 use crate::plugin::{Input, InputContext, Lifecycle, Output};
 use crate::registry::Registry;
 use crate::router::{Agent, Emitter, Router, Rule, RuleKind, ERROR_LABEL, ROOT_LABEL};
@@ -45,12 +46,18 @@ pub struct BuildCtx<'r> {
     pub system: Arc<SystemConfig>,
     /// The plugin's logger.
     pub log: PluginLog,
+    /// The daemon's metrics: plugins attach their counters with `metrics.attach(log.name(), ..)`.
+    pub metrics: Arc<Metrics>,
+    /// The plugin's monitor id: `@id`, or `object:<n>`.
+    pub plugin_id: String,
     shared: &'r Shared,
 }
 
 /// State shared across one build.
 #[derive(Default)]
 struct Shared {
+    metrics: Arc<Metrics>,
+    object_ids: std::cell::Cell<u64>,
     lifecycles: RefCell<Vec<Arc<dyn Lifecycle>>>,
     label_refs: RefCell<Vec<(String, Pos)>>,
     ids: RefCell<HashSet<String>>,
@@ -92,6 +99,8 @@ pub struct Pipeline {
     inputs: Vec<(String, Arc<dyn Input>, Emitter)>,
     outputs: Vec<Arc<dyn Output>>,
     lifecycles: Vec<Arc<dyn Lifecycle>>,
+    /// Plugins and their counters, for the monitor.
+    pub metrics: Arc<Metrics>,
     /// Every "not used" warning the build produced.
     pub warnings: Vec<String>,
 }
@@ -102,6 +111,7 @@ pub struct Running {
     inputs: Vec<JoinHandle<()>>,
     outputs: Vec<Arc<dyn Output>>,
     lifecycles: Vec<Arc<dyn Lifecycle>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Read the `<system>` section(s).
@@ -208,6 +218,47 @@ fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared) -> Emitter {
     }
 }
 
+/// The build context of one plugin: its emitter, logger and monitor entry.
+fn ctx_for<'r>(
+    registry: &'r Registry,
+    declared: &Emitter,
+    system: &Arc<SystemConfig>,
+    shared: &'r Shared,
+    el: &Element,
+    ty: &str,
+    category: &'static str,
+) -> Result<BuildCtx<'r>, BuildError> {
+    let log = plugin_log(el, ty, shared)?;
+    let id = match el.value("@id").or_else(|| el.value("id")) {
+        Some(id) => id.to_string(),
+        None => {
+            let n = shared.object_ids.get() + 1;
+            shared.object_ids.set(n);
+            format!("object:{n:x}")
+        }
+    };
+    shared.metrics.add(PluginEntry {
+        id: id.clone(),
+        category,
+        ty: ty.to_string(),
+        config: el
+            .params
+            .iter()
+            .map(|p| (p.key.clone(), p.value.clone()))
+            .collect(),
+        metrics: None,
+    });
+    Ok(BuildCtx {
+        registry,
+        emitter: own_emitter(el, declared, shared),
+        system: system.clone(),
+        log,
+        metrics: shared.metrics.clone(),
+        plugin_id: id,
+        shared,
+    })
+}
+
 fn build_plugin_output(
     registry: &Registry,
     declared: &Emitter,
@@ -216,13 +267,7 @@ fn build_plugin_output(
     el: &Element,
 ) -> Result<Arc<dyn Output>, BuildError> {
     let ty = plugin_type(el, &el.name)?;
-    let ctx = BuildCtx {
-        registry,
-        emitter: own_emitter(el, declared, shared),
-        system: system.clone(),
-        log: plugin_log(el, ty, shared)?,
-        shared,
-    };
+    let ctx = ctx_for(registry, declared, system, shared, el, ty, "output")?;
     let s = Section::new(el, ty);
     let out = registry.output(ty, &ctx, &s)?;
     shared.warnings.borrow_mut().extend(s.warn_unused());
@@ -242,13 +287,7 @@ fn build_rules(
         let kind = match el.name.as_str() {
             "filter" => {
                 let ty = plugin_type(el, "filter")?;
-                let ctx = BuildCtx {
-                    registry,
-                    emitter: own_emitter(el, emitter, shared),
-                    system: system.clone(),
-                    log: plugin_log(el, ty, shared)?,
-                    shared,
-                };
+                let ctx = ctx_for(registry, emitter, system, shared, el, ty, "filter")?;
                 let s = Section::new(el, ty);
                 let f = registry.filter(ty, &ctx, &s)?;
                 shared.warnings.borrow_mut().extend(s.warn_unused());
@@ -290,13 +329,7 @@ impl Pipeline {
             match el.name.as_str() {
                 "source" => {
                     let ty = plugin_type(el, "source")?;
-                    let ctx = BuildCtx {
-                        registry,
-                        emitter: own_emitter(el, &root_emitter, &shared),
-                        system: system.clone(),
-                        log: plugin_log(el, ty, &shared)?,
-                        shared: &shared,
-                    };
+                    let ctx = ctx_for(registry, &root_emitter, &system, &shared, el, ty, "input")?;
                     let s = Section::new(el, ty);
                     let input = registry.input(ty, &ctx, &s)?;
                     shared.warnings.borrow_mut().extend(s.warn_unused());
@@ -365,6 +398,7 @@ impl Pipeline {
             inputs,
             outputs,
             lifecycles,
+            metrics: shared.metrics.clone(),
             warnings,
         })
     }
@@ -401,11 +435,13 @@ impl Pipeline {
                 }
             }
         }
+        self.metrics.set_started();
         Ok(Running {
             stop,
             inputs: handles,
             outputs: self.outputs,
             lifecycles: self.lifecycles,
+            metrics: self.metrics.clone(),
         })
     }
 }
@@ -414,6 +450,8 @@ impl Running {
     /// Graceful stop: inputs stop accepting and finish what they read, then every buffer flushes
     /// (or persists) in parallel, all by `deadline`.
     pub async fn stop(self, deadline: tokio::time::Instant) {
+        // Readiness turns false before the listeners close.
+        self.metrics.set_stopping();
         let _ = self.stop.send(true);
         for h in self.inputs {
             let _ = tokio::time::timeout_at(deadline, h).await;

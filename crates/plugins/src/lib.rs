@@ -13,6 +13,7 @@ pub mod filter_parser;
 pub mod filter_record_transformer;
 pub mod formatter;
 pub mod in_forward;
+pub mod in_monitor;
 pub mod in_sample;
 pub mod inject;
 pub mod out_copy;
@@ -35,6 +36,8 @@ pub fn registry() -> Registry {
     r.add_input("forward", in_forward::build);
     r.add_input("sample", in_sample::build);
     r.add_input("dummy", in_sample::build);
+    r.add_input("monitor_agent", in_monitor::build_monitor_agent);
+    r.add_input("prometheus", in_monitor::build_prometheus);
     r.add_output("stdout", out_stdout::build);
     r.add_output("null", out_null::build);
     r.add_output("file", out_file::build);

@@ -101,6 +101,7 @@ pub fn build_buffered(
         }
     };
     ctx.register(out.clone());
+    ctx.metrics.attach(&ctx.plugin_id, out.clone());
     Ok(out)
 }
 

@@ -113,6 +113,8 @@ pub trait ChunkWriter: Send + Sync + 'static {
 pub struct BufferStats {
     /// Events accepted.
     pub emit_records: AtomicU64,
+    /// Emit calls.
+    pub emit_count: AtomicU64,
     /// Chunks written successfully.
     pub write_count: AtomicU64,
     /// Failed writes that will be retried.
@@ -829,5 +831,27 @@ impl Lifecycle for BufferedOutput {
         }
         drop(s);
         self.work.notify_waiters();
+    }
+}
+
+impl crate::metrics::PluginMetrics for BufferedOutput {
+    fn snapshot(&self) -> crate::metrics::Snapshot {
+        let s = self.lock();
+        let st = &self.stats;
+        crate::metrics::Snapshot {
+            emit_records: st.emit_records.load(Ordering::Relaxed),
+            emit_count: st.emit_count.load(Ordering::Relaxed),
+            write_count: st.write_count.load(Ordering::Relaxed),
+            retry_count: st.retry_count.load(Ordering::Relaxed),
+            num_errors: st.error_count.load(Ordering::Relaxed),
+            buffer_queue_length: (s.queue.len() + s.in_flight) as u64,
+            buffer_stage_length: s.staged.len() as u64,
+            buffer_total_bytes: s.total_bytes,
+            buffer_limit_bytes: self.cfg.total_limit_size,
+            dropped_chunks: st.dropped_chunks.load(Ordering::Relaxed),
+            given_up_chunks: st.given_up_chunks.load(Ordering::Relaxed),
+            failing_for: s.retry.as_ref().map(|r| mono_now() - r.started()),
+            extra: vec![("overflows", st.overflows.load(Ordering::Relaxed))],
+        }
     }
 }

@@ -116,6 +116,11 @@ impl RetryState {
         now >= self.start + budget * cfg.secondary_threshold
     }
 
+    /// When the first failure happened (the monotonic clock of [`mono_now`]).
+    pub fn started(&self) -> f64 {
+        self.start
+    }
+
     /// Retries made so far.
     pub fn steps(&self) -> u32 {
         self.steps

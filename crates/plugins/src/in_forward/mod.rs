@@ -47,13 +47,34 @@ pub struct ForwardInput {
     stats: Arc<ForwardStats>,
 }
 
+/// The forward input's counters for the monitor.
+struct ForwardMetrics(Arc<ForwardStats>);
+
+impl logferry_core::metrics::PluginMetrics for ForwardMetrics {
+    fn snapshot(&self) -> logferry_core::metrics::Snapshot {
+        let s = &self.0;
+        logferry_core::metrics::Snapshot {
+            emit_records: s.events.load(Ordering::Relaxed),
+            extra: vec![
+                ("connections", s.connections.load(Ordering::Relaxed)),
+                ("malformed_connections", s.malformed.load(Ordering::Relaxed)),
+                ("invalid_events", s.invalid_events.load(Ordering::Relaxed)),
+            ],
+            ..Default::default()
+        }
+    }
+}
+
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
     let cfg = ForwardConfig::from_section(s)?;
+    let stats = Arc::new(ForwardStats::default());
+    ctx.metrics
+        .attach(&ctx.plugin_id, Arc::new(ForwardMetrics(stats.clone())));
     Ok(Arc::new(ForwardInput {
         cfg: Arc::new(cfg),
         log: ctx.log.clone(),
-        stats: Arc::new(ForwardStats::default()),
+        stats,
     }))
 }
 

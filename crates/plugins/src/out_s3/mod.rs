@@ -791,8 +791,8 @@ impl ChunkWriter for S3Writer {
                 .multipart(c, &key, body, &meta)
                 .await
                 .map_err(WriteError::Retryable)?;
-            self.log.debug(format_args!(
-                "uploaded s3://{}/{key} in {parts} parts",
+            self.log.info(format_args!(
+                "uploaded s3://{}/{key} ({size} bytes) in {parts} parts",
                 self.bucket
             ));
         } else {

@@ -82,7 +82,7 @@ fn is_space(c: u8) -> bool {
 struct GiveUp;
 
 impl<'t> Fast<'t> {
-    /// `Ok(true)` matched, `Ok(false)` no match, `Err` undecided.
+    /// `Ok(Some(captures))` matched, `Ok(None)` no match, `Err` undecided (use the regexp).
     fn run(text: &'t str) -> Result<Option<Caps>, GiveUp> {
         let b = text.as_bytes();
         if b.len() > FAST_MAX || !text.is_ascii() || b.contains(&b'\n') {
