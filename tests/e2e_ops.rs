@@ -180,3 +180,46 @@ fn monitor_endpoints_and_readiness() {
     let st = d.wait_exit(Duration::from_secs(10));
     assert!(st.success(), "{st:?}");
 }
+
+/// `--healthcheck URL` exits 0 on 2xx and 1 otherwise (a container health check without curl).
+#[test]
+fn healthcheck_flag() {
+    let (mon, prom) = (free_port(), free_port());
+    let mut d = Daemon::start(&conf(mon, prom));
+    let run = |url: String| {
+        std::process::Command::new(bin())
+            .args(["--healthcheck", &url])
+            .output()
+            .unwrap()
+    };
+    assert!(run(format!("http://127.0.0.1:{mon}/healthz"))
+        .status
+        .success());
+    assert!(run(format!("http://127.0.0.1:{mon}/readyz"))
+        .status
+        .success());
+    let nf = run(format!("http://127.0.0.1:{mon}/nope"));
+    assert!(!nf.status.success());
+    assert!(String::from_utf8_lossy(&nf.stderr).contains("HTTP 404"));
+    let closed = free_port();
+    assert!(!run(format!("http://127.0.0.1:{closed}/healthz"))
+        .status
+        .success());
+    assert!(d.terminate().success());
+}
+
+/// `<system> <log> format json` gives JSON log lines.
+#[test]
+fn json_logs_from_system_config() {
+    let mut d = Daemon::start("<system>\n<log>\nformat json\n</log>\n</system>\n<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<match **>\n@type null\n</match>\n");
+    let line = d
+        .stderr()
+        .lines()
+        .find(|l| l.contains("logferry started"))
+        .unwrap()
+        .to_string();
+    let v: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert_eq!(v["level"], "INFO");
+    assert!(d.terminate().success());
+}

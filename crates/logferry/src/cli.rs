@@ -34,9 +34,14 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub quiet: u8,
 
-    /// Log line format.
-    #[arg(long, value_enum, default_value = "text")]
-    pub log_format: LogFormat,
+    /// Log line format (default: `<system> <log> format`, else text).
+    #[arg(long, value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// Probe a health endpoint (e.g. http://127.0.0.1:24220/readyz) and exit 0 on a 2xx answer,
+    /// 1 otherwise: a container health check that needs no curl.
+    #[arg(long, value_name = "URL", conflicts_with = "dry_run")]
+    pub healthcheck: Option<String>,
 
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting anyway.
     #[arg(long, default_value_t = 25.0, value_name = "SECONDS")]

@@ -1,6 +1,7 @@
 //! The `logferry` daemon: reads a Fluentd config, builds the pipeline, runs it until SIGTERM/SIGINT.
 
 mod cli;
+mod healthcheck;
 mod logging;
 mod mask;
 
@@ -15,6 +16,9 @@ use cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(url) = &cli.healthcheck {
+        return healthcheck::probe(url);
+    }
     let path = cli.config_path();
     let (root, warnings) = match logferry_config::parse_file_with_warnings(&path) {
         Ok(x) => x,
@@ -23,14 +27,19 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let system_level = match logferry_core::pipeline::system_config(&root) {
-        Ok((sys, _)) => sys.log_level,
+    let (system_level, system_json) = match logferry_core::pipeline::system_config(&root) {
+        Ok((sys, _)) => (sys.log_level, sys.log_json),
         Err(e) => {
             eprintln!("logferry: config error: {e}");
             return ExitCode::from(1);
         }
     };
-    logging::init(cli.level(system_level), cli.log_format);
+    let format = cli.log_format.unwrap_or(if system_json {
+        cli::LogFormat::Json
+    } else {
+        cli::LogFormat::Text
+    });
+    logging::init(cli.level(system_level), format);
     for w in warnings {
         tracing::warn!("{}: {}", w.pos, w.message);
     }

@@ -307,7 +307,7 @@ impl HttpWriter {
             if self.allowed_hosts.is_empty() {
                 return Err(WriteError::Unrecoverable(format!("allowed_hosts is strictly required when using placeholders in the endpoint host (got host '{host}')")));
             }
-            if !self.allowed_hosts.iter().any(|h| *h == host) {
+            if !self.allowed_hosts.contains(&host) {
                 return Err(WriteError::Unrecoverable(format!(
                     "Not allowed host: {host}"
                 )));

@@ -489,7 +489,7 @@ mod tests {
         let e = r.unwrap_err();
         assert!(e.starts_with("duplicated path is generated"), "{e}");
         assert!(e.ends_with(&key), "{e}");
-        assert_eq!(heads, [key.clone()]);
+        assert_eq!(heads, std::slice::from_ref(&key));
         let (r, _) = choose(&b, &m, &ID, true, &[&key]);
         assert_eq!(
             r.unwrap(),

@@ -429,18 +429,27 @@ where
     format!("{what}: {}", DisplayErrorContext(e))
 }
 
-fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+/// Compress formatted chunk bytes as `store_as` says (`text`/`json`: a copy). Blocking: the
+/// writer calls it on the blocking pool.
+pub fn compress(data: &[u8], store_as: StoreAs) -> std::io::Result<Vec<u8>> {
     use std::io::Write as _;
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(data.len() / 4 + 64),
-        flate2::Compression::default(),
-    );
-    gz.write_all(data)?;
-    gz.finish()
+    match store_as {
+        StoreAs::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(
+                Vec::with_capacity(data.len() / 4 + 64),
+                flate2::Compression::default(),
+            );
+            gz.write_all(data)?;
+            gz.finish()
+        }
+        StoreAs::Zstd => zstd::bulk::compress(data, 3),
+        StoreAs::Text | StoreAs::Json => Ok(data.to_vec()),
+    }
 }
 
-/// The object body of a chunk (compression on the blocking pool).
-async fn body_of(chunk: &Chunk, store_as: StoreAs) -> Result<Bytes, WriteError> {
+/// The object body of a chunk: a gzip buffer chunk as it is for `store_as gzip`, a plain one as
+/// it is for `text`/`json`; anything else (de)compressed on the blocking pool.
+pub async fn body_of(chunk: &Chunk, store_as: StoreAs) -> Result<Bytes, WriteError> {
     if store_as == StoreAs::Gzip && chunk.is_gzip() {
         return Ok(chunk.raw().clone());
     }
@@ -452,15 +461,12 @@ async fn body_of(chunk: &Chunk, store_as: StoreAs) -> Result<Bytes, WriteError> 
         let data = chunk
             .bytes()
             .map_err(|e| format!("chunk decompression: {e}"))?;
-        match store_as {
-            StoreAs::Gzip => gzip(&data)
-                .map(Bytes::from)
-                .map_err(|e| format!("gzip: {e}")),
-            StoreAs::Zstd => zstd::bulk::compress(&data, 3)
-                .map(Bytes::from)
-                .map_err(|e| format!("zstd: {e}")),
-            StoreAs::Text | StoreAs::Json => Ok(data),
+        if matches!(store_as, StoreAs::Text | StoreAs::Json) {
+            return Ok(data);
         }
+        compress(&data, store_as)
+            .map(Bytes::from)
+            .map_err(|e| format!("{store_as:?} compression: {e}"))
     })
     .await
     .map_err(|e| WriteError::Retryable(format!("compression task: {e}")))?
@@ -810,5 +816,75 @@ impl ChunkWriter for S3Writer {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use logferry_core::buffer::{ChunkId, ChunkMeta};
+    use std::io::Read as _;
+
+    const TEXT: &[u8] = b"2023-11-14T22:13:20+00:00\tt\t{\"a\":1}\n";
+
+    fn chunk(raw: Vec<u8>, gzip: bool) -> Chunk {
+        Chunk::new(
+            ChunkId([7; 16]),
+            ChunkMeta::default(),
+            Bytes::from(raw),
+            gzip,
+        )
+    }
+
+    fn body(c: &Chunk, s: StoreAs) -> Bytes {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(body_of(c, s)).unwrap()
+    }
+
+    fn gunzip(b: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(b)
+            .read_to_end(&mut out)
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn gzip_buffer_chunk_is_uploaded_as_is() {
+        // Two gzip members, as a `compress gzip` buffer writes them.
+        let mut raw = compress(&TEXT[..10], StoreAs::Gzip).unwrap();
+        raw.extend(compress(&TEXT[10..], StoreAs::Gzip).unwrap());
+        let c = chunk(raw.clone(), true);
+        assert_eq!(&body(&c, StoreAs::Gzip)[..], &raw[..]);
+        assert_eq!(&body(&c, StoreAs::Text)[..], TEXT);
+        assert_eq!(
+            zstd::decode_all(&body(&c, StoreAs::Zstd)[..]).unwrap(),
+            TEXT
+        );
+    }
+
+    #[test]
+    fn plain_chunk_is_compressed() {
+        let c = chunk(TEXT.to_vec(), false);
+        assert_eq!(gunzip(&body(&c, StoreAs::Gzip)), TEXT);
+        assert_eq!(&body(&c, StoreAs::Json)[..], TEXT);
+        assert_eq!(
+            zstd::decode_all(&body(&c, StoreAs::Zstd)[..]).unwrap(),
+            TEXT
+        );
+    }
+
+    #[test]
+    fn broken_gzip_chunk_is_unrecoverable() {
+        let c = chunk(b"not gzip".to_vec(), true);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(matches!(
+            rt.block_on(body_of(&c, StoreAs::Text)),
+            Err(WriteError::Unrecoverable(_))
+        ));
     }
 }
