@@ -42,7 +42,11 @@ fn docker_record(i: usize) -> Vec<u8> {
         (s("container_name"), s(names[i % 4])),
         (
             s("source"),
-            s(if i % 10 == 0 { "stderr" } else { "stdout" }),
+            s(if i.is_multiple_of(10) {
+                "stderr"
+            } else {
+                "stdout"
+            }),
         ),
         (s("log"), s(&log)),
     ]);

@@ -16,9 +16,12 @@ use logferry_core::{
 };
 
 /// Writes chunks into memory; fails as scripted.
+/// A written chunk: its tag, record count and bytes.
+type Written = (Option<String>, u64, Vec<u8>);
+
 #[derive(Default)]
 struct TestWriter {
-    chunks: Mutex<Vec<(Option<String>, u64, Vec<u8>)>>,
+    chunks: Mutex<Vec<Written>>,
     script: Mutex<VecDeque<WriteError>>,
     attempts: Mutex<Vec<Instant>>,
     fail_always: Mutex<Option<WriteError>>,

@@ -141,12 +141,10 @@ pub fn raw_map_get<'a>(map: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
                 false
             }
         };
-        let rest = r.remaining();
-        let len = value_len(rest).ok()?;
+        let value = r.read_raw().ok()?;
         if is_key {
-            found = Some(&rest[..len]);
+            found = Some(value);
         }
-        r.skip().ok()?;
     }
     found
 }

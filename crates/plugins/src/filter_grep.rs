@@ -18,17 +18,16 @@ use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
     Section,
 };
-use regex::Regex;
 
 use crate::accessor::Accessor;
-use crate::ruby;
+use crate::ruby::{self, RubyRegex};
 
 /// Most legacy `regexpN` / `excludeN` parameters Fluentd reads.
 const LEGACY_MAX: usize = 20;
 
 struct Expr {
     key: Accessor,
-    pattern: Regex,
+    pattern: RubyRegex,
 }
 
 impl Expr {

@@ -216,7 +216,7 @@ impl MonitorInput {
             .filter(|p| p.category == "output")
             .filter_map(|p| p.metrics.as_ref().map(|m| (p, m.snapshot())))
             .collect();
-        let gauges: &[(&str, fn(&logferry_core::metrics::Snapshot) -> f64)] = &[
+        let gauges: &[(&str, Gauge)] = &[
             ("fluentd_output_status_buffer_queue_length", |s| {
                 s.buffer_queue_length as f64
             }),
@@ -310,6 +310,9 @@ impl MonitorInput {
         out
     }
 }
+
+/// Reads one gauge from a snapshot.
+type Gauge = fn(&logferry_core::metrics::Snapshot) -> f64;
 
 fn available(s: &logferry_core::metrics::Snapshot) -> f64 {
     if s.buffer_limit_bytes == 0 {

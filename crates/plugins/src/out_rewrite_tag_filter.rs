@@ -29,10 +29,10 @@ use logferry_core::error::build_error;
 use logferry_core::{
     BuildCtx, BuildError, EmitError, Emitter, EventBatch, Output, PluginLog, Section,
 };
-use regex::{CaptureLocations, Regex};
+use regex::CaptureLocations;
 
 use crate::accessor::Accessor;
-use crate::ruby;
+use crate::ruby::{self, RubyRegex};
 
 /// Bytes of an entry header in a normalized batch (array marker + fixext8 time).
 const ENTRY_HEADER: usize = 11;
@@ -47,7 +47,7 @@ enum Seg {
 
 struct Rule {
     key: Accessor,
-    pattern: Regex,
+    pattern: RubyRegex,
     /// Group indices of Ruby's `$1`, `$2` …
     groups: Vec<usize>,
     invert: bool,
@@ -73,7 +73,7 @@ pub struct Routed {
 pub struct RewriteTagFilter {
     rules: Vec<Rule>,
     emitters: Vec<Emitter>,
-    remove_tag: Option<Regex>,
+    remove_tag: Option<RubyRegex>,
     hostname: String,
     capitalize: bool,
     batch_mode: bool,
@@ -303,7 +303,7 @@ impl RewriteTagFilter {
     /// Compute where every event of a batch goes (the whole work of the plugin except sending).
     pub fn route(&self, tag: &str, batch: &EventBatch) -> Vec<Routed> {
         let ph_tag = match &self.remove_tag {
-            Some(re) => re.replacen(tag, 1, ""),
+            Some(re) => re.remove_first(tag),
             None => std::borrow::Cow::Borrowed(tag),
         };
         let ph = Placeholders::new(&ph_tag, &self.hostname);

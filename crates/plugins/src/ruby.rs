@@ -16,33 +16,90 @@ use std::fmt::Write as _;
 use logferry_msgpack::{Reader, Value};
 use regex::Regex;
 
+/// A compiled Ruby regexp.
+///
+/// Ruby's `^`/`$` are line anchors, which keeps the `regex` crate from treating `^…$` as an
+/// anchored search. A haystack without a newline cannot tell the two readings apart, so such
+/// haystacks (nearly every field value) run on a copy compiled without multi-line mode, which
+/// the crate can run anchored; the exact multi-line form runs on the others.
+#[derive(Clone, Debug)]
+pub struct RubyRegex {
+    lines: Regex,
+    single: Regex,
+}
+
+impl RubyRegex {
+    fn pick(&self, hay: &str) -> &Regex {
+        if hay.as_bytes().contains(&b'\n') {
+            &self.lines
+        } else {
+            &self.single
+        }
+    }
+
+    /// Does the regexp match anywhere in `hay`?
+    pub fn is_match(&self, hay: &str) -> bool {
+        self.pick(hay).is_match(hay)
+    }
+
+    /// Find the first match, recording group positions in `locs`.
+    pub fn captures_read(
+        &self,
+        locs: &mut regex::CaptureLocations,
+        hay: &str,
+    ) -> Option<(usize, usize)> {
+        self.pick(hay)
+            .captures_read(locs, hay)
+            .map(|m| (m.start(), m.end()))
+    }
+
+    /// Fresh group storage for [`RubyRegex::captures_read`].
+    pub fn capture_locations(&self) -> regex::CaptureLocations {
+        self.lines.capture_locations()
+    }
+
+    /// Ruby's `sub(re, "")`: remove the first match.
+    pub fn remove_first<'h>(&self, hay: &'h str) -> Cow<'h, str> {
+        self.pick(hay).replacen(hay, 1, "")
+    }
+
+    /// The exact (multi-line) form.
+    pub fn regex(&self) -> &Regex {
+        &self.lines
+    }
+}
+
 /// Compile a config `regexp` value: `/body/flags` (`i`, `m`) or a bare body.
-pub fn regexp(spec: &str) -> Result<Regex, String> {
+pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
     let (body, flags) = logferry_config::types::regexp(spec);
     compile(&body, &flags)
 }
 
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`).
-pub fn compile(body: &str, flags: &str) -> Result<Regex, String> {
-    let mut src = String::from("(?m");
-    if flags.contains('i') {
-        src.push('i');
-    }
-    if flags.contains('m') {
-        src.push('s');
-    }
-    src.push(')');
-    src.push_str(&translate(body).map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?);
-    Regex::new(&src).map_err(|e| {
-        let detail = e.to_string();
-        let last = detail.lines().last().unwrap_or("").trim();
-        format!("regexp /{body}/ cannot be used (logferry runs Rust regexps, which have no look-around, back-references or atomic groups): {last}")
+pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
+    let translated = translate(body).map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+    let build = |multi_line: bool| {
+        regex::RegexBuilder::new(&translated)
+            .multi_line(multi_line)
+            .case_insensitive(flags.contains('i'))
+            .dot_matches_new_line(flags.contains('m'))
+            .build()
+            .map_err(|e| {
+                let detail = e.to_string();
+                let last = detail.lines().last().unwrap_or("").trim().to_string();
+                format!("regexp /{body}/ cannot be used (logferry runs Rust regexps, which have no look-around, back-references or atomic groups): {last}")
+            })
+    };
+    Ok(RubyRegex {
+        lines: build(true)?,
+        single: build(false)?,
     })
 }
 
 /// The group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups when the
 /// regexp has any (Ruby then does not capture plain groups), else every group.
-pub fn capture_groups(re: &Regex) -> Vec<usize> {
+pub fn capture_groups(re: &RubyRegex) -> Vec<usize> {
+    let re = re.regex();
     let names: Vec<usize> = re
         .capture_names()
         .enumerate()

@@ -581,7 +581,10 @@ impl ChunkWriter for HttpWriter {
     }
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
-        let mut url = self.url_for(chunk)?;
+        let url = self.url_for(chunk)?;
+        // Never log credentials in the URL.
+        let mut shown = url.clone();
+        let _ = shown.set_password(None);
         let headers = self.headers_for(chunk)?;
         let body = if chunk.is_gzip() || self.gzip || self.json_array {
             let (c, json_array, gzip) = (chunk.clone(), self.json_array, self.gzip);
@@ -593,21 +596,21 @@ impl ChunkWriter for HttpWriter {
         }
         .map_err(|e| WriteError::Unrecoverable(format!("cannot read the chunk: {e}")))?;
         self.log.debug(format_args!(
-            "{} data to {url} with chunk({})",
+            "{} data to {shown} with chunk({})",
             self.method,
             chunk.id.hex()
         ));
         let sent = self
             .client
-            .request(self.method.clone(), url.clone())
+            .request(self.method.clone(), url)
             .headers(headers)
             .body(body)
             .send()
             .await;
-        // Never log credentials in the URL.
-        let _ = url.set_password(None);
-        let mut resp = sent
-            .map_err(|e| WriteError::Retryable(format!("{} {url}: {}", self.method, chain(&e))))?;
+        let mut resp = sent.map_err(|e| {
+            let e = e.without_url();
+            WriteError::Retryable(format!("{} {shown}: {}", self.method, chain(&e)))
+        })?;
         let status = resp.status();
         let retry_after_header = resp
             .headers()
@@ -646,7 +649,7 @@ impl ChunkWriter for HttpWriter {
             return Err(WriteError::Unrecoverable(msg));
         }
         self.log.error(format_args!(
-            "got error response from '{} {url}' : {msg}",
+            "got error response from '{} {shown}' : {msg}",
             self.method
         ));
         Ok(())

@@ -479,6 +479,14 @@ async fn write_verdicts() {
         Err(WriteError::Retryable(e)) => assert!(e.contains("127.0.0.1"), "{e}"),
         other => panic!("{other:?}"),
     }
+    // A password in the endpoint stays out of messages.
+    let (_, w) = build_ok(&format!("endpoint http://u:hunter2@127.0.0.1:{port}/"));
+    match w.write(&chunk("{}\n", None)).await {
+        Err(WriteError::Retryable(e)) => {
+            assert!(e.contains("u@127.0.0.1") && !e.contains("hunter2"), "{e}")
+        }
+        other => panic!("{other:?}"),
+    }
 
     let server = Server::start();
     server.script([Reply::status(200).delay(Duration::from_secs(3))]);

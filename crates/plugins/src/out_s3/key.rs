@@ -169,8 +169,14 @@ impl KeyBuilder {
         // fluent-plugin-s3 substitutes %{hostname} at configure time, then %{path} and
         // %{file_extension} before the output placeholders (so `${tag}` and `%Y` in `path` work).
         let with_host = format.replace("%{hostname}", o.hostname);
+        let path = if o.path.contains("${tag_parts[") {
+            tracing::warn!("'path': ${{tag_parts[N]}} is the v0.12 spelling; logferry substitutes it as Fluentd v1's ${{tag[N]}} (write that instead)");
+            o.path.replace("${tag_parts[", "${tag[")
+        } else {
+            o.path.to_string()
+        };
         let pre = gsub_percent(&with_host, |name| match name {
-            "path" => Some(o.path.to_string()),
+            "path" => Some(path.clone()),
             "file_extension" => Some(o.file_extension.to_string()),
             _ => None,
         });

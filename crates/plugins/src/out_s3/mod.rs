@@ -16,7 +16,10 @@
 //! (`%{path}%{time_slice}_%{index}.%{file_extension}`) finds a free `%{index}` by HEAD requests,
 //! which race between threads, workers and hosts; a user who writes `%{index}` (or any
 //! `s3_object_key_format`) gets exactly Fluentd's `check_object` / `overwrite` behaviour. Every
-//! placeholder of fluent-plugin-s3 is supported — see [`key`] — plus `%{chunk_id}`.
+//! placeholder of fluent-plugin-s3 is supported — see [`key`] — plus `%{chunk_id}`. With
+//! `check_object false` and no `s3_object_key_format`, the default stays logferry's (Fluentd
+//! switches to `%{path}/%{time_slice}_%{hms_slice}.%{file_extension}`, which two chunks flushed
+//! in the same second share).
 //!
 //! Credentials: `aws_key_id`/`aws_sec_key`, `aws_profile`, `aws_credential_process`,
 //! `<web_identity_credentials>`, `<instance_profile_credentials>`, `<shared_credentials>`, else

@@ -1,0 +1,469 @@
+//! out_forward parameters, with Fluentd's names and defaults (`lib/fluent/plugin/out_forward.rb`).
+
+use std::time::Duration;
+
+use logferry_core::error::build_error;
+use logferry_core::{BuildError, Section};
+use logferry_forward::encode::Compression;
+
+/// Idle time before the first TCP keepalive probe on outgoing connections: well under AWS NLB's
+/// 350 s idle timeout (the same as in_forward's).
+pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+/// Interval between keepalive probes.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
+/// Unanswered probes before the kernel drops the connection.
+pub const KEEPALIVE_PROBES: u32 = 6;
+/// Fluentd's default port.
+pub const DEFAULT_PORT: u16 = 24224;
+
+/// One `<server>`.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// `host`: an IP address or a DNS name (re-resolved per `expire_dns_cache`).
+    pub host: String,
+    /// `name`: used in logs and, when `host` is an address, for TLS server name checks.
+    pub name: Option<String>,
+    /// `port` (24224).
+    pub port: u16,
+    /// `weight` (60); 0 takes the server out of the rotation.
+    pub weight: u32,
+    /// `standby`: used only while primaries are down.
+    pub standby: bool,
+    /// `shared_key`: overrides `<security> shared_key` for this server.
+    pub shared_key: Option<String>,
+    /// `username` for the server's user authentication.
+    pub username: String,
+    /// `password` for the server's user authentication.
+    pub password: String,
+}
+
+impl ServerConfig {
+    /// The name used in logs: `name`, else `host:port`.
+    pub fn label(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("{}:{}", self.host, self.port))
+    }
+}
+
+/// `heartbeat_type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeartbeatType {
+    /// Connect (with TLS and the handshake when configured), then close (`transport`, `tcp`).
+    Transport,
+    /// A `00` datagram to the server's port, answered by in_forward.
+    Udp,
+    /// No heartbeat: a server that failed is skipped for `recover_wait`, then tried again.
+    None,
+}
+
+/// `<security>` of the client.
+#[derive(Clone, Debug)]
+pub struct Security {
+    /// `self_hostname`, sent in PING; a PONG with the same name is refused.
+    pub self_hostname: String,
+    /// `shared_key`.
+    pub shared_key: String,
+}
+
+/// TLS client settings (`transport tls` with the `tls_*` parameters, or `<transport tls>`).
+#[derive(Clone, Debug, Default)]
+pub struct TlsClientConfig {
+    /// `tls_ca_cert_path` (or `tls_cert_path`, as Fluentd): trusted CAs; default the system store.
+    pub ca_paths: Vec<String>,
+    /// `tls_client_cert_path`: a client certificate (PEM, may hold the chain).
+    pub client_cert_path: Option<String>,
+    /// `tls_client_private_key_path`.
+    pub client_key_path: Option<String>,
+    /// `tls_insecure_mode`: no verification at all.
+    pub insecure: bool,
+    /// `tls_allow_self_signed_cert`: accept a server certificate that signed itself.
+    pub allow_self_signed: bool,
+    /// `tls_verify_hostname` (true).
+    pub verify_hostname: bool,
+    /// Allow TLS 1.2.
+    pub tls12: bool,
+    /// Allow TLS 1.3.
+    pub tls13: bool,
+}
+
+/// Everything out_forward reads from its section.
+#[derive(Clone, Debug)]
+pub struct ForwardOutConfig {
+    /// The `<server>` sections.
+    pub servers: Vec<ServerConfig>,
+    /// `send_timeout` (60 s): the longest a write of one chunk may block.
+    pub send_timeout: Duration,
+    /// `connect_timeout`: Fluentd's default (none) means the OS's; logferry bounds it by
+    /// `send_timeout`.
+    pub connect_timeout: Duration,
+    /// `heartbeat_type`.
+    pub heartbeat_type: HeartbeatType,
+    /// `heartbeat_interval` (1 s).
+    pub heartbeat_interval: Duration,
+    /// `recover_wait` (10 s).
+    pub recover_wait: f64,
+    /// `hard_timeout` (60 s): also the handshake timeout.
+    pub hard_timeout: f64,
+    /// `phi_threshold` (16).
+    pub phi_threshold: f64,
+    /// `phi_failure_detector` (true).
+    pub phi_failure_detector: bool,
+    /// `require_ack_response` (false).
+    pub require_ack_response: bool,
+    /// `ack_response_timeout` (190 s).
+    pub ack_response_timeout: Duration,
+    /// `expire_dns_cache`: `None` resolves once (until the server is detached), 0 every time.
+    pub expire_dns_cache: Option<f64>,
+    /// `dns_round_robin`: pick a random address of the name's records.
+    pub dns_round_robin: bool,
+    /// `verify_connection_at_startup`: fail the start if a server cannot be reached.
+    pub verify_connection_at_startup: bool,
+    /// `compress` text or gzip.
+    pub compress: Compression,
+    /// `keepalive`: reuse connections.
+    pub keepalive: bool,
+    /// `keepalive_timeout`: close a reused connection after this long (none: keep it).
+    pub keepalive_timeout: Option<Duration>,
+    /// TCP keepalive probes on outgoing connections (`send_keepalive_packet`, on by default).
+    pub tcp_keepalive: bool,
+    /// `time_as_integer`: whole-second times instead of EventTime.
+    pub time_as_integer: bool,
+    /// `<security>`.
+    pub security: Option<Security>,
+    /// TLS, when `transport tls`.
+    pub tls: Option<TlsClientConfig>,
+}
+
+fn pos_of<'a>(s: &Section<'a>, key: &str) -> &'a logferry_config::Pos {
+    s.param(key).map(|p| &p.pos).unwrap_or(s.pos())
+}
+
+fn seconds(s: &Section, key: &str, default: f64) -> Result<f64, BuildError> {
+    let v = s.time(key, default);
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(build_error(
+            pos_of(s, key),
+            format!("'{key}' must be a number of seconds"),
+        ));
+    }
+    Ok(v)
+}
+
+fn positive(s: &Section, key: &str, default: f64) -> Result<Duration, BuildError> {
+    let v = seconds(s, key, default)?;
+    if v <= 0.0 {
+        return Err(build_error(
+            pos_of(s, key),
+            format!("'{key}' must be above 0"),
+        ));
+    }
+    Ok(Duration::from_secs_f64(v.min(1e9)))
+}
+
+fn port(s: &Section, key: &str) -> Result<u16, BuildError> {
+    let p = s.integer(key, i64::from(DEFAULT_PORT));
+    u16::try_from(p)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| build_error(pos_of(s, key), format!("port {p} is out of range")))
+}
+
+fn server(s: &Section) -> Result<ServerConfig, BuildError> {
+    let host = s.required("host")?.trim().to_string();
+    if host.is_empty() {
+        return Err(build_error(pos_of(s, "host"), "'host' must not be empty"));
+    }
+    let weight = s.integer("weight", 60);
+    let weight = u32::try_from(weight).map_err(|_| {
+        build_error(
+            pos_of(s, "weight"),
+            format!("weight {weight} must be 0 or more"),
+        )
+    })?;
+    Ok(ServerConfig {
+        host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+        name: s.non_empty("name")?.map(str::to_string),
+        port: port(s, "port")?,
+        weight,
+        standby: s.bool("standby", false)?,
+        shared_key: s.str("shared_key").map(str::to_string),
+        username: s.string("username", ""),
+        password: s.string("password", ""),
+    })
+}
+
+/// Where `tls_*` parameters are read: the match, or a `<transport tls>` section (where the
+/// `tls_` prefix may be left out).
+struct TlsSrc<'s, 'a> {
+    out: &'s Section<'a>,
+    section: Option<&'s Section<'a>>,
+}
+
+impl<'a> TlsSrc<'_, 'a> {
+    /// The section holding `key` (prefixed or not) and the key as spelled there.
+    fn find(&self, key: &str) -> Option<(Section<'a>, String)> {
+        let long = format!("tls_{key}");
+        if let Some(t) = self.section {
+            for k in [long.as_str(), key] {
+                if t.has(k) {
+                    return Some((t.clone(), k.to_string()));
+                }
+            }
+        }
+        self.out
+            .has(&long)
+            .then(|| (self.out.clone(), long.clone()))
+    }
+
+    fn str(&self, key: &str) -> Option<String> {
+        self.find(key)
+            .and_then(|(s, k)| s.str(&k).map(str::to_string))
+    }
+
+    fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
+        match self.find(key) {
+            Some((s, k)) => s.bool(&k, default),
+            None => Ok(default),
+        }
+    }
+
+    fn array(&self, key: &str) -> Option<Vec<String>> {
+        self.find(key).and_then(|(s, k)| s.array(&k))
+    }
+
+    fn refuse(&self, key: &str, why: &str) -> Result<(), BuildError> {
+        match self.find(key) {
+            Some((s, k)) => s.refuse(&k, why),
+            None => Ok(()),
+        }
+    }
+}
+
+fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfig, BuildError> {
+    src.refuse(
+        "client_private_key_passphrase",
+        "encrypted private keys are not supported; decrypt the key (openssl pkey -in k.pem -out plain.pem)",
+    )?;
+    for k in [
+        "cert_thumbprint",
+        "cert_logical_store_name",
+        "cert_use_enterprise_store",
+    ] {
+        src.refuse(k, "it reads the Windows certificate store")?;
+    }
+    let version = match src.str("version") {
+        None => None,
+        Some(v) => match v.as_str() {
+            "TLSv1_2" => Some(2),
+            "TLSv1_3" => Some(3),
+            other => {
+                return Err(build_error(
+                    pos,
+                    format!("tls_version {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
+                ))
+            }
+        },
+    };
+    if let Some(c) = src.str("ciphers") {
+        if c != "ALL:!aNULL:!eNULL:!SSLv2" {
+            tracing::warn!("{pos}: tls_ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list");
+        }
+    }
+    // Fluentd: tls_cert_path, when given, replaces tls_ca_cert_path.
+    let ca_paths = match src.array("cert_path").filter(|v| !v.is_empty()) {
+        Some(v) => v,
+        None => src.array("ca_cert_path").unwrap_or_default(),
+    };
+    let insecure = src.bool("insecure_mode", false)? || src.bool("insecure", false)?;
+    if insecure {
+        tracing::warn!("{pos}: TLS transport is configured in insecure way");
+    }
+    let cfg = TlsClientConfig {
+        ca_paths,
+        client_cert_path: src.str("client_cert_path"),
+        client_key_path: src.str("client_private_key_path"),
+        insecure,
+        allow_self_signed: insecure || src.bool("allow_self_signed_cert", false)?,
+        verify_hostname: !insecure && src.bool("verify_hostname", true)?,
+        tls12: version.is_none_or(|v| v == 2),
+        tls13: version.is_none_or(|v| v == 3),
+    };
+    if cfg.client_cert_path.is_some() != cfg.client_key_path.is_some() {
+        return Err(build_error(
+            pos,
+            "tls_client_cert_path and tls_client_private_key_path go together",
+        ));
+    }
+    Ok(cfg)
+}
+
+impl ForwardOutConfig {
+    /// Read and validate the `<match>` section.
+    pub fn from_section(s: &Section) -> Result<Self, BuildError> {
+        s.refuse_section(
+            "service_discovery",
+            "list the aggregators as <server> sections (a DNS name is re-resolved)",
+        )?;
+        let mut servers = Vec::new();
+        // v0.12's flat host/port (obsoleted in v1): one server.
+        if let Some(h) = s.str("host") {
+            tracing::warn!(
+                "{}: 'host' in the forward output is obsoleted; use <server> host .. </server>",
+                pos_of(s, "host")
+            );
+            servers.push(ServerConfig {
+                host: h.to_string(),
+                name: None,
+                port: port(s, "port")?,
+                weight: 60,
+                standby: false,
+                shared_key: None,
+                username: String::new(),
+                password: String::new(),
+            });
+        }
+        for sv in s.sections("server") {
+            servers.push(server(&sv)?);
+        }
+        if servers.is_empty() {
+            return Err(build_error(
+                s.pos(),
+                "forward output plugin requires at least one node: add a <server> section",
+            ));
+        }
+        let send_timeout = positive(s, "send_timeout", 60.0)?;
+        let connect_timeout = if s.has("connect_timeout") {
+            positive(s, "connect_timeout", 60.0)?
+        } else {
+            send_timeout
+        };
+        let heartbeat_type = match s
+            .choice(
+                "heartbeat_type",
+                &["transport", "tcp", "udp", "none"],
+                "transport",
+            )?
+            .as_str()
+        {
+            "udp" => HeartbeatType::Udp,
+            "none" => HeartbeatType::None,
+            "tcp" => {
+                tracing::warn!(
+                    "{}: 'heartbeat_type tcp' is deprecated. use 'transport' instead.",
+                    pos_of(s, "heartbeat_type")
+                );
+                HeartbeatType::Transport
+            }
+            _ => HeartbeatType::Transport,
+        };
+        let dns_round_robin = s.bool("dns_round_robin", false)?;
+        if dns_round_robin && heartbeat_type == HeartbeatType::Udp {
+            return Err(build_error(
+                pos_of(s, "dns_round_robin"),
+                "forward output heartbeat type must be 'transport' or 'none' to use dns_round_robin option",
+            ));
+        }
+        let ack_response_timeout = seconds(s, "ack_response_timeout", 190.0)?;
+        if ack_response_timeout < 1.0 {
+            return Err(build_error(
+                pos_of(s, "ack_response_timeout"),
+                "ack_response_timeout must be a positive integer",
+            ));
+        }
+        let compress = match s.choice("compress", &["text", "gzip", "zstd"], "text")?.as_str() {
+            "gzip" => Compression::Gzip,
+            "zstd" => {
+                return Err(build_error(
+                    pos_of(s, "compress"),
+                    "compress zstd is not supported by logferry's forward output; use gzip",
+                ))
+            }
+            _ => Compression::Text,
+        };
+        let keepalive = s.bool("keepalive", false)?;
+        let keepalive_timeout = if s.has("keepalive_timeout") {
+            Some(positive(s, "keepalive_timeout", 0.0)?)
+        } else {
+            None
+        };
+        if !keepalive && keepalive_timeout.is_some() {
+            tracing::warn!("{}: the value of keepalive_timeout is ignored. if you want to use keepalive, please add `keepalive true` to your conf.", pos_of(s, "keepalive_timeout"));
+        }
+        let expire_dns_cache = if s.has("expire_dns_cache") {
+            Some(seconds(s, "expire_dns_cache", 0.0)?)
+        } else {
+            None
+        };
+        let security = match s.section("security")? {
+            Some(sec) => Some(Security {
+                self_hostname: sec.required("self_hostname")?.to_string(),
+                shared_key: sec.required("shared_key")?.to_string(),
+            }),
+            None => None,
+        };
+        let transport_section = s.section("transport")?;
+        let transport = match &transport_section {
+            Some(t) => {
+                if s.has("transport") {
+                    return Err(build_error(
+                        pos_of(s, "transport"),
+                        "give either 'transport' or a <transport> section",
+                    ));
+                }
+                t.arg().trim().to_string()
+            }
+            None => s.choice("transport", &["tcp", "tls"], "tcp")?,
+        };
+        let src = TlsSrc {
+            out: s,
+            section: transport_section.as_ref(),
+        };
+        let tls = match transport.as_str() {
+            "" | "tcp" => None,
+            "tls" => Some(tls_config(
+                &src,
+                transport_section.as_ref().map_or(s.pos(), |t| t.pos()),
+            )?),
+            other => {
+                return Err(build_error(
+                    transport_section.as_ref().map_or(s.pos(), |t| t.pos()),
+                    format!("transport {other}: expected tcp or tls"),
+                ))
+            }
+        };
+        let heartbeat_interval = positive(s, "heartbeat_interval", 1.0)?;
+        // Parameters of Fluentd's polling reader that have no meaning here.
+        let _ = s.str("read_interval_msec");
+        let _ = s.str("read_length");
+        let _ = s.bool("ignore_network_errors_at_startup", false)?;
+        Ok(ForwardOutConfig {
+            servers,
+            send_timeout,
+            connect_timeout,
+            heartbeat_type,
+            heartbeat_interval,
+            recover_wait: seconds(s, "recover_wait", 10.0)?,
+            hard_timeout: positive(s, "hard_timeout", 60.0)?.as_secs_f64(),
+            phi_threshold: s.float("phi_threshold", 16.0),
+            phi_failure_detector: s.bool("phi_failure_detector", true)?,
+            require_ack_response: s.bool("require_ack_response", false)?,
+            ack_response_timeout: Duration::from_secs_f64(ack_response_timeout.min(1e9)),
+            expire_dns_cache,
+            dns_round_robin,
+            verify_connection_at_startup: s.bool("verify_connection_at_startup", false)?,
+            compress,
+            keepalive,
+            keepalive_timeout,
+            tcp_keepalive: s.bool("send_keepalive_packet", true)?,
+            time_as_integer: s.bool("time_as_integer", false)?,
+            security,
+            tls,
+        })
+    }
+
+    /// Fluentd's `recover_sample_size`: heartbeats needed before a detached server is used again.
+    pub fn recover_sample_size(&self) -> f64 {
+        self.recover_wait / self.heartbeat_interval.as_secs_f64()
+    }
+}

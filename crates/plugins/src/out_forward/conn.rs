@@ -1,0 +1,353 @@
+//! Connections to a server: TCP (keepalive probes on by default, so idle flows survive an NLB),
+//! optionally TLS, then the `<security>` handshake (HELO → PING → PONG); and the pool of
+//! connections kept open with `keepalive true`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use logferry_forward::handshake::{check_pong, parse_helo, ping};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use super::config::{ForwardOutConfig, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES};
+use super::node::Node;
+
+/// The most a server's reply (HELO, PONG, ack) may take; anything larger is a protocol error.
+pub const MAX_REPLY: usize = 64 * 1024;
+/// Connections kept per server address with `keepalive true`; more are closed on check-in.
+pub const POOL_PER_ADDR: usize = 16;
+
+/// A plain or TLS stream.
+pub enum Io {
+    /// Plain TCP.
+    Plain(TcpStream),
+    /// TLS over TCP.
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Why reading a reply failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// Nothing complete arrived in time.
+    Timeout,
+    /// The server closed the connection (or reset it).
+    Closed(String),
+    /// The bytes are not one msgpack value of at most [`MAX_REPLY`] bytes.
+    Invalid(String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Timeout => f.write_str("no reply in time"),
+            ReadError::Closed(e) => write!(f, "the server closed the connection{e}"),
+            ReadError::Invalid(e) => write!(f, "invalid reply: {e}"),
+        }
+    }
+}
+
+/// One connection to a server.
+pub struct Conn {
+    io: Io,
+    /// The address connected to.
+    pub addr: SocketAddr,
+    /// Bytes read past the last reply.
+    pending: Vec<u8>,
+    /// Taken from the keepalive pool (rather than just opened).
+    pub reused: bool,
+    /// When the pool must close it (`keepalive_timeout`).
+    expires: Option<Instant>,
+}
+
+impl Conn {
+    /// Write all of `parts` within `timeout`.
+    pub async fn send(&mut self, parts: &[&[u8]], timeout: Duration) -> Result<(), String> {
+        let io = &mut self.io;
+        let fut = async move {
+            for p in parts {
+                io.write_all(p).await?;
+            }
+            io.flush().await
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("write failed: {e}")),
+            Err(_) => Err(format!(
+                "write timed out after {:.1}s (send_timeout)",
+                timeout.as_secs_f64()
+            )),
+        }
+    }
+
+    /// Read one msgpack value (a HELO, a PONG, an ack) within `timeout`.
+    pub async fn read_value(&mut self, timeout: Duration) -> Result<Vec<u8>, ReadError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut buf = [0u8; 4096];
+        loop {
+            match logferry_msgpack::value_len(&self.pending) {
+                Ok(n) => {
+                    let rest = self.pending.split_off(n);
+                    return Ok(std::mem::replace(&mut self.pending, rest));
+                }
+                Err(logferry_msgpack::Error::Incomplete) => {}
+                Err(e) => return Err(ReadError::Invalid(e.to_string())),
+            }
+            if self.pending.len() > MAX_REPLY {
+                return Err(ReadError::Invalid(format!(
+                    "more than {MAX_REPLY} bytes without a complete value"
+                )));
+            }
+            match tokio::time::timeout_at(deadline, self.io.read(&mut buf)).await {
+                Err(_) => return Err(ReadError::Timeout),
+                Ok(Ok(0)) => return Err(ReadError::Closed(String::new())),
+                Ok(Ok(n)) => self.pending.extend_from_slice(&buf[..n]),
+                Ok(Err(e)) => return Err(ReadError::Closed(format!(": {e}"))),
+            }
+        }
+    }
+
+    /// Is a pooled connection unusable: closed by the server, reset, or holding bytes nobody
+    /// asked for (a late ack)? Polls once without waiting.
+    pub fn is_stale(&mut self) -> bool {
+        if !self.pending.is_empty() {
+            return true;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut b = [0u8; 64];
+        let mut rb = ReadBuf::new(&mut b);
+        match Pin::new(&mut self.io).poll_read(&mut cx, &mut rb) {
+            // Nothing to read: alive as far as we can tell (TLS session tickets are consumed
+            // by rustls and also end here).
+            Poll::Pending => false,
+            Poll::Ready(Ok(())) => true,
+            Poll::Ready(Err(_)) => true,
+        }
+    }
+
+    /// Close politely (FIN, or TLS close_notify then FIN); errors are irrelevant.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.io.shutdown()).await;
+    }
+}
+
+/// Opens connections (TCP, TLS, handshake) to nodes.
+pub struct Connector {
+    cfg: Arc<ForwardOutConfig>,
+    tls: Option<TlsConnector>,
+}
+
+impl Connector {
+    /// A connector; `tls` is built from the configuration at start.
+    pub fn new(cfg: Arc<ForwardOutConfig>, tls: Option<TlsConnector>) -> Self {
+        Connector { cfg, tls }
+    }
+
+    /// Connect to `node` at `addr`: TCP within `connect_timeout`, TLS, then the `<security>`
+    /// handshake within `hard_timeout`.
+    pub async fn connect(&self, node: &Node, addr: SocketAddr) -> Result<Conn, String> {
+        let cfg = &self.cfg;
+        let sock = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        }
+        .map_err(|e| format!("socket: {e}"))?;
+        let stream = match tokio::time::timeout(cfg.connect_timeout, sock.connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Err(format!("connect to {addr} failed: {e}")),
+            Err(_) => {
+                return Err(format!(
+                    "connect to {addr} timed out after {:.1}s",
+                    cfg.connect_timeout.as_secs_f64()
+                ))
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        if cfg.tcp_keepalive {
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(KEEPALIVE_IDLE)
+                .with_interval(KEEPALIVE_INTERVAL)
+                .with_retries(KEEPALIVE_PROBES);
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        }
+        let hard = Duration::from_secs_f64(cfg.hard_timeout);
+        let io = match &self.tls {
+            None => Io::Plain(stream),
+            Some(tls) => {
+                let name = super::tls::server_name(&node.cfg.host, node.cfg.name.as_deref())?;
+                match tokio::time::timeout(hard, tls.connect(name, stream)).await {
+                    Ok(Ok(s)) => Io::Tls(Box::new(s)),
+                    Ok(Err(e)) => return Err(format!("TLS handshake with {addr} failed: {e}")),
+                    Err(_) => return Err(format!("TLS handshake with {addr} timed out")),
+                }
+            }
+        };
+        let mut conn = Conn {
+            io,
+            addr,
+            pending: Vec::new(),
+            reused: false,
+            expires: None,
+        };
+        if let Some(sec) = &cfg.security {
+            let shared_key = node.cfg.shared_key.as_deref().unwrap_or(&sec.shared_key);
+            let helo = conn
+                .read_value(hard)
+                .await
+                .map_err(|e| format!("handshake with {addr}: HELO: {e}"))?;
+            let helo = parse_helo(&helo).map_err(|e| format!("handshake with {addr}: {e}"))?;
+            let salt: String = rand::random::<[u8; 16]>()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let p = ping(
+                &helo,
+                &sec.self_hostname,
+                shared_key,
+                &salt,
+                &node.cfg.username,
+                &node.cfg.password,
+            );
+            conn.send(&[&p], cfg.send_timeout).await?;
+            let pong = conn
+                .read_value(hard)
+                .await
+                .map_err(|e| format!("handshake with {addr}: PONG: {e}"))?;
+            check_pong(&pong, &helo, &salt, shared_key, &sec.self_hostname)
+                .map_err(|e| format!("connection refused to {}: {e}", node.label))?;
+        }
+        Ok(conn)
+    }
+}
+
+/// Connections kept open between chunks (`keepalive true`), per server address.
+pub struct Pool {
+    idle: Mutex<HashMap<SocketAddr, Vec<Conn>>>,
+    timeout: Option<Duration>,
+}
+
+impl Pool {
+    /// A pool closing connections idle for `timeout` (`keepalive_timeout`; none: never).
+    pub fn new(timeout: Option<Duration>) -> Self {
+        Pool {
+            idle: Mutex::new(HashMap::new()),
+            timeout,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<SocketAddr, Vec<Conn>>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An idle connection to `addr` that still looks usable; expired and stale ones are closed.
+    pub fn checkout(&self, addr: SocketAddr) -> Option<Conn> {
+        let now = Instant::now();
+        let mut dead = Vec::new();
+        let found = {
+            let mut m = self.lock();
+            let list = m.get_mut(&addr)?;
+            let mut found = None;
+            while let Some(mut c) = list.pop() {
+                if c.expires.is_some_and(|t| t <= now) || c.is_stale() {
+                    dead.push(c);
+                    continue;
+                }
+                found = Some(c);
+                break;
+            }
+            if list.is_empty() {
+                m.remove(&addr);
+            }
+            found
+        };
+        drop(dead);
+        found.map(|mut c| {
+            c.reused = true;
+            c
+        })
+    }
+
+    /// Return a connection after a complete exchange; beyond [`POOL_PER_ADDR`] it is closed.
+    pub fn checkin(&self, mut conn: Conn) {
+        // As Fluentd's SocketCache: keepalive_timeout counts from the last use.
+        conn.expires = self.timeout.map(|t| Instant::now() + t);
+        let mut m = self.lock();
+        let list = m.entry(conn.addr).or_default();
+        if list.len() < POOL_PER_ADDR {
+            list.push(conn);
+        }
+    }
+
+    /// Close expired and stale idle connections.
+    pub fn purge(&self) {
+        let now = Instant::now();
+        let mut dead = Vec::new();
+        let mut m = self.lock();
+        for list in m.values_mut() {
+            let mut keep = Vec::with_capacity(list.len());
+            for mut c in list.drain(..) {
+                if c.expires.is_some_and(|t| t <= now) || c.is_stale() {
+                    dead.push(c);
+                } else {
+                    keep.push(c);
+                }
+            }
+            *list = keep;
+        }
+        m.retain(|_, l| !l.is_empty());
+        drop(m);
+        drop(dead);
+    }
+
+    /// Close every idle connection.
+    pub fn clear(&self) {
+        let all: Vec<_> = self.lock().drain().collect();
+        drop(all);
+    }
+}
