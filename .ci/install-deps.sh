@@ -3,7 +3,8 @@
 # clients, and builds the Docker fluentd log-driver client:
 #   * Debian: golang-go, golang-github-docker-docker-dev (Docker 20.10 source,
 #     its deps come along), golang-github-fluent-fluent-logger-golang-dev (not a
-#     dependency of the docker package, but imported by its fluentd driver);
+#     dependency of the docker package, but imported by its fluentd driver),
+#     docker-compose (1.29, for `docker-compose config` on docker/docker-compose.yml in .ci/run);
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack;
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
@@ -21,6 +22,7 @@ APT_PACKAGES=(
   golang-go
   golang-github-docker-docker-dev
   golang-github-fluent-fluent-logger-golang-dev
+  docker-compose
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"

@@ -128,23 +128,67 @@ fn step_into<'v>(cur: &'v Value, step: &Step) -> Option<&'v Value> {
     }
 }
 
+/// A str value's payload range at `pos`, read inline for the common encodings (fixstr, str8,
+/// str16); `None` for anything else.
+#[inline]
+fn str_at(b: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let m = *b.get(pos)?;
+    let (hdr, len) = match m {
+        0xa0..=0xbf => (1, usize::from(m & 0x1f)),
+        0xd9 => (2, usize::from(*b.get(pos + 1)?)),
+        0xda => (
+            3,
+            usize::from(u16::from_be_bytes([*b.get(pos + 1)?, *b.get(pos + 2)?])),
+        ),
+        _ => return None,
+    };
+    let start = pos + hdr;
+    let end = start.checked_add(len)?;
+    (end <= b.len()).then_some((start, end))
+}
+
+/// The end of the value at `pos`: strings and small scalars inline, the rest by a full scan.
+#[inline]
+fn value_end(b: &[u8], pos: usize) -> Option<usize> {
+    if let Some((_, end)) = str_at(b, pos) {
+        return Some(end);
+    }
+    match *b.get(pos)? {
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => Some(pos + 1),
+        _ => Some(pos + value_len(b.get(pos..)?).ok()?),
+    }
+}
+
 /// The raw bytes of the value under `key` in a raw map (last duplicate wins).
 pub fn raw_map_get<'a>(map: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     let mut r = Reader::new(map);
     let n = r.read_map_len().ok()?;
+    let mut pos = r.pos();
     let mut found = None;
     for _ in 0..n {
-        let is_key = match r.read_str() {
-            Ok(k) => k == key,
-            Err(_) => {
-                r.skip().ok()?;
-                false
+        let is_key = match str_at(map, pos) {
+            Some((s, e)) => {
+                let hit = &map[s..e] == key;
+                pos = e;
+                hit
+            }
+            None => {
+                // Other key types (str32, bin, numbers …): the reader handles every form.
+                let mut kr = Reader::new(map.get(pos..)?);
+                let hit = matches!(kr.read_str(), Ok(k) if k == key);
+                if !hit {
+                    kr = Reader::new(map.get(pos..)?);
+                    kr.skip().ok()?;
+                }
+                pos += kr.pos();
+                hit
             }
         };
-        let value = r.read_raw().ok()?;
+        let end = value_end(map, pos)?;
         if is_key {
-            found = Some(value);
+            found = Some(&map[pos..end]);
         }
+        pos = end;
     }
     found
 }
@@ -351,6 +395,29 @@ mod tests {
             assert_eq!(got_raw, want, "raw {spec}");
         }
         assert_eq!(Accessor::new("x").unwrap().get_raw(&[0xc1]), None);
+        // Truncated or odd encodings never panic.
+        for bad in [
+            &[0x81, 0xa1, b'x', 0xd9][..],
+            &[0x81, 0xd9, 5, b'x'][..],
+            &[0x81, 0xda, 0][..],
+            &[0x82, 0xa1, b'x', 0x01][..],
+            &[0x81, 0xdb, 0, 0, 0, 1, b'x', 0x05][..],
+        ] {
+            let _ = Accessor::new("x").unwrap().get_raw(bad);
+        }
+        let mut long = Vec::new();
+        Value::Map(vec![
+            (s(&"k".repeat(40_000)), Value::Int(1)),
+            (s("x"), s(&"v".repeat(300))),
+        ])
+        .encode(&mut long);
+        assert_eq!(
+            Accessor::new("x")
+                .unwrap()
+                .get_raw(&long)
+                .map(|b| Value::decode(b).unwrap().0),
+            Some(s(&"v".repeat(300)))
+        );
         assert_eq!(Accessor::new("x").unwrap().get_raw(&[0x81, 0xa1]), None);
     }
 

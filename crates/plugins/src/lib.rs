@@ -2,7 +2,7 @@
 //!
 //! Inputs: `forward` ([`in_forward`]), `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`.
-//! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`.
+//! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers: [`formatter`] (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`),
 //! [`accessor`] (record accessors), [`ruby`] (Ruby regexps and `to_s`).
 #![warn(missing_docs)]
@@ -18,6 +18,7 @@ pub mod in_sample;
 pub mod inject;
 pub mod out_copy;
 pub mod out_file;
+pub mod out_forward;
 pub mod out_http;
 pub mod out_null;
 pub mod out_relabel;
@@ -49,6 +50,7 @@ pub fn registry() -> Registry {
     r.add_output("rewrite_tag_filter", out_rewrite_tag_filter::build);
     r.add_output("copy", out_copy::build);
     r.add_buffered("s3", out_s3::writer, out_s3::DEFAULTS);
+    r.add_buffered("forward", out_forward::writer, out_forward::DEFAULTS);
     r.add_filter("parser", filter_parser::build);
     r.add_filter("record_transformer", filter_record_transformer::build);
     r.add_filter("grep", filter_grep::build);

@@ -24,6 +24,9 @@ use crate::event::EventBatch;
 use crate::log::PluginLog;
 use crate::plugin::{Lifecycle, Output};
 
+/// Seconds between retries of a failing chunk during the shutdown drain.
+const DRAIN_RETRY_PACE: f64 = 0.5;
+
 /// A chunk handed to a writer.
 #[derive(Clone, Debug)]
 pub struct Chunk {
@@ -143,6 +146,7 @@ struct State {
     closed: bool,
     draining: bool,
     retry: Option<RetryState>,
+    last_failure: f64,
 }
 
 struct Slot {
@@ -215,6 +219,7 @@ impl BufferedOutput {
                 closed: false,
                 draining: false,
                 retry: None,
+                last_failure: 0.0,
             }),
             work: Notify::new(),
             space: Notify::new(),
@@ -501,7 +506,15 @@ impl BufferedOutput {
         let (h, durable_read) = {
             let mut s = self.lock();
             if let Some(r) = &s.retry {
-                if !s.draining && mono_now() < r.next {
+                // While draining at shutdown, retries are paced by DRAIN_RETRY_PACE instead of the
+                // (possibly long) schedule, so the drain neither waits out a backoff nor hammers
+                // a failing server.
+                let due = if s.draining {
+                    r.next.min(s.last_failure + DRAIN_RETRY_PACE)
+                } else {
+                    r.next
+                };
+                if mono_now() < due {
                     return false;
                 }
             }
@@ -618,6 +631,7 @@ impl BufferedOutput {
                     }
                 }
                 s.queue.push_front(Slot { h, created: now });
+                s.last_failure = now;
                 match after {
                     AfterFailure::RetryAt(at) => {
                         let steps = s.retry.as_ref().map_or(0, RetryState::steps);

@@ -56,7 +56,10 @@ impl std::fmt::Display for AckError {
                 d.as_secs_f64()
             ),
             AckError::Closed(e) => write!(f, "connection closed before the ack: {e}"),
-            AckError::Mismatch(e) => write!(f, "ack in response and chunk id in sent data are different: {e}"),
+            AckError::Mismatch(e) => write!(
+                f,
+                "ack in response and chunk id in sent data are different: {e}"
+            ),
         }
     }
 }
@@ -90,7 +93,10 @@ mod tests {
     #[test]
     fn base64_with_newline_as_ruby() {
         // Base64.encode64("\x00" * 16) == "AAAAAAAAAAAAAAAAAAAAAA==\n"
-        assert_eq!(chunk_id_text(&ChunkId([0; 16])), "AAAAAAAAAAAAAAAAAAAAAA==\n");
+        assert_eq!(
+            chunk_id_text(&ChunkId([0; 16])),
+            "AAAAAAAAAAAAAAAAAAAAAA==\n"
+        );
         // Base64.encode64((0..15).map(&:chr).join) == "AAECAwQFBgcICQoLDA0ODw==\n"
         let id: [u8; 16] = std::array::from_fn(|i| i as u8);
         assert_eq!(chunk_id_text(&ChunkId(id)), "AAECAwQFBgcICQoLDA0ODw==\n");

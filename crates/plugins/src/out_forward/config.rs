@@ -182,7 +182,10 @@ fn server(s: &Section) -> Result<ServerConfig, BuildError> {
         )
     })?;
     Ok(ServerConfig {
-        host: host.trim_start_matches('[').trim_end_matches(']').to_string(),
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
         name: s.non_empty("name")?.map(str::to_string),
         port: port(s, "port")?,
         weight,
@@ -371,7 +374,10 @@ impl ForwardOutConfig {
                 "ack_response_timeout must be a positive integer",
             ));
         }
-        let compress = match s.choice("compress", &["text", "gzip", "zstd"], "text")?.as_str() {
+        let compress = match s
+            .choice("compress", &["text", "gzip", "zstd"], "text")?
+            .as_str()
+        {
             "gzip" => Compression::Gzip,
             "zstd" => {
                 return Err(build_error(

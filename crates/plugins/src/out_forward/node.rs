@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use logferry_core::PluginLog;
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::SeedableRng;
 
 use super::config::{ForwardOutConfig, HeartbeatType, ServerConfig};
@@ -154,7 +154,9 @@ impl Node {
         if detect {
             st.heartbeat_failing = false;
         }
-        if detect && !st.available && st.failure.sample_size() as f64 > self.opts.recover_sample_size
+        if detect
+            && !st.available
+            && st.failure.sample_size() as f64 > self.opts.recover_sample_size
         {
             st.available = true;
             self.log.warn(format_args!(
@@ -197,7 +199,10 @@ impl Node {
             return false;
         }
         let why = if st.failure.hard_timeout(now) {
-            format!("no heartbeat for {}s (hard_timeout)", self.opts.hard_timeout)
+            format!(
+                "no heartbeat for {}s (hard_timeout)",
+                self.opts.hard_timeout
+            )
         } else if self.opts.phi_failure_detector && st.failure.phi(now) > self.opts.phi_threshold {
             format!(
                 "phi {:.1} above phi_threshold {}",
@@ -423,7 +428,10 @@ mod tests {
         let (a, _) = weight_array(&[(0, false), (10, false)], &[true, true], 1);
         assert!(!a.contains(&0));
         let (a, _) = weight_array(&[(10, true)], &[true], 1);
-        assert!(a.is_empty(), "a lone standby without lost weight is not used");
+        assert!(
+            a.is_empty(),
+            "a lone standby without lost weight is not used"
+        );
     }
 
     fn node(weight: u32, standby: bool) -> std::sync::Arc<Node> {
@@ -454,7 +462,10 @@ mod tests {
 
     #[test]
     fn rotation_follows_weights_and_failover() {
-        let b = Balancer::new(vec![node(60, false), node(20, false)], PluginLog::new("t", None));
+        let b = Balancer::new(
+            vec![node(60, false), node(20, false)],
+            PluginLog::new("t", None),
+        );
         let mut first = [0usize; 2];
         for _ in 0..120 {
             first[b.order()[0]] += 1;
@@ -471,7 +482,10 @@ mod tests {
 
     #[test]
     fn standby_takes_over_only_when_primaries_are_down() {
-        let b = Balancer::new(vec![node(60, false), node(60, true)], PluginLog::new("t", None));
+        let b = Balancer::new(
+            vec![node(60, false), node(60, true)],
+            PluginLog::new("t", None),
+        );
         for _ in 0..20 {
             assert_eq!(b.order(), vec![0]);
         }
