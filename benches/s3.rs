@@ -10,7 +10,8 @@ use logferry_core::{EventTime, Section, Value};
 use logferry_plugins::out_file::FileFormat;
 use logferry_plugins::out_s3::{compress, StoreAs};
 
-/// A Docker log driver record (~350 bytes of msgpack) whose `log` line is JSON.
+/// A Docker log driver record (~350 bytes of msgpack) whose `log` line is JSON; every record
+/// differs (ids, timings, a request id from a small PRNG), so compression sees realistic input.
 fn docker_record(i: usize) -> Vec<u8> {
     let s = |x: &str| Value::Str(x.into());
     let names = [
@@ -20,14 +21,26 @@ fn docker_record(i: usize) -> Vec<u8> {
         "/delish-cron-4",
     ];
     let types = ["recipe_view", "recipe_save", "user_signup", "search_query"];
+    let agents = [
+        "Mozilla/5.0 (iPhone)",
+        "Mozilla/5.0 (X11; Linux)",
+        "okhttp/4.12",
+        "curl/8.5",
+    ];
+    let r = (i as u64 + 1)
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
     let log = format!(
-        "{{\"log_type\":\"EVENT\",\"event_type\":\"{}\",\"time\":\"2024-03-05T10:20:{:02}Z\",\"recipe_id\":{},\"user\":\"u{}\",\"ms\":{},\"path\":\"/recipes/{}/view?ref=home\"}}",
-        types[i % 4],
+        "{{\"log_type\":\"EVENT\",\"event_type\":\"{}\",\"time\":\"2024-03-05T10:{:02}:{:02}Z\",\"recipe_id\":{},\"user\":\"u{}\",\"ms\":{},\"request_id\":\"{:016x}\",\"ua\":\"{}\",\"path\":\"/recipes/{}/view?ref=home\"}}",
+        types[(r >> 7) as usize % 4],
+        (i / 60) % 60,
         i % 60,
-        1000 + i,
-        i % 97,
-        i % 250,
-        1000 + i
+        1000 + (r >> 20) % 90_000,
+        (r >> 40) % 9_973,
+        (r >> 13) % 2_500,
+        r,
+        agents[(r >> 3) as usize % 4],
+        (r >> 28) % 90_000
     );
     let v = Value::Map(vec![
         (
@@ -58,7 +71,7 @@ fn bench(c: &mut Criterion) {
     )
     .expect("config");
     let format = FileFormat::from_section(&Section::new(&root.elements[0], "s3")).expect("format");
-    let records: Vec<Vec<u8>> = (0..4096).map(docker_record).collect();
+    let records: Vec<Vec<u8>> = (0..32_768).map(docker_record).collect();
     let avg = records.iter().map(Vec::len).sum::<usize>() / records.len();
     let t = EventTime::new(1_709_634_000, 123_456_789);
 

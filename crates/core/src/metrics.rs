@@ -86,20 +86,11 @@ pub struct Metrics {
     stopping: AtomicBool,
 }
 
-const SECRET_WORDS: &[&str] = &[
-    "password",
-    "shared_key",
-    "secret",
-    "sec_key",
-    "passphrase",
-    "token",
-];
-
 impl Metrics {
     /// List a plugin.
     pub fn add(&self, mut e: PluginEntry) {
         for (k, v) in &mut e.config {
-            if SECRET_WORDS.iter().any(|w| k.contains(w)) {
+            if crate::section::is_secret(k) {
                 *v = "xxxxxx".into();
             }
         }

@@ -12,6 +12,26 @@ use logferry_config::{types, Element, Param, Pos};
 
 use crate::error::{build_error, BuildError};
 
+/// Words that mark a parameter's value as a secret (Fluentd's `secret: true` parameters:
+/// `shared_key`, `password`, `aws_key_id`, `aws_sec_key`, `ssekms_key_id`, `sse_customer_key`,
+/// `external_id`, tokens, passphrases).
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "shared_key",
+    "secret",
+    "sec_key",
+    "key_id",
+    "customer_key",
+    "external_id",
+    "passphrase",
+    "token",
+];
+
+/// Is the value of this parameter a secret, to be masked wherever a config is shown?
+pub fn is_secret(key: &str) -> bool {
+    SECRET_WORDS.iter().any(|w| key.contains(w))
+}
+
 /// Keys every section may carry without a plugin reading them.
 const RESERVED: &[&str] = &[
     "@type",

@@ -2,16 +2,6 @@
 
 use logferry_config::Element;
 
-/// Parameter names whose values are secrets, as Fluentd marks them `secret: true`.
-const SECRET_WORDS: &[&str] = &[
-    "password",
-    "shared_key",
-    "secret",
-    "sec_key",
-    "passphrase",
-    "token",
-];
-
 /// A copy of the tree with secret values replaced by `xxxxxx`.
 pub fn masked(el: &Element) -> Element {
     let mut out = el.clone();
@@ -21,7 +11,7 @@ pub fn masked(el: &Element) -> Element {
 
 fn mask(el: &mut Element) {
     for p in &mut el.params {
-        if SECRET_WORDS.iter().any(|w| p.key.contains(w)) {
+        if logferry_core::section::is_secret(&p.key) {
             p.value = "xxxxxx".to_string();
         }
     }
@@ -37,7 +27,7 @@ mod tests {
     #[test]
     fn secrets_are_masked() {
         let root = logferry_config::parse_str(
-            "<source>\n@type forward\n<security>\nshared_key k\nself_hostname h\n</security>\n</source>\n",
+            "<source>\n@type forward\n<security>\nshared_key k\nself_hostname h\n</security>\n</source>\n<match **>\n@type s3\naws_key_id AKIAEXAMPLE\naws_sec_key sss\n</match>\n",
             "t.conf",
             std::path::Path::new("."),
         )

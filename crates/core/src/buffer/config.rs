@@ -115,8 +115,10 @@ pub struct BufferConfig {
     pub flush_thread_interval: Duration,
     /// `flush_at_shutdown` (memory true, file false).
     pub flush_at_shutdown: bool,
-    /// `delayed_commit_timeout` (60 s): longest a chunk write may take before it counts as failed.
-    pub delayed_commit_timeout: Duration,
+    /// `delayed_commit_timeout`, when set: the longest a chunk write may take before it counts as
+    /// failed and is retried. Unset by default: each output's own network timeouts apply (a
+    /// 256 MiB upload on a slow link must not be cut off and retried forever).
+    pub delayed_commit_timeout: Option<Duration>,
     /// `slow_flush_log_threshold` (20 s).
     pub slow_flush_log_threshold: Duration,
     /// `overflow_action`.
@@ -554,9 +556,9 @@ impl BufferConfig {
                 src.time("flush_thread_interval", 1.0).max(0.01),
             ),
             flush_at_shutdown: src.bool("flush_at_shutdown", !is_file)?,
-            delayed_commit_timeout: Duration::from_secs_f64(
-                output.time("delayed_commit_timeout", 60.0).max(0.001),
-            ),
+            delayed_commit_timeout: output.param("delayed_commit_timeout").map(|p| {
+                Duration::from_secs_f64(logferry_config::types::time(&p.value).max(0.001))
+            }),
             slow_flush_log_threshold: Duration::from_secs_f64(
                 output.time("slow_flush_log_threshold", 20.0).max(0.0),
             ),

@@ -552,15 +552,15 @@ impl BufferedOutput {
             _ => &self.writer,
         };
         let started = std::time::Instant::now();
-        let result =
-            match tokio::time::timeout(self.cfg.delayed_commit_timeout, target.write(&chunk)).await
-            {
+        let result = match self.cfg.delayed_commit_timeout {
+            None => target.write(&chunk).await,
+            Some(limit) => match tokio::time::timeout(limit, target.write(&chunk)).await {
                 Ok(r) => r,
                 Err(_) => Err(WriteError::Retryable(format!(
-                    "write took longer than delayed_commit_timeout ({:?})",
-                    self.cfg.delayed_commit_timeout
+                    "write took longer than delayed_commit_timeout ({limit:?})"
                 ))),
-            };
+            },
+        };
         let took = started.elapsed();
         if took > self.cfg.slow_flush_log_threshold
             && self.cfg.slow_flush_log_threshold > Duration::ZERO

@@ -29,8 +29,9 @@
 //!   `tls_ca_cert_path`, `tls_client_cert_path`/`tls_client_private_key_path`, `tls_version`,
 //!   `tls_verify_hostname`, `tls_allow_self_signed_cert`, `tls_insecure_mode`.
 //! * Differences from Fluentd: names are resolved at start rather than at configure time (an
-//!   unresolvable name is retried, never a start-up error; `--dry-run` needs no DNS); the ack wait
-//!   is capped at 90 % of `delayed_commit_timeout` (the buffer cuts longer writes);
+//!   unresolvable name is retried, never a start-up error; `--dry-run` needs no DNS); when
+//!   `delayed_commit_timeout` is set below `ack_response_timeout`, the ack wait is capped at 90 %
+//!   of it (the buffer cuts longer writes);
 //!   `compress zstd` is refused.
 
 pub mod ack;
@@ -98,14 +99,16 @@ pub fn writer(
         None => None,
     };
     let mut ack_timeout = cfg.ack_response_timeout;
-    if cfg.require_ack_response && ack_timeout >= buf.delayed_commit_timeout {
-        ack_timeout = buf.delayed_commit_timeout.mul_f64(0.9);
-        ctx.log.info(format_args!(
-            "waiting at most {:.1}s for an ack: ack_response_timeout ({:.0}s) must stay under delayed_commit_timeout ({:.0}s), which bounds a chunk's write",
-            ack_timeout.as_secs_f64(),
-            cfg.ack_response_timeout.as_secs_f64(),
-            buf.delayed_commit_timeout.as_secs_f64()
-        ));
+    if let Some(limit) = buf.delayed_commit_timeout {
+        if cfg.require_ack_response && ack_timeout >= limit {
+            ack_timeout = limit.mul_f64(0.9);
+            ctx.log.info(format_args!(
+                "waiting at most {:.1}s for an ack: ack_response_timeout ({:.0}s) must stay under delayed_commit_timeout ({:.0}s), which bounds a chunk's write",
+                ack_timeout.as_secs_f64(),
+                cfg.ack_response_timeout.as_secs_f64(),
+                limit.as_secs_f64()
+            ));
+        }
     }
     let opts = NodeOptions::from_config(&cfg);
     let nodes = cfg
@@ -232,14 +235,12 @@ impl Inner {
     }
 }
 
-fn blocking<T: Send + 'static>(
+async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, WriteError>> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| WriteError::Retryable(format!("compression task failed: {e}")))
-    }
+) -> Result<T, WriteError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WriteError::Retryable(format!("compression task failed: {e}")))
 }
 
 #[async_trait]

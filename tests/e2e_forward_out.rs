@@ -1,0 +1,630 @@
+//! The forward output end to end, sidecar → (relay) → aggregators, all logferry: acknowledged
+//! events survive an aggregator killed mid-load, a load balancer that silently forgets idle
+//! flows (as AWS NLB does after 350 s, here after 1 s), weights, standby failover, shared key and
+//! TLS between the tiers.
+//!
+//! The relay is a small TCP proxy in this file: each accepted connection goes to the next backend
+//! that accepts (round robin, like an NLB with health checks); in idle-drop mode a flow that was
+//! quiet longer than the idle time is blackholed — its bytes are read and discarded, nothing is
+//! closed or reset.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use logferry_forward::encode::{self, Compression};
+use logferry_msgpack::{EventTime, Value};
+use support::*;
+
+// ---------------------------------------------------------------------------------------------
+// Relay
+
+/// A TCP relay in front of backends.
+struct Relay {
+    port: u16,
+    backends: Arc<Mutex<Vec<u16>>>,
+    stop: Arc<AtomicBool>,
+    /// Flows accepted.
+    flows: Arc<AtomicUsize>,
+    /// Flows blackholed after being idle.
+    dropped: Arc<AtomicUsize>,
+}
+
+fn now_ms(start: Instant) -> u64 {
+    start.elapsed().as_millis() as u64
+}
+
+/// Copy `from` → `to` until EOF; in idle-drop mode, once the flow was idle longer than `idle`,
+/// discard everything (both directions share `last` and `dead`).
+#[allow(clippy::too_many_arguments)]
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    idle: Option<Duration>,
+    last: Arc<AtomicU64>,
+    dead: Arc<AtomicBool>,
+    dropped: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    start: Instant,
+) {
+    from.set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 16384];
+    while !stop.load(Ordering::Relaxed) {
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if let Some(idle) = idle {
+                    let quiet = now_ms(start).saturating_sub(last.load(Ordering::Relaxed));
+                    if quiet > idle.as_millis() as u64 && !dead.swap(true, Ordering::Relaxed) {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                if dead.load(Ordering::Relaxed) {
+                    continue; // blackholed: swallowed silently
+                }
+                last.store(now_ms(start), Ordering::Relaxed);
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    if dead.load(Ordering::Relaxed) {
+        // A forgotten flow never tells anyone: keep both sockets open until the test ends.
+        while !stop.load(Ordering::Relaxed) {
+            let _ = from.read(&mut buf);
+        }
+        return;
+    }
+    let _ = to.shutdown(Shutdown::Write);
+}
+
+impl Relay {
+    fn start(backends: Vec<u16>, idle: Option<Duration>) -> Relay {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let relay = Relay {
+            port: l.local_addr().unwrap().port(),
+            backends: Arc::new(Mutex::new(backends)),
+            stop: Arc::new(AtomicBool::new(false)),
+            flows: Arc::new(AtomicUsize::new(0)),
+            dropped: Arc::new(AtomicUsize::new(0)),
+        };
+        let (backends, stop, flows, dropped) = (
+            relay.backends.clone(),
+            relay.stop.clone(),
+            relay.flows.clone(),
+            relay.dropped.clone(),
+        );
+        thread::spawn(move || {
+            let start = Instant::now();
+            let mut rr = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let client = match l.accept() {
+                    Ok((c, _)) => c,
+                    Err(_) => {
+                        thread::sleep(Duration::from_millis(5));
+                        continue;
+                    }
+                };
+                client.set_nonblocking(false).unwrap();
+                let ports = backends.lock().unwrap().clone();
+                // The next backend that accepts (a load balancer routes around dead targets).
+                let mut upstream = None;
+                for k in 0..ports.len() {
+                    let p = ports[(rr + k) % ports.len()];
+                    if let Ok(s) = TcpStream::connect(("127.0.0.1", p)) {
+                        upstream = Some(s);
+                        rr = rr + k + 1;
+                        break;
+                    }
+                }
+                let Some(up) = upstream else {
+                    drop(client);
+                    continue;
+                };
+                flows.fetch_add(1, Ordering::Relaxed);
+                let last = Arc::new(AtomicU64::new(now_ms(start)));
+                let dead = Arc::new(AtomicBool::new(false));
+                for (a, b) in [
+                    (client.try_clone().unwrap(), up.try_clone().unwrap()),
+                    (up, client),
+                ] {
+                    let (last, dead, dropped, stop) =
+                        (last.clone(), dead.clone(), dropped.clone(), stop.clone());
+                    thread::spawn(move || pump(a, b, idle, last, dead, dropped, stop, start));
+                }
+            }
+        });
+        relay
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients and checks
+
+/// A PackedForward batch of `n` events with seq `from..from+n`, acked with `id`.
+fn frame(tag: &str, from: u64, n: u64, id: &str) -> Vec<u8> {
+    let mut entries = Vec::new();
+    for s in from..from + n {
+        entries.push(0x92);
+        EventTime::new(1_700_000_000, 0).encode(&mut entries);
+        Value::Map(vec![(Value::Str("seq".into()), Value::Int(s as i64))]).encode(&mut entries);
+    }
+    let mut f = Vec::new();
+    encode::packed_forward(
+        tag,
+        &entries,
+        n as usize,
+        Some(id),
+        Compression::Text,
+        &mut f,
+    );
+    f
+}
+
+/// Send one batch and wait for its ack; false if it was not acknowledged.
+fn send_batch(s: &mut TcpStream, tag: &str, from: u64, n: u64) -> bool {
+    let id = format!("b{from}");
+    if s.write_all(&frame(tag, from, n, &id)).is_err() {
+        return false;
+    }
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(k) => {
+                got.extend_from_slice(&buf[..k]);
+                if logferry_msgpack::value_len(&got).is_ok() {
+                    return got.ends_with(id.as_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// Send `count` acked batches of `n` events starting at seq `from` to `port`; returns the acked
+/// seqs (all of them, or the test fails).
+fn send_acked(port: u16, tag: &str, from: u64, count: u64, n: u64) -> BTreeSet<u64> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut acked = BTreeSet::new();
+    for b in 0..count {
+        let start = from + b * n;
+        assert!(send_batch(&mut s, tag, start, n), "batch {start} not acked");
+        acked.extend(start..start + n);
+    }
+    acked
+}
+
+/// Sends acked batches until stopped, reconnecting and resending an unacked batch. Returns the
+/// acked seqs.
+fn load_client(port: u16, stop: Arc<AtomicBool>, n: u64) -> thread::JoinHandle<BTreeSet<u64>> {
+    thread::spawn(move || {
+        let mut acked = BTreeSet::new();
+        let mut next = 0u64;
+        let mut conn: Option<TcpStream> = None;
+        while !stop.load(Ordering::Relaxed) {
+            let s = match &mut conn {
+                Some(s) => s,
+                None => match TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(s) => {
+                        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                        conn.insert(s)
+                    }
+                    Err(_) => {
+                        thread::sleep(Duration::from_millis(20));
+                        continue;
+                    }
+                },
+            };
+            if send_batch(s, "load", next, n) {
+                acked.extend(next..next + n);
+                next += n;
+                thread::sleep(Duration::from_millis(5));
+            } else {
+                conn = None;
+            }
+        }
+        acked
+    })
+}
+
+/// Every seq in `<dir>/out*` files (json lines), with repeat counts.
+fn delivered(dir: &Path) -> BTreeMap<u64, u32> {
+    let mut m = BTreeMap::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return m;
+    };
+    for e in rd {
+        let p = e.unwrap().path();
+        if !p.file_name().unwrap().to_string_lossy().starts_with("out") || p.is_dir() {
+            continue;
+        }
+        for line in std::fs::read_to_string(&p).unwrap_or_default().lines() {
+            // A line being written may be cut: count complete ones only.
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
+                if let Some(s) = v["seq"].as_u64() {
+                    *m.entry(s).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    m
+}
+
+/// Wait until every seq of `want` was delivered to one of `aggs`; returns the deliveries per
+/// aggregator.
+fn wait_delivered(
+    aggs: &[&Daemon],
+    sidecar: &Daemon,
+    want: &BTreeSet<u64>,
+    timeout: Duration,
+) -> Vec<BTreeMap<u64, u32>> {
+    let t = Instant::now();
+    loop {
+        let per: Vec<_> = aggs.iter().map(|a| delivered(a.dir.path())).collect();
+        let missing: Vec<u64> = want
+            .iter()
+            .filter(|s| !per.iter().any(|m| m.contains_key(s)))
+            .copied()
+            .collect();
+        if missing.is_empty() {
+            return per;
+        }
+        if t.elapsed() > timeout {
+            panic!(
+                "{} acknowledged events missing (first: {:?});\nsidecar log:\n{}\naggregator logs:\n{}",
+                missing.len(),
+                &missing[..missing.len().min(20)],
+                sidecar.stderr(),
+                aggs.iter()
+                    .map(|a| a.stderr())
+                    .collect::<Vec<_>>()
+                    .join("\n---\n")
+            );
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configs
+
+/// An aggregator: forward in (`{EXTRA}` inside <source>), json lines out through a file buffer.
+const AGGREGATOR: &str = "
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+  {EXTRA}
+</source>
+<match **>
+  @type file
+  path {DIR}/out
+  append true
+  <format>
+    @type json
+  </format>
+  <buffer>
+    @type file
+    path {DIR}/buf
+    flush_mode interval
+    flush_interval 0.2
+    flush_at_shutdown true
+  </buffer>
+</match>
+";
+
+fn aggregator(extra: &str) -> Daemon {
+    Daemon::start(&AGGREGATOR.replace("{EXTRA}", extra))
+}
+
+/// A sidecar: forward in, forward out with acks (`{OUT}` holds servers and extra parameters).
+const SIDECAR: &str = "
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+<match **>
+  @type forward
+  require_ack_response true
+  ack_response_timeout 3
+  connect_timeout 2
+  send_timeout 5
+  heartbeat_interval 0.2
+  recover_wait 0.6
+  hard_timeout 5
+  {OUT}
+  <buffer>
+    @type file
+    path {DIR}/buf
+    {FLUSH}
+    flush_at_shutdown true
+    retry_wait 0.2
+    retry_max_interval 0.5
+    retry_forever true
+  </buffer>
+</match>
+";
+
+fn sidecar(out: &str, flush: &str) -> Daemon {
+    Daemon::start(&SIDECAR.replace("{OUT}", out).replace("{FLUSH}", flush))
+}
+
+const INTERVAL: &str = "flush_mode interval\n    flush_interval 0.2";
+const IMMEDIATE: &str = "flush_mode immediate";
+
+fn server(port: u16, extra: &str) -> String {
+    format!("<server>\n    host 127.0.0.1\n    port {port}\n    {extra}\n  </server>")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+/// Two aggregators behind the relay; one is frozen (chunks sent to it stay unacknowledged), killed
+/// (-9) mid-load and restarted: the cut chunks go out again, every event the sidecar acknowledged
+/// reaches an aggregator, and both took part of the load.
+#[test]
+fn aggregator_killed_mid_load_loses_no_acked_event() {
+    let mut a = aggregator("");
+    let b = aggregator("");
+    let relay = Relay::start(vec![a.port, b.port], None);
+    let sc = sidecar(&server(relay.port, ""), INTERVAL);
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = load_client(sc.port, stop.clone(), 20);
+    thread::sleep(Duration::from_millis(1500));
+    // Freeze the aggregator first so that chunks are in flight to it (sent, not acknowledged)
+    // when it dies.
+    a.signal("STOP");
+    thread::sleep(Duration::from_millis(1000));
+    a.kill9();
+    thread::sleep(Duration::from_millis(1500));
+    a.restart();
+    thread::sleep(Duration::from_millis(1500));
+    stop.store(true, Ordering::Relaxed);
+    let acked = client.join().unwrap();
+    assert!(acked.len() >= 500, "too little load: {}", acked.len());
+    let per = wait_delivered(&[&a, &b], &sc, &acked, Duration::from_secs(20));
+    assert!(
+        !per[0].is_empty() && !per[1].is_empty(),
+        "both aggregators should have taken load: {} / {}",
+        per[0].len(),
+        per[1].len()
+    );
+    assert!(
+        sc.stderr().contains("connection closed before the ack"),
+        "no chunk was cut by the kill:\n{}",
+        sc.stderr()
+    );
+    let dups: usize = per
+        .iter()
+        .flat_map(|m| m.values())
+        .filter(|c| **c > 1)
+        .count();
+    eprintln!(
+        "acked {}, delivered {} + {} ({dups} repeated, at-least-once), relay flows {}",
+        acked.len(),
+        per[0].len(),
+        per[1].len(),
+        relay.flows.load(Ordering::Relaxed)
+    );
+    if std::env::var_os("SHOW_LOGS").is_some() {
+        eprintln!("sidecar:\n{}\naggregator a:\n{}", sc.stderr(), a.stderr());
+    }
+}
+
+/// A kept connection whose flow the load balancer forgot (blackholed after 1 s idle): the next
+/// chunk gets no ack, the sender drops that connection and sends the chunk again on a new one.
+#[test]
+fn idle_flow_dropped_by_load_balancer_loses_nothing() {
+    let agg = aggregator("");
+    let relay = Relay::start(vec![agg.port], Some(Duration::from_secs(1)));
+    let out = format!(
+        "keepalive true\n  heartbeat_type none\n  ack_response_timeout 2\n  {}",
+        server(relay.port, "")
+    );
+    let sc = sidecar(&out, INTERVAL);
+    let first = send_acked(sc.port, "idle", 0, 1, 10);
+    wait_delivered(&[&agg], &sc, &first, Duration::from_secs(10));
+    assert_eq!(relay.flows.load(Ordering::Relaxed), 1);
+    // Quiet for longer than the relay's idle timeout.
+    thread::sleep(Duration::from_millis(1800));
+    let second = send_acked(sc.port, "idle", 10, 1, 10);
+    wait_delivered(&[&agg], &sc, &second, Duration::from_secs(15));
+    assert_eq!(
+        relay.dropped.load(Ordering::Relaxed),
+        1,
+        "the kept flow should have been blackholed"
+    );
+    assert!(relay.flows.load(Ordering::Relaxed) >= 2);
+    assert!(
+        sc.stderr().contains("sending again on a new connection"),
+        "{}",
+        sc.stderr()
+    );
+    // Later chunks keep flowing on the new connection.
+    let third = send_acked(sc.port, "idle", 20, 3, 10);
+    wait_delivered(&[&agg], &sc, &third, Duration::from_secs(10));
+}
+
+/// Weights 60 and 20: chunks split 3 to 1.
+#[test]
+fn weights_distribute_load() {
+    let a = aggregator("");
+    let b = aggregator("");
+    let out = format!(
+        "{}\n  {}",
+        server(a.port, "weight 60"),
+        server(b.port, "weight 20")
+    );
+    let sc = sidecar(&out, IMMEDIATE);
+    // One chunk per batch (flush_mode immediate, one tag).
+    let acked = send_acked(sc.port, "w", 0, 96, 5);
+    let per = wait_delivered(&[&a, &b], &sc, &acked, Duration::from_secs(20));
+    let (na, nb) = (per[0].len() as f64, per[1].len() as f64);
+    eprintln!("weight 60 got {na} events, weight 20 got {nb}");
+    assert!(nb > 0.0, "the lighter server got nothing");
+    let ratio = na / nb;
+    assert!(
+        (2.4..=3.75).contains(&ratio),
+        "expected about 3:1, got {na}:{nb}"
+    );
+}
+
+/// A standby gets nothing while the primary is up, takes over when it is down, and hands back
+/// once it recovered.
+#[test]
+fn standby_only_when_primary_is_down() {
+    let mut primary = aggregator("");
+    let standby = aggregator("");
+    let out = format!(
+        "{}\n  {}",
+        server(primary.port, "name primary"),
+        server(standby.port, "name standby\n    standby true")
+    );
+    let sc = sidecar(&out, IMMEDIATE);
+    let phase1 = send_acked(sc.port, "s", 0, 20, 5);
+    wait_delivered(&[&primary], &sc, &phase1, Duration::from_secs(10));
+    assert!(
+        delivered(standby.dir.path()).is_empty(),
+        "standby used while the primary was up"
+    );
+
+    primary.kill9();
+    let phase2 = send_acked(sc.port, "s", 1000, 20, 5);
+    let per = wait_delivered(&[&primary, &standby], &sc, &phase2, Duration::from_secs(15));
+    assert!(
+        phase2.iter().all(|s| per[1].contains_key(s)),
+        "the standby should have taken what came while the primary was down"
+    );
+    assert!(
+        sc.stderr().contains("using standby node"),
+        "{}",
+        sc.stderr()
+    );
+
+    primary.restart();
+    sc.wait_for_log(
+        "recovered forwarding server 'primary'",
+        Duration::from_secs(10),
+    );
+    let before = delivered(standby.dir.path()).len();
+    let phase3 = send_acked(sc.port, "s", 2000, 10, 5);
+    wait_delivered(&[&primary], &sc, &phase3, Duration::from_secs(10));
+    assert_eq!(
+        delivered(standby.dir.path()).len(),
+        before,
+        "the standby kept receiving after the primary recovered"
+    );
+}
+
+const SECURITY_IN: &str =
+    "<security>\n    self_hostname aggregator\n    shared_key s3cret\n  </security>";
+
+fn security_out(key: &str) -> String {
+    format!("<security>\n    self_hostname sidecar\n    shared_key {key}\n  </security>")
+}
+
+/// The shared-key handshake: the right key delivers, a wrong key delivers nothing and says why.
+#[test]
+fn shared_key_between_tiers() {
+    let agg = aggregator(SECURITY_IN);
+    let good = sidecar(
+        &format!("{}\n  {}", security_out("s3cret"), server(agg.port, "")),
+        INTERVAL,
+    );
+    let acked = send_acked(good.port, "k", 0, 5, 10);
+    wait_delivered(&[&agg], &good, &acked, Duration::from_secs(10));
+
+    let bad = sidecar(
+        &format!("{}\n  {}", security_out("wrong"), server(agg.port, "")),
+        INTERVAL,
+    );
+    let _ = send_acked(bad.port, "k", 5000, 2, 10);
+    bad.wait_for_log("shared_key mismatch", Duration::from_secs(10));
+    thread::sleep(Duration::from_millis(500));
+    assert!(
+        !delivered(agg.dir.path()).keys().any(|s| *s >= 5000),
+        "events sent with a wrong key were delivered"
+    );
+}
+
+/// TLS (a CA-signed certificate for `localhost`, verified by name) plus the shared key; the
+/// heartbeats run over TLS too.
+#[test]
+fn tls_and_shared_key_between_tiers() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let certs = tempfile::tempdir().unwrap();
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "logferry test CA");
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let p = |f: &str| certs.path().join(f).display().to_string();
+    std::fs::write(p("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(p("cert.pem"), cert.pem()).unwrap();
+    std::fs::write(p("key.pem"), key.serialize_pem()).unwrap();
+
+    let agg = aggregator(&format!(
+        "{SECURITY_IN}\n  <transport tls>\n    cert_path {}\n    private_key_path {}\n  </transport>",
+        p("cert.pem"),
+        p("key.pem")
+    ));
+    let out = format!(
+        "transport tls\n  tls_ca_cert_path {}\n  compress gzip\n  {}\n  {}",
+        p("ca.pem"),
+        security_out("s3cret"),
+        server(agg.port, "name localhost")
+    );
+    let sc = sidecar(&out, INTERVAL);
+    let acked = send_acked(sc.port, "tls", 0, 10, 10);
+    wait_delivered(&[&agg], &sc, &acked, Duration::from_secs(10));
+    assert!(
+        !sc.stderr().contains("detached forwarding server"),
+        "{}",
+        sc.stderr()
+    );
+
+    // Without the CA the server's certificate is refused and nothing goes through.
+    let untrusting = sidecar(
+        &format!(
+            "transport tls\n  {}\n  {}",
+            security_out("s3cret"),
+            server(agg.port, "name localhost")
+        ),
+        INTERVAL,
+    );
+    let _ = send_acked(untrusting.port, "tls", 9000, 1, 10);
+    untrusting.wait_for_log("TLS handshake", Duration::from_secs(10));
+    assert!(!delivered(agg.dir.path()).keys().any(|s| *s >= 9000));
+}
