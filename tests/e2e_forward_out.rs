@@ -3,8 +3,8 @@
 //! flows (as AWS NLB does after 350 s, here after 1 s), weights, standby failover, shared key and
 //! TLS between the tiers.
 //!
-//! The relay is a small TCP proxy in this file: each accepted connection goes to the next backend
-//! that accepts (round robin, like an NLB with health checks); in idle-drop mode a flow that was
+//! The relay is a small TCP proxy in this file: each accepted connection goes to a random backend,
+//! or the next one that accepts (like an NLB's flow hash with health checks); in idle-drop mode a flow that was
 //! quiet longer than the idle time is blackholed — its bytes are read and discarded, nothing is
 //! closed or reset.
 
@@ -112,7 +112,8 @@ impl Relay {
         );
         thread::spawn(move || {
             let start = Instant::now();
-            let mut rr = 0usize;
+            // Flow hashing, as an NLB does: effectively a random backend per connection.
+            let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ u64::from(std::process::id());
             while !stop.load(Ordering::Relaxed) {
                 let client = match l.accept() {
                     Ok((c, _)) => c,
@@ -123,13 +124,17 @@ impl Relay {
                 };
                 client.set_nonblocking(false).unwrap();
                 let ports = backends.lock().unwrap().clone();
-                // The next backend that accepts (a load balancer routes around dead targets).
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let first = (rng % ports.len().max(1) as u64) as usize;
+                // That backend, or the next one that accepts (a load balancer routes around dead
+                // targets).
                 let mut upstream = None;
                 for k in 0..ports.len() {
-                    let p = ports[(rr + k) % ports.len()];
+                    let p = ports[(first + k) % ports.len()];
                     if let Ok(s) = TcpStream::connect(("127.0.0.1", p)) {
                         upstream = Some(s);
-                        rr = rr + k + 1;
                         break;
                     }
                 }
@@ -363,6 +368,7 @@ const SIDECAR: &str = "
     path {DIR}/buf
     {FLUSH}
     flush_at_shutdown true
+    flush_thread_interval 0.1
     retry_wait 0.2
     retry_max_interval 0.5
     retry_forever true
@@ -396,11 +402,13 @@ fn aggregator_killed_mid_load_loses_no_acked_event() {
     let stop = Arc::new(AtomicBool::new(false));
     let client = load_client(sc.port, stop.clone(), 20);
     thread::sleep(Duration::from_millis(1500));
-    // Freeze the aggregator first so that chunks are in flight to it (sent, not acknowledged)
-    // when it dies.
+    // Freeze the aggregator and route new flows to it, so that a chunk is in flight to it (sent,
+    // not acknowledged) when it dies.
     a.signal("STOP");
+    *relay.backends.lock().unwrap() = vec![a.port];
     thread::sleep(Duration::from_millis(1000));
     a.kill9();
+    *relay.backends.lock().unwrap() = vec![a.port, b.port];
     thread::sleep(Duration::from_millis(1500));
     a.restart();
     thread::sleep(Duration::from_millis(1500));
@@ -408,6 +416,9 @@ fn aggregator_killed_mid_load_loses_no_acked_event() {
     let acked = client.join().unwrap();
     assert!(acked.len() >= 500, "too little load: {}", acked.len());
     let per = wait_delivered(&[&a, &b], &sc, &acked, Duration::from_secs(20));
+    if std::env::var_os("SHOW_LOGS").is_some() {
+        eprintln!("sidecar:\n{}\naggregator a:\n{}", sc.stderr(), a.stderr());
+    }
     assert!(
         !per[0].is_empty() && !per[1].is_empty(),
         "both aggregators should have taken load: {} / {}",
@@ -431,9 +442,6 @@ fn aggregator_killed_mid_load_loses_no_acked_event() {
         per[1].len(),
         relay.flows.load(Ordering::Relaxed)
     );
-    if std::env::var_os("SHOW_LOGS").is_some() {
-        eprintln!("sidecar:\n{}\naggregator a:\n{}", sc.stderr(), a.stderr());
-    }
 }
 
 /// A kept connection whose flow the load balancer forgot (blackholed after 1 s idle): the next
