@@ -105,16 +105,37 @@ fn file_naming_msgpack_and_gzip() {
     assert!(d.terminate().success());
 }
 
-/// A `<buffer>` on the unbuffered file output is refused, not ignored.
+/// With a `<buffer>`, the file output runs on the buffer engine: `${tag}` placeholders are rendered
+/// per chunk, and a placeholder without its chunk key is refused at start-up.
 #[test]
-fn file_buffer_section_is_refused_loudly() {
+fn buffered_file_renders_placeholders() {
+    let mut d = Daemon::start(&file_conf(
+        "path {DIR}/by-tag/${tag}/out\nappend true\n<format>\n@type json\n</format>\n<buffer tag,time>\n@type memory\ntimekey 1d\ntimekey_use_utc true\nflush_mode immediate\n</buffer>",
+    ));
+    send_events(&d, "app.web", &[rec(&[("a", Value::Int(1))])]);
+    send_events(&d, "app.db", &[rec(&[("b", Value::Int(2))])]);
+    let t = std::time::Instant::now();
+    let web = d.path("by-tag/app.web/out.20231114.log");
+    let db = d.path("by-tag/app.db/out.20231114.log");
+    while !(web.exists() && db.exists()) {
+        assert!(
+            t.elapsed() < WAIT,
+            "buffered files missing; log:\n{}",
+            d.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&web).unwrap(), "{\"a\":1}\n");
+    assert_eq!(std::fs::read_to_string(&db).unwrap(), "{\"b\":2}\n");
+    assert!(d.terminate().success());
+
     let (out, _dir) = run_once(
-        &file_conf("path {DIR}/x\n<buffer>\nflush_interval 1s\n</buffer>"),
+        &file_conf("path {DIR}/${tag}/x\n<buffer time>\ntimekey 1d\n</buffer>"),
         &["--dry-run"],
     );
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("<buffer> is not supported"),
+        String::from_utf8_lossy(&out.stderr).contains("chunk key 'tag' is not configured"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -7,4 +7,4 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/.ci/install-deps.sh"
 cd "$root"
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"

@@ -27,6 +27,7 @@ pub mod out_s3;
 pub mod out_secondary_file;
 pub mod out_stdout;
 pub mod parser;
+pub mod pem;
 pub mod ruby;
 
 use logferry_core::Registry;

@@ -1,7 +1,6 @@
 //! `<transport tls>` for in_forward (rustls): certificates from files, minted from a CA at start,
 //! or self-signed (`insecure true`); optional client certificate verification.
 
-use std::io::BufReader;
 use std::sync::Arc;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -10,27 +9,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::config::TlsConfig;
 
-fn read(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
-}
-
-fn load_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let data = read(path)?;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut BufReader::new(&data[..]))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{path}: {e}"))?;
-    if certs.is_empty() {
-        return Err(format!("{path}: no PEM certificate found"));
-    }
-    Ok(certs)
-}
-
-fn load_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
-    let data = read(path)?;
-    rustls_pemfile::private_key(&mut BufReader::new(&data[..]))
-        .map_err(|e| format!("{path}: {e}"))?
-        .ok_or_else(|| format!("{path}: no PEM private key found"))
-}
+use crate::pem::{load_certs, load_key, read};
 
 fn text(path: &str) -> Result<String, String> {
     String::from_utf8(read(path)?).map_err(|_| format!("{path}: not a PEM text file"))

@@ -3,39 +3,18 @@
 //! false`, `tls_allow_self_signed_cert` (a certificate that signed itself is accepted, nothing
 //! else unrooted) and `tls_insecure_mode` (no verification).
 
-use std::io::BufReader;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error, RootCertStore, SignatureScheme};
 use tokio_rustls::TlsConnector;
 
 use super::config::TlsClientConfig;
 
-fn read(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
-}
-
-fn load_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let data = read(path)?;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut BufReader::new(&data[..]))
-        .collect::<Result<_, _>>()
-        .map_err(|e| format!("{path}: {e}"))?;
-    if certs.is_empty() {
-        return Err(format!("{path}: no PEM certificate found"));
-    }
-    Ok(certs)
-}
-
-fn load_key(path: &str) -> Result<PrivateKeyDer<'static>, String> {
-    let data = read(path)?;
-    rustls_pemfile::private_key(&mut BufReader::new(&data[..]))
-        .map_err(|e| format!("{path}: {e}"))?
-        .ok_or_else(|| format!("{path}: no PEM private key found"))
-}
+use crate::pem::{load_certs, load_key};
 
 fn is_name_error(e: &Error) -> bool {
     matches!(
