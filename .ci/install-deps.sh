@@ -130,3 +130,13 @@ else
   cargo install --quiet --locked --features binary --version "$S3S_FS_VERSION" s3s-fs
   echo "install-deps: cargo: installed: s3s-fs $S3S_FS_VERSION"
 fi
+
+# --- 5. cargo-fuzz: tests/fuzz/run.sh (fuzz step of .ci/run) ---------------------
+# Runs on the stable toolchain with RUSTC_BOOTSTRAP=1 (set by run.sh).
+CARGO_FUZZ_VERSION=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null)" = "cargo-fuzz $CARGO_FUZZ_VERSION" ]; then
+  echo "install-deps: cargo: already installed: cargo-fuzz $CARGO_FUZZ_VERSION"
+else
+  cargo install --quiet --locked --version "$CARGO_FUZZ_VERSION" cargo-fuzz
+  echo "install-deps: cargo: installed: cargo-fuzz $CARGO_FUZZ_VERSION"
+fi

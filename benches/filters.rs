@@ -1,6 +1,6 @@
 //! Filter and routing-output throughput on Docker-shaped records (~300 bytes of msgpack each):
 //! rewrite_tag_filter (routing only, and through a router into a null output), grep,
-//! record_transformer. Run: `cargo bench -p logferry-plugins --bench filters`.
+//! record_transformer, parser (json on `log`, reserve_data, as the seed pipeline). Run: `cargo bench -p logferry-plugins --bench filters`.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,10 +10,11 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use logferry_core::router::{Agent, Router, Rule, RuleKind, ROOT_LABEL};
 use logferry_core::tag::MatchPattern;
 use logferry_core::{
-    BatchBuilder, EmitError, Emitter, ErrorEvents, EventBatch, EventTime, Filter, Output,
-    PluginLog, Section, Value,
+    BatchBuilder, EmitError, Emitter, ErrorEvents, EventBatch, EventTime, Filter, FilterOutput,
+    Output, PluginLog, Section, Value,
 };
 use logferry_plugins::filter_grep::GrepFilter;
+use logferry_plugins::filter_parser::ParserFilter;
 use logferry_plugins::filter_record_transformer::RecordTransformer;
 use logferry_plugins::out_rewrite_tag_filter::RewriteTagFilter;
 
@@ -189,6 +190,25 @@ fn bench_filters(c: &mut Criterion) {
         bn.iter_batched(
             || b.clone(),
             |x| rt.filter("docker.delish", x, &mut ErrorEvents::default()),
+            BatchSize::SmallInput,
+        )
+    });
+
+    let el = config(
+        "parser",
+        "key_name log\nreserve_data true\n<parse>\n@type json\ntime_format %Y-%m-%dT%H:%M:%SZ\n</parse>",
+    );
+    let parser = ParserFilter::new(&Section::new(&el, "parser")).unwrap();
+    let mut errors = ErrorEvents::default();
+    match parser.filter("docker.delish", b.clone(), &mut errors) {
+        FilterOutput::Keep(out) => assert_eq!(out.len(), BATCH, "parser keeps every event"),
+        FilterOutput::Drop => panic!("parser dropped the batch"),
+    }
+    assert!(errors.is_empty(), "every `log` parses");
+    g.bench_function("parser_json_log_reserve_data", |bn| {
+        bn.iter_batched(
+            || b.clone(),
+            |x| parser.filter("docker.delish", x, &mut ErrorEvents::default()),
             BatchSize::SmallInput,
         )
     });

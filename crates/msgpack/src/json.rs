@@ -15,13 +15,14 @@ use crate::write;
 pub fn write_json(raw: &[u8], out: &mut Vec<u8>) -> Result<usize> {
     let len = value_len(raw)?;
     let mut r = Reader::new(&raw[..len]);
-    emit(&mut r, out)?;
+    emit(&mut r, out, false)?;
     Ok(len)
 }
 
 /// Emit the next value of a validated reader. Recursion is bounded by the
-/// depth limit already enforced by `value_len`.
-fn emit(r: &mut Reader, out: &mut Vec<u8>) -> Result<()> {
+/// depth limit already enforced by `value_len`. `in_key` is set while writing
+/// the text of a non-string map key (see [`emit_key`]).
+fn emit(r: &mut Reader, out: &mut Vec<u8>, in_key: bool) -> Result<()> {
     let h = head(r.remaining())?;
     match h.kind {
         Kind::Nil => {
@@ -53,7 +54,7 @@ fn emit(r: &mut Reader, out: &mut Vec<u8>) -> Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                emit(r, out)?;
+                emit(r, out, in_key)?;
             }
             out.push(b']');
         }
@@ -64,9 +65,9 @@ fn emit(r: &mut Reader, out: &mut Vec<u8>) -> Result<()> {
                 if i > 0 {
                     out.push(b',');
                 }
-                emit_key(r, out)?;
+                emit_key(r, out, in_key)?;
                 out.push(b':');
-                emit(r, out)?;
+                emit(r, out, in_key)?;
             }
             out.push(b'}');
         }
@@ -75,12 +76,19 @@ fn emit(r: &mut Reader, out: &mut Vec<u8>) -> Result<()> {
 }
 
 /// Map keys: str/bin as strings, anything else as its JSON text quoted.
-fn emit_key(r: &mut Reader, out: &mut Vec<u8>) -> Result<()> {
+///
+/// Inside that text (`in_key`), nested non-string keys are written as raw JSON text rather than
+/// quoted again, as Ruby's `inspect` renders them: every byte is escaped at most once, so the
+/// output stays linear in the input. (Quoting at every level would double the output per nesting
+/// level — a 74-byte frame could demand gigabytes.)
+fn emit_key(r: &mut Reader, out: &mut Vec<u8>, in_key: bool) -> Result<()> {
     if matches!(head(r.remaining())?.kind, Kind::Str | Kind::Bin) {
         json_string(r.read_str()?, out);
+    } else if in_key {
+        emit(r, out, true)?;
     } else {
         let mut tmp = Vec::new();
-        emit(r, &mut tmp)?;
+        emit(r, &mut tmp, true)?;
         json_string(&tmp, out);
     }
     Ok(())
@@ -124,5 +132,46 @@ pub fn json_to_msgpack(v: &serde_json::Value, out: &mut Vec<u8>) {
                 json_to_msgpack(val, out);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod key_bomb_tests {
+    use super::*;
+    use crate::Value;
+
+    /// `{ { { … : nil } : nil } : nil }` nested `depth` times, as msgpack.
+    fn nested_key_maps(depth: usize) -> Vec<u8> {
+        let mut v = vec![0x81u8; depth];
+        v.push(0x80);
+        v.extend(std::iter::repeat_n(0xc0u8, depth));
+        v
+    }
+
+    // Found by fuzzing: quoting a non-string key's text at every level doubled the output per
+    // level (28 levels > 512 MiB). Output must stay linear in the input.
+    #[test]
+    fn nested_non_string_keys_stay_linear() {
+        let raw = nested_key_maps(200);
+        let mut out = Vec::new();
+        write_json(&raw, &mut out).unwrap();
+        assert!(
+            out.len() < 20 * raw.len(),
+            "{} bytes of JSON from {} bytes",
+            out.len(),
+            raw.len()
+        );
+        let (v, _) = Value::decode(&raw).unwrap();
+        let mut tree = Vec::new();
+        v.to_json(&mut tree);
+        assert_eq!(tree, out, "streaming and tree JSON agree");
+        assert!(v.to_text().len() < 20 * raw.len());
+        // One level: the key's JSON text as a string, as before.
+        let mut one = Vec::new();
+        write_json(&nested_key_maps(1), &mut one).unwrap();
+        assert_eq!(String::from_utf8(one).unwrap(), r#"{"{}":null}"#);
+        let mut two = Vec::new();
+        write_json(&nested_key_maps(2), &mut two).unwrap();
+        assert_eq!(String::from_utf8(two).unwrap(), r#"{"{{}:null}":null}"#);
     }
 }

@@ -118,6 +118,11 @@ impl Value {
 
     /// Append compact JSON (same rules as [`write_json`](crate::write_json)).
     pub fn to_json(&self, out: &mut Vec<u8>) {
+        self.json_into(out, false);
+    }
+
+    /// `to_json`, with `in_key` set while writing the text of a non-string map key.
+    fn json_into(&self, out: &mut Vec<u8>, in_key: bool) {
         match self {
             Value::Nil => out.extend_from_slice(b"null"),
             Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -133,7 +138,7 @@ impl Value {
                     if i > 0 {
                         out.push(b',');
                     }
-                    v.to_json(out);
+                    v.json_into(out, in_key);
                 }
                 out.push(b']');
             }
@@ -146,14 +151,17 @@ impl Value {
                     match k {
                         Value::Str(s) => json_string(s.as_bytes(), out),
                         Value::Bin(b) => json_string(b, out),
+                        // Inside a key's text nested keys are raw, so escaping stays linear
+                        // (see `json::emit_key`).
+                        other if in_key => other.json_into(out, true),
                         other => {
                             let mut tmp = Vec::new();
-                            other.to_json(&mut tmp);
+                            other.json_into(&mut tmp, true);
                             json_string(&tmp, out);
                         }
                     }
                     out.push(b':');
-                    v.to_json(out);
+                    v.json_into(out, in_key);
                 }
                 out.push(b'}');
             }

@@ -1,0 +1,480 @@
+//! `logferry-load`: drive a built logferry router with pre-encoded forward traffic and count what
+//! comes out. See `benches/load/README.md`.
+
+mod gen;
+mod proc;
+mod sink;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "logferry-load",
+    about = "Load tool and counting sinks for logferry"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one case against a router started with a generated config.
+    Run {
+        #[arg(long, value_enum)]
+        case: Case,
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Run the three cases and print a table.
+    Matrix {
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// A counting HTTP sink (NDJSON or JSON array, gzip or plain); prints counts every second.
+    SinkHttp {
+        #[arg(long, default_value = "127.0.0.1:9880")]
+        listen: String,
+    },
+    /// A counting forward sink (every mode, acks); prints counts every second.
+    SinkForward {
+        #[arg(long, default_value = "127.0.0.1:24225")]
+        listen: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Case {
+    /// forward → out_forward (pass-through).
+    ForwardForward,
+    /// forward → out_http NDJSON.
+    ForwardHttp,
+    /// forward → parser(json on `log`, reserve_data) → rewrite_tag_filter(log_type) → out_http.
+    Seed,
+}
+
+impl Case {
+    fn name(self) -> &'static str {
+        match self {
+            Case::ForwardForward => "forward→forward",
+            Case::ForwardHttp => "forward→http ndjson",
+            Case::Seed => "seed: parser→rewrite_tag→http",
+        }
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+struct Opts {
+    /// The router binary (default: target/release/logferry, target/debug/logferry with --smoke).
+    #[arg(long = "bin")]
+    bin: Option<PathBuf>,
+    /// Events to send per case (rounded up to whole batches and spread over the connections).
+    #[arg(long)]
+    events: Option<u64>,
+    /// Stop sending after this many seconds even if --events is not reached.
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Records per PackedForward chunk.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Approximate msgpack size of one record in bytes (minimum ~260).
+    #[arg(long, default_value_t = 300)]
+    record_size: usize,
+    /// Sending connections.
+    #[arg(long, default_value_t = 4)]
+    conns: u64,
+    /// Ask for acks with this many chunks in flight per connection (0: no acks).
+    #[arg(long, default_value_t = 0)]
+    ack_window: usize,
+    /// Cap on events/s over all connections.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Send CompressedPackedForward (gzip) instead of PackedForward.
+    #[arg(long)]
+    gzip_in: bool,
+    /// out_http `compress gzip` / out_forward `compress gzip`.
+    #[arg(long)]
+    gzip_out: bool,
+    /// out_forward `require_ack_response true` (forward→forward case).
+    #[arg(long)]
+    router_ack: bool,
+    /// Pin the router to these CPUs (e.g. `0`, `0-1`).
+    #[arg(long)]
+    router_cpus: Option<String>,
+    /// Pin this tool (senders and sinks) to these CPUs.
+    #[arg(long)]
+    load_cpus: Option<String>,
+    /// Give up waiting for the sink after this many seconds without progress.
+    #[arg(long, default_value_t = 10.0)]
+    idle_timeout: f64,
+    /// CI smoke test: debug router, 20000 events per case, batch 100, 2 connections with acks
+    /// (and out_forward acks); fails on loss or errors only, never on speed.
+    #[arg(long)]
+    smoke: bool,
+    /// Keep the working directory (configs, router log).
+    #[arg(long)]
+    keep: bool,
+}
+
+impl Opts {
+    fn resolve(mut self) -> Opts {
+        if self.smoke {
+            self.events.get_or_insert(20_000);
+            self.router_ack = true;
+            self.batch = 100;
+            self.conns = 2;
+            if self.ack_window == 0 {
+                self.ack_window = 4;
+            }
+            self.duration.get_or_insert(10.0);
+        }
+        self.events.get_or_insert(2_000_000);
+        if self.bin.is_none() {
+            let profile = if self.smoke { "debug" } else { "release" };
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            self.bin = Some(root.join("target").join(profile).join("logferry"));
+        }
+        self
+    }
+}
+
+struct Outcome {
+    case: Case,
+    sent: u64,
+    received: u64,
+    secs: f64,
+    cpu: f64,
+    hwm_kib: u64,
+    errors: Vec<String>,
+}
+
+impl Outcome {
+    fn loss(&self) -> i64 {
+        self.sent as i64 - self.received as i64
+    }
+    fn eps(&self) -> f64 {
+        self.received as f64 / self.secs.max(1e-9)
+    }
+    fn per_cpu(&self) -> f64 {
+        self.received as f64 / self.cpu.max(1e-9)
+    }
+}
+
+const BUFFER: &str = "  <buffer>
+    @type memory
+    flush_mode interval
+    flush_interval 1s
+    flush_thread_count 2
+    chunk_limit_size 8m
+    total_limit_size 512m
+    overflow_action block
+  </buffer>";
+
+fn config(case: Case, o: &Opts, fwd_port: u16, sink_port: u16) -> String {
+    let source =
+        format!("<source>\n  @type forward\n  bind 127.0.0.1\n  port {fwd_port}\n</source>\n");
+    let gzip = if o.gzip_out { "  compress gzip\n" } else { "" };
+    let http = |pattern: &str| {
+        format!(
+            "<match {pattern}>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{BUFFER}\n</match>\n"
+        )
+    };
+    match case {
+        Case::ForwardForward => format!(
+            "{source}<match **>\n  @type forward\n  heartbeat_type none\n{gzip}{ack}  <server>\n    host 127.0.0.1\n    port {sink_port}\n  </server>\n{BUFFER}\n</match>\n",
+            ack = if o.router_ack {
+                "  require_ack_response true\n"
+            } else {
+                ""
+            }
+        ),
+        Case::ForwardHttp => format!("{source}{}", http("**")),
+        Case::Seed => format!(
+            "{source}<filter docker.**>
+  @type parser
+  key_name log
+  reserve_data true
+  <parse>
+    @type json
+    time_format %Y-%m-%dT%H:%M:%SZ
+  </parse>
+</filter>
+<match docker.**>
+  @type rewrite_tag_filter
+  <rule>
+    key log_type
+    pattern ^(\\w+)$
+    tag app.$1
+  </rule>
+</match>
+{}",
+            http("app.**")
+        ),
+    }
+}
+
+fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
+    let bin = o.bin.clone().unwrap_or_default();
+    if !bin.exists() {
+        return Err(format!(
+            "{} not found: build it first (cargo build --release -p logferry) or pass --bin",
+            bin.display()
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("logferry-load-{}-{case:?}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let counter = Arc::new(sink::Counter::default());
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let sink_port = l.local_addr().map_err(|e| e.to_string())?.port();
+    match case {
+        Case::ForwardForward => sink::forward(l, counter.clone()),
+        _ => sink::http(l, counter.clone()),
+    }
+    let fwd_port = proc::free_port().map_err(|e| e.to_string())?;
+    let conf = config(case, o, fwd_port, sink_port);
+    let cpus = o.router_cpus.as_deref().map(proc::parse_cpus).transpose()?;
+    let mut router = proc::Router::start(&bin, &dir, &conf, fwd_port, cpus.as_deref())?;
+    let pid = router.pid();
+
+    let frames = Arc::new(gen::Frames::new(
+        "docker.delish",
+        o.batch,
+        o.record_size,
+        o.ack_window > 0,
+        o.gzip_in,
+    ));
+    let batch = o.batch.max(1) as u64;
+    let total_chunks = o.events.unwrap_or(0).div_ceil(batch);
+    let stats = Arc::new(gen::SendStats::default());
+    let cpu0 = proc::cpu_seconds(pid).unwrap_or(0.0);
+    let t0 = Instant::now();
+    let deadline = o.duration.map(|d| t0 + Duration::from_secs_f64(d));
+    let conns = o.conns.max(1);
+    let handles: Vec<_> = (0..conns)
+        .map(|c| {
+            let job = gen::Job {
+                addr: ("127.0.0.1".into(), fwd_port),
+                chunks: total_chunks / conns + u64::from(c < total_chunks % conns),
+                ack_window: o.ack_window,
+                rate: o.rate.map(|r| r / conns as f64),
+                deadline,
+                conn: c,
+            };
+            let (f, s) = (frames.clone(), stats.clone());
+            std::thread::spawn(move || gen::send(job, f, s))
+        })
+        .collect();
+    let mut errors: Vec<String> = handles
+        .into_iter()
+        .filter_map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err("sender panicked".into()))
+                .err()
+        })
+        .collect();
+    let sent = stats.written.load(Relaxed);
+    let send_secs = t0.elapsed().as_secs_f64();
+    // Flush the router's buffers now and every 100 ms (events still being read would otherwise
+    // wait for the next flush_interval), until the sink has seen everything (or stalls).
+    let mut last = (counter.events(), Instant::now());
+    let mut t_done = Instant::now();
+    let mut flushed = Instant::now() - Duration::from_secs(1);
+    loop {
+        if flushed.elapsed() >= Duration::from_millis(100) {
+            router.signal(libc::SIGUSR1);
+            flushed = Instant::now();
+        }
+        let n = counter.events();
+        if n >= sent {
+            t_done = Instant::now();
+            break;
+        }
+        if n != last.0 {
+            last = (n, Instant::now());
+            t_done = last.1;
+        } else if last.1.elapsed().as_secs_f64() > o.idle_timeout {
+            break;
+        }
+        if let Ok(Some(st)) = router.child.try_wait() {
+            errors.push(format!("router exited during the run ({st})"));
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let secs = (t_done - t0).as_secs_f64();
+    let cpu = proc::cpu_seconds(pid).unwrap_or(0.0) - cpu0;
+    let hwm_kib = proc::vm_hwm_kib(pid).unwrap_or(0);
+    if !router.stop(30) {
+        errors.push("router did not exit 0 on SIGTERM".into());
+    }
+    // Anything flushed at shutdown still counts as delivered.
+    std::thread::sleep(Duration::from_millis(200));
+    let received = counter.events();
+    if counter.errors() > 0 {
+        errors.push(format!("sink errors: {}", counter.summary()));
+    }
+    let acked = stats.delivered.load(Relaxed);
+    if o.ack_window > 0 && acked != sent {
+        errors.push(format!("{} of {sent} events acknowledged", acked));
+    }
+    if stats.errors.load(Relaxed) > 0 {
+        errors.push(format!("{} unexpected acks", stats.errors.load(Relaxed)));
+    }
+    let problems = router.problems();
+    if !problems.is_empty() {
+        errors.push(format!(
+            "router logged {} warning/error line(s), first: {}",
+            problems.len(),
+            problems[0]
+        ));
+    }
+    eprintln!(
+        "[{}] sent {sent} events ({} B records) in {send_secs:.2}s; sink: {}",
+        case.name(),
+        frames.record_bytes,
+        counter.summary()
+    );
+    if !errors.is_empty() {
+        eprintln!("[{}] router log tail:\n{}", case.name(), router.log_tail());
+    }
+    if o.keep || !errors.is_empty() {
+        eprintln!("[{}] kept {}", case.name(), dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(Outcome {
+        case,
+        sent,
+        received,
+        secs,
+        cpu,
+        hwm_kib,
+        errors,
+    })
+}
+
+fn print_table(o: &Opts, rows: &[Outcome]) {
+    println!(
+        "router {}  router cpus {}  load cpus {}  record ~{} B  batch {}  conns {}  acks {}  rate {}",
+        o.bin.as_deref().unwrap_or(Path::new("?")).display(),
+        o.router_cpus.as_deref().unwrap_or("any"),
+        o.load_cpus.as_deref().unwrap_or("any"),
+        o.record_size,
+        o.batch,
+        o.conns,
+        if o.ack_window > 0 {
+            format!("window {}", o.ack_window)
+        } else {
+            "off".into()
+        },
+        o.rate.map_or("uncapped".into(), |r| format!("{r}/s")),
+    );
+    println!(
+        "| {:<30} | {:>10} | {:>10} | {:>12} | {:>10} | {:>14} | {:>9} | {:>6} |",
+        "case", "sent", "received", "events/s", "router cpu", "events/cpu-s", "peak RSS", "loss"
+    );
+    println!(
+        "|{:-<32}|{:->12}|{:->12}|{:->14}|{:->12}|{:->16}|{:->11}|{:->8}|",
+        "", "", "", "", "", "", "", ""
+    );
+    for r in rows {
+        println!(
+            "| {:<30} | {:>10} | {:>10} | {:>12.0} | {:>9.2}s | {:>14.0} | {:>6.1}MiB | {:>6} |",
+            r.case.name(),
+            r.sent,
+            r.received,
+            r.eps(),
+            r.cpu,
+            r.per_cpu(),
+            r.hwm_kib as f64 / 1024.0,
+            r.loss()
+        );
+    }
+}
+
+fn run_cases(cases: &[Case], o: Opts) -> ExitCode {
+    let o = o.resolve();
+    if let Some(cpus) = &o.load_cpus {
+        match proc::parse_cpus(cpus).and_then(|c| proc::pin(0, &c).map_err(|e| e.to_string())) {
+            Ok(()) => {}
+            Err(e) => {
+                eprintln!("cannot pin the load tool: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    let mut failed = false;
+    for &case in cases {
+        let t = Instant::now();
+        match run_case(case, &o) {
+            Ok(r) => {
+                eprintln!(
+                    "[{}] done in {:.1}s",
+                    case.name(),
+                    t.elapsed().as_secs_f64()
+                );
+                for e in &r.errors {
+                    eprintln!("[{}] ERROR: {e}", case.name());
+                }
+                if r.loss() != 0 {
+                    eprintln!("[{}] ERROR: lost {} event(s)", case.name(), r.loss());
+                }
+                failed |= !r.errors.is_empty() || r.loss() != 0 || r.sent == 0;
+                rows.push(r);
+            }
+            Err(e) => {
+                eprintln!("[{}] ERROR: {e}", case.name());
+                failed = true;
+            }
+        }
+    }
+    print_table(&o, &rows);
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn serve(listen: &str, http: bool) -> ExitCode {
+    let l = match TcpListener::bind(listen) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("{listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = Arc::new(sink::Counter::default());
+    if http {
+        sink::http(l, c.clone());
+    } else {
+        sink::forward(l, c.clone());
+    }
+    eprintln!("listening on {listen}");
+    let mut last = 0;
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let n = c.events();
+        println!("{} events/s  total: {}", n - last, c.summary());
+        last = n;
+    }
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().cmd {
+        Cmd::Run { case, opts } => run_cases(&[case], opts),
+        Cmd::Matrix { opts } => {
+            run_cases(&[Case::ForwardForward, Case::ForwardHttp, Case::Seed], opts)
+        }
+        Cmd::SinkHttp { listen } => serve(&listen, true),
+        Cmd::SinkForward { listen } => serve(&listen, false),
+    }
+}
