@@ -97,6 +97,10 @@ step context "$CONTEXT: ${COPY_SRCS[*]}"
   fail "cargo build --profile $PROFILE --locked -p logferry failed in the bare build context"
 BUILT="$CARGO_TARGET_DIR/$PROFILE_DIR/logferry"
 [ -x "$BUILT" ] || fail "no binary at $BUILT"
+# The context's crates share the workspace's fingerprints (same relative paths), which now point
+# at the context's copies of the sources: remove them, so that the next build of the workspace
+# itself sees its own edits instead of a stale "fresh" copy.
+rm -rf "$CONTEXT"
 
 # --- 3. Layout under a staging root -------------------------------------------------------------
 STAGE="$(mktemp -d "${TMPDIR:-/tmp}/logferry-image.XXXXXX")"

@@ -5,135 +5,20 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::net::TcpStream;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use logferry_forward::encode::{self, Compression};
-use logferry_msgpack::{EventTime, Value};
+use support::acked::*;
 use support::*;
 
 /// Encode a PackedForward batch of `n` events with seq `from..from+n`, acked with `id`.
 fn frame(from: u64, n: u64, id: &str) -> Vec<u8> {
     tagged("load", from, n, id)
-}
-
-/// The same with a tag.
-fn tagged(tag: &str, from: u64, n: u64, id: &str) -> Vec<u8> {
-    let mut entries = Vec::new();
-    for s in from..from + n {
-        entries.push(0x92);
-        EventTime::new(1_700_000_000, 0).encode(&mut entries);
-        Value::Map(vec![(Value::Str("seq".into()), Value::Int(s as i64))]).encode(&mut entries);
-    }
-    let mut f = Vec::new();
-    encode::packed_forward(
-        tag,
-        &entries,
-        n as usize,
-        Some(id),
-        Compression::Text,
-        &mut f,
-    );
-    f
-}
-
-/// A client that sends acked batches until stopped, reconnecting and resending the unacked batch
-/// (as Fluentd's out_forward with require_ack_response). Returns the acked seqs.
-fn acked_client(port: u16, stop: Arc<AtomicBool>, batch: u64) -> thread::JoinHandle<BTreeSet<u64>> {
-    thread::spawn(move || {
-        let mut acked = BTreeSet::new();
-        let mut next = 0u64;
-        let mut conn: Option<TcpStream> = None;
-        while !stop.load(Ordering::Relaxed) {
-            let s = match &mut conn {
-                Some(s) => s,
-                None => match TcpStream::connect(("127.0.0.1", port)) {
-                    Ok(s) => {
-                        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
-                        conn.insert(s)
-                    }
-                    Err(_) => {
-                        thread::sleep(Duration::from_millis(20));
-                        continue;
-                    }
-                },
-            };
-            let id = format!("b{next}");
-            let ok = std::io::Write::write_all(s, &frame(next, batch, &id)).is_ok() && {
-                let mut buf = [0u8; 64];
-                let mut got = Vec::new();
-                loop {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => break false,
-                        Ok(n) => {
-                            got.extend_from_slice(&buf[..n]);
-                            if logferry_msgpack::value_len(&got).is_ok() {
-                                break got.ends_with(id.as_bytes());
-                            }
-                        }
-                    }
-                }
-            };
-            if ok {
-                acked.extend(next..next + batch);
-                next += batch;
-            } else {
-                conn = None;
-            }
-        }
-        acked
-    })
-}
-
-/// Every seq in the output files `<dir>/<prefix>*` (with repeats counted).
-fn delivered(dir: &Path, prefix: &str) -> BTreeMap<u64, u32> {
-    let mut m = BTreeMap::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if !p.file_name().unwrap().to_string_lossy().starts_with(prefix) || p.is_dir() {
-            continue;
-        }
-        for line in std::fs::read_to_string(&p).unwrap().lines() {
-            let v: serde_json::Value = serde_json::from_str(line)
-                .unwrap_or_else(|e| panic!("{}: {line:?}: {e}", p.display()));
-            *m.entry(v["seq"].as_u64().unwrap()).or_insert(0) += 1;
-        }
-    }
-    m
-}
-
-fn wait_delivered(
-    d: &Daemon,
-    prefix: &str,
-    want: &BTreeSet<u64>,
-    timeout: Duration,
-) -> BTreeMap<u64, u32> {
-    let t = Instant::now();
-    loop {
-        let got = delivered(d.dir.path(), prefix);
-        if want.iter().all(|s| got.contains_key(s)) {
-            return got;
-        }
-        if t.elapsed() > timeout {
-            let missing: Vec<_> = want
-                .iter()
-                .filter(|s| !got.contains_key(s))
-                .take(20)
-                .collect();
-            panic!(
-                "{} acknowledged events missing (first: {missing:?}); log:\n{}",
-                want.iter().filter(|s| !got.contains_key(s)).count(),
-                d.stderr()
-            );
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
 }
 
 const FILE_BUFFERED: &str = "
@@ -159,15 +44,20 @@ const FILE_BUFFERED: &str = "
 </match>
 ";
 
-/// kill -9 at random points under acknowledged load, then restart: every acknowledged event is
-/// delivered (at-least-once).
+/// kill -9 at random points under acknowledged load, then restart, 20 times: every acknowledged
+/// event is delivered (at-least-once).
 #[test]
 fn kill9_under_acked_load_loses_nothing() {
     let mut d = Daemon::start(FILE_BUFFERED);
     let stop = Arc::new(AtomicBool::new(false));
     let client = acked_client(d.port, stop.clone(), 50);
-    for cycle in 0..8u64 {
-        thread::sleep(Duration::from_millis(150 + (cycle * 97) % 300));
+    // Pseudo-random points (a fixed LCG, so a failure can be replayed).
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    for _cycle in 0..20 {
+        rng = rng
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        thread::sleep(Duration::from_millis(100 + (rng >> 33) % 400));
         d.kill9();
         thread::sleep(Duration::from_millis(50));
         d.restart();
@@ -195,27 +85,35 @@ fn kill9_under_acked_load_loses_nothing() {
     assert!(d.terminate().success());
 }
 
-/// SIGTERM under load: exits 0, and every acknowledged event was flushed (memory buffer).
+/// SIGTERM under load, 20 times: exits 0 within the drain deadline (`--shutdown-timeout 10`),
+/// and every acknowledged event was flushed (memory buffer, flushed only at shutdown).
 #[test]
 fn sigterm_under_load_loses_nothing() {
     let conf = FILE_BUFFERED
         .replace("@type file\n    path {DIR}/buf\n", "@type memory\n")
         .replace("flush_interval 0.3", "flush_interval 3600");
-    let mut d = Daemon::start(&conf);
+    let mut d = Daemon::start_with(&conf, &["--shutdown-timeout", "10"], &[]);
     let mut all = BTreeSet::new();
-    for _ in 0..3 {
+    for cycle in 0..20u64 {
         let stop = Arc::new(AtomicBool::new(false));
-        let client = acked_client(d.port, stop.clone(), 20);
-        thread::sleep(Duration::from_millis(400));
+        // Each run sends distinct seqs, so a loss in any run shows.
+        let client = acked_client_from(d.port, "load", cycle * 1_000_000, stop.clone(), 20);
+        thread::sleep(Duration::from_millis(200 + (cycle * 37) % 200));
+        let t = Instant::now();
         d.signal("TERM");
         let st = d.wait_exit(Duration::from_secs(30));
+        let took = t.elapsed();
         stop.store(true, Ordering::Relaxed);
-        all.extend(client.join().unwrap());
-        assert!(st.success(), "exit status {st:?}");
+        let acked = client.join().unwrap();
+        assert!(!acked.is_empty(), "cycle {cycle}: no load was acknowledged");
+        all.extend(acked);
+        assert!(st.success(), "cycle {cycle}: exit status {st:?}");
+        assert!(
+            took < Duration::from_secs(11),
+            "cycle {cycle}: exit took {took:?}, over the 10 s drain deadline"
+        );
         d.restart();
     }
-    assert!(all.len() > 100);
-    // Later runs start seq from 0 again: presence is what matters.
     let got = delivered(d.dir.path(), "out.");
     let missing = all.iter().filter(|s| !got.contains_key(s)).count();
     assert_eq!(

@@ -6,6 +6,12 @@
 #
 #   bash tests/fuzz/run.sh                      # every target, 20 s each
 #   FUZZ_SECONDS=600 bash tests/fuzz/run.sh msgpack config
+#   FUZZ_RUNS=10000000 FUZZ_SECONDS=36000 FUZZ_SANITIZER=none bash tests/fuzz/run.sh   # the long run
+#
+# FUZZ_RUNS stops a target after that many executions (whichever of it and FUZZ_SECONDS comes
+# first); FUZZ_SANITIZER (address by default) is passed to cargo fuzz as --sanitizer: `none`
+# runs several times faster, for the long run, and still catches panics, timeouts and the
+# allocation limit.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`, done by .ci/install-deps.sh). On the
 # stable toolchain, RUSTC_BOOTSTRAP=1 unlocks the -Zsanitizer flags cargo-fuzz passes.
@@ -13,6 +19,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FUZZ_DIR="$ROOT/tests/fuzz"
 SECONDS_EACH="${FUZZ_SECONDS:-20}"
+SANITIZER="${FUZZ_SANITIZER:-address}"
+RUNS_ARGS=()
+[ -n "${FUZZ_RUNS:-}" ] && RUNS_ARGS=("-runs=$FUZZ_RUNS")
 export RUSTC_BOOTSTRAP=1
 cd "$ROOT"
 
@@ -29,7 +38,7 @@ fi
 
 start=$(date +%s)
 echo "fuzz: building ${#targets[@]} targets"
-cargo fuzz build --fuzz-dir "$FUZZ_DIR"
+cargo fuzz build --fuzz-dir "$FUZZ_DIR" --sanitizer "$SANITIZER"
 echo "fuzz: built in $(( $(date +%s) - start )) s"
 
 failed=()
@@ -41,8 +50,8 @@ for t in "${targets[@]}"; do
   log="$FUZZ_DIR/artifacts/$t/last-run.log"
   echo "fuzz: $t for ${SECONDS_EACH} s"
   rc=0
-  cargo fuzz run --fuzz-dir "$FUZZ_DIR" "$t" "$FUZZ_DIR/corpus/$t" "${seeds[@]}" -- \
-    -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
+  cargo fuzz run --fuzz-dir "$FUZZ_DIR" --sanitizer "$SANITIZER" "$t" "$FUZZ_DIR/corpus/$t" \
+    "${seeds[@]}" -- "${RUNS_ARGS[@]}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
     -max_len=8192 -print_final_stats=1 >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

@@ -51,18 +51,29 @@ impl Decoder {
     /// Append received bytes (compacting the consumed prefix first). Errors
     /// when the pending object already exceeds `max_object_size`.
     pub fn feed(&mut self, data: &[u8]) -> Result<(), DecodeError> {
+        self.read_buffer(data.len())?.extend_from_slice(data);
+        self.commit_read()
+    }
+
+    /// Zero-copy alternative to [`feed`](Self::feed): compact the consumed prefix, reserve
+    /// `want` bytes and return the buffer for the caller to append received bytes to (e.g. with
+    /// `read_buf`); then call [`commit_read`](Self::commit_read). The buffer must only be
+    /// appended to.
+    pub fn read_buffer(&mut self, want: usize) -> Result<&mut Vec<u8>, DecodeError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
-        if self.pos > 0 {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-            // give back memory after an unusually large object
-            if self.buf.capacity() > SHRINK_ABOVE && self.buf.len() < self.buf.capacity() / 4 {
-                self.buf.shrink_to(self.buf.len().max(SHRINK_ABOVE / 4));
-            }
+        self.compact();
+        self.buf.reserve(want);
+        Ok(&mut self.buf)
+    }
+
+    /// Check what was appended to [`read_buffer`](Self::read_buffer). Errors when the pending
+    /// object already exceeds `max_object_size`.
+    pub fn commit_read(&mut self) -> Result<(), DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
         }
-        self.buf.extend_from_slice(data);
         if self.json.is_none() {
             self.json = self.buf.first().map(|b| matches!(b, b'{' | b'['));
         }
@@ -82,6 +93,28 @@ impl Decoder {
             }
         }
         Ok(())
+    }
+
+    /// Give the buffer's memory back when nothing is pending, so that an idle connection holds
+    /// no receive buffer. Returns whether it did.
+    pub fn release_if_idle(&mut self) -> bool {
+        if self.buffered() > 0 || self.buf.capacity() == 0 {
+            return false;
+        }
+        self.buf = Vec::new();
+        self.pos = 0;
+        true
+    }
+
+    fn compact(&mut self) {
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+            // give back memory after an unusually large object
+            if self.buf.capacity() > SHRINK_ABOVE && self.buf.len() < self.buf.capacity() / 4 {
+                self.buf.shrink_to(self.buf.len().max(SHRINK_ABOVE / 4));
+            }
+        }
     }
 
     /// Decode the next frame. `Ok(None)`: more bytes are needed. `Err`: close

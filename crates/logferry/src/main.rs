@@ -14,8 +14,43 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use cli::Cli;
 
+/// How often freed heap memory is handed back to the system (see [`spawn_trimmer`]).
+const TRIM_EVERY: Duration = Duration::from_secs(5);
+
+/// glibc keeps freed memory in its arenas, so RSS stays at its high-water mark after a burst of
+/// connections or a drained backlog; `malloc_trim(0)` returns every free page. It walks the free
+/// lists only (no lock held for long), so a thread doing it every few seconds costs nothing.
+fn spawn_trimmer() {
+    let _ = std::thread::Builder::new()
+        .name("malloc-trim".into())
+        .spawn(|| loop {
+            std::thread::sleep(TRIM_EVERY);
+            // SAFETY: malloc_trim only inspects and releases the allocator's free memory.
+            unsafe {
+                libc::malloc_trim(0);
+            }
+        });
+}
+
+/// Raise the soft limit of open descriptors to the hard limit: an aggregator holds one per client
+/// connection (and Docker's default soft limit can be 1024).
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to an rlimit struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    raise_fd_limit();
     if let Some(url) = &cli.healthcheck {
         return healthcheck::probe(url);
     }
@@ -53,6 +88,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    spawn_trimmer();
     rt.block_on(run(cli, root))
 }
 

@@ -98,11 +98,12 @@ where
     }
 }
 
-/// Resumable, allocation-free scanner finding where the first value ends.
+/// Resumable scanner finding where the first value ends. Its container stack starts empty and
+/// grows with the nesting met (to [`MAX_DEPTH`] at most), so an idle scanner is a few words.
 #[derive(Clone, Debug)]
 pub struct Scanner {
     st: State,
-    stack: [u64; MAX_DEPTH],
+    stack: Vec<u64>,
 }
 
 impl Default for Scanner {
@@ -116,7 +117,7 @@ impl Scanner {
     pub fn new() -> Self {
         Scanner {
             st: State::default(),
-            stack: [0; MAX_DEPTH],
+            stack: Vec::new(),
         }
     }
 
@@ -146,11 +147,20 @@ impl Scanner {
         E: From<Error>,
         F: FnMut(i8, &[u8]) -> std::result::Result<(), E>,
     {
-        match run(&mut self.st, &mut self.stack, buf, &mut on_ext) {
-            Ok(n) => Ok(n),
-            Err(Stop::Fail(e)) => Err(e),
-            // unreachable: the stack holds MAX_DEPTH levels
-            Err(Stop::Grow) => Err(Error::TooDeep.into()),
+        loop {
+            match run(&mut self.st, &mut self.stack, buf, &mut on_ext) {
+                Ok(n) => return Ok(n),
+                Err(Stop::Fail(e)) => return Err(e),
+                // The state stops before the container that did not fit: grow and go on.
+                Err(Stop::Grow) => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        // unreachable: run reports TooDeep at MAX_DEPTH
+                        return Err(Error::TooDeep.into());
+                    }
+                    let to = (self.stack.len() * 2).clamp(SMALL_DEPTH, MAX_DEPTH);
+                    self.stack.resize(to, 0);
+                }
+            }
         }
     }
 }
@@ -177,6 +187,7 @@ where
         Err(Stop::Grow) => {
             let mut big = Scanner::new();
             big.st = st;
+            big.stack = vec![0; MAX_DEPTH];
             big.stack[..SMALL_DEPTH].copy_from_slice(&small);
             big.scan_with(buf, on_ext)
         }

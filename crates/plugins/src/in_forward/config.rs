@@ -74,7 +74,14 @@ pub struct ForwardConfig {
     pub security: Option<Arc<SecurityConfig>>,
     /// `<transport tls>`
     pub tls: Option<TlsConfig>,
+    /// `frame_timeout` (logferry): once part of a frame arrived, the rest must arrive within
+    /// this time or the connection is closed (a stalled or trickling client). Idle connections
+    /// between frames are not affected.
+    pub frame_timeout: Duration,
 }
+
+/// Default `frame_timeout`: an 8 MiB chunk needs 140 KiB/s to make it.
+pub const DEFAULT_FRAME_TIMEOUT: f64 = 60.0;
 
 fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
     let (ip, bits) = match s.split_once('/') {
@@ -168,7 +175,15 @@ impl ForwardConfig {
                 }
             }
         }
+        let frame_timeout = s.time("frame_timeout", DEFAULT_FRAME_TIMEOUT);
+        if !(frame_timeout > 0.0 && frame_timeout.is_finite()) {
+            return Err(build_error(
+                s.pos(),
+                format!("frame_timeout {frame_timeout}: expected a positive time such as 60s"),
+            ));
+        }
         Ok(ForwardConfig {
+            frame_timeout: Duration::from_secs_f64(frame_timeout),
             port,
             bind,
             backlog,

@@ -54,28 +54,30 @@ impl Conn {
         }
         match tls {
             None => self.serve(stream).await,
-            Some(acceptor) => {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(s)) => self.serve(s).await,
-                    Ok(Err(e)) => self
-                        .log
-                        .warn(format_args!("TLS handshake with {} failed: {e}", self.peer)),
-                    Err(_) => self
-                        .log
-                        .warn(format_args!("TLS handshake with {} timed out", self.peer)),
-                }
-            }
+            // Boxed: a TLS session is several KiB, which plain connections should not carry.
+            Some(acceptor) => Box::pin(self.serve_tls(stream, acceptor)).await,
         }
     }
 
-    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut self, mut s: S) {
+    async fn serve_tls(self, stream: TcpStream, acceptor: TlsAcceptor) {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            Ok(Ok(s)) => self.serve(s).await,
+            Ok(Err(e)) => self
+                .log
+                .warn(format_args!("TLS handshake with {} failed: {e}", self.peer)),
+            Err(_) => self
+                .log
+                .warn(format_args!("TLS handshake with {} timed out", self.peer)),
+        }
+    }
+
+    async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(mut self, mut s: S) {
         let hostname = if self.cfg.resolve_hostname {
             reverse_dns(self.peer.ip()).await
         } else {
             None
         };
         let mut decoder = Decoder::new(self.cfg.decoder.clone());
-        let mut buf = vec![0u8; READ_SIZE];
         if let Some(sec) = self.cfg.security.clone() {
             let hs = ServerHandshake::new(
                 sec,
@@ -85,7 +87,7 @@ impl Conn {
             );
             match tokio::time::timeout(
                 HANDSHAKE_TIMEOUT,
-                self.handshake(&mut s, &mut decoder, &mut buf, &hs, hostname.as_deref()),
+                Box::pin(self.handshake(&mut s, &mut decoder, &hs, hostname.as_deref())),
             )
             .await
             {
@@ -99,12 +101,26 @@ impl Conn {
             }
         }
         let mut received = 0usize;
+        // Set while part of a frame is pending: the rest must arrive by then.
+        let mut deadline: Option<tokio::time::Instant> = None;
         loop {
             if *self.shutdown.borrow() {
                 break;
             }
+            let stall = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // Wait for bytes without holding a receive buffer, then read straight into the
+            // decoder's buffer (no copy).
             let n = tokio::select! {
-                r = s.read(&mut buf) => r,
+                r = read_some(&mut s, &mut decoder) => r,
+                _ = stall => {
+                    self.stalled(&decoder);
+                    break;
+                }
                 _ = self.shutdown.changed() => break,
             };
             let n = match n {
@@ -115,28 +131,38 @@ impl Conn {
                             "connection from {} closed without data",
                             self.peer
                         ));
+                    } else if decoder.buffered() > 0 {
+                        self.log.debug(format_args!(
+                            "connection from {} closed in the middle of a frame ({} bytes dropped)",
+                            self.peer,
+                            decoder.buffered()
+                        ));
                     }
                     break;
                 }
                 Ok(n) => n,
-                Err(e) => {
+                Err(ReadError::Io(e)) => {
                     self.log
                         .debug(format_args!("read from {} failed: {e}", self.peer));
                     break;
                 }
+                Err(ReadError::Decode(e)) => {
+                    self.malformed(&e);
+                    break;
+                }
             };
             received += n;
-            if let Err(e) = decoder.feed(&buf[..n]) {
-                self.malformed(&e);
-                break;
-            }
+            let mut completed = false;
             loop {
                 match decoder.next_frame(EventTime::now()) {
                     Ok(None) => break,
                     Ok(Some(frame)) => {
-                        if let Next::Close = self
-                            .handle(frame, &mut s, &decoder, hostname.as_deref())
-                            .await
+                        completed = true;
+                        // Boxed: the emit path's future is large and an idle connection's
+                        // task should not carry its space.
+                        if let Next::Close =
+                            Box::pin(self.handle(frame, &mut s, &decoder, hostname.as_deref()))
+                                .await
                         {
                             let _ = s.shutdown().await;
                             return;
@@ -149,15 +175,34 @@ impl Conn {
                     }
                 }
             }
+            if decoder.buffered() == 0 {
+                deadline = None;
+                if n < READ_SIZE {
+                    // The socket is drained: idle connections keep no buffer.
+                    decoder.release_if_idle();
+                }
+            } else if completed || deadline.is_none() {
+                deadline = Some(tokio::time::Instant::now() + self.cfg.frame_timeout);
+            }
         }
         let _ = s.shutdown().await;
     }
 
-    async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    /// A client sent part of a frame and not the rest in time: a stalled or trickling peer.
+    fn stalled(&self, decoder: &Decoder) {
+        let n = self.stats.stalled.fetch_add(1, Ordering::Relaxed) + 1;
+        self.log.warn(format_args!(
+            "closing connection from {}: {} bytes of a frame pending and the rest not received within frame_timeout ({} s) (stalled connections so far: {n})",
+            self.peer,
+            decoder.buffered(),
+            self.cfg.frame_timeout.as_secs_f64()
+        ));
+    }
+
+    async fn handshake<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(
         &self,
         s: &mut S,
         decoder: &mut Decoder,
-        buf: &mut [u8],
         hs: &ServerHandshake,
         hostname: Option<&str>,
     ) -> bool {
@@ -173,19 +218,18 @@ impl Conn {
                     return false;
                 }
             }
-            match s.read(buf).await {
-                Ok(0) | Err(_) => {
+            match read_some(s, decoder).await {
+                Ok(0) | Err(ReadError::Io(_)) => {
                     self.log.debug(format_args!(
                         "connection from {} closed during the handshake",
                         self.peer
                     ));
                     return false;
                 }
-                Ok(n) => {
-                    if let Err(e) = decoder.feed(&buf[..n]) {
-                        self.malformed(&e);
-                        return false;
-                    }
+                Ok(_) => {}
+                Err(ReadError::Decode(e)) => {
+                    self.malformed(&e);
+                    return false;
                 }
             }
         };
@@ -302,6 +346,48 @@ impl Conn {
         }
         b.finish()
     }
+}
+
+/// Why a read ended the connection.
+enum ReadError {
+    Io(std::io::Error),
+    Decode(DecodeError),
+}
+
+/// A stream that can wait until it has bytes to read, without a buffer.
+pub trait WaitReadable {
+    /// Resolves when a read would make progress (or fail).
+    fn wait_readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
+}
+
+impl WaitReadable for TcpStream {
+    fn wait_readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+        self.readable()
+    }
+}
+
+impl WaitReadable for tokio_rustls::server::TlsStream<TcpStream> {
+    // TLS may hold decrypted bytes the socket no longer signals; read directly.
+    async fn wait_readable(&self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Wait for bytes, then read up to [`READ_SIZE`] of them into the decoder's buffer. `Ok(0)` is
+/// the end of the stream.
+async fn read_some<S: AsyncRead + WaitReadable + Unpin>(
+    s: &mut S,
+    decoder: &mut Decoder,
+) -> Result<usize, ReadError> {
+    s.wait_readable().await.map_err(ReadError::Io)?;
+    let buf = decoder.read_buffer(READ_SIZE).map_err(ReadError::Decode)?;
+    let n = (&mut *s)
+        .take(READ_SIZE as u64)
+        .read_buf(buf)
+        .await
+        .map_err(ReadError::Io)?;
+    decoder.commit_read().map_err(ReadError::Decode)?;
+    Ok(n)
 }
 
 /// Reverse DNS of the peer (getnameinfo), off the async threads; None when it has no name.

@@ -38,6 +38,8 @@ pub struct ForwardStats {
     pub events: AtomicU64,
     /// Invalid events skipped.
     pub invalid_events: AtomicU64,
+    /// Connections closed because a frame did not complete within `frame_timeout`.
+    pub stalled: AtomicU64,
 }
 
 /// The forward input.
@@ -59,6 +61,7 @@ impl logferry_core::metrics::PluginMetrics for ForwardMetrics {
                 ("connections", s.connections.load(Ordering::Relaxed)),
                 ("malformed_connections", s.malformed.load(Ordering::Relaxed)),
                 ("invalid_events", s.invalid_events.load(Ordering::Relaxed)),
+                ("stalled_connections", s.stalled.load(Ordering::Relaxed)),
             ],
             ..Default::default()
         }

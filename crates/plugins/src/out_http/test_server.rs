@@ -121,16 +121,21 @@ pub struct Server {
 impl Server {
     /// A plain HTTP server.
     pub fn start() -> Server {
-        Self::spawn(None)
+        Self::spawn(None, 0)
+    }
+
+    /// A plain HTTP server on a chosen port of 127.0.0.1 (an output that comes back).
+    pub fn start_on(port: u16) -> Server {
+        Self::spawn(None, port)
     }
 
     /// An HTTPS server with this rustls configuration.
     pub fn start_tls(cfg: rustls::ServerConfig) -> Server {
-        Self::spawn(Some(tokio_rustls::TlsAcceptor::from(Arc::new(cfg))))
+        Self::spawn(Some(tokio_rustls::TlsAcceptor::from(Arc::new(cfg))), 0)
     }
 
-    fn spawn(tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
-        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    fn spawn(tls: Option<tokio_rustls::TlsAcceptor>, port: u16) -> Server {
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
         std_listener.set_nonblocking(true).expect("nonblocking");
         let addr = std_listener.local_addr().expect("addr");
         let shared = Arc::new(Shared::default());
