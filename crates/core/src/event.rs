@@ -5,6 +5,8 @@
 //! chunk carries. The forward input produces this form directly from the wire, the router passes it
 //! along without decoding, and a record is decoded only by a plugin that needs its fields.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use logferry_msgpack::{value_len, EventTime, Value};
 
@@ -12,10 +14,38 @@ use logferry_msgpack::{value_len, EventTime, Value};
 const HEADER_LEN: usize = 1 + 2 + 8;
 
 /// An immutable, cheaply clonable batch of events that share one tag.
+///
+/// Besides the bytes it keeps where each entry ends (4 bytes per event, computed once when the
+/// batch is made), so that every plugin iterating the batch gets each record's bounds without
+/// re-scanning the msgpack structure.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EventBatch {
     data: Bytes,
     count: usize,
+    /// End offset in `data` of each well-formed entry, in order.
+    ends: Arc<[u32]>,
+}
+
+/// End offsets of the well-formed entries at the start of `data` (stopping at the first one
+/// that is not `92 D7 00 <time> <map>`).
+fn index(data: &[u8], count: usize) -> Arc<[u32]> {
+    let mut ends = Vec::with_capacity(count);
+    let mut pos = 0usize;
+    while pos < data.len() {
+        let b = &data[pos..];
+        if b.len() < HEADER_LEN || b[0] != 0x92 || b[1] != 0xd7 || b[2] != 0 {
+            break;
+        }
+        let Ok(n) = value_len(&b[HEADER_LEN..]) else {
+            break;
+        };
+        pos += HEADER_LEN + n;
+        let Ok(end) = u32::try_from(pos) else {
+            break;
+        };
+        ends.push(end);
+    }
+    ends.into()
 }
 
 /// One event of a batch, borrowed.
@@ -41,9 +71,30 @@ impl EventBatch {
     /// Wrap bytes already in normalized entry form (as produced by the forward decoder or a
     /// [`BatchBuilder`]). Entries that do not have that form are skipped when iterating.
     pub fn from_normalized(data: impl Into<Bytes>, count: usize) -> Self {
+        let data = data.into();
+        let ends = index(&data, count);
+        EventBatch { data, count, ends }
+    }
+
+    /// Wrap normalized entry bytes with the end offset of each entry, as the forward decoder
+    /// produces them. Offsets that are out of order or out of bounds end the batch there.
+    pub fn from_indexed(data: impl Into<Bytes>, ends: Vec<u32>) -> Self {
+        let data: Bytes = data.into();
+        let mut prev = 0u32;
+        let valid = ends
+            .iter()
+            .take_while(|&&e| {
+                let ok = e as usize <= data.len() && e as usize >= prev as usize + HEADER_LEN;
+                prev = e;
+                ok
+            })
+            .count();
+        let mut ends = ends;
+        ends.truncate(valid);
         EventBatch {
-            data: data.into(),
-            count,
+            data,
+            count: ends.len(),
+            ends: ends.into(),
         }
     }
 
@@ -71,7 +122,11 @@ impl EventBatch {
 
     /// Iterate over the events without decoding records.
     pub fn iter(&self) -> Entries<'_> {
-        Entries { rest: &self.data }
+        Entries {
+            data: &self.data,
+            ends: &self.ends,
+            start: 0,
+        }
     }
 }
 
@@ -85,32 +140,32 @@ impl<'a> IntoIterator for &'a EventBatch {
 
 /// Iterator over the entries of a batch.
 pub struct Entries<'a> {
-    rest: &'a [u8],
+    data: &'a [u8],
+    ends: &'a [u32],
+    start: usize,
 }
 
 impl<'a> Iterator for Entries<'a> {
     type Item = Entry<'a>;
+
     fn next(&mut self) -> Option<Entry<'a>> {
-        let b = self.rest;
-        if b.len() < HEADER_LEN || b[0] != 0x92 || b[1] != 0xd7 || b[2] != 0 {
-            self.rest = &[];
+        let (&end, rest) = self.ends.split_first()?;
+        self.ends = rest;
+        let b = self.data.get(self.start..end as usize)?;
+        self.start = end as usize;
+        if b.len() < HEADER_LEN {
             return None;
         }
         let sec = u32::from_be_bytes([b[3], b[4], b[5], b[6]]);
         let nsec = u32::from_be_bytes([b[7], b[8], b[9], b[10]]);
-        let body = &b[HEADER_LEN..];
-        let n = match value_len(body) {
-            Ok(n) => n,
-            Err(_) => {
-                self.rest = &[];
-                return None;
-            }
-        };
-        self.rest = &body[n..];
         Some(Entry {
             time: EventTime::new(sec, nsec),
-            record: &body[..n],
+            record: &b[HEADER_LEN..],
         })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.ends.len(), Some(self.ends.len()))
     }
 }
 
@@ -119,6 +174,7 @@ impl<'a> Iterator for Entries<'a> {
 pub struct BatchBuilder {
     buf: Vec<u8>,
     count: usize,
+    ends: Vec<u32>,
 }
 
 impl BatchBuilder {
@@ -132,6 +188,7 @@ impl BatchBuilder {
         BatchBuilder {
             buf: Vec::with_capacity(bytes),
             count: 0,
+            ends: Vec::new(),
         }
     }
 
@@ -140,7 +197,7 @@ impl BatchBuilder {
         self.buf.push(0x92);
         time.encode(&mut self.buf);
         self.buf.extend_from_slice(record);
-        self.count += 1;
+        self.end_entry();
     }
 
     /// Append an event whose record is a decoded value.
@@ -148,7 +205,7 @@ impl BatchBuilder {
         self.buf.push(0x92);
         time.encode(&mut self.buf);
         record.encode(&mut self.buf);
-        self.count += 1;
+        self.end_entry();
     }
 
     /// Append an event by writing the record with a closure into the batch buffer.
@@ -156,7 +213,17 @@ impl BatchBuilder {
         self.buf.push(0x92);
         time.encode(&mut self.buf);
         write_record(&mut self.buf);
+        self.end_entry();
+    }
+
+    fn end_entry(&mut self) {
         self.count += 1;
+        // Past 4 GiB the index stops (no batch gets near: frames are limited far below).
+        if let Ok(end) = u32::try_from(self.buf.len()) {
+            if self.ends.len() + 1 == self.count {
+                self.ends.push(end);
+            }
+        }
     }
 
     /// Number of events so far.
@@ -174,6 +241,7 @@ impl BatchBuilder {
         EventBatch {
             data: Bytes::from(self.buf),
             count: self.count,
+            ends: self.ends.into(),
         }
     }
 }

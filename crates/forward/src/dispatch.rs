@@ -118,6 +118,7 @@ fn events(
             .map(|t| String::from_utf8_lossy(t).into_owned())
             .unwrap_or_default(),
         entries: entries.out,
+        ends: entries.ends,
         count: entries.count,
         invalid: entries.invalid,
         ack,

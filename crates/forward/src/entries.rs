@@ -5,6 +5,8 @@ use logferry_msgpack::{read_time, EventTime, Reader};
 /// Normalized entries being collected for one frame.
 pub(crate) struct Entries {
     pub out: Vec<u8>,
+    /// End offset in `out` of each entry.
+    pub ends: Vec<u32>,
     pub count: usize,
     pub invalid: usize,
     now: EventTime,
@@ -26,6 +28,7 @@ impl Entries {
     pub fn new(now: EventTime, strict: bool) -> Self {
         Entries {
             out: Vec::new(),
+            ends: Vec::new(),
             count: 0,
             invalid: 0,
             now,
@@ -55,6 +58,10 @@ impl Entries {
         time.encode(&mut self.out);
         self.out.extend_from_slice(record);
         self.count += 1;
+        // A frame is limited far below 4 GiB; past it the index would stop.
+        if let Ok(end) = u32::try_from(self.out.len()) {
+            self.ends.push(end);
+        }
     }
 
     /// Validate and append one `[time, record]` or `[[time, meta], record]`

@@ -21,6 +21,8 @@ pub struct EventsFrame {
     /// `count` back-to-back msgpack arrays
     /// `92 D7 00 <sec BE u32> <nsec BE u32> <record map raw bytes verbatim>`.
     pub entries: Vec<u8>,
+    /// End offset in `entries` of each entry (so the router need not re-scan them).
+    pub ends: Vec<u32>,
     /// Kept entries.
     pub count: usize,
     /// Dropped invalid entries.

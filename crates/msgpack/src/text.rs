@@ -68,32 +68,112 @@ pub(crate) fn json_float(v: f64, out: &mut Vec<u8>) {
 /// Append `bytes` as a quoted JSON string (invalid UTF-8 becomes U+FFFD,
 /// non-ASCII stays raw, `/` is not escaped).
 pub(crate) fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
-    let text = String::from_utf8_lossy(bytes);
-    out.push(b'"');
-    for &b in text.as_bytes() {
-        match b {
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            0x00..=0x1f => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(b >> 4)]);
-                out.push(HEX[usize::from(b & 0xf)]);
-            }
-            _ => out.push(b),
-        }
+    match std::str::from_utf8(bytes) {
+        Ok(_) => escape_into(bytes, out),
+        Err(_) => escape_into(String::from_utf8_lossy(bytes).as_bytes(), out),
     }
+}
+
+/// True when one of the 8 bytes of `w` needs escaping: below 0x20, `"` or `\`.
+#[inline]
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+    control | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
+/// Quote valid UTF-8 `b` as a JSON string, copying runs without escapes in bulk.
+fn escape_into(b: &[u8], out: &mut Vec<u8>) {
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        // Skip 8 clean bytes at a time.
+        if let Some(w) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+            if !needs_escape(w) {
+                i += 8;
+                continue;
+            }
+        }
+        let c = b[i];
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => b"",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&b[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(c >> 4)]);
+            out.push(HEX[usize::from(c & 0xf)]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&b[start..]);
     out.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
-    use super::ruby_float;
+    use super::{json_string, ruby_float};
+
+    fn js(b: &[u8]) -> String {
+        let mut out = Vec::new();
+        json_string(b, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_string_escapes_at_every_position() {
+        assert_eq!(js(b""), "\"\"");
+        assert_eq!(
+            js(b"plain ascii text, longer than 8"),
+            "\"plain ascii text, longer than 8\""
+        );
+        for pos in 0..20 {
+            for (c, esc) in [
+                (b'"', "\\\""),
+                (b'\\', "\\\\"),
+                (b'\n', "\\n"),
+                (b'\r', "\\r"),
+                (b'\t', "\\t"),
+                (0x08, "\\b"),
+                (0x0c, "\\f"),
+                (0x01, "\\u0001"),
+                (0x1f, "\\u001f"),
+            ] {
+                let mut b = vec![b'a'; 20];
+                b[pos] = c;
+                let want = format!("\"{}{esc}{}\"", "a".repeat(pos), "a".repeat(19 - pos));
+                assert_eq!(js(&b), want, "byte {c:#x} at {pos}");
+            }
+        }
+        assert_eq!(
+            js("héllo wörld ✓ 日本".as_bytes()),
+            "\"héllo wörld ✓ 日本\""
+        );
+        assert_eq!(js(b"ok \xff\xfe bad"), "\"ok \u{fffd}\u{fffd} bad\"");
+        // 0x7f and bytes >= 0x80 in valid UTF-8 are not escaped.
+        assert_eq!(js(b"\x7f"), "\"\x7f\"");
+    }
 
     fn f(v: f64) -> String {
         let mut out = Vec::new();

@@ -106,6 +106,77 @@ impl ParserFilter {
     }
 }
 
+impl ParserFilter {
+    /// `reserve_data` without key rewriting: the merge can be done on the raw record.
+    fn plain_merge(&self) -> bool {
+        self.reserve_data
+            && !self.remove_key_name_field
+            && self.inject_key_prefix.is_none()
+            && self.hash_value_field.is_none()
+    }
+}
+
+/// Where a key or value of the merged record comes from.
+#[derive(Clone, Copy)]
+enum Part<'a> {
+    /// Raw msgpack bytes of the original record.
+    Raw(&'a [u8]),
+    /// The i-th parsed pair.
+    Parsed(usize),
+}
+
+/// Whether the raw msgpack key equals a parsed key.
+fn key_eq(raw: &[u8], key: &Value) -> bool {
+    match (Reader::new(raw).read_str(), key) {
+        // Byte equality, as Ruby compares strings: an original key with invalid UTF-8 equals
+        // no parsed key (the decoded form would see its U+FFFD replacement).
+        (Ok(b), Value::Str(k)) if raw.first().is_some_and(|m| !matches!(m, 0xc4..=0xc6)) => {
+            b == k.as_bytes()
+        }
+        _ => Value::decode(raw).map(|(v, _)| v == *key).unwrap_or(false),
+    }
+}
+
+/// The pairs of `record.merge(parsed)` (Ruby's Hash#merge, as [`ParserFilter::handle_parsed`]
+/// with reserve_data): the original pairs in order, a parsed key replacing the value of the
+/// first equal key in place, new keys appended. `None` when the record is not a map.
+fn merge_slots<'a>(record: &'a [u8], add: &[(Value, Value)]) -> Option<Vec<(Part<'a>, Part<'a>)>> {
+    let mut r = Reader::new(record);
+    let n = r.read_map_len().ok()?;
+    let mut slots = Vec::with_capacity(n as usize + add.len());
+    for _ in 0..n {
+        let k = r.read_raw().ok()?;
+        let v = r.read_raw().ok()?;
+        slots.push((Part::Raw(k), Part::Raw(v)));
+    }
+    for (j, (k, _)) in add.iter().enumerate() {
+        let found = slots.iter_mut().find(|(key, _)| match key {
+            Part::Raw(raw) => key_eq(raw, k),
+            Part::Parsed(i) => add[*i].0 == *k,
+        });
+        match found {
+            Some((_, v)) => *v = Part::Parsed(j),
+            None => slots.push((Part::Parsed(j), Part::Parsed(j))),
+        }
+    }
+    Some(slots)
+}
+
+/// Encode the merged map.
+fn write_slots(slots: &[(Part<'_>, Part<'_>)], add: &[(Value, Value)], out: &mut Vec<u8>) {
+    logferry_msgpack::write::map_len(out, slots.len() as u32);
+    for (k, v) in slots {
+        match k {
+            Part::Raw(b) => out.extend_from_slice(b),
+            Part::Parsed(i) => add[*i].0.encode(out),
+        }
+        match v {
+            Part::Raw(b) => out.extend_from_slice(b),
+            Part::Parsed(i) => add[*i].1.encode(out),
+        }
+    }
+}
+
 /// Placeholder until the real parser is built.
 struct NoParser;
 
@@ -189,6 +260,15 @@ impl Filter for ParserFilter {
                             let r = rec.get_or_insert_with(|| decode(e.record));
                             self.key.delete(r);
                             changed = true;
+                        }
+                        if needs_rec && rec.is_none() && self.plain_merge() {
+                            // The common reserve_data case, written straight from the raw record.
+                            if let Value::Map(add) = &values {
+                                if let Some(slots) = merge_slots(e.record, add) {
+                                    out.push_with(t, |buf| write_slots(&slots, add, buf));
+                                    continue;
+                                }
+                            }
                         }
                         if needs_rec && rec.is_none() {
                             rec = Some(decode(e.record));
@@ -355,6 +435,63 @@ mod tests {
     }
 
     // §7.6 case 72
+    /// The raw merge gives the same bytes as decoding, merging and encoding, including duplicate
+    /// keys, non-string keys, bin keys and invalid UTF-8 keys.
+    #[test]
+    fn raw_merge_matches_the_decoded_merge() {
+        let f = filter("key_name log\nreserve_data true");
+        let s = |x: &str| Value::Str(x.into());
+        let records = vec![
+            Value::Map(vec![(s("log"), s("x")), (s("a"), Value::Int(1))]),
+            Value::Map(vec![
+                (s("a"), Value::Int(1)),
+                (s("a"), Value::Int(2)),
+                (s("b"), Value::Nil),
+            ]),
+            Value::Map(vec![
+                (Value::Int(7), s("seven")),
+                (Value::Bin(b"a".to_vec()), s("bin")),
+            ]),
+            Value::Map(vec![]),
+        ];
+        let adds = vec![
+            vec![],
+            vec![(s("a"), Value::Int(10))],
+            vec![
+                (s("new"), s("n")),
+                (s("a"), Value::Int(3)),
+                (s("new"), s("again")),
+            ],
+            vec![(Value::Int(7), s("int key")), (s("a"), Value::Bool(true))],
+        ];
+        for rec in &records {
+            let mut raw = Vec::new();
+            rec.encode(&mut raw);
+            for add in &adds {
+                let slots = merge_slots(&raw, add).unwrap();
+                let mut fast = Vec::new();
+                write_slots(&slots, add, &mut fast);
+                let mut slow = Vec::new();
+                f.handle_parsed(Some(rec), Value::Map(add.clone()))
+                    .encode(&mut slow);
+                assert_eq!(fast, slow, "record {rec:?} merged with {add:?}");
+            }
+        }
+        // A key with invalid UTF-8 is kept byte for byte (the decoded form would rewrite it as
+        // U+FFFD) and equals no parsed key, as in Ruby.
+        let mut raw = vec![0x81, 0xa2, b'a', 0xff, 0x01];
+        let add = vec![(s("a\u{fffd}"), Value::Int(2))];
+        let slots = merge_slots(&raw, &add).unwrap();
+        let mut fast = Vec::new();
+        write_slots(&slots, &add, &mut fast);
+        assert_eq!(
+            fast,
+            [0x82, 0xa2, b'a', 0xff, 0x01, 0xa4, b'a', 0xef, 0xbf, 0xbd, 0x02]
+        );
+        raw.clear();
+        assert!(merge_slots(&[0x01], &add).is_none(), "not a map");
+    }
+
     #[test]
     fn case_72_parsed_keys_win_in_place() {
         let f = filter("key_name log\nreserve_data true");

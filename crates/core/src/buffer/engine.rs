@@ -130,6 +130,8 @@ pub struct BufferStats {
     pub given_up_chunks: AtomicU64,
     /// Emits refused because the buffer was full.
     pub overflows: AtomicU64,
+    /// Emits that waited for a healthy but busy output to catch up (memory buffers).
+    pub paced: AtomicU64,
 }
 
 /// The chunk keys of a staged chunk: time slice, tag, record values.
@@ -147,6 +149,8 @@ struct State {
     draining: bool,
     retry: Option<RetryState>,
     last_failure: f64,
+    /// The queue holds a backlog left by failed writes: inputs are not paced until it drained.
+    outage_backlog: bool,
 }
 
 struct Slot {
@@ -220,6 +224,7 @@ impl BufferedOutput {
                 draining: false,
                 retry: None,
                 last_failure: 0.0,
+                outage_backlog: false,
             }),
             work: Notify::new(),
             space: Notify::new(),
@@ -314,7 +319,15 @@ impl BufferedOutput {
                 .warn(format_args!("cannot delete chunk {:?}: {e}", h.id));
         }
         s.total_bytes = s.total_bytes.saturating_sub(h.meta.bytes);
+        if s.outage_backlog && s.retry.is_none() && s.queue.len() < self.pace_limit() {
+            s.outage_backlog = false;
+        }
         self.space.notify_waiters();
+    }
+
+    /// Queued chunks above which a memory buffer's healthy output paces its inputs.
+    fn pace_limit(&self) -> usize {
+        self.cfg.queued_chunks_limit_size.max(1)
     }
 
     /// Back a chunk up (unless disabled) and drop it.
@@ -373,16 +386,16 @@ impl BufferedOutput {
         groups
     }
 
-    fn compress(&self, data: &[u8]) -> std::io::Result<Vec<u8>> {
+    fn compress<'d>(&self, data: &'d [u8]) -> std::io::Result<std::borrow::Cow<'d, [u8]>> {
         if !self.cfg.compress_gzip {
-            return Ok(data.to_vec());
+            return Ok(std::borrow::Cow::Borrowed(data));
         }
         let mut gz = flate2::write::GzEncoder::new(
             Vec::with_capacity(data.len() / 4 + 32),
             flate2::Compression::default(),
         );
         gz.write_all(data)?;
-        gz.finish()
+        gz.finish().map(std::borrow::Cow::Owned)
     }
 
     /// Append one group's records to staged chunks, splitting at the chunk limits.
@@ -459,45 +472,67 @@ impl BufferedOutput {
         Ok(enqueued)
     }
 
+    /// Wait until the buffer may take more. Two limits apply:
+    ///
+    /// * `total_limit_size`, with the configured `overflow_action` (Fluentd's behaviour);
+    /// * pacing (logferry): a memory buffer whose output is healthy but slower than its inputs
+    ///   lets at most `queued_chunks_limit_size` chunks (default: `flush_thread_count`) wait in
+    ///   the queue; beyond that the emit waits for a flush to finish, so the input reads more
+    ///   slowly (TCP backpressure) instead of the buffer growing towards `total_limit_size` at
+    ///   full speed. A backlog left by failed writes (an outage) is not paced: it may use the
+    ///   whole `total_limit_size` until it has drained.
     async fn wait_for_room(&self) -> Result<(), EmitError> {
+        let pace = !self.backend.durable();
         loop {
+            let space = self.space.notified();
+            tokio::pin!(space);
+            // Registered before the checks, so a purge between them and the wait wakes us.
+            space.as_mut().enable();
             {
                 let mut s = self.lock();
                 if s.closed {
                     return Err(EmitError::ShuttingDown);
                 }
-                if s.total_bytes < self.cfg.total_limit_size {
+                let paced = pace
+                    && s.retry.is_none()
+                    && !s.outage_backlog
+                    && !s.draining
+                    && s.queue.len() >= self.pace_limit();
+                if paced {
+                    self.stats.paced.fetch_add(1, Ordering::Relaxed);
+                } else if s.total_bytes < self.cfg.total_limit_size {
                     return Ok(());
-                }
-                match self.cfg.overflow {
-                    Overflow::ThrowException => {
-                        self.stats.overflows.fetch_add(1, Ordering::Relaxed);
-                        return Err(EmitError::Overflow(format!(
-                            "buffer space has too many data ({} bytes of total_limit_size {})",
-                            s.total_bytes, self.cfg.total_limit_size
-                        )));
-                    }
-                    Overflow::DropOldestChunk => {
-                        match s.queue.pop_front() {
-                            Some(slot) => {
-                                self.stats.dropped_chunks.fetch_add(1, Ordering::Relaxed);
-                                self.log.warn(format_args!("buffer full: dropping the oldest chunk {:?} ({} records) (drop_oldest_chunk)", slot.h.id, slot.h.meta.records));
-                                self.purge(&mut s, &slot.h);
-                            }
-                            None => {
-                                self.log.warn(format_args!("buffer full and no queued chunk to drop; accepting the write over total_limit_size"));
-                                return Ok(());
-                            }
+                } else {
+                    match self.cfg.overflow {
+                        Overflow::ThrowException => {
+                            self.stats.overflows.fetch_add(1, Ordering::Relaxed);
+                            return Err(EmitError::Overflow(format!(
+                                "buffer space has too many data ({} bytes of total_limit_size {})",
+                                s.total_bytes, self.cfg.total_limit_size
+                            )));
                         }
-                        continue;
-                    }
-                    Overflow::Block => {
-                        self.stats.overflows.fetch_add(1, Ordering::Relaxed);
+                        Overflow::DropOldestChunk => {
+                            match s.queue.pop_front() {
+                                Some(slot) => {
+                                    self.stats.dropped_chunks.fetch_add(1, Ordering::Relaxed);
+                                    self.log.warn(format_args!("buffer full: dropping the oldest chunk {:?} ({} records) (drop_oldest_chunk)", slot.h.id, slot.h.meta.records));
+                                    self.purge(&mut s, &slot.h);
+                                }
+                                None => {
+                                    self.log.warn(format_args!("buffer full and no queued chunk to drop; accepting the write over total_limit_size"));
+                                    return Ok(());
+                                }
+                            }
+                            continue;
+                        }
+                        Overflow::Block => {
+                            self.stats.overflows.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                 }
             }
-            // Block: wait for room (checked at least every second, as Fluentd polls).
-            let _ = tokio::time::timeout(Duration::from_secs(1), self.space.notified()).await;
+            // Wait for room (checked at least every second, as Fluentd polls).
+            let _ = tokio::time::timeout(Duration::from_secs(1), space).await;
         }
     }
 
@@ -616,6 +651,7 @@ impl BufferedOutput {
                     None => {
                         let (r, a) = RetryState::first(&self.cfg.retry, now);
                         s.retry = Some(r);
+                        s.outage_backlog = true;
                         a
                     }
                     Some(r) => r.failed(&self.cfg.retry, now),
@@ -865,7 +901,10 @@ impl crate::metrics::PluginMetrics for BufferedOutput {
             dropped_chunks: st.dropped_chunks.load(Ordering::Relaxed),
             given_up_chunks: st.given_up_chunks.load(Ordering::Relaxed),
             failing_for: s.retry.as_ref().map(|r| mono_now() - r.started()),
-            extra: vec![("overflows", st.overflows.load(Ordering::Relaxed))],
+            extra: vec![
+                ("overflows", st.overflows.load(Ordering::Relaxed)),
+                ("paced_emits", st.paced.load(Ordering::Relaxed)),
+            ],
         }
     }
 }

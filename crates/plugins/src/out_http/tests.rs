@@ -587,6 +587,8 @@ async fn connection_reuse() {
         ));
         for _ in 0..3 {
             w.write(&chunk("{}\n", None)).await.unwrap();
+            // The pool takes the connection back just after the response; let it.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let ports: std::collections::BTreeSet<u16> =
             server.requests().iter().map(|r| r.peer.port()).collect();
