@@ -2,21 +2,25 @@
 //! SigV4 signatures (`s3s-fs`, installed by `.ci/install-deps.sh`; it stores each object as a file
 //! under its root directory, which the tests read back): exact object keys, gzip content line by
 //! line, `check_object` collisions (`_1`), `overwrite`, a wrong secret (rejected, retried, nothing
-//! written), multipart upload of a large chunk, and the seed config of the issue (parser and
-//! rewrite_tag_filter in front).
+//! written), multipart upload of a large chunk, the seed config of the issue (parser and
+//! rewrite_tag_filter in front), and an S3 outage under acknowledged load (file buffer, retries,
+//! everything delivered once S3 is back).
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use logferry_forward::encode::{self, Compression};
 use logferry_msgpack::{EventTime, Value};
+use support::acked::acked_client_from;
 use support::*;
 
 const ACCESS_KEY: &str = "AKIALOGFERRYTEST";
@@ -48,8 +52,16 @@ fn s3s_fs_binary() -> PathBuf {
 
 impl S3Server {
     fn start() -> S3Server {
+        Self::start_on(free_port(), &[])
+    }
+
+    /// Start on a given port (an endpoint a daemon may already be pointed at), with `buckets`
+    /// made before the server listens.
+    fn start_on(port: u16, buckets: &[&str]) -> S3Server {
         let root = tempfile::tempdir().unwrap();
-        let port = free_port();
+        for b in buckets {
+            std::fs::create_dir_all(root.path().join(b)).unwrap();
+        }
         let mut child = Command::new(s3s_fs_binary())
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
@@ -130,6 +142,24 @@ impl S3Server {
     fn object(&self, bucket: &str, key: &str) -> Vec<u8> {
         std::fs::read(self.root.path().join(bucket).join(key))
             .unwrap_or_else(|e| panic!("object {bucket}/{key}: {e}"))
+    }
+
+    /// Every `seq` in the bucket's gzip JSON-lines objects, with repeats counted; None while an
+    /// object does not decode yet (an upload still being written).
+    fn seqs(&self, bucket: &str) -> Option<BTreeMap<u64, u32>> {
+        let mut m = BTreeMap::new();
+        for k in self.keys(bucket) {
+            let data = std::fs::read(self.root.path().join(bucket).join(&k)).ok()?;
+            let mut text = String::new();
+            flate2::read::MultiGzDecoder::new(&data[..])
+                .read_to_string(&mut text)
+                .ok()?;
+            for line in text.lines() {
+                let v: serde_json::Value = serde_json::from_str(line).ok()?;
+                *m.entry(v["seq"].as_u64()?).or_insert(0) += 1;
+            }
+        }
+        Some(m)
     }
 
     /// Wait until the bucket holds `n` objects; returns their keys.
@@ -227,11 +257,15 @@ fn seq_events(from: i64, n: i64) -> Vec<(EventTime, Vec<u8>)> {
 }
 
 fn s3_config(s3: &S3Server, bucket: &str, body: &str) -> String {
+    s3_config_at(&s3.endpoint(), bucket, body)
+}
+
+/// [`s3_config`] for an endpoint where no server may be listening yet.
+fn s3_config_at(endpoint: &str, bucket: &str, body: &str) -> String {
     format!(
         "<source>\n@type forward\nport {{PORT}}\nbind 127.0.0.1\n</source>\n\
          <match **>\n@type s3\naws_key_id {ACCESS_KEY}\naws_sec_key {SECRET_KEY}\n\
-         s3_bucket {bucket}\ns3_region us-east-1\ns3_endpoint {}\nforce_path_style true\n{body}\n</match>\n",
-        s3.endpoint()
+         s3_bucket {bucket}\ns3_region us-east-1\ns3_endpoint {endpoint}\nforce_path_style true\n{body}\n</match>\n"
     )
 }
 
@@ -548,6 +582,70 @@ fn seed_config_end_to_end() {
     // The buffer lived in the configured directory.
     assert!(d.path("buf-delish-event-${tag_parts[2]}").is_dir());
     assert!(d.terminate().success());
+}
+
+/// S3 is down (nothing listens on the endpoint) for ~5 s while acknowledged load goes into the
+/// file buffer; then s3s-fs starts on that endpoint. Every acknowledged event is uploaded (at
+/// least once), the failed flushes were retried ("retry #"), and SIGTERM exits 0.
+#[test]
+fn s3_outage_then_back_delivers_everything() {
+    let t0 = Instant::now();
+    let port = free_port();
+    let conf = s3_config_at(
+        &format!("http://127.0.0.1:{port}"),
+        "outage",
+        "store_as gzip\nformat json\n\
+         <buffer time>\n@type file\npath {DIR}/s3buf\ntimekey 3600\ntimekey_use_utc true\n\
+         flush_mode interval\nflush_interval 0.5\n\
+         retry_wait 0.5\nretry_randomize false\nretry_max_interval 2\n</buffer>",
+    );
+    let mut d = Daemon::start(&conf);
+    let stop = Arc::new(AtomicBool::new(false));
+    let client = acked_client_from(d.port, "outage", 0, stop.clone(), 100);
+    let load_start = Instant::now();
+    // Down: flushes fail and are retried while the load is acknowledged into the file buffer.
+    d.wait_for_log("retry #", Duration::from_secs(10));
+    thread::sleep((load_start + Duration::from_secs(5)).saturating_duration_since(Instant::now()));
+    let retries_while_down = d.stderr().matches("retry #").count();
+    let s3 = S3Server::start_on(port, &["outage"]);
+    // Up again, with the load still running for a second.
+    thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    let acked = client.join().unwrap();
+    assert!(acked.len() >= 500, "too little load: {}", acked.len());
+
+    let t = Instant::now();
+    let got = loop {
+        if let Some(got) = s3.seqs("outage") {
+            if acked.iter().all(|s| got.contains_key(s)) {
+                break got;
+            }
+        }
+        if t.elapsed() > Duration::from_secs(20) {
+            let got = s3.seqs("outage").unwrap_or_default();
+            let missing: Vec<_> = acked.iter().filter(|s| !got.contains_key(s)).collect();
+            panic!(
+                "{} of {} acknowledged events not in S3 (first: {:?}); keys {:?}\nlogferry:\n{}\ns3s-fs:\n{}",
+                missing.len(),
+                acked.len(),
+                &missing[..missing.len().min(10)],
+                s3.keys("outage"),
+                d.stderr(),
+                String::from_utf8_lossy(&s3.log.lock().unwrap())
+            );
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    eprintln!(
+        "acked {} events, {} distinct in {} objects ({} repeats); {retries_while_down} retries logged while S3 was down; {:.1}s",
+        acked.len(),
+        got.len(),
+        s3.keys("outage").len(),
+        got.values().map(|n| n - 1).sum::<u32>(),
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(d.stderr().contains("retry #"), "{}", d.stderr());
+    assert!(d.terminate().success(), "{}", d.stderr());
 }
 
 #[test]

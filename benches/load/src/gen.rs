@@ -31,9 +31,16 @@ const EVENT_TYPES: [&str; 4] = ["recipe_view", "recipe_save", "user_signup", "se
 /// `log` being a JSON application line with `log_type`, padded so the msgpack record is about
 /// `size` bytes (never less than the unpadded record, ~260 bytes).
 pub fn docker_record(i: usize, size: usize) -> Vec<u8> {
+    docker_record_seq(i, size, None)
+}
+
+/// [`docker_record`] whose `log` line starts with `"seq":N` (the parser filter lifts it into the
+/// record, so a sink can tell every event apart).
+pub fn docker_record_seq(i: usize, size: usize, seq: Option<u64>) -> Vec<u8> {
+    let seq = seq.map_or(String::new(), |s| format!("\"seq\":{s},"));
     let build = |pad: usize| {
         let log = format!(
-            "{{\"log_type\":\"{}\",\"event_type\":\"{}\",\"time\":\"2024-03-05T10:20:{:02}Z\",\"recipe_id\":{},\"user\":\"u{}\",\"ms\":{},\"msg\":\"{}\"}}",
+            "{{{seq}\"log_type\":\"{}\",\"event_type\":\"{}\",\"time\":\"2024-03-05T10:20:{:02}Z\",\"recipe_id\":{},\"user\":\"u{}\",\"ms\":{},\"msg\":\"{}\"}}",
             LOG_TYPES[i % 4],
             EVENT_TYPES[(i / 4) % 4],
             i % 60,
@@ -123,6 +130,22 @@ impl Frames {
             record_bytes,
         }
     }
+}
+
+/// One PackedForward frame of `n` records with seqs `first..first + n` (see
+/// [`docker_record_seq`]), acked with `id`.
+pub fn seq_frame(tag: &str, first: u64, n: usize, record_size: usize, id: &str) -> Vec<u8> {
+    let now = EventTime::now();
+    let mut entries = Vec::with_capacity(n * (record_size + 16));
+    for j in 0..n {
+        let seq = first + j as u64;
+        write::array_len(&mut entries, 2);
+        EventTime::new(now.sec, now.nsec).encode(&mut entries);
+        entries.extend_from_slice(&docker_record_seq(seq as usize, record_size, Some(seq)));
+    }
+    let mut out = Vec::with_capacity(entries.len() + 64);
+    encode::packed_forward(tag, &entries, n, Some(id), Compression::Text, &mut out);
+    out
 }
 
 /// What every sender adds to.
@@ -318,5 +341,12 @@ mod tests {
             assert!(n <= size && n + 4 >= size, "{size}: {n}");
         }
         assert!(docker_record(1, 0).len() > 200);
+        let r = docker_record_seq(5, 300, Some(1 << 40 | 7));
+        assert!(r.len() <= 300 && r.len() + 4 >= 300, "{}", r.len());
+        let text = String::from_utf8_lossy(&r);
+        assert!(
+            text.contains("{\"seq\":1099511627783,\"log_type\":\"EVENT\""),
+            "{text}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod gen;
 mod proc;
 mod sink;
+mod soak;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,60 @@ enum Cmd {
     SinkHttp {
         #[arg(long, default_value = "127.0.0.1:9880")]
         listen: String,
+        /// Append the `seq` of every event (u64 little-endian) to this file before answering;
+        /// an event without a `seq` fails its request.
+        #[arg(long)]
+        ids: Option<PathBuf>,
+    },
+    /// Print the seed case's config with a file buffer (the soak test's router config).
+    SoakConfig {
+        #[arg(long)]
+        forward_port: u16,
+        #[arg(long)]
+        sink_port: u16,
+        /// The file buffer's directory.
+        #[arg(long)]
+        buffer_path: PathBuf,
+    },
+    /// Acknowledged load with a unique `seq` in every event, through router restarts
+    /// (reconnects, resends what is unacknowledged); writes a JSON report of what was acked.
+    SoakSend {
+        #[arg(long)]
+        port: u16,
+        #[arg(long, default_value = "docker.delish")]
+        tag: String,
+        #[arg(long, default_value_t = 4)]
+        conns: u64,
+        /// Events/s over all connections.
+        #[arg(long, default_value_t = 20000.0)]
+        rate: f64,
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        #[arg(long, default_value_t = 300)]
+        record_size: usize,
+        /// Chunks in flight per connection.
+        #[arg(long, default_value_t = 4)]
+        ack_window: usize,
+        /// Seconds to send for.
+        #[arg(long)]
+        duration: f64,
+        /// Seconds to wait for the last acks after that.
+        #[arg(long, default_value_t = 120.0)]
+        drain_timeout: f64,
+        #[arg(long)]
+        report: PathBuf,
+    },
+    /// Account a soak-send report against sink-http --ids files: in, out (distinct), duplicates,
+    /// loss; exit 1 on loss.
+    SoakReport {
+        #[arg(long)]
+        acked: PathBuf,
+        /// Seq files (missing ones are skipped).
+        #[arg(long, required = true)]
+        ids: Vec<PathBuf>,
+        /// One line: `acked=N distinct=N duplicates=N lost=N`.
+        #[arg(long)]
+        brief: bool,
     },
     /// A counting forward sink (every mode, acks); prints counts every second.
     SinkForward {
@@ -167,7 +222,7 @@ impl Outcome {
     }
 }
 
-const BUFFER: &str = "  <buffer>
+const MEMORY_BUFFER: &str = "  <buffer>
     @type memory
     flush_mode interval
     flush_interval 1s
@@ -177,19 +232,56 @@ const BUFFER: &str = "  <buffer>
     overflow_action block
   </buffer>";
 
+/// The soak test's buffer: the load cases' settings on a file buffer, retries capped at 5 s so an
+/// output outage is caught up soon after it ends.
+fn file_buffer(path: &Path) -> String {
+    format!(
+        "  <buffer>
+    @type file
+    path {}
+    flush_mode interval
+    flush_interval 1s
+    flush_thread_count 2
+    chunk_limit_size 8m
+    total_limit_size 4g
+    overflow_action block
+    retry_max_interval 5s
+  </buffer>",
+        path.display()
+    )
+}
+
 fn config(case: Case, o: &Opts, fwd_port: u16, sink_port: u16) -> String {
+    config_with(
+        case,
+        o.gzip_out,
+        o.router_ack,
+        fwd_port,
+        sink_port,
+        MEMORY_BUFFER,
+    )
+}
+
+fn config_with(
+    case: Case,
+    gzip_out: bool,
+    router_ack: bool,
+    fwd_port: u16,
+    sink_port: u16,
+    buffer: &str,
+) -> String {
     let source =
         format!("<source>\n  @type forward\n  bind 127.0.0.1\n  port {fwd_port}\n</source>\n");
-    let gzip = if o.gzip_out { "  compress gzip\n" } else { "" };
+    let gzip = if gzip_out { "  compress gzip\n" } else { "" };
     let http = |pattern: &str| {
         format!(
-            "<match {pattern}>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{BUFFER}\n</match>\n"
+            "<match {pattern}>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{buffer}\n</match>\n"
         )
     };
     match case {
         Case::ForwardForward => format!(
-            "{source}<match **>\n  @type forward\n  heartbeat_type none\n{gzip}{ack}  <server>\n    host 127.0.0.1\n    port {sink_port}\n  </server>\n{BUFFER}\n</match>\n",
-            ack = if o.router_ack {
+            "{source}<match **>\n  @type forward\n  heartbeat_type none\n{gzip}{ack}  <server>\n    host 127.0.0.1\n    port {sink_port}\n  </server>\n{buffer}\n</match>\n",
+            ack = if router_ack {
                 "  require_ack_response true\n"
             } else {
                 ""
@@ -444,7 +536,7 @@ fn run_cases(cases: &[Case], o: Opts) -> ExitCode {
     }
 }
 
-fn serve(listen: &str, http: bool) -> ExitCode {
+fn serve(listen: &str, http: bool, ids: Option<&Path>) -> ExitCode {
     let l = match TcpListener::bind(listen) {
         Ok(l) => l,
         Err(e) => {
@@ -452,7 +544,24 @@ fn serve(listen: &str, http: bool) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let c = Arc::new(sink::Counter::default());
+    let ids = match ids.map(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .map_err(|e| format!("{}: {e}", p.display()))
+    }) {
+        None => None,
+        Some(Ok(f)) => Some(std::sync::Mutex::new(f)),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let c = Arc::new(sink::Counter {
+        ids,
+        ..Default::default()
+    });
     if http {
         sink::http(l, c.clone());
     } else {
@@ -474,7 +583,82 @@ fn main() -> ExitCode {
         Cmd::Matrix { opts } => {
             run_cases(&[Case::ForwardForward, Case::ForwardHttp, Case::Seed], opts)
         }
-        Cmd::SinkHttp { listen } => serve(&listen, true),
-        Cmd::SinkForward { listen } => serve(&listen, false),
+        Cmd::SinkHttp { listen, ids } => serve(&listen, true, ids.as_deref()),
+        Cmd::SinkForward { listen } => serve(&listen, false, None),
+        Cmd::SoakConfig {
+            forward_port,
+            sink_port,
+            buffer_path,
+        } => {
+            print!(
+                "{}",
+                config_with(
+                    Case::Seed,
+                    false,
+                    false,
+                    forward_port,
+                    sink_port,
+                    &file_buffer(&buffer_path)
+                )
+            );
+            ExitCode::SUCCESS
+        }
+        Cmd::SoakSend {
+            port,
+            tag,
+            conns,
+            rate,
+            batch,
+            record_size,
+            ack_window,
+            duration,
+            drain_timeout,
+            report,
+        } => {
+            let o = soak::SendOpts {
+                port,
+                tag,
+                conns,
+                rate,
+                batch,
+                record_size,
+                ack_window,
+                duration: Duration::from_secs_f64(duration),
+                drain_timeout: Duration::from_secs_f64(drain_timeout),
+                report,
+            };
+            match soak::send(&o) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => {
+                    eprintln!("soak-send: not every event was acknowledged");
+                    ExitCode::FAILURE
+                }
+                Err(e) => {
+                    eprintln!("soak-send: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Cmd::SoakReport { acked, ids, brief } => match soak::account(&acked, &ids) {
+            Ok(a) => {
+                if brief {
+                    println!(
+                        "acked={} distinct={} duplicates={} lost={}",
+                        a.acked, a.distinct, a.duplicates, a.lost
+                    );
+                } else {
+                    a.print();
+                }
+                if a.ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
+            Err(e) => {
+                eprintln!("soak-report: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

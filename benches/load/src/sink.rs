@@ -1,10 +1,11 @@
 //! Counting sinks: an HTTP/1.1 server (NDJSON or JSON array bodies, gzip or plain) and a forward
-//! server (every mode, acks). Each runs on its own threads and only counts.
+//! server (every mode, acks). Each runs on its own threads and only counts — and, for the soak
+//! test, the HTTP sink can append the `seq` of every event to a file before it answers 200.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use logferry_forward::{Decoder, DecoderOptions, EventTime, Frame, Mode};
 
@@ -25,6 +26,11 @@ pub struct Counter {
     pub acks: AtomicU64,
     /// HTTP bodies that were gzip.
     pub gzip: AtomicU64,
+    /// Where the HTTP sink appends the `seq` of every event (u64 little-endian), written before
+    /// the request is answered, so an event it acknowledged is on record even if it is killed.
+    pub ids: Option<Mutex<std::fs::File>>,
+    /// Events whose `seq` was recorded (with `ids`).
+    pub seqs: AtomicU64,
 }
 
 impl Counter {
@@ -37,14 +43,18 @@ impl Counter {
     pub fn summary(&self) -> String {
         let m: Vec<u64> = self.modes.iter().map(|m| m.load(Relaxed)).collect();
         format!(
-            "events={} requests={} bytes={} errors={} gzip_bodies={} acks={} modes[msg,fwd,packed,compressed]={:?}",
+            "events={} requests={} bytes={} errors={} gzip_bodies={} acks={} modes[msg,fwd,packed,compressed]={:?}{}",
             self.events(),
             self.requests.load(Relaxed),
             self.bytes.load(Relaxed),
             self.errors(),
             self.gzip.load(Relaxed),
             self.acks.load(Relaxed),
-            m
+            m,
+            match self.ids {
+                Some(_) => format!(" seqs={}", self.seqs.load(Relaxed)),
+                None => String::new(),
+            }
         )
     }
 }
@@ -84,6 +94,8 @@ fn http_conn(s: TcpStream, c: &Counter) -> io::Result<()> {
     let mut line = String::new();
     let mut body = Vec::new();
     let mut plain = Vec::new();
+    let mut ids = Vec::new();
+    let mut raw = Vec::new();
     loop {
         line.clear();
         if r.read_line(&mut line)? == 0 {
@@ -144,6 +156,20 @@ fn http_conn(s: TcpStream, c: &Counter) -> io::Result<()> {
             &body
         };
         let n = count_events(text).ok_or_else(|| bad("body is neither NDJSON nor a JSON array"))?;
+        if let Some(f) = &c.ids {
+            ids.clear();
+            seqs(text, &mut ids);
+            if ids.len() as u64 != n {
+                return Err(bad("an event without a \"seq\""));
+            }
+            raw.clear();
+            for id in &ids {
+                raw.extend_from_slice(&id.to_le_bytes());
+            }
+            // One unbuffered write: in the page cache (so on record) before the answer.
+            f.lock().unwrap().write_all(&raw)?;
+            c.seqs.fetch_add(n, Relaxed);
+        }
         c.events.fetch_add(n, Relaxed);
         c.requests.fetch_add(1, Relaxed);
         w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")?;
@@ -173,6 +199,29 @@ fn count_events(text: &[u8]) -> Option<u64> {
         n += 1;
     }
     Some(n)
+}
+
+/// The `seq` of every event of a body: every `"seq":` key followed by digits. A `seq` inside a
+/// JSON string (the raw `log` line) is escaped (`\"seq\":`) and not matched.
+pub fn seqs(text: &[u8], out: &mut Vec<u64>) {
+    const KEY: &[u8] = b"\"seq\":";
+    let mut i = 0;
+    while let Some(p) = text[i..].windows(KEY.len()).position(|w| w == KEY) {
+        let mut j = i + p + KEY.len();
+        while text.get(j) == Some(&b' ') {
+            j += 1;
+        }
+        let start = j;
+        let mut v = 0u64;
+        while let Some(d) = text.get(j).filter(|d| d.is_ascii_digit()) {
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            j += 1;
+        }
+        if j > start {
+            out.push(v);
+        }
+        i = j;
+    }
 }
 
 fn forward_conn(mut s: TcpStream, c: &Counter) -> io::Result<()> {
@@ -235,6 +284,16 @@ mod tests {
         assert_eq!(count_events(b"{\"a\":1}\n{\"b\":2}\n"), Some(2));
         assert_eq!(count_events(b"[{\"a\":1},{\"b\":2},{}]"), Some(3));
         assert_eq!(count_events(b"nope\n"), None);
+    }
+
+    #[test]
+    fn finds_seqs_but_not_escaped_ones() {
+        let body = br#"{"seq":12,"log":"{\"seq\":12,\"a\":1}","x":"y"}
+{"log":"{\"seq\":99}","seq": 1099511627776}
+[{"seq":3}]"#;
+        let mut v = Vec::new();
+        seqs(body, &mut v);
+        assert_eq!(v, [12, 1 << 40, 3]);
     }
 
     #[test]

@@ -120,6 +120,11 @@ impl EventBatch {
         &self.data
     }
 
+    /// End offset in [`bytes`](Self::bytes) of each well-formed entry, in order.
+    pub fn ends(&self) -> &[u32] {
+        &self.ends
+    }
+
     /// Iterate over the events without decoding records.
     pub fn iter(&self) -> Entries<'_> {
         Entries {

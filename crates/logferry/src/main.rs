@@ -14,6 +14,9 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use cli::Cli;
 
+/// Most threads the runtime may start for blocking work; idle ones exit after 10 s.
+const MAX_BLOCKING_THREADS: usize = 32;
+
 /// How often freed heap memory is handed back to the system (see [`spawn_trimmer`]).
 const TRIM_EVERY: Duration = Duration::from_secs(5);
 
@@ -78,8 +81,11 @@ fn main() -> ExitCode {
     for w in warnings {
         tracing::warn!("{}: {}", w.pos, w.message);
     }
+    // One worker per core; blocking helpers (file-buffer I/O, compression, reverse DNS) are
+    // capped, so no load or backlog can grow the thread count past cores + MAX_BLOCKING_THREADS.
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .build()
     {
         Ok(rt) => rt,

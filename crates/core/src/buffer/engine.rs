@@ -107,6 +107,11 @@ impl std::fmt::Display for WriteError {
 pub trait ChunkWriter: Send + Sync + 'static {
     /// Append the formatted event to `out`.
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>);
+    /// True when [`format`](Self::format) writes each entry exactly as the batch holds it
+    /// (`92 D7 00 <time> <record>`, as out_forward does): a batch is then appended in one copy.
+    fn formats_verbatim(&self) -> bool {
+        false
+    }
     /// Write one chunk.
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
 }
@@ -362,6 +367,17 @@ impl BufferedOutput {
     ) -> Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> {
         let mut groups: Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> = Vec::new();
         let plain_keys = self.cfg.timekey.is_none() && self.cfg.record_keys.is_empty();
+        if plain_keys && self.writer.formats_verbatim() {
+            // One group, the batch's bytes as they are (no per-event work).
+            let Some(first) = batch.iter().next() else {
+                return groups;
+            };
+            let meta = meta_for(&self.cfg, tag, first.time, first.record);
+            let ends: Vec<usize> = batch.ends().iter().map(|&e| e as usize).collect();
+            let len = ends.last().copied().unwrap_or(0);
+            groups.push((meta, batch.bytes()[..len].to_vec(), ends));
+            return groups;
+        }
         for e in batch {
             let meta = if plain_keys && !groups.is_empty() {
                 groups[0].0.clone()

@@ -255,6 +255,10 @@ impl ChunkWriter for ForwardWriter {
         out.extend_from_slice(record);
     }
 
+    fn formats_verbatim(&self) -> bool {
+        !self.inner.cfg.time_as_integer
+    }
+
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
         let inner = &self.inner;
         if chunk.raw().is_empty() {
