@@ -75,7 +75,8 @@ impl Entries {
 
     fn parse_entry<'a>(&self, raw: &'a [u8]) -> Option<(EventTime, &'a [u8])> {
         let mut r = Reader::new(raw);
-        if r.read_array_len().ok()? < 2 {
+        let len = r.read_array_len().ok()?;
+        if len < 2 {
             return None;
         }
         let mut time_raw = r.read_raw().ok()?;
@@ -87,7 +88,13 @@ impl Entries {
             }
             time_raw = tr.read_raw().ok()?;
         }
-        let record = r.read_raw().ok()?;
+        // `raw` is exactly one value, so in the usual 2-element entry the record is the rest (no
+        // second walk over it).
+        let record = if len == 2 {
+            r.remaining()
+        } else {
+            r.read_raw().ok()?
+        };
         if !is_map(record.first().copied()) {
             return None;
         }

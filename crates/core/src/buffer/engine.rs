@@ -2,6 +2,7 @@
 //! size, timer or time slice, and flush workers write them with retries, a secondary, and a backup
 //! of what is given up. Drains at shutdown; a file buffer persists what it could not send.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -162,6 +163,9 @@ struct Slot {
     h: Handle,
     created: f64,
 }
+
+/// One chunk key's share of a batch: its keys, the formatted bytes, the end of each record.
+type Group<'b> = (ChunkMeta, Cow<'b, [u8]>, Vec<usize>);
 
 fn key_of(m: &ChunkMeta) -> Key {
     (m.timekey, m.tag.clone(), m.variables.clone())
@@ -360,58 +364,64 @@ impl BufferedOutput {
         self.purge(s, h);
     }
 
-    fn format_groups(
-        &self,
-        tag: &str,
-        batch: &EventBatch,
-    ) -> Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> {
-        let mut groups: Vec<(ChunkMeta, Vec<u8>, Vec<usize>)> = Vec::new();
+    /// The batch formatted per chunk key: (keys, formatted bytes, end of each record in them).
+    fn format_groups<'b>(&self, tag: &str, batch: &'b EventBatch) -> Vec<Group<'b>> {
+        let mut groups: Vec<Group<'b>> = Vec::new();
         let plain_keys = self.cfg.timekey.is_none() && self.cfg.record_keys.is_empty();
+        let Some(first) = batch.iter().next() else {
+            return groups;
+        };
         if plain_keys && self.writer.formats_verbatim() {
-            // One group, the batch's bytes as they are (no per-event work).
-            let Some(first) = batch.iter().next() else {
-                return groups;
-            };
+            // One group, the batch's bytes as they are (no per-event work, no copy).
             let meta = meta_for(&self.cfg, tag, first.time, first.record);
             let ends: Vec<usize> = batch.ends().iter().map(|&e| e as usize).collect();
             let len = ends.last().copied().unwrap_or(0);
-            groups.push((meta, batch.bytes()[..len].to_vec(), ends));
+            groups.push((meta, Cow::Borrowed(&batch.bytes()[..len]), ends));
+            return groups;
+        }
+        if plain_keys {
+            // One group: the keys are the tag's only.
+            let meta = meta_for(&self.cfg, tag, first.time, first.record);
+            let mut data = Vec::with_capacity(batch.bytes().len() + 64);
+            let mut ends = Vec::with_capacity(batch.len());
+            for e in batch {
+                self.writer.format(tag, e.time, e.record, &mut data);
+                ends.push(data.len());
+            }
+            groups.push((meta, Cow::Owned(data), ends));
             return groups;
         }
         for e in batch {
-            let meta = if plain_keys && !groups.is_empty() {
-                groups[0].0.clone()
-            } else {
-                meta_for(&self.cfg, tag, e.time, e.record)
-            };
+            let meta = meta_for(&self.cfg, tag, e.time, e.record);
             let idx = match groups.iter().position(|(m, _, _)| m.same_keys(&meta)) {
                 Some(i) => i,
                 None => {
                     groups.push((
                         meta,
-                        Vec::with_capacity(batch.bytes().len() + 64),
+                        Cow::Owned(Vec::with_capacity(batch.bytes().len() + 64)),
                         Vec::new(),
                     ));
                     groups.len() - 1
                 }
             };
             let g = &mut groups[idx];
-            self.writer.format(tag, e.time, e.record, &mut g.1);
-            g.2.push(g.1.len());
+            let data = g.1.to_mut();
+            self.writer.format(tag, e.time, e.record, data);
+            g.2.push(data.len());
         }
         groups
     }
 
-    fn compress<'d>(&self, data: &'d [u8]) -> std::io::Result<std::borrow::Cow<'d, [u8]>> {
+    fn compress<'d>(&self, data: &'d [u8]) -> std::io::Result<Cow<'d, [u8]>> {
         if !self.cfg.compress_gzip {
-            return Ok(std::borrow::Cow::Borrowed(data));
+            return Ok(Cow::Borrowed(data));
         }
         let mut gz = flate2::write::GzEncoder::new(
             Vec::with_capacity(data.len() / 4 + 32),
             flate2::Compression::default(),
         );
         gz.write_all(data)?;
-        gz.finish().map(std::borrow::Cow::Owned)
+        gz.finish().map(Cow::Owned)
     }
 
     /// Append one group's records to staged chunks, splitting at the chunk limits.
