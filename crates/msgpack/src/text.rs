@@ -68,21 +68,24 @@ pub(crate) fn json_float(v: f64, out: &mut Vec<u8>) {
 /// Append `bytes` as a quoted JSON string (invalid UTF-8 becomes U+FFFD,
 /// non-ASCII stays raw, `/` is not escaped).
 pub(crate) fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
-    match std::str::from_utf8(bytes) {
-        Ok(_) => escape_into(bytes, out),
-        Err(_) => escape_into(String::from_utf8_lossy(bytes).as_bytes(), out),
+    // ASCII (the usual case) is valid UTF-8 and checked faster than by a full validation.
+    if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
+        escape_into(bytes, out)
+    } else {
+        escape_into(String::from_utf8_lossy(bytes).as_bytes(), out)
     }
 }
 
-/// True when one of the 8 bytes of `w` needs escaping: below 0x20, `"` or `\`.
+/// The high bit of each byte of `w` (little-endian) that needs escaping: below 0x20, `"` or
+/// `\`. Bits above the lowest one may be false positives (a borrow carries into the next byte);
+/// the lowest one is exact.
 #[inline]
-fn needs_escape(w: u64) -> bool {
+fn escape_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
     control | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
-        != 0
 }
 
 /// Quote valid UTF-8 `b` as a JSON string, copying runs without escapes in bulk.
@@ -92,13 +95,14 @@ fn escape_into(b: &[u8], out: &mut Vec<u8>) {
     let mut start = 0;
     let mut i = 0;
     while i < b.len() {
-        // Skip 8 clean bytes at a time.
+        // Skip clean bytes 8 at a time, and straight to the first byte that needs escaping.
         if let Some(w) = b.get(i..i + 8) {
-            let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
-            if !needs_escape(w) {
+            let m = escape_mask(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+            if m == 0 {
                 i += 8;
                 continue;
             }
+            i += (m.trailing_zeros() / 8) as usize;
         }
         let c = b[i];
         let esc: &[u8] = match c {

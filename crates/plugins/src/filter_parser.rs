@@ -27,7 +27,7 @@ use logferry_core::{
 use logferry_msgpack::Reader;
 
 use crate::accessor::Accessor;
-use crate::parser::{self, ParseResult, Parser};
+use crate::parser::{self, ParseResult, Parser, RawRecord};
 use crate::ruby;
 
 /// The parser filter.
@@ -162,6 +162,50 @@ fn merge_slots<'a>(record: &'a [u8], add: &[(Value, Value)]) -> Option<Vec<(Part
     Some(slots)
 }
 
+/// [`merge_slots`] for pairs written by [`Parser::parse_raw`]: `Part::Parsed(i)` is pair `i`.
+fn merge_raw_slots<'a>(record: &'a [u8], add: &RawRecord) -> Option<Vec<(Part<'a>, Part<'a>)>> {
+    let mut r = Reader::new(record);
+    let n = r.read_map_len().ok()?;
+    let mut slots = Vec::with_capacity(n as usize + add.pairs.len());
+    for _ in 0..n {
+        let k = r.read_raw().ok()?;
+        let v = r.read_raw().ok()?;
+        slots.push((Part::Raw(k), Part::Raw(v)));
+    }
+    for j in 0..add.pairs.len() {
+        let (k, _) = add.pair(j);
+        let k = Reader::new(k).read_str().ok()?;
+        // Parsed keys never repeat, so only original keys can match; byte equality of str keys.
+        let found = slots.iter_mut().find(|(key, _)| match key {
+            Part::Raw(raw) => {
+                raw.first().is_some_and(|m| !matches!(m, 0xc4..=0xc6))
+                    && Reader::new(raw).read_str().is_ok_and(|b| b == k)
+            }
+            Part::Parsed(_) => false,
+        });
+        match found {
+            Some((_, v)) => *v = Part::Parsed(j),
+            None => slots.push((Part::Parsed(j), Part::Parsed(j))),
+        }
+    }
+    Some(slots)
+}
+
+/// Encode a map merged by [`merge_raw_slots`].
+fn write_raw_slots(slots: &[(Part<'_>, Part<'_>)], add: &RawRecord, out: &mut Vec<u8>) {
+    logferry_msgpack::write::map_len(out, slots.len() as u32);
+    for (k, v) in slots {
+        match k {
+            Part::Raw(b) => out.extend_from_slice(b),
+            Part::Parsed(i) => out.extend_from_slice(add.pair(*i).0),
+        }
+        match v {
+            Part::Raw(b) => out.extend_from_slice(b),
+            Part::Parsed(i) => out.extend_from_slice(add.pair(*i).1),
+        }
+    }
+}
+
 /// Encode the merged map.
 fn write_slots(slots: &[(Part<'_>, Part<'_>)], add: &[(Value, Value)], out: &mut Vec<u8>) {
     logferry_msgpack::write::map_len(out, slots.len() as u32);
@@ -203,6 +247,7 @@ impl Filter for ParserFilter {
     fn filter(&self, _tag: &str, batch: EventBatch, errors: &mut ErrorEvents) -> FilterOutput {
         let mut out = BatchBuilder::with_capacity(batch.bytes().len());
         let mut results: Vec<ParseResult> = Vec::new();
+        let mut raw = RawRecord::default();
         for e in &batch {
             let raw_value = self.key.get_raw(e.record).filter(|v| *v != [0xc0]);
             let Some(raw_value) = raw_value else {
@@ -242,6 +287,21 @@ impl Filter for ParserFilter {
                     continue;
                 }
             };
+            if self.plain_merge() {
+                // The fast path: a record the parser writes as msgpack pairs, merged into the raw
+                // original (no decoded tree on either side).
+                if let Some(t) = self.parser.parse_raw(&text, &mut raw) {
+                    if let Some(slots) = merge_raw_slots(e.record, &raw) {
+                        let t = if self.reserve_time {
+                            e.time
+                        } else {
+                            t.unwrap_or(e.time)
+                        };
+                        out.push_with(t, |buf| write_raw_slots(&slots, &raw, buf));
+                        continue;
+                    }
+                }
+            }
             results.clear();
             self.parser.parse(&text, &mut results);
             // The original record, decoded only when a result needs it.

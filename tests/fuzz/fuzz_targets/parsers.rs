@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use logferry_core::Section;
-use logferry_plugins::parser::{from_plugin, Parser, ParseResult};
+use logferry_plugins::parser::{from_plugin, ParseResult, Parser, RawRecord};
 
 /// `<parse>` bodies; every one must build.
 const CONFIGS: &[&str] = &[
@@ -78,6 +78,56 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let all = parsers();
+    let p = &all[usize::from(pick) % all.len()];
     let mut out: Vec<ParseResult> = Vec::new();
-    all[usize::from(pick) % all.len()].parse(text, &mut out);
+    p.parse(text, &mut out);
+    // The fast path, when it takes the text, must agree with the full parser.
+    let mut raw = RawRecord::default();
+    if let Some(t) = p.parse_raw(text, &mut raw) {
+        assert_eq!(out.len(), 1, "fast path took {text:?}, the full parser gave {out:?}");
+        let (want_t, want) = match &out[0] {
+            Ok(r) => r,
+            Err(e) => panic!("fast path took {text:?}, the full parser refused it: {e}"),
+        };
+        let mut got = Vec::new();
+        logferry_msgpack::write::map_len(&mut got, raw.pairs.len() as u32);
+        for i in 0..raw.pairs.len() {
+            let (k, v) = raw.pair(i);
+            got.extend_from_slice(k);
+            got.extend_from_slice(v);
+        }
+        let mut want_bytes = Vec::new();
+        want.encode(&mut want_bytes);
+        // Floats may differ in the last bit (the fast path rounds exactly, serde_json's default
+        // may not): compare decoded values, with floats within 1e-12 relative.
+        if got != want_bytes {
+            let g = logferry_msgpack::Value::decode(&got).map(|x| x.0);
+            assert!(
+                matches!(&g, Ok(v) if close(v, want)),
+                "fast path {g:?} != full parser {want:?} for {text:?}"
+            );
+        }
+        assert_eq!(t.is_some(), want_t.is_some(), "time presence for {text:?}");
+        if let (Some(a), Some(b)) = (t, want_t) {
+            // Equal, or both "now" (estimate_current_event) read a moment apart.
+            assert!(
+                a == *b || (i64::from(a.sec) - i64::from(b.sec)).abs() <= 2,
+                "time {a:?} != {b:?} for {text:?}"
+            );
+        }
+    }
 });
+
+fn close(a: &logferry_msgpack::Value, b: &logferry_msgpack::Value) -> bool {
+    use logferry_msgpack::Value as V;
+    match (a, b) {
+        (V::F64(x), V::F64(y)) => x == y || ((x - y) / y).abs() < 1e-12,
+        (V::Map(x), V::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((ka, va), (kb, vb))| ka == kb && close(va, vb))
+        }
+        _ => a == b,
+    }
+}

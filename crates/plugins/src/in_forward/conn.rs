@@ -19,7 +19,7 @@ use super::config::{
 use super::ForwardStats;
 
 /// Size of one socket read.
-const READ_SIZE: usize = 64 * 1024;
+const READ_SIZE: usize = 256 * 1024;
 
 /// A connection's context.
 pub struct Conn {

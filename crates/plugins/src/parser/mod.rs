@@ -40,6 +40,41 @@ pub trait Parser: Send + Sync {
     /// Parse `text`, pushing one result per record found (a JSON array yields several; a
     /// multiline parser may yield several).
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>);
+
+    /// Fast path for the common case: when `text` is exactly one record this parser can write as
+    /// msgpack directly (no [`Value`] tree, no allocation once `out` is warm), fill `out` and
+    /// return the record's time (as [`parse`](Self::parse) would: `Some(None)` when the text had
+    /// none and `estimate_current_event` is false). `None`: use [`parse`](Self::parse), which
+    /// gives the same result, or the error. The default has no fast path.
+    fn parse_raw(&self, _text: &str, _out: &mut RawRecord) -> Option<Option<EventTime>> {
+        None
+    }
+}
+
+/// One record written by [`Parser::parse_raw`]: msgpack keys and values in one reused buffer.
+#[derive(Debug, Default)]
+pub struct RawRecord {
+    /// Encoded keys (msgpack str) and values, back to back.
+    pub buf: Vec<u8>,
+    /// `(key, value)` byte ranges in `buf`, in record order; no key repeats.
+    pub pairs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// Scratch for unescaping strings.
+    pub scratch: Vec<u8>,
+}
+
+impl RawRecord {
+    /// Empty it, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.pairs.clear();
+        self.scratch.clear();
+    }
+
+    /// The encoded key and value of pair `i`.
+    pub fn pair(&self, i: usize) -> (&[u8], &[u8]) {
+        let (k, v) = &self.pairs[i];
+        (&self.buf[k.clone()], &self.buf[v.clone()])
+    }
 }
 
 /// Every parser type this build knows.

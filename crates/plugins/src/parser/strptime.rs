@@ -707,6 +707,10 @@ pub(crate) fn event_time(sec: i64, nsec: u32, src: &str) -> Result<EventTime, St
         .map_err(|_| format!("invalid time format: value = {src}, time out of range"))
 }
 
+/// Largest magnitude of a date or time field that [`resolve`] computes with (a year of ±1e6 is
+/// far outside the u32 seconds of an event time, and keeps every product within i64).
+const FIELD_LIMIT: i64 = 1_000_000;
+
 /// Turn read fields into a time as Ruby's `Time.strptime`/`Time.parse` (`make_time`) do:
 /// fields before the first given one come from the current time in the target zone.
 pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, String> {
@@ -741,6 +745,17 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         let (y, m, d) = civil_from_days(local_now.div_euclid(86_400));
         (y, m, d, local_now.rem_euclid(86_400), now.nsec)
     };
+    // Fields far outside any representable time (an arbitrarily long `%Y`, `%j`, …) would
+    // overflow the date arithmetic: refuse them as out of range (found by fuzzing).
+    let out_of_range = [f.year, mon, mday, hour, f.min, f.sec, f.yday]
+        .iter()
+        .flatten()
+        .any(|v| !(-FIELD_LIMIT..=FIELD_LIMIT).contains(v));
+    if out_of_range {
+        return Err(format!(
+            "invalid time format: value = {src}, time out of range"
+        ));
+    }
     let mut year = f.year;
     let (mut min, mut sec, mut nsec) = (f.min, f.sec, f.nsec);
     if year.is_none() {
@@ -799,6 +814,36 @@ mod tests {
 
     fn utc() -> Zone {
         Zone::utc()
+    }
+
+    /// Found by fuzzing: a very long year made the date arithmetic overflow (a panic in checked
+    /// builds). Out-of-range fields are an error.
+    #[test]
+    fn huge_fields_are_out_of_range_not_overflow() {
+        let big = "6".repeat(25);
+        let mid = "9".repeat(12);
+        for (fmt, text) in [
+            ("%Y", big.clone()),
+            ("%Y", mid.clone()),
+            ("%Y-%m-%d", format!("{mid}-01-01")),
+            ("%j %Y", format!("{mid} 2024")),
+            ("%Y %j", format!("2024 {mid}")),
+            ("%d %H", format!("{mid} {mid}")),
+        ] {
+            let Ok(p) = Strptime::new(fmt) else {
+                continue;
+            };
+            let r = p.parse(&text, &utc());
+            assert!(r.is_err(), "{fmt} / {text}: {r:?}");
+        }
+        // Lenient parsing (Ruby's Time.parse) too.
+        let lenient = crate::parser::time::TimeParser::Lenient;
+        for text in [
+            format!("{mid}-01-01 00:00:00"),
+            format!("2024-01-01 {mid}:00:00"),
+        ] {
+            assert!(lenient.parse_str(&text).is_err(), "{text}");
+        }
     }
 
     #[test]

@@ -711,3 +711,66 @@ fn never_panics_on_odd_input() {
         }
     }
 }
+
+/// The json parser's fast path gives exactly what the full parser gives (same pairs in the same
+/// order, same time), and declines everything it does not handle.
+#[test]
+fn json_fast_path_matches_the_full_parser() {
+    let configs = [
+        "@type json",
+        "@type json\ntime_format %Y-%m-%dT%H:%M:%SZ",
+        "@type json\ntime_key ts\nkeep_time_key true\ntime_type unixtime",
+        "@type json\ntime_key nothere",
+        "@type json\ntime_key none\nestimate_current_event false",
+    ];
+    let texts = [
+        r#"{"log_type":"EVENT","time":"2024-03-05T10:20:33Z","recipe_id":12,"user":"u1","ms":1.5,"msg":"hi"}"#,
+        r#" { "a" : "x\"y\\z\/\n\t\u00e9\ud83d\ude00" , "b":true,"c":false,"d":null } "#,
+        r#"{"n":-12,"big":18446744073709551615,"f":1e3,"g":-0.5,"ts":"1700000000","time":1700000000.5}"#,
+        r#"{}"#,
+        r#"{"time":"not a time","a":1}"#,
+        r#"{"nested":{"a":1}}"#,
+        r#"{"arr":[1,2]}"#,
+        r#"{"dup":1,"dup":2}"#,
+        r#"{"ctl":"a	b"}"#,
+        r#"{"a":01}"#,
+        r#"{"a":-0}"#,
+        r#"{"a":1} trailing"#,
+        r#"[{"a":1}]"#,
+        r#"{"a":"\ud800"}"#,
+        "not json",
+    ];
+    let (mut declined, mut accepted) = (0, 0);
+    for conf in configs {
+        let p = parser(conf);
+        for text in texts {
+            let mut raw = RawRecord::default();
+            let Some(t) = p.parse_raw(text, &mut raw) else {
+                declined += 1;
+                continue;
+            };
+            accepted += 1;
+            let full = all(p.as_ref(), text);
+            assert_eq!(full.len(), 1, "{conf} / {text}");
+            let (want_t, want) = full[0].clone().unwrap_or_else(|e| {
+                panic!("{conf} / {text}: the fast path accepted what the full parser refuses: {e}")
+            });
+            let mut got = Vec::new();
+            logferry_msgpack::write::map_len(&mut got, raw.pairs.len() as u32);
+            for i in 0..raw.pairs.len() {
+                let (k, v) = raw.pair(i);
+                got.extend_from_slice(k);
+                got.extend_from_slice(v);
+            }
+            let mut want_bytes = Vec::new();
+            want.encode(&mut want_bytes);
+            assert_eq!(got, want_bytes, "{conf} / {text}");
+            match (t, want_t) {
+                (Some(a), Some(b)) if near_now(Some(b)) => assert!(near_now(Some(a))),
+                (a, b) => assert_eq!(a, b, "{conf} / {text}"),
+            }
+        }
+    }
+    assert!(declined >= 9 * configs.len(), "declined {declined}");
+    assert!(accepted >= 4 * configs.len(), "accepted {accepted}");
+}

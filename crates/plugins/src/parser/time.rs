@@ -14,7 +14,7 @@ use super::strptime::{event_time, month_name, resolve, zone_offset, Fields, Strp
 #[derive(Clone, Debug)]
 pub(crate) enum TimeParser {
     /// `time_format` (Ruby strptime); `zone` applies when the format has no `%z`/`%Z`.
-    Strptime(Strptime, Zone),
+    Strptime(Strptime, Zone, LastParsed),
     /// `time_format %iso8601`: Ruby's `Time.iso8601`.
     Iso8601,
     /// No `time_format`: Ruby's lenient `Time.parse`, local zone when the text has no offset.
@@ -25,6 +25,36 @@ pub(crate) enum TimeParser {
     Float,
     /// `time_type mixed`: each parser in turn.
     Mixed(Vec<TimeParser>),
+}
+
+/// The last text parsed and its time, as Fluentd's TimeParser caches it: consecutive records of
+/// a log usually share their second, so most parses are a string comparison.
+#[derive(Debug, Default)]
+pub(crate) struct LastParsed(std::sync::Mutex<Option<(String, EventTime)>>);
+
+impl Clone for LastParsed {
+    fn clone(&self) -> Self {
+        LastParsed::default()
+    }
+}
+
+impl LastParsed {
+    fn get(&self, s: &str) -> Option<EventTime> {
+        let g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        g.as_ref().filter(|(k, _)| k == s).map(|(_, t)| *t)
+    }
+
+    fn set(&self, s: &str, t: EventTime) {
+        let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match g.as_mut() {
+            Some((k, v)) => {
+                k.clear();
+                k.push_str(s);
+                *v = t;
+            }
+            None => *g = Some((s.to_string(), t)),
+        }
+    }
 }
 
 /// The time settings of one parser.
@@ -94,7 +124,11 @@ impl TimeParser {
             None if localtime => Zone::Local,
             None => Zone::utc(),
         };
-        Ok(TimeParser::Strptime(Strptime::new(format)?, zone))
+        Ok(TimeParser::Strptime(
+            Strptime::new(format)?,
+            zone,
+            LastParsed::default(),
+        ))
     }
 
     /// Parse a time field value.
@@ -139,13 +173,18 @@ impl TimeParser {
     /// Parse a time string (string time types).
     pub(crate) fn parse_str(&self, s: &str) -> Result<EventTime, String> {
         match self {
-            TimeParser::Strptime(p, zone) => {
-                if p.has_zone() {
+            TimeParser::Strptime(p, zone, last) => {
+                if let Some(t) = last.get(s) {
+                    return Ok(t);
+                }
+                let t = if p.has_zone() {
                     // The embedded offset wins; without one Ruby uses local time.
                     p.parse(s, &Zone::Local)
                 } else {
                     p.parse(s, zone)
-                }
+                }?;
+                last.set(s, t);
+                Ok(t)
             }
             TimeParser::Iso8601 => iso8601_strict(s),
             TimeParser::Lenient => lenient(s, &Zone::Local),
