@@ -8,10 +8,10 @@
 #   FUZZ_SECONDS=600 bash tests/fuzz/run.sh msgpack config
 #   FUZZ_RUNS=10000000 FUZZ_SECONDS=36000 FUZZ_SANITIZER=none bash tests/fuzz/run.sh   # the long run
 #
-# FUZZ_RUNS stops a target after that many executions (whichever of it and FUZZ_SECONDS comes
-# first); FUZZ_SANITIZER (address by default) is passed to cargo fuzz as --sanitizer: `none`
-# runs several times faster, for the long run, and still catches panics, timeouts and the
-# allocation limit.
+# FUZZ_MAX_LEN (8192) caps the input size. FUZZ_RUNS stops a target after that many executions
+# (whichever of it and FUZZ_SECONDS comes first). FUZZ_SANITIZER (address by default) is passed
+# to cargo fuzz as --sanitizer: `none` runs several times faster, for the long run, and still
+# catches panics, overflows, timeouts and the allocation limit.
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`, done by .ci/install-deps.sh). On the
 # stable toolchain, RUSTC_BOOTSTRAP=1 unlocks the -Zsanitizer flags cargo-fuzz passes.
@@ -20,6 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FUZZ_DIR="$ROOT/tests/fuzz"
 SECONDS_EACH="${FUZZ_SECONDS:-20}"
 SANITIZER="${FUZZ_SANITIZER:-address}"
+MAX_LEN="${FUZZ_MAX_LEN:-8192}"
 RUNS_ARGS=()
 [ -n "${FUZZ_RUNS:-}" ] && RUNS_ARGS=("-runs=$FUZZ_RUNS")
 export RUSTC_BOOTSTRAP=1
@@ -52,7 +53,7 @@ for t in "${targets[@]}"; do
   rc=0
   cargo fuzz run --fuzz-dir "$FUZZ_DIR" --sanitizer "$SANITIZER" "$t" "$FUZZ_DIR/corpus/$t" \
     "${seeds[@]}" -- "${RUNS_ARGS[@]}" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -malloc_limit_mb=512 -timeout=10 \
-    -max_len=8192 -print_final_stats=1 >"$log" 2>&1 || rc=$?
+    -max_len="$MAX_LEN" -print_final_stats=1 >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)

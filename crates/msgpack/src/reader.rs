@@ -144,7 +144,18 @@ impl<'a> Reader<'a> {
     /// Read the raw bytes of the next whole value (containers included).
     pub fn read_raw(&mut self) -> Result<&'a [u8]> {
         let rest = self.remaining();
-        let n = value_len(rest)?;
+        // A scalar, string, bin or ext is its header and payload: no walk needed.
+        let h = crate::head::head(rest)?;
+        let n = match h.kind {
+            crate::head::Kind::Array(_) | crate::head::Kind::Map(_) => value_len(rest)?,
+            _ => {
+                let n = h.total();
+                if rest.len() < n {
+                    return Err(Error::Incomplete);
+                }
+                n
+            }
+        };
         self.pos += n;
         Ok(&rest[..n])
     }
