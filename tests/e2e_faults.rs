@@ -410,6 +410,39 @@ fn disk_full_backpressures_and_recovers() {
     );
 }
 
+/// Wait until every seq of `acked` arrived at the HTTP test server (NDJSON bodies, `"seq"`
+/// fields); panics with the number missing and the daemon's log on timeout.
+fn wait_http_seqs(
+    d: &Daemon,
+    server: &test_server::Server,
+    acked: &BTreeSet<u64>,
+    timeout: Duration,
+) {
+    let t = Instant::now();
+    let mut got = BTreeSet::new();
+    let mut seen = 0;
+    loop {
+        let reqs = server.requests();
+        for r in &reqs[seen..] {
+            for line in r.text().lines() {
+                let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                got.insert(v["seq"].as_u64().unwrap());
+            }
+        }
+        seen = reqs.len();
+        if acked.iter().all(|s| got.contains(s)) {
+            return;
+        }
+        assert!(
+            t.elapsed() < timeout,
+            "{} acknowledged events never arrived; log:\n{}",
+            acked.iter().filter(|s| !got.contains(*s)).count(),
+            d.stderr()
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// `(retry number, wait in seconds)` of every "retry #N in Xs" line.
 fn retries(log: &str) -> Vec<(u32, f64)> {
     log.lines()
@@ -481,29 +514,7 @@ fn http_outage_spills_to_file_buffer_and_delivers_everything() {
     let server = test_server::Server::start_on(port);
 
     // Everything acknowledged arrives.
-    let t = Instant::now();
-    let mut got = BTreeSet::new();
-    let mut seen = 0;
-    loop {
-        let reqs = server.requests();
-        for r in &reqs[seen..] {
-            for line in r.text().lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                got.insert(v["seq"].as_u64().unwrap());
-            }
-        }
-        seen = reqs.len();
-        if acked.iter().all(|s| got.contains(s)) {
-            break;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(90),
-            "{} acknowledged events never arrived; log:\n{}",
-            acked.iter().filter(|s| !got.contains(s)).count(),
-            d.stderr()
-        );
-        thread::sleep(Duration::from_millis(200));
-    }
+    wait_http_seqs(&d, &server, &acked, Duration::from_secs(90));
     let hwm = d.status("VmHWM");
     eprintln!(
         "acked {} events; backlog on disk {} MiB; RSS KiB: base {base_rss}, peak while down {hwm_down}, peak overall {hwm}",
@@ -578,26 +589,7 @@ fn memory_buffer_cap_holds_while_output_is_down() {
         acked.extend(c.join().unwrap());
     }
     assert!(acked.len() > 1000, "too little load: {}", acked.len());
-    let t = Instant::now();
-    let mut got: BTreeSet<u64> = BTreeSet::new();
-    let mut seen = 0;
-    while !acked.iter().all(|s| got.contains(s)) {
-        assert!(
-            t.elapsed() < Duration::from_secs(60),
-            "{} acknowledged events never arrived; log:\n{}",
-            acked.iter().filter(|s| !got.contains(*s)).count(),
-            d.stderr()
-        );
-        thread::sleep(Duration::from_millis(200));
-        let reqs = server.requests();
-        for r in &reqs[seen..] {
-            for line in r.text().lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                got.insert(v["seq"].as_u64().unwrap());
-            }
-        }
-        seen = reqs.len();
-    }
+    wait_http_seqs(&d, &server, &acked, Duration::from_secs(60));
     let hwm = d.status("VmHWM");
     eprintln!(
         "acked {}; RSS KiB: base {base}, peak while down {hwm_down}, peak overall {hwm}",

@@ -90,12 +90,7 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => panic!("fast path took {text:?}, the full parser refused it: {e}"),
         };
         let mut got = Vec::new();
-        logferry_msgpack::write::map_len(&mut got, raw.pairs.len() as u32);
-        for i in 0..raw.pairs.len() {
-            let (k, v) = raw.pair(i);
-            got.extend_from_slice(k);
-            got.extend_from_slice(v);
-        }
+        raw.encode_map(&mut got);
         let mut want_bytes = Vec::new();
         want.encode(&mut want_bytes);
         // Floats may differ in the last bit (the fast path rounds exactly, serde_json's default

@@ -70,6 +70,15 @@ impl RawRecord {
         self.scratch.clear();
     }
 
+    /// The pairs as one msgpack map, in order.
+    pub fn encode_map(&self, out: &mut Vec<u8>) {
+        logferry_msgpack::write::map_len(out, self.pairs.len() as u32);
+        for (k, v) in &self.pairs {
+            out.extend_from_slice(&self.buf[k.clone()]);
+            out.extend_from_slice(&self.buf[v.clone()]);
+        }
+    }
+
     /// The encoded key and value of pair `i`.
     pub fn pair(&self, i: usize) -> (&[u8], &[u8]) {
         let (k, v) = &self.pairs[i];

@@ -756,12 +756,7 @@ fn json_fast_path_matches_the_full_parser() {
                 panic!("{conf} / {text}: the fast path accepted what the full parser refuses: {e}")
             });
             let mut got = Vec::new();
-            logferry_msgpack::write::map_len(&mut got, raw.pairs.len() as u32);
-            for i in 0..raw.pairs.len() {
-                let (k, v) = raw.pair(i);
-                got.extend_from_slice(k);
-                got.extend_from_slice(v);
-            }
+            raw.encode_map(&mut got);
             let mut want_bytes = Vec::new();
             want.encode(&mut want_bytes);
             assert_eq!(got, want_bytes, "{conf} / {text}");
