@@ -19,8 +19,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use logferry_forward::encode::{self, Compression};
-use logferry_msgpack::{EventTime, Value};
 use support::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -168,45 +166,10 @@ impl Drop for Relay {
 // ---------------------------------------------------------------------------------------------
 // Clients and checks
 
-/// A PackedForward batch of `n` events with seq `from..from+n`, acked with `id`.
-fn frame(tag: &str, from: u64, n: u64, id: &str) -> Vec<u8> {
-    let mut entries = Vec::new();
-    for s in from..from + n {
-        entries.push(0x92);
-        EventTime::new(1_700_000_000, 0).encode(&mut entries);
-        Value::Map(vec![(Value::Str("seq".into()), Value::Int(s as i64))]).encode(&mut entries);
-    }
-    let mut f = Vec::new();
-    encode::packed_forward(
-        tag,
-        &entries,
-        n as usize,
-        Some(id),
-        Compression::Text,
-        &mut f,
-    );
-    f
-}
-
-/// Send one batch and wait for its ack; false if it was not acknowledged.
+/// Send one batch of seqs `from..from+n` and wait for its ack; false if it was not acknowledged.
 fn send_batch(s: &mut TcpStream, tag: &str, from: u64, n: u64) -> bool {
     let id = format!("b{from}");
-    if s.write_all(&frame(tag, from, n, &id)).is_err() {
-        return false;
-    }
-    let mut got = Vec::new();
-    let mut buf = [0u8; 64];
-    loop {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return false,
-            Ok(k) => {
-                got.extend_from_slice(&buf[..k]);
-                if logferry_msgpack::value_len(&got).is_ok() {
-                    return got.ends_with(id.as_bytes());
-                }
-            }
-        }
-    }
+    support::acked::send_and_ack(s, &support::acked::tagged(tag, from, n, &id), &id)
 }
 
 /// Send `count` acked batches of `n` events starting at seq `from` to `port`; returns the acked
