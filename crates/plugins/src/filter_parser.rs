@@ -137,22 +137,76 @@ fn key_eq(raw: &[u8], key: &Value) -> bool {
     }
 }
 
+/// Parsed pairs to merge into a raw record: decoded values, or msgpack pairs written by
+/// [`Parser::parse_raw`].
+trait ParsedPairs {
+    fn count(&self) -> usize;
+    /// Whether parsed key `j` equals the raw original key.
+    fn key_is(&self, j: usize, raw: &[u8]) -> bool;
+    /// Whether parsed keys `i` and `j` are equal.
+    fn same_key(&self, i: usize, j: usize) -> bool;
+    fn write_key(&self, i: usize, out: &mut Vec<u8>);
+    fn write_value(&self, i: usize, out: &mut Vec<u8>);
+}
+
+impl ParsedPairs for [(Value, Value)] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn key_is(&self, j: usize, raw: &[u8]) -> bool {
+        key_eq(raw, &self[j].0)
+    }
+    fn same_key(&self, i: usize, j: usize) -> bool {
+        self[i].0 == self[j].0
+    }
+    fn write_key(&self, i: usize, out: &mut Vec<u8>) {
+        self[i].0.encode(out)
+    }
+    fn write_value(&self, i: usize, out: &mut Vec<u8>) {
+        self[i].1.encode(out)
+    }
+}
+
+impl ParsedPairs for RawRecord {
+    fn count(&self) -> usize {
+        self.pairs.len()
+    }
+    fn key_is(&self, j: usize, raw: &[u8]) -> bool {
+        // Byte equality of str keys (a bin original key equals no parsed key).
+        raw.first().is_some_and(|m| !matches!(m, 0xc4..=0xc6))
+            && Reader::new(raw).read_str().ok() == Reader::new(self.pair(j).0).read_str().ok()
+    }
+    fn same_key(&self, _i: usize, _j: usize) -> bool {
+        // parse_raw never repeats a key.
+        false
+    }
+    fn write_key(&self, i: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.pair(i).0)
+    }
+    fn write_value(&self, i: usize, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.pair(i).1)
+    }
+}
+
 /// The pairs of `record.merge(parsed)` (Ruby's Hash#merge, as [`ParserFilter::handle_parsed`]
 /// with reserve_data): the original pairs in order, a parsed key replacing the value of the
 /// first equal key in place, new keys appended. `None` when the record is not a map.
-fn merge_slots<'a>(record: &'a [u8], add: &[(Value, Value)]) -> Option<Vec<(Part<'a>, Part<'a>)>> {
+fn merge_slots<'a, P: ParsedPairs + ?Sized>(
+    record: &'a [u8],
+    add: &P,
+) -> Option<Vec<(Part<'a>, Part<'a>)>> {
     let mut r = Reader::new(record);
     let n = r.read_map_len().ok()?;
-    let mut slots = Vec::with_capacity(n as usize + add.len());
+    let mut slots = Vec::with_capacity(n as usize + add.count());
     for _ in 0..n {
         let k = r.read_raw().ok()?;
         let v = r.read_raw().ok()?;
         slots.push((Part::Raw(k), Part::Raw(v)));
     }
-    for (j, (k, _)) in add.iter().enumerate() {
+    for j in 0..add.count() {
         let found = slots.iter_mut().find(|(key, _)| match key {
-            Part::Raw(raw) => key_eq(raw, k),
-            Part::Parsed(i) => add[*i].0 == *k,
+            Part::Raw(raw) => add.key_is(j, raw),
+            Part::Parsed(i) => add.same_key(*i, j),
         });
         match found {
             Some((_, v)) => *v = Part::Parsed(j),
@@ -162,61 +216,21 @@ fn merge_slots<'a>(record: &'a [u8], add: &[(Value, Value)]) -> Option<Vec<(Part
     Some(slots)
 }
 
-/// [`merge_slots`] for pairs written by [`Parser::parse_raw`]: `Part::Parsed(i)` is pair `i`.
-fn merge_raw_slots<'a>(record: &'a [u8], add: &RawRecord) -> Option<Vec<(Part<'a>, Part<'a>)>> {
-    let mut r = Reader::new(record);
-    let n = r.read_map_len().ok()?;
-    let mut slots = Vec::with_capacity(n as usize + add.pairs.len());
-    for _ in 0..n {
-        let k = r.read_raw().ok()?;
-        let v = r.read_raw().ok()?;
-        slots.push((Part::Raw(k), Part::Raw(v)));
-    }
-    for j in 0..add.pairs.len() {
-        let (k, _) = add.pair(j);
-        let k = Reader::new(k).read_str().ok()?;
-        // Parsed keys never repeat, so only original keys can match; byte equality of str keys.
-        let found = slots.iter_mut().find(|(key, _)| match key {
-            Part::Raw(raw) => {
-                raw.first().is_some_and(|m| !matches!(m, 0xc4..=0xc6))
-                    && Reader::new(raw).read_str().is_ok_and(|b| b == k)
-            }
-            Part::Parsed(_) => false,
-        });
-        match found {
-            Some((_, v)) => *v = Part::Parsed(j),
-            None => slots.push((Part::Parsed(j), Part::Parsed(j))),
-        }
-    }
-    Some(slots)
-}
-
-/// Encode a map merged by [`merge_raw_slots`].
-fn write_raw_slots(slots: &[(Part<'_>, Part<'_>)], add: &RawRecord, out: &mut Vec<u8>) {
+/// Encode a map merged by [`merge_slots`].
+fn write_slots<P: ParsedPairs + ?Sized>(
+    slots: &[(Part<'_>, Part<'_>)],
+    add: &P,
+    out: &mut Vec<u8>,
+) {
     logferry_msgpack::write::map_len(out, slots.len() as u32);
     for (k, v) in slots {
         match k {
             Part::Raw(b) => out.extend_from_slice(b),
-            Part::Parsed(i) => out.extend_from_slice(add.pair(*i).0),
+            Part::Parsed(i) => add.write_key(*i, out),
         }
         match v {
             Part::Raw(b) => out.extend_from_slice(b),
-            Part::Parsed(i) => out.extend_from_slice(add.pair(*i).1),
-        }
-    }
-}
-
-/// Encode the merged map.
-fn write_slots(slots: &[(Part<'_>, Part<'_>)], add: &[(Value, Value)], out: &mut Vec<u8>) {
-    logferry_msgpack::write::map_len(out, slots.len() as u32);
-    for (k, v) in slots {
-        match k {
-            Part::Raw(b) => out.extend_from_slice(b),
-            Part::Parsed(i) => add[*i].0.encode(out),
-        }
-        match v {
-            Part::Raw(b) => out.extend_from_slice(b),
-            Part::Parsed(i) => add[*i].1.encode(out),
+            Part::Parsed(i) => add.write_value(*i, out),
         }
     }
 }
@@ -291,13 +305,13 @@ impl Filter for ParserFilter {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
                 if let Some(t) = self.parser.parse_raw(&text, &mut raw) {
-                    if let Some(slots) = merge_raw_slots(e.record, &raw) {
+                    if let Some(slots) = merge_slots(e.record, &raw) {
                         let t = if self.reserve_time {
                             e.time
                         } else {
                             t.unwrap_or(e.time)
                         };
-                        out.push_with(t, |buf| write_raw_slots(&slots, &raw, buf));
+                        out.push_with(t, |buf| write_slots(&slots, &raw, buf));
                         continue;
                     }
                 }
@@ -324,8 +338,10 @@ impl Filter for ParserFilter {
                         if needs_rec && rec.is_none() && self.plain_merge() {
                             // The common reserve_data case, written straight from the raw record.
                             if let Value::Map(add) = &values {
-                                if let Some(slots) = merge_slots(e.record, add) {
-                                    out.push_with(t, |buf| write_slots(&slots, add, buf));
+                                if let Some(slots) = merge_slots(e.record, add.as_slice()) {
+                                    out.push_with(t, |buf| {
+                                        write_slots(&slots, add.as_slice(), buf)
+                                    });
                                     continue;
                                 }
                             }
@@ -528,9 +544,9 @@ mod tests {
             let mut raw = Vec::new();
             rec.encode(&mut raw);
             for add in &adds {
-                let slots = merge_slots(&raw, add).unwrap();
+                let slots = merge_slots(&raw, add.as_slice()).unwrap();
                 let mut fast = Vec::new();
-                write_slots(&slots, add, &mut fast);
+                write_slots(&slots, add.as_slice(), &mut fast);
                 let mut slow = Vec::new();
                 f.handle_parsed(Some(rec), Value::Map(add.clone()))
                     .encode(&mut slow);
@@ -541,15 +557,15 @@ mod tests {
         // U+FFFD) and equals no parsed key, as in Ruby.
         let mut raw = vec![0x81, 0xa2, b'a', 0xff, 0x01];
         let add = vec![(s("a\u{fffd}"), Value::Int(2))];
-        let slots = merge_slots(&raw, &add).unwrap();
+        let slots = merge_slots(&raw, add.as_slice()).unwrap();
         let mut fast = Vec::new();
-        write_slots(&slots, &add, &mut fast);
+        write_slots(&slots, add.as_slice(), &mut fast);
         assert_eq!(
             fast,
             [0x82, 0xa2, b'a', 0xff, 0x01, 0xa4, b'a', 0xef, 0xbf, 0xbd, 0x02]
         );
         raw.clear();
-        assert!(merge_slots(&[0x01], &add).is_none(), "not a map");
+        assert!(merge_slots(&[0x01], add.as_slice()).is_none(), "not a map");
     }
 
     #[test]
