@@ -140,15 +140,17 @@ pub fn delivered(dir: &Path, prefix: &str) -> BTreeMap<u64, u32> {
         }
         let raw = std::fs::read(&p).unwrap();
         let text = if raw.starts_with(&[0x1f, 0x8b]) {
-            let mut s = String::new();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .read_to_string(&mut s)
-                .unwrap();
-            s
+            // A member still being written ends early: what decoded so far counts.
+            let mut s = Vec::new();
+            let _ = flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
         } else {
-            String::from_utf8(raw).unwrap()
+            String::from_utf8_lossy(&raw).into_owned()
         };
-        for line in text.lines() {
+        // A reader can see a chunk half-appended (the page cache fills page by page): an
+        // unterminated last line is not delivered yet.
+        let complete = text.rfind('\n').map_or("", |i| &text[..i]);
+        for line in complete.lines() {
             let v: serde_json::Value = serde_json::from_str(line)
                 .unwrap_or_else(|e| panic!("{}: {line:?}: {e}", p.display()));
             *m.entry(v["seq"].as_u64().unwrap()).or_insert(0) += 1;

@@ -172,15 +172,68 @@ fn write_file(
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
-    let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-    if gzip && !already_gzip {
+    let mut f = OpenOptions::new()
+        .create(true)
+        .read(true)
+        .append(true)
+        .open(&path)?;
+    let gzipped;
+    let data = if gzip && !already_gzip {
         let mut gz = GzEncoder::new(Vec::new(), Compression::default());
         gz.write_all(data)?;
-        f.write_all(&gz.finish()?)?;
+        gzipped = gz.finish()?;
+        &gzipped[..]
     } else {
-        f.write_all(data)?;
+        data
+    };
+    let mut start = f.metadata()?.len();
+    if append && !gzip && start > 0 && data.last() == Some(&b'\n') {
+        start = cut_torn_tail(&mut f, start, &path)?;
+    }
+    if let Err(e) = f.write_all(data) {
+        // A failed write (a full disk) must not leave half a chunk behind: the chunk is written
+        // again in full when it is retried.
+        if start == 0 && !append {
+            let _ = fs::remove_file(&path);
+        } else {
+            let _ = f.set_len(start);
+        }
+        return Err(e);
     }
     Ok(path)
+}
+
+/// A line-oriented file appended to by chunks must end with a newline; if it does not, a crash
+/// (`kill -9`, power loss) tore a chunk write that is written again in full on resume. The torn
+/// fragment after the last newline is cut so that it does not glue itself to the next line.
+/// Returns the new length.
+fn cut_torn_tail(f: &mut fs::File, len: u64, path: &Path) -> std::io::Result<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    const BLOCK: u64 = 64 * 1024;
+    let mut buf = vec![0u8; BLOCK as usize];
+    let mut end = len;
+    let mut keep = 0;
+    while end > 0 {
+        let from = end.saturating_sub(BLOCK);
+        let n = (end - from) as usize;
+        f.seek(SeekFrom::Start(from))?;
+        f.read_exact(&mut buf[..n])?;
+        if end == len && buf[n - 1] == b'\n' {
+            return Ok(len);
+        }
+        if let Some(i) = buf[..n].iter().rposition(|b| *b == b'\n') {
+            keep = from + i as u64 + 1;
+            break;
+        }
+        end = from;
+    }
+    tracing::warn!(
+        path = %path.display(),
+        bytes = len - keep,
+        "cut a torn last line left by a crash; its chunk is written again in full"
+    );
+    f.set_len(keep)?;
+    Ok(keep)
 }
 
 /// Build from `<match>`: buffered when a buffer is asked for, else direct.
@@ -386,5 +439,32 @@ mod tests {
         assert!(first_free(&t).ends_with("a_0.log"));
         fs::write(dir.path().join("a_0.log"), "x").unwrap();
         assert!(first_free(&t).ends_with("a_1.log"));
+    }
+
+    #[test]
+    fn append_cuts_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.log");
+        let t = p.to_str().unwrap();
+        // A crash tore the second chunk's write: the fragment is cut, the retry lands whole.
+        fs::write(&p, "{\"a\":1}\n{\"b\"").unwrap();
+        write_file(t, true, false, b"{\"b\":2}\n", false).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "{\"a\":1}\n{\"b\":2}\n");
+        // A fragment longer than the scan block, with no newline at all: cut to empty.
+        fs::write(&p, vec![b'x'; 200_000]).unwrap();
+        write_file(t, true, false, b"y\n", false).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "y\n");
+        // A fragment behind a newline more than one block back.
+        let mut torn = b"z\n".to_vec();
+        torn.extend(vec![b'x'; 150_000]);
+        fs::write(&p, &torn).unwrap();
+        write_file(t, true, false, b"y\n", false).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "z\ny\n");
+        // Complete lines are never touched; nor is a format without newlines.
+        write_file(t, true, false, b"w\n", false).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "z\ny\nw\n");
+        write_file(t, true, false, b"v", false).unwrap();
+        write_file(t, true, false, b"u", false).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "z\ny\nw\nvu");
     }
 }
