@@ -1,9 +1,8 @@
 //! Direct msgpack → JSON transcoding (no tree) and JSON → msgpack encoding.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::head::{head, Kind};
-use crate::reader::Reader;
-use crate::scan::value_len;
+use crate::scan::MAX_DEPTH;
 use crate::text::{json_float, json_string};
 use crate::time::EventTime;
 use crate::write;
@@ -11,67 +10,106 @@ use crate::write;
 /// Transcode ONE msgpack value at the start of `raw` to compact JSON
 /// (Fluentd/Ruby `to_json` rules) and return the bytes consumed.
 ///
-/// The value is validated first, so on error nothing is written.
+/// One pass, each header decoded once; on error (a cut or invalid value, nesting deeper than
+/// [`MAX_DEPTH`]) the partial output is taken back, so nothing is written.
 pub fn write_json(raw: &[u8], out: &mut Vec<u8>) -> Result<usize> {
-    let len = value_len(raw)?;
-    let mut r = Reader::new(&raw[..len]);
-    emit(&mut r, out, false)?;
-    Ok(len)
+    let mark = out.len();
+    let mut pos = 0;
+    match emit(raw, &mut pos, out, false, 0) {
+        Ok(()) => Ok(pos),
+        Err(e) => {
+            out.truncate(mark);
+            Err(e)
+        }
+    }
 }
 
-/// Emit the next value of a validated reader. Recursion is bounded by the
-/// depth limit already enforced by `value_len`. `in_key` is set while writing
-/// the text of a non-string map key (see [`emit_key`]).
-fn emit(r: &mut Reader, out: &mut Vec<u8>, in_key: bool) -> Result<()> {
-    let h = head(r.remaining())?;
+/// The payload of a str/bin/ext value whose header is `h` at `*pos`, consumed.
+#[inline]
+fn body<'a>(raw: &'a [u8], pos: &mut usize, hdr: usize, total: usize) -> Result<&'a [u8]> {
+    let end = pos.checked_add(total).ok_or(Error::Incomplete)?;
+    let v = raw.get(*pos + hdr..end).ok_or(Error::Incomplete)?;
+    *pos += total;
+    Ok(v)
+}
+
+/// Append an integer's decimal digits without allocating.
+#[inline]
+fn write_uint(mut v: u64, neg: bool, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 21];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Emit the value at `raw[*pos..]` and advance `pos` past it. `depth` counts the open
+/// containers (the recursion is bounded by [`MAX_DEPTH`]). `in_key` is set while writing the text
+/// of a non-string map key (see [`emit_key`]).
+fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usize) -> Result<()> {
+    let h = head(raw.get(*pos..).unwrap_or_default())?;
     match h.kind {
-        Kind::Nil => {
-            r.read_nil()?;
-            out.extend_from_slice(b"null");
+        Kind::Str | Kind::Bin => {
+            let s = body(raw, pos, h.hdr, h.total())?;
+            json_string(s, out);
+            return Ok(());
         }
-        Kind::Bool(b) => {
-            r.read_bool()?;
-            out.extend_from_slice(if b { b"true" } else { b"false" });
-        }
-        Kind::UInt(v) => {
-            r.read_u64()?;
-            out.extend_from_slice(v.to_string().as_bytes());
-        }
-        Kind::NegInt(v) => {
-            r.read_i64()?;
-            out.extend_from_slice(v.to_string().as_bytes());
-        }
-        Kind::F32(_) | Kind::F64(_) => json_float(r.read_f64()?, out),
-        Kind::Str | Kind::Bin => json_string(r.read_str()?, out),
-        Kind::Ext(_) => {
-            let (ty, payload) = r.read_ext()?;
+        Kind::Nil => out.extend_from_slice(b"null"),
+        Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Kind::UInt(v) => write_uint(v, false, out),
+        Kind::NegInt(v) => write_uint(v.unsigned_abs(), v < 0, out),
+        Kind::F32(v) => json_float(f64::from(v), out),
+        Kind::F64(v) => json_float(v, out),
+        Kind::Ext(ty) => {
+            let payload = body(raw, pos, h.hdr, h.total())?;
             ext_json(ty, payload, out);
+            return Ok(());
         }
         Kind::Array(n) => {
-            r.read_array_len()?;
+            if depth >= MAX_DEPTH {
+                return Err(Error::TooDeep);
+            }
+            *pos += h.hdr;
             out.push(b'[');
             for i in 0..n {
                 if i > 0 {
                     out.push(b',');
                 }
-                emit(r, out, in_key)?;
+                emit(raw, pos, out, in_key, depth + 1)?;
             }
             out.push(b']');
+            return Ok(());
         }
         Kind::Map(n) => {
-            r.read_map_len()?;
+            if depth >= MAX_DEPTH {
+                return Err(Error::TooDeep);
+            }
+            *pos += h.hdr;
             out.push(b'{');
             for i in 0..n {
                 if i > 0 {
                     out.push(b',');
                 }
-                emit_key(r, out, in_key)?;
+                emit_key(raw, pos, out, in_key, depth + 1)?;
                 out.push(b':');
-                emit(r, out, in_key)?;
+                emit(raw, pos, out, in_key, depth + 1)?;
             }
             out.push(b'}');
+            return Ok(());
         }
     }
+    // Scalars: the header is the whole value (checked by `head`).
+    *pos += h.hdr;
     Ok(())
 }
 
@@ -81,14 +119,21 @@ fn emit(r: &mut Reader, out: &mut Vec<u8>, in_key: bool) -> Result<()> {
 /// quoted again, as Ruby's `inspect` renders them: every byte is escaped at most once, so the
 /// output stays linear in the input. (Quoting at every level would double the output per nesting
 /// level — a 74-byte frame could demand gigabytes.)
-fn emit_key(r: &mut Reader, out: &mut Vec<u8>, in_key: bool) -> Result<()> {
-    if matches!(head(r.remaining())?.kind, Kind::Str | Kind::Bin) {
-        json_string(r.read_str()?, out);
+fn emit_key(
+    raw: &[u8],
+    pos: &mut usize,
+    out: &mut Vec<u8>,
+    in_key: bool,
+    depth: usize,
+) -> Result<()> {
+    let h = head(raw.get(*pos..).unwrap_or_default())?;
+    if matches!(h.kind, Kind::Str | Kind::Bin) {
+        json_string(body(raw, pos, h.hdr, h.total())?, out);
     } else if in_key {
-        emit(r, out, true)?;
+        emit(raw, pos, out, true, depth)?;
     } else {
         let mut tmp = Vec::new();
-        emit(r, &mut tmp, true)?;
+        emit(raw, pos, &mut tmp, true, depth)?;
         json_string(&tmp, out);
     }
     Ok(())
