@@ -172,9 +172,15 @@ impl ParsedPairs for RawRecord {
         self.pairs.len()
     }
     fn key_is(&self, j: usize, raw: &[u8]) -> bool {
-        // Byte equality of str keys (a bin original key equals no parsed key).
-        raw.first().is_some_and(|m| !matches!(m, 0xc4..=0xc6))
-            && Reader::new(raw).read_str().ok() == Reader::new(self.pair(j).0).read_str().ok()
+        let key = self.pair(j).0;
+        // Parsed keys are minimal str encodings: when the original key is a fixstr too (the usual
+        // case), the bytes decide. Otherwise compare payloads (a bin original key equals no
+        // parsed key).
+        match (raw.first(), key.first()) {
+            (Some(0xa0..=0xbf), Some(0xa0..=0xbf)) => raw == key,
+            (Some(0xc4..=0xc6), _) => false,
+            _ => Reader::new(raw).read_str().ok() == Reader::new(key).read_str().ok(),
+        }
     }
     fn same_key(&self, _i: usize, _j: usize) -> bool {
         // parse_raw never repeats a key.
@@ -191,16 +197,23 @@ impl ParsedPairs for RawRecord {
 /// The pairs of `record.merge(parsed)` (Ruby's Hash#merge, as [`ParserFilter::handle_parsed`]
 /// with reserve_data): the original pairs in order, a parsed key replacing the value of the
 /// first equal key in place, new keys appended. `None` when the record is not a map.
+///
+/// `slots` is filled (cleared first) so that its allocation serves a whole batch; false when the
+/// record is not a map.
 fn merge_slots<'a, P: ParsedPairs + ?Sized>(
     record: &'a [u8],
     add: &P,
-) -> Option<Vec<(Part<'a>, Part<'a>)>> {
+    slots: &mut Vec<(Part<'a>, Part<'a>)>,
+) -> bool {
+    slots.clear();
     let mut r = Reader::new(record);
-    let n = r.read_map_len().ok()?;
-    let mut slots = Vec::with_capacity(n as usize + add.count());
+    let Ok(n) = r.read_map_len() else {
+        return false;
+    };
     for _ in 0..n {
-        let k = r.read_raw().ok()?;
-        let v = r.read_raw().ok()?;
+        let (Ok(k), Ok(v)) = (r.read_raw(), r.read_raw()) else {
+            return false;
+        };
         slots.push((Part::Raw(k), Part::Raw(v)));
     }
     for j in 0..add.count() {
@@ -213,7 +226,7 @@ fn merge_slots<'a, P: ParsedPairs + ?Sized>(
             None => slots.push((Part::Parsed(j), Part::Parsed(j))),
         }
     }
-    Some(slots)
+    true
 }
 
 /// Encode a map merged by [`merge_slots`].
@@ -262,6 +275,7 @@ impl Filter for ParserFilter {
         let mut out = BatchBuilder::with_capacity(batch.bytes().len());
         let mut results: Vec<ParseResult> = Vec::new();
         let mut raw = RawRecord::default();
+        let mut slots = Vec::new();
         for e in &batch {
             let raw_value = self.key.get_raw(e.record).filter(|v| *v != [0xc0]);
             let Some(raw_value) = raw_value else {
@@ -305,7 +319,7 @@ impl Filter for ParserFilter {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
                 if let Some(t) = self.parser.parse_raw(&text, &mut raw) {
-                    if let Some(slots) = merge_slots(e.record, &raw) {
+                    if merge_slots(e.record, &raw, &mut slots) {
                         let t = if self.reserve_time {
                             e.time
                         } else {
@@ -338,7 +352,8 @@ impl Filter for ParserFilter {
                         if needs_rec && rec.is_none() && self.plain_merge() {
                             // The common reserve_data case, written straight from the raw record.
                             if let Value::Map(add) = &values {
-                                if let Some(slots) = merge_slots(e.record, add.as_slice()) {
+                                let mut slots = Vec::new();
+                                if merge_slots(e.record, add.as_slice(), &mut slots) {
                                     out.push_with(t, |buf| {
                                         write_slots(&slots, add.as_slice(), buf)
                                     });
@@ -544,7 +559,8 @@ mod tests {
             let mut raw = Vec::new();
             rec.encode(&mut raw);
             for add in &adds {
-                let slots = merge_slots(&raw, add.as_slice()).unwrap();
+                let mut slots = Vec::new();
+                assert!(merge_slots(&raw, add.as_slice(), &mut slots));
                 let mut fast = Vec::new();
                 write_slots(&slots, add.as_slice(), &mut fast);
                 let mut slow = Vec::new();
@@ -557,7 +573,8 @@ mod tests {
         // U+FFFD) and equals no parsed key, as in Ruby.
         let mut raw = vec![0x81, 0xa2, b'a', 0xff, 0x01];
         let add = vec![(s("a\u{fffd}"), Value::Int(2))];
-        let slots = merge_slots(&raw, add.as_slice()).unwrap();
+        let mut slots = Vec::new();
+        assert!(merge_slots(&raw, add.as_slice(), &mut slots));
         let mut fast = Vec::new();
         write_slots(&slots, add.as_slice(), &mut fast);
         assert_eq!(
@@ -565,7 +582,10 @@ mod tests {
             [0x82, 0xa2, b'a', 0xff, 0x01, 0xa4, b'a', 0xef, 0xbf, 0xbd, 0x02]
         );
         raw.clear();
-        assert!(merge_slots(&[0x01], add.as_slice()).is_none(), "not a map");
+        assert!(
+            !merge_slots(&[0x01], add.as_slice(), &mut Vec::new()),
+            "not a map"
+        );
     }
 
     #[test]
