@@ -340,7 +340,10 @@ impl RewriteTagFilter {
                 out.push(Routed {
                     target,
                     tag: new_tag.clone(),
-                    batch: EventBatch::from_normalized(batch.bytes().slice(span), 1),
+                    batch: EventBatch::from_indexed(
+                        batch.bytes().slice(span.clone()),
+                        vec![span.len() as u32],
+                    ),
                 });
                 continue;
             }
@@ -359,7 +362,8 @@ impl RewriteTagFilter {
                     target,
                     tag: new_tag.clone(),
                     spans: Vec::new(),
-                    count: 0,
+                    ends: Vec::new(),
+                    len: 0,
                 });
                 groups.len() - 1
             };
@@ -379,15 +383,15 @@ impl RewriteTagFilter {
         let whole = batch.bytes();
         for t in order {
             for g in groups.iter_mut().filter(|g| g.target == t) {
+                let ends = std::mem::take(&mut g.ends);
                 let b = if g.spans.len() == 1 {
-                    EventBatch::from_normalized(whole.slice(g.spans[0].clone()), g.count)
+                    EventBatch::from_indexed(whole.slice(g.spans[0].clone()), ends)
                 } else {
-                    let total = g.spans.iter().map(|r| r.len()).sum();
-                    let mut v = Vec::with_capacity(total);
+                    let mut v = Vec::with_capacity(g.len);
                     for r in &g.spans {
                         v.extend_from_slice(&whole[r.clone()]);
                     }
-                    EventBatch::from_normalized(v, g.count)
+                    EventBatch::from_indexed(v, ends)
                 };
                 out.push(Routed {
                     target: t,
@@ -482,12 +486,16 @@ struct Group {
     target: usize,
     tag: String,
     spans: Vec<Range<usize>>,
-    count: usize,
+    /// The end offset of each entry in the group's concatenated bytes (so the batch it becomes
+    /// needs no re-scan).
+    ends: Vec<u32>,
+    len: usize,
 }
 
 impl Group {
     fn add(&mut self, span: Range<usize>) {
-        self.count += 1;
+        self.len += span.len();
+        self.ends.push(u32::try_from(self.len).unwrap_or(u32::MAX));
         if let Some(last) = self.spans.last_mut() {
             if last.end == span.start {
                 last.end = span.end;
