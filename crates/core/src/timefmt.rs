@@ -65,11 +65,7 @@ impl Zone {
     pub fn offset_at(&self, sec: i64) -> i32 {
         let utc = DateTime::<Utc>::from_timestamp(sec, 0).unwrap_or_default();
         match self {
-            Zone::Local => Local
-                .from_utc_datetime(&utc.naive_utc())
-                .offset()
-                .fix()
-                .local_minus_utc(),
+            Zone::Local => local_offset(sec),
             Zone::Fixed(o) => o.local_minus_utc(),
             Zone::Named(tz) => tz
                 .from_utc_datetime(&utc.naive_utc())
@@ -192,6 +188,52 @@ impl TimeFormatter {
     }
 }
 
+/// Seconds of UTC over which the local zone's offset is cached (every real zone transition
+/// falls on a quarter hour).
+const LOCAL_SPAN: i64 = 900;
+
+thread_local! {
+    /// The local zone's offset in the last two quarter-hour spans asked for (a strptime resolves
+    /// a wall-clock time by asking at two instants an offset apart), most recent first.
+    static LOCAL_SPANS: std::cell::Cell<[(i64, i32); 2]> =
+        const { std::cell::Cell::new([(i64::MIN, 0); 2]) };
+}
+
+/// The local zone's offset at `sec`. chrono's `Local` reads the clock on every call (to notice
+/// a changed `/etc/localtime`), which cost a time parser two clock reads per event; a span whose
+/// first and last second have the same offset is cached instead, so a changed zone file applies
+/// from the next span.
+fn local_offset(sec: i64) -> i32 {
+    let chrono_local = |s: i64| {
+        let utc = DateTime::<Utc>::from_timestamp(s, 0).unwrap_or_default();
+        Local
+            .from_utc_datetime(&utc.naive_utc())
+            .offset()
+            .fix()
+            .local_minus_utc()
+    };
+    LOCAL_SPANS.with(|c| span_cached(c, sec, chrono_local))
+}
+
+/// `offset(sec)` through a two-span cache (see [`local_offset`]).
+fn span_cached(
+    cache: &std::cell::Cell<[(i64, i32); 2]>,
+    sec: i64,
+    offset: impl Fn(i64) -> i32,
+) -> i32 {
+    let span = sec.div_euclid(LOCAL_SPAN);
+    let spans = cache.get();
+    if let Some((_, off)) = spans.iter().find(|(s, _)| *s == span) {
+        return *off;
+    }
+    let off = offset(sec);
+    let start = span.saturating_mul(LOCAL_SPAN);
+    if offset(start) == off && offset(start.saturating_add(LOCAL_SPAN - 1)) == off {
+        cache.set([(span, off), spans[0]]);
+    }
+    off
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,5 +273,48 @@ mod tests {
         assert!(Zone::parse("Mars/Olympus").is_err());
         assert!(Zone::parse("+25:00").is_err());
         assert!(TimeFormatter::new("%4N", Zone::utc()).is_err());
+    }
+
+    /// The span cache gives what the zone gives, minute by minute across DST transitions of
+    /// whole-hour and half-hour zones, asked in the two-instant pattern of a strptime.
+    #[test]
+    fn span_cache_matches_the_zone() {
+        for name in [
+            "America/New_York",
+            "Australia/Lord_Howe",
+            "America/St_Johns",
+        ] {
+            let Zone::Named(tz) = Zone::parse(name).unwrap() else {
+                panic!("{name}")
+            };
+            let direct = |s: i64| {
+                let utc = DateTime::<Utc>::from_timestamp(s, 0).unwrap();
+                tz.from_utc_datetime(&utc.naive_utc())
+                    .offset()
+                    .fix()
+                    .local_minus_utc()
+            };
+            let cache = std::cell::Cell::new([(i64::MIN, 0); 2]);
+            // 2024: a year with transitions in each zone; every 7 minutes, plus each second
+            // around the hour marks.
+            let mut changes = 0;
+            let mut prev = direct(1_704_067_200);
+            for s in (1_704_067_200..1_735_689_600).step_by(420) {
+                for t in [s, s - 1, s + 1] {
+                    let o = span_cached(&cache, t, direct);
+                    assert_eq!(o, direct(t), "{name} at {t}");
+                    let back = i64::from(o);
+                    assert_eq!(span_cached(&cache, t - back, direct), direct(t - back));
+                }
+                let now = direct(s);
+                changes += usize::from(now != prev);
+                prev = now;
+            }
+            assert!(changes >= 2, "{name}: no transition was crossed");
+        }
+        assert_eq!(
+            Zone::Local.offset_at(1_700_000_000),
+            local_offset(1_700_000_000)
+        );
     }
 }
