@@ -54,33 +54,49 @@ where
     }
     loop {
         let rest = buf.get(st.pos..).ok_or(Error::Incomplete)?;
-        let h = head(rest)?;
-        match h.kind {
-            Kind::Array(n) | Kind::Map(n) => {
-                if st.depth >= MAX_DEPTH {
-                    return Err(Error::TooDeep.into());
-                }
-                let items = if matches!(h.kind, Kind::Map(_)) {
-                    u64::from(n) * 2
-                } else {
-                    u64::from(n)
-                };
-                if items > 0 {
-                    let slot = stack.get_mut(st.depth).ok_or(Stop::Grow)?;
-                    *slot = items;
-                    st.depth += 1;
-                    st.pos += h.hdr;
-                    continue;
-                }
-                st.pos += h.hdr;
+        // The markers most log records are made of (short strings, small integers, nil, bools)
+        // are skipped without a full header decode.
+        let m = *rest.first().ok_or(Error::Incomplete)?;
+        let short = match m {
+            0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => Some(1),
+            0xa0..=0xbf => Some(1 + usize::from(m & 0x1f)),
+            0xd9 => rest.get(1).map(|l| 2 + usize::from(*l)),
+            _ => None,
+        };
+        if let Some(total) = short {
+            if rest.len() < total {
+                return Err(Error::Incomplete.into());
             }
-            kind => {
-                let total = h.total();
-                let value = rest.get(..total).ok_or(Error::Incomplete)?;
-                if let Kind::Ext(ty) = kind {
-                    on_ext(ty, value.get(h.hdr..).unwrap_or_default()).map_err(Stop::Fail)?;
+            st.pos += total;
+        } else {
+            let h = head(rest)?;
+            match h.kind {
+                Kind::Array(n) | Kind::Map(n) => {
+                    if st.depth >= MAX_DEPTH {
+                        return Err(Error::TooDeep.into());
+                    }
+                    let items = if matches!(h.kind, Kind::Map(_)) {
+                        u64::from(n) * 2
+                    } else {
+                        u64::from(n)
+                    };
+                    if items > 0 {
+                        let slot = stack.get_mut(st.depth).ok_or(Stop::Grow)?;
+                        *slot = items;
+                        st.depth += 1;
+                        st.pos += h.hdr;
+                        continue;
+                    }
+                    st.pos += h.hdr;
                 }
-                st.pos += total;
+                kind => {
+                    let total = h.total();
+                    let value = rest.get(..total).ok_or(Error::Incomplete)?;
+                    if let Kind::Ext(ty) = kind {
+                        on_ext(ty, value.get(h.hdr..).unwrap_or_default()).map_err(Stop::Fail)?;
+                    }
+                    st.pos += total;
+                }
             }
         }
         // One value completed: close every container it finishes.
