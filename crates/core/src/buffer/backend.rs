@@ -20,7 +20,14 @@ pub struct Handle {
     pub(crate) mem: Vec<u8>,
     /// Memory chunks: the bytes once queued (cheap to hand to a writer again on retry).
     pub(crate) frozen: Option<Bytes>,
+    /// The size the chunk may grow to (`chunk_limit_size`; 0 when unknown): a memory chunk that
+    /// grows past [`GROW_STRAIGHT`] reserves it at once instead of doubling and copying.
+    pub limit: usize,
 }
+
+/// Below this a memory chunk grows by doubling; above it, straight to its limit (a busy stream's
+/// chunk was copied about once more in reallocations otherwise).
+pub const GROW_STRAIGHT: usize = 1 << 20;
 
 impl Handle {
     /// A new handle.
@@ -31,6 +38,7 @@ impl Handle {
             queued,
             mem: Vec::new(),
             frozen: None,
+            limit: 0,
         }
     }
 }
@@ -81,6 +89,12 @@ impl Backend for Memory {
     }
 
     fn append(&self, h: &mut Handle, data: &[u8], records: u64) -> io::Result<()> {
+        let need = h.mem.len() + data.len();
+        // (Past 32 MiB glibc's realloc remaps pages instead of copying; doubling is cheap there.)
+        let straight = h.limit.min(32 << 20);
+        if need > h.mem.capacity() && need > GROW_STRAIGHT && straight >= need {
+            h.mem.reserve_exact(straight - h.mem.len());
+        }
         h.mem.extend_from_slice(data);
         h.meta.records += records;
         h.meta.bytes += data.len() as u64;
@@ -111,5 +125,38 @@ impl Backend for Memory {
 
     fn durable(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_memory_chunk_reserves_its_limit_once() {
+        let m = Memory;
+        let mut h = m.create(ChunkMeta::default()).unwrap();
+        h.limit = 8 << 20;
+        let piece = vec![7u8; 300 << 10];
+        m.append(&mut h, &piece, 1).unwrap();
+        assert!(
+            h.mem.capacity() < GROW_STRAIGHT,
+            "small chunks double as usual"
+        );
+        for _ in 0..4 {
+            m.append(&mut h, &piece, 1).unwrap();
+        }
+        assert_eq!(
+            h.mem.capacity(),
+            8 << 20,
+            "past 1 MiB, straight to the limit"
+        );
+        let at = h.mem.as_ptr();
+        for _ in 0..20 {
+            m.append(&mut h, &piece, 1).unwrap();
+        }
+        assert_eq!(h.mem.as_ptr(), at, "no reallocation up to the limit");
+        assert_eq!(h.meta.bytes, 25 * (300 << 10));
+        assert_eq!(m.read(&h).unwrap().len(), 25 * (300 << 10));
     }
 }

@@ -439,7 +439,8 @@ impl BufferedOutput {
         let mut start_rec = 0usize;
         while start_rec < ends.len() {
             if !s.staged.contains_key(&key) {
-                let h = self.backend.create(meta.clone())?;
+                let mut h = self.backend.create(meta.clone())?;
+                h.limit = usize::try_from(limit).unwrap_or(usize::MAX);
                 s.staged.insert(
                     key.clone(),
                     Slot {
