@@ -90,6 +90,9 @@ pub(crate) struct Fields {
     pub epoch: Option<(i64, u32)>,
     pub century: Option<i64>,
     pub year2: Option<i64>,
+    /// Where `%S` read exactly two digits, when the format has one `%S` and no epoch (then a
+    /// text differing only in those digits is the same minute).
+    pub sec_at: Option<usize>,
 }
 
 /// A compiled Ruby `strptime` format.
@@ -98,6 +101,7 @@ pub(crate) struct Strptime {
     items: Vec<Item>,
     gem: bool,
     has_zone: bool,
+    sec_shift: bool,
 }
 
 const GEM_DIRECTIVES: &[u8] = b"BHMNSYbdehmnyz";
@@ -304,10 +308,18 @@ impl Strptime {
                 _ => {}
             }
         }
+        // One `%S` and no epoch: two texts that differ only in those two digits are the same
+        // minute, their times that many seconds apart.
+        let secs = raw
+            .iter()
+            .filter(|i| matches!(i, Item::Num(Field::Sec, ..)))
+            .count();
+        let epoch = raw.iter().any(|i| matches!(i, Item::Epoch | Item::EpochMs));
         Ok(Strptime {
             items: raw,
             gem,
             has_zone,
+            sec_shift: secs == 1 && !epoch,
         })
     }
 
@@ -376,6 +388,9 @@ impl Strptime {
                         }
                         Field::Sec => {
                             f.sec = Some(v);
+                            if used == 2 && self.sec_shift {
+                                f.sec_at = Some(p - 2);
+                            }
                             (0..=60).contains(&v)
                         }
                         Field::Yday => {
@@ -478,11 +493,21 @@ impl Strptime {
     }
 
     /// Parse `s` to an event time; `zone` applies when the text has no offset.
+    #[cfg(test)]
     pub(crate) fn parse(&self, s: &str, zone: &Zone) -> Result<EventTime, String> {
+        self.parse_at(s, zone).map(|(t, _)| t)
+    }
+
+    /// [`parse`](Self::parse), also telling where `%S` read two digits (see [`Fields::sec_at`]).
+    pub(crate) fn parse_at(
+        &self,
+        s: &str,
+        zone: &Zone,
+    ) -> Result<(EventTime, Option<usize>), String> {
         let f = self
             .scan(s)
             .ok_or_else(|| format!("invalid time format: value = {s}"))?;
-        resolve(&f, zone, s)
+        Ok((resolve(&f, zone, s)?, f.sec_at))
     }
 }
 

@@ -28,9 +28,29 @@ pub(crate) enum TimeParser {
 }
 
 /// The last text parsed and its time, as Fluentd's TimeParser caches it: consecutive records of
-/// a log usually share their second, so most parses are a string comparison.
+/// a log usually share their second, so most parses are a string comparison. Records of the same
+/// minute differ in the `%S` digits only: their time is the cached one shifted by the difference.
 #[derive(Debug, Default)]
-pub(crate) struct LastParsed(std::sync::Mutex<Option<(String, EventTime)>>);
+pub(crate) struct LastParsed(std::sync::Mutex<Option<Last>>);
+
+/// The cached parse.
+#[derive(Debug)]
+pub(crate) struct Last {
+    text: String,
+    time: EventTime,
+    /// Where `%S` read two digits in `text`.
+    sec_at: Option<usize>,
+}
+
+/// Two ASCII digits as a number.
+fn two_digits(b: &[u8]) -> Option<i64> {
+    match b {
+        [a, b] if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Some(i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+        }
+        _ => None,
+    }
+}
 
 impl Clone for LastParsed {
     fn clone(&self) -> Self {
@@ -41,18 +61,41 @@ impl Clone for LastParsed {
 impl LastParsed {
     fn get(&self, s: &str) -> Option<EventTime> {
         let g = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        g.as_ref().filter(|(k, _)| k == s).map(|(_, t)| *t)
+        let last = g.as_ref()?;
+        if last.text == s {
+            return Some(last.time);
+        }
+        // Same text but for the two `%S` digits (both seconds within 0..=59, so no leap-second
+        // normalisation): the same minute.
+        let p = last.sec_at?;
+        let (a, b) = (last.text.as_bytes(), s.as_bytes());
+        if a.len() != b.len() || a[..p] != b[..p] || a.get(p + 2..) != b.get(p + 2..) {
+            return None;
+        }
+        let (old, new) = (two_digits(&a[p..p + 2])?, two_digits(&b[p..p + 2])?);
+        if old > 59 || new > 59 {
+            return None;
+        }
+        let sec = u32::try_from(i64::from(last.time.sec) - old + new).ok()?;
+        Some(EventTime::new(sec, last.time.nsec))
     }
 
-    fn set(&self, s: &str, t: EventTime) {
+    fn set(&self, s: &str, t: EventTime, sec_at: Option<usize>) {
         let mut g = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match g.as_mut() {
-            Some((k, v)) => {
-                k.clear();
-                k.push_str(s);
-                *v = t;
+            Some(last) => {
+                last.text.clear();
+                last.text.push_str(s);
+                last.time = t;
+                last.sec_at = sec_at;
             }
-            None => *g = Some((s.to_string(), t)),
+            None => {
+                *g = Some(Last {
+                    text: s.to_string(),
+                    time: t,
+                    sec_at,
+                })
+            }
         }
     }
 }
@@ -177,13 +220,13 @@ impl TimeParser {
                 if let Some(t) = last.get(s) {
                     return Ok(t);
                 }
-                let t = if p.has_zone() {
+                let (t, sec_at) = if p.has_zone() {
                     // The embedded offset wins; without one Ruby uses local time.
-                    p.parse(s, &Zone::Local)
+                    p.parse_at(s, &Zone::Local)
                 } else {
-                    p.parse(s, zone)
+                    p.parse_at(s, zone)
                 }?;
-                last.set(s, t);
+                last.set(s, t, sec_at);
                 Ok(t)
             }
             TimeParser::Iso8601 => iso8601_strict(s),
@@ -638,6 +681,61 @@ mod compare {
                 Ok(t) if t.nsec == 0 => println!("{l}|{}.0", t.sec),
                 Ok(t) => println!("{l}|{}.{:09}", t.sec, t.nsec),
                 Err(_) => println!("{l}|ERR"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod cache {
+    use super::TimeParser;
+
+    /// Every text through one (caching) parser gives what a fresh parser gives: the `%S` shift
+    /// across minutes, hours and days, seconds 60, one-digit seconds, trailing text, fractions,
+    /// texts that do not parse, in a fixed zone, a DST zone and local time.
+    #[test]
+    fn cached_and_shifted_times_equal_full_parses() {
+        let texts = [
+            "2024-03-05T10:20:05Z",
+            "2024-03-05T10:20:59Z",
+            "2024-03-05T10:20:00Z",
+            "2024-03-05T10:21:07Z",
+            "2024-03-05T10:21:60Z",
+            "2024-03-05T10:21:7Z",
+            "2024-03-05T10:21:17Z",
+            "2024-03-05T10:21:17Zx",
+            "2024-03-05T10:21:1xZ",
+            "2024-03-06T10:21:17Z",
+            "2024-03-10T02:30:17Z",
+            "2024-03-10T02:30:18Z",
+            "2024-03-10T03:30:18Z",
+            "2024-11-03T01:30:18Z",
+            "2024-11-03T01:30:19Z",
+            "2024-11-03T01:30:19Z",
+        ];
+        for (format, zone) in [
+            ("%Y-%m-%dT%H:%M:%SZ", None),
+            ("%Y-%m-%dT%H:%M:%SZ", Some("America/New_York")),
+            ("%Y-%m-%dT%H:%M:%SZ", Some("+09:00")),
+            ("%Y-%m-%dT%H:%M:%S", Some("UTC")),
+            ("%Y-%m-%dT%H:%M:%S.%NZ", Some("UTC")),
+            ("%Y-%m-%dT%H:%M:%S%z", None),
+        ] {
+            let cached = TimeParser::string(Some(format), true, zone).unwrap();
+            for round in 0..2 {
+                for t in texts
+                    .iter()
+                    .map(|t| t.to_string())
+                    .chain(texts.iter().map(|t| t.replace('Z', ".250Z")))
+                    .chain(texts.iter().map(|t| t.replace('Z', "+0200")))
+                {
+                    let fresh = TimeParser::string(Some(format), true, zone).unwrap();
+                    assert_eq!(
+                        cached.parse_str(&t),
+                        fresh.parse_str(&t),
+                        "{format} {zone:?} {t} (round {round})"
+                    );
+                }
             }
         }
     }
