@@ -187,9 +187,12 @@ fn count_events(text: &[u8]) -> Option<u64> {
         let v: serde_json::Value = serde_json::from_slice(text).ok()?;
         return Some(v.as_array()?.len() as u64);
     }
+    // Lines found with memchr (SIMD): the sink must cost far less than the router it measures.
     let mut n = 0;
-    for l in text.split(|&b| b == b'\n') {
-        let l = l.trim_ascii();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text).chain(std::iter::once(text.len())) {
+        let l = text[start..end].trim_ascii();
+        start = end + 1;
         if l.is_empty() {
             continue;
         }
