@@ -229,7 +229,8 @@ pub fn seqs(text: &[u8], out: &mut Vec<u64>) {
 
 fn forward_conn(mut s: TcpStream, c: &Counter) -> io::Result<()> {
     let mut dec = Decoder::new(DecoderOptions::default());
-    let mut buf = vec![0u8; 1 << 16];
+    // Large reads: the sink shares the load tool's core and must cost far less than the router.
+    let mut buf = vec![0u8; 1 << 20];
     let mut reply = Vec::new();
     loop {
         let n = s.read(&mut buf)?;
