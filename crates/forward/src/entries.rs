@@ -74,6 +74,16 @@ impl Entries {
     }
 
     fn parse_entry<'a>(&self, raw: &'a [u8]) -> Option<(EventTime, &'a [u8])> {
+        // The usual shape, `[EventTime, {…}]`, read in place.
+        if let [0x92, 0xd7, 0x00, s0, s1, s2, s3, n0, n1, n2, n3, record @ ..] = raw {
+            if is_map(record.first().copied()) {
+                let t = EventTime::new(
+                    u32::from_be_bytes([*s0, *s1, *s2, *s3]),
+                    u32::from_be_bytes([*n0, *n1, *n2, *n3]),
+                );
+                return Some((if t.sec == 0 { self.now } else { t }, record));
+            }
+        }
         let mut r = Reader::new(raw);
         let len = r.read_array_len().ok()?;
         if len < 2 {

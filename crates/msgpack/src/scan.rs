@@ -68,6 +68,27 @@ where
                 return Err(Error::Incomplete.into());
             }
             st.pos += total;
+        } else if let 0x80..=0x9f = m {
+            // fixmap / fixarray
+            if st.depth >= MAX_DEPTH {
+                return Err(Error::TooDeep.into());
+            }
+            let n = u64::from(m & 0x0f);
+            let items = if m < 0x90 { n * 2 } else { n };
+            if items > 0 {
+                // (A full stack returns before anything moved: the caller grows it and resumes.)
+                let slot = stack.get_mut(st.depth).ok_or(Stop::Grow)?;
+                *slot = items;
+                st.depth += 1;
+                st.pos += 1;
+                continue;
+            }
+            st.pos += 1;
+        } else if m == 0xd7 {
+            // fixext 8 (an EventTime)
+            let value = rest.get(..10).ok_or(Error::Incomplete)?;
+            on_ext(value[1] as i8, &value[2..]).map_err(Stop::Fail)?;
+            st.pos += 10;
         } else {
             let h = head(rest)?;
             match h.kind {

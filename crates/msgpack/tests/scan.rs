@@ -106,3 +106,43 @@ fn deep_walk_calls_ext_once_each() {
     assert_eq!((n, calls), (b.len(), 40));
     assert_eq!(value_len(&b[..b.len() - 1]), Err(Error::Incomplete));
 }
+
+/// Every marker form the scan's fast paths take (fixmap, fixarray, fixext 8, short strings,
+/// fixints) nested past the scanner's first stack size, scanned whole by `value_len` and `walk`
+/// and by a `Scanner` fed one byte more at a time (each stack growth resumes where it stopped).
+#[test]
+fn fast_path_markers_nested_and_resumed() {
+    let mut v = Vec::new();
+    for i in 0..40u8 {
+        if i % 2 == 0 {
+            v.extend_from_slice(&[
+                0x82, 0xa1, b'k', 0xd7, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0xa1, b'm',
+            ]);
+        } else {
+            v.extend_from_slice(&[0x93, 0xff, 0xd9, 0x02, b'x', b'y']);
+        }
+    }
+    v.push(0x80);
+    let full = value_len(&v).unwrap();
+    assert_eq!(full, v.len());
+    let mut exts = 0;
+    assert_eq!(
+        walk(&v, |ty, p| {
+            assert_eq!((ty, p), (0, &[1u8, 2, 3, 4, 5, 6, 7, 8][..]));
+            exts += 1;
+            Ok::<(), Error>(())
+        }),
+        Ok(full)
+    );
+    assert_eq!(exts, 20);
+    let mut s = Scanner::new();
+    for end in 0..full {
+        assert_eq!(s.scan(&v[..end]), Err(Error::Incomplete), "prefix {end}");
+    }
+    assert_eq!(s.scan(&v), Ok(full));
+    // A cut fixext 8 waits; a deep fixarray chain is refused at MAX_DEPTH.
+    assert_eq!(value_len(&[0x91, 0xd7, 0x00, 1, 2]), Err(Error::Incomplete));
+    let mut deep = vec![0x91; MAX_DEPTH];
+    deep.push(0x80);
+    assert_eq!(value_len(&deep), Err(Error::TooDeep));
+}
