@@ -11,12 +11,36 @@ use regex::Regex;
 #[derive(Debug, Clone)]
 pub struct TagPattern {
     source: String,
-    regex: Regex,
+    matcher: Matcher,
+}
+
+/// How a pattern is matched: the catch-all `**` and plain tags need no regex (a config of those
+/// alone never compiles one, which keeps the regex engine's code out of an idle daemon's memory).
+#[derive(Debug, Clone)]
+enum Matcher {
+    All,
+    Literal,
+    Regex(Regex),
 }
 
 impl TagPattern {
     /// Compile one pattern; an invalid `/regex/` or a leading `/` without a closing one is an error.
     pub fn new(pattern: &str) -> Result<Self, String> {
+        if pattern == "**" {
+            return Ok(TagPattern {
+                source: pattern.to_string(),
+                matcher: Matcher::All,
+            });
+        }
+        if !pattern.is_empty()
+            && !pattern.starts_with('/')
+            && !pattern.contains(['*', '{', '}', '\\', ','])
+        {
+            return Ok(TagPattern {
+                source: pattern.to_string(),
+                matcher: Matcher::Literal,
+            });
+        }
         let body = if let Some(rest) = pattern.strip_prefix('/') {
             match rest.strip_suffix('/') {
                 Some(re) if !rest.is_empty() => re.to_string(),
@@ -33,13 +57,17 @@ impl TagPattern {
             .map_err(|e| format!("invalid match pattern '{pattern}': {e}"))?;
         Ok(TagPattern {
             source: pattern.to_string(),
-            regex,
+            matcher: Matcher::Regex(regex),
         })
     }
 
     /// Does the tag match?
     pub fn matches(&self, tag: &str) -> bool {
-        self.regex.is_match(tag)
+        match &self.matcher {
+            Matcher::All => true,
+            Matcher::Literal => tag == self.source,
+            Matcher::Regex(r) => r.is_match(tag),
+        }
     }
 
     /// The pattern as written.
@@ -161,6 +189,39 @@ fn glob_to_regex(pat: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `**` and plain tags, matched without a regex, match exactly what their regexes match.
+    #[test]
+    fn regex_free_patterns_agree_with_their_regexes() {
+        let tags = [
+            "",
+            "a",
+            "a.b",
+            "a.b.c",
+            "ab",
+            "a.",
+            ".a",
+            "x,y",
+            "x",
+            "docker.app",
+            "a.bc",
+            "A",
+        ];
+        for pat in ["**", "a", "a.b", "a.", "docker.app", "a-b_c.d", "A"] {
+            let p = TagPattern::new(pat).unwrap();
+            assert!(!matches!(p.matcher, Matcher::Regex(_)), "{pat}");
+            let re = Regex::new(&format!(r"\A(?:{})\z", glob_to_regex(pat))).unwrap();
+            for t in tags {
+                assert_eq!(p.matches(t), re.is_match(t), "{pat} on {t:?}");
+            }
+        }
+        for pat in ["a.*", "{a,b}", "a\\.b", "/a.*/", "x,y"] {
+            assert!(
+                matches!(TagPattern::new(pat).unwrap().matcher, Matcher::Regex(_)),
+                "{pat}"
+            );
+        }
+    }
 
     fn check(pat: &str, yes: &[&str], no: &[&str]) {
         let p = MatchPattern::new(pat).unwrap();
