@@ -37,6 +37,29 @@ impl<E: From<Error>> From<Error> for Stop<E> {
     }
 }
 
+/// Enter a container of `items` values whose header is `hdr` bytes: true when it was pushed
+/// (its items follow), false when it is empty (a complete value). A full stack returns
+/// `Stop::Grow` before anything moved, so the caller can grow it and resume.
+fn open<E>(
+    st: &mut State,
+    stack: &mut [u64],
+    items: u64,
+    hdr: usize,
+) -> std::result::Result<bool, Stop<E>>
+where
+    E: From<Error>,
+{
+    if st.depth >= MAX_DEPTH {
+        return Err(Error::TooDeep.into());
+    }
+    if items > 0 {
+        *stack.get_mut(st.depth).ok_or(Stop::Grow)? = items;
+        st.depth += 1;
+    }
+    st.pos += hdr;
+    Ok(items > 0)
+}
+
 /// The scanning loop. `stack[d]` holds the items still expected by the open
 /// container at depth `d`.
 fn run<E, F>(
@@ -70,20 +93,10 @@ where
             st.pos += total;
         } else if let 0x80..=0x9f = m {
             // fixmap / fixarray
-            if st.depth >= MAX_DEPTH {
-                return Err(Error::TooDeep.into());
-            }
             let n = u64::from(m & 0x0f);
-            let items = if m < 0x90 { n * 2 } else { n };
-            if items > 0 {
-                // (A full stack returns before anything moved: the caller grows it and resumes.)
-                let slot = stack.get_mut(st.depth).ok_or(Stop::Grow)?;
-                *slot = items;
-                st.depth += 1;
-                st.pos += 1;
+            if open(st, stack, if m < 0x90 { n * 2 } else { n }, 1)? {
                 continue;
             }
-            st.pos += 1;
         } else if m == 0xd7 {
             // fixext 8 (an EventTime)
             let value = rest.get(..10).ok_or(Error::Incomplete)?;
@@ -93,22 +106,14 @@ where
             let h = head(rest)?;
             match h.kind {
                 Kind::Array(n) | Kind::Map(n) => {
-                    if st.depth >= MAX_DEPTH {
-                        return Err(Error::TooDeep.into());
-                    }
                     let items = if matches!(h.kind, Kind::Map(_)) {
                         u64::from(n) * 2
                     } else {
                         u64::from(n)
                     };
-                    if items > 0 {
-                        let slot = stack.get_mut(st.depth).ok_or(Stop::Grow)?;
-                        *slot = items;
-                        st.depth += 1;
-                        st.pos += h.hdr;
+                    if open(st, stack, items, h.hdr)? {
                         continue;
                     }
-                    st.pos += h.hdr;
                 }
                 kind => {
                     let total = h.total();
