@@ -63,15 +63,10 @@ impl Zone {
 
     /// The offset in seconds east of UTC at the given instant.
     pub fn offset_at(&self, sec: i64) -> i32 {
-        let utc = DateTime::<Utc>::from_timestamp(sec, 0).unwrap_or_default();
         match self {
             Zone::Local => local_offset(sec),
             Zone::Fixed(o) => o.local_minus_utc(),
-            Zone::Named(tz) => tz
-                .from_utc_datetime(&utc.naive_utc())
-                .offset()
-                .fix()
-                .local_minus_utc(),
+            Zone::Named(tz) => offset_in(tz, sec),
         }
     }
 
@@ -204,15 +199,16 @@ thread_local! {
 /// first and last second have the same offset is cached instead, so a changed zone file applies
 /// from the next span.
 fn local_offset(sec: i64) -> i32 {
-    let chrono_local = |s: i64| {
-        let utc = DateTime::<Utc>::from_timestamp(s, 0).unwrap_or_default();
-        Local
-            .from_utc_datetime(&utc.naive_utc())
-            .offset()
-            .fix()
-            .local_minus_utc()
-    };
-    LOCAL_SPANS.with(|c| span_cached(c, sec, chrono_local))
+    LOCAL_SPANS.with(|c| span_cached(c, sec, |s| offset_in(&Local, s)))
+}
+
+/// Seconds east of UTC that zone `tz` has at epoch second `sec`.
+fn offset_in<T: TimeZone>(tz: &T, sec: i64) -> i32 {
+    let utc = DateTime::<Utc>::from_timestamp(sec, 0).unwrap_or_default();
+    tz.from_utc_datetime(&utc.naive_utc())
+        .offset()
+        .fix()
+        .local_minus_utc()
 }
 
 /// `offset(sec)` through a two-span cache (see [`local_offset`]).
@@ -287,13 +283,7 @@ mod tests {
             let Zone::Named(tz) = Zone::parse(name).unwrap() else {
                 panic!("{name}")
             };
-            let direct = |s: i64| {
-                let utc = DateTime::<Utc>::from_timestamp(s, 0).unwrap();
-                tz.from_utc_datetime(&utc.naive_utc())
-                    .offset()
-                    .fix()
-                    .local_minus_utc()
-            };
+            let direct = |s: i64| offset_in(&tz, s);
             let cache = std::cell::Cell::new([(i64::MIN, 0); 2]);
             // 2024: a year with transitions in each zone; every 7 minutes, plus each second
             // around the hour marks.
