@@ -196,10 +196,8 @@ impl ParsedPairs for RawRecord {
 
 /// The pairs of `record.merge(parsed)` (Ruby's Hash#merge, as [`ParserFilter::handle_parsed`]
 /// with reserve_data): the original pairs in order, a parsed key replacing the value of the
-/// first equal key in place, new keys appended. `None` when the record is not a map.
-///
-/// `slots` is filled (cleared first) so that its allocation serves a whole batch; false when the
-/// record is not a map.
+/// first equal key in place, new keys appended, into `slots` (cleared first, so that its
+/// allocation serves a whole batch). False when the record is not a map.
 fn merge_slots<'a, P: ParsedPairs + ?Sized>(
     record: &'a [u8],
     add: &P,
@@ -352,7 +350,6 @@ impl Filter for ParserFilter {
                         if needs_rec && rec.is_none() && self.plain_merge() {
                             // The common reserve_data case, written straight from the raw record.
                             if let Value::Map(add) = &values {
-                                let mut slots = Vec::new();
                                 if merge_slots(e.record, add.as_slice(), &mut slots) {
                                     out.push_with(t, |buf| {
                                         write_slots(&slots, add.as_slice(), buf)
