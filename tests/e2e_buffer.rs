@@ -190,10 +190,12 @@ fn retries_then_secondary_then_backup() {
     let dumped = std::fs::read_to_string(&sec_file).unwrap();
     assert_eq!(dumped.lines().count(), 3, "{dumped}");
     assert!(dumped.contains("\twith.secondary\t{\"seq\":0}"), "{dumped}");
-    let log = d.stderr();
-    assert!(
-        log.contains("retry #0") && log.contains("written to the secondary after retries"),
-        "{log}"
+    // The log is read through a pipe by another thread: wait for it rather than
+    // assume it is already there when the file is.
+    d.wait_for_log("retry #0", Duration::from_secs(10));
+    d.wait_for_log(
+        "written to the secondary after retries",
+        Duration::from_secs(10),
     );
     let backup = d.path("root/backup/worker0/lonely");
     let t = Instant::now();
@@ -278,7 +280,7 @@ fn broken_chunk_files_are_quarantined() {
         "both files of both broken chunks are moved aside: {q:?}"
     );
     assert_eq!(reasons, 2, "each with the reason written beside it: {q:?}");
-    assert!(d.stderr().contains("quarantine"), "{}", d.stderr());
+    d.wait_for_log("quarantine", Duration::from_secs(10));
     assert!(d.terminate().success());
 }
 

@@ -133,6 +133,11 @@ fn stalled_and_trickling_clients_are_closed_and_block_nobody() {
     idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     assert!(send_and_ack(&mut idle, &tagged("idle", 0, 1, "i"), "i"));
 
+    // Both closes were seen by the clients; their log lines come through a pipe.
+    let t = Instant::now();
+    while d.stderr().matches("frame_timeout").count() < 2 && t.elapsed() < Duration::from_secs(10) {
+        thread::sleep(Duration::from_millis(20));
+    }
     let log = d.stderr();
     assert_eq!(
         log.matches("frame_timeout").count(),

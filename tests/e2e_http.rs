@@ -286,7 +286,7 @@ fn retry_after_respected() {
     assert!(gap >= Duration::from_secs(2), "retried after {gap:?}");
     assert!(gap < Duration::from_secs(4), "retried after {gap:?}");
     assert_eq!(r[1].text(), "{\"n\":1}\n");
-    assert!(d.stderr().contains("retry after 2.0s"), "{}", d.stderr());
+    d.wait_for_log("retry after 2.0s", Duration::from_secs(10));
     assert!(d.terminate().success());
 }
 

@@ -217,10 +217,9 @@ fn delish_pipeline() {
         !files.iter().any(|f| f.starts_with("root_archived")),
         "events re-emitted in @archive reached root: {files:?}"
     );
-    let err = d.stderr();
-    assert!(
-        err.contains("pattern not matched with data 'plain text, not json'"),
-        "{err}"
+    d.wait_for_log(
+        "pattern not matched with data 'plain text, not json'",
+        Duration::from_secs(10),
     );
 }
 

@@ -299,11 +299,7 @@ fn default_keys_are_unique_and_exact_and_gzip_decodes() {
     assert!(is_key(&keys[0], "app.db"), "{keys:?}");
     assert!(is_key(&keys[1], "app.web"), "{keys:?}");
     assert_ne!(keys[0][keys[0].len() - 35..], keys[1][keys[1].len() - 35..]);
-    assert!(
-        d.stderr().contains("Creating bucket logs-bucket"),
-        "{}",
-        d.stderr()
-    );
+    d.wait_for_log("Creating bucket logs-bucket", Duration::from_secs(10));
     let lines = gunzip_lines(&s3.object("logs-bucket", &keys[1]));
     assert_eq!(
         lines,
@@ -400,11 +396,9 @@ fn duplicated_path_is_retried_and_overwrite_replaces() {
         assert!(t.elapsed() < Duration::from_secs(20), "{}", d.stderr());
         thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        d.stderr()
-            .contains("fixed.txt already exists, but will overwrite"),
-        "{}",
-        d.stderr()
+    d.wait_for_log(
+        "fixed.txt already exists, but will overwrite",
+        Duration::from_secs(10),
     );
     assert_eq!(s3.keys("bucket-b"), ["fixed.txt"]);
     assert!(d.terminate().success());

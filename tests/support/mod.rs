@@ -47,9 +47,11 @@ pub struct Daemon {
     stderr: Arc<Mutex<Vec<u8>>>,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// The threads copying the current process's stdout and stderr.
+    pumps: Vec<thread::JoinHandle<()>>,
 }
 
-fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) {
+fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) -> thread::JoinHandle<()> {
     thread::spawn(move || {
         let mut buf = [0u8; 8192];
         loop {
@@ -58,7 +60,7 @@ fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) {
                 Ok(n) => into.lock().unwrap().extend_from_slice(&buf[..n]),
             }
         }
-    });
+    })
 }
 
 /// Substitute `{PORT}` and `{DIR}` in a config text.
@@ -74,7 +76,7 @@ fn spawn(
     env: &[(String, String)],
     stdout: &Arc<Mutex<Vec<u8>>>,
     stderr: &Arc<Mutex<Vec<u8>>>,
-) -> Child {
+) -> (Child, Vec<thread::JoinHandle<()>>) {
     let mut cmd = Command::new(bin());
     cmd.arg("-c")
         .arg(path)
@@ -88,9 +90,11 @@ fn spawn(
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("spawn logferry");
-    pump(child.stdout.take().unwrap(), stdout.clone());
-    pump(child.stderr.take().unwrap(), stderr.clone());
-    child
+    let pumps = vec![
+        pump(child.stdout.take().unwrap(), stdout.clone()),
+        pump(child.stderr.take().unwrap(), stderr.clone()),
+    ];
+    (child, pumps)
 }
 
 impl Daemon {
@@ -113,9 +117,10 @@ impl Daemon {
             .collect();
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        let child = spawn(&path, &args, &env, &stdout, &stderr);
+        let (child, pumps) = spawn(&path, &args, &env, &stdout, &stderr);
         let d = Daemon {
             child,
+            pumps,
             port,
             dir,
             stdout,
@@ -135,7 +140,7 @@ impl Daemon {
             let _ = self.child.wait();
         }
         let starts = self.stderr().matches("logferry started").count();
-        self.child = spawn(
+        (self.child, self.pumps) = spawn(
             &self.dir.path().join("fluent.conf"),
             &self.args,
             &self.env,
@@ -262,8 +267,10 @@ impl Daemon {
         let start = Instant::now();
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
-                // Let the pump threads drain the pipes.
-                thread::sleep(Duration::from_millis(50));
+                // The pipes are at their end now: let the pump threads copy the rest.
+                for p in self.pumps.drain(..) {
+                    let _ = p.join();
+                }
                 return st;
             }
             if start.elapsed() > timeout {
