@@ -1,10 +1,10 @@
 //! Ruby semantics the plugins need without a Ruby: regexps written in Ruby syntax, compiled to
 //! Rust's `regex`, and Ruby's `to_s` / `inspect` text of record values.
 //!
-//! Regexps: Ruby's `^`/`$` always match at line boundaries (Rust multi-line mode), Ruby's `m`
-//! flag is Rust's `s` (dot matches newline), and Ruby's `\d \w \s \h \b` are ASCII-only. A
-//! construct the `regex` crate cannot run (look-around, back-references, atomic groups,
-//! possessive quantifiers, `\G`, `\K`) is an error, which plugins report at start-up.
+//! Regexps are translated by the parsers' translator ([`crate::parser::ruby_regex`], which
+//! keeps Ruby's meaning or refuses the pattern); here they are compiled twice, for haystacks with
+//! and without a newline (see [`RubyRegex`]). Ruby's `^`/`$` always match at line boundaries
+//! (Rust multi-line mode) and Ruby's `m` flag is Rust's `s` (dot matches newline).
 //!
 //! Text: `to_s` of a string is its bytes (an invalid UTF-8 sequence scrubbed to `?`, as Fluentd
 //! does before matching), of nil `""`, of numbers and booleans their Ruby text, of a map or an
@@ -15,6 +15,8 @@ use std::fmt::Write as _;
 
 use logferry_msgpack::{Reader, Value};
 use regex::Regex;
+
+use crate::parser::ruby_regex::translate_body;
 
 /// A compiled Ruby regexp.
 ///
@@ -77,12 +79,14 @@ pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
 
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`).
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
-    let translated = translate(body).map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+    let translated =
+        translate_body(body).map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
     let build = |multi_line: bool| {
         regex::RegexBuilder::new(&translated)
             .multi_line(multi_line)
             .case_insensitive(flags.contains('i'))
             .dot_matches_new_line(flags.contains('m'))
+            .ignore_whitespace(flags.contains('x'))
             .build()
             .map_err(|e| {
                 let detail = e.to_string();
@@ -112,137 +116,6 @@ pub fn capture_groups(re: &RubyRegex) -> Vec<usize> {
     } else {
         names
     }
-}
-
-const DIGIT: &str = "[0-9]";
-const NOT_DIGIT: &str = "[^0-9]";
-const WORD: &str = "[0-9A-Za-z_]";
-const NOT_WORD: &str = "[^0-9A-Za-z_]";
-const SPACE: &str = "[\\t\\n\\x0B\\x0C\\r ]";
-const NOT_SPACE: &str = "[^\\t\\n\\x0B\\x0C\\r ]";
-const HEX: &str = "[0-9A-Fa-f]";
-const NOT_HEX: &str = "[^0-9A-Fa-f]";
-
-/// Translate a Ruby regexp body to Rust `regex` syntax (see the module doc); possessive
-/// quantifiers, which Rust would read as a different pattern, are an error.
-pub fn translate(body: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(body.len() + 16);
-    let chars: Vec<char> = body.chars().collect();
-    let mut i = 0;
-    // Nesting depth of character classes, and whether we are right after `[` / `[^`.
-    let mut class_depth = 0usize;
-    let mut class_start = false;
-    // The previous token outside a class was a quantifier (`*`, `+`, `?`, `{n,m}`).
-    let mut after_quant = false;
-    while i < chars.len() {
-        let c = chars[i];
-        let at_class_start = class_start;
-        class_start = false;
-        let was_quant = after_quant;
-        after_quant = false;
-        if class_depth == 0 {
-            match c {
-                '+' if was_quant => {
-                    return Err("possessive quantifiers (`a++`, `a*+`) are not supported".into())
-                }
-                '*' | '+' | '?' => {
-                    after_quant = c != '?' || !was_quant;
-                    out.push(c);
-                    i += 1;
-                    continue;
-                }
-                '{' => {
-                    // Counted repetition: `{n}`, `{n,}`, `{n,m}`, and Ruby's `{,m}` = `{0,m}`.
-                    let close = chars[i + 1..].iter().position(|&x| x == '}');
-                    if let Some(len) = close {
-                        let inner: String = chars[i + 1..i + 1 + len].iter().collect();
-                        let (lo, hi) = inner.split_once(',').unwrap_or((&inner, ""));
-                        let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
-                        if !inner.is_empty()
-                            && digits(lo)
-                            && digits(hi)
-                            && !(lo.is_empty() && hi.is_empty())
-                        {
-                            out.push('{');
-                            if lo.is_empty() {
-                                out.push('0');
-                            }
-                            out.push_str(&inner);
-                            out.push('}');
-                            i += len + 2;
-                            after_quant = true;
-                            continue;
-                        }
-                    }
-                    // Not a repetition: a literal brace, as in Ruby.
-                    out.push_str("\\{");
-                    i += 1;
-                    continue;
-                }
-                _ => {}
-            }
-        }
-        match c {
-            '\\' if i + 1 < chars.len() => {
-                let e = chars[i + 1];
-                i += 2;
-                match e {
-                    'd' => out.push_str(DIGIT),
-                    'D' => out.push_str(NOT_DIGIT),
-                    'w' => out.push_str(WORD),
-                    'W' => out.push_str(NOT_WORD),
-                    's' => out.push_str(SPACE),
-                    'S' => out.push_str(NOT_SPACE),
-                    'h' => out.push_str(HEX),
-                    'H' => out.push_str(NOT_HEX),
-                    'b' if class_depth > 0 => out.push_str("\\x08"),
-                    'b' => out.push_str("(?-u:\\b)"),
-                    'B' => out.push_str("(?-u:\\B)"),
-                    'Z' if class_depth == 0 => out.push_str("(?:\\n?\\z)"),
-                    'e' => out.push_str("\\x1B"),
-                    'a' => out.push_str("\\x07"),
-                    '/' => out.push('/'),
-                    _ => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                }
-                continue;
-            }
-            '[' => {
-                class_depth += 1;
-                class_start = true;
-                out.push('[');
-                if chars.get(i + 1) == Some(&'^') {
-                    out.push('^');
-                    i += 1;
-                }
-            }
-            ']' if class_depth > 0 && !at_class_start => {
-                class_depth -= 1;
-                out.push(']');
-            }
-            '(' if class_depth == 0 && chars.get(i + 1) == Some(&'?') => {
-                // Inline flag groups: Ruby's `m` is Rust's `s`.
-                let mut j = i + 2;
-                while j < chars.len() && matches!(chars[j], 'i' | 'm' | 'x' | '-') {
-                    j += 1;
-                }
-                if j > i + 2 && j < chars.len() && matches!(chars[j], ':' | ')') {
-                    out.push_str("(?");
-                    for &f in &chars[i + 2..j] {
-                        out.push(if f == 'm' { 's' } else { f });
-                    }
-                    i = j;
-                    continue;
-                }
-                out.push('(');
-            }
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    Ok(out)
 }
 
 /// Ruby's `scrub('?')`: each invalid UTF-8 sequence becomes one `?`.
@@ -396,6 +269,8 @@ mod tests {
         assert!(regexp("\\h\\H").unwrap().is_match("fz"));
         assert!(regexp("foo\\Z").unwrap().is_match("foo\n"));
         assert!(regexp("\\bfoo\\b").unwrap().is_match("a foo b"));
+        // Ruby's word boundary is Unicode (unlike its \w): no boundary between é and a.
+        assert!(!regexp("\\ba").unwrap().is_match("éa"));
         assert!(regexp("a\\/b").unwrap().is_match("a/b"));
         assert!(regexp("(?m:a.b)").unwrap().is_match("a\nb"));
         assert!(regexp("[]a]").unwrap().is_match("]"));

@@ -11,8 +11,8 @@
 //!   `{,n}` becomes `{0,n}`; a `{` that does not start a repetition is a literal.
 //! * Refused (start-up error): lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
 //!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
-//!   conditionals, `\Z`, `\G`, `\K`, `\R`, `\X`, `(?u)`/`(?a)`/`(?d)`, and `x{n}?` (optional in Ruby,
-//!   lazy in Rust).
+//!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
+//!   `(?u)`/`(?a)`/`(?d)`, and `x{n}?` (optional in Ruby, lazy in Rust).
 //!
 //! Rust's engine runs in time linear in the input, so no pattern can hang a parser.
 
@@ -74,6 +74,19 @@ pub fn translate(src: &str, flags: &str) -> Result<String, String> {
         out.push('x');
     }
     out.push(')');
+    translate_into(src, &mut out)?;
+    Ok(out)
+}
+
+/// Translate a Ruby pattern body alone: the caller sets the flags (Rust's multi-line mode for
+/// Ruby's `^`/`$`, `i`, `s` for Ruby's `m`, `x`) on its `RegexBuilder`.
+pub fn translate_body(src: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(src.len() + 16);
+    translate_into(src, &mut out)?;
+    Ok(out)
+}
+
+fn translate_into(src: &str, out: &mut String) -> Result<(), String> {
     let chars: Vec<char> = src.chars().collect();
     let mut i = 0;
     // Depth of character classes, and whether the last thing emitted can take a quantifier.
@@ -108,9 +121,15 @@ pub fn translate(src: &str, flags: &str) -> Result<String, String> {
                     out.push(e);
                 }
                 'b' => out.push_str(r"\x08"),
+                'Z' if class == 0 && i == chars.len() => {
+                    // At the very end of the pattern only the whole match's end can tell
+                    // "before a final newline" from "through it", and no plugin uses that end:
+                    // grep asks whether it matched, parsers and rewrite_tag_filter take groups.
+                    out.push_str(r"(?:\n?\z)");
+                }
                 'Z' => {
                     return Err(unsupported(
-                        r"\Z (end of text or before a final newline)",
+                        r"\Z (end of text or before a final newline) before the end of the pattern",
                         &format!("it needs a lookahead and {NO_LOOK}; use \\z or $"),
                     ))
                 }
@@ -480,7 +499,7 @@ pub fn translate(src: &str, flags: &str) -> Result<String, String> {
     if class > 0 {
         return Err("premature end of character class".into());
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Translate and compile a Ruby pattern.
@@ -543,6 +562,11 @@ mod tests {
         // Word boundaries are Unicode in Ruby; \< and \> are plain characters.
         assert_eq!(m(r"\ba", "", "éa"), None);
         assert_eq!(m(r"\<a\>", "", "<a>").as_deref(), Some("<a>"));
+        // \Z at the end: end of text or before a final newline, not before any newline.
+        assert!(compile(r"a\Z", "").unwrap().is_match("xa\n"));
+        assert!(compile(r"a\Z", "").unwrap().is_match("xa"));
+        assert!(!compile(r"a\Z", "").unwrap().is_match("a\nb"));
+        assert!(!compile(r"a\Z", "").unwrap().is_match("a\n\n"));
     }
 
     #[test]
@@ -558,7 +582,8 @@ mod tests {
             ("a++", "possessive"),
             ("a*+", "possessive"),
             ("a?+", "possessive"),
-            (r"a\Z", r"\Z"),
+            (r"a\Zb", r"\Z"),
+            (r"(a\Z)", r"\Z"),
             (r"\Gx", r"\G"),
             (r"a\Kb", r"\K"),
             (r"(?<x>a)\g<x>", "subexpression"),

@@ -421,7 +421,7 @@ fn ruby_only_regexp_constructs_fail_at_start_up_at_the_parameter() {
         ("/(?<a>x)\\k<a>/", "backreference"),
         ("/(?>(?<a>x+))/", "atomic"),
         ("/(?<a>x++)/", "possessive"),
-        ("/(?<a>x)\\Z/", "\\Z"),
+        ("/(?<a>x\\Z)/", "\\Z"),
         ("/(?<a>x)\\G/", "\\G"),
     ] {
         let e = build_err(&format!("    @type regexp\n    expression {re}"));
@@ -445,6 +445,9 @@ fn ruby_regexp_meanings_are_kept() {
     assert_eq!(one(&*p, "a\nb").1, rec(r#"{"all":"a\nb"}"#));
     let p = parser("    @type regexp\n    expression /^(?<w>[[:alpha:]]+)/");
     assert_eq!(one(&*p, "éa1").1, rec(r#"{"w":"éa"}"#));
+    // \Z ending the pattern: the group stops before a final newline, as in Ruby.
+    let p = parser("    @type regexp\n    expression /(?<m>.*?)\\Z/");
+    assert_eq!(one(&*p, "foo\n").1, rec(r#"{"m":"foo"}"#));
 }
 
 #[test]
