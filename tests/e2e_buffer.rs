@@ -177,17 +177,9 @@ fn retries_then_secondary_then_backup() {
     read_msgpack(&mut s);
     send(&mut s, &tagged("without.secondary", 10, 2, "y"));
     read_msgpack(&mut s);
-    let t = Instant::now();
-    let sec_file = d.path("sec/dump_0");
-    while !sec_file.exists() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "secondary never written; log:\n{}",
-            d.stderr()
-        );
-        thread::sleep(Duration::from_millis(50));
-    }
-    let dumped = std::fs::read_to_string(&sec_file).unwrap();
+    let dumped = d.wait_file_text(&d.path("sec/dump_0"), Duration::from_secs(10), |s| {
+        s.lines().count() >= 3 && s.ends_with('\n')
+    });
     assert_eq!(dumped.lines().count(), 3, "{dumped}");
     assert!(dumped.contains("\twith.secondary\t{\"seq\":0}"), "{dumped}");
     // The log is read through a pipe by another thread: wait for it rather than
@@ -213,10 +205,9 @@ fn retries_then_secondary_then_backup() {
         .unwrap()
         .unwrap()
         .path();
-    assert_eq!(
-        std::fs::read_to_string(f).unwrap(),
-        "{\"seq\":10}\n{\"seq\":11}\n"
-    );
+    let want = "{\"seq\":10}\n{\"seq\":11}\n";
+    let got = d.wait_file_text(&f, Duration::from_secs(10), |s| s.len() >= want.len());
+    assert_eq!(got, want);
     assert!(d.terminate().success());
 }
 

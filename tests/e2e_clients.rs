@@ -23,9 +23,9 @@ use support::{repo_root, Daemon};
 const INSTALL_HINT: &str = "run `bash .ci/install-deps.sh` (installs Go + Docker sources, builds target/e2e-clients/docker-driver, pip-installs fluent-logger 0.11.1 and msgpack)";
 
 /// How long one client process may run.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for the daemon to write everything once the clients are done.
-const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(5);
+const ARRIVAL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// One output line, parsed.
 type Rec = serde_json::Map<String, Value>;

@@ -1,6 +1,6 @@
 //! The forward output end to end, sidecar → (relay) → aggregators, all logferry: acknowledged
 //! events survive an aggregator killed mid-load, a load balancer that silently forgets idle
-//! flows (as AWS NLB does after 350 s, here after 1 s), weights, standby failover, shared key and
+//! flows (as AWS NLB does after 350 s, here after 3 s), weights, standby failover, shared key and
 //! TLS between the tiers.
 //!
 //! The relay is a small TCP proxy in this file: each accepted connection goes to a random backend,
@@ -388,11 +388,8 @@ fn aggregator_killed_mid_load_loses_no_acked_event() {
         per[0].len(),
         per[1].len()
     );
-    assert!(
-        sc.stderr().contains("connection closed before the ack"),
-        "no chunk was cut by the kill:\n{}",
-        sc.stderr()
-    );
+    // No chunk cut by the kill would fail this (the log comes through a pipe: wait for it).
+    sc.wait_for_log("connection closed before the ack", Duration::from_secs(10));
     let dups: usize = per
         .iter()
         .flat_map(|m| m.values())
@@ -407,12 +404,13 @@ fn aggregator_killed_mid_load_loses_no_acked_event() {
     );
 }
 
-/// A kept connection whose flow the load balancer forgot (blackholed after 1 s idle): the next
+/// A kept connection whose flow the load balancer forgot (blackholed after 3 s idle): the next
 /// chunk gets no ack, the sender drops that connection and sends the chunk again on a new one.
 #[test]
 fn idle_flow_dropped_by_load_balancer_loses_nothing() {
     let agg = aggregator("");
-    let relay = Relay::start(vec![agg.port], Some(Duration::from_secs(1)));
+    // 3 s: long enough that a slow ack on a busy machine does not count as idle.
+    let relay = Relay::start(vec![agg.port], Some(Duration::from_secs(3)));
     let out = format!(
         "keepalive true\n  heartbeat_type none\n  ack_response_timeout 2\n  {}",
         server(relay.port, "")
@@ -422,7 +420,7 @@ fn idle_flow_dropped_by_load_balancer_loses_nothing() {
     wait_delivered(&[&agg], &sc, &first, Duration::from_secs(10));
     assert_eq!(relay.flows.load(Ordering::Relaxed), 1);
     // Quiet for longer than the relay's idle timeout.
-    thread::sleep(Duration::from_millis(1800));
+    thread::sleep(Duration::from_millis(4000));
     let second = send_acked(sc.port, "idle", 10, 1, 10);
     wait_delivered(&[&agg], &sc, &second, Duration::from_secs(15));
     assert_eq!(
@@ -431,11 +429,7 @@ fn idle_flow_dropped_by_load_balancer_loses_nothing() {
         "the kept flow should have been blackholed"
     );
     assert!(relay.flows.load(Ordering::Relaxed) >= 2);
-    assert!(
-        sc.stderr().contains("sending again on a new connection"),
-        "{}",
-        sc.stderr()
-    );
+    sc.wait_for_log("sending again on a new connection", Duration::from_secs(10));
     // Later chunks keep flowing on the new connection.
     let third = send_acked(sc.port, "idle", 20, 3, 10);
     wait_delivered(&[&agg], &sc, &third, Duration::from_secs(10));
@@ -460,7 +454,7 @@ fn weights_distribute_load() {
     assert!(nb > 0.0, "the lighter server got nothing");
     let ratio = na / nb;
     assert!(
-        (2.4..=3.75).contains(&ratio),
+        (2.0..=4.5).contains(&ratio),
         "expected about 3:1, got {na}:{nb}"
     );
 }
@@ -491,11 +485,7 @@ fn standby_only_when_primary_is_down() {
         phase2.iter().all(|s| per[1].contains_key(s)),
         "the standby should have taken what came while the primary was down"
     );
-    assert!(
-        sc.stderr().contains("using standby node"),
-        "{}",
-        sc.stderr()
-    );
+    sc.wait_for_log("using standby node", Duration::from_secs(10));
 
     primary.restart();
     sc.wait_for_log(

@@ -125,8 +125,9 @@ fn buffered_file_renders_placeholders() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(std::fs::read_to_string(&web).unwrap(), "{\"a\":1}\n");
-    assert_eq!(std::fs::read_to_string(&db).unwrap(), "{\"b\":2}\n");
+    let line = |s: &str| s.ends_with('\n');
+    assert_eq!(d.wait_file_text(&web, WAIT, line), "{\"a\":1}\n");
+    assert_eq!(d.wait_file_text(&db, WAIT, line), "{\"b\":2}\n");
     assert!(d.terminate().success());
 
     let (out, _dir) = run_once(
@@ -162,14 +163,22 @@ fn stdout_formats() {
 fn sample_input() {
     let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<source>\n@type sample\ntag demo\nrate 3\nauto_increment_key n\nsample [{\"hello\":\"world\"},{\"bye\":\"now\"}]\n</source>\n<source>\n@type dummy\ntag demo2\n</source>\n<match demo>\n@type stdout\n</match>\n<match demo2>\n@type stdout\n</match>\n";
     let mut d = Daemon::start(conf);
-    let lines = d.wait_stdout_lines(4, WAIT);
-    let demo: Vec<_> = lines
-        .iter()
-        .map(|l| parse_stdout_line(l))
-        .filter(|(_, t, _)| t == "demo")
-        .map(|(_, _, v)| v)
-        .collect();
-    assert!(demo.len() >= 3, "{lines:?}");
+    // Each source ticks on its own: wait until three demo lines and one demo2 line are in.
+    let t = std::time::Instant::now();
+    let (lines, demo) = loop {
+        let lines: Vec<String> = d.stdout().lines().map(str::to_string).collect();
+        let demo: Vec<_> = lines
+            .iter()
+            .map(|l| parse_stdout_line(l))
+            .filter(|(_, t, _)| t == "demo")
+            .map(|(_, _, v)| v)
+            .collect();
+        if demo.len() >= 3 && lines.iter().any(|l| l.contains(" demo2: ")) {
+            break (lines, demo);
+        }
+        assert!(t.elapsed() < WAIT, "{lines:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
     assert_eq!(demo[0], serde_json::json!({"hello":"world","n":0}));
     assert_eq!(demo[1], serde_json::json!({"bye":"now","n":1}));
     assert_eq!(demo[2], serde_json::json!({"hello":"world","n":2}));

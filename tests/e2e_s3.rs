@@ -584,7 +584,9 @@ fn seed_config_end_to_end() {
 #[test]
 fn s3_outage_then_back_delivers_everything() {
     let t0 = Instant::now();
-    let port = free_port();
+    // Refused until s3s-fs starts there; held so that no client connection takes it.
+    let mut held = HeldPort::new();
+    let port = held.port;
     let conf = s3_config_at(
         &format!("http://127.0.0.1:{port}"),
         "outage",
@@ -601,7 +603,7 @@ fn s3_outage_then_back_delivers_everything() {
     d.wait_for_log("retry #", Duration::from_secs(10));
     thread::sleep((load_start + Duration::from_secs(5)).saturating_duration_since(Instant::now()));
     let retries_while_down = d.stderr().matches("retry #").count();
-    let s3 = S3Server::start_on(port, &["outage"]);
+    let s3 = S3Server::start_on(held.release(), &["outage"]);
     // Up again, with the load still running for a second.
     thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);

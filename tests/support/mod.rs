@@ -36,6 +36,50 @@ pub fn free_port() -> u16 {
     }
 }
 
+/// `N` distinct ports, each free on 127.0.0.1 right now.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let mut held = Vec::new();
+    let mut ports = [0; N];
+    let mut n = 0;
+    while n < N {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            ports[n] = port;
+            n += 1;
+        }
+        held.push(l);
+    }
+    ports
+}
+
+/// A port kept bound but not listening, so that connections to it are refused (as to a server
+/// that is down) and no other socket can take it, until the test starts its server there.
+pub struct HeldPort {
+    socket: Option<tokio::net::TcpSocket>,
+    /// The port number.
+    pub port: u16,
+}
+
+impl HeldPort {
+    /// Bind a free port on 127.0.0.1 and keep it.
+    pub fn new() -> HeldPort {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        HeldPort {
+            socket: Some(socket),
+            port,
+        }
+    }
+
+    /// Let the port go, right before a server binds it.
+    pub fn release(&mut self) -> u16 {
+        self.socket.take();
+        self.port
+    }
+}
+
 /// A running daemon.
 pub struct Daemon {
     child: Child,
@@ -105,31 +149,63 @@ impl Daemon {
     }
 
     /// Start with extra arguments and environment.
+    ///
+    /// The forward port is picked free but is bound only when the daemon starts; if another
+    /// process (a test's client connections) took it meanwhile, the daemon is started again on
+    /// another port.
     pub fn start_with(config: &str, args: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let dir = tempfile::tempdir().unwrap();
-        let port = free_port();
-        let path = dir.path().join("fluent.conf");
-        std::fs::write(&path, render(config, port, dir.path())).unwrap();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let (child, pumps) = spawn(&path, &args, &env, &stdout, &stderr);
-        let d = Daemon {
-            child,
-            pumps,
-            port,
-            dir,
-            stdout,
-            stderr,
-            args,
-            env,
-        };
-        d.wait_for_log("logferry started", Duration::from_secs(20));
-        d
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let dir = tempfile::tempdir().unwrap();
+            let port = free_port();
+            let path = dir.path().join("fluent.conf");
+            std::fs::write(&path, render(config, port, dir.path())).unwrap();
+            let stdout = Arc::new(Mutex::new(Vec::new()));
+            let stderr = Arc::new(Mutex::new(Vec::new()));
+            let (child, pumps) = spawn(&path, &args, &env, &stdout, &stderr);
+            let mut d = Daemon {
+                child,
+                pumps,
+                port,
+                dir,
+                stdout,
+                stderr,
+                args: args.clone(),
+                env: env.clone(),
+            };
+            let start = Instant::now();
+            let mut taken = false;
+            while !d.stderr().contains("logferry started") {
+                if !d.alive() {
+                    d.wait_exit(Duration::from_secs(1));
+                    let log = d.stderr();
+                    taken = log.contains(&format!("cannot listen on 127.0.0.1:{port}"))
+                        || log.contains(&format!(
+                            "cannot bind the UDP heartbeat on 127.0.0.1:{port}"
+                        ));
+                    if taken && attempt < 5 {
+                        break;
+                    }
+                    panic!("logferry exited before it started; stderr:\n{log}");
+                }
+                if start.elapsed() > Duration::from_secs(20) {
+                    panic!(
+                        "timed out waiting for log \"logferry started\"; stderr:\n{}",
+                        d.stderr()
+                    );
+                }
+                thread::sleep(Duration::from_millis(20));
+            }
+            if !taken {
+                return d;
+            }
+        }
     }
 
     /// Start the process again on the same config, port and directory (after it exited or was
@@ -138,6 +214,10 @@ impl Daemon {
         if self.child.try_wait().unwrap().is_none() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+        // The old process's last lines first, so they do not interleave with the new one's.
+        for p in self.pumps.drain(..) {
+            let _ = p.join();
         }
         let starts = self.stderr().matches("logferry started").count();
         (self.child, self.pumps) = spawn(
@@ -219,11 +299,39 @@ impl Daemon {
         }
     }
 
-    /// Wait until stdout holds at least `n` lines; returns them.
+    /// Wait until the file at `path` holds what `done` accepts, and return its text. A file is
+    /// created before it is written, so that it exists says nothing about its content.
+    pub fn wait_file_text(
+        &self,
+        path: &Path,
+        timeout: Duration,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
+        let start = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if done(&text) {
+                return text;
+            }
+            if start.elapsed() > timeout {
+                panic!(
+                    "{} never became complete; it holds {text:?}; stderr:\n{}",
+                    path.display(),
+                    self.stderr()
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Wait until stdout holds at least `n` whole lines; returns them.
     pub fn wait_stdout_lines(&self, n: usize, timeout: Duration) -> Vec<String> {
         let start = Instant::now();
         loop {
-            let lines: Vec<String> = self.stdout().lines().map(str::to_string).collect();
+            // Whole lines only: a long line can come through the pipe in pieces.
+            let out = self.stdout();
+            let whole = &out[..out.rfind('\n').map_or(0, |i| i + 1)];
+            let lines: Vec<String> = whole.lines().map(str::to_string).collect();
             if lines.len() >= n {
                 return lines;
             }
