@@ -741,6 +741,8 @@ fn json_fast_path_matches_the_full_parser() {
         r#"{"a":1} trailing"#,
         r#"[{"a":1}]"#,
         r#"{"a":"\ud800"}"#,
+        // Floats that a best-effort decimal parser rounds to the wrong neighbour.
+        r#"{"f":574.73575876580499,"g":987.72665364527374e6,"h":160.36218302174783e-13}"#,
         "not json",
     ];
     let (mut declined, mut accepted) = (0, 0);
@@ -771,4 +773,19 @@ fn json_fast_path_matches_the_full_parser() {
     }
     assert!(declined >= 9 * configs.len(), "declined {declined}");
     assert!(accepted >= 4 * configs.len(), "accepted {accepted}");
+}
+
+/// Floats are parsed correctly rounded, as Ruby's JSON (strtod) does, on the fast path and on
+/// the full parser alike (values checked against ruby 3.1's `JSON.parse`).
+#[test]
+fn json_floats_are_correctly_rounded() {
+    let p = parser("@type json");
+    for text in [
+        r#"{"f":574.73575876580499,"g":987.72665364527374e6}"#,
+        r#"{"nested":{"x":1},"f":574.73575876580499,"g":987.72665364527374e6}"#,
+    ] {
+        let (_, r) = one(p.as_ref(), text);
+        assert_eq!(r.get("f"), Some(&Value::F64(574.735758765805)), "{text}");
+        assert_eq!(r.get("g"), Some(&Value::F64(987726653.6452737)), "{text}");
+    }
 }
