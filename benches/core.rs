@@ -4,6 +4,8 @@
 //! - msgpack → JSON line: `logferry_msgpack::write_json` of one record plus `\n`;
 //! - buffer append: `BufferedOutput::emit` (memory store, out_forward-style `[time, record]`
 //!   format, no flush workers) of a 1000-event batch.
+//! - file chunk read: an 8 MiB chunk file (in the page cache) read whole for a flush, into mapped
+//!   pages as the file buffer does (`buffer::pages`), and into a heap `Vec` as it did before.
 //!
 //! Other hot paths have their own benches: rewrite_tag_filter and the parser filter
 //! (`filters`), json/ltsv/apache2 parsers (`parsers`), NDJSON formatting and gzip at the default
@@ -228,5 +230,37 @@ fn bench_buffer(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_route, bench_json, bench_buffer);
+fn bench_chunk_read(c: &mut Criterion) {
+    use std::io::Read;
+    const LEN: usize = 8 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chunk.log");
+    std::fs::write(&path, vec![b'x'; LEN]).unwrap();
+    let f = std::fs::File::open(&path).unwrap();
+    let mut g = c.benchmark_group("file_chunk_read_8MiB");
+    g.throughput(Throughput::Bytes(LEN as u64));
+    g.bench_function("pages", |b| {
+        b.iter(|| black_box(logferry_core::buffer::pages::read_exact_at_start(&f, LEN).unwrap()))
+    });
+    g.bench_function("heap_vec", |b| {
+        b.iter(|| {
+            let mut buf = Vec::with_capacity(LEN);
+            std::fs::File::open(&path)
+                .unwrap()
+                .take(LEN as u64)
+                .read_to_end(&mut buf)
+                .unwrap();
+            black_box(buf)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_route,
+    bench_json,
+    bench_buffer,
+    bench_chunk_read
+);
 criterion_main!(benches);

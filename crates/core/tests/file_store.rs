@@ -139,7 +139,7 @@ fn create_append_read_enqueue_resume_purge() {
     store.append(&mut c, b"hello ", 1).unwrap();
     store.append(&mut c, b"world\n", 2).unwrap();
     assert_eq!((c.meta.records, c.meta.bytes), (3, 12));
-    assert_eq!(store.read(&c).unwrap(), b"hello world\n");
+    assert_eq!(&store.read(&c).unwrap()[..], b"hello world\n");
     let rec = decode_meta_record(&fs::read(store.meta_path(&c)).unwrap()).unwrap();
     assert_eq!(rec.committed, Some(12));
     assert_eq!(rec.meta.records, 3);
@@ -158,7 +158,7 @@ fn create_append_read_enqueue_resume_purge() {
         store.append(&mut c, b"late", 1).is_err(),
         "queued chunks take no data"
     );
-    assert_eq!(store.read(&c).unwrap(), b"hello world\n");
+    assert_eq!(&store.read(&c).unwrap()[..], b"hello world\n");
     drop(store);
 
     let (store, chunks, report) = open(&dir);
@@ -170,11 +170,11 @@ fn create_append_read_enqueue_resume_purge() {
     assert!(rc.queued && !rd.queued);
     assert_eq!(rc.meta, c.meta);
     assert_eq!(rd.meta, d.meta);
-    assert_eq!(store.read(rc).unwrap(), b"hello world\n");
+    assert_eq!(&store.read(rc).unwrap()[..], b"hello world\n");
     // A resumed staged chunk keeps being appended.
     let mut rd = rd.clone();
     store.append(&mut rd, b"yz", 2).unwrap();
-    assert_eq!(store.read(&rd).unwrap(), b"xyz");
+    assert_eq!(&store.read(&rd).unwrap()[..], b"xyz");
 
     store.purge(rc).unwrap();
     store.purge(rc).unwrap(); // already gone: fine
@@ -201,7 +201,7 @@ fn durability_process_commits_too() {
     assert_eq!(chunks[0].meta.records, 51);
     let mut want: Vec<u8> = (0..50u8).collect();
     want.push(b'!');
-    assert_eq!(store.read(&chunks[0]).unwrap(), want);
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], want);
 }
 
 #[test]
@@ -447,7 +447,7 @@ fn backup_copies_exactly_the_committed_bytes() {
     let p = store.backup(&c, &bdir).unwrap();
     assert_eq!(p, bdir.join(format!("{}.log", c.id.hex())));
     assert_eq!(fs::read(&p).unwrap(), b"committed");
-    assert_eq!(store.read(&c).unwrap(), b"committed");
+    assert_eq!(&store.read(&c).unwrap()[..], b"committed");
     // Again: replaced, no tmp left.
     store.backup(&c, &bdir).unwrap();
     assert_eq!(names(&bdir), vec![format!("{}.log", c.id.hex())]);
@@ -470,7 +470,7 @@ fn open_refuses_bad_arguments_only() {
         drop(store);
         let (store, chunks, r) = FileStore::open(&d, suffix).unwrap();
         assert!(r.quarantined.is_empty(), "{suffix}");
-        assert_eq!(store.read(&chunks[0]).unwrap(), b"1", "{suffix}");
+        assert_eq!(&store.read(&chunks[0]).unwrap()[..], b"1", "{suffix}");
     }
 }
 
@@ -501,7 +501,7 @@ fn concurrent_appends_to_different_chunks() {
     let chunks: Vec<FileChunk> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let want: Vec<u8> = (0..100u32).flat_map(|i| i.to_be_bytes()).collect();
     for c in &chunks {
-        assert_eq!(store.read(c).unwrap(), want);
+        assert_eq!(&store.read(c).unwrap()[..], want);
     }
     let (_, resumed, r) = open(tmp.path());
     assert_eq!(resumed.len(), 4);
@@ -530,17 +530,17 @@ fn failed_meta_commit_cuts_the_data_back_and_the_chunk_stays_usable() {
         4,
         "data cut back"
     );
-    assert_eq!(store.read(&c).unwrap(), b"one\n");
+    assert_eq!(&store.read(&c).unwrap()[..], b"one\n");
     let rec = decode_meta_record(&fs::read(store.meta_path(&c)).unwrap()).unwrap();
     assert_eq!(rec.meta, before);
 
     fs::remove_dir(&tmp_path).unwrap();
     store.append(&mut c, b"three\n", 1).unwrap();
-    assert_eq!(store.read(&c).unwrap(), b"one\nthree\n");
+    assert_eq!(&store.read(&c).unwrap()[..], b"one\nthree\n");
     drop(store);
     let (store, chunks, r) = open(dir);
     assert_eq!((r.truncated, r.quarantined.len()), (0, 0));
-    assert_eq!(store.read(&chunks[0]).unwrap(), b"one\nthree\n");
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], b"one\nthree\n");
     assert_eq!(chunks[0].meta.records, 2);
 }
 
@@ -593,7 +593,7 @@ fn child_file_size_limit() {
     let (store, chunks, r) = open(&dir);
     assert_eq!((r.truncated, r.quarantined.len()), (0, 0));
     assert_eq!(chunks[0].meta.records, 15);
-    assert_eq!(store.read(&chunks[0]).unwrap(), data);
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], data);
     println!("FSIZE-OK");
 }
 
@@ -617,7 +617,7 @@ fn torn_tail_is_cut_to_the_committed_size() {
     assert_eq!(r.truncated, 1);
     assert!(r.quarantined.is_empty());
     assert_eq!(chunks.len(), 1);
-    assert_eq!(store.read(&chunks[0]).unwrap(), b"committed|");
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], b"committed|");
     assert_eq!(
         fs::metadata(dir.join(data_name(&id, false))).unwrap().len(),
         10
@@ -625,7 +625,7 @@ fn torn_tail_is_cut_to_the_committed_size() {
     // Appending continues right after the committed bytes.
     let mut c = chunks[0].clone();
     store.append(&mut c, b"next", 1).unwrap();
-    assert_eq!(store.read(&c).unwrap(), b"committed|next");
+    assert_eq!(&store.read(&c).unwrap()[..], b"committed|next");
     drop(store);
     let (_, _, r) = open(dir);
     assert_eq!(r.truncated, 0, "cut once, consistent after");
@@ -699,7 +699,7 @@ fn every_broken_chunk_is_quarantined_and_startup_goes_on() {
     let (store, chunks, r) = open(dir);
     assert_eq!(chunks.len(), 1, "only the good chunk is resumed");
     assert_eq!(chunks[0].id, good);
-    assert_eq!(store.read(&chunks[0]).unwrap(), b"fine");
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], b"fine");
     assert_eq!(r.quarantined.len(), 10, "{:#?}", r.quarantined);
     assert_eq!(store.quarantined(), 10);
     let reasons: Vec<&str> = r.quarantined.iter().map(|(_, w)| w.as_str()).collect();
@@ -803,8 +803,8 @@ fn interrupted_enqueue_is_finished() {
     ];
     want.sort();
     assert_eq!(names(dir), want);
-    assert_eq!(store.read(&chunks[0]).unwrap(), b"aaa");
-    assert_eq!(store.read(&chunks[1]).unwrap(), b"bbb");
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], b"aaa");
+    assert_eq!(&store.read(&chunks[1]).unwrap()[..], b"bbb");
 }
 
 #[test]
@@ -877,7 +877,7 @@ fn orphans_tmp_files_and_empty_chunks_are_removed_unrelated_files_kept() {
     assert_eq!(r.purged, 3);
     assert!(r.quarantined.is_empty(), "{:?}", r.quarantined);
     assert_eq!(chunks.len(), 1);
-    assert_eq!(store.read(&chunks[0]).unwrap(), b"ab");
+    assert_eq!(&store.read(&chunks[0]).unwrap()[..], b"ab");
     let mut want: Vec<String> = unrelated.iter().map(|s| s.to_string()).collect();
     want.push("buffer.b0123456789abcdef0123456789abcdef.log".into());
     want.push(data_name(&live, false));
@@ -962,10 +962,10 @@ fn fluentd_chunks_without_z_are_validated() {
     assert!(c1.queued);
     assert_eq!((c1.meta.records, c1.meta.bytes), (3, mp.len() as u64));
     assert_eq!(c1.meta.tag.as_deref(), Some("docker.web"));
-    assert_eq!(store.read(c1).unwrap(), mp);
+    assert_eq!(&store.read(c1).unwrap()[..], mp);
     let c2 = chunks.iter().find(|c| c.id == t1).unwrap();
     assert!(!c2.queued);
-    assert_eq!(store.read(c2).unwrap(), b"{\"a\":1}\n{\"a\":2}\n");
+    assert_eq!(&store.read(c2).unwrap()[..], b"{\"a\":1}\n{\"a\":2}\n");
     // The validated size was written down: the meta now has z.
     let rec = decode_meta_record(&fs::read(store.meta_path(c1)).unwrap()).unwrap();
     assert_eq!(rec.committed, Some(mp.len() as u64));

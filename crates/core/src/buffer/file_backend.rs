@@ -61,7 +61,7 @@ impl Backend for FileBackend {
     }
 
     fn read(&self, h: &Handle) -> io::Result<Bytes> {
-        self.store.read(&chunk(h)).map(Bytes::from)
+        self.store.read(&chunk(h))
     }
 
     fn purge(&self, h: &Handle) -> io::Result<()> {

@@ -8,6 +8,7 @@ pub mod file_backend;
 pub mod file_store;
 pub mod keys;
 pub mod meta;
+pub mod pages;
 pub mod placeholders;
 pub mod retry;
 

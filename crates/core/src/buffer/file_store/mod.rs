@@ -93,6 +93,8 @@ pub use codec::{
     decode_meta, decode_meta_record, encode_meta, MetaRecord, MAX_META_LEN, META_HEADER,
 };
 
+use bytes::Bytes;
+
 use super::meta::{ChunkId, ChunkMeta};
 
 /// Mode of chunk and metadata files (Fluentd's `file_permission` default).
@@ -180,8 +182,9 @@ fn create_dir(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
-/// The bytes `0..len` of the file, or an error if it holds fewer.
-fn read_prefix(path: &Path, len: u64) -> io::Result<Vec<u8>> {
+/// The bytes `0..len` of the file, or an error if it holds fewer (a chunk-sized read lands in
+/// pages outside the heap, see [`super::pages`]).
+fn read_prefix(path: &Path, len: u64) -> io::Result<Bytes> {
     let f = File::open(path)?;
     let have = f.metadata()?.len();
     if have < len {
@@ -193,16 +196,17 @@ fn read_prefix(path: &Path, len: u64) -> io::Result<Vec<u8>> {
             ),
         ));
     }
-    let cap = usize::try_from(len).map_err(|_| io::Error::other("chunk too large"))?;
-    let mut buf = Vec::with_capacity(cap);
-    f.take(len).read_to_end(&mut buf)?;
-    if buf.len() != cap {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("{}: file shrank while read", path.display()),
-        ));
-    }
-    Ok(buf)
+    let len = usize::try_from(len).map_err(|_| io::Error::other("chunk too large"))?;
+    super::pages::read_exact_at_start(&f, len).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{}: file shrank while read", path.display()),
+            )
+        } else {
+            e
+        }
+    })
 }
 
 impl FileStore {
@@ -464,7 +468,7 @@ impl FileStore {
     }
 
     /// Exactly the committed bytes of a chunk (an error if the data file holds fewer).
-    pub fn read(&self, c: &FileChunk) -> io::Result<Vec<u8>> {
+    pub fn read(&self, c: &FileChunk) -> io::Result<Bytes> {
         read_prefix(&self.data_path(c), c.meta.bytes)
     }
 
