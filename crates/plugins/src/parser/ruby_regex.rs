@@ -1,20 +1,53 @@
 //! Ruby (Onigmo) regular expressions on Rust's `regex` crate.
 //!
 //! The translation keeps Ruby's meaning or refuses the pattern, naming the construct and why;
-//! it never compiles a pattern that would silently match differently:
+//! it never compiles a pattern that would silently match differently. The pattern is parsed as
+//! Ruby parses it, checked, and written out in Rust syntax:
 //!
-//! * `^`/`$` are line anchors in Ruby: every pattern gets Rust's `(?m)`. Ruby's `m` flag
-//!   (`.` matches a newline) is Rust's `s`, in `/…/m` and in inline groups (`(?m:…)`).
+//! * `^`/`$` are line anchors in Ruby: the caller runs Rust's multi-line mode. Ruby's `^` does
+//!   not match at the very end of a text that ends with a newline, Rust's does; that only shows
+//!   when what follows `^` can match the empty string there, and such a `^` is refused, except
+//!   at the start of a pattern whose rest always matches (`^(?<message>.*)$`): the match is then
+//!   at the start of the text in both.
+//! * Ruby's `m` flag (`.` matches a newline) and `x` flag (spaces and `#` comments ignored, but
+//!   not inside brackets) are applied here, in `/…/m` and in inline groups (`(?m:…)`, `(?x)`).
+//!   An option without a group (`a(?i)b|c`) covers the rest of its group, alternatives included
+//!   (Ruby reads that as `a(?i:b|c)`).
 //! * `\d \w \s \h` (and negations) are ASCII-only in Ruby: written out as ASCII classes.
 //!   POSIX brackets (`[[:alpha:]]`) are Unicode in Ruby: written out with Unicode properties.
-//! * `(?'name'…)` becomes `(?<name>…)`; `\e`, `\a`, octal `\0nn` become hex escapes;
-//!   `{,n}` becomes `{0,n}`; a `{` that does not start a repetition is a literal.
+//! * `i`: Ruby folds case fully, so `/strasse/i` matches `Straße` and `/file/i` matches `ﬁle`:
+//!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ). Where Ruby's
+//!   case-insensitive matching follows rules of its own, the pattern is refused: those ligatures
+//!   and ß in the pattern (`/straße/i`: write `strasse`), other letters that fold to several
+//!   characters (Greek with iota, `İ`, `ŉ` …), a counted repetition of a letter that can join
+//!   such a spelling (`s{2}` matches `ß`), non-ASCII characters in brackets (`/[éè]/i` does not
+//!   match `É`), `\w`/`[[:ascii:]]` mixed with letters in brackets, `\p{…}`/POSIX classes that
+//!   case folding would change (`\p{Lu}`, `[[:upper:]]`), and classes that hold ß or a ligature
+//!   unless negated as a whole (`/[[:alpha:]]/i` matches `st` as one character; `[^ ]` is fine).
+//! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
+//!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
+//!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.
+//! * `(?'name'…)` becomes `(?<name>…)`; `\e`, `\a`, octal `\0nn`, `\xHH` (UTF-8 byte sequences
+//!   like `\xC3\xA9` included), `\uHHHH` and `\u{H H}` become the characters; `{,n}` becomes
+//!   `{0,n}`; a `{` that does not start a repetition is a literal.
 //! * Refused (start-up error): lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
 //!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
 //!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
-//!   `(?u)`/`(?a)`/`(?d)`, and `x{n}?` (optional in Ruby, lazy in Rust).
+//!   `(?u)`/`(?a)`/`(?d)`, `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a
+//!   repetition (`x{2}{3}`), and escapes Ruby reads as the bare letter (`\y`, `\U`).
+//!
+//! Two differences cannot be written out and are documented instead: `\Z` at the end of the
+//! pattern becomes `(?:\n?\z)`, so the whole match may include the final newline (no plugin uses
+//! the whole match's end); and `\b`/`\B` take their word characters from Rust, which counts
+//! U+200C/U+200D as word characters and `² ³ ¹ ¼ ½ ¾` not, where Ruby does the reverse. Both
+//! engines also carry their own Unicode version, so characters assigned since Ruby's version
+//! may be classified differently. And where Onigmo's search shortcuts miss a match Ruby's own
+//! rules allow (`/k\z/i` misses the Kelvin sign; `/$.*\n/` on `"abc\n\n"` misses the match at
+//! the first newline), logferry finds it.
 //!
 //! Rust's engine runs in time linear in the input, so no pattern can hang a parser.
+
+use std::fmt::Write as _;
 
 use regex::Regex;
 
@@ -33,25 +66,128 @@ fn shorthand(c: char) -> Option<(&'static str, bool)> {
     })
 }
 
-/// Unicode class bodies for Ruby's POSIX brackets.
+/// Unicode class bodies for Ruby's POSIX brackets (and `\p{Alpha}` …), as Onigmo defines them.
 fn posix(name: &str) -> Option<&'static str> {
     Some(match name {
-        "alpha" => r"\p{L}\p{M}",
+        "alpha" => r"\p{Alphabetic}",
         "digit" => r"\p{Nd}",
-        "alnum" => r"\p{L}\p{M}\p{Nd}",
-        "upper" => r"\p{Lu}",
-        "lower" => r"\p{Ll}",
+        "alnum" => r"\p{Alphabetic}\p{Nd}",
+        "upper" => r"\p{Uppercase}",
+        "lower" => r"\p{Lowercase}",
         "space" => r"\p{Zs}\p{Zl}\p{Zp}\t\n\x0B\x0C\r\x{85}",
         "blank" => r"\p{Zs}\t",
         "xdigit" => r"0-9A-Fa-f",
-        "word" => r"\p{L}\p{M}\p{Nd}\p{Pc}",
+        "word" => r"\p{Alphabetic}\p{M}\p{Nd}\p{Pc}",
         "punct" => r"\p{P}$+<=>^`|~",
-        "cntrl" => r"\p{Cc}\p{Cf}\p{Cn}\p{Co}",
+        "cntrl" => r"\p{Cc}",
         "ascii" => r"\x00-\x7F",
         "graph" => r"^\p{Zs}\p{Zl}\p{Zp}\t\n\x0B\x0C\r\x{85}\p{Cc}\p{Cn}",
         "print" => r"^\t\n\x0B\x0C\r\x{85}\p{Zl}\p{Zp}\p{Cc}\p{Cn}",
         _ => return None,
     })
+}
+
+/// Property names (lower case, without `_`, `-`, spaces) whose class case folding leaves alone,
+/// so that Ruby's and Rust's case-insensitive readings agree. Others are refused under `i`.
+const FOLD_CLOSED: &[&str] = &[
+    "alpha",
+    "alphabetic",
+    "digit",
+    "alnum",
+    "word",
+    "punct",
+    "cntrl",
+    "graph",
+    "print",
+    "space",
+    "blank",
+    "xdigit",
+    "any",
+    "n",
+    "number",
+    "nd",
+    "decimalnumber",
+    "p",
+    "punctuation",
+    "s",
+    "symbol",
+    "z",
+    "separator",
+    "c",
+    "other",
+    "cc",
+    "control",
+    "lo",
+    "otherletter",
+    "han",
+    "hiragana",
+    "katakana",
+    "latin",
+    "cyrillic",
+    "armenian",
+];
+
+/// Characters whose full case folding is several ASCII letters.
+const FOLD_TO_ASCII: &[(char, &str)] = &[
+    ('\u{DF}', "ss"),
+    ('\u{1E9E}', "ss"),
+    ('\u{FB00}', "ff"),
+    ('\u{FB01}', "fi"),
+    ('\u{FB02}', "fl"),
+    ('\u{FB03}', "ffi"),
+    ('\u{FB04}', "ffl"),
+    ('\u{FB05}', "st"),
+    ('\u{FB06}', "st"),
+];
+
+/// The ASCII letter a character folds to, if any (`K` is the Kelvin sign, `ſ` the long s).
+fn ascii_fold(c: char) -> Option<char> {
+    match c {
+        'a'..='z' => Some(c),
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        '\u{17F}' => Some('s'),
+        '\u{212A}' => Some('k'),
+        _ => None,
+    }
+}
+
+/// Does `c` take part in a non-ASCII case folding to several characters (as the folded
+/// character, or as a character of such a folding)? Ruby matches those spellings; they are
+/// refused under `i`.
+fn other_multi_fold(c: char) -> bool {
+    // U+0345 and U+1FBE fold to ι, which is part of the Greek foldings.
+    let source = multi_fold_source(c) || matches!(c, '\u{345}' | '\u{1FBE}');
+    let part = |c: char| {
+        matches!(c,
+            '\u{2BC}' | '\u{2BE}' | '\u{300}' | '\u{301}' | '\u{307}' | '\u{308}' | '\u{30A}'
+            | '\u{30C}' | '\u{313}' | '\u{331}' | '\u{342}' | '\u{3AC}' | '\u{3AE}' | '\u{3B1}'
+            | '\u{3B7}' | '\u{3B9}' | '\u{3C1}' | '\u{3C5}' | '\u{3C9}' | '\u{3CE}' | '\u{565}'
+            | '\u{56B}' | '\u{56D}' | '\u{574}' | '\u{576}' | '\u{57E}' | '\u{582}'
+            | '\u{1F00}'..='\u{1F07}' | '\u{1F20}'..='\u{1F27}' | '\u{1F60}'..='\u{1F67}'
+            | '\u{1F70}' | '\u{1F74}' | '\u{1F7C}')
+    };
+    source || part(c) || c.to_lowercase().any(part)
+}
+
+/// Is `c` a character whose full case folding is several characters (Unicode's `F` foldings)?
+fn multi_fold_source(c: char) -> bool {
+    FOLD_TO_ASCII.iter().any(|(s, _)| *s == c)
+        || matches!(c,
+            '\u{130}' | '\u{149}' | '\u{1F0}' | '\u{390}' | '\u{3B0}' | '\u{587}'
+            | '\u{1E96}'..='\u{1E9A}' | '\u{1F50}' | '\u{1F52}' | '\u{1F54}' | '\u{1F56}'
+            | '\u{1F80}'..='\u{1FAF}' | '\u{1FB2}'..='\u{1FB4}' | '\u{1FB6}' | '\u{1FB7}'
+            | '\u{1FBC}' | '\u{1FC2}'..='\u{1FC4}' | '\u{1FC6}' | '\u{1FC7}' | '\u{1FCC}'
+            | '\u{1FD2}' | '\u{1FD3}' | '\u{1FD6}' | '\u{1FD7}' | '\u{1FE2}'..='\u{1FE4}'
+            | '\u{1FE6}' | '\u{1FE7}' | '\u{1FF2}'..='\u{1FF4}' | '\u{1FF6}' | '\u{1FF7}'
+            | '\u{1FFC}' | '\u{FB13}'..='\u{FB17}')
+}
+
+/// Could a counted repetition of `c` under `i` join a several-character spelling? (Ruby writes
+/// `s{2}` out as the string `ss`, which matches `ß`.)
+fn joins_fold(c: char) -> bool {
+    matches!(ascii_fold(c), Some('s' | 't' | 'f' | 'i' | 'l'))
+        || FOLD_TO_ASCII.iter().any(|(s, _)| *s == c)
+        || other_multi_fold(c)
 }
 
 fn unsupported(what: &str, why: &str) -> String {
@@ -60,446 +196,1295 @@ fn unsupported(what: &str, why: &str) -> String {
 
 const NO_LOOK: &str = "Rust's regex engine (linear time, no backtracking) cannot look around";
 
-/// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern.
-pub fn translate(src: &str, flags: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(src.len() + 16);
-    out.push_str("(?m");
-    if flags.contains('i') {
-        out.push('i');
+/// Write one literal character in Rust syntax (in or out of brackets).
+fn lit(c: char, out: &mut String) {
+    if c.is_alphanumeric() || c == '_' {
+        out.push(c);
+    } else if c.is_ascii_punctuation() {
+        out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
+    } else {
+        let _ = write!(out, "\\x{{{:X}}}", c as u32);
     }
-    if flags.contains('m') {
-        out.push('s');
-    }
-    if flags.contains('x') {
-        out.push('x');
-    }
-    out.push(')');
-    translate_into(src, &mut out)?;
-    Ok(out)
 }
 
-/// Translate a Ruby pattern body alone: the caller sets the flags (Rust's multi-line mode for
-/// Ruby's `^`/`$`, `i`, `s` for Ruby's `m`, `x`) on its `RegexBuilder`.
-pub fn translate_body(src: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(src.len() + 16);
-    translate_into(src, &mut out)?;
-    Ok(out)
+#[derive(Clone, Copy, Debug)]
+struct Flags {
+    i: bool,
+    m: bool,
+    x: bool,
 }
 
-fn translate_into(src: &str, out: &mut String) -> Result<(), String> {
-    let chars: Vec<char> = src.chars().collect();
-    let mut i = 0;
-    // Depth of character classes, and whether the last thing emitted can take a quantifier.
-    let mut class = 0usize;
-    // In a class: was the previous emitted element a bare `-`?
-    let mut class_dash = false;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            let Some(&e) = chars.get(i + 1) else {
-                return Err("pattern ends with a lone backslash".into());
+#[derive(Debug)]
+enum Look {
+    Bol,
+    Eol,
+    Start,
+    End,
+    EndZ,
+    Word,
+    NotWord,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Capture(Option<String>),
+    NonCapture,
+    /// An option group; the flag is case-insensitivity inside (`m` and `x` are applied while
+    /// parsing).
+    Options(bool),
+}
+
+/// A parsed Ruby pattern.
+#[derive(Debug)]
+enum Node {
+    /// One literal character; `plain`: written as itself (Ruby joins such characters into one
+    /// string, matched with full case folding under `i`); `fold`: under `i`.
+    Lit {
+        c: char,
+        plain: bool,
+        fold: bool,
+    },
+    /// `.`; `m`: it matches a newline.
+    Dot {
+        m: bool,
+    },
+    /// A character class (also `\w`, `\p{…}` outside brackets), in Rust syntax.
+    Class(String),
+    Look(Look),
+    Group {
+        kind: Kind,
+        body: Box<Node>,
+    },
+    Concat(Vec<Node>),
+    Alt(Vec<Node>),
+    Repeat {
+        node: Box<Node>,
+        min: u32,
+        max: Option<u32>,
+        lazy: bool,
+    },
+}
+
+/// What a bracket expression holds, for the case-insensitive rules.
+#[derive(Clone, Default)]
+struct ClassInfo {
+    /// A non-ASCII literal character or range.
+    non_ascii: bool,
+    /// An ASCII letter as a literal character or in a range.
+    letters: bool,
+    /// `\w`, `\W` or `[[:ascii:]]`: never folded to `ſ`/`K` by Ruby.
+    ascii_word: bool,
+    /// A class case folding would change (`[[:upper:]]`, `\p{Lu}`), by name.
+    open: Option<String>,
+}
+
+impl ClassInfo {
+    fn add(&mut self, o: &ClassInfo) {
+        self.non_ascii |= o.non_ascii;
+        self.letters |= o.letters;
+        self.ascii_word |= o.ascii_word;
+        if self.open.is_none() {
+            self.open.clone_from(&o.open);
+        }
+    }
+
+    fn range(a: char, b: char) -> ClassInfo {
+        ClassInfo {
+            non_ascii: !b.is_ascii(),
+            letters: (a <= 'Z' && b >= 'A') || (a <= 'z' && b >= 'a'),
+            ..ClassInfo::default()
+        }
+    }
+}
+
+/// A class as Rust text, with Ruby's case-insensitive rules applied. `negated`: a bracket
+/// expression negated as a whole (`[^…]`), or a shorthand such as `\S`.
+fn finish_class(
+    text: String,
+    info: &ClassInfo,
+    fold: bool,
+    negated: bool,
+) -> Result<String, String> {
+    if !fold {
+        return Ok(text);
+    }
+    if info.non_ascii {
+        return Err(unsupported(
+            "a non-ASCII character in a character class under case-insensitive matching",
+            "Ruby folds the case of such classes by rules of its own (/[éè]/i does not match É, \
+             /[ß]/i matches ss); list the cases and use (?-i:…), as in (?-i:[éèÉÈ])",
+        ));
+    }
+    if let Some(name) = &info.open {
+        return Err(unsupported(
+            &format!("{name} under case-insensitive matching"),
+            "Ruby adds only some of the other-case characters to it; use (?-i:…)",
+        ));
+    }
+    if !negated {
+        // Under `i` Ruby lets a class that holds ß or a ligature also match the letters it folds
+        // to, as one character: /[[:alpha:]]/i matches "st" whole.
+        let holds = |re: &Regex| {
+            ('\u{DF}'..='\u{FB17}')
+                .find(|&c| multi_fold_source(c) && re.is_match(c.encode_utf8(&mut [0; 4])))
+        };
+        if let Some(c) = Regex::new(&text).ok().as_ref().and_then(holds) {
+            return Err(unsupported(
+                &format!("a character class that holds {c} under case-insensitive matching"),
+                &format!(
+                    "Ruby lets it match the letters {c} folds to{} as one character; negate the \
+                     class as a whole ([^…]), or use (?-i:…)",
+                    FOLD_TO_ASCII
+                        .iter()
+                        .find(|(s, _)| *s == c)
+                        .map(|(_, t)| format!(" ({t})"))
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    if info.ascii_word {
+        if info.letters {
+            return Err(unsupported(
+                "\\w, \\W or [[:ascii:]] together with letters in a character class under \
+                 case-insensitive matching",
+                "Ruby folds the letters' case (k matches the Kelvin sign) but not \\w's",
+            ));
+        }
+        return Ok(format!("(?-i:{text})"));
+    }
+    Ok(text)
+}
+
+/// One element of a bracket expression.
+enum ClassAtom {
+    Char(char),
+    /// Several characters (`\u{41 42}`), a shorthand, a POSIX bracket, a property or a nested
+    /// class, in Rust class syntax.
+    Set(String, ClassInfo),
+}
+
+struct Parser {
+    s: Vec<char>,
+    i: usize,
+    depth: usize,
+}
+
+impl Parser {
+    fn peek(&self) -> Option<char> {
+        self.s.get(self.i).copied()
+    }
+
+    fn peek_at(&self, k: usize) -> Option<char> {
+        self.s.get(self.i + k).copied()
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        let hit = self.peek() == Some(c);
+        if hit {
+            self.i += 1;
+        }
+        hit
+    }
+
+    /// Ruby's `x` flag: skip white space and `#` comments (outside brackets).
+    fn skip_extended(&mut self) {
+        while let Some(c) = self.peek() {
+            if c == '#' {
+                while let Some(c) = self.peek() {
+                    self.i += 1;
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            } else if c.is_whitespace() {
+                self.i += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    fn alt(&mut self, f: Flags) -> Result<Node, String> {
+        let mut alts = vec![self.concat(f)?];
+        while self.eat('|') {
+            alts.push(self.concat(f)?);
+        }
+        Ok(if alts.len() == 1 {
+            alts.remove(0)
+        } else {
+            Node::Alt(alts)
+        })
+    }
+
+    fn concat(&mut self, f: Flags) -> Result<Node, String> {
+        let mut items = Vec::new();
+        loop {
+            if f.x {
+                self.skip_extended();
+            }
+            if matches!(self.peek(), None | Some('|' | ')')) {
+                break;
+            }
+            let (mut atoms, rest_of_group) = self.atom(f)?;
+            if rest_of_group {
+                items.append(&mut atoms);
+                break;
+            }
+            if let Some(last) = atoms.pop() {
+                items.append(&mut atoms);
+                items.push(self.quantifiers(last, f)?);
+            }
+        }
+        Ok(Node::Concat(items))
+    }
+
+    /// A repetition at the current position: (min, max, length, counted with braces, comma).
+    #[allow(clippy::type_complexity)]
+    fn quantifier(&self) -> Result<Option<(u32, Option<u32>, usize, bool, bool)>, String> {
+        Ok(match self.peek() {
+            Some('*') => Some((0, None, 1, false, false)),
+            Some('+') => Some((1, None, 1, false, false)),
+            Some('?') => Some((0, Some(1), 1, false, false)),
+            Some('{') => {
+                let Some(len) = self.s[self.i..].iter().take(24).position(|&c| c == '}') else {
+                    return Ok(None);
+                };
+                let inner: String = self.s[self.i + 1..self.i + len].iter().collect();
+                let (a, b) = inner.split_once(',').unwrap_or((&inner, &inner));
+                let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
+                if !digits(a) || !digits(b) || (a.is_empty() && b.is_empty()) {
+                    return Ok(None);
+                }
+                let num = |x: &str| -> Result<Option<u32>, String> {
+                    if x.is_empty() {
+                        return Ok(None);
+                    }
+                    match x.parse::<u32>() {
+                        Ok(n) if n <= 100_000 => Ok(Some(n)),
+                        _ => Err("too big number for repeat range (Ruby's limit is 100000)".into()),
+                    }
+                };
+                let min = num(a)?.unwrap_or(0);
+                let max = num(b)?;
+                if max.is_some_and(|m| m < min) {
+                    return Err("upper is smaller than lower in repeat range".into());
+                }
+                Some((min, max, len + 1, true, inner.contains(',')))
+            }
+            _ => None,
+        })
+    }
+
+    fn quantifiers(&mut self, mut node: Node, f: Flags) -> Result<Node, String> {
+        let mut repeated = false;
+        loop {
+            if f.x {
+                self.skip_extended();
+            }
+            let Some((min, max, len, counted, comma)) = self.quantifier()? else {
+                break;
             };
-            i += 2;
-            class_dash = false;
-            if let Some((body, neg)) = shorthand(e) {
-                out.push('[');
-                if neg {
-                    out.push('^');
-                }
-                out.push_str(body);
-                out.push(']');
-                continue;
+            let text: String = self.s[self.i..self.i + len].iter().collect();
+            if matches!(node, Node::Look(_)) {
+                return Err(unsupported(
+                    &format!("a repeated anchor (…{text})"),
+                    "write the anchor once, or in a group with what it anchors",
+                ));
             }
-            match e {
-                'A' | 'z' if class == 0 => {
-                    out.push('\\');
-                    out.push(e);
-                }
-                'b' | 'B' if class == 0 => {
-                    // Unicode in both (Ruby's `\b` counts `é` as a word character, unlike `\w`).
-                    out.push('\\');
-                    out.push(e);
-                }
-                'b' => out.push_str(r"\x08"),
-                'Z' if class == 0 && i == chars.len() => {
-                    // At the very end of the pattern only the whole match's end can tell
-                    // "before a final newline" from "through it", and no plugin uses that end:
-                    // grep asks whether it matched, parsers and rewrite_tag_filter take groups.
-                    out.push_str(r"(?:\n?\z)");
-                }
-                'Z' => {
-                    return Err(unsupported(
-                        r"\Z (end of text or before a final newline) before the end of the pattern",
-                        &format!("it needs a lookahead and {NO_LOOK}; use \\z or $"),
-                    ))
-                }
-                'G' | 'K' => {
-                    return Err(unsupported(
-                        &format!("\\{e}"),
-                        "Rust's regex engine has no match-start anchor or keep operator",
-                    ))
-                }
-                'R' | 'X' => {
-                    return Err(unsupported(
-                        &format!("\\{e}"),
-                        "it is an atomic group in Ruby, which Rust's regex engine cannot express; \
-                         write the alternatives out",
-                    ))
-                }
-                '1'..='9' => {
-                    return Err(unsupported(
-                        &format!("the backreference \\{e}"),
-                        "Rust's regex engine matches in linear time and has no backreferences",
-                    ))
-                }
-                'k' => {
-                    return Err(unsupported(
-                        r"the named backreference \k<…>",
-                        "Rust's regex engine matches in linear time and has no backreferences",
-                    ))
-                }
-                'g' => {
-                    return Err(unsupported(
-                        r"the subexpression call \g<…>",
-                        "Rust's regex engine has no recursion or subexpression calls",
-                    ))
-                }
-                'e' => out.push_str(r"\x1B"),
-                'a' => out.push_str(r"\x07"),
-                '0' => {
-                    // Octal: \0, \0nn.
-                    let mut v = 0u32;
-                    let mut n = 0;
-                    while n < 2 && chars.get(i).is_some_and(|c| ('0'..='7').contains(c)) {
-                        v = v * 8 + chars[i].to_digit(8).unwrap_or(0);
-                        i += 1;
-                        n += 1;
-                    }
-                    out.push_str(&format!(r"\x{{{v:X}}}"));
-                }
-                'p' | 'P' => {
-                    // \p{Name}, \p{^Name} (Ruby's negation), \P{Name}. Ruby's POSIX-like names
-                    // (Alpha, Digit, Space, Word, …) are written out as for [[:name:]].
-                    let rest: String = chars[i..].iter().take(40).collect();
-                    let Some(inner) = rest.strip_prefix('{').and_then(|r| r.split_once('}')) else {
-                        return Err(format!("invalid property escape \\{e}"));
-                    };
-                    let name = inner.0;
-                    let (caret, bare) = match name.strip_prefix('^') {
-                        Some(n) => (true, n),
-                        None => (false, name),
-                    };
-                    let neg = caret != (e == 'P');
-                    i += name.chars().count() + 2;
-                    match posix(&bare.to_ascii_lowercase()) {
-                        Some(body) => {
-                            let body_neg = body.starts_with('^');
-                            out.push('[');
-                            if neg != body_neg {
-                                out.push('^');
-                            }
-                            out.push_str(body.trim_start_matches('^'));
-                            out.push(']');
-                        }
-                        None => {
-                            out.push_str(if neg { "\\P{" } else { "\\p{" });
-                            out.push_str(bare);
-                            out.push('}');
-                        }
-                    }
-                }
-                'c' | 'C' | 'M' => {
-                    return Err(unsupported(
-                        &format!("the control/meta escape \\{e}"),
-                        "Rust's regex engine has no such escape; use \\x.. instead",
-                    ))
-                }
-                c if c.is_ascii_alphanumeric() => {
-                    out.push('\\');
-                    out.push(c);
-                }
-                // Any other escaped character is itself (`\<` and `\>` are word boundaries
-                // in Rust, plain characters in Ruby).
-                c => out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+            if repeated {
+                return Err(unsupported(
+                    &format!("a repetition of a repetition (…{text})"),
+                    "write a group around the inner one, as in (?:x{2}){3}",
+                ));
             }
-            continue;
-        }
-        if class > 0 {
-            match c {
-                '[' if chars.get(i + 1) == Some(&':') => {
-                    // POSIX bracket [:name:] / [:^name:].
-                    let rest: String = chars[i + 2..].iter().collect();
-                    let Some(end) = rest.find(":]") else {
-                        return Err("unterminated POSIX bracket".into());
-                    };
-                    let (neg, name) = match rest[..end].strip_prefix('^') {
-                        Some(n) => (true, n),
-                        None => (false, &rest[..end]),
-                    };
-                    let Some(body) = posix(name) else {
-                        return Err(format!("unknown POSIX bracket [:{name}:]"));
-                    };
-                    let body_neg = body.starts_with('^');
-                    out.push('[');
-                    if neg != body_neg {
-                        out.push('^');
-                    }
-                    out.push_str(body.trim_start_matches('^'));
-                    out.push(']');
-                    i += 2 + rest[..end].chars().count() + 2;
-                    class_dash = false;
-                    continue;
-                }
-                '[' => {
-                    class += 1;
-                    out.push('[');
-                    i += 1;
-                    if chars.get(i) == Some(&'^') {
-                        out.push('^');
-                        i += 1;
-                    }
-                    if chars.get(i) == Some(&']') {
-                        out.push_str(r"\]");
-                        i += 1;
-                    }
-                    class_dash = false;
-                    continue;
-                }
-                ']' => {
-                    class -= 1;
-                    out.push(']');
-                    i += 1;
-                    class_dash = false;
-                    continue;
-                }
-                '-' => {
-                    if class_dash {
-                        return Err(
-                            "'--' in a character class is a set difference in Rust's regex \
-                             syntax but not in Ruby's; escape the dash (\\-)"
-                                .into(),
-                        );
-                    }
-                    class_dash = true;
-                    out.push('-');
-                    i += 1;
-                    continue;
-                }
-                '~' => {
-                    out.push_str(r"\~");
-                    i += 1;
-                    class_dash = false;
-                    continue;
-                }
-                _ => {
-                    class_dash = false;
-                    out.push(c);
-                    i += 1;
-                    continue;
-                }
-            }
-        }
-        match c {
-            '[' => {
-                class = 1;
-                class_dash = false;
-                out.push('[');
-                i += 1;
-                if chars.get(i) == Some(&'^') {
-                    out.push('^');
-                    i += 1;
-                }
-                if chars.get(i) == Some(&']') {
-                    out.push_str(r"\]");
-                    i += 1;
-                }
-            }
-            '(' => {
-                i += 1;
-                if chars.get(i) != Some(&'?') {
-                    out.push('(');
-                    continue;
-                }
-                let next = chars.get(i + 1).copied();
-                let next2 = chars.get(i + 2).copied();
-                match (next, next2) {
-                    (Some('#'), _) => {
-                        // Comment group: drop it.
-                        while i < chars.len() && chars[i] != ')' {
-                            i += 1;
-                        }
-                        i += 1;
-                    }
-                    (Some('=' | '!'), _) | (Some('<'), Some('=' | '!')) => {
-                        let what = if next == Some('<') {
-                            "lookbehind (?<=…)/(?<!…)"
-                        } else {
-                            "lookahead (?=…)/(?!…)"
-                        };
-                        return Err(unsupported(what, NO_LOOK));
-                    }
-                    (Some('>'), _) => {
-                        return Err(unsupported(
-                            "the atomic group (?>…)",
-                            "Rust's regex engine does not backtrack, so it cannot express \
-                             Ruby's no-backtrack groups",
-                        ))
-                    }
-                    (Some('~'), _) => {
-                        return Err(unsupported(
-                            "the absent operator (?~…)",
-                            "Rust's regex engine has no such operator",
-                        ))
-                    }
-                    (Some('('), _) => {
-                        return Err(unsupported(
-                            "the conditional group (?(cond)…)",
-                            "Rust's regex engine has no conditionals",
-                        ))
-                    }
-                    (Some('<'), _) => {
-                        out.push_str("(?<");
-                        i += 2;
-                    }
-                    (Some('\''), _) => {
-                        // (?'name'…) → (?<name>…)
-                        let rest: String = chars[i + 2..].iter().collect();
-                        let Some(end) = rest.find('\'') else {
-                            return Err("unterminated group name".into());
-                        };
-                        out.push_str("(?<");
-                        out.push_str(&rest[..end]);
-                        out.push('>');
-                        i += 2 + rest[..end].chars().count() + 1;
-                    }
-                    (Some('P'), _) => {
-                        return Err(unsupported(
-                            "(?P…)",
-                            "it is not Ruby syntax (Ruby names groups with (?<name>…))",
-                        ))
-                    }
-                    (Some(':'), _) => {
-                        out.push_str("(?:");
-                        i += 2;
-                    }
-                    _ => {
-                        // Inline options: (?imx-imx) or (?imx-imx:…).
-                        i += 1;
-                        out.push_str("(?");
-                        loop {
-                            match chars.get(i) {
-                                Some('i') => out.push('i'),
-                                Some('m') => out.push('s'),
-                                Some('x') => out.push('x'),
-                                Some('-') => out.push('-'),
-                                Some(':') => {
-                                    out.push(':');
-                                    i += 1;
-                                    break;
-                                }
-                                Some(')') => {
-                                    out.push(')');
-                                    i += 1;
-                                    break;
-                                }
-                                Some(o @ ('a' | 'u' | 'd')) => {
-                                    return Err(unsupported(
-                                        &format!("the option (?{o})"),
-                                        "the character-set options are not supported; \\d \\w \\s \
-                                         are always ASCII as in Ruby's default",
-                                    ))
-                                }
-                                Some(o) => {
-                                    return Err(format!("undefined group option '{o}'"));
-                                }
-                                None => return Err("unterminated group".into()),
-                            }
-                            i += 1;
-                        }
-                    }
-                }
-            }
-            '*' | '+' | '?' => {
-                out.push(c);
-                i += 1;
-                if chars.get(i) == Some(&'+') {
+            self.i += len;
+            let mut lazy = false;
+            match self.peek() {
+                Some('?') if counted && !comma => {
                     return Err(unsupported(
-                        &format!("the possessive quantifier {c}+"),
+                        &format!("{text}?"),
+                        "in Ruby it makes the repetition optional, in Rust it would be a lazy \
+                         repetition; write (?:x{n})?",
+                    ))
+                }
+                Some('?') => {
+                    lazy = true;
+                    self.i += 1;
+                }
+                Some('+') if counted => {
+                    return Err(unsupported(
+                        &format!("{text}+"),
+                        "Ruby repeats the repetition here; Rust's regex syntax has no such form; \
+                         use a group (?:x{n,m})+",
+                    ))
+                }
+                Some('+') => {
+                    return Err(unsupported(
+                        &format!("the possessive quantifier {text}+"),
                         "Rust's regex engine does not backtrack, so it cannot express Ruby's \
                          possessive quantifiers",
+                    ))
+                }
+                _ => {}
+            }
+            if let Node::Lit { c, fold: true, .. } = node {
+                if counted && joins_fold(c) {
+                    return Err(unsupported(
+                        &format!(
+                            "the counted repetition {c}{text} under case-insensitive matching"
+                        ),
+                        "Ruby writes it out as a string, which also matches ligatures and ß \
+                         (s{2} matches ß); write the letters out, or use (?-i:…)",
                     ));
                 }
-                if chars.get(i) == Some(&'?') {
-                    out.push('?');
-                    i += 1;
-                }
             }
+            node = Node::Repeat {
+                node: Box::new(node),
+                min,
+                max,
+                lazy,
+            };
+            repeated = true;
+        }
+        Ok(node)
+    }
+
+    /// One atom (several for `\u{41 42}`, none for a comment group); `true`: an option without a
+    /// group, whose node covers the rest of the enclosing group.
+    fn atom(&mut self, f: Flags) -> Result<(Vec<Node>, bool), String> {
+        let c = self.peek().ok_or("unexpected end of pattern")?;
+        self.i += 1;
+        let one = |n| Ok((vec![n], false));
+        match c {
+            '(' => self.group(f),
+            '[' => {
+                let (text, info, neg) = self.class_set()?;
+                one(Node::Class(finish_class(text, &info, f.i, neg)?))
+            }
+            '.' => one(Node::Dot { m: f.m }),
+            '^' => one(Node::Look(Look::Bol)),
+            '$' => one(Node::Look(Look::Eol)),
+            '\\' => Ok((self.escape(f)?, false)),
+            '*' | '+' | '?' => Err(format!("target of repeat operator {c} is not specified")),
             '{' => {
-                // A repetition {n}, {n,}, {n,m}, {,m}; anything else is a literal brace.
-                let rest: String = chars[i + 1..].iter().take(24).collect();
-                let close = rest.find('}');
-                let inner = close.map(|e| &rest[..e]);
-                let valid = inner.is_some_and(|s| {
-                    let (a, b) = s.split_once(',').unwrap_or((s, ""));
-                    let digits = |x: &str| x.chars().all(|c| c.is_ascii_digit());
-                    !s.is_empty()
-                        && digits(a)
-                        && digits(b)
-                        && (!a.is_empty() || !b.is_empty())
-                        && (s.contains(',') || !a.is_empty())
-                });
-                match (valid, inner) {
-                    (true, Some(s)) => {
-                        let exact = !s.contains(',');
-                        out.push('{');
-                        if s.starts_with(',') {
-                            out.push('0');
-                        }
-                        out.push_str(s);
-                        out.push('}');
-                        i += 1 + s.chars().count() + 1;
-                        match chars.get(i) {
-                            Some('?') if exact => {
-                                return Err(unsupported(
-                                    &format!("{{{s}}}?"),
-                                    "in Ruby it makes the repetition optional, in Rust it would \
-                                     be a lazy repetition; write (?:x{n})?",
-                                ))
-                            }
-                            Some('?') => {
-                                out.push('?');
-                                i += 1;
-                            }
-                            Some('+') => {
-                                return Err(unsupported(
-                                    &format!("{{{s}}}+"),
-                                    "Ruby repeats the repetition here; Rust's regex syntax has no \
-                                     such form; use a group (?:x{n,m})+",
-                                ))
-                            }
-                            _ => {}
-                        }
-                    }
-                    _ => {
-                        out.push_str(r"\{");
-                        i += 1;
+                self.i -= 1;
+                if self.quantifier()?.is_some() {
+                    return Err("target of repeat operator { is not specified".into());
+                }
+                self.i += 1;
+                one(Node::Lit {
+                    c,
+                    plain: true,
+                    fold: f.i,
+                })
+            }
+            c => one(Node::Lit {
+                c,
+                plain: true,
+                fold: f.i,
+            }),
+        }
+    }
+
+    fn group_body(&mut self, f: Flags, kind: Kind) -> Result<(Vec<Node>, bool), String> {
+        self.depth += 1;
+        let body = self.alt(f)?;
+        if !self.eat(')') {
+            return Err("end pattern with unmatched parenthesis".into());
+        }
+        self.depth -= 1;
+        let body = Box::new(body);
+        Ok((vec![Node::Group { kind, body }], false))
+    }
+
+    /// After `(`.
+    fn group(&mut self, f: Flags) -> Result<(Vec<Node>, bool), String> {
+        if !self.eat('?') {
+            return self.group_body(f, Kind::Capture(None));
+        }
+        let next = self.peek();
+        match (next, self.peek_at(1)) {
+            (Some('#'), _) => {
+                // Comment group: dropped.
+                while let Some(c) = self.peek() {
+                    self.i += 1;
+                    if c == ')' {
+                        return Ok((Vec::new(), false));
                     }
                 }
+                Err("end pattern in group".into())
             }
-            '}' => {
-                out.push_str(r"\}");
-                i += 1;
+            (Some(':'), _) => {
+                self.i += 1;
+                self.group_body(f, Kind::NonCapture)
+            }
+            (Some('=' | '!'), _) | (Some('<'), Some('=' | '!')) => {
+                let what = if next == Some('<') {
+                    "lookbehind (?<=…)/(?<!…)"
+                } else {
+                    "lookahead (?=…)/(?!…)"
+                };
+                Err(unsupported(what, NO_LOOK))
+            }
+            (Some('>'), _) => Err(unsupported(
+                "the atomic group (?>…)",
+                "Rust's regex engine does not backtrack, so it cannot express Ruby's no-backtrack \
+                 groups",
+            )),
+            (Some('~'), _) => Err(unsupported(
+                "the absent operator (?~…)",
+                "Rust's regex engine has no such operator",
+            )),
+            (Some('('), _) => Err(unsupported(
+                "the conditional group (?(cond)…)",
+                "Rust's regex engine has no conditionals",
+            )),
+            (Some('P'), _) => Err(unsupported(
+                "(?P…)",
+                "it is not Ruby syntax (Ruby names groups with (?<name>…))",
+            )),
+            (Some(open @ ('<' | '\'')), _) => {
+                let close = if open == '<' { '>' } else { '\'' };
+                self.i += 1;
+                let start = self.i;
+                while self.peek().is_some_and(|c| c != close) {
+                    self.i += 1;
+                }
+                if self.peek().is_none() {
+                    return Err("unterminated group name".into());
+                }
+                let name: String = self.s[start..self.i].iter().collect();
+                self.i += 1;
+                if name.is_empty() {
+                    return Err("group name is empty".into());
+                }
+                self.group_body(f, Kind::Capture(Some(name)))
             }
             _ => {
-                out.push(c);
-                i += 1;
+                // Options: (?imx-imx) or (?imx-imx:…).
+                let mut g = f;
+                let mut on = true;
+                loop {
+                    match self.peek() {
+                        Some('i') => g.i = on,
+                        Some('m') => g.m = on,
+                        Some('x') => g.x = on,
+                        Some('-') if on => on = false,
+                        Some(':') => {
+                            self.i += 1;
+                            return self.group_body(g, Kind::Options(g.i));
+                        }
+                        Some(')') if self.s[self.i - 1] == '?' => {
+                            return Err("undefined group option: (?)".into())
+                        }
+                        Some(')') => {
+                            // No group: the options cover the rest of the enclosing group.
+                            self.i += 1;
+                            let body = Box::new(self.alt(g)?);
+                            let kind = Kind::Options(g.i);
+                            return Ok((vec![Node::Group { kind, body }], true));
+                        }
+                        Some(o @ ('a' | 'u' | 'd')) => {
+                            return Err(unsupported(
+                                &format!("the option (?{o})"),
+                                "the character-set options are not supported; \\d \\w \\s are \
+                                 always ASCII as in Ruby's default",
+                            ))
+                        }
+                        Some(o) => return Err(format!("undefined group option '{o}'")),
+                        None => return Err("end pattern in group".into()),
+                    }
+                    self.i += 1;
+                }
             }
         }
     }
-    if class > 0 {
-        return Err("premature end of character class".into());
+
+    /// `\p{Name}`, `\p{^Name}`, `\P{Name}` (after the `p`/`P`), as a class body item.
+    fn property(&mut self, e: char) -> Result<(String, ClassInfo), String> {
+        let bad = || format!("invalid character property escape \\{e}: write \\{e}{{Name}}");
+        if !self.eat('{') {
+            return Err(bad());
+        }
+        let start = self.i;
+        while self.peek().is_some_and(|c| c != '}') {
+            self.i += 1;
+        }
+        if self.peek().is_none() {
+            return Err(bad());
+        }
+        let name: String = self.s[start..self.i].iter().collect();
+        self.i += 1;
+        let (caret, bare) = match name.strip_prefix('^') {
+            Some(n) => (true, n),
+            None => (false, name.as_str()),
+        };
+        if bare.contains(['=', ':']) || bare.trim().is_empty() {
+            return Err(format!(
+                "invalid character property name {{{name}}}: use a plain name, as in \\p{{Greek}}"
+            ));
+        }
+        let neg = caret != (e == 'P');
+        let key: String = bare
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let mut info = ClassInfo {
+            ascii_word: key == "ascii",
+            ..ClassInfo::default()
+        };
+        if !FOLD_CLOSED.contains(&key.as_str()) && key != "ascii" {
+            info.open = Some(format!("\\{e}{{{name}}}"));
+        }
+        let text = match posix(&key) {
+            Some(body) => posix_class(body, neg),
+            None => format!("{}{{{}}}", if neg { "\\P" } else { "\\p" }, bare.trim()),
+        };
+        Ok((text, info))
+    }
+
+    /// A shorthand (`\d`, `\W` …) as a class body item.
+    fn shorthand_item(e: char) -> Option<(String, ClassInfo)> {
+        let (body, neg) = shorthand(e)?;
+        let text = if neg {
+            format!("[^{body}]")
+        } else {
+            body.to_string()
+        };
+        let info = ClassInfo {
+            ascii_word: matches!(e, 'w' | 'W'),
+            ..ClassInfo::default()
+        };
+        Some((text, info))
+    }
+
+    /// An escape (after `\`) outside brackets.
+    fn escape(&mut self, f: Flags) -> Result<Vec<Node>, String> {
+        let e = self.peek().ok_or("pattern ends with a lone backslash")?;
+        self.i += 1;
+        let look = |l| Ok(vec![Node::Look(l)]);
+        match e {
+            'A' => look(Look::Start),
+            'z' => look(Look::End),
+            'Z' if self.i == self.s.len() && self.depth == 0 => {
+                // At the very end of the pattern only the whole match's end can tell "before a
+                // final newline" from "through it", and no plugin uses that end: grep asks
+                // whether it matched, parsers and rewrite_tag_filter take groups.
+                look(Look::EndZ)
+            }
+            'Z' => Err(unsupported(
+                r"\Z (end of text or before a final newline) before the end of the pattern",
+                &format!("it needs a lookahead and {NO_LOOK}; use \\z or $"),
+            )),
+            // Unicode in both (Ruby's `\b` counts `é` as a word character, unlike `\w`).
+            'b' => look(Look::Word),
+            'B' => look(Look::NotWord),
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h' | 'H' | 'p' | 'P' => {
+                let (text, info) = match Self::shorthand_item(e) {
+                    Some(x) => x,
+                    None => self.property(e)?,
+                };
+                // Shorthands outside brackets are no classes in Ruby: they never match a folding
+                // of several characters.
+                let negated = shorthand(e).is_some_and(|(_, neg)| neg);
+                let text = if text.starts_with('[') {
+                    text
+                } else {
+                    format!("[{text}]")
+                };
+                Ok(vec![Node::Class(finish_class(text, &info, f.i, negated)?)])
+            }
+            _ => Ok(self
+                .char_escape(e)?
+                .into_iter()
+                .map(|c| Node::Lit {
+                    c,
+                    plain: false,
+                    fold: f.i,
+                })
+                .collect()),
+        }
+    }
+
+    /// Up to `max` hex digits.
+    fn hex(&mut self, max: usize) -> Option<u32> {
+        let mut v = 0u32;
+        let mut n = 0;
+        while n < max {
+            let Some(d) = self.peek().and_then(|c| c.to_digit(16)) else {
+                break;
+            };
+            v = v * 16 + d;
+            self.i += 1;
+            n += 1;
+        }
+        (n > 0).then_some(v)
+    }
+
+    /// An escape that stands for characters (after `\`): in and out of brackets.
+    fn char_escape(&mut self, e: char) -> Result<Vec<char>, String> {
+        let one = |c: char| Ok(vec![c]);
+        match e {
+            't' => one('\t'),
+            'n' => one('\n'),
+            'r' => one('\r'),
+            'f' => one('\x0C'),
+            'v' => one('\x0B'),
+            'a' => one('\x07'),
+            'e' => one('\x1B'),
+            '0' => {
+                // Octal: \0, \0nn.
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < 2 && self.peek().is_some_and(|c| ('0'..='7').contains(&c)) {
+                    v = v * 8 + self.peek().and_then(|c| c.to_digit(8)).unwrap_or(0);
+                    self.i += 1;
+                    n += 1;
+                }
+                one(char::from_u32(v).unwrap_or('\0'))
+            }
+            'x' => {
+                // \xHH; bytes from 0x80 on are UTF-8 sequences in Ruby (`\xC3\xA9` is é).
+                let invalid = || "invalid hex escape: Ruby's is \\x with one or two hex digits";
+                let b = self.hex(2).ok_or_else(invalid)?;
+                if b < 0x80 {
+                    return one(char::from_u32(b).unwrap_or('\0'));
+                }
+                let len = match b {
+                    0xC2..=0xDF => 2,
+                    0xE0..=0xEF => 3,
+                    0xF0..=0xF4 => 4,
+                    _ => 0,
+                };
+                let mut bytes = vec![b as u8];
+                for _ in 1..len {
+                    if self.peek() != Some('\\') || self.peek_at(1) != Some('x') {
+                        break;
+                    }
+                    self.i += 2;
+                    bytes.push(self.hex(2).ok_or_else(invalid)? as u8);
+                }
+                match std::str::from_utf8(&bytes) {
+                    Ok(s) if len > 0 => Ok(s.chars().collect()),
+                    _ => Err(format!(
+                        "invalid multibyte escape \\x{b:02X}: Ruby reads \\x80-\\xFF as UTF-8 \
+                         bytes; write the character or \\u{{{b:X}}}"
+                    )),
+                }
+            }
+            'u' => {
+                let invalid = || "invalid Unicode escape: write \\uHHHH or \\u{H…}".to_string();
+                let code = |v: u32| char::from_u32(v).ok_or_else(invalid);
+                if !self.eat('{') {
+                    let start = self.i;
+                    let v = self.hex(4).ok_or_else(invalid)?;
+                    if self.i - start != 4 {
+                        return Err(invalid());
+                    }
+                    return one(code(v)?);
+                }
+                let mut chars = Vec::new();
+                loop {
+                    while self.peek() == Some(' ') {
+                        self.i += 1;
+                    }
+                    if self.eat('}') {
+                        break;
+                    }
+                    let v = self.hex(6).ok_or_else(invalid)?;
+                    chars.push(code(v)?);
+                }
+                if chars.is_empty() {
+                    return Err(invalid());
+                }
+                Ok(chars)
+            }
+            'G' | 'K' => Err(unsupported(
+                &format!("\\{e}"),
+                "Rust's regex engine has no match-start anchor or keep operator",
+            )),
+            'R' | 'X' => Err(unsupported(
+                &format!("\\{e}"),
+                "it is an atomic group in Ruby, which Rust's regex engine cannot express; write \
+                 the alternatives out",
+            )),
+            '1'..='9' => Err(unsupported(
+                &format!("the backreference \\{e}"),
+                "Rust's regex engine matches in linear time and has no backreferences",
+            )),
+            'k' => Err(unsupported(
+                r"the named backreference \k<…>",
+                "Rust's regex engine matches in linear time and has no backreferences",
+            )),
+            'g' => Err(unsupported(
+                r"the subexpression call \g<…>",
+                "Rust's regex engine has no recursion or subexpression calls",
+            )),
+            'c' | 'C' | 'M' => Err(unsupported(
+                &format!("the control/meta escape \\{e}"),
+                "Rust's regex engine has no such escape; use \\x.. instead",
+            )),
+            c if c.is_ascii_alphanumeric() => Err(unsupported(
+                &format!("the escape \\{c}"),
+                &format!("it is no escape in Ruby, which reads it as {c}; write {c}"),
+            )),
+            // Any other escaped character is itself (`\<` and `\>` are word boundaries in Rust,
+            // plain characters in Ruby).
+            c => one(c),
+        }
+    }
+
+    /// A bracket expression, after its `[`: Rust text and what it holds.
+    fn class_set(&mut self) -> Result<(String, ClassInfo, bool), String> {
+        let neg = self.eat('^');
+        let mut ops = vec![String::new()];
+        let mut info = ClassInfo::default();
+        let mut first = true;
+        let mut after_range = false;
+        loop {
+            let c = self.peek().ok_or("premature end of character class")?;
+            if c == ']' && !first {
+                self.i += 1;
+                break;
+            }
+            first = false;
+            if c == '&' && self.peek_at(1) == Some('&') {
+                if ops.last().is_some_and(String::is_empty) {
+                    return Err("an empty side of && in a character class".into());
+                }
+                self.i += 2;
+                ops.push(String::new());
+                after_range = false;
+                continue;
+            }
+            let op = ops.last_mut().unwrap_or_else(|| unreachable!());
+            if c == '-' && after_range {
+                // `[a-c-e]`: a dash after a range is a plain dash.
+                self.i += 1;
+                lit('-', op);
+                after_range = false;
+                continue;
+            }
+            after_range = false;
+            let dash_follows =
+                |p: &Parser| p.peek() == Some('-') && p.peek_at(1).is_some_and(|n| n != ']');
+            match self.class_atom()? {
+                ClassAtom::Char(a) if dash_follows(self) => {
+                    if self.peek_at(1) == Some('-') {
+                        return Err("'--' in a character class is a set difference in Rust's \
+                                    regex syntax but not in Ruby's; escape the dash (\\-)"
+                            .into());
+                    }
+                    self.i += 1;
+                    let ClassAtom::Char(b) = self.class_atom()? else {
+                        return Err("char-class value at end of range".into());
+                    };
+                    if b < a {
+                        return Err("empty range in char class".into());
+                    }
+                    lit(a, op);
+                    op.push('-');
+                    lit(b, op);
+                    info.add(&ClassInfo::range(a, b));
+                    after_range = true;
+                }
+                ClassAtom::Char(a) => {
+                    lit(a, op);
+                    info.add(&ClassInfo::range(a, a));
+                }
+                ClassAtom::Set(..) if dash_follows(self) => {
+                    return Err("unmatched range specifier in char-class".into());
+                }
+                ClassAtom::Set(text, i) => {
+                    op.push_str(&text);
+                    info.add(&i);
+                }
+            }
+        }
+        if ops.len() > 1 && ops.last().is_some_and(String::is_empty) {
+            return Err("an empty side of && in a character class".into());
+        }
+        let text = format!("[{}{}]", if neg { "^" } else { "" }, ops.join("&&"));
+        Ok((text, info, neg))
+    }
+
+    /// One element inside brackets.
+    fn class_atom(&mut self) -> Result<ClassAtom, String> {
+        let c = self.peek().ok_or("premature end of character class")?;
+        self.i += 1;
+        match c {
+            '[' if self.peek() == Some(':') => {
+                // POSIX bracket [:name:] / [:^name:].
+                let rest: String = self.s[self.i + 1..].iter().collect();
+                let Some(end) = rest.find(":]") else {
+                    return Err("unterminated POSIX bracket".into());
+                };
+                let (neg, name) = match rest[..end].strip_prefix('^') {
+                    Some(n) => (true, n),
+                    None => (false, &rest[..end]),
+                };
+                let Some(body) = posix(name) else {
+                    return Err(format!("unknown POSIX bracket [:{name}:]"));
+                };
+                let info = ClassInfo {
+                    ascii_word: name == "ascii",
+                    open: (matches!(name, "upper" | "lower")).then(|| format!("[[:{name}:]]")),
+                    ..ClassInfo::default()
+                };
+                self.i += 1 + rest[..end].chars().count() + 2;
+                Ok(ClassAtom::Set(posix_class(body, neg), info))
+            }
+            '[' => {
+                let (text, info, _) = self.class_set()?;
+                Ok(ClassAtom::Set(text, info))
+            }
+            '\\' => {
+                let e = self.peek().ok_or("premature end of character class")?;
+                self.i += 1;
+                if e == 'b' {
+                    return Ok(ClassAtom::Char('\x08'));
+                }
+                if let Some((text, info)) = Self::shorthand_item(e) {
+                    return Ok(ClassAtom::Set(text, info));
+                }
+                if matches!(e, 'p' | 'P') {
+                    let (text, info) = self.property(e)?;
+                    return Ok(ClassAtom::Set(text, info));
+                }
+                let chars = self.char_escape(e)?;
+                if let [c] = chars[..] {
+                    return Ok(ClassAtom::Char(c));
+                }
+                let mut text = String::new();
+                let mut info = ClassInfo::default();
+                for c in chars {
+                    lit(c, &mut text);
+                    info.add(&ClassInfo::range(c, c));
+                }
+                Ok(ClassAtom::Set(text, info))
+            }
+            c => Ok(ClassAtom::Char(c)),
+        }
+    }
+}
+
+/// A POSIX class body (a leading `^` negates it) as a nested class, negated if `neg`.
+fn posix_class(body: &str, neg: bool) -> String {
+    let body_neg = body.starts_with('^');
+    format!(
+        "[{}{}]",
+        if neg != body_neg { "^" } else { "" },
+        body.trim_start_matches('^')
+    )
+}
+
+/// Can the node match the empty string (assertions count as possibly true)?
+fn nullable(n: &Node) -> bool {
+    match n {
+        Node::Lit { .. } | Node::Dot { .. } | Node::Class(_) => false,
+        Node::Look(_) => true,
+        Node::Group { body, .. } => nullable(body),
+        Node::Concat(v) => v.iter().all(nullable),
+        Node::Alt(v) => v.iter().any(nullable),
+        Node::Repeat { node, min, .. } => *min == 0 || nullable(node),
+    }
+}
+
+/// Does the node hold a capture group that can match the empty string?
+fn has_nullable_capture(n: &Node) -> bool {
+    match n {
+        Node::Group {
+            kind: Kind::Capture(_),
+            body,
+        } => nullable(body) || has_nullable_capture(body),
+        Node::Group { body, .. } => has_nullable_capture(body),
+        Node::Concat(v) | Node::Alt(v) => v.iter().any(has_nullable_capture),
+        Node::Repeat { node, .. } => has_nullable_capture(node),
+        _ => false,
+    }
+}
+
+/// Does the node hold a capture group?
+fn has_capture(n: &Node) -> bool {
+    match n {
+        Node::Group {
+            kind: Kind::Capture(_),
+            ..
+        } => true,
+        Node::Group { body, .. } => has_capture(body),
+        Node::Concat(v) | Node::Alt(v) => v.iter().any(has_capture),
+        Node::Repeat { node, .. } => has_capture(node),
+        _ => false,
+    }
+}
+
+/// Refuse repeated groups whose empty iteration Ruby would record in a capture, and capture
+/// groups repeated zero times (Rust drops them: the group would be missing, not unset).
+fn check_loops(n: &Node) -> Result<(), String> {
+    match n {
+        Node::Repeat {
+            node, max: Some(0), ..
+        } if has_capture(node) => Err(unsupported(
+            "a capture group repeated zero times",
+            "Rust's regex engine drops such a group, Ruby keeps it (unset); remove it",
+        )),
+        Node::Repeat { node, max, .. } => {
+            if max.is_none_or(|m| m > 1) && nullable(node) && has_nullable_capture(node) {
+                return Err(unsupported(
+                    "a repeated group that can match the empty string and holds a capture group",
+                    "Ruby records one more, empty, iteration in the capture ((a?)* on aa \
+                     captures \"\") than Rust's regex engine does; make the group match at \
+                     least one character",
+                ));
+            }
+            check_loops(node)
+        }
+        Node::Group { body, .. } => check_loops(body),
+        Node::Concat(v) | Node::Alt(v) => v.iter().try_for_each(check_loops),
+        _ => Ok(()),
+    }
+}
+
+/// Refuse a `^` that Rust could match at the end of a text ending in a newline (Ruby's `^` does
+/// not match there): one whose continuation, `follow` for the node, can match the empty string.
+fn check_bol(n: &Node, follow: bool) -> Result<(), String> {
+    match n {
+        Node::Look(Look::Bol) if follow => Err(unsupported(
+            "^ before a part that can match the empty string",
+            "Ruby's ^ does not match after a final newline at the end of the text, Rust's does; \
+             anchor with \\A, or make the part after ^ match at least one character",
+        )),
+        Node::Concat(v) => check_concat_bol(v, follow),
+        Node::Alt(v) => v.iter().try_for_each(|a| check_bol(a, follow)),
+        Node::Group { body, .. } => check_bol(body, follow),
+        // The last iteration is followed by what follows the repetition.
+        Node::Repeat { node, .. } => check_bol(node, follow),
+        _ => Ok(()),
+    }
+}
+
+fn check_concat_bol(v: &[Node], follow: bool) -> Result<(), String> {
+    for (k, item) in v.iter().enumerate() {
+        check_bol(item, follow && v[k + 1..].iter().all(nullable))?;
     }
     Ok(())
+}
+
+/// Where a match can be: anywhere, or at a line end (before `\n` or at the end of the text).
+#[derive(Clone, Copy, PartialEq)]
+enum At {
+    Any,
+    LineEnd,
+}
+
+/// Does the node match from every position of class `at`, and can it then end at a line end?
+/// `None`: it may fail.
+fn always(n: &Node, at: At) -> Option<At> {
+    match n {
+        Node::Look(Look::Eol) if at == At::LineEnd => Some(At::LineEnd),
+        Node::Group { body, .. } => always(body, at),
+        Node::Concat(v) => v.iter().try_fold(at, |at, item| always(item, at)),
+        Node::Alt(v) => {
+            let ends: Vec<At> = v.iter().filter_map(|a| always(a, at)).collect();
+            ends.iter()
+                .find(|&&e| e == At::LineEnd)
+                .or(ends.first())
+                .copied()
+        }
+        // `.*` runs to the end of the line (or of the text, with `m`).
+        Node::Repeat {
+            node,
+            min: 0,
+            max: None,
+            ..
+        } if matches!(**node, Node::Dot { .. }) => Some(At::LineEnd),
+        Node::Repeat { min: 0, .. } => Some(at),
+        _ => None,
+    }
+}
+
+/// The `^` check for the whole pattern: a leading `^` is safe when the rest matches at every
+/// position (`^(?<message>.*)$`), as both engines then match at the start of the text.
+fn check_anchors(root: &Node) -> Result<(), String> {
+    let mut top = root;
+    loop {
+        match top {
+            Node::Concat(v) if v.len() == 1 && matches!(v[0], Node::Group { .. }) => {
+                let Node::Group {
+                    kind: Kind::Options(_),
+                    body,
+                } = &v[0]
+                else {
+                    break;
+                };
+                top = body;
+            }
+            _ => break,
+        }
+    }
+    if let Node::Concat(v) = top {
+        if matches!(v.first(), Some(Node::Look(Look::Bol)))
+            && v[1..]
+                .iter()
+                .try_fold(At::Any, |at, item| always(item, at))
+                .is_some()
+        {
+            return check_concat_bol(&v[1..], true);
+        }
+    }
+    check_bol(root, true)
+}
+
+/// A run of plain literal characters under `i`: Ruby matches it with full case folding, so
+/// `ss` also matches `ß` and `fi` also matches `ﬁ`, wherever the letters line up.
+fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
+    if let Some((c, t)) = chars
+        .iter()
+        .find_map(|&c| FOLD_TO_ASCII.iter().find(|(s, _)| *s == c))
+    {
+        return Err(unsupported(
+            &format!("{c} in a pattern under case-insensitive matching"),
+            &format!(
+                "Ruby matches it as {t} by rules of its own that Rust's regex engine cannot \
+                 follow; write {t} (which also matches {c}), or use (?-i:…)"
+            ),
+        ));
+    }
+    if let Some(c) = chars.iter().find(|&&c| other_multi_fold(c)) {
+        return Err(unsupported(
+            &format!("{c} under case-insensitive matching"),
+            "it takes part in a case folding to several characters, which Ruby matches and Rust's \
+             regex engine does not; use (?-i:…)",
+        ));
+    }
+    let folded: Vec<char> = chars.iter().map(|&c| ascii_fold(c).unwrap_or(c)).collect();
+    // The several-letter spellings starting at each position: (length, ligatures).
+    let at = |k: usize| -> Vec<(usize, Vec<char>)> {
+        let mut found: Vec<(usize, Vec<char>)> = Vec::new();
+        for (lig, t) in FOLD_TO_ASCII {
+            if folded[k..].iter().copied().take(t.len()).eq(t.chars()) {
+                match found.iter_mut().find(|(l, _)| *l == t.len()) {
+                    Some((_, ligs)) => ligs.push(*lig),
+                    None => found.push((t.len(), vec![*lig])),
+                }
+            }
+        }
+        found
+    };
+    if (0..folded.len()).all(|k| at(k).is_empty()) {
+        chars.iter().for_each(|&c| lit(c, out));
+        return Ok(());
+    }
+    fn spellings(
+        folded: &[char],
+        k: usize,
+        end: usize,
+        at: &dyn Fn(usize) -> Vec<(usize, Vec<char>)>,
+        prefix: String,
+        all: &mut Vec<String>,
+    ) {
+        if k == end {
+            all.push(prefix);
+            return;
+        }
+        let mut one = prefix.clone();
+        lit(folded[k], &mut one);
+        spellings(folded, k + 1, end, at, one, all);
+        for (len, ligs) in at(k) {
+            if k + len <= end {
+                let mut p = prefix.clone();
+                p.push('[');
+                ligs.iter().for_each(|&c| lit(c, &mut p));
+                p.push(']');
+                spellings(folded, k + len, end, at, p, all);
+            }
+        }
+    }
+    let mut k = 0;
+    while k < folded.len() {
+        let here = at(k);
+        if here.is_empty() {
+            lit(folded[k], out);
+            k += 1;
+            continue;
+        }
+        // A cluster: spellings that overlap or chain.
+        let mut end = k + here.iter().map(|(l, _)| *l).max().unwrap_or(1);
+        let mut j = k + 1;
+        while j < end {
+            end = end.max(j + at(j).iter().map(|(l, _)| *l).max().unwrap_or(0));
+            j += 1;
+        }
+        let mut all = Vec::new();
+        spellings(&folded, k, end, &at, String::new(), &mut all);
+        if all.len() > 64 {
+            return Err(unsupported(
+                "this many letters with ligature spellings under case-insensitive matching",
+                "the pattern would grow too large; use (?-i:…)",
+            ));
+        }
+        out.push_str("(?:");
+        out.push_str(&all.join("|"));
+        out.push(')');
+        k = end;
+    }
+    Ok(())
+}
+
+fn emit(n: &Node, out: &mut String) -> Result<(), String> {
+    match n {
+        Node::Lit {
+            c,
+            plain: true,
+            fold: true,
+        } => emit_run(&[*c], out)?,
+        Node::Lit { c, fold, .. } => {
+            if *fold && (other_multi_fold(*c) || FOLD_TO_ASCII.iter().any(|(s, _)| s == c)) {
+                return Err(unsupported(
+                    &format!("{c} (escaped or repeated) under case-insensitive matching"),
+                    "it folds to several characters, which Ruby matches and Rust's regex engine \
+                     does not; write it as itself, or use (?-i:…)",
+                ));
+            }
+            lit(*c, out);
+        }
+        Node::Dot { m } => out.push_str(if *m { "(?s:.)" } else { "[^\\n]" }),
+        Node::Class(t) => out.push_str(t),
+        Node::Look(l) => out.push_str(match l {
+            Look::Bol => "^",
+            Look::Eol => "$",
+            Look::Start => r"\A",
+            Look::End => r"\z",
+            Look::EndZ => r"(?:\n?\z)",
+            Look::Word => r"\b",
+            Look::NotWord => r"\B",
+        }),
+        Node::Group { kind, body } => {
+            match kind {
+                Kind::Capture(None) => out.push('('),
+                Kind::Capture(Some(name)) => {
+                    let _ = write!(out, "(?<{name}>");
+                }
+                Kind::NonCapture => out.push_str("(?:"),
+                Kind::Options(true) => out.push_str("(?i:"),
+                Kind::Options(false) => out.push_str("(?-i:"),
+            }
+            emit(body, out)?;
+            out.push(')');
+        }
+        Node::Concat(v) => {
+            let mut k = 0;
+            while k < v.len() {
+                let run = v[k..]
+                    .iter()
+                    .map_while(|n| match n {
+                        Node::Lit {
+                            c,
+                            plain: true,
+                            fold: true,
+                        } => Some(*c),
+                        _ => None,
+                    })
+                    .collect::<Vec<char>>();
+                if run.is_empty() {
+                    emit(&v[k], out)?;
+                    k += 1;
+                } else {
+                    emit_run(&run, out)?;
+                    k += run.len();
+                }
+            }
+        }
+        Node::Alt(v) => {
+            for (k, a) in v.iter().enumerate() {
+                if k > 0 {
+                    out.push('|');
+                }
+                emit(a, out)?;
+            }
+        }
+        Node::Repeat {
+            node,
+            min,
+            max,
+            lazy,
+        } => {
+            let mut inner = String::new();
+            match &**node {
+                // A repeated character is not part of a run.
+                Node::Lit { c, fold, .. } => {
+                    let single = Node::Lit {
+                        c: *c,
+                        plain: false,
+                        fold: *fold,
+                    };
+                    emit(&single, &mut inner)?;
+                }
+                other => emit(other, &mut inner)?,
+            }
+            let atomic = matches!(
+                **node,
+                Node::Group { .. } | Node::Lit { .. } | Node::Dot { .. } | Node::Class(_)
+            );
+            if atomic {
+                out.push_str(&inner);
+            } else {
+                let _ = write!(out, "(?:{inner})");
+            }
+            match (min, max) {
+                (0, None) => out.push('*'),
+                (1, None) => out.push('+'),
+                (n, None) => {
+                    let _ = write!(out, "{{{n},}}");
+                }
+                (n, Some(m)) if n == m => {
+                    let _ = write!(out, "{{{n}}}");
+                }
+                (n, Some(m)) => {
+                    let _ = write!(out, "{{{n},{m}}}");
+                }
+            }
+            if *lazy {
+                out.push('?');
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern in
+/// multi-line mode (Ruby's `^`/`$`).
+pub fn translate(src: &str, flags: &str) -> Result<String, String> {
+    Ok(format!("(?m){}", translate_body(src, flags)?))
+}
+
+/// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`, all applied here); the caller
+/// sets Rust's multi-line mode (for Ruby's `^`/`$`) on its `RegexBuilder`, and no other flag.
+pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
+    let f = Flags {
+        i: flags.contains('i'),
+        m: flags.contains('m'),
+        x: flags.contains('x'),
+    };
+    let mut p = Parser {
+        s: src.chars().collect(),
+        i: 0,
+        depth: 0,
+    };
+    let root = p.alt(f)?;
+    if p.i < p.s.len() {
+        return Err("unmatched close parenthesis".into());
+    }
+    check_loops(&root)?;
+    check_anchors(&root)?;
+    let mut out = String::with_capacity(src.len() + 16);
+    if f.i {
+        out.push_str("(?i)");
+    }
+    emit(&root, &mut out)?;
+    Ok(out)
 }
 
 /// Translate and compile a Ruby pattern.
@@ -567,6 +1552,27 @@ mod tests {
         assert!(compile(r"a\Z", "").unwrap().is_match("xa"));
         assert!(!compile(r"a\Z", "").unwrap().is_match("a\nb"));
         assert!(!compile(r"a\Z", "").unwrap().is_match("a\n\n"));
+        // Ruby's ^ never matches after a final newline: safe when what follows takes a
+        // character, or at the start of a pattern that always matches there.
+        assert_eq!(m("^a?b", "", "x\nb").as_deref(), Some("b"));
+        assert_eq!(m("^(?<msg>.*)$", "", "x\n").as_deref(), Some("x"));
+        assert!(compile(r"^\.?", "").is_ok());
+        // POSIX brackets as Onigmo defines them.
+        assert_eq!(m("[[:alpha:]]+", "", "1Ⅻ2").as_deref(), Some("Ⅻ"));
+        assert_eq!(m("[[:cntrl:]]", "", "\u{AD}"), None);
+        // An option without a group covers the rest of its group, alternatives included.
+        assert_eq!(m("a(?i)b|c", "", "C"), None);
+        assert_eq!(m("a(?i)b|c", "", "aC").as_deref(), Some("aC"));
+        // x: spaces and comments outside brackets only.
+        assert_eq!(m("a [ ]b # [c", "x", "a b").as_deref(), Some("a b"));
+        // \xHH sequences are UTF-8; \u{…} may hold several characters.
+        assert_eq!(m(r"\xC3\xA9\u{41 42}", "", "éAB").as_deref(), Some("éAB"));
+        // i: \w stays ASCII (no Kelvin sign, no long s); Ruby's ligature spellings.
+        assert_eq!(m(r"\w+", "i", "\u{212A}ſab").as_deref(), Some("ab"));
+        assert_eq!(m(r"[\w.-]+", "i", "\u{212A}A.b").as_deref(), Some("A.b"));
+        assert_eq!(m("strasse", "i", "Straße").as_deref(), Some("Straße"));
+        assert_eq!(m("first", "i", "ﬁrﬆ").as_deref(), Some("ﬁrﬆ"));
+        assert_eq!(m("[^ ]+", "i", "ſt é").as_deref(), Some("ſt"));
     }
 
     #[test]
@@ -591,9 +1597,32 @@ mod tests {
             ("(?u)a", "(?u)"),
             ("[a--b]", "set difference"),
             ("(?~abc)", "absent"),
+            ("^$", "^ before"),
+            (r"^\s*$", "^ before"),
+            ("(a?)*", "capture"),
+            ("(a){0}", "zero times"),
+            ("a**", "repetition of a repetition"),
+            (r"\x{41}", "hex escape"),
+            (r"\xFF", "multibyte"),
+            (r"\U00000041", "escape"),
+            ("(?)", "option"),
+            (r"\p{sc=Greek}", "property name"),
         ] {
             let e = compile(re, "").unwrap_err();
             assert!(e.contains(needle), "{re}: {e}");
+        }
+        for (re, needle) in [
+            ("straße", "ß"),
+            ("s{2}", "counted repetition"),
+            ("[éè]", "non-ASCII"),
+            ("[[:upper:]]", "[[:upper:]]"),
+            (r"\p{Lu}", r"\p{Lu}"),
+            ("[[:alpha:]]", "holds"),
+            (r"[\wk]", r"\w"),
+            ("αι", "several characters"),
+        ] {
+            let e = compile(re, "i").unwrap_err();
+            assert!(e.contains(needle), "{re}/i: {e}");
         }
     }
 }
