@@ -1239,6 +1239,9 @@ fn check_anchors(root: &Node) -> Result<(), String> {
 
 /// A run of plain literal characters under `i`: Ruby matches it with full case folding, so
 /// `ss` also matches `ß` and `fi` also matches `ﬁ`, wherever the letters line up.
+/// The most spellings of one run of letters written out under `i`; more are refused.
+const MAX_SPELLINGS: usize = 64;
+
 fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
     if let Some((c, t)) = chars
         .iter()
@@ -1285,6 +1288,11 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
         prefix: String,
         all: &mut Vec<String>,
     ) {
+        // Past the cap the pattern is refused anyway: stop enumerating (the count of
+        // spellings grows exponentially with the run, as in `ssss…` under `i`).
+        if all.len() > MAX_SPELLINGS {
+            return;
+        }
         if k == end {
             all.push(prefix);
             return;
@@ -1319,7 +1327,7 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
         }
         let mut all = Vec::new();
         spellings(&folded, k, end, &at, String::new(), &mut all);
-        if all.len() > 64 {
+        if all.len() > MAX_SPELLINGS {
             return Err(unsupported(
                 "this many letters with ligature spellings under case-insensitive matching",
                 "the pattern would grow too large; use (?-i:…)",
@@ -1573,6 +1581,16 @@ mod tests {
         assert_eq!(m("strasse", "i", "Straße").as_deref(), Some("Straße"));
         assert_eq!(m("first", "i", "ﬁrﬆ").as_deref(), Some("ﬁrﬆ"));
         assert_eq!(m("[^ ]+", "i", "ſt é").as_deref(), Some("ſt"));
+    }
+
+    /// Found by the ruby_regex fuzz target: enumerating the spellings of a long run of `s`
+    /// under `i` took exponential time before it was refused.
+    #[test]
+    fn long_runs_with_ligature_spellings_are_refused_at_once() {
+        // 2^40 spellings: without the cap this does not return.
+        let pattern = format!("r{}flata", "s".repeat(40));
+        let e = compile(&pattern, "ix").unwrap_err();
+        assert!(e.contains("too large"), "{e}");
     }
 
     #[test]
