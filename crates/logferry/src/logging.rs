@@ -8,8 +8,14 @@ use crate::cli::LogFormat;
 
 /// Install the global subscriber.
 pub fn init(level: Level, format: LogFormat) {
+    // rustls logs normal peer behaviour at warn ("Illegal SNI extension: ignoring IP address"
+    // for every Fluent Bit client that connects by address); its handshake failures reach the
+    // plugins as errors, which they log with the side and the setting to change.
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing::level_filters::LevelFilter::from_level(level).into())
+        .parse_lossy("rustls=error");
     let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal());

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod accessor;
+pub mod close;
 pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
@@ -29,6 +30,7 @@ pub mod out_stdout;
 pub mod parser;
 pub mod pem;
 pub mod ruby;
+pub mod tls_errors;
 
 use logferry_core::Registry;
 

@@ -115,6 +115,9 @@ pub trait ChunkWriter: Send + Sync + 'static {
     }
     /// Write one chunk.
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
+    /// Called once at shutdown after the buffer's last write: release what the writer holds
+    /// (close kept connections in order). Bounded by the shutdown deadline.
+    async fn close(&self) {}
 }
 
 /// Counters of one buffered output (named after fluent-plugin-prometheus's metrics).
@@ -155,6 +158,11 @@ struct State {
     draining: bool,
     retry: Option<RetryState>,
     last_failure: f64,
+    /// A failure during the shutdown drain was logged at warn (later ones go to debug).
+    drain_failure_logged: bool,
+    /// Chunks handed to a writer and not finished, with their bytes: a memory buffer backs them
+    /// up if the shutdown deadline passes while they are still being written.
+    flying: HashMap<ChunkId, (Bytes, u64)>,
     /// The queue holds a backlog left by failed writes: inputs are not paced until it drained.
     outage_backlog: bool,
 }
@@ -233,6 +241,8 @@ impl BufferedOutput {
                 draining: false,
                 retry: None,
                 last_failure: 0.0,
+                drain_failure_logged: false,
+                flying: HashMap::new(),
                 outage_backlog: false,
             }),
             work: Notify::new(),
@@ -602,6 +612,9 @@ impl BufferedOutput {
             raw,
             gzip: self.cfg.compress_gzip,
         };
+        self.lock()
+            .flying
+            .insert(h.id, (chunk.raw.clone(), h.meta.records));
         let use_secondary = {
             let s = self.lock();
             match (&self.secondary, &s.retry) {
@@ -642,6 +655,7 @@ impl BufferedOutput {
             };
             let mut s = self.lock();
             s.in_flight -= 1;
+            s.flying.remove(&h.id);
             if sent {
                 self.log
                     .warn(format_args!("chunk {:?} written to the secondary", h.id));
@@ -653,6 +667,7 @@ impl BufferedOutput {
         }
         let mut s = self.lock();
         s.in_flight -= 1;
+        s.flying.remove(&h.id);
         match result {
             Ok(()) => {
                 self.stats.write_count.fetch_add(1, Ordering::Relaxed);
@@ -674,6 +689,7 @@ impl BufferedOutput {
                 self.stats.error_count.fetch_add(1, Ordering::Relaxed);
                 self.stats.retry_count.fetch_add(1, Ordering::Relaxed);
                 let now = mono_now();
+                let draining = s.draining;
                 let mut after = match &mut s.retry {
                     None => {
                         let (r, a) = RetryState::first(&self.cfg.retry, now);
@@ -681,6 +697,10 @@ impl BufferedOutput {
                         s.outage_backlog = true;
                         a
                     }
+                    // During the shutdown drain, attempts come every DRAIN_RETRY_PACE: counting
+                    // each as a step of the schedule would run the backoff up to days and hit
+                    // the retry limit in seconds. The schedule stays where it was.
+                    Some(r) if draining => AfterFailure::RetryAt(r.next),
                     Some(r) => r.failed(&self.cfg.retry, now),
                 };
                 // A server's Retry-After postpones the next attempt past the schedule.
@@ -696,6 +716,17 @@ impl BufferedOutput {
                 s.queue.push_front(Slot { h, created: now });
                 s.last_failure = now;
                 match after {
+                    AfterFailure::RetryAt(_) if draining => {
+                        let first = !std::mem::replace(&mut s.drain_failure_logged, true);
+                        let msg = format_args!(
+                            "failed to flush the buffer while shutting down, trying again every {DRAIN_RETRY_PACE}s until the shutdown deadline: {e}"
+                        );
+                        if first {
+                            self.log.warn(msg);
+                        } else {
+                            self.log.debug(msg);
+                        }
+                    }
                     AfterFailure::RetryAt(at) => {
                         let steps = s.retry.as_ref().map_or(0, RetryState::steps);
                         self.log.warn(format_args!(
@@ -882,20 +913,59 @@ impl Lifecycle for BufferedOutput {
                 ));
             }
         }
-        let s = self.lock();
+        for w in [Some(&self.writer), self.secondary.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if tokio::time::timeout_at(deadline, w.close()).await.is_err() {
+                self.log.debug(format_args!(
+                    "closing the output's connections did not finish by the shutdown deadline"
+                ));
+            }
+        }
+        let mut s = self.lock();
         let left: u64 = s
             .staged
             .values()
             .chain(s.queue.iter())
             .map(|x| x.h.meta.records)
-            .sum();
-        if left > 0 {
-            if self.backend.durable() {
-                self.log.info(format_args!(
-                    "{left} record(s) stay in the file buffer for the next start"
+            .sum::<u64>()
+            + s.flying.values().map(|f| f.1).sum::<u64>();
+        if left == 0 {
+            return;
+        }
+        if self.backend.durable() {
+            self.log.info(format_args!(
+                "{left} record(s) stay in the file buffer for the next start"
+            ));
+            return;
+        }
+        // A memory buffer: what could not be sent by the deadline is backed up, never dropped
+        // (unless disable_chunk_backup).
+        let why = "not flushed by the shutdown deadline";
+        let staged: Vec<Slot> = s.staged.drain().map(|(_, v)| v).collect();
+        let queued: Vec<Slot> = s.queue.drain(..).collect();
+        for slot in staged.iter().chain(queued.iter()) {
+            self.give_up(&mut s, &slot.h, why);
+        }
+        let flying: Vec<_> = s.flying.drain().collect();
+        drop(s);
+        for (id, (bytes, records)) in flying {
+            self.stats.given_up_chunks.fetch_add(1, Ordering::Relaxed);
+            if self.cfg.disable_chunk_backup {
+                self.log.error(format_args!(
+                    "chunk {id:?} ({records} records) dropped: still being written at the shutdown deadline (disable_chunk_backup)"
                 ));
-            } else {
-                self.log.error(format_args!("{left} record(s) in the memory buffer could not be flushed before the shutdown deadline and are lost"));
+                continue;
+            }
+            match super::backend::write_backup(&id, &bytes, &self.backup_dir) {
+                Ok(p) => self.log.error(format_args!(
+                    "chunk {id:?} ({records} records) was still being written at the shutdown deadline; backed up to {} (it may also arrive)",
+                    p.display()
+                )),
+                Err(e) => self.log.error(format_args!(
+                    "chunk {id:?} ({records} records) was still being written at the shutdown deadline; BACKUP FAILED: {e}"
+                )),
             }
         }
     }

@@ -18,6 +18,18 @@ use super::config::{
 };
 use super::ForwardStats;
 
+/// How long a closing connection waits for the client to close its side.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// What a client sent in place of a PING, for the log.
+fn first_kind(raw: &[u8]) -> &'static str {
+    match raw.first() {
+        Some(0x92..=0x94) => "a forward frame of events",
+        Some(b'{' | b'[') => "JSON",
+        _ => "something else",
+    }
+}
+
 /// Size of one socket read.
 const READ_SIZE: usize = 256 * 1024;
 
@@ -62,9 +74,11 @@ impl Conn {
     async fn serve_tls(self, stream: TcpStream, acceptor: TlsAcceptor) {
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
             Ok(Ok(s)) => self.serve(s).await,
-            Ok(Err(e)) => self
-                .log
-                .warn(format_args!("TLS handshake with {} failed: {e}", self.peer)),
+            Ok(Err(e)) => self.log.warn(format_args!(
+                "TLS handshake with {} failed: {}",
+                self.peer,
+                crate::tls_errors::server_handshake(&e)
+            )),
             Err(_) => self
                 .log
                 .warn(format_args!("TLS handshake with {} timed out", self.peer)),
@@ -164,13 +178,13 @@ impl Conn {
                             Box::pin(self.handle(frame, &mut s, &decoder, hostname.as_deref()))
                                 .await
                         {
-                            let _ = s.shutdown().await;
+                            self.close(&mut s).await;
                             return;
                         }
                     }
                     Err(e) => {
                         self.malformed(&e);
-                        let _ = s.shutdown().await;
+                        self.close(&mut s).await;
                         return;
                     }
                 }
@@ -185,7 +199,16 @@ impl Conn {
                 deadline = Some(tokio::time::Instant::now() + self.cfg.frame_timeout);
             }
         }
-        let _ = s.shutdown().await;
+        self.close(&mut s).await;
+    }
+
+    /// Close in order (TLS close_notify, FIN, then read until the client closes too), so that
+    /// the client never sees a reset that could make it drop what it had not read yet (an ack).
+    async fn close<S: AsyncRead + AsyncWrite + Unpin>(&self, s: &mut S) {
+        if let Err(e) = crate::close::orderly_close(s, CLOSE_TIMEOUT).await {
+            self.log
+                .debug(format_args!("closing connection from {}: {e}", self.peer));
+        }
     }
 
     /// A client sent part of a frame and not the rest in time: a stalled or trickling peer.
@@ -236,12 +259,18 @@ impl Conn {
         let outcome = hs.check_ping(&ping, self.peer.ip(), hostname);
         let wrote = s.write_all(&outcome.reply).await.is_ok() && s.flush().await.is_ok();
         if !outcome.ok {
-            self.log.warn(format_args!(
-                "handshake with {} failed: {}",
-                self.peer,
-                outcome.reason.as_deref().unwrap_or("unknown reason")
-            ));
-            let _ = s.shutdown().await;
+            let reason = outcome.reason.as_deref().unwrap_or("unknown reason");
+            // The PONG carries Fluentd's words; the log says what the sender is missing.
+            let why = if reason == "invalid ping message" && !ping.starts_with(b"\x96\xa4PING") {
+                format!("{reason}: the client sent no PING but {}, so it has no shared key configured; this server's <security> requires one (Fluentd: <security> self_hostname and shared_key; Fluent Bit: shared_key and self_hostname)", first_kind(&ping))
+            } else if reason == "shared_key mismatch" {
+                format!("{reason}: the client's shared key is not this server's (wrong key)")
+            } else {
+                reason.to_string()
+            };
+            self.log
+                .warn(format_args!("handshake with {} failed: {why}", self.peer));
+            self.close(s).await;
             return false;
         }
         wrote

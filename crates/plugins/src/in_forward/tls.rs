@@ -82,8 +82,13 @@ pub fn acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, String> {
     } else {
         builder.with_no_client_auth()
     };
-    let config = builder
+    let mut config = builder
         .with_single_cert(certs, key)
         .map_err(|e| e.to_string())?;
+    // No session tickets and no session cache: forward clients never resume (Fluentd's and Fluent
+    // Bit's do not), and a TLS 1.3 ticket the client never reads sits in its receive buffer, so
+    // its close turns into a reset that can cost it our last ack.
+    config.send_tls13_tickets = 0;
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
     Ok(TlsAcceptor::from(Arc::new(config)))
 }

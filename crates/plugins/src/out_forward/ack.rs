@@ -64,6 +64,17 @@ impl std::fmt::Display for AckError {
     }
 }
 
+/// The start of a server's HELO (`["HELO", {…}]`): the server requires `<security>`.
+const HELO_PREFIX: &[u8] = b"\x92\xa4HELO";
+
+/// What a server that requires a shared key does to a client that has none.
+pub const HELO_WITHOUT_SECURITY: &str = "the server requires authentication (it sent HELO): configure <security> with self_hostname and the server's shared_key";
+
+/// Do these bytes (what a server sent unasked) start with a HELO?
+pub fn is_helo(bytes: &[u8]) -> bool {
+    bytes.starts_with(HELO_PREFIX)
+}
+
 /// Wait for the ack of `expected` on `conn`.
 pub async fn wait(conn: &mut Conn, expected: &str, timeout: Duration) -> Result<(), AckError> {
     let raw = match conn.read_value(timeout).await {
@@ -72,6 +83,9 @@ pub async fn wait(conn: &mut Conn, expected: &str, timeout: Duration) -> Result<
         Err(ReadError::Closed(e)) => return Err(AckError::Closed(format!("closed{e}"))),
         Err(ReadError::Invalid(e)) => return Err(AckError::Mismatch(e)),
     };
+    if is_helo(&raw) {
+        return Err(AckError::Mismatch(HELO_WITHOUT_SECURITY.into()));
+    }
     match parse_ack(&raw) {
         Some(id) if id == expected.as_bytes() => Ok(()),
         Some(id) => Err(AckError::Mismatch(format!(

@@ -85,6 +85,10 @@ pub struct TlsClientConfig {
     pub tls12: bool,
     /// Allow TLS 1.3.
     pub tls13: bool,
+    /// `tls_session_resumption` (logferry's, false): offer to resume TLS sessions on new
+    /// connections. Off as in Fluentd's and Fluent Bit's clients: their servers abort a resumed
+    /// handshake (`session id context uninitialized`) instead of falling back to a full one.
+    pub session_resumption: bool,
 }
 
 /// Everything out_forward reads from its section.
@@ -255,19 +259,30 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
     ] {
         src.refuse(k, "it reads the Windows certificate store")?;
     }
-    let version = match src.str("version") {
-        None => None,
-        Some(v) => match v.as_str() {
-            "TLSv1_2" => Some(2),
-            "TLSv1_3" => Some(3),
-            other => {
-                return Err(build_error(
+    let parse_version = |key: &str| -> Result<Option<u8>, BuildError> {
+        match src.str(key) {
+            None => Ok(None),
+            Some(v) => match v.as_str() {
+                "TLSv1_2" | "TLS1_2" => Ok(Some(2)),
+                "TLSv1_3" | "TLS1_3" => Ok(Some(3)),
+                other => Err(build_error(
                     pos,
-                    format!("tls_version {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
-                ))
-            }
-        },
+                    format!("tls_{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
+                )),
+            },
+        }
     };
+    // Fluentd: tls_min_version/tls_max_version, when given, win over tls_version.
+    let version = parse_version("version")?;
+    let min = parse_version("min_version")?;
+    let max = parse_version("max_version")?;
+    let (lo, hi) = match (min, max) {
+        (None, None) => (version.unwrap_or(2), version.unwrap_or(3)),
+        (lo, hi) => (lo.unwrap_or(2), hi.unwrap_or(3)),
+    };
+    if lo > hi {
+        return Err(build_error(pos, "tls_min_version is above tls_max_version"));
+    }
     if let Some(c) = src.str("ciphers") {
         if c != "ALL:!aNULL:!eNULL:!SSLv2" {
             tracing::warn!("{pos}: tls_ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list");
@@ -289,8 +304,9 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
         insecure,
         allow_self_signed: insecure || src.bool("allow_self_signed_cert", false)?,
         verify_hostname: !insecure && src.bool("verify_hostname", true)?,
-        tls12: version.is_none_or(|v| v == 2),
-        tls13: version.is_none_or(|v| v == 3),
+        tls12: lo <= 2,
+        tls13: hi >= 3,
+        session_resumption: src.bool("session_resumption", false)?,
     };
     if cfg.client_cert_path.is_some() != cfg.client_key_path.is_some() {
         return Err(build_error(

@@ -17,6 +17,7 @@ use tokio_rustls::TlsConnector;
 
 use super::config::{ForwardOutConfig, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES};
 use super::node::Node;
+use crate::close::{orderly_close, CloseError, Drained};
 
 /// The most a server's reply (HELO, PONG, ack) may take; anything larger is a protocol error.
 pub const MAX_REPLY: usize = 64 * 1024;
@@ -170,9 +171,17 @@ impl Conn {
         }
     }
 
-    /// Close politely (FIN, or TLS close_notify then FIN); errors are irrelevant.
-    pub async fn close(mut self) {
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.io.shutdown()).await;
+    /// Close in order (TLS close_notify, FIN, then read until the server closes too; see
+    /// [`crate::close`]) within `timeout`. `Ok` means the server read all that was sent.
+    pub async fn close(mut self, timeout: Duration) -> Result<Drained, CloseError> {
+        orderly_close(&mut self.io, timeout).await
+    }
+
+    /// Close in order in the background (a connection no longer wanted).
+    pub fn close_later(self, timeout: Duration) {
+        tokio::spawn(async move {
+            let _ = self.close(timeout).await;
+        });
     }
 }
 
@@ -221,9 +230,18 @@ impl Connector {
             None => Io::Plain(stream),
             Some(tls) => {
                 let name = super::tls::server_name(&node.cfg.host, node.cfg.name.as_deref())?;
+                let shown = match &name {
+                    rustls::pki_types::ServerName::DnsName(d) => d.as_ref().to_string(),
+                    other => format!("{other:?}"),
+                };
                 match tokio::time::timeout(hard, tls.connect(name, stream)).await {
                     Ok(Ok(s)) => Io::Tls(Box::new(s)),
-                    Ok(Err(e)) => return Err(format!("TLS handshake with {addr} failed: {e}")),
+                    Ok(Err(e)) => {
+                        return Err(format!(
+                            "TLS handshake with {addr} failed: {}",
+                            crate::tls_errors::client_handshake(&e, &shown)
+                        ))
+                    }
                     Err(_) => return Err(format!("TLS handshake with {addr} timed out")),
                 }
             }
@@ -270,14 +288,18 @@ impl Connector {
 pub struct Pool {
     idle: Mutex<HashMap<SocketAddr, Vec<Conn>>>,
     timeout: Option<Duration>,
+    /// How long closing one connection in order may take.
+    close_timeout: Duration,
 }
 
 impl Pool {
-    /// A pool closing connections idle for `timeout` (`keepalive_timeout`; none: never).
-    pub fn new(timeout: Option<Duration>) -> Self {
+    /// A pool closing connections idle for `timeout` (`keepalive_timeout`; none: never), each
+    /// close in order within `close_timeout`.
+    pub fn new(timeout: Option<Duration>, close_timeout: Duration) -> Self {
         Pool {
             idle: Mutex::new(HashMap::new()),
             timeout,
+            close_timeout,
         }
     }
 
@@ -306,7 +328,9 @@ impl Pool {
             }
             found
         };
-        drop(dead);
+        for c in dead {
+            c.close_later(self.close_timeout);
+        }
         found.map(|mut c| {
             c.reused = true;
             c
@@ -321,6 +345,9 @@ impl Pool {
         let list = m.entry(conn.addr).or_default();
         if list.len() < POOL_PER_ADDR {
             list.push(conn);
+        } else {
+            drop(m);
+            conn.close_later(self.close_timeout);
         }
     }
 
@@ -342,12 +369,21 @@ impl Pool {
         }
         m.retain(|_, l| !l.is_empty());
         drop(m);
-        drop(dead);
+        for c in dead {
+            c.close_later(self.close_timeout);
+        }
     }
 
-    /// Close every idle connection.
-    pub fn clear(&self) {
-        let all: Vec<_> = self.lock().drain().collect();
-        drop(all);
+    /// Close every idle connection in order, all at once, and wait for them (at shutdown).
+    pub async fn close_all(&self) {
+        let all: Vec<Conn> = self.lock().drain().flat_map(|(_, l)| l).collect();
+        let t = self.close_timeout;
+        let closes: Vec<_> = all
+            .into_iter()
+            .map(|c| tokio::spawn(async move { c.close(t).await }))
+            .collect();
+        for c in closes {
+            let _ = c.await;
+        }
     }
 }

@@ -30,7 +30,9 @@ pub async fn transport(inner: Weak<Inner>, idx: usize, mut stop: watch::Receiver
         let probe = async {
             let addr = node.resolve().await?;
             let conn = inner.connector.connect(node, addr).await?;
-            conn.close().await;
+            // In order: a probe that resets the connection makes TLS servers log a failed
+            // handshake (they are still writing session tickets).
+            let _ = conn.close(inner.cfg.send_timeout).await;
             Ok::<(), String>(())
         };
         let result = tokio::select! {

@@ -119,7 +119,9 @@ pub fn writer(
     let inner = Arc::new(Inner {
         balancer: Balancer::new(nodes, ctx.log.clone()),
         connector: Connector::new(cfg.clone(), tls),
-        pool: cfg.keepalive.then(|| Pool::new(cfg.keepalive_timeout)),
+        pool: cfg
+            .keepalive
+            .then(|| Pool::new(cfg.keepalive_timeout, cfg.send_timeout)),
         log: ctx.log.clone(),
         ack_timeout,
         cfg,
@@ -158,7 +160,7 @@ impl Lifecycle for Heartbeats {
                     .connect(n, addr)
                     .await
                     .map_err(|e| format!("forward's connection setting error: {e}"))?;
-                c.close().await;
+                let _ = c.close(inner.cfg.send_timeout).await;
             }
         }
         let (tx, rx) = watch::channel(false);
@@ -229,7 +231,28 @@ impl Inner {
         let conn = self.exchange(conn, parts, ack_id).await?;
         match &self.pool {
             Some(pool) => pool.checkin(conn),
-            None => conn.close().await,
+            None => {
+                let closed = conn.close(self.cfg.send_timeout).await;
+                if ack_id.is_some() {
+                    // Acknowledged already: how the connection ends no longer matters.
+                    if let Err(e) = closed {
+                        self.log
+                            .debug(format_args!("closing the connection to {addr}: {e}"));
+                    }
+                    return Ok(());
+                }
+                // Without an ack, the orderly close is the only sign that the server read the
+                // frame: it closed its side after reading everything up to our FIN.
+                match closed {
+                    Ok(d) if ack::is_helo(&d.head) => return Err(ack::HELO_WITHOUT_SECURITY.into()),
+                    Ok(_) => {}
+                    Err(e) => {
+                        return Err(format!(
+                            "{e}: the server may not have read the chunk, so it is sent again"
+                        ))
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -257,6 +280,13 @@ impl ChunkWriter for ForwardWriter {
 
     fn formats_verbatim(&self) -> bool {
         !self.inner.cfg.time_as_integer
+    }
+
+    async fn close(&self) {
+        // Kept connections end with close_notify and FIN, not a reset the server would log.
+        if let Some(pool) = &self.inner.pool {
+            pool.close_all().await;
+        }
     }
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {

@@ -1,7 +1,8 @@
 //! TLS client of out_forward (rustls): trusted CAs from `tls_ca_cert_path` (default: the system
 //! store), an optional client certificate, and Fluentd's relaxations — `tls_verify_hostname
 //! false`, `tls_allow_self_signed_cert` (a certificate that signed itself is accepted, nothing
-//! else unrooted) and `tls_insecure_mode` (no verification).
+//! else unrooted) and `tls_insecure_mode` (no verification). Sessions are not resumed unless
+//! `tls_session_resumption true`.
 
 use std::sync::Arc;
 
@@ -171,12 +172,18 @@ pub fn connector(cfg: &TlsClientConfig) -> Result<TlsConnector, String> {
         .map_err(|e| e.to_string())?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let config = match (&cfg.client_cert_path, &cfg.client_key_path) {
+    let mut config = match (&cfg.client_cert_path, &cfg.client_key_path) {
         (Some(c), Some(k)) => builder
             .with_client_auth_cert(load_certs(c)?, load_key(k)?)
             .map_err(|e| format!("{c}: {e}"))?,
         _ => builder.with_no_client_auth(),
     };
+    if !cfg.session_resumption {
+        // Fluentd's and Fluent Bit's TLS servers (OpenSSL, no session id context) abort a
+        // resumed handshake instead of falling back to a full one: every connection after the
+        // first would fail. Their own clients never resume; neither does this one by default.
+        config.resumption = rustls::client::Resumption::disabled();
+    }
     Ok(TlsConnector::from(Arc::new(config)))
 }
 

@@ -1,0 +1,144 @@
+//! Closing a connection so that the peer loses nothing it was sent.
+//!
+//! A TCP socket closed while bytes it received are still unread is ended by the kernel with a
+//! reset, not a FIN, and a reset makes the peer's kernel throw away whatever that peer had not
+//! read yet. Over TLS 1.3 this is the usual case, not a corner: servers send session tickets after
+//! the handshake, and a client that writes its frame and closes without reading them resets the
+//! connection under its own last frame. So every close here is orderly: TLS `close_notify`, a
+//! TCP shutdown of the write side, then reading (and discarding) until the peer closes too. Only
+//! when the peer has closed after reading our FIN do we know it read everything before it.
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Bytes of what the peer still sent during the close that are kept for the caller to inspect.
+const KEEP: usize = 4096;
+
+/// What the peer still sent while the connection was being closed.
+#[derive(Debug, Default)]
+pub struct Drained {
+    /// Total bytes read and discarded.
+    pub bytes: usize,
+    /// The first of them (at most 4 KiB), for a diagnosis.
+    pub head: Vec<u8>,
+}
+
+/// Why a close was not orderly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseError {
+    /// The peer did not close its side within the time allowed.
+    Timeout,
+    /// Shutting down or reading failed: typically a reset, which may have lost what the peer
+    /// had not read yet.
+    Io(String),
+}
+
+impl std::fmt::Display for CloseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CloseError::Timeout => f.write_str("the peer did not close the connection in time"),
+            CloseError::Io(e) => write!(f, "the connection did not close cleanly: {e}"),
+        }
+    }
+}
+
+/// Close `s` in order — TLS `close_notify` and TCP FIN (both are what `shutdown` sends on a TLS
+/// stream), then read until the peer's own close — within `timeout`. `Ok` means the peer closed
+/// after our FIN, so it read everything we sent before it.
+pub async fn orderly_close<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    timeout: Duration,
+) -> Result<Drained, CloseError> {
+    let fut = async {
+        s.shutdown()
+            .await
+            .map_err(|e| CloseError::Io(format!("shutdown: {e}")))?;
+        let mut d = Drained::default();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) => return Ok(d),
+                Ok(n) => {
+                    d.bytes += n;
+                    let room = KEEP.saturating_sub(d.head.len());
+                    d.head.extend_from_slice(&buf[..n.min(room)]);
+                }
+                // A TLS peer that closed TCP without its own close_notify (as many do once they
+                // have read ours): closed all the same.
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(d),
+                Err(e) => return Err(CloseError::Io(e.to_string())),
+            }
+        }
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(CloseError::Timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::{TcpListener, TcpStream};
+
+    #[tokio::test]
+    async fn waits_for_the_peer_and_discards_what_it_sent() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = l.accept().await.unwrap();
+            // Unsolicited bytes, as a TLS 1.3 server's session tickets.
+            s.write_all(b"ticket").await.unwrap();
+            let mut got = Vec::new();
+            s.read_to_end(&mut got).await.unwrap();
+            got
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"frame").await.unwrap();
+        let d = orderly_close(&mut c, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(d.head, b"ticket");
+        assert_eq!(d.bytes, 6);
+        assert_eq!(server.await.unwrap(), b"frame");
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_never_closes_is_a_timeout() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let _ = rx.await;
+            drop(s);
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let r = orderly_close(&mut c, Duration::from_millis(200)).await;
+        assert_eq!(r.unwrap_err(), CloseError::Timeout);
+        let _ = tx.send(());
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_reset_is_an_error() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            // Linger 0: close() sends a reset.
+            socket2::SockRef::from(&s)
+                .set_linger(Some(Duration::ZERO))
+                .unwrap();
+            drop(s);
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        server.await.unwrap();
+        // Whether the reset arrived before the shutdown (which then fails) or after it (the
+        // read reports it), the close is not orderly.
+        let r = orderly_close(&mut c, Duration::from_secs(10)).await;
+        assert!(matches!(r, Err(CloseError::Io(_))), "{r:?}");
+    }
+}
