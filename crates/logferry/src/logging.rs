@@ -11,9 +11,10 @@ pub fn init(level: Level, format: LogFormat) {
     // rustls logs normal peer behaviour at warn ("Illegal SNI extension: ignoring IP address"
     // for every Fluent Bit client that connects by address); its handshake failures reach the
     // plugins as errors, which they log with the side and the setting to change.
-    let filter = tracing_subscriber::EnvFilter::builder()
-        .with_default_directive(tracing::level_filters::LevelFilter::from_level(level).into())
-        .parse_lossy("rustls=error");
+    let filter = tracing_subscriber::EnvFilter::builder().parse_lossy(format!(
+        "{},rustls=error",
+        level.as_str().to_ascii_lowercase()
+    ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

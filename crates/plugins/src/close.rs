@@ -51,15 +51,25 @@ pub async fn orderly_close<S: AsyncRead + AsyncWrite + Unpin>(
     s: &mut S,
     timeout: Duration,
 ) -> Result<Drained, CloseError> {
+    let mut d = Drained::default();
+    orderly_close_into(s, timeout, &mut d).await.map(|()| d)
+}
+
+/// [`orderly_close`], keeping what the peer sent in `d` whatever the outcome (a server that
+/// refuses a client sends its reason, then resets).
+pub async fn orderly_close_into<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    timeout: Duration,
+    d: &mut Drained,
+) -> Result<(), CloseError> {
     let fut = async {
         s.shutdown()
             .await
             .map_err(|e| CloseError::Io(format!("shutdown: {e}")))?;
-        let mut d = Drained::default();
         let mut buf = [0u8; 4096];
         loop {
             match s.read(&mut buf).await {
-                Ok(0) => return Ok(d),
+                Ok(0) => return Ok(()),
                 Ok(n) => {
                     d.bytes += n;
                     let room = KEEP.saturating_sub(d.head.len());
@@ -67,7 +77,7 @@ pub async fn orderly_close<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 // A TLS peer that closed TCP without its own close_notify (as many do once they
                 // have read ours): closed all the same.
-                Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(d),
+                Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(()),
                 Err(e) => return Err(CloseError::Io(e.to_string())),
             }
         }

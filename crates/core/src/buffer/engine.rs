@@ -700,7 +700,10 @@ impl BufferedOutput {
                     // During the shutdown drain, attempts come every DRAIN_RETRY_PACE: counting
                     // each as a step of the schedule would run the backoff up to days and hit
                     // the retry limit in seconds. The schedule stays where it was.
-                    Some(r) if draining => AfterFailure::RetryAt(r.next),
+                    Some(r) if draining => {
+                        r.next = now + DRAIN_RETRY_PACE;
+                        AfterFailure::RetryAt(r.next)
+                    }
                     Some(r) => r.failed(&self.cfg.retry, now),
                 };
                 // A server's Retry-After postpones the next attempt past the schedule.

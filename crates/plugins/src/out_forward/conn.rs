@@ -17,7 +17,7 @@ use tokio_rustls::TlsConnector;
 
 use super::config::{ForwardOutConfig, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES};
 use super::node::Node;
-use crate::close::{orderly_close, CloseError, Drained};
+use crate::close::{orderly_close, orderly_close_into, CloseError, Drained};
 
 /// The most a server's reply (HELO, PONG, ack) may take; anything larger is a protocol error.
 pub const MAX_REPLY: usize = 64 * 1024;
@@ -175,6 +175,15 @@ impl Conn {
     /// [`crate::close`]) within `timeout`. `Ok` means the server read all that was sent.
     pub async fn close(mut self, timeout: Duration) -> Result<Drained, CloseError> {
         orderly_close(&mut self.io, timeout).await
+    }
+
+    /// [`close`](Self::close), keeping what the server still sent in `d` whatever the outcome.
+    pub async fn close_into(
+        mut self,
+        timeout: Duration,
+        d: &mut Drained,
+    ) -> Result<(), CloseError> {
+        orderly_close_into(&mut self.io, timeout, d).await
     }
 
     /// Close in order in the background (a connection no longer wanted).

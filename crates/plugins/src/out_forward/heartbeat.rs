@@ -9,6 +9,7 @@ use std::sync::{Arc, Weak};
 
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use super::Inner;
@@ -35,10 +36,9 @@ pub async fn transport(inner: Weak<Inner>, idx: usize, mut stop: watch::Receiver
             let _ = conn.close(inner.cfg.send_timeout).await;
             Ok::<(), String>(())
         };
-        let result = tokio::select! {
-            r = probe => r,
-            _ = stop.changed() => return,
-        };
+        // Not cut short by `stop`: a probe dropped mid-handshake ends its connection without
+        // close_notify, which the server logs. Its own timeouts bound it.
+        let result = probe.await;
         match result {
             Ok(()) => {
                 node.heartbeat(true);
@@ -127,20 +127,16 @@ fn answered(inner: &Weak<Inner>, r: std::io::Result<SocketAddr>) {
     }
 }
 
-/// Start the heartbeat tasks of `inner`'s configuration; they end when `stop` turns true or the
-/// output is dropped.
-pub fn spawn(inner: &Arc<Inner>, stop: &watch::Receiver<bool>) {
+/// Start the heartbeat tasks of `inner`'s configuration; they end when `stop` turns true (after
+/// the probe under way) or the output is dropped.
+pub fn spawn(inner: &Arc<Inner>, stop: &watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
     use super::config::HeartbeatType;
     let weak = Arc::downgrade(inner);
     match inner.cfg.heartbeat_type {
-        HeartbeatType::None => {}
-        HeartbeatType::Udp => {
-            tokio::spawn(udp(weak, stop.clone()));
-        }
-        HeartbeatType::Transport => {
-            for idx in 0..inner.balancer.nodes().len() {
-                tokio::spawn(transport(weak.clone(), idx, stop.clone()));
-            }
-        }
+        HeartbeatType::None => Vec::new(),
+        HeartbeatType::Udp => vec![tokio::spawn(udp(weak, stop.clone()))],
+        HeartbeatType::Transport => (0..inner.balancer.nodes().len())
+            .map(|idx| tokio::spawn(transport(weak.clone(), idx, stop.clone())))
+            .collect(),
     }
 }

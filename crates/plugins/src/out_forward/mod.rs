@@ -74,17 +74,21 @@ pub struct Inner {
     pool: Option<Pool>,
     log: PluginLog,
     ack_timeout: Duration,
+    /// The heartbeat tasks and their stop signal, once started.
+    heartbeats: Mutex<Option<HeartbeatTasks>>,
 }
+
+type HeartbeatTasks = (watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>);
 
 /// The chunk writer of the `forward` output.
 pub struct ForwardWriter {
     inner: Arc<Inner>,
 }
 
-/// Starts and stops the heartbeats.
+/// Starts the heartbeats, and stops them at the shutdown deadline if the buffer's last flush
+/// (after which [`ForwardWriter`] stops them itself) has not come by then.
 struct Heartbeats {
     inner: std::sync::Weak<Inner>,
-    stop: Mutex<Option<watch::Sender<bool>>>,
 }
 
 /// Build the writer from `<match>` (and register its heartbeats for start).
@@ -125,10 +129,10 @@ pub fn writer(
         log: ctx.log.clone(),
         ack_timeout,
         cfg,
+        heartbeats: Mutex::new(None),
     });
     ctx.register(Arc::new(Heartbeats {
         inner: Arc::downgrade(&inner),
-        stop: Mutex::new(None),
     }));
     Ok(Arc::new(ForwardWriter { inner }))
 }
@@ -164,29 +168,43 @@ impl Lifecycle for Heartbeats {
             }
         }
         let (tx, rx) = watch::channel(false);
-        heartbeat::spawn(&inner, &rx);
-        *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+        let tasks = heartbeat::spawn(&inner, &rx);
+        *inner.heartbeats.lock().unwrap_or_else(|e| e.into_inner()) = Some((tx, tasks));
         Ok(())
     }
 
     async fn drain(&self, deadline: tokio::time::Instant) {
         // The buffer drains after this returns and may still need live nodes: heartbeats stop
-        // at the deadline (or as soon as the output is dropped).
-        if let Some(tx) = self.stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            tokio::spawn(async move {
-                tokio::select! {
-                    _ = tokio::time::sleep_until(deadline) => {}
-                    _ = tx.closed() => {}
-                }
-                let _ = tx.send(true);
-            });
-        }
+        // after its last flush (ChunkWriter::close), or at the deadline at the latest.
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(deadline).await;
+            if let Some(i) = inner.upgrade() {
+                drop(i.stop_heartbeats());
+            }
+        });
     }
 
     fn flush_now(&self) {}
 }
 
 impl Inner {
+    /// Tell the heartbeat tasks to stop; they finish the probe under way.
+    fn stop_heartbeats(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        match self
+            .heartbeats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            Some((tx, tasks)) => {
+                let _ = tx.send(true);
+                tasks
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// Send the frame on one connection and wait for its ack; the connection is returned for
     /// reuse only after a complete exchange.
     async fn exchange(
@@ -232,7 +250,8 @@ impl Inner {
         match &self.pool {
             Some(pool) => pool.checkin(conn),
             None => {
-                let closed = conn.close(self.cfg.send_timeout).await;
+                let mut drained = crate::close::Drained::default();
+                let closed = conn.close_into(self.cfg.send_timeout, &mut drained).await;
                 if ack_id.is_some() {
                     // Acknowledged already: how the connection ends no longer matters.
                     if let Err(e) = closed {
@@ -243,9 +262,11 @@ impl Inner {
                 }
                 // Without an ack, the orderly close is the only sign that the server read the
                 // frame: it closed its side after reading everything up to our FIN.
+                if ack::is_helo(&drained.head) {
+                    return Err(ack::HELO_WITHOUT_SECURITY.into());
+                }
                 match closed {
-                    Ok(d) if ack::is_helo(&d.head) => return Err(ack::HELO_WITHOUT_SECURITY.into()),
-                    Ok(_) => {}
+                    Ok(()) => {}
                     Err(e) => {
                         return Err(format!(
                             "{e}: the server may not have read the chunk, so it is sent again"
@@ -283,7 +304,11 @@ impl ChunkWriter for ForwardWriter {
     }
 
     async fn close(&self) {
-        // Kept connections end with close_notify and FIN, not a reset the server would log.
+        // Heartbeats first (each finishes its probe and closes it in order), then the kept
+        // connections: all end with close_notify and FIN, never a reset the server would log.
+        for t in self.inner.stop_heartbeats() {
+            let _ = t.await;
+        }
         if let Some(pool) = &self.inner.pool {
             pool.close_all().await;
         }
