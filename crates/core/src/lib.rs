@@ -3,7 +3,8 @@
 //! * [`tag`] — Fluentd tag patterns (`*`, `**`, `{a,b}`, `/regex/`).
 //! * [`event`] — the event representation: a batch of `[time, record]` entries kept as msgpack bytes.
 //! * [`record`] — decoding a record only when a plugin needs its fields, and record accessors.
-//! * [`section`] — typed access to a plugin's config section, with warnings for unknown parameters.
+//! * [`section`] — typed access to a plugin's config section, with warnings for unknown parameters
+//!   (defined in `logferry-config`, re-exported).
 //! * [`plugin`] — the `Input`, `Filter` and `Output` traits.
 //! * [`router`] — tag routing through filters to the first matching output, labels, `@ERROR`.
 //! * [`registry`] — plugin factories by `@type` name.
@@ -20,13 +21,13 @@ pub mod plugin;
 pub mod record;
 pub mod registry;
 pub mod router;
-pub mod section;
 pub mod tag;
 pub mod timefmt;
 
 pub use error::{BuildError, EmitError};
 pub use event::{BatchBuilder, Entry, EventBatch};
 pub use log::PluginLog;
+pub use logferry_config::section;
 pub use logferry_msgpack::{EventTime, Value};
 pub use pipeline::{BuildCtx, Pipeline, Running, SystemConfig};
 pub use plugin::{ErrorEvents, Filter, FilterOutput, Input, InputContext, Lifecycle, Output};
