@@ -5,7 +5,7 @@
 #     its deps come along), golang-github-fluent-fluent-logger-golang-dev (not a
 #     dependency of the docker package, but imported by its fluentd driver),
 #     docker-compose (1.29, for `docker-compose config` on docker/docker-compose.yml in .ci/run),
-#     ruby (the reference for crates/plugins/tests/ruby_regex_vs_ruby.rs, which checks the
+#     ruby (the reference for crates/formats/tests/ruby_regex_vs_ruby.rs, which checks the
 #     Ruby-regexp translator against Ruby itself);
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack;
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in

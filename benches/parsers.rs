@@ -1,13 +1,13 @@
 //! Parser throughput on ~300-byte lines: `json`, `ltsv` and `apache2`, reported as lines/s.
 //!
-//! Run: `cargo bench -p logferry-plugins --bench parsers`.
+//! Run: `cargo bench -p logferry-formats --bench parsers`.
 
 use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use logferry_core::Section;
-use logferry_plugins::parser::{from_plugin, ParseResult, Parser};
+use logferry_config::Section;
+use logferry_formats::parser::{from_plugin, ParseResult, Parser};
 
 fn build(parse_body: &str) -> Box<dyn Parser> {
     let text =

@@ -42,6 +42,17 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// A failure while building the pipeline from the config: always fatal at start-up.
+pub type BuildError = ConfigError;
+
+/// Make a [`BuildError`] at a config position.
+pub fn build_error(pos: &Pos, message: impl Into<String>) -> BuildError {
+    ConfigError {
+        pos: Some(pos.clone()),
+        message: message.into(),
+    }
+}
+
 /// A non-fatal problem found while parsing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {

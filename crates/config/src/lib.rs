@@ -1,8 +1,10 @@
 //! Fluentd-compatible configuration parser for logferry.
 //!
 //! Parses the Fluentd v1 configuration language (sections, parameters, quoted and
-//! JSON values, `#{...}` interpolation, `@include`) into an [`Element`] tree, and
-//! offers Fluentd's lenient value coercions in [`types`].
+//! JSON values, `#{...}` interpolation, `@include`) into an [`Element`] tree,
+//! offers Fluentd's lenient value coercions in [`types`], and typed access to a
+//! plugin's section in [`section`] ([`Section`], which warns about parameters no
+//! plugin read, and [`BuildError`], the error of building a plugin from its section).
 //!
 //! ```
 //! let root = logferry_config::parse_str(
@@ -25,13 +27,15 @@ mod interpolate;
 mod lexer;
 mod literal;
 mod parser;
+pub mod section;
 pub mod types;
 
 use std::path::Path;
 use std::sync::Arc;
 
 pub use element::{Element, Param, Pos};
-pub use error::{ConfigError, Warning};
+pub use error::{build_error, BuildError, ConfigError, Warning};
+pub use section::Section;
 
 /// Name of the root element returned by the parse functions.
 pub const ROOT_NAME: &str = "ROOT";

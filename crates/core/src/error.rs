@@ -1,17 +1,9 @@
 //! Error types shared by plugins and the router.
+//!
+//! [`BuildError`] and [`build_error`] are defined in `logferry-config`, beside
+//! [`Section`](crate::Section), and re-exported here.
 
-use logferry_config::{ConfigError, Pos};
-
-/// A failure while building the pipeline from the config: always fatal at start-up.
-pub type BuildError = ConfigError;
-
-/// Make a [`BuildError`] at a config position.
-pub fn build_error(pos: &Pos, message: impl Into<String>) -> BuildError {
-    ConfigError {
-        pos: Some(pos.clone()),
-        message: message.into(),
-    }
-}
+pub use logferry_config::{build_error, BuildError};
 
 /// An error raised by an output while accepting events (Fluentd's emit error).
 ///

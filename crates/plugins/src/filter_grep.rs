@@ -18,9 +18,8 @@ use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
     Section,
 };
-
-use crate::accessor::Accessor;
-use crate::ruby::{self, RubyRegex};
+use logferry_formats::accessor::Accessor;
+use logferry_formats::ruby::{self, RubyRegex};
 
 /// Most legacy `regexpN` / `excludeN` parameters Fluentd reads.
 const LEGACY_MAX: usize = 20;

@@ -24,11 +24,10 @@ use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, Section,
     Value,
 };
+use logferry_formats::accessor::Accessor;
+use logferry_formats::parser::{self, ParseResult, Parser, RawRecord};
+use logferry_formats::ruby;
 use logferry_msgpack::Reader;
-
-use crate::accessor::Accessor;
-use crate::parser::{self, ParseResult, Parser, RawRecord};
-use crate::ruby;
 
 /// The parser filter.
 pub struct ParserFilter {

@@ -27,9 +27,8 @@ use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, EventTime, Filter, FilterOutput,
     PluginLog, Section, Value,
 };
-
-use crate::accessor::{raw_map_get, Accessor};
-use crate::ruby;
+use logferry_formats::accessor::{raw_map_get, Accessor};
+use logferry_formats::ruby;
 
 /// One placeholder.
 #[derive(Clone, Debug, PartialEq)]

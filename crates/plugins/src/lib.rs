@@ -3,20 +3,18 @@
 //! Inputs: `forward` ([`in_forward`]), `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
-//! Shared helpers: [`formatter`] (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`),
-//! [`accessor`] (record accessors), [`ruby`] (Ruby regexps and `to_s`).
+//! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
+//! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
+//! accessors), [`ruby`] (Ruby regexps and `to_s`).
 #![warn(missing_docs)]
 
-pub mod accessor;
 pub mod close;
 pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
-pub mod formatter;
 pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
-pub mod inject;
 pub mod out_copy;
 pub mod out_file;
 pub mod out_forward;
@@ -27,12 +25,11 @@ pub mod out_rewrite_tag_filter;
 pub mod out_s3;
 pub mod out_secondary_file;
 pub mod out_stdout;
-pub mod parser;
 pub mod pem;
-pub mod ruby;
 pub mod tls_errors;
 
 use logferry_core::Registry;
+pub use logferry_formats::{accessor, formatter, inject, parser, ruby};
 
 /// Every plugin this build supports.
 pub fn registry() -> Registry {

@@ -26,10 +26,9 @@ use logferry_core::buffer::{
 use logferry_core::error::build_error;
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, EventTime, Output, Section};
+use logferry_formats::formatter::{self, Formatter};
+use logferry_formats::inject::Inject;
 use tokio::sync::Mutex;
-
-use crate::formatter::{self, Formatter};
-use crate::inject::Inject;
 
 const TIMEKEY: i64 = 86_400;
 

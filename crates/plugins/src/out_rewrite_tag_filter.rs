@@ -29,10 +29,9 @@ use logferry_core::error::build_error;
 use logferry_core::{
     BuildCtx, BuildError, EmitError, Emitter, EventBatch, Output, PluginLog, Section,
 };
+use logferry_formats::accessor::Accessor;
+use logferry_formats::ruby::{self, RubyRegex};
 use regex::CaptureLocations;
-
-use crate::accessor::Accessor;
-use crate::ruby::{self, RubyRegex};
 
 /// Bytes of an entry header in a normalized batch (array marker + fixext8 time).
 const ENTRY_HEADER: usize = 11;

@@ -12,9 +12,8 @@ use logferry_core::buffer::{
     build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, WriteError,
 };
 use logferry_core::EventTime;
-
-use crate::formatter::{self, Formatter};
-use crate::inject::Inject;
+use logferry_formats::formatter::{self, Formatter};
+use logferry_formats::inject::Inject;
 
 /// The stdout output.
 pub struct StdoutOutput {

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use logferry_core::Section;
-use logferry_plugins::parser::{from_plugin, ParseResult, Parser, RawRecord};
+use logferry_config::Section;
+use logferry_formats::parser::{from_plugin, ParseResult, Parser, RawRecord};
 
 /// `<parse>` bodies; every one must build.
 const CONFIGS: &[&str] = &[

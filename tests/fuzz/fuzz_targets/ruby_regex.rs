@@ -6,8 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logferry_plugins::parser::ruby_regex;
-use logferry_plugins::ruby;
+use logferry_formats::parser::ruby_regex;
+use logferry_formats::ruby;
 
 const FLAGS: [&str; 8] = ["", "i", "m", "x", "im", "ix", "mx", "imx"];
 

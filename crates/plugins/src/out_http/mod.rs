@@ -49,10 +49,9 @@ use logferry_core::buffer::{
 };
 use logferry_core::error::build_error;
 use logferry_core::{BuildCtx, BuildError, EventTime, PluginLog, Section};
+use logferry_formats::formatter::{self, Formatter};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, Url};
-
-use crate::formatter::{self, Formatter};
 
 /// Buffer defaults of out_http: no chunk keys, memory, interval flush.
 pub const DEFAULTS: BufferDefaults = BufferDefaults {

@@ -7,9 +7,8 @@
 //! `null_value_pattern`, …); regular expressions are Ruby's, translated to Rust's
 //! linear-time engine or refused at start-up (see [`ruby_regex`]).
 
-use logferry_config::Pos;
-use logferry_core::error::build_error;
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{build_error, BuildError, Pos, Section};
+use logferry_msgpack::{EventTime, Value};
 
 pub mod apache2;
 mod common;

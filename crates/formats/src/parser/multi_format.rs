@@ -3,8 +3,7 @@
 //! The first pattern that yields a record with a time wins, and only its first such record is
 //! kept (as the plugin does); a pattern that fails or raises is skipped. No pattern → failure.
 
-use logferry_core::error::build_error;
-use logferry_core::BuildError;
+use logferry_config::{build_error, BuildError};
 
 use super::common::Conf;
 use super::{build_conf, ParseResult, Parser};

@@ -3,7 +3,8 @@
 //! as strings; `time_key time`. The presets only change the defaults of `expression` and
 //! `time_format`.
 
-use logferry_core::{BuildError, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::Value;
 use regex::Regex;
 
 use super::common::{Common, Conf, Defaults};
@@ -81,7 +82,7 @@ impl RegexpParser {
             }
         }
         let re = ruby_regex::compile(&body, &flags)
-            .map_err(|e| logferry_core::error::build_error(&pos, format!("'expression': {e}")))?;
+            .map_err(|e| logferry_config::build_error(&pos, format!("'expression': {e}")))?;
         Self::with_regex(c, re, &pos, default_time_format)
     }
 
@@ -98,7 +99,7 @@ impl RegexpParser {
             .filter_map(|(i, n)| n.map(|n| (i, n.to_string())))
             .collect();
         if names.is_empty() {
-            return Err(logferry_core::error::build_error(
+            return Err(logferry_config::build_error(
                 pos,
                 "No named captures in 'expression' parameter. The regexp must have at least one \
                  named capture",

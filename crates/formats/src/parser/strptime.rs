@@ -7,8 +7,9 @@
 //! others to their minimum. The gem's `%z` accepts only `+hh[:]mm` (and a lowercase `z`), not
 //! `Z`/`UTC`; that difference is kept.
 
-use logferry_core::timefmt::Zone;
-use logferry_core::EventTime;
+use logferry_msgpack::EventTime;
+
+use crate::timefmt::Zone;
 
 /// Month names as `Date._strptime` matches them (full name first, case-insensitive).
 pub(crate) const MONTHS: [&str; 12] = [

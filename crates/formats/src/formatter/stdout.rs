@@ -2,8 +2,9 @@
 
 use super::out_file::time_formatter;
 use super::Formatter;
-use logferry_core::timefmt::TimeFormatter;
-use logferry_core::{BuildError, EventTime, Section, Value};
+use crate::timefmt::TimeFormatter;
+use logferry_config::{BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// The stdout formatter: a time, the tag, and the record in `output_type` (json by default).
 pub struct Stdout {
@@ -17,7 +18,7 @@ impl Stdout {
         let time = time_formatter(s, Some("%Y-%m-%d %H:%M:%S.%N %z"))?;
         let ty = s.string("output_type", "json");
         if ty == "stdout" {
-            return Err(logferry_core::error::build_error(
+            return Err(logferry_config::build_error(
                 s.pos(),
                 "output_type stdout would nest itself",
             ));

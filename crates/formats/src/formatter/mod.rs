@@ -9,8 +9,8 @@ mod out_file;
 mod single_value;
 mod stdout;
 
-use logferry_core::error::build_error;
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{build_error, BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// Turns one event into bytes.
 pub trait Formatter: Send + Sync {
@@ -19,7 +19,7 @@ pub trait Formatter: Send + Sync {
 
     /// Format a raw msgpack record; formatters that can work on bytes override this.
     fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
-        self.format(tag, time, &logferry_core::record::decode(record), out);
+        self.format(tag, time, &crate::record::decode(record), out);
     }
 
     /// The Content-Type this format implies (out_http uses it).

@@ -1,7 +1,8 @@
 //! `single_value`: one field's text per line.
 
 use super::{text_of, Formatter, Newline};
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// The single_value formatter.
 pub struct SingleValue {
@@ -29,7 +30,7 @@ impl Formatter for SingleValue {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
-    use logferry_core::Value;
+    use logferry_msgpack::Value;
 
     // Reference §7.8 case 89.
     #[test]

@@ -2,7 +2,8 @@
 //! split into at most as many fields as keys (the last keeps the remaining delimiters), missing
 //! fields are nil. No time key by default.
 
-use logferry_core::{BuildError, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::Value;
 
 use super::common::{put, ruby_split, Common, Conf, Defaults};
 use super::{ParseResult, Parser};

@@ -1,9 +1,9 @@
 //! `out_file`: `time<TAB>tag<TAB>json`, the default format of out_file and out_s3.
 
 use super::{Formatter, Newline};
-use logferry_core::error::build_error;
-use logferry_core::timefmt::{TimeFormatter, Zone};
-use logferry_core::{BuildError, EventTime, Section, Value};
+use crate::timefmt::{TimeFormatter, Zone};
+use logferry_config::{build_error, BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// The out_file formatter.
 pub struct OutFile {

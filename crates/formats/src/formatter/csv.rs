@@ -1,8 +1,8 @@
 //! `csv`: the listed fields as one CSV line.
 
 use super::{text_of, Formatter, Newline};
-use logferry_core::error::build_error;
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{build_error, BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// The csv formatter.
 pub struct Csv {

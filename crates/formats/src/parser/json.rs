@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use logferry_core::{BuildError, EventTime, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::{EventTime, Value};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::common::{Common, Conf, Defaults};

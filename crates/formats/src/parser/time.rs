@@ -4,9 +4,10 @@
 
 use std::sync::OnceLock;
 
-use logferry_core::timefmt::Zone;
-use logferry_core::{EventTime, Value};
+use logferry_msgpack::{EventTime, Value};
 use regex::Regex;
+
+use crate::timefmt::Zone;
 
 use super::strptime::{event_time, month_name, resolve, zone_offset, Fields, Strptime};
 
@@ -677,7 +678,7 @@ mod compare {
         };
         let text = std::fs::read_to_string(path).unwrap_or_default();
         for l in text.lines() {
-            match super::lenient(l, &logferry_core::timefmt::Zone::Local) {
+            match super::lenient(l, &crate::timefmt::Zone::Local) {
                 Ok(t) if t.nsec == 0 => println!("{l}|{}.0", t.sec),
                 Ok(t) => println!("{l}|{}.{:09}", t.sec, t.nsec),
                 Err(_) => println!("{l}|ERR"),

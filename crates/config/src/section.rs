@@ -8,9 +8,8 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use logferry_config::{types, Element, Param, Pos};
-
 use crate::error::{build_error, BuildError};
+use crate::{types, Element, Param, Pos};
 
 /// Words that mark a parameter's value as a secret (Fluentd's `secret: true` parameters:
 /// `shared_key`, `password`, `aws_key_id`, `aws_sec_key`, `ssekms_key_id`, `sse_customer_key`,
@@ -336,7 +335,7 @@ mod tests {
 
     #[test]
     fn typed_access_and_unused_warnings() {
-        let root = logferry_config::parse_str(
+        let root = crate::parse_str(
             "<match **>\n  @type file\n  path /tmp/x\n  append yes\n  bogus 1\n  flush_interval 10s\n  <format>\n    @type json\n    extra 1\n  </format>\n  <inject>\n  </inject>\n</match>\n",
             "t.conf",
             Path::new("."),
@@ -362,7 +361,7 @@ mod tests {
 
     #[test]
     fn bad_bool_and_choice_are_errors() {
-        let root = logferry_config::parse_str(
+        let root = crate::parse_str(
             "<source>\n  a maybe\n  b purple\n</source>\n",
             "t.conf",
             Path::new("."),

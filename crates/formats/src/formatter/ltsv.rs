@@ -1,7 +1,8 @@
 //! `ltsv`: `label:value` pairs separated by tabs.
 
 use super::{text_of, Formatter, Newline};
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// The ltsv formatter.
 pub struct Ltsv {

@@ -2,7 +2,8 @@
 //! `delimiter_pattern`; each pair splits at the first `label_delimiter` (`:`); pairs without it
 //! are skipped. `time_key time`.
 
-use logferry_core::{BuildError, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::Value;
 use regex::Regex;
 
 use super::common::{put, ruby_split, ruby_split_re, Common, Conf, Defaults};

@@ -30,8 +30,8 @@
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
-use logferry_plugins::parser::ruby_regex;
-use logferry_plugins::ruby;
+use logferry_formats::parser::ruby_regex;
+use logferry_formats::ruby;
 use serde_json::{json, Value};
 
 /// Haystacks tried with every pattern, after the pattern's own.

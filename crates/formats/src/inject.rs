@@ -1,10 +1,11 @@
 //! `<inject>`: add the tag, time, hostname or worker id to records before formatting, as
 //! Fluentd's inject helper (and its v0.12 flat `include_time_key` / `include_tag_key`).
 
-use logferry_core::error::build_error;
-use logferry_core::record::set_fields;
-use logferry_core::timefmt::{TimeFormatter, Zone};
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{build_error, BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
+
+use crate::record::set_fields;
+use crate::timefmt::{TimeFormatter, Zone};
 
 /// How the time is written.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! `msgpack`: the record's msgpack bytes, no newline.
 
 use super::Formatter;
-use logferry_core::{EventTime, Value};
+use logferry_msgpack::{EventTime, Value};
 
 /// The msgpack formatter.
 pub struct Msgpack;

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use logferry_config::Element;
-use logferry_core::{EventTime, Section, Value};
+use logferry_config::{Element, Section};
+use logferry_msgpack::{EventTime, Value};
 
 use super::json::parse_value;
 use super::time::{local_offset, utc_secs};

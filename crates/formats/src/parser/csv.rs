@@ -3,7 +3,8 @@
 //! empty → `""`, malformed quoting fails) or `fast` (Fluentd's own quick splitter). Extra columns
 //! are ignored, missing ones are nil. No time key by default.
 
-use logferry_core::{BuildError, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::Value;
 
 use super::common::{put, Common, Conf, Defaults};
 use super::{ParseResult, Parser};

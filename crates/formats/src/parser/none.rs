@@ -1,7 +1,8 @@
 //! `none` (Fluentd's `parser_none.rb`): the whole text under `message_key` (`message`); the time
 //! is now (or none with `estimate_current_event false`).
 
-use logferry_core::{BuildError, EventTime, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::{EventTime, Value};
 
 use super::common::Conf;
 use super::{ParseResult, Parser};

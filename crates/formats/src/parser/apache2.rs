@@ -3,7 +3,8 @@
 //! (`code` 0 is nil); the time format is fixed (`%d/%b/%Y:%H:%M:%S %z`). Like Fluentd, this
 //! parser applies no `types`/null conversions; `keep_time_key` adds the raw `time`.
 
-use logferry_core::{BuildError, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::Value;
 use regex::Regex;
 
 use super::common::{Conf, TimeConf};

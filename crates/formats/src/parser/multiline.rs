@@ -5,7 +5,8 @@
 //! that does not match into `{"unmatched_line": text}`. The common parameters apply, with
 //! `time_key time`.
 
-use logferry_core::{BuildError, EventTime, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::{EventTime, Value};
 use regex::Regex;
 
 use super::common::Conf;
@@ -44,7 +45,7 @@ impl MultilineParser {
                 .and_then(|n| n.parse::<u32>().ok())
             {
                 if !(1..=FORMAT_MAX_NUM).contains(&n) {
-                    return Err(logferry_core::error::build_error(
+                    return Err(logferry_config::build_error(
                         &p.pos,
                         format!(
                             "Invalid formatN found. N should be 1 - {FORMAT_MAX_NUM}: {}",

@@ -2,11 +2,11 @@
 //! `<parse>` section or the v0.12 flat parameters of a plugin), the time field, `types`
 //! conversions and null patterns.
 
-use logferry_config::{Param, Pos};
-use logferry_core::error::build_error;
-use logferry_core::timefmt::Zone;
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{build_error, BuildError, Param, Pos, Section};
+use logferry_msgpack::{EventTime, Value};
 use regex::Regex;
+
+use crate::timefmt::Zone;
 
 use super::ruby_regex;
 use super::time::{TimeParser, TimeSettings};

@@ -7,7 +7,8 @@
 //! with `<pri>version`. Like Fluentd, no `types`/null conversions and no `time_key`;
 //! `keep_time_key` adds the raw `time`.
 
-use logferry_core::{BuildError, EventTime, Value};
+use logferry_config::BuildError;
+use logferry_msgpack::{EventTime, Value};
 use regex::Regex;
 
 use super::common::{Conf, TimeConf};

@@ -1,7 +1,8 @@
 //! `json`: compact JSON, one object per line; transcodes msgpack straight to JSON.
 
 use super::{Formatter, Newline};
-use logferry_core::{BuildError, EventTime, Section, Value};
+use logferry_config::{BuildError, Section};
+use logferry_msgpack::{EventTime, Value};
 
 /// The json formatter.
 pub struct Json {
