@@ -221,7 +221,7 @@ fn in_forward_tls_from_openssl_senders() {
          <source>\n  @type forward\n  port {keyed_port}\n  bind 127.0.0.1\n  {tls}\n  <security>\n    self_hostname logferry\n    shared_key s3cret\n  </security>\n</source>\n\
          <match **>\n  @type file\n  path {{DIR}}/out/all\n  format json\n  append true\n  <buffer>\n    flush_mode immediate\n  </buffer>\n</match>\n"
     );
-    let d = Daemon::start(&conf);
+    let d = Daemon::start_with(&conf, &["-v"], &[]);
     let mut want = BTreeSet::new();
     let mut case = 0u64;
     for tls13 in [true, false] {
@@ -266,6 +266,11 @@ fn in_forward_tls_from_openssl_senders() {
         Duration::from_secs(60),
     );
     assert!(got.values().all(|&n| n == 1), "duplicates: {got:?}");
+    // A load balancer's health checks on the TLS port: connect, close without a byte.
+    for _ in 0..3 {
+        drop(TcpStream::connect(("127.0.0.1", d.port)).unwrap());
+    }
+    d.wait_for_log("closed without data", Duration::from_secs(10));
     let log = d.stderr();
     assert!(warnings(&log).is_empty(), "unexpected warnings:\n{log}");
     assert!(!log.contains("SNI"), "{log}");

@@ -72,6 +72,31 @@ impl Conn {
     }
 
     async fn serve_tls(self, stream: TcpStream, acceptor: TlsAcceptor) {
+        // A load balancer's health check connects and closes without a byte: normal, not a
+        // failed handshake.
+        let mut b = [0u8; 1];
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.peek(&mut b)).await {
+            Ok(Ok(0)) => {
+                self.log.debug(format_args!(
+                    "connection from {} closed without data",
+                    self.peer
+                ));
+                return;
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                self.log
+                    .debug(format_args!("read from {} failed: {e}", self.peer));
+                return;
+            }
+            Err(_) => {
+                self.log.warn(format_args!(
+                    "TLS handshake with {} timed out: the client sent nothing",
+                    self.peer
+                ));
+                return;
+            }
+        }
         match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
             Ok(Ok(s)) => self.serve(s).await,
             Ok(Err(e)) => self.log.warn(format_args!(
