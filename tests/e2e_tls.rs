@@ -228,31 +228,30 @@ fn in_forward_tls_from_openssl_senders() {
         for ack in [true, false] {
             for key in [true, false] {
                 for verify in [true, false] {
-                    let from = case * 1000;
-                    case += 1;
-                    let frames: Vec<(Vec<u8>, String)> = (0..3)
-                        .map(|b| {
-                            let id = format!("c{case}-{b}");
-                            let start = from + b * 10;
-                            let f = if ack {
-                                support::acked::padded("in.tls", start, 10, &id, PAD * 10)
-                            } else {
-                                unacked(start, 10)
-                            };
-                            (f, id)
-                        })
-                        .collect();
-                    want.extend((0..3).flat_map(|b| from + b * 10..from + b * 10 + 10));
-                    let opts = ClientOptions {
-                        tls13,
-                        shared_key: key.then(|| "s3cret".to_string()),
-                        ack,
-                        ca: verify.then(|| certs.ca.clone()),
-                    };
-                    let port = if key { keyed_port } else { d.port };
-                    let acks = send_tls(port, &opts, &frames);
-                    if ack {
-                        assert_eq!(acks, 3, "{opts:?}");
+                    for gzip in [true, false] {
+                        let from = case * 1000;
+                        case += 1;
+                        let frames: Vec<(Vec<u8>, String)> = (0..3)
+                            .map(|b| {
+                                let id = format!("c{case}-{b}");
+                                let start = from + b * 10;
+                                (big_frame(start, 10, ack.then_some(id.as_str()), gzip), id)
+                            })
+                            .collect();
+                        want.extend((0..3).flat_map(|b| from + b * 10..from + b * 10 + 10));
+                        let opts = ClientOptions {
+                            tls13,
+                            shared_key: key.then(|| "s3cret".to_string()),
+                            ack,
+                            ca: verify.then(|| certs.ca.clone()),
+                        };
+                        let port = if key { keyed_port } else { d.port };
+                        let acks = send_tls(port, &opts, &frames);
+                        if ack {
+                            assert_eq!(acks, 3, "{opts:?}");
+                        }
+                        // A transport heartbeat: a connection (and handshake) with no frame.
+                        send_tls(port, &opts, &[]);
                     }
                 }
             }
@@ -276,8 +275,9 @@ fn in_forward_tls_from_openssl_senders() {
     assert!(!log.contains("SNI"), "{log}");
 }
 
-/// A PackedForward frame without a chunk id (no ack asked), large: `n` events of ~30 KB.
-fn unacked(from: u64, n: u64) -> Vec<u8> {
+/// A PackedForward frame (CompressedPackedForward with `gzip`), acked with `ack` when given, of
+/// `n` events of ~30 KB.
+fn big_frame(from: u64, n: u64, ack: Option<&str>, gzip: bool) -> Vec<u8> {
     let mut entries = Vec::new();
     for s in from..from + n {
         entries.push(0x92);
@@ -289,18 +289,23 @@ fn unacked(from: u64, n: u64) -> Vec<u8> {
             ),
             (
                 logferry_msgpack::Value::Str("pad".into()),
-                logferry_msgpack::Value::Str("y".repeat(PAD * 10)),
+                logferry_msgpack::Value::Str(format!("{s:x}").repeat(PAD * 10 / 4)),
             ),
         ])
         .encode(&mut entries);
     }
     let mut f = Vec::new();
+    let compression = if gzip {
+        logferry_forward::encode::Compression::Gzip
+    } else {
+        logferry_forward::encode::Compression::Text
+    };
     logferry_forward::encode::packed_forward(
         "in.tls",
         &entries,
         n as usize,
-        None,
-        logferry_forward::encode::Compression::Text,
+        ack,
+        compression,
         &mut f,
     );
     f
@@ -382,7 +387,7 @@ fn handshake_failures_say_who_refused_and_why() {
             ack: false,
             ca: None,
         },
-        &[(unacked(0, 1), String::new())],
+        &[(big_frame(0, 1, None, false), String::new())],
     );
     d.wait_for_log("so it has no shared key configured", wait);
     // The peers saw the failures from their side too.
