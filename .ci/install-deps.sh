@@ -6,7 +6,9 @@
 #     dependency of the docker package, but imported by its fluentd driver),
 #     docker-compose (1.29, for `docker-compose config` on docker/docker-compose.yml in .ci/run),
 #     ruby (the reference for crates/formats/tests/ruby_regex_vs_ruby.rs, which checks the
-#     Ruby-regexp translator against Ruby itself);
+#     Ruby-regexp translator against Ruby itself), libssl-dev and pkg-config (the openssl
+#     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
+#     matters because .ci/run's clippy step builds it before this script runs);
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack;
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
@@ -26,6 +28,8 @@ APT_PACKAGES=(
   golang-github-fluent-fluent-logger-golang-dev
   docker-compose
   ruby
+  libssl-dev
+  pkg-config
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"

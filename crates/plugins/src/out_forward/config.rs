@@ -489,3 +489,46 @@ impl ForwardOutConfig {
         self.recover_wait / self.heartbeat_interval.as_secs_f64()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn tls(body: &str) -> Result<TlsClientConfig, BuildError> {
+        let text = format!(
+            "<match **>\n@type forward\ntransport tls\n{body}\n<server>\nhost 127.0.0.1\n</server>\n</match>\n"
+        );
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "forward");
+        let cfg = ForwardOutConfig::from_section(&s)?;
+        let unused = s.warn_unused();
+        assert!(unused.is_empty(), "{unused:?}");
+        Ok(cfg.tls.expect("transport tls"))
+    }
+
+    #[test]
+    fn tls_versions_and_resumption() {
+        let both = tls("").unwrap();
+        assert!(both.tls12 && both.tls13 && !both.session_resumption);
+        let v12 = tls("tls_version TLSv1_2").unwrap();
+        assert!(v12.tls12 && !v12.tls13);
+        let v13 = tls("tls_version TLSv1_3").unwrap();
+        assert!(!v13.tls12 && v13.tls13);
+        // min/max win over tls_version, as in Fluentd.
+        let range =
+            tls("tls_version TLSv1_2\ntls_min_version TLSv1_2\ntls_max_version TLSv1_3").unwrap();
+        assert!(range.tls12 && range.tls13);
+        let min13 = tls("tls_min_version TLSv1_3").unwrap();
+        assert!(!min13.tls12 && min13.tls13);
+        assert!(
+            tls("tls_session_resumption true")
+                .unwrap()
+                .session_resumption
+        );
+        let e = tls("tls_min_version TLSv1_3\ntls_max_version TLSv1_2").unwrap_err();
+        assert!(e.to_string().contains("above tls_max_version"), "{e}");
+        let e = tls("tls_version TLSv1_1").unwrap_err();
+        assert!(e.to_string().contains("TLSv1_2 and TLSv1_3 only"), "{e}");
+    }
+}
