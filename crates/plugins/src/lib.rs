@@ -1,6 +1,6 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
-//! Inputs: `forward` ([`in_forward`]), `sample`/`dummy` ([`in_sample`]).
+//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
@@ -15,6 +15,7 @@ pub mod filter_record_transformer;
 pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
+pub mod in_unix;
 pub mod out_copy;
 pub mod out_file;
 pub mod out_forward;
@@ -36,6 +37,7 @@ pub fn registry() -> Registry {
     let mut r = Registry::new();
     r.add_input("forward", in_forward::build);
     r.add_input("sample", in_sample::build);
+    r.add_input("unix", in_unix::build);
     r.add_input("dummy", in_sample::build);
     r.add_input("monitor_agent", in_monitor::build_monitor_agent);
     r.add_input("prometheus", in_monitor::build_prometheus);
