@@ -223,12 +223,15 @@ impl Emitter {
             )));
         };
         let route = agent.resolve(tag);
-        let me = filter as *const dyn Filter;
-        let Some(at) = route
-            .filters
-            .iter()
-            .position(|f| std::ptr::addr_eq(Arc::as_ptr(f), me))
-        else {
+        let at = {
+            // Scoped: a raw pointer must not live across the await below.
+            let me = filter as *const dyn Filter;
+            route
+                .filters
+                .iter()
+                .position(|f| std::ptr::addr_eq(Arc::as_ptr(f), me))
+        };
+        let Some(at) = at else {
             return Err(EmitError::Failed(format!(
                 "the filter is not on the route of tag {tag}"
             )));

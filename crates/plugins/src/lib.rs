@@ -1,7 +1,7 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
 //! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
-//! Filters: `parser`, `record_transformer`, `grep`.
+//! Filters: `parser`, `record_transformer`, `grep`, `concat`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod close;
+pub mod filter_concat;
 pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
@@ -56,5 +57,6 @@ pub fn registry() -> Registry {
     r.add_filter("parser", filter_parser::build);
     r.add_filter("record_transformer", filter_record_transformer::build);
     r.add_filter("grep", filter_grep::build);
+    r.add_filter("concat", filter_concat::build);
     r
 }
