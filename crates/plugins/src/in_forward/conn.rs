@@ -30,6 +30,11 @@ fn first_kind(raw: &[u8]) -> &'static str {
     }
 }
 
+/// At shutdown, the longest a connection goes on reading what its client already sent.
+const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
+/// At shutdown, a connection with nothing more to read for this long is done.
+const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Size of one socket read.
 const READ_SIZE: usize = 256 * 1024;
 
@@ -153,7 +158,7 @@ impl Conn {
         }
     }
 
-    async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(mut self, mut s: S) {
+    async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(self, mut s: S) {
         let hostname = match self.peer.ip() {
             Some(ip) if self.cfg.resolve_hostname => reverse_dns(ip).await,
             _ => None,
@@ -184,14 +189,31 @@ impl Conn {
         let mut received = 0usize;
         // Set while part of a frame is pending: the rest must arrive by then.
         let mut deadline: Option<tokio::time::Instant> = None;
+        // Set at shutdown: what the client already sent is still read and accepted (a client
+        // that wrote its last lines and closed, as a stopping container's log driver does,
+        // loses none of them), until it closes, goes quiet, or the drain time is up.
+        let mut drain_until: Option<tokio::time::Instant> = None;
         loop {
-            if *self.shutdown.borrow() {
-                break;
+            if drain_until.is_none() && *self.shutdown.borrow() {
+                drain_until = Some(tokio::time::Instant::now() + SHUTDOWN_DRAIN);
             }
+            let quiet = drain_until.map(|end| end.min(tokio::time::Instant::now() + DRAIN_QUIET));
             let stall = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
                     None => std::future::pending().await,
+                }
+            };
+            let draining = async {
+                match quiet {
+                    Some(q) => tokio::time::sleep_until(q).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let mut shutdown = self.shutdown.clone();
+            let stopping = async {
+                if drain_until.is_some() || shutdown.changed().await.is_err() {
+                    std::future::pending::<()>().await;
                 }
             };
             // Wait for bytes without holding a receive buffer, then read straight into the
@@ -202,7 +224,8 @@ impl Conn {
                     self.stalled(&decoder);
                     break;
                 }
-                _ = self.shutdown.changed() => break,
+                _ = draining => break,
+                _ = stopping => continue,
             };
             let n = match n {
                 Ok(0) => {
