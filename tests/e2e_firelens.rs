@@ -411,12 +411,21 @@ fn firelens_generated_configs_start_unchanged() {
         ),
     ];
     let fixtures = repo_root().join("tests/firelens");
-    let external = std::fs::read_to_string(fixtures.join("external.conf")).unwrap();
-    for (file, f) in cases {
+    let tests_external = std::fs::read_to_string(fixtures.join("external.conf")).unwrap();
+    // The user file of docker/ecs/firelens-task-definition.json adds the health endpoint.
+    let ecs_external =
+        std::fs::read_to_string(repo_root().join("docker/ecs/firelens-external.conf")).unwrap();
+    let runs = cases.iter().flat_map(|(file, f)| {
+        [
+            (file, f, tests_external.as_str(), 2),
+            (file, f, ecs_external.as_str(), 3),
+        ]
+    });
+    for (file, f, external, inputs) in runs {
         let committed = std::fs::read_to_string(fixtures.join(file)).unwrap();
-        assert_eq!(render::render(&f), committed, "{file}");
+        assert_eq!(render::render(f), committed, "{file}");
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("external.conf"), &external).unwrap();
+        std::fs::write(dir.path().join("external.conf"), external).unwrap();
         let text = committed.replace(
             "/fluentd/etc/external.conf",
             &dir.path().join("external.conf").display().to_string(),
@@ -431,10 +440,8 @@ fn firelens_generated_configs_start_unchanged() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{file}: {err}");
-        assert!(
-            err.contains("configuration is valid (2 input(s), 0 warning(s))"),
-            "{file}: {err}"
-        );
+        let valid = format!("configuration is valid ({inputs} input(s), 0 warning(s))");
+        assert!(err.contains(&valid), "{file}: {err}");
     }
 }
 
