@@ -101,9 +101,9 @@ fn app_lines(d: &Daemon) -> Vec<serde_json::Map<String, Json>> {
     for f in files {
         let text = std::fs::read_to_string(f).unwrap();
         for l in text.lines() {
-            match serde_json::from_str(l) {
-                Ok(Json::Object(m)) => out.push(m),
-                _ => {} // a line still being written
+            // A line still being written does not parse yet.
+            if let Ok(Json::Object(m)) = serde_json::from_str(l) {
+                out.push(m);
             }
         }
     }
@@ -587,6 +587,8 @@ fn interleaved_stack_traces_of_three_containers_arrive_as_three_events() {
         .map(|n| spawn_stdin_driver(&d, &cid(n), &[]))
         .collect();
     let traces: Vec<Vec<String>> = (1..=3).map(trace).collect();
+    // Line i of every container in turn, so that their events interleave.
+    #[allow(clippy::needless_range_loop)]
     for i in 0..60 {
         for (k, c) in kids.iter_mut().enumerate() {
             let stdin = c.stdin.as_mut().unwrap();
