@@ -30,10 +30,10 @@ fn first_kind(raw: &[u8]) -> &'static str {
     }
 }
 
-/// At shutdown, the longest a connection goes on reading what its client already sent.
-const SHUTDOWN_DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 /// At shutdown, a connection with nothing more to read for this long is done.
 const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(200);
+/// At shutdown, the most reads (of up to [`READ_SIZE`]) a connection still makes.
+const DRAIN_READS: u8 = 64;
 
 /// Size of one socket read.
 const READ_SIZE: usize = 256 * 1024;
@@ -158,7 +158,7 @@ impl Conn {
         }
     }
 
-    async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(self, mut s: S) {
+    async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(mut self, mut s: S) {
         let hostname = match self.peer.ip() {
             Some(ip) if self.cfg.resolve_hostname => reverse_dns(ip).await,
             _ => None,
@@ -191,29 +191,18 @@ impl Conn {
         let mut deadline: Option<tokio::time::Instant> = None;
         // Set at shutdown: what the client already sent is still read and accepted (a client
         // that wrote its last lines and closed, as a stopping container's log driver does,
-        // loses none of them), until it closes, goes quiet, or the drain time is up.
-        let mut drain_until: Option<tokio::time::Instant> = None;
+        // loses none of them), until it closes, is quiet for DRAIN_QUIET, or DRAIN_READS reads
+        // were made. `deadline` then holds the end of the quiet time.
+        let mut drain_reads: Option<u8> = None;
         loop {
-            if drain_until.is_none() && *self.shutdown.borrow() {
-                drain_until = Some(tokio::time::Instant::now() + SHUTDOWN_DRAIN);
+            if drain_reads.is_none() && *self.shutdown.borrow() {
+                drain_reads = Some(0);
+                deadline = Some(tokio::time::Instant::now() + DRAIN_QUIET);
             }
-            let quiet = drain_until.map(|end| end.min(tokio::time::Instant::now() + DRAIN_QUIET));
             let stall = async {
                 match deadline {
                     Some(d) => tokio::time::sleep_until(d).await,
                     None => std::future::pending().await,
-                }
-            };
-            let draining = async {
-                match quiet {
-                    Some(q) => tokio::time::sleep_until(q).await,
-                    None => std::future::pending().await,
-                }
-            };
-            let mut shutdown = self.shutdown.clone();
-            let stopping = async {
-                if drain_until.is_some() || shutdown.changed().await.is_err() {
-                    std::future::pending::<()>().await;
                 }
             };
             // Wait for bytes without holding a receive buffer, then read straight into the
@@ -221,11 +210,15 @@ impl Conn {
             let n = tokio::select! {
                 r = read_some(&mut s, &mut decoder) => r,
                 _ = stall => {
-                    self.stalled(&decoder);
+                    if drain_reads.is_none() {
+                        self.stalled(&decoder);
+                    }
                     break;
                 }
-                _ = draining => break,
-                _ = stopping => continue,
+                r = self.shutdown.changed(), if drain_reads.is_none() => match r {
+                    Ok(()) => continue,
+                    Err(_) => break,
+                },
             };
             let n = match n {
                 Ok(0) => {
@@ -279,7 +272,13 @@ impl Conn {
                     }
                 }
             }
-            if decoder.buffered() == 0 {
+            if let Some(reads) = drain_reads.as_mut() {
+                *reads += 1;
+                if *reads >= DRAIN_READS {
+                    break;
+                }
+                deadline = Some(tokio::time::Instant::now() + DRAIN_QUIET);
+            } else if decoder.buffered() == 0 {
                 deadline = None;
                 if n < READ_SIZE {
                     // The socket is drained: idle connections keep no buffer.
