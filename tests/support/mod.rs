@@ -155,6 +155,17 @@ impl Daemon {
     /// process (a test's client connections) took it meanwhile, the daemon is started again on
     /// another port.
     pub fn start_with(config: &str, args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Self::start_prepared(config, args, env, &|_| {})
+    }
+
+    /// Start as [`Daemon::start_with`], after `prepare` set up the scratch directory (files the
+    /// config includes, sockets left behind …).
+    pub fn start_prepared(
+        config: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        prepare: &dyn Fn(&Path),
+    ) -> Daemon {
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let env: Vec<(String, String)> = env
             .iter()
@@ -165,6 +176,7 @@ impl Daemon {
             attempt += 1;
             let dir = tempfile::tempdir().unwrap();
             let port = free_port();
+            prepare(dir.path());
             let path = dir.path().join("fluent.conf");
             std::fs::write(&path, render(config, port, dir.path())).unwrap();
             let stdout = Arc::new(Mutex::new(Vec::new()));

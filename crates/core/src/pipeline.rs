@@ -456,7 +456,17 @@ impl Running {
         for h in self.inputs {
             let _ = tokio::time::timeout_at(deadline, h).await;
         }
-        let drains: Vec<_> = self.lifecycles.iter().map(|l| l.drain(deadline)).collect();
+        // Filters that hold events release them first, in config order (an earlier one may
+        // emit into a later one), while every output still accepts.
+        for l in self.lifecycles.iter().filter(|l| l.drains_into_pipeline()) {
+            l.drain(deadline).await;
+        }
+        let drains: Vec<_> = self
+            .lifecycles
+            .iter()
+            .filter(|l| !l.drains_into_pipeline())
+            .map(|l| l.drain(deadline))
+            .collect();
         for d in drains {
             d.await;
         }

@@ -96,4 +96,9 @@ pub trait Lifecycle: Send + Sync + 'static {
     async fn drain(&self, deadline: tokio::time::Instant);
     /// Enqueue and flush everything now (SIGUSR1).
     fn flush_now(&self);
+    /// Does `drain` emit events into the pipeline (a filter releasing what it holds)? Such
+    /// lifecycles drain first, one after another in config order, before the outputs drain.
+    fn drains_into_pipeline(&self) -> bool {
+        false
+    }
 }

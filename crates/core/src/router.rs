@@ -198,9 +198,60 @@ impl Emitter {
             )));
         };
         let route = agent.resolve(tag);
+        self.run_route(router, agent, &route, 0, tag, batch).await
+    }
+
+    /// Route a batch as if it had just left `filter`: the filters after it on this tag's route,
+    /// then the output. For filters that hold events back and release them later (concat's
+    /// timeout and shutdown flushes). A filter that is not on the tag's route is an error.
+    pub async fn emit_after(
+        &self,
+        filter: &dyn Filter,
+        tag: &str,
+        batch: EventBatch,
+    ) -> Result<(), EmitError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let Some(router) = self.router.get() else {
+            return Err(EmitError::Failed("router not ready".into()));
+        };
+        let Some(agent) = router.agent(self.label.as_deref()) else {
+            return Err(EmitError::Failed(format!(
+                "label {} does not exist",
+                self.label.as_deref().unwrap_or("")
+            )));
+        };
+        let route = agent.resolve(tag);
+        let at = {
+            // Scoped: a raw pointer must not live across the await below.
+            let me = filter as *const dyn Filter;
+            route
+                .filters
+                .iter()
+                .position(|f| std::ptr::addr_eq(Arc::as_ptr(f), me))
+        };
+        let Some(at) = at else {
+            return Err(EmitError::Failed(format!(
+                "the filter is not on the route of tag {tag}"
+            )));
+        };
+        self.run_route(router, agent, &route, at + 1, tag, batch)
+            .await
+    }
+
+    async fn run_route(
+        &self,
+        router: &Router,
+        agent: &Agent,
+        route: &Route,
+        first: usize,
+        tag: &str,
+        batch: EventBatch,
+    ) -> Result<(), EmitError> {
         let mut batch = batch;
         let mut errors = ErrorEvents::default();
-        for f in &route.filters {
+        for f in &route.filters[first..] {
             let out = f.filter(tag, batch, &mut errors);
             if !errors.is_empty() {
                 let (events, reasons) = errors.take();
@@ -356,6 +407,53 @@ mod tests {
                 "M2:app.db:1"
             ]
         );
+    }
+
+    // A filter that releases held events later sends them through the rest of the route only.
+    #[tokio::test]
+    async fn emit_after_runs_only_the_rest_of_the_route() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let held: Arc<dyn Filter> = Arc::new(Mark {
+            name: "HOLD",
+            log: log.clone(),
+        });
+        let root = Agent::new(
+            ROOT_LABEL,
+            vec![
+                rule(
+                    "**",
+                    RuleKind::Filter(Arc::new(Mark {
+                        name: "F1",
+                        log: log.clone(),
+                    })),
+                ),
+                rule("**", RuleKind::Filter(held.clone())),
+                rule(
+                    "**",
+                    RuleKind::Filter(Arc::new(Mark {
+                        name: "F2",
+                        log: log.clone(),
+                    })),
+                ),
+                rule(
+                    "**",
+                    RuleKind::Match(Arc::new(Sink {
+                        name: "M",
+                        log: log.clone(),
+                        fail: false,
+                    })),
+                ),
+            ],
+        );
+        let e = Emitter::unbound();
+        e.install(Arc::new(Router::new(root, vec![])));
+        e.emit_after(&*held, "t", batch()).await.unwrap();
+        assert_eq!(*log.lock().unwrap(), ["F2:t", "M:t:1"]);
+        let other = Mark {
+            name: "X",
+            log: log.clone(),
+        };
+        assert!(e.emit_after(&other, "t", batch()).await.is_err());
     }
 
     // Case 14: unmatched events are dropped and counted.

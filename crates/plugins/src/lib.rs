@@ -1,7 +1,7 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
-//! Inputs: `forward` ([`in_forward`]), `sample`/`dummy` ([`in_sample`]).
-//! Filters: `parser`, `record_transformer`, `grep`.
+//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
+//! Filters: `parser`, `record_transformer`, `grep`, `concat`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
@@ -9,12 +9,14 @@
 #![warn(missing_docs)]
 
 pub mod close;
+pub mod filter_concat;
 pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
 pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
+pub mod in_unix;
 pub mod out_copy;
 pub mod out_file;
 pub mod out_forward;
@@ -36,6 +38,7 @@ pub fn registry() -> Registry {
     let mut r = Registry::new();
     r.add_input("forward", in_forward::build);
     r.add_input("sample", in_sample::build);
+    r.add_input("unix", in_unix::build);
     r.add_input("dummy", in_sample::build);
     r.add_input("monitor_agent", in_monitor::build_monitor_agent);
     r.add_input("prometheus", in_monitor::build_prometheus);
@@ -54,5 +57,6 @@ pub fn registry() -> Registry {
     r.add_filter("parser", filter_parser::build);
     r.add_filter("record_transformer", filter_record_transformer::build);
     r.add_filter("grep", filter_grep::build);
+    r.add_filter("concat", filter_concat::build);
     r
 }

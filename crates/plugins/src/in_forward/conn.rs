@@ -9,7 +9,7 @@ use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Val
 use logferry_forward::handshake::ServerHandshake;
 use logferry_forward::{DecodeError, Decoder, EventsFrame, Frame};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
@@ -30,8 +30,50 @@ fn first_kind(raw: &[u8]) -> &'static str {
     }
 }
 
+/// At shutdown, a connection with nothing more to read for this long is done.
+const DRAIN_QUIET: std::time::Duration = std::time::Duration::from_millis(200);
+/// At shutdown, the most reads (of up to [`READ_SIZE`]) a connection still makes.
+const DRAIN_READS: u8 = 64;
+
 /// Size of one socket read.
 const READ_SIZE: usize = 256 * 1024;
+
+/// Who is on the other end of a connection.
+#[derive(Clone, Debug)]
+pub enum Peer {
+    /// A TCP (or TLS) client.
+    Tcp(SocketAddr),
+    /// A client of a unix socket: the socket's path and the client's process id when known.
+    Unix {
+        /// The socket file.
+        path: Arc<str>,
+        /// The client's pid (SO_PEERCRED).
+        pid: Option<i32>,
+    },
+}
+
+impl Peer {
+    /// The client's IP address (TCP only).
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self {
+            Peer::Tcp(a) => Some(a.ip()),
+            Peer::Unix { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Peer::Tcp(a) => write!(f, "{a}"),
+            Peer::Unix {
+                path,
+                pid: Some(pid),
+            } => write!(f, "pid {pid} on {path}"),
+            Peer::Unix { path, pid: None } => write!(f, "a client of {path}"),
+        }
+    }
+}
 
 /// A connection's context.
 pub struct Conn {
@@ -39,7 +81,7 @@ pub struct Conn {
     pub log: PluginLog,
     pub stats: Arc<ForwardStats>,
     pub emitter: Emitter,
-    pub peer: SocketAddr,
+    pub peer: Peer,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -69,6 +111,12 @@ impl Conn {
             // Boxed: a TLS session is several KiB, which plain connections should not carry.
             Some(acceptor) => Box::pin(self.serve_tls(stream, acceptor)).await,
         }
+    }
+
+    /// Serve a freshly accepted unix-socket connection (the same protocol, acks and limits as
+    /// TCP; the config has no peer-address features for it).
+    pub async fn run_unix(self, stream: UnixStream) {
+        self.serve(stream).await
     }
 
     async fn serve_tls(self, stream: TcpStream, acceptor: TlsAcceptor) {
@@ -111,10 +159,9 @@ impl Conn {
     }
 
     async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(mut self, mut s: S) {
-        let hostname = if self.cfg.resolve_hostname {
-            reverse_dns(self.peer.ip()).await
-        } else {
-            None
+        let hostname = match self.peer.ip() {
+            Some(ip) if self.cfg.resolve_hostname => reverse_dns(ip).await,
+            _ => None,
         };
         let mut decoder = Decoder::new(self.cfg.decoder.clone());
         if let Some(sec) = self.cfg.security.clone() {
@@ -142,9 +189,15 @@ impl Conn {
         let mut received = 0usize;
         // Set while part of a frame is pending: the rest must arrive by then.
         let mut deadline: Option<tokio::time::Instant> = None;
+        // Set at shutdown: what the client already sent is still read and accepted (a client
+        // that wrote its last lines and closed, as a stopping container's log driver does,
+        // loses none of them), until it closes, is quiet for DRAIN_QUIET, or DRAIN_READS reads
+        // were made. `deadline` then holds the end of the quiet time.
+        let mut drain_reads: Option<u8> = None;
         loop {
-            if *self.shutdown.borrow() {
-                break;
+            if drain_reads.is_none() && *self.shutdown.borrow() {
+                drain_reads = Some(0);
+                deadline = Some(tokio::time::Instant::now() + DRAIN_QUIET);
             }
             let stall = async {
                 match deadline {
@@ -157,10 +210,15 @@ impl Conn {
             let n = tokio::select! {
                 r = read_some(&mut s, &mut decoder) => r,
                 _ = stall => {
-                    self.stalled(&decoder);
+                    if drain_reads.is_none() {
+                        self.stalled(&decoder);
+                    }
                     break;
                 }
-                _ = self.shutdown.changed() => break,
+                r = self.shutdown.changed(), if drain_reads.is_none() => match r {
+                    Ok(()) => continue,
+                    Err(_) => break,
+                },
             };
             let n = match n {
                 Ok(0) => {
@@ -214,7 +272,13 @@ impl Conn {
                     }
                 }
             }
-            if decoder.buffered() == 0 {
+            if let Some(reads) = drain_reads.as_mut() {
+                *reads += 1;
+                if *reads >= DRAIN_READS {
+                    break;
+                }
+                deadline = Some(tokio::time::Instant::now() + DRAIN_QUIET);
+            } else if decoder.buffered() == 0 {
                 deadline = None;
                 if n < READ_SIZE {
                     // The socket is drained: idle connections keep no buffer.
@@ -281,7 +345,12 @@ impl Conn {
                 }
             }
         };
-        let outcome = hs.check_ping(&ping, self.peer.ip(), hostname);
+        // A unix client is local (in_unix refuses <security>; this keeps the type total).
+        let ip = self
+            .peer
+            .ip()
+            .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        let outcome = hs.check_ping(&ping, ip, hostname);
         let wrote = s.write_all(&outcome.reply).await.is_ok() && s.flush().await.is_ok();
         if !outcome.ok {
             let reason = outcome.reason.as_deref().unwrap_or("unknown reason");
@@ -382,13 +451,16 @@ impl Conn {
 
     fn with_source_fields(&self, batch: EventBatch, hostname: Option<&str>) -> EventBatch {
         let mut fields: Vec<(&str, Value)> = Vec::new();
+        let Some(ip) = self.peer.ip() else {
+            return batch;
+        };
         if let Some(k) = &self.cfg.source_address_key {
-            fields.push((k, Value::Str(self.peer.ip().to_string())));
+            fields.push((k, Value::Str(ip.to_string())));
         }
         if let Some(k) = &self.cfg.source_hostname_key {
             let h = hostname
                 .map(str::to_string)
-                .unwrap_or_else(|| self.peer.ip().to_string());
+                .unwrap_or_else(|| ip.to_string());
             fields.push((k, Value::Str(h)));
         }
         if fields.is_empty() {
@@ -415,6 +487,12 @@ pub trait WaitReadable {
 }
 
 impl WaitReadable for TcpStream {
+    fn wait_readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+        self.readable()
+    }
+}
+
+impl WaitReadable for UnixStream {
     fn wait_readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
         self.readable()
     }

@@ -12,7 +12,7 @@
 //! 350 s); `send_keepalive_packet false` turns it off.
 
 mod config;
-mod conn;
+pub(crate) mod conn;
 mod tls;
 mod udp;
 
@@ -50,7 +50,7 @@ pub struct ForwardInput {
 }
 
 /// The forward input's counters for the monitor.
-struct ForwardMetrics(Arc<ForwardStats>);
+pub(crate) struct ForwardMetrics(pub(crate) Arc<ForwardStats>);
 
 impl logferry_core::metrics::PluginMetrics for ForwardMetrics {
     fn snapshot(&self) -> logferry_core::metrics::Snapshot {
@@ -135,7 +135,7 @@ impl Input for ForwardInput {
                                 log: this.log.clone(),
                                 stats: this.stats.clone(),
                                 emitter: ctx.emitter.clone(),
-                                peer,
+                                peer: conn::Peer::Tcp(peer),
                                 shutdown: ctx.shutdown.clone(),
                             };
                             let tls = tls.clone();

@@ -1,0 +1,249 @@
+//! concat's parameters, with fluent-plugin-concat 2.5's names, defaults and start-up checks.
+
+use std::time::Duration;
+
+use logferry_core::error::build_error;
+use logferry_core::{BuildError, Section};
+use logferry_formats::ruby::{self, RubyRegex};
+
+/// Default of `stream_limit_size` (logferry): most bytes one stream holds before it is flushed.
+pub const DEFAULT_STREAM_LIMIT: u64 = 8 * 1024 * 1024;
+/// Default of `total_limit_size` (logferry): most bytes all streams together hold.
+pub const DEFAULT_TOTAL_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// The field names of one `partial_metadata_format`.
+#[derive(Clone, Debug)]
+pub struct MetadataFields {
+    /// `partial_message` / `CONTAINER_PARTIAL_MESSAGE` …
+    pub message: &'static str,
+    /// `partial_id` …
+    pub id: &'static str,
+    /// `partial_ordinal` …
+    pub ordinal: &'static str,
+    /// `partial_last` …
+    pub last: &'static str,
+    /// The field whose presence marks a piece (journald leaves `…_MESSAGE` off the last one).
+    pub indicator: &'static str,
+}
+
+/// How lines are grouped.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    /// `n_lines`.
+    Lines(usize),
+    /// `partial_key` / `partial_value`.
+    Partial {
+        /// `partial_key`.
+        key: String,
+        /// `partial_value`.
+        value: String,
+    },
+    /// `use_partial_metadata`.
+    Metadata(MetadataFields),
+    /// `use_partial_cri_logtag`.
+    Cri {
+        /// `partial_cri_logtag_key`.
+        logtag_key: String,
+        /// `partial_cri_stream_key`.
+        stream_key: String,
+    },
+    /// `multiline_start_regexp` / `multiline_end_regexp` / `continuous_line_regexp`.
+    Regexp {
+        /// Start of a group.
+        start: Option<RubyRegex>,
+        /// End of a group.
+        end: Option<RubyRegex>,
+        /// Lines that continue a group (any line when unset).
+        continuous: Option<RubyRegex>,
+    },
+}
+
+/// Everything concat reads from its section.
+#[derive(Clone, Debug)]
+pub struct ConcatConfig {
+    /// `key`.
+    pub key: String,
+    /// `separator`.
+    pub separator: String,
+    /// The grouping mode.
+    pub mode: Mode,
+    /// `stream_identity_key`.
+    pub stream_identity_key: Option<String>,
+    /// `flush_interval` (None = 0 = no timeout flush).
+    pub flush_interval: Option<Duration>,
+    /// `timeout_label`.
+    pub timeout_label: Option<String>,
+    /// `use_first_timestamp`.
+    pub use_first_timestamp: bool,
+    /// `keep_partial_key`.
+    pub keep_partial_key: bool,
+    /// `keep_partial_metadata`.
+    pub keep_partial_metadata: bool,
+    /// `stream_limit_size` (logferry).
+    pub stream_limit: usize,
+    /// `total_limit_size` (logferry).
+    pub total_limit: usize,
+}
+
+/// fluent-plugin-concat takes `/body/` and drops the first and last characters; logferry
+/// requires the slashes (and refuses flags, which the plugin would have kept in the body).
+fn slashed(s: &Section, key: &str) -> Result<Option<RubyRegex>, BuildError> {
+    let Some(p) = s.param(key) else {
+        return Ok(None);
+    };
+    let v = p.value.as_str();
+    if v.len() < 2 || !v.starts_with('/') || !v.ends_with('/') {
+        return Err(build_error(
+            &p.pos,
+            format!("{key} {v}: expected a regexp between slashes, such as /^\\d{{4}}-/ (fluent-plugin-concat takes no flags)"),
+        ));
+    }
+    ruby::compile(&v[1..v.len() - 1], "")
+        .map(Some)
+        .map_err(|e| build_error(&p.pos, format!("{key}: {e}")))
+}
+
+impl ConcatConfig {
+    /// Read and check the section as fluent-plugin-concat's `configure` does.
+    pub fn from_section(s: &Section) -> Result<Self, BuildError> {
+        let key = s.required("key")?.to_string();
+        let separator = s.string("separator", "\n");
+        let n_lines = match s.param("n_lines") {
+            None => None,
+            Some(p) => {
+                let n = logferry_config::types::integer(&p.value);
+                if n <= 0 {
+                    return Err(build_error(
+                        &p.pos,
+                        format!("n_lines {}: expected a positive integer", p.value),
+                    ));
+                }
+                Some(n as usize)
+            }
+        };
+        let start = slashed(s, "multiline_start_regexp")?;
+        let end = slashed(s, "multiline_end_regexp")?;
+        let continuous = slashed(s, "continuous_line_regexp")?;
+        let partial_key = s.str("partial_key").map(str::to_string);
+        let partial_value = s.str("partial_value").map(str::to_string);
+        let use_meta = s.bool("use_partial_metadata", false)?;
+        let use_cri = s.bool("use_partial_cri_logtag", false)?;
+        let regexp = start.is_some() || end.is_some();
+        let fail = |m: &str| Err(build_error(s.pos(), m.to_string()));
+        if n_lines.is_none() && !regexp && partial_key.is_none() && !use_meta && !use_cri {
+            return fail("Either n_lines, multiline_start_regexp, multiline_end_regexp, partial_key, use_partial_metadata or use_partial_cri_logtag is required");
+        }
+        if n_lines.is_some() && regexp {
+            return fail("n_lines and multiline_start_regexp/multiline_end_regexp are exclusive");
+        }
+        if partial_key.is_some() && n_lines.is_some() {
+            return fail("partial_key and n_lines are exclusive");
+        }
+        if partial_key.is_some() && regexp {
+            return fail(
+                "partial_key and multiline_start_regexp/multiline_end_regexp are exclusive",
+            );
+        }
+        if partial_key.is_some() && partial_value.is_none() {
+            return fail("partial_value is required when partial_key is specified");
+        }
+        if use_meta && n_lines.is_some() {
+            return fail("use_partial_metadata and n_lines are exclusive");
+        }
+        if use_meta && regexp {
+            return fail("use_partial_metadata and multiline_start_regexp/multiline_end_regexp are exclusive");
+        }
+        if use_meta && partial_key.is_some() {
+            return fail("use_partial_metadata and partial_key are exclusive");
+        }
+        if use_cri && n_lines.is_some() {
+            return fail("use_partial_cri_logtag and n_lines are exclusive");
+        }
+        if use_cri && regexp {
+            return fail("use_partial_cri_logtag and multiline_start_regexp/multiline_end_regexp are exclusive");
+        }
+        if use_cri && partial_key.is_some() {
+            return fail("use_partial_cri_logtag and partial_key are exclusive");
+        }
+        let format = s.choice(
+            "partial_metadata_format",
+            &[
+                "docker-fluentd",
+                "docker-journald",
+                "docker-journald-lowercase",
+            ],
+            "docker-fluentd",
+        )?;
+        let logtag_key = s.str("partial_cri_logtag_key").map(str::to_string);
+        let stream_key = s.string("partial_cri_stream_key", "stream");
+        let mode = if let Some(n) = n_lines {
+            Mode::Lines(n)
+        } else if let Some(key) = partial_key {
+            Mode::Partial {
+                key,
+                value: partial_value.unwrap_or_default(),
+            }
+        } else if use_meta {
+            Mode::Metadata(match format.as_str() {
+                "docker-fluentd" => MetadataFields {
+                    message: "partial_message",
+                    id: "partial_id",
+                    ordinal: "partial_ordinal",
+                    last: "partial_last",
+                    indicator: "partial_message",
+                },
+                "docker-journald" => MetadataFields {
+                    message: "CONTAINER_PARTIAL_MESSAGE",
+                    id: "CONTAINER_PARTIAL_ID",
+                    ordinal: "CONTAINER_PARTIAL_ORDINAL",
+                    last: "CONTAINER_PARTIAL_LAST",
+                    indicator: "CONTAINER_PARTIAL_ID",
+                },
+                _ => MetadataFields {
+                    message: "container_partial_message",
+                    id: "container_partial_id",
+                    ordinal: "container_partial_ordinal",
+                    last: "container_partial_last",
+                    indicator: "container_partial_id",
+                },
+            })
+        } else if use_cri {
+            // The plugin accepts a missing key and then fails on every record; refuse it here.
+            let Some(logtag_key) = logtag_key else {
+                return fail("use_partial_cri_logtag needs partial_cri_logtag_key (the field holding the CRI log tag, e.g. logtag)");
+            };
+            Mode::Cri {
+                logtag_key,
+                stream_key,
+            }
+        } else {
+            Mode::Regexp {
+                start,
+                end,
+                continuous,
+            }
+        };
+        let flush = s.time("flush_interval", 60.0);
+        if !(flush >= 0.0 && flush.is_finite()) {
+            return fail("flush_interval: expected a time of 0 (no timeout) or more");
+        }
+        let stream_limit = s.size("stream_limit_size", DEFAULT_STREAM_LIMIT) as usize;
+        let total_limit = s.size("total_limit_size", DEFAULT_TOTAL_LIMIT) as usize;
+        if stream_limit == 0 || total_limit < stream_limit {
+            return fail("stream_limit_size must be positive and total_limit_size at least stream_limit_size");
+        }
+        Ok(ConcatConfig {
+            key,
+            separator,
+            mode,
+            stream_identity_key: s.str("stream_identity_key").map(str::to_string),
+            flush_interval: (flush > 0.0).then(|| Duration::from_secs_f64(flush)),
+            timeout_label: s.non_empty("timeout_label")?.map(str::to_string),
+            use_first_timestamp: s.bool("use_first_timestamp", false)?,
+            keep_partial_key: s.bool("keep_partial_key", false)?,
+            keep_partial_metadata: s.bool("keep_partial_metadata", false)?,
+            stream_limit,
+            total_limit,
+        })
+    }
+}

@@ -1,0 +1,605 @@
+//! concat's per-stream state and the processing of one event, after fluent-plugin-concat 2.5's
+//! `filter_stream`, `process_*` and `flush_buffer`.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use logferry_core::{BatchBuilder, ErrorEvents, EventBatch, EventTime, PluginLog, Value};
+use logferry_formats::accessor::raw_map_get;
+use logferry_formats::record::decode;
+use logferry_formats::ruby;
+
+use super::config::{ConcatConfig, Mode};
+
+/// Bytes counted per pending line on top of its text (its slot and time).
+const LINE_OVERHEAD: usize = 32;
+
+/// Is this one of Fluentd's own log tags (`fluent.info` …), which concat leaves alone?
+pub fn is_fluent_log_tag(tag: &str) -> bool {
+    matches!(
+        tag.strip_prefix("fluent."),
+        Some("trace" | "debug" | "info" | "warn" | "error" | "fatal")
+    )
+}
+
+/// One pending line.
+struct Line {
+    time: EventTime,
+    /// `partial_ordinal.to_i` in the metadata mode.
+    ordinal: i64,
+    /// The key's value as `Array#join` renders it.
+    text: String,
+}
+
+/// The lines of one stream.
+struct Stream {
+    tag: String,
+    /// The first line's whole record (raw msgpack).
+    first: Vec<u8>,
+    lines: Vec<Line>,
+    bytes: usize,
+    /// When the stream last saw an event (the plugin's timeout map).
+    updated: Instant,
+}
+
+/// A group released outside the event flow (timeout, size limit, shutdown).
+pub struct Flushed {
+    /// Its tag.
+    pub tag: String,
+    /// The stream identity, for the log.
+    pub stream: String,
+    /// The first line's time.
+    pub time: EventTime,
+    /// The group's record (raw msgpack).
+    pub record: Vec<u8>,
+    /// Keep `time` even without `use_first_timestamp` (a size-limit flush).
+    pub keep_time: bool,
+}
+
+/// Every stream of one filter.
+#[derive(Default)]
+pub struct State {
+    streams: HashMap<String, Stream>,
+    total: usize,
+    spill: Vec<Flushed>,
+    limit_warned: bool,
+}
+
+/// What processing one event produced: groups to emit in its place, as `(time, record)` where
+/// the record is the plugin's `new_record` (a map).
+type Produced = Vec<(EventTime, Vec<(Value, Value)>)>;
+
+fn map_of(raw: &[u8]) -> Vec<(Value, Value)> {
+    match decode(raw) {
+        Value::Map(m) => m,
+        _ => Vec::new(),
+    }
+}
+
+fn set(map: &mut Vec<(Value, Value)>, key: &str, v: Value) {
+    match map.iter_mut().find(|(k, _)| k.as_str() == Some(key)) {
+        Some((_, slot)) => *slot = v,
+        None => map.push((Value::Str(key.to_string()), v)),
+    }
+}
+
+fn delete(map: &mut Vec<(Value, Value)>, key: &str) {
+    map.retain(|(k, _)| k.as_str() != Some(key));
+}
+
+/// Ruby's `Hash#merge`: `over`'s values win, new keys are appended in `over`'s order.
+fn merge(mut base: Vec<(Value, Value)>, over: Vec<(Value, Value)>) -> Vec<(Value, Value)> {
+    for (k, v) in over {
+        match base.iter_mut().find(|(bk, _)| *bk == k) {
+            Some((_, slot)) => *slot = v,
+            None => base.push((k, v)),
+        }
+    }
+    base
+}
+
+/// `Array#join` of one element: arrays are joined recursively, everything else is `to_s`.
+fn join_piece(v: &Value, sep: &str, out: &mut String) {
+    match v {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(sep);
+                }
+                join_piece(item, sep, out);
+            }
+        }
+        other => ruby::to_s_into(other, out),
+    }
+}
+
+/// Ruby's `String#to_i` / `Integer#to_i` / `nil.to_i` of a raw value.
+fn to_i(raw: Option<&[u8]>) -> i64 {
+    let v = match raw.map(Value::decode) {
+        Some(Ok((v, _))) => v,
+        _ => return 0,
+    };
+    match v {
+        Value::Int(i) => i,
+        Value::UInt(u) => u as i64,
+        Value::F64(f) => f as i64,
+        Value::F32(f) => f as i64,
+        Value::Str(s) => {
+            let t = s.trim_start();
+            let (neg, digits) = match t.as_bytes().first() {
+                Some(b'-') => (true, &t[1..]),
+                Some(b'+') => (false, &t[1..]),
+                _ => (false, t),
+            };
+            let mut n: i64 = 0;
+            for c in digits.chars() {
+                match c.to_digit(10) {
+                    Some(d) => n = n.saturating_mul(10).saturating_add(d as i64),
+                    None if c == '_' => {}
+                    None => break,
+                }
+            }
+            if neg {
+                -n
+            } else {
+                n
+            }
+        }
+        _ => 0,
+    }
+}
+
+/// The raw value as a Ruby string, when it is one (str or bin).
+fn as_string(raw: Option<&[u8]>) -> Option<String> {
+    match raw.map(Value::decode) {
+        Some(Ok((Value::Str(s), _))) => Some(s),
+        Some(Ok((Value::Bin(b), _))) => Some(ruby::scrub(&b).into_owned()),
+        _ => None,
+    }
+}
+
+/// What a regexp test of the key's value gives: Ruby's `Regexp#match?` is false for nil and
+/// raises for anything but a string.
+fn regexp_test(re: Option<&ruby::RubyRegex>, raw: &[u8]) -> Result<bool, String> {
+    let Some(re) = re else { return Ok(false) };
+    match Value::decode(raw) {
+        Ok((Value::Str(s), _)) => Ok(re.is_match(&s)),
+        Ok((Value::Bin(b), _)) => Ok(re.is_match(&ruby::scrub(&b))),
+        Ok((Value::Nil, _)) => Ok(false),
+        Ok((v, _)) => Err(format!(
+            "no implicit conversion of {} into String",
+            ruby_class(&v)
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn ruby_class(v: &Value) -> &'static str {
+    match v {
+        Value::Int(_) | Value::UInt(_) => "Integer",
+        Value::F32(_) | Value::F64(_) => "Float",
+        Value::Bool(true) => "true",
+        Value::Bool(false) => "false",
+        Value::Array(_) => "Array",
+        Value::Map(_) => "Hash",
+        _ => "Object",
+    }
+}
+
+impl State {
+    /// Bytes pending over all streams.
+    pub fn total_bytes(&self) -> usize {
+        self.total
+    }
+
+    /// Streams with pending lines.
+    pub fn stream_count(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Did a size limit force groups out that still wait to be released?
+    pub fn has_spilled(&self) -> bool {
+        !self.spill.is_empty()
+    }
+
+    /// Take what a size limit forced out.
+    pub fn take_spilled(&mut self) -> Vec<Flushed> {
+        std::mem::take(&mut self.spill)
+    }
+
+    /// Process one batch; `None` when every event passed untouched.
+    pub fn filter_batch(
+        &mut self,
+        cfg: &ConcatConfig,
+        tag: &str,
+        batch: &EventBatch,
+        errors: &mut ErrorEvents,
+        log: &PluginLog,
+    ) -> Option<BatchBuilder> {
+        let mut out: Option<BatchBuilder> = None;
+        let key = cfg.key.as_bytes();
+        for (i, e) in batch.iter().enumerate() {
+            let raw_key = raw_map_get(e.record, key);
+            let takes = raw_key.is_some()
+                && match &cfg.mode {
+                    Mode::Partial { key, .. } => raw_map_get(e.record, key.as_bytes()).is_some(),
+                    Mode::Metadata(f) => raw_map_get(e.record, f.indicator.as_bytes()).is_some(),
+                    _ => true,
+                };
+            if !takes {
+                if let Some(b) = out.as_mut() {
+                    b.push_raw(e.time, e.record);
+                }
+                continue;
+            }
+            let b = out.get_or_insert_with(|| {
+                let mut b = BatchBuilder::with_capacity(batch.bytes().len());
+                for prev in batch.iter().take(i) {
+                    b.push_raw(prev.time, prev.record);
+                }
+                b
+            });
+            match self.process(cfg, tag, e.time, e.record, raw_key.unwrap_or(&[0xc0])) {
+                Ok(produced) => {
+                    for (time, new_record) in produced {
+                        let mut merged = merge(map_of(e.record), new_record);
+                        strip(cfg, &mut merged);
+                        b.push_value(time, &Value::Map(merged));
+                    }
+                }
+                Err(reason) => errors.push(e.time, e.record, reason),
+            }
+            self.enforce_limits(cfg, tag, log);
+        }
+        out
+    }
+
+    fn stream_identity(&self, cfg: &ConcatConfig, tag: &str, record: &[u8]) -> String {
+        let mut id = String::with_capacity(tag.len() + 16);
+        id.push_str(tag);
+        id.push(':');
+        let mut scratch = String::new();
+        match &cfg.stream_identity_key {
+            Some(k) => id.push_str(ruby::raw_to_s(
+                raw_map_get(record, k.as_bytes()),
+                &mut scratch,
+            )),
+            None if !matches!(cfg.mode, Mode::Metadata(_)) => id.push_str("default"),
+            None => {}
+        }
+        if let Mode::Metadata(f) = &cfg.mode {
+            id.push_str(ruby::raw_to_s(
+                raw_map_get(record, f.id.as_bytes()),
+                &mut scratch,
+            ));
+        }
+        id
+    }
+
+    fn push(
+        &mut self,
+        cfg: &ConcatConfig,
+        stream: &str,
+        tag: &str,
+        time: EventTime,
+        record: &[u8],
+        raw_key: &[u8],
+    ) {
+        let mut text = String::new();
+        if let Ok((v, _)) = Value::decode(raw_key) {
+            join_piece(&v, &cfg.separator, &mut text);
+        }
+        let ordinal = match &cfg.mode {
+            Mode::Metadata(f) => to_i(raw_map_get(record, f.ordinal.as_bytes())),
+            _ => 0,
+        };
+        let size = text.len() + LINE_OVERHEAD;
+        let s = self
+            .streams
+            .entry(stream.to_string())
+            .or_insert_with(|| Stream {
+                tag: tag.to_string(),
+                first: record.to_vec(),
+                lines: Vec::new(),
+                bytes: record.len(),
+                updated: Instant::now(),
+            });
+        if s.lines.is_empty() {
+            s.first.clear();
+            s.first.extend_from_slice(record);
+            s.bytes = record.len();
+            s.tag.clear();
+            s.tag.push_str(tag);
+            self.total += record.len();
+        }
+        s.lines.push(Line {
+            time,
+            ordinal,
+            text,
+        });
+        s.bytes += size;
+        self.total += size;
+    }
+
+    fn is_empty(&self, stream: &str) -> bool {
+        self.streams.get(stream).is_none_or(|s| s.lines.is_empty())
+    }
+
+    /// The plugin's `flush_buffer`: the group's first time and `first_record.merge(key => joined)`
+    /// (pieces in `partial_ordinal` order in the metadata mode); the stream is emptied.
+    fn flush(
+        &mut self,
+        cfg: &ConcatConfig,
+        stream: &str,
+    ) -> Option<(EventTime, Vec<(Value, Value)>)> {
+        let mut s = self.streams.remove(stream)?;
+        self.total -= s.bytes;
+        if s.lines.is_empty() {
+            return None;
+        }
+        if matches!(cfg.mode, Mode::Metadata(_)) {
+            s.lines.sort_by_key(|l| l.ordinal);
+        }
+        let cap = s
+            .lines
+            .iter()
+            .map(|l| l.text.len() + cfg.separator.len())
+            .sum();
+        let mut joined = String::with_capacity(cap);
+        for (i, l) in s.lines.iter().enumerate() {
+            if i > 0 {
+                joined.push_str(&cfg.separator);
+            }
+            joined.push_str(&l.text);
+        }
+        let time = s.lines[0].time;
+        let mut rec = map_of(&s.first);
+        set(&mut rec, &cfg.key, Value::Str(joined));
+        Some((time, rec))
+    }
+
+    /// Flush a stream outside the event flow.
+    fn flush_out(&mut self, cfg: &ConcatConfig, stream: &str, keep_time: bool) -> Option<Flushed> {
+        let tag = self.streams.get(stream)?.tag.clone();
+        let (time, rec) = self.flush(cfg, stream)?;
+        let mut record = Vec::new();
+        Value::Map(rec).encode(&mut record);
+        Some(Flushed {
+            tag,
+            stream: stream.to_string(),
+            time,
+            record,
+            keep_time,
+        })
+    }
+
+    /// Groups of streams idle for `interval`, oldest first.
+    pub fn take_idle(
+        &mut self,
+        cfg: &ConcatConfig,
+        now: Instant,
+        interval: std::time::Duration,
+    ) -> Vec<Flushed> {
+        let mut due: Vec<(Instant, String)> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| !s.lines.is_empty() && now.duration_since(s.updated) >= interval)
+            .map(|(k, s)| (s.updated, k.clone()))
+            .collect();
+        due.sort();
+        due.into_iter()
+            .filter_map(|(_, k)| self.flush_out(cfg, &k, false))
+            .collect()
+    }
+
+    /// Every pending group (shutdown, reload), oldest first.
+    pub fn take_all(&mut self, cfg: &ConcatConfig) -> Vec<Flushed> {
+        let mut all: Vec<(Instant, String)> = self
+            .streams
+            .iter()
+            .map(|(k, s)| (s.updated, k.clone()))
+            .collect();
+        all.sort();
+        all.into_iter()
+            .filter_map(|(_, k)| self.flush_out(cfg, &k, true))
+            .collect()
+    }
+
+    /// Force out a stream over `stream_limit_size`, then the oldest streams while all of them
+    /// hold more than `total_limit_size`.
+    fn enforce_limits(&mut self, cfg: &ConcatConfig, tag: &str, log: &PluginLog) {
+        let over: Vec<String> = self
+            .streams
+            .iter()
+            .filter(|(_, s)| s.tag == tag && s.bytes > cfg.stream_limit)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in over {
+            self.warn_limit(log, &k, "stream_limit_size", cfg.stream_limit);
+            if let Some(f) = self.flush_out(cfg, &k, true) {
+                self.spill.push(f);
+            }
+        }
+        while self.total > cfg.total_limit {
+            let Some(oldest) = self
+                .streams
+                .iter()
+                .min_by_key(|(_, s)| s.updated)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.warn_limit(log, &oldest, "total_limit_size", cfg.total_limit);
+            match self.flush_out(cfg, &oldest, true) {
+                Some(f) => self.spill.push(f),
+                None => {
+                    self.streams.remove(&oldest);
+                }
+            }
+        }
+    }
+
+    fn warn_limit(&mut self, log: &PluginLog, stream: &str, what: &str, limit: usize) {
+        if !self.limit_warned {
+            self.limit_warned = true;
+            log.warn(format_args!(
+                "stream {stream} holds more than {what} ({limit} bytes): flushing it as it is (warned once)"
+            ));
+        }
+    }
+
+    /// The plugin's `process`: add the event to its stream and return the groups it completes.
+    fn process(
+        &mut self,
+        cfg: &ConcatConfig,
+        tag: &str,
+        time: EventTime,
+        record: &[u8],
+        raw_key: &[u8],
+    ) -> Result<Produced, String> {
+        let stream = self.stream_identity(cfg, tag, record);
+        if let Some(s) = self.streams.get_mut(&stream) {
+            s.updated = Instant::now();
+        }
+        let mut out = Produced::new();
+        let first_ts = cfg.use_first_timestamp;
+        match &cfg.mode {
+            Mode::Lines(n) => {
+                self.push(cfg, &stream, tag, time, record, raw_key);
+                if self.streams.get(&stream).map_or(0, |s| s.lines.len()) >= *n {
+                    if let Some((t, r)) = self.flush(cfg, &stream) {
+                        out.push((if first_ts { t } else { time }, r));
+                    }
+                }
+            }
+            Mode::Partial { key, value } => {
+                self.push(cfg, &stream, tag, time, record, raw_key);
+                let v = raw_map_get(record, key.as_bytes());
+                if as_string(v).as_deref() != Some(value.as_str()) {
+                    if let Some((t, mut r)) = self.flush(cfg, &stream) {
+                        delete(&mut r, key);
+                        out.push((if first_ts { t } else { time }, r));
+                    }
+                }
+            }
+            Mode::Metadata(f) => {
+                self.push(cfg, &stream, tag, time, record, raw_key);
+                let last = raw_map_get(record, f.last.as_bytes());
+                if matches!(last.map(Value::decode), Some(Ok((Value::Str(ref s), _))) if s == "true")
+                {
+                    if let Some((t, r)) = self.flush(cfg, &stream) {
+                        out.push((if first_ts { t } else { time }, r));
+                    }
+                }
+            }
+            Mode::Cri { logtag_key, .. } => {
+                // The plugin buffers the line before it reads the tag (a record without one
+                // stays buffered and raises an error event).
+                self.push(cfg, &stream, tag, time, record, raw_key);
+                let Some(logtag) = as_string(raw_map_get(record, logtag_key.as_bytes())) else {
+                    return Err(format!(
+                        "undefined method `split' for the value of {logtag_key} (not a string)"
+                    ));
+                };
+                if logtag.split(':').next() == Some("F") {
+                    if let Some((t, mut r)) = self.flush(cfg, &stream) {
+                        delete(&mut r, logtag_key);
+                        out.push((if first_ts { t } else { time }, r));
+                    }
+                }
+            }
+            Mode::Regexp {
+                start,
+                end,
+                continuous,
+            } => {
+                let first = regexp_test(start.as_ref(), raw_key)?;
+                let orig = time;
+                // `time` is reassigned by a flush with use_first_timestamp, as in the plugin: a
+                // line passed on after a flushed group carries the group's first time.
+                let mut time = time;
+                if first {
+                    let last = regexp_test(end.as_ref(), raw_key)?;
+                    if self.is_empty(&stream) {
+                        self.push(cfg, &stream, tag, time, record, raw_key);
+                        if last {
+                            if let Some((t, r)) = self.flush(cfg, &stream) {
+                                if first_ts {
+                                    time = t;
+                                }
+                                out.push((time, r));
+                            }
+                        }
+                    } else {
+                        if let Some((t, r)) = self.flush(cfg, &stream) {
+                            if first_ts {
+                                time = t;
+                            }
+                            out.push((time, r));
+                        }
+                        // The plugin stores the new first line with the event's own time.
+                        self.push(cfg, &stream, tag, orig, record, raw_key);
+                        if last {
+                            if let Some((t, r)) = self.flush(cfg, &stream) {
+                                if first_ts {
+                                    time = t;
+                                }
+                                out.push((time, r));
+                            }
+                        }
+                    }
+                } else if regexp_test(end.as_ref(), raw_key)? {
+                    self.push(cfg, &stream, tag, time, record, raw_key);
+                    if let Some((t, r)) = self.flush(cfg, &stream) {
+                        if first_ts {
+                            time = t;
+                        }
+                        out.push((time, r));
+                    }
+                } else if self.is_empty(&stream) {
+                    if start.is_none() {
+                        self.push(cfg, &stream, tag, time, record, raw_key);
+                    } else {
+                        out.push((time, map_of(record)));
+                    }
+                } else if match continuous {
+                    Some(re) => regexp_test(Some(re), raw_key)?,
+                    None => true,
+                } {
+                    self.push(cfg, &stream, tag, time, record, raw_key);
+                } else {
+                    if let Some((t, r)) = self.flush(cfg, &stream) {
+                        if first_ts {
+                            time = t;
+                        }
+                        out.push((time, r));
+                    }
+                    out.push((time, map_of(record)));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The plugin's clean-up of a merged record in `filter_stream`.
+fn strip(cfg: &ConcatConfig, rec: &mut Vec<(Value, Value)>) {
+    match &cfg.mode {
+        Mode::Partial { key, .. } if !cfg.keep_partial_key => delete(rec, key),
+        Mode::Metadata(f) if !cfg.keep_partial_metadata => {
+            for k in [f.message, f.id, f.ordinal, f.last] {
+                delete(rec, k);
+            }
+        }
+        Mode::Cri {
+            logtag_key,
+            stream_key,
+        } => {
+            if !cfg.keep_partial_key {
+                delete(rec, logtag_key);
+            }
+            delete(rec, stream_key);
+        }
+        _ => {}
+    }
+}
