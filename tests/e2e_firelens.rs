@@ -621,6 +621,35 @@ fn interleaved_stack_traces_of_three_containers_arrive_as_three_events() {
     }
 }
 
+/// A stack trace that nothing ends (no next event, a `flush_interval` of ten minutes) is still
+/// released whole by a reload (SIGHUP) and by SIGTERM, each time down the pipeline to the output.
+#[test]
+fn open_groups_are_flushed_at_reload_and_at_stop() {
+    let external = external().replace("flush_interval 1s", "flush_interval 600s");
+    let mut d = start_firelens(FILE_OUTPUT, &external, &[]);
+    let send = |n: usize| {
+        // Acked, so the lines are in logferry (in concat's open group) when the driver ends.
+        let mut c = spawn_stdin_driver(&d, &cid(n), &["-request-ack"]);
+        let stdin = c.stdin.as_mut().unwrap();
+        for l in trace(n) {
+            writeln!(stdin, "{l}").unwrap();
+        }
+        drop(c.stdin.take());
+        finish(c, 60, &d);
+    };
+    send(1);
+    assert!(app_lines(&d).is_empty(), "flushed before the reload");
+    d.signal("HUP");
+    d.wait_for_log("reload complete", WAIT);
+    let v = wait_app_lines(&d, 1);
+    assert_eq!(v[0]["log"].as_str().unwrap(), trace(1).join("\n"));
+    send(2);
+    assert!(d.terminate().success(), "{}", d.stderr());
+    let v = app_lines(&d);
+    assert_eq!(v.len(), 2, "{v:?}");
+    assert_eq!(v[1]["log"].as_str().unwrap(), trace(2).join("\n"));
+}
+
 // ------------------------------------------------------------------------------------------------
 // Task stop
 
