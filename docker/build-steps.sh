@@ -12,7 +12,7 @@
 #   run       the daemon started as the image starts it (as uid 65532 when run as root), on free
 #             ports; the Dockerfile's own HEALTHCHECK command against /readyz, --healthcheck
 #             against /healthz and against a closed port (must fail), one event through the
-#             forward input to stdout; then SIGTERM, which must exit 0
+#             forward input (sent by the staged binary's --send) to stdout; then SIGTERM, exit 0
 #
 # One line per step; the first failure stops it with a non-zero exit. The Dockerfile lines this
 # script mirrors are checked first, so changing one without the other fails here.
@@ -193,16 +193,10 @@ if healthcheck "http://127.0.0.1:$DEAD_PORT/readyz"; then
 fi
 step probe "logferry --healthcheck http://127.0.0.1:$DEAD_PORT/readyz (closed port): exit non-zero"
 
-# One event in forward Message mode, ["image.test", 1700000000, {"msg": "hello"}], by hand-written
-# msgpack; the stdout output must print it.
-python3 - "$FWD_PORT" <<'EOF' || fail "could not send an event to the forward input"
-import socket, struct, sys
-tag = b"image.test"
-msg = (b"\x93" + bytes([0xA0 | len(tag)]) + tag + b"\xce" + struct.pack(">I", 1700000000)
-       + b"\x81\xa3msg\xa5hello")
-with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5) as s:
-    s.sendall(msg)
-EOF
+# One event with the image's own binary (`logferry --send`, as `docker exec` would run it: the
+# image has no shell or Python); it exits 0 once the daemon acked it, and stdout must print it.
+image_env "$R/usr/bin/logferry" --send image.test '{"msg":"hello"}' --to "127.0.0.1:$FWD_PORT" \
+  2>"$STAGE/send.err" || fail "logferry --send to the forward input failed: $(cat "$STAGE/send.err")"
 for _ in $(seq 1 100); do
   if grep -qF 'image.test: {"msg":"hello"}' "$STAGE/daemon.stdout"; then break; fi
   sleep 0.1

@@ -43,10 +43,12 @@ fn dry_run_every_example_config() {
         if path.extension().and_then(|x| x.to_str()) != Some("conf") {
             continue;
         }
+        // As CI's --dry-run loop runs them: with the one secret they read set.
         let out = Command::new(bin())
             .arg("-c")
             .arg(&path)
             .arg("--dry-run")
+            .env("FORWARD_SHARED_KEY", "ci-test-key")
             .output()
             .unwrap();
         assert!(
@@ -58,6 +60,135 @@ fn dry_run_every_example_config() {
         n += 1;
     }
     assert!(n >= 1, "no example configs in {}", dir.display());
+}
+
+/// A shipped config whose secret is still the placeholder `CHANGE_ME` (`FORWARD_SHARED_KEY` not set,
+/// or set to the placeholder) fails `--dry-run` and start-up, naming the position, the parameter
+/// and the variable to set; with the variable set it passes (the test above).
+#[test]
+fn placeholder_secret_names_the_variable() {
+    for name in ["sidecar.conf", "aggregator.conf"] {
+        let path = repo_root().join("conf").join(name);
+        let line = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .position(|l| l.contains("shared_key \"#{ENV.fetch('FORWARD_SHARED_KEY'"))
+            .expect("the shipped config reads FORWARD_SHARED_KEY")
+            + 1;
+        let want = format!(
+            "logferry: config error: {}:{line}:5: shared_key is the placeholder 'CHANGE_ME': \
+             set the environment variable FORWARD_SHARED_KEY to the real secret",
+            path.display()
+        );
+        for (args, env) in [
+            (&["--dry-run"][..], None),
+            (&["--dry-run"][..], Some("CHANGE_ME")),
+            // Not only --dry-run: the daemon refuses to start (nothing listens, exit 1).
+            (&[][..], None),
+        ] {
+            let mut cmd = Command::new(bin());
+            cmd.arg("-c").arg(&path).args(args);
+            match env {
+                Some(v) => cmd.env("FORWARD_SHARED_KEY", v),
+                None => cmd.env_remove("FORWARD_SHARED_KEY"),
+            };
+            let out = cmd.output().unwrap();
+            assert_eq!(out.status.code(), Some(1), "{name} {args:?} {env:?}");
+            let err = text(&out.stderr);
+            assert_eq!(err.trim_end(), want, "{name} {args:?} {env:?}");
+            assert!(out.stdout.is_empty(), "{name}: nothing printed on stdout");
+        }
+    }
+}
+
+/// A SIGHUP reload onto a config whose secret is a placeholder is refused; the pipeline goes on.
+#[test]
+fn reload_refuses_placeholder_secret() {
+    let good = "<source>\n  @type forward\n  bind 127.0.0.1\n  port {PORT}\n</source>\n<match **>\n  @type stdout\n</match>\n";
+    let mut d = Daemon::start(good);
+    let bad = good.replace(
+        "port {PORT}\n",
+        "port {PORT}\n  <security>\n    self_hostname h\n    shared_key CHANGE_ME\n  </security>\n",
+    );
+    std::fs::write(d.path("fluent.conf"), render(&bad, d.port, d.dir.path())).unwrap();
+    d.signal("HUP");
+    d.wait_for_log("reload refused", Duration::from_secs(10));
+    assert!(
+        d.stderr()
+            .contains("shared_key is the placeholder 'CHANGE_ME': replace it with the real secret"),
+        "{}",
+        d.stderr()
+    );
+    let out = Command::new(bin())
+        .args(["--send", "after.reload", r#"{"k":"v"}"#])
+        .args(["--to", &format!("127.0.0.1:{}", d.port)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    d.wait_stdout_lines(1, Duration::from_secs(10));
+    assert!(d.stdout().contains(r#"after.reload: {"k":"v"}"#));
+    assert!(d.terminate().success());
+}
+
+/// `--send TAG JSON`: one event to a forward input, acknowledged, printed by the daemon; refused
+/// records, and a receiver that requires a shared key, fail with a reason.
+#[test]
+fn send_one_event() {
+    let mut d = Daemon::start(
+        "<source>\n  @type forward\n  bind 127.0.0.1\n  port {PORT}\n</source>\n<match **>\n  @type stdout\n</match>\n",
+    );
+    let to = format!("127.0.0.1:{}", d.port);
+    let out = Command::new(bin())
+        .args(["--send", "app.test", r#"{"hello":"world"}"#, "--to", &to])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        format!("logferry: 1 event sent to {to} and acknowledged")
+    );
+    let lines = d.wait_stdout_lines(1, Duration::from_secs(10));
+    let (_, tag, record) = parse_stdout_line(&lines[0]);
+    assert_eq!(tag, "app.test");
+    assert_eq!(record, serde_json::json!({"hello": "world"}));
+    // The default destination is 127.0.0.1:$LOGFERRY_PORT.
+    let out = Command::new(bin())
+        .args(["--send", "app.env", r#"{"n":1}"#])
+        .env("LOGFERRY_PORT", d.port.to_string())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    d.wait_stdout_lines(2, Duration::from_secs(10));
+    for (record, why) in [("[1]", "must be a JSON object"), ("{", "is not JSON")] {
+        let out = Command::new(bin())
+            .args(["--send", "app.test", record, "--to", &to])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains(why), "{}", text(&out.stderr));
+    }
+    assert!(d.terminate().success());
+
+    let mut d = Daemon::start(
+        "<source>\n  @type forward\n  bind 127.0.0.1\n  port {PORT}\n  <security>\n    self_hostname h\n    shared_key k\n  </security>\n</source>\n<match **>\n  @type stdout\n</match>\n",
+    );
+    let out = Command::new(bin())
+        .args([
+            "--send",
+            "app.test",
+            "{}",
+            "--to",
+            &format!("127.0.0.1:{}", d.port),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("the receiver requires authentication"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(d.terminate().success());
 }
 
 /// The resolved config is printed: env interpolated, includes inlined in glob order, secrets masked.

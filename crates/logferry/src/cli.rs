@@ -43,6 +43,16 @@ pub struct Cli {
     #[arg(long, value_name = "URL", conflicts_with = "dry_run")]
     pub healthcheck: Option<String>,
 
+    /// Send one event (TAG and a JSON object record) to a forward input, wait for its ack and
+    /// exit 0 once acknowledged: a first event, or a probe of a deployed daemon, with nothing else
+    /// installed. The receiver must not require a shared key.
+    #[arg(long, num_args = 2, value_names = ["TAG", "JSON"], conflicts_with_all = ["dry_run", "healthcheck"])]
+    pub send: Option<Vec<String>>,
+
+    /// Where `--send` sends (default: 127.0.0.1:$LOGFERRY_PORT, else 127.0.0.1:24224).
+    #[arg(long, value_name = "HOST:PORT", requires = "send")]
+    pub to: Option<String>,
+
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting anyway.
     #[arg(long, default_value_t = 25.0, value_name = "SECONDS")]
     pub shutdown_timeout: f64,

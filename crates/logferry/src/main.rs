@@ -4,6 +4,8 @@ mod cli;
 mod healthcheck;
 mod logging;
 mod mask;
+mod placeholder;
+mod send;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -57,6 +59,10 @@ fn main() -> ExitCode {
     if let Some(url) = &cli.healthcheck {
         return healthcheck::probe(url);
     }
+    if let Some([tag, json]) = cli.send.as_deref() {
+        let to = cli.to.clone().unwrap_or_else(send::default_destination);
+        return send::run(tag, json, &to);
+    }
     let path = cli.config_path();
     let (root, warnings) = match logferry_config::parse_file_with_warnings(&path) {
         Ok(x) => x,
@@ -72,6 +78,10 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Err(e) = placeholder::check(&root) {
+        eprintln!("logferry: config error: {e}");
+        return ExitCode::from(1);
+    }
     let format = cli.log_format.unwrap_or(if system_json {
         cli::LogFormat::Json
     } else {
@@ -181,6 +191,7 @@ async fn reload(
             for w in warnings {
                 tracing::warn!("{}: {}", w.pos, w.message);
             }
+            placeholder::check(&root)?;
             Pipeline::build(&root, registry).map_err(|e| e.to_string())
         });
     let next = match built {
