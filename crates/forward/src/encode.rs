@@ -1,8 +1,6 @@
 //! Client-side frame encoders (used by tests now, by out_forward later).
 
-use flate2::write::GzEncoder;
 use logferry_msgpack::{write, EventTime, Reader};
-use std::io::Write;
 
 /// PackedForward payload compression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -92,13 +90,9 @@ pub fn packed_forward(
     }
 }
 
-/// Gzip `data` as one member (writing to memory cannot fail).
+/// Gzip `data` as one member (libdeflate; see `logferry-compress`).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
-    match enc.write_all(data) {
-        Ok(()) => enc.finish().unwrap_or_default(),
-        Err(_) => Vec::new(),
-    }
+    logferry_compress::gzip(data)
 }
 
 /// Parse an ack reply `{"ack": v}` and return the payload of the str/bin `v`.

@@ -3,9 +3,7 @@
 use crate::entries::Entries;
 use crate::error::DecodeError;
 use crate::scan::check_ext;
-use flate2::read::MultiGzDecoder;
 use logferry_msgpack::{walk, Error};
-use std::io::Read;
 
 /// Decode every complete entry of `blob` (incomplete trailing bytes are
 /// ignored; malformed bytes or unknown ext types are fatal).
@@ -28,25 +26,11 @@ pub(crate) fn decode_blob(
     Ok(())
 }
 
-/// Decompress one or more concatenated gzip members, reading in bounded
-/// pieces and failing once more than `limit` bytes come out.
+/// Decompress one or more concatenated gzip members (libdeflate, one shot per member), failing
+/// once more than `limit` bytes would come out.
 pub(crate) fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
-    let mut out = Vec::new();
-    if data.is_empty() {
-        return Ok(out);
-    }
-    let mut dec = MultiGzDecoder::new(data);
-    let mut piece = vec![0u8; 64 * 1024];
-    loop {
-        let n = dec
-            .read(&mut piece)
-            .map_err(|e| DecodeError::Gzip(e.to_string()))?;
-        if n == 0 {
-            return Ok(out);
-        }
-        if out.len().saturating_add(n) > limit {
-            return Err(DecodeError::DecompressedTooLarge);
-        }
-        out.extend_from_slice(&piece[..n]);
-    }
+    logferry_compress::gunzip(data, limit).map_err(|e| match e {
+        logferry_compress::GunzipError::TooLarge => DecodeError::DecompressedTooLarge,
+        logferry_compress::GunzipError::BadData => DecodeError::Gzip(e.to_string()),
+    })
 }

@@ -75,10 +75,7 @@ impl ChunkWriter for SecondaryFile {
                 .open(&path)?;
             use std::io::Write;
             if gz_needed {
-                let mut gz =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                gz.write_all(&data)?;
-                f.write_all(&gz.finish()?)
+                f.write_all(&logferry_compress::gzip(&data))
             } else {
                 f.write_all(&data)
             }

@@ -38,7 +38,6 @@ mod test_server;
 #[cfg(test)]
 mod tests;
 
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -470,12 +469,7 @@ fn build_body(chunk: &Chunk, json_array: bool, gzip: bool) -> std::io::Result<By
     if !gzip {
         return Ok(data);
     }
-    let mut gz = flate2::write::GzEncoder::new(
-        Vec::with_capacity(data.len() / 4 + 64),
-        flate2::Compression::default(),
-    );
-    gz.write_all(&data)?;
-    Ok(Bytes::from(gz.finish()?))
+    Ok(Bytes::from(logferry_compress::gzip(&data)))
 }
 
 /// An error with its sources ("error sending request: connection refused").

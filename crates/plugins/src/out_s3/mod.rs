@@ -435,16 +435,8 @@ where
 /// Compress formatted chunk bytes as `store_as` says (`text`/`json`: a copy). Blocking: the
 /// writer calls it on the blocking pool.
 pub fn compress(data: &[u8], store_as: StoreAs) -> std::io::Result<Vec<u8>> {
-    use std::io::Write as _;
     match store_as {
-        StoreAs::Gzip => {
-            let mut gz = flate2::write::GzEncoder::new(
-                Vec::with_capacity(data.len() / 4 + 64),
-                flate2::Compression::default(),
-            );
-            gz.write_all(data)?;
-            gz.finish()
-        }
+        StoreAs::Gzip => Ok(logferry_compress::gzip(data)),
         StoreAs::Zstd => zstd::bulk::compress(data, 3),
         StoreAs::Text | StoreAs::Json => Ok(data.to_vec()),
     }
