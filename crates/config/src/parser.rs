@@ -163,10 +163,10 @@ fn open_tag(cur: &mut Cursor) -> Result<Element, ConfigError> {
     cur.skip_blanks();
     let arg = match literal::scan_string(cur, literal::scan_raw_arg)? {
         Value::Text(s) => s,
-        Value::UseDefault => {
+        Value::Unset(word) => {
             return Err(ConfigError::at(
                 tag_pos,
-                format!("use_default is not allowed in the argument of '<{name}>'"),
+                format!("{word} is not allowed in the argument of '<{name}>'"),
             ))
         }
     };
@@ -229,10 +229,10 @@ fn parameter(
     let quoted = matches!(cur.peek(), Some('"' | '\''));
     let key = match literal::scan_string(cur, literal::scan_bare_key)? {
         Value::Text(k) => k,
-        Value::UseDefault => {
+        Value::Unset(word) => {
             return Err(ConfigError::at(
                 key_pos,
-                "use_default is not allowed in a parameter name",
+                format!("{word} is not allowed in a parameter name"),
             ))
         }
     };
@@ -255,10 +255,10 @@ fn parameter(
         let path_pos = cur.pos();
         let path = match literal::scan_string(cur, literal::scan_unquoted_value)? {
             Value::Text(p) => p,
-            Value::UseDefault => {
+            Value::Unset(word) => {
                 return Err(ConfigError::at(
                     path_pos,
-                    "use_default is not allowed in an include path",
+                    format!("{word} is not allowed in an include path"),
                 ))
             }
         };
@@ -306,7 +306,7 @@ fn parameter(
             }
             el.set_param(key, v, key_pos);
         }
-        Value::UseDefault => {
+        Value::Unset(_) => {
             el.remove_param(&key);
         }
     }

@@ -106,6 +106,20 @@ fn use_default_drops_the_parameter() {
 }
 
 #[test]
+fn use_nil_drops_the_parameter_whatever_surrounds_it() {
+    // Fluentd evaluates the whole double-quoted string as Ruby: `use_nil` anywhere in it makes
+    // the value nil, i.e. the parameter is not set.
+    let s = source(
+        "  a 1\n  a \"x#{ENV['LOGFERRY_T20_SURELY_UNSET'] || use_nil}y\"\n  b \"#{ENV['LOGFERRY_T20_SURELY_UNSET'] || 24224}\"\n  c \"#{true}|#{1.5}|#{nil}\"\n",
+    );
+    assert_eq!(s.value("a"), None);
+    assert_eq!(s.value("b"), Some("24224"));
+    assert_eq!(s.value("c"), Some("true|1.5|"));
+    let e = parse_err("<match \"#{use_nil}\">\n</match>\n");
+    assert!(e.message.contains("use_nil is not allowed"), "{e}");
+}
+
+#[test]
 fn fetch_without_default_of_unset_variable_is_an_error() {
     let e = parse_err("<source>\n  k \"ab#{ENV.fetch('LOGFERRY_T20_SURELY_UNSET')}\"\n</source>\n");
     let pos = e.pos.clone().unwrap();
