@@ -1,7 +1,7 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
 //! Inputs: `forward` ([`in_forward`]), `sample`/`dummy` ([`in_sample`]).
-//! Filters: `parser`, `record_transformer`, `grep`.
+//! Filters: `parser`, `record_transformer`, `grep`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
@@ -12,6 +12,7 @@ pub mod close;
 pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
+pub mod filter_stdout;
 pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
@@ -54,5 +55,6 @@ pub fn registry() -> Registry {
     r.add_filter("parser", filter_parser::build);
     r.add_filter("record_transformer", filter_record_transformer::build);
     r.add_filter("grep", filter_grep::build);
+    r.add_filter("stdout", filter_stdout::build);
     r
 }
