@@ -18,6 +18,7 @@ pub mod in_monitor;
 pub mod in_sample;
 pub mod out_copy;
 pub mod out_file;
+pub mod out_file_symlink;
 pub mod out_forward;
 pub mod out_http;
 pub mod out_null;
