@@ -9,7 +9,8 @@
 //!   `ENV.fetch('X', default)`;
 //! * `a || b` (Ruby's: `a` unless it is `nil` or `false`);
 //! * `use_nil` and `use_default`: the whole parameter is treated as not set;
-//! * `Socket.gethostname`, `hostname`, `worker_id` (→ `"0"`);
+//! * `Socket.gethostname`, `hostname`, `worker_id` (→ `"0"`; inside `<worker N>` → `"N"`, inside
+//!   `<worker N-M>` → `"N"`: logferry builds one copy of the section, as its first worker);
 //! * `File.join(a, ...)` on strings (Ruby's separator rules; `nil` or a number is a `TypeError`).
 //!
 //! Anything else is refused with [`SUPPORTED`] in the message.
@@ -172,8 +173,13 @@ enum Stop {
     Error(String),
 }
 
-/// Evaluates the code between `#{` and `}`; `pos` is the position of `#{`.
-pub(crate) fn evaluate(code: &str, pos: &Pos) -> Result<Outcome, ConfigError> {
+/// Evaluates the code between `#{` and `}`; `pos` is the position of `#{`, `worker` the argument
+/// of the enclosing `<worker>` section.
+pub(crate) fn evaluate(
+    code: &str,
+    pos: &Pos,
+    worker: Option<&str>,
+) -> Result<Outcome, ConfigError> {
     let unsupported = || {
         ConfigError::at(
             pos.clone(),
@@ -193,7 +199,10 @@ pub(crate) fn evaluate(code: &str, pos: &Pos) -> Result<Outcome, ConfigError> {
     if p.i != p.toks.len() {
         return Err(unsupported());
     }
-    match eval(&expr) {
+    let worker_id = worker
+        .map(|w| w.split('-').next().unwrap_or(w).trim())
+        .unwrap_or(WORKER_ID);
+    match eval(&expr, worker_id) {
         Ok(v) => Ok(Outcome::Text(v.to_text())),
         Err(Stop::Unset(word)) => Ok(Outcome::Unset(word)),
         Err(Stop::Error(msg)) => Err(ConfigError::at(
@@ -526,24 +535,24 @@ impl ExprParser {
     }
 }
 
-fn eval(expr: &Expr) -> Result<Val, Stop> {
+fn eval(expr: &Expr, worker_id: &str) -> Result<Val, Stop> {
     match expr {
         Expr::Lit(v) => Ok(v.clone()),
         Expr::Env(name) => Ok(std::env::var(name).map_or(Val::Nil, Val::Str)),
         Expr::Fetch(name, default) => match (std::env::var(name), default) {
             (Ok(v), _) => Ok(Val::Str(v)),
-            (Err(_), Some(d)) => eval(d),
+            (Err(_), Some(d)) => eval(d, worker_id),
             (Err(_), None) => Err(Stop::Error(format!(
                 "environment variable {name} is not set (ENV.fetch without a default raises KeyError)"
             ))),
         },
         Expr::Hostname => hostname().map(Val::Str).map_err(Stop::Error),
-        Expr::WorkerId => Ok(Val::Str(WORKER_ID.to_string())),
+        Expr::WorkerId => Ok(Val::Str(worker_id.to_string())),
         Expr::Unset(word) => Err(Stop::Unset(word)),
         Expr::Join(args) => {
             let mut parts = Vec::with_capacity(args.len());
             for a in args {
-                match eval(a)? {
+                match eval(a, worker_id)? {
                     Val::Str(s) => parts.push(s),
                     other => {
                         return Err(Stop::Error(format!(
@@ -556,11 +565,11 @@ fn eval(expr: &Expr) -> Result<Val, Stop> {
             Ok(Val::Str(file_join(&parts)))
         }
         Expr::Or(a, b) => {
-            let v = eval(a)?;
+            let v = eval(a, worker_id)?;
             if v.truthy() {
                 Ok(v)
             } else {
-                eval(b)
+                eval(b, worker_id)
             }
         }
     }
@@ -581,7 +590,7 @@ mod tests {
     use super::*;
 
     fn ev(code: &str) -> Result<Outcome, ConfigError> {
-        evaluate(code, &Pos::new("t", 1, 1))
+        evaluate(code, &Pos::new("t", 1, 1), None)
     }
 
     fn text(code: &str) -> String {

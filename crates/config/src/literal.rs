@@ -161,7 +161,7 @@ pub(crate) fn scan_double_quoted(cur: &mut Cursor) -> Result<Value, ConfigError>
                 let code_pos = cur.pos();
                 cur.advance(2);
                 let code = scan_embedded_code(cur, &code_pos)?;
-                match interpolate::evaluate(&code, &code_pos)? {
+                match interpolate::evaluate(&code, &code_pos, cur.worker.as_deref())? {
                     Outcome::Text(t) => out.push_str(&t),
                     Outcome::Unset(word) => unset = unset.or(Some(word)),
                 }

@@ -32,6 +32,8 @@ pub(crate) struct Ctx {
     pub(crate) include_chain: Vec<PathBuf>,
     /// Current section nesting depth.
     depth: usize,
+    /// The argument of the `<worker>` section an `@include` is in.
+    worker: Option<String>,
 }
 
 impl Ctx {
@@ -77,6 +79,12 @@ pub(crate) fn parse_into(
             }
             break;
         }
+        cur.worker = stack
+            .iter()
+            .rev()
+            .find(|e| e.name == "worker")
+            .map(|e| e.arg.clone())
+            .or_else(|| ctx.worker.clone());
         if cur.starts_with("</") {
             close_tag(&mut cur, target, &mut stack, ctx)?;
         } else if cur.peek() == Some('<') {
@@ -263,7 +271,10 @@ fn parameter(
             }
         };
         expect_line_end(cur, "the include path")?;
-        return include::include(el, &path, &path_pos, base_dir, ctx);
+        let outer = std::mem::replace(&mut ctx.worker, cur.worker.clone());
+        let r = include::include(el, &path, &path_pos, base_dir, ctx);
+        ctx.worker = outer;
+        return r;
     }
 
     if key.starts_with('@') && !RESERVED_PARAMS.contains(&key.as_str()) {
