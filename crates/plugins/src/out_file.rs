@@ -402,6 +402,9 @@ pub fn writer(
             if t.uses_tag() && !cfg.key_tag {
                 return Err(build_error(pos, "symlink_path has ${tag} placeholders, but chunk key 'tag' is not configured: use <buffer tag,time>"));
             }
+            if cfg.key_tag && !t.uses_tag() {
+                tracing::warn!("{pos}: Parameter 'symlink_path: {link}' doesn't have tag placeholder. This means multiple chunks are competing for a single symlink_path, so some logs may not be taken from the symlink.");
+            }
             Some((t, Symlink::new()))
         }
     };

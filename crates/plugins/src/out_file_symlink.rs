@@ -5,7 +5,8 @@
 //! logferry does the same with its file buffer's chunk files; without a buffer, where logferry
 //! writes each batch straight into the output file, the link points at that file. The link
 //! moves when a chunk (or file) of a time slice at least as late as the linked one starts; a late
-//! event creating a chunk for an older slice leaves it alone, as in Fluentd. The link is
+//! event creating a chunk for an older slice leaves it alone, as in Fluentd. Without a time
+//! chunk key it follows every new chunk (Fluentd never creates it then). The link is
 //! replaced atomically (a new link renamed over the old), its directory created as needed, and
 //! its target is an absolute path.
 
