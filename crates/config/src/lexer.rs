@@ -11,6 +11,8 @@ pub(crate) struct Cursor {
     /// Index of the first character of each line.
     line_starts: Vec<usize>,
     file: Arc<str>,
+    /// The argument of the `<worker>` section being read (`3`, `1-3`), for `#{worker_id}`.
+    pub(crate) worker: Option<String>,
 }
 
 fn to_u32(n: usize) -> u32 {
@@ -35,6 +37,7 @@ impl Cursor {
             idx: 0,
             line_starts,
             file,
+            worker: None,
         }
     }
 

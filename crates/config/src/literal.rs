@@ -10,8 +10,9 @@ use crate::ConfigError;
 pub(crate) enum Value {
     /// Ordinary text.
     Text(String),
-    /// A double-quoted string that evaluated `use_default`.
-    UseDefault,
+    /// A double-quoted string that evaluated `use_default` or `use_nil` (the word): the
+    /// parameter is treated as not set.
+    Unset(&'static str),
 }
 
 fn eof_error(cur: &Cursor, what: &str, start: &crate::Pos) -> ConfigError {
@@ -116,16 +117,15 @@ pub(crate) fn scan_double_quoted(cur: &mut Cursor) -> Result<Value, ConfigError>
     let start = cur.pos();
     cur.bump();
     let mut out = String::new();
-    let mut use_default = false;
+    let mut unset: Option<&'static str> = None;
     loop {
         match cur.peek() {
             None => return Err(eof_error(cur, "double-quoted string", &start)),
             Some('"') => {
                 cur.bump();
-                return Ok(if use_default {
-                    Value::UseDefault
-                } else {
-                    Value::Text(out)
+                return Ok(match unset {
+                    Some(word) => Value::Unset(word),
+                    None => Value::Text(out),
                 });
             }
             Some('\\') => {
@@ -161,9 +161,9 @@ pub(crate) fn scan_double_quoted(cur: &mut Cursor) -> Result<Value, ConfigError>
                 let code_pos = cur.pos();
                 cur.advance(2);
                 let code = scan_embedded_code(cur, &code_pos)?;
-                match interpolate::evaluate(&code, &code_pos)? {
+                match interpolate::evaluate(&code, &code_pos, cur.worker.as_deref())? {
                     Outcome::Text(t) => out.push_str(&t),
-                    Outcome::UseDefault => use_default = true,
+                    Outcome::Unset(word) => unset = unset.or(Some(word)),
                 }
             }
             Some(c) => {

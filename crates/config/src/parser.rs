@@ -32,6 +32,8 @@ pub(crate) struct Ctx {
     pub(crate) include_chain: Vec<PathBuf>,
     /// Current section nesting depth.
     depth: usize,
+    /// The argument of the `<worker>` section an `@include` is in.
+    worker: Option<String>,
 }
 
 impl Ctx {
@@ -77,6 +79,12 @@ pub(crate) fn parse_into(
             }
             break;
         }
+        cur.worker = stack
+            .iter()
+            .rev()
+            .find(|e| e.name == "worker")
+            .map(|e| e.arg.clone())
+            .or_else(|| ctx.worker.clone());
         if cur.starts_with("</") {
             close_tag(&mut cur, target, &mut stack, ctx)?;
         } else if cur.peek() == Some('<') {
@@ -163,10 +171,10 @@ fn open_tag(cur: &mut Cursor) -> Result<Element, ConfigError> {
     cur.skip_blanks();
     let arg = match literal::scan_string(cur, literal::scan_raw_arg)? {
         Value::Text(s) => s,
-        Value::UseDefault => {
+        Value::Unset(word) => {
             return Err(ConfigError::at(
                 tag_pos,
-                format!("use_default is not allowed in the argument of '<{name}>'"),
+                format!("{word} is not allowed in the argument of '<{name}>'"),
             ))
         }
     };
@@ -229,10 +237,10 @@ fn parameter(
     let quoted = matches!(cur.peek(), Some('"' | '\''));
     let key = match literal::scan_string(cur, literal::scan_bare_key)? {
         Value::Text(k) => k,
-        Value::UseDefault => {
+        Value::Unset(word) => {
             return Err(ConfigError::at(
                 key_pos,
-                "use_default is not allowed in a parameter name",
+                format!("{word} is not allowed in a parameter name"),
             ))
         }
     };
@@ -255,15 +263,18 @@ fn parameter(
         let path_pos = cur.pos();
         let path = match literal::scan_string(cur, literal::scan_unquoted_value)? {
             Value::Text(p) => p,
-            Value::UseDefault => {
+            Value::Unset(word) => {
                 return Err(ConfigError::at(
                     path_pos,
-                    "use_default is not allowed in an include path",
+                    format!("{word} is not allowed in an include path"),
                 ))
             }
         };
         expect_line_end(cur, "the include path")?;
-        return include::include(el, &path, &path_pos, base_dir, ctx);
+        let outer = std::mem::replace(&mut ctx.worker, cur.worker.clone());
+        let r = include::include(el, &path, &path_pos, base_dir, ctx);
+        ctx.worker = outer;
+        return r;
     }
 
     if key.starts_with('@') && !RESERVED_PARAMS.contains(&key.as_str()) {
@@ -306,7 +317,7 @@ fn parameter(
             }
             el.set_param(key, v, key_pos);
         }
-        Value::UseDefault => {
+        Value::Unset(_) => {
             el.remove_param(&key);
         }
     }

@@ -106,6 +106,31 @@ fn use_default_drops_the_parameter() {
 }
 
 #[test]
+fn use_nil_drops_the_parameter_whatever_surrounds_it() {
+    // Fluentd evaluates the whole double-quoted string as Ruby: `use_nil` anywhere in it makes
+    // the value nil, i.e. the parameter is not set.
+    let s = source(
+        "  a 1\n  a \"x#{ENV['LOGFERRY_T20_SURELY_UNSET'] || use_nil}y\"\n  b \"#{ENV['LOGFERRY_T20_SURELY_UNSET'] || 24224}\"\n  c \"#{true}|#{1.5}|#{nil}\"\n",
+    );
+    assert_eq!(s.value("a"), None);
+    assert_eq!(s.value("b"), Some("24224"));
+    assert_eq!(s.value("c"), Some("true|1.5|"));
+    let e = parse_err("<match \"#{use_nil}\">\n</match>\n");
+    assert!(e.message.contains("use_nil is not allowed"), "{e}");
+}
+
+#[test]
+fn worker_id_is_the_enclosing_worker_sections_first_id() {
+    let root = parse(
+        "<source>\n  a \"#{worker_id}\"\n</source>\n<worker 3>\n<source>\n  a \"w#{worker_id}\"\n</source>\n</worker>\n<worker 4-7>\n<match \"x#{worker_id}\">\n  a \"#{ENV['LOGFERRY_T20_SURELY_UNSET'] || worker_id}\"\n</match>\n</worker>\n",
+    );
+    assert_eq!(root.elements[0].value("a"), Some("0"));
+    assert_eq!(root.elements[1].elements[0].value("a"), Some("w3"));
+    assert_eq!(root.elements[2].elements[0].arg, "x4");
+    assert_eq!(root.elements[2].elements[0].value("a"), Some("4"));
+}
+
+#[test]
 fn fetch_without_default_of_unset_variable_is_an_error() {
     let e = parse_err("<source>\n  k \"ab#{ENV.fetch('LOGFERRY_T20_SURELY_UNSET')}\"\n</source>\n");
     let pos = e.pos.clone().unwrap();

@@ -23,6 +23,7 @@ pub mod plugin;
 pub mod registry;
 pub mod router;
 pub mod tag;
+pub mod workers;
 
 pub use error::{BuildError, EmitError};
 pub use event::{BatchBuilder, Entry, EventBatch};

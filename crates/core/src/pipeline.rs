@@ -33,6 +33,9 @@ pub struct SystemConfig {
     pub log_json: bool,
     /// `without_source`: build inputs but do not start them.
     pub without_source: bool,
+    /// `workers` (1 when not set): the worker ids `<worker N>` sections may name; logferry
+    /// itself runs one process whatever the number.
+    pub workers: i64,
 }
 
 /// What every plugin factory gets.
@@ -116,7 +119,10 @@ pub struct Running {
 
 /// Read the `<system>` section(s).
 pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), BuildError> {
-    let mut sys = SystemConfig::default();
+    let mut sys = SystemConfig {
+        workers: 1,
+        ..SystemConfig::default()
+    };
     let mut warnings = Vec::new();
     for el in root.elements.iter().filter(|e| e.name == "system") {
         let s = Section::new(el, "system");
@@ -132,13 +138,14 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
             })?);
         }
         if let Some(p) = s.param("workers") {
-            if logferry_config::types::integer(&p.value) != 1 {
-                tracing::info!(
-                    "{}: workers {}: logferry runs one process whose forward input and outputs already use every core; no worker processes are started",
-                    p.pos,
-                    p.value
-                );
+            let n = logferry_config::types::integer(&p.value);
+            if n < 1 {
+                return Err(build_error(
+                    &p.pos,
+                    format!("workers: '{}' must be 1 or more", p.value),
+                ));
             }
+            sys.workers = n;
         }
         sys.root_dir = s.str("root_dir").map(str::to_string);
         sys.without_source = s.bool("without_source", false)?;
@@ -310,6 +317,24 @@ impl Pipeline {
     /// Build every plugin of a parsed config.
     pub fn build(root: &Element, registry: &Registry) -> Result<Pipeline, BuildError> {
         let (system, sys_warnings) = system_config(root)?;
+        let flat = crate::workers::flatten(root, system.workers)?;
+        let root = &flat.root;
+        if system.workers != 1 || !flat.sections.is_empty() {
+            let sections = if flat.sections.is_empty() {
+                String::new()
+            } else {
+                let list: Vec<String> = flat
+                    .sections
+                    .iter()
+                    .map(|a| format!("<worker {a}>"))
+                    .collect();
+                format!(", the sections of {} included", list.join(", "))
+            };
+            tracing::info!(
+                "workers {}: logferry runs one process whose inputs and outputs already use every core; it serves every worker's sections{sections}, and no worker processes are started",
+                system.workers
+            );
+        }
         let system = Arc::new(system);
         let shared = Shared::default();
         shared.warnings.borrow_mut().extend(sys_warnings);
@@ -356,12 +381,6 @@ impl Pipeline {
                     let emitter = root_emitter.for_label(Some(name));
                     let rules = build_rules(registry, &system, &shared, &emitter, &el.elements, &mut outputs)?;
                     labels.push(Agent::new(name, rules));
-                }
-                "worker" => {
-                    return Err(build_error(
-                        &el.pos,
-                        "<worker> is not supported: logferry runs one multi-threaded process; move the sections out of <worker>",
-                    ))
                 }
                 other => {
                     return Err(build_error(

@@ -125,8 +125,12 @@ async fn build_errors() {
         e.contains("unknown filter plugin 'record'; supported filter types: mark"),
         "{e}"
     );
-    let e = build("<worker 0>\n</worker>\n").err().unwrap();
-    assert!(e.contains("<worker> is not supported"), "{e}");
+    let e = build("<worker 1>\n</worker>\n").err().unwrap();
+    assert!(
+        e.contains("worker id 1 specified by <worker> directive is not allowed"),
+        "{e}"
+    );
+    build("<worker 0>\n<match **>\n@type record\nname a\n</match>\n</worker>\n").unwrap();
     let p = build("<match a>\n@type record\nname a\nbogus 1\n</match>\n").unwrap();
     assert_eq!(p.warnings.len(), 1);
     assert!(

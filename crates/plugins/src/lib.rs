@@ -1,7 +1,7 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
 //! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
-//! Filters: `parser`, `record_transformer`, `grep`, `concat`.
+//! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
@@ -13,12 +13,14 @@ pub mod filter_concat;
 pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
+pub mod filter_stdout;
 pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
 pub mod in_unix;
 pub mod out_copy;
 pub mod out_file;
+pub mod out_file_symlink;
 pub mod out_forward;
 pub mod out_http;
 pub mod out_null;
@@ -58,5 +60,6 @@ pub fn registry() -> Registry {
     r.add_filter("record_transformer", filter_record_transformer::build);
     r.add_filter("grep", filter_grep::build);
     r.add_filter("concat", filter_concat::build);
+    r.add_filter("stdout", filter_stdout::build);
     r
 }

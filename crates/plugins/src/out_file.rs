@@ -7,6 +7,8 @@
 //! `*` in `path` replaced by the time part (and `_N`), `compress gzip` adding `.gz`; placeholders
 //! (`${tag}`, `%Y` …) are rendered per chunk.
 //!
+//! `symlink_path` keeps a link to the file being written ([`crate::out_file_symlink`]).
+//!
 //! Without a buffer, each batch is written as it arrives (Fluentd's `flush_mode immediate`), into
 //! the file of its day — a deliberate difference: Fluentd's default would hold a day's data in a
 //! buffer until ten minutes after midnight.
@@ -21,7 +23,8 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use logferry_core::buffer::config::wants_buffer;
 use logferry_core::buffer::{
-    build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
+    build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkId, ChunkMeta, ChunkWriter,
+    StoreKind, Template, WriteError,
 };
 use logferry_core::error::build_error;
 use logferry_core::timefmt::{TimeFormatter, Zone};
@@ -29,6 +32,8 @@ use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, EventTime, Outp
 use logferry_formats::formatter::{self, Formatter};
 use logferry_formats::inject::Inject;
 use tokio::sync::Mutex;
+
+use crate::out_file_symlink::Symlink;
 
 const TIMEKEY: i64 = 86_400;
 
@@ -74,13 +79,11 @@ struct PathSettings {
     gzip: bool,
     suffix: String,
     time_slice_format: Option<String>,
+    symlink_path: Option<String>,
 }
 
 fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
-    s.refuse(
-        "symlink_path",
-        "it links to the newest buffer chunk file, which logferry does not expose",
-    )?;
+    let symlink_path = s.str("symlink_path").map(str::to_string);
     let path = s.required("path")?.to_string();
     let append = s.bool("append", false)?;
     let gzip = s.choice("compress", &["text", "gz", "gzip"], "text")? != "text";
@@ -97,6 +100,7 @@ fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
         gzip,
         suffix,
         time_slice_format,
+        symlink_path,
     })
 }
 
@@ -266,6 +270,20 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
     let template =
         TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
     let format = FileFormat::from_section(s)?;
+    let symlink = match &p.symlink_path {
+        None => None,
+        Some(link) => {
+            let pos = &s.param("symlink_path").expect("present").pos;
+            if link.contains("${") {
+                return Err(build_error(
+                    pos,
+                    "placeholders like ${tag} in symlink_path need buffer chunk keys: add a <buffer tag> section",
+                ));
+            }
+            let f = TimeFormatter::new(link, zone.clone()).map_err(|e| build_error(pos, e))?;
+            Some((f, Symlink::new()))
+        }
+    };
     Ok(Arc::new(DirectFile {
         template,
         append: p.append,
@@ -273,6 +291,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
         zone,
         format,
         lock: Mutex::new(()),
+        symlink,
     }))
 }
 
@@ -284,40 +303,48 @@ pub struct DirectFile {
     zone: Zone,
     format: FileFormat,
     lock: Mutex<()>,
+    symlink: Option<(TimeFormatter, Symlink)>,
 }
 
 impl DirectFile {
-    fn path_for(&self, time: EventTime) -> String {
+    /// The file of an event's day, and that day's start.
+    fn path_for(&self, time: EventTime) -> (String, i64) {
         let sec = i64::from(time.sec);
         let off = i64::from(self.zone.offset_at(sec));
         let key = sec - (sec + off).rem_euclid(TIMEKEY);
-        self.template
-            .format(EventTime::new(u32::try_from(key).unwrap_or(0), 0))
+        let path = self
+            .template
+            .format(EventTime::new(u32::try_from(key).unwrap_or(0), 0));
+        (path, key)
     }
 }
 
 #[async_trait]
 impl Output for DirectFile {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
-        let mut groups: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut groups: Vec<(String, i64, Vec<u8>)> = Vec::new();
         for e in &batch {
-            let path = self.path_for(e.time);
-            let idx = match groups.iter().position(|(p, _)| *p == path) {
+            let (path, key) = self.path_for(e.time);
+            let idx = match groups.iter().position(|(p, _, _)| *p == path) {
                 Some(i) => i,
                 None => {
-                    groups.push((path, Vec::with_capacity(batch.bytes().len() * 2)));
+                    groups.push((path, key, Vec::with_capacity(batch.bytes().len() * 2)));
                     groups.len() - 1
                 }
             };
             self.format
-                .format(tag, e.time, e.record, &mut groups[idx].1);
+                .format(tag, e.time, e.record, &mut groups[idx].2);
         }
         let _guard = self.lock.lock().await;
-        for (template, data) in groups {
-            tokio::task::block_in_place(|| {
+        for (template, key, data) in groups {
+            let written = tokio::task::block_in_place(|| {
                 write_file(&template, self.append, self.gzip, &data, false)
             })
             .map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
+            if let Some((link, state)) = &self.symlink {
+                let link = link.format(EventTime::new(u32::try_from(key).unwrap_or(0), 0));
+                tokio::task::block_in_place(|| state.update(&link, &written, Some(key)));
+            }
         }
         Ok(())
     }
@@ -330,6 +357,7 @@ pub struct FileWriter {
     gzip: bool,
     format: FileFormat,
     lock: std::sync::Mutex<()>,
+    symlink: Option<(Template, Symlink)>,
 }
 
 /// Writer factory for the buffer engine and `<secondary>`.
@@ -354,6 +382,32 @@ pub fn writer(
     )
     .map_err(|e| build_error(s.pos(), e))?;
     let template = Template::new("path", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
+    let symlink = match &p.symlink_path {
+        None => None,
+        Some(link) => {
+            let pos = &s.param("symlink_path").expect("present").pos;
+            if s.element().name == "secondary" {
+                return Err(build_error(
+                    pos,
+                    "symlink_path option is unavailable in <secondary>: consider to use secondary_file plugin",
+                ));
+            }
+            if matches!(cfg.store, StoreKind::Memory) {
+                return Err(build_error(
+                    pos,
+                    "symlink_path links to the file buffer's current chunk, and this buffer is in memory (Fluentd ignores symlink_path then): use <buffer> @type file, or remove symlink_path",
+                ));
+            }
+            let t = Template::new("symlink_path", link, cfg).map_err(|e| build_error(pos, e))?;
+            if t.uses_tag() && !cfg.key_tag {
+                return Err(build_error(pos, "symlink_path has ${tag} placeholders, but chunk key 'tag' is not configured: use <buffer tag,time>"));
+            }
+            if cfg.key_tag && !t.uses_tag() {
+                tracing::warn!("{pos}: Parameter 'symlink_path: {link}' doesn't have tag placeholder. This means multiple chunks are competing for a single symlink_path, so some logs may not be taken from the symlink.");
+            }
+            Some((t, Symlink::new()))
+        }
+    };
     if template.uses_tag() && !cfg.key_tag {
         return Err(build_error(s.pos(), "path has ${tag} placeholders, but chunk key 'tag' is not configured: use <buffer tag,time>"));
     }
@@ -363,6 +417,7 @@ pub fn writer(
         gzip: p.gzip,
         format: FileFormat::from_section(s)?,
         lock: std::sync::Mutex::new(()),
+        symlink,
     }))
 }
 
@@ -370,6 +425,12 @@ pub fn writer(
 impl ChunkWriter for FileWriter {
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         self.format.format(tag, time, record, out);
+    }
+
+    fn chunk_created(&self, meta: &ChunkMeta, id: &ChunkId, data_path: Option<&Path>) {
+        if let (Some((link, state)), Some(target)) = (&self.symlink, data_path) {
+            state.update(&link.render(meta, id), target, meta.timekey);
+        }
     }
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {

@@ -62,7 +62,9 @@ impl ChunkWriter for StdoutOutput {
     }
 }
 
-fn parts(s: &Section) -> Result<StdoutOutput, BuildError> {
+/// The formatter and `<inject>` of a stdout plugin (`<format>`, default `@type stdout`, or the
+/// v0.12 `output_type` on the section itself); shared with the `stdout` filter.
+pub fn parts(s: &Section) -> Result<StdoutOutput, BuildError> {
     let formatter = match s.section("format")? {
         Some(f) => {
             let ty = f

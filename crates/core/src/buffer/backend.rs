@@ -60,6 +60,10 @@ pub trait Backend: Send + Sync {
     fn backup(&self, h: &Handle, dir: &Path) -> io::Result<PathBuf>;
     /// Persisted across restarts?
     fn durable(&self) -> bool;
+    /// The file holding a chunk's data, for stores that have one.
+    fn data_path(&self, _h: &Handle) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Chunks in memory.

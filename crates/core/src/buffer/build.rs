@@ -189,4 +189,7 @@ impl super::backend::Backend for LazyFile {
     fn durable(&self) -> bool {
         true
     }
+    fn data_path(&self, h: &super::backend::Handle) -> Option<PathBuf> {
+        self.get().ok()?.data_path(h)
+    }
 }

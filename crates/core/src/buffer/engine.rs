@@ -115,6 +115,15 @@ pub trait ChunkWriter: Send + Sync + 'static {
     }
     /// Write one chunk.
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
+    /// Called when a new staged chunk is created, with its data file for file buffers (out_file's
+    /// `symlink_path` links to it). Runs under the buffer's lock: keep it short.
+    fn chunk_created(
+        &self,
+        _meta: &super::meta::ChunkMeta,
+        _id: &super::meta::ChunkId,
+        _data_path: Option<&std::path::Path>,
+    ) {
+    }
     /// Called once at shutdown after the buffer's last write: release what the writer holds
     /// (close kept connections in order). Bounded by the shutdown deadline.
     async fn close(&self) {}
@@ -451,6 +460,8 @@ impl BufferedOutput {
             if !s.staged.contains_key(&key) {
                 let mut h = self.backend.create(meta.clone())?;
                 h.limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                self.writer
+                    .chunk_created(&h.meta, &h.id, self.backend.data_path(&h).as_deref());
                 s.staged.insert(
                     key.clone(),
                     Slot {

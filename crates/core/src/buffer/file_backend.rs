@@ -75,4 +75,7 @@ impl Backend for FileBackend {
     fn durable(&self) -> bool {
         true
     }
+    fn data_path(&self, h: &Handle) -> Option<PathBuf> {
+        Some(self.store.data_path(&chunk(h)))
+    }
 }
