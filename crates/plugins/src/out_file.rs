@@ -19,8 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use logferry_core::buffer::config::wants_buffer;
 use logferry_core::buffer::{
     build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkId, ChunkMeta, ChunkWriter,
@@ -182,9 +180,7 @@ fn write_file(
         .open(&path)?;
     let gzipped;
     let data = if gzip && !already_gzip {
-        let mut gz = GzEncoder::new(Vec::new(), Compression::default());
-        gz.write_all(data)?;
-        gzipped = gz.finish()?;
+        gzipped = logferry_compress::gzip(data);
         &gzipped[..]
     } else {
         data

@@ -4,7 +4,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -65,12 +64,10 @@ impl Chunk {
         if !self.gzip {
             return Ok(self.raw.clone());
         }
-        let mut out = Vec::with_capacity(self.raw.len() * 4);
-        std::io::Read::read_to_end(
-            &mut flate2::read::MultiGzDecoder::new(&self.raw[..]),
-            &mut out,
-        )?;
-        Ok(Bytes::from(out))
+        Ok(Bytes::from(logferry_compress::gunzip(
+            &self.raw,
+            usize::MAX,
+        )?))
     }
 
     /// Records in the chunk.
@@ -435,12 +432,7 @@ impl BufferedOutput {
         if !self.cfg.compress_gzip {
             return Ok(Cow::Borrowed(data));
         }
-        let mut gz = flate2::write::GzEncoder::new(
-            Vec::with_capacity(data.len() / 4 + 32),
-            flate2::Compression::default(),
-        );
-        gz.write_all(data)?;
-        gz.finish().map(Cow::Owned)
+        Ok(Cow::Owned(logferry_compress::gzip(data)))
     }
 
     /// Append one group's records to staged chunks, splitting at the chunk limits.
