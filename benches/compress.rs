@@ -57,6 +57,10 @@ fn flate2_gzip(data: &[u8]) -> Vec<u8> {
 
 fn bench(c: &mut Criterion) {
     let data = chunk(8 << 20);
+    // To compare with other tools on the same bytes (`gzip -6`, Python's zlib).
+    if let Some(path) = std::env::var_os("COMPRESS_BENCH_DUMP") {
+        std::fs::write(path, &data).unwrap();
+    }
     let ours = logferry_compress::gzip(&data);
     let theirs = flate2_gzip(&data);
     eprintln!(
