@@ -101,6 +101,7 @@ fn out_forward_tls_matrix_against_openssl_peers() {
                             tls13,
                             shared_key: key.then(|| "s3cret".to_string()),
                             lazy: true,
+                            corrupt_first: false,
                         },
                     )
                 })
@@ -322,6 +323,7 @@ fn handshake_failures_say_who_refused_and_why() {
             tls13: true,
             shared_key: None,
             lazy: false,
+            corrupt_first: false,
         },
     );
     let keyed = Peer::start(
@@ -330,6 +332,7 @@ fn handshake_failures_say_who_refused_and_why() {
             tls13: true,
             shared_key: Some("s3cret".into()),
             lazy: false,
+            corrupt_first: false,
         },
     );
     let out = |tag: &str, extra: &str, port: u16| {
@@ -415,6 +418,7 @@ fn shutdown_with_a_failing_tls_destination_backs_up_by_the_deadline() {
             tls13: true,
             shared_key: None,
             lazy: false,
+            corrupt_first: false,
         },
     );
     let conf = format!(
@@ -460,5 +464,49 @@ fn shutdown_with_a_failing_tls_destination_backs_up_by_the_deadline() {
     assert!(
         bytes.len() > EVENTS as usize * PAD,
         "backup holds the chunk"
+    );
+}
+
+/// A server that now and then encrypts a record wrongly (Fluent Bit 4.x over TLS 1.3 does, with
+/// its HELO, PONG or acks): the chunk is sent again at once on a new connection, delivered, and
+/// the server is not taken out of rotation.
+#[test]
+fn a_record_the_server_garbled_is_sent_again_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = make_certs(dir.path());
+    let peer = Peer::start(
+        &certs,
+        PeerOptions {
+            tls13: true,
+            shared_key: Some("s3cret".into()),
+            lazy: false,
+            corrupt_first: true,
+        },
+    );
+    let conf = format!(
+        "<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  @type forward\n  transport tls\n  tls_ca_cert_path {}\n  heartbeat_type none\n  require_ack_response true\n  <security>\n    self_hostname logferry\n    shared_key s3cret\n  </security>\n  <server>\n    host 127.0.0.1\n    port {}\n  </server>\n  <buffer>\n    flush_interval 0.2s\n    retry_wait 30s\n  </buffer>\n</match>\n",
+        certs.ca.display(),
+        peer.port
+    );
+    let d = Daemon::start(&conf);
+    feed(d.port, "garbled");
+    let t = Instant::now();
+    while peer.stats.count("garbled") < EVENTS as usize {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "not delivered on a new connection:\n{}",
+            d.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = d.stderr();
+    assert!(
+        log.contains("cannot be decrypted, sending again on a new connection"),
+        "{log}"
+    );
+    assert!(!log.contains("failed to flush"), "{log}");
+    assert!(
+        !log.contains("detached") && !log.contains("skipped for"),
+        "{log}"
     );
 }

@@ -418,12 +418,33 @@ def fmt_case(k):
     return " ".join(parts)
 
 
+NOTES = """
+- **Fluentd 1.16 cannot check the hostname of a server given by IP address**: with
+  `tls_verify_hostname true` (its default) and `host 127.0.0.1`, `post_connection_check` gets no
+  name and raises `IPAddr::AddressFamilyError`; Fluentd treats that as unrecoverable and moves the
+  chunk to its backup directory. The Fluentd-sender cases with CA verification connect by name
+  (`localhost`) for that reason.
+- **Fluent Bit 4.2.8's TLS forward input does not keep up with many senders** that each open a
+  TLS connection every second (transport heartbeats, Fluentd's default): it logs `could not
+  accept new connection` and handshakes time out. The logferry → Fluent Bit cases run in batches of
+  16 (a fresh Fluent Bit and logferry per batch).
+- **Fluent Bit 4.2.8 over TLS 1.3 sometimes sends records its client cannot decrypt** (HELO, PONG,
+  acks: logferry logs `cannot decrypt peer's message`; Fluent Bit then logs `handshake error
+  expecting PING`). logferry treats it as a failed send: the chunk goes back to the retry schedule
+  (never lost; what is still unsent at the shutdown deadline is backed up), and an ack that could
+  not be read makes a duplicate. Fluentd as the sender meets the same.
+"""
+
+
 def report(results, versions, path):
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Forward over TLS with the real Fluentd and Fluent Bit",
         "",
-        f"Last run: {now}, by `tests/interop/tls_matrix.py` (see its docstring for what it runs).",
+        f"Last run: {now}, by `tests/interop/tls_matrix.py` (see its docstring for what it runs):",
+        "`python3 tests/interop/tls_matrix.py --logferry target/debug/logferry "
+        "--fluentd PATH --fluent-bit PATH`, with Fluentd and Fluent Bit built locally from their "
+        "public sources (never part of this repository).",
         "",
     ]
     for name, v in versions.items():
@@ -450,6 +471,7 @@ def report(results, versions, path):
                     details.append(f"\n{what} logged ({len(ws)} lines, first 10):\n\n```")
                     details += [w[:300] for w in ws[:10]]
                     details.append("```")
+    lines += ["", "## What the peers do that logferry does not cause", "", NOTES.strip()]
     lines += details
     open(path, "w").write("\n".join(lines) + "\n")
 

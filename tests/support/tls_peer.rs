@@ -89,6 +89,10 @@ pub struct PeerOptions {
     pub shared_key: Option<String>,
     /// Leave new connections unread for a moment (see the module doc).
     pub lazy: bool,
+    /// On the first connection, send a TLS record the client cannot decrypt in place of the
+    /// HELO (or of the first ack without a shared key), as Fluent Bit 4.x over TLS 1.3 now and
+    /// then does; later connections behave.
+    pub corrupt_first: bool,
 }
 
 /// What a [`Peer`] saw.
@@ -124,6 +128,14 @@ pub struct Peer {
     /// What it saw.
     pub stats: Arc<PeerStats>,
     stop: Arc<AtomicBool>,
+}
+
+/// An application-data record (TLS 1.2/1.3 framing) whose content is noise: the client's
+/// decryption fails (rustls: "cannot decrypt peer's message").
+fn garbage_record(s: &mut SslStream<TcpStream>) {
+    let mut rec = vec![23, 3, 3, 0, 64];
+    rec.extend((0..64u8).map(|i| i.wrapping_mul(37).wrapping_add(11)));
+    let _ = s.get_mut().write_all(&rec);
 }
 
 impl Drop for Peer {
@@ -182,13 +194,18 @@ impl Peer {
         }
         {
             let (stats, stop) = (stats.clone(), stop.clone());
+            let first_done = AtomicBool::new(false);
             thread::spawn(move || {
                 for s in listener.incoming() {
                     if stop.load(Ordering::Relaxed) {
                         break;
                     }
                     let Ok(s) = s else { continue };
-                    let (ctx, opts, stats) = (ctx.clone(), opts.clone(), stats.clone());
+                    let (ctx, mut opts, stats) = (ctx.clone(), opts.clone(), stats.clone());
+                    if opts.corrupt_first {
+                        // Only the first connection is garbled.
+                        opts.corrupt_first = !first_done.swap(true, Ordering::Relaxed);
+                    }
                     thread::spawn(move || serve(s, &ctx, &opts, &stats));
                 }
             });
@@ -227,6 +244,10 @@ fn serve(tcp: TcpStream, ctx: &SslContext, opts: &PeerOptions, stats: &PeerStats
         }
     };
     stats.handshakes.fetch_add(1, Ordering::Relaxed);
+    if opts.corrupt_first {
+        garbage_record(&mut s);
+        return;
+    }
     let mut dec = Decoder::new(DecoderOptions::default());
     if let Some(key) = &opts.shared_key {
         if !security(&mut s, &mut dec, key, stats) {

@@ -58,6 +58,12 @@ fn certificate_hint(c: &CertificateError, client: bool, name: &str) -> String {
     }
 }
 
+/// Does this error text say a TLS record could not be decrypted (rustls' `DecryptError`)? The
+/// peer encrypted it wrongly: that connection is broken, the peer may be fine.
+pub fn is_corrupt_record(msg: &str) -> bool {
+    msg.contains(&Error::DecryptError.to_string())
+}
+
 /// A failed handshake seen from the client side (out_forward), connecting to `name`.
 pub fn client_handshake(e: &std::io::Error, name: &str) -> String {
     match rustls_error(e) {
@@ -115,6 +121,15 @@ mod tests {
 
     fn wrap(e: Error) -> std::io::Error {
         std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+
+    #[test]
+    fn corrupt_records_are_recognised_in_any_message() {
+        let e = std::io::Error::new(std::io::ErrorKind::InvalidData, Error::DecryptError);
+        assert!(is_corrupt_record(&format!(
+            "handshake with 127.0.0.1:24224: HELO: the server closed the connection: {e}"
+        )));
+        assert!(!is_corrupt_record("connection refused"));
     }
 
     #[test]

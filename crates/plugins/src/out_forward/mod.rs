@@ -245,6 +245,31 @@ impl Inner {
                 }
             }
         }
+        let mut attempt = self.send_new(node, addr, parts, ack_id).await;
+        if let Err(e) = &attempt {
+            if crate::tls_errors::is_corrupt_record(e) {
+                // A record the server encrypted wrongly (Fluent Bit 4.x over TLS 1.3 does this
+                // now and then with its HELO, PONG or ack): a fault of that connection, not of
+                // the server. Once more at once on a new connection, rather than taking the
+                // server out of rotation and waiting out the retry schedule.
+                self.log.info(format_args!(
+                    "'{}' ({addr}) sent a TLS record that cannot be decrypted, sending again on a new connection: {e}",
+                    node.label
+                ));
+                attempt = self.send_new(node, addr, parts, ack_id).await;
+            }
+        }
+        attempt
+    }
+
+    /// [`send_to`](Self::send_to) on a new connection.
+    async fn send_new(
+        &self,
+        node: &Node,
+        addr: std::net::SocketAddr,
+        parts: &[&[u8]],
+        ack_id: Option<&str>,
+    ) -> Result<(), String> {
         let conn = self.connector.connect(node, addr).await?;
         let conn = self.exchange(conn, parts, ack_id).await?;
         match &self.pool {
