@@ -22,7 +22,7 @@ impl SingleValue {
 
 impl Formatter for SingleValue {
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
-        out.extend_from_slice(text_of(record.get(&self.key)).as_bytes());
+        out.extend_from_slice(&text_of(record.get(&self.key)));
         self.nl.push_if_add(out);
     }
 }
