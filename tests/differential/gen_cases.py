@@ -183,9 +183,9 @@ case("forward-record-not-map", fileout(), [msg("string record", ack=False), msg(
 case("forward-record-nil", fileout(), [msg(None, ack=False), msg({"after": 1})])
 case("forward-time-string", fileout(fmt="@type json"), [msg({"a": 1}, time="x", ack=False), msg({"after": 1}, new_conn=True)])
 case("forward-add-tag-prefix", SRC.replace("</source>", "  add_tag_prefix pre\n</source>") +
-     fileout(pattern="pre.**"), [msg({"a": 1})], raw_conf=False)
-case("forward-source-hostname-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
-     fileout(), [msg({"a": 1})])
+     fileout(pattern="pre.**") + TAIL, [msg({"a": 1})], raw_conf=True)
+case("forward-source-address-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
+     fileout() + TAIL, [msg({"a": 1})], raw_conf=True)
 
 # --- inject and time formats ------------------------------------------------------------------
 ET = {"$et": [T0, 123456789]}
@@ -388,8 +388,8 @@ grep("anchor", "<regexp>\n  key a\n  pattern /^apple$/\n</regexp>", [{"a": "appl
 grep("exclude-nil", "<exclude>\n  key a\n  pattern /^$/\n</exclude>", [{"a": None}, {"a": ""}, {"b": 1}])
 
 # --- routing: chains, labels, @ERROR, copy, relabel ----------------------------------------------
-case("route-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", filt("record_transformer", "<record>\n  in L\n</record>") + fileout(name="l")) + fileout(name="root"),
-     [msg({"a": 1})], raw_conf=False)
+case("route-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", filt("record_transformer", "<record>\n  in L\n</record>") + fileout(name="l")) + fileout(name="root") + TAIL,
+     [msg({"a": 1})], raw_conf=True)
 case("route-relabel", "<match t>\n  @type relabel\n  @label @R\n</match>\n" + label("@R", fileout(name="r")), [msg({"a": 1})])
 case("route-copy", "<match t>\n  @type copy\n  <store>\n%s  </store>\n  <store>\n%s  </store>\n</match>\n" % (
     indent("@type file\npath {DIR}/out/c1\nappend true\n<buffer []>\n  @type memory\n</buffer>", 4),
@@ -412,7 +412,7 @@ case("route-rewrite-then-label", "<match app.**>\n  @type rewrite_tag_filter\n  
      label("@NEXT", fileout(name="${tag}", buffer="tag")), [msg({"a": "x"}, tag="app.q")])
 case("route-relabel-chain", "<match t>\n  @type relabel\n  @label @A\n</match>\n" + label("@A", "<match **>\n  @type relabel\n  @label @B\n</match>\n") + label("@B", fileout(name="b")), [msg({"a": 1})])
 case("route-null", "<match drop.**>\n  @type null\n</match>\n" + fileout(), [msg({"a": 1}, tag="drop.x"), msg({"a": 2})])
-case("route-label-unmatched", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", fileout(name="l", pattern="only")), [msg({"a": 1}), msg({"a": 2}, tag="only")])
+case("route-label-unmatched", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", fileout(name="l", pattern="only")) + TAIL, [msg({"a": 1}), msg({"a": 2}, tag="only")], raw_conf=True)
 case("route-unmatched", fileout(pattern="yes"), [msg({"a": 1}, tag="no"), msg({"a": 2}, tag="yes")])
 
 # --- out_file paths, append, compression ------------------------------------------------------
