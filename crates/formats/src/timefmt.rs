@@ -23,7 +23,7 @@ impl Zone {
     pub fn parse(s: &str) -> Result<Zone, String> {
         let t = s.trim();
         if t.eq_ignore_ascii_case("utc") || t == "Z" || t.eq_ignore_ascii_case("gmt") {
-            return Ok(Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset")));
+            return Ok(Zone::utc());
         }
         if let Some(rest) = t
             .strip_prefix('+')
@@ -56,9 +56,10 @@ impl Zone {
             .map_err(|_| format!("invalid timezone '{s}': expected +HH:MM, +HHMM, +HH, UTC or a zone name like Asia/Tokyo"))
     }
 
-    /// UTC.
+    /// UTC (named, so that `%Z` writes `UTC`; an explicit `+00:00` is a fixed offset, whose `%Z`
+    /// is empty as in Ruby).
     pub fn utc() -> Zone {
-        Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset"))
+        Zone::Named(chrono_tz::UTC)
     }
 
     /// The offset in seconds east of UTC at the given instant.
@@ -91,6 +92,63 @@ impl Zone {
 pub struct TimeFormatter {
     chrono_fmt: String,
     zone: Zone,
+    /// The format has `%Z` or an upper-casing flag: the output goes through [`finish_marks`].
+    marked: bool,
+}
+
+/// Stands for `%Z` in a chrono format until the zone's name is known.
+const ZONE_MARK: char = '\u{E000}';
+/// Open and close the text of a `%^X` conversion, upper-cased afterwards.
+const UPPER_OPEN: char = '\u{E001}';
+const UPPER_CLOSE: char = '\u{E002}';
+
+/// `%Z` as Ruby's `Time#strftime` writes it in Fluentd: the local zone's abbreviation for local
+/// time (`UTC`, `JST`, `EST`), `UTC` for `utc`, and nothing for an explicit `timezone` (Fluentd
+/// formats such times with a fixed offset, whose name is empty).
+fn zone_name(zone: &Zone, utc: &DateTime<Utc>) -> String {
+    match zone {
+        Zone::Named(chrono_tz::Tz::UTC) => "UTC".to_string(),
+        Zone::Named(_) | Zone::Fixed(_) => String::new(),
+        Zone::Local => match local_tz() {
+            Some(tz) => utc.with_timezone(&tz).format("%Z").to_string(),
+            None => String::new(),
+        },
+    }
+}
+
+/// The local zone as a named zone, from `TZ` or `/etc/timezone`, when it names one.
+fn local_tz() -> Option<chrono_tz::Tz> {
+    static TZ: std::sync::OnceLock<Option<chrono_tz::Tz>> = std::sync::OnceLock::new();
+    *TZ.get_or_init(|| {
+        let name = match std::env::var("TZ") {
+            Ok(v) => v.trim_start_matches(':').trim().to_string(),
+            Err(_) => std::fs::read_to_string("/etc/timezone")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "UTC".to_string()),
+        };
+        name.parse::<chrono_tz::Tz>().ok()
+    })
+}
+
+/// Replace the zone mark and upper-case the marked conversions of a formatted time.
+fn finish_marks(text: &str, zone: &Zone, utc: &DateTime<Utc>, out: &mut String) {
+    let mut upper = false;
+    for c in text.chars() {
+        match c {
+            ZONE_MARK => {
+                let name = zone_name(zone, utc);
+                if upper {
+                    out.push_str(&name.to_uppercase());
+                } else {
+                    out.push_str(&name);
+                }
+            }
+            UPPER_OPEN => upper = true,
+            UPPER_CLOSE => upper = false,
+            c if upper => out.extend(c.to_uppercase()),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Translate Ruby strftime extensions into chrono's dialect.
@@ -108,7 +166,22 @@ fn ruby_to_chrono(fmt: &str) -> String {
             width.push(d);
             chars.next();
         }
+        // Ruby's upper-case flag: `%^a` → `MON`.
+        let upper = chars.peek() == Some(&'^');
+        if upper {
+            chars.next();
+            out.push(UPPER_OPEN);
+        }
         match chars.next() {
+            Some('Z') => out.push(ZONE_MARK),
+            // Ruby's `%v` is `%e-%^b-%4Y`.
+            Some('v') => {
+                out.push_str("%e-");
+                out.push(UPPER_OPEN);
+                out.push_str("%b");
+                out.push(UPPER_CLOSE);
+                out.push_str("-%Y");
+            }
             Some('N') => {
                 let w = width.parse::<usize>().unwrap_or(9).clamp(1, 9);
                 // chrono has 3, 6 and 9 digits only; other widths stay `%wN`, which chrono
@@ -128,6 +201,9 @@ fn ruby_to_chrono(fmt: &str) -> String {
             }
             None => out.push('%'),
         }
+        if upper {
+            out.push(UPPER_CLOSE);
+        }
     }
     out
 }
@@ -139,7 +215,12 @@ impl TimeFormatter {
         if StrftimeItems::new(&chrono_fmt).any(|i| matches!(i, Item::Error)) {
             return Err(format!("unsupported time_format '{fmt}'"));
         }
-        Ok(TimeFormatter { chrono_fmt, zone })
+        let marked = chrono_fmt.contains([ZONE_MARK, UPPER_OPEN]);
+        Ok(TimeFormatter {
+            chrono_fmt,
+            zone,
+            marked,
+        })
     }
 
     /// ISO-8601 with seconds and the zone offset (`2023-11-14T22:13:20+00:00`), or `Z` for `utc`.
@@ -152,6 +233,7 @@ impl TimeFormatter {
         TimeFormatter {
             chrono_fmt: fmt.to_string(),
             zone,
+            marked: false,
         }
     }
 
@@ -164,6 +246,16 @@ impl TimeFormatter {
     pub fn format_into(&self, t: EventTime, out: &mut String) {
         let utc = DateTime::<Utc>::from_timestamp(i64::from(t.sec), t.nsec.min(999_999_999))
             .unwrap_or_default();
+        if self.marked {
+            let mut tmp = String::new();
+            self.write_chrono(&utc, &mut tmp);
+            finish_marks(&tmp, &self.zone, &utc, out);
+        } else {
+            self.write_chrono(&utc, out);
+        }
+    }
+
+    fn write_chrono(&self, utc: &DateTime<Utc>, out: &mut String) {
         let _ = match &self.zone {
             Zone::Local => write!(
                 out,
