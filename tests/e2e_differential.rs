@@ -7,7 +7,8 @@
 //! Each case is a `fluent.conf` (`{PORT}`, `{DIR}`), an `input` (forward frames, sent by
 //! `tests/differential/send.py`, the same script the recorder uses) and `expected` (what send.py
 //! reported, then `tests/differential/collect.py` over the files written under `{DIR}/out`). A
-//! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did.
+//! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
+//! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
 //!
 //! `DIFF_CASES=prefix,...` runs only the cases whose names start with one of the prefixes;
 //! `DIFF_JOBS=N` runs N at a time (default 4); `DIFF_BLESS=1` writes `logferry.expected` of the
@@ -34,6 +35,16 @@ fn script(name: &str) -> PathBuf {
 fn run_case(case: &Path) -> Vec<u8> {
     let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
     let input = case.join("input");
+    let start_error = std::fs::read(case.join("expected")).is_ok_and(|e| e == b"start: error\n");
+    if start_error {
+        // Fluentd refused to start on this config: logferry must refuse it too.
+        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        return if out.status.success() {
+            b"start: ok\n".to_vec()
+        } else {
+            b"start: error\n".to_vec()
+        };
+    }
     if !input.exists() {
         let (out, _dir) = run_once(&conf, &["--dry-run"]);
         return if out.status.success() {
@@ -187,8 +198,18 @@ fn differential_against_fluentd() {
                             .cloned()
                             .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_default();
-                        fail(format!("the run failed: {msg}"));
-                        continue;
+                        if msg.contains("logferry exited before it started") {
+                            // A config logferry refuses where Fluentd runs: compared as such
+                            // (the message goes with it when that is not what is expected).
+                            if expected != b"start: error\n" && !case.join("DIFFERS").exists() {
+                                fail(format!("logferry refused to start:\n{msg}"));
+                                continue;
+                            }
+                            b"start: error\n".to_vec()
+                        } else {
+                            fail(format!("the run failed: {msg}"));
+                            continue;
+                        }
                     }
                 };
                 let differs = std::fs::read_to_string(case.join("DIFFERS")).ok();

@@ -28,7 +28,7 @@ PYTHON="${PYTHON:-python3}"
 JOBS="${JOBS:-2}"
 
 record_one() {
-  local case="$1" dir port conf pid status
+  local case="$1" dir port conf pid status attempt
   case="${case%/}"
   [ -d "$case" ] || case="$HERE/cases/$case"
   dir="$(mktemp -d /tmp/lfdiff.XXXXXX)"
@@ -65,7 +65,19 @@ record_one() {
     rm -rf "$dir"
     return
   fi
-  "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent"
+  if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent" 2> "$dir/send-err"; then
+    # Most likely the port was taken between picking it and Fluentd binding it: try again.
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    rm -rf "$dir"
+    attempt="${2:-1}"
+    if [ "$attempt" -ge 3 ]; then
+      echo "FAILED $(basename "$case"): send.py: $(cat "$dir/send-err" 2>/dev/null)" >&2
+      return 1
+    fi
+    record_one "$case" $((attempt + 1))
+    return
+  fi
   kill -TERM "$pid"
   wait "$pid" || true
   { cat "$dir/sent"; "$PYTHON" "$HERE/collect.py" "$dir"; } > "$case/expected"

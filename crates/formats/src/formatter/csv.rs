@@ -43,6 +43,11 @@ impl Csv {
 }
 
 impl Formatter for Csv {
+    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
+        self.format(tag, time, &crate::record::decode_keep_bytes(record), out);
+    }
+
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
         for (i, f) in self.fields.iter().enumerate() {
             if i > 0 {

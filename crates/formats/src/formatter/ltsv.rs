@@ -25,6 +25,11 @@ impl Ltsv {
 }
 
 impl Formatter for Ltsv {
+    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
+        self.format(tag, time, &crate::record::decode_keep_bytes(record), out);
+    }
+
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
         if let Value::Map(m) = record {
             for (i, (k, v)) in m.iter().enumerate() {
