@@ -49,7 +49,7 @@ impl Entries {
         let t = match read_time(&mut r) {
             Ok(Some(t)) => t,
             _ => match Reader::new(raw).read_f64() {
-                Ok(f) if f.is_finite() && f >= 0.0 && f < 4_294_967_296.0 => EventTime::from_f64(f),
+                Ok(f) if (0.0..4_294_967_296.0).contains(&f) => EventTime::from_f64(f),
                 _ if self.strict => return None,
                 _ => EventTime::default(),
             },

@@ -13,10 +13,11 @@
 //! `renew_record`: copy these fields over), `remove_keys` (record accessors, removed last),
 //! `renew_time_key` (set the event time from this field of the result, as a float of seconds).
 //!
-//! Not supported, refused at start-up: `enable_ruby true` (logferry has no Ruby interpreter), and
-//! any `${...}` that is not one of the placeholders above (with `enable_ruby false` Fluentd would
-//! silently replace it with nothing). `__WORD__` forms, which Fluentd's non-Ruby expander never
-//! knows, become `""` as in Fluentd and are warned about at start-up.
+//! Not supported, refused at start-up: `enable_ruby true` (logferry has no Ruby interpreter). A
+//! `${...}` that is not one of the placeholders above (`${unknown}`, `${record['a']}`,
+//! `${record["a"]["b"]}`) and the `__WORD__` forms are what Fluentd's non-Ruby expander makes of
+//! them: nil when the value is that placeholder alone, `""` inside a longer value; each is warned
+//! about at start-up.
 
 use std::sync::Arc;
 
