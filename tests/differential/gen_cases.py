@@ -230,7 +230,6 @@ parser_case("json-array", "@type json", ['[1,2]', '3', '"s"', 'null'])
 parser_case("json-empty", "@type json", [''])
 parser_case("json-null-value", "@type json", [None])
 parser_case("json-number-value", "@type json", [12])
-parser_case("json-missing-key", "@type json", [], recfn=None) if False else None
 case("parser-json-missing-key", filt("parser", "key_name message\n<parse>\n  @type json\n</parse>\n") + fileout() + ERR, [msg({"other": 1})])
 parser_case("json-time-key", "@type json\ntime_key ts\ntime_format %Y-%m-%d %H:%M:%S", ['{"ts":"2020-01-02 03:04:05","a":1}'])
 parser_case("json-time-unparsable", "@type json\ntime_key ts\ntime_format %Y-%m-%d", ['{"ts":"garbage","a":1}'])
@@ -254,7 +253,6 @@ parser_case("json-invalid-no-error", "@type json", ['nope'], extra="emit_invalid
 parser_case("json-invalid-reserve", "@type json", ['nope'], extra="reserve_data true\n")
 parser_case("json-invalid-utf8", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}])
 parser_case("json-replace-invalid", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}], extra="replace_invalid_sequence true\n")
-parser_case("json-nested-key", "@type json", [], ) if False else None
 case("parser-json-nested-key-name", filt("parser", "key_name $.a.b\n<parse>\n  @type json\n</parse>\n") + fileout() + ERR,
      [msg({"a": {"b": '{"x":1}'}})])
 parser_case("regexp-basic", "@type regexp\nexpression /^(?<host>[^ ]*) (?<code>\\d+) (?<rest>.*)$/", ["h1 200 all good", "no match"])
@@ -311,7 +309,6 @@ rt("record-access", "<record>\n  a2 ${record[\"a\"]}\n  s2 x-${record[\"s\"]}-y\
 rt("record-nested", "<record>\n  d ${record[\"m\"][\"k\"][1][\"z\"]}\n  whole ${record[\"m\"]}\n</record>", [R], rt_extra="")
 rt("record-map-in-string", "<record>\n  whole p${record[\"m\"]}q\n</record>", [R])
 rt("time", "<record>\n  t ${time}\n</record>", [R])
-rt("hostname", "<record>\n  h ${hostname}\n</record>", [R]) if False else None
 rt("unknown-placeholder", "<record>\n  u ${unknown}\n  v ${foo.bar}\n</record>", [R])
 rt("dollar-literal", "<record>\n  d $x ${ y\n  e $${tag}\n</record>", [R])
 rt("remove-keys", "remove_keys a,n", [R])
@@ -328,7 +325,6 @@ rt("record-invalid-utf8", "<record>\n  c x${record[\"s\"]}\n</record>", [{"s": {
 rt("enable-ruby", "enable_ruby true\n<record>\n  up ${record[\"s\"].upcase}\n  sum ${record[\"a\"] + 1}\n</record>", [R])
 rt("tag-in-key", "<record>\n  ${tag} v\n</record>", [R])
 rt("record-placeholder-single-quote", "<record>\n  q ${record[\"s\"]}${record[\"a\"]}\n</record>", [R])
-rt("chain-two", "<record>\n  b ${record[\"a\"]}\n</record>", [R]) if False else None
 case("rt-chain-two", filt("record_transformer", "<record>\n  b x${record[\"a\"]}\n</record>") +
      filt("record_transformer", "<record>\n  c ${record[\"b\"]}y\n</record>") + fileout(fmt="@type json"), [msg(R)])
 
@@ -353,10 +349,8 @@ rtf("non-string", [("n", "/^12/", "num.x")], [{"n": 123}, {"n": None}, {"n": [12
 rtf("remove-prefix", [("a", "/./", "${tag}")], [{"a": "x"}], extra="remove_tag_prefix app\n")
 rtf("remove-regexp", [("a", "/./", "r.${tag}")], [{"a": "x"}], tag="app.foo.bar", extra="remove_tag_regexp /^app\\./\n")
 rtf("empty-capture", [("a", "/^(x)?(y)$/", "e.$1.x")], [{"a": "y"}])
-rtf("same-tag-loop", [("a", "/^x$/", "app.x")], [{"a": "x"}]) if False else None
 rtf("first-rule-wins", [("a", "/x/", "one.x"), ("a", "/x/", "two.x")], [{"a": "x"}])
 rtf("regexp-empty", [("a", "/^$/", "empty.x")], [{"a": ""}, {"a": "z"}])
-rtf("hostname", [("a", "/./", "h.${hostname}")], [{"a": "x"}]) if False else None
 rtf("pattern-unquoted", [("a", "^err", "u.x")], [{"a": "error"}])
 rtf("ignorecase", [("a", "/^ERR/i", "i.x")], [{"a": "error"}])
 rtf("invalid-utf8", [("a", "/b/", "u.x")], [{"a": {"$str_hex": "61ff62"}}])
