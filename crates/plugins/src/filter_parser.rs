@@ -425,7 +425,7 @@ mod tests {
         fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
             let one = |v: &serde_json::Value| -> ParseResult {
                 if !v.is_object() {
-                    return Err("not an object".into());
+                    return Err("pattern not matched: not an object".into());
                 }
                 let mut b = Vec::new();
                 json_to_msgpack(v, &mut b);
@@ -434,7 +434,8 @@ mod tests {
             match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Array(items)) => out.extend(items.iter().map(one)),
                 Ok(v) => out.push(one(&v)),
-                Err(e) => out.push(Err(e.to_string())),
+                // As the real JSON parser: text that does not parse is a non-match.
+                Err(e) => out.push(Err(format!("pattern not matched: {e}"))),
             }
         }
     }
