@@ -104,10 +104,11 @@ fn message_mode_time_encodings() {
     assert!(d.terminate().success());
 }
 
-/// Cases 32 and 39: float times are invalid; the ack is still sent in Message mode.
+/// Cases 32 and 39: a float time is kept with its fraction, and acked (Fluentd drops it only with
+/// `skip_invalid_event true`; logferry keeps it, see README "Differences from Fluentd").
 /// Case 39b: a string in the time slot makes a PackedForward whose option is the record: no ack.
 #[test]
-fn float_time_dropped_but_acked_and_string_time_is_packed() {
+fn float_time_kept_and_string_time_is_packed() {
     let mut d = Daemon::start(STDOUT_CONF);
     let mut s = d.connect();
     let rec = map(&[("a", Value::Int(1))]);
@@ -133,10 +134,15 @@ fn float_time_dropped_but_acked_and_string_time_is_packed() {
         hex("81 A3 61 63 6B A1 7A"),
         "no ack for the packed frame, then the marker's ack"
     );
-    let lines = d.wait_stdout_lines(1, WAIT);
+    // A float time is kept with its fraction (Fluentd's default `skip_invalid_event false`
+    // keeps it; logferry keeps it whatever that setting); the string time is invalid.
+    let lines = d.wait_stdout_lines(2, WAIT);
     assert_eq!(
         lines,
-        ["2023-11-14 22:13:20.000000000 +0000 marker: {\"a\":1}"]
+        [
+            "2023-11-14 22:13:20.500000000 +0000 t: {\"a\":1}",
+            "2023-11-14 22:13:20.000000000 +0000 marker: {\"a\":1}"
+        ]
     );
     d.wait_for_log("invalid event", WAIT);
     assert!(d.terminate().success());

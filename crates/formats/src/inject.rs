@@ -102,9 +102,10 @@ impl Inject {
                     Some(p) => TimeType::String(
                         TimeFormatter::new(&p.value, zone).map_err(|e| build_error(&p.pos, e))?,
                     ),
-                    None => {
-                        TimeType::String(TimeFormatter::iso8601_seconds(zone, utc && tz.is_none()))
-                    }
+                    None => TimeType::String(TimeFormatter::iso8601_seconds(
+                        zone,
+                        (utc || !localtime) && tz.is_none(),
+                    )),
                 }
             }
         })

@@ -11,6 +11,51 @@ pub fn decode(raw: &[u8]) -> Value {
     }
 }
 
+/// Decode raw record bytes like [`decode`], but a string that is not valid UTF-8 keeps its bytes
+/// (as a [`Value::Bin`]) instead of being decoded lossily: for the text formatters, which write a
+/// value's bytes as they are, as Fluentd's do.
+pub fn decode_keep_bytes(raw: &[u8]) -> Value {
+    let mut r = Reader::new(raw);
+    match keep_bytes(&mut r, 0) {
+        Some(v @ Value::Map(_)) => v,
+        _ => decode(raw),
+    }
+}
+
+fn keep_bytes(r: &mut Reader, depth: usize) -> Option<Value> {
+    if depth > logferry_msgpack::MAX_DEPTH {
+        return None;
+    }
+    match r.peek()? {
+        0xa0..=0xbf | 0xd9..=0xdb => {
+            let b = r.read_str().ok()?;
+            Some(match std::str::from_utf8(b) {
+                Ok(s) => Value::Str(s.to_string()),
+                Err(_) => Value::Bin(b.to_vec()),
+            })
+        }
+        0x80..=0x8f | 0xde | 0xdf => {
+            let n = r.read_map_len().ok()?;
+            let mut pairs = Vec::with_capacity((n as usize).min(r.remaining().len()));
+            for _ in 0..n {
+                let k = keep_bytes(r, depth + 1)?;
+                let v = keep_bytes(r, depth + 1)?;
+                pairs.push((k, v));
+            }
+            Some(Value::Map(pairs))
+        }
+        0x90..=0x9f | 0xdc | 0xdd => {
+            let n = r.read_array_len().ok()?;
+            let mut items = Vec::with_capacity((n as usize).min(r.remaining().len()));
+            for _ in 0..n {
+                items.push(keep_bytes(r, depth + 1)?);
+            }
+            Some(Value::Array(items))
+        }
+        _ => Value::decode(r.read_raw().ok()?).ok().map(|(v, _)| v),
+    }
+}
+
 /// Set `key` to a string value on a raw record, writing the new record to `out`.
 pub fn set_str_field(raw: &[u8], key: &str, value: &str, out: &mut Vec<u8>) {
     set_fields(raw, &[(key, Value::Str(value.to_string()))], out);

@@ -175,12 +175,19 @@ pub fn to_s_into(v: &Value, out: &mut String) {
     }
 }
 
+/// Append Ruby's `inspect` of a value as bytes (see [`inspect_into`]).
+pub fn inspect_bytes(v: &Value, out: &mut Vec<u8>) {
+    let mut s = String::new();
+    inspect_into(v, &mut s);
+    out.extend_from_slice(s.as_bytes());
+}
+
 /// Append Ruby's `inspect` of a value (`"s"`, `nil`, `{"a"=>1}`, `[1, 2]`).
 pub fn inspect_into(v: &Value, out: &mut String) {
     match v {
         Value::Nil => out.push_str("nil"),
         Value::Str(s) => inspect_str(s.as_bytes(), out),
-        Value::Bin(b) => inspect_str(b, out),
+        Value::Bin(b) => inspect_binary(b, out),
         Value::Array(items) => {
             out.push('[');
             for (i, x) in items.iter().enumerate() {
@@ -207,6 +214,32 @@ pub fn inspect_into(v: &Value, out: &mut String) {
     }
 }
 
+/// A binary (ASCII-8BIT) string's inspect: printable ASCII as it is, other bytes `\xNN`.
+fn inspect_binary(bytes: &[u8], out: &mut String) {
+    out.push('"');
+    let mut it = bytes.iter().peekable();
+    while let Some(&b) = it.next() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x0c => out.push_str("\\f"),
+            0x0b => out.push_str("\\v"),
+            0x08 => out.push_str("\\b"),
+            0x07 => out.push_str("\\a"),
+            0x1b => out.push_str("\\e"),
+            b'#' if matches!(it.peek(), Some(b'{' | b'$' | b'@')) => out.push_str("\\#"),
+            0x20..=0x7e => out.push(b as char),
+            _ => {
+                let _ = write!(out, "\\x{b:02X}");
+            }
+        }
+    }
+    out.push('"');
+}
+
 fn inspect_str(bytes: &[u8], out: &mut String) {
     out.push('"');
     for chunk in bytes.utf8_chunks() {
@@ -225,8 +258,14 @@ fn inspect_str(bytes: &[u8], out: &mut String) {
                 '\x07' => out.push_str("\\a"),
                 '\x1b' => out.push_str("\\e"),
                 '#' if matches!(it.peek(), Some('{' | '$' | '@')) => out.push_str("\\#"),
-                c if c.is_control() => {
-                    let _ = write!(out, "\\u{:04X}", c as u32);
+                // Fluentd's workers run with `-Eascii-8bit:ascii-8bit`, so inspect escapes every
+                // character outside ASCII too: `"é"` → `"\u00E9"`, `"😀"` → `"\u{1F600}"`.
+                c if c.is_control() || !c.is_ascii() => {
+                    if (c as u32) > 0xFFFF {
+                        let _ = write!(out, "\\u{{{:X}}}", c as u32);
+                    } else {
+                        let _ = write!(out, "\\u{:04X}", c as u32);
+                    }
                 }
                 c => out.push(c),
             }
@@ -326,7 +365,7 @@ mod tests {
         assert_eq!(raw_to_s(Some(&[0xa2, b'a', 0xff]), &mut scratch), "a?");
         let mut out = String::new();
         inspect_into(&Value::Bin(vec![0xff, 1]), &mut out);
-        assert_eq!(out, "\"\\xFF\\u0001\"");
+        assert_eq!(out, "\"\\xFF\\x01\"", "Ruby: \"\\xff\\x01\".b.inspect");
     }
 
     #[test]

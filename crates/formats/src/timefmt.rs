@@ -23,7 +23,7 @@ impl Zone {
     pub fn parse(s: &str) -> Result<Zone, String> {
         let t = s.trim();
         if t.eq_ignore_ascii_case("utc") || t == "Z" || t.eq_ignore_ascii_case("gmt") {
-            return Ok(Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset")));
+            return Ok(Zone::utc());
         }
         if let Some(rest) = t
             .strip_prefix('+')
@@ -56,9 +56,10 @@ impl Zone {
             .map_err(|_| format!("invalid timezone '{s}': expected +HH:MM, +HHMM, +HH, UTC or a zone name like Asia/Tokyo"))
     }
 
-    /// UTC.
+    /// UTC (named, so that `%Z` writes `UTC`; an explicit `+00:00` is a fixed offset, whose `%Z`
+    /// is empty as in Ruby).
     pub fn utc() -> Zone {
-        Zone::Fixed(FixedOffset::east_opt(0).expect("zero offset"))
+        Zone::Named(chrono_tz::UTC)
     }
 
     /// The offset in seconds east of UTC at the given instant.
@@ -91,42 +92,187 @@ impl Zone {
 pub struct TimeFormatter {
     chrono_fmt: String,
     zone: Zone,
+    /// The format has `%Z` or an upper-casing flag: the output goes through [`finish_marks`].
+    marked: bool,
+}
+
+/// Stands for `%Z` in a chrono format until the zone's name is known.
+const ZONE_MARK: char = '\u{E000}';
+/// Open and close the text of a `%^X` conversion, upper-cased afterwards.
+const UPPER_OPEN: char = '\u{E001}';
+const UPPER_CLOSE: char = '\u{E002}';
+/// `PAD_OPEN width fill PAD_MID text PAD_CLOSE`: the text padded on the left to the width.
+const PAD_OPEN: char = '\u{E003}';
+const PAD_MID: char = '\u{E004}';
+const PAD_CLOSE: char = '\u{E005}';
+
+/// `%Z` as Ruby's `Time#strftime` writes it in Fluentd: the local zone's abbreviation for local
+/// time (`UTC`, `JST`, `EST`), `UTC` for `utc`, and nothing for an explicit `timezone` (Fluentd
+/// formats such times with a fixed offset, whose name is empty).
+fn zone_name(zone: &Zone, utc: &DateTime<Utc>) -> String {
+    match zone {
+        Zone::Named(chrono_tz::Tz::UTC) => "UTC".to_string(),
+        Zone::Named(_) | Zone::Fixed(_) => String::new(),
+        Zone::Local => match local_tz() {
+            Some(tz) => utc.with_timezone(&tz).format("%Z").to_string(),
+            None => String::new(),
+        },
+    }
+}
+
+/// The local zone as a named zone, from `TZ` or `/etc/timezone`, when it names one.
+fn local_tz() -> Option<chrono_tz::Tz> {
+    static TZ: std::sync::OnceLock<Option<chrono_tz::Tz>> = std::sync::OnceLock::new();
+    *TZ.get_or_init(|| {
+        let name = match std::env::var("TZ") {
+            Ok(v) => v.trim_start_matches(':').trim().to_string(),
+            Err(_) => std::fs::read_to_string("/etc/timezone")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_else(|_| "UTC".to_string()),
+        };
+        name.parse::<chrono_tz::Tz>().ok()
+    })
+}
+
+/// Replace the zone mark, upper-case and pad the marked conversions of a formatted time.
+fn finish_marks(text: &str, zone: &Zone, utc: &DateTime<Utc>, out: &mut String) {
+    let mut upper = false;
+    let mut it = text.chars();
+    while let Some(c) = it.next() {
+        match c {
+            ZONE_MARK => {
+                let name = zone_name(zone, utc);
+                if upper {
+                    out.push_str(&name.to_uppercase());
+                } else {
+                    out.push_str(&name);
+                }
+            }
+            UPPER_OPEN => upper = true,
+            UPPER_CLOSE => upper = false,
+            PAD_OPEN => {
+                let head: String = it.by_ref().take_while(|&c| c != PAD_MID).collect();
+                let inner: String = it.by_ref().take_while(|&c| c != PAD_CLOSE).collect();
+                let fill = head.chars().last().unwrap_or(' ');
+                let width: usize = head[..head.len() - fill.len_utf8()].parse().unwrap_or(0);
+                let mut done = String::new();
+                finish_marks(&inner, zone, utc, &mut done);
+                let n = done.chars().count();
+                if n < width {
+                    out.extend(std::iter::repeat_n(fill, width - n));
+                }
+                out.push_str(&done);
+            }
+            c if upper => out.extend(c.to_uppercase()),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Translate Ruby strftime extensions into chrono's dialect.
+///
+/// Ruby's flags (`-`, `_`, `0`, `^`, `#`) and widths (`%05d`, `%10N`) are kept; what chrono cannot
+/// do itself (upper case, widths, `%Z`) is marked in the chrono format and finished by
+/// [`finish_marks`]. A conversion Ruby does not know (`%+`, `%q`, `%Q`, `%E`) is written as it is,
+/// as Ruby writes it.
 fn ruby_to_chrono(fmt: &str) -> String {
+    const RUBY: &str = "aAbBcCdDeFgGhHIjkLlmMnNpPrRsStTuUvVwWxXyYzZ";
+    let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::with_capacity(fmt.len() + 8);
-    let mut chars = fmt.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
+    let literal = |cs: &[char], out: &mut String| {
+        for &c in cs {
+            if c == '%' {
+                out.push_str("%%");
+            } else {
+                out.push(c);
+            }
+        }
+    };
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '%' {
+            out.push(chars[i]);
+            i += 1;
             continue;
         }
-        // Collect an optional width, then the conversion.
-        let mut width = String::new();
-        while let Some(d) = chars.peek().copied().filter(|d| d.is_ascii_digit()) {
-            width.push(d);
-            chars.next();
+        let start = i;
+        i += 1;
+        let mut flags = String::new();
+        while i < chars.len() && "-_0^#:".contains(chars[i]) {
+            flags.push(chars[i]);
+            i += 1;
         }
-        match chars.next() {
-            Some('N') => {
-                let w = width.parse::<usize>().unwrap_or(9).clamp(1, 9);
+        let mut width = String::new();
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            width.push(chars[i]);
+            i += 1;
+        }
+        let Some(&conv) = chars.get(i) else {
+            literal(&chars[start..], &mut out);
+            break;
+        };
+        i += 1;
+        if conv == '%' && flags.is_empty() && width.is_empty() {
+            out.push_str("%%");
+            continue;
+        }
+        let colons = flags.matches(':').count();
+        if !RUBY.contains(conv) || (colons > 0 && (conv != 'z' || colons > 3)) {
+            literal(&chars[start..i], &mut out);
+            continue;
+        }
+        let upper = flags.contains('^') || (flags.contains('#') && conv != 'p');
+        let pad = if flags.contains('-') {
+            "-"
+        } else if flags.contains('_') {
+            "_"
+        } else if flags.contains('0') {
+            "0"
+        } else {
+            ""
+        };
+        let mut body = match conv {
+            'Z' => ZONE_MARK.to_string(),
+            // Ruby's `%v` is `%e-%^b-%4Y`.
+            'v' => format!("%e-{UPPER_OPEN}%b{UPPER_CLOSE}-%Y"),
+            'N' => {
+                let w = width.parse::<usize>().unwrap_or(9).max(1);
+                let d = w.min(9);
                 // chrono has 3, 6 and 9 digits only; other widths stay `%wN`, which chrono
-                // rejects, so `TimeFormatter::new` refuses them at start-up.
-                if matches!(w, 3 | 6 | 9) {
-                    out.push_str(&format!("%{w}f"));
+                // rejects, so `TimeFormatter::new` refuses them at start-up. Past 9, Ruby pads
+                // with zeros on the right.
+                let base = if matches!(d, 3 | 6 | 9) {
+                    format!("%{d}f")
                 } else {
-                    out.push_str(&format!("%{w}N"));
-                }
+                    format!("%{d}N")
+                };
+                width.clear();
+                base + &"0".repeat(w - d)
             }
-            Some('L') => out.push_str("%3f"),
-            Some('%') => out.push_str("%%"),
-            Some(other) => {
-                out.push('%');
-                out.push_str(&width);
-                out.push(other);
-            }
-            None => out.push('%'),
+            'L' => "%3f".to_string(),
+            'z' => format!("%{}z", ":".repeat(colons)),
+            'p' if flags.contains('#') => "%P".to_string(),
+            other => format!("%{pad}{other}"),
+        };
+        if upper {
+            body = format!("{UPPER_OPEN}{body}{UPPER_CLOSE}");
+        }
+        if width.is_empty() {
+            out.push_str(&body);
+        } else {
+            let fill = if flags.contains('_')
+                || (!flags.contains('0') && !"CdGgHIjLlmMsSuUVwWyY".contains(conv))
+            {
+                ' '
+            } else {
+                '0'
+            };
+            out.push(PAD_OPEN);
+            out.push_str(&width);
+            out.push(fill);
+            out.push(PAD_MID);
+            out.push_str(&body);
+            out.push(PAD_CLOSE);
         }
     }
     out
@@ -139,7 +285,12 @@ impl TimeFormatter {
         if StrftimeItems::new(&chrono_fmt).any(|i| matches!(i, Item::Error)) {
             return Err(format!("unsupported time_format '{fmt}'"));
         }
-        Ok(TimeFormatter { chrono_fmt, zone })
+        let marked = chrono_fmt.contains([ZONE_MARK, UPPER_OPEN, PAD_OPEN]);
+        Ok(TimeFormatter {
+            chrono_fmt,
+            zone,
+            marked,
+        })
     }
 
     /// ISO-8601 with seconds and the zone offset (`2023-11-14T22:13:20+00:00`), or `Z` for `utc`.
@@ -152,6 +303,7 @@ impl TimeFormatter {
         TimeFormatter {
             chrono_fmt: fmt.to_string(),
             zone,
+            marked: false,
         }
     }
 
@@ -164,6 +316,16 @@ impl TimeFormatter {
     pub fn format_into(&self, t: EventTime, out: &mut String) {
         let utc = DateTime::<Utc>::from_timestamp(i64::from(t.sec), t.nsec.min(999_999_999))
             .unwrap_or_default();
+        if self.marked {
+            let mut tmp = String::new();
+            self.write_chrono(&utc, &mut tmp);
+            finish_marks(&tmp, &self.zone, &utc, out);
+        } else {
+            self.write_chrono(&utc, out);
+        }
+    }
+
+    fn write_chrono(&self, utc: &DateTime<Utc>, out: &mut String) {
         let _ = match &self.zone {
             Zone::Local => write!(
                 out,

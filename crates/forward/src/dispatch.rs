@@ -41,6 +41,7 @@ pub(crate) fn on_message(
     let marker = second.and_then(|s| s.first().copied());
     let blob = second.and_then(|s| Reader::new(s).read_str().ok());
     let (mode, option) = if let Some(blob) = blob {
+        entries.keep_zero = true;
         let option = msg[2];
         let compressed = option
             .and_then(|o| lookup(o, "compressed"))

@@ -11,6 +11,9 @@ pub(crate) struct Entries {
     pub invalid: usize,
     now: EventTime,
     strict: bool,
+    /// PackedForward: a zero time is kept as it is (Fluentd's `MessagePackEventStream` keeps it);
+    /// Message and Forward modes replace it with now.
+    pub keep_zero: bool,
 }
 
 /// True when the marker starts a map (fixmap, map16, map32).
@@ -33,23 +36,33 @@ impl Entries {
             invalid: 0,
             now,
             strict,
+            keep_zero: false,
         }
     }
 
-    /// Resolve a time value. Strict: integer or EventTime only. Lenient
-    /// (`skip_invalid_event false`): floats converted, anything else → now.
-    /// Zero seconds → now.
+    /// Resolve a time value: an integer, an EventTime or a float (its fraction kept, as Fluentd's
+    /// default `skip_invalid_event false` keeps a float time). Strict (`skip_invalid_event`): any
+    /// other value makes the entry invalid; lenient: it becomes now. Zero seconds → now (except in
+    /// PackedForward, see `keep_zero`).
     pub fn time(&self, raw: &[u8]) -> Option<EventTime> {
         let mut r = Reader::new(raw);
         let t = match read_time(&mut r) {
             Ok(Some(t)) => t,
-            _ if self.strict => return None,
-            _ => Reader::new(raw)
-                .read_f64()
-                .map(EventTime::from_f64)
-                .unwrap_or_default(),
+            _ => match Reader::new(raw).read_f64() {
+                Ok(f) if (0.0..4_294_967_296.0).contains(&f) => EventTime::from_f64(f),
+                _ if self.strict => return None,
+                _ => EventTime::default(),
+            },
         };
-        Some(if t.sec == 0 { self.now } else { t })
+        Some(self.zero_to_now(t))
+    }
+
+    fn zero_to_now(&self, t: EventTime) -> EventTime {
+        if t.sec == 0 && !self.keep_zero {
+            self.now
+        } else {
+            t
+        }
     }
 
     /// Append one event whose parts are already validated.
@@ -81,7 +94,7 @@ impl Entries {
                     u32::from_be_bytes([*s0, *s1, *s2, *s3]),
                     u32::from_be_bytes([*n0, *n1, *n2, *n3]),
                 );
-                return Some((if t.sec == 0 { self.now } else { t }, record));
+                return Some((self.zero_to_now(t), record));
             }
         }
         let mut r = Reader::new(raw);

@@ -38,13 +38,16 @@ fn case31_event_time_fixext8_and_ext8() {
     assert_eq!(events(&f)[0].0, t(1_700_000_000));
 }
 
+/// A float time is kept (Fluentd's default `skip_invalid_event false` keeps it; logferry keeps it
+/// whatever that setting, see README "Differences from Fluentd").
 #[test]
-fn case32_float_time_dropped() {
+fn case32_float_time_kept() {
     let mut b = hex("93 A1 74");
     write::f64(&mut b, 1_700_000_000.0);
     b.extend(hex("81 A1 61 01"));
     let f = single_events(&b);
-    assert_eq!((f.count, f.invalid, f.ack), (0, 1, None));
+    assert_eq!((f.count, f.invalid, f.ack.is_none()), (1, 0, true));
+    assert_eq!(events(&f)[0].0, t(1_700_000_000));
 }
 
 #[test]
@@ -131,12 +134,13 @@ fn case38_ack_reply_bytes() {
 }
 
 #[test]
-fn case39_float_time_still_acked_but_str_time_is_packed() {
+fn case39_float_time_kept_and_acked_but_str_time_is_packed() {
     let mut b = hex("94 A1 74");
     write::f64(&mut b, 1_700_000_000.5);
     b.extend(hex("81 A1 61 01 81 A5 63 68 75 6E 6B A1 78"));
     let f = single_events(&b);
-    assert_eq!((f.count, f.invalid), (0, 1));
+    assert_eq!((f.count, f.invalid), (1, 0));
+    assert_eq!(events(&f)[0].0, EventTime::new(1_700_000_000, 500_000_000));
     assert_eq!(f.ack, Some(hex("A1 78")));
     // ["t","bad",{"a":1},{"chunk":"x"}]
     let f = single_events(&hex(

@@ -145,11 +145,17 @@ fn forward_entry_shapes() {
     b.extend(hex("92 90 80"));
     b.push(0x80);
     let f = single_events(&b);
-    assert_eq!((f.count, f.invalid), (3, 5));
+    // The float time (1.5) is kept with its fraction, as Fluentd's default keeps it.
+    assert_eq!((f.count, f.invalid), (4, 4));
     let ev = events(&f);
     assert_eq!(
         ev.iter().map(|e| e.0).collect::<Vec<_>>(),
-        vec![t(5), t(6), EventTime::new(7, 9)]
+        vec![
+            t(5),
+            EventTime::new(1, 500_000_000),
+            t(6),
+            EventTime::new(7, 9)
+        ]
     );
 }
 
@@ -200,7 +206,8 @@ fn json_connection_shapes() {
     let Frame::Events(f) = &frames[0] else {
         panic!()
     };
-    assert_eq!((f.mode, f.count, f.invalid), (Mode::Forward, 2, 1));
+    // The float time keeps its fraction.
+    assert_eq!((f.mode, f.count, f.invalid), (Mode::Forward, 3, 0));
     assert_eq!(f.ack.as_deref(), Some(&b"\"q\""[..]));
     assert_eq!(frames[1], Frame::NotArray);
     let Frame::Events(f) = &frames[2] else {

@@ -113,7 +113,8 @@ const ESCAPE: [u8; 256] = {
 /// are not valid UTF-8 this returns false (and `out` holds a partial string).
 fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
     const STAGE: usize = 256;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Upper-case hex digits, as Fluentd's JSON writers (yajl, Ruby's json) write `\u001F`.
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut buf = [0u8; STAGE];
     let mut n = 0;
     // High bits flag non-ASCII bytes until the rest of the string is known to be valid UTF-8.
@@ -203,7 +204,7 @@ mod tests {
                 (0x08, "\\b"),
                 (0x0c, "\\f"),
                 (0x01, "\\u0001"),
-                (0x1f, "\\u001f"),
+                (0x1f, "\\u001F"),
             ] {
                 let mut b = vec![b'a'; 20];
                 b[pos] = c;

@@ -14,7 +14,11 @@
 //! succeeded is emitted at the parser's time (the parser's "now" when the text has none), or the
 //! original time with `reserve_time`; a result that failed is an error event
 //! "`pattern not matched with data '<text>'`" and, with `reserve_data`, the original record passes
-//! at its original time. A field that is not a string cannot be parsed: error event, dropped.
+//! at its original time. A parser that fails with an error rather than a non-match (a time it
+//! cannot read, a null time, an unterminated CSV quote) makes an error event "`parse failed …`" and
+//! the original record passes on unchanged at its original time, as Fluentd's filter chain does
+//! with a raised error (without `emit_invalid_record_to_error` it is dropped). A field that is not
+//! a string cannot be parsed: error event, dropped.
 
 use std::sync::Arc;
 
@@ -362,6 +366,16 @@ impl Filter for ParserFilter {
                         }
                         out.push_value(t, &self.handle_parsed(rec.as_ref(), values));
                     }
+                    Err(reason) if !reason.starts_with("pattern not matched") => {
+                        // The parser raised (a time it cannot read, a CSV quote left open, …).
+                        // Fluentd's filter chain then emits an error event and passes the record
+                        // on unchanged, at its own time; without emit_invalid_record_to_error the
+                        // record is dropped.
+                        if self.emit_invalid_record_to_error {
+                            errors.push(e.time, e.record, format!("parse failed {reason}"));
+                            out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
+                        }
+                    }
                     Err(_) => {
                         if self.emit_invalid_record_to_error {
                             let reason = format!("pattern not matched with data '{text}'");
@@ -411,7 +425,7 @@ mod tests {
         fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
             let one = |v: &serde_json::Value| -> ParseResult {
                 if !v.is_object() {
-                    return Err("not an object".into());
+                    return Err("pattern not matched: not an object".into());
                 }
                 let mut b = Vec::new();
                 json_to_msgpack(v, &mut b);
@@ -420,7 +434,8 @@ mod tests {
             match serde_json::from_str::<serde_json::Value>(text) {
                 Ok(serde_json::Value::Array(items)) => out.extend(items.iter().map(one)),
                 Ok(v) => out.push(one(&v)),
-                Err(e) => out.push(Err(e.to_string())),
+                // As the real JSON parser: text that does not parse is a non-match.
+                Err(e) => out.push(Err(format!("pattern not matched: {e}"))),
             }
         }
     }

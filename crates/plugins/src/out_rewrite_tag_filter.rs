@@ -615,13 +615,51 @@ fn placeholder_at(b: &[u8], i: usize) -> Option<usize> {
     None
 }
 
+/// How many re-emissions may nest in one another: a rule whose new tag matches this output again
+/// (`tag app.${tag}` under `<match app.**>`) would otherwise recurse until the stack overflows.
+/// Fluentd's input thread dies on that loop ("stack level too deep"), dropping the connection
+/// without an ack; logferry refuses the events the same way (the emit fails, the client is not
+/// acked and may resend) and stays up.
+pub const MAX_REEMIT_DEPTH: usize = 16;
+
+thread_local! {
+    static REEMIT_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Polls a re-emission with the nesting depth counted (nested emits run inside this poll).
+struct Nested<F>(std::pin::Pin<Box<F>>);
+
+impl<F: std::future::Future<Output = Result<(), EmitError>>> std::future::Future for Nested<F> {
+    type Output = Result<(), EmitError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let depth = REEMIT_DEPTH.with(|d| d.get());
+        if depth >= MAX_REEMIT_DEPTH {
+            return std::task::Poll::Ready(Err(EmitError::Failed(format!(
+                "rewrite_tag_filter: more than {MAX_REEMIT_DEPTH} nested re-emissions: a rule's new tag is matched by a rewrite_tag_filter again (a loop?)"
+            ))));
+        }
+        REEMIT_DEPTH.with(|d| d.set(depth + 1));
+        let r = self.0.as_mut().poll(cx);
+        REEMIT_DEPTH.with(|d| d.set(depth));
+        r
+    }
+}
+
 #[async_trait]
 impl Output for RewriteTagFilter {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
-        for r in self.route(tag, &batch) {
-            self.emitters[r.target].emit(&r.tag, r.batch).await?;
-        }
-        Ok(())
+        let routes = self.route(tag, &batch);
+        Nested(Box::pin(async move {
+            for r in routes {
+                self.emitters[r.target].emit(&r.tag, r.batch).await?;
+            }
+            Ok(())
+        }))
+        .await
     }
 }
 

@@ -345,6 +345,13 @@ impl BufferConfig {
                 k.push("time".into());
             }
             k
+        } else if arg.starts_with('[') {
+            // The array type's JSON form, as Fluentd reads it: `<buffer []>` (no chunk keys) or
+            // `<buffer ["tag", "time"]>`.
+            logferry_config::types::array(&arg)
+                .into_iter()
+                .map(|s| s.trim().to_string())
+                .collect()
         } else {
             arg.split(',')
                 .map(|s| s.trim().to_string())

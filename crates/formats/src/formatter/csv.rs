@@ -43,6 +43,11 @@ impl Csv {
 }
 
 impl Formatter for Csv {
+    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
+        self.format(tag, time, &crate::record::decode_keep_bytes(record), out);
+    }
+
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
         for (i, f) in self.fields.iter().enumerate() {
             if i > 0 {
@@ -51,15 +56,22 @@ impl Formatter for Csv {
             }
             let v = record.get(f);
             let text = text_of(v);
+            let mut d = [0u8; 4];
+            let d = self.delimiter.encode_utf8(&mut d).as_bytes();
             let needs = self.force_quotes
-                || text.contains(['"', '\r', '\n'])
-                || text.contains(self.delimiter);
+                || text.iter().any(|b| matches!(b, b'"' | b'\r' | b'\n'))
+                || text.windows(d.len()).any(|w| w == d);
             if needs {
                 out.push(b'"');
-                out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+                for &b in text.iter() {
+                    if b == b'"' {
+                        out.push(b'"');
+                    }
+                    out.push(b);
+                }
                 out.push(b'"');
             } else {
-                out.extend_from_slice(text.as_bytes());
+                out.extend_from_slice(&text);
             }
         }
         self.nl.push_if_add(out);

@@ -25,22 +25,26 @@ impl Ltsv {
 }
 
 impl Formatter for Ltsv {
+    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
+        self.format(tag, time, &crate::record::decode_keep_bytes(record), out);
+    }
+
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
         if let Value::Map(m) = record {
             for (i, (k, v)) in m.iter().enumerate() {
                 if i > 0 {
                     out.extend_from_slice(self.delimiter.as_bytes());
                 }
-                out.extend_from_slice(text_of(Some(k)).as_bytes());
+                out.extend_from_slice(&text_of(Some(k)));
                 out.extend_from_slice(self.label_delimiter.as_bytes());
                 let text = text_of(Some(v));
-                if self.delimiter.is_empty() {
-                    out.extend_from_slice(text.as_bytes());
-                } else {
-                    out.extend_from_slice(
-                        text.replace(&self.delimiter, &self.replacement).as_bytes(),
-                    );
-                }
+                replace_into(
+                    &text,
+                    self.delimiter.as_bytes(),
+                    self.replacement.as_bytes(),
+                    out,
+                );
             }
         }
         self.nl.push_if_add(out);
@@ -48,6 +52,24 @@ impl Formatter for Ltsv {
 
     fn content_type(&self) -> &'static str {
         "text/tab-separated-values"
+    }
+}
+
+/// Append `text` with every `from` replaced by `to` (bytes, so invalid UTF-8 passes through).
+fn replace_into(text: &[u8], from: &[u8], to: &[u8], out: &mut Vec<u8>) {
+    if from.is_empty() {
+        out.extend_from_slice(text);
+        return;
+    }
+    let mut i = 0;
+    while i < text.len() {
+        if text[i..].starts_with(from) {
+            out.extend_from_slice(to);
+            i += from.len();
+        } else {
+            out.push(text[i]);
+            i += 1;
+        }
     }
 }
 

@@ -2,12 +2,14 @@
 //! v0.12 flat `format` parameter).
 
 mod csv;
+mod hash;
 mod json;
 mod ltsv;
 mod msgpack;
 mod out_file;
 mod single_value;
 mod stdout;
+mod tsv;
 
 use logferry_config::{build_error, BuildError, Section};
 use logferry_msgpack::{EventTime, Value};
@@ -31,12 +33,14 @@ pub trait Formatter: Send + Sync {
 /// Formatter types known to this build.
 pub const TYPES: &[&str] = &[
     "csv",
+    "hash",
     "json",
     "ltsv",
     "msgpack",
     "out_file",
     "single_value",
     "stdout",
+    "tsv",
 ];
 
 /// Build the formatter of a plugin: its `<format>` section if present, else the v0.12 flat
@@ -70,6 +74,8 @@ pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Formatter>, BuildError> {
         "out_file" => Box::new(out_file::OutFile::new(s, common)?),
         "single_value" => Box::new(single_value::SingleValue::new(s, common)?),
         "csv" => Box::new(csv::Csv::new(s, common)?),
+        "tsv" => Box::new(tsv::Tsv::new(s, common)?),
+        "hash" => Box::new(hash::Hash::new(s, common)?),
         "msgpack" => Box::new(msgpack::Msgpack),
         "stdout" => Box::new(stdout::Stdout::new(s)?),
         other => {
@@ -124,11 +130,21 @@ impl Newline {
     }
 }
 
-/// A field's text as Ruby `to_s` gives it (nil → empty).
-pub(crate) fn text_of(v: Option<&Value>) -> String {
+/// A field's text as Ruby `to_s` gives it: nil → empty, a string's bytes as they are (a binary
+/// string's too), a map or an array in Ruby's `inspect` form (`{"k"=>1}`, `[1, nil]`), as
+/// Fluentd's text formatters write them.
+pub(crate) fn text_of(v: Option<&Value>) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
     match v {
-        None | Some(Value::Nil) => String::new(),
-        Some(v) => v.to_text(),
+        None | Some(Value::Nil) => Cow::Borrowed(b""),
+        Some(Value::Str(s)) => Cow::Borrowed(s.as_bytes()),
+        Some(Value::Bin(b)) => Cow::Borrowed(b),
+        Some(v @ (Value::Map(_) | Value::Array(_))) => {
+            let mut out = Vec::new();
+            crate::ruby::inspect_bytes(v, &mut out);
+            Cow::Owned(out)
+        }
+        Some(v) => Cow::Owned(v.to_text().into_bytes()),
     }
 }
 

@@ -21,8 +21,13 @@ impl SingleValue {
 }
 
 impl Formatter for SingleValue {
+    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
+        self.format(tag, time, &crate::record::decode_keep_bytes(record), out);
+    }
+
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
-        out.extend_from_slice(text_of(record.get(&self.key)).as_bytes());
+        out.extend_from_slice(&text_of(record.get(&self.key)));
         self.nl.push_if_add(out);
     }
 }

@@ -40,7 +40,9 @@ impl JsonParser {
     fn one(&self, v: Value) -> ParseResult {
         match v {
             Value::Map(rec) => self.common.finish(rec),
-            _ => Err("parsed JSON element is not an object".to_string()),
+            _ => Err(
+                "pattern not matched with data: a parsed JSON element is not an object".to_string(),
+            ),
         }
     }
 }
@@ -86,7 +88,11 @@ impl Parser for JsonParser {
             Ok(_) => out.push(Err(format!(
                 "pattern not matched with data '{text}': not a JSON object or array"
             ))),
-            Err(e) => out.push(Err(format!("invalid JSON '{text}': {e}"))),
+            // Fluentd's JSON parser yields no record for text it cannot parse (a non-match, not
+            // a raised error).
+            Err(e) => out.push(Err(format!(
+                "pattern not matched with data '{text}': invalid JSON: {e}"
+            ))),
         }
     }
 }

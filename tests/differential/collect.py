@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Print, in one normalized text, every file a differential case's daemon wrote under DIR/out.
+
+    collect.py DIR
+
+Each file, in path order: a line "== <path relative to DIR>" then its bytes as they are
+(gzip files decompressed, all members, after a line "(gunzipped)"). Normalized, because they are
+nondeterministic: in names, a Fluentd chunk id (32 hex digits) becomes "<chunk_id>"; in content,
+a time written as out_file's default `2023-11-14T22:13:20+00:00` that lies within a day of now
+becomes "<now>" (an event whose time the daemon took from its clock). Nothing else. Buffer files of a file buffer (*.meta, buffer.*) are not outputs and are skipped.
+A file's missing final newline is shown as a line "(no newline at end)".
+"""
+import calendar
+import gzip
+import os
+import re
+import sys
+import time
+
+ISO = re.compile(rb"\b(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)([+-])(\d\d):(\d\d)\b")
+
+
+def now_times(data):
+    now = time.time()
+
+    def sub(m):
+        y, mo, d, h, mi, s, sign, zh, zm = m.groups()
+        t = calendar.timegm(tuple(int(x) for x in (y, mo, d, h, mi, s)) + (0, 0, 0))
+        off = (int(zh) * 3600 + int(zm) * 60) * (1 if sign == b"+" else -1)
+        return b"<now>" if abs(t - off - now) < 86400 else m.group(0)
+
+    return ISO.sub(sub, data)
+
+
+def main():
+    root = sys.argv[1]
+    out = sys.stdout.buffer
+    base = os.path.join(root, "out")
+    paths = []
+    for d, _dirs, files in os.walk(base):
+        for name in files:
+            p = os.path.join(d, name)
+            rel = os.path.relpath(p, root)
+            if name.endswith(".meta") or re.match(r"buffer\.", name):
+                continue
+            paths.append((re.sub(r"[0-9a-f]{32}", "<chunk_id>", rel), p))
+    paths.sort()
+    for rel, p in paths:
+        with open(p, "rb") as fh:
+            data = fh.read()
+        out.write(b"== " + rel.encode() + b"\n")
+        if p.endswith(".gz"):
+            data = gzip.decompress(data)
+            out.write(b"(gunzipped)\n")
+        data = now_times(data)
+        out.write(data)
+        if data and not data.endswith(b"\n"):
+            out.write(b"\n(no newline at end)\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""Write the generated differential cases (fluent.conf and input of each) under cases/.
+
+    gen_cases.py            (then record.sh FLUENTD_BIN to record what Fluentd writes)
+
+Every case here is named <area>-<what>; hand-written cases may sit beside them. Rewriting a case
+leaves its expected/DIFFERS files alone; record.sh refreshes `expected`.
+"""
+import json
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.join(HERE, "cases")
+T0 = 1700000000  # 2023-11-14T22:13:20Z
+OUT = []  # (name, conf, frames or None)
+
+SRC = """<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+"""
+TAIL = """<label @FLUENT_LOG>
+  <match **>
+    @type null
+  </match>
+</label>
+"""
+
+
+def indent(text, n=2):
+    return "".join((" " * n + l if l.strip() else l) + "\n" for l in text.strip("\n").split("\n"))
+
+
+def fileout(name="x", pattern="**", fmt=None, inject=None, extra="", buffer="[]"):
+    """An out_file writing {DIR}/out/<name>.log (append, one file)."""
+    body = "@type file\npath {DIR}/out/%s\nappend true\n" % name
+    if extra:
+        body += extra.strip("\n") + "\n"
+    if fmt:
+        body += "<format>\n" + indent(fmt) + "</format>\n"
+    if inject:
+        body += "<inject>\n" + indent(inject) + "</inject>\n"
+    body += "<buffer %s>\n  @type memory\n</buffer>\n" % buffer
+    return "<match %s>\n%s</match>\n" % (pattern, indent(body))
+
+
+def filt(typ, body="", pattern="**"):
+    return "<filter %s>\n%s</filter>\n" % (pattern, indent("@type %s\n%s" % (typ, body)))
+
+
+def label(name, inner):
+    return "<label %s>\n%s</label>\n" % (name, indent(inner))
+
+
+ERR = label("@ERROR", fileout("error"))
+
+
+def msg(record, tag="t", time=T0, **kw):
+    return dict(mode="message", tag=tag, time=time, record=record, **kw)
+
+
+def case(name, body, frames=None, raw_conf=False):
+    conf = body if raw_conf else SRC + body + TAIL
+    OUT.append((name, conf, frames))
+
+
+# ---------------------------------------------------------------------------------------------
+# Edge values
+LONG = {"$rep": ["abcdefghij", 2000]}
+EDGE = [
+    ("nil", None),
+    ("true", True),
+    ("false", False),
+    ("empty-string", ""),
+    ("map", {"a": 1, "b": "x"}),
+    ("empty-map", {}),
+    ("array", [1, None, "s", 1.5]),
+    ("empty-array", []),
+    ("deep", {"a": [{"b": None, "c": [True]}]}),
+    ("float-1e20", 1e20),
+    ("float-0.1", 0.1),
+    ("float-100.0", 100.0),
+    ("float-1e-5", 1e-05),
+    ("float-neg-zero", -0.0),
+    ("float-1.5e300", 1.5e300),
+    ("float-123456789.123", 123456789.123),
+    ("float32", {"$f32": 1.5}),
+    ("int64-max", 9223372036854775807),
+    ("int64-min", -9223372036854775808),
+    ("uint64-max", 18446744073709551615),
+    ("invalid-utf8", {"$str_hex": "61ff62c3"}),
+    ("control-chars", "a\u0001b\u001fc\u007fd"),
+    ("escapes", "t\tn\nq\"b\\s/"),
+    ("unicode", "日本語 é 😀 \u2028"),
+    ("long", LONG),
+    ("binary", {"$bin_hex": "00ff41"}),
+    ("comma-quote", "a,b\"c"),
+    ("number-string", "007"),
+]
+
+
+def edge_cases(area, fmt, names=None, key="k"):
+    for n, v in EDGE:
+        if names is not None and n not in names:
+            continue
+        case("%s-%s" % (area, n), fileout(fmt=fmt), [msg({key: v, "z": "end"})])
+
+
+# --- formatters ------------------------------------------------------------------------------
+edge_cases("format-json", "@type json")
+edge_cases("format-outfile", None, ["nil", "map", "array", "float-1e20", "float-0.1", "float-100.0",
+                                     "int64-min", "uint64-max", "invalid-utf8", "control-chars",
+                                     "unicode", "escapes"])
+edge_cases("format-ltsv", "@type ltsv", ["nil", "true", "empty-string", "map", "array", "deep",
+                                         "float-1e20", "float-0.1", "float-100.0", "int64-max",
+                                         "invalid-utf8", "control-chars", "escapes", "unicode",
+                                         "long", "empty-map", "empty-array"])
+edge_cases("format-csv", "@type csv\nfields k,z", ["nil", "true", "empty-string", "map", "array",
+                                                   "deep", "float-1e20", "float-0.1", "float-100.0",
+                                                   "int64-min", "invalid-utf8", "control-chars",
+                                                   "escapes", "unicode", "comma-quote", "number-string",
+                                                   "empty-map", "empty-array"])
+edge_cases("format-tsv", "@type tsv\nkeys k,z", ["nil", "true", "empty-string", "map", "array", "deep",
+                                                "float-1e20", "float-0.1", "float-100.0", "int64-max",
+                                                "invalid-utf8", "control-chars", "escapes", "unicode",
+                                                "comma-quote", "empty-map"])
+edge_cases("format-single-value", "@type single_value\nmessage_key k",
+           ["nil", "true", "empty-string", "map", "array", "deep", "float-1e20", "float-0.1",
+            "float-100.0", "uint64-max", "invalid-utf8", "control-chars", "escapes", "unicode",
+            "long", "empty-array"])
+edge_cases("format-hash", "@type hash", ["nil", "map", "array", "float-1e20", "float-0.1",
+                                         "float-100.0", "int64-max", "invalid-utf8", "control-chars",
+                                         "escapes", "unicode", "true", "empty-map"])
+edge_cases("format-msgpack", "@type msgpack", ["nil", "map", "array", "float-1e20", "float-0.1",
+                                               "int64-min", "uint64-max", "invalid-utf8", "binary",
+                                               "float32"])
+edge_cases("format-stdout", "@type stdout", ["nil", "map", "float-100.0", "unicode"])
+case("format-csv-options", fileout(fmt="@type csv\nfields a,b,c\ndelimiter \"\\t\"\nforce_quotes false"),
+     [msg({"a": "x y", "b": "q\"r", "c": 5})])
+case("format-csv-add-newline-false", fileout(fmt="@type csv\nfields a\nadd_newline false"),
+     [msg({"a": 1}), msg({"a": 2})])
+case("format-csv-missing-field", fileout(fmt="@type csv\nfields a,nope"), [msg({"a": 1})])
+case("format-ltsv-delimiters", fileout(fmt="@type ltsv\ndelimiter \"|\"\nlabel_delimiter \"=\""),
+     [msg({"a": "1|2", "b": "x=y:z"})])
+case("format-single-value-missing", fileout(fmt="@type single_value"), [msg({"other": 1}), msg({"message": "m"})])
+case("format-single-value-add-newline-false", fileout(fmt="@type single_value\nadd_newline false"),
+     [msg({"message": "a\n"}), msg({"message": "b"})])
+case("format-json-newline", fileout(fmt="@type json\nnewline crlf"), [msg({"a": 1})])
+case("format-outfile-options", fileout(fmt="@type out_file\ndelimiter comma\noutput_tag false"), [msg({"a": 1})])
+case("format-outfile-no-time", fileout(fmt="@type out_file\noutput_time false\ndelimiter SPACE"), [msg({"a": 1})])
+case("format-tsv-delimiter", fileout(fmt="@type tsv\nkeys a,b\ndelimiter \",\""), [msg({"a": "x", "b": None})])
+
+# --- forward modes and time encodings ---------------------------------------------------------
+TF = "time_key t\ntime_type string\ntime_format %s.%N"
+for mode in ["message", "forward", "packed", "compressed"]:
+    for tname, t in [("int", T0), ("float", T0 + 0.25), ("eventtime", {"$et": [T0, 123456789]}),
+                     ("float-fraction", 1700000000.123456)]:
+        if mode == "message":
+            fr = [msg({"a": 1}, time=t)]
+        else:
+            fr = [dict(mode=mode, tag="t", entries=[[t, {"a": 1}], [T0 + 1, {"a": 2}]])]
+        case("forward-%s-time-%s" % (mode, tname), fileout(inject=TF), fr)
+case("forward-packed-as-str", fileout(inject=TF),
+     [dict(mode="packed", tag="t", entries=[[T0, {"a": 1}]], **{"as": "str"})])
+case("forward-packed-time-zero", fileout(fmt="@type out_file"),
+     [dict(mode="packed", tag="t", entries=[[0, {"a": 1}]])])
+case("forward-packed-empty", fileout(), [dict(mode="packed", tag="t", entries=[]), msg({"after": 1})])
+case("forward-forward-empty", fileout(), [dict(mode="forward", tag="t", entries=[]), msg({"after": 1})])
+case("forward-negative-time", fileout(inject=TF), [msg({"a": 1}, time=-1)])
+case("forward-json-int", fileout(inject=TF), [dict(mode="json", frame=["t", T0, {"a": 1}])])
+case("forward-json-float", fileout(inject=TF), [dict(mode="json", frame=["t", 1700000000.5, {"a": 1}])])
+case("forward-json-float-fine", fileout(inject=TF), [dict(mode="json", frame=["t", 1700000000.123456, {"a": 1}])])
+case("forward-json-forward-mode", fileout(inject=TF),
+     [dict(mode="json", frame=["t", [[T0, {"a": 1}], [T0 + 1, {"b": [1, None]}]]])])
+case("forward-json-unicode", fileout(), [dict(mode="json", frame=["t", T0, {"a": "é\u0001", "n": 1e20}])])
+case("forward-tag-unicode", fileout(), [msg({"a": 1}, tag="tag.日本")])
+case("forward-many-entries", fileout(fmt="@type json"),
+     [dict(mode="forward", tag="t", entries=[[T0 + i, {"i": i}] for i in range(50)])])
+case("forward-ack-off", fileout(), [msg({"a": 1}, ack=False), msg({"a": 2})])
+case("forward-record-not-map", fileout(), [msg("string record", ack=False), msg({"after": 1})])
+case("forward-record-nil", fileout(), [msg(None, ack=False), msg({"after": 1})])
+case("forward-time-string", fileout(fmt="@type json"), [msg({"a": 1}, time="x", ack=False), msg({"after": 1}, new_conn=True)])
+case("forward-add-tag-prefix", SRC.replace("</source>", "  add_tag_prefix pre\n</source>") +
+     fileout(pattern="pre.**") + TAIL, [msg({"a": 1})], raw_conf=True)
+case("forward-source-address-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
+     fileout() + TAIL, [msg({"a": 1})], raw_conf=True)
+
+# --- inject and time formats ------------------------------------------------------------------
+ET = {"$et": [T0, 123456789]}
+for tt in ["float", "unixtime", "string"]:
+    case("inject-time-type-%s" % tt, fileout(fmt="@type json", inject="time_key t\ntime_type %s" % tt), [msg({"a": 1}, time=ET)])
+case("inject-tag-key", fileout(fmt="@type json", inject="tag_key tg"), [msg({"a": 1}, tag="a.b")])
+case("inject-hostname", fileout(fmt="@type json", inject="hostname_key h\nhostname fixed-host"), [msg({"a": 1})])
+case("inject-worker-id", fileout(fmt="@type json", inject="worker_id_key w"), [msg({"a": 1})])
+case("inject-overwrite", fileout(fmt="@type json", inject="time_key a\ntag_key b"), [msg({"a": 1, "b": 2})])
+case("inject-time-default-format", fileout(fmt="@type json", inject="time_key t\ntime_type string"), [msg({"a": 1}, time=ET)])
+for z in ["Asia/Tokyo", "+09:00", "-0530", "America/New_York", "Europe/London", "UTC", "+00:00", "Australia/Adelaide"]:
+    slug = z.replace("/", "_").replace(":", "").replace("+", "plus").replace("-", "minus")
+    case("inject-timezone-%s" % slug, fileout(fmt="@type json", inject="time_key t\ntime_type string\ntime_format %%Y-%%m-%%dT%%H:%%M:%%S %%z %%:z %%Z\ntimezone %s" % z),
+         [msg({"a": 1}, time=ET), msg({"a": 2}, time=1689000000)])
+case("inject-utc", fileout(fmt="@type json", inject="time_key t\ntime_type string\nutc true\ntime_format %Y %Z %z"), [msg({"a": 1})])
+case("inject-localtime-false", fileout(fmt="@type json", inject="time_key t\ntime_type string\nlocaltime false"), [msg({"a": 1})])
+DIRECTIVES = ["%Y", "%C", "%y", "%m", "%B", "%b", "%h", "%d", "%e", "%j", "%H", "%k", "%I", "%l", "%P", "%p",
+              "%M", "%S", "%L", "%N", "%3N", "%6N", "%9N", "%z", "%:z", "%::z", "%Z", "%A", "%a", "%u", "%w",
+              "%G", "%g", "%V", "%U", "%W", "%s", "%n", "%t", "%%", "%c", "%D", "%F", "%x", "%X", "%r", "%R",
+              "%T", "%v", "%+", "%-d", "%-m", "%_m", "%05d", "%^a", "%^B", "%10N", "%Q", "%#b", "%E", "%q", "%:::z"]
+for i, d in enumerate(DIRECTIVES):
+    slug = "%02d" % i
+    case("timefmt-%s" % slug, fileout(fmt="@type json", inject="time_key t\ntime_type string\ntime_format \"<%s>\"" % d),
+         [msg({"d": d}, time={"$et": [T0 + 86400 * 40 + 3600 * 3, 5000000]}), msg({"d": d}, time={"$et": [946684800, 999999999]})])
+case("timefmt-outfile-format", fileout(fmt="@type out_file\ntime_format %Y/%m/%d %H-%M-%S.%L\ntimezone +02:00"), [msg({"a": 1}, time=ET)])
+case("timefmt-outfile-utc-false", fileout(fmt="@type out_file\nlocaltime true"), [msg({"a": 1}, time=ET)])
+case("timefmt-outfile-timezone", fileout(fmt="@type out_file\ntimezone Asia/Kolkata"), [msg({"a": 1}, time=ET)])
+
+# --- parsers via filter_parser ----------------------------------------------------------------
+
+
+def parser_case(name, parse, values, extra="", key="message", recfn=None):
+    body = "key_name %s\n%s<parse>\n%s</parse>\n" % (key, extra, indent(parse))
+    frames = [msg(recfn(v) if recfn else {key: v, "other": "o"}) for v in values]
+    case("parser-" + name, filt("parser", body) + fileout() + ERR, frames)
+
+
+parser_case("json-basic", "@type json", ['{"a":1,"b":[1,2],"c":{"d":null}}'])
+parser_case("json-floats", "@type json", ['{"a":1e20,"b":0.1,"c":100.0,"d":18446744073709551615,"e":-9223372036854775808}'])
+parser_case("json-invalid", "@type json", ['{"a":', 'not json'])
+parser_case("json-array", "@type json", ['[1,2]', '3', '"s"', 'null'])
+parser_case("json-empty", "@type json", [''])
+parser_case("json-null-value", "@type json", [None])
+parser_case("json-number-value", "@type json", [12])
+case("parser-json-missing-key", filt("parser", "key_name message\n<parse>\n  @type json\n</parse>\n") + fileout() + ERR, [msg({"other": 1})])
+parser_case("json-time-key", "@type json\ntime_key ts\ntime_format %Y-%m-%d %H:%M:%S", ['{"ts":"2020-01-02 03:04:05","a":1}'])
+parser_case("json-time-unparsable", "@type json\ntime_key ts\ntime_format %Y-%m-%d", ['{"ts":"garbage","a":1}'])
+parser_case("json-time-null", "@type json\ntime_key ts", ['{"ts":null,"a":1}'])
+parser_case("json-time-missing", "@type json\ntime_key ts", ['{"a":1}'])
+parser_case("json-time-unixtime", "@type json\ntime_key ts\ntime_type unixtime", ['{"ts":1600000000,"a":1}', '{"ts":"1600000001","a":2}'])
+parser_case("json-time-float", "@type json\ntime_key ts\ntime_type float", ['{"ts":1600000000.5,"a":1}'])
+parser_case("json-keep-time-key", "@type json\ntime_key ts\nkeep_time_key true\ntime_format %s", ['{"ts":"1600000000","a":1}'])
+parser_case("json-time-zone", "@type json\ntime_key ts\ntime_format %Y-%m-%dT%H:%M:%S\ntimezone Asia/Tokyo", ['{"ts":"2020-01-02T03:04:05"}'])
+parser_case("json-time-iso-zone", "@type json\ntime_key ts\ntime_format %Y-%m-%dT%H:%M:%S%z", ['{"ts":"2020-01-02T03:04:05+0900"}', '{"ts":"2020-01-02T03:04:05Z"}'])
+parser_case("json-time-fraction", "@type json\ntime_key ts\ntime_format %Y-%m-%dT%H:%M:%S.%N", ['{"ts":"2020-01-02T03:04:05.123456789"}'])
+parser_case("json-time-no-format", "@type json\ntime_key ts", ['{"ts":"2020-01-02 03:04:05 +0100"}', '{"ts":"Jan 2 2020 03:04"}'])
+parser_case("json-types", "@type json\ntypes a:integer,b:float,c:bool,d:string,e:array", ['{"a":"12x","b":"1.5","c":"true","d":5,"e":"x,y"}'])
+parser_case("json-null-pattern", "@type json\nnull_value_pattern ^-$\nnull_empty_string true", ['{"a":"-","b":"","c":"x"}'])
+parser_case("json-reserve-data", "@type json", ['{"a":1,"other":"new"}'], extra="reserve_data true\n")
+parser_case("json-reserve-time", "@type json\ntime_key ts", ['{"ts":"2020-01-02 03:04:05 +0000","a":1}'], extra="reserve_time true\n")
+parser_case("json-inject-key-prefix", "@type json", ['{"a":1}'], extra="inject_key_prefix p_\nreserve_data true\n")
+parser_case("json-hash-value-field", "@type json", ['{"a":1}'], extra="hash_value_field parsed\nreserve_data true\n")
+parser_case("json-remove-key-name-field", "@type json", ['{"a":1}'], extra="reserve_data true\nremove_key_name_field true\n")
+parser_case("json-invalid-no-error", "@type json", ['nope'], extra="emit_invalid_record_to_error false\n")
+parser_case("json-invalid-reserve", "@type json", ['nope'], extra="reserve_data true\n")
+parser_case("json-invalid-utf8", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}])
+parser_case("json-replace-invalid", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}], extra="replace_invalid_sequence true\n")
+case("parser-json-nested-key-name", filt("parser", "key_name $.a.b\n<parse>\n  @type json\n</parse>\n") + fileout() + ERR,
+     [msg({"a": {"b": '{"x":1}'}})])
+parser_case("regexp-basic", "@type regexp\nexpression /^(?<host>[^ ]*) (?<code>\\d+) (?<rest>.*)$/", ["h1 200 all good", "no match"])
+parser_case("regexp-time", "@type regexp\nexpression /^(?<time>[^ ]+) (?<msg>.*)$/\ntime_format %Y-%m-%dT%H:%M:%S", ["2020-01-02T03:04:05 hello", "bad-time hi"])
+parser_case("regexp-types", "@type regexp\nexpression /^(?<a>\\S+) (?<b>\\S+) (?<c>\\S*)$/\ntypes a:integer,b:float,c:bool", ["12 3.5 yes", "x y "])
+parser_case("regexp-optional-group", "@type regexp\nexpression /^(?<a>\\w+)( (?<b>\\w+))?$/", ["one", "one two"])
+parser_case("regexp-multiline-flag", "@type regexp\nexpression /^(?<a>.*)$/m", ["l1\nl2"])
+parser_case("regexp-ignorecase", "@type regexp\nexpression /^(?<a>HELLO)/i", ["hello world"])
+parser_case("regexp-empty-line", "@type regexp\nexpression /^$/", ["", "x"])
+parser_case("csv-basic", "@type csv\nkeys a,b,c", ['1,"two, 2",3', 'x,,'])
+parser_case("csv-unterminated", "@type csv\nkeys a,b", ['1,"unterminated'])
+parser_case("csv-fewer-more", "@type csv\nkeys a,b", ['1', '1,2,3'])
+parser_case("csv-fast", "@type csv\nkeys a,b\nparser_type fast", ['1,"x""y"', 'p,q'])
+parser_case("csv-delimiter", "@type csv\nkeys a,b\ndelimiter |", ['1|2'])
+parser_case("tsv-basic", "@type tsv\nkeys a,b", ['1\t2', '1', '1\t2\t3'])
+parser_case("ltsv-basic", "@type ltsv", ['a:1\tb:x:y\tc:', 'nolabel\ta:1'])
+parser_case("ltsv-delims", "@type ltsv\ndelimiter ,\nlabel_delimiter =", ['a=1,b=2'])
+parser_case("none", "@type none", ['anything at all', ''])
+parser_case("none-message-key", "@type none\nmessage_key log", ['line'])
+parser_case("apache2", "@type apache2",
+            ['192.168.0.1 - - [28/Feb/2013:12:00:00 +0900] "GET / HTTP/1.1" 200 777 "-" "Opera/12.0"',
+             '::1 - bob [01/Jan/2020:00:00:00 +0000] "POST /x HTTP/1.0" 404 - "http://r/" "curl"', 'garbage'])
+parser_case("apache-error", "@type apache_error",
+            ['[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] client denied by server configuration',
+             '[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 123:tid 456] [client 1.2.3.4:80] AH00126: Invalid URI'])
+parser_case("nginx", "@type nginx",
+            ['127.0.0.1 - - [28/Feb/2013:12:00:00 +0900] "GET / HTTP/1.1" 200 777 "-" "Opera/12.0" "-"',
+             '127.0.0.1 - - [28/Feb/2013:12:00:00 +0900] "GET / HTTP/1.1" 200 777'])
+parser_case("syslog-3164", "@type syslog", ['Feb 28 12:00:00 host1 app[123]: hello world', 'Feb  3 01:02:03 host2 kernel: x'])
+parser_case("syslog-3164-pri", "@type syslog\nwith_priority true", ['<6>Feb 28 12:00:00 host1 app[123]: hi'])
+parser_case("syslog-pri-mismatch", "@type syslog\nwith_priority true", ['Feb 28 12:00:00 host1 app: no pri'])
+parser_case("syslog-pri-unexpected", "@type syslog", ['<6>Feb 28 12:00:00 host1 app: has pri'])
+parser_case("syslog-5424", "@type syslog\nmessage_format rfc5424",
+            ['<16>1 2013-02-28T12:00:00.003Z 192.168.0.1 fluentd 11111 ID24224 [exampleSDID@20224 iut="3"] Hi', '<16>1 2013-02-28T12:00:00Z host app - - - msg'])
+parser_case("syslog-auto", "@type syslog\nmessage_format auto",
+            ['<16>1 2013-02-28T12:00:00.003Z host app 1 ID - msg5424', '<6>Feb 28 12:00:00 host1 app[1]: msg3164'])
+parser_case("syslog-5424-no-pri", "@type syslog\nmessage_format rfc5424\nwith_priority false",
+            ['2013-02-28T12:00:00Z host app - - - msg'])
+parser_case("syslog-parser-type-string", "@type syslog\nparser_type string", ['Feb 28 12:00:00 host1 app[123]: s', 'bad'])
+parser_case("multiline-firstline", "@type multiline\nformat_firstline /^\\d/\nformat1 /^(?<n>\\d+) (?<m>.*)/", ['1 abc\ncont'])
+
+# --- record_transformer -----------------------------------------------------------------------
+
+
+def rt(name, body, records, tag="app.web.x", rt_extra=""):
+    case("rt-" + name, filt("record_transformer", body) + fileout(fmt="@type json") + ERR, [msg(r, tag=tag) for r in records])
+
+
+R = {"a": 1, "s": "str", "n": None, "m": {"k": [1, {"z": "deep"}]}}
+rt("tag", "<record>\n  t ${tag}\n  p0 ${tag_parts[0]}\n  p2 ${tag_parts[2]}\n  pm1 ${tag_parts[-1]}\n</record>", [R])
+rt("tag-prefix-suffix", "<record>\n  pre ${tag_prefix[1]}\n  suf ${tag_suffix[1]}\n  pre0 ${tag_prefix[0]}\n</record>", [R])
+rt("tag-parts-out-of-range", "<record>\n  x ${tag_parts[9]}\n  y a${tag_prefix[9]}b\n</record>", [R])
+rt("record-access", "<record>\n  a2 ${record[\"a\"]}\n  s2 x-${record[\"s\"]}-y\n  n2 ${record[\"n\"]}\n  missing ${record[\"nope\"]}\n</record>", [R])
+rt("record-nested", "<record>\n  d ${record[\"m\"][\"k\"][1][\"z\"]}\n  whole ${record[\"m\"]}\n</record>", [R], rt_extra="")
+rt("record-map-in-string", "<record>\n  whole p${record[\"m\"]}q\n</record>", [R])
+rt("time", "<record>\n  t ${time}\n</record>", [R])
+rt("unknown-placeholder", "<record>\n  u ${unknown}\n  v ${foo.bar}\n</record>", [R])
+rt("dollar-literal", "<record>\n  d $x ${ y\n  e $${tag}\n</record>", [R])
+rt("remove-keys", "remove_keys a,n", [R])
+rt("keep-keys", "renew_record true\nkeep_keys a,s", [R])
+rt("renew-record", "renew_record true\n<record>\n  only ${tag}\n</record>", [R])
+rt("renew-time-key", "renew_time_key a", [{"a": 1600000000}])
+rt("auto-typecast", "auto_typecast true\n<record>\n  num ${record[\"a\"]}\n  str x${record[\"a\"]}\n  nil ${record[\"n\"]}\n  map ${record[\"m\"]}\n</record>", [R])
+rt("no-typecast", "<record>\n  num ${record[\"a\"]}\n  map ${record[\"m\"]}\n  nil ${record[\"n\"]}\n</record>", [R])
+rt("enable-ruby-off-dollar", "<record>\n  x ${record['a']}\n</record>", [R])
+rt("overwrite", "<record>\n  a replaced\n</record>", [R])
+rt("record-values-edge", "<record>\n  f ${record[\"f\"]}\n  i ${record[\"i\"]}\n  b ${record[\"b\"]}\n  arr ${record[\"arr\"]}\n</record>",
+   [{"f": 1e20, "i": 18446744073709551615, "b": True, "arr": [1, None, "x"]}, {"f": 0.1, "i": -1, "b": False, "arr": []}])
+rt("record-invalid-utf8", "<record>\n  c x${record[\"s\"]}\n</record>", [{"s": {"$str_hex": "61ff"}}])
+rt("enable-ruby", "enable_ruby true\n<record>\n  up ${record[\"s\"].upcase}\n  sum ${record[\"a\"] + 1}\n</record>", [R])
+rt("tag-in-key", "<record>\n  ${tag} v\n</record>", [R])
+rt("record-placeholder-single-quote", "<record>\n  q ${record[\"s\"]}${record[\"a\"]}\n</record>", [R])
+case("rt-chain-two", filt("record_transformer", "<record>\n  b x${record[\"a\"]}\n</record>") +
+     filt("record_transformer", "<record>\n  c ${record[\"b\"]}y\n</record>") + fileout(fmt="@type json"), [msg(R)])
+
+# --- rewrite_tag_filter -----------------------------------------------------------------------
+
+
+def rtf(name, rules, records, tag="app.x", extra=""):
+    body = "@type rewrite_tag_filter\n%s" % extra
+    for key, pattern, newtag, *inv in rules:
+        body += "<rule>\n  key %s\n  pattern %s\n  tag %s\n%s</rule>\n" % (key, pattern, newtag, "  invert true\n" if inv else "")
+    conf = "<match app.**>\n%s</match>\n" % indent(body) + fileout(name="${tag}", buffer="tag", pattern="**")
+    case("rtf-" + name, conf, [msg(r, tag=tag) for r in records])
+
+
+rtf("basic", [("level", "/^error$/", "err.${tag}"), ("level", "/.+/", "other.${tag}")], [{"level": "error"}, {"level": "info"}, {"nolevel": 1}])
+rtf("capture", [("msg", "/^(\\w+) (\\w+)/", "c.$2.$1")], [{"msg": "hello world"}])
+rtf("tag-parts", [("a", "/./", "n.${tag_parts[1]}.${tag_parts[0]}")], [{"a": "x"}], tag="app.part")
+rtf("tag-placeholder-upper", [("a", "/./", "__TAG__.up")], [{"a": "x"}])
+rtf("invert", [("a", "/^x$/", "inv.${tag}", True)], [{"a": "x"}, {"a": "y"}])
+rtf("nested-key", [("$.a.b", "/^1$/", "nested.x")], [{"a": {"b": 1}}, {"a": {"b": 2}}])
+rtf("non-string", [("n", "/^12/", "num.x")], [{"n": 123}, {"n": None}, {"n": [12]}])
+rtf("remove-prefix", [("a", "/./", "${tag}")], [{"a": "x"}], extra="remove_tag_prefix app\n")
+rtf("remove-regexp", [("a", "/./", "r.${tag}")], [{"a": "x"}], tag="app.foo.bar", extra="remove_tag_regexp /^app\\./\n")
+rtf("empty-capture", [("a", "/^(x)?(y)$/", "e.$1.x")], [{"a": "y"}])
+rtf("first-rule-wins", [("a", "/x/", "one.x"), ("a", "/x/", "two.x")], [{"a": "x"}])
+rtf("regexp-empty", [("a", "/^$/", "empty.x")], [{"a": ""}, {"a": "z"}])
+rtf("pattern-unquoted", [("a", "^err", "u.x")], [{"a": "error"}])
+rtf("ignorecase", [("a", "/^ERR/i", "i.x")], [{"a": "error"}])
+rtf("invalid-utf8", [("a", "/b/", "u.x")], [{"a": {"$str_hex": "61ff62"}}])
+rtf("capture-nomatch-placeholder", [("a", "/^(\\w+)/", "c.$1.$2")], [{"a": "word"}])
+
+# --- grep ------------------------------------------------------------------------------------
+
+
+def grep(name, body, records):
+    case("grep-" + name, filt("grep", body) + fileout(fmt="@type json"), [msg(r) for r in records])
+
+
+G = [{"a": "apple", "n": 12}, {"a": "banana", "n": None}, {"b": "x"}, {"a": ["apple"], "n": 1.5}, {"a": {"k": "apple"}}]
+grep("regexp", "<regexp>\n  key a\n  pattern /apple/\n</regexp>", G)
+grep("exclude", "<exclude>\n  key a\n  pattern /apple/\n</exclude>", G)
+grep("number", "<regexp>\n  key n\n  pattern /^1/\n</regexp>", G)
+grep("exclude-missing", "<exclude>\n  key n\n  pattern /./\n</exclude>", G)
+grep("and", "<and>\n  <regexp>\n    key a\n    pattern /an/\n  </regexp>\n  <regexp>\n    key n\n    pattern /^$/\n  </regexp>\n</and>", G)
+grep("or", "<or>\n  <regexp>\n    key a\n    pattern /^apple$/\n  </regexp>\n  <regexp>\n    key b\n    pattern /x/\n  </regexp>\n</or>", G)
+grep("exclude-or", "<or>\n  <exclude>\n    key a\n    pattern /apple/\n  </exclude>\n  <exclude>\n    key b\n    pattern /x/\n  </exclude>\n</or>", G)
+grep("exclude-and", "<and>\n  <exclude>\n    key a\n    pattern /apple/\n  </exclude>\n  <exclude>\n    key n\n    pattern /12/\n  </exclude>\n</and>", G)
+grep("nested", "<regexp>\n  key $.a.k\n  pattern /apple/\n</regexp>", G)
+grep("two-regexps", "<regexp>\n  key a\n  pattern /a/\n</regexp>\n<regexp>\n  key n\n  pattern /\\d/\n</regexp>", G)
+grep("legacy", "regexp1 a apple\nexclude1 n 12", G)
+grep("empty-pattern", "<regexp>\n  key a\n  pattern //\n</regexp>", G)
+grep("bool", "<regexp>\n  key a\n  pattern /true/\n</regexp>", [{"a": True}, {"a": "true"}, {"a": False}])
+grep("unicode", "<regexp>\n  key a\n  pattern /日本/\n</regexp>", [{"a": "日本語"}, {"a": {"$str_hex": "ff"}}])
+grep("anchor", "<regexp>\n  key a\n  pattern /^apple$/\n</regexp>", [{"a": "apple\n"}, {"a": "apple"}, {"a": "x\napple"}])
+grep("exclude-nil", "<exclude>\n  key a\n  pattern /^$/\n</exclude>", [{"a": None}, {"a": ""}, {"b": 1}])
+
+# --- routing: chains, labels, @ERROR, copy, relabel ----------------------------------------------
+case("route-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", filt("record_transformer", "<record>\n  in L\n</record>") + fileout(name="l")) + fileout(name="root") + TAIL,
+     [msg({"a": 1})], raw_conf=True)
+case("route-relabel", "<match t>\n  @type relabel\n  @label @R\n</match>\n" + label("@R", fileout(name="r")), [msg({"a": 1})])
+case("route-copy", "<match t>\n  @type copy\n  <store>\n%s  </store>\n  <store>\n%s  </store>\n</match>\n" % (
+    indent("@type file\npath {DIR}/out/c1\nappend true\n<buffer []>\n  @type memory\n</buffer>", 4),
+    indent("@type relabel\n@label @C", 4)) + label("@C", filt("record_transformer", "<record>\n  c 2\n</record>") + fileout(name="c2")),
+     [msg({"a": 1})])
+case("route-copy-deep", "<match t>\n  @type copy\n  copy_mode deep\n  <store>\n    @type relabel\n    @label @A\n  </store>\n  <store>\n    @type relabel\n    @label @B\n  </store>\n</match>\n" +
+     label("@A", filt("record_transformer", "<record>\n  x a\n</record>") + fileout(name="a")) + label("@B", fileout(name="b")), [msg({"a": 1})])
+case("route-first-match-wins", fileout(name="first", pattern="t") + fileout(name="second", pattern="**"), [msg({"a": 1}), msg({"a": 2}, tag="u")])
+case("route-patterns", fileout(name="ab", pattern="a.{b,c}.*") + fileout(name="star", pattern="a.*") + fileout(name="rest"),
+     [msg({"i": 1}, tag="a.b.x"), msg({"i": 2}, tag="a.c.y"), msg({"i": 3}, tag="a.z"), msg({"i": 4}, tag="a.b"), msg({"i": 5}, tag="a")])
+case("route-multi-pattern", fileout(name="m", pattern="x y.**") + fileout(name="rest"), [msg({"i": 1}, tag="x"), msg({"i": 2}, tag="y.z"), msg({"i": 3}, tag="x.y")])
+case("route-filter-chain", filt("record_transformer", "<record>\n  s1 ${record[\"a\"]}\n</record>") + filt("grep", "<exclude>\n  key a\n  pattern /2/\n</exclude>") +
+     filt("record_transformer", "remove_keys a") + fileout(fmt="@type json"), [msg({"a": 1}), msg({"a": 2})])
+case("route-filter-pattern", filt("record_transformer", "<record>\n  f yes\n</record>", pattern="a.**") + fileout(fmt="@type json"), [msg({"i": 1}, tag="a.b"), msg({"i": 2}, tag="b")])
+case("route-error-label", filt("parser", "key_name m\n<parse>\n  @type json\n</parse>") + fileout(name="ok") + ERR, [msg({"m": '{"a":1}'}), msg({"m": "bad"}), msg({"x": 1})])
+case("route-no-error-label", filt("parser", "key_name m\n<parse>\n  @type json\n</parse>") + fileout(name="ok"), [msg({"m": "bad"}), msg({"m": '{"a":2}'})])
+case("route-error-label-filters", filt("parser", "key_name m\n<parse>\n  @type json\n</parse>") + fileout(name="ok") +
+     label("@ERROR", filt("record_transformer", "<record>\n  e ${tag}\n</record>") + fileout(name="error")), [msg({"m": "bad"})])
+case("route-rewrite-then-label", "<match app.**>\n  @type rewrite_tag_filter\n  @label @NEXT\n  <rule>\n    key a\n    pattern /./\n    tag new.${tag}\n  </rule>\n</match>\n" +
+     label("@NEXT", fileout(name="${tag}", buffer="tag")), [msg({"a": "x"}, tag="app.q")])
+case("route-relabel-chain", "<match t>\n  @type relabel\n  @label @A\n</match>\n" + label("@A", "<match **>\n  @type relabel\n  @label @B\n</match>\n") + label("@B", fileout(name="b")), [msg({"a": 1})])
+case("route-null", "<match drop.**>\n  @type null\n</match>\n" + fileout(), [msg({"a": 1}, tag="drop.x"), msg({"a": 2})])
+case("route-label-unmatched", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", fileout(name="l", pattern="only")) + TAIL, [msg({"a": 1}), msg({"a": 2}, tag="only")], raw_conf=True)
+case("route-unmatched", fileout(pattern="yes"), [msg({"a": 1}, tag="no"), msg({"a": 2}, tag="yes")])
+
+# --- out_file paths, append, compression ------------------------------------------------------
+
+
+def fileconf(body):
+    return "<match **>\n%s</match>\n" % indent("@type file\n" + body)
+
+
+case("file-path-tag", fileconf("path {DIR}/out/${tag}/f\nappend true\n<buffer tag>\n  @type memory\n</buffer>"), [msg({"a": 1}, tag="x.y"), msg({"a": 2}, tag="z")])
+case("file-path-tag-parts", fileconf("path {DIR}/out/${tag[1]}-${tag[0]}\nappend true\n<buffer tag>\n  @type memory\n</buffer>"), [msg({"a": 1}, tag="x.y")])
+case("file-path-key", fileconf("path {DIR}/out/${k}\nappend true\n<buffer k>\n  @type memory\n</buffer>"), [msg({"k": "one"}), msg({"k": "two"}), msg({"k": "one", "b": 1})])
+case("file-path-time", fileconf("path {DIR}/out/t.%Y%m%d.%H\nappend true\n<buffer time>\n  @type memory\n  timekey 3600\n</buffer>"), [msg({"a": 1}), msg({"a": 2}, time=T0 + 3600)])
+case("file-path-timekey-day", fileconf("path {DIR}/out/d\nappend true\n<buffer time>\n  @type memory\n  timekey 1d\n</buffer>"), [msg({"a": 1}), msg({"a": 2}, time=T0 + 86400)])
+case("file-path-timekey-zone", fileconf("path {DIR}/out/z.%Y%m%d%H\nappend true\n<buffer time>\n  @type memory\n  timekey 1h\n  timekey_zone +0900\n  timekey_use_utc false\n</buffer>"), [msg({"a": 1})])
+case("file-path-star", fileconf("path {DIR}/out/s.*.log\nappend true\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-no-append", fileconf("path {DIR}/out/na\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-gzip", fileconf("path {DIR}/out/g\ncompress gzip\nappend true\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1}), msg({"a": 2})])
+case("file-gzip-no-append", fileconf("path {DIR}/out/g\ncompress gzip\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-format-json-gzip", fileconf("path {DIR}/out/j\ncompress gzip\nappend true\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-add-path-suffix-false", fileconf("path {DIR}/out/nosuffix\nadd_path_suffix false\nappend true\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-path-suffix", fileconf("path {DIR}/out/suf\npath_suffix .txt\nappend true\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-inject-and-format", fileconf("path {DIR}/out/x\nappend true\n<inject>\n  tag_key tag\n  time_key time\n  time_type string\n  time_format %FT%T%:z\n</inject>\n<format>\n  @type ltsv\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-default-buffer-time", fileconf("path {DIR}/out/deflt\nappend true\n<buffer time>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-tag-and-time", fileconf("path {DIR}/out/${tag}.%Y-%m-%d\nappend true\n<buffer tag,time>\n  @type memory\n  timekey 1d\n</buffer>"), [msg({"a": 1}, tag="p"), msg({"a": 2}, tag="q")])
+case("file-symlink-free-format-single", fileconf("path {DIR}/out/sv\nappend true\n<format>\n  @type single_value\n  message_key log\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"log": "line 1"}), msg({"log": "line 2"})])
+case("file-v012-params", fileconf("path {DIR}/out/v12\nappend true\nformat json\ninclude_time_key true\ntime_key ts\nbuffer_type memory"), [msg({"a": 1})])
+case("file-v012-include-tag", fileconf("path {DIR}/out/v12t\nappend true\nformat json\ninclude_tag_key true\ntag_key tg\nbuffer_type memory"), [msg({"a": 1})])
+
+# --- config syntax and errors -----------------------------------------------------------------
+
+
+def cfgerr(name, conf):
+    case("config-" + name, conf)
+
+
+cfgerr("ok-minimal", fileout())
+cfgerr("unknown-output", "<match **>\n  @type nosuchplugin\n</match>\n")
+cfgerr("unknown-filter", "<filter **>\n  @type nosuchfilter\n</filter>\n" + fileout())
+cfgerr("unknown-source", "<source>\n  @type nosuchinput\n</source>\n")
+cfgerr("missing-type", "<match **>\n  path x\n</match>\n")
+cfgerr("file-missing-path", "<match **>\n  @type file\n</match>\n")
+cfgerr("bad-integer", SRC.replace("port {PORT}", "port abc"))
+cfgerr("bad-size", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 12qq"))
+cfgerr("bad-time", fileout().replace("@type memory", "@type memory\n    flush_interval soon"))
+cfgerr("bad-bool", SRC.replace("</source>", "  send_keepalive_packet maybe\n</source>") + fileout())
+cfgerr("bad-enum", fileout(extra="compress zip"))
+cfgerr("unterminated-section", "<match **>\n  @type null\n")
+cfgerr("unmatched-close", "<match **>\n  @type null\n</match>\n</match>\n")
+cfgerr("wrong-close", "<match **>\n  @type null\n</filter>\n")
+cfgerr("label-without-at", "<label FOO>\n  <match **>\n    @type null\n  </match>\n</label>\n")
+cfgerr("undefined-label", SRC.replace("</source>", "  @label @NOPE\n</source>"))
+cfgerr("duplicate-label", label("@A", "<match **>\n  @type null\n</match>\n") + label("@A", "<match **>\n  @type null\n</match>\n"))
+cfgerr("unknown-param-ok", fileout(extra="no_such_param 1"))
+cfgerr("parser-missing-key-name", filt("parser", "<parse>\n  @type json\n</parse>") + fileout())
+cfgerr("parser-unknown-type", filt("parser", "key_name m\n<parse>\n  @type nosuch\n</parse>") + fileout())
+cfgerr("regexp-no-captures", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /abc/\n</parse>") + fileout())
+cfgerr("regexp-invalid", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(abc/\n</parse>") + fileout())
+cfgerr("csv-no-keys", filt("parser", "key_name m\n<parse>\n  @type csv\n</parse>") + fileout())
+cfgerr("rtf-no-rule", "<match **>\n  @type rewrite_tag_filter\n</match>\n")
+cfgerr("rtf-bad-pattern", "<match **>\n  @type rewrite_tag_filter\n  <rule>\n    key a\n    pattern /(x/\n    tag y\n  </rule>\n</match>\n")
+cfgerr("grep-no-key", filt("grep", "<regexp>\n  pattern /x/\n</regexp>") + fileout())
+cfgerr("format-csv-no-fields", fileout(fmt="@type csv"))
+cfgerr("single-quoted-escape", fileout(extra="path_suffix '.l\\og'"))
+cfgerr("array-json", filt("record_transformer", "remove_keys [\"a\", \"b\"]") + fileout())
+cfgerr("hash-json-bad", filt("parser", "key_name m\n<parse>\n  @type json\n  types {\"a\": \n</parse>") + fileout())
+cfgerr("copy-no-store", "<match **>\n  @type copy\n</match>\n")
+cfgerr("relabel-no-label", "<match **>\n  @type relabel\n</match>\n")
+cfgerr("inject-bad-time-type", fileout(inject="time_key t\ntime_type century"))
+cfgerr("buffer-bad-type", fileout().replace("@type memory", "@type nosuchbuffer"))
+cfgerr("buffer-tag-path-mismatch", fileconf("path {DIR}/out/${tag}\n<buffer []>\n  @type memory\n</buffer>"))
+cfgerr("time-zone-invalid", fileout(inject="time_key t\ntime_type string\ntimezone Mars/Base"))
+cfgerr("system-section", "<system>\n  log_level info\n</system>\n" + fileout())
+cfgerr("comment-and-blank", "# a comment\n\n" + fileout() + "# trailing\n")
+
+# Runtime config syntax: values as the parser reads them.
+case("syntax-double-quoted", filt("record_transformer", "<record>\n  a \"x\\ty\\nz\\\\w\\\"q\"\n  b 'single \\n kept'\n  c plain value  \n  d \"\"\n</record>") + fileout(fmt="@type json"), [msg({"i": 1})])
+case("syntax-multiline-array", filt("record_transformer", "remove_keys [\"a\",\n  \"b\"]") + fileout(fmt="@type json"), [msg({"a": 1, "b": 2, "c": 3})])
+case("syntax-hash-comment", filt("record_transformer", "<record>\n  a x # not a comment?\n  b \"y\" # comment\n</record>") + fileout(fmt="@type json"), [msg({"i": 1})])
+case("syntax-unicode-value", filt("record_transformer", "<record>\n  a 日本\n</record>") + fileout(fmt="@type json"), [msg({"i": 1})])
+
+
+def main():
+    os.makedirs(CASES, exist_ok=True)
+    names = set()
+    for name, conf, frames in OUT:
+        assert name not in names, name
+        names.add(name)
+        d = os.path.join(CASES, name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "fluent.conf"), "w", encoding="utf-8") as fh:
+            fh.write(conf)
+        ip = os.path.join(d, "input")
+        if frames is None:
+            if os.path.exists(ip):
+                os.remove(ip)
+        else:
+            with open(ip, "w", encoding="utf-8") as fh:
+                for f in frames:
+                    fh.write(json.dumps(f, ensure_ascii=False) + "\n")
+    print("%d cases written" % len(OUT), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Re-record the goldens of the differential suite from a local Fluentd (the reference; it is not
+# part of this repository and nothing here builds it).
+#
+#   tests/differential/record.sh FLUENTD_BIN [CASE...]     (or FLUENTD=... record.sh [CASE...])
+#
+# FLUENTD_BIN is a `fluentd` command for Fluentd 1.16.11 with fluent-plugin-rewrite-tag-filter
+# 2.4.0 loadable. With no CASE, every case under tests/differential/cases is recorded. JOBS=N runs
+# N cases at a time (default 2).
+#
+# Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1):
+#   * without an `input` file: `fluentd --dry-run`; `expected` is "dry-run: ok" or "dry-run: error",
+#     and Fluentd's error line is kept in `fluentd-error` (for readers; the test does not compare
+#     messages, only that logferry refuses too);
+#   * otherwise: start Fluentd (TZ=UTC), wait until its worker runs, run send.py (every frame asks
+#     for an ack unless the case says otherwise, so when send.py returns Fluentd has taken every
+#     event into its buffers), stop it with SIGTERM (memory buffers flush at shutdown), wait for
+#     it to exit, then `expected` = send.py's output followed by collect.py's.
+# Cases with a DIFFERS file also get `logferry.expected` re-recorded only by the Rust test
+# (DIFF_BLESS=1 cargo test --test e2e_differential).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+FLUENTD="${1:-${FLUENTD:-}}"
+[ -n "$FLUENTD" ] || { echo "usage: record.sh FLUENTD_BIN [CASE...]" >&2; exit 2; }
+shift || true
+PYTHON="${PYTHON:-python3}"
+JOBS="${JOBS:-2}"
+
+record_one() {
+  local case="$1" dir port conf pid status attempt
+  case="${case%/}"
+  [ -d "$case" ] || case="$HERE/cases/$case"
+  dir="$(mktemp -d /tmp/lfdiff.XXXXXX)"
+  port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  conf="$dir/fluent.conf"
+  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" "$case/fluent.conf" > "$conf"
+  mkdir -p "$dir/out"
+  if [ ! -f "$case/input" ]; then
+    if TZ=UTC "$FLUENTD" --dry-run -c "$conf" > "$dir/log" 2>&1; then
+      echo "dry-run: ok" > "$case/expected"
+      rm -f "$case/fluentd-error"
+    else
+      echo "dry-run: error" > "$case/expected"
+      grep -m1 -E '\[error\]|error' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
+    fi
+    echo "recorded $(basename "$case"): $(cat "$case/expected")"
+    rm -rf "$dir"
+    return
+  fi
+  TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
+  pid=$!
+  status=running
+  for _ in $(seq 1 600); do
+    if grep -q "fluentd worker is now running" "$dir/log" 2>/dev/null; then status=up; break; fi
+    if ! kill -0 "$pid" 2>/dev/null; then status=exited; break; fi
+    sleep 0.1
+  done
+  if [ "$status" != up ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    echo "start: error" > "$case/expected"
+    grep -m1 -E '\[error\]' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
+    echo "recorded $(basename "$case"): start: error"
+    rm -rf "$dir"
+    return
+  fi
+  if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent" 2> "$dir/send-err"; then
+    # Most likely the port was taken between picking it and Fluentd binding it: try again.
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" || true
+    rm -rf "$dir"
+    attempt="${2:-1}"
+    if [ "$attempt" -ge 3 ]; then
+      echo "FAILED $(basename "$case"): send.py: $(cat "$dir/send-err" 2>/dev/null)" >&2
+      return 1
+    fi
+    record_one "$case" $((attempt + 1))
+    return
+  fi
+  kill -TERM "$pid"
+  wait "$pid" || true
+  { cat "$dir/sent"; "$PYTHON" "$HERE/collect.py" "$dir"; } > "$case/expected"
+  rm -f "$case/fluentd-error"
+  if grep -q -E '\[(error|warn)\]' "$dir/log"; then
+    grep -E '\[(error|warn)\]' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' \
+      | grep -v -E 'both of Plugin @id|no patterns matched' | head -5 > "$case/fluentd-log" || true
+    [ -s "$case/fluentd-log" ] || rm -f "$case/fluentd-log"
+  else
+    rm -f "$case/fluentd-log"
+  fi
+  echo "recorded $(basename "$case")"
+  rm -rf "$dir"
+}
+export -f record_one
+export HERE FLUENTD PYTHON
+
+if [ "$#" -eq 0 ]; then
+  set -- "$HERE"/cases/*/
+fi
+printf '%s\n' "$@" | xargs -P "$JOBS" -I{} bash -c 'record_one "$1"' _ {}

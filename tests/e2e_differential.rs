@@ -1,0 +1,269 @@
+//! The differential suite: every case under `tests/differential/cases` was recorded from Fluentd
+//! 1.16.11 itself (`tests/differential/record.sh`); here logferry runs each case and must write the
+//! same. A case with a `DIFFERS` file is a known, deliberate difference (listed in README's
+//! "Differences from Fluentd"): logferry must then write exactly its `logferry.expected`, and still
+//! differ from Fluentd, so that a change either way is noticed.
+//!
+//! Each case is a `fluent.conf` (`{PORT}`, `{DIR}`), an `input` (forward frames, sent by
+//! `tests/differential/send.py`, the same script the recorder uses) and `expected` (what send.py
+//! reported, then `tests/differential/collect.py` over the files written under `{DIR}/out`). A
+//! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
+//! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
+//!
+//! `DIFF_CASES=prefix,...` runs only the cases whose names start with one of the prefixes;
+//! `DIFF_JOBS=N` runs N at a time (default 4); `DIFF_BLESS=1` writes `logferry.expected` of the
+//! `DIFFERS` cases from what logferry writes now.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use support::*;
+
+fn python() -> String {
+    std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+fn script(name: &str) -> PathBuf {
+    repo_root().join("tests/differential").join(name)
+}
+
+/// What logferry did on one case, in the form of `expected`.
+fn run_case(case: &Path) -> Vec<u8> {
+    let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
+    let input = case.join("input");
+    let start_error = std::fs::read(case.join("expected")).is_ok_and(|e| e == b"start: error\n");
+    if start_error {
+        // Fluentd refused to start on this config: logferry must refuse it too.
+        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        return if out.status.success() {
+            b"start: ok\n".to_vec()
+        } else {
+            b"start: error\n".to_vec()
+        };
+    }
+    if !input.exists() {
+        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        return if out.status.success() {
+            b"dry-run: ok\n".to_vec()
+        } else {
+            b"dry-run: error\n".to_vec()
+        };
+    }
+    let mut d = Daemon::start(&conf);
+    std::fs::create_dir_all(d.path("out")).unwrap();
+    let sent = Command::new(python())
+        .arg(script("send.py"))
+        .arg(d.port.to_string())
+        .arg(&input)
+        .output()
+        .expect("run send.py");
+    assert!(
+        sent.status.success(),
+        "send.py failed: {}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let st = d.terminate();
+    assert!(st.success(), "logferry exited with {st}:\n{}", d.stderr());
+    let collected = Command::new(python())
+        .arg(script("collect.py"))
+        .arg(d.dir.path())
+        .output()
+        .expect("run collect.py");
+    assert!(
+        collected.status.success(),
+        "collect.py failed: {}",
+        String::from_utf8_lossy(&collected.stderr)
+    );
+    let mut actual = sent.stdout;
+    actual.extend_from_slice(&collected.stdout);
+    actual
+}
+
+/// The lines of a text, bytes that are not UTF-8 shown as `\xNN`.
+fn lines(text: &[u8]) -> Vec<String> {
+    text.split(|&b| b == b'\n')
+        .map(|l| {
+            let mut s = String::new();
+            for chunk in l.utf8_chunks() {
+                s.push_str(chunk.valid());
+                for b in chunk.invalid() {
+                    s.push_str(&format!("\\x{b:02X}"));
+                }
+            }
+            s
+        })
+        .collect()
+}
+
+/// A line diff of two texts (longest common subsequence), `-` for expected, `+` for actual.
+fn diff(expected: &[u8], actual: &[u8]) -> String {
+    let e = lines(expected);
+    let a = lines(actual);
+    let (n, m) = (e.len(), a.len());
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if e[i] == a[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    let clip = |s: &str| -> String {
+        if s.len() > 300 {
+            let mut k = 300;
+            while !s.is_char_boundary(k) {
+                k -= 1;
+            }
+            format!("{}… ({} bytes)", &s[..k], s.len())
+        } else {
+            s.to_string()
+        }
+    };
+    while i < n || j < m {
+        if i < n && j < m && e[i] == a[j] {
+            out += &format!("   {}\n", clip(&e[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out += &format!("  +{}\n", clip(&a[j]));
+            j += 1;
+        } else {
+            out += &format!("  -{}\n", clip(&e[i]));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The text of the README section "Differences from Fluentd".
+fn readme_differences() -> String {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("## Differences from Fluentd")
+        .expect("README has a \"Differences from Fluentd\" section");
+    let rest = &readme[start + 3..];
+    let end = rest.find("\n## ").map_or(rest.len(), |i| i);
+    rest[..end].to_string()
+}
+
+#[test]
+fn differential_against_fluentd() {
+    let root = repo_root().join("tests/differential/cases");
+    let only: Vec<String> = std::env::var("DIFF_CASES")
+        .map(|s| s.split(',').map(str::to_string).collect())
+        .unwrap_or_default();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("fluent.conf").exists())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            only.is_empty() || only.iter().any(|o| name.starts_with(o.as_str()))
+        })
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty(), "no differential cases under {root:?}");
+    let bless = std::env::var("DIFF_BLESS").is_ok_and(|v| v == "1");
+    let differences = readme_differences();
+    let jobs: usize = std::env::var("DIFF_JOBS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4);
+    let next = AtomicUsize::new(0);
+    let failures = Mutex::new(Vec::<String>::new());
+    let differing = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(case) = cases.get(i) else { break };
+                let name = case.file_name().unwrap().to_string_lossy().into_owned();
+                let fail = |msg: String| failures.lock().unwrap().push(format!("{name}: {msg}"));
+                let Ok(expected) = std::fs::read(case.join("expected")) else {
+                    fail("no `expected`: record it with tests/differential/record.sh".into());
+                    continue;
+                };
+                let actual = match std::panic::catch_unwind(|| run_case(case)) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        let msg = e
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_default();
+                        if msg.contains("logferry exited before it started") {
+                            // A config logferry refuses where Fluentd runs: compared as such
+                            // (the message goes with it when that is not what is expected).
+                            if expected != b"start: error\n" && !case.join("DIFFERS").exists() {
+                                fail(format!("logferry refused to start:\n{msg}"));
+                                continue;
+                            }
+                            b"start: error\n".to_vec()
+                        } else {
+                            fail(format!("the run failed: {msg}"));
+                            continue;
+                        }
+                    }
+                };
+                let differs = std::fs::read_to_string(case.join("DIFFERS")).ok();
+                match differs {
+                    None => {
+                        if actual != expected {
+                            fail(format!(
+                                "differs from Fluentd (- Fluentd, + logferry):\n{}",
+                                diff(&expected, &actual)
+                            ));
+                        }
+                    }
+                    Some(reason) => {
+                        differing.fetch_add(1, Ordering::SeqCst);
+                        let reason = reason.trim();
+                        if !differences.contains(reason) {
+                            fail(format!(
+                                "its DIFFERS reason {reason:?} is not in README's \"Differences from Fluentd\""
+                            ));
+                        }
+                        if actual == expected {
+                            fail("is marked DIFFERS but now matches Fluentd: delete its DIFFERS and logferry.expected".into());
+                            continue;
+                        }
+                        let path = case.join("logferry.expected");
+                        if bless {
+                            std::fs::write(&path, &actual).unwrap();
+                            continue;
+                        }
+                        let known = std::fs::read(&path).unwrap_or_default();
+                        if actual != known {
+                            fail(format!(
+                                "is a known difference ({reason}) but differs otherwise now (- logferry.expected, + logferry):\n{}\nand from Fluentd (- Fluentd, + logferry):\n{}",
+                                diff(&known, &actual),
+                                diff(&expected, &actual)
+                            ));
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    eprintln!(
+        "differential: {} cases, {} known differences, {} failed",
+        cases.len(),
+        differing.load(Ordering::SeqCst),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} differential cases failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
