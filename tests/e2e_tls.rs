@@ -102,6 +102,7 @@ fn out_forward_tls_matrix_against_openssl_peers() {
                             shared_key: key.then(|| "s3cret".to_string()),
                             lazy: true,
                             corrupt_first: false,
+                            stay_open: false,
                         },
                     )
                 })
@@ -324,6 +325,7 @@ fn handshake_failures_say_who_refused_and_why() {
             shared_key: None,
             lazy: false,
             corrupt_first: false,
+            stay_open: false,
         },
     );
     let keyed = Peer::start(
@@ -333,6 +335,7 @@ fn handshake_failures_say_who_refused_and_why() {
             shared_key: Some("s3cret".into()),
             lazy: false,
             corrupt_first: false,
+            stay_open: false,
         },
     );
     let out = |tag: &str, extra: &str, port: u16| {
@@ -419,6 +422,7 @@ fn shutdown_with_a_failing_tls_destination_backs_up_by_the_deadline() {
             shared_key: None,
             lazy: false,
             corrupt_first: false,
+            stay_open: false,
         },
     );
     let conf = format!(
@@ -481,6 +485,7 @@ fn a_record_the_server_garbled_is_sent_again_at_once() {
             shared_key: Some("s3cret".into()),
             lazy: false,
             corrupt_first: true,
+            stay_open: false,
         },
     );
     let conf = format!(
@@ -509,4 +514,50 @@ fn a_record_the_server_garbled_is_sent_again_at_once() {
         !log.contains("detached") && !log.contains("skipped for"),
         "{log}"
     );
+}
+
+/// A server that reads everything but leaves the connection open after the client's close_notify
+/// (as Fluent Bit 4.x sometimes does): without acks the chunk still counts as sent once the
+/// server's kernel acknowledged all of it, and is neither held for `send_timeout` nor sent again.
+#[test]
+fn a_server_that_does_not_close_its_side_gets_each_chunk_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = make_certs(dir.path());
+    let peer = Peer::start(
+        &certs,
+        PeerOptions {
+            tls13: true,
+            shared_key: None,
+            lazy: false,
+            corrupt_first: false,
+            stay_open: true,
+        },
+    );
+    let conf = format!(
+        "<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  @type forward\n  transport tls\n  tls_ca_cert_path {}\n  heartbeat_type none\n  send_timeout 120s\n  <server>\n    host 127.0.0.1\n    port {}\n  </server>\n  <buffer>\n    flush_interval 0.2s\n  </buffer>\n</match>\n",
+        certs.ca.display(),
+        peer.port
+    );
+    let mut d = Daemon::start(&conf);
+    for i in 0..3 {
+        feed(d.port, &format!("open.{i}"));
+    }
+    let t = Instant::now();
+    while (0..3).any(|i| peer.stats.count(&format!("open.{i}")) < EVENTS as usize) {
+        assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Each chunk's write ended without waiting out send_timeout: the daemon stops at once.
+    let t = Instant::now();
+    assert!(d.terminate().success());
+    assert!(t.elapsed() < Duration::from_secs(20), "{}", d.stderr());
+    for i in 0..3 {
+        assert_eq!(
+            peer.stats.count(&format!("open.{i}")),
+            EVENTS as usize,
+            "duplicates"
+        );
+    }
+    let log = d.stderr();
+    assert!(warnings(&log).is_empty(), "{log}");
 }

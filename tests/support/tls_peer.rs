@@ -93,6 +93,9 @@ pub struct PeerOptions {
     /// HELO (or of the first ack without a shared key), as Fluent Bit 4.x over TLS 1.3 now and
     /// then does; later connections behave.
     pub corrupt_first: bool,
+    /// After the client's close_notify, keep the connection open until the client drops it
+    /// (Fluent Bit 4.x sometimes does not close its side).
+    pub stay_open: bool,
 }
 
 /// What a [`Peer`] saw.
@@ -288,6 +291,11 @@ fn serve(tcp: TcpStream, ctx: &SslContext, opts: &PeerOptions, stats: &PeerStats
         stats.cut_frames.fetch_add(1, Ordering::Relaxed);
     }
     match clean {
+        Ok(()) if opts.stay_open => {
+            // Wait for the client to drop the connection (a bare EOF or a reset).
+            let mut b = [0u8; 64];
+            let _ = s.get_mut().read(&mut b);
+        }
         Ok(()) => {
             let _ = s.shutdown();
         }

@@ -9,6 +9,7 @@
 //! when the peer has closed after reading our FIN do we know it read everything before it.
 
 use std::io::ErrorKind;
+use std::os::fd::RawFd;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -52,23 +53,61 @@ pub async fn orderly_close<S: AsyncRead + AsyncWrite + Unpin>(
     timeout: Duration,
 ) -> Result<Drained, CloseError> {
     let mut d = Drained::default();
-    orderly_close_into(s, timeout, &mut d).await.map(|()| d)
+    orderly_close_into(s, timeout, &mut d, None)
+        .await
+        .map(|()| d)
+}
+
+/// How often a close that waits for the peer looks at what the peer's kernel acknowledged.
+const POLL: Duration = Duration::from_millis(50);
+/// How long the peer may keep its side open once its kernel acknowledged all we sent.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Bytes of `fd`'s send queue the peer has not acknowledged yet (Linux `SIOCOUTQ`).
+fn unacknowledged(fd: RawFd) -> Option<i32> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: TIOCOUTQ (SIOCOUTQ on a TCP socket) writes one int; `n` is valid for it.
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n as *mut libc::c_int) };
+    (rc == 0).then_some(n)
 }
 
 /// [`orderly_close`], keeping what the peer sent in `d` whatever the outcome (a server that
 /// refuses a client sends its reason, then resets).
+///
+/// With `socket` (the TCP socket under `s`), a peer that does not close its side is not waited
+/// for to the end of `timeout`: once its kernel has acknowledged everything we sent — the last
+/// record, our close_notify and our FIN — and `GRACE` has passed, the close counts as orderly.
+/// The peer then holds every byte; nothing unread on our side means our close sends no reset.
+/// (Fluent Bit 4.x sometimes leaves a TLS connection open after the client's close_notify.)
 pub async fn orderly_close_into<S: AsyncRead + AsyncWrite + Unpin>(
     s: &mut S,
     timeout: Duration,
     d: &mut Drained,
+    socket: Option<RawFd>,
 ) -> Result<(), CloseError> {
     let fut = async {
         s.shutdown()
             .await
             .map_err(|e| CloseError::Io(format!("shutdown: {e}")))?;
         let mut buf = [0u8; 4096];
+        let mut all_acked_at: Option<tokio::time::Instant> = None;
         loop {
-            match s.read(&mut buf).await {
+            let r = tokio::select! {
+                r = s.read(&mut buf) => r,
+                _ = tokio::time::sleep(POLL), if socket.is_some() => {
+                    match socket.and_then(unacknowledged) {
+                        Some(0) => {
+                            let at = *all_acked_at.get_or_insert_with(tokio::time::Instant::now);
+                            if at.elapsed() >= GRACE {
+                                return Ok(());
+                            }
+                        }
+                        _ => all_acked_at = None,
+                    }
+                    continue;
+                }
+            };
+            match r {
                 Ok(0) => return Ok(()),
                 Ok(n) => {
                     d.bytes += n;
@@ -128,6 +167,33 @@ mod tests {
         let mut c = TcpStream::connect(addr).await.unwrap();
         let r = orderly_close(&mut c, Duration::from_millis(200)).await;
         assert_eq!(r.unwrap_err(), CloseError::Timeout);
+        let _ = tx.send(());
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_read_everything_but_stays_open_is_closed_after_the_grace() {
+        use std::os::fd::AsRawFd;
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let (s, _) = l.accept().await.unwrap();
+            let _ = rx.await;
+            drop(s);
+        });
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(b"frame").await.unwrap();
+        let fd = c.as_raw_fd();
+        let mut d = Drained::default();
+        let t = std::time::Instant::now();
+        orderly_close_into(&mut c, Duration::from_secs(60), &mut d, Some(fd))
+            .await
+            .unwrap();
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "waited for the timeout"
+        );
         let _ = tx.send(());
         server.await.unwrap();
     }

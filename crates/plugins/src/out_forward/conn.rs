@@ -183,7 +183,17 @@ impl Conn {
         timeout: Duration,
         d: &mut Drained,
     ) -> Result<(), CloseError> {
-        orderly_close_into(&mut self.io, timeout, d).await
+        let fd = self.raw_fd();
+        orderly_close_into(&mut self.io, timeout, d, Some(fd)).await
+    }
+
+    /// The TCP socket under the connection.
+    fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        match &self.io {
+            Io::Plain(s) => s.as_raw_fd(),
+            Io::Tls(s) => s.get_ref().0.as_raw_fd(),
+        }
     }
 
     /// Close in order in the background (a connection no longer wanted).
