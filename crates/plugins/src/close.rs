@@ -89,7 +89,8 @@ pub async fn orderly_close_into<S: AsyncRead + AsyncWrite + Unpin>(
         s.shutdown()
             .await
             .map_err(|e| CloseError::Io(format!("shutdown: {e}")))?;
-        let mut buf = [0u8; 4096];
+        // On the heap: this future lives inside every connection's task, idle ones included.
+        let mut buf = vec![0u8; 4096];
         let mut all_acked_at: Option<tokio::time::Instant> = None;
         loop {
             let r = tokio::select! {

@@ -294,7 +294,8 @@ impl Conn {
     /// Close in order (TLS close_notify, FIN, then read until the client closes too), so that
     /// the client never sees a reset that could make it drop what it had not read yet (an ack).
     async fn close<S: AsyncRead + AsyncWrite + Unpin>(&self, s: &mut S) {
-        if let Err(e) = crate::close::orderly_close(s, CLOSE_TIMEOUT).await {
+        // Boxed: an idle connection's task should not carry the closing state's space.
+        if let Err(e) = Box::pin(crate::close::orderly_close(s, CLOSE_TIMEOUT)).await {
             self.log
                 .debug(format_args!("closing connection from {}: {e}", self.peer));
         }
