@@ -430,9 +430,15 @@ NOTES = """
   16 (a fresh Fluent Bit and logferry per batch).
 - **Fluent Bit 4.2.8 over TLS 1.3 sometimes sends records its client cannot decrypt** (HELO, PONG,
   acks: logferry logs `cannot decrypt peer's message`; Fluent Bit then logs `handshake error
-  expecting PING`). logferry treats it as a failed send: the chunk goes back to the retry schedule
-  (never lost; what is still unsent at the shutdown deadline is backed up), and an ack that could
-  not be read makes a duplicate. Fluentd as the sender meets the same.
+  expecting PING`). logferry sends the chunk again at once on a new connection; when that fails
+  too, the chunk goes back to the retry schedule (never lost: what is still unsent at the shutdown
+  deadline is backed up). An ack that could not be read makes a duplicate: the duplicates below
+  are all in cases with acks. Fluentd as the sender meets the same.
+- **Fluent Bit 4.2.8 sometimes leaves a TLS connection open after the client's close_notify**, and
+  sometimes does not ack a chunk it received. logferry counts a no-ack chunk as sent once Fluent
+  Bit's kernel acknowledged every byte and 2 s passed (no duplicate, no wait for `send_timeout`);
+  an ack that never comes makes the chunk go again (a duplicate) and, at SIGTERM, leaves a write
+  unfinished at the deadline (`a flush did not finish by the shutdown deadline`).
 """
 
 
