@@ -323,9 +323,7 @@ fn handshake_failures_say_who_refused_and_why() {
         PeerOptions {
             tls13: true,
             shared_key: None,
-            lazy: false,
-            corrupt_first: false,
-            stay_open: false,
+            ..PeerOptions::default()
         },
     );
     let keyed = Peer::start(
@@ -333,9 +331,7 @@ fn handshake_failures_say_who_refused_and_why() {
         PeerOptions {
             tls13: true,
             shared_key: Some("s3cret".into()),
-            lazy: false,
-            corrupt_first: false,
-            stay_open: false,
+            ..PeerOptions::default()
         },
     );
     let out = |tag: &str, extra: &str, port: u16| {
@@ -408,6 +404,15 @@ fn handshake_failures_say_who_refused_and_why() {
     );
 }
 
+/// A daemon whose forward input feeds one out_forward over TLS to 127.0.0.1:`port`, trusting `ca`,
+/// with `extra` lines in the `<match>` and `buffer` lines in its `<buffer>`.
+fn one_output(ca: &std::path::Path, port: u16, extra: &str, buffer: &str) -> String {
+    format!(
+        "<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  @type forward\n  transport tls\n  tls_ca_cert_path {}\n  {extra}\n  <server>\n    host 127.0.0.1\n    port {port}\n  </server>\n  <buffer>\n    flush_interval 0.2s\n    {buffer}\n  </buffer>\n</match>\n",
+        ca.display()
+    )
+}
+
 /// SIGTERM while a TLS destination keeps failing: the retry schedule stays sane (no delay of
 /// days, no retry limit nobody set), the drain ends by the shutdown deadline, and the memory
 /// buffer's chunk is backed up, not lost.
@@ -419,16 +424,17 @@ fn shutdown_with_a_failing_tls_destination_backs_up_by_the_deadline() {
         &certs,
         PeerOptions {
             tls13: true,
-            shared_key: None,
-            lazy: false,
-            corrupt_first: false,
-            stay_open: false,
+            ..PeerOptions::default()
         },
     );
     let conf = format!(
-        "<system>\n  root_dir {{DIR}}/root\n</system>\n<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  @type forward\n  transport tls\n  tls_ca_cert_path {}\n  heartbeat_type transport\n  heartbeat_interval 1s\n  <server>\n    host 127.0.0.1\n    port {}\n  </server>\n  <buffer>\n    flush_interval 0.2s\n    retry_wait 0.5s\n  </buffer>\n</match>\n",
-        certs.other_ca.display(),
-        peer.port
+        "<system>\n  root_dir {{DIR}}/root\n</system>\n{}",
+        one_output(
+            &certs.other_ca,
+            peer.port,
+            "heartbeat_type transport\n  heartbeat_interval 1s",
+            "retry_wait 0.5s"
+        )
     );
     let mut d = Daemon::start_with(&conf, &["--shutdown-timeout", "3"], &[]);
     feed(d.port, "fail.me");
@@ -483,15 +489,15 @@ fn a_record_the_server_garbled_is_sent_again_at_once() {
         PeerOptions {
             tls13: true,
             shared_key: Some("s3cret".into()),
-            lazy: false,
             corrupt_first: true,
-            stay_open: false,
+            ..PeerOptions::default()
         },
     );
-    let conf = format!(
-        "<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  @type forward\n  transport tls\n  tls_ca_cert_path {}\n  heartbeat_type none\n  require_ack_response true\n  <security>\n    self_hostname logferry\n    shared_key s3cret\n  </security>\n  <server>\n    host 127.0.0.1\n    port {}\n  </server>\n  <buffer>\n    flush_interval 0.2s\n    retry_wait 30s\n  </buffer>\n</match>\n",
-        certs.ca.display(),
-        peer.port
+    let conf = one_output(
+        &certs.ca,
+        peer.port,
+        "heartbeat_type none\n  require_ack_response true\n  <security>\n    self_hostname logferry\n    shared_key s3cret\n  </security>",
+        "retry_wait 30s",
     );
     let d = Daemon::start(&conf);
     feed(d.port, "garbled");
@@ -527,16 +533,15 @@ fn a_server_that_does_not_close_its_side_gets_each_chunk_once() {
         &certs,
         PeerOptions {
             tls13: true,
-            shared_key: None,
-            lazy: false,
-            corrupt_first: false,
             stay_open: true,
+            ..PeerOptions::default()
         },
     );
-    let conf = format!(
-        "<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  @type forward\n  transport tls\n  tls_ca_cert_path {}\n  heartbeat_type none\n  send_timeout 120s\n  <server>\n    host 127.0.0.1\n    port {}\n  </server>\n  <buffer>\n    flush_interval 0.2s\n  </buffer>\n</match>\n",
-        certs.ca.display(),
-        peer.port
+    let conf = one_output(
+        &certs.ca,
+        peer.port,
+        "heartbeat_type none\n  send_timeout 120s",
+        "",
     );
     let mut d = Daemon::start(&conf);
     for i in 0..3 {

@@ -80,8 +80,8 @@ pub fn make_certs(dir: &Path) -> Certs {
     }
 }
 
-/// How a [`Peer`] behaves.
-#[derive(Clone, Debug)]
+/// How a [`Peer`] behaves (default: TLS 1.2 at most, no shared key, well-behaved).
+#[derive(Clone, Debug, Default)]
 pub struct PeerOptions {
     /// Offer TLS 1.3 (else 1.2 at most).
     pub tls13: bool,
