@@ -179,15 +179,8 @@ impl Emitter {
         self.router.get()
     }
 
-    /// Route a batch: filters, then the first matching output.
-    ///
-    /// `Ok` means every event was either accepted by an output, dropped by a filter, or matched
-    /// nothing (Fluentd's semantics). An output error is sent to `@ERROR` when that label exists
-    /// (and this is not already `@ERROR`); otherwise it is returned so the input does not ack.
-    pub async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
+    /// The installed router and this handle's label in it.
+    fn target(&self) -> Result<(&Arc<Router>, &Agent), EmitError> {
         let Some(router) = self.router.get() else {
             return Err(EmitError::Failed("router not ready".into()));
         };
@@ -197,6 +190,19 @@ impl Emitter {
                 self.label.as_deref().unwrap_or("")
             )));
         };
+        Ok((router, agent))
+    }
+
+    /// Route a batch: filters, then the first matching output.
+    ///
+    /// `Ok` means every event was either accepted by an output, dropped by a filter, or matched
+    /// nothing (Fluentd's semantics). An output error is sent to `@ERROR` when that label exists
+    /// (and this is not already `@ERROR`); otherwise it is returned so the input does not ack.
+    pub async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (router, agent) = self.target()?;
         let route = agent.resolve(tag);
         self.run_route(router, agent, &route, 0, tag, batch).await
     }
@@ -213,15 +219,7 @@ impl Emitter {
         if batch.is_empty() {
             return Ok(());
         }
-        let Some(router) = self.router.get() else {
-            return Err(EmitError::Failed("router not ready".into()));
-        };
-        let Some(agent) = router.agent(self.label.as_deref()) else {
-            return Err(EmitError::Failed(format!(
-                "label {} does not exist",
-                self.label.as_deref().unwrap_or("")
-            )));
-        };
+        let (router, agent) = self.target()?;
         let route = agent.resolve(tag);
         let at = {
             // Scoped: a raw pointer must not live across the await below.
