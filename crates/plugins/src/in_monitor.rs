@@ -79,18 +79,27 @@ impl Input for MonitorInput {
             .map_err(|e| e.to_string())?
             .next()
             .ok_or("bind address does not resolve")?;
-        let listener = TcpListener::bind(addr)
-            .await
+        // From the process's pool: a reload keeps the port open (the next pipeline's monitor
+        // takes the socket over, and this one stops then).
+        let (listener, superseded) = logferry_core::listeners::tcp(addr, 1024)
+            .and_then(|(l, s)| Ok((TcpListener::from_std(l)?, s)))
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         self.log.info(format_args!(
             "monitor listening on http://{addr} (/api/plugins.json, {}, /healthz, /readyz)",
             self.metrics_path
         ));
         let me = self.clone();
-        // Detached: the endpoint answers (readyz = 503) through the whole shutdown drain.
+        // Detached: the endpoint answers (readyz = 503) through the whole shutdown drain, until
+        // the process ends or a reloaded pipeline's monitor took the socket over.
         tokio::spawn(async move {
+            let superseded = superseded.wait();
+            tokio::pin!(superseded);
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
+                let accepted = tokio::select! {
+                    a = listener.accept() => a,
+                    _ = &mut superseded => break,
+                };
+                let Ok((mut sock, _)) = accepted else {
                     continue;
                 };
                 let me = me.clone();

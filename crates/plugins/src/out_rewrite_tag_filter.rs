@@ -1111,6 +1111,7 @@ mod tests {
         let r = |p: &str, k| RouterRule {
             pattern: MatchPattern::new(p).unwrap(),
             kind: k,
+            id: Arc::from(p),
         };
         let router = Router::new(
             Agent::new(ROOT_LABEL, vec![r("x.**", sink("ROOT"))]),

@@ -88,18 +88,11 @@ impl ForwardInput {
     }
 }
 
+/// The listener, from the process's pool: a reload keeps the socket open (see
+/// [`logferry_core::listeners`]).
 fn listen(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<TcpListener> {
-    let domain = if addr.is_ipv6() {
-        socket2::Domain::IPV6
-    } else {
-        socket2::Domain::IPV4
-    };
-    let sock = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
-    sock.set_reuse_address(true)?;
-    sock.set_nonblocking(true)?;
-    sock.bind(&addr.into())?;
-    sock.listen(backlog.unwrap_or(1024))?;
-    TcpListener::from_std(sock.into())
+    let (l, _) = logferry_core::listeners::tcp(addr, backlog.unwrap_or(1024))?;
+    TcpListener::from_std(l)
 }
 
 #[async_trait]
