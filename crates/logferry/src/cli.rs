@@ -56,6 +56,10 @@ pub struct Cli {
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting anyway.
     #[arg(long, default_value_t = 25.0, value_name = "SECONDS")]
     pub shutdown_timeout: f64,
+
+    /// A tool instead of the daemon (see `logferry help <command>`).
+    #[command(subcommand)]
+    pub command: Option<crate::commands::Command>,
 }
 
 impl Cli {

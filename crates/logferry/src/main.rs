@@ -1,10 +1,14 @@
 //! The `logferry` daemon: reads a Fluentd config, builds the pipeline, runs it until SIGTERM/SIGINT.
 
 mod cli;
+mod cmd_test;
+mod commands;
+mod graph;
 mod healthcheck;
 mod logging;
 mod mask;
 mod placeholder;
+mod rpc;
 mod send;
 
 use std::process::ExitCode;
@@ -54,7 +58,10 @@ fn raise_fd_limit() {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Some(cmd) = cli.command.take() {
+        return commands::run(cmd);
+    }
     raise_fd_limit();
     if let Some(url) = &cli.healthcheck {
         return healthcheck::probe(url);
@@ -132,11 +139,13 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         signal(SignalKind::interrupt()),
         signal(SignalKind::user_defined1()),
         signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined2()),
     );
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup)) = signals else {
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut usr2)) = signals else {
         eprintln!("logferry: cannot install signal handlers");
         return ExitCode::from(1);
     };
+    let system = pipeline.system.clone();
     let mut running = match pipeline.start().await {
         Ok(r) => r,
         Err(e) => {
@@ -144,6 +153,15 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Fluentd's RPC endpoint: its calls arrive in the loop below as the signals do.
+    let (rpc_tx, mut rpc_rx) = tokio::sync::mpsc::channel(16);
+    let dump: rpc::Dump = std::sync::Arc::new(std::sync::Mutex::new(rpc::dump_text(&root)));
+    if let Some(endpoint) = &system.rpc_endpoint {
+        if let Err(e) = rpc::start(endpoint, system.enable_get_dump, dump.clone(), rpc_tx).await {
+            tracing::error!("{e}");
+            return ExitCode::from(1);
+        }
+    }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
     let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
     let sig = loop {
@@ -155,10 +173,30 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
                 running.flush_now();
             }
             _ = hup.recv() => {
-                running = reload(&cli, &registry, running, deadline).await;
+                running = reload(&cli, &registry, running, deadline, &dump, "SIGHUP").await;
             }
+            _ = usr2.recv() => {
+                running = reload(&cli, &registry, running, deadline, &dump, "SIGUSR2").await;
+            }
+            Some(req) = rpc_rx.recv() => match req {
+                rpc::Request::Reload => {
+                    running = reload(&cli, &registry, running, deadline, &dump, "an RPC reload").await;
+                }
+                rpc::Request::Flush => {
+                    tracing::info!("RPC flushBuffers: flushing all buffers");
+                    running.flush_now();
+                }
+                rpc::Request::Interrupt => break "RPC interruptWorkers",
+                rpc::Request::Kill => break "RPC killWorkers",
+                rpc::Request::FlushAndKill => {
+                    running.flush_now();
+                    break "RPC flushBuffersAndKillWorkers";
+                }
+            },
         }
     };
+    // The listeners close with their inputs now (no reload follows to take them over).
+    logferry_core::listeners::close_all();
     tracing::info!("received {sig}: closing listeners, finishing what was read, flushing outputs");
     let at = tokio::time::Instant::now() + deadline;
     // The drain is bounded by `at` inside; the outer timeout only guards against a stuck plugin.
@@ -174,17 +212,22 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
     }
 }
 
-/// SIGHUP: read the config again. A config that does not parse or build is refused and the running
-/// pipeline goes on untouched. Otherwise the old pipeline stops as at SIGTERM (listeners close,
-/// memory buffers flush, file buffers persist) and the new one starts, resuming those file buffers.
+/// SIGHUP, SIGUSR2 or an RPC reload: read the config again. A config that does not parse or
+/// build is refused and the running pipeline goes on untouched. Otherwise the old pipeline stops
+/// as at SIGTERM (inputs stop accepting and finish what they read, memory buffers flush, file
+/// buffers persist) and the new one starts, resuming those file buffers. The listening sockets
+/// stay open throughout ([`logferry_core::listeners`]): connections that arrive meanwhile wait
+/// in the backlog for the new inputs, none is refused.
 async fn reload(
     cli: &Cli,
     registry: &logferry_core::Registry,
     running: logferry_core::Running,
     deadline: Duration,
+    dump: &rpc::Dump,
+    why: &str,
 ) -> logferry_core::Running {
     let path = cli.config_path();
-    tracing::info!("received SIGHUP: reloading {}", path.display());
+    tracing::info!("received {why}: reloading {}", path.display());
     let built = logferry_config::parse_file_with_warnings(&path)
         .map_err(|e| e.to_string())
         .and_then(|(root, warnings)| {
@@ -192,18 +235,24 @@ async fn reload(
                 tracing::warn!("{}: {}", w.pos, w.message);
             }
             placeholder::check(&root)?;
-            Pipeline::build(&root, registry).map_err(|e| e.to_string())
+            let p = Pipeline::build(&root, registry).map_err(|e| e.to_string())?;
+            Ok((root, p))
         });
-    let next = match built {
+    let (root, next) = match built {
         Ok(p) => p,
         Err(e) => {
             tracing::error!("reload refused, the running configuration stays: {e}");
             return running;
         }
     };
+    logferry_core::listeners::begin_reload();
     running.stop(tokio::time::Instant::now() + deadline).await;
     match next.start().await {
         Ok(r) => {
+            logferry_core::listeners::end_reload();
+            if let Ok(mut d) = dump.lock() {
+                *d = rpc::dump_text(&root);
+            }
             tracing::info!("reload complete");
             r
         }
