@@ -5,6 +5,7 @@ mod gen;
 mod proc;
 mod sink;
 mod soak;
+mod tap;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -180,6 +181,14 @@ struct Opts {
     /// Keep the working directory (configs, router log).
     #[arg(long)]
     keep: bool,
+    /// Tap the router for the whole run, as `logferry tap --tag '**'` would (a monitor_agent
+    /// source is added; the tap reads every event entering the output, rate-limited to
+    /// `--tap-rate` lines a second): what tapping costs, against the same run without it.
+    #[arg(long)]
+    tap: bool,
+    /// The tap's rate limit, lines a second (0: every event).
+    #[arg(long, default_value_t = 100.0)]
+    tap_rate: f64,
 }
 
 impl Opts {
@@ -334,10 +343,21 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         _ => sink::http(l, counter.clone()),
     }
     let fwd_port = proc::free_port().map_err(|e| e.to_string())?;
-    let conf = config(case, o, fwd_port, sink_port);
+    let mut conf = config(case, o, fwd_port, sink_port);
+    let mon_port = proc::free_port().map_err(|e| e.to_string())?;
+    if o.tap {
+        conf.push_str(&format!(
+            "<source>\n  @type monitor_agent\n  bind 127.0.0.1\n  port {mon_port}\n</source>\n"
+        ));
+    }
     let cpus = o.router_cpus.as_deref().map(proc::parse_cpus).transpose()?;
     let mut router = proc::Router::start(&bin, &dir, &conf, fwd_port, cpus.as_deref())?;
     let pid = router.pid();
+    let tap = if o.tap {
+        Some(tap::attach(mon_port, o.tap_rate)?)
+    } else {
+        None
+    };
 
     let frames = Arc::new(gen::Frames::new(
         "docker.delish",
@@ -410,6 +430,13 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     if !router.stop(30) {
         errors.push("router did not exit 0 on SIGTERM".into());
     }
+    if let Some(t) = tap {
+        // The stream ends with the router.
+        match t.join() {
+            Ok(lines) => eprintln!("[{}] the tap read {lines} lines", case.name()),
+            Err(_) => errors.push("tap reader panicked".into()),
+        }
+    }
     // Anything flushed at shutdown still counts as delivered.
     std::thread::sleep(Duration::from_millis(200));
     let received = counter.events();
@@ -458,7 +485,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
 
 fn print_table(o: &Opts, rows: &[Outcome]) {
     println!(
-        "router {}  router cpus {}  load cpus {}  record ~{} B  batch {}  conns {}  acks {}  rate {}  median of {} run(s), peak RSS the highest",
+        "router {}  router cpus {}  load cpus {}  record ~{} B  batch {}  conns {}  acks {}  rate {}  tap {}  median of {} run(s), peak RSS the highest",
         o.bin.as_deref().unwrap_or(Path::new("?")).display(),
         o.router_cpus.as_deref().unwrap_or("any"),
         o.load_cpus.as_deref().unwrap_or("any"),
@@ -471,6 +498,11 @@ fn print_table(o: &Opts, rows: &[Outcome]) {
             "off".into()
         },
         o.rate.map_or("uncapped".into(), |r| format!("{r}/s")),
+        if o.tap {
+            format!("on (tag **, {} lines/s)", o.tap_rate)
+        } else {
+            "off".into()
+        },
         o.repeat.unwrap_or(1),
     );
     println!(

@@ -100,25 +100,24 @@ impl Tap {
         }
     }
 
-    fn take_token(&self) -> bool {
-        if self.rate.is_infinite() {
-            return true;
+    /// Take up to `want` tokens from the rate bucket (one lock per batch); how many were given.
+    fn take_tokens(&self, want: u64) -> u64 {
+        if self.rate.is_infinite() || want == 0 {
+            return want;
         }
         let mut b = self.bucket.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         b.0 = (b.0 + now.duration_since(b.1).as_secs_f64() * self.rate).min(self.rate.max(1.0));
         b.1 = now;
-        if b.0 >= 1.0 {
-            b.0 -= 1.0;
-            true
-        } else {
-            false
-        }
+        let got = (b.0.floor() as u64).min(want);
+        b.0 -= got as f64;
+        got
     }
 }
 
 /// Offer the batch passing `plugin` (with `tag`) to the taps; `at_output`: the batch is about
-/// to enter its output (where tag taps see it). Call only when [`active`].
+/// to enter its output (where tag taps see it). Call only when [`active`]. Per batch and tap: one
+/// counter add and one lock of the rate bucket; only the events let through are decoded.
 pub fn offer(plugin: &str, tag: &str, batch: &EventBatch, at_output: bool) {
     let taps: Vec<Arc<Tap>> = {
         let taps = TAPS.lock().unwrap_or_else(|e| e.into_inner());
@@ -127,25 +126,37 @@ pub fn offer(plugin: &str, tag: &str, batch: &EventBatch, at_output: bool) {
             .cloned()
             .collect()
     };
+    let n = batch.len() as u64;
     for t in taps {
-        for e in batch.iter() {
-            let n = t.seen.fetch_add(1, Ordering::Relaxed);
-            if n % t.sample != 0 {
-                continue;
-            }
-            if !t.take_token() {
-                t.dropped.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
+        // Events first + i with (first + i) % sample == 0 are sampled; tokens for them in one go.
+        let first = t.seen.fetch_add(n, Ordering::Relaxed);
+        let skip = (t.sample - first % t.sample) % t.sample;
+        let picked = if skip >= n {
+            0
+        } else {
+            (n - skip - 1) / t.sample + 1
+        };
+        let allowed = t.take_tokens(picked);
+        if picked > allowed {
+            t.dropped.fetch_add(picked - allowed, Ordering::Relaxed);
+        }
+        let events = batch
+            .iter()
+            .skip(skip as usize)
+            .step_by(t.sample as usize)
+            .take(allowed as usize);
+        for e in events {
             let mut record = e.decode_record();
             mask(&mut record);
             let mut json = Vec::new();
             record.to_json(&mut json);
+            // The time as exact decimal seconds (nanoseconds kept).
             let line = format!(
-                "{{\"plugin_id\":{},\"tag\":{},\"time\":{},\"record\":{}}}",
+                "{{\"plugin_id\":{},\"tag\":{},\"time\":{}.{:09},\"record\":{}}}",
                 serde_json_string(plugin),
                 serde_json_string(tag),
-                e.time.as_f64(),
+                e.time.sec,
+                e.time.nsec,
                 String::from_utf8_lossy(&json)
             );
             if t.tx.try_send(line).is_err() {

@@ -10,6 +10,8 @@ mod mask;
 mod placeholder;
 mod rpc;
 mod send;
+mod tap;
+mod top;
 
 use std::process::ExitCode;
 use std::time::Duration;

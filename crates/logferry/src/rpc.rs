@@ -59,8 +59,10 @@ pub type Dump = Arc<Mutex<String>>;
 pub fn dump_text(root: &logferry_config::Element) -> String {
     let mut out = String::from("<ROOT>\n");
     for l in crate::mask::masked(root).dump().lines() {
-        out.push_str("  ");
-        out.push_str(l);
+        if !l.is_empty() {
+            out.push_str("  ");
+            out.push_str(l);
+        }
         out.push('\n');
     }
     out.push_str("</ROOT>\n");

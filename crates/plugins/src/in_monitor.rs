@@ -7,6 +7,8 @@
 //! * `/metrics` — Prometheus text, named as fluent-plugin-prometheus names them
 //!   (`fluentd_output_status_buffer_queue_length{plugin_id,type}` …) plus logferry's own counters;
 //! * `/healthz` — 200 while the process runs (liveness);
+//! * `/api/tap?plugin_id=ID` or `?tag=PATTERN` — the events passing there, as JSON lines, for
+//!   `logferry tap` ([`crate::monitor_tap`]);
 //! * `/readyz` — 200 when listeners are up, no buffer is over 90 % of its `total_limit_size`, and no
 //!   output has been failing for more than 300 s; 503 with the reason otherwise, and from the moment
 //!   SIGTERM arrives (before the listeners close), so a load balancer stops sending first.
@@ -123,14 +125,13 @@ impl Input for MonitorInput {
                             return;
                         }
                     };
-                    let path = head
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("/")
-                        .split('?')
-                        .next()
-                        .unwrap_or("/")
-                        .to_string();
+                    let target = head.split_whitespace().nth(1).unwrap_or("/");
+                    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                    if path == "/api/tap" {
+                        let query = query.to_string();
+                        return crate::monitor_tap::serve(sock, &query).await;
+                    }
+                    let path = path.to_string();
                     let (status, ctype, body) = me.route(&path);
                     let resp = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
                     let _ = sock.write_all(resp.as_bytes()).await;

@@ -18,6 +18,7 @@ pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
 pub mod in_unix;
+pub mod monitor_tap;
 pub mod out_copy;
 pub mod out_file;
 pub mod out_file_symlink;
