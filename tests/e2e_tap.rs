@@ -94,8 +94,8 @@ fn send(d: &Daemon, tag: &str, from: u64, n: u64) {
 }
 
 /// A tap on a filter's @id and one on a tag pattern each get the events passing there, as JSON
-/// lines, sampled, secrets masked; events of other tags do not show; the daemon's own output is
-/// unchanged by the taps.
+/// lines, sampled, secrets masked; events of other tags do not show; a reload does not end them;
+/// the daemon's own output is unchanged by the taps.
 #[test]
 fn tap_streams_the_events_passing_a_plugin_or_a_tag() {
     let mon = free_port();
@@ -135,14 +135,19 @@ fn tap_streams_the_events_passing_a_plugin_or_a_tag() {
     assert_eq!(recv(&by_id)["record"]["seq"], 100);
     assert_eq!(recv(&by_tag)["record"]["seq"], 100);
     assert_eq!(recv(&by_tag)["record"]["seq"], 101);
+    // A reload does not end the taps: they see the new pipeline's events.
+    d.signal("HUP");
+    d.wait_for_log("reload complete", Duration::from_secs(20));
+    send(&d, "app.web", 200, 1);
+    assert_eq!(recv(&by_tag)["record"]["seq"], 200);
     // The output itself got everything, unmasked.
     let got = support::acked::wait_delivered(
         &d,
         "out",
-        &(0..10).chain(100..102).collect(),
+        &(0..10).chain(100..102).chain(200..201).collect(),
         Duration::from_secs(20),
     );
-    assert_eq!(got.len(), 12);
+    assert_eq!(got.len(), 13);
     let text = std::fs::read_dir(d.dir.path())
         .unwrap()
         .filter_map(|e| {

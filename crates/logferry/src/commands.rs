@@ -31,26 +31,7 @@ pub enum Command {
     /// Stream the events passing a plugin (--id) or a tag pattern (--tag) in a running daemon,
     /// as JSON lines, from its monitor endpoint (a monitor_agent or prometheus source);
     /// sampled, rate-limited, secrets masked.
-    Tap {
-        /// The monitor endpoint.
-        #[arg(long, default_value = "127.0.0.1:24220", value_name = "HOST:PORT")]
-        monitor: String,
-        /// The @id of a filter or <match> (or object:N, as /api/plugins.json lists them).
-        #[arg(long, conflicts_with = "tag")]
-        id: Option<String>,
-        /// A tag pattern (events seen as they enter their output); default **.
-        #[arg(long)]
-        tag: Option<String>,
-        /// Keep one event in N.
-        #[arg(long, default_value_t = 1, value_name = "N")]
-        sample: u64,
-        /// At most this many events a second (0: no limit).
-        #[arg(long, default_value_t = 100.0, value_name = "PER_SECOND")]
-        rate: f64,
-        /// Exit after this many events.
-        #[arg(long, value_name = "N")]
-        count: Option<u64>,
-    },
+    Tap(crate::tap::TapArgs),
     /// A live view of every plugin's event rates, buffer fill, retries and errors in a running
     /// daemon, from its monitor endpoint (a monitor_agent or prometheus source).
     Top {
@@ -71,21 +52,7 @@ pub fn run(cmd: Command) -> ExitCode {
     match cmd {
         Command::Test { config, tests } => crate::cmd_test::run(&config, &tests),
         Command::Graph { config, format } => crate::graph::run(&config, format),
-        Command::Tap {
-            monitor,
-            id,
-            tag,
-            sample,
-            rate,
-            count,
-        } => crate::tap::run(&crate::tap::TapArgs {
-            monitor,
-            id,
-            tag,
-            sample,
-            rate,
-            count,
-        }),
+        Command::Tap(args) => crate::tap::run(&args),
         Command::Top {
             monitor,
             interval,

@@ -18,7 +18,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
@@ -121,21 +121,8 @@ fn route(path: &str, get_dump: bool) -> Option<&'static (&'static str, Option<Re
 }
 
 async fn serve(mut sock: TcpStream, get_dump: bool, dump: Dump, to_main: mpsc::Sender<Request>) {
-    let mut buf = vec![0u8; 8192];
-    let mut n = 0;
-    let head = loop {
-        match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf[n..]))
-            .await
-        {
-            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-            Ok(Ok(k)) => n += k,
-        }
-        if let Some(end) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
-            break String::from_utf8_lossy(&buf[..end]).into_owned();
-        }
-        if n == buf.len() {
-            return;
-        }
+    let Some(head) = logferry_plugins::in_monitor::read_head(&mut sock).await else {
+        return;
     };
     let mut words = head.split_whitespace();
     let method = words.next().unwrap_or("GET").to_string();

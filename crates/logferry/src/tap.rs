@@ -7,18 +7,25 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// What to tap.
+#[derive(clap::Args, Debug)]
 pub struct TapArgs {
-    /// The monitor endpoint, `HOST:PORT`.
+    /// The monitor endpoint.
+    #[arg(long, default_value = "127.0.0.1:24220", value_name = "HOST:PORT")]
     pub monitor: String,
-    /// A plugin `@id`.
+    /// The @id of a filter or <match> (or object:N, as /api/plugins.json lists them).
+    #[arg(long, conflicts_with = "tag")]
     pub id: Option<String>,
-    /// A tag pattern.
+    /// A tag pattern (events seen as they enter their output); default **.
+    #[arg(long)]
     pub tag: Option<String>,
-    /// One event in N.
+    /// Keep one event in N.
+    #[arg(long, default_value_t = 1, value_name = "N")]
     pub sample: u64,
-    /// Lines a second at most (0: no limit).
+    /// At most this many events a second (0: no limit).
+    #[arg(long, default_value_t = 100.0, value_name = "PER_SECOND")]
     pub rate: f64,
-    /// Stop after this many lines.
+    /// Exit after this many events.
+    #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 }
 

@@ -106,24 +106,8 @@ impl Input for MonitorInput {
                 };
                 let me = me.clone();
                 tokio::spawn(async move {
-                    let mut buf = vec![0u8; 8192];
-                    let mut n = 0;
-                    let head = loop {
-                        match tokio::time::timeout(
-                            std::time::Duration::from_secs(5),
-                            sock.read(&mut buf[n..]),
-                        )
-                        .await
-                        {
-                            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                            Ok(Ok(k)) => n += k,
-                        }
-                        if let Some(end) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
-                            break String::from_utf8_lossy(&buf[..end]).into_owned();
-                        }
-                        if n == buf.len() {
-                            return;
-                        }
+                    let Some(head) = read_head(&mut sock).await else {
+                        return;
                     };
                     let target = head.split_whitespace().nth(1).unwrap_or("/");
                     let (path, query) = target.split_once('?').unwrap_or((target, ""));
@@ -143,6 +127,26 @@ impl Input for MonitorInput {
         Ok(tokio::spawn(async move {
             let _ = ctx.shutdown.changed().await;
         }))
+    }
+}
+
+/// The head of an HTTP request (up to the blank line; 8 KiB at most, within 5 s), or None.
+pub async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf[n..]))
+            .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
+            Ok(Ok(k)) => n += k,
+        }
+        if let Some(end) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(String::from_utf8_lossy(&buf[..end]).into_owned());
+        }
+        if n == buf.len() {
+            return None;
+        }
     }
 }
 

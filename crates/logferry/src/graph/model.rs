@@ -121,7 +121,7 @@ impl Builder {
         });
     }
 
-    fn to_label(&mut self, from: usize, label: &str, text: impl Into<String>) {
+    fn edge_to_label(&mut self, from: usize, label: &str, text: impl Into<String>) {
         self.pending
             .push((from, label.to_string(), text.into(), Style::Solid));
     }
@@ -149,7 +149,7 @@ impl Builder {
                         self.errors.push(n);
                     }
                     if let Some(l) = el.value("timeout_label") {
-                        self.to_label(n, l, "timeout");
+                        self.edge_to_label(n, l, "timeout");
                     }
                     n
                 }
@@ -180,7 +180,7 @@ impl Builder {
         match ty(el).as_str() {
             "relabel" => {
                 if let Some(l) = el.value("@label") {
-                    self.to_label(n, l, "relabel");
+                    self.edge_to_label(n, l, "relabel");
                 }
             }
             "rewrite_tag_filter" => {
@@ -196,7 +196,7 @@ impl Builder {
                     }
                 }
                 for (to, tags) in targets {
-                    self.to_label(n, &to, tags.join(", "));
+                    self.edge_to_label(n, &to, tags.join(", "));
                 }
             }
             "copy" => {
@@ -214,7 +214,7 @@ impl Builder {
         }
         if !ROUTING.contains(&ty(el).as_str()) {
             if let Some(l) = el.value("@label") {
-                self.to_label(n, l, "@label");
+                self.edge_to_label(n, l, "@label");
             }
         }
     }
