@@ -12,8 +12,12 @@
 //! over instead of waiting in a backlog nobody serves.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::io;
 use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use tokio::sync::watch;
@@ -26,11 +30,18 @@ struct Held<S> {
     claims: watch::Sender<u64>,
 }
 
+/// A unix socket held by the pool, and the identity of the file it created (removed with it).
+struct UnixHeld {
+    listener: UnixListener,
+    file: (u64, u64),
+}
+
 #[derive(Default)]
 struct Pool {
     generation: u64,
     tcp: HashMap<SocketAddr, Held<std::net::TcpListener>>,
     udp: HashMap<SocketAddr, Held<std::net::UdpSocket>>,
+    unix: HashMap<PathBuf, Held<UnixHeld>>,
 }
 
 static POOL: Mutex<Option<Pool>> = Mutex::new(None);
@@ -60,37 +71,41 @@ impl Superseded {
 
 /// Operations on one kind of socket.
 trait Sock: Sized {
-    fn dup(&self) -> io::Result<Self>;
-    fn local(&self) -> io::Result<SocketAddr>;
+    /// What a claim gets.
+    type Out;
+    fn dup(&self) -> io::Result<Self::Out>;
 }
 
 impl Sock for std::net::TcpListener {
+    type Out = Self;
     fn dup(&self) -> io::Result<Self> {
         self.try_clone()
-    }
-    fn local(&self) -> io::Result<SocketAddr> {
-        self.local_addr()
     }
 }
 
 impl Sock for std::net::UdpSocket {
+    type Out = Self;
     fn dup(&self) -> io::Result<Self> {
         self.try_clone()
     }
-    fn local(&self) -> io::Result<SocketAddr> {
-        self.local_addr()
+}
+
+impl Sock for UnixHeld {
+    type Out = UnixListener;
+    fn dup(&self) -> io::Result<UnixListener> {
+        self.listener.try_clone()
     }
 }
 
-/// The socket held for `addr` (a duplicate), else a new one from `bind`, kept under its bound
-/// address (port 0 binds anew every time).
-fn claim<S: Sock>(
-    map: &mut HashMap<SocketAddr, Held<S>>,
+/// The socket held under `key` (a duplicate), else a new one from `bind`, kept under the key
+/// `bind` gives (a TCP/UDP port 0 binds anew every time: its key is the bound address).
+fn claim<K: Hash + Eq, S: Sock>(
+    map: &mut HashMap<K, Held<S>>,
     generation: u64,
-    addr: SocketAddr,
-    bind: impl FnOnce() -> io::Result<S>,
-) -> io::Result<(S, Superseded)> {
-    if let Some(h) = map.get_mut(&addr) {
+    key: &K,
+    bind: impl FnOnce() -> io::Result<(S, K)>,
+) -> io::Result<(S::Out, Superseded)> {
+    if let Some(h) = map.get_mut(key) {
         let sock = h.sock.dup()?;
         h.generation = generation;
         h.claims.send_modify(|n| *n += 1);
@@ -103,11 +118,11 @@ fn claim<S: Sock>(
             },
         ));
     }
-    let sock = bind()?;
-    let kept = sock.dup()?;
+    let (kept, key) = bind()?;
+    let sock = kept.dup()?;
     let (claims, rx) = watch::channel(0);
     map.insert(
-        sock.local()?,
+        key,
         Held {
             sock: kept,
             generation,
@@ -121,7 +136,7 @@ fn claim<S: Sock>(
 pub fn tcp(addr: SocketAddr, backlog: i32) -> io::Result<(std::net::TcpListener, Superseded)> {
     with_pool(|p| {
         let generation = p.generation;
-        let (l, s) = claim(&mut p.tcp, generation, addr, || {
+        let (l, s) = claim(&mut p.tcp, generation, &addr, || {
             let domain = if addr.is_ipv6() {
                 socket2::Domain::IPV6
             } else {
@@ -132,7 +147,9 @@ pub fn tcp(addr: SocketAddr, backlog: i32) -> io::Result<(std::net::TcpListener,
             sock.set_reuse_address(true)?;
             sock.bind(&addr.into())?;
             sock.listen(backlog)?;
-            Ok(sock.into())
+            let l: std::net::TcpListener = sock.into();
+            let key = l.local_addr()?;
+            Ok((l, key))
         })?;
         // A reload may change the backlog: listen again on the bound socket applies it.
         socket2::SockRef::from(&l).listen(backlog)?;
@@ -145,12 +162,51 @@ pub fn tcp(addr: SocketAddr, backlog: i32) -> io::Result<(std::net::TcpListener,
 pub fn udp(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, Superseded)> {
     with_pool(|p| {
         let generation = p.generation;
-        let (u, s) = claim(&mut p.udp, generation, addr, || {
-            std::net::UdpSocket::bind(addr)
+        let (u, s) = claim(&mut p.udp, generation, &addr, || {
+            let u = std::net::UdpSocket::bind(addr)?;
+            let key = u.local_addr()?;
+            Ok((u, key))
         })?;
         u.set_nonblocking(true)?;
         Ok((u, s))
     })
+}
+
+/// A unix listening socket at `path`, shared across reloads: `bind` makes it the first time (its
+/// checks of what is at `path` included). Non-blocking.
+pub fn unix(
+    path: &Path,
+    bind: impl FnOnce() -> io::Result<UnixListener>,
+) -> io::Result<(UnixListener, Superseded)> {
+    with_pool(|p| {
+        let generation = p.generation;
+        let (l, s) = claim(&mut p.unix, generation, &path.to_path_buf(), || {
+            let listener = bind()?;
+            let m = std::fs::symlink_metadata(path)?;
+            let held = UnixHeld {
+                listener,
+                file: (m.dev(), m.ino()),
+            };
+            Ok((held, path.to_path_buf()))
+        })?;
+        l.set_nonblocking(true)?;
+        Ok((l, s))
+    })
+}
+
+/// Does the process hold the unix socket at `path` (so an input stopping for a reload must leave
+/// its file in place)?
+pub fn holds_unix(path: &Path) -> bool {
+    with_pool(|p| p.unix.contains_key(path))
+}
+
+/// Remove a released unix socket's file, if it is still the one the pool bound.
+fn remove_unix(path: &Path, h: &UnixHeld) {
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if (m.dev(), m.ino()) == h.file {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// A reload starts: what the next pipeline claims from now on is kept at [`end_reload`].
@@ -170,6 +226,13 @@ pub fn end_reload() {
         }
         p.tcp.retain(|_, h| keep(h, g));
         p.udp.retain(|_, h| keep(h, g));
+        p.unix.retain(|path, h| {
+            let kept = keep(h, g);
+            if !kept {
+                remove_unix(path, &h.sock);
+            }
+            kept
+        });
     });
 }
 
@@ -178,6 +241,8 @@ pub fn close_all() {
     with_pool(|p| {
         p.tcp.clear();
         p.udp.clear();
+        // Each unix input removes its own file as it stops, once the pool no longer holds it.
+        p.unix.clear();
     });
 }
 
@@ -186,8 +251,15 @@ mod tests {
     use super::*;
     use std::net::TcpStream;
 
+    /// One test: the pool and its reload generations are process-wide, so the cases must not
+    /// run in parallel with each other.
     #[tokio::test]
-    async fn a_reload_keeps_the_socket_and_closes_what_is_no_longer_claimed() {
+    async fn reloads_keep_sockets_and_close_what_is_no_longer_claimed() {
+        tcp_case().await;
+        unix_case();
+    }
+
+    async fn tcp_case() {
         let (first, first_claim) = tcp("127.0.0.1:0".parse().unwrap(), 16).unwrap();
         let addr = first.local_addr().unwrap();
         // The old pipeline's input stops; the pool still listens.
@@ -208,6 +280,28 @@ mod tests {
         assert!(
             TcpStream::connect(addr).is_err(),
             "not claimed by the next reload: closed"
+        );
+    }
+
+    fn unix_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.sock");
+        let bind = || UnixListener::bind(&path);
+        let (first, _) = unix(&path, bind).unwrap();
+        drop(first);
+        assert!(holds_unix(&path));
+        begin_reload();
+        let early = std::os::unix::net::UnixStream::connect(&path).expect("queued, not refused");
+        let (second, _) = unix(&path, || panic!("must not bind again")).unwrap();
+        end_reload();
+        second.set_nonblocking(false).unwrap();
+        second.accept().unwrap();
+        drop((early, second));
+        begin_reload();
+        end_reload();
+        assert!(
+            !holds_unix(&path) && !path.exists(),
+            "released: closed and its file removed"
         );
     }
 }
