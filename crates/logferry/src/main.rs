@@ -175,14 +175,14 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
                 running.flush_now();
             }
             _ = hup.recv() => {
-                running = reload(&cli, &registry, running, deadline, &dump, "SIGHUP").await;
+                running = reload(&cli, &registry, running, deadline, &dump, &system, "SIGHUP").await;
             }
             _ = usr2.recv() => {
-                running = reload(&cli, &registry, running, deadline, &dump, "SIGUSR2").await;
+                running = reload(&cli, &registry, running, deadline, &dump, &system, "SIGUSR2").await;
             }
             Some(req) = rpc_rx.recv() => match req {
                 rpc::Request::Reload => {
-                    running = reload(&cli, &registry, running, deadline, &dump, "an RPC reload").await;
+                    running = reload(&cli, &registry, running, deadline, &dump, &system, "an RPC reload").await;
                 }
                 rpc::Request::Flush => {
                     tracing::info!("RPC flushBuffers: flushing all buffers");
@@ -226,6 +226,7 @@ async fn reload(
     running: logferry_core::Running,
     deadline: Duration,
     dump: &rpc::Dump,
+    system: &logferry_core::SystemConfig,
     why: &str,
 ) -> logferry_core::Running {
     let path = cli.config_path();
@@ -247,6 +248,14 @@ async fn reload(
             return running;
         }
     };
+    if next.system.rpc_endpoint != system.rpc_endpoint
+        || next.system.enable_get_dump != system.enable_get_dump
+    {
+        tracing::warn!(
+            "rpc_endpoint/enable_get_dump changed: the RPC endpoint keeps {:?} until the next start (as Fluentd's supervisor does)",
+            system.rpc_endpoint
+        );
+    }
     logferry_core::listeners::begin_reload();
     running.stop(tokio::time::Instant::now() + deadline).await;
     match next.start().await {
