@@ -36,21 +36,16 @@ fn http(port: u16, method: &str, path: &str) -> (u16, String, String) {
     (status, ctype, body.to_string())
 }
 
-fn conf(rpc: u16, get_dump: bool) -> String {
-    format!(
-        "
-<system>
-  rpc_endpoint 127.0.0.1:{rpc}
-  {}
-</system>
+/// A forward source and every event to `{DIR}/out*` as JSON lines, written at once.
+const FORWARD_TO_FILE: &str = "
 <source>
   @type forward
-  port {{PORT}}
+  port {PORT}
   bind 127.0.0.1
 </source>
 <match **>
   @type file
-  path {{DIR}}/out
+  path {DIR}/out
   append true
   <format>
     @type json
@@ -60,7 +55,11 @@ fn conf(rpc: u16, get_dump: bool) -> String {
     flush_mode immediate
   </buffer>
 </match>
-",
+";
+
+fn conf(rpc: u16, get_dump: bool) -> String {
+    format!(
+        "<system>\n  rpc_endpoint 127.0.0.1:{rpc}\n  {}\n</system>\n{FORWARD_TO_FILE}",
         if get_dump { "enable_get_dump true" } else { "" }
     )
 }
@@ -276,31 +275,9 @@ fn twenty_reloads_under_load_refuse_nothing_and_lose_nothing() {
 #[test]
 fn unix_socket_reloads_refuse_nothing_and_lose_nothing() {
     use std::os::unix::net::UnixStream;
-    let mut d = Daemon::start(
-        "
-<source>
-  @type forward
-  port {PORT}
-  bind 127.0.0.1
-</source>
-<source>
-  @type unix
-  path {DIR}/in.sock
-</source>
-<match **>
-  @type file
-  path {DIR}/out
-  append true
-  <format>
-    @type json
-  </format>
-  <buffer>
-    @type memory
-    flush_mode immediate
-  </buffer>
-</match>
-",
-    );
+    let mut d = Daemon::start(&format!(
+        "<source>\n  @type unix\n  path {{DIR}}/in.sock\n</source>\n{FORWARD_TO_FILE}"
+    ));
     let sock = d.path("in.sock");
     let stop = Arc::new(AtomicBool::new(false));
     let failed = Arc::new(AtomicU64::new(0));

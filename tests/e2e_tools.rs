@@ -239,6 +239,25 @@ fn graph_draws_dot_and_mermaid() {
     ] {
         assert!(mm.contains(needle), "{needle} not in\n{mm}");
     }
+    // The README shows each conf/ config's graph as the command prints it now.
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    for c in [
+        "conf/dev.conf",
+        "conf/sidecar.conf",
+        "conf/aggregator.conf",
+        "conf/tests/routing.conf",
+    ] {
+        let out = Command::new(bin())
+            .args(["graph", "--format", "mermaid"])
+            .arg(repo_root().join(c))
+            .output()
+            .unwrap();
+        let block = format!("```mermaid\n{}```", text(&out.stdout));
+        assert!(
+            readme.contains(&block),
+            "README.md lacks the graph of {c}:\n{block}"
+        );
+    }
     // A config that does not build gets no graph.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.conf");
