@@ -1,6 +1,7 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
-//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
+//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `tail` ([`in_tail`]),
+//! `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
@@ -17,6 +18,7 @@ pub mod filter_stdout;
 pub mod in_forward;
 pub mod in_monitor;
 pub mod in_sample;
+pub mod in_tail;
 pub mod in_unix;
 pub mod out_copy;
 pub mod out_file;
@@ -41,6 +43,7 @@ pub fn registry() -> Registry {
     r.add_input("forward", in_forward::build);
     r.add_input("sample", in_sample::build);
     r.add_input("unix", in_unix::build);
+    r.add_input("tail", in_tail::build);
     r.add_input("dummy", in_sample::build);
     r.add_input("monitor_agent", in_monitor::build_monitor_agent);
     r.add_input("prometheus", in_monitor::build_prometheus);

@@ -48,6 +48,12 @@ pub trait Parser: Send + Sync {
     fn parse_raw(&self, _text: &str, _out: &mut RawRecord) -> Option<Option<EventTime>> {
         None
     }
+
+    /// For line-oriented inputs (in_tail): does `line` start an event? `None` unless this is a
+    /// `multiline` parser with `format_firstline`.
+    fn firstline(&self, _line: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// One record written by [`Parser::parse_raw`]: msgpack keys and values in one reused buffer.

@@ -121,6 +121,10 @@ impl MultilineParser {
 }
 
 impl Parser for MultilineParser {
+    fn firstline(&self, line: &str) -> Option<bool> {
+        self.firstline.as_ref().map(|r| r.is_match(line))
+    }
+
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         let mut pos = 0;
         loop {
