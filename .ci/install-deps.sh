@@ -8,7 +8,8 @@
 #     ruby (the reference for crates/formats/tests/ruby_regex_vs_ruby.rs, which checks the
 #     Ruby-regexp translator against Ruby itself), libssl-dev and pkg-config (the openssl
 #     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
-#     matters because .ci/run's clippy step builds it before this script runs);
+#     matters because .ci/run's clippy step builds it before this script runs),
+#     logrotate (tests/e2e_tail.rs rotates files under the tail input with Debian's logrotate);
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack;
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
@@ -30,6 +31,7 @@ APT_PACKAGES=(
   ruby
   libssl-dev
   pkg-config
+  logrotate
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"

@@ -298,33 +298,34 @@ impl Tail {
         let Some(mut w) = self.slots.get_mut(id).and_then(Option::take) else {
             return;
         };
-        let m = stat(&w.path);
+        // A rotated file left the path: only its own reading goes on, the path is another's.
         let is_current = self.tails.get(&w.path) == Some(&id);
         if is_current {
+            let m = stat(&w.path);
             if let Some(m) = &m {
                 if self.watched.get(&w.path) != Some(&m.ino()) {
                     self.watch_path(&w.path.clone(), m.ino());
                 }
             }
-        }
-        let rotation = {
-            let log = self.log.clone();
-            let info = move |s: String| log.info(format_args!("{s}"));
-            let cfg = self.cfg.clone();
-            let make = move |pos| Reader::new(pos, cfg.line_limit, cfg.converter());
-            w.on_stat(&mut self.pf, m.as_ref(), &make, &info)
-        };
-        match rotation {
-            Err(e) => self.log.warn(format_args!("pos_file: {e}")),
-            Ok(Rotation::Rotated(new_ino)) if is_current => {
-                // Read what is left of the old file first (Fluentd #1055).
-                self.pump(&mut w, usize::MAX).await;
-                self.stats.rotated.fetch_add(1, Ordering::Relaxed);
-                self.slots[id] = Some(w);
-                self.update_watcher(id, new_ino);
-                return;
+            let rotation = {
+                let log = self.log.clone();
+                let info = move |s: String| log.info(format_args!("{s}"));
+                let cfg = self.cfg.clone();
+                let make = move |pos| Reader::new(pos, cfg.line_limit, cfg.converter());
+                w.on_stat(&mut self.pf, m.as_ref(), &make, &info)
+            };
+            match rotation {
+                Err(e) => self.log.warn(format_args!("pos_file: {e}")),
+                Ok(Rotation::Rotated(new_ino)) => {
+                    // Read what is left of the old file first (Fluentd #1055).
+                    self.pump(&mut w, usize::MAX).await;
+                    self.stats.rotated.fetch_add(1, Ordering::Relaxed);
+                    self.slots[id] = Some(w);
+                    self.update_watcher(id, new_ino);
+                    return;
+                }
+                Ok(Rotation::None) => {}
             }
-            Ok(_) => {}
         }
         self.flush_multiline(&mut w, false).await;
         let step = self.pump(&mut w, BATCHES_PER_TURN).await;
