@@ -503,3 +503,203 @@ fn every_way_logrotate_rotates_under_10k_lines_a_second_every_line_once() {
         d.stderr()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Positions, memory, backpressure.
+
+/// Write `{"seq":N}` lines for `range` into a new file.
+fn write_lines(path: &Path, range: std::ops::Range<u64>) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in range {
+        writeln!(f, "{{\"seq\":{i}}}").unwrap();
+    }
+    f.flush().unwrap();
+}
+
+/// The position the pos file records for its only entry.
+fn recorded_pos(path: &Path) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .next()
+        .and_then(|l| l.split('\t').nth(1))
+        .and_then(|p| u64::from_str_radix(p, 16).ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn kill_9_resumes_at_least_once_from_the_pos_file() {
+    const N: u64 = 300_000;
+    let mut d = Daemon::start_prepared(ROTATE_CONF, &[], &[], &|dir| {
+        write_lines(&dir.join("app.log"), 0..N);
+    });
+    let out = d.dir.path().join("out");
+    wait_until(&d, &out, "seq", |g| g.len() > 30_000);
+    d.kill9();
+    let at_kill = seqs(&out, "seq").len();
+    assert!((at_kill as u64) < N, "everything was read before the kill");
+    d.restart();
+    let got = wait_until(&d, &out, "seq", |g| g.len() as u64 == N);
+    // Only what was written out but not yet recorded comes again: at most one batch.
+    let dups: u64 = got.values().map(|c| u64::from(*c - 1)).sum();
+    assert!(dups <= 10_000, "{dups} lines delivered twice");
+    let size = std::fs::metadata(d.path("app.log")).unwrap().len();
+    d.wait_file_text(&d.path("app.pos"), WAIT, |_| {
+        recorded_pos(&d.path("app.pos")) == size
+    });
+}
+
+#[test]
+fn read_from_head_on_a_large_file_keeps_memory_bounded() {
+    // 256 MiB of 4 KiB lines; the daemon reads it all with its resident memory far below that.
+    const SIZE: u64 = 256 << 20;
+    let conf = r#"
+<source>
+  @type tail
+  path {DIR}/big.log
+  pos_file {DIR}/big.pos
+  tag big
+  read_from_head true
+  <parse>
+    @type none
+  </parse>
+</source>
+<match big>
+  @type null
+</match>
+"#;
+    let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+        std::fs::write(dir.join("big.log"), "").unwrap();
+    });
+    {
+        // Written after the start, so the daemon reads while it grows, then catches up.
+        let mut f = std::io::BufWriter::new(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(d.path("big.log"))
+                .unwrap(),
+        );
+        let line = format!("{}\n", "x".repeat(4095));
+        for _ in 0..SIZE / 4096 {
+            f.write_all(line.as_bytes()).unwrap();
+        }
+        f.flush().unwrap();
+    }
+    let start = Instant::now();
+    while recorded_pos(&d.path("big.pos")) < SIZE {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "read {} of {SIZE}; stderr:\n{}",
+            recorded_pos(&d.path("big.pos")),
+            d.stderr()
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    let peak_kib = d.status("VmHWM");
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak RSS {peak_kib} KiB while reading a {} MiB file",
+        SIZE >> 20
+    );
+    std::fs::remove_file(d.path("big.log")).unwrap();
+}
+
+#[test]
+fn a_full_buffer_stops_the_reading_and_nothing_is_lost() {
+    // The output cannot write (its directory is a file): its small buffer fills, the router
+    // refuses, the tail input stops reading that file; once the output writes again, every line
+    // arrives exactly once.
+    const N: u64 = 40_000;
+    let conf = r#"
+<source>
+  @type tail
+  path {DIR}/app.log
+  pos_file {DIR}/app.pos
+  tag app
+  read_from_head true
+  <parse>
+    @type json
+  </parse>
+</source>
+<match app>
+  @type file
+  path {DIR}/blocked/seq
+  append true
+  <buffer>
+    @type memory
+    chunk_limit_size 64k
+    total_limit_size 256k
+    flush_mode interval
+    flush_interval 0.2
+    retry_wait 0.2
+    retry_max_interval 0.5
+    retry_forever true
+    overflow_action throw_exception
+  </buffer>
+</match>
+"#;
+    let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+        std::fs::write(dir.join("blocked"), "not a directory").unwrap();
+        write_lines(&dir.join("app.log"), 0..N);
+    });
+    d.wait_for_log("reading stops until the events are accepted", WAIT);
+    let size = std::fs::metadata(d.path("app.log")).unwrap().len();
+    let held = recorded_pos(&d.path("app.pos"));
+    assert!(
+        held < size,
+        "the position went to the end ({held}) though the buffer refused"
+    );
+    std::fs::remove_file(d.path("blocked")).unwrap();
+    let got = wait_until(&d, &d.path("blocked"), "seq", |g| g.len() as u64 == N);
+    assert!(got.values().all(|c| *c == 1), "lines delivered twice");
+    d.wait_file_text(&d.path("app.pos"), WAIT, |_| {
+        recorded_pos(&d.path("app.pos")) == size
+    });
+    assert!(d.stderr().contains("events are accepted again"));
+}
+
+#[test]
+fn what_cannot_be_honoured_is_refused_at_start_up_with_file_and_line() {
+    let cases = [
+        (
+            "  <group>\n    <rule>\n      limit 10\n    </rule>\n  </group>\n",
+            "<group> is not supported",
+        ),
+        (
+            "  from_encoding Shift_JIS\n",
+            "must be specified with 'encoding'",
+        ),
+        (
+            "  encoding UTF-8\n  from_encoding UTF-16LE\n",
+            "ASCII-compatible",
+        ),
+        ("  encoding nope\n", "unknown encoding name"),
+        (
+            "  enable_watch_timer false\n  enable_stat_watcher false\n",
+            "either of enable_watch_timer or enable_stat_watcher",
+        ),
+        (
+            "  follow_inodes true\n",
+            "Can't follow inodes without pos_file",
+        ),
+        ("  path_delimiter *\n", "reserved words"),
+    ];
+    for (extra, want) in cases {
+        let conf = format!(
+            "<source>\n  @type tail\n  path {{DIR}}/a.log\n  tag a\n{extra}  <parse>\n    @type none\n  </parse>\n</source>\n"
+        );
+        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{extra}: accepted");
+        assert!(err.contains(want), "{extra}: {err}");
+        assert!(
+            err.contains("fluent.conf:"),
+            "{extra}: no file:line in {err}"
+        );
+    }
+    // Without <parse> or format.
+    let (out, _dir) = run_once(
+        "<source>\n  @type tail\n  path {DIR}/a.log\n  tag a\n</source>\n",
+        &["--dry-run"],
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<parse> section is required"));
+}
