@@ -55,8 +55,11 @@ pub struct TailInput {
     stats: Arc<TailStats>,
 }
 
-/// Pos files in use by a tail input of this process (Fluentd refuses a second user).
-static POS_FILES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// Pos files used by the tail inputs of each pipeline build (one config), keyed by the build's
+/// metrics: two sources of one config may not share a pos file (Fluentd refuses it), while the
+/// config a SIGHUP reload builds next to the running one may use the same.
+type PosFiles = Vec<(std::sync::Weak<logferry_core::metrics::Metrics>, String)>;
+static POS_FILES: std::sync::Mutex<PosFiles> = std::sync::Mutex::new(Vec::new());
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
@@ -65,7 +68,9 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
     let cfg = TailConfig::from_section(s, &warn)?;
     if let Some(p) = &cfg.pos_file {
         let mut used = POS_FILES.lock().unwrap_or_else(|e| e.into_inner());
-        if used.contains(p) {
+        used.retain(|(build, _)| build.strong_count() > 0);
+        let this = Arc::downgrade(&ctx.metrics);
+        if used.iter().any(|(b, q)| b.ptr_eq(&this) && q == p) {
             return Err(logferry_core::error::build_error(
                 &s.param("pos_file").expect("given").pos,
                 format!(
@@ -73,7 +78,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
                 ),
             ));
         }
-        used.push(p.clone());
+        used.push((this, p.clone()));
     }
     let stats = Arc::new(TailStats::default());
     ctx.metrics
