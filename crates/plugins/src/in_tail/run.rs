@@ -207,7 +207,7 @@ impl Tail {
                 }
             }
         } else {
-            for (_, (_, t)) in &targets {
+            for (_, t) in targets.values() {
                 if let Some(w) = self
                     .tails
                     .get(&t.path)
