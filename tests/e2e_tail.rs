@@ -703,3 +703,150 @@ fn what_cannot_be_honoured_is_refused_at_start_up_with_file_and_line() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("<parse> section is required"));
 }
+
+#[test]
+fn follow_inodes_with_a_glob_over_rotated_files_reads_each_line_once() {
+    // `path app.log*` names the rotated files too: with follow_inodes they are known by inode,
+    // so a rotated file is not read again under its new name, also when the path list is
+    // refreshed while it is still being read (rotate_wait 2 s, refresh every second).
+    let conf = r#"
+<source>
+  @type tail
+  path {DIR}/app.log*
+  pos_file {DIR}/app.pos
+  tag app
+  read_from_head true
+  follow_inodes true
+  rotate_wait 2
+  refresh_interval 1
+  <parse>
+    @type json
+  </parse>
+</source>
+<match app>
+  @type file
+  path {DIR}/out/seq
+  append true
+</match>
+"#;
+    let mut d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+        std::fs::write(dir.join("app.log"), "").unwrap();
+    });
+    let dir = d.dir.path().to_path_buf();
+    let out = dir.join("out");
+    let w = Writer::start(dir.join("app.log"), 10_000);
+    let step = |w: &Writer, more: u64| {
+        let target = w.written() + more;
+        while w.written() < target {
+            thread::sleep(Duration::from_millis(5));
+        }
+        wait_until(&d, &out, "seq", |g| (0..target).all(|i| g.contains_key(&i)));
+    };
+    step(&w, 3000);
+    for _ in 0..3 {
+        logrotate(&dir, "create", "rotate 5\ncreate");
+        step(&w, 3000);
+    }
+    // Past rotate_wait and a refresh: the rotated files are followed by inode, not re-read.
+    let before = d.stderr().matches("following tail of").count();
+    let start = Instant::now();
+    while d.stderr().matches("following tail of").count() < before + 3 {
+        assert!(
+            start.elapsed() < WAIT,
+            "rotated files never picked up:\n{}",
+            d.stderr()
+        );
+        step(&w, 500);
+    }
+    let total = w.finish();
+    wait_until(&d, &out, "seq", |g| (0..total).all(|i| g.contains_key(&i)));
+    assert!(d.terminate().success());
+    let got = seqs(&out, "seq");
+    let repeated: Vec<(&u64, &u32)> = got.iter().filter(|(_, c)| **c != 1).take(20).collect();
+    assert!(
+        repeated.is_empty(),
+        "lines delivered more than once: {repeated:?}"
+    );
+    assert_eq!(got.len() as u64, total);
+    // The pos file is keyed by inode: one live entry per file.
+    let pos = std::fs::read_to_string(dir.join("app.pos")).unwrap();
+    let live: Vec<&str> = pos
+        .lines()
+        .filter(|l| !l.contains("\tffffffffffffffff\t"))
+        .collect();
+    assert_eq!(live.len(), 4, "{pos}");
+}
+
+#[test]
+fn a_held_multiline_event_is_not_counted_as_read_and_survives_kill_9() {
+    let conf = r#"
+<source>
+  @type tail
+  path {DIR}/ml.log
+  pos_file {DIR}/ml.pos
+  tag ml
+  read_from_head true
+  <parse>
+    @type multiline
+    format_firstline /^\d+:/
+    format1 /^(?<n>\d+): (?<msg>.*)/
+  </parse>
+</source>
+<match ml>
+  @type file
+  path {DIR}/out/ml
+  append true
+  <format>
+    @type json
+  </format>
+</match>
+"#;
+    let mut d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+        std::fs::write(dir.join("ml.log"), "1: a\n  b\n2: c\n").unwrap();
+    });
+    let read = |d: &Daemon| {
+        let mut lines = Vec::new();
+        for e in std::fs::read_dir(d.path("out"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            lines.extend(
+                std::fs::read_to_string(e.path())
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_string),
+            );
+        }
+        lines
+    };
+    let start = Instant::now();
+    while read(&d).is_empty() {
+        assert!(start.elapsed() < WAIT, "{}", d.stderr());
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(read(&d), [r#"{"n":"1","msg":"a\n  b"}"#]);
+    // "2: c" is held (its event may go on): the position stays at its start, byte 9.
+    d.wait_file_text(&d.path("ml.pos"), WAIT, |_| {
+        recorded_pos(&d.path("ml.pos")) == 9
+    });
+    d.kill9();
+    d.restart();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.path("ml.log"))
+        .unwrap();
+    f.write_all(b"  d\n3: e\n").unwrap();
+    let start = Instant::now();
+    while read(&d).len() < 2 {
+        assert!(start.elapsed() < WAIT, "{}", d.stderr());
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        read(&d),
+        [r#"{"n":"1","msg":"a\n  b"}"#, r#"{"n":"2","msg":"c\n  d"}"#]
+    );
+    d.wait_file_text(&d.path("ml.pos"), WAIT, |_| {
+        recorded_pos(&d.path("ml.pos")) == 18
+    });
+}

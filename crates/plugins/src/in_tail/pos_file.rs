@@ -31,6 +31,8 @@ struct Entry {
     pos: u64,
     ino: u64,
     path: String,
+    /// Unwatched: written as `ffffffffffffffff` and no longer updated.
+    dead: bool,
 }
 
 /// Handle of an entry of a [`PositionFile`].
@@ -145,6 +147,7 @@ impl PositionFile {
                 pos,
                 ino,
                 path,
+                dead: false,
             }));
         }
         self.file.set_len(0)?;
@@ -187,6 +190,7 @@ impl PositionFile {
             pos: 0,
             ino: 0,
             path: path.to_string(),
+            dead: false,
         }));
         self.map.insert(key, id);
         Ok(id)
@@ -210,6 +214,9 @@ impl PositionFile {
         let Some(e) = self.entries.get_mut(id.0).and_then(|e| e.as_mut()) else {
             return Ok(());
         };
+        if e.dead {
+            return Ok(());
+        }
         e.ino = ino;
         e.pos = pos;
         let s = format!("{pos:016x}\t{ino:016x}");
@@ -221,7 +228,7 @@ impl PositionFile {
         let Some(e) = self.entries.get_mut(id.0).and_then(|e| e.as_mut()) else {
             return Ok(());
         };
-        if e.pos == pos {
+        if e.dead || e.pos == pos {
             return Ok(());
         }
         e.pos = pos;
@@ -233,7 +240,15 @@ impl PositionFile {
     pub fn unwatch(&mut self, path: &str, ino: u64) -> std::io::Result<()> {
         let key = self.key(path, ino);
         if let Some(id) = self.map.remove(&key) {
-            self.update_pos(id, UNWATCHED)?;
+            self.kill(id)?;
+        }
+        Ok(())
+    }
+
+    fn kill(&mut self, id: EntryId) -> std::io::Result<()> {
+        self.update_pos(id, UNWATCHED)?;
+        if let Some(e) = self.entries.get_mut(id.0).and_then(|e| e.as_mut()) {
+            e.dead = true;
         }
         Ok(())
     }
@@ -243,7 +258,7 @@ impl PositionFile {
         let gone: Vec<Key> = self.map.keys().filter(|k| !keep(k)).cloned().collect();
         for k in gone {
             if let Some(id) = self.map.remove(&k) {
-                self.update_pos(id, UNWATCHED)?;
+                self.kill(id)?;
             }
         }
         Ok(())
@@ -290,6 +305,8 @@ mod tests {
              /c.log\t000000000000012c\t0000000000000007\n"
         );
         pf.unwatch("/a.log", 0).unwrap();
+        // A watcher still reading it no longer writes its position.
+        pf.update_pos(a, 0x30).unwrap();
         assert!(std::fs::read_to_string(&p)
             .unwrap()
             .starts_with("/a.log\tffffffffffffffff\t"));

@@ -199,7 +199,16 @@ impl Tail {
                 Some((self.key_of(p, w.ino), p.clone()))
             })
             .collect();
-        let existing_keys: HashSet<Key> = existing.iter().map(|(k, _)| k.clone()).collect();
+        let mut existing_keys: HashSet<Key> = existing.iter().map(|(k, _)| k.clone()).collect();
+        if self.cfg.follow_inodes {
+            // A rotated file still read during rotate_wait is followed already: a second watcher
+            // on it under its new name would read it twice (Fluentd #4237).
+            for (id, _) in &self.rotating {
+                if let Some(w) = self.slots[*id].as_ref() {
+                    existing_keys.insert(Key::Ino(w.ino));
+                }
+            }
+        }
         if self.cfg.follow_inodes {
             if let Some(pf) = &mut self.pf {
                 if let Err(e) = pf.unwatch_removed(&|k| target_keys.contains(k)) {
