@@ -850,3 +850,46 @@ fn a_held_multiline_event_is_not_counted_as_read_and_survives_kill_9() {
         recorded_pos(&d.path("ml.pos")) == 18
     });
 }
+
+#[test]
+fn pos_file_through_rename_delete_and_recreate_as_fluentd() {
+    // tests/tail/pos-scenario.sh on Fluentd 1.16.11 (its output is recorded next to it): the
+    // entry is rewritten in place with the new inode after a rename, set to ffffffffffffffff
+    // once the deleted file leaves the path list, and a re-created file gets a new entry.
+    let conf = r#"
+<source>
+  @type tail
+  path {DIR}/app.log
+  pos_file {DIR}/app.pos
+  tag app
+  read_from_head true
+  rotate_wait 1
+  refresh_interval 1
+  <parse>
+    @type none
+  </parse>
+</source>
+<match **>
+  @type null
+</match>
+"#;
+    let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+        std::fs::write(dir.join("app.log"), "a\nb\nc\n").unwrap();
+    });
+    let root = d.dir.path().display().to_string();
+    let entry = |pos: &str, ino: u64| format!("{root}/app.log\t{pos}\t{ino:016x}\n");
+    let pos_path = d.path("app.pos");
+    let first = inode(&d.path("app.log"));
+    d.wait_file_text(&pos_path, WAIT, |t| t == entry("0000000000000006", first));
+    std::fs::rename(d.path("app.log"), d.path("app.log.1")).unwrap();
+    std::fs::write(d.path("app.log"), "dd\nee\n").unwrap();
+    let second = inode(&d.path("app.log"));
+    d.wait_file_text(&pos_path, WAIT, |t| t == entry("0000000000000006", second));
+    std::fs::remove_file(d.path("app.log")).unwrap();
+    d.wait_file_text(&pos_path, WAIT, |t| t == entry("ffffffffffffffff", second));
+    std::fs::write(d.path("app.log"), "ff\n").unwrap();
+    let third = inode(&d.path("app.log"));
+    d.wait_file_text(&pos_path, WAIT, |t| {
+        t == entry("ffffffffffffffff", second) + &entry("0000000000000003", third)
+    });
+}
