@@ -45,6 +45,14 @@ fn seqs(dir: &Path, prefix: &str) -> BTreeMap<u64, u32> {
     out
 }
 
+/// A tail of `{DIR}/app.log{glob}` (json lines) with `extra` source parameters, into
+/// `{DIR}/out/seq*` written as each batch arrives.
+fn seq_conf(glob: &str, extra: &str) -> String {
+    format!(
+        "<source>\n  @type tail\n  path {{DIR}}/app.log{glob}\n  pos_file {{DIR}}/app.pos\n  tag app\n{extra}  <parse>\n    @type json\n  </parse>\n</source>\n<match app>\n  @type file\n  path {{DIR}}/out/seq\n  append true\n</match>\n"
+    )
+}
+
 fn inode(p: &Path) -> u64 {
     std::fs::metadata(p).unwrap().ino()
 }
@@ -153,22 +161,7 @@ fn emits_and_records_positions_as_fluentd() {
 
 #[test]
 fn takes_up_a_fluentd_pos_file_where_fluentd_stopped() {
-    let conf = r#"
-<source>
-  @type tail
-  path {DIR}/app.log
-  pos_file {DIR}/app.pos
-  tag app
-  <parse>
-    @type json
-  </parse>
-</source>
-<match app>
-  @type file
-  path {DIR}/out/seq
-  append true
-</match>
-"#;
+    let conf = &seq_conf("", "");
     let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
         let mut text = String::new();
         for i in 0..5 {
@@ -401,106 +394,127 @@ fn log_fds(d: &Daemon) -> usize {
         .unwrap_or(0)
 }
 
-const ROTATE_CONF: &str = r#"
-<source>
-  @type tail
-  path {DIR}/app.log
-  pos_file {DIR}/app.pos
-  tag app
-  read_from_head true
-  rotate_wait 1
-  <parse>
-    @type json
-  </parse>
-</source>
-<match app>
-  @type file
-  path {DIR}/out/seq
-  append true
-</match>
-"#;
+fn rotate_conf() -> String {
+    seq_conf("", "  read_from_head true\n  rotate_wait 1\n")
+}
+
+/// A daemon tailing `{DIR}/app.log` (created empty before it starts) into `{DIR}/out/seq*`, and
+/// a writer appending to it at 10,000 lines a second.
+struct Rig {
+    d: Daemon,
+    w: Option<Writer>,
+    dir: PathBuf,
+}
+
+impl Rig {
+    fn start(conf: &str) -> Rig {
+        let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+            std::fs::write(dir.join("app.log"), "").unwrap();
+        });
+        let dir = d.dir.path().to_path_buf();
+        let w = Some(Writer::start(dir.join("app.log"), 10_000));
+        Rig { d, w, dir }
+    }
+
+    fn writer(&self) -> &Writer {
+        self.w.as_ref().expect("writing")
+    }
+
+    /// Wait until `more` lines more are written, then until everything written is delivered.
+    fn step(&self, more: u64) {
+        let target = self.writer().written() + more;
+        while self.writer().written() < target {
+            thread::sleep(Duration::from_millis(5));
+        }
+        self.delivered(target);
+    }
+
+    fn delivered(&self, n: u64) {
+        wait_until(&self.d, &self.dir.join("out"), "seq", |g| {
+            (0..n).all(|i| g.contains_key(&i))
+        });
+    }
+
+    /// Stop writing and wait until every line is delivered; returns how many were written.
+    fn stop_writing(&mut self) -> u64 {
+        let total = self.w.take().expect("writing").finish();
+        self.delivered(total);
+        total
+    }
+
+    /// Stop the daemon; every line written was delivered exactly once.
+    fn assert_exactly_once(&mut self, total: u64) {
+        assert!(self.d.terminate().success());
+        let got = seqs(&self.dir.join("out"), "seq");
+        let repeated: Vec<(&u64, &u32)> = got.iter().filter(|(_, c)| **c != 1).take(20).collect();
+        assert!(
+            repeated.is_empty(),
+            "lines delivered more than once: {repeated:?}"
+        );
+        assert_eq!(
+            got.len() as u64,
+            total,
+            "lines delivered that were never written?"
+        );
+    }
+}
 
 #[test]
 fn every_way_logrotate_rotates_under_10k_lines_a_second_every_line_once() {
-    let mut d = Daemon::start_prepared(ROTATE_CONF, &[], &[], &|dir| {
-        std::fs::write(dir.join("app.log"), "").unwrap();
-    });
-    let dir = d.dir.path().to_path_buf();
-    let out = dir.join("out");
-    let w = Writer::start(dir.join("app.log"), 10_000);
-    // Read on, then wait until `more` lines written after now were delivered.
-    let step = |w: &Writer, more: u64| {
-        let target = w.written() + more;
-        while w.written() < target {
-            thread::sleep(Duration::from_millis(5));
-        }
-        wait_until(&d, &out, "seq", |g| (0..target).all(|i| g.contains_key(&i)));
-    };
-    step(&w, 3000);
+    let mut r = Rig::start(&rotate_conf());
+    let dir = r.dir.clone();
+    r.step(3000);
     // create: renamed to app.log.1, a new app.log created.
     logrotate(&dir, "create", "rotate 5\ncreate");
-    step(&w, 3000);
+    r.step(3000);
     // compress: renamed, then gzipped and the uncompressed old file deleted.
     logrotate(&dir, "compress", "rotate 5\ncreate\ncompress");
-    step(&w, 3000);
+    r.step(3000);
     // A rename chain: app.log.1 → app.log.2 → … three times in a row.
     for _ in 0..3 {
         logrotate(&dir, "chain", "rotate 5\ncreate\ncompress");
-        step(&w, 500);
+        r.step(500);
     }
-    step(&w, 2000);
+    r.step(2000);
     // Deleted while open: the writer goes on writing into the deleted file until a new one is
     // there.
     std::fs::remove_file(dir.join("app.log")).unwrap();
-    let before = w.written();
-    while w.written() < before + 500 {
+    let before = r.writer().written();
+    while r.writer().written() < before + 500 {
         thread::sleep(Duration::from_millis(5));
     }
     std::fs::File::create(dir.join("app.log")).unwrap();
-    step(&w, 3000);
+    r.step(3000);
     // copytruncate: logrotate copies and truncates in place. Lines written between its copy and
     // its truncation are lost by logrotate itself (logrotate(8)), so the writer pauses around it
     // and the tailer is let catch up: what is tested is that the truncated file is read again
     // from its start.
-    w.pause();
-    let n = w.written();
-    wait_until(&d, &out, "seq", |g| (0..n).all(|i| g.contains_key(&i)));
+    r.writer().pause();
+    r.delivered(r.writer().written());
     logrotate(&dir, "copytruncate", "rotate 5\ncopytruncate");
-    d.wait_file_text(&dir.join("app.pos"), WAIT, |t| {
+    r.d.wait_file_text(&dir.join("app.pos"), WAIT, |t| {
         t.contains("\t0000000000000000\t")
     });
-    w.resume();
-    step(&w, 3000);
-    let total = w.finish();
+    r.writer().resume();
+    r.step(3000);
+    let total = r.stop_writing();
     assert!(total >= 20_000, "{total}");
-    wait_until(&d, &out, "seq", |g| (0..total).all(|i| g.contains_key(&i)));
     // Every rotated file is closed once read (rotate_wait 1 s): one descriptor, app.log's.
     let start = Instant::now();
-    while log_fds(&d) != 1 {
+    while log_fds(&r.d) != 1 {
         assert!(
             start.elapsed() < WAIT,
             "{} descriptors on app.log*",
-            log_fds(&d)
+            log_fds(&r.d)
         );
         thread::sleep(Duration::from_millis(50));
     }
-    assert!(d.terminate().success());
-    let got = seqs(&out, "seq");
-    let repeated: Vec<(&u64, &u32)> = got.iter().filter(|(_, c)| **c != 1).take(20).collect();
-    assert!(
-        repeated.is_empty(),
-        "lines delivered more than once: {repeated:?}"
-    );
-    assert_eq!(
-        got.len() as u64,
-        total,
-        "lines delivered that were never written?"
-    );
-    let rotations = d.stderr().matches("detected rotation of").count();
+    r.assert_exactly_once(total);
+    let rotations = r.d.stderr().matches("detected rotation of").count();
     assert!(
         rotations >= 7,
         "{rotations} rotations logged:\n{}",
-        d.stderr()
+        r.d.stderr()
     );
 }
 
@@ -529,7 +543,7 @@ fn recorded_pos(path: &Path) -> u64 {
 #[test]
 fn kill_9_resumes_at_least_once_from_the_pos_file() {
     const N: u64 = 300_000;
-    let mut d = Daemon::start_prepared(ROTATE_CONF, &[], &[], &|dir| {
+    let mut d = Daemon::start_prepared(&rotate_conf(), &[], &[], &|dir| {
         write_lines(&dir.join("app.log"), 0..N);
     });
     let out = d.dir.path().join("out");
@@ -709,65 +723,33 @@ fn follow_inodes_with_a_glob_over_rotated_files_reads_each_line_once() {
     // `path app.log*` names the rotated files too: with follow_inodes they are known by inode,
     // so a rotated file is not read again under its new name, also when the path list is
     // refreshed while it is still being read (rotate_wait 2 s, refresh every second).
-    let conf = r#"
-<source>
-  @type tail
-  path {DIR}/app.log*
-  pos_file {DIR}/app.pos
-  tag app
-  read_from_head true
-  follow_inodes true
-  rotate_wait 2
-  refresh_interval 1
-  <parse>
-    @type json
-  </parse>
-</source>
-<match app>
-  @type file
-  path {DIR}/out/seq
-  append true
-</match>
-"#;
-    let mut d = Daemon::start_prepared(conf, &[], &[], &|dir| {
-        std::fs::write(dir.join("app.log"), "").unwrap();
-    });
-    let dir = d.dir.path().to_path_buf();
-    let out = dir.join("out");
-    let w = Writer::start(dir.join("app.log"), 10_000);
-    let step = |w: &Writer, more: u64| {
-        let target = w.written() + more;
-        while w.written() < target {
-            thread::sleep(Duration::from_millis(5));
-        }
-        wait_until(&d, &out, "seq", |g| (0..target).all(|i| g.contains_key(&i)));
-    };
-    step(&w, 3000);
+    let conf = seq_conf(
+        "*",
+        "  read_from_head true\n  follow_inodes true\n  rotate_wait 2\n  refresh_interval 1\n",
+    );
+    let mut r = Rig::start(&conf);
+    let dir = r.dir.clone();
+    r.step(3000);
     for _ in 0..3 {
         logrotate(&dir, "create", "rotate 5\ncreate");
-        step(&w, 3000);
+        r.step(3000);
     }
-    // Past rotate_wait and a refresh: the rotated files are followed by inode, not re-read.
-    let before = d.stderr().matches("following tail of").count();
+    // Past rotate_wait and a refresh, the rotated files are followed under their new names,
+    // by inode: from where the old name's reading stopped, so nothing is read again.
     let start = Instant::now();
-    while d.stderr().matches("following tail of").count() < before + 3 {
+    while !(1..=3).all(|i| {
+        r.d.stderr()
+            .contains(&format!("following tail of {}/app.log.{i} ", dir.display()))
+    }) {
         assert!(
             start.elapsed() < WAIT,
             "rotated files never picked up:\n{}",
-            d.stderr()
+            r.d.stderr()
         );
-        step(&w, 500);
+        r.step(500);
     }
-    let total = w.finish();
-    wait_until(&d, &out, "seq", |g| (0..total).all(|i| g.contains_key(&i)));
-    assert!(d.terminate().success());
-    let got = seqs(&out, "seq");
-    let repeated: Vec<(&u64, &u32)> = got.iter().filter(|(_, c)| **c != 1).take(20).collect();
-    assert!(
-        repeated.is_empty(),
-        "lines delivered more than once: {repeated:?}"
-    );
-    assert_eq!(got.len() as u64, total);
+    let total = r.stop_writing();
+    r.assert_exactly_once(total);
     // The pos file is keyed by inode: one live entry per file.
     let pos = std::fs::read_to_string(dir.join("app.pos")).unwrap();
     let live: Vec<&str> = pos

@@ -115,8 +115,24 @@ impl Events<'_> {
                 return;
             }
         }
+        self.parse(line, &text, path, out, s, &|| {
+            format!("pattern not matched: {:?}", text.as_ref())
+        });
+    }
+
+    /// Parse `text` (the line `raw`): each record found is emitted; a failure emits the line as
+    /// unmatched (with `emit_unmatched_lines`) and logs `why`.
+    fn parse(
+        &self,
+        raw: &[u8],
+        text: &str,
+        path: &str,
+        out: &mut BatchBuilder,
+        s: &mut Scratch,
+        why: &dyn Fn() -> String,
+    ) {
         s.results.clear();
-        self.parser.parse(&text, &mut s.results);
+        self.parser.parse(text, &mut s.results);
         for r in s.results.drain(..) {
             match r {
                 Ok((Some(t), mut rec)) => {
@@ -124,9 +140,8 @@ impl Events<'_> {
                     out.push_value(t, &rec);
                 }
                 _ => {
-                    self.unmatched(line, path, out);
-                    self.log
-                        .warn(format_args!("pattern not matched: {:?}", text.as_ref()));
+                    self.unmatched(raw, path, out);
+                    self.log.warn(format_args!("{}", why()));
                 }
             }
         }
@@ -190,21 +205,8 @@ impl Events<'_> {
     pub fn flush(&self, lb: &mut LineBuffer, path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
         let Some(held) = lb.take() else { return };
         let text = ruby::scrub(&held).into_owned();
-        s.results.clear();
-        self.parser.parse(&text, &mut s.results);
-        for r in s.results.drain(..) {
-            match r {
-                Ok((Some(t), mut rec)) => {
-                    self.with_path(&mut rec, path);
-                    out.push_value(t, &rec);
-                }
-                _ => {
-                    self.unmatched(&held, path, out);
-                    self.log.warn(format_args!(
-                        "got incomplete line at shutdown from {path}: {text:?}"
-                    ));
-                }
-            }
-        }
+        self.parse(&held, &text, path, out, s, &|| {
+            format!("got incomplete line at shutdown from {path}: {text:?}")
+        });
     }
 }

@@ -273,7 +273,16 @@ impl Tail {
             None => Pe::Memory { ino: 0, pos: 0 },
         };
         let id = self.setup(&t.path, ino, pe);
-        self.tails.insert(t.path, id);
+        if let Some(old) = self.tails.insert(t.path.clone(), id) {
+            // follow_inodes: the refresh found the path's new file before the rotation was
+            // seen; the old file is read on during rotate_wait, as after a rotation.
+            self.log.info(format_args!(
+                "detected rotation of {}; waiting {} seconds",
+                t.path, self.cfg.rotate_wait
+            ));
+            self.stats.rotated.fetch_add(1, Ordering::Relaxed);
+            self.detach_later(old);
+        }
         self.enqueue(id);
     }
 
