@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -237,7 +238,7 @@ fn wait_until(
             }
             missing.truncate(20);
             let probe = missing.first().map(|m| m.0).unwrap_or(0);
-            let where_ = std::process::Command::new("sh")
+            let where_ = Command::new("sh")
                 .arg("-c")
                 .arg(format!(
                     "cd {} && ls -li; for f in app.log*; do case $f in *.gz) zcat $f;; *) cat $f;; esac | grep -q '\"seq\":{probe}}}' && echo \"seq {probe} in $f\"; done",
@@ -365,7 +366,7 @@ fn logrotate(dir: &Path, name: &str, directives: &str) {
         format!("{}/app.log {{\n{directives}\n}}\n", dir.display()),
     )
     .unwrap();
-    let out = std::process::Command::new("logrotate")
+    let out = Command::new("logrotate")
         .arg("-f")
         .arg("-s")
         .arg(dir.join("logrotate.state"))
@@ -874,4 +875,159 @@ fn pos_file_through_rename_delete_and_recreate_as_fluentd() {
     d.wait_file_text(&pos_path, WAIT, |t| {
         t == entry("ffffffffffffffff", second) + &entry("0000000000000003", third)
     });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameters.
+
+/// Every record line of the files under `{DIR}/out`.
+fn out_lines(d: &Daemon) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(d.path("out"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    for f in files {
+        lines.extend(
+            std::fs::read_to_string(f)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    lines
+}
+
+fn wait_out(d: &Daemon, n: usize) -> Vec<String> {
+    let start = Instant::now();
+    loop {
+        let l = out_lines(d);
+        if l.len() >= n {
+            return l;
+        }
+        assert!(start.elapsed() < WAIT, "got {l:?}; stderr:\n{}", d.stderr());
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A tail source with `params` (and `{DIR}/in/` holding the files) into `{DIR}/out/` as JSON.
+fn params_conf(path: &str, params: &str, parse: &str) -> String {
+    format!(
+        "<source>\n  @type tail\n  path {{DIR}}/in/{path}\n  tag t\n{params}  <parse>\n    @type {parse}\n  </parse>\n</source>\n<match t>\n  @type file\n  path {{DIR}}/out/t\n  append true\n  <format>\n    @type json\n  </format>\n</match>\n"
+    )
+}
+
+#[test]
+fn one_watcher_alone_still_follows_the_file() {
+    for watcher in ["enable_stat_watcher false", "enable_watch_timer false"] {
+        let conf = params_conf("a.log", &format!("  {watcher}\n"), "none");
+        let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+            std::fs::create_dir_all(dir.join("in")).unwrap();
+            std::fs::write(dir.join("in/a.log"), "old\n").unwrap();
+        });
+        d.wait_for_log("following tail of", WAIT);
+        // Not read from the head (no pos file, read_from_head false): only what comes next.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(d.path("in/a.log"))
+            .unwrap();
+        f.write_all(b"new\n").unwrap();
+        assert_eq!(wait_out(&d, 1), [r#"{"message":"new"}"#], "{watcher}");
+    }
+}
+
+#[test]
+fn encoding_strftime_paths_and_limit_recently_modified() {
+    let year = Command::new("date")
+        .args(["-u", "+%Y"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap();
+    let conf = params_conf(
+        "%Y/*.log",
+        "  read_from_head true\n  path_timezone UTC\n  from_encoding Shift_JIS\n  encoding UTF-8\n  limit_recently_modified 1d\n  path_key file\n",
+        "none",
+    );
+    let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+        let y = dir.join("in").join(&year);
+        std::fs::create_dir_all(&y).unwrap();
+        // あ in Shift_JIS.
+        std::fs::write(y.join("new.log"), b"\x82\xa0\n").unwrap();
+        std::fs::write(y.join("old.log"), b"old\n").unwrap();
+        let st = Command::new("touch")
+            .args(["-d", "3 days ago"])
+            .arg(y.join("old.log"))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    });
+    let got = wait_out(&d, 1);
+    let file = d.path(&format!("in/{year}/new.log")).display().to_string();
+    assert_eq!(got, [format!(r#"{{"message":"あ","file":"{file}"}}"#)]);
+    assert!(!d.stderr().contains("old.log"), "{}", d.stderr());
+}
+
+#[test]
+fn open_on_every_update_holds_no_descriptor_between_reads() {
+    let conf = params_conf(
+        "a.log",
+        "  read_from_head true\n  open_on_every_update true\n",
+        "none",
+    );
+    let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        std::fs::write(dir.join("in/a.log"), "one\n").unwrap();
+    });
+    wait_out(&d, 1);
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(d.path("in/a.log"))
+        .unwrap();
+    f.write_all(b"two\n").unwrap();
+    assert_eq!(
+        wait_out(&d, 2),
+        [r#"{"message":"one"}"#, r#"{"message":"two"}"#]
+    );
+    let target = d.path("in/a.log").display().to_string();
+    let open = || {
+        std::fs::read_dir(format!("/proc/{}/fd", d.pid()))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_link(e.path()).is_ok_and(|t| t.display().to_string() == target)
+            })
+            .count()
+    };
+    let start = Instant::now();
+    while open() != 0 {
+        assert!(start.elapsed() < WAIT, "a.log stays open");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn compaction_drops_unwatched_entries_from_the_pos_file() {
+    let conf = params_conf(
+        "*.log",
+        "  read_from_head true\n  pos_file {DIR}/t.pos\n  refresh_interval 1\n  rotate_wait 0\n  pos_file_compaction_interval 1\n",
+        "none",
+    );
+    let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        std::fs::write(dir.join("in/a.log"), "a\n").unwrap();
+        std::fs::write(dir.join("in/b.log"), "b\n").unwrap();
+    });
+    wait_out(&d, 2);
+    let b_ino = inode(&d.path("in/b.log"));
+    std::fs::remove_file(d.path("in/a.log")).unwrap();
+    // a.log leaves the list (unwatched), then compaction removes its line.
+    let root = d.dir.path().display().to_string();
+    d.wait_file_text(&d.path("t.pos"), WAIT, |t| {
+        t == format!("{root}/in/b.log\t0000000000000002\t{b_ino:016x}\n")
+    });
+    assert!(d.stderr().contains("Clean up the pos file"));
 }
