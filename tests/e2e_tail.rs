@@ -1031,3 +1031,34 @@ fn compaction_drops_unwatched_entries_from_the_pos_file() {
     });
     assert!(d.stderr().contains("Clean up the pos file"));
 }
+
+#[test]
+fn throttled_reading_still_delivers_every_line() {
+    // read_bytes_limit_per_second at its minimum (8 KiB).
+    let conf = params_conf(
+        "a.log",
+        "  read_from_head true\n  read_bytes_limit_per_second 8192\n  read_lines_limit 10\n",
+        "json",
+    );
+    let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        let mut text = String::new();
+        for i in 0..1000 {
+            text.push_str(&format!("{{\"seq\":{i},\"pad\":\"0123456\"}}\n"));
+        }
+        std::fs::write(dir.join("in/a.log"), text).unwrap();
+    });
+    let started = Instant::now();
+    let got = wait_out(&d, 1000);
+    // 28 KiB at 8 KiB a second need at least three one-second windows: a lower bound only a
+    // reader ignoring the limit would miss.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "read in {:?}: not throttled",
+        started.elapsed()
+    );
+    let want: Vec<String> = (0..1000)
+        .map(|i| format!("{{\"seq\":{i},\"pad\":\"0123456\"}}"))
+        .collect();
+    assert_eq!(got, want);
+}

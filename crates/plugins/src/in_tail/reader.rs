@@ -24,6 +24,8 @@ pub struct Lines {
     starts: Vec<u64>,
     /// File offset just after the last line.
     pub end: u64,
+    /// The read buffer, shared by every file of the input (one block, not one per file).
+    block: Vec<u8>,
 }
 
 impl Lines {
@@ -85,7 +87,6 @@ pub struct Reader {
     eof: bool,
     limit: usize,
     conv: Option<Converter>,
-    block: Vec<u8>,
     /// Lines skipped for their length.
     pub skipped: u64,
 }
@@ -102,7 +103,6 @@ impl Reader {
             eof: false,
             limit,
             conv,
-            block: Vec::new(),
             skipped: 0,
         }
     }
@@ -161,24 +161,28 @@ impl Reader {
             self.eof = true;
             return Ok(0);
         };
-        self.block.resize(BLOCK.min(max.max(1)), 0);
+        let mut block = std::mem::take(&mut lines.block);
+        block.resize(BLOCK.min(max.max(1)), 0);
         let n = loop {
-            match f.read(&mut self.block) {
+            match f.read(&mut block) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => {
+                    lines.block = block;
+                    return Err(e);
+                }
             }
         };
         if n == 0 {
+            lines.block = block;
             self.eof = true;
             return Ok(0);
         }
         self.eof = false;
         let start_off = self.off;
         self.off += n as u64;
-        let block = std::mem::take(&mut self.block);
         self.take_lines(&block[..n], start_off, lines);
-        self.block = block;
+        lines.block = block;
         Ok(n)
     }
 
