@@ -977,7 +977,7 @@ fn open_on_every_update_holds_no_descriptor_between_reads() {
         "a.log",
         "  read_from_head true\n  open_on_every_update true\n",
         "none",
-    );
+    ) + "<source>\n  @type prometheus\n  bind 127.0.0.1\n  port {PORT}\n</source>\n";
     let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
         std::fs::create_dir_all(dir.join("in")).unwrap();
         std::fs::write(dir.join("in/a.log"), "one\n").unwrap();
@@ -1007,6 +1007,35 @@ fn open_on_every_update_holds_no_descriptor_between_reads() {
         assert!(start.elapsed() < WAIT, "a.log stays open");
         thread::sleep(Duration::from_millis(20));
     }
+    // Opened and closed at each look: the counters on /metrics say so.
+    let metrics = http_get(d.port, "/metrics");
+    let counter = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name) && l.contains("type=\"tail\""))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in:\n{metrics}"))
+    };
+    assert!(counter("logferry_files_opened_total") >= 2, "{metrics}");
+    assert!(counter("logferry_files_closed_total") >= 2, "{metrics}");
+    assert_eq!(counter("logferry_input_records_total"), 2, "{metrics}");
+}
+
+/// The body of a plain HTTP GET on 127.0.0.1.
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp.split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default()
 }
 
 #[test]

@@ -89,6 +89,8 @@ pub struct Reader {
     conv: Option<Converter>,
     /// Lines skipped for their length.
     pub skipped: u64,
+    /// "following tail of" was logged (once a reader, not at every open).
+    pub announced: bool,
 }
 
 impl Reader {
@@ -104,6 +106,7 @@ impl Reader {
             limit,
             conv,
             skipped: 0,
+            announced: false,
         }
     }
 

@@ -30,7 +30,8 @@ const BATCHES_PER_TURN: usize = 8;
 /// How long the final reads at shutdown may take (Fluentd's `SHUTDOWN_TIMEOUT`).
 const SHUTDOWN_READ: Duration = Duration::from_secs(5);
 
-/// The tail input's counters (`monitor_agent`, `prometheus`).
+/// The tail input's counters (`/metrics`: `logferry_files_opened_total` …; Fluentd's
+/// `files_opened_total`, `files_closed_total`, `files_rotated_total`).
 #[derive(Default)]
 pub struct TailStats {
     /// Files opened.
@@ -60,11 +61,11 @@ impl PluginMetrics for TailMetrics {
             emit_records: g(&s.records),
             emit_count: g(&s.batches),
             extra: vec![
-                ("opened_file_count", g(&s.opened)),
-                ("closed_file_count", g(&s.closed)),
-                ("rotated_file_count", g(&s.rotated)),
-                ("skipped_long_lines", g(&s.long_lines)),
-                ("refused_emits", g(&s.refused)),
+                ("files_opened", g(&s.opened)),
+                ("files_closed", g(&s.closed)),
+                ("files_rotated", g(&s.rotated)),
+                ("tail_long_lines_skipped", g(&s.long_lines)),
+                ("tail_emits_refused", g(&s.refused)),
             ],
             ..Default::default()
         }
@@ -574,7 +575,9 @@ impl Tail {
                 match r.open(&w.path) {
                     Ok(true) => {
                         self.stats.opened.fetch_add(1, Ordering::Relaxed);
-                        self.log.info(format_args!("following tail of {}", w.path));
+                        if !std::mem::replace(&mut r.announced, true) {
+                            self.log.info(format_args!("following tail of {}", w.path));
+                        }
                     }
                     Ok(false) => return Step::Done,
                     Err(e) => {
@@ -624,6 +627,7 @@ impl Tail {
             let consumed = r.consumed();
             if cfg.open_on_every_update && eof {
                 r.close();
+                self.stats.closed.fetch_add(1, Ordering::Relaxed);
             }
             if self.lines.is_empty() {
                 // Skipped lines still move the position on.
