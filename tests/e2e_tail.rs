@@ -1091,3 +1091,20 @@ fn throttled_reading_still_delivers_every_line() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_file_appearing_after_the_start_is_read_from_its_head() {
+    // Fluentd: read_from_head false applies to the files there at start; a file a later refresh
+    // finds is new, and read whole.
+    let conf = params_conf("*.log", "  refresh_interval 1\n", "none");
+    let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        std::fs::write(dir.join("in/a.log"), "before the start\n").unwrap();
+    });
+    d.wait_for_log("following tail of", WAIT);
+    std::fs::write(d.path("in/b.log"), "first\nsecond\n").unwrap();
+    assert_eq!(
+        wait_out(&d, 2),
+        [r#"{"message":"first"}"#, r#"{"message":"second"}"#]
+    );
+}
