@@ -719,18 +719,22 @@ impl Tail {
                         self.log.warn(format_args!("inotify: {e}; relying on the timer"));
                         self.inotify = None;
                     }
-                    for p in changed.drain(..) {
-                        let p = p.to_string_lossy();
-                        let ids: Vec<usize> = self
-                            .slots
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, w)| w.as_ref().is_some_and(|w| w.path == p))
-                            .map(|(i, _)| i)
-                            .collect();
-                        for id in ids {
-                            self.enqueue(id);
-                        }
+                    // A busy file gives many events a wake-up: look each path up once.
+                    changed.sort_unstable();
+                    changed.dedup();
+                    let paths: HashSet<String> = changed
+                        .drain(..)
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .collect();
+                    let ids: Vec<usize> = self
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, w)| w.as_ref().is_some_and(|w| paths.contains(&w.path)))
+                        .map(|(i, _)| i)
+                        .collect();
+                    for id in ids {
+                        self.enqueue(id);
                     }
                 }
                 _ = tick.tick() => {
