@@ -1108,3 +1108,32 @@ fn a_file_appearing_after_the_start_is_read_from_its_head() {
         [r#"{"message":"first"}"#, r#"{"message":"second"}"#]
     );
 }
+
+#[test]
+fn the_none_parser_keeps_bytes_that_are_not_utf8() {
+    // Recorded from Fluentd 1.16.11 (tail + none + out_file single_value): "caf\xe9\nok\n".
+    let conf = "<source>\n  @type tail\n  path {DIR}/in/a.log\n  tag t\n  read_from_head true\n  <parse>\n    @type none\n  </parse>\n</source>\n<match t>\n  @type file\n  path {DIR}/out/t\n  append true\n  <format>\n    @type single_value\n  </format>\n</match>\n";
+    let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        std::fs::write(dir.join("in/a.log"), b"caf\xe9\nok\n").unwrap();
+    });
+    let start = Instant::now();
+    loop {
+        let bytes: Vec<u8> = std::fs::read_dir(d.path("out"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .flat_map(|e| std::fs::read(e.path()).unwrap_or_default())
+            .collect();
+        if bytes == b"caf\xe9\nok\n" {
+            break;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "got {bytes:?}; stderr:\n{}",
+            d.stderr()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -63,6 +63,9 @@ pub struct TailConfig {
     pub parser: Box<dyn Parser>,
     /// The parser is `multiline`.
     pub multiline: bool,
+    /// The parser is `none`: its `message_key` and `estimate_current_event`, so that a line
+    /// that is not UTF-8 is kept byte for byte as Fluentd keeps it.
+    pub none: Option<(String, bool)>,
 }
 
 /// How the tag is made.
@@ -290,6 +293,15 @@ impl TailConfig {
             None => s.str("format").unwrap_or(""),
         };
         let multiline = ty.contains("multiline");
+        let none = if ty == "none" {
+            let p = parse.as_ref().unwrap_or(s);
+            Some((
+                p.str("message_key").unwrap_or("message").to_string(),
+                p.bool("estimate_current_event", true)?,
+            ))
+        } else {
+            None
+        };
         let mut parser = parser::from_plugin(s, None)?;
         if multiline && emit_unmatched_lines {
             // Fluentd hands emit_unmatched_lines to the multiline parser as `unmatched_lines`.
@@ -331,6 +343,7 @@ impl TailConfig {
             multiline_flush_interval,
             parser,
             multiline,
+            none,
         })
     }
 

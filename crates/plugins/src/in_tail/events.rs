@@ -9,6 +9,7 @@ use logferry_formats::parser::{ParseResult, Parser, RawRecord};
 use logferry_formats::ruby;
 use logferry_msgpack::write;
 
+use super::config::TailConfig;
 use super::reader::Lines;
 
 /// What turns lines into events.
@@ -19,6 +20,8 @@ pub struct Events<'a> {
     pub path_key: Option<&'a str>,
     /// `emit_unmatched_lines`.
     pub emit_unmatched: bool,
+    /// The `none` parser's message key and `estimate_current_event`.
+    pub none: Option<(&'a str, bool)>,
     /// The plugin's log.
     pub log: &'a PluginLog,
 }
@@ -57,7 +60,18 @@ impl LineBuffer {
     }
 }
 
-impl Events<'_> {
+impl<'a> Events<'a> {
+    /// From the input's configuration.
+    pub fn new(cfg: &'a TailConfig, log: &'a PluginLog) -> Events<'a> {
+        Events {
+            parser: cfg.parser.as_ref(),
+            path_key: cfg.path_key.as_deref(),
+            emit_unmatched: cfg.emit_unmatched_lines,
+            none: cfg.none.as_ref().map(|(k, e)| (k.as_str(), *e)),
+            log,
+        }
+    }
+
     fn with_path(&self, rec: &mut Value, path: &str) {
         let (Some(k), Value::Map(m)) = (self.path_key, rec) else {
             return;
@@ -89,6 +103,19 @@ impl Events<'_> {
 
     /// One line (or assembled text) to zero or more events.
     pub fn line(&self, line: &[u8], path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
+        if let (Some((key, true)), Err(_)) = (self.none, std::str::from_utf8(line)) {
+            // `none` keeps the line's bytes as they are (Fluentd's strings are binary).
+            out.push_with(EventTime::now(), |buf| {
+                write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
+                write::str(buf, key);
+                write::str_bytes(buf, line);
+                if let Some(k) = self.path_key {
+                    write::str(buf, k);
+                    write::str(buf, path);
+                }
+            });
+            return;
+        }
         let text = ruby::scrub(line);
         // The fast path: one record written straight as msgpack.
         if let Some(Some(t)) = self.parser.parse_raw(&text, &mut s.raw) {

@@ -27,9 +27,9 @@
 //! a truncation is also recognised when the file grew past its old size between two looks;
 //! a line longer than `max_line_size` (default 16 MiB here, unlimited in Fluentd) is skipped
 //! as it is read, never held whole; `encoding` without `from_encoding` keeps the bytes (Fluentd
-//! replaces every non-ASCII byte). Lines that are not valid UTF-8 reach the parser with each
-//! invalid sequence replaced by `?` (Fluentd's parsers see the raw bytes); `unmatched_line`
-//! keeps them.
+//! replaces every non-ASCII byte). Lines that are not valid UTF-8 are kept byte for byte by the
+//! `none` parser and in `unmatched_line`, as in Fluentd; other parsers see each invalid sequence
+//! replaced by `?` (Fluentd's see the raw bytes).
 //!
 //! Files: [`config`] (parameters), [`paths`] (expansion), [`pos_file`], [`inotify`],
 //! [`reader`] (blocks to lines), [`encoding`], [`events`] (lines to events, multi-line),

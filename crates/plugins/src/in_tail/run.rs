@@ -520,12 +520,7 @@ impl Tail {
             return !due;
         }
         let cfg = self.cfg.clone();
-        let ev = Events {
-            parser: cfg.parser.as_ref(),
-            path_key: cfg.path_key.as_deref(),
-            emit_unmatched: cfg.emit_unmatched_lines,
-            log: &self.log,
-        };
+        let ev = Events::new(&cfg, &self.log);
         let mut b = BatchBuilder::new();
         ev.flush(&mut w.lb, &w.path, &mut b, &mut self.scratch);
         w.flush_start = None;
@@ -636,12 +631,7 @@ impl Tail {
                 }
                 return Step::Done;
             }
-            let ev = Events {
-                parser: cfg.parser.as_ref(),
-                path_key: cfg.path_key.as_deref(),
-                emit_unmatched: cfg.emit_unmatched_lines,
-                log: &self.log,
-            };
+            let ev = Events::new(&cfg, &self.log);
             let mut b = BatchBuilder::with_capacity(self.lines.bytes() + 64 * self.lines.len());
             if cfg.multiline {
                 ev.multi(&self.lines, &w.path, &mut w.lb, &mut b, &mut self.scratch);
