@@ -24,7 +24,8 @@
 //! drops it unless the error is BufferOverflowError); a multi-line event still held is not
 //! counted as read in the pos file (after `kill -9` it is read again; Fluentd loses it); a
 //! rotated file is closed only once read to its end and accepted, even after `rotate_wait`;
-//! a truncation is also recognised when the file grew past its old size between two looks;
+//! a truncation is also recognised when the file grew again between two looks but is still
+//! shorter than what was read of it;
 //! a line longer than `max_line_size` (default 16 MiB here, unlimited in Fluentd) is skipped
 //! as it is read, never held whole; `encoding` without `from_encoding` keeps the bytes (Fluentd
 //! replaces every non-ASCII byte). Lines that are not valid UTF-8 are kept byte for byte by the
