@@ -171,7 +171,7 @@ impl Watcher {
         };
         self.rotate = Some((ino, size));
         // Besides Fluentd's test, a file now shorter than what was read of it was truncated
-        // (even if it grew again past its old size between two looks).
+        // (even if it grew again since the last look, to more than the size seen then).
         let (pe_ino, pe_pos) = self.pe.read(pf);
         let shrunk_below_read = match (&self.io, ino) {
             (Io::Open(r), Some(i)) => i == pe_ino && (size as u64) < r.consumed(),
