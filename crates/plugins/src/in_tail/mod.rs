@@ -34,7 +34,8 @@
 //!
 //! Files: [`config`] (parameters), [`paths`] (expansion), [`pos_file`], [`inotify`],
 //! [`reader`] (blocks to lines), [`encoding`], [`events`] (lines to events, multi-line),
-//! [`watcher`] (one file and its rotations), [`run`] (the loop, emission, rotate_wait).
+//! [`watcher`] (one file and its rotations), [`run`] (the loop; `run/watchers.rs`: refresh,
+//! rotation, rotate_wait; `run/pump.rs`: reading, emission, positions), [`stats`] (counters).
 
 pub mod config;
 pub mod encoding;
@@ -44,6 +45,7 @@ pub mod paths;
 pub mod pos_file;
 pub mod reader;
 pub mod run;
+pub mod stats;
 pub mod watcher;
 
 use std::sync::Arc;
@@ -53,7 +55,8 @@ use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Sectio
 use tokio::task::JoinHandle;
 
 use config::TailConfig;
-use run::{Tail, TailMetrics, TailStats};
+use run::Tail;
+use stats::{TailMetrics, TailStats};
 
 /// The tail input.
 pub struct TailInput {
