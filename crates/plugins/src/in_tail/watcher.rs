@@ -203,10 +203,15 @@ impl Watcher {
         match ino {
             Some(inode) if inode == pe_ino => {
                 info(format!("detected rotation of {}", self.path));
-                // Truncated: read it again from its start.
+                // Truncated: read it again from its start. What was read before and not yet
+                // accepted is still sent; its position is the new start.
                 self.pe.update_pos(pf, 0)?;
-                self.pending = None;
-                self.lb = LineBuffer::default();
+                if let Some(p) = &mut self.pending {
+                    p.pos = 0;
+                }
+                if self.lb.start.is_some() {
+                    self.lb.start = Some(0);
+                }
                 self.io = self.reader(pf, make);
                 Ok(Rotation::None)
             }
