@@ -174,7 +174,13 @@ impl Tail {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut changed: Vec<PathBuf> = Vec::new();
         loop {
-            while let Some(id) = self.queue.pop_front() {
+            // One round over the files waiting for a look (a file with more to read queues
+            // itself again), then the timers and inotify get their turn: a large file read from
+            // its head does not hold up the others, the refresh or rotate_wait.
+            for _ in 0..self.queue.len() {
+                let Some(id) = self.queue.pop_front() else {
+                    break;
+                };
                 self.queued.remove(&id);
                 self.notify(id).await;
                 if *shutdown.borrow() {
@@ -187,8 +193,10 @@ impl Tail {
             let next_detach = self.rotating.iter().map(|(_, t)| *t).min();
             let inotify = self.inotify.as_mut();
             let has_inotify = inotify.is_some();
+            let more = !self.queue.is_empty();
             tokio::select! {
                 _ = shutdown.changed() => break,
+                _ = std::future::ready(()), if more => {}
                 r = async {
                     match inotify {
                         Some(i) => i.wait(&mut changed).await,
