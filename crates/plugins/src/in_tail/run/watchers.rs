@@ -248,8 +248,13 @@ impl Tail {
             let step = self.pump(&mut w, usize::MAX).await;
             let flushed = step != Step::Blocked && self.flush_multiline(&mut w, true).await;
             if !flushed || !w.drained() {
-                // Not accepted downstream yet: keep the file open and try again later.
+                // Not accepted downstream yet: keep the file open and try again in a second.
                 self.slots[id] = Some(w);
+                for (i, t) in self.rotating.iter_mut() {
+                    if *i == id {
+                        *t = now + Duration::from_secs(1);
+                    }
+                }
                 continue;
             }
             self.rotating.retain(|(i, _)| *i != id);
@@ -270,10 +275,9 @@ impl Tail {
         let still_tailed = self.tails.contains_key(&w.path);
         if w.unwatched && !still_tailed {
             if let Some(pf) = &mut self.pf {
-                let ino = w.pe.read(&None).0.max(w.ino);
                 let ino = match w.pe {
                     Pe::File(e) => pf.read(e).0,
-                    Pe::Memory { .. } => ino,
+                    Pe::Memory { ino, .. } => ino.max(w.ino),
                 };
                 if let Err(e) = pf.unwatch(&w.path, ino) {
                     self.log.warn(format_args!("pos_file: {e}"));
