@@ -618,41 +618,58 @@ fn read_from_head_on_a_large_file_keeps_memory_bounded() {
     std::fs::remove_file(d.path("big.log")).unwrap();
 }
 
+/// app.log into an output that cannot write while `{DIR}/blocked` is a file (its small memory
+/// buffer fills, then refuses), and writes to `{DIR}/blocked/seq*` once it is removed.
+fn blocked_conf(rotate_wait: u32) -> String {
+    seq_conf("", &format!("  read_from_head true\n  rotate_wait {rotate_wait}\n")).replace(
+        "  path {DIR}/out/seq\n  append true\n",
+        "  path {DIR}/blocked/seq\n  append true\n  <buffer>\n    @type memory\n    chunk_limit_size 64k\n    total_limit_size 256k\n    flush_mode interval\n    flush_interval 0.2\n    retry_wait 0.2\n    retry_max_interval 0.5\n    retry_forever true\n    overflow_action throw_exception\n  </buffer>\n",
+    )
+}
+
+#[test]
+fn a_file_rotated_while_the_buffer_refuses_is_read_to_its_end() {
+    // The buffer refuses while app.log is rotated (logrotate create) and the new app.log is
+    // written: the rotated file stays open (rotate_wait 0: its detach is tried at once, refused,
+    // tried again) until its lines are accepted; then both files' lines arrive, each once, and
+    // the rotated file is closed.
+    const N: u64 = 20_000;
+    let mut d = Daemon::start_prepared(&blocked_conf(0), &[], &[], &|dir| {
+        std::fs::write(dir.join("blocked"), "not a directory").unwrap();
+        write_lines(&dir.join("app.log"), 0..N);
+    });
+    d.wait_for_log("reading stops until the events are accepted", WAIT);
+    let dir = d.dir.path().to_path_buf();
+    logrotate(&dir, "create", "rotate 5\ncreate");
+    append(&dir.join("app.log"), N..N + 5000);
+    d.wait_for_log("detected rotation of", WAIT);
+    std::fs::remove_file(dir.join("blocked")).unwrap();
+    wait_until(&d, &dir.join("blocked"), "seq", |g| {
+        g.len() as u64 == N + 5000
+    });
+    let start = Instant::now();
+    while log_fds(&d) != 1 {
+        assert!(
+            start.elapsed() < WAIT,
+            "{} descriptors on app.log*",
+            log_fds(&d)
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(d.terminate().success());
+    let got = seqs(&dir.join("blocked"), "seq");
+    assert_eq!(got.len() as u64, N + 5000);
+    assert!(got.values().all(|c| *c == 1), "lines delivered twice");
+}
+
 #[test]
 fn a_full_buffer_stops_the_reading_and_nothing_is_lost() {
     // The output cannot write (its directory is a file): its small buffer fills, the router
     // refuses, the tail input stops reading that file; once the output writes again, every line
     // arrives exactly once.
     const N: u64 = 40_000;
-    let conf = r#"
-<source>
-  @type tail
-  path {DIR}/app.log
-  pos_file {DIR}/app.pos
-  tag app
-  read_from_head true
-  <parse>
-    @type json
-  </parse>
-</source>
-<match app>
-  @type file
-  path {DIR}/blocked/seq
-  append true
-  <buffer>
-    @type memory
-    chunk_limit_size 64k
-    total_limit_size 256k
-    flush_mode interval
-    flush_interval 0.2
-    retry_wait 0.2
-    retry_max_interval 0.5
-    retry_forever true
-    overflow_action throw_exception
-  </buffer>
-</match>
-"#;
-    let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
+    let conf = blocked_conf(5);
+    let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
         std::fs::write(dir.join("blocked"), "not a directory").unwrap();
         write_lines(&dir.join("app.log"), 0..N);
     });
