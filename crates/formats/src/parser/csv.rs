@@ -20,6 +20,7 @@ pub struct CsvParser {
 
 impl CsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        let c = &c.or_declared(&super::params::CSV);
         let keys = c.array("keys").ok_or_else(|| {
             c.err(
                 "keys",
@@ -29,7 +30,7 @@ impl CsvParser {
                 ),
             )
         })?;
-        let delimiter = c.str("delimiter").unwrap_or(",").to_string();
+        let delimiter: String = c.get("delimiter")?;
         if delimiter.is_empty() {
             return Err(c.err("delimiter", "'delimiter' must not be empty"));
         }
