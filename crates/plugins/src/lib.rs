@@ -32,6 +32,7 @@ pub mod out_stdout;
 pub mod pem;
 pub mod tls_errors;
 
+use logferry_core::params::PluginKind;
 use logferry_core::Registry;
 pub use logferry_formats::{accessor, formatter, inject, parser, ruby};
 
@@ -61,5 +62,20 @@ pub fn registry() -> Registry {
     r.add_filter("grep", filter_grep::build);
     r.add_filter("concat", filter_concat::build);
     r.add_filter("stdout", filter_stdout::build);
+    declare(&mut r);
     r
+}
+
+/// The parameter declarations of the plugins, parsers and formatters (see
+/// [`logferry_core::params`]).
+fn declare(r: &mut Registry) {
+    use PluginKind::*;
+    r.declare(Input, "forward", &in_forward::params::IN_FORWARD);
+    r.declare(Input, "unix", &in_forward::params::IN_UNIX);
+    for (name, spec) in logferry_formats::formatter::params::SPECS {
+        r.declare(Formatter, name, spec);
+    }
+    for (name, spec) in logferry_formats::parser::params::SPECS {
+        r.declare(Parser, name, spec);
+    }
 }
