@@ -250,6 +250,11 @@ pub struct Spec {
     pub sections: &'static [SubDef],
     /// Shared parameter groups it also takes, flat (TLS settings, v0.12 flat formatter keys…).
     pub extends: &'static [&'static Spec],
+    /// Takes any parameter besides the declared ones (`<record>`: field → value).
+    pub open: bool,
+    /// Fluentd v0.12's flat forms: accepted, but left out of `--dry-run`'s defaults and listed
+    /// apart in the reference.
+    pub legacy: bool,
 }
 
 impl Spec {
@@ -261,7 +266,21 @@ impl Spec {
             params: &[],
             sections: &[],
             extends: &[],
+            open: false,
+            legacy: false,
         }
+    }
+
+    /// Takes any parameter besides the declared ones.
+    pub const fn open(mut self) -> Self {
+        self.open = true;
+        self
+    }
+
+    /// Fluentd v0.12's flat forms (see [`Spec::legacy`]).
+    pub const fn legacy(mut self) -> Self {
+        self.legacy = true;
+        self
     }
 
     /// Its parameters.
@@ -300,9 +319,23 @@ impl Spec {
 
     /// Every parameter, own then the groups', each once.
     pub fn all_params(&self) -> Vec<&'static ParamDef> {
-        let mut out: Vec<&'static ParamDef> = Vec::new();
-        self.collect(&mut out, &mut Vec::new());
+        let (mut out, legacy) = self.current_and_legacy();
+        out.extend(legacy);
         out
+    }
+
+    /// Every parameter split into the current ones and the v0.12 flat ones of legacy groups.
+    pub fn current_and_legacy(&self) -> (Vec<&'static ParamDef>, Vec<&'static ParamDef>) {
+        let mut all: Vec<(&'static ParamDef, bool)> = Vec::new();
+        self.collect(&mut all, &mut Vec::new(), self.legacy);
+        let current = all.iter().filter(|(_, l)| !l).map(|(d, _)| *d).collect();
+        let legacy = all.iter().filter(|(_, l)| *l).map(|(d, _)| *d).collect();
+        (current, legacy)
+    }
+
+    /// Does it, or a group it extends, take any parameter?
+    pub fn is_open(&self) -> bool {
+        self.open || self.extends.iter().any(|g| g.is_open())
     }
 
     /// Every sub-section, own then the groups'.
@@ -319,19 +352,24 @@ impl Spec {
         out
     }
 
-    fn collect(&self, out: &mut Vec<&'static ParamDef>, seen: &mut Vec<*const Spec>) {
+    fn collect(
+        &self,
+        out: &mut Vec<(&'static ParamDef, bool)>,
+        seen: &mut Vec<*const Spec>,
+        legacy: bool,
+    ) {
         if seen.contains(&(self as *const Spec)) {
             return;
         }
         seen.push(self);
         let own: &'static [ParamDef] = self.params;
         for d in own {
-            if !out.iter().any(|o| o.name == d.name) {
-                out.push(d);
+            if !out.iter().any(|(o, _)| o.name == d.name) {
+                out.push((d, legacy));
             }
         }
         for g in self.extends {
-            g.collect(out, seen);
+            g.collect(out, seen, legacy || g.legacy);
         }
     }
 

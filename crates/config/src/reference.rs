@@ -33,9 +33,22 @@ fn anchor(kind: &str, name: &str) -> String {
 }
 
 fn params_table(spec: &Spec, out: &mut String) {
-    let params = spec.all_params();
+    let (params, legacy) = spec.current_and_legacy();
+    if spec.is_open() {
+        out.push_str("Takes any parameter (each one a field).\n\n");
+    }
+    if !legacy.is_empty() {
+        let names: Vec<String> = legacy.iter().map(|d| format!("`{}`", d.name)).collect();
+        let _ = writeln!(
+            out,
+            "Also takes Fluentd v0.12's flat parameters: {}.\n",
+            names.join(", ")
+        );
+    }
     if params.is_empty() {
-        out.push_str("No parameters.\n\n");
+        if !spec.is_open() && legacy.is_empty() {
+            out.push_str("No parameters.\n\n");
+        }
         return;
     }
     out.push_str("| Parameter | Type | Default | Description |\n|---|---|---|---|\n");

@@ -103,7 +103,8 @@ pub fn resolved(root: &Element, decls: &dyn Declarations) -> String {
         let Some(spec) = specs.get(&addr(el)) else {
             return Vec::new();
         };
-        spec.all_params()
+        spec.current_and_legacy()
+            .0
             .into_iter()
             .filter(|d| d.refused.is_none())
             .filter(|d| !el.params.iter().any(|p| d.answers_to(&p.key)))

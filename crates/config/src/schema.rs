@@ -91,6 +91,7 @@ fn spec_schema(spec: &Spec, ty: Option<&str>) -> Value {
         }
     }
     let mut required = Vec::new();
+    let current = spec.current_and_legacy().0;
     for d in spec.all_params() {
         props.insert(d.name.into(), value_schema(d));
         for a in d.aliases {
@@ -99,7 +100,9 @@ fn spec_schema(spec: &Spec, ty: Option<&str>) -> Value {
             v["deprecated"] = Value::Bool(true);
             props.insert((*a).into(), v);
         }
-        if d.default == crate::params::DefaultValue::Required && d.aliases.is_empty() {
+        let is_current = current.iter().any(|c| std::ptr::eq(*c, d));
+        if d.default == crate::params::DefaultValue::Required && d.aliases.is_empty() && is_current
+        {
             required.push(Value::String(d.name.into()));
         }
     }
@@ -119,7 +122,7 @@ fn spec_schema(spec: &Spec, ty: Option<&str>) -> Value {
         "description": spec.doc,
         "properties": props,
         "required": required,
-        "additionalProperties": false,
+        "additionalProperties": spec.is_open(),
     })
 }
 

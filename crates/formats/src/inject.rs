@@ -68,8 +68,9 @@ pub static INJECT: Spec = Spec::new(
 ]);
 
 /// Fluentd v0.12's flat inject parameters, read on the plugin when it has no `<inject>`.
-pub static INJECT_V012: Spec =
-    Spec::new("v0.12 inject", "v0.12 flat inject parameters.").params(&[
+pub static INJECT_V012: Spec = Spec::new("v0.12 inject", "v0.12 flat inject parameters.")
+    .legacy()
+    .params(&[
         p("include_tag_key", Bool, "v0.12: add the tag under tag_key.").default("false"),
         p("tag_key", Str, "v0.12: key of the added tag.").default("tag"),
         p(

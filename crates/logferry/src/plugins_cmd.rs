@@ -48,7 +48,8 @@ fn listing(plugins: &[PluginDecl]) -> String {
                 continue;
             };
             let _ = writeln!(out, "    {}", spec.doc);
-            for d in spec.all_params() {
+            let (params, legacy) = spec.current_and_legacy();
+            for d in params {
                 let default = match d.default {
                     logferry_config::params::DefaultValue::Value(v) => format!(" = {v:?}"),
                     logferry_config::params::DefaultValue::Required => " (required)".into(),
@@ -60,6 +61,10 @@ fn listing(plugins: &[PluginDecl]) -> String {
                     let _ = writeln!(out, "      not supported: {why}");
                 }
                 let _ = writeln!(out, "      {}", d.doc);
+            }
+            if !legacy.is_empty() {
+                let names: Vec<&str> = legacy.iter().map(|d| d.name).collect();
+                let _ = writeln!(out, "  v0.12 flat parameters: {}", names.join(", "));
             }
             for s in spec.all_sections() {
                 let _ = writeln!(out, "  <{}>  {}", s.name, s.doc);

@@ -72,6 +72,28 @@ fn declare(r: &mut Registry) {
     use PluginKind::*;
     r.declare(Input, "forward", &in_forward::params::IN_FORWARD);
     r.declare(Input, "unix", &in_forward::params::IN_UNIX);
+    r.declare(Input, "sample", &in_sample::PARAMS);
+    r.declare(Input, "dummy", &in_sample::PARAMS);
+    r.declare(Input, "monitor_agent", &in_monitor::MONITOR_AGENT);
+    r.declare(Input, "prometheus", &in_monitor::PROMETHEUS);
+    r.declare(Output, "stdout", &out_stdout::PARAMS);
+    r.declare(Output, "null", &out_null::PARAMS);
+    r.declare(Output, "relabel", &out_relabel::PARAMS);
+    r.declare(Output, "copy", &out_copy::PARAMS);
+    r.declare(Output, "secondary_file", &out_secondary_file::PARAMS);
+    r.declare(Filter, "stdout", &out_stdout::FILTER_PARAMS);
+    r.declare(Filter, "grep", &filter_grep::PARAMS);
+    r.declare(Filter, "parser", &filter_parser::PARAMS);
+    r.declare(
+        Filter,
+        "record_transformer",
+        &filter_record_transformer::PARAMS,
+    );
+    r.declare(
+        Output,
+        "rewrite_tag_filter",
+        &out_rewrite_tag_filter::PARAMS,
+    );
     for (name, spec) in logferry_formats::formatter::params::SPECS {
         r.declare(Formatter, name, spec);
     }

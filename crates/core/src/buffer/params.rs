@@ -51,6 +51,7 @@ pub static V012_BUFFER: Spec = Spec::new(
     "v0.12 buffer",
     "Fluentd v0.12's flat buffer parameters, used when the output has no `<buffer>` section.",
 )
+.legacy()
 .params(&[
     p("buffer_type", Enum(&["memory", "file", "file_single"]), "v0.12 name of <buffer> @type."),
     p("buffer_path", Str, "v0.12 name of <buffer> path (implies a file buffer, as v0.12 did)."),

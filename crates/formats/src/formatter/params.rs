@@ -113,6 +113,13 @@ pub static STDOUT: Spec = Spec::new(
 ])
 .extends(&[&TIME, &NEWLINE]);
 
+/// Fluentd v0.12's flat formatter parameters on a plugin without `<format>`: `format` names the
+/// formatter, which reads its own parameters from the plugin section.
+pub static FLAT: Spec = Spec::new("v0.12 format", "v0.12 flat formatter parameters.")
+    .params(&[p("format", Str, "v0.12: the formatter type.")])
+    .extends(&[&OUT_FILE, &JSON, &LTSV, &CSV, &TSV, &SINGLE_VALUE, &STDOUT])
+    .legacy();
+
 /// Every formatter's declaration, by type.
 pub const SPECS: &[(&str, &Spec)] = &[
     ("csv", &CSV),

@@ -304,6 +304,15 @@ pub static MULTI_FORMAT: Spec = Spec::new(
     "A parser (its type in `format`, or `@type`).",
 )]);
 
+/// Fluentd v0.12's flat parser parameters on a plugin without `<parse>`: `format` names the
+/// parser (or is `/regexp/`), which reads its own parameters from the plugin section.
+pub static FLAT: Spec = Spec::new("v0.12 parse", "v0.12 flat parser parameters.")
+    .params(&[p("format", Str, "v0.12: the parser type, or `/regexp/`.")])
+    .extends(&[
+        &BASE, &JSON, &REGEXP, &SYSLOG, &LTSV, &CSV, &MULTILINE, &NONE,
+    ])
+    .legacy();
+
 /// Every parser's declaration, by type.
 pub const SPECS: &[(&str, &Spec)] = &[
     ("apache", &APACHE),
