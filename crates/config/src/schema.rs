@@ -144,7 +144,8 @@ pub fn schema(decls: &dyn Declarations) -> Value {
     let mut fixed = Vec::new();
     let plugins = decls.plugins();
     for kind in PluginKind::ALL {
-        let mut any = Vec::new();
+        let mut branches = Vec::new();
+        let mut names = Vec::new();
         for p in plugins.iter().filter(|p| p.kind == kind) {
             let name = def_name(kind, p.name);
             let def = match p.spec {
@@ -159,9 +160,21 @@ pub fn schema(decls: &dyn Declarations) -> Value {
                 }),
             };
             defs.insert(name.clone(), def);
-            any.push(reference(&name));
+            names.push(p.name);
+            branches.push(json!({
+                "if": {"properties": {"@type": {"const": p.name}}, "required": ["@type"]},
+                "then": reference(&name),
+            }));
         }
-        defs.insert(kind.name().into(), json!({ "anyOf": any }));
+        // Dispatch on `@type`, so a validator reports the parameter at fault, not "no match".
+        defs.insert(
+            kind.name().into(),
+            json!({
+                "type": "object",
+                "properties": {"@type": {"enum": names}},
+                "allOf": branches,
+            }),
+        );
     }
     for s in fixed {
         defs.insert(format!("section.{}", s.name), spec_schema(s, None));

@@ -94,6 +94,10 @@ fn declare(r: &mut Registry) {
         "rewrite_tag_filter",
         &out_rewrite_tag_filter::PARAMS,
     );
+    r.declare(Output, "file", &out_file::PARAMS);
+    r.declare(Filter, "concat", &filter_concat::PARAMS);
+    r.declare(Output, "forward", &out_forward::params::PARAMS);
+    r.declare(Output, "http", &out_http::PARAMS);
     for (name, spec) in logferry_formats::formatter::params::SPECS {
         r.declare(Formatter, name, spec);
     }
