@@ -18,7 +18,7 @@ fn default_text(d: &ParamDef) -> String {
         DefaultValue::None => String::new(),
         DefaultValue::Required => "required".into(),
         DefaultValue::Value("") => "`\"\"`".into(),
-        DefaultValue::Value(v) => format!("`{v}`"),
+        DefaultValue::Value(v) => format!("`{}`", v.replace('\t', "\\t").replace('\n', "\\n")),
         DefaultValue::Computed(how) => how.into(),
     }
 }
@@ -28,8 +28,19 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
+/// An HTML anchor: the kind, then the name with everything but letters and digits as `-`.
 fn anchor(kind: &str, name: &str) -> String {
-    format!("{kind}-{}", name.replace('_', "-"))
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{kind}-{}", slug.trim_matches('-'))
 }
 
 fn params_table(spec: &Spec, out: &mut String) {
