@@ -236,7 +236,7 @@ impl<'a> Section<'a> {
 
     /// A string parameter with a default.
     pub fn string(&self, key: &str, default: &str) -> String {
-        self.check_default(key, &default, |t| Some(t));
+        self.check_default(key, &default.to_string(), |t| Some(t.to_string()));
         self.str(key).unwrap_or(default).to_string()
     }
 
@@ -335,7 +335,7 @@ impl<'a> Section<'a> {
 
     /// An enum parameter: the value must be one of `allowed`.
     pub fn choice(&self, key: &str, allowed: &[&str], default: &str) -> Result<String, BuildError> {
-        self.check_default(key, &default, |t| Some(t));
+        self.check_default(key, &default.to_string(), |t| Some(t.to_string()));
         self.mark(key);
         match self.param(key) {
             None => Ok(default.to_string()),
