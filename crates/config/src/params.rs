@@ -373,6 +373,19 @@ impl Spec {
         }
     }
 
+    /// Add the fixed sub-section declarations (`<buffer>`, `<server>`…) reachable from this one
+    /// to `out`, each once.
+    pub fn fixed_sections(&self, out: &mut Vec<&'static Spec>) {
+        for s in self.all_sections() {
+            if let Body::Spec(sub) = s.body {
+                if !out.iter().any(|o| std::ptr::eq(*o, sub)) {
+                    out.push(sub);
+                    sub.fixed_sections(out);
+                }
+            }
+        }
+    }
+
     /// The declared name closest to `key` (for "did you mean"), if one is close.
     pub fn suggest(&self, key: &str) -> Option<&'static str> {
         let names = self

@@ -106,17 +106,6 @@ fn sections_list(spec: &Spec, out: &mut String) {
     out.push('\n');
 }
 
-fn collect_fixed(spec: &'static Spec, out: &mut Vec<&'static Spec>) {
-    for s in spec.all_sections() {
-        if let Body::Spec(sub) = s.body {
-            if !out.iter().any(|o| std::ptr::eq(*o, sub)) {
-                out.push(sub);
-                collect_fixed(sub, out);
-            }
-        }
-    }
-}
-
 /// The reference as Markdown.
 pub fn markdown(decls: &dyn Declarations) -> String {
     let mut out = String::from(
@@ -158,7 +147,7 @@ pub fn markdown(decls: &dyn Declarations) -> String {
                     let _ = writeln!(out, "{}\n", spec.doc);
                     params_table(spec, &mut out);
                     sections_list(spec, &mut out);
-                    collect_fixed(spec, &mut fixed);
+                    spec.fixed_sections(&mut fixed);
                 }
                 None => out.push_str("Parameters not declared yet.\n\n"),
             }

@@ -10,18 +10,8 @@
 use serde_json::{json, Map, Value};
 
 use crate::params::{Body, Declarations, ParamDef, ParamType, PluginKind, Spec};
+use crate::section::RESERVED;
 use crate::Element;
-
-/// Keys every section may carry (`@type`, `@id`, `@label`, `@log_level` and v0.12 spellings).
-const RESERVED: &[&str] = &[
-    "@type",
-    "type",
-    "@id",
-    "id",
-    "@label",
-    "@log_level",
-    "log_level",
-];
 
 /// A config tree as JSON (see the module doc).
 pub fn to_json(el: &Element) -> Value {
@@ -126,18 +116,6 @@ fn spec_schema(spec: &Spec, ty: Option<&str>) -> Value {
     })
 }
 
-/// Fixed sections reachable from `spec`, each once.
-fn fixed_sections(spec: &'static Spec, out: &mut Vec<&'static Spec>) {
-    for s in spec.all_sections() {
-        if let Body::Spec(sub) = s.body {
-            if !out.iter().any(|o| std::ptr::eq(*o, sub)) {
-                out.push(sub);
-                fixed_sections(sub, out);
-            }
-        }
-    }
-}
-
 /// The JSON schema of configs using the plugins `decls` knows.
 pub fn schema(decls: &dyn Declarations) -> Value {
     let mut defs = Map::new();
@@ -150,7 +128,7 @@ pub fn schema(decls: &dyn Declarations) -> Value {
             let name = def_name(kind, p.name);
             let def = match p.spec {
                 Some(spec) => {
-                    fixed_sections(spec, &mut fixed);
+                    spec.fixed_sections(&mut fixed);
                     spec_schema(spec, Some(p.name))
                 }
                 None => json!({

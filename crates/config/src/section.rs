@@ -34,7 +34,7 @@ pub fn is_secret(key: &str) -> bool {
 }
 
 /// Keys every section may carry without a plugin reading them.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "@type",
     "type",
     "@id",

@@ -34,11 +34,7 @@ impl CsvParser {
         if delimiter.is_empty() {
             return Err(c.err("delimiter", "'delimiter' must not be empty"));
         }
-        let engine = if c.has("parser_engine") || !c.has("parser_type") {
-            c.choice("parser_engine", &["normal", "fast"], "normal")?
-        } else {
-            c.choice("parser_type", &["normal", "fast"], "normal")?
-        };
+        let engine: String = c.get("parser_engine")?;
         let common = Common::read(c, &Defaults::default())?;
         Ok(CsvParser {
             keys,

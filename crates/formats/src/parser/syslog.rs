@@ -117,11 +117,7 @@ impl SyslogParser {
             _ => Format::Rfc3164,
         };
         let rfc5424_time_format: String = c.get("rfc5424_time_format")?;
-        let engine = if c.has("parser_engine") || !c.has("parser_type") {
-            c.choice("parser_engine", &["regexp", "string"], "regexp")?
-        } else {
-            c.choice("parser_type", &["regexp", "string"], "regexp")?
-        };
+        let engine: String = c.get("parser_engine")?;
         let support_colonless_ident = c.get("support_colonless_ident")?;
         let keep_time_key = c.get("keep_time_key")?;
         // The time always comes from the text here.
