@@ -5,7 +5,31 @@
 //! drives parsing ([`crate::Section::get`] takes defaults and coercions from it), the
 //! unknown-parameter warnings (with a "did you mean" from the declared names), `--dry-run`'s
 //! resolved config ([`crate::resolve`]), `logferry plugins`, the JSON schema ([`crate::schema`])
-//! and the generated reference ([`crate::reference`]), as Fluentd's `config_param` tables do.
+//! and the generated reference ([`crate::reference`], docs/plugins.md), as Fluentd's
+//! `config_param` tables do. Parameters are read at build time only: nothing here runs per event.
+//!
+//! # Declaring a plugin's parameters
+//!
+//! 1. Next to the plugin's `build`, a `pub static PARAMS: Spec` with every parameter: `p(name,
+//!    type, doc)` then `.default("text as written in a config")`, `.required()`,
+//!    `.computed("what it is derived from")`, `.aliases(&["v0.12 name"])`, `.secret()`,
+//!    `.refused("why")`; sub-sections with `one`/`many(name, Body::Spec(&SUB), doc)` (or
+//!    `Body::Plugin(PluginKind::Formatter, Some("json"))` for `<format>`, `<parse>`, `<store>`);
+//!    shared groups with `.extends(&[&BUFFERED, &INJECT_V012, &formatter::params::FLAT])`
+//!    (mark v0.12 flat groups `.legacy()`).
+//! 2. Register it beside the factory: `r.declare(PluginKind::Output, "name", &module::PARAMS)`.
+//!    The registry then hands the plugin its section read through the declaration (declared
+//!    sub-sections get theirs) and refuses the `.refused` parameters.
+//! 3. Read values with `s.get::<T>("name")?`: `bool`, `i64`, `u64`/`usize`/`u32` (sizes and
+//!    integers), `f64` (times and floats), `&str`/`String` (enums are checked), `Vec<String>`
+//!    (arrays), `Vec<(String, String)>` (hashes), or `Option<T>` for parameters without a
+//!    default. No call-site defaults: the declared one applies. Code that may run outside the
+//!    registry (unit tests, shared helpers) calls `let s = &s.declared(&PARAMS);` first.
+//! 4. Regenerate the reference: `cargo run -p logferry -- plugins --markdown > docs/plugins.md`
+//!    (tests/plugin_reference.rs fails until it matches).
+//!
+//! The old accessors (`s.str`, `s.bool(key, default)`…) keep working; on a declared section,
+//! debug builds check their call-site default against the declared one.
 //!
 //! ```
 //! use logferry_config::params::{p, ParamType::*, Spec};
