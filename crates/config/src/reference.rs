@@ -23,9 +23,24 @@ fn default_text(d: &ParamDef) -> String {
     }
 }
 
-/// A table cell: pipes escaped, on one line.
+/// A table cell: pipes escaped, on one line, `<` outside code spans escaped (so `<system>` is not
+/// read as an HTML tag).
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(s.len());
+    let mut in_code = false;
+    for c in s.chars() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                out.push(c);
+            }
+            '|' => out.push_str("\\|"),
+            '\n' => out.push(' '),
+            '<' if !in_code => out.push_str("&lt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// An HTML anchor: the kind, then the name with everything but letters and digits as `-`.
@@ -144,7 +159,7 @@ pub fn markdown(decls: &dyn Declarations) -> String {
                     if spec.name != p.name {
                         let _ = writeln!(out, "Another name of `{}`.\n", spec.name);
                     }
-                    let _ = writeln!(out, "{}\n", spec.doc);
+                    let _ = writeln!(out, "{}\n", cell(spec.doc));
                     params_table(spec, &mut out);
                     sections_list(spec, &mut out);
                     spec.fixed_sections(&mut fixed);
@@ -161,7 +176,7 @@ pub fn markdown(decls: &dyn Declarations) -> String {
             "<a id=\"{}\"></a>\n### section `{}`\n\n{}\n",
             anchor("section", s.name),
             s.name,
-            s.doc
+            cell(s.doc)
         );
         params_table(s, &mut out);
         sections_list(s, &mut out);
