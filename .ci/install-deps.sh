@@ -36,6 +36,8 @@ APT_PACKAGES=(
 PIP_PINS=(
   "fluent-logger==0.11.1"
   "msgpack==1.2.4"
+  # tests/plugin_reference.rs validates configs against `logferry plugins --json-schema`.
+  "jsonschema==4.26.0"
 )
 
 SUDO=()
