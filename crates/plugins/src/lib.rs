@@ -75,6 +75,7 @@ fn declare(r: &mut Registry) {
     use PluginKind::*;
     r.declare(Input, "forward", &in_forward::params::IN_FORWARD);
     r.declare(Input, "unix", &in_forward::params::IN_UNIX);
+    r.declare(Input, "tail", &in_tail::params::PARAMS);
     r.declare(Input, "sample", &in_sample::PARAMS);
     r.declare(Input, "dummy", &in_sample::PARAMS);
     r.declare(Input, "monitor_agent", &in_monitor::MONITOR_AGENT);

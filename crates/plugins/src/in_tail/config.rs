@@ -227,11 +227,10 @@ impl TailConfig {
         let bytes_per_second = match s.param("read_bytes_limit_per_second") {
             None => None,
             Some(p) => {
-                let v = s.size("read_bytes_limit_per_second", 0) as i64;
                 let v = if p.value.trim().starts_with('-') {
                     -1
                 } else {
-                    v
+                    logferry_config::types::size(&p.value) as i64
                 };
                 if v <= 0 {
                     None

@@ -41,6 +41,7 @@ pub mod config;
 pub mod encoding;
 pub mod events;
 pub mod inotify;
+pub mod params;
 pub mod paths;
 pub mod pos_file;
 pub mod reader;
@@ -73,6 +74,7 @@ static POS_FILES: std::sync::Mutex<PosFiles> = std::sync::Mutex::new(Vec::new())
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
+    let s = &s.declared(&params::PARAMS);
     let log = ctx.log.clone();
     let warn = |m: String| log.warn(format_args!("{m}"));
     let cfg = TailConfig::from_section(s, &warn)?;
