@@ -1,0 +1,174 @@
+//! The backtracking engine: Oniguruma with its Ruby syntax, for the Ruby regexps Rust's
+//! linear-time engine cannot express exactly (look-around, back-references, atomic groups,
+//! possessive quantifiers, `^` where Ruby's line anchor differs, Ruby's full case folding …).
+//!
+//! Ruby's engine, Onigmo, is a fork of Oniguruma; the two read Ruby syntax alike. Where they
+//! differ, Ruby's meaning is kept here: `\d \s \w` (and negations) are ASCII in Ruby and are
+//! written out as ASCII classes before compiling (Oniguruma's own `*_IS_ASCII` options would also
+//! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not).
+//!
+//! A backtracking search can take exponential time on hostile input. Each search is bounded:
+//! without a deadline by Oniguruma's default retry limit per start position (10 million
+//! backtracks, a fraction of a second), past which the search counts as finding nothing (Ruby
+//! would run on indefinitely); with a deadline (filter_parser's `timeout`) by time, measured
+//! between slices of retries (see [`search`]).
+
+use std::time::{Duration, Instant};
+
+use onig::{MatchParam, RegexOptions, Region, SearchOptions, Syntax};
+
+/// Ruby's shorthand classes, as Oniguruma classes that keep Ruby's ASCII meaning.
+fn ascii_class(c: char, in_brackets: bool) -> Option<&'static str> {
+    Some(match (c, in_brackets) {
+        ('d', false) => "[0-9]",
+        ('d', true) => "0-9",
+        ('D', _) => "[^0-9]",
+        ('w', false) => "[a-zA-Z0-9_]",
+        ('w', true) => "a-zA-Z0-9_",
+        ('W', _) => "[^a-zA-Z0-9_]",
+        ('s', false) => "[ \\t\\n\\v\\f\\r]",
+        ('s', true) => " \\t\\n\\v\\f\\r",
+        ('S', _) => "[^ \\t\\n\\v\\f\\r]",
+        _ => return None,
+    })
+}
+
+/// Write `\d \D \w \W \s \S` out as ASCII classes (in brackets too: Oniguruma nests classes),
+/// leaving every other escape as it is.
+pub(crate) fn ascii_shorthands(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut depth = 0usize;
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) => match ascii_class(e, depth > 0) {
+                    Some(class) => out.push_str(class),
+                    None => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                },
+                None => out.push('\\'),
+            },
+            '[' => {
+                depth += 1;
+                out.push('[');
+                // A `]` (after an optional `^`) right after `[` is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's Ruby syntax.
+pub(crate) fn compile(body: &str, flags: &str) -> Result<onig::Regex, String> {
+    let mut opts = RegexOptions::REGEX_OPTION_NONE;
+    if flags.contains('i') {
+        opts |= RegexOptions::REGEX_OPTION_IGNORECASE;
+    }
+    if flags.contains('m') {
+        // Ruby's m: the dot matches a newline (Oniguruma's MULTILINE in Ruby syntax).
+        opts |= RegexOptions::REGEX_OPTION_MULTILINE;
+    }
+    if flags.contains('x') {
+        opts |= RegexOptions::REGEX_OPTION_EXTEND;
+    }
+    onig::Regex::with_options(&ascii_shorthands(body), opts, Syntax::ruby())
+        .map_err(|e| e.description().to_string())
+}
+
+/// The search ran out of time (or, without a deadline, out of its retry budget).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exhausted;
+
+fn is_limit(e: &onig::Error) -> bool {
+    matches!(
+        e.code(),
+        onig_sys::ONIGERR_RETRY_LIMIT_IN_MATCH_OVER | onig_sys::ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER
+    )
+}
+
+fn param(search_limit: Option<u64>) -> MatchParam {
+    let mut p = MatchParam::default();
+    if let Some(limit) = search_limit {
+        p.set_retry_limit_in_match(0);
+        // SAFETY: `p` owns a valid OnigMatchParam for the duration of the call.
+        unsafe {
+            onig_sys::onig_set_retry_limit_in_search_of_match_param(
+                p.as_raw(),
+                limit as std::os::raw::c_ulong,
+            );
+        }
+    }
+    p
+}
+
+/// Search `hay` from byte `start` (the text before it is context for anchors and look-behind),
+/// filling `region`. With a `deadline` the search runs in slices of retries that double while
+/// time is left, each slice sized not to overrun the time left by more than the last one took;
+/// past the deadline it gives up. Slices start over, so the work done is at most about twice
+/// that of one uninterrupted search.
+pub(crate) fn search(
+    re: &onig::Regex,
+    hay: &str,
+    start: usize,
+    region: &mut Region,
+    deadline: Option<Duration>,
+) -> Result<Option<usize>, Exhausted> {
+    let run = |region: &mut Region, limit: Option<u64>| {
+        re.search_with_param(
+            hay,
+            start,
+            hay.len(),
+            SearchOptions::SEARCH_OPTION_NONE,
+            Some(region),
+            param(limit),
+        )
+    };
+    let Some(timeout) = deadline else {
+        return match run(region, None) {
+            Ok(r) => Ok(r),
+            Err(e) if is_limit(&e) => Err(Exhausted),
+            // Other run-time errors (memory) count as no match.
+            Err(_) => Ok(None),
+        };
+    };
+    let began = Instant::now();
+    let mut budget: u64 = 1 << 16;
+    loop {
+        let slice = Instant::now();
+        match run(region, Some(budget)) {
+            Ok(r) => return Ok(r),
+            Err(e) if is_limit(&e) => {}
+            Err(_) => return Ok(None),
+        }
+        let spent = began.elapsed();
+        if spent >= timeout {
+            return Err(Exhausted);
+        }
+        let left = timeout - spent;
+        let took = slice.elapsed().max(Duration::from_micros(1));
+        let next = if took * 2 <= left {
+            budget.saturating_mul(2)
+        } else {
+            // Aim the last slice at the deadline.
+            let scale = left.as_secs_f64() / took.as_secs_f64();
+            ((budget as f64) * scale).max(budget as f64 + 1.0) as u64
+        };
+        budget = next;
+    }
+}
