@@ -25,8 +25,8 @@ use std::sync::Arc;
 use logferry_core::error::build_error;
 use logferry_core::record::decode;
 use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, Section,
-    Value,
+    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
+    Section, Value,
 };
 use logferry_formats::accessor::Accessor;
 use logferry_formats::parser::{self, ParseResult, Parser, RawRecord};
@@ -44,11 +44,15 @@ pub struct ParserFilter {
     hash_value_field: Option<String>,
     emit_invalid_record_to_error: bool,
     parser: Box<dyn Parser>,
+    /// Where "parsing timed out" is reported (none in unit tests).
+    log: Option<PluginLog>,
 }
 
 /// Build from `<filter>`.
-pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
-    Ok(Arc::new(ParserFilter::new(s)?))
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
+    let mut f = ParserFilter::new(s)?;
+    f.log = Some(ctx.log.clone());
+    Ok(Arc::new(f))
 }
 
 impl ParserFilter {
@@ -74,6 +78,7 @@ impl ParserFilter {
             hash_value_field: s.str("hash_value_field").map(str::to_string),
             emit_invalid_record_to_error: s.bool("emit_invalid_record_to_error", true)?,
             parser,
+            log: None,
         })
     }
 
@@ -306,8 +311,17 @@ impl Filter for ParserFilter {
                 }
                 continue;
             };
+            results.clear();
             let text = match std::str::from_utf8(bytes) {
                 Ok(t) => std::borrow::Cow::Borrowed(t),
+                // Fluentd's JSON parser yields no record for such text (its parse error is
+                // rescued), before replace_invalid_sequence could apply: "pattern not matched".
+                Err(_) if !self.parser.raises_on_invalid_utf8() => {
+                    results.push(Err("pattern not matched: invalid byte sequence".into()));
+                    ruby::scrub(bytes)
+                }
+                // Elsewhere Ruby raises ArgumentError, which replace_invalid_sequence rescues
+                // by scrubbing and parsing again.
                 Err(_) if self.replace_invalid_sequence => ruby::scrub(bytes),
                 Err(_) => {
                     if self.emit_invalid_record_to_error {
@@ -316,7 +330,7 @@ impl Filter for ParserFilter {
                     continue;
                 }
             };
-            if self.plain_merge() {
+            if results.is_empty() && self.plain_merge() {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
                 if let Some(t) = self.parser.parse_raw(&text, &mut raw) {
@@ -331,8 +345,9 @@ impl Filter for ParserFilter {
                     }
                 }
             }
-            results.clear();
-            self.parser.parse(&text, &mut results);
+            if results.is_empty() {
+                self.parser.parse(&text, &mut results);
+            }
             // The original record, decoded only when a result needs it.
             let mut rec: Option<Value> = None;
             let mut changed = false;
@@ -376,7 +391,14 @@ impl Filter for ParserFilter {
                             out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
                         }
                     }
-                    Err(_) => {
+                    Err(reason) => {
+                        if reason.starts_with(parser::regexp::TIMED_OUT) {
+                            if let Some(log) = &self.log {
+                                log.warn(format_args!(
+                                    "parsing timed out with Fluent::Plugin::RegexpParser: text = {text}"
+                                ));
+                            }
+                        }
                         if self.emit_invalid_record_to_error {
                             let reason = format!("pattern not matched with data '{text}'");
                             match (&rec, changed) {

@@ -48,6 +48,10 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
+    fn raises_on_invalid_utf8(&self) -> bool {
+        false
+    }
+
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
         if self.common.conv.is_some() || !flat::object(text, out) {
             return None;

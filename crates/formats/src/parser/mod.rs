@@ -5,7 +5,8 @@
 //! `tsv`, `none`, `multiline` and `multi_format` (fluent-plugin-multi-format-parser). Every parser
 //! takes Fluentd's common parameters (`time_key`, `time_format`, `time_type`, `types`,
 //! `null_value_pattern`, …); regular expressions are Ruby's, translated to Rust's
-//! linear-time engine or refused at start-up (see [`ruby_regex`]).
+//! linear-time engine where it keeps their meaning (see [`ruby_regex`]), else run on Oniguruma
+//! (see [`crate::ruby_regexp`]).
 
 use logferry_config::{build_error, BuildError, Pos, Section};
 use logferry_msgpack::{EventTime, Value};
@@ -47,6 +48,14 @@ pub trait Parser: Send + Sync {
     /// gives the same result, or the error. The default has no fast path.
     fn parse_raw(&self, _text: &str, _out: &mut RawRecord) -> Option<Option<EventTime>> {
         None
+    }
+
+    /// Does Fluentd's parser raise Ruby's `ArgumentError` ("invalid byte sequence") on text
+    /// that is not valid UTF-8 (so that filter_parser's `replace_invalid_sequence` scrubs it and
+    /// parses again)? `false` where it yields no record instead (`json`), which filter_parser
+    /// handles as a pattern that did not match, scrubbing or not.
+    fn raises_on_invalid_utf8(&self) -> bool {
+        true
     }
 }
 
