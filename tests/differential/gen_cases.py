@@ -292,6 +292,17 @@ parser_case("syslog-auto", "@type syslog\nmessage_format auto",
 parser_case("syslog-5424-no-pri", "@type syslog\nmessage_format rfc5424\nwith_priority false",
             ['2013-02-28T12:00:00Z host app - - - msg'])
 parser_case("syslog-parser-type-string", "@type syslog\nparser_type string", ['Feb 28 12:00:00 host1 app[123]: s', 'bad'])
+# Patterns only a backtracking engine runs (Oniguruma in logferry), and filter_parser's timeout.
+parser_case("regexp-lookahead", "@type regexp\nexpression /^(?<path>\\/(?!health)\\S*) (?<code>\\d+)$/", ["/api 200", "/health 200"])
+parser_case("regexp-lookbehind", "@type regexp\nexpression /^(?<k>[^=]+)=(?<v>.*?)(?<!\\\\);/", ["a=1\\;2;rest", "b=x;"])
+parser_case("regexp-backref", "@type regexp\nexpression /^(?<q>[\"'])(?<v>.*)\\k<q>$/", ['"double"', "'single'", "'mixed\""])
+parser_case("regexp-atomic-possessive", "@type regexp\nexpression /^(?<a>(?>\\d+))(?<b>\\w++)?$/", ["123abc", "123"])
+parser_case("regexp-anchor-trailing-newline", "@type regexp\nexpression /^(?<a>\\w*)$/", ["ab\n", "\n", "a\nb"])
+parser_case("regexp-ignorecase-fold", "@type regexp\nexpression /^(?<a>STRASSE|ﬁle)$/i", ["straße", "FILE", "strasse"])
+parser_case("regexp-timeout", "@type regexp\nexpression /^(?=a)(?<x>(\\w+\\s?)+)$/\ntimeout 0.5s", ["a" * 32 + "!", "aa b"])
+parser_case("regexp-timeout-reserve", "@type regexp\nexpression /^(?=a)(?<x>(\\w+\\s?)+)$/\ntimeout 0.5s", ["a" * 32 + "!", "aa b"], extra="reserve_data true\n")
+parser_case("regexp-replace-invalid", "@type regexp\nexpression /^(?<a>.*)$/", [{"$str_hex": "61ff62"}], extra="replace_invalid_sequence true\n")
+parser_case("json-replace-invalid-reserve", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}], extra="replace_invalid_sequence true\nreserve_data true\n")
 parser_case("multiline-firstline", "@type multiline\nformat_firstline /^\\d/\nformat1 /^(?<n>\\d+) (?<m>.*)/", ['1 abc\ncont'])
 
 # --- record_transformer -----------------------------------------------------------------------
@@ -354,6 +365,8 @@ rtf("regexp-empty", [("a", "/^$/", "empty.x")], [{"a": ""}, {"a": "z"}])
 rtf("pattern-unquoted", [("a", "^err", "u.x")], [{"a": "error"}])
 rtf("ignorecase", [("a", "/^ERR/i", "i.x")], [{"a": "error"}])
 rtf("invalid-utf8", [("a", "/b/", "u.x")], [{"a": {"$str_hex": "61ff62"}}])
+rtf("lookahead", [("a", "/^(?!debug)(\\w+)/", "la.$1")], [{"a": "debug x"}, {"a": "info y"}])
+rtf("backref", [("a", "/^(\\w)\\1/", "br.$1")], [{"a": "aab"}, {"a": "abc"}])
 rtf("capture-nomatch-placeholder", [("a", "/^(\\w+)/", "c.$1.$2")], [{"a": "word"}])
 
 # --- grep ------------------------------------------------------------------------------------
@@ -379,6 +392,9 @@ grep("empty-pattern", "<regexp>\n  key a\n  pattern //\n</regexp>", G)
 grep("bool", "<regexp>\n  key a\n  pattern /true/\n</regexp>", [{"a": True}, {"a": "true"}, {"a": False}])
 grep("unicode", "<regexp>\n  key a\n  pattern /日本/\n</regexp>", [{"a": "日本語"}, {"a": {"$str_hex": "ff"}}])
 grep("anchor", "<regexp>\n  key a\n  pattern /^apple$/\n</regexp>", [{"a": "apple\n"}, {"a": "apple"}, {"a": "x\napple"}])
+grep("lookahead", "<regexp>\n  key a\n  pattern /^(?!apple)/\n</regexp>", G)
+grep("exclude-blank", "<exclude>\n  key a\n  pattern /^\\s*$/\n</exclude>", [{"a": "  "}, {"a": "x\n"}, {"a": "\n"}, {"a": "x\n \n"}, {"a": "x"}])
+grep("nested-or", "<or>\n  <regexp>\n    key $.a.k\n    pattern /apple/\n  </regexp>\n  <regexp>\n    key b\n    pattern /x/\n  </regexp>\n</or>", G)
 grep("exclude-nil", "<exclude>\n  key a\n  pattern /^$/\n</exclude>", [{"a": None}, {"a": ""}, {"b": 1}])
 
 # --- routing: chains, labels, @ERROR, copy, relabel ----------------------------------------------

@@ -8,10 +8,10 @@
 //! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not).
 //!
 //! A backtracking search can take exponential time on hostile input. Each search is bounded:
-//! without a deadline by Oniguruma's default retry limit per start position (10 million
-//! backtracks, a fraction of a second), past which the search counts as finding nothing (Ruby
-//! would run on indefinitely); with a deadline (filter_parser's `timeout`) by time, measured
-//! between slices of retries (see [`search`]).
+//! without a deadline by 10 million backtracks for the whole search (Oniguruma's default per
+//! start position; a fraction of a second), past which the search counts as finding nothing
+//! (Ruby would run on indefinitely); with a deadline (filter_parser's `timeout`) by time,
+//! measured between slices of retries (see [`search`]). The backtrack stack is bounded too.
 
 use std::time::{Duration, Instant};
 
@@ -95,24 +95,33 @@ pub(crate) fn compile(body: &str, flags: &str) -> Result<onig::Regex, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Exhausted;
 
+/// Backtracks one search may take without a deadline: Oniguruma's own default per start
+/// position, here for the whole search, so that a long text cannot multiply it (well under a
+/// second).
+const SEARCH_RETRY_LIMIT: u64 = 10_000_000;
+
+/// Backtrack stack entries one search may hold (a few hundred MiB at most).
+const MATCH_STACK_LIMIT: u32 = 4_000_000;
+
 fn is_limit(e: &onig::Error) -> bool {
     matches!(
         e.code(),
-        onig_sys::ONIGERR_RETRY_LIMIT_IN_MATCH_OVER | onig_sys::ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER
+        onig_sys::ONIGERR_RETRY_LIMIT_IN_MATCH_OVER
+            | onig_sys::ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER
+            | onig_sys::ONIGERR_MATCH_STACK_LIMIT_OVER
     )
 }
 
-fn param(search_limit: Option<u64>) -> MatchParam {
+fn param(search_limit: u64) -> MatchParam {
     let mut p = MatchParam::default();
-    if let Some(limit) = search_limit {
-        p.set_retry_limit_in_match(0);
-        // SAFETY: `p` owns a valid OnigMatchParam for the duration of the call.
-        unsafe {
-            onig_sys::onig_set_retry_limit_in_search_of_match_param(
-                p.as_raw(),
-                limit as std::os::raw::c_ulong,
-            );
-        }
+    p.set_retry_limit_in_match(0);
+    p.set_match_stack_limit(MATCH_STACK_LIMIT);
+    // SAFETY: `p` owns a valid OnigMatchParam for the duration of the call.
+    unsafe {
+        onig_sys::onig_set_retry_limit_in_search_of_match_param(
+            p.as_raw(),
+            search_limit as std::os::raw::c_ulong,
+        );
     }
     p
 }
@@ -129,7 +138,7 @@ pub(crate) fn search(
     region: &mut Region,
     deadline: Option<Duration>,
 ) -> Result<Option<usize>, Exhausted> {
-    let run = |region: &mut Region, limit: Option<u64>| {
+    let run = |region: &mut Region, limit: u64| {
         re.search_with_param(
             hay,
             start,
@@ -140,7 +149,7 @@ pub(crate) fn search(
         )
     };
     let Some(timeout) = deadline else {
-        return match run(region, None) {
+        return match run(region, SEARCH_RETRY_LIMIT) {
             Ok(r) => Ok(r),
             Err(e) if is_limit(&e) => Err(Exhausted),
             // Other run-time errors (memory) count as no match.
@@ -151,7 +160,7 @@ pub(crate) fn search(
     let mut budget: u64 = 1 << 16;
     loop {
         let slice = Instant::now();
-        match run(region, Some(budget)) {
+        match run(region, budget) {
             Ok(r) => return Ok(r),
             Err(e) if is_limit(&e) => {}
             Err(_) => return Ok(None),

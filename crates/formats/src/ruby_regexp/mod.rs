@@ -176,14 +176,15 @@ impl RubyRegex {
     }
 
     /// [`captures_at`](Self::captures_at) bounded by a time limit on the backtracking engine
-    /// (the linear engine needs none): `Err` when the search gave up.
+    /// (the linear engine needs none): `Err` when the search gave up. A `start` past the end or
+    /// inside a character finds nothing.
     pub fn captures_within(
         &self,
         hay: &str,
         start: usize,
         timeout: Option<Duration>,
     ) -> Result<Option<Captures>, Exhausted> {
-        if start > hay.len() {
+        if !hay.is_char_boundary(start) {
             return Ok(None);
         }
         match &self.engine {
