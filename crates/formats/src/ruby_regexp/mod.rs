@@ -24,18 +24,19 @@ use regex::Regex;
 use crate::parser::ruby_regex::{needs_backtracking, translate_body};
 pub use backtracking::Exhausted;
 
-/// A compiled Ruby regexp.
+/// A compiled Ruby regexp (one pointer; clones share it).
 #[derive(Clone)]
-pub struct RubyRegex {
+pub struct RubyRegex(Arc<Compiled>);
+
+struct Compiled {
     engine: Engine,
-    src: Arc<str>,
+    src: String,
     /// Engine group indices of Ruby's `$1`, `$2` …
-    numbered: Arc<[usize]>,
+    numbered: Vec<usize>,
     /// Each group name with its engine group indices, in pattern order.
-    names: Arc<[(String, Vec<usize>)]>,
+    names: Vec<(String, Vec<usize>)>,
 }
 
-#[derive(Clone)]
 enum Engine {
     /// Ruby's `^`/`$` are line anchors, which keeps the `regex` crate from treating `^…$` as an
     /// anchored search. A haystack without a newline cannot tell the two readings apart, so
@@ -45,16 +46,16 @@ enum Engine {
         lines: Regex,
         single: Regex,
     },
-    Backtracking(Arc<onig::Regex>),
+    Backtracking(onig::Regex),
 }
 
 impl fmt::Debug for RubyRegex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let engine = match self.engine {
+        let engine = match self.0.engine {
             Engine::Linear { .. } => "linear",
             Engine::Backtracking(_) => "oniguruma",
         };
-        write!(f, "RubyRegex(/{}/ on {engine})", self.src)
+        write!(f, "RubyRegex(/{}/ on {engine})", self.0.src)
     }
 }
 
@@ -108,7 +109,7 @@ impl fmt::Debug for Locations {
 impl RubyRegex {
     /// Fresh group storage for [`captures_read`](Self::captures_read).
     pub fn capture_locations(&self) -> Locations {
-        Locations(match &self.engine {
+        Locations(match &self.0.engine {
             Engine::Linear { lines, .. } => Locs::Linear(lines.capture_locations()),
             Engine::Backtracking(_) => Locs::Backtracking(onig::Region::new()),
         })
@@ -117,7 +118,7 @@ impl RubyRegex {
     /// Find the first match, recording group positions in `locs` (made by this regexp's
     /// [`capture_locations`](Self::capture_locations)); the whole match's span.
     pub fn captures_read(&self, locs: &mut Locations, hay: &str) -> Option<(usize, usize)> {
-        match (&self.engine, &mut locs.0) {
+        match (&self.0.engine, &mut locs.0) {
             (Engine::Linear { lines, single }, Locs::Linear(l)) => pick(lines, single, hay)
                 .captures_read(l, hay)
                 .map(|m| (m.start(), m.end())),
@@ -137,7 +138,7 @@ impl RubyRegex {
 
     /// Which engine runs it: `"linear"` (Rust's `regex`) or `"oniguruma"`.
     pub fn engine(&self) -> &'static str {
-        match self.engine {
+        match self.0.engine {
             Engine::Linear { .. } => "linear",
             Engine::Backtracking(_) => "oniguruma",
         }
@@ -146,18 +147,18 @@ impl RubyRegex {
     /// Engine group indices of Ruby's numbered groups `$1`, `$2` … (only the named groups when
     /// the pattern has any).
     pub fn numbered(&self) -> &[usize] {
-        &self.numbered
+        &self.0.numbered
     }
 
     /// Each group name with its engine group indices, in pattern order.
     pub fn names(&self) -> &[(String, Vec<usize>)] {
-        &self.names
+        &self.0.names
     }
 
     /// Does the regexp match anywhere in `hay`? A backtracking search that exhausts its retry
     /// budget counts as no match.
     pub fn is_match(&self, hay: &str) -> bool {
-        match &self.engine {
+        match &self.0.engine {
             Engine::Linear { lines, single } => pick(lines, single, hay).is_match(hay),
             Engine::Backtracking(re) => {
                 let mut region = onig::Region::new();
@@ -187,7 +188,7 @@ impl RubyRegex {
         if !hay.is_char_boundary(start) {
             return Ok(None);
         }
-        match &self.engine {
+        match &self.0.engine {
             Engine::Linear { lines, single } => {
                 let re = pick(lines, single, hay);
                 let mut locs = re.capture_locations();
@@ -210,7 +211,7 @@ impl RubyRegex {
 
     /// The first match in `hay`: its span.
     pub fn find(&self, hay: &str) -> Option<(usize, usize)> {
-        match &self.engine {
+        match &self.0.engine {
             Engine::Linear { lines, single } => pick(lines, single, hay)
                 .find(hay)
                 .map(|m| (m.start(), m.end())),
@@ -250,10 +251,8 @@ impl RubyRegex {
             }
             last_end = Some(e);
             at = e;
-            if s == e {
-                if s == 0 || s >= hay.len() {
-                    continue;
-                }
+            if s == e && (s == 0 || s >= hay.len()) {
+                continue;
             }
             out.push(&hay[piece..s]);
             piece = e;
@@ -298,7 +297,7 @@ pub fn regexp_param(value: &str) -> Result<RubyRegex, String> {
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`): on the linear engine when the
 /// translator keeps Ruby's meaning there, else on Oniguruma.
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
-    let src: Arc<str> = Arc::from(body);
+    let src = body.to_string();
     let on_linear = translate_body(body, flags).and_then(|t| {
         // A translation the `regex` crate still cannot build (its size limit) goes to Oniguruma.
         linear(&t).map_err(|e| format!("the pattern is not supported: the regex crate says {e}"))
@@ -315,12 +314,12 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
             } else {
                 names.iter().map(|(_, g)| g[0]).collect()
             };
-            Ok(RubyRegex {
+            Ok(RubyRegex(Arc::new(Compiled {
                 engine: Engine::Linear { lines, single },
                 src,
-                numbered: numbered.into(),
-                names: names.into(),
-            })
+                numbered,
+                names,
+            })))
         }
         Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
         Err(_) => {
@@ -338,12 +337,12 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
             // Oniguruma's Ruby syntax captures only the named groups when there are any, and
             // numbers them from 1, so its numbering is Ruby's.
             let numbered: Vec<usize> = (1..=re.captures_len()).collect();
-            Ok(RubyRegex {
-                engine: Engine::Backtracking(Arc::new(re)),
+            Ok(RubyRegex(Arc::new(Compiled {
+                engine: Engine::Backtracking(re),
                 src,
-                numbered: numbered.into(),
-                names: names.into(),
-            })
+                numbered,
+                names,
+            })))
         }
     }
 }
