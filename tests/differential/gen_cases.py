@@ -421,6 +421,8 @@ case("route-error-label-filters", filt("parser", "key_name m\n<parse>\n  @type j
 case("route-rewrite-then-label", "<match app.**>\n  @type rewrite_tag_filter\n  @label @NEXT\n  <rule>\n    key a\n    pattern /./\n    tag new.${tag}\n  </rule>\n</match>\n" +
      label("@NEXT", fileout(name="${tag}", buffer="tag")), [msg({"a": "x"}, tag="app.q")])
 case("route-relabel-chain", "<match t>\n  @type relabel\n  @label @A\n</match>\n" + label("@A", "<match **>\n  @type relabel\n  @label @B\n</match>\n") + label("@B", fileout(name="b")), [msg({"a": 1})])
+case("route-regex-pattern", fileout(name="m", pattern="/a|b/") + fileout(name="la", pattern="/web\\.(?!debug)\\w+/") + fileout(name="rest"),
+     [msg({"i": 1}, tag="a.x"), msg({"i": 2}, tag="x.b"), msg({"i": 3}, tag="x.a"), msg({"i": 4}, tag="web.info"), msg({"i": 5}, tag="web.debug")])
 case("route-null", "<match drop.**>\n  @type null\n</match>\n" + fileout(), [msg({"a": 1}, tag="drop.x"), msg({"a": 2})])
 case("route-label-unmatched", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", fileout(name="l", pattern="only")) + TAIL, [msg({"a": 1}), msg({"a": 2}, tag="only")], raw_conf=True)
 case("route-unmatched", fileout(pattern="yes"), [msg({"a": 1}, tag="no"), msg({"a": 2}, tag="yes")])
