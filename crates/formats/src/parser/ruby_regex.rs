@@ -1542,20 +1542,6 @@ pub fn compile(src: &str, flags: &str) -> Result<Regex, String> {
     })
 }
 
-/// Compile a config value in Ruby literal form (`/body/flags`) or a bare body.
-pub fn compile_param(value: &str) -> Result<Regex, String> {
-    if let Some(rest) = value.strip_prefix('/') {
-        if let Some(end) = rest.rfind('/') {
-            let flags: String = rest[end + 1..]
-                .chars()
-                .filter(|c| matches!(c, 'i' | 'm' | 'x'))
-                .collect();
-            return compile(&rest[..end], &flags);
-        }
-    }
-    compile(value, "")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
