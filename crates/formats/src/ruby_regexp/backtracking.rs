@@ -17,58 +17,38 @@ use std::time::{Duration, Instant};
 
 use onig::{MatchParam, RegexOptions, Region, SearchOptions, Syntax};
 
-/// Ruby's shorthand classes, as Oniguruma classes that keep Ruby's ASCII meaning.
-fn ascii_class(c: char, in_brackets: bool) -> Option<&'static str> {
-    Some(match (c, in_brackets) {
-        ('d', false) => "[0-9]",
-        ('d', true) => "0-9",
-        ('D', _) => "[^0-9]",
-        ('w', false) => "[a-zA-Z0-9_]",
-        ('w', true) => "a-zA-Z0-9_",
-        ('W', _) => "[^a-zA-Z0-9_]",
-        ('s', false) => "[ \\t\\n\\v\\f\\r]",
-        ('s', true) => " \\t\\n\\v\\f\\r",
-        ('S', _) => "[^ \\t\\n\\v\\f\\r]",
+/// Ruby's shorthand classes, as Oniguruma classes that keep Ruby's ASCII meaning (inside
+/// brackets too: Oniguruma nests classes, `[a[0-9]]`).
+fn ascii_class(c: char) -> Option<&'static str> {
+    Some(match c {
+        'd' => "[0-9]",
+        'D' => "[^0-9]",
+        'w' => "[a-zA-Z0-9_]",
+        'W' => "[^a-zA-Z0-9_]",
+        's' => "[\\x20\\t\\n\\v\\f\\r]",
+        'S' => "[^\\x20\\t\\n\\v\\f\\r]",
         _ => return None,
     })
 }
 
-/// Write `\d \D \w \W \s \S` out as ASCII classes (in brackets too: Oniguruma nests classes),
-/// leaving every other escape as it is.
+/// Write `\d \D \w \W \s \S` out as ASCII classes, leaving every other escape as it is.
 pub(crate) fn ascii_shorthands(src: &str) -> String {
     let mut out = String::with_capacity(src.len() + 16);
-    let mut depth = 0usize;
-    let mut chars = src.chars().peekable();
+    let mut chars = src.chars();
     while let Some(c) = chars.next() {
-        match c {
-            '\\' => match chars.next() {
-                Some(e) => match ascii_class(e, depth > 0) {
-                    Some(class) => out.push_str(class),
-                    None => {
-                        out.push('\\');
-                        out.push(e);
-                    }
-                },
-                None => out.push('\\'),
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(e) => match ascii_class(e) {
+                Some(class) => out.push_str(class),
+                None => {
+                    out.push('\\');
+                    out.push(e);
+                }
             },
-            '[' => {
-                depth += 1;
-                out.push('[');
-                // A `]` (after an optional `^`) right after `[` is a literal.
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push(']');
-                    chars.next();
-                }
-            }
-            ']' if depth > 0 => {
-                depth -= 1;
-                out.push(']');
-            }
-            c => out.push(c),
+            None => out.push('\\'),
         }
     }
     out
