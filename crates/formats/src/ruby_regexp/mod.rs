@@ -59,16 +59,15 @@ impl fmt::Debug for RubyRegex {
     }
 }
 
-/// Where one match and its groups are, by engine group index (0 is the whole match).
-#[derive(Clone, Debug, Default)]
-pub struct Captures {
-    spans: Vec<Option<(usize, usize)>>,
-}
+/// Where one match and its groups are, by engine group index (0 is the whole match): the
+/// engine's own group storage, read in place.
+#[derive(Debug)]
+pub struct Captures(Locations);
 
 impl Captures {
     /// The span of engine group `i` (0: the whole match), if it took part.
     pub fn get(&self, i: usize) -> Option<(usize, usize)> {
-        self.spans.get(i).copied().flatten()
+        self.0.get(i)
     }
 
     /// The whole match.
@@ -194,17 +193,12 @@ impl RubyRegex {
                 let mut locs = re.capture_locations();
                 Ok(re
                     .captures_read_at(&mut locs, hay, start)
-                    .map(|_| Captures {
-                        spans: (0..locs.len()).map(|i| locs.get(i)).collect(),
-                    }))
+                    .map(|_| Captures(Locations(Locs::Linear(locs)))))
             }
             Engine::Backtracking(re) => {
                 let mut region = onig::Region::new();
-                Ok(
-                    backtracking::search(re, hay, start, &mut region, timeout)?.map(|_| Captures {
-                        spans: (0..region.len()).map(|i| region.pos(i)).collect(),
-                    }),
-                )
+                Ok(backtracking::search(re, hay, start, &mut region, timeout)?
+                    .map(|_| Captures(Locations(Locs::Backtracking(region)))))
             }
         }
     }
