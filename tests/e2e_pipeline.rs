@@ -360,3 +360,70 @@ fn unsupported_configs_fail_dry_run() {
         assert!(err.contains(needle), "{body}: {err}");
     }
 }
+
+/// filter_parser's `timeout` on a backtracking regexp (a look-ahead puts it on Oniguruma), as
+/// Fluentd 1.16 handles it: the warning "parsing timed out", the record to `@ERROR`, dropped
+/// from the main route; another record still parses. (What Fluentd writes for the same input:
+/// tests/differential/cases/parser-regexp-timeout.)
+#[test]
+fn parser_timeout_sends_the_record_to_error() {
+    let d = Daemon::start(
+        r#"
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+<filter app.**>
+  @type parser
+  key_name log
+  reserve_time true
+  <parse>
+    @type regexp
+    expression /^(?=a)(?<x>(\w+\s?)+)$/
+    timeout 0.3s
+  </parse>
+</filter>
+<match app.**>
+  @type file
+  path {DIR}/ok
+  append true
+  <format>
+    @type json
+  </format>
+</match>
+<label @ERROR>
+  <match **>
+    @type file
+    path {DIR}/error
+    append true
+    <format>
+      @type json
+    </format>
+  </match>
+</label>
+"#,
+    );
+    let hostile = format!("{}!", "a".repeat(40));
+    let s = |x: &str| Value::Str(x.into());
+    send_acked(
+        &d,
+        "app.x",
+        &[
+            Value::Map(vec![(s("log"), s(&hostile))]),
+            Value::Map(vec![(s("log"), s("aa b"))]),
+        ],
+    );
+    d.wait_for_log(
+        &format!("parsing timed out with Fluent::Plugin::RegexpParser: text = {hostile}"),
+        Duration::from_secs(30),
+    );
+    let day = "20240305";
+    let error = d.wait_file_text(
+        &d.path(&format!("error.{day}.log")),
+        Duration::from_secs(30),
+        |t| t.ends_with('\n'),
+    );
+    assert_eq!(error, format!("{{\"log\":\"{hostile}\"}}\n"));
+    assert_eq!(read(&d, &format!("ok.{day}.log")), "{\"x\":\"aa b\"}\n");
+}
