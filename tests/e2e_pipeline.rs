@@ -50,6 +50,9 @@ fn send_acked(d: &Daemon, tag: &str, records: &[Value]) {
     assert_eq!(v.get("ack").and_then(Value::as_str), Some("c1"));
 }
 
+/// A forward input on the test's port.
+const FORWARD: &str = "<source>\n  @type forward\n  port {PORT}\n  bind 127.0.0.1\n</source>\n";
+
 fn read(d: &Daemon, name: &str) -> String {
     std::fs::read_to_string(d.path(name))
         .unwrap_or_else(|e| panic!("{name}: {e}; stderr:\n{}", d.stderr()))
@@ -227,13 +230,9 @@ fn delish_pipeline() {
 /// shape what passes; the per-rule `label` of rewrite_tag_filter sends records to that label.
 #[test]
 fn error_label_grep_record_transformer_and_rule_labels() {
-    let conf = r#"
-<source>
-  @type forward
-  port {PORT}
-  bind 127.0.0.1
-</source>
-<filter app.**>
+    let conf = format!(
+        "{FORWARD}{}",
+        r#"<filter app.**>
   @type parser
   key_name log
   reserve_data true
@@ -309,8 +308,9 @@ fn error_label_grep_record_transformer_and_rule_labels() {
     </inject>
   </match>
 </label>
-"#;
-    let mut d = Daemon::start(conf);
+"#
+    );
+    let mut d = Daemon::start(&conf);
     let recs = [
         docker_record(r#"{"level":"info","msg":"hi"}"#),
         docker_record(r#"{"level":"DEBUG","msg":"noise"}"#),
@@ -367,14 +367,9 @@ fn unsupported_configs_fail_dry_run() {
 /// tests/differential/cases/parser-regexp-timeout.)
 #[test]
 fn parser_timeout_sends_the_record_to_error() {
-    let d = Daemon::start(
-        r#"
-<source>
-  @type forward
-  port {PORT}
-  bind 127.0.0.1
-</source>
-<filter app.**>
+    let d = Daemon::start(&format!(
+        "{FORWARD}{}",
+        r#"<filter app.**>
   @type parser
   key_name log
   reserve_time true
@@ -402,8 +397,8 @@ fn parser_timeout_sends_the_record_to_error() {
     </format>
   </match>
 </label>
-"#,
-    );
+"#
+    ));
     let hostile = format!("{}!", "a".repeat(40));
     let s = |x: &str| Value::Str(x.into());
     send_acked(
