@@ -303,6 +303,12 @@ parser_case("regexp-timeout", "@type regexp\nexpression /^(?=a)(?<x>(\\w+\\s?)+)
 parser_case("regexp-timeout-reserve", "@type regexp\nexpression /^(?=a)(?<x>(\\w+\\s?)+)$/\ntimeout 0.5s", ["a" * 32 + "!", "aa b"], extra="reserve_data true\n")
 parser_case("regexp-replace-invalid", "@type regexp\nexpression /^(?<a>.*)$/", [{"$str_hex": "61ff62"}], extra="replace_invalid_sequence true\n")
 parser_case("json-replace-invalid-reserve", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}], extra="replace_invalid_sequence true\nreserve_data true\n")
+# Text that is not UTF-8, parser by parser (Fluentd: a Ruby ArgumentError, or not).
+for typ, body in [("none", "@type none"), ("ltsv", "@type ltsv"), ("csv", "@type csv\nkeys a,b"), ("tsv", "@type tsv\nkeys a,b"),
+                  ("syslog", "@type syslog"), ("apache2", "@type apache2")]:
+    parser_case(typ + "-invalid-utf8", body, [{"$str_hex": "613aff0962"}])
+    if typ != "syslog":  # Fluentd's syslog parser fails on the scrubbed text for a reason of its own
+        parser_case(typ + "-invalid-utf8-replace", body, [{"$str_hex": "613aff0962"}], extra="replace_invalid_sequence true\n")
 parser_case("multiline-firstline", "@type multiline\nformat_firstline /^\\d/\nformat1 /^(?<n>\\d+) (?<m>.*)/", ['1 abc\ncont'])
 
 # --- record_transformer -----------------------------------------------------------------------

@@ -19,6 +19,13 @@
 //! the original record passes on unchanged at its original time, as Fluentd's filter chain does
 //! with a raised error (without `emit_invalid_record_to_error` it is dropped). A field that is not
 //! a string cannot be parsed: error event, dropped.
+//!
+//! Text that is not UTF-8 goes as in Fluentd, parser by parser ([`InvalidUtf8`]): where Ruby
+//! raises `ArgumentError` (regexp-based parsers, `ltsv`, `tsv`), `replace_invalid_sequence`
+//! scrubs it and parses again, and without it the record goes to `@ERROR` and on unchanged;
+//! `json` does not match, `csv` fails ("parse failed"), scrubbing or not; `none` takes it as it
+//! is. A `timeout` that a backtracking regexp runs past is a non-match, with the warning
+//! "parsing timed out".
 
 use std::sync::Arc;
 
@@ -29,7 +36,7 @@ use logferry_core::{
     Section, Value,
 };
 use logferry_formats::accessor::Accessor;
-use logferry_formats::parser::{self, ParseResult, Parser, RawRecord};
+use logferry_formats::parser::{self, InvalidUtf8, ParseResult, Parser, RawRecord};
 use logferry_formats::ruby;
 use logferry_msgpack::Reader;
 
@@ -314,21 +321,30 @@ impl Filter for ParserFilter {
             results.clear();
             let text = match std::str::from_utf8(bytes) {
                 Ok(t) => std::borrow::Cow::Borrowed(t),
-                // Fluentd's JSON parser yields no record for such text (its parse error is
-                // rescued), before replace_invalid_sequence could apply: "pattern not matched".
-                Err(_) if !self.parser.raises_on_invalid_utf8() => {
-                    results.push(Err("pattern not matched: invalid byte sequence".into()));
-                    ruby::scrub(bytes)
-                }
-                // Elsewhere Ruby raises ArgumentError, which replace_invalid_sequence rescues
-                // by scrubbing and parsing again.
-                Err(_) if self.replace_invalid_sequence => ruby::scrub(bytes),
-                Err(_) => {
-                    if self.emit_invalid_record_to_error {
-                        errors.push(e.time, e.record, "invalid byte sequence in UTF-8");
+                Err(_) => match self.parser.on_invalid_utf8() {
+                    InvalidUtf8::Keeps => String::from_utf8_lossy(bytes),
+                    // Fluentd's JSON parser yields no record for such text (its parse error is
+                    // rescued), before replace_invalid_sequence could apply.
+                    InvalidUtf8::NotMatched => {
+                        results.push(Err("pattern not matched: invalid byte sequence".into()));
+                        ruby::scrub(bytes)
                     }
-                    continue;
-                }
+                    InvalidUtf8::ParseFails => {
+                        results.push(Err("Invalid byte sequence in UTF-8".into()));
+                        ruby::scrub(bytes)
+                    }
+                    // Ruby's ArgumentError, which replace_invalid_sequence rescues by scrubbing
+                    // and parsing again.
+                    InvalidUtf8::Raises if self.replace_invalid_sequence => ruby::scrub(bytes),
+                    // Otherwise filter_parser re-raises it whatever emit_invalid_record_to_error
+                    // says: Fluentd's filter chain sends the record to @ERROR and passes it on
+                    // unchanged.
+                    InvalidUtf8::Raises => {
+                        errors.push(e.time, e.record, "invalid byte sequence in UTF-8");
+                        out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
+                        continue;
+                    }
+                },
             };
             if results.is_empty() && self.plain_merge() {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
@@ -702,8 +718,12 @@ mod tests {
         logferry_msgpack::write::str(&mut raw, "log");
         logferry_msgpack::write::str_bytes(&mut raw, b"{\"a\":\"x\xff\"}");
         let mut errors = ErrorEvents::default();
+        // Ruby's ArgumentError: to @ERROR, and the record goes on unchanged (as in Fluentd).
         let out = filter("key_name log").filter("t", EventBatch::single(T, &raw), &mut errors);
-        assert!(matches!(out, FilterOutput::Drop));
+        let FilterOutput::Keep(b) = out else {
+            panic!("dropped")
+        };
+        assert_eq!(b.iter().next().unwrap().record, raw.as_slice());
         assert_eq!(errors.take().1, ["invalid byte sequence in UTF-8"]);
 
         let f = filter("key_name log\nreplace_invalid_sequence true");

@@ -48,8 +48,8 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
-    fn raises_on_invalid_utf8(&self) -> bool {
-        false
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::NotMatched
     }
 
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {

@@ -50,13 +50,26 @@ pub trait Parser: Send + Sync {
         None
     }
 
-    /// Does Fluentd's parser raise Ruby's `ArgumentError` ("invalid byte sequence") on text
-    /// that is not valid UTF-8 (so that filter_parser's `replace_invalid_sequence` scrubs it and
-    /// parses again)? `false` where it yields no record instead (`json`), which filter_parser
-    /// handles as a pattern that did not match, scrubbing or not.
-    fn raises_on_invalid_utf8(&self) -> bool {
-        true
+    /// What Fluentd's parser does with text that is not valid UTF-8 (filter_parser acts on it).
+    fn on_invalid_utf8(&self) -> InvalidUtf8 {
+        InvalidUtf8::Raises
     }
+}
+
+/// What a Fluentd parser does with text that is not valid UTF-8 (Ruby strings carry the bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidUtf8 {
+    /// Ruby raises `ArgumentError` ("invalid byte sequence in UTF-8", from a regexp match or a
+    /// split): filter_parser's `replace_invalid_sequence` scrubs the text and parses again;
+    /// without it the record goes to `@ERROR` and on unchanged.
+    Raises,
+    /// The parser fails otherwise (`csv`: "parse failed Invalid byte sequence"), scrub or not.
+    ParseFails,
+    /// The parser yields no record (`json`): "pattern not matched", scrub or not.
+    NotMatched,
+    /// The parser takes the bytes as they are (`none`); logferry's text is the lossy UTF-8
+    /// (U+FFFD for each invalid sequence, as its JSON output writes such bytes anyway).
+    Keeps,
 }
 
 /// One record written by [`Parser::parse_raw`]: msgpack keys and values in one reused buffer.
