@@ -8,6 +8,7 @@ mod healthcheck;
 mod logging;
 mod mask;
 mod placeholder;
+mod plugins_cmd;
 mod rpc;
 mod send;
 mod tap;
@@ -61,8 +62,10 @@ fn raise_fd_limit() {
 
 fn main() -> ExitCode {
     let mut cli = Cli::parse();
-    if let Some(cmd) = cli.command.take() {
-        return commands::run(cmd);
+    match cli.command.take() {
+        Some(cli::Command::Plugins(args)) => return plugins_cmd::run(&args),
+        Some(cli::Command::Tools(cmd)) => return commands::run(cmd),
+        None => {}
     }
     raise_fd_limit();
     if let Some(url) = &cli.healthcheck {
@@ -127,7 +130,12 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         }
     };
     if cli.dry_run {
-        print!("{}", mask::masked(&root).dump());
+        if cli.json {
+            let json = logferry_config::schema::to_json(&mask::masked(&root, &registry));
+            println!("{json:#}");
+        } else {
+            print!("{}", logferry_config::resolve::resolved(&root, &registry));
+        }
         eprintln!(
             "logferry: configuration is valid ({} input(s), {} warning(s))",
             pipeline.input_count(),
@@ -157,7 +165,8 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
     };
     // Fluentd's RPC endpoint: its calls arrive in the loop below as the signals do.
     let (rpc_tx, mut rpc_rx) = tokio::sync::mpsc::channel(16);
-    let dump: rpc::Dump = std::sync::Arc::new(std::sync::Mutex::new(rpc::dump_text(&root)));
+    let dump: rpc::Dump =
+        std::sync::Arc::new(std::sync::Mutex::new(rpc::dump_text(&root, &registry)));
     if let Some(endpoint) = &system.rpc_endpoint {
         if let Err(e) = rpc::start(endpoint, system.enable_get_dump, dump.clone(), rpc_tx).await {
             tracing::error!("{e}");
@@ -262,7 +271,7 @@ async fn reload(
         Ok(r) => {
             logferry_core::listeners::end_reload();
             if let Ok(mut d) = dump.lock() {
-                *d = rpc::dump_text(&root);
+                *d = rpc::dump_text(&root, registry);
             }
             tracing::info!("reload complete");
             r

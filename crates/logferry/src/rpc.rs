@@ -55,10 +55,13 @@ const ROUTES: &[(&str, Option<Request>)] = &[
 /// The config the endpoint dumps: Fluentd's `<ROOT>` text of the running config, secrets masked.
 pub type Dump = Arc<Mutex<String>>;
 
-/// Fluentd's dump text of a parsed config.
-pub fn dump_text(root: &logferry_config::Element) -> String {
+/// Fluentd's dump text of a parsed config, secrets masked as `--dry-run` masks them.
+pub fn dump_text(
+    root: &logferry_config::Element,
+    decls: &dyn logferry_config::params::Declarations,
+) -> String {
     let mut out = String::from("<ROOT>\n");
-    for l in crate::mask::masked(root).dump().lines() {
+    for l in crate::mask::masked(root, decls).dump().lines() {
         if !l.is_empty() {
             out.push_str("  ");
             out.push_str(l);

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
+use logferry_core::params::{many, p, Body, ParamType::*, Spec};
 use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
     Section,
@@ -30,9 +31,11 @@ struct Expr {
 }
 
 impl Expr {
-    fn matches(&self, record: &[u8], scratch: &mut String) -> bool {
-        let v = ruby::raw_to_s(self.key.get_raw(record), scratch);
-        self.pattern.is_match(v)
+    /// Fluentd's `match?`: the accessor's `TypeError` (a path through a value that is not a map)
+    /// is the error.
+    fn matches(&self, record: &[u8], scratch: &mut String) -> Result<bool, String> {
+        let v = ruby::raw_to_s(self.key.dig_raw(record)?, scratch);
+        Ok(self.pattern.is_match(v))
     }
 }
 
@@ -68,7 +71,147 @@ pub struct GrepFilter {
     regexp_or: Group,
     exclude_and: Group,
     exclude_or: Group,
+    log: PluginLog,
 }
+
+/// `<regexp>` and `<exclude>`: a field and a pattern.
+static CONDITION: Spec = Spec::new("grep.condition", "A field and a pattern.").params(&[
+    p("key", Str, "The field (a record accessor such as `$.a.b`).").required(),
+    p(
+        "pattern",
+        Regexp,
+        "The Ruby regexp the field's value is matched against.",
+    )
+    .required(),
+]);
+
+/// `<and>` and `<or>`: conditions combined.
+static GROUP: Spec = Spec::new(
+    "grep.group",
+    "Conditions combined (only <regexp> or only <exclude>).",
+)
+.sections(&[
+    many(
+        "regexp",
+        Body::Spec(&CONDITION),
+        "Keep events whose field matches.",
+    ),
+    many(
+        "exclude",
+        Body::Spec(&CONDITION),
+        "Drop events whose field matches.",
+    ),
+]);
+
+/// `grep` filter.
+pub static PARAMS: Spec = Spec::new(
+    "grep",
+    "Keeps events matching every <regexp> and drops events matching any <exclude>.",
+)
+.params(&[
+    p("regexp1", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp2", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp3", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp4", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp5", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp6", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp7", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp8", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp9", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp10", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp11", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp12", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp13", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp14", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp15", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp16", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp17", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp18", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp19", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp20", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("exclude1", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude2", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude3", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude4", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude5", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude6", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude7", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude8", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude9", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p(
+        "exclude10",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude11",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude12",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude13",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude14",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude15",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude16",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude17",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude18",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude19",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude20",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+])
+.sections(&[
+    many(
+        "regexp",
+        Body::Spec(&CONDITION),
+        "Keep events whose field matches (several: all must).",
+    ),
+    many(
+        "exclude",
+        Body::Spec(&CONDITION),
+        "Drop events whose field matches (several: any does).",
+    ),
+    many("and", Body::Spec(&GROUP), "Conditions that must all hold."),
+    many(
+        "or",
+        Body::Spec(&GROUP),
+        "Conditions of which one must hold.",
+    ),
+]);
 
 /// Build from `<filter>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
@@ -76,7 +219,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError>
 }
 
 fn condition(s: &Section) -> Result<(String, Expr), BuildError> {
-    let key = s.required("key")?;
+    let key: &str = s.get("key")?;
     let acc = Accessor::new(key)
         .map_err(|e| build_error(s.param("key").map_or(s.pos(), |p| &p.pos), e))?;
     let p = s
@@ -89,11 +232,13 @@ fn condition(s: &Section) -> Result<(String, Expr), BuildError> {
 impl GrepFilter {
     /// Configure from the section.
     pub fn new(s: &Section, log: &PluginLog) -> Result<Self, BuildError> {
+        let s = &s.declared(&PARAMS);
         let mut f = GrepFilter {
             regexp_and: Group::default(),
             regexp_or: Group::default(),
             exclude_and: Group::default(),
             exclude_or: Group::default(),
+            log: log.clone(),
         };
         for (prefix, is_regexp) in [("regexp", true), ("exclude", false)] {
             for i in 1..=LEGACY_MAX {
@@ -178,25 +323,57 @@ impl GrepFilter {
         Ok(f)
     }
 
-    /// Does the record pass?
+    /// Does the record pass? Fluentd's order: the first condition that settles it wins; a
+    /// condition that raises (see [`Expr::matches`]) lets the record pass with a warning
+    /// ("failed to grep events"), as Fluentd's rescue does.
     pub fn keep(&self, record: &[u8], scratch: &mut String) -> bool {
-        if self.regexp_and.iter().any(|e| !e.matches(record, scratch)) {
-            return false;
+        match self.try_keep(record, scratch) {
+            Ok(k) => k,
+            Err(e) => {
+                self.log.warn(format_args!(
+                    "failed to grep events error_class=TypeError error=\"{e}\""
+                ));
+                true
+            }
         }
-        if !self.regexp_or.exprs.is_empty()
-            && !self.regexp_or.iter().any(|e| e.matches(record, scratch))
-        {
-            return false;
+    }
+
+    fn try_keep(&self, record: &[u8], scratch: &mut String) -> Result<bool, String> {
+        for e in self.regexp_and.iter() {
+            if !e.matches(record, scratch)? {
+                return Ok(false);
+            }
         }
-        if !self.exclude_and.exprs.is_empty()
-            && self.exclude_and.iter().all(|e| e.matches(record, scratch))
-        {
-            return false;
+        if !self.regexp_or.exprs.is_empty() {
+            let mut any = false;
+            for e in self.regexp_or.iter() {
+                if e.matches(record, scratch)? {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                return Ok(false);
+            }
         }
-        if self.exclude_or.iter().any(|e| e.matches(record, scratch)) {
-            return false;
+        if !self.exclude_and.exprs.is_empty() {
+            let mut all = true;
+            for e in self.exclude_and.iter() {
+                if !e.matches(record, scratch)? {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                return Ok(false);
+            }
         }
-        true
+        for e in self.exclude_or.iter() {
+            if e.matches(record, scratch)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -309,10 +486,32 @@ mod tests {
         let f = grep("regexp1 msg ^ok\nregexp2 $.n.x \\d\nexclude1 msg /bad/").unwrap();
         let n = Value::Map(vec![(s("x"), Value::Int(5))]);
         assert!(keeps(&f, &[("msg", s("ok")), ("n", n.clone())]));
-        assert!(!keeps(&f, &[("msg", s("ok")), ("n", s("z"))]));
+        assert!(!keeps(&f, &[("msg", s("ok")), ("n", Value::Nil)]));
+        assert!(!keeps(&f, &[("msg", s("ok"))]));
+        // Fluentd's dig raises on a string: the record passes ("failed to grep events").
+        assert!(keeps(&f, &[("msg", s("ok")), ("n", s("z"))]));
+        assert!(keeps(&f, &[("msg", s("ok")), ("n", Value::Int(1))]));
+        assert!(keeps(&f, &[("msg", s("ok")), ("n", Value::Array(vec![]))]));
         // The legacy pattern is a bare body: "/bad/" needs the slashes.
         assert!(keeps(&f, &[("msg", s("ok bad")), ("n", n.clone())]));
         assert!(!keeps(&f, &[("msg", s("ok /bad/")), ("n", n)]));
+    }
+
+    #[test]
+    fn backtracking_patterns_and_a_path_through_a_string() {
+        // Look-around runs on Oniguruma; `^\s*$` with Ruby's line anchors.
+        let f = grep("<regexp>\nkey a\npattern /^(?!debug)/\n</regexp>\n<exclude>\nkey a\npattern /^\\s*$/\n</exclude>").unwrap();
+        assert!(keeps(&f, &[("a", s("info x"))]));
+        assert!(!keeps(&f, &[("a", s("debug x"))]));
+        assert!(!keeps(&f, &[("a", s("  "))]));
+        assert!(
+            keeps(&f, &[("a", s("x\n"))]),
+            "Ruby's ^ is not after the final newline"
+        );
+        // <or>: the first condition raises, so the record passes whatever the second says.
+        let f = grep("<or>\n<regexp>\nkey $.a.k\npattern /apple/\n</regexp>\n<regexp>\nkey b\npattern /x/\n</regexp>\n</or>").unwrap();
+        assert!(keeps(&f, &[("a", s("banana"))]));
+        assert!(!keeps(&f, &[("b", s("y"))]));
     }
 
     #[test]
@@ -335,7 +534,8 @@ mod tests {
             ("<regexp>\nkey a\npattern x\n</regexp>\n<regexp>\nkey a\npattern y\n</regexp>", "Duplicate key"),
             ("<and>\n<regexp>\nkey a\npattern x\n</regexp>\n<exclude>\nkey b\npattern y\n</exclude>\n</and>", "Do not specify both"),
             ("<regexp>\nkey a\npattern x\n</regexp>\n<and>\n<regexp>\nkey a\npattern y\n</regexp>\n</and>", "Duplicate key in <and>"),
-            ("<regexp>\nkey a\npattern (?!x)\n</regexp>", "cannot be used"),
+            ("<regexp>\nkey a\npattern (?<n>x\n</regexp>", "cannot be used"),
+            ("<regexp>\nkey a\npattern /[éè]/i\n</regexp>", "cannot be used"),
             ("<regexp>\npattern x\n</regexp>", "'key' parameter is required"),
             ("<exclude>\nkey a\n</exclude>", "'pattern' parameter is required"),
         ] {

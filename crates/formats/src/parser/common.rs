@@ -2,15 +2,15 @@
 //! `<parse>` section or the v0.12 flat parameters of a plugin), the time field, `types`
 //! conversions and null patterns.
 
-use logferry_config::{build_error, BuildError, Param, Pos, Section};
+use logferry_config::params::{DefaultValue, Spec};
+use logferry_config::{build_error, BuildError, FromParam, Param, Pos, Section};
 use logferry_msgpack::{EventTime, Value};
-use regex::Regex;
 
 use crate::timefmt::Zone;
 
-use super::ruby_regex;
 use super::time::{TimeParser, TimeSettings};
 use super::ParseResult;
+use crate::ruby_regexp::RubyRegex;
 
 /// Flat (v0.12) parser parameters read from a plugin section when it has no `<parse>`.
 const FLAT: &[&str] = &[
@@ -52,6 +52,7 @@ pub(crate) struct Conf<'a> {
     pub(crate) s: Section<'a>,
     flat: bool,
     expression: Option<(String, Pos)>,
+    spec: Option<&'static Spec>,
 }
 
 impl<'a> Conf<'a> {
@@ -61,6 +62,7 @@ impl<'a> Conf<'a> {
             s,
             flat: false,
             expression: None,
+            spec: None,
         }
     }
 
@@ -70,6 +72,7 @@ impl<'a> Conf<'a> {
             s,
             flat: true,
             expression: None,
+            spec: None,
         }
     }
 
@@ -78,6 +81,49 @@ impl<'a> Conf<'a> {
         let mut c = self.clone();
         c.expression = Some((body.to_string(), pos.clone()));
         c
+    }
+
+    /// Read through the declaration of parser `spec` (a `<parse>` section is marked with it too).
+    pub(crate) fn declared(&self, spec: &'static Spec) -> Self {
+        let mut c = self.clone();
+        if !c.flat {
+            c.s = c.s.declared(spec);
+        }
+        c.spec = Some(spec);
+        c
+    }
+
+    /// Read through `spec` unless already read through a parser's declaration (parsers built
+    /// directly, as tests do, declare themselves).
+    pub(crate) fn or_declared(&self, spec: &'static Spec) -> Self {
+        match self.spec {
+            Some(_) => self.clone(),
+            None => self.declared(spec),
+        }
+    }
+
+    /// A declared parameter as `T`, typed and defaulted by the parser's declaration (aliases
+    /// read too; flat views see only flat parameter names).
+    pub(crate) fn get<T: FromParam<'a>>(&self, key: &str) -> Result<T, BuildError> {
+        let def = self.spec.and_then(|s| s.find(key));
+        debug_assert!(def.is_some(), "parser parameter '{key}' is not declared");
+        let def = def.ok_or_else(|| {
+            self.err(
+                key,
+                format!("internal error: parser parameter '{key}' is not declared"),
+            )
+        })?;
+        let given = std::iter::once(def.name)
+            .chain(def.aliases.iter().copied())
+            .find_map(|k| self.param(k));
+        if let Some(p) = given {
+            return T::from_text(def, &p.value, &p.pos);
+        }
+        match def.default {
+            DefaultValue::Value(text) => T::from_text(def, text, self.section_pos()),
+            _ => T::absent()
+                .ok_or_else(|| self.err(key, format!("internal error: '{key}' has no default"))),
+        }
     }
 
     /// The `expression` given by `format /re/`, if any.
@@ -127,19 +173,6 @@ impl<'a> Conf<'a> {
         build_error(self.pos(key), msg)
     }
 
-    /// A bool parameter.
-    pub(crate) fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
-        match self.param(key) {
-            None => Ok(default),
-            Some(p) => logferry_config::types::bool(&p.value).ok_or_else(|| {
-                build_error(
-                    &p.pos,
-                    format!("'{key}': expected true or false, got '{}'", p.value),
-                )
-            }),
-        }
-    }
-
     /// An enum parameter.
     pub(crate) fn choice(
         &self,
@@ -167,11 +200,11 @@ impl<'a> Conf<'a> {
             .map(|p| logferry_config::types::array(&p.value))
     }
 
-    /// A Ruby regexp parameter, translated and compiled.
-    pub(crate) fn regexp(&self, key: &str) -> Result<Option<Regex>, BuildError> {
+    /// A Ruby regexp parameter, compiled.
+    pub(crate) fn regexp(&self, key: &str) -> Result<Option<RubyRegex>, BuildError> {
         match self.param(key) {
             None => Ok(None),
-            Some(p) => ruby_regex::compile_param(&p.value)
+            Some(p) => crate::ruby_regexp::regexp_param(&p.value)
                 .map(Some)
                 .map_err(|e| build_error(&p.pos, format!("'{key}': {e}"))),
         }
@@ -223,9 +256,9 @@ impl TimeConf {
         )?;
         let has_local = c.has("localtime");
         let has_utc = c.has("utc");
-        let utc = c.bool("utc", false)?;
+        let utc: bool = c.get("utc")?;
         let localtime = if has_local {
-            c.bool("localtime", true)?
+            c.get("localtime")?
         } else if has_utc {
             !utc
         } else {
@@ -304,7 +337,7 @@ enum Conv {
 /// `types`, `null_value_pattern` and `null_empty_string` (Fluentd's `convert_values`).
 #[derive(Clone, Debug)]
 pub(crate) struct Converter {
-    null_re: Option<Regex>,
+    null_re: Option<RubyRegex>,
     null_empty: bool,
     types: Vec<(String, Conv)>,
 }
@@ -331,12 +364,12 @@ impl Converter {
     /// and `null_empty_string`; `None` when none is set.
     pub(crate) fn read(c: &Conf, tc: &TimeConf) -> Result<Option<Converter>, BuildError> {
         let null_re = c.regexp("null_value_pattern")?;
-        let null_empty = c.bool("null_empty_string", false)?;
+        let null_empty: bool = c.get("null_empty_string")?;
         let mut types = Vec::new();
         if let Some(p) = c.param("types") {
             let pairs: Vec<(String, String)> = if c.flat {
-                let d = c.str("types_delimiter").unwrap_or(",");
-                let ld = c.str("types_label_delimiter").unwrap_or(":");
+                let d: &str = c.get("types_delimiter")?;
+                let ld: &str = c.get("types_label_delimiter")?;
                 ruby_split(&p.value, d, 0)
                     .into_iter()
                     .map(|pair| {
@@ -544,27 +577,8 @@ pub(crate) fn ruby_split<'t>(s: &'t str, sep: &str, limit: usize) -> Vec<&'t str
 }
 
 /// Ruby `String#split` with a regexp separator (`limit == 0`: trailing empty fields dropped).
-pub(crate) fn ruby_split_re<'t>(s: &'t str, re: &Regex) -> Vec<&'t str> {
-    let mut out = Vec::new();
-    if s.is_empty() {
-        return out;
-    }
-    let mut last = 0;
-    for m in re.find_iter(s) {
-        if m.start() == m.end() {
-            // Empty matches split between characters (never at 0).
-            if m.start() == 0 || m.start() >= s.len() {
-                continue;
-            }
-        }
-        out.push(&s[last..m.start()]);
-        last = m.end();
-    }
-    out.push(&s[last..]);
-    while out.last().is_some_and(|x| x.is_empty()) {
-        out.pop();
-    }
-    out
+pub(crate) fn ruby_split_re<'t>(s: &'t str, re: &RubyRegex) -> Vec<&'t str> {
+    re.split(s)
 }
 
 /// Insert or replace a key (Ruby hash assignment: a repeated key keeps its first position).
@@ -583,6 +597,8 @@ pub(crate) struct Common {
     pub estimate: bool,
     pub time: TimeParser,
     pub conv: Option<Converter>,
+    /// `timeout`: how long one backtracking regexp search may run.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Per-parser defaults of the base parameters.
@@ -608,10 +624,14 @@ impl Common {
     /// Read the base parameters.
     pub(crate) fn read(c: &Conf, d: &Defaults) -> Result<Common, BuildError> {
         let time_key = c.str("time_key").or(d.time_key).map(str::to_string);
-        let keep_time_key = c.bool("keep_time_key", false)?;
-        let estimate = c.bool("estimate_current_event", true)?;
-        // Fluentd's `timeout` guards backtracking regexps; Rust's engine is linear-time.
-        let _ = c.param("timeout");
+        let keep_time_key = c.get("keep_time_key")?;
+        let estimate = c.get("estimate_current_event")?;
+        // Fluentd's `timeout` bounds one parse; only a regexp on the backtracking engine can
+        // run long enough to need it (see `regexp::TIMED_OUT`).
+        let timeout = c
+            .get::<Option<f64>>("timeout")?
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(std::time::Duration::from_secs_f64);
         let time_conf = TimeConf::read(c, d.time_type, d.time_format, d.string_if_format)?;
         let time = time_conf.create(None, None, None)?;
         let conv = Converter::read(c, &time_conf)?;
@@ -621,6 +641,7 @@ impl Common {
             estimate,
             time,
             conv,
+            timeout,
         })
     }
 
@@ -672,7 +693,15 @@ mod tests {
         assert_eq!(ruby_split("a  b  c", " ", 2), vec!["a", "b  c"]);
         assert_eq!(ruby_split("", ",", 0), Vec::<&str>::new());
         assert_eq!(ruby_split("k:", ":", 2), vec!["k", ""]);
-        let re = Regex::new(r"\s+").unwrap();
+        let re = crate::ruby_regexp::compile(r"\s+", "").unwrap();
+        assert_eq!(re.engine(), "linear");
         assert_eq!(ruby_split_re("a  b\tc ", &re), vec!["a", "b", "c"]);
+        let re = crate::ruby_regexp::compile(r"\s++", "").unwrap();
+        assert_eq!(re.engine(), "oniguruma");
+        assert_eq!(ruby_split_re("a  b\tc ", &re), vec!["a", "b", "c"]);
+        let re = crate::ruby_regexp::compile(r"(?<=,)", "").unwrap();
+        assert_eq!(ruby_split_re("a,b,c", &re), vec!["a,", "b,", "c"]);
+        let re = crate::ruby_regexp::compile(r"x*", "").unwrap();
+        assert_eq!(ruby_split_re("axbc", &re), vec!["a", "b", "c"]);
     }
 }

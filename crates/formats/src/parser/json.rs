@@ -23,7 +23,8 @@ pub struct JsonParser {
 
 impl JsonParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
-        c.choice("json_parser", &["oj", "yajl", "json"], "oj")?;
+        let c = &c.or_declared(&super::params::JSON);
+        c.get::<&str>("json_parser")?;
         let _ = c.param("stream_buffer_size");
         let common = Common::read(
             c,
@@ -48,6 +49,10 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::NotMatched
+    }
+
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
         if self.common.conv.is_some() || !flat::object(text, out) {
             return None;

@@ -2,9 +2,9 @@
 //! `delimiter_pattern`; each pair splits at the first `label_delimiter` (`:`); pairs without it
 //! are skipped. `time_key time`.
 
+use crate::ruby_regexp::RubyRegex;
 use logferry_config::BuildError;
 use logferry_msgpack::Value;
-use regex::Regex;
 
 use super::common::{put, ruby_split, ruby_split_re, Common, Conf, Defaults};
 use super::{ParseResult, Parser};
@@ -13,16 +13,17 @@ use super::{ParseResult, Parser};
 #[derive(Debug)]
 pub struct LtsvParser {
     delimiter: String,
-    pattern: Option<Regex>,
+    pattern: Option<RubyRegex>,
     label_delimiter: String,
     common: Common,
 }
 
 impl LtsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
-        let delimiter = c.str("delimiter").unwrap_or("\t").to_string();
+        let c = &c.or_declared(&super::params::LTSV);
+        let delimiter: String = c.get("delimiter")?;
         let pattern = c.regexp("delimiter_pattern")?;
-        let label_delimiter = c.str("label_delimiter").unwrap_or(":").to_string();
+        let label_delimiter: String = c.get("label_delimiter")?;
         let common = Common::read(
             c,
             &Defaults {

@@ -16,14 +16,19 @@ pub struct NoneParser {
 
 impl NoneParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        let c = &c.or_declared(&super::params::NONE);
         Ok(NoneParser {
-            message_key: c.str("message_key").unwrap_or("message").to_string(),
-            estimate: c.bool("estimate_current_event", true)?,
+            message_key: c.get("message_key")?,
+            estimate: c.get("estimate_current_event")?,
         })
     }
 }
 
 impl Parser for NoneParser {
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::Keeps
+    }
+
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         let rec = vec![(
             Value::Str(self.message_key.clone()),
