@@ -52,6 +52,9 @@ pub(crate) struct Conf<'a> {
     pub(crate) s: Section<'a>,
     flat: bool,
     expression: Option<(String, Pos)>,
+    /// Defaults the plugin owning the `<parse>` sets for boolean parameters (Fluentd's
+    /// `config_set_default` in the plugin's `config_section :parse`).
+    bool_defaults: &'static [(&'static str, bool)],
 }
 
 impl<'a> Conf<'a> {
@@ -61,6 +64,7 @@ impl<'a> Conf<'a> {
             s,
             flat: false,
             expression: None,
+            bool_defaults: &[],
         }
     }
 
@@ -70,6 +74,7 @@ impl<'a> Conf<'a> {
             s,
             flat: true,
             expression: None,
+            bool_defaults: &[],
         }
     }
 
@@ -78,6 +83,12 @@ impl<'a> Conf<'a> {
         let mut c = self.clone();
         c.expression = Some((body.to_string(), pos.clone()));
         c
+    }
+
+    /// With the owning plugin's defaults for boolean parameters.
+    pub(crate) fn with_bool_defaults(mut self, d: &'static [(&'static str, bool)]) -> Self {
+        self.bool_defaults = d;
+        self
     }
 
     /// The `expression` given by `format /re/`, if any.
@@ -130,7 +141,11 @@ impl<'a> Conf<'a> {
     /// A bool parameter.
     pub(crate) fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
         match self.param(key) {
-            None => Ok(default),
+            None => Ok(self
+                .bool_defaults
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(default, |(_, v)| *v)),
             Some(p) => logferry_config::types::bool(&p.value).ok_or_else(|| {
                 build_error(
                     &p.pos,
