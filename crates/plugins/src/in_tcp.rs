@@ -21,8 +21,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use logferry_core::error::{build_error, EmitError};
 use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, Input, InputContext, PluginLog,
-    Section,
+    BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, Input, InputContext, PluginLog, Section,
 };
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -72,20 +71,30 @@ impl Listen {
                     .ok()
                     .filter(|b: &i32| *b > 0)
                     .ok_or_else(|| {
-                        build_error(&p.pos, format!("backlog {}: expected a positive integer", p.value))
+                        build_error(
+                            &p.pos,
+                            format!("backlog {}: expected a positive integer", p.value),
+                        )
                     })?,
             ),
             None => None,
         };
         let blocking = s.time("blocking_timeout", 0.5);
         if blocking <= 0.0 {
-            return Err(build_error(s.pos(), "blocking_timeout: expected a positive time"));
+            return Err(build_error(
+                s.pos(),
+                "blocking_timeout: expected a positive time",
+            ));
         }
         let mut protocol = default_protocol.to_string();
         let mut tls = None;
         if let Some(t) = s.section("transport")? {
             let arg = t.arg().trim();
-            protocol = if arg.is_empty() { "tcp".into() } else { arg.to_string() };
+            protocol = if arg.is_empty() {
+                "tcp".into()
+            } else {
+                arg.to_string()
+            };
             if !protocols.contains(&protocol.as_str()) {
                 return Err(build_error(
                     t.pos(),
@@ -146,12 +155,18 @@ pub struct TcpInput {
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    s.refuse_section("extract", "taking the tag from a record field is not supported by logferry's tcp input")?;
+    s.refuse_section(
+        "extract",
+        "taking the tag from a record field is not supported by logferry's tcp input",
+    )?;
     let tag = s.required("tag")?.to_string();
     let (listen, _) = Listen::from_section(s, 5170, &["tcp", "tls"], "tcp")?;
     let delimiter = s.string("delimiter", "\n").into_bytes();
     if delimiter.is_empty() {
-        return Err(build_error(s.pos(), "delimiter: expected a non-empty string"));
+        return Err(build_error(
+            s.pos(),
+            "delimiter: expected a non-empty string",
+        ));
     }
     let limit = message_limit(s, None)?;
     if s.section("parse")?.is_none() && s.param("format").is_none() {
@@ -178,7 +193,10 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
 pub fn message_limit(s: &Section, default: Option<u64>) -> Result<usize, BuildError> {
     let limit = s.opt_size("message_length_limit").or(default);
     match limit {
-        Some(0) => Err(build_error(s.pos(), "message_length_limit: expected a positive size")),
+        Some(0) => Err(build_error(
+            s.pos(),
+            "message_length_limit: expected a positive size",
+        )),
         Some(l) if l > HARD_LIMIT as u64 => Err(build_error(
             s.pos(),
             format!("message_length_limit {l}: logferry allows at most {HARD_LIMIT} bytes (8m)"),
@@ -194,11 +212,19 @@ impl TcpInput {
         &self.stats
     }
 
-    async fn connection(self: Arc<Self>, stream: tokio::net::TcpStream, peer: SocketAddr, emitter: Emitter, tls: Option<TlsAcceptor>, shutdown: tokio::sync::watch::Receiver<bool>) {
+    async fn connection(
+        self: Arc<Self>,
+        stream: tokio::net::TcpStream,
+        peer: SocketAddr,
+        emitter: Emitter,
+        tls: Option<TlsAcceptor>,
+        shutdown: tokio::sync::watch::Receiver<bool>,
+    ) {
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
         if let Some(allow) = &self.allow {
             if !allow.allows(peer.ip()) {
-                self.log.warn(format_args!("anonymous client '{}' denied", peer.ip()));
+                self.log
+                    .warn(format_args!("anonymous client '{}' denied", peer.ip()));
                 return;
             }
         }
@@ -216,10 +242,32 @@ impl TcpInput {
         let framer = Framer::new(Framing::Delimited(self.delimiter.clone()), self.limit);
         let what = "message_length_limit";
         match tls {
-            None => read_stream(stream, framer, &mut sink, shutdown, &self.stats, &self.log, peer, what).await,
+            None => {
+                read_stream(
+                    stream,
+                    framer,
+                    &mut sink,
+                    shutdown,
+                    &self.stats,
+                    &self.log,
+                    peer,
+                    what,
+                )
+                .await
+            }
             Some(acc) => {
                 if let Some(s) = tls_handshake(stream, &acc, &self.log, peer).await {
-                    read_stream(s, framer, &mut sink, shutdown, &self.stats, &self.log, peer, what).await
+                    read_stream(
+                        s,
+                        framer,
+                        &mut sink,
+                        shutdown,
+                        &self.stats,
+                        &self.log,
+                        peer,
+                        what,
+                    )
+                    .await
                 }
             }
         }
@@ -243,8 +291,11 @@ impl MessageSink for TcpSink<'_> {
         for r in self.results.drain(..) {
             match r {
                 Ok((time, mut record)) => {
-                    self.input.keys.apply(&mut record, self.ip, self.name.as_deref());
-                    self.batch.push_value(time.unwrap_or_else(EventTime::now), &record);
+                    self.input
+                        .keys
+                        .apply(&mut record, self.ip, self.name.as_deref());
+                    self.batch
+                        .push_value(time.unwrap_or_else(EventTime::now), &record);
                 }
                 Err(e) => {
                     self.input.stats.unparsed.fetch_add(1, Ordering::Relaxed);
@@ -290,9 +341,23 @@ impl Input for TcpInput {
         let this = self.clone();
         Ok(tokio::spawn(async move {
             let handle = |stream, peer| {
-                this.clone().connection(stream, peer, ctx.emitter.clone(), tls.clone(), ctx.shutdown.clone())
+                this.clone().connection(
+                    stream,
+                    peer,
+                    ctx.emitter.clone(),
+                    tls.clone(),
+                    ctx.shutdown.clone(),
+                )
             };
-            serve(listener, ctx.shutdown.clone(), MAX_CONNECTIONS, &this.log, handle, || {}).await;
+            serve(
+                listener,
+                ctx.shutdown.clone(),
+                MAX_CONNECTIONS,
+                &this.log,
+                handle,
+                || {},
+            )
+            .await;
             this.log.info(format_args!("stopped listening on {local}"));
         }))
     }

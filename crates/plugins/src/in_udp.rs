@@ -16,8 +16,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use logferry_core::error::{build_error, EmitError};
 use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, Input, InputContext, PluginLog,
-    Section,
+    BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, Input, InputContext, PluginLog, Section,
 };
 use tokio::task::JoinHandle;
 
@@ -156,11 +155,13 @@ impl DatagramSink for UdpSink<'_> {
 #[async_trait]
 impl Input for UdpInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
-        let addr = resolve(&self.bind, self.port).map_err(|e| format!("bind {}: {e}", self.bind))?;
-        let sock = bind(addr, self.receive_buffer)
-            .map_err(|e| format!("cannot bind udp {addr}: {e}"))?;
+        let addr =
+            resolve(&self.bind, self.port).map_err(|e| format!("bind {}: {e}", self.bind))?;
+        let sock =
+            bind(addr, self.receive_buffer).map_err(|e| format!("cannot bind udp {addr}: {e}"))?;
         let local = sock.local_addr().map_err(|e| e.to_string())?;
-        self.log.info(format_args!("listening udp socket on {local}"));
+        self.log
+            .info(format_args!("listening udp socket on {local}"));
         let this = self.clone();
         Ok(tokio::spawn(async move {
             let mut sink = UdpSink {
@@ -171,7 +172,15 @@ impl Input for UdpInput {
                 results: Vec::new(),
                 warned: false,
             };
-            receive(sock, this.limit, &mut sink, ctx.shutdown.clone(), &this.stats, &this.log).await;
+            receive(
+                sock,
+                this.limit,
+                &mut sink,
+                ctx.shutdown.clone(),
+                &this.stats,
+                &this.log,
+            )
+            .await;
             this.log.info(format_args!("stopped listening on {local}"));
         }))
     }

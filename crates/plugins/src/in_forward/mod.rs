@@ -89,9 +89,8 @@ impl ForwardInput {
 impl Input for ForwardInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
         let addr = self.cfg.addr().map_err(|e| e.to_string())?;
-        let listener =
-            crate::net::accept::tcp_listener(addr, self.cfg.backlog)
-                .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener = crate::net::accept::tcp_listener(addr, self.cfg.backlog)
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let udp = udp::bind(local)
             .await

@@ -58,7 +58,8 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let v = crate::parser::json::parse_value(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+        let v =
+            crate::parser::json::parse_value(&text).map_err(|e| format!("invalid JSON: {e}"))?;
         flatten(v, &mut records)?;
     } else if let Some(nd) = params.get("ndjson") {
         let text = String::from_utf8_lossy(nd);
@@ -153,7 +154,10 @@ fn time_field(r: &Recipe, rec: &mut Value) -> Result<EventTime, String> {
     let Value::Map(m) = rec else {
         return Ok(EventTime::now());
     };
-    let Some(i) = m.iter().position(|(k, _)| k.as_str() == Some(r.time_key.as_str())) else {
+    let Some(i) = m
+        .iter()
+        .position(|(k, _)| k.as_str() == Some(r.time_key.as_str()))
+    else {
         return Ok(EventTime::now());
     };
     let v = if r.keep_time_key {
@@ -243,9 +247,15 @@ mod tests {
             p.set(k.into(), v.to_vec());
             events(&r, &p)
         };
-        assert!(req("json", b"{bad").unwrap_err().starts_with("invalid JSON"));
-        assert!(req("json", b"42").unwrap_err().contains("must be an object"));
-        assert!(req("json", b"[1,2]").unwrap_err().contains("must be an object"));
+        assert!(req("json", b"{bad")
+            .unwrap_err()
+            .starts_with("invalid JSON"));
+        assert!(req("json", b"42")
+            .unwrap_err()
+            .contains("must be an object"));
+        assert!(req("json", b"[1,2]")
+            .unwrap_err()
+            .contains("must be an object"));
         assert_eq!(
             req("json", br#"{"time":"x"}"#).unwrap_err(),
             "can't convert String into an exact number"
@@ -259,6 +269,12 @@ mod tests {
         assert!(req("ndjson", b"{\"n\":1}\n{bad}\n")
             .unwrap_err()
             .contains("line 2"));
-        assert_eq!(req("ndjson", b"{\"n\":1}\r\n\n{\"n\":2}").unwrap().unwrap().len(), 2);
+        assert_eq!(
+            req("ndjson", b"{\"n\":1}\r\n\n{\"n\":2}")
+                .unwrap()
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }

@@ -47,8 +47,8 @@ use crate::net::accept::{serve, tcp_listener, MAX_CONNECTIONS};
 use crate::net::stream::tls_handshake;
 
 pub use events::Recipe;
-pub use request::{Cors, HttpStats};
 use request::Server;
+pub use request::{Cors, HttpStats};
 
 /// The http input.
 pub struct HttpInput {
@@ -98,7 +98,11 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         }),
         None => None,
     };
-    if s.bool("cors_allow_credentials", false)? && cors.as_ref().is_none_or(|c| c.origins.iter().any(|o| o == "*")) {
+    if s.bool("cors_allow_credentials", false)?
+        && cors
+            .as_ref()
+            .is_none_or(|c| c.origins.iter().any(|o| o == "*"))
+    {
         return Err(build_error(
             s.pos(),
             "Cannot enable cors_allow_credentials without specific origins",
@@ -134,7 +138,10 @@ fn recipe(s: &Section) -> Result<Recipe, BuildError> {
     };
     let parse = s.section("parse")?;
     let ty = match &parse {
-        Some(p) => p.str("@type").or_else(|| p.str("type")).unwrap_or("in_http"),
+        Some(p) => p
+            .str("@type")
+            .or_else(|| p.str("type"))
+            .unwrap_or("in_http"),
         None => s.str("format").unwrap_or("in_http"),
     };
     if ty == "in_http" {
@@ -238,9 +245,23 @@ impl Input for HttpInput {
         let log = self.log.clone();
         Ok(tokio::spawn(async move {
             let handle = |stream, peer| {
-                connection(server.clone(), stream, peer, tls.clone(), ctx.shutdown.clone())
+                connection(
+                    server.clone(),
+                    stream,
+                    peer,
+                    tls.clone(),
+                    ctx.shutdown.clone(),
+                )
             };
-            serve(listener, ctx.shutdown.clone(), MAX_CONNECTIONS, &log, handle, || {}).await;
+            serve(
+                listener,
+                ctx.shutdown.clone(),
+                MAX_CONNECTIONS,
+                &log,
+                handle,
+                || {},
+            )
+            .await;
             log.info(format_args!("stopped listening on {local}"));
         }))
     }

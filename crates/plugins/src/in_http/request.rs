@@ -152,7 +152,10 @@ fn head(req: &Request<Incoming>, peer: SocketAddr) -> Head {
     };
     for (name, value) in req.headers() {
         let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        let key = format!("HTTP_{}", name.as_str().replace('-', "_").to_ascii_uppercase());
+        let key = format!(
+            "HTTP_{}",
+            name.as_str().replace('-', "_").to_ascii_uppercase()
+        );
         match name.as_str() {
             "expect" => h.expect = Some(v.clone()),
             "content-length" => h.length = v.trim().parse().ok(),
@@ -283,7 +286,10 @@ impl Server {
         params.add_query(query);
         if self.recipe.custom.is_some() {
             params.set(EVENT_RECORD.into(), body.to_vec());
-        } else if h.content_type.starts_with("application/x-www-form-urlencoded") {
+        } else if h
+            .content_type
+            .starts_with("application/x-www-form-urlencoded")
+        {
             let mut form = Params::default();
             form.add_query(&body);
             for (k, v) in form.0 {

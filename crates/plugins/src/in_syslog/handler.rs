@@ -104,7 +104,11 @@ impl<'a> Handler<'a> {
                 Value::Str(data.to_string()),
             )]);
             self.cfg.keys.apply(&mut rec, ip, name);
-            self.push(format!("{}.unmatched", self.cfg.tag), EventTime::now(), &rec);
+            self.push(
+                format!("{}.unmatched", self.cfg.tag),
+                EventTime::now(),
+                &rec,
+            );
         }
     }
 

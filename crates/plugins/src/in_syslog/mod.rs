@@ -75,8 +75,9 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         ));
     }
     if s.has("priority_key") {
-        ctx.log
-            .warn(format_args!("priority_key is deprecated. Use severity_key instead"));
+        ctx.log.warn(format_args!(
+            "priority_key is deprecated. Use severity_key instead"
+        ));
     }
     let stats = Arc::new(TextStats::default());
     ctx.metrics.attach(&ctx.plugin_id, stats.clone());
@@ -149,7 +150,10 @@ fn config(s: &Section) -> Result<Config, BuildError> {
         let v = logferry_config::types::bool(&p.value).ok_or_else(|| {
             build_error(
                 &p.pos,
-                format!("resolve_hostname: expected true or false, got '{}'", p.value),
+                format!(
+                    "resolve_hostname: expected true or false, got '{}'",
+                    p.value
+                ),
             )
         })?;
         if !v && keys.hostname.is_some() {
@@ -212,14 +216,30 @@ impl SyslogInput {
         match tls {
             None => {
                 read_stream(
-                    stream, framer, &mut sink, shutdown, &self.stats, &self.log, peer, what,
+                    stream,
+                    framer,
+                    &mut sink,
+                    shutdown,
+                    &self.stats,
+                    &self.log,
+                    peer,
+                    what,
                 )
                 .await
             }
             Some(acc) => {
                 if let Some(s) = tls_handshake(stream, &acc, &self.log, peer).await {
-                    read_stream(s, framer, &mut sink, shutdown, &self.stats, &self.log, peer, what)
-                        .await
+                    read_stream(
+                        s,
+                        framer,
+                        &mut sink,
+                        shutdown,
+                        &self.stats,
+                        &self.log,
+                        peer,
+                        what,
+                    )
+                    .await
                 }
             }
         }
@@ -263,8 +283,9 @@ impl Input for SyslogInput {
             Some(t) => Some(crate::net::tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
             None => None,
         };
-        self.log
-            .info(format_args!("listening syslog socket on {local} with {proto}"));
+        self.log.info(format_args!(
+            "listening syslog socket on {local} with {proto}"
+        ));
         Ok(tokio::spawn(async move {
             let handle = |stream, peer| {
                 this.clone().connection(

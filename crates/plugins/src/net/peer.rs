@@ -135,9 +135,9 @@ impl AllowList {
         for c in sec.sections("client") {
             let net = match (c.str("host"), c.param("network")) {
                 (Some(h), None) => {
-                    let ip = (h, 0)
-                        .to_socket_addrs_first()
-                        .ok_or_else(|| build_error(c.pos(), format!("host '{h}' cannot be resolved")))?;
+                    let ip = (h, 0).to_socket_addrs_first().ok_or_else(|| {
+                        build_error(c.pos(), format!("host '{h}' cannot be resolved"))
+                    })?;
                     (ip, if ip.is_ipv4() { 32 } else { 128 })
                 }
                 (None, Some(p)) => parse_network(&p.value).ok_or_else(|| {
@@ -156,14 +156,19 @@ impl AllowList {
             nets.push(net);
         }
         if nets.is_empty() {
-            return Err(build_error(sec.pos(), "<security> needs at least one <client>"));
+            return Err(build_error(
+                sec.pos(),
+                "<security> needs at least one <client>",
+            ));
         }
         Ok(Some(AllowList { nets }))
     }
 
     /// May `ip` connect?
     pub fn allows(&self, ip: IpAddr) -> bool {
-        self.nets.iter().any(|(net, bits)| in_network(ip, *net, *bits))
+        self.nets
+            .iter()
+            .any(|(net, bits)| in_network(ip, *net, *bits))
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use logferry_core::error::EmitError;
 use logferry_core::PluginLog;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
@@ -44,7 +44,10 @@ impl logferry_core::metrics::PluginMetrics for TextStats {
             extra: vec![
                 ("connections", self.connections.load(Ordering::Relaxed)),
                 ("too_long_messages", self.too_long.load(Ordering::Relaxed)),
-                ("malformed_connections", self.malformed.load(Ordering::Relaxed)),
+                (
+                    "malformed_connections",
+                    self.malformed.load(Ordering::Relaxed),
+                ),
                 ("unparsed_messages", self.unparsed.load(Ordering::Relaxed)),
             ],
             ..Default::default()
@@ -88,9 +91,28 @@ pub async fn tls_handshake(
 }
 
 /// Serve one connection until the client closes, the framing breaks, an emit fails, or the
-/// daemon stops (then what the client already sent is still read).
+/// daemon stops (then what the client already sent is still read); then close it in order (a
+/// TLS client gets its `close_notify`).
 #[allow(clippy::too_many_arguments)]
-pub async fn read_stream<S: AsyncRead + Unpin, K: MessageSink>(
+pub async fn read_stream<S: AsyncRead + AsyncWrite + Unpin, K: MessageSink>(
+    mut s: S,
+    framer: Framer,
+    sink: &mut K,
+    shutdown: watch::Receiver<bool>,
+    stats: &TextStats,
+    log: &PluginLog,
+    peer: SocketAddr,
+    limit_name: &str,
+) {
+    read_all(&mut s, framer, sink, shutdown, stats, log, peer, limit_name).await;
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, s.shutdown()).await;
+}
+
+/// Longest wait for the close of a connection to go out.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[allow(clippy::too_many_arguments)]
+async fn read_all<S: AsyncRead + Unpin, K: MessageSink>(
     mut s: S,
     mut framer: Framer,
     sink: &mut K,

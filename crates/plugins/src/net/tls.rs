@@ -193,4 +193,3 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
     }
     Ok(cfg)
 }
-
