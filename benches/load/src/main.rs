@@ -34,7 +34,7 @@ enum Cmd {
         #[command(flatten)]
         opts: Opts,
     },
-    /// Run the three cases and print a table.
+    /// Run the four cases and print a table.
     Matrix {
         #[command(flatten)]
         opts: Opts,
@@ -113,6 +113,8 @@ enum Case {
     ForwardHttp,
     /// forward → parser(json on `log`, reserve_data) → rewrite_tag_filter(log_type) → out_http.
     Seed,
+    /// syslog over TCP (RFC 3164, newline framing) → out_http NDJSON.
+    SyslogTcp,
 }
 
 impl Case {
@@ -121,6 +123,7 @@ impl Case {
             Case::ForwardForward => "forward→forward",
             Case::ForwardHttp => "forward→http ndjson",
             Case::Seed => "seed: parser→rewrite_tag→http",
+            Case::SyslogTcp => "syslog tcp→http ndjson",
         }
     }
 }
@@ -292,6 +295,10 @@ fn config_with(
             }
         ),
         Case::ForwardHttp => format!("{source}{}", http("**")),
+        Case::SyslogTcp => format!(
+            "<source>\n  @type syslog\n  tag syslog\n  bind 127.0.0.1\n  port {fwd_port}\n  <transport tcp>\n  </transport>\n</source>\n{}",
+            http("syslog.**")
+        ),
         Case::Seed => format!(
             "{source}<filter docker.**>
   @type parser
@@ -339,13 +346,16 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     let mut router = proc::Router::start(&bin, &dir, &conf, fwd_port, cpus.as_deref())?;
     let pid = router.pid();
 
-    let frames = Arc::new(gen::Frames::new(
-        "docker.delish",
-        o.batch,
-        o.record_size,
-        o.ack_window > 0,
-        o.gzip_in,
-    ));
+    let frames = Arc::new(match case {
+        Case::SyslogTcp => gen::syslog_frames(o.batch, o.record_size),
+        _ => gen::Frames::new(
+            "docker.delish",
+            o.batch,
+            o.record_size,
+            o.ack_window > 0,
+            o.gzip_in,
+        ),
+    });
     let batch = o.batch.max(1) as u64;
     let total_chunks = o.events.unwrap_or(0).div_ceil(batch);
     let stats = Arc::new(gen::SendStats::default());
@@ -358,7 +368,11 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
             let job = gen::Job {
                 addr: ("127.0.0.1".into(), fwd_port),
                 chunks: total_chunks / conns + u64::from(c < total_chunks % conns),
-                ack_window: o.ack_window,
+                ack_window: if case == Case::SyslogTcp {
+                    0
+                } else {
+                    o.ack_window
+                },
                 rate: o.rate.map(|r| r / conns as f64),
                 deadline,
                 conn: c,
@@ -417,7 +431,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         errors.push(format!("sink errors: {}", counter.summary()));
     }
     let acked = stats.delivered.load(Relaxed);
-    if o.ack_window > 0 && acked != sent {
+    if o.ack_window > 0 && case != Case::SyslogTcp && acked != sent {
         errors.push(format!("{} of {sent} events acknowledged", acked));
     }
     if stats.errors.load(Relaxed) > 0 {
@@ -600,9 +614,15 @@ fn serve(listen: &str, http: bool, ids: Option<&Path>) -> ExitCode {
 fn main() -> ExitCode {
     match Cli::parse().cmd {
         Cmd::Run { case, opts } => run_cases(&[case], opts),
-        Cmd::Matrix { opts } => {
-            run_cases(&[Case::ForwardForward, Case::ForwardHttp, Case::Seed], opts)
-        }
+        Cmd::Matrix { opts } => run_cases(
+            &[
+                Case::ForwardForward,
+                Case::ForwardHttp,
+                Case::Seed,
+                Case::SyslogTcp,
+            ],
+            opts,
+        ),
         Cmd::SinkHttp { listen, ids } => serve(&listen, true, ids.as_deref()),
         Cmd::SinkForward { listen } => serve(&listen, false, None),
         Cmd::SoakConfig {

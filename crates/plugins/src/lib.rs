@@ -1,6 +1,7 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
-//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
+//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `http` ([`in_http`]), `tcp`
+//! ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]), `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]

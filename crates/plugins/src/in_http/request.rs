@@ -197,7 +197,13 @@ impl Server {
 
     fn too_large(&self) -> Resp {
         self.stats.too_large.fetch_add(1, Ordering::Relaxed);
-        respond(StatusCode::PAYLOAD_TOO_LARGE, "Too large", true)
+        let mut r = respond(StatusCode::PAYLOAD_TOO_LARGE, "Too large", true);
+        // Fluentd's (RFC 2616's) reason phrase.
+        r.extensions_mut()
+            .insert(hyper::ext::ReasonPhrase::from_static(
+                b"Request Entity Too Large",
+            ));
+        r
     }
 
     fn forbidden(&self) -> Resp {
