@@ -17,6 +17,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use logferry_core::error::{build_error, EmitError};
@@ -47,14 +48,16 @@ pub struct Listen {
     pub backlog: Option<i32>,
     /// `send_keepalive_packet`
     pub keepalive: bool,
+    /// `linger_timeout` of `<transport>`: SO_LINGER on accepted connections.
+    pub linger: Option<Duration>,
     /// `<transport tls>`
     pub tls: Option<TlsConfig>,
 }
 
 impl Listen {
-    /// Read `port` (default `port`), `bind`, `backlog`, `send_keepalive_packet` and
-    /// `<transport tcp|tls>`; `udp` is allowed when `udp_ok` (then `Ok(None)` for the
-    /// transport is returned as the protocol "udp").
+    /// Read `port` (default `default_port`), `bind`, `backlog`, `blocking_timeout`,
+    /// `send_keepalive_packet` and `<transport>` (one of `protocols`, else `default_protocol`,
+    /// with `linger_timeout` and the TLS settings); returns the protocol too.
     pub fn from_section(
         s: &Section,
         default_port: u16,
@@ -88,6 +91,7 @@ impl Listen {
         }
         let mut protocol = default_protocol.to_string();
         let mut tls = None;
+        let mut linger = None;
         if let Some(t) = s.section("transport")? {
             let arg = t.arg().trim();
             protocol = if arg.is_empty() {
@@ -104,12 +108,9 @@ impl Listen {
                     ),
                 ));
             }
+            linger = t.opt_size("linger_timeout").map(Duration::from_secs);
             if protocol == "tls" {
                 tls = Some(crate::net::tls::config(&t)?);
-            } else {
-                for k in ["linger_timeout"] {
-                    t.refuse(k, "SO_LINGER is not supported by this input")?;
-                }
             }
         }
         Ok((
@@ -118,6 +119,7 @@ impl Listen {
                 port,
                 backlog,
                 keepalive: s.bool("send_keepalive_packet", false)?,
+                linger,
                 tls,
             },
             protocol,
@@ -129,8 +131,11 @@ impl Listen {
         resolve(&self.bind, self.port).map_err(|e| format!("bind {}: {e}", self.bind))
     }
 
-    /// Set up a freshly accepted connection (keepalive probes when asked for).
+    /// Set up a freshly accepted connection (keepalive probes, linger, when asked for).
     pub fn prepare(&self, stream: &tokio::net::TcpStream) {
+        if let Some(l) = self.linger {
+            let _ = socket2::SockRef::from(stream).set_linger(Some(l));
+        }
         if self.keepalive {
             let ka = socket2::TcpKeepalive::new()
                 .with_time(crate::in_forward::KEEPALIVE_IDLE)

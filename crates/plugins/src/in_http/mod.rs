@@ -14,7 +14,8 @@
 //! `add_query_params` (`QUERY_*`), `add_remote_addr` (`REMOTE_ADDR`, from `X-Forwarded-For`
 //! when present), `cors_allow_origins`, `cors_allow_credentials`, `respond_with_empty_img`,
 //! `use_204_response`, `dump_error_log`, `<parse>` (`in_http` with `time_key`,
-//! `keep_time_key`; or any parser), `<transport tls>` (as in_forward). `blocking_timeout`
+//! `keep_time_key`; or any parser), `<transport tls>` (as in_forward), `linger_timeout` in
+//! `<transport>`, `send_keepalive_packet` (logferry; TCP keepalive probes). `blocking_timeout`
 //! tunes Fluentd's Ruby event loop and has no effect here.
 //!
 //! Bounded: at most [`crate::net::accept::MAX_CONNECTIONS`] connections; request bodies held
@@ -71,12 +72,6 @@ struct Settings {
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
     let (listen, _) = Listen::from_section(s, 9880, &["tcp", "tls"], "tcp")?;
-    if s.has("send_keepalive_packet") {
-        s.refuse(
-            "send_keepalive_packet",
-            "in_http does not have it in Fluentd either; idle connections close after keepalive_timeout",
-        )?;
-    }
     let body_limit = s.size("body_size_limit", 32 * 1024 * 1024);
     if body_limit == 0 || body_limit > u64::from(u32::MAX) {
         return Err(build_error(
@@ -170,12 +165,14 @@ impl HttpInput {
 
 async fn connection(
     server: Arc<Server>,
+    listen: Arc<Listen>,
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let _ = stream.set_nodelay(true);
+    listen.prepare(&stream);
     match tls {
         None => serve_http(server, TokioIo::new(stream), peer, shutdown).await,
         Some(acc) => {
@@ -243,10 +240,12 @@ impl Input for HttpInput {
             if tls.is_some() { " (tls)" } else { "" }
         ));
         let log = self.log.clone();
+        let listen = Arc::new(self.listen.clone());
         Ok(tokio::spawn(async move {
             let handle = |stream, peer| {
                 connection(
                     server.clone(),
+                    listen.clone(),
                     stream,
                     peer,
                     tls.clone(),
