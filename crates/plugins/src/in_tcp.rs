@@ -21,18 +21,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use logferry_core::error::{build_error, EmitError};
-use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, Input, InputContext, PluginLog, Section,
-};
+use logferry_core::{BuildCtx, BuildError, Emitter, Input, InputContext, PluginLog, Section};
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use crate::net::accept::{resolve, serve, tcp_listener, MAX_CONNECTIONS};
 use crate::net::framing::{Framer, Framing};
 use crate::net::peer::{name_for, AllowList, SourceKeys};
-use crate::net::stream::{read_stream, tls_handshake, MessageSink, TextStats};
+use crate::net::stream::{serve_text, Conn, MessageSink, TextStats};
+use crate::net::text::TextEvents;
 use crate::net::tls::TlsConfig;
-use crate::parser::{ParseResult, Parser};
+use crate::parser::Parser;
 
 /// A message is never longer than this, whatever the config says (memory stays bounded).
 pub const HARD_LIMIT: usize = 8 * 1024 * 1024;
@@ -129,6 +128,21 @@ impl Listen {
     /// The address to listen on.
     pub fn addr(&self) -> Result<SocketAddr, String> {
         resolve(&self.bind, self.port).map_err(|e| format!("bind {}: {e}", self.bind))
+    }
+
+    /// Listen (and build the TLS acceptor of `<transport tls>`): the listener, its address.
+    pub fn bind(
+        &self,
+    ) -> Result<(tokio::net::TcpListener, SocketAddr, Option<TlsAcceptor>), String> {
+        let addr = self.addr()?;
+        let listener = tcp_listener(addr, self.backlog)
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let tls = match &self.tls {
+            Some(t) => Some(crate::net::tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
+            None => None,
+        };
+        Ok((listener, local, tls))
     }
 
     /// Set up a freshly accepted connection (keepalive probes, linger, when asked for).
@@ -234,111 +248,47 @@ impl TcpInput {
             }
         }
         self.listen.prepare(&stream);
-        let name = name_for(&self.keys, peer).await;
         let mut sink = TcpSink {
-            input: &self,
+            events: TextEvents::new(&*self.parser, &self.keys, &self.stats, &self.log),
             emitter,
+            tag: &self.tag,
             ip: peer.ip(),
-            name,
-            batch: BatchBuilder::new(),
-            results: Vec::new(),
-            warned: false,
+            name: name_for(&self.keys, peer).await,
         };
         let framer = Framer::new(Framing::Delimited(self.delimiter.clone()), self.limit);
-        let what = "message_length_limit";
-        match tls {
-            None => {
-                read_stream(
-                    stream,
-                    framer,
-                    &mut sink,
-                    shutdown,
-                    &self.stats,
-                    &self.log,
-                    peer,
-                    what,
-                )
-                .await
-            }
-            Some(acc) => {
-                if let Some(s) = tls_handshake(stream, &acc, &self.log, peer).await {
-                    read_stream(
-                        s,
-                        framer,
-                        &mut sink,
-                        shutdown,
-                        &self.stats,
-                        &self.log,
-                        peer,
-                        what,
-                    )
-                    .await
-                }
-            }
-        }
+        let conn = Conn {
+            peer,
+            stats: &self.stats,
+            log: &self.log,
+            shutdown,
+            limit_name: "message_length_limit",
+        };
+        serve_text(stream, tls.as_ref(), framer, &mut sink, conn).await;
     }
 }
 
 struct TcpSink<'a> {
-    input: &'a TcpInput,
+    events: TextEvents<'a>,
     emitter: Emitter,
+    tag: &'a str,
     ip: IpAddr,
     name: Option<String>,
-    batch: BatchBuilder,
-    results: Vec<ParseResult>,
-    warned: bool,
 }
 
 impl MessageSink for TcpSink<'_> {
     fn message(&mut self, msg: &[u8]) {
-        let text = String::from_utf8_lossy(msg);
-        self.input.parser.parse(&text, &mut self.results);
-        for r in self.results.drain(..) {
-            match r {
-                Ok((time, mut record)) => {
-                    self.input
-                        .keys
-                        .apply(&mut record, self.ip, self.name.as_deref());
-                    self.batch
-                        .push_value(time.unwrap_or_else(EventTime::now), &record);
-                }
-                Err(e) => {
-                    self.input.stats.unparsed.fetch_add(1, Ordering::Relaxed);
-                    if !self.warned {
-                        self.warned = true;
-                        self.input.log.warn(format_args!(
-                            "pattern not matched: {e} (from {}; further ones from this connection are only counted)",
-                            self.ip
-                        ));
-                    }
-                }
-            }
-        }
+        self.events.add(msg, self.ip, self.name.as_deref());
     }
 
     async fn flush(&mut self) -> Result<(), EmitError> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::take(&mut self.batch).finish();
-        let n = batch.len() as u64;
-        self.emitter.emit(&self.input.tag, batch).await?;
-        self.input.stats.events.fetch_add(n, Ordering::Relaxed);
-        Ok(())
+        self.events.emit(&self.emitter, self.tag).await
     }
 }
 
 #[async_trait]
 impl Input for TcpInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
-        let addr = self.listen.addr()?;
-        let listener = tcp_listener(addr, self.listen.backlog)
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let tls = match &self.listen.tls {
-            Some(t) => Some(crate::net::tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
-            None => None,
-        };
+        let (listener, local, tls) = self.listen.bind()?;
         self.log.info(format_args!(
             "listening tcp socket on {local}{}",
             if tls.is_some() { " (tls)" } else { "" }

@@ -10,14 +10,11 @@
 //! effect here. `<extract>` is refused.
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::error::{build_error, EmitError};
-use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, Input, InputContext, PluginLog, Section,
-};
+use logferry_core::{BuildCtx, BuildError, Emitter, Input, InputContext, PluginLog, Section};
 use tokio::task::JoinHandle;
 
 use crate::in_tcp::message_limit;
@@ -25,7 +22,8 @@ use crate::net::accept::resolve;
 use crate::net::datagram::{bind, receive, DatagramSink};
 use crate::net::peer::{NameCache, SourceKeys};
 use crate::net::stream::TextStats;
-use crate::parser::{ParseResult, Parser};
+use crate::net::text::TextEvents;
+use crate::parser::Parser;
 
 /// The udp input.
 pub struct UdpInput {
@@ -97,11 +95,9 @@ pub fn chomp(b: &[u8]) -> &[u8] {
 
 struct UdpSink<'a> {
     input: &'a UdpInput,
+    events: TextEvents<'a>,
     emitter: Emitter,
     names: NameCache,
-    batch: BatchBuilder,
-    results: Vec<ParseResult>,
-    warned: bool,
 }
 
 impl DatagramSink for UdpSink<'_> {
@@ -111,44 +107,16 @@ impl DatagramSink for UdpSink<'_> {
         } else {
             data
         };
-        let text = String::from_utf8_lossy(data);
-        self.input.parser.parse(&text, &mut self.results);
         let name = if self.input.keys.needs_name() {
             Some(self.names.name(peer.ip()).await)
         } else {
             None
         };
-        for r in self.results.drain(..) {
-            match r {
-                Ok((time, mut record)) => {
-                    self.input
-                        .keys
-                        .apply(&mut record, peer.ip(), name.as_deref());
-                    self.batch
-                        .push_value(time.unwrap_or_else(EventTime::now), &record);
-                }
-                Err(e) => {
-                    self.input.stats.unparsed.fetch_add(1, Ordering::Relaxed);
-                    if !self.warned {
-                        self.warned = true;
-                        self.input.log.warn(format_args!(
-                            "pattern not matched: {e} (from {peer}; further ones are only counted)"
-                        ));
-                    }
-                }
-            }
-        }
+        self.events.add(data, peer.ip(), name.as_deref());
     }
 
     async fn flush(&mut self) -> Result<(), EmitError> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let batch = std::mem::take(&mut self.batch).finish();
-        let n = batch.len() as u64;
-        self.emitter.emit(&self.input.tag, batch).await?;
-        self.input.stats.events.fetch_add(n, Ordering::Relaxed);
-        Ok(())
+        self.events.emit(&self.emitter, &self.input.tag).await
     }
 }
 
@@ -166,11 +134,9 @@ impl Input for UdpInput {
         Ok(tokio::spawn(async move {
             let mut sink = UdpSink {
                 input: &this,
+                events: TextEvents::new(&*this.parser, &this.keys, &this.stats, &this.log),
                 emitter: ctx.emitter.clone(),
                 names: NameCache::default(),
-                batch: BatchBuilder::new(),
-                results: Vec::new(),
-                warned: false,
             };
             receive(
                 sock,

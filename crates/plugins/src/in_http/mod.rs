@@ -44,7 +44,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::in_tcp::Listen;
-use crate::net::accept::{serve, tcp_listener, MAX_CONNECTIONS};
+use crate::net::accept::{serve, MAX_CONNECTIONS};
 use crate::net::stream::tls_handshake;
 
 pub use events::Recipe;
@@ -212,14 +212,7 @@ async fn serve_http<I>(
 #[async_trait]
 impl Input for HttpInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
-        let addr = self.listen.addr()?;
-        let listener = tcp_listener(addr, self.listen.backlog)
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let tls = match &self.listen.tls {
-            Some(t) => Some(crate::net::tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
-            None => None,
-        };
+        let (listener, local, tls) = self.listen.bind()?;
         let st = &self.settings;
         let budget = (st.body_limit.saturating_mul(4)).max(64 * 1024 * 1024);
         let server = Arc::new(Server {

@@ -32,11 +32,11 @@ use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Sectio
 use tokio::task::JoinHandle;
 
 use crate::in_tcp::{message_limit, Listen, HARD_LIMIT};
-use crate::net::accept::{serve, tcp_listener, MAX_CONNECTIONS};
+use crate::net::accept::{serve, MAX_CONNECTIONS};
 use crate::net::datagram::{bind, receive};
 use crate::net::framing::{Framer, Framing};
 use crate::net::peer::{name_for, SourceKeys};
-use crate::net::stream::{read_stream, tls_handshake, TextStats};
+use crate::net::stream::{serve_text, Conn, TextStats};
 use crate::parser::Parser;
 
 pub use handler::{facility_name, severity_name};
@@ -212,37 +212,14 @@ impl SyslogInput {
         let mut sink = Sink::new(Handler::new(&self.cfg, &self.log, &self.stats, emitter));
         sink.peer = Some((peer, name));
         let framer = Framer::new(self.cfg.framing.clone(), HARD_LIMIT);
-        let what = "the 8 MiB message limit";
-        match tls {
-            None => {
-                read_stream(
-                    stream,
-                    framer,
-                    &mut sink,
-                    shutdown,
-                    &self.stats,
-                    &self.log,
-                    peer,
-                    what,
-                )
-                .await
-            }
-            Some(acc) => {
-                if let Some(s) = tls_handshake(stream, &acc, &self.log, peer).await {
-                    read_stream(
-                        s,
-                        framer,
-                        &mut sink,
-                        shutdown,
-                        &self.stats,
-                        &self.log,
-                        peer,
-                        what,
-                    )
-                    .await
-                }
-            }
-        }
+        let conn = Conn {
+            peer,
+            stats: &self.stats,
+            log: &self.log,
+            shutdown,
+            limit_name: "the 8 MiB message limit",
+        };
+        serve_text(stream, tls.as_ref(), framer, &mut sink, conn).await;
     }
 }
 
@@ -276,13 +253,7 @@ impl Input for SyslogInput {
                 this.log.info(format_args!("stopped listening on {local}"));
             }));
         }
-        let listener = tcp_listener(addr, self.cfg.listen.backlog)
-            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-        let local = listener.local_addr().map_err(|e| e.to_string())?;
-        let tls = match &self.cfg.listen.tls {
-            Some(t) => Some(crate::net::tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
-            None => None,
-        };
+        let (listener, local, tls) = self.cfg.listen.bind()?;
         self.log.info(format_args!(
             "listening syslog socket on {local} with {proto}"
         ));

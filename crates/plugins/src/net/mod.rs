@@ -7,4 +7,5 @@ pub mod datagram;
 pub mod framing;
 pub mod peer;
 pub mod stream;
+pub mod text;
 pub mod tls;

@@ -90,38 +90,66 @@ pub async fn tls_handshake(
     }
 }
 
-/// Serve one connection until the client closes, the framing breaks, an emit fails, or the
-/// daemon stops (then what the client already sent is still read); then close it in order (a
-/// TLS client gets its `close_notify`).
-#[allow(clippy::too_many_arguments)]
-pub async fn read_stream<S: AsyncRead + AsyncWrite + Unpin, K: MessageSink>(
+/// One accepted connection of a text input, and what serving it reports to.
+pub struct Conn<'a> {
+    /// The client.
+    pub peer: SocketAddr,
+    /// The input's counters.
+    pub stats: &'a TextStats,
+    /// The input's log.
+    pub log: &'a PluginLog,
+    /// The daemon's stop signal.
+    pub shutdown: watch::Receiver<bool>,
+    /// The name of the message limit, for the log.
+    pub limit_name: &'a str,
+}
+
+/// Serve one connection (after a TLS handshake with `tls`) until the client closes, the
+/// framing breaks, an emit fails, or the daemon stops (then what the client already sent is
+/// still read); then close it in order (a TLS client gets its `close_notify`).
+pub async fn serve_text<K: MessageSink>(
+    stream: TcpStream,
+    tls: Option<&TlsAcceptor>,
+    framer: Framer,
+    sink: &mut K,
+    c: Conn<'_>,
+) {
+    match tls {
+        None => read_stream(stream, framer, sink, c).await,
+        Some(acc) => {
+            if let Some(s) = tls_handshake(stream, acc, c.log, c.peer).await {
+                read_stream(s, framer, sink, c).await
+            }
+        }
+    }
+}
+
+async fn read_stream<S: AsyncRead + AsyncWrite + Unpin, K: MessageSink>(
     mut s: S,
     framer: Framer,
     sink: &mut K,
-    shutdown: watch::Receiver<bool>,
-    stats: &TextStats,
-    log: &PluginLog,
-    peer: SocketAddr,
-    limit_name: &str,
+    c: Conn<'_>,
 ) {
-    read_all(&mut s, framer, sink, shutdown, stats, log, peer, limit_name).await;
+    read_all(&mut s, framer, sink, c).await;
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, s.shutdown()).await;
 }
 
 /// Longest wait for the close of a connection to go out.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[allow(clippy::too_many_arguments)]
 async fn read_all<S: AsyncRead + Unpin, K: MessageSink>(
     mut s: S,
     mut framer: Framer,
     sink: &mut K,
-    mut shutdown: watch::Receiver<bool>,
-    stats: &TextStats,
-    log: &PluginLog,
-    peer: SocketAddr,
-    limit_name: &str,
+    c: Conn<'_>,
 ) {
+    let Conn {
+        peer,
+        stats,
+        log,
+        mut shutdown,
+        limit_name,
+    } = c;
     let mut warned_long = false;
     let mut stopping = *shutdown.borrow();
     loop {
