@@ -270,6 +270,19 @@ print(r1.status_code, r2.status_code, r3.status_code, r4.status_code, repr(r4.te
     let text = String::from_utf8_lossy(&got);
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.to_ascii_lowercase().contains("connection: keep-alive"));
+    // Not HTTP at all: answered 400 and closed, counted, logged; the daemon goes on.
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(b"\x00\x01 this is not http\r\n\r\n").unwrap();
+    let mut got = String::new();
+    let _ = s.read_to_string(&mut got);
+    assert!(got.starts_with("HTTP/1.1 400"), "{got}");
+    d.wait_for_log("did not speak HTTP/1", WAIT);
+    let out = python(&format!(
+        "import requests; print(requests.post('http://127.0.0.1:{}/after', json={{'ok': 1}}).status_code)",
+        d.port
+    ));
+    assert_eq!(out.trim(), "200");
 }
 
 #[test]

@@ -33,6 +33,7 @@ mod params;
 mod request;
 
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -192,6 +193,7 @@ async fn serve_http<I>(
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let idle = server.idle;
+    let (log, stats) = (server.log.clone(), server.stats.clone());
     let svc = hyper::service::service_fn(move |req| server.clone().handle(peer, req));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -199,13 +201,26 @@ async fn serve_http<I>(
         .keep_alive(true)
         .serve_connection(io, svc);
     tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
+    let result = tokio::select! {
+        r = conn.as_mut() => r,
         _ = shutdown.changed() => {
             // Finish the request in progress, then close.
             conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
+            conn.await
         }
+    };
+    match result {
+        Err(e) if e.is_parse() || e.is_parse_too_large() => {
+            let n = stats.malformed.fetch_add(1, Ordering::Relaxed);
+            if n == 0 || (n + 1).is_power_of_two() {
+                log.warn(format_args!(
+                    "closed a connection from {peer} that did not speak HTTP/1: {e} (malformed connections so far: {})",
+                    n + 1
+                ));
+            }
+        }
+        Err(e) => log.debug(format_args!("connection from {peer} ended: {e}")),
+        Ok(()) => {}
     }
 }
 

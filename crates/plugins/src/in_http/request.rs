@@ -34,6 +34,9 @@ pub struct HttpStats {
     pub forbidden: AtomicU64,
     /// Requests answered 500 (the router refused the events).
     pub emit_errors: AtomicU64,
+    /// Connections closed because what the client sent was not HTTP/1 (hyper answered 400 or
+    /// 431 first when it could).
+    pub malformed: AtomicU64,
 }
 
 impl logferry_core::metrics::PluginMetrics for HttpStats {
@@ -47,6 +50,7 @@ impl logferry_core::metrics::PluginMetrics for HttpStats {
                 ("too_large_requests", l(&self.too_large)),
                 ("forbidden_requests", l(&self.forbidden)),
                 ("emit_errors", l(&self.emit_errors)),
+                ("malformed_connections", l(&self.malformed)),
             ],
             ..Default::default()
         }
