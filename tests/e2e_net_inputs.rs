@@ -742,3 +742,54 @@ fn bad_configs_fail_at_start_with_file_and_line() {
         assert!(err.contains("fluent.conf:"), "no file:line in {err}");
     }
 }
+
+#[test]
+fn tcp_security_denies_other_networks_and_syslog_emits_unmatched_lines() {
+    let d = Daemon::start(
+        r#"
+<source>
+  @type tcp
+  tag tcp.in
+  port {PORT}
+  bind 127.0.0.1
+  <parse>
+    @type none
+  </parse>
+  <security>
+    <client>
+      network 10.0.0.0/8
+    </client>
+  </security>
+</source>
+<source>
+  @type syslog
+  tag sys
+  port {PORT}
+  bind 127.0.0.1
+  emit_unmatched_lines true
+  source_address_key addr
+</source>
+<match **>
+  @type stdout
+</match>
+"#,
+    );
+    // 127.0.0.1 is not in 10.0.0.0/8: the connection is closed, nothing is emitted.
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    let _ = s.write_all(b"denied line\n");
+    assert!(is_closed(&mut s));
+    d.wait_for_log("anonymous client '127.0.0.1' denied", WAIT);
+    // Fluentd's in_syslog with emit_unmatched_lines: TAG.unmatched {"unmatched_line": ...}.
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    u.send_to(b"not syslog at all\n", ("127.0.0.1", d.port))
+        .unwrap();
+    let got = d.wait_stdout_lines(1, WAIT);
+    assert_eq!(
+        events(&got),
+        [(
+            "sys.unmatched".to_string(),
+            serde_json::json!({"unmatched_line": "not syslog at all", "addr": "127.0.0.1"})
+        )]
+    );
+}

@@ -3,8 +3,7 @@
 //!
 //! Parameters: `tag` (required), `port` (5160), `bind` (0.0.0.0), `<parse>` (required; or the
 //! v0.12 flat `format`), `message_length_limit` (4096; `body_size_limit` is its deprecated
-//! name; a longer datagram is dropped and counted — Fluentd cuts it and then fails to parse
-//! it), `remove_newline` (true: one trailing newline is removed), `receive_buffer_size`
+//! name; a longer datagram is cut to it, as in Fluentd, and counted), `remove_newline` (true: one trailing newline is removed), `receive_buffer_size`
 //! (SO_RCVBUF), `source_address_key`, `source_hostname_key` (`source_host_key`; names are
 //! looked up once per address). `blocking_timeout` tunes Fluentd's Ruby event loop and has no
 //! effect here. `<extract>` is refused.

@@ -5,7 +5,7 @@
 //!
 //! Parameters: `tag` (required), `port` (5140), `bind`, `<transport>`, `protocol_type`
 //! (deprecated form of `<transport>`), `frame_type`, `delimiter`, `message_length_limit`
-//! (2048; UDP, as Fluentd; a longer datagram is dropped and counted), `<parse>` (default
+//! (2048; UDP, as Fluentd; a longer datagram is cut to it and counted), `<parse>` (default
 //! `@type syslog` with `with_priority true`: see [`crate::parser::syslog`]; another parser gets
 //! the message without its `<PRI>`), `severity_key` (`priority_key`, deprecated),
 //! `facility_key`, `source_address_key`, `source_hostname_key`, `resolve_hostname`,

@@ -42,7 +42,8 @@ pub fn bind(addr: SocketAddr, receive_buffer: Option<usize>) -> std::io::Result<
     UdpSocket::from_std(sock.into())
 }
 
-/// Receive until `shutdown`; a datagram longer than `limit` bytes is dropped and counted.
+/// Receive until `shutdown`; a datagram longer than `limit` bytes is cut to `limit` (as
+/// Fluentd's `max_bytes`), counted and logged the first time.
 pub async fn receive<K: DatagramSink>(
     sock: UdpSocket,
     limit: usize,
@@ -63,17 +64,17 @@ pub async fn receive<K: DatagramSink>(
         let mut n_batch = 0;
         while let Some(r) = next.take() {
             match r {
-                Ok((n, peer)) if n > limit => {
-                    stats.too_long.fetch_add(1, Ordering::Relaxed);
-                    if !warned {
-                        warned = true;
-                        log.warn(format_args!(
-                            "a datagram from {peer} is larger than message_length_limit ({limit} bytes): dropped (further ones are only counted)"
-                        ));
-                    }
-                }
                 Ok((n, peer)) => {
-                    sink.datagram(&buf[..n], peer).await;
+                    if n > limit {
+                        stats.too_long.fetch_add(1, Ordering::Relaxed);
+                        if !warned {
+                            warned = true;
+                            log.warn(format_args!(
+                                "a datagram from {peer} is larger than message_length_limit ({limit} bytes): its first {limit} bytes are used, as in Fluentd (further ones are only counted)"
+                            ));
+                        }
+                    }
+                    sink.datagram(&buf[..n.min(limit)], peer).await;
                 }
                 Err(e) => log.debug(format_args!("receive failed: {e}")),
             }
