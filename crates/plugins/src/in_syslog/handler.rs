@@ -24,11 +24,27 @@ const SEVERITIES: [&str; 8] = [
 
 /// Fluentd's name of the facility of `pri` (`""` past `local7`, as Fluentd's empty lookup).
 pub fn facility_name(pri: i64) -> &'static str {
+    FACILITIES.get(facility_index(pri)).copied().unwrap_or("")
+}
+
+/// The facility's index in [`FACILITIES`]; past `local7` (or negative): `FACILITIES.len()`.
+fn facility_index(pri: i64) -> usize {
     usize::try_from(pri >> 3)
         .ok()
-        .and_then(|f| FACILITIES.get(f))
-        .copied()
-        .unwrap_or("")
+        .filter(|f| *f < FACILITIES.len())
+        .unwrap_or(FACILITIES.len())
+}
+
+/// Every tag `TAG.FACILITY.SEVERITY` of an input, made once: index `facility * 8 + severity`
+/// (the last facility being the empty one).
+pub fn all_tags(tag: &str) -> Vec<String> {
+    let mut out = Vec::with_capacity((FACILITIES.len() + 1) * 8);
+    for f in FACILITIES.iter().copied().chain([""]) {
+        for s in SEVERITIES {
+            out.push(format!("{tag}.{f}.{s}"));
+        }
+    }
+    out
 }
 
 /// Fluentd's name of the severity of `pri` (`warn`, `err`, ...).
@@ -53,8 +69,9 @@ pub struct Handler<'a> {
     log: &'a PluginLog,
     stats: &'a TextStats,
     emitter: Emitter,
-    /// Events per tag since the last emit, in order of first appearance.
-    pending: Vec<(String, BatchBuilder)>,
+    /// Events per tag (an index of `cfg.tags`, or `None`: `TAG.unmatched`) since the last
+    /// emit, in order of first appearance.
+    pending: Vec<(Option<usize>, BatchBuilder)>,
     results: Vec<ParseResult>,
     warned: bool,
 }
@@ -78,7 +95,7 @@ impl<'a> Handler<'a> {
         }
     }
 
-    fn push(&mut self, tag: String, time: EventTime, record: &Value) {
+    fn push(&mut self, tag: Option<usize>, time: EventTime, record: &Value) {
         match self.pending.iter_mut().find(|(t, _)| *t == tag) {
             Some((_, b)) => b.push_value(time, record),
             None => {
@@ -104,11 +121,7 @@ impl<'a> Handler<'a> {
                 Value::Str(data.to_string()),
             )]);
             self.cfg.keys.apply(&mut rec, ip, name);
-            self.push(
-                format!("{}.unmatched", self.cfg.tag),
-                EventTime::now(),
-                &rec,
-            );
+            self.push(None, EventTime::now(), &rec);
         }
     }
 
@@ -152,8 +165,8 @@ impl<'a> Handler<'a> {
                 set_field(&mut record, k, Value::Str(facility.into()));
             }
             self.cfg.keys.apply(&mut record, ip, name);
-            let tag = format!("{}.{facility}.{severity}", self.cfg.tag);
-            self.push(tag, time.unwrap_or_else(EventTime::now), &record);
+            let tag = facility_index(pri) * 8 + (pri & 7) as usize;
+            self.push(Some(tag), time.unwrap_or_else(EventTime::now), &record);
         }
         // Keep the allocation for the next message.
         self.results = results;
@@ -162,9 +175,17 @@ impl<'a> Handler<'a> {
     /// Emit everything pending, one batch per tag.
     pub async fn flush(&mut self) -> Result<(), EmitError> {
         for (tag, b) in std::mem::take(&mut self.pending) {
+            let unmatched;
+            let tag = match tag {
+                Some(i) => &self.cfg.tags[i],
+                None => {
+                    unmatched = format!("{}.unmatched", self.cfg.tag);
+                    &unmatched
+                }
+            };
             let batch = b.finish();
             let n = batch.len() as u64;
-            self.emitter.emit(&tag, batch).await?;
+            self.emitter.emit(tag, batch).await?;
             self.stats.events.fetch_add(n, Ordering::Relaxed);
         }
         Ok(())
@@ -261,6 +282,11 @@ mod tests {
         assert_eq!((facility_name(35), severity_name(35)), ("auth", "err"));
         assert_eq!((facility_name(999), severity_name(999)), ("", "debug"));
         assert_eq!((facility_name(156), severity_name(156)), ("local3", "warn"));
+        let tags = all_tags("t");
+        let tag = |pri: i64| &tags[facility_index(pri) * 8 + (pri & 7) as usize];
+        assert_eq!(tag(187), "t.local7.err");
+        assert_eq!(tag(999), "t..debug");
+        assert_eq!(tag(0), "t.kern.emerg");
         assert_eq!(split_pri("<13>rest"), Some((13, "rest")));
         assert_eq!(split_pri("<x>rest"), None);
         assert_eq!(split_pri("no"), None);

@@ -47,6 +47,8 @@ pub struct Config {
     listen: Listen,
     protocol: String,
     tag: String,
+    /// `TAG.FACILITY.SEVERITY`, made once (see [`handler::all_tags`]).
+    tags: Vec<String>,
     framing: Framing,
     udp_limit: usize,
     severity_key: Option<String>,
@@ -178,6 +180,7 @@ fn config(s: &Section) -> Result<Config, BuildError> {
     Ok(Config {
         listen,
         protocol,
+        tags: handler::all_tags(&tag),
         tag,
         framing,
         udp_limit,
