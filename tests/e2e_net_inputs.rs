@@ -793,3 +793,51 @@ fn tcp_security_denies_other_networks_and_syslog_emits_unmatched_lines() {
         )]
     );
 }
+
+#[test]
+fn tcp_over_tls_with_a_custom_delimiter() {
+    let d = Daemon::start(
+        r#"
+<source>
+  @type tcp
+  tag tls.in
+  port {PORT}
+  bind 127.0.0.1
+  delimiter "\r\n"
+  <parse>
+    @type json
+  </parse>
+  <transport tls>
+    insecure true
+  </transport>
+</source>
+<match **>
+  @type stdout
+</match>
+"#,
+    );
+    python(&format!(
+        r#"
+import socket, ssl
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", {port})))
+s.sendall(b'{{"n":1}}\r\n{{"n":2,"time":1700000000}}\r')
+s.sendall(b'\n')
+s.unwrap(); s.close()
+"#,
+        port = d.port
+    ));
+    let got = d.wait_stdout_lines(2, WAIT);
+    assert_eq!(
+        events(&got),
+        [
+            ("tls.in".to_string(), serde_json::json!({"n": 1})),
+            ("tls.in".to_string(), serde_json::json!({"n": 2}))
+        ]
+    );
+    assert!(
+        got[1].starts_with("2023-11-14 22:13:20.000000000 +0000"),
+        "{}",
+        got[1]
+    );
+}
