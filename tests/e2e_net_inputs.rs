@@ -226,12 +226,13 @@ r1 = s.post(u + "/py.json?time=1700000000&x-y=z", json={{"k": "v"}})
 r2 = s.post(u + "/py.form", data={{"msgpack": b"\x81\xa1k\xa2mp"}})
 r3 = s.post(u + "/py.batch", data=json.dumps([{{"i": 1}}, {{"i": 2}}]), headers={{"Content-Type": "application/json"}})
 r4 = s.post(u + "/py.big", data="x" * 70000, headers={{"Content-Type": "application/json"}})
-print(r1.status_code, r2.status_code, r3.status_code, r4.status_code, repr(r4.text))
+r5 = s.post(u + "/py.multi", files={{"json": (None, '{{"mp": 1}}'), "other": (None, "x")}})
+print(r1.status_code, r2.status_code, r3.status_code, r4.status_code, repr(r4.text), r5.status_code)
 "#,
         port = d.port
     ));
-    assert_eq!(out.trim(), "200 200 200 413 'Too large'");
-    let lines = d.wait_stdout_lines(4, WAIT);
+    assert_eq!(out.trim(), "200 200 200 413 'Too large' 200");
+    let lines = d.wait_stdout_lines(5, WAIT);
     let events: Vec<(String, String, serde_json::Value)> =
         lines.iter().map(|l| parse_stdout_line(l)).collect();
     assert_eq!(events[0].0, "2023-11-14 22:13:20.000000000 +0000");
@@ -246,6 +247,12 @@ print(r1.status_code, r2.status_code, r3.status_code, r4.status_code, repr(r4.te
         ("py.batch", "py.batch")
     );
     assert_eq!(events[3].2, serde_json::json!({"i": 2}));
+    // A multipart form's json field, as Fluentd (recorded: curl -F 'json={"mp":1}' gave
+    // {"mp":1}).
+    assert_eq!(
+        (events[4].1.as_str(), &events[4].2),
+        ("py.multi", &serde_json::json!({"mp": 1}))
+    );
     // keepalive_timeout: an idle kept-alive connection is closed by the server.
     let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
     s.set_read_timeout(Some(WAIT)).unwrap();

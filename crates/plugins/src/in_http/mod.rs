@@ -2,7 +2,8 @@
 //!
 //! Bodies: `application/json` (an object, or an array of objects as one batch),
 //! `application/x-ndjson`, `application/msgpack`, and forms (`json=` or `msgpack=` fields,
-//! urlencoded); with a `<parse>` of another type the body is that parser's text. The tag is the
+//! urlencoded or `multipart/form-data`); with a `<parse>` of another type the body is that
+//! parser's text. The tag is the
 //! path (`/a/b` → `a.b`); the time is `?time=` (epoch seconds), else the record's `time` field
 //! (removed unless `keep_time_key`), else now. Answers as Fluentd: 200 with an empty body (or
 //! 204 with `use_204_response`, or a GIF with `respond_with_empty_img`), 400 with the reason
@@ -26,7 +27,6 @@
 //! Differences from Fluentd, where it answers 200 and drops the events: a body that is not
 //! valid JSON or msgpack is answered 400 with the reason; a record that is not an object is
 //! answered 400. A gzip or deflate body is inflated to at most `body_size_limit` (413 beyond).
-//! `multipart/form-data` bodies are answered 400 (not supported).
 
 mod events;
 mod params;

@@ -42,6 +42,48 @@ impl Params {
     }
 }
 
+/// The fields of a `multipart/form-data` body (WEBrick's `parse_form_data`): each part's
+/// `name` from its `Content-Disposition`, its content as the value; a name seen twice keeps its
+/// first value. `None` when the body is not made of parts with that boundary.
+pub fn multipart(body: &[u8], boundary: &str) -> Option<Vec<(String, Vec<u8>)>> {
+    let delim = format!("--{boundary}");
+    let d = delim.as_bytes();
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut rest = &body[find(body, d)? + d.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            return Some(out);
+        }
+        rest = rest.strip_prefix(b"\r\n")?;
+        let end = find(rest, d)?;
+        let part = &rest[..end];
+        let part = part.strip_suffix(b"\r\n").unwrap_or(part);
+        let split = find(part, b"\r\n\r\n")?;
+        let (head, value) = (&part[..split], &part[split + 4..]);
+        let head = String::from_utf8_lossy(head);
+        let name = head.split("\r\n").find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            if !k.trim().eq_ignore_ascii_case("content-disposition") {
+                return None;
+            }
+            v.split(';').find_map(|p| {
+                let n = p.trim().strip_prefix("name=")?;
+                Some(n.trim_matches('"').to_string())
+            })
+        });
+        if let Some(name) = name {
+            if !out.iter().any(|(k, _)| *k == name) {
+                out.push((name, value.to_vec()));
+            }
+        }
+        rest = &rest[end + d.len()..];
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
 /// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
 pub fn unescape_form(s: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(s.len());
@@ -131,6 +173,15 @@ mod tests {
         assert_eq!(p.get("y"), Some(&b""[..]));
         assert_eq!(unescape_form(b"100%"), b"100%");
         assert_eq!(unescape_form(b"%zz%4"), b"%zz%4");
+    }
+
+    #[test]
+    fn multipart_forms() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"json\"\r\n\r\n{\"a\":1}\r\n--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--XyZ--\r\n";
+        let f = multipart(body, "XyZ").unwrap();
+        assert_eq!(f[0], ("json".to_string(), b"{\"a\":1}".to_vec()));
+        assert_eq!(f[1], ("other".to_string(), b"x".to_vec()));
+        assert!(multipart(b"garbage", "XyZ").is_none());
     }
 
     #[test]

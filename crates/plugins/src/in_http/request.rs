@@ -305,16 +305,29 @@ impl Server {
             for (k, v) in form.0 {
                 params.set(k, v);
             }
-        } else if h.content_type.starts_with("multipart/form-data") {
-            self.stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-            return self.finish(
-                &h,
-                respond(
-                    StatusCode::BAD_REQUEST,
-                    "400 Bad Request\nmultipart/form-data is not supported by logferry: send the json or msgpack field urlencoded, or the record as application/json\n",
-                    false,
-                ),
-            );
+        } else if let Some(b) = h
+            .content_type
+            .strip_prefix("multipart/form-data; boundary=")
+        {
+            let boundary = b.trim().trim_matches('"');
+            match super::params::multipart(&body, boundary) {
+                Some(fields) => {
+                    for (k, v) in fields {
+                        params.set(k, v);
+                    }
+                }
+                None => {
+                    self.stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+                    return self.finish(
+                        &h,
+                        respond(
+                            StatusCode::BAD_REQUEST,
+                            "400 Bad Request\nmalformed multipart/form-data body\n",
+                            false,
+                        ),
+                    );
+                }
+            }
         } else if h.content_type.starts_with("application/json") {
             params.set("json".into(), body.to_vec());
         } else if h.content_type.starts_with("application/msgpack") {
