@@ -848,3 +848,39 @@ s.unwrap(); s.close()
         got[1]
     );
 }
+
+#[test]
+fn what_a_tcp_client_sent_before_the_stop_is_delivered() {
+    let mut d = Daemon::start(
+        r#"
+<source>
+  @type tcp
+  tag tcp.in
+  port {PORT}
+  bind 127.0.0.1
+  <parse>
+    @type none
+  </parse>
+</source>
+<match **>
+  @type stdout
+</match>
+"#,
+    );
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    let mut lines = String::new();
+    for i in 0..2000 {
+        lines.push_str(&format!("line {i}\n"));
+    }
+    s.write_all(lines.as_bytes()).unwrap();
+    // Stop while the client is still connected: what it sent is read and delivered first.
+    assert!(d.terminate().success(), "{}", d.stderr());
+    let out = d.stdout();
+    let got: Vec<&str> = out.lines().collect();
+    assert_eq!(got.len(), 2000, "stderr:\n{}", d.stderr());
+    assert!(
+        got[1999].ends_with(r#"tcp.in: {"message":"line 1999"}"#),
+        "{}",
+        got[1999]
+    );
+}

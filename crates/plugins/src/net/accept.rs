@@ -76,8 +76,9 @@ impl Listener for UnixListener {
 }
 
 /// Accept connections on `listener` until `shutdown` turns true, serving each with `handle` in
-/// its own task, at most `limit` at once. Then the listener is closed (new clients are
-/// refused), `after_close` runs, and this returns once every connection task has ended.
+/// its own task, at most `limit` at once. Then the connections already waiting in the backlog
+/// are served too (they may have sent data), the listener is closed (new clients are refused),
+/// `after_close` runs, and this returns once every connection task has ended.
 pub async fn serve<L, F, Fut>(
     listener: L,
     mut shutdown: watch::Receiver<bool>,
@@ -128,6 +129,18 @@ pub async fn serve<L, F, Fut>(
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
             _ = shutdown.changed() => break,
+        }
+    }
+    // Clients the kernel already accepted (in the backlog) have sent what they sent: serve them
+    // too, so that nothing a client wrote before the stop is lost to a reset.
+    let mut late = 0;
+    while late < limit {
+        match tokio::time::timeout(Duration::ZERO, listener.accept_one()).await {
+            Ok(Ok((stream, peer))) => {
+                late += 1;
+                conns.spawn(handle(stream, peer));
+            }
+            _ => break,
         }
     }
     // New clients are refused from here; connections finish what they read, then close.
