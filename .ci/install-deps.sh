@@ -41,6 +41,8 @@ PIP_PINS=(
   "fluent-logger==0.11.1"
   "msgpack==1.2.4"
   "requests==2.34.2"
+  # tests/plugin_reference.rs validates configs against `logferry plugins --json-schema`.
+  "jsonschema==4.26.0"
 )
 
 SUDO=()

@@ -18,6 +18,7 @@ pub mod ltsv;
 pub mod multi_format;
 pub mod multiline;
 pub mod none;
+pub mod params;
 pub mod regexp;
 pub mod ruby_regex;
 mod strptime;
@@ -111,12 +112,12 @@ pub fn from_plugin(
     from_plugin_with(plugin, default_type, &[])
 }
 
-/// [`from_plugin`], with the plugin's own defaults for boolean parser parameters (in_syslog's
-/// `with_priority true`).
+/// [`from_plugin`], with the plugin's own defaults for parser parameters, as config text
+/// (in_syslog's `with_priority true`).
 pub fn from_plugin_with(
     plugin: &Section,
     default_type: Option<&str>,
-    bool_defaults: &'static [(&'static str, bool)],
+    plugin_defaults: &'static [(&'static str, &'static str)],
 ) -> Result<Box<dyn Parser>, BuildError> {
     if let Some(p) = plugin.section("parse")? {
         let ty = p.str("@type").or_else(|| p.str("type"));
@@ -135,9 +136,9 @@ pub fn from_plugin_with(
                 ),
             ));
         };
-        return build_conf(ty, pos, &Conf::new(p).with_bool_defaults(bool_defaults));
+        return build_conf(ty, pos, &Conf::new(p).with_plugin_defaults(plugin_defaults));
     }
-    let flat = Conf::flat(plugin.clone()).with_bool_defaults(bool_defaults);
+    let flat = Conf::flat(plugin.clone()).with_plugin_defaults(plugin_defaults);
     flat.check_flat_zone()?;
     if let Some(f) = plugin.param("format") {
         let v = f.value.as_str();
@@ -166,6 +167,8 @@ pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Parser>, BuildError> {
 
 /// Build from a parameter view; `pos` is where the type was named.
 pub(crate) fn build_conf(ty: &str, pos: &Pos, c: &Conf) -> Result<Box<dyn Parser>, BuildError> {
+    let declared = params::spec(ty).map(|spec| c.declared(spec));
+    let c = declared.as_ref().unwrap_or(c);
     Ok(match ty {
         "json" => Box::new(json::JsonParser::build(c)?),
         "regexp" => Box::new(regexp::RegexpParser::build(c, None, None)?),

@@ -7,7 +7,7 @@ use std::time::Duration;
 use logferry_core::error::build_error;
 use logferry_core::{BuildError, Section};
 use logferry_forward::handshake::{ClientRule, SecurityConfig};
-use logferry_forward::{DecoderOptions, DEFAULT_SIZE_LIMIT};
+use logferry_forward::DecoderOptions;
 
 /// Idle time before the first TCP keepalive probe: well under AWS NLB's 350 s idle timeout.
 pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
@@ -55,23 +55,19 @@ pub struct ForwardConfig {
     pub frame_timeout: Duration,
 }
 
-/// Default `frame_timeout`: an 8 MiB chunk needs 140 KiB/s to make it.
-pub const DEFAULT_FRAME_TIMEOUT: f64 = 60.0;
-
 impl ForwardConfig {
     /// Read and validate the section.
     pub fn from_section(s: &Section) -> Result<Self, BuildError> {
-        let port = s.integer("port", 24224);
+        let s = &s.declared(&super::params::IN_FORWARD);
+        let port: i64 = s.get("port")?;
         let port = u16::try_from(port)
             .map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
-        let bind = s.string("bind", "0.0.0.0");
-        let backlog = s
-            .str("backlog")
-            .map(|v| logferry_config::types::integer(v) as i32);
-        let deny_keepalive = s.bool("deny_keepalive", false)?;
+        let bind = s.get("bind")?;
+        let backlog = s.get::<Option<i64>>("backlog")?.map(|v| v as i32);
+        let deny_keepalive: bool = s.get("deny_keepalive")?;
         let send_keepalive = s.param("send_keepalive_packet");
         let tcp_keepalive = match send_keepalive {
-            Some(_) => s.bool("send_keepalive_packet", true)?,
+            Some(_) => s.get("send_keepalive_packet")?,
             None => !deny_keepalive,
         };
         if deny_keepalive && send_keepalive.is_some() && tcp_keepalive {
@@ -81,11 +77,10 @@ impl ForwardConfig {
             ));
         }
         let mut decoder = DecoderOptions {
-            skip_invalid_event: s.bool("skip_invalid_event", true)?,
-            chunk_size_limit: s.opt_size("chunk_size_limit").map(|v| v as usize),
-            chunk_size_warn_limit: s.opt_size("chunk_size_warn_limit").map(|v| v as usize),
-            decompression_size_limit: s.size("decompression_size_limit", DEFAULT_SIZE_LIMIT as u64)
-                as usize,
+            skip_invalid_event: s.get("skip_invalid_event")?,
+            chunk_size_limit: s.get("chunk_size_limit")?,
+            chunk_size_warn_limit: s.get("chunk_size_warn_limit")?,
+            decompression_size_limit: s.get("decompression_size_limit")?,
             ..DecoderOptions::default()
         };
         if let Some(limit) = decoder.chunk_size_limit {
@@ -137,7 +132,7 @@ impl ForwardConfig {
                 }
             }
         }
-        let frame_timeout = s.time("frame_timeout", DEFAULT_FRAME_TIMEOUT);
+        let frame_timeout: f64 = s.get("frame_timeout")?;
         if !(frame_timeout > 0.0 && frame_timeout.is_finite()) {
             return Err(build_error(
                 s.pos(),
@@ -179,16 +174,13 @@ impl ForwardConfig {
 }
 
 fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
-    let self_hostname = s.required("self_hostname")?.to_string();
-    let shared_key = s.required("shared_key")?.to_string();
-    let user_auth = s.bool("user_auth", false)?;
-    let allow_anonymous_source = s.bool("allow_anonymous_source", true)?;
+    let self_hostname = s.get("self_hostname")?;
+    let shared_key = s.get("shared_key")?;
+    let user_auth = s.get("user_auth")?;
+    let allow_anonymous_source: bool = s.get("allow_anonymous_source")?;
     let mut users = Vec::new();
     for u in s.sections("user") {
-        users.push((
-            u.required("username")?.to_string(),
-            u.required("password")?.to_string(),
-        ));
+        users.push((u.get("username")?, u.get("password")?));
     }
     if user_auth && users.is_empty() {
         return Err(build_error(
@@ -217,8 +209,8 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
         clients.push(ClientRule {
             host,
             network,
-            shared_key: c.str("shared_key").map(str::to_string),
-            users: c.array("users").unwrap_or_default(),
+            shared_key: c.get("shared_key")?,
+            users: c.get::<Option<_>>("users")?.unwrap_or_default(),
         });
     }
     if !allow_anonymous_source && clients.is_empty() {

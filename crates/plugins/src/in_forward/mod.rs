@@ -13,6 +13,7 @@
 
 mod config;
 pub(crate) mod conn;
+pub mod params;
 mod udp;
 
 use std::sync::atomic::{AtomicU64, Ordering};

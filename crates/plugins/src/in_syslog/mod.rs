@@ -172,11 +172,13 @@ fn config(s: &Section) -> Result<Config, BuildError> {
         None => s.str("format").unwrap_or("syslog"),
     }
     .to_string();
+    // (An invalid value is reported by the parser's own read below.)
     let with_priority = match &parse {
-        Some(p) => p.bool("with_priority", true)?,
-        None => s.bool("with_priority", true)?,
-    };
-    let parser = crate::parser::from_plugin_with(s, Some("syslog"), &[("with_priority", true)])?;
+        Some(p) => p.param("with_priority"),
+        None => s.param("with_priority"),
+    }
+    .is_none_or(|v| logferry_config::types::bool(&v.value).unwrap_or(true));
+    let parser = crate::parser::from_plugin_with(s, Some("syslog"), &[("with_priority", "true")])?;
     Ok(Config {
         listen,
         protocol,

@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod datagram;
 pub mod framing;
+pub mod params;
 pub mod peer;
 pub mod stream;
 pub mod text;

@@ -120,14 +120,10 @@ pub struct TlsConfig {
     pub tls13: bool,
 }
 
-/// Read a `<transport tls>` section.
+/// Read a `<transport tls>` section (declared by
+/// [`crate::in_forward::params::TRANSPORT`]).
 pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
-    t.refuse("private_key_passphrase", "encrypted private keys are not supported; decrypt the key (openssl pkey -in k.pem -out plain.pem)")?;
-    t.refuse(
-        "ca_private_key_passphrase",
-        "encrypted private keys are not supported; decrypt the key",
-    )?;
-    t.refuse("cert_verifier", "it runs Ruby code")?;
+    t.refuse_declared()?;
     // `version` alone pins one version (as Fluentd); `min_version`/`max_version` give a range;
     // with none of them logferry allows TLS 1.2 and 1.3.
     let rank = |key: &str| -> Result<Option<u8>, BuildError> {
@@ -153,7 +149,11 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         return Err(build_error(t.pos(), "min_version is above max_version"));
     }
     if let Some(c) = t.str("ciphers") {
-        if c != "ALL:!aNULL:!eNULL:!SSLv2" {
+        if Some(c)
+            != t.spec()
+                .and_then(|d| d.find("ciphers"))
+                .and_then(|d| d.default.text())
+        {
             tracing::warn!("{}: ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list", t.pos());
         }
     }
@@ -162,15 +162,15 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         private_key_path: t.str("private_key_path").map(str::to_string),
         ca_cert_path: t.str("ca_cert_path").map(str::to_string),
         ca_private_key_path: t.str("ca_private_key_path").map(str::to_string),
-        insecure: t.bool("insecure", false)?,
-        client_cert_auth: t.bool("client_cert_auth", false)?,
+        insecure: t.get("insecure")?,
+        client_cert_auth: t.get("client_cert_auth")?,
         ca_path: t.str("ca_path").map(str::to_string),
-        generate_cert_common_name: t.string(
-            "generate_cert_common_name",
-            &hostname::get()
+        generate_cert_common_name: match t.get::<Option<String>>("generate_cert_common_name")? {
+            Some(name) => name,
+            None => hostname::get()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| "localhost".into()),
-        ),
+        },
         tls12: lo <= 2,
         tls13: hi >= 3,
     };
