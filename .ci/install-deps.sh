@@ -5,10 +5,10 @@
 #     its deps come along), golang-github-fluent-fluent-logger-golang-dev (not a
 #     dependency of the docker package, but imported by its fluentd driver),
 #     docker-compose (1.29, for `docker-compose config` on docker/docker-compose.yml in .ci/run),
-#     ruby (the reference for crates/formats/tests/ruby_regex_vs_ruby.rs, which checks the
-#     Ruby-regexp translator against Ruby itself), libssl-dev and pkg-config (the openssl
+#     libssl-dev and pkg-config (the openssl
 #     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
-#     matters because .ci/run's clippy step builds it before this script runs);
+#     matters because .ci/run's clippy step builds it before this script runs),
+#     logrotate (tests/e2e_tail.rs rotates files under the tail input with Debian's logrotate);
 #   * Debian: curl, bsdutils (util-linux `logger`) and hostname, the http and syslog clients
 #     of tests/e2e_net_inputs.rs;
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, requests
@@ -30,12 +30,12 @@ APT_PACKAGES=(
   golang-github-docker-docker-dev
   golang-github-fluent-fluent-logger-golang-dev
   docker-compose
-  ruby
   libssl-dev
   pkg-config
   curl
   bsdutils
   hostname
+  logrotate
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"

@@ -113,6 +113,9 @@ enum Case {
     ForwardHttp,
     /// forward → parser(json on `log`, reserve_data) → rewrite_tag_filter(log_type) → out_http.
     Seed,
+    /// tail (a file of JSON lines written before the start, `read_from_head`, json parser) →
+    /// out_http NDJSON: lines per router CPU-second.
+    Tail,
     /// syslog over TCP (RFC 3164, newline framing) → out_http NDJSON.
     SyslogTcp,
 }
@@ -123,6 +126,7 @@ impl Case {
             Case::ForwardForward => "forward→forward",
             Case::ForwardHttp => "forward→http ndjson",
             Case::Seed => "seed: parser→rewrite_tag→http",
+            Case::Tail => "tail json→http ndjson",
             Case::SyslogTcp => "syslog tcp→http ndjson",
         }
     }
@@ -258,6 +262,49 @@ fn file_buffer(path: &Path) -> String {
     )
 }
 
+/// The tail case: the file `{dir}/tail.log` read from its head through the json parser into
+/// out_http; the forward source is there only so the tool sees the router is up.
+fn tail_config(o: &Opts, dir: &Path, fwd_port: u16, sink_port: u16) -> String {
+    let gzip = if o.gzip_out { "  compress gzip\n" } else { "" };
+    format!(
+        "<source>\n  @type forward\n  bind 127.0.0.1\n  port {fwd_port}\n</source>
+<source>
+  @type tail
+  path {d}/tail.log
+  pos_file {d}/tail.pos
+  tag tail.app
+  read_from_head true
+  <parse>
+    @type json
+  </parse>
+</source>
+<match tail.**>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{MEMORY_BUFFER}\n</match>\n",
+        d = dir.display()
+    )
+}
+
+/// Write `n` Docker-shaped JSON lines of about `size` bytes to `path`.
+fn write_tail_file(path: &Path, n: u64, size: usize) -> Result<(), String> {
+    use std::io::Write;
+    let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    let head =
+        r#"{"container_id":"4f1c0a9e2b7d","container_name":"/ecs-app-1","source":"stdout","log":""#;
+    for i in 0..n {
+        let tail = format!(r#"","seq":{i}}}"#);
+        let pad = size.saturating_sub(head.len() + tail.len() + 1).max(1);
+        let mut line = String::with_capacity(size);
+        line.push_str(head);
+        for k in 0..pad {
+            line.push((b'a' + (k % 26) as u8) as char);
+        }
+        line.push_str(&tail);
+        line.push('\n');
+        w.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
 fn config(case: Case, o: &Opts, fwd_port: u16, sink_port: u16) -> String {
     config_with(
         case,
@@ -294,7 +341,7 @@ fn config_with(
                 ""
             }
         ),
-        Case::ForwardHttp => format!("{source}{}", http("**")),
+        Case::ForwardHttp | Case::Tail => format!("{source}{}", http("**")),
         Case::SyslogTcp => format!(
             "<source>\n  @type syslog\n  tag syslog\n  bind 127.0.0.1\n  port {fwd_port}\n  <transport tcp>\n  </transport>\n</source>\n{}",
             http("syslog.**")
@@ -341,7 +388,12 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         _ => sink::http(l, counter.clone()),
     }
     let fwd_port = proc::free_port().map_err(|e| e.to_string())?;
-    let conf = config(case, o, fwd_port, sink_port);
+    let conf = if case == Case::Tail {
+        write_tail_file(&dir.join("tail.log"), o.events.unwrap_or(0), o.record_size)?;
+        tail_config(o, &dir, fwd_port, sink_port)
+    } else {
+        config(case, o, fwd_port, sink_port)
+    };
     let cpus = o.router_cpus.as_deref().map(proc::parse_cpus).transpose()?;
     let mut router = proc::Router::start(&bin, &dir, &conf, fwd_port, cpus.as_deref())?;
     let pid = router.pid();
@@ -362,7 +414,12 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     let cpu0 = proc::cpu_seconds(pid).unwrap_or(0.0);
     let t0 = Instant::now();
     let deadline = o.duration.map(|d| t0 + Duration::from_secs_f64(d));
-    let conns = o.conns.max(1);
+    // The tail case has no senders: its events are the file's lines.
+    let conns = if case == Case::Tail {
+        0
+    } else {
+        o.conns.max(1)
+    };
     let handles: Vec<_> = (0..conns)
         .map(|c| {
             let job = gen::Job {
@@ -389,7 +446,11 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
                 .err()
         })
         .collect();
-    let sent = stats.written.load(Relaxed);
+    let sent = if case == Case::Tail {
+        o.events.unwrap_or(0)
+    } else {
+        stats.written.load(Relaxed)
+    };
     let send_secs = t0.elapsed().as_secs_f64();
     // Flush the router's buffers now and every 100 ms (events still being read would otherwise
     // wait for the next flush_interval), until the sink has seen everything (or stalls).
@@ -431,7 +492,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         errors.push(format!("sink errors: {}", counter.summary()));
     }
     let acked = stats.delivered.load(Relaxed);
-    if o.ack_window > 0 && case != Case::SyslogTcp && acked != sent {
+    if o.ack_window > 0 && case != Case::Tail && case != Case::SyslogTcp && acked != sent {
         errors.push(format!("{} of {sent} events acknowledged", acked));
     }
     if stats.errors.load(Relaxed) > 0 {
@@ -619,6 +680,7 @@ fn main() -> ExitCode {
                 Case::ForwardForward,
                 Case::ForwardHttp,
                 Case::Seed,
+                Case::Tail,
                 Case::SyslogTcp,
             ],
             opts,

@@ -1,7 +1,8 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
-//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `http` ([`in_http`]), `tcp`
-//! ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]), `sample`/`dummy` ([`in_sample`]).
+//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `tail` ([`in_tail`]), `http`
+//! ([`in_http`]), `tcp` ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]),
+//! `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
@@ -20,6 +21,7 @@ pub mod in_http;
 pub mod in_monitor;
 pub mod in_sample;
 pub mod in_syslog;
+pub mod in_tail;
 pub mod in_tcp;
 pub mod in_udp;
 pub mod in_unix;
@@ -52,6 +54,7 @@ pub fn registry() -> Registry {
     r.add_input("http", in_http::build);
     r.add_input("syslog", in_syslog::build);
     r.add_input("udp", in_udp::build);
+    r.add_input("tail", in_tail::build);
     r.add_input("dummy", in_sample::build);
     r.add_input("monitor_agent", in_monitor::build_monitor_agent);
     r.add_input("prometheus", in_monitor::build_prometheus);
@@ -86,6 +89,7 @@ fn declare(r: &mut Registry) {
     r.declare(Input, "tcp", &net::params::IN_TCP);
     r.declare(Input, "udp", &net::params::IN_UDP);
     r.declare(Input, "syslog", &net::params::IN_SYSLOG);
+    r.declare(Input, "tail", &in_tail::params::PARAMS);
     r.declare(Input, "sample", &in_sample::PARAMS);
     r.declare(Input, "dummy", &in_sample::PARAMS);
     r.declare(Input, "monitor_agent", &in_monitor::MONITOR_AGENT);
