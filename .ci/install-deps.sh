@@ -9,7 +9,10 @@
 #     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
 #     matters because .ci/run's clippy step builds it before this script runs),
 #     logrotate (tests/e2e_tail.rs rotates files under the tail input with Debian's logrotate);
-#   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack;
+#   * Debian: curl, bsdutils (util-linux `logger`) and hostname, the http and syslog clients
+#     of tests/e2e_net_inputs.rs;
+#   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, requests
+#     (tests/e2e_net_inputs.rs);
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
 # Idempotent; quick when everything is already there. Run as root (or with
@@ -29,11 +32,15 @@ APT_PACKAGES=(
   docker-compose
   libssl-dev
   pkg-config
+  curl
+  bsdutils
+  hostname
   logrotate
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"
   "msgpack==1.2.4"
+  "requests==2.34.2"
   # tests/plugin_reference.rs validates configs against `logferry plugins --json-schema`.
   "jsonschema==4.26.0"
 )

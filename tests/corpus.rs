@@ -30,6 +30,7 @@ const PASSING: &[&str] = &[
     "024-v012-aggregator-file",
     "028-evalai-forward-stdout",
     "032-docs-docker-logging-driver-demo",
+    "033-docs-ha-forwarder",
     "034-oneuptime-forward-http",
     "039-logdriver-file-bad-buffer-params",
     "043-docker-multiformat-file-placeholders",

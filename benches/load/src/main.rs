@@ -35,7 +35,7 @@ enum Cmd {
         #[command(flatten)]
         opts: Opts,
     },
-    /// Run the three cases and print a table.
+    /// Run the four cases and print a table.
     Matrix {
         #[command(flatten)]
         opts: Opts,
@@ -117,6 +117,8 @@ enum Case {
     /// tail (a file of JSON lines written before the start, `read_from_head`, json parser) →
     /// out_http NDJSON: lines per router CPU-second.
     Tail,
+    /// syslog over TCP (RFC 3164, newline framing) → out_http NDJSON.
+    SyslogTcp,
 }
 
 impl Case {
@@ -126,6 +128,7 @@ impl Case {
             Case::ForwardHttp => "forward→http ndjson",
             Case::Seed => "seed: parser→rewrite_tag→http",
             Case::Tail => "tail json→http ndjson",
+            Case::SyslogTcp => "syslog tcp→http ndjson",
         }
     }
 }
@@ -348,6 +351,10 @@ fn config_with(
             }
         ),
         Case::ForwardHttp | Case::Tail => format!("{source}{}", http("**")),
+        Case::SyslogTcp => format!(
+            "<source>\n  @type syslog\n  tag syslog\n  bind 127.0.0.1\n  port {fwd_port}\n  <transport tcp>\n  </transport>\n</source>\n{}",
+            http("syslog.**")
+        ),
         Case::Seed => format!(
             "{source}<filter docker.**>
   @type parser
@@ -411,13 +418,16 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         None
     };
 
-    let frames = Arc::new(gen::Frames::new(
-        "docker.delish",
-        o.batch,
-        o.record_size,
-        o.ack_window > 0,
-        o.gzip_in,
-    ));
+    let frames = Arc::new(match case {
+        Case::SyslogTcp => gen::syslog_frames(o.batch, o.record_size),
+        _ => gen::Frames::new(
+            "docker.delish",
+            o.batch,
+            o.record_size,
+            o.ack_window > 0,
+            o.gzip_in,
+        ),
+    });
     let batch = o.batch.max(1) as u64;
     let total_chunks = o.events.unwrap_or(0).div_ceil(batch);
     let stats = Arc::new(gen::SendStats::default());
@@ -435,7 +445,11 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
             let job = gen::Job {
                 addr: ("127.0.0.1".into(), fwd_port),
                 chunks: total_chunks / conns + u64::from(c < total_chunks % conns),
-                ack_window: o.ack_window,
+                ack_window: if case == Case::SyslogTcp {
+                    0
+                } else {
+                    o.ack_window
+                },
                 rate: o.rate.map(|r| r / conns as f64),
                 deadline,
                 conn: c,
@@ -505,7 +519,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         errors.push(format!("sink errors: {}", counter.summary()));
     }
     let acked = stats.delivered.load(Relaxed);
-    if o.ack_window > 0 && case != Case::Tail && acked != sent {
+    if o.ack_window > 0 && case != Case::Tail && case != Case::SyslogTcp && acked != sent {
         errors.push(format!("{} of {sent} events acknowledged", acked));
     }
     if stats.errors.load(Relaxed) > 0 {
@@ -699,6 +713,7 @@ fn main() -> ExitCode {
                 Case::ForwardHttp,
                 Case::Seed,
                 Case::Tail,
+                Case::SyslogTcp,
             ],
             opts,
         ),

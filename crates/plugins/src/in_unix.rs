@@ -170,40 +170,36 @@ impl Input for UnixInput {
             .info(format_args!("listening fluent socket on {shown}"));
         let this = self.clone();
         Ok(tokio::spawn(async move {
-            let mut shutdown = ctx.shutdown.clone();
-            let mut conns = tokio::task::JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => {
-                            this.stats.connections.fetch_add(1, Ordering::Relaxed);
-                            let pid = stream.peer_cred().ok().and_then(|c| c.pid());
-                            let c = Conn {
-                                cfg: this.cfg.clone(),
-                                log: this.log.clone(),
-                                stats: this.stats.clone(),
-                                emitter: ctx.emitter.clone(),
-                                peer: Peer::Unix { path: shown.clone(), pid },
-                                shutdown: ctx.shutdown.clone(),
-                            };
-                            conns.spawn(c.run_unix(stream));
-                        }
-                        Err(e) => {
-                            this.log.warn(format_args!("accept failed: {e}"));
-                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        }
+            let serve = |stream: tokio::net::UnixStream, _| {
+                this.stats.connections.fetch_add(1, Ordering::Relaxed);
+                let pid = stream.peer_cred().ok().and_then(|c| c.pid());
+                let c = Conn {
+                    cfg: this.cfg.clone(),
+                    log: this.log.clone(),
+                    stats: this.stats.clone(),
+                    emitter: ctx.emitter.clone(),
+                    peer: Peer::Unix {
+                        path: shown.clone(),
+                        pid,
                     },
-                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-            // New clients are refused from here; connections finish what they read, then close.
-            drop(listener);
-            // At a reload the process keeps the socket for the next input: the file stays.
-            if !logferry_core::listeners::holds_unix(&this.path) {
-                remove_own(&this.path, id, &this.log);
-            }
-            while conns.join_next().await.is_some() {}
+                    shutdown: ctx.shutdown.clone(),
+                };
+                c.run_unix(stream)
+            };
+            crate::net::accept::serve(
+                listener,
+                ctx.shutdown.clone(),
+                crate::net::accept::MAX_CONNECTIONS,
+                &this.log,
+                serve,
+                // At a reload the process keeps the socket for the next input: the file stays.
+                || {
+                    if !logferry_core::listeners::holds_unix(&this.path) {
+                        remove_own(&this.path, id, &this.log);
+                    }
+                },
+            )
+            .await;
             this.log.info(format_args!("stopped listening on {shown}"));
         }))
     }

@@ -53,6 +53,9 @@ pub(crate) struct Conf<'a> {
     flat: bool,
     expression: Option<(String, Pos)>,
     spec: Option<&'static Spec>,
+    /// Defaults the plugin owning the `<parse>` sets (Fluentd's `config_set_default` in the
+    /// plugin's `config_section :parse`), as config text: they win over the parser's own.
+    plugin_defaults: &'static [(&'static str, &'static str)],
 }
 
 impl<'a> Conf<'a> {
@@ -63,6 +66,7 @@ impl<'a> Conf<'a> {
             flat: false,
             expression: None,
             spec: None,
+            plugin_defaults: &[],
         }
     }
 
@@ -73,6 +77,7 @@ impl<'a> Conf<'a> {
             flat: true,
             expression: None,
             spec: None,
+            plugin_defaults: &[],
         }
     }
 
@@ -81,6 +86,15 @@ impl<'a> Conf<'a> {
         let mut c = self.clone();
         c.expression = Some((body.to_string(), pos.clone()));
         c
+    }
+
+    /// With the owning plugin's defaults for some parser parameters.
+    pub(crate) fn with_plugin_defaults(
+        mut self,
+        d: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        self.plugin_defaults = d;
+        self
     }
 
     /// Read through the declaration of parser `spec` (a `<parse>` section is marked with it too).
@@ -118,6 +132,9 @@ impl<'a> Conf<'a> {
             .find_map(|k| self.param(k));
         if let Some(p) = given {
             return T::from_text(def, &p.value, &p.pos);
+        }
+        if let Some((_, text)) = self.plugin_defaults.iter().find(|(k, _)| *k == def.name) {
+            return T::from_text(def, text, self.section_pos());
         }
         match def.default {
             DefaultValue::Value(text) => T::from_text(def, text, self.section_pos()),

@@ -137,6 +137,16 @@ pub fn from_plugin(
     plugin: &Section,
     default_type: Option<&str>,
 ) -> Result<Box<dyn Parser>, BuildError> {
+    from_plugin_with(plugin, default_type, &[])
+}
+
+/// [`from_plugin`], with the plugin's own defaults for parser parameters, as config text
+/// (in_syslog's `with_priority true`).
+pub fn from_plugin_with(
+    plugin: &Section,
+    default_type: Option<&str>,
+    plugin_defaults: &'static [(&'static str, &'static str)],
+) -> Result<Box<dyn Parser>, BuildError> {
     if let Some(p) = plugin.section("parse")? {
         let ty = p.str("@type").or_else(|| p.str("type"));
         let pos = p
@@ -154,9 +164,9 @@ pub fn from_plugin(
                 ),
             ));
         };
-        return build_conf(ty, pos, &Conf::new(p));
+        return build_conf(ty, pos, &Conf::new(p).with_plugin_defaults(plugin_defaults));
     }
-    let flat = Conf::flat(plugin.clone());
+    let flat = Conf::flat(plugin.clone()).with_plugin_defaults(plugin_defaults);
     flat.check_flat_zone()?;
     if let Some(f) = plugin.param("format") {
         let v = f.value.as_str();
