@@ -95,11 +95,13 @@ fn router() -> Emitter {
         pattern: MatchPattern::new(p).unwrap(),
         kind: RuleKind::Match(Arc::new(Null)),
         id: Arc::from(p),
+        flow: Arc::default(),
     };
     let f = |p: &str| Rule {
         pattern: MatchPattern::new(p).unwrap(),
         kind: RuleKind::Filter(Arc::new(Pass)),
         id: Arc::from(p),
+        flow: Arc::default(),
     };
     let rules = vec![
         f("docker.**"),

@@ -146,11 +146,13 @@ fn bench_rewrite(c: &mut Criterion) {
                         pattern: MatchPattern::new(tag).unwrap(),
                         kind: RuleKind::Match(rtf),
                         id: Arc::from("rtf"),
+                        flow: Arc::default(),
                     },
                     Rule {
                         pattern: MatchPattern::new("**").unwrap(),
                         kind: RuleKind::Match(Arc::new(Null)),
                         id: Arc::from("null"),
+                        flow: Arc::default(),
                     },
                 ],
             ),

@@ -231,25 +231,18 @@ fn top_once_prints_a_frame_of_every_plugin() {
     assert_eq!(&out_app[..3], ["out_app", "file", "output"], "{text}");
     // Rates are numbers; nothing is queued any more (flush_mode immediate), no retries, no errors.
     assert!(
-        out_app[3].parse::<f64>().is_ok() && out_app[4].parse::<f64>().is_ok(),
+        out_app[3..6].iter().all(|r| r.parse::<f64>().is_ok()),
         "{text}"
     );
-    assert_eq!(&out_app[5..], ["0", "0", "0.0", "0", "0"], "{text}");
+    assert_eq!(&out_app[6..], ["0", "0", "0.0", "0", "0"], "{text}");
     let filter = row("add_secret");
-    assert_eq!(
-        &filter[1..],
-        [
-            "record_transformer",
-            "filter",
-            "-",
-            "-",
-            "-",
-            "-",
-            "-",
-            "-",
-            "-"
-        ]
+    assert_eq!(&filter[1..3], ["record_transformer", "filter"], "{text}");
+    // Events in and out are numbers; a filter has no chunks, buffer, retries or errors.
+    assert!(
+        filter[3].parse::<f64>().is_ok() && filter[4].parse::<f64>().is_ok(),
+        "{text}"
     );
+    assert_eq!(&filter[5..], ["-", "-", "-", "-", "-", "-"], "{text}");
     // A daemon that is not there: exit 1 with the reason.
     drop(d);
     let out = Command::new(bin())
@@ -258,4 +251,129 @@ fn top_once_prints_a_frame_of_every_plugin() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to the monitor endpoint"));
+}
+
+/// GET `path` from the monitor: the body of its 200 answer.
+fn get(monitor: &str, path: &str) -> String {
+    let (status, body) = http_get(monitor, path);
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+/// The entries of the monitor's `/api/plugins.json` by `plugin_id`.
+fn plugins(monitor: &str) -> std::collections::HashMap<String, serde_json::Value> {
+    let doc: serde_json::Value = serde_json::from_str(&get(monitor, "/api/plugins.json")).unwrap();
+    doc["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["plugin_id"].as_str().unwrap().to_string(), p.clone()))
+        .collect()
+}
+
+/// Every filter and output is counted in and out, unbuffered outputs and copy's `<store>`s
+/// included: 12 events in, a grep filter passes 5, the copy and both its stores (stdout, null)
+/// take 5. The monitor's JSON, /metrics and `logferry top --once` show the counts and rates.
+#[test]
+fn top_once_counts_filters_and_unbuffered_outputs() {
+    let mon = free_port();
+    let d = Daemon::start(&format!(
+        "
+<source>
+  @type forward
+  @id in_fwd
+  port {{PORT}}
+  bind 127.0.0.1
+</source>
+<source>
+  @type monitor_agent
+  bind 127.0.0.1
+  port {mon}
+</source>
+<filter app.**>
+  @type grep
+  @id keep_low
+  <regexp>
+    key seq
+    pattern /^[0-4]$/
+  </regexp>
+</filter>
+<match app.**>
+  @type copy
+  @id fan
+  <store>
+    @type stdout
+    @id print
+  </store>
+  <store>
+    @type null
+    @id nothing
+  </store>
+</match>
+"
+    ));
+    // Acked: the router has counted the batch before the ack leaves.
+    send(&d, "app.web", 0, 12);
+    d.wait_stdout_lines(5, Duration::from_secs(20));
+    let monitor = format!("127.0.0.1:{mon}");
+    let ps = plugins(&monitor);
+    let counts = |id: &str| {
+        let p = ps
+            .get(id)
+            .unwrap_or_else(|| panic!("no plugin {id}: {ps:?}"));
+        (p["records_in"].as_u64(), p["records_out"].as_u64())
+    };
+    assert_eq!(counts("in_fwd"), (Some(12), Some(12)));
+    assert_eq!(counts("keep_low"), (Some(12), Some(5)));
+    assert_eq!(counts("fan"), (Some(5), Some(5)));
+    assert_eq!(counts("print"), (Some(5), Some(5)));
+    assert_eq!(counts("nothing"), (Some(5), Some(5)));
+    // Fluentd's emit_records: a filter's events out, an output's events in.
+    assert_eq!(ps["keep_low"]["emit_records"], 5);
+    assert_eq!(ps["print"]["emit_records"], 5);
+
+    let metrics = get(&monitor, "/metrics");
+    for line in [
+        "logferry_filter_records_in_total{plugin_id=\"keep_low\",type=\"grep\"} 12",
+        "logferry_filter_records_out_total{plugin_id=\"keep_low\",type=\"grep\"} 5",
+        "logferry_output_records_in_total{plugin_id=\"nothing\",type=\"null\"} 5",
+        "logferry_output_records_out_total{plugin_id=\"print\",type=\"stdout\"} 5",
+        "logferry_input_records_out_total{plugin_id=\"in_fwd\",type=\"forward\"} 12",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "no {line} in\n{metrics}"
+        );
+    }
+
+    let out = Command::new(bin())
+        .args(["top", "--once", "--interval", "0.2", "--monitor", &monitor])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for (id, ty, kind) in [
+        ("in_fwd", "forward", "input"),
+        ("keep_low", "grep", "filter"),
+        ("fan", "copy", "output"),
+        ("print", "stdout", "output"),
+        ("nothing", "null", "output"),
+    ] {
+        let row: Vec<&str> = text
+            .lines()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("no row {id} in\n{text}"))
+            .split_whitespace()
+            .collect();
+        assert_eq!(&row[..3], [id, ty, kind], "{text}");
+        // IN/s and OUT/s are numbers, not `-`.
+        assert!(
+            row[3].parse::<f64>().is_ok() && row[4].parse::<f64>().is_ok(),
+            "{text}"
+        );
+    }
 }

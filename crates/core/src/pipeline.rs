@@ -13,9 +13,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::Level;
 
+use crate::error::EmitError;
 use crate::error::{build_error, BuildError};
+use crate::event::EventBatch;
 use crate::log::{parse_level, PluginLog};
-use crate::metrics::{Metrics, PluginEntry};
+use crate::metrics::{Flow, Metrics, PluginEntry};
 use crate::plugin::{Input, InputContext, Lifecycle, Output};
 use crate::registry::Registry;
 use crate::router::{Agent, Emitter, Router, Rule, RuleKind, ERROR_LABEL, ROOT_LABEL};
@@ -57,6 +59,9 @@ pub struct BuildCtx<'r> {
     pub metrics: Arc<Metrics>,
     /// The plugin's monitor id: `@id`, or `object:<n>`.
     pub plugin_id: String,
+    /// The plugin's event counters, kept by the router (or by the counted emitter of an input,
+    /// or the counted wrapper of a nested output).
+    flow: Arc<Flow>,
     shared: &'r Shared,
 }
 
@@ -86,14 +91,41 @@ impl BuildCtx<'_> {
     }
 
     /// Build a nested output (a `<store>` of copy, a `<secondary>`), in the same router context.
+    /// Its events in and out are counted (once per batch) for the monitor, as the router counts
+    /// the outputs of `<match>`.
     pub fn build_output(&self, section: &Element) -> Result<Arc<dyn Output>, BuildError> {
-        build_plugin_output(
+        let o = build_output_with_id(
             self.registry,
             &self.emitter,
             &self.system,
             self.shared,
             section,
-        )
+        )?;
+        Ok(Arc::new(Counted {
+            inner: o.output,
+            flow: o.flow,
+        }))
+    }
+}
+
+/// A nested output with its counters: nothing routes to it, its parent calls it.
+struct Counted {
+    inner: Arc<dyn Output>,
+    flow: Arc<Flow>,
+}
+
+#[async_trait::async_trait]
+impl Output for Counted {
+    async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+        let n = batch.len();
+        self.flow.add_in(n);
+        self.inner.emit(tag, batch).await?;
+        self.flow.add_out(n);
+        Ok(())
+    }
+
+    async fn shutdown(&self) {
+        self.inner.shutdown().await
     }
 }
 
@@ -250,6 +282,7 @@ fn ctx_for<'r>(
             format!("object:{n:x}")
         }
     };
+    let flow = Arc::new(Flow::default());
     shared.metrics.add(PluginEntry {
         id: id.clone(),
         category,
@@ -260,6 +293,7 @@ fn ctx_for<'r>(
             .map(|p| (p.key.clone(), p.value.clone()))
             .collect(),
         metrics: None,
+        flow: flow.clone(),
     });
     Ok(BuildCtx {
         registry,
@@ -268,34 +302,36 @@ fn ctx_for<'r>(
         log,
         metrics: shared.metrics.clone(),
         plugin_id: id,
+        flow,
         shared,
     })
 }
 
-fn build_plugin_output(
-    registry: &Registry,
-    declared: &Emitter,
-    system: &Arc<SystemConfig>,
-    shared: &Shared,
-    el: &Element,
-) -> Result<Arc<dyn Output>, BuildError> {
-    build_output_with_id(registry, declared, system, shared, el).map(|(o, _)| o)
+/// A built output with its monitor id and its counters.
+struct BuiltOutput {
+    output: Arc<dyn Output>,
+    id: String,
+    flow: Arc<Flow>,
 }
 
-/// An output and its monitor id.
+/// An output, its monitor id and its counters.
 fn build_output_with_id(
     registry: &Registry,
     declared: &Emitter,
     system: &Arc<SystemConfig>,
     shared: &Shared,
     el: &Element,
-) -> Result<(Arc<dyn Output>, String), BuildError> {
+) -> Result<BuiltOutput, BuildError> {
     let ty = plugin_type(el, &el.name)?;
     let ctx = ctx_for(registry, declared, system, shared, el, ty, "output")?;
     let s = Section::new(el, ty);
     let out = registry.output(ty, &ctx, &s)?;
     shared.warnings.borrow_mut().extend(s.warn_unused());
-    Ok((out, ctx.plugin_id))
+    Ok(BuiltOutput {
+        output: out,
+        id: ctx.plugin_id,
+        flow: ctx.flow,
+    })
 }
 
 fn build_rules(
@@ -308,19 +344,19 @@ fn build_rules(
 ) -> Result<Vec<Rule>, BuildError> {
     let mut rules = Vec::new();
     for el in elements {
-        let (kind, id) = match el.name.as_str() {
+        let (kind, id, flow) = match el.name.as_str() {
             "filter" => {
                 let ty = plugin_type(el, "filter")?;
                 let ctx = ctx_for(registry, emitter, system, shared, el, ty, "filter")?;
                 let s = Section::new(el, ty);
                 let f = registry.filter(ty, &ctx, &s)?;
                 shared.warnings.borrow_mut().extend(s.warn_unused());
-                (RuleKind::Filter(f), ctx.plugin_id)
+                (RuleKind::Filter(f), ctx.plugin_id, ctx.flow)
             }
             "match" => {
-                let (o, id) = build_output_with_id(registry, emitter, system, shared, el)?;
-                outputs.push(o.clone());
-                (RuleKind::Match(o), id)
+                let o = build_output_with_id(registry, emitter, system, shared, el)?;
+                outputs.push(o.output.clone());
+                (RuleKind::Match(o.output), o.id, o.flow)
             }
             _ => continue,
         };
@@ -329,6 +365,7 @@ fn build_rules(
             pattern,
             kind,
             id: id.into(),
+            flow,
         });
     }
     Ok(rules)
@@ -379,7 +416,7 @@ impl Pipeline {
                     let s = Section::new(el, ty);
                     let input = registry.input(ty, &ctx, &s)?;
                     shared.warnings.borrow_mut().extend(s.warn_unused());
-                    inputs.push((ty.to_string(), input, ctx.emitter.clone()));
+                    inputs.push((ty.to_string(), input, ctx.emitter.counted(ctx.flow.clone())));
                 }
                 "filter" | "match" | "system" => {}
                 "label" => {

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::error::EmitError;
 use crate::event::EventBatch;
+use crate::metrics::Flow;
 use crate::plugin::{ErrorEvents, Filter, FilterOutput, Output};
 use crate::tag::MatchPattern;
 
@@ -36,6 +37,8 @@ pub struct Rule {
     pub kind: RuleKind,
     /// The plugin's monitor id (`@id` or `object:<n>`), for taps.
     pub id: Arc<str>,
+    /// The plugin's event counters (the monitor lists the same `Arc`).
+    pub flow: Arc<Flow>,
 }
 
 /// The resolved path of one tag.
@@ -44,6 +47,8 @@ pub struct Route {
     output: Option<Arc<dyn Output>>,
     /// The monitor ids of `filters`, then of `output`, for taps.
     ids: Vec<Arc<str>>,
+    /// The counters of `filters`, then of `output`.
+    flows: Vec<Arc<Flow>>,
 }
 
 /// The rules of the root or of one label.
@@ -72,11 +77,13 @@ impl Agent {
         let mut filters = Vec::new();
         let mut output = None;
         let mut ids = Vec::new();
+        let mut flows = Vec::new();
         for rule in &self.rules {
             if !rule.pattern.matches(tag) {
                 continue;
             }
             ids.push(rule.id.clone());
+            flows.push(rule.flow.clone());
             match &rule.kind {
                 RuleKind::Filter(f) => filters.push(f.clone()),
                 RuleKind::Match(o) => {
@@ -89,6 +96,7 @@ impl Agent {
             filters,
             output,
             ids,
+            flows,
         });
         if let Ok(mut c) = self.cache.write() {
             if c.len() >= ROUTE_CACHE_SIZE {
@@ -155,6 +163,8 @@ impl Router {
 pub struct Emitter {
     router: Arc<OnceLock<Arc<Router>>>,
     label: Option<Arc<str>>,
+    /// An input's counters: every batch emitted through this handle.
+    flow: Option<Arc<Flow>>,
 }
 
 impl Emitter {
@@ -163,6 +173,7 @@ impl Emitter {
         Emitter {
             router: Arc::new(OnceLock::new()),
             label: None,
+            flow: None,
         }
     }
 
@@ -176,6 +187,16 @@ impl Emitter {
         Emitter {
             router: self.router.clone(),
             label: label.filter(|l| *l != ROOT_LABEL).map(Arc::from),
+            flow: None,
+        }
+    }
+
+    /// The same handle, counting what it emits in `flow` (an input's): in = events emitted,
+    /// out = events the router accepted. Handles derived with [`Emitter::for_label`] do not count.
+    pub fn counted(&self, flow: Arc<Flow>) -> Emitter {
+        Emitter {
+            flow: Some(flow),
+            ..self.clone()
         }
     }
 
@@ -212,9 +233,18 @@ impl Emitter {
         if batch.is_empty() {
             return Ok(());
         }
+        let Some(flow) = &self.flow else {
+            let (router, agent) = self.target()?;
+            let route = agent.resolve(tag);
+            return self.run_route(router, agent, &route, 0, tag, batch).await;
+        };
+        let n = batch.len();
+        flow.add_in(n);
         let (router, agent) = self.target()?;
         let route = agent.resolve(tag);
-        self.run_route(router, agent, &route, 0, tag, batch).await
+        self.run_route(router, agent, &route, 0, tag, batch).await?;
+        flow.add_out(n);
+        Ok(())
     }
 
     /// Route a batch as if it had just left `filter`: the filters after it on this tag's route,
@@ -261,14 +291,23 @@ impl Emitter {
         let mut errors = ErrorEvents::default();
         // The one check a route makes for taps while nobody taps.
         let tapping = crate::tap::active();
+        if first > 0 {
+            // Events a filter held back and releases now leave it now.
+            route.flows[first - 1].add_out(batch.len());
+        }
         for (i, f) in route.filters.iter().enumerate().skip(first) {
+            let flow = &route.flows[i];
+            flow.add_in(batch.len());
             let out = f.filter(tag, batch, &mut errors);
             if !errors.is_empty() {
                 let (events, reasons) = errors.take();
                 Box::pin(self.emit_error_events(tag, events, &reasons)).await;
             }
             match out {
-                FilterOutput::Keep(b) if !b.is_empty() => batch = b,
+                FilterOutput::Keep(b) if !b.is_empty() => {
+                    flow.add_out(b.len());
+                    batch = b;
+                }
                 _ => return Ok(()),
             }
             if tapping {
@@ -282,8 +321,14 @@ impl Emitter {
         if tapping {
             crate::tap::offer(&route.ids[route.filters.len()], tag, &batch, true);
         }
+        let flow = &route.flows[route.filters.len()];
+        let n = batch.len();
+        flow.add_in(n);
         match output.emit(tag, batch.clone()).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                flow.add_out(n);
+                Ok(())
+            }
             Err(e)
                 if self.label.as_deref() != Some(ERROR_LABEL)
                     && router.labels.contains_key(ERROR_LABEL) =>
@@ -377,6 +422,7 @@ mod tests {
             pattern: MatchPattern::new(p).unwrap(),
             kind,
             id: Arc::from(p),
+            flow: Arc::default(),
         }
     }
 
@@ -471,6 +517,71 @@ mod tests {
             log: log.clone(),
         };
         assert!(e.emit_after(&other, "t", batch()).await.is_err());
+    }
+
+    /// Keeps nothing: a filter that holds (or drops) every event.
+    struct Hold;
+
+    impl Filter for Hold {
+        fn filter(&self, _: &str, _: EventBatch, _: &mut ErrorEvents) -> FilterOutput {
+            FilterOutput::Keep(EventBatch::default())
+        }
+    }
+
+    // Each plugin on a route counts its events in and out once per batch; events a filter held
+    // leave it when it releases them; an output counts out what it accepted; an input's
+    // counted emitter counts what it emitted and what the router accepted.
+    #[tokio::test]
+    async fn flows_count_events_in_and_out_per_plugin() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let held: Arc<dyn Filter> = Arc::new(Hold);
+        let rules = vec![
+            rule(
+                "**",
+                RuleKind::Filter(Arc::new(Mark {
+                    name: "F",
+                    log: log.clone(),
+                })),
+            ),
+            rule("held.**", RuleKind::Filter(held.clone())),
+            rule(
+                "fail.**",
+                RuleKind::Match(Arc::new(Sink {
+                    name: "X",
+                    log: log.clone(),
+                    fail: true,
+                })),
+            ),
+            rule(
+                "**",
+                RuleKind::Match(Arc::new(Sink {
+                    name: "M",
+                    log: log.clone(),
+                    fail: false,
+                })),
+            ),
+        ];
+        let flows: Vec<Arc<Flow>> = rules.iter().map(|r| r.flow.clone()).collect();
+        let e = Emitter::unbound();
+        e.install(Arc::new(Router::new(Agent::new(ROOT_LABEL, rules), vec![])));
+        let input = Arc::new(Flow::default());
+        let counted = e.counted(input.clone());
+        let two = || {
+            let mut b = BatchBuilder::new();
+            b.push_raw(EventTime::new(1, 0), &[0x80]);
+            b.push_raw(EventTime::new(2, 0), &[0x80]);
+            b.finish()
+        };
+        counted.emit("app", two()).await.unwrap();
+        counted.emit("held.x", two()).await.unwrap();
+        assert!(counted.emit("fail.x", batch()).await.is_err());
+        e.emit_after(&*held, "held.x", batch()).await.unwrap();
+        let n = |f: &Flow| (f.records_in(), f.records_out());
+        assert_eq!(n(&input), (5, 4));
+        assert_eq!(n(&flows[0]), (5, 5));
+        assert_eq!(n(&flows[1]), (2, 1));
+        assert_eq!(n(&flows[2]), (1, 0));
+        assert_eq!(n(&flows[3]), (3, 3));
     }
 
     // Case 14: unmatched events are dropped and counted.

@@ -18,8 +18,12 @@ pub struct Row {
     pub ty: String,
     /// `plugin_category`.
     pub category: String,
-    /// `emit_records`: events the plugin took (inputs: from clients; outputs: from the router).
-    pub records: Option<u64>,
+    /// `records_in`: events into the plugin (inputs: emitted into the router; filters and
+    /// outputs: routed to them).
+    pub records_in: Option<u64>,
+    /// `records_out`: events out of the plugin (inputs: accepted by the router; filters: passed
+    /// on; outputs: accepted, i.e. written or buffered).
+    pub records_out: Option<u64>,
     /// `write_count`: chunks an output wrote.
     pub writes: Option<u64>,
     /// `buffer_queue_length`.
@@ -46,7 +50,8 @@ pub fn rows(doc: &J) -> Vec<Row> {
                     id: s(p, "plugin_id"),
                     ty: s(p, "type"),
                     category: s(p, "plugin_category"),
-                    records: u(p, "emit_records"),
+                    records_in: u(p, "records_in"),
+                    records_out: u(p, "records_out"),
                     writes: u(p, "write_count"),
                     queue: u(p, "buffer_queue_length"),
                     bytes: u(p, "buffer_total_queued_size"),
@@ -75,12 +80,13 @@ fn rate(now: Option<u64>, before: Option<u64>, secs: f64) -> String {
 /// One frame: a table of `now` with rates against `before` (taken `secs` earlier).
 pub fn frame(monitor: &str, now: &[Row], before: &[Row], secs: f64) -> String {
     let mut out = format!(
-        "logferry top — {monitor} — {} plugins — rates over {secs:.1} s\n\n{:<24} {:<20} {:<7} {:>10} {:>10} {:>7} {:>11} {:>6} {:>8} {:>7}\n",
+        "logferry top — {monitor} — {} plugins — rates over {secs:.1} s\n\n{:<24} {:<20} {:<7} {:>10} {:>10} {:>10} {:>7} {:>11} {:>6} {:>8} {:>7}\n",
         now.len(),
         "PLUGIN",
         "TYPE",
         "KIND",
-        "EVENTS/s",
+        "IN/s",
+        "OUT/s",
         "CHUNKS/s",
         "QUEUE",
         "BUFFERED",
@@ -92,11 +98,12 @@ pub fn frame(monitor: &str, now: &[Row], before: &[Row], secs: f64) -> String {
         let b = before.iter().find(|x| x.id == r.id);
         let fill = r.available.map(|a| format!("{:.1}", (100.0 - a).max(0.0)));
         out.push_str(&format!(
-            "{:<24} {:<20} {:<7} {:>10} {:>10} {:>7} {:>11} {:>6} {:>8} {:>7}\n",
+            "{:<24} {:<20} {:<7} {:>10} {:>10} {:>10} {:>7} {:>11} {:>6} {:>8} {:>7}\n",
             r.id,
             r.ty,
             r.category,
-            rate(r.records, b.and_then(|b| b.records), secs),
+            rate(r.records_in, b.and_then(|b| b.records_in), secs),
+            rate(r.records_out, b.and_then(|b| b.records_out), secs),
             rate(r.writes, b.and_then(|b| b.writes), secs),
             opt(r.queue),
             opt(r.bytes),
@@ -106,7 +113,7 @@ pub fn frame(monitor: &str, now: &[Row], before: &[Row], secs: f64) -> String {
         ));
     }
     out.push_str(
-        "\nEVENTS/s: events taken (inputs: from clients; outputs: from the router); CHUNKS/s: chunks written; - : the plugin has no such counter\n",
+        "\nIN/s, OUT/s: events in and out (inputs: emitted into the router, accepted by it; filters: given, passed on; outputs: routed to it, accepted); CHUNKS/s: chunks written; - : the plugin has no such counter\n",
     );
     out
 }
@@ -173,11 +180,12 @@ mod tests {
     fn rates_fill_and_missing_counters() {
         let doc = |records: u64| {
             serde_json::json!({"plugins": [
-                {"plugin_id": "in", "type": "forward", "plugin_category": "input", "emit_records": records, "retry_count": null},
-                {"plugin_id": "out", "type": "s3", "plugin_category": "output", "emit_records": records, "write_count": 2,
+                {"plugin_id": "in", "type": "forward", "plugin_category": "input", "records_in": records, "records_out": records, "retry_count": null},
+                {"plugin_id": "out", "type": "s3", "plugin_category": "output", "records_in": records, "records_out": records / 2, "write_count": 2,
                  "buffer_queue_length": 1, "buffer_total_queued_size": 4096, "buffer_available_buffer_space_ratios": 75.0,
                  "retry_count": 3, "rollback_count": 1},
-                {"plugin_id": "object:1", "type": "grep", "plugin_category": "filter", "retry_count": null}
+                {"plugin_id": "object:1", "type": "grep", "plugin_category": "filter", "records_in": records, "records_out": records / 4, "retry_count": null},
+                {"plugin_id": "old", "type": "stdout", "plugin_category": "output", "retry_count": null}
             ]})
         };
         let f = frame("m", &rows(&doc(300)), &rows(&doc(100)), 2.0);
@@ -190,15 +198,20 @@ mod tests {
         };
         assert_eq!(
             line("in "),
-            ["in", "forward", "input", "100", "-", "-", "-", "-", "-", "-"]
+            ["in", "forward", "input", "100", "100", "-", "-", "-", "-", "-", "-"]
         );
         assert_eq!(
             line("out "),
-            ["out", "s3", "output", "100", "0", "1", "4096", "25.0", "3", "1"]
+            ["out", "s3", "output", "100", "50", "0", "1", "4096", "25.0", "3", "1"]
         );
         assert_eq!(
             line("object:1"),
-            ["object:1", "grep", "filter", "-", "-", "-", "-", "-", "-", "-"]
+            ["object:1", "grep", "filter", "100", "25", "-", "-", "-", "-", "-", "-"]
+        );
+        // A daemon without the counters (an older logferry): `-`.
+        assert_eq!(
+            line("old "),
+            ["old", "stdout", "output", "-", "-", "-", "-", "-", "-", "-", "-"]
         );
     }
 }

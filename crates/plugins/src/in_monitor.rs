@@ -3,9 +3,12 @@
 //! Both types serve the same paths (each on its own `bind`/`port`; defaults 24220 and 24231, as
 //! Fluentd's monitor_agent and fluent-plugin-prometheus):
 //! * `/api/plugins.json` — monitor_agent's JSON (`plugin_id`, `plugin_category`, `type`, `config`,
-//!   `output_plugin`, `buffer_queue_length`, `buffer_total_queued_size`, `retry_count`, …);
+//!   `output_plugin`, `buffer_queue_length`, `buffer_total_queued_size`, `retry_count`,
+//!   `emit_records` …), plus every plugin's `records_in` and `records_out` (see
+//!   [`logferry_core::metrics::Flow`]);
 //! * `/metrics` — Prometheus text, named as fluent-plugin-prometheus names them
-//!   (`fluentd_output_status_buffer_queue_length{plugin_id,type}` …) plus logferry's own counters;
+//!   (`fluentd_output_status_buffer_queue_length{plugin_id,type}` …) plus logferry's own counters
+//!   (`logferry_{input,filter,output}_records_{in,out}_total{plugin_id,type}` for every plugin);
 //! * `/healthz` — 200 while the process runs (liveness);
 //! * `/api/tap?plugin_id=ID` or `?tag=PATTERN` — the events passing there, as JSON lines, for
 //!   `logferry tap` ([`crate::monitor_tap`]);
@@ -21,7 +24,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::error::build_error;
-use logferry_core::metrics::{Metrics, Readiness};
+use logferry_core::metrics::{Flow, Metrics, Readiness};
 use logferry_core::params::{p, ParamType::*, Spec};
 use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Section};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -236,9 +239,21 @@ impl MonitorInput {
                     o.insert("retry_count".into(), serde_json::Value::Null);
                 }
                 None => {
+                    // Fluentd's emit_records: an output's events in, a filter's events out.
+                    match p.category {
+                        "output" => {
+                            o.insert("emit_records".into(), p.flow.records_in().into());
+                        }
+                        "filter" => {
+                            o.insert("emit_records".into(), p.flow.records_out().into());
+                        }
+                        _ => {}
+                    }
                     o.insert("retry_count".into(), serde_json::Value::Null);
                 }
             }
+            o.insert("records_in".into(), p.flow.records_in().into());
+            o.insert("records_out".into(), p.flow.records_out().into());
             list.push(serde_json::Value::Object(o));
         }
         let mut s = serde_json::json!({ "plugins": list }).to_string();
@@ -338,6 +353,24 @@ impl MonitorInput {
                 last = k;
             }
             let _ = writeln!(out, "logferry_{k}_total{line}");
+        }
+        for cat in ["input", "filter", "output"] {
+            for (dir, f) in [
+                ("in", Flow::records_in as fn(&Flow) -> u64),
+                ("out", Flow::records_out),
+            ] {
+                let name = format!("logferry_{cat}_records_{dir}_total");
+                let _ = writeln!(out, "# TYPE {name} counter");
+                for p in plugins.iter().filter(|p| p.category == cat) {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{plugin_id=\"{}\",type=\"{}\"}} {}",
+                        esc(&p.id),
+                        esc(&p.ty),
+                        f(&p.flow)
+                    );
+                }
+            }
         }
         let ready = self.metrics.ready(Readiness::default()).is_ok();
         let _ = writeln!(

@@ -1179,6 +1179,7 @@ mod tests {
             pattern: MatchPattern::new(p).unwrap(),
             kind: k,
             id: Arc::from(p),
+            flow: Arc::default(),
         };
         let router = Router::new(
             Agent::new(ROOT_LABEL, vec![r("x.**", sink("ROOT"))]),
