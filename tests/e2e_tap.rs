@@ -195,6 +195,20 @@ fn tap_refuses_bad_queries_and_stops_after_count() {
     assert!(st.success());
 }
 
+/// `logferry top --once` against `monitor` (two samples 0.2 s apart): the frame it printed.
+fn top_once(monitor: &str) -> String {
+    let out = Command::new(bin())
+        .args(["top", "--once", "--interval", "0.2", "--monitor", monitor])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// `logferry top --once` prints one frame from the daemon's /api/plugins.json: a row per
 /// plugin with its type and kind, rates where the plugin counts events, the buffer's queue,
 /// bytes and fill, retries and errors, and `-` where a plugin has no such counter.
@@ -205,16 +219,7 @@ fn top_once_prints_a_frame_of_every_plugin() {
     send(&d, "app.web", 0, 10);
     support::acked::wait_delivered(&d, "out", &(0..10).collect(), Duration::from_secs(20));
     let monitor = format!("127.0.0.1:{mon}");
-    let out = Command::new(bin())
-        .args(["top", "--once", "--interval", "0.2", "--monitor", &monitor])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = top_once(&monitor);
     assert!(
         text.starts_with(&format!("logferry top — {monitor} — 4 plugins")),
         "{text}"
@@ -346,16 +351,7 @@ fn top_once_counts_filters_and_unbuffered_outputs() {
         );
     }
 
-    let out = Command::new(bin())
-        .args(["top", "--once", "--interval", "0.2", "--monitor", &monitor])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = top_once(&monitor);
     for (id, ty, kind) in [
         ("in_fwd", "forward", "input"),
         ("keep_low", "grep", "filter"),

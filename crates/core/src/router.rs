@@ -535,31 +535,22 @@ mod tests {
     async fn flows_count_events_in_and_out_per_plugin() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let held: Arc<dyn Filter> = Arc::new(Hold);
+        let mark = RuleKind::Filter(Arc::new(Mark {
+            name: "F",
+            log: log.clone(),
+        }));
+        let sink = |name, fail| {
+            RuleKind::Match(Arc::new(Sink {
+                name,
+                log: log.clone(),
+                fail,
+            }))
+        };
         let rules = vec![
-            rule(
-                "**",
-                RuleKind::Filter(Arc::new(Mark {
-                    name: "F",
-                    log: log.clone(),
-                })),
-            ),
+            rule("**", mark),
             rule("held.**", RuleKind::Filter(held.clone())),
-            rule(
-                "fail.**",
-                RuleKind::Match(Arc::new(Sink {
-                    name: "X",
-                    log: log.clone(),
-                    fail: true,
-                })),
-            ),
-            rule(
-                "**",
-                RuleKind::Match(Arc::new(Sink {
-                    name: "M",
-                    log: log.clone(),
-                    fail: false,
-                })),
-            ),
+            rule("fail.**", sink("X", true)),
+            rule("**", sink("M", false)),
         ];
         let flows: Vec<Arc<Flow>> = rules.iter().map(|r| r.flow.clone()).collect();
         let e = Emitter::unbound();
