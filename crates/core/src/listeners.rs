@@ -1,10 +1,11 @@
 //! Listening sockets that outlive a pipeline, so a reload refuses no connection.
 //!
-//! Inputs take their TCP listeners and UDP sockets from here instead of binding them: the first
-//! claim of an address binds it and the process keeps a duplicate descriptor; later claims (by
-//! the pipeline a reload builds) get a duplicate of the same socket. While the old pipeline
-//! drains and the new one starts, the socket stays bound and listening: the kernel completes
-//! handshakes and queues connections in the backlog, and the new input accepts them.
+//! Inputs take their TCP listeners and UDP sockets (forward's heartbeat, udp, syslog over UDP)
+//! from here instead of binding them: the first claim of an address binds it and the process
+//! keeps a duplicate descriptor; later claims (by the pipeline a reload builds) get a duplicate
+//! of the same socket. While the old pipeline drains and the new one starts, the socket stays
+//! bound and listening: the kernel completes handshakes and queues connections in the backlog
+//! (and datagrams in the receive buffer), and the new input takes them.
 //!
 //! A reload calls [`begin_reload`] before stopping the old pipeline and [`end_reload`] once the
 //! new one started: sockets the new config no longer claims close then. At the final stop,
@@ -160,10 +161,20 @@ pub fn tcp(addr: SocketAddr, backlog: i32) -> io::Result<(std::net::TcpListener,
 
 /// A non-blocking UDP socket bound to `addr`, shared across reloads.
 pub fn udp(addr: SocketAddr) -> io::Result<(std::net::UdpSocket, Superseded)> {
+    udp_with(addr, || std::net::UdpSocket::bind(addr))
+}
+
+/// A non-blocking UDP socket on `addr`, shared across reloads: `bind` makes it the first time
+/// (with the options it sets). Datagrams that arrive while a reload swaps the inputs queue in
+/// the socket's receive buffer for the next pipeline's input.
+pub fn udp_with(
+    addr: SocketAddr,
+    bind: impl FnOnce() -> io::Result<std::net::UdpSocket>,
+) -> io::Result<(std::net::UdpSocket, Superseded)> {
     with_pool(|p| {
         let generation = p.generation;
         let (u, s) = claim(&mut p.udp, generation, &addr, || {
-            let u = std::net::UdpSocket::bind(addr)?;
+            let u = bind()?;
             let key = u.local_addr()?;
             Ok((u, key))
         })?;
@@ -257,6 +268,26 @@ mod tests {
     async fn reloads_keep_sockets_and_close_what_is_no_longer_claimed() {
         tcp_case().await;
         unix_case();
+        udp_case();
+    }
+
+    fn udp_case() {
+        let (first, _) = udp("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = first.local_addr().unwrap();
+        drop(first);
+        begin_reload();
+        let client = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        client.send_to(b"between", addr).unwrap();
+        let (second, _) = udp_with(addr, || panic!("must not bind again")).unwrap();
+        end_reload();
+        second.set_nonblocking(false).unwrap();
+        let mut buf = [0u8; 16];
+        let (n, _) = second.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"between", "queued while no input read it");
+        drop(second);
+        begin_reload();
+        end_reload();
+        std::net::UdpSocket::bind(addr).expect("released: closed, the address is free");
     }
 
     async fn tcp_case() {

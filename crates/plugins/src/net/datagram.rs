@@ -25,21 +25,25 @@ pub trait DatagramSink: Send {
     fn flush(&mut self) -> impl Future<Output = Result<(), EmitError>> + Send;
 }
 
-/// Bind a UDP socket on `addr`, with `SO_RCVBUF` when given.
+/// A UDP socket on `addr`, with `SO_RCVBUF` when given, from the process's pool: a reload keeps
+/// the socket bound, and what arrives while the inputs are swapped waits in its receive buffer
+/// for the next pipeline's input (see [`logferry_core::listeners`]).
 pub fn bind(addr: SocketAddr, receive_buffer: Option<usize>) -> std::io::Result<UdpSocket> {
-    let domain = if addr.is_ipv6() {
-        socket2::Domain::IPV6
-    } else {
-        socket2::Domain::IPV4
-    };
-    let sock = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
-    sock.set_reuse_address(true)?;
+    let (u, _) = logferry_core::listeners::udp_with(addr, || {
+        let sock = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )?;
+        sock.set_reuse_address(true)?;
+        sock.bind(&addr.into())?;
+        Ok(sock.into())
+    })?;
+    // On the shared socket: a reload that changes receive_buffer_size applies it.
     if let Some(n) = receive_buffer {
-        sock.set_recv_buffer_size(n)?;
+        socket2::SockRef::from(&u).set_recv_buffer_size(n)?;
     }
-    sock.set_nonblocking(true)?;
-    sock.bind(&addr.into())?;
-    UdpSocket::from_std(sock.into())
+    UdpSocket::from_std(u)
 }
 
 /// Receive until `shutdown`; a datagram longer than `limit` bytes is cut to `limit` (as
