@@ -9,7 +9,8 @@
 #     Ruby-regexp translator against Ruby itself), libssl-dev and pkg-config (the openssl
 #     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
 #     matters because .ci/run's clippy step builds it before this script runs);
-#   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack;
+#   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, moto[server]
+#     (moto_server and boto3, for the AWS outputs' tests);
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
 # Idempotent; quick when everything is already there. Run as root (or with
@@ -34,6 +35,9 @@ APT_PACKAGES=(
 PIP_PINS=(
   "fluent-logger==0.11.1"
   "msgpack==1.2.4"
+  # moto_server: the AWS API server (CloudWatch Logs, Firehose into S3, Kinesis) of
+  # tests/e2e_aws.rs; its boto3 reads the results back (tests/aws/moto_ops.py).
+  "moto[server]==5.2.1"
 )
 
 SUDO=()
@@ -83,6 +87,7 @@ import sys
 from importlib.metadata import version, PackageNotFoundError
 for pin in sys.argv[1:]:
     name, want = pin.split("==")
+    name = name.split("[")[0]  # extras ("moto[server]") are not part of the name
     try:
         if version(name) != want:
             sys.exit(1)

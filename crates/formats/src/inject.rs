@@ -30,8 +30,18 @@ pub struct Inject {
 impl Inject {
     /// Read `<inject>`, or the v0.12 flat parameters on the plugin section when there is none.
     pub fn from_plugin(plugin: &Section) -> Result<Inject, BuildError> {
+        Self::from_plugin_with(plugin, "float", None)
+    }
+
+    /// [`Inject::from_plugin`] for a plugin that changes `<inject>`'s defaults of `time_type`
+    /// and `time_format` (aws-fluent-plugin-kinesis: `string`, `%Y-%m-%dT%H:%M:%S.%N%z`).
+    pub fn from_plugin_with(
+        plugin: &Section,
+        time_type: &str,
+        time_format: Option<&str>,
+    ) -> Result<Inject, BuildError> {
         if let Some(s) = plugin.section("inject")? {
-            return Self::from_section(&s, false);
+            return Self::from_section(&s, time_type, time_format);
         }
         let mut inj = Inject::default();
         if plugin.has("include_tag_key") || plugin.has("tag_key") {
@@ -43,13 +53,17 @@ impl Inject {
         }
         if plugin.has("include_time_key") && plugin.bool("include_time_key", false)? {
             let key = plugin.string("time_key", "time");
-            let tt = Self::time_type(plugin, "string")?;
+            let tt = Self::time_type(plugin, "string", None)?;
             inj.time = Some((key, tt));
         }
         Ok(inj)
     }
 
-    fn from_section(s: &Section, _flat: bool) -> Result<Inject, BuildError> {
+    fn from_section(
+        s: &Section,
+        time_type: &str,
+        time_format: Option<&str>,
+    ) -> Result<Inject, BuildError> {
         let mut inj = Inject {
             tag_key: s.str("tag_key").map(str::to_string),
             worker_id_key: s.str("worker_id_key").map(str::to_string),
@@ -65,7 +79,7 @@ impl Inject {
             inj.hostname = Some((key.to_string(), host));
         }
         if let Some(key) = s.str("time_key") {
-            inj.time = Some((key.to_string(), Self::time_type(s, "float")?));
+            inj.time = Some((key.to_string(), Self::time_type(s, time_type, time_format)?));
         } else {
             // Read (and validate) the time settings even when unused, so they are not reported.
             s.str("time_type");
@@ -73,7 +87,11 @@ impl Inject {
         Ok(inj)
     }
 
-    fn time_type(s: &Section, default: &str) -> Result<TimeType, BuildError> {
+    fn time_type(
+        s: &Section,
+        default: &str,
+        format_default: Option<&str>,
+    ) -> Result<TimeType, BuildError> {
         let ty = s.choice(
             "time_type",
             &[
@@ -101,6 +119,10 @@ impl Inject {
                 match s.param("time_format") {
                     Some(p) => TimeType::String(
                         TimeFormatter::new(&p.value, zone).map_err(|e| build_error(&p.pos, e))?,
+                    ),
+                    None if format_default.is_some() => TimeType::String(
+                        TimeFormatter::new(format_default.unwrap_or_default(), zone)
+                            .map_err(|e| build_error(s.pos(), e))?,
                     ),
                     None => TimeType::String(TimeFormatter::iso8601_seconds(
                         zone,

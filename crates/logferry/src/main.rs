@@ -109,7 +109,8 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
-    let registry = logferry_plugins::registry();
+    let mut registry = logferry_plugins::registry();
+    logferry_plugins_aws::register(&mut registry);
     let pipeline = match Pipeline::build(&root, &registry) {
         Ok(p) => p,
         Err(e) => {
