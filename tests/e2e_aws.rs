@@ -250,17 +250,19 @@ fn send_all(
     }
 }
 
-/// Acked load until stopped, reconnecting and resending an unacked frame; the acked seqs.
+/// Acked load of at most `max` events, until stopped, reconnecting and resending an unacked
+/// frame; the acked seqs.
 fn acked_load(
     port: u16,
     tag: &'static str,
+    max: u64,
     stop: Arc<AtomicBool>,
 ) -> thread::JoinHandle<BTreeSet<u64>> {
     thread::spawn(move || {
         let mut acked = BTreeSet::new();
         let mut next = 0u64;
         let mut conn: Option<TcpStream> = None;
-        while !stop.load(Ordering::Relaxed) {
+        while !stop.load(Ordering::Relaxed) && next < max {
             let s = match &mut conn {
                 Some(s) => s,
                 None => match TcpStream::connect(("127.0.0.1", port)) {
@@ -478,7 +480,7 @@ fn cloudwatch_kill9_under_acked_load_loses_nothing() {
     );
     let mut d = Daemon::start(&conf);
     let stop = Arc::new(AtomicBool::new(false));
-    let load = acked_load(d.port, "load", stop.clone());
+    let load = acked_load(d.port, "load", 30_000, stop.clone());
     wait_until(
         30,
         || (m.log_events("lf-crash").len() >= 2_000).then_some(()),
