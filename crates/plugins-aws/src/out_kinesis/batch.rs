@@ -31,7 +31,7 @@ pub struct Backoff {
 
 impl Backoff {
     /// The next wait, in seconds.
-    pub fn next(&mut self) -> f64 {
+    pub fn next_wait(&mut self) -> f64 {
         let scale = 0.3 + (0.5 - rand::random::<f64>()) * 0.1;
         let v = 2f64.powi(self.count.min(20) as i32) * scale;
         self.count += 1;
@@ -63,11 +63,11 @@ mod tests {
     #[test]
     fn backoff_doubles_and_resets() {
         let mut b = Backoff::default();
-        let first = b.next();
+        let first = b.next_wait();
         assert!((0.25..=0.35).contains(&first));
-        let second = b.next();
+        let second = b.next_wait();
         assert!((0.5..=0.7).contains(&second));
         b.reset();
-        assert!(b.next() <= 0.35);
+        assert!(b.next_wait() <= 0.35);
     }
 }

@@ -341,7 +341,7 @@ impl KinesisWriter {
             if self.reset_backoff && shipped {
                 backoff.reset();
             }
-            let wait = backoff.next();
+            let wait = backoff.next_wait();
             attempt += 1;
             self.log.warn(format_args!(
                 "{}",
