@@ -121,7 +121,54 @@ def kinesis_dump(name):
         return
 
 
+def count_logs(group):
+    """How many events the group holds (prints one number)."""
+    c = boto3.client("logs", **KW)
+    n = 0
+    try:
+        for page in c.get_paginator("describe_log_streams").paginate(logGroupName=group):
+            for st in page["logStreams"]:
+                token = None
+                while True:
+                    kw = dict(logGroupName=group, logStreamName=st["logStreamName"], startFromHead=True, limit=10000)
+                    if token:
+                        kw["nextToken"] = token
+                    r = c.get_log_events(**kw)
+                    n += len(r["events"])
+                    if not r["events"] or r.get("nextForwardToken") in (None, token):
+                        break
+                    token = r["nextForwardToken"]
+    except c.exceptions.ResourceNotFoundException:
+        pass
+    out(n)
+
+
+def count_s3_lines(bucket):
+    """How many newline-terminated records the bucket's objects hold (prints one number)."""
+    s3 = boto3.client("s3", **KW)
+    n = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for o in page.get("Contents", []):
+            n += s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().count(b"\n")
+    out(n)
+
+
+def count_kinesis(name):
+    """How many records the data stream holds (prints one number)."""
+    rd = sys.stdout
+    import io
+
+    sys.stdout = io.StringIO()
+    kinesis_dump(name)
+    n = sys.stdout.getvalue().count("\n")
+    sys.stdout = rd
+    out(n)
+
+
 COMMANDS = {
+    "count-logs": count_logs,
+    "count-s3-lines": count_s3_lines,
+    "count-kinesis": count_kinesis,
     "logs-create": logs_create,
     "logs-delete-group": logs_delete_group,
     "logs-dump": logs_dump,

@@ -1,6 +1,7 @@
 //! `logferry-load`: drive a built logferry router with pre-encoded forward traffic and count what
 //! comes out. See `benches/load/README.md`.
 
+mod aws;
 mod gen;
 mod proc;
 mod sink;
@@ -36,6 +37,11 @@ enum Cmd {
     },
     /// Run the three cases and print a table.
     Matrix {
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Run the three AWS output cases (against moto_server) and print a table.
+    AwsMatrix {
         #[command(flatten)]
         opts: Opts,
     },
@@ -113,6 +119,12 @@ enum Case {
     ForwardHttp,
     /// forward → parser(json on `log`, reserve_data) → rewrite_tag_filter(log_type) → out_http.
     Seed,
+    /// forward → cloudwatch_logs, against moto_server.
+    Cloudwatch,
+    /// forward → kinesis_firehose (into moto's S3), against moto_server.
+    Firehose,
+    /// forward → kinesis_streams, against moto_server.
+    KinesisStreams,
 }
 
 impl Case {
@@ -121,6 +133,18 @@ impl Case {
             Case::ForwardForward => "forward→forward",
             Case::ForwardHttp => "forward→http ndjson",
             Case::Seed => "seed: parser→rewrite_tag→http",
+            Case::Cloudwatch => "forward→cloudwatch_logs (moto)",
+            Case::Firehose => "forward→kinesis_firehose (moto)",
+            Case::KinesisStreams => "forward→kinesis_streams (moto)",
+        }
+    }
+
+    fn aws(self) -> Option<&'static str> {
+        match self {
+            Case::Cloudwatch => Some("cloudwatch"),
+            Case::Firehose => Some("firehose"),
+            Case::KinesisStreams => Some("streams"),
+            _ => None,
         }
     }
 }
@@ -282,6 +306,10 @@ fn config_with(
             "<match {pattern}>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{buffer}\n</match>\n"
         )
     };
+    if let Some(aws) = case.aws() {
+        let endpoint = format!("http://127.0.0.1:{sink_port}");
+        return format!("{source}{}", aws::output(aws, &endpoint, buffer).0);
+    }
     match case {
         Case::ForwardForward => format!(
             "{source}<match **>\n  @type forward\n  heartbeat_type none\n{gzip}{ack}  <server>\n    host 127.0.0.1\n    port {sink_port}\n  </server>\n{buffer}\n</match>\n",
@@ -291,7 +319,9 @@ fn config_with(
                 ""
             }
         ),
-        Case::ForwardHttp => format!("{source}{}", http("**")),
+        Case::ForwardHttp | Case::Cloudwatch | Case::Firehose | Case::KinesisStreams => {
+            format!("{source}{}", http("**"))
+        }
         Case::Seed => format!(
             "{source}<filter docker.**>
   @type parser
@@ -329,9 +359,18 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     let counter = Arc::new(sink::Counter::default());
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let sink_port = l.local_addr().map_err(|e| e.to_string())?.port();
-    match case {
-        Case::ForwardForward => sink::forward(l, counter.clone()),
-        _ => sink::http(l, counter.clone()),
+    let mut moto = None;
+    match case.aws() {
+        Some(aws) => {
+            drop(l);
+            let m = aws::Moto::start(sink_port)?;
+            let (_, setup, count) = aws::output(aws, &m.endpoint, "");
+            aws::ops(&m.endpoint, &setup)?;
+            m.count_into(count, counter.clone());
+            moto = Some(m);
+        }
+        None if case == Case::ForwardForward => sink::forward(l, counter.clone()),
+        None => sink::http(l, counter.clone()),
     }
     let fwd_port = proc::free_port().map_err(|e| e.to_string())?;
     let conf = config(case, o, fwd_port, sink_port);
@@ -445,6 +484,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    drop(moto);
     Ok(Outcome {
         case,
         sent,
@@ -603,6 +643,10 @@ fn main() -> ExitCode {
         Cmd::Matrix { opts } => {
             run_cases(&[Case::ForwardForward, Case::ForwardHttp, Case::Seed], opts)
         }
+        Cmd::AwsMatrix { opts } => run_cases(
+            &[Case::Cloudwatch, Case::Firehose, Case::KinesisStreams],
+            opts,
+        ),
         Cmd::SinkHttp { listen, ids } => serve(&listen, true, ids.as_deref()),
         Cmd::SinkForward { listen } => serve(&listen, false, None),
         Cmd::SoakConfig {
