@@ -638,3 +638,67 @@ fn streams_oversized_record_to_error_path_rest_delivered() {
         },
     );
 }
+
+/// What cannot be honoured fails `--dry-run` with file:line and the reason; no request is made.
+#[test]
+fn aws_config_errors_name_the_line() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "cloudwatch_logs",
+            "log_group_name g\nuse_tag_as_group true\nlog_stream_name s",
+            "Set only one of log_group_name, use_tag_as_group and log_group_name_key",
+        ),
+        (
+            "cloudwatch_logs",
+            "log_group_name g\nlog_stream_name s\nmax_events_per_batch 10001",
+            "fluent.conf:10:1: max_events_per_batch must be between 1 and 10000",
+        ),
+        (
+            "cloudwatch_logs",
+            "log_group_name g\nlog_stream_name s\nhttp_proxy http://p:3128",
+            "'http_proxy' is not supported",
+        ),
+        (
+            "cloudwatch_logs",
+            "log_group_name g\nlog_stream_name s\noversize_event drop",
+            "'oversize_event': 'drop' is not one of: split, truncate",
+        ),
+        (
+            "kinesis_firehose",
+            "delivery_stream_name d\nmax_record_size 1048576",
+            "max_record_size can't be greater than 1024000",
+        ),
+        (
+            "kinesis_streams",
+            "stream_name s\nbatch_request_max_count 501",
+            "fluent.conf:9:1: batch_request_max_count can't be greater than 500",
+        ),
+        (
+            "kinesis_streams",
+            "stream_name s\ncompression lz4",
+            "compression 'lz4' is not one of: zlib, gzip",
+        ),
+        (
+            "kinesis_firehose",
+            "delivery_stream_name d\npartition_key k",
+            "Firehose records have no partition key",
+        ),
+    ];
+    for (ty, body, want) in cases {
+        let conf = format!("{SOURCE}<match **>\n@type {ty}\n{body}\n</match>\n");
+        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{ty} {body:?} was accepted");
+        assert!(err.contains(want), "{ty} {body:?}: {err}");
+        assert!(err.contains("fluent.conf:"), "no file:line: {err}");
+    }
+    let ok = format!(
+        "{SOURCE}<match a>\n@type cloudwatch_logs\nlog_group_name g\nlog_stream_name s\n</match>\n<match b>\n@type kinesis_firehose\ndelivery_stream_name d\n</match>\n<match c>\n@type kinesis_streams\nstream_name s\n</match>\n"
+    );
+    let (out, _dir) = run_once(&ok, &["--dry-run"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -101,7 +101,11 @@ impl Drop for Moto {
 }
 
 /// The output section of an AWS case, and what to create and count.
-pub fn output(case: &str, endpoint: &str, buffer: &str) -> (String, Vec<&'static str>, &'static [&'static str]) {
+pub fn output(
+    case: &str,
+    endpoint: &str,
+    buffer: &str,
+) -> (String, Vec<&'static str>, &'static [&'static str]) {
     let common = format!(
         "  region us-east-1\n  endpoint {endpoint}\n  aws_key_id testing\n  aws_sec_key testing\n"
     );
