@@ -14,6 +14,8 @@ use support::*;
 /// only: Fluentd refuses it for lack of the third-party multi_format parser plugin.
 const PASSING: &[&str] = &[
     "001-fluentd-docker-image-default",
+    "002-firelens-generated-multiline",
+    "003-firelens-generated-rewrite-tag",
     "004-fluentd-aggregator-image-v1",
     "006-sunakan-ecs-aggregator-s3",
     "007-sunakan-ecs-sidecar-forward",
@@ -24,6 +26,7 @@ const PASSING: &[&str] = &[
     "028-evalai-forward-stdout",
     "032-docs-docker-logging-driver-demo",
     "034-oneuptime-forward-http",
+    "035-ecs-forward-cloudwatch-v012",
     "039-logdriver-file-bad-buffer-params",
     "043-docker-multiformat-file-placeholders",
     "048-s3-plugin-docs-v1-example",
