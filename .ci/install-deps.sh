@@ -35,6 +35,8 @@ APT_PACKAGES=(
 PIP_PINS=(
   "fluent-logger==0.11.1"
   "msgpack==1.2.4"
+  # tests/plugin_reference.rs validates configs against `logferry plugins --json-schema`.
+  "jsonschema==4.26.0"
   # moto_server: the AWS API server (CloudWatch Logs, Firehose into S3, Kinesis) of
   # tests/e2e_aws.rs; its boto3 reads the results back (tests/aws/moto_ops.py).
   "moto[server]==5.2.1"

@@ -6,13 +6,21 @@ use crate::Element;
 
 const INDENT: &str = "  ";
 
+/// Comment lines to write in an element's body, after its parameters.
+pub(crate) type Notes<'a> = &'a dyn Fn(&Element) -> Vec<String>;
+
 /// Fluentd-syntax text of `el` (for the root: its children only).
 pub(crate) fn dump(el: &Element) -> String {
+    dump_with(el, &|_| Vec::new())
+}
+
+/// Like [`dump`], with `notes` written as `# ` comments in each element's body.
+pub(crate) fn dump_with(el: &Element, notes: Notes) -> String {
     let mut out = String::new();
     if el.name == crate::ROOT_NAME {
-        write_body(el, 0, &mut out);
+        write_body(el, 0, &mut out, notes);
     } else {
-        write_element(el, 0, &mut out);
+        write_element(el, 0, &mut out, notes);
     }
     out
 }
@@ -23,7 +31,7 @@ fn pad(depth: usize, out: &mut String) {
     }
 }
 
-fn write_element(el: &Element, depth: usize, out: &mut String) {
+fn write_element(el: &Element, depth: usize, out: &mut String, notes: Notes) {
     pad(depth, out);
     let _ = write!(out, "<{}", el.name);
     if !el.arg.is_empty() {
@@ -31,21 +39,25 @@ fn write_element(el: &Element, depth: usize, out: &mut String) {
         out.push_str(&format_arg(&el.arg));
     }
     out.push_str(">\n");
-    write_body(el, depth + 1, out);
+    write_body(el, depth + 1, out, notes);
     pad(depth, out);
     let _ = writeln!(out, "</{}>", el.name);
 }
 
-fn write_body(el: &Element, depth: usize, out: &mut String) {
+fn write_body(el: &Element, depth: usize, out: &mut String, notes: Notes) {
     for p in &el.params {
         pad(depth, out);
         let _ = writeln!(out, "{} {}", format_key(&p.key), format_value(&p.value));
+    }
+    for note in notes(el) {
+        pad(depth, out);
+        let _ = writeln!(out, "# {note}");
     }
     for (i, child) in el.elements.iter().enumerate() {
         if depth == 0 && (i > 0 || !el.params.is_empty()) {
             out.push('\n');
         }
-        write_element(child, depth, out);
+        write_element(child, depth, out, notes);
     }
 }
 
@@ -69,7 +81,7 @@ fn format_key(key: &str) -> String {
 
 /// A value, double-quoted if it would not read back unchanged when written bare
 /// (or contains control characters, shown escaped).
-fn format_value(value: &str) -> String {
+pub(crate) fn format_value(value: &str) -> String {
     if value.starts_with(['[', '{']) {
         let same = serde_json::from_str::<serde_json::Value>(value)
             .and_then(|v| serde_json::to_string(&v))

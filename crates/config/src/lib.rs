@@ -26,8 +26,13 @@ mod include;
 mod interpolate;
 mod lexer;
 mod literal;
+pub mod params;
 mod parser;
+pub mod reference;
+pub mod resolve;
+pub mod schema;
 pub mod section;
+mod typed;
 pub mod types;
 
 use std::path::Path;
@@ -36,6 +41,7 @@ use std::sync::Arc;
 pub use element::{Element, Param, Pos};
 pub use error::{build_error, BuildError, ConfigError, Warning};
 pub use section::Section;
+pub use typed::FromParam;
 
 /// Name of the root element returned by the parse functions.
 pub const ROOT_NAME: &str = "ROOT";

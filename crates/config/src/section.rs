@@ -5,10 +5,12 @@
 //! ("parameter 'x' in <match **> is not used"). Reserved `@`-keys are always considered used.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::error::{build_error, BuildError};
+use crate::params::{self, Body, ParamDef, Spec};
+use crate::typed::FromParam;
 use crate::{types, Element, Param, Pos};
 
 /// Words that mark a parameter's value as a secret (Fluentd's `secret: true` parameters:
@@ -32,7 +34,7 @@ pub fn is_secret(key: &str) -> bool {
 }
 
 /// Keys every section may carry without a plugin reading them.
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "@type",
     "type",
     "@id",
@@ -46,6 +48,8 @@ const RESERVED: &[&str] = &[
 struct Usage {
     params: HashSet<usize>,
     elements: HashSet<usize>,
+    /// The declaration each element was read through.
+    specs: HashMap<usize, &'static Spec>,
 }
 
 /// A config element seen through the eyes of one plugin.
@@ -54,6 +58,7 @@ pub struct Section<'a> {
     el: &'a Element,
     plugin: Rc<str>,
     usage: Rc<RefCell<Usage>>,
+    spec: Option<&'static Spec>,
 }
 
 fn addr<T>(x: &T) -> usize {
@@ -67,9 +72,120 @@ impl<'a> Section<'a> {
             el,
             plugin: plugin.into(),
             usage: Rc::new(RefCell::new(Usage::default())),
+            spec: None,
         };
         s.usage.borrow_mut().elements.insert(addr(el));
         s
+    }
+
+    /// The same section read through its declaration: [`Section::get`] takes types and defaults
+    /// from it, declared sub-sections get theirs, and unknown parameters get a "did you mean"
+    /// (from the first declaration the element was read through: the plugin's).
+    pub fn declared(&self, spec: &'static Spec) -> Section<'a> {
+        self.usage
+            .borrow_mut()
+            .specs
+            .entry(addr(self.el))
+            .or_insert(spec);
+        Section {
+            spec: Some(spec),
+            ..self.clone()
+        }
+    }
+
+    /// The declaration this section is read through, if any.
+    pub fn spec(&self) -> Option<&'static Spec> {
+        self.spec
+    }
+
+    /// The declaration of `key`: an error (and a panic in debug builds) if it is not declared.
+    fn def(&self, key: &str) -> Result<&'static ParamDef, BuildError> {
+        let def = self.spec.and_then(|s| s.find(key));
+        debug_assert!(
+            def.is_some(),
+            "the {} plugin reads '{key}' without declaring it",
+            self.plugin
+        );
+        def.ok_or_else(|| {
+            build_error(
+                self.pos(),
+                format!(
+                    "internal error: the {} plugin reads '{key}' without declaring it",
+                    self.plugin
+                ),
+            )
+        })
+    }
+
+    /// A declared parameter as `T`, coerced as its declared type says, its declared default
+    /// when absent (an `Option<T>` is `None` when absent without default; a required one is an
+    /// error naming it). Its aliases are read too; the name itself wins over an alias.
+    pub fn get<T: FromParam<'a>>(&self, key: &str) -> Result<T, BuildError> {
+        let def = self.def(key)?;
+        let given = std::iter::once(def.name)
+            .chain(def.aliases.iter().copied())
+            .find_map(|k| self.param(k));
+        for k in def.aliases {
+            self.mark(k);
+        }
+        if let Some(p) = given {
+            return T::from_text(def, &p.value, &p.pos);
+        }
+        match def.default {
+            params::DefaultValue::Value(text) => T::from_text(def, text, self.pos()),
+            params::DefaultValue::Required => T::absent().ok_or_else(|| {
+                build_error(
+                    self.pos(),
+                    format!(
+                        "'{key}' parameter is required by the {} plugin",
+                        self.plugin
+                    ),
+                )
+            }),
+            _ => T::absent().ok_or_else(|| {
+                build_error(
+                    self.pos(),
+                    format!("internal error: '{key}' has no default; read it as an Option"),
+                )
+            }),
+        }
+    }
+
+    /// Refuse every declared parameter that is given but marked refused, with its reason.
+    pub fn refuse_declared(&self) -> Result<(), BuildError> {
+        let Some(spec) = self.spec else {
+            return Ok(());
+        };
+        for def in spec.all_params() {
+            if let Some(why) = def.refused {
+                self.refuse(def.name, why)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// In debug builds, check that an old accessor's call-site default equals the declared one.
+    fn check_default<T: PartialEq + std::fmt::Debug>(
+        &self,
+        key: &str,
+        given: &T,
+        parse: impl Fn(&'static str) -> Option<T>,
+    ) {
+        if !cfg!(debug_assertions) {
+            return;
+        }
+        if let Some(text) = self
+            .spec
+            .and_then(|s| s.find(key))
+            .and_then(|d| d.default.text())
+        {
+            let declared = parse(text);
+            assert!(
+                declared.as_ref() == Some(given),
+                "the {} plugin's '{key}' is declared with default {text:?} but read with {given:?}",
+                self.plugin
+            );
+        }
     }
 
     /// The plugin name used in messages.
@@ -120,6 +236,7 @@ impl<'a> Section<'a> {
 
     /// A string parameter with a default.
     pub fn string(&self, key: &str, default: &str) -> String {
+        self.check_default(key, &default.to_string(), |t| Some(t.to_string()));
         self.str(key).unwrap_or(default).to_string()
     }
 
@@ -149,6 +266,7 @@ impl<'a> Section<'a> {
 
     /// A bool parameter (`true`/`yes`/empty, `false`/`no`); anything else is an error.
     pub fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
+        self.check_default(key, &default, types::bool);
         self.mark(key);
         match self.param(key) {
             None => Ok(default),
@@ -163,6 +281,7 @@ impl<'a> Section<'a> {
 
     /// A size parameter (`k`/`m`/`g`/`t` suffixes).
     pub fn size(&self, key: &str, default: u64) -> u64 {
+        self.check_default(key, &default, |t| Some(types::size(t)));
         self.mark(key);
         self.param(key)
             .map(|p| types::size(&p.value))
@@ -177,6 +296,7 @@ impl<'a> Section<'a> {
 
     /// A time parameter in seconds (`s`/`m`/`h`/`d` suffixes).
     pub fn time(&self, key: &str, default: f64) -> f64 {
+        self.check_default(key, &default, |t| Some(types::time(t)));
         self.mark(key);
         self.param(key)
             .map(|p| types::time(&p.value))
@@ -185,6 +305,7 @@ impl<'a> Section<'a> {
 
     /// An integer parameter.
     pub fn integer(&self, key: &str, default: i64) -> i64 {
+        self.check_default(key, &default, |t| Some(types::integer(t)));
         self.mark(key);
         self.param(key)
             .map(|p| types::integer(&p.value))
@@ -193,6 +314,7 @@ impl<'a> Section<'a> {
 
     /// A float parameter.
     pub fn float(&self, key: &str, default: f64) -> f64 {
+        self.check_default(key, &default, |t| Some(types::float(t)));
         self.mark(key);
         self.param(key)
             .map(|p| types::float(&p.value))
@@ -213,6 +335,7 @@ impl<'a> Section<'a> {
 
     /// An enum parameter: the value must be one of `allowed`.
     pub fn choice(&self, key: &str, allowed: &[&str], default: &str) -> Result<String, BuildError> {
+        self.check_default(key, &default.to_string(), |t| Some(t.to_string()));
         self.mark(key);
         match self.param(key) {
             None => Ok(default.to_string()),
@@ -243,7 +366,13 @@ impl<'a> Section<'a> {
     }
 
     /// All sub-sections with this name, marked as used.
+    /// A declared sub-section of a fixed body (`<buffer>`, `<server>`) is read through its
+    /// declaration; one holding a plugin (`<format>`) gets the plugin's when that is built.
     pub fn sections(&self, name: &str) -> Vec<Section<'a>> {
+        let spec = match self.spec.and_then(|s| s.section(name)).map(|d| d.body) {
+            Some(Body::Spec(spec)) => Some(spec),
+            _ => None,
+        };
         let mut u = self.usage.borrow_mut();
         self.el
             .elements
@@ -251,10 +380,14 @@ impl<'a> Section<'a> {
             .filter(|e| e.name == name)
             .map(|e| {
                 u.elements.insert(addr(e));
+                if let Some(spec) = spec {
+                    u.specs.insert(addr(e), spec);
+                }
                 Section {
                     el: e,
                     plugin: self.plugin.clone(),
                     usage: self.usage.clone(),
+                    spec,
                 }
             })
             .collect()
@@ -308,8 +441,15 @@ impl<'a> Section<'a> {
             if RESERVED.contains(&p.key.as_str()) || u.params.contains(&addr(p)) {
                 continue;
             }
+            let hint = u
+                .specs
+                .get(&addr(el))
+                .filter(|spec| spec.find(&p.key).is_none())
+                .and_then(|spec| spec.suggest(&p.key))
+                .map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
             out.push(format!(
-                "{}: parameter '{}' in {place} is not used by the {} plugin",
+                "{}: parameter '{}' in {place} is not used by the {} plugin{hint}",
                 p.pos, p.key, self.plugin
             ));
         }

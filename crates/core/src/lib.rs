@@ -28,7 +28,7 @@ pub mod workers;
 pub use error::{BuildError, EmitError};
 pub use event::{BatchBuilder, Entry, EventBatch};
 pub use log::PluginLog;
-pub use logferry_config::section;
+pub use logferry_config::{params, section};
 pub use logferry_formats::{record, timefmt};
 pub use logferry_msgpack::{EventTime, Value};
 pub use pipeline::{BuildCtx, Pipeline, Running, SystemConfig};

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use logferry_config::params::{Declarations, PluginDecl, PluginKind, Spec};
+
 use crate::buffer::build::{build_buffered, WriterFactory};
 use crate::buffer::BufferDefaults;
 use crate::error::{build_error, BuildError};
@@ -25,6 +27,7 @@ pub struct Registry {
     outputs: BTreeMap<&'static str, OutputFactory>,
     buffered: BTreeMap<&'static str, (WriterFactory, BufferDefaults)>,
     writers: BTreeMap<&'static str, WriterFactory>,
+    specs: BTreeMap<(PluginKind, &'static str), &'static Spec>,
 }
 
 /// The kind of plugin a section declares.
@@ -69,6 +72,39 @@ impl Registry {
     /// `<buffer>` section register themselves with [`Registry::add_output`] and this).
     pub fn add_writer(&mut self, name: &'static str, f: WriterFactory) {
         self.writers.insert(name, f);
+    }
+
+    /// Declare the parameters of the plugin `name` of `kind` (see [`logferry_config::params`]):
+    /// its sections are then read through the declaration, which also drives `logferry plugins`,
+    /// the JSON schema and `--dry-run`'s defaults. Parsers and formatters are declared here too.
+    pub fn declare(&mut self, kind: PluginKind, name: &'static str, spec: &'static Spec) {
+        self.specs.insert((kind, name), spec);
+    }
+
+    /// `s` read through the declaration of `ty`, its refused parameters refused.
+    fn declared<'a>(
+        &self,
+        kind: PluginKind,
+        ty: &str,
+        s: &Section<'a>,
+    ) -> Result<Section<'a>, BuildError> {
+        match self.specs.get(&(kind, ty)) {
+            Some(spec) => {
+                let s = s.declared(spec);
+                s.refuse_declared()?;
+                Ok(s)
+            }
+            None => Ok(s.clone()),
+        }
+    }
+
+    /// A `<secondary>` section read through the declaration of its type.
+    pub fn declared_output<'a>(
+        &self,
+        ty: &str,
+        s: &Section<'a>,
+    ) -> Result<Section<'a>, BuildError> {
+        self.declared(PluginKind::Output, ty, s)
     }
 
     /// A chunk writer type (for `<secondary>`).
@@ -142,7 +178,7 @@ impl Registry {
             .inputs
             .get(ty)
             .ok_or_else(|| self.unknown(Kind::Input, s, ty))?;
-        f(ctx, s)
+        f(ctx, &self.declared(PluginKind::Input, ty, s)?)
     }
 
     /// Build a filter of type `ty`.
@@ -156,7 +192,7 @@ impl Registry {
             .filters
             .get(ty)
             .ok_or_else(|| self.unknown(Kind::Filter, s, ty))?;
-        f(ctx, s)
+        f(ctx, &self.declared(PluginKind::Filter, ty, s)?)
     }
 
     /// Build an output of type `ty`.
@@ -167,12 +203,48 @@ impl Registry {
         s: &Section,
     ) -> Result<Arc<dyn Output>, BuildError> {
         if let Some((f, defaults)) = self.buffered.get(ty) {
-            return build_buffered(ctx, s, ty, *f, defaults);
+            let s = self.declared(PluginKind::Output, ty, s)?;
+            return build_buffered(ctx, &s, ty, *f, defaults);
         }
         let f = self
             .outputs
             .get(ty)
             .ok_or_else(|| self.unknown(Kind::Output, s, ty))?;
-        f(ctx, s)
+        f(ctx, &self.declared(PluginKind::Output, ty, s)?)
+    }
+}
+
+impl Declarations for Registry {
+    fn spec(&self, kind: PluginKind, name: &str) -> Option<&'static Spec> {
+        self.specs.get(&(kind, name)).copied()
+    }
+
+    fn plugins(&self) -> Vec<PluginDecl> {
+        let mut out: Vec<PluginDecl> = Vec::new();
+        let registered = [
+            (PluginKind::Input, self.names(Kind::Input)),
+            (PluginKind::Filter, self.names(Kind::Filter)),
+            (PluginKind::Output, {
+                let mut v = self.names(Kind::Output);
+                v.extend(self.writer_names());
+                v
+            }),
+        ];
+        let declared = self.specs.keys().copied();
+        let all = registered
+            .into_iter()
+            .flat_map(|(k, names)| names.into_iter().map(move |n| (k, n)))
+            .chain(declared);
+        for (kind, name) in all {
+            if !out.iter().any(|p| p.kind == kind && p.name == name) {
+                out.push(PluginDecl {
+                    kind,
+                    name,
+                    spec: self.spec(kind, name),
+                });
+            }
+        }
+        out.sort_by_key(|p| (p.kind, p.name));
+        out
     }
 }

@@ -448,3 +448,33 @@ async fn file_buffer_resumes_after_a_crash() {
         .collect();
     assert!(left.is_empty(), "delivered chunks are deleted: {left:?}");
 }
+
+/// A memory buffer with `compress gzip`: emits compress off the runtime's worker (block_in_place)
+/// on a multi-thread runtime, inline on a current-thread one; both deliver every record.
+async fn memory_gzip_round_trip() {
+    let w = Arc::new(TestWriter::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let o = out(
+        cfg("<buffer>\nflush_interval 3600\nchunk_limit_size 200\ncompress gzip\n</buffer>"),
+        &w,
+        None,
+        tmp.path(),
+    );
+    o.clone().start().await.unwrap();
+    for i in 0..4 {
+        o.emit("t", batch(i * 10, 10)).await.unwrap();
+    }
+    o.flush_now();
+    o.drain(far()).await;
+    assert_eq!(seqs(&w.lines()), (0..40).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_gzip_buffer_multi_thread() {
+    memory_gzip_round_trip().await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn memory_gzip_buffer_current_thread() {
+    memory_gzip_round_trip().await;
+}

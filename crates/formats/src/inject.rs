@@ -1,6 +1,7 @@
 //! `<inject>`: add the tag, time, hostname or worker id to records before formatting, as
 //! Fluentd's inject helper (and its v0.12 flat `include_time_key` / `include_tag_key`).
 
+use logferry_config::params::{p, ParamType::*, Spec};
 use logferry_config::{build_error, BuildError, Section};
 use logferry_msgpack::{EventTime, Value};
 
@@ -27,43 +28,112 @@ pub struct Inject {
     worker_id_key: Option<String>,
 }
 
+const TIME_TYPES: &[&str] = &[
+    "float",
+    "unixtime",
+    "unixtime_millis",
+    "unixtime_micros",
+    "unixtime_nanos",
+    "string",
+];
+
+/// `<inject>`: fields added to each record before it is formatted.
+pub static INJECT: Spec = Spec::new(
+    "inject",
+    "Fields added to each record before it is formatted.",
+)
+.params(&[
+    p("hostname_key", Str, "Add the host name under this key."),
+    p("hostname", Str, "The host name to add.").computed("this host's name"),
+    p(
+        "worker_id_key",
+        Str,
+        "Add the worker id (0) under this key.",
+    ),
+    p("tag_key", Str, "Add the tag under this key."),
+    p("time_key", Str, "Add the event time under this key."),
+    p("time_type", Enum(TIME_TYPES), "How the time is written.").default("float"),
+    p(
+        "time_format",
+        Str,
+        "strftime format with time_type string (default ISO 8601 seconds).",
+    ),
+    p("localtime", Bool, "Write the time in local time.").default("true"),
+    p("utc", Bool, "Write the time in UTC.").default("false"),
+    p(
+        "timezone",
+        Str,
+        "Zone of the time (`+09:00`, `Asia/Tokyo`).",
+    ),
+]);
+
+/// Fluentd v0.12's flat inject parameters, read on the plugin when it has no `<inject>`.
+pub static INJECT_V012: Spec = Spec::new("v0.12 inject", "v0.12 flat inject parameters.")
+    .legacy()
+    .params(&[
+        p("include_tag_key", Bool, "v0.12: add the tag under tag_key.").default("false"),
+        p("tag_key", Str, "v0.12: key of the added tag.").default("tag"),
+        p(
+            "include_time_key",
+            Bool,
+            "v0.12: add the time under time_key.",
+        )
+        .default("false"),
+        p("time_key", Str, "v0.12: key of the added time.").default("time"),
+        p(
+            "time_type",
+            Enum(TIME_TYPES),
+            "v0.12: how the added time is written.",
+        )
+        .default("string"),
+        p(
+            "time_format",
+            Str,
+            "v0.12: strftime format of the added time.",
+        ),
+        p("localtime", Bool, "v0.12: the added time in local time.").default("true"),
+        p("utc", Bool, "v0.12: the added time in UTC.").default("false"),
+        p("timezone", Str, "v0.12: zone of the added time."),
+    ]);
+
 impl Inject {
     /// Read `<inject>`, or the v0.12 flat parameters on the plugin section when there is none.
     pub fn from_plugin(plugin: &Section) -> Result<Inject, BuildError> {
-        Self::from_plugin_with(plugin, "float", None)
-    }
-
-    /// [`Inject::from_plugin`] for a plugin that changes `<inject>`'s defaults of `time_type`
-    /// and `time_format` (aws-fluent-plugin-kinesis: `string`, `%Y-%m-%dT%H:%M:%S.%N%z`).
-    pub fn from_plugin_with(
-        plugin: &Section,
-        time_type: &str,
-        time_format: Option<&str>,
-    ) -> Result<Inject, BuildError> {
         if let Some(s) = plugin.section("inject")? {
-            return Self::from_section(&s, time_type, time_format);
+            return Self::from_section(&s.declared(&INJECT), None);
         }
+        let flat = &plugin.declared(&INJECT_V012);
         let mut inj = Inject::default();
-        if plugin.has("include_tag_key") || plugin.has("tag_key") {
-            if plugin.bool("include_tag_key", false)? {
-                inj.tag_key = Some(plugin.string("tag_key", "tag"));
+        if flat.has("include_tag_key") || flat.has("tag_key") {
+            if flat.get("include_tag_key")? {
+                inj.tag_key = Some(flat.get("tag_key")?);
             } else {
-                plugin.str("tag_key");
+                flat.str("tag_key");
             }
         }
-        if plugin.has("include_time_key") && plugin.bool("include_time_key", false)? {
-            let key = plugin.string("time_key", "time");
-            let tt = Self::time_type(plugin, "string", None)?;
+        if flat.has("include_time_key") && flat.get("include_time_key")? {
+            let key = flat.get("time_key")?;
+            let tt = Self::time_type(flat, None)?;
             inj.time = Some((key, tt));
         }
         Ok(inj)
     }
 
-    fn from_section(
-        s: &Section,
+    /// [`Inject::from_plugin`] for a plugin whose `<inject>` has its own defaults of `time_type`
+    /// and `time_format` (aws-fluent-plugin-kinesis: `string`, `%Y-%m-%dT%H:%M:%S.%N%z`); the
+    /// v0.12 flat parameters keep theirs.
+    pub fn from_plugin_with(
+        plugin: &Section,
         time_type: &str,
-        time_format: Option<&str>,
+        time_format: &str,
     ) -> Result<Inject, BuildError> {
+        match plugin.section("inject")? {
+            Some(s) => Self::from_section(&s.declared(&INJECT), Some((time_type, time_format))),
+            None => Self::from_plugin(plugin),
+        }
+    }
+
+    fn from_section(s: &Section, defaults: Option<(&str, &str)>) -> Result<Inject, BuildError> {
         let mut inj = Inject {
             tag_key: s.str("tag_key").map(str::to_string),
             worker_id_key: s.str("worker_id_key").map(str::to_string),
@@ -79,7 +149,7 @@ impl Inject {
             inj.hostname = Some((key.to_string(), host));
         }
         if let Some(key) = s.str("time_key") {
-            inj.time = Some((key.to_string(), Self::time_type(s, time_type, time_format)?));
+            inj.time = Some((key.to_string(), Self::time_type(s, defaults)?));
         } else {
             // Read (and validate) the time settings even when unused, so they are not reported.
             s.str("time_type");
@@ -87,33 +157,23 @@ impl Inject {
         Ok(inj)
     }
 
-    fn time_type(
-        s: &Section,
-        default: &str,
-        format_default: Option<&str>,
-    ) -> Result<TimeType, BuildError> {
-        let ty = s.choice(
-            "time_type",
-            &[
-                "float",
-                "unixtime",
-                "unixtime_millis",
-                "unixtime_micros",
-                "unixtime_nanos",
-                "string",
-            ],
-            default,
-        )?;
-        Ok(match ty.as_str() {
+    /// The time type and its settings (default: `float` in `<inject>`, `string` flat).
+    fn time_type(s: &Section, defaults: Option<(&str, &str)>) -> Result<TimeType, BuildError> {
+        let ty = match defaults {
+            Some((ty, _)) if !s.has("time_type") => ty,
+            _ => s.get::<&str>("time_type")?,
+        };
+        let format_default = defaults.map(|(_, f)| f);
+        Ok(match ty {
             "float" => TimeType::Float,
             "unixtime" => TimeType::Unixtime,
             "unixtime_millis" => TimeType::Millis,
             "unixtime_micros" => TimeType::Micros,
             "unixtime_nanos" => TimeType::Nanos,
             _ => {
-                let utc = s.bool("utc", false)?;
-                let localtime = s.bool("localtime", true)?;
-                let tz = s.str("timezone");
+                let utc = s.get("utc")?;
+                let localtime = s.get("localtime")?;
+                let tz = s.get::<Option<&str>>("timezone")?;
                 let zone =
                     Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
                 match s.param("time_format") {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing::Level;
 
 /// Log line format.
@@ -18,6 +18,10 @@ pub enum LogFormat {
 #[derive(Parser, Debug)]
 #[command(name = "logferry", version, about, long_about = None)]
 pub struct Cli {
+    /// A tool instead of the daemon.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Config file (Fluentd syntax). Default: $FLUENTD_CONF, else /etc/fluent/fluent.conf.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -25,6 +29,11 @@ pub struct Cli {
     /// Parse the config, build every plugin, print the resolved config and exit.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// With --dry-run: print the resolved config as JSON, the shape `plugins --json-schema`
+    /// describes (to validate configs with any JSON-schema validator).
+    #[arg(long, requires = "dry_run")]
+    pub json: bool,
 
     /// More log output (-v debug, -vv trace).
     #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
@@ -56,6 +65,28 @@ pub struct Cli {
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting anyway.
     #[arg(long, default_value_t = 25.0, value_name = "SECONDS")]
     pub shutdown_timeout: f64,
+}
+
+/// Tools besides the daemon.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List every plugin with its parameters, types, defaults and docs.
+    Plugins(PluginsArgs),
+}
+
+/// `logferry plugins` options.
+#[derive(Args, Debug)]
+pub struct PluginsArgs {
+    /// Only these plugins (by @type name).
+    pub names: Vec<String>,
+
+    /// Print a JSON schema of every plugin's parameters instead (as Fluent Bit's -J).
+    #[arg(long, conflicts_with = "markdown")]
+    pub json_schema: bool,
+
+    /// Print the plugin reference as Markdown instead (docs/plugins.md).
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 impl Cli {

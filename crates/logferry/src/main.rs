@@ -5,6 +5,7 @@ mod healthcheck;
 mod logging;
 mod mask;
 mod placeholder;
+mod plugins_cmd;
 mod send;
 
 use std::process::ExitCode;
@@ -55,6 +56,9 @@ fn raise_fd_limit() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(cli::Command::Plugins(args)) = &cli.command {
+        return plugins_cmd::run(args);
+    }
     raise_fd_limit();
     if let Some(url) = &cli.healthcheck {
         return healthcheck::probe(url);
@@ -109,8 +113,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
-    let mut registry = logferry_plugins::registry();
-    logferry_plugins_aws::register(&mut registry);
+    let registry = registry();
     let pipeline = match Pipeline::build(&root, &registry) {
         Ok(p) => p,
         Err(e) => {
@@ -119,7 +122,12 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         }
     };
     if cli.dry_run {
-        print!("{}", mask::masked(&root).dump());
+        if cli.json {
+            let json = logferry_config::schema::to_json(&mask::masked(&root, &registry));
+            println!("{json:#}");
+        } else {
+            print!("{}", logferry_config::resolve::resolved(&root, &registry));
+        }
         eprintln!(
             "logferry: configuration is valid ({} input(s), {} warning(s))",
             pipeline.input_count(),
@@ -215,4 +223,11 @@ async fn reload(
             std::process::exit(1);
         }
     }
+}
+
+/// Every plugin of this build: logferry-plugins' and the AWS outputs of logferry-plugins-aws.
+pub(crate) fn registry() -> logferry_core::Registry {
+    let mut r = logferry_plugins::registry();
+    logferry_plugins_aws::register(&mut r);
+    r
 }

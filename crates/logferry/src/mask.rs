@@ -1,23 +1,12 @@
 //! Hide secrets when printing the resolved config.
 
+use logferry_config::params::Declarations;
 use logferry_config::Element;
 
-/// A copy of the tree with secret values replaced by `xxxxxx`.
-pub fn masked(el: &Element) -> Element {
-    let mut out = el.clone();
-    mask(&mut out);
-    out
-}
-
-fn mask(el: &mut Element) {
-    for p in &mut el.params {
-        if logferry_core::section::is_secret(&p.key) {
-            p.value = "xxxxxx".to_string();
-        }
-    }
-    for c in &mut el.elements {
-        mask(c);
-    }
+/// A copy of the tree with secret values replaced by `xxxxxx`: the parameters the plugins declare
+/// secret, and for plugins not declared yet, those named like secrets.
+pub fn masked(el: &Element, decls: &dyn Declarations) -> Element {
+    logferry_config::resolve::masked(el, decls)
 }
 
 #[cfg(test)]
@@ -32,7 +21,7 @@ mod tests {
             std::path::Path::new("."),
         )
         .unwrap();
-        let text = masked(&root).dump();
+        let text = masked(&root, &crate::registry()).dump();
         assert!(
             text.contains("xxxxxx")
                 && !text.contains("shared_key k")

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
+use logferry_core::params::{many, p, Body, ParamType::*, Spec};
 use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
     Section,
@@ -70,13 +71,152 @@ pub struct GrepFilter {
     exclude_or: Group,
 }
 
+/// `<regexp>` and `<exclude>`: a field and a pattern.
+static CONDITION: Spec = Spec::new("grep.condition", "A field and a pattern.").params(&[
+    p("key", Str, "The field (a record accessor such as `$.a.b`).").required(),
+    p(
+        "pattern",
+        Regexp,
+        "The Ruby regexp the field's value is matched against.",
+    )
+    .required(),
+]);
+
+/// `<and>` and `<or>`: conditions combined.
+static GROUP: Spec = Spec::new(
+    "grep.group",
+    "Conditions combined (only <regexp> or only <exclude>).",
+)
+.sections(&[
+    many(
+        "regexp",
+        Body::Spec(&CONDITION),
+        "Keep events whose field matches.",
+    ),
+    many(
+        "exclude",
+        Body::Spec(&CONDITION),
+        "Drop events whose field matches.",
+    ),
+]);
+
+/// `grep` filter.
+pub static PARAMS: Spec = Spec::new(
+    "grep",
+    "Keeps events matching every <regexp> and drops events matching any <exclude>.",
+)
+.params(&[
+    p("regexp1", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp2", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp3", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp4", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp5", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp6", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp7", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp8", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp9", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp10", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp11", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp12", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp13", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp14", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp15", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp16", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp17", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp18", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp19", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("regexp20", Str, "Deprecated: `KEY REGEXP` (use <regexp>)."),
+    p("exclude1", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude2", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude3", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude4", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude5", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude6", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude7", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude8", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p("exclude9", Str, "Deprecated: `KEY REGEXP` (use <exclude>)."),
+    p(
+        "exclude10",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude11",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude12",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude13",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude14",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude15",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude16",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude17",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude18",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude19",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+    p(
+        "exclude20",
+        Str,
+        "Deprecated: `KEY REGEXP` (use <exclude>).",
+    ),
+])
+.sections(&[
+    many(
+        "regexp",
+        Body::Spec(&CONDITION),
+        "Keep events whose field matches (several: all must).",
+    ),
+    many(
+        "exclude",
+        Body::Spec(&CONDITION),
+        "Drop events whose field matches (several: any does).",
+    ),
+    many("and", Body::Spec(&GROUP), "Conditions that must all hold."),
+    many(
+        "or",
+        Body::Spec(&GROUP),
+        "Conditions of which one must hold.",
+    ),
+]);
+
 /// Build from `<filter>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
     Ok(Arc::new(GrepFilter::new(s, &ctx.log)?))
 }
 
 fn condition(s: &Section) -> Result<(String, Expr), BuildError> {
-    let key = s.required("key")?;
+    let key: &str = s.get("key")?;
     let acc = Accessor::new(key)
         .map_err(|e| build_error(s.param("key").map_or(s.pos(), |p| &p.pos), e))?;
     let p = s
@@ -89,6 +229,7 @@ fn condition(s: &Section) -> Result<(String, Expr), BuildError> {
 impl GrepFilter {
     /// Configure from the section.
     pub fn new(s: &Section, log: &PluginLog) -> Result<Self, BuildError> {
+        let s = &s.declared(&PARAMS);
         let mut f = GrepFilter {
             regexp_and: Group::default(),
             regexp_or: Group::default(),

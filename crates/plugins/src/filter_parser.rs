@@ -23,6 +23,7 @@
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::record::decode;
 use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, Section,
@@ -46,6 +47,52 @@ pub struct ParserFilter {
     parser: Box<dyn Parser>,
 }
 
+/// `parser` filter.
+pub static PARAMS: Spec = Spec::new(
+    "parser",
+    "Parses one field of each record with a `<parse>` parser and merges the result.",
+)
+.params(&[
+    p("key_name", Str, "The field to parse (a record accessor).").required(),
+    p("reserve_data", Bool, "Keep the original fields.").default("false"),
+    p(
+        "reserve_time",
+        Bool,
+        "Keep the event's time instead of the parsed one.",
+    )
+    .default("false"),
+    p(
+        "remove_key_name_field",
+        Bool,
+        "Drop key_name after a successful parse.",
+    )
+    .default("false"),
+    p(
+        "replace_invalid_sequence",
+        Bool,
+        "Replace invalid UTF-8 before parsing.",
+    )
+    .default("false"),
+    p("inject_key_prefix", Str, "Prefix of the parsed fields."),
+    p(
+        "hash_value_field",
+        Str,
+        "Put the parsed fields under this key.",
+    ),
+    p(
+        "emit_invalid_record_to_error",
+        Bool,
+        "Send records that do not parse to @ERROR.",
+    )
+    .default("true"),
+])
+.sections(&[one(
+    "parse",
+    Body::Plugin(PluginKind::Parser, None),
+    "The parser.",
+)])
+.extends(&[&parser::params::FLAT]);
+
 /// Build from `<filter>`.
 pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
     Ok(Arc::new(ParserFilter::new(s)?))
@@ -61,18 +108,19 @@ impl ParserFilter {
 
     /// Configure the filter's own parameters from the section, with a given parser.
     pub fn with_parser(s: &Section, parser: Box<dyn Parser>) -> Result<Self, BuildError> {
-        let key_p = s.required("key_name")?;
+        let s = &s.declared(&PARAMS);
+        let key_p: &str = s.get("key_name")?;
         let key = Accessor::new(key_p)
             .map_err(|e| build_error(s.param("key_name").map_or(s.pos(), |p| &p.pos), e))?;
         Ok(ParserFilter {
             key,
-            reserve_data: s.bool("reserve_data", false)?,
-            reserve_time: s.bool("reserve_time", false)?,
-            remove_key_name_field: s.bool("remove_key_name_field", false)?,
-            replace_invalid_sequence: s.bool("replace_invalid_sequence", false)?,
-            inject_key_prefix: s.str("inject_key_prefix").map(str::to_string),
-            hash_value_field: s.str("hash_value_field").map(str::to_string),
-            emit_invalid_record_to_error: s.bool("emit_invalid_record_to_error", true)?,
+            reserve_data: s.get("reserve_data")?,
+            reserve_time: s.get("reserve_time")?,
+            remove_key_name_field: s.get("remove_key_name_field")?,
+            replace_invalid_sequence: s.get("replace_invalid_sequence")?,
+            inject_key_prefix: s.get("inject_key_prefix")?,
+            hash_value_field: s.get("hash_value_field")?,
+            emit_invalid_record_to_error: s.get("emit_invalid_record_to_error")?,
             parser,
         })
     }

@@ -22,6 +22,7 @@
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
+use logferry_core::params::{many, p, Body, ParamType::*, Spec};
 use logferry_core::record::set_fields;
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{
@@ -73,6 +74,42 @@ pub struct RecordTransformer {
     time_fmt: TimeFormatter,
     uses_time: bool,
 }
+
+/// `<record>`: each parameter a field and its value (placeholders allowed).
+static RECORD: Spec = Spec::new(
+    "record_transformer.record",
+    "Each parameter sets a field: `KEY VALUE`, with ${record[\"k\"]}, ${tag}, ${tag_parts[N]}, ${hostname}, ${time} placeholders.",
+)
+.open();
+
+/// `record_transformer` filter.
+pub static PARAMS: Spec = Spec::new(
+    "record_transformer",
+    "Adds, changes and removes fields with placeholders.",
+)
+.params(&[
+    p(
+        "enable_ruby",
+        Bool,
+        "Evaluate ${…} as Ruby: refused when true (no Ruby interpreter).",
+    )
+    .default("false"),
+    p(
+        "auto_typecast",
+        Bool,
+        "A value that is only a placeholder keeps the field's type.",
+    )
+    .default("true"),
+    p("renew_record", Bool, "Start from an empty record.").default("false"),
+    p(
+        "keep_keys",
+        Array,
+        "With renew_record: fields kept from the original.",
+    ),
+    p("remove_keys", Array, "Fields removed (record accessors)."),
+    p("renew_time_key", Str, "Set the event time from this field."),
+])
+.sections(&[many("record", Body::Spec(&RECORD), "The fields to set.")]);
 
 /// Build from `<filter>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
@@ -229,16 +266,17 @@ fn uses_time(t: &Tpl) -> bool {
 impl RecordTransformer {
     /// Configure from the section.
     pub fn new(s: &Section, log: &PluginLog) -> Result<Self, BuildError> {
-        if s.bool("enable_ruby", false)? {
+        let s = &s.declared(&PARAMS);
+        if s.get("enable_ruby")? {
             let pos = s.param("enable_ruby").map_or(s.pos(), |p| &p.pos);
             return Err(build_error(
                 pos,
                 "enable_ruby true is not supported: it evaluates ${...} as Ruby code, and logferry has no Ruby interpreter. Remove it and use the placeholders ${record[\"key\"]}, ${tag}, ${tag_parts[N]}, ${tag_prefix[N]}, ${tag_suffix[N]}, ${hostname}, ${time}",
             ));
         }
-        let auto_typecast = s.bool("auto_typecast", true)?;
-        let renew_record = s.bool("renew_record", false)?;
-        let keep_keys = s.array("keep_keys").unwrap_or_default();
+        let auto_typecast = s.get("auto_typecast")?;
+        let renew_record: bool = s.get("renew_record")?;
+        let keep_keys: Vec<String> = s.get::<Option<_>>("keep_keys")?.unwrap_or_default();
         if s.has("keep_keys") && !renew_record {
             let pos = s.param("keep_keys").map_or(s.pos(), |p| &p.pos);
             return Err(build_error(
@@ -252,7 +290,7 @@ impl RecordTransformer {
                 remove_keys.push(Accessor::new(&k).map_err(|e| build_error(&p.pos, e))?);
             }
         }
-        let renew_time_key = s.str("renew_time_key").map(str::to_string);
+        let renew_time_key = s.get("renew_time_key")?;
 
         let mut map: Vec<(Vec<Part>, Tpl)> = Vec::new();
         let mut raw_keys: Vec<String> = Vec::new();

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use logferry_core::error::build_error;
 use logferry_core::metrics::{Metrics, Readiness};
+use logferry_core::params::{p, ParamType::*, Spec};
 use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Section};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -35,37 +36,60 @@ pub struct MonitorInput {
     log: PluginLog,
 }
 
-fn build_with(
-    ctx: &BuildCtx,
-    s: &Section,
-    default_port: i64,
-) -> Result<Arc<dyn Input>, BuildError> {
-    s.refuse(
-        "tag",
-        "emitting metrics as events is not supported; scrape the HTTP endpoint",
-    )?;
+/// What monitor_agent and prometheus share.
+static COMMON: Spec = Spec::new("monitor", "The monitor endpoint.").params(&[
+    p("bind", Str, "Address to listen on.").default("0.0.0.0"),
+    p("metrics_path", Str, "Path of the Prometheus text.").default("/metrics"),
+    p(
+        "include_config",
+        Bool,
+        "Include each plugin's config in /api/plugins.json.",
+    )
+    .default("true"),
+    p("tag", Str, "Emit metrics as events with this tag.")
+        .refused("emitting metrics as events is not supported; scrape the HTTP endpoint"),
+]);
+
+/// `monitor_agent` input.
+pub static MONITOR_AGENT: Spec = Spec::new(
+    "monitor_agent",
+    "HTTP endpoint: /api/plugins.json, /metrics, /healthz, /readyz.",
+)
+.params(&[p("port", Integer, "Port.").default("24220")])
+.extends(&[&COMMON]);
+
+/// `prometheus` input.
+pub static PROMETHEUS: Spec = Spec::new(
+    "prometheus",
+    "HTTP endpoint: /metrics (fluent-plugin-prometheus names), /api/plugins.json, /healthz, /readyz.",
+)
+.params(&[p("port", Integer, "Port.").default("24231")])
+.extends(&[&COMMON]);
+
+fn build_with(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
+    s.refuse_declared()?;
     s.refuse_section("labels", "custom Prometheus labels are not supported yet")?;
-    let port = s.integer("port", default_port);
+    let port: i64 = s.get("port")?;
     let port = u16::try_from(port)
         .map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
     Ok(Arc::new(MonitorInput {
-        bind: s.string("bind", "0.0.0.0"),
+        bind: s.get("bind")?,
         port,
-        metrics_path: s.string("metrics_path", "/metrics"),
+        metrics_path: s.get("metrics_path")?,
         metrics: ctx.metrics.clone(),
-        include_config: s.bool("include_config", true)?,
+        include_config: s.get("include_config")?,
         log: ctx.log.clone(),
     }))
 }
 
 /// Build `monitor_agent` (port 24220).
 pub fn build_monitor_agent(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    build_with(ctx, s, 24220)
+    build_with(ctx, &s.declared(&MONITOR_AGENT))
 }
 
 /// Build `prometheus` (port 24231).
 pub fn build_prometheus(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    build_with(ctx, s, 24231)
+    build_with(ctx, &s.declared(&PROMETHEUS))
 }
 
 #[async_trait]

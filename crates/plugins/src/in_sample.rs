@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use logferry_core::error::build_error;
+use logferry_core::params::{p, ParamType::*, Spec};
 use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, EventTime, Input, InputContext, PluginLog, Section, Value,
 };
@@ -20,65 +21,68 @@ pub struct SampleInput {
     log: PluginLog,
 }
 
+/// `sample` (and its old name `dummy`) input.
+pub static PARAMS: Spec = Spec::new("sample", "Emits sample events at a fixed rate.").params(&[
+    p("tag", Str, "Tag of the events.").required(),
+    p("rate", Integer, "Batches a second.").default("1"),
+    p("size", Integer, "Events a batch.").default("1"),
+    p(
+        "sample",
+        Str,
+        "A JSON object, or an array of them used in turn.",
+    )
+    .aliases(&["dummy"])
+    .default("{\"message\":\"sample\"}"),
+    p("auto_increment_key", Str, "Add a counter under this key."),
+    p("suspend", Bool, "Resume the counter after a restart.")
+        .refused("it needs plugin storage, which logferry does not have yet"),
+]);
+
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    s.refuse(
-        "suspend",
-        "it needs plugin storage, which logferry does not have yet",
-    )?;
-    let tag = s.required("tag")?.to_string();
-    let rate = s.integer("rate", 1);
-    let size = s.integer("size", 1);
+    let s = &s.declared(&PARAMS);
+    s.refuse_declared()?;
+    let tag: String = s.get("tag")?;
+    let rate: i64 = s.get("rate")?;
+    let size: i64 = s.get("size")?;
     if rate < 1 || size < 1 {
         return Err(build_error(
             s.pos(),
             "sample: rate and size must be at least 1",
         ));
     }
-    let text = match (s.param("sample"), s.param("dummy")) {
-        (Some(p), _) | (None, Some(p)) => Some(p),
-        (None, None) => None,
+    let text: &str = s.get("sample")?;
+    let p = s
+        .param("sample")
+        .or_else(|| s.param("dummy"))
+        .map_or(s.pos(), |p| &p.pos);
+    let json: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| build_error(p, format!("sample: invalid JSON: {e}")))?;
+    let items = match json {
+        serde_json::Value::Array(a) => a,
+        other => vec![other],
     };
-    let samples = match text {
-        None => vec![Value::Map(vec![(
-            Value::Str("message".into()),
-            Value::Str("sample".into()),
-        )])],
-        Some(p) => {
-            let json: serde_json::Value = serde_json::from_str(&p.value)
-                .map_err(|e| build_error(&p.pos, format!("sample: invalid JSON: {e}")))?;
-            let items = match json {
-                serde_json::Value::Array(a) => a,
-                other => vec![other],
-            };
-            let mut out = Vec::new();
-            for item in &items {
-                if !item.is_object() {
-                    return Err(build_error(
-                        &p.pos,
-                        "sample: every sample must be a JSON object",
-                    ));
-                }
-                let mut buf = Vec::new();
-                logferry_msgpack::json_to_msgpack(item, &mut buf);
-                let (v, _) =
-                    Value::decode(&buf).map_err(|e| build_error(&p.pos, format!("sample: {e}")))?;
-                out.push(v);
-            }
-            if out.is_empty() {
-                return Err(build_error(
-                    &p.pos,
-                    "sample: at least one sample record is needed",
-                ));
-            }
-            out
+    let mut samples = Vec::new();
+    for item in &items {
+        if !item.is_object() {
+            return Err(build_error(p, "sample: every sample must be a JSON object"));
         }
-    };
+        let mut buf = Vec::new();
+        logferry_msgpack::json_to_msgpack(item, &mut buf);
+        let (v, _) = Value::decode(&buf).map_err(|e| build_error(p, format!("sample: {e}")))?;
+        samples.push(v);
+    }
+    if samples.is_empty() {
+        return Err(build_error(
+            p,
+            "sample: at least one sample record is needed",
+        ));
+    }
     Ok(Arc::new(SampleInput {
         tag,
         rate: rate as u64,
         size: size as u64,
-        auto_increment_key: s.str("auto_increment_key").map(str::to_string),
+        auto_increment_key: s.get("auto_increment_key")?,
         samples,
         log: ctx.log.clone(),
     }))

@@ -51,32 +51,19 @@ pub struct UnixInput {
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    const WHY: &str =
-        "a unix socket has no peer address; who may connect is set by the socket file's permissions";
-    for key in [
-        "port",
-        "bind",
-        "source_address_key",
-        "source_hostname_key",
-        "resolve_hostname",
-    ] {
-        s.refuse(key, WHY)?;
-    }
-    s.refuse(
-        "send_keepalive_packet",
-        "TCP keepalive does not apply to a unix socket",
-    )?;
+    let s = &s.declared(&crate::in_forward::params::IN_UNIX);
+    s.refuse_declared()?;
     s.refuse_section("transport", "a unix socket is neither TCP nor TLS")?;
-    s.refuse_section("security", WHY)?;
+    s.refuse_section("security", crate::in_forward::params::UNIX_WHY)?;
     let default = std::env::var("FLUENT_SOCKET").unwrap_or_else(|_| DEFAULT_PATH.to_string());
-    let path = s.string("path", &default);
+    let path = s.get::<Option<String>>("path")?.unwrap_or(default);
     if path.is_empty() {
         return Err(logferry_core::error::build_error(
             s.pos(),
             "path: expected the socket file's path",
         ));
     }
-    let backlog = s.integer("backlog", 1024);
+    let backlog: i64 = s.get("backlog")?;
     let backlog = i32::try_from(backlog)
         .ok()
         .filter(|b| *b > 0)

@@ -32,6 +32,7 @@ pub mod out_stdout;
 pub mod pem;
 pub mod tls_errors;
 
+use logferry_core::params::PluginKind;
 use logferry_core::Registry;
 pub use logferry_formats::{accessor, formatter, inject, parser, ruby};
 
@@ -60,5 +61,46 @@ pub fn registry() -> Registry {
     r.add_filter("grep", filter_grep::build);
     r.add_filter("concat", filter_concat::build);
     r.add_filter("stdout", filter_stdout::build);
+    declare(&mut r);
     r
+}
+
+/// The parameter declarations of the plugins, parsers and formatters (see
+/// [`logferry_core::params`]).
+fn declare(r: &mut Registry) {
+    use PluginKind::*;
+    r.declare(Input, "forward", &in_forward::params::IN_FORWARD);
+    r.declare(Input, "unix", &in_forward::params::IN_UNIX);
+    r.declare(Input, "sample", &in_sample::PARAMS);
+    r.declare(Input, "dummy", &in_sample::PARAMS);
+    r.declare(Input, "monitor_agent", &in_monitor::MONITOR_AGENT);
+    r.declare(Input, "prometheus", &in_monitor::PROMETHEUS);
+    r.declare(Output, "stdout", &out_stdout::PARAMS);
+    r.declare(Output, "null", &out_null::PARAMS);
+    r.declare(Output, "relabel", &out_relabel::PARAMS);
+    r.declare(Output, "copy", &out_copy::PARAMS);
+    r.declare(Output, "secondary_file", &out_secondary_file::PARAMS);
+    r.declare(Filter, "stdout", &out_stdout::FILTER_PARAMS);
+    r.declare(Filter, "grep", &filter_grep::PARAMS);
+    r.declare(Filter, "parser", &filter_parser::PARAMS);
+    r.declare(
+        Filter,
+        "record_transformer",
+        &filter_record_transformer::PARAMS,
+    );
+    r.declare(
+        Output,
+        "rewrite_tag_filter",
+        &out_rewrite_tag_filter::PARAMS,
+    );
+    r.declare(Output, "file", &out_file::PARAMS);
+    r.declare(Filter, "concat", &filter_concat::PARAMS);
+    r.declare(Output, "forward", &out_forward::params::PARAMS);
+    r.declare(Output, "http", &out_http::PARAMS);
+    for (name, spec) in logferry_formats::formatter::params::SPECS {
+        r.declare(Formatter, name, spec);
+    }
+    for (name, spec) in logferry_formats::parser::params::SPECS {
+        r.declare(Parser, name, spec);
+    }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::error::build_error;
+use logferry_core::params::{many, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, Output, PluginLog, Section};
 
 /// One `<store>`.
@@ -52,15 +53,34 @@ fn mark_all(s: &Section) {
     }
 }
 
+/// `copy` output.
+pub static PARAMS: Spec = Spec::new("copy", "Sends every event to each `<store>`.")
+    .params(&[
+        p(
+            "deep_copy",
+            Bool,
+            "Accepted: batches are immutable, so every copy method is the same.",
+        )
+        .default("false"),
+        p(
+            "copy_mode",
+            Enum(&["no_copy", "shallow", "deep", "marshal"]),
+            "Accepted: batches are immutable, so every copy method is the same.",
+        )
+        .default("no_copy"),
+    ])
+    .sections(&[many(
+        "store",
+        Body::Plugin(PluginKind::Output, None),
+        "An output; `ignore_error` in its argument keeps going when it fails.",
+    )]);
+
 /// Build from `<match>`: every `<store>` is built as an output in the same router context.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
     // Both select a copy method; with immutable batches every method is the same (module doc).
-    s.bool("deep_copy", false)?;
-    s.choice(
-        "copy_mode",
-        &["no_copy", "shallow", "deep", "marshal"],
-        "no_copy",
-    )?;
+    let s = &s.declared(&PARAMS);
+    s.get::<bool>("deep_copy")?;
+    s.get::<&str>("copy_mode")?;
     let sections = s.sections("store");
     if sections.is_empty() {
         return Err(build_error(

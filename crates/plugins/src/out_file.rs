@@ -20,15 +20,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::buffer::config::wants_buffer;
+use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
     build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkId, ChunkMeta, ChunkWriter,
     StoreKind, Template, WriteError,
 };
 use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, EventTime, Output, Section};
 use logferry_formats::formatter::{self, Formatter};
-use logferry_formats::inject::Inject;
+use logferry_formats::inject::{Inject, INJECT, INJECT_V012};
 use tokio::sync::Mutex;
 
 use crate::out_file_symlink::Symlink;
@@ -42,6 +44,25 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     tag_required: false,
     file_at_output_path: true,
 };
+
+/// `file` output.
+pub static PARAMS: Spec = Spec::new(
+    "file",
+    "Writes formatted events to files named as Fluentd's out_file names them (by time slice, with a `<buffer>` per chunk).",
+)
+.params(&[
+    p("path", Str, "Path prefix of the files (`*` marks where the time part goes; placeholders need chunk keys).").required(),
+    p("append", Bool, "Append to one file per slice instead of one file per chunk.").default("false"),
+    p("compress", Enum(&["text", "gz", "gzip"]), "Gzip the files (`.gz` added).").default("text"),
+    p("add_path_suffix", Bool, "Add path_suffix to file names.").default("true"),
+    p("path_suffix", Str, "Suffix of file names.").default(".log"),
+    p("symlink_path", Str, "Keep a symlink to the file being written."),
+])
+.sections(&[
+    one("format", Body::Plugin(PluginKind::Formatter, Some("out_file")), "How each event is written."),
+    one("inject", Body::Spec(&INJECT), "Fields added before formatting."),
+])
+.extends(&[&formatter::params::FLAT, &INJECT_V012, &BUFFERED]);
 
 /// How events become bytes: `<inject>` then `<format>` (out_file by default).
 pub struct FileFormat {
@@ -81,13 +102,14 @@ struct PathSettings {
 }
 
 fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
-    let symlink_path = s.str("symlink_path").map(str::to_string);
-    let path = s.required("path")?.to_string();
-    let append = s.bool("append", false)?;
-    let gzip = s.choice("compress", &["text", "gz", "gzip"], "text")? != "text";
-    let add_suffix = s.bool("add_path_suffix", true)?;
+    let s = &s.declared(&PARAMS);
+    let symlink_path = s.get("symlink_path")?;
+    let path = s.get("path")?;
+    let append = s.get("append")?;
+    let gzip = s.get::<&str>("compress")? != "text";
+    let add_suffix: bool = s.get("add_path_suffix")?;
     let suffix = if add_suffix {
-        s.string("path_suffix", ".log")
+        s.get("path_suffix")?
     } else {
         String::new()
     };

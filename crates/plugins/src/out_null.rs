@@ -3,10 +3,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use logferry_core::params::Spec;
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, Output, Section};
 
 /// The null output.
 pub struct NullOutput;
+
+/// Build from `<match>`.
+/// `null` output.
+pub static PARAMS: Spec = Spec::new("null", "Discards every event.");
 
 /// Build from `<match>`.
 pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {

@@ -4,12 +4,19 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::error::build_error;
+use logferry_core::params::Spec;
 use logferry_core::{BuildCtx, BuildError, EmitError, Emitter, EventBatch, Output, Section};
 
 /// The relabel output.
 pub struct RelabelOutput {
     emitter: Emitter,
 }
+
+/// `relabel` output.
+pub static PARAMS: Spec = Spec::new(
+    "relabel",
+    "Sends events to the `<label>` named by its `@label` (required).",
+);
 
 /// Build from `<match>`; `@label` is required.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {

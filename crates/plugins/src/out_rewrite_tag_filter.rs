@@ -26,6 +26,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use logferry_config::Pos;
 use logferry_core::error::build_error;
+use logferry_core::params::{many, p, Body, ParamType::*, Spec};
 use logferry_core::{
     BuildCtx, BuildError, EmitError, Emitter, EventBatch, Output, PluginLog, Section,
 };
@@ -79,6 +80,71 @@ pub struct RewriteTagFilter {
     log: PluginLog,
     warned_unknown: AtomicBool,
 }
+
+/// `<rule>`: a field, a pattern and the new tag.
+static RULE: Spec = Spec::new("rewrite_tag_filter.rule", "A rewrite rule.").params(&[
+    p("key", Str, "The field (a record accessor).").required(),
+    p(
+        "pattern",
+        Regexp,
+        "The Ruby regexp the field's value is matched against.",
+    )
+    .required(),
+    p(
+        "tag",
+        Str,
+        "The new tag ($1…, ${tag}, ${tag_parts[N]}, __HOSTNAME__ placeholders).",
+    )
+    .required(),
+    p(
+        "invert",
+        Bool,
+        "The rule applies when the pattern does not match.",
+    )
+    .default("false"),
+    p("label", Str, "Emit the rewritten event into this label."),
+]);
+
+/// `rewrite_tag_filter` output (fluent-plugin-rewrite-tag-filter).
+pub static PARAMS: Spec = Spec::new(
+    "rewrite_tag_filter",
+    "Re-emits each event with a tag from the first `<rule>` that applies.",
+)
+.params(&[
+    p(
+        "capitalize_regex_backreference",
+        Bool,
+        "Capitalize $1… in new tags.",
+    )
+    .default("false"),
+    p(
+        "emit_mode",
+        Enum(&["record", "batch"]),
+        "Re-emit event by event or in batches.",
+    )
+    .default("batch"),
+    p(
+        "remove_tag_prefix",
+        Str,
+        "Remove this prefix from the tag before rewriting.",
+    ),
+    p(
+        "remove_tag_regexp",
+        Regexp,
+        "Remove what this regexp matches from the tag before rewriting.",
+    ),
+    p(
+        "hostname_command",
+        Str,
+        "Command whose output is ${hostname}.",
+    )
+    .computed("this host's name"),
+])
+.sections(&[many(
+    "rule",
+    Body::Spec(&RULE),
+    "A rule; the first that applies wins.",
+)]);
 
 /// Build from `<match>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
@@ -178,6 +244,7 @@ impl RewriteTagFilter {
         log: PluginLog,
         require_label: &dyn Fn(&str, &Pos),
     ) -> Result<Self, BuildError> {
+        let s = &s.declared(&PARAMS);
         if let Some(p) = s
             .element()
             .params
@@ -189,8 +256,8 @@ impl RewriteTagFilter {
                 "\"rewriterule<num>\" support has been dropped. Use <rule> section instead.",
             ));
         }
-        let capitalize = s.bool("capitalize_regex_backreference", false)?;
-        let batch_mode = s.choice("emit_mode", &["record", "batch"], "batch")? == "batch";
+        let capitalize = s.get("capitalize_regex_backreference")?;
+        let batch_mode = s.get::<&str>("emit_mode")? == "batch";
         let prefix = s.str("remove_tag_prefix");
         let tag_regexp = s.param("remove_tag_regexp");
         let remove_tag = match (prefix, tag_regexp) {
@@ -219,21 +286,21 @@ impl RewriteTagFilter {
         let mut rules = Vec::new();
         let mut seen: Vec<(String, bool, String)> = Vec::new();
         for r in s.sections("rule") {
-            let key_p = r.required("key")?;
+            let key_p: &str = r.get("key")?;
             let key = Accessor::new(key_p)
                 .map_err(|e| build_error(r.param("key").map_or(r.pos(), |p| &p.pos), e))?;
             let pat_p = r
                 .param("pattern")
                 .ok_or_else(|| build_error(r.pos(), "'pattern' parameter is required in <rule>"))?;
             let pattern = ruby::regexp(&pat_p.value).map_err(|e| build_error(&pat_p.pos, e))?;
-            let tag = r.required("tag")?.to_string();
+            let tag: String = r.get("tag")?;
             if has_range_placeholder(&tag) {
                 return Err(build_error(
                     r.param("tag").map_or(r.pos(), |p| &p.pos),
                     "${tag_parts[n]} and __TAG_PARTS[n]__ placeholder does not support range specify",
                 ));
             }
-            let invert = r.bool("invert", false)?;
+            let invert = r.get("invert")?;
             let target = match r.param("label") {
                 Some(p) if !p.value.is_empty() => {
                     require_label(&p.value, &p.pos);

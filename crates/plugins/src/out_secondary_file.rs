@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use logferry_core::buffer::{BufferConfig, Chunk, ChunkWriter, Template, WriteError};
 use logferry_core::error::build_error;
+use logferry_core::params::{p, ParamType::*, Spec};
 use logferry_core::{BuildCtx, BuildError, EventTime, Section};
 
 /// The secondary_file writer.
@@ -15,19 +16,37 @@ pub struct SecondaryFile {
     gzip: bool,
 }
 
+/// `secondary_file` output (a `<secondary>` only).
+pub static PARAMS: Spec = Spec::new(
+    "secondary_file",
+    "Dumps chunks that were given up as files (only as a `<secondary>`).",
+)
+.params(&[
+    p("directory", Str, "Directory of the files.").required(),
+    p("basename", Str, "File name (placeholders allowed).").default("dump.bin"),
+    p(
+        "append",
+        Bool,
+        "Append to one file instead of one file per chunk.",
+    )
+    .default("false"),
+    p("compress", Enum(&["text", "gzip"]), "Gzip the files.").default("text"),
+]);
+
 /// Writer factory (only valid as a `<secondary>`).
 pub fn writer(
     _ctx: &BuildCtx,
     s: &Section,
     cfg: &BufferConfig,
 ) -> Result<Arc<dyn ChunkWriter>, BuildError> {
-    let dir = s.required("directory")?.to_string();
-    let base = s.string("basename", "dump.bin");
+    let s = &s.declared(&PARAMS);
+    let dir: String = s.get("directory")?;
+    let base: String = s.get("basename")?;
     if base.contains('/') {
         return Err(build_error(s.pos(), "basename must not contain '/'"));
     }
-    let append = s.bool("append", false)?;
-    let gzip = s.choice("compress", &["text", "gzip"], "text")? == "gzip";
+    let append = s.get("append")?;
+    let gzip = s.get::<&str>("compress")? == "gzip";
     let index = if append { "" } else { "_**" };
     let text = format!(
         "{}/{base}{index}{}",

@@ -8,12 +8,52 @@ use async_trait::async_trait;
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, Output, Section};
 
 use logferry_core::buffer::config::wants_buffer;
+use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
     build::build_buffered, BufferConfig, BufferDefaults, Chunk, ChunkWriter, WriteError,
 };
+use logferry_core::params::{one, Body, PluginKind, Spec};
 use logferry_core::EventTime;
 use logferry_formats::formatter::{self, Formatter};
-use logferry_formats::inject::Inject;
+use logferry_formats::inject::{Inject, INJECT, INJECT_V012};
+
+/// `<format>` and `<inject>` of the stdout plugins, with their v0.12 flat forms.
+static PRINTER: Spec = Spec::new("stdout printer", "How events are printed.")
+    .sections(&[
+        one(
+            "format",
+            Body::Plugin(PluginKind::Formatter, Some("stdout")),
+            "How each event is printed.",
+        ),
+        one(
+            "inject",
+            Body::Spec(&INJECT),
+            "Fields added before formatting.",
+        ),
+    ])
+    .extends(&[&FLAT_STDOUT, &INJECT_V012]);
+
+/// v0.12: the stdout formatter's parameters on the plugin itself.
+static FLAT_STDOUT: Spec = Spec::new(
+    "v0.12 stdout format",
+    "v0.12 flat stdout formatter parameters.",
+)
+.extends(&[&formatter::params::STDOUT])
+.legacy();
+
+/// `stdout` output.
+pub static PARAMS: Spec = Spec::new(
+    "stdout",
+    "Prints each event as `<time> <tag>: <json>`, as it arrives or by chunk with a `<buffer>`.",
+)
+.extends(&[&PRINTER, &BUFFERED]);
+
+/// `stdout` filter.
+pub static FILTER_PARAMS: Spec = Spec::new(
+    "stdout",
+    "Prints each event passing through as `<time> <tag>: <json>` and passes it on.",
+)
+.extends(&[&PRINTER]);
 
 /// The stdout output.
 pub struct StdoutOutput {

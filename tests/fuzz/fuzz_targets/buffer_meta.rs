@@ -17,7 +17,8 @@ fuzz_target!(|data: &[u8]| {
             let mut meta = r.meta;
             // encode_meta always writes the committed size: compare with it set.
             meta.bytes = r.committed.unwrap_or(meta.bytes);
-            let again = decode_meta_record(&encode_meta(&id, &meta)).expect("encoded .meta decodes");
+            let again =
+                decode_meta_record(&encode_meta(&id, &meta)).expect("encoded .meta decodes");
             assert_eq!(again.id, Some(id));
             assert_eq!(again.meta, meta, "encode_meta/decode_meta round trip");
         }

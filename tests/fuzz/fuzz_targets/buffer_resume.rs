@@ -16,7 +16,11 @@ fn dir() -> &'static PathBuf {
     static D: OnceLock<PathBuf> = OnceLock::new();
     D.get_or_init(|| {
         let shm = PathBuf::from("/dev/shm");
-        let base = if shm.is_dir() { shm } else { std::env::temp_dir() };
+        let base = if shm.is_dir() {
+            shm
+        } else {
+            std::env::temp_dir()
+        };
         base.join(format!("logferry-fuzz-buffer-{}", std::process::id()))
     })
 }
@@ -62,15 +66,29 @@ fuzz_target!(|data: &[u8]| {
         FileStore::open_with(dir, ".log", Durability::Process).expect("resume never fails");
     for c in &chunks {
         let bytes = store.read(c).expect("a recovered chunk reads");
-        assert_eq!(bytes.len() as u64, c.meta.bytes, "a recovered chunk holds its committed bytes");
+        assert_eq!(
+            bytes.len() as u64,
+            c.meta.bytes,
+            "a recovered chunk holds its committed bytes"
+        );
     }
     // A second resume finds the same chunks (the first left the directory consistent).
     let (_, again, report) =
         FileStore::open_with(dir, ".log", Durability::Process).expect("resume never fails");
     assert_eq!(
-        chunks.iter().map(|c| (c.id, c.queued, c.meta.bytes)).collect::<Vec<_>>(),
-        again.iter().map(|c| (c.id, c.queued, c.meta.bytes)).collect::<Vec<_>>(),
+        chunks
+            .iter()
+            .map(|c| (c.id, c.queued, c.meta.bytes))
+            .collect::<Vec<_>>(),
+        again
+            .iter()
+            .map(|c| (c.id, c.queued, c.meta.bytes))
+            .collect::<Vec<_>>(),
         "resume is idempotent"
     );
-    assert!(report.quarantined.is_empty(), "second resume quarantined {:?}", report.quarantined);
+    assert!(
+        report.quarantined.is_empty(),
+        "second resume quarantined {:?}",
+        report.quarantined
+    );
 });

@@ -32,7 +32,13 @@ fuzz_target!(|data: &[u8]| {
             for p in &e.params {
                 let v = p.value.as_str();
                 use logferry_config::types as t;
-                let _ = (t::bool(v), t::size(v), t::time(v), t::integer(v), t::float(v));
+                let _ = (
+                    t::bool(v),
+                    t::size(v),
+                    t::time(v),
+                    t::integer(v),
+                    t::float(v),
+                );
                 let _ = (t::array(v), t::hash(v), t::regexp(v));
             }
             e.elements.iter().for_each(walk);

@@ -40,7 +40,10 @@ fuzz_target!(|data: &[u8]| {
     match write_json(data, &mut out) {
         Ok(n) => {
             assert_eq!(Ok(n), len, "write_json and value_len disagree");
-            assert!(std::str::from_utf8(&out).is_ok(), "write_json wrote invalid UTF-8");
+            assert!(
+                std::str::from_utf8(&out).is_ok(),
+                "write_json wrote invalid UTF-8"
+            );
         }
         Err(_) => assert!(out.is_empty(), "write_json wrote something on error"),
     }

@@ -60,7 +60,9 @@ fn parsers() -> &'static [Box<dyn Parser>] {
         CONFIGS
             .iter()
             .map(|body| {
-                let text = format!("<filter **>\n  @type parser\n  <parse>\n{body}\n  </parse>\n</filter>\n");
+                let text = format!(
+                    "<filter **>\n  @type parser\n  <parse>\n{body}\n  </parse>\n</filter>\n"
+                );
                 let root = logferry_config::parse_str(&text, "fuzz.conf", Path::new("."))
                     .unwrap_or_else(|e| panic!("config of {body:?}: {e}"));
                 let s = Section::new(&root.elements[0], "parser");
@@ -84,7 +86,11 @@ fuzz_target!(|data: &[u8]| {
     // The fast path, when it takes the text, must agree with the full parser.
     let mut raw = RawRecord::default();
     if let Some(t) = p.parse_raw(text, &mut raw) {
-        assert_eq!(out.len(), 1, "fast path took {text:?}, the full parser gave {out:?}");
+        assert_eq!(
+            out.len(),
+            1,
+            "fast path took {text:?}, the full parser gave {out:?}"
+        );
         let (want_t, want) = match &out[0] {
             Ok(r) => r,
             Err(e) => panic!("fast path took {text:?}, the full parser refused it: {e}"),

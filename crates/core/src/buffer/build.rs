@@ -70,6 +70,7 @@ pub fn build_buffered(
             if sty != ty && sty != "secondary_file" {
                 tracing::warn!("{}: secondary type '{sty}' differs from the primary '{ty}': it receives chunks formatted for '{ty}'", sec.pos());
             }
+            let sec = ctx.registry.declared_output(&sty, &sec)?;
             Some(f(ctx, &sec, &cfg)?)
         }
     };

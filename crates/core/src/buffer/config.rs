@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use logferry_config::FromParam;
+
+use super::params::{BUFFER, BUFFERED};
 use crate::error::{build_error, BuildError};
 use crate::record::RecordAccessor;
 use crate::section::Section;
@@ -170,6 +173,7 @@ struct Src<'s, 'a> {
     buffer: Option<&'s Section<'a>>,
     output: &'s Section<'a>,
     plugin: String,
+    pos: logferry_config::Pos,
 }
 
 impl Src<'_, '_> {
@@ -194,32 +198,27 @@ impl Src<'_, '_> {
         }
         None
     }
-    fn size(&self, key: &str, default: u64) -> u64 {
-        self.get(key)
-            .map(|(v, _)| logferry_config::types::size(&v))
-            .unwrap_or(default)
-    }
-    fn time(&self, key: &str, default: f64) -> f64 {
-        self.get(key)
-            .map(|(v, _)| logferry_config::types::time(&v))
-            .unwrap_or(default)
-    }
-    fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
+
+    /// A `<buffer>` parameter (or its v0.12 flat name) as `T`, typed and defaulted by its
+    /// declaration in [`BUFFER`].
+    fn val<T: for<'x> FromParam<'x>>(&self, key: &str) -> Result<T, BuildError> {
+        let def = BUFFER.find(key).ok_or_else(|| {
+            build_error(
+                &self.pos,
+                format!("internal error: <buffer> '{key}' is not declared"),
+            )
+        })?;
         match self.get(key) {
-            None => Ok(default),
-            Some((v, pos)) => logferry_config::types::bool(&v).ok_or_else(|| {
-                build_error(&pos, format!("'{key}': expected true or false, got '{v}'"))
-            }),
-        }
-    }
-    fn choice(&self, key: &str, allowed: &[&str], default: &str) -> Result<String, BuildError> {
-        match self.get(key) {
-            None => Ok(default.to_string()),
-            Some((v, _)) if allowed.contains(&v.as_str()) => Ok(v),
-            Some((v, pos)) => Err(build_error(
-                &pos,
-                format!("'{key}': '{v}' is not one of: {}", allowed.join(", ")),
-            )),
+            Some((v, pos)) => T::from_text(def, &v, &pos),
+            None => match def.default.text() {
+                Some(text) => T::from_text(def, text, &self.pos),
+                None => T::absent().ok_or_else(|| {
+                    build_error(
+                        &self.pos,
+                        format!("internal error: <buffer> '{key}' has no default"),
+                    )
+                }),
+            },
         }
     }
 }
@@ -252,16 +251,18 @@ impl BufferConfig {
         output: &Section,
         defaults: &BufferDefaults,
     ) -> Result<BufferConfig, BuildError> {
-        let buffer = output.section("buffer")?;
-        let src = Src {
-            buffer: buffer.as_ref(),
-            output,
-            plugin: output.plugin().to_string(),
-        };
+        let output = &output.declared(&BUFFERED);
+        let buffer = output.section("buffer")?.map(|b| b.declared(&BUFFER));
         let pos = buffer
             .as_ref()
             .map(|b| b.pos().clone())
             .unwrap_or_else(|| output.pos().clone());
+        let src = Src {
+            buffer: buffer.as_ref(),
+            output,
+            plugin: output.plugin().to_string(),
+            pos: pos.clone(),
+        };
 
         // Store type. v0.12 `buffer_path` means a file buffer, as its users meant (Fluentd v1
         // keeps such data in memory unless buffer_type file is also given).
@@ -301,20 +302,11 @@ impl BufferConfig {
                         "a file buffer needs 'path' (or <system> root_dir with @id)",
                     )
                 })?;
-                let suffix = buffer
-                    .as_ref()
-                    .and_then(|b| b.str("path_suffix"))
-                    .unwrap_or(".log")
-                    .to_string();
+                let suffix = src.val::<String>("path_suffix")?;
                 StoreKind::File {
                     path,
                     suffix,
-                    fsync: buffer
-                        .as_ref()
-                        .map(|b| b.choice("durability", &["process", "power_loss"], "process"))
-                        .transpose()?
-                        .as_deref()
-                        == Some("power_loss"),
+                    fsync: buffer.is_some() && src.val::<String>("durability")? == "power_loss",
                 }
             }
             "file_single" => {
@@ -401,8 +393,8 @@ impl BufferConfig {
             ));
         }
         let timekey = if has_time {
-            let tk = match src.get("timekey") {
-                Some((v, _)) => Some(logferry_config::types::time(&v) as i64),
+            let tk = match src.val::<Option<f64>>("timekey")? {
+                Some(v) => Some(v as i64),
                 None => time_slice_format
                     .as_deref()
                     .and_then(timekey_from_slice_format)
@@ -425,9 +417,9 @@ impl BufferConfig {
             output.has("utc"),
             output.has("localtime"),
         ) {
-            (Some(_), _, _) => src.bool("timekey_use_utc", false)?,
-            (None, true, _) if buffer.is_none() => output.bool("utc", false)?,
-            (None, _, true) if buffer.is_none() => !output.bool("localtime", true)?,
+            (Some(_), _, _) => src.val::<bool>("timekey_use_utc")?,
+            (None, true, _) if buffer.is_none() => output.get::<bool>("utc")?,
+            (None, _, true) if buffer.is_none() => !output.get::<bool>("localtime")?,
             _ => false,
         };
         let timekey_zone = match src.get("timekey_zone") {
@@ -436,31 +428,25 @@ impl BufferConfig {
             None => Zone::Local,
         };
 
-        let chunk_limit_size = src.size(
-            "chunk_limit_size",
-            if is_file { 256 << 20 } else { 8 << 20 },
-        );
+        let chunk_limit_size = src
+            .val::<Option<u64>>("chunk_limit_size")?
+            .unwrap_or(if is_file { 256 << 20 } else { 8 << 20 });
         let queue_limit_length = src
-            .get("queue_limit_length")
-            .map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64);
+            .val::<Option<i64>>("queue_limit_length")?
+            .map(|v| v.max(1) as u64);
         let total_default = match queue_limit_length {
             Some(n) => chunk_limit_size.saturating_mul(n),
             None if is_file => 64 << 30,
             None => 512 << 20,
         };
-        let total_limit_size = src.size("total_limit_size", total_default);
-        let flush_thread_count = src
-            .get("flush_thread_count")
-            .map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize)
-            .unwrap_or(1);
+        let total_limit_size = src
+            .val::<Option<u64>>("total_limit_size")?
+            .unwrap_or(total_default);
+        let flush_thread_count = src.val::<i64>("flush_thread_count")?.max(1) as usize;
 
         // flush_mode default: lazy with a time key, else interval; a flush_interval at match level
         // (v0.12 style) forces interval.
-        let mode = src.choice(
-            "flush_mode",
-            &["default", "lazy", "interval", "immediate"],
-            "default",
-        )?;
+        let mode = src.val::<String>("flush_mode")?;
         let interval_at_match_level = buffer.is_none() && output.has("flush_interval");
         let interval_in_buffer = buffer.as_ref().is_some_and(|b| b.has("flush_interval"));
         let flush_mode = match mode.as_str() {
@@ -481,44 +467,25 @@ impl BufferConfig {
                 "flush_interval cannot be used with flush_mode lazy",
             ));
         }
-        let flush_interval = Duration::from_secs_f64(src.time("flush_interval", 60.0).max(0.001));
+        let flush_interval = Duration::from_secs_f64(src.val::<f64>("flush_interval")?.max(0.001));
 
-        let overflow = match src
-            .choice(
-                "overflow_action",
-                &["throw_exception", "block", "drop_oldest_chunk", "exception"],
-                "throw_exception",
-            )?
-            .as_str()
-        {
+        let overflow = match src.val::<String>("overflow_action")?.as_str() {
             "block" => Overflow::Block,
             "drop_oldest_chunk" => Overflow::DropOldestChunk,
             _ => Overflow::ThrowException,
         };
         let retry = RetryConfig {
-            exponential: src.choice(
-                "retry_type",
-                &["exponential_backoff", "periodic"],
-                "exponential_backoff",
-            )? == "exponential_backoff",
-            wait: src.time("retry_wait", 1.0).max(0.001),
-            base: src
-                .get("retry_exponential_backoff_base")
-                .map(|(v, _)| logferry_config::types::float(&v))
-                .unwrap_or(2.0),
-            max_interval: src
-                .get("retry_max_interval")
-                .map(|(v, _)| logferry_config::types::time(&v)),
-            randomize: src.bool("retry_randomize", true)?,
-            timeout: src.time("retry_timeout", 72.0 * 3600.0),
+            exponential: src.val::<String>("retry_type")? == "exponential_backoff",
+            wait: src.val::<f64>("retry_wait")?.max(0.001),
+            base: src.val::<f64>("retry_exponential_backoff_base")?,
+            max_interval: src.val::<Option<f64>>("retry_max_interval")?,
+            randomize: src.val::<bool>("retry_randomize")?,
+            timeout: src.val::<f64>("retry_timeout")?,
             max_times: src
-                .get("retry_max_times")
-                .map(|(v, _)| logferry_config::types::integer(&v).max(0) as u32),
-            forever: src.bool("retry_forever", false)?,
-            secondary_threshold: src
-                .get("retry_secondary_threshold")
-                .map(|(v, _)| logferry_config::types::float(&v))
-                .unwrap_or(0.8),
+                .val::<Option<i64>>("retry_max_times")?
+                .map(|v| v.max(0) as u32),
+            forever: src.val::<bool>("retry_forever")?,
+            secondary_threshold: src.val::<f64>("retry_secondary_threshold")?,
         };
         if !(0.0..=1.0).contains(&retry.secondary_threshold) || retry.secondary_threshold == 0.0 {
             return Err(build_error(
@@ -540,45 +507,41 @@ impl BufferConfig {
             key_tag,
             timekey,
             record_keys,
-            timekey_wait: src.time("timekey_wait", 600.0),
+            timekey_wait: src.val::<f64>("timekey_wait")?,
             timekey_zone,
             chunk_limit_size: chunk_limit_size.max(1),
             chunk_limit_records: src
-                .get("chunk_limit_records")
-                .map(|(v, _)| logferry_config::types::integer(&v).max(1) as u64),
+                .val::<Option<i64>>("chunk_limit_records")?
+                .map(|v| v.max(1) as u64),
             total_limit_size,
             queued_chunks_limit_size: src
-                .get("queued_chunks_limit_size")
-                .map(|(v, _)| logferry_config::types::integer(&v).max(1) as usize)
-                .unwrap_or(flush_thread_count),
-            chunk_full_threshold: src
-                .get("chunk_full_threshold")
-                .map(|(v, _)| logferry_config::types::float(&v))
-                .unwrap_or(0.95),
-            compress_gzip: src.choice("compress", &["text", "gzip"], "text")? == "gzip",
+                .val::<Option<i64>>("queued_chunks_limit_size")?
+                .map_or(flush_thread_count, |v| v.max(1) as usize),
+            chunk_full_threshold: src.val::<f64>("chunk_full_threshold")?,
+            compress_gzip: src.val::<String>("compress")? == "gzip",
             flush_mode,
             flush_interval,
             flush_thread_count,
             flush_thread_interval: Duration::from_secs_f64(
-                src.time("flush_thread_interval", 1.0).max(0.01),
+                src.val::<f64>("flush_thread_interval")?.max(0.01),
             ),
-            flush_at_shutdown: src.bool("flush_at_shutdown", !is_file)?,
-            delayed_commit_timeout: output.param("delayed_commit_timeout").map(|p| {
-                Duration::from_secs_f64(logferry_config::types::time(&p.value).max(0.001))
-            }),
+            flush_at_shutdown: src
+                .val::<Option<bool>>("flush_at_shutdown")?
+                .unwrap_or(!is_file),
+            delayed_commit_timeout: output
+                .get::<Option<f64>>("delayed_commit_timeout")?
+                .map(|t| Duration::from_secs_f64(t.max(0.001))),
             slow_flush_log_threshold: Duration::from_secs_f64(
-                output.time("slow_flush_log_threshold", 20.0).max(0.0),
+                output.get::<f64>("slow_flush_log_threshold")?.max(0.0),
             ),
             overflow,
             retry,
-            disable_chunk_backup: src.bool("disable_chunk_backup", false)?,
+            disable_chunk_backup: src.val::<bool>("disable_chunk_backup")?,
             time_slice_format,
         };
         // Parameters read only for the legacy mapping or accepted by name.
-        src.get("flush_thread_burst_interval");
-        if let Some(b) = &buffer {
-            b.str("path_suffix");
-        }
+        src.val::<f64>("flush_thread_burst_interval")?;
+        src.val::<String>("path_suffix")?;
         Ok(cfg)
     }
 

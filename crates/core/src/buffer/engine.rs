@@ -829,6 +829,16 @@ impl BufferedOutput {
     }
 }
 
+/// Run blocking work (file I/O, compression) without holding up the other tasks of this runtime
+/// worker: `block_in_place` on a multi-thread runtime; inline on a current-thread one (tests,
+/// tools), where it cannot be moved.
+fn off_io<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 #[async_trait]
 impl Output for BufferedOutput {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
@@ -851,8 +861,10 @@ impl Output for BufferedOutput {
             }
             Ok(any)
         };
-        let enqueued = if durable {
-            tokio::task::block_in_place(append)?
+        // File I/O and `compress gzip` block: off the runtime's I/O workers (block_in_place moves
+        // this worker's other tasks, the input connections among them, to another thread).
+        let enqueued = if durable || self.cfg.compress_gzip {
+            off_io(append)?
         } else {
             append()?
         };

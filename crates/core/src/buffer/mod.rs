@@ -9,6 +9,7 @@ pub mod file_store;
 pub mod keys;
 pub mod meta;
 pub mod pages;
+pub mod params;
 pub mod placeholders;
 pub mod retry;
 

@@ -15,18 +15,17 @@ pub struct Csv {
 impl Csv {
     /// Build from a section; `fields` is required.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        let fields = s.array("fields").unwrap_or_default();
+        let fields: Vec<String> = s.get::<Option<_>>("fields")?.unwrap_or_default();
         if fields.is_empty() {
             return Err(build_error(
                 s.pos(),
                 "csv format: 'fields' parameter is required",
             ));
         }
-        let delimiter = match s.str("delimiter") {
-            None => ',',
-            Some("\\t") | Some("TAB") | Some("\t") => '\t',
-            Some(d) if d.chars().count() == 1 => d.chars().next().unwrap_or(','),
-            Some(d) => {
+        let delimiter = match s.get::<&str>("delimiter")? {
+            "\\t" | "TAB" | "\t" => '\t',
+            d if d.chars().count() == 1 => d.chars().next().unwrap_or(','),
+            d => {
                 return Err(build_error(
                     s.pos(),
                     format!("csv format: delimiter must be one character, got '{d}'"),
@@ -36,7 +35,7 @@ impl Csv {
         Ok(Csv {
             fields,
             delimiter,
-            force_quotes: s.bool("force_quotes", true)?,
+            force_quotes: s.get("force_quotes")?,
             nl: nl.with_add(s)?,
         })
     }

@@ -12,7 +12,7 @@ pub struct Json {
 impl Json {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        s.choice("json_parser", &["oj", "yajl", "json"], "oj")?;
+        s.get::<&str>("json_parser")?;
         Ok(Json {
             nl: nl.with_add(s)?,
         })

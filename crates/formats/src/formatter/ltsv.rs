@@ -16,9 +16,9 @@ impl Ltsv {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
         Ok(Ltsv {
-            delimiter: s.string("delimiter", "\t"),
-            label_delimiter: s.string("label_delimiter", ":"),
-            replacement: s.string("replacement", " "),
+            delimiter: s.get("delimiter")?,
+            label_delimiter: s.get("label_delimiter")?,
+            replacement: s.get("replacement")?,
             nl: nl.with_add(s)?,
         })
     }

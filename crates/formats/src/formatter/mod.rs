@@ -7,6 +7,7 @@ mod json;
 mod ltsv;
 mod msgpack;
 mod out_file;
+pub mod params;
 mod single_value;
 mod stdout;
 mod tsv;
@@ -67,6 +68,10 @@ pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Forma
 
 /// Build a formatter of type `ty` whose parameters are read from `s`.
 pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Formatter>, BuildError> {
+    let Some(spec) = params::spec(ty) else {
+        return Err(unknown(ty, s));
+    };
+    let s = &s.declared(spec);
     let common = Newline::from_section(s)?;
     Ok(match ty {
         "json" => Box::new(json::Json::new(s, common)?),
@@ -78,21 +83,24 @@ pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Formatter>, BuildError> {
         "hash" => Box::new(hash::Hash::new(s, common)?),
         "msgpack" => Box::new(msgpack::Msgpack),
         "stdout" => Box::new(stdout::Stdout::new(s)?),
-        other => {
-            let pos = s
-                .param("@type")
-                .or_else(|| s.param("format"))
-                .map(|p| &p.pos)
-                .unwrap_or(s.pos());
-            return Err(build_error(
-                pos,
-                format!(
-                    "unknown format '{other}'; supported formats: {}",
-                    TYPES.join(", ")
-                ),
-            ));
-        }
+        other => return Err(unknown(other, s)),
     })
+}
+
+/// The error for an unknown formatter type.
+fn unknown(ty: &str, s: &Section) -> BuildError {
+    let pos = s
+        .param("@type")
+        .or_else(|| s.param("format"))
+        .map(|p| &p.pos)
+        .unwrap_or(s.pos());
+    build_error(
+        pos,
+        format!(
+            "unknown format '{ty}'; supported formats: {}",
+            TYPES.join(", ")
+        ),
+    )
 }
 
 /// The `newline` and `add_newline` settings shared by text formatters.
@@ -105,13 +113,13 @@ pub struct Newline {
 impl Newline {
     fn from_section(s: &Section) -> Result<Self, BuildError> {
         Ok(Newline {
-            crlf: s.choice("newline", &["lf", "crlf"], "lf")? == "crlf",
+            crlf: s.get::<&str>("newline")? == "crlf",
             add: true,
         })
     }
 
     fn with_add(mut self, s: &Section) -> Result<Self, BuildError> {
-        self.add = s.bool("add_newline", true)?;
+        self.add = s.get("add_newline")?;
         Ok(self)
     }
 

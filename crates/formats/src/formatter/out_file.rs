@@ -20,9 +20,9 @@ pub(crate) fn time_formatter(
     s: &Section,
     default_format: Option<&str>,
 ) -> Result<TimeFormatter, BuildError> {
-    let utc = s.bool("utc", false)?;
-    let localtime = s.bool("localtime", true)?;
-    let tz = s.str("timezone");
+    let utc = s.get("utc")?;
+    let localtime = s.get("localtime")?;
+    let tz = s.get::<Option<&str>>("timezone")?;
     let zone = Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
     match s.param("time_format").map(|p| (p.value.as_str(), &p.pos)) {
         Some((f, pos)) => TimeFormatter::new(f, zone).map_err(|e| build_error(pos, e)),
@@ -36,15 +36,15 @@ pub(crate) fn time_formatter(
 impl OutFile {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        let delimiter = match s.str("delimiter") {
-            Some("SPACE") | Some("space") => " ",
-            Some("COMMA") | Some("comma") => ",",
+        let delimiter = match s.get::<&str>("delimiter")? {
+            "SPACE" | "space" => " ",
+            "COMMA" | "comma" => ",",
             _ => "\t",
         };
         Ok(OutFile {
             delimiter,
-            output_time: s.bool("output_time", true)?,
-            output_tag: s.bool("output_tag", true)?,
+            output_time: s.get("output_time")?,
+            output_tag: s.get("output_tag")?,
             time: time_formatter(s, None)?,
             nl,
         })

@@ -14,7 +14,7 @@ impl SingleValue {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
         Ok(SingleValue {
-            key: s.string("message_key", "message"),
+            key: s.get("message_key")?,
             nl: nl.with_add(s)?,
         })
     }

@@ -16,7 +16,7 @@ impl Stdout {
     /// Build from a section (`output_type`, `time_format`, zone settings).
     pub fn new(s: &Section) -> Result<Self, BuildError> {
         let time = time_formatter(s, Some("%Y-%m-%d %H:%M:%S.%N %z"))?;
-        let ty = s.string("output_type", "json");
+        let ty: String = s.get("output_type")?;
         if ty == "stdout" {
             return Err(logferry_config::build_error(
                 s.pos(),

@@ -14,7 +14,7 @@ pub struct Tsv {
 impl Tsv {
     /// Build from a section; `keys` is required.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        let keys = s.array("keys").unwrap_or_default();
+        let keys: Vec<String> = s.get::<Option<_>>("keys")?.unwrap_or_default();
         if keys.is_empty() {
             return Err(build_error(
                 s.pos(),
@@ -23,7 +23,7 @@ impl Tsv {
         }
         Ok(Tsv {
             keys,
-            delimiter: s.string("delimiter", "\t"),
+            delimiter: s.get("delimiter")?,
             nl: nl.with_add(s)?,
         })
     }

@@ -36,7 +36,8 @@ const AGENT: usize = 9;
 
 impl Apache2Parser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
-        let keep_time_key = c.bool("keep_time_key", false)?;
+        let c = &c.or_declared(&super::params::APACHE2);
+        let keep_time_key = c.get("keep_time_key")?;
         let tc = TimeConf::read(c, "string", None, false)?;
         let time = tc.create(None, Some(Some(APACHE_TIME_FORMAT)), None)?;
         let re = ruby_regex::compile(REGEXP, "").expect("apache2 expression compiles");

@@ -2,7 +2,8 @@
 //! `<parse>` section or the v0.12 flat parameters of a plugin), the time field, `types`
 //! conversions and null patterns.
 
-use logferry_config::{build_error, BuildError, Param, Pos, Section};
+use logferry_config::params::{DefaultValue, Spec};
+use logferry_config::{build_error, BuildError, FromParam, Param, Pos, Section};
 use logferry_msgpack::{EventTime, Value};
 use regex::Regex;
 
@@ -52,6 +53,7 @@ pub(crate) struct Conf<'a> {
     pub(crate) s: Section<'a>,
     flat: bool,
     expression: Option<(String, Pos)>,
+    spec: Option<&'static Spec>,
 }
 
 impl<'a> Conf<'a> {
@@ -61,6 +63,7 @@ impl<'a> Conf<'a> {
             s,
             flat: false,
             expression: None,
+            spec: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl<'a> Conf<'a> {
             s,
             flat: true,
             expression: None,
+            spec: None,
         }
     }
 
@@ -78,6 +82,49 @@ impl<'a> Conf<'a> {
         let mut c = self.clone();
         c.expression = Some((body.to_string(), pos.clone()));
         c
+    }
+
+    /// Read through the declaration of parser `spec` (a `<parse>` section is marked with it too).
+    pub(crate) fn declared(&self, spec: &'static Spec) -> Self {
+        let mut c = self.clone();
+        if !c.flat {
+            c.s = c.s.declared(spec);
+        }
+        c.spec = Some(spec);
+        c
+    }
+
+    /// Read through `spec` unless already read through a parser's declaration (parsers built
+    /// directly, as tests do, declare themselves).
+    pub(crate) fn or_declared(&self, spec: &'static Spec) -> Self {
+        match self.spec {
+            Some(_) => self.clone(),
+            None => self.declared(spec),
+        }
+    }
+
+    /// A declared parameter as `T`, typed and defaulted by the parser's declaration (aliases
+    /// read too; flat views see only flat parameter names).
+    pub(crate) fn get<T: FromParam<'a>>(&self, key: &str) -> Result<T, BuildError> {
+        let def = self.spec.and_then(|s| s.find(key));
+        debug_assert!(def.is_some(), "parser parameter '{key}' is not declared");
+        let def = def.ok_or_else(|| {
+            self.err(
+                key,
+                format!("internal error: parser parameter '{key}' is not declared"),
+            )
+        })?;
+        let given = std::iter::once(def.name)
+            .chain(def.aliases.iter().copied())
+            .find_map(|k| self.param(k));
+        if let Some(p) = given {
+            return T::from_text(def, &p.value, &p.pos);
+        }
+        match def.default {
+            DefaultValue::Value(text) => T::from_text(def, text, self.section_pos()),
+            _ => T::absent()
+                .ok_or_else(|| self.err(key, format!("internal error: '{key}' has no default"))),
+        }
     }
 
     /// The `expression` given by `format /re/`, if any.
@@ -125,19 +172,6 @@ impl<'a> Conf<'a> {
     /// An error at a parameter.
     pub(crate) fn err(&self, key: &str, msg: impl Into<String>) -> BuildError {
         build_error(self.pos(key), msg)
-    }
-
-    /// A bool parameter.
-    pub(crate) fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
-        match self.param(key) {
-            None => Ok(default),
-            Some(p) => logferry_config::types::bool(&p.value).ok_or_else(|| {
-                build_error(
-                    &p.pos,
-                    format!("'{key}': expected true or false, got '{}'", p.value),
-                )
-            }),
-        }
     }
 
     /// An enum parameter.
@@ -223,9 +257,9 @@ impl TimeConf {
         )?;
         let has_local = c.has("localtime");
         let has_utc = c.has("utc");
-        let utc = c.bool("utc", false)?;
+        let utc: bool = c.get("utc")?;
         let localtime = if has_local {
-            c.bool("localtime", true)?
+            c.get("localtime")?
         } else if has_utc {
             !utc
         } else {
@@ -331,12 +365,12 @@ impl Converter {
     /// and `null_empty_string`; `None` when none is set.
     pub(crate) fn read(c: &Conf, tc: &TimeConf) -> Result<Option<Converter>, BuildError> {
         let null_re = c.regexp("null_value_pattern")?;
-        let null_empty = c.bool("null_empty_string", false)?;
+        let null_empty: bool = c.get("null_empty_string")?;
         let mut types = Vec::new();
         if let Some(p) = c.param("types") {
             let pairs: Vec<(String, String)> = if c.flat {
-                let d = c.str("types_delimiter").unwrap_or(",");
-                let ld = c.str("types_label_delimiter").unwrap_or(":");
+                let d: &str = c.get("types_delimiter")?;
+                let ld: &str = c.get("types_label_delimiter")?;
                 ruby_split(&p.value, d, 0)
                     .into_iter()
                     .map(|pair| {
@@ -608,8 +642,8 @@ impl Common {
     /// Read the base parameters.
     pub(crate) fn read(c: &Conf, d: &Defaults) -> Result<Common, BuildError> {
         let time_key = c.str("time_key").or(d.time_key).map(str::to_string);
-        let keep_time_key = c.bool("keep_time_key", false)?;
-        let estimate = c.bool("estimate_current_event", true)?;
+        let keep_time_key = c.get("keep_time_key")?;
+        let estimate = c.get("estimate_current_event")?;
         // Fluentd's `timeout` guards backtracking regexps; Rust's engine is linear-time.
         let _ = c.param("timeout");
         let time_conf = TimeConf::read(c, d.time_type, d.time_format, d.string_if_format)?;

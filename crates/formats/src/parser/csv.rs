@@ -20,6 +20,7 @@ pub struct CsvParser {
 
 impl CsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        let c = &c.or_declared(&super::params::CSV);
         let keys = c.array("keys").ok_or_else(|| {
             c.err(
                 "keys",
@@ -29,15 +30,11 @@ impl CsvParser {
                 ),
             )
         })?;
-        let delimiter = c.str("delimiter").unwrap_or(",").to_string();
+        let delimiter: String = c.get("delimiter")?;
         if delimiter.is_empty() {
             return Err(c.err("delimiter", "'delimiter' must not be empty"));
         }
-        let engine = if c.has("parser_engine") || !c.has("parser_type") {
-            c.choice("parser_engine", &["normal", "fast"], "normal")?
-        } else {
-            c.choice("parser_type", &["normal", "fast"], "normal")?
-        };
+        let engine: String = c.get("parser_engine")?;
         let common = Common::read(c, &Defaults::default())?;
         Ok(CsvParser {
             keys,

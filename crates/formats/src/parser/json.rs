@@ -23,7 +23,8 @@ pub struct JsonParser {
 
 impl JsonParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
-        c.choice("json_parser", &["oj", "yajl", "json"], "oj")?;
+        let c = &c.or_declared(&super::params::JSON);
+        c.get::<&str>("json_parser")?;
         let _ = c.param("stream_buffer_size");
         let common = Common::read(
             c,

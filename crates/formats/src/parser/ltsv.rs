@@ -20,9 +20,10 @@ pub struct LtsvParser {
 
 impl LtsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
-        let delimiter = c.str("delimiter").unwrap_or("\t").to_string();
+        let c = &c.or_declared(&super::params::LTSV);
+        let delimiter: String = c.get("delimiter")?;
         let pattern = c.regexp("delimiter_pattern")?;
-        let label_delimiter = c.str("label_delimiter").unwrap_or(":").to_string();
+        let label_delimiter: String = c.get("label_delimiter")?;
         let common = Common::read(
             c,
             &Defaults {

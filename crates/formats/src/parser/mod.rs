@@ -18,6 +18,7 @@ pub mod ltsv;
 pub mod multi_format;
 pub mod multiline;
 pub mod none;
+pub mod params;
 pub mod regexp;
 pub mod ruby_regex;
 mod strptime;
@@ -156,6 +157,8 @@ pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Parser>, BuildError> {
 
 /// Build from a parameter view; `pos` is where the type was named.
 pub(crate) fn build_conf(ty: &str, pos: &Pos, c: &Conf) -> Result<Box<dyn Parser>, BuildError> {
+    let declared = params::spec(ty).map(|spec| c.declared(spec));
+    let c = declared.as_ref().unwrap_or(c);
     Ok(match ty {
         "json" => Box::new(json::JsonParser::build(c)?),
         "regexp" => Box::new(regexp::RegexpParser::build(c, None, None)?),

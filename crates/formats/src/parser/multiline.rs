@@ -37,6 +37,7 @@ fn slashed<'v>(c: &Conf, key: &str, v: &'v str) -> Result<&'v str, BuildError> {
 
 impl MultilineParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        let c = &c.or_declared(&super::params::MULTILINE);
         let unmatched_lines = c.param("unmatched_lines").is_some();
         for p in &c.s.element().params {
             if let Some(n) = p

@@ -16,9 +16,10 @@ pub struct NoneParser {
 
 impl NoneParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        let c = &c.or_declared(&super::params::NONE);
         Ok(NoneParser {
-            message_key: c.str("message_key").unwrap_or("message").to_string(),
-            estimate: c.bool("estimate_current_event", true)?,
+            message_key: c.get("message_key")?,
+            estimate: c.get("estimate_current_event")?,
         })
     }
 }

@@ -36,8 +36,9 @@ impl RegexpParser {
         default_expression: Option<&str>,
         default_time_format: Option<&str>,
     ) -> Result<Self, BuildError> {
-        let ignorecase = c.bool("ignorecase", false)?;
-        let multiline = c.bool("multiline", false)?;
+        let c = &c.or_declared(&super::params::REGEXP);
+        let ignorecase = c.get("ignorecase")?;
+        let multiline = c.get("multiline")?;
         let (src, pos) = match c.expression_override() {
             Some((body, pos)) => (format!("/{body}/"), pos.clone()),
             None => match c.param("expression") {

@@ -109,28 +109,19 @@ fn fail(text: &str) -> ParseResult {
 
 impl SyslogParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
-        let with_priority = c.bool("with_priority", false)?;
-        let format = match c
-            .choice("message_format", &["rfc3164", "rfc5424", "auto"], "rfc3164")?
-            .as_str()
-        {
+        let c = &c.or_declared(&super::params::SYSLOG);
+        let with_priority = c.get("with_priority")?;
+        let format = match c.get::<&str>("message_format")? {
             "rfc5424" => Format::Rfc5424,
             "auto" => Format::Auto,
             _ => Format::Rfc3164,
         };
-        let rfc5424_time_format = c
-            .str("rfc5424_time_format")
-            .unwrap_or("%Y-%m-%dT%H:%M:%S.%L%z")
-            .to_string();
-        let engine = if c.has("parser_engine") || !c.has("parser_type") {
-            c.choice("parser_engine", &["regexp", "string"], "regexp")?
-        } else {
-            c.choice("parser_type", &["regexp", "string"], "regexp")?
-        };
-        let support_colonless_ident = c.bool("support_colonless_ident", true)?;
-        let keep_time_key = c.bool("keep_time_key", false)?;
+        let rfc5424_time_format: String = c.get("rfc5424_time_format")?;
+        let engine: String = c.get("parser_engine")?;
+        let support_colonless_ident = c.get("support_colonless_ident")?;
+        let keep_time_key = c.get("keep_time_key")?;
         // The time always comes from the text here.
-        c.bool("estimate_current_event", true)?;
+        c.get::<bool>("estimate_current_event")?;
         let _ = c.param("timeout");
         let tc = TimeConf::read(c, "string", Some("%b %d %H:%M:%S"), false)?;
         let fmt3164 = tc.format.clone().unwrap_or_else(|| "%b %d %H:%M:%S".into());

@@ -18,6 +18,7 @@ pub struct TsvParser {
 
 impl TsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
+        let c = &c.or_declared(&super::params::TSV);
         let keys = c.array("keys").ok_or_else(|| {
             c.err(
                 "keys",
@@ -27,7 +28,7 @@ impl TsvParser {
                 ),
             )
         })?;
-        let delimiter = c.str("delimiter").unwrap_or("\t").to_string();
+        let delimiter: String = c.get("delimiter")?;
         let common = Common::read(c, &Defaults::default())?;
         Ok(TsvParser {
             keys,

@@ -194,7 +194,7 @@ fn build(
     let maker = RecordMaker {
         data_key: s.str("data_key").map(str::to_string),
         formatter: formatter::from_plugin(s, "json")?,
-        inject: Inject::from_plugin_with(s, "string", Some("%Y-%m-%dT%H:%M:%S.%N%z"))?,
+        inject: Inject::from_plugin_with(s, "string", "%Y-%m-%dT%H:%M:%S.%N%z")?,
         chomp: s.bool("chomp_record", false)?,
         compression,
         append_new_line,

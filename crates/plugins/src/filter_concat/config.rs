@@ -3,13 +3,120 @@
 use std::time::Duration;
 
 use logferry_core::error::build_error;
+use logferry_core::params::{p, ParamType::*, Spec};
 use logferry_core::{BuildError, Section};
 use logferry_formats::ruby::{self, RubyRegex};
 
-/// Default of `stream_limit_size` (logferry): most bytes one stream holds before it is flushed.
-pub const DEFAULT_STREAM_LIMIT: u64 = 8 * 1024 * 1024;
-/// Default of `total_limit_size` (logferry): most bytes all streams together hold.
-pub const DEFAULT_TOTAL_LIMIT: u64 = 64 * 1024 * 1024;
+/// `concat` filter (fluent-plugin-concat).
+pub static PARAMS: Spec = Spec::new(
+    "concat",
+    "Joins the lines of multiline messages (by count, regexps, partial flags or CRI log tags).",
+)
+.params(&[
+    p("key", Str, "The field holding the text to join.").required(),
+    p("separator", Str, "Between joined lines.").default("\n"),
+    p("n_lines", Integer, "Join this many lines."),
+    p(
+        "multiline_start_regexp",
+        Regexp,
+        "A line matching it starts a message (`/…/`, no flags).",
+    ),
+    p(
+        "multiline_end_regexp",
+        Regexp,
+        "A line matching it ends a message (`/…/`, no flags).",
+    ),
+    p(
+        "continuous_line_regexp",
+        Regexp,
+        "A line matching it continues a message (`/…/`, no flags).",
+    ),
+    p(
+        "stream_identity_key",
+        Str,
+        "Field that tells streams apart (besides the tag).",
+    ),
+    p(
+        "flush_interval",
+        Time,
+        "Flush a message that got no line for this long (0: never).",
+    )
+    .default("60"),
+    p(
+        "timeout_label",
+        Str,
+        "Emit timed-out messages into this label.",
+    ),
+    p(
+        "use_first_timestamp",
+        Bool,
+        "The joined event keeps its first line's time.",
+    )
+    .default("false"),
+    p("partial_key", Str, "Field marking partial lines."),
+    p(
+        "partial_value",
+        Str,
+        "Value of partial_key on partial lines.",
+    ),
+    p(
+        "keep_partial_key",
+        Bool,
+        "Keep partial_key in the joined record.",
+    )
+    .default("false"),
+    p(
+        "use_partial_metadata",
+        Bool,
+        "Join by Docker's partial-message metadata.",
+    )
+    .default("false"),
+    p(
+        "partial_metadata_format",
+        Enum(&[
+            "docker-fluentd",
+            "docker-journald",
+            "docker-journald-lowercase",
+        ]),
+        "Which partial metadata fields.",
+    )
+    .default("docker-fluentd"),
+    p(
+        "keep_partial_metadata",
+        Bool,
+        "Keep the partial metadata fields.",
+    )
+    .default("false"),
+    p(
+        "use_partial_cri_logtag",
+        Bool,
+        "Join by CRI log tags (P/F).",
+    )
+    .default("false"),
+    p(
+        "partial_cri_logtag_key",
+        Str,
+        "Field holding the CRI log tag.",
+    ),
+    p(
+        "partial_cri_stream_key",
+        Str,
+        "Field holding the CRI stream.",
+    )
+    .default("stream"),
+    p(
+        "stream_limit_size",
+        Size,
+        "Most bytes one stream holds before it is flushed (logferry's own).",
+    )
+    .default("8m"),
+    p(
+        "total_limit_size",
+        Size,
+        "Most bytes all streams together hold (logferry's own).",
+    )
+    .default("64m"),
+]);
 
 /// The field names of one `partial_metadata_format`.
 #[derive(Clone, Debug)]
@@ -106,8 +213,9 @@ fn slashed(s: &Section, key: &str) -> Result<Option<RubyRegex>, BuildError> {
 impl ConcatConfig {
     /// Read and check the section as fluent-plugin-concat's `configure` does.
     pub fn from_section(s: &Section) -> Result<Self, BuildError> {
-        let key = s.required("key")?.to_string();
-        let separator = s.string("separator", "\n");
+        let s = &s.declared(&PARAMS);
+        let key: String = s.get("key")?;
+        let separator: String = s.get("separator")?;
         let n_lines = match s.param("n_lines") {
             None => None,
             Some(p) => {
@@ -124,10 +232,10 @@ impl ConcatConfig {
         let start = slashed(s, "multiline_start_regexp")?;
         let end = slashed(s, "multiline_end_regexp")?;
         let continuous = slashed(s, "continuous_line_regexp")?;
-        let partial_key = s.str("partial_key").map(str::to_string);
-        let partial_value = s.str("partial_value").map(str::to_string);
-        let use_meta = s.bool("use_partial_metadata", false)?;
-        let use_cri = s.bool("use_partial_cri_logtag", false)?;
+        let partial_key: Option<String> = s.get("partial_key")?;
+        let partial_value: Option<String> = s.get("partial_value")?;
+        let use_meta: bool = s.get("use_partial_metadata")?;
+        let use_cri: bool = s.get("use_partial_cri_logtag")?;
         let regexp = start.is_some() || end.is_some();
         let fail = |m: &str| Err(build_error(s.pos(), m.to_string()));
         if n_lines.is_none() && !regexp && partial_key.is_none() && !use_meta && !use_cri {
@@ -165,17 +273,9 @@ impl ConcatConfig {
         if use_cri && partial_key.is_some() {
             return fail("use_partial_cri_logtag and partial_key are exclusive");
         }
-        let format = s.choice(
-            "partial_metadata_format",
-            &[
-                "docker-fluentd",
-                "docker-journald",
-                "docker-journald-lowercase",
-            ],
-            "docker-fluentd",
-        )?;
-        let logtag_key = s.str("partial_cri_logtag_key").map(str::to_string);
-        let stream_key = s.string("partial_cri_stream_key", "stream");
+        let format: &str = s.get("partial_metadata_format")?;
+        let logtag_key: Option<String> = s.get("partial_cri_logtag_key")?;
+        let stream_key: String = s.get("partial_cri_stream_key")?;
         let mode = if let Some(n) = n_lines {
             Mode::Lines(n)
         } else if let Some(key) = partial_key {
@@ -184,7 +284,7 @@ impl ConcatConfig {
                 value: partial_value.unwrap_or_default(),
             }
         } else if use_meta {
-            Mode::Metadata(match format.as_str() {
+            Mode::Metadata(match format {
                 "docker-fluentd" => MetadataFields {
                     message: "partial_message",
                     id: "partial_id",
@@ -223,12 +323,12 @@ impl ConcatConfig {
                 continuous,
             }
         };
-        let flush = s.time("flush_interval", 60.0);
+        let flush: f64 = s.get("flush_interval")?;
         if !(flush >= 0.0 && flush.is_finite()) {
             return fail("flush_interval: expected a time of 0 (no timeout) or more");
         }
-        let stream_limit = s.size("stream_limit_size", DEFAULT_STREAM_LIMIT) as usize;
-        let total_limit = s.size("total_limit_size", DEFAULT_TOTAL_LIMIT) as usize;
+        let stream_limit: usize = s.get("stream_limit_size")?;
+        let total_limit: usize = s.get("total_limit_size")?;
         if stream_limit == 0 || total_limit < stream_limit {
             return fail("stream_limit_size must be positive and total_limit_size at least stream_limit_size");
         }
@@ -236,12 +336,12 @@ impl ConcatConfig {
             key,
             separator,
             mode,
-            stream_identity_key: s.str("stream_identity_key").map(str::to_string),
+            stream_identity_key: s.get("stream_identity_key")?,
             flush_interval: (flush > 0.0).then(|| Duration::from_secs_f64(flush)),
             timeout_label: s.non_empty("timeout_label")?.map(str::to_string),
-            use_first_timestamp: s.bool("use_first_timestamp", false)?,
-            keep_partial_key: s.bool("keep_partial_key", false)?,
-            keep_partial_metadata: s.bool("keep_partial_metadata", false)?,
+            use_first_timestamp: s.get("use_first_timestamp")?,
+            keep_partial_key: s.get("keep_partial_key")?,
+            keep_partial_metadata: s.get("keep_partial_metadata")?,
             stream_limit,
             total_limit,
         })

@@ -34,6 +34,8 @@
 
 mod config;
 mod process;
+
+pub use config::PARAMS;
 #[cfg(test)]
 mod tests;
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use logferry_core::error::build_error;
 use logferry_core::{BuildError, Section};
 use logferry_forward::handshake::{ClientRule, SecurityConfig};
-use logferry_forward::{DecoderOptions, DEFAULT_SIZE_LIMIT};
+use logferry_forward::DecoderOptions;
 
 /// Idle time before the first TCP keepalive probe: well under AWS NLB's 350 s idle timeout.
 pub const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
@@ -80,9 +80,6 @@ pub struct ForwardConfig {
     pub frame_timeout: Duration,
 }
 
-/// Default `frame_timeout`: an 8 MiB chunk needs 140 KiB/s to make it.
-pub const DEFAULT_FRAME_TIMEOUT: f64 = 60.0;
-
 fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
     let (ip, bits) = match s.split_once('/') {
         Some((ip, bits)) => (ip, bits.parse().ok()?),
@@ -99,17 +96,16 @@ fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
 impl ForwardConfig {
     /// Read and validate the section.
     pub fn from_section(s: &Section) -> Result<Self, BuildError> {
-        let port = s.integer("port", 24224);
+        let s = &s.declared(&super::params::IN_FORWARD);
+        let port: i64 = s.get("port")?;
         let port = u16::try_from(port)
             .map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
-        let bind = s.string("bind", "0.0.0.0");
-        let backlog = s
-            .str("backlog")
-            .map(|v| logferry_config::types::integer(v) as i32);
-        let deny_keepalive = s.bool("deny_keepalive", false)?;
+        let bind = s.get("bind")?;
+        let backlog = s.get::<Option<i64>>("backlog")?.map(|v| v as i32);
+        let deny_keepalive: bool = s.get("deny_keepalive")?;
         let send_keepalive = s.param("send_keepalive_packet");
         let tcp_keepalive = match send_keepalive {
-            Some(_) => s.bool("send_keepalive_packet", true)?,
+            Some(_) => s.get("send_keepalive_packet")?,
             None => !deny_keepalive,
         };
         if deny_keepalive && send_keepalive.is_some() && tcp_keepalive {
@@ -119,11 +115,10 @@ impl ForwardConfig {
             ));
         }
         let mut decoder = DecoderOptions {
-            skip_invalid_event: s.bool("skip_invalid_event", true)?,
-            chunk_size_limit: s.opt_size("chunk_size_limit").map(|v| v as usize),
-            chunk_size_warn_limit: s.opt_size("chunk_size_warn_limit").map(|v| v as usize),
-            decompression_size_limit: s.size("decompression_size_limit", DEFAULT_SIZE_LIMIT as u64)
-                as usize,
+            skip_invalid_event: s.get("skip_invalid_event")?,
+            chunk_size_limit: s.get("chunk_size_limit")?,
+            chunk_size_warn_limit: s.get("chunk_size_warn_limit")?,
+            decompression_size_limit: s.get("decompression_size_limit")?,
             ..DecoderOptions::default()
         };
         if let Some(limit) = decoder.chunk_size_limit {
@@ -175,7 +170,7 @@ impl ForwardConfig {
                 }
             }
         }
-        let frame_timeout = s.time("frame_timeout", DEFAULT_FRAME_TIMEOUT);
+        let frame_timeout: f64 = s.get("frame_timeout")?;
         if !(frame_timeout > 0.0 && frame_timeout.is_finite()) {
             return Err(build_error(
                 s.pos(),
@@ -220,16 +215,13 @@ impl ForwardConfig {
 }
 
 fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
-    let self_hostname = s.required("self_hostname")?.to_string();
-    let shared_key = s.required("shared_key")?.to_string();
-    let user_auth = s.bool("user_auth", false)?;
-    let allow_anonymous_source = s.bool("allow_anonymous_source", true)?;
+    let self_hostname = s.get("self_hostname")?;
+    let shared_key = s.get("shared_key")?;
+    let user_auth = s.get("user_auth")?;
+    let allow_anonymous_source: bool = s.get("allow_anonymous_source")?;
     let mut users = Vec::new();
     for u in s.sections("user") {
-        users.push((
-            u.required("username")?.to_string(),
-            u.required("password")?.to_string(),
-        ));
+        users.push((u.get("username")?, u.get("password")?));
     }
     if user_auth && users.is_empty() {
         return Err(build_error(
@@ -258,8 +250,8 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
         clients.push(ClientRule {
             host,
             network,
-            shared_key: c.str("shared_key").map(str::to_string),
-            users: c.array("users").unwrap_or_default(),
+            shared_key: c.get("shared_key")?,
+            users: c.get::<Option<_>>("users")?.unwrap_or_default(),
         });
     }
     if !allow_anonymous_source && clients.is_empty() {
@@ -279,12 +271,7 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
 }
 
 fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
-    t.refuse("private_key_passphrase", "encrypted private keys are not supported; decrypt the key (openssl pkey -in k.pem -out plain.pem)")?;
-    t.refuse(
-        "ca_private_key_passphrase",
-        "encrypted private keys are not supported; decrypt the key",
-    )?;
-    t.refuse("cert_verifier", "it runs Ruby code")?;
+    t.refuse_declared()?;
     // `version` alone pins one version (as Fluentd); `min_version`/`max_version` give a range;
     // with none of them logferry allows TLS 1.2 and 1.3.
     let rank = |key: &str| -> Result<Option<u8>, BuildError> {
@@ -310,7 +297,11 @@ fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
         return Err(build_error(t.pos(), "min_version is above max_version"));
     }
     if let Some(c) = t.str("ciphers") {
-        if c != "ALL:!aNULL:!eNULL:!SSLv2" {
+        if Some(c)
+            != t.spec()
+                .and_then(|d| d.find("ciphers"))
+                .and_then(|d| d.default.text())
+        {
             tracing::warn!("{}: ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list", t.pos());
         }
     }
@@ -319,15 +310,15 @@ fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
         private_key_path: t.str("private_key_path").map(str::to_string),
         ca_cert_path: t.str("ca_cert_path").map(str::to_string),
         ca_private_key_path: t.str("ca_private_key_path").map(str::to_string),
-        insecure: t.bool("insecure", false)?,
-        client_cert_auth: t.bool("client_cert_auth", false)?,
+        insecure: t.get("insecure")?,
+        client_cert_auth: t.get("client_cert_auth")?,
         ca_path: t.str("ca_path").map(str::to_string),
-        generate_cert_common_name: t.string(
-            "generate_cert_common_name",
-            &hostname::get()
+        generate_cert_common_name: match t.get::<Option<String>>("generate_cert_common_name")? {
+            Some(name) => name,
+            None => hostname::get()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| "localhost".into()),
-        ),
+        },
         tls12: lo <= 2,
         tls13: hi >= 3,
     };

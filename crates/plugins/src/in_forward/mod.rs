@@ -13,6 +13,7 @@
 
 mod config;
 pub(crate) mod conn;
+pub mod params;
 mod tls;
 mod udp;
 

@@ -143,8 +143,8 @@ fn pos_of<'a>(s: &Section<'a>, key: &str) -> &'a logferry_config::Pos {
     s.param(key).map(|p| &p.pos).unwrap_or(s.pos())
 }
 
-fn seconds(s: &Section, key: &str, default: f64) -> Result<f64, BuildError> {
-    let v = s.time(key, default);
+fn seconds(s: &Section, key: &str) -> Result<f64, BuildError> {
+    let v: f64 = s.get(key)?;
     if !(v.is_finite() && v >= 0.0) {
         return Err(build_error(
             pos_of(s, key),
@@ -154,8 +154,8 @@ fn seconds(s: &Section, key: &str, default: f64) -> Result<f64, BuildError> {
     Ok(v)
 }
 
-fn positive(s: &Section, key: &str, default: f64) -> Result<Duration, BuildError> {
-    let v = seconds(s, key, default)?;
+fn positive(s: &Section, key: &str) -> Result<Duration, BuildError> {
+    let v = seconds(s, key)?;
     if v <= 0.0 {
         return Err(build_error(
             pos_of(s, key),
@@ -166,7 +166,7 @@ fn positive(s: &Section, key: &str, default: f64) -> Result<Duration, BuildError
 }
 
 fn port(s: &Section, key: &str) -> Result<u16, BuildError> {
-    let p = s.integer(key, i64::from(DEFAULT_PORT));
+    let p: i64 = s.get(key)?;
     u16::try_from(p)
         .ok()
         .filter(|p| *p > 0)
@@ -174,11 +174,11 @@ fn port(s: &Section, key: &str) -> Result<u16, BuildError> {
 }
 
 fn server(s: &Section) -> Result<ServerConfig, BuildError> {
-    let host = s.required("host")?.trim().to_string();
+    let host = s.get::<&str>("host")?.trim().to_string();
     if host.is_empty() {
         return Err(build_error(pos_of(s, "host"), "'host' must not be empty"));
     }
-    let weight = s.integer("weight", 60);
+    let weight: i64 = s.get("weight")?;
     let weight = u32::try_from(weight).map_err(|_| {
         build_error(
             pos_of(s, "weight"),
@@ -193,10 +193,10 @@ fn server(s: &Section) -> Result<ServerConfig, BuildError> {
         name: s.non_empty("name")?.map(str::to_string),
         port: port(s, "port")?,
         weight,
-        standby: s.bool("standby", false)?,
-        shared_key: s.str("shared_key").map(str::to_string),
-        username: s.string("username", ""),
-        password: s.string("password", ""),
+        standby: s.get("standby")?,
+        shared_key: s.get("shared_key")?,
+        username: s.get("username")?,
+        password: s.get("password")?,
     })
 }
 
@@ -228,10 +228,11 @@ impl<'a> TlsSrc<'_, 'a> {
             .and_then(|(s, k)| s.str(&k).map(str::to_string))
     }
 
-    fn bool(&self, key: &str, default: bool) -> Result<bool, BuildError> {
+    /// A TLS flag, its default from the match's declaration of `tls_KEY`.
+    fn bool(&self, key: &str) -> Result<bool, BuildError> {
         match self.find(key) {
-            Some((s, k)) => s.bool(&k, default),
-            None => Ok(default),
+            Some((s, k)) => s.get(&k),
+            None => self.out.get(&format!("tls_{key}")),
         }
     }
 
@@ -284,7 +285,13 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
         return Err(build_error(pos, "tls_min_version is above tls_max_version"));
     }
     if let Some(c) = src.str("ciphers") {
-        if c != "ALL:!aNULL:!eNULL:!SSLv2" {
+        if Some(c.as_str())
+            != src
+                .out
+                .spec()
+                .and_then(|d| d.find("tls_ciphers"))
+                .and_then(|d| d.default.text())
+        {
             tracing::warn!("{pos}: tls_ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list");
         }
     }
@@ -293,7 +300,7 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
         Some(v) => v,
         None => src.array("ca_cert_path").unwrap_or_default(),
     };
-    let insecure = src.bool("insecure_mode", false)? || src.bool("insecure", false)?;
+    let insecure = src.bool("insecure_mode")? || src.bool("insecure")?;
     if insecure {
         tracing::warn!("{pos}: TLS transport is configured in insecure way");
     }
@@ -302,11 +309,11 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
         client_cert_path: src.str("client_cert_path"),
         client_key_path: src.str("client_private_key_path"),
         insecure,
-        allow_self_signed: insecure || src.bool("allow_self_signed_cert", false)?,
-        verify_hostname: !insecure && src.bool("verify_hostname", true)?,
+        allow_self_signed: insecure || src.bool("allow_self_signed_cert")?,
+        verify_hostname: !insecure && src.bool("verify_hostname")?,
         tls12: lo <= 2,
         tls13: hi >= 3,
-        session_resumption: src.bool("session_resumption", false)?,
+        session_resumption: src.bool("session_resumption")?,
     };
     if cfg.client_cert_path.is_some() != cfg.client_key_path.is_some() {
         return Err(build_error(
@@ -320,6 +327,7 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
 impl ForwardOutConfig {
     /// Read and validate the `<match>` section.
     pub fn from_section(s: &Section) -> Result<Self, BuildError> {
+        let s = &s.declared(&super::params::PARAMS);
         s.refuse_section(
             "service_discovery",
             "list the aggregators as <server> sections (a DNS name is re-resolved)",
@@ -351,20 +359,13 @@ impl ForwardOutConfig {
                 "forward output plugin requires at least one node: add a <server> section",
             ));
         }
-        let send_timeout = positive(s, "send_timeout", 60.0)?;
+        let send_timeout = positive(s, "send_timeout")?;
         let connect_timeout = if s.has("connect_timeout") {
-            positive(s, "connect_timeout", 60.0)?
+            positive(s, "connect_timeout")?
         } else {
             send_timeout
         };
-        let heartbeat_type = match s
-            .choice(
-                "heartbeat_type",
-                &["transport", "tcp", "udp", "none"],
-                "transport",
-            )?
-            .as_str()
-        {
+        let heartbeat_type = match s.get::<&str>("heartbeat_type")? {
             "udp" => HeartbeatType::Udp,
             "none" => HeartbeatType::None,
             "tcp" => {
@@ -376,24 +377,21 @@ impl ForwardOutConfig {
             }
             _ => HeartbeatType::Transport,
         };
-        let dns_round_robin = s.bool("dns_round_robin", false)?;
+        let dns_round_robin = s.get("dns_round_robin")?;
         if dns_round_robin && heartbeat_type == HeartbeatType::Udp {
             return Err(build_error(
                 pos_of(s, "dns_round_robin"),
                 "forward output heartbeat type must be 'transport' or 'none' to use dns_round_robin option",
             ));
         }
-        let ack_response_timeout = seconds(s, "ack_response_timeout", 190.0)?;
+        let ack_response_timeout = seconds(s, "ack_response_timeout")?;
         if ack_response_timeout < 1.0 {
             return Err(build_error(
                 pos_of(s, "ack_response_timeout"),
                 "ack_response_timeout must be a positive integer",
             ));
         }
-        let compress = match s
-            .choice("compress", &["text", "gzip", "zstd"], "text")?
-            .as_str()
-        {
+        let compress = match s.get::<&str>("compress")? {
             "gzip" => Compression::Gzip,
             "zstd" => {
                 return Err(build_error(
@@ -403,9 +401,9 @@ impl ForwardOutConfig {
             }
             _ => Compression::Text,
         };
-        let keepalive = s.bool("keepalive", false)?;
+        let keepalive: bool = s.get("keepalive")?;
         let keepalive_timeout = if s.has("keepalive_timeout") {
-            Some(positive(s, "keepalive_timeout", 0.0)?)
+            Some(positive(s, "keepalive_timeout")?)
         } else {
             None
         };
@@ -413,14 +411,14 @@ impl ForwardOutConfig {
             tracing::warn!("{}: the value of keepalive_timeout is ignored. if you want to use keepalive, please add `keepalive true` to your conf.", pos_of(s, "keepalive_timeout"));
         }
         let expire_dns_cache = if s.has("expire_dns_cache") {
-            Some(seconds(s, "expire_dns_cache", 0.0)?)
+            Some(seconds(s, "expire_dns_cache")?)
         } else {
             None
         };
         let security = match s.section("security")? {
             Some(sec) => Some(Security {
-                self_hostname: sec.required("self_hostname")?.to_string(),
-                shared_key: sec.required("shared_key")?.to_string(),
+                self_hostname: sec.get("self_hostname")?,
+                shared_key: sec.get("shared_key")?,
             }),
             None => None,
         };
@@ -435,7 +433,7 @@ impl ForwardOutConfig {
                 }
                 t.arg().trim().to_string()
             }
-            None => s.choice("transport", &["tcp", "tls"], "tcp")?,
+            None => s.get("transport")?,
         };
         let src = TlsSrc {
             out: s,
@@ -454,31 +452,31 @@ impl ForwardOutConfig {
                 ))
             }
         };
-        let heartbeat_interval = positive(s, "heartbeat_interval", 1.0)?;
+        let heartbeat_interval = positive(s, "heartbeat_interval")?;
         // Parameters of Fluentd's polling reader that have no meaning here.
         let _ = s.str("read_interval_msec");
         let _ = s.str("read_length");
-        let _ = s.bool("ignore_network_errors_at_startup", false)?;
+        let _ = s.get::<bool>("ignore_network_errors_at_startup")?;
         Ok(ForwardOutConfig {
             servers,
             send_timeout,
             connect_timeout,
             heartbeat_type,
             heartbeat_interval,
-            recover_wait: seconds(s, "recover_wait", 10.0)?,
-            hard_timeout: positive(s, "hard_timeout", 60.0)?.as_secs_f64(),
-            phi_threshold: s.float("phi_threshold", 16.0),
-            phi_failure_detector: s.bool("phi_failure_detector", true)?,
-            require_ack_response: s.bool("require_ack_response", false)?,
+            recover_wait: seconds(s, "recover_wait")?,
+            hard_timeout: positive(s, "hard_timeout")?.as_secs_f64(),
+            phi_threshold: s.get("phi_threshold")?,
+            phi_failure_detector: s.get("phi_failure_detector")?,
+            require_ack_response: s.get("require_ack_response")?,
             ack_response_timeout: Duration::from_secs_f64(ack_response_timeout.min(1e9)),
             expire_dns_cache,
             dns_round_robin,
-            verify_connection_at_startup: s.bool("verify_connection_at_startup", false)?,
+            verify_connection_at_startup: s.get("verify_connection_at_startup")?,
             compress,
             keepalive,
             keepalive_timeout,
-            tcp_keepalive: s.bool("send_keepalive_packet", true)?,
-            time_as_integer: s.bool("time_as_integer", false)?,
+            tcp_keepalive: s.get("send_keepalive_packet")?,
+            time_as_integer: s.get("time_as_integer")?,
             security,
             tls,
         })

@@ -40,6 +40,7 @@ pub mod conn;
 pub mod failure;
 pub mod heartbeat;
 pub mod node;
+pub mod params;
 pub mod tls;
 
 use std::sync::{Arc, Mutex};

@@ -43,10 +43,12 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
     BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
 };
 use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{BuildCtx, BuildError, EventTime, PluginLog, Section};
 use logferry_formats::formatter::{self, Formatter};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -62,6 +64,55 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
 
 /// Fluentd's default `tls_ciphers` (OpenSSL syntax; anything else is warned about).
 const OPENSSL_DEFAULT_CIPHERS: &str = "ALL:!aNULL:!eNULL:!SSLv2";
+
+/// `<auth>`.
+static AUTH: Spec = Spec::new("http.auth", "Request authentication.").params(&[
+    p(
+        "method",
+        Enum(&["basic", "aws_sigv4"]),
+        "basic (aws_sigv4 is refused: logferry cannot sign requests).",
+    )
+    .default("basic"),
+    p("username", Str, "Basic auth user.").default(""),
+    p("password", Str, "Basic auth password.")
+        .default("")
+        .secret(),
+]);
+
+/// `http` output.
+pub static PARAMS: Spec = Spec::new(
+    "http",
+    "Sends chunks as HTTP requests (one request per chunk), as Fluentd's out_http.",
+)
+.params(&[
+    p("endpoint", Str, "URL (placeholders allowed with chunk keys).").required(),
+    p("allowed_hosts", Array, "Hosts a placeholder endpoint may resolve to."),
+    p("http_method", Enum(&["post", "put"]), "Request method.").default("post"),
+    p("json_array", Bool, "Send a chunk as one JSON array (json format only).").default("false"),
+    p("compress", Enum(&["text", "gzip"]), "Gzip request bodies.").default("text"),
+    p("content_type", Str, "Content-Type header.").computed("application/json with json_array, else the format's"),
+    p("headers", Hash, "Extra headers."),
+    p("headers_from_placeholders", Hash, "Extra headers rendered per chunk."),
+    p("retryable_response_codes", Array, "Status codes that are retried.").computed("503"),
+    p("error_response_as_unrecoverable", Bool, "Give up chunks answered with other error codes.").default("true"),
+    p("open_timeout", Time, "Connect timeout."),
+    p("read_timeout", Time, "Response timeout."),
+    p("ssl_timeout", Time, "TLS handshake timeout (added to open_timeout)."),
+    p("reuse_connections", Bool, "Keep connections open between requests.").default("false"),
+    p("proxy", Str, "Proxy URL.").computed("$HTTP_PROXY"),
+    p("tls_ca_cert_path", Str, "CA certificate (PEM) for https endpoints."),
+    p("tls_client_cert_path", Str, "Client certificate (PEM)."),
+    p("tls_private_key_path", Str, "Its private key (PEM)."),
+    p("tls_private_key_passphrase", Str, "Passphrase of an encrypted key.").secret().refused("encrypted private keys are not supported; decrypt the key (openssl pkey -in KEY -out PLAIN_KEY)"),
+    p("tls_verify_mode", Enum(&["peer", "none"]), "Verify the server certificate.").default("peer"),
+    p("tls_version", Enum(&["TLSv1_1", "TLSv1_2", "TLSv1_3", "TLS1_1", "TLS1_2", "TLS1_3"]), "Only this TLS version (1.1 is refused)."),
+    p("tls_ciphers", Str, "OpenSSL cipher list: logferry warns and uses rustls's safe suites.").default(OPENSSL_DEFAULT_CIPHERS),
+])
+.sections(&[
+    one("format", Body::Plugin(PluginKind::Formatter, Some("json")), "Body format."),
+    one("auth", Body::Spec(&AUTH), "Authentication."),
+])
+.extends(&[&formatter::params::FLAT, &BUFFERED]);
 
 /// The most of a response body kept for logs and error messages.
 const BODY_IN_MESSAGES: usize = 1024;
@@ -112,7 +163,7 @@ fn seconds(s: &Section, key: &str) -> Result<Option<Duration>, BuildError> {
     if !s.has(key) {
         return Ok(None);
     }
-    let v = s.time(key, 0.0);
+    let v: f64 = s.get(key)?;
     if !(v > 0.0 && v.is_finite()) {
         return Err(build_error(
             param_pos(s, key),
@@ -155,7 +206,8 @@ impl HttpWriter {
     /// Read the plugin's section: endpoint, format, headers, auth, TLS, timeouts, proxy, response
     /// handling.
     pub fn new(s: &Section, cfg: &BufferConfig, log: PluginLog) -> Result<HttpWriter, BuildError> {
-        let endpoint_text = s.required("endpoint")?;
+        let s = &s.declared(&PARAMS);
+        let endpoint_text: &str = s.get("endpoint")?;
         let endpoint_pos = param_pos(s, "endpoint");
         let endpoint = Template::new("endpoint", endpoint_text, cfg)
             .map_err(|e| build_error(endpoint_pos, e))?;
@@ -165,8 +217,8 @@ impl HttpWriter {
                 format!("Invalid endpoint URI: {endpoint_text} ({e})"),
             )
         })?;
-        let allowed_hosts = s.array("allowed_hosts").unwrap_or_default();
-        let method = match s.choice("http_method", &["post", "put"], "post")?.as_str() {
+        let allowed_hosts: Vec<String> = s.get::<Option<_>>("allowed_hosts")?.unwrap_or_default();
+        let method = match s.get::<&str>("http_method")? {
             "put" => Method::PUT,
             _ => Method::POST,
         };
@@ -181,14 +233,14 @@ impl HttpWriter {
             None => s.str("format").unwrap_or("json").to_string(),
         };
         let formatter = formatter::from_plugin(s, "json")?;
-        let json_array = s.bool("json_array", false)?;
+        let json_array: bool = s.get("json_array")?;
         if json_array && format_type != "json" {
             return Err(build_error(
                 param_pos(s, "json_array"),
                 "json_array option could be used with json formatter only",
             ));
         }
-        let gzip = s.choice("compress", &["text", "gzip"], "text")? == "gzip";
+        let gzip = s.get::<&str>("compress")? == "gzip";
         let content_type = match s.str("content_type") {
             Some(ct) => ct.to_string(),
             None if json_array => "application/json".to_string(),
@@ -197,14 +249,17 @@ impl HttpWriter {
 
         // Headers, in Fluentd's order.
         let mut headers = HeaderMap::new();
-        for (k, v) in s.hash("headers").unwrap_or_default() {
+        let given: Option<Vec<(String, String)>> = s.get("headers")?;
+        for (k, v) in given.unwrap_or_default() {
             headers.insert(
                 header_name(s, "headers", &k)?,
                 header_value(s, "headers", &v)?,
             );
         }
         let mut placeholder_headers = Vec::new();
-        for (k, v) in s.hash("headers_from_placeholders").unwrap_or_default() {
+        let from_placeholders: Option<Vec<(String, String)>> =
+            s.get("headers_from_placeholders")?;
+        for (k, v) in from_placeholders.unwrap_or_default() {
             let t = Template::new("headers_from_placeholders", &v, cfg)
                 .map_err(|e| build_error(param_pos(s, "headers_from_placeholders"), e))?;
             placeholder_headers.push((header_name(s, "headers_from_placeholders", &k)?, t));
@@ -228,15 +283,15 @@ impl HttpWriter {
             header_value(s, "content_type", &content_type)?,
         );
         if let Some(auth) = s.section("auth")? {
-            let method = auth.choice("method", &["basic", "aws_sigv4"], "basic")?;
+            let method: &str = auth.get("method")?;
             if method == "aws_sigv4" {
                 return Err(build_error(
                     param_pos(&auth, "method"),
                     "'method aws_sigv4' is not supported by logferry's http plugin: it cannot sign requests with AWS credentials; use basic auth or put a signing proxy (e.g. aws-sigv4-proxy) in 'proxy'/'endpoint'",
                 ));
             }
-            let user = auth.str("username").unwrap_or("");
-            let pass = auth.str("password").unwrap_or("");
+            let user: &str = auth.get("username")?;
+            let pass: &str = auth.get("password")?;
             let mut v = header_value(
                 &auth,
                 "username",
@@ -247,7 +302,7 @@ impl HttpWriter {
         }
 
         // Responses.
-        let retryable = match s.array("retryable_response_codes") {
+        let retryable = match s.get::<Option<Vec<String>>>("retryable_response_codes")? {
             None => vec![503],
             Some(codes) => codes
                 .iter()
@@ -267,7 +322,7 @@ impl HttpWriter {
                 })
                 .collect::<Result<_, _>>()?,
         };
-        let error_unrecoverable = s.bool("error_response_as_unrecoverable", true)?;
+        let error_unrecoverable = s.get("error_response_as_unrecoverable")?;
 
         let client = build_client(s, endpoint_text.starts_with("https"), &log)?;
         Ok(HttpWriter {
@@ -336,7 +391,7 @@ fn build_client(s: &Section, https: bool, log: &PluginLog) -> Result<reqwest::Cl
     let open_timeout = seconds(s, "open_timeout")?;
     let read_timeout = seconds(s, "read_timeout")?;
     let ssl_timeout = seconds(s, "ssl_timeout")?;
-    let reuse = s.bool("reuse_connections", false)?;
+    let reuse: bool = s.get("reuse_connections")?;
     let mut b = reqwest::Client::builder()
         .use_rustls_tls()
         .no_proxy()
@@ -367,21 +422,12 @@ fn build_client(s: &Section, https: bool, log: &PluginLog) -> Result<reqwest::Cl
     }
 
     // TLS (read whatever the endpoint; applied and checked for https endpoints, as Fluentd).
-    s.refuse(
-        "tls_private_key_passphrase",
-        "encrypted private keys are not supported; decrypt the key (openssl pkey -in KEY -out PLAIN_KEY)",
-    )?;
+    s.refuse_declared()?;
     let ca = s.str("tls_ca_cert_path");
     let client_cert = s.str("tls_client_cert_path");
     let client_key = s.str("tls_private_key_path");
-    let verify = s.choice("tls_verify_mode", &["peer", "none"], "peer")?;
-    let version = s.choice(
-        "tls_version",
-        &[
-            "TLSv1_1", "TLSv1_2", "TLSv1_3", "TLS1_1", "TLS1_2", "TLS1_3",
-        ],
-        "",
-    )?;
+    let verify: &str = s.get("tls_verify_mode")?;
+    let version: &str = s.get::<Option<&str>>("tls_version")?.unwrap_or_default();
     if let Some(c) = s.str("tls_ciphers") {
         if c != OPENSSL_DEFAULT_CIPHERS {
             log.warn(format_args!("tls_ciphers {c:?}: OpenSSL cipher lists cannot apply to rustls; its safe defaults are used"));
@@ -429,7 +475,7 @@ fn build_client(s: &Section, https: bool, log: &PluginLog) -> Result<reqwest::Cl
         if verify == "none" {
             b = b.danger_accept_invalid_certs(true);
         }
-        let pinned = match version.as_str() {
+        let pinned = match version {
             "TLSv1_2" | "TLS1_2" => Some(reqwest::tls::Version::TLS_1_2),
             "TLSv1_3" | "TLS1_3" => Some(reqwest::tls::Version::TLS_1_3),
             "" => None,
