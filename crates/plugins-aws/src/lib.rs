@@ -9,6 +9,7 @@ pub mod out_cloudwatch_logs;
 pub mod out_kinesis;
 pub mod out_s3;
 
+use logferry_core::params::PluginKind;
 use logferry_core::Registry;
 
 /// Register the AWS outputs.
@@ -29,4 +30,15 @@ pub fn register(r: &mut Registry) {
         out_kinesis::streams,
         out_kinesis::DEFAULTS,
     );
+    r.declare(
+        PluginKind::Output,
+        "cloudwatch_logs",
+        &out_cloudwatch_logs::PARAMS,
+    );
+    r.declare(
+        PluginKind::Output,
+        "kinesis_firehose",
+        &out_kinesis::FIREHOSE,
+    );
+    r.declare(PluginKind::Output, "kinesis_streams", &out_kinesis::STREAMS);
 }

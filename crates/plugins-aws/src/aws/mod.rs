@@ -5,6 +5,7 @@
 
 pub mod creds;
 pub mod error;
+pub mod params;
 
 use std::time::Duration;
 

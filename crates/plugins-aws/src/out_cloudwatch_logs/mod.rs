@@ -35,18 +35,61 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::Client;
+use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
     BufferConfig, BufferDefaults, Chunk, ChunkId, ChunkWriter, Template, WriteError,
 };
 use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{BatchBuilder, BuildCtx, BuildError, Emitter, EventTime, PluginLog, Section};
 use logferry_formats::formatter;
-use logferry_formats::inject::Inject;
+use logferry_formats::inject::{Inject, INJECT, INJECT_V012};
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::aws::params::AWS;
 use crate::aws::AwsSettings;
 use events::{decode_entries, encode_entry, Message, NameFrom, Oversize, Shaped, Shaper};
 use put::{put_batch, PutFailure, PutSettings};
+
+/// The parameters of `cloudwatch_logs` (fluent-plugin-cloudwatch-logs 0.15's, plus
+/// `max_event_size` and `oversize_event`).
+pub static PARAMS: Spec = Spec::new(
+    "cloudwatch_logs",
+    "Sends events to CloudWatch Logs with PutLogEvents (fluent-plugin-cloudwatch-logs); oversize events are split, never discarded.",
+)
+.params(&[
+    p("log_group_name", Str, "Log group (placeholders allowed); one of this, use_tag_as_group, log_group_name_key."),
+    p("log_stream_name", Str, "Log stream (placeholders allowed); one of this, use_tag_as_stream, log_stream_name_key."),
+    p("use_tag_as_group", Bool, "The tag is the log group.").default("false"),
+    p("use_tag_as_stream", Bool, "The tag is the log stream.").default("false"),
+    p("log_group_name_key", Str, "Record key holding the log group."),
+    p("log_stream_name_key", Str, "Record key holding the log stream."),
+    p("remove_log_group_name_key", Bool, "Remove log_group_name_key from the record.").default("false"),
+    p("remove_log_stream_name_key", Bool, "Remove log_stream_name_key from the record.").default("false"),
+    p("auto_create_stream", Bool, "Create missing log groups and streams (also when deleted while running).").default("false"),
+    p("retention_in_days", Integer, "Retention of the groups logferry creates."),
+    p("retention_in_days_key", Str, "Record key holding the retention."),
+    p("remove_retention_in_days_key", Bool, "Remove retention_in_days_key from the record.").default("false"),
+    p("log_group_aws_tags", Hash, "Tags of the groups logferry creates (placeholders allowed)."),
+    p("log_group_aws_tags_key", Str, "Record key holding the tags."),
+    p("remove_log_group_aws_tags_key", Bool, "Remove log_group_aws_tags_key from the record.").default("false"),
+    p("message_keys", Array, "Send these keys' values joined by a space instead of the record as JSON."),
+    p("max_message_length", Integer, "Cut messages to this many characters."),
+    p("max_events_per_batch", Integer, "Events per PutLogEvents (at most 10000).").default("10000"),
+    p("max_event_size", Size, "CloudWatch's per-event limit, its 26 bytes of overhead included (256k where the old limit holds).").default("1048576"),
+    p("oversize_event", Enum(&["split", "truncate"]), "An event over max_event_size is split into several events, or cut.").default("split"),
+    p("json_handler", Enum(&["yajl", "json"]), "JSON encoder (both give the same compact JSON).").default("yajl"),
+    p("put_log_events_retry_wait", Time, "First wait after throttling or a 5xx (doubling, at most 30 s).").default("1.0"),
+    p("put_log_events_retry_limit", Integer, "Retries of a batch before the chunk goes back to the buffer's retry schedule.").default("17"),
+    p("put_log_events_disable_retry_limit", Bool, "Retry a batch without limit.").default("false"),
+    p("concurrency", Integer, "PutLogEvents requests in flight (one per stream).").default("1"),
+    p("log_rejected_request", Bool, "Log the details of events CloudWatch rejected (too old or too new).").default("false"),
+])
+.sections(&[
+    one("format", Body::Plugin(PluginKind::Formatter, Some("json")), "Message format (instead of the record as JSON)."),
+    one("inject", Body::Spec(&INJECT), "Fields added when the event is buffered."),
+])
+.extends(&[&AWS, &formatter::params::FLAT, &INJECT_V012, &BUFFERED]);
 
 /// Buffer defaults of out_cloudwatch_logs: memory, no chunk keys.
 pub const DEFAULTS: BufferDefaults = BufferDefaults {

@@ -27,20 +27,69 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
     BufferConfig, BufferDefaults, Chunk, ChunkId, ChunkWriter, Template, WriteError,
 };
 use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{BuildCtx, BuildError, Emitter, EventBatch, EventTime, PluginLog, Section};
 use logferry_formats::formatter;
-use logferry_formats::inject::Inject;
+use logferry_formats::inject::{Inject, INJECT, INJECT_V012};
 use tokio::sync::OnceCell;
 
 use crate::aws::error::Failure;
+use crate::aws::params::AWS;
 use crate::aws::AwsSettings;
 use batch::Backoff;
 use put::Api;
 use record::{Compression, RecordMaker};
+
+/// What `kinesis_firehose` and `kinesis_streams` share (aws-fluent-plugin-kinesis 3.6).
+pub static COMMON: Spec = Spec::new("kinesis", "Kinesis outputs.")
+    .params(&[
+        p("data_key", Str, "Send only this key's value as the record's data."),
+        p("compression", Enum(&["zlib", "gzip"]), "Compress each record's data."),
+        p("chomp_record", Bool, "Remove the formatter's trailing newline.").default("false"),
+        p("max_record_size", Integer, "Largest record (data + partition key); larger ones take the error path.").computed("1024000 (Firehose), 1048576 (Data Streams)"),
+        p("batch_request_max_count", Integer, "Records per request (at most 500).").default("500"),
+        p("batch_request_max_size", Integer, "Bytes per request.").computed("4194304 (Firehose), 5242880 (Data Streams)"),
+        p("retries_on_batch_request", Integer, "Retries of a batch's failed records before the chunk goes back to the buffer's retry schedule.").default("8"),
+        p("reset_backoff_if_success", Bool, "Restart the backoff when some records of an attempt were accepted.").default("true"),
+        p("drop_failed_records_after_batch_request_retries", Bool, "Not followed: logferry never drops records (warned when set true).").default("true"),
+        p("monitor_num_of_batch_request_retries", Bool, "Count batch retries as errors (only false).").default("false"),
+        p("log_truncate_max_size", Integer, "Cut log lines that show records to this many bytes (0: no cut).").default("1024"),
+        p("debug", Bool, "Log each request at info.").default("false"),
+    ])
+    .sections(&[
+        one("format", Body::Plugin(PluginKind::Formatter, Some("json")), "Record format."),
+        one("inject", Body::Spec(&INJECT), "Fields added when the event is buffered (time as %Y-%m-%dT%H:%M:%S.%N%z strings by default)."),
+    ])
+    .extends(&[&AWS, &formatter::params::FLAT, &INJECT_V012, &BUFFERED]);
+
+/// `kinesis_firehose`.
+pub static FIREHOSE: Spec = Spec::new(
+    "kinesis_firehose",
+    "Sends records to Kinesis Data Firehose with PutRecordBatch (aws-fluent-plugin-kinesis); failed records are retried, never dropped.",
+)
+.params(&[
+    p("delivery_stream_name", Str, "Delivery stream (placeholders allowed).").required(),
+    p("append_new_line", Bool, "End each record with a newline.").default("true"),
+    p("partition_key", Str, "Data Streams only.").refused("Firehose records have no partition key"),
+])
+.extends(&[&COMMON]);
+
+/// `kinesis_streams`.
+pub static STREAMS: Spec = Spec::new(
+    "kinesis_streams",
+    "Sends records to Kinesis Data Streams with PutRecords (aws-fluent-plugin-kinesis); failed records are retried, never dropped.",
+)
+.params(&[
+    p("stream_name", Str, "Data stream (placeholders allowed).").required(),
+    p("partition_key", Str, "Record key holding the partition key.").computed("32 random hex digits"),
+    p("append_new_line", Bool, "Firehose only.").refused("a kinesis_firehose parameter"),
+])
+.extends(&[&COMMON]);
 
 /// Buffer defaults of the kinesis outputs: memory, no chunk keys.
 pub const DEFAULTS: BufferDefaults = BufferDefaults {
