@@ -5,12 +5,14 @@
 #     its deps come along), golang-github-fluent-fluent-logger-golang-dev (not a
 #     dependency of the docker package, but imported by its fluentd driver),
 #     docker-compose (1.29, for `docker-compose config` on docker/docker-compose.yml in .ci/run),
-#     ruby (the reference for crates/formats/tests/ruby_regex_vs_ruby.rs, which checks the
-#     Ruby-regexp translator against Ruby itself), libssl-dev and pkg-config (the openssl
+#     libssl-dev and pkg-config (the openssl
 #     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
-#     matters because .ci/run's clippy step builds it before this script runs);
-#   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, moto[server]
-#     (moto_server and boto3, for the AWS outputs' tests);
+#     matters because .ci/run's clippy step builds it before this script runs),
+#     logrotate (tests/e2e_tail.rs rotates files under the tail input with Debian's logrotate);
+#   * Debian: curl, bsdutils (util-linux `logger`) and hostname, the http and syslog clients
+#     of tests/e2e_net_inputs.rs;
+#   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, requests
+#     (tests/e2e_net_inputs.rs), moto[server] (moto_server and boto3, for the AWS outputs' tests);
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
 # Idempotent; quick when everything is already there. Run as root (or with
@@ -28,13 +30,17 @@ APT_PACKAGES=(
   golang-github-docker-docker-dev
   golang-github-fluent-fluent-logger-golang-dev
   docker-compose
-  ruby
   libssl-dev
   pkg-config
+  curl
+  bsdutils
+  hostname
+  logrotate
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"
   "msgpack==1.2.4"
+  "requests==2.34.2"
   # tests/plugin_reference.rs validates configs against `logferry plugins --json-schema`.
   "jsonschema==4.26.0"
   # moto_server: the AWS API server (CloudWatch Logs, Firehose into S3, Kinesis) of

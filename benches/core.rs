@@ -94,10 +94,12 @@ fn router() -> Emitter {
     let m = |p: &str| Rule {
         pattern: MatchPattern::new(p).unwrap(),
         kind: RuleKind::Match(Arc::new(Null)),
+        id: Arc::from(p),
     };
     let f = |p: &str| Rule {
         pattern: MatchPattern::new(p).unwrap(),
         kind: RuleKind::Filter(Arc::new(Pass)),
+        id: Arc::from(p),
     };
     let rules = vec![
         f("docker.**"),

@@ -145,10 +145,12 @@ fn bench_rewrite(c: &mut Criterion) {
                     Rule {
                         pattern: MatchPattern::new(tag).unwrap(),
                         kind: RuleKind::Match(rtf),
+                        id: Arc::from("rtf"),
                     },
                     Rule {
                         pattern: MatchPattern::new("**").unwrap(),
                         kind: RuleKind::Match(Arc::new(Null)),
+                        id: Arc::from("null"),
                     },
                 ],
             ),

@@ -10,8 +10,9 @@ use std::process::Command;
 
 use support::*;
 
-/// Every corpus config logferry starts (docs/corpus.md, 2026-12-05). 043 passes in logferry
-/// only: Fluentd refuses it for lack of the third-party multi_format parser plugin.
+/// Every corpus config logferry starts (docs/corpus.md, 2026-12-05; 010 … 047 with `@type tail`).
+/// 043 passes in logferry only: Fluentd refuses it for lack of the third-party multi_format
+/// parser plugin.
 const PASSING: &[&str] = &[
     "001-fluentd-docker-image-default",
     "002-firelens-generated-multiline",
@@ -21,14 +22,22 @@ const PASSING: &[&str] = &[
     "007-sunakan-ecs-sidecar-forward",
     "008-firelens-custom-relabel-s3",
     "009-firelens-devkit-dummy",
+    "010-ecs-fargate-sidecar-tail-s3",
+    "012-td-agent-to-s3-minio",
+    "015-govtech-tail-nginx-s3",
+    "016-nginx-forward-s3-v012",
+    "017-ejsohn-tail-forward-aggregator",
+    "019-nlb-forwarder-dns-round-robin",
     "020-nlb-aggregator-stdout",
     "024-v012-aggregator-file",
     "028-evalai-forward-stdout",
     "032-docs-docker-logging-driver-demo",
+    "033-docs-ha-forwarder",
     "034-oneuptime-forward-http",
     "035-ecs-forward-cloudwatch-v012",
     "039-logdriver-file-bad-buffer-params",
     "043-docker-multiformat-file-placeholders",
+    "047-workers-forward-relay",
     "048-s3-plugin-docs-v1-example",
 ];
 

@@ -289,8 +289,8 @@ fn unknown_type_lists_supported_types() {
         assert!(err.contains(t), "{err}");
     }
     expect_error(
-        "<source>\n  @type tail\n</source>\n",
-        &["unknown input plugin 'tail'", "forward"],
+        "<source>\n  @type exec\n</source>\n",
+        &["unknown input plugin 'exec'", "forward", "tail"],
     );
 }
 

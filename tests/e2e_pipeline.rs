@@ -50,6 +50,9 @@ fn send_acked(d: &Daemon, tag: &str, records: &[Value]) {
     assert_eq!(v.get("ack").and_then(Value::as_str), Some("c1"));
 }
 
+/// A forward input on the test's port.
+const FORWARD: &str = "<source>\n  @type forward\n  port {PORT}\n  bind 127.0.0.1\n</source>\n";
+
 fn read(d: &Daemon, name: &str) -> String {
     std::fs::read_to_string(d.path(name))
         .unwrap_or_else(|e| panic!("{name}: {e}; stderr:\n{}", d.stderr()))
@@ -227,13 +230,9 @@ fn delish_pipeline() {
 /// shape what passes; the per-rule `label` of rewrite_tag_filter sends records to that label.
 #[test]
 fn error_label_grep_record_transformer_and_rule_labels() {
-    let conf = r#"
-<source>
-  @type forward
-  port {PORT}
-  bind 127.0.0.1
-</source>
-<filter app.**>
+    let conf = format!(
+        "{FORWARD}{}",
+        r#"<filter app.**>
   @type parser
   key_name log
   reserve_data true
@@ -309,8 +308,9 @@ fn error_label_grep_record_transformer_and_rule_labels() {
     </inject>
   </match>
 </label>
-"#;
-    let mut d = Daemon::start(conf);
+"#
+    );
+    let mut d = Daemon::start(&conf);
     let recs = [
         docker_record(r#"{"level":"info","msg":"hi"}"#),
         docker_record(r#"{"level":"DEBUG","msg":"noise"}"#),
@@ -334,8 +334,9 @@ fn error_label_grep_record_transformer_and_rule_labels() {
     );
 }
 
-/// Start-up refusals name the problem: Ruby in record_transformer, a look-around regexp. (A
-/// `${...}` record_transformer does not know is nil, as in Fluentd: see tests/differential.)
+/// Start-up refusals name the problem: Ruby in record_transformer, a regexp whose Ruby meaning
+/// follows Onigmo's own case-folding rules (look-around runs, on Oniguruma). (A `${...}`
+/// record_transformer does not know is nil, as in Fluentd: see tests/differential.)
 #[test]
 fn unsupported_configs_fail_dry_run() {
     for (body, needle) in [
@@ -344,7 +345,7 @@ fn unsupported_configs_fail_dry_run() {
             "no Ruby interpreter",
         ),
         (
-            "<match **>\n@type rewrite_tag_filter\n<rule>\nkey a\npattern (?<=x)y\ntag t\n</rule>\n</match>",
+            "<match **>\n@type rewrite_tag_filter\n<rule>\nkey a\npattern /[éè]/i\ntag t\n</rule>\n</match>",
             "cannot be used",
         ),
         (
@@ -358,4 +359,66 @@ fn unsupported_configs_fail_dry_run() {
         assert!(!out.status.success(), "{body} accepted");
         assert!(err.contains(needle), "{body}: {err}");
     }
+}
+
+/// filter_parser's `timeout` on a backtracking regexp (a look-ahead puts it on Oniguruma), as
+/// Fluentd 1.16 handles it: the warning "parsing timed out", the record to `@ERROR`, dropped
+/// from the main route; another record still parses. (What Fluentd writes for the same input:
+/// tests/differential/cases/parser-regexp-timeout.)
+#[test]
+fn parser_timeout_sends_the_record_to_error() {
+    let d = Daemon::start(&format!(
+        "{FORWARD}{}",
+        r#"<filter app.**>
+  @type parser
+  key_name log
+  reserve_time true
+  <parse>
+    @type regexp
+    expression /^(?=a)(?<x>(\w+\s?)+)$/
+    timeout 0.3s
+  </parse>
+</filter>
+<match app.**>
+  @type file
+  path {DIR}/ok
+  append true
+  <format>
+    @type json
+  </format>
+</match>
+<label @ERROR>
+  <match **>
+    @type file
+    path {DIR}/error
+    append true
+    <format>
+      @type json
+    </format>
+  </match>
+</label>
+"#
+    ));
+    let hostile = format!("{}!", "a".repeat(40));
+    let s = |x: &str| Value::Str(x.into());
+    send_acked(
+        &d,
+        "app.x",
+        &[
+            Value::Map(vec![(s("log"), s(&hostile))]),
+            Value::Map(vec![(s("log"), s("aa b"))]),
+        ],
+    );
+    d.wait_for_log(
+        &format!("parsing timed out with Fluent::Plugin::RegexpParser: text = {hostile}"),
+        Duration::from_secs(30),
+    );
+    let day = "20240305";
+    let error = d.wait_file_text(
+        &d.path(&format!("error.{day}.log")),
+        Duration::from_secs(30),
+        |t| t.ends_with('\n'),
+    );
+    assert_eq!(error, format!("{{\"log\":\"{hostile}\"}}\n"));
+    assert_eq!(read(&d, &format!("ok.{day}.log")), "{\"x\":\"aa b\"}\n");
 }

@@ -292,6 +292,23 @@ parser_case("syslog-auto", "@type syslog\nmessage_format auto",
 parser_case("syslog-5424-no-pri", "@type syslog\nmessage_format rfc5424\nwith_priority false",
             ['2013-02-28T12:00:00Z host app - - - msg'])
 parser_case("syslog-parser-type-string", "@type syslog\nparser_type string", ['Feb 28 12:00:00 host1 app[123]: s', 'bad'])
+# Patterns only a backtracking engine runs (Oniguruma in logferry), and filter_parser's timeout.
+parser_case("regexp-lookahead", "@type regexp\nexpression /^(?<path>\\/(?!health)\\S*) (?<code>\\d+)$/", ["/api 200", "/health 200"])
+parser_case("regexp-lookbehind", "@type regexp\nexpression /^(?<k>[^=]+)=(?<v>.*?)(?<!\\\\);/", ["a=1\\;2;rest", "b=x;"])
+parser_case("regexp-backref", "@type regexp\nexpression /^(?<q>[\"'])(?<v>.*)\\k<q>$/", ['"double"', "'single'", "'mixed\""])
+parser_case("regexp-atomic-possessive", "@type regexp\nexpression /^(?<a>(?>\\d+))(?<b>\\w++)?$/", ["123abc", "123"])
+parser_case("regexp-anchor-trailing-newline", "@type regexp\nexpression /^(?<a>\\w*)$/", ["ab\n", "\n", "a\nb"])
+parser_case("regexp-ignorecase-fold", "@type regexp\nexpression /^(?<a>STRASSE|ﬁle)$/i", ["straße", "FILE", "strasse"])
+parser_case("regexp-timeout", "@type regexp\nexpression /^(?=a)(?<x>(\\w+\\s?)+)$/\ntimeout 0.5s", ["a" * 32 + "!", "aa b"])
+parser_case("regexp-timeout-reserve", "@type regexp\nexpression /^(?=a)(?<x>(\\w+\\s?)+)$/\ntimeout 0.5s", ["a" * 32 + "!", "aa b"], extra="reserve_data true\n")
+parser_case("regexp-replace-invalid", "@type regexp\nexpression /^(?<a>.*)$/", [{"$str_hex": "61ff62"}], extra="replace_invalid_sequence true\n")
+parser_case("json-replace-invalid-reserve", "@type json", [{"$str_hex": "7b2261223a2261ff62227d"}], extra="replace_invalid_sequence true\nreserve_data true\n")
+# Text that is not UTF-8, parser by parser (Fluentd: a Ruby ArgumentError, or not).
+for typ, body in [("none", "@type none"), ("ltsv", "@type ltsv"), ("csv", "@type csv\nkeys a,b"), ("tsv", "@type tsv\nkeys a,b"),
+                  ("syslog", "@type syslog"), ("apache2", "@type apache2")]:
+    parser_case(typ + "-invalid-utf8", body, [{"$str_hex": "613aff0962"}])
+    if typ != "syslog":  # Fluentd's syslog parser fails on the scrubbed text for a reason of its own
+        parser_case(typ + "-invalid-utf8-replace", body, [{"$str_hex": "613aff0962"}], extra="replace_invalid_sequence true\n")
 parser_case("multiline-firstline", "@type multiline\nformat_firstline /^\\d/\nformat1 /^(?<n>\\d+) (?<m>.*)/", ['1 abc\ncont'])
 
 # --- record_transformer -----------------------------------------------------------------------
@@ -354,6 +371,8 @@ rtf("regexp-empty", [("a", "/^$/", "empty.x")], [{"a": ""}, {"a": "z"}])
 rtf("pattern-unquoted", [("a", "^err", "u.x")], [{"a": "error"}])
 rtf("ignorecase", [("a", "/^ERR/i", "i.x")], [{"a": "error"}])
 rtf("invalid-utf8", [("a", "/b/", "u.x")], [{"a": {"$str_hex": "61ff62"}}])
+rtf("lookahead", [("a", "/^(?!debug)(\\w+)/", "la.$1")], [{"a": "debug x"}, {"a": "info y"}])
+rtf("backref", [("a", "/^(\\w)\\1/", "br.$1")], [{"a": "aab"}, {"a": "abc"}])
 rtf("capture-nomatch-placeholder", [("a", "/^(\\w+)/", "c.$1.$2")], [{"a": "word"}])
 
 # --- grep ------------------------------------------------------------------------------------
@@ -379,6 +398,9 @@ grep("empty-pattern", "<regexp>\n  key a\n  pattern //\n</regexp>", G)
 grep("bool", "<regexp>\n  key a\n  pattern /true/\n</regexp>", [{"a": True}, {"a": "true"}, {"a": False}])
 grep("unicode", "<regexp>\n  key a\n  pattern /日本/\n</regexp>", [{"a": "日本語"}, {"a": {"$str_hex": "ff"}}])
 grep("anchor", "<regexp>\n  key a\n  pattern /^apple$/\n</regexp>", [{"a": "apple\n"}, {"a": "apple"}, {"a": "x\napple"}])
+grep("lookahead", "<regexp>\n  key a\n  pattern /^(?!apple)/\n</regexp>", G)
+grep("exclude-blank", "<exclude>\n  key a\n  pattern /^\\s*$/\n</exclude>", [{"a": "  "}, {"a": "x\n"}, {"a": "\n"}, {"a": "x\n \n"}, {"a": "x"}])
+grep("nested-or", "<or>\n  <regexp>\n    key $.a.k\n    pattern /apple/\n  </regexp>\n  <regexp>\n    key b\n    pattern /x/\n  </regexp>\n</or>", G)
 grep("exclude-nil", "<exclude>\n  key a\n  pattern /^$/\n</exclude>", [{"a": None}, {"a": ""}, {"b": 1}])
 
 # --- routing: chains, labels, @ERROR, copy, relabel ----------------------------------------------
@@ -405,6 +427,8 @@ case("route-error-label-filters", filt("parser", "key_name m\n<parse>\n  @type j
 case("route-rewrite-then-label", "<match app.**>\n  @type rewrite_tag_filter\n  @label @NEXT\n  <rule>\n    key a\n    pattern /./\n    tag new.${tag}\n  </rule>\n</match>\n" +
      label("@NEXT", fileout(name="${tag}", buffer="tag")), [msg({"a": "x"}, tag="app.q")])
 case("route-relabel-chain", "<match t>\n  @type relabel\n  @label @A\n</match>\n" + label("@A", "<match **>\n  @type relabel\n  @label @B\n</match>\n") + label("@B", fileout(name="b")), [msg({"a": 1})])
+case("route-regex-pattern", fileout(name="m", pattern="/a|b/") + fileout(name="la", pattern="/web\\.(?!debug)\\w+/") + fileout(name="rest"),
+     [msg({"i": 1}, tag="a.x"), msg({"i": 2}, tag="x.b"), msg({"i": 3}, tag="x.a"), msg({"i": 4}, tag="web.info"), msg({"i": 5}, tag="web.debug")])
 case("route-null", "<match drop.**>\n  @type null\n</match>\n" + fileout(), [msg({"a": 1}, tag="drop.x"), msg({"a": 2})])
 case("route-label-unmatched", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", fileout(name="l", pattern="only")) + TAIL, [msg({"a": 1}), msg({"a": 2}, tag="only")], raw_conf=True)
 case("route-unmatched", fileout(pattern="yes"), [msg({"a": 1}, tag="no"), msg({"a": 2}, tag="yes")])

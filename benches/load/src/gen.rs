@@ -132,6 +132,46 @@ impl Frames {
     }
 }
 
+/// RFC 3164 syslog lines over TCP, newline-framed (`<PRI>Mmm dd hh:mm:ss host app[pid]: msg`),
+/// each about `line_size` bytes, `batch` lines per buffer (the `syslog-tcp` case). No acks: the
+/// syslog protocol has none.
+pub fn syslog_frames(batch: usize, line_size: usize) -> Frames {
+    let mut record_bytes = 0;
+    let frames = (0..DISTINCT_FRAMES)
+        .map(|f| {
+            let mut out = Vec::with_capacity(batch * (line_size + 1));
+            for j in 0..batch {
+                let i = f * batch + j;
+                let head = format!(
+                    "<{}>Mar  5 10:20:{:02} web-{} {}[{}]: ",
+                    [134, 131, 14, 30][i % 4],
+                    i % 60,
+                    i % 16,
+                    ["nginx", "sshd", "app", "cron"][i % 4],
+                    1000 + i % 5000
+                );
+                let pad = line_size.saturating_sub(head.len() + 40);
+                let line = format!(
+                    "{head}request {i} served in {} ms for user u{} {}",
+                    i % 250,
+                    i % 997,
+                    "x".repeat(pad)
+                );
+                record_bytes = record_bytes.max(line.len());
+                out.extend_from_slice(line.as_bytes());
+                out.push(b'\n');
+            }
+            out
+        })
+        .collect();
+    Frames {
+        frames,
+        batch,
+        ack: false,
+        record_bytes,
+    }
+}
+
 /// One PackedForward frame of `n` records with seqs `first..first + n` (see
 /// [`docker_record_seq`]), acked with `id`.
 pub fn seq_frame(tag: &str, first: u64, n: usize, record_size: usize, id: &str) -> Vec<u8> {

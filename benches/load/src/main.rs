@@ -6,6 +6,7 @@ mod gen;
 mod proc;
 mod sink;
 mod soak;
+mod tap;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,7 @@ enum Cmd {
         #[command(flatten)]
         opts: Opts,
     },
-    /// Run the three cases and print a table.
+    /// Run the four cases and print a table.
     Matrix {
         #[command(flatten)]
         opts: Opts,
@@ -119,6 +120,11 @@ enum Case {
     ForwardHttp,
     /// forward → parser(json on `log`, reserve_data) → rewrite_tag_filter(log_type) → out_http.
     Seed,
+    /// tail (a file of JSON lines written before the start, `read_from_head`, json parser) →
+    /// out_http NDJSON: lines per router CPU-second.
+    Tail,
+    /// syslog over TCP (RFC 3164, newline framing) → out_http NDJSON.
+    SyslogTcp,
     /// forward → cloudwatch_logs, against moto_server.
     Cloudwatch,
     /// forward → kinesis_firehose (into moto's S3), against moto_server.
@@ -133,6 +139,8 @@ impl Case {
             Case::ForwardForward => "forward→forward",
             Case::ForwardHttp => "forward→http ndjson",
             Case::Seed => "seed: parser→rewrite_tag→http",
+            Case::Tail => "tail json→http ndjson",
+            Case::SyslogTcp => "syslog tcp→http ndjson",
             Case::Cloudwatch => "forward→cloudwatch_logs (moto)",
             Case::Firehose => "forward→kinesis_firehose (moto)",
             Case::KinesisStreams => "forward→kinesis_streams (moto)",
@@ -204,6 +212,14 @@ struct Opts {
     /// Keep the working directory (configs, router log).
     #[arg(long)]
     keep: bool,
+    /// Tap the router for the whole run, as `logferry tap --tag '**'` would (a monitor_agent
+    /// source is added; the tap reads every event entering the output, rate-limited to
+    /// `--tap-rate` lines a second): what tapping costs, against the same run without it.
+    #[arg(long)]
+    tap: bool,
+    /// The tap's rate limit, lines a second (0: every event).
+    #[arg(long, default_value_t = 100.0)]
+    tap_rate: f64,
 }
 
 impl Opts {
@@ -279,6 +295,49 @@ fn file_buffer(path: &Path) -> String {
     )
 }
 
+/// The tail case: the file `{dir}/tail.log` read from its head through the json parser into
+/// out_http; the forward source is there only so the tool sees the router is up.
+fn tail_config(o: &Opts, dir: &Path, fwd_port: u16, sink_port: u16) -> String {
+    let gzip = if o.gzip_out { "  compress gzip\n" } else { "" };
+    format!(
+        "<source>\n  @type forward\n  bind 127.0.0.1\n  port {fwd_port}\n</source>
+<source>
+  @type tail
+  path {d}/tail.log
+  pos_file {d}/tail.pos
+  tag tail.app
+  read_from_head true
+  <parse>
+    @type json
+  </parse>
+</source>
+<match tail.**>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{MEMORY_BUFFER}\n</match>\n",
+        d = dir.display()
+    )
+}
+
+/// Write `n` Docker-shaped JSON lines of about `size` bytes to `path`.
+fn write_tail_file(path: &Path, n: u64, size: usize) -> Result<(), String> {
+    use std::io::Write;
+    let f = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    let head =
+        r#"{"container_id":"4f1c0a9e2b7d","container_name":"/ecs-app-1","source":"stdout","log":""#;
+    for i in 0..n {
+        let tail = format!(r#"","seq":{i}}}"#);
+        let pad = size.saturating_sub(head.len() + tail.len() + 1).max(1);
+        let mut line = String::with_capacity(size);
+        line.push_str(head);
+        for k in 0..pad {
+            line.push((b'a' + (k % 26) as u8) as char);
+        }
+        line.push_str(&tail);
+        line.push('\n');
+        w.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    w.flush().map_err(|e| e.to_string())
+}
+
 fn config(case: Case, o: &Opts, fwd_port: u16, sink_port: u16) -> String {
     config_with(
         case,
@@ -319,9 +378,13 @@ fn config_with(
                 ""
             }
         ),
-        Case::ForwardHttp | Case::Cloudwatch | Case::Firehose | Case::KinesisStreams => {
+        Case::ForwardHttp | Case::Tail | Case::Cloudwatch | Case::Firehose | Case::KinesisStreams => {
             format!("{source}{}", http("**"))
         }
+        Case::SyslogTcp => format!(
+            "<source>\n  @type syslog\n  tag syslog\n  bind 127.0.0.1\n  port {fwd_port}\n  <transport tcp>\n  </transport>\n</source>\n{}",
+            http("syslog.**")
+        ),
         Case::Seed => format!(
             "{source}<filter docker.**>
   @type parser
@@ -373,31 +436,59 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         None => sink::http(l, counter.clone()),
     }
     let fwd_port = proc::free_port().map_err(|e| e.to_string())?;
-    let conf = config(case, o, fwd_port, sink_port);
+    let mut conf = if case == Case::Tail {
+        write_tail_file(&dir.join("tail.log"), o.events.unwrap_or(0), o.record_size)?;
+        tail_config(o, &dir, fwd_port, sink_port)
+    } else {
+        config(case, o, fwd_port, sink_port)
+    };
+    let mon_port = proc::free_port().map_err(|e| e.to_string())?;
+    if o.tap {
+        conf.push_str(&format!(
+            "<source>\n  @type monitor_agent\n  bind 127.0.0.1\n  port {mon_port}\n</source>\n"
+        ));
+    }
     let cpus = o.router_cpus.as_deref().map(proc::parse_cpus).transpose()?;
     let mut router = proc::Router::start(&bin, &dir, &conf, fwd_port, cpus.as_deref())?;
     let pid = router.pid();
+    let tap = if o.tap {
+        Some(tap::attach(mon_port, o.tap_rate)?)
+    } else {
+        None
+    };
 
-    let frames = Arc::new(gen::Frames::new(
-        "docker.delish",
-        o.batch,
-        o.record_size,
-        o.ack_window > 0,
-        o.gzip_in,
-    ));
+    let frames = Arc::new(match case {
+        Case::SyslogTcp => gen::syslog_frames(o.batch, o.record_size),
+        _ => gen::Frames::new(
+            "docker.delish",
+            o.batch,
+            o.record_size,
+            o.ack_window > 0,
+            o.gzip_in,
+        ),
+    });
     let batch = o.batch.max(1) as u64;
     let total_chunks = o.events.unwrap_or(0).div_ceil(batch);
     let stats = Arc::new(gen::SendStats::default());
     let cpu0 = proc::cpu_seconds(pid).unwrap_or(0.0);
     let t0 = Instant::now();
     let deadline = o.duration.map(|d| t0 + Duration::from_secs_f64(d));
-    let conns = o.conns.max(1);
+    // The tail case has no senders: its events are the file's lines.
+    let conns = if case == Case::Tail {
+        0
+    } else {
+        o.conns.max(1)
+    };
     let handles: Vec<_> = (0..conns)
         .map(|c| {
             let job = gen::Job {
                 addr: ("127.0.0.1".into(), fwd_port),
                 chunks: total_chunks / conns + u64::from(c < total_chunks % conns),
-                ack_window: o.ack_window,
+                ack_window: if case == Case::SyslogTcp {
+                    0
+                } else {
+                    o.ack_window
+                },
                 rate: o.rate.map(|r| r / conns as f64),
                 deadline,
                 conn: c,
@@ -414,7 +505,11 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
                 .err()
         })
         .collect();
-    let sent = stats.written.load(Relaxed);
+    let sent = if case == Case::Tail {
+        o.events.unwrap_or(0)
+    } else {
+        stats.written.load(Relaxed)
+    };
     let send_secs = t0.elapsed().as_secs_f64();
     // Flush the router's buffers now and every 100 ms (events still being read would otherwise
     // wait for the next flush_interval), until the sink has seen everything (or stalls).
@@ -449,6 +544,13 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     if !router.stop(30) {
         errors.push("router did not exit 0 on SIGTERM".into());
     }
+    if let Some(t) = tap {
+        // The stream ends with the router.
+        match t.join() {
+            Ok(lines) => eprintln!("[{}] the tap read {lines} lines", case.name()),
+            Err(_) => errors.push("tap reader panicked".into()),
+        }
+    }
     // Anything flushed at shutdown still counts as delivered.
     std::thread::sleep(Duration::from_millis(200));
     let received = counter.events();
@@ -456,7 +558,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
         errors.push(format!("sink errors: {}", counter.summary()));
     }
     let acked = stats.delivered.load(Relaxed);
-    if o.ack_window > 0 && acked != sent {
+    if o.ack_window > 0 && case != Case::Tail && case != Case::SyslogTcp && acked != sent {
         errors.push(format!("{} of {sent} events acknowledged", acked));
     }
     if stats.errors.load(Relaxed) > 0 {
@@ -498,7 +600,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
 
 fn print_table(o: &Opts, rows: &[Outcome]) {
     println!(
-        "router {}  router cpus {}  load cpus {}  record ~{} B  batch {}  conns {}  acks {}  rate {}  median of {} run(s), peak RSS the highest",
+        "router {}  router cpus {}  load cpus {}  record ~{} B  batch {}  conns {}  acks {}  rate {}  tap {}  median of {} run(s), peak RSS the highest",
         o.bin.as_deref().unwrap_or(Path::new("?")).display(),
         o.router_cpus.as_deref().unwrap_or("any"),
         o.load_cpus.as_deref().unwrap_or("any"),
@@ -511,6 +613,11 @@ fn print_table(o: &Opts, rows: &[Outcome]) {
             "off".into()
         },
         o.rate.map_or("uncapped".into(), |r| format!("{r}/s")),
+        if o.tap {
+            format!("on (tag **, {} lines/s)", o.tap_rate)
+        } else {
+            "off".into()
+        },
         o.repeat.unwrap_or(1),
     );
     println!(
@@ -640,9 +747,16 @@ fn serve(listen: &str, http: bool, ids: Option<&Path>) -> ExitCode {
 fn main() -> ExitCode {
     match Cli::parse().cmd {
         Cmd::Run { case, opts } => run_cases(&[case], opts),
-        Cmd::Matrix { opts } => {
-            run_cases(&[Case::ForwardForward, Case::ForwardHttp, Case::Seed], opts)
-        }
+        Cmd::Matrix { opts } => run_cases(
+            &[
+                Case::ForwardForward,
+                Case::ForwardHttp,
+                Case::Seed,
+                Case::Tail,
+                Case::SyslogTcp,
+            ],
+            opts,
+        ),
         Cmd::AwsMatrix { opts } => run_cases(
             &[Case::Cloudwatch, Case::Firehose, Case::KinesisStreams],
             opts,

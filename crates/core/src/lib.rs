@@ -16,6 +16,7 @@
 pub mod buffer;
 pub mod error;
 pub mod event;
+pub mod listeners;
 pub mod log;
 pub mod metrics;
 pub mod pipeline;
@@ -23,6 +24,7 @@ pub mod plugin;
 pub mod registry;
 pub mod router;
 pub mod tag;
+pub mod tap;
 pub mod workers;
 
 pub use error::{BuildError, EmitError};

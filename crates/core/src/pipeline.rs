@@ -36,6 +36,10 @@ pub struct SystemConfig {
     /// `workers` (1 when not set): the worker ids `<worker N>` sections may name; logferry
     /// itself runs one process whatever the number.
     pub workers: i64,
+    /// `rpc_endpoint` (`host:port`): Fluentd's HTTP RPC endpoint, served by the daemon.
+    pub rpc_endpoint: Option<String>,
+    /// `enable_get_dump`: the RPC endpoint serves `/api/config.getDump`.
+    pub enable_get_dump: bool,
 }
 
 /// What every plugin factory gets.
@@ -149,6 +153,8 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
         }
         sys.root_dir = s.str("root_dir").map(str::to_string);
         sys.without_source = s.bool("without_source", false)?;
+        sys.rpc_endpoint = s.str("rpc_endpoint").map(str::to_string);
+        sys.enable_get_dump = s.bool("enable_get_dump", false)?;
         if let Some(log) = s.section("log")? {
             sys.log_json = log.choice("format", &["text", "json"], "text")? == "json";
             // Log-file rotation belongs to the process supervisor: logferry logs to stderr.
@@ -273,12 +279,23 @@ fn build_plugin_output(
     shared: &Shared,
     el: &Element,
 ) -> Result<Arc<dyn Output>, BuildError> {
+    build_output_with_id(registry, declared, system, shared, el).map(|(o, _)| o)
+}
+
+/// An output and its monitor id.
+fn build_output_with_id(
+    registry: &Registry,
+    declared: &Emitter,
+    system: &Arc<SystemConfig>,
+    shared: &Shared,
+    el: &Element,
+) -> Result<(Arc<dyn Output>, String), BuildError> {
     let ty = plugin_type(el, &el.name)?;
     let ctx = ctx_for(registry, declared, system, shared, el, ty, "output")?;
     let s = Section::new(el, ty);
     let out = registry.output(ty, &ctx, &s)?;
     shared.warnings.borrow_mut().extend(s.warn_unused());
-    Ok(out)
+    Ok((out, ctx.plugin_id))
 }
 
 fn build_rules(
@@ -291,24 +308,28 @@ fn build_rules(
 ) -> Result<Vec<Rule>, BuildError> {
     let mut rules = Vec::new();
     for el in elements {
-        let kind = match el.name.as_str() {
+        let (kind, id) = match el.name.as_str() {
             "filter" => {
                 let ty = plugin_type(el, "filter")?;
                 let ctx = ctx_for(registry, emitter, system, shared, el, ty, "filter")?;
                 let s = Section::new(el, ty);
                 let f = registry.filter(ty, &ctx, &s)?;
                 shared.warnings.borrow_mut().extend(s.warn_unused());
-                RuleKind::Filter(f)
+                (RuleKind::Filter(f), ctx.plugin_id)
             }
             "match" => {
-                let o = build_plugin_output(registry, emitter, system, shared, el)?;
+                let (o, id) = build_output_with_id(registry, emitter, system, shared, el)?;
                 outputs.push(o.clone());
-                RuleKind::Match(o)
+                (RuleKind::Match(o), id)
             }
             _ => continue,
         };
         let pattern = MatchPattern::new(&el.arg).map_err(|e| build_error(&el.pos, e))?;
-        rules.push(Rule { pattern, kind });
+        rules.push(Rule {
+            pattern,
+            kind,
+            id: id.into(),
+        });
     }
     Ok(rules)
 }

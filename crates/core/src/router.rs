@@ -34,12 +34,16 @@ pub struct Rule {
     pub pattern: MatchPattern,
     /// The plugin.
     pub kind: RuleKind,
+    /// The plugin's monitor id (`@id` or `object:<n>`), for taps.
+    pub id: Arc<str>,
 }
 
 /// The resolved path of one tag.
 pub struct Route {
     filters: Vec<Arc<dyn Filter>>,
     output: Option<Arc<dyn Output>>,
+    /// The monitor ids of `filters`, then of `output`, for taps.
+    ids: Vec<Arc<str>>,
 }
 
 /// The rules of the root or of one label.
@@ -67,10 +71,12 @@ impl Agent {
         }
         let mut filters = Vec::new();
         let mut output = None;
+        let mut ids = Vec::new();
         for rule in &self.rules {
             if !rule.pattern.matches(tag) {
                 continue;
             }
+            ids.push(rule.id.clone());
             match &rule.kind {
                 RuleKind::Filter(f) => filters.push(f.clone()),
                 RuleKind::Match(o) => {
@@ -79,7 +85,11 @@ impl Agent {
                 }
             }
         }
-        let route = Arc::new(Route { filters, output });
+        let route = Arc::new(Route {
+            filters,
+            output,
+            ids,
+        });
         if let Ok(mut c) = self.cache.write() {
             if c.len() >= ROUTE_CACHE_SIZE {
                 c.clear();
@@ -249,7 +259,9 @@ impl Emitter {
     ) -> Result<(), EmitError> {
         let mut batch = batch;
         let mut errors = ErrorEvents::default();
-        for f in &route.filters[first..] {
+        // The one check a route makes for taps while nobody taps.
+        let tapping = crate::tap::active();
+        for (i, f) in route.filters.iter().enumerate().skip(first) {
             let out = f.filter(tag, batch, &mut errors);
             if !errors.is_empty() {
                 let (events, reasons) = errors.take();
@@ -259,11 +271,17 @@ impl Emitter {
                 FilterOutput::Keep(b) if !b.is_empty() => batch = b,
                 _ => return Ok(()),
             }
+            if tapping {
+                crate::tap::offer(&route.ids[i], tag, &batch, false);
+            }
         }
         let Some(output) = &route.output else {
             agent.warn_unmatched(tag);
             return Ok(());
         };
+        if tapping {
+            crate::tap::offer(&route.ids[route.filters.len()], tag, &batch, true);
+        }
         match output.emit(tag, batch.clone()).await {
             Ok(()) => Ok(()),
             Err(e)
@@ -358,6 +376,7 @@ mod tests {
         Rule {
             pattern: MatchPattern::new(p).unwrap(),
             kind,
+            id: Arc::from(p),
         }
     }
 

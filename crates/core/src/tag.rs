@@ -2,9 +2,11 @@
 //!
 //! `*` matches one tag part (possibly empty), `**` zero or more parts, `a.**` matches `a` itself,
 //! `{a,b}` is alternation (alternatives may hold globs and nest), `\c` escapes, and a pattern that
-//! starts and ends with `/` is a raw regex. A `<match>` argument holds several whitespace-separated
-//! patterns; any one matching is a match.
+//! starts and ends with `/` is a Ruby regexp, run as Fluentd runs it: `Regexp.new("\\A" + body +
+//! "\\Z")` (no group around the body, so `/a|b/` is `\Aa` or `b\Z`). A `<match>` argument holds
+//! several whitespace-separated patterns; any one matching is a match.
 
+use logferry_formats::ruby_regexp::{self, RubyRegex};
 use regex::Regex;
 
 /// One compiled tag pattern.
@@ -21,6 +23,7 @@ enum Matcher {
     All,
     Literal,
     Regex(Regex),
+    Ruby(RubyRegex),
 }
 
 impl TagPattern {
@@ -41,18 +44,22 @@ impl TagPattern {
                 matcher: Matcher::Literal,
             });
         }
-        let body = if let Some(rest) = pattern.strip_prefix('/') {
-            match rest.strip_suffix('/') {
-                Some(re) if !rest.is_empty() => re.to_string(),
-                _ => {
-                    return Err(format!(
-                        "invalid match pattern '{pattern}': a regex pattern must end with '/'"
-                    ))
+        if let Some(rest) = pattern.strip_prefix('/') {
+            return match rest.strip_suffix('/') {
+                Some(re) if !rest.is_empty() => {
+                    let re = ruby_regexp::compile(&format!("\\A{re}\\Z"), "")
+                        .map_err(|e| format!("invalid match pattern '{pattern}': {e}"))?;
+                    Ok(TagPattern {
+                        source: pattern.to_string(),
+                        matcher: Matcher::Ruby(re),
+                    })
                 }
-            }
-        } else {
-            glob_to_regex(pattern)
-        };
+                _ => Err(format!(
+                    "invalid match pattern '{pattern}': a regex pattern must end with '/'"
+                )),
+            };
+        }
+        let body = glob_to_regex(pattern);
         let regex = Regex::new(&format!(r"\A(?:{body})\z"))
             .map_err(|e| format!("invalid match pattern '{pattern}': {e}"))?;
         Ok(TagPattern {
@@ -67,6 +74,7 @@ impl TagPattern {
             Matcher::All => true,
             Matcher::Literal => tag == self.source,
             Matcher::Regex(r) => r.is_match(tag),
+            Matcher::Ruby(r) => r.is_match(tag),
         }
     }
 
@@ -215,7 +223,7 @@ mod tests {
                 assert_eq!(p.matches(t), re.is_match(t), "{pat} on {t:?}");
             }
         }
-        for pat in ["a.*", "{a,b}", "a\\.b", "/a.*/", "x,y"] {
+        for pat in ["a.*", "{a,b}", "a\\.b", "x,y"] {
             assert!(
                 matches!(TagPattern::new(pat).unwrap().matcher, Matcher::Regex(_)),
                 "{pat}"
@@ -270,6 +278,13 @@ mod tests {
     #[test]
     fn case_09_regex() {
         check(r"/a\.(b|c)/", &["a.b"], &["a.d", "xa.b"]);
+        // Ruby's reading: \A and \Z around the body without a group, Ruby syntax.
+        check("/a|b/", &["a.x", "x.b", "a"], &["x.a", "b.x"]);
+        check(
+            r"/(?<app>web)\.(?!debug)\w+/",
+            &["web.info"],
+            &["web.debug", "api.info"],
+        );
     }
     #[test]
     fn case_10_star_within_part() {

@@ -6,8 +6,9 @@
 //! * `$['a.b']['c']`, `$["a"][0]` — bracket notation.
 //!
 //! A missing path, or a step that does not fit the value (a key on an array, an index on a map),
-//! reads as missing (Fluentd's `dig` raises a `TypeError` there; logferry treats it as nil rather
-//! than failing the event).
+//! reads as missing through [`Accessor::get`] and [`Accessor::get_raw`]; [`Accessor::dig_raw`]
+//! reports Fluentd's `TypeError` there instead, for plugins whose Fluentd counterpart handles it
+//! (grep passes such a record on).
 
 use logferry_msgpack::{value_len, Reader, Value};
 
@@ -75,6 +76,49 @@ impl Accessor {
         Some(cur)
     }
 
+    /// Ruby's `record.dig(*path)` on a raw msgpack record, as Fluentd's accessor reads a path of
+    /// several steps: `Ok(None)` when a step finds nothing (or nil), `Err` with Ruby's
+    /// `TypeError` text when a step meets a value it cannot step into (a key on a string,
+    /// number, boolean or array). A one-step path is a plain lookup and never fails.
+    pub fn dig_raw<'a>(&self, record: &'a [u8]) -> Result<Option<&'a [u8]>, String> {
+        if self.steps.len() < 2 {
+            return Ok(self.get_raw(record));
+        }
+        let mut cur = record;
+        for (n, step) in self.steps.iter().enumerate() {
+            if n > 0 {
+                // Ruby calls `dig` on the value found so far.
+                match cur.first() {
+                    Some(0xc0) | None => return Ok(None),
+                    Some(0x80..=0x8f | 0xde | 0xdf) => {}
+                    Some(0x90..=0x9f | 0xdc | 0xdd) => {
+                        if let Step::Key(_) = step {
+                            return Err("no implicit conversion of String into Integer".into());
+                        }
+                    }
+                    Some(&m) => {
+                        return Err(format!("{} does not have #dig method", ruby_class(m)));
+                    }
+                }
+            }
+            let next = match step {
+                Step::Key(k) => {
+                    if !is_map(cur) {
+                        return Ok(None);
+                    }
+                    raw_map_get(cur, k.as_bytes())
+                }
+                // An integer on a map looks up an integer key, which records do not have.
+                Step::Index(i) => raw_array_get(cur, *i),
+            };
+            match next {
+                Some(v) => cur = v,
+                None => return Ok(None),
+            }
+        }
+        Ok((cur.first() != Some(&0xc0)).then_some(cur))
+    }
+
     /// Delete the addressed field from a decoded record (no effect when it is missing).
     pub fn delete(&self, record: &mut Value) {
         let Some((last, parents)) = self.steps.split_last() else {
@@ -104,6 +148,21 @@ impl Accessor {
             }
             _ => {}
         }
+    }
+}
+
+fn is_map(b: &[u8]) -> bool {
+    matches!(b.first(), Some(0x80..=0x8f | 0xde | 0xdf))
+}
+
+/// The Ruby class of a msgpack scalar, by its marker.
+fn ruby_class(marker: u8) -> &'static str {
+    match marker {
+        0xc2 => "FalseClass",
+        0xc3 => "TrueClass",
+        0xca | 0xcb => "Float",
+        0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3 => "Integer",
+        _ => "String",
     }
 }
 

@@ -12,8 +12,9 @@
 //! * [`formatter`] — `<format>`: Fluentd's formatters (`out_file`, `json`, `ltsv`, `csv`,
 //!   `single_value`, `msgpack`, `stdout`).
 //! * [`inject`] — `<inject>`: the tag, time, hostname or worker id added to records.
-//! * [`ruby`] — Ruby regexps compiled for grep and rewrite_tag_filter, and Ruby's `to_s` /
-//!   `inspect` text of record values.
+//! * [`ruby_regexp`] — [`ruby_regexp::RubyRegex`]: a Ruby regexp on Rust's linear-time engine
+//!   where it keeps Ruby's meaning, else on Oniguruma in Ruby syntax.
+//! * [`ruby`] — Ruby's `to_s` / `inspect` text of record values (and the regexp re-exports).
 //! * [`accessor`] — record accessors (`key`, `$.a.b`, `$['a.b'][0]`) as Fluentd's
 //!   `record_accessor` helper parses them, on decoded records and on raw msgpack.
 //! * [`timefmt`] — Ruby-compatible strftime and time zones.
@@ -31,4 +32,5 @@ pub mod inject;
 pub mod parser;
 pub mod record;
 pub mod ruby;
+pub mod ruby_regexp;
 pub mod timefmt;

@@ -1,10 +1,8 @@
 //! Ruby semantics the plugins need without a Ruby: regexps written in Ruby syntax, compiled to
 //! Rust's `regex`, and Ruby's `to_s` / `inspect` text of record values.
 //!
-//! Regexps are translated by the parsers' translator ([`crate::parser::ruby_regex`], which
-//! keeps Ruby's meaning or refuses the pattern); here they are compiled twice, for haystacks with
-//! and without a newline (see [`RubyRegex`]). Ruby's `^`/`$` always match at line boundaries
-//! (Rust multi-line mode); the translator applies Ruby's flags (`i`, `m`, `x`) itself.
+//! Regexps: [`RubyRegex`] (defined in [`crate::ruby_regexp`]) runs a Ruby regexp on Rust's
+//! linear-time engine where the translator keeps Ruby's meaning, else on Oniguruma.
 //!
 //! Text: `to_s` of a string is its bytes (an invalid UTF-8 sequence scrubbed to `?`, as Fluentd
 //! does before matching), of nil `""`, of numbers and booleans their Ruby text, of a map or an
@@ -14,105 +12,13 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use logferry_msgpack::{Reader, Value};
-use regex::Regex;
 
-use crate::parser::ruby_regex::translate_body;
+pub use crate::ruby_regexp::{compile, regexp, regexp_param, Captures, Locations, RubyRegex};
 
-/// A compiled Ruby regexp.
-///
-/// Ruby's `^`/`$` are line anchors, which keeps the `regex` crate from treating `^…$` as an
-/// anchored search. A haystack without a newline cannot tell the two readings apart, so such
-/// haystacks (nearly every field value) run on a copy compiled without multi-line mode, which
-/// the crate can run anchored; the exact multi-line form runs on the others.
-#[derive(Clone, Debug)]
-pub struct RubyRegex {
-    lines: Regex,
-    single: Regex,
-}
-
-impl RubyRegex {
-    fn pick(&self, hay: &str) -> &Regex {
-        if hay.as_bytes().contains(&b'\n') {
-            &self.lines
-        } else {
-            &self.single
-        }
-    }
-
-    /// Does the regexp match anywhere in `hay`?
-    pub fn is_match(&self, hay: &str) -> bool {
-        self.pick(hay).is_match(hay)
-    }
-
-    /// Find the first match, recording group positions in `locs`.
-    pub fn captures_read(
-        &self,
-        locs: &mut regex::CaptureLocations,
-        hay: &str,
-    ) -> Option<(usize, usize)> {
-        self.pick(hay)
-            .captures_read(locs, hay)
-            .map(|m| (m.start(), m.end()))
-    }
-
-    /// Fresh group storage for [`RubyRegex::captures_read`].
-    pub fn capture_locations(&self) -> regex::CaptureLocations {
-        self.lines.capture_locations()
-    }
-
-    /// Ruby's `sub(re, "")`: remove the first match.
-    pub fn remove_first<'h>(&self, hay: &'h str) -> Cow<'h, str> {
-        self.pick(hay).replacen(hay, 1, "")
-    }
-
-    /// The exact (multi-line) form.
-    pub fn regex(&self) -> &Regex {
-        &self.lines
-    }
-}
-
-/// Compile a config `regexp` value: `/body/flags` (`i`, `m`) or a bare body.
-pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
-    let (body, flags) = logferry_config::types::regexp(spec);
-    compile(&body, &flags)
-}
-
-/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`).
-pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
-    let translated =
-        translate_body(body, flags).map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
-    let build = |multi_line: bool| {
-        regex::RegexBuilder::new(&translated)
-            .multi_line(multi_line)
-            .build()
-            .map_err(|e| {
-                let detail = e.to_string();
-                let last = detail.lines().last().unwrap_or("").trim().to_string();
-                format!("regexp /{body}/ cannot be used (logferry runs Rust regexps, which have no look-around, back-references or atomic groups): {last}")
-            })
-    };
-    Ok(RubyRegex {
-        lines: build(true)?,
-        single: build(false)?,
-    })
-}
-
-/// The group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups when the
-/// regexp has any (Ruby then does not capture plain groups), else every group.
+/// The engine group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups
+/// when the regexp has any (Ruby then does not capture plain groups), else every group.
 pub fn capture_groups(re: &RubyRegex) -> Vec<usize> {
-    let re = re.regex();
-    let names: Vec<usize> = re
-        .capture_names()
-        .enumerate()
-        .skip(1)
-        .filter(|(_, n)| n.is_some())
-        .map(|(i, _)| i)
-        .collect();
-    if names.is_empty() {
-        (1..re.captures_len()).collect()
-    } else {
-        names
-    }
+    re.numbered().to_vec()
 }
 
 /// Ruby's `scrub('?')`: each invalid UTF-8 sequence becomes one `?`.
@@ -315,12 +221,24 @@ mod tests {
         assert!(regexp("^a{2}b{1,}c{0,1}$").unwrap().is_match("aabbc"));
         assert!(regexp("^x{y}$").unwrap().is_match("x{y}"));
         assert!(regexp("^a+?b*?c??$").unwrap().is_match("ab"));
-        for bad in [
-            "(?=a)", "(?<!a)b", "(a)\\1", "(?>a)", "a++", "a*+", "a{2}+", "\\Ga",
+        for backtracking in [
+            "(?=a)", "(?<!a)b", "(a)\\1", "(?>a)", "a++", "a*+", "a{2}+", "\\Ga", "^$",
         ] {
-            let e = regexp(bad).unwrap_err();
-            assert!(e.contains("cannot be used"), "{bad}: {e}");
+            let re = regexp(backtracking).unwrap();
+            assert_eq!(re.engine(), "oniguruma", "{backtracking}");
         }
+        assert!(regexp("^$").unwrap().is_match("a\n\nb"));
+        assert!(
+            !regexp("^$").unwrap().is_match("a\n"),
+            "Ruby's ^ is not after a final newline"
+        );
+        assert_eq!(
+            regexp("(?<=a)b").unwrap().remove_first("abab"),
+            "aab",
+            "sub on the backtracking engine"
+        );
+        let e = regexp("/[éè]/i").unwrap_err();
+        assert!(e.contains("cannot be used"), "{e}");
     }
 
     #[test]

@@ -41,15 +41,26 @@ impl Entries {
     }
 
     /// Resolve a time value: an integer, an EventTime or a float (its fraction kept, as Fluentd's
-    /// default `skip_invalid_event false` keeps a float time). Strict (`skip_invalid_event`): any
+    /// default `skip_invalid_event false` keeps a float time); a negative one wraps to 32 bits
+    /// as Fluentd's EventTime does on the wire. Strict (`skip_invalid_event`): any
     /// other value makes the entry invalid; lenient: it becomes now. Zero seconds → now (except in
     /// PackedForward, see `keep_zero`).
     pub fn time(&self, raw: &[u8]) -> Option<EventTime> {
         let mut r = Reader::new(raw);
+        let negative = || match Reader::new(raw).read_i64() {
+            Ok(i) if i < 0 => Some(i as f64),
+            _ => None,
+        };
         let t = match read_time(&mut r) {
             Ok(Some(t)) => t,
-            _ => match Reader::new(raw).read_f64() {
+            _ => match Reader::new(raw).read_f64().or_else(|e| negative().ok_or(e)) {
                 Ok(f) if (0.0..4_294_967_296.0).contains(&f) => EventTime::from_f64(f),
+                // A time before 1970 is kept, as Fluentd's forward protocol carries it on to the
+                // next hop: a 32-bit unsigned EventTime (Ruby's pack('NN'), so -1 becomes
+                // 4294967295). Dropping the event would lose it.
+                Ok(f) if (-2_147_483_648.0..0.0).contains(&f) => {
+                    EventTime::from_f64(f + 4_294_967_296.0)
+                }
                 _ if self.strict => return None,
                 _ => EventTime::default(),
             },
@@ -122,5 +133,31 @@ impl Entries {
             return None;
         }
         Some((self.time(time_raw)?, record))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_before_1970_is_kept_as_fluentd_forwards_it() {
+        let now = EventTime::new(1_700_000_000, 0);
+        for strict in [true, false] {
+            let e = Entries::new(now, strict);
+            // -1 (negative fixint), -100000 (int32), -1.5 (float64).
+            assert_eq!(e.time(&[0xff]), Some(EventTime::new(u32::MAX, 0)));
+            assert_eq!(
+                e.time(&[0xd2, 0xff, 0xfe, 0x79, 0x60]),
+                Some(EventTime::new(u32::MAX - 99_999, 0))
+            );
+            let mut f = vec![0xcb];
+            f.extend_from_slice(&(-1.5f64).to_be_bytes());
+            assert_eq!(e.time(&f), Some(EventTime::new(u32::MAX - 1, 500_000_000)));
+        }
+        // Before -2^31 there is no 32-bit form: invalid when strict.
+        let mut big = vec![0xd3];
+        big.extend_from_slice(&(-5_000_000_000i64).to_be_bytes());
+        assert_eq!(Entries::new(now, true).time(&big), None);
     }
 }

@@ -110,7 +110,7 @@ fn message_mode_invalid_events_still_ack() {
         hex("94 A1 74 01 A1 78 81 A5 63 68 75 6E 6B A1 78"), // record is a string
         hex("94 A1 74 01 C0 81 A5 63 68 75 6E 6B A1 78"),    // nil record
         hex("94 01 01 81 A1 61 01 81 A5 63 68 75 6E 6B A1 78"), // int tag
-        hex("94 A1 74 FF 81 A1 61 01 81 A5 63 68 75 6E 6B A1 78"), // negative time
+        hex("94 A1 74 CB 7F F8 00 00 00 00 00 00 81 A1 61 01 81 A5 63 68 75 6E 6B A1 78"), // NaN time
     ] {
         let f = single_events(&bad);
         assert_eq!(
@@ -120,6 +120,10 @@ fn message_mode_invalid_events_still_ack() {
         );
         assert_eq!(f.ack, Some(hex("A1 78")));
     }
+    // A time before 1970 is kept, wrapped to 32 bits as Fluentd's EventTime wraps it.
+    let f = single_events(&hex("94 A1 74 FF 81 A1 61 01 81 A5 63 68 75 6E 6B A1 78"));
+    assert_eq!((f.mode, f.count, f.invalid), (Mode::Message, 1, 0));
+    assert_eq!(f.ack, Some(hex("A1 78")));
     // short arrays are Message mode too, nothing to ack
     let f = single_events(&hex("91 A1 74"));
     assert_eq!(

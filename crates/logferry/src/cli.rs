@@ -72,6 +72,9 @@ pub struct Cli {
 pub enum Command {
     /// List every plugin with its parameters, types, defaults and docs.
     Plugins(PluginsArgs),
+    /// test, graph, tap, top (crate::commands).
+    #[command(flatten)]
+    Tools(crate::commands::Command),
 }
 
 /// `logferry plugins` options.

@@ -1,12 +1,18 @@
 //! The `logferry` daemon: reads a Fluentd config, builds the pipeline, runs it until SIGTERM/SIGINT.
 
 mod cli;
+mod cmd_test;
+mod commands;
+mod graph;
 mod healthcheck;
 mod logging;
 mod mask;
 mod placeholder;
 mod plugins_cmd;
+mod rpc;
 mod send;
+mod tap;
+mod top;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -55,9 +61,11 @@ fn raise_fd_limit() {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Some(cli::Command::Plugins(args)) = &cli.command {
-        return plugins_cmd::run(args);
+    let mut cli = Cli::parse();
+    match cli.command.take() {
+        Some(cli::Command::Plugins(args)) => return plugins_cmd::run(&args),
+        Some(cli::Command::Tools(cmd)) => return commands::run(cmd),
+        None => {}
     }
     raise_fd_limit();
     if let Some(url) = &cli.healthcheck {
@@ -141,11 +149,13 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         signal(SignalKind::interrupt()),
         signal(SignalKind::user_defined1()),
         signal(SignalKind::hangup()),
+        signal(SignalKind::user_defined2()),
     );
-    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup)) = signals else {
+    let (Ok(mut term), Ok(mut int), Ok(mut usr1), Ok(mut hup), Ok(mut usr2)) = signals else {
         eprintln!("logferry: cannot install signal handlers");
         return ExitCode::from(1);
     };
+    let system = pipeline.system.clone();
     let mut running = match pipeline.start().await {
         Ok(r) => r,
         Err(e) => {
@@ -153,6 +163,16 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // Fluentd's RPC endpoint: its calls arrive in the loop below as the signals do.
+    let (rpc_tx, mut rpc_rx) = tokio::sync::mpsc::channel(16);
+    let dump: rpc::Dump =
+        std::sync::Arc::new(std::sync::Mutex::new(rpc::dump_text(&root, &registry)));
+    if let Some(endpoint) = &system.rpc_endpoint {
+        if let Err(e) = rpc::start(endpoint, system.enable_get_dump, dump.clone(), rpc_tx).await {
+            tracing::error!("{e}");
+            return ExitCode::from(1);
+        }
+    }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
     let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
     let sig = loop {
@@ -164,10 +184,30 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
                 running.flush_now();
             }
             _ = hup.recv() => {
-                running = reload(&cli, &registry, running, deadline).await;
+                running = reload(&cli, &registry, running, deadline, &dump, &system, "SIGHUP").await;
             }
+            _ = usr2.recv() => {
+                running = reload(&cli, &registry, running, deadline, &dump, &system, "SIGUSR2").await;
+            }
+            Some(req) = rpc_rx.recv() => match req {
+                rpc::Request::Reload => {
+                    running = reload(&cli, &registry, running, deadline, &dump, &system, "an RPC reload").await;
+                }
+                rpc::Request::Flush => {
+                    tracing::info!("RPC flushBuffers: flushing all buffers");
+                    running.flush_now();
+                }
+                rpc::Request::Interrupt => break "RPC interruptWorkers",
+                rpc::Request::Kill => break "RPC killWorkers",
+                rpc::Request::FlushAndKill => {
+                    running.flush_now();
+                    break "RPC flushBuffersAndKillWorkers";
+                }
+            },
         }
     };
+    // The listeners close with their inputs now (no reload follows to take them over).
+    logferry_core::listeners::close_all();
     tracing::info!("received {sig}: closing listeners, finishing what was read, flushing outputs");
     let at = tokio::time::Instant::now() + deadline;
     // The drain is bounded by `at` inside; the outer timeout only guards against a stuck plugin.
@@ -183,17 +223,23 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
     }
 }
 
-/// SIGHUP: read the config again. A config that does not parse or build is refused and the running
-/// pipeline goes on untouched. Otherwise the old pipeline stops as at SIGTERM (listeners close,
-/// memory buffers flush, file buffers persist) and the new one starts, resuming those file buffers.
+/// SIGHUP, SIGUSR2 or an RPC reload: read the config again. A config that does not parse or
+/// build is refused and the running pipeline goes on untouched. Otherwise the old pipeline stops
+/// as at SIGTERM (inputs stop accepting and finish what they read, memory buffers flush, file
+/// buffers persist) and the new one starts, resuming those file buffers. The listening sockets
+/// stay open throughout ([`logferry_core::listeners`]): connections that arrive meanwhile wait
+/// in the backlog for the new inputs, none is refused.
 async fn reload(
     cli: &Cli,
     registry: &logferry_core::Registry,
     running: logferry_core::Running,
     deadline: Duration,
+    dump: &rpc::Dump,
+    system: &logferry_core::SystemConfig,
+    why: &str,
 ) -> logferry_core::Running {
     let path = cli.config_path();
-    tracing::info!("received SIGHUP: reloading {}", path.display());
+    tracing::info!("received {why}: reloading {}", path.display());
     let built = logferry_config::parse_file_with_warnings(&path)
         .map_err(|e| e.to_string())
         .and_then(|(root, warnings)| {
@@ -201,18 +247,32 @@ async fn reload(
                 tracing::warn!("{}: {}", w.pos, w.message);
             }
             placeholder::check(&root)?;
-            Pipeline::build(&root, registry).map_err(|e| e.to_string())
+            let p = Pipeline::build(&root, registry).map_err(|e| e.to_string())?;
+            Ok((root, p))
         });
-    let next = match built {
+    let (root, next) = match built {
         Ok(p) => p,
         Err(e) => {
             tracing::error!("reload refused, the running configuration stays: {e}");
             return running;
         }
     };
+    if next.system.rpc_endpoint != system.rpc_endpoint
+        || next.system.enable_get_dump != system.enable_get_dump
+    {
+        tracing::warn!(
+            "rpc_endpoint/enable_get_dump changed: the RPC endpoint keeps {:?} until the next start (as Fluentd's supervisor does)",
+            system.rpc_endpoint
+        );
+    }
+    logferry_core::listeners::begin_reload();
     running.stop(tokio::time::Instant::now() + deadline).await;
     match next.start().await {
         Ok(r) => {
+            logferry_core::listeners::end_reload();
+            if let Ok(mut d) = dump.lock() {
+                *d = rpc::dump_text(&root, registry);
+            }
             tracing::info!("reload complete");
             r
         }

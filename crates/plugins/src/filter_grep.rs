@@ -31,9 +31,11 @@ struct Expr {
 }
 
 impl Expr {
-    fn matches(&self, record: &[u8], scratch: &mut String) -> bool {
-        let v = ruby::raw_to_s(self.key.get_raw(record), scratch);
-        self.pattern.is_match(v)
+    /// Fluentd's `match?`: the accessor's `TypeError` (a path through a value that is not a map)
+    /// is the error.
+    fn matches(&self, record: &[u8], scratch: &mut String) -> Result<bool, String> {
+        let v = ruby::raw_to_s(self.key.dig_raw(record)?, scratch);
+        Ok(self.pattern.is_match(v))
     }
 }
 
@@ -69,6 +71,7 @@ pub struct GrepFilter {
     regexp_or: Group,
     exclude_and: Group,
     exclude_or: Group,
+    log: PluginLog,
 }
 
 /// `<regexp>` and `<exclude>`: a field and a pattern.
@@ -235,6 +238,7 @@ impl GrepFilter {
             regexp_or: Group::default(),
             exclude_and: Group::default(),
             exclude_or: Group::default(),
+            log: log.clone(),
         };
         for (prefix, is_regexp) in [("regexp", true), ("exclude", false)] {
             for i in 1..=LEGACY_MAX {
@@ -319,25 +323,57 @@ impl GrepFilter {
         Ok(f)
     }
 
-    /// Does the record pass?
+    /// Does the record pass? Fluentd's order: the first condition that settles it wins; a
+    /// condition that raises (see [`Expr::matches`]) lets the record pass with a warning
+    /// ("failed to grep events"), as Fluentd's rescue does.
     pub fn keep(&self, record: &[u8], scratch: &mut String) -> bool {
-        if self.regexp_and.iter().any(|e| !e.matches(record, scratch)) {
-            return false;
+        match self.try_keep(record, scratch) {
+            Ok(k) => k,
+            Err(e) => {
+                self.log.warn(format_args!(
+                    "failed to grep events error_class=TypeError error=\"{e}\""
+                ));
+                true
+            }
         }
-        if !self.regexp_or.exprs.is_empty()
-            && !self.regexp_or.iter().any(|e| e.matches(record, scratch))
-        {
-            return false;
+    }
+
+    fn try_keep(&self, record: &[u8], scratch: &mut String) -> Result<bool, String> {
+        for e in self.regexp_and.iter() {
+            if !e.matches(record, scratch)? {
+                return Ok(false);
+            }
         }
-        if !self.exclude_and.exprs.is_empty()
-            && self.exclude_and.iter().all(|e| e.matches(record, scratch))
-        {
-            return false;
+        if !self.regexp_or.exprs.is_empty() {
+            let mut any = false;
+            for e in self.regexp_or.iter() {
+                if e.matches(record, scratch)? {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                return Ok(false);
+            }
         }
-        if self.exclude_or.iter().any(|e| e.matches(record, scratch)) {
-            return false;
+        if !self.exclude_and.exprs.is_empty() {
+            let mut all = true;
+            for e in self.exclude_and.iter() {
+                if !e.matches(record, scratch)? {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                return Ok(false);
+            }
         }
-        true
+        for e in self.exclude_or.iter() {
+            if e.matches(record, scratch)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -450,10 +486,32 @@ mod tests {
         let f = grep("regexp1 msg ^ok\nregexp2 $.n.x \\d\nexclude1 msg /bad/").unwrap();
         let n = Value::Map(vec![(s("x"), Value::Int(5))]);
         assert!(keeps(&f, &[("msg", s("ok")), ("n", n.clone())]));
-        assert!(!keeps(&f, &[("msg", s("ok")), ("n", s("z"))]));
+        assert!(!keeps(&f, &[("msg", s("ok")), ("n", Value::Nil)]));
+        assert!(!keeps(&f, &[("msg", s("ok"))]));
+        // Fluentd's dig raises on a string: the record passes ("failed to grep events").
+        assert!(keeps(&f, &[("msg", s("ok")), ("n", s("z"))]));
+        assert!(keeps(&f, &[("msg", s("ok")), ("n", Value::Int(1))]));
+        assert!(keeps(&f, &[("msg", s("ok")), ("n", Value::Array(vec![]))]));
         // The legacy pattern is a bare body: "/bad/" needs the slashes.
         assert!(keeps(&f, &[("msg", s("ok bad")), ("n", n.clone())]));
         assert!(!keeps(&f, &[("msg", s("ok /bad/")), ("n", n)]));
+    }
+
+    #[test]
+    fn backtracking_patterns_and_a_path_through_a_string() {
+        // Look-around runs on Oniguruma; `^\s*$` with Ruby's line anchors.
+        let f = grep("<regexp>\nkey a\npattern /^(?!debug)/\n</regexp>\n<exclude>\nkey a\npattern /^\\s*$/\n</exclude>").unwrap();
+        assert!(keeps(&f, &[("a", s("info x"))]));
+        assert!(!keeps(&f, &[("a", s("debug x"))]));
+        assert!(!keeps(&f, &[("a", s("  "))]));
+        assert!(
+            keeps(&f, &[("a", s("x\n"))]),
+            "Ruby's ^ is not after the final newline"
+        );
+        // <or>: the first condition raises, so the record passes whatever the second says.
+        let f = grep("<or>\n<regexp>\nkey $.a.k\npattern /apple/\n</regexp>\n<regexp>\nkey b\npattern /x/\n</regexp>\n</or>").unwrap();
+        assert!(keeps(&f, &[("a", s("banana"))]));
+        assert!(!keeps(&f, &[("b", s("y"))]));
     }
 
     #[test]
@@ -476,7 +534,8 @@ mod tests {
             ("<regexp>\nkey a\npattern x\n</regexp>\n<regexp>\nkey a\npattern y\n</regexp>", "Duplicate key"),
             ("<and>\n<regexp>\nkey a\npattern x\n</regexp>\n<exclude>\nkey b\npattern y\n</exclude>\n</and>", "Do not specify both"),
             ("<regexp>\nkey a\npattern x\n</regexp>\n<and>\n<regexp>\nkey a\npattern y\n</regexp>\n</and>", "Duplicate key in <and>"),
-            ("<regexp>\nkey a\npattern (?!x)\n</regexp>", "cannot be used"),
+            ("<regexp>\nkey a\npattern (?<n>x\n</regexp>", "cannot be used"),
+            ("<regexp>\nkey a\npattern /[éè]/i\n</regexp>", "cannot be used"),
             ("<regexp>\npattern x\n</regexp>", "'key' parameter is required"),
             ("<exclude>\nkey a\n</exclude>", "'pattern' parameter is required"),
         ] {

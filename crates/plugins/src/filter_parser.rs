@@ -19,6 +19,13 @@
 //! the original record passes on unchanged at its original time, as Fluentd's filter chain does
 //! with a raised error (without `emit_invalid_record_to_error` it is dropped). A field that is not
 //! a string cannot be parsed: error event, dropped.
+//!
+//! Text that is not UTF-8 goes as in Fluentd, parser by parser ([`InvalidUtf8`]): where Ruby
+//! raises `ArgumentError` (regexp-based parsers, `ltsv`, `tsv`), `replace_invalid_sequence`
+//! scrubs it and parses again, and without it the record goes to `@ERROR` and on unchanged;
+//! `json` does not match, `csv` fails ("parse failed"), scrubbing or not; `none` takes it as it
+//! is. A `timeout` that a backtracking regexp runs past is a non-match, with the warning
+//! "parsing timed out".
 
 use std::sync::Arc;
 
@@ -26,11 +33,11 @@ use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::record::decode;
 use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, Section,
-    Value,
+    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
+    Section, Value,
 };
 use logferry_formats::accessor::Accessor;
-use logferry_formats::parser::{self, ParseResult, Parser, RawRecord};
+use logferry_formats::parser::{self, InvalidUtf8, ParseResult, Parser, RawRecord};
 use logferry_formats::ruby;
 use logferry_msgpack::Reader;
 
@@ -45,6 +52,8 @@ pub struct ParserFilter {
     hash_value_field: Option<String>,
     emit_invalid_record_to_error: bool,
     parser: Box<dyn Parser>,
+    /// Where "parsing timed out" is reported (none in unit tests).
+    log: Option<PluginLog>,
 }
 
 /// `parser` filter.
@@ -94,8 +103,10 @@ pub static PARAMS: Spec = Spec::new(
 .extends(&[&parser::params::FLAT]);
 
 /// Build from `<filter>`.
-pub fn build(_ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
-    Ok(Arc::new(ParserFilter::new(s)?))
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Filter>, BuildError> {
+    let mut f = ParserFilter::new(s)?;
+    f.log = Some(ctx.log.clone());
+    Ok(Arc::new(f))
 }
 
 impl ParserFilter {
@@ -122,6 +133,7 @@ impl ParserFilter {
             hash_value_field: s.get("hash_value_field")?,
             emit_invalid_record_to_error: s.get("emit_invalid_record_to_error")?,
             parser,
+            log: None,
         })
     }
 
@@ -354,17 +366,35 @@ impl Filter for ParserFilter {
                 }
                 continue;
             };
+            results.clear();
             let text = match std::str::from_utf8(bytes) {
                 Ok(t) => std::borrow::Cow::Borrowed(t),
-                Err(_) if self.replace_invalid_sequence => ruby::scrub(bytes),
-                Err(_) => {
-                    if self.emit_invalid_record_to_error {
-                        errors.push(e.time, e.record, "invalid byte sequence in UTF-8");
+                Err(_) => match self.parser.on_invalid_utf8() {
+                    InvalidUtf8::Keeps => String::from_utf8_lossy(bytes),
+                    // Fluentd's JSON parser yields no record for such text (its parse error is
+                    // rescued), before replace_invalid_sequence could apply.
+                    InvalidUtf8::NotMatched => {
+                        results.push(Err("pattern not matched: invalid byte sequence".into()));
+                        ruby::scrub(bytes)
                     }
-                    continue;
-                }
+                    InvalidUtf8::ParseFails => {
+                        results.push(Err("Invalid byte sequence in UTF-8".into()));
+                        ruby::scrub(bytes)
+                    }
+                    // Ruby's ArgumentError, which replace_invalid_sequence rescues by scrubbing
+                    // and parsing again.
+                    InvalidUtf8::Raises if self.replace_invalid_sequence => ruby::scrub(bytes),
+                    // Otherwise filter_parser re-raises it whatever emit_invalid_record_to_error
+                    // says: Fluentd's filter chain sends the record to @ERROR and passes it on
+                    // unchanged.
+                    InvalidUtf8::Raises => {
+                        errors.push(e.time, e.record, "invalid byte sequence in UTF-8");
+                        out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
+                        continue;
+                    }
+                },
             };
-            if self.plain_merge() {
+            if results.is_empty() && self.plain_merge() {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
                 if let Some(t) = self.parser.parse_raw(&text, &mut raw) {
@@ -379,8 +409,9 @@ impl Filter for ParserFilter {
                     }
                 }
             }
-            results.clear();
-            self.parser.parse(&text, &mut results);
+            if results.is_empty() {
+                self.parser.parse(&text, &mut results);
+            }
             // The original record, decoded only when a result needs it.
             let mut rec: Option<Value> = None;
             let mut changed = false;
@@ -424,7 +455,14 @@ impl Filter for ParserFilter {
                             out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
                         }
                     }
-                    Err(_) => {
+                    Err(reason) => {
+                        if reason.starts_with(parser::regexp::TIMED_OUT) {
+                            if let Some(log) = &self.log {
+                                log.warn(format_args!(
+                                    "parsing timed out with Fluent::Plugin::RegexpParser: text = {text}"
+                                ));
+                            }
+                        }
                         if self.emit_invalid_record_to_error {
                             let reason = format!("pattern not matched with data '{text}'");
                             match (&rec, changed) {
@@ -728,8 +766,12 @@ mod tests {
         logferry_msgpack::write::str(&mut raw, "log");
         logferry_msgpack::write::str_bytes(&mut raw, b"{\"a\":\"x\xff\"}");
         let mut errors = ErrorEvents::default();
+        // Ruby's ArgumentError: to @ERROR, and the record goes on unchanged (as in Fluentd).
         let out = filter("key_name log").filter("t", EventBatch::single(T, &raw), &mut errors);
-        assert!(matches!(out, FilterOutput::Drop));
+        let FilterOutput::Keep(b) = out else {
+            panic!("dropped")
+        };
+        assert_eq!(b.iter().next().unwrap().record, raw.as_slice());
         assert_eq!(errors.take().1, ["invalid byte sequence in UTF-8"]);
 
         let f = filter("key_name log\nreplace_invalid_sequence true");

@@ -7,6 +7,8 @@
 //! * `/metrics` — Prometheus text, named as fluent-plugin-prometheus names them
 //!   (`fluentd_output_status_buffer_queue_length{plugin_id,type}` …) plus logferry's own counters;
 //! * `/healthz` — 200 while the process runs (liveness);
+//! * `/api/tap?plugin_id=ID` or `?tag=PATTERN` — the events passing there, as JSON lines, for
+//!   `logferry tap` ([`crate::monitor_tap`]);
 //! * `/readyz` — 200 when listeners are up, no buffer is over 90 % of its `total_limit_size`, and no
 //!   output has been failing for more than 300 s; 503 with the reason otherwise, and from the moment
 //!   SIGTERM arrives (before the listeners close), so a load balancer stops sending first.
@@ -103,49 +105,41 @@ impl Input for MonitorInput {
             .map_err(|e| e.to_string())?
             .next()
             .ok_or("bind address does not resolve")?;
-        let listener = TcpListener::bind(addr)
-            .await
+        // From the process's pool: a reload keeps the port open (the next pipeline's monitor
+        // takes the socket over, and this one stops then).
+        let (listener, superseded) = logferry_core::listeners::tcp(addr, 1024)
+            .and_then(|(l, s)| Ok((TcpListener::from_std(l)?, s)))
             .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         self.log.info(format_args!(
             "monitor listening on http://{addr} (/api/plugins.json, {}, /healthz, /readyz)",
             self.metrics_path
         ));
         let me = self.clone();
-        // Detached: the endpoint answers (readyz = 503) through the whole shutdown drain.
+        // Detached: the endpoint answers (readyz = 503) through the whole shutdown drain, until
+        // the process ends or a reloaded pipeline's monitor took the socket over.
         tokio::spawn(async move {
+            let superseded = superseded.wait();
+            tokio::pin!(superseded);
             loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
+                let accepted = tokio::select! {
+                    a = listener.accept() => a,
+                    _ = &mut superseded => break,
+                };
+                let Ok((mut sock, _)) = accepted else {
                     continue;
                 };
                 let me = me.clone();
                 tokio::spawn(async move {
-                    let mut buf = vec![0u8; 8192];
-                    let mut n = 0;
-                    let head = loop {
-                        match tokio::time::timeout(
-                            std::time::Duration::from_secs(5),
-                            sock.read(&mut buf[n..]),
-                        )
-                        .await
-                        {
-                            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                            Ok(Ok(k)) => n += k,
-                        }
-                        if let Some(end) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
-                            break String::from_utf8_lossy(&buf[..end]).into_owned();
-                        }
-                        if n == buf.len() {
-                            return;
-                        }
+                    let Some(head) = read_head(&mut sock).await else {
+                        return;
                     };
-                    let path = head
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("/")
-                        .split('?')
-                        .next()
-                        .unwrap_or("/")
-                        .to_string();
+                    let target = head.split_whitespace().nth(1).unwrap_or("/");
+                    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+                    if path == "/api/tap" {
+                        let query = query.to_string();
+                        return crate::monitor_tap::serve(sock, &query).await;
+                    }
+                    let path = path.to_string();
                     let (status, ctype, body) = me.route(&path);
                     let resp = format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
                     let _ = sock.write_all(resp.as_bytes()).await;
@@ -157,6 +151,26 @@ impl Input for MonitorInput {
         Ok(tokio::spawn(async move {
             let _ = ctx.shutdown.changed().await;
         }))
+    }
+}
+
+/// The head of an HTTP request (up to the blank line; 8 KiB at most, within 5 s), or None.
+pub async fn read_head(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf[n..]))
+            .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
+            Ok(Ok(k)) => n += k,
+        }
+        if let Some(end) = buf[..n].windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(String::from_utf8_lossy(&buf[..end]).into_owned());
+        }
+        if n == buf.len() {
+            return None;
+        }
     }
 }
 

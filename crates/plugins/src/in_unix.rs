@@ -128,13 +128,12 @@ fn prepare(path: &Path, log: &PluginLog) -> Result<(), String> {
     }
 }
 
-fn listen(path: &Path, backlog: i32) -> std::io::Result<UnixListener> {
+fn listen(path: &Path, backlog: i32) -> std::io::Result<std::os::unix::net::UnixListener> {
     let sock = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
     sock.set_nonblocking(true)?;
     sock.bind(&socket2::SockAddr::unix(path)?)?;
     sock.listen(backlog)?;
-    let std: std::os::unix::net::UnixListener = sock.into();
-    UnixListener::from_std(std)
+    Ok(sock.into())
 }
 
 /// Remove the socket file if it is still the one this input created.
@@ -155,8 +154,13 @@ fn remove_own(path: &Path, id: (u64, u64), log: &PluginLog) {
 #[async_trait]
 impl Input for UnixInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
-        prepare(&self.path, &self.log)?;
-        let listener = listen(&self.path, self.backlog)
+        // From the process's pool: a reload keeps the socket (and its file) in place.
+        let (listener, _) = logferry_core::listeners::unix(&self.path, || {
+            prepare(&self.path, &self.log).map_err(std::io::Error::other)?;
+            listen(&self.path, self.backlog)
+        })
+        .map_err(|e| format!("cannot listen on {}: {e}", self.path.display()))?;
+        let listener = UnixListener::from_std(listener)
             .map_err(|e| format!("cannot listen on {}: {e}", self.path.display()))?;
         let id = std::fs::symlink_metadata(&self.path)
             .map(|m| (m.dev(), m.ino()))
@@ -166,37 +170,36 @@ impl Input for UnixInput {
             .info(format_args!("listening fluent socket on {shown}"));
         let this = self.clone();
         Ok(tokio::spawn(async move {
-            let mut shutdown = ctx.shutdown.clone();
-            let mut conns = tokio::task::JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => {
-                            this.stats.connections.fetch_add(1, Ordering::Relaxed);
-                            let pid = stream.peer_cred().ok().and_then(|c| c.pid());
-                            let c = Conn {
-                                cfg: this.cfg.clone(),
-                                log: this.log.clone(),
-                                stats: this.stats.clone(),
-                                emitter: ctx.emitter.clone(),
-                                peer: Peer::Unix { path: shown.clone(), pid },
-                                shutdown: ctx.shutdown.clone(),
-                            };
-                            conns.spawn(c.run_unix(stream));
-                        }
-                        Err(e) => {
-                            this.log.warn(format_args!("accept failed: {e}"));
-                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        }
+            let serve = |stream: tokio::net::UnixStream, _| {
+                this.stats.connections.fetch_add(1, Ordering::Relaxed);
+                let pid = stream.peer_cred().ok().and_then(|c| c.pid());
+                let c = Conn {
+                    cfg: this.cfg.clone(),
+                    log: this.log.clone(),
+                    stats: this.stats.clone(),
+                    emitter: ctx.emitter.clone(),
+                    peer: Peer::Unix {
+                        path: shown.clone(),
+                        pid,
                     },
-                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-            // New clients are refused from here; connections finish what they read, then close.
-            drop(listener);
-            remove_own(&this.path, id, &this.log);
-            while conns.join_next().await.is_some() {}
+                    shutdown: ctx.shutdown.clone(),
+                };
+                c.run_unix(stream)
+            };
+            crate::net::accept::serve(
+                listener,
+                ctx.shutdown.clone(),
+                crate::net::accept::MAX_CONNECTIONS,
+                &this.log,
+                serve,
+                // At a reload the process keeps the socket for the next input: the file stays.
+                || {
+                    if !logferry_core::listeners::holds_unix(&this.path) {
+                        remove_own(&this.path, id, &this.log);
+                    }
+                },
+            )
+            .await;
             this.log.info(format_args!("stopped listening on {shown}"));
         }))
     }

@@ -1,6 +1,8 @@
 //! logferry's plugins, one module per plugin, named as Fluentd names them so users find them.
 //!
-//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `sample`/`dummy` ([`in_sample`]).
+//! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `tail` ([`in_tail`]), `http`
+//! ([`in_http`]), `tcp` ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]),
+//! `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `http`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`
 //! (the AWS outputs live in `logferry-plugins-aws`).
@@ -16,9 +18,16 @@ pub mod filter_parser;
 pub mod filter_record_transformer;
 pub mod filter_stdout;
 pub mod in_forward;
+pub mod in_http;
 pub mod in_monitor;
 pub mod in_sample;
+pub mod in_syslog;
+pub mod in_tail;
+pub mod in_tcp;
+pub mod in_udp;
 pub mod in_unix;
+pub mod monitor_tap;
+pub mod net;
 pub mod out_copy;
 pub mod out_file;
 pub mod out_file_symlink;
@@ -42,6 +51,11 @@ pub fn registry() -> Registry {
     r.add_input("forward", in_forward::build);
     r.add_input("sample", in_sample::build);
     r.add_input("unix", in_unix::build);
+    r.add_input("tcp", in_tcp::build);
+    r.add_input("http", in_http::build);
+    r.add_input("syslog", in_syslog::build);
+    r.add_input("udp", in_udp::build);
+    r.add_input("tail", in_tail::build);
     r.add_input("dummy", in_sample::build);
     r.add_input("monitor_agent", in_monitor::build_monitor_agent);
     r.add_input("prometheus", in_monitor::build_prometheus);
@@ -71,6 +85,11 @@ fn declare(r: &mut Registry) {
     use PluginKind::*;
     r.declare(Input, "forward", &in_forward::params::IN_FORWARD);
     r.declare(Input, "unix", &in_forward::params::IN_UNIX);
+    r.declare(Input, "http", &net::params::IN_HTTP);
+    r.declare(Input, "tcp", &net::params::IN_TCP);
+    r.declare(Input, "udp", &net::params::IN_UDP);
+    r.declare(Input, "syslog", &net::params::IN_SYSLOG);
+    r.declare(Input, "tail", &in_tail::params::PARAMS);
     r.declare(Input, "sample", &in_sample::PARAMS);
     r.declare(Input, "dummy", &in_sample::PARAMS);
     r.declare(Input, "monitor_agent", &in_monitor::MONITOR_AGENT);

@@ -31,8 +31,8 @@ use logferry_core::{
     BuildCtx, BuildError, EmitError, Emitter, EventBatch, Output, PluginLog, Section,
 };
 use logferry_formats::accessor::Accessor;
+use logferry_formats::ruby::Locations as CaptureLocations;
 use logferry_formats::ruby::{self, RubyRegex};
-use regex::CaptureLocations;
 
 /// Bytes of an entry header in a normalized batch (array marker + fixext8 time).
 const ENTRY_HEADER: usize = 11;
@@ -1029,7 +1029,7 @@ mod tests {
         for (body, needle) in [
             ("rewriterule1 a b c", "support has been dropped"),
             ("", "missing rewriterules"),
-            (&rule("a", "(?=x)", "t", ""), "cannot be used"),
+            (&rule("a", "(?<n>x", "t", ""), "cannot be used"),
             (&rule("a", "x", "${tag_parts[0..2]}", ""), "range"),
             (
                 &format!("{}{}", rule("a", "x", "t1", ""), rule("a", "x", "t2", "")),
@@ -1178,6 +1178,7 @@ mod tests {
         let r = |p: &str, k| RouterRule {
             pattern: MatchPattern::new(p).unwrap(),
             kind: k,
+            id: Arc::from(p),
         };
         let router = Router::new(
             Agent::new(ROOT_LABEL, vec![r("x.**", sink("ROOT"))]),

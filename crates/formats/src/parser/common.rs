@@ -5,13 +5,12 @@
 use logferry_config::params::{DefaultValue, Spec};
 use logferry_config::{build_error, BuildError, FromParam, Param, Pos, Section};
 use logferry_msgpack::{EventTime, Value};
-use regex::Regex;
 
 use crate::timefmt::Zone;
 
-use super::ruby_regex;
 use super::time::{TimeParser, TimeSettings};
 use super::ParseResult;
+use crate::ruby_regexp::RubyRegex;
 
 /// Flat (v0.12) parser parameters read from a plugin section when it has no `<parse>`.
 const FLAT: &[&str] = &[
@@ -54,6 +53,9 @@ pub(crate) struct Conf<'a> {
     flat: bool,
     expression: Option<(String, Pos)>,
     spec: Option<&'static Spec>,
+    /// Defaults the plugin owning the `<parse>` sets (Fluentd's `config_set_default` in the
+    /// plugin's `config_section :parse`), as config text: they win over the parser's own.
+    plugin_defaults: &'static [(&'static str, &'static str)],
 }
 
 impl<'a> Conf<'a> {
@@ -64,6 +66,7 @@ impl<'a> Conf<'a> {
             flat: false,
             expression: None,
             spec: None,
+            plugin_defaults: &[],
         }
     }
 
@@ -74,6 +77,7 @@ impl<'a> Conf<'a> {
             flat: true,
             expression: None,
             spec: None,
+            plugin_defaults: &[],
         }
     }
 
@@ -82,6 +86,15 @@ impl<'a> Conf<'a> {
         let mut c = self.clone();
         c.expression = Some((body.to_string(), pos.clone()));
         c
+    }
+
+    /// With the owning plugin's defaults for some parser parameters.
+    pub(crate) fn with_plugin_defaults(
+        mut self,
+        d: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        self.plugin_defaults = d;
+        self
     }
 
     /// Read through the declaration of parser `spec` (a `<parse>` section is marked with it too).
@@ -119,6 +132,9 @@ impl<'a> Conf<'a> {
             .find_map(|k| self.param(k));
         if let Some(p) = given {
             return T::from_text(def, &p.value, &p.pos);
+        }
+        if let Some((_, text)) = self.plugin_defaults.iter().find(|(k, _)| *k == def.name) {
+            return T::from_text(def, text, self.section_pos());
         }
         match def.default {
             DefaultValue::Value(text) => T::from_text(def, text, self.section_pos()),
@@ -201,11 +217,11 @@ impl<'a> Conf<'a> {
             .map(|p| logferry_config::types::array(&p.value))
     }
 
-    /// A Ruby regexp parameter, translated and compiled.
-    pub(crate) fn regexp(&self, key: &str) -> Result<Option<Regex>, BuildError> {
+    /// A Ruby regexp parameter, compiled.
+    pub(crate) fn regexp(&self, key: &str) -> Result<Option<RubyRegex>, BuildError> {
         match self.param(key) {
             None => Ok(None),
-            Some(p) => ruby_regex::compile_param(&p.value)
+            Some(p) => crate::ruby_regexp::regexp_param(&p.value)
                 .map(Some)
                 .map_err(|e| build_error(&p.pos, format!("'{key}': {e}"))),
         }
@@ -338,7 +354,7 @@ enum Conv {
 /// `types`, `null_value_pattern` and `null_empty_string` (Fluentd's `convert_values`).
 #[derive(Clone, Debug)]
 pub(crate) struct Converter {
-    null_re: Option<Regex>,
+    null_re: Option<RubyRegex>,
     null_empty: bool,
     types: Vec<(String, Conv)>,
 }
@@ -578,27 +594,8 @@ pub(crate) fn ruby_split<'t>(s: &'t str, sep: &str, limit: usize) -> Vec<&'t str
 }
 
 /// Ruby `String#split` with a regexp separator (`limit == 0`: trailing empty fields dropped).
-pub(crate) fn ruby_split_re<'t>(s: &'t str, re: &Regex) -> Vec<&'t str> {
-    let mut out = Vec::new();
-    if s.is_empty() {
-        return out;
-    }
-    let mut last = 0;
-    for m in re.find_iter(s) {
-        if m.start() == m.end() {
-            // Empty matches split between characters (never at 0).
-            if m.start() == 0 || m.start() >= s.len() {
-                continue;
-            }
-        }
-        out.push(&s[last..m.start()]);
-        last = m.end();
-    }
-    out.push(&s[last..]);
-    while out.last().is_some_and(|x| x.is_empty()) {
-        out.pop();
-    }
-    out
+pub(crate) fn ruby_split_re<'t>(s: &'t str, re: &RubyRegex) -> Vec<&'t str> {
+    re.split(s)
 }
 
 /// Insert or replace a key (Ruby hash assignment: a repeated key keeps its first position).
@@ -617,6 +614,8 @@ pub(crate) struct Common {
     pub estimate: bool,
     pub time: TimeParser,
     pub conv: Option<Converter>,
+    /// `timeout`: how long one backtracking regexp search may run.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// Per-parser defaults of the base parameters.
@@ -644,8 +643,12 @@ impl Common {
         let time_key = c.str("time_key").or(d.time_key).map(str::to_string);
         let keep_time_key = c.get("keep_time_key")?;
         let estimate = c.get("estimate_current_event")?;
-        // Fluentd's `timeout` guards backtracking regexps; Rust's engine is linear-time.
-        let _ = c.param("timeout");
+        // Fluentd's `timeout` bounds one parse; only a regexp on the backtracking engine can
+        // run long enough to need it (see `regexp::TIMED_OUT`).
+        let timeout = c
+            .get::<Option<f64>>("timeout")?
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(std::time::Duration::from_secs_f64);
         let time_conf = TimeConf::read(c, d.time_type, d.time_format, d.string_if_format)?;
         let time = time_conf.create(None, None, None)?;
         let conv = Converter::read(c, &time_conf)?;
@@ -655,6 +658,7 @@ impl Common {
             estimate,
             time,
             conv,
+            timeout,
         })
     }
 
@@ -706,7 +710,15 @@ mod tests {
         assert_eq!(ruby_split("a  b  c", " ", 2), vec!["a", "b  c"]);
         assert_eq!(ruby_split("", ",", 0), Vec::<&str>::new());
         assert_eq!(ruby_split("k:", ":", 2), vec!["k", ""]);
-        let re = Regex::new(r"\s+").unwrap();
+        let re = crate::ruby_regexp::compile(r"\s+", "").unwrap();
+        assert_eq!(re.engine(), "linear");
         assert_eq!(ruby_split_re("a  b\tc ", &re), vec!["a", "b", "c"]);
+        let re = crate::ruby_regexp::compile(r"\s++", "").unwrap();
+        assert_eq!(re.engine(), "oniguruma");
+        assert_eq!(ruby_split_re("a  b\tc ", &re), vec!["a", "b", "c"]);
+        let re = crate::ruby_regexp::compile(r"(?<=,)", "").unwrap();
+        assert_eq!(ruby_split_re("a,b,c", &re), vec!["a,", "b,", "c"]);
+        let re = crate::ruby_regexp::compile(r"x*", "").unwrap();
+        assert_eq!(ruby_split_re("axbc", &re), vec!["a", "b", "c"]);
     }
 }

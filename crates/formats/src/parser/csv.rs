@@ -61,6 +61,10 @@ impl CsvParser {
 }
 
 impl Parser for CsvParser {
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::ParseFails
+    }
+
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         if self.fast {
             let rec = fast_fields(text, &self.delimiter, self.keys.len());

@@ -49,6 +49,10 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::NotMatched
+    }
+
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
         if self.common.conv.is_some() || !flat::object(text, out) {
             return None;

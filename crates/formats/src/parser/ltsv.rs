@@ -2,9 +2,9 @@
 //! `delimiter_pattern`; each pair splits at the first `label_delimiter` (`:`); pairs without it
 //! are skipped. `time_key time`.
 
+use crate::ruby_regexp::RubyRegex;
 use logferry_config::BuildError;
 use logferry_msgpack::Value;
-use regex::Regex;
 
 use super::common::{put, ruby_split, ruby_split_re, Common, Conf, Defaults};
 use super::{ParseResult, Parser};
@@ -13,7 +13,7 @@ use super::{ParseResult, Parser};
 #[derive(Debug)]
 pub struct LtsvParser {
     delimiter: String,
-    pattern: Option<Regex>,
+    pattern: Option<RubyRegex>,
     label_delimiter: String,
     common: Common,
 }

@@ -5,7 +5,8 @@
 //! `tsv`, `none`, `multiline` and `multi_format` (fluent-plugin-multi-format-parser). Every parser
 //! takes Fluentd's common parameters (`time_key`, `time_format`, `time_type`, `types`,
 //! `null_value_pattern`, …); regular expressions are Ruby's, translated to Rust's
-//! linear-time engine or refused at start-up (see [`ruby_regex`]).
+//! linear-time engine where it keeps their meaning (see [`ruby_regex`]), else run on Oniguruma
+//! (see [`crate::ruby_regexp`]).
 
 use logferry_config::{build_error, BuildError, Pos, Section};
 use logferry_msgpack::{EventTime, Value};
@@ -49,6 +50,33 @@ pub trait Parser: Send + Sync {
     fn parse_raw(&self, _text: &str, _out: &mut RawRecord) -> Option<Option<EventTime>> {
         None
     }
+
+    /// For line-oriented inputs (in_tail): does `line` start an event? `None` unless this is a
+    /// `multiline` parser with `format_firstline`.
+    fn firstline(&self, _line: &str) -> Option<bool> {
+        None
+    }
+
+    /// What Fluentd's parser does with text that is not valid UTF-8 (filter_parser acts on it).
+    fn on_invalid_utf8(&self) -> InvalidUtf8 {
+        InvalidUtf8::Raises
+    }
+}
+
+/// What a Fluentd parser does with text that is not valid UTF-8 (Ruby strings carry the bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvalidUtf8 {
+    /// Ruby raises `ArgumentError` ("invalid byte sequence in UTF-8", from a regexp match or a
+    /// split): filter_parser's `replace_invalid_sequence` scrubs the text and parses again;
+    /// without it the record goes to `@ERROR` and on unchanged.
+    Raises,
+    /// The parser fails otherwise (`csv`: "parse failed Invalid byte sequence"), scrub or not.
+    ParseFails,
+    /// The parser yields no record (`json`): "pattern not matched", scrub or not.
+    NotMatched,
+    /// The parser takes the bytes as they are (`none`); logferry's text is the lossy UTF-8
+    /// (U+FFFD for each invalid sequence, as its JSON output writes such bytes anyway).
+    Keeps,
 }
 
 /// One record written by [`Parser::parse_raw`]: msgpack keys and values in one reused buffer.
@@ -109,6 +137,16 @@ pub fn from_plugin(
     plugin: &Section,
     default_type: Option<&str>,
 ) -> Result<Box<dyn Parser>, BuildError> {
+    from_plugin_with(plugin, default_type, &[])
+}
+
+/// [`from_plugin`], with the plugin's own defaults for parser parameters, as config text
+/// (in_syslog's `with_priority true`).
+pub fn from_plugin_with(
+    plugin: &Section,
+    default_type: Option<&str>,
+    plugin_defaults: &'static [(&'static str, &'static str)],
+) -> Result<Box<dyn Parser>, BuildError> {
     if let Some(p) = plugin.section("parse")? {
         let ty = p.str("@type").or_else(|| p.str("type"));
         let pos = p
@@ -126,9 +164,9 @@ pub fn from_plugin(
                 ),
             ));
         };
-        return build_conf(ty, pos, &Conf::new(p));
+        return build_conf(ty, pos, &Conf::new(p).with_plugin_defaults(plugin_defaults));
     }
-    let flat = Conf::flat(plugin.clone());
+    let flat = Conf::flat(plugin.clone()).with_plugin_defaults(plugin_defaults);
     flat.check_flat_zone()?;
     if let Some(f) = plugin.param("format") {
         let v = f.value.as_str();

@@ -7,12 +7,11 @@
 
 use logferry_config::BuildError;
 use logferry_msgpack::{EventTime, Value};
-use regex::Regex;
 
 use super::common::Conf;
 use super::regexp::RegexpParser;
-use super::ruby_regex;
 use super::{ParseResult, Parser};
+use crate::ruby_regexp::{self as ruby_regex, RubyRegex};
 
 const FORMAT_MAX_NUM: u32 = 20;
 
@@ -20,7 +19,7 @@ const FORMAT_MAX_NUM: u32 = 20;
 #[derive(Debug)]
 pub struct MultilineParser {
     inner: RegexpParser,
-    firstline: Option<Regex>,
+    firstline: Option<RubyRegex>,
     unmatched_lines: bool,
 }
 
@@ -78,7 +77,7 @@ impl MultilineParser {
         let pos = c.pos("format1").clone();
         let re = ruby_regex::compile(&joined, "m")
             .map_err(|e| c.err("format1", format!("Invalid regexp '{joined}': {e}")))?;
-        if re.capture_names().flatten().next().is_none() {
+        if re.names().is_empty() {
             return Err(c.err(
                 "format1",
                 format!("Invalid regexp '{joined}': No named captures"),
@@ -122,6 +121,10 @@ impl MultilineParser {
 }
 
 impl Parser for MultilineParser {
+    fn firstline(&self, line: &str) -> Option<bool> {
+        self.firstline.as_ref().map(|r| r.is_match(line))
+    }
+
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         let mut pos = 0;
         loop {

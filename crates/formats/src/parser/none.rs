@@ -25,6 +25,10 @@ impl NoneParser {
 }
 
 impl Parser for NoneParser {
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::Keeps
+    }
+
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         let rec = vec![(
             Value::Str(self.message_key.clone()),

@@ -14,7 +14,7 @@ static BASE: Spec = Spec::new("parser base", "What every parser takes.").params(
     p(
         "timeout",
         Time,
-        "Accepted for Fluentd compatibility: logferry's regexps run in linear time.",
+        "How long one parse may run: only a regexp on the backtracking engine (Oniguruma) can need it; a parse past it is not matched, as in Fluentd.",
     ),
     p(
         "null_value_pattern",

@@ -3,12 +3,11 @@
 //! as strings; `time_key time`. The presets only change the defaults of `expression` and
 //! `time_format`.
 
+use crate::ruby_regexp::{self, RubyRegex};
 use logferry_config::BuildError;
 use logferry_msgpack::Value;
-use regex::Regex;
 
 use super::common::{Common, Conf, Defaults};
-use super::ruby_regex;
 use super::{ParseResult, Parser};
 
 /// `apache`'s expression.
@@ -23,9 +22,7 @@ pub const APACHE_TIME_FORMAT: &str = "%d/%b/%Y:%H:%M:%S %z";
 /// The `regexp` parser (and its presets).
 #[derive(Debug)]
 pub struct RegexpParser {
-    re: Regex,
-    /// (capture group index, name) of every named group.
-    names: Vec<(usize, String)>,
+    re: RubyRegex,
     common: Common,
 }
 
@@ -82,7 +79,7 @@ impl RegexpParser {
                 flags.push('m');
             }
         }
-        let re = ruby_regex::compile(&body, &flags)
+        let re = ruby_regexp::compile(&body, &flags)
             .map_err(|e| logferry_config::build_error(&pos, format!("'expression': {e}")))?;
         Self::with_regex(c, re, &pos, default_time_format)
     }
@@ -90,16 +87,11 @@ impl RegexpParser {
     /// Build around an already compiled expression (used by `multiline`).
     pub(crate) fn with_regex(
         c: &Conf,
-        re: Regex,
+        re: RubyRegex,
         pos: &logferry_config::Pos,
         default_time_format: Option<&str>,
     ) -> Result<Self, BuildError> {
-        let names: Vec<(usize, String)> = re
-            .capture_names()
-            .enumerate()
-            .filter_map(|(i, n)| n.map(|n| (i, n.to_string())))
-            .collect();
-        if names.is_empty() {
+        if re.names().is_empty() {
             return Err(logferry_config::build_error(
                 pos,
                 "No named captures in 'expression' parameter. The regexp must have at least one \
@@ -114,21 +106,34 @@ impl RegexpParser {
                 ..Defaults::default()
             },
         )?;
-        Ok(RegexpParser { re, names, common })
+        Ok(RegexpParser { re, common })
     }
 
-    /// Match once at or after `start`; the result and where the match ended, or `None`.
+    /// Match once at or after `start`; the result and where the match ended, or `None`. A
+    /// backtracking search past the parser's `timeout` gives the failure Fluentd's timeout
+    /// gives ([`TIMED_OUT`]).
     pub(crate) fn parse_at(&self, text: &str, start: usize) -> Option<(ParseResult, usize, usize)> {
-        let mut locs = self.re.capture_locations();
-        let m = self.re.captures_read_at(&mut locs, text, start)?;
-        let mut rec = Vec::with_capacity(self.names.len());
-        for (i, name) in &self.names {
-            if let Some((s, e)) = locs.get(*i) {
+        let caps = match self.re.captures_within(text, start, self.common.timeout) {
+            Ok(c) => c?,
+            Err(_) => return Some((Err(timed_out(text)), start, start)),
+        };
+        let mut rec = Vec::with_capacity(self.re.names().len());
+        for (name, groups) in self.re.names() {
+            if let Some((s, e)) = caps.any(groups) {
                 rec.push((Value::Str(name.clone()), Value::Str(text[s..e].to_string())));
             }
         }
-        Some((self.common.finish(rec), m.start(), m.end()))
+        let (s, e) = caps.whole();
+        Some((self.common.finish(rec), s, e))
     }
+}
+
+/// How a parse that ran past `timeout` fails: Fluentd logs "parsing timed out" and yields no
+/// record, which filter_parser handles as a pattern that did not match.
+pub const TIMED_OUT: &str = "pattern not matched (parsing timed out)";
+
+fn timed_out(text: &str) -> String {
+    format!("{TIMED_OUT} with data '{text}'")
 }
 
 impl Parser for RegexpParser {

@@ -1,8 +1,14 @@
 //! Ruby (Onigmo) regular expressions on Rust's `regex` crate.
 //!
 //! The translation keeps Ruby's meaning or refuses the pattern, naming the construct and why;
-//! it never compiles a pattern that would silently match differently. The pattern is parsed as
-//! Ruby parses it, checked, and written out in Rust syntax:
+//! it never compiles a pattern that would silently match differently. A refusal is one of
+//! three kinds: Ruby's own syntax errors; constructs Ruby accepts that Rust's engine cannot run
+//! (`… is not supported: …`, see [`needs_backtracking`]), which
+//! [`crate::ruby_regexp::RubyRegex`] runs on Oniguruma instead; and the few constructs whose Ruby
+//! meaning follows Onigmo rules that Oniguruma does not share either (`… cannot be used: …`:
+//! non-ASCII characters in brackets, properties and POSIX classes that case folding changes,
+//! and counted repetitions that join a folding, all under `i`; `\y`), which stay refused. The
+//! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
 //!
 //! * `^`/`$` are line anchors in Ruby: the caller runs Rust's multi-line mode. Ruby's `^` does
 //!   not match at the very end of a text that ends with a newline, Rust's does; that only shows
@@ -30,11 +36,12 @@
 //! * `(?'name'…)` becomes `(?<name>…)`; `\e`, `\a`, octal `\0nn`, `\xHH` (UTF-8 byte sequences
 //!   like `\xC3\xA9` included), `\uHHHH` and `\u{H H}` become the characters; `{,n}` becomes
 //!   `{0,n}`; a `{` that does not start a repetition is a literal.
-//! * Refused (start-up error): lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
+//! * Left to Oniguruma: lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
 //!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
 //!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
-//!   `(?u)`/`(?a)`/`(?d)`, `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a
-//!   repetition (`x{2}{3}`), and escapes Ruby reads as the bare letter (`\y`, `\U`).
+//!   `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a repetition (`x{2}{3}`), `\pL`
+//!   without braces, and escapes Ruby reads as the bare letter (`\U`; Oniguruma refuses
+//!   `(?u)`/`(?a)`/`(?d)`, which stay refused).
 //!
 //! Two differences cannot be written out and are documented instead: `\Z` at the end of the
 //! pattern becomes `(?:\n?\z)`, so the whole match may include the final newline (no plugin uses
@@ -45,7 +52,7 @@
 //! rules allow (`/k\z/i` misses the Kelvin sign; `/$.*\n/` on `"abc\n\n"` misses the match at
 //! the first newline), logferry finds it.
 //!
-//! Rust's engine runs in time linear in the input, so no pattern can hang a parser.
+//! Rust's engine runs in time linear in the input, so no pattern it takes can hang a parser.
 
 use std::fmt::Write as _;
 
@@ -190,8 +197,22 @@ fn joins_fold(c: char) -> bool {
         || other_multi_fold(c)
 }
 
+/// A construct Ruby accepts that Rust's engine cannot run with Ruby's meaning (the caller may
+/// run the pattern on Oniguruma instead: see [`needs_backtracking`]).
 fn unsupported(what: &str, why: &str) -> String {
     format!("{what} is not supported: {why}")
+}
+
+/// A construct Ruby accepts whose meaning in Ruby follows rules of Onigmo's own, which neither
+/// Rust's engine nor Oniguruma reproduces: refused.
+fn unlike_ruby(what: &str, why: &str) -> String {
+    format!("{what} cannot be used: {why}")
+}
+
+/// Is this translation error one that Oniguruma, in its Ruby syntax, runs with Ruby's meaning?
+/// (Not for Ruby's own syntax errors, nor for [`unlike_ruby`] constructs.)
+pub fn needs_backtracking(error: &str) -> bool {
+    error.contains(" is not supported: ")
 }
 
 const NO_LOOK: &str = "Rust's regex engine (linear time, no backtracking) cannot look around";
@@ -309,14 +330,14 @@ fn finish_class(
         return Ok(text);
     }
     if info.non_ascii {
-        return Err(unsupported(
+        return Err(unlike_ruby(
             "a non-ASCII character in a character class under case-insensitive matching",
             "Ruby folds the case of such classes by rules of its own (/[éè]/i does not match É, \
              /[ß]/i matches ss); list the cases and use (?-i:…), as in (?-i:[éèÉÈ])",
         ));
     }
     if let Some(name) = &info.open {
-        return Err(unsupported(
+        return Err(unlike_ruby(
             &format!("{name} under case-insensitive matching"),
             "Ruby adds only some of the other-case characters to it; use (?-i:…)",
         ));
@@ -530,7 +551,7 @@ impl Parser {
             }
             if let Node::Lit { c, fold: true, .. } = node {
                 if counted && joins_fold(c) {
-                    return Err(unsupported(
+                    return Err(unlike_ruby(
                         &format!(
                             "the counted repetition {c}{text} under case-insensitive matching"
                         ),
@@ -703,7 +724,12 @@ impl Parser {
 
     /// `\p{Name}`, `\p{^Name}`, `\P{Name}` (after the `p`/`P`), as a class body item.
     fn property(&mut self, e: char) -> Result<(String, ClassInfo), String> {
-        let bad = || format!("invalid character property escape \\{e}: write \\{e}{{Name}}");
+        let bad = || {
+            unsupported(
+                &format!("\\{e} without braces"),
+                &format!("Ruby reads it as the letters; write \\{e}{{Name}} for a property"),
+            )
+        };
         if !self.eat('{') {
             return Err(bad());
         }
@@ -926,6 +952,11 @@ impl Parser {
                 &format!("the control/meta escape \\{e}"),
                 "Rust's regex engine has no such escape; use \\x.. instead",
             )),
+            // Oniguruma reads \y and \Y as text-segment boundaries.
+            'y' | 'Y' => Err(unlike_ruby(
+                &format!("the escape \\{e}"),
+                &format!("it is no escape in Ruby, which reads it as {e}; write {e}"),
+            )),
             c if c.is_ascii_alphanumeric() => Err(unsupported(
                 &format!("the escape \\{c}"),
                 &format!("it is no escape in Ruby, which reads it as {c}; write {c}"),
@@ -952,7 +983,10 @@ impl Parser {
             first = false;
             if c == '&' && self.peek_at(1) == Some('&') {
                 if ops.last().is_some_and(String::is_empty) {
-                    return Err("an empty side of && in a character class".into());
+                    return Err(unsupported(
+                        "an empty side of && in a character class",
+                        "Rust's regex syntax has no empty class",
+                    ));
                 }
                 self.i += 2;
                 ops.push(String::new());
@@ -1004,7 +1038,10 @@ impl Parser {
             }
         }
         if ops.len() > 1 && ops.last().is_some_and(String::is_empty) {
-            return Err("an empty side of && in a character class".into());
+            return Err(unsupported(
+                "an empty side of && in a character class",
+                "Rust's regex syntax has no empty class",
+            ));
         }
         let text = format!("[{}{}]", if neg { "^" } else { "" }, ops.join("&&"));
         Ok((text, info, neg))
@@ -1503,20 +1540,6 @@ pub fn compile(src: &str, flags: &str) -> Result<Regex, String> {
         let last = msg.lines().last().unwrap_or(&msg).trim().to_string();
         format!("invalid regular expression /{src}/: {last}")
     })
-}
-
-/// Compile a config value in Ruby literal form (`/body/flags`) or a bare body.
-pub fn compile_param(value: &str) -> Result<Regex, String> {
-    if let Some(rest) = value.strip_prefix('/') {
-        if let Some(end) = rest.rfind('/') {
-            let flags: String = rest[end + 1..]
-                .chars()
-                .filter(|c| matches!(c, 'i' | 'm' | 'x'))
-                .collect();
-            return compile(&rest[..end], &flags);
-        }
-    }
-    compile(value, "")
 }
 
 #[cfg(test)]

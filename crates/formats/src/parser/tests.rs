@@ -413,16 +413,28 @@ fn multiline_repeats_and_knows_first_lines() {
 }
 
 #[test]
-fn ruby_only_regexp_constructs_fail_at_start_up_at_the_parameter() {
+fn backtracking_constructs_run_on_oniguruma() {
+    for (re, text, want) in [
+        ("/(?<a>x)(?=y)/", "xy", r#"{"a":"x"}"#),
+        ("/(?<=y)(?<a>x)/", "yx", r#"{"a":"x"}"#),
+        ("/(?<a>x)\\k<a>(?<b>.)/", "xxz", r#"{"a":"x","b":"z"}"#),
+        ("/(?>(?<a>x+))/", "xx", r#"{"a":"xx"}"#),
+        ("/(?<a>x++)/", "xx", r#"{"a":"xx"}"#),
+        ("/(?<a>x)\\Z/", "x\n", r#"{"a":"x"}"#),
+        ("/^(?<a>\\w*)$/", "ab\n", r#"{"a":"ab"}"#),
+        ("/(?<a>STRASSE)/i", "straße", r#"{"a":"straße"}"#),
+        ("/(?<a>x)|(?<a>y)/", "y", r#"{"a":"y"}"#),
+    ] {
+        let p = parser(&format!("    @type regexp\n    expression {re}"));
+        assert_eq!(one(&*p, text).1, rec(want), "{re} on {text:?}");
+    }
+    // Ruby's own syntax errors, and the constructs whose Ruby meaning neither engine keeps, fail
+    // at start-up at the parameter.
     for (re, needle) in [
-        ("/(?<a>x)(?=y)/", "lookahead"),
-        ("/(?<=y)(?<a>x)/", "lookbehind"),
-        ("/(?<a>x)\\1/", "backreference"),
-        ("/(?<a>x)\\k<a>/", "backreference"),
-        ("/(?>(?<a>x+))/", "atomic"),
-        ("/(?<a>x++)/", "possessive"),
-        ("/(?<a>x\\Z)/", "\\Z"),
-        ("/(?<a>x)\\G/", "\\G"),
+        ("/(?<a>x/", "cannot be used"),
+        ("/(?<a>x{2,1})/", "upper is smaller"),
+        ("/(?<a>[éè])/i", "case-insensitive"),
+        ("/(?<a>\\y)/", "\\y"),
     ] {
         let e = build_err(&format!("    @type regexp\n    expression {re}"));
         assert!(e.contains(needle), "{re}: {e}");
@@ -432,6 +444,28 @@ fn ruby_only_regexp_constructs_fail_at_start_up_at_the_parameter() {
     assert!(e.contains("No named captures"), "{e}");
     let e = build_err("    @type regexp");
     assert!(e.contains("'expression' parameter is required"), "{e}");
+}
+
+#[test]
+fn timeout_bounds_a_backtracking_parse() {
+    // Exponential backtracking on Ruby's engine and on Oniguruma alike.
+    let hostile = format!("{}!", "a".repeat(40));
+    let p = parser("    @type regexp\n    expression /^(?=a)(?<x>(\\w+\\s?)+)$/\n    timeout 0.2s");
+    let started = std::time::Instant::now();
+    let r = all(&*p, &hostile);
+    let took = started.elapsed();
+    let e = r[0].as_ref().unwrap_err();
+    assert!(e.starts_with(super::regexp::TIMED_OUT), "{e}");
+    assert!(
+        took < std::time::Duration::from_secs(5),
+        "gave up after {took:?}"
+    );
+    assert_eq!(one(&*p, "aa b").1, rec(r#"{"x":"aa b"}"#));
+    // Without a timeout the search gives up at Oniguruma's retry limit: no record (where Ruby
+    // would run on).
+    let p = parser("    @type regexp\n    expression /^(?=a)(?<x>(\\w+\\s?)+)$/");
+    let e = all(&*p, &hostile).remove(0).unwrap_err();
+    assert!(e.starts_with("pattern not matched"), "{e}");
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! in_forward parameters, with Fluentd's names and defaults.
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,31 +17,6 @@ pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(10);
 pub const KEEPALIVE_PROBES: u32 = 6;
 /// Longest a client may take to complete the `<security>` handshake.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// `<transport tls>` settings.
-#[derive(Clone, Debug, Default)]
-pub struct TlsConfig {
-    /// `cert_path` (PEM, may hold the chain).
-    pub cert_path: Option<String>,
-    /// `private_key_path` (PEM).
-    pub private_key_path: Option<String>,
-    /// `ca_cert_path`: with `ca_private_key_path`, a server certificate is minted at start.
-    pub ca_cert_path: Option<String>,
-    /// `ca_private_key_path`.
-    pub ca_private_key_path: Option<String>,
-    /// `insecure true`: a self-signed certificate is generated at start.
-    pub insecure: bool,
-    /// `client_cert_auth`: require a client certificate signed by `ca_path`.
-    pub client_cert_auth: bool,
-    /// `ca_path`: CA bundle for client certificates.
-    pub ca_path: Option<String>,
-    /// Host name for generated certificates.
-    pub generate_cert_common_name: String,
-    /// Allow TLS 1.2.
-    pub tls12: bool,
-    /// Allow TLS 1.3.
-    pub tls13: bool,
-}
 
 /// Everything in_forward reads from its section.
 #[derive(Clone, Debug)]
@@ -73,24 +48,11 @@ pub struct ForwardConfig {
     /// `<security>`
     pub security: Option<Arc<SecurityConfig>>,
     /// `<transport tls>`
-    pub tls: Option<TlsConfig>,
+    pub tls: Option<crate::net::tls::TlsConfig>,
     /// `frame_timeout` (logferry): once part of a frame arrived, the rest must arrive within
     /// this time or the connection is closed (a stalled or trickling client). Idle connections
     /// between frames are not affected.
     pub frame_timeout: Duration,
-}
-
-fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
-    let (ip, bits) = match s.split_once('/') {
-        Some((ip, bits)) => (ip, bits.parse().ok()?),
-        None => {
-            let ip: IpAddr = s.parse().ok()?;
-            return Some((ip, if ip.is_ipv4() { 32 } else { 128 }));
-        }
-    };
-    let ip: IpAddr = ip.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((ip, bits))
 }
 
 impl ForwardConfig {
@@ -161,7 +123,7 @@ impl ForwardConfig {
             linger_timeout = t.opt_size("linger_timeout").map(Duration::from_secs);
             match proto {
                 "" | "tcp" => {}
-                "tls" => tls = Some(tls_config(&t)?),
+                "tls" => tls = Some(crate::net::tls::config(&t)?),
                 other => {
                     return Err(build_error(
                         t.pos(),
@@ -198,10 +160,7 @@ impl ForwardConfig {
 
     /// The address to listen on.
     pub fn addr(&self) -> std::io::Result<SocketAddr> {
-        let host = self.bind.trim_start_matches('[').trim_end_matches(']');
-        (host, self.port).to_socket_addrs()?.next().ok_or_else(|| {
-            std::io::Error::other(format!("bind address '{}' does not resolve", self.bind))
-        })
+        crate::net::accept::resolve(&self.bind, self.port)
     }
 
     /// Apply the tag rewriting parameters.
@@ -233,7 +192,7 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
     for c in s.sections("client") {
         let host = c.str("host").map(str::to_string);
         let network = match c.param("network") {
-            Some(p) => Some(parse_network(&p.value).ok_or_else(|| {
+            Some(p) => Some(crate::net::peer::parse_network(&p.value).ok_or_else(|| {
                 build_error(
                     &p.pos,
                     format!("invalid network '{}': expected ADDRESS/PREFIX", p.value),
@@ -268,95 +227,4 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
         users,
         clients,
     })
-}
-
-fn tls_config(t: &Section) -> Result<TlsConfig, BuildError> {
-    t.refuse_declared()?;
-    // `version` alone pins one version (as Fluentd); `min_version`/`max_version` give a range;
-    // with none of them logferry allows TLS 1.2 and 1.3.
-    let rank = |key: &str| -> Result<Option<u8>, BuildError> {
-        match t.param(key) {
-            None => Ok(None),
-            Some(p) => match p.value.as_str() {
-                "TLSv1_2" => Ok(Some(2)),
-                "TLSv1_3" => Ok(Some(3)),
-                other => Err(build_error(
-                    &p.pos,
-                    format!("{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
-                )),
-            },
-        }
-    };
-    let (version, min, max) = (rank("version")?, rank("min_version")?, rank("max_version")?);
-    let (lo, hi) = match (version, min, max) {
-        (_, Some(_), _) | (_, _, Some(_)) => (min.unwrap_or(2), max.unwrap_or(3)),
-        (Some(v), None, None) => (v, v),
-        (None, None, None) => (2, 3),
-    };
-    if lo > hi {
-        return Err(build_error(t.pos(), "min_version is above max_version"));
-    }
-    if let Some(c) = t.str("ciphers") {
-        if Some(c)
-            != t.spec()
-                .and_then(|d| d.find("ciphers"))
-                .and_then(|d| d.default.text())
-        {
-            tracing::warn!("{}: ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list", t.pos());
-        }
-    }
-    let cfg = TlsConfig {
-        cert_path: t.str("cert_path").map(str::to_string),
-        private_key_path: t.str("private_key_path").map(str::to_string),
-        ca_cert_path: t.str("ca_cert_path").map(str::to_string),
-        ca_private_key_path: t.str("ca_private_key_path").map(str::to_string),
-        insecure: t.get("insecure")?,
-        client_cert_auth: t.get("client_cert_auth")?,
-        ca_path: t.str("ca_path").map(str::to_string),
-        generate_cert_common_name: match t.get::<Option<String>>("generate_cert_common_name")? {
-            Some(name) => name,
-            None => hostname::get()
-                .map(|h| h.to_string_lossy().into_owned())
-                .unwrap_or_else(|_| "localhost".into()),
-        },
-        tls12: lo <= 2,
-        tls13: hi >= 3,
-    };
-    let have_cert = cfg.cert_path.is_some() && cfg.private_key_path.is_some();
-    let have_ca = cfg.ca_cert_path.is_some() && cfg.ca_private_key_path.is_some();
-    if !have_cert && !have_ca && !cfg.insecure {
-        return Err(build_error(
-            t.pos(),
-            "<transport tls> needs cert_path and private_key_path, or ca_cert_path and ca_private_key_path, or insecure true",
-        ));
-    }
-    if cfg.cert_path.is_some() != cfg.private_key_path.is_some() {
-        return Err(build_error(
-            t.pos(),
-            "cert_path and private_key_path go together",
-        ));
-    }
-    if cfg.client_cert_auth && cfg.ca_path.is_none() {
-        return Err(build_error(t.pos(), "client_cert_auth needs ca_path"));
-    }
-    Ok(cfg)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn networks() {
-        assert_eq!(
-            parse_network("10.0.0.0/8"),
-            Some(("10.0.0.0".parse().unwrap(), 8))
-        );
-        assert_eq!(
-            parse_network("127.0.0.1"),
-            Some(("127.0.0.1".parse().unwrap(), 32))
-        );
-        assert_eq!(parse_network("10.0.0.0/40"), None);
-        assert_eq!(parse_network("nope"), None);
-    }
 }

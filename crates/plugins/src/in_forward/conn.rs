@@ -160,7 +160,7 @@ impl Conn {
 
     async fn serve<S: AsyncRead + AsyncWrite + WaitReadable + Unpin>(mut self, mut s: S) {
         let hostname = match self.peer.ip() {
-            Some(ip) if self.cfg.resolve_hostname => reverse_dns(ip).await,
+            Some(ip) if self.cfg.resolve_hostname => crate::net::peer::reverse_dns(ip).await,
             _ => None,
         };
         let mut decoder = Decoder::new(self.cfg.decoder.clone());
@@ -521,33 +521,4 @@ async fn read_some<S: AsyncRead + WaitReadable + Unpin>(
         .map_err(ReadError::Io)?;
     decoder.commit_read().map_err(ReadError::Decode)?;
     Ok(n)
-}
-
-/// Reverse DNS of the peer (getnameinfo), off the async threads; None when it has no name.
-async fn reverse_dns(ip: IpAddr) -> Option<String> {
-    tokio::task::spawn_blocking(move || {
-        let sa: socket2::SockAddr = SocketAddr::new(ip, 0).into();
-        let mut host = [0 as libc::c_char; 1025];
-        // SAFETY: sa is a valid sockaddr of the given length; host is a writable buffer of the given size.
-        let rc = unsafe {
-            libc::getnameinfo(
-                sa.as_ptr(),
-                sa.len(),
-                host.as_mut_ptr(),
-                host.len() as libc::socklen_t,
-                std::ptr::null_mut(),
-                0,
-                libc::NI_NAMEREQD,
-            )
-        };
-        if rc != 0 {
-            return None;
-        }
-        // SAFETY: getnameinfo NUL-terminates host on success.
-        let s = unsafe { std::ffi::CStr::from_ptr(host.as_ptr()) };
-        Some(s.to_string_lossy().into_owned())
-    })
-    .await
-    .ok()
-    .flatten()
 }

@@ -14,19 +14,16 @@
 mod config;
 pub(crate) mod conn;
 pub mod params;
-mod tls;
 mod udp;
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Section};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use config::ForwardConfig;
+pub use config::{ForwardConfig, KEEPALIVE_IDLE, KEEPALIVE_INTERVAL};
 
 /// Counters of one forward input.
 #[derive(Debug, Default)]
@@ -89,32 +86,18 @@ impl ForwardInput {
     }
 }
 
-fn listen(addr: SocketAddr, backlog: Option<i32>) -> std::io::Result<TcpListener> {
-    let domain = if addr.is_ipv6() {
-        socket2::Domain::IPV6
-    } else {
-        socket2::Domain::IPV4
-    };
-    let sock = socket2::Socket::new(domain, socket2::Type::STREAM, Some(socket2::Protocol::TCP))?;
-    sock.set_reuse_address(true)?;
-    sock.set_nonblocking(true)?;
-    sock.bind(&addr.into())?;
-    sock.listen(backlog.unwrap_or(1024))?;
-    TcpListener::from_std(sock.into())
-}
-
 #[async_trait]
 impl Input for ForwardInput {
     async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
         let addr = self.cfg.addr().map_err(|e| e.to_string())?;
-        let listener =
-            listen(addr, self.cfg.backlog).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        let listener = crate::net::accept::tcp_listener(addr, self.cfg.backlog)
+            .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let udp = udp::bind(local)
             .await
             .map_err(|e| format!("cannot bind the UDP heartbeat on {local}: {e}"))?;
         let tls = match &self.cfg.tls {
-            Some(t) => Some(tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
+            Some(t) => Some(crate::net::tls::acceptor(t).map_err(|e| format!("TLS: {e}"))?),
             None => None,
         };
         self.log.info(format_args!(
@@ -123,38 +106,29 @@ impl Input for ForwardInput {
         ));
         let this = self.clone();
         Ok(tokio::spawn(async move {
-            let mut shutdown = ctx.shutdown.clone();
             let udp_task = tokio::spawn(udp::serve(udp, ctx.shutdown.clone()));
-            let mut conns = tokio::task::JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, peer)) => {
-                            this.stats.connections.fetch_add(1, Ordering::Relaxed);
-                            let c = conn::Conn {
-                                cfg: this.cfg.clone(),
-                                log: this.log.clone(),
-                                stats: this.stats.clone(),
-                                emitter: ctx.emitter.clone(),
-                                peer: conn::Peer::Tcp(peer),
-                                shutdown: ctx.shutdown.clone(),
-                            };
-                            let tls = tls.clone();
-                            conns.spawn(async move { c.run(stream, tls).await });
-                        }
-                        Err(e) => {
-                            // EMFILE and friends: back off briefly instead of spinning.
-                            this.log.warn(format_args!("accept failed: {e}"));
-                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        }
-                    },
-                    Some(_) = conns.join_next(), if !conns.is_empty() => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-            // Listener closes here; connections finish what they already read, then close.
-            drop(listener);
-            while conns.join_next().await.is_some() {}
+            let serve = |stream, peer| {
+                this.stats.connections.fetch_add(1, Ordering::Relaxed);
+                let c = conn::Conn {
+                    cfg: this.cfg.clone(),
+                    log: this.log.clone(),
+                    stats: this.stats.clone(),
+                    emitter: ctx.emitter.clone(),
+                    peer: conn::Peer::Tcp(peer),
+                    shutdown: ctx.shutdown.clone(),
+                };
+                let tls = tls.clone();
+                async move { c.run(stream, tls).await }
+            };
+            crate::net::accept::serve(
+                listener,
+                ctx.shutdown.clone(),
+                crate::net::accept::MAX_CONNECTIONS,
+                &this.log,
+                serve,
+                || {},
+            )
+            .await;
             let _ = udp_task.await;
             this.log.info(format_args!("stopped listening on {local}"));
         }))

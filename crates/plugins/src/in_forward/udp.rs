@@ -5,9 +5,11 @@ use std::net::SocketAddr;
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
-/// Bind the heartbeat socket on the same address and port as the TCP listener.
+/// Bind the heartbeat socket on the same address and port as the TCP listener (from the
+/// process's pool, so a reload keeps it).
 pub async fn bind(addr: SocketAddr) -> std::io::Result<UdpSocket> {
-    UdpSocket::bind(addr).await
+    let (u, _) = logferry_core::listeners::udp(addr)?;
+    UdpSocket::from_std(u)
 }
 
 /// Answer heartbeats until shutdown.

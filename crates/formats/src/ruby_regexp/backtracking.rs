@@ -1,0 +1,163 @@
+//! The backtracking engine: Oniguruma with its Ruby syntax, for the Ruby regexps Rust's
+//! linear-time engine cannot express exactly (look-around, back-references, atomic groups,
+//! possessive quantifiers, `^` where Ruby's line anchor differs, Ruby's full case folding …).
+//!
+//! Ruby's engine, Onigmo, is a fork of Oniguruma; the two read Ruby syntax alike. Where they
+//! differ, Ruby's meaning is kept here: `\d \s \w` (and negations) are ASCII in Ruby and are
+//! written out as ASCII classes before compiling (Oniguruma's own `*_IS_ASCII` options would also
+//! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not).
+//!
+//! A backtracking search can take exponential time on hostile input. Each search is bounded:
+//! without a deadline by 10 million backtracks for the whole search (Oniguruma's default per
+//! start position; a fraction of a second), past which the search counts as finding nothing
+//! (Ruby would run on indefinitely); with a deadline (filter_parser's `timeout`) by time,
+//! measured between slices of retries (see [`search`]). The backtrack stack is bounded too.
+
+use std::time::{Duration, Instant};
+
+use onig::{MatchParam, RegexOptions, Region, SearchOptions, Syntax};
+
+/// Ruby's shorthand classes, as Oniguruma classes that keep Ruby's ASCII meaning (inside
+/// brackets too: Oniguruma nests classes, `[a[0-9]]`).
+fn ascii_class(c: char) -> Option<&'static str> {
+    Some(match c {
+        'd' => "[0-9]",
+        'D' => "[^0-9]",
+        'w' => "[a-zA-Z0-9_]",
+        'W' => "[^a-zA-Z0-9_]",
+        's' => "[\\x20\\t\\n\\v\\f\\r]",
+        'S' => "[^\\x20\\t\\n\\v\\f\\r]",
+        _ => return None,
+    })
+}
+
+/// Write `\d \D \w \W \s \S` out as ASCII classes, leaving every other escape as it is.
+pub(crate) fn ascii_shorthands(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut chars = src.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(e) => match ascii_class(e) {
+                Some(class) => out.push_str(class),
+                None => {
+                    out.push('\\');
+                    out.push(e);
+                }
+            },
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's Ruby syntax.
+pub(crate) fn compile(body: &str, flags: &str) -> Result<onig::Regex, String> {
+    let mut opts = RegexOptions::REGEX_OPTION_NONE;
+    if flags.contains('i') {
+        opts |= RegexOptions::REGEX_OPTION_IGNORECASE;
+    }
+    if flags.contains('m') {
+        // Ruby's m: the dot matches a newline (Oniguruma's MULTILINE in Ruby syntax).
+        opts |= RegexOptions::REGEX_OPTION_MULTILINE;
+    }
+    if flags.contains('x') {
+        opts |= RegexOptions::REGEX_OPTION_EXTEND;
+    }
+    onig::Regex::with_options(&ascii_shorthands(body), opts, Syntax::ruby())
+        .map_err(|e| e.description().to_string())
+}
+
+/// The search ran out of time (or, without a deadline, out of its retry budget).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exhausted;
+
+/// Backtracks one search may take without a deadline: Oniguruma's own default per start
+/// position, here for the whole search, so that a long text cannot multiply it (well under a
+/// second).
+const SEARCH_RETRY_LIMIT: u64 = 10_000_000;
+
+/// Backtrack stack entries one search may hold (a few hundred MiB at most).
+const MATCH_STACK_LIMIT: u32 = 4_000_000;
+
+fn is_limit(e: &onig::Error) -> bool {
+    matches!(
+        e.code(),
+        onig_sys::ONIGERR_RETRY_LIMIT_IN_MATCH_OVER
+            | onig_sys::ONIGERR_RETRY_LIMIT_IN_SEARCH_OVER
+            | onig_sys::ONIGERR_MATCH_STACK_LIMIT_OVER
+    )
+}
+
+fn param(search_limit: u64) -> MatchParam {
+    let mut p = MatchParam::default();
+    p.set_retry_limit_in_match(0);
+    p.set_match_stack_limit(MATCH_STACK_LIMIT);
+    // SAFETY: `p` owns a valid OnigMatchParam for the duration of the call.
+    unsafe {
+        onig_sys::onig_set_retry_limit_in_search_of_match_param(
+            p.as_raw(),
+            search_limit as std::os::raw::c_ulong,
+        );
+    }
+    p
+}
+
+/// Search `hay` from byte `start` (the text before it is context for anchors and look-behind),
+/// filling `region`. With a `deadline` the search runs in slices of retries that double while
+/// time is left, each slice sized not to overrun the time left by more than the last one took;
+/// past the deadline it gives up. Slices start over, so the work done is at most about twice
+/// that of one uninterrupted search.
+pub(crate) fn search(
+    re: &onig::Regex,
+    hay: &str,
+    start: usize,
+    region: &mut Region,
+    deadline: Option<Duration>,
+) -> Result<Option<usize>, Exhausted> {
+    let run = |region: &mut Region, limit: u64| {
+        re.search_with_param(
+            hay,
+            start,
+            hay.len(),
+            SearchOptions::SEARCH_OPTION_NONE,
+            Some(region),
+            param(limit),
+        )
+    };
+    let Some(timeout) = deadline else {
+        return match run(region, SEARCH_RETRY_LIMIT) {
+            Ok(r) => Ok(r),
+            Err(e) if is_limit(&e) => Err(Exhausted),
+            // Other run-time errors (memory) count as no match.
+            Err(_) => Ok(None),
+        };
+    };
+    let began = Instant::now();
+    let mut budget: u64 = 1 << 16;
+    loop {
+        let slice = Instant::now();
+        match run(region, budget) {
+            Ok(r) => return Ok(r),
+            Err(e) if is_limit(&e) => {}
+            Err(_) => return Ok(None),
+        }
+        let spent = began.elapsed();
+        if spent >= timeout {
+            return Err(Exhausted);
+        }
+        let left = timeout - spent;
+        let took = slice.elapsed().max(Duration::from_micros(1));
+        let next = if took * 2 <= left {
+            budget.saturating_mul(2)
+        } else {
+            // Aim the last slice at the deadline.
+            let scale = left.as_secs_f64() / took.as_secs_f64();
+            ((budget as f64) * scale).max(budget as f64 + 1.0) as u64
+        };
+        budget = next;
+    }
+}

@@ -1,0 +1,355 @@
+//! [`RubyRegex`]: a Ruby regexp from a config, run by the engine that keeps Ruby's meaning.
+//!
+//! Rust's linear-time `regex` engine runs every pattern the translator
+//! ([`crate::parser::ruby_regex`]) can write out exactly; the rest (look-around,
+//! back-references, atomic groups, possessive quantifiers, a `^` where Ruby's line anchor
+//! differs from Rust's, Ruby's full case folding, duplicate group names, `\G \K \R \X`,
+//! conditionals, absent operators …) run on Oniguruma in its Ruby syntax ([`backtracking`]).
+//! A pattern both refuse is Ruby's own syntax error, reported as Oniguruma words it.
+//!
+//! Groups are numbered as Ruby numbers them: when a pattern has named groups, only those
+//! capture. [`RubyRegex::numbered`] lists the engine's group indices of `$1`, `$2` …, and
+//! [`RubyRegex::names`] the indices of each name (several when a name repeats; Ruby reads the
+//! last one that took part in the match).
+
+pub mod backtracking;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::parser::ruby_regex::{needs_backtracking, translate_body};
+pub use backtracking::Exhausted;
+
+/// A compiled Ruby regexp (one pointer; clones share it).
+#[derive(Clone)]
+pub struct RubyRegex(Arc<Compiled>);
+
+struct Compiled {
+    engine: Engine,
+    src: String,
+    /// Engine group indices of Ruby's `$1`, `$2` …
+    numbered: Vec<usize>,
+    /// Each group name with its engine group indices, in pattern order.
+    names: Vec<(String, Vec<usize>)>,
+}
+
+enum Engine {
+    /// Ruby's `^`/`$` are line anchors, which keeps the `regex` crate from treating `^…$` as an
+    /// anchored search. A haystack without a newline cannot tell the two readings apart, so
+    /// such haystacks (nearly every field value) run on a copy compiled without multi-line
+    /// mode, which the crate can run anchored; the exact multi-line form runs on the others.
+    Linear {
+        lines: Regex,
+        single: Regex,
+    },
+    Backtracking(onig::Regex),
+}
+
+impl fmt::Debug for RubyRegex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let engine = match self.0.engine {
+            Engine::Linear { .. } => "linear",
+            Engine::Backtracking(_) => "oniguruma",
+        };
+        write!(f, "RubyRegex(/{}/ on {engine})", self.0.src)
+    }
+}
+
+/// Where one match and its groups are, by engine group index (0 is the whole match): the
+/// engine's own group storage, read in place.
+#[derive(Debug)]
+pub struct Captures(Locations);
+
+impl Captures {
+    /// The span of engine group `i` (0: the whole match), if it took part.
+    pub fn get(&self, i: usize) -> Option<(usize, usize)> {
+        self.0.get(i)
+    }
+
+    /// The whole match.
+    pub fn whole(&self) -> (usize, usize) {
+        self.get(0).unwrap_or((0, 0))
+    }
+
+    /// The span of a name given by its groups: the last of them that took part (Ruby's rule).
+    pub fn any(&self, groups: &[usize]) -> Option<(usize, usize)> {
+        groups.iter().rev().find_map(|&i| self.get(i))
+    }
+}
+
+/// Reusable group storage for [`RubyRegex::captures_read`] (no allocation per match).
+pub struct Locations(Locs);
+
+enum Locs {
+    Linear(regex::CaptureLocations),
+    Backtracking(onig::Region),
+}
+
+impl Locations {
+    /// The span of engine group `i` (0: the whole match) in the last match read.
+    pub fn get(&self, i: usize) -> Option<(usize, usize)> {
+        match &self.0 {
+            Locs::Linear(l) => l.get(i),
+            Locs::Backtracking(r) => r.pos(i),
+        }
+    }
+}
+
+impl fmt::Debug for Locations {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Locations")
+    }
+}
+
+impl RubyRegex {
+    /// Fresh group storage for [`captures_read`](Self::captures_read).
+    pub fn capture_locations(&self) -> Locations {
+        Locations(match &self.0.engine {
+            Engine::Linear { lines, .. } => Locs::Linear(lines.capture_locations()),
+            Engine::Backtracking(_) => Locs::Backtracking(onig::Region::new()),
+        })
+    }
+
+    /// Find the first match, recording group positions in `locs` (made by this regexp's
+    /// [`capture_locations`](Self::capture_locations)); the whole match's span.
+    pub fn captures_read(&self, locs: &mut Locations, hay: &str) -> Option<(usize, usize)> {
+        match (&self.0.engine, &mut locs.0) {
+            (Engine::Linear { lines, single }, Locs::Linear(l)) => pick(lines, single, hay)
+                .captures_read(l, hay)
+                .map(|m| (m.start(), m.end())),
+            (Engine::Backtracking(re), Locs::Backtracking(r)) => {
+                match backtracking::search(re, hay, 0, r, None) {
+                    Ok(Some(_)) => r.pos(0),
+                    _ => None,
+                }
+            }
+            // Storage from another regexp: read into fresh storage of the right kind.
+            _ => {
+                *locs = self.capture_locations();
+                self.captures_read(locs, hay)
+            }
+        }
+    }
+
+    /// Which engine runs it: `"linear"` (Rust's `regex`) or `"oniguruma"`.
+    pub fn engine(&self) -> &'static str {
+        match self.0.engine {
+            Engine::Linear { .. } => "linear",
+            Engine::Backtracking(_) => "oniguruma",
+        }
+    }
+
+    /// Engine group indices of Ruby's numbered groups `$1`, `$2` … (only the named groups when
+    /// the pattern has any).
+    pub fn numbered(&self) -> &[usize] {
+        &self.0.numbered
+    }
+
+    /// Each group name with its engine group indices, in pattern order.
+    pub fn names(&self) -> &[(String, Vec<usize>)] {
+        &self.0.names
+    }
+
+    /// Does the regexp match anywhere in `hay`? A backtracking search that exhausts its retry
+    /// budget counts as no match.
+    pub fn is_match(&self, hay: &str) -> bool {
+        match &self.0.engine {
+            Engine::Linear { lines, single } => pick(lines, single, hay).is_match(hay),
+            Engine::Backtracking(re) => {
+                let mut region = onig::Region::new();
+                matches!(
+                    backtracking::search(re, hay, 0, &mut region, None),
+                    Ok(Some(_))
+                )
+            }
+        }
+    }
+
+    /// The first match at or after byte `start` (the text before it still counts for anchors),
+    /// with its groups. A backtracking search that exhausts its retry budget counts as no match.
+    pub fn captures_at(&self, hay: &str, start: usize) -> Option<Captures> {
+        self.captures_within(hay, start, None).ok().flatten()
+    }
+
+    /// [`captures_at`](Self::captures_at) bounded by a time limit on the backtracking engine
+    /// (the linear engine needs none): `Err` when the search gave up. A `start` past the end or
+    /// inside a character finds nothing.
+    pub fn captures_within(
+        &self,
+        hay: &str,
+        start: usize,
+        timeout: Option<Duration>,
+    ) -> Result<Option<Captures>, Exhausted> {
+        if !hay.is_char_boundary(start) {
+            return Ok(None);
+        }
+        match &self.0.engine {
+            Engine::Linear { lines, single } => {
+                let re = pick(lines, single, hay);
+                let mut locs = re.capture_locations();
+                Ok(re
+                    .captures_read_at(&mut locs, hay, start)
+                    .map(|_| Captures(Locations(Locs::Linear(locs)))))
+            }
+            Engine::Backtracking(re) => {
+                let mut region = onig::Region::new();
+                Ok(backtracking::search(re, hay, start, &mut region, timeout)?
+                    .map(|_| Captures(Locations(Locs::Backtracking(region)))))
+            }
+        }
+    }
+
+    /// The first match in `hay`: its span.
+    pub fn find(&self, hay: &str) -> Option<(usize, usize)> {
+        match &self.0.engine {
+            Engine::Linear { lines, single } => pick(lines, single, hay)
+                .find(hay)
+                .map(|m| (m.start(), m.end())),
+            Engine::Backtracking(_) => self.captures_at(hay, 0).map(|c| c.whole()),
+        }
+    }
+
+    /// Ruby's `sub(re, "")`: remove the first match.
+    pub fn remove_first<'h>(&self, hay: &'h str) -> Cow<'h, str> {
+        match self.find(hay) {
+            Some((s, e)) if e > s => Cow::Owned(format!("{}{}", &hay[..s], &hay[e..])),
+            _ => Cow::Borrowed(hay),
+        }
+    }
+
+    /// Ruby's `split(re)` without a limit: the pieces between matches (an empty match splits
+    /// between characters, never at either end), trailing empty pieces dropped. Matches are
+    /// found as `regex`'s `find_iter` finds them: an empty match right where the previous match
+    /// ended is skipped.
+    pub fn split<'h>(&self, hay: &'h str) -> Vec<&'h str> {
+        let mut out = Vec::new();
+        if hay.is_empty() {
+            return out;
+        }
+        let (mut piece, mut at, mut last_end) = (0, 0, None);
+        while at <= hay.len() {
+            let Some(c) = self.captures_at(hay, at) else {
+                break;
+            };
+            let (s, e) = c.whole();
+            if s == e && last_end == Some(e) {
+                match hay[s..].chars().next() {
+                    Some(ch) => at = s + ch.len_utf8(),
+                    None => break,
+                }
+                continue;
+            }
+            last_end = Some(e);
+            at = e;
+            if s == e && (s == 0 || s >= hay.len()) {
+                continue;
+            }
+            out.push(&hay[piece..s]);
+            piece = e;
+        }
+        out.push(&hay[piece..]);
+        while out.last().is_some_and(|p| p.is_empty()) {
+            out.pop();
+        }
+        out
+    }
+}
+
+fn pick<'r>(lines: &'r Regex, single: &'r Regex, hay: &str) -> &'r Regex {
+    if hay.as_bytes().contains(&b'\n') {
+        lines
+    } else {
+        single
+    }
+}
+
+/// Compile a config `regexp` value: `/body/flags` (`i`, `m`) or a bare body.
+pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
+    let (body, flags) = logferry_config::types::regexp(spec);
+    compile(&body, &flags)
+}
+
+/// Compile a config value in Ruby literal form (`/body/flags`, flags `i`, `m`, `x`) or a bare
+/// body (the parsers' `null_value_pattern`, `delimiter_pattern`).
+pub fn regexp_param(value: &str) -> Result<RubyRegex, String> {
+    if let Some(rest) = value.strip_prefix('/') {
+        if let Some(end) = rest.rfind('/') {
+            let flags: String = rest[end + 1..]
+                .chars()
+                .filter(|c| matches!(c, 'i' | 'm' | 'x'))
+                .collect();
+            return compile(&rest[..end], &flags);
+        }
+    }
+    compile(value, "")
+}
+
+/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`): on the linear engine when the
+/// translator keeps Ruby's meaning there, else on Oniguruma.
+pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
+    let src = body.to_string();
+    let on_linear = translate_body(body, flags).and_then(|t| {
+        // A translation the `regex` crate still cannot build (its size limit) goes to Oniguruma.
+        linear(&t).map_err(|e| format!("the pattern is not supported: the regex crate says {e}"))
+    });
+    match on_linear {
+        Ok((lines, single)) => {
+            let names: Vec<(String, Vec<usize>)> = lines
+                .capture_names()
+                .enumerate()
+                .filter_map(|(i, n)| n.map(|n| (n.to_string(), vec![i])))
+                .collect();
+            let numbered: Vec<usize> = if names.is_empty() {
+                (1..lines.captures_len()).collect()
+            } else {
+                names.iter().map(|(_, g)| g[0]).collect()
+            };
+            Ok(RubyRegex(Arc::new(Compiled {
+                engine: Engine::Linear { lines, single },
+                src,
+                numbered,
+                names,
+            })))
+        }
+        Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
+        Err(_) => {
+            let re = backtracking::compile(body, flags)
+                .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+            let mut names: Vec<(String, Vec<usize>)> = Vec::new();
+            re.foreach_name(|name, groups| {
+                names.push((
+                    name.to_string(),
+                    groups.iter().map(|&g| g as usize).collect(),
+                ));
+                true
+            });
+            names.sort_by_key(|(_, g)| g.first().copied());
+            // Oniguruma's Ruby syntax captures only the named groups when there are any, and
+            // numbers them from 1, so its numbering is Ruby's.
+            let numbered: Vec<usize> = (1..=re.captures_len()).collect();
+            Ok(RubyRegex(Arc::new(Compiled {
+                engine: Engine::Backtracking(re),
+                src,
+                numbered,
+                names,
+            })))
+        }
+    }
+}
+
+fn linear(translated: &str) -> Result<(Regex, Regex), String> {
+    let build = |multi_line: bool| {
+        regex::RegexBuilder::new(translated)
+            .multi_line(multi_line)
+            .build()
+            .map_err(|e| {
+                let detail = e.to_string();
+                detail.lines().last().unwrap_or("").trim().to_string()
+            })
+    };
+    Ok((build(true)?, build(false)?))
+}

@@ -1,0 +1,45 @@
+# Re-record goldens.json from cases.json with the local Ruby (Debian's ruby 3.1 in the reference
+# setup): `ruby crates/formats/tests/ruby_regex/record.rb`. For every case: Ruby's compile error,
+# or for each haystack (the case's own, then the common ones) the first match as byte offsets:
+# the whole match, each numbered group, each named group. The test
+# (crates/formats/tests/ruby_regex_vs_ruby.rs) compares logferry's RubyRegex with these; it needs
+# no Ruby.
+require 'json'
+
+$VERBOSE = nil
+dir = File.dirname(File.expand_path(__FILE__))
+data = JSON.parse(File.read(File.join(dir, 'cases.json'), encoding: 'UTF-8'))
+common = data['common_haystacks']
+
+lines = data['cases'].map do |c|
+  opts = 0
+  opts |= Regexp::IGNORECASE if c['flags'].include?('i')
+  opts |= Regexp::MULTILINE if c['flags'].include?('m')
+  opts |= Regexp::EXTENDED if c['flags'].include?('x')
+  head = { 'src' => c['src'], 'flags' => c['flags'] }
+  begin
+    re = Regexp.new(c['src'].dup.force_encoding(Encoding::UTF_8), opts)
+  rescue RegexpError, SyntaxError => e
+    next JSON.generate(head.merge('error' => e.message))
+  end
+  results = (c['hays'] + common).map do |h|
+    s = h.dup.force_encoding(Encoding::UTF_8)
+    m = re.match(s)
+    next nil unless m
+    # Ruby 3.1 has no byteoffset: the byte size of the text before each character offset.
+    span = lambda do |g|
+      b = m.begin(g)
+      b && [s[0, b].bytesize, s[0, m.end(g)].bytesize]
+    end
+    {
+      'span' => span.call(0),
+      'groups' => (1...m.size).map { |i| span.call(i) },
+      'names' => m.names.map { |n| [n, span.call(n)] },
+    }
+  end
+  JSON.generate(head.merge('results' => results))
+end
+
+File.write(File.join(dir, 'goldens.json'),
+           "{\"ruby\": #{JSON.generate(RUBY_DESCRIPTION)},\n\"cases\": [\n#{lines.join(",\n")}\n]}\n")
+puts "#{lines.size} cases recorded with #{RUBY_DESCRIPTION}"

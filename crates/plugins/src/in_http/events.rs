@@ -1,0 +1,280 @@
+//! From request parameters to events, as Fluentd's `HttpInput#on_request`: the record comes from
+//! the `json`, `ndjson` or `msgpack` parameter (a form field, or the body by its content type),
+//! or from the body through a custom `<parse>`; an array is a batch; the time comes from
+//! `?time=`, else the record's time key, else now.
+
+use std::sync::Arc;
+
+use logferry_core::{BatchBuilder, EventBatch, EventTime, Value};
+
+use super::params::{ruby_to_f, Params};
+use crate::net::peer::set_field;
+use crate::parser::Parser;
+
+/// How records are made and completed.
+pub struct Recipe {
+    /// `<parse>` with a parser other than `in_http`: the body is its text; its name.
+    pub custom: Option<(Arc<dyn Parser>, String)>,
+    /// The time field of `in_http` records (`time_key`, default `time`).
+    pub time_key: String,
+    /// Keep that field in the record (`keep_time_key`).
+    pub keep_time_key: bool,
+    /// `add_http_headers`
+    pub add_http_headers: bool,
+    /// `add_query_params`
+    pub add_query_params: bool,
+    /// `add_remote_addr`
+    pub add_remote_addr: bool,
+}
+
+/// The parameter a custom parser's body is kept under (Fluentd's name).
+pub const EVENT_RECORD: &str = "_event_record";
+
+/// The events of one request, or why it is a bad request (answered with 400). `Ok(None)`:
+/// nothing to emit (an empty body).
+pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String> {
+    let mut records: Vec<(Option<EventTime>, Value)> = Vec::new();
+    if let Some((parser, name)) = &r.custom {
+        let Some(content) = params.get(EVENT_RECORD) else {
+            return Err(format!("'{EVENT_RECORD}' parameter is required"));
+        };
+        let text = String::from_utf8_lossy(content);
+        let mut out = Vec::new();
+        parser.parse(&text, &mut out);
+        for res in out {
+            match res {
+                Ok((t, v)) => records.push((t, v)),
+                Err(e) => return Err(format!("Received event is not {name}: {e}")),
+            }
+        }
+    } else if let Some(mp) = params.get("msgpack") {
+        if mp.is_empty() {
+            return Ok(None);
+        }
+        let (v, _) = Value::decode(mp).map_err(|e| format!("invalid msgpack: {e}"))?;
+        flatten(v, &mut records)?;
+    } else if let Some(js) = params.get("json") {
+        let text = String::from_utf8_lossy(js);
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let v =
+            crate::parser::json::parse_value(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+        flatten(v, &mut records)?;
+    } else if let Some(nd) = params.get("ndjson") {
+        let text = String::from_utf8_lossy(nd);
+        for (i, line) in text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v = crate::parser::json::parse_value(line)
+                .map_err(|e| format!("invalid JSON on line {}: {e}", i + 1))?;
+            flatten(v, &mut records)?;
+        }
+    } else {
+        return Err("'json', 'ndjson' or 'msgpack' parameter is required".into());
+    }
+    if records.is_empty() {
+        return Ok(None);
+    }
+    let param_time = params.get("time").map(|t| {
+        let f = ruby_to_f(&String::from_utf8_lossy(t));
+        if f == 0.0 {
+            EventTime::now()
+        } else {
+            EventTime::from_f64(f)
+        }
+    });
+    let mut b = BatchBuilder::new();
+    for (parsed_time, mut rec) in records {
+        add_params(r, params, &mut rec);
+        let time = match (param_time, parsed_time) {
+            (Some(t), _) => t,
+            (None, Some(t)) => t,
+            (None, None) if r.custom.is_some() => EventTime::now(),
+            (None, None) => time_field(r, &mut rec)?,
+        };
+        b.push_value(time, &rec);
+    }
+    Ok(Some(b.finish()))
+}
+
+/// One record (a map) or a batch (an array of maps).
+fn flatten(v: Value, out: &mut Vec<(Option<EventTime>, Value)>) -> Result<(), String> {
+    match v {
+        Value::Map(_) => out.push((None, v)),
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::Map(_) => out.push((None, item)),
+                    other => return Err(not_a_record(&other)),
+                }
+            }
+        }
+        other => return Err(not_a_record(&other)),
+    }
+    Ok(())
+}
+
+fn not_a_record(v: &Value) -> String {
+    let kind = match v {
+        Value::Nil => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::UInt(_) => "an integer",
+        Value::F32(_) | Value::F64(_) => "a float",
+        Value::Str(_) | Value::Bin(_) => "a string",
+        Value::Array(_) => "an array",
+        _ => "not a map",
+    };
+    format!("an event record must be an object (a map), got {kind}")
+}
+
+fn add_params(r: &Recipe, params: &Params, rec: &mut Value) {
+    let text = |v: &[u8]| Value::Str(String::from_utf8_lossy(v).into_owned());
+    if r.add_http_headers {
+        for (k, v) in params.0.iter().filter(|(k, _)| k.starts_with("HTTP_")) {
+            set_field(rec, k, text(v));
+        }
+    }
+    if r.add_query_params {
+        for (k, v) in params.0.iter().filter(|(k, _)| k.starts_with("QUERY_")) {
+            set_field(rec, k, text(v));
+        }
+    }
+    if r.add_remote_addr {
+        let v = params.get("REMOTE_ADDR").map_or(Value::Nil, text);
+        set_field(rec, "REMOTE_ADDR", v);
+    }
+}
+
+/// Fluentd's `convert_time_field`: the time key's value (removed unless `keep_time_key`) as
+/// epoch seconds; absent or null: now.
+fn time_field(r: &Recipe, rec: &mut Value) -> Result<EventTime, String> {
+    let Value::Map(m) = rec else {
+        return Ok(EventTime::now());
+    };
+    let Some(i) = m
+        .iter()
+        .position(|(k, _)| k.as_str() == Some(r.time_key.as_str()))
+    else {
+        return Ok(EventTime::now());
+    };
+    let v = if r.keep_time_key {
+        m[i].1.clone()
+    } else {
+        m.remove(i).1
+    };
+    match v {
+        Value::Nil | Value::Bool(false) => Ok(EventTime::now()),
+        Value::Int(s) if (0..=i64::from(u32::MAX)).contains(&s) => Ok(EventTime::new(s as u32, 0)),
+        Value::Int(s) => Ok(EventTime::from_f64(s as f64)),
+        Value::UInt(s) => Ok(EventTime::from_f64(s as f64)),
+        Value::F32(f) => Ok(EventTime::from_f64(f64::from(f))),
+        Value::F64(f) => Ok(EventTime::from_f64(f)),
+        Value::Ext(0, p) => EventTime::from_payload(&p).ok_or_else(|| "invalid EventTime".into()),
+        Value::Str(_) | Value::Bin(_) => Err("can't convert String into an exact number".into()),
+        other => Err(format!(
+            "can't convert {} into an exact number",
+            match other {
+                Value::Array(_) => "Array",
+                Value::Map(_) => "Hash",
+                _ => "this value",
+            }
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe() -> Recipe {
+        Recipe {
+            custom: None,
+            time_key: "time".into(),
+            keep_time_key: false,
+            add_http_headers: true,
+            add_query_params: false,
+            add_remote_addr: true,
+        }
+    }
+
+    fn records(b: &EventBatch) -> Vec<(f64, String)> {
+        b.iter()
+            .map(|e| (e.time.as_f64(), e.decode_record().to_text()))
+            .collect()
+    }
+
+    #[test]
+    fn as_fluentd_records_them() {
+        // Recorded from Fluentd 1.16.11: {"a":2,"time":1700000000} -> time 1700000000, the
+        // time key removed, HTTP_* then REMOTE_ADDR appended.
+        let mut p = Params::default();
+        p.set("json".into(), br#"{"a":2,"time":1700000000}"#.to_vec());
+        p.set("HTTP_HOST".into(), b"h".to_vec());
+        p.set("REMOTE_ADDR".into(), b"127.0.0.1".to_vec());
+        let b = events(&recipe(), &p).unwrap().unwrap();
+        assert_eq!(
+            records(&b),
+            [(
+                1700000000.0,
+                r#"{"a":2,"HTTP_HOST":"h","REMOTE_ADDR":"127.0.0.1"}"#.to_string()
+            )]
+        );
+        // An array with ?time= is a batch at that time.
+        let mut p = Params::default();
+        p.set("json".into(), br#"[{"a":3},{"a":4}]"#.to_vec());
+        p.set("time".into(), b"1700000001.5".to_vec());
+        let mut r = recipe();
+        r.add_http_headers = false;
+        r.add_remote_addr = false;
+        let b = events(&r, &p).unwrap().unwrap();
+        assert_eq!(
+            records(&b),
+            [
+                (1700000001.5, r#"{"a":3}"#.to_string()),
+                (1700000001.5, r#"{"a":4}"#.to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_requests() {
+        let r = recipe();
+        let req = |k: &str, v: &[u8]| {
+            let mut p = Params::default();
+            p.set(k.into(), v.to_vec());
+            events(&r, &p)
+        };
+        assert!(req("json", b"{bad")
+            .unwrap_err()
+            .starts_with("invalid JSON"));
+        assert!(req("json", b"42")
+            .unwrap_err()
+            .contains("must be an object"));
+        assert!(req("json", b"[1,2]")
+            .unwrap_err()
+            .contains("must be an object"));
+        assert_eq!(
+            req("json", br#"{"time":"x"}"#).unwrap_err(),
+            "can't convert String into an exact number"
+        );
+        assert_eq!(
+            req("foo", b"bar").unwrap_err(),
+            "'json', 'ndjson' or 'msgpack' parameter is required"
+        );
+        assert!(req("json", b"").unwrap().is_none());
+        assert!(req("json", b"[]").unwrap().is_none());
+        assert!(req("ndjson", b"{\"n\":1}\n{bad}\n")
+            .unwrap_err()
+            .contains("line 2"));
+        assert_eq!(
+            req("ndjson", b"{\"n\":1}\r\n\n{\"n\":2}")
+                .unwrap()
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+}

@@ -1,0 +1,239 @@
+//! Lines to events (Fluentd's `convert_line_to_event`, `parse_singleline`, `parse_multilines`
+//! and `flush_buffer`): each line (or assembled multi-line text) goes through the `<parse>`
+//! parser; `path_key` adds the file's path unless the record has that key; a line that does not
+//! parse is dropped with a warning, or with `emit_unmatched_lines` emitted as
+//! `{"unmatched_line": line}` at the current time.
+
+use logferry_core::{BatchBuilder, EventTime, PluginLog, Value};
+use logferry_formats::parser::{ParseResult, Parser, RawRecord};
+use logferry_formats::ruby;
+use logferry_msgpack::write;
+
+use super::config::TailConfig;
+use super::reader::Lines;
+
+/// What turns lines into events.
+pub struct Events<'a> {
+    /// The parser.
+    pub parser: &'a dyn Parser,
+    /// `path_key`.
+    pub path_key: Option<&'a str>,
+    /// `emit_unmatched_lines`.
+    pub emit_unmatched: bool,
+    /// The `none` parser's message key and `estimate_current_event`.
+    pub none: Option<(&'a str, bool)>,
+    /// The plugin's log.
+    pub log: &'a PluginLog,
+}
+
+/// Scratch space reused across lines.
+#[derive(Default)]
+pub struct Scratch {
+    results: Vec<ParseResult>,
+    raw: RawRecord,
+}
+
+/// The multi-line event being assembled for one file.
+#[derive(Default)]
+pub struct LineBuffer {
+    /// The text so far (lines joined by `\n`).
+    pub text: Vec<u8>,
+    /// File offset where its first line starts (`None`: empty).
+    pub start: Option<u64>,
+}
+
+impl LineBuffer {
+    fn push(&mut self, line: &[u8], start: u64) {
+        if self.start.is_none() {
+            self.start = Some(start);
+            self.text.clear();
+        } else {
+            self.text.push(b'\n');
+        }
+        self.text.extend_from_slice(line);
+    }
+
+    /// Take the held text.
+    pub fn take(&mut self) -> Option<Vec<u8>> {
+        self.start.take()?;
+        Some(std::mem::take(&mut self.text))
+    }
+}
+
+impl<'a> Events<'a> {
+    /// From the input's configuration.
+    pub fn new(cfg: &'a TailConfig, log: &'a PluginLog) -> Events<'a> {
+        Events {
+            parser: cfg.parser.as_ref(),
+            path_key: cfg.path_key.as_deref(),
+            emit_unmatched: cfg.emit_unmatched_lines,
+            none: cfg.none.as_ref().map(|(k, e)| (k.as_str(), *e)),
+            log,
+        }
+    }
+
+    fn with_path(&self, rec: &mut Value, path: &str) {
+        let (Some(k), Value::Map(m)) = (self.path_key, rec) else {
+            return;
+        };
+        // Ruby's `record[k] ||= path`: set when missing, nil or false.
+        match m
+            .iter_mut()
+            .find(|(key, _)| matches!(key, Value::Str(s) if s == k))
+        {
+            Some((_, v @ (Value::Nil | Value::Bool(false)))) => *v = Value::Str(path.into()),
+            Some(_) => {}
+            None => m.push((Value::Str(k.into()), Value::Str(path.into()))),
+        }
+    }
+
+    fn unmatched(&self, line: &[u8], path: &str, out: &mut BatchBuilder) {
+        if self.emit_unmatched {
+            out.push_with(EventTime::now(), |buf| {
+                write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
+                write::str(buf, "unmatched_line");
+                write::str_bytes(buf, line);
+                if let Some(k) = self.path_key {
+                    write::str(buf, k);
+                    write::str(buf, path);
+                }
+            });
+        }
+    }
+
+    /// One line (or assembled text) to zero or more events.
+    pub fn line(&self, line: &[u8], path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
+        if let (Some((key, true)), Err(_)) = (self.none, std::str::from_utf8(line)) {
+            // `none` keeps the line's bytes as they are (Fluentd's strings are binary).
+            out.push_with(EventTime::now(), |buf| {
+                write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
+                write::str(buf, key);
+                write::str_bytes(buf, line);
+                if let Some(k) = self.path_key {
+                    write::str(buf, k);
+                    write::str(buf, path);
+                }
+            });
+            return;
+        }
+        let text = ruby::scrub(line);
+        // The fast path: one record written straight as msgpack.
+        if let Some(Some(t)) = self.parser.parse_raw(&text, &mut s.raw) {
+            let has_key = self.path_key.is_some_and(|k| {
+                let mut enc = Vec::new();
+                write::str(&mut enc, k);
+                (0..s.raw.pairs.len()).any(|i| s.raw.pair(i).0 == enc.as_slice())
+            });
+            if !has_key {
+                let raw = &s.raw;
+                out.push_with(t, |buf| {
+                    let extra = u32::from(self.path_key.is_some());
+                    write::map_len(buf, raw.pairs.len() as u32 + extra);
+                    for i in 0..raw.pairs.len() {
+                        let (k, v) = raw.pair(i);
+                        buf.extend_from_slice(k);
+                        buf.extend_from_slice(v);
+                    }
+                    if let Some(k) = self.path_key {
+                        write::str(buf, k);
+                        write::str(buf, path);
+                    }
+                });
+                return;
+            }
+        }
+        self.parse(line, &text, path, out, s, &|| {
+            format!("pattern not matched: {:?}", text.as_ref())
+        });
+    }
+
+    /// Parse `text` (the line `raw`): each record found is emitted; a failure emits the line as
+    /// unmatched (with `emit_unmatched_lines`) and logs `why`.
+    fn parse(
+        &self,
+        raw: &[u8],
+        text: &str,
+        path: &str,
+        out: &mut BatchBuilder,
+        s: &mut Scratch,
+        why: &dyn Fn() -> String,
+    ) {
+        s.results.clear();
+        self.parser.parse(text, &mut s.results);
+        for r in s.results.drain(..) {
+            match r {
+                Ok((Some(t), mut rec)) => {
+                    self.with_path(&mut rec, path);
+                    out.push_value(t, &rec);
+                }
+                _ => {
+                    self.unmatched(raw, path, out);
+                    self.log.warn(format_args!("{}", why()));
+                }
+            }
+        }
+    }
+
+    /// A batch of lines, one event per line (or per record the parser finds).
+    pub fn single(&self, lines: &Lines, path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
+        for i in 0..lines.len() {
+            self.line(lines.line(i), path, out, s);
+        }
+    }
+
+    /// A batch of lines through a multi-line parser, `lb` holding the event still open.
+    pub fn multi(
+        &self,
+        lines: &Lines,
+        path: &str,
+        lb: &mut LineBuffer,
+        out: &mut BatchBuilder,
+        s: &mut Scratch,
+    ) {
+        for i in 0..lines.len() {
+            let line = lines.line(i);
+            let text = ruby::scrub(line);
+            match self.parser.firstline(&text) {
+                Some(true) => {
+                    if let Some(held) = lb.take() {
+                        self.line(&held, path, out, s);
+                    }
+                    lb.push(line, lines.start(i));
+                }
+                Some(false) => {
+                    if lb.start.is_some() {
+                        lb.push(line, lines.start(i));
+                    } else {
+                        if self.emit_unmatched {
+                            self.line(line, path, out, s);
+                        }
+                        self.log.warn(format_args!(
+                            "got incomplete line before first line from {path}: {:?}",
+                            format!("{text}\n")
+                        ));
+                    }
+                }
+                None => {
+                    // No format_firstline: an event ends as soon as the text so far parses.
+                    lb.push(line, lines.start(i));
+                    s.results.clear();
+                    let held = String::from_utf8_lossy(&lb.text).into_owned();
+                    self.parser.parse(&held, &mut s.results);
+                    if s.results.iter().any(|r| matches!(r, Ok((Some(_), _)))) {
+                        let held = lb.take().unwrap_or_default();
+                        self.line(&held, path, out, s);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Emit the held multi-line event (flush interval, rotation, shutdown).
+    pub fn flush(&self, lb: &mut LineBuffer, path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
+        let Some(held) = lb.take() else { return };
+        let text = ruby::scrub(&held).into_owned();
+        self.parse(&held, &text, path, out, s, &|| {
+            format!("got incomplete line at shutdown from {path}: {text:?}")
+        });
+    }
+}

@@ -1,0 +1,12 @@
+//! What the network inputs share: listening sockets and the accept loop with its connection
+//! limit ([`accept`]), `<transport tls>` ([`tls`]), the peer's address and name ([`peer`]), and
+//! the text framings of `tcp` and `syslog` ([`framing`]).
+
+pub mod accept;
+pub mod datagram;
+pub mod framing;
+pub mod params;
+pub mod peer;
+pub mod stream;
+pub mod text;
+pub mod tls;

@@ -1,0 +1,195 @@
+//! `<transport tls>` for the server inputs (forward, http, tcp, syslog), as Fluentd's server
+//! plugin helper reads it: certificates from files, minted from a CA at start, or self-signed
+//! (`insecure true`); optional client certificate verification (rustls).
+
+use std::sync::Arc;
+
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::server::WebPkiClientVerifier;
+use tokio_rustls::TlsAcceptor;
+
+use logferry_core::error::build_error;
+use logferry_core::{BuildError, Section};
+
+use crate::pem::{load_certs, load_key, read};
+
+fn text(path: &str) -> Result<String, String> {
+    String::from_utf8(read(path)?).map_err(|_| format!("{path}: not a PEM text file"))
+}
+
+type CertAndKey = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn self_signed(cn: &str) -> Result<CertAndKey, String> {
+    let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+    let params = rcgen::CertificateParams::new(vec![cn.to_string()]).map_err(|e| e.to_string())?;
+    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
+    Ok((
+        vec![cert.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    ))
+}
+
+fn minted(ca_cert: &str, ca_key: &str, cn: &str) -> Result<CertAndKey, String> {
+    let ca_pem = text(ca_cert)?;
+    let ca_key = rcgen::KeyPair::from_pem(&text(ca_key)?).map_err(|e| format!("{ca_key}: {e}"))?;
+    let ca_params = rcgen::CertificateParams::from_ca_cert_pem(&ca_pem)
+        .map_err(|e| format!("{ca_cert}: {e}"))?;
+    let ca = ca_params.self_signed(&ca_key).map_err(|e| e.to_string())?;
+    let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
+    let params = rcgen::CertificateParams::new(vec![cn.to_string()]).map_err(|e| e.to_string())?;
+    let cert = params
+        .signed_by(&key, &ca, &ca_key)
+        .map_err(|e| e.to_string())?;
+    let mut chain = vec![cert.der().clone()];
+    chain.extend(load_certs(ca_cert)?);
+    Ok((
+        chain,
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    ))
+}
+
+/// Build the TLS acceptor.
+pub fn acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, String> {
+    let (certs, key) = match (
+        &cfg.cert_path,
+        &cfg.private_key_path,
+        &cfg.ca_cert_path,
+        &cfg.ca_private_key_path,
+    ) {
+        (Some(c), Some(k), _, _) => (load_certs(c)?, load_key(k)?),
+        (_, _, Some(ca), Some(cak)) => minted(ca, cak, &cfg.generate_cert_common_name)?,
+        _ => self_signed(&cfg.generate_cert_common_name)?,
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
+    if cfg.tls13 {
+        versions.push(&rustls::version::TLS13);
+    }
+    if cfg.tls12 {
+        versions.push(&rustls::version::TLS12);
+    }
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_protocol_versions(&versions)
+        .map_err(|e| e.to_string())?;
+    let builder = if cfg.client_cert_auth {
+        let path = cfg.ca_path.as_deref().unwrap_or_default();
+        let mut roots = rustls::RootCertStore::empty();
+        for c in load_certs(path)? {
+            roots.add(c).map_err(|e| format!("{path}: {e}"))?;
+        }
+        let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+            .build()
+            .map_err(|e| e.to_string())?;
+        builder.with_client_cert_verifier(verifier)
+    } else {
+        builder.with_no_client_auth()
+    };
+    let mut config = builder
+        .with_single_cert(certs, key)
+        .map_err(|e| e.to_string())?;
+    // No session tickets and no session cache: forward clients never resume (Fluentd's and Fluent
+    // Bit's do not), and a TLS 1.3 ticket the client never reads sits in its receive buffer, so
+    // its close turns into a reset that can cost it our last ack.
+    config.send_tls13_tickets = 0;
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// `<transport tls>` settings.
+#[derive(Clone, Debug, Default)]
+pub struct TlsConfig {
+    /// `cert_path` (PEM, may hold the chain).
+    pub cert_path: Option<String>,
+    /// `private_key_path` (PEM).
+    pub private_key_path: Option<String>,
+    /// `ca_cert_path`: with `ca_private_key_path`, a server certificate is minted at start.
+    pub ca_cert_path: Option<String>,
+    /// `ca_private_key_path`.
+    pub ca_private_key_path: Option<String>,
+    /// `insecure true`: a self-signed certificate is generated at start.
+    pub insecure: bool,
+    /// `client_cert_auth`: require a client certificate signed by `ca_path`.
+    pub client_cert_auth: bool,
+    /// `ca_path`: CA bundle for client certificates.
+    pub ca_path: Option<String>,
+    /// Host name for generated certificates.
+    pub generate_cert_common_name: String,
+    /// Allow TLS 1.2.
+    pub tls12: bool,
+    /// Allow TLS 1.3.
+    pub tls13: bool,
+}
+
+/// Read a `<transport tls>` section (declared by
+/// [`crate::in_forward::params::TRANSPORT`]).
+pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
+    t.refuse_declared()?;
+    // `version` alone pins one version (as Fluentd); `min_version`/`max_version` give a range;
+    // with none of them logferry allows TLS 1.2 and 1.3.
+    let rank = |key: &str| -> Result<Option<u8>, BuildError> {
+        match t.param(key) {
+            None => Ok(None),
+            Some(p) => match p.value.as_str() {
+                "TLSv1_2" => Ok(Some(2)),
+                "TLSv1_3" => Ok(Some(3)),
+                other => Err(build_error(
+                    &p.pos,
+                    format!("{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
+                )),
+            },
+        }
+    };
+    let (version, min, max) = (rank("version")?, rank("min_version")?, rank("max_version")?);
+    let (lo, hi) = match (version, min, max) {
+        (_, Some(_), _) | (_, _, Some(_)) => (min.unwrap_or(2), max.unwrap_or(3)),
+        (Some(v), None, None) => (v, v),
+        (None, None, None) => (2, 3),
+    };
+    if lo > hi {
+        return Err(build_error(t.pos(), "min_version is above max_version"));
+    }
+    if let Some(c) = t.str("ciphers") {
+        if Some(c)
+            != t.spec()
+                .and_then(|d| d.find("ciphers"))
+                .and_then(|d| d.default.text())
+        {
+            tracing::warn!("{}: ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list", t.pos());
+        }
+    }
+    let cfg = TlsConfig {
+        cert_path: t.str("cert_path").map(str::to_string),
+        private_key_path: t.str("private_key_path").map(str::to_string),
+        ca_cert_path: t.str("ca_cert_path").map(str::to_string),
+        ca_private_key_path: t.str("ca_private_key_path").map(str::to_string),
+        insecure: t.get("insecure")?,
+        client_cert_auth: t.get("client_cert_auth")?,
+        ca_path: t.str("ca_path").map(str::to_string),
+        generate_cert_common_name: match t.get::<Option<String>>("generate_cert_common_name")? {
+            Some(name) => name,
+            None => hostname::get()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| "localhost".into()),
+        },
+        tls12: lo <= 2,
+        tls13: hi >= 3,
+    };
+    let have_cert = cfg.cert_path.is_some() && cfg.private_key_path.is_some();
+    let have_ca = cfg.ca_cert_path.is_some() && cfg.ca_private_key_path.is_some();
+    if !have_cert && !have_ca && !cfg.insecure {
+        return Err(build_error(
+            t.pos(),
+            "<transport tls> needs cert_path and private_key_path, or ca_cert_path and ca_private_key_path, or insecure true",
+        ));
+    }
+    if cfg.cert_path.is_some() != cfg.private_key_path.is_some() {
+        return Err(build_error(
+            t.pos(),
+            "cert_path and private_key_path go together",
+        ));
+    }
+    if cfg.client_cert_auth && cfg.ca_path.is_none() {
+        return Err(build_error(t.pos(), "client_cert_auth needs ca_path"));
+    }
+    Ok(cfg)
+}
