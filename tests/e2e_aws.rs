@@ -8,7 +8,9 @@
 //! (CloudWatch Logs); 20,000 events over 50 streams while one stream's log group is deleted
 //! midway (the other streams keep flowing, the lost group's events take the error path);
 //! `kill -9` under acknowledged load with a file buffer (every acknowledged event delivered);
-//! an oversized Kinesis record to the error path while the rest of its chunk is delivered.
+//! an oversized Kinesis record to the error path while the rest of its chunk is delivered;
+//! CloudWatch Logs unreachable, retried with backoff then on the buffer's schedule, delivered
+//! once when it is back; configuration errors with file:line.
 
 mod support;
 
@@ -36,7 +38,11 @@ struct Moto {
 
 impl Moto {
     fn start() -> Moto {
-        let port = free_port();
+        Self::start_on(free_port())
+    }
+
+    /// Start on a given port (one a daemon may already be pointed at).
+    fn start_on(port: u16) -> Moto {
         let mut child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -701,4 +707,34 @@ fn aws_config_errors_name_the_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// CloudWatch Logs is unreachable (nothing listens on the endpoint) while events are buffered:
+/// PutLogEvents is retried with backoff, then the chunk goes back to the buffer's retry
+/// schedule; once moto_server listens there, every event arrives exactly once.
+#[test]
+fn cloudwatch_outage_retried_then_delivered_once() {
+    let mut held = HeldPort::new();
+    let endpoint = format!("http://127.0.0.1:{}", held.port);
+    let conf = format!(
+        "{SOURCE}<match out>\n@type cloudwatch_logs\nregion us-east-1\nendpoint {endpoint}\naws_key_id testing\naws_sec_key testing\n\
+         log_group_name lf-outage\nlog_stream_name s\nauto_create_stream true\nput_log_events_retry_wait 0.2\nput_log_events_retry_limit 2\n{FAST_BUFFER}</match>\n"
+    );
+    let d = Daemon::start(&conf);
+    send_all(&d, "out", 0, 3_000, 500, &no_extra);
+    // Retried inside the writer, then handed back to the buffer's schedule.
+    d.wait_for_log("(attempt 2, next in", Duration::from_secs(30));
+    d.wait_for_log("retry #", Duration::from_secs(30));
+    let m = Moto::start_on(held.release());
+    let got = wait_until(
+        60,
+        || {
+            let ev = m.log_events("lf-outage");
+            (ev.len() >= 3_000).then_some(ev)
+        },
+        || format!("not delivered after the outage; logferry:\n{}", d.stderr()),
+    );
+    let c = counts(got.iter().map(|(_, msg)| seq_of(msg.as_bytes())));
+    assert_eq!(c.len(), 3_000);
+    assert!(c.values().all(|n| *n == 1), "duplicates");
 }
