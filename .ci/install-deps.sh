@@ -12,7 +12,7 @@
 #   * Debian: curl, bsdutils (util-linux `logger`) and hostname, the http and syslog clients
 #     of tests/e2e_net_inputs.rs;
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, requests
-#     (tests/e2e_net_inputs.rs);
+#     (tests/e2e_net_inputs.rs), moto[server] (moto_server and boto3, for the AWS outputs' tests);
 #   * builds tests/clients/docker-driver -> target/e2e-clients/docker-driver in
 #     GOPATH mode against /usr/share/gocode, with no network.
 # Idempotent; quick when everything is already there. Run as root (or with
@@ -43,6 +43,9 @@ PIP_PINS=(
   "requests==2.34.2"
   # tests/plugin_reference.rs validates configs against `logferry plugins --json-schema`.
   "jsonschema==4.26.0"
+  # moto_server: the AWS API server (CloudWatch Logs, Firehose into S3, Kinesis) of
+  # tests/e2e_aws.rs; its boto3 reads the results back (tests/aws/moto_ops.py).
+  "moto[server]==5.2.1"
 )
 
 SUDO=()
@@ -92,6 +95,7 @@ import sys
 from importlib.metadata import version, PackageNotFoundError
 for pin in sys.argv[1:]:
     name, want = pin.split("==")
+    name = name.split("[")[0]  # extras ("moto[server]") are not part of the name
     try:
         if version(name) != want:
             sys.exit(1)

@@ -1,14 +1,14 @@
 //! out_s3's CPU path per chunk on Docker-shaped records (~350 bytes of msgpack each): format with
 //! the default `out_file` formatter (as the buffer does at emit), then gzip the chunk (as the
 //! writer does on the blocking pool before the upload); zstd for comparison.
-//! Run: `cargo bench -p logferry-plugins --bench s3`.
+//! Run: `cargo bench -p logferry-plugins-aws --bench s3`.
 
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use logferry_core::{EventTime, Section, Value};
 use logferry_plugins::out_file::FileFormat;
-use logferry_plugins::out_s3::{compress, StoreAs};
+use logferry_plugins_aws::out_s3::{compress, StoreAs};
 
 /// A Docker log driver record (~350 bytes of msgpack) whose `log` line is JSON; every record
 /// differs (ids, timings, a request id from a small PRNG), so compression sees realistic input.

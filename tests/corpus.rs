@@ -15,6 +15,8 @@ use support::*;
 /// parser plugin.
 const PASSING: &[&str] = &[
     "001-fluentd-docker-image-default",
+    "002-firelens-generated-multiline",
+    "003-firelens-generated-rewrite-tag",
     "004-fluentd-aggregator-image-v1",
     "006-sunakan-ecs-aggregator-s3",
     "007-sunakan-ecs-sidecar-forward",
@@ -32,6 +34,7 @@ const PASSING: &[&str] = &[
     "032-docs-docker-logging-driver-demo",
     "033-docs-ha-forwarder",
     "034-oneuptime-forward-http",
+    "035-ecs-forward-cloudwatch-v012",
     "039-logdriver-file-bad-buffer-params",
     "043-docker-multiformat-file-placeholders",
     "047-workers-forward-relay",

@@ -1,6 +1,7 @@
 //! `logferry-load`: drive a built logferry router with pre-encoded forward traffic and count what
 //! comes out. See `benches/load/README.md`.
 
+mod aws;
 mod gen;
 mod proc;
 mod sink;
@@ -37,6 +38,11 @@ enum Cmd {
     },
     /// Run the four cases and print a table.
     Matrix {
+        #[command(flatten)]
+        opts: Opts,
+    },
+    /// Run the three AWS output cases (against moto_server) and print a table.
+    AwsMatrix {
         #[command(flatten)]
         opts: Opts,
     },
@@ -119,6 +125,12 @@ enum Case {
     Tail,
     /// syslog over TCP (RFC 3164, newline framing) → out_http NDJSON.
     SyslogTcp,
+    /// forward → cloudwatch_logs, against moto_server.
+    Cloudwatch,
+    /// forward → kinesis_firehose (into moto's S3), against moto_server.
+    Firehose,
+    /// forward → kinesis_streams, against moto_server.
+    KinesisStreams,
 }
 
 impl Case {
@@ -129,6 +141,18 @@ impl Case {
             Case::Seed => "seed: parser→rewrite_tag→http",
             Case::Tail => "tail json→http ndjson",
             Case::SyslogTcp => "syslog tcp→http ndjson",
+            Case::Cloudwatch => "forward→cloudwatch_logs (moto)",
+            Case::Firehose => "forward→kinesis_firehose (moto)",
+            Case::KinesisStreams => "forward→kinesis_streams (moto)",
+        }
+    }
+
+    fn aws(self) -> Option<&'static str> {
+        match self {
+            Case::Cloudwatch => Some("cloudwatch"),
+            Case::Firehose => Some("firehose"),
+            Case::KinesisStreams => Some("streams"),
+            _ => None,
         }
     }
 }
@@ -341,6 +365,10 @@ fn config_with(
             "<match {pattern}>\n  @type http\n  endpoint http://127.0.0.1:{sink_port}/ingest\n{gzip}{buffer}\n</match>\n"
         )
     };
+    if let Some(aws) = case.aws() {
+        let endpoint = format!("http://127.0.0.1:{sink_port}");
+        return format!("{source}{}", aws::output(aws, &endpoint, buffer).0);
+    }
     match case {
         Case::ForwardForward => format!(
             "{source}<match **>\n  @type forward\n  heartbeat_type none\n{gzip}{ack}  <server>\n    host 127.0.0.1\n    port {sink_port}\n  </server>\n{buffer}\n</match>\n",
@@ -350,7 +378,9 @@ fn config_with(
                 ""
             }
         ),
-        Case::ForwardHttp | Case::Tail => format!("{source}{}", http("**")),
+        Case::ForwardHttp | Case::Tail | Case::Cloudwatch | Case::Firehose | Case::KinesisStreams => {
+            format!("{source}{}", http("**"))
+        }
         Case::SyslogTcp => format!(
             "<source>\n  @type syslog\n  tag syslog\n  bind 127.0.0.1\n  port {fwd_port}\n  <transport tcp>\n  </transport>\n</source>\n{}",
             http("syslog.**")
@@ -392,9 +422,18 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     let counter = Arc::new(sink::Counter::default());
     let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let sink_port = l.local_addr().map_err(|e| e.to_string())?.port();
-    match case {
-        Case::ForwardForward => sink::forward(l, counter.clone()),
-        _ => sink::http(l, counter.clone()),
+    let mut moto = None;
+    match case.aws() {
+        Some(aws) => {
+            drop(l);
+            let m = aws::Moto::start(sink_port)?;
+            let (_, setup, count) = aws::output(aws, &m.endpoint, "");
+            aws::ops(&m.endpoint, &setup)?;
+            m.count_into(count, counter.clone());
+            moto = Some(m);
+        }
+        None if case == Case::ForwardForward => sink::forward(l, counter.clone()),
+        None => sink::http(l, counter.clone()),
     }
     let fwd_port = proc::free_port().map_err(|e| e.to_string())?;
     let mut conf = if case == Case::Tail {
@@ -547,6 +586,7 @@ fn run_case(case: Case, o: &Opts) -> Result<Outcome, String> {
     } else {
         let _ = std::fs::remove_dir_all(&dir);
     }
+    drop(moto);
     Ok(Outcome {
         case,
         sent,
@@ -715,6 +755,10 @@ fn main() -> ExitCode {
                 Case::Tail,
                 Case::SyslogTcp,
             ],
+            opts,
+        ),
+        Cmd::AwsMatrix { opts } => run_cases(
+            &[Case::Cloudwatch, Case::Firehose, Case::KinesisStreams],
             opts,
         ),
         Cmd::SinkHttp { listen, ids } => serve(&listen, true, ids.as_deref()),

@@ -100,7 +100,7 @@ impl Inject {
     /// Read `<inject>`, or the v0.12 flat parameters on the plugin section when there is none.
     pub fn from_plugin(plugin: &Section) -> Result<Inject, BuildError> {
         if let Some(s) = plugin.section("inject")? {
-            return Self::from_section(&s.declared(&INJECT));
+            return Self::from_section(&s.declared(&INJECT), None);
         }
         let flat = &plugin.declared(&INJECT_V012);
         let mut inj = Inject::default();
@@ -113,13 +113,27 @@ impl Inject {
         }
         if flat.has("include_time_key") && flat.get("include_time_key")? {
             let key = flat.get("time_key")?;
-            let tt = Self::time_type(flat)?;
+            let tt = Self::time_type(flat, None)?;
             inj.time = Some((key, tt));
         }
         Ok(inj)
     }
 
-    fn from_section(s: &Section) -> Result<Inject, BuildError> {
+    /// [`Inject::from_plugin`] for a plugin whose `<inject>` has its own defaults of `time_type`
+    /// and `time_format` (aws-fluent-plugin-kinesis: `string`, `%Y-%m-%dT%H:%M:%S.%N%z`); the
+    /// v0.12 flat parameters keep theirs.
+    pub fn from_plugin_with(
+        plugin: &Section,
+        time_type: &str,
+        time_format: &str,
+    ) -> Result<Inject, BuildError> {
+        match plugin.section("inject")? {
+            Some(s) => Self::from_section(&s.declared(&INJECT), Some((time_type, time_format))),
+            None => Self::from_plugin(plugin),
+        }
+    }
+
+    fn from_section(s: &Section, defaults: Option<(&str, &str)>) -> Result<Inject, BuildError> {
         let mut inj = Inject {
             tag_key: s.str("tag_key").map(str::to_string),
             worker_id_key: s.str("worker_id_key").map(str::to_string),
@@ -135,7 +149,7 @@ impl Inject {
             inj.hostname = Some((key.to_string(), host));
         }
         if let Some(key) = s.str("time_key") {
-            inj.time = Some((key.to_string(), Self::time_type(s)?));
+            inj.time = Some((key.to_string(), Self::time_type(s, defaults)?));
         } else {
             // Read (and validate) the time settings even when unused, so they are not reported.
             s.str("time_type");
@@ -144,8 +158,13 @@ impl Inject {
     }
 
     /// The time type and its settings (default: `float` in `<inject>`, `string` flat).
-    fn time_type(s: &Section) -> Result<TimeType, BuildError> {
-        Ok(match s.get::<&str>("time_type")? {
+    fn time_type(s: &Section, defaults: Option<(&str, &str)>) -> Result<TimeType, BuildError> {
+        let ty = match defaults {
+            Some((ty, _)) if !s.has("time_type") => ty,
+            _ => s.get::<&str>("time_type")?,
+        };
+        let format_default = defaults.map(|(_, f)| f);
+        Ok(match ty {
             "float" => TimeType::Float,
             "unixtime" => TimeType::Unixtime,
             "unixtime_millis" => TimeType::Millis,
@@ -160,6 +179,10 @@ impl Inject {
                 match s.param("time_format") {
                     Some(p) => TimeType::String(
                         TimeFormatter::new(&p.value, zone).map_err(|e| build_error(&p.pos, e))?,
+                    ),
+                    None if format_default.is_some() => TimeType::String(
+                        TimeFormatter::new(format_default.unwrap_or_default(), zone)
+                            .map_err(|e| build_error(s.pos(), e))?,
                     ),
                     None => TimeType::String(TimeFormatter::iso8601_seconds(
                         zone,

@@ -121,7 +121,7 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
-    let registry = logferry_plugins::registry();
+    let registry = registry();
     let pipeline = match Pipeline::build(&root, &registry) {
         Ok(p) => p,
         Err(e) => {
@@ -283,4 +283,11 @@ async fn reload(
             std::process::exit(1);
         }
     }
+}
+
+/// Every plugin of this build: logferry-plugins' and the AWS outputs of logferry-plugins-aws.
+pub(crate) fn registry() -> logferry_core::Registry {
+    let mut r = logferry_plugins::registry();
+    logferry_plugins_aws::register(&mut r);
+    r
 }

@@ -21,7 +21,7 @@ mod tests {
             std::path::Path::new("."),
         )
         .unwrap();
-        let text = masked(&root, &logferry_plugins::registry()).dump();
+        let text = masked(&root, &crate::registry()).dump();
         assert!(
             text.contains("xxxxxx")
                 && !text.contains("shared_key k")

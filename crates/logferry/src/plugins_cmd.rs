@@ -12,7 +12,7 @@ use crate::cli::PluginsArgs;
 
 /// Print the listing `args` asks for.
 pub fn run(args: &PluginsArgs) -> ExitCode {
-    let registry = logferry_plugins::registry();
+    let registry = crate::registry();
     if args.json_schema {
         return print(&format!("{:#}\n", schema::schema(&registry)));
     }

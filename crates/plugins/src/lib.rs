@@ -4,7 +4,8 @@
 //! ([`in_http`]), `tcp` ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]),
 //! `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
-//! Outputs: `stdout`, `null`, `file`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`.
+//! Outputs: `stdout`, `null`, `file`, `http`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`
+//! (the AWS outputs live in `logferry-plugins-aws`).
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
 //! accessors), [`ruby`] (Ruby regexps and `to_s`).
@@ -35,7 +36,6 @@ pub mod out_http;
 pub mod out_null;
 pub mod out_relabel;
 pub mod out_rewrite_tag_filter;
-pub mod out_s3;
 pub mod out_secondary_file;
 pub mod out_stdout;
 pub mod pem;
@@ -69,7 +69,6 @@ pub fn registry() -> Registry {
     r.add_output("relabel", out_relabel::build);
     r.add_output("rewrite_tag_filter", out_rewrite_tag_filter::build);
     r.add_output("copy", out_copy::build);
-    r.add_buffered("s3", out_s3::writer, out_s3::DEFAULTS);
     r.add_buffered("forward", out_forward::writer, out_forward::DEFAULTS);
     r.add_filter("parser", filter_parser::build);
     r.add_filter("record_transformer", filter_record_transformer::build);

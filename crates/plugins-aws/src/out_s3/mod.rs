@@ -34,7 +34,7 @@ pub mod key;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, ChecksumAlgorithm, CompletedMultipartUpload, CompletedPart,
@@ -49,9 +49,10 @@ use logferry_core::error::build_error;
 use logferry_core::{BuildCtx, BuildError, EventTime, PluginLog, Section};
 use tokio::sync::OnceCell;
 
-use crate::out_file::FileFormat;
+use crate::aws::{self, AwsSettings};
 use client::ClientSettings;
 use key::{IndexFormat, KeyBuilder, KeyOptions};
+use logferry_plugins::out_file::FileFormat;
 
 /// Buffer defaults of out_s3: chunk key `time`, one day.
 pub const DEFAULTS: BufferDefaults = BufferDefaults {
@@ -370,7 +371,7 @@ pub fn writer(
         ));
     }
 
-    let (creds, assume_role) = ClientSettings::read_creds(s)?;
+    let (creds, assume_role) = aws::read_creds(s)?;
     let ca_bundle =
         match s.str("ssl_ca_bundle") {
             None => None,
@@ -383,17 +384,21 @@ pub fn writer(
         .then(|| s.bool("compute_checksums", true))
         .transpose()?;
     let settings = ClientSettings {
-        region,
         checksums: compute_checksums.unwrap_or(endpoint.is_none()),
-        endpoint,
         force_path_style,
         accelerate: s.bool("enable_transfer_acceleration", false)?,
         dual_stack: s.bool("enable_dual_stack", false)?,
-        creds,
-        assume_role,
-        ca_bundle,
+        aws: AwsSettings {
+            region: Some(region),
+            endpoint,
+            creds,
+            assume_role,
+            ca_bundle,
+            sdk_attempts: 3,
+            attempt_timeout: None,
+        },
     };
-    settings.validate(s)?;
+    settings.aws.validate(s)?;
 
     let list_prefix: String = path
         .split(['$', '%'])
@@ -422,14 +427,6 @@ pub fn writer(
         ready: OnceCell::new(),
         log: ctx.log.clone(),
     }))
-}
-
-fn sdk_err<E, R>(what: &str, e: &SdkError<E, R>) -> String
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    format!("{what}: {}", DisplayErrorContext(e))
 }
 
 /// Compress formatted chunk bytes as `store_as` says (`text`/`json`: a copy). Blocking: the
@@ -487,28 +484,28 @@ impl S3Writer {
                             if !self.auto_create_bucket {
                                 return Err(format!("The specified bucket does not exist: bucket = {} (auto_create_bucket is false)", self.bucket));
                             }
-                            self.log.info(format_args!("Creating bucket {} on {}", self.bucket, self.settings.endpoint.as_deref().unwrap_or(&self.settings.region)));
+                            self.log.info(format_args!("Creating bucket {} on {}", self.bucket, self.settings.aws.endpoint.as_deref().unwrap_or(self.settings.region())));
                             let mut req = c.create_bucket().bucket(&self.bucket);
-                            if self.settings.region != "us-east-1" && self.settings.endpoint.is_none() {
+                            if self.settings.region() != "us-east-1" && self.settings.aws.endpoint.is_none() {
                                 req = req.create_bucket_configuration(
                                     CreateBucketConfiguration::builder()
-                                        .location_constraint(BucketLocationConstraint::from(self.settings.region.as_str()))
+                                        .location_constraint(BucketLocationConstraint::from(self.settings.region()))
                                         .build(),
                                 );
                             }
                             match req.send().await {
                                 Ok(_) => Ok(()),
                                 Err(e) if matches!(e.code(), Some("BucketAlreadyOwnedByYou")) => Ok(()),
-                                Err(e) => Err(sdk_err(&format!("creating bucket {}", self.bucket), &e)),
+                                Err(e) => Err(aws::error::describe(&format!("creating bucket {}", self.bucket), &e)),
                             }
                         }
-                        Err(e) => Err(sdk_err(&format!("can't call S3 API (HeadBucket {}). Please check your credentials or s3_region configuration", self.bucket), &e)),
+                        Err(e) => Err(aws::error::describe(&format!("can't call S3 API (HeadBucket {}). Please check your credentials or s3_region configuration", self.bucket), &e)),
                     }
                 } else if self.check_apikey_on_start {
                     match c.list_objects_v2().bucket(&self.bucket).prefix(&self.list_prefix).max_keys(1).send().await {
                         Ok(_) => Ok(()),
                         Err(e) if matches!(e.code(), Some("NoSuchBucket")) => Ok(()),
-                        Err(e) => Err(sdk_err("can't call S3 API (ListObjectsV2). Please check your credentials or s3_region configuration", &e)),
+                        Err(e) => Err(aws::error::describe("can't call S3 API (ListObjectsV2). Please check your credentials or s3_region configuration", &e)),
                     }
                 } else {
                     Ok(())
@@ -523,7 +520,7 @@ impl S3Writer {
         match c.head_object().bucket(&self.bucket).key(&key).send().await {
             Ok(_) => Ok(true),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(false),
-            Err(e) => Err(sdk_err(&format!("HeadObject {key}"), &e)),
+            Err(e) => Err(aws::error::describe(&format!("HeadObject {key}"), &e)),
         }
     }
 
@@ -579,7 +576,7 @@ impl S3Writer {
         req.send()
             .await
             .map(|_| ())
-            .map_err(|e| sdk_err(&format!("PutObject {key}"), &e))
+            .map_err(|e| aws::error::describe(&format!("PutObject {key}"), &e))
     }
 
     async fn multipart(
@@ -619,7 +616,7 @@ impl S3Writer {
         let created = req
             .send()
             .await
-            .map_err(|e| sdk_err(&format!("CreateMultipartUpload {key}"), &e))?;
+            .map_err(|e| aws::error::describe(&format!("CreateMultipartUpload {key}"), &e))?;
         let upload_id = created
             .upload_id()
             .ok_or_else(|| format!("CreateMultipartUpload {key}: no upload id"))?
@@ -657,7 +654,10 @@ impl S3Writer {
             .await;
         if let Err(e) = done {
             self.abort(c, key, &upload_id).await;
-            return Err(sdk_err(&format!("CompleteMultipartUpload {key}"), &e));
+            return Err(aws::error::describe(
+                &format!("CompleteMultipartUpload {key}"),
+                &e,
+            ));
         }
         Ok(n)
     }
@@ -697,7 +697,7 @@ impl S3Writer {
                     let out = req
                         .send()
                         .await
-                        .map_err(|e| sdk_err(&format!("UploadPart {key} #{n}"), &e))?;
+                        .map_err(|e| aws::error::describe(&format!("UploadPart {key} #{n}"), &e))?;
                     Ok::<_, String>(
                         CompletedPart::builder()
                             .part_number(n)
@@ -735,7 +735,7 @@ impl S3Writer {
         {
             self.log.warn(format_args!(
                 "{}",
-                sdk_err(
+                aws::error::describe(
                     &format!("AbortMultipartUpload {key} (upload {upload_id})"),
                     &e
                 )

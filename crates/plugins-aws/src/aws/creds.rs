@@ -1,0 +1,249 @@
+//! Credentials of every AWS output, read from the union of the plugins' parameters.
+//!
+//! fluent-plugin-s3: `aws_key_id`/`aws_sec_key`, `aws_profile`, `aws_credential_process`,
+//! `<web_identity_credentials>`, `<instance_profile_credentials>`, `<shared_credentials>`,
+//! `<assume_role_credentials>`. aws-fluent-plugin-kinesis adds `aws_ses_token` and
+//! `<process_credentials>`. fluent-plugin-cloudwatch-logs adds `aws_use_sts` with its
+//! `aws_sts_*` parameters, `aws_ecs_authentication` and `aws_instance_profile_credentials_retries`.
+//! Whatever is not set falls back to the SDK's default chain: environment, shared profile, web
+//! identity, ECS task role, EC2 instance metadata.
+
+use std::time::Duration;
+
+use logferry_core::error::build_error;
+use logferry_core::{BuildError, Section};
+
+/// Where the base credentials come from. The first one configured wins, in this order: key
+/// pair, `aws_profile`, credential process, web identity, ECS (`aws_ecs_authentication`),
+/// instance profile, shared credentials file, else the default chain.
+#[derive(Clone, Debug)]
+pub enum Creds {
+    /// The SDK's default chain.
+    Default {
+        /// `aws_instance_profile_credentials_retries`: retries of its instance metadata step.
+        imds_retries: Option<u32>,
+    },
+    /// `aws_key_id` / `aws_sec_key` (/ `aws_ses_token`).
+    Static {
+        /// Access key id.
+        key_id: String,
+        /// Secret access key.
+        secret: String,
+        /// Session token.
+        session_token: Option<String>,
+    },
+    /// `aws_profile`: that profile of the shared config and credentials files.
+    Profile(String),
+    /// `aws_credential_process` or `<process_credentials> process`.
+    Process(String),
+    /// `<web_identity_credentials>`.
+    WebIdentity {
+        /// `role_arn`.
+        role_arn: String,
+        /// `role_session_name`.
+        session_name: String,
+        /// `web_identity_token_file`.
+        token_file: String,
+        /// `policy`.
+        policy: Option<String>,
+        /// `sts_region`.
+        sts_region: Option<String>,
+    },
+    /// `aws_ecs_authentication true`: the ECS task role
+    /// (`$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`).
+    Ecs,
+    /// `<instance_profile_credentials>`: the ECS task role when
+    /// `$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI` is set, else EC2 instance metadata.
+    Instance {
+        /// `retries`.
+        retries: Option<u32>,
+        /// `ip_address` / `port` as an endpoint URL.
+        endpoint: Option<String>,
+        /// `http_open_timeout`.
+        connect_timeout: Option<Duration>,
+        /// `http_read_timeout`.
+        read_timeout: Option<Duration>,
+    },
+    /// `<shared_credentials>`.
+    Shared {
+        /// `path` (default `~/.aws/credentials`).
+        path: Option<String>,
+        /// `profile_name` (default `$AWS_PROFILE` or `default`).
+        profile: Option<String>,
+    },
+}
+
+/// `<assume_role_credentials>` (or cloudwatch_logs' `aws_use_sts`): a role assumed with the
+/// base credentials.
+#[derive(Clone, Debug)]
+pub struct AssumeRole {
+    /// `role_arn`.
+    pub role_arn: String,
+    /// `role_session_name`.
+    pub session_name: String,
+    /// `external_id`.
+    pub external_id: Option<String>,
+    /// `duration_seconds`.
+    pub duration: Option<Duration>,
+    /// `policy`.
+    pub policy: Option<String>,
+    /// `sts_region` (default: the output's region).
+    pub sts_region: Option<String>,
+    /// `sts_endpoint_url`.
+    pub sts_endpoint_url: Option<String>,
+}
+
+fn opt(s: &Section, key: &str) -> Option<String> {
+    s.str(key).map(str::to_string)
+}
+
+/// Read the credential parameters and sections (marking them used).
+pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError> {
+    s.refuse(
+        "aws_iam_retries",
+        "deprecated in fluent-plugin-s3; use <instance_profile_credentials> retries",
+    )?;
+    let key_id = s.str("aws_key_id").filter(|v| !v.is_empty());
+    let secret = s.str("aws_sec_key").filter(|v| !v.is_empty());
+    let session_token = opt(s, "aws_ses_token").filter(|v| !v.is_empty());
+    if key_id.is_some() != secret.is_some() {
+        let p = s.param("aws_key_id").or_else(|| s.param("aws_sec_key"));
+        tracing::warn!(
+            "{}: only one of aws_key_id and aws_sec_key is set: both are ignored (as the Fluentd plugins do) and the default credential chain is used",
+            p.map(|p| p.pos.to_string()).unwrap_or_default()
+        );
+    }
+    let profile = opt(s, "aws_profile");
+    let process = match (
+        s.str("aws_credential_process"),
+        s.section("process_credentials")?,
+    ) {
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(p)) => Some(p.required("process")?.to_string()),
+        (None, None) => None,
+    };
+    let web = s.section("web_identity_credentials")?;
+    let ecs = s.bool("aws_ecs_authentication", false)?;
+    let instance = s.section("instance_profile_credentials")?;
+    let shared = s.section("shared_credentials")?;
+    let imds_retries = s.has("aws_instance_profile_credentials_retries").then(|| {
+        s.integer("aws_instance_profile_credentials_retries", 0)
+            .max(0) as u32
+    });
+    let creds = if let (Some(k), Some(sec)) = (key_id, secret) {
+        Creds::Static {
+            key_id: k.to_string(),
+            secret: sec.to_string(),
+            session_token,
+        }
+    } else if let Some(p) = profile {
+        Creds::Profile(p)
+    } else if let Some(c) = process {
+        Creds::Process(c)
+    } else if let Some(w) = web {
+        w.refuse("sts_http_proxy", "proxies are not supported")?;
+        w.refuse(
+            "sts_endpoint_url",
+            "set the STS endpoint with $AWS_ENDPOINT_URL_STS",
+        )?;
+        w.refuse(
+            "duration_seconds",
+            "the SDK's web identity provider uses the role's default session length",
+        )?;
+        Creds::WebIdentity {
+            role_arn: w.required("role_arn")?.to_string(),
+            session_name: w.required("role_session_name")?.to_string(),
+            token_file: w.required("web_identity_token_file")?.to_string(),
+            policy: opt(&w, "policy"),
+            sts_region: opt(&w, "sts_region"),
+        }
+    } else if ecs {
+        Creds::Ecs
+    } else if let Some(i) = instance {
+        let endpoint = match (i.str("ip_address"), i.str("port")) {
+            (None, None) => None,
+            (ip, port) => Some(format!(
+                "http://{}:{}",
+                ip.unwrap_or("169.254.169.254"),
+                port.unwrap_or("80")
+            )),
+        };
+        let secs = |k: &str| {
+            i.has(k)
+                .then(|| Duration::from_secs_f64(i.float(k, 1.0).max(0.001)))
+        };
+        Creds::Instance {
+            retries: i
+                .has("retries")
+                .then(|| i.integer("retries", 0).max(0) as u32),
+            endpoint,
+            connect_timeout: secs("http_open_timeout"),
+            read_timeout: secs("http_read_timeout"),
+        }
+    } else if let Some(sh) = shared {
+        Creds::Shared {
+            path: opt(&sh, "path"),
+            profile: opt(&sh, "profile_name"),
+        }
+    } else {
+        Creds::Default { imds_retries }
+    };
+    let assume = match s.section("assume_role_credentials")? {
+        Some(a) => {
+            a.refuse("sts_http_proxy", "proxies are not supported")?;
+            let duration = a.has("duration_seconds").then(|| {
+                Duration::from_secs(a.integer("duration_seconds", 3600).clamp(900, 43_200) as u64)
+            });
+            Some(AssumeRole {
+                role_arn: a.required("role_arn")?.to_string(),
+                session_name: a.required("role_session_name")?.to_string(),
+                external_id: opt(&a, "external_id"),
+                duration,
+                policy: opt(&a, "policy"),
+                sts_region: opt(&a, "sts_region"),
+                sts_endpoint_url: opt(&a, "sts_endpoint_url"),
+            })
+        }
+        None => sts_params(s)?,
+    };
+    Ok((creds, assume))
+}
+
+/// fluent-plugin-cloudwatch-logs' `aws_use_sts true` with `aws_sts_role_arn`,
+/// `aws_sts_session_name` (default `fluentd`), `aws_sts_external_id`, `aws_sts_policy`,
+/// `aws_sts_duration_seconds`, `aws_sts_endpoint_url`.
+fn sts_params(s: &Section) -> Result<Option<AssumeRole>, BuildError> {
+    if !s.bool("aws_use_sts", false)? {
+        for k in [
+            "aws_sts_role_arn",
+            "aws_sts_session_name",
+            "aws_sts_external_id",
+            "aws_sts_policy",
+            "aws_sts_duration_seconds",
+            "aws_sts_endpoint_url",
+        ] {
+            if let Some(p) = s.param(k) {
+                return Err(build_error(
+                    &p.pos,
+                    format!("'{k}' is set but 'aws_use_sts' is not true: set aws_use_sts true to assume the role"),
+                ));
+            }
+        }
+        return Ok(None);
+    }
+    let duration = s.has("aws_sts_duration_seconds").then(|| {
+        Duration::from_secs(
+            s.time("aws_sts_duration_seconds", 3600.0)
+                .clamp(900.0, 43_200.0) as u64,
+        )
+    });
+    Ok(Some(AssumeRole {
+        role_arn: s.required("aws_sts_role_arn")?.to_string(),
+        session_name: s.string("aws_sts_session_name", "fluentd"),
+        external_id: opt(s, "aws_sts_external_id"),
+        duration,
+        policy: opt(s, "aws_sts_policy"),
+        sts_region: None,
+        sts_endpoint_url: opt(s, "aws_sts_endpoint_url"),
+    }))
+}
