@@ -48,17 +48,15 @@ fn listing_shows_declared_parameters() {
 }
 
 /// Every plugin is declared: new plugins start on the declarations (the recipe is in
-/// `logferry_config::params`). Plugins not declared yet are listed here until they are.
+/// `logferry_config::params`).
 #[test]
 fn every_plugin_is_declared() {
-    const NOT_YET: &[&str] = &["output s3"];
     let text = run(&["plugins"]);
     let lines: Vec<&str> = text.lines().collect();
     let undeclared: Vec<&str> = lines
         .windows(2)
         .filter(|w| w[1].contains("(parameters not declared yet)"))
         .map(|w| w[0])
-        .filter(|name| !NOT_YET.contains(name))
         .collect();
     assert!(
         undeclared.is_empty(),
