@@ -116,21 +116,34 @@ fn shipped_configs_validate_against_the_schema() {
         "<source>\n  @type forward\n  bnid 127.0.0.1\n</source>\n<match **>\n  @type null\n</match>\n",
     )
     .unwrap();
+    misspelt_is_caught(&schema, &conf, "bnid", "bind");
+}
+
+/// `--dry-run` of `conf` warns about `wrong` with a "did you mean `right`", and validating its
+/// JSON against `schema` finds exactly that parameter.
+fn misspelt_is_caught(schema: &str, conf: &std::path::Path, wrong: &str, right: &str) {
+    let (ok, stderr) = dry_run(conf);
+    assert!(
+        ok && stderr.contains(&format!("parameter '{wrong}'"))
+            && stderr.contains(&format!("did you mean '{right}'?")),
+        "{stderr}"
+    );
+    let json = run(&["-c", conf.to_str().unwrap(), "--dry-run", "--json"]);
+    let errors = validate(schema, &json);
+    assert!(
+        errors.len() == 1 && errors[0].contains(&format!("'{wrong}' was unexpected")),
+        "{errors:?}"
+    );
+}
+
+/// `--dry-run` of `conf`: did it succeed, and its stderr.
+fn dry_run(conf: &std::path::Path) -> (bool, String) {
     let out = Command::new(bin())
         .args(["-c", conf.to_str().unwrap(), "--dry-run"])
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("parameter 'bnid'") && stderr.contains("did you mean 'bind'?"),
-        "{stderr}"
-    );
-    let json = run(&["-c", conf.to_str().unwrap(), "--dry-run", "--json"]);
-    let errors = validate(&schema, &json);
-    assert!(
-        errors.len() == 1 && errors[0].contains("'bnid' was unexpected"),
-        "{errors:?}"
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), stderr)
 }
 
 /// `--dry-run` shows the declared defaults a config leaves unset, and masks declared secrets.
@@ -180,21 +193,7 @@ fn system_section_is_declared() {
     assert!(!text.contains("# default: workers"), "{text}");
 
     std::fs::write(&conf, format!("<system>\n  wrokers 2\n</system>\n{null}")).unwrap();
-    let out = Command::new(bin())
-        .args(["-c", conf.to_str().unwrap(), "--dry-run"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("parameter 'wrokers'") && stderr.contains("did you mean 'workers'?"),
-        "{stderr}"
-    );
-    let json = run(&["-c", conf.to_str().unwrap(), "--dry-run", "--json"]);
-    let errors = validate(&schema, &json);
-    assert!(
-        errors.len() == 1 && errors[0].contains("'wrokers' was unexpected"),
-        "{errors:?}"
-    );
+    misspelt_is_caught(&schema, &conf, "wrokers", "workers");
 
     // A value outside the declared enum fails at start-up, with where.
     std::fs::write(
@@ -202,13 +201,9 @@ fn system_section_is_declared() {
         format!("<system>\n  log_level loud\n</system>\n{null}"),
     )
     .unwrap();
-    let out = Command::new(bin())
-        .args(["-c", conf.to_str().unwrap(), "--dry-run"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (ok, stderr) = dry_run(&conf);
     assert!(
-        !out.status.success() && stderr.contains("fluent.conf:2") && stderr.contains("'loud'"),
+        !ok && stderr.contains("fluent.conf:2") && stderr.contains("'loud'"),
         "{stderr}"
     );
 }
