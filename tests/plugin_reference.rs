@@ -48,17 +48,15 @@ fn listing_shows_declared_parameters() {
 }
 
 /// Every plugin is declared: new plugins start on the declarations (the recipe is in
-/// `logferry_config::params`). Plugins not declared yet are listed here until they are.
+/// `logferry_config::params`).
 #[test]
 fn every_plugin_is_declared() {
-    const NOT_YET: &[&str] = &["output s3"];
     let text = run(&["plugins"]);
     let lines: Vec<&str> = text.lines().collect();
     let undeclared: Vec<&str> = lines
         .windows(2)
         .filter(|w| w[1].contains("(parameters not declared yet)"))
         .map(|w| w[0])
-        .filter(|name| !NOT_YET.contains(name))
         .collect();
     assert!(
         undeclared.is_empty(),
@@ -118,21 +116,34 @@ fn shipped_configs_validate_against_the_schema() {
         "<source>\n  @type forward\n  bnid 127.0.0.1\n</source>\n<match **>\n  @type null\n</match>\n",
     )
     .unwrap();
+    misspelt_is_caught(&schema, &conf, "bnid", "bind");
+}
+
+/// `--dry-run` of `conf` warns about `wrong` with a "did you mean `right`", and validating its
+/// JSON against `schema` finds exactly that parameter.
+fn misspelt_is_caught(schema: &str, conf: &std::path::Path, wrong: &str, right: &str) {
+    let (ok, stderr) = dry_run(conf);
+    assert!(
+        ok && stderr.contains(&format!("parameter '{wrong}'"))
+            && stderr.contains(&format!("did you mean '{right}'?")),
+        "{stderr}"
+    );
+    let json = run(&["-c", conf.to_str().unwrap(), "--dry-run", "--json"]);
+    let errors = validate(schema, &json);
+    assert!(
+        errors.len() == 1 && errors[0].contains(&format!("'{wrong}' was unexpected")),
+        "{errors:?}"
+    );
+}
+
+/// `--dry-run` of `conf`: did it succeed, and its stderr.
+fn dry_run(conf: &std::path::Path) -> (bool, String) {
     let out = Command::new(bin())
         .args(["-c", conf.to_str().unwrap(), "--dry-run"])
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("parameter 'bnid'") && stderr.contains("did you mean 'bind'?"),
-        "{stderr}"
-    );
-    let json = run(&["-c", conf.to_str().unwrap(), "--dry-run", "--json"]);
-    let errors = validate(&schema, &json);
-    assert!(
-        errors.len() == 1 && errors[0].contains("'bnid' was unexpected"),
-        "{errors:?}"
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.success(), stderr)
 }
 
 /// `--dry-run` shows the declared defaults a config leaves unset, and masks declared secrets.
@@ -152,6 +163,76 @@ fn dry_run_shows_defaults_and_masks_declared_secrets() {
     assert!(!text.contains("# default: flush_interval"), "{text}");
     assert!(
         text.contains("password xxxxxx") && !text.contains("pw1"),
+        "{text}"
+    );
+}
+
+/// `<system>` is declared like a plugin: listed, in the schema (a misspelt parameter fails
+/// validation and gets a "did you mean"), and `--dry-run` shows its defaults.
+#[test]
+fn system_section_is_declared() {
+    let text = run(&["plugins", "system"]);
+    assert!(text.contains("section system"), "{text}");
+    assert!(text.contains("  log_level enum = \"info\""), "{text}");
+    assert!(text.contains("  workers integer = \"1\""), "{text}");
+    assert!(text.contains("  <log>"), "{text}");
+
+    let schema = run(&["plugins", "--json-schema"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("fluent.conf");
+    let null = "<match **>\n  @type null\n</match>\n";
+    std::fs::write(
+        &conf,
+        format!("<system>\n  log_level debug\n  workers 2\n  <log>\n    format json\n  </log>\n</system>\n{null}"),
+    )
+    .unwrap();
+    let json = run(&["-c", conf.to_str().unwrap(), "--dry-run", "--json"]);
+    assert!(validate(&schema, &json).is_empty(), "{json}");
+    let text = run(&["-c", conf.to_str().unwrap(), "--dry-run"]);
+    assert!(text.contains("# default: enable_get_dump false"), "{text}");
+    assert!(!text.contains("# default: workers"), "{text}");
+
+    std::fs::write(&conf, format!("<system>\n  wrokers 2\n</system>\n{null}")).unwrap();
+    misspelt_is_caught(&schema, &conf, "wrokers", "workers");
+
+    // A value outside the declared enum fails at start-up, with where.
+    std::fs::write(
+        &conf,
+        format!("<system>\n  log_level loud\n</system>\n{null}"),
+    )
+    .unwrap();
+    let (ok, stderr) = dry_run(&conf);
+    assert!(
+        !ok && stderr.contains("fluent.conf:2") && stderr.contains("'loud'"),
+        "{stderr}"
+    );
+}
+
+/// out_s3 is declared: its parameters are listed, `--dry-run` shows its defaults and masks its
+/// secrets (its own and the shared AWS credentials').
+#[test]
+fn s3_is_declared() {
+    let text = run(&["plugins", "s3"]);
+    assert!(text.contains("  s3_bucket string (required)"), "{text}");
+    assert!(text.contains("  store_as string = \"gzip\""), "{text}");
+    assert!(
+        text.contains("  multipart_threshold size = \"64m\""),
+        "{text}"
+    );
+    assert!(text.contains("  aws_sec_key string"), "{text}");
+    assert!(!text.contains("  region string"), "{text}");
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path().join("fluent.conf");
+    std::fs::write(
+        &conf,
+        "<match **>\n  @type s3\n  s3_bucket b\n  aws_key_id AKID\n  aws_sec_key sek1\n  sse_customer_key ck1\n</match>\n",
+    )
+    .unwrap();
+    let text = run(&["-c", conf.to_str().unwrap(), "--dry-run"]);
+    assert!(text.contains("# default: store_as gzip"), "{text}");
+    assert!(text.contains("# default: check_object true"), "{text}");
+    assert!(
+        !text.contains("sek1") && !text.contains("ck1") && !text.contains("AKID"),
         "{text}"
     );
 }

@@ -25,7 +25,9 @@
 //!    (arrays), `Vec<(String, String)>` (hashes), or `Option<T>` for parameters without a
 //!    default. No call-site defaults: the declared one applies. Code that may run outside the
 //!    registry (unit tests, shared helpers) calls `let s = &s.declared(&PARAMS);` first.
-//! 4. Regenerate the reference: `cargo run -p logferry -- plugins --markdown > docs/plugins.md`
+//! 4. A top-level section that is not a plugin (`<system>`) is declared the same way and
+//!    returned by [`Declarations::top_sections`]; its reader calls `s.declared(&SPEC)`.
+//! 5. Regenerate the reference: `cargo run -p logferry -- plugins --markdown > docs/plugins.md`
 //!    (tests/plugin_reference.rs fails until it matches).
 //!
 //! The old accessors (`s.str`, `s.bool(key, default)`…) keep working; on a declared section,
@@ -456,6 +458,11 @@ pub trait Declarations {
     fn spec(&self, kind: PluginKind, name: &str) -> Option<&'static Spec>;
     /// Every registered plugin, by kind then name.
     fn plugins(&self) -> Vec<PluginDecl>;
+    /// The declared top-level sections that are not plugins (`<system>`), each named by its
+    /// spec's name: listed, documented and validated like a plugin's parameters.
+    fn top_sections(&self) -> Vec<&'static Spec> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]

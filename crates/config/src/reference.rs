@@ -143,6 +143,14 @@ pub fn markdown(decls: &dyn Declarations) -> String {
             .collect();
         let _ = writeln!(out, "- {}s: {}", kind.name(), names.join(", "));
     }
+    let top = decls.top_sections();
+    if !top.is_empty() {
+        let names: Vec<String> = top
+            .iter()
+            .map(|s| format!("[{}](#{})", s.name, anchor("section", s.name)))
+            .collect();
+        let _ = writeln!(out, "- top-level sections: {}", names.join(", "));
+    }
     out.push('\n');
     for kind in PluginKind::ALL {
         let _ = writeln!(out, "## {}s\n", capitalised(kind.name()));
@@ -167,6 +175,12 @@ pub fn markdown(decls: &dyn Declarations) -> String {
                 None => out.push_str("Parameters not declared yet.\n\n"),
             }
         }
+    }
+    for s in &top {
+        if !fixed.iter().any(|f| std::ptr::eq(*f, *s)) {
+            fixed.push(s);
+        }
+        s.fixed_sections(&mut fixed);
     }
     out.push_str("## Sections\n\n");
     fixed.sort_by_key(|s| s.name);

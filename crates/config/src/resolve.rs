@@ -40,6 +40,12 @@ fn walk(el: &Element, spec: Option<&'static Spec>, decls: &dyn Declarations, out
     for child in &el.elements {
         let body = match spec.and_then(|s| s.section(&child.name)) {
             Some(d) => Some(d.body),
+            None if spec.is_none() => generic_kind(&child.name)
+                .map(|(k, d)| Body::Plugin(k, d))
+                .or_else(|| {
+                    let top = decls.top_sections().into_iter();
+                    top.filter(|s| s.name == child.name).map(Body::Spec).next()
+                }),
             None => generic_kind(&child.name).map(|(k, d)| Body::Plugin(k, d)),
         };
         let child_spec = match body {

@@ -154,6 +154,13 @@ pub fn schema(decls: &dyn Declarations) -> Value {
             }),
         );
     }
+    let top = decls.top_sections();
+    for s in &top {
+        if !fixed.iter().any(|f| std::ptr::eq(*f, *s)) {
+            fixed.push(s);
+        }
+        s.fixed_sections(&mut fixed);
+    }
     for s in fixed {
         defs.insert(format!("section.{}", s.name), spec_schema(s, None));
     }
@@ -162,7 +169,7 @@ pub fn schema(decls: &dyn Declarations) -> Value {
     label_props.insert("$arg".into(), json!({"type": "string"}));
     label_props.insert("filter".into(), list("filter"));
     label_props.insert("match".into(), list("output"));
-    json!({
+    let mut schema = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "logferry configuration (as `logferry --dry-run --json` writes it)",
         "type": "object",
@@ -177,5 +184,11 @@ pub fn schema(decls: &dyn Declarations) -> Value {
             "worker": {"type": "array"},
         },
         "$defs": defs,
-    })
+    });
+    for s in top {
+        let items = reference(&format!("section.{}", s.name));
+        schema["properties"][s.name] =
+            json!({"type": "array", "items": items, "description": s.doc});
+    }
+    schema
 }

@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod plugin;
 pub mod registry;
 pub mod router;
+pub mod system;
 pub mod tag;
 pub mod tap;
 pub mod workers;

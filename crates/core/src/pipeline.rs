@@ -11,7 +11,6 @@ use std::sync::Arc;
 use logferry_config::{Element, Pos};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tracing::Level;
 
 use crate::error::EmitError;
 use crate::error::{build_error, BuildError};
@@ -24,25 +23,7 @@ use crate::router::{Agent, Emitter, Router, Rule, RuleKind, ERROR_LABEL, ROOT_LA
 use crate::section::Section;
 use crate::tag::MatchPattern;
 
-/// Settings from `<system>`.
-#[derive(Clone, Debug, Default)]
-pub struct SystemConfig {
-    /// `log_level` (None = info).
-    pub log_level: Option<Level>,
-    /// `root_dir`, where file buffers of plugins with an `@id` live.
-    pub root_dir: Option<String>,
-    /// `<log> format json` → JSON log lines.
-    pub log_json: bool,
-    /// `without_source`: build inputs but do not start them.
-    pub without_source: bool,
-    /// `workers` (1 when not set): the worker ids `<worker N>` sections may name; logferry
-    /// itself runs one process whatever the number.
-    pub workers: i64,
-    /// `rpc_endpoint` (`host:port`): Fluentd's HTTP RPC endpoint, served by the daemon.
-    pub rpc_endpoint: Option<String>,
-    /// `enable_get_dump`: the RPC endpoint serves `/api/config.getDump`.
-    pub enable_get_dump: bool,
-}
+pub use crate::system::{system_config, SystemConfig};
 
 /// What every plugin factory gets.
 pub struct BuildCtx<'r> {
@@ -151,57 +132,6 @@ pub struct Running {
     outputs: Vec<Arc<dyn Output>>,
     lifecycles: Vec<Arc<dyn Lifecycle>>,
     metrics: Arc<Metrics>,
-}
-
-/// Read the `<system>` section(s).
-pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), BuildError> {
-    let mut sys = SystemConfig {
-        workers: 1,
-        ..SystemConfig::default()
-    };
-    let mut warnings = Vec::new();
-    for el in root.elements.iter().filter(|e| e.name == "system") {
-        let s = Section::new(el, "system");
-        if let Some(p) = s.param("log_level") {
-            sys.log_level = Some(parse_level(&p.value).ok_or_else(|| {
-                build_error(
-                    &p.pos,
-                    format!(
-                        "log_level: '{}' is not one of trace, debug, info, warn, error, fatal",
-                        p.value
-                    ),
-                )
-            })?);
-        }
-        if let Some(p) = s.param("workers") {
-            let n = logferry_config::types::integer(&p.value);
-            if n < 1 {
-                return Err(build_error(
-                    &p.pos,
-                    format!("workers: '{}' must be 1 or more", p.value),
-                ));
-            }
-            sys.workers = n;
-        }
-        sys.root_dir = s.str("root_dir").map(str::to_string);
-        sys.without_source = s.bool("without_source", false)?;
-        sys.rpc_endpoint = s.str("rpc_endpoint").map(str::to_string);
-        sys.enable_get_dump = s.bool("enable_get_dump", false)?;
-        if let Some(log) = s.section("log")? {
-            sys.log_json = log.choice("format", &["text", "json"], "text")? == "json";
-            // Log-file rotation belongs to the process supervisor: logferry logs to stderr.
-            log.refuse(
-                "rotate_age",
-                "logferry logs to stderr; rotate with the container runtime or journald",
-            )?;
-            log.refuse(
-                "rotate_size",
-                "logferry logs to stderr; rotate with the container runtime or journald",
-            )?;
-        }
-        warnings.extend(s.warn_unused());
-    }
-    Ok((sys, warnings))
 }
 
 fn plugin_type<'a>(el: &'a Element, what: &str) -> Result<&'a str, BuildError> {

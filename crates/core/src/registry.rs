@@ -219,6 +219,10 @@ impl Declarations for Registry {
         self.specs.get(&(kind, name)).copied()
     }
 
+    fn top_sections(&self) -> Vec<&'static Spec> {
+        vec![&crate::system::SYSTEM]
+    }
+
     fn plugins(&self) -> Vec<PluginDecl> {
         let mut out: Vec<PluginDecl> = Vec::new();
         let registered = [

@@ -30,6 +30,7 @@ pub fn register(r: &mut Registry) {
         out_kinesis::streams,
         out_kinesis::DEFAULTS,
     );
+    r.declare(PluginKind::Output, "s3", &out_s3::PARAMS);
     r.declare(
         PluginKind::Output,
         "cloudwatch_logs",

@@ -13,6 +13,8 @@ use std::time::Duration;
 use logferry_core::error::build_error;
 use logferry_core::{BuildError, Section};
 
+use super::params::AWS_CREDS;
+
 /// Where the base credentials come from. The first one configured wins, in this order: key
 /// pair, `aws_profile`, credential process, web identity, ECS (`aws_ecs_authentication`),
 /// instance profile, shared credentials file, else the default chain.
@@ -93,19 +95,20 @@ pub struct AssumeRole {
     pub sts_endpoint_url: Option<String>,
 }
 
-fn opt(s: &Section, key: &str) -> Option<String> {
-    s.str(key).map(str::to_string)
-}
-
-/// Read the credential parameters and sections (marking them used).
+/// Read the credential parameters and sections (marking them used), as [`AWS_CREDS`] declares
+/// them.
 pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError> {
-    s.refuse(
-        "aws_iam_retries",
-        "deprecated in fluent-plugin-s3; use <instance_profile_credentials> retries",
-    )?;
-    let key_id = s.str("aws_key_id").filter(|v| !v.is_empty());
-    let secret = s.str("aws_sec_key").filter(|v| !v.is_empty());
-    let session_token = opt(s, "aws_ses_token").filter(|v| !v.is_empty());
+    let s = &s.declared(&AWS_CREDS);
+    s.refuse_declared()?;
+    let key_id = s
+        .get::<Option<&str>>("aws_key_id")?
+        .filter(|v| !v.is_empty());
+    let secret = s
+        .get::<Option<&str>>("aws_sec_key")?
+        .filter(|v| !v.is_empty());
+    let session_token = s
+        .get::<Option<String>>("aws_ses_token")?
+        .filter(|v| !v.is_empty());
     if key_id.is_some() != secret.is_some() {
         let p = s.param("aws_key_id").or_else(|| s.param("aws_sec_key"));
         tracing::warn!(
@@ -113,23 +116,22 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
             p.map(|p| p.pos.to_string()).unwrap_or_default()
         );
     }
-    let profile = opt(s, "aws_profile");
+    let profile: Option<String> = s.get("aws_profile")?;
     let process = match (
-        s.str("aws_credential_process"),
+        s.get::<Option<String>>("aws_credential_process")?,
         s.section("process_credentials")?,
     ) {
-        (Some(c), _) => Some(c.to_string()),
-        (None, Some(p)) => Some(p.required("process")?.to_string()),
+        (Some(c), _) => Some(c),
+        (None, Some(p)) => Some(p.get("process")?),
         (None, None) => None,
     };
     let web = s.section("web_identity_credentials")?;
-    let ecs = s.bool("aws_ecs_authentication", false)?;
+    let ecs: bool = s.get("aws_ecs_authentication")?;
     let instance = s.section("instance_profile_credentials")?;
     let shared = s.section("shared_credentials")?;
-    let imds_retries = s.has("aws_instance_profile_credentials_retries").then(|| {
-        s.integer("aws_instance_profile_credentials_retries", 0)
-            .max(0) as u32
-    });
+    let imds_retries = s
+        .get::<Option<i64>>("aws_instance_profile_credentials_retries")?
+        .map(|r| r.max(0) as u32);
     let creds = if let (Some(k), Some(sec)) = (key_id, secret) {
         Creds::Static {
             key_id: k.to_string(),
@@ -151,16 +153,19 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
             "the SDK's web identity provider uses the role's default session length",
         )?;
         Creds::WebIdentity {
-            role_arn: w.required("role_arn")?.to_string(),
-            session_name: w.required("role_session_name")?.to_string(),
-            token_file: w.required("web_identity_token_file")?.to_string(),
-            policy: opt(&w, "policy"),
-            sts_region: opt(&w, "sts_region"),
+            role_arn: w.get("role_arn")?,
+            session_name: w.get("role_session_name")?,
+            token_file: w.get("web_identity_token_file")?,
+            policy: w.get("policy")?,
+            sts_region: w.get("sts_region")?,
         }
     } else if ecs {
         Creds::Ecs
     } else if let Some(i) = instance {
-        let endpoint = match (i.str("ip_address"), i.str("port")) {
+        let endpoint = match (
+            i.get::<Option<&str>>("ip_address")?,
+            i.get::<Option<&str>>("port")?,
+        ) {
             (None, None) => None,
             (ip, port) => Some(format!(
                 "http://{}:{}",
@@ -169,21 +174,19 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
             )),
         };
         let secs = |k: &str| {
-            i.has(k)
-                .then(|| Duration::from_secs_f64(i.float(k, 1.0).max(0.001)))
+            i.get::<Option<f64>>(k)
+                .map(|v| v.map(|v| Duration::from_secs_f64(v.max(0.001))))
         };
         Creds::Instance {
-            retries: i
-                .has("retries")
-                .then(|| i.integer("retries", 0).max(0) as u32),
+            retries: i.get::<Option<i64>>("retries")?.map(|r| r.max(0) as u32),
             endpoint,
-            connect_timeout: secs("http_open_timeout"),
-            read_timeout: secs("http_read_timeout"),
+            connect_timeout: secs("http_open_timeout")?,
+            read_timeout: secs("http_read_timeout")?,
         }
     } else if let Some(sh) = shared {
         Creds::Shared {
-            path: opt(&sh, "path"),
-            profile: opt(&sh, "profile_name"),
+            path: sh.get("path")?,
+            profile: sh.get("profile_name")?,
         }
     } else {
         Creds::Default { imds_retries }
@@ -191,17 +194,17 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
     let assume = match s.section("assume_role_credentials")? {
         Some(a) => {
             a.refuse("sts_http_proxy", "proxies are not supported")?;
-            let duration = a.has("duration_seconds").then(|| {
-                Duration::from_secs(a.integer("duration_seconds", 3600).clamp(900, 43_200) as u64)
-            });
+            let duration = a
+                .get::<Option<i64>>("duration_seconds")?
+                .map(|d| Duration::from_secs(d.clamp(900, 43_200) as u64));
             Some(AssumeRole {
-                role_arn: a.required("role_arn")?.to_string(),
-                session_name: a.required("role_session_name")?.to_string(),
-                external_id: opt(&a, "external_id"),
+                role_arn: a.get("role_arn")?,
+                session_name: a.get("role_session_name")?,
+                external_id: a.get("external_id")?,
                 duration,
-                policy: opt(&a, "policy"),
-                sts_region: opt(&a, "sts_region"),
-                sts_endpoint_url: opt(&a, "sts_endpoint_url"),
+                policy: a.get("policy")?,
+                sts_region: a.get("sts_region")?,
+                sts_endpoint_url: a.get("sts_endpoint_url")?,
             })
         }
         None => sts_params(s)?,
@@ -213,7 +216,7 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
 /// `aws_sts_session_name` (default `fluentd`), `aws_sts_external_id`, `aws_sts_policy`,
 /// `aws_sts_duration_seconds`, `aws_sts_endpoint_url`.
 fn sts_params(s: &Section) -> Result<Option<AssumeRole>, BuildError> {
-    if !s.bool("aws_use_sts", false)? {
+    if !s.get::<bool>("aws_use_sts")? {
         for k in [
             "aws_sts_role_arn",
             "aws_sts_session_name",
@@ -231,19 +234,26 @@ fn sts_params(s: &Section) -> Result<Option<AssumeRole>, BuildError> {
         }
         return Ok(None);
     }
-    let duration = s.has("aws_sts_duration_seconds").then(|| {
-        Duration::from_secs(
-            s.time("aws_sts_duration_seconds", 3600.0)
-                .clamp(900.0, 43_200.0) as u64,
+    let duration = s
+        .get::<Option<f64>>("aws_sts_duration_seconds")?
+        .map(|d| Duration::from_secs(d.clamp(900.0, 43_200.0) as u64));
+    let role_arn: Option<String> = s.get("aws_sts_role_arn")?;
+    let role_arn = role_arn.ok_or_else(|| {
+        build_error(
+            s.pos(),
+            format!(
+                "'aws_sts_role_arn' parameter is required by the {} plugin",
+                s.plugin()
+            ),
         )
-    });
+    })?;
     Ok(Some(AssumeRole {
-        role_arn: s.required("aws_sts_role_arn")?.to_string(),
-        session_name: s.string("aws_sts_session_name", "fluentd"),
-        external_id: opt(s, "aws_sts_external_id"),
+        role_arn,
+        session_name: s.get("aws_sts_session_name")?,
+        external_id: s.get("aws_sts_external_id")?,
         duration,
-        policy: opt(s, "aws_sts_policy"),
+        policy: s.get("aws_sts_policy")?,
         sts_region: None,
-        sts_endpoint_url: opt(s, "aws_sts_endpoint_url"),
+        sts_endpoint_url: s.get("aws_sts_endpoint_url")?,
     }))
 }

@@ -48,11 +48,10 @@ impl AwsSettings {
     /// when missing), `ssl_verify_peer` (only `true`), `http_proxy` (refused), the credential
     /// parameters. The SDK makes one attempt per request: the outputs retry themselves.
     pub fn from_section(s: &Section) -> Result<AwsSettings, BuildError> {
-        s.refuse(
-            "http_proxy",
-            "proxies are not supported (route through a VPC endpoint, or set 'endpoint')",
-        )?;
-        if !s.bool("ssl_verify_peer", true)? {
+        let plugin = s;
+        let s = &s.declared(&params::AWS_CLIENT);
+        s.refuse_declared()?;
+        if !s.get::<bool>("ssl_verify_peer")? {
             let p = s
                 .param("ssl_verify_peer")
                 .map(|p| &p.pos)
@@ -62,12 +61,12 @@ impl AwsSettings {
                 "'ssl_verify_peer false' is not supported by logferry: use an http:// endpoint or a certificate the system trusts",
             ));
         }
-        let region = s
-            .str("region")
-            .filter(|r| !r.is_empty())
-            .map(str::to_string);
-        let endpoint = s.str("endpoint").filter(|e| !e.is_empty()).map(with_scheme);
-        let (creds, assume_role) = read_creds(s)?;
+        let region = s.get::<Option<String>>("region")?.filter(|r| !r.is_empty());
+        let endpoint = s
+            .get::<Option<&str>>("endpoint")?
+            .filter(|e| !e.is_empty())
+            .map(with_scheme);
+        let (creds, assume_role) = read_creds(plugin)?;
         Ok(AwsSettings {
             region,
             endpoint,

@@ -73,27 +73,32 @@ pub static ASSUME_ROLE: Spec = Spec::new(
         .refused("proxies are not supported"),
 ]);
 
-/// Region, endpoint and credentials of every AWS output (the first base credentials
-/// configured win: key pair, `aws_profile`, credential process, web identity,
-/// `aws_ecs_authentication`, instance profile, shared file, else the SDK's default chain).
-pub static AWS: Spec = Spec::new("aws", "AWS client and credentials.")
+/// Region, endpoint, certificate check and proxy of cloudwatch_logs and kinesis_* (s3 has its
+/// own `s3_region`, `s3_endpoint`, `ssl_verify_peer` and `proxy_uri`).
+pub static AWS_CLIENT: Spec = Spec::new("aws_client", "AWS client.").params(&[
+    p("region", Str, "AWS region.")
+        .computed("the SDK's chain: $AWS_REGION, the profile, instance metadata"),
+    p(
+        "endpoint",
+        Str,
+        "Endpoint override (https:// added when no scheme).",
+    ),
+    p(
+        "ssl_verify_peer",
+        Bool,
+        "Verify the endpoint's certificate (only true).",
+    )
+    .default("true"),
+    p("http_proxy", Str, "Proxy.")
+        .secret()
+        .refused("proxies are not supported (route through a VPC endpoint, or set 'endpoint')"),
+]);
+
+/// The credentials of every AWS output (the first base credentials configured win: key pair,
+/// `aws_profile`, credential process, web identity, `aws_ecs_authentication`, instance profile,
+/// shared file, else the SDK's default chain; then an assumed role).
+pub static AWS_CREDS: Spec = Spec::new("aws_credentials", "AWS credentials.")
     .params(&[
-        p("region", Str, "AWS region.")
-            .computed("the SDK's chain: $AWS_REGION, the profile, instance metadata"),
-        p(
-            "endpoint",
-            Str,
-            "Endpoint override (https:// added when no scheme).",
-        ),
-        p(
-            "ssl_verify_peer",
-            Bool,
-            "Verify the endpoint's certificate (only true).",
-        )
-        .default("true"),
-        p("http_proxy", Str, "Proxy.")
-            .secret()
-            .refused("proxies are not supported (route through a VPC endpoint, or set 'endpoint')"),
         p("aws_key_id", Str, "Access key id.").secret(),
         p("aws_sec_key", Str, "Secret access key.").secret(),
         p("aws_ses_token", Str, "Session token.").secret(),
@@ -158,3 +163,7 @@ pub static AWS: Spec = Spec::new("aws", "AWS client and credentials.")
             "A role assumed with the base credentials.",
         ),
     ]);
+
+/// Region, endpoint and credentials of cloudwatch_logs and kinesis_*.
+pub static AWS: Spec =
+    Spec::new("aws", "AWS client and credentials.").extends(&[&AWS_CLIENT, &AWS_CREDS]);

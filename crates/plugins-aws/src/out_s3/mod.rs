@@ -42,17 +42,79 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 use bytes::Bytes;
+use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
     BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
 };
 use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{BuildCtx, BuildError, EventTime, PluginLog, Section};
+use logferry_formats::formatter;
+use logferry_formats::inject::{INJECT, INJECT_V012};
 use tokio::sync::OnceCell;
 
+use crate::aws::params::AWS_CREDS;
 use crate::aws::{self, AwsSettings};
 use client::ClientSettings;
 use key::{IndexFormat, KeyBuilder, KeyOptions};
 use logferry_plugins::out_file::FileFormat;
+
+/// The parameters of `s3` (fluent-plugin-s3's, plus `multipart_threshold`,
+/// `multipart_chunk_size`, `checksum_algorithm` and `store_as zstd`).
+pub static PARAMS: Spec = Spec::new(
+    "s3",
+    "Uploads each buffer chunk as one S3 object (fluent-plugin-s3); default object keys never collide.",
+)
+.params(&[
+    p("s3_bucket", Str, "The bucket.").required(),
+    p("s3_region", Str, "The bucket's region.").computed("$AWS_REGION, else us-east-1"),
+    p("s3_endpoint", Str, "Endpoint of an S3-compatible service (https:// added when no scheme; not for AWS itself)."),
+    p("force_path_style", Bool, "Path-style requests (bucket in the path, not the host name).").default("false"),
+    p("path", Str, "Key prefix (placeholders allowed).").default(""),
+    p("s3_object_key_format", Str, "Object key (placeholders, %{path}, %{time_slice}, %{index}, %{chunk_id}, %{hex_random}, %{uuid_flush}...).")
+        .computed("%{path}%{time_slice}_%{hostname}_%{chunk_id}.%{file_extension}"),
+    p("store_as", Str, "gzip (.gz), gzip_command (the same, in-process), json (.json), text (.txt) or zstd (.zst).").default("gzip"),
+    p("check_object", Bool, "Find a free %{index} with HEAD requests.").default("true"),
+    p("overwrite", Bool, "With check_object, overwrite an existing object instead of taking the next %{index}.").default("false"),
+    p("index_format", Str, "printf format of %{index}.").default("%d"),
+    p("hex_random_length", Integer, "Length of %{hex_random} (at most 16).").default("4"),
+    p("storage_class", Str, "S3 storage class.").default("STANDARD"),
+    p("reduced_redundancy", Bool, "Deprecated: storage_class REDUCED_REDUNDANCY.").default("false"),
+    p("acl", Str, "Canned ACL of the objects."),
+    p("grant_full_control", Str, "Grantees given FULL_CONTROL."),
+    p("grant_read", Str, "Grantees given READ."),
+    p("grant_read_acp", Str, "Grantees given READ_ACP."),
+    p("grant_write_acp", Str, "Grantees given WRITE_ACP."),
+    p("use_server_side_encryption", Str, "Server-side encryption (AES256, aws:kms, aws:kms:dsse)."),
+    p("ssekms_key_id", Str, "KMS key of aws:kms encryption.").secret(),
+    p("sse_customer_algorithm", Str, "SSE-C algorithm."),
+    p("sse_customer_key", Str, "SSE-C key.").secret(),
+    p("sse_customer_key_md5", Str, "SSE-C key MD5.").secret(),
+    p("tagging", Str, "Object tags (URL query form)."),
+    p("s3_metadata", Hash, "User metadata of the objects (placeholders and %{index} allowed)."),
+    p("checksum_algorithm", Str, "Object checksum (CRC32, CRC32C, CRC64NVME, SHA1, SHA256)."),
+    p("compute_checksums", Bool, "Send and check checksums.").computed("true on AWS, false with s3_endpoint"),
+    p("multipart_threshold", Size, "Objects of this size or more are sent as a multipart upload (at least 5m).").default("64m"),
+    p("multipart_chunk_size", Size, "Part size of multipart uploads (at least 5m).").default("16m"),
+    p("enable_transfer_acceleration", Bool, "S3 Transfer Acceleration.").default("false"),
+    p("enable_dual_stack", Bool, "Dual-stack (IPv6) endpoints.").default("false"),
+    p("check_bucket", Bool, "Check the bucket exists before the first upload.").default("true"),
+    p("auto_create_bucket", Bool, "Create the bucket when it does not exist.").default("true"),
+    p("check_apikey_on_start", Bool, "Check the credentials with a ListObjectsV2 before the first upload.").default("true"),
+    p("warn_for_delay", Time, "Warn when a chunk's time slice is this much older than its upload."),
+    p("ssl_verify_peer", Bool, "Verify the endpoint's certificate (only true).").default("true"),
+    p("ssl_ca_bundle", Str, "A PEM file of CA certificates to trust besides the system's."),
+    p("signature_version", Str, "Request signing (only v4)."),
+    p("proxy_uri", Str, "Proxy.").secret().refused("proxies are not supported"),
+    p("ssl_ca_directory", Str, "A directory of CA certificates.").refused("use ssl_ca_bundle (a PEM file)"),
+    p("use_bundled_cert", Bool, "The Ruby SDK's bundled CA.")
+        .refused("the Ruby SDK's bundled CA is not shipped; system roots are used (add one with ssl_ca_bundle)"),
+])
+.sections(&[
+    one("format", Body::Plugin(PluginKind::Formatter, Some("out_file")), "How each event is written."),
+    one("inject", Body::Spec(&INJECT), "Fields added before formatting."),
+])
+.extends(&[&AWS_CREDS, &formatter::params::FLAT, &INJECT_V012, &BUFFERED]);
 
 /// Buffer defaults of out_s3: chunk key `time`, one day.
 pub const DEFAULTS: BufferDefaults = BufferDefaults {
@@ -141,39 +203,30 @@ pub struct S3Writer {
     log: PluginLog,
 }
 
-fn read_opt(s: &Section, key: &str) -> Option<String> {
-    s.str(key).map(str::to_string)
-}
-
 /// Writer factory for the buffer engine (and `<secondary>`).
 pub fn writer(
     ctx: &BuildCtx,
     s: &Section,
     cfg: &BufferConfig,
 ) -> Result<Arc<dyn ChunkWriter>, BuildError> {
+    let s = &s.declared(&PARAMS);
+    s.refuse_declared()?;
     let pos = |k: &str| {
         s.param(k)
             .map(|p| p.pos.clone())
             .unwrap_or_else(|| s.pos().clone())
     };
-    // Refused: what logferry cannot do.
-    s.refuse("proxy_uri", "proxies are not supported")?;
-    s.refuse("ssl_ca_directory", "use ssl_ca_bundle (a PEM file)")?;
-    s.refuse(
-        "use_bundled_cert",
-        "the Ruby SDK's bundled CA is not shipped; system roots are used (add one with ssl_ca_bundle)",
-    )?;
     s.refuse_section(
         "bucket_lifecycle_rule",
         "manage lifecycle rules with your infrastructure tooling",
     )?;
-    if !s.bool("ssl_verify_peer", true)? {
+    if !s.get::<bool>("ssl_verify_peer")? {
         return Err(build_error(
             &pos("ssl_verify_peer"),
             "'ssl_verify_peer false' is not supported by logferry's s3 plugin: add the server's CA with ssl_ca_bundle",
         ));
     }
-    if let Some(v) = s.str("signature_version") {
+    if let Some(v) = s.get::<Option<&str>>("signature_version")? {
         if v != "v4" {
             return Err(build_error(
                 &pos("signature_version"),
@@ -182,7 +235,7 @@ pub fn writer(
         }
     }
 
-    let bucket = s.required("s3_bucket")?.to_string();
+    let bucket: String = s.get("s3_bucket")?;
     if bucket.is_empty() {
         return Err(build_error(
             &pos("s3_bucket"),
@@ -190,11 +243,13 @@ pub fn writer(
         ));
     }
     let region = s
-        .str("s3_region")
-        .map(str::to_string)
+        .get::<Option<String>>("s3_region")?
         .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
         .unwrap_or_else(|| "us-east-1".to_string());
-    let endpoint = match s.str("s3_endpoint").filter(|e| !e.is_empty()) {
+    let endpoint = match s
+        .get::<Option<&str>>("s3_endpoint")?
+        .filter(|e| !e.is_empty())
+    {
         None => None,
         Some(e) => {
             let host = e.trim_end_matches('/');
@@ -212,9 +267,9 @@ pub fn writer(
             })
         }
     };
-    let force_path_style = s.bool("force_path_style", false)?;
+    let force_path_style = s.get("force_path_style")?;
 
-    let store_as = match s.string("store_as", "gzip").as_str() {
+    let store_as = match s.get::<&str>("store_as")? {
         "gzip" => StoreAs::Gzip,
         "gzip_command" => {
             tracing::info!("{}: store_as gzip_command: logferry compresses in-process (same gzip objects, .gz)", pos("store_as"));
@@ -231,19 +286,19 @@ pub fn writer(
         }
     };
 
-    let check_object = s.bool("check_object", true)?;
-    let overwrite = s.bool("overwrite", false)?;
-    let hex_random_length = s.integer("hex_random_length", 4);
+    let check_object = s.get("check_object")?;
+    let overwrite = s.get("overwrite")?;
+    let hex_random_length: i64 = s.get("hex_random_length")?;
     if !(0..=16).contains(&hex_random_length) {
         return Err(build_error(
             &pos("hex_random_length"),
             "hex_random_length parameter must be less than or equal to 16",
         ));
     }
-    let index_format = IndexFormat::parse(&s.string("index_format", "%d"))
+    let index_format = IndexFormat::parse(s.get("index_format")?)
         .map_err(|e| build_error(&pos("index_format"), e))?;
-    let path = s.string("path", "");
-    let format = s.str("s3_object_key_format");
+    let path: String = s.get("path")?;
+    let format: Option<&str> = s.get("s3_object_key_format")?;
     let hostname = hostname::get()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "localhost".to_string());
@@ -270,8 +325,8 @@ pub fn writer(
     }
 
     // Object settings.
-    let mut storage_class = s.string("storage_class", "STANDARD");
-    if s.bool("reduced_redundancy", false)? {
+    let mut storage_class: String = s.get("storage_class")?;
+    if s.get("reduced_redundancy")? {
         tracing::warn!(
             "{}: reduced_redundancy is deprecated; use storage_class REDUCED_REDUNDANCY",
             pos("reduced_redundancy")
@@ -287,7 +342,7 @@ pub fn writer(
             ),
         ));
     }
-    let acl = match s.str("acl") {
+    let acl = match s.get::<Option<&str>>("acl")? {
         None => None,
         Some(a) if ObjectCannedAcl::values().contains(&a) => Some(ObjectCannedAcl::from(a)),
         Some(a) => {
@@ -301,7 +356,7 @@ pub fn writer(
         }
     };
     let sse = match s
-        .str("use_server_side_encryption")
+        .get::<Option<&str>>("use_server_side_encryption")?
         .filter(|v| !v.is_empty())
     {
         None => None,
@@ -318,14 +373,14 @@ pub fn writer(
             ))
         }
     };
-    let ssekms_key_id = read_opt(s, "ssekms_key_id");
+    let ssekms_key_id: Option<String> = s.get("ssekms_key_id")?;
     if ssekms_key_id.is_some() && !matches!(&sse, Some(x) if x.as_str().starts_with("aws:kms")) {
         return Err(build_error(
             &pos("ssekms_key_id"),
             "ssekms_key_id needs use_server_side_encryption aws:kms",
         ));
     }
-    let checksum_algorithm = match s.str("checksum_algorithm") {
+    let checksum_algorithm = match s.get::<Option<&str>>("checksum_algorithm")? {
         None => None,
         Some(v) if ChecksumAlgorithm::values().contains(&v) => Some(ChecksumAlgorithm::from(v)),
         Some(v) => {
@@ -339,7 +394,8 @@ pub fn writer(
         }
     };
     let mut metadata = Vec::new();
-    for (k, v) in s.hash("s3_metadata").unwrap_or_default() {
+    let s3_metadata: Option<Vec<(String, String)>> = s.get("s3_metadata")?;
+    for (k, v) in s3_metadata.unwrap_or_default() {
         let t = Template::new("s3_metadata", &v, cfg)
             .map_err(|e| build_error(&pos("s3_metadata"), e))?;
         metadata.push((k, t));
@@ -348,22 +404,22 @@ pub fn writer(
         storage_class: (storage_class != "STANDARD")
             .then(|| StorageClass::from(storage_class.as_str())),
         acl,
-        grant_full_control: read_opt(s, "grant_full_control"),
-        grant_read: read_opt(s, "grant_read"),
-        grant_read_acp: read_opt(s, "grant_read_acp"),
-        grant_write_acp: read_opt(s, "grant_write_acp"),
+        grant_full_control: s.get("grant_full_control")?,
+        grant_read: s.get("grant_read")?,
+        grant_read_acp: s.get("grant_read_acp")?,
+        grant_write_acp: s.get("grant_write_acp")?,
         sse,
         ssekms_key_id,
-        sse_customer_algorithm: read_opt(s, "sse_customer_algorithm"),
-        sse_customer_key: read_opt(s, "sse_customer_key"),
-        sse_customer_key_md5: read_opt(s, "sse_customer_key_md5"),
-        tagging: read_opt(s, "tagging"),
+        sse_customer_algorithm: s.get("sse_customer_algorithm")?,
+        sse_customer_key: s.get("sse_customer_key")?,
+        sse_customer_key_md5: s.get("sse_customer_key_md5")?,
+        tagging: s.get("tagging")?,
         checksum_algorithm,
         metadata,
     };
 
-    let multipart_threshold = s.size("multipart_threshold", 64 << 20).max(MIN_PART);
-    let part_size = s.size("multipart_chunk_size", 16 << 20);
+    let multipart_threshold = s.get::<u64>("multipart_threshold")?.max(MIN_PART);
+    let part_size: u64 = s.get("multipart_chunk_size")?;
     if part_size < MIN_PART {
         return Err(build_error(
             &pos("multipart_chunk_size"),
@@ -373,21 +429,18 @@ pub fn writer(
 
     let (creds, assume_role) = aws::read_creds(s)?;
     let ca_bundle =
-        match s.str("ssl_ca_bundle") {
+        match s.get::<Option<&str>>("ssl_ca_bundle")? {
             None => None,
             Some(p) => Some(std::fs::read(p).map_err(|e| {
                 build_error(&pos("ssl_ca_bundle"), format!("ssl_ca_bundle {p}: {e}"))
             })?),
         };
-    let compute_checksums = s
-        .has("compute_checksums")
-        .then(|| s.bool("compute_checksums", true))
-        .transpose()?;
+    let compute_checksums: Option<bool> = s.get("compute_checksums")?;
     let settings = ClientSettings {
         checksums: compute_checksums.unwrap_or(endpoint.is_none()),
         force_path_style,
-        accelerate: s.bool("enable_transfer_acceleration", false)?,
-        dual_stack: s.bool("enable_dual_stack", false)?,
+        accelerate: s.get("enable_transfer_acceleration")?,
+        dual_stack: s.get("enable_dual_stack")?,
         aws: AwsSettings {
             region: Some(region),
             endpoint,
@@ -405,17 +458,15 @@ pub fn writer(
         .next()
         .unwrap_or_default()
         .to_string();
-    let warn_for_delay = s
-        .has("warn_for_delay")
-        .then(|| s.time("warn_for_delay", 0.0));
+    let warn_for_delay: Option<f64> = s.get("warn_for_delay")?;
     Ok(Arc::new(S3Writer {
         bucket,
         keys,
         store_as,
         overwrite,
-        check_bucket: s.bool("check_bucket", true)?,
-        auto_create_bucket: s.bool("auto_create_bucket", true)?,
-        check_apikey_on_start: s.bool("check_apikey_on_start", true)?,
+        check_bucket: s.get("check_bucket")?,
+        auto_create_bucket: s.get("auto_create_bucket")?,
+        check_apikey_on_start: s.get("check_apikey_on_start")?,
         list_prefix,
         multipart_threshold,
         part_size,
