@@ -46,7 +46,7 @@ pub fn run(config: &Path, tests: &[PathBuf]) -> ExitCode {
 /// position, nothing started); the parsed tree with its `<worker>` sections resolved.
 pub fn load_config(config: &Path) -> Result<Element, String> {
     let root = logferry_config::parse_file(config).map_err(|e| e.to_string())?;
-    Pipeline::build(&root, &logferry_plugins::registry()).map_err(|e| e.to_string())?;
+    Pipeline::build(&root, &crate::registry()).map_err(|e| e.to_string())?;
     let (system, _) = logferry_core::pipeline::system_config(&root).map_err(|e| e.to_string())?;
     let flat = logferry_core::workers::flatten(&root, system.workers).map_err(|e| e.to_string())?;
     Ok(flat.root)
@@ -60,7 +60,7 @@ async fn run_all(config: &Path, tests: &[PathBuf]) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut registry = logferry_plugins::registry();
+    let mut registry = crate::registry();
     registry.add_output(capture::CAPTURE_TYPE, capture::build);
     let rw = capture::rewrite(&root);
     let mut files = Vec::new();
