@@ -738,3 +738,194 @@ fn cloudwatch_outage_retried_then_delivered_once() {
     assert_eq!(c.len(), 3_000);
     assert!(c.values().all(|n| *n == 1), "duplicates");
 }
+
+/// tests/aws/fault_proxy.py in front of a moto_server: throttling, 503s and partly failed
+/// batches, as AWS answers them and moto never does. Killed on drop.
+struct FaultProxy {
+    child: Child,
+    port: u16,
+    faults: Arc<Mutex<Vec<String>>>,
+}
+
+impl FaultProxy {
+    /// The first `throttle` write calls get 400 ThrottlingException, the next `server` 503, the
+    /// next `partial` batch calls fail their odd records.
+    fn start(m: &Moto, throttle: u32, server: u32, partial: u32) -> FaultProxy {
+        let script = repo_root().join("tests/aws/fault_proxy.py");
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let mut child = Command::new(python)
+            .arg(&script)
+            .args([m.port, throttle as u16, server as u16, partial as u16].map(|n| n.to_string()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        use std::io::BufRead as _;
+        out.read_line(&mut first).expect("the proxy's port");
+        let port: u16 = first
+            .trim()
+            .parse()
+            .expect("the proxy prints its port first");
+        let faults = Arc::new(Mutex::new(Vec::new()));
+        let f = faults.clone();
+        thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                f.lock().unwrap().push(line);
+            }
+        });
+        FaultProxy {
+            child,
+            port,
+            faults,
+        }
+    }
+
+    fn creds(&self) -> String {
+        format!(
+            "region us-east-1\nendpoint http://127.0.0.1:{}\naws_key_id testing\naws_sec_key testing\n",
+            self.port
+        )
+    }
+
+    /// Wait until the proxy has reported `n` faults of `kind` (its lines are read by a thread,
+    /// so they may trail the deliveries they caused).
+    fn wait_count(&self, kind: &str, n: usize) {
+        wait_until(
+            30,
+            || (self.count(kind) == n).then_some(()),
+            || format!("{} of {n} '{kind}' faults reported", self.count(kind)),
+        );
+    }
+
+    /// How many faults of `kind` the proxy injected.
+    fn count(&self, kind: &str) -> usize {
+        let want = format!("fault {kind}");
+        self.faults
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| **l == want)
+            .count()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Throttling and 5xx from CloudWatch Logs are retried with backoff: every event arrives, once.
+#[test]
+fn cloudwatch_throttling_and_5xx_retried_delivered_once() {
+    let m = Moto::start();
+    let p = FaultProxy::start(&m, 3, 2, 0);
+    let conf = format!(
+        "{SOURCE}<match out>\n@type cloudwatch_logs\n{}log_group_name lf-throttle\nlog_stream_name s\nauto_create_stream true\nput_log_events_retry_wait 0.1\n{FAST_BUFFER}</match>\n",
+        p.creds()
+    );
+    let d = Daemon::start(&conf);
+    send_all(&d, "out", 0, 5_000, 500, &no_extra);
+    let got = wait_until(
+        60,
+        || {
+            let ev = m.log_events("lf-throttle");
+            (ev.len() >= 5_000).then_some(ev)
+        },
+        || {
+            format!(
+                "not delivered through the faults; logferry:\n{}",
+                d.stderr()
+            )
+        },
+    );
+    let c = counts(got.iter().map(|(_, msg)| seq_of(msg.as_bytes())));
+    assert_eq!(c.len(), 5_000);
+    assert!(c.values().all(|n| *n == 1), "duplicates");
+    // Every throttling answer and every 503 was given (and retried past).
+    p.wait_count("throttle", 3);
+    p.wait_count("server", 2);
+}
+
+/// A partly failed PutRecordBatch retries exactly the records that failed: every record arrives
+/// once in moto's S3.
+#[test]
+fn firehose_partial_failure_retries_exactly_the_failed_records() {
+    let m = Moto::start();
+    m.ops(&["firehose-create", "lf-fh-partial", "lf-fh-partial-bucket"]);
+    let p = FaultProxy::start(&m, 1, 1, 3);
+    let conf = format!(
+        "{SOURCE}<match out>\n@type kinesis_firehose\n{}delivery_stream_name lf-fh-partial\n{FAST_BUFFER}</match>\n",
+        p.creds()
+    );
+    let d = Daemon::start(&conf);
+    send_all(&d, "out", 0, 3_000, 500, &no_extra);
+    let lines = wait_until(
+        60,
+        || {
+            let lines: Vec<Vec<u8>> = m
+                .objects("lf-fh-partial-bucket")
+                .iter()
+                .flat_map(|o| {
+                    o.split(|b| *b == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .map(<[u8]>::to_vec)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            (lines.len() >= 3_000).then_some(lines)
+        },
+        || {
+            format!(
+                "not delivered through the faults; logferry:\n{}",
+                d.stderr()
+            )
+        },
+    );
+    let c = counts(lines.iter().map(|l| seq_of(l)));
+    assert_eq!(c.len(), 3_000);
+    assert!(c.values().all(|n| *n == 1), "duplicates");
+    assert_eq!(
+        p.count("partial"),
+        3,
+        "three batches came back partly failed"
+    );
+}
+
+/// The same for PutRecords (Kinesis Data Streams).
+#[test]
+fn streams_partial_failure_retries_exactly_the_failed_records() {
+    let m = Moto::start();
+    m.ops(&["kinesis-create", "lf-ks-partial", "1"]);
+    let p = FaultProxy::start(&m, 1, 1, 3);
+    let conf = format!(
+        "{SOURCE}<match out>\n@type kinesis_streams\n{}stream_name lf-ks-partial\n{FAST_BUFFER}</match>\n",
+        p.creds()
+    );
+    let d = Daemon::start(&conf);
+    send_all(&d, "out", 0, 3_000, 500, &no_extra);
+    let recs = wait_until(
+        60,
+        || {
+            let r = m.records("lf-ks-partial");
+            (r.len() >= 3_000).then_some(r)
+        },
+        || {
+            format!(
+                "not delivered through the faults; logferry:\n{}",
+                d.stderr()
+            )
+        },
+    );
+    let c = counts(recs.iter().map(|(_, data)| seq_of(data)));
+    assert_eq!(c.len(), 3_000);
+    assert!(c.values().all(|n| *n == 1), "duplicates");
+    assert_eq!(
+        p.count("partial"),
+        3,
+        "three batches came back partly failed"
+    );
+}
