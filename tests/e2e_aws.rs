@@ -145,6 +145,19 @@ impl Moto {
             .collect()
     }
 
+    /// The non-empty lines of every object in a bucket (Firehose's deliveries).
+    fn object_lines(&self, bucket: &str) -> Vec<Vec<u8>> {
+        self.objects(bucket)
+            .iter()
+            .flat_map(|o| {
+                o.split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .map(<[u8]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// (partition key, data) of every record of a data stream.
     fn records(&self, stream: &str) -> Vec<(String, Vec<u8>)> {
         self.ops(&["kinesis-dump", stream])
@@ -534,16 +547,7 @@ fn firehose_100k_events_exactly_once() {
     let lines = wait_until(
         120,
         || {
-            let lines: Vec<Vec<u8>> = m
-                .objects("lf-fh-bucket")
-                .iter()
-                .flat_map(|o| {
-                    o.split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .map(<[u8]>::to_vec)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let lines = m.object_lines("lf-fh-bucket");
             (lines.len() >= 100_000).then_some(lines)
         },
         || {
@@ -866,16 +870,7 @@ fn firehose_partial_failure_retries_exactly_the_failed_records() {
     let lines = wait_until(
         60,
         || {
-            let lines: Vec<Vec<u8>> = m
-                .objects("lf-fh-partial-bucket")
-                .iter()
-                .flat_map(|o| {
-                    o.split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .map(<[u8]>::to_vec)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let lines = m.object_lines("lf-fh-partial-bucket");
             (lines.len() >= 3_000).then_some(lines)
         },
         || {
