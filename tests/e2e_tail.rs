@@ -701,8 +701,12 @@ fn what_cannot_be_honoured_is_refused_at_start_up_with_file_and_line() {
             "must be specified with 'encoding'",
         ),
         (
-            "  encoding UTF-8\n  from_encoding UTF-16LE\n",
+            "  encoding UTF-16LE\n  from_encoding UTF-8\n",
             "ASCII-compatible",
+        ),
+        (
+            "  encoding UTF-8\n  from_encoding unicode\n",
+            "unknown encoding name",
         ),
         ("  encoding nope\n", "unknown encoding name"),
         (
