@@ -24,7 +24,7 @@ pub mod regexp;
 pub mod ruby_regex;
 mod strptime;
 pub mod syslog;
-mod time;
+pub(crate) mod time;
 pub mod tsv;
 
 #[cfg(test)]
