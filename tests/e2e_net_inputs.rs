@@ -740,8 +740,8 @@ fn bad_configs_fail_at_start_with_file_and_line() {
             "send_keepalive_packet is available for tcp/tls",
         ),
         (
-            "<source>\n  @type http\n  <parse>\n    @type in_http\n    time_format %s\n  </parse>\n</source>\n",
-            "time_format",
+            "<source>\n  @type http\n  <parse>\n    @type in_http\n    time_type mixed\n  </parse>\n</source>\n",
+            "time_type is :mixed but time_format and time_format_fallbacks is empty",
         ),
     ] {
         let (out, _dir) = run_once(conf, &["--dry-run"]);
@@ -1003,4 +1003,49 @@ fn extract_time_key_gives_the_time_the_parser_did_not() {
         ]
     );
     assert!(!d.stderr().contains("time_key takes effect only"));
+}
+
+#[test]
+fn http_default_parser_time_parameters_as_fluentd() {
+    // tests/net_inputs/fluentd-http-time.conf: one source per time type.
+    let mut got = Vec::new();
+    for (name, parse) in [
+        (
+            "string",
+            "    time_key t\n    time_format %Y-%m-%d %H:%M:%S\n    timezone +09:00\n",
+        ),
+        ("float", "    time_type float\n    keep_time_key true\n"),
+        ("unixtime", "    time_type unixtime\n"),
+    ] {
+        let d = Daemon::start(&format!(
+            "<source>\n  @type http\n  port {{PORT}}\n  bind 127.0.0.1\n  <parse>\n    @type in_http\n{parse}  </parse>\n</source>\n<match **>\n  @type stdout\n</match>\n"
+        ));
+        let ours = run(Command::new("bash")
+            .arg("run_cases.sh")
+            .arg(d.port.to_string())
+            .arg(format!("http_time_{name}_cases.txt"))
+            .current_dir(dir()));
+        let theirs =
+            std::fs::read_to_string(dir().join(format!("fluentd-http-time-{name}-responses.txt")))
+                .unwrap();
+        assert_eq!(answers(&ours), answers(&theirs), "{name}: {ours}");
+        let n = answers(&theirs).values().filter(|(c, _)| *c == 200).count()
+            + usize::from(name == "string");
+        got.extend(d.wait_stdout_lines(n, WAIT));
+    }
+    // Times of "now" (recorded on 2026-12-05) are not compared.
+    let now = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| {
+                if l.as_str() >= "2026" {
+                    format!("NOW{}", &l[29..])
+                } else {
+                    l
+                }
+            })
+            .collect()
+    };
+    let want = std::fs::read_to_string(dir().join("fluentd-http-time-events.txt")).unwrap();
+    assert_eq!(now(got), now(want.lines().map(str::to_string).collect()));
 }

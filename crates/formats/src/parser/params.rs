@@ -304,6 +304,36 @@ pub static MULTI_FORMAT: Spec = Spec::new(
     "A parser (its type in `format`, or `@type`).",
 )]);
 
+/// `in_http`: the http input's own reading of JSON and msgpack bodies; only its time field is
+/// configurable (not in [`SPECS`]: no other plugin can use it).
+pub static IN_HTTP: Spec = Spec::new(
+    "in_http",
+    "The http input's JSON and msgpack bodies, their time field.",
+)
+.params(&[
+    time_key(Some("time")),
+    p("keep_time_key", Bool, "Keep the time field in the record.").default("false"),
+    p(
+        "time_type",
+        Enum(&["string", "unixtime", "float", "mixed"]),
+        "How the time field is read (without time_type and time_format: epoch seconds).",
+    )
+    .default("string"),
+    time_format(None),
+    p(
+        "time_format_fallbacks",
+        Array,
+        "Formats tried in turn with time_type mixed.",
+    ),
+    p("localtime", Bool, "Read times without zone as local time.").default("true"),
+    p("utc", Bool, "Read times without zone as UTC.").default("false"),
+    p(
+        "timezone",
+        Str,
+        "Zone of times without zone (`+09:00`, `Asia/Tokyo`).",
+    ),
+]);
+
 /// Fluentd v0.12's flat parser parameters on a plugin without `<parse>`: `format` names the
 /// parser (or is `/regexp/`), which reads its own parameters from the plugin section.
 pub static FLAT: Spec = Spec::new("v0.12 parse", "v0.12 flat parser parameters.")
