@@ -9,6 +9,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::tail::{read_big_file_with_bounded_memory, recorded_pos};
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -196,14 +197,8 @@ fn conf(cases: &[Case]) -> String {
 
 /// The position recorded for `name` in its pos file (Fluentd's format: path, hex position,
 /// hex inode).
-fn pos(dir: &Path, name: &str) -> Option<u64> {
-    pos_in(&dir.join(format!("pos/{name}.pos")))
-}
-
-fn pos_in(file: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(file).ok()?;
-    let line = text.lines().next()?;
-    u64::from_str_radix(line.split('\t').nth(1)?, 16).ok()
+fn pos(dir: &Path, name: &str) -> u64 {
+    recorded_pos(&dir.join(format!("pos/{name}.pos")))
 }
 
 fn out_text(dir: &Path, name: &str) -> String {
@@ -236,7 +231,7 @@ fn check(cases: Vec<Case>) {
             .iter()
             .filter(|k| {
                 let want: String = k.lines.iter().map(|l| format!("{l}\n")).collect();
-                out_text(&dir, k.name) != want || pos(&dir, k.name) != Some(k.pos)
+                out_text(&dir, k.name) != want || pos(&dir, k.name) != k.pos
             })
             .map(|k| k.name)
             .collect();
@@ -302,38 +297,10 @@ fn a_large_utf16_file_is_read_with_memory_bounded() {
     let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
         std::fs::write(dir.join("big.log"), "").unwrap();
     });
-    {
-        use std::io::Write;
-        let mut f = std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(d.path("big.log"))
-                .unwrap(),
-        );
-        // 4095 units: "é" and "x" (the newline is the 4096th).
-        let line = utf16le(&format!("{}\u{e9}\n", "x".repeat(4094)));
-        assert_eq!(line.len() as u64, LINE_BYTES);
-        for _ in 0..SIZE / LINE_BYTES {
-            f.write_all(&line).unwrap();
-        }
-        f.flush().unwrap();
-    }
-    let start = Instant::now();
-    while pos_in(&d.path("big.pos")) != Some(SIZE) {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "read {:?} of {SIZE}; stderr:\n{}",
-            pos_in(&d.path("big.pos")),
-            d.stderr()
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-    let peak_kib = d.status("VmHWM");
-    assert!(
-        peak_kib < 64 * 1024,
-        "peak RSS {peak_kib} KiB while reading a {} MiB file",
-        SIZE >> 20
-    );
+    // 4095 units: "é" and "x" (the newline is the 4096th).
+    let line = utf16le(&format!("{}\u{e9}\n", "x".repeat(4094)));
+    assert_eq!(line.len() as u64, LINE_BYTES);
+    read_big_file_with_bounded_memory(&d, &line, SIZE / LINE_BYTES);
     // Every line became a record.
     let out = std::process::Command::new("curl")
         .args(["-sS", &format!("http://127.0.0.1:{}/metrics", d.port)])

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::tail::out_lines;
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -41,26 +42,14 @@ fn append(p: &Path, text: &str) {
 
 /// The `message` of every record under `{DIR}/out`, in file order.
 fn messages(d: &Daemon) -> Vec<String> {
-    let mut files: Vec<_> = std::fs::read_dir(d.path("out"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        for line in std::fs::read_to_string(f).unwrap_or_default().lines() {
-            if let Some(m) = line
-                .strip_prefix("{\"message\":\"")
+    out_lines(d)
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix("{\"message\":\"")
                 .and_then(|l| l.strip_suffix("\"}"))
-            {
-                out.push(m.to_string());
-            }
-        }
-    }
-    out
+                .map(str::to_string)
+        })
+        .collect()
 }
 
 fn wait_messages(d: &Daemon, done: impl Fn(&[String]) -> bool) -> Vec<String> {

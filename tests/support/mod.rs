@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod acked;
+pub mod tail;
 pub mod tls_peer;
 
 use std::io::{BufRead, BufReader, Read, Write};

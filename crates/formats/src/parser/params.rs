@@ -39,6 +39,10 @@ static BASE: Spec = Spec::new("parser base", "What every parser takes.").params(
         "Between a key and its type (flat v0.12 form).",
     )
     .default(":"),
+]).extends(&[&ZONE]);
+
+/// The zone of a time field and the fallback formats, part of [`BASE`].
+static ZONE: Spec = Spec::new("parser time zone", "How a time field's zone is read.").params(&[
     p(
         "time_format_fallbacks",
         Array,
@@ -320,19 +324,8 @@ pub static IN_HTTP: Spec = Spec::new(
     )
     .default("string"),
     time_format(None),
-    p(
-        "time_format_fallbacks",
-        Array,
-        "Formats tried in turn with time_type mixed.",
-    ),
-    p("localtime", Bool, "Read times without zone as local time.").default("true"),
-    p("utc", Bool, "Read times without zone as UTC.").default("false"),
-    p(
-        "timezone",
-        Str,
-        "Zone of times without zone (`+09:00`, `Asia/Tokyo`).",
-    ),
-]);
+])
+.extends(&[&ZONE]);
 
 /// Fluentd v0.12's flat parser parameters on a plugin without `<parse>`: `format` names the
 /// parser (or is `/regexp/`), which reads its own parameters from the plugin section.
