@@ -1,7 +1,9 @@
 //! The tail input's `ignore_repeated_permission_error` and `skip_refresh_on_startup`, as
 //! Fluentd 1.16.11 behaved on the same files (recorded below). Files a daemon cannot read need a
-//! daemon without root's privileges: when the tests run as root, it is run as `nobody` through
-//! util-linux `setpriv`.
+//! daemon without root's privilege to read any file: when the tests run as root, it runs through
+//! util-linux `setpriv` without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (still root, so it
+//! reaches the binary and its scratch directory wherever they are; Fluentd's comparison ran as
+//! `nobody`, which reads the same files).
 
 mod support;
 
@@ -16,15 +18,15 @@ use support::*;
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// The command that runs the daemon unprivileged (none when the tests are not root).
+/// The command that runs the daemon without the privilege to read any file (none when the
+/// tests are not root).
 fn unprivileged() -> Vec<&'static str> {
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } == 0 {
         vec![
             "setpriv",
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--inh-caps=-dac_override,-dac_read_search",
         ]
     } else {
         Vec::new()
@@ -100,7 +102,6 @@ fn an_unreadable_file_is_warned_about_once_or_at_every_refresh_and_read_once_rea
         );
         let conf = source("*.log", "g", &params) + &source("static.txt", "s", &params) + OUT;
         let d = Daemon::start_wrapped(&conf, &[], &[], &unprivileged(), &|dir| {
-            chmod(dir, 0o777);
             std::fs::create_dir_all(dir.join("in")).unwrap();
             std::fs::write(dir.join("in/ok.log"), "ok1\n").unwrap();
             std::fs::write(dir.join("in/secret.log"), "secret1\n").unwrap();

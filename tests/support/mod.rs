@@ -198,7 +198,7 @@ impl Daemon {
     }
 
     /// Start as [`Daemon::start_prepared`], the binary run through `wrapper` (a command that
-    /// execs its arguments, such as `setpriv --reuid=nobody …`: the process id stays the
+    /// execs its arguments, such as util-linux `setpriv …`: the process id stays the
     /// daemon's).
     pub fn start_wrapped(
         config: &str,
