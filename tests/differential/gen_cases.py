@@ -301,6 +301,11 @@ for suffix, extra in [("", ""), ("-reserve", "reserve_data true\n"), ("-no-error
 parser_case("syslog-unparsable-string", "@type syslog\nparser_type string", SYSLOG_BAD)
 parser_case("syslog-unparsable-string-format", "@type syslog\nparser_type string\ntime_format %b %d %H:%M:%S %Y",
             ['a:?\tb', 'Feb 28 12:00:00', 'Feb  28 12:00:00 2020 host app: m', 'Feb 28 12:00:00 2020 host app: ok'])
+# The same behind a filter with its own filter_stream (record_transformer): Fluentd's chain is not
+# optimised then, and a record whose parse raised does not go on.
+case("parser-syslog-unparsable-chain",
+     filt("parser", "key_name message\n<parse>\n  @type syslog\n</parse>\n") + filt("record_transformer", "<record>\n  x 1\n</record>\n")
+     + fileout() + ERR, [msg({"message": 'a:?\tb', "other": "o"})])
 parser_case("syslog-unparsable-pri", "@type syslog\nwith_priority true", ['<6>a:?\tb', '<6>nospace', '<6>Feb 28 12:00:00'])
 parser_case("syslog-unparsable-5424", "@type syslog\nmessage_format rfc5424", ['<16>1', '<16>1 x', 'a:?\tb'], extra="reserve_data true\n")
 parser_case("syslog-unparsable-auto", "@type syslog\nmessage_format auto", ['a:?\tb', '<16>1 2013-02-28T12:00:00Z', 'Feb 28'])

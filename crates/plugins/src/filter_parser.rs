@@ -16,9 +16,10 @@
 //! "`pattern not matched with data '<text>'`" and, with `reserve_data`, the original record passes
 //! at its original time. A parser that fails with an error rather than a non-match (a time it
 //! cannot read, a null time, an unterminated CSV quote) makes an error event "`parse failed …`" and
-//! the original record passes on unchanged at its original time, as Fluentd's filter chain does
-//! with a raised error (without `emit_invalid_record_to_error` it is dropped, unless
-//! `reserve_data`: Fluentd drops it then too, logferry keeps it). A field that is not a string
+//! the original record passes on unchanged at its original time, as Fluentd's (optimised) filter
+//! chain does with a raised error; Fluentd drops it when another filter of the chain has its own
+//! `filter_stream`, logferry never does. Without `emit_invalid_record_to_error` it is dropped,
+//! unless `reserve_data` (Fluentd drops it then too, logferry keeps it). A field that is not a string
 //! cannot be parsed: error event, dropped.
 //!
 //! Text that is not UTF-8 goes as in Fluentd, parser by parser ([`InvalidUtf8`]): where Ruby
