@@ -66,9 +66,8 @@ pub struct SystemConfig {
     pub enable_get_dump: bool,
 }
 
-/// Read the `<system>` section(s), every default the declared one ([`SYSTEM`]). With several
-/// sections, `log_level`, `workers` and `<log>` keep an earlier section's value unless given
-/// again; the other parameters are the last section's.
+/// Read the `<system>` section, every default the declared one ([`SYSTEM`]). A second
+/// `<system>` is refused, as Fluentd refuses it.
 pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), BuildError> {
     let blank = Element::new("system", "", root.pos.clone());
     let mut sys = SystemConfig::default();
@@ -78,6 +77,16 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
         true,
     )?;
     let mut warnings = Vec::new();
+    let mut sections = root.elements.iter().filter(|e| e.name == "system");
+    if let (Some(first), Some(second)) = (sections.next(), sections.next()) {
+        return Err(build_error(
+            &second.pos,
+            format!(
+                "<system> is duplicated (the first is at {}). <system> should be only one",
+                first.pos
+            ),
+        ));
+    }
     for el in root.elements.iter().filter(|e| e.name == "system") {
         let s = Section::new(el, "system").declared(&SYSTEM);
         read(&s, &mut sys, false)?;
