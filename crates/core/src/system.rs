@@ -43,6 +43,8 @@ pub static SYSTEM: Spec = Spec::new("system", "The daemon's own settings (a top-
         p("without_source", Bool, "Build inputs but do not start them.").default("false"),
         p("rpc_endpoint", Str, "`host:port` of Fluentd's HTTP RPC endpoint (`/api/config.reload`…)."),
         p("enable_get_dump", Bool, "The RPC endpoint serves `/api/config.getDump`.").default("false"),
+        p("enable_input_metrics", Bool, "monitor_agent shows the inputs' `emit_records` (0 otherwise, as in Fluentd).").default("false"),
+        p("enable_size_metrics", Bool, "monitor_agent shows `emit_size`: the events' msgpack bytes (0 otherwise, as in Fluentd).").default("false"),
     ])
     .sections(&[one("log", Body::Spec(&LOG), "logferry's own log lines.")]);
 
@@ -64,6 +66,10 @@ pub struct SystemConfig {
     pub rpc_endpoint: Option<String>,
     /// `enable_get_dump`: the RPC endpoint serves `/api/config.getDump`.
     pub enable_get_dump: bool,
+    /// `enable_input_metrics`: monitor_agent counts the inputs' events.
+    pub enable_input_metrics: bool,
+    /// `enable_size_metrics`: monitor_agent counts `emit_size`.
+    pub enable_size_metrics: bool,
 }
 
 /// Read the `<system>` section, every default the declared one ([`SYSTEM`]). A second
@@ -114,6 +120,8 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
     sys.without_source = s.get("without_source")?;
     sys.rpc_endpoint = s.get("rpc_endpoint")?;
     sys.enable_get_dump = s.get("enable_get_dump")?;
+    sys.enable_input_metrics = s.get("enable_input_metrics")?;
+    sys.enable_size_metrics = s.get("enable_size_metrics")?;
     if let Some(log) = s.section("log")? {
         log.refuse_declared()?;
         sys.log_json = log.get::<&str>("format")? == "json";
