@@ -276,14 +276,11 @@ fn plugins(monitor: &str) -> std::collections::HashMap<String, serde_json::Value
         .collect()
 }
 
-/// Every filter and output is counted in and out, unbuffered outputs and copy's `<store>`s
-/// included: 12 events in, a grep filter passes 5, the copy and both its stores (stdout, null)
-/// take 5. The monitor's JSON, /metrics and `logferry top --once` show the counts and rates.
-#[test]
-fn top_once_counts_filters_and_unbuffered_outputs() {
-    let mon = free_port();
-    let d = Daemon::start(&format!(
-        "
+/// A forward input `in_fwd`, a monitor on `mon`, a grep filter `keep_low` passing seq 0-4 and a
+/// copy `fan` to a stdout store `print` and `store` (`system` goes first, `after` last).
+fn fan_conf(mon: u16, system: &str, store: &str, after: &str) -> String {
+    format!(
+        "{system}
 <source>
   @type forward
   @id in_fwd
@@ -310,12 +307,22 @@ fn top_once_counts_filters_and_unbuffered_outputs() {
     @type stdout
     @id print
   </store>
-  <store>
-    @type null
-    @id nothing
-  </store>
-</match>
-"
+{store}</match>
+{after}"
+    )
+}
+
+/// Every filter and output is counted in and out, unbuffered outputs and copy's `<store>`s
+/// included: 12 events in, a grep filter passes 5, the copy and both its stores (stdout, null)
+/// take 5. The monitor's JSON, /metrics and `logferry top --once` show the counts and rates.
+#[test]
+fn top_once_counts_filters_and_unbuffered_outputs() {
+    let mon = free_port();
+    let d = Daemon::start(&fan_conf(
+        mon,
+        "",
+        "  <store>\n    @type null\n    @id nothing\n  </store>\n",
+        "",
     ));
     // Acked: the router has counted the batch before the ack leaves.
     send(&d, "app.web", 0, 12);
@@ -383,51 +390,11 @@ fn top_once_counts_filters_and_unbuffered_outputs() {
 #[test]
 fn monitor_agent_counters_are_fluentds() {
     let mon = free_port();
-    let d = Daemon::start(&format!(
-        "
-<system>
-  enable_input_metrics true
-  enable_size_metrics true
-</system>
-<source>
-  @type forward
-  @id in_fwd
-  port {{PORT}}
-  bind 127.0.0.1
-</source>
-<source>
-  @type monitor_agent
-  bind 127.0.0.1
-  port {mon}
-</source>
-<filter app.**>
-  @type grep
-  @id keep_low
-  <regexp>
-    key seq
-    pattern /^[0-4]$/
-  </regexp>
-</filter>
-<match app.**>
-  @type copy
-  @id fan
-  <store>
-    @type stdout
-    @id print
-  </store>
-  <store>
-    @type relabel
-    @id hop
-    @label @L
-  </store>
-</match>
-<label @L>
-  <match **>
-    @type null
-    @id nothing
-  </match>
-</label>
-"
+    let d = Daemon::start(&fan_conf(
+        mon,
+        "<system>\n  enable_input_metrics true\n  enable_size_metrics true\n</system>\n",
+        "  <store>\n    @type relabel\n    @id hop\n    @label @L\n  </store>\n",
+        "<label @L>\n  <match **>\n    @type null\n    @id nothing\n  </match>\n</label>\n",
     ));
     send(&d, "app.web", 0, 12);
     let monitor = format!("127.0.0.1:{mon}");
