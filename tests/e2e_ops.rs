@@ -122,9 +122,15 @@ fn monitor_endpoints_and_readiness() {
         assert_eq!(input["type"], "forward");
         assert_eq!(input["config"]["port"], d.port.to_string());
         assert_eq!(out["output_plugin"], true);
-        if out["write_count"] == 1 && input["emit_records"] == 5 {
+        if out["write_count"] == 1 && input["records_in"] == 5 {
             assert_eq!(out["emit_records"], 5);
             assert_eq!(out["buffer_queue_length"], 0);
+            // Without `<system> enable_input_metrics`, Fluentd reports 0 for inputs.
+            assert_eq!(input["emit_records"], 0);
+            assert_eq!(input["retry_count"], serde_json::Value::Null);
+            assert_eq!(out["retry_count"], 0);
+            assert_eq!(out["buffer_timekeys"], serde_json::json!([]));
+            assert_eq!(out["retry"], serde_json::json!({}));
             break;
         }
         assert!(t.elapsed() < Duration::from_secs(20), "{body}");

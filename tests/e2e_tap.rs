@@ -276,14 +276,11 @@ fn plugins(monitor: &str) -> std::collections::HashMap<String, serde_json::Value
         .collect()
 }
 
-/// Every filter and output is counted in and out, unbuffered outputs and copy's `<store>`s
-/// included: 12 events in, a grep filter passes 5, the copy and both its stores (stdout, null)
-/// take 5. The monitor's JSON, /metrics and `logferry top --once` show the counts and rates.
-#[test]
-fn top_once_counts_filters_and_unbuffered_outputs() {
-    let mon = free_port();
-    let d = Daemon::start(&format!(
-        "
+/// A forward input `in_fwd`, a monitor on `mon`, a grep filter `keep_low` passing seq 0-4 and a
+/// copy `fan` to a stdout store `print` and `store` (`system` goes first, `after` last).
+fn fan_conf(mon: u16, system: &str, store: &str, after: &str) -> String {
+    format!(
+        "{system}
 <source>
   @type forward
   @id in_fwd
@@ -310,12 +307,22 @@ fn top_once_counts_filters_and_unbuffered_outputs() {
     @type stdout
     @id print
   </store>
-  <store>
-    @type null
-    @id nothing
-  </store>
-</match>
-"
+{store}</match>
+{after}"
+    )
+}
+
+/// Every filter and output is counted in and out, unbuffered outputs and copy's `<store>`s
+/// included: 12 events in, a grep filter passes 5, the copy and both its stores (stdout, null)
+/// take 5. The monitor's JSON, /metrics and `logferry top --once` show the counts and rates.
+#[test]
+fn top_once_counts_filters_and_unbuffered_outputs() {
+    let mon = free_port();
+    let d = Daemon::start(&fan_conf(
+        mon,
+        "",
+        "  <store>\n    @type null\n    @id nothing\n  </store>\n",
+        "",
     ));
     // Acked: the router has counted the batch before the ack leaves.
     send(&d, "app.web", 0, 12);
@@ -373,4 +380,122 @@ fn top_once_counts_filters_and_unbuffered_outputs() {
             "{text}"
         );
     }
+}
+
+/// monitor_agent's `/api/plugins.json` shows the counters Fluentd 1.16.11's shows, with its
+/// values, for the same config and the same 12 events (one acked PackedForward message, EventTime
+/// times, `{"seq":N}` records), recorded from Fluentd: inputs' `emit_records`/`emit_size` with
+/// `<system> enable_input_metrics`/`enable_size_metrics`; copy as a multi-output (no counters);
+/// each output's emit/write/rollback/flush counters and an empty `retry`.
+#[test]
+fn monitor_agent_counters_are_fluentds() {
+    let mon = free_port();
+    let d = Daemon::start(&fan_conf(
+        mon,
+        "<system>\n  enable_input_metrics true\n  enable_size_metrics true\n</system>\n",
+        "  <store>\n    @type relabel\n    @id hop\n    @label @L\n  </store>\n",
+        "<label @L>\n  <match **>\n    @type null\n    @id nothing\n  </match>\n</label>\n",
+    ));
+    send(&d, "app.web", 0, 12);
+    let monitor = format!("127.0.0.1:{mon}");
+    let ps = plugins(&monitor);
+    let fluentd = |id: &str| {
+        let mut p = ps[id].clone();
+        let o = p.as_object_mut().unwrap();
+        for k in [
+            "plugin_id",
+            "plugin_category",
+            "type",
+            "config",
+            "records_in",
+            "records_out",
+        ] {
+            o.remove(k);
+        }
+        p
+    };
+    // What Fluentd 1.16.11 answered (its plugin_id/category/type/config left out).
+    let output = |records: u64, size: u64| {
+        serde_json::json!({"output_plugin": true, "retry_count": 0, "emit_records": records,
+            "emit_size": size, "emit_count": 1, "write_count": 0, "rollback_count": 0,
+            "slow_flush_count": 0, "flush_time_count": 0, "retry": {}})
+    };
+    assert_eq!(
+        fluentd("in_fwd"),
+        serde_json::json!({"output_plugin": false, "retry_count": null, "emit_records": 12, "emit_size": 204})
+    );
+    assert_eq!(
+        fluentd("keep_low"),
+        serde_json::json!({"output_plugin": false, "retry_count": null, "emit_records": 5, "emit_size": 85})
+    );
+    assert_eq!(
+        fluentd("fan"),
+        serde_json::json!({"output_plugin": false, "retry_count": 0})
+    );
+    for id in ["print", "hop", "nothing"] {
+        assert_eq!(fluentd(id), output(5, 85), "{id}");
+    }
+}
+
+/// A failing buffered output shows its retry state as Fluentd's monitor_agent does: `start` and
+/// `next_time` as Ruby's `Time#to_s`, `steps` from 0; the error counted in `retry_count` and
+/// `rollback_count`, the chunk in the queue.
+#[test]
+fn monitor_agent_shows_a_failing_outputs_retry_state() {
+    let [mon, closed] = [free_port(), free_port()];
+    let d = Daemon::start(&format!(
+        "
+<source>
+  @type forward
+  port {{PORT}}
+  bind 127.0.0.1
+</source>
+<source>
+  @type monitor_agent
+  bind 127.0.0.1
+  port {mon}
+</source>
+<match **>
+  @type http
+  @id web
+  endpoint http://127.0.0.1:{closed}/x
+  <buffer>
+    flush_mode immediate
+    retry_wait 60
+  </buffer>
+</match>
+"
+    ));
+    send(&d, "app.web", 0, 12);
+    let monitor = format!("127.0.0.1:{mon}");
+    let t = std::time::Instant::now();
+    let web = loop {
+        let web = plugins(&monitor)["web"].clone();
+        if web["retry_count"] == 1 {
+            break web;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "{web}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(web["rollback_count"], 1);
+    assert_eq!(web["emit_records"], 12);
+    assert_eq!(web["write_count"], 0);
+    assert_eq!(web["buffer_queue_length"], 1);
+    assert_eq!(web["buffer_stage_length"], 0);
+    assert_eq!(
+        web["buffer_queue_byte_size"],
+        web["buffer_total_queued_size"]
+    );
+    assert_eq!(web["buffer_timekeys"], serde_json::json!([]));
+    let retry = web["retry"].as_object().unwrap();
+    assert_eq!(retry["steps"], 0);
+    let secs = |k: &str| {
+        let text = retry[k].as_str().unwrap();
+        let t = chrono::DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S %z")
+            .unwrap_or_else(|e| panic!("{k} {text:?}: {e}"));
+        t.timestamp()
+    };
+    // retry_wait 60, randomized by up to ±12.5 % (retry_randomize).
+    let wait = secs("next_time") - secs("start");
+    assert!((52..=68).contains(&wait), "{retry:?}");
 }

@@ -206,6 +206,28 @@ fn system_section_is_declared() {
         !ok && stderr.contains("fluent.conf:2") && stderr.contains("'loud'"),
         "{stderr}"
     );
+
+    // A second `<system>` is refused, as Fluentd refuses it ("<system> is duplicated").
+    std::fs::write(
+        &conf,
+        format!(
+            "<system>
+  log_level info
+</system>
+<system>
+  log_level warn
+</system>
+{null}"
+        ),
+    )
+    .unwrap();
+    let (ok, stderr) = dry_run(&conf);
+    assert!(
+        !ok && stderr.contains("fluent.conf:4")
+            && stderr.contains("<system> is duplicated")
+            && stderr.contains("fluent.conf:1"),
+        "{stderr}"
+    );
 }
 
 /// out_s3 is declared: its parameters are listed, `--dry-run` shows its defaults and masks its

@@ -7,6 +7,7 @@ GetRecords). Results are printed as JSON lines.
 usage: moto_ops.py ENDPOINT COMMAND ARGS...
 """
 import base64
+import gzip
 import json
 import sys
 
@@ -143,13 +144,21 @@ def count_logs(group):
     out(n)
 
 
+def s3_create(bucket):
+    boto3.client("s3", **KW).create_bucket(Bucket=bucket)
+
+
 def count_s3_lines(bucket):
-    """How many newline-terminated records the bucket's objects hold (prints one number)."""
+    """How many newline-terminated records the bucket's objects hold, gzip objects decompressed
+    (prints one number)."""
     s3 = boto3.client("s3", **KW)
     n = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for o in page.get("Contents", []):
-            n += s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read().count(b"\n")
+            body = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
+            if body[:2] == b"\x1f\x8b":
+                body = gzip.decompress(body)
+            n += body.count(b"\n")
     out(n)
 
 
@@ -173,6 +182,7 @@ COMMANDS = {
     "logs-delete-group": logs_delete_group,
     "logs-dump": logs_dump,
     "firehose-create": firehose_create,
+    "s3-create": s3_create,
     "s3-dump": s3_dump,
     "kinesis-create": kinesis_create,
     "kinesis-dump": kinesis_dump,

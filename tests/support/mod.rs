@@ -507,6 +507,7 @@ pub fn is_closed(s: &mut TcpStream) -> bool {
             {
                 return false
             }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => return true,
         }
     }

@@ -1,6 +1,7 @@
-//! The AWS output cases (`cloudwatch_logs`, `kinesis_firehose`, `kinesis_streams`) against a
-//! `moto_server` on loopback (PyPI `moto[server]`, as tests/e2e_aws.rs): the tool starts it on
-//! a free port, creates the log group / delivery stream / data stream with
+//! The AWS output cases (`cloudwatch_logs`, `kinesis_firehose`, `kinesis_streams`, `s3` with
+//! `store_as gzip`) against a `moto_server` on loopback (PyPI `moto[server]`, as
+//! tests/e2e_aws.rs): the tool starts it on a free port, creates the log group / delivery stream /
+//! data stream / bucket with
 //! tests/aws/moto_ops.py (boto3), and counts what arrived by reading it back through the same
 //! APIs every second. moto is far slower than the router: the figures that matter are the
 //! router's CPU-seconds per event and its peak RSS, not events/s.
@@ -114,6 +115,15 @@ pub fn output(
             format!("<match **>\n  @type cloudwatch_logs\n{common}  log_group_name lf-load\n  log_stream_name load\n{buffer}\n</match>\n"),
             vec!["logs-create", "lf-load", "load"],
             &["count-logs", "lf-load"],
+        ),
+        // out_s3's defaults (gzip objects, one per hourly time slice and flush), the key made
+        // unique by `%{hex_random}` so that no HEAD per upload is needed (`check_object false`).
+        "s3" => (
+            // With the time chunk key the default flush mode is lazy (a flush an hour): flushed
+            // every second as in the other cases.
+            format!("<match **>\n  @type s3\n  aws_key_id testing\n  aws_sec_key testing\n  s3_region us-east-1\n  s3_endpoint {endpoint}\n  force_path_style true\n  s3_bucket lf-load-s3\n  store_as gzip\n  check_object false\n  s3_object_key_format %{{path}}%{{time_slice}}_%{{hex_random}}_%{{index}}.%{{file_extension}}\n{}\n</match>\n", buffer.replace("    flush_interval", "    flush_mode interval\n    flush_interval")),
+            vec!["s3-create", "lf-load-s3"],
+            &["count-s3-lines", "lf-load-s3"],
         ),
         "firehose" => (
             format!("<match **>\n  @type kinesis_firehose\n{common}  delivery_stream_name lf-load\n{buffer}\n</match>\n"),

@@ -41,7 +41,7 @@ enum Cmd {
         #[command(flatten)]
         opts: Opts,
     },
-    /// Run the three AWS output cases (against moto_server) and print a table.
+    /// Run the four AWS output cases (against moto_server) and print a table.
     AwsMatrix {
         #[command(flatten)]
         opts: Opts,
@@ -131,6 +131,8 @@ enum Case {
     Firehose,
     /// forward → kinesis_streams, against moto_server.
     KinesisStreams,
+    /// forward → s3 (`store_as gzip`), against moto_server's S3.
+    S3Gzip,
 }
 
 impl Case {
@@ -144,6 +146,7 @@ impl Case {
             Case::Cloudwatch => "forward→cloudwatch_logs (moto)",
             Case::Firehose => "forward→kinesis_firehose (moto)",
             Case::KinesisStreams => "forward→kinesis_streams (moto)",
+            Case::S3Gzip => "forward→s3 gzip (moto)",
         }
     }
 
@@ -152,6 +155,7 @@ impl Case {
             Case::Cloudwatch => Some("cloudwatch"),
             Case::Firehose => Some("firehose"),
             Case::KinesisStreams => Some("streams"),
+            Case::S3Gzip => Some("s3"),
             _ => None,
         }
     }
@@ -378,7 +382,12 @@ fn config_with(
                 ""
             }
         ),
-        Case::ForwardHttp | Case::Tail | Case::Cloudwatch | Case::Firehose | Case::KinesisStreams => {
+        Case::ForwardHttp
+        | Case::Tail
+        | Case::Cloudwatch
+        | Case::Firehose
+        | Case::KinesisStreams
+        | Case::S3Gzip => {
             format!("{source}{}", http("**"))
         }
         Case::SyslogTcp => format!(
@@ -758,7 +767,12 @@ fn main() -> ExitCode {
             opts,
         ),
         Cmd::AwsMatrix { opts } => run_cases(
-            &[Case::Cloudwatch, Case::Firehose, Case::KinesisStreams],
+            &[
+                Case::Cloudwatch,
+                Case::Firehose,
+                Case::KinesisStreams,
+                Case::S3Gzip,
+            ],
             opts,
         ),
         Cmd::SinkHttp { listen, ids } => serve(&listen, true, ids.as_deref()),

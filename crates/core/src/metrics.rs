@@ -38,6 +38,37 @@ pub struct Snapshot {
     pub failing_for: Option<f64>,
     /// Extra counters specific to the plugin (`name`, value), e.g. malformed connections.
     pub extra: Vec<(&'static str, u64)>,
+    /// Flushes slower than `slow_flush_log_threshold`.
+    pub slow_flush_count: u64,
+    /// Milliseconds spent flushing.
+    pub flush_time_ms: u64,
+    /// Bytes in staged chunks.
+    pub buffer_stage_bytes: u64,
+    /// Bytes in queued chunks (including those being written).
+    pub buffer_queue_bytes: u64,
+    /// The time slices (`timekey`) of the staged and queued chunks, ascending.
+    pub buffer_timekeys: Vec<i64>,
+    /// The retry state while the output is failing.
+    pub retry: Option<RetryInfo>,
+}
+
+/// An output's retry state, as monitor_agent's `retry` shows it.
+#[derive(Clone, Debug, Default)]
+pub struct RetryInfo {
+    /// When the first failure happened (seconds since the epoch).
+    pub start: f64,
+    /// Failed attempts so far, counted as Fluentd's `steps` (0 after the first failure).
+    pub steps: u32,
+    /// When the next attempt is due (seconds since the epoch).
+    pub next_time: f64,
+}
+
+/// The wall clock, in seconds since the epoch.
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// The events in and out of one plugin, added to once per batch (a relaxed atomic add each, never
@@ -50,19 +81,40 @@ pub struct Snapshot {
 pub struct Flow {
     records_in: AtomicU64,
     records_out: AtomicU64,
+    batches_in: AtomicU64,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
 }
 
 impl Flow {
-    /// `n` events came in.
+    /// A batch of `n` events, `bytes` long as msgpack, came in.
     #[inline]
-    pub fn add_in(&self, n: usize) {
+    pub fn add_in(&self, n: usize, bytes: usize) {
         self.records_in.fetch_add(n as u64, Ordering::Relaxed);
+        self.batches_in.fetch_add(1, Ordering::Relaxed);
+        self.bytes_in.fetch_add(bytes as u64, Ordering::Relaxed);
     }
 
-    /// `n` events went out.
+    /// `n` events, `bytes` long as msgpack, went out.
     #[inline]
-    pub fn add_out(&self, n: usize) {
+    pub fn add_out(&self, n: usize, bytes: usize) {
         self.records_out.fetch_add(n as u64, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// Batches in so far (an output's `emit_count`).
+    pub fn batches_in(&self) -> u64 {
+        self.batches_in.load(Ordering::Relaxed)
+    }
+
+    /// Bytes in so far (the events as msgpack `[time, record]` entries).
+    pub fn bytes_in(&self) -> u64 {
+        self.bytes_in.load(Ordering::Relaxed)
+    }
+
+    /// Bytes out so far.
+    pub fn bytes_out(&self) -> u64 {
+        self.bytes_out.load(Ordering::Relaxed)
     }
 
     /// Events in so far.

@@ -98,10 +98,10 @@ struct Counted {
 #[async_trait::async_trait]
 impl Output for Counted {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
-        let n = batch.len();
-        self.flow.add_in(n);
+        let (n, bytes) = (batch.len(), batch.bytes().len());
+        self.flow.add_in(n, bytes);
         self.inner.emit(tag, batch).await?;
-        self.flow.add_out(n);
+        self.flow.add_out(n, bytes);
         Ok(())
     }
 

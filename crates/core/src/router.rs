@@ -238,12 +238,12 @@ impl Emitter {
             let route = agent.resolve(tag);
             return self.run_route(router, agent, &route, 0, tag, batch).await;
         };
-        let n = batch.len();
-        flow.add_in(n);
+        let (n, bytes) = (batch.len(), batch.bytes().len());
+        flow.add_in(n, bytes);
         let (router, agent) = self.target()?;
         let route = agent.resolve(tag);
         self.run_route(router, agent, &route, 0, tag, batch).await?;
-        flow.add_out(n);
+        flow.add_out(n, bytes);
         Ok(())
     }
 
@@ -293,11 +293,11 @@ impl Emitter {
         let tapping = crate::tap::active();
         if first > 0 {
             // Events a filter held back and releases now leave it now.
-            route.flows[first - 1].add_out(batch.len());
+            route.flows[first - 1].add_out(batch.len(), batch.bytes().len());
         }
         for (i, f) in route.filters.iter().enumerate().skip(first) {
             let flow = &route.flows[i];
-            flow.add_in(batch.len());
+            flow.add_in(batch.len(), batch.bytes().len());
             let out = f.filter(tag, batch, &mut errors);
             if !errors.is_empty() {
                 let (events, reasons) = errors.take();
@@ -305,7 +305,7 @@ impl Emitter {
             }
             match out {
                 FilterOutput::Keep(b) if !b.is_empty() => {
-                    flow.add_out(b.len());
+                    flow.add_out(b.len(), b.bytes().len());
                     batch = b;
                 }
                 _ => return Ok(()),
@@ -322,11 +322,11 @@ impl Emitter {
             crate::tap::offer(&route.ids[route.filters.len()], tag, &batch, true);
         }
         let flow = &route.flows[route.filters.len()];
-        let n = batch.len();
-        flow.add_in(n);
+        let (n, bytes) = (batch.len(), batch.bytes().len());
+        flow.add_in(n, bytes);
         match output.emit(tag, batch.clone()).await {
             Ok(()) => {
-                flow.add_out(n);
+                flow.add_out(n, bytes);
                 Ok(())
             }
             Err(e)

@@ -43,6 +43,8 @@ pub static SYSTEM: Spec = Spec::new("system", "The daemon's own settings (a top-
         p("without_source", Bool, "Build inputs but do not start them.").default("false"),
         p("rpc_endpoint", Str, "`host:port` of Fluentd's HTTP RPC endpoint (`/api/config.reload`…)."),
         p("enable_get_dump", Bool, "The RPC endpoint serves `/api/config.getDump`.").default("false"),
+        p("enable_input_metrics", Bool, "monitor_agent shows the inputs' `emit_records` (0 otherwise, as in Fluentd).").default("false"),
+        p("enable_size_metrics", Bool, "monitor_agent shows `emit_size`: the events' msgpack bytes (0 otherwise, as in Fluentd).").default("false"),
     ])
     .sections(&[one("log", Body::Spec(&LOG), "logferry's own log lines.")]);
 
@@ -64,11 +66,14 @@ pub struct SystemConfig {
     pub rpc_endpoint: Option<String>,
     /// `enable_get_dump`: the RPC endpoint serves `/api/config.getDump`.
     pub enable_get_dump: bool,
+    /// `enable_input_metrics`: monitor_agent counts the inputs' events.
+    pub enable_input_metrics: bool,
+    /// `enable_size_metrics`: monitor_agent counts `emit_size`.
+    pub enable_size_metrics: bool,
 }
 
-/// Read the `<system>` section(s), every default the declared one ([`SYSTEM`]). With several
-/// sections, `log_level`, `workers` and `<log>` keep an earlier section's value unless given
-/// again; the other parameters are the last section's.
+/// Read the `<system>` section, every default the declared one ([`SYSTEM`]). A second
+/// `<system>` is refused, as Fluentd refuses it.
 pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), BuildError> {
     let blank = Element::new("system", "", root.pos.clone());
     let mut sys = SystemConfig::default();
@@ -78,6 +83,16 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
         true,
     )?;
     let mut warnings = Vec::new();
+    let mut sections = root.elements.iter().filter(|e| e.name == "system");
+    if let (Some(first), Some(second)) = (sections.next(), sections.next()) {
+        return Err(build_error(
+            &second.pos,
+            format!(
+                "<system> is duplicated (the first is at {}). <system> should be only one",
+                first.pos
+            ),
+        ));
+    }
     for el in root.elements.iter().filter(|e| e.name == "system") {
         let s = Section::new(el, "system").declared(&SYSTEM);
         read(&s, &mut sys, false)?;
@@ -105,6 +120,8 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
     sys.without_source = s.get("without_source")?;
     sys.rpc_endpoint = s.get("rpc_endpoint")?;
     sys.enable_get_dump = s.get("enable_get_dump")?;
+    sys.enable_input_metrics = s.get("enable_input_metrics")?;
+    sys.enable_size_metrics = s.get("enable_size_metrics")?;
     if let Some(log) = s.section("log")? {
         log.refuse_declared()?;
         sys.log_json = log.get::<&str>("format")? == "json";

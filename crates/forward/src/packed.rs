@@ -12,6 +12,9 @@ pub(crate) fn decode_blob(
     entries: &mut Entries,
     tag_ok: bool,
 ) -> Result<(), DecodeError> {
+    // The usual entry (`[EventTime, {…}]`) is copied as it is: the blob's length is what the
+    // entries take, so they are laid out without a reallocation.
+    entries.out.reserve(blob.len());
     let mut rest = blob;
     while !rest.is_empty() {
         let n = match walk(rest, check_ext) {

@@ -2,9 +2,12 @@
 //!
 //! Both types serve the same paths (each on its own `bind`/`port`; defaults 24220 and 24231, as
 //! Fluentd's monitor_agent and fluent-plugin-prometheus):
-//! * `/api/plugins.json` — monitor_agent's JSON (`plugin_id`, `plugin_category`, `type`, `config`,
-//!   `output_plugin`, `buffer_queue_length`, `buffer_total_queued_size`, `retry_count`,
-//!   `emit_records` …), plus every plugin's `records_in` and `records_out` (see
+//! * `/api/plugins.json` — monitor_agent's JSON with the keys and values Fluentd 1.16 gives
+//!   (`plugin_id`, `plugin_category`, `type`, `config`, `output_plugin`, `retry_count`,
+//!   `emit_records`, `emit_size`, an output's `emit_count`, `write_count`, `rollback_count`,
+//!   `slow_flush_count`, `flush_time_count`, `buffer_*` and `retry`; inputs' counts and
+//!   `emit_size` only with `<system> enable_input_metrics` / `enable_size_metrics`, else 0, as
+//!   in Fluentd), plus every plugin's `records_in` and `records_out` (see
 //!   [`logferry_core::metrics::Flow`]);
 //! * `/metrics` — Prometheus text, named as fluent-plugin-prometheus names them
 //!   (`fluentd_output_status_buffer_queue_length{plugin_id,type}` …) plus logferry's own counters
@@ -24,7 +27,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use logferry_core::error::build_error;
-use logferry_core::metrics::{Flow, Metrics, Readiness};
+use logferry_core::metrics::{Flow, Metrics, PluginEntry, Readiness};
 use logferry_core::params::{p, ParamType::*, Spec};
 use logferry_core::{BuildCtx, BuildError, Input, InputContext, PluginLog, Section};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -38,7 +41,17 @@ pub struct MonitorInput {
     metrics_path: String,
     metrics: Arc<Metrics>,
     include_config: bool,
+    include_retry: bool,
+    input_metrics: bool,
+    size_metrics: bool,
     log: PluginLog,
+}
+
+/// A time as Ruby's `Time#to_s` writes it (`2026-12-05 20:03:01 +0000`), in the local zone.
+fn ruby_time(unix: f64) -> String {
+    use logferry_formats::timefmt::{TimeFormatter, Zone};
+    let f = TimeFormatter::new("%Y-%m-%d %H:%M:%S %z", Zone::Local).expect("a valid format");
+    f.format(logferry_core::EventTime::new(unix.max(0.0) as u32, 0))
 }
 
 /// What monitor_agent and prometheus share.
@@ -49,6 +62,12 @@ static COMMON: Spec = Spec::new("monitor", "The monitor endpoint.").params(&[
         "include_config",
         Bool,
         "Include each plugin's config in /api/plugins.json.",
+    )
+    .default("true"),
+    p(
+        "include_retry",
+        Bool,
+        "Include each output's retry state in /api/plugins.json.",
     )
     .default("true"),
     p("tag", Str, "Emit metrics as events with this tag.")
@@ -83,6 +102,9 @@ fn build_with(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError>
         metrics_path: s.get("metrics_path")?,
         metrics: ctx.metrics.clone(),
         include_config: s.get("include_config")?,
+        include_retry: s.get("include_retry")?,
+        input_metrics: ctx.system.enable_input_metrics,
+        size_metrics: ctx.system.enable_size_metrics,
         log: ctx.log.clone(),
     }))
 }
@@ -212,46 +234,7 @@ impl MonitorInput {
                     .collect();
                 o.insert("config".into(), cfg.into());
             }
-            let is_output = p.category == "output";
-            o.insert("output_plugin".into(), is_output.into());
-            match &p.metrics {
-                Some(m) if is_output => {
-                    let s = m.snapshot();
-                    o.insert("buffer_queue_length".into(), s.buffer_queue_length.into());
-                    o.insert("buffer_stage_length".into(), s.buffer_stage_length.into());
-                    o.insert(
-                        "buffer_total_queued_size".into(),
-                        s.buffer_total_bytes.into(),
-                    );
-                    o.insert(
-                        "buffer_available_buffer_space_ratios".into(),
-                        available(&s).into(),
-                    );
-                    o.insert("retry_count".into(), s.retry_count.into());
-                    o.insert("emit_records".into(), s.emit_records.into());
-                    o.insert("emit_count".into(), s.emit_count.into());
-                    o.insert("write_count".into(), s.write_count.into());
-                    o.insert("rollback_count".into(), s.num_errors.into());
-                }
-                Some(m) => {
-                    let s = m.snapshot();
-                    o.insert("emit_records".into(), s.emit_records.into());
-                    o.insert("retry_count".into(), serde_json::Value::Null);
-                }
-                None => {
-                    // Fluentd's emit_records: an output's events in, a filter's events out.
-                    match p.category {
-                        "output" => {
-                            o.insert("emit_records".into(), p.flow.records_in().into());
-                        }
-                        "filter" => {
-                            o.insert("emit_records".into(), p.flow.records_out().into());
-                        }
-                        _ => {}
-                    }
-                    o.insert("retry_count".into(), serde_json::Value::Null);
-                }
-            }
+            self.fluentd_counters(&p, &mut o);
             o.insert("records_in".into(), p.flow.records_in().into());
             o.insert("records_out".into(), p.flow.records_out().into());
             list.push(serde_json::Value::Object(o));
@@ -259,6 +242,75 @@ impl MonitorInput {
         let mut s = serde_json::json!({ "plugins": list }).to_string();
         s.push('\n');
         s
+    }
+
+    /// The counters Fluentd's monitor_agent shows for the plugin, under its names: `emit_records`
+    /// and `emit_size` for inputs (0 unless `<system>` enables them, as in Fluentd), filters and
+    /// outputs; for outputs also `emit_count`, `write_count`, `rollback_count`,
+    /// `slow_flush_count`, `flush_time_count`, the `buffer_*` values of a buffered one and
+    /// `retry`. `copy` is a multi-output in Fluentd: no counters of its own.
+    fn fluentd_counters(
+        &self,
+        p: &PluginEntry,
+        o: &mut serde_json::Map<String, serde_json::Value>,
+    ) {
+        let multi = p.category == "output" && matches!(p.ty.as_str(), "copy" | "roundrobin");
+        let is_output = p.category == "output" && !multi;
+        o.insert("output_plugin".into(), is_output.into());
+        let snap = p.metrics.as_ref().map(|m| m.snapshot());
+        let size = |bytes: u64| if self.size_metrics { bytes } else { 0 };
+        if multi {
+            o.insert("retry_count".into(), 0.into());
+            return;
+        }
+        if !is_output {
+            o.insert("retry_count".into(), serde_json::Value::Null);
+            let (records, bytes) = match p.category {
+                "filter" => (p.flow.records_out(), size(p.flow.bytes_out())),
+                _ if self.input_metrics => (p.flow.records_in(), size(p.flow.bytes_in())),
+                _ => (0, 0),
+            };
+            o.insert("emit_records".into(), records.into());
+            o.insert("emit_size".into(), bytes.into());
+            return;
+        }
+        let s = snap.unwrap_or_default();
+        let buffered = p.metrics.is_some();
+        if buffered {
+            o.insert("buffer_queue_length".into(), s.buffer_queue_length.into());
+            o.insert("buffer_timekeys".into(), s.buffer_timekeys.clone().into());
+            o.insert(
+                "buffer_total_queued_size".into(),
+                s.buffer_total_bytes.into(),
+            );
+        }
+        o.insert("retry_count".into(), s.num_errors.into());
+        o.insert("emit_records".into(), p.flow.records_in().into());
+        o.insert("emit_size".into(), size(p.flow.bytes_in()).into());
+        o.insert("emit_count".into(), p.flow.batches_in().into());
+        o.insert("write_count".into(), s.write_count.into());
+        o.insert("rollback_count".into(), s.retry_count.into());
+        o.insert("slow_flush_count".into(), s.slow_flush_count.into());
+        o.insert("flush_time_count".into(), s.flush_time_ms.into());
+        if buffered {
+            o.insert("buffer_stage_length".into(), s.buffer_stage_length.into());
+            o.insert("buffer_stage_byte_size".into(), s.buffer_stage_bytes.into());
+            o.insert("buffer_queue_byte_size".into(), s.buffer_queue_bytes.into());
+            // Rounded to one decimal, as Fluentd's buffer statistics round it.
+            o.insert(
+                "buffer_available_buffer_space_ratios".into(),
+                ((available(&s) * 10.0).round() / 10.0).into(),
+            );
+        }
+        if self.include_retry {
+            let mut r = serde_json::Map::new();
+            if let Some(info) = &s.retry {
+                r.insert("start".into(), ruby_time(info.start).into());
+                r.insert("steps".into(), info.steps.into());
+                r.insert("next_time".into(), ruby_time(info.next_time).into());
+            }
+            o.insert("retry".into(), r.into());
+        }
     }
 
     fn prometheus(&self) -> String {

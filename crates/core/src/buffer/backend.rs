@@ -67,6 +67,11 @@ pub trait Backend: Send + Sync {
 }
 
 /// Chunks in memory.
+///
+/// Each chunk gets a fresh buffer, although faulting in and zeroing its pages is ~13 % of the
+/// pass-through case's CPU: keeping a flushed chunk's buffer for the next chunk was measured
+/// (fwdbench, alternating, same binary) at 2.7–2.9 M events per CPU-second against 3.4–3.75 M
+/// without, the sends from the reused buffer costing three times as much.
 pub struct Memory;
 
 fn now_secs() -> i64 {

@@ -147,6 +147,10 @@ pub struct BufferStats {
     pub overflows: AtomicU64,
     /// Emits that waited for a healthy but busy output to catch up (memory buffers).
     pub paced: AtomicU64,
+    /// Flushes that took longer than `slow_flush_log_threshold`.
+    pub slow_flush_count: AtomicU64,
+    /// Milliseconds spent in flushes (Fluentd's `flush_time_count`).
+    pub flush_time_ms: AtomicU64,
 }
 
 /// The chunk keys of a staged chunk: time slice, tag, record values.
@@ -640,9 +644,13 @@ impl BufferedOutput {
             },
         };
         let took = started.elapsed();
+        self.stats
+            .flush_time_ms
+            .fetch_add(took.as_millis() as u64, Ordering::Relaxed);
         if took > self.cfg.slow_flush_log_threshold
             && self.cfg.slow_flush_log_threshold > Duration::ZERO
         {
+            self.stats.slow_flush_count.fetch_add(1, Ordering::Relaxed);
             self.log.warn(format_args!("buffer flush took longer time than slow_flush_log_threshold: elapsed_time={:.3} slow_flush_log_threshold={:?} chunk={:?}", took.as_secs_f64(), self.cfg.slow_flush_log_threshold, h.id));
         }
         if let Err(WriteError::Unrecoverable(e)) = &result {
@@ -1003,7 +1011,28 @@ impl crate::metrics::PluginMetrics for BufferedOutput {
     fn snapshot(&self) -> crate::metrics::Snapshot {
         let s = self.lock();
         let st = &self.stats;
+        let stage_bytes: u64 = s.staged.values().map(|slot| slot.h.meta.bytes).sum();
+        let mut timekeys: Vec<i64> = s
+            .staged
+            .values()
+            .chain(s.queue.iter())
+            .filter_map(|slot| slot.h.meta.timekey)
+            .collect();
+        timekeys.sort_unstable();
+        timekeys.dedup();
+        let now = mono_now();
+        let wall = |mono: f64| crate::metrics::unix_now() - (now - mono);
         crate::metrics::Snapshot {
+            slow_flush_count: st.slow_flush_count.load(Ordering::Relaxed),
+            flush_time_ms: st.flush_time_ms.load(Ordering::Relaxed),
+            buffer_stage_bytes: stage_bytes,
+            buffer_queue_bytes: s.total_bytes.saturating_sub(stage_bytes),
+            buffer_timekeys: timekeys,
+            retry: s.retry.as_ref().map(|r| crate::metrics::RetryInfo {
+                start: wall(r.started()),
+                steps: r.steps(),
+                next_time: wall(r.next),
+            }),
             emit_records: st.emit_records.load(Ordering::Relaxed),
             emit_count: st.emit_count.load(Ordering::Relaxed),
             write_count: st.write_count.load(Ordering::Relaxed),
