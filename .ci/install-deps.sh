@@ -8,7 +8,9 @@
 #     libssl-dev and pkg-config (the openssl
 #     crate of the TLS test peers in tests/support/tls_peer.rs; the base image has both, which
 #     matters because .ci/run's clippy step builds it before this script runs),
-#     logrotate (tests/e2e_tail.rs rotates files under the tail input with Debian's logrotate);
+#     logrotate (tests/e2e_tail.rs rotates files under the tail input with Debian's logrotate),
+#     util-linux (`setpriv`: tests/e2e_tail_startup.rs runs the daemon without the capability to
+#     read any file when root);
 #   * Debian: curl, bsdutils (util-linux `logger`) and hostname, the http and syslog clients
 #     of tests/e2e_net_inputs.rs;
 #   * PyPI (into the first python3 on PATH, or $PYTHON): fluent-logger, msgpack, requests
@@ -36,6 +38,7 @@ APT_PACKAGES=(
   bsdutils
   hostname
   logrotate
+  util-linux
 )
 PIP_PINS=(
   "fluent-logger==0.11.1"

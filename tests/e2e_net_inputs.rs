@@ -740,8 +740,8 @@ fn bad_configs_fail_at_start_with_file_and_line() {
             "send_keepalive_packet is available for tcp/tls",
         ),
         (
-            "<source>\n  @type http\n  <parse>\n    @type in_http\n    time_format %s\n  </parse>\n</source>\n",
-            "time_format",
+            "<source>\n  @type http\n  <parse>\n    @type in_http\n    time_type mixed\n  </parse>\n</source>\n",
+            "time_type is :mixed but time_format and time_format_fallbacks is empty",
         ),
     ] {
         let (out, _dir) = run_once(conf, &["--dry-run"]);
@@ -885,4 +885,167 @@ fn what_a_tcp_client_sent_before_the_stop_is_delivered() {
         "{}",
         got[1999]
     );
+}
+
+fn extract_send(what: &str, port: u16) {
+    run(Command::new("python3")
+        .arg(dir().join("extract_send.py"))
+        .args([what, &port.to_string()]));
+}
+
+/// The `<extract>` sources of tests/net_inputs/fluentd-extract.conf, on one port.
+const EXTRACT_CONF: &str = r#"
+<source>
+  @type tcp
+  tag deft
+  port {PORT}
+  bind 127.0.0.1
+  source_address_key addr
+  <parse>
+    @type json
+  </parse>
+  <extract>
+    tag_key tag
+    time_key t
+    time_type unixtime
+  </extract>
+</source>
+<source>
+  @type udp
+  tag defu
+  port {PORT}
+  bind 127.0.0.1
+  <parse>
+    @type json
+  </parse>
+  <extract>
+    tag_key tag
+    keep_tag_key true
+    time_key t
+    keep_time_key true
+    time_type string
+    time_format %Y-%m-%d %H:%M:%S
+    utc true
+  </extract>
+</source>
+<match **>
+  @type stdout
+</match>
+"#;
+
+#[test]
+fn tcp_and_udp_extract_the_tag_as_fluentd() {
+    let d = Daemon::start(EXTRACT_CONF);
+    // Fluentd's time_key never takes effect with a parser that gives a time: said at start-up.
+    d.wait_for_log("<extract> time_key takes effect only", WAIT);
+    extract_send("tcp", d.port);
+    let tcp = d.wait_stdout_lines(11, WAIT);
+    extract_send("udp", d.port);
+    let all = d.wait_stdout_lines(14, WAIT);
+    assert_eq!(&all[..11], &tcp[..]);
+    let want = normalized(
+        &std::fs::read_to_string(dir().join("fluentd-extract-events.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>(),
+        None,
+    );
+    let got = normalized(&all, None);
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(got), sorted(want), "{}", d.stderr());
+    // The parser's time (the record's `time`), not extract's.
+    assert!(
+        all.iter()
+            .any(|l| l.starts_with("2020-09-13 12:26:40.000000000 +0000 deft: {\"msg\":11,")),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn extract_time_key_gives_the_time_the_parser_did_not() {
+    // Fluentd 1.16.11 drops each of these ("pattern not matched": with estimate_current_event
+    // false the json parser gives no time, and in_tcp checks that before it extracts);
+    // logferry takes the time from time_key, as Fluentd's `time ||= extract_time(...)` means.
+    let d = Daemon::start(
+        r#"
+<source>
+  @type tcp
+  tag noest
+  port {PORT}
+  bind 127.0.0.1
+  <parse>
+    @type json
+    estimate_current_event false
+  </parse>
+  <extract>
+    tag_key tag
+    time_key t
+    time_type float
+  </extract>
+</source>
+<match **>
+  @type stdout
+</match>
+"#,
+    );
+    extract_send("noest", d.port);
+    let got = d.wait_stdout_lines(3, WAIT);
+    assert_eq!(
+        normalized(&got, None),
+        [
+            r#"2023-11-14 22:13:20.500000000 +0000 n.x: {"msg":1}"#,
+            r#"2023-11-14 22:13:21.250000000 +0000 noest: {"msg":2}"#,
+            r#"NOW +0000 noest: {"msg":3}"#,
+        ]
+    );
+    assert!(!d.stderr().contains("time_key takes effect only"));
+}
+
+#[test]
+fn http_default_parser_time_parameters_as_fluentd() {
+    // tests/net_inputs/fluentd-http-time.conf: one source per time type.
+    let mut got = Vec::new();
+    for (name, parse) in [
+        (
+            "string",
+            "    time_key t\n    time_format %Y-%m-%d %H:%M:%S\n    timezone +09:00\n",
+        ),
+        ("float", "    time_type float\n    keep_time_key true\n"),
+        ("unixtime", "    time_type unixtime\n"),
+    ] {
+        let d = Daemon::start(&format!(
+            "<source>\n  @type http\n  port {{PORT}}\n  bind 127.0.0.1\n  <parse>\n    @type in_http\n{parse}  </parse>\n</source>\n<match **>\n  @type stdout\n</match>\n"
+        ));
+        let ours = run(Command::new("bash")
+            .arg("run_cases.sh")
+            .arg(d.port.to_string())
+            .arg(format!("http_time_{name}_cases.txt"))
+            .current_dir(dir()));
+        let theirs =
+            std::fs::read_to_string(dir().join(format!("fluentd-http-time-{name}-responses.txt")))
+                .unwrap();
+        assert_eq!(answers(&ours), answers(&theirs), "{name}: {ours}");
+        let n = answers(&theirs).values().filter(|(c, _)| *c == 200).count()
+            + usize::from(name == "string");
+        got.extend(d.wait_stdout_lines(n, WAIT));
+    }
+    // Times of "now" (recorded on 2026-12-05) are not compared.
+    let now = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| {
+                if l.as_str() >= "2026" {
+                    format!("NOW{}", &l[29..])
+                } else {
+                    l
+                }
+            })
+            .collect()
+    };
+    let want = std::fs::read_to_string(dir().join("fluentd-http-time-events.txt")).unwrap();
+    assert_eq!(now(got), now(want.lines().map(str::to_string).collect()));
 }

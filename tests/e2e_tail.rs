@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use support::tail::{out_lines, read_big_file_with_bounded_memory, recorded_pos};
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -531,16 +532,6 @@ fn write_lines(path: &Path, range: std::ops::Range<u64>) {
     f.flush().unwrap();
 }
 
-/// The position the pos file records for its only entry.
-fn recorded_pos(path: &Path) -> u64 {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines()
-        .next()
-        .and_then(|l| l.split('\t').nth(1))
-        .and_then(|p| u64::from_str_radix(p, 16).ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn kill_9_resumes_at_least_once_from_the_pos_file() {
     const N: u64 = 300_000;
@@ -585,36 +576,9 @@ fn read_from_head_on_a_large_file_keeps_memory_bounded() {
     let d = Daemon::start_prepared(conf, &[], &[], &|dir| {
         std::fs::write(dir.join("big.log"), "").unwrap();
     });
-    {
-        // Written after the start, so the daemon reads while it grows, then catches up.
-        let mut f = std::io::BufWriter::new(
-            std::fs::OpenOptions::new()
-                .append(true)
-                .open(d.path("big.log"))
-                .unwrap(),
-        );
-        let line = format!("{}\n", "x".repeat(4095));
-        for _ in 0..SIZE / 4096 {
-            f.write_all(line.as_bytes()).unwrap();
-        }
-        f.flush().unwrap();
-    }
-    let start = Instant::now();
-    while recorded_pos(&d.path("big.pos")) < SIZE {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "read {} of {SIZE}; stderr:\n{}",
-            recorded_pos(&d.path("big.pos")),
-            d.stderr()
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-    let peak_kib = d.status("VmHWM");
-    assert!(
-        peak_kib < 64 * 1024,
-        "peak RSS {peak_kib} KiB while reading a {} MiB file",
-        SIZE >> 20
-    );
+    // Written after the start, so the daemon reads while it grows, then catches up.
+    let line = format!("{}\n", "x".repeat(4095));
+    read_big_file_with_bounded_memory(&d, line.as_bytes(), SIZE / 4096);
     std::fs::remove_file(d.path("big.log")).unwrap();
 }
 
@@ -701,8 +665,12 @@ fn what_cannot_be_honoured_is_refused_at_start_up_with_file_and_line() {
             "must be specified with 'encoding'",
         ),
         (
-            "  encoding UTF-8\n  from_encoding UTF-16LE\n",
+            "  encoding UTF-16LE\n  from_encoding UTF-8\n",
             "ASCII-compatible",
+        ),
+        (
+            "  encoding UTF-8\n  from_encoding unicode\n",
+            "unknown encoding name",
         ),
         ("  encoding nope\n", "unknown encoding name"),
         (
@@ -896,28 +864,6 @@ fn pos_file_through_rename_delete_and_recreate_as_fluentd() {
 
 // ---------------------------------------------------------------------------------------------
 // Parameters.
-
-/// Every record line of the files under `{DIR}/out`.
-fn out_lines(d: &Daemon) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(d.path("out"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    for f in files {
-        lines.extend(
-            std::fs::read_to_string(f)
-                .unwrap_or_default()
-                .lines()
-                .map(str::to_string),
-        );
-    }
-    lines
-}
 
 fn wait_out(d: &Daemon, n: usize) -> Vec<String> {
     let start = Instant::now();

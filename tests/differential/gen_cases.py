@@ -292,6 +292,23 @@ parser_case("syslog-auto", "@type syslog\nmessage_format auto",
 parser_case("syslog-5424-no-pri", "@type syslog\nmessage_format rfc5424\nwith_priority false",
             ['2013-02-28T12:00:00Z host app - - - msg'])
 parser_case("syslog-parser-type-string", "@type syslog\nparser_type string", ['Feb 28 12:00:00 host1 app[123]: s', 'bad'])
+# Text the syslog parser cannot take apart (Fluentd's raises on some: a NoMethodError when the
+# timestamp has no space after it), with each of filter_parser's ways to treat a failure.
+SYSLOG_BAD = ['a:?\tb', 'nospace', 'two words', '', 'Feb 28 12:00:00', 'Feb 28 12:00:00 host']
+for suffix, extra in [("", ""), ("-reserve", "reserve_data true\n"), ("-no-error", "emit_invalid_record_to_error false\n"),
+                      ("-reserve-no-error", "reserve_data true\nemit_invalid_record_to_error false\n")]:
+    parser_case("syslog-unparsable" + suffix, "@type syslog", SYSLOG_BAD, extra=extra)
+parser_case("syslog-unparsable-string", "@type syslog\nparser_type string", SYSLOG_BAD)
+parser_case("syslog-unparsable-string-format", "@type syslog\nparser_type string\ntime_format %b %d %H:%M:%S %Y",
+            ['a:?\tb', 'Feb 28 12:00:00', 'Feb  28 12:00:00 2020 host app: m', 'Feb 28 12:00:00 2020 host app: ok'])
+# The same behind a filter with its own filter_stream (record_transformer): Fluentd's chain is not
+# optimised then, and a record whose parse raised does not go on.
+case("parser-syslog-unparsable-chain",
+     filt("parser", "key_name message\n<parse>\n  @type syslog\n</parse>\n") + filt("record_transformer", "<record>\n  x 1\n</record>\n")
+     + fileout() + ERR, [msg({"message": 'a:?\tb', "other": "o"})])
+parser_case("syslog-unparsable-pri", "@type syslog\nwith_priority true", ['<6>a:?\tb', '<6>nospace', '<6>Feb 28 12:00:00'])
+parser_case("syslog-unparsable-5424", "@type syslog\nmessage_format rfc5424", ['<16>1', '<16>1 x', 'a:?\tb'], extra="reserve_data true\n")
+parser_case("syslog-unparsable-auto", "@type syslog\nmessage_format auto", ['a:?\tb', '<16>1 2013-02-28T12:00:00Z', 'Feb 28'])
 # Patterns only a backtracking engine runs (Oniguruma in logferry), and filter_parser's timeout.
 parser_case("regexp-lookahead", "@type regexp\nexpression /^(?<path>\\/(?!health)\\S*) (?<code>\\d+)$/", ["/api 200", "/health 200"])
 parser_case("regexp-lookbehind", "@type regexp\nexpression /^(?<k>[^=]+)=(?<v>.*?)(?<!\\\\);/", ["a=1\\;2;rest", "b=x;"])

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod acked;
+pub mod tail;
 pub mod tls_peer;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -109,6 +110,8 @@ pub struct Daemon {
     stderr: Arc<Mutex<Vec<u8>>>,
     args: Vec<String>,
     env: Vec<(String, String)>,
+    /// A command the binary is run through (`setpriv …`), empty for none.
+    wrapper: Vec<String>,
     /// The threads copying the current process's stdout and stderr.
     pumps: Vec<thread::JoinHandle<()>>,
 }
@@ -136,10 +139,18 @@ fn spawn(
     path: &Path,
     args: &[String],
     env: &[(String, String)],
+    wrapper: &[String],
     stdout: &Arc<Mutex<Vec<u8>>>,
     stderr: &Arc<Mutex<Vec<u8>>>,
 ) -> (Child, Vec<thread::JoinHandle<()>>) {
-    let mut cmd = Command::new(bin());
+    let mut cmd = match wrapper.split_first() {
+        Some((w, rest)) => {
+            let mut c = Command::new(w);
+            c.args(rest).arg(bin());
+            c
+        }
+        None => Command::new(bin()),
+    };
     cmd.arg("-c")
         .arg(path)
         .args(args)
@@ -183,6 +194,20 @@ impl Daemon {
         env: &[(&str, &str)],
         prepare: &dyn Fn(&Path),
     ) -> Daemon {
+        Self::start_wrapped(config, args, env, &[], prepare)
+    }
+
+    /// Start as [`Daemon::start_prepared`], the binary run through `wrapper` (a command that
+    /// execs its arguments, such as util-linux `setpriv …`: the process id stays the
+    /// daemon's).
+    pub fn start_wrapped(
+        config: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+        wrapper: &[&str],
+        prepare: &dyn Fn(&Path),
+    ) -> Daemon {
+        let wrapper: Vec<String> = wrapper.iter().map(|s| s.to_string()).collect();
         let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         let env: Vec<(String, String)> = env
             .iter()
@@ -198,7 +223,7 @@ impl Daemon {
             std::fs::write(&path, render(config, port, dir.path())).unwrap();
             let stdout = Arc::new(Mutex::new(Vec::new()));
             let stderr = Arc::new(Mutex::new(Vec::new()));
-            let (child, pumps) = spawn(&path, &args, &env, &stdout, &stderr);
+            let (child, pumps) = spawn(&path, &args, &env, &wrapper, &stdout, &stderr);
             let mut d = Daemon {
                 child,
                 pumps,
@@ -208,6 +233,7 @@ impl Daemon {
                 stderr,
                 args: args.clone(),
                 env: env.clone(),
+                wrapper: wrapper.clone(),
             };
             let start = Instant::now();
             let mut taken = false;
@@ -254,6 +280,7 @@ impl Daemon {
             &self.dir.path().join("fluent.conf"),
             &self.args,
             &self.env,
+            &self.wrapper,
             &self.stdout,
             &self.stderr,
         );

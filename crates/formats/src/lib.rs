@@ -27,6 +27,7 @@
 #![warn(missing_docs)]
 
 pub mod accessor;
+pub mod extract;
 pub mod formatter;
 pub mod inject;
 pub mod parser;

@@ -16,9 +16,11 @@
 //! "`pattern not matched with data '<text>'`" and, with `reserve_data`, the original record passes
 //! at its original time. A parser that fails with an error rather than a non-match (a time it
 //! cannot read, a null time, an unterminated CSV quote) makes an error event "`parse failed …`" and
-//! the original record passes on unchanged at its original time, as Fluentd's filter chain does
-//! with a raised error (without `emit_invalid_record_to_error` it is dropped). A field that is not
-//! a string cannot be parsed: error event, dropped.
+//! the original record passes on unchanged at its original time, as Fluentd's (optimised) filter
+//! chain does with a raised error; Fluentd drops it when another filter of the chain has its own
+//! `filter_stream`, logferry never does. Without `emit_invalid_record_to_error` it is dropped,
+//! unless `reserve_data` (Fluentd drops it then too, logferry keeps it). A field that is not a string
+//! cannot be parsed: error event, dropped.
 //!
 //! Text that is not UTF-8 goes as in Fluentd, parser by parser ([`InvalidUtf8`]): where Ruby
 //! raises `ArgumentError` (regexp-based parsers, `ltsv`, `tsv`), `replace_invalid_sequence`
@@ -446,12 +448,15 @@ impl Filter for ParserFilter {
                         out.push_value(t, &self.handle_parsed(rec.as_ref(), values));
                     }
                     Err(reason) if !reason.starts_with("pattern not matched") => {
-                        // The parser raised (a time it cannot read, a CSV quote left open, …).
-                        // Fluentd's filter chain then emits an error event and passes the record
-                        // on unchanged, at its own time; without emit_invalid_record_to_error the
-                        // record is dropped.
+                        // The parser raised (a time it cannot read, a CSV quote left open, a
+                        // syslog line short of spaces, …). Fluentd's filter chain then emits an
+                        // error event and passes the record on unchanged, at its own time;
+                        // without emit_invalid_record_to_error Fluentd drops the record, which
+                        // logferry keeps (unchanged) when reserve_data asks for it.
                         if self.emit_invalid_record_to_error {
                             errors.push(e.time, e.record, format!("parse failed {reason}"));
+                        }
+                        if self.emit_invalid_record_to_error || self.reserve_data {
                             out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
                         }
                     }

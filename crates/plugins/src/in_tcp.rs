@@ -6,8 +6,10 @@
 //! and counted, as Fluentd; unset, logferry still bounds a message to 8 MiB), `source_address_key`,
 //! `source_hostname_key` (`source_host_key`), `send_keepalive_packet`, `backlog`,
 //! `<security>` with `<client>` `host`/`network` (other peers are disconnected), `<transport
-//! tls>` (as in_forward). `blocking_timeout` tunes Fluentd's Ruby event loop and has no
-//! counterpart here: it is accepted and has no effect. `<extract>` is refused.
+//! tls>` (as in_forward), `<extract>` (`tag_key`, `keep_tag_key`, `time_key`, `keep_time_key`,
+//! `time_type`, `time_format`, `localtime`, `utc`, `timezone`: each event's tag from a record
+//! field; its time from one when the parser gave none). `blocking_timeout` tunes Fluentd's Ruby
+//! event loop and has no counterpart here: it is accepted and has no effect.
 //!
 //! Events of one read are emitted together, and the next read waits for the router: a full
 //! buffer slows the client through TCP. A line the parser does not match is logged (first per
@@ -32,6 +34,7 @@ use crate::net::stream::{serve_text, Conn, MessageSink, TextStats};
 use crate::net::text::TextEvents;
 use crate::net::tls::TlsConfig;
 use crate::parser::Parser;
+use logferry_formats::extract::Extract;
 
 /// A message is never longer than this, whatever the config says (memory stays bounded).
 pub const HARD_LIMIT: usize = 8 * 1024 * 1024;
@@ -168,16 +171,13 @@ pub struct TcpInput {
     keys: SourceKeys,
     allow: Option<AllowList>,
     parser: Arc<dyn Parser>,
+    extract: Option<Extract>,
     log: PluginLog,
     stats: Arc<TextStats>,
 }
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    s.refuse_section(
-        "extract",
-        "taking the tag from a record field is not supported by logferry's tcp input",
-    )?;
     let tag = s.required("tag")?.to_string();
     let (listen, _) = Listen::from_section(s, 5170, &["tcp", "tls"], "tcp")?;
     let delimiter = s.string("delimiter", "\n").into_bytes();
@@ -192,6 +192,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         return Err(build_error(s.pos(), "<parse> section is required."));
     }
     let parser: Arc<dyn Parser> = Arc::from(crate::parser::from_plugin(s, None)?);
+    let extract = crate::net::text::extract(s, &ctx.log)?;
     let stats = Arc::new(TextStats::default());
     ctx.metrics.attach(&ctx.plugin_id, stats.clone());
     Ok(Arc::new(TcpInput {
@@ -202,6 +203,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         keys: SourceKeys::from_section(s)?,
         allow: AllowList::from_section(s)?,
         parser,
+        extract,
         log: ctx.log.clone(),
         stats,
     }))
@@ -249,7 +251,13 @@ impl TcpInput {
         }
         self.listen.prepare(&stream);
         let mut sink = TcpSink {
-            events: TextEvents::new(&*self.parser, &self.keys, &self.stats, &self.log),
+            events: TextEvents::new(
+                &*self.parser,
+                &self.keys,
+                self.extract.as_ref(),
+                &self.stats,
+                &self.log,
+            ),
             emitter,
             tag: &self.tag,
             ip: peer.ip(),

@@ -3,10 +3,11 @@
 //!
 //! Parameters: `tag` (required), `port` (5160), `bind` (0.0.0.0), `<parse>` (required; or the
 //! v0.12 flat `format`), `message_length_limit` (4096; `body_size_limit` is its deprecated
-//! name; a longer datagram is cut to it, as in Fluentd, and counted), `remove_newline` (true: one trailing newline is removed), `receive_buffer_size`
-//! (SO_RCVBUF), `source_address_key`, `source_hostname_key` (`source_host_key`; names are
-//! looked up once per address). `blocking_timeout` tunes Fluentd's Ruby event loop and has no
-//! effect here. `<extract>` is refused.
+//! name; a longer datagram is cut to it, as in Fluentd, and counted), `remove_newline` (true:
+//! one trailing newline is removed), `receive_buffer_size` (SO_RCVBUF), `source_address_key`,
+//! `source_hostname_key` (`source_host_key`; names are looked up once per address), `<extract>`
+//! (as in the tcp input). `blocking_timeout` tunes Fluentd's Ruby event loop and has no effect
+//! here.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use crate::net::peer::{NameCache, SourceKeys};
 use crate::net::stream::TextStats;
 use crate::net::text::TextEvents;
 use crate::parser::Parser;
+use logferry_formats::extract::Extract;
 
 /// The udp input.
 pub struct UdpInput {
@@ -34,16 +36,13 @@ pub struct UdpInput {
     receive_buffer: Option<usize>,
     keys: SourceKeys,
     parser: Arc<dyn Parser>,
+    extract: Option<Extract>,
     log: PluginLog,
     stats: Arc<TextStats>,
 }
 
 /// Build from `<source>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
-    s.refuse_section(
-        "extract",
-        "taking the tag from a record field is not supported by logferry's udp input",
-    )?;
     let tag = s.required("tag")?.to_string();
     let port = s.integer("port", 5160);
     let port = u16::try_from(port)
@@ -68,6 +67,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         return Err(build_error(s.pos(), "<parse> section is required."));
     }
     let parser: Arc<dyn Parser> = Arc::from(crate::parser::from_plugin(s, None)?);
+    let extract = crate::net::text::extract(s, &ctx.log)?;
     let stats = Arc::new(TextStats::default());
     ctx.metrics.attach(&ctx.plugin_id, stats.clone());
     Ok(Arc::new(UdpInput {
@@ -79,6 +79,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         receive_buffer: s.opt_size("receive_buffer_size").map(|v| v as usize),
         keys: SourceKeys::from_section(s)?,
         parser,
+        extract,
         log: ctx.log.clone(),
         stats,
     }))
@@ -133,7 +134,13 @@ impl Input for UdpInput {
         Ok(tokio::spawn(async move {
             let mut sink = UdpSink {
                 input: &this,
-                events: TextEvents::new(&*this.parser, &this.keys, &this.stats, &this.log),
+                events: TextEvents::new(
+                    &*this.parser,
+                    &this.keys,
+                    this.extract.as_ref(),
+                    &this.stats,
+                    &this.log,
+                ),
                 emitter: ctx.emitter.clone(),
                 names: NameCache::default(),
             };

@@ -14,6 +14,7 @@ use logferry_msgpack::{EventTime, Value};
 pub mod apache2;
 mod common;
 pub mod csv;
+pub mod field_time;
 pub mod json;
 pub mod ltsv;
 pub mod multi_format;
@@ -24,7 +25,7 @@ pub mod regexp;
 pub mod ruby_regex;
 mod strptime;
 pub mod syslog;
-mod time;
+pub(crate) mod time;
 pub mod tsv;
 
 #[cfg(test)]

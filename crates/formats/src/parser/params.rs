@@ -39,6 +39,10 @@ static BASE: Spec = Spec::new("parser base", "What every parser takes.").params(
         "Between a key and its type (flat v0.12 form).",
     )
     .default(":"),
+]).extends(&[&ZONE]);
+
+/// The zone of a time field and the fallback formats, part of [`BASE`].
+static ZONE: Spec = Spec::new("parser time zone", "How a time field's zone is read.").params(&[
     p(
         "time_format_fallbacks",
         Array,
@@ -303,6 +307,25 @@ pub static MULTI_FORMAT: Spec = Spec::new(
     Body::Plugin(PluginKind::Parser, None),
     "A parser (its type in `format`, or `@type`).",
 )]);
+
+/// `in_http`: the http input's own reading of JSON and msgpack bodies; only its time field is
+/// configurable (not in [`SPECS`]: no other plugin can use it).
+pub static IN_HTTP: Spec = Spec::new(
+    "in_http",
+    "The http input's JSON and msgpack bodies, their time field.",
+)
+.params(&[
+    time_key(Some("time")),
+    p("keep_time_key", Bool, "Keep the time field in the record.").default("false"),
+    p(
+        "time_type",
+        Enum(&["string", "unixtime", "float", "mixed"]),
+        "How the time field is read (without time_type and time_format: epoch seconds).",
+    )
+    .default("string"),
+    time_format(None),
+])
+.extends(&[&ZONE]);
 
 /// Fluentd v0.12's flat parser parameters on a plugin without `<parse>`: `format` names the
 /// parser (or is `/regexp/`), which reads its own parameters from the plugin section.

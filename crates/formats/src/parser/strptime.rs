@@ -507,7 +507,9 @@ impl Strptime {
     ) -> Result<(EventTime, Option<usize>), String> {
         let f = self
             .scan(s)
-            .ok_or_else(|| format!("invalid time format: value = {s}"))?;
+            .ok_or_else(|| {
+                format!("invalid time format: value = {s}, error_class = ArgumentError, error = string doesn't match")
+            })?;
         Ok((resolve(&f, zone, s)?, f.sec_at))
     }
 }

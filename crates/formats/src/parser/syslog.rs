@@ -5,7 +5,9 @@
 //! (string engine). Records: RFC 3164 `pri` (with_priority), `host`, `ident`, `pid`, `message`;
 //! RFC 5424 also `msgid` and `extradata` (`-` kept). `auto` takes RFC 5424 when the line starts
 //! with `<pri>version`. Like Fluentd, no `types`/null conversions and no `time_key`;
-//! `keep_time_key` adds the raw `time`.
+//! `keep_time_key` adds the raw `time`. Where Fluentd's parser raises rather than not matching
+//! (a line with fewer spaces than its time needs, an unreadable time), the result is an error
+//! with Ruby's message, not "pattern not matched": filter_parser treats the two apart.
 
 use logferry_config::BuildError;
 use logferry_msgpack::{EventTime, Value};
@@ -103,6 +105,11 @@ fn s(v: &str) -> Value {
     Value::Str(v.to_string())
 }
 
+/// Fluentd's string engine raises this on a time with a run of spaces (it names a variable it
+/// does not have).
+const UNDEFINED_IDX: &str =
+    "undefined local variable or method `idx' for #<Fluent::Plugin::SyslogParser>";
+
 fn fail(text: &str) -> ParseResult {
     Err(format!("pattern not matched with data '{text}'"))
 }
@@ -156,18 +163,27 @@ impl SyslogParser {
     }
 
     /// Fluentd's space counting: the time ends at the n-th space (runs of spaces count once).
-    fn time_end(&self, text: &str, idx: usize, spaces: usize) -> Option<(usize, bool)> {
+    /// Fewer spaces make Fluentd's regexp-engine parser raise (it goes on with a nil index):
+    /// `NoMethodError` on the next look (`+`), or on the time's length after the last (`-`);
+    /// its message is the error, which filter_parser treats as a raise, not a non-match.
+    fn time_end(&self, text: &str, idx: usize, spaces: usize) -> Result<(usize, bool), String> {
         let b = text.as_bytes();
         let mut i = idx as isize - 1;
         let mut sq = false;
-        for _ in 0..spaces {
+        for n in 0..spaces {
             while b.get((i + 1) as usize) == Some(&b' ') {
                 sq = true;
                 i += 1;
             }
-            i = find_from(text, " ", (i + 1) as usize)? as isize;
+            i = match find_from(text, " ", (i + 1) as usize) {
+                Some(j) => j as isize,
+                None => {
+                    let op = if n + 1 < spaces { '+' } else { '-' };
+                    return Err(format!("undefined method `{op}' for nil:NilClass"));
+                }
+            };
         }
-        Some((i as usize, sq))
+        Ok((i as usize, sq))
     }
 
     fn time5424(&self, ts: &str) -> Result<EventTime, String> {
@@ -197,9 +213,7 @@ impl SyslogParser {
             ));
             idx = v + 1;
         }
-        let Some((i, sq)) = self.time_end(text, idx, self.spaces3164) else {
-            return fail(text);
-        };
+        let (i, sq) = self.time_end(text, idx, self.spaces3164)?;
         let raw = &text[idx..i];
         let ts = if sq { squeeze(raw) } else { raw.to_string() };
         let time = self.time3164.parse_str(&ts)?;
@@ -220,9 +234,7 @@ impl SyslogParser {
             rec.push((key("pri"), Value::Int(logferry_config::types::integer(pri))));
             idx = c.get(0).map_or(0, |m| m.end());
         }
-        let Some((i, sq)) = self.time_end(text, idx, self.spaces5424) else {
-            return fail(text);
-        };
+        let (i, sq) = self.time_end(text, idx, self.spaces5424)?;
         let raw = &text[idx..i];
         let ts = if sq { squeeze(raw) } else { raw.to_string() };
         let time = self.time5424(&ts)?;
@@ -306,12 +318,9 @@ impl SyslogParser {
                 _ => return fail(text),
             }
         } else {
-            let Some((i, sq)) = self.time_end(text, cursor, self.spaces3164) else {
-                return fail(text);
-            };
+            let (i, sq) = self.time_end(text, cursor, self.spaces3164)?;
             if sq {
-                // Fluentd raises here (an undefined variable in its string engine).
-                return fail(text);
+                return Err(UNDEFINED_IDX.into());
             }
             ts = text[cursor..i].to_string();
             cursor = i + 1;
@@ -399,11 +408,9 @@ impl SyslogParser {
             ts = text[cursor..i].to_string();
             cursor = i + 1;
         } else {
-            let Some((i, sq)) = self.time_end(text, cursor, self.spaces5424) else {
-                return fail(text);
-            };
+            let (i, sq) = self.time_end(text, cursor, self.spaces5424)?;
             if sq {
-                return fail(text);
+                return Err(UNDEFINED_IDX.into());
             }
             ts = text[cursor..i].to_string();
             cursor = i + 1;

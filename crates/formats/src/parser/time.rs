@@ -237,8 +237,23 @@ impl TimeParser {
     }
 }
 
+/// Fluentd's message, `#{value}(#{value.class})`.
 fn not_string_or_number(v: &Value) -> String {
-    format!("value must be a string or a number: {}", v.to_text())
+    let class = match v {
+        Value::Nil => "NilClass",
+        Value::Bool(true) => "TrueClass",
+        Value::Bool(false) => "FalseClass",
+        Value::Array(_) => "Array",
+        Value::Map(_) => "Hash",
+        Value::Int(_) | Value::UInt(_) => "Integer",
+        Value::F32(_) | Value::F64(_) => "Float",
+        Value::Str(_) | Value::Bin(_) => "String",
+        Value::Ext(..) => "Fluent::EventTime",
+    };
+    format!(
+        "value must be a string or a number: {}({class})",
+        crate::ruby::to_s(v)
+    )
 }
 
 /// Ruby `Float(v)` succeeds?

@@ -10,6 +10,7 @@ use logferry_core::{BatchBuilder, EventBatch, EventTime, Value};
 use super::params::{ruby_to_f, Params};
 use crate::net::peer::set_field;
 use crate::parser::Parser;
+use logferry_formats::parser::field_time::FieldTime;
 
 /// How records are made and completed.
 pub struct Recipe {
@@ -19,6 +20,9 @@ pub struct Recipe {
     pub time_key: String,
     /// Keep that field in the record (`keep_time_key`).
     pub keep_time_key: bool,
+    /// How that field is read when `time_type` or `time_format` is given (else as epoch
+    /// seconds).
+    pub time_parser: Option<FieldTime>,
     /// `add_http_headers`
     pub add_http_headers: bool,
     /// `add_query_params`
@@ -148,8 +152,8 @@ fn add_params(r: &Recipe, params: &Params, rec: &mut Value) {
     }
 }
 
-/// Fluentd's `convert_time_field`: the time key's value (removed unless `keep_time_key`) as
-/// epoch seconds; absent or null: now.
+/// Fluentd's `convert_time_field`: the time key's value (removed unless `keep_time_key`) read
+/// by the time parser, or as epoch seconds without one; absent, null or false: now.
 fn time_field(r: &Recipe, rec: &mut Value) -> Result<EventTime, String> {
     let Value::Map(m) = rec else {
         return Ok(EventTime::now());
@@ -165,6 +169,9 @@ fn time_field(r: &Recipe, rec: &mut Value) -> Result<EventTime, String> {
     } else {
         m.remove(i).1
     };
+    if let (Some(p), false) = (&r.time_parser, matches!(v, Value::Nil | Value::Bool(false))) {
+        return p.parse(&v);
+    }
     match v {
         Value::Nil | Value::Bool(false) => Ok(EventTime::now()),
         Value::Int(s) if (0..=i64::from(u32::MAX)).contains(&s) => Ok(EventTime::new(s as u32, 0)),
@@ -194,6 +201,7 @@ mod tests {
             custom: None,
             time_key: "time".into(),
             keep_time_key: false,
+            time_parser: None,
             add_http_headers: true,
             add_query_params: false,
             add_remote_addr: true,

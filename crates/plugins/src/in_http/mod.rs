@@ -15,7 +15,8 @@
 //! `add_query_params` (`QUERY_*`), `add_remote_addr` (`REMOTE_ADDR`, from `X-Forwarded-For`
 //! when present), `cors_allow_origins`, `cors_allow_credentials`, `respond_with_empty_img`,
 //! `use_204_response`, `dump_error_log`, `<parse>` (`in_http` with `time_key`,
-//! `keep_time_key`; or any parser), `<transport tls>` (as in_forward), `linger_timeout` in
+//! `keep_time_key`, and `time_type`/`time_format`/`localtime`/`utc`/`timezone`/
+//! `time_format_fallbacks` to read the time field otherwise than as epoch seconds; or any parser), `<transport tls>` (as in_forward), `linger_timeout` in
 //! `<transport>`, `send_keepalive_packet` (logferry; TCP keepalive probes). `blocking_timeout`
 //! tunes Fluentd's Ruby event loop and has no effect here.
 //!
@@ -47,6 +48,8 @@ use tokio::task::JoinHandle;
 use crate::in_tcp::Listen;
 use crate::net::accept::{serve, MAX_CONNECTIONS};
 use crate::net::stream::tls_handshake;
+use logferry_formats::parser::field_time::FieldTime;
+use logferry_formats::parser::params::IN_HTTP as IN_HTTP_PARSER;
 
 pub use events::Recipe;
 use request::Server;
@@ -128,6 +131,7 @@ fn recipe(s: &Section) -> Result<Recipe, BuildError> {
         custom: None,
         time_key: "time".into(),
         keep_time_key: false,
+        time_parser: None,
         add_http_headers: s.bool("add_http_headers", false)?,
         add_query_params: s.bool("add_query_params", false)?,
         add_remote_addr: s.bool("add_remote_addr", false)?,
@@ -142,13 +146,15 @@ fn recipe(s: &Section) -> Result<Recipe, BuildError> {
     };
     if ty == "in_http" {
         if let Some(p) = &parse {
-            for k in ["time_format", "time_type"] {
-                p.refuse(k, "logferry's in_http takes the time field as epoch seconds (Fluentd's default); parse it with a filter_parser instead")?;
-            }
+            let p = p.declared(&IN_HTTP_PARSER);
             if let Some(k) = p.non_empty("time_key")? {
                 r.time_key = k.to_string();
             }
-            r.keep_time_key = p.bool("keep_time_key", false)?;
+            r.keep_time_key = p.get("keep_time_key")?;
+            // Fluentd: with time_type or time_format, the time field is read by them.
+            if p.has("time_type") || p.has("time_format") {
+                r.time_parser = Some(FieldTime::from_section(&p, &IN_HTTP_PARSER)?);
+            }
         }
     } else {
         let parser = crate::parser::from_plugin(s, None)?;

@@ -2,18 +2,22 @@
 //! one, invalid or unmappable characters replaced (U+FFFD into a Unicode encoding, `?` into
 //! others), as Ruby's `String#encode` with `invalid: :replace, undef: :replace` does after
 //! Fluentd's strict attempt failed. Encodings are looked up by their usual names (Ruby's names
-//! and the WHATWG labels); lines are split on `\n`, so the file's encoding must be
-//! ASCII-compatible (UTF-16 and UTF-32 are refused at start-up).
+//! and the WHATWG labels). Files in UTF-16 or UTF-32 are split on the encoded newline
+//! ([`super::wide`]); the wanted `encoding` must be ASCII-compatible (UTF-8 ...).
 
 use encoding_rs::{Encoding, UTF_8};
+
+use super::wide::{Decoder, Wide};
 
 /// An encoding as configured: binary (`ASCII-8BIT`, `BINARY`) or a real one.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Enc {
     /// Bytes without an encoding.
     Binary,
-    /// A character encoding.
+    /// An ASCII-compatible character encoding (lines end in the byte `\n`).
     Text(&'static Encoding),
+    /// UTF-16 or UTF-32 (lines end in the newline unit).
+    Wide(Wide),
 }
 
 /// Look an encoding up by name.
@@ -22,19 +26,30 @@ pub fn lookup(name: &str) -> Result<Enc, String> {
     if n.eq_ignore_ascii_case("ASCII-8BIT") || n.eq_ignore_ascii_case("BINARY") {
         return Ok(Enc::Binary);
     }
+    if let Some(w) = Wide::lookup(n) {
+        return Ok(Enc::Wide(w));
+    }
     let label = if n.eq_ignore_ascii_case("Windows-31J") || n.eq_ignore_ascii_case("CP932") {
         "shift_jis"
     } else {
         n
     };
-    Encoding::for_label(label.as_bytes())
-        .map(Enc::Text)
-        .ok_or_else(|| format!("unknown encoding name - {name}"))
+    match Encoding::for_label(label.as_bytes()) {
+        // WHATWG's labels for UTF-16 ("unicode", "ucs-2" ...) are no Ruby names.
+        Some(e) if e != encoding_rs::UTF_16LE && e != encoding_rs::UTF_16BE => Ok(Enc::Text(e)),
+        _ => Err(format!("unknown encoding name - {name}")),
+    }
 }
 
-/// Converts lines from one encoding to another.
+/// What the file's bytes are decoded from.
+enum Source {
+    Text(&'static Encoding),
+    Wide(Decoder),
+}
+
+/// Converts the lines of one file from one encoding to another.
 pub struct Converter {
-    from: &'static Encoding,
+    from: Source,
     to: &'static Encoding,
 }
 
@@ -45,45 +60,59 @@ impl Converter {
         let (Some(from), Some(to)) = (from, to) else {
             return Ok(None);
         };
-        if from == to {
-            return Ok(None);
-        }
-        for e in [from, to] {
-            if let Enc::Text(t) = e {
-                if !t.is_ascii_compatible() {
-                    return Err(format!(
-                        "{}: logferry's tail input splits lines on the byte \\n and reads only ASCII-compatible encodings",
-                        t.name()
-                    ));
-                }
+        let to = match to {
+            Enc::Text(t) if t.is_ascii_compatible() => t,
+            Enc::Wide(_) => {
+                return Err(
+                    "logferry's tail input converts lines only into an ASCII-compatible encoding (UTF-8 ...), not UTF-16 or UTF-32"
+                        .into(),
+                )
             }
-        }
-        let text = |e: Enc| match e {
-            Enc::Text(t) => t,
-            // Converting from or to binary: Ruby keeps the ASCII bytes and replaces the others.
-            Enc::Binary => encoding_rs::WINDOWS_1252,
+            Enc::Text(t) => return Err(not_ascii(t)),
+            Enc::Binary if from == Enc::Binary => return Ok(None),
+            Enc::Binary => return Err(binary()),
         };
-        if from == Enc::Binary || to == Enc::Binary {
-            return Err(
-                "converting between ASCII-8BIT and a character encoding replaces every non-ASCII byte; leave from_encoding out to keep the bytes"
-                    .into(),
-            );
-        }
-        Ok(Some(Converter {
-            from: text(from),
-            to: text(to),
-        }))
+        let from = match from {
+            Enc::Text(t) if t == to => return Ok(None),
+            Enc::Text(t) if t.is_ascii_compatible() => Source::Text(t),
+            Enc::Text(t) => return Err(not_ascii(t)),
+            Enc::Wide(w) => Source::Wide(Decoder::new(w)),
+            Enc::Binary => return Err(binary()),
+        };
+        Ok(Some(Converter { from, to }))
     }
 
-    /// Append `line` converted to `out`.
-    pub fn convert_into(&self, line: &[u8], out: &mut Vec<u8>) {
-        let (text, _) = self.from.decode_without_bom_handling(line);
+    /// The file is in UTF-16 or UTF-32: its decoder (line ends, byte order).
+    pub fn wide(&mut self) -> Option<&mut Decoder> {
+        match &mut self.from {
+            Source::Wide(d) => Some(d),
+            Source::Text(_) => None,
+        }
+    }
+
+    /// Append `line` (starting at file offset `start`) converted to `out`.
+    pub fn convert_into(&self, line: &[u8], start: u64, out: &mut Vec<u8>) {
+        match &self.from {
+            Source::Wide(d) if self.to == UTF_8 => d.decode_into(line, start == 0, out),
+            Source::Wide(d) => {
+                let mut utf8 = Vec::with_capacity(line.len());
+                d.decode_into(line, start == 0, &mut utf8);
+                self.encode(&String::from_utf8_lossy(&utf8), out);
+            }
+            Source::Text(from) => {
+                let (text, _) = from.decode_without_bom_handling(line);
+                self.encode(&text, out);
+            }
+        }
+    }
+
+    fn encode(&self, text: &str, out: &mut Vec<u8>) {
         if self.to == UTF_8 {
             out.extend_from_slice(text.as_bytes());
             return;
         }
         let mut enc = self.to.new_encoder();
-        let mut src: &str = &text;
+        let mut src: &str = text;
         let mut buf = vec![0u8; src.len() * 2 + 16];
         loop {
             let (res, read, written) =
@@ -99,6 +128,17 @@ impl Converter {
     }
 }
 
+fn not_ascii(t: &'static Encoding) -> String {
+    format!(
+        "{}: logferry's tail input reads ASCII-compatible encodings, UTF-16 and UTF-32",
+        t.name()
+    )
+}
+
+fn binary() -> String {
+    "converting between ASCII-8BIT and a character encoding replaces every non-ASCII byte; leave from_encoding out to keep the bytes".into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +152,7 @@ mod tests {
         .unwrap()
         .unwrap();
         let mut out = Vec::new();
-        c.convert_into(b"\x82\xa0 ok", &mut out);
+        c.convert_into(b"\x82\xa0 ok", 0, &mut out);
         assert_eq!(std::str::from_utf8(&out).unwrap(), "\u{3042} ok");
         let back = Converter::new(
             Some(lookup("UTF-8").unwrap()),
@@ -121,13 +161,24 @@ mod tests {
         .unwrap()
         .unwrap();
         out.clear();
-        back.convert_into("\u{3042}\u{1F600}".as_bytes(), &mut out);
+        back.convert_into("\u{3042}\u{1F600}".as_bytes(), 0, &mut out);
         assert_eq!(out, b"\xa4\xa2?");
-        assert!(Converter::new(
+        let mut wide = Converter::new(
             Some(lookup("UTF-16LE").unwrap()),
-            Some(lookup("UTF-8").unwrap())
+            Some(lookup("ISO-8859-1").unwrap()),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(wide.wide().unwrap().unit(), 2);
+        out.clear();
+        wide.convert_into(b"\xe9\x00\x42\x30", 0, &mut out);
+        assert_eq!(out, b"\xe9?");
+        assert!(Converter::new(
+            Some(lookup("UTF-8").unwrap()),
+            Some(lookup("utf-32le").unwrap())
         )
         .is_err());
+        assert!(lookup("unicode").is_err());
         assert!(lookup("nope").is_err());
         assert!(Converter::new(None, Some(Enc::Binary)).unwrap().is_none());
     }

@@ -2,7 +2,8 @@
 //! and `flush_buffer`): each line (or assembled multi-line text) goes through the `<parse>`
 //! parser; `path_key` adds the file's path unless the record has that key; a line that does not
 //! parse is dropped with a warning, or with `emit_unmatched_lines` emitted as
-//! `{"unmatched_line": line}` at the current time.
+//! `{"unmatched_line": line}` at the current time. As Fluentd's `chomp!`, a line (or assembled
+//! text) ending in `\r\n` loses the `\r` too; the lines inside a multi-line event keep theirs.
 
 use logferry_core::{BatchBuilder, EventTime, PluginLog, Value};
 use logferry_formats::parser::{ParseResult, Parser, RawRecord};
@@ -101,8 +102,10 @@ impl<'a> Events<'a> {
         }
     }
 
-    /// One line (or assembled text) to zero or more events.
+    /// One line (or assembled text) to zero or more events. A `\r` before the line's end is
+    /// dropped with it (Ruby's `chomp!`).
     pub fn line(&self, line: &[u8], path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let (Some((key, true)), Err(_)) = (self.none, std::str::from_utf8(line)) {
             // `none` keeps the line's bytes as they are (Fluentd's strings are binary).
             out.push_with(EventTime::now(), |buf| {
@@ -231,8 +234,9 @@ impl<'a> Events<'a> {
     /// Emit the held multi-line event (flush interval, rotation, shutdown).
     pub fn flush(&self, lb: &mut LineBuffer, path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
         let Some(held) = lb.take() else { return };
-        let text = ruby::scrub(&held).into_owned();
-        self.parse(&held, &text, path, out, s, &|| {
+        let held = held.strip_suffix(b"\r").unwrap_or(&held);
+        let text = ruby::scrub(held).into_owned();
+        self.parse(held, &text, path, out, s, &|| {
             format!("got incomplete line at shutdown from {path}: {text:?}")
         });
     }

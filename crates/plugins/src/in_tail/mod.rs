@@ -19,23 +19,24 @@
 //! `skip_refresh_on_startup`, `emit_unmatched_lines`, `max_line_size`,
 //! `multiline_flush_interval`, and the v0.12 flat `format` with its parser parameters.
 //!
-//! Differences from Fluentd (where Fluentd loses data): a batch the router refuses (a full
-//! buffer) is kept and sent again, and reading that file stops until it is accepted (Fluentd
-//! drops it unless the error is BufferOverflowError); a multi-line event still held is not
-//! counted as read in the pos file (after `kill -9` it is read again; Fluentd loses it); a
-//! rotated file is closed only once read to its end and accepted, even after `rotate_wait`;
-//! a truncation is also recognised when the file grew again between two looks but is still
-//! shorter than what was read of it;
-//! a line longer than `max_line_size` (default 16 MiB here, unlimited in Fluentd) is skipped
-//! as it is read, never held whole; `encoding` without `from_encoding` keeps the bytes (Fluentd
-//! replaces every non-ASCII byte). Lines that are not valid UTF-8 are kept byte for byte by the
-//! `none` parser and in `unmatched_line`, as in Fluentd; other parsers see each invalid sequence
-//! replaced by `?` (Fluentd's see the raw bytes).
+//! Differences from Fluentd (where Fluentd loses data): a batch the router refuses (a full buffer)
+//! is kept and sent again, and reading that file stops until it is accepted (Fluentd drops it
+//! unless the error is BufferOverflowError); a multi-line event still held is not counted as read
+//! in the pos file (after `kill -9` it is read again; Fluentd loses it); a rotated file is closed
+//! only once read to its end and accepted, even after `rotate_wait`; a truncation is also
+//! recognised when the file grew again between two looks but is still shorter than what was read of
+//! it; a line longer than `max_line_size` (default 16 MiB here, unlimited in Fluentd) is skipped as
+//! it is read, never held whole; `encoding` without `from_encoding` keeps the bytes (Fluentd
+//! replaces every non-ASCII byte); `from_encoding UTF-16`/`UTF-32` take the byte order from the BOM
+//! (Fluentd never finds a line in such a file). Lines that are not valid UTF-8 are kept byte for
+//! byte by the `none` parser and in `unmatched_line`, as in Fluentd; other parsers see each invalid
+//! sequence replaced by `?` (Fluentd's see the raw bytes).
 //!
-//! Files: [`config`] (parameters), [`paths`] (expansion), [`pos_file`], [`inotify`],
-//! [`reader`] (blocks to lines), [`encoding`], [`events`] (lines to events, multi-line),
-//! [`watcher`] (one file and its rotations), [`run`] (the loop; `run/watchers.rs`: refresh,
-//! rotation, rotate_wait; `run/pump.rs`: reading, emission, positions), [`stats`] (counters).
+//! Files: [`config`] (parameters), [`paths`] (expansion), [`pos_file`], [`inotify`], [`reader`]
+//! (blocks to lines), [`encoding`], [`wide`] (UTF-16/UTF-32 files), [`events`] (lines to events,
+//! multi-line), [`watcher`] (one file and its rotations), [`run`] (the loop; `run/watchers.rs`:
+//! refresh, rotation, rotate_wait; `run/pump.rs`: reading, emission, positions), [`stats`]
+//! (counters).
 
 pub mod config;
 pub mod encoding;
@@ -48,6 +49,7 @@ pub mod reader;
 pub mod run;
 pub mod stats;
 pub mod watcher;
+pub mod wide;
 
 use std::sync::Arc;
 

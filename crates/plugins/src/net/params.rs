@@ -4,6 +4,7 @@ use logferry_core::params::{many, one, p, Body, ParamType::*, PluginKind, Spec};
 
 use crate::in_forward::params::TRANSPORT;
 use crate::parser;
+use logferry_formats::extract::EXTRACT;
 
 const EVENT_LOOP: &str = "Fluentd's Ruby event-loop timeout: accepted, no effect in logferry.";
 
@@ -52,9 +53,6 @@ static TCP_SECURITY: Spec =
         "An allowed client.",
     )]);
 
-/// `<extract>` (refused).
-static EXTRACT: Spec = Spec::new("extract", "Tag or time from a record field (refused).");
-
 /// `tcp`.
 pub static IN_TCP: Spec = Spec::new(
     "tcp",
@@ -84,7 +82,11 @@ pub static IN_TCP: Spec = Spec::new(
     ),
     one("security", Body::Spec(&TCP_SECURITY), "Allowed clients."),
     one("transport", Body::Spec(&TRANSPORT), "TCP or TLS."),
-    one("extract", Body::Spec(&EXTRACT), "Refused."),
+    one(
+        "extract",
+        Body::Spec(&EXTRACT),
+        "Each event's tag (and time) from record fields.",
+    ),
 ])
 .extends(&[&LISTEN, &PEER, &parser::params::FLAT]);
 
@@ -121,7 +123,11 @@ pub static IN_UDP: Spec = Spec::new(
         Body::Plugin(PluginKind::Parser, None),
         "The parser (required).",
     ),
-    one("extract", Body::Spec(&EXTRACT), "Refused."),
+    one(
+        "extract",
+        Body::Spec(&EXTRACT),
+        "Each event's tag (and time) from record fields.",
+    ),
 ])
 .extends(&[&LISTEN, &PEER, &parser::params::FLAT]);
 

@@ -1,11 +1,14 @@
-//! Text messages parsed into the events of one tag (the `tcp` and `udp` inputs): each message
-//! goes through the `<parse>` parser, gets the peer fields, and waits in a batch for the emit.
+//! Text messages parsed into events (the `tcp` and `udp` inputs): each message goes through the
+//! `<parse>` parser, then `<extract>` (the tag from `tag_key`; the time from `time_key` when the
+//! parser gave none), gets the peer fields, and waits in a batch for the emit. Events keep their
+//! order: consecutive events of one tag share a batch.
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 use logferry_core::error::EmitError;
-use logferry_core::{BatchBuilder, Emitter, EventTime, PluginLog};
+use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Section};
+use logferry_formats::extract::Extract;
 
 use super::peer::SourceKeys;
 use super::stream::TextStats;
@@ -15,29 +18,40 @@ use crate::parser::{ParseResult, Parser};
 pub struct TextEvents<'a> {
     parser: &'a dyn Parser,
     keys: &'a SourceKeys,
+    extract: Option<&'a Extract>,
     stats: &'a TextStats,
     log: &'a PluginLog,
+    /// The events of the latest tag (`None`: the input's `tag`).
     batch: BatchBuilder,
+    tag: Option<String>,
+    /// Earlier batches of other tags, in order.
+    ready: Vec<(Option<String>, EventBatch)>,
     results: Vec<ParseResult>,
     warned: bool,
+    warned_time: bool,
 }
 
 impl<'a> TextEvents<'a> {
-    /// Events made by `parser`, with the fields of `keys`.
+    /// Events made by `parser` and `extract`, with the fields of `keys`.
     pub fn new(
         parser: &'a dyn Parser,
         keys: &'a SourceKeys,
+        extract: Option<&'a Extract>,
         stats: &'a TextStats,
         log: &'a PluginLog,
     ) -> Self {
         TextEvents {
             parser,
             keys,
+            extract,
             stats,
             log,
             batch: BatchBuilder::new(),
+            tag: None,
+            ready: Vec::new(),
             results: Vec::new(),
             warned: false,
+            warned_time: false,
         }
     }
 
@@ -46,12 +60,21 @@ impl<'a> TextEvents<'a> {
     pub fn add(&mut self, msg: &[u8], ip: IpAddr, name: Option<&str>) {
         let text = String::from_utf8_lossy(msg);
         self.parser.parse(&text, &mut self.results);
-        for r in self.results.drain(..) {
+        let mut results = std::mem::take(&mut self.results);
+        for r in results.drain(..) {
             match r {
                 Ok((time, mut record)) => {
+                    let tag = self.extract.and_then(|x| x.tag(&mut record));
+                    let time = time.unwrap_or_else(|| self.extracted_time(&mut record, ip));
                     self.keys.apply(&mut record, ip, name);
-                    self.batch
-                        .push_value(time.unwrap_or_else(EventTime::now), &record);
+                    if tag != self.tag {
+                        let prev = std::mem::replace(&mut self.tag, tag);
+                        if !self.batch.is_empty() {
+                            let batch = std::mem::take(&mut self.batch).finish();
+                            self.ready.push((prev, batch));
+                        }
+                    }
+                    self.batch.push_value(time, &record);
                 }
                 Err(e) => {
                     self.stats.unparsed.fetch_add(1, Ordering::Relaxed);
@@ -64,17 +87,58 @@ impl<'a> TextEvents<'a> {
                 }
             }
         }
+        self.results = results;
     }
 
-    /// Emit the pending events with `tag`.
-    pub async fn emit(&mut self, emitter: &Emitter, tag: &str) -> Result<(), EmitError> {
-        if self.batch.is_empty() {
-            return Ok(());
+    /// The time of a record the parser gave none: `<extract>`'s `time_key`, else now.
+    fn extracted_time(&mut self, record: &mut logferry_core::Value, ip: IpAddr) -> EventTime {
+        match self.extract.and_then(|x| x.time(record)) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => {
+                if !std::mem::replace(&mut self.warned_time, true) {
+                    self.log.warn(format_args!(
+                        "<extract> time_key: {e} (from {ip}; the current time is used)"
+                    ));
+                }
+                EventTime::now()
+            }
+            None => EventTime::now(),
         }
-        let batch = std::mem::take(&mut self.batch).finish();
-        let n = batch.len() as u64;
-        emitter.emit(tag, batch).await?;
-        self.stats.events.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Emit the pending events, with their extracted tag or `tag`.
+    pub async fn emit(&mut self, emitter: &Emitter, tag: &str) -> Result<(), EmitError> {
+        if !self.batch.is_empty() {
+            let batch = std::mem::take(&mut self.batch).finish();
+            self.ready.push((self.tag.clone(), batch));
+        }
+        for (t, batch) in std::mem::take(&mut self.ready) {
+            let n = batch.len() as u64;
+            emitter.emit(t.as_deref().unwrap_or(tag), batch).await?;
+            self.stats.events.fetch_add(n, Ordering::Relaxed);
+        }
         Ok(())
     }
+}
+
+/// Read `<extract>` of a tcp or udp input; warns, as Fluentd's users need to know, when its
+/// `time_key` cannot take effect (the parser always gives a time).
+pub fn extract(s: &Section, log: &PluginLog) -> Result<Option<Extract>, logferry_core::BuildError> {
+    let x = Extract::from_section(s, &|m| log.warn(format_args!("{m}")))?;
+    if let Some(x) = &x {
+        let estimate = s
+            .section("parse")?
+            .and_then(|p| p.param("estimate_current_event"))
+            .or_else(|| s.param("estimate_current_event"))
+            .and_then(|p| logferry_config::types::bool(&p.value))
+            .unwrap_or(true);
+        if x.has_time_key() && estimate {
+            log.warn(format_args!(
+                "<extract> time_key takes effect only for records the parser gives no time \
+                 (estimate_current_event false in <parse>): as in Fluentd, the parser's time (the \
+                 current one when the record has none) is used and the field stays in the record"
+            ));
+        }
+    }
+    Ok(x)
 }
