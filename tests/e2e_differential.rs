@@ -10,6 +10,9 @@
 //! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
 //! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
 //!
+//! A case with a `YEAR` file has `{YEAR}` in its `expected` for the year Fluentd ran in (record.sh
+//! writes it so).
+//!
 //! `DIFF_CASES=prefix,...` runs only the cases whose names start with one of the prefixes;
 //! `DIFF_JOBS=N` runs N at a time (default 4); `DIFF_BLESS=1` writes `logferry.expected` of the
 //! `DIFFERS` cases from what logferry writes now.
@@ -22,6 +25,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use support::*;
+
+/// A case with a `YEAR` file has `{YEAR}` where Fluentd wrote the year it ran in (RFC 3164 syslog
+/// times have none: the parser takes the current one): the current year is put back.
+fn this_year(case: &Path, expected: Vec<u8>) -> Vec<u8> {
+    if !case.join("YEAR").exists() {
+        return expected;
+    }
+    let year = chrono::Utc::now().format("%Y").to_string();
+    String::from_utf8_lossy(&expected)
+        .replace("{YEAR}", &year)
+        .into_bytes()
+}
 
 fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())
@@ -190,6 +205,7 @@ fn differential_against_fluentd() {
                     fail("no `expected`: record it with tests/differential/record.sh".into());
                     continue;
                 };
+                let expected = this_year(case, expected);
                 let actual = match std::panic::catch_unwind(|| run_case(case)) {
                     Ok(a) => a,
                     Err(e) => {
