@@ -12,6 +12,8 @@
 #![warn(missing_docs)]
 
 mod error;
+#[cfg(target_arch = "x86_64")]
+mod escape_sse2;
 mod head;
 mod json;
 mod reader;

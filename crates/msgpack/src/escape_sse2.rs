@@ -1,0 +1,160 @@
+//! JSON string escaping 16 bytes at a time with SSE2 (part of every x86_64 CPU, so there is no
+//! runtime detection): one compare pass flags the bytes to escape and the non-ASCII ones, and
+//! every flagged byte of a 16-byte chunk is handled from that one bit mask, without reloading.
+//!
+//! Same output as the portable [`escape_into`](super::text) loop, byte for byte (both are tested
+//! against each other at every offset, byte value and length in `text.rs`).
+
+use std::arch::x86_64::{
+    __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+    _mm_set1_epi8,
+};
+
+use crate::text::{ESCAPE, HEX};
+
+/// Bit `j` of the first mask: `chunk[j]` must be escaped (below 0x20, `"` or `\`); of the
+/// second: `chunk[j]` is not ASCII.
+#[inline(always)]
+fn masks(chunk: &[u8; 16]) -> (u32, u32) {
+    // SAFETY: SSE2 is in the x86_64 baseline, so every intrinsic here is available; the one
+    // pointer access, `_mm_loadu_si128`, reads exactly the 16 bytes of `chunk` (a `&[u8; 16]`,
+    // valid for reads) and has no alignment requirement.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned `v <= 0x1f` is `max(v, 0x1f) == 0x1f`.
+        let low = _mm_set1_epi8(0x1f);
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+        let esc = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+        (
+            _mm_movemask_epi8(esc) as u32,
+            _mm_movemask_epi8(v) as u32, // the high bit of each byte
+        )
+    }
+}
+
+/// The stage buffer's size.
+const STAGE: usize = 512;
+/// The most one chunk can take of the stage: 16 bytes each escaped as `\u00XX` (96 bytes), the
+/// last store of the bytes after an escape reaching 16 past it.
+const ROOM: usize = 16 * 6 + 16;
+
+/// Output staged on the stack, flushed to `out` when it could not take another chunk.
+struct Stage {
+    buf: [u8; STAGE],
+    n: usize,
+    /// The rest of the string is known to be valid UTF-8: high bits are no longer flagged.
+    utf8_ok: bool,
+}
+
+impl Stage {
+    /// Escape the chunk `win[..16]`, of which the first `len` bytes are the string's (the rest
+    /// are padding spaces, never flagged); `win[16..]` is what follows it (string or padding).
+    /// `rest` is the string from the chunk's first byte on, for the UTF-8 check. False if that
+    /// check fails.
+    ///
+    /// The chunk is stored whole, then at each flagged byte `k` the escape is written at its
+    /// place and the 16 bytes after it, `win[k + 1..k + 17]`, are stored right after the escape:
+    /// one compare pass per chunk however many escapes it holds.
+    #[inline(always)]
+    fn chunk(&mut self, win: &[u8; 32], len: usize, rest: &[u8]) -> bool {
+        let chunk: [u8; 16] = std::array::from_fn(|j| win[j]);
+        let (esc, high) = masks(&chunk);
+        let mut m = if self.utf8_ok { esc } else { esc | high };
+        // Where `chunk[0]` goes: chunk byte `j` after the last escape is at `d + j`.
+        let mut d = self.n;
+        self.buf[d..d + 16].copy_from_slice(&chunk);
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let c = chunk[k];
+            match ESCAPE[usize::from(c)] {
+                0 => {
+                    // The first non-ASCII byte: validate the rest of the string once.
+                    if std::str::from_utf8(rest.get(k..).unwrap_or_default()).is_err() {
+                        return false;
+                    }
+                    self.utf8_ok = true;
+                    m &= esc;
+                    continue;
+                }
+                b'u' => {
+                    self.buf[d + k..d + k + 6].copy_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(c >> 4)],
+                        HEX[usize::from(c & 0xf)],
+                    ]);
+                    d += 5;
+                }
+                e => {
+                    self.buf[d + k] = b'\\';
+                    self.buf[d + k + 1] = e;
+                    d += 1;
+                }
+            }
+            self.buf[d + k + 1..d + k + 17].copy_from_slice(&win[k + 1..k + 17]);
+        }
+        self.n = d + len;
+        true
+    }
+
+    fn flush_if_full(&mut self, out: &mut Vec<u8>) {
+        if self.n > STAGE - ROOM {
+            out.extend_from_slice(&self.buf[..self.n]);
+            self.n = 0;
+        }
+    }
+}
+
+/// Quote `b` as a JSON string into `out`; false (with `out` holding a partial string) when `b`
+/// is not valid UTF-8.
+///
+/// Chunks are read straight from `b` while 32 bytes remain (a chunk and the 16 bytes after it);
+/// the last 1 to 31 bytes are copied into a space-padded array first. The UTF-8 check is fused
+/// in: from the first non-ASCII byte on, the rest of the string is validated once.
+pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
+    let mut st = Stage {
+        buf: [0u8; STAGE],
+        n: 0,
+        utf8_ok: false,
+    };
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut i = 0;
+    while let Some(win) = b.get(i..).and_then(<[u8]>::first_chunk::<32>) {
+        st.flush_if_full(out);
+        if !st.chunk(win, 16, &b[i..]) {
+            return false;
+        }
+        i += 16;
+    }
+    // The last 0 to 31 bytes: one or two chunks of a padded copy.
+    let rest = b.get(i..).unwrap_or_default();
+    let mut tail = [[b' '; 16]; 3];
+    for (t, r) in tail.iter_mut().zip(rest.chunks(16)) {
+        t[..r.len()].copy_from_slice(r);
+    }
+    let [t0, t1, t2] = tail;
+    for (j, win) in [(0, concat(t0, t1)), (16, concat(t1, t2))] {
+        if j >= rest.len() {
+            break;
+        }
+        st.flush_if_full(out);
+        if !st.chunk(&win, (rest.len() - j).min(16), &rest[j..]) {
+            return false;
+        }
+    }
+    out.extend_from_slice(&st.buf[..st.n]);
+    out.push(b'"');
+    true
+}
+
+/// Two 16-byte chunks side by side.
+#[inline(always)]
+fn concat(a: [u8; 16], b: [u8; 16]) -> [u8; 32] {
+    std::array::from_fn(|j| if j < 16 { a[j] } else { b[j - 16] })
+}
