@@ -35,7 +35,7 @@ fn masks(chunk: &[u8; 16]) -> (u32, u32) {
 }
 
 /// The stage buffer's size.
-const STAGE: usize = 512;
+const STAGE: usize = 256;
 /// The most one chunk can take of the stage: 16 bytes each escaped as `\u00XX` (96 bytes), the
 /// last store of the bytes after an escape reaching 16 past it.
 const ROOM: usize = 16 * 6 + 16;
@@ -113,18 +113,27 @@ impl Stage {
 /// Quote `b` as a JSON string into `out`; false (with `out` holding a partial string) when `b`
 /// is not valid UTF-8.
 ///
-/// Chunks are read straight from `b` while 32 bytes remain (a chunk and the 16 bytes after it);
-/// the last 1 to 31 bytes are copied into a space-padded array first. The UTF-8 check is fused
-/// in: from the first non-ASCII byte on, the rest of the string is validated once.
+/// The clean prefix (no byte to escape, ASCII) is found first, 16 bytes at a time straight from
+/// `b`, and copied with one `extend_from_slice`: most short strings (keys, levels, ids) end
+/// there. From the first flagged byte on, chunks are read straight from `b` while 32 bytes remain
+/// (a chunk and the 16 bytes after it); the last 1 to 31 bytes are copied into a space-padded
+/// array first. The UTF-8 check is fused in: from the first non-ASCII byte on, the rest of the
+/// string is validated once.
 pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let start = clean_prefix(b);
+    out.extend_from_slice(&b[..start]);
+    if start == b.len() {
+        out.push(b'"');
+        return true;
+    }
     let mut st = Stage {
         buf: [0u8; STAGE],
         n: 0,
         utf8_ok: false,
     };
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let mut i = 0;
+    let mut i = start;
     while let Some(win) = b.get(i..).and_then(<[u8]>::first_chunk::<32>) {
         st.flush_if_full(out);
         if !st.chunk(win, 16, &b[i..]) {
@@ -151,6 +160,26 @@ pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
     out.extend_from_slice(&st.buf[..st.n]);
     out.push(b'"');
     true
+}
+
+/// How many bytes at the start of `b` need no escape and are ASCII.
+#[inline(always)]
+fn clean_prefix(b: &[u8]) -> usize {
+    let mut i = 0;
+    while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
+        let (esc, high) = masks(chunk);
+        let m = esc | high;
+        if m != 0 {
+            return i + m.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
+    let rest = b.get(i..).unwrap_or_default();
+    let mut tail = [b' '; 16];
+    tail[..rest.len()].copy_from_slice(rest);
+    let (esc, high) = masks(&tail);
+    // Padding is never flagged, so the first flag (if any) is in the string.
+    i + ((esc | high).trailing_zeros() as usize).min(rest.len())
 }
 
 /// Two 16-byte chunks side by side.

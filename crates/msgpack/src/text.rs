@@ -6,7 +6,7 @@
 ///
 /// The shortest digits that round-trip (as Ruby's), from `zmij`, laid out as Ruby does: plain
 /// for decimal exponents -4 to 14 (as Ruby 3.1: `1e15.to_s` is `1.0e+15`), scientific with a two-digit signed exponent otherwise.
-pub(crate) fn ruby_float(v: f64, out: &mut Vec<u8>) {
+pub fn ruby_float(v: f64, out: &mut Vec<u8>) {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
         return;
@@ -122,7 +122,7 @@ pub(crate) fn json_float(v: f64, out: &mut Vec<u8>) {
 
 /// Append `bytes` as a quoted JSON string (invalid UTF-8 becomes U+FFFD,
 /// non-ASCII stays raw, `/` is not escaped).
-pub(crate) fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
+pub fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
     let mark = out.len();
     if !escape_into(bytes, out) {
         out.truncate(mark);
