@@ -3,6 +3,7 @@
 //! tests below).
 
 pub mod baseline;
+pub mod baseline_parser;
 pub mod escapers;
 pub mod parsers;
 

@@ -165,10 +165,18 @@ pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
 /// How many bytes at the start of `b` need no escape and are ASCII.
 #[inline(always)]
 fn clean_prefix(b: &[u8]) -> usize {
+    prefix(b, true)
+}
+
+/// How many bytes at the start of `b` are neither `"`, `\` nor below 0x20 (and, with
+/// `ascii`, not above 0x7f).
+#[inline(always)]
+pub(crate) fn prefix(b: &[u8], ascii: bool) -> usize {
+    let high_mask = if ascii { u32::MAX } else { 0 };
     let mut i = 0;
     while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
         let (esc, high) = masks(chunk);
-        let m = esc | high;
+        let m = esc | (high & high_mask);
         if m != 0 {
             return i + m.trailing_zeros() as usize;
         }
@@ -179,7 +187,7 @@ fn clean_prefix(b: &[u8]) -> usize {
     tail[..rest.len()].copy_from_slice(rest);
     let (esc, high) = masks(&tail);
     // Padding is never flagged, so the first flag (if any) is in the string.
-    i + ((esc | high).trailing_zeros() as usize).min(rest.len())
+    i + ((esc | (high & high_mask)).trailing_zeros() as usize).min(rest.len())
 }
 
 /// Two 16-byte chunks side by side.
