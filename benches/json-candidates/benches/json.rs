@@ -105,8 +105,12 @@ fn escape(c: &mut Criterion) {
     let (logs, short): (Vec<Vec<u8>>, Vec<Vec<u8>>) =
         all.iter().cloned().partition(|s| s.len() > 100);
     type Esc = fn(&[u8], &mut Vec<u8>);
-    let cands: [(&str, Esc); 5] = [
+    let cands: [(&str, Esc); 6] = [
         ("logferry now (SSE2)", logferry_msgpack::json_string),
+        (
+            "AVX2 (same loop, 32-byte chunks)",
+            logferry_json_candidates::avx2::json_string,
+        ),
         ("logferry before (SWAR)", baseline::json_string),
         ("memchr2 + run check", escapers::memchr_escape),
         ("serde_json", escapers::serde_json_escape),

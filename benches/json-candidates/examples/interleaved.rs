@@ -122,13 +122,27 @@ fn main() {
     let (logs, short): (Vec<Vec<u8>>, Vec<Vec<u8>>) =
         all.iter().cloned().partition(|s| s.len() > 100);
     type Esc = fn(&[u8], &mut Vec<u8>);
-    let escs: [(&str, Esc); 5] = [
+    let escs: [(&str, Esc); 6] = [
         ("logferry now (SSE2)", logferry_msgpack::json_string),
+        (
+            "AVX2 (same loop, 32-byte chunks)",
+            logferry_json_candidates::avx2::json_string,
+        ),
         ("logferry before (SWAR)", baseline::json_string),
         ("memchr2 + run check", escapers::memchr_escape),
         ("serde_json", escapers::serde_json_escape),
         ("sonic-rs", escapers::sonic_escape),
     ];
+    // Every escaper writes logferry's bytes, on the bench data and on edge cases.
+    for s in all.iter().chain(&logferry_json_candidates::edge_strings()) {
+        let mut want = Vec::new();
+        logferry_msgpack::json_string(s, &mut want);
+        for (name, f) in &escs[..3] {
+            let mut got = Vec::new();
+            f(s, &mut got);
+            assert!(got == want, "{name} on {s:?}");
+        }
+    }
     let out = std::cell::RefCell::new(Vec::with_capacity(1 << 20));
     for (title, strings, unit) in [
         (

@@ -2,6 +2,7 @@
 //! that the bench compares like with like (checked on the bench data before timing, and in the
 //! tests below).
 
+pub mod avx2;
 pub mod baseline;
 pub mod baseline_parser;
 pub mod escapers;
@@ -14,6 +15,32 @@ pub use loglines::app_log_lines;
 
 /// The seed pipeline's output strings for one record: the `log` line itself (a quote-dense
 /// JSON string) and the short values around it.
+/// Some strings with every kind of content at many offsets (escapes, control bytes, multi-byte
+/// and invalid UTF-8), for checking an escaper against logferry's beyond the bench data.
+pub fn edge_strings() -> Vec<Vec<u8>> {
+    let pieces: [&[u8]; 7] = [
+        b"\"",
+        b"\\",
+        b"\n",
+        b"\x01",
+        "\u{e9}".as_bytes(),
+        "\u{1f600}".as_bytes(),
+        b"\xff",
+    ];
+    let mut v = Vec::new();
+    for len in 0..100 {
+        for pos in (0..len).step_by(3) {
+            for p in pieces {
+                let mut s = vec![b'a'; len];
+                s.splice(pos..pos + 1, p.iter().copied());
+                v.push(s);
+            }
+        }
+    }
+    v.push(vec![0x01; 300]);
+    v
+}
+
 pub fn output_strings(logs: &[String]) -> Vec<Vec<u8>> {
     let mut v = Vec::new();
     for l in logs {
