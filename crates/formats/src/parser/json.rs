@@ -316,9 +316,11 @@ mod flat {
                     j += 2;
                 }
                 c if c < 0x20 => return None,
-                c => {
-                    scratch.push(c);
-                    j += 1;
+                _ => {
+                    // A plain run (at least this byte), copied as is.
+                    let run = logferry_msgpack::json_plain_len(&b[j..]).max(1);
+                    scratch.extend_from_slice(&b[j..j + run]);
+                    j += run;
                 }
             }
         }
@@ -559,6 +561,14 @@ mod fast_path_edges {
                     let mut v = "a".repeat(len);
                     v.insert_str(pos, piece);
                     let text = format!(r#"{{"k{pos}":"{v}","x":"{v}"}}"#);
+                    let taken = agree(&*p, &text);
+                    assert_eq!(taken, !matches!(piece, "\u{1}" | "\t"), "{text:?}");
+                    // After an escape, the rest is copied in plain runs: a second piece
+                    // anywhere after it.
+                    let mut w = "b".repeat(len);
+                    w.insert_str(pos, piece);
+                    w.insert_str(0, r#"x\"y"#);
+                    let text = format!(r#"{{"k":"{w}"}}"#);
                     let taken = agree(&*p, &text);
                     assert_eq!(taken, !matches!(piece, "\u{1}" | "\t"), "{text:?}");
                 }
