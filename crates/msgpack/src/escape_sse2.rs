@@ -10,7 +10,7 @@ use std::arch::x86_64::{
     _mm_set1_epi8,
 };
 
-use crate::text::{ESCAPE, HEX};
+use crate::text::{escape_mask, ESCAPE, HEX, HIGH};
 
 /// Bit `j` of the first mask: `chunk[j]` must be escaped (below 0x20, `"` or `\`); of the
 /// second: `chunk[j]` is not ASCII.
@@ -102,6 +102,51 @@ impl Stage {
         true
     }
 
+    /// Escape `rest` (fewer than 32 bytes, the end of the string) run by run; false if the
+    /// UTF-8 check fails.
+    fn tail(&mut self, rest: &[u8], out: &mut Vec<u8>) -> bool {
+        let mut j = 0;
+        while j < rest.len() {
+            self.flush_if_full(out);
+            let run = prefix(&rest[j..], !self.utf8_ok);
+            self.buf[self.n..self.n + run].copy_from_slice(&rest[j..j + run]);
+            self.n += run;
+            j += run;
+            let Some(&c) = rest.get(j) else {
+                break;
+            };
+            match ESCAPE[usize::from(c)] {
+                0 => {
+                    // The first non-ASCII byte: validate the rest of the string once.
+                    if std::str::from_utf8(&rest[j..]).is_err() {
+                        return false;
+                    }
+                    self.utf8_ok = true;
+                    self.buf[self.n] = c;
+                    self.n += 1;
+                }
+                b'u' => {
+                    self.buf[self.n..self.n + 6].copy_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(c >> 4)],
+                        HEX[usize::from(c & 0xf)],
+                    ]);
+                    self.n += 6;
+                }
+                e => {
+                    self.buf[self.n] = b'\\';
+                    self.buf[self.n + 1] = e;
+                    self.n += 2;
+                }
+            }
+            j += 1;
+        }
+        true
+    }
+
     fn flush_if_full(&mut self, out: &mut Vec<u8>) {
         if self.n > STAGE - ROOM {
             out.extend_from_slice(&self.buf[..self.n]);
@@ -116,9 +161,9 @@ impl Stage {
 /// The clean prefix (no byte to escape, ASCII) is found first, 16 bytes at a time straight from
 /// `b`, and copied with one `extend_from_slice`: most short strings (keys, levels, ids) end
 /// there. From the first flagged byte on, chunks are read straight from `b` while 32 bytes remain
-/// (a chunk and the 16 bytes after it); the last 1 to 31 bytes are copied into a space-padded
-/// array first. The UTF-8 check is fused in: from the first non-ASCII byte on, the rest of the
-/// string is validated once.
+/// (a chunk and the 16 bytes after it); the last 1 to 31 bytes go run by run ([`prefix`]). The
+/// UTF-8 check is fused in: from the first non-ASCII byte on, the rest of the string is
+/// validated once.
 pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
     out.reserve(b.len() + 2);
     out.push(b'"');
@@ -141,21 +186,9 @@ pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
         }
         i += 16;
     }
-    // The last 0 to 31 bytes: one or two chunks of a padded copy.
-    let rest = b.get(i..).unwrap_or_default();
-    let mut tail = [[b' '; 16]; 3];
-    for (t, r) in tail.iter_mut().zip(rest.chunks(16)) {
-        t[..r.len()].copy_from_slice(r);
-    }
-    let [t0, t1, t2] = tail;
-    for (j, win) in [(0, concat(t0, t1)), (16, concat(t1, t2))] {
-        if j >= rest.len() {
-            break;
-        }
-        st.flush_if_full(out);
-        if !st.chunk(&win, (rest.len() - j).min(16), &rest[j..]) {
-            return false;
-        }
+    // The last 0 to 31 bytes: plain runs found by `prefix` (no padded copy), escapes one by one.
+    if !st.tail(b.get(i..).unwrap_or_default(), out) {
+        return false;
     }
     out.extend_from_slice(&st.buf[..st.n]);
     out.push(b'"');
@@ -168,10 +201,19 @@ fn clean_prefix(b: &[u8]) -> usize {
     prefix(b, true)
 }
 
-/// How many bytes at the start of `b` are neither `"`, `\` nor below 0x20 (and, with
+/// How many bytes at the start of `b` are neither `"`, `\\` nor below 0x20 (and, with
 /// `ascii`, not above 0x7f).
+///
+/// Strings of 16 bytes or more: 16-byte chunks, the last one overlapping the one before (no
+/// copy into a padded buffer: a vector load of bytes just stored one by one waits for the
+/// stores, which cost more than the rest of a short string's escaping). Shorter strings: two
+/// overlapping 8- or 4-byte words, or byte by byte below 4.
 #[inline(always)]
 pub(crate) fn prefix(b: &[u8], ascii: bool) -> usize {
+    let n = b.len();
+    if n < 16 {
+        return prefix_short(b, ascii);
+    }
     let high_mask = if ascii { u32::MAX } else { 0 };
     let mut i = 0;
     while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
@@ -182,16 +224,48 @@ pub(crate) fn prefix(b: &[u8], ascii: bool) -> usize {
         }
         i += 16;
     }
-    let rest = b.get(i..).unwrap_or_default();
-    let mut tail = [b' '; 16];
-    tail[..rest.len()].copy_from_slice(rest);
-    let (esc, high) = masks(&tail);
-    // Padding is never flagged, so the first flag (if any) is in the string.
-    i + ((esc | (high & high_mask)).trailing_zeros() as usize).min(rest.len())
+    // 1 to 15 bytes left: the last 16 bytes of `b`, of which the first `16 - rest` are the
+    // (clean) end of the chunk before.
+    let rest = n - i;
+    if let Some(last) = b.get(n - 16..).and_then(<[u8]>::first_chunk::<16>) {
+        let (esc, high) = masks(last);
+        let m = (esc | (high & high_mask)) >> (16 - rest);
+        if m != 0 {
+            return i + m.trailing_zeros() as usize;
+        }
+    }
+    n
 }
 
-/// Two 16-byte chunks side by side.
+/// [`prefix`] of fewer than 16 bytes.
 #[inline(always)]
-fn concat(a: [u8; 16], b: [u8; 16]) -> [u8; 32] {
-    std::array::from_fn(|j| if j < 16 { a[j] } else { b[j - 16] })
+fn prefix_short(b: &[u8], ascii: bool) -> usize {
+    let high = if ascii { HIGH } else { 0 };
+    let flags = |w: u64| escape_mask(w) | (w & high);
+    let n = b.len();
+    if let (Some(a), Some(z)) = (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        // 8 to 15 bytes: the first 8, then the last 8 (flags in the overlap were in the first).
+        let m = flags(u64::from_le_bytes(*a));
+        if m != 0 {
+            return (m.trailing_zeros() / 8) as usize;
+        }
+        let m = flags(u64::from_le_bytes(*z));
+        if m != 0 {
+            return n - 8 + (m.trailing_zeros() / 8) as usize;
+        }
+        return n;
+    }
+    if let (Some(a), Some(z)) = (b.first_chunk::<4>(), b.last_chunk::<4>()) {
+        // 4 to 7 bytes: the first 4 in the low half of a word, the last 4 in the high half.
+        let w = u64::from(u32::from_le_bytes(*a)) | u64::from(u32::from_le_bytes(*z)) << 32;
+        let m = flags(w);
+        if m == 0 {
+            return n;
+        }
+        let lane = (m.trailing_zeros() / 8) as usize;
+        return if lane < 4 { lane } else { n + lane - 8 };
+    }
+    b.iter()
+        .position(|&c| ESCAPE[usize::from(c)] != 0 || (ascii && c >= 0x80))
+        .unwrap_or(n)
 }

@@ -161,14 +161,14 @@ fn json_plain_len_swar(b: &[u8]) -> usize {
 /// `\`. Bits above the lowest one may be false positives (a borrow carries into the next byte);
 /// the lowest one is exact.
 #[inline]
-fn escape_mask(w: u64) -> u64 {
+pub(crate) fn escape_mask(w: u64) -> u64 {
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
     control | zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')))
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// How each byte is written inside a JSON string: 0 as itself, `u` as `\u00XX`, else `\` and
 /// that letter.
