@@ -42,3 +42,44 @@ pub fn chunk(bytes: usize) -> Vec<u8> {
     }
     out
 }
+
+/// The `log` strings of the load harness's records (`../shared/bench/harness/src/records.rs`):
+/// a ~250-byte JSON app line with level, msg (words, 20 to 180 bytes), user_id, path,
+/// latency_ms (one decimal), log_type and event_type. The same shape, not the same bytes.
+#[allow(dead_code)]
+pub fn app_log_lines(n: usize) -> Vec<String> {
+    const WORDS: [&str; 16] = [
+        "request", "served", "recipe", "user", "cache", "miss", "fetched", "from", "db", "timeout",
+        "upstream", "rendered", "session", "token", "search", "query",
+    ];
+    const EVENTS: [&str; 4] = ["recipe_view", "user_login", "cart_add", "checkout"];
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..n)
+        .map(|_| {
+            let r = next();
+            let level = ["info", "info", "info", "info", "warn", "error"][(r % 6) as usize];
+            let msg_len = 20 + (r >> 8) as usize % 160;
+            let mut msg = String::new();
+            while msg.len() < msg_len {
+                if !msg.is_empty() {
+                    msg.push(' ');
+                }
+                msg.push_str(WORDS[(next() % 16) as usize]);
+            }
+            format!(
+                r#"{{"level":"{level}","msg":"{msg}","user_id":{},"path":"/api/v1/recipes/{}","latency_ms":{:.1},"log_type":"{}","event_type":"{}"}}"#,
+                (r >> 16) % 1_000_000,
+                (r >> 36) % 100_000,
+                ((r >> 20) % 2500) as f64 / 10.0,
+                if (r >> 40) % 10 < 6 { "EVENT" } else { "ACCESS" },
+                EVENTS[((r >> 44) % 4) as usize],
+            )
+        })
+        .collect()
+}

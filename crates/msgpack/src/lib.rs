@@ -5,13 +5,17 @@
 //! * [`write`]: minimal encoders;
 //! * [`EventTime`] / [`read_time`]: Fluentd's ext type 0 time;
 //! * [`Value`]: an owned tree when one is really needed;
-//! * [`write_json`] / [`json_to_msgpack`]: JSON conversion with Fluentd's rules.
+//! * [`write_json`] / [`json_to_msgpack`]: JSON conversion with Fluentd's rules;
+//! * [`json_string`] / [`ruby_float`]: the string and float texts they write;
+//!   [`json_plain_len`]: a JSON string scan.
 //!
 //! Nothing here panics on untrusted input, and no allocation is sized from a
 //! length field beyond the bytes actually present.
 #![warn(missing_docs)]
 
 mod error;
+#[cfg(target_arch = "x86_64")]
+mod escape_sse2;
 mod head;
 mod json;
 mod reader;
@@ -25,5 +29,6 @@ pub use error::{Error, Result};
 pub use json::{json_to_msgpack, write_json};
 pub use reader::Reader;
 pub use scan::{value_len, walk, Scanner, MAX_DEPTH};
+pub use text::{json_plain_len, json_string, ruby_float};
 pub use time::{read_time, EventTime};
 pub use value::Value;

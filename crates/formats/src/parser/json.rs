@@ -19,6 +19,8 @@ use super::{ParseResult, Parser, RawRecord};
 #[derive(Debug)]
 pub struct JsonParser {
     common: Common,
+    /// `time_key` as msgpack str, as the fast path writes keys: found by comparing bytes.
+    time_key_msgpack: Option<Vec<u8>>,
 }
 
 impl JsonParser {
@@ -35,7 +37,15 @@ impl JsonParser {
                 string_if_format: true,
             },
         )?;
-        Ok(JsonParser { common })
+        let time_key_msgpack = common.time_key.as_ref().map(|k| {
+            let mut enc = Vec::new();
+            logferry_msgpack::write::str(&mut enc, k);
+            enc
+        });
+        Ok(JsonParser {
+            common,
+            time_key_msgpack,
+        })
     }
 
     fn one(&self, v: Value) -> ParseResult {
@@ -58,14 +68,13 @@ impl Parser for JsonParser {
             return None;
         }
         let c = &self.common;
-        let Some(key) = &c.time_key else {
+        let Some(key) = &self.time_key_msgpack else {
             return Some(c.no_time());
         };
-        let found = out.pairs.iter().position(|(k, _)| {
-            logferry_msgpack::Reader::new(&out.buf[k.clone()])
-                .read_str()
-                .is_ok_and(|s| s == key.as_bytes())
-        });
+        let found = out
+            .pairs
+            .iter()
+            .position(|(k, _)| k.len() == key.len() && out.buf[k.clone()] == key[..]);
         let Some(i) = found else {
             return Some(c.no_time());
         };
@@ -237,18 +246,6 @@ mod flat {
         i
     }
 
-    /// High bit set in each byte of `w` that is `"`, `\\` or below 0x20; the lowest set bit is
-    /// exact (higher ones may be borrows).
-    #[inline]
-    fn special(w: u64) -> u64 {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = 0x8080_8080_8080_8080;
-        let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-        (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
-            | zero_byte(w ^ (ONES * u64::from(b'"')))
-            | zero_byte(w ^ (ONES * u64::from(b'\\')))
-    }
-
     fn hex4(b: &[u8], i: usize) -> Option<u32> {
         let s = std::str::from_utf8(b.get(i..i + 4)?).ok()?;
         if !s.bytes().all(|c| c.is_ascii_hexdigit()) {
@@ -263,26 +260,15 @@ mod flat {
         // `b` is the bytes of a `&str`: any run between ASCII delimiters is valid UTF-8 (a
         // multi-byte sequence never contains a byte below 0x80), so no run is validated again.
         let start = i + 1;
-        let mut j = start;
-        // Plain run: no escape, no control character; 8 bytes at a time while clean.
-        loop {
-            if let Some(w) = b.get(j..j + 8) {
-                let m = special(u64::from_le_bytes(w.try_into().unwrap_or_default()));
-                if m == 0 {
-                    j += 8;
-                    continue;
-                }
-                j += (m.trailing_zeros() / 8) as usize;
+        // Plain run: no escape, no control character (16 bytes at a time).
+        let mut j = start + logferry_msgpack::json_plain_len(b.get(start..)?);
+        match *b.get(j)? {
+            b'"' => {
+                write::str_bytes(out, &b[start..j]);
+                return Some(j + 1);
             }
-            match *b.get(j)? {
-                b'"' => {
-                    write::str_bytes(out, &b[start..j]);
-                    return Some(j + 1);
-                }
-                b'\\' => break,
-                c if c < 0x20 => return None,
-                _ => j += 1,
-            }
+            b'\\' => {}
+            _ => return None, // a control character
         }
         scratch.clear();
         scratch.extend_from_slice(&b[start..j]);
@@ -330,9 +316,11 @@ mod flat {
                     j += 2;
                 }
                 c if c < 0x20 => return None,
-                c => {
-                    scratch.push(c);
-                    j += 1;
+                _ => {
+                    // A plain run (at least this byte), copied as is.
+                    let run = logferry_msgpack::json_plain_len(&b[j..]).max(1);
+                    scratch.extend_from_slice(&b[j..j + run]);
+                    j += run;
                 }
             }
         }
@@ -378,20 +366,32 @@ mod flat {
                 return None;
             }
         }
-        let text = std::str::from_utf8(&b[i..j]).ok()?;
         if float {
-            let f: f64 = text.parse().ok()?;
+            let f: f64 = std::str::from_utf8(&b[i..j]).ok()?.parse().ok()?;
             if !f.is_finite() {
                 return None;
             }
             write::f64(out, f);
-        } else if text == "-0" {
-            // Left to the full parser (its sign handling decides).
+            return Some(j);
+        }
+        // An integer: its digits (checked above, no leading zero) accumulated, as
+        // `str::parse::<i64>` then `::<u64>` would; past those ranges, the full parser's.
+        let mut v: u64 = 0;
+        for &d in &b[int_start..j] {
+            v = v.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        }
+        if int_start == i {
+            match i64::try_from(v) {
+                Ok(v) => write::int(out, v),
+                Err(_) => write::uint(out, v),
+            }
+        } else if v == 0 {
+            // `-0`: left to the full parser (its sign handling decides).
             return None;
-        } else if let Ok(v) = text.parse::<i64>() {
-            write::int(out, v);
+        } else if v <= 1 << 63 {
+            write::int(out, (v as i64).wrapping_neg());
         } else {
-            write::uint(out, text.parse::<u64>().ok()?);
+            return None;
         }
         Some(j)
     }
@@ -445,11 +445,12 @@ mod flat {
             };
             let key = k0..k1;
             // A repeated key keeps its first position and its last value: the full parser's job.
+            let new_key = &rec.buf[key.clone()];
             if rec.pairs.len() > 64
                 || rec
                     .pairs
                     .iter()
-                    .any(|(k, _)| rec.buf[k.clone()] == rec.buf[key.clone()])
+                    .any(|(k, _)| k.len() == new_key.len() && rec.buf[k.clone()] == *new_key)
             {
                 return false;
             }
@@ -461,5 +462,136 @@ mod flat {
                 _ => return false,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod fast_path_edges {
+    use std::path::Path;
+
+    use logferry_config::Section;
+
+    use super::super::{from_plugin, ParseResult, Parser, RawRecord};
+
+    fn parser(body: &str) -> Box<dyn Parser> {
+        let text =
+            format!("<filter **>\n  @type parser\n  <parse>\n{body}\n  </parse>\n</filter>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        from_plugin(&Section::new(&root.elements[0], "parser"), None).unwrap()
+    }
+
+    /// If the fast path takes `text`, it gives the full parser's record bytes and time; returns
+    /// whether it took it.
+    fn agree(p: &dyn Parser, text: &str) -> bool {
+        let mut raw = RawRecord::default();
+        let Some(t) = p.parse_raw(text, &mut raw) else {
+            return false;
+        };
+        let mut full: Vec<ParseResult> = Vec::new();
+        p.parse(text, &mut full);
+        let [Ok((want_t, want))] = full.as_slice() else {
+            panic!("fast path took {text:?}, the full parser gave {full:?}");
+        };
+        let (mut got, mut want_bytes) = (Vec::new(), Vec::new());
+        raw.encode_map(&mut got);
+        want.encode(&mut want_bytes);
+        assert_eq!(got, want_bytes, "{text}");
+        if want_t.is_some_and(|w| w.sec > 1_700_000_000 && w.sec != 1_700_000_001) {
+            assert!(t.is_some(), "{text}: a current time"); // estimate_current_event: "now"
+        } else {
+            assert_eq!(t, *want_t, "{text}");
+        }
+        true
+    }
+
+    /// Integers at every range boundary, as the full parser reads them or declined.
+    #[test]
+    fn integers_at_the_boundaries() {
+        let p = parser("    @type json");
+        let taken = [
+            "0",
+            "7",
+            "-1",
+            "9223372036854775807",
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "-9223372036854775807",
+            "1.5",
+            "-0.0",
+            "2e3",
+        ];
+        for n in taken {
+            assert!(agree(&*p, &format!(r#"{{"n":{n},"m":1}}"#)), "{n} taken");
+        }
+        for n in [
+            "-0",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "01",
+            "-",
+            "1.",
+            "1e",
+        ] {
+            assert!(!agree(&*p, &format!(r#"{{"n":{n}}}"#)), "{n} declined");
+        }
+    }
+
+    /// Every kind of string content at every offset of values of every length to 40 (the
+    /// plain-run scan works 16 bytes at a time): escapes, a raw control character (declined),
+    /// multi-byte UTF-8, `\u` escapes and surrogate pairs.
+    #[test]
+    fn string_content_at_every_offset() {
+        let p = parser("    @type json");
+        let pieces = [
+            r#"\""#,
+            r#"\\"#,
+            r#"\n"#,
+            r#"\/"#,
+            r#"\u00e9"#,
+            r#"\ud83d\ude00"#,
+            "é",
+            "😀",
+            "\u{1}",
+            "\t",
+        ];
+        for len in 0..40 {
+            for pos in 0..=len {
+                for piece in pieces {
+                    let mut v = "a".repeat(len);
+                    v.insert_str(pos, piece);
+                    let text = format!(r#"{{"k{pos}":"{v}","x":"{v}"}}"#);
+                    let taken = agree(&*p, &text);
+                    assert_eq!(taken, !matches!(piece, "\u{1}" | "\t"), "{text:?}");
+                    // After an escape, the rest is copied in plain runs: a second piece
+                    // anywhere after it.
+                    let mut w = "b".repeat(len);
+                    w.insert_str(pos, piece);
+                    w.insert_str(0, r#"x\"y"#);
+                    let text = format!(r#"{{"k":"{w}"}}"#);
+                    let taken = agree(&*p, &text);
+                    assert_eq!(taken, !matches!(piece, "\u{1}" | "\t"), "{text:?}");
+                }
+            }
+        }
+    }
+
+    /// The time key is found by its msgpack bytes wherever it is, and only that key.
+    #[test]
+    fn time_key_found_by_bytes() {
+        let p = parser("    @type json\n    time_type string\n    time_format %s");
+        for text in [
+            r#"{"time":"1700000001","a":1}"#,
+            r#"{"a":1,"tim":"x","timex":"y","time":"1700000001"}"#,
+            r#"{"a":1}"#,
+        ] {
+            assert!(agree(&*p, text), "{text}");
+        }
+        let long = parser(&format!(
+            "    @type json\n    time_key {}\n    time_type string\n    time_format %s",
+            "t".repeat(40)
+        ));
+        let text = format!(r#"{{"a":1,"{}":"1700000001"}}"#, "t".repeat(40));
+        assert!(agree(&*long, &text));
     }
 }
