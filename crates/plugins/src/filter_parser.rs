@@ -399,7 +399,15 @@ impl Filter for ParserFilter {
             if results.is_empty() && self.plain_merge() {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
-                if let Some(t) = self.parser.parse_raw(&text, &mut raw) {
+                // With reserve_time the parsed time is not used: no clock read for it.
+                let parsed = if self.reserve_time {
+                    self.parser
+                        .parse_raw_untimed(&text, &mut raw)
+                        .then_some(None)
+                } else {
+                    self.parser.parse_raw(&text, &mut raw)
+                };
+                if let Some(t) = parsed {
                     if merge_slots(e.record, &raw, &mut slots) {
                         let t = if self.reserve_time {
                             e.time

@@ -58,25 +58,24 @@ impl JsonParser {
     }
 }
 
-impl Parser for JsonParser {
-    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
-        super::InvalidUtf8::NotMatched
-    }
-
-    fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
+impl JsonParser {
+    /// The fast path; `clock`: read the clock for a record without a time field.
+    fn raw(&self, text: &str, out: &mut RawRecord, clock: bool) -> Option<Option<EventTime>> {
         if self.common.conv.is_some() || !flat::object(text, out) {
             return None;
         }
         let c = &self.common;
+        let now = |c: &Common| if clock { c.no_time() } else { None };
         let Some(key) = &self.time_key_msgpack else {
-            return Some(c.no_time());
+            return Some(now(c));
         };
+
         let found = out
             .pairs
             .iter()
             .position(|(k, _)| k.len() == key.len() && out.buf[k.clone()] == key[..]);
         let Some(i) = found else {
-            return Some(c.no_time());
+            return Some(now(c));
         };
         let (_, v) = out.pair(i);
         // A time that is not a string, or does not parse: the full parser says why.
@@ -89,6 +88,20 @@ impl Parser for JsonParser {
             out.pairs.remove(i);
         }
         Some(Some(t))
+    }
+}
+
+impl Parser for JsonParser {
+    fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
+        super::InvalidUtf8::NotMatched
+    }
+
+    fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
+        self.raw(text, out, true)
+    }
+
+    fn parse_raw_untimed(&self, text: &str, out: &mut RawRecord) -> bool {
+        self.raw(text, out, false).is_some()
     }
 
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
@@ -502,6 +515,31 @@ mod fast_path_edges {
             assert_eq!(t, *want_t, "{text}");
         }
         true
+    }
+
+    /// The untimed fast path takes what the timed one takes, with the same record (the time key
+    /// taken out alike), and declines what it declines (a time field that does not parse).
+    #[test]
+    fn untimed_is_the_timed_record_without_the_clock() {
+        let p = parser("    @type json\n    time_key t\n    time_format %Y");
+        for (text, fast) in [
+            (r#"{"a":1,"b":"x"}"#, true),
+            (r#"{"t":"2024","a":1}"#, true),
+            (r#"{"t":"not a year","a":1}"#, false),
+            (r#"{"t":5,"a":1}"#, false),
+            (r#"[1]"#, false),
+        ] {
+            let (mut timed, mut untimed) = (RawRecord::default(), RawRecord::default());
+            let took = p.parse_raw(text, &mut timed).is_some();
+            assert_eq!(took, fast, "{text}");
+            assert_eq!(p.parse_raw_untimed(text, &mut untimed), took, "{text}");
+            if took {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                timed.encode_map(&mut a);
+                untimed.encode_map(&mut b);
+                assert_eq!(a, b, "{text}");
+            }
+        }
     }
 
     /// Integers at every range boundary, as the full parser reads them or declined.

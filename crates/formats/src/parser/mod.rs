@@ -52,6 +52,14 @@ pub trait Parser: Send + Sync {
         None
     }
 
+    /// [`parse_raw`](Self::parse_raw) for a caller that keeps the event's own time
+    /// (filter_parser's `reserve_time`): the same record and the same failures (a time field
+    /// that does not parse still sends the text to [`parse`](Self::parse)), but no clock read for
+    /// a record without a time field. True when `out` holds the record.
+    fn parse_raw_untimed(&self, text: &str, out: &mut RawRecord) -> bool {
+        self.parse_raw(text, out).is_some()
+    }
+
     /// For line-oriented inputs (in_tail): does `line` start an event? `None` unless this is a
     /// `multiline` parser with `format_firstline`.
     fn firstline(&self, _line: &str) -> Option<bool> {
