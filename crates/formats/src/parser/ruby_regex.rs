@@ -58,6 +58,8 @@ use std::fmt::Write as _;
 
 use regex::Regex;
 
+use crate::ruby_regexp::fold;
+
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
     Some(match c {
@@ -90,6 +92,27 @@ fn posix(name: &str) -> Option<&'static str> {
         "ascii" => r"\x00-\x7F",
         "graph" => r"^\p{Zs}\p{Zl}\p{Zp}\t\n\x0B\x0C\r\x{85}\p{Cc}\p{Cn}",
         "print" => r"^\t\n\x0B\x0C\r\x{85}\p{Zl}\p{Zp}\p{Cc}\p{Cn}",
+        _ => return None,
+    })
+}
+
+/// ASCII class bodies for Ruby's POSIX brackets under `(?a)`.
+fn ascii_posix(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "alpha" => "a-zA-Z",
+        "digit" => "0-9",
+        "alnum" => "0-9a-zA-Z",
+        "upper" => "A-Z",
+        "lower" => "a-z",
+        "space" => r"\t\n\x0B\x0C\r\x20",
+        "blank" => r"\t\x20",
+        "xdigit" => "0-9A-Fa-f",
+        "word" => "0-9a-zA-Z_",
+        "punct" => r"!-/:-@\[-`\{-~",
+        "cntrl" => r"\x00-\x1F\x7F",
+        "ascii" => r"\x00-\x7F",
+        "graph" => "!-~",
+        "print" => r"\x20-~",
         _ => return None,
     })
 }
@@ -178,15 +201,7 @@ fn other_multi_fold(c: char) -> bool {
 
 /// Is `c` a character whose full case folding is several characters (Unicode's `F` foldings)?
 fn multi_fold_source(c: char) -> bool {
-    FOLD_TO_ASCII.iter().any(|(s, _)| *s == c)
-        || matches!(c,
-            '\u{130}' | '\u{149}' | '\u{1F0}' | '\u{390}' | '\u{3B0}' | '\u{587}'
-            | '\u{1E96}'..='\u{1E9A}' | '\u{1F50}' | '\u{1F52}' | '\u{1F54}' | '\u{1F56}'
-            | '\u{1F80}'..='\u{1FAF}' | '\u{1FB2}'..='\u{1FB4}' | '\u{1FB6}' | '\u{1FB7}'
-            | '\u{1FBC}' | '\u{1FC2}'..='\u{1FC4}' | '\u{1FC6}' | '\u{1FC7}' | '\u{1FCC}'
-            | '\u{1FD2}' | '\u{1FD3}' | '\u{1FD6}' | '\u{1FD7}' | '\u{1FE2}'..='\u{1FE4}'
-            | '\u{1FE6}' | '\u{1FE7}' | '\u{1FF2}'..='\u{1FF4}' | '\u{1FF6}' | '\u{1FF7}'
-            | '\u{1FFC}' | '\u{FB13}'..='\u{FB17}')
+    fold::multi_fold(c).is_some()
 }
 
 /// Could a counted repetition of `c` under `i` join a several-character spelling? (Ruby writes
@@ -233,6 +248,19 @@ struct Flags {
     i: bool,
     m: bool,
     x: bool,
+    /// Ruby's character-set option: `(?d)` (the default), `(?u)` or `(?a)`.
+    cs: Charset,
+}
+
+/// What `\d \s \w`, POSIX brackets and `\b` mean, by Ruby's options `(?d)`, `(?u)`, `(?a)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Charset {
+    /// `\d \s \w` ASCII; POSIX brackets and `\b` Unicode.
+    Default,
+    /// All Unicode.
+    Unicode,
+    /// All ASCII (`\p{…}` stays Unicode).
+    Ascii,
 }
 
 #[derive(Debug)]
@@ -244,6 +272,9 @@ enum Look {
     EndZ,
     Word,
     NotWord,
+    /// `\b` and `\B` under `(?a)`: ASCII word characters.
+    AsciiWord,
+    AsciiNotWord,
 }
 
 #[derive(Debug)]
@@ -329,18 +360,25 @@ fn finish_class(
     if !fold {
         return Ok(text);
     }
-    if info.non_ascii {
-        return Err(unlike_ruby(
-            "a non-ASCII character in a character class under case-insensitive matching",
-            "Ruby folds the case of such classes by rules of its own (/[éè]/i does not match É, \
-             /[ß]/i matches ss); list the cases and use (?-i:…), as in (?-i:[éèÉÈ])",
-        ));
-    }
-    if let Some(name) = &info.open {
-        return Err(unlike_ruby(
-            &format!("{name} under case-insensitive matching"),
-            "Ruby adds only some of the other-case characters to it; use (?-i:…)",
-        ));
+    if info.non_ascii || info.open.is_some() {
+        // Onigmo widens such a class by rules of its own: written out as the characters it
+        // lets the class match (see `ruby_regexp::fold`).
+        if info.ascii_word && (info.letters || info.open.is_some()) {
+            return Err(unlike_ruby(
+                "\\w, \\W or [[:ascii:]] together with letters and non-ASCII characters, or with a \
+                 property, in a character class under case-insensitive matching",
+                "Ruby folds the case of each part by rules of its own; use (?-i:…) and list the \
+                 cases",
+            ));
+        }
+        return fold::onigmo_class(&text, negated, !info.ascii_word, fold::Syntax::Rust).map_err(
+            |e| {
+                unlike_ruby(
+                    &format!("the character class {text} under case-insensitive matching"),
+                    &format!("{e}; use (?-i:…) and list the cases"),
+                )
+            },
+        );
     }
     if !negated {
         // Under `i` Ruby lets a class that holds ß or a ligature also match the letters it folds
@@ -389,6 +427,8 @@ struct Parser {
     s: Vec<char>,
     i: usize,
     depth: usize,
+    /// The flags of the bracket expression being read.
+    class_flags: Flags,
 }
 
 impl Parser {
@@ -549,17 +589,6 @@ impl Parser {
                 }
                 _ => {}
             }
-            if let Node::Lit { c, fold: true, .. } = node {
-                if counted && joins_fold(c) {
-                    return Err(unlike_ruby(
-                        &format!(
-                            "the counted repetition {c}{text} under case-insensitive matching"
-                        ),
-                        "Ruby writes it out as a string, which also matches ligatures and ß \
-                         (s{2} matches ß); write the letters out, or use (?-i:…)",
-                    ));
-                }
-            }
             node = Node::Repeat {
                 node: Box::new(node),
                 min,
@@ -580,7 +609,21 @@ impl Parser {
         match c {
             '(' => self.group(f),
             '[' => {
+                self.class_flags = f;
                 let (text, info, neg) = self.class_set()?;
+                if f.i && !neg {
+                    if let Some(c) = fold::only_char(&text) {
+                        // Ruby reads a class of one character as that character written out,
+                        // starting a new string (folded as text: `[s]s` matches `ß`, `s[s]`
+                        // does not); the empty node ends the string before it.
+                        let lit = Node::Lit {
+                            c,
+                            plain: true,
+                            fold: true,
+                        };
+                        return Ok((vec![Node::Concat(Vec::new()), lit], false));
+                    }
+                }
                 one(Node::Class(finish_class(text, &info, f.i, neg)?))
             }
             '.' => one(Node::Dot { m: f.m }),
@@ -706,13 +749,9 @@ impl Parser {
                             let kind = Kind::Options(g.i);
                             return Ok((vec![Node::Group { kind, body }], true));
                         }
-                        Some(o @ ('a' | 'u' | 'd')) => {
-                            return Err(unsupported(
-                                &format!("the option (?{o})"),
-                                "the character-set options are not supported; \\d \\w \\s are \
-                                 always ASCII as in Ruby's default",
-                            ))
-                        }
+                        Some('a') if on => g.cs = Charset::Ascii,
+                        Some('u') if on => g.cs = Charset::Unicode,
+                        Some('d') if on => g.cs = Charset::Default,
                         Some(o) => return Err(format!("undefined group option '{o}'")),
                         None => return Err("end pattern in group".into()),
                     }
@@ -723,7 +762,7 @@ impl Parser {
     }
 
     /// `\p{Name}`, `\p{^Name}`, `\P{Name}` (after the `p`/`P`), as a class body item.
-    fn property(&mut self, e: char) -> Result<(String, ClassInfo), String> {
+    fn property(&mut self, e: char) -> Result<(String, ClassInfo, bool), String> {
         let bad = || {
             unsupported(
                 &format!("\\{e} without braces"),
@@ -768,13 +807,22 @@ impl Parser {
             Some(body) => posix_class(body, neg),
             None => format!("{}{{{}}}", if neg { "\\P" } else { "\\p" }, bare.trim()),
         };
-        Ok((text, info))
+        Ok((text, info, neg))
     }
 
     /// A shorthand (`\d`, `\W` …) as a class body item.
-    fn shorthand_item(e: char) -> Option<(String, ClassInfo)> {
+    fn shorthand_item(e: char, cs: Charset) -> Option<(String, ClassInfo)> {
         let (body, neg) = shorthand(e)?;
-        let text = if neg {
+        let unicode = match e.to_ascii_lowercase() {
+            'd' => "digit",
+            'w' => "word",
+            's' => "space",
+            _ => "",
+        };
+        let text = if cs == Charset::Unicode && !unicode.is_empty() {
+            // Under (?u) they are Unicode, as the POSIX brackets of the same names.
+            posix_class(posix(unicode)?, neg)
+        } else if neg {
             format!("[^{body}]")
         } else {
             body.to_string()
@@ -805,16 +853,18 @@ impl Parser {
                 &format!("it needs a lookahead and {NO_LOOK}; use \\z or $"),
             )),
             // Unicode in both (Ruby's `\b` counts `é` as a word character, unlike `\w`).
+            'b' if f.cs == Charset::Ascii => look(Look::AsciiWord),
+            'B' if f.cs == Charset::Ascii => look(Look::AsciiNotWord),
             'b' => look(Look::Word),
             'B' => look(Look::NotWord),
             'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h' | 'H' | 'p' | 'P' => {
-                let (text, info) = match Self::shorthand_item(e) {
-                    Some(x) => x,
+                let (text, info, negated) = match Self::shorthand_item(e, f.cs) {
+                    Some((text, info)) => (text, info, shorthand(e).is_some_and(|(_, neg)| neg)),
                     None => self.property(e)?,
                 };
-                // Shorthands outside brackets are no classes in Ruby: they never match a folding
-                // of several characters.
-                let negated = shorthand(e).is_some_and(|(_, neg)| neg);
+                // A negated shorthand or property outside brackets is a negated class in Ruby:
+                // widened under `i` before it is negated, and never matching a folding of
+                // several characters.
                 let text = if text.starts_with('[') {
                     text
                 } else {
@@ -952,11 +1002,9 @@ impl Parser {
                 &format!("the control/meta escape \\{e}"),
                 "Rust's regex engine has no such escape; use \\x.. instead",
             )),
-            // Oniguruma reads \y and \Y as text-segment boundaries.
-            'y' | 'Y' => Err(unlike_ruby(
-                &format!("the escape \\{e}"),
-                &format!("it is no escape in Ruby, which reads it as {e}; write {e}"),
-            )),
+            // No escapes in Ruby, which reads them as the letters (Oniguruma reads them as
+            // text-segment boundaries: the backtracking engine gets them as the letters too).
+            'y' | 'Y' => one(e),
             c if c.is_ascii_alphanumeric() => Err(unsupported(
                 &format!("the escape \\{c}"),
                 &format!("it is no escape in Ruby, which reads it as {c}; write {c}"),
@@ -1062,14 +1110,25 @@ impl Parser {
                     Some(n) => (true, n),
                     None => (false, &rest[..end]),
                 };
-                let Some(body) = posix(name) else {
+                let Some(mut body) = posix(name) else {
                     return Err(format!("unknown POSIX bracket [:{name}:]"));
                 };
-                let info = ClassInfo {
+                let mut info = ClassInfo {
                     ascii_word: name == "ascii",
                     open: (matches!(name, "upper" | "lower")).then(|| format!("[[:{name}:]]")),
                     ..ClassInfo::default()
                 };
+                if self.class_flags.cs == Charset::Ascii {
+                    // Under (?a) they are ASCII, and case folding brings no ſ or K.
+                    body = match name {
+                        "upper" | "lower" if self.class_flags.i => "a-zA-Z",
+                        n => ascii_posix(n).unwrap_or(body),
+                    };
+                    info = ClassInfo {
+                        ascii_word: true,
+                        ..ClassInfo::default()
+                    };
+                }
                 self.i += 1 + rest[..end].chars().count() + 2;
                 Ok(ClassAtom::Set(posix_class(body, neg), info))
             }
@@ -1083,11 +1142,11 @@ impl Parser {
                 if e == 'b' {
                     return Ok(ClassAtom::Char('\x08'));
                 }
-                if let Some((text, info)) = Self::shorthand_item(e) {
+                if let Some((text, info)) = Self::shorthand_item(e, self.class_flags.cs) {
                     return Ok(ClassAtom::Set(text, info));
                 }
                 if matches!(e, 'p' | 'P') {
-                    let (text, info) = self.property(e)?;
+                    let (text, info, _) = self.property(e)?;
                     return Ok(ClassAtom::Set(text, info));
                 }
                 let chars = self.char_escape(e)?;
@@ -1405,6 +1464,8 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
             Look::EndZ => r"(?:\n?\z)",
             Look::Word => r"\b",
             Look::NotWord => r"\B",
+            Look::AsciiWord => r"(?-u:\b)",
+            Look::AsciiNotWord => r"(?-u:\B)",
         }),
         Node::Group { kind, body } => {
             match kind {
@@ -1456,47 +1517,312 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
             max,
             lazy,
         } => {
-            let mut inner = String::new();
-            match &**node {
-                // A repeated character is not part of a run.
-                Node::Lit { c, fold, .. } => {
-                    let single = Node::Lit {
-                        c: *c,
-                        plain: false,
-                        fold: *fold,
-                    };
-                    emit(&single, &mut inner)?;
+            if let Some(text) =
+                folded_string(node).filter(|t| *min > 1 && t.iter().any(|&c| joins_fold(c)))
+            {
+                // Ruby writes a counted repetition of a string out as the string repeated (up to
+                // 100 bytes), then repeats the rest; under `i` that string is matched with full
+                // case folding, so `s{2}` matches `ß`.
+                let len: usize = text.iter().map(|c| c.len_utf8()).sum();
+                let k = (*min as usize).min((100 / len).max(1));
+                let run: Vec<char> = text.iter().copied().cycle().take(k * text.len()).collect();
+                out.push_str("(?:");
+                emit_run(&run, out).map_err(|_| {
+                    unlike_ruby(
+                        &format!(
+                            "a counted repetition ({{{min},…}}) of {} under case-insensitive \
+                             matching",
+                            text.iter().collect::<String>()
+                        ),
+                        &format!(
+                            "Ruby matches it as the text written out {k} times with full case \
+                             folding (s{{2}} matches ß), which has too many spellings here to \
+                             write out; use (?-i:…), or a smaller count"
+                        ),
+                    )
+                })?;
+                out.push(')');
+                let k = k as u32;
+                if max.is_none_or(|m| m > k) {
+                    emit_repeat(node, min - k, max.map(|m| m - k), *lazy, out)?;
                 }
-                other => emit(other, &mut inner)?,
-            }
-            let atomic = matches!(
-                **node,
-                Node::Group { .. } | Node::Lit { .. } | Node::Dot { .. } | Node::Class(_)
-            );
-            if atomic {
-                out.push_str(&inner);
             } else {
-                let _ = write!(out, "(?:{inner})");
-            }
-            match (min, max) {
-                (0, None) => out.push('*'),
-                (1, None) => out.push('+'),
-                (n, None) => {
-                    let _ = write!(out, "{{{n},}}");
-                }
-                (n, Some(m)) if n == m => {
-                    let _ = write!(out, "{{{n}}}");
-                }
-                (n, Some(m)) => {
-                    let _ = write!(out, "{{{n},{m}}}");
-                }
-            }
-            if *lazy {
-                out.push('?');
+                emit_repeat(node, *min, *max, *lazy, out)?;
             }
         }
     }
     Ok(())
+}
+
+/// A repetition in Rust syntax.
+fn emit_repeat(
+    node: &Node,
+    min: u32,
+    max: Option<u32>,
+    lazy: bool,
+    out: &mut String,
+) -> Result<(), String> {
+    let mut inner = String::new();
+    match node {
+        // A repeated character is not part of a run.
+        Node::Lit { c, fold, .. } => {
+            let single = Node::Lit {
+                c: *c,
+                plain: false,
+                fold: *fold,
+            };
+            emit(&single, &mut inner)?;
+        }
+        other => emit(other, &mut inner)?,
+    }
+    let atomic = matches!(
+        *node,
+        Node::Group { .. } | Node::Lit { .. } | Node::Dot { .. } | Node::Class(_)
+    );
+    if atomic {
+        out.push_str(&inner);
+    } else {
+        let _ = write!(out, "(?:{inner})");
+    }
+    match (min, max) {
+        (0, None) => out.push('*'),
+        (1, None) => out.push('+'),
+        (n, None) => {
+            let _ = write!(out, "{{{n},}}");
+        }
+        (n, Some(m)) if n == m => {
+            let _ = write!(out, "{{{n}}}");
+        }
+        (n, Some(m)) => {
+            let _ = write!(out, "{{{n},{m}}}");
+        }
+    }
+    if lazy {
+        out.push('?');
+    }
+    Ok(())
+}
+
+/// The text a repeated node stands for when Ruby reads it as a string under `i` (a character, or
+/// a non-capturing group of plain characters).
+fn folded_string(n: &Node) -> Option<Vec<char>> {
+    match n {
+        Node::Lit { c, fold: true, .. } => Some(vec![*c]),
+        Node::Group {
+            kind: Kind::NonCapture,
+            body,
+        } => match &**body {
+            Node::Concat(v) if !v.is_empty() => v
+                .iter()
+                .map(|x| match x {
+                    Node::Lit {
+                        c,
+                        plain: true,
+                        fold: true,
+                    } => Some(*c),
+                    _ => None,
+                })
+                .collect(),
+            other => folded_string(other),
+        },
+        _ => None,
+    }
+}
+
+/// Ruby's `\b` under `(?a)` in Ruby syntax: between an ASCII word character and anything else.
+const ASCII_BOUNDARY: &str =
+    "(?:(?<=[a-zA-Z0-9_])(?![a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?=[a-zA-Z0-9_]))";
+/// Ruby's `\B` under `(?a)` in Ruby syntax.
+const ASCII_NOT_BOUNDARY: &str =
+    "(?:(?<=[a-zA-Z0-9_])(?=[a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?![a-zA-Z0-9_]))";
+
+/// A class the translator wrote (`rust`, a class expression in Rust syntax, or its refusal) in
+/// Ruby syntax for Oniguruma; `None`: keep the text as written (the translator leaves it to
+/// Oniguruma).
+fn class_for_oniguruma(rust: Result<String, String>, fold: bool) -> Result<Option<String>, String> {
+    match rust {
+        Ok(rust) => Ok(fold::rust_to_ruby(&rust, fold)),
+        Err(e) if needs_backtracking(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Rewrite a Ruby pattern for Oniguruma, which reads Ruby syntax as Ruby does but for Onigmo's
+/// own rules: bracket expressions and `\p{…}` whose case-insensitive meaning follows those rules
+/// (see [`crate::ruby_regexp::fold`]), and what `(?u)` and `(?a)` change (`\d \s \w`, POSIX
+/// brackets, `\b`; Oniguruma's Ruby syntax has no such options), are written out as the
+/// translator reads them, as explicit sets run case-sensitively. Everything else is kept as
+/// written.
+pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
+    let s: Vec<char> = src.chars().collect();
+    let mut f = Flags {
+        i: flags.contains('i'),
+        m: flags.contains('m'),
+        x: flags.contains('x'),
+        cs: Charset::Default,
+    };
+    let mut stack: Vec<Flags> = Vec::new();
+    let mut out = String::with_capacity(src.len() + 16);
+    let parser = |i: usize, f: Flags| Parser {
+        s: s.clone(),
+        i,
+        depth: 0,
+        class_flags: f,
+    };
+    let mut k = 0;
+    while k < s.len() {
+        let c = s[k];
+        match c {
+            '\\' => {
+                let Some(&e) = s.get(k + 1) else {
+                    out.push(c);
+                    break;
+                };
+                let written = match e {
+                    'p' | 'P' => {
+                        let mut p = parser(k + 2, f);
+                        match p.property(e) {
+                            Ok((text, info, neg)) if f.i && info.open.is_some() => {
+                                let text = if text.starts_with('[') {
+                                    text
+                                } else {
+                                    format!("[{text}]")
+                                };
+                                let rust = finish_class(text, &info, true, neg);
+                                class_for_oniguruma(rust, true)?.map(|t| (t, p.i))
+                            }
+                            _ => None,
+                        }
+                    }
+                    'd' | 'D' | 'w' | 'W' | 's' | 'S' if f.cs == Charset::Unicode => {
+                        Parser::shorthand_item(e, f.cs)
+                            .and_then(|(text, info)| {
+                                let text = if text.starts_with('[') {
+                                    text
+                                } else {
+                                    format!("[{text}]")
+                                };
+                                let neg = shorthand(e).is_some_and(|(_, neg)| neg);
+                                class_for_oniguruma(finish_class(text, &info, f.i, neg), f.i)
+                                    .transpose()
+                            })
+                            .transpose()?
+                            .map(|t| (t, k + 2))
+                    }
+                    'b' if f.cs == Charset::Ascii => Some((ASCII_BOUNDARY.to_string(), k + 2)),
+                    'B' if f.cs == Charset::Ascii => Some((ASCII_NOT_BOUNDARY.to_string(), k + 2)),
+                    _ => None,
+                };
+                if let Some((text, next)) = written {
+                    out.push_str(&text);
+                    k = next;
+                    continue;
+                }
+                // `\cX`, `\C-X`, `\M-X`: the character after them is not syntax.
+                let len = match e {
+                    'c' => 3,
+                    'C' | 'M' if s.get(k + 2) == Some(&'-') => 4,
+                    _ => 2,
+                };
+                let end = (k + len).min(s.len());
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '[' => {
+                let mut p = parser(k + 1, f);
+                let Ok((text, info, neg)) = p.class_set() else {
+                    // Not a class the translator reads: Oniguruma reads the pattern as written.
+                    return Ok(src.to_string());
+                };
+                let one_char = !neg && fold::only_char(&text).is_some();
+                let folds = f.i && (info.non_ascii || info.open.is_some()) && !one_char;
+                let written = if folds || f.cs != Charset::Default {
+                    class_for_oniguruma(finish_class(text, &info, f.i, neg), f.i)?
+                } else {
+                    None
+                };
+                match written {
+                    Some(t) => out.push_str(&t),
+                    None => out.extend(&s[k..p.i]),
+                }
+                k = p.i;
+            }
+            '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
+                let end = s[k..]
+                    .iter()
+                    .position(|&c| c == ')')
+                    .map_or(s.len(), |e| k + e + 1);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if s.get(k + 1) == Some(&'?') => {
+                // Options (?imxadu-imx) and (?imxadu-imx:…); any other group keeps the flags.
+                let (mut g, mut on, mut j) = (f, true, k + 2);
+                let mut letters = String::new();
+                while let Some(&o) = s.get(j) {
+                    match o {
+                        'i' => g.i = on,
+                        'm' => g.m = on,
+                        'x' => g.x = on,
+                        '-' if on => on = false,
+                        'a' if on => g.cs = Charset::Ascii,
+                        'u' if on => g.cs = Charset::Unicode,
+                        'd' if on => g.cs = Charset::Default,
+                        _ => break,
+                    }
+                    if !matches!(o, 'a' | 'u' | 'd') {
+                        letters.push(o);
+                    }
+                    j += 1;
+                }
+                match s.get(j) {
+                    Some(')') if j > k + 2 => {
+                        if letters.contains(['i', 'm', 'x']) {
+                            let _ = write!(out, "(?{letters})");
+                        }
+                        f = g;
+                        k = j + 1;
+                    }
+                    Some(':') if j > k + 2 => {
+                        let _ = write!(out, "(?{letters}:");
+                        stack.push(f);
+                        f = g;
+                        k = j + 1;
+                    }
+                    _ => {
+                        stack.push(f);
+                        out.push_str("(?");
+                        k += 2;
+                    }
+                }
+            }
+            '(' => {
+                stack.push(f);
+                out.push('(');
+                k += 1;
+            }
+            ')' => {
+                if let Some(g) = stack.pop() {
+                    f = g;
+                }
+                out.push(')');
+                k += 1;
+            }
+            '#' if f.x => {
+                let end = s[k..]
+                    .iter()
+                    .position(|&c| c == '\n')
+                    .map_or(s.len(), |e| k + e + 1);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern in
@@ -1512,11 +1838,13 @@ pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
         i: flags.contains('i'),
         m: flags.contains('m'),
         x: flags.contains('x'),
+        cs: Charset::Default,
     };
     let mut p = Parser {
         s: src.chars().collect(),
         i: 0,
         depth: 0,
+        class_flags: f,
     };
     let root = p.alt(f)?;
     if p.i < p.s.len() {
@@ -1606,6 +1934,62 @@ mod tests {
         assert_eq!(m("[^ ]+", "i", "ſt é").as_deref(), Some("ſt"));
     }
 
+    /// Onigmo's own rules, written out (each recorded from Ruby in tests/ruby_regex too).
+    #[test]
+    fn onigmo_only_rules_are_written_out() {
+        // Under i, folds into U+0080-U+00FF are lost in classes of several characters.
+        assert_eq!(m("[éè]", "i", "É"), None);
+        assert_eq!(m("[éè]+", "i", "èé").as_deref(), Some("èé"));
+        assert_eq!(m("[ÿa]", "i", "Ÿ").as_deref(), Some("Ÿ"));
+        assert_eq!(m(r"\p{Lu}", "i", "é"), None);
+        assert_eq!(m(r"\p{Lu}", "i", "a").as_deref(), Some("a"));
+        assert_eq!(m("[^é]", "i", "É").as_deref(), Some("É"));
+        // A class of one character is that character, starting a string.
+        assert_eq!(m("[é]", "i", "É").as_deref(), Some("É"));
+        assert_eq!(m("[s]s", "i", "ß").as_deref(), Some("ß"));
+        assert_eq!(m("s[s]", "i", "ß"), None);
+        // Foldings to several characters follow the class.
+        assert_eq!(m("[ßa]", "i", "SS").as_deref(), Some("SS"));
+        assert_eq!(m("[ßs]", "i", "ss").as_deref(), Some("s"));
+        // A counted repetition of a string is the string written out.
+        assert_eq!(m("s{2}", "i", "ß").as_deref(), Some("ß"));
+        assert_eq!(m("s{2,}", "i", "ßs").as_deref(), Some("ßs"));
+        assert_eq!(m("s{1,2}", "i", "ß"), None);
+        // \y and \Y are the letters.
+        assert_eq!(m(r"a\yb\Y", "", "aybY").as_deref(), Some("aybY"));
+        // (?u) makes \d \s \w Unicode, (?a) POSIX brackets and \b ASCII.
+        assert_eq!(m(r"(?u)\w+", "", "é٣").as_deref(), Some("é٣"));
+        assert_eq!(m(r"(?u:\d)\d", "", "٣٣3").as_deref(), Some("٣3"));
+        assert_eq!(m(r"(?a)\b", "", "é"), None);
+        assert_eq!(m("(?a)[[:alpha:]]+", "", "éab").as_deref(), Some("ab"));
+        assert_eq!(
+            m("(?ai)[[:upper:]]+", "", "\u{212A}kK").as_deref(),
+            Some("kK")
+        );
+        assert!(compile("(?-u)a", "").is_err());
+    }
+
+    /// What Oniguruma gets: Onigmo's own rules written out, everything else as written.
+    #[test]
+    fn oniguruma_gets_onigmo_rules_written_out() {
+        let t = for_oniguruma("(?<=x)[éè]+", "i").unwrap();
+        assert_eq!(t, "(?<=x)(?-i:[è-é])+");
+        let t = for_oniguruma("(?u)\\d(?=x)(?d)\\d", "").unwrap();
+        assert!(t.starts_with("(?-i:[0-9") && t.ends_with("(?=x)\\d"), "{t}");
+        assert!(!t.contains("(?u") && !t.contains("(?d"), "{t}");
+        let t = for_oniguruma("(?a:\\b)[a](?!b)(?#[)", "i").unwrap();
+        assert!(t.starts_with("(?:(?:(?<=[a-zA-Z0-9_])"), "{t}");
+        assert!(t.ends_with(")[a](?!b)(?#[)"), "{t}");
+        for kept in [
+            r"(?<=[a-z])\d",
+            r"\c[(?=a)",
+            "[[:alpha:]](?=a)",
+            "(?<n>x)\\k<n>",
+        ] {
+            assert_eq!(for_oniguruma(kept, "i").unwrap(), kept);
+        }
+    }
+
     /// Found by the ruby_regex fuzz target: enumerating the spellings of a long run of `s`
     /// under `i` took exponential time before it was refused.
     #[test]
@@ -1635,7 +2019,6 @@ mod tests {
             (r"a\Kb", r"\K"),
             (r"(?<x>a)\g<x>", "subexpression"),
             ("a{2}?", "optional"),
-            ("(?u)a", "(?u)"),
             ("[a--b]", "set difference"),
             ("(?~abc)", "absent"),
             ("^$", "^ before"),
@@ -1654,10 +2037,8 @@ mod tests {
         }
         for (re, needle) in [
             ("straße", "ß"),
-            ("s{2}", "counted repetition"),
-            ("[éè]", "non-ASCII"),
-            ("[[:upper:]]", "[[:upper:]]"),
-            (r"\p{Lu}", r"\p{Lu}"),
+            ("s{10}", "counted repetition"),
+            (r"[\wé\p{Lu}]", r"\w"),
             ("[[:alpha:]]", "holds"),
             (r"[\wk]", r"\w"),
             ("αι", "several characters"),

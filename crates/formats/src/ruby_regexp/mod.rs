@@ -13,6 +13,7 @@
 //! last one that took part in the match).
 
 pub mod backtracking;
+pub(crate) mod fold;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,7 +22,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::parser::ruby_regex::{needs_backtracking, translate_body};
+use crate::parser::ruby_regex::{for_oniguruma, needs_backtracking, translate_body};
 pub use backtracking::Exhausted;
 
 /// A compiled Ruby regexp (one pointer; clones share it).
@@ -317,7 +318,8 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
         }
         Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
         Err(_) => {
-            let re = backtracking::compile(body, flags)
+            let re = for_oniguruma(body, flags)
+                .and_then(|rewritten| backtracking::compile(&rewritten, flags))
                 .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
             let mut names: Vec<(String, Vec<usize>)> = Vec::new();
             re.foreach_name(|name, groups| {
