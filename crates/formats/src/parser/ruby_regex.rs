@@ -1054,11 +1054,7 @@ impl Parser {
                 |p: &Parser| p.peek() == Some('-') && p.peek_at(1).is_some_and(|n| n != ']');
             match self.class_atom()? {
                 ClassAtom::Char(a) if dash_follows(self) => {
-                    if self.peek_at(1) == Some('-') {
-                        return Err("'--' in a character class is a set difference in Rust's \
-                                    regex syntax but not in Ruby's; escape the dash (\\-)"
-                            .into());
-                    }
+                    // `[+--]` is the range from + to - in Ruby (the dash is written escaped).
                     self.i += 1;
                     let ClassAtom::Char(b) = self.class_atom()? else {
                         return Err("char-class value at end of range".into());
@@ -1647,6 +1643,36 @@ fn class_for_oniguruma(rust: Result<String, String>, fold: bool) -> Result<Optio
     }
 }
 
+/// Where the bracket expression opening at `s[k]` ends (past its `]`; nested brackets and
+/// escapes skipped), or the end of the pattern.
+fn bracket_end(s: &[char], k: usize) -> usize {
+    let (mut depth, mut j) = (0usize, k);
+    while j < s.len() {
+        match s[j] {
+            '\\' => j += 1,
+            '[' => {
+                depth += 1;
+                // A `]` right after the opening (and its `^`) is a plain character.
+                if s.get(j + 1) == Some(&'^') {
+                    j += 1;
+                }
+                if s.get(j + 1) == Some(&']') {
+                    j += 1;
+                }
+            }
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    s.len()
+}
+
 /// Rewrite a Ruby pattern for Oniguruma, which reads Ruby syntax as Ruby does but for Onigmo's
 /// own rules: bracket expressions and `\p{…}` whose case-insensitive meaning follows those rules
 /// (see [`crate::ruby_regexp::fold`]), and what `(?u)` and `(?a)` change (`\d \s \w`, POSIX
@@ -1731,8 +1757,20 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
             '[' => {
                 let mut p = parser(k + 1, f);
                 let Ok((text, info, neg)) = p.class_set() else {
-                    // Not a class the translator reads: Oniguruma reads the pattern as written.
-                    return Ok(src.to_string());
+                    // A class the translator does not read (`[+--]`, `[a&&]` …): Oniguruma reads
+                    // it as written, unless Onigmo's own rules could apply to it.
+                    let end = bracket_end(&s, k);
+                    let class: String = s[k..end].iter().collect();
+                    if f.cs != Charset::Default || (f.i && !class.is_ascii()) {
+                        return Err(unlike_ruby(
+                            &format!("the character class {class} here"),
+                            "Ruby reads it by rules of its own (case folding, (?a)/(?u)) that \
+                             cannot be written out for it; write the class another way",
+                        ));
+                    }
+                    out.push_str(&class);
+                    k = end;
+                    continue;
                 };
                 let one_char = !neg && fold::only_char(&text).is_some();
                 let folds = f.i && (info.non_ascii || info.open.is_some()) && !one_char;
@@ -1985,9 +2023,15 @@ mod tests {
             r"\c[(?=a)",
             "[[:alpha:]](?=a)",
             "(?<n>x)\\k<n>",
+            "[+--](?=a)[é]",
         ] {
             assert_eq!(for_oniguruma(kept, "i").unwrap(), kept);
         }
+        assert_eq!(
+            for_oniguruma("[+--][éè](?=a)", "i").unwrap(),
+            "[+--](?-i:[è-é])(?=a)"
+        );
+        assert!(for_oniguruma("[é&&](?=a)", "i").is_err());
     }
 
     /// Found by the ruby_regex fuzz target: enumerating the spellings of a long run of `s`
@@ -2019,7 +2063,7 @@ mod tests {
             (r"a\Kb", r"\K"),
             (r"(?<x>a)\g<x>", "subexpression"),
             ("a{2}?", "optional"),
-            ("[a--b]", "set difference"),
+            ("[a--b]", "empty range"),
             ("(?~abc)", "absent"),
             ("^$", "^ before"),
             (r"^\s*$", "^ before"),
