@@ -1673,6 +1673,50 @@ fn bracket_end(s: &[char], k: usize) -> usize {
     s.len()
 }
 
+/// Where the escape at `s[k]` (a backslash) ends, with its argument: `\cX`, `\C-X`, `\M-X`,
+/// `\xHH`, `\uHHHH`, `\u{…}`, `\p{…}`, `\k<…>`, `\g'…'` …
+fn escape_end(s: &[char], k: usize) -> usize {
+    let upto = |from: usize, close: char| {
+        s[from..]
+            .iter()
+            .position(|&c| c == close)
+            .map_or(s.len(), |e| from + e + 1)
+    };
+    let hex = |from: usize, max: usize| {
+        from + s[from.min(s.len())..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count()
+    };
+    let end = match (s.get(k + 1), s.get(k + 2)) {
+        (Some('c'), _) => k + 3,
+        (Some('C' | 'M'), Some('-')) => k + 4,
+        (Some('x'), _) => hex(k + 2, 2),
+        (Some('u' | 'p' | 'P'), Some('{')) => upto(k + 3, '}'),
+        (Some('u'), _) => hex(k + 2, 4),
+        (Some('k' | 'g'), Some('<')) => upto(k + 3, '>'),
+        (Some('k' | 'g'), Some('\'')) => upto(k + 3, '\''),
+        _ => k + 2,
+    };
+    end.min(s.len())
+}
+
+/// A string Ruby folds as a whole under `i`, written out with its several-letter spellings in
+/// Ruby syntax (`ss` also as `ß`, `ẞ`); `None` when it has none, or when the translator leaves
+/// its folding to Oniguruma.
+fn spelled(run: &[char]) -> Result<Option<String>, String> {
+    if !run.iter().any(|&c| joins_fold(c)) {
+        return Ok(None);
+    }
+    let mut rust = String::new();
+    match emit_run(run, &mut rust) {
+        Ok(()) => Ok(fold::rust_to_ruby(&rust, true)),
+        Err(e) if needs_backtracking(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Rewrite a Ruby pattern for Oniguruma, which reads Ruby syntax as Ruby does but for Onigmo's
 /// own rules: bracket expressions and `\p{…}` whose case-insensitive meaning follows those rules
 /// (see [`crate::ruby_regexp::fold`]), and what `(?u)` and `(?a)` change (`\d \s \w`, POSIX
@@ -1694,6 +1738,93 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
         i,
         depth: 0,
         class_flags: f,
+    };
+    let quantifier_at = |j: usize, f: Flags| match s.get(j) {
+        Some('*' | '+' | '?') => true,
+        Some('{') => parser(j, f).quantifier().ok().flatten().is_some(),
+        _ => false,
+    };
+    // Under `i` Ruby folds each string (a run of plain characters; a class of one letter starts
+    // one, `[s]s` matching `ß`; a letter repeated at least twice, `s{2}`, is the letter written
+    // out that many times, up to 100 bytes, then the rest repeated) as a whole, which Oniguruma
+    // does not quite: strings that can take several-letter spellings (`ss` as `ß`) are written
+    // out with their spellings (`first` holds the class's letter, `j` is where plain
+    // characters go on).
+    let string_at = |first: Option<char>,
+                     mut j: usize,
+                     f: Flags|
+     -> Result<(String, usize), String> {
+        let plain = |c: char| {
+            !matches!(
+                c,
+                '\\' | '[' | ']' | '(' | ')' | '{' | '}' | '|' | '.' | '*' | '+' | '?' | '^' | '$'
+            ) && !(f.x && (c == '#' || c.is_whitespace()))
+        };
+        // Under `x` a string goes on past spaces and comments.
+        let skip_x = |mut j: usize| {
+            if !f.x {
+                return j;
+            }
+            loop {
+                match s.get(j) {
+                    Some(c) if c.is_whitespace() => j += 1,
+                    Some('#') => {
+                        j = s[j..]
+                            .iter()
+                            .position(|&c| c == '\n')
+                            .map_or(s.len(), |e| j + e + 1)
+                    }
+                    _ => return j,
+                }
+            }
+        };
+        let mut run: Vec<char> = first.into_iter().collect();
+        let (mut last, mut at) = (j, skip_x(j));
+        while let Some(&c) = s.get(at).filter(|&&c| plain(c)) {
+            run.push(c);
+            last = at;
+            j = at + 1;
+            at = skip_x(j);
+        }
+        if quantifier_at(at, f) && run.len() > 1 {
+            // The last character is what the quantifier repeats.
+            run.pop();
+            j = last;
+        } else if quantifier_at(at, f) {
+            let c = run[0];
+            let j = at;
+            let (min, max, len, counted, comma) =
+                parser(j, f)
+                    .quantifier()?
+                    .unwrap_or((1, Some(1), 0, false, false));
+            let after = s.get(j + len).copied();
+            if counted && min >= 2 && after != Some('+') {
+                let k = (min as usize).min((100 / c.len_utf8()).max(1)) as u32;
+                let text: Vec<char> = std::iter::repeat_n(c, k as usize).collect();
+                let mut out = spelled(&text)?
+                    .unwrap_or_else(|| format!("(?:){}(?:)", text.iter().collect::<String>()));
+                let optional = after == Some('?') && !comma;
+                let lazy = after == Some('?') && comma;
+                if max.is_none_or(|m| m > k) {
+                    let _ = write!(
+                        out,
+                        "(?:{c}){{{},{}}}{}",
+                        min - k,
+                        max.map(|m| (m - k).to_string()).unwrap_or_default(),
+                        if lazy { "?" } else { "" }
+                    );
+                }
+                if optional {
+                    out = format!("(?:{out})?");
+                }
+                return Ok((out, j + len + usize::from(after == Some('?'))));
+            }
+        }
+        let text = match spelled(&run)? {
+            Some(t) => t,
+            None => run.iter().collect(),
+        };
+        Ok((text, j))
     };
     let mut k = 0;
     while k < s.len() {
@@ -1735,6 +1866,15 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                             .transpose()?
                             .map(|t| (t, k + 2))
                     }
+                    // Oniguruma takes a bare \x or \u for the letter; Ruby refuses it.
+                    'x' if !s.get(k + 2).is_some_and(char::is_ascii_hexdigit) => {
+                        return Err("invalid hex escape".into());
+                    }
+                    'u' if s.get(k + 2) != Some(&'{')
+                        && !(2..6).all(|j| s.get(k + j).is_some_and(char::is_ascii_hexdigit)) =>
+                    {
+                        return Err("invalid Unicode escape".into());
+                    }
                     'b' if f.cs == Charset::Ascii => Some((ASCII_BOUNDARY.to_string(), k + 2)),
                     'B' if f.cs == Charset::Ascii => Some((ASCII_NOT_BOUNDARY.to_string(), k + 2)),
                     _ => None,
@@ -1744,19 +1884,20 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     k = next;
                     continue;
                 }
-                // `\cX`, `\C-X`, `\M-X`: the character after them is not syntax.
-                let len = match e {
-                    'c' => 3,
-                    'C' | 'M' if s.get(k + 2) == Some(&'-') => 4,
-                    _ => 2,
-                };
-                let end = (k + len).min(s.len());
+                let end = escape_end(&s, k);
                 out.extend(&s[k..end]);
                 k = end;
             }
             '[' => {
                 let mut p = parser(k + 1, f);
-                let Ok((text, info, neg)) = p.class_set() else {
+                let read = p.class_set();
+                if let Err(e) = &read {
+                    if !needs_backtracking(e) {
+                        // Ruby's own syntax error.
+                        return Err(e.clone());
+                    }
+                }
+                let Ok((text, info, neg)) = read else {
                     // A class the translator does not read (`[+--]`, `[a&&]` …): Oniguruma reads
                     // it as written, unless Onigmo's own rules could apply to it.
                     let end = bracket_end(&s, k);
@@ -1773,6 +1914,13 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     continue;
                 };
                 let one_char = !neg && fold::only_char(&text).is_some();
+                if let Some(c) = fold::only_char(&text).filter(|c| f.i && !neg && c.is_alphabetic())
+                {
+                    let (text, next) = string_at(Some(c), p.i, f)?;
+                    out.push_str(&text);
+                    k = next;
+                    continue;
+                }
                 let folds = f.i && (info.non_ascii || info.open.is_some()) && !one_char;
                 let written = if folds || f.cs != Charset::Default {
                     class_for_oniguruma(finish_class(text, &info, f.i, neg), f.i)?
@@ -1829,8 +1977,24 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     }
                     _ => {
                         stack.push(f);
-                        out.push_str("(?");
-                        k += 2;
+                        // A group name (`(?<name>`, `(?'name'`) or a condition (`(?(1)`,
+                        // `(?(<name>)`) is not text.
+                        let end = match (s.get(k + 2), s.get(k + 3)) {
+                            (Some('<'), Some(c)) if !matches!(c, '=' | '!') => s[k + 3..]
+                                .iter()
+                                .position(|&c| c == '>')
+                                .map_or(s.len(), |e| k + 3 + e + 1),
+                            (Some('\''), _) | (Some('('), _) => {
+                                let close = if s[k + 2] == '(' { ')' } else { '\'' };
+                                s[k + 3..]
+                                    .iter()
+                                    .position(|&c| c == close)
+                                    .map_or(s.len(), |e| k + 3 + e + 1)
+                            }
+                            _ => k + 2,
+                        };
+                        out.extend(&s[k..end]);
+                        k = end;
                     }
                 }
             }
@@ -1853,6 +2017,11 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     .map_or(s.len(), |e| k + e + 1);
                 out.extend(&s[k..end]);
                 k = end;
+            }
+            c if f.i && c.is_alphabetic() => {
+                let (text, next) = string_at(None, k, f)?;
+                out.push_str(&text);
+                k = next.max(k + 1);
             }
             c => {
                 out.push(c);
@@ -2017,13 +2186,12 @@ mod tests {
         assert!(!t.contains("(?u") && !t.contains("(?d"), "{t}");
         let t = for_oniguruma("(?a:\\b)[a](?!b)(?#[)", "i").unwrap();
         assert!(t.starts_with("(?:(?:(?<=[a-zA-Z0-9_])"), "{t}");
-        assert!(t.ends_with(")[a](?!b)(?#[)"), "{t}");
+        assert!(t.ends_with(")a(?!b)(?#[)"), "{t}");
         for kept in [
             r"(?<=[a-z])\d",
             r"\c[(?=a)",
             "[[:alpha:]](?=a)",
             "(?<n>x)\\k<n>",
-            "[+--](?=a)[é]",
         ] {
             assert_eq!(for_oniguruma(kept, "i").unwrap(), kept);
         }
@@ -2032,6 +2200,19 @@ mod tests {
             "[+--](?-i:[è-é])(?=a)"
         );
         assert!(for_oniguruma("[é&&](?=a)", "i").is_err());
+        // Escapes, group names and conditions are kept.
+        let kept = r"\p{Lu}\u00DF\k<name>(?<name>first)(?(<name>)x)";
+        assert_eq!(for_oniguruma(kept, "").unwrap(), kept);
+        let t = for_oniguruma(kept, "i").unwrap();
+        assert!(
+            t.contains(r"\u00DF\k<name>(?<name>(?-i:") && t.ends_with("(?(<name>)x)"),
+            "{t}"
+        );
+        // Strings that take several-letter spellings are written out with them.
+        assert_eq!(for_oniguruma("[+--](?=a)[é]", "i").unwrap(), "[+--](?=a)é");
+        let t = for_oniguruma("(?=x)s{2}t", "i").unwrap();
+        assert!(t.contains("ßẞ") && t.ends_with("(?-i:[Tt])"), "{t}");
+        assert!(for_oniguruma(r"(?=x)s\x", "").is_err());
     }
 
     /// Found by the ruby_regex fuzz target: enumerating the spellings of a long run of `s`
