@@ -4,10 +4,12 @@
 //! it never compiles a pattern that would silently match differently. A refusal is one of
 //! three kinds: Ruby's own syntax errors; constructs Ruby accepts that Rust's engine cannot run
 //! (`… is not supported: …`, see [`needs_backtracking`]), which
-//! [`crate::ruby_regexp::RubyRegex`] runs on Oniguruma instead; and the few constructs whose Ruby
-//! meaning follows Onigmo rules that Oniguruma does not share either (`… cannot be used: …`:
-//! non-ASCII characters in brackets, properties and POSIX classes that case folding changes,
-//! and counted repetitions that join a folding, all under `i`; `\y`), which stay refused. The
+//! [`crate::ruby_regexp::RubyRegex`] runs on Oniguruma instead, the pattern rewritten by
+//! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
+//! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: a
+//! counted repetition under `i` whose string has too many spellings, `/s{10}/i`; `\w` or
+//! `[[:ascii:]]` with letters and non-ASCII characters or a property in one class under `i`;
+//! under `i` or `(?a)`/`(?u)`, a class Oniguruma must read as written), which stay refused. The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
 //!
 //! * `^`/`$` are line anchors in Ruby: the caller runs Rust's multi-line mode. Ruby's `^` does
@@ -21,14 +23,19 @@
 //!   (Ruby reads that as `a(?i:b|c)`).
 //! * `\d \w \s \h` (and negations) are ASCII-only in Ruby: written out as ASCII classes.
 //!   POSIX brackets (`[[:alpha:]]`) are Unicode in Ruby: written out with Unicode properties.
+//!   Under `(?u)` `\d \s \w` are Unicode too (as `[[:digit:]]` …); under `(?a)` POSIX brackets
+//!   and `\b` are ASCII; `(?d)` is the default. `\p{…}` is Unicode under all three.
 //! * `i`: Ruby folds case fully, so `/strasse/i` matches `Straße` and `/file/i` matches `ﬁle`:
-//!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ). Where Ruby's
-//!   case-insensitive matching follows rules of its own, the pattern is refused: those ligatures
-//!   and ß in the pattern (`/straße/i`: write `strasse`), other letters that fold to several
-//!   characters (Greek with iota, `İ`, `ŉ` …), a counted repetition of a letter that can join
-//!   such a spelling (`s{2}` matches `ß`), non-ASCII characters in brackets (`/[éè]/i` does not
-//!   match `É`), `\w`/`[[:ascii:]]` mixed with letters in brackets, `\p{…}`/POSIX classes that
-//!   case folding would change (`\p{Lu}`, `[[:upper:]]`), and classes that hold ß or a ligature
+//!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ). Onigmo's own
+//!   rules are written out too (see [`crate::ruby_regexp::fold`]): a bracket class of several
+//!   characters, and `\p{…}`, become the explicit set Onigmo lets them match (folds into
+//!   U+0080–U+00FF are lost: `/[éè]/i` does not match `É`, `/\p{Lu}/i` not `é`), followed by the
+//!   spellings of the several-character foldings of their characters; a class of one character
+//!   is that character starting a string (`[s]s` matches `ß`, `s[s]` does not); a letter repeated
+//!   at least twice is the letter written out that many times, then the rest repeated (`s{2}`
+//!   matches `ß`, `s{1,2}` does not). Left to Oniguruma: those ligatures and ß in the pattern
+//!   (`/straße/i`), other letters that fold to several characters (Greek with iota, `İ`, `ŉ` …),
+//!   `\w`/`[[:ascii:]]` mixed with letters in brackets, and classes that hold ß or a ligature
 //!   unless negated as a whole (`/[[:alpha:]]/i` matches `st` as one character; `[^ ]` is fine).
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
@@ -40,8 +47,8 @@
 //!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
 //!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
 //!   `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a repetition (`x{2}{3}`), `\pL`
-//!   without braces, and escapes Ruby reads as the bare letter (`\U`; Oniguruma refuses
-//!   `(?u)`/`(?a)`/`(?d)`, which stay refused).
+//!   without braces, and escapes Ruby reads as the bare letter (`\U`; `\y` and `\Y`, which
+//!   Oniguruma reads as text-segment boundaries, are written as the letters for both engines).
 //!
 //! Two differences cannot be written out and are documented instead: `\Z` at the end of the
 //! pattern becomes `(?:\n?\z)`, so the whole match may include the final newline (no plugin uses
@@ -1335,6 +1342,49 @@ fn check_anchors(root: &Node) -> Result<(), String> {
 const MAX_SPELLINGS: usize = 64;
 
 fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
+    // Onigmo lets a character of the text match across the end of ß's `ss` into what follows
+    // when that makes a folding again (`/ßs/i` matches `sß`, `/ßt/i` `sﬅ`), and across the
+    // letters of ﬃ and ﬄ (`/ﬃ/i` matches `fﬁ`); Oniguruma does not, and no spelling rule
+    // writes it out: refused.
+    let straddles = chars.windows(2).find(|w| {
+        matches!(w[0], '\u{DF}' | '\u{1E9E}')
+            && (matches!(ascii_fold(w[1]), Some('s' | 't'))
+                || matches!(w[1], '\u{DF}' | '\u{1E9E}' | '\u{FB05}' | '\u{FB06}'))
+    });
+    if let Some(w) = straddles {
+        return Err(unlike_ruby(
+            &format!("{}{} under case-insensitive matching", w[0], w[1]),
+            &format!(
+                "Ruby lets one character of the text match across them ({}{} also matches s{}), \
+                 by rules of its own that neither engine follows; use (?-i:…) and list the \
+                 spellings",
+                w[0],
+                w[1],
+                if matches!(ascii_fold(w[1]), Some('t')) {
+                    "ﬅ"
+                } else {
+                    "ß"
+                }
+            ),
+        ));
+    }
+    if let Some(&c) = chars
+        .iter()
+        .find(|&&c| matches!(c, '\u{FB03}' | '\u{FB04}'))
+    {
+        return Err(unlike_ruby(
+            &format!("{c} under case-insensitive matching"),
+            &format!(
+                "Ruby lets it match the text {} by rules of its own that neither engine \
+                 follows; use (?-i:…) and list the spellings",
+                if c == '\u{FB03}' {
+                    "fﬁ or ﬀi"
+                } else {
+                    "fﬂ or ﬀl"
+                }
+            ),
+        ));
+    }
     if let Some((c, t)) = chars
         .iter()
         .find_map(|&c| FOLD_TO_ASCII.iter().find(|(s, _)| *s == c))
@@ -1420,9 +1470,11 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
         let mut all = Vec::new();
         spellings(&folded, k, end, &at, String::new(), &mut all);
         if all.len() > MAX_SPELLINGS {
-            return Err(unsupported(
+            // Oniguruma's folding misses some of them (`/s{10}/i` on `sßßßßs`): refused.
+            return Err(unlike_ruby(
                 "this many letters with ligature spellings under case-insensitive matching",
-                "the pattern would grow too large; use (?-i:…)",
+                "Ruby matches every spelling (ss as ß, st as ﬆ …) and there are too many to \
+                 write out; use (?-i:…) and list the ones you need",
             ));
         }
         out.push_str("(?:");
@@ -2222,7 +2274,7 @@ mod tests {
         // 2^40 spellings: without the cap this does not return.
         let pattern = format!("r{}flata", "s".repeat(40));
         let e = compile(&pattern, "ix").unwrap_err();
-        assert!(e.contains("too large"), "{e}");
+        assert!(e.contains("too many"), "{e}");
     }
 
     #[test]
@@ -2263,6 +2315,8 @@ mod tests {
         for (re, needle) in [
             ("straße", "ß"),
             ("s{10}", "counted repetition"),
+            ("heißt", "across"),
+            ("ﬃ", "fﬁ"),
             (r"[\wé\p{Lu}]", r"\w"),
             ("[[:alpha:]]", "holds"),
             (r"[\wk]", r"\w"),

@@ -5,7 +5,10 @@
 //! Ruby's engine, Onigmo, is a fork of Oniguruma; the two read Ruby syntax alike. Where they
 //! differ, Ruby's meaning is kept here: `\d \s \w` (and negations) are ASCII in Ruby and are
 //! written out as ASCII classes before compiling (Oniguruma's own `*_IS_ASCII` options would also
-//! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not).
+//! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not), and `\y \Y` are
+//! written as the letters. The rest of Onigmo's own rules (case-insensitive classes and strings,
+//! `(?a)`/`(?u)`) are written out by the caller
+//! ([`for_oniguruma`](crate::parser::ruby_regex::for_oniguruma)).
 //!
 //! A backtracking search can take exponential time on hostile input. Each search is bounded:
 //! without a deadline by 10 million backtracks for the whole search (Oniguruma's default per
