@@ -6,10 +6,12 @@
 //! (`… is not supported: …`, see [`needs_backtracking`]), which
 //! [`crate::ruby_regexp::RubyRegex`] runs on Oniguruma instead, the pattern rewritten by
 //! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
-//! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: a
-//! counted repetition under `i` whose string has too many spellings, `/s{10}/i`; `\w` or
-//! `[[:ascii:]]` with letters and non-ASCII characters or a property in one class under `i`;
-//! under `i` or `(?a)`/`(?u)`, a class Oniguruma must read as written), which stay refused. The
+//! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`, all under
+//! `i` but the last: a string with too many spellings, `/s{10}/i`; `ß` followed by `s`, `t`,
+//! `ß` or `ﬅ`, and `ﬃ`/`ﬄ`, which Onigmo lets one character of the text match across
+//! (`/ßs/i` matches `sß`); `\w` or `[[:ascii:]]` with letters and non-ASCII characters or a
+//! property in one class; under `i` or `(?a)`/`(?u)`, a class Oniguruma must read as written),
+//! which stay refused. The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
 //!
 //! * `^`/`$` are line anchors in Ruby: the caller runs Rust's multi-line mode. Ruby's `^` does
