@@ -166,18 +166,10 @@ const FOLD_CLOSED: &[&str] = &[
     "armenian",
 ];
 
-/// Characters whose full case folding is several ASCII letters.
-const FOLD_TO_ASCII: &[(char, &str)] = &[
-    ('\u{DF}', "ss"),
-    ('\u{1E9E}', "ss"),
-    ('\u{FB00}', "ff"),
-    ('\u{FB01}', "fi"),
-    ('\u{FB02}', "fl"),
-    ('\u{FB03}', "ffi"),
-    ('\u{FB04}', "ffl"),
-    ('\u{FB05}', "st"),
-    ('\u{FB06}', "st"),
-];
+/// Characters whose full case folding is several ASCII letters (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), with it.
+fn fold_to_ascii() -> impl Iterator<Item = &'static (char, &'static str)> {
+    fold::MULTI_FOLDS.iter().filter(|(_, f)| f.is_ascii())
+}
 
 /// The ASCII letter a character folds to, if any (`K` is the Kelvin sign, `ſ` the long s).
 fn ascii_fold(c: char) -> Option<char> {
@@ -217,7 +209,7 @@ fn multi_fold_source(c: char) -> bool {
 /// `s{2}` out as the string `ss`, which matches `ß`.)
 fn joins_fold(c: char) -> bool {
     matches!(ascii_fold(c), Some('s' | 't' | 'f' | 'i' | 'l'))
-        || FOLD_TO_ASCII.iter().any(|(s, _)| *s == c)
+        || fold_to_ascii().any(|(s, _)| *s == c)
         || other_multi_fold(c)
 }
 
@@ -402,8 +394,7 @@ fn finish_class(
                 &format!(
                     "Ruby lets it match the letters {c} folds to{} as one character; negate the \
                      class as a whole ([^…]), or use (?-i:…)",
-                    FOLD_TO_ASCII
-                        .iter()
+                    fold_to_ascii()
                         .find(|(s, _)| *s == c)
                         .map(|(_, t)| format!(" ({t})"))
                         .unwrap_or_default()
@@ -1389,7 +1380,7 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
     }
     if let Some((c, t)) = chars
         .iter()
-        .find_map(|&c| FOLD_TO_ASCII.iter().find(|(s, _)| *s == c))
+        .find_map(|&c| fold_to_ascii().find(|(s, _)| *s == c))
     {
         return Err(unsupported(
             &format!("{c} in a pattern under case-insensitive matching"),
@@ -1410,7 +1401,7 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
     // The several-letter spellings starting at each position: (length, ligatures).
     let at = |k: usize| -> Vec<(usize, Vec<char>)> {
         let mut found: Vec<(usize, Vec<char>)> = Vec::new();
-        for (lig, t) in FOLD_TO_ASCII {
+        for (lig, t) in fold_to_ascii() {
             if folded[k..].iter().copied().take(t.len()).eq(t.chars()) {
                 match found.iter_mut().find(|(l, _)| *l == t.len()) {
                     Some((_, ligs)) => ligs.push(*lig),
@@ -1495,7 +1486,7 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
             fold: true,
         } => emit_run(&[*c], out)?,
         Node::Lit { c, fold, .. } => {
-            if *fold && (other_multi_fold(*c) || FOLD_TO_ASCII.iter().any(|(s, _)| s == c)) {
+            if *fold && (other_multi_fold(*c) || fold_to_ascii().any(|(s, _)| s == c)) {
                 return Err(unsupported(
                     &format!("{c} (escaped or repeated) under case-insensitive matching"),
                     "it folds to several characters, which Ruby matches and Rust's regex engine \
@@ -1533,17 +1524,7 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
         Node::Concat(v) => {
             let mut k = 0;
             while k < v.len() {
-                let run = v[k..]
-                    .iter()
-                    .map_while(|n| match n {
-                        Node::Lit {
-                            c,
-                            plain: true,
-                            fold: true,
-                        } => Some(*c),
-                        _ => None,
-                    })
-                    .collect::<Vec<char>>();
+                let run = v[k..].iter().map_while(string_char).collect::<Vec<char>>();
                 if run.is_empty() {
                     emit(&v[k], out)?;
                     k += 1;
@@ -1653,6 +1634,18 @@ fn emit_repeat(
     Ok(())
 }
 
+/// The character of a plain literal under `i` (one Ruby folds with its neighbours as a string).
+fn string_char(n: &Node) -> Option<char> {
+    match n {
+        Node::Lit {
+            c,
+            plain: true,
+            fold: true,
+        } => Some(*c),
+        _ => None,
+    }
+}
+
 /// The text a repeated node stands for when Ruby reads it as a string under `i` (a character, or
 /// a non-capturing group of plain characters).
 fn folded_string(n: &Node) -> Option<Vec<char>> {
@@ -1662,17 +1655,7 @@ fn folded_string(n: &Node) -> Option<Vec<char>> {
             kind: Kind::NonCapture,
             body,
         } => match &**body {
-            Node::Concat(v) if !v.is_empty() => v
-                .iter()
-                .map(|x| match x {
-                    Node::Lit {
-                        c,
-                        plain: true,
-                        fold: true,
-                    } => Some(*c),
-                    _ => None,
-                })
-                .collect(),
+            Node::Concat(v) if !v.is_empty() => v.iter().map(string_char).collect(),
             other => folded_string(other),
         },
         _ => None,
@@ -1727,15 +1710,17 @@ fn bracket_end(s: &[char], k: usize) -> usize {
     s.len()
 }
 
+/// Just past the first `close` at or after `s[from]` (the end of the pattern if none).
+fn past(s: &[char], from: usize, close: char) -> usize {
+    s[from.min(s.len())..]
+        .iter()
+        .position(|&c| c == close)
+        .map_or(s.len(), |e| from + e + 1)
+}
+
 /// Where the escape at `s[k]` (a backslash) ends, with its argument: `\cX`, `\C-X`, `\M-X`,
 /// `\xHH`, `\uHHHH`, `\u{…}`, `\p{…}`, `\k<…>`, `\g'…'` …
 fn escape_end(s: &[char], k: usize) -> usize {
-    let upto = |from: usize, close: char| {
-        s[from..]
-            .iter()
-            .position(|&c| c == close)
-            .map_or(s.len(), |e| from + e + 1)
-    };
     let hex = |from: usize, max: usize| {
         from + s[from.min(s.len())..]
             .iter()
@@ -1747,10 +1732,10 @@ fn escape_end(s: &[char], k: usize) -> usize {
         (Some('c'), _) => k + 3,
         (Some('C' | 'M'), Some('-')) => k + 4,
         (Some('x'), _) => hex(k + 2, 2),
-        (Some('u' | 'p' | 'P'), Some('{')) => upto(k + 3, '}'),
+        (Some('u' | 'p' | 'P'), Some('{')) => past(s, k + 3, '}'),
         (Some('u'), _) => hex(k + 2, 4),
-        (Some('k' | 'g'), Some('<')) => upto(k + 3, '>'),
-        (Some('k' | 'g'), Some('\'')) => upto(k + 3, '\''),
+        (Some('k' | 'g'), Some('<')) => past(s, k + 3, '>'),
+        (Some('k' | 'g'), Some('\'')) => past(s, k + 3, '\''),
         _ => k + 2,
     };
     end.min(s.len())
@@ -1822,12 +1807,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
             loop {
                 match s.get(j) {
                     Some(c) if c.is_whitespace() => j += 1,
-                    Some('#') => {
-                        j = s[j..]
-                            .iter()
-                            .position(|&c| c == '\n')
-                            .map_or(s.len(), |e| j + e + 1)
-                    }
+                    Some('#') => j = past(&s, j, '\n'),
                     _ => return j,
                 }
             }
@@ -1988,10 +1968,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                 k = p.i;
             }
             '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
-                let end = s[k..]
-                    .iter()
-                    .position(|&c| c == ')')
-                    .map_or(s.len(), |e| k + e + 1);
+                let end = past(&s, k, ')');
                 out.extend(&s[k..end]);
                 k = end;
             }
@@ -2034,17 +2011,9 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                         // A group name (`(?<name>`, `(?'name'`) or a condition (`(?(1)`,
                         // `(?(<name>)`) is not text.
                         let end = match (s.get(k + 2), s.get(k + 3)) {
-                            (Some('<'), Some(c)) if !matches!(c, '=' | '!') => s[k + 3..]
-                                .iter()
-                                .position(|&c| c == '>')
-                                .map_or(s.len(), |e| k + 3 + e + 1),
-                            (Some('\''), _) | (Some('('), _) => {
-                                let close = if s[k + 2] == '(' { ')' } else { '\'' };
-                                s[k + 3..]
-                                    .iter()
-                                    .position(|&c| c == close)
-                                    .map_or(s.len(), |e| k + 3 + e + 1)
-                            }
+                            (Some('<'), Some(c)) if !matches!(c, '=' | '!') => past(&s, k + 3, '>'),
+                            (Some('\''), _) => past(&s, k + 3, '\''),
+                            (Some('('), _) => past(&s, k + 3, ')'),
                             _ => k + 2,
                         };
                         out.extend(&s[k..end]);
@@ -2065,10 +2034,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                 k += 1;
             }
             '#' if f.x => {
-                let end = s[k..]
-                    .iter()
-                    .position(|&c| c == '\n')
-                    .map_or(s.len(), |e| k + e + 1);
+                let end = past(&s, k, '\n');
                 out.extend(&s[k..end]);
                 k = end;
             }
