@@ -59,42 +59,8 @@ pub(crate) fn ascii_shorthands(src: &str) -> String {
     out
 }
 
-/// The first of Ruby's character-set options (`(?a)`, `(?u)`, `(?d)`, alone or with others) in
-/// a pattern, outside brackets and escapes: Oniguruma's Ruby syntax has none of them.
-fn charset_option(src: &str) -> Option<String> {
-    let s: Vec<char> = src.chars().collect();
-    let (mut k, mut brackets) = (0, 0usize);
-    while k < s.len() {
-        match s[k] {
-            '\\' => k += 1,
-            '[' => brackets += 1,
-            ']' if brackets > 0 => brackets -= 1,
-            '(' if brackets == 0 && s.get(k + 1) == Some(&'?') => {
-                let opts: String = s[k + 2..]
-                    .iter()
-                    .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'))
-                    .collect();
-                let end = s.get(k + 2 + opts.chars().count());
-                if opts.contains(['a', 'u', 'd']) && matches!(end, Some(')' | ':')) {
-                    return end.map(|e| format!("(?{opts}{e}"));
-                }
-            }
-            _ => {}
-        }
-        k += 1;
-    }
-    None
-}
-
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's Ruby syntax.
 pub(crate) fn compile(body: &str, flags: &str) -> Result<onig::Regex, String> {
-    if let Some(option) = charset_option(body) {
-        return Err(format!(
-            "the character-set option {option} cannot be used together with constructs that \
-             need the backtracking engine (Oniguruma has no such option); write the classes out \
-             instead ((?u)\\w as [[:word:]], (?a)[[:alpha:]] as [a-zA-Z])"
-        ));
-    }
     let mut opts = RegexOptions::REGEX_OPTION_NONE;
     if flags.contains('i') {
         opts |= RegexOptions::REGEX_OPTION_IGNORECASE;
