@@ -166,6 +166,83 @@ const FOLD_CLOSED: &[&str] = &[
     "armenian",
 ];
 
+/// The Unicode versions `\p{Age=…}` takes in Ruby 3.1.
+const RUBY_AGES: &[&str] = &[
+    "1.1", "2.0", "2.1", "3.0", "3.1", "3.2", "4.0", "4.1", "5.0", "5.1", "5.2", "6.0", "6.1",
+    "6.2", "6.3", "7.0", "8.0", "9.0", "10.0", "11.0", "12.0", "12.1", "13.0",
+];
+
+/// Property names (as keys: lower case, without `_`, `-`, spaces) that Oniguruma and Rust may
+/// know but Ruby 3.1 refuses (scripts and blocks of later Unicode versions, and a few of
+/// Oniguruma's own): recorded by trying each of Oniguruma's names in Ruby.
+const NOT_IN_RUBY: &[&str] = &[
+    "cpmn",
+    "cyprominoan",
+    "gara",
+    "garay",
+    "gukh",
+    "gurungkhema",
+    "idcompatmathcontinue",
+    "idcompatmathstart",
+    "idsu",
+    "idsunaryoperator",
+    "inarabicextendedb",
+    "inarabicextendedc",
+    "incb",
+    "incjkunifiedideographsextensionh",
+    "incjkunifiedideographsextensioni",
+    "incyprominoan",
+    "incyrillicextendedd",
+    "indevanagariextendeda",
+    "inegyptianhieroglyphsextendeda",
+    "inethiopicextendedb",
+    "ingaray",
+    "ingurungkhema",
+    "inkaktoviknumerals",
+    "inkanaextendedb",
+    "inkawi",
+    "inkiratrai",
+    "inlatinextendedf",
+    "inlatinextendedg",
+    "inmyanmarextendedc",
+    "innagmundari",
+    "inolduyghur",
+    "inolonal",
+    "insunuwar",
+    "insymbolsforlegacycomputingsupplement",
+    "intangsa",
+    "intodhri",
+    "intoto",
+    "intulutigalari",
+    "inunifiedcanadianaboriginalsyllabicsextendeda",
+    "invithkuqi",
+    "inznamennymusicalnotation",
+    "kawi",
+    "kiratrai",
+    "krai",
+    "mcm",
+    "modifiercombiningmark",
+    "nagm",
+    "nagmundari",
+    "newline",
+    "olduyghur",
+    "olonal",
+    "onao",
+    "ougr",
+    "posixpunct",
+    "sunu",
+    "sunuwar",
+    "tangsa",
+    "tnsa",
+    "todhri",
+    "todr",
+    "toto",
+    "tulutigalari",
+    "tutg",
+    "vith",
+    "vithkuqi",
+];
+
 /// Characters whose full case folding is several ASCII letters (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), with it.
 fn fold_to_ascii() -> impl Iterator<Item = &'static (char, &'static str)> {
     fold::MULTI_FOLDS.iter().filter(|(_, f)| f.is_ascii())
@@ -329,6 +406,8 @@ struct ClassInfo {
     ascii_word: bool,
     /// A class case folding would change (`[[:upper:]]`, `\p{Lu}`), by name.
     open: Option<String>,
+    /// A property Oniguruma does not know (`\p{Age=6.0}`, `\p{XPosixPunct}`).
+    rust_only: bool,
 }
 
 impl ClassInfo {
@@ -336,6 +415,7 @@ impl ClassInfo {
         self.non_ascii |= o.non_ascii;
         self.letters |= o.letters;
         self.ascii_word |= o.ascii_word;
+        self.rust_only |= o.rust_only;
         if self.open.is_none() {
             self.open.clone_from(&o.open);
         }
@@ -785,17 +865,28 @@ impl Parser {
             Some(n) => (true, n),
             None => (false, name.as_str()),
         };
-        if bare.contains(['=', ':']) || bare.trim().is_empty() {
-            return Err(format!(
-                "invalid character property name {{{name}}}: use a plain name, as in \\p{{Greek}}"
-            ));
-        }
         let neg = caret != (e == 'P');
         let key: String = bare
             .chars()
             .filter(|c| !matches!(c, ' ' | '_' | '-'))
             .collect::<String>()
             .to_ascii_lowercase();
+        // `\p{Age=6.0}`: assigned in that Unicode version or before (Ruby knows up to 13.0).
+        let age = key
+            .strip_prefix("age=")
+            .filter(|v| RUBY_AGES.contains(v))
+            .map(|v| format!("{}{{age={v}}}", if neg { "\\P" } else { "\\p" }));
+        if (age.is_none() && bare.contains(['=', ':'])) || bare.trim().is_empty() {
+            return Err(format!(
+                "invalid character property name {{{name}}}: use a plain name, as in \\p{{Greek}}"
+            ));
+        }
+        if NOT_IN_RUBY.contains(&key.as_str()) {
+            return Err(format!(
+                "invalid character property name {{{name}}}: Ruby 3.1 (Unicode 13.0) does not \
+                 know it"
+            ));
+        }
         let mut info = ClassInfo {
             ascii_word: key == "ascii",
             ..ClassInfo::default()
@@ -803,9 +894,13 @@ impl Parser {
         if !FOLD_CLOSED.contains(&key.as_str()) && key != "ascii" {
             info.open = Some(format!("\\{e}{{{name}}}"));
         }
-        let text = match posix(&key) {
-            Some(body) => posix_class(body, neg),
-            None => format!("{}{{{}}}", if neg { "\\P" } else { "\\p" }, bare.trim()),
+        // Oniguruma knows neither: written out for it (see `for_oniguruma`).
+        info.rust_only = age.is_some() || key == "xposixpunct";
+        let posix_key = if key == "xposixpunct" { "punct" } else { &key };
+        let text = match (age, posix(posix_key)) {
+            (Some(age), _) => age,
+            (None, Some(body)) => posix_class(body, neg),
+            (None, None) => format!("{}{{{}}}", if neg { "\\P" } else { "\\p" }, bare.trim()),
         };
         Ok((text, info, neg))
     }
@@ -1873,14 +1968,16 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     'p' | 'P' => {
                         let mut p = parser(k + 2, f);
                         match p.property(e) {
-                            Ok((text, info, neg)) if f.i && info.open.is_some() => {
+                            Ok((text, info, neg))
+                                if (f.i && info.open.is_some()) || info.rust_only =>
+                            {
                                 let text = if text.starts_with('[') {
                                     text
                                 } else {
                                     format!("[{text}]")
                                 };
-                                let rust = finish_class(text, &info, true, neg);
-                                class_for_oniguruma(rust, true)?.map(|t| (t, p.i))
+                                let rust = finish_class(text, &info, f.i, neg);
+                                class_for_oniguruma(rust, f.i)?.map(|t| (t, p.i))
                             }
                             _ => None,
                         }
@@ -1956,7 +2053,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     continue;
                 }
                 let folds = f.i && (info.non_ascii || info.open.is_some()) && !one_char;
-                let written = if folds || f.cs != Charset::Default {
+                let written = if folds || f.cs != Charset::Default || info.rust_only {
                     class_for_oniguruma(finish_class(text, &info, f.i, neg), f.i)?
                 } else {
                     None
