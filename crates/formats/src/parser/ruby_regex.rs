@@ -166,6 +166,56 @@ const FOLD_CLOSED: &[&str] = &[
     "armenian",
 ];
 
+/// Unicode blocks (`\p{In_Greek_and_Coptic}`; Rust's engine has none, so they run on Oniguruma)
+/// that case folding changes (a letter whose other case lies outside the block, or that folds to
+/// several): their case-insensitive reading is Onigmo's own (`/\p{In_Basic_Latin}/i` matches the
+/// Kelvin sign, `/\p{InLatinExtendedA}/i` not `ÿ`), which Oniguruma does not share. Recorded
+/// from Ruby 3.1; the blocks folding leaves alone read alike in both.
+const ONIGMO_FOLDED_BLOCKS: &[&str] = &[
+    "inarmenian",
+    "incherokee",
+    "inipaextensions",
+    "incyrillic",
+    "inlatinextendeda",
+    "inlatinextendede",
+    "inlatinextendedc",
+    "incyrillicextendedc",
+    "ingeorgian",
+    "incherokeesupplement",
+    "inlatinextendedadditional",
+    "ingreekandcoptic",
+    "ingreekextended",
+    "inbasiclatin",
+    "inlatinextendedd",
+    "ingeorgiansupplement",
+    "inphoneticextensions",
+    "inphoneticextensionssupplement",
+    "incombiningdiacriticalmarks",
+    "ingeorgianextended",
+    "incyrillicextendedb",
+    "inlatin1supplement",
+    "inletterlikesymbols",
+    "inalphabeticpresentationforms",
+    "inlatinextendedb",
+];
+
+/// The values `\p{Grapheme_Cluster_Break=…}` takes in Ruby 3.1 (as keys).
+const RUBY_GCB: &[&str] = &[
+    "cr",
+    "control",
+    "extend",
+    "l",
+    "lf",
+    "lv",
+    "lvt",
+    "prepend",
+    "regionalindicator",
+    "spacingmark",
+    "t",
+    "v",
+    "zwj",
+];
+
 /// The Unicode versions `\p{Age=…}` takes in Ruby 3.1.
 const RUBY_AGES: &[&str] = &[
     "1.1", "2.0", "2.1", "3.0", "3.1", "3.2", "4.0", "4.1", "5.0", "5.1", "5.2", "6.0", "6.1",
@@ -408,6 +458,9 @@ struct ClassInfo {
     open: Option<String>,
     /// A property Oniguruma does not know (`\p{Age=6.0}`, `\p{XPosixPunct}`).
     rust_only: bool,
+    /// A Unicode block Rust does not know whose case-insensitive reading is Onigmo's own (see
+    /// [`ONIGMO_FOLDED_BLOCKS`]).
+    onigmo_block: bool,
 }
 
 impl ClassInfo {
@@ -416,6 +469,7 @@ impl ClassInfo {
         self.letters |= o.letters;
         self.ascii_word |= o.ascii_word;
         self.rust_only |= o.rust_only;
+        self.onigmo_block |= o.onigmo_block;
         if self.open.is_none() {
             self.open.clone_from(&o.open);
         }
@@ -450,6 +504,21 @@ fn finish_class(
                  property, in a character class under case-insensitive matching",
                 "Ruby folds the case of each part by rules of its own; use (?-i:…) and list the \
                  cases",
+            ));
+        }
+        if fold::class_set(&text).is_none() {
+            // A Unicode block: Oniguruma folds it as Onigmo does, unless Onigmo's own rules
+            // apply to it.
+            if info.onigmo_block {
+                return Err(unlike_ruby(
+                    &format!("the Unicode block in {text} under case-insensitive matching"),
+                    "Ruby adds other-case letters to it by rules of its own, which cannot be \
+                     written out for a block; use (?-i:…) and list the cases",
+                ));
+            }
+            return Err(unsupported(
+                &format!("the Unicode block in {text}"),
+                "Rust's regex engine has no block properties",
             ));
         }
         return fold::onigmo_class(&text, negated, !info.ascii_word, fold::Syntax::Rust).map_err(
@@ -872,11 +941,18 @@ impl Parser {
             .collect::<String>()
             .to_ascii_lowercase();
         // `\p{Age=6.0}`: assigned in that Unicode version or before (Ruby knows up to 13.0).
-        let age = key
+        // `\p{Grapheme_Cluster_Break=CR}` …: the values Ruby 3.1 knows.
+        let valued = key
             .strip_prefix("age=")
             .filter(|v| RUBY_AGES.contains(v))
-            .map(|v| format!("{}{{age={v}}}", if neg { "\\P" } else { "\\p" }));
-        if (age.is_none() && bare.contains(['=', ':'])) || bare.trim().is_empty() {
+            .map(|v| format!("age={v}"))
+            .or_else(|| {
+                key.strip_prefix("graphemeclusterbreak=")
+                    .filter(|v| RUBY_GCB.contains(v))
+                    .map(|v| format!("gcb={v}"))
+            })
+            .map(|p| format!("{}{{{p}}}", if neg { "\\P" } else { "\\p" }));
+        if (valued.is_none() && bare.contains(['=', ':'])) || bare.trim().is_empty() {
             return Err(format!(
                 "invalid character property name {{{name}}}: use a plain name, as in \\p{{Greek}}"
             ));
@@ -894,11 +970,12 @@ impl Parser {
         if !FOLD_CLOSED.contains(&key.as_str()) && key != "ascii" {
             info.open = Some(format!("\\{e}{{{name}}}"));
         }
-        // Oniguruma knows neither: written out for it (see `for_oniguruma`).
-        info.rust_only = age.is_some() || key == "xposixpunct";
+        // Oniguruma knows none of these: written out for it (see `for_oniguruma`).
+        info.rust_only = valued.is_some() || key == "xposixpunct";
+        info.onigmo_block = ONIGMO_FOLDED_BLOCKS.contains(&key.as_str());
         let posix_key = if key == "xposixpunct" { "punct" } else { &key };
-        let text = match (age, posix(posix_key)) {
-            (Some(age), _) => age,
+        let text = match (valued, posix(posix_key)) {
+            (Some(valued), _) => valued,
             (None, Some(body)) => posix_class(body, neg),
             (None, None) => format!("{}{{{}}}", if neg { "\\P" } else { "\\p" }, bare.trim()),
         };
