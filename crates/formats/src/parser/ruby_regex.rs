@@ -495,7 +495,15 @@ fn finish_class(
     if !fold {
         return Ok(text);
     }
-    if info.non_ascii || info.open.is_some() {
+    // Under `i` Ruby lets a class that holds ß, a ligature or another letter that folds to
+    // several also match what it folds to: /[[:alpha:]]/i matches "st" whole.
+    let holds_multi = || {
+        let re = Regex::new(&text).ok()?;
+        fold::MULTI_FOLDS
+            .iter()
+            .find(|(c, _)| re.is_match(c.encode_utf8(&mut [0; 4])))
+    };
+    if info.non_ascii || info.open.is_some() || (!negated && holds_multi().is_some()) {
         // Onigmo widens such a class by rules of its own: written out as the characters it
         // lets the class match (see `ruby_regexp::fold`).
         if info.ascii_word && (info.letters || info.open.is_some()) {
@@ -529,27 +537,6 @@ fn finish_class(
                 )
             },
         );
-    }
-    if !negated {
-        // Under `i` Ruby lets a class that holds ß or a ligature also match the letters it folds
-        // to, as one character: /[[:alpha:]]/i matches "st" whole.
-        let holds = |re: &Regex| {
-            ('\u{DF}'..='\u{FB17}')
-                .find(|&c| multi_fold_source(c) && re.is_match(c.encode_utf8(&mut [0; 4])))
-        };
-        if let Some(c) = Regex::new(&text).ok().as_ref().and_then(holds) {
-            return Err(unsupported(
-                &format!("a character class that holds {c} under case-insensitive matching"),
-                &format!(
-                    "Ruby lets it match the letters {c} folds to{} as one character; negate the \
-                     class as a whole ([^…]), or use (?-i:…)",
-                    fold_to_ascii()
-                        .find(|(s, _)| *s == c)
-                        .map(|(_, t)| format!(" ({t})"))
-                        .unwrap_or_default()
-                ),
-            ));
-        }
     }
     if info.ascii_word {
         if info.letters {
@@ -1841,12 +1828,18 @@ const ASCII_BOUNDARY: &str =
 const ASCII_NOT_BOUNDARY: &str =
     "(?:(?<=[a-zA-Z0-9_])(?=[a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?![a-zA-Z0-9_]))";
 
-/// A class the translator wrote (`rust`, a class expression in Rust syntax, or its refusal) in
-/// Ruby syntax for Oniguruma; `None`: keep the text as written (the translator leaves it to
-/// Oniguruma).
-fn class_for_oniguruma(rust: Result<String, String>, fold: bool) -> Result<Option<String>, String> {
+/// A class (`text`, as the translator reads it, and `rust`, what it writes for it or its
+/// refusal) in Ruby syntax for Oniguruma, when the translator's reading differs from the class as
+/// written (or `force`); `None`: keep the text as written.
+fn class_for_oniguruma(
+    text: &str,
+    rust: Result<String, String>,
+    fold: bool,
+    force: bool,
+) -> Result<Option<String>, String> {
     match rust {
-        Ok(rust) => Ok(fold::rust_to_ruby(&rust, fold)),
+        Ok(rust) if force || rust != text => Ok(fold::rust_to_ruby(&rust, fold)),
+        Ok(_) => Ok(None),
         Err(e) if needs_backtracking(&e) => Ok(None),
         Err(e) => Err(e),
     }
@@ -2045,21 +2038,23 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     'p' | 'P' => {
                         let mut p = parser(k + 2, f);
                         match p.property(e) {
-                            Ok((text, info, neg))
-                                if (f.i && info.open.is_some()) || info.rust_only =>
-                            {
+                            Ok((text, info, neg)) if f.i || info.rust_only => {
                                 let text = if text.starts_with('[') {
                                     text
                                 } else {
                                     format!("[{text}]")
                                 };
-                                let rust = finish_class(text, &info, f.i, neg);
-                                class_for_oniguruma(rust, f.i)?.map(|t| (t, p.i))
+                                let rust = finish_class(text.clone(), &info, f.i, neg);
+                                class_for_oniguruma(&text, rust, f.i, info.rust_only)?
+                                    .map(|t| (t, p.i))
                             }
                             _ => None,
                         }
                     }
-                    'd' | 'D' | 'w' | 'W' | 's' | 'S' if f.cs == Charset::Unicode => {
+                    // Under (?u), and `\w` under `i` (Ruby folds no ſ or K into it).
+                    'd' | 'D' | 'w' | 'W' | 's' | 'S'
+                        if f.cs == Charset::Unicode || (f.i && matches!(e, 'w' | 'W')) =>
+                    {
                         Parser::shorthand_item(e, f.cs)
                             .and_then(|(text, info)| {
                                 let text = if text.starts_with('[') {
@@ -2068,7 +2063,8 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                                     format!("[{text}]")
                                 };
                                 let neg = shorthand(e).is_some_and(|(_, neg)| neg);
-                                class_for_oniguruma(finish_class(text, &info, f.i, neg), f.i)
+                                let rust = finish_class(text.clone(), &info, f.i, neg);
+                                class_for_oniguruma(&text, rust, f.i, f.cs == Charset::Unicode)
                                     .transpose()
                             })
                             .transpose()?
@@ -2129,9 +2125,10 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     k = next;
                     continue;
                 }
-                let folds = f.i && (info.non_ascii || info.open.is_some()) && !one_char;
-                let written = if folds || f.cs != Charset::Default || info.rust_only {
-                    class_for_oniguruma(finish_class(text, &info, f.i, neg), f.i)?
+                let force = f.cs != Charset::Default || info.rust_only;
+                let written = if (f.i && !one_char) || force {
+                    let rust = finish_class(text.clone(), &info, f.i, neg);
+                    class_for_oniguruma(&text, rust, f.i, force)?
                 } else {
                     None
                 };
@@ -2352,6 +2349,8 @@ mod tests {
         // Foldings to several characters follow the class.
         assert_eq!(m("[ßa]", "i", "SS").as_deref(), Some("SS"));
         assert_eq!(m("[ßs]", "i", "ss").as_deref(), Some("s"));
+        assert_eq!(m("[[:alpha:]]", "i", "ﬆ").as_deref(), Some("ﬆ"));
+        assert_eq!(m(r"\p{Alpha}$", "i", "ST").as_deref(), Some("ST"));
         // A counted repetition of a string is the string written out.
         assert_eq!(m("s{2}", "i", "ß").as_deref(), Some("ß"));
         assert_eq!(m("s{2,}", "i", "ßs").as_deref(), Some("ßs"));
@@ -2381,12 +2380,7 @@ mod tests {
         let t = for_oniguruma("(?a:\\b)[a](?!b)(?#[)", "i").unwrap();
         assert!(t.starts_with("(?:(?:(?<=[a-zA-Z0-9_])"), "{t}");
         assert!(t.ends_with(")a(?!b)(?#[)"), "{t}");
-        for kept in [
-            r"(?<=[a-z])\d",
-            r"\c[(?=a)",
-            "[[:alpha:]](?=a)",
-            "(?<n>x)\\k<n>",
-        ] {
+        for kept in [r"(?<=[a-z])\d", r"\c[(?=a)", "(?<n>x)\\k<n>"] {
             assert_eq!(for_oniguruma(kept, "i").unwrap(), kept);
         }
         assert_eq!(
@@ -2394,6 +2388,13 @@ mod tests {
             "[+--](?-i:[è-é])(?=a)"
         );
         assert!(for_oniguruma("[é&&](?=a)", "i").is_err());
+        // \w under i takes no ſ or K; a class that holds ß also matches ss.
+        let t = for_oniguruma(r"(?=x)\w[[:alpha:]]", "i").unwrap();
+        assert!(t.starts_with(r"(?=x)(?-i:[0-9A-Z\x5Fa-z])(?-i:(?:["), "{t}");
+        assert_eq!(
+            for_oniguruma("[[:alpha:]](?=a)", "").unwrap(),
+            "[[:alpha:]](?=a)"
+        );
         // Escapes, group names and conditions are kept.
         let kept = r"\p{Lu}\u00DF\k<name>(?<name>first)(?(<name>)x)";
         assert_eq!(for_oniguruma(kept, "").unwrap(), kept);
@@ -2460,7 +2461,6 @@ mod tests {
             ("heißt", "across"),
             ("ﬃ", "fﬁ"),
             (r"[\wé\p{Lu}]", r"\w"),
-            ("[[:alpha:]]", "holds"),
             (r"[\wk]", r"\w"),
             ("αι", "several characters"),
         ] {
