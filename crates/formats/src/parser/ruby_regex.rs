@@ -31,14 +31,15 @@
 //!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ). Onigmo's own
 //!   rules are written out too (see [`crate::ruby_regexp::fold`]): a bracket class of several
 //!   characters, and `\p{…}`, become the explicit set Onigmo lets them match (folds into
-//!   U+0080–U+00FF are lost: `/[éè]/i` does not match `É`, `/\p{Lu}/i` not `é`), followed by the
-//!   spellings of the several-character foldings of their characters; a class of one character
-//!   is that character starting a string (`[s]s` matches `ß`, `s[s]` does not); a letter repeated
-//!   at least twice is the letter written out that many times, then the rest repeated (`s{2}`
-//!   matches `ß`, `s{1,2}` does not). Left to Oniguruma: those ligatures and ß in the pattern
-//!   (`/straße/i`), other letters that fold to several characters (Greek with iota, `İ`, `ŉ` …),
-//!   `\w`/`[[:ascii:]]` mixed with letters in brackets, and classes that hold ß or a ligature
-//!   unless negated as a whole (`/[[:alpha:]]/i` matches `st` as one character; `[^ ]` is fine).
+//!   U+0080–U+00FF are lost: `/[éè]/i` does not match `É`, `/\p{Lu}/i` not `é`), followed,
+//!   unless negated, by the spellings of the several-character foldings of their characters
+//!   (`/[[:alpha:]]/i` matches `st` as one character); `\w` takes no `ſ` or `K`; a class of one
+//!   character is that character starting a string (`[s]s` matches `ß`, `s[s]` does not); a
+//!   letter repeated at least twice is the letter written out that many times, then the rest
+//!   repeated (`s{2}` matches `ß`, `s{1,2}` does not). Left to Oniguruma: those ligatures and ß
+//!   in the pattern (`/straße/i`), other letters that fold to several characters (Greek with
+//!   iota, `İ`, `ŉ` …), `\w`/`[[:ascii:]]` mixed with ASCII letters in brackets, and Unicode
+//!   blocks that case folding leaves alone.
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
 //!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.
