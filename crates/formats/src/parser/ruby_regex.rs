@@ -1876,6 +1876,17 @@ fn bracket_end(s: &[char], k: usize) -> usize {
     s.len()
 }
 
+/// Past the spaces and `#` comments at `s[j]` (Ruby's `x` flag).
+fn past_extended(s: &[char], mut j: usize) -> usize {
+    loop {
+        match s.get(j) {
+            Some(c) if c.is_whitespace() => j += 1,
+            Some('#') => j = past(s, j, '\n'),
+            _ => return j,
+        }
+    }
+}
+
 /// Just past the first `close` at or after `s[from]` (the end of the pattern if none).
 fn past(s: &[char], from: usize, close: char) -> usize {
     s[from.min(s.len())..]
@@ -1936,13 +1947,51 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
         x: flags.contains('x'),
         cs: Charset::Default,
     };
-    let mut stack: Vec<Flags> = Vec::new();
+    // Each open group: the flags to restore, where its text starts in `out`, and whether it is a
+    // look-around.
+    let mut stack: Vec<(Flags, usize, bool)> = Vec::new();
     let mut out = String::with_capacity(src.len() + 16);
     let parser = |i: usize, f: Flags| Parser {
         s: s.clone(),
         i,
         depth: 0,
         class_flags: f,
+    };
+    // Ruby repeats an anchor or a look-around (`\b*`, `(?=x){2}`, `^?`) as if it were once,
+    // or optional when the repetition may be empty; Oniguruma refuses the repetition: written
+    // out as the anchor itself, or an alternative with the empty string (`(?:\b|)`).
+    let repeated_once = |anchor: &str, j: usize, f: Flags| -> Option<(String, usize)> {
+        let j = if f.x { past_extended(&s, j) } else { j };
+        let (min, max, len, counted, comma) = parser(j, f).quantifier().ok()??;
+        let after = s.get(j + len).copied();
+        let (optional, lazy, possessive) = match after {
+            Some('?') if counted && !comma => (true, false, false),
+            Some('?') => (false, true, false),
+            Some('+') if !counted => (false, false, true),
+            Some('+') => return None,
+            _ => (false, false, false),
+        };
+        let used = len + usize::from(optional || lazy || possessive);
+        let text = if max == Some(0) {
+            format!("(?:(?!){anchor}|)")
+        } else if min > 0 && !optional {
+            anchor.to_string()
+        } else if lazy {
+            format!("(?:|{anchor})")
+        } else if possessive {
+            format!("(?>{anchor}|)")
+        } else {
+            format!("(?:{anchor}|)")
+        };
+        Some((text, j + used))
+    };
+    // (A repetition of a repetition repeats what the first wrote.)
+    let repeated_anchor = |anchor: &str, j: usize, f: Flags| -> Option<(String, usize)> {
+        let mut done = repeated_once(anchor, j, f)?;
+        while let Some(again) = repeated_once(&done.0, done.1, f) {
+            done = again;
+        }
+        Some(done)
     };
     let quantifier_at = |j: usize, f: Flags| match s.get(j) {
         Some('*' | '+' | '?') => true,
@@ -1966,18 +2015,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
             ) && !(f.x && (c == '#' || c.is_whitespace()))
         };
         // Under `x` a string goes on past spaces and comments.
-        let skip_x = |mut j: usize| {
-            if !f.x {
-                return j;
-            }
-            loop {
-                match s.get(j) {
-                    Some(c) if c.is_whitespace() => j += 1,
-                    Some('#') => j = past(&s, j, '\n'),
-                    _ => return j,
-                }
-            }
-        };
+        let skip_x = |j: usize| if f.x { past_extended(&s, j) } else { j };
         let mut run: Vec<char> = first.into_iter().collect();
         let (mut last, mut at) = (j, skip_x(j));
         while let Some(&c) = s.get(at).filter(|&&c| plain(c)) {
@@ -2082,8 +2120,17 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                     }
                     'b' if f.cs == Charset::Ascii => Some((ASCII_BOUNDARY.to_string(), k + 2)),
                     'B' if f.cs == Charset::Ascii => Some((ASCII_NOT_BOUNDARY.to_string(), k + 2)),
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' => Some((format!("\\{e}"), k + 2)),
                     _ => None,
                 };
+                // A repeated anchor.
+                let written = written.map(|(text, next)| {
+                    let anchor = matches!(e, 'b' | 'B' | 'A' | 'z' | 'Z' | 'G');
+                    match anchor.then(|| repeated_anchor(&text, next, f)).flatten() {
+                        Some(repeated) => repeated,
+                        None => (text, next),
+                    }
+                });
                 if let Some((text, next)) = written {
                     out.push_str(&text);
                     k = next;
@@ -2173,13 +2220,17 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                         k = j + 1;
                     }
                     Some(':') if j > k + 2 => {
+                        stack.push((f, out.len(), false));
                         let _ = write!(out, "(?{letters}:");
-                        stack.push(f);
                         f = g;
                         k = j + 1;
                     }
                     _ => {
-                        stack.push(f);
+                        let look = matches!(
+                            (s.get(k + 2), s.get(k + 3)),
+                            (Some('=' | '!'), _) | (Some('<'), Some('=' | '!'))
+                        );
+                        stack.push((f, out.len(), look));
                         // A group name (`(?<name>`, `(?'name'`) or a condition (`(?(1)`,
                         // `(?(<name>)`) is not text.
                         let end = match (s.get(k + 2), s.get(k + 3)) {
@@ -2194,16 +2245,30 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                 }
             }
             '(' => {
-                stack.push(f);
+                stack.push((f, out.len(), false));
                 out.push('(');
                 k += 1;
             }
             ')' => {
-                if let Some(g) = stack.pop() {
-                    f = g;
-                }
                 out.push(')');
                 k += 1;
+                if let Some((g, start, look)) = stack.pop() {
+                    f = g;
+                    if look {
+                        let group = out[start..].to_string();
+                        if let Some((text, next)) = repeated_anchor(&group, k, f) {
+                            out.truncate(start);
+                            out.push_str(&text);
+                            k = next;
+                        }
+                    }
+                }
+            }
+            '^' | '$' => {
+                let (text, next) =
+                    repeated_anchor(&c.to_string(), k + 1, f).unwrap_or((c.to_string(), k + 1));
+                out.push_str(&text);
+                k = next;
             }
             '#' if f.x => {
                 let end = past(&s, k, '\n');
