@@ -49,7 +49,8 @@
 //! * Left to Oniguruma: lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
 //!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
 //!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
-//!   `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a repetition (`x{2}{3}`), `\pL`
+//!   `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a repetition (`x{2}{3}`), a
+//!   repeated anchor (`\b*`, which [`for_oniguruma`] writes out as Ruby reads it), `\pL`
 //!   without braces, and escapes Ruby reads as the bare letter (`\U`; `\y` and `\Y`, which
 //!   Oniguruma reads as text-segment boundaries, are written as the letters for both engines).
 //!
