@@ -5,7 +5,10 @@
 //! Ruby's engine, Onigmo, is a fork of Oniguruma; the two read Ruby syntax alike. Where they
 //! differ, Ruby's meaning is kept here: `\d \s \w` (and negations) are ASCII in Ruby and are
 //! written out as ASCII classes before compiling (Oniguruma's own `*_IS_ASCII` options would also
-//! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not).
+//! make `[[:digit:]]`, `\p{Word}` and `\b` ASCII, which in Ruby they are not), and `\y \Y` are
+//! written as the letters. The rest of Onigmo's own rules (case-insensitive classes and strings,
+//! `(?a)`/`(?u)`) are written out by the caller
+//! ([`for_oniguruma`](crate::parser::ruby_regex::for_oniguruma)).
 //!
 //! A backtracking search can take exponential time on hostile input. Each search is bounded:
 //! without a deadline by 10 million backtracks for the whole search (Oniguruma's default per
@@ -31,7 +34,8 @@ fn ascii_class(c: char) -> Option<&'static str> {
     })
 }
 
-/// Write `\d \D \w \W \s \S` out as ASCII classes, leaving every other escape as it is.
+/// Write `\d \D \w \W \s \S` out as ASCII classes and `\y \Y` as the letters (no escapes in
+/// Ruby; text-segment boundaries in Oniguruma), leaving every other escape as it is.
 pub(crate) fn ascii_shorthands(src: &str) -> String {
     let mut out = String::with_capacity(src.len() + 16);
     let mut chars = src.chars();
@@ -41,6 +45,7 @@ pub(crate) fn ascii_shorthands(src: &str) -> String {
             continue;
         }
         match chars.next() {
+            Some(e @ ('y' | 'Y')) => out.push(e),
             Some(e) => match ascii_class(e) {
                 Some(class) => out.push_str(class),
                 None => {

@@ -4,8 +4,11 @@
 //! ([`crate::parser::ruby_regex`]) can write out exactly; the rest (look-around,
 //! back-references, atomic groups, possessive quantifiers, a `^` where Ruby's line anchor
 //! differs from Rust's, Ruby's full case folding, duplicate group names, `\G \K \R \X`,
-//! conditionals, absent operators …) run on Oniguruma in its Ruby syntax ([`backtracking`]).
-//! A pattern both refuse is Ruby's own syntax error, reported as Oniguruma words it.
+//! conditionals, absent operators …) run on Oniguruma in its Ruby syntax ([`backtracking`]),
+//! after [`for_oniguruma`] has written out what Onigmo, Ruby's engine, reads by rules of its own
+//! (case-insensitive classes and strings, `(?a)`/`(?u)`: see [`fold`]). A pattern both refuse
+//! is Ruby's own syntax error, reported as Oniguruma words it, or one of the few constructs
+//! whose Ruby meaning neither engine can be given (the error names it).
 //!
 //! Groups are numbered as Ruby numbers them: when a pattern has named groups, only those
 //! capture. [`RubyRegex::numbered`] lists the engine's group indices of `$1`, `$2` …, and
@@ -13,6 +16,7 @@
 //! last one that took part in the match).
 
 pub mod backtracking;
+pub mod fold;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -21,7 +25,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::parser::ruby_regex::{needs_backtracking, translate_body};
+use crate::parser::ruby_regex::{for_oniguruma, needs_backtracking, translate_body};
 pub use backtracking::Exhausted;
 
 /// A compiled Ruby regexp (one pointer; clones share it).
@@ -317,7 +321,8 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
         }
         Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
         Err(_) => {
-            let re = backtracking::compile(body, flags)
+            let re = for_oniguruma(body, flags)
+                .and_then(|rewritten| backtracking::compile(&rewritten, flags))
                 .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
             let mut names: Vec<(String, Vec<usize>)> = Vec::new();
             re.foreach_name(|name, groups| {
