@@ -212,10 +212,18 @@ fn value_end(b: &[u8], pos: usize) -> Option<usize> {
     if let Some((_, end)) = str_at(b, pos) {
         return Some(end);
     }
-    match *b.get(pos)? {
-        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => Some(pos + 1),
-        _ => Some(pos + value_len(b.get(pos..)?).ok()?),
+    let rest = b.get(pos..)?;
+    match logferry_msgpack::short_len(rest) {
+        Some(n) => (n <= rest.len()).then_some(pos + n),
+        None => Some(pos + value_len(rest).ok()?),
     }
+}
+
+/// Byte equality with the first bytes compared inline, so that keys of the same length rarely
+/// reach `memcmp`.
+#[inline]
+fn key_bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && a == b
 }
 
 /// The raw bytes of the value under `key` in a raw map (last duplicate wins).
@@ -227,7 +235,7 @@ pub fn raw_map_get<'a>(map: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     for _ in 0..n {
         let is_key = match str_at(map, pos) {
             Some((s, e)) => {
-                let hit = &map[s..e] == key;
+                let hit = key_bytes_eq(&map[s..e], key);
                 pos = e;
                 hit
             }
