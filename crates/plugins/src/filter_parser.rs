@@ -206,6 +206,9 @@ fn key_eq(raw: &[u8], key: &Value) -> bool {
 /// Parsed pairs to merge into a raw record: decoded values, or msgpack pairs written by
 /// [`Parser::parse_raw`].
 trait ParsedPairs {
+    /// True when no two parsed keys are equal: a parsed key then only needs comparing with the
+    /// original keys.
+    const NO_REPEATS: bool = false;
     fn count(&self) -> usize;
     /// Whether parsed key `j` equals the raw original key.
     fn key_is(&self, j: usize, raw: &[u8]) -> bool;
@@ -260,6 +263,7 @@ impl ParsedPairs for RawRecord {
             _ => Reader::new(raw).read_str().ok() == Reader::new(key).read_str().ok(),
         }
     }
+    const NO_REPEATS: bool = true;
     fn same_key(&self, _i: usize, _j: usize) -> bool {
         // parse_raw never repeats a key.
         false
@@ -300,8 +304,14 @@ fn merge_slots<P: ParsedPairs + ?Sized>(
         };
         slots.push((Part::Raw(k0..k1), Part::Raw(k1..r.pos())));
     }
+    let originals = slots.len();
     for j in 0..add.count() {
-        let found = slots.iter_mut().find(|(key, _)| match key {
+        let candidates = if P::NO_REPEATS {
+            &mut slots[..originals]
+        } else {
+            &mut slots[..]
+        };
+        let found = candidates.iter_mut().find(|(key, _)| match key {
             Part::Raw(raw) => add.key_is(j, &record[raw.clone()]),
             Part::Parsed(i) => add.same_key(*i, j),
         });
