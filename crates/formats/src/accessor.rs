@@ -488,6 +488,50 @@ mod tests {
         assert_eq!(Accessor::new("x").unwrap().get_raw(&[0x81, 0xa1]), None);
     }
 
+    /// The map scan skips every scalar width by its marker (a float, wide ints, ext, bin) and
+    /// still finds the last duplicate; a value cut short ends the scan with nothing.
+    #[test]
+    fn raw_get_skips_every_scalar_width() {
+        let values = [
+            Value::F64(0.5),
+            Value::F32(1.5),
+            Value::UInt(300),
+            Value::UInt(70_000),
+            Value::UInt(5_000_000_000),
+            Value::Int(-200),
+            Value::Int(-40_000),
+            Value::Int(-5_000_000_000),
+            Value::Bin(vec![1, 2, 3]),
+            Value::Ext(5, vec![9; 4]),
+            Value::Ext(6, vec![9; 16]),
+            Value::Ext(7, vec![9; 3]),
+            Value::Nil,
+            Value::Bool(true),
+        ];
+        let mut pairs: Vec<(Value, Value)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (s(&format!("k{i}")), v.clone()))
+            .collect();
+        pairs.insert(3, (s("x"), s("first")));
+        pairs.push((s("x"), s("last")));
+        let mut raw = Vec::new();
+        Value::Map(pairs).encode(&mut raw);
+        let x = Accessor::new("x").unwrap();
+        assert_eq!(x.get_raw(&raw), Some(&[0xa4, b'l', b'a', b's', b't'][..]));
+        for (i, v) in values.iter().enumerate() {
+            let mut want = Vec::new();
+            v.encode(&mut want);
+            let got = Accessor::new(&format!("k{i}")).unwrap().get_raw(&raw);
+            assert_eq!(got, Some(&want[..]), "{v:?}");
+        }
+        // A float64 cut short, then the key: not found, no panic.
+        assert_eq!(
+            x.get_raw(&[0x82, 0xa1, b'f', 0xcb, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
+    }
+
     #[test]
     fn delete_paths() {
         let mut v = sample();
