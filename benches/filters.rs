@@ -219,5 +219,137 @@ fn bench_filters(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_rewrite, bench_filters);
+/// A record shaped as fwdbench's (`../shared/bench/harness/src/records.rs`, ~300-byte entries):
+/// container_id, container_name, source, and a `log` JSON line with level, msg, user_id, path,
+/// latency_ms (a float), log_type (EVENT 60%, ACCESS 40%) and event_type.
+fn fwdbench_record(i: usize) -> Vec<u8> {
+    const WORDS: &[&str] = &[
+        "request", "served", "recipe", "user", "cache", "miss", "hit", "fetched", "from", "db",
+        "timeout", "retrying", "upstream", "rendered", "template", "session", "token",
+    ];
+    const TYPES: &[&str] = &["recipe_view", "recipe_search", "user_login", "cart_add"];
+    let mut x = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = |n: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % n
+    };
+    let msg_len = 20 + next(130) as usize;
+    let mut msg = String::new();
+    while msg.len() < msg_len {
+        if !msg.is_empty() {
+            msg.push(' ');
+        }
+        msg.push_str(WORDS[next(WORDS.len() as u64) as usize]);
+    }
+    let level = ["info", "info", "info", "warn", "error"][next(5) as usize];
+    let log_type = if next(10) < 6 { "EVENT" } else { "ACCESS" };
+    let log = format!(
+        "{{\"level\":\"{level}\",\"msg\":\"{msg}\",\"user_id\":{},\"path\":\"/api/v1/recipes/{}\",\"latency_ms\":{}.{},\"log_type\":\"{log_type}\",\"event_type\":\"{}\"}}",
+        next(1_000_000),
+        next(100_000),
+        next(250),
+        next(10),
+        TYPES[next(TYPES.len() as u64) as usize]
+    );
+    let s = |x: &str| Value::Str(x.into());
+    let c = i % 8;
+    let mut out = Vec::new();
+    Value::Map(vec![
+        (
+            s("container_id"),
+            s(&format!("{:064x}", c as u128 * 0x1234_5678_9abc_def1)),
+        ),
+        (s("container_name"), s(&format!("/web-{c}"))),
+        (s("source"), s("stdout")),
+        (s("log"), s(&log)),
+    ])
+    .encode(&mut out);
+    out
+}
+
+/// This thread's CPU time.
+fn thread_cpu() -> std::time::Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
+    std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The CPU time of `n` runs of `run` on inputs made by `setup` (made beforehand, not timed).
+fn cpu_time<I>(n: u64, setup: impl Fn() -> I, run: impl Fn(I)) -> std::time::Duration {
+    let inputs: Vec<I> = (0..n).map(|_| setup()).collect();
+    let t0 = thread_cpu();
+    for x in inputs {
+        run(x);
+    }
+    thread_cpu() - t0
+}
+
+/// The seed pipeline's CPU path after in_forward: filter_parser (json on `log`, reserve_data,
+/// reserve_time) then rewrite_tag_filter on `log_type` (`/^(\w+)$/` → `app.$1`), on batches of
+/// 500 fwdbench-shaped records.
+fn bench_seed_pipeline(c: &mut Criterion) {
+    const N: usize = 500;
+    let mut b = BatchBuilder::new();
+    for i in 0..N {
+        b.push_raw(EventTime::new(1_709_634_030, i as u32), &fwdbench_record(i));
+    }
+    let b = b.finish();
+    let avg = b.bytes().len() / b.len();
+    let mut g = c.benchmark_group(format!("seed_pipeline_{avg}B"));
+    g.throughput(Throughput::Elements(N as u64));
+    let el = config(
+        "parser",
+        "key_name log\nreserve_data true\nreserve_time true\n<parse>\n@type json\n</parse>",
+    );
+    let parser = ParserFilter::new(&Section::new(&el, "parser")).unwrap();
+    let unbound = Emitter::unbound();
+    let rtf = rewrite(
+        "<rule>\nkey log_type\npattern /^(\\w+)$/\ntag app.$1\n</rule>",
+        &unbound,
+    );
+    let parsed = match parser.filter("docker.web", b.clone(), &mut ErrorEvents::default()) {
+        FilterOutput::Keep(out) => out,
+        FilterOutput::Drop => panic!("parser dropped the batch"),
+    };
+    assert_eq!(parsed.len(), N, "parser keeps every event");
+    let routed = rtf.route("docker.web", &parsed);
+    assert_eq!(routed.iter().map(|r| r.batch.len()).sum::<usize>(), N);
+    // Timed by the thread's CPU time, not the wall clock: on a shared machine the wall clock
+    // counts the time other processes hold the core.
+    let parse = |x| match parser.filter("docker.web", x, &mut ErrorEvents::default()) {
+        FilterOutput::Keep(out) => out,
+        FilterOutput::Drop => unreachable!("checked above"),
+    };
+    g.bench_function("filter_parser", |bn| {
+        bn.iter_custom(|n| cpu_time(n, || b.clone(), |x| drop(parse(x))))
+    });
+    g.bench_function("rewrite_tag_filter_route", |bn| {
+        bn.iter_custom(|n| {
+            cpu_time(
+                n,
+                || (),
+                |()| drop(std::hint::black_box(rtf.route("docker.web", &parsed))),
+            )
+        })
+    });
+    g.bench_function("parser_then_route", |bn| {
+        bn.iter_custom(|n| {
+            cpu_time(
+                n,
+                || b.clone(),
+                |x| drop(std::hint::black_box(rtf.route("docker.web", &parse(x)))),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_rewrite, bench_filters, bench_seed_pipeline);
 criterion_main!(benches);

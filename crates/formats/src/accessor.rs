@@ -212,10 +212,18 @@ fn value_end(b: &[u8], pos: usize) -> Option<usize> {
     if let Some((_, end)) = str_at(b, pos) {
         return Some(end);
     }
-    match *b.get(pos)? {
-        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => Some(pos + 1),
-        _ => Some(pos + value_len(b.get(pos..)?).ok()?),
+    let rest = b.get(pos..)?;
+    match logferry_msgpack::short_len(rest) {
+        Some(n) => (n <= rest.len()).then_some(pos + n),
+        None => Some(pos + value_len(rest).ok()?),
     }
+}
+
+/// Byte equality with the first bytes compared inline, so that keys of the same length rarely
+/// reach `memcmp`.
+#[inline]
+fn key_bytes_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.first() == b.first() && a.last() == b.last() && a == b
 }
 
 /// The raw bytes of the value under `key` in a raw map (last duplicate wins).
@@ -227,7 +235,7 @@ pub fn raw_map_get<'a>(map: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
     for _ in 0..n {
         let is_key = match str_at(map, pos) {
             Some((s, e)) => {
-                let hit = &map[s..e] == key;
+                let hit = key_bytes_eq(&map[s..e], key);
                 pos = e;
                 hit
             }
@@ -478,6 +486,50 @@ mod tests {
             Some(s(&"v".repeat(300)))
         );
         assert_eq!(Accessor::new("x").unwrap().get_raw(&[0x81, 0xa1]), None);
+    }
+
+    /// The map scan skips every scalar width by its marker (a float, wide ints, ext, bin) and
+    /// still finds the last duplicate; a value cut short ends the scan with nothing.
+    #[test]
+    fn raw_get_skips_every_scalar_width() {
+        let values = [
+            Value::F64(0.5),
+            Value::F32(1.5),
+            Value::UInt(300),
+            Value::UInt(70_000),
+            Value::UInt(5_000_000_000),
+            Value::Int(-200),
+            Value::Int(-40_000),
+            Value::Int(-5_000_000_000),
+            Value::Bin(vec![1, 2, 3]),
+            Value::Ext(5, vec![9; 4]),
+            Value::Ext(6, vec![9; 16]),
+            Value::Ext(7, vec![9; 3]),
+            Value::Nil,
+            Value::Bool(true),
+        ];
+        let mut pairs: Vec<(Value, Value)> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (s(&format!("k{i}")), v.clone()))
+            .collect();
+        pairs.insert(3, (s("x"), s("first")));
+        pairs.push((s("x"), s("last")));
+        let mut raw = Vec::new();
+        Value::Map(pairs).encode(&mut raw);
+        let x = Accessor::new("x").unwrap();
+        assert_eq!(x.get_raw(&raw), Some(&[0xa4, b'l', b'a', b's', b't'][..]));
+        for (i, v) in values.iter().enumerate() {
+            let mut want = Vec::new();
+            v.encode(&mut want);
+            let got = Accessor::new(&format!("k{i}")).unwrap().get_raw(&raw);
+            assert_eq!(got, Some(&want[..]), "{v:?}");
+        }
+        // A float64 cut short, then the key: not found, no panic.
+        assert_eq!(
+            x.get_raw(&[0x82, 0xa1, b'f', 0xcb, 0, 0, 0, 0, 0, 0, 0]),
+            None
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod write;
 
 pub use error::{Error, Result};
 pub use json::{json_to_msgpack, write_json};
-pub use reader::Reader;
+pub use reader::{short_len, Reader};
 pub use scan::{value_len, walk, Scanner, MAX_DEPTH};
 pub use text::{json_plain_len, json_string, ruby_float};
 pub use time::{read_time, EventTime};

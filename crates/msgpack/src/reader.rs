@@ -4,6 +4,31 @@ use crate::error::{Error, Result};
 use crate::head::{head, Head, Kind};
 use crate::scan::value_len;
 
+/// The whole length (header and payload) of the value starting `buf` when its marker tells it
+/// at once: fixed-size scalars and ext, fixstr, and str8/bin8/str16/bin16 (whose length bytes
+/// must be there). `None` for everything else (containers, 32-bit lengths, variable ext, `0xc1`,
+/// an empty or cut header), which [`value_len`] handles. Whether that many bytes follow is not
+/// checked.
+#[inline]
+pub fn short_len(buf: &[u8]) -> Option<usize> {
+    let m = *buf.first()?;
+    Some(match m {
+        0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => 1,
+        0xa0..=0xbf => 1 + usize::from(m & 0x1f),
+        0xcc | 0xd0 => 2,
+        0xcd | 0xd1 | 0xd4 => 3,
+        0xd5 => 4,
+        0xca | 0xce | 0xd2 => 5,
+        0xd6 => 6,
+        0xcb | 0xcf | 0xd3 => 9,
+        0xd7 => 10,
+        0xd8 => 18,
+        0xc4 | 0xd9 => 2 + usize::from(*buf.get(1)?),
+        0xc5 | 0xda => 3 + usize::from(u16::from_be_bytes([*buf.get(1)?, *buf.get(2)?])),
+        _ => return None,
+    })
+}
+
 /// Cursor over a msgpack byte slice. A failed read never advances it.
 #[derive(Clone, Debug)]
 pub struct Reader<'a> {
@@ -144,18 +169,21 @@ impl<'a> Reader<'a> {
     /// Read the raw bytes of the next whole value (containers included).
     pub fn read_raw(&mut self) -> Result<&'a [u8]> {
         let rest = self.remaining();
-        // A scalar, string, bin or ext is its header and payload: no walk needed.
-        let h = crate::head::head(rest)?;
-        let n = match h.kind {
-            crate::head::Kind::Array(_) | crate::head::Kind::Map(_) => value_len(rest)?,
-            _ => {
-                let n = h.total();
-                if rest.len() < n {
-                    return Err(Error::Incomplete);
+        // A scalar, string, bin or ext is its header and payload: no walk needed (and for the
+        // usual markers, no header decoding either).
+        let n = match short_len(rest) {
+            Some(n) => n,
+            None => {
+                let h = crate::head::head(rest)?;
+                match h.kind {
+                    crate::head::Kind::Array(_) | crate::head::Kind::Map(_) => value_len(rest)?,
+                    _ => h.total(),
                 }
-                n
             }
         };
+        if rest.len() < n {
+            return Err(Error::Incomplete);
+        }
         self.pos += n;
         Ok(&rest[..n])
     }

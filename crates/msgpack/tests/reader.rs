@@ -76,3 +76,37 @@ fn typed_reads() {
     assert_eq!(r.read_raw(), Ok(&[0x92u8, 0x01, 0x02][..]));
     assert!(r.is_empty());
 }
+
+/// `short_len` (read_raw's fast path) agrees with the full scan for every marker byte, whatever
+/// length bytes follow, and read_raw still refuses a value cut short.
+#[test]
+fn short_len_agrees_with_value_len_for_every_marker() {
+    use logferry_msgpack::{short_len, value_len};
+    let mut known = 0;
+    for m in 0..=255u8 {
+        for len_bytes in [[0u8, 0], [0, 3], [1, 2], [0x10, 0]] {
+            let mut buf = vec![m, len_bytes[0], len_bytes[1]];
+            buf.resize(5000, 0);
+            let Some(n) = short_len(&buf) else { continue };
+            known += 1;
+            assert_eq!(
+                value_len(&buf).ok(),
+                Some(n),
+                "marker {m:#04x} {len_bytes:?}"
+            );
+            let mut r = Reader::new(&buf);
+            assert_eq!(r.read_raw().map(<[u8]>::len), Ok(n));
+            assert_eq!(r.pos(), n);
+            let mut cut = Reader::new(&buf[..n - 1]);
+            assert_eq!(cut.read_raw(), Err(Error::Incomplete), "marker {m:#04x}");
+            assert_eq!(cut.pos(), 0);
+        }
+    }
+    assert!(
+        known > 4 * 200,
+        "the fast path covers the usual markers ({known})"
+    );
+    assert_eq!(short_len(&[]), None);
+    assert_eq!(short_len(&[0xd9]), None, "str8 without its length byte");
+    assert_eq!(short_len(&[0xc1]), None);
+}

@@ -29,6 +29,7 @@
 //! is. A `timeout` that a backtracking regexp runs past is a non-match, with the warning
 //! "parsing timed out".
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
@@ -182,10 +183,10 @@ impl ParserFilter {
 }
 
 /// Where a key or value of the merged record comes from.
-#[derive(Clone, Copy)]
-enum Part<'a> {
-    /// Raw msgpack bytes of the original record.
-    Raw(&'a [u8]),
+#[derive(Clone)]
+enum Part {
+    /// These bytes of the original record.
+    Raw(Range<usize>),
     /// The i-th parsed pair.
     Parsed(usize),
 }
@@ -205,6 +206,9 @@ fn key_eq(raw: &[u8], key: &Value) -> bool {
 /// Parsed pairs to merge into a raw record: decoded values, or msgpack pairs written by
 /// [`Parser::parse_raw`].
 trait ParsedPairs {
+    /// True when no two parsed keys are equal: a parsed key then only needs comparing with the
+    /// original keys.
+    const NO_REPEATS: bool = false;
     fn count(&self) -> usize;
     /// Whether parsed key `j` equals the raw original key.
     fn key_is(&self, j: usize, raw: &[u8]) -> bool;
@@ -212,6 +216,15 @@ trait ParsedPairs {
     fn same_key(&self, i: usize, j: usize) -> bool;
     fn write_key(&self, i: usize, out: &mut Vec<u8>);
     fn write_value(&self, i: usize, out: &mut Vec<u8>);
+    /// Where the encoded key (or value) of pair `i` lies in [`encoded`](Self::encoded), when
+    /// the pairs are held encoded (so that adjacent parts are copied at once).
+    fn span(&self, _i: usize, _key: bool) -> Option<Range<usize>> {
+        None
+    }
+    /// The bytes [`span`](Self::span) points into.
+    fn encoded(&self) -> &[u8] {
+        &[]
+    }
 }
 
 impl ParsedPairs for [(Value, Value)] {
@@ -239,14 +252,18 @@ impl ParsedPairs for RawRecord {
     fn key_is(&self, j: usize, raw: &[u8]) -> bool {
         let key = self.pair(j).0;
         // Parsed keys are minimal str encodings: when the original key is a fixstr too (the usual
-        // case), the bytes decide. Otherwise compare payloads (a bin original key equals no
-        // parsed key).
+        // case), the bytes decide (the header holds the length; the first payload byte is
+        // compared inline before the rest). Otherwise compare payloads (a bin original key
+        // equals no parsed key).
         match (raw.first(), key.first()) {
-            (Some(0xa0..=0xbf), Some(0xa0..=0xbf)) => raw == key,
+            (Some(0xa0..=0xbf), Some(0xa0..=0xbf)) => {
+                raw.len() == key.len() && raw.get(1) == key.get(1) && raw == key
+            }
             (Some(0xc4..=0xc6), _) => false,
             _ => Reader::new(raw).read_str().ok() == Reader::new(key).read_str().ok(),
         }
     }
+    const NO_REPEATS: bool = true;
     fn same_key(&self, _i: usize, _j: usize) -> bool {
         // parse_raw never repeats a key.
         false
@@ -257,16 +274,23 @@ impl ParsedPairs for RawRecord {
     fn write_value(&self, i: usize, out: &mut Vec<u8>) {
         out.extend_from_slice(self.pair(i).1)
     }
+    fn span(&self, i: usize, key: bool) -> Option<Range<usize>> {
+        let (k, v) = &self.pairs[i];
+        Some(if key { k.clone() } else { v.clone() })
+    }
+    fn encoded(&self) -> &[u8] {
+        &self.buf
+    }
 }
 
 /// The pairs of `record.merge(parsed)` (Ruby's Hash#merge, as [`ParserFilter::handle_parsed`]
 /// with reserve_data): the original pairs in order, a parsed key replacing the value of the
 /// first equal key in place, new keys appended, into `slots` (cleared first, so that its
 /// allocation serves a whole batch). False when the record is not a map.
-fn merge_slots<'a, P: ParsedPairs + ?Sized>(
-    record: &'a [u8],
+fn merge_slots<P: ParsedPairs + ?Sized>(
+    record: &[u8],
     add: &P,
-    slots: &mut Vec<(Part<'a>, Part<'a>)>,
+    slots: &mut Vec<(Part, Part)>,
 ) -> bool {
     slots.clear();
     let mut r = Reader::new(record);
@@ -274,14 +298,21 @@ fn merge_slots<'a, P: ParsedPairs + ?Sized>(
         return false;
     };
     for _ in 0..n {
-        let (Ok(k), Ok(v)) = (r.read_raw(), r.read_raw()) else {
+        let k0 = r.pos();
+        let (Ok(_), k1, Ok(_)) = (r.read_raw(), r.pos(), r.read_raw()) else {
             return false;
         };
-        slots.push((Part::Raw(k), Part::Raw(v)));
+        slots.push((Part::Raw(k0..k1), Part::Raw(k1..r.pos())));
     }
+    let originals = slots.len();
     for j in 0..add.count() {
-        let found = slots.iter_mut().find(|(key, _)| match key {
-            Part::Raw(raw) => add.key_is(j, raw),
+        let candidates = if P::NO_REPEATS {
+            &mut slots[..originals]
+        } else {
+            &mut slots[..]
+        };
+        let found = candidates.iter_mut().find(|(key, _)| match key {
+            Part::Raw(raw) => add.key_is(j, &record[raw.clone()]),
             Part::Parsed(i) => add.same_key(*i, j),
         });
         match found {
@@ -292,23 +323,54 @@ fn merge_slots<'a, P: ParsedPairs + ?Sized>(
     true
 }
 
-/// Encode a map merged by [`merge_slots`].
+/// Encode a map merged by [`merge_slots`] from `record`. Parts that lie back to back in the
+/// record (or in the parsed pairs' encoding) are copied at once: a record whose keys the parse
+/// does not replace is one copy of its pairs and one of the parsed pairs.
 fn write_slots<P: ParsedPairs + ?Sized>(
-    slots: &[(Part<'_>, Part<'_>)],
+    record: &[u8],
+    slots: &[(Part, Part)],
     add: &P,
     out: &mut Vec<u8>,
 ) {
     logferry_msgpack::write::map_len(out, slots.len() as u32);
-    for (k, v) in slots {
-        match k {
-            Part::Raw(b) => out.extend_from_slice(b),
-            Part::Parsed(i) => add.write_key(*i, out),
+    // The bytes not copied yet: a range of the record (false) or of the parsed encoding (true).
+    let mut run: Option<(bool, Range<usize>)> = None;
+    let flush = |run: &mut Option<(bool, Range<usize>)>, out: &mut Vec<u8>| {
+        if let Some((parsed, r)) = run.take() {
+            out.extend_from_slice(if parsed {
+                &add.encoded()[r]
+            } else {
+                &record[r]
+            });
         }
-        match v {
-            Part::Raw(b) => out.extend_from_slice(b),
-            Part::Parsed(i) => add.write_value(*i, out),
+    };
+    for (k, v) in slots {
+        for (part, key) in [(k, true), (v, false)] {
+            let next = match part {
+                Part::Raw(r) => (false, r.clone()),
+                Part::Parsed(i) => match add.span(*i, key) {
+                    Some(r) => (true, r),
+                    None => {
+                        flush(&mut run, out);
+                        if key {
+                            add.write_key(*i, out)
+                        } else {
+                            add.write_value(*i, out)
+                        }
+                        continue;
+                    }
+                },
+            };
+            match &mut run {
+                Some((src, r)) if *src == next.0 && r.end == next.1.start => r.end = next.1.end,
+                _ => {
+                    flush(&mut run, out);
+                    run = Some(next);
+                }
+            }
         }
     }
+    flush(&mut run, out);
 }
 
 /// Placeholder until the real parser is built.
@@ -335,7 +397,10 @@ fn class_of(raw: &[u8]) -> &'static str {
 
 impl Filter for ParserFilter {
     fn filter(&self, _tag: &str, batch: EventBatch, errors: &mut ErrorEvents) -> FilterOutput {
-        let mut out = BatchBuilder::with_capacity(batch.bytes().len());
+        // With reserve_data each record grows by its parsed fields (less than the text they come
+        // from): room for twice the input spares the copy of growing the buffer mid-batch.
+        let grow = if self.reserve_data { 2 } else { 1 };
+        let mut out = BatchBuilder::with_capacity(batch.bytes().len().saturating_mul(grow));
         let mut results: Vec<ParseResult> = Vec::new();
         let mut raw = RawRecord::default();
         let mut slots = Vec::new();
@@ -414,7 +479,7 @@ impl Filter for ParserFilter {
                         } else {
                             t.unwrap_or(e.time)
                         };
-                        out.push_with(t, |buf| write_slots(&slots, &raw, buf));
+                        out.push_with(t, |buf| write_slots(e.record, &slots, &raw, buf));
                         continue;
                     }
                 }
@@ -444,7 +509,7 @@ impl Filter for ParserFilter {
                             if let Value::Map(add) = &values {
                                 if merge_slots(e.record, add.as_slice(), &mut slots) {
                                     out.push_with(t, |buf| {
-                                        write_slots(&slots, add.as_slice(), buf)
+                                        write_slots(e.record, &slots, add.as_slice(), buf)
                                     });
                                     continue;
                                 }
@@ -672,11 +737,38 @@ mod tests {
                 let mut slots = Vec::new();
                 assert!(merge_slots(&raw, add.as_slice(), &mut slots));
                 let mut fast = Vec::new();
-                write_slots(&slots, add.as_slice(), &mut fast);
+                write_slots(&raw, &slots, add.as_slice(), &mut fast);
                 let mut slow = Vec::new();
                 f.handle_parsed(Some(rec), Value::Map(add.clone()))
                     .encode(&mut slow);
                 assert_eq!(fast, slow, "record {rec:?} merged with {add:?}");
+                // The same pairs as parse_raw writes them (no repeated key there), laid out in
+                // order (copied in runs) and in reverse (every part copied on its own).
+                let keys: Vec<&Value> = add.iter().map(|(k, _)| k).collect();
+                if (1..keys.len()).any(|i| keys[..i].contains(&keys[i])) {
+                    continue;
+                }
+                for reversed in [false, true] {
+                    let mut pairs = RawRecord::default();
+                    let order: Vec<usize> = if reversed {
+                        (0..add.len()).rev().collect()
+                    } else {
+                        (0..add.len()).collect()
+                    };
+                    let mut ranges = vec![(0..0, 0..0); add.len()];
+                    for i in order {
+                        let k0 = pairs.buf.len();
+                        add[i].0.encode(&mut pairs.buf);
+                        let k1 = pairs.buf.len();
+                        add[i].1.encode(&mut pairs.buf);
+                        ranges[i] = (k0..k1, k1..pairs.buf.len());
+                    }
+                    pairs.pairs = ranges;
+                    assert!(merge_slots(&raw, &pairs, &mut slots));
+                    let mut fast = Vec::new();
+                    write_slots(&raw, &slots, &pairs, &mut fast);
+                    assert_eq!(fast, slow, "record {rec:?} merged with raw {add:?}");
+                }
             }
         }
         // A key with invalid UTF-8 is kept byte for byte (the decoded form would rewrite it as
@@ -686,7 +778,7 @@ mod tests {
         let mut slots = Vec::new();
         assert!(merge_slots(&raw, add.as_slice(), &mut slots));
         let mut fast = Vec::new();
-        write_slots(&slots, add.as_slice(), &mut fast);
+        write_slots(&raw, &slots, add.as_slice(), &mut fast);
         assert_eq!(
             fast,
             [0x82, 0xa2, b'a', 0xff, 0x01, 0xa4, b'a', 0xef, 0xbf, 0xbd, 0x02]

@@ -610,11 +610,15 @@ impl<'a> Placeholders<'a> {
     /// Replace every `${[a-z_]+([0-9]+)?}` and `__[A-Z_]+__` as the plugin's gsub does; returns
     /// false when an unknown placeholder was replaced by `""`.
     fn expand(&self, input: &str, out: &mut String) -> bool {
-        if !input.contains("${") && !input.contains("__") {
+        // One pass over the (short) bytes: cheaper than two substring searches.
+        let b = input.as_bytes();
+        if !b
+            .windows(2)
+            .any(|w| matches!(w, [b'$', b'{'] | [b'_', b'_']))
+        {
             out.push_str(input);
             return true;
         }
-        let b = input.as_bytes();
         let mut all_known = true;
         let mut i = 0;
         let mut lit_start = 0;
