@@ -11,20 +11,23 @@ use std::time::Duration;
 use support::acked::{send_and_ack, tagged};
 use support::*;
 
+/// A forward source (`@id` when given) on the daemon's port and a monitor_agent on `mon`.
+fn sources(mon: u16, id: &str) -> String {
+    let id = if id.is_empty() {
+        String::new()
+    } else {
+        format!("  @id {id}\n")
+    };
+    format!(
+        "<source>\n  @type forward\n{id}  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<source>\n  @type monitor_agent\n  bind 127.0.0.1\n  port {mon}\n</source>\n"
+    )
+}
+
 fn conf(mon: u16) -> String {
+    let sources = sources(mon, "");
     format!(
         "
-<source>
-  @type forward
-  port {{PORT}}
-  bind 127.0.0.1
-</source>
-<source>
-  @type monitor_agent
-  bind 127.0.0.1
-  port {mon}
-</source>
-<filter app.**>
+{sources}<filter app.**>
   @type record_transformer
   @id add_secret
   <record>
@@ -279,20 +282,10 @@ fn plugins(monitor: &str) -> std::collections::HashMap<String, serde_json::Value
 /// A forward input `in_fwd`, a monitor on `mon`, a grep filter `keep_low` passing seq 0-4 and a
 /// copy `fan` to a stdout store `print` and `store` (`system` goes first, `after` last).
 fn fan_conf(mon: u16, system: &str, store: &str, after: &str) -> String {
+    let sources = sources(mon, "in_fwd");
     format!(
         "{system}
-<source>
-  @type forward
-  @id in_fwd
-  port {{PORT}}
-  bind 127.0.0.1
-</source>
-<source>
-  @type monitor_agent
-  bind 127.0.0.1
-  port {mon}
-</source>
-<filter app.**>
+{sources}<filter app.**>
   @type grep
   @id keep_low
   <regexp>
@@ -443,19 +436,10 @@ fn monitor_agent_counters_are_fluentds() {
 #[test]
 fn monitor_agent_shows_a_failing_outputs_retry_state() {
     let [mon, closed] = [free_port(), free_port()];
+    let sources = sources(mon, "");
     let d = Daemon::start(&format!(
         "
-<source>
-  @type forward
-  port {{PORT}}
-  bind 127.0.0.1
-</source>
-<source>
-  @type monitor_agent
-  bind 127.0.0.1
-  port {mon}
-</source>
-<match **>
+{sources}<match **>
   @type http
   @id web
   endpoint http://127.0.0.1:{closed}/x
