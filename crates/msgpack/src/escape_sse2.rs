@@ -10,7 +10,7 @@ use std::arch::x86_64::{
     _mm_set1_epi8,
 };
 
-use crate::text::{escape_mask, ESCAPE, HEX, HIGH};
+use crate::text::{escape_mask, put_escape, ESCAPE, HIGH};
 
 /// Bit `j` of the first mask: `chunk[j]` must be escaped (below 0x20, `"` or `\`); of the
 /// second: `chunk[j]` is not ASCII.
@@ -79,22 +79,8 @@ impl Stage {
                     m &= esc;
                     continue;
                 }
-                b'u' => {
-                    self.buf[d + k..d + k + 6].copy_from_slice(&[
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX[usize::from(c >> 4)],
-                        HEX[usize::from(c & 0xf)],
-                    ]);
-                    d += 5;
-                }
-                e => {
-                    self.buf[d + k] = b'\\';
-                    self.buf[d + k + 1] = e;
-                    d += 1;
-                }
+                // The byte took one place in the copy; its escape takes 6 or 2.
+                e => d += put_escape(c, e, &mut self.buf[d + k..]) - 1,
             }
             self.buf[d + k + 1..d + k + 17].copy_from_slice(&win[k + 1..k + 17]);
         }
@@ -125,22 +111,7 @@ impl Stage {
                     self.buf[self.n] = c;
                     self.n += 1;
                 }
-                b'u' => {
-                    self.buf[self.n..self.n + 6].copy_from_slice(&[
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX[usize::from(c >> 4)],
-                        HEX[usize::from(c & 0xf)],
-                    ]);
-                    self.n += 6;
-                }
-                e => {
-                    self.buf[self.n] = b'\\';
-                    self.buf[self.n + 1] = e;
-                    self.n += 2;
-                }
+                e => self.n += put_escape(c, e, &mut self.buf[self.n..]),
             }
             j += 1;
         }

@@ -192,6 +192,27 @@ pub(crate) const ESCAPE: [u8; 256] = {
 /// Upper-case hex digits, as Fluentd's JSON writers (yajl, Ruby's json) write `\u001F`.
 pub(crate) const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Write the escape of byte `c` (`e` = its non-zero [`ESCAPE`] entry) at the start of `dst`:
+/// `\u00XX` or `\` and the letter. Returns how many bytes it took (6 or 2).
+#[inline(always)]
+pub(crate) fn put_escape(c: u8, e: u8, dst: &mut [u8]) -> usize {
+    if e == b'u' {
+        dst[..6].copy_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(c >> 4)],
+            HEX[usize::from(c & 0xf)],
+        ]);
+        6
+    } else {
+        dst[0] = b'\\';
+        dst[1] = e;
+        2
+    }
+}
+
 /// Quote `b` as a JSON string; false (and `out` holds a partial string) if `b` is not valid
 /// UTF-8. SSE2, 16 bytes at a time, on x86_64; the portable 8-byte loop elsewhere.
 #[inline]
@@ -247,22 +268,7 @@ fn escape_into_swar(b: &[u8], out: &mut Vec<u8>) -> bool {
                 buf[n] = c;
                 n += 1;
             }
-            b'u' => {
-                buf[n..n + 6].copy_from_slice(&[
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(c >> 4)],
-                    HEX[usize::from(c & 0xf)],
-                ]);
-                n += 6;
-            }
-            e => {
-                buf[n] = b'\\';
-                buf[n + 1] = e;
-                n += 2;
-            }
+            e => n += put_escape(c, e, &mut buf[n..]),
         }
         i += 1;
     }
