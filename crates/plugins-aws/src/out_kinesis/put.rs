@@ -44,6 +44,17 @@ where
     }
 }
 
+/// Each record's result from its `(error_code, error_message)`: `None` when it was accepted.
+fn outcomes<'a>(
+    results: impl Iterator<Item = (Option<&'a str>, Option<&'a str>)>,
+) -> Vec<Option<(String, String)>> {
+    results
+        .map(|(code, message)| {
+            code.map(|c| (c.to_string(), message.unwrap_or_default().to_string()))
+        })
+        .collect()
+}
+
 impl Api {
     /// Send `records` to `stream`. `Ok` holds one entry per record: `None` if it was accepted,
     /// else its error code and message.
@@ -75,18 +86,11 @@ impl Api {
                             e,
                         )
                     })?;
-                Ok(out
-                    .request_responses()
-                    .iter()
-                    .map(|r| {
-                        r.error_code().map(|c| {
-                            (
-                                c.to_string(),
-                                r.error_message().unwrap_or_default().to_string(),
-                            )
-                        })
-                    })
-                    .collect())
+                Ok(outcomes(
+                    out.request_responses()
+                        .iter()
+                        .map(|r| (r.error_code(), r.error_message())),
+                ))
             }
             Api::Streams(c) => {
                 let batch = records
@@ -111,18 +115,11 @@ impl Api {
                             e,
                         )
                     })?;
-                Ok(out
-                    .records()
-                    .iter()
-                    .map(|r| {
-                        r.error_code().map(|c| {
-                            (
-                                c.to_string(),
-                                r.error_message().unwrap_or_default().to_string(),
-                            )
-                        })
-                    })
-                    .collect())
+                Ok(outcomes(
+                    out.records()
+                        .iter()
+                        .map(|r| (r.error_code(), r.error_message())),
+                ))
             }
         }
     }

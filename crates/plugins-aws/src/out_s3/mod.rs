@@ -163,6 +163,25 @@ impl StoreAs {
     }
 }
 
+/// Apply a [`PutOptions`]' storage class, ACL, grants, encryption and tagging to a PutObject or
+/// CreateMultipartUpload request builder (different SDK types with the same setters).
+macro_rules! object_settings {
+    ($req:expr, $p:expr) => {
+        $req.set_storage_class($p.storage_class.clone())
+            .set_acl($p.acl.clone())
+            .set_grant_full_control($p.grant_full_control.clone())
+            .set_grant_read($p.grant_read.clone())
+            .set_grant_read_acp($p.grant_read_acp.clone())
+            .set_grant_write_acp($p.grant_write_acp.clone())
+            .set_server_side_encryption($p.sse.clone())
+            .set_ssekms_key_id($p.ssekms_key_id.clone())
+            .set_sse_customer_algorithm($p.sse_customer_algorithm.clone())
+            .set_sse_customer_key($p.sse_customer_key.clone())
+            .set_sse_customer_key_md5($p.sse_customer_key_md5.clone())
+            .set_tagging($p.tagging.clone())
+    };
+}
+
 /// What each PUT carries besides the body.
 #[derive(Clone, Debug, Default)]
 struct PutOptions {
@@ -601,26 +620,15 @@ impl S3Writer {
         meta: &[(String, String)],
     ) -> Result<(), String> {
         let p = &self.put;
-        let mut req = c
+        let req = c
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type(self.store_as.content_type())
             .content_length(body.len() as i64)
             .body(ByteStream::from(body))
-            .set_storage_class(p.storage_class.clone())
-            .set_acl(p.acl.clone())
-            .set_grant_full_control(p.grant_full_control.clone())
-            .set_grant_read(p.grant_read.clone())
-            .set_grant_read_acp(p.grant_read_acp.clone())
-            .set_grant_write_acp(p.grant_write_acp.clone())
-            .set_server_side_encryption(p.sse.clone())
-            .set_ssekms_key_id(p.ssekms_key_id.clone())
-            .set_sse_customer_algorithm(p.sse_customer_algorithm.clone())
-            .set_sse_customer_key(p.sse_customer_key.clone())
-            .set_sse_customer_key_md5(p.sse_customer_key_md5.clone())
-            .set_tagging(p.tagging.clone())
             .set_checksum_algorithm(p.checksum_algorithm.clone());
+        let mut req = object_settings!(req, p);
         for (k, v) in meta {
             req = req.metadata(k, v);
         }
@@ -643,24 +651,13 @@ impl S3Writer {
             .checksum_algorithm
             .clone()
             .or(self.settings.checksums.then_some(ChecksumAlgorithm::Crc32));
-        let mut req = c
+        let req = c
             .create_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .content_type(self.store_as.content_type())
-            .set_storage_class(p.storage_class.clone())
-            .set_acl(p.acl.clone())
-            .set_grant_full_control(p.grant_full_control.clone())
-            .set_grant_read(p.grant_read.clone())
-            .set_grant_read_acp(p.grant_read_acp.clone())
-            .set_grant_write_acp(p.grant_write_acp.clone())
-            .set_server_side_encryption(p.sse.clone())
-            .set_ssekms_key_id(p.ssekms_key_id.clone())
-            .set_sse_customer_algorithm(p.sse_customer_algorithm.clone())
-            .set_sse_customer_key(p.sse_customer_key.clone())
-            .set_sse_customer_key_md5(p.sse_customer_key_md5.clone())
-            .set_tagging(p.tagging.clone())
             .set_checksum_algorithm(algo.clone());
+        let mut req = object_settings!(req, p);
         for (k, v) in meta {
             req = req.metadata(k, v);
         }
