@@ -483,3 +483,20 @@ fn monitor_agent_shows_a_failing_outputs_retry_state() {
     let wait = secs("next_time") - secs("start");
     assert!((52..=68).contains(&wait), "{retry:?}");
 }
+
+/// `include_retry false` leaves out each output's `retry`, as Fluentd's monitor_agent does
+/// (`obj['retry'] = … if opts[:with_retry]`); the counters stay.
+#[test]
+fn monitor_agent_include_retry_false_leaves_out_retry() {
+    let mon = free_port();
+    let d = Daemon::start(
+        &(sources(mon, "").replace(
+            "@type monitor_agent\n",
+            "@type monitor_agent\n  include_retry false\n",
+        ) + "<match **>\n  @type null\n  @id nothing\n</match>\n"),
+    );
+    send(&d, "app.web", 0, 3);
+    let nothing = plugins(&format!("127.0.0.1:{mon}"))["nothing"].clone();
+    assert_eq!(nothing["emit_records"], 3, "{nothing}");
+    assert!(nothing.get("retry").is_none(), "{nothing}");
+}
