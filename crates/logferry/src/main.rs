@@ -31,12 +31,14 @@ const TRIM_EVERY: Duration = Duration::from_secs(5);
 
 /// glibc keeps freed memory in its arenas, so RSS stays at its high-water mark after a burst of
 /// connections or a drained backlog; `malloc_trim(0)` returns every free page. It walks the free
-/// lists only (no lock held for long), so a thread doing it every few seconds costs nothing.
+/// lists only (no lock held for long), so a thread doing it every few seconds costs nothing. The
+/// buffers' pool of chunk mappings lets go of those nobody took since the last round the same way.
 fn spawn_trimmer() {
     let _ = std::thread::Builder::new()
         .name("malloc-trim".into())
         .spawn(|| loop {
             std::thread::sleep(TRIM_EVERY);
+            logferry_core::buffer::pages::release_idle();
             // SAFETY: malloc_trim only inspects and releases the allocator's free memory.
             unsafe {
                 libc::malloc_trim(0);

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 
 use super::meta::{ChunkId, ChunkMeta};
+use super::pages::PageBuf;
 
 /// A chunk as the engine holds it.
 #[derive(Debug)]
@@ -16,8 +17,10 @@ pub struct Handle {
     pub meta: ChunkMeta,
     /// Enqueued for flushing.
     pub queued: bool,
-    /// Memory chunks: the bytes while staged.
+    /// Memory chunks: the bytes while staged and small.
     pub(crate) mem: Vec<u8>,
+    /// Memory chunks: the bytes while staged, once the chunk grew past [`GROW_STRAIGHT`].
+    pub(crate) mapped: Option<PageBuf>,
     /// Memory chunks: the bytes once queued (cheap to hand to a writer again on retry).
     pub(crate) frozen: Option<Bytes>,
     /// The size the chunk may grow to (`chunk_limit_size`; 0 when unknown): a memory chunk that
@@ -25,9 +28,12 @@ pub struct Handle {
     pub limit: usize,
 }
 
-/// Below this a memory chunk grows by doubling; above it, straight to its limit (a busy stream's
-/// chunk was copied about once more in reallocations otherwise).
+/// Below this a memory chunk grows on the heap by doubling; above it, it moves into a mapping of
+/// its limit (see [`Memory`]).
 pub const GROW_STRAIGHT: usize = 1 << 20;
+
+/// The largest mapping a memory chunk reserves; a larger limit grows on the heap past it.
+const MAP_AT_MOST: usize = 32 << 20;
 
 impl Handle {
     /// A new handle.
@@ -37,6 +43,7 @@ impl Handle {
             meta,
             queued,
             mem: Vec::new(),
+            mapped: None,
             frozen: None,
             limit: 0,
         }
@@ -68,10 +75,14 @@ pub trait Backend: Send + Sync {
 
 /// Chunks in memory.
 ///
-/// Each chunk gets a fresh buffer, although faulting in and zeroing its pages is ~13 % of the
-/// pass-through case's CPU: keeping a flushed chunk's buffer for the next chunk was measured
-/// (fwdbench, alternating, same binary) at 2.7–2.9 M events per CPU-second against 3.4–3.75 M
-/// without, the sends from the reused buffer costing three times as much.
+/// A chunk starts on the heap and doubles up to [`GROW_STRAIGHT`]; past it, its bytes move once
+/// into a mapping the size of its limit ([`PageBuf`], transparent huge pages where the kernel
+/// allows), which is unmapped when the last writer drops the flushed chunk. On the heap, the
+/// 8 MiB buffers were faulted in 4 KiB at a time (glibc maps and unmaps such sizes, or trims its
+/// per-thread arenas under them) and freed into whichever worker's arena flushed them: with two
+/// workers, page faults were ~15 % of the pass-through case's CPU and peak RSS grew with the
+/// connections. Keeping a flushed chunk's heap buffer for the next chunk was measured slower
+/// (fwdbench, alternating: 2.7–2.9 M events per CPU-second against 3.4–3.75 M without).
 pub struct Memory;
 
 fn now_secs() -> i64 {
@@ -89,6 +100,32 @@ pub fn write_backup(id: &ChunkId, data: &[u8], dir: &Path) -> io::Result<PathBuf
     Ok(path)
 }
 
+/// Append `data` to a staged memory chunk: on the heap while small, then in a mapping of the
+/// chunk's limit (capped at [`MAP_AT_MOST`]); past that, or where no mapping can be had, on the
+/// heap again.
+fn stage(h: &mut Handle, data: &[u8]) {
+    if let Some(m) = &mut h.mapped {
+        if m.push(data) {
+            return;
+        }
+        // Over the mapping (a limit over MAP_AT_MOST, or one oversized write): the heap takes it.
+        h.mem = m.as_ref().to_vec();
+        h.mapped = None;
+    }
+    let need = h.mem.len() + data.len();
+    let cap = h.limit.min(MAP_AT_MOST);
+    if need > h.mem.capacity() && need > GROW_STRAIGHT && cap >= need {
+        if let Ok(mut m) = PageBuf::with_capacity(cap) {
+            if m.push(&h.mem) && m.push(data) {
+                h.mem = Vec::new();
+                h.mapped = Some(m);
+                return;
+            }
+        }
+    }
+    h.mem.extend_from_slice(data);
+}
+
 impl Backend for Memory {
     fn create(&self, mut meta: ChunkMeta) -> io::Result<Handle> {
         let now = now_secs();
@@ -98,13 +135,7 @@ impl Backend for Memory {
     }
 
     fn append(&self, h: &mut Handle, data: &[u8], records: u64) -> io::Result<()> {
-        let need = h.mem.len() + data.len();
-        // (Past 32 MiB glibc's realloc remaps pages instead of copying; doubling is cheap there.)
-        let straight = h.limit.min(32 << 20);
-        if need > h.mem.capacity() && need > GROW_STRAIGHT && straight >= need {
-            h.mem.reserve_exact(straight - h.mem.len());
-        }
-        h.mem.extend_from_slice(data);
+        stage(h, data);
         h.meta.records += records;
         h.meta.bytes += data.len() as u64;
         h.meta.modified = now_secs();
@@ -112,15 +143,19 @@ impl Backend for Memory {
     }
 
     fn enqueue(&self, h: &mut Handle) -> io::Result<()> {
-        h.frozen = Some(Bytes::from(std::mem::take(&mut h.mem)));
+        h.frozen = Some(match h.mapped.take() {
+            Some(m) => m.freeze(),
+            None => Bytes::from(std::mem::take(&mut h.mem)),
+        });
         h.queued = true;
         Ok(())
     }
 
     fn read(&self, h: &Handle) -> io::Result<Bytes> {
-        Ok(match &h.frozen {
-            Some(b) => b.clone(),
-            None => Bytes::copy_from_slice(&h.mem),
+        Ok(match (&h.frozen, &h.mapped) {
+            (Some(b), _) => b.clone(),
+            (None, Some(m)) => Bytes::copy_from_slice(m.as_ref()),
+            (None, None) => Bytes::copy_from_slice(&h.mem),
         })
     }
 
@@ -141,31 +176,70 @@ impl Backend for Memory {
 mod tests {
     use super::*;
 
+    fn pattern(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31) ^ seed)
+            .collect()
+    }
+
     #[test]
-    fn a_busy_memory_chunk_reserves_its_limit_once() {
+    fn a_busy_memory_chunk_moves_into_one_mapping_of_its_limit() {
         let m = Memory;
         let mut h = m.create(ChunkMeta::default()).unwrap();
         h.limit = 8 << 20;
-        let piece = vec![7u8; 300 << 10];
-        m.append(&mut h, &piece, 1).unwrap();
-        assert!(
-            h.mem.capacity() < GROW_STRAIGHT,
-            "small chunks double as usual"
-        );
-        for _ in 0..4 {
-            m.append(&mut h, &piece, 1).unwrap();
+        let mut want = Vec::new();
+        let piece = |i: usize| pattern(300 << 10, i as u8);
+        m.append(&mut h, &piece(0), 1).unwrap();
+        want.extend(piece(0));
+        assert!(h.mapped.is_none(), "small chunks stay on the heap");
+        assert!(h.mem.capacity() < GROW_STRAIGHT);
+        for i in 1..25 {
+            m.append(&mut h, &piece(i), 1).unwrap();
+            want.extend(piece(i));
         }
-        assert_eq!(
-            h.mem.capacity(),
-            8 << 20,
-            "past 1 MiB, straight to the limit"
-        );
-        let at = h.mem.as_ptr();
-        for _ in 0..20 {
-            m.append(&mut h, &piece, 1).unwrap();
+        let mapped = h.mapped.as_ref().expect("past 1 MiB, in a mapping");
+        assert_eq!(mapped.capacity(), 8 << 20, "of the chunk's limit");
+        assert_eq!(h.mem.capacity(), 0, "the heap buffer is freed");
+        assert_eq!(h.meta.bytes, want.len() as u64);
+        assert_eq!(m.read(&h).unwrap(), want, "read while staged");
+        m.enqueue(&mut h).unwrap();
+        let frozen = m.read(&h).unwrap();
+        assert_eq!(frozen, want, "read once queued");
+        assert!(h.mapped.is_none());
+        let tail = frozen.slice(want.len() - 10..);
+        drop(frozen);
+        drop(h);
+        assert_eq!(tail, want[want.len() - 10..], "a clone outlives the chunk");
+    }
+
+    #[test]
+    fn a_chunk_over_its_mapping_goes_on_on_the_heap() {
+        let m = Memory;
+        let mut h = m.create(ChunkMeta::default()).unwrap();
+        h.limit = 2 << 20;
+        let mut want = Vec::new();
+        for i in 0..6 {
+            let p = pattern(700 << 10, i);
+            m.append(&mut h, &p, 1).unwrap();
+            want.extend(p);
+            if i == 1 {
+                assert!(h.mapped.is_some(), "1.4 MiB of a 2 MiB limit: mapped");
+            }
         }
-        assert_eq!(h.mem.as_ptr(), at, "no reallocation up to the limit");
-        assert_eq!(h.meta.bytes, 25 * (300 << 10));
-        assert_eq!(m.read(&h).unwrap().len(), 25 * (300 << 10));
+        assert!(h.mapped.is_none(), "4.2 MiB: back on the heap");
+        assert_eq!(m.read(&h).unwrap(), want);
+        m.enqueue(&mut h).unwrap();
+        assert_eq!(m.read(&h).unwrap(), want);
+    }
+
+    #[test]
+    fn without_a_limit_a_chunk_stays_on_the_heap() {
+        let m = Memory;
+        let mut h = m.create(ChunkMeta::default()).unwrap();
+        let p = pattern(3 << 20, 9);
+        m.append(&mut h, &p, 1).unwrap();
+        assert!(h.mapped.is_none());
+        m.enqueue(&mut h).unwrap();
+        assert_eq!(m.read(&h).unwrap(), p);
     }
 }
