@@ -431,6 +431,30 @@ mod tests {
         }
     }
 
+    /// Every pattern of quotes and backslashes in a 16-byte chunk (the shuffle expansion on
+    /// CPUs with SSSE3), after a clean start, after a non-ASCII letter, and before one.
+    #[test]
+    fn every_quote_and_backslash_pattern_of_a_chunk() {
+        for m in 0..=0xffffu32 {
+            let chunk: Vec<u8> = (0..16)
+                .map(|j| match ((m >> j) & 1, j % 3) {
+                    (0, _) => b'a' + j as u8,
+                    (_, 0) => b'\\',
+                    _ => b'"',
+                })
+                .collect();
+            let mut b = b"0123456789abcde\"".to_vec();
+            b.extend_from_slice(&chunk);
+            b.extend_from_slice(b"0123456789abcdef0");
+            check(&b);
+            let mut u = "\u{e9}".as_bytes().to_vec();
+            u.extend_from_slice(&b);
+            check(&u);
+            b.splice(35..36, "\u{e9}".bytes());
+            check(&b);
+        }
+    }
+
     /// Valid multi-byte UTF-8 at every offset followed by invalid bytes at every later offset
     /// (the check runs once, from the first non-ASCII byte; what follows must still be checked),
     /// and the reverse.
