@@ -69,7 +69,7 @@ use std::fmt::Write as _;
 
 use regex::Regex;
 
-use crate::ruby_regexp::fold;
+use crate::ruby_regexp::{fold, string_fold};
 
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
@@ -312,11 +312,13 @@ fn ascii_fold(c: char) -> Option<char> {
 }
 
 /// Does `c` take part in a non-ASCII case folding to several characters (as the folded
-/// character, or as a character of such a folding)? Ruby matches those spellings; they are
-/// refused under `i`.
+/// character, or as a character of such a folding)? Ruby matches those spellings; under `i`
+/// they are left to Oniguruma. (The ligatures that fold to ASCII letters, ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ,
+/// are written out: see [`string_fold`].)
 fn other_multi_fold(c: char) -> bool {
     // U+0345 and U+1FBE fold to ι, which is part of the Greek foldings.
-    let source = multi_fold_source(c) || matches!(c, '\u{345}' | '\u{1FBE}');
+    let source = (multi_fold_source(c) && !fold_to_ascii().any(|(s, _)| *s == c))
+        || matches!(c, '\u{345}' | '\u{1FBE}');
     let part = |c: char| {
         matches!(c,
             '\u{2BC}' | '\u{2BE}' | '\u{300}' | '\u{301}' | '\u{307}' | '\u{308}' | '\u{30A}'
@@ -1491,66 +1493,9 @@ fn check_anchors(root: &Node) -> Result<(), String> {
 }
 
 /// A run of plain literal characters under `i`: Ruby matches it with full case folding, so
-/// `ss` also matches `ß` and `fi` also matches `ﬁ`, wherever the letters line up.
-/// The most spellings of one run of letters written out under `i`; more are refused.
-const MAX_SPELLINGS: usize = 64;
-
+/// `ss` also matches `ß` and `fi` also matches `ﬁ`, by Onigmo's rules for strings (see
+/// [`string_fold`]: `/ßs/i` matches `sß`, `/sß/i` does not match `ßs`).
 fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
-    // Onigmo lets a character of the text match across the end of ß's `ss` into what follows
-    // when that makes a folding again (`/ßs/i` matches `sß`, `/ßt/i` `sﬅ`), and across the
-    // letters of ﬃ and ﬄ (`/ﬃ/i` matches `fﬁ`); Oniguruma does not, and no spelling rule
-    // writes it out: refused.
-    let straddles = chars.windows(2).find(|w| {
-        matches!(w[0], '\u{DF}' | '\u{1E9E}')
-            && (matches!(ascii_fold(w[1]), Some('s' | 't'))
-                || matches!(w[1], '\u{DF}' | '\u{1E9E}' | '\u{FB05}' | '\u{FB06}'))
-    });
-    if let Some(w) = straddles {
-        return Err(unlike_ruby(
-            &format!("{}{} under case-insensitive matching", w[0], w[1]),
-            &format!(
-                "Ruby lets one character of the text match across them ({}{} also matches s{}), \
-                 by rules of its own that neither engine follows; use (?-i:…) and list the \
-                 spellings",
-                w[0],
-                w[1],
-                if matches!(ascii_fold(w[1]), Some('t')) {
-                    "ﬅ"
-                } else {
-                    "ß"
-                }
-            ),
-        ));
-    }
-    if let Some(&c) = chars
-        .iter()
-        .find(|&&c| matches!(c, '\u{FB03}' | '\u{FB04}'))
-    {
-        return Err(unlike_ruby(
-            &format!("{c} under case-insensitive matching"),
-            &format!(
-                "Ruby lets it match the text {} by rules of its own that neither engine \
-                 follows; use (?-i:…) and list the spellings",
-                if c == '\u{FB03}' {
-                    "fﬁ or ﬀi"
-                } else {
-                    "fﬂ or ﬀl"
-                }
-            ),
-        ));
-    }
-    if let Some((c, t)) = chars
-        .iter()
-        .find_map(|&c| fold_to_ascii().find(|(s, _)| *s == c))
-    {
-        return Err(unsupported(
-            &format!("{c} in a pattern under case-insensitive matching"),
-            &format!(
-                "Ruby matches it as {t} by rules of its own that Rust's regex engine cannot \
-                 follow; write {t} (which also matches {c}), or use (?-i:…)"
-            ),
-        ));
-    }
     if let Some(c) = chars.iter().find(|&&c| other_multi_fold(c)) {
         return Err(unsupported(
             &format!("{c} under case-insensitive matching"),
@@ -1558,85 +1503,18 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
              regex engine does not; use (?-i:…)",
         ));
     }
-    let folded: Vec<char> = chars.iter().map(|&c| ascii_fold(c).unwrap_or(c)).collect();
-    // The several-letter spellings starting at each position: (length, ligatures).
-    let at = |k: usize| -> Vec<(usize, Vec<char>)> {
-        let mut found: Vec<(usize, Vec<char>)> = Vec::new();
-        for (lig, t) in fold_to_ascii() {
-            if folded[k..].iter().copied().take(t.len()).eq(t.chars()) {
-                match found.iter_mut().find(|(l, _)| *l == t.len()) {
-                    Some((_, ligs)) => ligs.push(*lig),
-                    None => found.push((t.len(), vec![*lig])),
-                }
-            }
-        }
-        found
-    };
-    if (0..folded.len()).all(|k| at(k).is_empty()) {
-        chars.iter().for_each(|&c| lit(c, out));
-        return Ok(());
-    }
-    fn spellings(
-        folded: &[char],
-        k: usize,
-        end: usize,
-        at: &dyn Fn(usize) -> Vec<(usize, Vec<char>)>,
-        prefix: String,
-        all: &mut Vec<String>,
-    ) {
-        // Past the cap the pattern is refused anyway: stop enumerating (the count of
-        // spellings grows exponentially with the run, as in `ssss…` under `i`).
-        if all.len() > MAX_SPELLINGS {
-            return;
-        }
-        if k == end {
-            all.push(prefix);
-            return;
-        }
-        let mut one = prefix.clone();
-        lit(folded[k], &mut one);
-        spellings(folded, k + 1, end, at, one, all);
-        for (len, ligs) in at(k) {
-            if k + len <= end {
-                let mut p = prefix.clone();
-                p.push('[');
-                ligs.iter().for_each(|&c| lit(c, &mut p));
-                p.push(']');
-                spellings(folded, k + len, end, at, p, all);
-            }
-        }
-    }
-    let mut k = 0;
-    while k < folded.len() {
-        let here = at(k);
-        if here.is_empty() {
-            lit(folded[k], out);
-            k += 1;
-            continue;
-        }
-        // A cluster: spellings that overlap or chain.
-        let mut end = k + here.iter().map(|(l, _)| *l).max().unwrap_or(1);
-        let mut j = k + 1;
-        while j < end {
-            end = end.max(j + at(j).iter().map(|(l, _)| *l).max().unwrap_or(0));
-            j += 1;
-        }
-        let mut all = Vec::new();
-        spellings(&folded, k, end, &at, String::new(), &mut all);
-        if all.len() > MAX_SPELLINGS {
-            // Oniguruma's folding misses some of them (`/s{10}/i` on `sßßßßs`): refused.
-            return Err(unlike_ruby(
-                "this many letters with ligature spellings under case-insensitive matching",
-                "Ruby matches every spelling (ss as ß, st as ﬆ …) and there are too many to \
-                 write out; use (?-i:…) and list the ones you need",
-            ));
-        }
-        out.push_str("(?:");
-        out.push_str(&all.join("|"));
-        out.push(')');
-        k = end;
-    }
-    Ok(())
+    string_fold::write_string(chars, out).map_err(|why| {
+        unlike_ruby(
+            &format!(
+                "the string {} under case-insensitive matching",
+                chars.iter().collect::<String>()
+            ),
+            &format!(
+                "Ruby matches every spelling (ss as ß, st as ﬆ …) and {why}; use (?-i:…) and \
+                 list the ones you need"
+            ),
+        )
+    })
 }
 
 fn emit(n: &Node, out: &mut String) -> Result<(), String> {
@@ -2478,12 +2356,16 @@ mod tests {
     }
 
     /// Found by the ruby_regex fuzz target: enumerating the spellings of a long run of `s`
-    /// under `i` took exponential time before it was refused.
+    /// under `i` took exponential time. They are written out in polynomial size now, and a run
+    /// too long even for that is refused at once.
     #[test]
-    fn long_runs_with_ligature_spellings_are_refused_at_once() {
-        // 2^40 spellings: without the cap this does not return.
+    fn long_runs_with_ligature_spellings_stay_small() {
+        // 2^40 spellings.
         let pattern = format!("r{}flata", "s".repeat(40));
-        let e = compile(&pattern, "ix").unwrap_err();
+        let re = compile(&pattern, "ix").unwrap();
+        assert!(re.is_match(&format!("xR{}ﬂata", "ß".repeat(20))));
+        assert!(!re.is_match(&format!("xR{}ﬂata", "ß".repeat(19))));
+        let e = compile(&"s".repeat(5000), "i").unwrap_err();
         assert!(e.contains("too many"), "{e}");
     }
 
@@ -2523,10 +2405,7 @@ mod tests {
             assert!(e.contains(needle), "{re}: {e}");
         }
         for (re, needle) in [
-            ("straße", "ß"),
-            ("s{10}", "counted repetition"),
-            ("heißt", "across"),
-            ("ﬃ", "fﬁ"),
+            ("s".repeat(5000).as_str(), "too many"),
             (r"[\wé\p{Lu}]", r"\w"),
             (r"[\wk]", r"\w"),
             ("αι", "several characters"),

@@ -136,6 +136,21 @@ pub(crate) fn multi_fold(c: char) -> Option<&'static str> {
     MULTI_FOLDS.iter().find(|(s, _)| *s == c).map(|(_, f)| *f)
 }
 
+/// How many characters fold to what `c` folds to, when that is one character: `c` and its
+/// other cases (`s`: `s S ſ`), leaving out those that fold to several.
+pub(crate) fn orbit_len(c: char) -> usize {
+    let mut set = one(c);
+    set.case_fold_simple();
+    for &(s, _) in MULTI_FOLDS {
+        set.difference(&one(s));
+    }
+    set.ranges()
+        .iter()
+        .map(|r| r.end() as usize - r.start() as usize + 1)
+        .sum::<usize>()
+        .max(1)
+}
+
 /// The set of characters a class in Rust syntax matches (`None` for anything but a class).
 pub(crate) fn class_set(text: &str) -> Option<ClassUnicode> {
     let hir = regex_syntax::ParserBuilder::new()
