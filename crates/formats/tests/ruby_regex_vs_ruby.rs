@@ -7,6 +7,9 @@
 //! 3.1 did with each: its compile error, or for every haystack (the case's own, then the
 //! common ones) the first match as byte offsets — whole match, each numbered group, each named
 //! group. `ruby_regex/record.rb` re-records the goldens with a local Ruby; this test needs none.
+//! `ruby_regex/fold_cases.rb` generates one group of cases with Ruby (strings with ligature
+//! spellings under `i`, `/heißt/i`, `/ßs/i`, `/ﬃ/i`, `/s{10}/i` and random strings of `s t f i
+//! l ß ﬃ …`, each against texts spelled every way Ruby's case folding allows).
 //!
 //! For every case:
 //!
@@ -28,7 +31,9 @@
 //! Left out of the table, because `parser::ruby_regex` documents them as differences of the
 //! linear engine: `\b`/`\B` next to U+200C/U+200D or `² ³ ¹ ¼ ½ ¾`, characters assigned since
 //! Ruby's Unicode version, and matches that Onigmo's search shortcuts skip (`/k\z/i` on the
-//! Kelvin sign).
+//! Kelvin sign; a string after `ſ` or the Kelvin sign written as `s`/`k` in the pattern, `/sﬀ-F/i`
+//! on `ſﬀ-F`, which `fold_cases.rb` leaves out where Ruby's own rules tried at each start,
+//! `\G(?:…|(?!))`, find a match its search misses).
 
 use logferry_formats::ruby_regexp::{self, RubyRegex};
 use serde_json::Value;

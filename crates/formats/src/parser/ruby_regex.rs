@@ -1812,6 +1812,20 @@ fn spelled(run: &[char]) -> Result<Option<String>, String> {
     }
 }
 
+/// Refuse a string written out with its ligature spellings inside a look-behind: Onigmo reads
+/// case-folded strings there by rules of its own (`/(?<=ß)s/i` matches `sss` but not `ßs`).
+fn behind_check(written: &str, in_look_behind: bool) -> Result<(), String> {
+    if in_look_behind && written.contains('|') {
+        return Err(unlike_ruby(
+            "a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \
+             case-insensitive matching",
+            "Ruby reads such strings there by rules of its own (/(?<=ß)s/i does not match ßs); \
+             use (?-i:…) in the look-behind and list the spellings",
+        ));
+    }
+    Ok(())
+}
+
 /// Rewrite a Ruby pattern for Oniguruma, which reads Ruby syntax as Ruby does but for Onigmo's
 /// own rules: bracket expressions and `\p{…}` whose case-insensitive meaning follows those rules
 /// (see [`crate::ruby_regexp::fold`]), and what `(?u)` and `(?a)` change (`\d \s \w`, POSIX
@@ -1829,6 +1843,8 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
     // Each open group: the flags to restore, where its text starts in `out`, and whether it is a
     // look-around.
     let mut stack: Vec<(Flags, usize, bool)> = Vec::new();
+    // The depths of the stack at which the open look-behinds opened.
+    let mut behinds: Vec<usize> = Vec::new();
     let mut out = String::with_capacity(src.len() + 16);
     let parser = |i: usize, f: Flags| Parser {
         s: s.clone(),
@@ -2048,6 +2064,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                 if let Some(c) = fold::only_char(&text).filter(|c| f.i && !neg && c.is_alphabetic())
                 {
                     let (text, next) = string_at(Some(c), p.i, f)?;
+                    behind_check(&text, !behinds.is_empty())?;
                     out.push_str(&text);
                     k = next;
                     continue;
@@ -2110,6 +2127,9 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                             (Some('=' | '!'), _) | (Some('<'), Some('=' | '!'))
                         );
                         stack.push((f, out.len(), look));
+                        if look && s.get(k + 2) == Some(&'<') {
+                            behinds.push(stack.len());
+                        }
                         // A group name (`(?<name>`, `(?'name'`) or a condition (`(?(1)`,
                         // `(?(<name>)`) is not text.
                         let end = match (s.get(k + 2), s.get(k + 3)) {
@@ -2131,6 +2151,9 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
             ')' => {
                 out.push(')');
                 k += 1;
+                if behinds.last() == Some(&stack.len()) {
+                    behinds.pop();
+                }
                 if let Some((g, start, look)) = stack.pop() {
                     f = g;
                     if look {
@@ -2156,6 +2179,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
             }
             c if f.i && c.is_alphabetic() => {
                 let (text, next) = string_at(None, k, f)?;
+                behind_check(&text, !behinds.is_empty())?;
                 out.push_str(&text);
                 k = next.max(k + 1);
             }
