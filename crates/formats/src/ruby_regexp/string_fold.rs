@@ -201,57 +201,79 @@ fn pieces(
 /// A piece matched by folding: every text whose characters fold to the piece's folding.
 fn folded(piece: &[char], out: &mut String, start: usize) -> Result<(), String> {
     let keys: Vec<char> = piece.iter().flat_map(|&c| units(c)).collect();
-    // Ligatures in the text: (from, length, the ligatures).
-    let mut edges: Vec<(usize, usize, Vec<char>)> = Vec::new();
-    for a in 0..keys.len() {
-        for len in 2..=3 {
-            if a + len <= keys.len() {
-                let ligs = ligatures(&keys[a..a + len]);
-                if !ligs.is_empty() {
-                    edges.push((a, len, ligs));
-                }
-            }
-        }
-    }
+    // The ligatures a text may have at each position: (how many letters they cover, which).
+    let edges: Vec<Edges> = (0..keys.len())
+        .map(|a| {
+            (2..=3)
+                .filter(|len| a + len <= keys.len())
+                .map(|len| (len, ligatures(&keys[a..a + len])))
+                .filter(|(_, ligs)| !ligs.is_empty())
+                .collect()
+        })
+        .collect();
     paths(&keys, &edges, 0, keys.len(), out, start)
 }
 
-/// Every way through `keys[i..j]`: a letter at a time, or a ligature over two or three.
+/// The ligatures at one position: (how many letters each covers, which ligatures).
+type Edges = Vec<(usize, Vec<char>)>;
+
+/// The ligatures within `i..j` that span position `m` (from a letter before it to one after):
+/// they start one or two letters before it.
+fn spanning(
+    edges: &[Edges],
+    i: usize,
+    j: usize,
+    m: usize,
+) -> impl Iterator<Item = (usize, usize, &Vec<char>)> {
+    (m.saturating_sub(2).max(i)..m).flat_map(move |a| {
+        edges[a]
+            .iter()
+            .filter(move |(len, _)| m < a + len && a + len <= j)
+            .map(move |(len, ligs)| (a, *len, ligs))
+    })
+}
+
+/// Every way through `keys[i..j]`: a letter at a time, or a ligature over two or three. Cut
+/// where no ligature spans the cut; a stretch without such a cut is split in the middle.
 fn paths(
     keys: &[char],
-    edges: &[(usize, usize, Vec<char>)],
+    edges: &[Edges],
     i: usize,
     j: usize,
     out: &mut String,
     start: usize,
 ) -> Result<(), String> {
-    too_large(out, start)?;
-    let inside: Vec<&(usize, usize, Vec<char>)> = edges
-        .iter()
-        .filter(|(a, len, _)| *a >= i && a + len <= j)
-        .collect();
-    if inside.is_empty() {
-        keys[i..j].iter().for_each(|&c| lit(c, out));
-        return Ok(());
+    let mut from = i;
+    for m in (i + 1..=j).filter(|&m| m == j || spanning(edges, i, j, m).next().is_none()) {
+        too_large(out, start)?;
+        let inside = (from..m).any(|a| edges[a].iter().any(|(len, _)| a + len <= m));
+        if inside {
+            middle(keys, edges, from, m, out, start)?;
+        } else {
+            keys[from..m].iter().for_each(|&c| lit(c, out));
+        }
+        from = m;
     }
-    let crossing = |m: usize| {
-        inside
-            .iter()
-            .filter(move |(a, len, _)| *a < m && m < a + len)
-    };
-    // Cut where no ligature spans the cut.
-    if let Some(m) = (i + 1..j).find(|&m| crossing(m).next().is_none()) {
-        paths(keys, edges, i, m, out, start)?;
-        return paths(keys, edges, m, j, out, start);
-    }
-    // Else through the middle, or over it by one ligature.
+    Ok(())
+}
+
+/// The paths through `keys[i..j]` (which no cut divides): through the middle, or over it by one
+/// ligature.
+fn middle(
+    keys: &[char],
+    edges: &[Edges],
+    i: usize,
+    j: usize,
+    out: &mut String,
+    start: usize,
+) -> Result<(), String> {
     let m = (i + j) / 2;
     out.push_str("(?:");
     paths(keys, edges, i, m, out, start)?;
     paths(keys, edges, m, j, out, start)?;
-    for (a, len, ligs) in crossing(m) {
+    for (a, len, ligs) in spanning(edges, i, j, m) {
         out.push('|');
-        paths(keys, edges, i, *a, out, start)?;
+        paths(keys, edges, i, a, out, start)?;
         class(ligs, out);
         paths(keys, edges, a + len, j, out, start)?;
     }
@@ -293,5 +315,9 @@ mod tests {
         assert!(r.is_match(&"ß".repeat(50)));
         assert!(r.is_match(&format!("s{}s", "ß".repeat(49))));
         assert!(!r.is_match(&"ß".repeat(49)));
+        // Long literals are cut into pieces without deep recursion.
+        let long = format!("{}ss{}", "ab".repeat(2_000), "st".repeat(10));
+        let text = format!("{}ß{}", "AB".repeat(2_000), "ﬆ".repeat(10));
+        assert!(re(&long).is_match(&text));
     }
 }
