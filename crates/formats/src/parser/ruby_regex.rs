@@ -1634,6 +1634,16 @@ fn emit_repeat(
 ) -> Result<(), String> {
     let mut inner = String::new();
     match node {
+        // A repeated ligature under `i` is a string of its own (`ß+` is `(?:ss|ß…)+`).
+        Node::Lit {
+            c,
+            plain: true,
+            fold: true,
+        } if fold_to_ascii().any(|(s, _)| s == c) => {
+            inner.push_str("(?:");
+            emit_run(&[*c], &mut inner)?;
+            inner.push(')');
+        }
         // A repeated character is not part of a run.
         Node::Lit { c, fold, .. } => {
             let single = Node::Lit {

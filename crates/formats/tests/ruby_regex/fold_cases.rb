@@ -80,7 +80,7 @@ CURATED = [
   'mississippi', 'class', 'success', 'password', 'passwd', 'assert', 'stress', 'first', 'last',
   'staff', 'offline', 'baffle', 'kiss', '^straße$', '\bstraße\b', 'straße\z', '(straße)',
   'a(ß)b', '(ß)+', '(?:heißt)+', '^ß', 'ß$', '[ß]s', 's[ß]', 'heiß(?:t|e)', '(?-i:ß)s',
-  'x(?-i:ßs)y', 'straße(?=\d)', '(?<=x)ßs', 'heißt(?!e)', '\bgroß\b(?=!)', '(?<=ß)s', '(?<=ss)x', 'ßs++',
+  'x(?-i:ßs)y', 'ß+', 'xß?y', 'ﬃ*x', 'ß{1,3}', 'a(?:ß)+b', 'ẞ+s', 'ﬅ{2,}', 'straße(?=\d)', '(?<=x)ßs', 'heißt(?!e)', '\bgroß\b(?=!)', '(?<=ß)s', '(?<=ss)x', 'ßs++',
 ]
 # Refused by logferry: a string with ligature spellings inside a look-behind, which Onigmo reads by
 # rules of its own (`/(?<=ß)s/i` matches `sss`, not `ßs`).
