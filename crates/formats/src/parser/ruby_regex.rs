@@ -7,11 +7,11 @@
 //! [`crate::ruby_regexp::RubyRegex`] runs on Oniguruma instead, the pattern rewritten by
 //! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`, all under
-//! `i` but the last: a string with too many spellings, `/s{10}/i`; `ß` followed by `s`, `t`,
-//! `ß` or `ﬅ`, and `ﬃ`/`ﬄ`, which Onigmo lets one character of the text match across
-//! (`/ßs/i` matches `sß`); `\w` or `[[:ascii:]]` with letters and non-ASCII characters or a
-//! property in one class; under `i` or `(?a)`/`(?u)`, a class Oniguruma must read as written),
-//! which stay refused. The
+//! `i` but the last: a string with ligature spellings inside a look-behind, `/(?<=ß)s/i`; a
+//! string too long to write out with its spellings (a run of some 250 `s`); `\w` or
+//! `[[:ascii:]]` with letters and non-ASCII characters or a property in one class; a Unicode
+//! block case folding changes; under `i` or `(?a)`/`(?u)`, a class Oniguruma must read as
+//! written), which stay refused. The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
 //!
 //! * `^`/`$` are line anchors in Ruby: the caller runs Rust's multi-line mode. Ruby's `^` does
@@ -28,7 +28,9 @@
 //!   Under `(?u)` `\d \s \w` are Unicode too (as `[[:digit:]]` …); under `(?a)` POSIX brackets
 //!   and `\b` are ASCII; `(?d)` is the default. `\p{…}` is Unicode under all three.
 //! * `i`: Ruby folds case fully, so `/strasse/i` matches `Straße` and `/file/i` matches `ﬁle`:
-//!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ). Onigmo's own
+//!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), in the pieces
+//!   Onigmo reads a string in (`/ßs/i` matches `sß`, `/sß/i` does not match `ßs`; see
+//!   [`string_fold`]). Onigmo's own
 //!   rules are written out too (see [`crate::ruby_regexp::fold`]): a bracket class of several
 //!   characters, and `\p{…}`, become the explicit set Onigmo lets them match (folds into
 //!   U+0080–U+00FF are lost: `/[éè]/i` does not match `É`, `/\p{Lu}/i` not `é`), followed,
@@ -36,10 +38,9 @@
 //!   (`/[[:alpha:]]/i` matches `st` as one character); `\w` takes no `ſ` or `K`; a class of one
 //!   character is that character starting a string (`[s]s` matches `ß`, `s[s]` does not); a
 //!   letter repeated at least twice is the letter written out that many times, then the rest
-//!   repeated (`s{2}` matches `ß`, `s{1,2}` does not). Left to Oniguruma: those ligatures and ß
-//!   in the pattern (`/straße/i`), other letters that fold to several characters (Greek with
-//!   iota, `İ`, `ŉ` …), `\w`/`[[:ascii:]]` mixed with ASCII letters in brackets, and Unicode
-//!   blocks that case folding leaves alone.
+//!   repeated (`s{2}` matches `ß`, `s{1,2}` does not). Left to Oniguruma: other letters that
+//!   fold to several characters (Greek with iota, `İ`, `ŉ` …), `\w`/`[[:ascii:]]` mixed with
+//!   ASCII letters in brackets, and Unicode blocks that case folding leaves alone.
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
 //!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.
@@ -1506,8 +1507,9 @@ fn emit_run(chars: &[char], out: &mut String) -> Result<(), String> {
     string_fold::write_string(chars, out).map_err(|why| {
         unlike_ruby(
             &format!(
-                "the string {} under case-insensitive matching",
-                chars.iter().collect::<String>()
+                "the string {}{} under case-insensitive matching",
+                chars.iter().take(40).collect::<String>(),
+                if chars.len() > 40 { "…" } else { "" }
             ),
             &format!(
                 "Ruby matches every spelling (ss as ß, st as ﬆ …) and {why}; use (?-i:…) and \
