@@ -169,37 +169,39 @@ const FOLD_CLOSED: &[&str] = &[
     "armenian",
 ];
 
-/// Unicode blocks (`\p{In_Greek_and_Coptic}`; Rust's engine has none, so they run on Oniguruma)
-/// that case folding changes (a letter whose other case lies outside the block, or that folds to
-/// several): their case-insensitive reading is Onigmo's own (`/\p{In_Basic_Latin}/i` matches the
-/// Kelvin sign, `/\p{InLatinExtendedA}/i` not `ÿ`), which Oniguruma does not share. Recorded
-/// from Ruby 3.1; the blocks folding leaves alone read alike in both.
-const ONIGMO_FOLDED_BLOCKS: &[&str] = &[
-    "inarmenian",
-    "incherokee",
-    "inipaextensions",
-    "incyrillic",
-    "inlatinextendeda",
-    "inlatinextendede",
-    "inlatinextendedc",
-    "incyrillicextendedc",
-    "ingeorgian",
-    "incherokeesupplement",
-    "inlatinextendedadditional",
-    "ingreekandcoptic",
-    "ingreekextended",
-    "inbasiclatin",
-    "inlatinextendedd",
-    "ingeorgiansupplement",
-    "inphoneticextensions",
-    "inphoneticextensionssupplement",
-    "incombiningdiacriticalmarks",
-    "ingeorgianextended",
-    "incyrillicextendedb",
-    "inlatin1supplement",
-    "inletterlikesymbols",
-    "inalphabeticpresentationforms",
-    "inlatinextendedb",
+/// Unicode blocks that case folding changes (a letter whose other case lies outside the block,
+/// or that folds to several), with their ranges in Ruby 3.1 (Unicode 13; recorded by matching
+/// every code point): their case-insensitive reading is Onigmo's own (`/\p{In_Basic_Latin}/i`
+/// matches the Kelvin sign, `/\p{InLatinExtendedA}/i` not `ÿ`), which Oniguruma does not share,
+/// so they are written out as their ranges (for both engines; Rust's has no blocks) and widened
+/// like any class (see [`fold::onigmo_class`]). The blocks folding leaves alone run on Oniguruma,
+/// which reads them alike.
+const ONIGMO_FOLDED_BLOCKS: &[(&str, char, char)] = &[
+    ("inarmenian", '\u{530}', '\u{58F}'),
+    ("incherokee", '\u{13A0}', '\u{13FF}'),
+    ("inipaextensions", '\u{250}', '\u{2AF}'),
+    ("incyrillic", '\u{400}', '\u{4FF}'),
+    ("inlatinextendeda", '\u{100}', '\u{17F}'),
+    ("inlatinextendede", '\u{AB30}', '\u{AB6F}'),
+    ("inlatinextendedc", '\u{2C60}', '\u{2C7F}'),
+    ("incyrillicextendedc", '\u{1C80}', '\u{1C8F}'),
+    ("ingeorgian", '\u{10A0}', '\u{10FF}'),
+    ("incherokeesupplement", '\u{AB70}', '\u{ABBF}'),
+    ("inlatinextendedadditional", '\u{1E00}', '\u{1EFF}'),
+    ("ingreekandcoptic", '\u{370}', '\u{3FF}'),
+    ("ingreekextended", '\u{1F00}', '\u{1FFF}'),
+    ("inbasiclatin", '\u{0}', '\u{7F}'),
+    ("inlatinextendedd", '\u{A720}', '\u{A7FF}'),
+    ("ingeorgiansupplement", '\u{2D00}', '\u{2D2F}'),
+    ("inphoneticextensions", '\u{1D00}', '\u{1D7F}'),
+    ("inphoneticextensionssupplement", '\u{1D80}', '\u{1DBF}'),
+    ("incombiningdiacriticalmarks", '\u{300}', '\u{36F}'),
+    ("ingeorgianextended", '\u{1C90}', '\u{1CBF}'),
+    ("incyrillicextendedb", '\u{A640}', '\u{A69F}'),
+    ("inlatin1supplement", '\u{80}', '\u{FF}'),
+    ("inletterlikesymbols", '\u{2100}', '\u{214F}'),
+    ("inalphabeticpresentationforms", '\u{FB00}', '\u{FB4F}'),
+    ("inlatinextendedb", '\u{180}', '\u{24F}'),
 ];
 
 /// The values `\p{Grapheme_Cluster_Break=…}` takes in Ruby 3.1 (as keys).
@@ -463,9 +465,6 @@ struct ClassInfo {
     open: Option<String>,
     /// A property Oniguruma does not know (`\p{Age=6.0}`, `\p{XPosixPunct}`).
     rust_only: bool,
-    /// A Unicode block Rust does not know whose case-insensitive reading is Onigmo's own (see
-    /// [`ONIGMO_FOLDED_BLOCKS`]).
-    onigmo_block: bool,
 }
 
 impl ClassInfo {
@@ -474,7 +473,6 @@ impl ClassInfo {
         self.letters |= o.letters;
         self.ascii_word |= o.ascii_word;
         self.rust_only |= o.rust_only;
-        self.onigmo_block |= o.onigmo_block;
         if self.open.is_none() {
             self.open.clone_from(&o.open);
         }
@@ -520,15 +518,7 @@ fn finish_class(
             ));
         }
         if fold::class_set(&text).is_none() {
-            // A Unicode block: Oniguruma folds it as Onigmo does, unless Onigmo's own rules
-            // apply to it.
-            if info.onigmo_block {
-                return Err(unlike_ruby(
-                    &format!("the Unicode block in {text} under case-insensitive matching"),
-                    "Ruby adds other-case letters to it by rules of its own, which cannot be \
-                     written out for a block; use (?-i:…) and list the cases",
-                ));
-            }
+            // A Unicode block folding leaves alone: Oniguruma folds it as Onigmo does.
             return Err(unsupported(
                 &format!("the Unicode block in {text}"),
                 "Rust's regex engine has no block properties",
@@ -964,10 +954,17 @@ impl Parser {
         }
         // Oniguruma knows none of these: written out for it (see `for_oniguruma`).
         info.rust_only = valued.is_some() || key == "xposixpunct";
-        info.onigmo_block = ONIGMO_FOLDED_BLOCKS.contains(&key.as_str());
+        let block = ONIGMO_FOLDED_BLOCKS.iter().find(|(k, _, _)| *k == key);
         let posix_key = if key == "xposixpunct" { "punct" } else { &key };
         let text = match (valued, posix(posix_key)) {
             (Some(valued), _) => valued,
+            (None, _) if block.is_some() => {
+                let (_, from, to) = block.copied().unwrap_or(("", '\0', '\0'));
+                posix_class(
+                    &format!("\\x{{{:X}}}-\\x{{{:X}}}", from as u32, to as u32),
+                    neg,
+                )
+            }
             (None, Some(body)) => posix_class(body, neg),
             (None, None) => format!("{}{{{}}}", if neg { "\\P" } else { "\\p" }, bare.trim()),
         };
