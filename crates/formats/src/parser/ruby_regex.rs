@@ -365,6 +365,9 @@ pub fn needs_backtracking(error: &str) -> bool {
     error.contains(" is not supported: ")
 }
 
+/// A class of no character, in Rust syntax (inside brackets or out).
+const NO_CHARACTER: &str = r"[^\x{0}-\x{10FFFF}]";
+
 const NO_LOOK: &str = "Rust's regex engine (linear time, no backtracking) cannot look around";
 
 /// Write one literal character in Rust syntax (in or out of brackets).
@@ -461,6 +464,10 @@ struct ClassInfo {
     letters: bool,
     /// `\w`, `\W` or `[[:ascii:]]`: never folded to `ſ`/`K` by Ruby.
     ascii_word: bool,
+    /// The class as Onigmo's parallel "ASCII-compatible" class holds it, without the `\w`,
+    /// `[[:ascii:]]` … items, when that differs (see [`fold::onigmo_class`]); not merged by
+    /// [`ClassInfo::add`].
+    asc: Option<String>,
     /// A class case folding would change (`[[:upper:]]`, `\p{Lu}`), by name.
     open: Option<String>,
     /// A property Oniguruma does not know (`\p{Age=6.0}`, `\p{XPosixPunct}`).
@@ -509,7 +516,7 @@ fn finish_class(
     if info.non_ascii || info.open.is_some() || (!negated && holds_multi().is_some()) {
         // Onigmo widens such a class by rules of its own: written out as the characters it
         // lets the class match (see `ruby_regexp::fold`).
-        if info.ascii_word && (info.letters || info.open.is_some()) {
+        if negated && info.ascii_word && (info.letters || info.open.is_some()) {
             return Err(unlike_ruby(
                 "\\w, \\W or [[:ascii:]] together with letters and non-ASCII characters, or with a \
                  property, in a character class under case-insensitive matching",
@@ -524,21 +531,37 @@ fn finish_class(
                 "Rust's regex engine has no block properties",
             ));
         }
-        return fold::onigmo_class(&text, negated, !info.ascii_word, fold::Syntax::Rust).map_err(
-            |e| {
+        let asc = info
+            .ascii_word
+            .then(|| info.asc.as_deref().unwrap_or(NO_CHARACTER));
+        return fold::onigmo_class(&text, negated, asc, fold::Syntax::Rust).map_err(|e| {
+            unlike_ruby(
+                &format!("the character class {text} under case-insensitive matching"),
+                &format!("{e}; use (?-i:…) and list the cases"),
+            )
+        });
+    }
+    if info.ascii_word {
+        let parallel_differs = info.asc.as_deref().is_some_and(|a| a != NO_CHARACTER);
+        if (info.letters || parallel_differs) && !negated {
+            // `[\wk]`: the letters bring `ſ`/`K`, `\w`'s do not (nor `[[^\W]\w]`'s: Onigmo's
+            // parallel class holds all of `[^\W]`).
+            let asc = info.asc.as_deref().unwrap_or(NO_CHARACTER);
+            return fold::onigmo_class(&text, false, Some(asc), fold::Syntax::Rust).map_err(|e| {
                 unlike_ruby(
                     &format!("the character class {text} under case-insensitive matching"),
                     &format!("{e}; use (?-i:…) and list the cases"),
                 )
-            },
-        );
-    }
-    if info.ascii_word {
+            });
+        }
         if info.letters {
-            return Err(unsupported(
-                "\\w, \\W or [[:ascii:]] together with letters in a character class under \
+            // `[^\wk]`: Onigmo folds a negated class by rules of its own (`/[^\wk]/i`
+            // matches `ſ`), which Oniguruma does not share.
+            return Err(unlike_ruby(
+                "a negated class of \\w, \\W or [[:ascii:]] together with letters under \
                  case-insensitive matching",
-                "Ruby folds the letters' case (k matches the Kelvin sign) but not \\w's",
+                "Ruby folds the letters' case (k matches the Kelvin sign) but not \\w's, by \
+                 rules of its own for a negated class; use (?-i:…) and list the cases",
             ));
         }
         return Ok(format!("(?-i:{text})"));
@@ -947,6 +970,7 @@ impl Parser {
         }
         let mut info = ClassInfo {
             ascii_word: key == "ascii",
+            asc: (key == "ascii").then(|| NO_CHARACTER.to_string()),
             ..ClassInfo::default()
         };
         if !FOLD_CLOSED.contains(&key.as_str()) && key != "ascii" {
@@ -988,8 +1012,10 @@ impl Parser {
         } else {
             body.to_string()
         };
+        let word = matches!(e, 'w' | 'W');
         let info = ClassInfo {
-            ascii_word: matches!(e, 'w' | 'W'),
+            ascii_word: word,
+            asc: word.then(|| NO_CHARACTER.to_string()),
             ..ClassInfo::default()
         };
         Some((text, info))
@@ -1180,6 +1206,8 @@ impl Parser {
     fn class_set(&mut self) -> Result<(String, ClassInfo, bool), String> {
         let neg = self.eat('^');
         let mut ops = vec![String::new()];
+        // The same class as Onigmo's parallel "ASCII-compatible" class (see `ClassInfo::asc`).
+        let mut asc_ops = vec![String::new()];
         let mut info = ClassInfo::default();
         let mut first = true;
         let mut after_range = false;
@@ -1199,14 +1227,17 @@ impl Parser {
                 }
                 self.i += 2;
                 ops.push(String::new());
+                asc_ops.push(String::new());
                 after_range = false;
                 continue;
             }
             let op = ops.last_mut().unwrap_or_else(|| unreachable!());
+            let asc_op = asc_ops.last_mut().unwrap_or_else(|| unreachable!());
             if c == '-' && after_range {
                 // `[a-c-e]`: a dash after a range is a plain dash.
                 self.i += 1;
                 lit('-', op);
+                lit('-', asc_op);
                 after_range = false;
                 continue;
             }
@@ -1223,20 +1254,24 @@ impl Parser {
                     if b < a {
                         return Err("empty range in char class".into());
                     }
-                    lit(a, op);
-                    op.push('-');
-                    lit(b, op);
+                    for o in [&mut *op, &mut *asc_op] {
+                        lit(a, o);
+                        o.push('-');
+                        lit(b, o);
+                    }
                     info.add(&ClassInfo::range(a, b));
                     after_range = true;
                 }
                 ClassAtom::Char(a) => {
                     lit(a, op);
+                    lit(a, asc_op);
                     info.add(&ClassInfo::range(a, a));
                 }
                 ClassAtom::Set(..) if dash_follows(self) => {
                     return Err("unmatched range specifier in char-class".into());
                 }
                 ClassAtom::Set(text, i) => {
+                    asc_op.push_str(i.asc.as_deref().unwrap_or(&text));
                     op.push_str(&text);
                     info.add(&i);
                 }
@@ -1249,6 +1284,8 @@ impl Parser {
             ));
         }
         let text = format!("[{}{}]", if neg { "^" } else { "" }, ops.join("&&"));
+        let asc = format!("[{}{}]", if neg { "^" } else { "" }, asc_ops.join("&&"));
+        info.asc = (asc != text).then_some(asc);
         Ok((text, info, neg))
     }
 
@@ -1272,6 +1309,7 @@ impl Parser {
                 };
                 let mut info = ClassInfo {
                     ascii_word: name == "ascii",
+                    asc: (name == "ascii").then(|| NO_CHARACTER.to_string()),
                     open: (matches!(name, "upper" | "lower")).then(|| format!("[[:{name}:]]")),
                     ..ClassInfo::default()
                 };
@@ -1283,6 +1321,7 @@ impl Parser {
                     };
                     info = ClassInfo {
                         ascii_word: true,
+                        asc: Some(NO_CHARACTER.to_string()),
                         ..ClassInfo::default()
                     };
                 }
@@ -2439,8 +2478,8 @@ mod tests {
         }
         for (re, needle) in [
             ("s".repeat(5000).as_str(), "too many"),
-            (r"[\wé\p{Lu}]", r"\w"),
-            (r"[\wk]", r"\w"),
+            (r"[^\w\p{Lu}]", r"\w"),
+            (r"[^\wk]", r"\w"),
             ("αι", "several characters"),
         ] {
             let e = compile(re, "i").unwrap_err();

@@ -159,6 +159,8 @@ pub(crate) fn class_set(text: &str) -> Option<ClassUnicode> {
         .ok()?;
     match hir.kind() {
         HirKind::Class(Class::Unicode(c)) => Some(c.clone()),
+        // A class of no character (`[a&&b]`) is written as an empty byte class.
+        HirKind::Class(Class::Bytes(b)) if b.ranges().is_empty() => Some(ClassUnicode::empty()),
         HirKind::Literal(l) => {
             let s = std::str::from_utf8(&l.0).ok()?;
             let mut chars = s.chars();
@@ -289,13 +291,16 @@ fn spellings(t: &[char], k: usize, prefix: String, all: &mut Vec<String>, syntax
 }
 
 /// Onigmo's case-insensitive reading of a class given in Rust syntax (`negated`: written as
-/// `[^…]`, or a negated shorthand), as a case-sensitive Rust expression. `ascii_pairs`: the ASCII
-/// letters in it may bring `ſ` and `K` (false when they come from `\w`, `[[:word:]]`,
-/// `[[:ascii:]]`, `\p{ASCII}` or an ASCII-only POSIX bracket).
+/// `[^…]`, or a negated shorthand), as a case-sensitive Rust expression. `asc`: the class as
+/// Onigmo's parallel "ASCII-compatible" class holds it (in Rust syntax), when it differs: the
+/// items `\w`, `\W`, `[[:ascii:]]`, `\p{ASCII}` and ASCII-only POSIX brackets are left out of
+/// that one, and a case pairing between an ASCII and a non-ASCII character (`k`–`K`, `s`–`ſ`)
+/// only widens the class from a character the parallel class holds too (`[\wk]` matches `K`,
+/// `[\wé]` does not; `[^…]` written as a whole: no such pairing).
 pub(crate) fn onigmo_class(
     text: &str,
     negated: bool,
-    ascii_pairs: bool,
+    asc: Option<&str>,
     syntax: Syntax,
 ) -> Result<String, String> {
     let mut raw = class_set(text).ok_or_else(|| format!("cannot read the class {text}"))?;
@@ -308,9 +313,28 @@ pub(crate) fn onigmo_class(
     added.difference(&ClassUnicode::new([ClassUnicodeRange::new(
         '\u{80}', '\u{FF}',
     )]));
-    if !ascii_pairs {
+    if asc.is_some() && negated {
         added.difference(&one('\u{17F}'));
         added.difference(&one('\u{212A}'));
+    } else if let Some(asc) = asc {
+        let parallel = class_set(asc).ok_or_else(|| format!("cannot read the class {asc}"))?;
+        // The characters an ASCII–non-ASCII pairing reaches, each kept if a character of
+        // another kind pairs with it within both classes, or one of its own kind in the class.
+        for x in ['s', 'S', '\u{17F}', 'k', 'K', '\u{212A}'] {
+            if !contains(&added, x) {
+                continue;
+            }
+            let mut orbit = one(x);
+            orbit.case_fold_simple();
+            let kept = orbit.iter().flat_map(|r| r.start()..=r.end()).any(|y| {
+                y != x
+                    && contains(&raw, y)
+                    && (y.is_ascii() == x.is_ascii() || contains(&parallel, y))
+            });
+            if !kept {
+                added.difference(&one(x));
+            }
+        }
     }
     let mut full = raw;
     full.union(&added);
@@ -405,7 +429,7 @@ mod tests {
     use super::*;
 
     fn re(text: &str, negated: bool) -> regex::Regex {
-        let t = onigmo_class(text, negated, true, Syntax::Rust).unwrap();
+        let t = onigmo_class(text, negated, None, Syntax::Rust).unwrap();
         regex::Regex::new(&format!("^(?i:{t})$")).unwrap()
     }
 

@@ -124,7 +124,7 @@ end
 
 lines = File.read(path, encoding: 'UTF-8').split("\n")
 head = lines.take_while { |l| !l.start_with?('{"group"') }
-body = lines.select { |l| l.start_with?('{"group"') }.reject { |l| l.include?(GROUP) }
+body = lines.select { |l| l.start_with?(%q({"group")) }.reject { |l| l.include?(JSON.generate(GROUP)) }
 body = body.map { |l| l.chomp(',') } + cases
 File.write(path, (head + [body.join(",\n")] + [']}']).join("\n") + "\n")
 puts "#{cases.size} cases written to #{GROUP.inspect}; #{dropped} texts left out (Ruby's search shortcuts)"
