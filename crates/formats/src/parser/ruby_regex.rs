@@ -1072,6 +1072,17 @@ impl Parser {
     }
 
     /// Up to `max` hex digits.
+    /// The ASCII character a control escape (`\cX`, `\C-X`, after its letter) applies to, if
+    /// it is one the translator reads (not `\`, which starts another escape).
+    fn control_target(&self, e: char) -> Option<char> {
+        let x = match e {
+            'c' => self.peek(),
+            _ if self.peek() == Some('-') => self.peek_at(1),
+            _ => None,
+        }?;
+        (x.is_ascii() && x != '\\' && !x.is_ascii_control()).then_some(x)
+    }
+
     fn hex(&mut self, max: usize) -> Option<u32> {
         let mut v = 0u32;
         let mut n = 0;
@@ -1185,6 +1196,13 @@ impl Parser {
                 r"the subexpression call \g<…>",
                 "Rust's regex engine has no recursion or subexpression calls",
             )),
+            // `\cX`, `\C-X`: the control character of an ASCII X (its code & 0x9F, so `\c?` is
+            // U+001F, as Onigmo reads it).
+            'c' | 'C' if self.control_target(e).is_some() => {
+                let x = self.control_target(e).unwrap_or_default();
+                self.i += if e == 'c' { 1 } else { 2 };
+                Ok(vec![char::from(x as u8 & 0x9F)])
+            }
             'c' | 'C' | 'M' => Err(unsupported(
                 &format!("the control/meta escape \\{e}"),
                 "Rust's regex engine has no such escape; use \\x.. instead",
@@ -1219,11 +1237,11 @@ impl Parser {
             }
             first = false;
             if c == '&' && self.peek_at(1) == Some('&') {
-                if ops.last().is_some_and(String::is_empty) {
-                    return Err(unsupported(
-                        "an empty side of && in a character class",
-                        "Rust's regex syntax has no empty class",
-                    ));
+                // An empty side of `&&` is the empty set in Ruby (`[a&&]` matches nothing).
+                for o in [&mut ops, &mut asc_ops] {
+                    if let Some(last) = o.last_mut().filter(|l| l.is_empty()) {
+                        last.push_str(NO_CHARACTER);
+                    }
                 }
                 self.i += 2;
                 ops.push(String::new());
@@ -1277,11 +1295,12 @@ impl Parser {
                 }
             }
         }
-        if ops.len() > 1 && ops.last().is_some_and(String::is_empty) {
-            return Err(unsupported(
-                "an empty side of && in a character class",
-                "Rust's regex syntax has no empty class",
-            ));
+        if ops.len() > 1 {
+            for o in [&mut ops, &mut asc_ops] {
+                if let Some(last) = o.last_mut().filter(|l| l.is_empty()) {
+                    last.push_str(NO_CHARACTER);
+                }
+            }
         }
         let text = format!("[{}{}]", if neg { "^" } else { "" }, ops.join("&&"));
         let asc = format!("[{}{}]", if neg { "^" } else { "" }, asc_ops.join("&&"));
@@ -2404,7 +2423,8 @@ mod tests {
             for_oniguruma("[+--][éè](?=a)", "i").unwrap(),
             "[+--](?-i:[è-é])(?=a)"
         );
-        assert!(for_oniguruma("[é&&](?=a)", "i").is_err());
+        // An empty side of && is the empty set: read, and left to Oniguruma as written.
+        assert!(for_oniguruma("[é&&](?=a)", "i").is_ok());
         // \w under i takes no ſ or K; a class that holds ß also matches ss.
         let t = for_oniguruma(r"(?=x)\w[[:alpha:]]", "i").unwrap();
         assert!(t.starts_with(r"(?=x)(?-i:[0-9A-Z\x5Fa-z])(?-i:(?:["), "{t}");
