@@ -1072,6 +1072,63 @@ impl Parser {
     }
 
     /// Up to `max` hex digits.
+    /// An escape that Ruby reads as a plain character inside brackets, where it is no anchor,
+    /// backreference or call (after its letter): `\1`–`\7` start an octal code (up to three
+    /// digits, below 0x80), `\8`, `\9` and letters that are no escape (`\R`, `\k`, `\G`,
+    /// `\Z`, `\p` without braces …) are themselves.
+    fn class_letter_escape(&mut self, e: char) -> Result<Option<char>, String> {
+        match e {
+            '1'..='7' => {
+                let mut v = e.to_digit(8).unwrap_or(0);
+                let mut n = 1;
+                while n < 3 && self.peek().is_some_and(|c| ('0'..='7').contains(&c)) {
+                    v = v * 8 + self.peek().and_then(|c| c.to_digit(8)).unwrap_or(0);
+                    self.i += 1;
+                    n += 1;
+                }
+                // Ruby's own errors: past a byte, or a byte of a multibyte character.
+                if v >= 0x100 {
+                    return Err("invalid escape code".into());
+                }
+                if v >= 0x80 {
+                    return Err("invalid multibyte escape".into());
+                }
+                Ok(char::from_u32(v))
+            }
+            '8' | '9' | 'p' | 'P' => Ok(Some(e)),
+            'A'..='Z' | 'a'..='z'
+                if !matches!(
+                    e,
+                    't' | 'n'
+                        | 'r'
+                        | 'f'
+                        | 'v'
+                        | 'a'
+                        | 'e'
+                        | 'x'
+                        | 'u'
+                        | 'c'
+                        | 'C'
+                        | 'M'
+                        | 'y'
+                        | 'Y'
+                        | 'd'
+                        | 'D'
+                        | 'w'
+                        | 'W'
+                        | 's'
+                        | 'S'
+                        | 'h'
+                        | 'H'
+                        | 'b'
+                ) =>
+            {
+                Ok(Some(e))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// The ASCII character a control escape (`\cX`, `\C-X`, after its letter) applies to, if
     /// it is one the translator reads (not `\`, which starts another escape).
     fn control_target(&self, e: char) -> Option<char> {
@@ -1360,9 +1417,12 @@ impl Parser {
                 if let Some((text, info)) = Self::shorthand_item(e, self.class_flags.cs) {
                     return Ok(ClassAtom::Set(text, info));
                 }
-                if matches!(e, 'p' | 'P') {
+                if matches!(e, 'p' | 'P') && self.peek() == Some('{') {
                     let (text, info, _) = self.property(e)?;
                     return Ok(ClassAtom::Set(text, info));
+                }
+                if let Some(c) = self.class_letter_escape(e)? {
+                    return Ok(ClassAtom::Char(c));
                 }
                 let chars = self.char_escape(e)?;
                 if let [c] = chars[..] {
