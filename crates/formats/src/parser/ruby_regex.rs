@@ -8,10 +8,10 @@
 //! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`, all under
 //! `i` but the last: a string with ligature spellings inside a look-behind, `/(?<=ß)s/i`; a
-//! string too long to write out with its spellings (a run of some 250 `s`); `\w` or
-//! `[[:ascii:]]` with letters and non-ASCII characters or a property in one class; a Unicode
-//! block case folding changes; under `i` or `(?a)`/`(?u)`, a class Oniguruma must read as
-//! written), which stay refused. The
+//! string too long to write out with its spellings (a run of some 250 `s`); a negated class
+//! mixing `\w` or `[[:ascii:]]` with ASCII letters or a property, `/[^\wk]/i`; under `i` or
+//! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written), which
+//! stay refused. The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
 //!
 //! * `^`/`$` are line anchors in Ruby: the caller runs Rust's multi-line mode. Ruby's `^` does
@@ -38,9 +38,15 @@
 //!   (`/[[:alpha:]]/i` matches `st` as one character); `\w` takes no `ſ` or `K`; a class of one
 //!   character is that character starting a string (`[s]s` matches `ß`, `s[s]` does not); a
 //!   letter repeated at least twice is the letter written out that many times, then the rest
-//!   repeated (`s{2}` matches `ß`, `s{1,2}` does not). Left to Oniguruma: other letters that
-//!   fold to several characters (Greek with iota, `İ`, `ŉ` …), `\w`/`[[:ascii:]]` mixed with
-//!   ASCII letters in brackets, and Unicode blocks that case folding leaves alone.
+//!   repeated (`s{2}` matches `ß`, `s{1,2}` does not). `\w`/`[[:ascii:]]` mixed with other
+//!   items take no `ſ` or `K` through their own letters (`[\wk]` matches `K`, `[\wé]` does not),
+//!   and the Unicode blocks case folding changes are written out as their ranges and widened
+//!   alike (`/\p{In_Basic_Latin}/i` matches `K`). Left to Oniguruma: other letters that fold to
+//!   several characters (Greek with iota, `İ`, `ŉ` …), and Unicode blocks that case folding
+//!   leaves alone.
+//! * Inside brackets, an empty side of `&&` is the empty set (`[a&&]` matches nothing), `\cX` and
+//!   `\C-X` are control characters, `\1`–`\7` start octal codes, and escapes that are no escape
+//!   there are the characters (`[\R\k\G]`, `\p` without braces), as Ruby reads them.
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
 //!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.

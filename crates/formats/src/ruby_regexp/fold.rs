@@ -8,8 +8,10 @@
 //!   (`[ω]` also matches `Ω`), except those from U+0080 to U+00FF: Onigmo files them where a
 //!   UTF-8 pattern never looks, so `/[éè]/i` does not match `É`, nor `/\p{Lu}/i` `é`, while
 //!   `/[ÿa]/i` matches `Ÿ`;
-//! * `\w`, `[[:word:]]`, `[[:ascii:]]`, `\p{ASCII}` (and POSIX brackets under `(?a)`) never bring
-//!   the long s `ſ` or the Kelvin sign `K` through their ASCII letters;
+//! * `\w`, `[[:ascii:]]`, `\p{ASCII}` (and POSIX brackets under `(?a)`) never bring the long s
+//!   `ſ` or the Kelvin sign `K` through their ASCII letters: Onigmo keeps a parallel class
+//!   without them, and pairs an ASCII with a non-ASCII letter only from a character that class
+//!   holds too (`[\wk]` matches `K`, `[\wé]` does not; see [`onigmo_class`]);
 //! * a negated class is widened before it is negated (`/[^é]/i` matches `È`, not `é`);
 //! * a class that is not negated also matches, after its characters, what those of them that
 //!   fold to several characters fold to, in any spelling (`[ßa]` matches `ss`, `SS`, `ſs`, `ẞ`),
