@@ -76,7 +76,8 @@ use std::fmt::Write as _;
 
 use regex::Regex;
 
-use crate::ruby_regexp::{fold, string_fold};
+use crate::ruby_regexp::fold;
+use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
@@ -309,17 +310,6 @@ fn fold_to_ascii() -> impl Iterator<Item = &'static (char, &'static str)> {
     fold::MULTI_FOLDS.iter().filter(|(_, f)| f.is_ascii())
 }
 
-/// The ASCII letter a character folds to, if any (`K` is the Kelvin sign, `ſ` the long s).
-fn ascii_fold(c: char) -> Option<char> {
-    match c {
-        'a'..='z' => Some(c),
-        'A'..='Z' => Some(c.to_ascii_lowercase()),
-        '\u{17F}' => Some('s'),
-        '\u{212A}' => Some('k'),
-        _ => None,
-    }
-}
-
 /// Does `c` take part in a non-ASCII case folding to several characters (as the folded
 /// character, or as a character of such a folding)? Ruby matches those spellings; under `i`
 /// they are left to Oniguruma. (The ligatures that fold to ASCII letters, ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ,
@@ -375,17 +365,6 @@ pub fn needs_backtracking(error: &str) -> bool {
 const NO_CHARACTER: &str = r"[^\x{0}-\x{10FFFF}]";
 
 const NO_LOOK: &str = "Rust's regex engine (linear time, no backtracking) cannot look around";
-
-/// Write one literal character in Rust syntax (in or out of brackets).
-fn lit(c: char, out: &mut String) {
-    if c.is_alphanumeric() || c == '_' {
-        out.push(c);
-    } else if c.is_ascii_punctuation() {
-        out.push_str(&regex::escape(c.encode_utf8(&mut [0; 4])));
-    } else {
-        let _ = write!(out, "\\x{{{:X}}}", c as u32);
-    }
-}
 
 #[derive(Clone, Copy, Debug)]
 struct Flags {

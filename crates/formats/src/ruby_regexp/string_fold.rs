@@ -38,8 +38,8 @@ const MAX_WRITTEN: usize = 256 * 1024;
 /// Onigmo's limit on the product of expansion counts (`THRESHOLD_CASE_FOLD_ALT_FOR_EXPANSION`).
 const EXPANSION_LIMIT: usize = 8;
 
-/// The ASCII letter a character folds to, if it folds to one (`K` is the Kelvin sign).
-fn ascii_key(c: char) -> Option<char> {
+/// The ASCII letter a character folds to, if any (`K` is the Kelvin sign, `ſ` the long s).
+pub(crate) fn ascii_fold(c: char) -> Option<char> {
     match c {
         'a'..='z' => Some(c),
         'A'..='Z' => Some(c.to_ascii_lowercase()),
@@ -54,7 +54,7 @@ fn ascii_key(c: char) -> Option<char> {
 fn units(c: char) -> Vec<char> {
     match ligature_fold(c) {
         Some(t) => t.chars().collect(),
-        None => vec![ascii_key(c).unwrap_or(c)],
+        None => vec![ascii_fold(c).unwrap_or(c)],
     }
 }
 
@@ -75,8 +75,8 @@ fn ligatures(keys: &[char]) -> Vec<char> {
         .collect()
 }
 
-/// Write one character, to be read case-insensitively (Rust syntax).
-fn lit(c: char, out: &mut String) {
+/// Write one literal character in Rust syntax (in or out of brackets).
+pub(crate) fn lit(c: char, out: &mut String) {
     if c.is_alphanumeric() || c == '_' {
         out.push(c);
     } else if c.is_ascii_punctuation() {
@@ -105,7 +105,7 @@ fn expansion(run: &[char], k: usize) -> (usize, Vec<(usize, Vec<char>)>) {
     let mut count = fold::orbit_len(c) - 1;
     let mut covering = Vec::new();
     // The next characters count by their folding when it is one character.
-    let mut keys = vec![ascii_key(c).unwrap_or(c)];
+    let mut keys = vec![ascii_fold(c).unwrap_or(c)];
     for len in 2..=3 {
         let Some(&next) = run.get(k + len - 1) else {
             break;
@@ -113,7 +113,7 @@ fn expansion(run: &[char], k: usize) -> (usize, Vec<(usize, Vec<char>)>) {
         if ligature_fold(next).is_some() {
             keys.push(next);
         } else {
-            keys.push(ascii_key(next).unwrap_or(next));
+            keys.push(ascii_fold(next).unwrap_or(next));
         }
         let ligs = ligatures(&keys);
         if !ligs.is_empty() {
@@ -211,7 +211,12 @@ fn folded(piece: &[char], out: &mut String, start: usize) -> Result<(), String> 
                 .collect()
         })
         .collect();
-    paths(&keys, &edges, 0, keys.len(), out, start)
+    let piece = Paths {
+        keys: &keys,
+        edges: &edges,
+        start,
+    };
+    piece.paths(0, keys.len(), out)
 }
 
 /// The ligatures at one position: (how many letters each covers, which ligatures).
@@ -233,52 +238,49 @@ fn spanning(
     })
 }
 
-/// Every way through `keys[i..j]`: a letter at a time, or a ligature over two or three. Cut
-/// where no ligature spans the cut; a stretch without such a cut is split in the middle.
-fn paths(
-    keys: &[char],
-    edges: &[Edges],
-    i: usize,
-    j: usize,
-    out: &mut String,
+/// The folding of a piece, with the ligatures at each position, being written out (`start`:
+/// where the whole string starts in the output, for its size limit).
+struct Paths<'a> {
+    keys: &'a [char],
+    edges: &'a [Edges],
     start: usize,
-) -> Result<(), String> {
-    let mut from = i;
-    for m in (i + 1..=j).filter(|&m| m == j || spanning(edges, i, j, m).next().is_none()) {
-        too_large(out, start)?;
-        let inside = (from..m).any(|a| edges[a].iter().any(|(len, _)| a + len <= m));
-        if inside {
-            middle(keys, edges, from, m, out, start)?;
-        } else {
-            keys[from..m].iter().for_each(|&c| lit(c, out));
-        }
-        from = m;
-    }
-    Ok(())
 }
 
-/// The paths through `keys[i..j]` (which no cut divides): through the middle, or over it by one
-/// ligature.
-fn middle(
-    keys: &[char],
-    edges: &[Edges],
-    i: usize,
-    j: usize,
-    out: &mut String,
-    start: usize,
-) -> Result<(), String> {
-    let m = (i + j) / 2;
-    out.push_str("(?:");
-    paths(keys, edges, i, m, out, start)?;
-    paths(keys, edges, m, j, out, start)?;
-    for (a, len, ligs) in spanning(edges, i, j, m) {
-        out.push('|');
-        paths(keys, edges, i, a, out, start)?;
-        class(ligs, out);
-        paths(keys, edges, a + len, j, out, start)?;
+impl Paths<'_> {
+    /// Every way through `keys[i..j]`: a letter at a time, or a ligature over two or three.
+    /// Cut where no ligature spans the cut; a stretch without such a cut is split in the middle.
+    fn paths(&self, i: usize, j: usize, out: &mut String) -> Result<(), String> {
+        let edges = self.edges;
+        let mut from = i;
+        for m in (i + 1..=j).filter(|&m| m == j || spanning(edges, i, j, m).next().is_none()) {
+            too_large(out, self.start)?;
+            let inside = (from..m).any(|a| edges[a].iter().any(|(len, _)| a + len <= m));
+            if inside {
+                self.middle(from, m, out)?;
+            } else {
+                self.keys[from..m].iter().for_each(|&c| lit(c, out));
+            }
+            from = m;
+        }
+        Ok(())
     }
-    out.push(')');
-    Ok(())
+
+    /// The paths through `keys[i..j]` (which no cut divides): through the middle, or over it by
+    /// one ligature.
+    fn middle(&self, i: usize, j: usize, out: &mut String) -> Result<(), String> {
+        let m = (i + j) / 2;
+        out.push_str("(?:");
+        self.paths(i, m, out)?;
+        self.paths(m, j, out)?;
+        for (a, len, ligs) in spanning(self.edges, i, j, m) {
+            out.push('|');
+            self.paths(i, a, out)?;
+            class(ligs, out);
+            self.paths(a + len, j, out)?;
+        }
+        out.push(')');
+        Ok(())
+    }
 }
 
 #[cfg(test)]
