@@ -8,8 +8,7 @@
 //! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`, all under
 //! `i` but the last: a string with ligature spellings inside a look-behind, `/(?<=ß)s/i`; a
-//! string too long to write out with its spellings (a run of some 250 `s`); a negated class
-//! mixing `\w` or `[[:ascii:]]` with ASCII letters or a property, `/[^\wk]/i`; under `i` or
+//! string too long to write out with its spellings (a run of some 250 `s`); under `i` or
 //! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written), which
 //! stay refused. The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
@@ -501,14 +500,6 @@ fn finish_class(
     if info.non_ascii || info.open.is_some() || (!negated && holds_multi().is_some()) {
         // Onigmo widens such a class by rules of its own: written out as the characters it
         // lets the class match (see `ruby_regexp::fold`).
-        if negated && info.ascii_word && (info.letters || info.open.is_some()) {
-            return Err(unlike_ruby(
-                "\\w, \\W or [[:ascii:]] together with letters and non-ASCII characters, or with a \
-                 property, in a character class under case-insensitive matching",
-                "Ruby folds the case of each part by rules of its own; use (?-i:…) and list the \
-                 cases",
-            ));
-        }
         if fold::class_set(&text).is_none() {
             // A Unicode block folding leaves alone: Oniguruma folds it as Onigmo does.
             return Err(unsupported(
@@ -528,26 +519,18 @@ fn finish_class(
     }
     if info.ascii_word {
         let parallel_differs = info.asc.as_deref().is_some_and(|a| a != NO_CHARACTER);
-        if (info.letters || parallel_differs) && !negated {
+        if info.letters || parallel_differs {
             // `[\wk]`: the letters bring `ſ`/`K`, `\w`'s do not (nor `[[^\W]\w]`'s: Onigmo's
             // parallel class holds all of `[^\W]`).
             let asc = info.asc.as_deref().unwrap_or(NO_CHARACTER);
-            return fold::onigmo_class(&text, false, Some(asc), fold::Syntax::Rust).map_err(|e| {
-                unlike_ruby(
-                    &format!("the character class {text} under case-insensitive matching"),
-                    &format!("{e}; use (?-i:…) and list the cases"),
-                )
-            });
-        }
-        if info.letters {
-            // `[^\wk]`: Onigmo folds a negated class by rules of its own (`/[^\wk]/i`
-            // matches `ſ`), which Oniguruma does not share.
-            return Err(unlike_ruby(
-                "a negated class of \\w, \\W or [[:ascii:]] together with letters under \
-                 case-insensitive matching",
-                "Ruby folds the letters' case (k matches the Kelvin sign) but not \\w's, by \
-                 rules of its own for a negated class; use (?-i:…) and list the cases",
-            ));
+            return fold::onigmo_class(&text, negated, Some(asc), fold::Syntax::Rust).map_err(
+                |e| {
+                    unlike_ruby(
+                        &format!("the character class {text} under case-insensitive matching"),
+                        &format!("{e}; use (?-i:…) and list the cases"),
+                    )
+                },
+            );
         }
         return Ok(format!("(?-i:{text})"));
     }
@@ -2543,8 +2526,6 @@ mod tests {
         }
         for (re, needle) in [
             ("s".repeat(5000).as_str(), "too many"),
-            (r"[^\w\p{Lu}]", r"\w"),
-            (r"[^\wk]", r"\w"),
             ("αι", "several characters"),
         ] {
             let e = compile(re, "i").unwrap_err();

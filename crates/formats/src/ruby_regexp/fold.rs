@@ -298,7 +298,8 @@ fn spellings(t: &[char], k: usize, prefix: String, all: &mut Vec<String>, syntax
 /// items `\w`, `\W`, `[[:ascii:]]`, `\p{ASCII}` and ASCII-only POSIX brackets are left out of
 /// that one, and a case pairing between an ASCII and a non-ASCII character (`k`–`K`, `s`–`ſ`)
 /// only widens the class from a character the parallel class holds too (`[\wk]` matches `K`,
-/// `[\wé]` does not; `[^…]` written as a whole: no such pairing).
+/// `[\wé]` does not; a negated class is widened before it is negated, `/[^\wk]/i` matching `ſ`
+/// but not `K`).
 pub(crate) fn onigmo_class(
     text: &str,
     negated: bool,
@@ -315,11 +316,11 @@ pub(crate) fn onigmo_class(
     added.difference(&ClassUnicode::new([ClassUnicodeRange::new(
         '\u{80}', '\u{FF}',
     )]));
-    if asc.is_some() && negated {
-        added.difference(&one('\u{17F}'));
-        added.difference(&one('\u{212A}'));
-    } else if let Some(asc) = asc {
-        let parallel = class_set(asc).ok_or_else(|| format!("cannot read the class {asc}"))?;
+    if let Some(asc) = asc {
+        let mut parallel = class_set(asc).ok_or_else(|| format!("cannot read the class {asc}"))?;
+        if negated {
+            parallel.negate();
+        }
         // The characters an ASCII–non-ASCII pairing reaches, each kept if a character of
         // another kind pairs with it within both classes, or one of its own kind in the class.
         for x in ['s', 'S', '\u{17F}', 'k', 'K', '\u{212A}'] {
