@@ -237,7 +237,9 @@ mod tests {
             "aab",
             "sub on the backtracking engine"
         );
-        let e = regexp("/s{10}/i").unwrap_err();
+        let re = regexp("/s{10}/i").unwrap();
+        assert!(re.is_match("ßßßßß") && re.engine() == "linear");
+        let e = regexp(r"/(?<=ß)s/i").unwrap_err();
         assert!(e.contains("cannot be used"), "{e}");
     }
 

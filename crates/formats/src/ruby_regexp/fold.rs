@@ -8,8 +8,10 @@
 //!   (`[ω]` also matches `Ω`), except those from U+0080 to U+00FF: Onigmo files them where a
 //!   UTF-8 pattern never looks, so `/[éè]/i` does not match `É`, nor `/\p{Lu}/i` `é`, while
 //!   `/[ÿa]/i` matches `Ÿ`;
-//! * `\w`, `[[:word:]]`, `[[:ascii:]]`, `\p{ASCII}` (and POSIX brackets under `(?a)`) never bring
-//!   the long s `ſ` or the Kelvin sign `K` through their ASCII letters;
+//! * `\w`, `[[:ascii:]]`, `\p{ASCII}` (and POSIX brackets under `(?a)`) never bring the long s
+//!   `ſ` or the Kelvin sign `K` through their ASCII letters: Onigmo keeps a parallel class
+//!   without them, and pairs an ASCII with a non-ASCII letter only from a character that class
+//!   holds too (`[\wk]` matches `K`, `[\wé]` does not; see [`onigmo_class`]);
 //! * a negated class is widened before it is negated (`/[^é]/i` matches `È`, not `é`);
 //! * a class that is not negated also matches, after its characters, what those of them that
 //!   fold to several characters fold to, in any spelling (`[ßa]` matches `ss`, `SS`, `ſs`, `ẞ`),
@@ -136,6 +138,21 @@ pub(crate) fn multi_fold(c: char) -> Option<&'static str> {
     MULTI_FOLDS.iter().find(|(s, _)| *s == c).map(|(_, f)| *f)
 }
 
+/// How many characters fold to what `c` folds to, when that is one character: `c` and its
+/// other cases (`s`: `s S ſ`), leaving out those that fold to several.
+pub(crate) fn orbit_len(c: char) -> usize {
+    let mut set = one(c);
+    set.case_fold_simple();
+    for &(s, _) in MULTI_FOLDS {
+        set.difference(&one(s));
+    }
+    set.ranges()
+        .iter()
+        .map(|r| r.end() as usize - r.start() as usize + 1)
+        .sum::<usize>()
+        .max(1)
+}
+
 /// The set of characters a class in Rust syntax matches (`None` for anything but a class).
 pub(crate) fn class_set(text: &str) -> Option<ClassUnicode> {
     let hir = regex_syntax::ParserBuilder::new()
@@ -144,6 +161,8 @@ pub(crate) fn class_set(text: &str) -> Option<ClassUnicode> {
         .ok()?;
     match hir.kind() {
         HirKind::Class(Class::Unicode(c)) => Some(c.clone()),
+        // A class of no character (`[a&&b]`) is written as an empty byte class.
+        HirKind::Class(Class::Bytes(b)) if b.ranges().is_empty() => Some(ClassUnicode::empty()),
         HirKind::Literal(l) => {
             let s = std::str::from_utf8(&l.0).ok()?;
             let mut chars = s.chars();
@@ -274,13 +293,17 @@ fn spellings(t: &[char], k: usize, prefix: String, all: &mut Vec<String>, syntax
 }
 
 /// Onigmo's case-insensitive reading of a class given in Rust syntax (`negated`: written as
-/// `[^…]`, or a negated shorthand), as a case-sensitive Rust expression. `ascii_pairs`: the ASCII
-/// letters in it may bring `ſ` and `K` (false when they come from `\w`, `[[:word:]]`,
-/// `[[:ascii:]]`, `\p{ASCII}` or an ASCII-only POSIX bracket).
+/// `[^…]`, or a negated shorthand), as a case-sensitive Rust expression. `asc`: the class as
+/// Onigmo's parallel "ASCII-compatible" class holds it (in Rust syntax), when it differs: the
+/// items `\w`, `\W`, `[[:ascii:]]`, `\p{ASCII}` and ASCII-only POSIX brackets are left out of
+/// that one, and a case pairing between an ASCII and a non-ASCII character (`k`–`K`, `s`–`ſ`)
+/// only widens the class from a character the parallel class holds too (`[\wk]` matches `K`,
+/// `[\wé]` does not; a negated class is widened before it is negated, `/[^\wk]/i` matching `ſ`
+/// but not `K`).
 pub(crate) fn onigmo_class(
     text: &str,
     negated: bool,
-    ascii_pairs: bool,
+    asc: Option<&str>,
     syntax: Syntax,
 ) -> Result<String, String> {
     let mut raw = class_set(text).ok_or_else(|| format!("cannot read the class {text}"))?;
@@ -293,9 +316,28 @@ pub(crate) fn onigmo_class(
     added.difference(&ClassUnicode::new([ClassUnicodeRange::new(
         '\u{80}', '\u{FF}',
     )]));
-    if !ascii_pairs {
-        added.difference(&one('\u{17F}'));
-        added.difference(&one('\u{212A}'));
+    if let Some(asc) = asc {
+        let mut parallel = class_set(asc).ok_or_else(|| format!("cannot read the class {asc}"))?;
+        if negated {
+            parallel.negate();
+        }
+        // The characters an ASCII–non-ASCII pairing reaches, each kept if a character of
+        // another kind pairs with it within both classes, or one of its own kind in the class.
+        for x in ['s', 'S', '\u{17F}', 'k', 'K', '\u{212A}'] {
+            if !contains(&added, x) {
+                continue;
+            }
+            let mut orbit = one(x);
+            orbit.case_fold_simple();
+            let kept = orbit.iter().flat_map(|r| r.start()..=r.end()).any(|y| {
+                y != x
+                    && contains(&raw, y)
+                    && (y.is_ascii() == x.is_ascii() || contains(&parallel, y))
+            });
+            if !kept {
+                added.difference(&one(x));
+            }
+        }
     }
     let mut full = raw;
     full.union(&added);
@@ -390,7 +432,7 @@ mod tests {
     use super::*;
 
     fn re(text: &str, negated: bool) -> regex::Regex {
-        let t = onigmo_class(text, negated, true, Syntax::Rust).unwrap();
+        let t = onigmo_class(text, negated, None, Syntax::Rust).unwrap();
         regex::Regex::new(&format!("^(?i:{t})$")).unwrap()
     }
 

@@ -17,6 +17,7 @@
 
 pub mod backtracking;
 pub mod fold;
+pub mod string_fold;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -1,0 +1,25 @@
+# Shared by the case generators (fold_cases.rb, block_cases.rb, class_cases.rb): cases.json holds
+# one case a line; a generator replaces the lines of its own groups.
+require 'json'
+
+CASES_PATH = File.join(File.dirname(File.expand_path(__FILE__)), 'cases.json')
+
+# One case as a line of cases.json (its spacing).
+def case_line(group, src, flags, engine, hays)
+  JSON.generate({ 'group' => group, 'src' => src, 'flags' => flags, 'engine' => engine,
+                  'hays' => hays }, { ascii_only: false })
+      .gsub('","', '", "').gsub('":', '": ').gsub(',"', ', "')
+end
+
+# The common haystacks every case is also tried against.
+def common_haystacks = JSON.parse(File.read(CASES_PATH, encoding: 'UTF-8'))['common_haystacks']
+
+# Replace the cases of `groups` in cases.json with `cases` (lines from case_line), at the end.
+def replace_groups(groups, cases)
+  lines = File.read(CASES_PATH, encoding: 'UTF-8').split("\n")
+  head = lines.take_while { |l| !l.start_with?('{"group"') }
+  body = lines.select { |l| l.start_with?('{"group"') }
+              .reject { |l| groups.any? { |g| l.include?(JSON.generate(g)) } }
+  body = body.map { |l| l.chomp(',') } + cases
+  File.write(CASES_PATH, (head + [body.join(",\n")] + [']}']).join("\n") + "\n")
+end
