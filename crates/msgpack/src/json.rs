@@ -53,10 +53,44 @@ fn write_uint(mut v: u64, neg: bool, out: &mut Vec<u8>) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// The str value (fixstr or str8: every key and most values of a record) at `raw[pos..]`: the
+/// position after it and its bytes. None for any other value, or a cut one (`head` reports it).
+#[inline(always)]
+fn short_str(raw: &[u8], pos: usize) -> Option<(usize, &[u8])> {
+    let m = *raw.get(pos)?;
+    let (hdr, len) = match m {
+        0xa0..=0xbf => (1, usize::from(m & 0x1f)),
+        0xd9 => (2, usize::from(*raw.get(pos + 1)?)),
+        _ => return None,
+    };
+    let end = pos + hdr + len;
+    Some((end, raw.get(pos + hdr..end)?))
+}
+
 /// Emit the value at `raw[*pos..]` and advance `pos` past it. `depth` counts the open
 /// containers (the recursion is bounded by [`MAX_DEPTH`]). `in_key` is set while writing the text
 /// of a non-string map key (see [`emit_key`]).
 fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usize) -> Result<()> {
+    if let Some((end, s)) = short_str(raw, *pos) {
+        json_string(s, out);
+        *pos = end;
+        return Ok(());
+    }
+    // The other common values of a log record, read without the general header decoder.
+    match raw.get(*pos..).unwrap_or_default() {
+        [m @ 0x00..=0x7f, ..] => {
+            write_uint(u64::from(*m), false, out);
+            *pos += 1;
+            return Ok(());
+        }
+        [0xcb, rest @ ..] if rest.len() >= 8 => {
+            let bits = u64::from_be_bytes(rest[..8].try_into().unwrap_or_default());
+            json_float(f64::from_bits(bits), out);
+            *pos += 9;
+            return Ok(());
+        }
+        _ => {}
+    }
     let h = head(raw.get(*pos..).unwrap_or_default())?;
     match h.kind {
         Kind::Str | Kind::Bin => {
@@ -126,6 +160,11 @@ fn emit_key(
     in_key: bool,
     depth: usize,
 ) -> Result<()> {
+    if let Some((end, s)) = short_str(raw, *pos) {
+        json_string(s, out);
+        *pos = end;
+        return Ok(());
+    }
     let h = head(raw.get(*pos..).unwrap_or_default())?;
     if matches!(h.kind, Kind::Str | Kind::Bin) {
         json_string(body(raw, pos, h.hdr, h.total())?, out);
