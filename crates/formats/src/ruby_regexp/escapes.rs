@@ -209,4 +209,22 @@ mod tests {
             assert_eq!(as_written(src), read, "{src}");
         }
     }
+
+    #[test]
+    fn any_short_pattern_is_read_without_panic() {
+        let alphabet: Vec<char> = "\\ux{}0137DF9 ß".chars().collect();
+        let n = alphabet.len();
+        for len in 1..=4u32 {
+            for mut k in 0..n.pow(len) {
+                let src: String = (0..len)
+                    .map(|_| {
+                        let c = alphabet[k % n];
+                        k /= n;
+                        c
+                    })
+                    .collect();
+                let _ = as_written(&src);
+            }
+        }
+    }
 }
