@@ -18,8 +18,9 @@
 //!   when what follows `^` can match the empty string there, and such a `^` is refused, except
 //!   at the start of a pattern whose rest always matches (`^(?<message>.*)$`): the match is then
 //!   at the start of the text in both.
-//! * Ruby's `m` flag (`.` matches a newline) and `x` flag (spaces and `#` comments ignored, but
-//!   not inside brackets) are applied here, in `/…/m` and in inline groups (`(?m:…)`, `(?x)`).
+//! * Ruby's `m` flag (`.` matches a newline) and `x` flag (ASCII white space, not `\v`, and `#`
+//!   comments ignored, but not inside brackets; Oniguruma gets other white space escaped) are
+//!   applied here, in `/…/m` and in inline groups (`(?m:…)`, `(?x)`).
 //!   An option without a group (`a(?i)b|c`) covers the rest of its group, alternatives included
 //!   (Ruby reads that as `a(?i:b|c)`).
 //! * `\d \w \s \h` (and negations) are ASCII-only in Ruby: written out as ASCII classes.
@@ -603,7 +604,8 @@ impl Parser {
                         break;
                     }
                 }
-            } else if c.is_whitespace() {
+            } else if c.is_ascii_whitespace() {
+                // Ruby's `x` skips only `\t \n \f \r` and space (not `\v`, U+0085, U+3000 …).
                 self.i += 1;
             } else {
                 break;
@@ -1880,7 +1882,7 @@ fn bracket_end(s: &[char], k: usize) -> usize {
 fn past_extended(s: &[char], mut j: usize) -> usize {
     loop {
         match s.get(j) {
-            Some(c) if c.is_whitespace() => j += 1,
+            Some(c) if c.is_ascii_whitespace() => j += 1,
             Some('#') => j = past(s, j, '\n'),
             _ => return j,
         }
@@ -2305,6 +2307,11 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                 behind_check(&text, !behinds.is_empty())?;
                 out.push_str(&text);
                 k = next.max(k + 1);
+            }
+            // Oniguruma's `x` skips all Unicode white space, Ruby's only ASCII's (not `\v`).
+            c if f.x && c.is_whitespace() && !c.is_ascii_whitespace() => {
+                let _ = write!(out, "\\x{{{:X}}}", c as u32);
+                k += 1;
             }
             c => {
                 out.push(c);
