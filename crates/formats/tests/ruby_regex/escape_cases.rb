@@ -38,6 +38,8 @@ ESCAPED = [
   ['\N{LATIN SMALL LETTER SHARP S}', 'i', 'ß'], ['\N', '', 'n'],
   # On Oniguruma (a look-around next to them).
   ['(?=\u00DF)ss', 'i', 'ss'], ['\u00DFs(?=x)', 'i', 'ßsx'], ['\u{FB03}(?!x)', 'i', 'ﬃ'],
+  # Refused, as the character written out is: a string with ligature spellings in a look-behind.
+  ['(?<=\u00DF)y', 'i', 'ßy'], ['(?<=\xEF\xAC\x86)y', 'i', 'ﬆy'],
   ['x\303\237(?=.)', 'i', 'xß.'], ['(?<=x)\u{DF}s', 'i', 'xßs'], ['\x73s(?=x)', 'i', 'ssx'],
 ]
 
@@ -61,7 +63,8 @@ end
 EXTRA = ['N{LATIN SMALL LETTER SHARP S}', 'n{latin small letter sharp s}', 'N', 'n', 'NN']
 
 def engine(src)
-  if src.match?(/\(\?<?[=!]/) then 'oniguruma'
+  if src.match?(/\(\?<=\\[ux]/) then 'refused'
+  elsif src.match?(/\(\?<?[=!]/) then 'oniguruma'
   elsif src.include?('\N') then 'oniguruma'
   else 'linear'
   end
