@@ -10,6 +10,8 @@
 //! `ruby_regex/fold_cases.rb` generates one group of cases with Ruby (strings with ligature
 //! spellings under `i`, `/heißt/i`, `/ßs/i`, `/ﬃ/i`, `/s{10}/i` and random strings of `s t f i
 //! l ß ﬃ …`, each against texts spelled every way Ruby's case folding allows),
+//! `escape_cases.rb` two (escaped characters under `i`, `/stra\u00DFe/i`, `/\x73s/i`, against
+//! the same texts; `\w \d \s` under `(?u)` with `i`),
 //! `block_cases.rb` one (the Unicode blocks case folding changes, under `i`, against every
 //! character in them or another case of one), `class_cases.rb` two (classes mixing `\w` or
 //! `[[:ascii:]]` with other items under `i`; an empty side of `&&`, control escapes and escapes

@@ -18,13 +18,15 @@
 //!   when what follows `^` can match the empty string there, and such a `^` is refused, except
 //!   at the start of a pattern whose rest always matches (`^(?<message>.*)$`): the match is then
 //!   at the start of the text in both.
-//! * Ruby's `m` flag (`.` matches a newline) and `x` flag (spaces and `#` comments ignored, but
-//!   not inside brackets) are applied here, in `/…/m` and in inline groups (`(?m:…)`, `(?x)`).
+//! * Ruby's `m` flag (`.` matches a newline) and `x` flag (ASCII white space, not `\v`, and `#`
+//!   comments ignored, but not inside brackets; Oniguruma gets other white space escaped) are
+//!   applied here, in `/…/m` and in inline groups (`(?m:…)`, `(?x)`).
 //!   An option without a group (`a(?i)b|c`) covers the rest of its group, alternatives included
 //!   (Ruby reads that as `a(?i:b|c)`).
 //! * `\d \w \s \h` (and negations) are ASCII-only in Ruby: written out as ASCII classes.
 //!   POSIX brackets (`[[:alpha:]]`) are Unicode in Ruby: written out with Unicode properties.
-//!   Under `(?u)` `\d \s \w` are Unicode too (as `[[:digit:]]` …); under `(?a)` POSIX brackets
+//!   Under `(?u)` `\d \s \w` are Unicode too (as `[[:digit:]]` …; outside brackets `\w` also
+//!   holds `² ³ ¹ ¼ ½ ¾`, and `i` adds nothing to them); under `(?a)` POSIX brackets
 //!   and `\b` are ASCII; `(?d)` is the default. `\p{…}` is Unicode under all three.
 //! * `i`: Ruby folds case fully, so `/strasse/i` matches `Straße` and `/file/i` matches `ﬁle`:
 //!   runs of letters are written out with those spellings too (ß ẞ ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ), in the pieces
@@ -49,6 +51,10 @@
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
 //!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.
+//! * Escapes of non-ASCII characters (`\u00DF`, `\xC3\x9F`, `\303\237`) are replaced by the
+//!   characters before the pattern is read, as Ruby does, so under `i` they are read as the
+//!   characters written out (see [`crate::ruby_regexp::escapes`]); an escaped ASCII letter stays a
+//!   string of its own (`/\x73s/i` does not match `ß`).
 //! * `(?'name'…)` becomes `(?<name>…)`; `\e`, `\a`, octal `\0nn`, `\xHH` (UTF-8 byte sequences
 //!   like `\xC3\xA9` included), `\uHHHH` and `\u{H H}` become the characters; `{,n}` becomes
 //!   `{0,n}`; a `{` that does not start a repetition is a literal.
@@ -75,8 +81,8 @@ use std::fmt::Write as _;
 
 use regex::Regex;
 
-use crate::ruby_regexp::fold;
 use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
+use crate::ruby_regexp::{escapes, fold};
 
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
@@ -112,6 +118,24 @@ fn posix(name: &str) -> Option<&'static str> {
         "print" => r"^\t\n\x0B\x0C\r\x{85}\p{Zl}\p{Zp}\p{Cc}\p{Cn}",
         _ => return None,
     })
+}
+
+/// `\d \w \s` (or a negation) outside brackets under `(?u)`, in Rust syntax: Unicode, as the POSIX
+/// brackets of the same names, but `\w` also holds `² ³ ¹ ¼ ½ ¾` (which `(?u)[\w]` does not);
+/// case folding adds nothing to them, not even spellings (`/\A(?u)\w\z/i` does not match `ss`),
+/// so they run case-sensitively (recorded from Ruby 3.1).
+fn unicode_shorthand(e: char) -> Option<String> {
+    let (name, extra) = match e.to_ascii_lowercase() {
+        'd' => ("digit", ""),
+        'w' => ("word", r"\x{B2}\x{B3}\x{B9}\x{BC}-\x{BE}"),
+        's' => ("space", ""),
+        _ => return None,
+    };
+    let body = format!("{}{extra}", posix(name)?);
+    Some(format!(
+        "(?-i:{})",
+        posix_class(&body, e.is_ascii_uppercase())
+    ))
 }
 
 /// ASCII class bodies for Ruby's POSIX brackets under `(?a)`.
@@ -580,7 +604,8 @@ impl Parser {
                         break;
                     }
                 }
-            } else if c.is_whitespace() {
+            } else if c.is_ascii_whitespace() {
+                // Ruby's `x` skips only `\t \n \f \r` and space (not `\v`, U+0085, U+3000 …).
                 self.i += 1;
             } else {
                 break;
@@ -1012,6 +1037,9 @@ impl Parser {
             'B' if f.cs == Charset::Ascii => look(Look::AsciiNotWord),
             'b' => look(Look::Word),
             'B' => look(Look::NotWord),
+            'd' | 'D' | 'w' | 'W' | 's' | 'S' if f.cs == Charset::Unicode => Ok(vec![Node::Class(
+                unicode_shorthand(e).ok_or("no such shorthand")?,
+            )]),
             'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h' | 'H' | 'p' | 'P' => {
                 let (text, info, negated) = match Self::shorthand_item(e, f.cs) {
                     Some((text, info)) => (text, info, shorthand(e).is_some_and(|(_, neg)| neg)),
@@ -1612,9 +1640,9 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
         Node::Lit { c, fold, .. } => {
             if *fold && (other_multi_fold(*c) || fold_to_ascii().any(|(s, _)| s == c)) {
                 return Err(unsupported(
-                    &format!("{c} (escaped or repeated) under case-insensitive matching"),
+                    &format!("{c} (repeated) under case-insensitive matching"),
                     "it folds to several characters, which Ruby matches and Rust's regex engine \
-                     does not; write it as itself, or use (?-i:…)",
+                     does not; use (?-i:…)",
                 ));
             }
             lit(*c, out);
@@ -1854,7 +1882,7 @@ fn bracket_end(s: &[char], k: usize) -> usize {
 fn past_extended(s: &[char], mut j: usize) -> usize {
     loop {
         match s.get(j) {
-            Some(c) if c.is_whitespace() => j += 1,
+            Some(c) if c.is_ascii_whitespace() => j += 1,
             Some('#') => j = past(s, j, '\n'),
             _ => return j,
         }
@@ -1928,6 +1956,7 @@ fn behind_check(written: &str, in_look_behind: bool) -> Result<(), String> {
 /// translator reads them, as explicit sets run case-sensitively. Everything else is kept as
 /// written.
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
+    let src = escapes::as_written(src);
     let s: Vec<char> = src.chars().collect();
     let mut f = Flags {
         i: flags.contains('i'),
@@ -2080,25 +2109,26 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                             _ => None,
                         }
                     }
-                    // Under (?u), and `\w` under `i` (Ruby folds no ſ or K into it).
-                    'd' | 'D' | 'w' | 'W' | 's' | 'S'
-                        if f.cs == Charset::Unicode || (f.i && matches!(e, 'w' | 'W')) =>
-                    {
-                        Parser::shorthand_item(e, f.cs)
-                            .and_then(|(text, info)| {
-                                let text = if text.starts_with('[') {
-                                    text
-                                } else {
-                                    format!("[{text}]")
-                                };
-                                let neg = shorthand(e).is_some_and(|(_, neg)| neg);
-                                let rust = finish_class(text.clone(), &info, f.i, neg);
-                                class_for_oniguruma(&text, rust, f.i, f.cs == Charset::Unicode)
-                                    .transpose()
-                            })
-                            .transpose()?
+                    // Under (?u) (as the translator writes them: no folding).
+                    'd' | 'D' | 'w' | 'W' | 's' | 'S' if f.cs == Charset::Unicode => {
+                        unicode_shorthand(e)
+                            .and_then(|t| fold::rust_to_ruby(&t, false))
                             .map(|t| (t, k + 2))
                     }
+                    // `\w` under `i` (Ruby folds no ſ or K into it).
+                    'w' | 'W' if f.i => Parser::shorthand_item(e, f.cs)
+                        .and_then(|(text, info)| {
+                            let text = if text.starts_with('[') {
+                                text
+                            } else {
+                                format!("[{text}]")
+                            };
+                            let neg = shorthand(e).is_some_and(|(_, neg)| neg);
+                            let rust = finish_class(text.clone(), &info, f.i, neg);
+                            class_for_oniguruma(&text, rust, f.i, false).transpose()
+                        })
+                        .transpose()?
+                        .map(|t| (t, k + 2)),
                     // Oniguruma takes a bare \x or \u for the letter; Ruby refuses it.
                     'x' if !s.get(k + 2).is_some_and(char::is_ascii_hexdigit) => {
                         return Err("invalid hex escape".into());
@@ -2278,6 +2308,11 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<String, String> {
                 out.push_str(&text);
                 k = next.max(k + 1);
             }
+            // Oniguruma's `x` skips all Unicode white space, Ruby's only ASCII's (not `\v`).
+            c if f.x && c.is_whitespace() && !c.is_ascii_whitespace() => {
+                let _ = write!(out, "\\x{{{:X}}}", c as u32);
+                k += 1;
+            }
             c => {
                 out.push(c);
                 k += 1;
@@ -2302,6 +2337,7 @@ pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
         x: flags.contains('x'),
         cs: Charset::Default,
     };
+    let src = escapes::as_written(src);
     let mut p = Parser {
         s: src.chars().collect(),
         i: 0,
@@ -2460,14 +2496,16 @@ mod tests {
             for_oniguruma("[[:alpha:]](?=a)", "").unwrap(),
             "[[:alpha:]](?=a)"
         );
-        // Escapes, group names and conditions are kept.
-        let kept = r"\p{Lu}\u00DF\k<name>(?<name>first)(?(<name>)x)";
+        // Escapes, group names and conditions are kept; escapes of non-ASCII characters become
+        // the characters, as Ruby reads them.
+        let kept = r"\p{Lu}\u0041\k<name>(?<name>first)(?(<name>)x)";
         assert_eq!(for_oniguruma(kept, "").unwrap(), kept);
         let t = for_oniguruma(kept, "i").unwrap();
         assert!(
-            t.contains(r"\u00DF\k<name>(?<name>(?-i:") && t.ends_with("(?(<name>)x)"),
+            t.contains(r"\u0041\k<name>(?<name>(?-i:") && t.ends_with("(?(<name>)x)"),
             "{t}"
         );
+        assert_eq!(for_oniguruma(r"\u00DF(?=a)", "").unwrap(), "ß(?=a)");
         // Strings that take several-letter spellings are written out with them.
         assert_eq!(for_oniguruma("[+--](?=a)[é]", "i").unwrap(), "[+--](?=a)é");
         let t = for_oniguruma("(?=x)s{2}t", "i").unwrap();

@@ -16,6 +16,7 @@
 //! last one that took part in the match).
 
 pub mod backtracking;
+pub mod escapes;
 pub mod fold;
 pub mod string_fold;
 
