@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -112,6 +112,22 @@ pub trait ChunkWriter: Send + Sync + 'static {
     }
     /// Write one chunk.
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
+    /// The CPU-heavy part of writing `chunk` that depends on its bytes alone (out_http
+    /// compressing its body), if the writer has one. A memory buffer runs it on the blocking
+    /// pool as soon as the chunk is queued, for as many queued chunks at once as there are
+    /// cores, and gives the result to [`write_prepared`](Self::write_prepared): with a backlog,
+    /// chunks are compressed in parallel although `flush_thread_count` writes them one by one.
+    fn prepare(&self, _chunk: &Chunk) -> Option<Prepare> {
+        None
+    }
+    /// Write one chunk with what its [`prepare`](Self::prepare) closure returned.
+    async fn write_prepared(
+        &self,
+        chunk: &Chunk,
+        _prepared: std::io::Result<Bytes>,
+    ) -> Result<(), WriteError> {
+        self.write(chunk).await
+    }
     /// Called when a new staged chunk is created, with its data file for file buffers (out_file's
     /// `symlink_path` links to it). Runs under the buffer's lock: keep it short.
     fn chunk_created(
@@ -125,6 +141,9 @@ pub trait ChunkWriter: Send + Sync + 'static {
     /// (close kept connections in order). Bounded by the shutdown deadline.
     async fn close(&self) {}
 }
+
+/// A writer's preparation of a chunk (see [`ChunkWriter::prepare`]).
+pub type Prepare = Box<dyn FnOnce() -> std::io::Result<Bytes> + Send>;
 
 /// Counters of one buffered output (named after fluent-plugin-prometheus's metrics).
 #[derive(Debug, Default)]
@@ -180,6 +199,18 @@ struct State {
 struct Slot {
     h: Handle,
     created: f64,
+    /// The writer's preparation of the queued chunk, running or done.
+    prepared: Option<tokio::task::JoinHandle<std::io::Result<Bytes>>>,
+}
+
+impl Slot {
+    fn new(h: Handle, created: f64) -> Slot {
+        Slot {
+            h,
+            created,
+            prepared: None,
+        }
+    }
 }
 
 /// One chunk key's share of a batch: its keys, the formatted bytes, the end of each record.
@@ -204,6 +235,10 @@ pub struct BufferedOutput {
     stop: watch::Sender<bool>,
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     resume: Mutex<Option<Resume>>,
+    /// Chunk preparations running on the blocking pool ([`ChunkWriter::prepare`]), and the most
+    /// at once (the cores).
+    preparing: Arc<AtomicUsize>,
+    prepare_limit: usize,
 }
 
 impl BufferedOutput {
@@ -263,6 +298,8 @@ impl BufferedOutput {
             stop,
             workers: Mutex::new(Vec::new()),
             resume: Mutex::new(resume),
+            preparing: Arc::new(AtomicUsize::new(0)),
+            prepare_limit: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 
@@ -294,7 +331,42 @@ impl BufferedOutput {
                 slot.h.id
             ));
         }
+        self.prepare_ahead(&mut slot);
         s.queue.push_back(slot);
+    }
+
+    /// Start the writer's preparation of a queued memory chunk on the blocking pool, unless as
+    /// many preparations as there are cores are running (the flush then prepares it itself).
+    /// File chunks are read from disk only when flushed, so they are not prepared ahead.
+    fn prepare_ahead(&self, slot: &mut Slot) {
+        if self.backend.durable() || slot.prepared.is_some() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Ok(raw) = self.backend.read(&slot.h) else {
+            return;
+        };
+        let chunk = Chunk {
+            id: slot.h.id,
+            meta: slot.h.meta.clone(),
+            raw,
+            gzip: self.cfg.compress_gzip,
+        };
+        let Some(work) = self.writer.prepare(&chunk) else {
+            return;
+        };
+        let running = self.preparing.clone();
+        if running.fetch_add(1, Ordering::AcqRel) >= self.prepare_limit {
+            running.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        slot.prepared = Some(rt.spawn_blocking(move || {
+            let out = work();
+            running.fetch_sub(1, Ordering::AcqRel);
+            out
+        }));
     }
 
     /// Move due staged chunks to the queue (timers). Returns whether anything was enqueued.
@@ -458,13 +530,7 @@ impl BufferedOutput {
                 h.limit = usize::try_from(limit).unwrap_or(usize::MAX);
                 self.writer
                     .chunk_created(&h.meta, &h.id, self.backend.data_path(&h).as_deref());
-                s.staged.insert(
-                    key.clone(),
-                    Slot {
-                        h,
-                        created: mono_now(),
-                    },
-                );
+                s.staged.insert(key.clone(), Slot::new(h, mono_now()));
             }
             let slot = s.staged.get_mut(&key).expect("just inserted");
             let have = slot.h.meta.bytes;
@@ -602,8 +668,9 @@ impl BufferedOutput {
             };
             s.in_flight += 1;
             let read = self.backend.read(&slot.h);
-            (slot.h, read)
+            (slot, read)
         };
+        let Slot { h, prepared, .. } = h;
         let raw = match durable_read {
             Ok(b) => b,
             Err(e) => {
@@ -634,9 +701,21 @@ impl BufferedOutput {
             _ => &self.writer,
         };
         let started = std::time::Instant::now();
+        // The writer's preparation started when the chunk was queued (not for the secondary).
+        let write = async {
+            match prepared {
+                Some(p) if !use_secondary => {
+                    let body = p.await.unwrap_or_else(|e| {
+                        Err(std::io::Error::other(format!("chunk preparation: {e}")))
+                    });
+                    target.write_prepared(&chunk, body).await
+                }
+                _ => target.write(&chunk).await,
+            }
+        };
         let result = match self.cfg.delayed_commit_timeout {
-            None => target.write(&chunk).await,
-            Some(limit) => match tokio::time::timeout(limit, target.write(&chunk)).await {
+            None => write.await,
+            Some(limit) => match tokio::time::timeout(limit, write).await {
                 Ok(r) => r,
                 Err(_) => Err(WriteError::Retryable(format!(
                     "write took longer than delayed_commit_timeout ({limit:?})"
@@ -727,7 +806,7 @@ impl BufferedOutput {
                         r.next = floor;
                     }
                 }
-                s.queue.push_front(Slot { h, created: now });
+                s.queue.push_front(Slot::new(h, now));
                 s.last_failure = now;
                 match after {
                     AfterFailure::RetryAt(_) if draining => {
@@ -809,21 +888,12 @@ impl BufferedOutput {
             records += h.meta.records;
             if h.queued {
                 queued += 1;
-                s.queue.push_back(Slot {
-                    h,
-                    created: mono_now(),
-                });
+                s.queue.push_back(Slot::new(h, mono_now()));
             } else {
                 let key = key_of(&h.meta);
                 staged += 1;
                 // Two staged chunks with the same keys: enqueue the older one.
-                if let Some(old) = s.staged.insert(
-                    key,
-                    Slot {
-                        h,
-                        created: mono_now(),
-                    },
-                ) {
+                if let Some(old) = s.staged.insert(key, Slot::new(h, mono_now())) {
                     self.enqueue_slot(&mut s, old);
                 }
             }
