@@ -496,6 +496,9 @@ impl ChunkWriter for PreparingWriter {
         logferry_msgpack::write_json(record, out).unwrap();
         out.push(b'\n');
     }
+    fn prepares(&self) -> bool {
+        true
+    }
     fn prepare(&self, chunk: &Chunk) -> Option<logferry_core::buffer::Prepare> {
         use std::sync::atomic::Ordering::SeqCst;
         let (c, running, most) = (chunk.clone(), self.running.clone(), self.most.clone());

@@ -120,6 +120,11 @@ pub trait ChunkWriter: Send + Sync + 'static {
     fn prepare(&self, _chunk: &Chunk) -> Option<Prepare> {
         None
     }
+    /// Does [`prepare`](Self::prepare) give work for some chunks? (Asked before building a
+    /// chunk for it.)
+    fn prepares(&self) -> bool {
+        false
+    }
     /// Write one chunk with what its [`prepare`](Self::prepare) closure returned.
     async fn write_prepared(
         &self,
@@ -200,7 +205,30 @@ struct Slot {
     h: Handle,
     created: f64,
     /// The writer's preparation of the queued chunk, running or done.
-    prepared: Option<tokio::task::JoinHandle<std::io::Result<Bytes>>>,
+    prepared: Option<Prepared>,
+}
+
+/// A chunk's preparation on the blocking pool, counted among the output's outstanding ones
+/// (running, or done and not yet written) until it is taken or dropped.
+struct Prepared {
+    task: Option<tokio::task::JoinHandle<std::io::Result<Bytes>>>,
+    outstanding: Arc<AtomicUsize>,
+}
+
+impl Prepared {
+    /// Its result, once done.
+    async fn take(mut self) -> std::io::Result<Bytes> {
+        let task = self.task.take().expect("taken once");
+        drop(self); // no longer outstanding: the next queued chunk may be prepared
+        task.await
+            .unwrap_or_else(|e| Err(std::io::Error::other(format!("chunk preparation: {e}"))))
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        self.outstanding.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Slot {
@@ -235,8 +263,9 @@ pub struct BufferedOutput {
     stop: watch::Sender<bool>,
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     resume: Mutex<Option<Resume>>,
-    /// Chunk preparations running on the blocking pool ([`ChunkWriter::prepare`]), and the most
-    /// at once (the cores).
+    /// Chunk preparations outstanding ([`ChunkWriter::prepare`]: running on the blocking pool,
+    /// or done and waiting to be written), and the most at once (the cores): so at most that many
+    /// prepared bodies are held beside the queued chunks.
     preparing: Arc<AtomicUsize>,
     prepare_limit: usize,
 }
@@ -335,11 +364,25 @@ impl BufferedOutput {
         s.queue.push_back(slot);
     }
 
+    /// Start the preparation of the first queued chunks that have none, as far as the limit
+    /// allows (called when a flush takes a chunk, so a backlog keeps being prepared ahead).
+    fn prepare_queue(&self, s: &mut State) {
+        if self.backend.durable() || !self.writer.prepares() {
+            return;
+        }
+        for slot in s.queue.iter_mut().take(2 * self.prepare_limit) {
+            if self.preparing.load(Ordering::Acquire) >= self.prepare_limit {
+                break;
+            }
+            self.prepare_ahead(slot);
+        }
+    }
+
     /// Start the writer's preparation of a queued memory chunk on the blocking pool, unless as
-    /// many preparations as there are cores are running (the flush then prepares it itself).
-    /// File chunks are read from disk only when flushed, so they are not prepared ahead.
+    /// many as there are cores are outstanding (the flush then prepares it itself). File chunks
+    /// are read from disk only when flushed, so they are not prepared ahead.
     fn prepare_ahead(&self, slot: &mut Slot) {
-        if self.backend.durable() || slot.prepared.is_some() {
+        if self.backend.durable() || slot.prepared.is_some() || !self.writer.prepares() {
             return;
         }
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
@@ -357,16 +400,14 @@ impl BufferedOutput {
         let Some(work) = self.writer.prepare(&chunk) else {
             return;
         };
-        let running = self.preparing.clone();
-        if running.fetch_add(1, Ordering::AcqRel) >= self.prepare_limit {
-            running.fetch_sub(1, Ordering::AcqRel);
+        if self.preparing.fetch_add(1, Ordering::AcqRel) >= self.prepare_limit {
+            self.preparing.fetch_sub(1, Ordering::AcqRel);
             return;
         }
-        slot.prepared = Some(rt.spawn_blocking(move || {
-            let out = work();
-            running.fetch_sub(1, Ordering::AcqRel);
-            out
-        }));
+        slot.prepared = Some(Prepared {
+            task: Some(rt.spawn_blocking(work)),
+            outstanding: self.preparing.clone(),
+        });
     }
 
     /// Move due staged chunks to the queue (timers). Returns whether anything was enqueued.
@@ -666,6 +707,7 @@ impl BufferedOutput {
             let Some(slot) = s.queue.pop_front() else {
                 return false;
             };
+            self.prepare_queue(&mut s);
             s.in_flight += 1;
             let read = self.backend.read(&slot.h);
             (slot, read)
@@ -704,12 +746,7 @@ impl BufferedOutput {
         // The writer's preparation started when the chunk was queued (not for the secondary).
         let write = async {
             match prepared {
-                Some(p) if !use_secondary => {
-                    let body = p.await.unwrap_or_else(|e| {
-                        Err(std::io::Error::other(format!("chunk preparation: {e}")))
-                    });
-                    target.write_prepared(&chunk, body).await
-                }
+                Some(p) if !use_secondary => target.write_prepared(&chunk, p.take().await).await,
                 _ => target.write(&chunk).await,
             }
         };

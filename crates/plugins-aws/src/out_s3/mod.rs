@@ -808,10 +808,13 @@ impl ChunkWriter for S3Writer {
     /// Compressing the object body is prepared ahead (queued chunks in parallel); a plain copy
     /// is not (it would only double the queued chunks' memory).
     fn prepare(&self, chunk: &Chunk) -> Option<Prepare> {
-        match self.store_as {
-            StoreAs::Text | StoreAs::Json => None,
-            StoreAs::Gzip | StoreAs::Zstd => body_work(chunk, self.store_as),
-        }
+        self.prepares()
+            .then(|| body_work(chunk, self.store_as))
+            .flatten()
+    }
+
+    fn prepares(&self) -> bool {
+        matches!(self.store_as, StoreAs::Gzip | StoreAs::Zstd)
     }
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {

@@ -634,6 +634,10 @@ impl ChunkWriter for HttpWriter {
         self.gzip.then(|| self.body_work(chunk))
     }
 
+    fn prepares(&self) -> bool {
+        self.gzip
+    }
+
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
         let work = (chunk.is_gzip() || self.gzip || self.json_array).then(|| self.body_work(chunk));
         let body = match work {
