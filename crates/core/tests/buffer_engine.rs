@@ -478,3 +478,115 @@ async fn memory_gzip_buffer_multi_thread() {
 async fn memory_gzip_buffer_current_thread() {
     memory_gzip_round_trip().await;
 }
+
+/// A writer with a preparation step: it upper-cases the chunk's bytes on the blocking pool and
+/// notes how many preparations ran at once; each waits (up to 10 s) for a second one to run.
+#[derive(Default)]
+struct PreparingWriter {
+    running: Arc<std::sync::atomic::AtomicUsize>,
+    most: Arc<std::sync::atomic::AtomicUsize>,
+    /// (chunk bytes, prepared body) of each write; writes that got no preparation.
+    prepared: Mutex<Vec<(Vec<u8>, Vec<u8>)>>,
+    unprepared: Mutex<Vec<Vec<u8>>>,
+}
+
+#[async_trait]
+impl ChunkWriter for PreparingWriter {
+    fn format(&self, _tag: &str, _t: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        logferry_msgpack::write_json(record, out).unwrap();
+        out.push(b'\n');
+    }
+    fn prepares(&self) -> bool {
+        true
+    }
+    fn prepare(&self, chunk: &Chunk) -> Option<logferry_core::buffer::Prepare> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let (c, running, most) = (chunk.clone(), self.running.clone(), self.most.clone());
+        Some(Box::new(move || {
+            let now = running.fetch_add(1, SeqCst) + 1;
+            most.fetch_max(now, SeqCst);
+            let start = Instant::now();
+            while most.load(SeqCst) < 2 && start.elapsed() < Duration::from_secs(10) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            running.fetch_sub(1, SeqCst);
+            Ok(bytes::Bytes::from(c.bytes()?.to_ascii_uppercase()))
+        }))
+    }
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        self.unprepared
+            .lock()
+            .unwrap()
+            .push(chunk.bytes().unwrap().to_vec());
+        Ok(())
+    }
+    async fn write_prepared(
+        &self,
+        chunk: &Chunk,
+        body: std::io::Result<bytes::Bytes>,
+    ) -> Result<(), WriteError> {
+        self.prepared
+            .lock()
+            .unwrap()
+            .push((chunk.bytes().unwrap().to_vec(), body.unwrap().to_vec()));
+        Ok(())
+    }
+}
+
+/// Queued memory chunks are prepared ahead on the blocking pool, several at once, although one
+/// flush thread writes them one by one; every write gets its own chunk's preparation.
+#[tokio::test(flavor = "multi_thread")]
+async fn queued_chunks_are_prepared_in_parallel() {
+    let w = Arc::new(PreparingWriter::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Arc::new(BufferedOutput::new(
+        cfg("<buffer>\nflush_interval 60\nchunk_limit_size 200\nflush_thread_count 1\n</buffer>"),
+        w.clone(),
+        None,
+        PluginLog::new("t", None),
+        tmp.path().to_path_buf(),
+    ));
+    o.clone().start().await.unwrap();
+    // ~10 B a record: one emit fills and queues several 200-byte chunks at once.
+    o.emit("t", batch(0, 100)).await.unwrap();
+    o.drain(far()).await;
+    let prepared = w.prepared.lock().unwrap().clone();
+    let unprepared = w.unprepared.lock().unwrap().clone();
+    let mut lines = Vec::new();
+    for (chunk, body) in &prepared {
+        assert_eq!(
+            *body,
+            chunk.to_ascii_uppercase(),
+            "its own chunk's preparation"
+        );
+        lines.extend(
+            String::from_utf8(chunk.clone())
+                .unwrap()
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    for chunk in &unprepared {
+        lines.extend(
+            String::from_utf8(chunk.clone())
+                .unwrap()
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    assert_eq!(
+        seqs(&lines),
+        (0..100).collect::<Vec<_>>(),
+        "every record once"
+    );
+    assert!(prepared.len() >= 2, "{} prepared", prepared.len());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let most = w.most.load(std::sync::atomic::Ordering::SeqCst);
+    if cores >= 2 {
+        assert!(most >= 2, "preparations at once: {most}");
+    }
+    assert!(
+        most <= cores,
+        "no more preparations at once than cores: {most}"
+    );
+}

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -112,6 +112,27 @@ pub trait ChunkWriter: Send + Sync + 'static {
     }
     /// Write one chunk.
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
+    /// The CPU-heavy part of writing `chunk` that depends on its bytes alone (out_http
+    /// compressing its body), if the writer has one. A memory buffer runs it on the blocking
+    /// pool as soon as the chunk is queued, for as many queued chunks at once as there are
+    /// cores, and gives the result to [`write_prepared`](Self::write_prepared): with a backlog,
+    /// chunks are compressed in parallel although `flush_thread_count` writes them one by one.
+    fn prepare(&self, _chunk: &Chunk) -> Option<Prepare> {
+        None
+    }
+    /// Does [`prepare`](Self::prepare) give work for some chunks? (Asked before building a
+    /// chunk for it.)
+    fn prepares(&self) -> bool {
+        false
+    }
+    /// Write one chunk with what its [`prepare`](Self::prepare) closure returned.
+    async fn write_prepared(
+        &self,
+        chunk: &Chunk,
+        _prepared: std::io::Result<Bytes>,
+    ) -> Result<(), WriteError> {
+        self.write(chunk).await
+    }
     /// Called when a new staged chunk is created, with its data file for file buffers (out_file's
     /// `symlink_path` links to it). Runs under the buffer's lock: keep it short.
     fn chunk_created(
@@ -125,6 +146,9 @@ pub trait ChunkWriter: Send + Sync + 'static {
     /// (close kept connections in order). Bounded by the shutdown deadline.
     async fn close(&self) {}
 }
+
+/// A writer's preparation of a chunk (see [`ChunkWriter::prepare`]).
+pub type Prepare = Box<dyn FnOnce() -> std::io::Result<Bytes> + Send>;
 
 /// Counters of one buffered output (named after fluent-plugin-prometheus's metrics).
 #[derive(Debug, Default)]
@@ -180,6 +204,41 @@ struct State {
 struct Slot {
     h: Handle,
     created: f64,
+    /// The writer's preparation of the queued chunk, running or done.
+    prepared: Option<Prepared>,
+}
+
+/// A chunk's preparation on the blocking pool, counted among the output's outstanding ones
+/// (running, or done and not yet written) until it is taken or dropped.
+struct Prepared {
+    task: Option<tokio::task::JoinHandle<std::io::Result<Bytes>>>,
+    outstanding: Arc<AtomicUsize>,
+}
+
+impl Prepared {
+    /// Its result, once done.
+    async fn take(mut self) -> std::io::Result<Bytes> {
+        let task = self.task.take().expect("taken once");
+        drop(self); // no longer outstanding: the next queued chunk may be prepared
+        task.await
+            .unwrap_or_else(|e| Err(std::io::Error::other(format!("chunk preparation: {e}"))))
+    }
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        self.outstanding.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Slot {
+    fn new(h: Handle, created: f64) -> Slot {
+        Slot {
+            h,
+            created,
+            prepared: None,
+        }
+    }
 }
 
 /// One chunk key's share of a batch: its keys, the formatted bytes, the end of each record.
@@ -204,6 +263,11 @@ pub struct BufferedOutput {
     stop: watch::Sender<bool>,
     workers: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     resume: Mutex<Option<Resume>>,
+    /// Chunk preparations outstanding ([`ChunkWriter::prepare`]: running on the blocking pool,
+    /// or done and waiting to be written), and the most at once (the cores): so at most that many
+    /// prepared bodies are held beside the queued chunks.
+    preparing: Arc<AtomicUsize>,
+    prepare_limit: usize,
 }
 
 impl BufferedOutput {
@@ -263,6 +327,8 @@ impl BufferedOutput {
             stop,
             workers: Mutex::new(Vec::new()),
             resume: Mutex::new(resume),
+            preparing: Arc::new(AtomicUsize::new(0)),
+            prepare_limit: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 
@@ -294,7 +360,54 @@ impl BufferedOutput {
                 slot.h.id
             ));
         }
+        self.prepare_ahead(&mut slot);
         s.queue.push_back(slot);
+    }
+
+    /// Start the preparation of the first queued chunks that have none, as far as the limit
+    /// allows (called when a flush takes a chunk, so a backlog keeps being prepared ahead).
+    fn prepare_queue(&self, s: &mut State) {
+        if self.backend.durable() || !self.writer.prepares() {
+            return;
+        }
+        for slot in s.queue.iter_mut().take(2 * self.prepare_limit) {
+            if self.preparing.load(Ordering::Acquire) >= self.prepare_limit {
+                break;
+            }
+            self.prepare_ahead(slot);
+        }
+    }
+
+    /// Start the writer's preparation of a queued memory chunk on the blocking pool, unless as
+    /// many as there are cores are outstanding (the flush then prepares it itself). File chunks
+    /// are read from disk only when flushed, so they are not prepared ahead.
+    fn prepare_ahead(&self, slot: &mut Slot) {
+        if self.backend.durable() || slot.prepared.is_some() || !self.writer.prepares() {
+            return;
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Ok(raw) = self.backend.read(&slot.h) else {
+            return;
+        };
+        let chunk = Chunk {
+            id: slot.h.id,
+            meta: slot.h.meta.clone(),
+            raw,
+            gzip: self.cfg.compress_gzip,
+        };
+        let Some(work) = self.writer.prepare(&chunk) else {
+            return;
+        };
+        if self.preparing.fetch_add(1, Ordering::AcqRel) >= self.prepare_limit {
+            self.preparing.fetch_sub(1, Ordering::AcqRel);
+            return;
+        }
+        slot.prepared = Some(Prepared {
+            task: Some(rt.spawn_blocking(work)),
+            outstanding: self.preparing.clone(),
+        });
     }
 
     /// Move due staged chunks to the queue (timers). Returns whether anything was enqueued.
@@ -458,13 +571,7 @@ impl BufferedOutput {
                 h.limit = usize::try_from(limit).unwrap_or(usize::MAX);
                 self.writer
                     .chunk_created(&h.meta, &h.id, self.backend.data_path(&h).as_deref());
-                s.staged.insert(
-                    key.clone(),
-                    Slot {
-                        h,
-                        created: mono_now(),
-                    },
-                );
+                s.staged.insert(key.clone(), Slot::new(h, mono_now()));
             }
             let slot = s.staged.get_mut(&key).expect("just inserted");
             let have = slot.h.meta.bytes;
@@ -600,10 +707,12 @@ impl BufferedOutput {
             let Some(slot) = s.queue.pop_front() else {
                 return false;
             };
+            self.prepare_queue(&mut s);
             s.in_flight += 1;
             let read = self.backend.read(&slot.h);
-            (slot.h, read)
+            (slot, read)
         };
+        let Slot { h, prepared, .. } = h;
         let raw = match durable_read {
             Ok(b) => b,
             Err(e) => {
@@ -634,9 +743,16 @@ impl BufferedOutput {
             _ => &self.writer,
         };
         let started = std::time::Instant::now();
+        // The writer's preparation started when the chunk was queued (not for the secondary).
+        let write = async {
+            match prepared {
+                Some(p) if !use_secondary => target.write_prepared(&chunk, p.take().await).await,
+                _ => target.write(&chunk).await,
+            }
+        };
         let result = match self.cfg.delayed_commit_timeout {
-            None => target.write(&chunk).await,
-            Some(limit) => match tokio::time::timeout(limit, target.write(&chunk)).await {
+            None => write.await,
+            Some(limit) => match tokio::time::timeout(limit, write).await {
                 Ok(r) => r,
                 Err(_) => Err(WriteError::Retryable(format!(
                     "write took longer than delayed_commit_timeout ({limit:?})"
@@ -727,7 +843,7 @@ impl BufferedOutput {
                         r.next = floor;
                     }
                 }
-                s.queue.push_front(Slot { h, created: now });
+                s.queue.push_front(Slot::new(h, now));
                 s.last_failure = now;
                 match after {
                     AfterFailure::RetryAt(_) if draining => {
@@ -809,21 +925,12 @@ impl BufferedOutput {
             records += h.meta.records;
             if h.queued {
                 queued += 1;
-                s.queue.push_back(Slot {
-                    h,
-                    created: mono_now(),
-                });
+                s.queue.push_back(Slot::new(h, mono_now()));
             } else {
                 let key = key_of(&h.meta);
                 staged += 1;
                 // Two staged chunks with the same keys: enqueue the older one.
-                if let Some(old) = s.staged.insert(
-                    key,
-                    Slot {
-                        h,
-                        created: mono_now(),
-                    },
-                ) {
+                if let Some(old) = s.staged.insert(key, Slot::new(h, mono_now())) {
                     self.enqueue_slot(&mut s, old);
                 }
             }

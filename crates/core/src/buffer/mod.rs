@@ -18,4 +18,4 @@ pub use meta::{ChunkId, ChunkMeta};
 pub use placeholders::Template;
 pub mod engine;
 
-pub use engine::{BufferedOutput, Chunk, ChunkWriter, WriteError};
+pub use engine::{BufferedOutput, Chunk, ChunkWriter, Prepare, WriteError};

@@ -44,7 +44,7 @@ use aws_sdk_s3::Client;
 use bytes::Bytes;
 use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
-    BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
+    BufferConfig, BufferDefaults, Chunk, ChunkWriter, Prepare, Template, WriteError,
 };
 use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
@@ -509,30 +509,37 @@ pub fn compress(data: &[u8], store_as: StoreAs) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// The object body of a chunk: a gzip buffer chunk as it is for `store_as gzip`, a plain one as
-/// it is for `text`/`json`; anything else (de)compressed on the blocking pool.
-pub async fn body_of(chunk: &Chunk, store_as: StoreAs) -> Result<Bytes, WriteError> {
-    if store_as == StoreAs::Gzip && chunk.is_gzip() {
-        return Ok(chunk.raw().clone());
-    }
-    if matches!(store_as, StoreAs::Text | StoreAs::Json) && !chunk.is_gzip() {
-        return Ok(chunk.raw().clone());
+/// The work of turning a chunk into its object body, for the blocking pool: None when the body
+/// is the chunk's bytes as they are (a gzip buffer chunk for `store_as gzip`, a plain one for
+/// `text`/`json`); else decompressing and/or compressing.
+pub fn body_work(chunk: &Chunk, store_as: StoreAs) -> Option<Prepare> {
+    let plain = matches!(store_as, StoreAs::Text | StoreAs::Json);
+    if (store_as == StoreAs::Gzip && chunk.is_gzip()) || (plain && !chunk.is_gzip()) {
+        return None;
     }
     let chunk = chunk.clone();
-    tokio::task::spawn_blocking(move || -> Result<Bytes, String> {
+    Some(Box::new(move || {
         let data = chunk
             .bytes()
-            .map_err(|e| format!("chunk decompression: {e}"))?;
-        if matches!(store_as, StoreAs::Text | StoreAs::Json) {
+            .map_err(|e| std::io::Error::other(format!("chunk decompression: {e}")))?;
+        if plain {
             return Ok(data);
         }
         compress(&data, store_as)
             .map(Bytes::from)
-            .map_err(|e| format!("{store_as:?} compression: {e}"))
-    })
-    .await
-    .map_err(|e| WriteError::Retryable(format!("compression task: {e}")))?
-    .map_err(WriteError::Unrecoverable)
+            .map_err(|e| std::io::Error::other(format!("{store_as:?} compression: {e}")))
+    }))
+}
+
+/// The object body of a chunk ([`body_work`] on the blocking pool, or the chunk's bytes).
+pub async fn body_of(chunk: &Chunk, store_as: StoreAs) -> Result<Bytes, WriteError> {
+    let Some(work) = body_work(chunk, store_as) else {
+        return Ok(chunk.raw().clone());
+    };
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WriteError::Retryable(format!("compression task: {e}")))?
+        .map_err(|e| WriteError::Unrecoverable(e.to_string()))
 }
 
 impl S3Writer {
@@ -798,7 +805,38 @@ impl ChunkWriter for S3Writer {
         self.format.format(tag, time, record, out);
     }
 
+    /// Compressing the object body is prepared ahead (queued chunks in parallel); a plain copy
+    /// is not (it would only double the queued chunks' memory).
+    fn prepare(&self, chunk: &Chunk) -> Option<Prepare> {
+        self.prepares()
+            .then(|| body_work(chunk, self.store_as))
+            .flatten()
+    }
+
+    fn prepares(&self) -> bool {
+        matches!(self.store_as, StoreAs::Gzip | StoreAs::Zstd)
+    }
+
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        self.put(chunk, None).await
+    }
+
+    async fn write_prepared(
+        &self,
+        chunk: &Chunk,
+        body: std::io::Result<Bytes>,
+    ) -> Result<(), WriteError> {
+        self.put(chunk, Some(body)).await
+    }
+}
+
+impl S3Writer {
+    /// Write `chunk` as an object, with its body if prepared ahead.
+    async fn put(
+        &self,
+        chunk: &Chunk,
+        prepared: Option<std::io::Result<Bytes>>,
+    ) -> Result<(), WriteError> {
         if let Some(tag) = &chunk.meta.tag {
             if tag.contains("../") || tag.starts_with('/') {
                 return Err(WriteError::Unrecoverable(format!(
@@ -826,7 +864,10 @@ impl ChunkWriter for S3Writer {
             self.log
                 .warn(format_args!("{key} already exists, but will overwrite"));
         }
-        let body = body_of(chunk, self.store_as).await?;
+        let body = match prepared {
+            Some(body) => body.map_err(|e| WriteError::Unrecoverable(e.to_string()))?,
+            None => body_of(chunk, self.store_as).await?,
+        };
         let meta = self.metadata(chunk, chosen.index);
         let size = body.len() as u64;
         self.log.debug(format_args!(

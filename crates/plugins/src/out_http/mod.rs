@@ -45,7 +45,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use logferry_core::buffer::params::BUFFERED;
 use logferry_core::buffer::{
-    BufferConfig, BufferDefaults, Chunk, ChunkWriter, Template, WriteError,
+    BufferConfig, BufferDefaults, Chunk, ChunkWriter, Prepare, Template, WriteError,
 };
 use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
@@ -518,6 +518,15 @@ fn build_body(chunk: &Chunk, json_array: bool, gzip: bool) -> std::io::Result<By
     Ok(Bytes::from(logferry_compress::gzip(&data)))
 }
 
+impl HttpWriter {
+    /// Building `chunk`'s body (decompressed, bracketed, compressed as configured), to run on
+    /// the blocking pool.
+    fn body_work(&self, chunk: &Chunk) -> Prepare {
+        let (c, json_array, gzip) = (chunk.clone(), self.json_array, self.gzip);
+        Box::new(move || build_body(&c, json_array, gzip))
+    }
+}
+
 /// An error with its sources ("error sending request: connection refused").
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -619,21 +628,40 @@ impl ChunkWriter for HttpWriter {
         }
     }
 
+    /// Compressing the body (`compress gzip`) is prepared ahead; other bodies (a copy at most,
+    /// which would only double the queued chunks' memory) are built when written.
+    fn prepare(&self, chunk: &Chunk) -> Option<Prepare> {
+        self.gzip.then(|| self.body_work(chunk))
+    }
+
+    fn prepares(&self) -> bool {
+        self.gzip
+    }
+
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        let work = (chunk.is_gzip() || self.gzip || self.json_array).then(|| self.body_work(chunk));
+        let body = match work {
+            Some(work) => tokio::task::spawn_blocking(work)
+                .await
+                .map_err(|e| WriteError::Retryable(format!("body preparation failed: {e}")))?,
+            None => build_body(chunk, false, false),
+        };
+        self.write_prepared(chunk, body).await
+    }
+
+    /// Send the body (decompressed, bracketed, compressed as configured) of `chunk`.
+    async fn write_prepared(
+        &self,
+        chunk: &Chunk,
+        body: std::io::Result<Bytes>,
+    ) -> Result<(), WriteError> {
+        let body =
+            body.map_err(|e| WriteError::Unrecoverable(format!("cannot read the chunk: {e}")))?;
         let url = self.url_for(chunk)?;
         // Never log credentials in the URL.
         let mut shown = url.clone();
         let _ = shown.set_password(None);
         let headers = self.headers_for(chunk)?;
-        let body = if chunk.is_gzip() || self.gzip || self.json_array {
-            let (c, json_array, gzip) = (chunk.clone(), self.json_array, self.gzip);
-            tokio::task::spawn_blocking(move || build_body(&c, json_array, gzip))
-                .await
-                .map_err(|e| WriteError::Retryable(format!("body preparation failed: {e}")))?
-        } else {
-            build_body(chunk, false, false)
-        }
-        .map_err(|e| WriteError::Unrecoverable(format!("cannot read the chunk: {e}")))?;
         self.log.debug(format_args!(
             "{} data to {shown} with chunk({})",
             self.method,
