@@ -41,10 +41,13 @@ pub fn gzip_into(data: &[u8], out: &mut Vec<u8>) {
     })
 }
 
-/// `data` gzipped as one member.
+/// `data` gzipped as one member, in an allocation of its size: compressing needs room for
+/// libdeflate's worst case (about the input's size), and a body held while it is sent or waits
+/// in a queue would otherwise keep all of it (8 MiB for ~1 MiB of gzip from a full chunk).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     gzip_into(data, &mut out);
+    out.shrink_to_fit();
     out
 }
 
@@ -198,6 +201,7 @@ mod tests {
         let gz = gzip(&data);
         assert!(gz.starts_with(&[0x1f, 0x8b, 8]), "gzip magic");
         assert!(gz.len() * 5 < data.len(), "compresses log lines");
+        assert!(gz.capacity() < data.len() / 4, "held in an allocation of its size");
         // flate2 (zlib's format, independent implementation) reads what libdeflate wrote.
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(&gz[..])
