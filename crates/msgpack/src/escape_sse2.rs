@@ -52,8 +52,6 @@ struct Stage {
     n: usize,
     /// The rest of the string is known to be valid UTF-8: high bits are no longer flagged.
     utf8_ok: bool,
-    /// The CPU has SSSE3 ([`expand`]).
-    ssse3: bool,
 }
 
 /// `pshufb` controls writing an 8-byte group (source lanes 0–7) with a backslash (source lane
@@ -181,14 +179,18 @@ impl Stage {
     /// no byte of unchecked UTF-8 (and the CPU has SSSE3); false, and nothing written, if not.
     /// JSON text inside a string (a `log` line) is quote-dense: this costs the same for any
     /// number of quotes, where [`Stage::chunk`] pays per escape.
+    /// `SSSE3`: the CPU has it (checked by the caller).
     #[inline(always)]
-    fn expand_chunk(&mut self, chunk: &[u8; 16]) -> bool {
+    fn expand_chunk<const SSSE3: bool>(&mut self, chunk: &[u8; 16]) -> bool {
+        if !SSSE3 {
+            return false;
+        }
         let (esc, high, slashed) = masks(chunk);
-        if esc != slashed || !self.ssse3 || (high != 0 && !self.utf8_ok) {
+        if esc != slashed || (high != 0 && !self.utf8_ok) {
             return false;
         }
         let d = self.n;
-        // SAFETY: SSSE3 was detected; `buf[d..]` holds ROOM ≥ 32 bytes (flush_if_full).
+        // SAFETY: the caller checked SSSE3; `buf[d..]` holds ROOM ≥ 32 bytes (flush_if_full).
         self.n = d + unsafe { expand(chunk, esc, &mut self.buf[d..]) };
         true
     }
@@ -211,6 +213,18 @@ impl Stage {
 /// after it too, [`Stage::chunk`]); the last bytes go run by run ([`prefix`]). The UTF-8 check is
 /// fused in: from the first non-ASCII byte on, the rest of the string is validated once.
 pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
+    escape_with(b, out, std::arch::is_x86_feature_detected!("ssse3"))
+}
+
+/// [`escape_into`] on a CPU without SSSE3 (for the tests on one that has it).
+#[cfg(test)]
+pub(crate) fn escape_into_sse2_only(b: &[u8], out: &mut Vec<u8>) -> bool {
+    escape_with(b, out, false)
+}
+
+/// [`escape_into`], shuffles used if `ssse3` (which the CPU must then have).
+#[inline(always)]
+fn escape_with(b: &[u8], out: &mut Vec<u8>, ssse3: bool) -> bool {
     out.reserve(b.len() + 2);
     out.push(b'"');
     let start = clean_prefix(b);
@@ -219,16 +233,35 @@ pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
         out.push(b'"');
         return true;
     }
+    if ssse3 {
+        // SAFETY: the caller checked SSSE3.
+        unsafe { escape_rest_ssse3(b, start, out) }
+    } else {
+        escape_rest::<false>(b, start, out)
+    }
+}
+
+/// [`escape_rest`] compiled with SSSE3, so that [`expand`] is inlined into its loop.
+///
+/// # Safety
+/// The CPU must have SSSE3.
+#[target_feature(enable = "ssse3")]
+unsafe fn escape_rest_ssse3(b: &[u8], start: usize, out: &mut Vec<u8>) -> bool {
+    escape_rest::<true>(b, start, out)
+}
+
+/// [`escape_into`] from the first byte to escape or check (`start`) on; `SSSE3`: the CPU has it.
+#[inline(always)]
+fn escape_rest<const SSSE3: bool>(b: &[u8], start: usize, out: &mut Vec<u8>) -> bool {
     let mut st = Stage {
         buf: [0u8; STAGE],
         n: 0,
         utf8_ok: false,
-        ssse3: std::arch::is_x86_feature_detected!("ssse3"),
     };
     let mut i = start;
     while let Some(chunk) = b.get(i..).and_then(<[u8]>::first_chunk::<16>) {
         st.flush_if_full(out);
-        if !st.expand_chunk(chunk) {
+        if !st.expand_chunk::<SSSE3>(chunk) {
             // A control byte or unchecked UTF-8: the chunk and the 16 bytes after it, if there.
             let Some(win) = b.get(i..).and_then(<[u8]>::first_chunk::<32>) else {
                 break;

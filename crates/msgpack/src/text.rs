@@ -392,6 +392,19 @@ mod tests {
             ));
         }
         assert_eq!(swar, want, "portable loop on {b:?}");
+        #[cfg(target_arch = "x86_64")]
+        {
+            let mut sse2 = Vec::new();
+            if !crate::escape_sse2::escape_into_sse2_only(b, &mut sse2) {
+                sse2.clear();
+                let lossy = String::from_utf8_lossy(b);
+                assert!(crate::escape_sse2::escape_into_sse2_only(
+                    lossy.as_bytes(),
+                    &mut sse2
+                ));
+            }
+            assert_eq!(sse2, want, "SSE2 loop without SSSE3 on {b:?}");
+        }
     }
 
     /// Every byte value at every offset of strings of every length up to 64 (so at each lane of
