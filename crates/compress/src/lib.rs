@@ -201,7 +201,10 @@ mod tests {
         let gz = gzip(&data);
         assert!(gz.starts_with(&[0x1f, 0x8b, 8]), "gzip magic");
         assert!(gz.len() * 5 < data.len(), "compresses log lines");
-        assert!(gz.capacity() < data.len() / 4, "held in an allocation of its size");
+        assert!(
+            gz.capacity() < data.len() / 4,
+            "held in an allocation of its size"
+        );
         // flate2 (zlib's format, independent implementation) reads what libdeflate wrote.
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(&gz[..])

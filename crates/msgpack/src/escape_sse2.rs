@@ -195,6 +195,26 @@ impl Stage {
         true
     }
 
+    /// [`Stage::expand_chunk`] for a string's last 16 bytes `win`, of which only the last `rest`
+    /// (1 to 15) are still to be written: the whole window is expanded aside and the output of
+    /// its first `16 - rest` bytes (written before, escapes included) is left out. Only on a CPU
+    /// with SSSE3.
+    #[inline(always)]
+    fn expand_last(&mut self, win: &[u8; 16], rest: usize) -> bool {
+        let (esc, high, slashed) = masks(win);
+        if esc != slashed || (high != 0 && !self.utf8_ok) {
+            return false;
+        }
+        let mut aside = [0u8; 32];
+        // SAFETY: only called where SSSE3 was checked (escape_rest::<true>); `aside` holds 32.
+        let n = unsafe { expand(win, esc, &mut aside) };
+        let done = 16 - rest;
+        let from = done + (esc & ((1u32 << done) - 1)).count_ones() as usize;
+        self.buf[self.n..self.n + n - from].copy_from_slice(&aside[from..n]);
+        self.n += n - from;
+        true
+    }
+
     fn flush_if_full(&mut self, out: &mut Vec<u8>) {
         if self.n > STAGE - ROOM {
             out.extend_from_slice(&self.buf[..self.n]);
@@ -272,7 +292,19 @@ fn escape_rest<const SSSE3: bool>(b: &[u8], start: usize, out: &mut Vec<u8>) -> 
         }
         i += 16;
     }
-    // The last 0 to 31 bytes: plain runs found by `prefix` (no padded copy), escapes one by one.
+    // The last 1 to 15 bytes, if the string's last 16 hold no escape but quotes and backslashes:
+    // those 16 expanded, the part already written left out.
+    let rest = b.len() - i;
+    if SSSE3 && (1..16).contains(&rest) {
+        if let Some(win) = b.last_chunk::<16>() {
+            st.flush_if_full(out);
+            if st.expand_last(win, rest) {
+                i = b.len();
+            }
+        }
+    }
+    // Else the last 0 to 31 bytes: plain runs found by `prefix` (no padded copy), escapes one
+    // by one.
     if !st.tail(b.get(i..).unwrap_or_default(), out) {
         return false;
     }

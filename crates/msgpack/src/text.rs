@@ -465,6 +465,14 @@ mod tests {
             check(&u);
             b.splice(35..36, "\u{e9}".bytes());
             check(&b);
+            // The pattern's chunk overlapping the string's last 16 bytes (escapes in the part
+            // already written).
+            for k in [1, 7, 15] {
+                let mut t = b"0123456789abcde\"".to_vec();
+                t.extend_from_slice(&chunk);
+                t.extend_from_slice(&chunk[..k]);
+                check(&t);
+            }
         }
     }
 
