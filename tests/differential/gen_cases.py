@@ -583,6 +583,16 @@ case("format-single-value-no-newline-nested", fileout(fmt="@type single_value\na
 case("format-json-inject-float", fileout(fmt="@type json", inject="time_key t\ntime_type float\ntag_key g"), [msg({"a": 1}, time=ET)])
 case("format-json-inject-localtime", fileout(fmt="@type json", inject="time_key t\ntime_type string\nlocaltime true\ntime_format %FT%T%z"), [msg({"a": 1}, time=ET)])
 case("format-json-inject-unixtime-format", fileout(fmt="@type json", inject="time_key t\ntime_type unixtime\ntime_format %Y"), [msg({"a": 1}, time=ET)])
+case("format-outfile-time-type-float-short-nsec", fileout(fmt="@type out_file\ntime_type float"),
+     [msg({"i": 1}, time=T0), msg({"i": 2}, time={"$et": [T0, 0]}), msg({"i": 3}, time={"$et": [T0, 5000000]}),
+      msg({"i": 4}, time={"$et": [T0, 999999999]}), msg({"i": 5}, time=T0 + 0.5)])
+case("format-outfile-time-type-mixed", fileout(fmt="@type out_file\ntime_type mixed\ntime_format %Y"), [msg({"a": 1}, time=ET)])
+cfgerr("format-outfile-time-type-mixed-no-format", fileout(fmt="@type out_file\ntime_type mixed"))
+cfgerr("format-outfile-time-type-bad", fileout(fmt="@type out_file\ntime_type century"))
+case("format-outfile-delimiter-mixed-case", fileout(fmt="@type out_file\ndelimiter Comma"), [msg({"a": 1})])
+case("format-outfile-delimiter-contains", fileout(fmt="@type out_file\ndelimiter myspace"), [msg({"a": 1})])
+case("format-stdout-timezone", fileout(fmt="@type stdout\ntimezone +09:00"), [msg({"a": 1}, time=ET)])
+case("format-stdout-utc-time-type", fileout(fmt="@type stdout\nutc true\ntime_type unixtime\ntime_format %H %z"), [msg({"a": 1}, time=ET)])
 for ot in ["json", "hash", "ltsv", "single_value"]:
     case("format-stdout-output-type-" + ot, fileout(fmt="@type stdout\noutput_type " + ot),
          [msg({"message": "m", "n": {"a": [1, None, "x"], "f": 1.5}}, time=ET)])
