@@ -71,10 +71,14 @@ pub(crate) fn time_formatter(
 impl OutFile {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        let delimiter = match s.get::<&str>("delimiter")? {
-            "SPACE" | "space" => " ",
-            "COMMA" | "comma" => ",",
-            _ => "\t",
+        // Fluentd: `/SPACE/i`, then `/COMMA/i`, anywhere in the value; anything else is a tab.
+        let delimiter = s.get::<&str>("delimiter")?.to_ascii_uppercase();
+        let delimiter = if delimiter.contains("SPACE") {
+            " "
+        } else if delimiter.contains("COMMA") {
+            ","
+        } else {
+            "\t"
         };
         let string = time_formatter(s, None)?;
         let time = match s.get::<&str>("time_type")? {
