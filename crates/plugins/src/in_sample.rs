@@ -109,7 +109,12 @@ impl Input for SampleInput {
                         let mut rec = self.samples[next % self.samples.len()].clone();
                         next = next.wrapping_add(1);
                         if let (Some(k), Value::Map(m)) = (&self.auto_increment_key, &mut rec) {
-                            m.push((Value::Str(k.clone()), Value::Int(counter)));
+                            // Fluentd's `d[key] = n`: a key the sample has keeps its place.
+                            let n = Value::Int(counter);
+                            match m.iter_mut().find(|(mk, _)| mk.as_str() == Some(k.as_str())) {
+                                Some((_, v)) => *v = n,
+                                None => m.push((Value::Str(k.clone()), n)),
+                            }
                             counter += 1;
                         }
                         b.push_value(EventTime::now(), &rec);
