@@ -158,11 +158,17 @@ fn stdout_formats() {
     assert!(d.terminate().success());
 }
 
-/// The sample input (and its alias dummy) emits its records with auto_increment_key.
+/// The sample input (and its alias dummy) emits its records with auto_increment_key; `suspend` is
+/// taken with Fluentd's deprecation warning.
 #[test]
 fn sample_input() {
-    let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<source>\n@type sample\ntag demo\nrate 3\nauto_increment_key n\nsample [{\"hello\":\"world\"},{\"n\":\"x\",\"bye\":\"now\"}]\n</source>\n<source>\n@type dummy\ntag demo2\n</source>\n<match demo>\n@type stdout\n</match>\n<match demo2>\n@type stdout\n</match>\n";
+    let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<source>\n@type sample\ntag demo\nrate 3\nsuspend true\nauto_increment_key n\nsample [{\"hello\":\"world\"},{\"n\":\"x\",\"bye\":\"now\"}]\n</source>\n<source>\n@type dummy\ntag demo2\n</source>\n<match demo>\n@type stdout\n</match>\n<match demo2>\n@type stdout\n</match>\n";
     let mut d = Daemon::start(conf);
+    // Fluentd 1.16 ignores `suspend`, with this warning.
+    d.wait_for_log(
+        "'suspend' parameter is deprecated: This parameters is ignored",
+        WAIT,
+    );
     // Each source ticks on its own: wait until three demo lines and one demo2 line are in.
     let t = std::time::Instant::now();
     let (lines, demo) = loop {

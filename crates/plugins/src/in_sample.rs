@@ -34,8 +34,12 @@ pub static PARAMS: Spec = Spec::new("sample", "Emits sample events at a fixed ra
     .aliases(&["dummy"])
     .default("{\"message\":\"sample\"}"),
     p("auto_increment_key", Str, "Add a counter under this key."),
-    p("suspend", Bool, "Resume the counter after a restart.")
-        .refused("it needs plugin storage, which logferry does not have yet"),
+    p(
+        "suspend",
+        Bool,
+        "Deprecated and ignored, as in Fluentd 1.16 (a warning says so).",
+    )
+    .default("false"),
 ]);
 
 /// Build from `<source>`.
@@ -49,6 +53,13 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         return Err(build_error(
             s.pos(),
             "sample: rate and size must be at least 1",
+        ));
+    }
+    if s.has("suspend") {
+        s.get::<bool>("suspend")?;
+        // Fluentd's own words: it reads the parameter and does nothing with it.
+        ctx.log.warn(format_args!(
+            "'suspend' parameter is deprecated: This parameters is ignored"
         ));
     }
     let text: &str = s.get("sample")?;
