@@ -597,6 +597,33 @@ for ot in ["json", "hash", "ltsv", "single_value"]:
     case("format-stdout-output-type-" + ot, fileout(fmt="@type stdout\noutput_type " + ot),
          [msg({"message": "m", "n": {"a": [1, None, "x"], "f": 1.5}}, time=ET)])
 
+# Parser value types (`types`), as regexp/ltsv users write them.
+parser_case("regexp-types-edge", "@type ltsv\ntypes i:integer,f:float,b:bool,t:time:%Y-%m-%d,a:array:|,s:string,d:time",
+            ["i:12abc\tf:1e3\tb:yes\tt:2020-01-02\ta:x|y||z\ts:5\td:2020-01-02 03:04:05 +0900",
+             "i: 12\tf:abc\tb:TRUE\tt:nope\ta:\ts:\td:x",
+             "i:0x1A\tf:.5\tb:1\tt:2020-13-45\ta:one",
+             "i:-0\tf:1_000.5\tb:true\tt:\ta:a,b",
+             "i:1e3\tf:-1.5e-3\tb:false\ti2:9"])
+parser_case("json-types-string-of-containers", "@type json\ntypes m:string,a:string,f:string,n:string", ['{"m":{"k":[1,null]},"a":[1.5,"x"],"f":1e20,"n":1.0}'])
+parser_case("json-types-time-fraction", "@type json\ntypes d:time:%Y-%m-%d %H:%M:%S.%N %z", ['{"d":"2020-01-02 03:04:05.5 +0900"}', '{"d":"2020-01-02 03:04:05.0 +0900"}'])
+parser_case("regexp-types-array-default", "@type ltsv\ntypes a:array", ["a:x,y,,z", "a:"])
+parser_case("json-types-non-string", "@type json\ntypes i:integer,f:float,b:bool,a:array,s:string",
+            ['{"i":1.9,"f":2,"b":1,"a":[1,2],"s":null}', '{"i":true,"f":"x","b":"yes","a":"p,q","s":[1]}', '{"i":null,"f":null,"b":null,"a":null}'])
+parser_case("ltsv-null-patterns", "@type ltsv\nnull_value_pattern ^(-|null)$\nnull_empty_string true", ["a:-\tb:\tc:null\td:x"])
+parser_case("json-time-mixed", "@type json\ntime_key ts\ntime_type mixed\ntime_format %Y-%m-%d %H:%M:%S\ntime_format_fallbacks unixtime",
+            ['{"ts":"2020-01-02 03:04:05"}', '{"ts":"1600000000"}', '{"ts":"zzz"}'])
+parser_case("json-estimate-off", "@type json\ntime_key ts\nestimate_current_event false", ['{"a":1}'])
+# inject time types of 1.16 beyond float/unixtime/string.
+for tt in ["unixtime_millis", "unixtime_micros", "unixtime_nanos"]:
+    case("inject-time-type-%s" % tt.replace("_", "-"), fileout(fmt="@type json", inject="time_key t\ntime_type %s" % tt), [msg({"a": 1}, time=ET)])
+# record_transformer: more placeholder corners.
+rt("remove-keys-bracket", "remove_keys $['m']['k'],$.arr[0]", [R2])
+rt("auto-typecast-missing", "auto_typecast true\n<record>\n  x ${record[\"nope\"]}\n  y ${record[\"m\"][\"nope\"]}\n  z ${tag_parts[9]}\n</record>", [R2])
+rt("placeholder-whitespace", "<record>\n  a ${ tag }\n  b ${record[ \"s\" ]}\n  c ${tag_parts[ 0 ]}\n</record>", [R2])
+rt("record-int-key", "<record>\n  a ${record[\"arr\"][-1]}\n  b ${record[\"arr\"][5]}\n</record>", [R2])
+rt("renew-record-no-record", "renew_record true", [R2])
+rt("time-with-format-in-record", "<record>\n  t1 ${time}\n</record>\nrenew_time_key a", [{"a": 1600000000, "s": "x"}])
+
 
 def main():
     os.makedirs(CASES, exist_ok=True)
