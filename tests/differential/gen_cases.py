@@ -624,6 +624,15 @@ rt("record-int-key", "<record>\n  a ${record[\"arr\"][-1]}\n  b ${record[\"arr\"
 rt("renew-record-no-record", "renew_record true", [R2])
 rt("time-with-format-in-record", "<record>\n  t1 ${time}\n</record>\nrenew_time_key a", [{"a": 1600000000, "s": "x"}])
 
+# Formatters' field lists with record_accessor syntax (csv takes it, single_value and tsv do not).
+NESTED = [msg({"a": {"b": "x,y", "c": [1, None]}, "$.a.b": "literal", "m": "q\"r\nz"})]
+case("format-csv-nested-fields", fileout(fmt="@type csv\nfields $.a.b,$.a.c,m,$.nope.x"), NESTED)
+case("format-csv-no-force-quotes-special", fileout(fmt="@type csv\nfields m,a\nforce_quotes false"), NESTED)
+case("format-single-value-accessor-key", fileout(fmt="@type single_value\nmessage_key $.a.b"), NESTED)
+case("format-tsv-accessor-key", fileout(fmt="@type tsv\nkeys $.a.b,m"), NESTED)
+case("format-csv-empty-field-name", fileout(fmt="@type csv\nfields m,,$.a.b"), NESTED)
+case("format-csv-delimiter-tab-word", fileout(fmt="@type csv\nfields m,a\ndelimiter TAB"), NESTED)
+
 
 def main():
     os.makedirs(CASES, exist_ok=True)
