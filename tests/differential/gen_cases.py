@@ -633,6 +633,16 @@ case("format-tsv-accessor-key", fileout(fmt="@type tsv\nkeys $.a.b,m"), NESTED)
 case("format-csv-empty-field-name", fileout(fmt="@type csv\nfields m,,$.a.b"), NESTED)
 case("format-csv-delimiter-tab-word", fileout(fmt="@type csv\nfields m,a\ndelimiter TAB"), NESTED)
 
+# Line endings and separators in the remaining formatter options.
+LT = [msg({"k:1": "a\tb:c", "t\tk": "x", "n": {"a": "b\tc"}}), msg({"k": "v"})]
+case("format-json-add-newline-false", fileout(fmt="@type json\nadd_newline false"), LT)
+case("format-hash-add-newline-false", fileout(fmt="@type hash\nadd_newline false"), LT)
+case("format-ltsv-replacement", fileout(fmt="@type ltsv\nreplacement _"), LT)
+case("format-ltsv-keys-with-delimiters", fileout(fmt="@type ltsv"), LT)
+case("format-outfile-crlf", fileout(fmt="@type out_file\nnewline crlf"), LT)
+case("format-single-value-crlf", fileout(fmt="@type single_value\nmessage_key k\nnewline crlf"), LT)
+case("format-tsv-add-newline-false", fileout(fmt="@type tsv\nkeys k,n\nadd_newline false"), LT)
+
 
 def main():
     os.makedirs(CASES, exist_ok=True)
