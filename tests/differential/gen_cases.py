@@ -626,23 +626,34 @@ rt("time-with-format-in-record", "<record>\n  t1 ${time}\n</record>\nrenew_time_
 
 # Formatters' field lists with record_accessor syntax (csv takes it, single_value and tsv do not).
 NESTED = [msg({"a": {"b": "x,y", "c": [1, None]}, "$.a.b": "literal", "m": "q\"r\nz"})]
-case("format-csv-nested-fields", fileout(fmt="@type csv\nfields $.a.b,$.a.c,m,$.nope.x"), NESTED)
-case("format-csv-no-force-quotes-special", fileout(fmt="@type csv\nfields m,a\nforce_quotes false"), NESTED)
-case("format-single-value-accessor-key", fileout(fmt="@type single_value\nmessage_key $.a.b"), NESTED)
-case("format-tsv-accessor-key", fileout(fmt="@type tsv\nkeys $.a.b,m"), NESTED)
-case("format-csv-empty-field-name", fileout(fmt="@type csv\nfields m,,$.a.b"), NESTED)
-case("format-csv-delimiter-tab-word", fileout(fmt="@type csv\nfields m,a\ndelimiter TAB"), NESTED)
+
+
+def format_cases(frames, cases):
+    """One out_file case a (name, <format> body) pair, all fed the same frames."""
+    for name, fmt in cases:
+        case("format-" + name, fileout(fmt=fmt), frames)
+
+
+format_cases(NESTED, [
+    ("csv-nested-fields", "@type csv\nfields $.a.b,$.a.c,m,$.nope.x"),
+    ("csv-no-force-quotes-special", "@type csv\nfields m,a\nforce_quotes false"),
+    ("single-value-accessor-key", "@type single_value\nmessage_key $.a.b"),
+    ("tsv-accessor-key", "@type tsv\nkeys $.a.b,m"),
+    ("csv-empty-field-name", "@type csv\nfields m,,$.a.b"),
+    ("csv-delimiter-tab-word", "@type csv\nfields m,a\ndelimiter TAB"),
+])
 
 # Line endings and separators in the remaining formatter options.
 LT = [msg({"k:1": "a\tb:c", "t\tk": "x", "n": {"a": "b\tc"}}), msg({"k": "v"})]
-case("format-json-add-newline-false", fileout(fmt="@type json\nadd_newline false"), LT)
-case("format-hash-add-newline-false", fileout(fmt="@type hash\nadd_newline false"), LT)
-case("format-ltsv-replacement", fileout(fmt="@type ltsv\nreplacement _"), LT)
-case("format-ltsv-keys-with-delimiters", fileout(fmt="@type ltsv"), LT)
-case("format-outfile-crlf", fileout(fmt="@type out_file\nnewline crlf"), LT)
-case("format-single-value-crlf", fileout(fmt="@type single_value\nmessage_key k\nnewline crlf"), LT)
-case("format-tsv-add-newline-false", fileout(fmt="@type tsv\nkeys k,n\nadd_newline false"), LT)
-
+format_cases(LT, [
+    ("json-add-newline-false", "@type json\nadd_newline false"),
+    ("hash-add-newline-false", "@type hash\nadd_newline false"),
+    ("ltsv-replacement", "@type ltsv\nreplacement _"),
+    ("ltsv-keys-with-delimiters", "@type ltsv"),
+    ("outfile-crlf", "@type out_file\nnewline crlf"),
+    ("single-value-crlf", "@type single_value\nmessage_key k\nnewline crlf"),
+    ("tsv-add-newline-false", "@type tsv\nkeys k,n\nadd_newline false"),
+])
 
 def main():
     os.makedirs(CASES, exist_ok=True)
