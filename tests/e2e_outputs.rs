@@ -158,11 +158,17 @@ fn stdout_formats() {
     assert!(d.terminate().success());
 }
 
-/// The sample input (and its alias dummy) emits its records with auto_increment_key.
+/// The sample input (and its alias dummy) emits its records with auto_increment_key; `suspend` is
+/// taken with Fluentd's deprecation warning.
 #[test]
 fn sample_input() {
-    let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<source>\n@type sample\ntag demo\nrate 3\nauto_increment_key n\nsample [{\"hello\":\"world\"},{\"bye\":\"now\"}]\n</source>\n<source>\n@type dummy\ntag demo2\n</source>\n<match demo>\n@type stdout\n</match>\n<match demo2>\n@type stdout\n</match>\n";
+    let conf = "<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<source>\n@type sample\ntag demo\nrate 3\nsuspend true\nauto_increment_key n\nsample [{\"hello\":\"world\"},{\"n\":\"x\",\"bye\":\"now\"}]\n</source>\n<source>\n@type dummy\ntag demo2\n</source>\n<match demo>\n@type stdout\n</match>\n<match demo2>\n@type stdout\n</match>\n";
     let mut d = Daemon::start(conf);
+    // Fluentd 1.16 ignores `suspend`, with this warning.
+    d.wait_for_log(
+        "'suspend' parameter is deprecated: This parameters is ignored",
+        WAIT,
+    );
     // Each source ticks on its own: wait until three demo lines and one demo2 line are in.
     let t = std::time::Instant::now();
     let (lines, demo) = loop {
@@ -180,6 +186,14 @@ fn sample_input() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(demo[0], serde_json::json!({"hello":"world","n":0}));
+    // A key the sample has keeps its place, as Fluentd's `d[key] = n` (checked against Fluentd
+    // 1.16.11: `{"n":1,"bye":"now"}`).
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.ends_with(" demo: {\"n\":1,\"bye\":\"now\"}")),
+        "{lines:?}"
+    );
     assert_eq!(demo[1], serde_json::json!({"bye":"now","n":1}));
     assert_eq!(demo[2], serde_json::json!({"hello":"world","n":2}));
     assert!(

@@ -529,6 +529,131 @@ case("syntax-multiline-array", filt("record_transformer", "remove_keys [\"a\",\n
 case("syntax-hash-comment", filt("record_transformer", "<record>\n  a x # not a comment?\n  b \"y\" # comment\n</record>") + fileout(fmt="@type json"), [msg({"i": 1})])
 case("syntax-unicode-value", filt("record_transformer", "<record>\n  a 日本\n</record>") + fileout(fmt="@type json"), [msg({"i": 1})])
 
+# --- corners hunted for issue #13 ---------------------------------------------------------------
+# record_transformer (enable_ruby false): placeholder forms, typecasting, renew/keep/remove keys.
+R2 = {"a": 1, "f": 1.5, "b": True, "n": None, "arr": [10, "x", None], "m": {"k": {"z": "deep"}, "l": [1, 2]}, "s": "str"}
+rt("tag-negative-index", "<record>\n  l ${tag_parts[-1]}\n  l2 ${tag_parts[-2]}\n  far ${tag_parts[-9]}\n</record>", [R2])
+rt("tag-prefix-suffix-2", "<record>\n  p1 ${tag_prefix[1]}\n  p2 ${tag_prefix[2]}\n  s0 ${tag_suffix[0]}\n  s2 ${tag_suffix[2]}\n  pm ${tag_prefix[-1]}\n  sm ${tag_suffix[-1]}\n</record>", [R2])
+rt("record-deep-missing", "<record>\n  a ${record[\"m\"][\"nope\"][\"x\"]}\n  b ${record[\"m\"][\"l\"][1]}\n  c ${record[\"arr\"][0]}\n  d x${record[\"m\"][\"k\"]}y\n</record>", [R2])
+rt("time-auto-typecast", "auto_typecast true\n<record>\n  t ${time}\n  tt at ${time}\n</record>", [R2])
+rt("auto-typecast-kinds", "auto_typecast true\n<record>\n  f ${record[\"f\"]}\n  b ${record[\"b\"]}\n  arr ${record[\"arr\"]}\n  m ${record[\"m\"]}\n  two ${record[\"a\"]}${record[\"a\"]}\n  t ${tag}\n</record>", [R2])
+rt("no-typecast-kinds", "<record>\n  f ${record[\"f\"]}\n  b ${record[\"b\"]}\n  arr ${record[\"arr\"]}\n  in x${record[\"arr\"]}\n  fl x${record[\"f\"]}\n</record>", [R2, {"f": 1e20, "b": False, "arr": {}}])
+rt("remove-keys-nested", "remove_keys $.m.k,a", [R2])
+rt("remove-keys-missing", "remove_keys nope,$.x.y,s", [R2])
+rt("keep-keys-nested", "renew_record true\nkeep_keys $.m.k,a", [R2])
+rt("keep-keys-no-renew", "keep_keys a", [R2])
+rt("renew-record-keep-and-record", "renew_record true\nkeep_keys s,nope\n<record>\n  t ${tag}\n  s over\n</record>", [R2])
+rt("renew-time-key-kinds", "renew_time_key t\n<record>\n  seen ${time}\n</record>", [{"t": 1600000000.5}, {"t": "1600000001"}, {"t": "x"}, {"t": None}, {"u": 1}])
+rt("remove-then-record", "remove_keys a\n<record>\n  a2 ${record[\"a\"]}\n</record>", [R2])
+rt("record-key-placeholder", "<record>\n  k_${record[\"s\"]} v\n  ${tag_parts[0]}_x ${tag_parts[1]}\n</record>", [R2])
+rt("record-single-quotes", "<record>\n  q ${record['s']}\n  r ${record[\"s\"]}\n</record>", [R2])
+
+# grep on nested keys and values that are not strings (Fluentd matches their to_s).
+G2 = [{"a": {"k": 12}}, {"a": {"k": None}}, {"a": {"k": [1, None, "x"]}}, {"a": {"k": {"z": 1}}}, {"a": {"k": 1e20}},
+      {"a": {"k": True}}, {"a": {"k": 1.0}}, {"a": 5}, {"b": 1}, {"a": {"k": "12"}}]
+grep("nested-int", "<regexp>\n  key $.a.k\n  pattern /^12$/\n</regexp>", G2)
+grep("nested-array-to-s", "<regexp>\n  key $.a.k\n  pattern /^\\[1, nil, \"x\"\\]$/\n</regexp>", G2)
+grep("nested-hash-to-s", "<regexp>\n  key $.a.k\n  pattern /^\\{\"z\"=>1\\}$/\n</regexp>", G2)
+grep("nested-float-to-s", "<or>\n  <regexp>\n    key $.a.k\n    pattern /^1\\.0e\\+20$/\n  </regexp>\n  <regexp>\n    key $.a.k\n    pattern /^1\\.0$/\n  </regexp>\n</or>", G2)
+grep("nested-exclude-nil", "<exclude>\n  key $.a.k\n  pattern /^$/\n</exclude>", G2)
+grep("nested-and-exclude", "<and>\n  <exclude>\n    key $.a.k\n    pattern /1/\n  </exclude>\n  <exclude>\n    key a\n    pattern /5/\n  </exclude>\n</and>", G2)
+grep("nested-array-index", "<regexp>\n  key $.a.k[2]\n  pattern /x/\n</regexp>", G2)
+grep("bracket-key", "<regexp>\n  key $['a']['k']\n  pattern /^true$/\n</regexp>", G2)
+grep("top-hash-to-s", "<regexp>\n  key a\n  pattern /\"k\"=>nil/\n</regexp>", G2)
+
+# filter_parser options together.
+parser_case("json-hash-value-field-no-reserve", "@type json", ['{"a":1}', 'bad'], extra="hash_value_field parsed\n")
+parser_case("json-hash-value-field-prefix", "@type json", ['{"a":1}'], extra="hash_value_field parsed\ninject_key_prefix p_\nreserve_data true\n")
+parser_case("json-remove-key-name-invalid", "@type json", ['bad'], extra="reserve_data true\nremove_key_name_field true\n")
+parser_case("json-remove-key-name-no-reserve", "@type json", ['{"a":1}'], extra="remove_key_name_field true\n")
+parser_case("json-invalid-reserve-no-error", "@type json", ['bad'], extra="reserve_data true\nemit_invalid_record_to_error false\n")
+parser_case("regexp-replace-invalid-split", "@type regexp\nexpression /^(?<a>\\w+) (?<b>.*)$/", [{"$str_hex": "6869206aff6b"}], extra="replace_invalid_sequence true\n")
+parser_case("json-reserve-time-overwrite", "@type json\ntime_key ts\nkeep_time_key true", ['{"ts":"2020-01-02 03:04:05 +0000","other":"p"}'], extra="reserve_data true\nreserve_time true\n")
+
+# out_file formatter options.
+case("format-outfile-tab", fileout(fmt="@type out_file\ndelimiter TAB"), [msg({"a": 1})])
+case("format-outfile-comma-no-tag", fileout(fmt="@type out_file\ndelimiter COMMA\noutput_tag false\noutput_time true"), [msg({"a": 1})])
+case("format-outfile-nothing", fileout(fmt="@type out_file\noutput_tag false\noutput_time false"), [msg({"a": {"b": [1]}})])
+case("format-outfile-literal-delimiter", fileout(fmt="@type out_file\ndelimiter |"), [msg({"a": 1})])
+for tt in ["unixtime", "float"]:
+    case("format-outfile-time-type-" + tt, fileout(fmt="@type out_file\ntime_type %s" % tt), [msg({"a": 1}, time=ET)])
+case("format-outfile-utc-format", fileout(fmt="@type out_file\nutc true\ntime_format %Y %H %z"), [msg({"a": 1}, time=ET)])
+case("format-single-value-no-newline-nested", fileout(fmt="@type single_value\nadd_newline false\nmessage_key m"),
+     [msg({"m": {"a": 1}}), msg({"m": [1, "x"]}), msg({"m": None}), msg({"m": 5})])
+case("format-json-inject-float", fileout(fmt="@type json", inject="time_key t\ntime_type float\ntag_key g"), [msg({"a": 1}, time=ET)])
+case("format-json-inject-localtime", fileout(fmt="@type json", inject="time_key t\ntime_type string\nlocaltime true\ntime_format %FT%T%z"), [msg({"a": 1}, time=ET)])
+case("format-json-inject-unixtime-format", fileout(fmt="@type json", inject="time_key t\ntime_type unixtime\ntime_format %Y"), [msg({"a": 1}, time=ET)])
+case("format-outfile-time-type-float-short-nsec", fileout(fmt="@type out_file\ntime_type float"),
+     [msg({"i": 1}, time=T0), msg({"i": 2}, time={"$et": [T0, 0]}), msg({"i": 3}, time={"$et": [T0, 5000000]}),
+      msg({"i": 4}, time={"$et": [T0, 999999999]}), msg({"i": 5}, time=T0 + 0.5)])
+case("format-outfile-time-type-mixed", fileout(fmt="@type out_file\ntime_type mixed\ntime_format %Y"), [msg({"a": 1}, time=ET)])
+cfgerr("format-outfile-time-type-mixed-no-format", fileout(fmt="@type out_file\ntime_type mixed"))
+cfgerr("format-outfile-time-type-bad", fileout(fmt="@type out_file\ntime_type century"))
+case("format-outfile-delimiter-mixed-case", fileout(fmt="@type out_file\ndelimiter Comma"), [msg({"a": 1})])
+case("format-outfile-delimiter-contains", fileout(fmt="@type out_file\ndelimiter myspace"), [msg({"a": 1})])
+case("format-stdout-timezone", fileout(fmt="@type stdout\ntimezone +09:00"), [msg({"a": 1}, time=ET)])
+case("format-stdout-utc-time-type", fileout(fmt="@type stdout\nutc true\ntime_type unixtime\ntime_format %H %z"), [msg({"a": 1}, time=ET)])
+for ot in ["json", "hash", "ltsv", "single_value"]:
+    case("format-stdout-output-type-" + ot, fileout(fmt="@type stdout\noutput_type " + ot),
+         [msg({"message": "m", "n": {"a": [1, None, "x"], "f": 1.5}}, time=ET)])
+
+# Parser value types (`types`), as regexp/ltsv users write them.
+parser_case("regexp-types-edge", "@type ltsv\ntypes i:integer,f:float,b:bool,t:time:%Y-%m-%d,a:array:|,s:string,d:time",
+            ["i:12abc\tf:1e3\tb:yes\tt:2020-01-02\ta:x|y||z\ts:5\td:2020-01-02 03:04:05 +0900",
+             "i: 12\tf:abc\tb:TRUE\tt:nope\ta:\ts:\td:x",
+             "i:0x1A\tf:.5\tb:1\tt:2020-13-45\ta:one",
+             "i:-0\tf:1_000.5\tb:true\tt:\ta:a,b",
+             "i:1e3\tf:-1.5e-3\tb:false\ti2:9"])
+parser_case("json-types-string-of-containers", "@type json\ntypes m:string,a:string,f:string,n:string", ['{"m":{"k":[1,null]},"a":[1.5,"x"],"f":1e20,"n":1.0}'])
+parser_case("json-types-time-fraction", "@type json\ntypes d:time:%Y-%m-%d %H:%M:%S.%N %z", ['{"d":"2020-01-02 03:04:05.5 +0900"}', '{"d":"2020-01-02 03:04:05.0 +0900"}'])
+parser_case("regexp-types-array-default", "@type ltsv\ntypes a:array", ["a:x,y,,z", "a:"])
+parser_case("json-types-non-string", "@type json\ntypes i:integer,f:float,b:bool,a:array,s:string",
+            ['{"i":1.9,"f":2,"b":1,"a":[1,2],"s":null}', '{"i":true,"f":"x","b":"yes","a":"p,q","s":[1]}', '{"i":null,"f":null,"b":null,"a":null}'])
+parser_case("ltsv-null-patterns", "@type ltsv\nnull_value_pattern ^(-|null)$\nnull_empty_string true", ["a:-\tb:\tc:null\td:x"])
+parser_case("json-time-mixed", "@type json\ntime_key ts\ntime_type mixed\ntime_format %Y-%m-%d %H:%M:%S\ntime_format_fallbacks unixtime",
+            ['{"ts":"2020-01-02 03:04:05"}', '{"ts":"1600000000"}', '{"ts":"zzz"}'])
+parser_case("json-estimate-off", "@type json\ntime_key ts\nestimate_current_event false", ['{"a":1}'])
+# inject time types of 1.16 beyond float/unixtime/string.
+for tt in ["unixtime_millis", "unixtime_micros", "unixtime_nanos"]:
+    case("inject-time-type-%s" % tt.replace("_", "-"), fileout(fmt="@type json", inject="time_key t\ntime_type %s" % tt), [msg({"a": 1}, time=ET)])
+# record_transformer: more placeholder corners.
+rt("remove-keys-bracket", "remove_keys $['m']['k'],$.arr[0]", [R2])
+rt("auto-typecast-missing", "auto_typecast true\n<record>\n  x ${record[\"nope\"]}\n  y ${record[\"m\"][\"nope\"]}\n  z ${tag_parts[9]}\n</record>", [R2])
+rt("placeholder-whitespace", "<record>\n  a ${ tag }\n  b ${record[ \"s\" ]}\n  c ${tag_parts[ 0 ]}\n</record>", [R2])
+rt("record-int-key", "<record>\n  a ${record[\"arr\"][-1]}\n  b ${record[\"arr\"][5]}\n</record>", [R2])
+rt("renew-record-no-record", "renew_record true", [R2])
+rt("time-with-format-in-record", "<record>\n  t1 ${time}\n</record>\nrenew_time_key a", [{"a": 1600000000, "s": "x"}])
+
+# Formatters' field lists with record_accessor syntax (csv takes it, single_value and tsv do not).
+NESTED = [msg({"a": {"b": "x,y", "c": [1, None]}, "$.a.b": "literal", "m": "q\"r\nz"})]
+
+
+def format_cases(frames, cases):
+    """One out_file case a (name, <format> body) pair, all fed the same frames."""
+    for name, fmt in cases:
+        case("format-" + name, fileout(fmt=fmt), frames)
+
+
+format_cases(NESTED, [
+    ("csv-nested-fields", "@type csv\nfields $.a.b,$.a.c,m,$.nope.x"),
+    ("csv-no-force-quotes-special", "@type csv\nfields m,a\nforce_quotes false"),
+    ("single-value-accessor-key", "@type single_value\nmessage_key $.a.b"),
+    ("tsv-accessor-key", "@type tsv\nkeys $.a.b,m"),
+    ("csv-empty-field-name", "@type csv\nfields m,,$.a.b"),
+    ("csv-delimiter-tab-word", "@type csv\nfields m,a\ndelimiter TAB"),
+])
+
+# Line endings and separators in the remaining formatter options.
+LT = [msg({"k:1": "a\tb:c", "t\tk": "x", "n": {"a": "b\tc"}}), msg({"k": "v"})]
+format_cases(LT, [
+    ("json-add-newline-false", "@type json\nadd_newline false"),
+    ("hash-add-newline-false", "@type hash\nadd_newline false"),
+    ("ltsv-replacement", "@type ltsv\nreplacement _"),
+    ("ltsv-keys-with-delimiters", "@type ltsv"),
+    ("outfile-crlf", "@type out_file\nnewline crlf"),
+    ("single-value-crlf", "@type single_value\nmessage_key k\nnewline crlf"),
+    ("tsv-add-newline-false", "@type tsv\nkeys k,n\nadd_newline false"),
+])
 
 def main():
     os.makedirs(CASES, exist_ok=True)

@@ -178,9 +178,12 @@ fn emit_key(
     Ok(())
 }
 
-/// Ext values: EventTime (type 0) as float seconds, others `null`.
+/// Ext values: EventTime (type 0) as its seconds, as Fluentd's `EventTime#to_json`, or as float
+/// seconds when it has a fraction (which Fluentd drops: README "Differences from Fluentd");
+/// others `null`.
 pub(crate) fn ext_json(ty: i8, payload: &[u8], out: &mut Vec<u8>) {
     match (ty, EventTime::from_payload(payload)) {
+        (0, Some(t)) if t.nsec == 0 => out.extend_from_slice(t.sec.to_string().as_bytes()),
         (0, Some(t)) => json_float(t.as_f64(), out),
         _ => out.extend_from_slice(b"null"),
     }
@@ -257,5 +260,26 @@ mod key_bomb_tests {
         let mut two = Vec::new();
         write_json(&nested_key_maps(2), &mut two).unwrap();
         assert_eq!(String::from_utf8(two).unwrap(), r#"{"{{}:null}":null}"#);
+    }
+}
+
+#[cfg(test)]
+mod event_time_tests {
+    use crate::Value;
+
+    fn json(sec: u32, nsec: u32) -> String {
+        let mut payload = sec.to_be_bytes().to_vec();
+        payload.extend_from_slice(&nsec.to_be_bytes());
+        let mut out = Vec::new();
+        Value::Ext(0, payload).to_json(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    // Fluentd's EventTime#to_json is its seconds (differential case parser-regexp-types-edge);
+    // a fraction, which Fluentd drops, is kept.
+    #[test]
+    fn event_time_is_its_seconds_unless_it_has_a_fraction() {
+        assert_eq!(json(1_577_923_200, 0), "1577923200");
+        assert_eq!(json(1_577_923_200, 500_000_000), "1577923200.5");
     }
 }

@@ -34,8 +34,12 @@ pub static PARAMS: Spec = Spec::new("sample", "Emits sample events at a fixed ra
     .aliases(&["dummy"])
     .default("{\"message\":\"sample\"}"),
     p("auto_increment_key", Str, "Add a counter under this key."),
-    p("suspend", Bool, "Resume the counter after a restart.")
-        .refused("it needs plugin storage, which logferry does not have yet"),
+    p(
+        "suspend",
+        Bool,
+        "Deprecated and ignored, as in Fluentd 1.16 (a warning says so).",
+    )
+    .default("false"),
 ]);
 
 /// Build from `<source>`.
@@ -49,6 +53,13 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         return Err(build_error(
             s.pos(),
             "sample: rate and size must be at least 1",
+        ));
+    }
+    if s.has("suspend") {
+        s.get::<bool>("suspend")?;
+        // Fluentd's own words: it reads the parameter and does nothing with it.
+        ctx.log.warn(format_args!(
+            "'suspend' parameter is deprecated: This parameters is ignored"
         ));
     }
     let text: &str = s.get("sample")?;
@@ -88,34 +99,88 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
     }))
 }
 
+/// Fluentd splits a second into this many bins.
+const BIN_NUM: u64 = 10;
+
+/// Seconds since the epoch, as Fluentd's `Time.now.to_i`.
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// The record generator: the samples in turn, with the counter.
+struct Generator {
+    next: usize,
+    counter: i64,
+}
+
+impl SampleInput {
+    /// Emit `n` batches of `size` events, as Fluentd's `emit(n)`.
+    async fn emit(&self, n: u64, gen: &mut Generator, ctx: &mut InputContext) {
+        for _ in 0..n {
+            let mut b = BatchBuilder::new();
+            for _ in 0..self.size {
+                let mut rec = self.samples[gen.next % self.samples.len()].clone();
+                gen.next = gen.next.wrapping_add(1);
+                if let (Some(k), Value::Map(m)) = (&self.auto_increment_key, &mut rec) {
+                    // Fluentd's `d[key] = n`: a key the sample has keeps its place.
+                    let n = Value::Int(gen.counter);
+                    match m.iter_mut().find(|(mk, _)| mk.as_str() == Some(k.as_str())) {
+                        Some((_, v)) => *v = n,
+                        None => m.push((Value::Str(k.clone()), n)),
+                    }
+                    gen.counter += 1;
+                }
+                b.push_value(EventTime::now(), &rec);
+            }
+            if let Err(e) = ctx.emitter.emit(&self.tag, b.finish()).await {
+                self.log.warn(format_args!("emit failed: {e}"));
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Input for SampleInput {
+    /// Fluentd's schedule: each wall-clock second, `rate / 10` batches every 0.1 s while the
+    /// second lasts, then the other `rate % 10` batches once it is over (so at `rate 1` the
+    /// first event comes at the end of the current second).
     async fn start(self: Arc<Self>, mut ctx: InputContext) -> Result<JoinHandle<()>, String> {
         Ok(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
-            let mut counter: i64 = 0;
-            let mut next = 0usize;
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = ctx.shutdown.changed() => break,
+            let (batch_num, residual_num) = (self.rate / BIN_NUM, self.rate % BIN_NUM);
+            let mut gen = Generator {
+                next: 0,
+                counter: 0,
+            };
+            let mut shutdown = ctx.shutdown.clone();
+            'run: loop {
+                let current = unix_secs();
+                for _ in 0..BIN_NUM {
+                    if unix_secs() > current {
+                        break;
+                    }
+                    let bin_end = tokio::time::Instant::now() + Duration::from_millis(100);
+                    self.emit(batch_num, &mut gen, &mut ctx).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(bin_end) => {}
+                        _ = shutdown.changed() => break 'run,
+                    }
                 }
-                if *ctx.shutdown.borrow() {
+                if *shutdown.borrow() {
                     break;
                 }
-                for _ in 0..self.rate {
-                    let mut b = BatchBuilder::new();
-                    for _ in 0..self.size {
-                        let mut rec = self.samples[next % self.samples.len()].clone();
-                        next = next.wrapping_add(1);
-                        if let (Some(k), Value::Map(m)) = (&self.auto_increment_key, &mut rec) {
-                            m.push((Value::Str(k.clone()), Value::Int(counter)));
-                            counter += 1;
-                        }
-                        b.push_value(EventTime::now(), &rec);
-                    }
-                    if let Err(e) = ctx.emitter.emit(&self.tag, b.finish()).await {
-                        self.log.warn(format_args!("emit failed: {e}"));
+                self.emit(residual_num, &mut gen, &mut ctx).await;
+                // Wait for the next second.
+                while unix_secs() <= current {
+                    let into = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos());
+                    let left =
+                        Duration::from_nanos(u64::from(1_000_000_000 - into.min(999_999_999)));
+                    tokio::select! {
+                        _ = tokio::time::sleep(left) => {}
+                        _ = shutdown.changed() => break 'run,
                     }
                 }
             }

@@ -1,12 +1,16 @@
 //! `csv`: the listed fields as one CSV line.
 
 use super::{text_of, Formatter, Newline};
+use crate::accessor::Accessor;
 use logferry_config::{build_error, BuildError, Section};
 use logferry_msgpack::{EventTime, Value};
 
 /// The csv formatter.
 pub struct Csv {
     fields: Vec<String>,
+    /// When any field is record_accessor syntax (`$.a.b`, `$['a']`), Fluentd reads every field
+    /// through an accessor; otherwise each is a literal key.
+    accessors: Option<Vec<Accessor>>,
     delimiter: char,
     force_quotes: bool,
     nl: Newline,
@@ -15,7 +19,9 @@ pub struct Csv {
 impl Csv {
     /// Build from a section; `fields` is required.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        let fields: Vec<String> = s.get::<Option<_>>("fields")?.unwrap_or_default();
+        let mut fields: Vec<String> = s.get::<Option<_>>("fields")?.unwrap_or_default();
+        // Fluentd drops empty names (`a,,b`).
+        fields.retain(|f| !f.is_empty());
         if fields.is_empty() {
             return Err(build_error(
                 s.pos(),
@@ -32,8 +38,21 @@ impl Csv {
                 ))
             }
         };
+        let accessors = if fields
+            .iter()
+            .any(|f| f.starts_with("$.") || f.starts_with("$["))
+        {
+            let list = fields
+                .iter()
+                .map(|f| Accessor::new(f))
+                .collect::<Result<Vec<_>, _>>();
+            Some(list.map_err(|e| build_error(s.pos(), format!("csv format: fields: {e}")))?)
+        } else {
+            None
+        };
         Ok(Csv {
             fields,
+            accessors,
             delimiter,
             force_quotes: s.get("force_quotes")?,
             nl: nl.with_add(s)?,
@@ -53,7 +72,10 @@ impl Formatter for Csv {
                 let mut b = [0u8; 4];
                 out.extend_from_slice(self.delimiter.encode_utf8(&mut b).as_bytes());
             }
-            let v = record.get(f);
+            let v = match &self.accessors {
+                Some(a) => a[i].get(record),
+                None => record.get(f),
+            };
             let text = text_of(v);
             let mut d = [0u8; 4];
             let d = self.delimiter.encode_utf8(&mut d).as_bytes();

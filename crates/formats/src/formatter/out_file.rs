@@ -4,14 +4,49 @@ use super::{Formatter, Newline};
 use crate::timefmt::{TimeFormatter, Zone};
 use logferry_config::{build_error, BuildError, Section};
 use logferry_msgpack::{EventTime, Value};
+use std::io::Write;
 
 /// The out_file formatter.
 pub struct OutFile {
     delimiter: &'static str,
     output_time: bool,
     output_tag: bool,
-    time: TimeFormatter,
+    time: HeaderTime,
     nl: Newline,
+}
+
+/// How out_file writes the time (`time_type`).
+enum HeaderTime {
+    /// `string`: by `time_format` (ISO 8601 seconds by default).
+    String(TimeFormatter),
+    /// `unixtime`: whole seconds.
+    Unixtime,
+    /// `float` (and `mixed`, which Fluentd writes the same): `seconds.nanoseconds`, nine digits.
+    /// Fluentd writes a nanosecond part of fewer than nine digits as that many zeros only, losing
+    /// it (`…00.005` becomes `….00`); logferry pads it. A zero part is eight zeros, as Fluentd's.
+    Float,
+}
+
+impl HeaderTime {
+    fn write(&self, time: EventTime, out: &mut Vec<u8>) {
+        match self {
+            HeaderTime::String(f) => {
+                let mut s = String::with_capacity(32);
+                f.format_into(time, &mut s);
+                out.extend_from_slice(s.as_bytes());
+            }
+            // Writing to a Vec cannot fail.
+            HeaderTime::Unixtime => {
+                let _ = write!(out, "{}", time.sec);
+            }
+            HeaderTime::Float if time.nsec == 0 => {
+                let _ = write!(out, "{}.00000000", time.sec);
+            }
+            HeaderTime::Float => {
+                let _ = write!(out, "{}.{:09}", time.sec, time.nsec);
+            }
+        }
+    }
 }
 
 /// A formatter time setting: `time_format` with `localtime`/`utc`/`timezone`, defaulting to
@@ -36,16 +71,34 @@ pub(crate) fn time_formatter(
 impl OutFile {
     /// Build from a section.
     pub fn new(s: &Section, nl: Newline) -> Result<Self, BuildError> {
-        let delimiter = match s.get::<&str>("delimiter")? {
-            "SPACE" | "space" => " ",
-            "COMMA" | "comma" => ",",
-            _ => "\t",
+        // Fluentd: `/SPACE/i`, then `/COMMA/i`, anywhere in the value; anything else is a tab.
+        let delimiter = s.get::<&str>("delimiter")?.to_ascii_uppercase();
+        let delimiter = if delimiter.contains("SPACE") {
+            " "
+        } else if delimiter.contains("COMMA") {
+            ","
+        } else {
+            "\t"
+        };
+        let string = time_formatter(s, None)?;
+        let time = match s.get::<&str>("time_type")? {
+            "unixtime" => HeaderTime::Unixtime,
+            "float" => HeaderTime::Float,
+            "mixed" if !s.has("time_format") => {
+                return Err(build_error(
+                    s.pos(),
+                    "time_type mixed needs a time_format (Fluentd: \"time_type is :mixed but \
+                     time_format and time_format_fallbacks is empty.\")",
+                ))
+            }
+            "mixed" => HeaderTime::Float,
+            _ => HeaderTime::String(string),
         };
         Ok(OutFile {
             delimiter,
             output_time: s.get("output_time")?,
             output_tag: s.get("output_tag")?,
-            time: time_formatter(s, None)?,
+            time,
             nl,
         })
     }
@@ -70,9 +123,7 @@ impl Formatter for OutFile {
 impl OutFile {
     fn prefix(&self, tag: &str, time: EventTime, out: &mut Vec<u8>) {
         if self.output_time {
-            let mut s = String::with_capacity(32);
-            self.time.format_into(time, &mut s);
-            out.extend_from_slice(s.as_bytes());
+            self.time.write(time, out);
             out.extend_from_slice(self.delimiter.as_bytes());
         }
         if self.output_tag {

@@ -18,6 +18,13 @@ static LINES: Spec = Spec::new("lines", "Line settings.")
 /// The time settings of formatters that write the event time.
 static TIME: Spec = Spec::new("time", "Time settings.").params(&[
     p(
+        "time_type",
+        Enum(&["string", "unixtime", "float", "mixed"]),
+        "How the time is written: `string` (time_format), `unixtime` (seconds), `float` \
+         (seconds.nanoseconds); `mixed` is written as `float` and needs a time_format, as in Fluentd.",
+    )
+    .default("string"),
+    p(
         "time_format",
         Str,
         "strftime format of the time (default ISO 8601 seconds).",

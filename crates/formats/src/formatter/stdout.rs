@@ -2,7 +2,7 @@
 
 use super::out_file::time_formatter;
 use super::Formatter;
-use crate::timefmt::TimeFormatter;
+use crate::timefmt::{TimeFormatter, Zone};
 use logferry_config::{BuildError, Section};
 use logferry_msgpack::{EventTime, Value};
 
@@ -13,9 +13,16 @@ pub struct Stdout {
 }
 
 impl Stdout {
-    /// Build from a section (`output_type`, `time_format`, zone settings).
+    /// Build from a section (`output_type`, `time_format`; the zone is always the local one).
     pub fn new(s: &Section) -> Result<Self, BuildError> {
-        let time = time_formatter(s, Some("%Y-%m-%d %H:%M:%S.%N %z"))?;
+        // Fluentd's stdout formatter reads the time settings (a bad `timezone` is refused) but
+        // writes the time by `time_format` in the process's local zone whatever `utc`,
+        // `localtime`, `timezone` or `time_type` say: so does logferry.
+        time_formatter(s, None)?;
+        s.get::<&str>("time_type")?;
+        let format = s.get::<&str>("time_format")?;
+        let time = TimeFormatter::new(format, Zone::Local)
+            .map_err(|e| logferry_config::build_error(s.pos(), e))?;
         let ty: String = s.get("output_type")?;
         if ty == "stdout" {
             return Err(logferry_config::build_error(
@@ -62,13 +69,29 @@ mod tests {
 
     #[test]
     fn stdout_line() {
+        // Seconds and nanoseconds read the same in every zone the test may run in.
         assert_eq!(
-            run(&*formatter("stdout", "timezone +00:00")),
-            "2023-11-14 22:13:20.123456789 +0000 app: {\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+            run(&*formatter("stdout", "time_format %S.%N")),
+            "20.123456789 app: {\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
         );
         assert_eq!(
-            run(&*formatter("stdout", "utc true\noutput_type ltsv")),
-            "2023-11-14 22:13:20.123456789 +0000 app: a:1\tb:x y\tc:\n"
+            run(&*formatter("stdout", "time_format %S\noutput_type ltsv")),
+            "20 app: a:1\tb:x y\tc:\n"
         );
+    }
+
+    // Fluentd writes the local time whatever the zone settings (differential case
+    // format-stdout-timezone).
+    #[test]
+    fn zone_settings_leave_local_time() {
+        let local = run(&*formatter("stdout", ""));
+        for body in [
+            "timezone +09:00",
+            "utc true",
+            "localtime false",
+            "time_type unixtime",
+        ] {
+            assert_eq!(run(&*formatter("stdout", body)), local, "{body}");
+        }
     }
 }

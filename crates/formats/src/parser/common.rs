@@ -485,9 +485,10 @@ impl Converter {
 
 fn convert(conv: &Conv, v: &Value) -> Value {
     match conv {
+        // Ruby's `to_s`: a map or array as Ruby inspects it (`[1, 2]`), not as JSON.
         Conv::String => match v {
             Value::Str(_) => v.clone(),
-            other => Value::Str(other.to_text()),
+            other => Value::Str(crate::ruby::to_s(other)),
         },
         Conv::Integer => match v {
             Value::Int(_) | Value::UInt(_) => v.clone(),
@@ -518,7 +519,7 @@ fn convert(conv: &Conv, v: &Value) -> Value {
             Err(_) => Value::Nil,
         },
         Conv::Array(d) => {
-            let s = v.to_text();
+            let s = crate::ruby::to_s(v);
             Value::Array(
                 ruby_split(&s, d, 0)
                     .into_iter()
