@@ -588,6 +588,7 @@ case("format-outfile-time-type-float-short-nsec", fileout(fmt="@type out_file\nt
       msg({"i": 4}, time={"$et": [T0, 999999999]}), msg({"i": 5}, time=T0 + 0.5)])
 case("format-outfile-time-type-mixed", fileout(fmt="@type out_file\ntime_type mixed\ntime_format %Y"), [msg({"a": 1}, time=ET)])
 cfgerr("format-outfile-time-type-mixed-no-format", fileout(fmt="@type out_file\ntime_type mixed"))
+case("format-outfile-time-type-mixed-fallbacks", fileout(fmt="@type out_file\ntime_type mixed\ntime_format_fallbacks %Y"), [msg({"a": 1}, time=ET)])
 cfgerr("format-outfile-time-type-bad", fileout(fmt="@type out_file\ntime_type century"))
 case("format-outfile-delimiter-mixed-case", fileout(fmt="@type out_file\ndelimiter Comma"), [msg({"a": 1})])
 case("format-outfile-delimiter-contains", fileout(fmt="@type out_file\ndelimiter myspace"), [msg({"a": 1})])

@@ -84,11 +84,13 @@ impl OutFile {
         let time = match s.get::<&str>("time_type")? {
             "unixtime" => HeaderTime::Unixtime,
             "float" => HeaderTime::Float,
-            "mixed" if !s.has("time_format") => {
+            // Fluentd's check: `time_format_fallbacks` is a time parameter of formatters too
+            // (used by parsers only), and either one satisfies it.
+            "mixed" if !s.has("time_format") && !s.has("time_format_fallbacks") => {
                 return Err(build_error(
                     s.pos(),
-                    "time_type mixed needs a time_format (Fluentd: \"time_type is :mixed but \
-                     time_format and time_format_fallbacks is empty.\")",
+                    "time_type mixed needs a time_format or time_format_fallbacks (Fluentd: \
+                     \"time_type is :mixed but time_format and time_format_fallbacks is empty.\")",
                 ))
             }
             "mixed" => HeaderTime::Float,
