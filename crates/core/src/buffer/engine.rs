@@ -328,7 +328,11 @@ impl BufferedOutput {
             workers: Mutex::new(Vec::new()),
             resume: Mutex::new(resume),
             preparing: Arc::new(AtomicUsize::new(0)),
-            prepare_limit: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            // On one core a preparation ahead only competes with the input for it.
+            prepare_limit: match std::thread::available_parallelism().map_or(1, |n| n.get()) {
+                1 => 0,
+                n => n,
+            },
         }
     }
 
