@@ -114,9 +114,10 @@ pub trait ChunkWriter: Send + Sync + 'static {
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
     /// The CPU-heavy part of writing `chunk` that depends on its bytes alone (out_http
     /// compressing its body), if the writer has one. A memory buffer runs it on the blocking
-    /// pool as soon as the chunk is queued, for as many queued chunks at once as there are
-    /// cores, and gives the result to [`write_prepared`](Self::write_prepared): with a backlog,
-    /// chunks are compressed in parallel although `flush_thread_count` writes them one by one.
+    /// pool as soon as the chunk is queued, with at most as many outstanding as there are cores
+    /// (none on one core), and gives the result to [`write_prepared`](Self::write_prepared): with
+    /// a backlog, chunks are compressed in parallel although `flush_thread_count` writes them one
+    /// by one.
     fn prepare(&self, _chunk: &Chunk) -> Option<Prepare> {
         None
     }
