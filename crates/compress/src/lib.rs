@@ -29,22 +29,29 @@ thread_local! {
 /// chunk needs a little over 8 MiB); larger inputs get room of their own, freed after the call.
 const SCRATCH_KEPT: usize = 16 << 20;
 
-/// Append `data` gzipped (one member) to `out`.
-pub fn gzip_into(data: &[u8], out: &mut Vec<u8>) {
-    COMPRESSOR.with(|c| {
-        let mut slot = c.borrow_mut();
+/// Gzip `data` (one member) into `room`, grown to libdeflate's worst case for it if shorter
+/// (room already that long is written over as it is: no zeroing again); the bytes written.
+fn gzip_to(data: &[u8], room: &mut Vec<u8>, from: usize) -> usize {
+    COMPRESSOR.with_borrow_mut(|slot| {
         let c = slot.get_or_insert_with(|| {
             libdeflater::Compressor::new(
                 libdeflater::CompressionLvl::new(LEVEL).unwrap_or_default(),
             )
         });
-        let start = out.len();
-        let bound = c.gzip_compress_bound(data.len());
-        out.resize(start + bound, 0);
+        let end = from + c.gzip_compress_bound(data.len());
+        if room.len() < end {
+            room.resize(end, 0);
+        }
         // The bound is libdeflate's own worst case for this input: the call cannot run out of room.
-        let n = c.gzip_compress(data, &mut out[start..]).unwrap_or(0);
-        out.truncate(start + n);
+        c.gzip_compress(data, &mut room[from..end]).unwrap_or(0)
     })
+}
+
+/// Append `data` gzipped (one member) to `out`.
+pub fn gzip_into(data: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    let n = gzip_to(data, out, start);
+    out.truncate(start + n);
 }
 
 /// `data` gzipped as one member, in an allocation of its size.
@@ -55,17 +62,10 @@ pub fn gzip_into(data: &[u8], out: &mut Vec<u8>) {
 /// whose host reclaims free memory, ~7 % of the seed pipeline with gzip), and a body held while
 /// it is sent or queued kept all of it (8 MiB for ~1 MiB of gzip from a full chunk).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
-    SCRATCH.with(|scratch| {
-        let Ok(mut room) = scratch.try_borrow_mut() else {
-            let mut out = Vec::new();
-            gzip_into(data, &mut out);
-            out.shrink_to_fit();
-            return out;
-        };
-        room.clear();
-        gzip_into(data, &mut room);
-        let out = room.to_vec();
-        if room.capacity() > SCRATCH_KEPT {
+    SCRATCH.with_borrow_mut(|room| {
+        let n = gzip_to(data, room, 0);
+        let out = room[..n].to_vec();
+        if room.len() > SCRATCH_KEPT {
             *room = Vec::new();
         }
         out
