@@ -179,16 +179,23 @@ impl Stage {
     /// no byte of unchecked UTF-8 (and the CPU has SSSE3); false, and nothing written, if not.
     /// JSON text inside a string (a `log` line) is quote-dense: this costs the same for any
     /// number of quotes, where [`Stage::chunk`] pays per escape.
+    /// The escape mask of `chunk` if shuffles can write it: its only escapes are quotes and
+    /// backslashes, and it holds no byte of unchecked UTF-8.
+    #[inline(always)]
+    fn shuffle_mask(&self, chunk: &[u8; 16]) -> Option<u32> {
+        let (esc, high, slashed) = masks(chunk);
+        (esc == slashed && (high == 0 || self.utf8_ok)).then_some(esc)
+    }
+
     /// `SSSE3`: the CPU has it (checked by the caller).
     #[inline(always)]
     fn expand_chunk<const SSSE3: bool>(&mut self, chunk: &[u8; 16]) -> bool {
         if !SSSE3 {
             return false;
         }
-        let (esc, high, slashed) = masks(chunk);
-        if esc != slashed || (high != 0 && !self.utf8_ok) {
+        let Some(esc) = self.shuffle_mask(chunk) else {
             return false;
-        }
+        };
         let d = self.n;
         // SAFETY: the caller checked SSSE3; `buf[d..]` holds ROOM ≥ 32 bytes (flush_if_full).
         self.n = d + unsafe { expand(chunk, esc, &mut self.buf[d..]) };
@@ -201,10 +208,9 @@ impl Stage {
     /// with SSSE3.
     #[inline(always)]
     fn expand_last(&mut self, win: &[u8; 16], rest: usize) -> bool {
-        let (esc, high, slashed) = masks(win);
-        if esc != slashed || (high != 0 && !self.utf8_ok) {
+        let Some(esc) = self.shuffle_mask(win) else {
             return false;
-        }
+        };
         let mut aside = [0u8; 32];
         // SAFETY: only called where SSSE3 was checked (escape_rest::<true>); `aside` holds 32.
         let n = unsafe { expand(win, esc, &mut aside) };

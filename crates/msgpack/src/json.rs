@@ -67,13 +67,23 @@ fn short_str(raw: &[u8], pos: usize) -> Option<(usize, &[u8])> {
     Some((end, raw.get(pos + hdr..end)?))
 }
 
+/// Write the [`short_str`] at `raw[*pos..]` as a JSON string and advance `pos` past it; false
+/// (nothing done) for any other value.
+#[inline(always)]
+fn short_str_json(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>) -> bool {
+    let Some((end, s)) = short_str(raw, *pos) else {
+        return false;
+    };
+    json_string(s, out);
+    *pos = end;
+    true
+}
+
 /// Emit the value at `raw[*pos..]` and advance `pos` past it. `depth` counts the open
 /// containers (the recursion is bounded by [`MAX_DEPTH`]). `in_key` is set while writing the text
 /// of a non-string map key (see [`emit_key`]).
 fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usize) -> Result<()> {
-    if let Some((end, s)) = short_str(raw, *pos) {
-        json_string(s, out);
-        *pos = end;
+    if short_str_json(raw, pos, out) {
         return Ok(());
     }
     // The other common values of a log record, read without the general header decoder.
@@ -160,9 +170,7 @@ fn emit_key(
     in_key: bool,
     depth: usize,
 ) -> Result<()> {
-    if let Some((end, s)) = short_str(raw, *pos) {
-        json_string(s, out);
-        *pos = end;
+    if short_str_json(raw, pos, out) {
         return Ok(());
     }
     let h = head(raw.get(*pos..).unwrap_or_default())?;

@@ -631,7 +631,7 @@ impl ChunkWriter for HttpWriter {
     /// Compressing the body (`compress gzip`) is prepared ahead; other bodies (a copy at most,
     /// which would only double the queued chunks' memory) are built when written.
     fn prepare(&self, chunk: &Chunk) -> Option<Prepare> {
-        self.gzip.then(|| self.body_work(chunk))
+        self.prepares().then(|| self.body_work(chunk))
     }
 
     fn prepares(&self) -> bool {
