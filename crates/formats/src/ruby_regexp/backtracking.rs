@@ -20,6 +20,8 @@ use std::time::{Duration, Instant};
 
 use onig::{MatchParam, RegexOptions, Region, SearchOptions, Syntax};
 
+use crate::parser::ruby_regex::ForOniguruma;
+
 /// Ruby's shorthand classes, as Oniguruma classes that keep Ruby's ASCII meaning (inside
 /// brackets too: Oniguruma nests classes, `[a[0-9]]`).
 fn ascii_class(c: char) -> Option<&'static str> {
@@ -59,8 +61,49 @@ pub(crate) fn ascii_shorthands(src: &str) -> String {
     out
 }
 
-/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's Ruby syntax.
-pub(crate) fn compile(body: &str, flags: &str) -> Result<onig::Regex, String> {
+/// Oniguruma's syntax behaviour that lets a look-behind's alternatives differ in length below
+/// its top level (`ONIG_SYN_VARIABLE_LEN_LOOK_BEHIND`; the `onig` crate names no such flag).
+const VARIABLE_LEN_LOOK_BEHIND: u32 = 1 << 11;
+
+/// Oniguruma's Ruby syntax with variable-length look-behinds, for a pattern whose look-behinds
+/// Ruby's fixed-length rules have already accepted (see [`compile_rewritten`]).
+fn ruby_variable_behinds() -> Syntax {
+    let mut syntax = *Syntax::ruby();
+    let raw = std::ptr::addr_of_mut!(syntax).cast::<onig_sys::OnigSyntaxType>();
+    // SAFETY: `Syntax` is a `repr(transparent)` wrapper of `OnigSyntaxType`, and `raw` points
+    // at the local copy for the duration of both calls.
+    unsafe {
+        let behavior = onig_sys::onig_get_syntax_behavior(raw);
+        onig_sys::onig_set_syntax_behavior(raw, behavior | VARIABLE_LEN_LOOK_BEHIND);
+    }
+    syntax
+}
+
+/// Compile a pattern rewritten by [`for_oniguruma`] with Ruby flags. When it holds look-behinds
+/// written out with every spelling of a string (of several lengths), the pattern with those
+/// strings as fixed foldings must compile first in Ruby syntax (Ruby's own rules for
+/// look-behinds: what is refused there is refused here), then the pattern runs with
+/// variable-length look-behinds.
+pub(crate) fn compile_rewritten(
+    rewritten: &ForOniguruma,
+    flags: &str,
+) -> Result<onig::Regex, String> {
+    let Some(fixed) = &rewritten.fixed_behinds else {
+        return compile_with(&rewritten.pattern, flags, Syntax::ruby());
+    };
+    compile_with(fixed, flags, Syntax::ruby())?;
+    compile_with(&rewritten.pattern, flags, &ruby_variable_behinds()).map_err(|e| {
+        format!(
+            "{e}: a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \
+             case-insensitive matching is run with every spelling, which Oniguruma cannot do next \
+             to a look-around or a capture group in a negative look-behind; write the spellings \
+             out with (?-i:…) as alternatives of the look-behind"
+        )
+    })
+}
+
+/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's `syntax`.
+fn compile_with(body: &str, flags: &str, syntax: &Syntax) -> Result<onig::Regex, String> {
     let mut opts = RegexOptions::REGEX_OPTION_NONE;
     if flags.contains('i') {
         opts |= RegexOptions::REGEX_OPTION_IGNORECASE;
@@ -72,7 +115,7 @@ pub(crate) fn compile(body: &str, flags: &str) -> Result<onig::Regex, String> {
     if flags.contains('x') {
         opts |= RegexOptions::REGEX_OPTION_EXTEND;
     }
-    onig::Regex::with_options(&ascii_shorthands(body), opts, Syntax::ruby())
+    onig::Regex::with_options(&ascii_shorthands(body), opts, syntax)
         .map_err(|e| e.description().to_string())
 }
 

@@ -324,7 +324,7 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
         Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
         Err(_) => {
             let re = for_oniguruma(body, flags)
-                .and_then(|rewritten| backtracking::compile(&rewritten, flags))
+                .and_then(|rewritten| backtracking::compile_rewritten(&rewritten, flags))
                 .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
             let mut names: Vec<(String, Vec<usize>)> = Vec::new();
             re.foreach_name(|name, groups| {

@@ -142,6 +142,22 @@ pub(crate) fn write_string(run: &[char], out: &mut String) -> Result<(), String>
     pieces(run, 0, 1, out, start)
 }
 
+/// Write every text whose full case folding equals the folding of `run` (`ß` as `ss`, `SS`,
+/// `ẞ`, `ſs` …; `ﬃ` as `ffi`, `fﬁ`, `ﬀi` …) in Rust syntax, to be read case-insensitively: a
+/// comparison of whole foldings, not Onigmo's pieces (see [`write_string`]). `Err` when it
+/// would be too large to write out.
+pub(crate) fn write_folded(run: &[char], out: &mut String) -> Result<(), String> {
+    let start = out.len();
+    folded(run, out, start)?;
+    too_large(out, start)
+}
+
+/// The folding of `run` to ASCII letters where a character has one (`ß` → `ss`, `ſ` → `s`),
+/// other characters as they are.
+pub(crate) fn folding(run: &[char]) -> String {
+    run.iter().flat_map(|&c| units(c)).collect()
+}
+
 fn too_large(out: &str, start: usize) -> Result<(), String> {
     if out.len() - start > MAX_WRITTEN {
         return Err("it has too many spellings to write out".into());
@@ -308,6 +324,32 @@ mod tests {
         assert!(!re("fﬁ").is_match("ﬃ") && !re("fﬂ").is_match("ﬀl"));
         assert!(re("heißt").is_match("HEISST") && re("heißt").is_match("heisﬆ"));
         assert!(re("ss").is_match("ß") && !re("s").is_match("ß"));
+    }
+
+    #[test]
+    fn whole_foldings() {
+        let re = |pattern: &str| {
+            let run: Vec<char> = pattern.chars().collect();
+            let mut out = String::from("^(?i:");
+            write_folded(&run, &mut out).unwrap();
+            out.push_str(")$");
+            regex::Regex::new(&out).unwrap()
+        };
+        // Every spelling of the whole folding, unlike Onigmo's pieces (`sß` matches `ßs`).
+        for (p, texts) in [
+            ("ß", &["ß", "ẞ", "ss", "SS", "ſs", "sS"][..]),
+            ("sß", &["ßs", "sß", "sss", "ẞſ"][..]),
+            ("ﬃ", &["ﬃ", "fﬁ", "ﬀi", "FFI", "ffi"][..]),
+            ("xﬆ", &["xst", "Xﬅ", "xﬆ", "XſT"][..]),
+        ] {
+            for t in texts {
+                assert!(re(p).is_match(t), "{p} {t}");
+            }
+        }
+        for (p, t) in [("ß", "s"), ("ss", "ß s"), ("ﬃ", "ﬀ"), ("st", "ß")] {
+            assert!(!re(p).is_match(t), "{p} {t}");
+        }
+        assert_eq!(folding(&['x', 'ß', 'ﬃ', 'é', 'ſ']), "xssffiés");
     }
 
     #[test]

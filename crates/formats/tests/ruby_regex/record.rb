@@ -1,6 +1,7 @@
 # Re-record goldens.json from cases.json with the local Ruby (Debian's ruby 3.1 in the reference
 # setup): `ruby crates/formats/tests/ruby_regex/record.rb`. For every case: Ruby's compile error,
-# or for each haystack (the case's own, then the common ones) the first match as byte offsets:
+# or for each haystack (the case's own, then the common ones) the first match as byte offsets
+# (of the case's `meant` pattern when it has one):
 # the whole match, each numbered group, each named group. The test
 # (crates/formats/tests/ruby_regex_vs_ruby.rs) compares logferry's RubyRegex with these; it needs
 # no Ruby.
@@ -18,7 +19,8 @@ lines = data['cases'].map do |c|
   opts |= Regexp::EXTENDED if c['flags'].include?('x')
   head = { 'src' => c['src'], 'flags' => c['flags'] }
   begin
-    re = Regexp.new(c['src'].dup.force_encoding(Encoding::UTF_8), opts)
+    # A case with `meant` (behind_cases.rb): Ruby's matches of what the pattern means.
+    re = Regexp.new((c['meant'] || c['src']).dup.force_encoding(Encoding::UTF_8), opts)
   rescue RegexpError, SyntaxError => e
     next JSON.generate(head.merge('error' => e.message))
   end
