@@ -61,10 +61,6 @@ pub(crate) fn ascii_shorthands(src: &str) -> String {
     out
 }
 
-/// Oniguruma's syntax behaviour that lets a look-behind's alternatives differ in length below
-/// its top level (`ONIG_SYN_VARIABLE_LEN_LOOK_BEHIND`; the `onig` crate names no such flag).
-const VARIABLE_LEN_LOOK_BEHIND: u32 = 1 << 11;
-
 /// Oniguruma's Ruby syntax with variable-length look-behinds, for a pattern whose look-behinds
 /// Ruby's fixed-length rules have already accepted (see [`compile_rewritten`]).
 fn ruby_variable_behinds() -> Syntax {
@@ -74,7 +70,12 @@ fn ruby_variable_behinds() -> Syntax {
     // at the local copy for the duration of both calls.
     unsafe {
         let behavior = onig_sys::onig_get_syntax_behavior(raw);
-        onig_sys::onig_set_syntax_behavior(raw, behavior | VARIABLE_LEN_LOOK_BEHIND);
+        // Alternatives of a look-behind may differ in length below its top level (the `onig`
+        // crate's `SyntaxBehavior` has no such flag).
+        onig_sys::onig_set_syntax_behavior(
+            raw,
+            behavior | onig_sys::ONIG_SYN_VARIABLE_LEN_LOOK_BEHIND,
+        );
     }
     syntax
 }
