@@ -1949,6 +1949,10 @@ pub struct ForOniguruma {
     /// pattern with those strings as their foldings (fixed lengths), which must compile with
     /// Ruby's rules for look-behinds before `pattern` is compiled with variable-length ones.
     pub fixed_behinds: Option<String>,
+    /// A positive look-behind holding a negative one is written as the negation of a negative
+    /// look-behind (`(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`: Oniguruma refuses a negative
+    /// look-behind inside a positive one, Ruby does not); it may then hold no capture group.
+    pub double_negated: bool,
 }
 
 /// A string Ruby folds as a whole under `i`, written out with its several-letter spellings in
@@ -1981,39 +1985,39 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// A string with several-letter spellings inside a look-behind is written out with every
 /// spelling of its whole folding (see [`ForOniguruma::fixed_behinds`]).
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
-    let (pattern, spelled_behind) = rewrite(src, flags, Behind::Spellings)?;
-    let fixed_behinds = if spelled_behind {
-        Some(rewrite(src, flags, Behind::Folding)?.0)
+    let written = rewrite(src, flags, Behind::Spellings)?;
+    let fixed_behinds = if written.spelled_behind {
+        Some(rewrite(src, flags, Behind::Folding)?.pattern)
     } else {
         None
     };
     Ok(ForOniguruma {
-        pattern,
+        pattern: written.pattern,
         fixed_behinds,
+        double_negated: written.double_negated,
     })
 }
 
-/// Refuse a group inside a look-behind (`rest`: the text after its `(?`) that Ruby refuses there
-/// (an atomic group, `(?>…)`, or an absence operator, `(?~…)`; Oniguruma would take them), or
-/// that Oniguruma cannot run there although Ruby can: a negative look-behind inside a positive
-/// one (`(?<=(?<!x)a)`). `negatives`: whether each enclosing look-behind is negative.
-fn look_behind_allows(rest: &[char], negative: bool, negatives: &[bool]) -> Result<(), String> {
+/// Refuse a group inside a look-behind (`rest`: the text after its `(?`) that Ruby refuses there:
+/// an atomic group, `(?>…)`, or an absence operator, `(?~…)` (Oniguruma would take them).
+fn look_behind_allows(rest: &[char]) -> Result<(), String> {
     if matches!(rest.first(), Some('>' | '~')) {
         return Err("invalid pattern in look-behind".into());
-    }
-    if negative && negatives.iter().any(|&n| !n) {
-        return Err(unlike_ruby(
-            "a negative look-behind inside a positive look-behind",
-            "Oniguruma, which runs look-behinds here, refuses it where Ruby runs it; write the \
-             condition outside the look-behind ((?<=xa)(?<!yxa) for (?<=(?<!y)xa))",
-        ));
     }
     Ok(())
 }
 
-/// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says;
-/// also whether one was written with several-letter spellings.
-fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<(String, bool), String> {
+/// What [`rewrite`] wrote.
+struct Rewritten {
+    pattern: String,
+    /// A string inside a look-behind was written with several-letter spellings.
+    spelled_behind: bool,
+    /// A positive look-behind was written as the negation of a negative one.
+    double_negated: bool,
+}
+
+/// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says.
+fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
     let src = escapes::as_written(src);
     let s: Vec<char> = src.chars().collect();
     let mut f = Flags {
@@ -2029,6 +2033,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<(String, bool), Str
     // negative.
     let mut behinds: Vec<usize> = Vec::new();
     let mut negative_behinds: Vec<bool> = Vec::new();
+    // Whether each open look-behind is positive and holds a negative one: Oniguruma refuses that
+    // (Ruby runs it), so it is written as the negation of a negative look-behind,
+    // `(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`, which Oniguruma runs with the same meaning.
+    let mut double_negated: Vec<bool> = Vec::new();
+    let mut any_double_negated = false;
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -2318,12 +2327,18 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<(String, bool), Str
                         let behind = look && s.get(k + 2) == Some(&'<');
                         let negative = behind && s.get(k + 3) == Some(&'!');
                         if !behinds.is_empty() {
-                            look_behind_allows(&s[k + 2..], negative, &negative_behinds)?;
+                            look_behind_allows(&s[k + 2..])?;
+                        }
+                        if negative {
+                            for (double, neg) in double_negated.iter_mut().zip(&negative_behinds) {
+                                *double |= !neg;
+                            }
                         }
                         stack.push((f, out.len(), look));
                         if behind {
                             behinds.push(stack.len());
                             negative_behinds.push(negative);
+                            double_negated.push(false);
                         }
                         // A group name (`(?<name>`, `(?'name'`) or a condition (`(?(1)`,
                         // `(?(<name>)`) is not text.
@@ -2349,6 +2364,13 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<(String, bool), Str
                 if behinds.last() == Some(&stack.len()) {
                     behinds.pop();
                     negative_behinds.pop();
+                    if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
+                    {
+                        // `(?<=…)` as `(?<!(?<!…))`.
+                        out.replace_range(start..start + 4, "(?<!(?<!");
+                        out.push(')');
+                        any_double_negated = true;
+                    }
                 }
                 if let Some((g, start, look)) = stack.pop() {
                     f = g;
@@ -2390,7 +2412,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<(String, bool), Str
             }
         }
     }
-    Ok((out, spelled_behind))
+    Ok(Rewritten {
+        pattern: out,
+        spelled_behind,
+        double_negated: any_double_negated,
+    })
 }
 
 /// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern in

@@ -90,9 +90,21 @@ pub(crate) fn compile_rewritten(
     flags: &str,
 ) -> Result<onig::Regex, String> {
     let Some(fixed) = &rewritten.fixed_behinds else {
-        return compile_with(&rewritten.pattern, flags, Syntax::ruby());
+        return compile_with(&rewritten.pattern, flags, Syntax::ruby()).map_err(|e| {
+            if rewritten.double_negated {
+                double_negation_refused(&e)
+            } else {
+                e
+            }
+        });
     };
-    compile_with(fixed, flags, Syntax::ruby())?;
+    compile_with(fixed, flags, Syntax::ruby()).map_err(|e| {
+        if rewritten.double_negated {
+            double_negation_refused(&e)
+        } else {
+            e
+        }
+    })?;
     compile_with(&rewritten.pattern, flags, &ruby_variable_behinds()).map_err(|e| {
         format!(
             "{e}: a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \
@@ -101,6 +113,18 @@ pub(crate) fn compile_rewritten(
              out with (?-i:…) as alternatives of the look-behind"
         )
     })
+}
+
+/// The error for a pattern with a positive look-behind holding a negative one, written as the
+/// negation of a negative look-behind (see [`ForOniguruma::double_negated`]): Ruby's rules for
+/// look-behinds refuse it (Ruby refuses it too), or the look-behind holds a capture group, which
+/// a negative one may not (Ruby runs that).
+fn double_negation_refused(e: &str) -> String {
+    format!(
+        "{e} (a positive look-behind that holds a negative one runs here as the negation of a \
+         negative look-behind: Ruby's rules for look-behinds apply, and it may hold no capture \
+         group; make the groups inside it non-capturing, (?:…))"
+    )
 }
 
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's `syntax`.
