@@ -688,8 +688,18 @@ impl Parser {
     fn quantifiers(&mut self, mut node: Node, f: Flags) -> Result<Node, String> {
         let mut repeated = false;
         loop {
-            if f.x {
-                self.skip_extended();
+            // Ruby's reader skips comments: `a(?#c)+` is `a+`.
+            loop {
+                if f.x {
+                    self.skip_extended();
+                }
+                if self.s.get(self.i..self.i + 3) != Some(&['(', '?', '#'][..]) {
+                    break;
+                }
+                let Some(end) = comment_end(&self.s, self.i) else {
+                    break;
+                };
+                self.i = end;
             }
             let Some((min, max, len, counted, comma)) = self.quantifier()? else {
                 break;
@@ -818,10 +828,12 @@ impl Parser {
         let next = self.peek();
         match (next, self.peek_at(1)) {
             (Some('#'), _) => {
-                // Comment group: dropped.
+                // Comment group: dropped (a backslash escapes the next character, `)` too).
                 while let Some(c) = self.peek() {
                     self.i += 1;
-                    if c == ')' {
+                    if c == '\\' {
+                        self.i += 1;
+                    } else if c == ')' {
                         return Ok((Vec::new(), false));
                     }
                 }
@@ -1460,6 +1472,23 @@ fn nullable(n: &Node) -> bool {
     }
 }
 
+/// Can the node's first choice (by Ruby's order of trying) at some position be the empty
+/// string while a later one consumes? (An alternative before the last that can match the empty
+/// string, or a lazy repetition that can stop at none.)
+fn prefers_empty(n: &Node) -> bool {
+    match n {
+        Node::Lit { .. } | Node::Dot { .. } | Node::Class(_) | Node::Look(_) => false,
+        Node::Group { body, .. } => prefers_empty(body),
+        Node::Concat(v) => v.iter().any(prefers_empty),
+        Node::Alt(v) => {
+            v.iter().any(prefers_empty) || v[..v.len().saturating_sub(1)].iter().any(nullable)
+        }
+        Node::Repeat {
+            node, min, lazy, ..
+        } => (*lazy && (*min == 0 || nullable(node))) || prefers_empty(node),
+    }
+}
+
 /// Does the node hold a capture group that can match the empty string?
 fn has_nullable_capture(n: &Node) -> bool {
     match n {
@@ -1499,6 +1528,14 @@ fn check_loops(n: &Node) -> Result<(), String> {
             "Rust's regex engine drops such a group, Ruby keeps it (unset); remove it",
         )),
         Node::Repeat { node, max, .. } => {
+            if max.is_none_or(|m| m > 1) && nullable(node) && prefers_empty(node) {
+                return Err(unsupported(
+                    "a repeated group whose first choice can be the empty string ((?:b?|a)*, \
+                     (?:a??)*)",
+                    "Ruby ends the repetition at an empty iteration ((?:b?|a)* matches b in \
+                     ba), Rust's regex engine tries the other choices (ba)",
+                ));
+            }
             if max.is_none_or(|m| m > 1) && nullable(node) && has_nullable_capture(node) {
                 return Err(unsupported(
                     "a repeated group that can match the empty string and holds a capture group",
@@ -1903,6 +1940,134 @@ fn past(s: &[char], from: usize, close: char) -> usize {
         .map_or(s.len(), |e| from + e + 1)
 }
 
+/// Past the comment groups at `s[j]` (and, under `x`, white space and `#` comments).
+fn past_comments(s: &[char], mut j: usize, x: bool) -> usize {
+    loop {
+        let at = if x { past_extended(s, j) } else { j };
+        match comment_end(s, at) {
+            Some(end) if s.get(at..at + 3) == Some(&['(', '?', '#'][..]) => j = end,
+            _ => return at,
+        }
+    }
+}
+
+/// Is `group` (Oniguruma's Ruby syntax, as [`rewrite`] wrote it) a non-capturing group that
+/// matches only the empty string: anchors, look-arounds, comments and such groups, in sequence
+/// or alternatives?
+fn only_anchors(group: &str) -> bool {
+    let s: Vec<char> = group.chars().collect();
+    // `(?:` or `(?imx-imx:`.
+    let Some(colon) = s.iter().position(|&c| c == ':') else {
+        return false;
+    };
+    if s.first() != Some(&'(')
+        || s.get(1) != Some(&'?')
+        || s.last() != Some(&')')
+        || !s[2..colon]
+            .iter()
+            .all(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
+    {
+        return false;
+    }
+    let inner = &s[colon + 1..s.len() - 1];
+    let mut k = 0;
+    let mut any = false;
+    while k < inner.len() {
+        match inner[k] {
+            '^' | '$' | '|' => k += 1,
+            '\\' if matches!(
+                inner.get(k + 1),
+                Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K')
+            ) =>
+            {
+                k += 2
+            }
+            '(' => {
+                // The whole group.
+                let (mut depth, mut j) = (0usize, k);
+                while j < inner.len() {
+                    match inner[j] {
+                        '\\' => j += 1,
+                        '[' => j = bracket_end(inner, j) - 1,
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let g: String = inner[k..(j + 1).min(inner.len())].iter().collect();
+                let look = g.starts_with("(?=")
+                    || g.starts_with("(?!")
+                    || g.starts_with("(?<=")
+                    || g.starts_with("(?<!")
+                    || g.starts_with("(?#");
+                if !look && !only_anchors(&g) {
+                    return false;
+                }
+                k = j + 1;
+            }
+            _ => return false,
+        }
+        any = true;
+    }
+    any
+}
+
+/// Just past the comment group opening at `s[k]` (`(?#`): its first `)` not escaped (Ruby's
+/// reader skips the character after a backslash there); `None` when it is not closed.
+fn comment_end(s: &[char], k: usize) -> Option<usize> {
+    let mut j = k + 3;
+    while j < s.len() {
+        match s[j] {
+            '\\' => j += 2,
+            ')' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// `\u{H …}` lists (of ASCII characters: [`escapes::as_written`] writes the others out) as
+/// `\x{H}` each: Oniguruma's Ruby syntax reads only `\uHHHH`.
+fn unicode_lists(pattern: &str) -> Result<String, String> {
+    if !pattern.contains("\\u{") {
+        return Ok(pattern.to_string());
+    }
+    let s: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut k = 0;
+    while k < s.len() {
+        if s[k] != '\\' {
+            out.push(s[k]);
+            k += 1;
+            continue;
+        }
+        if s.get(k + 1) == Some(&'u') && s.get(k + 2) == Some(&'{') {
+            let end = past(&s, k + 3, '}');
+            let inner: String = s[k + 3..end.saturating_sub(1).max(k + 3)].iter().collect();
+            if s.get(end - 1) != Some(&'}') {
+                return Err("invalid Unicode list".into());
+            }
+            for h in inner.split(' ').filter(|h| !h.is_empty()) {
+                if !h.chars().all(|c| c.is_ascii_hexdigit()) || h.len() > 6 {
+                    return Err("invalid Unicode list".into());
+                }
+                let _ = write!(out, "\\x{{{h}}}");
+            }
+            k = end;
+            continue;
+        }
+        out.extend(&s[k..(k + 2).min(s.len())]);
+        k += 2;
+    }
+    Ok(out)
+}
+
 /// Where the escape at `s[k]` (a backslash) ends, with its argument: `\cX`, `\C-X`, `\M-X`,
 /// `\xHH`, `\uHHHH`, `\u{…}`, `\p{…}`, `\k<…>`, `\g'…'` …
 fn escape_end(s: &[char], k: usize) -> usize {
@@ -2051,14 +2216,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // or optional when the repetition may be empty; Oniguruma refuses the repetition: written
     // out as the anchor itself, or an alternative with the empty string (`(?:\b|)`).
     let repeated_once = |anchor: &str, j: usize, f: Flags| -> Option<(String, usize)> {
-        let j = if f.x { past_extended(&s, j) } else { j };
+        let j = past_comments(&s, j, f.x);
         let (min, max, len, counted, comma) = parser(j, f).quantifier().ok()??;
         let after = s.get(j + len).copied();
         let (optional, lazy, possessive) = match after {
             Some('?') if counted && !comma => (true, false, false),
             Some('?') => (false, true, false),
             Some('+') if !counted => (false, false, true),
-            Some('+') => return None,
+            // `{n,m}+` repeats the repetition in Ruby (not possessive): the `+` comes next.
+            Some('+') => (false, false, false),
             _ => (false, false, false),
         };
         let used = len + usize::from(optional || lazy || possessive);
@@ -2211,14 +2377,16 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     {
                         return Err("invalid Unicode escape".into());
                     }
+                    // Ruby reads `\o` as the letter (`\o{3}` is `ooo`); Oniguruma `\o{…}` as octal.
+                    'o' => Some(("o".to_string(), k + 2)),
                     'b' if f.cs == Charset::Ascii => Some((ASCII_BOUNDARY.to_string(), k + 2)),
                     'B' if f.cs == Charset::Ascii => Some((ASCII_NOT_BOUNDARY.to_string(), k + 2)),
-                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' => Some((format!("\\{e}"), k + 2)),
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => Some((format!("\\{e}"), k + 2)),
                     _ => None,
                 };
                 // A repeated anchor.
                 let written = written.map(|(text, next)| {
-                    let anchor = matches!(e, 'b' | 'B' | 'A' | 'z' | 'Z' | 'G');
+                    let anchor = matches!(e, 'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K');
                     match anchor.then(|| repeated_anchor(&text, next, f)).flatten() {
                         Some(repeated) => repeated,
                         None => (text, next),
@@ -2281,8 +2449,13 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 k = p.i;
             }
             '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
-                let end = past(&s, k, ')');
-                out.extend(&s[k..end]);
+                // Ruby's reader skips a comment: a quantifier after it repeats what came before
+                // (`a(?#c)+` is `a+`), so there it is left out.
+                let end = comment_end(&s, k).unwrap_or(s.len());
+                let after = if f.x { past_extended(&s, end) } else { end };
+                if !quantifier_at(after, f) {
+                    out.extend(&s[k..end]);
+                }
                 k = end;
             }
             '(' if s.get(k + 1) == Some(&'?') => {
@@ -2346,9 +2519,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             (Some('<'), Some(c)) if !matches!(c, '=' | '!') => past(&s, k + 3, '>'),
                             (Some('\''), _) => past(&s, k + 3, '\''),
                             (Some('('), _) => past(&s, k + 3, ')'),
+                            (Some('~'), _) => k + 3,
                             _ => k + 2,
                         };
                         out.extend(&s[k..end]);
+                        // Ruby's `(?~|a)` is the absent operator of `|a`; Oniguruma reads
+                        // `(?~|` as its own extended forms.
+                        if s.get(k + 2) == Some(&'~') && s.get(k + 3) == Some(&'|') {
+                            out.push_str("(?:)");
+                        }
                         k = end;
                     }
                 }
@@ -2374,7 +2553,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 }
                 if let Some((g, start, look)) = stack.pop() {
                     f = g;
-                    if look {
+                    // A non-capturing group of anchors only is repeated as an anchor (Oniguruma
+                    // refuses to repeat `(?:^|$)`).
+                    if look || only_anchors(&out[start..]) {
                         let group = out[start..].to_string();
                         if let Some((text, next)) = repeated_anchor(&group, k, f) {
                             out.truncate(start);
@@ -2413,7 +2594,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
         }
     }
     Ok(Rewritten {
-        pattern: out,
+        pattern: unicode_lists(&out)?,
         spelled_behind,
         double_negated: any_double_negated,
     })
