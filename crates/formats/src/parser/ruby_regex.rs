@@ -1940,6 +1940,137 @@ fn past(s: &[char], from: usize, close: char) -> usize {
         .map_or(s.len(), |e| from + e + 1)
 }
 
+/// Just past the `)` closing the group that opens at `s[k]` (brackets and escapes skipped), or
+/// the end of the pattern.
+fn group_close(s: &[char], k: usize) -> usize {
+    let (mut depth, mut j) = (0usize, k);
+    while j < s.len() {
+        match s[j] {
+            '\\' => j += 1,
+            '[' => j = bracket_end(s, j) - 1,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    s.len()
+}
+
+/// The length in characters of every text an absent operator's body (Ruby syntax) matches,
+/// when it is a string of fixed length: characters, escapes of one character, classes, `.`,
+/// `{n}`, and non-capturing groups whose alternatives have one length. `None` for anything
+/// else (anchors, look-arounds, captures, other repetitions, `x`), and under `i` for letters
+/// and classes case folding could spell with several characters.
+fn absent_length(body: &[char], f: Flags) -> Option<usize> {
+    if f.x {
+        return None;
+    }
+    let mut alternatives: Vec<usize> = Vec::new();
+    let (mut total, mut last) = (0usize, None::<usize>);
+    let mut k = 0;
+    while k < body.len() {
+        let c = body[k];
+        let (len, next) = match c {
+            '|' => {
+                alternatives.push(total);
+                total = 0;
+                last = None;
+                k += 1;
+                continue;
+            }
+            '{' => {
+                let p = Parser {
+                    s: body.to_vec(),
+                    i: k,
+                    depth: 0,
+                    class_flags: f,
+                };
+                let (min, max, len, counted, _) = p.quantifier().ok()??;
+                if !counted || max != Some(min) || body.get(k + len) == Some(&'?') {
+                    return None;
+                }
+                let one = last?;
+                total = total - one + one * min as usize;
+                last = None;
+                k += len;
+                continue;
+            }
+            '.' => (1, k + 1),
+            '[' => {
+                let end = bracket_end(body, k);
+                let class: String = body[k..end].iter().collect();
+                if f.i && (!class.is_ascii() || class.contains(':') || class.contains('\\')) {
+                    return None;
+                }
+                if f.i && class.chars().any(joins_fold) {
+                    return None;
+                }
+                (1, end)
+            }
+            '(' => {
+                let close = group_close(body, k);
+                if body.get(k + 1) != Some(&'?') {
+                    return None;
+                }
+                let colon = body[k + 2..close].iter().position(|&c| c == ':')? + k + 2;
+                let mut g = f;
+                let mut on = true;
+                for &o in &body[k + 2..colon] {
+                    match o {
+                        'i' => g.i = on,
+                        'm' => g.m = on,
+                        '-' if on => on = false,
+                        _ => return None,
+                    }
+                }
+                (absent_length(&body[colon + 1..close - 1], g)?, close)
+            }
+            '\\' => {
+                let e = *body.get(k + 1)?;
+                let end = escape_end(body, k);
+                match e {
+                    'u' if body.get(k + 2) == Some(&'{') => {
+                        let inner: String = body[k + 3..end - 1].iter().collect();
+                        (inner.split(' ').filter(|h| !h.is_empty()).count(), end)
+                    }
+                    'x' | 'u' | 'c' | 'C' | 'p' | 'P' | 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h'
+                    | 'H' | 'n' | 't' | 'r' | 'f' | 'v' | 'a' | 'e' | '0'
+                        if !f.i || matches!(e, 'x' | 'u' | 'c' | 'C' | 'd' | 'D' | 'h' | 'H') =>
+                    {
+                        if e == '0' {
+                            let n = body[k + 1..]
+                                .iter()
+                                .take(3)
+                                .take_while(|c| ('0'..='7').contains(c))
+                                .count();
+                            (1, k + 1 + n)
+                        } else {
+                            (1, end)
+                        }
+                    }
+                    e if e.is_ascii_punctuation() || e == ' ' => (1, k + 2),
+                    _ => return None,
+                }
+            }
+            '*' | '+' | '?' | ')' | '^' | '$' => return None,
+            c if f.i && (!c.is_ascii() || joins_fold(c)) => return None,
+            _ => (1, k + 1),
+        };
+        total += len;
+        last = Some(len);
+        k = next;
+    }
+    alternatives.push(total);
+    let first = alternatives[0];
+    alternatives.iter().all(|&a| a == first).then_some(first)
+}
+
 /// Past the comment groups at `s[j]` (and, under `x`, white space and `#` comments).
 fn past_comments(s: &[char], mut j: usize, x: bool) -> usize {
     loop {
@@ -2203,6 +2334,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // `(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`, which Oniguruma runs with the same meaning.
     let mut double_negated: Vec<bool> = Vec::new();
     let mut any_double_negated = false;
+    // The open absent operators: the depth of the stack at which each opened, and the length of
+    // its body in characters (see [`absent_length`]).
+    let mut absents: Vec<(usize, usize)> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -2519,7 +2653,22 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             (Some('<'), Some(c)) if !matches!(c, '=' | '!') => past(&s, k + 3, '>'),
                             (Some('\''), _) => past(&s, k + 3, '\''),
                             (Some('('), _) => past(&s, k + 3, ')'),
-                            (Some('~'), _) => k + 3,
+                            (Some('~'), _) => {
+                                let close = group_close(&s, k);
+                                let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
+                                let length = absent_length(body, g).ok_or_else(|| {
+                                    unlike_ruby(
+                                        "the absent operator (?~…) with a body that is not a \
+                                         string of fixed length",
+                                        "Ruby's engine runs it by rules of its own there (it \
+                                         may match text that holds the body); write \
+                                         (?:(?!body)(?m:.))* for text in which the body does not \
+                                         start, or give it a fixed-length body",
+                                    )
+                                })?;
+                                absents.push((stack.len(), length));
+                                k + 3
+                            }
                             _ => k + 2,
                         };
                         out.extend(&s[k..end]);
@@ -2540,6 +2689,28 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             ')' => {
                 out.push(')');
                 k += 1;
+                if absents
+                    .last()
+                    .is_some_and(|&(depth, _)| depth == stack.len())
+                {
+                    // Ruby's `(?~X)` (X of fixed length L) is the longest text that holds no match
+                    // of X; Oniguruma's, a text in which X does not start. Written out: text in
+                    // which X does not start, then up to L-1 characters (too few to hold it).
+                    let (_, length) = absents.pop().unwrap_or_default();
+                    if let Some(&(_, start, _)) = stack.last() {
+                        let body = out[start + 3..out.len() - 1].to_string();
+                        out.truncate(start);
+                        if length == 0 {
+                            out.push_str("(?:(?!))");
+                        } else {
+                            let _ = write!(out, "(?:(?:(?!{body})(?m:.))*");
+                            if length > 1 {
+                                let _ = write!(out, "(?m:.){{0,{}}}", length - 1);
+                            }
+                            out.push(')');
+                        }
+                    }
+                }
                 if behinds.last() == Some(&stack.len()) {
                     behinds.pop();
                     negative_behinds.pop();
