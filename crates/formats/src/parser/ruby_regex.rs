@@ -2587,7 +2587,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 // (`a(?#c)+` is `a+`), so there it is left out.
                 let end = comment_end(&s, k).unwrap_or(s.len());
                 let after = if f.x { past_extended(&s, end) } else { end };
-                if !quantifier_at(after, f) {
+                // (Kept after a quantifier: `a+(?#c)?` is `(?:a+)?`, not `a+?`.)
+                if !quantifier_at(after, f) || out.ends_with(['*', '+', '?', '}']) {
                     out.extend(&s[k..end]);
                 }
                 k = end;
