@@ -2149,6 +2149,71 @@ fn only_anchors(group: &str) -> bool {
     any
 }
 
+/// The inner text and prefix of a non-capturing group (`(?:…)`, `(?imx-imx:…)`).
+fn non_capturing(group: &str) -> Option<(&str, &str)> {
+    let rest = group.strip_prefix("(?")?.strip_suffix(')')?;
+    let chars: Vec<char> = group.chars().collect();
+    if group_close(&chars, 0) != chars.len() {
+        // Not one group (`(?:a)(?:b)`).
+        return None;
+    }
+    let colon = rest.find(':')?;
+    rest[..colon]
+        .chars()
+        .all(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
+        .then(|| (&group[..colon + 3], &rest[colon + 1..]))
+}
+
+/// The top-level alternatives of a group's inner text (brackets, escapes and groups skipped).
+fn alternatives_of(inner: &str) -> Vec<&str> {
+    let s: Vec<(usize, char)> = inner.char_indices().collect();
+    let chars: Vec<char> = inner.chars().collect();
+    let (mut parts, mut from, mut depth, mut k) = (Vec::new(), 0, 0usize, 0);
+    while k < chars.len() {
+        match chars[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(&chars, k) - 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => {
+                parts.push(&inner[from..s[k].0]);
+                from = s[k].0 + 1;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    parts.push(&inner[from..]);
+    parts
+}
+
+/// A non-capturing group with its alternatives that match only the empty string (anchors,
+/// look-arounds; at any depth of non-capturing groups) written as atomic groups, or `None` when
+/// it has none.
+fn atomic_anchor_alternatives(group: &str) -> Option<String> {
+    let (prefix, inner) = non_capturing(group)?;
+    let alts = alternatives_of(inner);
+    if alts.len() < 2 && non_capturing(inner).is_none() {
+        return None;
+    }
+    let mut changed = false;
+    let written: Vec<String> = alts
+        .iter()
+        .map(|alt| {
+            if !alt.is_empty() && only_anchors(&format!("(?:{alt})")) {
+                changed = true;
+                format!("(?>{alt})")
+            } else if let Some(t) = atomic_anchor_alternatives(alt) {
+                changed = true;
+                t
+            } else {
+                alt.to_string()
+            }
+        })
+        .collect();
+    changed.then(|| format!("{prefix}{})", written.join("|")))
+}
+
 /// Just past the comment group opening at `s[k]` (`(?#`): its first `)` not escaped (Ruby's
 /// reader skips the character after a backslash there); `None` when it is not closed.
 fn comment_end(s: &[char], k: usize) -> Option<usize> {
@@ -2733,6 +2798,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             out.truncate(start);
                             out.push_str(&text);
                             k = next;
+                        }
+                    } else if quantifier_at(past_comments(&s, k, f.x), f) {
+                        // Oniguruma also refuses to repeat an alternation with an alternative
+                        // that is an anchor (`(?:\b|a)*`): such alternatives are written as
+                        // atomic groups, which changes nothing for what matches no text.
+                        if let Some(text) = atomic_anchor_alternatives(&out[start..]) {
+                            out.truncate(start);
+                            out.push_str(&text);
                         }
                     }
                 }
