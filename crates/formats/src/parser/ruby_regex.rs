@@ -2149,6 +2149,39 @@ fn only_anchors(group: &str) -> bool {
     any
 }
 
+/// Is what is written next (its source ending at `s[next]`) a whole top-level alternative of
+/// the look-behind just opened (`top`: the innermost open group is a look-behind)?
+fn alone_in_behind(out: &str, top: bool, s: &[char], next: usize) -> bool {
+    top && (out.ends_with("(?<=")
+        || out.ends_with("(?<!")
+        || (out.ends_with('|') && !out.ends_with("\\|")))
+        && matches!(s.get(next), Some(')' | '|'))
+}
+
+/// A class written with the spellings of its several-character foldings (`(?-i:(?:[…]|ss|…))`)
+/// as top-level alternatives (`(?-i:[…])|(?-i:ss)|…`): Ruby expands such a class in a
+/// look-behind into alternatives of the look-behind, which may differ in length only there.
+fn spread_alternatives(text: &str) -> String {
+    let Some(inner) = text
+        .strip_prefix("(?-i:(?:")
+        .and_then(|t| t.strip_suffix("))"))
+    else {
+        return text.to_string();
+    };
+    let chars: Vec<char> = text.chars().collect();
+    if group_close(&chars, 5) != chars.len() - 1 {
+        return text.to_string();
+    }
+    let alts = alternatives_of(inner);
+    if alts.len() < 2 {
+        return text.to_string();
+    }
+    alts.iter()
+        .map(|a| format!("(?-i:{a})"))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 /// The inner text and prefix of a non-capturing group (`(?:…)`, `(?imx-imx:…)`).
 fn non_capturing(group: &str) -> Option<(&str, &str)> {
     let rest = group.strip_prefix("(?")?.strip_suffix(')')?;
@@ -2592,6 +2625,12 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     }
                 });
                 if let Some((text, next)) = written {
+                    let text =
+                        if alone_in_behind(&out, behinds.last() == Some(&stack.len()), &s, next) {
+                            spread_alternatives(&text)
+                        } else {
+                            text
+                        };
                     out.push_str(&text);
                     k = next;
                     continue;
@@ -2642,6 +2681,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     None
                 };
                 match written {
+                    Some(t)
+                        if alone_in_behind(&out, behinds.last() == Some(&stack.len()), &s, p.i) =>
+                    {
+                        out.push_str(&spread_alternatives(&t))
+                    }
                     Some(t) => out.push_str(&t),
                     None => out.extend(&s[k..p.i]),
                 }
