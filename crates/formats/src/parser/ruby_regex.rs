@@ -2149,6 +2149,116 @@ fn only_anchors(group: &str) -> bool {
     any
 }
 
+/// A positive look-behind holding a capture group and, at its top level, negative look-behinds
+/// (`(?<=A(?<!Y)B)`, Oniguruma's Ruby syntax as [`rewrite`] wrote it), which Oniguruma refuses
+/// and the negation of a negative look-behind cannot hold (no capture group in a negative
+/// look-behind), with each negative one taken out: `(?<=AB)(?<!Y(?:B'))`, B' being B without
+/// the other negative look-behinds and with its groups non-capturing. The same: a look-behind's
+/// parts have fixed lengths (Ruby's rule, its top-level alternatives aside, which are left to
+/// the negation), so where Y must not end is fixed by B's length, and B' matches there whenever
+/// the positive look-behind does. `None` for other look-behinds.
+fn hoist_negative_behinds(group: &str) -> Option<String> {
+    let body: Vec<char> = group
+        .strip_prefix("(?<=")?
+        .strip_suffix(')')?
+        .chars()
+        .collect();
+    // The top-level negative look-behinds (spans in `body`), and whether a group captures.
+    let (mut negatives, mut captures) = (Vec::new(), false);
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => k = escape_end(&body, k),
+            '[' => k = bracket_end(&body, k),
+            '|' => return None,
+            '(' => {
+                let end = group_close(&body, k);
+                let inner: String = body[k..end].iter().collect();
+                if inner.starts_with("(?<!") {
+                    negatives.push((k, end));
+                } else {
+                    captures |= has_capture_text(&inner);
+                }
+                k = end;
+            }
+            _ => k += 1,
+        }
+    }
+    if negatives.is_empty() || !captures {
+        return None;
+    }
+    let without = |from: usize| -> String {
+        let mut t = String::new();
+        let mut j = from;
+        for &(a, b) in negatives.iter().filter(|&&(a, _)| a >= from) {
+            t.extend(&body[j..a]);
+            j = b;
+        }
+        t.extend(&body[j..]);
+        t
+    };
+    let mut out = format!("(?<={})", without(0));
+    for &(a, b) in &negatives {
+        let y: String = body[a + 4..b - 1].iter().collect();
+        let rest = non_capturing_groups(&without(b));
+        let alts: Vec<String> = alternatives_of(&y)
+            .iter()
+            .map(|alt| {
+                if rest.is_empty() {
+                    alt.to_string()
+                } else {
+                    format!("{alt}(?:{rest})")
+                }
+            })
+            .collect();
+        let _ = write!(out, "(?<!{})", alts.join("|"));
+    }
+    Some(out)
+}
+
+/// Does the text (Oniguruma's Ruby syntax) hold a capture group?
+fn has_capture_text(text: &str) -> bool {
+    non_capturing_groups(text) != text
+}
+
+/// The text with its capture groups (`(…)`, `(?<name>…)`, `(?'name'…)`) made non-capturing.
+fn non_capturing_groups(text: &str) -> String {
+    let s: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                let end = escape_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '[' => {
+                let end = bracket_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if s.get(k + 1) != Some(&'?') => {
+                out.push_str("(?:");
+                k += 1;
+            }
+            '(' if s.get(k + 2) == Some(&'<') && !matches!(s.get(k + 3), Some('=' | '!')) => {
+                out.push_str("(?:");
+                k = past(&s, k + 3, '>');
+            }
+            '(' if s.get(k + 2) == Some(&'\'') => {
+                out.push_str("(?:");
+                k = past(&s, k + 3, '\'');
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
 /// Is what is written next (its source ending at `s[next]`) a whole top-level alternative of
 /// the look-behind just opened (`top`: the innermost open group is a look-behind)?
 fn alone_in_behind(out: &str, top: bool, s: &[char], next: usize) -> bool {
@@ -2346,6 +2456,8 @@ pub struct ForOniguruma {
     /// A positive look-behind holding a negative one is written as the negation of a negative
     /// look-behind (`(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`: Oniguruma refuses a negative
     /// look-behind inside a positive one, Ruby does not); it may then hold no capture group.
+    /// (One with a capture group has the negative look-behinds at its top level taken out
+    /// instead: `(?<=(?<!y)(x))` as `(?<=(x))(?<!y(?:x))`.)
     pub double_negated: bool,
 }
 
@@ -2826,10 +2938,16 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     negative_behinds.pop();
                     if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
                     {
-                        // `(?<=…)` as `(?<!(?<!…))`.
-                        out.replace_range(start..start + 4, "(?<!(?<!");
-                        out.push(')');
-                        any_double_negated = true;
+                        if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
+                            // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
+                            out.truncate(start);
+                            out.push_str(&hoisted);
+                        } else {
+                            // `(?<=…)` as `(?<!(?<!…))`.
+                            out.replace_range(start..start + 4, "(?<!(?<!");
+                            out.push(')');
+                            any_double_negated = true;
+                        }
                     }
                 }
                 if let Some((g, start, look)) = stack.pop() {

@@ -86,6 +86,18 @@ BEHIND_I = [
 BEHIND_TEXTS = ['stx', 'STx', 'ﬆx', 'ssx', 'sx', 'ax', 'x', '1x', 'Kx', 'ﬁx', 'FIx', 'é x', 'ſtx',
                 'ǅx']
 
+# A positive look-behind holding a capture group and negative look-behinds: each negative one at
+# its top level taken out, (?<=A(?<!Y)(B)) as (?<=A(B))(?<!Y(?:B)).
+HOISTED = [
+  ['(?<=(?<!y)(x))s', ''], ['(?<=a(?<!x)(b))c', ''], ['(?<=(a)(?<!x))c', ''],
+  ['(?<=(a)(?<!xa))c', ''], ['(?<=(a)(?<!x)b(?<!yb)(c))d', ''], ['(?<=(?<!x|yz)(ab))c', ''],
+  ['(?<=(?<!\b)(a))b', ''], ['(?<=(?<!^)(a))b', ''], ['(?<=(?<!y)(x|b))s', ''],
+  ['(?<=a(?<=b(?<!x))(c))d', ''], ['(?<=(?<!a(?<!x))(b))c', ''], ['(?<=(?<!y)(x)\w)s', ''],
+  ['(?<=(?<!y)(x)){2}s', ''], ['(?<=(?<!y)(x))s', 'i'],
+]
+HOISTED_TEXTS = %w[xs yxs axs ys s abc xabc ac xac abcd xabcd aybcd abycd ab yzabc zabc xbc xb
+                   aab bcs ybcs ybs bs bcd xbcd bxs xws yxws XS YXS] + ["\nab"]
+
 def opts_of(flags)
   o = 0
   o |= Regexp::IGNORECASE if flags.include?('i')
@@ -113,6 +125,12 @@ end
 
 curated += BEHIND_I.map do |src, flags, engine|
   case_line(CURATED_GROUP, src, flags, engine, BEHIND_TEXTS)
+end
+
+curated += HOISTED.map do |src, flags|
+  raise "Ruby does not run /#{src}/#{flags}" unless ruby_runs?(src, flags, HOISTED_TEXTS)
+
+  case_line(CURATED_GROUP, src, flags, 'oniguruma', HOISTED_TEXTS)
 end
 
 rng = Random.new(SEED)
