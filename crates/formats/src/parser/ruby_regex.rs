@@ -2513,6 +2513,103 @@ fn look_behind_allows(rest: &[char]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuse a look-behind body (Ruby syntax, nested look-behinds left to their own check) with what
+/// Ruby refuses there and Oniguruma would take: a repetition of a varying count (`a+?`, `a{1,2}`,
+/// `\A?`, `x{2}?`, which Oniguruma shortens or reads as fixed), a back-reference, a look-ahead,
+/// a conditional, `\z` or `\Z`. (Ruby's other rules, Oniguruma applies alike.)
+fn ruby_behind_allows(body: &[char], x: bool) -> Result<(), String> {
+    let refused = || Err("invalid pattern in look-behind".to_string());
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => {
+                match body.get(k + 1) {
+                    Some('1'..='9' | 'k' | 'z' | 'Z') => return refused(),
+                    _ => {}
+                }
+                k = escape_end(body, k);
+                continue;
+            }
+            '[' => {
+                k = bracket_end(body, k);
+                continue;
+            }
+            '#' if x => {
+                k = past(body, k, '\n');
+                continue;
+            }
+            '(' if body.get(k + 1) == Some(&'?') => {
+                match (body.get(k + 2), body.get(k + 3)) {
+                    (Some('=' | '!' | '('), _) => return refused(),
+                    (Some('<'), Some('=' | '!')) => {
+                        // Its own check; a repetition of it counts here.
+                        k = group_close(body, k);
+                        continue;
+                    }
+                    (Some('#'), _) => {
+                        k = comment_end(body, k).unwrap_or(body.len());
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            '*' | '+' | '?' if k > 0 && body[k - 1] != '(' => return refused(),
+            '{' => {
+                let p = Parser {
+                    s: body.to_vec(),
+                    i: k,
+                    depth: 0,
+                    class_flags: Flags {
+                        i: false,
+                        m: false,
+                        x,
+                        cs: Charset::Default,
+                    },
+                };
+                if let Ok(Some((min, max, len, _, _))) = p.quantifier() {
+                    if max != Some(min) || matches!(body.get(k + len), Some('?' | '+')) {
+                        return refused();
+                    }
+                    k += len;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    Ok(())
+}
+
+/// Refuse a conditional's condition (the text inside `(?(…)`) that Ruby refuses: Ruby takes a
+/// group number or a name in `<…>` or `'…'` (with a level, `<n+0>`), Oniguruma more (relative
+/// numbers, bare names, expressions).
+fn ruby_condition(cond: &[char]) -> Result<(), String> {
+    let digits = |t: &[char]| !t.is_empty() && t.iter().all(char::is_ascii_digit);
+    let ok = match (cond.first(), cond.last()) {
+        _ if digits(cond) => true,
+        (Some('<'), Some('>')) | (Some('\''), Some('\'')) if cond.len() > 2 => {
+            let inner = &cond[1..cond.len() - 1];
+            let name_end = inner
+                .iter()
+                .rposition(|c| matches!(c, '+' | '-'))
+                .filter(|&p| p > 0 && digits(&inner[p + 1..]))
+                .unwrap_or(inner.len());
+            let name = &inner[..name_end];
+            digits(name)
+                || (!name.is_empty()
+                    && !name[0].is_ascii_digit()
+                    && name.iter().all(|c| c.is_alphanumeric() || *c == '_'))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("invalid conditional pattern".into())
+    }
+}
+
 /// What [`rewrite`] wrote.
 struct Rewritten {
     pattern: String,
@@ -2526,6 +2623,17 @@ struct Rewritten {
 fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
     let src = escapes::as_written(src);
     let s: Vec<char> = src.chars().collect();
+    // Ruby refuses a meta escape (`\M-a`, `\C-\M-a`) in a UTF-8 pattern; Oniguruma takes it.
+    let mut j = 0;
+    while j < s.len() {
+        if s[j] == '\\' {
+            if s.get(j + 1) == Some(&'M') && s.get(j + 2) == Some(&'-') {
+                return Err("too short escaped multibyte character".into());
+            }
+            j += 1;
+        }
+        j += 1;
+    }
     let mut f = Flags {
         i: flags.contains('i'),
         m: flags.contains('m'),
@@ -2865,6 +2973,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         }
                         stack.push((f, out.len(), look));
                         if behind {
+                            let close = group_close(&s, k);
+                            ruby_behind_allows(&s[k + 4..close.saturating_sub(1).max(k + 4)], f.x)?;
                             behinds.push(stack.len());
                             negative_behinds.push(negative);
                             double_negated.push(false);
@@ -2874,7 +2984,19 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         let end = match (s.get(k + 2), s.get(k + 3)) {
                             (Some('<'), Some(c)) if !matches!(c, '=' | '!') => past(&s, k + 3, '>'),
                             (Some('\''), _) => past(&s, k + 3, '\''),
-                            (Some('('), _) => past(&s, k + 3, ')'),
+                            (Some('('), _) => {
+                                let end = past(&s, k + 3, ')');
+                                ruby_condition(&s[k + 3..end.saturating_sub(1).max(k + 3)])?;
+                                let close = group_close(&s, k);
+                                let body: String = s
+                                    [end.min(close)..close.saturating_sub(1).max(end)]
+                                    .iter()
+                                    .collect();
+                                if alternatives_of(&body).len() > 2 {
+                                    return Err("invalid conditional pattern".into());
+                                }
+                                end
+                            }
                             (Some('~'), _) => {
                                 let close = group_close(&s, k);
                                 let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
