@@ -2268,6 +2268,21 @@ fn alone_in_behind(out: &str, top: bool, s: &[char], next: usize) -> bool {
         && matches!(s.get(next), Some(')' | '|'))
 }
 
+/// Refuse a class under `i` written with the spellings of its several-character foldings inside a
+/// look-behind (`in_behind`), next to other items: Ruby refuses some (`/(?<=a\p{Lu})x/i`) and
+/// raises on every text that is not ASCII with the others (`/(?<=a[[:alpha:]])x/i`).
+fn spelled_class_in_behind(text: &str, in_behind: bool) -> Result<(), String> {
+    if in_behind && spread_alternatives(text) != text {
+        return Err(unlike_ruby(
+            "a class under case-insensitive matching that holds letters with several-letter \
+             foldings (ß, ﬁ …) in a look-behind, next to other items",
+            "Ruby refuses some and fails on every text that is not ASCII with the others; put \
+             the class in (?-i:…) and list the cases, or make it the whole look-behind",
+        ));
+    }
+    Ok(())
+}
+
 /// A class written with the spellings of its several-character foldings (`(?-i:(?:[…]|ss|…))`)
 /// as top-level alternatives (`(?-i:[…])|(?-i:ss)|…`): Ruby expands such a class in a
 /// look-behind into alternatives of the look-behind, which may differ in length only there.
@@ -2849,6 +2864,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         if alone_in_behind(&out, behinds.last() == Some(&stack.len()), &s, next) {
                             spread_alternatives(&text)
                         } else {
+                            spelled_class_in_behind(&text, !behinds.is_empty())?;
                             text
                         };
                     out.push_str(&text);
@@ -2906,7 +2922,10 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     {
                         out.push_str(&spread_alternatives(&t))
                     }
-                    Some(t) => out.push_str(&t),
+                    Some(t) => {
+                        spelled_class_in_behind(&t, !behinds.is_empty())?;
+                        out.push_str(&t)
+                    }
                     None => out.extend(&s[k..p.i]),
                 }
                 k = p.i;

@@ -97,6 +97,10 @@ BEHIND_I = [
   ['(?<=[[:alpha:]])x', 'i', 'oniguruma'], ['(?<!\w)x', 'i', 'oniguruma'],
   ['(?<!\p{Alpha})x', 'i', 'oniguruma'], ['(?<=[^a])x', 'i', 'oniguruma'],
   ['(?<=[ﬆa])x', 'i', 'oniguruma'], ['(?<!\A\p{Lu})x', 'i', 'refused'],
+  # Next to other items: Ruby refuses some, and raises on every text that is not ASCII with the
+  # others; refused.
+  ['(?<=a\p{Lu})x', 'i', 'refused'], ['(?<=[^ab][[:alpha:]])x', 'i', 'refused'],
+  ['(?<![[:word:]]{2})x', 'i', 'refused'],
 ]
 BEHIND_TEXTS = ['stx', 'STx', 'ﬆx', 'ssx', 'sx', 'ax', 'x', '1x', 'Kx', 'ﬁx', 'FIx', 'é x', 'ſtx',
                 'ǅx']
