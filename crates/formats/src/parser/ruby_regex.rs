@@ -8,8 +8,9 @@
 //! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: under `i`,
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
-//! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written), which
-//! stay refused. A string with ligature spellings inside a look-behind under `i` is read as
+//! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
+//! operator `(?~…)` whose body is not a string of fixed length; under `i`, a class with
+//! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
@@ -59,9 +60,13 @@
 //! * `(?'name'…)` becomes `(?<name>…)`; `\e`, `\a`, octal `\0nn`, `\xHH` (UTF-8 byte sequences
 //!   like `\xC3\xA9` included), `\uHHHH` and `\u{H H}` become the characters; `{,n}` becomes
 //!   `{0,n}`; a `{` that does not start a repetition is a literal.
+//! * A comment group is skipped as Ruby's reader skips it: a quantifier after it repeats what came
+//!   before (`a(?#c)+` is `a+`), and `\)` does not end it.
+//! * A repetition whose first choice can be the empty string (`(?:b?|a)*`) ends at an empty
+//!   iteration in Ruby, where Rust's engine tries the other choices: left to Oniguruma.
 //! * Left to Oniguruma: lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
-//!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
-//!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
+//!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator
+//!   (see [`for_oniguruma`]), conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
 //!   `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a repetition (`x{2}{3}`), a
 //!   repeated anchor (`\b*`, which [`for_oniguruma`] writes out as Ruby reads it), `\pL`
 //!   without braces, and escapes Ruby reads as the bare letter (`\U`; `\y` and `\Y`, which
@@ -2149,7 +2154,7 @@ fn only_anchors(group: &str) -> bool {
     any
 }
 
-/// A positive look-behind holding a capture group and, at its top level, negative look-behinds
+/// A positive look-behind holding a capture group or `\K` and, at its top level, negative look-behinds
 /// (`(?<=A(?<!Y)B)`, Oniguruma's Ruby syntax as [`rewrite`] wrote it), which Oniguruma refuses
 /// and the negation of a negative look-behind cannot hold (no capture group in a negative
 /// look-behind), with each negative one taken out: `(?<=AB)(?<!Y(?:B'))`, B' being B without
@@ -2184,7 +2189,9 @@ fn hoist_negative_behinds(group: &str) -> Option<String> {
             _ => k += 1,
         }
     }
-    if negatives.is_empty() || !captures {
+    // A `\K` is lost in a negative look-behind too (Ruby moves the match's start to it).
+    let keeps = drop_keeps(&body.iter().collect::<String>()).chars().count() != body.len();
+    if negatives.is_empty() || !(captures || keeps) {
         return None;
     }
     let without = |from: usize| -> String {
@@ -2200,7 +2207,7 @@ fn hoist_negative_behinds(group: &str) -> Option<String> {
     let mut out = format!("(?<={})", without(0));
     for &(a, b) in &negatives {
         let y: String = body[a + 4..b - 1].iter().collect();
-        let rest = non_capturing_groups(&without(b));
+        let rest = drop_keeps(&non_capturing_groups(&without(b)));
         let alts: Vec<String> = alternatives_of(&y)
             .iter()
             .map(|alt| {
@@ -2214,6 +2221,27 @@ fn hoist_negative_behinds(group: &str) -> Option<String> {
         let _ = write!(out, "(?<!{})", alts.join("|"));
     }
     Some(out)
+}
+
+/// The text (Oniguruma's Ruby syntax) without its `\K`s (outside brackets).
+fn drop_keeps(text: &str) -> String {
+    let s: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    while k < s.len() {
+        let end = match s[k] {
+            '\\' if s.get(k + 1) == Some(&'K') => {
+                k += 2;
+                continue;
+            }
+            '\\' => escape_end(&s, k),
+            '[' => bracket_end(&s, k),
+            _ => k + 1,
+        };
+        out.extend(&s[k..end]);
+        k = end;
+    }
+    out
 }
 
 /// Does the text (Oniguruma's Ruby syntax) hold a capture group?
@@ -2259,13 +2287,11 @@ fn non_capturing_groups(text: &str) -> String {
     out
 }
 
-/// Is what is written next (its source ending at `s[next]`) a whole top-level alternative of
-/// the look-behind just opened (`top`: the innermost open group is a look-behind)?
+/// Is what is written next (its source ending at `s[next]`) the whole of the look-behind just
+/// opened (`top`: the innermost open group is a look-behind)? (Next to another alternative, Ruby
+/// refuses such a class, `/(?<!\p{Lu}|\w)/i`, or raises on matching, `/(?<=a|[[:alpha:]])x/i`.)
 fn alone_in_behind(out: &str, top: bool, s: &[char], next: usize) -> bool {
-    top && (out.ends_with("(?<=")
-        || out.ends_with("(?<!")
-        || (out.ends_with('|') && !out.ends_with("\\|")))
-        && matches!(s.get(next), Some(')' | '|'))
+    top && (out.ends_with("(?<=") || out.ends_with("(?<!")) && s.get(next) == Some(&')')
 }
 
 /// Refuse a class under `i` written with the spellings of its several-character foldings inside a
@@ -2275,7 +2301,7 @@ fn spelled_class_in_behind(text: &str, in_behind: bool) -> Result<(), String> {
     if in_behind && spread_alternatives(text) != text {
         return Err(unlike_ruby(
             "a class under case-insensitive matching that holds letters with several-letter \
-             foldings (ß, ﬁ …) in a look-behind, next to other items",
+             foldings (ß, ﬁ …) in a look-behind, next to other items or alternatives",
             "Ruby refuses some and fails on every text that is not ASCII with the others; put \
              the class in (?-i:…) and list the cases, or make it the whole look-behind",
         ));
@@ -2505,6 +2531,14 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 ///
 /// A string with several-letter spellings inside a look-behind is written out with every
 /// spelling of its whole folding (see [`ForOniguruma::fixed_behinds`]).
+///
+/// Where Oniguruma reads Ruby syntax otherwise, the pattern is written for it: `\u{…}` lists as
+/// `\x{…}`, `\o` as the letter, a repeated anchor or group of anchors as once or optional, a
+/// repeated alternation's anchor alternatives as atomic groups, the absent operator `(?~X)`
+/// (`X` of fixed length) as the longest text holding no match of `X`, a positive look-behind
+/// holding negative ones as described at [`ForOniguruma::double_negated`]; and what Ruby refuses
+/// that Oniguruma would take (in look-behinds: repetitions of a varying count, back-references,
+/// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     let written = rewrite(src, flags, Behind::Spellings)?;
     let fixed_behinds = if written.spelled_behind {
@@ -2538,9 +2572,8 @@ fn ruby_behind_allows(body: &[char], x: bool) -> Result<(), String> {
     while k < body.len() {
         match body[k] {
             '\\' => {
-                match body.get(k + 1) {
-                    Some('1'..='9' | 'k' | 'z' | 'Z') => return refused(),
-                    _ => {}
+                if let Some('1'..='9' | 'k' | 'z' | 'Z') = body.get(k + 1) {
+                    return refused();
                 }
                 k = escape_end(body, k);
                 continue;
@@ -3107,6 +3140,19 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         // that is an anchor (`(?:\b|a)*`): such alternatives are written as
                         // atomic groups, which changes nothing for what matches no text.
                         if let Some(text) = atomic_anchor_alternatives(&out[start..]) {
+                            let at = past_comments(&s, k, f.x);
+                            let min = parser(at, f).quantifier().ok().flatten().map(|q| q.0);
+                            if min.is_some_and(|m| m > 1) {
+                                // Oniguruma ends such a repetition at an empty iteration before
+                                // its minimum count (`(?:b|(?=b)){2}c` on `bc`), Ruby does not.
+                                return Err(unlike_ruby(
+                                    "a repetition of at least two of an alternation with an \
+                                     alternative that is an anchor or a look-around \
+                                     ((?:b|(?=b)){2})",
+                                    "Ruby's engine repeats it by rules of its own there; write \
+                                     the repetitions out, (?:b|(?=b))(?:b|(?=b))",
+                                ));
+                            }
                             out.truncate(start);
                             out.push_str(&text);
                         }
