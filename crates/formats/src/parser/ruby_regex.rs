@@ -2430,13 +2430,17 @@ fn unicode_lists(pattern: &str) -> Result<String, String> {
         if s.get(k + 1) == Some(&'u') && s.get(k + 2) == Some(&'{') {
             let end = past(&s, k + 3, '}');
             let inner: String = s[k + 3..end.saturating_sub(1).max(k + 3)].iter().collect();
-            if s.get(end - 1) != Some(&'}') {
+            let items: Vec<&str> = inner.split(' ').filter(|h| !h.is_empty()).collect();
+            let valid = s.get(end - 1) == Some(&'}')
+                && !items.is_empty()
+                && items
+                    .iter()
+                    .all(|h| h.len() <= 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+            // Ruby refuses an invalid one anywhere, in a comment too.
+            if !valid {
                 return Err("invalid Unicode list".into());
             }
-            for h in inner.split(' ').filter(|h| !h.is_empty()) {
-                if !h.chars().all(|c| c.is_ascii_hexdigit()) || h.len() > 6 {
-                    return Err("invalid Unicode list".into());
-                }
+            for h in items {
                 let _ = write!(out, "\\x{{{h}}}");
             }
             k = end;
