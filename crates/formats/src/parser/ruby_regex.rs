@@ -3121,6 +3121,17 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             out.truncate(start);
                             out.push_str(&hoisted);
                         } else {
+                            if drop_keeps(&out[start..]) != out[start..] {
+                                // A negation would lose `\K`'s move of the match's start.
+                                return Err(unlike_ruby(
+                                    "\\K in a positive look-behind that holds a negative one \
+                                     inside a group or an alternative",
+                                    "Ruby moves the match's start to it, which the negation \
+                                     this look-behind runs as cannot do; put the negative \
+                                     look-behind at the top level of the positive one, or \\K \
+                                     outside it",
+                                ));
+                            }
                             // `(?<=…)` as `(?<!(?<!…))`.
                             out.replace_range(start..start + 4, "(?<!(?<!");
                             out.push(')');
