@@ -2504,6 +2504,10 @@ pub struct ForOniguruma {
     /// (One with a capture group has the negative look-behinds at its top level taken out
     /// instead: `(?<=(?<!y)(x))` as `(?<=(x))(?<!y(?:x))`.)
     pub double_negated: bool,
+    /// The pattern is wrapped in a named group, [`WHOLE_GROUP`], which `\g<0>` calls: Oniguruma
+    /// refuses a numbered call in a pattern with named groups, Ruby takes `\g<0>`. Engine group
+    /// 1 is then not one of Ruby's.
+    pub whole_group: bool,
 }
 
 /// A string Ruby folds as a whole under `i`, written out with its several-letter spellings in
@@ -2554,6 +2558,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
         pattern: written.pattern,
         fixed_behinds,
         double_negated: written.double_negated,
+        whole_group: written.whole_group,
     })
 }
 
@@ -2669,7 +2674,13 @@ struct Rewritten {
     spelled_behind: bool,
     /// A positive look-behind was written as the negation of a negative one.
     double_negated: bool,
+    /// The pattern was wrapped in [`WHOLE_GROUP`] for `\g<0>`.
+    whole_group: bool,
 }
+
+/// The name of the group [`for_oniguruma`] wraps a pattern with named groups in when it calls
+/// itself, `\g<0>` (see [`ForOniguruma::whole_group`]).
+pub const WHOLE_GROUP: &str = "__logferry_whole";
 
 /// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says.
 fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
@@ -2704,6 +2715,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // `(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`, which Oniguruma runs with the same meaning.
     let mut double_negated: Vec<bool> = Vec::new();
     let mut any_double_negated = false;
+    // Whether `\g<0>` occurs.
+    let mut calls_whole = false;
     // The open absent operators: the depth of the stack at which each opened, and the length of
     // its body in characters (see [`absent_length`]).
     let mut absents: Vec<(usize, usize)> = Vec::new();
@@ -2883,6 +2896,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     }
                     // Ruby reads `\o` as the letter (`\o{3}` is `ooo`); Oniguruma `\o{…}` as octal.
                     'o' => Some(("o".to_string(), k + 2)),
+                    // `\g<0>`: the whole pattern (a call by name once it is wrapped, below).
+                    'g' if matches!(
+                        s.get(k + 2..k + 5),
+                        Some(['<', '0', '>'] | ['\'', '0', '\''])
+                    ) =>
+                    {
+                        calls_whole = true;
+                        Some((format!("\\g<{WHOLE_GROUP}>"), k + 5))
+                    }
                     'b' if f.cs == Charset::Ascii => Some((ASCII_BOUNDARY.to_string(), k + 2)),
                     'B' if f.cs == Charset::Ascii => Some((ASCII_NOT_BOUNDARY.to_string(), k + 2)),
                     'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => Some((format!("\\{e}"), k + 2)),
@@ -3202,10 +3224,26 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             }
         }
     }
+    // A pattern with named groups calls itself by the name of a group around it; one without
+    // keeps `\g<0>`, which Oniguruma takes there.
+    let named = {
+        let t: String = s.iter().collect();
+        t.contains("(?'")
+            || t.match_indices("(?<")
+                .any(|(at, _)| !matches!(t[at + 3..].chars().next(), Some('=' | '!')))
+    };
+    let whole_group = calls_whole && named;
+    if calls_whole && !named {
+        out = out.replace(&format!("\\g<{WHOLE_GROUP}>"), "\\g<0>");
+    }
+    if whole_group {
+        out = format!("(?<{WHOLE_GROUP}>{out})");
+    }
     Ok(Rewritten {
         pattern: unicode_lists(&out)?,
         spelled_behind,
         double_negated: any_double_negated,
+        whole_group,
     })
 }
 

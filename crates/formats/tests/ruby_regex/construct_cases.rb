@@ -21,7 +21,8 @@ SEED = 20261206
 COUNT = 500
 
 TEXTS = ['ab', 'ba', 'aab', 'xy', 'yx', 'xxyy', 'abab', 'a b', "a\nb", 'A', 'AB', 'x1', '*/', '/**/',
-         '/* a */ b */', 'bxa', 'aaa', '_a_', 'é', 'xé', "b\n", 'y', 'abc', 'ooo', 'o', 'bc', 'bbc']
+         '/* a */ b */', 'bxa', 'aaa', '_a_', 'é', 'xé', "b\n", 'y', 'abc', 'ooo', 'o', 'bc', 'bbc',
+         'aabcc', 'ac', '((a))', 'aabbc', 'cc']
 
 # [pattern, flags, engine]: what logferry must run each on (`refused`: Ruby accepts it, but
 # its meaning there follows Onigmo rules logferry cannot write out; the error names it).
@@ -73,7 +74,9 @@ CURATED = [
   # References, calls and conditionals.
   ['(a)\g<1>', '', 'oniguruma'], ['(?<n>a|\(\g<n>\))', '', 'oniguruma'], ['a\g<0>?b', '', 'oniguruma'],
   ['(?<n>a)(?<n>b)\k<n>', '', 'oniguruma'], ['(?<n>(?<m>a)\k<m+0>)', '', 'oniguruma'],
-  ['(a)\k<-1>', '', 'oniguruma'], ['(a)?(?(<1>)b|c)', '', 'oniguruma'],
+  ['(a)\k<-1>', '', 'oniguruma'], ['(?<n>a)\g<0>?', '', 'oniguruma'],
+  ['(?<n>a)b\g<0>?c', '', 'oniguruma'], ["(?:(?<n>a)|c)\\g'0'?", '', 'oniguruma'],
+  ['(?<n>a|\((?<m>\g<0>)\))', '', 'oniguruma'], ['a\g<0>?b(c)', '', 'oniguruma'], ['(a)?(?(<1>)b|c)', '', 'oniguruma'],
   ["(?<a>x)?(?('a')y|z)", '', 'oniguruma'], ['(a)\10', '', 'linear'], ['\12', '', 'linear'],
   ['(a)\8', '', 'refused'],
   # \K in a positive look-behind holding a negative one below its top level: refused (the
