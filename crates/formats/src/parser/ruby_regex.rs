@@ -1974,7 +1974,26 @@ fn group_close(s: &[char], k: usize) -> usize {
 /// and classes case folding could spell with several characters.
 fn absent_length(body: &[char], f: Flags) -> Option<usize> {
     if f.x {
-        return None;
+        // Without the white space and comments `x` skips (not in brackets nor escaped).
+        let (mut plain, mut k) = (Vec::new(), 0);
+        while k < body.len() {
+            let end = match body[k] {
+                '\\' => escape_end(body, k),
+                '[' => bracket_end(body, k),
+                '#' => {
+                    k = past(body, k, '\n');
+                    continue;
+                }
+                c if c.is_ascii_whitespace() => {
+                    k += 1;
+                    continue;
+                }
+                _ => k + 1,
+            };
+            plain.extend(&body[k..end]);
+            k = end;
+        }
+        return absent_length(&plain, Flags { x: false, ..f });
     }
     let mut alternatives: Vec<usize> = Vec::new();
     let (mut total, mut last) = (0usize, None::<usize>);
@@ -2830,7 +2849,12 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 if optional {
                     out = format!("(?:{out})?");
                 }
-                return Ok((out, j + len + usize::from(after == Some('?'))));
+                let next = j + len + usize::from(after == Some('?'));
+                if quantifier_at(if f.x { past_extended(&s, next) } else { next }, f) {
+                    // A repetition of the repetition repeats all of it (`a{2}{3}`).
+                    out = format!("(?:{out})");
+                }
+                return Ok((out, next));
             }
         }
         let text = match spelled(&run, behind)? {

@@ -22,7 +22,7 @@ COUNT = 500
 
 TEXTS = ['ab', 'ba', 'aab', 'xy', 'yx', 'xxyy', 'abab', 'a b', "a\nb", 'A', 'AB', 'x1', '*/', '/**/',
          '/* a */ b */', 'bxa', 'aaa', '_a_', 'é', 'xé', "b\n", 'y', 'abc', 'ooo', 'o', 'bc', 'bbc',
-         'aabcc', 'ac', '((a))', 'aabbc', 'cc']
+         'aabcc', 'ac', '((a))', 'aabbc', 'cc', 'aaaaaab', 'xaaaa', 'AAAAAAB', 'ßß', 'ssss', 'ßsS']
 
 # [pattern, flags, engine]: what logferry must run each on (`refused`: Ruby accepts it, but
 # its meaning there follows Onigmo rules logferry cannot write out; the error names it).
@@ -57,6 +57,9 @@ CURATED = [
   ['(?~a.)b', '', 'oniguruma'], ['\A(?~b)\z', '', 'oniguruma'], ['(?~x\n)', '', 'oniguruma'],
   ['\/\*(?~\*\/)\*\/', '', 'oniguruma'], ['(?~a{2})', '', 'oniguruma'], ['(?~)', '', 'oniguruma'],
   ['(?~\x61b)', '', 'oniguruma'], ['(?~a)', 'i', 'oniguruma'],
+  ['(?~ a b )+x', 'x', 'oniguruma'], ["(?~a # c\n b)b", 'x', 'oniguruma'],
+  # A repetition of a letter's counted repetition under i repeats all of it.
+  ['a{2}{3}b', 'i', 'oniguruma'], ['xa{2}{2}', 'i', 'oniguruma'], ['s{2}{2}', 'i', 'oniguruma'],
   # The absent operator with another body: refused (Onigmo's rules of its own).
   ['(?~a|bc)', '', 'refused'], ['(?~a+)', '', 'refused'], ['(?~\b)', '', 'refused'],
   ['(?~|a)', '', 'refused'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
