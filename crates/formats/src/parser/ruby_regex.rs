@@ -2657,6 +2657,40 @@ fn ruby_behind_allows(body: &[char], x: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The branches of a conditional's body (Ruby syntax): its top-level alternatives, where an
+/// option without a group (`(?m)`) takes the alternatives after it into a group of its own.
+fn conditional_branches(body: &str) -> usize {
+    let alts = alternatives_of(body);
+    let mut branches = 0;
+    for alt in &alts {
+        branches += 1;
+        let chars: Vec<char> = alt.chars().collect();
+        let mut k = 0;
+        let mut isolated = false;
+        while k < chars.len() {
+            match chars[k] {
+                '\\' => k = escape_end(&chars, k),
+                '[' => k = bracket_end(&chars, k),
+                '(' => {
+                    let end = group_close(&chars, k);
+                    let g: String = chars[k..end].iter().collect();
+                    isolated |= g.len() > 3
+                        && g.starts_with("(?")
+                        && g[2..g.len() - 1]
+                            .chars()
+                            .all(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'));
+                    k = end;
+                }
+                _ => k += 1,
+            }
+        }
+        if isolated {
+            break;
+        }
+    }
+    branches
+}
+
 /// Refuse a conditional's condition (the text inside `(?(…)`) that Ruby refuses: Ruby takes a
 /// group number or a name in `<…>` or `'…'` (with a level, `<n+0>`), Oniguruma more (relative
 /// numbers, bare names, expressions).
@@ -3094,7 +3128,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     [end.min(close)..close.saturating_sub(1).max(end)]
                                     .iter()
                                     .collect();
-                                if alternatives_of(&body).len() > 2 {
+                                if conditional_branches(&body) > 2 {
                                     return Err("invalid conditional pattern".into());
                                 }
                                 end

@@ -22,7 +22,8 @@ COUNT = 500
 
 TEXTS = ['ab', 'ba', 'aab', 'xy', 'yx', 'xxyy', 'abab', 'a b', "a\nb", 'A', 'AB', 'x1', '*/', '/**/',
          '/* a */ b */', 'bxa', 'aaa', '_a_', 'é', 'xé', "b\n", 'y', 'abc', 'ooo', 'o', 'bc', 'bbc',
-         'aabcc', 'ac', '((a))', 'aabbc', 'cc', 'aaaaaab', 'xaaaa', 'AAAAAAB', 'ßß', 'ssss', 'ßsS']
+         'aabcc', 'ac', '((a))', 'aabbc', 'cc', 'aaaaaab', 'xaaaa', 'AAAAAAB', 'ßß', 'ssss', 'ßsS',
+         'ad', 'ae', 'aC', 'D']
 
 # [pattern, flags, engine]: what logferry must run each on (`refused`: Ruby accepts it, but
 # its meaning there follows Onigmo rules logferry cannot write out; the error names it).
@@ -91,6 +92,8 @@ CURATED = [
   ['(a)(?(1)b)', '', 'oniguruma'], ["(?<n>a)(?('n')b)", '', 'oniguruma'],
   ['(?<n>a)(?(<n+0>)b)', '', 'oniguruma'], ['(a)(?(01)b)', '', 'oniguruma'],
   ['(a)(?(1))', '', 'oniguruma'], ['(a)(?(1)(?:b|c)|d)', '', 'oniguruma'],
+  ['(a)?(?(1)b(?m)c|d|e)', '', 'oniguruma'], ['(a)?(?(1)b|(?i)c|d)', '', 'oniguruma'],
+  ['(a)?(?(1)b|c|(?i)d)', '', 'refused'],
   ['(a)(?(-1)b)', '', 'refused'], ['(a)(?(+1)b)(c)', '', 'refused'], ['(?<n>a)(?(n)b)', '', 'refused'],
   ['(a)(?(1)b|c|d)', '', 'refused'], ['(a)(?( 1)b)', '', 'refused'], ['\M-a', '', 'refused'],
   ['[\M-a]', '', 'refused'], ['\C-\M-a', '', 'refused'], ['(?<=a\K)b', '', 'oniguruma'],
