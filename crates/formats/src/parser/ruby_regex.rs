@@ -8,8 +8,9 @@
 //! [`for_oniguruma`] where Onigmo's own rules differ from Oniguruma's; and the few constructs
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: under `i`,
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
-//! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written), which
-//! stay refused. A string with ligature spellings inside a look-behind under `i` is read as
+//! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
+//! operator `(?~…)` whose body is not a string of fixed length; under `i`, a class with
+//! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The
 //! pattern is parsed as Ruby parses it, checked, and written out in Rust syntax:
@@ -59,9 +60,13 @@
 //! * `(?'name'…)` becomes `(?<name>…)`; `\e`, `\a`, octal `\0nn`, `\xHH` (UTF-8 byte sequences
 //!   like `\xC3\xA9` included), `\uHHHH` and `\u{H H}` become the characters; `{,n}` becomes
 //!   `{0,n}`; a `{` that does not start a repetition is a literal.
+//! * A comment group is skipped as Ruby's reader skips it: a quantifier after it repeats what came
+//!   before (`a(?#c)+` is `a+`), and `\)` does not end it.
+//! * A repetition whose first choice can be the empty string (`(?:b?|a)*`) ends at an empty
+//!   iteration in Ruby, where Rust's engine tries the other choices: left to Oniguruma.
 //! * Left to Oniguruma: lookahead/lookbehind, backreferences (`\1`, `\k<n>`), subexpression
-//!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator,
-//!   conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
+//!   calls (`\g<n>`), atomic groups `(?>…)`, possessive quantifiers (`a*+`), absent operator
+//!   (see [`for_oniguruma`]), conditionals, `\Z` anywhere but at the end of the pattern, `\G`, `\K`, `\R`, `\X`,
 //!   `x{n}?` (optional in Ruby, lazy in Rust), a repetition of a repetition (`x{2}{3}`), a
 //!   repeated anchor (`\b*`, which [`for_oniguruma`] writes out as Ruby reads it), `\pL`
 //!   without braces, and escapes Ruby reads as the bare letter (`\U`; `\y` and `\Y`, which
@@ -688,8 +693,18 @@ impl Parser {
     fn quantifiers(&mut self, mut node: Node, f: Flags) -> Result<Node, String> {
         let mut repeated = false;
         loop {
-            if f.x {
-                self.skip_extended();
+            // Ruby's reader skips comments: `a(?#c)+` is `a+`.
+            loop {
+                if f.x {
+                    self.skip_extended();
+                }
+                if self.s.get(self.i..self.i + 3) != Some(&['(', '?', '#'][..]) {
+                    break;
+                }
+                let Some(end) = comment_end(&self.s, self.i) else {
+                    break;
+                };
+                self.i = end;
             }
             let Some((min, max, len, counted, comma)) = self.quantifier()? else {
                 break;
@@ -818,10 +833,12 @@ impl Parser {
         let next = self.peek();
         match (next, self.peek_at(1)) {
             (Some('#'), _) => {
-                // Comment group: dropped.
+                // Comment group: dropped (a backslash escapes the next character, `)` too).
                 while let Some(c) = self.peek() {
                     self.i += 1;
-                    if c == ')' {
+                    if c == '\\' {
+                        self.i += 1;
+                    } else if c == ')' {
                         return Ok((Vec::new(), false));
                     }
                 }
@@ -1460,6 +1477,23 @@ fn nullable(n: &Node) -> bool {
     }
 }
 
+/// Can the node's first choice (by Ruby's order of trying) at some position be the empty
+/// string while a later one consumes? (An alternative before the last that can match the empty
+/// string, or a lazy repetition that can stop at none.)
+fn prefers_empty(n: &Node) -> bool {
+    match n {
+        Node::Lit { .. } | Node::Dot { .. } | Node::Class(_) | Node::Look(_) => false,
+        Node::Group { body, .. } => prefers_empty(body),
+        Node::Concat(v) => v.iter().any(prefers_empty),
+        Node::Alt(v) => {
+            v.iter().any(prefers_empty) || v[..v.len().saturating_sub(1)].iter().any(nullable)
+        }
+        Node::Repeat {
+            node, min, lazy, ..
+        } => (*lazy && (*min == 0 || nullable(node))) || prefers_empty(node),
+    }
+}
+
 /// Does the node hold a capture group that can match the empty string?
 fn has_nullable_capture(n: &Node) -> bool {
     match n {
@@ -1499,6 +1533,14 @@ fn check_loops(n: &Node) -> Result<(), String> {
             "Rust's regex engine drops such a group, Ruby keeps it (unset); remove it",
         )),
         Node::Repeat { node, max, .. } => {
+            if max.is_none_or(|m| m > 1) && nullable(node) && prefers_empty(node) {
+                return Err(unsupported(
+                    "a repeated group whose first choice can be the empty string ((?:b?|a)*, \
+                     (?:a??)*)",
+                    "Ruby ends the repetition at an empty iteration ((?:b?|a)* matches b in \
+                     ba), Rust's regex engine tries the other choices (ba)",
+                ));
+            }
             if max.is_none_or(|m| m > 1) && nullable(node) && has_nullable_capture(node) {
                 return Err(unsupported(
                     "a repeated group that can match the empty string and holds a capture group",
@@ -1903,6 +1945,532 @@ fn past(s: &[char], from: usize, close: char) -> usize {
         .map_or(s.len(), |e| from + e + 1)
 }
 
+/// Just past the `)` closing the group that opens at `s[k]` (brackets and escapes skipped), or
+/// the end of the pattern.
+fn group_close(s: &[char], k: usize) -> usize {
+    let (mut depth, mut j) = (0usize, k);
+    while j < s.len() {
+        match s[j] {
+            '\\' => j += 1,
+            '[' => j = bracket_end(s, j) - 1,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    s.len()
+}
+
+/// The length in characters of every text an absent operator's body (Ruby syntax) matches,
+/// when it is a string of fixed length: characters, escapes of one character, classes, `.`,
+/// `{n}`, and non-capturing groups whose alternatives have one length. `None` for anything
+/// else (anchors, look-arounds, captures, other repetitions, `x`), and under `i` for letters
+/// and classes case folding could spell with several characters.
+fn absent_length(body: &[char], f: Flags) -> Option<usize> {
+    if f.x {
+        // Without the white space and comments `x` skips (not in brackets nor escaped).
+        let (mut plain, mut k) = (Vec::new(), 0);
+        while k < body.len() {
+            let end = match body[k] {
+                '\\' => escape_end(body, k),
+                '[' => bracket_end(body, k),
+                '#' => {
+                    k = past(body, k, '\n');
+                    continue;
+                }
+                c if c.is_ascii_whitespace() => {
+                    k += 1;
+                    continue;
+                }
+                _ => k + 1,
+            };
+            plain.extend(&body[k..end]);
+            k = end;
+        }
+        return absent_length(&plain, Flags { x: false, ..f });
+    }
+    let mut alternatives: Vec<usize> = Vec::new();
+    let (mut total, mut last) = (0usize, None::<usize>);
+    let mut k = 0;
+    while k < body.len() {
+        let c = body[k];
+        let (len, next) = match c {
+            '|' => {
+                alternatives.push(total);
+                total = 0;
+                last = None;
+                k += 1;
+                continue;
+            }
+            '{' => {
+                let p = Parser {
+                    s: body.to_vec(),
+                    i: k,
+                    depth: 0,
+                    class_flags: f,
+                };
+                let (min, max, len, counted, _) = p.quantifier().ok()??;
+                if !counted || max != Some(min) || body.get(k + len) == Some(&'?') {
+                    return None;
+                }
+                let one = last?;
+                total = total - one + one * min as usize;
+                last = None;
+                k += len;
+                continue;
+            }
+            '.' => (1, k + 1),
+            '[' => {
+                let end = bracket_end(body, k);
+                let class: String = body[k..end].iter().collect();
+                if f.i && (!class.is_ascii() || class.contains(':') || class.contains('\\')) {
+                    return None;
+                }
+                if f.i && class.chars().any(joins_fold) {
+                    return None;
+                }
+                (1, end)
+            }
+            '(' => {
+                let close = group_close(body, k);
+                if body.get(k + 1) != Some(&'?') {
+                    return None;
+                }
+                let colon = body[k + 2..close].iter().position(|&c| c == ':')? + k + 2;
+                let mut g = f;
+                let mut on = true;
+                for &o in &body[k + 2..colon] {
+                    match o {
+                        'i' => g.i = on,
+                        'm' => g.m = on,
+                        '-' if on => on = false,
+                        _ => return None,
+                    }
+                }
+                (absent_length(&body[colon + 1..close - 1], g)?, close)
+            }
+            '\\' => {
+                let e = *body.get(k + 1)?;
+                let end = escape_end(body, k);
+                match e {
+                    'u' if body.get(k + 2) == Some(&'{') => {
+                        let inner: String = body[k + 3..end - 1].iter().collect();
+                        (inner.split(' ').filter(|h| !h.is_empty()).count(), end)
+                    }
+                    'x' | 'u' | 'c' | 'C' | 'p' | 'P' | 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h'
+                    | 'H' | 'n' | 't' | 'r' | 'f' | 'v' | 'a' | 'e' | '0'
+                        if !f.i || matches!(e, 'x' | 'u' | 'c' | 'C' | 'd' | 'D' | 'h' | 'H') =>
+                    {
+                        if e == '0' {
+                            let n = body[k + 1..]
+                                .iter()
+                                .take(3)
+                                .take_while(|c| ('0'..='7').contains(c))
+                                .count();
+                            (1, k + 1 + n)
+                        } else {
+                            (1, end)
+                        }
+                    }
+                    e if e.is_ascii_punctuation() || e == ' ' => (1, k + 2),
+                    _ => return None,
+                }
+            }
+            '*' | '+' | '?' | ')' | '^' | '$' => return None,
+            c if f.i && (!c.is_ascii() || joins_fold(c)) => return None,
+            _ => (1, k + 1),
+        };
+        total += len;
+        last = Some(len);
+        k = next;
+    }
+    alternatives.push(total);
+    let first = alternatives[0];
+    alternatives.iter().all(|&a| a == first).then_some(first)
+}
+
+/// Past the comment groups at `s[j]` (and, under `x`, white space and `#` comments).
+fn past_comments(s: &[char], mut j: usize, x: bool) -> usize {
+    loop {
+        let at = if x { past_extended(s, j) } else { j };
+        match comment_end(s, at) {
+            Some(end) if s.get(at..at + 3) == Some(&['(', '?', '#'][..]) => j = end,
+            _ => return at,
+        }
+    }
+}
+
+/// Is `group` (Oniguruma's Ruby syntax, as [`rewrite`] wrote it) a non-capturing group that
+/// matches only the empty string: anchors, look-arounds, comments and such groups, in sequence
+/// or alternatives?
+fn only_anchors(group: &str) -> bool {
+    let s: Vec<char> = group.chars().collect();
+    // `(?:` or `(?imx-imx:`.
+    let Some(colon) = s.iter().position(|&c| c == ':') else {
+        return false;
+    };
+    if s.first() != Some(&'(')
+        || s.get(1) != Some(&'?')
+        || s.last() != Some(&')')
+        || !s[2..colon]
+            .iter()
+            .all(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
+    {
+        return false;
+    }
+    let inner = &s[colon + 1..s.len() - 1];
+    let mut k = 0;
+    let mut any = false;
+    while k < inner.len() {
+        match inner[k] {
+            '^' | '$' | '|' => k += 1,
+            '\\' if matches!(
+                inner.get(k + 1),
+                Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K')
+            ) =>
+            {
+                k += 2
+            }
+            '(' => {
+                // The whole group.
+                let (mut depth, mut j) = (0usize, k);
+                while j < inner.len() {
+                    match inner[j] {
+                        '\\' => j += 1,
+                        '[' => j = bracket_end(inner, j) - 1,
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                let g: String = inner[k..(j + 1).min(inner.len())].iter().collect();
+                let look = g.starts_with("(?=")
+                    || g.starts_with("(?!")
+                    || g.starts_with("(?<=")
+                    || g.starts_with("(?<!")
+                    || g.starts_with("(?#");
+                if !look && !only_anchors(&g) {
+                    return false;
+                }
+                k = j + 1;
+            }
+            _ => return false,
+        }
+        any = true;
+    }
+    any
+}
+
+/// A positive look-behind holding a capture group or `\K` and, at its top level, negative look-behinds
+/// (`(?<=A(?<!Y)B)`, Oniguruma's Ruby syntax as [`rewrite`] wrote it), which Oniguruma refuses
+/// and the negation of a negative look-behind cannot hold (no capture group in a negative
+/// look-behind), with each negative one taken out: `(?<=AB)(?<!Y(?:B'))`, B' being B without
+/// the other negative look-behinds and with its groups non-capturing. The same: a look-behind's
+/// parts have fixed lengths (Ruby's rule, its top-level alternatives aside, which are left to
+/// the negation), so where Y must not end is fixed by B's length, and B' matches there whenever
+/// the positive look-behind does. `None` for other look-behinds.
+fn hoist_negative_behinds(group: &str) -> Option<String> {
+    let body: Vec<char> = group
+        .strip_prefix("(?<=")?
+        .strip_suffix(')')?
+        .chars()
+        .collect();
+    // The top-level negative look-behinds (spans in `body`), and whether a group captures.
+    let (mut negatives, mut captures) = (Vec::new(), false);
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => k = escape_end(&body, k),
+            '[' => k = bracket_end(&body, k),
+            '|' => return None,
+            '(' => {
+                let end = group_close(&body, k);
+                let inner: String = body[k..end].iter().collect();
+                if inner.starts_with("(?<!") {
+                    negatives.push((k, end));
+                } else {
+                    captures |= has_capture_text(&inner);
+                }
+                k = end;
+            }
+            _ => k += 1,
+        }
+    }
+    // A `\K` is lost in a negative look-behind too (Ruby moves the match's start to it).
+    let keeps = drop_keeps(&body.iter().collect::<String>()).chars().count() != body.len();
+    if negatives.is_empty() || !(captures || keeps) {
+        return None;
+    }
+    let without = |from: usize| -> String {
+        let mut t = String::new();
+        let mut j = from;
+        for &(a, b) in negatives.iter().filter(|&&(a, _)| a >= from) {
+            t.extend(&body[j..a]);
+            j = b;
+        }
+        t.extend(&body[j..]);
+        t
+    };
+    let mut out = format!("(?<={})", without(0));
+    for &(a, b) in &negatives {
+        let y: String = body[a + 4..b - 1].iter().collect();
+        let rest = drop_keeps(&non_capturing_groups(&without(b)));
+        let alts: Vec<String> = alternatives_of(&y)
+            .iter()
+            .map(|alt| {
+                if rest.is_empty() {
+                    alt.to_string()
+                } else {
+                    format!("{alt}(?:{rest})")
+                }
+            })
+            .collect();
+        let _ = write!(out, "(?<!{})", alts.join("|"));
+    }
+    Some(out)
+}
+
+/// The text (Oniguruma's Ruby syntax) without its `\K`s (outside brackets).
+fn drop_keeps(text: &str) -> String {
+    let s: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    while k < s.len() {
+        let end = match s[k] {
+            '\\' if s.get(k + 1) == Some(&'K') => {
+                k += 2;
+                continue;
+            }
+            '\\' => escape_end(&s, k),
+            '[' => bracket_end(&s, k),
+            _ => k + 1,
+        };
+        out.extend(&s[k..end]);
+        k = end;
+    }
+    out
+}
+
+/// Does the text (Oniguruma's Ruby syntax) hold a capture group?
+fn has_capture_text(text: &str) -> bool {
+    non_capturing_groups(text) != text
+}
+
+/// The text with its capture groups (`(…)`, `(?<name>…)`, `(?'name'…)`) made non-capturing.
+fn non_capturing_groups(text: &str) -> String {
+    let s: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                let end = escape_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '[' => {
+                let end = bracket_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if s.get(k + 1) != Some(&'?') => {
+                out.push_str("(?:");
+                k += 1;
+            }
+            '(' if s.get(k + 2) == Some(&'<') && !matches!(s.get(k + 3), Some('=' | '!')) => {
+                out.push_str("(?:");
+                k = past(&s, k + 3, '>');
+            }
+            '(' if s.get(k + 2) == Some(&'\'') => {
+                out.push_str("(?:");
+                k = past(&s, k + 3, '\'');
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Is what is written next (its source ending at `s[next]`) the whole of the look-behind just
+/// opened (`top`: the innermost open group is a look-behind)? (Next to another alternative, Ruby
+/// refuses such a class, `/(?<!\p{Lu}|\w)/i`, or raises on matching, `/(?<=a|[[:alpha:]])x/i`.)
+fn alone_in_behind(out: &str, top: bool, s: &[char], next: usize) -> bool {
+    top && (out.ends_with("(?<=") || out.ends_with("(?<!")) && s.get(next) == Some(&')')
+}
+
+/// Refuse a class under `i` written with the spellings of its several-character foldings inside a
+/// look-behind (`in_behind`), next to other items: Ruby refuses some (`/(?<=a\p{Lu})x/i`) and
+/// raises on every text that is not ASCII with the others (`/(?<=a[[:alpha:]])x/i`).
+fn spelled_class_in_behind(text: &str, in_behind: bool) -> Result<(), String> {
+    if in_behind && spread_alternatives(text) != text {
+        return Err(unlike_ruby(
+            "a class under case-insensitive matching that holds letters with several-letter \
+             foldings (ß, ﬁ …) in a look-behind, next to other items or alternatives",
+            "Ruby refuses some and fails on every text that is not ASCII with the others; put \
+             the class in (?-i:…) and list the cases, or make it the whole look-behind",
+        ));
+    }
+    Ok(())
+}
+
+/// A class written with the spellings of its several-character foldings (`(?-i:(?:[…]|ss|…))`)
+/// as top-level alternatives (`(?-i:[…])|(?-i:ss)|…`): Ruby expands such a class in a
+/// look-behind into alternatives of the look-behind, which may differ in length only there.
+fn spread_alternatives(text: &str) -> String {
+    let Some(inner) = text
+        .strip_prefix("(?-i:(?:")
+        .and_then(|t| t.strip_suffix("))"))
+    else {
+        return text.to_string();
+    };
+    let chars: Vec<char> = text.chars().collect();
+    if group_close(&chars, 5) != chars.len() - 1 {
+        return text.to_string();
+    }
+    let alts = alternatives_of(inner);
+    if alts.len() < 2 {
+        return text.to_string();
+    }
+    alts.iter()
+        .map(|a| format!("(?-i:{a})"))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+/// The inner text and prefix of a non-capturing group (`(?:…)`, `(?imx-imx:…)`).
+fn non_capturing(group: &str) -> Option<(&str, &str)> {
+    let rest = group.strip_prefix("(?")?.strip_suffix(')')?;
+    let chars: Vec<char> = group.chars().collect();
+    if group_close(&chars, 0) != chars.len() {
+        // Not one group (`(?:a)(?:b)`).
+        return None;
+    }
+    let colon = rest.find(':')?;
+    rest[..colon]
+        .chars()
+        .all(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
+        .then(|| (&group[..colon + 3], &rest[colon + 1..]))
+}
+
+/// The top-level alternatives of a group's inner text (brackets, escapes and groups skipped).
+fn alternatives_of(inner: &str) -> Vec<&str> {
+    let s: Vec<(usize, char)> = inner.char_indices().collect();
+    let chars: Vec<char> = inner.chars().collect();
+    let (mut parts, mut from, mut depth, mut k) = (Vec::new(), 0, 0usize, 0);
+    while k < chars.len() {
+        match chars[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(&chars, k) - 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => {
+                parts.push(&inner[from..s[k].0]);
+                from = s[k].0 + 1;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    parts.push(&inner[from..]);
+    parts
+}
+
+/// A non-capturing group with its alternatives that match only the empty string (anchors,
+/// look-arounds; at any depth of non-capturing groups) written as atomic groups, or `None` when
+/// it has none.
+fn atomic_anchor_alternatives(group: &str) -> Option<String> {
+    let (prefix, inner) = non_capturing(group)?;
+    let alts = alternatives_of(inner);
+    if alts.len() < 2 && non_capturing(inner).is_none() {
+        return None;
+    }
+    let mut changed = false;
+    let written: Vec<String> = alts
+        .iter()
+        .map(|alt| {
+            if !alt.is_empty() && only_anchors(&format!("(?:{alt})")) {
+                changed = true;
+                format!("(?>{alt})")
+            } else if let Some(t) = atomic_anchor_alternatives(alt) {
+                changed = true;
+                t
+            } else {
+                alt.to_string()
+            }
+        })
+        .collect();
+    changed.then(|| format!("{prefix}{})", written.join("|")))
+}
+
+/// Just past the comment group opening at `s[k]` (`(?#`): its first `)` not escaped (Ruby's
+/// reader skips the character after a backslash there); `None` when it is not closed.
+fn comment_end(s: &[char], k: usize) -> Option<usize> {
+    let mut j = k + 3;
+    while j < s.len() {
+        match s[j] {
+            '\\' => j += 2,
+            ')' => return Some(j + 1),
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// `\u{H …}` lists (of ASCII characters: [`escapes::as_written`] writes the others out) as
+/// `\x{H}` each: Oniguruma's Ruby syntax reads only `\uHHHH`.
+fn unicode_lists(pattern: &str) -> Result<String, String> {
+    if !pattern.contains("\\u{") {
+        return Ok(pattern.to_string());
+    }
+    let s: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut k = 0;
+    while k < s.len() {
+        if s[k] != '\\' {
+            out.push(s[k]);
+            k += 1;
+            continue;
+        }
+        if s.get(k + 1) == Some(&'u') && s.get(k + 2) == Some(&'{') {
+            let end = past(&s, k + 3, '}');
+            let inner: String = s[k + 3..end.saturating_sub(1).max(k + 3)].iter().collect();
+            let items: Vec<&str> = inner.split(' ').filter(|h| !h.is_empty()).collect();
+            let valid = s.get(end - 1) == Some(&'}')
+                && !items.is_empty()
+                && items
+                    .iter()
+                    .all(|h| h.len() <= 6 && h.chars().all(|c| c.is_ascii_hexdigit()));
+            // Ruby refuses an invalid one anywhere, in a comment too.
+            if !valid {
+                return Err("invalid Unicode list".into());
+            }
+            for h in items {
+                let _ = write!(out, "\\x{{{h}}}");
+            }
+            k = end;
+            continue;
+        }
+        out.extend(&s[k..(k + 2).min(s.len())]);
+        k += 2;
+    }
+    Ok(out)
+}
+
 /// Where the escape at `s[k]` (a backslash) ends, with its argument: `\cX`, `\C-X`, `\M-X`,
 /// `\xHH`, `\uHHHH`, `\u{…}`, `\p{…}`, `\k<…>`, `\g'…'` …
 fn escape_end(s: &[char], k: usize) -> usize {
@@ -1952,7 +2520,13 @@ pub struct ForOniguruma {
     /// A positive look-behind holding a negative one is written as the negation of a negative
     /// look-behind (`(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`: Oniguruma refuses a negative
     /// look-behind inside a positive one, Ruby does not); it may then hold no capture group.
+    /// (One with a capture group has the negative look-behinds at its top level taken out
+    /// instead: `(?<=(?<!y)(x))` as `(?<=(x))(?<!y(?:x))`.)
     pub double_negated: bool,
+    /// The pattern is wrapped in a named group, [`WHOLE_GROUP`], which `\g<0>` calls: Oniguruma
+    /// refuses a numbered call in a pattern with named groups, Ruby takes `\g<0>`. Engine group
+    /// 1 is then not one of Ruby's.
+    pub whole_group: bool,
 }
 
 /// A string Ruby folds as a whole under `i`, written out with its several-letter spellings in
@@ -1984,6 +2558,14 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 ///
 /// A string with several-letter spellings inside a look-behind is written out with every
 /// spelling of its whole folding (see [`ForOniguruma::fixed_behinds`]).
+///
+/// Where Oniguruma reads Ruby syntax otherwise, the pattern is written for it: `\u{…}` lists as
+/// `\x{…}`, `\o` as the letter, a repeated anchor or group of anchors as once or optional, a
+/// repeated alternation's anchor alternatives as atomic groups, the absent operator `(?~X)`
+/// (`X` of fixed length) as the longest text holding no match of `X`, a positive look-behind
+/// holding negative ones as described at [`ForOniguruma::double_negated`]; and what Ruby refuses
+/// that Oniguruma would take (in look-behinds: repetitions of a varying count, back-references,
+/// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     let written = rewrite(src, flags, Behind::Spellings)?;
     let fixed_behinds = if written.spelled_behind {
@@ -1995,6 +2577,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
         pattern: written.pattern,
         fixed_behinds,
         double_negated: written.double_negated,
+        whole_group: written.whole_group,
     })
 }
 
@@ -2007,6 +2590,136 @@ fn look_behind_allows(rest: &[char]) -> Result<(), String> {
     Ok(())
 }
 
+/// Refuse a look-behind body (Ruby syntax, nested look-behinds left to their own check) with what
+/// Ruby refuses there and Oniguruma would take: a repetition of a varying count (`a+?`, `a{1,2}`,
+/// `\A?`, `x{2}?`, which Oniguruma shortens or reads as fixed), a back-reference, a look-ahead,
+/// a conditional, `\z` or `\Z`. (Ruby's other rules, Oniguruma applies alike.)
+fn ruby_behind_allows(body: &[char], x: bool) -> Result<(), String> {
+    let refused = || Err("invalid pattern in look-behind".to_string());
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => {
+                if let Some('1'..='9' | 'k' | 'z' | 'Z') = body.get(k + 1) {
+                    return refused();
+                }
+                k = escape_end(body, k);
+                continue;
+            }
+            '[' => {
+                k = bracket_end(body, k);
+                continue;
+            }
+            '#' if x => {
+                k = past(body, k, '\n');
+                continue;
+            }
+            '(' if body.get(k + 1) == Some(&'?') => {
+                match (body.get(k + 2), body.get(k + 3)) {
+                    (Some('=' | '!' | '('), _) => return refused(),
+                    (Some('<'), Some('=' | '!')) => {
+                        // Its own check; a repetition of it counts here.
+                        k = group_close(body, k);
+                        continue;
+                    }
+                    (Some('#'), _) => {
+                        k = comment_end(body, k).unwrap_or(body.len());
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            '*' | '+' | '?' if k > 0 && body[k - 1] != '(' => return refused(),
+            '{' => {
+                let p = Parser {
+                    s: body.to_vec(),
+                    i: k,
+                    depth: 0,
+                    class_flags: Flags {
+                        i: false,
+                        m: false,
+                        x,
+                        cs: Charset::Default,
+                    },
+                };
+                if let Ok(Some((min, max, len, _, _))) = p.quantifier() {
+                    if max != Some(min) || matches!(body.get(k + len), Some('?' | '+')) {
+                        return refused();
+                    }
+                    k += len;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    Ok(())
+}
+
+/// The branches of a conditional's body (Ruby syntax): its top-level alternatives, where an
+/// option without a group (`(?m)`) takes the alternatives after it into a group of its own.
+fn conditional_branches(body: &str) -> usize {
+    let alts = alternatives_of(body);
+    let mut branches = 0;
+    for alt in &alts {
+        branches += 1;
+        let chars: Vec<char> = alt.chars().collect();
+        let mut k = 0;
+        let mut isolated = false;
+        while k < chars.len() {
+            match chars[k] {
+                '\\' => k = escape_end(&chars, k),
+                '[' => k = bracket_end(&chars, k),
+                '(' => {
+                    let end = group_close(&chars, k);
+                    let g: String = chars[k..end].iter().collect();
+                    isolated |= g.len() > 3
+                        && g.starts_with("(?")
+                        && g[2..g.len() - 1]
+                            .chars()
+                            .all(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'));
+                    k = end;
+                }
+                _ => k += 1,
+            }
+        }
+        if isolated {
+            break;
+        }
+    }
+    branches
+}
+
+/// Refuse a conditional's condition (the text inside `(?(…)`) that Ruby refuses: Ruby takes a
+/// group number or a name in `<…>` or `'…'` (with a level, `<n+0>`), Oniguruma more (relative
+/// numbers, bare names, expressions).
+fn ruby_condition(cond: &[char]) -> Result<(), String> {
+    let digits = |t: &[char]| !t.is_empty() && t.iter().all(char::is_ascii_digit);
+    let ok = match (cond.first(), cond.last()) {
+        _ if digits(cond) => true,
+        (Some('<'), Some('>')) | (Some('\''), Some('\'')) if cond.len() > 2 => {
+            let inner = &cond[1..cond.len() - 1];
+            let name_end = inner
+                .iter()
+                .rposition(|c| matches!(c, '+' | '-'))
+                .filter(|&p| p > 0 && digits(&inner[p + 1..]))
+                .unwrap_or(inner.len());
+            let name = &inner[..name_end];
+            digits(name)
+                || (!name.is_empty()
+                    && !name[0].is_ascii_digit()
+                    && name.iter().all(|c| c.is_alphanumeric() || *c == '_'))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("invalid conditional pattern".into())
+    }
+}
+
 /// What [`rewrite`] wrote.
 struct Rewritten {
     pattern: String,
@@ -2014,12 +2727,29 @@ struct Rewritten {
     spelled_behind: bool,
     /// A positive look-behind was written as the negation of a negative one.
     double_negated: bool,
+    /// The pattern was wrapped in [`WHOLE_GROUP`] for `\g<0>`.
+    whole_group: bool,
 }
+
+/// The name of the group [`for_oniguruma`] wraps a pattern with named groups in when it calls
+/// itself, `\g<0>` (see [`ForOniguruma::whole_group`]).
+pub const WHOLE_GROUP: &str = "__logferry_whole";
 
 /// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says.
 fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
     let src = escapes::as_written(src);
     let s: Vec<char> = src.chars().collect();
+    // Ruby refuses a meta escape (`\M-a`, `\C-\M-a`) in a UTF-8 pattern; Oniguruma takes it.
+    let mut j = 0;
+    while j < s.len() {
+        if s[j] == '\\' {
+            if s.get(j + 1) == Some(&'M') && s.get(j + 2) == Some(&'-') {
+                return Err("too short escaped multibyte character".into());
+            }
+            j += 1;
+        }
+        j += 1;
+    }
     let mut f = Flags {
         i: flags.contains('i'),
         m: flags.contains('m'),
@@ -2038,6 +2768,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // `(?<=a(?<!x))` as `(?<!(?<!a(?<!x)))`, which Oniguruma runs with the same meaning.
     let mut double_negated: Vec<bool> = Vec::new();
     let mut any_double_negated = false;
+    // Whether `\g<0>` occurs.
+    let mut calls_whole = false;
+    // The open absent operators: the depth of the stack at which each opened, and the length of
+    // its body in characters (see [`absent_length`]).
+    let mut absents: Vec<(usize, usize)> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -2051,14 +2786,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // or optional when the repetition may be empty; Oniguruma refuses the repetition: written
     // out as the anchor itself, or an alternative with the empty string (`(?:\b|)`).
     let repeated_once = |anchor: &str, j: usize, f: Flags| -> Option<(String, usize)> {
-        let j = if f.x { past_extended(&s, j) } else { j };
+        let j = past_comments(&s, j, f.x);
         let (min, max, len, counted, comma) = parser(j, f).quantifier().ok()??;
         let after = s.get(j + len).copied();
         let (optional, lazy, possessive) = match after {
             Some('?') if counted && !comma => (true, false, false),
             Some('?') => (false, true, false),
             Some('+') if !counted => (false, false, true),
-            Some('+') => return None,
+            // `{n,m}+` repeats the repetition in Ruby (not possessive): the `+` comes next.
+            Some('+') => (false, false, false),
             _ => (false, false, false),
         };
         let used = len + usize::from(optional || lazy || possessive);
@@ -2147,7 +2883,12 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 if optional {
                     out = format!("(?:{out})?");
                 }
-                return Ok((out, j + len + usize::from(after == Some('?'))));
+                let next = j + len + usize::from(after == Some('?'));
+                if quantifier_at(if f.x { past_extended(&s, next) } else { next }, f) {
+                    // A repetition of the repetition repeats all of it (`a{2}{3}`).
+                    out = format!("(?:{out})");
+                }
+                return Ok((out, next));
             }
         }
         let text = match spelled(&run, behind)? {
@@ -2211,20 +2952,38 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     {
                         return Err("invalid Unicode escape".into());
                     }
+                    // Ruby reads `\o` as the letter (`\o{3}` is `ooo`); Oniguruma `\o{…}` as octal.
+                    'o' => Some(("o".to_string(), k + 2)),
+                    // `\g<0>`: the whole pattern (a call by name once it is wrapped, below).
+                    'g' if matches!(
+                        s.get(k + 2..k + 5),
+                        Some(['<', '0', '>'] | ['\'', '0', '\''])
+                    ) =>
+                    {
+                        calls_whole = true;
+                        Some((format!("\\g<{WHOLE_GROUP}>"), k + 5))
+                    }
                     'b' if f.cs == Charset::Ascii => Some((ASCII_BOUNDARY.to_string(), k + 2)),
                     'B' if f.cs == Charset::Ascii => Some((ASCII_NOT_BOUNDARY.to_string(), k + 2)),
-                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' => Some((format!("\\{e}"), k + 2)),
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => Some((format!("\\{e}"), k + 2)),
                     _ => None,
                 };
                 // A repeated anchor.
                 let written = written.map(|(text, next)| {
-                    let anchor = matches!(e, 'b' | 'B' | 'A' | 'z' | 'Z' | 'G');
+                    let anchor = matches!(e, 'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K');
                     match anchor.then(|| repeated_anchor(&text, next, f)).flatten() {
                         Some(repeated) => repeated,
                         None => (text, next),
                     }
                 });
                 if let Some((text, next)) = written {
+                    let text =
+                        if alone_in_behind(&out, behinds.last() == Some(&stack.len()), &s, next) {
+                            spread_alternatives(&text)
+                        } else {
+                            spelled_class_in_behind(&text, !behinds.is_empty())?;
+                            text
+                        };
                     out.push_str(&text);
                     k = next;
                     continue;
@@ -2275,14 +3034,28 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     None
                 };
                 match written {
-                    Some(t) => out.push_str(&t),
+                    Some(t)
+                        if alone_in_behind(&out, behinds.last() == Some(&stack.len()), &s, p.i) =>
+                    {
+                        out.push_str(&spread_alternatives(&t))
+                    }
+                    Some(t) => {
+                        spelled_class_in_behind(&t, !behinds.is_empty())?;
+                        out.push_str(&t)
+                    }
                     None => out.extend(&s[k..p.i]),
                 }
                 k = p.i;
             }
             '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
-                let end = past(&s, k, ')');
-                out.extend(&s[k..end]);
+                // Ruby's reader skips a comment: a quantifier after it repeats what came before
+                // (`a(?#c)+` is `a+`), so there it is left out.
+                let end = comment_end(&s, k).unwrap_or(s.len());
+                let after = if f.x { past_extended(&s, end) } else { end };
+                // (Kept after a quantifier: `a+(?#c)?` is `(?:a+)?`, not `a+?`.)
+                if !quantifier_at(after, f) || out.ends_with(['*', '+', '?', '}']) {
+                    out.extend(&s[k..end]);
+                }
                 k = end;
             }
             '(' if s.get(k + 1) == Some(&'?') => {
@@ -2336,6 +3109,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         }
                         stack.push((f, out.len(), look));
                         if behind {
+                            let close = group_close(&s, k);
+                            ruby_behind_allows(&s[k + 4..close.saturating_sub(1).max(k + 4)], f.x)?;
                             behinds.push(stack.len());
                             negative_behinds.push(negative);
                             double_negated.push(false);
@@ -2345,10 +3120,43 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         let end = match (s.get(k + 2), s.get(k + 3)) {
                             (Some('<'), Some(c)) if !matches!(c, '=' | '!') => past(&s, k + 3, '>'),
                             (Some('\''), _) => past(&s, k + 3, '\''),
-                            (Some('('), _) => past(&s, k + 3, ')'),
+                            (Some('('), _) => {
+                                let end = past(&s, k + 3, ')');
+                                ruby_condition(&s[k + 3..end.saturating_sub(1).max(k + 3)])?;
+                                let close = group_close(&s, k);
+                                let body: String = s
+                                    [end.min(close)..close.saturating_sub(1).max(end)]
+                                    .iter()
+                                    .collect();
+                                if conditional_branches(&body) > 2 {
+                                    return Err("invalid conditional pattern".into());
+                                }
+                                end
+                            }
+                            (Some('~'), _) => {
+                                let close = group_close(&s, k);
+                                let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
+                                let length = absent_length(body, g).ok_or_else(|| {
+                                    unlike_ruby(
+                                        "the absent operator (?~…) with a body that is not a \
+                                         string of fixed length",
+                                        "Ruby's engine runs it by rules of its own there (it \
+                                         may match text that holds the body); write \
+                                         (?:(?!body)(?m:.))* for text in which the body does not \
+                                         start, or give it a fixed-length body",
+                                    )
+                                })?;
+                                absents.push((stack.len(), length));
+                                k + 3
+                            }
                             _ => k + 2,
                         };
                         out.extend(&s[k..end]);
+                        // Ruby's `(?~|a)` is the absent operator of `|a`; Oniguruma reads
+                        // `(?~|` as its own extended forms.
+                        if s.get(k + 2) == Some(&'~') && s.get(k + 3) == Some(&'|') {
+                            out.push_str("(?:)");
+                        }
                         k = end;
                     }
                 }
@@ -2361,25 +3169,87 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             ')' => {
                 out.push(')');
                 k += 1;
+                if absents
+                    .last()
+                    .is_some_and(|&(depth, _)| depth == stack.len())
+                {
+                    // Ruby's `(?~X)` (X of fixed length L) is the longest text that holds no match
+                    // of X; Oniguruma's, a text in which X does not start. Written out: text in
+                    // which X does not start, then up to L-1 characters (too few to hold it).
+                    let (_, length) = absents.pop().unwrap_or_default();
+                    if let Some(&(_, start, _)) = stack.last() {
+                        let body = out[start + 3..out.len() - 1].to_string();
+                        out.truncate(start);
+                        if length == 0 {
+                            out.push_str("(?:(?!))");
+                        } else {
+                            let _ = write!(out, "(?:(?:(?!{body})(?m:.))*");
+                            if length > 1 {
+                                let _ = write!(out, "(?m:.){{0,{}}}", length - 1);
+                            }
+                            out.push(')');
+                        }
+                    }
+                }
                 if behinds.last() == Some(&stack.len()) {
                     behinds.pop();
                     negative_behinds.pop();
                     if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
                     {
-                        // `(?<=…)` as `(?<!(?<!…))`.
-                        out.replace_range(start..start + 4, "(?<!(?<!");
-                        out.push(')');
-                        any_double_negated = true;
+                        if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
+                            // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
+                            out.truncate(start);
+                            out.push_str(&hoisted);
+                        } else {
+                            if drop_keeps(&out[start..]) != out[start..] {
+                                // A negation would lose `\K`'s move of the match's start.
+                                return Err(unlike_ruby(
+                                    "\\K in a positive look-behind that holds a negative one \
+                                     inside a group or an alternative",
+                                    "Ruby moves the match's start to it, which the negation \
+                                     this look-behind runs as cannot do; put the negative \
+                                     look-behind at the top level of the positive one, or \\K \
+                                     outside it",
+                                ));
+                            }
+                            // `(?<=…)` as `(?<!(?<!…))`.
+                            out.replace_range(start..start + 4, "(?<!(?<!");
+                            out.push(')');
+                            any_double_negated = true;
+                        }
                     }
                 }
                 if let Some((g, start, look)) = stack.pop() {
                     f = g;
-                    if look {
+                    // A non-capturing group of anchors only is repeated as an anchor (Oniguruma
+                    // refuses to repeat `(?:^|$)`).
+                    if look || only_anchors(&out[start..]) {
                         let group = out[start..].to_string();
                         if let Some((text, next)) = repeated_anchor(&group, k, f) {
                             out.truncate(start);
                             out.push_str(&text);
                             k = next;
+                        }
+                    } else if quantifier_at(past_comments(&s, k, f.x), f) {
+                        // Oniguruma also refuses to repeat an alternation with an alternative
+                        // that is an anchor (`(?:\b|a)*`): such alternatives are written as
+                        // atomic groups, which changes nothing for what matches no text.
+                        if let Some(text) = atomic_anchor_alternatives(&out[start..]) {
+                            let at = past_comments(&s, k, f.x);
+                            let min = parser(at, f).quantifier().ok().flatten().map(|q| q.0);
+                            if min.is_some_and(|m| m > 1) {
+                                // Oniguruma ends such a repetition at an empty iteration before
+                                // its minimum count (`(?:b|(?=b)){2}c` on `bc`), Ruby does not.
+                                return Err(unlike_ruby(
+                                    "a repetition of at least two of an alternation with an \
+                                     alternative that is an anchor or a look-around \
+                                     ((?:b|(?=b)){2})",
+                                    "Ruby's engine repeats it by rules of its own there; write \
+                                     the repetitions out, (?:b|(?=b))(?:b|(?=b))",
+                                ));
+                            }
+                            out.truncate(start);
+                            out.push_str(&text);
                         }
                     }
                 }
@@ -2412,10 +3282,26 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             }
         }
     }
+    // A pattern with named groups calls itself by the name of a group around it; one without
+    // keeps `\g<0>`, which Oniguruma takes there.
+    let named = {
+        let t: String = s.iter().collect();
+        t.contains("(?'")
+            || t.match_indices("(?<")
+                .any(|(at, _)| !matches!(t[at + 3..].chars().next(), Some('=' | '!')))
+    };
+    let whole_group = calls_whole && named;
+    if calls_whole && !named {
+        out = out.replace(&format!("\\g<{WHOLE_GROUP}>"), "\\g<0>");
+    }
+    if whole_group {
+        out = format!("(?<{WHOLE_GROUP}>{out})");
+    }
     Ok(Rewritten {
-        pattern: out,
+        pattern: unicode_lists(&out)?,
         spelled_behind,
         double_negated: any_double_negated,
+        whole_group,
     })
 }
 

@@ -436,6 +436,18 @@ fn backtracking_constructs_run_on_oniguruma() {
         ("/(?<=xss)(?<a>y)/i", "xßy", r#"{"a":"y"}"#),
         // A negative look-behind inside a positive one (the negation of a negative one here).
         ("/(?<=(?<!y)x)(?<a>s)/", "yxs axs", r#"{"a":"s"}"#),
+        // With a capture group too: the negative one taken out, (?<=(?<b>x))(?<!y(?:x)).
+        (
+            "/(?<=(?<!y)(?<b>x))(?<a>s)/",
+            "yxs axs",
+            r#"{"b":"x","a":"s"}"#,
+        ),
+        // An absent operator of a fixed-length body, as Ruby reads it.
+        (
+            "/\\/\\*(?<a>(?~\\*\\/))\\*\\//",
+            "/* x */ y */",
+            r#"{"a":" x "}"#,
+        ),
     ] {
         let p = parser(&format!("    @type regexp\n    expression {re}"));
         assert_eq!(one(&*p, text).1, rec(want), "{re} on {text:?}");
@@ -448,7 +460,11 @@ fn backtracking_constructs_run_on_oniguruma() {
         ("/(?<=ß+)(?<a>s)/i", "look-behind"),
         ("/(?<!(?<b>x)ß)(?<a>s)/i", "look-behind"),
         ("/(?<=(?>x))(?<a>s)/", "invalid pattern in look-behind"),
-        ("/(?<=(?<!y)(?<b>x))(?<a>s)/", "capture group"),
+        ("/(?<=(?:(?<!y)x|z)(?<b>b))(?<a>s)/", "capture group"),
+        ("/(?<a>(?~x+))/", "absent operator"),
+        ("/(?<a>(?:b|(?=b)){2})/", "at least two"),
+        ("/(?<=a+?)(?<a>s)/", "invalid pattern in look-behind"),
+        ("/(?<a>x)(?(a)y)/", "invalid conditional pattern"),
     ] {
         let e = build_err(&format!("    @type regexp\n    expression {re}"));
         assert!(e.contains(needle), "{re}: {e}");

@@ -118,12 +118,15 @@ pub(crate) fn compile_rewritten(
 /// The error for a pattern with a positive look-behind holding a negative one, written as the
 /// negation of a negative look-behind (see [`ForOniguruma::double_negated`]): Ruby's rules for
 /// look-behinds refuse it (Ruby refuses it too), or the look-behind holds a capture group, which
-/// a negative one may not (Ruby runs that).
+/// a negative one may not (Ruby runs that; the negative look-behinds at the top level of one
+/// with a capture group are taken out of it instead, see `hoist_negative_behinds`).
 fn double_negation_refused(e: &str) -> String {
     format!(
         "{e} (a positive look-behind that holds a negative one runs here as the negation of a \
          negative look-behind: Ruby's rules for look-behinds apply, and it may hold no capture \
-         group; make the groups inside it non-capturing, (?:…))"
+         group unless its negative look-behinds are at its top level, outside any group and \
+         alternative; make the groups inside it non-capturing, (?:…), or move the negative \
+         look-behind to the top level)"
     )
 }
 

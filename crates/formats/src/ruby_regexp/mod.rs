@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::parser::ruby_regex::{for_oniguruma, needs_backtracking, translate_body};
+use crate::parser::ruby_regex::{for_oniguruma, needs_backtracking, translate_body, WHOLE_GROUP};
 pub use backtracking::Exhausted;
 
 /// A compiled Ruby regexp (one pointer; clones share it).
@@ -323,21 +323,26 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
         }
         Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
         Err(_) => {
-            let re = for_oniguruma(body, flags)
-                .and_then(|rewritten| backtracking::compile_rewritten(&rewritten, flags))
+            let rewritten = for_oniguruma(body, flags)
+                .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+            let re = backtracking::compile_rewritten(&rewritten, flags)
                 .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
             let mut names: Vec<(String, Vec<usize>)> = Vec::new();
             re.foreach_name(|name, groups| {
-                names.push((
-                    name.to_string(),
-                    groups.iter().map(|&g| g as usize).collect(),
-                ));
+                if name != WHOLE_GROUP {
+                    names.push((
+                        name.to_string(),
+                        groups.iter().map(|&g| g as usize).collect(),
+                    ));
+                }
                 true
             });
             names.sort_by_key(|(_, g)| g.first().copied());
             // Oniguruma's Ruby syntax captures only the named groups when there are any, and
-            // numbers them from 1, so its numbering is Ruby's.
-            let numbered: Vec<usize> = (1..=re.captures_len()).collect();
+            // numbers them from 1, so its numbering is Ruby's (but for the group around a
+            // pattern that calls itself, group 1).
+            let first = if rewritten.whole_group { 2 } else { 1 };
+            let numbered: Vec<usize> = (first..=re.captures_len()).collect();
             Ok(RubyRegex(Arc::new(Compiled {
                 engine: Engine::Backtracking(re),
                 src,

@@ -24,7 +24,10 @@ lines = data['cases'].map do |c|
   rescue RegexpError, SyntaxError => e
     next JSON.generate(head.merge('error' => e.message))
   end
-  results = (c['hays'] + common).map do |h|
+  # A pattern Ruby compiles but raises on matching with (`/(?<=a[[:alpha:]])x/i` on any text that
+  # is not ASCII) is recorded as Ruby's error.
+  results = begin
+    (c['hays'] + common).map do |h|
     s = h.dup.force_encoding(Encoding::UTF_8)
     m = re.match(s)
     next nil unless m
@@ -38,6 +41,9 @@ lines = data['cases'].map do |c|
       'groups' => (1...m.size).map { |i| span.call(i) },
       'names' => m.names.map { |n| [n, span.call(n)] },
     }
+    end
+  rescue RegexpError => e
+    next JSON.generate(head.merge('error' => "raises on matching: #{e.message}"))
   end
   JSON.generate(head.merge('results' => results))
 end
