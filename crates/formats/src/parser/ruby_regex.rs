@@ -1955,7 +1955,8 @@ fn group_close(s: &[char], k: usize) -> usize {
             '[' => j = bracket_end(s, j) - 1,
             '(' => depth += 1,
             ')' => {
-                depth -= 1;
+                // (From anywhere else than a `(`, the `)` closing the enclosing group.)
+                depth = depth.saturating_sub(1);
                 if depth == 0 {
                     return j + 1;
                 }
