@@ -2674,11 +2674,13 @@ fn conditional_branches(body: &str) -> usize {
                 '[' => k = bracket_end(&chars, k),
                 '(' => {
                     let end = group_close(&chars, k);
-                    let g: String = chars[k..end].iter().collect();
+                    // An option group without a body: `(?m)`, `(?i-x)`.
+                    let g = &chars[k..end];
                     isolated |= g.len() > 3
-                        && g.starts_with("(?")
+                        && g.starts_with(&['(', '?'])
+                        && g.ends_with(&[')'])
                         && g[2..g.len() - 1]
-                            .chars()
+                            .iter()
                             .all(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'));
                     k = end;
                 }
@@ -3354,6 +3356,15 @@ pub fn compile(src: &str, flags: &str) -> Result<Regex, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_conditional_with_an_unclosed_group_ending_in_a_wide_character() {
+        // Found by the fuzzer: an option-group check sliced bytes inside `ԣ`.
+        assert_eq!(conditional_branches("a|(?:ԣ"), 2);
+        let pattern = "(?<a>\\()?x(?(<a>)\\)|(?: \"(?<r>[^ ]*)|]2ԣ";
+        let _ = crate::ruby_regexp::compile(pattern, "");
+        let _ = for_oniguruma(pattern, "i");
+    }
+
     use super::*;
 
     fn m(re: &str, flags: &str, text: &str) -> Option<String> {
