@@ -2226,7 +2226,12 @@ fn hoist_negative_behinds(group: &str) -> Option<String> {
     };
     let mut out = format!("(?<={})", without(0));
     for &(a, b) in &negatives {
-        let y: String = body[a + 4..b - 1].iter().collect();
+        // (A group closes in a pattern that parsed; an unclosed one gives nothing.)
+        let y: String = body
+            .get(a + 4..b.saturating_sub(1))
+            .unwrap_or_default()
+            .iter()
+            .collect();
         let rest = drop_keeps(&non_capturing_groups(&without(b)));
         let alts: Vec<String> = alternatives_of(&y)
             .iter()
