@@ -551,6 +551,9 @@ mod tests {
         // A negative look-behind inside a positive one, as Ruby runs it.
         let f = grep("<regexp>\nkey a\npattern /(?<=(?<!y)x)s/\n</regexp>").unwrap();
         assert!(keeps(&f, &[("a", s("xs"))]) && !keeps(&f, &[("a", s("yxs"))]));
+        // With a capture group in it too (the negative one is taken out of it).
+        let f = grep("<regexp>\nkey a\npattern /(?<=(?<!y)(x))s/\n</regexp>").unwrap();
+        assert!(keeps(&f, &[("a", s("xs"))]) && !keeps(&f, &[("a", s("yxs"))]));
     }
 
     #[test]
@@ -562,7 +565,7 @@ mod tests {
             ("<and>\n<regexp>\nkey a\npattern x\n</regexp>\n<exclude>\nkey b\npattern y\n</exclude>\n</and>", "Do not specify both"),
             ("<regexp>\nkey a\npattern x\n</regexp>\n<and>\n<regexp>\nkey a\npattern y\n</regexp>\n</and>", "Duplicate key in <and>"),
             ("<regexp>\nkey a\npattern (?<n>x\n</regexp>", "cannot be used"),
-            ("<regexp>\nkey a\npattern /(?<=(?<!y)(x))s/\n</regexp>", "capture group"),
+            ("<regexp>\nkey a\npattern /(?<=(?:(?<!y)x|z)(b))s/\n</regexp>", "capture group"),
             ("<regexp>\nkey a\npattern /(?<=ß+)s/i\n</regexp>", "invalid pattern in look-behind"),
             ("<regexp>\npattern x\n</regexp>", "'key' parameter is required"),
             ("<exclude>\nkey a\n</exclude>", "'pattern' parameter is required"),
