@@ -2140,23 +2140,8 @@ fn only_anchors(group: &str) -> bool {
             }
             '(' => {
                 // The whole group.
-                let (mut depth, mut j) = (0usize, k);
-                while j < inner.len() {
-                    match inner[j] {
-                        '\\' => j += 1,
-                        '[' => j = bracket_end(inner, j) - 1,
-                        '(' => depth += 1,
-                        ')' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                let g: String = inner[k..(j + 1).min(inner.len())].iter().collect();
+                let end = group_close(inner, k);
+                let g: String = inner[k..end].iter().collect();
                 let look = g.starts_with("(?=")
                     || g.starts_with("(?!")
                     || g.starts_with("(?<=")
@@ -2165,7 +2150,7 @@ fn only_anchors(group: &str) -> bool {
                 if !look && !only_anchors(&g) {
                     return false;
                 }
-                k = j + 1;
+                k = end;
             }
             _ => return false,
         }

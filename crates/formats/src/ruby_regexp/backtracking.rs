@@ -89,22 +89,17 @@ pub(crate) fn compile_rewritten(
     rewritten: &ForOniguruma,
     flags: &str,
 ) -> Result<onig::Regex, String> {
-    let Some(fixed) = &rewritten.fixed_behinds else {
-        return compile_with(&rewritten.pattern, flags, Syntax::ruby()).map_err(|e| {
-            if rewritten.double_negated {
-                double_negation_refused(&e)
-            } else {
-                e
-            }
-        });
-    };
-    compile_with(fixed, flags, Syntax::ruby()).map_err(|e| {
+    let explained = |e: String| {
         if rewritten.double_negated {
             double_negation_refused(&e)
         } else {
             e
         }
-    })?;
+    };
+    let Some(fixed) = &rewritten.fixed_behinds else {
+        return compile_with(&rewritten.pattern, flags, Syntax::ruby()).map_err(explained);
+    };
+    compile_with(fixed, flags, Syntax::ruby()).map_err(explained)?;
     compile_with(&rewritten.pattern, flags, &ruby_variable_behinds()).map_err(|e| {
         format!(
             "{e}: a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \
