@@ -1,9 +1,11 @@
 //! `json` (Fluentd's `parser_json.rb`): an object is one record, an array one record per element
 //! (non-objects fail), anything else fails. `time_key time`, `time_type float` (`string` when a
-//! `time_format` is given). `json_parser oj|yajl|json` is accepted; there is one JSON parser here.
+//! `time_format` is given). `json_parser oj|yajl|json` is accepted; there is one JSON parser here,
+//! which reads text as yajl-ruby does ([`super::yajl`]: Fluentd's parser when Oj is not
+//! installed): a flat object takes a fast path straight to msgpack pairs, anything else (and
+//! every error) the full reader.
 //!
-//! The text is deserialized straight into the record [`Value`] (no intermediate tree); a key
-//! repeated in an object keeps its first position and its last value, as Ruby's `JSON.parse`.
+//! [`parse_value`] is the strict RFC 8259 reader that in_http uses for its `json` bodies.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -105,7 +107,7 @@ impl Parser for JsonParser {
     }
 
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
-        match parse_value(text) {
+        match super::yajl::parse(text) {
             Ok(Value::Map(rec)) => out.push(self.common.finish(rec)),
             Ok(Value::Array(items)) => {
                 for item in items {

@@ -27,6 +27,7 @@ mod strptime;
 pub mod syslog;
 pub(crate) mod time;
 pub mod tsv;
+pub mod yajl;
 
 #[cfg(test)]
 mod tests;
