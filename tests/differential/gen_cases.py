@@ -656,6 +656,18 @@ format_cases(LT, [
     ("tsv-add-newline-false", "@type tsv\nkeys k,n\nadd_newline false"),
 ])
 
+# JSON text as Fluentd's json parser (yajl-ruby) reads it: numbers, surrogate escapes, comments,
+# white space, and what it refuses.
+parser_case("yajl-numbers", "@type json", ['{"a":-0,"b":-0.0,"c":1e-400,"d":4.9e-324,"e":1E+2,"f":-9223372036854775808,"g":18446744073709551615}'])
+parser_case("yajl-surrogates", "@type json", ['{"a":"\\ud800xy","b":"\\ud800\\u00e9","c":"\\udbff\\udfff","d":"\\ud800","e":"\\ud800\\n","f":"\\ud83d\\ude00"}'])
+parser_case("yajl-lone-low-surrogate", "@type json", ['{"a":"\\udc00x","b":1}'])
+parser_case("yajl-comments-and-space", "@type json", ['{"a":1 /* c */}', '{"a":2} // c', '{\v"a":3}', '{\f"a":4,/**/"b"/**/:/**/5}'])
+parser_case("yajl-refused", "@type json", ['{"a":1}{"a":2}', '{"a":1}\n# c', '{"a":[1,]}', '{"a":1} /* open', '{"a":"\\ud800\\uzzzz"}'])
+parser_case("yajl-infinity", "@type json", ['{"a":1e400,"b":-1E999}'])
+parser_case("yajl-cut-short", "@type json", ['{"a":1,"b":2', '{"a":1,"m":{"c":1', '{"a":1} {"b":2', '{"a":1} tr', '[{"a":1},{"b":2'])
+parser_case("yajl-cut-in-a-value", "@type json", ['{"a":1,"b":"cut', '{"a":1,"b":[1,"x'])
+parser_case("yajl-bignum", "@type json", ['{"a":123456789012345678901234567890,"b":-9223372036854775809}'])
+
 def main():
     os.makedirs(CASES, exist_ok=True)
     names = set()
