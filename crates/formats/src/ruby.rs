@@ -116,7 +116,27 @@ pub fn inspect_into(v: &Value, out: &mut String) {
             }
             out.push('}');
         }
+        Value::Ext(0, payload) => match logferry_msgpack::EventTime::from_payload(payload) {
+            Some(t) => inspect_event_time(t, out),
+            None => out.push_str(&v.to_text()),
+        },
         other => out.push_str(&other.to_text()),
+    }
+}
+
+/// Fluentd's `EventTime#inspect`: the time in the process's zone to the nanosecond
+/// (`2023-11-14 22:13:20.000000005 +0000`), as a record's nested EventTime is written by the
+/// formatters that write Ruby's text of a map or an array.
+fn inspect_event_time(t: logferry_msgpack::EventTime, out: &mut String) {
+    static FORMAT: std::sync::OnceLock<Option<crate::timefmt::TimeFormatter>> =
+        std::sync::OnceLock::new();
+    let f = FORMAT.get_or_init(|| {
+        crate::timefmt::TimeFormatter::new("%Y-%m-%d %H:%M:%S.%N %z", crate::timefmt::Zone::Local)
+            .ok()
+    });
+    match f {
+        Some(f) => f.format_into(t, out),
+        None => out.push_str(&t.sec.to_string()),
     }
 }
 

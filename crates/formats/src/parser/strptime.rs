@@ -729,10 +729,11 @@ pub(crate) fn offset_for_local(zone: &Zone, naive: i64) -> i64 {
 }
 
 /// An epoch second count and nanoseconds as an event time, if it fits.
-pub(crate) fn event_time(sec: i64, nsec: u32, src: &str) -> Result<EventTime, String> {
-    u32::try_from(sec)
-        .map(|s| EventTime::new(s, nsec))
-        .map_err(|_| format!("invalid time format: value = {src}, time out of range"))
+pub(crate) fn event_time(sec: i64, nsec: u32, _src: &str) -> Result<EventTime, String> {
+    // Seconds before 1970 or past 2106 are kept in the 32 bits an event time has, wrapped as
+    // Fluentd's out_forward packs them (`[sec, nsec].pack('NN')`): README "Differences from
+    // Fluentd", a negative event time.
+    Ok(EventTime::new(sec as u32, nsec))
 }
 
 /// Largest magnitude of a date or time field that [`resolve`] computes with (a year of ±1e6 is
