@@ -666,7 +666,20 @@ parser_case("yajl-refused", "@type json", ['{"a":1}{"a":2}', '{"a":1}\n# c', '{"
 parser_case("yajl-infinity", "@type json", ['{"a":1e400,"b":-1E999}'])
 parser_case("yajl-cut-short", "@type json", ['{"a":1,"b":2', '{"a":1,"m":{"c":1', '{"a":1} {"b":2', '{"a":1} tr', '[{"a":1},{"b":2'])
 parser_case("yajl-cut-in-a-value", "@type json", ['{"a":1,"b":"cut', '{"a":1,"b":[1,"x'])
+parser_case("yajl-time-out-of-u32", "@type json", ['{"time":-1,"a":1}', '{"time":-1.5,"a":2}', '{"time":4294967296,"a":3}'])
 parser_case("yajl-bignum", "@type json", ['{"a":123456789012345678901234567890,"b":-9223372036854775809}'])
+
+# An EventTime nested in a record (msgpack ext 0), as each formatter writes it: Ruby's inspect
+# (`2023-11-14 22:13:20.000000005 +0000`) inside a map or array, its seconds (to_s) alone.
+ETN = [msg({"a": {"$et": [1700000000, 5]}, "b": [{"$et": [1700000000, 500000000]}], "c": {"t": {"$et": [0, 0]}}})]
+format_cases(ETN, [
+    ("event-time-nested-hash", "@type hash"),
+    ("event-time-nested-ltsv", "@type ltsv"),
+    ("event-time-nested-tsv", "@type tsv\nkeys a,b,c"),
+    ("event-time-nested-csv", "@type csv\nfields a,b,c"),
+    ("event-time-nested-single-value", "@type single_value\nmessage_key b"),
+    ("event-time-whole-seconds-json", "@type json"),
+])
 
 def main():
     os.makedirs(CASES, exist_ok=True)
