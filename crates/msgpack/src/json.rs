@@ -5,6 +5,7 @@ use crate::head::{head, Kind};
 use crate::scan::MAX_DEPTH;
 use crate::text::{json_float, json_string};
 use crate::time::EventTime;
+use crate::value::Value;
 use crate::write;
 
 /// Transcode ONE msgpack value at the start of `raw` to compact JSON
@@ -15,7 +16,7 @@ use crate::write;
 pub fn write_json(raw: &[u8], out: &mut Vec<u8>) -> Result<usize> {
     let mark = out.len();
     let mut pos = 0;
-    match emit(raw, &mut pos, out, false, 0) {
+    match emit(raw, &mut pos, out, 0) {
         Ok(()) => Ok(pos),
         Err(e) => {
             out.truncate(mark);
@@ -80,9 +81,8 @@ fn short_str_json(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>) -> bool {
 }
 
 /// Emit the value at `raw[*pos..]` and advance `pos` past it. `depth` counts the open
-/// containers (the recursion is bounded by [`MAX_DEPTH`]). `in_key` is set while writing the text
-/// of a non-string map key (see [`emit_key`]).
-fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usize) -> Result<()> {
+/// containers (the recursion is bounded by [`MAX_DEPTH`]).
+fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     if short_str_json(raw, pos, out) {
         return Ok(());
     }
@@ -129,7 +129,7 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usi
                 if i > 0 {
                     out.push(b',');
                 }
-                emit(raw, pos, out, in_key, depth + 1)?;
+                emit(raw, pos, out, depth + 1)?;
             }
             out.push(b']');
             return Ok(());
@@ -144,9 +144,9 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usi
                 if i > 0 {
                     out.push(b',');
                 }
-                emit_key(raw, pos, out, in_key, depth + 1)?;
+                emit_key(raw, pos, out, depth + 1)?;
                 out.push(b':');
-                emit(raw, pos, out, in_key, depth + 1)?;
+                emit(raw, pos, out, depth + 1)?;
             }
             out.push(b'}');
             return Ok(());
@@ -157,33 +157,54 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, in_key: bool, depth: usi
     Ok(())
 }
 
-/// Map keys: str/bin as strings, anything else as its JSON text quoted.
-///
-/// Inside that text (`in_key`), nested non-string keys are written as raw JSON text rather than
-/// quoted again, as Ruby's `inspect` renders them: every byte is escaped at most once, so the
-/// output stays linear in the input. (Quoting at every level would double the output per nesting
-/// level — a 74-byte frame could demand gigabytes.)
-fn emit_key(
-    raw: &[u8],
-    pos: &mut usize,
-    out: &mut Vec<u8>,
-    in_key: bool,
-    depth: usize,
-) -> Result<()> {
+/// Map keys: str/bin as strings, anything else as its Ruby `to_s` quoted.
+fn emit_key(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     if short_str_json(raw, pos, out) {
         return Ok(());
     }
     let h = head(raw.get(*pos..).unwrap_or_default())?;
     if matches!(h.kind, Kind::Str | Kind::Bin) {
         json_string(body(raw, pos, h.hdr, h.total())?, out);
-    } else if in_key {
-        emit(raw, pos, out, true, depth)?;
-    } else {
-        let mut tmp = Vec::new();
-        emit(raw, pos, &mut tmp, true, depth)?;
-        json_string(&tmp, out);
+        return Ok(());
     }
+    // Any other key is written as its Ruby `to_s`, as yajl's `key.to_s` (nil `""`, an array
+    // `[1, nil]`, a map `{"a"=>1}`): each byte escaped once, so the output stays linear.
+    let len = crate::value_len(raw.get(*pos..).unwrap_or_default())?;
+    if depth >= MAX_DEPTH {
+        return Err(Error::TooDeep);
+    }
+    let key = Value::decode(&raw[*pos..*pos + len])?.0;
+    *pos += len;
+    let mut text = String::new();
+    crate::ruby_text::to_s_into(&key, &mut text, &utc_time_inspect);
+    json_string(text.as_bytes(), out);
     Ok(())
+}
+
+/// `EventTime#inspect` in UTC, for an EventTime inside a map key (the formats crate writes
+/// values' EventTimes in the process's zone; a key holding one is left at UTC).
+pub(crate) fn utc_time_inspect(t: EventTime, out: &mut String) {
+    use std::fmt::Write as _;
+    let secs = i64::from(t.sec);
+    let (days, tod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:09} +0000",
+        tod / 3600,
+        tod / 60 % 60,
+        tod % 60,
+        t.nsec
+    );
 }
 
 /// Ext values: EventTime (type 0) as its seconds, as Fluentd's `EventTime#to_json`, or as float
@@ -244,7 +265,8 @@ mod key_bomb_tests {
     }
 
     // Found by fuzzing: quoting a non-string key's text at every level doubled the output per
-    // level (28 levels > 512 MiB). Output must stay linear in the input.
+    // level (28 levels > 512 MiB). Output must stay linear in the input: a key's Ruby text is
+    // escaped once, as a whole.
     #[test]
     fn nested_non_string_keys_stay_linear() {
         let raw = nested_key_maps(200);
@@ -261,13 +283,13 @@ mod key_bomb_tests {
         v.to_json(&mut tree);
         assert_eq!(tree, out, "streaming and tree JSON agree");
         assert!(v.to_text().len() < 20 * raw.len());
-        // One level: the key's JSON text as a string, as before.
+        // A map key is its Ruby text (yajl's `key.to_s`), nested maps' keys inspected within.
         let mut one = Vec::new();
         write_json(&nested_key_maps(1), &mut one).unwrap();
         assert_eq!(String::from_utf8(one).unwrap(), r#"{"{}":null}"#);
         let mut two = Vec::new();
         write_json(&nested_key_maps(2), &mut two).unwrap();
-        assert_eq!(String::from_utf8(two).unwrap(), r#"{"{{}:null}":null}"#);
+        assert_eq!(String::from_utf8(two).unwrap(), r#"{"{{}=>nil}":null}"#);
     }
 }
 

@@ -19,6 +19,7 @@ mod escape_sse2;
 mod head;
 mod json;
 mod reader;
+pub mod ruby_text;
 mod scan;
 mod text;
 mod time;

@@ -118,11 +118,6 @@ impl Value {
 
     /// Append compact JSON (same rules as [`write_json`](crate::write_json)).
     pub fn to_json(&self, out: &mut Vec<u8>) {
-        self.json_into(out, false);
-    }
-
-    /// `to_json`, with `in_key` set while writing the text of a non-string map key.
-    fn json_into(&self, out: &mut Vec<u8>, in_key: bool) {
         match self {
             Value::Nil => out.extend_from_slice(b"null"),
             Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
@@ -138,7 +133,7 @@ impl Value {
                     if i > 0 {
                         out.push(b',');
                     }
-                    v.json_into(out, in_key);
+                    v.to_json(out);
                 }
                 out.push(b']');
             }
@@ -151,17 +146,19 @@ impl Value {
                     match k {
                         Value::Str(s) => json_string(s.as_bytes(), out),
                         Value::Bin(b) => json_string(b, out),
-                        // Inside a key's text nested keys are raw, so escaping stays linear
-                        // (see `json::emit_key`).
-                        other if in_key => other.json_into(out, true),
+                        // Ruby's `to_s` of the key, as yajl writes it (see `json::emit_key`).
                         other => {
-                            let mut tmp = Vec::new();
-                            other.json_into(&mut tmp, true);
-                            json_string(&tmp, out);
+                            let mut text = String::new();
+                            crate::ruby_text::to_s_into(
+                                other,
+                                &mut text,
+                                &crate::json::utc_time_inspect,
+                            );
+                            json_string(text.as_bytes(), out);
                         }
                     }
                     out.push(b':');
-                    v.json_into(out, in_key);
+                    v.to_json(out);
                 }
                 out.push(b'}');
             }

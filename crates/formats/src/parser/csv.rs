@@ -45,8 +45,11 @@ impl CsvParser {
     }
 
     /// The record; with `fill` keys past the last column are nil, else absent (the fast engine).
+    ///
+    /// Columns past the keys are dropped by Ruby's CSV engine; the fast engine stores each under
+    /// the key `@keys[i]`, nil, so the last of them is kept with a nil key (written `""` in JSON).
     fn record(&self, values: Vec<Option<String>>, fill: bool) -> ParseResult {
-        let mut rec = Vec::with_capacity(self.keys.len());
+        let mut rec = Vec::with_capacity(self.keys.len() + 1);
         let n = values.len();
         let mut it = values.into_iter();
         for (i, k) in self.keys.iter().enumerate() {
@@ -55,6 +58,9 @@ impl CsvParser {
             }
             let v = it.next().flatten().map_or(Value::Nil, Value::Str);
             put(&mut rec, k, v);
+        }
+        if let (false, Some(last)) = (fill, it.last()) {
+            rec.push((Value::Nil, last.map_or(Value::Nil, Value::Str)));
         }
         self.common.finish(rec)
     }
