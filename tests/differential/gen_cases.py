@@ -667,6 +667,7 @@ parser_case("yajl-infinity", "@type json", ['{"a":1e400,"b":-1E999}'])
 parser_case("yajl-cut-short", "@type json", ['{"a":1,"b":2', '{"a":1,"m":{"c":1', '{"a":1} {"b":2', '{"a":1} tr', '[{"a":1},{"b":2'])
 parser_case("yajl-cut-in-a-value", "@type json", ['{"a":1,"b":"cut', '{"a":1,"b":[1,"x'])
 parser_case("yajl-time-out-of-u32", "@type json", ['{"time":-1,"a":1}', '{"time":-1.5,"a":2}', '{"time":4294967296,"a":3}'])
+parser_case("csv-fast-extra-columns", "@type csv\nkeys a,b\nparser_engine fast", ['1,2,3', '1,2,3,', '1,2,"x,y",4', '1', 'a,b,c,d'])
 parser_case("yajl-bignum", "@type json", ['{"a":123456789012345678901234567890,"b":-9223372036854775809}'])
 
 # An EventTime nested in a record (msgpack ext 0), as each formatter writes it: Ruby's inspect
@@ -679,6 +680,16 @@ format_cases(ETN, [
     ("event-time-nested-csv", "@type csv\nfields a,b,c"),
     ("event-time-nested-single-value", "@type single_value\nmessage_key b"),
     ("event-time-whole-seconds-json", "@type json"),
+])
+
+# Record keys that are not strings (nil, array, map, float, true, integer), as a forward client
+# may send them: the formatters write Ruby's `to_s` of the key (yajl's `key.to_s`).
+NSK = [dict(mode="raw", hex="93a174ce6553f10087c0019201c00281a161c003cb3ff800000000000004c3050a06a17382a16bc001a178")]
+format_cases(NSK, [
+    ("non-string-keys-json", "@type json"),
+    ("non-string-keys-ltsv", "@type ltsv"),
+    ("non-string-keys-hash", "@type hash"),
+    ("non-string-keys-out-file", None),
 ])
 
 def main():
