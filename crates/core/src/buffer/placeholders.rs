@@ -58,6 +58,7 @@ impl Template {
         }
         let mut out = String::with_capacity(s.len() + 16);
         let mut rest: &str = &s;
+        let mut chunk_id_done = false;
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
@@ -67,7 +68,7 @@ impl Template {
                 break;
             };
             let name = &after[..end];
-            match substitute(name, meta, id) {
+            match substitute(name, meta, id, &mut chunk_id_done) {
                 Some(v) => out.push_str(&v),
                 None => {
                     out.push_str("${");
@@ -86,8 +87,16 @@ fn escape_non_strftime(t: &str) -> String {
     t.replace("%{", "%%{")
 }
 
-fn substitute(name: &str, meta: &ChunkMeta, id: &ChunkId) -> Option<String> {
-    if name == "chunk_id" {
+/// One `${name}` as Fluentd's `extract_placeholders` replaces it; None leaves it as written.
+fn substitute(
+    name: &str,
+    meta: &ChunkMeta,
+    id: &ChunkId,
+    chunk_id_done: &mut bool,
+) -> Option<String> {
+    // Fluentd `sub`s the first `${chunk_id}` only; a later one is left to the chunk-key pass.
+    if name == "chunk_id" && !*chunk_id_done {
+        *chunk_id_done = true;
         return Some(id.hex());
     }
     if let Some(tag) = &meta.tag {
@@ -95,21 +104,31 @@ fn substitute(name: &str, meta: &ChunkMeta, id: &ChunkId) -> Option<String> {
             return Some(tag.clone());
         }
         if let Some(idx) = name.strip_prefix("tag[").and_then(|r| r.strip_suffix(']')) {
-            let parts: Vec<&str> = tag.split('.').collect();
-            let i: i64 = idx.trim().parse().ok()?;
-            let i = if i < 0 { parts.len() as i64 + i } else { i };
-            // Out of range stays literal, as Fluentd.
-            return usize::try_from(i)
-                .ok()
-                .and_then(|i| parts.get(i))
-                .map(|p| p.to_string());
+            let digits = idx.strip_prefix('-').unwrap_or(idx);
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                let parts: Vec<&str> = tag.split('.').collect();
+                let i: i64 = idx.parse().unwrap_or(i64::MAX);
+                let i = if i < 0 { parts.len() as i64 + i } else { i };
+                // Out of range is empty: Fluentd `gsub`s with a hash of the parts.
+                return Some(
+                    usize::try_from(i)
+                        .ok()
+                        .and_then(|i| parts.get(i))
+                        .map_or_else(String::new, |p| p.to_string()),
+                );
+            }
         }
     }
     if let Some((_, v)) = meta.variables.iter().find(|(k, _)| k == name) {
         return Some(v.clone());
     }
-    if !meta.variables.is_empty() && !name.starts_with("tag") {
-        // Other `${…}` become empty when record keys exist (Fluentd), else stay literal.
+    // With record chunk keys, any other `${name}` of the chunk-key form (`[-_.@$a-zA-Z0-9]+`)
+    // is emptied (Fluentd warns), but `${tag}`; else it stays as written.
+    let key_form = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@$".contains(&b));
+    if !meta.variables.is_empty() && key_form && name != "tag" {
         return Some(String::new());
     }
     None
@@ -181,7 +200,8 @@ mod tests {
         let t = Template::new("path", "${tag[0]}/${tag[-1]}/${tag[9]}/${chunk_id}", &c).unwrap();
         assert_eq!(
             t.render(&meta(Some("a.b.c"), Some(0), &[]), &id),
-            format!("a/c/${{tag[9]}}/{}", id.hex())
+            // Out of range is empty (Fluentd gsubs with a hash of the parts).
+            format!("a/c//{}", id.hex())
         );
         let t = Template::new("path", "x/${tag_parts[1]}/", &c).unwrap();
         assert_eq!(
