@@ -692,6 +692,20 @@ format_cases(NSK, [
     ("non-string-keys-out-file", None),
 ])
 
+# out_file path placeholders as Fluentd's extract_placeholders replaces them, and the checks its
+# placeholder_validate! makes at start-up.
+case("file-path-tag-index-out-of-range", fileconf("path {DIR}/out/${tag[0]}-${tag[9]}-${tag[-9]}-x\nappend true\n<buffer tag>\n  @type memory\n</buffer>"), [msg({"a": 1}, tag="p.q")])
+case("file-path-chunk-id-twice", fileconf("path {DIR}/out/${chunk_id}-${chunk_id}\nappend true\nadd_path_suffix false\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+case("file-path-unknown-placeholder-with-keys", fileconf("path {DIR}/out/${k}-${nope}-${chunk_id}-${chunk_id}-${a b}\nappend true\nadd_path_suffix false\n<buffer k>\n  @type memory\n</buffer>"), [msg({"k": "v"})])
+case("file-path-value-starting-with-dots", fileconf("path {DIR}/out/${k}-f\nappend true\n<buffer k>\n  @type memory\n</buffer>"), [msg({"k": ".."}), msg({"k": "..x"})])
+cfgerr("file-path-tag-key-without-placeholder", fileconf("path {DIR}/out/f\n<buffer tag>\n  @type memory\n</buffer>"))
+cfgerr("file-path-record-key-without-placeholder", fileconf("path {DIR}/out/f\n<buffer k>\n  @type memory\n</buffer>"))
+cfgerr("file-path-accessor-key-spelled-short", fileconf("path {DIR}/out/${m.k}\n<buffer $.m.k>\n  @type memory\n</buffer>"))
+cfgerr("file-path-placeholder-not-a-chunk-key", fileconf("path {DIR}/out/${k}-${j}\n<buffer k>\n  @type memory\n</buffer>"))
+cfgerr("file-path-time-placeholder-without-time-key", fileconf("path {DIR}/out/%d-${tag}\n<buffer tag>\n  @type memory\n</buffer>"))
+cfgerr("file-path-timekey-finer-than-path", fileconf("path {DIR}/out/%Y%m%d\n<buffer time>\n  @type memory\n  timekey 60\n</buffer>"))
+case("file-path-accessor-key", fileconf("path {DIR}/out/${$.m.k}\nappend true\n<buffer $.m.k>\n  @type memory\n</buffer>"), [msg({"m": {"k": "v"}}), msg({"m": {}})])
+
 def main():
     os.makedirs(CASES, exist_ok=True)
     names = set()
