@@ -704,6 +704,8 @@ cfgerr("file-path-accessor-key-spelled-short", fileconf("path {DIR}/out/${m.k}\n
 cfgerr("file-path-placeholder-not-a-chunk-key", fileconf("path {DIR}/out/${k}-${j}\n<buffer k>\n  @type memory\n</buffer>"))
 cfgerr("file-path-time-placeholder-without-time-key", fileconf("path {DIR}/out/%d-${tag}\n<buffer tag>\n  @type memory\n</buffer>"))
 cfgerr("file-path-timekey-finer-than-path", fileconf("path {DIR}/out/%Y%m%d\n<buffer time>\n  @type memory\n  timekey 60\n</buffer>"))
+case("file-no-append-chunk-order", fileconf("path {DIR}/out/${tag[0]}\n<buffer tag>\n  @type memory\n</buffer>"),
+     [msg({"n": 1}, tag="h.a"), msg({"n": 2}, tag="h.x"), msg({"n": 3}, tag="h.b.c"), msg({"n": 4}, tag="h.x"), msg({"n": 5}, tag="h.0")])
 case("file-path-accessor-key", fileconf("path {DIR}/out/${$.m.k}\nappend true\n<buffer $.m.k>\n  @type memory\n</buffer>"), [msg({"m": {"k": "v"}}), msg({"m": {}})])
 
 def main():

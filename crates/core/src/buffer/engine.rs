@@ -423,7 +423,7 @@ impl BufferedOutput {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let limit = self.cfg.queued_chunks_limit_size;
-        let due: Vec<_> = s
+        let due: Vec<(f64, Key)> = s
             .staged
             .iter()
             .filter(|(_, slot)| {
@@ -441,10 +441,14 @@ impl BufferedOutput {
                         FlushMode::Immediate => true,
                     }
             })
-            .map(|(k, _)| k.clone())
+            .map(|(k, slot)| (slot.created, k.clone()))
             .collect();
+        // Oldest first, as Fluentd enqueues its staged chunks (in the order they were made): with
+        // `append false` the order names the files (`_0`, `_1` …).
+        let mut due = due;
+        due.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut any = false;
-        for k in due {
+        for (_, k) in due {
             if !force && s.queue.len() + s.in_flight >= limit {
                 break;
             }
