@@ -708,6 +708,12 @@ case("file-no-append-chunk-order", fileconf("path {DIR}/out/${tag[0]}\n<buffer t
      [msg({"n": 1}, tag="h.a"), msg({"n": 2}, tag="h.x"), msg({"n": 3}, tag="h.b.c"), msg({"n": 4}, tag="h.x"), msg({"n": 5}, tag="h.0")])
 case("file-path-accessor-key", fileconf("path {DIR}/out/${$.m.k}\nappend true\n<buffer $.m.k>\n  @type memory\n</buffer>"), [msg({"m": {"k": "v"}}), msg({"m": {}})])
 
+# <inject> keys given twice keep their first place and the last value (Fluentd assigns hostname,
+# worker id, tag, then time into the record's Hash).
+for name, fmt in [("json", "@type json"), ("ltsv", "@type ltsv")]:
+    case("inject-same-key-twice-" + name, fileout(fmt=fmt, inject="hostname_key a\nhostname h.example\nworker_id_key a\ntag_key b\ntime_key a\ntime_type unixtime"),
+         [msg({"b": "old", "z": 1}), msg({})])
+
 def main():
     os.makedirs(CASES, exist_ok=True)
     names = set()

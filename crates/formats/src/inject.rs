@@ -226,6 +226,17 @@ impl Inject {
             };
             fields.push((k, v));
         }
+        // Fluentd assigns them one after another into a Hash: a key given twice (`hostname_key a`
+        // and `time_key a`) keeps its first place and the last value.
+        let mut i = 0;
+        while i < fields.len() {
+            if let Some(first) = fields[..i].iter().position(|(k, _)| *k == fields[i].0) {
+                let (_, v) = fields.remove(i);
+                fields[first].1 = v;
+            } else {
+                i += 1;
+            }
+        }
         set_fields(record, &fields, out);
     }
 }
