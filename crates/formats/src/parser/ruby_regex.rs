@@ -1872,12 +1872,12 @@ fn folded_string(n: &Node) -> Option<Vec<char>> {
     }
 }
 
-/// Ruby's `\b` under `(?a)` in Ruby syntax: between an ASCII word character and anything else.
-const ASCII_BOUNDARY: &str =
-    "(?:(?<=[a-zA-Z0-9_])(?![a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?=[a-zA-Z0-9_]))";
-/// Ruby's `\B` under `(?a)` in Ruby syntax.
-const ASCII_NOT_BOUNDARY: &str =
-    "(?:(?<=[a-zA-Z0-9_])(?=[a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?![a-zA-Z0-9_]))";
+/// Ruby's `\b` under `(?a)`, for Oniguruma: between an ASCII word character and anything else
+/// (Oniguruma's own option `W`, enabled in the syntax it compiles with, which a look-behind may
+/// hold, unlike a look-ahead).
+const ASCII_BOUNDARY: &str = "(?W:\\b)";
+/// Ruby's `\B` under `(?a)`, for Oniguruma.
+const ASCII_NOT_BOUNDARY: &str = "(?W:\\B)";
 
 /// A class (`text`, as the translator reads it, and `rust`, what it writes for it or its
 /// refusal) in Ruby syntax for Oniguruma, when the translator's reading differs from the class as
@@ -3463,7 +3463,7 @@ mod tests {
         assert!(t.starts_with("(?-i:[0-9") && t.ends_with("(?=x)\\d"), "{t}");
         assert!(!t.contains("(?u") && !t.contains("(?d"), "{t}");
         let t = for_oniguruma("(?a:\\b)[a](?!b)(?#[)", "i").unwrap().pattern;
-        assert!(t.starts_with("(?:(?:(?<=[a-zA-Z0-9_])"), "{t}");
+        assert!(t.starts_with("(?:(?W:\\b))"), "{t}");
         assert!(t.ends_with(")a(?!b)(?#[)"), "{t}");
         for kept in [r"(?<=[a-z])\d", r"\c[(?=a)", "(?<n>x)\\k<n>"] {
             assert_eq!(for_oniguruma(kept, "i").unwrap().pattern, kept);
@@ -3513,6 +3513,25 @@ mod tests {
         assert!(!re.is_match(&format!("xR{}ﬂata", "ß".repeat(19))));
         let e = compile(&"s".repeat(5000), "i").unwrap_err();
         assert!(e.contains("too many"), "{e}");
+    }
+
+    #[test]
+    fn ascii_word_boundaries_run_in_look_behinds() {
+        let run = |re: &str, text: &str| {
+            let r = crate::ruby_regexp::compile(re, "").unwrap();
+            assert_eq!(r.engine(), "oniguruma", "{re}");
+            r.find(text)
+        };
+        // `é` is no word character under (?a): a boundary before `x` after it, none after `a`;
+        // one between `a` and `é`, none between ` ` and `é`.
+        assert_eq!(run("(?a)(?<!\\b)x", "éx"), None);
+        assert_eq!(run("(?a)(?<!\\b)x", "ax"), Some((1, 2)));
+        assert_eq!(run("(?a)(?<=\\bé)x", "aéx"), Some((3, 4)));
+        assert_eq!(run("(?a)(?<=\\bé)x", " éx"), None);
+        assert_eq!(run("(?a)(?<=\\B.)x", " éx"), Some((3, 4)));
+        // Oniguruma's own option letter is the rewriter's, not the pattern's (Ruby refuses it).
+        let e = crate::ruby_regexp::compile("(?W:\\b)x", "").unwrap_err();
+        assert!(e.contains("undefined group option"), "{e}");
     }
 
     #[test]
