@@ -90,6 +90,8 @@ use regex::Regex;
 use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 use crate::ruby_regexp::{escapes, fold};
 
+mod counted;
+
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
     Some(match c {
@@ -1477,6 +1479,17 @@ fn nullable(n: &Node) -> bool {
     }
 }
 
+/// Does the node hold an anchor?
+fn has_look(n: &Node) -> bool {
+    match n {
+        Node::Look(_) => true,
+        Node::Group { body, .. } => has_look(body),
+        Node::Concat(v) | Node::Alt(v) => v.iter().any(has_look),
+        Node::Repeat { node, .. } => has_look(node),
+        _ => false,
+    }
+}
+
 /// Can the node's first choice (by Ruby's order of trying) at some position be the empty
 /// string while a later one consumes? (An alternative before the last that can match the empty
 /// string, or a lazy repetition that can stop at none.)
@@ -1532,7 +1545,15 @@ fn check_loops(n: &Node) -> Result<(), String> {
             "a capture group repeated zero times",
             "Rust's regex engine drops such a group, Ruby keeps it (unset); remove it",
         )),
-        Node::Repeat { node, max, .. } => {
+        Node::Repeat { node, min, max, .. } => {
+            if *min > 1 && nullable(node) && has_look(node) {
+                return Err(unsupported(
+                    "an alternation with an alternative that is an anchor, repeated at least \
+                     twice ((?:b|\\b){2})",
+                    "Ruby's engine ends such a repetition at an empty iteration before its count \
+                     when the repeated code is long, Rust's regex engine does not",
+                ));
+            }
             if max.is_none_or(|m| m > 1) && nullable(node) && prefers_empty(node) {
                 return Err(unsupported(
                     "a repeated group whose first choice can be the empty string ((?:b?|a)*, \
@@ -2752,6 +2773,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // Each open group: the flags to restore, where its text starts in `out`, and whether it is a
     // look-around.
     let mut stack: Vec<(Flags, usize, bool)> = Vec::new();
+    // Where each open group opens in `s` (its `(`).
+    let mut opens: Vec<usize> = Vec::new();
     // The depths of the stack at which the open look-behinds opened, and whether each is
     // negative.
     let mut behinds: Vec<usize> = Vec::new();
@@ -3081,6 +3104,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     }
                     Some(':') if j > k + 2 => {
                         stack.push((f, out.len(), false));
+                        opens.push(k);
                         let _ = write!(out, "(?{letters}:");
                         f = g;
                         k = j + 1;
@@ -3101,6 +3125,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             }
                         }
                         stack.push((f, out.len(), look));
+                        opens.push(k);
                         if behind {
                             let close = group_close(&s, k);
                             ruby_behind_allows(&s[k + 4..close.saturating_sub(1).max(k + 4)], f.x)?;
@@ -3156,6 +3181,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             }
             '(' => {
                 stack.push((f, out.len(), false));
+                opens.push(k);
                 out.push('(');
                 k += 1;
             }
@@ -3212,7 +3238,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         }
                     }
                 }
+                let open = opens.pop();
                 if let Some((g, start, look)) = stack.pop() {
+                    let inner_flags = f;
                     f = g;
                     // A non-capturing group of anchors only is repeated as an anchor (Oniguruma
                     // refuses to repeat `(?:^|$)`).
@@ -3227,10 +3255,47 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         // Oniguruma also refuses to repeat an alternation with an alternative
                         // that is an anchor (`(?:\b|a)*`): such alternatives are written as
                         // atomic groups, which changes nothing for what matches no text.
-                        if let Some(text) = atomic_anchor_alternatives(&out[start..]) {
+                        // (A capture group of such an alternation is left as written, but
+                        // repeated at least twice, below.)
+                        let atomic = atomic_anchor_alternatives(&out[start..]);
+                        let captured = atomic.is_none() && counted::anchored_capture(&out[start..]);
+                        if atomic.is_some() || captured {
                             let at = past_comments(&s, k, f.x);
-                            let min = parser(at, f).quantifier().ok().flatten().map(|q| q.0);
-                            if min.is_some_and(|m| m > 1) {
+                            let q = parser(at, f).quantifier().ok().flatten();
+                            if let Some((min, max, len, _, comma)) = q.filter(|q| q.0 > 1) {
+                                // Onigmo repeats it by rules of its own (see `counted`);
+                                // written out when they can be told. A `?` after it makes
+                                // `{n,m}` lazy, `{n}` optional.
+                                let question = s.get(at + len) == Some(&'?');
+                                let end = at + len + usize::from(question);
+                                let written = open
+                                    .filter(|_| {
+                                        !inner_flags.i
+                                            && !inner_flags.x
+                                            && !matches!(s.get(end), Some('?' | '+' | '*' | '{'))
+                                            && at == k
+                                    })
+                                    .and_then(|open| {
+                                        counted::written_out(&counted::Context {
+                                            src: &s,
+                                            open,
+                                            close: k,
+                                            written: &out[start..],
+                                            min,
+                                            max,
+                                            lazy: question && comma,
+                                        })
+                                    });
+                                if let Some(text) = written {
+                                    out.truncate(start);
+                                    if question && !comma {
+                                        let _ = write!(out, "(?:{text})?");
+                                    } else {
+                                        out.push_str(&text);
+                                    }
+                                    k = end;
+                                    continue;
+                                }
                                 // Oniguruma ends such a repetition at an empty iteration before
                                 // its minimum count (`(?:b|(?=b)){2}c` on `bc`), Ruby does not.
                                 return Err(unlike_ruby(
@@ -3241,8 +3306,10 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      the repetitions out, (?:b|(?=b))(?:b|(?=b))",
                                 ));
                             }
-                            out.truncate(start);
-                            out.push_str(&text);
+                            if let Some(text) = atomic {
+                                out.truncate(start);
+                                out.push_str(&text);
+                            }
                         }
                     }
                 }
