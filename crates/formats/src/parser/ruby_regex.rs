@@ -90,6 +90,7 @@ use regex::Regex;
 use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 use crate::ruby_regexp::{escapes, fold};
 
+mod behind_split;
 mod counted;
 
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
@@ -2786,6 +2787,17 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     let mut any_double_negated = false;
     // Whether `\g<0>` occurs.
     let mut calls_whole = false;
+    // Whether the pattern refers to its groups (a back-reference, a call, a conditional): then
+    // Ruby may come back into a look-behind for another way to match it, with other captures,
+    // which a look-behind written otherwise need not give.
+    let refers = {
+        let t: String = s.iter().collect();
+        t.contains("\\k")
+            || t.contains("\\g")
+            || t.contains("(?(")
+            || s.windows(2)
+                .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
+    };
     // The open absent operators: the depth of the stack at which each opened, and the length of
     // its body in characters (see [`absent_length`]).
     let mut absents: Vec<(usize, usize)> = Vec::new();
@@ -3188,6 +3200,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             ')' => {
                 out.push(')');
                 k += 1;
+                // The flags inside the group that closes.
+                let inner_flags = f;
                 if absents
                     .last()
                     .is_some_and(|&(depth, _)| depth == stack.len())
@@ -3215,10 +3229,32 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     negative_behinds.pop();
                     if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
                     {
-                        if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
+                        // With a capture group or `\K` in it: its negative look-behinds written
+                        // as what they mean without one, when they can be, else taken out.
+                        let plain = (!inner_flags.i
+                            && !inner_flags.x
+                            && !refers
+                            && (has_capture_text(&out[start..])
+                                || drop_keeps(&out[start..]) != out[start..]))
+                            .then(|| behind_split::without_negative_behinds(&out[start..]))
+                            .flatten();
+                        if let Some(plain) = plain {
+                            // `(?<=(?:(?<!y)(x)|z))` as `(?<=(?:(?:(?<=\A)|(?<=[^y]))(x)|z))`.
+                            out.truncate(start);
+                            out.push_str(&plain);
+                        } else if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
                             // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
                             out.truncate(start);
                             out.push_str(&hoisted);
+                        } else if let Some(split) = (!refers)
+                            .then(|| behind_split::split_behind(&out[start..]))
+                            .flatten()
+                        {
+                            // `(?<=(?:(?<!y)x|z)(b))` as `(?<!(?<!(?:(?<!y)x|z)(?:b)))` (whether)
+                            // and `(?<=(?:x|z)(b))` (what it captures).
+                            out.truncate(start);
+                            out.push_str(&split);
+                            any_double_negated = true;
                         } else {
                             if drop_keeps(&out[start..]) != out[start..] {
                                 // A negation would lose `\K`'s move of the match's start.
@@ -3240,7 +3276,6 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 }
                 let open = opens.pop();
                 if let Some((g, start, look)) = stack.pop() {
-                    let inner_flags = f;
                     f = g;
                     // A non-capturing group of anchors only is repeated as an anchor (Oniguruma
                     // refuses to repeat `(?:^|$)`).
