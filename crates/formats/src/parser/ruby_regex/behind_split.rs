@@ -214,9 +214,7 @@ fn other_characters(alt: &str) -> Option<Vec<String>> {
             _ => k + 1,
         };
         let item: String = s[k..end.min(s.len())].iter().collect();
-        items.push(if item.starts_with('[') {
-            format!("[^{item}]")
-        } else if item.starts_with('\\') {
+        items.push(if item.starts_with(['[', '\\']) {
             format!("[^{item}]")
         } else {
             let c = item.chars().next()?;
