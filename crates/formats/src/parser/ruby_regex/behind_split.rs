@@ -13,6 +13,9 @@
 
 use super::{bracket_end, drop_keeps, escape_end, group_close, non_capturing_groups};
 
+/// The longest string a negative look-behind is written out for.
+const MOST_CHARACTERS: usize = 16;
+
 /// The look-behind `group` (`(?<=…)`, Oniguruma's Ruby syntax as the rewriter wrote it) split in
 /// two, when it holds a capture group or `\K`, none in an alternation.
 pub(super) fn split_behind(group: &str) -> Option<String> {
@@ -178,6 +181,10 @@ fn not_ending_with(y: &str) -> Option<String> {
             _ => {
                 let others = other_characters(alt)?;
                 let n = others.len();
+                // (Written out, a string's length squared: long ones are left alone.)
+                if n > MOST_CHARACTERS {
+                    return None;
+                }
                 let mut ways: Vec<String> = (0..n)
                     .map(|short| format!("(?<=\\A{})", "(?m:.)".repeat(short)))
                     .collect();

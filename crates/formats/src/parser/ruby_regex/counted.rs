@@ -466,7 +466,7 @@ fn seq_size(s: &[char], named: bool) -> Option<(usize, usize)> {
             }
             '[' => {
                 let end = bracket_end(s, k);
-                let body = &s[k + 1..end - 1];
+                let body = s.get(k + 1..end.checked_sub(1)?)?;
                 let body = body.strip_prefix(&['^']).unwrap_or(body);
                 if body.is_empty()
                     || !body
@@ -614,6 +614,24 @@ mod tests {
         ] {
             let e = crate::ruby_regexp::compile(re, "").unwrap_err();
             assert!(e.contains("write the repetitions out"), "{re}: {e}");
+        }
+    }
+
+    #[test]
+    fn no_panic_on_any_prefix() {
+        for re in [
+            "(?:(?<n>b)|[ab]|\\b|(?=é)){2,5}?c",
+            "(a|(?<x>b)|\\B){2}\\k<x>",
+            "(?<=(?:(?<!y[a\\]])(x)|\\Kz)(?'q'b))a",
+            "(?a)(?<!\\b)(?:x|\\b){3,}",
+        ] {
+            for (at, _) in re.char_indices().skip(1) {
+                for flags in ["", "i", "x"] {
+                    let _ = crate::ruby_regexp::compile(&re[..at], flags);
+                    let _ = super::super::for_oniguruma(&re[..at], flags);
+                    let _ = crate::ruby_regexp::compile(&re[at..], flags);
+                }
+            }
         }
     }
 }
