@@ -3337,8 +3337,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     "a repetition of at least two of an alternation with an \
                                      alternative that is an anchor or a look-around \
                                      ((?:b|(?=b)){2})",
-                                    "Ruby's engine repeats it by rules of its own there; write \
-                                     the repetitions out, (?:b|(?=b))(?:b|(?=b))",
+                                    "Ruby's engine repeats it by rules of its own there (by the \
+                                     size of its compiled code, an empty iteration may end it \
+                                     before its count), which is written out here only for a \
+                                     body of characters, classes, anchors, look-arounds and \
+                                     groups without repetitions or references, not under i or x, \
+                                     not repeated again, and for a capture group only when the \
+                                     body is short; write the repetitions out, \
+                                     (?:b|(?=b))(?:b|(?=b))",
                                 ));
                             }
                             if let Some(text) = atomic {
