@@ -276,4 +276,30 @@ mod tests {
             assert_eq!(without_negative_behinds(kept), None, "{kept}");
         }
     }
+
+    type Span = (usize, usize);
+
+    /// The whole match and group 1 of `re` on `text` (Oniguruma), as Ruby 3.1 gives them.
+    fn ruby(re: &str, text: &str) -> Option<(Span, Option<Span>)> {
+        let r = crate::ruby_regexp::compile(re, "").unwrap();
+        assert_eq!(r.engine(), "oniguruma", "{re}");
+        let c = r.captures_at(text, 0)?;
+        Some((c.whole(), r.numbered().first().and_then(|&g| c.get(g))))
+    }
+
+    #[test]
+    fn such_look_behinds_run_as_in_ruby() {
+        let written = "(?<=(?:(?<!y)(x)|z))a";
+        assert_eq!(ruby(written, "xa"), Some(((1, 2), Some((0, 1)))));
+        assert_eq!(ruby(written, "yxa"), None);
+        assert_eq!(ruby(written, "yza"), Some(((2, 3), None)));
+        assert_eq!(
+            ruby("(?<=(?:(?<!y.)x|z)(b))a", "zba"),
+            Some(((2, 3), Some((1, 2))))
+        );
+        assert_eq!(ruby("(?<=(?:a(?<!x))\\Kb)c", "abc"), Some(((1, 3), None)));
+        // In a pattern that refers to its groups: still refused (Ruby may come back into it).
+        let e = crate::ruby_regexp::compile("(?<=(?:(?<!y)(x)|z))a\\1", "").unwrap_err();
+        assert!(e.contains("capture group"), "{e}");
+    }
 }
