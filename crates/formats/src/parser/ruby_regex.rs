@@ -3302,7 +3302,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 // written out when they can be told. A `?` after it makes
                                 // `{n,m}` lazy, `{n}` optional.
                                 let question = s.get(at + len) == Some(&'?');
-                                let end = at + len + usize::from(question);
+                                let mut end = at + len + usize::from(question);
+                                // `{n,m}+` and `{n,m}*` repeat the repetition (Ruby's reading);
+                                // with no capture group in it, its empty iteration ends that
+                                // repetition in both engines alike.
+                                let again = (!question
+                                    && matches!(s.get(end), Some('+' | '*'))
+                                    && !has_capture_text(&out[start..]))
+                                .then(|| s[end]);
+                                end += usize::from(again.is_some());
                                 let written = open
                                     .filter(|_| {
                                         !inner_flags.i
@@ -3325,6 +3333,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     out.truncate(start);
                                     if question && !comma {
                                         let _ = write!(out, "(?:{text})?");
+                                    } else if let Some(q) = again {
+                                        let _ = write!(out, "(?:{text}){q}");
                                     } else {
                                         out.push_str(&text);
                                     }
@@ -3342,8 +3352,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      before its count), which is written out here only for a \
                                      body of characters, classes, anchors, look-arounds and \
                                      groups without repetitions or references, not under i or x, \
-                                     not repeated again, and for a capture group only when the \
-                                     body is short; write the repetitions out, \
+                                     not repeated again with a capture group in it or lazily, \
+                                     and for a capture group only when the body is short; write \
+                                     the repetitions out, \
                                      (?:b|(?=b))(?:b|(?=b))",
                                 ));
                             }

@@ -609,7 +609,7 @@ mod tests {
         for re in [
             "(a|\\b){2,3}",
             "(?:a?|\\b){2}",
-            "(?:a|\\b){2}+",
+            "(a|\\b){2}+",
             "(?i:a|\\b){2}",
         ] {
             let e = crate::ruby_regexp::compile(re, "").unwrap_err();
