@@ -554,6 +554,10 @@ mod tests {
         // With a capture group in it too (the negative one is taken out of it).
         let f = grep("<regexp>\nkey a\npattern /(?<=(?<!y)(x))s/\n</regexp>").unwrap();
         assert!(keeps(&f, &[("a", s("xs"))]) && !keeps(&f, &[("a", s("yxs"))]));
+        // Inside an alternative of it (the negative one written as what it means).
+        let f = grep("<regexp>\nkey a\npattern /(?<=(?:(?<!y)x|z)(b))s/\n</regexp>").unwrap();
+        assert!(keeps(&f, &[("a", s("xbs"))]) && keeps(&f, &[("a", s("yzbs"))]));
+        assert!(!keeps(&f, &[("a", s("yxbs"))]));
     }
 
     #[test]
@@ -565,7 +569,7 @@ mod tests {
             ("<and>\n<regexp>\nkey a\npattern x\n</regexp>\n<exclude>\nkey b\npattern y\n</exclude>\n</and>", "Do not specify both"),
             ("<regexp>\nkey a\npattern x\n</regexp>\n<and>\n<regexp>\nkey a\npattern y\n</regexp>\n</and>", "Duplicate key in <and>"),
             ("<regexp>\nkey a\npattern (?<n>x\n</regexp>", "cannot be used"),
-            ("<regexp>\nkey a\npattern /(?<=(?:(?<!y)x|z)(b))s/\n</regexp>", "capture group"),
+            ("<regexp>\nkey a\npattern /(?<=(?:(?<!y)(x)|z))s\\1/\n</regexp>", "capture group"),
             ("<regexp>\nkey a\npattern /(?<=ß+)s/i\n</regexp>", "invalid pattern in look-behind"),
             ("<regexp>\npattern x\n</regexp>", "'key' parameter is required"),
             ("<exclude>\nkey a\n</exclude>", "'pattern' parameter is required"),

@@ -90,6 +90,9 @@ use regex::Regex;
 use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 use crate::ruby_regexp::{escapes, fold};
 
+mod behind_split;
+mod counted;
+
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
     Some(match c {
@@ -1477,6 +1480,17 @@ fn nullable(n: &Node) -> bool {
     }
 }
 
+/// Does the node hold an anchor?
+fn has_look(n: &Node) -> bool {
+    match n {
+        Node::Look(_) => true,
+        Node::Group { body, .. } => has_look(body),
+        Node::Concat(v) | Node::Alt(v) => v.iter().any(has_look),
+        Node::Repeat { node, .. } => has_look(node),
+        _ => false,
+    }
+}
+
 /// Can the node's first choice (by Ruby's order of trying) at some position be the empty
 /// string while a later one consumes? (An alternative before the last that can match the empty
 /// string, or a lazy repetition that can stop at none.)
@@ -1532,7 +1546,15 @@ fn check_loops(n: &Node) -> Result<(), String> {
             "a capture group repeated zero times",
             "Rust's regex engine drops such a group, Ruby keeps it (unset); remove it",
         )),
-        Node::Repeat { node, max, .. } => {
+        Node::Repeat { node, min, max, .. } => {
+            if *min > 1 && nullable(node) && has_look(node) {
+                return Err(unsupported(
+                    "an alternation with an alternative that is an anchor, repeated at least \
+                     twice ((?:b|\\b){2})",
+                    "Ruby's engine ends such a repetition at an empty iteration before its count \
+                     when the repeated code is long, Rust's regex engine does not",
+                ));
+            }
             if max.is_none_or(|m| m > 1) && nullable(node) && prefers_empty(node) {
                 return Err(unsupported(
                     "a repeated group whose first choice can be the empty string ((?:b?|a)*, \
@@ -1872,12 +1894,12 @@ fn folded_string(n: &Node) -> Option<Vec<char>> {
     }
 }
 
-/// Ruby's `\b` under `(?a)` in Ruby syntax: between an ASCII word character and anything else.
-const ASCII_BOUNDARY: &str =
-    "(?:(?<=[a-zA-Z0-9_])(?![a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?=[a-zA-Z0-9_]))";
-/// Ruby's `\B` under `(?a)` in Ruby syntax.
-const ASCII_NOT_BOUNDARY: &str =
-    "(?:(?<=[a-zA-Z0-9_])(?=[a-zA-Z0-9_])|(?<![a-zA-Z0-9_])(?![a-zA-Z0-9_]))";
+/// Ruby's `\b` under `(?a)`, for Oniguruma: between an ASCII word character and anything else
+/// (Oniguruma's own option `W`, enabled in the syntax it compiles with, which a look-behind may
+/// hold, unlike a look-ahead).
+const ASCII_BOUNDARY: &str = "(?W:\\b)";
+/// Ruby's `\B` under `(?a)`, for Oniguruma.
+const ASCII_NOT_BOUNDARY: &str = "(?W:\\B)";
 
 /// A class (`text`, as the translator reads it, and `rust`, what it writes for it or its
 /// refusal) in Ruby syntax for Oniguruma, when the translator's reading differs from the class as
@@ -2752,6 +2774,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // Each open group: the flags to restore, where its text starts in `out`, and whether it is a
     // look-around.
     let mut stack: Vec<(Flags, usize, bool)> = Vec::new();
+    // Where each open group opens in `s` (its `(`).
+    let mut opens: Vec<usize> = Vec::new();
     // The depths of the stack at which the open look-behinds opened, and whether each is
     // negative.
     let mut behinds: Vec<usize> = Vec::new();
@@ -2763,6 +2787,17 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     let mut any_double_negated = false;
     // Whether `\g<0>` occurs.
     let mut calls_whole = false;
+    // Whether the pattern refers to its groups (a back-reference, a call, a conditional): then
+    // Ruby may come back into a look-behind for another way to match it, with other captures,
+    // which a look-behind written otherwise need not give.
+    let refers = {
+        let t: String = s.iter().collect();
+        t.contains("\\k")
+            || t.contains("\\g")
+            || t.contains("(?(")
+            || s.windows(2)
+                .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
+    };
     // The open absent operators: the depth of the stack at which each opened, and the length of
     // its body in characters (see [`absent_length`]).
     let mut absents: Vec<(usize, usize)> = Vec::new();
@@ -3081,6 +3116,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     }
                     Some(':') if j > k + 2 => {
                         stack.push((f, out.len(), false));
+                        opens.push(k);
                         let _ = write!(out, "(?{letters}:");
                         f = g;
                         k = j + 1;
@@ -3101,6 +3137,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             }
                         }
                         stack.push((f, out.len(), look));
+                        opens.push(k);
                         if behind {
                             let close = group_close(&s, k);
                             ruby_behind_allows(&s[k + 4..close.saturating_sub(1).max(k + 4)], f.x)?;
@@ -3156,12 +3193,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             }
             '(' => {
                 stack.push((f, out.len(), false));
+                opens.push(k);
                 out.push('(');
                 k += 1;
             }
             ')' => {
                 out.push(')');
                 k += 1;
+                // The flags inside the group that closes.
+                let inner_flags = f;
                 if absents
                     .last()
                     .is_some_and(|&(depth, _)| depth == stack.len())
@@ -3189,10 +3229,32 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     negative_behinds.pop();
                     if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
                     {
-                        if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
+                        // With a capture group or `\K` in it: its negative look-behinds written
+                        // as what they mean without one, when they can be, else taken out.
+                        let plain = (!inner_flags.i
+                            && !inner_flags.x
+                            && !refers
+                            && (has_capture_text(&out[start..])
+                                || drop_keeps(&out[start..]) != out[start..]))
+                            .then(|| behind_split::without_negative_behinds(&out[start..]))
+                            .flatten();
+                        if let Some(plain) = plain {
+                            // `(?<=(?:(?<!y)(x)|z))` as `(?<=(?:(?:(?<=\A)|(?<=[^y]))(x)|z))`.
+                            out.truncate(start);
+                            out.push_str(&plain);
+                        } else if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
                             // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
                             out.truncate(start);
                             out.push_str(&hoisted);
+                        } else if let Some(split) = (!refers)
+                            .then(|| behind_split::split_behind(&out[start..]))
+                            .flatten()
+                        {
+                            // `(?<=(?:(?<!y)x|z)(b))` as `(?<!(?<!(?:(?<!y)x|z)(?:b)))` (whether)
+                            // and `(?<=(?:x|z)(b))` (what it captures).
+                            out.truncate(start);
+                            out.push_str(&split);
+                            any_double_negated = true;
                         } else {
                             if drop_keeps(&out[start..]) != out[start..] {
                                 // A negation would lose `\K`'s move of the match's start.
@@ -3212,6 +3274,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         }
                     }
                 }
+                let open = opens.pop();
                 if let Some((g, start, look)) = stack.pop() {
                     f = g;
                     // A non-capturing group of anchors only is repeated as an anchor (Oniguruma
@@ -3227,22 +3290,78 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         // Oniguruma also refuses to repeat an alternation with an alternative
                         // that is an anchor (`(?:\b|a)*`): such alternatives are written as
                         // atomic groups, which changes nothing for what matches no text.
-                        if let Some(text) = atomic_anchor_alternatives(&out[start..]) {
+                        // (A capture group of such an alternation is left as written, but
+                        // repeated at least twice, below.)
+                        let atomic = atomic_anchor_alternatives(&out[start..]);
+                        let captured = atomic.is_none() && counted::anchored_capture(&out[start..]);
+                        if atomic.is_some() || captured {
                             let at = past_comments(&s, k, f.x);
-                            let min = parser(at, f).quantifier().ok().flatten().map(|q| q.0);
-                            if min.is_some_and(|m| m > 1) {
+                            let q = parser(at, f).quantifier().ok().flatten();
+                            if let Some((min, max, len, _, comma)) = q.filter(|q| q.0 > 1) {
+                                // Onigmo repeats it by rules of its own (see `counted`);
+                                // written out when they can be told. A `?` after it makes
+                                // `{n,m}` lazy, `{n}` optional.
+                                let question = s.get(at + len) == Some(&'?');
+                                let mut end = at + len + usize::from(question);
+                                // `{n,m}+` and `{n,m}*` repeat the repetition (Ruby's reading);
+                                // with no capture group in it, its empty iteration ends that
+                                // repetition in both engines alike.
+                                let again = (!question
+                                    && matches!(s.get(end), Some('+' | '*'))
+                                    && !has_capture_text(&out[start..]))
+                                .then(|| s[end]);
+                                end += usize::from(again.is_some());
+                                let written = open
+                                    .filter(|_| {
+                                        !inner_flags.i
+                                            && !inner_flags.x
+                                            && !matches!(s.get(end), Some('?' | '+' | '*' | '{'))
+                                            && at == k
+                                    })
+                                    .and_then(|open| {
+                                        counted::written_out(&counted::Context {
+                                            src: &s,
+                                            open,
+                                            close: k,
+                                            written: &out[start..],
+                                            min,
+                                            max,
+                                            lazy: question && comma,
+                                        })
+                                    });
+                                if let Some(text) = written {
+                                    out.truncate(start);
+                                    if question && !comma {
+                                        let _ = write!(out, "(?:{text})?");
+                                    } else if let Some(q) = again {
+                                        let _ = write!(out, "(?:{text}){q}");
+                                    } else {
+                                        out.push_str(&text);
+                                    }
+                                    k = end;
+                                    continue;
+                                }
                                 // Oniguruma ends such a repetition at an empty iteration before
                                 // its minimum count (`(?:b|(?=b)){2}c` on `bc`), Ruby does not.
                                 return Err(unlike_ruby(
                                     "a repetition of at least two of an alternation with an \
                                      alternative that is an anchor or a look-around \
                                      ((?:b|(?=b)){2})",
-                                    "Ruby's engine repeats it by rules of its own there; write \
-                                     the repetitions out, (?:b|(?=b))(?:b|(?=b))",
+                                    "Ruby's engine repeats it by rules of its own there (by the \
+                                     size of its compiled code, an empty iteration may end it \
+                                     before its count), which is written out here only for a \
+                                     body of characters, classes, anchors, look-arounds and \
+                                     groups without repetitions or references, not under i or x, \
+                                     not repeated again with a capture group in it or lazily, \
+                                     and for a capture group only when the body is short; write \
+                                     the repetitions out, \
+                                     (?:b|(?=b))(?:b|(?=b))",
                                 ));
                             }
-                            out.truncate(start);
-                            out.push_str(&text);
+                            if let Some(text) = atomic {
+                                out.truncate(start);
+                                out.push_str(&text);
+                            }
                         }
                     }
                 }
@@ -3463,7 +3582,7 @@ mod tests {
         assert!(t.starts_with("(?-i:[0-9") && t.ends_with("(?=x)\\d"), "{t}");
         assert!(!t.contains("(?u") && !t.contains("(?d"), "{t}");
         let t = for_oniguruma("(?a:\\b)[a](?!b)(?#[)", "i").unwrap().pattern;
-        assert!(t.starts_with("(?:(?:(?<=[a-zA-Z0-9_])"), "{t}");
+        assert!(t.starts_with("(?:(?W:\\b))"), "{t}");
         assert!(t.ends_with(")a(?!b)(?#[)"), "{t}");
         for kept in [r"(?<=[a-z])\d", r"\c[(?=a)", "(?<n>x)\\k<n>"] {
             assert_eq!(for_oniguruma(kept, "i").unwrap().pattern, kept);
@@ -3513,6 +3632,25 @@ mod tests {
         assert!(!re.is_match(&format!("xR{}ﬂata", "ß".repeat(19))));
         let e = compile(&"s".repeat(5000), "i").unwrap_err();
         assert!(e.contains("too many"), "{e}");
+    }
+
+    #[test]
+    fn ascii_word_boundaries_run_in_look_behinds() {
+        let run = |re: &str, text: &str| {
+            let r = crate::ruby_regexp::compile(re, "").unwrap();
+            assert_eq!(r.engine(), "oniguruma", "{re}");
+            r.find(text)
+        };
+        // `é` is no word character under (?a): a boundary before `x` after it, none after `a`;
+        // one between `a` and `é`, none between ` ` and `é`.
+        assert_eq!(run("(?a)(?<!\\b)x", "éx"), None);
+        assert_eq!(run("(?a)(?<!\\b)x", "ax"), Some((1, 2)));
+        assert_eq!(run("(?a)(?<=\\bé)x", "aéx"), Some((3, 4)));
+        assert_eq!(run("(?a)(?<=\\bé)x", " éx"), None);
+        assert_eq!(run("(?a)(?<=\\B.)x", " éx"), Some((3, 4)));
+        // Oniguruma's own option letter is the rewriter's, not the pattern's (Ruby refuses it).
+        let e = crate::ruby_regexp::compile("(?W:\\b)x", "").unwrap_err();
+        assert!(e.contains("undefined group option"), "{e}");
     }
 
     #[test]

@@ -460,9 +460,9 @@ fn backtracking_constructs_run_on_oniguruma() {
         ("/(?<=ß+)(?<a>s)/i", "look-behind"),
         ("/(?<!(?<b>x)ß)(?<a>s)/i", "look-behind"),
         ("/(?<=(?>x))(?<a>s)/", "invalid pattern in look-behind"),
-        ("/(?<=(?:(?<!y)x|z)(?<b>b))(?<a>s)/", "capture group"),
+        ("/(?<=(?:(?<!y)(?<b>x)|z))(?<a>s)\\k<b>/", "capture group"),
         ("/(?<a>(?~x+))/", "absent operator"),
-        ("/(?<a>(?:b|(?=b)){2})/", "at least two"),
+        ("/(?<a>(?:b|(?=b)){2}*?)/", "at least two"),
         ("/(?<=a+?)(?<a>s)/", "invalid pattern in look-behind"),
         ("/(?<a>x)(?(a)y)/", "invalid conditional pattern"),
     ] {

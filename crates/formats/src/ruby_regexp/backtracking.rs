@@ -61,10 +61,26 @@ pub(crate) fn ascii_shorthands(src: &str) -> String {
     out
 }
 
+/// Oniguruma's Ruby syntax, with Oniguruma's own option letters (`(?W:…)`, ASCII words) for
+/// what the rewriter writes: Ruby's `\b` under `(?a)` is `(?W:\b)`, which a look-behind may
+/// hold. A pattern's own option letters are the translator's to check (Ruby's only: `(?W)` is
+/// refused before it gets here).
+fn ruby_syntax() -> Syntax {
+    let mut syntax = *Syntax::ruby();
+    let raw = std::ptr::addr_of_mut!(syntax).cast::<onig_sys::OnigSyntaxType>();
+    // SAFETY: `Syntax` is a `repr(transparent)` wrapper of `OnigSyntaxType`, and `raw` points
+    // at the local copy for the duration of both calls.
+    unsafe {
+        let op2 = onig_sys::onig_get_syntax_op2(raw);
+        onig_sys::onig_set_syntax_op2(raw, op2 | onig_sys::ONIG_SYN_OP2_OPTION_ONIGURUMA);
+    }
+    syntax
+}
+
 /// Oniguruma's Ruby syntax with variable-length look-behinds, for a pattern whose look-behinds
 /// Ruby's fixed-length rules have already accepted (see [`compile_rewritten`]).
 fn ruby_variable_behinds() -> Syntax {
-    let mut syntax = *Syntax::ruby();
+    let mut syntax = ruby_syntax();
     let raw = std::ptr::addr_of_mut!(syntax).cast::<onig_sys::OnigSyntaxType>();
     // SAFETY: `Syntax` is a `repr(transparent)` wrapper of `OnigSyntaxType`, and `raw` points
     // at the local copy for the duration of both calls.
@@ -97,9 +113,9 @@ pub(crate) fn compile_rewritten(
         }
     };
     let Some(fixed) = &rewritten.fixed_behinds else {
-        return compile_with(&rewritten.pattern, flags, Syntax::ruby()).map_err(explained);
+        return compile_with(&rewritten.pattern, flags, &ruby_syntax()).map_err(explained);
     };
-    compile_with(fixed, flags, Syntax::ruby()).map_err(explained)?;
+    compile_with(fixed, flags, &ruby_syntax()).map_err(explained)?;
     compile_with(&rewritten.pattern, flags, &ruby_variable_behinds()).map_err(|e| {
         format!(
             "{e}: a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \

@@ -1,0 +1,637 @@
+//! An alternation with an alternative that is an anchor or a look-around, repeated at least
+//! twice (`(?:b|(?=b)){2}`, `{2,}`, `{2,5}`), written out as Onigmo, Ruby's engine, runs it.
+//!
+//! Onigmo compiles such a repetition one of two ways, chosen by the size in bytes of the body's
+//! compiled code (its `compile_quantifier_node`, with `QUANTIFIER_EXPAND_LIMIT_SIZE` 50):
+//! - written out: the body `n` times (no check for an empty iteration), then for `{n,}` a loop
+//!   that ends at an empty iteration, for `{n,m}` `m-n` nested optional copies; when the body's
+//!   size times `n` (`{n,}`), or the body's size plus 5 times `m` (`{n,m}`), is at most 50;
+//! - else a counted loop (`OP_REPEAT`) that ends at an empty iteration whatever its count: an
+//!   alternative that is an anchor ends the repetition there, before its minimum count too.
+//!
+//! Oniguruma reads the pattern as written by rules of its own, so both are written out for it:
+//! copies, nested optional copies and a loop (`(?:…)*`, which Oniguruma ends at an empty
+//! iteration as Onigmo does). A capture group in a copy after the first is a call of the group
+//! (`\g<1>`, `\g<name>`): the same group, so its number and name stay Ruby's, and it holds what
+//! the last iteration that took it matched, as in Ruby.
+//!
+//! Only bodies whose compiled size can be told here are written out: literal characters, `.`,
+//! `\w \W \d \s \h`, ASCII bracket classes, anchors, look-arounds, capture and non-capturing
+//! groups, no repetition, outside `i` and `x`; each alternative matching only the empty string
+//! (without capture groups) or never. Anything else is refused, as before.
+
+use super::{alternatives_of, bracket_end, group_close, only_anchors};
+
+/// Is `written` (as the rewriter wrote it) a capture group, `(…)` or `(?<name>…)`, with an
+/// alternative at its top level that is an anchor or a look-around?
+pub(super) fn anchored_capture(written: &str) -> bool {
+    let chars: Vec<char> = written.chars().collect();
+    if chars.first() != Some(&'(') || group_close(&chars, 0) != chars.len() {
+        return false;
+    }
+    let open = match (chars.get(1), chars.get(2), chars.get(3)) {
+        (Some('?'), Some('<'), Some(c)) if !matches!(c, '=' | '!') => '>',
+        (Some('?'), Some('\''), _) => '\'',
+        (Some('?'), _, _) => return false,
+        _ => '(',
+    };
+    let from = if open == '(' {
+        1
+    } else {
+        match written.find(open) {
+            Some(at) => at + 1,
+            None => return false,
+        }
+    };
+    let Some(inner) = written.get(from..written.len() - 1) else {
+        return false;
+    };
+    let alts = alternatives_of(inner);
+    alts.len() > 1
+        && alts
+            .iter()
+            .any(|a| !a.is_empty() && only_anchors(&format!("(?:{a})")))
+}
+
+/// `QUANTIFIER_EXPAND_LIMIT_SIZE` in Onigmo's regcomp.c.
+const EXPAND_LIMIT: usize = 50;
+/// `SIZE_OP_PUSH`, `SIZE_OP_JUMP` (an opcode and a 4-byte relative address).
+const SIZE_PUSH: usize = 5;
+/// The most iterations written out one inside another (a counted loop's minimum or maximum).
+const MOST_NESTED: u32 = 64;
+/// The most copies of a counted loop's body written out when its alternatives that are not
+/// anchors are apart (each is followed by the rest of the loop).
+const MOST_COPIES: usize = 64;
+
+/// What [`written_out`] needs of the pattern around the group.
+pub(super) struct Context<'a> {
+    /// The whole pattern (Ruby syntax, as written).
+    pub src: &'a [char],
+    /// Where the group opens in `src` (its `(`) and just past its `)`.
+    pub open: usize,
+    pub close: usize,
+    /// The group as the rewriter wrote it for Oniguruma (`(?:…)`).
+    pub written: &'a str,
+    /// The repetition's minimum (at least 2) and maximum.
+    pub min: u32,
+    pub max: Option<u32>,
+    /// `{n,m}?`, `{n,}?`.
+    pub lazy: bool,
+}
+
+/// The repetition written out as Onigmo runs it, or `None` when it cannot be told here (the
+/// caller refuses the pattern).
+pub(super) fn written_out(cx: &Context) -> Option<String> {
+    let src = cx.src;
+    // Calls elsewhere would change group numbering; `x` skips text.
+    let text: String = src.iter().collect();
+    if text.contains("\\g") || has_option_x(src) {
+        return None;
+    }
+    let named = has_named_groups(src);
+    let open = &src[cx.open..cx.close];
+    // The group's opening (its length in `src`, in `written`) and, for a capture group, the
+    // call of it that its copies are.
+    let (src_open, written_open, call) = if open.starts_with(&['(', '?', ':']) {
+        (3, 3, None)
+    } else if open.starts_with(&['(', '?', '<']) || open.starts_with(&['(', '?', '\'']) {
+        let quote = if open[2] == '<' { '>' } else { '\'' };
+        let end = open.iter().position(|&c| c == quote)? + 1;
+        let name: String = open[3..end - 1].iter().collect();
+        if text.matches(&format!("<{name}>")).count() + text.matches(&format!("'{name}'")).count()
+            > 1
+        {
+            // A repeated name (Oniguruma cannot call it) or one referred to.
+            return None;
+        }
+        let written_open = cx.written.find(quote)? + 1;
+        (end, written_open, Some(format!("\\g<{name}>")))
+    } else if open.first() == Some(&'(') && open.get(1) != Some(&'?') {
+        let number = captures_in(&src[..cx.open], named) + 1;
+        (1, 1, (!named).then(|| format!("\\g<{number}>")))
+    } else {
+        return None;
+    };
+    let inner = &src[cx.open + src_open..cx.close - 1];
+    let size = onigmo_size(inner, named)? + if call.is_some() { 6 } else { 0 };
+    let written_inner = cx
+        .written
+        .get(written_open..cx.written.len().checked_sub(1)?)?;
+    let alts = alternatives_of(written_inner);
+    let src_alts = split_top(inner);
+    if alts.len() != src_alts.len() || alts.len() < 2 {
+        return None;
+    }
+    // Each alternative: empty only (an anchor, without captures) or never empty.
+    let mut empty = Vec::with_capacity(alts.len());
+    for (alt, src_alt) in alts.iter().zip(&src_alts) {
+        let (_, min_len) = seq_size(src_alt, named)?;
+        let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
+        if anchors && !has_capture(src_alt, named) && min_len == 0 {
+            empty.push(true);
+        } else if !anchors && min_len > 0 {
+            empty.push(false);
+        } else {
+            return None;
+        }
+    }
+    // The group numbers (or names) of the body's outermost capture groups, in order.
+    let before = captures_in(&src[..cx.open + src_open], named);
+    let mut calls: Vec<String> = Vec::with_capacity(alts.len());
+    let mut number = before;
+    for (alt, src_alt) in alts.iter().zip(&src_alts) {
+        calls.push(with_calls(alt, named, number)?);
+        number += captures_in(src_alt, named);
+    }
+    let (first, copy) = match &call {
+        Some(call) => (cx.written.to_string(), format!("(?:{call})")),
+        None => (
+            atomic(&alts, &empty),
+            atomic(
+                &calls.iter().map(String::as_str).collect::<Vec<_>>(),
+                &empty,
+            ),
+        ),
+    };
+    let (min, max) = (cx.min as usize, cx.max.map(|m| m as usize));
+    // (A lazy one with a maximum is always a counted loop.)
+    let expanded = match max {
+        None => size * min <= EXPAND_LIMIT,
+        Some(max) => !cx.lazy && (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
+    };
+    let star = if cx.lazy { "*?" } else { "*" };
+    let mut out = String::from("(?:");
+    if expanded {
+        out.push_str(&first);
+        for _ in 1..min {
+            out.push_str(&copy);
+        }
+        match max {
+            None => {
+                out.push_str(&copy);
+                out.push_str(star);
+            }
+            Some(max) => {
+                let optional = max - min;
+                for _ in 0..optional {
+                    out.push_str("(?:");
+                    out.push_str(&copy);
+                }
+                for _ in 0..optional {
+                    out.push_str(")?");
+                }
+            }
+        }
+    } else if call.is_some() {
+        // (Each iteration of a counted loop would be a call of the group.)
+        return None;
+    } else {
+        // A counted loop: at each count, an alternative that is an anchor ends it; one that is
+        // not goes on to the next count (past the minimum, the loop may also end there).
+        let levels = cx.max.unwrap_or(cx.min);
+        if levels > MOST_NESTED {
+            return None;
+        }
+        // Each run of alternatives that are not anchors is followed by the rest of the loop.
+        let runs = empty
+            .iter()
+            .zip(empty.iter().skip(1))
+            .filter(|(a, b)| !**a && **b)
+            .count()
+            + usize::from(!empty.last().copied().unwrap_or(true));
+        if runs > 1 && runs.checked_pow(levels).is_none_or(|n| n > MOST_COPIES) {
+            return None;
+        }
+        let lazy = cx.lazy;
+        out.push_str(&counted_loop(
+            0, min, max, lazy, &alts, &calls, &empty, &copy,
+        ));
+    }
+    out.push(')');
+    Some(out)
+}
+
+/// The counted loop from count `c` on: `c == max` nothing; else one iteration (alternatives in
+/// order, each that is not an anchor followed by the loop from `c + 1`), optional once `c` has
+/// reached `min` (tried before ending there, or after when `lazy`); past `min` without a
+/// maximum, Oniguruma's own loop, `(?:…)*` (`*?`).
+#[allow(clippy::too_many_arguments)]
+fn counted_loop(
+    c: usize,
+    min: usize,
+    max: Option<usize>,
+    lazy: bool,
+    first: &[&str],
+    calls: &[String],
+    empty: &[bool],
+    copy: &str,
+) -> String {
+    if max == Some(c) {
+        return String::new();
+    }
+    if max.is_none() && c >= min {
+        return format!("{copy}{}", if lazy { "*?" } else { "*" });
+    }
+    let alts: Vec<&str> = if c == 0 {
+        first.to_vec()
+    } else {
+        calls.iter().map(String::as_str).collect()
+    };
+    let rest = counted_loop(c + 1, min, max, lazy, first, calls, empty, copy);
+    let mut parts: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    let flush = |run: &mut Vec<&str>, parts: &mut Vec<String>| {
+        if !run.is_empty() {
+            parts.push(format!("(?:{}){rest}", run.join("|")));
+            run.clear();
+        }
+    };
+    for (alt, &e) in alts.iter().zip(empty) {
+        if e {
+            flush(&mut run, &mut parts);
+            // (Atomic: Oniguruma refuses to repeat an alternation with an anchor as written,
+            // and this one may be repeated by an optional `{n}?`.)
+            parts.push(format!("(?>{alt})"));
+        } else {
+            run.push(alt);
+        }
+    }
+    flush(&mut run, &mut parts);
+    let step = format!("(?:{})", parts.join("|"));
+    match (c >= min, lazy) {
+        (false, _) => step,
+        (true, false) => format!("(?:{step}|)"),
+        (true, true) => format!("(?:|{step})"),
+    }
+}
+
+/// The alternation with its anchor alternatives as atomic groups (Oniguruma refuses to repeat an
+/// alternation with an anchor as written).
+fn atomic(alts: &[&str], empty: &[bool]) -> String {
+    let parts: Vec<String> = alts
+        .iter()
+        .zip(empty)
+        .map(|(a, &e)| {
+            if e {
+                format!("(?>{a})")
+            } else {
+                (*a).to_string()
+            }
+        })
+        .collect();
+    format!("(?:{})", parts.join("|"))
+}
+
+/// Does the pattern turn on `x` anywhere (`(?x)`, `(?mx:`)?
+fn has_option_x(s: &[char]) -> bool {
+    s.windows(2).enumerate().any(|(k, w)| {
+        w == ['(', '?']
+            && s[k + 2..]
+                .iter()
+                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
+                .any(|&c| c == 'x')
+    })
+}
+
+/// Does the pattern have named groups (`(?<n>`, `(?'n'`)? Then only those capture.
+fn has_named_groups(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(s, k) - 1,
+            '(' if s.get(k + 1) == Some(&'?') => match (s.get(k + 2), s.get(k + 3)) {
+                (Some('<'), Some(c)) if !matches!(c, '=' | '!') => return true,
+                (Some('\''), _) => return true,
+                _ => {}
+            },
+            _ => {}
+        }
+        k += 1;
+    }
+    false
+}
+
+/// Is the group opening at `s[k]` a capture group (in a pattern with named groups, only named)?
+fn captures_at(s: &[char], k: usize, named: bool) -> bool {
+    match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+        (Some('?'), Some('<'), Some(c)) => !matches!(c, '=' | '!'),
+        (Some('?'), Some('\''), _) => true,
+        (Some('?'), _, _) => false,
+        _ => !named,
+    }
+}
+
+/// How many capture groups open in `s` (escapes and brackets skipped).
+fn captures_in(s: &[char], named: bool) -> usize {
+    let (mut n, mut k) = (0, 0);
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(s, k) - 1,
+            '(' if captures_at(s, k, named) => n += 1,
+            _ => {}
+        }
+        k += 1;
+    }
+    n
+}
+
+fn has_capture(s: &[char], named: bool) -> bool {
+    captures_in(s, named) > 0
+}
+
+/// `alt` (Oniguruma text) with each outermost capture group a call of it: `\g<k>` by number
+/// (`before` groups open earlier in the pattern), `\g<name>` by name.
+fn with_calls(alt: &str, named: bool, before: usize) -> Option<String> {
+    let s: Vec<char> = alt.chars().collect();
+    let (mut out, mut k, mut number) = (String::new(), 0, before);
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
+                k += 2;
+            }
+            '[' => {
+                let end = bracket_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if captures_at(&s, k, named) => {
+                let end = group_close(&s, k);
+                number += 1;
+                if named {
+                    let quote = if s[k + 2] == '<' { '>' } else { '\'' };
+                    let name_end = s[k + 3..].iter().position(|&c| c == quote)? + k + 3;
+                    let name: String = s[k + 3..name_end].iter().collect();
+                    out.push_str(&format!("\\g<{name}>"));
+                } else {
+                    out.push_str(&format!("\\g<{number}>"));
+                }
+                // The groups nested in it are called with it.
+                number += captures_in(&s[k + 1..end], named);
+                k = end;
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// The top-level alternatives of a group's body (Ruby syntax).
+fn split_top(s: &[char]) -> Vec<&[char]> {
+    let (mut parts, mut from, mut depth, mut k) = (Vec::new(), 0, 0usize, 0);
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(s, k) - 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => {
+                parts.push(&s[from..k]);
+                from = k + 1;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    parts.push(&s[from..]);
+    parts
+}
+
+/// The size of Onigmo's compiled code for a body (Ruby syntax, no `i`/`x`): its
+/// `compile_length_tree` for the constructs listed in the module doc, `None` for any other.
+fn onigmo_size(body: &[char], named: bool) -> Option<usize> {
+    let alts = split_top(body);
+    let mut size = 0;
+    for alt in &alts {
+        size += seq_size(alt, named)?.0;
+    }
+    Some(size + 2 * SIZE_PUSH * (alts.len() - 1))
+}
+
+/// The compiled size and the shortest length (in characters) of a sequence without `|` at its
+/// top level.
+fn seq_size(s: &[char], named: bool) -> Option<(usize, usize)> {
+    let (mut size, mut min, mut k) = (0, 0, 0);
+    // The literal string being read: the UTF-8 length of each of its characters.
+    let mut string: Vec<usize> = Vec::new();
+    while k < s.len() {
+        let c = s[k];
+        let literal = match c {
+            '\\' => match s.get(k + 1) {
+                Some(&e) if e.is_ascii_punctuation() => Some(e),
+                _ => None,
+            },
+            '*' | '+' | '?' | '{' | '}' | '|' | ')' | '#' => return None,
+            '(' | '[' | '.' | '^' | '$' => None,
+            c if c.is_control() || c.is_whitespace() && c != ' ' => return None,
+            c => Some(c),
+        };
+        if let Some(l) = literal {
+            string.push(l.len_utf8());
+            min += 1;
+            k += if c == '\\' { 2 } else { 1 };
+            continue;
+        }
+        size += string_size(&string);
+        string.clear();
+        match c {
+            '\\' => {
+                size += match s.get(k + 1)? {
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => 1,
+                    'w' | 'W' => {
+                        min += 1;
+                        1
+                    }
+                    'd' | 's' | 'h' => {
+                        min += 1;
+                        1 + 32
+                    }
+                    _ => return None,
+                };
+                k += 2;
+            }
+            '.' => {
+                size += 1;
+                min += 1;
+                k += 1;
+            }
+            '^' | '$' => {
+                size += 1;
+                k += 1;
+            }
+            '[' => {
+                let end = bracket_end(s, k);
+                let body = s.get(k + 1..end.checked_sub(1)?)?;
+                let body = body.strip_prefix(&['^']).unwrap_or(body);
+                if body.is_empty()
+                    || !body
+                        .iter()
+                        .all(|&c| c.is_ascii() && !matches!(c, '\\' | '[' | ']' | '&' | ':'))
+                {
+                    return None;
+                }
+                size += 1 + 32;
+                min += 1;
+                k = end;
+            }
+            '(' => {
+                let end = group_close(s, k);
+                if s.get(end - 1) != Some(&')') {
+                    return None;
+                }
+                let (open, extra, counts) = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+                    (Some('?'), Some(':'), _) => (3, 0, true),
+                    (Some('?'), Some('='), _) => (3, 2, false),
+                    (Some('?'), Some('!'), _) => (3, SIZE_PUSH + 1, false),
+                    (Some('?'), Some('>'), _) => (3, 2, true),
+                    (Some('?'), Some('<'), Some('=' | '!')) => {
+                        // A look-behind of plain text only (Onigmo splits alternatives).
+                        let inner = &s[k + 4..end - 1];
+                        if inner
+                            .iter()
+                            .any(|c| matches!(c, '(' | '|' | '[' | '\\' | '.'))
+                        {
+                            return None;
+                        }
+                        let extra = if s[k + 3] == '=' { 5 } else { 5 + 4 + 1 };
+                        (4, extra, false)
+                    }
+                    (Some('?'), Some('<' | '\''), _) => {
+                        let quote = if s[k + 2] == '<' { '>' } else { '\'' };
+                        let name_end = s[k + 3..end].iter().position(|&c| c == quote)? + k + 3;
+                        (name_end + 1 - k, 6, true)
+                    }
+                    (Some('?'), _, _) => return None,
+                    _ => (1, if named { 0 } else { 6 }, true),
+                };
+                let (inner_size, inner_min) = {
+                    let inner = &s[k + open..end - 1];
+                    let alts = split_top(inner);
+                    let mut total = 2 * SIZE_PUSH * (alts.len() - 1);
+                    let mut least = usize::MAX;
+                    for alt in alts {
+                        let (a, m) = seq_size(alt, named)?;
+                        total += a;
+                        least = least.min(m);
+                    }
+                    (total, least)
+                };
+                size += inner_size + extra;
+                if counts {
+                    min += inner_min;
+                }
+                k = end;
+            }
+            _ => return None,
+        }
+    }
+    size += string_size(&string);
+    Some((size, min))
+}
+
+/// Onigmo's compiled size of a literal string (each character's UTF-8 length), not under `i`:
+/// runs of characters of one length, each an `EXACT` opcode (`select_str_opcode`).
+fn string_size(lens: &[usize]) -> usize {
+    let mut size = 0;
+    let mut k = 0;
+    while k < lens.len() {
+        let len = lens[k];
+        let n = lens[k..].iter().take_while(|&&l| l == len).count();
+        let bytes = n * len;
+        size += 1
+            + bytes
+            + match (len, n) {
+                (1, 1..=5) => 0,
+                (1, _) => 4,
+                (2, 1..=3) => 0,
+                (2, _) | (3, _) => 4,
+                _ => 8,
+            };
+        k += n;
+    }
+    size
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(body: &str) -> Option<usize> {
+        onigmo_size(&body.chars().collect::<Vec<_>>(), false)
+    }
+
+    #[test]
+    fn sizes_are_onigmos() {
+        // EXACT1 (2) + PUSH_POS, EXACT1, POP_POS (4) + PUSH, JUMP (10).
+        assert_eq!(size("b|(?=b)"), Some(16));
+        // A capture group: MEMORY_START and MEMORY_END (3 each).
+        assert_eq!(size("(b)|(?=b)"), Some(22));
+        assert_eq!(size("(b)|\\b"), Some(19));
+        assert_eq!(size("abcdef|\\b"), Some(1 + 4 + 6 + 1 + 10));
+        assert_eq!(size("a+|\\b"), None);
+    }
+
+    type Span = (usize, usize);
+
+    /// The whole match and group 1 of `re` on `text`, as Ruby 3.1 gives them.
+    fn ruby(re: &str, text: &str) -> Option<(Span, Option<Span>)> {
+        let r = crate::ruby_regexp::compile(re, "").unwrap();
+        assert_eq!(r.engine(), "oniguruma", "{re}");
+        let c = r.captures_at(text, 0)?;
+        Some((c.whole(), r.numbered().first().and_then(|&g| c.get(g))))
+    }
+
+    #[test]
+    fn written_out_as_onigmo_runs_it() {
+        // Short bodies: copies (an anchor's iteration counts).
+        assert_eq!(ruby("(?:b|(?=b)){2}c", "bc"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:b|(?=b)){2,}c", "bbbc"), Some(((0, 4), None)));
+        assert_eq!(ruby("(?:(b)|\\b){2}c", "bc"), Some(((0, 2), Some((0, 1)))));
+        assert_eq!(ruby("(a|\\b){2}", "ab"), Some(((0, 1), Some((0, 1)))));
+        // Long ones: a counted loop that an anchor's iteration ends, before its count too.
+        assert_eq!(ruby("(?:b|(?=b)){2,5}c", "bc"), None);
+        assert_eq!(ruby("(?:(b)|(?=b)){2}c", "bc"), None);
+        assert_eq!(ruby("(?:(b)|\\b){3,}c", "b c"), Some(((2, 3), None)));
+        assert_eq!(
+            ruby("(?:(a)|\\b|(b)){2}", "ab"),
+            Some(((0, 2), Some((0, 1))))
+        );
+        assert_eq!(ruby("(?:b|(?=b)){2,5}?c", "bbc"), Some(((0, 3), None)));
+    }
+
+    #[test]
+    fn what_cannot_be_told_is_refused() {
+        for re in [
+            "(a|\\b){2,3}",
+            "(?:a?|\\b){2}",
+            "(a|\\b){2}+",
+            "(?i:a|\\b){2}",
+        ] {
+            let e = crate::ruby_regexp::compile(re, "").unwrap_err();
+            assert!(e.contains("write the repetitions out"), "{re}: {e}");
+        }
+    }
+
+    #[test]
+    fn no_panic_on_any_prefix() {
+        for re in [
+            "(?:(?<n>b)|[ab]|\\b|(?=é)){2,5}?c",
+            "(a|(?<x>b)|\\B){2}\\k<x>",
+            "(?<=(?:(?<!y[a\\]])(x)|\\Kz)(?'q'b))a",
+            "(?a)(?<!\\b)(?:x|\\b){3,}",
+        ] {
+            for (at, _) in re.char_indices().skip(1) {
+                for flags in ["", "i", "x"] {
+                    let _ = crate::ruby_regexp::compile(&re[..at], flags);
+                    let _ = super::super::for_oniguruma(&re[..at], flags);
+                    let _ = crate::ruby_regexp::compile(&re[at..], flags);
+                }
+            }
+        }
+    }
+}
