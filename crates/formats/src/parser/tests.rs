@@ -355,7 +355,16 @@ fn case66_csv() {
             "    @type csv\n    keys a,b\n    parser_engine {engine}"
         ));
         let (_, r) = one(&*p, "x,y,extra");
-        assert_eq!(r, rec(r#"{"a":"x","b":"y"}"#), "{engine}");
+        if engine == "fast" {
+            // Fluentd's fast engine stores a column past the keys under `@keys[i]`, nil.
+            let mut want = rec(r#"{"a":"x","b":"y"}"#);
+            if let Value::Map(m) = &mut want {
+                m.push((Value::Nil, Value::Str("extra".into())));
+            }
+            assert_eq!(r, want);
+        } else {
+            assert_eq!(r, rec(r#"{"a":"x","b":"y"}"#), "{engine}");
+        }
     }
     let p = parser("    @type csv\n    keys a,b");
     assert!(all(&*p, r#"a,"b"x"#)[0].is_err());
