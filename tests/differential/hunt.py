@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Random differential hunts against Fluentd: write throw-away cases named hunt-<area>-<n>.
+
+    hunt.py AREA SEED [COUNT]      write COUNT (default 3) random cases of AREA under cases/
+    hunt.py clean                  remove every hunt-* case
+
+then record them from a local Fluentd and compare:
+
+    PYTHON=... JOBS=2 bash tests/differential/record.sh FLUENTD_BIN $(cd tests/differential/cases && ls -d hunt-*)
+    DIFF_CASES=hunt- cargo test -p logferry --test e2e_differential
+
+Hunt cases are never committed (.gitignore): a difference they find becomes a curated case in
+gen_cases.py (recorded the same way) and a fix, or a README "Differences from Fluentd" entry.
+Areas: json (JSON text through filter_parser json), fmt (random records through every
+formatter), parse (random lines through the line parsers), rt (record_transformer
+placeholders), grep (grep over values of every type), path (out_file path placeholders and chunk
+keys, one case per config, since one refusal stops a whole config), inject (<inject> options).
+The same SEED writes the same cases.
+"""
+import os
+import random
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_cases as g  # noqa: E402  (its module-level cases are cleared below)
+
+R = random.Random(0)
+
+
+def file_match(i, fmt="@type json", extra="", inject=None, pattern=None):
+    body = "@type file\npath {DIR}/out/f%d\nappend true\n%s<format>\n%s</format>\n" % (
+        i, extra + "\n" if extra else "", g.indent(fmt))
+    if inject:
+        body += "<inject>\n%s</inject>\n" % g.indent(inject)
+    body += "<buffer []>\n  @type memory\n</buffer>\n"
+    return "<match %s>\n%s</match>\n" % (pattern or "h%d" % i, g.indent(body))
+
+
+def tagged(frames, tag):
+    out = []
+    for f in frames:
+        f = dict(f)
+        f["tag"] = tag
+        out.append(f)
+    return out
+
+
+# --- json ------------------------------------------------------------------------------------
+def rnum():
+    return R.choice(["0", "-0", "1", "-1", "1.0", "1e2", "1E2", "1e+2", "1e-2", "-0.0", "0.1", "100.0",
+                     "1e20", "1e300", "-1e300", "9223372036854775807", "9223372036854775808",
+                     "18446744073709551615", "18446744073709551616", "-9223372036854775809",
+                     "0.30000000000000004", "5e-324", "1.7976931348623157e308", "01", "1.", ".5", "+1",
+                     "1e", "NaN", "-", "1e15", "1e16", "123e-5"])
+
+
+def rjstr():
+    return R.choice(['""', '"a"', '"\\u00e9"', '"\\ud83d\\ude00"', '"\\ud800"', '"\\udc00x"', '"\\u0000"',
+                     '"\\/"', '"tab\\there"', '"\\x41"', '"é"', '"\t"', '"a\\"b"', '"\\\\"', '"line\\nbreak"',
+                     "'single'", '"\x01"'])
+
+
+def rjval(d=0):
+    r = R.random()
+    if d > 2 or r < 0.35:
+        return rnum()
+    if r < 0.6:
+        return rjstr()
+    if r < 0.7:
+        return R.choice(["true", "false", "null", "True", "nul"])
+    if r < 0.85:
+        return "[" + R.choice([",", ", "]).join(rjval(d + 1) for _ in range(R.randint(0, 3))) + "]"
+    return rjobj(d + 1)
+
+
+def rjobj(d=0):
+    keys = [R.choice(['"a"', '"b"', '"a"', '""', '"é"', '"\\u0061"', '"time"', '"1"']) for _ in range(R.randint(0, 4))]
+    return "{" + ",".join("%s%s:%s%s" % (k, R.choice(["", " "]), R.choice(["", " ", "/**/"]), rjval(d)) for k in keys) + "}"
+
+
+def hunt_json(name):
+    texts = []
+    for _ in range(120):
+        t = rjobj()
+        r = R.random()
+        if r < 0.05:
+            t += " // c"
+        elif r < 0.1:
+            t = t[:R.randint(0, len(t))]
+        elif r < 0.12:
+            t += "x"
+        elif r < 0.14:
+            t += t
+        texts.append(t)
+    body = g.filt("parser", "key_name message\nreserve_data true\n<parse>\n  @type json\n</parse>") + g.fileout(fmt="@type json")
+    g.case(name, body + g.ERR, [g.msg({"message": t, "o": 1}) for t in texts])
+
+
+# --- fmt -------------------------------------------------------------------------------------
+STRS = ["", "a", " ", "\t", "\n", "\r\n", "\"", "\\", "'", "/", "</script>", "é", "日本", "😀", "\u2028",
+        "\x7f", "\x00", "\x01\x1f", "a,b", "a\tb", "a:b", "a=b", "|", "null", "true", "1", "1.5", "[1]",
+        "{}", "#{x}", "${tag}", "\\u0041", "  lead", "ß", "\ufeff"]
+
+
+def rfloat():
+    if R.random() < 0.4:
+        return R.choice([0.1, 0.5, 100.0, 1e20, 1e16, 1e15, 9999999999999998.0, 1e-4, 1e-5, 2.5, -0.0,
+                         5e-324, 1.7976931348623157e308, 1 / 3, {"$f32": 0.1}, {"$f32": 3.4e38}])
+    return round(R.uniform(1, 10), R.randint(0, 17)) * 10.0 ** R.choice([-5, -4, 0, 14, 15, 16, 17, 300])
+
+
+def rval(d=0):
+    c = R.random()
+    if d < 2 and c < 0.12:
+        return [rval(d + 1) for _ in range(R.randint(0, 3))]
+    if d < 2 and c < 0.22:
+        return {R.choice(["a", "b", "", "é", "a b", "x:y"]): rval(d + 1) for _ in range(R.randint(0, 3))}
+    if c < 0.4:
+        return "".join(R.choice(STRS) for _ in range(R.randint(1, 3)))
+    if c < 0.55:
+        return R.choice([0, 1, -1, 127, 128, 2**31, 2**53 + 1, 2**63 - 1, -2**63, 2**64 - 1, -129])
+    if c < 0.75:
+        return rfloat()
+    if c < 0.8:
+        return {"$et": [1700000000, R.choice([0, 500000000])]}
+    return R.choice([None, True, False])
+
+
+FORMATS = ["@type json", "@type ltsv", "@type ltsv\ndelimiter ,\nlabel_delimiter =", "@type csv\nfields a,b,c",
+           "@type csv\nfields a,message,k\nforce_quotes false", "@type tsv\nkeys a,b,c",
+           "@type single_value\nmessage_key a", "@type hash", "@type out_file",
+           "@type out_file\noutput_tag false\ndelimiter COMMA", "@type ltsv\nreplacement _"]
+
+
+def hunt_fmt(name):
+    body, frames = "", []
+    for i, fmt in enumerate(FORMATS):
+        body += file_match(i, fmt)
+        for _ in range(12):
+            rec = {R.choice(["a", "b", "c", "message", "k", "", "a b", "x:y", "t\tk"]): rval() for _ in range(R.randint(0, 5))}
+            frames.append(g.msg(rec, tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- parse -----------------------------------------------------------------------------------
+TOK = ['a', '1', '-1', '1.5', ' ', '\t', ',', '"', '""', "'", ':', '=', '|', 'é', '\\', '', 'null', '-', '[', ']',
+       '<34>', '<13>1', 'Nov 14 22:13:20', '2023-11-14T22:13:20Z', 'host', 'app[123]:', 'app:',
+       '"GET / HTTP/1.1"', '200', '"-"', '127.0.0.1', '[14/Nov/2023:22:13:20 +0000]',
+       '[Tue Nov 14 22:13:20.123456 2023]', '[error]', '[pid 12]', '[client 1.2.3.4:5]']
+LINES = {
+    "csv": lambda: ",".join(R.choice(['a', '"a,b"', '"a""b"', '""', '', ' x ', '"x"y', 'x"y', '"é"', '1', '"a']) for _ in range(R.randint(1, 4))),
+    "tsv": lambda: "\t".join(R.choice(['a', '', '"q"', ' x ', 'é', '\\t', '1']) for _ in range(R.randint(1, 4))),
+    "ltsv": lambda: "\t".join(R.choice(['a:1', 'b:', ':x', 'c:d:e', 'nolabel', '', 'é:ü', 'a:2', ' s :t ']) for _ in range(R.randint(1, 4))),
+}
+PARSERS = [("csv", "@type csv\nkeys a,b,c"), ("csv", "@type csv\nkeys a,b\nparser_engine fast"),
+           ("tsv", "@type tsv\nkeys a,b,c"), ("ltsv", "@type ltsv"), (None, "@type syslog"),
+           (None, "@type syslog\nmessage_format rfc5424"), (None, "@type syslog\nmessage_format auto\nwith_priority true"),
+           (None, "@type apache2"), (None, "@type apache_error"), (None, "@type nginx"), (None, "@type none"),
+           (None, "@type regexp\nexpression /^(?<a>\\S+) (?<b>\\d*)(?<c>.*)$/\ntypes b:integer")]
+
+
+def hunt_parse(name):
+    body, frames = "", []
+    for i, (kind, parse) in enumerate(PARSERS):
+        body += g.filt("parser", "key_name message\nreserve_data true\n<parse>\n%s</parse>" % g.indent(parse), pattern="h%d" % i)
+        body += file_match(i)
+        for _ in range(15):
+            line = LINES[kind]() if kind and R.random() < 0.7 else "".join(R.choice(TOK) + R.choice(["", " "]) for _ in range(R.randint(0, 9)))
+            frames.append(g.msg({"message": line, "o": 1}, tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- rt --------------------------------------------------------------------------------------
+PH = ['${tag}', '${tag_parts[0]}', '${tag_parts[-1]}', '${tag_parts[5]}', '${tag_prefix[1]}', '${tag_prefix[-1]}',
+      '${tag_suffix[1]}', '${tag_suffix[-2]}', '${time}', '${record["a"]}', '${record["m"]["k"]}', '${record["arr"][-1]}',
+      '${record["arr"][9]}', '${record["n"]}', '${record["f"]}', '${record["nope"]}', '${record["m"]}', '${unknown}',
+      '${ tag }', '$${tag}', '${record["u"]}', '${hostname}']
+LIT = ['', 'x', ' ', '-', '1', 'true', '%s', '#{x}', 'a"q', 'é']
+REC = {"a": "va", "m": {"k": 1, "n": {"x": [1, None]}}, "arr": [1, "two", None, 3.5], "n": None, "f": 1.5, "b": True,
+       "s": "", "e": {}, "u": 18446744073709551615}
+
+
+def hunt_rt(name):
+    body, frames = "", []
+    for i in range(20):
+        recs = "\n".join("k%d %s" % (j, "".join(R.choice(PH) if R.random() < 0.6 else R.choice(LIT) for _ in range(R.randint(1, 3))))
+                         for j in range(R.randint(1, 4)))
+        opts = R.choice(["", "auto_typecast true", "renew_record true", "remove_keys a", "keep_keys a\nrenew_record true"])
+        body += g.filt("record_transformer", "%s\n<record>\n%s</record>" % (opts, g.indent(recs)), pattern="h%d.**" % i)
+        body += file_match(i, inject="tag_key tg", pattern="h%d.**" % i)
+        for t in R.sample(["app.web.x", "a", "a.b", "x..y", "one.two.three.four"], 2):
+            frames.append(g.msg(dict(REC), tag="h%d.%s" % (i, t)))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- grep ------------------------------------------------------------------------------------
+VALS = [None, True, False, 0, 1, -1, 1.0, 1.5, 1e20, 1e-5, 100.0, "", "1", "a b", "é", [1, None], {"a": 1}, [], {},
+        {"$et": [1700000000, 0]}, {"$f32": 0.1}, 18446744073709551615, "nil", "[1, nil]", {"$bin_hex": "6162"}]
+PATS = ["/1/", "/^1$/", "/^1\\.0$/", "/^$/", "/true/", "/nil/", "/^\\[/", "/=>/", "/e\\+20/", "/\\./", "/é/",
+        "/1700000000/", "/0\\.1/", "/^\\{\\}$/", "/^\\[\\]$/", "/./", "/E/i", "/^-?\\d+$/"]
+
+
+def hunt_grep(name):
+    body, frames = "", []
+    for i in range(20):
+        kind = R.choice(["regexp", "exclude"])
+        body += g.filt("grep", "<%s>\n  key %s\n  pattern %s\n</%s>" % (kind, R.choice(["k", "$.m.k", "$.arr[0]"]), R.choice(PATS), kind), pattern="h%d" % i)
+        body += file_match(i)
+        for v in R.sample(VALS, 8):
+            frames.append(g.msg({"k": v, "m": {"k": v}, "arr": [v], "id": len(frames)}, tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- path ------------------------------------------------------------------------------------
+PARTS = ["${tag}", "${tag[0]}", "${tag[1]}", "${tag[-1]}", "${tag[7]}", "${k}", "${$.m.k}", "${chunk_id}", "%Y", "%m%d",
+         "%H", "%M", "x", "_", ".", "-", "%s", "%%"]
+
+
+def hunt_path(name):
+    keys = []
+    path = "{DIR}/out/p/" + "".join(R.choice(PARTS) for _ in range(R.randint(1, 3)))
+    if "${tag" in path:
+        keys.append("tag")
+    if "%" in path.replace("%%", ""):
+        keys.append("time")
+        path += "_%Y%m%d%H%M"
+    if "${k}" in path:
+        keys.append("k")
+    if "${$.m.k}" in path:
+        keys.append("$.m.k")
+    buf = "<buffer %s>\n  @type memory\n%s</buffer>" % (",".join(keys), "  timekey 60\n" if "time" in keys else "")
+    extra = R.choice(["append true", "append false", "append true\ncompress gzip", "append false\ncompress gzip",
+                      "append true\npath_suffix .txt", "append true\nadd_path_suffix false"])
+    frames = [g.msg({"k": R.choice(["a", "b", "", "x/y", "..", "é"]), "m": {"k": R.choice(["p", "q"])}},
+                    tag="h.%s" % R.choice(["a", "b.c", "x"]), time=R.choice([1700000000, 1700003700, 1700090000]))
+              for _ in range(4)]
+    body = "@type file\npath %s\n%s\n<format>\n  @type json\n</format>\n%s" % (path, extra, buf)
+    g.case(name, "<match h.**>\n%s</match>\n" % g.indent(body) + g.ERR, frames)
+
+
+# --- inject ----------------------------------------------------------------------------------
+def hunt_inject(name):
+    body, frames = "", []
+    for i in range(20):
+        opts = []
+        if R.random() < 0.6:
+            opts.append("tag_key %s" % R.choice(["tag", "t", "a", "$.x", "@t"]))
+        if R.random() < 0.6:
+            opts.append("time_key %s" % R.choice(["time", "a", "ts"]))
+        if R.random() < 0.5:
+            opts.append("time_type %s" % R.choice(["float", "unixtime", "string", "unixtime_millis", "unixtime_micros", "unixtime_nanos"]))
+        if R.random() < 0.3:
+            opts.append("time_format %s" % R.choice(["%s", "%Y", "%FT%T.%3N%z", "%N"]))
+        if R.random() < 0.3:
+            opts.append(R.choice(["utc true", "localtime false", "timezone +09:00", "localtime true"]))
+        if R.random() < 0.3:
+            opts.append("hostname_key %s" % R.choice(["host", "a"]))
+            opts.append("hostname fixed.example")
+        if R.random() < 0.2:
+            opts.append("worker_id_key %s" % R.choice(["w", "a"]))
+        fmt = R.choice(["@type json", "@type ltsv", "@type hash", "@type csv\nfields a,tag,time,ts,t,host,w", "@type out_file"])
+        body += file_match(i, fmt, inject="\n".join(opts) or "tag_key tag")
+        for t in [{"$et": [1700000000, 123456789]}, 1700000001, {"$et": [1700000002, 0]}]:
+            frames.append(g.msg(R.choice([{"a": 1}, {"tag": "old", "time": "old", "a": 2}, {}, {"ts": [1]}]), tag="h%d" % i, time=t))
+    g.case(name, body + g.ERR, frames)
+
+
+AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
+         "path": hunt_path, "inject": hunt_inject}
+
+
+def main():
+    if sys.argv[1:2] == ["clean"]:
+        for d in os.listdir(g.CASES):
+            if d.startswith("hunt-"):
+                shutil.rmtree(os.path.join(g.CASES, d))
+        return
+    if len(sys.argv) < 3 or sys.argv[1] not in AREAS:
+        sys.exit(__doc__)
+    area, seed = sys.argv[1], int(sys.argv[2])
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+    R.seed("%s-%d" % (area, seed))
+    g.OUT.clear()
+    for n in range(count):
+        AREAS[area]("hunt-%s-%d-%d" % (area, seed, n))
+    g.main()
+
+
+if __name__ == "__main__":
+    main()
