@@ -14,7 +14,8 @@ gen_cases.py (recorded the same way) and a fix, or a README "Differences from Fl
 Areas: json (JSON text through filter_parser json), fmt (random records through every
 formatter), parse (random lines through the line parsers), rt (record_transformer
 placeholders), grep (grep over values of every type), path (out_file path placeholders and chunk
-keys, one case per config, since one refusal stops a whole config), inject (<inject> options).
+keys, one case per config, since one refusal stops a whole config), inject (<inject> options), rtf
+(rewrite_tag_filter rules).
 The same SEED writes the same cases.
 """
 import os
@@ -266,8 +267,35 @@ def hunt_inject(name):
     g.case(name, body + g.ERR, frames)
 
 
+# --- rtf -------------------------------------------------------------------------------------
+RTF_PATTERNS = ["/^(\\w+)$/", "/^(\\w+)\\.(\\w+)/", "/(.)/", "/^$/", "/./", "/^(a)?(b)?/", "/(?<n>\\w)/", "/[é]/",
+                "/^\\d+$/", "/true/", "/^(\\w+) (\\w+)/", "/ERROR/i", "/(x)|(y)/"]
+RTF_TAGS = ["n.$1", "n.$1.$2", "${tag}.x", "x.${tag_parts[0]}", "x.${tag_parts[-1]}", "__TAG__.y", "$1", "p.${hostname}",
+            "z.${tag_parts[9]}", "q.$3", "c.$1$2", "${tag}", "u.__TAG_PARTS[0]__", "w.$1.${tag_parts[1]}"]
+RTF_VALS = ["a", "a.b", "", "é", "x y", "12", 12, True, None, [1], {"k": 1}, "ERROR here", "b", "ab", "..", "A.B"]
+
+
+def hunt_rtf(name):
+    body, frames = "", []
+    for i in range(12):
+        rules = ""
+        for _ in range(R.randint(1, 3)):
+            rules += "<rule>\n  key %s\n  pattern %s\n  tag %s\n%s</rule>\n" % (
+                R.choice(["k", "k", "$.m.k", "nope"]), R.choice(RTF_PATTERNS), R.choice(RTF_TAGS),
+                "  invert true\n" if R.random() < 0.15 else "")
+        extra = R.choice(["", "", "remove_tag_prefix h%d\n" % i, "capitalize_regex_backreference true\n",
+                          "hostname_command echo hh\n", "remove_tag_regexp /^h\\d+\\./\n"])
+        body += "<match h%d.**>\n%s</match>\n" % (i, g.indent("@type rewrite_tag_filter\n" + extra + rules))
+        for _ in range(5):
+            v = R.choice(RTF_VALS)
+            frames.append(g.msg({"k": v, "m": {"k": v}}, tag="h%d.%s" % (i, R.choice(["a", "b.c", "x.y.z"]))))
+    body += "<match **>\n%s</match>\n" % g.indent(
+        "@type file\npath {DIR}/out/all\nappend true\n<format>\n  @type json\n</format>\n<inject>\n  tag_key tg\n</inject>\n<buffer []>\n  @type memory\n</buffer>")
+    g.case(name, body + g.ERR, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
-         "path": hunt_path, "inject": hunt_inject}
+         "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf}
 
 
 def main():
