@@ -31,6 +31,20 @@ pub mod tsv;
 #[cfg(test)]
 mod tests;
 
+/// Fluentd's `TimeParser.new(format, localtime, timezone).parse(text)`, for the differential test
+/// of time parsing against Fluentd (`tests/timefmt_vs_ruby.rs`): the outer `Err` is a refusal at
+/// start-up, the inner one a text that does not parse.
+#[doc(hidden)]
+pub fn time_parse_probe(
+    format: &str,
+    localtime: bool,
+    timezone: Option<&str>,
+    text: &str,
+) -> Result<Result<EventTime, String>, String> {
+    let p = time::TimeParser::string(Some(format), localtime, timezone)?;
+    Ok(p.parse_str(text))
+}
+
 use common::Conf;
 
 /// One parse result: the event time (`None` when the text had none and `estimate_current_event`

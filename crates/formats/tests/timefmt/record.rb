@@ -1,0 +1,189 @@
+# Records what Fluentd 1.16's own time classes do with random formats, for timefmt_vs_ruby.rs.
+#
+#   TZ=America/New_York RUBYLIB=<fluentd's, as bin/fluentd sets it> ruby record.rb
+#
+# writes strftime.jsonl (Fluent::TimeFormatter: format, zone setting, times, outputs or the
+# error) and strptime.jsonl (Fluent::TimeParser: format, zone setting, texts, parsed times or
+# the error). Inputs come from a seeded generator, so a re-record with the same Ruby and
+# Fluentd gives the same files. The local zone must be America/New_York (the test sets it).
+require 'json'
+require 'fluent/env'
+require 'fluent/log'
+require 'fluent/time'
+
+abort 'run with TZ=America/New_York' unless ENV['TZ'] == 'America/New_York'
+DIR = File.dirname(__FILE__)
+R = Random.new(20261206)
+
+# Zone settings: [localtime, timezone] as TimeFormatter.new/TimeParser.new take them.
+ZONES = [[true, nil], [false, nil], [false, '+09:00'], [false, '-03:30'], [false, '+0530'],
+         [false, '-02'], [false, 'Asia/Tokyo'], [false, 'America/New_York'],
+         [false, 'Europe/London']].freeze
+
+def utc(*a) = Time.utc(*a).to_i
+
+TIMES = [
+  0, 1, 59, 60, 3599, 86_399, 86_400, 951_782_400, 946_684_799, 946_684_800,
+  2**31 - 1, 2**31, 2**32 - 1, 1_700_000_000,
+  utc(2024, 2, 29, 12), utc(2000, 2, 29, 23, 59, 59), utc(2100, 3, 1), utc(1972, 12, 31, 23, 59, 59),
+  utc(2020, 12, 31, 23, 59, 59), utc(2021, 1, 3, 12), utc(2021, 1, 4), utc(2026, 12, 28, 1),
+  utc(2027, 1, 1, 5), utc(2009, 12, 31, 22), utc(2010, 1, 3, 23), utc(2015, 12, 27),
+  utc(2024, 3, 10, 6, 59, 59), utc(2024, 3, 10, 7), utc(2024, 11, 3, 5, 59, 59), utc(2024, 11, 3, 6),
+  utc(2024, 3, 31, 0, 59, 59), utc(2024, 3, 31, 1), utc(2024, 10, 27, 0, 59, 59), utc(2024, 10, 27, 1),
+  utc(1999, 12, 31, 12), utc(2038, 1, 19, 3, 14, 8), utc(2001, 9, 9, 1, 46, 40)
+].freeze
+NSECS = [0, 1, 999_999_999, 123_456_789, 500_000_000, 10, 100_000, 999_000_000, 7_000].freeze
+
+def a_time
+  sec = R.rand < 0.6 ? TIMES.sample(random: R) : R.rand(2**32)
+  [sec, R.rand < 0.7 ? NSECS.sample(random: R) : R.rand(1_000_000_000)]
+end
+
+LITERALS = ['-', ':', ' ', 'T', '.', ',', '/', 'x', 'é', '時刻', '  ', '%%', 'Z', '[', ']', '0', '12'].freeze
+FLAGS = %w[- _ 0 ^ # :].freeze
+LETTERS = (('a'..'z').to_a + ('A'..'Z').to_a + %w[+ %]).freeze
+COMMON = %w[Y m d H M S N L z Z b B a A y e j I l k p P s T R F D c x X u w U W V G g C h n t r v Q].freeze
+
+def directive(letters)
+  d = +'%'
+  if R.rand < 0.5
+    R.rand(1..3).times { d << FLAGS.sample(random: R) }
+  end
+  d << [R.rand(1..12), R.rand(0..3), R.rand(10..30)].sample(random: R).to_s if R.rand < 0.35
+  d << %w[E O].sample(random: R) if R.rand < 0.08
+  d << letters.sample(random: R)
+end
+
+def a_strftime_format
+  n = R.rand(1..4)
+  f = +''
+  n.times do
+    f << if R.rand < 0.3 then LITERALS.sample(random: R)
+         else directive(R.rand < 0.8 ? COMMON : LETTERS)
+         end
+  end
+  f << '%' if R.rand < 0.03
+  f
+end
+
+# Fluentd looks a named `timezone` up with the time in the process's local zone, which TZInfo
+# reads as UTC: right only when the process runs in UTC (as it usually does, and as the lead's
+# differential suite runs it). Times in a `timezone` are recorded so.
+def in_zone_of(tz)
+  ENV['TZ'] = tz ? 'UTC' : 'America/New_York'
+  yield
+ensure
+  ENV['TZ'] = 'America/New_York'
+end
+
+def formatted(fmt, localtime, tz, sec, nsec)
+  in_zone_of(tz) do
+    # A new formatter for each time: Fluentd caches by second when the format has no %N/%L.
+    f = Fluent::TimeFormatter.new(fmt, localtime, tz)
+    t = Fluent::EventTime.new(sec, nsec)
+    # Fluentd's cache starts at time 0 with no text: it writes nil for epoch second 0 (README,
+    # "Differences from Fluentd"). What it meant is recorded.
+    f.format(t) || f.format_nocache(t)
+  end
+rescue StandardError => e
+  { 'err' => "#{e.class}: #{e.message}" }
+end
+
+File.open(File.join(DIR, 'strftime.jsonl'), 'w') do |out|
+  fixed = ['%WT%-0T '] + '%-0T %-0R %9N %-9N %_9N %09N %3N %1N %12N %-N %^a %#a %#A %^B %#p %^p
+             %:z %::z %:::z %-z %_z %10z %-10z %_10z %010z %10:z %E %Ey %Oy %EY %Od %Ex %+ %q
+             %Q %-s %10s %_10s %v %^v %10v %#Z %^Z %10Z %-e %_m %-H %^c %#c %10h %-k %0e %0k
+             %-l %_I %Ej %G-W%V-%u %g %10G %U %W %C %-C %^x %10F %10T %10D %_10F %-10F %%
+             %5% %-% %] %é %-é'.split
+  formats = fixed.map { |f| [f, nil] } + Array.new(2400) { [a_strftime_format, nil] }
+  formats.each_with_index do |(fmt, _), i|
+    zone = i < fixed.size ? ZONES[i % ZONES.size] : ZONES.sample(random: R)
+    times = Array.new(i < fixed.size ? 12 : 5) { a_time }
+    outs = times.map { |s, ns| formatted(fmt, zone[0], zone[1], s, ns) }
+    out.puts JSON.generate('f' => fmt, 'l' => zone[0], 'z' => zone[1], 't' => times, 'o' => outs)
+  end
+end
+
+# --- strptime: formats with a year (so "now" never fills a field), texts written by Ruby.
+PARSE_COMMON = %w[Y m d H M S N L z Z b B a A y e j I l k p P T R F D c x X u w C h n t r %].freeze
+PARSE_ALL = (('a'..'z').to_a + ('A'..'Z').to_a + %w[+ %]).freeze
+
+def a_strptime_format
+  f = +''
+  R.rand(2..6).times do
+    f << if R.rand < 0.3 then LITERALS.sample(random: R)
+         elsif R.rand < 0.85 then "%#{PARSE_COMMON.sample(random: R)}"
+         else directive(R.rand < 0.5 ? PARSE_COMMON : PARSE_ALL)
+         end
+  end
+  f = "%Y #{f}" unless f =~ /%[-_0^#]*\d*(Y|F|s|Q|c|y|D|x)/
+  f
+end
+
+def mutations(text)
+  m = [text]
+  m << text[0...-1] if text.size > 1
+  m << text[0...(text.size / 2)]
+  m << "#{text} extra"
+  m << "  #{text}"
+  m << text.sub(/\d\d/) { '99' }
+  m << text.sub(/\d(?=\D*\z)/) { '9' }
+  m << text.tr('0-9', '1-9x')
+  m << text.sub(' ', '   ')
+  m.uniq
+end
+
+def parsed(fmt, localtime, tz, text)
+  t = in_zone_of(tz) { Fluent::TimeParser.new(fmt, localtime, tz).parse(text) }
+  [t.sec, t.nsec]
+rescue Fluent::ConfigError => e
+  { 'config' => e.message }
+rescue StandardError => e
+  { 'err' => e.class.to_s }
+end
+
+# What a user means by a format Fluentd mishandles, where logferry does that instead (README,
+# "Differences from Fluentd"):
+# * flags and widths (`%-d`, `%9N`) are strftime's; Ruby's strptime matches them as text, so
+#   Fluentd fails on every record. Meant: the format without them.
+# * `%:z`, `%::z` are not seen as a zone by Fluentd (it looks for `%z`), which then moves a text's
+#   explicit offset to the configured `timezone`/`utc`. Meant: the text's offset, as `%z` has it.
+def meant(fmt, localtime, tz, text)
+  stripped = fmt.gsub(/%[-_0^#]+\d*(?=[A-Za-z+])|%[-_0^#]*\d+(?=[A-Za-z+])/, '%')
+  return parsed(stripped, localtime, tz, text) if stripped != fmt
+  if fmt =~ /%:+z/ && !fmt.include?('%z') && !fmt.include?('%Z') && (tz || !localtime)
+    h = Date._strptime(text, fmt)
+    return parsed(fmt, true, nil, text) if h && h[:offset]
+  end
+  nil
+end
+
+File.open(File.join(DIR, 'strptime.jsonl'), 'w') do |out|
+  fixed = ['%Y-%m-%d %H:%M:%S.%9N', '%Y-%m-%d %H:%M:%S.%6N', '%Y-%m-%d %H:%M:%S.%3N', '%Y%m%d%H%M%S%3N',
+           '%Y-%m-%dT%H:%M:%S.%N%z', '%Y-%m-%dT%H:%M:%S.%L%:z', '%d/%b/%Y:%H:%M:%S %z',
+           '%Y-%m-%d %-H:%M', '%Y %-d %b', '%Y %_m', '%Y %^b %d', '%Y %10N', '%s.%3N', '%Q',
+           '%Y-%m-%d %H:%M:%S %Z', '%Y %j %T', '%G-W%V-%u', '%Y %U %w', '%Y %W %a', '%Y %+',
+           '%Y %E', '%Y %Ey', '%Y %Od %H', '%Y %v', '%Y %%%H', '%Y %H %', '%Y %-%', '%c', '%x %X',
+           '%D %r', '%F %R %p', '%Y %3m %2d']
+  formats = fixed + Array.new(1500) { a_strptime_format }
+  formats.each_with_index do |fmt, i|
+    zone = i < fixed.size ? ZONES[i % ZONES.size] : ZONES.sample(random: R)
+    texts = []
+    3.times do
+      s, ns = a_time
+      tm = Time.at(s, ns, :nanosecond).localtime(zone[1] ? '+09:00' : nil)
+      tm = tm.utc unless zone[0] || zone[1]
+      begin
+        texts.concat(mutations(tm.strftime(fmt)))
+      rescue StandardError
+        texts << '2024-01-02 03:04:05'
+      end
+    end
+    texts = texts.uniq.first(14)
+    outs = texts.map { |t| parsed(fmt, zone[0], zone[1], t) }
+    line = { 'f' => fmt, 'l' => zone[0], 'z' => zone[1], 'x' => texts, 'o' => outs }
+    m = texts.map { |t| meant(fmt, zone[0], zone[1], t) }
+    line['m'] = m.zip(outs).map { |a, b| a || b } if m.any?
+    out.puts JSON.generate(line)
+  end
+end
