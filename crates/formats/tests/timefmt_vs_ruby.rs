@@ -106,17 +106,23 @@ fn strftime_as_fluentd() {
 fn strptime_as_fluentd() {
     set_zone();
     let mut bad = Vec::new();
-    let mut total = 0;
+    let (mut total, mut skipped) = (0, 0);
     for case in lines("strptime.jsonl") {
         let fmt = case["f"].as_str().unwrap();
         let local = case["l"].as_bool().unwrap();
         let tz = case["z"].as_str();
         let texts = case["x"].as_array().unwrap();
-        // What the user meant where Fluentd fails on every record; else what Fluentd did.
-        let outs = case.get("m").unwrap_or(&case["o"]).as_array().unwrap();
-        total += texts.len();
+        // What logferry must give: Fluentd's result, or what the user meant where Fluentd
+        // mishandles the text (record.rb, `expected`); "skip" where Ruby completes a week date
+        // from today's date.
+        let outs = case["m"].as_array().unwrap();
         for (x, want) in texts.iter().zip(outs) {
             let x = x.as_str().unwrap();
+            if want.as_str() == Some("skip") {
+                skipped += 1;
+                continue;
+            }
+            total += 1;
             let got = time_parse_probe(fmt, local, tz, x);
             let want_t = want
                 .as_array()
@@ -140,5 +146,9 @@ fn strptime_as_fluentd() {
             }
         }
     }
+    assert!(
+        skipped < total / 20,
+        "{skipped} of {total} texts not compared"
+    );
     report("parsed times", &bad, total);
 }

@@ -314,7 +314,11 @@ fn write_dir(d: &Dir, tm: &Tm, out: &mut String) {
         b'H' => num(d, b'0', 2, tm.hour.into(), out),
         b'k' => num(d, b' ', 2, tm.hour.into(), out),
         b'I' | b'l' => {
-            let h = if tm.hour % 12 == 0 { 12 } else { tm.hour % 12 };
+            let h = if tm.hour.is_multiple_of(12) {
+                12
+            } else {
+                tm.hour % 12
+            };
             num(
                 d,
                 if d.conv == b'I' { b'0' } else { b' ' },

@@ -4,7 +4,7 @@
 #
 # writes strftime.jsonl (Fluent::TimeFormatter: format, zone setting, times, outputs or the
 # error) and strptime.jsonl (Fluent::TimeParser: format, zone setting, texts, parsed times or
-# the error). Inputs come from a seeded generator, so a re-record with the same Ruby and
+# the error as 'o', and what logferry must give as 'm': see `expected`). Inputs come from a seeded generator, so a re-record with the same Ruby and
 # Fluentd gives the same files. The local zone must be America/New_York (the test sets it).
 require 'json'
 require 'fluent/env'
@@ -134,7 +134,12 @@ def mutations(text)
 end
 
 def parsed(fmt, localtime, tz, text)
-  t = in_zone_of(tz) { Fluent::TimeParser.new(fmt, localtime, tz).parse(text) }
+  in_zone_of(tz) { parsed_here(fmt, localtime, tz, text) }
+end
+
+# Fluentd's parse in the process's current zone.
+def parsed_here(fmt, localtime, tz, text)
+  t = Fluent::TimeParser.new(fmt, localtime, tz).parse(text)
   [t.sec, t.nsec]
 rescue Fluent::ConfigError => e
   { 'config' => e.message }
@@ -142,20 +147,84 @@ rescue StandardError => e
   { 'err' => e.class.to_s }
 end
 
-# What a user means by a format Fluentd mishandles, where logferry does that instead (README,
-# "Differences from Fluentd"):
+def with_tz(name)
+  old = ENV['TZ']
+  ENV['TZ'] = name
+  yield
+ensure
+  ENV['TZ'] = old
+end
+
+# What logferry does with a text: what Fluentd does, except where Fluentd mishandles it (README,
+# "Differences from Fluentd"), where it is what the user meant:
 # * flags and widths (`%-d`, `%9N`) are strftime's; Ruby's strptime matches them as text, so
 #   Fluentd fails on every record. Meant: the format without them.
-# * `%:z`, `%::z` are not seen as a zone by Fluentd (it looks for `%z`), which then moves a text's
-#   explicit offset to the configured `timezone`/`utc`. Meant: the text's offset, as `%z` has it.
-def meant(fmt, localtime, tz, text)
-  stripped = fmt.gsub(/%[-_0^#]+\d*(?=[A-Za-z+])|%[-_0^#]*\d+(?=[A-Za-z+])/, '%')
-  return parsed(stripped, localtime, tz, text) if stripped != fmt
-  if fmt =~ /%:+z/ && !fmt.include?('%z') && !fmt.include?('%Z') && (tz || !localtime)
-    h = Date._strptime(text, fmt)
-    return parsed(fmt, true, nil, text) if h && h[:offset]
+# * a zone read by `%:z` or `%+` (Fluentd looks for `%z`/`%Z` in the format) and epoch seconds
+#   (`%s`, `%Q`) are moved to the configured `timezone`/`utc` by Fluentd. Meant: the instant read.
+# * a wall-clock time in a `timezone` or `utc` is resolved by Fluentd through the process's local
+#   zone (TZInfo reads a local time as UTC; a local gap shifts it). Meant: the wall clock in the
+#   configured zone.
+# * week dates (`%G-W%V-%u`, `%Y %U %w` with no month and day): Fluentd's `Date.strptime(…).to_time`
+#   drops the time of day. Meant: the week's date and the time read; mixes Ruby completes from
+#   today's date are not compared ('skip').
+def stripped(fmt)
+  fmt.gsub(/%%|%[-_0^#]*\d*(?=[A-Za-z+])/) { |m| m == '%%' ? m : '%' }
+end
+
+NAME = %r{\A[^/]+/[^/]+(/[^/]+)?\z}
+
+def wall_clock(f2, localtime, tz, has_zone, text)
+  if has_zone
+    with_tz('America/New_York') { parsed_here(f2, true, nil, text) }
+  elsif tz && NAME.match?(tz)
+    with_tz(tz) { parsed_here(f2, true, nil, text) }
+  elsif tz || !localtime
+    with_tz('UTC') { parsed_here(f2, localtime, tz, text) }
+  else
+    with_tz('America/New_York') { parsed_here(f2, true, nil, text) }
   end
-  nil
+end
+
+def week_meant(h, localtime, tz, has_zone)
+  date = if h[:cwyear] && h[:cweek]
+           wd = h[:cwday] || (h[:wday] && (h[:wday].zero? ? 7 : h[:wday])) || 1
+           Date.commercial(h[:cwyear], h[:cweek], wd)
+         elsif h[:year] && h[:wnum0]
+           Date.strptime("#{h[:year]} #{h[:wnum0]} #{h[:wday] || (h[:cwday] && h[:cwday] % 7) || 0}", '%Y %U %w')
+         elsif h[:year] && h[:wnum1]
+           Date.strptime("#{h[:year]} #{h[:wnum1]} #{h[:wday] || (h[:cwday] && h[:cwday] % 7) || 1}", '%Y %W %w')
+         end
+  return 'skip' unless date
+  hour = h[:hour] || 0
+  return { 'err' => 'ArgumentError' } if hour == 24 && ((h[:min] || 0) != 0 || (h[:sec] || 0) != 0)
+  ns = h[:sec_fraction] ? (h[:sec_fraction] * 1_000_000_000).floor : 0
+  wall = format('%04d-%02d-%02d %02d:%02d:%02d.%09d', date.year, date.mon, date.mday, hour, h[:min] || 0,
+                h[:sec] || 0, ns)
+  off = h[:zone] && Time.zone_offset(h[:zone])
+  if off
+    sign = off.negative? ? '-' : '+'
+    return with_tz('UTC') { parsed_here('%Y-%m-%d %H:%M:%S.%N %z', true, nil, "#{wall} #{sign}#{format('%02d%02d', off.abs / 3600, off.abs % 3600 / 60)}") }
+  end
+  wall_clock('%Y-%m-%d %H:%M:%S.%N', localtime, tz, has_zone, wall)
+rescue Date::Error, ArgumentError
+  { 'err' => 'ArgumentError' }
+end
+
+def expected(fmt, localtime, tz, text)
+  f2 = stripped(fmt)
+  has_zone = fmt.include?('%z') || fmt.include?('%Z')
+  h = Date._strptime(text, f2)
+  return parsed_here(f2, localtime, tz, text) unless h
+  civil = h[:mon] && h[:mday]
+  if !h[:seconds] && ((h[:cwyear] && !h[:year]) || ((h[:cwday] || h[:cweek]) && !civil) ||
+                      ((h[:wnum0] || h[:wnum1]) && !h[:yday] && !civil))
+    return week_meant(h, localtime, tz, has_zone)
+  end
+  if h[:seconds] || (h[:zone] && Time.zone_offset(h[:zone]))
+    with_tz('America/New_York') { parsed_here(f2, true, nil, text) }
+  else
+    wall_clock(f2, localtime, tz, has_zone, text)
+  end
 end
 
 File.open(File.join(DIR, 'strptime.jsonl'), 'w') do |out|
@@ -182,8 +251,7 @@ File.open(File.join(DIR, 'strptime.jsonl'), 'w') do |out|
     texts = texts.uniq.first(14)
     outs = texts.map { |t| parsed(fmt, zone[0], zone[1], t) }
     line = { 'f' => fmt, 'l' => zone[0], 'z' => zone[1], 'x' => texts, 'o' => outs }
-    m = texts.map { |t| meant(fmt, zone[0], zone[1], t) }
-    line['m'] = m.zip(outs).map { |a, b| a || b } if m.any?
+    line['m'] = texts.map { |t| expected(fmt, zone[0], zone[1], t) }
     out.puts JSON.generate(line)
   end
 end
