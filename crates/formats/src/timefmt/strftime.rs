@@ -387,17 +387,19 @@ fn write_dir(d: &Dir, tm: &Tm, out: &mut String) {
                 b'T' | b'X' => "%H:%M:%S",
                 _ => "%e-%^b-%4Y",
             };
-            let mut s = String::new();
-            write(sub(f), tm, &mut s);
+            // Written in place, then upper-cased and padded on the left as Ruby does (the width
+            // applies even with `-`).
+            let start = out.len();
+            write(sub(f), tm, out);
             if flags & UPPER != 0 {
-                s.make_ascii_uppercase();
+                out[start..].make_ascii_uppercase();
             }
-            let len = s.len() as i64;
+            let len = (out.len() - start) as i64;
             if d.precision > len {
                 let fill = char::from(d.padding.unwrap_or(b' '));
-                out.extend(std::iter::repeat_n(fill, (d.precision - len) as usize));
+                let pad: String = std::iter::repeat_n(fill, (d.precision - len) as usize).collect();
+                out.insert_str(start, &pad);
             }
-            out.push_str(&s);
         }
         _ => {}
     }
