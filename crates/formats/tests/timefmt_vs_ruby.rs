@@ -13,12 +13,15 @@
 //!   changed), the `[sec, nsec]` or the error; formats with flags or widths also carry `m`, what
 //!   Ruby parsed with them taken out (what the user meant: see README, "Differences from
 //!   Fluentd").
+//! * `typed.jsonl`: `time_type unixtime`, `float`, `mixed` with `time_format_fallbacks`,
+//!   `%iso8601` and no `time_format` (Ruby's `Time.parse`) on numbers in every spelling, ISO 8601
+//!   texts and dates as people write them.
 //!
 //! logferry must write the same bytes and parse the same times; a format Fluentd fails on for
 //! every time may be refused at start-up instead. The test needs no Ruby; every mismatch is
 //! collected and reported at once.
 
-use logferry_formats::parser::time_parse_probe;
+use logferry_formats::parser::{time_parse_probe, time_parse_probe_typed};
 use logferry_formats::timefmt::{TimeFormatter, Zone};
 use logferry_msgpack::EventTime;
 use serde_json::Value;
@@ -151,4 +154,57 @@ fn strptime_as_fluentd() {
         "{skipped} of {total} texts not compared"
     );
     report("parsed times", &bad, total);
+}
+
+/// `time_type unixtime`, `float`, `mixed` (with fallbacks), `%iso8601` and no `time_format`
+/// (Ruby's `Time.parse`) on numbers in every spelling, ISO 8601 texts and dates as people write
+/// them (`typed.jsonl`), in the local zone.
+#[test]
+fn typed_parsers_as_fluentd() {
+    set_zone();
+    let mut bad = Vec::new();
+    let mut total = 0;
+    for case in lines("typed.jsonl") {
+        let ty = case["type"].as_str().unwrap();
+        let fmt = case["f"].as_str();
+        let fallbacks: Vec<String> = case["fb"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        for (x, want) in case["x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(case["o"].as_array().unwrap())
+        {
+            let x = x.as_str().unwrap();
+            total += 1;
+            let got = time_parse_probe_typed(ty, fmt, true, None, &fallbacks, x);
+            // Seconds past i64 (Ruby's integers have no limit) are out of range as well.
+            let want_t = want.as_array().map(|a| {
+                (
+                    a[0].as_i64().unwrap_or(i64::MAX),
+                    a[1].as_i64().unwrap_or(i64::MAX),
+                )
+            });
+            let ok = match (&got, want_t) {
+                // A negative fraction (`1700000000.-5` as a float) makes Fluentd an EventTime with
+                // negative nanoseconds, which its msgpack (`pack('NN')`) cannot write.
+                (_, Some((_, ns))) if ns < 0 => true,
+                (Ok(Ok(t)), Some((s, ns))) => i64::from(t.sec) == s && i64::from(t.nsec) == ns,
+                (Ok(Err(_)), None) => true,
+                // Times past the u32 seconds of an event time are not taken.
+                (Ok(Err(_)), Some((s, _))) => u32::try_from(s).is_err(),
+                _ => false,
+            };
+            if !ok {
+                bad.push(format!(
+                    "{ty} {fmt:?} {fallbacks:?} {x:?}: Fluentd {want}, logferry {got:?}"
+                ));
+            }
+        }
+    }
+    report("typed parses", &bad, total);
 }

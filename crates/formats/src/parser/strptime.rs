@@ -198,11 +198,12 @@ impl Strptime {
         }
         let mut f = st.f;
         if let Some(c) = st.cent {
+            let c = c.saturating_mul(100);
             if let Some(y) = f.cwyear.as_mut() {
-                *y += c * 100;
+                *y = y.saturating_add(c);
             }
             if let Some(y) = f.year.as_mut() {
-                *y += c * 100;
+                *y = y.saturating_add(c);
             }
         }
         if let (Some(m), Some(h)) = (st.merid, f.hour) {
@@ -1013,6 +1014,19 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         hour = Some(h % 12 + if pm { 12 } else { 0 });
     }
     let (mut mon, mut mday) = (f.mon, f.mday);
+    // Fields far outside any representable time (an arbitrarily long `%Y`, `%j`, …) would
+    // overflow the date arithmetic: refuse them as out of range (found by fuzzing).
+    let out_of_range = [
+        f.year, f.mon, f.mday, hour, f.min, f.sec, f.yday, f.cwyear, f.cweek, f.wnum0, f.wnum1,
+    ]
+    .iter()
+    .flatten()
+    .any(|v| !(-FIELD_LIMIT..=FIELD_LIMIT).contains(v));
+    if out_of_range {
+        return Err(format!(
+            "invalid time format: value = {src}, time out of range"
+        ));
+    }
     let mut year = f.year;
     // Week dates (`%G-W%V-%u`, `%Y %U %w`): Ruby's `Time.strptime` turns them into a date at
     // midnight (`Date.strptime(…).to_time`), dropping the time of day; the date and the time
@@ -1057,17 +1071,6 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         let (y, m, d) = civil_from_days(local_now.div_euclid(86_400));
         (y, m, d, local_now.rem_euclid(86_400), now.nsec)
     };
-    // Fields far outside any representable time (an arbitrarily long `%Y`, `%j`, …) would
-    // overflow the date arithmetic: refuse them as out of range (found by fuzzing).
-    let out_of_range = [f.year, mon, mday, hour, f.min, f.sec, f.yday]
-        .iter()
-        .flatten()
-        .any(|v| !(-FIELD_LIMIT..=FIELD_LIMIT).contains(v));
-    if out_of_range {
-        return Err(format!(
-            "invalid time format: value = {src}, time out of range"
-        ));
-    }
     let (mut min, mut sec, mut nsec) = (f.min, f.sec, f.nsec);
     let yday_of = |y: i64, yd: i64| -> Result<(i64, i64), String> {
         let leap = days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1) == 366;
@@ -1155,6 +1158,10 @@ mod tests {
             ("%j %Y", format!("{mid} 2024")),
             ("%Y %j", format!("2024 {mid}")),
             ("%d %H", format!("{mid} {mid}")),
+            ("%G-W%V-%u", format!("{big}-W01-1")),
+            ("%C%y", format!("{big}24")),
+            ("%Y %U %w", format!("{big} 01 1")),
+            ("%s.%N", format!("-{big}.5")),
         ] {
             let Ok(p) = Strptime::new(fmt) else {
                 continue;

@@ -4,7 +4,8 @@
 #
 # writes strftime.jsonl (Fluent::TimeFormatter: format, zone setting, times, outputs or the
 # error) and strptime.jsonl (Fluent::TimeParser: format, zone setting, texts, parsed times or
-# the error as 'o', and what logferry must give as 'm': see `expected`). Inputs come from a seeded generator, so a re-record with the same Ruby and
+# the error as 'm', what logferry must give, and as 'o' Fluentd's own result where that differs:
+# see `expected`). Inputs come from a seeded generator, so a re-record with the same Ruby and
 # Fluentd gives the same files. The local zone must be America/New_York (the test sets it).
 require 'json'
 require 'fluent/env'
@@ -144,7 +145,7 @@ def parsed_here(fmt, localtime, tz, text)
 rescue Fluent::ConfigError => e
   { 'config' => e.message }
 rescue StandardError => e
-  { 'err' => e.class.to_s }
+  { 'err' => e.class.to_s.sub('Fluent::TimeParser::', '') }
 end
 
 def with_tz(name)
@@ -250,8 +251,50 @@ File.open(File.join(DIR, 'strptime.jsonl'), 'w') do |out|
     end
     texts = texts.uniq.first(14)
     outs = texts.map { |t| parsed(fmt, zone[0], zone[1], t) }
-    line = { 'f' => fmt, 'l' => zone[0], 'z' => zone[1], 'x' => texts, 'o' => outs }
-    line['m'] = texts.map { |t| expected(fmt, zone[0], zone[1], t) }
+    m = texts.map { |t| expected(fmt, zone[0], zone[1], t) }
+    line = { 'f' => fmt, 'l' => zone[0], 'z' => zone[1], 'x' => texts, 'm' => m }
+    # Fluentd's own result where it is not what logferry must give, by the text's index.
+    o = outs.each_with_index.reject { |r, k| r == m[k] }.to_h { |r, k| [k.to_s, r] }
+    line['o'] = o unless o.empty?
     out.puts JSON.generate(line)
+  end
+end
+
+# --- time_type unixtime / float / mixed, %iso8601 and no time_format (Ruby's Time.parse): texts
+# that name a whole date and time (Time.parse fills missing fields from today).
+NUMS = ['1700000000', '1700000000.5', '1700000000.123456789123', '1700000000.1234567891', '  17', '17abc',
+        '-5', '1e9', '0x10', '', '1.2.3', '+12', '1_000', '12.', '.5', '1700000000.', '4294967295', '4294967296',
+        '99999999999999999999', ' 1700000000 ', '1700000000.000000001', '1700000000.-5', '0017', '１２'].freeze
+ISOS = ['2024-01-02T03:04:05Z', '2024-01-02T03:04:05.123+09:00', '2024-01-02', '2024-01-02T03:04:05',
+        '20240102T030405Z', '2024-01-02T03:04Z', ' 2024-01-02T03:04:05Z', '2024-01-02T03:04:05,5Z',
+        '2024-01-02T24:00:00Z', '2024-13-02T03:04:05Z', '2024-01-02T03:04:05+0900', '2024-01-02t03:04:05z',
+        '2024-01-02T03:04:05.1234567891Z', '2024-01-02T03:04:60Z', '2024-01-02 03:04:05Z'].freeze
+PARSES = ['2024-01-02 03:04:05', '2024-01-02 03:04:05 +0900', 'Tue, 02 Jan 2024 03:04:05 GMT',
+          '2024/01/02 03:04:05.5', 'Jan 2 2024 03:04:05 PM', '02 Jan 2024 03:04:05 -0330',
+          '2024-01-02T03:04:05.123456Z', '20240102 030405', 'Tue Jan  2 03:04:05 UTC 2024',
+          '2024-01-02 03:04:05 EST', '2024-01-02 03:04:05 JST', '2 January 2024 3:04:05 am'].freeze
+TYPED = [['unixtime', nil, []], ['float', nil, []], ['string', '%iso8601', []], ['string', nil, []],
+         ['mixed', '%iso8601', ['unixtime']], ['mixed', '%Y-%m-%d %H:%M:%S', ['float', '%iso8601']],
+         ['mixed', nil, ['%iso8601', 'unixtime']], ['mixed', '%s', ['%Y-%m-%d']]].freeze
+
+def typed(type, fmt, fallbacks, text)
+  t = in_zone_of(nil) do
+    case type
+    when 'unixtime', 'float' then Fluent::NumericTimeParser.new(type.to_sym)
+    when 'mixed' then Fluent::MixedTimeParser.new(:mixed, fmt, true, nil, false, false, fallbacks.dup)
+    else Fluent::TimeParser.new(fmt, true, nil)
+    end.parse(text)
+  end
+  [t.sec, t.nsec]
+rescue StandardError => e
+  { 'err' => e.class.to_s }
+end
+
+File.open(File.join(DIR, 'typed.jsonl'), 'w') do |out|
+  TYPED.each do |type, fmt, fallbacks|
+    # Time.parse fills what a text lacks from today: only whole dates for it.
+    texts = type == 'string' && !fmt ? ISOS + PARSES : NUMS + ISOS + PARSES
+    out.puts JSON.generate('type' => type, 'f' => fmt, 'fb' => fallbacks, 'x' => texts,
+                           'o' => texts.map { |t| typed(type, fmt, fallbacks, t) })
   end
 end
