@@ -254,12 +254,18 @@ th_parser("zone-range", "%Y-%m-%d %H:%M %z", ["2024-01-02 03:04 +9900", "2024-01
 th_parser("zone-names", "%Y-%m-%d %H:%M %Z", ["2024-01-02 03:04 EST", "2024-01-02 03:04 GMT+9", "2024-01-02 03:04 Eastern Standard Time", "2024-01-02 03:04 +9"])
 th_parser("fraction", "%Y-%m-%d %H:%M:%S.%N", ["2024-01-02 03:04:05.1234567891234", "2024-01-02 03:04:05.5"])
 th_parser("spaced", "%Y %e %k %l%p", ["2024  5  7  8pm"])
+th_parser("iso8601", "%iso8601", [" 2024-01-02T03:04:05Z", "2024-01-02T03:04Z", "2024-01-02T03:04:05,5Z",
+                                  "2024-01-02T03:04:05+09", "2024-01-02t03:04:05.25z", "2024-01-02T24:00:00Z"])
+th_parser("mixed", "%iso8601", ["1600000000.5", "1e3", "12.", "1_000", " 1700000000 ", ".5", "2024-01-02T03:04:05Z"],
+          zone="time_type mixed\ntime_format_fallbacks unixtime")
 # Deliberate differences (README, "Differences from Fluentd").
 th_parser("widths", "%Y-%m-%d %H:%M:%S.%9N", ["2024-01-02 03:04:05.123456789"])
 th_parser("flags", "%-d/%-m/%Y %-H:%M", ["2/1/2024 3:04"])
 th_parser("week-time", "%G-W%V-%u %H:%M", ["2024-W01-2 05:06"])
 th_parser("colon-z-utc", "%Y-%m-%dT%H:%M:%S%:z", ["2024-01-02T03:04:05+09:00"], zone="utc true")
 th_parser("epoch-timezone", "%s", ["1700000000"], zone="timezone +09:00")
+# Hex numbers are read as 0 by mixed's float reading: Fluentd's formatter then writes no time.
+th_parser("mixed-hex-epoch-zero", "%iso8601", ["0x10"], zone="time_type mixed\ntime_format_fallbacks unixtime")
 th_parser("named-zone-dst", "%Y-%m-%d %H:%M:%S", ["2024-03-10 03:30:00", "2024-11-03 03:30:00"], zone="timezone America/New_York")
 
 # --- parsers via filter_parser ----------------------------------------------------------------
