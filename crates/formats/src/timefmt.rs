@@ -240,7 +240,7 @@ const LOCAL_SPAN: i64 = 900;
 
 thread_local! {
     /// The local zone's offset in the last two quarter-hour spans asked for (a strptime resolves
-    /// a wall-clock time by asking at two instants an offset apart), most recent first.
+    /// a wall-clock time by asking a day before and a day after it), most recent first.
     static LOCAL_SPANS: std::cell::Cell<[(i64, i32); 2]> =
         const { std::cell::Cell::new([(i64::MIN, 0); 2]) };
 }

@@ -27,7 +27,10 @@ use logferry_msgpack::EventTime;
 use serde_json::Value;
 
 fn lines(name: &str) -> Vec<Value> {
-    let path = format!("{}/tests/timefmt/{name}", env!("CARGO_MANIFEST_DIR"));
+    // `TIMEFMT_DIR`: goldens recorded elsewhere (record.rb with `OUT` and another `SEED`).
+    let dir = std::env::var("TIMEFMT_DIR")
+        .unwrap_or_else(|_| format!("{}/tests/timefmt", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{dir}/{name}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
@@ -127,9 +130,12 @@ fn strptime_as_fluentd() {
             }
             total += 1;
             let got = time_parse_probe(fmt, local, tz, x);
-            let want_t = want
-                .as_array()
-                .map(|a| (a[0].as_i64().unwrap(), a[1].as_i64().unwrap()));
+            let want_t = want.as_array().map(|a| {
+                (
+                    a[0].as_i64().unwrap_or(i64::MAX),
+                    a[1].as_i64().unwrap_or(i64::MAX),
+                )
+            });
             // Fluentd's times past the u32 seconds of an event time (before 1970, after 2106) do
             // not survive its own msgpack (`pack('NN')`): logferry refuses them as out of range.
             let want_t = want_t.filter(|(s, _)| u32::try_from(*s).is_ok());

@@ -164,7 +164,7 @@ impl Strptime {
         let gem = gem_compiles(b);
         // Fluentd's test is on the text of the format; `%:z` and `%+` carry a zone too (README,
         // "Differences from Fluentd").
-        let has_zone = fmt.contains("%z") || fmt.contains("%Z");
+        let has_zone = meant.contains("%z") || meant.contains("%Z");
         let epoch = b.windows(2).any(|w| w == b"%s" || w == b"%Q");
         let secs = count_secs(b);
         Ok(Strptime {
@@ -615,7 +615,9 @@ impl Scan<'_> {
             }
             _ => false,
         };
-        let v = self.digits(if num_next { 4 } else { usize::MAX })?;
+        // The strptime gem reads four digits at most.
+        let w = if num_next || self.gem { 4 } else { usize::MAX };
+        let v = self.digits(w)?;
         Some(if neg { -v } else { v })
     }
 
@@ -775,18 +777,12 @@ fn gem_zone(b: &[u8]) -> Option<(Option<i32>, usize)> {
     }
     let (h, used) = read_int(&b[p..], 2, false)?;
     p += used;
-    if h > 23 {
-        return None;
-    }
     let mut off = h * 60;
     if b.get(p) == Some(&b':') {
         p += 1;
     }
     if let Some((m, used)) = read_int(&b[p..], 2, false) {
         p += used;
-        if m > 59 {
-            return None;
-        }
         off += m;
     }
     let off = (off * 60) as i32;
@@ -935,13 +931,26 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// Seconds east of UTC that `zone` has at the wall-clock time `naive` (seconds as if UTC).
+/// Seconds east of UTC that `zone` has at the wall-clock time `naive` (seconds as if UTC), as
+/// Ruby's `Time.local` resolves it: a wall-clock time that happens twice (the hour a daylight
+/// saving time ends) or not at all (the hour it begins) takes the smaller of the two offsets
+/// around the change (standard time: the later instant, or the time moved forward).
 pub(crate) fn offset_for_local(zone: &Zone, naive: i64) -> i64 {
     if let Zone::Fixed(_) = zone {
         return i64::from(zone.offset_at(naive));
     }
-    let o1 = i64::from(zone.offset_at(naive));
-    i64::from(zone.offset_at(naive - o1))
+    let before = i64::from(zone.offset_at(naive - 86_400));
+    let after = i64::from(zone.offset_at(naive + 86_400));
+    if before == after {
+        // No change within a day either side (the two lookups stay in the local zone's cache).
+        return before;
+    }
+    let fits = |o: i64| i64::from(zone.offset_at(naive - o)) == o;
+    match (fits(before), fits(after)) {
+        (true, false) => before,
+        (false, true) => after,
+        _ => before.min(after),
+    }
 }
 
 /// An epoch second count and nanoseconds as an event time, if it fits.
@@ -1132,7 +1141,13 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         ));
     }
     let days = days_from_civil(year.unwrap_or(1970), mon.unwrap_or(1), 1) + mday.unwrap_or(1) - 1;
-    let naive = days * 86_400 + hour.unwrap_or(0) * 3600 + min.unwrap_or(0) * 60 + sec.unwrap_or(0);
+    let tod = hour.unwrap_or(0) * 3600 + min.unwrap_or(0) * 60 + sec.unwrap_or(0);
+    let mut naive = days * 86_400 + tod;
+    // `make_time` with a day of the year moves the day until the time's own day of the year is
+    // the one read: 24:00:00 (or 23:59:60) stays on that day, at its start.
+    if f.yday.is_some() && week.is_none() && tod >= 86_400 {
+        naive -= 86_400;
+    }
     let off = fixed.unwrap_or_else(|| offset_for_local(zone, naive));
     event_time(naive - off, nsec.unwrap_or(0), src)
 }
