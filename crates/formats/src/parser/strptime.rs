@@ -978,6 +978,14 @@ fn week_date(f: &Fields) -> Option<Option<(i64, i64, i64)>> {
     if f.epoch.is_some() || !(iso || weeks) {
         return None;
     }
+    // Far outside any event time (and the date arithmetic).
+    if [f.year, f.cwyear, f.cweek, f.wnum0, f.wnum1]
+        .iter()
+        .flatten()
+        .any(|v| !(-FIELD_LIMIT..=FIELD_LIMIT).contains(v))
+    {
+        return Some(None);
+    }
     if let (Some(y), Some(w)) = (f.cwyear, f.cweek) {
         let wd = f
             .cwday
@@ -1025,12 +1033,10 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
     let (mut mon, mut mday) = (f.mon, f.mday);
     // Fields far outside any representable time (an arbitrarily long `%Y`, `%j`, …) would
     // overflow the date arithmetic: refuse them as out of range (found by fuzzing).
-    let out_of_range = [
-        f.year, f.mon, f.mday, hour, f.min, f.sec, f.yday, f.cwyear, f.cweek, f.wnum0, f.wnum1,
-    ]
-    .iter()
-    .flatten()
-    .any(|v| !(-FIELD_LIMIT..=FIELD_LIMIT).contains(v));
+    let out_of_range = [f.year, f.mon, f.mday, hour, f.min, f.sec, f.yday]
+        .iter()
+        .flatten()
+        .any(|v| !(-FIELD_LIMIT..=FIELD_LIMIT).contains(v));
     if out_of_range {
         return Err(format!(
             "invalid time format: value = {src}, time out of range"
