@@ -65,6 +65,9 @@ pub(crate) struct Fields {
     /// Week of the year from the first Sunday (`%U`) or Monday (`%W`).
     pub wnum0: Option<i64>,
     pub wnum1: Option<i64>,
+    /// A wall-clock time that happens twice takes the first (daylight saving) offset, as the
+    /// strptime gem's does; Ruby's `Time.local` takes the second.
+    pub dst_first: bool,
 }
 
 /// A compiled Ruby `strptime` format: `Date._strptime` run over the format as Ruby does, with
@@ -212,6 +215,7 @@ impl Strptime {
         if let Some(ns) = st.frac {
             f.nsec = Some(ns);
         }
+        f.dst_first = self.gem;
         if let Some((z0, z1)) = st.zone {
             let z = &s.as_bytes()[z0..z1];
             f.offset = if self.gem {
@@ -953,6 +957,24 @@ pub(crate) fn offset_for_local(zone: &Zone, naive: i64) -> i64 {
     }
 }
 
+/// [`offset_for_local`] as the strptime gem resolves a wall-clock time that happens twice: with
+/// the offset before the change (the first of the two instants).
+fn offset_for_local_dst_first(zone: &Zone, naive: i64) -> i64 {
+    if let Zone::Fixed(_) = zone {
+        return i64::from(zone.offset_at(naive));
+    }
+    let before = i64::from(zone.offset_at(naive - 86_400));
+    let after = i64::from(zone.offset_at(naive + 86_400));
+    if before == after {
+        return before;
+    }
+    let fits = |o: i64| i64::from(zone.offset_at(naive - o)) == o;
+    match (fits(before), fits(after)) {
+        (false, true) => after,
+        _ => before,
+    }
+}
+
 /// An epoch second count and nanoseconds as an event time, if it fits.
 pub(crate) fn event_time(sec: i64, nsec: u32, src: &str) -> Result<EventTime, String> {
     u32::try_from(sec)
@@ -1023,6 +1045,14 @@ fn week_date(f: &Fields) -> Option<Option<(i64, i64, i64)>> {
 /// Turn read fields into a time as Ruby's `Time.strptime`/`Time.parse` (`make_time`) do:
 /// fields before the first given one come from the current time in the target zone.
 pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, String> {
+    // Ruby's Time takes offsets within a day only (`utc_offset out of range`), also for a zone
+    // read beside epoch seconds.
+    if f.offset.is_some_and(|o| o.abs() >= 86_400) {
+        return Err(format!(
+            "invalid time format: value = {src}, error_class = ArgumentError, error = utc_offset \
+             out of range"
+        ));
+    }
     if let Some((s, ns)) = f.epoch {
         return event_time(s, ns, src);
     }
@@ -1070,13 +1100,6 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         ));
     }
     let fixed = f.offset.map(i64::from);
-    // Ruby's Time takes offsets within a day only (`utc_offset out of range`).
-    if fixed.is_some_and(|o| o.abs() >= 86_400) {
-        return Err(format!(
-            "invalid time format: value = {src}, error_class = ArgumentError, error = utc_offset \
-             out of range"
-        ));
-    }
     // "now" in the target zone, only when leading fields are missing.
     let now_fields = || {
         let now = EventTime::now();
@@ -1154,7 +1177,13 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
     if f.yday.is_some() && week.is_none() && tod >= 86_400 {
         naive -= 86_400;
     }
-    let off = fixed.unwrap_or_else(|| offset_for_local(zone, naive));
+    let off = fixed.unwrap_or_else(|| {
+        if f.dst_first {
+            offset_for_local_dst_first(zone, naive)
+        } else {
+            offset_for_local(zone, naive)
+        }
+    });
     event_time(naive - off, nsec.unwrap_or(0), src)
 }
 
