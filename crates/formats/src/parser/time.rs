@@ -496,6 +496,8 @@ struct LenientRes {
     sla: Regex,
     sla2: Regex,
     dot: Regex,
+    ordinal: Regex,
+    ordinal_guard: Regex,
     ddd: Regex,
     year: Regex,
     mon: Regex,
@@ -518,6 +520,8 @@ fn res() -> &'static LenientRes {
             sla: re(r"('?-?[0-9]+)/\s*('?[0-9]+)(?:[^0-9]\s*('?-?[0-9]+))?".into()),
             sla2: re(format!(r"(?i)('?-?[0-9]+)/\s*({MON_ALT})[^-/.]*(?:[^0-9]\s*('?-?[0-9]+))?")),
             dot: re(r"('?-?[0-9]+)\.\s*('?[0-9]+)\.\s*('?-?[0-9]+)".into()),
+            ordinal: re(r"\b([0-9]{2}|[0-9]{4})-([0-9]{3})\b".into()),
+            ordinal_guard: re(r"[,.]([0-9]{2}|[0-9]{4})-[0-9]{3}\b".into()),
             ddd: re(r"(?i)^\s*([0-9]{4})([0-9]{2})([0-9]{2})(?:[T\s]?([0-9]{2})([0-9]{2})([0-9]{2})?(?:[.,]([0-9]+))?)?\s*(z|[-+][0-9]{2}:?[0-9]{2})?\s*$".into()),
             year: re(r"'([0-9]+)\b".into()),
             mon: re(format!(r"(?i)\b({MON_ALT})\S*")),
@@ -649,6 +653,20 @@ fn date_part(
     } else if let Some(c) = r.dot.captures(rest) {
         let m = g(&c, 2).as_deref().map(num);
         s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
+    } else if let Some(c) = r
+        .ordinal
+        .captures(rest)
+        .filter(|_| !r.ordinal_guard.is_match(rest))
+    {
+        // `Date._parse`'s ISO 8601 ordinal date (`parse_iso25`): `2024-070`.
+        let y = g(&c, 1).unwrap_or_default();
+        let yv = num(&y);
+        f.year = Some(if y.len() == 2 {
+            yv + if yv >= 69 { 1900 } else { 2000 }
+        } else {
+            yv
+        });
+        f.yday = g(&c, 2).as_deref().map(num);
     } else {
         if let Some(c) = r.year.captures(rest) {
             f.year = g(&c, 1).as_deref().map(num);

@@ -291,7 +291,27 @@ rescue StandardError => e
   { 'err' => e.class.to_s }
 end
 
+# Whole dates as logs write them, for Time.parse (no time_format).
+LAYOUTS = ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S%z', '%Y-%m-%dT%H:%M:%S.%L%:z', '%Y-%m-%dT%H:%M:%SZ',
+           '%a, %d %b %Y %H:%M:%S %z', '%a %b %e %H:%M:%S %Z %Y', '%d/%b/%Y:%H:%M:%S %z', '%Y/%m/%d %H:%M:%S',
+           '%b %e %Y %H:%M:%S', '%d %B %Y %I:%M:%S %p', '%Y%m%dT%H%M%S', '%Y-%m-%d %H:%M:%S.%N %Z',
+           '%A, %B %d, %Y %l:%M %P', '%Y-%m-%d %H:%M', '%d.%m.%Y %H:%M:%S', '%m/%d/%Y %H:%M:%S',
+           '%Y-%j %H:%M:%S', '%c', '%x %X', '%Y-%m-%dT%H:%M:%S,%3N%z', '%e %b %Y %T GMT', '%s'].freeze
+
+def lenient_texts
+  Array.new(400) do
+    s, ns = a_time
+    tz = ['+09:00', '-03:30', '+00:00', nil].sample(random: R)
+    t = Time.at(s, ns, :nanosecond)
+    t = tz ? t.localtime(tz) : t.utc
+    t.strftime(LAYOUTS.sample(random: R))
+  end
+end
+
 File.open(File.join(DIR, 'typed.jsonl'), 'w') do |out|
+  texts = lenient_texts
+  out.puts JSON.generate('type' => 'string', 'f' => nil, 'fb' => [], 'x' => texts,
+                         'o' => texts.map { |t| typed('string', nil, [], t) })
   TYPED.each do |type, fmt, fallbacks|
     # Time.parse fills what a text lacks from today: only whole dates for it.
     texts = type == 'string' && !fmt ? ISOS + PARSES : NUMS + ISOS + PARSES
