@@ -1229,6 +1229,103 @@ mod tests {
         }
     }
 
+    /// Random formats of directives, flags, widths and text against random texts of digits,
+    /// signs, names and zones: no panic (overflow included), in either direction.
+    #[test]
+    fn random_formats_and_texts_never_panic() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        const PIECES: &[&str] = &[
+            "%",
+            "%%",
+            "-",
+            "_",
+            "0",
+            "^",
+            "#",
+            ":",
+            "::",
+            "E",
+            "O",
+            "9",
+            "30",
+            "99999999999",
+            "Y",
+            "G",
+            "C",
+            "y",
+            "g",
+            "s",
+            "Q",
+            "N",
+            "L",
+            "z",
+            "Z",
+            "j",
+            "U",
+            "W",
+            "V",
+            "u",
+            "w",
+            "H",
+            "e",
+            "p",
+            "b",
+            "c",
+            "+",
+            "v",
+            " ",
+            "é",
+            "x",
+        ];
+        const TEXT: &[&str] = &[
+            "9",
+            "0",
+            "99999999999999999999999",
+            "-",
+            "+",
+            ":",
+            " ",
+            "Jan",
+            "pm",
+            "UTC",
+            "+9900",
+            "GMT+9",
+            "Eastern Standard Time",
+            "W",
+            ".",
+            "366",
+            "24",
+            "60",
+            "é",
+            "%",
+        ];
+        let zones = [
+            Zone::utc(),
+            Zone::Local,
+            Zone::parse("America/New_York").unwrap(),
+        ];
+        for _ in 0..20_000 {
+            let fmt: String = (0..1 + next(8))
+                .map(|_| PIECES[next(PIECES.len())])
+                .collect();
+            let text: String = (0..next(10)).map(|_| TEXT[next(TEXT.len())]).collect();
+            if let Ok(p) = Strptime::new(&fmt) {
+                let _ = p.parse(&text, &zones[next(zones.len())]);
+            }
+            if let Ok(f) =
+                crate::timefmt::TimeFormatter::new(&fmt, zones[next(zones.len())].clone())
+            {
+                let _ = f.format(EventTime::new(next(u32::MAX as usize) as u32, 999_999_999));
+            }
+        }
+    }
+
     #[test]
     fn civil_round_trip() {
         for d in [-800_000i64, -1, 0, 1, 19_723, 50_000, 2_000_000] {
