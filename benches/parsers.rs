@@ -1,4 +1,6 @@
-//! Parser throughput on ~300-byte lines: `json`, `ltsv` and `apache2`, reported as lines/s.
+//! Parser throughput on ~300-byte lines: `json`, `ltsv` and `apache2`, reported as lines/s; and
+//! time formats: strftime of a new time each call, strptime of a new second each call (the
+//! parsers' cache of the last text and minute does not apply).
 //!
 //! Run: `cargo bench -p logferry-formats --bench parsers`.
 
@@ -7,7 +9,9 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use logferry_config::Section;
-use logferry_formats::parser::{from_plugin, ParseResult, Parser};
+use logferry_formats::parser::{from_plugin, time_parse_probe, ParseResult, Parser};
+use logferry_formats::timefmt::{TimeFormatter, Zone};
+use logferry_msgpack::EventTime;
 
 fn build(parse_body: &str) -> Box<dyn Parser> {
     let text =
@@ -51,5 +55,59 @@ fn parsers(c: &mut Criterion) {
     bench_one(c, "apache2", &*apache2, APACHE);
 }
 
-criterion_group!(benches, parsers);
+fn times(c: &mut Criterion) {
+    let mut g = c.benchmark_group("times");
+    g.throughput(Throughput::Elements(1));
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S.%N%z",
+        "%d/%b/%Y:%H:%M:%S %z",
+        "%F %T.%3N",
+    ] {
+        let f = TimeFormatter::new(fmt, Zone::Local).expect("format");
+        let mut out = String::with_capacity(64);
+        let mut t = 1_700_000_000u32;
+        g.bench_function(format!("strftime {fmt}"), |b| {
+            b.iter(|| {
+                t = t.wrapping_add(1);
+                out.clear();
+                f.format_into(EventTime::new(black_box(t), 123_456_789), &mut out);
+                black_box(&out);
+            })
+        });
+    }
+    // A parser per call would time its construction: one text per call through the probe
+    // (construction included) is measured beside one through a built parser.
+    let texts: Vec<String> = (0..60)
+        .map(|i| format!("14/Nov/2023:22:{:02}:{:02} +0900", i, 59 - i))
+        .collect();
+    let apache = build(
+        "    @type regexp\n    expression /^(?<time>.*)$/\n    time_format %d/%b/%Y:%H:%M:%S %z",
+    );
+    let mut out: Vec<ParseResult> = Vec::with_capacity(4);
+    let mut i = 0;
+    g.bench_function(
+        "strptime %d/%b/%Y:%H:%M:%S %z (regexp parser, new minute each)",
+        |b| {
+            b.iter(|| {
+                i = (i + 1) % texts.len();
+                out.clear();
+                apache.parse(black_box(&texts[i]), &mut out);
+                black_box(&out);
+            })
+        },
+    );
+    g.bench_function("strptime probe %Y-%m-%d %H:%M:%S.%N (build + parse)", |b| {
+        b.iter(|| {
+            black_box(time_parse_probe(
+                "%Y-%m-%d %H:%M:%S.%N",
+                true,
+                None,
+                black_box("2023-11-14 22:13:20.123456789"),
+            ))
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, parsers, times);
 criterion_main!(benches);

@@ -214,6 +214,60 @@ case("timefmt-outfile-format", fileout(fmt="@type out_file\ntime_format %Y/%m/%d
 case("timefmt-outfile-utc-false", fileout(fmt="@type out_file\nlocaltime true"), [msg({"a": 1}, time=ET)])
 case("timefmt-outfile-timezone", fileout(fmt="@type out_file\ntimezone Asia/Kolkata"), [msg({"a": 1}, time=ET)])
 
+# --- time formats and parsing hunted differentially (crates/formats/tests/timefmt_vs_ruby.rs) ---
+# Ruby's strftime byte for byte: flags, widths, colons, E/O, unknown directives as text.
+TH_TIMES = [{"$et": [T0, 5]}, {"$et": [1710053999, 999999999]}, {"$et": [1710054000, 0]},
+            {"$et": [1730613600, 123456789]}, {"$et": [1609459199, 1]}, {"$et": [2224656000, 500000000]}]
+for i, f in enumerate(["%-0T|%-0R|%WT%-0T |%5%|%-%|%10F|%_3d|%-e|%0e|%-10x|%10N|%-N|%_5N|%1N|%29N",
+                       "%#c|%^#p|%#P|%^a|%#A|%^v|%#Z|%10Z|%-10Z|%010Z|%^10a|%#10p|%5n|時刻é",
+                       "%z|%-z|%_z|%10z|%_10z|%-10z|%010z|%:z|%10:z|%_:z|%::z|%:::z|%-:z",
+                       "%Ey|%Oy|%EY|%Ex|%Od|%OH|%E|%Ez|%Ea|%E5y|%:y|%::::z|%5-d|%Q|%+|%q|%s|%-s|%10s|%10C",
+                       "%G-W%V-%u|%g|%U|%W|%j|%-j|%C|%y|%k|%l|%I|%P"]):
+    for tzname, zone in [("local", ""), ("utc", "utc true\n"), ("ny", "timezone America/New_York\n"),
+                         ("minus0330", "timezone -03:30\n")]:
+        case("timehunt-strftime-%d-%s" % (i, tzname),
+             fileout(fmt="@type json", inject="time_key t\ntime_type string\n%stime_format \"%s\"" % (zone, f)),
+             [msg({"i": n}, time=t) for n, t in enumerate(TH_TIMES)])
+
+
+def th_parser(name, fmt, values, zone=""):
+    case("timehunt-strptime-" + name,
+         filt("parser", "key_name m\nreserve_data true\n<parse>\n  @type regexp\n  expression /^(?<time>.*)$/\n"
+              "  time_format %s\n%s</parse>\n" % (fmt, indent(zone) if zone else "")) + fileout() + ERR,
+         [msg({"m": v}) for v in values])
+
+
+# Ruby's Date._strptime: directives it does not know match themselves, composite directives,
+# centuries, week dates without a time, hour 24, day 366, offsets past a day.
+th_parser("unknown", "%Y-%m-%d %K", ["2024-01-02 %K", "2024-01-02 12"])
+th_parser("colon-other", "%Y %:H", ["2024 %:H", "2024 05"])
+th_parser("e-o", "%Y %Ey %E %Od", ["1999 24 %E 05", "1999 24 %E x"])
+th_parser("plus", "%+", ["Tue Jan  2 03:04:05 UTC 2024", "Tue Jan  2 03:04:05 EST 2024", "Tue Jan  2 03:04:05 JST 2024"])
+th_parser("v", "%v %T", ["2-JAN-2024 03:04:05", " 2-jan-2024 03:04:05"])
+th_parser("century", "%C%y-%m-%d", ["2024-01-02", "1999-12-31"])
+th_parser("y-and-century", "%y %Y %H", ["24 2024 05"])
+th_parser("iso-week", "%G-W%V-%u", ["2024-W01-2", "2020-W53-5", "2021-W53-1"])
+th_parser("weeks", "%Y %U %w %H:%M", ["2024 05 3 10:11", "2001 00 0 01:02"])
+th_parser("hour-24", "%Y-%m-%d %H:%M:%S", ["2024-01-01 24:00:00", "2024-01-01 24:00:01", "2024-02-31 00:00:00"])
+th_parser("yday", "%Y %j %T", ["2023 366 00:00:00", "2024 366 00:00:00", "2024 060 01:02:03"])
+th_parser("zone-range", "%Y-%m-%d %H:%M %z", ["2024-01-02 03:04 +9900", "2024-01-02 03:04 +0930", "2024-01-02 03:04 Z"])
+th_parser("zone-names", "%Y-%m-%d %H:%M %Z", ["2024-01-02 03:04 EST", "2024-01-02 03:04 GMT+9", "2024-01-02 03:04 Eastern Standard Time", "2024-01-02 03:04 +9"])
+th_parser("fraction", "%Y-%m-%d %H:%M:%S.%N", ["2024-01-02 03:04:05.1234567891234", "2024-01-02 03:04:05.5"])
+th_parser("spaced", "%Y %e %k %l%p", ["2024  5  7  8pm"])
+th_parser("iso8601", "%iso8601", [" 2024-01-02T03:04:05Z", "2024-01-02T03:04Z", "2024-01-02T03:04:05,5Z",
+                                  "2024-01-02T03:04:05+09", "2024-01-02t03:04:05.25z", "2024-01-02T24:00:00Z"])
+th_parser("mixed", "%iso8601", ["1600000000.5", "1e3", "12.", "1_000", " 1700000000 ", ".5", "2024-01-02T03:04:05Z"],
+          zone="time_type mixed\ntime_format_fallbacks unixtime")
+# Deliberate differences (README, "Differences from Fluentd").
+th_parser("widths", "%Y-%m-%d %H:%M:%S.%9N", ["2024-01-02 03:04:05.123456789"])
+th_parser("flags", "%-d/%-m/%Y %-H:%M", ["2/1/2024 3:04"])
+th_parser("week-time", "%G-W%V-%u %H:%M", ["2024-W01-2 05:06"])
+th_parser("colon-z-utc", "%Y-%m-%dT%H:%M:%S%:z", ["2024-01-02T03:04:05+09:00"], zone="utc true")
+th_parser("epoch-timezone", "%s", ["1700000000"], zone="timezone +09:00")
+# Hex numbers are read as 0 by mixed's float reading: Fluentd's formatter then writes no time.
+th_parser("mixed-hex-epoch-zero", "%iso8601", ["0x10"], zone="time_type mixed\ntime_format_fallbacks unixtime")
+th_parser("named-zone-dst", "%Y-%m-%d %H:%M:%S", ["2024-03-10 03:30:00", "2024-11-03 03:30:00"], zone="timezone America/New_York")
+
 # --- parsers via filter_parser ----------------------------------------------------------------
 
 

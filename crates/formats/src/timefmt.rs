@@ -1,10 +1,7 @@
 //! Ruby-compatible time formatting (`strftime` with `%N`, `%L`, `%3N` …) and time zones
 //! (`localtime`, `utc`, `+09:00`, `Asia/Tokyo`), as Fluentd's `TimeFormatter` has them.
 
-use std::fmt::Write as _;
-
-use chrono::format::{Item, StrftimeItems};
-use chrono::{DateTime, FixedOffset, Local, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Local, Offset, TimeZone, Utc};
 use logferry_msgpack::EventTime;
 
 /// A time zone setting.
@@ -67,7 +64,7 @@ impl Zone {
         match self {
             Zone::Local => local_offset(sec),
             Zone::Fixed(o) => o.local_minus_utc(),
-            Zone::Named(tz) => offset_in(tz, sec),
+            Zone::Named(tz) => offset_in(tz, in_tz_range(sec)),
         }
     }
 
@@ -87,24 +84,16 @@ impl Zone {
     }
 }
 
-/// A compiled time format.
+mod strftime;
+
+use strftime::{Piece, Tm};
+
+/// A compiled time format: Ruby's `Time#strftime` as Fluentd's `TimeFormatter` runs it.
 #[derive(Clone, Debug)]
 pub struct TimeFormatter {
-    chrono_fmt: String,
+    pieces: Vec<Piece>,
     zone: Zone,
-    /// The format has `%Z` or an upper-casing flag: the output goes through [`finish_marks`].
-    marked: bool,
 }
-
-/// Stands for `%Z` in a chrono format until the zone's name is known.
-const ZONE_MARK: char = '\u{E000}';
-/// Open and close the text of a `%^X` conversion, upper-cased afterwards.
-const UPPER_OPEN: char = '\u{E001}';
-const UPPER_CLOSE: char = '\u{E002}';
-/// `PAD_OPEN width fill PAD_MID text PAD_CLOSE`: the text padded on the left to the width.
-const PAD_OPEN: char = '\u{E003}';
-const PAD_MID: char = '\u{E004}';
-const PAD_CLOSE: char = '\u{E005}';
 
 /// `%Z` as Ruby's `Time#strftime` writes it in Fluentd: the local zone's abbreviation for local
 /// time (`UTC`, `JST`, `EST`), `UTC` for `utc`, and nothing for an explicit `timezone` (Fluentd
@@ -114,7 +103,11 @@ fn zone_name(zone: &Zone, utc: &DateTime<Utc>) -> String {
         Zone::Named(chrono_tz::Tz::UTC) => "UTC".to_string(),
         Zone::Named(_) | Zone::Fixed(_) => String::new(),
         Zone::Local => match local_tz() {
-            Some(tz) => utc.with_timezone(&tz).format("%Z").to_string(),
+            Some(tz) => DateTime::<Utc>::from_timestamp(in_tz_range(utc.timestamp()), 0)
+                .unwrap_or_default()
+                .with_timezone(&tz)
+                .format("%Z")
+                .to_string(),
             None => String::new(),
         },
     }
@@ -134,163 +127,12 @@ fn local_tz() -> Option<chrono_tz::Tz> {
     })
 }
 
-/// Replace the zone mark, upper-case and pad the marked conversions of a formatted time.
-fn finish_marks(text: &str, zone: &Zone, utc: &DateTime<Utc>, out: &mut String) {
-    let mut upper = false;
-    let mut it = text.chars();
-    while let Some(c) = it.next() {
-        match c {
-            ZONE_MARK => {
-                let name = zone_name(zone, utc);
-                if upper {
-                    out.push_str(&name.to_uppercase());
-                } else {
-                    out.push_str(&name);
-                }
-            }
-            UPPER_OPEN => upper = true,
-            UPPER_CLOSE => upper = false,
-            PAD_OPEN => {
-                let head: String = it.by_ref().take_while(|&c| c != PAD_MID).collect();
-                let inner: String = it.by_ref().take_while(|&c| c != PAD_CLOSE).collect();
-                let fill = head.chars().last().unwrap_or(' ');
-                let width: usize = head[..head.len() - fill.len_utf8()].parse().unwrap_or(0);
-                let mut done = String::new();
-                finish_marks(&inner, zone, utc, &mut done);
-                let n = done.chars().count();
-                if n < width {
-                    out.extend(std::iter::repeat_n(fill, width - n));
-                }
-                out.push_str(&done);
-            }
-            c if upper => out.extend(c.to_uppercase()),
-            c => out.push(c),
-        }
-    }
-}
-
-/// Translate Ruby strftime extensions into chrono's dialect.
-///
-/// Ruby's flags (`-`, `_`, `0`, `^`, `#`) and widths (`%05d`, `%10N`) are kept; what chrono cannot
-/// do itself (upper case, widths, `%Z`) is marked in the chrono format and finished by
-/// [`finish_marks`]. A conversion Ruby does not know (`%+`, `%q`, `%Q`, `%E`) is written as it is,
-/// as Ruby writes it.
-fn ruby_to_chrono(fmt: &str) -> String {
-    const RUBY: &str = "aAbBcCdDeFgGhHIjkLlmMnNpPrRsStTuUvVwWxXyYzZ";
-    let chars: Vec<char> = fmt.chars().collect();
-    let mut out = String::with_capacity(fmt.len() + 8);
-    let literal = |cs: &[char], out: &mut String| {
-        for &c in cs {
-            if c == '%' {
-                out.push_str("%%");
-            } else {
-                out.push(c);
-            }
-        }
-    };
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] != '%' {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let start = i;
-        i += 1;
-        let mut flags = String::new();
-        while i < chars.len() && "-_0^#:".contains(chars[i]) {
-            flags.push(chars[i]);
-            i += 1;
-        }
-        let mut width = String::new();
-        while i < chars.len() && chars[i].is_ascii_digit() {
-            width.push(chars[i]);
-            i += 1;
-        }
-        let Some(&conv) = chars.get(i) else {
-            literal(&chars[start..], &mut out);
-            break;
-        };
-        i += 1;
-        if conv == '%' && flags.is_empty() && width.is_empty() {
-            out.push_str("%%");
-            continue;
-        }
-        let colons = flags.matches(':').count();
-        if !RUBY.contains(conv) || (colons > 0 && (conv != 'z' || colons > 3)) {
-            literal(&chars[start..i], &mut out);
-            continue;
-        }
-        let upper = flags.contains('^') || (flags.contains('#') && conv != 'p');
-        let pad = if flags.contains('-') {
-            "-"
-        } else if flags.contains('_') {
-            "_"
-        } else if flags.contains('0') {
-            "0"
-        } else {
-            ""
-        };
-        let mut body = match conv {
-            'Z' => ZONE_MARK.to_string(),
-            // Ruby's `%v` is `%e-%^b-%4Y`.
-            'v' => format!("%e-{UPPER_OPEN}%b{UPPER_CLOSE}-%Y"),
-            'N' => {
-                let w = width.parse::<usize>().unwrap_or(9).max(1);
-                let d = w.min(9);
-                // chrono has 3, 6 and 9 digits only; other widths stay `%wN`, which chrono
-                // rejects, so `TimeFormatter::new` refuses them at start-up. Past 9, Ruby pads
-                // with zeros on the right.
-                let base = if matches!(d, 3 | 6 | 9) {
-                    format!("%{d}f")
-                } else {
-                    format!("%{d}N")
-                };
-                width.clear();
-                base + &"0".repeat(w - d)
-            }
-            'L' => "%3f".to_string(),
-            'z' => format!("%{}z", ":".repeat(colons)),
-            'p' if flags.contains('#') => "%P".to_string(),
-            other => format!("%{pad}{other}"),
-        };
-        if upper {
-            body = format!("{UPPER_OPEN}{body}{UPPER_CLOSE}");
-        }
-        if width.is_empty() {
-            out.push_str(&body);
-        } else {
-            let fill = if flags.contains('_')
-                || (!flags.contains('0') && !"CdGgHIjLlmMsSuUVwWyY".contains(conv))
-            {
-                ' '
-            } else {
-                '0'
-            };
-            out.push(PAD_OPEN);
-            out.push_str(&width);
-            out.push(fill);
-            out.push(PAD_MID);
-            out.push_str(&body);
-            out.push(PAD_CLOSE);
-        }
-    }
-    out
-}
-
 impl TimeFormatter {
-    /// Compile a Ruby strftime format for a zone; an unknown conversion is an error.
+    /// Compile a Ruby strftime format for a zone. Only a format Ruby fails on at every time (one
+    /// ending inside a directive, `x%`) is an error; a directive Ruby does not know is text.
     pub fn new(fmt: &str, zone: Zone) -> Result<Self, String> {
-        let chrono_fmt = ruby_to_chrono(fmt);
-        if StrftimeItems::new(&chrono_fmt).any(|i| matches!(i, Item::Error)) {
-            return Err(format!("unsupported time_format '{fmt}'"));
-        }
-        let marked = chrono_fmt.contains([ZONE_MARK, UPPER_OPEN, PAD_OPEN]);
-        Ok(TimeFormatter {
-            chrono_fmt,
-            zone,
-            marked,
-        })
+        let pieces = strftime::compile(fmt).map_err(|e| format!("unsupported time_format: {e}"))?;
+        Ok(TimeFormatter { pieces, zone })
     }
 
     /// ISO-8601 with seconds and the zone offset (`2023-11-14T22:13:20+00:00`), or `Z` for `utc`.
@@ -301,9 +143,8 @@ impl TimeFormatter {
             "%Y-%m-%dT%H:%M:%S%:z"
         };
         TimeFormatter {
-            chrono_fmt: fmt.to_string(),
+            pieces: strftime::compile(fmt).unwrap_or_default(),
             zone,
-            marked: false,
         }
     }
 
@@ -314,27 +155,42 @@ impl TimeFormatter {
 
     /// Append the formatted time to `out`.
     pub fn format_into(&self, t: EventTime, out: &mut String) {
-        let utc = DateTime::<Utc>::from_timestamp(i64::from(t.sec), t.nsec.min(999_999_999))
+        let epoch = i64::from(t.sec);
+        let offset = self.zone.offset_at(epoch);
+        let local = epoch + i64::from(offset);
+        let days = local.div_euclid(86_400);
+        let tod = local.rem_euclid(86_400) as u32;
+        let date = chrono::NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32)
             .unwrap_or_default();
-        if self.marked {
-            let mut tmp = String::new();
-            self.write_chrono(&utc, &mut tmp);
-            finish_marks(&tmp, &self.zone, &utc, out);
+        let iso = date.iso_week();
+        let needs_name = self
+            .pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Dir(d) if d.is_zone_name()));
+        let zone = if needs_name {
+            let utc = DateTime::<Utc>::from_timestamp(epoch, 0).unwrap_or_default();
+            zone_name(&self.zone, &utc)
         } else {
-            self.write_chrono(&utc, out);
-        }
-    }
-
-    fn write_chrono(&self, utc: &DateTime<Utc>, out: &mut String) {
-        let _ = match &self.zone {
-            Zone::Local => write!(
-                out,
-                "{}",
-                utc.with_timezone(&Local).format(&self.chrono_fmt)
-            ),
-            Zone::Fixed(o) => write!(out, "{}", utc.with_timezone(o).format(&self.chrono_fmt)),
-            Zone::Named(tz) => write!(out, "{}", utc.with_timezone(tz).format(&self.chrono_fmt)),
+            String::new()
         };
+        let tm = Tm {
+            epoch,
+            nsec: t.nsec.min(999_999_999),
+            year: i64::from(date.year()),
+            mon: date.month(),
+            mday: date.day(),
+            hour: tod / 3600,
+            min: tod / 60 % 60,
+            sec: tod % 60,
+            wday: date.weekday().num_days_from_sunday(),
+            yday: date.ordinal(),
+            iso_year: i64::from(iso.year()),
+            iso_week: iso.week(),
+            offset,
+            gmt: matches!(self.zone, Zone::Named(chrono_tz::Tz::UTC)),
+            zone,
+        };
+        strftime::write(&self.pieces, &tm, out);
     }
 
     /// Format to a new string.
@@ -345,13 +201,46 @@ impl TimeFormatter {
     }
 }
 
+/// The first second of 2038: chrono-tz's zone data has no transitions from there on, where the
+/// zone database (and TZInfo, and the system's zone files) keep applying the zone's last rules.
+const TZ_DATA_END: i64 = 2_145_916_800;
+
+/// An instant at which a named zone has the offset and name it has at `sec`: from 2038 on, the
+/// same moment of a year before 2038 with the same calendar (weekday of 1 January and leap year),
+/// so that the zone's last rules (second Sunday of March …) fall on the same dates.
+fn in_tz_range(sec: i64) -> i64 {
+    if sec < TZ_DATA_END {
+        return sec;
+    }
+    let days = sec.div_euclid(86_400);
+    let Some(date) = chrono::NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32) else {
+        return sec;
+    };
+    let calendar = |y: i32| {
+        let jan1 = chrono::NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default();
+        (jan1.weekday(), jan1.leap_year())
+    };
+    let want = calendar(date.year());
+    let Some(y) = (2010..2038).rev().find(|&y| calendar(y) == want) else {
+        return sec;
+    };
+    let start = |y: i32| {
+        i64::from(
+            chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+                .unwrap_or_default()
+                .num_days_from_ce(),
+        )
+    };
+    sec - (start(date.year()) - start(y)) * 86_400
+}
+
 /// Seconds of UTC over which the local zone's offset is cached (every real zone transition
 /// falls on a quarter hour).
 const LOCAL_SPAN: i64 = 900;
 
 thread_local! {
     /// The local zone's offset in the last two quarter-hour spans asked for (a strptime resolves
-    /// a wall-clock time by asking at two instants an offset apart), most recent first.
+    /// a wall-clock time by asking a day before and a day after it), most recent first.
     static LOCAL_SPANS: std::cell::Cell<[(i64, i32); 2]> =
         const { std::cell::Cell::new([(i64::MIN, 0); 2]) };
 }
@@ -430,7 +319,7 @@ mod tests {
         assert_eq!(Zone::parse("UTC").unwrap().offset_at(0), 0);
         assert!(Zone::parse("Mars/Olympus").is_err());
         assert!(Zone::parse("+25:00").is_err());
-        assert!(TimeFormatter::new("%4N", Zone::utc()).is_err());
+        assert!(TimeFormatter::new("%Y %", Zone::utc()).is_err());
     }
 
     /// The span cache gives what the zone gives, minute by minute across DST transitions of

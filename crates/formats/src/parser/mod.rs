@@ -32,6 +32,44 @@ pub mod yajl;
 #[cfg(test)]
 mod tests;
 
+/// Fluentd's `TimeParser.new(format, localtime, timezone).parse(text)`, for the differential test
+/// of time parsing against Fluentd (`tests/timefmt_vs_ruby.rs`): the outer `Err` is a refusal at
+/// start-up, the inner one a text that does not parse.
+#[doc(hidden)]
+pub fn time_parse_probe(
+    format: &str,
+    localtime: bool,
+    timezone: Option<&str>,
+    text: &str,
+) -> Result<Result<EventTime, String>, String> {
+    let p = time::TimeParser::string(Some(format), localtime, timezone)?;
+    Ok(p.parse_str(text))
+}
+
+/// Fluentd's `time_parser_create` for `time_type` (`string`, `unixtime`, `float`, `mixed`) with
+/// `time_format` (none: Ruby's `Time.parse`), `localtime`, `timezone` and
+/// `time_format_fallbacks`, then `parse(text)`: for the differential test
+/// (`tests/timefmt_vs_ruby.rs`), as [`time_parse_probe`].
+#[doc(hidden)]
+pub fn time_parse_probe_typed(
+    time_type: &str,
+    format: Option<&str>,
+    localtime: bool,
+    timezone: Option<&str>,
+    fallbacks: &[String],
+    text: &str,
+) -> Result<Result<EventTime, String>, String> {
+    let p = time::TimeParser::create(&time::TimeSettings {
+        time_type,
+        format,
+        localtime,
+        utc: false,
+        timezone,
+        fallbacks,
+    })?;
+    Ok(p.parse(&Value::Str(text.to_string())))
+}
+
 use common::Conf;
 
 /// One parse result: the event time (`None` when the text had none and `estimate_current_event`

@@ -125,8 +125,10 @@ impl TimeParser {
                     .chain(t.fallbacks.iter().map(String::as_str))
                 {
                     v.push(match f {
-                        "unixtime" => TimeParser::Unixtime,
-                        "float" => TimeParser::Float,
+                        // Fluentd's MixedTimeParser hands the string "unixtime" to
+                        // NumericTimeParser, which tests for the symbol :unixtime: a `unixtime`
+                        // fallback reads floats (keeps the fraction) there.
+                        "unixtime" | "float" => TimeParser::Float,
                         _ => TimeParser::string(
                             Some(f),
                             t.localtime && t.timezone.is_none() && !t.utc,
@@ -256,16 +258,77 @@ fn not_string_or_number(v: &Value) -> String {
     )
 }
 
-/// Ruby `Float(v)` succeeds?
+/// Ruby `Float(v)` succeeds? For strings: blanks around, a sign, then decimal digits (single
+/// `_` between digits) with an optional `.digits` and exponent, or `.digits`, or hexadecimal
+/// `0x…` (with an optional `.hex` fraction and `p` exponent).
 fn ruby_float_ok(v: &Value) -> bool {
     match v {
         Value::Int(_) | Value::UInt(_) | Value::F64(_) | Value::F32(_) => true,
-        Value::Str(s) => {
-            let t = s.trim().replace('_', "");
-            !t.is_empty() && t.parse::<f64>().is_ok()
-        }
+        Value::Str(s) => ruby_float_str(s),
         _ => false,
     }
+}
+
+fn ruby_float_str(s: &str) -> bool {
+    let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c');
+    let t = s.trim_matches(ws).as_bytes();
+    let t = t
+        .strip_prefix(b"+")
+        .or_else(|| t.strip_prefix(b"-"))
+        .unwrap_or(t);
+    // Digits of `radix` with single underscores between them; the length used.
+    let run = |b: &[u8], hex: bool| -> usize {
+        let ok = |c: &u8| {
+            if hex {
+                c.is_ascii_hexdigit()
+            } else {
+                c.is_ascii_digit()
+            }
+        };
+        let mut i = 0;
+        while i < b.len() {
+            let underscore = b[i] == b'_' && i > 0 && ok(&b[i - 1]) && b.get(i + 1).is_some_and(ok);
+            if !(ok(&b[i]) || underscore) {
+                break;
+            }
+            i += 1;
+        }
+        i
+    };
+    let exponent = |b: &[u8], marks: &[u8]| -> Option<usize> {
+        if !b.first().is_some_and(|c| marks.contains(c)) {
+            return Some(0);
+        }
+        let sign = usize::from(matches!(b.get(1), Some(b'+' | b'-')));
+        let n = run(&b[1 + sign..], false);
+        (n > 0).then_some(1 + sign + n)
+    };
+    if t.len() > 2 && (t.starts_with(b"0x") || t.starts_with(b"0X")) {
+        let h = &t[2..];
+        let mut i = run(h, true);
+        if i == 0 {
+            return false;
+        }
+        if h.get(i) == Some(&b'.') {
+            let n = run(&h[i + 1..], true);
+            if n == 0 {
+                return false;
+            }
+            i += 1 + n;
+        }
+        return exponent(&h[i..], b"pP").is_some_and(|n| i + n == h.len());
+    }
+    let mut i = run(t, false);
+    if t.get(i) == Some(&b'.') {
+        let n = run(&t[i + 1..], false);
+        if n == 0 {
+            return false;
+        }
+        i += 1 + n;
+    } else if i == 0 {
+        return false;
+    }
+    exponent(&t[i..], b"eE").is_some_and(|n| i + n == t.len())
 }
 
 /// `NumericTimeParser#parse_float`: split at `.`, seconds `to_i`, fraction padded to 9 digits.
@@ -286,14 +349,81 @@ fn float_time(s: &str) -> Result<EventTime, String> {
     event_time(sec, nsec, s)
 }
 
-/// `Time.iso8601`: `YYYY-MM-DD[THH:MM[:SS[.frac]][Z|±HH:MM]]`, nothing else around it.
+/// `Time.iso8601` (`Time.xmlschema`): `\s*-?YYYY-MM-DDTHH:MM:SS[.frac][Z|±HH[[:]MM]]\s*`,
+/// `T` and `Z` in either case; without a zone, local time.
 fn iso8601_strict(s: &str) -> Result<EventTime, String> {
-    match iso_prefix(s.as_bytes()) {
-        Some((f, used)) if used == s.len() && f.hour.is_some() => resolve(&f, &Zone::Local, s),
-        _ => Err(format!(
-            "invalid time format: value = {s}, invalid xmlschema format"
-        )),
+    let bad = || format!("invalid time format: value = {s}, invalid xmlschema format");
+    let b = s.as_bytes();
+    let ws = |c: &u8| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c);
+    let start = b.iter().take_while(|c| ws(c)).count();
+    let end = b.len() - b[start..].iter().rev().take_while(|c| ws(c)).count();
+    let t = &b[start..end];
+    let neg = t.first() == Some(&b'-');
+    let y0 = usize::from(neg);
+    let yl = t[y0..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if yl == 0 || yl > 9 {
+        return Err(bad());
     }
+    let year = digits(t, y0, yl).ok_or_else(bad)?;
+    let p = y0 + yl;
+    let two = |at: usize, sep: Option<u8>| -> Option<i64> {
+        if let Some(c) = sep {
+            if t.get(at) != Some(&c) {
+                return None;
+            }
+        }
+        digits(t, at + 1, 2)
+    };
+    let mon = two(p, Some(b'-')).ok_or_else(bad)?;
+    let mday = two(p + 3, Some(b'-')).ok_or_else(bad)?;
+    if !matches!(t.get(p + 6), Some(b'T' | b't')) {
+        return Err(bad());
+    }
+    let hour = digits(t, p + 7, 2).ok_or_else(bad)?;
+    let min = two(p + 9, Some(b':')).ok_or_else(bad)?;
+    let sec = two(p + 12, Some(b':')).ok_or_else(bad)?;
+    let mut q = p + 15;
+    let mut f = Fields::default();
+    if t.get(q) == Some(&b'.') {
+        let n = t[q + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return Err(bad());
+        }
+        let d = std::str::from_utf8(&t[q + 1..q + 1 + n]).map_err(|_| bad())?;
+        f.nsec = Some(frac_ns(d));
+        q += 1 + n;
+    }
+    match t.get(q) {
+        None => {}
+        Some(b'Z' | b'z') if q + 1 == t.len() => f.offset = Some(0),
+        Some(&c @ (b'+' | b'-')) => {
+            let z = &t[q + 1..];
+            let hm = match z.len() {
+                2 => digits(z, 0, 2).map(|h| (h, 0)),
+                4 => digits(z, 0, 2).zip(digits(z, 2, 2)),
+                5 if z[2] == b':' => digits(z, 0, 2).zip(digits(z, 3, 2)),
+                _ => None,
+            };
+            let (h, m) = hm.ok_or_else(bad)?;
+            let off = (h * 3600 + m * 60) as i32;
+            f.offset = Some(if c == b'-' { -off } else { off });
+        }
+        Some(_) => return Err(bad()),
+    }
+    // `Time.utc`/`Time.local` take days up to 31 in any month and 24:00:00.
+    if !(1..=12).contains(&mon) || !(1..=31).contains(&mday) || hour > 24 || min > 59 || sec > 60 {
+        return Err(format!(
+            "invalid time format: value = {s}, error_class = ArgumentError, error = argument out \
+             of range"
+        ));
+    }
+    f.year = Some(if neg { -year } else { year });
+    f.mon = Some(mon);
+    f.mday = Some(mday);
+    f.hour = Some(hour);
+    f.min = Some(min);
+    f.sec = Some(sec);
+    resolve(&f, &Zone::Local, s)
 }
 
 fn digits(b: &[u8], p: usize, n: usize) -> Option<i64> {
@@ -366,6 +496,8 @@ struct LenientRes {
     sla: Regex,
     sla2: Regex,
     dot: Regex,
+    ordinal: Regex,
+    ordinal_guard: Regex,
     ddd: Regex,
     year: Regex,
     mon: Regex,
@@ -388,6 +520,8 @@ fn res() -> &'static LenientRes {
             sla: re(r"('?-?[0-9]+)/\s*('?[0-9]+)(?:[^0-9]\s*('?-?[0-9]+))?".into()),
             sla2: re(format!(r"(?i)('?-?[0-9]+)/\s*({MON_ALT})[^-/.]*(?:[^0-9]\s*('?-?[0-9]+))?")),
             dot: re(r"('?-?[0-9]+)\.\s*('?[0-9]+)\.\s*('?-?[0-9]+)".into()),
+            ordinal: re(r"\b([0-9]{2}|[0-9]{4})-([0-9]{3})\b".into()),
+            ordinal_guard: re(r"[,.]([0-9]{2}|[0-9]{4})-[0-9]{3}\b".into()),
             ddd: re(r"(?i)^\s*([0-9]{4})([0-9]{2})([0-9]{2})(?:[T\s]?([0-9]{2})([0-9]{2})([0-9]{2})?(?:[.,]([0-9]+))?)?\s*(z|[-+][0-9]{2}:?[0-9]{2})?\s*$".into()),
             year: re(r"'([0-9]+)\b".into()),
             mon: re(format!(r"(?i)\b({MON_ALT})\S*")),
@@ -519,6 +653,20 @@ fn date_part(
     } else if let Some(c) = r.dot.captures(rest) {
         let m = g(&c, 2).as_deref().map(num);
         s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
+    } else if let Some(c) = r
+        .ordinal
+        .captures(rest)
+        .filter(|_| !r.ordinal_guard.is_match(rest))
+    {
+        // `Date._parse`'s ISO 8601 ordinal date (`parse_iso25`): `2024-070`.
+        let y = g(&c, 1).unwrap_or_default();
+        let yv = num(&y);
+        f.year = Some(if y.len() == 2 {
+            yv + if yv >= 69 { 1900 } else { 2000 }
+        } else {
+            yv
+        });
+        f.yday = g(&c, 2).as_deref().map(num);
     } else {
         if let Some(c) = r.year.captures(rest) {
             f.year = g(&c, 1).as_deref().map(num);

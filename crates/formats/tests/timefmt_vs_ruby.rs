@@ -1,0 +1,216 @@
+//! Differential test of logferry's time formatting and parsing against Fluentd's own classes.
+//!
+//! `timefmt/record.rb` drew random formats (every strftime flag `- _ 0 ^ # :` and width, `%E`/`%O`,
+//! unknown letters, `%%`, a trailing `%`, non-ASCII text), zone settings (`localtime` in
+//! America/New_York, `utc`, `timezone` `+09:00`, `-03:30`, `+0530`, `-02`, Asia/Tokyo,
+//! America/New_York, Europe/London) and times (epoch edges, leap days, year and ISO-week edges, DST
+//! transitions, nanoseconds 0/1/999999999/…), and recorded what Fluentd 1.16.11 on Ruby 3.1 did:
+//!
+//! * `strftime.jsonl`: `Fluent::TimeFormatter.new(format, localtime, timezone).format(time)`, a
+//!   string or the error Ruby raised;
+//! * `strptime.jsonl`: `Fluent::TimeParser.new(format, localtime, timezone).parse(text)` of texts
+//!   Ruby wrote with the same format and their mutations (cut short, extra text, spaces, digits
+//!   changed), the `[sec, nsec]` or the error; formats with flags or widths also carry `m`, what
+//!   Ruby parsed with them taken out (what the user meant: see README, "Differences from
+//!   Fluentd").
+//! * `typed.jsonl`: `time_type unixtime`, `float`, `mixed` with `time_format_fallbacks`,
+//!   `%iso8601` and no `time_format` (Ruby's `Time.parse`) on numbers in every spelling, ISO 8601
+//!   texts and dates as people write them.
+//!
+//! logferry must write the same bytes and parse the same times; a format Fluentd fails on for
+//! every time may be refused at start-up instead. The test needs no Ruby; every mismatch is
+//! collected and reported at once.
+
+use logferry_formats::parser::{time_parse_probe, time_parse_probe_typed};
+use logferry_formats::timefmt::{TimeFormatter, Zone};
+use logferry_msgpack::EventTime;
+use serde_json::Value;
+
+fn lines(name: &str) -> Vec<Value> {
+    // `TIMEFMT_DIR`: goldens recorded elsewhere (record.rb with `OUT` and another `SEED`).
+    let dir = std::env::var("TIMEFMT_DIR")
+        .unwrap_or_else(|_| format!("{}/tests/timefmt", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{dir}/{name}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
+        .collect()
+}
+
+/// The local zone the goldens were recorded in; set before anything reads it.
+fn set_zone() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY-free: set once, before the first use of the local zone in this process.
+    ONCE.call_once(|| std::env::set_var("TZ", "America/New_York"));
+}
+
+fn report(what: &str, bad: &[String], total: usize) {
+    if !bad.is_empty() {
+        let all = format!(
+            "{}/timefmt-{}.txt",
+            env!("CARGO_TARGET_TMPDIR"),
+            what.replace(' ', "-")
+        );
+        let _ = std::fs::write(&all, bad.join("\n"));
+        let shown: Vec<&String> = bad.iter().take(60).collect();
+        panic!(
+            "{} of {total} {what} differ from Fluentd (all in {all}):\n{}",
+            bad.len(),
+            shown
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
+
+#[test]
+fn strftime_as_fluentd() {
+    set_zone();
+    let mut bad = Vec::new();
+    let mut total = 0;
+    for case in lines("strftime.jsonl") {
+        let fmt = case["f"].as_str().unwrap();
+        let local = case["l"].as_bool().unwrap();
+        let tz = case["z"].as_str();
+        let zone = Zone::from_settings(local, false, tz).unwrap();
+        let outs = case["o"].as_array().unwrap();
+        let times = case["t"].as_array().unwrap();
+        total += times.len();
+        let f = match TimeFormatter::new(fmt, zone) {
+            Ok(f) => f,
+            Err(e) => {
+                if outs.iter().any(Value::is_string) {
+                    bad.push(format!(
+                        "{fmt:?} {tz:?}: refused ({e}), Fluentd wrote {:?}",
+                        outs[0]
+                    ));
+                }
+                continue;
+            }
+        };
+        for (t, want) in times.iter().zip(outs) {
+            let (sec, nsec) = (t[0].as_u64().unwrap(), t[1].as_u64().unwrap());
+            let got = f.format(EventTime::new(sec as u32, nsec as u32));
+            match want.as_str() {
+                Some(w) if w == got => {}
+                Some(w) => bad.push(format!(
+                    "{fmt:?} local={local} tz={tz:?} at {sec}.{nsec:09}: Fluentd {w:?}, logferry {got:?}"
+                )),
+                None => bad.push(format!(
+                    "{fmt:?} tz={tz:?}: Fluentd fails ({}), logferry {got:?}",
+                    want["err"]
+                )),
+            }
+        }
+    }
+    report("formatted times", &bad, total);
+}
+
+#[test]
+fn strptime_as_fluentd() {
+    set_zone();
+    let mut bad = Vec::new();
+    let (mut total, mut skipped) = (0, 0);
+    for case in lines("strptime.jsonl") {
+        let fmt = case["f"].as_str().unwrap();
+        let local = case["l"].as_bool().unwrap();
+        let tz = case["z"].as_str();
+        let texts = case["x"].as_array().unwrap();
+        // What logferry must give: Fluentd's result, or what the user meant where Fluentd
+        // mishandles the text (record.rb, `expected`); "skip" where Ruby completes a week date
+        // from today's date.
+        let outs = case["m"].as_array().unwrap();
+        for (x, want) in texts.iter().zip(outs) {
+            let x = x.as_str().unwrap();
+            if want.as_str() == Some("skip") {
+                skipped += 1;
+                continue;
+            }
+            total += 1;
+            let got = time_parse_probe(fmt, local, tz, x);
+            let want_t = want.as_array().map(|a| {
+                (
+                    a[0].as_i64().unwrap_or(i64::MAX),
+                    a[1].as_i64().unwrap_or(i64::MAX),
+                )
+            });
+            // Fluentd's times past the u32 seconds of an event time (before 1970, after 2106) do
+            // not survive its own msgpack (`pack('NN')`): logferry refuses them as out of range.
+            let want_t = want_t.filter(|(s, _)| u32::try_from(*s).is_ok());
+            let ok = match (&got, want_t) {
+                (Ok(Err(e)), None) if want.is_array() => e.contains("out of range"),
+                (Err(_), None) => {
+                    want.get("config").is_some() || outs.iter().all(|o| !o.is_array())
+                }
+                (Ok(Ok(t)), Some((s, ns))) => i64::from(t.sec) == s && i64::from(t.nsec) == ns,
+                (Ok(Err(_)), None) => want.get("config").is_none(),
+                _ => false,
+            };
+            if !ok {
+                bad.push(format!(
+                    "{fmt:?} local={local} tz={tz:?} {x:?}: Fluentd {want}, logferry {got:?}"
+                ));
+            }
+        }
+    }
+    assert!(
+        skipped < total / 20,
+        "{skipped} of {total} texts not compared"
+    );
+    report("parsed times", &bad, total);
+}
+
+/// `time_type unixtime`, `float`, `mixed` (with fallbacks), `%iso8601` and no `time_format`
+/// (Ruby's `Time.parse`) on numbers in every spelling, ISO 8601 texts and dates as people write
+/// them (`typed.jsonl`), in the local zone.
+#[test]
+fn typed_parsers_as_fluentd() {
+    set_zone();
+    let mut bad = Vec::new();
+    let mut total = 0;
+    for case in lines("typed.jsonl") {
+        let ty = case["type"].as_str().unwrap();
+        let fmt = case["f"].as_str();
+        let fallbacks: Vec<String> = case["fb"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        for (x, want) in case["x"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(case["o"].as_array().unwrap())
+        {
+            let x = x.as_str().unwrap();
+            total += 1;
+            let got = time_parse_probe_typed(ty, fmt, true, None, &fallbacks, x);
+            // Seconds past i64 (Ruby's integers have no limit) are out of range as well.
+            let want_t = want.as_array().map(|a| {
+                (
+                    a[0].as_i64().unwrap_or(i64::MAX),
+                    a[1].as_i64().unwrap_or(i64::MAX),
+                )
+            });
+            let ok = match (&got, want_t) {
+                // A negative fraction (`1700000000.-5` as a float) makes Fluentd an EventTime with
+                // negative nanoseconds, which its msgpack (`pack('NN')`) cannot write.
+                (_, Some((_, ns))) if ns < 0 => true,
+                (Ok(Ok(t)), Some((s, ns))) => i64::from(t.sec) == s && i64::from(t.nsec) == ns,
+                (Ok(Err(_)), None) => true,
+                // Times past the u32 seconds of an event time are not taken.
+                (Ok(Err(_)), Some((s, _))) => u32::try_from(s).is_err(),
+                _ => false,
+            };
+            if !ok {
+                bad.push(format!(
+                    "{ty} {fmt:?} {fallbacks:?} {x:?}: Fluentd {want}, logferry {got:?}"
+                ));
+            }
+        }
+    }
+    report("typed parses", &bad, total);
+}
