@@ -976,10 +976,15 @@ fn offset_for_local_dst_first(zone: &Zone, naive: i64) -> i64 {
 }
 
 /// An epoch second count and nanoseconds as an event time, if it fits.
-pub(crate) fn event_time(sec: i64, nsec: u32, _src: &str) -> Result<EventTime, String> {
-    // Seconds before 1970 or past 2106 are kept in the 32 bits an event time has, wrapped as
-    // Fluentd's out_forward packs them (`[sec, nsec].pack('NN')`): README "Differences from
-    // Fluentd", a negative event time.
+pub(crate) fn event_time(sec: i64, nsec: u32, src: &str) -> Result<EventTime, String> {
+    // Seconds within one wrap of the 32 bits an event time has (1834 to 2242) are kept, wrapped
+    // as Fluentd's out_forward packs them (`[sec, nsec].pack('NN')`): README "Differences from
+    // Fluentd", a negative event time. Further out is no time of a log line.
+    if !(-(1i64 << 32)..(1i64 << 33)).contains(&sec) {
+        return Err(format!(
+            "invalid time format: value = {src}, time out of range"
+        ));
+    }
     Ok(EventTime::new(sec as u32, nsec))
 }
 
