@@ -187,16 +187,7 @@ pub(crate) fn utc_time_inspect(t: EventTime, out: &mut String) {
     use std::fmt::Write as _;
     let secs = i64::from(t.sec);
     let (days, tod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::time::civil_from_days(days);
     let _ = write!(
         out,
         "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:09} +0000",

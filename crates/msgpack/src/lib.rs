@@ -31,5 +31,5 @@ pub use json::{json_to_msgpack, write_json};
 pub use reader::{short_len, Reader};
 pub use scan::{value_len, walk, Scanner, MAX_DEPTH};
 pub use text::{json_plain_len, json_string, ruby_float};
-pub use time::{read_time, EventTime};
+pub use time::{civil_from_days, read_time, EventTime};
 pub use value::Value;

@@ -93,6 +93,22 @@ use crate::ruby_regexp::{escapes, fold};
 mod behind_split;
 mod counted;
 
+/// What the unit tests of the rewrites compare with Ruby.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// A match's span, in bytes.
+    pub type Span = (usize, usize);
+
+    /// The whole match and group 1 of `re` on `text` on Oniguruma (the engine the rewrites
+    /// write for), as Ruby 3.1 gives them.
+    pub fn ruby(re: &str, text: &str) -> Option<(Span, Option<Span>)> {
+        let r = crate::ruby_regexp::compile(re, "").unwrap();
+        assert_eq!(r.engine(), "oniguruma", "{re}");
+        let c = r.captures_at(text, 0)?;
+        Some((c.whole(), r.numbered().first().and_then(|&g| c.get(g))))
+    }
+}
+
 /// ASCII classes for Ruby's shorthand escapes, as class bodies.
 fn shorthand(c: char) -> Option<(&'static str, bool)> {
     Some(match c {

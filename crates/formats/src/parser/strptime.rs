@@ -446,17 +446,7 @@ impl Scan<'_> {
                 self.f.yday = Some(range(v, 1, 366)?);
             }
             b'L' | b'N' => {
-                let neg = match self.at(self.si) {
-                    b'-' => {
-                        self.si += 1;
-                        true
-                    }
-                    b'+' => {
-                        self.si += 1;
-                        false
-                    }
-                    _ => false,
-                };
+                let neg = self.sign();
                 let w = if num_next || (self.gem && c == b'N') {
                     if c == b'L' {
                         3
@@ -606,9 +596,9 @@ impl Scan<'_> {
         Some(())
     }
 
-    /// `%Y`, `%G`: a sign, then 4 digits before a number or any number of them.
-    fn signed_year(&mut self, num_next: bool) -> Option<i64> {
-        let neg = match self.at(self.si) {
+    /// An optional `-` or `+` at the text's position, taken; true for `-`.
+    fn sign(&mut self) -> bool {
+        match self.at(self.si) {
             b'-' => {
                 self.si += 1;
                 true
@@ -618,7 +608,12 @@ impl Scan<'_> {
                 false
             }
             _ => false,
-        };
+        }
+    }
+
+    /// `%Y`, `%G`: a sign, then 4 digits before a number or any number of them.
+    fn signed_year(&mut self, num_next: bool) -> Option<i64> {
+        let neg = self.sign();
         // The strptime gem reads four digits at most.
         let w = if num_next || self.gem { 4 } else { usize::MAX };
         let v = self.digits(w)?;
@@ -921,19 +916,7 @@ pub(crate) fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// (year, month, day) of a day count since 1970-01-01.
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
+pub(crate) use logferry_msgpack::civil_from_days;
 
 /// Seconds east of UTC that `zone` has at the wall-clock time `naive` (seconds as if UTC), as
 /// Ruby's `Time.local` resolves it: a wall-clock time that happens twice (the hour a daylight

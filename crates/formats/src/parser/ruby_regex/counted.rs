@@ -576,15 +576,7 @@ mod tests {
         assert_eq!(size("a+|\\b"), None);
     }
 
-    type Span = (usize, usize);
-
-    /// The whole match and group 1 of `re` on `text`, as Ruby 3.1 gives them.
-    fn ruby(re: &str, text: &str) -> Option<(Span, Option<Span>)> {
-        let r = crate::ruby_regexp::compile(re, "").unwrap();
-        assert_eq!(r.engine(), "oniguruma", "{re}");
-        let c = r.captures_at(text, 0)?;
-        Some((c.whole(), r.numbered().first().and_then(|&g| c.get(g))))
-    }
+    use super::super::test_support::ruby;
 
     #[test]
     fn written_out_as_onigmo_runs_it() {
