@@ -504,7 +504,10 @@ pub fn writer(
         &p.suffix,
     )
     .map_err(|e| build_error(s.pos(), e))?;
-    if s.element().name != "secondary" {
+    // A v1 `<buffer>` section's chunk keys are checked as Fluentd checks them; v0.12 flat
+    // parameters carry none (a chunk key logferry adds for a v0.12 placeholder is its own).
+    let v1_buffer = s.element().elements.iter().any(|e| e.name == "buffer");
+    if s.element().name != "secondary" && v1_buffer {
         let pos = &s.param("path").expect("required").pos;
         validate_placeholders(&text, cfg).map_err(|e| build_error(pos, e))?;
     }
