@@ -170,15 +170,32 @@ fn emit_key(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Res
     // Any other key is written as its Ruby `to_s`, as yajl's `key.to_s` (nil `""`, an array
     // `[1, nil]`, a map `{"a"=>1}`): each byte escaped once, so the output stays linear.
     let len = crate::value_len(raw.get(*pos..).unwrap_or_default())?;
-    if depth >= MAX_DEPTH {
+    let key = Value::decode(&raw[*pos..*pos + len])?.0;
+    // Its containers count from the key's own depth, as every other value's do.
+    let levels = nesting(&key);
+    if levels > 0 && depth + levels > MAX_DEPTH {
         return Err(Error::TooDeep);
     }
-    let key = Value::decode(&raw[*pos..*pos + len])?.0;
     *pos += len;
     let mut text = String::new();
     crate::ruby_text::to_s_into(&key, &mut text, &utc_time_inspect);
     json_string(text.as_bytes(), out);
     Ok(())
+}
+
+/// How many levels of containers `v` has (0 for a scalar).
+fn nesting(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        Value::Map(pairs) => {
+            1 + pairs
+                .iter()
+                .map(|(k, x)| nesting(k).max(nesting(x)))
+                .max()
+                .unwrap_or(0)
+        }
+        _ => 0,
+    }
 }
 
 /// `EventTime#inspect` in UTC, for an EventTime inside a map key (the formats crate writes
@@ -246,6 +263,23 @@ pub fn json_to_msgpack(v: &serde_json::Value, out: &mut Vec<u8>) {
 mod key_bomb_tests {
     use super::*;
     use crate::Value;
+
+    // Found by fuzzing: a key's containers count from the key's depth, so write_json and
+    // value_len agree on where nesting becomes too deep.
+    #[test]
+    fn a_deep_key_is_too_deep_where_value_len_says_so() {
+        for k in MAX_DEPTH - 4..MAX_DEPTH + 2 {
+            let mut raw = vec![0x81u8];
+            raw.extend(std::iter::repeat_n(0x91u8, k));
+            raw.extend([0x90, 0xc0]);
+            let mut out = Vec::new();
+            let got = write_json(&raw, &mut out);
+            assert_eq!(got.is_ok(), crate::value_len(&raw).is_ok(), "{k}");
+            if let Ok(n) = got {
+                assert_eq!(Ok(n), crate::value_len(&raw));
+            }
+        }
+    }
 
     /// `{ { { … : nil } : nil } : nil }` nested `depth` times, as msgpack.
     fn nested_key_maps(depth: usize) -> Vec<u8> {
