@@ -15,7 +15,8 @@ Areas: json (JSON text through filter_parser json), fmt (random records through 
 formatter), parse (random lines through the line parsers), rt (record_transformer
 placeholders), grep (grep over values of every type), path (out_file path placeholders and chunk
 keys, one case per config, since one refusal stops a whole config), inject (<inject> options), rtf
-(rewrite_tag_filter rules).
+(rewrite_tag_filter rules), route (filters, copy, relabel, labels, @ERROR and re-emits in random
+topologies).
 The same SEED writes the same cases.
 """
 import os
@@ -294,8 +295,54 @@ def hunt_rtf(name):
     g.case(name, body + g.ERR, frames)
 
 
+# --- route -----------------------------------------------------------------------------------
+def route_store(name):
+    return "<store>\n%s</store>\n" % g.indent(
+        "@type file\npath {DIR}/out/%s\nappend true\n<format>\n  @type json\n</format>\n<inject>\n  tag_key tg\n</inject>\n<buffer []>\n  @type memory\n</buffer>" % name)
+
+
+def route_out(name, pattern):
+    kind = R.choice(["file", "copy", "relabel", "null", "rtf"])
+    if kind == "file":
+        return "<match %s>\n%s</match>\n" % (pattern, route_store(name).replace("<store>\n", "").replace("</store>\n", ""))
+    if kind == "copy":
+        stores = route_store(name + "a") + route_store(name + "b")
+        return "<match %s>\n  @type copy\n%s</match>\n" % (pattern, g.indent(stores))
+    if kind == "relabel":
+        return "<match %s>\n  @type relabel\n  @label @L\n</match>\n" % pattern
+    if kind == "null":
+        return "<match %s>\n  @type null\n</match>\n" % pattern
+    return ("<match %s>\n  @type rewrite_tag_filter\n  <rule>\n    key k\n    pattern /^(\\w+)$/\n    tag re.$1\n  </rule>\n</match>\n" % pattern)
+
+
+def route_filter(pattern):
+    return R.choice([
+        g.filt("grep", "<regexp>\n  key k\n  pattern /a/\n</regexp>", pattern=pattern),
+        g.filt("record_transformer", "<record>\n  seen ${tag}\n</record>", pattern=pattern),
+        g.filt("parser", "key_name k\nreserve_data true\n<parse>\n  @type json\n</parse>", pattern=pattern),
+        g.filt("parser", "key_name k\nreserve_data true\nemit_invalid_record_to_error false\n<parse>\n  @type json\n</parse>", pattern=pattern),
+        g.filt("parser", "key_name nope\n<parse>\n  @type none\n</parse>", pattern=pattern),
+    ])
+
+
+def hunt_route(name):
+    pats = ["a.**", "a.b", "re.**", "**", "{a,c}.*", "c.**", "b"]
+    body = ""
+    for _ in range(R.randint(1, 3)):
+        body += route_filter(R.choice(pats))
+    for i in range(R.randint(2, 4)):
+        body += route_out("r%d" % i, R.choice(pats))
+    inner = route_filter(R.choice(["**", "a.**"])) + route_out("l1", R.choice(["a.**", "**"])) + route_out("l2", "**")
+    body += "<label @L>\n%s</label>\n" % g.indent(inner)
+    err = "<label @ERROR>\n%s</label>\n" % g.indent(route_out("e", "**").replace("@type relabel\n  @label @L", "@type null"))
+    frames = [g.msg({"k": R.choice(["a", "b", '{"x":1}', "{bad", "", "a b"]), "n": n},
+                    tag=R.choice(["a.b", "a.c", "b", "c.d", "re.x", "z"])) for n in range(8)]
+    g.case(name, body + err, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
-         "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf}
+         "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
+         "route": hunt_route}
 
 
 def main():
