@@ -16,7 +16,9 @@ formatter), parse (random lines through the line parsers), rt (record_transforme
 placeholders), grep (grep over values of every type), path (out_file path placeholders and chunk
 keys, one case per config, since one refusal stops a whole config), inject (<inject> options), rtf
 (rewrite_tag_filter rules), route (filters, copy, relabel, labels, @ERROR and re-emits in random
-topologies).
+topologies), concat (fluent-plugin-concat 2.5.0: every mode, partial lines and Docker's partial
+metadata; groups still open at shutdown are written by logferry and lost by Fluentd, README
+"Differences from Fluentd", so only '+' lines there are expected).
 The same SEED writes the same cases.
 """
 import os
@@ -340,9 +342,58 @@ def hunt_route(name):
     g.case(name, body + err, frames)
 
 
+# --- concat ----------------------------------------------------------------------------------
+def hunt_concat(name):
+    body, frames = "", []
+    for i in range(10):
+        mode = R.choice(["start", "start_end", "end", "continuous", "n_lines", "partial", "partial_meta"])
+        opts = ["key log"]
+        if mode == "start":
+            opts.append("multiline_start_regexp /^%s/" % R.choice(["\\d{4}", "\\S", "START", "\\[", "(?!\\s)"]))
+        elif mode == "start_end":
+            opts += ["multiline_start_regexp /^BEGIN/", "multiline_end_regexp /END$/"]
+        elif mode == "end":
+            opts.append("multiline_end_regexp /%s$/" % R.choice(["END", ";", "\\}"]))
+        elif mode == "continuous":
+            opts += ["multiline_start_regexp /^\\S/", "continuous_line_regexp /^\\s/"]
+        elif mode == "n_lines":
+            opts.append("n_lines %d" % R.randint(1, 3))
+        elif mode == "partial":
+            opts += ["partial_key p", "partial_value %s" % R.choice(["true", "yes"])]
+            if R.random() < 0.5:
+                opts.append("keep_partial_key true")
+        else:
+            opts += ["use_partial_metadata true"]
+            if R.random() < 0.5:
+                opts.append("keep_partial_metadata true")
+        if R.random() < 0.3:
+            opts.append("separator %s" % R.choice(['""', '" | "', "x"]))
+        if R.random() < 0.3:
+            opts.append("use_first_timestamp true")
+        if R.random() < 0.3:
+            opts.append("stream_identity_key sid")
+        body += g.filt("concat", "\n".join(opts), pattern="h%d" % i) + file_match(i, inject="time_key t\ntime_type unixtime")
+        lines = ["2024 one", "  two", "START x", "BEGIN a", "mid", "b END", "x;", "{", "}", "", " lead", "[", "plain", "END"]
+        for n in range(R.randint(3, 8)):
+            rec = {"log": R.choice(lines), "n": n}
+            if mode == "partial":
+                rec["p"] = R.choice(["true", "false", "yes", None])
+            if mode == "partial_meta":
+                last = R.random() < 0.4
+                rec.update({"partial_message": "true", "partial_id": R.choice(["id1", "id2"]), "partial_ordinal": str(n + 1),
+                            "partial_last": "true" if last else "false"})
+                if R.random() < 0.2:
+                    for k in ["partial_message", "partial_id", "partial_ordinal", "partial_last"]:
+                        rec.pop(k)
+            if R.random() < 0.3:
+                rec["sid"] = R.choice(["s1", "s2"])
+            frames.append(g.msg(rec, tag="h%d" % i, time=1700000000 + n))
+    g.case(name, body + g.ERR, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
-         "route": hunt_route}
+         "route": hunt_route, "concat": hunt_concat}
 
 
 def main():
