@@ -160,7 +160,7 @@ fn take(record: &mut Value, key: &str, keep: bool) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parser::json::parse_value;
+    use crate::parser::yajl::parse as parse_value;
     use std::path::Path;
 
     fn extract(body: &str) -> Option<Extract> {

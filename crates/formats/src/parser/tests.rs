@@ -6,7 +6,7 @@ use std::path::Path;
 use logferry_config::{Element, Section};
 use logferry_msgpack::{EventTime, Value};
 
-use super::json::parse_value;
+use super::yajl::parse as parse_value;
 use super::time::{local_offset, utc_secs};
 use super::*;
 

@@ -62,8 +62,9 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let v =
-            crate::parser::json::parse_value(&text).map_err(|e| format!("invalid JSON: {e}"))?;
+        // Fluentd reads it with its json parser plugin (yajl-ruby): as the json parser does.
+        let v = logferry_formats::parser::yajl::parse(&text)
+            .map_err(|e| format!("invalid JSON: {e}"))?;
         flatten(v, &mut records)?;
     } else if let Some(nd) = params.get("ndjson") {
         let text = String::from_utf8_lossy(nd);
@@ -72,7 +73,7 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
             if line.trim().is_empty() {
                 continue;
             }
-            let v = crate::parser::json::parse_value(line)
+            let v = logferry_formats::parser::yajl::parse(line)
                 .map_err(|e| format!("invalid JSON on line {}: {e}", i + 1))?;
             flatten(v, &mut records)?;
         }
