@@ -6,8 +6,8 @@ use std::path::Path;
 use logferry_config::{Element, Section};
 use logferry_msgpack::{EventTime, Value};
 
-use super::yajl::parse as parse_value;
 use super::time::{local_offset, utc_secs};
+use super::yajl::parse as parse_value;
 use super::*;
 
 /// Parse a `<filter>` config; `inner` goes inside the plugin section.
