@@ -923,39 +923,39 @@ pub(crate) use logferry_msgpack::civil_from_days;
 /// saving time ends) or not at all (the hour it begins) takes the smaller of the two offsets
 /// around the change (standard time: the later instant, or the time moved forward).
 pub(crate) fn offset_for_local(zone: &Zone, naive: i64) -> i64 {
-    if let Zone::Fixed(_) = zone {
-        return i64::from(zone.offset_at(naive));
-    }
-    let before = i64::from(zone.offset_at(naive - 86_400));
-    let after = i64::from(zone.offset_at(naive + 86_400));
-    if before == after {
-        // No change within a day either side (the two lookups stay in the local zone's cache).
-        return before;
-    }
-    let fits = |o: i64| i64::from(zone.offset_at(naive - o)) == o;
-    match (fits(before), fits(after)) {
-        (true, false) => before,
-        (false, true) => after,
-        _ => before.min(after),
+    match offsets_around(zone, naive) {
+        Ok(o) => o,
+        Err(((before, true), (_, false))) => before,
+        Err(((_, false), (after, true))) => after,
+        Err(((before, _), (after, _))) => before.min(after),
     }
 }
 
 /// [`offset_for_local`] as the strptime gem resolves a wall-clock time that happens twice: with
 /// the offset before the change (the first of the two instants).
 fn offset_for_local_dst_first(zone: &Zone, naive: i64) -> i64 {
+    match offsets_around(zone, naive) {
+        Ok(o) => o,
+        Err(((_, false), (after, true))) => after,
+        Err(((before, _), _)) => before,
+    }
+}
+
+/// The zone's offset at the wall-clock time `naive` when it has one offset a day either side,
+/// else the offsets a day before and after, each with whether it fits `naive`.
+#[allow(clippy::type_complexity)]
+fn offsets_around(zone: &Zone, naive: i64) -> Result<i64, ((i64, bool), (i64, bool))> {
     if let Zone::Fixed(_) = zone {
-        return i64::from(zone.offset_at(naive));
+        return Ok(i64::from(zone.offset_at(naive)));
     }
     let before = i64::from(zone.offset_at(naive - 86_400));
     let after = i64::from(zone.offset_at(naive + 86_400));
     if before == after {
-        return before;
+        // No change within a day either side (the two lookups stay in the local zone's cache).
+        return Ok(before);
     }
     let fits = |o: i64| i64::from(zone.offset_at(naive - o)) == o;
-    match (fits(before), fits(after)) {
-        (false, true) => after,
-        _ => before,
-    }
+    Err(((before, fits(before)), (after, fits(after))))
 }
 
 /// An epoch second count and nanoseconds as an event time, if it fits.
