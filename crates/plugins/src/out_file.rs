@@ -164,111 +164,6 @@ fn path_template(
     Ok(format!("{original}.{time_part}{index}{suffix}{comp}"))
 }
 
-/// Fluentd's `placeholder_validate!` on out_file's path (its generated template): the time,
-/// tag and chunk-key placeholders must match the buffer's chunk keys, with Fluentd's messages.
-fn validate_placeholders(path: &str, cfg: &BufferConfig) -> Result<(), String> {
-    let path = &path.replace("${tag_parts[", "${tag[");
-    // Ruby's strftime leaves `%{…}` alone (see `Template::new`).
-    let escaped = path.replace("%{", "%%{");
-    // Time: the finest unit whose step changes the text of 2016-01-01 00:00:00 UTC.
-    let base = EventTime::new(1_451_606_400, 0);
-    let sec = TimeFormatter::new(&escaped, Zone::utc())
-        .ok()
-        .and_then(|f| {
-            let at = f.format(base);
-            [
-                (1, "second", "%S"),
-                (60, "minute", "%M"),
-                (3600, "hour", "%H"),
-                (86400, "day", "%d"),
-            ]
-            .into_iter()
-            .find(|(step, _, _)| f.format(EventTime::new(base.sec + step, 0)) != at)
-        });
-    match (sec, cfg.timekey) {
-        (None, Some(tk)) => {
-            return Err(format!(
-                "Parameter 'path: {path}' doesn't have timestamp placeholders for timekey {tk}"
-            ))
-        }
-        (Some(_), None) => {
-            return Err(format!(
-                "Parameter 'path: {path}' has timestamp placeholders, but chunk key 'time' is not configured"
-            ))
-        }
-        (Some((step, title, example)), Some(tk)) if tk < i64::from(step) => {
-            return Err(format!(
-                "Parameter 'path: {path}' doesn't have timestamp placeholder for {title}('{example}') for timekey {tk}"
-            ))
-        }
-        _ => {}
-    }
-    // `${…}` names as Fluentd scans them (`/\$\{([-_.@$a-zA-Z0-9]+)\}/`, and the tag's forms).
-    let mut names = Vec::new();
-    let mut rest = path.as_str();
-    while let Some(at) = rest.find("${") {
-        let after = &rest[at + 2..];
-        let Some(end) = after.find('}') else { break };
-        names.push(&after[..end]);
-        rest = &after[end + 1..];
-    }
-    let is_tag = |n: &str| {
-        n == "tag"
-            || n.strip_prefix("tag[")
-                .and_then(|r| r.strip_suffix(']'))
-                .is_some_and(|i| {
-                    let i = i.strip_prefix('-').unwrap_or(i);
-                    !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit())
-                })
-    };
-    let tag_parts = names.iter().filter(|n| is_tag(n)).count();
-    if cfg.key_tag && tag_parts == 0 {
-        return Err(format!(
-            "Parameter 'path: {path}' doesn't have tag placeholder"
-        ));
-    }
-    if !cfg.key_tag && tag_parts > 0 {
-        return Err(format!(
-            "Parameter 'path: {path}' has tag placeholders, but chunk key 'tag' is not configured"
-        ));
-    }
-    let key_name = |n: &&str| {
-        !n.is_empty()
-            && n.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.@$".contains(&b))
-            && *n != "tag"
-            && *n != "chunk_id"
-    };
-    let mut keys: Vec<&str> = names.iter().copied().filter(key_name).collect();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut chunk_keys: Vec<&str> = cfg.record_keys.iter().map(|k| k.name.as_str()).collect();
-    chunk_keys.sort_unstable();
-    let missing: Vec<&str> = chunk_keys
-        .iter()
-        .copied()
-        .filter(|k| !keys.contains(k))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "Parameter 'path: {path}' doesn't have enough placeholders for keys {}",
-            missing.join(",")
-        ));
-    }
-    let unknown: Vec<&str> = keys
-        .iter()
-        .copied()
-        .filter(|k| !chunk_keys.contains(k))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(format!(
-            "Parameter 'path: {path}' has placeholders, but chunk keys doesn't have keys {}",
-            unknown.join(",")
-        ));
-    }
-    Ok(())
-}
-
 fn timekey_to_format(timekey: i64) -> &'static str {
     match timekey {
         t if t < 60 => "%Y%m%d%H%M%S",
@@ -507,11 +402,13 @@ pub fn writer(
     // A v1 `<buffer>` section's chunk keys are checked as Fluentd checks them; v0.12 flat
     // parameters carry none (a chunk key logferry adds for a v0.12 placeholder is its own).
     let v1_buffer = s.element().elements.iter().any(|e| e.name == "buffer");
+    let template = Template::new("path", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
     if s.element().name != "secondary" && v1_buffer {
         let pos = &s.param("path").expect("required").pos;
-        validate_placeholders(&text, cfg).map_err(|e| build_error(pos, e))?;
+        template
+            .validate("path", cfg)
+            .map_err(|e| build_error(pos, e))?;
     }
-    let template = Template::new("path", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
     let symlink = match &p.symlink_path {
         None => None,
         Some(link) => {

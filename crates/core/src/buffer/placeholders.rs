@@ -57,17 +57,10 @@ impl Template {
             return s.into_owned();
         }
         let mut out = String::with_capacity(s.len() + 16);
-        let mut rest: &str = &s;
         let mut chunk_id_done = false;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find('}') else {
-                out.push_str(&rest[start..]);
-                rest = "";
-                break;
-            };
-            let name = &after[..end];
+        for (text, name) in segments(&s) {
+            out.push_str(text);
+            let Some(name) = name else { continue };
             match substitute(name, meta, id, &mut chunk_id_done) {
                 Some(v) => out.push_str(&v),
                 None => {
@@ -76,11 +69,134 @@ impl Template {
                     out.push('}');
                 }
             }
-            rest = &after[end + 1..];
         }
-        out.push_str(rest);
         out
     }
+
+    /// Fluentd's `placeholder_validate!` (out_file calls it on its path): the time, tag and
+    /// chunk-key placeholders must match the buffer's chunk keys, with Fluentd's messages.
+    /// `param` names the parameter.
+    pub fn validate(&self, param: &str, cfg: &BufferConfig) -> Result<(), String> {
+        let text = &self.text;
+        // Time: the finest unit whose step changes the text of 2016-01-01 00:00:00 UTC.
+        let base = EventTime::new(1_451_606_400, 0);
+        let sec = TimeFormatter::new(&escape_non_strftime(text), Zone::utc())
+            .ok()
+            .and_then(|f| {
+                let at = f.format(base);
+                [
+                    (1, "second", "%S"),
+                    (60, "minute", "%M"),
+                    (3600, "hour", "%H"),
+                    (86400, "day", "%d"),
+                ]
+                .into_iter()
+                .find(|(step, _, _)| f.format(EventTime::new(base.sec + step, 0)) != at)
+            });
+        match (sec, cfg.timekey) {
+            (None, Some(tk)) => {
+                return Err(format!(
+                    "Parameter '{param}: {text}' doesn't have timestamp placeholders for timekey {tk}"
+                ))
+            }
+            (Some(_), None) => {
+                return Err(format!(
+                    "Parameter '{param}: {text}' has timestamp placeholders, but chunk key 'time' is not configured"
+                ))
+            }
+            (Some((step, title, example)), Some(tk)) if tk < i64::from(step) => {
+                return Err(format!(
+                    "Parameter '{param}: {text}' doesn't have timestamp placeholder for {title}('{example}') for timekey {tk}"
+                ))
+            }
+            _ => {}
+        }
+        let names: Vec<&str> = segments(text).filter_map(|(_, name)| name).collect();
+        let tag_parts = names
+            .iter()
+            .filter(|n| **n == "tag" || tag_index(n).is_some())
+            .count();
+        if cfg.key_tag && tag_parts == 0 {
+            return Err(format!(
+                "Parameter '{param}: {text}' doesn't have tag placeholder"
+            ));
+        }
+        if !cfg.key_tag && tag_parts > 0 {
+            return Err(format!(
+                "Parameter '{param}: {text}' has tag placeholders, but chunk key 'tag' is not configured"
+            ));
+        }
+        let mut keys: Vec<&str> = names
+            .into_iter()
+            .filter(|n| is_key_form(n) && *n != "tag" && *n != "chunk_id")
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut chunk_keys: Vec<&str> = cfg.record_keys.iter().map(|k| k.name.as_str()).collect();
+        chunk_keys.sort_unstable();
+        let missing: Vec<&str> = chunk_keys
+            .iter()
+            .copied()
+            .filter(|k| !keys.contains(k))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "Parameter '{param}: {text}' doesn't have enough placeholders for keys {}",
+                missing.join(",")
+            ));
+        }
+        let unknown: Vec<&str> = keys
+            .iter()
+            .copied()
+            .filter(|k| !chunk_keys.contains(k))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "Parameter '{param}: {text}' has placeholders, but chunk keys doesn't have keys {}",
+                unknown.join(",")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `text` cut at its `${…}` placeholders: each run of literal text with the name of the
+/// placeholder after it (None after the last; an unclosed `${` is literal text).
+fn segments(text: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let r = rest?;
+        let found = r
+            .find("${")
+            .and_then(|at| r[at + 2..].find('}').map(|end| (at, at + 2 + end)));
+        match found {
+            Some((at, end)) => {
+                rest = Some(&r[end + 1..]);
+                Some((&r[..at], Some(&r[at + 2..end])))
+            }
+            None => {
+                rest = None;
+                Some((r, None))
+            }
+        }
+    })
+}
+
+/// The index of a `${tag[N]}` placeholder (`tag[-1]` is -1), of the form Fluentd reads
+/// (`tag\[-?\d+\]`); an index past i64 is out of range.
+fn tag_index(name: &str) -> Option<i64> {
+    let idx = name.strip_prefix("tag[")?.strip_suffix(']')?;
+    let digits = idx.strip_prefix('-').unwrap_or(idx);
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| idx.parse().unwrap_or(i64::MAX))
+}
+
+/// A name of the chunk-key form Fluentd scans for (`[-_.@$a-zA-Z0-9]+`).
+fn is_key_form(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@$".contains(&b))
 }
 
 fn escape_non_strftime(t: &str) -> String {
@@ -103,20 +219,16 @@ fn substitute(
         if name == "tag" {
             return Some(tag.clone());
         }
-        if let Some(idx) = name.strip_prefix("tag[").and_then(|r| r.strip_suffix(']')) {
-            let digits = idx.strip_prefix('-').unwrap_or(idx);
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                let parts: Vec<&str> = tag.split('.').collect();
-                let i: i64 = idx.parse().unwrap_or(i64::MAX);
-                let i = if i < 0 { parts.len() as i64 + i } else { i };
-                // Out of range is empty: Fluentd `gsub`s with a hash of the parts.
-                return Some(
-                    usize::try_from(i)
-                        .ok()
-                        .and_then(|i| parts.get(i))
-                        .map_or_else(String::new, |p| p.to_string()),
-                );
-            }
+        if let Some(i) = tag_index(name) {
+            let parts: Vec<&str> = tag.split('.').collect();
+            let i = if i < 0 { parts.len() as i64 + i } else { i };
+            // Out of range is empty: Fluentd `gsub`s with a hash of the parts.
+            return Some(
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| parts.get(i))
+                    .map_or_else(String::new, |p| p.to_string()),
+            );
         }
     }
     if let Some((_, v)) = meta.variables.iter().find(|(k, _)| k == name) {
@@ -124,11 +236,7 @@ fn substitute(
     }
     // With record chunk keys, any other `${name}` of the chunk-key form (`[-_.@$a-zA-Z0-9]+`)
     // is emptied (Fluentd warns), but `${tag}`; else it stays as written.
-    let key_form = !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.@$".contains(&b));
-    if !meta.variables.is_empty() && key_form && name != "tag" {
+    if !meta.variables.is_empty() && is_key_form(name) && name != "tag" {
         return Some(String::new());
     }
     None
