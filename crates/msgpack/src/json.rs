@@ -169,8 +169,7 @@ fn emit_key(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Res
     }
     // Any other key is written as its Ruby `to_s`, as yajl's `key.to_s` (nil `""`, an array
     // `[1, nil]`, a map `{"a"=>1}`): each byte escaped once, so the output stays linear.
-    let len = crate::value_len(raw.get(*pos..).unwrap_or_default())?;
-    let key = Value::decode(&raw[*pos..*pos + len])?.0;
+    let (key, len) = Value::decode(raw.get(*pos..).unwrap_or_default())?;
     // Its containers count from the key's own depth, as every other value's do.
     let levels = nesting(&key);
     if levels > 0 && depth + levels > MAX_DEPTH {
