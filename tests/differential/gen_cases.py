@@ -297,6 +297,23 @@ parser_case("json-time-iso-zone", "@type json\ntime_key ts\ntime_format %Y-%m-%d
 parser_case("json-time-fraction", "@type json\ntime_key ts\ntime_format %Y-%m-%dT%H:%M:%S.%N", ['{"ts":"2020-01-02T03:04:05.123456789"}'])
 parser_case("json-time-no-format", "@type json\ntime_key ts", ['{"ts":"2020-01-02 03:04:05 +0100"}', '{"ts":"Jan 2 2020 03:04"}'])
 parser_case("json-types", "@type json\ntypes a:integer,b:float,c:bool,d:string,e:array", ['{"a":"12x","b":"1.5","c":"true","d":5,"e":"x,y"}'])
+# `types` as Fluentd converts: integers past i64 that fit 64 bits stay integers, nil and false are
+# left as they are (`next unless value`), a time type on a string that is no time is nil.
+parser_case("json-types-edges", "@type json\ntypes a:integer,b:time,c:integer,d:integer,e:bool,f:time:unixtime",
+            ['{"a":"9999999999999999999","b":false,"c":"18446744073709551615","d":"-9223372036854775808","e":false,"f":"1700000000"}',
+             '{"a":1e19,"b":null,"c":"-0","d":"1_000","e":"yes","f":"x"}'])
+# A parsed time far from now (milliseconds read as seconds) is kept, wrapped to 32 bits as Fluentd's
+# msgpack wraps it; a single Fluentd formats it as the year 55840 or fails on it.
+parser_case("json-time-far", "@type json\ntime_key t\ntime_type unixtime",
+            ['{"t":"1700000000123","a":1}', '{"t":9999999999999999999,"a":2}', '{"t":"99999999999999999999","a":3}'])
+parser_case("regexp-time-far-epoch", "@type regexp\nexpression /^(?<t>\\S+) (?<a>.*)$/\ntime_key t\ntime_format %s",
+            ['1700000000123 a', '99999999999999999999 b', '-99999999999999999999 c'])
+# Fluentd's time formatter cache takes an event time of a second that came as an integer for any
+# later time of that second: `...20.000000000` for `...20.123456789`.
+case("inject-time-cache-integer-then-fraction",
+     filt("parser", "key_name m\nreserve_data true\n<parse>\n  @type regexp\n  expression /^(?<t>.*)$/\n  time_key t\n  time_format %s.%N\n</parse>")
+     + fileout(inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true") + ERR,
+     [msg({"m": "x"}), msg({"m": "1700000000.123456789"}), msg({"m": "1700000001.5"})])
 parser_case("json-null-pattern", "@type json\nnull_value_pattern ^-$\nnull_empty_string true", ['{"a":"-","b":"","c":"x"}'])
 parser_case("json-reserve-data", "@type json", ['{"a":1,"other":"new"}'], extra="reserve_data true\n")
 parser_case("json-reserve-time", "@type json\ntime_key ts", ['{"ts":"2020-01-02 03:04:05 +0000","a":1}'], extra="reserve_time true\n")
@@ -558,6 +575,17 @@ cfgerr("duplicate-label", label("@A", "<match **>\n  @type null\n</match>\n") + 
 cfgerr("unknown-param-ok", fileout(extra="no_such_param 1"))
 cfgerr("parser-missing-key-name", filt("parser", "<parse>\n  @type json\n</parse>") + fileout())
 cfgerr("parser-unknown-type", filt("parser", "key_name m\n<parse>\n  @type nosuch\n</parse>") + fileout())
+
+# Hash and array parameters Fluentd fails on at start-up (ArgumentError from Hash[], JSON::ParserError),
+# and the forms beside them it takes.
+cfgerr("hash-empty-field", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(?<a>.)(?<b>.)/\n  types a:integer,,b:float\n</parse>") + fileout())
+cfgerr("hash-leading-comma", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(?<a>.)/\n  types ,a:integer\n</parse>") + fileout())
+cfgerr("hash-trailing-commas-ok", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(?<a>.)/\n  types a:integer,,\n</parse>") + fileout())
+cfgerr("hash-bad-json", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(?<a>.)/\n  types {a:integer}\n</parse>") + fileout())
+cfgerr("hash-json-ok", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(?<a>.)/\n  types {\"a\":\"integer\"}\n</parse>") + fileout())
+cfgerr("array-bad-json", filt("record_transformer", "remove_keys [a") + fileout())
+cfgerr("array-empty-field-ok", filt("record_transformer", "remove_keys a,,b") + fileout())
+cfgerr("buffer-keys-bad-json", fileout(buffer="[tag"))
 cfgerr("regexp-no-captures", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /abc/\n</parse>") + fileout())
 cfgerr("regexp-invalid", filt("parser", "key_name m\n<parse>\n  @type regexp\n  expression /(abc/\n</parse>") + fileout())
 cfgerr("csv-no-keys", filt("parser", "key_name m\n<parse>\n  @type csv\n</parse>") + fileout())

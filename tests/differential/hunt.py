@@ -391,9 +391,71 @@ def hunt_concat(name):
     g.case(name, body + g.ERR, frames)
 
 
+# --- popt ------------------------------------------------------------------------------------
+PVALS = ["", "1", "-1", "+1", "1.5", "1e3", " 7 ", "0x1A", "012", "abc", "1abc", "true", "yes", "no", "false",
+         "TRUE", "1,2,3", ",", "a,,b", " a , b ", "-", "null", "2023-11-14", "1700000000", "1700000000.5",
+         "14/Nov/2023:22:13:20 +0000", "9999999999999999999", "1_000", "0.1", "-0", "é", "1.5e400", "Infinity",
+         "2023-11-14T22:13:20.123456789+09:00", "1700000000123"]
+PTYPES = ["string", "bool", "integer", "float", "time", "time:%Y-%m-%d", "time:unixtime", "time:float",
+          "time:%d/%b/%Y:%H:%M:%S %z", "array", "array:|", "array:,"]
+PTIME = ["time_format %Y-%m-%d", "time_type unixtime", "time_type float", "time_format %s", "time_format %s.%N",
+         "time_format %d/%b/%Y:%H:%M:%S %z", "time_format %Y-%m-%dT%H:%M:%S.%N%z", "time_type mixed\ntime_format %Y-%m-%d",
+         "time_type string", "time_format %iso8601", "time_format %Y-%m-%d\ntimezone +09:00",
+         "time_format %Y-%m-%d\nutc true", "time_format %Y-%m-%d\nlocaltime false",
+         "time_type mixed\ntime_format_fallbacks %Y-%m-%d, %s"]
+
+
+def hunt_popt(name):
+    body, frames = "", []
+    for i in range(16):
+        kind = R.choice(["regexp", "regexp", "ltsv", "json", "csv"])
+        opts = []
+        if R.random() < 0.8:
+            keys = R.sample(["a", "b", "c"], R.randint(1, 3))
+            opts.append("types " + ",".join("%s:%s" % (k, R.choice(PTYPES)) for k in keys))
+        if R.random() < 0.3:
+            opts.append("null_value_pattern " + R.choice(["/^(-|null)$/", "-", "^$", "/1/"]))
+        if R.random() < 0.3:
+            opts.append("null_empty_string true")
+        timed = R.random() < 0.5
+        if timed:
+            opts.append("time_key " + R.choice(["t", "a"]))
+            opts.append(R.choice(PTIME).replace("\\n", "\n"))
+            if R.random() < 0.4:
+                opts.append("keep_time_key true")
+        if kind == "regexp":
+            parse = "@type regexp\nexpression /^(?<a>[^|]*)\\|(?<b>[^|]*)\\|(?<c>[^|]*)\\|(?<t>[^|]*)$/"
+        elif kind == "ltsv":
+            parse = "@type ltsv"
+        elif kind == "csv":
+            parse = "@type csv\nkeys a,b,c,t"
+        else:
+            parse = "@type json"
+        parse += "\n" + "\n".join(opts)
+        extra = "reserve_data true\n" + ("" if timed else "reserve_time true\n")
+        body += g.filt("parser", "key_name message\n%s<parse>\n%s</parse>" % (extra, g.indent(parse)), pattern="h%d" % i)
+        body += file_match(i, inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true")
+        for _ in range(10):
+            vals = [R.choice(PVALS) for _ in range(3)]
+            tv = R.choice(["2023-11-14", "1700000000", "1700000000.5", "14/Nov/2023:22:13:20 +0000",
+                           "2023-11-14T22:13:20.123456789+09:00", "x", ""])
+            if kind == "regexp":
+                line = "|".join(vals + [tv])
+            elif kind == "ltsv":
+                line = "\t".join("%s:%s" % kv for kv in zip("abct", vals + [tv]) if "\t" not in kv[1])
+            elif kind == "csv":
+                line = ",".join('"%s"' % v for v in vals + [tv])
+            else:
+                import json as _j
+                jv = [v if R.random() < 0.5 else (_j.loads(v) if v in ("1", "-1", "1.5", "true", "false", "null", "1700000000", "1700000000.5") else v) for v in vals + [tv]]
+                line = _j.dumps(dict(zip("abct", jv)))
+            frames.append(g.msg({"message": line, "o": 1}, tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
-         "route": hunt_route, "concat": hunt_concat}
+         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt}
 
 
 def main():

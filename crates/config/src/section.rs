@@ -321,16 +321,26 @@ impl<'a> Section<'a> {
             .unwrap_or(default)
     }
 
-    /// An array parameter (JSON or comma-separated).
-    pub fn array(&self, key: &str) -> Option<Vec<String>> {
+    /// An array parameter (JSON or comma-separated); text that starts with `[` but is not a
+    /// JSON array is an error, as in Fluentd.
+    pub fn array(&self, key: &str) -> Result<Option<Vec<String>>, BuildError> {
         self.mark(key);
-        self.param(key).map(|p| types::array(&p.value))
+        self.param(key)
+            .map(|p| {
+                types::array(&p.value).map_err(|e| build_error(&p.pos, format!("'{key}': {e}")))
+            })
+            .transpose()
     }
 
-    /// A hash parameter (JSON or `k:v,k2:v2`).
-    pub fn hash(&self, key: &str) -> Option<Vec<(String, String)>> {
+    /// A hash parameter (JSON or `k:v,k2:v2`); the texts Fluentd fails on are errors (see
+    /// [`types::hash`]).
+    pub fn hash(&self, key: &str) -> Result<Option<Vec<(String, String)>>, BuildError> {
         self.mark(key);
-        self.param(key).map(|p| types::hash(&p.value))
+        self.param(key)
+            .map(|p| {
+                types::hash(&p.value).map_err(|e| build_error(&p.pos, format!("'{key}': {e}")))
+            })
+            .transpose()
     }
 
     /// An enum parameter: the value must be one of `allowed`.

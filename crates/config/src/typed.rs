@@ -111,16 +111,16 @@ impl<'a> FromParam<'a> for f64 {
 }
 
 impl<'a> FromParam<'a> for Vec<String> {
-    fn from_text(def: &ParamDef, text: &'a str, _: &Pos) -> Result<Self, BuildError> {
+    fn from_text(def: &ParamDef, text: &'a str, pos: &Pos) -> Result<Self, BuildError> {
         expect(def, def.ty == ParamType::Array, "an array");
-        Ok(types::array(text))
+        types::array(text).map_err(|e| build_error(pos, format!("'{}': {e}", def.name)))
     }
 }
 
 impl<'a> FromParam<'a> for Vec<(String, String)> {
-    fn from_text(def: &ParamDef, text: &'a str, _: &Pos) -> Result<Self, BuildError> {
+    fn from_text(def: &ParamDef, text: &'a str, pos: &Pos) -> Result<Self, BuildError> {
         expect(def, def.ty == ParamType::Hash, "a hash");
-        Ok(types::hash(text))
+        types::hash(text).map_err(|e| build_error(pos, format!("'{}': {e}", def.name)))
     }
 }
 

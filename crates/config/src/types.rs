@@ -100,11 +100,16 @@ fn ruby_digits(s: &str) -> (String, usize) {
 /// Ruby `String#to_i`: optional whitespace and sign, then decimal digits (`_`
 /// separators allowed); stops at the first other character; saturates.
 pub fn integer(s: &str) -> i64 {
+    integer_wide(s).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+}
+
+/// [`integer`] in 128 bits (saturating there): room for every u64 and i64 a value may hold.
+pub fn integer_wide(s: &str) -> i128 {
     let (neg, rest) = sign_and_rest(s);
     let (digits, _) = ruby_digits(rest);
-    let mut n: i64 = 0;
+    let mut n: i128 = 0;
     for d in digits.bytes() {
-        let d = i64::from(d - b'0');
+        let d = i128::from(d - b'0');
         n = if neg {
             n.saturating_mul(10).saturating_sub(d)
         } else {
@@ -112,6 +117,22 @@ pub fn integer(s: &str) -> i64 {
         };
     }
     n
+}
+
+/// Ruby `String#to_i` modulo 2^64 (two's complement): where Ruby's Integer outgrows 64 bits,
+/// the low bits are still its own, as `[n].pack('N')` takes them for an event time's seconds.
+pub fn integer_wrapping(s: &str) -> i64 {
+    let (neg, rest) = sign_and_rest(s);
+    let (digits, _) = ruby_digits(rest);
+    let mut n: i64 = 0;
+    for d in digits.bytes() {
+        n = n.wrapping_mul(10).wrapping_add(i64::from(d - b'0'));
+    }
+    if neg {
+        n.wrapping_neg()
+    } else {
+        n
+    }
 }
 
 /// Ruby `String#to_f`: optional whitespace and sign, digits, fraction and exponent;
@@ -176,38 +197,52 @@ fn json_to_string(v: serde_json::Value) -> String {
 /// Array: a JSON array if the text starts with `[` (elements as strings: strings
 /// raw, others as their JSON text), else split on commas with surrounding
 /// whitespace. `"a,b , c"` → `["a","b","c"]`. Text starting with `[` that is not a
-/// JSON array (an error in Fluentd) falls back to the comma split.
-pub fn array(s: &str) -> Vec<String> {
+/// JSON array is an error, as Fluentd's `JSON.parse` raises on it at start-up.
+pub fn array(s: &str) -> Result<Vec<String>, String> {
     if s.starts_with('[') {
-        if let Ok(serde_json::Value::Array(items)) = serde_json::from_str(s) {
-            return items.into_iter().map(json_to_string).collect();
-        }
+        return match serde_json::from_str(s) {
+            Ok(serde_json::Value::Array(items)) => {
+                Ok(items.into_iter().map(json_to_string).collect())
+            }
+            _ => Err(format!("'{s}' starts with '[' but is not a JSON array")),
+        };
     }
-    split_commas(s)
+    Ok(split_commas(s))
 }
 
 /// Hash: a JSON object if the text starts with `{` (values as strings: strings raw,
 /// others as JSON text), else `k:v,k2:v2` split on the first `:` (a field without
 /// `:` maps to `""`). Keys keep their first position, the last value wins.
 /// `"k1:v1, k2:v2:x"` → `[("k1","v1"), ("k2","v2:x")]`.
-pub fn hash(s: &str) -> Vec<(String, String)> {
+///
+/// Errors where Fluentd fails at start-up: text starting with `{` that is not a JSON object,
+/// and an empty field before the last (`a:1,,b:2`, `,a:1`: Ruby's `Hash[]` raises on it;
+/// trailing empty fields are dropped by Ruby's `split`, as here).
+pub fn hash(s: &str) -> Result<Vec<(String, String)>, String> {
     if s.starts_with('{') {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(s) {
-            return map
+        return match serde_json::from_str(s) {
+            Ok(serde_json::Value::Object(map)) => Ok(map
                 .into_iter()
                 .map(|(k, v)| (k, json_to_string(v)))
-                .collect();
-        }
+                .collect()),
+            _ => Err(format!("'{s}' starts with '{{' but is not a JSON object")),
+        };
     }
     let mut out: Vec<(String, String)> = Vec::new();
-    for field in split_commas(s).into_iter().filter(|f| !f.is_empty()) {
+    for (n, field) in split_commas(s).into_iter().enumerate() {
+        if field.is_empty() {
+            return Err(format!(
+                "field {} of '{s}' is empty: expected key:value pairs separated by commas",
+                n + 1
+            ));
+        }
         let (k, v) = field.split_once(':').unwrap_or((&field, ""));
         match out.iter_mut().find(|(key, _)| key == k) {
             Some(entry) => entry.1 = v.to_string(),
             None => out.push((k.to_string(), v.to_string())),
         }
     }
-    out
+    Ok(out)
 }
 
 /// Regexp: `/body/flags` → (body, flags), else the whole text is the body with no
@@ -262,18 +297,33 @@ mod tests {
     #[test]
     fn arrays_and_hashes() {
         assert_eq!(
-            array("[1, \"x\", null, {\"a\":1}]"),
+            array("[1, \"x\", null, {\"a\":1}]").unwrap(),
             ["1", "x", "null", "{\"a\":1}"]
         );
-        assert_eq!(array(" a, b,, c ,"), ["a", "b", "", "c"]);
-        assert!(array("").is_empty());
+        assert_eq!(array(" a, b,, c ,").unwrap(), ["a", "b", "", "c"]);
+        assert!(array("").unwrap().is_empty());
         assert_eq!(
-            hash("{\"a\": 1, \"b\": \"x\"}"),
+            hash("{\"a\": 1, \"b\": \"x\"}").unwrap(),
             [("a".into(), "1".into()), ("b".into(), "x".into())]
         );
         assert_eq!(
-            hash("a:1,b,a:2"),
+            hash("a:1,b,a:2").unwrap(),
             [("a".into(), "2".into()), ("b".into(), String::new())]
         );
+        // Ruby's split drops trailing empty fields only.
+        assert_eq!(hash("a:1,,").unwrap(), [("a".into(), "1".into())]);
+        assert!(hash("").unwrap().is_empty());
+    }
+
+    /// The texts Fluentd 1.16 fails on at start-up (`ArgumentError` from `Hash[]`,
+    /// `JSON::ParserError`) are errors.
+    #[test]
+    fn texts_fluentd_fails_on() {
+        for bad in ["a:1,,b:2", ",a:1", "a:1, ,b:2"] {
+            let e = hash(bad).unwrap_err();
+            assert!(e.contains("is empty"), "{bad}: {e}");
+        }
+        assert!(hash("{bad").unwrap_err().contains("not a JSON object"));
+        assert!(array("[bad").unwrap_err().contains("not a JSON array"));
     }
 }

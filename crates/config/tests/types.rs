@@ -53,10 +53,13 @@ fn case27_bool() {
 
 #[test]
 fn case28_array_and_hash() {
-    assert_eq!(types::array("a,b , c"), ["a", "b", "c"]);
-    assert_eq!(types::array(r#"["x", 2, true]"#), ["x", "2", "true"]);
-    assert_eq!(types::array("single"), ["single"]);
-    let h = types::hash("k1:v1, k2:v2:x");
+    assert_eq!(types::array("a,b , c").unwrap(), ["a", "b", "c"]);
+    assert_eq!(
+        types::array(r#"["x", 2, true]"#).unwrap(),
+        ["x", "2", "true"]
+    );
+    assert_eq!(types::array("single").unwrap(), ["single"]);
+    let h = types::hash("k1:v1, k2:v2:x").unwrap();
     assert_eq!(
         h,
         [
@@ -64,7 +67,7 @@ fn case28_array_and_hash() {
             ("k2".to_string(), "v2:x".to_string())
         ]
     );
-    let h = types::hash(r#"{"b": 1, "a": "s"}"#);
+    let h = types::hash(r#"{"b": 1, "a": "s"}"#).unwrap();
     assert_eq!(
         h,
         [

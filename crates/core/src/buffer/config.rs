@@ -341,6 +341,7 @@ impl BufferConfig {
             // The array type's JSON form, as Fluentd reads it: `<buffer []>` (no chunk keys) or
             // `<buffer ["tag", "time"]>`.
             logferry_config::types::array(&arg)
+                .map_err(|e| build_error(&pos, format!("buffer chunk keys: {e}")))?
                 .into_iter()
                 .map(|s| s.trim().to_string())
                 .collect()

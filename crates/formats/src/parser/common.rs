@@ -211,10 +211,14 @@ impl<'a> Conf<'a> {
         }
     }
 
-    /// An array parameter (JSON or comma-separated).
-    pub(crate) fn array(&self, key: &str) -> Option<Vec<String>> {
+    /// An array parameter (JSON or comma-separated; not a JSON array after `[` is an error).
+    pub(crate) fn array(&self, key: &str) -> Result<Option<Vec<String>>, BuildError> {
         self.param(key)
-            .map(|p| logferry_config::types::array(&p.value))
+            .map(|p| {
+                logferry_config::types::array(&p.value)
+                    .map_err(|e| build_error(&p.pos, format!("'{key}': {e}")))
+            })
+            .transpose()
     }
 
     /// A Ruby regexp parameter, compiled.
@@ -291,7 +295,7 @@ impl TimeConf {
         if let Some(tz) = &timezone {
             Zone::parse(tz).map_err(|e| c.err("timezone", e))?;
         }
-        let fallbacks = c.array("time_format_fallbacks").unwrap_or_default();
+        let fallbacks = c.array("time_format_fallbacks")?.unwrap_or_default();
         if time_type == "mixed" && c.has("time_type") && format.is_none() && fallbacks.is_empty() {
             return Err(c.err(
                 "time_type",
@@ -399,6 +403,7 @@ impl Converter {
                     .collect()
             } else {
                 logferry_config::types::hash(&p.value)
+                    .map_err(|e| build_error(&p.pos, format!("'types': {e}")))?
             };
             for (field, def) in pairs {
                 let (ty, option) = match def.split_once(':') {
@@ -464,7 +469,8 @@ impl Converter {
     /// Apply to a record in place.
     pub(crate) fn apply(&self, rec: &mut [(Value, Value)]) {
         for (k, v) in rec.iter_mut() {
-            if matches!(v, Value::Nil) {
+            // Fluentd's `next unless value`: nil and false are left as they are.
+            if matches!(v, Value::Nil | Value::Bool(false)) {
                 continue;
             }
             if let Value::Str(s) = v {
@@ -492,9 +498,9 @@ fn convert(conv: &Conv, v: &Value) -> Value {
         },
         Conv::Integer => match v {
             Value::Int(_) | Value::UInt(_) => v.clone(),
-            Value::Str(s) => Value::Int(logferry_config::types::integer(s)),
-            Value::F64(f) if f.is_finite() => Value::Int(f.trunc() as i64),
-            Value::F32(f) if f.is_finite() => Value::Int(f.trunc() as i64),
+            Value::Str(s) => int_value(logferry_config::types::integer_wide(s)),
+            Value::F64(f) if f.is_finite() => int_value(f.trunc() as i128),
+            Value::F32(f) if f.is_finite() => int_value(f.trunc() as i128),
             _ => Value::Int(0),
         },
         Conv::Float => match v {
@@ -527,6 +533,18 @@ fn convert(conv: &Conv, v: &Value) -> Value {
                     .collect(),
             )
         }
+    }
+}
+
+/// Ruby's Integer as a record value: msgpack's int or uint where 64 bits hold it, else the
+/// nearest float (README "Differences from Fluentd": integers past 64 bits become floats).
+fn int_value(n: i128) -> Value {
+    if let Ok(i) = i64::try_from(n) {
+        Value::Int(i)
+    } else if let Ok(u) = u64::try_from(n) {
+        Value::UInt(u)
+    } else {
+        Value::F64(n as f64)
     }
 }
 

@@ -21,7 +21,7 @@ pub struct CsvParser {
 impl CsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
         let c = &c.or_declared(&super::params::CSV);
-        let keys = c.array("keys").ok_or_else(|| {
+        let keys = c.array("keys")?.ok_or_else(|| {
             c.err(
                 "keys",
                 format!(

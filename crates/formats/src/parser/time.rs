@@ -181,11 +181,11 @@ impl TimeParser {
     pub(crate) fn parse(&self, v: &Value) -> Result<EventTime, String> {
         match self {
             TimeParser::Unixtime => match v {
-                Value::Str(s) => event_time(logferry_config::types::integer(s), 0, s),
-                Value::Int(i) => event_time(*i, 0, &i.to_string()),
-                Value::UInt(u) => event_time(i64::try_from(*u).unwrap_or(i64::MAX), 0, "uint"),
-                Value::F64(f) => event_time(f.trunc() as i64, 0, &f.to_string()),
-                Value::F32(f) => event_time(f.trunc() as i64, 0, &f.to_string()),
+                Value::Str(s) => Ok(event_time(logferry_config::types::integer_wrapping(s), 0)),
+                Value::Int(i) => Ok(event_time(*i, 0)),
+                Value::UInt(u) => Ok(event_time(*u as i64, 0)),
+                Value::F64(f) => Ok(event_time(f.trunc() as i64, 0)),
+                Value::F32(f) => Ok(event_time(f.trunc() as i64, 0)),
                 other => Err(not_string_or_number(other)),
             },
             TimeParser::Float => match v {
@@ -334,7 +334,7 @@ fn ruby_float_str(s: &str) -> bool {
 /// `NumericTimeParser#parse_float`: split at `.`, seconds `to_i`, fraction padded to 9 digits.
 fn float_time(s: &str) -> Result<EventTime, String> {
     let mut parts = s.splitn(3, '.');
-    let sec = logferry_config::types::integer(parts.next().unwrap_or(""));
+    let sec = logferry_config::types::integer_wrapping(parts.next().unwrap_or(""));
     let nsec = match parts.next() {
         None => 0,
         Some(frac) => {
@@ -346,7 +346,7 @@ fn float_time(s: &str) -> Result<EventTime, String> {
             logferry_config::types::integer(&f).clamp(0, i64::from(u32::MAX)) as u32
         }
     };
-    event_time(sec, nsec, s)
+    Ok(event_time(sec, nsec))
 }
 
 /// `Time.iso8601` (`Time.xmlschema`): `\s*-?YYYY-MM-DDTHH:MM:SS[.frac][Z|±HH[[:]MM]]\s*`,

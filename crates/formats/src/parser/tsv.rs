@@ -19,7 +19,7 @@ pub struct TsvParser {
 impl TsvParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
         let c = &c.or_declared(&super::params::TSV);
-        let keys = c.array("keys").ok_or_else(|| {
+        let keys = c.array("keys")?.ok_or_else(|| {
             c.err(
                 "keys",
                 format!(

@@ -205,7 +205,7 @@ pub fn writer(
         "remove_retention_in_days_key",
         "retention_in_days",
     )?;
-    let tags = match s.hash("log_group_aws_tags") {
+    let tags = match s.hash("log_group_aws_tags")? {
         None => None,
         Some(pairs) => {
             let mut out = Vec::with_capacity(pairs.len());
@@ -223,7 +223,7 @@ pub fn writer(
         .has("retention_in_days")
         .then(|| s.integer("retention_in_days", 0) as i32);
     s.choice("json_handler", &["yajl", "json"], "yajl")?;
-    let message_keys = s.array("message_keys").unwrap_or_default();
+    let message_keys = s.array("message_keys")?.unwrap_or_default();
     let message = if s.section("format")?.is_some() || s.has("format") {
         Message::Format(formatter::from_plugin(s, "json")?)
     } else if !message_keys.is_empty() {

@@ -90,7 +90,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
             "keepalive_timeout: expected a positive time",
         ));
     }
-    let cors = match s.array("cors_allow_origins") {
+    let cors = match s.array("cors_allow_origins")? {
         Some(origins) => Some(Cors {
             origins,
             credentials: s.bool("cors_allow_credentials", false)?,

@@ -162,7 +162,7 @@ impl TailConfig {
             paths.push(Pattern::new(p, &zone).map_err(|e| build_error(ppos, e))?);
         }
         let mut exclude = Vec::new();
-        if let Some(list) = s.array("exclude_path") {
+        if let Some(list) = s.array("exclude_path")? {
             let epos = &s.param("exclude_path").expect("given").pos;
             for p in list {
                 exclude.push(Pattern::new(&p, &zone).map_err(|e| build_error(epos, e))?);

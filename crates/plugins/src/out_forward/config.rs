@@ -236,8 +236,11 @@ impl<'a> TlsSrc<'_, 'a> {
         }
     }
 
-    fn array(&self, key: &str) -> Option<Vec<String>> {
-        self.find(key).and_then(|(s, k)| s.array(&k))
+    fn array(&self, key: &str) -> Result<Option<Vec<String>>, BuildError> {
+        match self.find(key) {
+            Some((s, k)) => s.array(&k),
+            None => Ok(None),
+        }
     }
 
     fn refuse(&self, key: &str, why: &str) -> Result<(), BuildError> {
@@ -296,9 +299,9 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
         }
     }
     // Fluentd: tls_cert_path, when given, replaces tls_ca_cert_path.
-    let ca_paths = match src.array("cert_path").filter(|v| !v.is_empty()) {
+    let ca_paths = match src.array("cert_path")?.filter(|v| !v.is_empty()) {
         Some(v) => v,
-        None => src.array("ca_cert_path").unwrap_or_default(),
+        None => src.array("ca_cert_path")?.unwrap_or_default(),
     };
     let insecure = src.bool("insecure_mode")? || src.bool("insecure")?;
     if insecure {
