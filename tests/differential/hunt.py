@@ -18,7 +18,9 @@ keys, one case per config, since one refusal stops a whole config), inject (<inj
 (rewrite_tag_filter rules), route (filters, copy, relabel, labels, @ERROR and re-emits in random
 topologies), concat (fluent-plugin-concat 2.5.0: every mode, partial lines and Docker's partial
 metadata; groups still open at shutdown are written by logferry and lost by Fluentd, README
-"Differences from Fluentd", so only '+' lines there are expected).
+"Differences from Fluentd", so only '+' lines there are expected), popt (parser options: types,
+null_value_pattern, null_empty_string, time_key/time_type/time_format on regexp, ltsv, csv and
+json; Fluentd's formatter cache and a time at second 0 are known noise there).
 The same SEED writes the same cases.
 """
 import os
@@ -394,10 +396,10 @@ def hunt_concat(name):
 # --- popt ------------------------------------------------------------------------------------
 PVALS = ["", "1", "-1", "+1", "1.5", "1e3", " 7 ", "0x1A", "012", "abc", "1abc", "true", "yes", "no", "false",
          "TRUE", "1,2,3", ",", "a,,b", " a , b ", "-", "null", "2023-11-14", "1700000000", "1700000000.5",
-         "14/Nov/2023:22:13:20 +0000", "9999999999999999999", "1_000", "0.1", "-0", "é", "1.5e400", "Infinity",
+         "14/Nov/2023:22:13:20 +0000", "9999999999999999999", "1_000", "0.1", "-0", "é", "Infinity",
          "2023-11-14T22:13:20.123456789+09:00", "1700000000123"]
 PTYPES = ["string", "bool", "integer", "float", "time", "time:%Y-%m-%d", "time:unixtime", "time:float",
-          "time:%d/%b/%Y:%H:%M:%S %z", "array", "array:|", "array:,"]
+          "time:%d/%b/%Y:%H:%M:%S %z", "array", "array:|"]
 PTIME = ["time_format %Y-%m-%d", "time_type unixtime", "time_type float", "time_format %s", "time_format %s.%N",
          "time_format %d/%b/%Y:%H:%M:%S %z", "time_format %Y-%m-%dT%H:%M:%S.%N%z", "time_type mixed\ntime_format %Y-%m-%d",
          "time_type string", "time_format %iso8601", "time_format %Y-%m-%d\ntimezone +09:00",

@@ -69,10 +69,11 @@ record_one() {
     # Most likely the port was taken between picking it and Fluentd binding it: try again.
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true
+    err=$(tail -3 "$dir/send-err" 2>/dev/null)
     rm -rf "$dir"
     attempt="${2:-1}"
     if [ "$attempt" -ge 3 ]; then
-      echo "FAILED $(basename "$case"): send.py: $(cat "$dir/send-err" 2>/dev/null)" >&2
+      echo "FAILED $(basename "$case"): send.py: $err" >&2
       return 1
     fi
     record_one "$case" $((attempt + 1))
