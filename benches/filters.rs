@@ -110,18 +110,22 @@ fn bench_rewrite(c: &mut Criterion) {
     let unbound = Emitter::unbound();
     let by_container = rewrite(CONTAINER_RULE, &unbound);
     g.bench_function("route/container_name_backtracking_regex", |bn| {
-        bn.iter(|| std::hint::black_box(by_container.route("docker.delish", &b)))
+        bn.iter(|| {
+            std::hint::black_box(by_container.route("docker.delish", &b, &mut Default::default()))
+        })
     });
     let delish = rewrite(DELISH_RULES, &unbound);
     g.bench_function("route/delish_second_rule_fires", |bn| {
-        bn.iter(|| std::hint::black_box(delish.route("delish.event", &b)))
+        bn.iter(|| std::hint::black_box(delish.route("delish.event", &b, &mut Default::default())))
     });
     let one_group = rewrite(
         "<rule>\nkey source\npattern ^std\ntag docker.all\n</rule>",
         &unbound,
     );
     g.bench_function("route/one_group_zero_copy", |bn| {
-        bn.iter(|| std::hint::black_box(one_group.route("docker.delish", &b)))
+        bn.iter(|| {
+            std::hint::black_box(one_group.route("docker.delish", &b, &mut Default::default()))
+        })
     });
 
     // Through the router: the rewritten batches are routed to a null output.
@@ -319,7 +323,7 @@ fn bench_seed_pipeline(c: &mut Criterion) {
         FilterOutput::Drop => panic!("parser dropped the batch"),
     };
     assert_eq!(parsed.len(), N, "parser keeps every event");
-    let routed = rtf.route("docker.web", &parsed);
+    let routed = rtf.route("docker.web", &parsed, &mut Default::default());
     assert_eq!(routed.iter().map(|r| r.batch.len()).sum::<usize>(), N);
     // Timed by the thread's CPU time, not the wall clock: on a shared machine the wall clock
     // counts the time other processes hold the core.
@@ -335,7 +339,13 @@ fn bench_seed_pipeline(c: &mut Criterion) {
             cpu_time(
                 n,
                 || (),
-                |()| drop(std::hint::black_box(rtf.route("docker.web", &parsed))),
+                |()| {
+                    drop(std::hint::black_box(rtf.route(
+                        "docker.web",
+                        &parsed,
+                        &mut Default::default(),
+                    )))
+                },
             )
         })
     });
@@ -344,7 +354,13 @@ fn bench_seed_pipeline(c: &mut Criterion) {
             cpu_time(
                 n,
                 || b.clone(),
-                |x| drop(std::hint::black_box(rtf.route("docker.web", &parse(x)))),
+                |x| {
+                    drop(std::hint::black_box(rtf.route(
+                        "docker.web",
+                        &parse(x),
+                        &mut Default::default(),
+                    )))
+                },
             )
         })
     });

@@ -284,6 +284,16 @@ parser_case("json-array", "@type json", ['[1,2]', '3', '"s"', 'null'])
 parser_case("json-empty", "@type json", [''])
 parser_case("json-null-value", "@type json", [None])
 parser_case("json-number-value", "@type json", [12])
+# The none parser takes any value as it is (Fluentd: `{message_key => text}` whatever text is);
+# the others raise on a value that is not a string.
+parser_case("none-values", "@type none", [12, {"a": 1}, [1, None], True, 1.5, ""], extra="reserve_data true\n")
+parser_case("regexp-non-string-values", "@type regexp\nexpression /(?<x>.*)/", [12, {"a": 1}, True], extra="reserve_data true\n")
+parser_case("regexp-non-string-values-plain", "@type regexp\nexpression /(?<x>.*)/", [12, {"a": 1}, True])
+parser_case("json-non-string-values-reserve", "@type json", [12, {"a": 1}, True], extra="reserve_data true\n")
+parser_case("json-non-string-values", "@type json", [{"a": 1}, True, [1], 1.5])
+parser_case("csv-non-string-values", "@type csv\nkeys a", [12, {"a": 1}])
+parser_case("ltsv-non-string-values", "@type ltsv", [12, [1]])
+parser_case("syslog-non-string-values", "@type syslog", [12])
 case("parser-json-missing-key", filt("parser", "key_name message\n<parse>\n  @type json\n</parse>\n") + fileout() + ERR, [msg({"other": 1})])
 parser_case("json-time-key", "@type json\ntime_key ts\ntime_format %Y-%m-%d %H:%M:%S", ['{"ts":"2020-01-02 03:04:05","a":1}'])
 parser_case("json-time-unparsable", "@type json\ntime_key ts\ntime_format %Y-%m-%d", ['{"ts":"garbage","a":1}'])
@@ -472,6 +482,26 @@ def grep(name, body, records):
 
 G = [{"a": "apple", "n": 12}, {"a": "banana", "n": None}, {"b": "x"}, {"a": ["apple"], "n": 1.5}, {"a": {"k": "apple"}}]
 grep("regexp", "<regexp>\n  key a\n  pattern /apple/\n</regexp>", G)
+# A nested record accessor (`$.m.k`) over a value that is not a map: Ruby's `dig` raises on an
+# integer, a string, true, or an array given a string key; nil gives nil. Each plugin that takes
+# one, with the record of each kind in its own forward message.
+DIG = [{"m": {"k": "v"}, "i": 0}, {"m": 5, "i": 1}, {"m": "str", "i": 2}, {"m": [1, 2], "i": 3},
+       {"m": None, "i": 4}, {"m": True, "i": 5}, {"i": 6}, {"m": {"k": {"z": 1}}, "i": 7}]
+case("accessor-dig-grep", filt("grep", "<regexp>\n  key $.m.k\n  pattern /./\n</regexp>") + fileout(fmt="@type json") + ERR,
+     [msg(r) for r in DIG])
+case("accessor-dig-grep-exclude", filt("grep", "<exclude>\n  key $.m.k\n  pattern /x/\n</exclude>") + fileout(fmt="@type json") + ERR,
+     [msg(r) for r in DIG])
+case("accessor-dig-parser", filt("parser", "key_name $.m.k\nreserve_data true\n<parse>\n  @type none\n</parse>") + fileout(fmt="@type json") + ERR,
+     [msg(r) for r in DIG])
+case("accessor-dig-csv", fileout(fmt="@type csv\nfields i,$.m.k") + ERR, [msg(r) for r in DIG])
+case("accessor-dig-rtf", "<match t>\n  @type rewrite_tag_filter\n  <rule>\n    key $.m.k\n    pattern /./\n    tag hit\n  </rule>\n</match>\n"
+     + fileout(fmt="@type json") + ERR, [msg(r) for r in DIG])
+case("accessor-dig-chunk-key", "<match t>\n  @type file\n  path {DIR}/out/p-${$.m.k}\n  append true\n  <format>\n    @type json\n  </format>\n  <buffer $.m.k>\n    @type memory\n  </buffer>\n</match>\n" + ERR,
+     [msg(r) for r in DIG])
+case("accessor-dig-remove-keys", filt("record_transformer", "remove_keys $.m.k") + fileout(fmt="@type json") + ERR, [msg(r) for r in DIG])
+case("accessor-dig-rt-placeholder", filt("record_transformer", "<record>\n  x ${record[\"m\"][\"k\"]}\n</record>") + fileout(fmt="@type json") + ERR,
+     [msg(r) for r in DIG])
+
 grep("exclude", "<exclude>\n  key a\n  pattern /apple/\n</exclude>", G)
 grep("number", "<regexp>\n  key n\n  pattern /^1/\n</regexp>", G)
 grep("exclude-missing", "<exclude>\n  key n\n  pattern /./\n</exclude>", G)

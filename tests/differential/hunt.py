@@ -116,6 +116,11 @@ def rfloat():
     return round(R.uniform(1, 10), R.randint(0, 17)) * 10.0 ** R.choice([-5, -4, 0, 14, 15, 16, 17, 300])
 
 
+# Nanoseconds of EventTimes in random records (Fluentd writes an EventTime in JSON as its whole
+# seconds, logferry with its fraction: README "Differences from Fluentd").
+ET_NSECS = [0, 500000000]
+
+
 def rval(d=0):
     c = R.random()
     if d < 2 and c < 0.12:
@@ -129,7 +134,7 @@ def rval(d=0):
     if c < 0.75:
         return rfloat()
     if c < 0.8:
-        return {"$et": [1700000000, R.choice([0, 500000000])]}
+        return {"$et": [1700000000, R.choice(ET_NSECS)]}
     return R.choice([None, True, False])
 
 
@@ -455,9 +460,74 @@ def hunt_popt(name):
     g.case(name, body + g.ERR, frames)
 
 
+# --- fopt ------------------------------------------------------------------------------------
+def rfopt():
+    kind = R.choice(["out_file", "json", "ltsv", "csv", "single_value", "tsv", "hash"])
+    o = ["@type " + kind]
+    nl = lambda: R.random() < 0.3 and o.append("add_newline " + R.choice(["false", "true"]))
+    if kind == "out_file":
+        if R.random() < 0.5:
+            o.append("delimiter " + R.choice(["TAB", "SPACE", "COMMA", ",", "|", "' '", "tab", "::"]))
+        if R.random() < 0.4:
+            o.append("output_tag " + R.choice(["false", "true"]))
+        if R.random() < 0.4:
+            o.append("output_time " + R.choice(["false", "true"]))
+        if R.random() < 0.4:
+            o.append("time_type " + R.choice(["string", "unixtime", "float"]))
+        if R.random() < 0.4:
+            o.append("time_format " + R.choice(["%Y", "%s.%N", "%FT%T.%3N%:z", "%d/%b/%Y:%H:%M:%S %z", "%%", "%c"]))
+        if R.random() < 0.3:
+            o.append(R.choice(["localtime true", "utc true", "timezone +09:00", "timezone Asia/Tokyo", "localtime false"]))
+    elif kind == "json":
+        nl()
+    elif kind == "ltsv":
+        if R.random() < 0.4:
+            o.append("delimiter " + R.choice([",", "|", "' '", "\\t", "::"]))
+        if R.random() < 0.4:
+            o.append("label_delimiter " + R.choice(["=", ":", "->", "' '"]))
+        if R.random() < 0.3:
+            o.append("replacement " + R.choice(["_", "", "X", "' '"]))
+        nl()
+    elif kind == "csv":
+        o.append("fields " + ",".join(R.sample(["a", "b", "c", "m", "$.m.k", "nope"], R.randint(1, 4))))
+        if R.random() < 0.4:
+            o.append("delimiter " + R.choice(["\\t", "|", ";", "TAB", "' '"]))
+        if R.random() < 0.4:
+            o.append("force_quotes " + R.choice(["false", "true"]))
+        nl()
+    elif kind == "single_value":
+        if R.random() < 0.7:
+            o.append("message_key " + R.choice(["a", "b", "m", "nope", "c"]))
+        nl()
+    elif kind == "tsv":
+        o.append("keys " + ",".join(R.sample(["a", "b", "c", "m", "nope"], R.randint(1, 4))))
+        if R.random() < 0.4:
+            o.append("delimiter " + R.choice(["|", ",", "' '", "\\t"]))
+        nl()
+    else:
+        nl()
+    return "\n".join(o)
+
+
+def hunt_fopt(name):
+    ET_NSECS[:] = [0]
+    body, frames = "", []
+    for i in range(14):
+        inject = None
+        if R.random() < 0.3:
+            inject = R.choice(["tag_key tg", "time_key tm", "time_key tm\ntime_type unixtime", "hostname_key h\nhostname hh"])
+        body += file_match(i, rfopt(), inject=inject)
+        for _ in range(6):
+            rec = {k: rval() for k in R.sample(["a", "b", "c", "m", "message"], R.randint(0, 4))}
+            if R.random() < 0.3:
+                rec["m"] = {"k": rval(1)}
+            frames.append(g.msg(rec, tag="h%d" % i, time=R.choice([1700000000, 1700000000.25, 1])))
+    g.case(name, body + g.ERR, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
-         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt}
+         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt}
 
 
 def main():

@@ -1,5 +1,5 @@
-//! Record helpers: decode on demand, set a field on raw bytes, and record accessors
-//! (`key`, `$.a.b`, `$.a[0]`, `$['a.b']['c']`) as Fluentd's `record_accessor` helper has them.
+//! Record helpers: decode on demand and set a field on raw bytes. Record accessors are in
+//! [`crate::accessor`].
 
 use logferry_msgpack::{write, Reader, Value};
 
@@ -113,94 +113,6 @@ fn has_key(body: &[u8], n: u32, key: &str) -> bool {
     false
 }
 
-/// One step of an accessor path.
-#[derive(Debug, Clone, PartialEq)]
-enum Step {
-    Key(String),
-    Index(i64),
-}
-
-/// A compiled record accessor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordAccessor {
-    steps: Vec<Step>,
-    source: String,
-}
-
-impl RecordAccessor {
-    /// Parse `name`, `$.a.b`, `$.a[0]` or `$['a.b']['c']`.
-    pub fn new(spec: &str) -> Result<Self, String> {
-        let steps = if let Some(rest) = spec.strip_prefix('$') {
-            parse_path(rest).map_err(|e| format!("invalid record accessor '{spec}': {e}"))?
-        } else {
-            vec![Step::Key(spec.to_string())]
-        };
-        if steps.is_empty() {
-            return Err(format!("invalid record accessor '{spec}': empty path"));
-        }
-        Ok(RecordAccessor {
-            steps,
-            source: spec.to_string(),
-        })
-    }
-
-    /// The accessor as written.
-    pub fn as_str(&self) -> &str {
-        &self.source
-    }
-
-    /// Look the value up in a decoded record.
-    pub fn get<'v>(&self, record: &'v Value) -> Option<&'v Value> {
-        let mut cur = record;
-        for step in &self.steps {
-            cur = match (step, cur) {
-                (Step::Key(k), Value::Map(_)) => cur.get(k)?,
-                (Step::Index(i), Value::Array(a)) => {
-                    let idx = if *i < 0 { a.len() as i64 + i } else { *i };
-                    a.get(usize::try_from(idx).ok()?)?
-                }
-                _ => return None,
-            };
-        }
-        Some(cur)
-    }
-}
-
-fn parse_path(mut s: &str) -> Result<Vec<Step>, String> {
-    let mut steps = Vec::new();
-    while !s.is_empty() {
-        if let Some(rest) = s.strip_prefix('.') {
-            let end = rest.find(['.', '[']).unwrap_or(rest.len());
-            let key = &rest[..end];
-            if key.is_empty() {
-                return Err("empty key after '.'".into());
-            }
-            if key.contains(char::is_whitespace) {
-                return Err("whitespace in dot notation; use $['key'] instead".into());
-            }
-            steps.push(Step::Key(key.to_string()));
-            s = &rest[end..];
-        } else if let Some(rest) = s.strip_prefix('[') {
-            let close = rest.find(']').ok_or("missing ']'")?;
-            let inner = rest[..close].trim();
-            if let Some(q) = inner.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
-                steps.push(Step::Key(q.to_string()));
-            } else if let Some(q) = inner.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
-                steps.push(Step::Key(q.to_string()));
-            } else {
-                let i: i64 = inner
-                    .parse()
-                    .map_err(|_| format!("invalid index '{inner}'"))?;
-                steps.push(Step::Index(i));
-            }
-            s = &rest[close + 1..];
-        } else {
-            return Err(format!("unexpected '{}'", s.chars().next().unwrap_or(' ')));
-        }
-    }
-    Ok(steps)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,50 +143,5 @@ mod tests {
         let v2 = decode(&out2);
         assert_eq!(v2.get("ip").and_then(Value::as_str), Some("10.0.0.1"));
         assert!(matches!(v2, Value::Map(ref m) if m.len() == 2));
-    }
-
-    #[test]
-    fn accessors() {
-        let v = decode(&rec(vec![
-            ("a.b", Value::Int(1)),
-            (
-                "k8s",
-                Value::Map(vec![(Value::Str("ns".into()), Value::Str("kube".into()))]),
-            ),
-            ("arr", Value::Array(vec![Value::Int(7), Value::Int(8)])),
-        ]));
-        assert_eq!(
-            RecordAccessor::new("a.b").unwrap().get(&v),
-            Some(&Value::Int(1))
-        );
-        assert_eq!(
-            RecordAccessor::new("$.k8s.ns")
-                .unwrap()
-                .get(&v)
-                .and_then(Value::as_str),
-            Some("kube")
-        );
-        assert_eq!(
-            RecordAccessor::new("$['k8s']['ns']")
-                .unwrap()
-                .get(&v)
-                .and_then(Value::as_str),
-            Some("kube")
-        );
-        assert_eq!(
-            RecordAccessor::new("$['a.b']").unwrap().get(&v),
-            Some(&Value::Int(1))
-        );
-        assert_eq!(
-            RecordAccessor::new("$.arr[1]").unwrap().get(&v),
-            Some(&Value::Int(8))
-        );
-        assert_eq!(
-            RecordAccessor::new("$.arr[-1]").unwrap().get(&v),
-            Some(&Value::Int(8))
-        );
-        assert_eq!(RecordAccessor::new("$.missing.x").unwrap().get(&v), None);
-        assert!(RecordAccessor::new("$.a b").is_err());
-        assert!(RecordAccessor::new("$").is_err());
     }
 }

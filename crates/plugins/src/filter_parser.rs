@@ -420,20 +420,37 @@ impl Filter for ParserFilter {
                 }
                 continue;
             };
-            let Ok(bytes) = Reader::new(raw_value).read_str() else {
-                if self.emit_invalid_record_to_error {
-                    errors.push(
-                        e.time,
-                        e.record,
-                        format!(
-                            "parse failed no implicit conversion of {} into String",
-                            class_of(raw_value)
-                        ),
-                    );
-                }
-                continue;
-            };
             results.clear();
+            // A value that is not a string: the none parser takes it as it is (then `results`
+            // holds its record and the text below is empty); json reads it as not matched; the
+            // others raise, as in Fluentd, whose filter chain then passes the record on
+            // unchanged after the error event (README "Differences from Fluentd" for
+            // `emit_invalid_record_to_error false`, where Fluentd loses it).
+            let value = || Value::decode(raw_value).map_or(Value::Nil, |(v, _)| v);
+            let bytes = match Reader::new(raw_value).read_str() {
+                Ok(b) => b,
+                Err(_) if self.parser.parse_value(&value(), &mut results) => &[],
+                Err(_) if !self.parser.non_string_raises() => {
+                    results.push(Err("pattern not matched".into()));
+                    &[]
+                }
+                Err(_) => {
+                    if self.emit_invalid_record_to_error {
+                        errors.push(
+                            e.time,
+                            e.record,
+                            format!(
+                                "parse failed no implicit conversion of {} into String",
+                                class_of(raw_value)
+                            ),
+                        );
+                    }
+                    if self.emit_invalid_record_to_error || self.reserve_data {
+                        out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
+                    }
+                    continue;
+                }
+            };
             let text = match std::str::from_utf8(bytes) {
                 Ok(t) => std::borrow::Cow::Borrowed(t),
                 Err(_) => match self.parser.on_invalid_utf8() {
@@ -859,8 +876,11 @@ mod tests {
 
     #[test]
     fn non_string_and_invalid_utf8() {
+        // A parser that raises on a value that is not a string: the error event, and the record
+        // goes on unchanged (Fluentd's optimised filter chain; differential case
+        // parser-regexp-non-string-values).
         let (ev, errs) = run(&filter("key_name log\nreserve_data true"), r#"{"log":5}"#);
-        assert!(ev.is_empty());
+        assert_eq!(ev, [(T, r#"{"log":5}"#.to_string())]);
         assert_eq!(
             errs[0].1,
             "parse failed no implicit conversion of Integer into String"

@@ -79,6 +79,16 @@ impl FileFormat {
         })
     }
 
+    /// Whether the formatter can fail on a record (see [`Formatter::check`]).
+    pub fn checks_records(&self) -> bool {
+        self.formatter.checks_records()
+    }
+
+    /// Why the formatter cannot take `record` (Fluentd raises there), if it cannot.
+    pub fn check(&self, record: &[u8]) -> Result<(), String> {
+        self.formatter.check(record)
+    }
+
     /// Format one event.
     pub fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         if self.inject.is_empty() {
@@ -452,6 +462,14 @@ pub fn writer(
 impl ChunkWriter for FileWriter {
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         self.format.format(tag, time, record, out);
+    }
+
+    fn checks_records(&self) -> bool {
+        self.format.checks_records()
+    }
+
+    fn check(&self, record: &[u8]) -> Result<(), String> {
+        self.format.check(record)
     }
 
     fn chunk_created(&self, meta: &ChunkMeta, id: &ChunkId, data_path: Option<&Path>) {

@@ -28,7 +28,7 @@ use logferry_config::Pos;
 use logferry_core::error::build_error;
 use logferry_core::params::{many, p, Body, ParamType::*, Spec};
 use logferry_core::{
-    BuildCtx, BuildError, EmitError, Emitter, EventBatch, Output, PluginLog, Section,
+    BuildCtx, BuildError, EmitError, Emitter, ErrorEvents, EventBatch, Output, PluginLog, Section,
 };
 use logferry_formats::accessor::Accessor;
 use logferry_formats::ruby::Locations as CaptureLocations;
@@ -367,7 +367,9 @@ impl RewriteTagFilter {
     }
 
     /// Compute where every event of a batch goes (the whole work of the plugin except sending).
-    pub fn route(&self, tag: &str, batch: &EventBatch) -> Vec<Routed> {
+    /// Events whose rule key cannot be read (Fluentd's `dig` raising on a path into a value that
+    /// is not a container) go to `errors`, for `@ERROR`.
+    pub fn route(&self, tag: &str, batch: &EventBatch, errors: &mut ErrorEvents) -> Vec<Routed> {
         let ph_tag = match &self.remove_tag {
             Some(re) => re.remove_first(tag),
             None => std::borrow::Cow::Borrowed(tag),
@@ -387,15 +389,20 @@ impl RewriteTagFilter {
         let mut out = Vec::new();
         for e in batch {
             new_tag.clear();
-            let Some(target) = self.rewrite_one(
+            let target = match self.rewrite_one(
                 e.record,
                 &ph,
                 &mut locs,
                 &mut scratch,
                 &mut step1,
                 &mut new_tag,
-            ) else {
-                continue;
+            ) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(why) => {
+                    errors.push(e.time, e.record, why);
+                    continue;
+                }
             };
             if target == 0 && new_tag == tag {
                 continue;
@@ -470,6 +477,7 @@ impl RewriteTagFilter {
     }
 
     /// Apply the rules to one record; on a firing rule, write the new tag and return its target.
+    /// Err: a rule's key path steps into a value that is not a container (Ruby's `dig` raises).
     fn rewrite_one(
         &self,
         record: &[u8],
@@ -478,9 +486,9 @@ impl RewriteTagFilter {
         scratch: &mut String,
         step1: &mut String,
         new_tag: &mut String,
-    ) -> Option<usize> {
+    ) -> Result<Option<usize>, String> {
         for (rule, loc) in self.rules.iter().zip(locs.iter_mut()) {
-            let value = ruby::raw_to_s(rule.key.get_raw(record), scratch);
+            let value = ruby::raw_to_s(rule.key.dig_raw(record)?, scratch);
             if value.is_empty() && !rule.invert {
                 continue;
             }
@@ -527,9 +535,9 @@ impl RewriteTagFilter {
                     ph.tag
                 ));
             }
-            return Some(rule.target);
+            return Ok(Some(rule.target));
         }
-        None
+        Ok(None)
     }
 
     /// Number of routers this plugin may emit into (its own plus one per distinct rule label).
@@ -723,7 +731,14 @@ impl<F: std::future::Future<Output = Result<(), EmitError>>> std::future::Future
 #[async_trait]
 impl Output for RewriteTagFilter {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
-        let routes = self.route(tag, &batch);
+        let mut errors = ErrorEvents::default();
+        let routes = self.route(tag, &batch, &mut errors);
+        if !errors.is_empty() {
+            let (events, reasons) = errors.take();
+            self.emitters[0]
+                .emit_error_events(tag, events, &reasons)
+                .await;
+        }
         Nested(Box::pin(async move {
             for r in routes {
                 self.emitters[r.target].emit(&r.tag, r.batch).await?;
@@ -782,7 +797,7 @@ mod tests {
 
     /// The new tag of one record, or None when it is dropped.
     fn one(p: &RewriteTagFilter, tag: &str, record: &[(&str, Value)]) -> Option<String> {
-        let out = p.route(tag, &batch(&[rec(record)]));
+        let out = p.route(tag, &batch(&[rec(record)]), &mut ErrorEvents::default());
         assert!(out.len() <= 1);
         out.into_iter().next().map(|r| r.tag)
     }
@@ -1086,7 +1101,7 @@ mod tests {
             .map(|v| rec(&[("k", s(v))]))
             .collect();
         let b = batch(&recs);
-        let out = p.route("src", &b);
+        let out = p.route("src", &b, &mut ErrorEvents::default());
         let summary: Vec<(usize, String, Vec<u32>)> = out
             .iter()
             .map(|r| {
@@ -1110,7 +1125,7 @@ mod tests {
 
         // One group covering a contiguous run is a slice of the input.
         let b = batch(&recs[..1]);
-        let out = p.route("src", &b);
+        let out = p.route("src", &b, &mut ErrorEvents::default());
         assert_eq!(out[0].batch.bytes(), b.bytes());
     }
 
@@ -1125,7 +1140,7 @@ mod tests {
             .iter()
             .map(|v| rec(&[("k", s(v))]))
             .collect();
-        let out = p.route("src", &batch(&recs));
+        let out = p.route("src", &batch(&recs), &mut ErrorEvents::default());
         let tags: Vec<&str> = out.iter().map(|r| r.tag.as_str()).collect();
         assert_eq!(tags, ["t.a", "t.a", "t.b"]);
         assert!(out.iter().all(|r| r.batch.len() == 1));
@@ -1134,7 +1149,11 @@ mod tests {
     #[test]
     fn label_with_same_tag_is_emitted() {
         let p = plugin(&rule("k", "x", "${tag}", "label @x\n")).unwrap();
-        let out = p.route("same", &batch(&[rec(&[("k", s("x"))])]));
+        let out = p.route(
+            "same",
+            &batch(&[rec(&[("k", s("x"))])]),
+            &mut ErrorEvents::default(),
+        );
         assert_eq!(out.len(), 1);
         assert_eq!((out[0].target, out[0].tag.as_str()), (1, "same"));
     }
@@ -1146,7 +1165,10 @@ mod tests {
         logferry_msgpack::write::map_len(&mut r, 1);
         logferry_msgpack::write::str(&mut r, "k");
         logferry_msgpack::write::str_bytes(&mut r, b"a\xffb");
-        assert_eq!(p.route("t", &batch(&[r]))[0].tag, "ok");
+        assert_eq!(
+            p.route("t", &batch(&[r]), &mut ErrorEvents::default())[0].tag,
+            "ok"
+        );
     }
 
     struct Sink(Arc<Mutex<Vec<String>>>, &'static str);

@@ -80,6 +80,14 @@ pub fn writer(
 
 #[async_trait]
 impl ChunkWriter for StdoutOutput {
+    fn checks_records(&self) -> bool {
+        self.formatter.checks_records()
+    }
+
+    fn check(&self, record: &[u8]) -> Result<(), String> {
+        self.formatter.check(record)
+    }
+
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         if self.inject.is_empty() {
             self.formatter.format_raw(tag, time, record, out);

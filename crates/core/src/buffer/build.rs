@@ -101,6 +101,7 @@ pub fn build_buffered(
             ))
         }
     };
+    out.set_error_emitter(ctx.emitter.clone());
     ctx.register(out.clone());
     ctx.metrics.attach(&ctx.plugin_id, out.clone());
     Ok(out)

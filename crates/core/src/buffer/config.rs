@@ -7,9 +7,9 @@ use logferry_config::FromParam;
 
 use super::params::{BUFFER, BUFFERED};
 use crate::error::{build_error, BuildError};
-use crate::record::RecordAccessor;
 use crate::section::Section;
 use crate::timefmt::Zone;
+use logferry_formats::accessor::Accessor;
 
 /// Where chunks live.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,7 +78,7 @@ pub struct RecordKey {
     /// As written (`$.a.b` or `name`): the placeholder name.
     pub name: String,
     /// The accessor.
-    pub accessor: RecordAccessor,
+    pub accessor: Accessor,
 }
 
 /// Every buffer setting.
@@ -366,7 +366,7 @@ impl BufferConfig {
                     if !ok || other.starts_with("$[") {
                         return Err(build_error(&pos, format!("invalid chunk key '{other}'")));
                     }
-                    let accessor = RecordAccessor::new(other).map_err(|e| build_error(&pos, e))?;
+                    let accessor = Accessor::new(other).map_err(|e| build_error(&pos, e))?;
                     record_keys.push(RecordKey {
                         name: other.to_string(),
                         accessor,

@@ -22,7 +22,7 @@ use super::retry::{mono_now, secs, AfterFailure, RetryState};
 use crate::error::EmitError;
 use crate::event::EventBatch;
 use crate::log::PluginLog;
-use crate::plugin::{Lifecycle, Output};
+use crate::plugin::{ErrorEvents, Lifecycle, Output};
 
 /// Seconds between retries of a failing chunk during the shutdown drain.
 const DRAIN_RETRY_PACE: f64 = 0.5;
@@ -109,6 +109,17 @@ pub trait ChunkWriter: Send + Sync + 'static {
     /// (`92 D7 00 <time> <record>`, as out_forward does): a batch is then appended in one copy.
     fn formats_verbatim(&self) -> bool {
         false
+    }
+    /// Whether [`format`](Self::format) can fail on a record ([`check`](Self::check) is asked
+    /// before each one is formatted); false for most writers.
+    fn checks_records(&self) -> bool {
+        false
+    }
+    /// Why `record` cannot be formatted, where Fluentd's formatter raises on it (a csv field
+    /// `$.m.k` over a value that is not a map): the event then goes to `@ERROR` instead of the
+    /// chunk, as Fluentd sends it. Asked only when [`checks_records`](Self::checks_records).
+    fn check(&self, _record: &[u8]) -> Result<(), String> {
+        Ok(())
     }
     /// Write one chunk.
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError>;
@@ -269,6 +280,9 @@ pub struct BufferedOutput {
     /// prepared bodies are held beside the queued chunks.
     preparing: Arc<AtomicUsize>,
     prepare_limit: usize,
+    /// Where events this output cannot take (a chunk key or format raising in Fluentd) go: the
+    /// router's `@ERROR`, set by [`set_error_emitter`](Self::set_error_emitter) when built.
+    error_emitter: std::sync::OnceLock<crate::router::Emitter>,
 }
 
 impl BufferedOutput {
@@ -289,6 +303,12 @@ impl BufferedOutput {
             Arc::new(Memory),
             None,
         )
+    }
+
+    /// Send the events this output cannot take to `emitter`'s `@ERROR` (or log them where there
+    /// is none); until set they are logged and dropped.
+    pub fn set_error_emitter(&self, emitter: crate::router::Emitter) {
+        let _ = self.error_emitter.set(emitter);
     }
 
     /// A buffered output over any backend; `resume` lists persisted chunks at start.
@@ -328,6 +348,7 @@ impl BufferedOutput {
             stop,
             workers: Mutex::new(Vec::new()),
             resume: Mutex::new(resume),
+            error_emitter: std::sync::OnceLock::new(),
             preparing: Arc::new(AtomicUsize::new(0)),
             // On one core a preparation ahead only competes with the input for it.
             prepare_limit: match std::thread::available_parallelism().map_or(1, |n| n.get()) {
@@ -507,34 +528,61 @@ impl BufferedOutput {
     }
 
     /// The batch formatted per chunk key: (keys, formatted bytes, end of each record in them).
-    fn format_groups<'b>(&self, tag: &str, batch: &'b EventBatch) -> Vec<Group<'b>> {
+    /// An event whose chunk keys or format fail (Fluentd raises there) goes to `failed` instead.
+    fn format_groups<'b>(
+        &self,
+        tag: &str,
+        batch: &'b EventBatch,
+        failed: &mut ErrorEvents,
+    ) -> Vec<Group<'b>> {
         let mut groups: Vec<Group<'b>> = Vec::new();
         let plain_keys = self.cfg.timekey.is_none() && self.cfg.record_keys.is_empty();
+        let checks = self.writer.checks_records();
         let Some(first) = batch.iter().next() else {
             return groups;
         };
-        if plain_keys && self.writer.formats_verbatim() {
+        if plain_keys && self.writer.formats_verbatim() && !checks {
             // One group, the batch's bytes as they are (no per-event work, no copy).
-            let meta = meta_for(&self.cfg, tag, first.time, first.record);
+            let meta = meta_for(&self.cfg, tag, first.time, first.record).unwrap_or_default();
             let ends: Vec<usize> = batch.ends().iter().map(|&e| e as usize).collect();
             let len = ends.last().copied().unwrap_or(0);
             groups.push((meta, Cow::Borrowed(&batch.bytes()[..len]), ends));
             return groups;
         }
         if plain_keys {
-            // One group: the keys are the tag's only.
-            let meta = meta_for(&self.cfg, tag, first.time, first.record);
+            // One group: the keys are the tag's only (record keys, which can fail, are none).
+            let meta = meta_for(&self.cfg, tag, first.time, first.record).unwrap_or_default();
             let mut data = Vec::with_capacity(batch.bytes().len() + 64);
             let mut ends = Vec::with_capacity(batch.len());
             for e in batch {
+                if checks {
+                    if let Err(why) = self.writer.check(e.record) {
+                        failed.push(e.time, e.record, why);
+                        continue;
+                    }
+                }
                 self.writer.format(tag, e.time, e.record, &mut data);
                 ends.push(data.len());
             }
-            groups.push((meta, Cow::Owned(data), ends));
+            if !ends.is_empty() {
+                groups.push((meta, Cow::Owned(data), ends));
+            }
             return groups;
         }
         for e in batch {
-            let meta = meta_for(&self.cfg, tag, e.time, e.record);
+            let meta = match meta_for(&self.cfg, tag, e.time, e.record) {
+                Ok(m) => m,
+                Err(why) => {
+                    failed.push(e.time, e.record, why);
+                    continue;
+                }
+            };
+            if checks {
+                if let Err(why) = self.writer.check(e.record) {
+                    failed.push(e.time, e.record, why);
+                    continue;
+                }
+            }
             let idx = match groups.iter().position(|(m, _, _)| m.same_keys(&meta)) {
                 Some(i) => i,
                 None => {
@@ -552,6 +600,21 @@ impl BufferedOutput {
             g.2.push(data.len());
         }
         groups
+    }
+
+    /// Hand the events this output could not take to `@ERROR` (Fluentd's "send an error event
+    /// stream to @ERROR"), or log each one where no router was given.
+    async fn reject(&self, tag: &str, failed: ErrorEvents) {
+        let mut failed = failed;
+        let (events, reasons) = failed.take();
+        match self.error_emitter.get() {
+            Some(em) => em.emit_error_events(tag, events, &reasons).await,
+            None => {
+                for reason in &reasons {
+                    self.log.warn(format_args!("dump an error event: {reason}"));
+                }
+            }
+        }
     }
 
     fn compress<'d>(&self, data: &'d [u8]) -> std::io::Result<Cow<'d, [u8]>> {
@@ -969,7 +1032,11 @@ impl Output for BufferedOutput {
         if batch.is_empty() {
             return Ok(());
         }
-        let groups = self.format_groups(tag, &batch);
+        let mut failed = ErrorEvents::default();
+        let groups = self.format_groups(tag, &batch, &mut failed);
+        if !failed.is_empty() {
+            self.reject(tag, failed).await;
+        }
         self.wait_for_room().await?;
         let durable = self.backend.durable();
         let append = || -> Result<bool, EmitError> {

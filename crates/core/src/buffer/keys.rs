@@ -1,6 +1,6 @@
 //! Chunk keys: which chunk an event goes to (tag, time slice, record values).
 
-use logferry_msgpack::{EventTime, Value};
+use logferry_msgpack::EventTime;
 
 use super::config::BufferConfig;
 use super::meta::ChunkMeta;
@@ -12,8 +12,16 @@ pub fn timekey_of(cfg: &BufferConfig, timekey: i64, t: EventTime) -> i64 {
     sec - (sec + off).rem_euclid(timekey)
 }
 
-/// The chunk metadata (keys only; counters zero) of one event.
-pub fn meta_for(cfg: &BufferConfig, tag: &str, time: EventTime, record: &[u8]) -> ChunkMeta {
+/// The chunk metadata (keys only; counters zero) of one event. A record key's value is its
+/// Ruby `to_s` (a map `{"z"=>1}`, nil and a missing key `""`); a path that steps into a value
+/// that is not a container is Fluentd's `TypeError` from `dig` (`Integer does not have #dig
+/// method`): the error, and the event goes to `@ERROR` as in Fluentd.
+pub fn meta_for(
+    cfg: &BufferConfig,
+    tag: &str,
+    time: EventTime,
+    record: &[u8],
+) -> Result<ChunkMeta, String> {
     let mut m = ChunkMeta::default();
     if cfg.key_tag {
         m.tag = Some(tag.to_string());
@@ -21,23 +29,20 @@ pub fn meta_for(cfg: &BufferConfig, tag: &str, time: EventTime, record: &[u8]) -
     if let Some(tk) = cfg.timekey {
         m.timekey = Some(timekey_of(cfg, tk, time));
     }
-    if !cfg.record_keys.is_empty() {
-        let rec = crate::record::decode(record);
-        for k in &cfg.record_keys {
-            let v = match k.accessor.get(&rec) {
-                None | Some(Value::Nil) => String::new(),
-                Some(v) => v.to_text(),
-            };
-            m.variables.push((k.name.clone(), v));
-        }
+    let mut scratch = String::new();
+    for k in &cfg.record_keys {
+        let raw = k.accessor.dig_raw(record)?;
+        let v = logferry_formats::ruby::raw_to_s(raw, &mut scratch).to_string();
+        m.variables.push((k.name.clone(), v));
     }
-    m
+    Ok(m)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::timefmt::Zone;
+    use logferry_msgpack::Value;
 
     fn cfg(zone: Zone) -> BufferConfig {
         let root = logferry_config::parse_str(
@@ -76,9 +81,34 @@ mod tests {
             Value::Map(vec![(Value::Str("v".into()), Value::Int(7))]),
         )])
         .encode(&mut rec);
-        let m = meta_for(&c, "app", EventTime::new(1_700_000_000, 0), &rec);
+        let m = meta_for(&c, "app", EventTime::new(1_700_000_000, 0), &rec).unwrap();
         assert_eq!(m.tag.as_deref(), Some("app"));
         assert_eq!(m.timekey, Some(1_699_999_200));
         assert_eq!(m.variables, vec![("$.k.v".to_string(), "7".to_string())]);
+    }
+
+    /// A record key's value is its Ruby `to_s`; a path into a value that is not a container is
+    /// Fluentd's `TypeError`.
+    #[test]
+    fn record_key_texts_and_dig_errors() {
+        let c = cfg(Zone::utc());
+        let t = EventTime::new(1_700_000_000, 0);
+        let raw = |k: Value| {
+            let mut rec = Vec::new();
+            Value::Map(vec![(Value::Str("k".into()), k)]).encode(&mut rec);
+            rec
+        };
+        let map = Value::Map(vec![(
+            Value::Str("v".into()),
+            Value::Map(vec![(Value::Str("z".into()), Value::Int(1))]),
+        )]);
+        let m = meta_for(&c, "app", t, &raw(map)).unwrap();
+        assert_eq!(m.variables[0].1, r#"{"z"=>1}"#);
+        let m = meta_for(&c, "app", t, &raw(Value::Nil)).unwrap();
+        assert_eq!(m.variables[0].1, "");
+        let e = meta_for(&c, "app", t, &raw(Value::Int(5))).unwrap_err();
+        assert_eq!(e, "Integer does not have #dig method");
+        let e = meta_for(&c, "app", t, &raw(Value::Array(vec![]))).unwrap_err();
+        assert_eq!(e, "no implicit conversion of String into Integer");
     }
 }

@@ -61,6 +61,21 @@ impl Csv {
 }
 
 impl Formatter for Csv {
+    /// A field path of several steps (`$.m.k`) raises in Fluentd over a value that is not a
+    /// container (Ruby's `dig`).
+    fn checks_records(&self) -> bool {
+        self.accessors
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|a| a.steps().len() > 1))
+    }
+
+    fn check(&self, record: &[u8]) -> Result<(), String> {
+        for a in self.accessors.iter().flatten() {
+            a.dig_raw(record)?;
+        }
+        Ok(())
+    }
+
     fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
         self.format(tag, time, &crate::record::decode_keep_bytes(record), out);

@@ -25,6 +25,19 @@ pub trait Formatter: Send + Sync {
         self.format(tag, time, &crate::record::decode(record), out);
     }
 
+    /// Whether [`check`](Self::check) can fail: a formatter Fluentd's counterpart of which
+    /// raises on some records.
+    fn checks_records(&self) -> bool {
+        false
+    }
+
+    /// Why `record` (raw msgpack) cannot be formatted, where Fluentd's formatter raises on it;
+    /// the output then sends the event to `@ERROR`. Asked only when
+    /// [`checks_records`](Self::checks_records).
+    fn check(&self, _record: &[u8]) -> Result<(), String> {
+        Ok(())
+    }
+
     /// The Content-Type this format implies (out_http uses it).
     fn content_type(&self) -> &'static str {
         "text/plain"

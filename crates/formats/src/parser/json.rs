@@ -92,6 +92,11 @@ impl Parser for JsonParser {
         super::InvalidUtf8::NotMatched
     }
 
+    /// Fluentd's json parser rescues what yajl raises on a value that is not a string.
+    fn non_string_raises(&self) -> bool {
+        false
+    }
+
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
         self.raw(text, out, true)
     }

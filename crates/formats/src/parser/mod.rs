@@ -109,6 +109,20 @@ pub trait Parser: Send + Sync {
     fn on_invalid_utf8(&self) -> InvalidUtf8 {
         InvalidUtf8::Raises
     }
+
+    /// Parse a value that is not a string (a number, a map …), as Fluentd's parser takes it:
+    /// false (nothing pushed) where Fluentd's parser does not take it (see
+    /// [`non_string_raises`](Self::non_string_raises)).
+    fn parse_value(&self, _v: &Value, _out: &mut Vec<ParseResult>) -> bool {
+        false
+    }
+
+    /// Whether Fluentd's parser raises on a value that is not a string (most do: `no implicit
+    /// conversion of Integer into String`, the record going on past filter_parser unchanged
+    /// after its error event); false where it reads as not matched (`json`).
+    fn non_string_raises(&self) -> bool {
+        true
+    }
 }
 
 /// What a Fluentd parser does with text that is not valid UTF-8 (Ruby strings carry the bytes).

@@ -29,6 +29,13 @@ impl Parser for NoneParser {
         super::InvalidUtf8::Keeps
     }
 
+    /// Fluentd's none parser puts any value under `message_key` as it is.
+    fn parse_value(&self, v: &Value, out: &mut Vec<ParseResult>) -> bool {
+        let rec = vec![(Value::Str(self.message_key.clone()), v.clone())];
+        out.push(Ok((self.estimate.then(EventTime::now), Value::Map(rec))));
+        true
+    }
+
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         let rec = vec![(
             Value::Str(self.message_key.clone()),

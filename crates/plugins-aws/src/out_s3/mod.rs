@@ -805,6 +805,14 @@ impl ChunkWriter for S3Writer {
         self.format.format(tag, time, record, out);
     }
 
+    fn checks_records(&self) -> bool {
+        self.format.checks_records()
+    }
+
+    fn check(&self, record: &[u8]) -> Result<(), String> {
+        self.format.check(record)
+    }
+
     /// Compressing the object body is prepared ahead (queued chunks in parallel); a plain copy
     /// is not (it would only double the queued chunks' memory).
     fn prepare(&self, chunk: &Chunk) -> Option<Prepare> {

@@ -621,6 +621,14 @@ async fn read_body(resp: &mut reqwest::Response, limit: usize) -> Vec<u8> {
 
 #[async_trait]
 impl ChunkWriter for HttpWriter {
+    fn checks_records(&self) -> bool {
+        self.formatter.checks_records()
+    }
+
+    fn check(&self, record: &[u8]) -> Result<(), String> {
+        self.formatter.check(record)
+    }
+
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         self.formatter.format_raw(tag, time, record, out);
         if self.json_array {
