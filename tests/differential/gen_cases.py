@@ -142,6 +142,14 @@ case("format-csv-options", fileout(fmt="@type csv\nfields a,b,c\ndelimiter \"\\t
 case("format-csv-add-newline-false", fileout(fmt="@type csv\nfields a\nadd_newline false"),
      [msg({"a": 1}), msg({"a": 2})])
 case("format-csv-missing-field", fileout(fmt="@type csv\nfields a,nope"), [msg({"a": 1})])
+# out_file's time zone settings: `localtime false` is UTC written with `Z`, as `utc true` is; a
+# timezone (named or an offset) writes its offset; an EventTime with a fraction is fine.
+case("format-out-file-zones", "".join(
+    fileout(name="z%d" % i, pattern="z%d" % i, fmt="@type out_file\n" + z, inject=inj)
+    for i, (z, inj) in enumerate([("localtime false", None), ("utc true", None), ("localtime false", "time_key tm\ntime_type string"),
+                                  ("timezone Asia/Tokyo", None), ("timezone -03:30", "time_key tm\ntime_type unixtime"),
+                                  ("localtime true", None)])),
+     [msg({"a": 1}, tag="z%d" % i, time=t) for i in range(6) for t in (T0, {"$et": [1700000000, 250000000]})])
 case("format-ltsv-delimiters", fileout(fmt="@type ltsv\ndelimiter \"|\"\nlabel_delimiter \"=\""),
      [msg({"a": "1|2", "b": "x=y:z"})])
 case("format-single-value-missing", fileout(fmt="@type single_value"), [msg({"other": 1}), msg({"message": "m"})])

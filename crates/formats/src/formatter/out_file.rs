@@ -50,7 +50,8 @@ impl HeaderTime {
 }
 
 /// A formatter time setting: `time_format` with `localtime`/`utc`/`timezone`, defaulting to
-/// ISO-8601 seconds (`…+00:00`, or `…Z` with `utc`).
+/// ISO-8601 seconds (`…+00:00`, or `…Z` in UTC by `utc true` or `localtime false`, as Fluentd's
+/// `Time#utc.iso8601`).
 pub(crate) fn time_formatter(
     s: &Section,
     default_format: Option<&str>,
@@ -63,7 +64,10 @@ pub(crate) fn time_formatter(
         Some((f, pos)) => TimeFormatter::new(f, zone).map_err(|e| build_error(pos, e)),
         None => match default_format {
             Some(f) => TimeFormatter::new(f, zone).map_err(|e| build_error(s.pos(), e)),
-            None => Ok(TimeFormatter::iso8601_seconds(zone, utc && tz.is_none())),
+            None => Ok(TimeFormatter::iso8601_seconds(
+                zone,
+                (utc || !localtime) && tz.is_none(),
+            )),
         },
     }
 }
@@ -146,6 +150,11 @@ mod tests {
         assert_eq!(
             run(&*formatter("out_file", "timezone +00:00")),
             "2023-11-14T22:13:20+00:00\tapp\t{\"a\":1,\"b\":\"x\\ty\",\"c\":null}\n"
+        );
+        assert_eq!(
+            run(&*formatter("out_file", "utc true")),
+            run(&*formatter("out_file", "localtime false")),
+            "localtime false is UTC as utc true is"
         );
         assert_eq!(
             run(&*formatter("out_file", "utc true")),
