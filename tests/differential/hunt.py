@@ -521,7 +521,7 @@ def hunt_fopt(name):
             rec = {k: rval() for k in R.sample(["a", "b", "c", "m", "message"], R.randint(0, 4))}
             if R.random() < 0.3:
                 rec["m"] = {"k": rval(1)}
-            frames.append(g.msg(rec, tag="h%d" % i, time=R.choice([1700000000, 1700000000.25, 1])))
+            frames.append(g.msg(rec, tag="h%d" % i, time=R.choice([1700000000, {"$et": [1700000000, 250000000]}, 1])))
     g.case(name, body + g.ERR, frames)
 
 
