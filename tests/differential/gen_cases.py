@@ -142,6 +142,11 @@ case("format-csv-options", fileout(fmt="@type csv\nfields a,b,c\ndelimiter \"\\t
 case("format-csv-add-newline-false", fileout(fmt="@type csv\nfields a\nadd_newline false"),
      [msg({"a": 1}), msg({"a": 2})])
 case("format-csv-missing-field", fileout(fmt="@type csv\nfields a,nope"), [msg({"a": 1})])
+# Lines a format writes as nothing: a memory chunk without bytes is closed, not written (no file);
+# a file chunk counts its records and is written (an empty file).
+case("format-empty-lines-memory", fileout(fmt="@type tsv\nkeys nope\nadd_newline false"), [msg({"a": 1}), msg({"b": 2})])
+case("format-empty-lines-file-buffer", "<match **>\n  @type file\n  path {DIR}/out/x\n  append true\n  <format>\n    @type tsv\n    keys nope\n    add_newline false\n  </format>\n  <buffer []>\n    @type file\n    path {DIR}/buf\n  </buffer>\n</match>\n",
+     [msg({"a": 1}), msg({"b": 2})])
 # out_file's time zone settings: `localtime false` is UTC written with `Z`, as `utc true` is; a
 # timezone (named or an offset) writes its offset; an EventTime with a fraction is fine.
 case("format-out-file-zones", "".join(

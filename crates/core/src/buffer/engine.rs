@@ -379,6 +379,13 @@ impl BufferedOutput {
     }
 
     fn enqueue_slot(&self, s: &mut State, mut slot: Slot) {
+        // Fluentd's memory buffer closes a chunk without bytes instead of queueing it
+        // (`Buffer#enqueue_chunk`: a memory chunk is `empty?` when its bytes are): events a format
+        // writes as nothing (`add_newline false` over missing keys) leave no file, no request.
+        if !self.backend.durable() && slot.h.meta.bytes == 0 {
+            self.purge(s, &slot.h);
+            return;
+        }
         if let Err(e) = self.backend.enqueue(&mut slot.h) {
             // The chunk stays whole either way; it is flushed from memory of its handle.
             self.log.warn(format_args!(
