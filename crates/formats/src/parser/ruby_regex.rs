@@ -3334,14 +3334,36 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 if !plain {
                                     return Err(absent_refused());
                                 }
-                                if counted_anywhere {
+                                // Repeated a counted number of times, itself or a group
+                                // around it (or anywhere, with calls).
+                                let counted_around = opens.iter().any(|&o| {
+                                    let mut j = group_close(&s, o);
+                                    loop {
+                                        j = past_comments(&s, j, true);
+                                        match s.get(j) {
+                                            Some('*' | '+' | '?') => j += 1,
+                                            Some('{') => {
+                                                match parser(j, inner_flags).quantifier() {
+                                                    // (At most once: not repeated.)
+                                                    Ok(Some((_, Some(0 | 1), len, _, _)))
+                                                    | Ok(Some((_, _, len, false, _))) => j += len,
+                                                    Ok(Some(_)) => return true,
+                                                    _ => return false,
+                                                }
+                                            }
+                                            _ => return false,
+                                        }
+                                    }
+                                });
+                                let calls = s.windows(2).any(|w| w == ['\\', 'g']);
+                                if counted_around || (calls && counted_anywhere) {
                                     // Onigmo writes a counted repetition out as copies or runs
                                     // it as a loop that an empty iteration ends, by its size; an
                                     // absent operator of anchors can fail where it starts, so
                                     // the two differ, and Oniguruma's choice is its own.
                                     return Err(unlike_ruby(
-                                        "the absent operator (?~…) of anchors in a pattern with \
-                                         a counted repetition ({n}, {n,m})",
+                                        "the absent operator (?~…) of anchors repeated a counted \
+                                         number of times ({n}, {n,m}), or inside a group that is",
                                         "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
                                     ));

@@ -83,7 +83,11 @@ CURATED = [
   # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
   ['(?~a+)', '', 'refused'], ['(?~|a)', '', 'refused'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
   ['(?~a|\b)', '', 'refused'], ['(?~a|)', '', 'refused'], ['(?~a*|b)', '', 'refused'],
-  ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?~\b)a{2}', '', 'refused'],
+  ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
+  ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],
+  ['(?<n>(?~\b))\g<n>{2}', '', 'refused'],
+  # (A counted repetition elsewhere in the pattern does not repeat it.)
+  ['(?~\b)a{2}', '', 'oniguruma'], ['a{1,2}(?~\B)(?:ab){2}', '', 'oniguruma'], ['(?:a(?~\b)){1}?b{2}', '', 'oniguruma'], ['(?~\b){,1}b{0}(?~\z){0,1}', '', 'oniguruma'],
   # An option without a group, (?a), (?u), (?d) too, takes the alternatives after it into its
   # own group.
   ['(?=x)(?a)\b|\A', '', 'oniguruma'], ['(?<=a)(?u)\w|\A', '', 'oniguruma'], ['(?=x)(?d)\b|\A', '', 'oniguruma'],
