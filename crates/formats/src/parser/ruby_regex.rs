@@ -2114,7 +2114,10 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
                     }
                     'x' | 'u' | 'c' | 'C' | 'p' | 'P' | 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h'
                     | 'H' | 'n' | 't' | 'r' | 'f' | 'v' | 'a' | 'e' | '0'
-                        if !f.i || matches!(e, 'x' | 'u' | 'c' | 'C' | 'd' | 'D' | 'h' | 'H') =>
+                        // (Under `i` the shorthands and control escapes still match one
+                        // character: none of them matches a several-letter folding, checked with
+                        // Ruby against all of them; a property may, `/\p{L}/i` matches `ss`.)
+                        if !f.i || !matches!(e, 'p' | 'P') =>
                     {
                         if e == '0' {
                             let n = body[k + 1..]

@@ -71,6 +71,9 @@ CURATED = [
   ["(?~x\n|yy|b)", '', 'oniguruma'], ['(?~.b|c)', 'm', 'oniguruma'], ['(?<c>(?~ab|c))b', '', 'oniguruma'],
   ['(?~ab|c)*?b', '', 'oniguruma'], ['\A(?~abc|b{2})\z', '', 'oniguruma'], ['(?~aab|a(?:b|c)|x)', '', 'oniguruma'],
   ['(?~ a | b c )b', 'x', 'oniguruma'], ['(?~abcd|bc|c)', '', 'oniguruma'], ['\b(?~abc)+ab', '', 'oniguruma'],
+  # Under i, shorthands and control escapes still match one character each.
+  ['(?~\w\s|\d)', 'i', 'oniguruma'], ['(?~a\W|\n)', 'i', 'oniguruma'], ['(?~\S{2}|b)x', 'i', 'oniguruma'],
+  ['(?~\t|\w)', 'i', 'oniguruma'], ['(?~\p{L})', 'i', 'refused'],
   # ... and with a body of anchors: the text up to the next place the body matches, none where
   # it matches at the start.
   ['(?~\b)', '', 'oniguruma'], ['(?~$)', '', 'oniguruma'], ['(?~^)b', '', 'oniguruma'],
