@@ -27,6 +27,9 @@ const ANY: &str = "(?m:.)";
 
 /// The most characters the written walk may take before the pattern is refused.
 const MOST_WRITTEN: usize = 64 * 1024;
+/// The most positions of the walk written out (each a group of look-aheads) before the pattern
+/// is refused: a bound on the work of writing it, checked before its size.
+const MOST_VISITS: usize = 4096;
 
 /// `(?~X)` for `X` the alternatives `alts` (each as written for Oniguruma, with its length in
 /// characters, at least one), in Ruby's order; `None` when the walk is too long to write out.
@@ -35,11 +38,13 @@ pub(super) fn of_strings(alts: &[(&str, usize)]) -> Option<String> {
     let mut out = format!("(?:(?:(?!{}){ANY})*", any_of.join("|"));
     // Where an alternative first matches (the bound still the end of the text, which holds
     // every match), the first of them fixes the bound.
-    let mut branches = Vec::new();
-    let mut guards = String::new();
+    let (mut branches, mut guards, mut visits) = (Vec::new(), String::new(), 0);
     for &(w, len) in alts {
         if len >= 2 {
-            branches.push(format!("{guards}(?={w}){}", after(alts, len - 1, &mut 0)?));
+            branches.push(format!(
+                "{guards}(?={w}){}",
+                after(alts, len - 1, &mut visits)?
+            ));
         }
         guards.push_str(&format!("(?!{w})"));
     }
@@ -52,7 +57,7 @@ pub(super) fn of_strings(alts: &[(&str, usize)]) -> Option<String> {
 
 /// From a position `s` the walk visited, with the bound `room` (at least one) characters
 /// ahead: the ends after `s`, the longest first (the caller's `?` gives `s` itself).
-fn after(alts: &[(&str, usize)], room: usize, written: &mut usize) -> Option<String> {
+fn after(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<String> {
     if room == 1 {
         // The bound is the next position: an end, where the walk stops.
         return Some(ANY.to_string());
@@ -61,14 +66,18 @@ fn after(alts: &[(&str, usize)], room: usize, written: &mut usize) -> Option<Str
         // No alternative fits before the bound: every position up to it is an end.
         return Some(format!("{ANY}{{1,{room}}}"));
     }
-    let inner = visit(alts, room - 1, written)?;
+    let inner = visit(alts, room - 1, visits)?;
     Some(format!("{ANY}(?:{inner})?"))
 }
 
 /// At a position the walk visits, `room` (at least one) characters before the bound: the ends
 /// after it. The first alternative (in order) short enough to fit that matches lowers the bound
 /// to `len - 1` ahead; none, and it stays.
-fn visit(alts: &[(&str, usize)], room: usize, written: &mut usize) -> Option<String> {
+fn visit(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<String> {
+    *visits += 1;
+    if *visits > MOST_VISITS {
+        return None;
+    }
     // The guards of each next bound (several alternatives may lead to the same one).
     let mut by_room: Vec<(usize, Vec<String>)> = Vec::new();
     let mut guards = String::new();
@@ -92,14 +101,13 @@ fn visit(alts: &[(&str, usize)], room: usize, written: &mut usize) -> Option<Str
         } else {
             format!("(?:{})", guards.join("|"))
         };
-        branches.push(format!("{guard}{}", after(alts, next, written)?));
+        branches.push(format!("{guard}{}", after(alts, next, visits)?));
     }
     if branches.is_empty() {
         return Some("(?!)".to_string());
     }
     let text = branches.join("|");
-    *written += text.len();
-    (*written <= MOST_WRITTEN).then_some(text)
+    (text.len() <= MOST_WRITTEN).then_some(text)
 }
 
 /// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
