@@ -74,6 +74,8 @@ CURATED = [
   # Under i, shorthands and control escapes still match one character each.
   ['(?~\w\s|\d)', 'i', 'oniguruma'], ['(?~a\W|\n)', 'i', 'oniguruma'], ['(?~\S{2}|b)x', 'i', 'oniguruma'],
   ['(?~\t|\w)', 'i', 'oniguruma'], ['(?~\p{L})', 'i', 'refused'],
+  # A long alternative: the walk written out to its length; past 4,096 positions, refused.
+  ['(?~a.{20}|bc)b', '', 'oniguruma'], ['(?~a.{100}|bc|c)', '', 'oniguruma'], ['(?~a.{3000}|bc)', '', 'refused'],
   # ... and with a body of anchors: the text up to the next place the body matches, none where
   # it matches at the start.
   ['(?~\b)', '', 'oniguruma'], ['(?~$)', '', 'oniguruma'], ['(?~^)b', '', 'oniguruma'],

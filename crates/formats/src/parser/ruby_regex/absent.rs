@@ -27,6 +27,9 @@ const ANY: &str = "(?m:.)";
 
 /// The most characters the written walk may take before the pattern is refused.
 const MOST_WRITTEN: usize = 64 * 1024;
+/// The longest alternative whose walk is written out (the depth of the written groups, and of
+/// the recursion writing them).
+const MOST_LENGTH: usize = 256;
 /// The most positions of the walk written out (each a group of look-aheads) before the pattern
 /// is refused: a bound on the work of writing it, checked before its size.
 const MOST_VISITS: usize = 4096;
@@ -34,6 +37,10 @@ const MOST_VISITS: usize = 4096;
 /// `(?~X)` for `X` the alternatives `alts` (each as written for Oniguruma, with its length in
 /// characters, at least one), in Ruby's order; `None` when the walk is too long to write out.
 pub(super) fn of_strings(alts: &[(&str, usize)]) -> Option<String> {
+    let longest = alts.iter().map(|&(_, len)| len).max().unwrap_or(0);
+    if alts.len() > 1 && longest > MOST_LENGTH {
+        return None;
+    }
     let any_of: Vec<&str> = alts.iter().map(|&(w, _)| w).collect();
     let mut out = format!("(?:(?:(?!{}){ANY})*", any_of.join("|"));
     // Where an alternative first matches (the bound still the end of the text, which holds
@@ -133,6 +140,12 @@ mod tests {
         let alts: Vec<(String, usize)> = (1..=30).map(|n| ("x".repeat(n), n)).collect();
         let alts: Vec<(&str, usize)> = alts.iter().map(|(w, n)| (w.as_str(), *n)).collect();
         assert!(of_strings(&alts).is_none());
+        // Too deep to write out (nor to recurse into), beside another alternative; alone, one
+        // length, it is a plain count.
+        assert!(of_strings(&[("a.{3000}", 3001), ("bc", 2)]).is_none());
+        assert!(of_strings(&[("a{5000}", 5000)])
+            .unwrap()
+            .contains("{1,4999}"));
     }
 
     #[test]
