@@ -22,7 +22,9 @@
 //! goldens are Ruby's matches of `meant`), `construct_cases.rb` two (Ruby constructs in
 //! combination: curated ones, and 500 drawn from a grammar, `construct_grammar.rb`, of nested
 //! look-arounds, anchors, references, calls, conditionals, absent operators, quantifiers,
-//! options, escapes, classes and comments, kept when Ruby 3.1 compiles them).
+//! options, escapes, classes and comments, kept when Ruby 3.1 compiles them), `absent_cases.rb`
+//! one (absent operators with alternatives of fixed lengths or a body of anchors, drawn at random
+//! in context).
 //!
 //! For every case:
 //!

@@ -9,7 +9,8 @@
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: under `i`,
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
 //! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
-//! operator `(?~…)` whose body is not a string of fixed length; under `i`, a class with
+//! operator `(?~…)` whose body is neither alternatives of fixed-length strings nor anchors (see
+//! `absent`); under `i`, a class with
 //! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The
@@ -90,6 +91,7 @@ use regex::Regex;
 use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 use crate::ruby_regexp::{escapes, fold};
 
+mod absent;
 mod behind_split;
 mod counted;
 
@@ -2012,6 +2014,14 @@ fn group_close(s: &[char], k: usize) -> usize {
 /// else (anchors, look-arounds, captures, other repetitions, `x`), and under `i` for letters
 /// and classes case folding could spell with several characters.
 fn absent_length(body: &[char], f: Flags) -> Option<usize> {
+    let lengths = absent_lengths(body, f)?;
+    let first = lengths[0];
+    lengths.iter().all(|&a| a == first).then_some(first)
+}
+
+/// The length in characters of each top-level alternative of an absent operator's body (Ruby
+/// syntax), when each is a string of fixed length (see [`absent_length`]).
+fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
     if f.x {
         // Without the white space and comments `x` skips (not in brackets nor escaped).
         let (mut plain, mut k) = (Vec::new(), 0);
@@ -2032,7 +2042,7 @@ fn absent_length(body: &[char], f: Flags) -> Option<usize> {
             plain.extend(&body[k..end]);
             k = end;
         }
-        return absent_length(&plain, Flags { x: false, ..f });
+        return absent_lengths(&plain, Flags { x: false, ..f });
     }
     let mut alternatives: Vec<usize> = Vec::new();
     let (mut total, mut last) = (0usize, None::<usize>);
@@ -2104,7 +2114,10 @@ fn absent_length(body: &[char], f: Flags) -> Option<usize> {
                     }
                     'x' | 'u' | 'c' | 'C' | 'p' | 'P' | 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h'
                     | 'H' | 'n' | 't' | 'r' | 'f' | 'v' | 'a' | 'e' | '0'
-                        if !f.i || matches!(e, 'x' | 'u' | 'c' | 'C' | 'd' | 'D' | 'h' | 'H') =>
+                        // (Under `i` the shorthands and control escapes still match one
+                        // character: none of them matches a several-letter folding, checked with
+                        // Ruby against all of them; a property may, `/\p{L}/i` matches `ss`.)
+                        if !f.i || !matches!(e, 'p' | 'P') =>
                     {
                         if e == '0' {
                             let n = body[k + 1..]
@@ -2130,8 +2143,38 @@ fn absent_length(body: &[char], f: Flags) -> Option<usize> {
         k = next;
     }
     alternatives.push(total);
-    let first = alternatives[0];
-    alternatives.iter().all(|&a| a == first).then_some(first)
+    Some(alternatives)
+}
+
+/// What the body of an absent operator `(?~X)` is, for writing it out (see `absent`).
+enum AbsentBody {
+    /// A string of this fixed length in characters.
+    Fixed(usize),
+    /// Alternatives, each a string of fixed length (these, in order), not all one.
+    Strings(Vec<usize>),
+    /// Anything else: written out only when it matches only the empty string.
+    Other,
+}
+
+/// The refusal of an absent operator whose walk is too long to write out.
+fn absent_too_long() -> String {
+    unlike_ruby(
+        "the absent operator (?~…) with alternatives this long",
+        "Ruby's engine runs it by a walk too long to write out here; write \
+         (?:(?!body)(?m:.))* for text in which the body does not start, or shorten the \
+         alternatives",
+    )
+}
+
+/// The refusal of an absent operator whose Ruby meaning cannot be written out.
+fn absent_refused() -> String {
+    unlike_ruby(
+        "the absent operator (?~…) with a body that is not a string of fixed length, \
+         alternatives of such strings, or anchors",
+        "Ruby's engine runs it by rules of its own there (it may match text that holds the \
+         body); write (?:(?!body)(?m:.))* for text in which the body does not start, or give it \
+         a fixed-length body",
+    )
 }
 
 /// Past the comment groups at `s[j]` (and, under `x`, white space and `#` comments).
@@ -2591,7 +2634,7 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// Where Oniguruma reads Ruby syntax otherwise, the pattern is written for it: `\u{…}` lists as
 /// `\x{…}`, `\o` as the letter, a repeated anchor or group of anchors as once or optional, a
 /// repeated alternation's anchor alternatives as atomic groups, the absent operator `(?~X)`
-/// (`X` of fixed length) as the longest text holding no match of `X`, a positive look-behind
+/// (`X` alternatives of fixed lengths, or anchors) as Onigmo walks it, a positive look-behind
 /// holding negative ones as described at [`ForOniguruma::double_negated`]; and what Ruby refuses
 /// that Oniguruma would take (in look-behinds: repetitions of a varying count, back-references,
 /// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
@@ -2814,9 +2857,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             || s.windows(2)
                 .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
     };
-    // The open absent operators: the depth of the stack at which each opened, and the length of
-    // its body in characters (see [`absent_length`]).
-    let mut absents: Vec<(usize, usize)> = Vec::new();
+    // The open absent operators: the depth of the stack at which each opened, and what its body
+    // is (see [`absent_lengths`]).
+    let mut absents: Vec<(usize, AbsentBody)> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -2826,6 +2869,27 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
         depth: 0,
         class_flags: f,
     };
+    // Whether a counted repetition (`{n}`, `{n,m}`, `{,m}`) occurs anywhere.
+    // (Not the braces of an escape, `\u{62}`, `\p{Alpha}`; a brace in brackets counts.)
+    let counted_anywhere = (0..s.len()).any(|j| {
+        s[j] == '{'
+            && j > 0
+            && s[j - 1] != '\\'
+            && !(j > 1 && s[j - 2] == '\\' && s[j - 1].is_ascii_alphabetic())
+            && matches!(
+                parser(
+                    j,
+                    Flags {
+                        i: false,
+                        m: false,
+                        x: false,
+                        cs: Charset::Default
+                    }
+                )
+                .quantifier(),
+                Ok(Some((_, _, _, true, _)))
+            )
+    });
     // Ruby repeats an anchor or a look-around (`\b*`, `(?=x){2}`, `^?`) as if it were once,
     // or optional when the repetition may be empty; Oniguruma refuses the repetition: written
     // out as the anchor itself, or an alternative with the empty string (`(?:\b|)`).
@@ -3126,6 +3190,12 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     Some(')') if j > k + 2 => {
                         if letters.contains(['i', 'm', 'x']) {
                             let _ = write!(out, "(?{letters})");
+                        } else {
+                            // `(?a)`, `(?u)`, `(?d)` alone: still an option without a group, which
+                            // takes the alternatives after it into a group of its own
+                            // (`(?=x)(?a)\b|\A` is `(?=x)(?a:\b|\A)`); Oniguruma reads one that
+                            // changes nothing so.
+                            out.push_str(if f.i { "(?i)" } else { "(?-i)" });
                         }
                         f = g;
                         k = j + 1;
@@ -3182,17 +3252,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             (Some('~'), _) => {
                                 let close = group_close(&s, k);
                                 let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
-                                let length = absent_length(body, g).ok_or_else(|| {
-                                    unlike_ruby(
-                                        "the absent operator (?~…) with a body that is not a \
-                                         string of fixed length",
-                                        "Ruby's engine runs it by rules of its own there (it \
-                                         may match text that holds the body); write \
-                                         (?:(?!body)(?m:.))* for text in which the body does not \
-                                         start, or give it a fixed-length body",
-                                    )
-                                })?;
-                                absents.push((stack.len(), length));
+                                let shape = match absent_lengths(body, g) {
+                                    Some(l) if l.iter().all(|&n| n == l[0]) => {
+                                        AbsentBody::Fixed(l[0])
+                                    }
+                                    Some(l) if !l.contains(&0) => AbsentBody::Strings(l),
+                                    _ => AbsentBody::Other,
+                                };
+                                absents.push((stack.len(), shape));
                                 k + 3
                             }
                             _ => k + 2,
@@ -3225,19 +3292,90 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     // Ruby's `(?~X)` (X of fixed length L) is the longest text that holds no match
                     // of X; Oniguruma's, a text in which X does not start. Written out: text in
                     // which X does not start, then up to L-1 characters (too few to hold it).
-                    let (_, length) = absents.pop().unwrap_or_default();
-                    if let Some(&(_, start, _)) = stack.last() {
+                    // Other bodies Onigmo reads by its walk, written out where it can be (see
+                    // `absent`).
+                    let shape = absents.pop().map(|(_, b)| b);
+                    if let (Some(shape), Some(&(_, start, _))) = (shape, stack.last()) {
                         let body = out[start + 3..out.len() - 1].to_string();
-                        out.truncate(start);
-                        if length == 0 {
-                            out.push_str("(?:(?!))");
-                        } else {
-                            let _ = write!(out, "(?:(?:(?!{body})(?m:.))*");
-                            if length > 1 {
-                                let _ = write!(out, "(?m:.){{0,{}}}", length - 1);
+                        let written = match shape {
+                            AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
+                            AbsentBody::Fixed(length) => {
+                                let whole = format!("(?:{body})");
+                                absent::of_strings(&[(&whole, length)])
+                                    .ok_or_else(absent_too_long)?
                             }
-                            out.push(')');
-                        }
+                            AbsentBody::Strings(lengths) => {
+                                let alts = alternatives_of(&body);
+                                if alts.len() != lengths.len()
+                                    || (inner_flags.x && body.contains('#'))
+                                {
+                                    return Err(absent_refused());
+                                }
+                                let alts: Vec<(&str, usize)> =
+                                    alts.into_iter().zip(lengths).collect();
+                                absent::of_strings(&alts).ok_or_else(absent_too_long)?
+                            }
+                            AbsentBody::Other => {
+                                // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
+                                // option without a group matches nothing.
+                                let mut anchors = body
+                                    .replace(ASCII_BOUNDARY, "\\b")
+                                    .replace(ASCII_NOT_BOUNDARY, "\\B");
+                                for option in ["(?i)", "(?-i)", "(?m)", "(?-m)"] {
+                                    anchors = anchors.replace(option, "");
+                                }
+                                let plain = only_anchors(&format!("(?:{anchors})"))
+                                    && !has_capture_text(&body)
+                                    && !body.contains("\\K")
+                                    && !body.contains("\\g")
+                                    && !body.contains("\\k")
+                                    && !body.contains("(?(")
+                                    && !body
+                                        .as_bytes()
+                                        .windows(2)
+                                        .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]));
+                                if !plain {
+                                    return Err(absent_refused());
+                                }
+                                // Repeated a counted number of times, itself or a group
+                                // around it (or anywhere, with calls).
+                                let counted_around = opens.iter().any(|&o| {
+                                    let mut j = group_close(&s, o);
+                                    loop {
+                                        j = past_comments(&s, j, true);
+                                        match s.get(j) {
+                                            Some('*' | '+' | '?') => j += 1,
+                                            Some('{') => {
+                                                match parser(j, inner_flags).quantifier() {
+                                                    // (At most once: not repeated.)
+                                                    Ok(Some((_, Some(0 | 1), len, _, _)))
+                                                    | Ok(Some((_, _, len, false, _))) => j += len,
+                                                    Ok(Some(_)) => return true,
+                                                    _ => return false,
+                                                }
+                                            }
+                                            _ => return false,
+                                        }
+                                    }
+                                });
+                                let calls = s.windows(2).any(|w| w == ['\\', 'g']);
+                                if counted_around || (calls && counted_anywhere) {
+                                    // Onigmo writes a counted repetition out as copies or runs
+                                    // it as a loop that an empty iteration ends, by its size; an
+                                    // absent operator of anchors can fail where it starts, so
+                                    // the two differ, and Oniguruma's choice is its own.
+                                    return Err(unlike_ruby(
+                                        "the absent operator (?~…) of anchors repeated a counted \
+                                         number of times ({n}, {n,m}), or inside a group that is",
+                                        "Ruby's engine repeats it by rules of its own; write \
+                                         the repetitions out",
+                                    ));
+                                }
+                                absent::of_anchors(&body)
+                            }
+                        };
+                        out.truncate(start);
+                        out.push_str(&written);
                     }
                 }
                 if behinds.last() == Some(&stack.len()) {
@@ -3595,7 +3733,12 @@ mod tests {
         let t = for_oniguruma("(?<=x)[éè]+", "i").unwrap().pattern;
         assert_eq!(t, "(?<=x)(?-i:[è-é])+");
         let t = for_oniguruma("(?u)\\d(?=x)(?d)\\d", "").unwrap().pattern;
-        assert!(t.starts_with("(?-i:[0-9") && t.ends_with("(?=x)\\d"), "{t}");
+        // (An option without a group takes the alternatives after it into a group of its own:
+        // `(?-i)`, which changes nothing, keeps that for Oniguruma.)
+        assert!(
+            t.starts_with("(?-i)(?-i:[0-9") && t.ends_with("(?=x)(?-i)\\d"),
+            "{t}"
+        );
         assert!(!t.contains("(?u") && !t.contains("(?d"), "{t}");
         let t = for_oniguruma("(?a:\\b)[a](?!b)(?#[)", "i").unwrap().pattern;
         assert!(t.starts_with("(?:(?W:\\b))"), "{t}");

@@ -7,8 +7,9 @@
 # record.rb. Deterministic (fixed seed).
 #
 # The random patterns come from construct_grammar.rb; only those Ruby 3.1 compiles are kept. Left
-# out of the random draw (their cases are the curated ones): absent operators (logferry runs only
-# fixed-length bodies, and refuses the others), look-behinds under `i` (a class there may be
+# out of the random draw (their cases are the curated ones, and absent_cases.rb's): absent
+# operators (logferry runs fixed-length bodies, alternatives of fixed lengths and bodies of
+# anchors, and refuses the others), look-behinds under `i` (a class there may be
 # spelled with several characters), and patterns on which Ruby takes more than a second.
 require 'timeout'
 require_relative 'cases_file'
@@ -23,7 +24,7 @@ COUNT = 500
 TEXTS = ['ab', 'ba', 'aab', 'xy', 'yx', 'xxyy', 'abab', 'a b', "a\nb", 'A', 'AB', 'x1', '*/', '/**/',
          '/* a */ b */', 'bxa', 'aaa', '_a_', 'é', 'xé', "b\n", 'y', 'abc', 'ooo', 'o', 'bc', 'bbc',
          'aabcc', 'ac', '((a))', 'aabbc', 'cc', 'aaaaaab', 'xaaaa', 'AAAAAAB', 'ßß', 'ssss', 'ßsS',
-         'ad', 'ae', 'aC', 'D']
+         'ad', 'ae', 'aC', 'D', 'abcabc', 'xaby', 'aabx', 'abcd', '// */', 'ab cd', 'x xa']
 
 # [pattern, flags, engine]: what logferry must run each on (`refused`: Ruby accepts it, but
 # its meaning there follows Onigmo rules logferry cannot write out; the error names it).
@@ -62,9 +63,40 @@ CURATED = [
   ['(?~ a b )+x', 'x', 'oniguruma'], ["(?~a # c\n b)b", 'x', 'oniguruma'],
   # A repetition of a letter's counted repetition under i repeats all of it.
   ['a{2}{3}b', 'i', 'oniguruma'], ['xa{2}{2}', 'i', 'oniguruma'], ['s{2}{2}', 'i', 'oniguruma'],
-  # The absent operator with another body: refused (Onigmo's rules of its own).
-  ['(?~a|bc)', '', 'refused'], ['(?~a+)', '', 'refused'], ['(?~\b)', '', 'refused'],
-  ['(?~|a)', '', 'refused'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
+  # The absent operator with alternatives of fixed lengths, not all one: Onigmo's walk (which
+  # alternative matches first within its bound), written out with look-aheads.
+  ['(?~a|bc)', '', 'oniguruma'], ['(?~abc|ab)', '', 'oniguruma'], ['(?~ab|abc)', '', 'oniguruma'],
+  ['(?~bc|d)', '', 'oniguruma'], ['\/\*(?~\*\/|\/\/)', '', 'oniguruma'], ['(?~a|bc)+x', '', 'oniguruma'],
+  ['x(?~ab|c)y', '', 'oniguruma'], ['(?~a|bc){2}c', '', 'oniguruma'], ['(?~[ab]c|d|efg)b', '', 'oniguruma'],
+  ["(?~x\n|yy|b)", '', 'oniguruma'], ['(?~.b|c)', 'm', 'oniguruma'], ['(?<c>(?~ab|c))b', '', 'oniguruma'],
+  ['(?~ab|c)*?b', '', 'oniguruma'], ['\A(?~abc|b{2})\z', '', 'oniguruma'], ['(?~aab|a(?:b|c)|x)', '', 'oniguruma'],
+  ['(?~ a | b c )b', 'x', 'oniguruma'], ['(?~abcd|bc|c)', '', 'oniguruma'], ['\b(?~abc)+ab', '', 'oniguruma'],
+  # Under i, shorthands and control escapes still match one character each.
+  ['(?~\w\s|\d)', 'i', 'oniguruma'], ['(?~a\W|\n)', 'i', 'oniguruma'], ['(?~\S{2}|b)x', 'i', 'oniguruma'],
+  ['(?~\t|\w)', 'i', 'oniguruma'], ['(?~\p{L})', 'i', 'refused'],
+  # A long alternative: the walk written out to its length; past 4,096 positions, refused.
+  ['(?~a.{20}|bc)b', '', 'oniguruma'], ['(?~a.{100}|bc|c)', '', 'oniguruma'], ['(?~a.{3000}|bc)', '', 'refused'],
+  # ... and with a body of anchors: the text up to the next place the body matches, none where
+  # it matches at the start.
+  ['(?~\b)', '', 'oniguruma'], ['(?~$)', '', 'oniguruma'], ['(?~^)b', '', 'oniguruma'],
+  ['(?~\b)+', '', 'oniguruma'], ['(?~\B)x', '', 'oniguruma'], ['(?~(?=b))', '', 'oniguruma'],
+  ['(?~(?<=a))', '', 'oniguruma'], ['(?~\A)', '', 'oniguruma'], ['(?~\z)', '', 'oniguruma'],
+  ['(?~\Z)b?', '', 'oniguruma'], ['(?~(?a)\b)', '', 'oniguruma'], ['(?~\b|(?=a)(?a)\b|\A)', '', 'oniguruma'],
+  ['a(?~$|\b)b?', '', 'oniguruma'], ['(?~(?!a))*c', '', 'oniguruma'], ['(?~\b(?=\w))', 'm', 'oniguruma'],
+  # The absent operator with another body: refused (Onigmo's rules of its own: a repeated body's
+  # first match is cut by the bound, `(?~a+)` matches half of a run of a's); a body of anchors in a
+  # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
+  ['(?~a+)', '', 'refused'], ['(?~|a)', '', 'refused'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
+  ['(?~a|\b)', '', 'refused'], ['(?~a|)', '', 'refused'], ['(?~a*|b)', '', 'refused'],
+  ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
+  ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],
+  ['(?<n>(?~\b))\g<n>{2}', '', 'refused'],
+  # (A counted repetition elsewhere in the pattern does not repeat it.)
+  ['(?~\b)a{2}', '', 'oniguruma'], ['a{1,2}(?~\B)(?:ab){2}', '', 'oniguruma'], ['(?:a(?~\b)){1}?b{2}', '', 'oniguruma'], ['(?~\b){,1}b{0}(?~\z){0,1}', '', 'oniguruma'],
+  # An option without a group, (?a), (?u), (?d) too, takes the alternatives after it into its
+  # own group.
+  ['(?=x)(?a)\b|\A', '', 'oniguruma'], ['(?<=a)(?u)\w|\A', '', 'oniguruma'], ['(?=x)(?d)\b|\A', '', 'oniguruma'],
+  ['(?=x)(?a)\b|\A', 'i', 'oniguruma'], ['a(?:(?=x)(?a)\b|\A)', '', 'oniguruma'],
   # A repeated group whose first choice can be empty: Ruby ends the repetition there
   ['(?:b?|a)*', '', 'oniguruma'], ['(?:a??)*', '', 'oniguruma'], ['(?:|a)+b', '', 'oniguruma'],
   ['(?:\b|a)*', '', 'oniguruma'], ['(?:b?|[abcxy])*', '', 'oniguruma'],

@@ -1,0 +1,155 @@
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for two kinds of
+//! body beyond a string of one length: alternatives that are each a string of fixed length, of
+//! different lengths (`(?~a|bc)`), and a body that matches only the empty string (`(?~\b)`).
+//!
+//! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
+//! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
+//! aend`, it matches `X` at `s` in the text cut at `aend` (`aend` is the matcher's end of text
+//! meanwhile), and the first match found, ending at `e`, lowers `aend` to the start of the
+//! character before `e`; at `s == aend` (or past it) it stops. Its matches end at every
+//! position it visited, and at `aend` when it stopped there, the longest first. An empty match
+//! at `p` itself fails it. Oniguruma's own `(?~X)` reads otherwise, so the walk is written out
+//! with look-aheads, which both engines read alike:
+//! - alternatives of fixed lengths: which alternative matches first at `s` within the bound
+//!   (the first, in order, of those short enough, tried as a look-ahead) fixes the next bound,
+//!   which is at most the longest alternative away, so the walk after the first match is a
+//!   finite tree of look-aheads, written out (its size is bounded: a longer one is refused);
+//! - a body that matches only the empty string: the text from `p` up to the first position
+//!   after it where the body matches (not tried at the end of the text), failing where it
+//!   matches at `p`.
+//!
+//! The rest (a repeated body, whose first match at each position is cut by the bound so that
+//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters, a capture group) is
+//! refused by the caller.
+
+/// Any character, newlines included (Oniguruma's Ruby syntax).
+const ANY: &str = "(?m:.)";
+
+/// The most characters the written walk may take before the pattern is refused.
+const MOST_WRITTEN: usize = 64 * 1024;
+/// The longest alternative whose walk is written out (the depth of the written groups, and of
+/// the recursion writing them).
+const MOST_LENGTH: usize = 256;
+/// The most positions of the walk written out (each a group of look-aheads) before the pattern
+/// is refused: a bound on the work of writing it, checked before its size.
+const MOST_VISITS: usize = 4096;
+
+/// `(?~X)` for `X` the alternatives `alts` (each as written for Oniguruma, with its length in
+/// characters, at least one), in Ruby's order; `None` when the walk is too long to write out.
+pub(super) fn of_strings(alts: &[(&str, usize)]) -> Option<String> {
+    let longest = alts.iter().map(|&(_, len)| len).max().unwrap_or(0);
+    if alts.len() > 1 && longest > MOST_LENGTH {
+        return None;
+    }
+    let any_of: Vec<&str> = alts.iter().map(|&(w, _)| w).collect();
+    let mut out = format!("(?:(?:(?!{}){ANY})*", any_of.join("|"));
+    // Where an alternative first matches (the bound still the end of the text, which holds
+    // every match), the first of them fixes the bound.
+    let (mut branches, mut guards, mut visits) = (Vec::new(), String::new(), 0);
+    for &(w, len) in alts {
+        if len >= 2 {
+            branches.push(format!(
+                "{guards}(?={w}){}",
+                after(alts, len - 1, &mut visits)?
+            ));
+        }
+        guards.push_str(&format!("(?!{w})"));
+    }
+    if !branches.is_empty() {
+        out.push_str(&format!("(?:{})?", branches.join("|")));
+    }
+    out.push(')');
+    (out.len() <= MOST_WRITTEN).then_some(out)
+}
+
+/// From a position `s` the walk visited, with the bound `room` (at least one) characters
+/// ahead: the ends after `s`, the longest first (the caller's `?` gives `s` itself).
+fn after(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<String> {
+    if room == 1 {
+        // The bound is the next position: an end, where the walk stops.
+        return Some(ANY.to_string());
+    }
+    if alts.iter().all(|&(_, len)| len >= room) {
+        // No alternative fits before the bound: every position up to it is an end.
+        return Some(format!("{ANY}{{1,{room}}}"));
+    }
+    let inner = visit(alts, room - 1, visits)?;
+    Some(format!("{ANY}(?:{inner})?"))
+}
+
+/// At a position the walk visits, `room` (at least one) characters before the bound: the ends
+/// after it. The first alternative (in order) short enough to fit that matches lowers the bound
+/// to `len - 1` ahead; none, and it stays.
+fn visit(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<String> {
+    *visits += 1;
+    if *visits > MOST_VISITS {
+        return None;
+    }
+    // The guards of each next bound (several alternatives may lead to the same one).
+    let mut by_room: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut guards = String::new();
+    let mut add = |next: usize, guard: String| match by_room.iter_mut().find(|(r, _)| *r == next) {
+        Some((_, g)) => g.push(guard),
+        None => by_room.push((next, vec![guard])),
+    };
+    for &(w, len) in alts.iter().filter(|&&(_, len)| len <= room) {
+        add(room.min(len - 1), format!("{guards}(?={w})"));
+        guards.push_str(&format!("(?!{w})"));
+    }
+    add(room, guards);
+    let mut branches = Vec::new();
+    for (next, guards) in by_room {
+        if next == 0 {
+            // The bound is here: no end after it.
+            continue;
+        }
+        let guard = if guards.len() == 1 {
+            guards[0].clone()
+        } else {
+            format!("(?:{})", guards.join("|"))
+        };
+        branches.push(format!("{guard}{}", after(alts, next, visits)?));
+    }
+    if branches.is_empty() {
+        return Some("(?!)".to_string());
+    }
+    let text = branches.join("|");
+    (text.len() <= MOST_WRITTEN).then_some(text)
+}
+
+/// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
+pub(super) fn of_anchors(body: &str) -> String {
+    format!("(?:(?!{body})(?:{ANY}(?:(?!{body}){ANY})*)?)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_of_two_lengths() {
+        // One character lowers the bound to where it starts: no end after it.
+        assert_eq!(
+            of_strings(&[("a", 1), ("bc", 2)]).unwrap(),
+            "(?:(?:(?!a|bc)(?m:.))*(?:(?!a)(?=bc)(?m:.))?)"
+        );
+    }
+
+    #[test]
+    fn a_long_walk_is_refused() {
+        let alts: Vec<(String, usize)> = (1..=30).map(|n| ("x".repeat(n), n)).collect();
+        let alts: Vec<(&str, usize)> = alts.iter().map(|(w, n)| (w.as_str(), *n)).collect();
+        assert!(of_strings(&alts).is_none());
+        // Too deep to write out (nor to recurse into), beside another alternative; alone, one
+        // length, it is a plain count.
+        assert!(of_strings(&[("a.{3000}", 3001), ("bc", 2)]).is_none());
+        assert!(of_strings(&[("a{5000}", 5000)])
+            .unwrap()
+            .contains("{1,4999}"));
+    }
+
+    #[test]
+    fn anchors() {
+        assert_eq!(of_anchors(r"\b"), r"(?:(?!\b)(?:(?m:.)(?:(?!\b)(?m:.))*)?)");
+    }
+}
