@@ -20,7 +20,9 @@ topologies), concat (fluent-plugin-concat 2.5.0: every mode, partial lines and D
 metadata; groups still open at shutdown are written by logferry and lost by Fluentd, README
 "Differences from Fluentd", so only '+' lines there are expected), popt (parser options: types,
 null_value_pattern, null_empty_string, time_key/time_type/time_format on regexp, ltsv, csv and
-json; Fluentd's formatter cache and a time at second 0 are known noise there).
+json; Fluentd's formatter cache and a time at second 0 are known noise there), fopt (formatter
+options of out_file, json, ltsv, csv, single_value, tsv, hash), fwd (forward frames of every
+mode, time encoding and odd tags).
 The same SEED writes the same cases.
 """
 import os
@@ -525,9 +527,47 @@ def hunt_fopt(name):
     g.case(name, body + g.ERR, frames)
 
 
+# --- fwd -------------------------------------------------------------------------------------
+FWD_TAGS = ["t", "a.b", "a..b", ".a", "a.", "é", "a b", "a*b", "x" * 300, "a.b.c.d.e.f.g", "0", "tag-1_2"]
+
+
+def rtime():
+    # Whole-second times and fractional ones in different seconds: Fluentd's formatter cache
+    # mixes them within one second (README "Differences from Fluentd").
+    return R.choice([1700000100, {"$et": [1700000000, R.choice([0, 1, 999999999, 500000000])]},
+                     {"$et": [4294967294, 5]}, 4294967295, 1700000200.5])
+
+
+def hunt_fwd(name):
+    ET_NSECS[:] = [0]
+    body = ("<match **>\n  @type file\n  path {DIR}/out/f\n  append true\n  <format>\n    @type json\n  </format>\n"
+            "  <inject>\n    tag_key tg\n    time_key tm\n    time_type string\n    time_format %s.%N\n  </inject>\n"
+            "  <buffer []>\n    @type memory\n  </buffer>\n</match>\n")
+    frames = []
+    for n in range(40):
+        mode = R.choice(["message", "forward", "packed", "packed", "compressed"])
+        tag = R.choice(FWD_TAGS)
+        f = {"mode": mode, "tag": tag}
+        rec = lambda: {k: rval() for k in R.sample(["a", "b", "message", "log"], R.randint(0, 3))}
+        if mode == "message":
+            f["time"] = rtime()
+            f["record"] = rec()
+        else:
+            f["entries"] = [[rtime(), rec()] for _ in range(R.randint(0, 4))]
+            if mode == "packed" and R.random() < 0.3:
+                f["as"] = "str"
+        if R.random() < 0.2:
+            f["ack"] = False
+        if R.random() < 0.1:
+            f["new_conn"] = True
+        frames.append(f)
+    frames[-1].pop("ack", None)
+    g.case(name, body, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
-         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt}
+         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd}
 
 
 def main():
