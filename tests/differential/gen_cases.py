@@ -506,6 +506,8 @@ case("accessor-dig-grep-exclude", filt("grep", "<exclude>\n  key $.m.k\n  patter
      [msg(r) for r in DIG])
 case("accessor-dig-parser", filt("parser", "key_name $.m.k\nreserve_data true\n<parse>\n  @type none\n</parse>") + fileout(fmt="@type json") + ERR,
      [msg(r) for r in DIG])
+case("accessor-dig-parser-plain", filt("parser", "key_name $.m.k\n<parse>\n  @type none\n</parse>") + fileout(fmt="@type json") + ERR,
+     [msg(r) for r in DIG])
 case("accessor-dig-csv", fileout(fmt="@type csv\nfields i,$.m.k") + ERR, [msg(r) for r in DIG])
 case("accessor-dig-rtf", "<match t>\n  @type rewrite_tag_filter\n  <rule>\n    key $.m.k\n    pattern /./\n    tag hit\n  </rule>\n</match>\n"
      + fileout(fmt="@type json") + ERR, [msg(r) for r in DIG])

@@ -404,8 +404,19 @@ impl Filter for ParserFilter {
         let mut results: Vec<ParseResult> = Vec::new();
         let mut raw = RawRecord::default();
         let mut slots = Vec::new();
+        let mut value_text: String;
         for e in &batch {
-            let raw_value = self.key.get_raw(e.record).filter(|v| *v != [0xc0]);
+            // A path of several steps into a value that is not a container raises in Fluentd
+            // (Ruby's `dig`) before the parse: the error event, and the chain passes the record
+            // on unchanged.
+            let raw_value = match self.key.dig_raw(e.record) {
+                Ok(v) => v.filter(|v| *v != [0xc0]),
+                Err(why) => {
+                    errors.push(e.time, e.record, why);
+                    out.push_with(e.time, |buf| buf.extend_from_slice(e.record));
+                    continue;
+                }
+            };
             let Some(raw_value) = raw_value else {
                 if self.reserve_data {
                     let rec = decode(e.record);
@@ -432,7 +443,9 @@ impl Filter for ParserFilter {
                 Err(_) if self.parser.parse_value(&value(), &mut results) => &[],
                 Err(_) if !self.parser.non_string_raises() => {
                     results.push(Err("pattern not matched".into()));
-                    &[]
+                    // The text the not-matched error names: the value as Ruby writes it.
+                    value_text = ruby::to_s(&value());
+                    value_text.as_bytes()
                 }
                 Err(_) => {
                     if self.emit_invalid_record_to_error {

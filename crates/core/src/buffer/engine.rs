@@ -611,14 +611,18 @@ impl BufferedOutput {
 
     /// Hand the events this output could not take to `@ERROR` (Fluentd's "send an error event
     /// stream to @ERROR"), or log each one where no router was given.
-    async fn reject(&self, tag: &str, failed: ErrorEvents) {
-        let mut failed = failed;
+    async fn reject(&self, tag: &str, mut failed: ErrorEvents) {
         let (events, reasons) = failed.take();
         match self.error_emitter.get() {
             Some(em) => em.emit_error_events(tag, events, &reasons).await,
             None => {
-                for reason in &reasons {
-                    self.log.warn(format_args!("dump an error event: {reason}"));
+                for (e, reason) in events.iter().zip(&reasons) {
+                    let mut json = Vec::new();
+                    let _ = logferry_msgpack::write_json(e.record, &mut json);
+                    self.log.warn(format_args!(
+                        "dump an error event: {reason} (tag {tag}, record {})",
+                        String::from_utf8_lossy(&json)
+                    ));
                 }
             }
         }
