@@ -565,9 +565,62 @@ def hunt_fwd(name):
     g.case(name, body, frames)
 
 
+# --- sopt ------------------------------------------------------------------------------------
+def rsyslog_line():
+    pri = R.choice(["<34>", "<13>", "<0>", "<191>", "<192>", "<3a>", "", "<>", "<034>"])
+    if R.random() < 0.5:
+        ts = R.choice(["Nov 14 22:13:20", "Nov  4 02:13:20", "Feb 29 00:00:00", "Nov 14 22:13:20.123", "Nov 14 22:13", "2023-11-14T22:13:20Z", "Nov 144 22:13:20"])
+        host = R.choice(["host", "host.example.com", "-", "", "192.168.0.1"])
+        ident = R.choice(["app[123]:", "app:", "app", "app[]:", "app[abc]:", "sshd[1]: ", "a/b[2]:", "", "app[1]"])
+        msg = R.choice(["hello world", "", " lead", "a:b c", "x=1 y=2", "é 日本", "tab\there", "[bracket] msg", "- -"])
+        return pri + ts + " " + host + " " + ident + " " + msg
+    ver = R.choice(["1", "2", "", "1 "])
+    ts = R.choice(["2023-11-14T22:13:20Z", "2023-11-14T22:13:20.123456Z", "2023-11-14T22:13:20+09:00", "2023-11-14T22:13:20.1-03:30", "-", "2023-11-14 22:13:20"])
+    host = R.choice(["host", "-", "h.example.com"])
+    app = R.choice(["app", "-", "my-app"])
+    procid = R.choice(["123", "-", "p1"])
+    msgid = R.choice(["ID47", "-"])
+    sd = R.choice(["-", '[exampleSDID@32473 iut="3" eventSource="Application"]', '[a b="c\\"d"][e f="g"]', "[x]", "[bad"])
+    msg = R.choice(["", " hello", " \ufeffbom msg", " a b c", " é"])
+    return pri + ver + " " + ts + " " + host + " " + app + " " + procid + " " + msgid + " " + sd + msg
+
+
+def rsopt():
+    o = ["@type syslog"]
+    if R.random() < 0.7:
+        o.append("message_format " + R.choice(["rfc3164", "rfc5424", "auto"]))
+    if R.random() < 0.5:
+        o.append("with_priority " + R.choice(["true", "false"]))
+    if R.random() < 0.3:
+        o.append("parser_type " + R.choice(["string", "regexp"]))
+    if R.random() < 0.2:
+        o.append("support_colonless_ident " + R.choice(["true", "false"]))
+    if R.random() < 0.2:
+        o.append("rfc5424_time_format " + R.choice(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%L%z"]))
+    if R.random() < 0.2:
+        o.append("time_format " + R.choice(["%b %d %H:%M:%S", "%b %d %H:%M:%S.%L"]))
+    if R.random() < 0.2:
+        o.append("keep_time_key true")
+    if R.random() < 0.15:
+        o.append(R.choice(["utc true", "timezone +09:00", "localtime false"]))
+    return "\n".join(o)
+
+
+def hunt_sopt(name):
+    body, frames = "", []
+    for i in range(12):
+        body += g.filt("parser", "key_name message\nreserve_data true\n<parse>\n%s</parse>" % g.indent(rsopt()), pattern="h%d" % i)
+        body += file_match(i, inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true")
+        for _ in range(10):
+            # Another second than the lines' times: Fluentd's formatter cache mixes whole-second and
+            # fractional times of one second (README "Differences from Fluentd").
+            frames.append(g.msg({"message": rsyslog_line(), "o": 1}, tag="h%d" % i, time=1700000100))
+    g.case(name, body + g.ERR, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
-         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd}
+         "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd, "sopt": hunt_sopt}
 
 
 def main():
