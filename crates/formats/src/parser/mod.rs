@@ -109,7 +109,7 @@ pub fn date_parse_probe(text: &str) -> Result<Vec<(&'static str, String)>, Strin
 /// seconds and nanoseconds): the time's `to_i` and `nsec`, for `tests/dateparse_vs_ruby.rs`.
 #[doc(hidden)]
 pub fn time_parse_at_probe(text: &str, now_sec: i64, now_nsec: u32) -> Result<(i128, u32), String> {
-    time_parse::time_parse(text, &crate::timefmt::Zone::Local, (now_sec, now_nsec))
+    time_parse::time_parse(text, &crate::timefmt::Zone::Local, &|| (now_sec, now_nsec))
         .map(|t| (t.sec, t.nsec))
 }
 
@@ -117,7 +117,7 @@ pub fn time_parse_at_probe(text: &str, now_sec: i64, now_nsec: u32) -> Result<(i
 /// `now` given, in the local zone: for `tests/dateparse_vs_ruby.rs`.
 #[doc(hidden)]
 pub fn lenient_at_probe(text: &str, now_sec: i64, now_nsec: u32) -> Result<EventTime, String> {
-    time::lenient_at(text, &crate::timefmt::Zone::Local, (now_sec, now_nsec))
+    time::lenient_at(text, &crate::timefmt::Zone::Local, &|| (now_sec, now_nsec))
 }
 
 use common::Conf;

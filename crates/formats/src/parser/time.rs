@@ -6,7 +6,7 @@ use crate::timefmt::Zone;
 use logferry_msgpack::{EventTime, Value};
 
 use super::strptime::{event_time, resolve, Fields, Strptime};
-use super::time_parse::{make_time, time_parse, Parts};
+use super::time_parse::{make_time, time_parse, Now, Parts};
 
 /// How a parser turns a time field into an event time.
 #[derive(Clone, Debug)]
@@ -496,18 +496,115 @@ fn iso_fast(s: &str) -> Option<Parts<'_>> {
     Some(f)
 }
 
+/// The month (1-12) of a three-letter English abbreviation, any case.
+fn month_abbr(b: &[u8]) -> Option<i64> {
+    const M: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let l = [
+        b.first()?.to_ascii_lowercase(),
+        b.get(1)?.to_ascii_lowercase(),
+        b.get(2)?.to_ascii_lowercase(),
+    ];
+    M.iter().position(|m| **m == l).map(|i| i as i64 + 1)
+}
+
+/// `HH:MM:SS` at `p`.
+fn hms(b: &[u8], p: usize, f: &mut Parts) -> Option<()> {
+    if b.get(p + 2) != Some(&b':') || b.get(p + 5) != Some(&b':') {
+        return None;
+    }
+    f.hour = Some(digits(b, p, 2)?.into());
+    f.min = Some(digits(b, p + 3, 2)?.into());
+    f.sec = Some(digits(b, p + 6, 2)?.into());
+    Some(())
+}
+
+/// RFC 2822 / HTTP dates, `Www, DD Mon YYYY HH:MM:SS[ ±HHMM| ZONE]`, and syslog's
+/// `Mon DD HH:MM:SS` / `Mon  D HH:MM:SS`, read without the regular expressions of
+/// `Date._parse`, which gives the same fields for them (the weekday is not used).
+fn rfc_fast(s: &str) -> Option<Parts<'_>> {
+    let b = s.as_bytes();
+    let mut f = Parts::default();
+    if b.get(3) == Some(&b',') {
+        const DAYS: [&[u8; 3]; 7] = [b"sun", b"mon", b"tue", b"wed", b"thu", b"fri", b"sat"];
+        let day = [
+            b[0].to_ascii_lowercase(),
+            b[1].to_ascii_lowercase(),
+            b[2].to_ascii_lowercase(),
+        ];
+        if !DAYS.iter().any(|d| **d == day) || b.get(4) != Some(&b' ') {
+            return None;
+        }
+        f.mday = Some(digits(b, 5, 2)?.into());
+        if b.get(7) != Some(&b' ') || b.get(11) != Some(&b' ') || b.get(16) != Some(&b' ') {
+            return None;
+        }
+        f.mon = Some(month_abbr(&b[8..])?.into());
+        f.year = Some(digits(b, 12, 4)?.into());
+        hms(b, 17, &mut f)?;
+        match &b[25..] {
+            [] => {}
+            [b' ', z @ ..] => {
+                let numeric = z.len() == 5
+                    && matches!(z[0], b'+' | b'-')
+                    && z[1..].iter().all(u8::is_ascii_digit);
+                // Letters (not `am`/`pm`, which Ruby reads as the half of the day).
+                let name = (1..=5).contains(&z.len())
+                    && z.iter().all(u8::is_ascii_alphabetic)
+                    && !(z.len() == 2
+                        && matches!(z[0], b'a' | b'A' | b'p' | b'P')
+                        && matches!(z[1], b'm' | b'M'));
+                if !(numeric || name) {
+                    return None;
+                }
+                f.zone = Some(&s[26..]);
+            }
+            _ => return None,
+        }
+        return Some(f);
+    }
+    f.mon = Some(month_abbr(b)?.into());
+    if b.get(3) != Some(&b' ') {
+        return None;
+    }
+    let p = match (b.get(4), b.get(5)) {
+        (Some(b' '), Some(d)) if d.is_ascii_digit() => {
+            f.mday = Some(i128::from(d - b'0'));
+            6
+        }
+        (Some(d), Some(b' ')) if d.is_ascii_digit() => {
+            f.mday = Some(i128::from(d - b'0'));
+            5
+        }
+        _ => {
+            f.mday = Some(digits(b, 4, 2)?.into());
+            6
+        }
+    };
+    if b.get(p) != Some(&b' ') || b.len() != p + 9 {
+        return None;
+    }
+    hms(b, p + 1, &mut f)?;
+    Some(f)
+}
+
 /// Ruby's `Time.parse` as Fluentd calls it (`Fluent::EventTime.parse`) when a parser has no
 /// `time_format`: `Date._parse` (a port of Ruby's, [`super::date_parse`]) and `Time.make_time`
 /// ([`super::time_parse`]), fields missing before the first one given taken from now, `zone`
 /// as the local zone. Times far from now keep their low 32 bits of seconds.
 pub(crate) fn lenient(s: &str, zone: &Zone) -> Result<EventTime, String> {
-    let now = EventTime::now();
-    lenient_at(s, zone, (i64::from(now.sec), now.nsec))
+    lenient_at(s, zone, &|| {
+        let now = EventTime::now();
+        (i64::from(now.sec), now.nsec)
+    })
 }
 
-/// [`lenient`] with `now` (epoch seconds and nanoseconds) given.
-pub(crate) fn lenient_at(s: &str, zone: &Zone, now: (i64, u32)) -> Result<EventTime, String> {
-    let t = match iso_fast(s) {
+/// [`lenient`] with `now` (epoch seconds and nanoseconds, asked for when the text has no year)
+/// given.
+pub(crate) fn lenient_at(s: &str, zone: &Zone, now: Now) -> Result<EventTime, String> {
+    let t = match iso_fast(s).or_else(|| rfc_fast(s)) {
         Some(p) => make_time(s, p, zone, now),
         None => time_parse(s, zone, now),
     }

@@ -48,15 +48,21 @@ impl<'a> Parts<'a> {
     }
 }
 
-/// `Time.parse(text, now)` with `zone` as the process's local zone; `now` is epoch seconds and
-/// nanoseconds.
-pub(crate) fn time_parse(text: &str, zone: &Zone, now: (i64, u32)) -> Result<Parsed, String> {
+/// The current time as epoch seconds and nanoseconds, asked for only when a text has no year.
+pub(crate) type Now<'a> = &'a dyn Fn() -> (i64, u32);
+
+/// `Time.parse(text, now)` with `zone` as the process's local zone.
+pub(crate) fn time_parse(text: &str, zone: &Zone, now: Now) -> Result<Parsed, String> {
     let h = date_parse(text)?;
     make_time(text, Parts::of(&h), zone, now)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1..=12; the day may overflow).
 fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
+    // i128 division is a library call: the usual years take the i64 one.
+    if let (Ok(y), Ok(m), Ok(d)) = (i32::try_from(y), i32::try_from(m), i32::try_from(d)) {
+        return super::strptime::days_from_civil(y.into(), m.into(), d.into()).into();
+    }
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -223,6 +229,9 @@ pub(crate) fn zone_offset(zone: &str, year: i128, local: &Zone) -> Option<i128> 
 
 /// Ruby's `Integer#divmod(n)` (floored).
 fn divmod(a: i128, n: i128) -> (i128, i128) {
+    if let (Ok(a), Ok(n)) = (i64::try_from(a), i64::try_from(n)) {
+        return (a.div_euclid(n).into(), a.rem_euclid(n).into());
+    }
     (a.div_euclid(n), a.rem_euclid(n))
 }
 
@@ -330,12 +339,7 @@ fn wall_seconds(
 }
 
 /// `Time.make_time`.
-pub(crate) fn make_time(
-    text: &str,
-    p: Parts,
-    local: &Zone,
-    now: (i64, u32),
-) -> Result<Parsed, String> {
+pub(crate) fn make_time(text: &str, p: Parts, local: &Zone, now: Now) -> Result<Parsed, String> {
     if p.year.is_none()
         && p.yday.is_none()
         && p.mon.is_none()
@@ -356,11 +360,18 @@ pub(crate) fn make_time(
     {
         return Err(format!("a field of {text:?} has more than 30 digits"));
     }
-    let now_sec = i128::from(now.0);
-    let now_local_off = i128::from(local.offset_at(now.0));
-    let off_year = p
-        .year
-        .unwrap_or_else(|| civil((now_sec + now_local_off).div_euclid(86_400)).0);
+    // `now` in the local zone: seconds, offset, nanoseconds.
+    let now_local = || {
+        let (sec, nsec) = now();
+        (i128::from(sec), i128::from(local.offset_at(sec)), nsec)
+    };
+    let off_year = match p.year {
+        Some(y) => y,
+        None => {
+            let (sec, off, _) = now_local();
+            civil((sec + off).div_euclid(86_400)).0
+        }
+    };
     let mut off = p.zone.and_then(|z| zone_offset(z, off_year, local));
     if let Some(yday) = p.yday {
         if !(1..=366).contains(&yday) {
@@ -399,16 +410,18 @@ pub(crate) fn make_time(
     if off.is_some_and(|o| o.abs() >= 86_400) {
         return bad_offset();
     }
-    let now_off = off.unwrap_or(now_local_off);
-    let wall = now_sec + now_off;
-    let (ny, nm, nd) = civil(wall.div_euclid(86_400));
-    let tod = wall.rem_euclid(86_400);
     let (mut year, mut mon, mut day, mut hour, mut min, mut sec, mut nsec) =
         (p.year, p.mon, p.mday, p.hour, p.min, p.sec, p.nsec);
+    // `begin break if year; year = now.year; break if mon; … end until true`, `now` at `off`
+    // (or local).
     'fill: {
         if year.is_some() {
             break 'fill;
         }
+        let (now_sec, now_local_off, now_nsec) = now_local();
+        let wall = now_sec + off.unwrap_or(now_local_off);
+        let (ny, nm, nd) = civil(wall.div_euclid(86_400));
+        let tod = wall.rem_euclid(86_400);
         year = Some(ny);
         if mon.is_some() {
             break 'fill;
@@ -433,7 +446,7 @@ pub(crate) fn make_time(
         if nsec.is_some() {
             break 'fill;
         }
-        nsec = Some(now.1 / 1000 * 1000);
+        nsec = Some(now_nsec / 1000 * 1000);
     }
     let year = year.unwrap_or(1970);
     let (mon, day) = (mon.unwrap_or(1), day.unwrap_or(1));
