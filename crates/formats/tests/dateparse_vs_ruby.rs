@@ -23,11 +23,13 @@ use logferry_msgpack::EventTime;
 use serde_json::Value;
 
 /// Whether Ruby's hash for the text has a number of more than 30 digits, which logferry does not
-/// compute with (README, "Differences from Fluentd"): such texts are left out.
+/// compute with (README, "Differences from Fluentd"): their fields are not compared, and
+/// logferry may refuse their time.
 fn huge(l: &Value) -> bool {
     l["h"].as_object().is_some_and(|h| {
         h.iter().any(|(k, v)| {
             k != "zone"
+                && k != "sec_fraction"
                 && v.as_str()
                     .is_some_and(|v| v.trim_start_matches('-').len() > 30)
         })
@@ -116,13 +118,15 @@ fn time_parse_as_ruby() {
     let mut times = 0;
     for l in &golden {
         let text = l["t"].as_str().expect("text");
-        if huge(l) {
-            continue;
-        }
+        let huge = huge(l);
         for (key, now_sec, now_nsec) in NOWS {
             let want = &l[key];
             let full = time_parse_at_probe(text, now_sec, now_nsec);
             let event = lenient_at_probe(text, now_sec, now_nsec);
+            // A field of more than 30 digits: logferry refuses the text (README).
+            if huge && full.is_err() && event.is_err() {
+                continue;
+            }
             match want.get("err") {
                 Some(e) => {
                     if full.is_ok() || event.is_ok() {

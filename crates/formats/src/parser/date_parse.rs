@@ -25,8 +25,8 @@ pub(crate) struct DateHash {
     pub hour: Option<i128>,
     pub min: Option<i128>,
     pub sec: Option<i128>,
-    /// `sec_fraction` as digits over a power of ten: (numerator, number of digits).
-    pub sec_fraction: Option<(i128, u32)>,
+    /// `sec_fraction`: the digits of the fraction (over 10 to the number of digits).
+    pub sec_fraction: Option<String>,
     pub zone: Option<String>,
     /// `_comp`: whether a two-digit year is completed to 19xx/20xx.
     comp: bool,
@@ -35,38 +35,81 @@ pub(crate) struct DateHash {
 }
 
 impl DateHash {
-    /// `sec_fraction` as Ruby writes the Rational (`1/2`, `0/1`).
+    /// `sec_fraction` as Ruby writes the Rational, reduced (`1/2`, `0/1`), for digits of any
+    /// length.
     pub(crate) fn sec_fraction_text(&self) -> Option<String> {
-        let (n, k) = self.sec_fraction?;
-        let mut d: i128 = 10i128.checked_pow(k).unwrap_or(i128::MAX);
-        let mut n = n;
-        let g = gcd(n, d);
-        if g > 1 {
-            n /= g;
-            d /= g;
+        let f = self.sec_fraction.as_deref()?;
+        // The numerator without leading zeros, the denominator 10^k.
+        let mut n: Vec<u8> = f
+            .bytes()
+            .map(|c| c - b'0')
+            .skip_while(|d| *d == 0)
+            .collect();
+        if n.is_empty() {
+            return Some("0/1".into());
         }
-        Some(format!("{n}/{d}"))
+        let mut k = f.len();
+        while n.last() == Some(&0) {
+            n.pop();
+            k -= 1;
+        }
+        // 10^k = 2^k 5^k: take the factors 2 (or 5) the numerator still has.
+        let (mut twos, mut fives) = (k, k);
+        while twos > 0 && n.last().is_some_and(|d| d % 2 == 0) {
+            div_small(&mut n, 2);
+            twos -= 1;
+        }
+        while fives > 0 && n.last().is_some_and(|d| d % 5 == 0) {
+            div_small(&mut n, 5);
+            fives -= 1;
+        }
+        let mut d = vec![1u8];
+        for _ in 0..twos {
+            mul_small(&mut d, 2);
+        }
+        for _ in 0..fives {
+            mul_small(&mut d, 5);
+        }
+        let text = |v: &[u8]| v.iter().map(|d| char::from(b'0' + d)).collect::<String>();
+        Some(format!("{}/{}", text(&n), text(&d)))
     }
 
     /// Nanoseconds of `sec_fraction` (its first nine digits).
     pub(crate) fn nsec(&self) -> Option<u32> {
-        let (n, k) = self.sec_fraction?;
-        Some(if k <= 9 {
-            (n * 10i128.pow(9 - k)) as u32
-        } else {
-            match 10i128.checked_pow(k - 9) {
-                Some(p) => (n / p) as u32,
-                None => 0,
-            }
-        })
+        let f = self.sec_fraction.as_deref()?;
+        Some(
+            f.bytes()
+                .chain(std::iter::repeat(b'0'))
+                .take(9)
+                .fold(0u32, |a, c| a * 10 + u32::from(c - b'0')),
+        )
     }
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
-    while b != 0 {
-        (a, b) = (b, a % b);
+/// Decimal digits (most significant first) divided by `d`, exactly divisible.
+fn div_small(n: &mut Vec<u8>, d: u8) {
+    let mut r = 0u16;
+    for x in n.iter_mut() {
+        let v = r * 10 + u16::from(*x);
+        *x = (v / u16::from(d)) as u8;
+        r = v % u16::from(d);
     }
-    a.abs()
+    let lead = n.iter().take_while(|x| **x == 0).count();
+    n.drain(..lead.min(n.len() - 1));
+}
+
+/// Decimal digits (most significant first) times `m`.
+fn mul_small(n: &mut Vec<u8>, m: u8) {
+    let mut carry = 0u16;
+    for x in n.iter_mut().rev() {
+        let v = u16::from(*x) * u16::from(m) + carry;
+        *x = (v % 10) as u8;
+        carry = v / 10;
+    }
+    while carry > 0 {
+        n.insert(0, (carry % 10) as u8);
+        carry /= 10;
+    }
 }
 
 /// Ruby's `Date._parse` length limit (`limit: 128`).
@@ -483,8 +526,8 @@ fn parse_time(s: &mut String, h: &mut DateHash, r: &Res) -> Result<(), String> {
     Ok(())
 }
 
-fn fraction(f: &str) -> (i128, u32) {
-    (num(f), f.len() as u32)
+fn fraction(f: &str) -> String {
+    f.to_string()
 }
 
 /// The date forms, the first that matches (`goto ok`).
