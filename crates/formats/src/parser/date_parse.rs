@@ -479,8 +479,8 @@ pub(crate) fn date_parse(text: &str) -> Result<DateHash, String> {
         }
     }
     if h.bc {
-        h.cwyear = h.cwyear.map(|y| 1 - y);
-        h.year = h.year.map(|y| 1 - y);
+        h.cwyear = h.cwyear.map(|y| 1i128.saturating_sub(y));
+        h.year = h.year.map(|y| 1i128.saturating_sub(y));
     }
     if h.comp {
         let comp = |y: i128| match y {
@@ -566,7 +566,7 @@ fn date_forms(s: &mut String, h: &mut DateHash, r: &Res) {
                 Some(b'r') => 2018,
                 _ => 0,
             };
-            h.year = g[2].as_deref().map(|y| num(y) + era);
+            h.year = g[2].as_deref().map(|y| num(y).saturating_add(era));
             h.mon = g[3].as_deref().map(num);
             h.mday = g[4].as_deref().map(num);
             return;
@@ -806,5 +806,29 @@ fn ddd(h: &mut DateHash, g: &Groups) {
                 None => inner.to_string(),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_parse;
+
+    /// Found by fuzzing: a JIS era year or a BC year of more digits than an i128 holds
+    /// overflowed (a panic in checked builds). Such numbers saturate.
+    #[test]
+    fn huge_numbers_do_not_overflow() {
+        let nines = "9".repeat(60);
+        for text in [
+            format!("T{}13.45.5320", "7".repeat(50)),
+            format!("{nines} BC"),
+            format!("W{nines}"),
+            format!("-{nines}-W01-1 bc"),
+            format!("12:00:00.{nines}"),
+        ] {
+            let _ = date_parse(&text);
+            let _ = crate::parser::time::lenient(&text, &crate::timefmt::Zone::utc());
+        }
+        let h = date_parse(&format!("T{}13.45.5320", "7".repeat(50))).unwrap();
+        assert_eq!(h.year, Some(i128::MAX));
     }
 }
