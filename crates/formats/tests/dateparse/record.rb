@@ -2,7 +2,7 @@
 # dateparse_vs_ruby.rs (logferry's port of date_parse.c and Time.make_time, the time parsing
 # Fluentd does when a parser has no time_format).
 #
-#   TZ=America/New_York ruby record.rb
+#   TZ=America/New_York RUBYLIB=<fluentd's, as bin/fluentd sets it> ruby record.rb
 #
 # writes parse.jsonl: one line per text, {"t": text, "h": Date._parse(text) with every value as
 # a string (sec_fraction and offset as Ruby writes the Rational or Integer), or {"err": message},
@@ -209,6 +209,35 @@ FIXED = ['012', '12', '123', '12345', '231114', '1130', 'T12', '12.5', '1234', '
          '12:00 Eastern Daylight Time', '12:00 gmt+9.5', '12:00 +9:30:15', 'W12', '2024W121',
          '2024-w12-1', '366', '367', '000', '0', '00', '1 2', 'T1230', 'T123045.5Z', '1230.5'].freeze
 
+# Fluentd reads these times with Fluent::TimeParser.new(nil, true, nil).parse (EventTime.parse,
+# Time.parse with the current time as `now`). Where the text has a whole date (the result does
+# not depend on `now`), check that Fluentd's own parser gives what is recorded (RUBYLIB as
+# bin/fluentd sets it; skipped when Fluentd is not on the load path).
+FLUENT = begin
+  require 'fluent/env'
+  require 'fluent/log'
+  require 'fluent/time'
+  true
+rescue LoadError
+  warn 'record.rb: fluent/time not on RUBYLIB, Fluentd not compared'
+  false
+end
+$fluent_checked = 0
+
+def check_fluent(text, hash, recorded)
+  return unless FLUENT && !hash.key?('err') && hash['year'] && (hash['yday'] || (hash['mon'] && hash['mday']))
+
+  got = begin
+    t = Fluent::TimeParser.new(nil, true, nil).parse(text)
+    [(t.sec % 2**32).to_s, t.nsec] # msgpack packs the low 32 bits
+  rescue Fluent::TimeParser::TimeParseError
+    :err
+  end
+  want = recorded.is_a?(Hash) ? :err : [(recorded[0].to_i % 2**32).to_s, recorded[1]]
+  abort "Fluentd differs from Time.parse for #{text.inspect}: #{got.inspect} #{want.inspect}" unless got == want
+  $fluent_checked += 1
+end
+
 File.open(File.join(DIR, 'parse.jsonl'), 'w') do |out|
   seen = {}
   texts = FIXED + Array.new(COUNT) { a_text }
@@ -216,7 +245,10 @@ File.open(File.join(DIR, 'parse.jsonl'), 'w') do |out|
     next if seen[t]
 
     seen[t] = true
-    out.puts JSON.generate('t' => t, 'h' => hash_of(t), 'w' => time_of(t, NOW_W),
-                           's' => time_of(t, NOW_S))
+    h = hash_of(t)
+    w = time_of(t, NOW_W)
+    check_fluent(t, h, w)
+    out.puts JSON.generate('t' => t, 'h' => h, 'w' => w, 's' => time_of(t, NOW_S))
   end
 end
+warn "record.rb: #{$fluent_checked} whole dates checked against Fluent::TimeParser" if FLUENT
