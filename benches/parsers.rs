@@ -1,6 +1,7 @@
 //! Parser throughput on ~300-byte lines: `json`, `ltsv` and `apache2`, reported as lines/s; and
 //! time formats: strftime of a new time each call, strptime of a new second each call (the
-//! parsers' cache of the last text and minute does not apply).
+//! parsers' cache of the last text and minute does not apply), and `Time.parse` (no
+//! `time_format`) of ISO 8601, RFC 2822, Apache and syslog texts.
 //!
 //! Run: `cargo bench -p logferry-formats --bench parsers`.
 
@@ -9,7 +10,9 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use logferry_config::Section;
-use logferry_formats::parser::{from_plugin, time_parse_probe, ParseResult, Parser};
+use logferry_formats::parser::{
+    from_plugin, time_parse_probe, time_parse_probe_typed, ParseResult, Parser,
+};
 use logferry_formats::timefmt::{TimeFormatter, Zone};
 use logferry_msgpack::EventTime;
 
@@ -106,6 +109,29 @@ fn times(c: &mut Criterion) {
             ))
         })
     });
+    // No time_format: Ruby's Time.parse (ISO 8601 fast path for the first three, the port of
+    // Date._parse for the others), through the probe (a parser built per call, cheap for it).
+    for text in [
+        "2024-01-02T03:04:05Z",
+        "2024-01-02T03:04:05.123456+09:00",
+        "2024-01-02 03:04:05 +0900",
+        "Tue, 02 Jan 2024 03:04:05 +0000",
+        "14/Nov/2023:22:13:20 +0900",
+        "Jan  2 03:04:05",
+    ] {
+        g.bench_function(format!("Time.parse {text}"), |b| {
+            b.iter(|| {
+                black_box(time_parse_probe_typed(
+                    "string",
+                    None,
+                    true,
+                    None,
+                    &[],
+                    black_box(text),
+                ))
+            })
+        });
+    }
     g.finish();
 }
 

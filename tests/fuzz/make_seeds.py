@@ -223,4 +223,11 @@ seeds("buffer_resume", [
     ("short_data", bytes([0x01]) + struct.pack("<H", len(meta(ID, z=999))) + meta(ID, z=999) + data2),
     ("both_states", bytes([0x11]) + struct.pack("<H", len(meta(ID, z=len(data2)))) + meta(ID, z=len(data2)) + data2),
 ])
+# time_parse: texts for Ruby's Time.parse (no time_format).
+seeds("time_parse", [(f"t{i}", t) for i, t in enumerate([
+    "2024-01-02T03:04:05.123456789+09:00", "2024-01-02 03:04:05 +0900", "2024-01-02",
+    "Tue, 02 Jan 2024 03:04:05 GMT", "Jan  2 03:04:05", "Sat Aug 28 02:55:50 +09:00 1999",
+    "H11.05.21", "2024-W05-3", "--12-25", "2024-070", "12345", "231114", "T123045.5Z",
+    "12:00 pm EST", "12 Jan 0099 BC", "10:20 [-5:EST]", "99999999999999-01-01", "Feb 31 24:00",
+])])
 print("seeds written", file=sys.stderr)

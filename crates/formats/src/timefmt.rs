@@ -113,6 +113,16 @@ fn zone_name(zone: &Zone, utc: &DateTime<Utc>) -> String {
     }
 }
 
+/// The abbreviation a zone has at epoch second `sec` (`EST`, `LMT`; empty for a fixed offset or
+/// a local zone that names no IANA zone), as Ruby's `Time#zone` gives it for local times.
+pub(crate) fn zone_abbreviation(zone: &Zone, sec: i64) -> String {
+    let utc = DateTime::<Utc>::from_timestamp(in_tz_range(sec), 0).unwrap_or_default();
+    match zone {
+        Zone::Named(tz) => utc.with_timezone(tz).format("%Z").to_string(),
+        _ => zone_name(zone, &utc),
+    }
+}
+
 /// The local zone as a named zone, from `TZ` or `/etc/timezone`, when it names one.
 fn local_tz() -> Option<chrono_tz::Tz> {
     static TZ: std::sync::OnceLock<Option<chrono_tz::Tz>> = std::sync::OnceLock::new();

@@ -14,6 +14,7 @@ use logferry_msgpack::{EventTime, Value};
 pub mod apache2;
 mod common;
 pub mod csv;
+mod date_parse;
 pub mod field_time;
 pub mod json;
 pub mod ltsv;
@@ -26,6 +27,7 @@ pub mod ruby_regex;
 mod strptime;
 pub mod syslog;
 pub(crate) mod time;
+mod time_parse;
 pub mod tsv;
 pub mod yajl;
 
@@ -68,6 +70,54 @@ pub fn time_parse_probe_typed(
         fallbacks,
     })?;
     Ok(p.parse(&Value::Str(text.to_string())))
+}
+
+/// Ruby's `Date._parse(text)` as logferry ports it, for the differential test against Ruby
+/// (`tests/dateparse_vs_ruby.rs`): the fields by Ruby's names, each as Ruby's `to_s` writes it
+/// (`offset` is not computed), or the error.
+#[doc(hidden)]
+pub fn date_parse_probe(text: &str) -> Result<Vec<(&'static str, String)>, String> {
+    let h = date_parse::date_parse(text)?;
+    let mut v = Vec::new();
+    for (k, x) in [
+        ("year", h.year),
+        ("mon", h.mon),
+        ("mday", h.mday),
+        ("yday", h.yday),
+        ("cwyear", h.cwyear),
+        ("cweek", h.cweek),
+        ("cwday", h.cwday),
+        ("wday", h.wday),
+        ("hour", h.hour),
+        ("min", h.min),
+        ("sec", h.sec),
+    ] {
+        if let Some(x) = x {
+            v.push((k, x.to_string()));
+        }
+    }
+    if let Some(f) = h.sec_fraction_text() {
+        v.push(("sec_fraction", f));
+    }
+    if let Some(z) = h.zone {
+        v.push(("zone", z));
+    }
+    Ok(v)
+}
+
+/// Ruby's `Time.parse(text, now)` in the local zone as logferry ports it (`now` in epoch
+/// seconds and nanoseconds): the time's `to_i` and `nsec`, for `tests/dateparse_vs_ruby.rs`.
+#[doc(hidden)]
+pub fn time_parse_at_probe(text: &str, now_sec: i64, now_nsec: u32) -> Result<(i128, u32), String> {
+    time_parse::time_parse(text, &crate::timefmt::Zone::Local, &|| (now_sec, now_nsec))
+        .map(|t| (t.sec, t.nsec))
+}
+
+/// What a parser without `time_format` makes of a time text (`Fluent::EventTime.parse`), with
+/// `now` given, in the local zone: for `tests/dateparse_vs_ruby.rs`.
+#[doc(hidden)]
+pub fn lenient_at_probe(text: &str, now_sec: i64, now_nsec: u32) -> Result<EventTime, String> {
+    time::lenient_at(text, &crate::timefmt::Zone::Local, &|| (now_sec, now_nsec))
 }
 
 use common::Conf;

@@ -2,14 +2,11 @@
 //! or `Time.parse` when there is no format), `NumericTimeParser` (`unixtime`, `float`) and
 //! `MixedTimeParser` (`time_format` then `time_format_fallbacks`).
 
-use std::sync::OnceLock;
-
-use logferry_msgpack::{EventTime, Value};
-use regex::Regex;
-
 use crate::timefmt::Zone;
+use logferry_msgpack::{EventTime, Value};
 
-use super::strptime::{event_time, month_name, resolve, zone_offset, Fields, Strptime};
+use super::strptime::{event_time, resolve, Fields, Strptime};
+use super::time_parse::{make_time, time_parse, Now, Parts};
 
 /// How a parser turns a time field into an event time.
 #[derive(Clone, Debug)]
@@ -434,265 +431,188 @@ fn digits(b: &[u8], p: usize, n: usize) -> Option<i64> {
     Some(d.iter().fold(0i64, |a, c| a * 10 + i64::from(c - b'0')))
 }
 
-/// An ISO-8601 date-time at the start of `b` (the common fast case of `Time.parse`).
-fn iso_prefix(b: &[u8]) -> Option<(Fields, usize)> {
-    let mut f = Fields {
-        year: Some(digits(b, 0, 4)?),
-        ..Fields::default()
+/// The common ISO 8601 shapes, `YYYY-MM-DD[( |T|t)HH:MM[:SS[(.|,)frac]][ ][Z|z|±HH:MM|±HHMM]]`,
+/// read without the regular expressions of `Date._parse`, which gives the same fields for them.
+fn iso_fast(s: &str) -> Option<Parts<'_>> {
+    let b = s.as_bytes();
+    let mut f = Parts {
+        year: Some(digits(b, 0, 4)?.into()),
+        ..Parts::default()
     };
     if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
         return None;
     }
-    f.mon = Some(digits(b, 5, 2).filter(|m| (1..=12).contains(m))?);
-    f.mday = Some(digits(b, 8, 2).filter(|d| (1..=31).contains(d))?);
+    f.mon = Some(digits(b, 5, 2)?.into());
+    f.mday = Some(digits(b, 8, 2)?.into());
     let mut p = 10;
-    if matches!(b.get(p), Some(b'T' | b't' | b' ')) && b.get(p + 3) == Some(&b':') {
-        f.hour = Some(digits(b, p + 1, 2).filter(|h| *h <= 24)?);
-        f.min = Some(digits(b, p + 4, 2).filter(|m| *m <= 59)?);
-        p += 6;
-        if b.get(p) == Some(&b':') {
-            f.sec = Some(digits(b, p + 1, 2).filter(|s| *s <= 60)?);
-            p += 3;
-            if matches!(b.get(p), Some(b'.' | b',')) && b.get(p + 1).is_some_and(u8::is_ascii_digit)
-            {
-                p += 1;
-                let (mut ns, mut n) = (0u64, 0);
-                while p < b.len() && b[p].is_ascii_digit() {
-                    if n < 9 {
-                        ns = ns * 10 + u64::from(b[p] - b'0');
-                        n += 1;
-                    }
-                    p += 1;
-                }
-                while n < 9 {
-                    ns *= 10;
+    if p == b.len() {
+        return Some(f);
+    }
+    if !matches!(b[p], b'T' | b't' | b' ') || b.get(p + 3) != Some(&b':') {
+        return None;
+    }
+    f.hour = Some(digits(b, p + 1, 2)?.into());
+    f.min = Some(digits(b, p + 4, 2)?.into());
+    p += 6;
+    if b.get(p) == Some(&b':') {
+        f.sec = Some(digits(b, p + 1, 2)?.into());
+        p += 3;
+        if matches!(b.get(p), Some(b'.' | b',')) && b.get(p + 1).is_some_and(u8::is_ascii_digit) {
+            p += 1;
+            let (mut ns, mut n) = (0u32, 0);
+            while p < b.len() && b[p].is_ascii_digit() {
+                if n < 9 {
+                    ns = ns * 10 + u32::from(b[p] - b'0');
                     n += 1;
                 }
-                f.nsec = Some(ns as u32);
-            }
-        }
-        match b.get(p) {
-            Some(b'Z' | b'z') => {
-                f.offset = Some(0);
                 p += 1;
             }
-            Some(b'+' | b'-') => {
-                let (off, used) = zone_offset(&b[p..])?;
-                f.offset = off;
-                p += used;
+            while n < 9 {
+                ns *= 10;
+                n += 1;
             }
-            _ => {}
+            f.nsec = Some(ns);
         }
     }
-    Some((f, p))
+    if b.get(p) == Some(&b' ') {
+        p += 1;
+    }
+    let z = &b[p..];
+    let numeric = |z: &[u8]| {
+        let d = |i: usize| z[i].is_ascii_digit();
+        matches!(z[0], b'+' | b'-')
+            && match z.len() {
+                5 => d(1) && d(2) && d(3) && d(4),
+                6 => d(1) && d(2) && z[3] == b':' && d(4) && d(5),
+                _ => false,
+            }
+    };
+    match z {
+        [] if b[p - 1] != b' ' => {}
+        [b'Z' | b'z'] => f.zone = Some(&s[p..]),
+        _ if z.len() >= 5 && numeric(z) => f.zone = Some(&s[p..]),
+        _ => return None,
+    }
+    Some(f)
 }
 
-struct LenientRes {
-    time: Regex,
-    eu: Regex,
-    us: Regex,
-    iso: Regex,
-    vms: Regex,
-    sla: Regex,
-    sla2: Regex,
-    dot: Regex,
-    ordinal: Regex,
-    ordinal_guard: Regex,
-    ddd: Regex,
-    year: Regex,
-    mon: Regex,
-    mday: Regex,
+/// The month (1-12) of a three-letter English abbreviation, any case.
+fn month_abbr(b: &[u8]) -> Option<i64> {
+    const M: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let l = [
+        b.first()?.to_ascii_lowercase(),
+        b.get(1)?.to_ascii_lowercase(),
+        b.get(2)?.to_ascii_lowercase(),
+    ];
+    M.iter().position(|m| **m == l).map(|i| i as i64 + 1)
 }
 
-const MON_ALT: &str =
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+/// `HH:MM:SS` at `p`.
+fn hms(b: &[u8], p: usize, f: &mut Parts) -> Option<()> {
+    if b.get(p + 2) != Some(&b':') || b.get(p + 5) != Some(&b':') {
+        return None;
+    }
+    f.hour = Some(digits(b, p, 2)?.into());
+    f.min = Some(digits(b, p + 3, 2)?.into());
+    f.sec = Some(digits(b, p + 6, 2)?.into());
+    Some(())
+}
 
-fn res() -> &'static LenientRes {
-    static R: OnceLock<LenientRes> = OnceLock::new();
-    R.get_or_init(|| {
-        let re = |s: String| Regex::new(&s).expect("static lenient time regex");
-        LenientRes {
-            time: re(r"(?i)([0-9]+):([0-9]+)(?::([0-9]+)(?:[,.]([0-9]+))?)?\s*(?:([ap])(?:m\b|\.m\.))?(?:\s*((?:gmt|utc?)?[-+][0-9]+(?:[,.:][0-9]+(?::[0-9]+)?)?|[a-z]+(?:\s+dst)?\b))?".into()),
-            eu: re(format!(r"(?i)'?([0-9]+)(?:st|nd|rd|th)?\b\s*(?:of\s+)?({MON_ALT})[^-0-9\s']*(?:\s*,?\s*'?(-?[0-9]+))?")),
-            us: re(format!(r"(?i)\b({MON_ALT})[^-0-9\s']*\s*('?[0-9]+)(?:st|nd|rd|th)?\b,?\s*(?:'?(-?[0-9]+))?")),
-            iso: re(r"('?[-+]?[0-9]+)-([0-9]+)-('?-?[0-9]+)".into()),
-            vms: re(format!(r"(?i)('?-?[0-9]+)-({MON_ALT})[^-/.]*-('?-?[0-9]+)")),
-            sla: re(r"('?-?[0-9]+)/\s*('?[0-9]+)(?:[^0-9]\s*('?-?[0-9]+))?".into()),
-            sla2: re(format!(r"(?i)('?-?[0-9]+)/\s*({MON_ALT})[^-/.]*(?:[^0-9]\s*('?-?[0-9]+))?")),
-            dot: re(r"('?-?[0-9]+)\.\s*('?[0-9]+)\.\s*('?-?[0-9]+)".into()),
-            ordinal: re(r"\b([0-9]{2}|[0-9]{4})-([0-9]{3})\b".into()),
-            ordinal_guard: re(r"[,.]([0-9]{2}|[0-9]{4})-[0-9]{3}\b".into()),
-            ddd: re(r"(?i)^\s*([0-9]{4})([0-9]{2})([0-9]{2})(?:[T\s]?([0-9]{2})([0-9]{2})([0-9]{2})?(?:[.,]([0-9]+))?)?\s*(z|[-+][0-9]{2}:?[0-9]{2})?\s*$".into()),
-            year: re(r"'([0-9]+)\b".into()),
-            mon: re(format!(r"(?i)\b({MON_ALT})\S*")),
-            mday: re(r"(?i)([0-9]+)(?:st|nd|rd|th)\b".into()),
+/// RFC 2822 / HTTP dates, `Www, DD Mon YYYY HH:MM:SS[ ±HHMM| ZONE]`, and syslog's
+/// `Mon DD HH:MM:SS` / `Mon  D HH:MM:SS`, read without the regular expressions of
+/// `Date._parse`, which gives the same fields for them (the weekday is not used).
+fn rfc_fast(s: &str) -> Option<Parts<'_>> {
+    let b = s.as_bytes();
+    let mut f = Parts::default();
+    if b.get(3) == Some(&b',') {
+        const DAYS: [&[u8; 3]; 7] = [b"sun", b"mon", b"tue", b"wed", b"thu", b"fri", b"sat"];
+        let day = [
+            b[0].to_ascii_lowercase(),
+            b[1].to_ascii_lowercase(),
+            b[2].to_ascii_lowercase(),
+        ];
+        if !DAYS.iter().any(|d| **d == day) || b.get(4) != Some(&b' ') {
+            return None;
         }
+        f.mday = Some(digits(b, 5, 2)?.into());
+        if b.get(7) != Some(&b' ') || b.get(11) != Some(&b' ') || b.get(16) != Some(&b' ') {
+            return None;
+        }
+        f.mon = Some(month_abbr(&b[8..])?.into());
+        f.year = Some(digits(b, 12, 4)?.into());
+        hms(b, 17, &mut f)?;
+        match &b[25..] {
+            [] => {}
+            [b' ', z @ ..] => {
+                let numeric = z.len() == 5
+                    && matches!(z[0], b'+' | b'-')
+                    && z[1..].iter().all(u8::is_ascii_digit);
+                // Letters (not `am`/`pm`, which Ruby reads as the half of the day).
+                let name = (1..=5).contains(&z.len())
+                    && z.iter().all(u8::is_ascii_alphabetic)
+                    && !(z.len() == 2
+                        && matches!(z[0], b'a' | b'A' | b'p' | b'P')
+                        && matches!(z[1], b'm' | b'M'));
+                if !(numeric || name) {
+                    return None;
+                }
+                f.zone = Some(&s[26..]);
+            }
+            _ => return None,
+        }
+        return Some(f);
+    }
+    f.mon = Some(month_abbr(b)?.into());
+    if b.get(3) != Some(&b' ') {
+        return None;
+    }
+    let p = match (b.get(4), b.get(5)) {
+        (Some(b' '), Some(d)) if d.is_ascii_digit() => {
+            f.mday = Some(i128::from(d - b'0'));
+            6
+        }
+        (Some(d), Some(b' ')) if d.is_ascii_digit() => {
+            f.mday = Some(i128::from(d - b'0'));
+            5
+        }
+        _ => {
+            f.mday = Some(digits(b, 4, 2)?.into());
+            6
+        }
+    };
+    if b.get(p) != Some(&b' ') || b.len() != p + 9 {
+        return None;
+    }
+    hms(b, p + 1, &mut f)?;
+    Some(f)
+}
+
+/// Ruby's `Time.parse` as Fluentd calls it (`Fluent::EventTime.parse`) when a parser has no
+/// `time_format`: `Date._parse` (a port of Ruby's, [`super::date_parse`]) and `Time.make_time`
+/// ([`super::time_parse`]), fields missing before the first one given taken from now, `zone`
+/// as the local zone. Times far from now keep their low 32 bits of seconds.
+pub(crate) fn lenient(s: &str, zone: &Zone) -> Result<EventTime, String> {
+    lenient_at(s, zone, &|| {
+        let now = EventTime::now();
+        (i64::from(now.sec), now.nsec)
     })
 }
 
-fn num(s: &str) -> i64 {
-    logferry_config::types::integer(s.trim_start_matches('\''))
-}
-
-/// Ruby's `s3e`: order (y, m, d) when it is unclear which number is the year.
-fn s3e(f: &mut Fields, y: Option<&str>, m: Option<i64>, d: Option<&str>) {
-    let (mut y, mut m_s, mut d) = (y.map(str::to_string), m, d.map(str::to_string));
-    if y.is_some() && m_s.is_some() && d.is_none() {
-        // Two numbers: month and day.
-        d = m_s.map(|v| v.to_string());
-        m_s = y.as_deref().map(num);
-        y = None;
+/// [`lenient`] with `now` (epoch seconds and nanoseconds, asked for when the text has no year)
+/// given.
+pub(crate) fn lenient_at(s: &str, zone: &Zone, now: Now) -> Result<EventTime, String> {
+    let t = match iso_fast(s).or_else(|| rfc_fast(s)) {
+        Some(p) => make_time(s, p, zone, now),
+        None => time_parse(s, zone, now),
     }
-    if y.is_none() {
-        if let Some(dd) = d.clone() {
-            if dd.trim_start_matches('-').len() > 2 || dd.starts_with('\'') {
-                y = Some(dd);
-                d = None;
-            }
-        }
-    }
-    if let (Some(yy), Some(dd)) = (y.clone(), d.clone()) {
-        let short = !yy.starts_with('\'') && yy.trim_start_matches(['-', '+']).len() <= 2;
-        if short && (dd.starts_with('\'') || dd.trim_start_matches('-').len() > 2) {
-            // y m d given as d m y (or m d y): rotate.
-            y = Some(dd);
-            d = Some(yy);
-        }
-    }
-    if let Some(yy) = y {
-        let mut v = num(&yy);
-        let bare = !yy.starts_with('\'') && !yy.starts_with(['-', '+']);
-        if bare && yy.len() <= 2 {
-            v += if v >= 69 { 1900 } else { 2000 };
-        }
-        f.year = Some(v);
-    }
-    if m_s.is_some() {
-        f.mon = m_s;
-    }
-    if let Some(dd) = d {
-        f.mday = Some(num(&dd));
-    }
-}
-
-fn mon_of(s: &str) -> Option<i64> {
-    month_name(s.as_bytes()).map(|(m, _)| m)
-}
-
-/// Ruby's `Time.parse` for the forms logs use: ISO 8601, RFC 2822/`ctime`, `28/Feb/2013:…`,
-/// `Feb 28 12:00:00`, `2024/01/02`, `01/02/2024`, `20240102T030405Z`… Missing leading fields
-/// come from the current time; a text with no date or time is an error.
-pub(crate) fn lenient(s: &str, zone: &Zone) -> Result<EventTime, String> {
-    if let Some((f, used)) = iso_prefix(s.as_bytes()) {
-        if s[used..].trim().is_empty() {
-            return resolve(&f, zone, s);
-        }
-    }
-    let r = res();
-    let mut f = Fields::default();
-    if let Some(c) = r.ddd.captures(s) {
-        let g = |i| c.get(i).map(|m| m.as_str());
-        f.year = g(1).map(num);
-        f.mon = g(2).map(num);
-        f.mday = g(3).map(num);
-        f.hour = g(4).map(num);
-        f.min = g(5).map(num);
-        f.sec = g(6).map(num);
-        f.nsec = g(7).map(frac_ns);
-        if let Some(z) = g(8) {
-            f.offset = zone_offset(z.as_bytes()).and_then(|(o, _)| o);
-        }
-        return check_and_resolve(&f, zone, s);
-    }
-    let mut rest = s.to_string();
-    if let Some(c) = r.time.captures(s) {
-        let whole = c.get(0).expect("group 0");
-        let g = |i| c.get(i).map(|m| m.as_str());
-        f.hour = g(1).map(num);
-        f.min = g(2).map(num);
-        f.sec = g(3).map(num);
-        f.nsec = g(4).map(frac_ns);
-        if let Some(ap) = g(5) {
-            f.pm = Some(ap.eq_ignore_ascii_case("p"));
-        }
-        if let Some(z) = g(6) {
-            // A word Ruby's Time does not know as a zone still counts as one (local time).
-            f.offset = zone_offset(z.as_bytes()).and_then(|(o, _)| o);
-        }
-        rest.replace_range(whole.range(), &" ".repeat(whole.len()));
-    }
-    date_part(&mut f, &rest, zone, s, r)
-}
-
-fn date_part(
-    f: &mut Fields,
-    rest: &str,
-    zone: &Zone,
-    s: &str,
-    r: &LenientRes,
-) -> Result<EventTime, String> {
-    let g = |c: &regex::Captures, i| c.get(i).map(|m| m.as_str().to_string());
-    if let Some(c) = r.eu.captures(rest) {
-        let mon = g(&c, 2).as_deref().and_then(mon_of);
-        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 1).as_deref());
-    } else if let Some(c) = r.us.captures(rest) {
-        let mon = g(&c, 1).as_deref().and_then(mon_of);
-        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 2).as_deref());
-    } else if let Some(c) = r.iso.captures(rest) {
-        let m = g(&c, 2).as_deref().map(num);
-        s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
-    } else if let Some(c) = r.vms.captures(rest) {
-        let mon = g(&c, 2).as_deref().and_then(mon_of);
-        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 1).as_deref());
-    } else if let Some(c) = r.sla.captures(rest) {
-        let m = g(&c, 2).as_deref().map(num);
-        s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
-    } else if let Some(c) = r.sla2.captures(rest) {
-        let mon = g(&c, 2).as_deref().and_then(mon_of);
-        s3e(f, g(&c, 3).as_deref(), mon, g(&c, 1).as_deref());
-    } else if let Some(c) = r.dot.captures(rest) {
-        let m = g(&c, 2).as_deref().map(num);
-        s3e(f, g(&c, 1).as_deref(), m, g(&c, 3).as_deref());
-    } else if let Some(c) = r
-        .ordinal
-        .captures(rest)
-        .filter(|_| !r.ordinal_guard.is_match(rest))
-    {
-        // `Date._parse`'s ISO 8601 ordinal date (`parse_iso25`): `2024-070`.
-        let y = g(&c, 1).unwrap_or_default();
-        let yv = num(&y);
-        f.year = Some(if y.len() == 2 {
-            yv + if yv >= 69 { 1900 } else { 2000 }
-        } else {
-            yv
-        });
-        f.yday = g(&c, 2).as_deref().map(num);
-    } else {
-        if let Some(c) = r.year.captures(rest) {
-            f.year = g(&c, 1).as_deref().map(num);
-        }
-        if let Some(c) = r.mon.captures(rest) {
-            f.mon = g(&c, 1).as_deref().and_then(mon_of);
-        }
-        if let Some(c) = r.mday.captures(rest) {
-            f.mday = g(&c, 1).as_deref().map(num);
-        }
-    }
-    check_and_resolve(f, zone, s)
-}
-
-fn check_and_resolve(f: &Fields, zone: &Zone, s: &str) -> Result<EventTime, String> {
-    let bad = f.mon.is_some_and(|m| !(1..=12).contains(&m))
-        || f.mday.is_some_and(|d| !(1..=31).contains(&d))
-        || f.hour.is_some_and(|h| !(0..=24).contains(&h))
-        || f.min.is_some_and(|m| !(0..=59).contains(&m))
-        || f.sec.is_some_and(|x| !(0..=60).contains(&x));
-    if bad {
-        return Err(format!(
-            "invalid time format: value = {s}, argument out of range"
-        ));
-    }
-    resolve(f, zone, s)
+    .map_err(|e| {
+        format!("invalid time format: value = {s}, error_class = ArgumentError, error = {e}")
+    })?;
+    // The low 32 bits, as `event_time` keeps them.
+    Ok(EventTime::new(t.sec as u32, t.nsec))
 }
 
 fn frac_ns(d: &str) -> u32 {
