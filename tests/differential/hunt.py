@@ -458,7 +458,7 @@ def hunt_popt(name):
                 import json as _j
                 jv = [v if R.random() < 0.5 else (_j.loads(v) if v in ("1", "-1", "1.5", "true", "false", "null", "1700000000", "1700000000.5") else v) for v in vals + [tv]]
                 line = _j.dumps(dict(zip("abct", jv)))
-            frames.append(g.msg({"message": line, "o": 1}, tag="h%d" % i))
+            frames.append(g.msg({"message": line, "o": 1}, tag="h%d" % i, time=1700000100))
     g.case(name, body + g.ERR, frames)
 
 
