@@ -827,6 +827,14 @@ mod tests {
             Some(((0, 2), Some((0, 1))))
         );
         assert_eq!(ruby("(?:b|(?=b)){2,5}?c", "bbc"), Some(((0, 3), None)));
+        // A class of one character is that character: a short body, copied.
+        assert_eq!(ruby("(?:[b]|(?=b)){2}c", "bc"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:[bd]|(?=b)){2}c", "bc"), None);
+        // `a+|\\b` is 25 bytes: `{2,}` copies it twice (then loops), `{2}` is a counted loop
+        // ((25 + 5) × 2 > 50), which `\\b` ends before its count.
+        assert_eq!(ruby("(?:a+|\\b){2,}c", "ac"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:a+|\\b){2}c", "ac"), None);
+        assert_eq!(ruby("(?:a+|\\b){2}c", "aaac"), Some(((0, 4), None)));
     }
 
     #[test]
@@ -849,6 +857,7 @@ mod tests {
             "(a|(?<x>b)|\\B){2}\\k<x>",
             "(?<=(?:(?<!y[a\\]])(x)|\\Kz)(?'q'b))a",
             "(?a)(?<!\\b)(?:x|\\b){3,}",
+            "(?:[\\d.\\-]{2,3}?|x[b]é{99999}|[a-c\\]]+|\\b){2}x",
         ] {
             for (at, _) in re.char_indices().skip(1) {
                 for flags in ["", "i", "x"] {
