@@ -19,8 +19,8 @@
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
 //! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
 //! look-arounds, capture and non-capturing groups, and repetitions of one character or class
-//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it, as
-//! what follows changes its code), outside `i` and `x`; each alternative matching only the empty
+//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or,
+//! for a character or `.`, a character does: what follows changes its code), outside `i` and `x`; each alternative matching only the empty
 //! string (without capture groups) or never. Anything else is refused, as before.
 
 use super::{alternatives_of, bracket_end, group_close, only_anchors};
@@ -550,6 +550,26 @@ fn repetition(s: &[char], k: usize) -> Option<Option<(usize, Option<usize>, bool
     Some(Some((min, max, lazy, len)))
 }
 
+/// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
+/// (a literal character, an escaped punctuation character, a class of one character): what a
+/// greedy repetition before it peeks at (`get_head_value_node`).
+fn next_literal(s: &[char], k: usize) -> Option<char> {
+    let (c, after) = match *s.get(k)? {
+        '[' => {
+            let end = bracket_end(s, k);
+            (ascii_class(s.get(k + 1..end.checked_sub(1)?)?)??, end)
+        }
+        '\\' => match s.get(k + 1) {
+            Some(&e) if e.is_ascii_punctuation() => (e, k + 2),
+            _ => return None,
+        },
+        '*' | '+' | '?' | '{' | '}' | '|' | ')' | '#' | '(' | '.' | '^' | '$' => return None,
+        c if c.is_control() || c.is_whitespace() && c != ' ' => return None,
+        c => (c, k + 1),
+    };
+    repetition(s, after).is_none().then_some(c)
+}
+
 /// Onigmo's compiled size of an item of `tlen` bytes repeated `min` to `max` times
 /// (`compile_length_quantifier_node`, no empty iteration possible), with nothing after it in
 /// its sequence when greedy without a maximum (else `next_setup` may change it); `any` for `.`.
@@ -633,11 +653,21 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     // The repeated character is a string of its own (`str_node_split_last_char`).
                     size += string_size(&string);
                     string.clear();
-                    if hi.is_none() && !lazy && !(free && k == s.len()) {
-                        return None;
-                    }
                     let one = l.len_utf8();
                     let tlen = string_size(&[one]);
+                    if hi.is_none() && !lazy && lo <= 1 && !(free && k == s.len()) {
+                        // `next_setup`: followed by a character, the loop peeks at it
+                        // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
+                        // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
+                        let next = next_literal(s, k)?;
+                        size += if next == l {
+                            tlen * lo + SIZE_PUSH + 1 + tlen + SIZE_PUSH
+                        } else {
+                            tlen * lo + SIZE_PUSH + tlen + 1 + SIZE_PUSH
+                        };
+                        min += lo;
+                        continue;
+                    }
                     // `{n,…}` of a string: written out `n` times (up to 100 bytes) first.
                     let copies = if lo > 1 {
                         (1..=lo)
@@ -740,10 +770,18 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             Some(Some((lo, hi, lazy, len))) => {
                 k = end + len;
                 // (Anchors repeated are rewritten elsewhere.)
-                if !chars || (hi.is_none() && !lazy && !(free && k == s.len())) {
+                if !chars {
                     return None;
                 }
-                size += if lo == 1 && hi == Some(1) {
+                size += if hi.is_none() && !lazy && !(free && k == s.len()) {
+                    // `.*` before a character peeks at it (`OP_ANYCHAR_STAR_PEEK_NEXT`); other
+                    // items are not read here.
+                    if !any {
+                        return None;
+                    }
+                    next_literal(s, k)?;
+                    2 + lo
+                } else if lo == 1 && hi == Some(1) {
                     item
                 } else {
                     repeat_size(item, lo, hi, lazy, any)
@@ -803,8 +841,13 @@ mod tests {
         assert_eq!(size("a{3}|\\b"), Some(4 + 1 + 10));
         assert_eq!(size("\\d{2}|\\b"), Some(10 + 33 + 1 + 10));
         assert_eq!(size(".*|\\b"), Some(1 + 1 + 10));
-        // What follows a greedy repetition without a maximum changes its code.
-        assert_eq!(size("a+b|\\b"), None);
+        // What follows a greedy repetition without a maximum changes its code: another
+        // character makes it atomic (PUSH, the item, POP, JUMP), the same one a peek at it.
+        assert_eq!(size("a+b|\\b"), Some(2 + 5 + 2 + 1 + 5 + 2 + 1 + 10));
+        assert_eq!(size("a*a|\\b"), Some(6 + 2 + 5 + 2 + 1 + 10));
+        assert_eq!(size(".+b|\\b"), Some(3 + 2 + 1 + 10));
+        assert_eq!(size("[ab]+b|\\b"), None);
+        assert_eq!(size("a+b*|\\b"), None);
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
     }
