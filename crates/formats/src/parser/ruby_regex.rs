@@ -3506,8 +3506,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      before its count), which is written out here only for a \
                                      body of characters, classes, anchors, look-arounds, \
                                      groups and repetitions of a character or class (one \
-                                     without a maximum last or, of a character or ., before \
-                                     a character), without references or \
+                                     without a maximum last or before a character), \
+                                     without references or \
                                      properties, each alternative never empty or only an anchor, \
                                      not under i or x, \
                                      not repeated again with a capture group in it or lazily, \

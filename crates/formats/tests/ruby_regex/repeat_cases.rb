@@ -120,14 +120,16 @@ REPEAT_SIZED = [
   # A greedy repetition without a maximum before a character: made atomic or peeking at it.
   '(?:a+b|\\b){2}', '(?:a+b|\\b){2,}c', '(?:a*b|(?=b)){2}c', '(?:a*b|(?=b)){3}c', '(?:a+a|\\b){2}c',
   '(?:a*a|\\b){2,}c', '(?:.+b|\\b){2}c', '(?:.*c|\\b){2,}', '(?:é+è|\\b){2}c', '(?:a+[b]|\\B){3}',
-  '(?:xa*by|\\b){2}', '(?:a+bc|\\b){2}c', '(?:a+\\.|\\b){2}c'
+  '(?:xa*by|\\b){2}', '(?:a+bc|\\b){2}c', '(?:a+\\.|\\b){2}c', '(?:[ab]+b|\\b){2}', '(?:[ab]+c|\\b){2}',
+  '(?:\\d+b|\\b){2}c', '(?:\\d*1|(?=b)){2}c', '(?:\\w+ |\\b){2}c', '(?:\\W+b|\\B){2}', '(?:[^a]+a|\\b){3}',
+  '(?:\\s+x|\\b){2,}', '(?:\\d{2,}b|\\b){2}c', '(?:\\w{30,}a|\\b){2}'
 ]
 # Still refused: a greedy repetition without a maximum followed by something other than a
-# character (Onigmo's code for it depends on what follows), or of a class, a repeated group, an alternative that may be empty, a property, a
+# character (Onigmo's code for it depends on what follows), a repeated group, an alternative that may be empty, a property, a
 # class with non-ASCII members.
 REPEAT_SIZED_REFUSED = [
   '(?:a+b*|\\b){2}', '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
-  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:(?:ab)+|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+b|\\b){2}',
+  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:(?:ab)+|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
   '(?:a+(b)|\\b){2}', '(?:b+b+|\\b){2}'
 ]
 REPEAT_SIZED_TEXTS = REPEAT_TEXTS2 + ['aaaaaaaac', 'aac', 'aaac', 'aaaac', 'x.x', '.].', "\n\nb", 'ab ab ab', '12 34 567',

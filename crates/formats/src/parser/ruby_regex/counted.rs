@@ -19,8 +19,8 @@
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
 //! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
 //! look-arounds, capture and non-capturing groups, and repetitions of one character or class
-//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or,
-//! for a character or `.`, a character does: what follows changes its code), outside `i` and `x`; each alternative matching only the empty
+//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or a
+//! character does: what follows changes its code), outside `i` and `x`; each alternative matching only the empty
 //! string (without capture groups) or never. Anything else is refused, as before.
 
 use super::{alternatives_of, bracket_end, group_close, only_anchors};
@@ -425,11 +425,57 @@ const SIZE_REPEAT: usize = 3 + 1 + 4 + 2;
 /// `n` times up to this many bytes.
 const EXPAND_STRING_MAX: usize = 100;
 
+/// The ASCII members of a class (`set`) and whether it holds every other character
+/// (`others`: a negated class, `\\W`), as Onigmo reads it (`\\d \\w \\s \\h` are ASCII in Ruby).
+#[derive(Clone, Copy)]
+struct Members {
+    set: [bool; 128],
+    others: bool,
+}
+
+impl Members {
+    /// `\\d \\w \\s \\h`, or `\\W`.
+    fn shorthand(e: char) -> Option<Members> {
+        let test: fn(u8) -> bool = match e {
+            'd' => |b| b.is_ascii_digit(),
+            'w' | 'W' => |b| b.is_ascii_alphanumeric() || b == b'_',
+            's' => |b| matches!(b, 0x09..=0x0d | b' '),
+            'h' => |b| b.is_ascii_hexdigit(),
+            _ => return None,
+        };
+        let mut set = [false; 128];
+        for b in 0..128u8 {
+            set[b as usize] = test(b) != (e == 'W');
+        }
+        Some(Members {
+            set,
+            others: e == 'W',
+        })
+    }
+
+    fn has(&self, c: char) -> bool {
+        if c.is_ascii() {
+            self.set[c as usize]
+        } else {
+            self.others
+        }
+    }
+
+    /// The one character of a class that is not negated and holds one (Onigmo's parser reads
+    /// it as that character, `is_onechar_cclass`).
+    fn one(&self) -> Option<char> {
+        let mut members = (0..128u8).filter(|&b| self.set[b as usize]);
+        match (self.others, members.next(), members.next()) {
+            (false, Some(b), None) => Some(char::from(b)),
+            _ => None,
+        }
+    }
+}
+
 /// A bracket class of ASCII characters only (Ruby syntax: characters, ranges, escaped
-/// punctuation, `\n \t \r \f \v \a \e`, `\d \w \s \h`, a leading `^`): `Some(Some(c))` when it
-/// is not negated and holds the one character `c` (Onigmo's parser reads it as that character,
-/// `is_onechar_cclass`), `Some(None)` for any other such class, `None` for what is not read here.
-fn ascii_class(body: &[char]) -> Option<Option<char>> {
+/// punctuation, `\\n \\t \\r \\f \\v \\a \\e`, `\\d \\w \\s \\h`, a leading `^`), `None` for
+/// what is not read here.
+fn ascii_class(body: &[char]) -> Option<Members> {
     let (negated, body) = match body.strip_prefix(&['^']) {
         Some(rest) => (true, rest),
         None => (false, body),
@@ -439,7 +485,7 @@ fn ascii_class(body: &[char]) -> Option<Option<char>> {
     }
     let mut set = [false; 128];
     // One member: a character (`Ok`), or a shorthand's set (`Err`).
-    let member = |k: usize| -> Option<(Result<char, ()>, usize)> {
+    let member = |k: usize| -> Option<(Result<char, Members>, usize)> {
         let c = *body.get(k)?;
         if c != '\\' {
             if !c.is_ascii() || matches!(c, '[' | ']' | '&' | ':') || c.is_ascii_control() {
@@ -456,19 +502,20 @@ fn ascii_class(body: &[char]) -> Option<Option<char>> {
             'v' => '\x0b',
             'a' => '\x07',
             'e' => '\x1b',
-            'd' | 'w' | 's' | 'h' => return Some((Err(()), k + 2)),
+            'd' | 'w' | 's' | 'h' => return Some((Err(Members::shorthand(e)?), k + 2)),
             e if e.is_ascii_punctuation() => e,
             _ => return None,
         };
         Some((Ok(plain), k + 2))
     };
     let mut k = 0;
-    let mut shorthand = false;
     while k < body.len() {
         let (first, next) = member(k)?;
         match first {
-            Err(()) => {
-                shorthand = true;
+            Err(members) => {
+                for (to, from) in set.iter_mut().zip(members.set) {
+                    *to |= from;
+                }
                 k = next;
             }
             Ok(a) if body.get(next) == Some(&'-') && next + 1 < body.len() => {
@@ -488,10 +535,14 @@ fn ascii_class(body: &[char]) -> Option<Option<char>> {
             }
         }
     }
-    let members: Vec<usize> = (0..128).filter(|&c| set[c]).collect();
-    Some(match (negated, shorthand, members.as_slice()) {
-        (false, false, [c]) => char::from_u32(*c as u32),
-        _ => None,
+    if negated {
+        for m in set.iter_mut() {
+            *m = !*m;
+        }
+    }
+    Some(Members {
+        set,
+        others: negated,
     })
 }
 
@@ -557,7 +608,7 @@ fn next_literal(s: &[char], k: usize) -> Option<char> {
     let (c, after) = match *s.get(k)? {
         '[' => {
             let end = bracket_end(s, k);
-            (ascii_class(s.get(k + 1..end.checked_sub(1)?)?)??, end)
+            (ascii_class(s.get(k + 1..end.checked_sub(1)?)?)?.one()?, end)
         }
         '\\' => match s.get(k + 1) {
             Some(&e) if e.is_ascii_punctuation() => (e, k + 2),
@@ -608,7 +659,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
         if c == '[' {
             let end = bracket_end(s, k);
             let body = s.get(k + 1..end.checked_sub(1)?)?;
-            if let Some(ch) = ascii_class(body)? {
+            if let Some(ch) = ascii_class(body)?.one() {
                 one = Some((ch, end));
             }
         }
@@ -689,6 +740,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
         size += string_size(&string);
         string.clear();
         // The item's size, whether it is one character (or `.`), and where it ends.
+        let start = k;
         let (item, chars, any, end) = match c {
             '\\' => {
                 let (item, chars) = match s.get(k + 1)? {
@@ -702,6 +754,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             '.' => (1, true, true, k + 1),
             '^' | '$' => (1, false, false, k + 1),
             '[' => (SIZE_CCLASS, true, false, bracket_end(s, k)),
+            // (Its members are read below when a greedy repetition of it is followed.)
             '(' => {
                 let end = group_close(s, k);
                 if s.get(end - 1) != Some(&')') {
@@ -774,13 +827,32 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     return None;
                 }
                 size += if hi.is_none() && !lazy && !(free && k == s.len()) {
-                    // `.*` before a character peeks at it (`OP_ANYCHAR_STAR_PEEK_NEXT`); other
-                    // items are not read here.
-                    if !any {
-                        return None;
+                    // `next_setup`: before a character, `.*` peeks at it
+                    // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
+                    // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
+                    // peeks at it (`OP_PUSH_IF_PEEK_NEXT`), when it is expanded.
+                    let next = next_literal(s, k)?;
+                    if any {
+                        2 + lo
+                    } else {
+                        let members = if c == '[' {
+                            ascii_class(s.get(start + 1..end.checked_sub(1)?)?)?
+                        } else {
+                            Members::shorthand(*s.get(end - 1)?)?
+                        };
+                        if lo <= 1 && !members.has(next) {
+                            item * lo + SIZE_PUSH + item + 1 + SIZE_PUSH
+                        } else if lo <= 1 || item * lo <= EXPAND_LIMIT {
+                            let copies = if lo == 1 && item > EXPAND_LIMIT {
+                                SIZE_PUSH
+                            } else {
+                                item * lo
+                            };
+                            copies + SIZE_PUSH + 1 + item + SIZE_PUSH
+                        } else {
+                            SIZE_REPEAT + item
+                        }
                     }
-                    next_literal(s, k)?;
-                    2 + lo
                 } else if lo == 1 && hi == Some(1) {
                     item
                 } else {
@@ -846,7 +918,10 @@ mod tests {
         assert_eq!(size("a+b|\\b"), Some(2 + 5 + 2 + 1 + 5 + 2 + 1 + 10));
         assert_eq!(size("a*a|\\b"), Some(6 + 2 + 5 + 2 + 1 + 10));
         assert_eq!(size(".+b|\\b"), Some(3 + 2 + 1 + 10));
-        assert_eq!(size("[ab]+b|\\b"), None);
+        // A class: atomic when the character is not in it, else a peek.
+        assert_eq!(size("[ab]+c|\\b"), Some(33 + 5 + 33 + 1 + 5 + 2 + 1 + 10));
+        assert_eq!(size("[ab]+b|\\b"), Some(33 + 6 + 33 + 5 + 2 + 1 + 10));
+        assert_eq!(size("\\d{2,}b|\\b"), Some(10 + 33 + 2 + 1 + 10));
         assert_eq!(size("a+b*|\\b"), None);
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
