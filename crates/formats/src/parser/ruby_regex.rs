@@ -3504,8 +3504,12 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     "Ruby's engine repeats it by rules of its own there (by the \
                                      size of its compiled code, an empty iteration may end it \
                                      before its count), which is written out here only for a \
-                                     body of characters, classes, anchors, look-arounds and \
-                                     groups without repetitions or references, not under i or x, \
+                                     body of characters, classes, anchors, look-arounds, \
+                                     groups and repetitions of a character or class (one \
+                                     without a maximum last or before a character), \
+                                     without references or \
+                                     properties, each alternative never empty or only an anchor, \
+                                     not under i or x, \
                                      not repeated again with a capture group in it or lazily, \
                                      and for a capture group only when the body is short; write \
                                      the repetitions out, \

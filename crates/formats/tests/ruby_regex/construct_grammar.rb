@@ -1,7 +1,7 @@
 # Shared by construct_cases.rb: a small grammar of Ruby regexp constructs (look-arounds nested in
 # every combination, anchors, captures and back-references, subexpression calls, conditionals,
 # the absent operator, possessive/lazy/counted quantifiers, option groups, escapes, classes and
-# properties, comments) that builds random patterns, and texts that exercise them. Every draw
+# properties, comments; options without a group, `(?a)` `(?u)` `(?d)` too) that builds random patterns, and texts that exercise them. Every draw
 # comes from the generator passed in (a seeded Random), so the output is deterministic.
 #
 # A piece is [text, onig]: `onig` when logferry must run the pattern on Oniguruma (Rust's
@@ -89,7 +89,7 @@ module ConstructGrammar
                elsif @groups.positive? then @rng.rand(1..@groups).to_s
                end
         cond ? ["(?(#{cond})#{inner[0]}|#{other[0]})", true] : ["(?:#{inner[0]}|#{other[0]})", inner[1] || other[1]]
-      when 14 then ["#{pick(%w[(?i) (?m) (?-i) (?x)])}#{inner[0]}", inner[1]]
+      when 14 then ["#{pick(%w[(?i) (?m) (?-i) (?x) (?a) (?u) (?d) (?a) (?u) (?d)])}#{inner[0]}", inner[1]]
       when 15
         other = node(depth - 1)
         ["#{inner[0]}|#{other[0]}", inner[1] || other[1]]

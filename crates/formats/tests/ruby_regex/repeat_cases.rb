@@ -103,6 +103,37 @@ REPEAT_MORE = [
   '(?:[ab]|\\b){2,6}*x', '(?:ab|(?=b)){2}+', '(?:(?<=a)|b){2,3}+c'
 ]
 REPEAT_TEXTS2 = REPEAT_TEXTS + ['aaaax', 'abx', 'bbbbx', 'ababx', ' bbc']
+# Bodies whose compiled size is told from classes with escapes (a class of one character is that
+# character in Onigmo), and repetitions of a character or class (a greedy one without a maximum
+# only where nothing or a character follows it); on both sides of the size that chooses copies or a loop.
+REPEAT_SIZED = [
+  '(?:[b]|(?=b)){2}c', '(?:[bb]|(?=b)){2}c', '(?:[bd]|(?=b)){2}c', '(?:x[b]y|\\B){3,}', '^(?:x[b]y|\\B){3,}',
+  '(?:[b]|^|\\A){2,}', 'a(?:[b]|(?<=a)){2}$', '(?:[\\d]|\\b){2}', '(?:[\\w.]|\\b){2,}', '(?:[a\\-c]|\\b){2}x',
+  '(?:[\\].]|\\b){2}', '(?:[^\\d]|\\b){2}', '(?:[\\n]|$){2}', '(?:[\\s]|\\b){2,3}', '(?:[\\h]|\\B){2}',
+  '(?:a+|\\b){2}c', '(?:a+|\\b){4}c', '(?:a+?|\\b){2}c', '(?:a{2}|\\b){2}b', '(?:a{3}|\\b){3}c',
+  '(?:a{3}|\\b){4}c', '(?:\\d{2,3}|\\b){2}', '(?:.+|\\b){2}c', '(?:.+?|\\b){2}c', '(?:é+|\\b){2}x',
+  '(?:é{2}|\\b){2,}x', '(?:b{1,2}|(?=b)){2}c', '(?:b{1,2}|(?=b)){3}c', '(?:[ab]+|\\b){2,3}', '(?:x|(?=a+)){2}a',
+  '(?:(?:x|a+)b|\\b){2}', '(?:(?>a+)b|\\b){2}', '(?:xa+|\\b){3}', '(?:ab{3}|\\b){2,}', '(?:a{2,}|\\b){2}b',
+  '(?:a{2,}?|\\b){2}b', '(?:\\w+?|(?=a)){3}', '(?:[ab]{2}|\\b){2}', '(?:[ab]{2}|\\b){3}x', '(?:a{1}b|\\b){2}',
+  '(?:\\d\\d|\\b){2}', '(?:b+|(?=b)){2,5}?c', '(?:[b]+|\\b){2}x', '(?:(?=a+)|abc){2}', '(?:a{2,3}|\\b){2}',
+  '(?:a{2,3}|\\b){3}b', '(?:b?b|\\b){3}c', '(?:\\w{2}|\\b){2}+', '(?:a+|\\b){2,}*',
+  # A greedy repetition without a maximum before a character: made atomic or peeking at it.
+  '(?:a+b|\\b){2}', '(?:a+b|\\b){2,}c', '(?:a*b|(?=b)){2}c', '(?:a*b|(?=b)){3}c', '(?:a+a|\\b){2}c',
+  '(?:a*a|\\b){2,}c', '(?:.+b|\\b){2}c', '(?:.*c|\\b){2,}', '(?:é+è|\\b){2}c', '(?:a+[b]|\\B){3}',
+  '(?:xa*by|\\b){2}', '(?:a+bc|\\b){2}c', '(?:a+\\.|\\b){2}c', '(?:[ab]+b|\\b){2}', '(?:[ab]+c|\\b){2}',
+  '(?:\\d+b|\\b){2}c', '(?:\\d*1|(?=b)){2}c', '(?:\\w+ |\\b){2}c', '(?:\\W+b|\\B){2}', '(?:[^a]+a|\\b){3}',
+  '(?:\\s+x|\\b){2,}', '(?:\\d{2,}b|\\b){2}c', '(?:\\w{30,}a|\\b){2}'
+]
+# Still refused: a greedy repetition without a maximum followed by something other than a
+# character (Onigmo's code for it depends on what follows), a repeated group, an alternative that may be empty, a property, a
+# class with non-ASCII members.
+REPEAT_SIZED_REFUSED = [
+  '(?:a+b*|\\b){2}', '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
+  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:(?:ab)+|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
+  '(?:a+(b)|\\b){2}', '(?:b+b+|\\b){2}'
+]
+REPEAT_SIZED_TEXTS = REPEAT_TEXTS2 + ['aaaaaaaac', 'aac', 'aaac', 'aaaac', 'x.x', '.].', "\n\nb", 'ab ab ab', '12 34 567',
+                                      'a-c-x', 'éééx', 'ééééx', 'aabaab', 'abbbabbbx', 'xbyxbyxby', 'bbbbbc']
 
 repeat = REPEAT.map do |src|
   check_runs(src, '')
@@ -113,6 +144,12 @@ repeat += (REPEAT_MORE + REPEAT_REFUSED - REPEAT).map do |src|
   check_runs(src, '')
   engine = REPEAT_REFUSED.include?(src) ? 'refused' : 'any'
   case_line(REPEAT_GROUP, src, '', engine, REPEAT_TEXTS2)
+end
+
+repeat += (REPEAT_SIZED + REPEAT_SIZED_REFUSED).map do |src|
+  check_runs(src, '')
+  engine = REPEAT_SIZED_REFUSED.include?(src) ? 'refused' : 'any'
+  case_line(REPEAT_GROUP, src, '', engine, REPEAT_SIZED_TEXTS)
 end
 
 split = (SPLIT.uniq + COMPLEMENT).map do |src|

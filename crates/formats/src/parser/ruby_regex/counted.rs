@@ -16,9 +16,12 @@
 //! the last iteration that took it matched, as in Ruby.
 //!
 //! Only bodies whose compiled size can be told here are written out: literal characters, `.`,
-//! `\w \W \d \s \h`, ASCII bracket classes, anchors, look-arounds, capture and non-capturing
-//! groups, no repetition, outside `i` and `x`; each alternative matching only the empty string
-//! (without capture groups) or never. Anything else is refused, as before.
+//! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
+//! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
+//! look-arounds, capture and non-capturing groups, and repetitions of one character or class
+//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or a
+//! character does: what follows changes its code), outside `i` and `x`; each alternative matching only the empty
+//! string (without capture groups) or never. Anything else is refused, as before.
 
 use super::{alternatives_of, bracket_end, group_close, only_anchors};
 
@@ -125,7 +128,7 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     // Each alternative: empty only (an anchor, without captures) or never empty.
     let mut empty = Vec::with_capacity(alts.len());
     for (alt, src_alt) in alts.iter().zip(&src_alts) {
-        let (_, min_len) = seq_size(src_alt, named)?;
+        let (_, min_len) = seq_size(src_alt, named, true)?;
         let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
         if anchors && !has_capture(src_alt, named) && min_len == 0 {
             empty.push(true);
@@ -408,126 +411,455 @@ fn onigmo_size(body: &[char], named: bool) -> Option<usize> {
     let alts = split_top(body);
     let mut size = 0;
     for alt in &alts {
-        size += seq_size(alt, named)?.0;
+        size += seq_size(alt, named, true)?.0;
     }
     Some(size + 2 * SIZE_PUSH * (alts.len() - 1))
 }
 
+/// `SIZE_OPCODE + SIZE_BITSET`: a class of ASCII characters only (`OP_CCLASS`, `OP_CCLASS_NOT`).
+const SIZE_CCLASS: usize = 1 + 32;
+/// `SIZE_OP_REPEAT_INC + SIZE_OPCODE + SIZE_RELADDR + SIZE_MEMNUM` (`MemNumType` is a short):
+/// what a counted loop (`OP_REPEAT`) adds to its body.
+const SIZE_REPEAT: usize = 3 + 1 + 4 + 2;
+/// `EXPAND_STRING_MAX_LENGTH` in Onigmo's regcomp.c: a string repeated `{n,…}` is written out
+/// `n` times up to this many bytes.
+const EXPAND_STRING_MAX: usize = 100;
+
+/// The ASCII members of a class (`set`) and whether it holds every other character
+/// (`others`: a negated class, `\\W`), as Onigmo reads it (`\\d \\w \\s \\h` are ASCII in Ruby).
+#[derive(Clone, Copy)]
+struct Members {
+    set: [bool; 128],
+    others: bool,
+}
+
+impl Members {
+    /// `\\d \\w \\s \\h`, or `\\W`.
+    fn shorthand(e: char) -> Option<Members> {
+        let test: fn(u8) -> bool = match e {
+            'd' => |b| b.is_ascii_digit(),
+            'w' | 'W' => |b| b.is_ascii_alphanumeric() || b == b'_',
+            's' => |b| matches!(b, 0x09..=0x0d | b' '),
+            'h' => |b| b.is_ascii_hexdigit(),
+            _ => return None,
+        };
+        let mut set = [false; 128];
+        for b in 0..128u8 {
+            set[b as usize] = test(b) != (e == 'W');
+        }
+        Some(Members {
+            set,
+            others: e == 'W',
+        })
+    }
+
+    fn has(&self, c: char) -> bool {
+        if c.is_ascii() {
+            self.set[c as usize]
+        } else {
+            self.others
+        }
+    }
+
+    /// The one character of a class that is not negated and holds one (Onigmo's parser reads
+    /// it as that character, `is_onechar_cclass`).
+    fn one(&self) -> Option<char> {
+        let mut members = (0..128u8).filter(|&b| self.set[b as usize]);
+        match (self.others, members.next(), members.next()) {
+            (false, Some(b), None) => Some(char::from(b)),
+            _ => None,
+        }
+    }
+}
+
+/// A bracket class of ASCII characters only (Ruby syntax: characters, ranges, escaped
+/// punctuation, `\\n \\t \\r \\f \\v \\a \\e`, `\\d \\w \\s \\h`, a leading `^`), `None` for
+/// what is not read here.
+fn ascii_class(body: &[char]) -> Option<Members> {
+    let (negated, body) = match body.strip_prefix(&['^']) {
+        Some(rest) => (true, rest),
+        None => (false, body),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let mut set = [false; 128];
+    // One member: a character (`Ok`), or a shorthand's set (`Err`).
+    let member = |k: usize| -> Option<(Result<char, Members>, usize)> {
+        let c = *body.get(k)?;
+        if c != '\\' {
+            if !c.is_ascii() || matches!(c, '[' | ']' | '&' | ':') || c.is_ascii_control() {
+                return None;
+            }
+            return Some((Ok(c), k + 1));
+        }
+        let e = *body.get(k + 1)?;
+        let plain = match e {
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            'f' => '\x0c',
+            'v' => '\x0b',
+            'a' => '\x07',
+            'e' => '\x1b',
+            'd' | 'w' | 's' | 'h' => return Some((Err(Members::shorthand(e)?), k + 2)),
+            e if e.is_ascii_punctuation() => e,
+            _ => return None,
+        };
+        Some((Ok(plain), k + 2))
+    };
+    let mut k = 0;
+    while k < body.len() {
+        let (first, next) = member(k)?;
+        match first {
+            Err(members) => {
+                for (to, from) in set.iter_mut().zip(members.set) {
+                    *to |= from;
+                }
+                k = next;
+            }
+            Ok(a) if body.get(next) == Some(&'-') && next + 1 < body.len() => {
+                let (last, after) = member(next + 1)?;
+                let b = last.ok()?;
+                if b < a {
+                    return None;
+                }
+                for c in a..=b {
+                    set[c as usize] = true;
+                }
+                k = after;
+            }
+            Ok(a) => {
+                set[a as usize] = true;
+                k = next;
+            }
+        }
+    }
+    if negated {
+        for m in set.iter_mut() {
+            *m = !*m;
+        }
+    }
+    Some(Members {
+        set,
+        others: negated,
+    })
+}
+
+/// A repetition after an item (`*`, `+`, `?`, `{n}`, `{n,}`, `{,m}`, `{n,m}`, each maybe lazy):
+/// its minimum, maximum, laziness and length; `None` for none; `Some(None)` for one not read
+/// here (possessive, a repetition of a repetition, `{n}?`).
+#[allow(clippy::type_complexity)]
+fn repetition(s: &[char], k: usize) -> Option<Option<(usize, Option<usize>, bool, usize)>> {
+    let (min, max, mut len, interval) = match s.get(k) {
+        Some('*') => (0, None, 1, false),
+        Some('+') => (1, None, 1, false),
+        Some('?') => (0, Some(1), 1, false),
+        Some('{') => {
+            let close = s[k..].iter().position(|&c| c == '}')? + k;
+            let body: String = s[k + 1..close].iter().collect();
+            let number = |t: &str| -> Option<Option<usize>> {
+                if t.is_empty() {
+                    Some(None)
+                } else if t.len() <= 5 && t.bytes().all(|b| b.is_ascii_digit()) {
+                    t.parse().ok().map(Some)
+                } else {
+                    None
+                }
+            };
+            let (lo, hi) = match body.split_once(',') {
+                None => {
+                    let n = number(&body)??;
+                    (n, Some(n))
+                }
+                Some((lo, hi)) => {
+                    let (lo, hi) = (number(lo)?, number(hi)?);
+                    if lo.is_none() && hi.is_none() {
+                        return None;
+                    }
+                    (lo.unwrap_or(0), hi)
+                }
+            };
+            if hi.is_some_and(|hi| hi < lo) {
+                return Some(None);
+            }
+            (lo, hi, close + 1 - k, !body.contains(','))
+        }
+        _ => return None,
+    };
+    let lazy = s.get(k + len) == Some(&'?');
+    if lazy {
+        if interval {
+            // `{n}?` is `(?:x{n})?` in Ruby.
+            return Some(None);
+        }
+        len += 1;
+    }
+    if matches!(s.get(k + len), Some('*' | '+' | '?' | '{')) {
+        return Some(None);
+    }
+    Some(Some((min, max, lazy, len)))
+}
+
+/// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
+/// (a literal character, an escaped punctuation character, a class of one character): what a
+/// greedy repetition before it peeks at (`get_head_value_node`).
+fn next_literal(s: &[char], k: usize) -> Option<char> {
+    let (c, after) = match *s.get(k)? {
+        '[' => {
+            let end = bracket_end(s, k);
+            (ascii_class(s.get(k + 1..end.checked_sub(1)?)?)?.one()?, end)
+        }
+        '\\' => match s.get(k + 1) {
+            Some(&e) if e.is_ascii_punctuation() => (e, k + 2),
+            _ => return None,
+        },
+        '*' | '+' | '?' | '{' | '}' | '|' | ')' | '#' | '(' | '.' | '^' | '$' => return None,
+        c if c.is_control() || c.is_whitespace() && c != ' ' => return None,
+        c => (c, k + 1),
+    };
+    repetition(s, after).is_none().then_some(c)
+}
+
+/// Onigmo's compiled size of an item of `tlen` bytes repeated `min` to `max` times
+/// (`compile_length_quantifier_node`, no empty iteration possible), with nothing after it in
+/// its sequence when greedy without a maximum (else `next_setup` may change it); `any` for `.`.
+fn repeat_size(tlen: usize, min: usize, max: Option<usize>, lazy: bool, any: bool) -> usize {
+    match max {
+        None if any && !lazy => 1 + tlen * min,
+        None if min <= 1 || tlen * min <= EXPAND_LIMIT => {
+            let copies = if min == 1 && tlen > EXPAND_LIMIT {
+                SIZE_PUSH
+            } else {
+                tlen * min
+            };
+            copies + SIZE_PUSH + tlen + SIZE_PUSH
+        }
+        Some(0..=1) if lazy && min == 0 => SIZE_PUSH + SIZE_PUSH + tlen,
+        Some(max) if !lazy && (max == 1 || (tlen + SIZE_PUSH) * max <= EXPAND_LIMIT) => {
+            tlen * min + (SIZE_PUSH + tlen) * (max - min)
+        }
+        _ => SIZE_REPEAT + tlen,
+    }
+}
+
 /// The compiled size and the shortest length (in characters) of a sequence without `|` at its
-/// top level.
-fn seq_size(s: &[char], named: bool) -> Option<(usize, usize)> {
+/// top level; `free` when nothing follows its last item in Onigmo's tree (an alternative of the
+/// repeated body itself, of a look-around, of an atomic group or of an alternation): a greedy
+/// repetition without a maximum is read there only (Onigmo's `next_setup` changes one followed
+/// by something, by what follows).
+fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
     let (mut size, mut min, mut k) = (0, 0, 0);
     // The literal string being read: the UTF-8 length of each of its characters.
     let mut string: Vec<usize> = Vec::new();
     while k < s.len() {
         let c = s[k];
+        // A class of one character is that character (and the string goes on after it).
+        let mut one = None;
+        if c == '[' {
+            let end = bracket_end(s, k);
+            let body = s.get(k + 1..end.checked_sub(1)?)?;
+            if let Some(ch) = ascii_class(body)?.one() {
+                one = Some((ch, end));
+            }
+        }
         let literal = match c {
+            '[' => one.map(|(ch, _)| ch),
             '\\' => match s.get(k + 1) {
                 Some(&e) if e.is_ascii_punctuation() => Some(e),
                 _ => None,
             },
             '*' | '+' | '?' | '{' | '}' | '|' | ')' | '#' => return None,
-            '(' | '[' | '.' | '^' | '$' => None,
+            '(' | '.' | '^' | '$' => None,
             c if c.is_control() || c.is_whitespace() && c != ' ' => return None,
             c => Some(c),
         };
         if let Some(l) = literal {
-            string.push(l.len_utf8());
-            min += 1;
-            k += if c == '\\' { 2 } else { 1 };
+            let next = match one {
+                Some((_, end)) => {
+                    size += string_size(&string);
+                    string.clear();
+                    end
+                }
+                None if c == '\\' => k + 2,
+                None => k + 1,
+            };
+            match repetition(s, next) {
+                None => {
+                    string.push(l.len_utf8());
+                    min += 1;
+                    k = next;
+                }
+                Some(None) => return None,
+                Some(Some((lo, hi, lazy, len))) => {
+                    k = next + len;
+                    if lo == 1 && hi == Some(1) {
+                        // `x{1}`: Onigmo drops the repetition; the string ends here.
+                        string.push(l.len_utf8());
+                        min += 1;
+                        size += string_size(&string);
+                        string.clear();
+                        continue;
+                    }
+                    // The repeated character is a string of its own (`str_node_split_last_char`).
+                    size += string_size(&string);
+                    string.clear();
+                    let one = l.len_utf8();
+                    let tlen = string_size(&[one]);
+                    if hi.is_none() && !lazy && lo <= 1 && !(free && k == s.len()) {
+                        // `next_setup`: followed by a character, the loop peeks at it
+                        // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
+                        // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
+                        let next = next_literal(s, k)?;
+                        size += if next == l {
+                            tlen * lo + SIZE_PUSH + 1 + tlen + SIZE_PUSH
+                        } else {
+                            tlen * lo + SIZE_PUSH + tlen + 1 + SIZE_PUSH
+                        };
+                        min += lo;
+                        continue;
+                    }
+                    // `{n,…}` of a string: written out `n` times (up to 100 bytes) first.
+                    let copies = if lo > 1 {
+                        (1..=lo)
+                            .take_while(|i| i * one <= EXPAND_STRING_MAX)
+                            .last()?
+                    } else {
+                        0
+                    };
+                    size += string_size(&vec![one; copies]);
+                    if copies < lo || hi.is_none_or(|hi| hi > copies) {
+                        size +=
+                            repeat_size(tlen, lo - copies, hi.map(|hi| hi - copies), lazy, false);
+                    }
+                    min += lo;
+                }
+            }
             continue;
         }
         size += string_size(&string);
         string.clear();
-        match c {
+        // The item's size, whether it is one character (or `.`), and where it ends.
+        let start = k;
+        let (item, chars, any, end) = match c {
             '\\' => {
-                size += match s.get(k + 1)? {
-                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => 1,
-                    'w' | 'W' => {
-                        min += 1;
-                        1
-                    }
-                    'd' | 's' | 'h' => {
-                        min += 1;
-                        1 + 32
-                    }
+                let (item, chars) = match s.get(k + 1)? {
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (1, false),
+                    'w' | 'W' => (1, true),
+                    'd' | 's' | 'h' => (SIZE_CCLASS, true),
                     _ => return None,
                 };
-                k += 2;
+                (item, chars, false, k + 2)
             }
-            '.' => {
-                size += 1;
-                min += 1;
-                k += 1;
-            }
-            '^' | '$' => {
-                size += 1;
-                k += 1;
-            }
-            '[' => {
-                let end = bracket_end(s, k);
-                let body = s.get(k + 1..end.checked_sub(1)?)?;
-                let body = body.strip_prefix(&['^']).unwrap_or(body);
-                if body.is_empty()
-                    || !body
-                        .iter()
-                        .all(|&c| c.is_ascii() && !matches!(c, '\\' | '[' | ']' | '&' | ':'))
-                {
-                    return None;
-                }
-                size += 1 + 32;
-                min += 1;
-                k = end;
-            }
+            '.' => (1, true, true, k + 1),
+            '^' | '$' => (1, false, false, k + 1),
+            '[' => (SIZE_CCLASS, true, false, bracket_end(s, k)),
+            // (Its members are read below when a greedy repetition of it is followed.)
             '(' => {
                 let end = group_close(s, k);
                 if s.get(end - 1) != Some(&')') {
                     return None;
                 }
-                let (open, extra, counts) = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
-                    (Some('?'), Some(':'), _) => (3, 0, true),
-                    (Some('?'), Some('='), _) => (3, 2, false),
-                    (Some('?'), Some('!'), _) => (3, SIZE_PUSH + 1, false),
-                    (Some('?'), Some('>'), _) => (3, 2, true),
+                // (A look-around or an atomic group is a node of its own.)
+                let (open, extra, counts, own) = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+                    (Some('?'), Some(':'), _) => (3, 0, true, false),
+                    (Some('?'), Some('='), _) => (3, 2, false, true),
+                    (Some('?'), Some('!'), _) => (3, SIZE_PUSH + 1, false, true),
+                    (Some('?'), Some('>'), _) => (3, 2, true, true),
                     (Some('?'), Some('<'), Some('=' | '!')) => {
                         // A look-behind of plain text only (Onigmo splits alternatives).
                         let inner = &s[k + 4..end - 1];
-                        if inner
-                            .iter()
-                            .any(|c| matches!(c, '(' | '|' | '[' | '\\' | '.'))
-                        {
+                        if inner.iter().any(|c| {
+                            matches!(c, '(' | '|' | '[' | '\\' | '.' | '{' | '*' | '+' | '?')
+                        }) {
                             return None;
                         }
                         let extra = if s[k + 3] == '=' { 5 } else { 5 + 4 + 1 };
-                        (4, extra, false)
+                        (4, extra, false, true)
                     }
                     (Some('?'), Some('<' | '\''), _) => {
                         let quote = if s[k + 2] == '<' { '>' } else { '\'' };
                         let name_end = s[k + 3..end].iter().position(|&c| c == quote)? + k + 3;
-                        (name_end + 1 - k, 6, true)
+                        (name_end + 1 - k, 6, true, false)
                     }
                     (Some('?'), _, _) => return None,
-                    _ => (1, if named { 0 } else { 6 }, true),
+                    _ => (1, if named { 0 } else { 6 }, true, false),
                 };
                 let (inner_size, inner_min) = {
                     let inner = &s[k + open..end - 1];
                     let alts = split_top(inner);
+                    // Nothing follows its last item: a node of its own, an alternation, or a
+                    // group with nothing after it where nothing follows.
+                    let free = own || alts.len() > 1 || free && end == s.len();
                     let mut total = 2 * SIZE_PUSH * (alts.len() - 1);
                     let mut least = usize::MAX;
                     for alt in alts {
-                        let (a, m) = seq_size(alt, named)?;
+                        let (a, m) = seq_size(alt, named, free)?;
                         total += a;
                         least = least.min(m);
                     }
                     (total, least)
                 };
+                // (A repeated group is not read here.)
+                if repetition(s, end).is_some() {
+                    return None;
+                }
                 size += inner_size + extra;
                 if counts {
                     min += inner_min;
                 }
                 k = end;
+                continue;
             }
             _ => return None,
+        };
+        match repetition(s, end) {
+            None => {
+                size += item;
+                min += usize::from(chars);
+                k = end;
+            }
+            Some(None) => return None,
+            Some(Some((lo, hi, lazy, len))) => {
+                k = end + len;
+                // (Anchors repeated are rewritten elsewhere.)
+                if !chars {
+                    return None;
+                }
+                size += if hi.is_none() && !lazy && !(free && k == s.len()) {
+                    // `next_setup`: before a character, `.*` peeks at it
+                    // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
+                    // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
+                    // peeks at it (`OP_PUSH_IF_PEEK_NEXT`), when it is expanded.
+                    let next = next_literal(s, k)?;
+                    if any {
+                        2 + lo
+                    } else {
+                        let members = if c == '[' {
+                            ascii_class(s.get(start + 1..end.checked_sub(1)?)?)?
+                        } else {
+                            Members::shorthand(*s.get(end - 1)?)?
+                        };
+                        if lo <= 1 && !members.has(next) {
+                            item * lo + SIZE_PUSH + item + 1 + SIZE_PUSH
+                        } else if lo <= 1 || item * lo <= EXPAND_LIMIT {
+                            let copies = if lo == 1 && item > EXPAND_LIMIT {
+                                SIZE_PUSH
+                            } else {
+                                item * lo
+                            };
+                            copies + SIZE_PUSH + 1 + item + SIZE_PUSH
+                        } else {
+                            SIZE_REPEAT + item
+                        }
+                    }
+                } else if lo == 1 && hi == Some(1) {
+                    item
+                } else {
+                    repeat_size(item, lo, hi, lazy, any)
+                };
+                min += lo;
+            }
         }
     }
     size += string_size(&string);
@@ -573,7 +905,26 @@ mod tests {
         assert_eq!(size("(b)|(?=b)"), Some(22));
         assert_eq!(size("(b)|\\b"), Some(19));
         assert_eq!(size("abcdef|\\b"), Some(1 + 4 + 6 + 1 + 10));
-        assert_eq!(size("a+|\\b"), None);
+        // A class of one character is that character, in a string with what follows.
+        assert_eq!(size("[b]c|\\b"), Some(3 + 1 + 10));
+        assert_eq!(size("[\\d.]|\\b"), Some(33 + 1 + 10));
+        // Repetitions: PUSH, the item, JUMP; a string `{n}` written out; a counted loop.
+        assert_eq!(size("a+|\\b"), Some(2 + 5 + 2 + 5 + 1 + 10));
+        assert_eq!(size("a{3}|\\b"), Some(4 + 1 + 10));
+        assert_eq!(size("\\d{2}|\\b"), Some(10 + 33 + 1 + 10));
+        assert_eq!(size(".*|\\b"), Some(1 + 1 + 10));
+        // What follows a greedy repetition without a maximum changes its code: another
+        // character makes it atomic (PUSH, the item, POP, JUMP), the same one a peek at it.
+        assert_eq!(size("a+b|\\b"), Some(2 + 5 + 2 + 1 + 5 + 2 + 1 + 10));
+        assert_eq!(size("a*a|\\b"), Some(6 + 2 + 5 + 2 + 1 + 10));
+        assert_eq!(size(".+b|\\b"), Some(3 + 2 + 1 + 10));
+        // A class: atomic when the character is not in it, else a peek.
+        assert_eq!(size("[ab]+c|\\b"), Some(33 + 5 + 33 + 1 + 5 + 2 + 1 + 10));
+        assert_eq!(size("[ab]+b|\\b"), Some(33 + 6 + 33 + 5 + 2 + 1 + 10));
+        assert_eq!(size("\\d{2,}b|\\b"), Some(10 + 33 + 2 + 1 + 10));
+        assert_eq!(size("a+b*|\\b"), None);
+        assert_eq!(size("(?:a+)b|\\b"), None);
+        assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
     }
 
     use super::super::test_support::ruby;
@@ -594,6 +945,14 @@ mod tests {
             Some(((0, 2), Some((0, 1))))
         );
         assert_eq!(ruby("(?:b|(?=b)){2,5}?c", "bbc"), Some(((0, 3), None)));
+        // A class of one character is that character: a short body, copied.
+        assert_eq!(ruby("(?:[b]|(?=b)){2}c", "bc"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:[bd]|(?=b)){2}c", "bc"), None);
+        // `a+|\\b` is 25 bytes: `{2,}` copies it twice (then loops), `{2}` is a counted loop
+        // ((25 + 5) × 2 > 50), which `\\b` ends before its count.
+        assert_eq!(ruby("(?:a+|\\b){2,}c", "ac"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:a+|\\b){2}c", "ac"), None);
+        assert_eq!(ruby("(?:a+|\\b){2}c", "aaac"), Some(((0, 4), None)));
     }
 
     #[test]
@@ -616,6 +975,7 @@ mod tests {
             "(a|(?<x>b)|\\B){2}\\k<x>",
             "(?<=(?:(?<!y[a\\]])(x)|\\Kz)(?'q'b))a",
             "(?a)(?<!\\b)(?:x|\\b){3,}",
+            "(?:[\\d.\\-]{2,3}?|x[b]é{99999}|[a-c\\]]+|\\b){2}x",
         ] {
             for (at, _) in re.char_indices().skip(1) {
                 for flags in ["", "i", "x"] {
