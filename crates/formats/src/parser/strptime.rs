@@ -1048,32 +1048,12 @@ pub(crate) fn resolve(f: &Fields, zone: &Zone, src: &str) -> Result<EventTime, S
         }
         // Ruby's `begin break if year; year = now.year; break if mon; … end until true`.
         year = Some(ny);
-        'fill: {
-            if mon.is_some() {
-                break 'fill;
-            }
-            mon = Some(nm);
-            if mday.is_some() {
-                break 'fill;
-            }
-            mday = Some(nd);
-            if hour.is_some() {
-                break 'fill;
-            }
-            hour = Some(tod / 3600);
-            if min.is_some() {
-                break 'fill;
-            }
-            min = Some(tod / 60 % 60);
-            if sec.is_some() {
-                break 'fill;
-            }
-            sec = Some(tod % 60);
-            if nsec.is_some() {
-                break 'fill;
-            }
-            nsec = Some(nns / 1000 * 1000);
-        }
+        super::time_parse::fill_from_now(
+            [&mut mon, &mut mday, &mut hour, &mut min, &mut sec],
+            [nm, nd, tod / 3600, tod / 60 % 60, tod % 60],
+            &mut nsec,
+            nns,
+        );
     } else if let (Some(yd), Some(y)) = (f.yday, year) {
         let (m, d) = yday_of(y, yd)?;
         mon = Some(m);

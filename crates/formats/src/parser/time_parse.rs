@@ -52,6 +52,27 @@ impl<'a> Parts<'a> {
 pub(crate) type Now<'a> = &'a dyn Fn() -> (i64, u32);
 
 /// `Time.parse(text, now)` with `zone` as the process's local zone.
+/// Ruby's `make_time` fill after the year (`break if mon; mon = now.mon; break if mday; …`): the
+/// month, day, hour, minute and second up to the first one given take `now`'s, and so does the
+/// fraction (`now.nsec`, whole microseconds as Ruby's `now.usec`) when none of them is given.
+/// Shared by `Time.parse` and `Time.strptime`.
+pub(crate) fn fill_from_now<T: Copy>(
+    fields: [&mut Option<T>; 5],
+    now: [T; 5],
+    nsec: &mut Option<u32>,
+    now_nsec: u32,
+) {
+    for (field, value) in fields.into_iter().zip(now) {
+        if field.is_some() {
+            return;
+        }
+        *field = Some(value);
+    }
+    if nsec.is_none() {
+        *nsec = Some(now_nsec / 1000 * 1000);
+    }
+}
+
 pub(crate) fn time_parse(text: &str, zone: &Zone, now: Now) -> Result<Parsed, String> {
     let h = date_parse(text)?;
     make_time(text, Parts::of(&h), zone, now)
@@ -423,30 +444,12 @@ pub(crate) fn make_time(text: &str, p: Parts, local: &Zone, now: Now) -> Result<
         let (ny, nm, nd) = civil(wall.div_euclid(86_400));
         let tod = wall.rem_euclid(86_400);
         year = Some(ny);
-        if mon.is_some() {
-            break 'fill;
-        }
-        mon = Some(nm);
-        if day.is_some() {
-            break 'fill;
-        }
-        day = Some(nd);
-        if hour.is_some() {
-            break 'fill;
-        }
-        hour = Some(tod / 3600);
-        if min.is_some() {
-            break 'fill;
-        }
-        min = Some(tod / 60 % 60);
-        if sec.is_some() {
-            break 'fill;
-        }
-        sec = Some(tod % 60);
-        if nsec.is_some() {
-            break 'fill;
-        }
-        nsec = Some(now_nsec / 1000 * 1000);
+        fill_from_now(
+            [&mut mon, &mut day, &mut hour, &mut min, &mut sec],
+            [nm, nd, tod / 3600, tod / 60 % 60, tod % 60],
+            &mut nsec,
+            now_nsec,
+        );
     }
     let year = year.unwrap_or(1970);
     let (mon, day) = (mon.unwrap_or(1), day.unwrap_or(1));
