@@ -95,19 +95,17 @@ fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
 
 /// The year and day of the year of a day count.
 fn year_yday(days: i128) -> (i128, i128) {
-    // Civil year of the day, then the day within it.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i128::from(m <= 2);
+    let y = civil(days).0;
     (y, days - days_from_civil(y, 1, 1) + 1)
 }
 
+/// The proleptic Gregorian date of a day count (the i64 one of the msgpack crate for usual
+/// days, as [`days_from_civil`] takes the i64 one back).
 fn civil(days: i128) -> (i128, i128, i128) {
+    if let Ok(d) = i32::try_from(days) {
+        let (y, m, d) = super::strptime::civil_from_days(d.into());
+        return (y.into(), m.into(), d.into());
+    }
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -256,6 +254,21 @@ fn divmod(a: i128, n: i128) -> (i128, i128) {
     (a.div_euclid(n), a.rem_euclid(n))
 }
 
+/// One field of `Time.apply_offset`: `rest` (the offset still to apply, in this field's unit)
+/// split at `unit`; the remainder moves the field by `sign` and its carry moves what is returned
+/// for the next field (Ruby's `off, o = off.divmod(60); if o != 0 then sec += o; c, sec =
+/// sec.divmod(60); off += c end`, `-=` for a positive offset).
+fn shift(field: &mut i128, rest: i128, unit: i128, sign: i128) -> i128 {
+    let (mut rest, o) = divmod(rest, unit);
+    if o != 0 {
+        *field += sign * o;
+        let (carry, v) = divmod(*field, unit);
+        *field = v;
+        rest += sign * carry;
+    }
+    rest
+}
+
 /// `Time.apply_offset`: the wall clock at `off` moved to UTC, field by field as Ruby does it.
 #[allow(clippy::too_many_arguments)]
 fn apply_offset(
@@ -267,31 +280,18 @@ fn apply_offset(
     mut sec: i128,
     off: i128,
 ) -> (i128, i128, i128, i128, i128, i128) {
-    if off < 0 {
-        let (mut off, o) = divmod(-off, 60);
-        if o != 0 {
-            sec += o;
-            let (q, s) = divmod(sec, 60);
-            sec = s;
-            off += q;
-        }
-        let (mut off2, o) = divmod(off, 60);
-        if o != 0 {
-            min += o;
-            let (q, m) = divmod(min, 60);
-            min = m;
-            off2 += q;
-        }
-        let (mut off3, o) = divmod(off2, 24);
-        if o != 0 {
-            hour += o;
-            let (q, h) = divmod(hour, 24);
-            hour = h;
-            off3 += q;
-        }
-        if off3 != 0 {
-            day += off3;
-            if month_days(year, mon).is_some_and(|days| days < day) {
+    if off == 0 {
+        return (year, mon, day, hour, min, sec);
+    }
+    // West of UTC the offset is added, east of it taken away.
+    let sign = if off < 0 { 1 } else { -1 };
+    let rest = shift(&mut sec, off.abs(), 60, sign);
+    let rest = shift(&mut min, rest, 60, sign);
+    let days = shift(&mut hour, rest, 24, sign);
+    if days != 0 {
+        day += sign * days;
+        if sign > 0 {
+            if month_days(year, mon).is_some_and(|n| n < day) {
                 mon += 1;
                 if 12 < mon {
                     mon = 1;
@@ -299,39 +299,13 @@ fn apply_offset(
                 }
                 day = 1;
             }
-        }
-    } else if 0 < off {
-        let (mut off, o) = divmod(off, 60);
-        if o != 0 {
-            sec -= o;
-            let (q, s) = divmod(sec, 60);
-            sec = s;
-            off -= q;
-        }
-        let (mut off2, o) = divmod(off, 60);
-        if o != 0 {
-            min -= o;
-            let (q, m) = divmod(min, 60);
-            min = m;
-            off2 -= q;
-        }
-        let (mut off3, o) = divmod(off2, 24);
-        if o != 0 {
-            hour -= o;
-            let (q, h) = divmod(hour, 24);
-            hour = h;
-            off3 -= q;
-        }
-        if off3 != 0 {
-            day -= off3;
-            if day < 1 {
-                mon -= 1;
-                if mon < 1 {
-                    year -= 1;
-                    mon = 12;
-                }
-                day = month_days(year, mon).unwrap_or(31);
+        } else if day < 1 {
+            mon -= 1;
+            if mon < 1 {
+                year -= 1;
+                mon = 12;
             }
+            day = month_days(year, mon).unwrap_or(31);
         }
     }
     (year, mon, day, hour, min, sec)
