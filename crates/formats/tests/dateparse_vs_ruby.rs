@@ -22,6 +22,8 @@ use logferry_formats::parser::{date_parse_probe, lenient_at_probe, time_parse_at
 use logferry_msgpack::EventTime;
 use serde_json::Value;
 
+mod golden;
+
 /// Whether Ruby's hash for the text has a number of more than 30 digits, which logferry does not
 /// compute with (README, "Differences from Fluentd"): their fields are not compared, and
 /// logferry may refuse their time.
@@ -43,38 +45,21 @@ const NOWS: [(&str, i64, u32); 2] = [
 ];
 
 fn lines() -> Vec<Value> {
-    let dir = std::env::var("DATEPARSE_DIR")
-        .unwrap_or_else(|_| format!("{}/tests/dateparse", env!("CARGO_MANIFEST_DIR")));
-    let path = format!("{dir}/parse.jsonl");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
-        .collect()
+    // `DATEPARSE_DIR`: goldens recorded elsewhere (record.rb with `OUT`).
+    golden::read_jsonl("DATEPARSE_DIR", "dateparse", "parse.jsonl")
 }
 
 fn set_zone() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
     // `DATEPARSE_TZ`: goldens recorded elsewhere in another zone (record.rb with `OUT`).
-    ONCE.call_once(|| {
-        let tz = std::env::var("DATEPARSE_TZ").unwrap_or_else(|_| "America/New_York".into());
-        std::env::set_var("TZ", tz)
+    golden::set_zone(|| {
+        std::env::var("DATEPARSE_TZ").unwrap_or_else(|_| "America/New_York".into())
     });
 }
 
 fn report(what: &str, bad: &[String], total: usize) {
-    if !bad.is_empty() {
-        let all = format!("{}/dateparse-{what}.txt", env!("CARGO_TARGET_TMPDIR"));
-        let _ = std::fs::write(&all, bad.join("\n"));
-        let shown: Vec<&str> = bad.iter().take(60).map(String::as_str).collect();
-        panic!(
-            "{} of {total} {what} differ from Ruby (all in {all}):\n{}",
-            bad.len(),
-            shown.join("\n")
-        );
-    }
+    golden::report("dateparse", what, "Ruby", bad, total);
 }
 
-/// `Date._parse`: the same fields and values, or an error for the same texts.
 #[test]
 fn date_parse_fields_as_ruby() {
     let golden = lines();

@@ -26,6 +26,8 @@ use logferry_formats::timefmt::{TimeFormatter, Zone};
 use logferry_msgpack::EventTime;
 use serde_json::Value;
 
+mod golden;
+
 /// Fluentd's seconds as an event time holds them: wrapped to 32 bits, as its msgpack
 /// (`pack('NN')`) wraps them. None past 64 bits, where the golden holds only a float.
 fn wrapped(secs: &Value) -> Option<u32> {
@@ -44,41 +46,16 @@ fn far(secs: &Value) -> bool {
 
 fn lines(name: &str) -> Vec<Value> {
     // `TIMEFMT_DIR`: goldens recorded elsewhere (record.rb with `OUT` and another `SEED`).
-    let dir = std::env::var("TIMEFMT_DIR")
-        .unwrap_or_else(|_| format!("{}/tests/timefmt", env!("CARGO_MANIFEST_DIR")));
-    let path = format!("{dir}/{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{path}: {e}: {l}")))
-        .collect()
+    golden::read_jsonl("TIMEFMT_DIR", "timefmt", name)
 }
 
 /// The local zone the goldens were recorded in; set before anything reads it.
 fn set_zone() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    // SAFETY-free: set once, before the first use of the local zone in this process.
-    ONCE.call_once(|| std::env::set_var("TZ", "America/New_York"));
+    golden::set_zone(|| "America/New_York".into());
 }
 
 fn report(what: &str, bad: &[String], total: usize) {
-    if !bad.is_empty() {
-        let all = format!(
-            "{}/timefmt-{}.txt",
-            env!("CARGO_TARGET_TMPDIR"),
-            what.replace(' ', "-")
-        );
-        let _ = std::fs::write(&all, bad.join("\n"));
-        let shown: Vec<&String> = bad.iter().take(60).collect();
-        panic!(
-            "{} of {total} {what} differ from Fluentd (all in {all}):\n{}",
-            bad.len(),
-            shown
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-    }
+    golden::report("timefmt", what, "Fluentd", bad, total);
 }
 
 #[test]
