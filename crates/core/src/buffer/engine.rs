@@ -256,6 +256,13 @@ impl Slot {
 /// One chunk key's share of a batch: its keys, the formatted bytes, the end of each record.
 type Group<'b> = (ChunkMeta, Cow<'b, [u8]>, Vec<usize>);
 
+/// Room to ask for when formatting `batch`: formatted lines (JSON, with keys quoted and strings
+/// escaped) run longer than the msgpack they come from, and growing the buffer mid-batch copies
+/// it.
+fn formatted_size(batch: &EventBatch) -> usize {
+    batch.bytes().len().saturating_mul(2).saturating_add(64)
+}
+
 fn key_of(m: &ChunkMeta) -> Key {
     (m.timekey, m.tag.clone(), m.variables.clone())
 }
@@ -283,6 +290,8 @@ pub struct BufferedOutput {
     /// Where events this output cannot take (a chunk key or format raising in Fluentd) go: the
     /// router's `@ERROR`, set by [`set_error_emitter`](Self::set_error_emitter) when built.
     error_emitter: std::sync::OnceLock<crate::router::Emitter>,
+    /// The buffers batches are formatted into, reused from one emit to the next.
+    scratch: super::scratch::ScratchPool,
 }
 
 impl BufferedOutput {
@@ -349,6 +358,7 @@ impl BufferedOutput {
             workers: Mutex::new(Vec::new()),
             resume: Mutex::new(resume),
             error_emitter: std::sync::OnceLock::new(),
+            scratch: Default::default(),
             preparing: Arc::new(AtomicUsize::new(0)),
             // On one core a preparation ahead only competes with the input for it.
             prepare_limit: match std::thread::available_parallelism().map_or(1, |n| n.get()) {
@@ -559,7 +569,7 @@ impl BufferedOutput {
         if plain_keys {
             // One group: the keys are the tag's only (record keys, which can fail, are none).
             let meta = meta_for(&self.cfg, tag, first.time, first.record).unwrap_or_default();
-            let mut data = Vec::with_capacity(batch.bytes().len() + 64);
+            let mut data = self.scratch.take(formatted_size(batch));
             let mut ends = Vec::with_capacity(batch.len());
             for e in batch {
                 if checks {
@@ -571,7 +581,9 @@ impl BufferedOutput {
                 self.writer.format(tag, e.time, e.record, &mut data);
                 ends.push(data.len());
             }
-            if !ends.is_empty() {
+            if ends.is_empty() {
+                self.scratch.give(data);
+            } else {
                 groups.push((meta, Cow::Owned(data), ends));
             }
             return groups;
@@ -593,11 +605,14 @@ impl BufferedOutput {
             let idx = match groups.iter().position(|(m, _, _)| m.same_keys(&meta)) {
                 Some(i) => i,
                 None => {
-                    groups.push((
-                        meta,
-                        Cow::Owned(Vec::with_capacity(batch.bytes().len() + 64)),
-                        Vec::new(),
-                    ));
+                    // The first group takes a pooled buffer; further ones (several chunk keys
+                    // in one batch) grow their own.
+                    let data = if groups.is_empty() {
+                        self.scratch.take(formatted_size(batch))
+                    } else {
+                        Vec::new()
+                    };
+                    groups.push((meta, Cow::Owned(data), Vec::new()));
                     groups.len() - 1
                 }
             };
@@ -1057,9 +1072,11 @@ impl Output for BufferedOutput {
             }
             let mut any = false;
             for (meta, data, ends) in groups {
-                any |= self
-                    .append_group(&mut s, meta, &data, &ends)
-                    .map_err(|e| EmitError::Failed(format!("buffer write failed: {e}")))?;
+                let r = self.append_group(&mut s, meta, &data, &ends);
+                if let Cow::Owned(buf) = data {
+                    self.scratch.give(buf);
+                }
+                any |= r.map_err(|e| EmitError::Failed(format!("buffer write failed: {e}")))?;
             }
             Ok(any)
         };

@@ -12,6 +12,7 @@ pub mod pages;
 pub mod params;
 pub mod placeholders;
 pub mod retry;
+pub mod scratch;
 
 pub use config::{BufferConfig, BufferDefaults, FlushMode, Overflow, StoreKind};
 pub use meta::{ChunkId, ChunkMeta};
