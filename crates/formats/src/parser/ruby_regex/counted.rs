@@ -92,29 +92,10 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
         return None;
     }
     let named = has_named_groups(src);
-    let open = &src[cx.open..cx.close];
-    // The group's opening (its length in `src`, in `written`) and, for a capture group, the
-    // call of it that its copies are.
-    let (src_open, written_open, call) = if open.starts_with(&['(', '?', ':']) {
-        (3, 3, None)
-    } else if open.starts_with(&['(', '?', '<']) || open.starts_with(&['(', '?', '\'']) {
-        let quote = if open[2] == '<' { '>' } else { '\'' };
-        let end = open.iter().position(|&c| c == quote)? + 1;
-        let name: String = open[3..end - 1].iter().collect();
-        if text.matches(&format!("<{name}>")).count() + text.matches(&format!("'{name}'")).count()
-            > 1
-        {
-            // A repeated name (Oniguruma cannot call it) or one referred to.
-            return None;
-        }
-        let written_open = cx.written.find(quote)? + 1;
-        (end, written_open, Some(format!("\\g<{name}>")))
-    } else if open.first() == Some(&'(') && open.get(1) != Some(&'?') {
-        let number = captures_in(&src[..cx.open], named) + 1;
-        (1, 1, (!named).then(|| format!("\\g<{number}>")))
-    } else {
+    let (src_open, written_open, call) = opening(cx, &text, named, false)?;
+    if src[cx.open..].starts_with(&['(', '?', '>']) {
         return None;
-    };
+    }
     let inner = &src[cx.open + src_open..cx.close - 1];
     let size = onigmo_size(inner, named)? + if call.is_some() { 6 } else { 0 };
     let written_inner = cx
@@ -214,6 +195,50 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     Some(out)
 }
 
+/// The opening of the repeated group at `cx.open`: its length in `src` and in `written`, and
+/// for a capture group the call of it that its copies are (`None` for a non-capturing or atomic
+/// group, `(?:`, `(?>`, or an unnamed group in a pattern with named groups); `None` for any
+/// other group, a repeated name (Oniguruma cannot call it) or one referred to.
+fn opening(
+    cx: &Context,
+    text: &str,
+    named: bool,
+    options: bool,
+) -> Option<(usize, usize, Option<String>)> {
+    let open = &cx.src[cx.open..cx.close];
+    // An option group, `(?m:`, `(?a-i:` (not `(?i:`, `(?x:`).
+    let option_colon = open
+        .iter()
+        .skip(2)
+        .position(|c| !matches!(c, 'm' | 'a' | 'd' | 'u' | '-'))
+        .map(|at| at + 2)
+        .filter(|&at| at > 2 && open[at] == ':' && open[1] == '?');
+    Some(
+        if open.starts_with(&['(', '?', ':']) || open.starts_with(&['(', '?', '>']) {
+            (3, 3, None)
+        } else if let Some(colon) = option_colon.filter(|_| options) {
+            (colon + 1, 0, None)
+        } else if open.starts_with(&['(', '?', '<']) || open.starts_with(&['(', '?', '\'']) {
+            let quote = if open[2] == '<' { '>' } else { '\'' };
+            let end = open.iter().position(|&c| c == quote)? + 1;
+            let name: String = open[3..end - 1].iter().collect();
+            if text.matches(&format!("<{name}>")).count()
+                + text.matches(&format!("'{name}'")).count()
+                > 1
+            {
+                return None;
+            }
+            let written_open = cx.written.find(quote)? + 1;
+            (end, written_open, Some(format!("\\g<{name}>")))
+        } else if open.first() == Some(&'(') && open.get(1) != Some(&'?') {
+            let number = captures_in(&cx.src[..cx.open], named) + 1;
+            (1, 1, (!named).then(|| format!("\\g<{number}>")))
+        } else {
+            return None;
+        },
+    )
+}
+
 /// The counted loop from count `c` on: `c == max` nothing; else one iteration (alternatives in
 /// order, each that is not an anchor followed by the loop from `c + 1`), optional once `c` has
 /// reached `min` (tried before ending there, or after when `lazy`); past `min` without a
@@ -286,7 +311,7 @@ fn atomic(alts: &[&str], empty: &[bool]) -> String {
 }
 
 /// Does the pattern turn on `x` anywhere (`(?x)`, `(?mx:`)?
-fn has_option_x(s: &[char]) -> bool {
+pub(super) fn has_option_x(s: &[char]) -> bool {
     s.windows(2).enumerate().any(|(k, w)| {
         w == ['(', '?']
             && s[k + 2..]
@@ -782,15 +807,34 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                         let name_end = s[k + 3..end].iter().position(|&c| c == quote)? + k + 3;
                         (name_end + 1 - k, 6, true, false)
                     }
-                    (Some('?'), _, _) => return None,
+                    (Some('?'), _, _) => {
+                        // An option group without `i` or `x` (`(?m:`, `(?a:`): a node of its
+                        // own, of no code.
+                        let colon = s[k + 2..end]
+                            .iter()
+                            .position(|c| !matches!(c, 'm' | 'a' | 'd' | 'u' | '-'))?
+                            + k
+                            + 2;
+                        if s[colon] != ':' || colon == k + 2 {
+                            return None;
+                        }
+                        (colon + 1 - k, 0, true, true)
+                    }
                     _ => (1, if named { 0 } else { 6 }, true, false),
                 };
                 let (inner_size, inner_min) = {
                     let inner = &s[k + open..end - 1];
                     let alts = split_top(inner);
-                    // Nothing follows its last item: a node of its own, an alternation, or a
-                    // group with nothing after it where nothing follows.
-                    let free = own || alts.len() > 1 || free && end == s.len();
+                    // Nothing follows its last item: a node of its own, a repeated group, an
+                    // alternation, a capture group of several items (Onigmo's `next_setup`
+                    // looks into a capture group of one item only), or a group with nothing
+                    // after it where nothing follows.
+                    let capture = extra == 6 || open == 1;
+                    let free = own
+                        || repetition(s, end).is_some()
+                        || alts.len() > 1
+                        || capture && single_repetition(inner).is_none()
+                        || free && end == s.len();
                     let mut total = 2 * SIZE_PUSH * (alts.len() - 1);
                     let mut least = usize::MAX;
                     for alt in alts {
@@ -800,15 +844,76 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     }
                     (total, least)
                 };
-                // (A repeated group is not read here.)
-                if repetition(s, end).is_some() {
+                let (lo, hi, lazy, len) = match repetition(s, end) {
+                    None => {
+                        size += inner_size + extra;
+                        if counts {
+                            min += inner_min;
+                        }
+                        k = end;
+                        continue;
+                    }
+                    Some(None) => return None,
+                    Some(Some(rep)) => rep,
+                };
+                // A repeated group. (Not a look-around: anchors repeated are rewritten
+                // elsewhere.)
+                if !counts {
                     return None;
                 }
-                size += inner_size + extra;
-                if counts {
-                    min += inner_min;
+                let inner = &s[k + open..end - 1];
+                // Onigmo reduces a repetition of a repetition (`(?:a*)?`, `(?:a+){2,3}`) and
+                // writes a string repeated `{n}` out (`(?:ab){2}`): not read here.
+                if open == 3 && s[k + 2] == ':' {
+                    if let Some((ilo, ihi, ilazy)) = single_repetition(inner) {
+                        let popular = |lo: usize, hi: Option<usize>| {
+                            matches!((lo, hi), (0, Some(1)) | (0 | 1, None))
+                        };
+                        if popular(ilo, ihi)
+                            && (popular(lo, hi)
+                                || !ilazy && ihi.is_none() && !lazy && hi.is_some_and(|h| h > 1))
+                        {
+                            return None;
+                        }
+                    }
+                    if lo == hi.unwrap_or(0) && lo > 1 && !lazy && !inner.contains(&'(') {
+                        return None;
+                    }
                 }
-                k = end;
+                let tlen = inner_size + extra;
+                // An empty iteration is checked for (`OP_NULL_CHECK_START`, `_END`).
+                let empty = inner_min == 0;
+                let mod_tlen = tlen + if empty { 6 } else { 0 };
+                k = end + len;
+                size += match hi {
+                    None if lo <= 1 || tlen * lo <= EXPAND_LIMIT => {
+                        let copies = if lo == 1 && tlen > EXPAND_LIMIT {
+                            SIZE_PUSH
+                        } else {
+                            tlen * lo
+                        };
+                        // Greedy: `OP_PUSH`, or, before a character, `OP_PUSH_IF_PEEK_NEXT`
+                        // (one byte more); a body that may be empty and starts with a
+                        // look-ahead may take `OP_PUSH_OR_JUMP_EXACT1` (not read here).
+                        let push = if lazy || free && k == s.len() {
+                            SIZE_PUSH
+                        } else {
+                            next_literal(s, k)?;
+                            SIZE_PUSH + 1
+                        };
+                        if !lazy && empty && inner.windows(3).any(|w| w == ['(', '?', '=']) {
+                            return None;
+                        }
+                        copies + push + mod_tlen + SIZE_PUSH
+                    }
+                    Some(0) => return None,
+                    Some(hi) if !lazy && (hi == 1 || (tlen + SIZE_PUSH) * hi <= EXPAND_LIMIT) => {
+                        tlen * lo + (SIZE_PUSH + tlen) * (hi - lo)
+                    }
+                    Some(1) if lazy && lo == 0 => SIZE_PUSH + SIZE_PUSH + tlen,
+                    _ => mod_tlen + SIZE_REPEAT,
+                };
+                min += inner_min * lo;
                 continue;
             }
             _ => return None,
@@ -887,6 +992,346 @@ fn string_size(lens: &[usize]) -> usize {
         k += n;
     }
     size
+}
+
+/// What [`empty_body`] makes of a repeated group.
+pub(super) enum EmptyBody {
+    /// Nothing to write out: its body never matches the empty string, or the repetition is one
+    /// both engines run alike (`?`, `*`, `+`…).
+    Alike,
+    /// The repetition as Onigmo runs it, in Oniguruma's Ruby syntax, its count included.
+    Written(String),
+    /// What Onigmo does cannot be told here.
+    Unknown,
+}
+
+/// A group whose body may match the empty string (by Onigmo's `get_min_match_length`: a
+/// look-around, an anchor, an optional part), repeated a count other than `?` and `*`
+/// (`{2}`, `{2,}`, `{1,3}`), written out as Onigmo runs it.
+///
+/// Onigmo chooses between copies and a counted loop by the body's compiled size as for an
+/// anchor alternation (see the module doc): its copies check no iteration for being empty, its
+/// loop (`OP_REPEAT`) ends at an empty iteration, before its minimum count too. Oniguruma makes
+/// the same choice by a size of its own (in opcodes, `QUANTIFIER_EXPAND_LIMIT_SIZE` 10), so
+/// that `/((?!b)(?:a{2})?){2,}/` matched the empty string in `aab` there, `aa` in Ruby. Copies
+/// are written out (the first the group, the others calls of its capture groups, as above);
+/// a loop is written with `(?=)` six times at the end of its body, twelve opcodes that match
+/// nothing and make Oniguruma's body too long to copy for any count.
+///
+/// `readable`: the group is not under `i`, nor under `x` with white space or `#` in it (its
+/// compiled size is not read then). A body that matches only the empty string (anchors,
+/// look-arounds) matches alike at each iteration, whatever the reading; an absent operator
+/// repeated is read elsewhere (see `absent`).
+pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
+    let src = cx.src;
+    let open = &src[cx.open..cx.close];
+    if open.starts_with(&['(', '?', '~']) {
+        return EmptyBody::Alike;
+    }
+    let text: String = src.iter().collect();
+    let named = has_named_groups(src);
+    let Some((src_open, _, call)) = opening(cx, &text, named, true) else {
+        return EmptyBody::Unknown;
+    };
+    let Some(inner) = src.get(cx.open + src_open..cx.close.saturating_sub(1)) else {
+        return EmptyBody::Unknown;
+    };
+    match may_be_empty(inner) {
+        Some(true) => {}
+        Some(false) => return EmptyBody::Alike,
+        None => return EmptyBody::Unknown,
+    }
+    if only_empty(inner) {
+        return EmptyBody::Alike;
+    }
+    if !readable {
+        return EmptyBody::Unknown;
+    }
+    let (min, mut max) = (cx.min as usize, cx.max.map(|m| m as usize));
+    // Onigmo reads `(?:a*){2,3}` as `(?:a*){2}` (`set_quantifier`): a greedy `*` or `+` repeated
+    // a greedy count with a maximum is repeated its minimum (or once) only.
+    let capture = call.is_some();
+    if !capture && !open.starts_with(&['(', '?', '>']) {
+        if let Some((lo, hi, lazy)) = single_repetition(inner) {
+            if !lazy && hi.is_none() && lo <= 1 && !cx.lazy && max.is_some_and(|m| m > 1) {
+                max = Some(min.max(1));
+            }
+        }
+    }
+    // `?` and `*` run alike (neither copies nor a count to reach); so do `+` and `{1,}`, and
+    // counts up to `{1,m}`: past its minimum a copy that is empty leaves the next one the
+    // choices an ending loop would have tried, so the whole match is the same (a capture
+    // group may not be: see README).
+    if max.is_some_and(|m| m <= 1) || min <= 1 && max.is_none() {
+        return EmptyBody::Alike;
+    }
+    if text.contains("\\g") {
+        return EmptyBody::Unknown;
+    }
+    let extra = if capture {
+        6
+    } else if open.starts_with(&['(', '?', '>']) {
+        2
+    } else {
+        0
+    };
+    // A lazy count with a maximum is always a loop; else by the size.
+    let expanded = if cx.lazy && max.is_some() {
+        false
+    } else {
+        let Some(size) = onigmo_size(inner, named) else {
+            return EmptyBody::Unknown;
+        };
+        let size = size + extra;
+        match max {
+            None => size * min <= EXPAND_LIMIT,
+            Some(max) => (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
+        }
+    };
+    let star = if cx.lazy { "*?" } else { "*" };
+    let lazy = if cx.lazy { "?" } else { "" };
+    if !expanded {
+        // With a capture group in it, Onigmo's loop tells an empty iteration by rules of its
+        // own (`STACK_NULL_CHECK_MEMST`: one whose group held nothing or text before is not
+        // empty, one whose group held the empty string elsewhere fails), which Oniguruma's
+        // does not follow: `/^((?=a)(?:[ab]{2})*){2,10}c/` matches `aabbc` in Ruby only.
+        if capture || has_capture(inner, named) {
+            return EmptyBody::Unknown;
+        }
+        // Oniguruma's own loop, which ends at an empty iteration as Onigmo's does.
+        let Some(body) = cx.written.strip_suffix(')') else {
+            return EmptyBody::Unknown;
+        };
+        let count = match max {
+            Some(max) if max == min => format!("{{{min}}}"),
+            Some(max) => format!("{{{min},{max}}}{lazy}"),
+            None => format!("{{{min},}}{lazy}"),
+        };
+        return EmptyBody::Written(format!("{body}{}){count}", "(?=)".repeat(6)));
+    }
+    let copy = match &call {
+        Some(call) => format!("(?:{call})"),
+        None => {
+            let before = captures_in(&src[..cx.open], named);
+            match with_calls(cx.written, named, before) {
+                Some(copy) => copy,
+                None => return EmptyBody::Unknown,
+            }
+        }
+    };
+    let mut out = String::from("(?:");
+    if min > 0 {
+        out.push_str(cx.written);
+    }
+    for _ in 1..min {
+        out.push_str(&copy);
+    }
+    match max {
+        None => {
+            out.push_str(&format!("(?:{copy}){star}"));
+        }
+        Some(max) => {
+            // (Optional copies, greedy: a lazy count with a maximum is a loop.)
+            let optional = max - min;
+            for k in 0..optional {
+                out.push_str("(?:");
+                out.push_str(if k == 0 && min == 0 {
+                    cx.written
+                } else {
+                    &copy
+                });
+            }
+            for _ in 0..optional {
+                out.push_str(")?");
+            }
+        }
+    }
+    out.push(')');
+    EmptyBody::Written(out)
+}
+
+/// The body of a group when it is one item repeated once (`a*`, `(?:ab)+?`, `[ab]{2}`): the
+/// repetition's minimum, maximum and laziness.
+fn single_repetition(s: &[char]) -> Option<(usize, Option<usize>, bool)> {
+    let end = match *s.first()? {
+        '\\' => 2,
+        '[' => bracket_end(s, 0),
+        '(' => group_close(s, 0),
+        '*' | '+' | '?' | '{' | '|' | ')' => return None,
+        _ => 1,
+    };
+    match repetition(s, end) {
+        Some(Some((lo, hi, lazy, len))) if end + len == s.len() => Some((lo, hi, lazy)),
+        _ => None,
+    }
+}
+
+/// Can `s` (a group's body, Ruby syntax, not under `x`) match the empty string, as Onigmo's
+/// `get_min_match_length` tells (look-arounds and anchors match none)? `None` where it
+/// cannot be told here: references, calls, conditionals, comments, escapes not read here.
+fn may_be_empty(s: &[char]) -> Option<bool> {
+    let mut unknown = false;
+    for alt in split_top(s) {
+        match alternative_may_be_empty(alt) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    (!unknown).then_some(false)
+}
+
+/// [`may_be_empty`] of a sequence without `|` at its top level.
+fn alternative_may_be_empty(s: &[char]) -> Option<bool> {
+    let mut unknown = false;
+    let mut k = 0;
+    while k < s.len() {
+        // Whether the item may be empty, and where it ends.
+        let (empty, end) = match s[k] {
+            '\\' => {
+                let e = *s.get(k + 1)?;
+                match e {
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (Some(true), k + 2),
+                    'k' | 'g' | 'c' | 'C' | 'M' | '1'..='9' => (None, k + 2),
+                    'p' | 'P' | 'x' | 'u' | 'o' if s.get(k + 2) == Some(&'{') => {
+                        // `\u{62 63}` may be several characters, each one.
+                        (Some(false), past_char(s, k + 2, '}')?)
+                    }
+                    'x' => {
+                        let n = s[k + 2..]
+                            .iter()
+                            .take(2)
+                            .take_while(|c| c.is_ascii_hexdigit())
+                            .count();
+                        (Some(false), k + 2 + n)
+                    }
+                    'u' => (Some(false), k + 6),
+                    '0' => {
+                        let n = s[k + 2..]
+                            .iter()
+                            .take(2)
+                            .take_while(|c| matches!(c, '0'..='7'))
+                            .count();
+                        (Some(false), k + 2 + n)
+                    }
+                    _ => (Some(false), k + 2),
+                }
+            }
+            '[' => (Some(false), bracket_end(s, k)),
+            '(' => {
+                let end = group_close(s, k);
+                let body_from = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+                    (Some('?'), Some('=' | '!' | '~'), _) => None,
+                    (Some('?'), Some('<'), Some('=' | '!')) => None,
+                    (Some('?'), Some('#' | '('), _) => return None,
+                    (Some('?'), Some(':' | '>'), _) => Some(k + 3),
+                    (Some('?'), Some(q @ ('<' | '\'')), _) => {
+                        let quote = if *q == '<' { '>' } else { '\'' };
+                        Some(s[k + 3..end].iter().position(|&c| c == quote)? + k + 4)
+                    }
+                    (Some('?'), _, _) => {
+                        // Options, with a body after `:` or none (`(?i)`).
+                        let colon = s[k + 2..end]
+                            .iter()
+                            .position(|c| !matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))?
+                            + k
+                            + 2;
+                        match s[colon] {
+                            ':' => Some(colon + 1),
+                            ')' => None,
+                            _ => return None,
+                        }
+                    }
+                    _ => Some(k + 1),
+                };
+                let empty = match body_from {
+                    None => Some(true),
+                    Some(from) => may_be_empty(s.get(from..end.checked_sub(1)?)?),
+                };
+                (empty, end)
+            }
+            '^' | '$' => (Some(true), k + 1),
+            _ => (Some(false), k + 1),
+        };
+        // The repetitions after it: one of none (`*`, `?`, `{,n}`, `{n}?`) makes it optional.
+        let (mut j, mut optional) = (end, false);
+        while let Some(Some((lo, _, _, len))) = repetition_token(s, j) {
+            optional |= lo == 0;
+            j += len;
+        }
+        k = j;
+        match if optional { Some(true) } else { empty } {
+            Some(true) => {}
+            Some(false) => return Some(false),
+            None => unknown = true,
+        }
+    }
+    (!unknown).then_some(true)
+}
+
+/// Does `s` (Ruby syntax) match only the empty string: anchors, look-arounds, `\K`, `\G`
+/// and groups of them, repeated or not?
+fn only_empty(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        let end = match s[k] {
+            '\\' if matches!(s.get(k + 1), Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K')) => k + 2,
+            '^' | '$' | '|' => k + 1,
+            '(' => {
+                let end = group_close(s, k);
+                let look = matches!(
+                    (s.get(k + 1), s.get(k + 2), s.get(k + 3)),
+                    (Some('?'), Some('=' | '!'), _) | (Some('?'), Some('<'), Some('=' | '!'))
+                );
+                let body = match (s.get(k + 1), s.get(k + 2)) {
+                    (Some('?'), Some(':' | '>')) => s.get(k + 3..end.saturating_sub(1)),
+                    _ => None,
+                };
+                if !look && !body.is_some_and(only_empty) {
+                    return false;
+                }
+                end
+            }
+            _ => return false,
+        };
+        let mut j = end;
+        while let Some(Some((_, _, _, len))) = repetition_token(s, j) {
+            j += len;
+        }
+        k = j;
+    }
+    true
+}
+
+/// Just past the first `close` at or after `s[from]`.
+fn past_char(s: &[char], from: usize, close: char) -> Option<usize> {
+    Some(s.get(from..)?.iter().position(|&c| c == close)? + from + 1)
+}
+
+/// One repetition token at `s[k]` with its laziness (`*`, `+?`, `{2,}`, `{n}?` as a
+/// repetition of none to one), for [`alternative_may_be_empty`]: `(minimum, _, _, length)`.
+#[allow(clippy::type_complexity)]
+fn repetition_token(s: &[char], k: usize) -> Option<Option<(usize, Option<usize>, bool, usize)>> {
+    let (lo, len, interval) = match s.get(k)? {
+        '*' | '?' => (0, 1, false),
+        '+' => (1, 1, false),
+        '{' => {
+            let close = s[k..].iter().position(|&c| c == '}')? + k;
+            let body: String = s[k + 1..close].iter().collect();
+            let digits = |t: &str| t.len() <= 6 && t.bytes().all(|b| b.is_ascii_digit());
+            let (lo, hi) = body.split_once(',').unwrap_or((&body, &body));
+            if !digits(lo) || !digits(hi) || lo.is_empty() && hi.is_empty() {
+                return None;
+            }
+            (lo.parse().unwrap_or(0), close + 1 - k, !body.contains(','))
+        }
+        _ => return None,
+    };
+    if s.get(k + len) == Some(&'?') {
+        // Lazy, or `{n}?`: optional.
+        return Some(Some((if interval { 0 } else { lo }, None, true, len + 1)));
+    }
+    Some(Some((lo, None, false, len)))
 }
 
 #[cfg(test)]
