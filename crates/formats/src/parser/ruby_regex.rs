@@ -2241,6 +2241,7 @@ fn empty_body_repeated(
                     min,
                     max,
                     lazy: question && comma,
+                    x,
                 },
                 readable,
             )
@@ -3574,6 +3575,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                             min,
                                             max,
                                             lazy: question && comma,
+                                            x: inner_flags.x,
                                         })
                                     });
                                 if let Some(text) = written {

@@ -80,6 +80,8 @@ pub(super) struct Context<'a> {
     pub max: Option<u32>,
     /// `{n,m}?`, `{n,}?`.
     pub lazy: bool,
+    /// Under `x` (white space and `#` comments are not read).
+    pub x: bool,
 }
 
 /// The repetition written out as Onigmo runs it, or `None` when it cannot be told here (the
@@ -206,13 +208,8 @@ fn opening(
     options: bool,
 ) -> Option<(usize, usize, Option<String>)> {
     let open = &cx.src[cx.open..cx.close];
-    // An option group, `(?m:`, `(?a-i:` (not `(?i:`, `(?x:`).
-    let option_colon = open
-        .iter()
-        .skip(2)
-        .position(|c| !matches!(c, 'm' | 'a' | 'd' | 'u' | '-'))
-        .map(|at| at + 2)
-        .filter(|&at| at > 2 && open[at] == ':' && open[1] == '?');
+    // An option group, `(?m:`, `(?i-a:`.
+    let option_colon = option_colon(open, 0).map(|(colon, _)| colon);
     Some(
         if open.starts_with(&['(', '?', ':']) || open.starts_with(&['(', '?', '>']) {
             (3, 3, None)
@@ -692,6 +689,13 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             '[' => one.map(|(ch, _)| ch),
             '\\' => match s.get(k + 1) {
                 Some(&e) if e.is_ascii_punctuation() => Some(e),
+                Some('t') => Some('\t'),
+                Some('n') => Some('\n'),
+                Some('r') => Some('\r'),
+                Some('f') => Some('\x0c'),
+                Some('v') => Some('\x0b'),
+                Some('a') => Some('\x07'),
+                Some('e') => Some('\x1b'),
                 _ => None,
             },
             '*' | '+' | '?' | '{' | '}' | '|' | ')' | '#' => return None,
@@ -785,6 +789,14 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                 if s.get(end - 1) != Some(&')') {
                     return None;
                 }
+                if s.get(k + 1..k + 3) == Some(&['?', '#'][..]) {
+                    // A comment: nothing (not before a repetition, which it would pass on).
+                    if repetition(s, end).is_some() {
+                        return None;
+                    }
+                    k = end;
+                    continue;
+                }
                 // (A look-around or an atomic group is a node of its own.)
                 let (open, extra, counts, own) = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
                     (Some('?'), Some(':'), _) => (3, 0, true, false),
@@ -810,12 +822,8 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     (Some('?'), _, _) => {
                         // An option group without `i` or `x` (`(?m:`, `(?a:`): a node of its
                         // own, of no code.
-                        let colon = s[k + 2..end]
-                            .iter()
-                            .position(|c| !matches!(c, 'm' | 'a' | 'd' | 'u' | '-'))?
-                            + k
-                            + 2;
-                        if s[colon] != ':' || colon == k + 2 {
+                        let (colon, on_ix) = option_colon(s, k)?;
+                        if on_ix {
                             return None;
                         }
                         (colon + 1 - k, 0, true, true)
@@ -881,8 +889,13 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     }
                 }
                 let tlen = inner_size + extra;
-                // An empty iteration is checked for (`OP_NULL_CHECK_START`, `_END`).
+                // An empty iteration is checked for (`OP_NULL_CHECK_START`, `_END`); with a
+                // capture group in the body, by Onigmo's rules (`STACK_NULL_CHECK_MEMST`), which
+                // Oniguruma does not follow: not read here.
                 let empty = inner_min == 0;
+                if empty && (extra == 6 || has_capture(inner, named)) {
+                    return None;
+                }
                 let mod_tlen = tlen + if empty { 6 } else { 0 };
                 k = end + len;
                 size += match hi {
@@ -1028,13 +1041,20 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     if open.starts_with(&['(', '?', '~']) {
         return EmptyBody::Alike;
     }
-    let text: String = src.iter().collect();
-    let named = has_named_groups(src);
-    let Some((src_open, _, call)) = opening(cx, &text, named, true) else {
+    let Some(inner) = body_from(open).and_then(|from| open.get(from..open.len().checked_sub(1)?))
+    else {
         return EmptyBody::Unknown;
     };
-    let Some(inner) = src.get(cx.open + src_open..cx.close.saturating_sub(1)) else {
-        return EmptyBody::Unknown;
+    // Under `x`, the body without its white space (outside brackets).
+    let spaceless;
+    let inner = if cx.x {
+        if inner.contains(&'#') {
+            return EmptyBody::Unknown;
+        }
+        spaceless = without_spaces(inner);
+        &spaceless[..]
+    } else {
+        inner
     };
     match may_be_empty(inner) {
         Some(true) => {}
@@ -1044,6 +1064,11 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     if only_empty(inner) {
         return EmptyBody::Alike;
     }
+    let text: String = src.iter().collect();
+    let named = has_named_groups(src);
+    let Some((_, _, call)) = opening(cx, &text, named, true) else {
+        return EmptyBody::Unknown;
+    };
     if !readable {
         return EmptyBody::Unknown;
     }
@@ -1150,6 +1175,71 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     EmptyBody::Written(out)
 }
 
+/// `s` without its white space outside brackets (an escaped one is kept).
+fn without_spaces(s: &[char]) -> Vec<char> {
+    let (mut out, mut k) = (Vec::with_capacity(s.len()), 0);
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
+                k += 2;
+            }
+            '[' => {
+                let end = bracket_end(s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            c if c.is_ascii_whitespace() => k += 1,
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Where the body of the group `g` (Ruby syntax, from its `(`) starts: after `(`, `(?:`,
+/// `(?>`, `(?<name>`, an option group's `:`, a conditional's condition; `None` for a
+/// look-around, an absent operator, a comment or an option without a group.
+fn body_from(g: &[char]) -> Option<usize> {
+    if g.first() != Some(&'(') {
+        return None;
+    }
+    if g.get(1) != Some(&'?') {
+        return Some(1);
+    }
+    match (g.get(2)?, g.get(3)) {
+        (':' | '>', _) => Some(3),
+        ('<', Some('=' | '!')) | ('=' | '!' | '~' | '#', _) => None,
+        ('<' | '\'', _) => {
+            let quote = if g[2] == '<' { '>' } else { '\'' };
+            Some(g[3..].iter().position(|&c| c == quote)? + 4)
+        }
+        ('(', _) => Some(g[2..].iter().position(|&c| c == ')')? + 3),
+        _ => option_colon(g, 0).map(|(colon, _)| colon + 1),
+    }
+}
+
+/// The `:` of an option group opening at `s[k]` (`(?m:`, `(?a-ix:`), and whether it turns `i`
+/// or `x` on.
+fn option_colon(s: &[char], k: usize) -> Option<(usize, bool)> {
+    if s.get(k..k + 2) != Some(&['(', '?']) {
+        return None;
+    }
+    let (mut j, mut off, mut on_ix) = (k + 2, false, false);
+    loop {
+        match *s.get(j)? {
+            ':' if j > k + 2 => return Some((j, on_ix)),
+            '-' if !off => off = true,
+            'i' | 'x' => on_ix |= !off,
+            'm' | 'a' | 'd' | 'u' => {}
+            _ => return None,
+        }
+        j += 1;
+    }
+}
+
 /// The body of a group when it is one item repeated once (`a*`, `(?:ab)+?`, `[ab]{2}`): the
 /// repetition's minimum, maximum and laziness.
 fn single_repetition(s: &[char]) -> Option<(usize, Option<usize>, bool)> {
@@ -1192,6 +1282,10 @@ fn alternative_may_be_empty(s: &[char]) -> Option<bool> {
                 let e = *s.get(k + 1)?;
                 match e {
                     'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (Some(true), k + 2),
+                    'k' | 'g' if matches!(s.get(k + 2), Some('<' | '\'')) => {
+                        let quote = if s[k + 2] == '<' { '>' } else { '\'' };
+                        (None, past_char(s, k + 3, quote)?)
+                    }
                     'k' | 'g' | 'c' | 'C' | 'M' | '1'..='9' => (None, k + 2),
                     'p' | 'P' | 'x' | 'u' | 'o' if s.get(k + 2) == Some(&'{') => {
                         // `\u{62 63}` may be several characters, each one.
@@ -1223,7 +1317,8 @@ fn alternative_may_be_empty(s: &[char]) -> Option<bool> {
                 let body_from = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
                     (Some('?'), Some('=' | '!' | '~'), _) => None,
                     (Some('?'), Some('<'), Some('=' | '!')) => None,
-                    (Some('?'), Some('#' | '('), _) => return None,
+                    (Some('?'), Some('#'), _) => None,
+                    (Some('?'), Some('('), _) => return None,
                     (Some('?'), Some(':' | '>'), _) => Some(k + 3),
                     (Some('?'), Some(q @ ('<' | '\'')), _) => {
                         let quote = if *q == '<' { '>' } else { '\'' };
@@ -1281,13 +1376,19 @@ fn only_empty(s: &[char]) -> bool {
                 let end = group_close(s, k);
                 let look = matches!(
                     (s.get(k + 1), s.get(k + 2), s.get(k + 3)),
-                    (Some('?'), Some('=' | '!'), _) | (Some('?'), Some('<'), Some('=' | '!'))
+                    (Some('?'), Some('=' | '!' | '#'), _) | (Some('?'), Some('<'), Some('=' | '!'))
                 );
                 let body = match (s.get(k + 1), s.get(k + 2)) {
                     (Some('?'), Some(':' | '>')) => s.get(k + 3..end.saturating_sub(1)),
                     _ => None,
                 };
-                if !look && !body.is_some_and(only_empty) {
+                // An option without a group, `(?m)`.
+                let option = s.get(k + 2..end.saturating_sub(1)).is_some_and(|o| {
+                    s.get(k + 1) == Some(&'?')
+                        && o.iter()
+                            .all(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
+                });
+                if !look && !option && !body.is_some_and(only_empty) {
                     return false;
                 }
                 end
