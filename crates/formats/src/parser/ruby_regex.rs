@@ -2102,7 +2102,10 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
                         _ => return None,
                     }
                 }
-                (absent_length(&body[colon + 1..close - 1], g)?, close)
+                (
+                    absent_length(body.get(colon + 1..close.checked_sub(1)?)?, g)?,
+                    close,
+                )
             }
             '\\' => {
                 let e = *body.get(k + 1)?;
@@ -2228,10 +2231,10 @@ fn empty_body_repeated(
             // Under `x`, white space and comments in it are not read here.
             let spaced = s[open..k].iter().any(|&c| c.is_whitespace() || c == '#');
             let x = f.x || inner.x || counted::has_option_x(s);
-            let readable = !inner.i
-                && !(spaced && x)
-                && !(again.is_some() && has_capture_text(written))
-                && !matches!(s.get(end), Some('?' | '+' | '*' | '{'));
+            // Not read either: repeated again with a capture group in it, or a third time.
+            let again_captured = again.is_some() && has_capture_text(written);
+            let thrice = matches!(s.get(end), Some('?' | '+' | '*' | '{'));
+            let readable = !(inner.i || spaced && x || again_captured || thrice);
             counted::empty_body(
                 &counted::Context {
                     src: s,

@@ -20,8 +20,15 @@
 //! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
 //! look-arounds, capture and non-capturing groups, and repetitions of one character or class
 //! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or a
-//! character does: what follows changes its code), outside `i` and `x`; each alternative matching only the empty
-//! string (without capture groups) or never. Anything else is refused, as before.
+//! character does: what follows changes its code), repeated groups (not a string repeated `{n}`,
+//! nor a repetition of a repetition Onigmo reduces, nor one that may be empty with a capture group
+//! in it, whose empty iteration Onigmo tells by rules of its own), outside `i` and `x`; each
+//! alternative matching only the empty string (without capture groups) or never. Anything else
+//! is refused, as before.
+//!
+//! A group whose body may match the empty string otherwise (a look-around and an optional part,
+//! `((?!b)(?:a{2})?){2,}`) is repeated by the same rules, and written out the same way: see
+//! [`empty_body`].
 
 use super::{alternatives_of, bracket_end, group_close, only_anchors};
 
@@ -1471,6 +1478,15 @@ mod tests {
         assert_eq!(size("a+b*|\\b"), None);
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
+        // A repeated group: copies, then PUSH, the body, JUMP (a string in a group is not split).
+        assert_eq!(size("(?:ab)+|\\b"), Some(3 + 5 + 3 + 5 + 1 + 10));
+        assert_eq!(size("(?:ab)?|\\b"), Some(5 + 3 + 1 + 10));
+        assert_eq!(size("(?:a|b)*|\\b"), Some(5 + (2 + 2 + 10) + 5 + 1 + 10));
+        // Not read: a repetition of a repetition Onigmo reduces, a string repeated `{n}`, a body
+        // that may be empty with a capture group.
+        assert_eq!(size("(?:a?)*|\\b"), None);
+        assert_eq!(size("(?:ab){2}|\\b"), None);
+        assert_eq!(size("(a?)*|\\b"), None);
     }
 
     use super::super::test_support::ruby;
@@ -1502,6 +1518,48 @@ mod tests {
     }
 
     #[test]
+    fn empty_bodies_as_onigmo_runs_them() {
+        // Short bodies: copies, each tried also after one that matched the empty string.
+        assert_eq!(
+            ruby("((?!b)(?:a{2})?){2,}", "aab"),
+            Some(((0, 2), Some((0, 2))))
+        );
+        assert_eq!(ruby("(?:\\Ba?){2}", "aa"), Some(((1, 2), None)));
+        assert_eq!(ruby("(x*?){1,2}\\h", "yyxby"), Some(((2, 4), Some((2, 3)))));
+        // Long ones (a class is 33 bytes): a loop that an empty iteration ends, before its count
+        // too, which Oniguruma would have copied.
+        assert_eq!(ruby("(?:\\B[ab]?){2}", "aa"), Some(((1, 1), None)));
+        assert_eq!(ruby("(?:(?!b)[ac]?){2,}", "ab"), Some(((0, 0), None)));
+        assert_eq!(ruby("(?:(?!b)[ac]?){2,}", "aab"), Some(((0, 2), None)));
+    }
+
+    #[test]
+    fn empty_bodies_not_told_are_refused() {
+        for (re, flags) in [
+            // A loop with a capture group: Onigmo's own rules for its empty iteration.
+            ("^((?=a)(?:[ab]{2})*){2,10}c", ""),
+            ("(a??){2,5}(b)", ""),
+            // Sizes not read here.
+            ("(?:(?!b)\\p{L}?){2}", ""),
+            ("(?:(a)?\\1?){2}", ""),
+            ("(?:(?!b)a?){2}", "i"),
+            ("(?:(?!b)a? ){2}", "x"),
+        ] {
+            let e = crate::ruby_regexp::compile(re, flags).unwrap_err();
+            assert!(e.contains("at least one character"), "{re}: {e}");
+        }
+        // Alike in both engines: never empty, only anchors, `?`, `*`, `+`.
+        for re in [
+            "(?:(?!b)a){2}",
+            "(?:\\b(?=a)){2}",
+            "((?!b)a?)*",
+            "((?!b)a?)+",
+        ] {
+            assert!(crate::ruby_regexp::compile(re, "").is_ok(), "{re}");
+        }
+    }
+
+    #[test]
     fn what_cannot_be_told_is_refused() {
         for re in [
             "(a|\\b){2,3}",
@@ -1522,6 +1580,8 @@ mod tests {
             "(?<=(?:(?<!y[a\\]])(x)|\\Kz)(?'q'b))a",
             "(?a)(?<!\\b)(?:x|\\b){3,}",
             "(?:[\\d.\\-]{2,3}?|x[b]é{99999}|[a-c\\]]+|\\b){2}x",
+            "(?<n>(?!b)(?:a{2}|\\k<n>)?(?#c)(?-i:x?)(?(<n>)a|)\\u{62 63}?){2,}?",
+            "(?:(?=a)[ab]?(?:ab)*?){2,5}(?:\\x{62}?){2}+(?: a? ){3}?",
         ] {
             for (at, _) in re.char_indices().skip(1) {
                 for flags in ["", "i", "x"] {
