@@ -1068,21 +1068,22 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         Some(false) => return EmptyBody::Alike,
         None => return EmptyBody::Unknown,
     }
-    if only_empty(inner) {
-        return EmptyBody::Alike;
-    }
     let text: String = src.iter().collect();
     let named = has_named_groups(src);
     let Some((_, _, call)) = opening(cx, &text, named, true) else {
         return EmptyBody::Unknown;
     };
+    let capture = call.is_some();
+    // (With a capture group, Onigmo's loop may tell its iterations apart by it: below.)
+    if only_empty(inner) && !capture && !has_capture(inner, named) {
+        return EmptyBody::Alike;
+    }
     if !readable {
         return EmptyBody::Unknown;
     }
     let (min, mut max) = (cx.min as usize, cx.max.map(|m| m as usize));
     // Onigmo reads `(?:a*){2,3}` as `(?:a*){2}` (`set_quantifier`): a greedy `*` or `+` repeated
     // a greedy count with a maximum is repeated its minimum (or once) only.
-    let capture = call.is_some();
     if !capture && !open.starts_with(&['(', '?', '>']) {
         if let Some((lo, hi, lazy)) = single_repetition(inner) {
             if !lazy && hi.is_none() && lo <= 1 && !cx.lazy && max.is_some_and(|m| m > 1) {
@@ -1126,8 +1127,13 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         // With a capture group in it, Onigmo's loop tells an empty iteration by rules of its
         // own (`STACK_NULL_CHECK_MEMST`: one whose group held nothing or text before is not
         // empty, one whose group held the empty string elsewhere fails), which Oniguruma's
-        // does not follow: `/^((?=a)(?:[ab]{2})*){2,10}c/` matches `aabbc` in Ruby only.
-        if capture || has_capture(inner, named) {
+        // does not follow: `/^((?=a)(?:[ab]{2})*){2,10}c/` matches `aabbc` in Ruby only. Those
+        // rules read only the groups Onigmo keeps on its stack (`bt_mem_start`): the group is
+        // the only one, and none is kept when it is repeated a fixed count, outside
+        // alternations, negative look-arounds and varying repetitions, in a pattern without
+        // references (Oniguruma checks positions only, without back-references to it).
+        let fixed = max == Some(min) && !has_capture(inner, named);
+        if (capture || has_capture(inner, named)) && !(fixed && unstacked(src, cx.open)) {
             return EmptyBody::Unknown;
         }
         // Oniguruma's own loop, which ends at an empty iteration as Onigmo's does.
@@ -1245,6 +1251,72 @@ fn option_colon(s: &[char], k: usize) -> Option<(usize, bool)> {
         }
         j += 1;
     }
+}
+
+/// Does Onigmo keep no capture group opening at `src[open]` on its stack (`bt_mem_start`, by
+/// `setup_tree`): no alternation, conditional, absent operator or negative look-around around
+/// it, no repetition of a varying count around it, and no reference or call in the pattern?
+fn unstacked(src: &[char], open: usize) -> bool {
+    let text: String = src.iter().collect();
+    if text.contains("\\k") || text.contains("\\g") || split_top(src).len() > 1 {
+        return false;
+    }
+    // The groups open at `open`.
+    let mut around: Vec<usize> = Vec::new();
+    let mut k = 0;
+    while k < open {
+        match src[k] {
+            '\\' => {
+                if src
+                    .get(k + 1)
+                    .is_some_and(|c| c.is_ascii_digit() && *c != '0')
+                {
+                    return false;
+                }
+                k += 1;
+            }
+            '[' => k = bracket_end(src, k) - 1,
+            '(' => around.push(k),
+            ')' => {
+                around.pop();
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    // (A reference after the group.)
+    let mut k = open;
+    while k < src.len() {
+        match src[k] {
+            '\\' if src
+                .get(k + 1)
+                .is_some_and(|c| c.is_ascii_digit() && *c != '0') =>
+            {
+                return false;
+            }
+            '\\' => k += 1,
+            '[' => k = bracket_end(src, k) - 1,
+            _ => {}
+        }
+        k += 1;
+    }
+    around.iter().all(|&a| {
+        let close = group_close(src, a);
+        let g = &src[a..close];
+        let plain = !matches!(
+            (g.get(1), g.get(2), g.get(3)),
+            (Some('?'), Some('!' | '(' | '~'), _) | (Some('?'), Some('<'), Some('!'))
+        );
+        let fixed = match repetition(src, close) {
+            None => true,
+            Some(Some((lo, hi, _, _))) => hi == Some(lo),
+            Some(None) => false,
+        };
+        let alternatives = body_from(g)
+            .and_then(|from| g.get(from..g.len().checked_sub(1)?))
+            .is_none_or(|body| split_top(body).len() > 1);
+        plain && fixed && !alternatives
+    })
 }
 
 /// The body of a group when it is one item repeated once (`a*`, `(?:ab)+?`, `[ab]{2}`): the
@@ -1531,6 +1603,18 @@ mod tests {
         assert_eq!(ruby("(?:\\B[ab]?){2}", "aa"), Some(((1, 1), None)));
         assert_eq!(ruby("(?:(?!b)[ac]?){2,}", "ab"), Some(((0, 0), None)));
         assert_eq!(ruby("(?:(?!b)[ac]?){2,}", "aab"), Some(((0, 2), None)));
+        // A capture group repeated a fixed count outside alternations and varying repetitions:
+        // Onigmo keeps it off its stack, and its loop checks positions only.
+        // (An empty iteration ends the loop before its count; the group keeps the start of the
+        // iteration that failed, as in Ruby.)
+        assert_eq!(
+            ruby("((?!b)(?:a{2})?){2}", "aab"),
+            Some(((0, 0), Some((2, 0))))
+        );
+        assert_eq!(
+            ruby("((?!b)(?:a{2})?){2,}", "aab"),
+            Some(((0, 2), Some((0, 2))))
+        );
     }
 
     #[test]
@@ -1539,6 +1623,8 @@ mod tests {
             // A loop with a capture group: Onigmo's own rules for its empty iteration.
             ("^((?=a)(?:[ab]{2})*){2,10}c", ""),
             ("(a??){2,5}(b)", ""),
+            ("x|((?!b)a?){3}b", ""),
+            ("(?:((?<!a)){3}c){1,2}", ""),
             // Sizes not read here.
             ("(?:(?!b)\\p{L}?){2}", ""),
             ("(?:(a)?\\1?){2}", ""),
