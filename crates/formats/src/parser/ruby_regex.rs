@@ -2234,7 +2234,7 @@ fn empty_body_repeated(
             // Not read either: repeated again with a capture group in it, or a third time.
             let again_captured = again.is_some() && has_capture_text(written);
             let thrice = matches!(s.get(end), Some('?' | '+' | '*' | '{'));
-            let readable = !(inner.i || spaced && x || again_captured || thrice);
+            let readable = !(spaced && x || again_captured || thrice);
             counted::empty_body(
                 &counted::Context {
                     src: s,
@@ -2245,6 +2245,7 @@ fn empty_body_repeated(
                     max,
                     lazy: question && comma,
                     x,
+                    i: inner.i,
                 },
                 readable,
             )
@@ -3579,6 +3580,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                             max,
                                             lazy: question && comma,
                                             x: inner_flags.x,
+                                            i: inner_flags.i,
                                         })
                                     });
                                 if let Some(text) = written {

@@ -179,12 +179,19 @@ EMPTY = [
 # Still refused: a loop with a capture group in it that Onigmo keeps on its stack (it tells its empty
 # iteration by rules of its own then: a varying count, an alternation, a negative look-around, a
 # reference), a body whose compiled size is not read here (a property, a back-reference, a call),
-# `i`, `x` with spaces in the group.
+# under `i` a look-behind, a class of one character, an escaped or non-ASCII character, `x` with
+# spaces in the group.
 EMPTY_REFUSED = [
   ['^((?=a)(?:[ab]{2})*){2,10}c', ''], ['(a??){2,5}(b)', ''], ['(?:(?!b)(a??)c?){2,5}', ''], ['(?:(?!b)\\p{L}?){2}', ''],
-  ['(?:(a)?\\1?){2}', ''], ['(?:(?!b)a?){2}', 'i'], ['(?:(?!b)a? ){2}', 'x'],
+  ['(?:(a)?\\1?){2}', ''], ['(?:(?<=a)b?){2}', 'i'], ['(?:(?!b)[b]?){2}', 'i'], ['(?:(?!b)é?){2}', 'i'],
+  ['(?:(?!b)\\.?){2}', 'i'], ['((?!b)(?:a{2})?){2,}', 'i'], ['(?:(?!b)a? ){2}', 'x'],
   ['(?<x>(?!b)a?){2}\\k<x>', ''], ['(?:(?!b)(a)?){2}', ''], ['(?:(?!b)(a)?){2}\\1', ''], ['(a)(?:(?!b)\\g<1>?){2}', ''],
   ['x|((?!b)a?){3}b', ''], ['(?:((?!b)a?){3}c){1,2}', ''], ['(?:((?<!a)){3}c){1,2}', ''], ['(?!x((?!b)a?){3})a', '']
+]
+# Under `i`: strings are `EXACT1_IC`/`EXACTN_IC` (of any ASCII characters, `k` and `s` too).
+EMPTY_I = [
+  '(x*?){1,2}\\h', '(?:(?!b)a?){2}', '(?:(?!b)(?:a{2})?){2,}', '(?:\\BA?){2}', '(?:\\B[ab]?){2}', '(?:(?!B)[ac]?){2,}',
+  '(?:(?=k)K?){3}', '(?:(?=S)s?){2,}c', '(?:(?!b)(?:ab)?){2,}', '(?:(?!b)(?:aba)?){2,}', '(?:(?!b)(?:abab)?){2,}', '(?:\\bx?(?:yz)?){2}'
 ]
 EMPTY_TEXTS = ['aab', 'aaab', 'ab', 'ba', 'aa', 'aabb', 'abab', 'aa b', 'bab', 'a', 'b', 'c', 'abc', 'bbc', 'cab',
                'aac', 'abac', 'yyxby', ' ab', 'ab ab', "a\nb", 'bb', 'ccaab', 'aabbcb', 'aaab ', "aa\tb", 'abcabc']
@@ -218,6 +225,10 @@ end
 empty = EMPTY.map do |src|
   check_runs(src, '')
   case_line(EMPTY_GROUP, src, '', 'any', EMPTY_TEXTS)
+end
+empty += EMPTY_I.map do |src|
+  check_runs(src, 'i')
+  case_line(EMPTY_GROUP, src, 'i', 'any', EMPTY_TEXTS + ['AAB', 'YYXBY', 'aAb', 'KkS', 'sSc', 'ABAB', 'ABABAB', 'XYZxyz'])
 end
 empty += EMPTY_REFUSED.map do |src, flags|
   check_runs(src, flags)

@@ -89,6 +89,8 @@ pub(super) struct Context<'a> {
     pub lazy: bool,
     /// Under `x` (white space and `#` comments are not read).
     pub x: bool,
+    /// Under `i` (strings compile to other opcodes).
+    pub i: bool,
 }
 
 /// The repetition written out as Onigmo runs it, or `None` when it cannot be told here (the
@@ -106,7 +108,7 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
         return None;
     }
     let inner = &src[cx.open + src_open..cx.close - 1];
-    let size = onigmo_size(inner, named)? + if call.is_some() { 6 } else { 0 };
+    let size = onigmo_size(inner, named, false)? + if call.is_some() { 6 } else { 0 };
     let written_inner = cx
         .written
         .get(written_open..cx.written.len().checked_sub(1)?)?;
@@ -118,7 +120,7 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     // Each alternative: empty only (an anchor, without captures) or never empty.
     let mut empty = Vec::with_capacity(alts.len());
     for (alt, src_alt) in alts.iter().zip(&src_alts) {
-        let (_, min_len) = seq_size(src_alt, named, true)?;
+        let (_, min_len) = seq_size(src_alt, named, false, true)?;
         let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
         if anchors && !has_capture(src_alt, named) && min_len == 0 {
             empty.push(true);
@@ -436,11 +438,11 @@ fn split_top(s: &[char]) -> Vec<&[char]> {
 
 /// The size of Onigmo's compiled code for a body (Ruby syntax, no `i`/`x`): its
 /// `compile_length_tree` for the constructs listed in the module doc, `None` for any other.
-fn onigmo_size(body: &[char], named: bool) -> Option<usize> {
+fn onigmo_size(body: &[char], named: bool, ic: bool) -> Option<usize> {
     let alts = split_top(body);
     let mut size = 0;
     for alt in &alts {
-        size += seq_size(alt, named, true)?.0;
+        size += seq_size(alt, named, ic, true)?.0;
     }
     Some(size + 2 * SIZE_PUSH * (alts.len() - 1))
 }
@@ -677,7 +679,7 @@ fn repeat_size(tlen: usize, min: usize, max: Option<usize>, lazy: bool, any: boo
 /// repeated body itself, of a look-around, of an atomic group or of an alternation): a greedy
 /// repetition without a maximum is read there only (Onigmo's `next_setup` changes one followed
 /// by something, by what follows).
-fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
+fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usize)> {
     let (mut size, mut min, mut k) = (0, 0, 0);
     // The literal string being read: the UTF-8 length of each of its characters.
     let mut string: Vec<usize> = Vec::new();
@@ -711,9 +713,14 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             c => Some(c),
         };
         if let Some(l) = literal {
+            // Under `i`, an escaped or bracketed character (which Onigmo may keep raw, not
+            // folded) or one not ASCII is not read here.
+            if ic && (c != l || !l.is_ascii()) {
+                return None;
+            }
             let next = match one {
                 Some((_, end)) => {
-                    size += string_size(&string);
+                    size += string_size(&string, ic);
                     string.clear();
                     end
                 }
@@ -733,20 +740,21 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                         // `x{1}`: Onigmo drops the repetition; the string ends here.
                         string.push(l.len_utf8());
                         min += 1;
-                        size += string_size(&string);
+                        size += string_size(&string, ic);
                         string.clear();
                         continue;
                     }
                     // The repeated character is a string of its own (`str_node_split_last_char`).
-                    size += string_size(&string);
+                    size += string_size(&string, ic);
                     string.clear();
                     let one = l.len_utf8();
-                    let tlen = string_size(&[one]);
+                    let tlen = string_size(&[one], ic);
                     if hi.is_none() && !lazy && lo <= 1 && !(free && k == s.len()) {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
                         // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
-                        let next = next_literal(s, k)?;
+                        // (Under `i`, not read here.)
+                        let next = next_literal(s, k).filter(|_| !ic)?;
                         size += if next == l {
                             tlen * lo + SIZE_PUSH + 1 + tlen + SIZE_PUSH
                         } else {
@@ -763,7 +771,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     } else {
                         0
                     };
-                    size += string_size(&vec![one; copies]);
+                    size += string_size(&vec![one; copies], ic);
                     if copies < lo || hi.is_none_or(|hi| hi > copies) {
                         size +=
                             repeat_size(tlen, lo - copies, hi.map(|hi| hi - copies), lazy, false);
@@ -773,7 +781,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             }
             continue;
         }
-        size += string_size(&string);
+        size += string_size(&string, ic);
         string.clear();
         // The item's size, whether it is one character (or `.`), and where it ends.
         let start = k;
@@ -789,7 +797,13 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             }
             '.' => (1, true, true, k + 1),
             '^' | '$' => (1, false, false, k + 1),
-            '[' => (SIZE_CCLASS, true, false, bracket_end(s, k)),
+            '[' => {
+                let end = bracket_end(s, k);
+                // (Under `i`, a class with `k` or `s` gains characters not ASCII and is longer:
+                // as it is already too long for a body to be copied, at least twice, with it,
+                // its bitset's size is as good.)
+                (SIZE_CCLASS, true, false, end)
+            }
             // (Its members are read below when a greedy repetition of it is followed.)
             '(' => {
                 let end = group_close(s, k);
@@ -811,7 +825,11 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     (Some('?'), Some('!'), _) => (3, SIZE_PUSH + 1, false, true),
                     (Some('?'), Some('>'), _) => (3, 2, true, true),
                     (Some('?'), Some('<'), Some('=' | '!')) => {
-                        // A look-behind of plain text only (Onigmo splits alternatives).
+                        // A look-behind of plain text only (Onigmo splits alternatives), not
+                        // under `i`.
+                        if ic {
+                            return None;
+                        }
                         let inner = &s[k + 4..end - 1];
                         if inner.iter().any(|c| {
                             matches!(c, '(' | '|' | '[' | '\\' | '.' | '{' | '*' | '+' | '?')
@@ -830,7 +848,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                         // An option group without `i` or `x` (`(?m:`, `(?a:`): a node of its
                         // own, of no code.
                         let (colon, on_ix) = option_colon(s, k)?;
-                        if on_ix {
+                        if on_ix || ic && s[k..colon].contains(&'i') {
                             return None;
                         }
                         (colon + 1 - k, 0, true, true)
@@ -853,7 +871,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     let mut total = 2 * SIZE_PUSH * (alts.len() - 1);
                     let mut least = usize::MAX;
                     for alt in alts {
-                        let (a, m) = seq_size(alt, named, free)?;
+                        let (a, m) = seq_size(alt, named, ic, free)?;
                         total += a;
                         least = least.min(m);
                     }
@@ -918,7 +936,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                         let push = if lazy || free && k == s.len() {
                             SIZE_PUSH
                         } else {
-                            next_literal(s, k)?;
+                            next_literal(s, k).filter(|_| !ic)?;
                             SIZE_PUSH + 1
                         };
                         if !lazy && empty && inner.windows(3).any(|w| w == ['(', '?', '=']) {
@@ -956,7 +974,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
                     // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
                     // peeks at it (`OP_PUSH_IF_PEEK_NEXT`), when it is expanded.
-                    let next = next_literal(s, k)?;
+                    let next = next_literal(s, k).filter(|_| !ic)?;
                     if any {
                         2 + lo
                     } else {
@@ -987,13 +1005,21 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             }
         }
     }
-    size += string_size(&string);
+    size += string_size(&string, ic);
     Some((size, min))
 }
 
-/// Onigmo's compiled size of a literal string (each character's UTF-8 length), not under `i`:
-/// runs of characters of one length, each an `EXACT` opcode (`select_str_opcode`).
-fn string_size(lens: &[usize]) -> usize {
+/// Onigmo's compiled size of a literal string (each character's UTF-8 length): runs of
+/// characters of one length, each an `EXACT` opcode (`select_str_opcode`); under `i` (`ic`,
+/// ASCII characters only), one `EXACT1_IC` or `EXACTN_IC` (with its length) for the whole.
+fn string_size(lens: &[usize], ic: bool) -> usize {
+    if ic {
+        return match lens.len() {
+            0 => 0,
+            1 => 2,
+            n => 1 + 4 + n,
+        };
+    }
     let mut size = 0;
     let mut k = 0;
     while k < lens.len() {
@@ -1038,8 +1064,8 @@ pub(super) enum EmptyBody {
 /// a loop is written with `(?=)` six times at the end of its body, twelve opcodes that match
 /// nothing and make Oniguruma's body too long to copy for any count.
 ///
-/// `readable`: the group is not under `i`, nor under `x` with white space or `#` in it (its
-/// compiled size is not read then). A body that matches only the empty string (anchors,
+/// `readable`: the group is not under `x` with white space or `#` in it, nor repeated again with a
+/// capture group in it or a third time (its compiled size is not read then). A body that matches only the empty string (anchors,
 /// look-arounds) matches alike at each iteration, whatever the reading; an absent operator
 /// repeated is read elsewhere (see `absent`).
 pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
@@ -1112,7 +1138,7 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     let expanded = if cx.lazy && max.is_some() {
         false
     } else {
-        let Some(size) = onigmo_size(inner, named) else {
+        let Some(size) = onigmo_size(inner, named, cx.i) else {
             return EmptyBody::Unknown;
         };
         let size = size + extra;
@@ -1519,7 +1545,7 @@ mod tests {
     use super::*;
 
     fn size(body: &str) -> Option<usize> {
-        onigmo_size(&body.chars().collect::<Vec<_>>(), false)
+        onigmo_size(&body.chars().collect::<Vec<_>>(), false, false)
     }
 
     #[test]
@@ -1615,6 +1641,10 @@ mod tests {
             ruby("((?!b)(?:a{2})?){2,}", "aab"),
             Some(((0, 2), Some((0, 2))))
         );
+        // Under `i`, strings are `EXACT1_IC` (2 bytes) or `EXACTN_IC` (5 and their length).
+        let re = crate::ruby_regexp::compile("(x*?){1,2}\\h", "i").unwrap();
+        let c = re.captures_at("yyXby", 0).unwrap();
+        assert_eq!((c.whole(), c.get(re.numbered()[0])), ((2, 4), Some((2, 3))));
     }
 
     #[test]
@@ -1628,7 +1658,8 @@ mod tests {
             // Sizes not read here.
             ("(?:(?!b)\\p{L}?){2}", ""),
             ("(?:(a)?\\1?){2}", ""),
-            ("(?:(?!b)a?){2}", "i"),
+            ("(?:(?<=a)b?){2}", "i"),
+            ("(?:(?!b)[b]?){2}", "i"),
             ("(?:(?!b)a? ){2}", "x"),
         ] {
             let e = crate::ruby_regexp::compile(re, flags).unwrap_err();
