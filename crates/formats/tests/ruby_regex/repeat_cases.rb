@@ -89,14 +89,18 @@ ascii = ASCII_BEHIND.flat_map do |src|
 end
 
 # Still refused: a capture group repeated as a counted loop (each iteration would be a call of
-# it), a capture group in an alternative that is an anchor, a repetition inside, a
-# back-reference, `i`, and a repetition of the repetition.
+# it) unless repeated a fixed count where Onigmo keeps it off its stack (outside alternations,
+# varying repetitions, negative look-arounds, without references and other groups in it), a
+# capture group in an alternative that is an anchor, a repetition inside, a back-reference, `i`,
+# and a repetition of the repetition.
 REPEAT_REFUSED = [
   '((a)|\\b){2}', '(?:(a)|(?=(b))){2}', '(?:a?|\\b){2}', '(a|\\b){2}+', '(?:a|\\b){2}*?', '(?:a|\\b){2}++',
-  '(?<n>a)(?:\\k<n>|\\b){2}', '(?i:a|\\b){2}', '([ab]|\\b){2}', '(ab|\\b){3,}', '(a|(?=b)){2}b',
-  '(a|\\b){2,3}', '(a|\\b|(b)){2}', '(?:b|\\b){65,}', '(?:a|\\b|b|\\B|c){5,9}', '(?:a|\\b){2}(?:c\\g<0>)?'
+  '(?<n>a)(?:\\k<n>|\\b){2}', '(?i:a|\\b){2}', '(ab|\\b){3,}',
+  '(a|\\b){2,3}', 'x|(a|\\b){3}', '(?:(a|\\b){3}c){1,2}', '(a|\\b){3}?', '(a|\\b){3}\\1', '((a)|\\b){3}', '(a|\\b|(b)){2}', '(?:b|\\b){65,}', '(?:a|\\b|b|\\B|c){5,9}', '(?:a|\\b){2}(?:c\\g<0>)?'
 ]
 REPEAT_MORE = [
+  '([ab]|\\b){2}', '(a|(?=b)){2}b', '(a|\\b){3}', '(a|\\b){3}b', '(ab|\\b){4}', '(?<n>a|\\b){3}', '(a|(?=b)){3}b',
+  '(?:(a|\\b){3}c){2}',
   '(?:a|\\b){2,}?', '(?:a|\\b){2}?', '(?:b|(?=b)){2,5}?c', '(?:b|(?=b)){2,}?c', '(?:b|(?=b)){2}?c',
   '(?:(b)|\\b){2,3}?(c)', '(a|\\b){2,}?', '(a|\\b){2}?b', '(?:[ab]|\\b){3,}?x', '(?:ab|\\b){3,5}?',
   '(?:b|(?=b)){2,5}(?#c)c', '(?:b|(?=b)){2}?(?:c|\\b){2}', '(?:a|\\b){2}+', '(?:a|\\b){2}*',

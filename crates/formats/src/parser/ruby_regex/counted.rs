@@ -13,7 +13,11 @@
 //! copies, nested optional copies and a loop (`(?:…)*`, which Oniguruma ends at an empty
 //! iteration as Onigmo does). A capture group in a copy after the first is a call of the group
 //! (`\g<1>`, `\g<name>`): the same group, so its number and name stay Ruby's, and it holds what
-//! the last iteration that took it matched, as in Ruby.
+//! the last iteration that took it matched, as in Ruby. A capture group run as a counted loop is
+//! written only where Onigmo keeps it off its stack (`unstacked`: a fixed count, outside
+//! alternations, varying repetitions and negative look-arounds, no reference): Onigmo's loop
+//! then tells an empty iteration by its position only, as Oniguruma's own loop does, which is
+//! kept, too long for Oniguruma to copy.
 //!
 //! Only bodies whose compiled size can be told here are written out: literal characters, `.`,
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
@@ -178,8 +182,18 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
             }
         }
     } else if call.is_some() {
-        // (Each iteration of a counted loop would be a call of the group.)
-        return None;
+        // Each iteration of a counted loop written out would be a call of the group, which
+        // cannot end the loop by the alternative it took. Repeated a fixed count where Onigmo
+        // keeps the group off its stack, with no other group in it, Onigmo's loop tells an
+        // empty iteration by its position only, as Oniguruma's own loop does: that loop, made
+        // too long for Oniguruma to copy (see `empty_body`).
+        if cx.max != Some(cx.min) || has_capture(inner, named) || !unstacked(src, cx.open, cx.close)
+        {
+            return None;
+        }
+        let prefix = cx.written.get(..written_open)?;
+        let body = atomic(&alts, &empty);
+        return Some(format!("{prefix}{body}{}){{{}}}", "(?=)".repeat(6), cx.min));
     } else {
         // A counted loop: at each count, an alternative that is an anchor ends it; one that is
         // not goes on to the next count (past the minimum, the loop may also end there).
@@ -1159,7 +1173,7 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         // alternations, negative look-arounds and varying repetitions, in a pattern without
         // references (Oniguruma checks positions only, without back-references to it).
         let fixed = max == Some(min) && !has_capture(inner, named);
-        if (capture || has_capture(inner, named)) && !(fixed && unstacked(src, cx.open)) {
+        if (capture || has_capture(inner, named)) && !(fixed && unstacked(src, cx.open, cx.close)) {
             return EmptyBody::Unknown;
         }
         // Oniguruma's own loop, which ends at an empty iteration as Onigmo's does.
@@ -1279,13 +1293,19 @@ fn option_colon(s: &[char], k: usize) -> Option<(usize, bool)> {
     }
 }
 
-/// Does Onigmo keep no capture group opening at `src[open]` on its stack (`bt_mem_start`, by
-/// `setup_tree`): no alternation, conditional, absent operator or negative look-around around
-/// it, no repetition of a varying count around it, and no reference or call in the pattern?
-fn unstacked(src: &[char], open: usize) -> bool {
+/// Does Onigmo keep no capture group in the group repeated at `src[open..close]` on its stack
+/// (`bt_mem_start`, by `setup_tree`): no alternation, conditional, absent operator or negative
+/// look-around around it, no repetition of a varying count around it (nor after its own, `{2}?`,
+/// `{2}+`), and no reference or call in the pattern?
+fn unstacked(src: &[char], open: usize, close: usize) -> bool {
     let text: String = src.iter().collect();
     if text.contains("\\k") || text.contains("\\g") || split_top(src).len() > 1 {
         return false;
+    }
+    match repetition(src, close) {
+        Some(Some((_, _, _, len)))
+            if !matches!(src.get(close + len), Some('?' | '+' | '*' | '{')) => {}
+        _ => return false,
     }
     // The groups open at `open`.
     let mut around: Vec<usize> = Vec::new();
@@ -1600,6 +1620,10 @@ mod tests {
         assert_eq!(ruby("(?:b|(?=b)){2,5}c", "bc"), None);
         assert_eq!(ruby("(?:(b)|(?=b)){2}c", "bc"), None);
         assert_eq!(ruby("(?:(b)|\\b){3,}c", "b c"), Some(((2, 3), None)));
+        // A capture group repeated a fixed count, kept off Onigmo's stack: Oniguruma's own loop
+        // (copies would match `aab`).
+        assert_eq!(ruby("((?=a)|a){3}b", "aab"), None);
+        assert_eq!(ruby("((?=a)|a){2,}b", "aab"), Some(((0, 3), Some((1, 2)))));
         assert_eq!(
             ruby("(?:(a)|\\b|(b)){2}", "ab"),
             Some(((0, 2), Some((0, 1))))
