@@ -2275,12 +2275,17 @@ fn empty_body_repeated(
                 ),
                 "Ruby's engine repeats it by rules of its own (by the size of its compiled \
                  code: copies, each tried also when one before matched the empty string, or \
-                 a loop that an empty iteration ends before its count), which are written \
-                 out here only for a body of characters, classes, anchors, look-arounds, \
-                 groups and repetitions whose compiled size can be told, without references, \
-                 calls or properties, not under i or x, not repeated again with a capture \
-                 group in it; write the repetitions out, (?:(?!b)a?)(?:(?!b)a?) for \
-                 (?:(?!b)a?){2}, or make the group match at least one character",
+                 a loop that an empty iteration ends before its count, by rules of its own \
+                 again with a capture group in it), which are written out here only for a \
+                 body of characters, classes, anchors, look-arounds, groups and repetitions \
+                 whose compiled size can be told (no references, calls, properties, POSIX \
+                 brackets or classes with other than ASCII characters; under i no \
+                 look-behinds, escaped or non-ASCII characters; under x no white space), with \
+                 a capture group in a loop only when the group is repeated a fixed count \
+                 outside alternations, varying repetitions and negative look-arounds, not \
+                 repeated again with a capture group in it; write the repetitions out, \
+                 (?:(?!b)a?)(?:(?!b)a?) for (?:(?!b)a?){2}, or make the group match at least \
+                 one character",
             ))
         }
     }

@@ -1079,7 +1079,9 @@ pub(super) enum EmptyBody {
 /// nothing and make Oniguruma's body too long to copy for any count.
 ///
 /// `readable`: the group is not under `x` with white space or `#` in it, nor repeated again with a
-/// capture group in it or a third time (its compiled size is not read then). A body that matches only the empty string (anchors,
+/// capture group in it or a third time (its compiled size is not read then). Under `i` (`cx.i`)
+/// a string of ASCII characters is one `EXACT1_IC` or `EXACTN_IC` (as probing Ruby shows,
+/// `k` and `s` too); look-behinds, escaped and non-ASCII characters are not read there. A body that matches only the empty string (anchors,
 /// look-arounds) matches alike at each iteration, whatever the reading; an absent operator
 /// repeated is read elsewhere (see `absent`).
 pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
