@@ -2102,7 +2102,10 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
                         _ => return None,
                     }
                 }
-                (absent_length(&body[colon + 1..close - 1], g)?, close)
+                (
+                    absent_length(body.get(colon + 1..close.checked_sub(1)?)?, g)?,
+                    close,
+                )
             }
             '\\' => {
                 let e = *body.get(k + 1)?;
@@ -2184,6 +2187,106 @@ fn past_comments(s: &[char], mut j: usize, x: bool) -> usize {
         match comment_end(s, at) {
             Some(end) if s.get(at..at + 3) == Some(&['(', '?', '#'][..]) => j = end,
             _ => return at,
+        }
+    }
+}
+
+/// A group whose body may match the empty string, repeated a count (`{2}`, `{2,}`, `{1,3}`),
+/// closed at `s[k]` (its `(` at `s[open]`, written from `out[start]`): written out as Onigmo
+/// runs it (see `counted::empty_body`), `Some` of where the pattern goes on; `None` when it is
+/// left as written (both engines run it alike, or a capture group may differ only, see
+/// README); refused when Onigmo's reading cannot be told and the minimum count is at least two.
+fn empty_body_repeated(
+    s: &[char],
+    k: usize,
+    open: Option<usize>,
+    start: usize,
+    out: &mut String,
+    f: Flags,
+    inner: Flags,
+) -> Result<Option<usize>, String> {
+    let at = past_comments(s, k, f.x);
+    if s.get(at) != Some(&'{') {
+        return Ok(None);
+    }
+    let parser = Parser {
+        s: s.to_vec(),
+        i: at,
+        depth: 0,
+        class_flags: f,
+    };
+    let Some((min, max, len, _, comma)) = parser.quantifier().ok().flatten() else {
+        return Ok(None);
+    };
+    // `{n}?` is `(?:…{n})?` in Ruby, `{n,m}?` lazy; `{n}+` and `{n,m}*` repeat the
+    // repetition (with no capture group in it, both engines end that one at an empty
+    // iteration alike).
+    let question = s.get(at + len) == Some(&'?');
+    let mut end = at + len + usize::from(question);
+    let again = (!question && matches!(s.get(end), Some('+' | '*'))).then(|| s[end]);
+    end += usize::from(again.is_some());
+    let written = &out[start..];
+    let outcome = match open {
+        Some(open) if at == k => {
+            // Under `x`, white space and comments in it are not read here.
+            let spaced = s[open..k].iter().any(|&c| c.is_whitespace() || c == '#');
+            let x = f.x || inner.x || counted::has_option_x(s);
+            // Not read either: repeated again with a capture group in it, or a third time.
+            let again_captured = again.is_some() && has_capture_text(written);
+            let thrice = matches!(s.get(end), Some('?' | '+' | '*' | '{'));
+            let readable = !(spaced && x || again_captured || thrice);
+            counted::empty_body(
+                &counted::Context {
+                    src: s,
+                    open,
+                    close: k,
+                    written,
+                    min,
+                    max,
+                    lazy: question && comma,
+                    x,
+                    i: inner.i,
+                },
+                readable,
+            )
+        }
+        _ => counted::EmptyBody::Unknown,
+    };
+    match outcome {
+        counted::EmptyBody::Alike => Ok(None),
+        counted::EmptyBody::Written(text) => {
+            out.truncate(start);
+            if question && !comma {
+                let _ = write!(out, "(?:{text})?");
+            } else if let Some(q) = again {
+                let _ = write!(out, "(?:{text}){q}");
+            } else {
+                out.push_str(&text);
+            }
+            Ok(Some(end))
+        }
+        counted::EmptyBody::Unknown if min < 2 => Ok(None),
+        counted::EmptyBody::Unknown => {
+            let group: String = open.map_or(String::new(), |o| s[o..k].iter().collect());
+            Err(unlike_ruby(
+                &format!(
+                    "a group that may match the empty string repeated at least twice \
+                     ({group}{{{min}…}})"
+                ),
+                "Ruby's engine repeats it by rules of its own (by the size of its compiled \
+                 code: copies, each tried also when one before matched the empty string, or \
+                 a loop that an empty iteration ends before its count, by rules of its own \
+                 again with a capture group in it), which are written out here only for a \
+                 body of characters, classes, anchors, look-arounds, groups and repetitions \
+                 whose compiled size can be told (no references, calls, properties, POSIX \
+                 brackets or classes with other than ASCII characters; under i no \
+                 look-behinds, escaped or non-ASCII characters; under x no white space), with \
+                 a capture group in a loop only when the group is repeated a fixed count \
+                 outside alternations, varying repetitions and negative look-arounds, not \
+                 repeated again with a capture group in it; write the repetitions out, \
+                 (?:(?!b)a?)(?:(?!b)a?) for (?:(?!b)a?){2}, or make the group match at least \
+                 one character",
+            ))
         }
     }
 }
@@ -3481,6 +3584,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                             min,
                                             max,
                                             lazy: question && comma,
+                                            x: inner_flags.x,
+                                            i: inner_flags.i,
                                         })
                                     });
                                 if let Some(text) = written {
@@ -3520,6 +3625,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 out.truncate(start);
                                 out.push_str(&text);
                             }
+                        } else if let Some(next) =
+                            empty_body_repeated(&s, k, open, start, &mut out, f, inner_flags)?
+                        {
+                            k = next;
+                            continue;
                         }
                     }
                 }

@@ -149,6 +149,14 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_option_group_in_the_body_is_an_error() {
+        // (Its length was read past the body's end.)
+        for re in ["(?~(?i:)", "(?~a(?m:)", "(?~(?-i:)b"] {
+            assert!(crate::ruby_regexp::compile(re, "").is_err(), "{re}");
+        }
+    }
+
+    #[test]
     fn anchors() {
         assert_eq!(of_anchors(r"\b"), r"(?:(?!\b)(?:(?m:.)(?:(?!\b)(?m:.))*)?)");
     }

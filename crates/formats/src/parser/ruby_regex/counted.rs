@@ -13,15 +13,26 @@
 //! copies, nested optional copies and a loop (`(?:…)*`, which Oniguruma ends at an empty
 //! iteration as Onigmo does). A capture group in a copy after the first is a call of the group
 //! (`\g<1>`, `\g<name>`): the same group, so its number and name stay Ruby's, and it holds what
-//! the last iteration that took it matched, as in Ruby.
+//! the last iteration that took it matched, as in Ruby. A capture group run as a counted loop is
+//! written only where Onigmo keeps it off its stack (`unstacked`: a fixed count, outside
+//! alternations, varying repetitions and negative look-arounds, no reference): Onigmo's loop
+//! then tells an empty iteration by its position only, as Oniguruma's own loop does, which is
+//! kept, too long for Oniguruma to copy.
 //!
 //! Only bodies whose compiled size can be told here are written out: literal characters, `.`,
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
 //! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
 //! look-arounds, capture and non-capturing groups, and repetitions of one character or class
 //! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or a
-//! character does: what follows changes its code), outside `i` and `x`; each alternative matching only the empty
-//! string (without capture groups) or never. Anything else is refused, as before.
+//! character does: what follows changes its code), repeated groups (not a string repeated `{n}`,
+//! nor a repetition of a repetition Onigmo reduces, nor one that may be empty with a capture group
+//! in it, whose empty iteration Onigmo tells by rules of its own), outside `i` and `x`; each
+//! alternative matching only the empty string (without capture groups) or never. Anything else
+//! is refused, as before.
+//!
+//! A group whose body may match the empty string otherwise (a look-around and an optional part,
+//! `((?!b)(?:a{2})?){2,}`) is repeated by the same rules, and written out the same way: see
+//! [`empty_body`].
 
 use super::{alternatives_of, bracket_end, group_close, only_anchors};
 
@@ -80,6 +91,10 @@ pub(super) struct Context<'a> {
     pub max: Option<u32>,
     /// `{n,m}?`, `{n,}?`.
     pub lazy: bool,
+    /// Under `x` (white space and `#` comments are not read).
+    pub x: bool,
+    /// Under `i` (strings compile to other opcodes).
+    pub i: bool,
 }
 
 /// The repetition written out as Onigmo runs it, or `None` when it cannot be told here (the
@@ -92,31 +107,12 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
         return None;
     }
     let named = has_named_groups(src);
-    let open = &src[cx.open..cx.close];
-    // The group's opening (its length in `src`, in `written`) and, for a capture group, the
-    // call of it that its copies are.
-    let (src_open, written_open, call) = if open.starts_with(&['(', '?', ':']) {
-        (3, 3, None)
-    } else if open.starts_with(&['(', '?', '<']) || open.starts_with(&['(', '?', '\'']) {
-        let quote = if open[2] == '<' { '>' } else { '\'' };
-        let end = open.iter().position(|&c| c == quote)? + 1;
-        let name: String = open[3..end - 1].iter().collect();
-        if text.matches(&format!("<{name}>")).count() + text.matches(&format!("'{name}'")).count()
-            > 1
-        {
-            // A repeated name (Oniguruma cannot call it) or one referred to.
-            return None;
-        }
-        let written_open = cx.written.find(quote)? + 1;
-        (end, written_open, Some(format!("\\g<{name}>")))
-    } else if open.first() == Some(&'(') && open.get(1) != Some(&'?') {
-        let number = captures_in(&src[..cx.open], named) + 1;
-        (1, 1, (!named).then(|| format!("\\g<{number}>")))
-    } else {
+    let (src_open, written_open, call) = opening(cx, &text, named, false)?;
+    if src[cx.open..].starts_with(&['(', '?', '>']) {
         return None;
-    };
+    }
     let inner = &src[cx.open + src_open..cx.close - 1];
-    let size = onigmo_size(inner, named)? + if call.is_some() { 6 } else { 0 };
+    let size = onigmo_size(inner, named, false)? + if call.is_some() { 6 } else { 0 };
     let written_inner = cx
         .written
         .get(written_open..cx.written.len().checked_sub(1)?)?;
@@ -128,7 +124,7 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     // Each alternative: empty only (an anchor, without captures) or never empty.
     let mut empty = Vec::with_capacity(alts.len());
     for (alt, src_alt) in alts.iter().zip(&src_alts) {
-        let (_, min_len) = seq_size(src_alt, named, true)?;
+        let (_, min_len) = seq_size(src_alt, named, false, true)?;
         let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
         if anchors && !has_capture(src_alt, named) && min_len == 0 {
             empty.push(true);
@@ -186,8 +182,18 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
             }
         }
     } else if call.is_some() {
-        // (Each iteration of a counted loop would be a call of the group.)
-        return None;
+        // Each iteration of a counted loop written out would be a call of the group, which
+        // cannot end the loop by the alternative it took. Repeated a fixed count where Onigmo
+        // keeps the group off its stack, with no other group in it, Onigmo's loop tells an
+        // empty iteration by its position only, as Oniguruma's own loop does: that loop, made
+        // too long for Oniguruma to copy (see `empty_body`).
+        if cx.max != Some(cx.min) || has_capture(inner, named) || !unstacked(src, cx.open, cx.close)
+        {
+            return None;
+        }
+        let prefix = cx.written.get(..written_open)?;
+        let body = atomic(&alts, &empty);
+        return Some(format!("{prefix}{body}{}){{{}}}", "(?=)".repeat(6), cx.min));
     } else {
         // A counted loop: at each count, an alternative that is an anchor ends it; one that is
         // not goes on to the next count (past the minimum, the loop may also end there).
@@ -212,6 +218,45 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     }
     out.push(')');
     Some(out)
+}
+
+/// The opening of the repeated group at `cx.open`: its length in `src` and in `written`, and
+/// for a capture group the call of it that its copies are (`None` for a non-capturing or atomic
+/// group, `(?:`, `(?>`, or an unnamed group in a pattern with named groups); `None` for any
+/// other group, a repeated name (Oniguruma cannot call it) or one referred to.
+fn opening(
+    cx: &Context,
+    text: &str,
+    named: bool,
+    options: bool,
+) -> Option<(usize, usize, Option<String>)> {
+    let open = &cx.src[cx.open..cx.close];
+    // An option group, `(?m:`, `(?i-a:`.
+    let option_colon = option_colon(open, 0).map(|(colon, _)| colon);
+    Some(
+        if open.starts_with(&['(', '?', ':']) || open.starts_with(&['(', '?', '>']) {
+            (3, 3, None)
+        } else if let Some(colon) = option_colon.filter(|_| options) {
+            (colon + 1, 0, None)
+        } else if open.starts_with(&['(', '?', '<']) || open.starts_with(&['(', '?', '\'']) {
+            let quote = if open[2] == '<' { '>' } else { '\'' };
+            let end = open.iter().position(|&c| c == quote)? + 1;
+            let name: String = open[3..end - 1].iter().collect();
+            if text.matches(&format!("<{name}>")).count()
+                + text.matches(&format!("'{name}'")).count()
+                > 1
+            {
+                return None;
+            }
+            let written_open = cx.written.find(quote)? + 1;
+            (end, written_open, Some(format!("\\g<{name}>")))
+        } else if open.first() == Some(&'(') && open.get(1) != Some(&'?') {
+            let number = captures_in(&cx.src[..cx.open], named) + 1;
+            (1, 1, (!named).then(|| format!("\\g<{number}>")))
+        } else {
+            return None;
+        },
+    )
 }
 
 /// The counted loop from count `c` on: `c == max` nothing; else one iteration (alternatives in
@@ -286,7 +331,7 @@ fn atomic(alts: &[&str], empty: &[bool]) -> String {
 }
 
 /// Does the pattern turn on `x` anywhere (`(?x)`, `(?mx:`)?
-fn has_option_x(s: &[char]) -> bool {
+pub(super) fn has_option_x(s: &[char]) -> bool {
     s.windows(2).enumerate().any(|(k, w)| {
         w == ['(', '?']
             && s[k + 2..]
@@ -407,11 +452,11 @@ fn split_top(s: &[char]) -> Vec<&[char]> {
 
 /// The size of Onigmo's compiled code for a body (Ruby syntax, no `i`/`x`): its
 /// `compile_length_tree` for the constructs listed in the module doc, `None` for any other.
-fn onigmo_size(body: &[char], named: bool) -> Option<usize> {
+fn onigmo_size(body: &[char], named: bool, ic: bool) -> Option<usize> {
     let alts = split_top(body);
     let mut size = 0;
     for alt in &alts {
-        size += seq_size(alt, named, true)?.0;
+        size += seq_size(alt, named, ic, true)?.0;
     }
     Some(size + 2 * SIZE_PUSH * (alts.len() - 1))
 }
@@ -648,7 +693,7 @@ fn repeat_size(tlen: usize, min: usize, max: Option<usize>, lazy: bool, any: boo
 /// repeated body itself, of a look-around, of an atomic group or of an alternation): a greedy
 /// repetition without a maximum is read there only (Onigmo's `next_setup` changes one followed
 /// by something, by what follows).
-fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
+fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usize)> {
     let (mut size, mut min, mut k) = (0, 0, 0);
     // The literal string being read: the UTF-8 length of each of its characters.
     let mut string: Vec<usize> = Vec::new();
@@ -667,6 +712,13 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             '[' => one.map(|(ch, _)| ch),
             '\\' => match s.get(k + 1) {
                 Some(&e) if e.is_ascii_punctuation() => Some(e),
+                Some('t') => Some('\t'),
+                Some('n') => Some('\n'),
+                Some('r') => Some('\r'),
+                Some('f') => Some('\x0c'),
+                Some('v') => Some('\x0b'),
+                Some('a') => Some('\x07'),
+                Some('e') => Some('\x1b'),
                 _ => None,
             },
             '*' | '+' | '?' | '{' | '}' | '|' | ')' | '#' => return None,
@@ -675,9 +727,14 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             c => Some(c),
         };
         if let Some(l) = literal {
+            // Under `i`, an escaped or bracketed character (which Onigmo may keep raw, not
+            // folded) or one not ASCII is not read here.
+            if ic && (c != l || !l.is_ascii()) {
+                return None;
+            }
             let next = match one {
                 Some((_, end)) => {
-                    size += string_size(&string);
+                    size += string_size(&string, ic);
                     string.clear();
                     end
                 }
@@ -697,20 +754,21 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                         // `x{1}`: Onigmo drops the repetition; the string ends here.
                         string.push(l.len_utf8());
                         min += 1;
-                        size += string_size(&string);
+                        size += string_size(&string, ic);
                         string.clear();
                         continue;
                     }
                     // The repeated character is a string of its own (`str_node_split_last_char`).
-                    size += string_size(&string);
+                    size += string_size(&string, ic);
                     string.clear();
                     let one = l.len_utf8();
-                    let tlen = string_size(&[one]);
+                    let tlen = string_size(&[one], ic);
                     if hi.is_none() && !lazy && lo <= 1 && !(free && k == s.len()) {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
                         // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
-                        let next = next_literal(s, k)?;
+                        // (Under `i`, not read here.)
+                        let next = next_literal(s, k).filter(|_| !ic)?;
                         size += if next == l {
                             tlen * lo + SIZE_PUSH + 1 + tlen + SIZE_PUSH
                         } else {
@@ -727,7 +785,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     } else {
                         0
                     };
-                    size += string_size(&vec![one; copies]);
+                    size += string_size(&vec![one; copies], ic);
                     if copies < lo || hi.is_none_or(|hi| hi > copies) {
                         size +=
                             repeat_size(tlen, lo - copies, hi.map(|hi| hi - copies), lazy, false);
@@ -737,7 +795,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             }
             continue;
         }
-        size += string_size(&string);
+        size += string_size(&string, ic);
         string.clear();
         // The item's size, whether it is one character (or `.`), and where it ends.
         let start = k;
@@ -753,12 +811,26 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             }
             '.' => (1, true, true, k + 1),
             '^' | '$' => (1, false, false, k + 1),
-            '[' => (SIZE_CCLASS, true, false, bracket_end(s, k)),
+            '[' => {
+                let end = bracket_end(s, k);
+                // (Under `i`, a class with `k` or `s` gains characters not ASCII and is longer:
+                // as it is already too long for a body to be copied, at least twice, with it,
+                // its bitset's size is as good.)
+                (SIZE_CCLASS, true, false, end)
+            }
             // (Its members are read below when a greedy repetition of it is followed.)
             '(' => {
                 let end = group_close(s, k);
                 if s.get(end - 1) != Some(&')') {
                     return None;
+                }
+                if s.get(k + 1..k + 3) == Some(&['?', '#'][..]) {
+                    // A comment: nothing (not before a repetition, which it would pass on).
+                    if repetition(s, end).is_some() {
+                        return None;
+                    }
+                    k = end;
+                    continue;
                 }
                 // (A look-around or an atomic group is a node of its own.)
                 let (open, extra, counts, own) = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
@@ -767,7 +839,11 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     (Some('?'), Some('!'), _) => (3, SIZE_PUSH + 1, false, true),
                     (Some('?'), Some('>'), _) => (3, 2, true, true),
                     (Some('?'), Some('<'), Some('=' | '!')) => {
-                        // A look-behind of plain text only (Onigmo splits alternatives).
+                        // A look-behind of plain text only (Onigmo splits alternatives), not
+                        // under `i`.
+                        if ic {
+                            return None;
+                        }
                         let inner = &s[k + 4..end - 1];
                         if inner.iter().any(|c| {
                             matches!(c, '(' | '|' | '[' | '\\' | '.' | '{' | '*' | '+' | '?')
@@ -782,33 +858,114 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                         let name_end = s[k + 3..end].iter().position(|&c| c == quote)? + k + 3;
                         (name_end + 1 - k, 6, true, false)
                     }
-                    (Some('?'), _, _) => return None,
+                    (Some('?'), _, _) => {
+                        // An option group without `i` or `x` (`(?m:`, `(?a:`): a node of its
+                        // own, of no code.
+                        let (colon, on_ix) = option_colon(s, k)?;
+                        if on_ix || ic && s[k..colon].contains(&'i') {
+                            return None;
+                        }
+                        (colon + 1 - k, 0, true, true)
+                    }
                     _ => (1, if named { 0 } else { 6 }, true, false),
                 };
                 let (inner_size, inner_min) = {
                     let inner = &s[k + open..end - 1];
                     let alts = split_top(inner);
-                    // Nothing follows its last item: a node of its own, an alternation, or a
-                    // group with nothing after it where nothing follows.
-                    let free = own || alts.len() > 1 || free && end == s.len();
+                    // Nothing follows its last item: a node of its own, a repeated group, an
+                    // alternation, a capture group of several items (Onigmo's `next_setup`
+                    // looks into a capture group of one item only), or a group with nothing
+                    // after it where nothing follows.
+                    let capture = extra == 6 || open == 1;
+                    let free = own
+                        || repetition(s, end).is_some()
+                        || alts.len() > 1
+                        || capture && single_repetition(inner).is_none()
+                        || free && end == s.len();
                     let mut total = 2 * SIZE_PUSH * (alts.len() - 1);
                     let mut least = usize::MAX;
                     for alt in alts {
-                        let (a, m) = seq_size(alt, named, free)?;
+                        let (a, m) = seq_size(alt, named, ic, free)?;
                         total += a;
                         least = least.min(m);
                     }
                     (total, least)
                 };
-                // (A repeated group is not read here.)
-                if repetition(s, end).is_some() {
+                let (lo, hi, lazy, len) = match repetition(s, end) {
+                    None => {
+                        size += inner_size + extra;
+                        if counts {
+                            min += inner_min;
+                        }
+                        k = end;
+                        continue;
+                    }
+                    Some(None) => return None,
+                    Some(Some(rep)) => rep,
+                };
+                // A repeated group. (Not a look-around: anchors repeated are rewritten
+                // elsewhere.)
+                if !counts {
                     return None;
                 }
-                size += inner_size + extra;
-                if counts {
-                    min += inner_min;
+                let inner = &s[k + open..end - 1];
+                // Onigmo reduces a repetition of a repetition (`(?:a*)?`, `(?:a+){2,3}`) and
+                // writes a string repeated `{n}` out (`(?:ab){2}`): not read here.
+                if open == 3 && s[k + 2] == ':' {
+                    if let Some((ilo, ihi, ilazy)) = single_repetition(inner) {
+                        let popular = |lo: usize, hi: Option<usize>| {
+                            matches!((lo, hi), (0, Some(1)) | (0 | 1, None))
+                        };
+                        if popular(ilo, ihi)
+                            && (popular(lo, hi)
+                                || !ilazy && ihi.is_none() && !lazy && hi.is_some_and(|h| h > 1))
+                        {
+                            return None;
+                        }
+                    }
+                    if lo == hi.unwrap_or(0) && lo > 1 && !lazy && !inner.contains(&'(') {
+                        return None;
+                    }
                 }
-                k = end;
+                let tlen = inner_size + extra;
+                // An empty iteration is checked for (`OP_NULL_CHECK_START`, `_END`); with a
+                // capture group in the body, by Onigmo's rules (`STACK_NULL_CHECK_MEMST`), which
+                // Oniguruma does not follow: not read here.
+                let empty = inner_min == 0;
+                if empty && (extra == 6 || has_capture(inner, named)) {
+                    return None;
+                }
+                let mod_tlen = tlen + if empty { 6 } else { 0 };
+                k = end + len;
+                size += match hi {
+                    None if lo <= 1 || tlen * lo <= EXPAND_LIMIT => {
+                        let copies = if lo == 1 && tlen > EXPAND_LIMIT {
+                            SIZE_PUSH
+                        } else {
+                            tlen * lo
+                        };
+                        // Greedy: `OP_PUSH`, or, before a character, `OP_PUSH_IF_PEEK_NEXT`
+                        // (one byte more); a body that may be empty and starts with a
+                        // look-ahead may take `OP_PUSH_OR_JUMP_EXACT1` (not read here).
+                        let push = if lazy || free && k == s.len() {
+                            SIZE_PUSH
+                        } else {
+                            next_literal(s, k).filter(|_| !ic)?;
+                            SIZE_PUSH + 1
+                        };
+                        if !lazy && empty && inner.windows(3).any(|w| w == ['(', '?', '=']) {
+                            return None;
+                        }
+                        copies + push + mod_tlen + SIZE_PUSH
+                    }
+                    Some(0) => return None,
+                    Some(hi) if !lazy && (hi == 1 || (tlen + SIZE_PUSH) * hi <= EXPAND_LIMIT) => {
+                        tlen * lo + (SIZE_PUSH + tlen) * (hi - lo)
+                    }
+                    Some(1) if lazy && lo == 0 => SIZE_PUSH + SIZE_PUSH + tlen,
+                    _ => mod_tlen + SIZE_REPEAT,
+                };
+                min += inner_min * lo;
                 continue;
             }
             _ => return None,
@@ -831,7 +988,7 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
                     // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
                     // peeks at it (`OP_PUSH_IF_PEEK_NEXT`), when it is expanded.
-                    let next = next_literal(s, k)?;
+                    let next = next_literal(s, k).filter(|_| !ic)?;
                     if any {
                         2 + lo
                     } else {
@@ -862,13 +1019,21 @@ fn seq_size(s: &[char], named: bool, free: bool) -> Option<(usize, usize)> {
             }
         }
     }
-    size += string_size(&string);
+    size += string_size(&string, ic);
     Some((size, min))
 }
 
-/// Onigmo's compiled size of a literal string (each character's UTF-8 length), not under `i`:
-/// runs of characters of one length, each an `EXACT` opcode (`select_str_opcode`).
-fn string_size(lens: &[usize]) -> usize {
+/// Onigmo's compiled size of a literal string (each character's UTF-8 length): runs of
+/// characters of one length, each an `EXACT` opcode (`select_str_opcode`); under `i` (`ic`,
+/// ASCII characters only), one `EXACT1_IC` or `EXACTN_IC` (with its length) for the whole.
+fn string_size(lens: &[usize], ic: bool) -> usize {
+    if ic {
+        return match lens.len() {
+            0 => 0,
+            1 => 2,
+            n => 1 + 4 + n,
+        };
+    }
     let mut size = 0;
     let mut k = 0;
     while k < lens.len() {
@@ -889,12 +1054,520 @@ fn string_size(lens: &[usize]) -> usize {
     size
 }
 
+/// What [`empty_body`] makes of a repeated group.
+pub(super) enum EmptyBody {
+    /// Nothing to write out: its body never matches the empty string, or the repetition is one
+    /// both engines run alike (`?`, `*`, `+`…).
+    Alike,
+    /// The repetition as Onigmo runs it, in Oniguruma's Ruby syntax, its count included.
+    Written(String),
+    /// What Onigmo does cannot be told here.
+    Unknown,
+}
+
+/// A group whose body may match the empty string (by Onigmo's `get_min_match_length`: a
+/// look-around, an anchor, an optional part), repeated a count other than `?` and `*`
+/// (`{2}`, `{2,}`, `{1,3}`), written out as Onigmo runs it.
+///
+/// Onigmo chooses between copies and a counted loop by the body's compiled size as for an
+/// anchor alternation (see the module doc): its copies check no iteration for being empty, its
+/// loop (`OP_REPEAT`) ends at an empty iteration, before its minimum count too. Oniguruma makes
+/// the same choice by a size of its own (in opcodes, `QUANTIFIER_EXPAND_LIMIT_SIZE` 10), so
+/// that `/((?!b)(?:a{2})?){2,}/` matched the empty string in `aab` there, `aa` in Ruby. Copies
+/// are written out (the first the group, the others calls of its capture groups, as above);
+/// a loop is written with `(?=)` six times at the end of its body, twelve opcodes that match
+/// nothing and make Oniguruma's body too long to copy for any count.
+///
+/// `readable`: the group is not under `x` with white space or `#` in it, nor repeated again with a
+/// capture group in it or a third time (its compiled size is not read then). Under `i` (`cx.i`)
+/// a string of ASCII characters is one `EXACT1_IC` or `EXACTN_IC` (as probing Ruby shows,
+/// `k` and `s` too); look-behinds, escaped and non-ASCII characters are not read there. A body that matches only the empty string (anchors,
+/// look-arounds) matches alike at each iteration, whatever the reading; an absent operator
+/// repeated is read elsewhere (see `absent`).
+pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
+    let src = cx.src;
+    let open = &src[cx.open..cx.close];
+    if open.starts_with(&['(', '?', '~']) {
+        return EmptyBody::Alike;
+    }
+    let Some(inner) = body_from(open).and_then(|from| open.get(from..open.len().checked_sub(1)?))
+    else {
+        return EmptyBody::Unknown;
+    };
+    // Under `x`, the body without its white space (outside brackets).
+    let spaceless;
+    let inner = if cx.x {
+        if inner.contains(&'#') {
+            return EmptyBody::Unknown;
+        }
+        spaceless = without_spaces(inner);
+        &spaceless[..]
+    } else {
+        inner
+    };
+    match may_be_empty(inner) {
+        Some(true) => {}
+        Some(false) => return EmptyBody::Alike,
+        None => return EmptyBody::Unknown,
+    }
+    let text: String = src.iter().collect();
+    let named = has_named_groups(src);
+    let Some((_, _, call)) = opening(cx, &text, named, true) else {
+        return EmptyBody::Unknown;
+    };
+    let capture = call.is_some();
+    // (With a capture group, Onigmo's loop may tell its iterations apart by it: below.)
+    if only_empty(inner) && !capture && !has_capture(inner, named) {
+        return EmptyBody::Alike;
+    }
+    if !readable {
+        return EmptyBody::Unknown;
+    }
+    let (min, mut max) = (cx.min as usize, cx.max.map(|m| m as usize));
+    // Onigmo reads `(?:a*){2,3}` as `(?:a*){2}` (`set_quantifier`): a greedy `*` or `+` repeated
+    // a greedy count with a maximum is repeated its minimum (or once) only.
+    if !capture && !open.starts_with(&['(', '?', '>']) {
+        if let Some((lo, hi, lazy)) = single_repetition(inner) {
+            if !lazy && hi.is_none() && lo <= 1 && !cx.lazy && max.is_some_and(|m| m > 1) {
+                max = Some(min.max(1));
+            }
+        }
+    }
+    // `?` and `*` run alike (neither copies nor a count to reach); so do `+` and `{1,}`, and
+    // counts up to `{1,m}`: past its minimum a copy that is empty leaves the next one the
+    // choices an ending loop would have tried, so the whole match is the same (a capture
+    // group may not be: see README).
+    if max.is_some_and(|m| m <= 1) || min <= 1 && max.is_none() {
+        return EmptyBody::Alike;
+    }
+    if text.contains("\\g") {
+        return EmptyBody::Unknown;
+    }
+    let extra = if capture {
+        6
+    } else if open.starts_with(&['(', '?', '>']) {
+        2
+    } else {
+        0
+    };
+    // A lazy count with a maximum is always a loop; else by the size.
+    let expanded = if cx.lazy && max.is_some() {
+        false
+    } else {
+        let Some(size) = onigmo_size(inner, named, cx.i) else {
+            return EmptyBody::Unknown;
+        };
+        let size = size + extra;
+        match max {
+            None => size * min <= EXPAND_LIMIT,
+            Some(max) => (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
+        }
+    };
+    let star = if cx.lazy { "*?" } else { "*" };
+    let lazy = if cx.lazy { "?" } else { "" };
+    if !expanded {
+        // With a capture group in it, Onigmo's loop tells an empty iteration by rules of its
+        // own (`STACK_NULL_CHECK_MEMST`: one whose group held nothing or text before is not
+        // empty, one whose group held the empty string elsewhere fails), which Oniguruma's
+        // does not follow: `/^((?=a)(?:[ab]{2})*){2,10}c/` matches `aabbc` in Ruby only. Those
+        // rules read only the groups Onigmo keeps on its stack (`bt_mem_start`): the group is
+        // the only one, and none is kept when it is repeated a fixed count, outside
+        // alternations, negative look-arounds and varying repetitions, in a pattern without
+        // references (Oniguruma checks positions only, without back-references to it).
+        let fixed = max == Some(min) && !has_capture(inner, named);
+        if (capture || has_capture(inner, named)) && !(fixed && unstacked(src, cx.open, cx.close)) {
+            return EmptyBody::Unknown;
+        }
+        // Oniguruma's own loop, which ends at an empty iteration as Onigmo's does.
+        let Some(body) = cx.written.strip_suffix(')') else {
+            return EmptyBody::Unknown;
+        };
+        let count = match max {
+            Some(max) if max == min => format!("{{{min}}}"),
+            Some(max) => format!("{{{min},{max}}}{lazy}"),
+            None => format!("{{{min},}}{lazy}"),
+        };
+        return EmptyBody::Written(format!("{body}{}){count}", "(?=)".repeat(6)));
+    }
+    let copy = match &call {
+        Some(call) => format!("(?:{call})"),
+        None => {
+            let before = captures_in(&src[..cx.open], named);
+            match with_calls(cx.written, named, before) {
+                Some(copy) => copy,
+                None => return EmptyBody::Unknown,
+            }
+        }
+    };
+    let mut out = String::from("(?:");
+    if min > 0 {
+        out.push_str(cx.written);
+    }
+    for _ in 1..min {
+        out.push_str(&copy);
+    }
+    match max {
+        None => {
+            out.push_str(&format!("(?:{copy}){star}"));
+        }
+        Some(max) => {
+            // (Optional copies, greedy: a lazy count with a maximum is a loop.)
+            let optional = max - min;
+            for k in 0..optional {
+                out.push_str("(?:");
+                out.push_str(if k == 0 && min == 0 {
+                    cx.written
+                } else {
+                    &copy
+                });
+            }
+            for _ in 0..optional {
+                out.push_str(")?");
+            }
+        }
+    }
+    out.push(')');
+    EmptyBody::Written(out)
+}
+
+/// `s` without its white space outside brackets (an escaped one is kept).
+fn without_spaces(s: &[char]) -> Vec<char> {
+    let (mut out, mut k) = (Vec::with_capacity(s.len()), 0);
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
+                k += 2;
+            }
+            '[' => {
+                let end = bracket_end(s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            c if c.is_ascii_whitespace() => k += 1,
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Where the body of the group `g` (Ruby syntax, from its `(`) starts: after `(`, `(?:`,
+/// `(?>`, `(?<name>`, an option group's `:`, a conditional's condition; `None` for a
+/// look-around, an absent operator, a comment or an option without a group.
+fn body_from(g: &[char]) -> Option<usize> {
+    if g.first() != Some(&'(') {
+        return None;
+    }
+    if g.get(1) != Some(&'?') {
+        return Some(1);
+    }
+    match (g.get(2)?, g.get(3)) {
+        (':' | '>', _) => Some(3),
+        ('<', Some('=' | '!')) | ('=' | '!' | '~' | '#', _) => None,
+        ('<' | '\'', _) => {
+            let quote = if g[2] == '<' { '>' } else { '\'' };
+            Some(g[3..].iter().position(|&c| c == quote)? + 4)
+        }
+        ('(', _) => Some(g[2..].iter().position(|&c| c == ')')? + 3),
+        _ => option_colon(g, 0).map(|(colon, _)| colon + 1),
+    }
+}
+
+/// The `:` of an option group opening at `s[k]` (`(?m:`, `(?a-ix:`), and whether it turns `i`
+/// or `x` on.
+fn option_colon(s: &[char], k: usize) -> Option<(usize, bool)> {
+    if s.get(k..k + 2) != Some(&['(', '?']) {
+        return None;
+    }
+    let (mut j, mut off, mut on_ix) = (k + 2, false, false);
+    loop {
+        match *s.get(j)? {
+            ':' if j > k + 2 => return Some((j, on_ix)),
+            '-' if !off => off = true,
+            'i' | 'x' => on_ix |= !off,
+            'm' | 'a' | 'd' | 'u' => {}
+            _ => return None,
+        }
+        j += 1;
+    }
+}
+
+/// Does Onigmo keep no capture group in the group repeated at `src[open..close]` on its stack
+/// (`bt_mem_start`, by `setup_tree`): no alternation, conditional, absent operator or negative
+/// look-around around it, no repetition of a varying count around it (nor after its own, `{2}?`,
+/// `{2}+`), and no reference or call in the pattern?
+fn unstacked(src: &[char], open: usize, close: usize) -> bool {
+    let text: String = src.iter().collect();
+    if text.contains("\\k") || text.contains("\\g") || split_top(src).len() > 1 {
+        return false;
+    }
+    match repetition(src, close) {
+        Some(Some((_, _, _, len)))
+            if !matches!(src.get(close + len), Some('?' | '+' | '*' | '{')) => {}
+        _ => return false,
+    }
+    // The groups open at `open`.
+    let mut around: Vec<usize> = Vec::new();
+    let mut k = 0;
+    while k < open {
+        match src[k] {
+            '\\' => {
+                if src
+                    .get(k + 1)
+                    .is_some_and(|c| c.is_ascii_digit() && *c != '0')
+                {
+                    return false;
+                }
+                k += 1;
+            }
+            '[' => k = bracket_end(src, k) - 1,
+            '(' => around.push(k),
+            ')' => {
+                around.pop();
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    // (A reference after the group.)
+    let mut k = open;
+    while k < src.len() {
+        match src[k] {
+            '\\' if src
+                .get(k + 1)
+                .is_some_and(|c| c.is_ascii_digit() && *c != '0') =>
+            {
+                return false;
+            }
+            '\\' => k += 1,
+            '[' => k = bracket_end(src, k) - 1,
+            _ => {}
+        }
+        k += 1;
+    }
+    around.iter().all(|&a| {
+        let close = group_close(src, a);
+        let g = &src[a..close];
+        let plain = !matches!(
+            (g.get(1), g.get(2), g.get(3)),
+            (Some('?'), Some('!' | '(' | '~'), _) | (Some('?'), Some('<'), Some('!'))
+        );
+        let fixed = match repetition(src, close) {
+            None => true,
+            Some(Some((lo, hi, _, _))) => hi == Some(lo),
+            Some(None) => false,
+        };
+        let alternatives = body_from(g)
+            .and_then(|from| g.get(from..g.len().checked_sub(1)?))
+            .is_none_or(|body| split_top(body).len() > 1);
+        plain && fixed && !alternatives
+    })
+}
+
+/// The body of a group when it is one item repeated once (`a*`, `(?:ab)+?`, `[ab]{2}`): the
+/// repetition's minimum, maximum and laziness.
+fn single_repetition(s: &[char]) -> Option<(usize, Option<usize>, bool)> {
+    let end = match *s.first()? {
+        '\\' => 2,
+        '[' => bracket_end(s, 0),
+        '(' => group_close(s, 0),
+        '*' | '+' | '?' | '{' | '|' | ')' => return None,
+        _ => 1,
+    };
+    match repetition(s, end) {
+        Some(Some((lo, hi, lazy, len))) if end + len == s.len() => Some((lo, hi, lazy)),
+        _ => None,
+    }
+}
+
+/// Can `s` (a group's body, Ruby syntax, not under `x`) match the empty string, as Onigmo's
+/// `get_min_match_length` tells (look-arounds and anchors match none)? `None` where it
+/// cannot be told here: references, calls, conditionals, comments, escapes not read here.
+fn may_be_empty(s: &[char]) -> Option<bool> {
+    let mut unknown = false;
+    for alt in split_top(s) {
+        match alternative_may_be_empty(alt) {
+            Some(true) => return Some(true),
+            Some(false) => {}
+            None => unknown = true,
+        }
+    }
+    (!unknown).then_some(false)
+}
+
+/// [`may_be_empty`] of a sequence without `|` at its top level.
+fn alternative_may_be_empty(s: &[char]) -> Option<bool> {
+    let mut unknown = false;
+    let mut k = 0;
+    while k < s.len() {
+        // Whether the item may be empty, and where it ends.
+        let (empty, end) = match s[k] {
+            '\\' => {
+                let e = *s.get(k + 1)?;
+                match e {
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (Some(true), k + 2),
+                    'k' | 'g' if matches!(s.get(k + 2), Some('<' | '\'')) => {
+                        let quote = if s[k + 2] == '<' { '>' } else { '\'' };
+                        (None, past_char(s, k + 3, quote)?)
+                    }
+                    'k' | 'g' | 'c' | 'C' | 'M' | '1'..='9' => (None, k + 2),
+                    'p' | 'P' | 'x' | 'u' | 'o' if s.get(k + 2) == Some(&'{') => {
+                        // `\u{62 63}` may be several characters, each one.
+                        (Some(false), past_char(s, k + 2, '}')?)
+                    }
+                    'x' => {
+                        let n = s[k + 2..]
+                            .iter()
+                            .take(2)
+                            .take_while(|c| c.is_ascii_hexdigit())
+                            .count();
+                        (Some(false), k + 2 + n)
+                    }
+                    'u' => (Some(false), k + 6),
+                    '0' => {
+                        let n = s[k + 2..]
+                            .iter()
+                            .take(2)
+                            .take_while(|c| matches!(c, '0'..='7'))
+                            .count();
+                        (Some(false), k + 2 + n)
+                    }
+                    _ => (Some(false), k + 2),
+                }
+            }
+            '[' => (Some(false), bracket_end(s, k)),
+            '(' => {
+                let end = group_close(s, k);
+                let body_from = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+                    (Some('?'), Some('=' | '!' | '~'), _) => None,
+                    (Some('?'), Some('<'), Some('=' | '!')) => None,
+                    (Some('?'), Some('#'), _) => None,
+                    (Some('?'), Some('('), _) => return None,
+                    (Some('?'), Some(':' | '>'), _) => Some(k + 3),
+                    (Some('?'), Some(q @ ('<' | '\'')), _) => {
+                        let quote = if *q == '<' { '>' } else { '\'' };
+                        Some(s[k + 3..end].iter().position(|&c| c == quote)? + k + 4)
+                    }
+                    (Some('?'), _, _) => {
+                        // Options, with a body after `:` or none (`(?i)`).
+                        let colon = s[k + 2..end]
+                            .iter()
+                            .position(|c| !matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))?
+                            + k
+                            + 2;
+                        match s[colon] {
+                            ':' => Some(colon + 1),
+                            ')' => None,
+                            _ => return None,
+                        }
+                    }
+                    _ => Some(k + 1),
+                };
+                let empty = match body_from {
+                    None => Some(true),
+                    Some(from) => may_be_empty(s.get(from..end.checked_sub(1)?)?),
+                };
+                (empty, end)
+            }
+            '^' | '$' => (Some(true), k + 1),
+            _ => (Some(false), k + 1),
+        };
+        // The repetitions after it: one of none (`*`, `?`, `{,n}`, `{n}?`) makes it optional.
+        let (mut j, mut optional) = (end, false);
+        while let Some(Some((lo, _, _, len))) = repetition_token(s, j) {
+            optional |= lo == 0;
+            j += len;
+        }
+        k = j;
+        match if optional { Some(true) } else { empty } {
+            Some(true) => {}
+            Some(false) => return Some(false),
+            None => unknown = true,
+        }
+    }
+    (!unknown).then_some(true)
+}
+
+/// Does `s` (Ruby syntax) match only the empty string: anchors, look-arounds, `\K`, `\G`
+/// and groups of them, repeated or not?
+fn only_empty(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        let end = match s[k] {
+            '\\' if matches!(s.get(k + 1), Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K')) => k + 2,
+            '^' | '$' | '|' => k + 1,
+            '(' => {
+                let end = group_close(s, k);
+                let look = matches!(
+                    (s.get(k + 1), s.get(k + 2), s.get(k + 3)),
+                    (Some('?'), Some('=' | '!' | '#'), _) | (Some('?'), Some('<'), Some('=' | '!'))
+                );
+                let body = match (s.get(k + 1), s.get(k + 2)) {
+                    (Some('?'), Some(':' | '>')) => s.get(k + 3..end.saturating_sub(1)),
+                    _ => None,
+                };
+                // An option without a group, `(?m)`.
+                let option = s.get(k + 2..end.saturating_sub(1)).is_some_and(|o| {
+                    s.get(k + 1) == Some(&'?')
+                        && o.iter()
+                            .all(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
+                });
+                if !look && !option && !body.is_some_and(only_empty) {
+                    return false;
+                }
+                end
+            }
+            _ => return false,
+        };
+        let mut j = end;
+        while let Some(Some((_, _, _, len))) = repetition_token(s, j) {
+            j += len;
+        }
+        k = j;
+    }
+    true
+}
+
+/// Just past the first `close` at or after `s[from]`.
+fn past_char(s: &[char], from: usize, close: char) -> Option<usize> {
+    Some(s.get(from..)?.iter().position(|&c| c == close)? + from + 1)
+}
+
+/// One repetition token at `s[k]` with its laziness (`*`, `+?`, `{2,}`, `{n}?` as a
+/// repetition of none to one), for [`alternative_may_be_empty`]: `(minimum, _, _, length)`.
+#[allow(clippy::type_complexity)]
+fn repetition_token(s: &[char], k: usize) -> Option<Option<(usize, Option<usize>, bool, usize)>> {
+    let (lo, len, interval) = match s.get(k)? {
+        '*' | '?' => (0, 1, false),
+        '+' => (1, 1, false),
+        '{' => {
+            let close = s[k..].iter().position(|&c| c == '}')? + k;
+            let body: String = s[k + 1..close].iter().collect();
+            let digits = |t: &str| t.len() <= 6 && t.bytes().all(|b| b.is_ascii_digit());
+            let (lo, hi) = body.split_once(',').unwrap_or((&body, &body));
+            if !digits(lo) || !digits(hi) || lo.is_empty() && hi.is_empty() {
+                return None;
+            }
+            (lo.parse().unwrap_or(0), close + 1 - k, !body.contains(','))
+        }
+        _ => return None,
+    };
+    if s.get(k + len) == Some(&'?') {
+        // Lazy, or `{n}?`: optional.
+        return Some(Some((if interval { 0 } else { lo }, None, true, len + 1)));
+    }
+    Some(Some((lo, None, false, len)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn size(body: &str) -> Option<usize> {
-        onigmo_size(&body.chars().collect::<Vec<_>>(), false)
+        onigmo_size(&body.chars().collect::<Vec<_>>(), false, false)
     }
 
     #[test]
@@ -925,6 +1598,15 @@ mod tests {
         assert_eq!(size("a+b*|\\b"), None);
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
+        // A repeated group: copies, then PUSH, the body, JUMP (a string in a group is not split).
+        assert_eq!(size("(?:ab)+|\\b"), Some(3 + 5 + 3 + 5 + 1 + 10));
+        assert_eq!(size("(?:ab)?|\\b"), Some(5 + 3 + 1 + 10));
+        assert_eq!(size("(?:a|b)*|\\b"), Some(5 + (2 + 2 + 10) + 5 + 1 + 10));
+        // Not read: a repetition of a repetition Onigmo reduces, a string repeated `{n}`, a body
+        // that may be empty with a capture group.
+        assert_eq!(size("(?:a?)*|\\b"), None);
+        assert_eq!(size("(?:ab){2}|\\b"), None);
+        assert_eq!(size("(a?)*|\\b"), None);
     }
 
     use super::super::test_support::ruby;
@@ -940,6 +1622,10 @@ mod tests {
         assert_eq!(ruby("(?:b|(?=b)){2,5}c", "bc"), None);
         assert_eq!(ruby("(?:(b)|(?=b)){2}c", "bc"), None);
         assert_eq!(ruby("(?:(b)|\\b){3,}c", "b c"), Some(((2, 3), None)));
+        // A capture group repeated a fixed count, kept off Onigmo's stack: Oniguruma's own loop
+        // (copies would match `aab`).
+        assert_eq!(ruby("((?=a)|a){3}b", "aab"), None);
+        assert_eq!(ruby("((?=a)|a){2,}b", "aab"), Some(((0, 3), Some((1, 2)))));
         assert_eq!(
             ruby("(?:(a)|\\b|(b)){2}", "ab"),
             Some(((0, 2), Some((0, 1))))
@@ -953,6 +1639,67 @@ mod tests {
         assert_eq!(ruby("(?:a+|\\b){2,}c", "ac"), Some(((0, 2), None)));
         assert_eq!(ruby("(?:a+|\\b){2}c", "ac"), None);
         assert_eq!(ruby("(?:a+|\\b){2}c", "aaac"), Some(((0, 4), None)));
+    }
+
+    #[test]
+    fn empty_bodies_as_onigmo_runs_them() {
+        // Short bodies: copies, each tried also after one that matched the empty string.
+        assert_eq!(
+            ruby("((?!b)(?:a{2})?){2,}", "aab"),
+            Some(((0, 2), Some((0, 2))))
+        );
+        assert_eq!(ruby("(?:\\Ba?){2}", "aa"), Some(((1, 2), None)));
+        assert_eq!(ruby("(x*?){1,2}\\h", "yyxby"), Some(((2, 4), Some((2, 3)))));
+        // Long ones (a class is 33 bytes): a loop that an empty iteration ends, before its count
+        // too, which Oniguruma would have copied.
+        assert_eq!(ruby("(?:\\B[ab]?){2}", "aa"), Some(((1, 1), None)));
+        assert_eq!(ruby("(?:(?!b)[ac]?){2,}", "ab"), Some(((0, 0), None)));
+        assert_eq!(ruby("(?:(?!b)[ac]?){2,}", "aab"), Some(((0, 2), None)));
+        // A capture group repeated a fixed count outside alternations and varying repetitions:
+        // Onigmo keeps it off its stack, and its loop checks positions only.
+        // (An empty iteration ends the loop before its count; the group keeps the start of the
+        // iteration that failed, as in Ruby.)
+        assert_eq!(
+            ruby("((?!b)(?:a{2})?){2}", "aab"),
+            Some(((0, 0), Some((2, 0))))
+        );
+        assert_eq!(
+            ruby("((?!b)(?:a{2})?){2,}", "aab"),
+            Some(((0, 2), Some((0, 2))))
+        );
+        // Under `i`, strings are `EXACT1_IC` (2 bytes) or `EXACTN_IC` (5 and their length).
+        let re = crate::ruby_regexp::compile("(x*?){1,2}\\h", "i").unwrap();
+        let c = re.captures_at("yyXby", 0).unwrap();
+        assert_eq!((c.whole(), c.get(re.numbered()[0])), ((2, 4), Some((2, 3))));
+    }
+
+    #[test]
+    fn empty_bodies_not_told_are_refused() {
+        for (re, flags) in [
+            // A loop with a capture group: Onigmo's own rules for its empty iteration.
+            ("^((?=a)(?:[ab]{2})*){2,10}c", ""),
+            ("(a??){2,5}(b)", ""),
+            ("x|((?!b)a?){3}b", ""),
+            ("(?:((?<!a)){3}c){1,2}", ""),
+            // Sizes not read here.
+            ("(?:(?!b)\\p{L}?){2}", ""),
+            ("(?:(a)?\\1?){2}", ""),
+            ("(?:(?<=a)b?){2}", "i"),
+            ("(?:(?!b)[b]?){2}", "i"),
+            ("(?:(?!b)a? ){2}", "x"),
+        ] {
+            let e = crate::ruby_regexp::compile(re, flags).unwrap_err();
+            assert!(e.contains("at least one character"), "{re}: {e}");
+        }
+        // Alike in both engines: never empty, only anchors, `?`, `*`, `+`.
+        for re in [
+            "(?:(?!b)a){2}",
+            "(?:\\b(?=a)){2}",
+            "((?!b)a?)*",
+            "((?!b)a?)+",
+        ] {
+            assert!(crate::ruby_regexp::compile(re, "").is_ok(), "{re}");
+        }
     }
 
     #[test]
@@ -976,6 +1723,8 @@ mod tests {
             "(?<=(?:(?<!y[a\\]])(x)|\\Kz)(?'q'b))a",
             "(?a)(?<!\\b)(?:x|\\b){3,}",
             "(?:[\\d.\\-]{2,3}?|x[b]é{99999}|[a-c\\]]+|\\b){2}x",
+            "(?<n>(?!b)(?:a{2}|\\k<n>)?(?#c)(?-i:x?)(?(<n>)a|)\\u{62 63}?){2,}?",
+            "(?:(?=a)[ab]?(?:ab)*?){2,5}(?:\\x{62}?){2}+(?: a? ){3}?",
         ] {
             for (at, _) in re.char_indices().skip(1) {
                 for flags in ["", "i", "x"] {
