@@ -83,3 +83,34 @@ pub fn app_log_lines(n: usize) -> Vec<String> {
         })
         .collect()
 }
+
+/// The seed pipeline's output records as JSON lines (what its HTTP output, or out_s3, writes):
+/// the Docker fields, the `log` line escaped, then the fields parsed out of it, as in
+/// `{"container_id":…,"container_name":"/web-3","source":"stdout","log":"{\"level\":…}",
+/// "level":"info",…}`, until `bytes` are written.
+#[allow(dead_code)]
+pub fn seed_output(bytes: usize) -> Vec<u8> {
+    let logs = app_log_lines(4096);
+    let ids: Vec<String> = (0..8u64)
+        .map(|i| format!("{:016x}", i.wrapping_mul(0x9e37_79b9_7f4a_7c15)).repeat(4))
+        .collect();
+    let mut out = Vec::with_capacity(bytes + 1024);
+    let mut i = 0usize;
+    while out.len() < bytes {
+        let log = &logs[i % logs.len()];
+        let c = (i * 7) % ids.len();
+        out.extend_from_slice(b"{\"container_id\":\"");
+        out.extend_from_slice(ids[c].as_bytes());
+        out.extend_from_slice(
+            format!("\",\"container_name\":\"/web-{c}\",\"source\":\"stdout\",\"log\":\"")
+                .as_bytes(),
+        );
+        out.extend_from_slice(log.replace('"', "\\\"").as_bytes());
+        out.extend_from_slice(b"\",");
+        // The parsed fields: the log line's own object without its braces.
+        out.extend_from_slice(&log.as_bytes()[1..]);
+        out.push(b'\n');
+        i += 1;
+    }
+    out
+}

@@ -1,27 +1,37 @@
 //! Gzip for whole buffers: buffer chunks, S3 objects, HTTP bodies, CompressedPackedForward
-//! frames. logferry always has the whole input in memory when it compresses, so a one-shot
-//! compressor fits: [libdeflate](https://github.com/ebiggers/libdeflate), about three times as
-//! fast as zlib at the same level and with a slightly better ratio on log lines (measured in
-//! `benches/compress.rs`; figures in the README). Its output is standard gzip (RFC 1952): one
-//! member per call, readable by `gzip -d`, Ruby's Zlib, Athena, and every forward receiver.
+//! frames. logferry always has the whole input in memory when it compresses, so each call
+//! compresses one buffer in one go.
 //!
-//! Decompression reads concatenated members (a `compress gzip` buffer chunk is one member per
-//! append; `cat a.gz b.gz` is valid gzip), also one-shot per member, and stops at a size limit so
-//! that a small hostile input cannot allocate gigabytes.
+//! Compression is [zlib-rs](https://github.com/trifectatechfoundation/zlib-rs) (a Rust port of
+//! zlib-ng's deflate) at level 6: of the candidates measured on log-shaped data (libdeflate
+//! levels 4 to 9, zlib-rs and zlib-ng 1 to 9, against C zlib's 6, the level Fluentd and Fluent
+//! Bit write; `cargo run --release -p logferry-compress --example levels`, figures in
+//! docs/performance.md), the fastest whose output is no larger than zlib 6's on every data set:
+//! 1.0–1.9 % smaller and about twice as fast. libdeflate's level 5, used before, wrote 5.5 % more
+//! than zlib 6 on the seed pipeline's records, and its 6 ties zlib 6 there (0.06 % larger on one
+//! of two samples). The output is standard gzip (RFC 1952): one member per call, readable by
+//! `gzip -d`, Ruby's Zlib, Athena, and every forward receiver.
+//!
+//! Decompression is libdeflate's, one-shot per member (about twice zlib's speed); it reads
+//! concatenated members (a `compress gzip` buffer chunk is one member per append; `cat a.gz
+//! b.gz` is valid gzip) and stops at a size limit so that a small hostile input cannot allocate
+//! gigabytes.
 
 use std::cell::RefCell;
 
-/// The compression level of every gzip logferry writes: libdeflate's 5, the fastest level whose
-/// output is no larger than zlib's default (6, the level Fluentd and Fluent Bit use) on log lines.
-/// On 8 MiB of Docker-shaped JSON lines (`cargo run --release -p logferry-compress --example
-/// levels`): zlib 6 13.6 % of the input; libdeflate 4 13.7 % (larger), 5 12.9 %, 6 12.8 %, with 5
-/// about a fifth faster than 6.
-pub const LEVEL: i32 = 5;
+use zlib_rs::{Deflate, DeflateConfig, DeflateFlush, Status};
+
+/// The compression level of every gzip logferry writes (zlib-rs's 6; see the crate's doc).
+pub const LEVEL: i32 = 6;
+
+/// Window bits 15 plus 16: a gzip header and trailer around the deflate stream.
+const GZIP_WINDOW_BITS: i32 = 31;
 
 thread_local! {
-    // A compressor holds ~hundreds of KiB of tables: one per thread, made once.
-    static COMPRESSOR: RefCell<Option<libdeflater::Compressor>> = const { RefCell::new(None) };
-    // Room for libdeflate's worst case, kept by each compressing thread (see `gzip`).
+    // A compressor holds a few hundred KiB of window and hash tables: one per thread, made once
+    // and reset for each member.
+    static COMPRESSOR: RefCell<Option<Deflate>> = const { RefCell::new(None) };
+    // Room for the worst case, kept by each compressing thread (see `gzip`).
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -29,21 +39,49 @@ thread_local! {
 /// chunk needs a little over 8 MiB); larger inputs get room of their own, freed after the call.
 const SCRATCH_KEPT: usize = 16 << 20;
 
-/// Gzip `data` (one member) into `room`, grown to libdeflate's worst case for it if shorter
-/// (room already that long is written over as it is: no zeroing again); the bytes written.
+/// Room enough for `len` bytes compressed as one gzip member: deflate's stored-block worst case
+/// (zlib's `compressBound`, which counts a 6-byte zlib wrapper) plus gzip's larger wrapper (18).
+fn bound(len: usize) -> usize {
+    zlib_rs::compress_bound(len).saturating_add(18)
+}
+
+/// Gzip `data` (one member) into `room` from `from` on, grown to the worst case for it if
+/// shorter (room already that long is written over as it is: no zeroing again); the bytes
+/// written.
 fn gzip_to(data: &[u8], room: &mut Vec<u8>, from: usize) -> usize {
     COMPRESSOR.with_borrow_mut(|slot| {
         let c = slot.get_or_insert_with(|| {
-            libdeflater::Compressor::new(
-                libdeflater::CompressionLvl::new(LEVEL).unwrap_or_default(),
-            )
+            let mut cfg = DeflateConfig::new(LEVEL);
+            cfg.window_bits = GZIP_WINDOW_BITS;
+            Deflate::new_with_config(cfg)
         });
-        let end = from + c.gzip_compress_bound(data.len());
+        c.reset();
+        let end = from.saturating_add(bound(data.len()));
         if room.len() < end {
             room.resize(end, 0);
         }
-        // The bound is libdeflate's own worst case for this input: the call cannot run out of room.
-        c.gzip_compress(data, &mut room[from..end]).unwrap_or(0)
+        // One call with room for the worst case ends the member. A call stops early only past
+        // 4 GiB of input or output (zlib's 32-bit counters): then it goes on from where it
+        // stopped, with more room if it ran out.
+        let mut at = from;
+        loop {
+            let (in_before, out_before) = (c.total_in(), c.total_out());
+            let input = &data[usize::try_from(in_before)
+                .unwrap_or(usize::MAX)
+                .min(data.len())..];
+            let status = c.compress(input, &mut room[at..], DeflateFlush::Finish);
+            at += usize::try_from(c.total_out() - out_before).unwrap_or(0);
+            match status {
+                Ok(Status::StreamEnd) => return at - from,
+                // Out of room (or no progress with what is left): more of it.
+                Ok(_) if room.len() - at < 64 || c.total_out() == out_before => {
+                    room.resize(room.len() + (1 << 20), 0)
+                }
+                Ok(_) => {}
+                // Only a stream in a bad state errs; the state was reset above.
+                Err(e) => unreachable!("zlib-rs deflate of a reset stream failed: {e:?}"),
+            }
+        }
     })
 }
 
@@ -56,11 +94,11 @@ pub fn gzip_into(data: &[u8], out: &mut Vec<u8>) {
 
 /// `data` gzipped as one member, in an allocation of its size.
 ///
-/// Compressing needs room for libdeflate's worst case (about the input's size): each thread
-/// compresses into room it keeps (up to [`SCRATCH_KEPT`]) and the result (~1/8 of it on log
-/// lines) is copied out. Fresh room for every chunk cost its pages' faults and zeroing (in a VM
-/// whose host reclaims free memory, ~7 % of the seed pipeline with gzip), and a body held while
-/// it is sent or queued kept all of it (8 MiB for ~1 MiB of gzip from a full chunk).
+/// Compressing needs room for the worst case (about the input's size): each thread compresses
+/// into room it keeps (up to [`SCRATCH_KEPT`]) and the result (~1/10 of it on log lines) is
+/// copied out. Fresh room for every chunk cost its pages' faults and zeroing (in a VM whose host
+/// reclaims free memory, ~7 % of the seed pipeline with gzip), and a body held while it is sent
+/// or queued kept all of it (8 MiB for ~1 MiB of gzip from a full chunk).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     SCRATCH.with_borrow_mut(|room| {
         let n = gzip_to(data, room, 0);
@@ -139,6 +177,9 @@ impl Drop for Decompressor {
     }
 }
 
+/// The most one byte of deflate data can expand to (a 258-byte match in about 2 bits).
+const MAX_EXPANSION: usize = 1032;
+
 /// The size a member says it decompresses to (its ISIZE trailer, mod 2^32), when `input` is
 /// exactly one member; a hint only.
 fn isize_hint(input: &[u8]) -> usize {
@@ -148,6 +189,14 @@ fn isize_hint(input: &[u8]) -> usize {
         }
         _ => 0,
     }
+}
+
+/// The room first tried for decompressing `data`: the trailer's size for a single member, else
+/// 4× the input. The trailer is believed only as far as deflate can expand (1032:1): a corrupt
+/// or hostile one would otherwise have gigabytes zeroed for a few bytes of input.
+fn first_room(data: &[u8]) -> usize {
+    let hint = isize_hint(data).min(data.len().saturating_mul(MAX_EXPANSION));
+    hint.max(data.len().saturating_mul(4)).max(4096)
 }
 
 /// Decompress every concatenated gzip member of `data`, failing once more than `limit` bytes
@@ -166,8 +215,7 @@ pub fn gunzip_into(data: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), G
     let mut d = Decompressor::new().ok_or(GunzipError::BadData)?;
     let base = out.len();
     let mut pos = 0;
-    // A first guess: the trailer's size for a single member, else 4× the input.
-    let mut room = isize_hint(data).max(data.len().saturating_mul(4)).max(4096);
+    let mut room = first_room(data);
     while pos < data.len() {
         let have = out.len() - base;
         let avail = room.min(limit - have);
@@ -226,7 +274,7 @@ mod tests {
             gz.capacity() < data.len() / 4,
             "held in an allocation of its size"
         );
-        // flate2 (zlib's format, independent implementation) reads what libdeflate wrote.
+        // flate2 (miniz_oxide, an independent implementation) reads what zlib-rs wrote.
         let mut back = Vec::new();
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_end(&mut back)
@@ -268,6 +316,22 @@ mod tests {
         let mut trailing = gz.clone();
         trailing.extend_from_slice(b"junk");
         assert_eq!(gunzip(&trailing, usize::MAX), Err(GunzipError::BadData));
+    }
+
+    #[test]
+    fn a_huge_size_trailer_does_not_size_the_output() {
+        // A member cut short so that its last 4 bytes claim ~4 GiB: the room first tried is
+        // bounded by what the input could expand to, not by the claim (this took seconds and
+        // gigabytes of zeroed memory before).
+        let mut gz = gzip(&lines(100));
+        let n = gz.len();
+        gz[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert_eq!(isize_hint(&gz), u32::MAX as usize);
+        assert_eq!(first_room(&gz), gz.len() * MAX_EXPANSION);
+        assert_eq!(gunzip(&gz, usize::MAX), Err(GunzipError::BadData));
+        // An honest trailer sizes the room exactly.
+        let data = lines(100);
+        assert_eq!(first_room(&gzip(&data)), data.len());
     }
 
     #[test]

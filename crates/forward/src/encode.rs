@@ -90,7 +90,7 @@ pub fn packed_forward(
     }
 }
 
-/// Gzip `data` as one member (libdeflate; see `logferry-compress`).
+/// Gzip `data` as one member (zlib-rs; see `logferry-compress`).
 pub fn gzip(data: &[u8]) -> Vec<u8> {
     logferry_compress::gzip(data)
 }
