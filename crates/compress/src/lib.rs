@@ -7,9 +7,9 @@
 //! levels 4 to 9, zlib-rs and zlib-ng 1 to 9, against C zlib's 6, the level Fluentd and Fluent
 //! Bit write; `cargo run --release -p logferry-compress --example levels`, figures in
 //! docs/performance.md), the fastest whose output is no larger than zlib 6's on every data set:
-//! 1.0–1.9 % smaller and about twice as fast. libdeflate's level 5, used before, wrote 5.5 % more
-//! than zlib 6 on the seed pipeline's records, and its 6 ties zlib 6 there (0.06 % larger on one
-//! of two samples). The output is standard gzip (RFC 1952): one member per call, readable by
+//! 1.5–2.0 % smaller, at 1.3–1.8× C zlib's speed. libdeflate's level 5, used before, wrote 5.5 %
+//! more than zlib 6 on the seed pipeline's records, and its 6 ties zlib 6 there (0.06 % larger on
+//! one of two samples, 5.4 % on generated ones). The output is standard gzip (RFC 1952): one member per call, readable by
 //! `gzip -d`, Ruby's Zlib, Athena, and every forward receiver.
 //!
 //! Decompression is libdeflate's, one-shot per member (about twice zlib's speed); it reads
