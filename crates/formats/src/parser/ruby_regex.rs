@@ -2191,6 +2191,19 @@ fn past_comments(s: &[char], mut j: usize, x: bool) -> usize {
     }
 }
 
+/// Append `text`, a counted repetition written out, with what followed its count in the
+/// pattern: `optional` (`{n}?`, which Ruby reads as `(?:…{n})?`), or `again`, a `+` or `*`
+/// repeating the repetition.
+fn put_written_repeat(out: &mut String, text: &str, optional: bool, again: Option<char>) {
+    if optional {
+        let _ = write!(out, "(?:{text})?");
+    } else if let Some(q) = again {
+        let _ = write!(out, "(?:{text}){q}");
+    } else {
+        out.push_str(text);
+    }
+}
+
 /// A group whose body may match the empty string, repeated a count (`{2}`, `{2,}`, `{1,3}`),
 /// closed at `s[k]` (its `(` at `s[open]`, written from `out[start]`): written out as Onigmo
 /// runs it (see `counted::empty_body`), `Some` of where the pattern goes on; `None` when it is
@@ -2256,13 +2269,7 @@ fn empty_body_repeated(
         counted::EmptyBody::Alike => Ok(None),
         counted::EmptyBody::Written(text) => {
             out.truncate(start);
-            if question && !comma {
-                let _ = write!(out, "(?:{text})?");
-            } else if let Some(q) = again {
-                let _ = write!(out, "(?:{text}){q}");
-            } else {
-                out.push_str(&text);
-            }
+            put_written_repeat(out, &text, question && !comma, again);
             Ok(Some(end))
         }
         counted::EmptyBody::Unknown if min < 2 => Ok(None),
@@ -3590,13 +3597,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     });
                                 if let Some(text) = written {
                                     out.truncate(start);
-                                    if question && !comma {
-                                        let _ = write!(out, "(?:{text})?");
-                                    } else if let Some(q) = again {
-                                        let _ = write!(out, "(?:{text}){q}");
-                                    } else {
-                                        out.push_str(&text);
-                                    }
+                                    put_written_repeat(&mut out, &text, question && !comma, again);
                                     k = end;
                                     continue;
                                 }
