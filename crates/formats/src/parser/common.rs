@@ -293,7 +293,7 @@ impl TimeConf {
         }
         let timezone = c.str("timezone").map(str::to_string);
         if let Some(tz) = &timezone {
-            Zone::parse(tz).map_err(|e| c.err("timezone", e))?;
+            Zone::parse_validated(tz).map_err(|e| c.err("timezone", e))?;
         }
         let fallbacks = c.array("time_format_fallbacks")?.unwrap_or_default();
         if time_type == "mixed" && c.has("time_type") && format.is_none() && fallbacks.is_empty() {
