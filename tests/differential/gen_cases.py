@@ -376,6 +376,10 @@ parser_case("none-message-key", "@type none\nmessage_key log", ['line'])
 parser_case("apache2", "@type apache2",
             ['192.168.0.1 - - [28/Feb/2013:12:00:00 +0900] "GET / HTTP/1.1" 200 777 "-" "Opera/12.0"',
              '::1 - bob [01/Jan/2020:00:00:00 +0000] "POST /x HTTP/1.0" 404 - "http://r/" "curl"', 'garbage'])
+# Ruby's to_i past 64 bits: a bignum Fluentd writes digit for digit (README: the nearest float).
+parser_case("apache2-code-past-64-bits", "@type apache2",
+            ['1.2.3.4 - - [14/Nov/2023:22:13:20 +0000] "GET / HTTP/1.1" 99999999999999999999 18446744073709551616 "-" "-"',
+             '1.2.3.4 - - [14/Nov/2023:22:13:20 +0000] "GET / HTTP/1.1" 9223372036854775808 -9223372036854775809 "-" "-"'])
 parser_case("apache-error", "@type apache_error",
             ['[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] client denied by server configuration',
              '[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 123:tid 456] [client 1.2.3.4:80] AH00126: Invalid URI'])
@@ -460,6 +464,10 @@ rt("record-invalid-utf8", "<record>\n  c x${record[\"s\"]}\n</record>", [{"s": {
 rt("enable-ruby", "enable_ruby true\n<record>\n  up ${record[\"s\"].upcase}\n  sum ${record[\"a\"] + 1}\n</record>", [R])
 rt("tag-in-key", "<record>\n  ${tag} v\n</record>", [R])
 rt("record-placeholder-single-quote", "<record>\n  q ${record[\"s\"]}${record[\"a\"]}\n</record>", [R])
+# A value that is a whole placeholder holds the record's own map in Fluentd, so remove_keys of a
+# key inside it empties the copy too (README "Differences from Fluentd").
+rt("remove-keys-nested-copy", "remove_keys $.m.k\n<record>\n  c ${record[\"m\"]}\n</record>", [{"m": {"k": 1, "j": 2}}])
+rt("remove-keys-top-copy", "remove_keys m\n<record>\n  c ${record[\"m\"]}\n</record>", [{"m": {"k": 1}}])
 case("rt-chain-two", filt("record_transformer", "<record>\n  b x${record[\"a\"]}\n</record>") +
      filt("record_transformer", "<record>\n  c ${record[\"b\"]}y\n</record>") + fileout(fmt="@type json"), [msg(R)])
 
