@@ -611,6 +611,12 @@ for n, z in [("use-utc-over-zone", "timekey_use_utc true\n  timekey_zone -1000")
              ("offset", "timekey_zone +09:00"), ("etc-utc", "timekey_zone Etc/UTC")]:
     case("file-path-timekey-zone-" + n, fileconf("path {DIR}/out/z.%Y%m%d%H.%Z.%z\nappend true\n<buffer time>\n  @type memory\n  timekey 1h\n" + ("  " + z + "\n" if z else "") + "</buffer>"),
          [msg({"a": 1}), msg({"a": 2}, time=1710054000)])
+# Fluentd keys chunks by the record's value itself: nil (or a missing key) and "", 1 and "1",
+# 1.5 and "1.5", true and "true" are different chunks, written to the same path one after the
+# other (append false: _0, _1).
+case("file-chunk-key-kinds", fileconf("path {DIR}/out/k.${k}\nappend false\n<buffer k>\n  @type memory\n</buffer>"),
+     [msg({"k": ""}), msg({"k": None}), msg({}), msg({"k": 1}), msg({"k": "1"}), msg({"k": 1.5}), msg({"k": "1.5"}),
+      msg({"k": True}), msg({"k": "true"}), msg({"k": ""})])
 case("file-tag-and-time", fileconf("path {DIR}/out/${tag}.%Y-%m-%d\nappend true\n<buffer tag,time>\n  @type memory\n  timekey 1d\n</buffer>"), [msg({"a": 1}, tag="p"), msg({"a": 2}, tag="q")])
 case("file-symlink-free-format-single", fileconf("path {DIR}/out/sv\nappend true\n<format>\n  @type single_value\n  message_key log\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"log": "line 1"}), msg({"log": "line 2"})])
 case("file-v012-params", fileconf("path {DIR}/out/v12\nappend true\nformat json\ninclude_time_key true\ntime_key ts\nbuffer_type memory"), [msg({"a": 1})])

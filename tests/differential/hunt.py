@@ -30,8 +30,7 @@ keep_keys, remove_keys and auto_typecast with placeholders), ml (the multiline p
 format_firstline and format1..N on random multi-line texts, apache2, nginx and apache_error on
 mutated real lines; a mutated year before 1970 is a known difference), tkey (out_file with
 time/tag/record chunk keys, timekey, timekey_zone and timekey_use_utc in the path, one case per
-config; open: Fluentd keys chunks by the record value itself, so nil and "" (or 1 and "1") are two
-chunks, and with append false two files, where logferry keys them by the value's text).
+config).
 The same SEED writes the same cases.
 """
 import os
