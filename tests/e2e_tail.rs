@@ -912,7 +912,7 @@ fn encoding_strftime_paths_and_limit_recently_modified() {
         .unwrap();
     let conf = params_conf(
         "%Y/*.log",
-        "  read_from_head true\n  path_timezone UTC\n  from_encoding Shift_JIS\n  encoding UTF-8\n  limit_recently_modified 1d\n  path_key file\n",
+        "  read_from_head true\n  path_timezone Etc/UTC\n  from_encoding Shift_JIS\n  encoding UTF-8\n  limit_recently_modified 1d\n  path_key file\n",
         "none",
     );
     let d = Daemon::start_prepared(&conf, &[], &[], &|dir| {

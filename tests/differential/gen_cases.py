@@ -357,6 +357,13 @@ parser_case("regexp-multiline-flag", "@type regexp\nexpression /^(?<a>.*)$/m", [
 parser_case("regexp-ignorecase", "@type regexp\nexpression /^(?<a>HELLO)/i", ["hello world"])
 parser_case("regexp-empty-line", "@type regexp\nexpression /^$/", ["", "x"])
 parser_case("csv-basic", "@type csv\nkeys a,b,c", ['1,"two, 2",3', 'x,,'])
+# An empty text is no CSV row: Fluentd's `@keys.zip(nil)` raises (the record goes to @ERROR and on
+# unchanged, never `parsed: {}`); the fast engine gives an empty record; "\n" is an empty row.
+parser_case("csv-empty-text", "@type csv\nkeys a,b", ["", "\n", "a,b"], extra="reserve_data true\nhash_value_field parsed\n")
+parser_case("csv-empty-text-fast", "@type csv\nkeys a,b\nparser_engine fast", ["", "a,b"], extra="reserve_data true\nhash_value_field parsed\n")
+# The fast engine chomps the text in place, so Fluentd's kept record loses the field's final
+# newline (README "Differences from Fluentd": logferry keeps the field as sent).
+parser_case("csv-fast-chomps-field", "@type csv\nkeys a,b\nparser_engine fast", ["a,b\n", "\n", "a\r\n"], extra="reserve_data true\n")
 parser_case("csv-unterminated", "@type csv\nkeys a,b", ['1,"unterminated'])
 parser_case("csv-fewer-more", "@type csv\nkeys a,b", ['1', '1,2,3'])
 parser_case("csv-fast", "@type csv\nkeys a,b\nparser_type fast", ['1,"x""y"', 'p,q'])
@@ -369,6 +376,10 @@ parser_case("none-message-key", "@type none\nmessage_key log", ['line'])
 parser_case("apache2", "@type apache2",
             ['192.168.0.1 - - [28/Feb/2013:12:00:00 +0900] "GET / HTTP/1.1" 200 777 "-" "Opera/12.0"',
              '::1 - bob [01/Jan/2020:00:00:00 +0000] "POST /x HTTP/1.0" 404 - "http://r/" "curl"', 'garbage'])
+# Ruby's to_i past 64 bits: a bignum Fluentd writes digit for digit (README: the nearest float).
+parser_case("apache2-code-past-64-bits", "@type apache2",
+            ['1.2.3.4 - - [14/Nov/2023:22:13:20 +0000] "GET / HTTP/1.1" 99999999999999999999 18446744073709551616 "-" "-"',
+             '1.2.3.4 - - [14/Nov/2023:22:13:20 +0000] "GET / HTTP/1.1" 9223372036854775808 -9223372036854775809 "-" "-"'])
 parser_case("apache-error", "@type apache_error",
             ['[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] client denied by server configuration',
              '[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 123:tid 456] [client 1.2.3.4:80] AH00126: Invalid URI'])
@@ -453,6 +464,10 @@ rt("record-invalid-utf8", "<record>\n  c x${record[\"s\"]}\n</record>", [{"s": {
 rt("enable-ruby", "enable_ruby true\n<record>\n  up ${record[\"s\"].upcase}\n  sum ${record[\"a\"] + 1}\n</record>", [R])
 rt("tag-in-key", "<record>\n  ${tag} v\n</record>", [R])
 rt("record-placeholder-single-quote", "<record>\n  q ${record[\"s\"]}${record[\"a\"]}\n</record>", [R])
+# A value that is a whole placeholder holds the record's own map in Fluentd, so remove_keys of a
+# key inside it empties the copy too (README "Differences from Fluentd").
+rt("remove-keys-nested-copy", "remove_keys $.m.k\n<record>\n  c ${record[\"m\"]}\n</record>", [{"m": {"k": 1, "j": 2}}])
+rt("remove-keys-top-copy", "remove_keys m\n<record>\n  c ${record[\"m\"]}\n</record>", [{"m": {"k": 1}}])
 case("rt-chain-two", filt("record_transformer", "<record>\n  b x${record[\"a\"]}\n</record>") +
      filt("record_transformer", "<record>\n  c ${record[\"b\"]}y\n</record>") + fileout(fmt="@type json"), [msg(R)])
 
@@ -588,6 +603,20 @@ case("file-add-path-suffix-false", fileconf("path {DIR}/out/nosuffix\nadd_path_s
 case("file-path-suffix", fileconf("path {DIR}/out/suf\npath_suffix .txt\nappend true\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
 case("file-inject-and-format", fileconf("path {DIR}/out/x\nappend true\n<inject>\n  tag_key tag\n  time_key time\n  time_type string\n  time_format %FT%T%:z\n</inject>\n<format>\n  @type ltsv\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
 case("file-default-buffer-time", fileconf("path {DIR}/out/deflt\nappend true\n<buffer time>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+# timekey_use_utc true wins over a timekey_zone (Fluentd's zone is then `+0000`), and the path's
+# %Z is the zone's name only for a named timekey_zone (a fixed offset, the default included, writes
+# nothing).
+for n, z in [("use-utc-over-zone", "timekey_use_utc true\n  timekey_zone -1000"), ("default", ""),
+             ("use-utc", "timekey_use_utc true"), ("named", "timekey_zone Asia/Tokyo"),
+             ("offset", "timekey_zone +09:00"), ("etc-utc", "timekey_zone Etc/UTC")]:
+    case("file-path-timekey-zone-" + n, fileconf("path {DIR}/out/z.%Y%m%d%H.%Z.%z\nappend true\n<buffer time>\n  @type memory\n  timekey 1h\n" + ("  " + z + "\n" if z else "") + "</buffer>"),
+         [msg({"a": 1}), msg({"a": 2}, time=1710054000)])
+# Fluentd keys chunks by the record's value itself: nil (or a missing key) and "", 1 and "1",
+# 1.5 and "1.5", true and "true" are different chunks, written to the same path one after the
+# other (append false: _0, _1).
+case("file-chunk-key-kinds", fileconf("path {DIR}/out/k.${k}\nappend false\n<buffer k>\n  @type memory\n</buffer>"),
+     [msg({"k": ""}), msg({"k": None}), msg({}), msg({"k": 1}), msg({"k": "1"}), msg({"k": 1.5}), msg({"k": "1.5"}),
+      msg({"k": True}), msg({"k": "true"}), msg({"k": ""})])
 case("file-tag-and-time", fileconf("path {DIR}/out/${tag}.%Y-%m-%d\nappend true\n<buffer tag,time>\n  @type memory\n  timekey 1d\n</buffer>"), [msg({"a": 1}, tag="p"), msg({"a": 2}, tag="q")])
 case("file-symlink-free-format-single", fileconf("path {DIR}/out/sv\nappend true\n<format>\n  @type single_value\n  message_key log\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"log": "line 1"}), msg({"log": "line 2"})])
 case("file-v012-params", fileconf("path {DIR}/out/v12\nappend true\nformat json\ninclude_time_key true\ntime_key ts\nbuffer_type memory"), [msg({"a": 1})])
@@ -647,6 +676,14 @@ cfgerr("inject-bad-time-type", fileout(inject="time_key t\ntime_type century"))
 cfgerr("buffer-bad-type", fileout().replace("@type memory", "@type nosuchbuffer"))
 cfgerr("buffer-tag-path-mismatch", fileconf("path {DIR}/out/${tag}\n<buffer []>\n  @type memory\n</buffer>"))
 cfgerr("time-zone-invalid", fileout(inject="time_key t\ntime_type string\ntimezone Mars/Base"))
+# Fluentd's Timezone.validate! takes [+-]HH[:MM] or a Region/Zone name: `UTC` alone is refused
+# in a buffer's timekey_zone, a <parse> and a <format>, and taken by <inject>.
+cfgerr("timekey-zone-utc-name", fileconf("path {DIR}/out/x.%Y%m%d\n<buffer time>\n  @type memory\n  timekey 1d\n  timekey_zone UTC\n</buffer>"))
+cfgerr("timekey-zone-etc-utc", fileconf("path {DIR}/out/x.%Y%m%d\n<buffer time>\n  @type memory\n  timekey 1d\n  timekey_zone Etc/UTC\n</buffer>"))
+cfgerr("timekey-zone-gmt", fileconf("path {DIR}/out/x.%Y%m%d\n<buffer time>\n  @type memory\n  timekey 1d\n  timekey_zone GMT\n</buffer>"))
+cfgerr("parse-timezone-utc-name", filt("parser", "key_name m\n<parse>\n  @type json\n  timezone UTC\n</parse>") + fileout())
+cfgerr("format-timezone-utc-name", fileout(fmt="@type out_file\ntimezone UTC"))
+cfgerr("inject-timezone-utc-name", fileout(inject="time_key t\ntime_type string\ntimezone UTC"))
 cfgerr("system-section", "<system>\n  log_level info\n</system>\n" + fileout())
 cfgerr("comment-and-blank", "# a comment\n\n" + fileout() + "# trailing\n")
 

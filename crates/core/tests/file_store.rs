@@ -24,6 +24,7 @@ fn keys(tag: &str) -> ChunkMeta {
         tag: Some(tag.to_string()),
         timekey: Some(1_700_000_000),
         variables: vec![("k".into(), "v".into())],
+        variable_kinds: vec![4],
         ..ChunkMeta::default()
     }
 }
@@ -211,6 +212,7 @@ fn meta_format_is_fluentds_plus_z() {
         timekey: Some(1_699_999_200),
         tag: Some("app.web".into()),
         variables: vec![("host".into(), "a".into())],
+        variable_kinds: vec![4],
         seq: 0,
         records: 7,
         bytes: 300,
@@ -407,12 +409,15 @@ fn encode_decode_round_trips_random_metas() {
             .collect()
     };
     for _ in 0..3_000 {
+        let variables: Vec<(String, String)> = (0..rng.random_range(0..4))
+            .map(|_| (s(&mut rng), s(&mut rng)))
+            .collect();
         let m = ChunkMeta {
             timekey: rng.random::<bool>().then(|| rng.random()),
             tag: rng.random::<bool>().then(|| s(&mut rng)),
-            variables: (0..rng.random_range(0..4))
-                .map(|_| (s(&mut rng), s(&mut rng)))
-                .collect(),
+            // Strings (kind 4) read back as strings.
+            variable_kinds: vec![4; variables.len()],
+            variables,
             seq: rng.random(),
             records: rng.random(),
             bytes: rng.random(),

@@ -53,10 +53,31 @@ impl Zone {
             .map_err(|_| format!("invalid timezone '{s}': expected +HH:MM, +HHMM, +HH, UTC or a zone name like Asia/Tokyo"))
     }
 
+    /// Parse a zone where Fluentd checks it with `Fluent::Timezone.validate!` (a `<parse>` or
+    /// `<format>` section's `timezone`, a buffer's `timekey_zone`, in_tail's `path_timezone`):
+    /// only `[+-]HH:MM`, `[+-]HHMM`, `[+-]HH` and `Region/Zone` (or `Region/Zone/Zone`) names are
+    /// taken there, so `UTC`, `GMT` or `Z` alone is refused (`Etc/UTC` is the name). `<inject>`
+    /// and `<extract>` take any value [`parse`](Self::parse) reads.
+    pub fn parse_validated(s: &str) -> Result<Zone, String> {
+        if !fluentd_validates(s) {
+            return Err(format!(
+                "Unsupported timezone '{s}' (expected +HH:MM, +HHMM, +HH or a zone name like \
+                 Asia/Tokyo or Etc/UTC)"
+            ));
+        }
+        Zone::parse(s)
+    }
+
     /// UTC (named, so that `%Z` writes `UTC`; an explicit `+00:00` is a fixed offset, whose `%Z`
     /// is empty as in Ruby).
     pub fn utc() -> Zone {
         Zone::Named(chrono_tz::UTC)
+    }
+
+    /// The fixed offset `+00:00` (Fluentd's `+0000`): UTC's times, but `%Z` writes nothing, as
+    /// Ruby's `Time#localtime("+00:00")`.
+    pub fn zero_offset() -> Zone {
+        Zone::Fixed(FixedOffset::east_opt(0).unwrap_or(Utc.fix()))
     }
 
     /// The offset in seconds east of UTC at the given instant.
@@ -84,6 +105,23 @@ impl Zone {
     }
 }
 
+/// Fluentd's `Timezone.validate` patterns: `\A[+-]\d\d(:?\d\d)?\z` or
+/// `\A[^/]+/[^/]+(/[^/]+)?\z` (whether the name exists is for [`Zone::parse`] to say).
+fn fluentd_validates(s: &str) -> bool {
+    let b = s.as_bytes();
+    if matches!(b.first(), Some(b'+' | b'-')) {
+        let d = &b[1..];
+        let digits = |x: &[u8]| x.iter().all(u8::is_ascii_digit);
+        return match d.len() {
+            2 | 4 => digits(d),
+            5 => d[2] == b':' && digits(&d[..2]) && digits(&d[3..]),
+            _ => false,
+        };
+    }
+    let parts: Vec<&str> = s.split('/').collect();
+    (parts.len() == 2 || parts.len() == 3) && parts.iter().all(|p| !p.is_empty())
+}
+
 mod strftime;
 
 use strftime::{Piece, Tm};
@@ -93,6 +131,8 @@ use strftime::{Piece, Tm};
 pub struct TimeFormatter {
     pieces: Vec<Piece>,
     zone: Zone,
+    /// `%Z` writes nothing whatever the zone ([`without_zone_name`](Self::without_zone_name)).
+    unnamed: bool,
 }
 
 /// `%Z` as Ruby's `Time#strftime` writes it in Fluentd: the local zone's abbreviation for local
@@ -142,7 +182,19 @@ impl TimeFormatter {
     /// ending inside a directive, `x%`) is an error; a directive Ruby does not know is text.
     pub fn new(fmt: &str, zone: Zone) -> Result<Self, String> {
         let pieces = strftime::compile(fmt).map_err(|e| format!("unsupported time_format: {e}"))?;
-        Ok(TimeFormatter { pieces, zone })
+        Ok(TimeFormatter {
+            pieces,
+            zone,
+            unnamed: false,
+        })
+    }
+
+    /// The same formatter with `%Z` writing nothing, as for a time Ruby holds at a fixed offset:
+    /// Fluentd formats buffer placeholders (an out_file path's `%Z`) so in every zone setting,
+    /// its default local zone being the fixed offset `Time.now.strftime('%z')` of start-up.
+    pub fn without_zone_name(mut self) -> Self {
+        self.unnamed = true;
+        self
     }
 
     /// ISO-8601 with seconds and the zone offset (`2023-11-14T22:13:20+00:00`), or `Z` for `utc`.
@@ -155,6 +207,7 @@ impl TimeFormatter {
         TimeFormatter {
             pieces: strftime::compile(fmt).unwrap_or_default(),
             zone,
+            unnamed: false,
         }
     }
 
@@ -173,10 +226,11 @@ impl TimeFormatter {
         let date = chrono::NaiveDate::from_num_days_from_ce_opt((days + 719_163) as i32)
             .unwrap_or_default();
         let iso = date.iso_week();
-        let needs_name = self
-            .pieces
-            .iter()
-            .any(|p| matches!(p, Piece::Dir(d) if d.is_zone_name()));
+        let needs_name = !self.unnamed
+            && self
+                .pieces
+                .iter()
+                .any(|p| matches!(p, Piece::Dir(d) if d.is_zone_name()));
         let zone = if needs_name {
             let utc = DateTime::<Utc>::from_timestamp(epoch, 0).unwrap_or_default();
             zone_name(&self.zone, &utc)
@@ -329,6 +383,32 @@ mod tests {
         assert_eq!(Zone::parse("UTC").unwrap().offset_at(0), 0);
         assert!(Zone::parse("Mars/Olympus").is_err());
         assert!(Zone::parse("+25:00").is_err());
+        for ok in [
+            "+09:00",
+            "+0900",
+            "-05",
+            "Asia/Tokyo",
+            "Etc/UTC",
+            "America/Argentina/Buenos_Aires",
+        ] {
+            assert!(Zone::parse_validated(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "UTC",
+            "GMT",
+            "Z",
+            "utc",
+            "Japan",
+            "+9",
+            "+09:0",
+            "+09:00:00",
+            "/Tokyo",
+            "Asia/",
+            "a/b/c/d",
+            "Mars/Olympus",
+        ] {
+            assert!(Zone::parse_validated(bad).is_err(), "{bad}");
+        }
         assert!(TimeFormatter::new("%Y %", Zone::utc()).is_err());
     }
 

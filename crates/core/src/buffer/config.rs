@@ -423,9 +423,15 @@ impl BufferConfig {
             (None, _, true) if buffer.is_none() => !output.get::<bool>("localtime")?,
             _ => false,
         };
-        let timekey_zone = match src.get("timekey_zone") {
-            Some((z, zpos)) => Zone::parse(&z).map_err(|e| build_error(&zpos, e))?,
-            None if use_utc => Zone::utc(),
+        // Fluentd validates timekey_zone even where timekey_use_utc overrides it (its zone is
+        // then `+0000`, a fixed offset: `%Z` writes nothing, as Ruby's Time#localtime("+00:00")).
+        let given_zone = match src.get("timekey_zone") {
+            Some((z, zpos)) => Some(Zone::parse_validated(&z).map_err(|e| build_error(&zpos, e))?),
+            None => None,
+        };
+        let timekey_zone = match given_zone {
+            _ if use_utc => Zone::zero_offset(),
+            Some(z) => z,
             None => Zone::Local,
         };
 

@@ -190,7 +190,7 @@ pub struct BufferStats {
 }
 
 /// The chunk keys of a staged chunk: time slice, tag, record values.
-type Key = (Option<i64>, Option<String>, Vec<(String, String)>);
+type Key = (Option<i64>, Option<String>, Vec<(String, String)>, Vec<u8>);
 
 /// Lists the persisted chunks when the output starts.
 pub type Resume = Box<dyn FnOnce() -> std::io::Result<Vec<Handle>> + Send>;
@@ -264,7 +264,12 @@ fn formatted_size(batch: &EventBatch) -> usize {
 }
 
 fn key_of(m: &ChunkMeta) -> Key {
-    (m.timekey, m.tag.clone(), m.variables.clone())
+    (
+        m.timekey,
+        m.tag.clone(),
+        m.variables.clone(),
+        m.variable_kinds.clone(),
+    )
 }
 
 /// A buffered output: implements [`Output`] (emit = buffer) and [`Lifecycle`] (flush workers).

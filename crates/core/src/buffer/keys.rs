@@ -13,7 +13,8 @@ pub fn timekey_of(cfg: &BufferConfig, timekey: i64, t: EventTime) -> i64 {
 }
 
 /// The chunk metadata (keys only; counters zero) of one event. A record key's value is its
-/// Ruby `to_s` (a map `{"z"=>1}`, nil and a missing key `""`); a path that steps into a value
+/// Ruby `to_s` (a map `{"z"=>1}`, nil and a missing key `""`) and its kind (nil and `""` are two
+/// chunks, as in Fluentd); a path that steps into a value
 /// that is not a container is Fluentd's `TypeError` from `dig` (`Integer does not have #dig
 /// method`): the error, and the event goes to `@ERROR` as in Fluentd.
 pub fn meta_for(
@@ -34,6 +35,7 @@ pub fn meta_for(
         let raw = k.accessor.dig_raw(record)?;
         let v = logferry_formats::ruby::raw_to_s(raw, &mut scratch).to_string();
         m.variables.push((k.name.clone(), v));
+        m.variable_kinds.push(super::meta::value_kind(raw));
     }
     Ok(m)
 }
@@ -110,5 +112,31 @@ mod tests {
         assert_eq!(e, "Integer does not have #dig method");
         let e = meta_for(&c, "app", t, &raw(Value::Array(vec![]))).unwrap_err();
         assert_eq!(e, "no implicit conversion of String into Integer");
+    }
+
+    /// Values of the same text but another Ruby class are other chunk keys (Fluentd compares
+    /// the values); a missing key is nil.
+    #[test]
+    fn record_key_kinds_split_chunks() {
+        let c = cfg(Zone::utc());
+        let t = EventTime::new(1_700_000_000, 0);
+        let meta = |v: Option<Value>| {
+            let inner = match v {
+                Some(v) => Value::Map(vec![(Value::Str("v".into()), v)]),
+                None => Value::Map(vec![]),
+            };
+            let mut rec = Vec::new();
+            Value::Map(vec![(Value::Str("k".into()), inner)]).encode(&mut rec);
+            meta_for(&c, "app", t, &rec).unwrap()
+        };
+        let empty = meta(Some(Value::Str(String::new())));
+        let nil = meta(Some(Value::Nil));
+        assert_eq!(empty.variables, nil.variables);
+        assert!(!empty.same_keys(&nil));
+        assert!(nil.same_keys(&meta(None)));
+        assert!(!meta(Some(Value::Int(1))).same_keys(&meta(Some(Value::Str("1".into())))));
+        assert!(meta(Some(Value::Int(1))).same_keys(&meta(Some(Value::Int(1)))));
+        assert!(!meta(Some(Value::F64(1.5))).same_keys(&meta(Some(Value::Str("1.5".into())))));
+        assert!(!meta(Some(Value::Bool(true))).same_keys(&meta(Some(Value::Str("true".into())))));
     }
 }

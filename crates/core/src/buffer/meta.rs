@@ -53,8 +53,13 @@ pub struct ChunkMeta {
     pub timekey: Option<i64>,
     /// The tag (chunk key `tag`).
     pub tag: Option<String>,
-    /// Record-key chunk keys and their values, in key order.
+    /// Record-key chunk keys and their values (Ruby's `to_s`, as placeholders write them), in
+    /// key order.
     pub variables: Vec<(String, String)>,
+    /// The Ruby class of each of `variables`' values ([`value_kind`]): Fluentd keys chunks by
+    /// the values themselves, so nil and `""`, or `1` and `"1"`, are two chunks. Empty when
+    /// not known (a chunk resumed from disk), then only the texts are compared.
+    pub variable_kinds: Vec<u8>,
     /// Fluentd's `seq` (kept for compatibility; 0).
     pub seq: u64,
     /// Records appended and committed.
@@ -70,6 +75,26 @@ pub struct ChunkMeta {
 impl ChunkMeta {
     /// Do two chunks hold events of the same keys?
     pub fn same_keys(&self, other: &ChunkMeta) -> bool {
-        self.timekey == other.timekey && self.tag == other.tag && self.variables == other.variables
+        self.timekey == other.timekey
+            && self.tag == other.tag
+            && self.variables == other.variables
+            && self.variable_kinds == other.variable_kinds
+    }
+}
+
+/// The kind of a record value a chunk key reads, by Ruby class (`raw` is its msgpack, `None`
+/// a missing key, which is nil): nil, boolean, Integer, Float, String (str or bin), Array, Hash,
+/// or an extension (EventTime). Two values of different kinds are different chunk keys even where
+/// their texts are the same.
+pub fn value_kind(raw: Option<&[u8]>) -> u8 {
+    match raw.and_then(|r| r.first()) {
+        None | Some(0xc0) => 0,
+        Some(0xc2 | 0xc3) => 1,
+        Some(0x00..=0x7f | 0xe0..=0xff | 0xcc..=0xd3) => 2,
+        Some(0xca | 0xcb) => 3,
+        Some(0xa0..=0xbf | 0xd9..=0xdb | 0xc4..=0xc6) => 4,
+        Some(0x90..=0x9f | 0xdc | 0xdd) => 5,
+        Some(0x80..=0x8f | 0xde | 0xdf) => 6,
+        Some(_) => 7,
     }
 }

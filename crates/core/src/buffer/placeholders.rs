@@ -28,10 +28,10 @@ impl Template {
         let strftime = match cfg.timekey {
             // Ruby's strftime leaves unknown conversions such as `%{path}` alone; chrono rejects
             // them, so they are escaped before compiling.
-            Some(_) if text.contains('%') => Some(TimeFormatter::new(
-                &escape_non_strftime(&text),
-                cfg.timekey_zone.clone(),
-            )?),
+            Some(_) if text.contains('%') => Some(
+                TimeFormatter::new(&escape_non_strftime(&text), cfg.timekey_zone.clone())?
+                    .without_zone_name(),
+            ),
             _ => None,
         };
         Ok(Template { text, strftime })
@@ -261,7 +261,10 @@ pub fn format_time_slice(cfg: &BufferConfig, meta: &ChunkMeta) -> String {
     let tk = meta.timekey.unwrap_or(0);
     TimeFormatter::new(&time_slice_format(cfg), cfg.timekey_zone.clone())
         .or_else(|_| TimeFormatter::new("%Y%m%d", Zone::utc()))
-        .map(|f| f.format(EventTime::new(u32::try_from(tk).unwrap_or(0), 0)))
+        .map(|f| {
+            f.without_zone_name()
+                .format(EventTime::new(u32::try_from(tk).unwrap_or(0), 0))
+        })
         .unwrap_or_default()
 }
 

@@ -59,6 +59,10 @@ pub(crate) fn time_formatter(
     let utc = s.get("utc")?;
     let localtime = s.get("localtime")?;
     let tz = s.get::<Option<&str>>("timezone")?;
+    // A formatter's `timezone` is checked by `Timezone.validate!` (`<inject>`'s is not).
+    if let Some(tz) = tz {
+        Zone::parse_validated(tz).map_err(|e| build_error(s.pos(), e))?;
+    }
     let zone = Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
     match s.param("time_format").map(|p| (p.value.as_str(), &p.pos)) {
         Some((f, pos)) => TimeFormatter::new(f, zone).map_err(|e| build_error(pos, e)),

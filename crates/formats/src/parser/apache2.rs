@@ -7,7 +7,7 @@ use logferry_config::BuildError;
 use logferry_msgpack::Value;
 use regex::Regex;
 
-use super::common::{Conf, TimeConf};
+use super::common::{int_value, Conf, TimeConf};
 use super::regexp::APACHE_TIME_FORMAT;
 use super::ruby_regex;
 use super::time::TimeParser;
@@ -317,10 +317,12 @@ impl Parser for Apache2Parser {
                 return;
             }
         };
-        let code = logferry_config::types::integer(g(CODE).unwrap_or(""));
+        // Ruby's `to_i`: past 64 bits the nearest float, as for `types` (README "Differences
+        // from Fluentd").
+        let code = logferry_config::types::integer_wide(g(CODE).unwrap_or(""));
         let size = match g(SIZE) {
             Some("-") | None => Value::Nil,
-            Some(s) => Value::Int(logferry_config::types::integer(s)),
+            Some(s) => int_value(logferry_config::types::integer_wide(s)),
         };
         let mut rec = Vec::with_capacity(9);
         rec.push((key("host"), dash_nil(g(HOST))));
@@ -338,7 +340,7 @@ impl Parser for Apache2Parser {
             if code == 0 {
                 Value::Nil
             } else {
-                Value::Int(code)
+                int_value(code)
             },
         ));
         rec.push((key("size"), size));

@@ -293,7 +293,7 @@ impl TimeConf {
         }
         let timezone = c.str("timezone").map(str::to_string);
         if let Some(tz) = &timezone {
-            Zone::parse(tz).map_err(|e| c.err("timezone", e))?;
+            Zone::parse_validated(tz).map_err(|e| c.err("timezone", e))?;
         }
         let fallbacks = c.array("time_format_fallbacks")?.unwrap_or_default();
         if time_type == "mixed" && c.has("time_type") && format.is_none() && fallbacks.is_empty() {
@@ -538,7 +538,7 @@ fn convert(conv: &Conv, v: &Value) -> Value {
 
 /// Ruby's Integer as a record value: msgpack's int or uint where 64 bits hold it, else the
 /// nearest float (README "Differences from Fluentd": integers past 64 bits become floats).
-fn int_value(n: i128) -> Value {
+pub(crate) fn int_value(n: i128) -> Value {
     if let Ok(i) = i64::try_from(n) {
         Value::Int(i)
     } else if let Ok(u) = u64::try_from(n) {

@@ -79,7 +79,11 @@ impl Parser for CsvParser {
         }
         match parse_line(text, &self.delimiter) {
             Ok(Some(values)) => out.push(self.record(values, true)),
-            Ok(None) => out.push(Err(format!("pattern not matched with data '{text}'"))),
+            // An empty text is no row (`CSV.parse_line` gives nil), and Fluentd's
+            // `@keys.zip(nil)` raises: a parse failure, not a non-match.
+            Ok(None) => out.push(Err(
+                "wrong argument type NilClass (must respond to :each)".to_string()
+            )),
             Err(e) => out.push(Err(format!("{e} in line: '{text}'"))),
         }
     }

@@ -140,7 +140,7 @@ impl TailConfig {
             ));
         }
         let zone = match s.param("path_timezone") {
-            Some(p) => Zone::parse(&p.value).map_err(|e| build_error(&p.pos, e))?,
+            Some(p) => Zone::parse_validated(&p.value).map_err(|e| build_error(&p.pos, e))?,
             None => Zone::Local,
         };
         let mut path_texts: Vec<String> = Vec::new();

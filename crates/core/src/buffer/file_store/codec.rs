@@ -2,7 +2,7 @@
 
 use logferry_msgpack::{write, Reader, Value};
 
-use crate::buffer::meta::{ChunkId, ChunkMeta};
+use crate::buffer::meta::{value_kind, ChunkId, ChunkMeta};
 
 /// The two bytes every `.meta` written by Fluentd ≥ 1.16 and by logferry starts with (`C1` is the
 /// one byte msgpack never uses, so a header-less map is told apart from a headered one).
@@ -49,9 +49,14 @@ pub fn encode_meta(id: &ChunkId, meta: &ChunkMeta) -> Vec<u8> {
             &mut body,
             u32::try_from(meta.variables.len()).unwrap_or(u32::MAX),
         );
-        for (k, v) in &meta.variables {
+        for (i, (k, v)) in meta.variables.iter().enumerate() {
             write::str(&mut body, k);
-            write::str(&mut body, v);
+            // nil and Integers as such (read back with their kind); other values as their text.
+            match (meta.variable_kinds.get(i), v.parse::<i64>()) {
+                (Some(0), _) => write::nil(&mut body),
+                (Some(2), Ok(n)) => write::int(&mut body, n),
+                _ => write::str(&mut body, v),
+            }
         }
     }
     write::str(&mut body, "seq");
@@ -186,6 +191,7 @@ fn decode_map(body: &[u8]) -> Result<(MetaRecord, usize), String> {
             }
             b"variables" => {
                 rec.meta.variables.clear();
+                rec.meta.variable_kinds.clear();
                 if is_nil(&r) {
                     r.read_nil().map_err(|e| err("variables", e))?;
                 } else {
@@ -197,6 +203,7 @@ fn decode_map(body: &[u8]) -> Result<(MetaRecord, usize), String> {
                         rec.meta
                             .variables
                             .push((String::from_utf8_lossy(k).into_owned(), text(&v)));
+                        rec.meta.variable_kinds.push(value_kind(Some(raw)));
                     }
                 }
             }
