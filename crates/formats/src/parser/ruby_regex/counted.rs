@@ -389,22 +389,28 @@ fn has_capture(s: &[char], named: bool) -> bool {
     captures_in(s, named) > 0
 }
 
+/// Where the unit of pattern text at `s[k]` that rewrites copy as it is ends, if it is one: an
+/// escape (the backslash and the character after it) or a bracket class.
+fn verbatim_unit(s: &[char], k: usize) -> Option<usize> {
+    match s.get(k)? {
+        '\\' => Some((k + 2).min(s.len())),
+        '[' => Some(bracket_end(s, k)),
+        _ => None,
+    }
+}
+
 /// `alt` (Oniguruma text) with each outermost capture group a call of it: `\g<k>` by number
 /// (`before` groups open earlier in the pattern), `\g<name>` by name.
 fn with_calls(alt: &str, named: bool, before: usize) -> Option<String> {
     let s: Vec<char> = alt.chars().collect();
     let (mut out, mut k, mut number) = (String::new(), 0, before);
     while k < s.len() {
+        if let Some(end) = verbatim_unit(&s, k) {
+            out.extend(&s[k..end]);
+            k = end;
+            continue;
+        }
         match s[k] {
-            '\\' => {
-                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
-                k += 2;
-            }
-            '[' => {
-                let end = bracket_end(&s, k);
-                out.extend(&s[k..end]);
-                k = end;
-            }
             '(' if captures_at(&s, k, named) => {
                 let end = group_close(&s, k);
                 number += 1;
@@ -1234,16 +1240,12 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
 fn without_spaces(s: &[char]) -> Vec<char> {
     let (mut out, mut k) = (Vec::with_capacity(s.len()), 0);
     while k < s.len() {
+        if let Some(end) = verbatim_unit(s, k) {
+            out.extend(&s[k..end]);
+            k = end;
+            continue;
+        }
         match s[k] {
-            '\\' => {
-                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
-                k += 2;
-            }
-            '[' => {
-                let end = bracket_end(s, k);
-                out.extend(&s[k..end]);
-                k = end;
-            }
             c if c.is_ascii_whitespace() => k += 1,
             c => {
                 out.push(c);
