@@ -877,9 +877,10 @@ case("file-path-accessor-key", fileconf("path {DIR}/out/${$.m.k}\nappend true\n<
 for name, fmt in [("json", "@type json"), ("ltsv", "@type ltsv")]:
     case("inject-same-key-twice-" + name, fileout(fmt=fmt, inject="hostname_key a\nhostname h.example\nworker_id_key a\ntag_key b\ntime_key a\ntime_type unixtime"),
          [msg({"b": "old", "z": 1}), msg({})])
-# An epoch count (`%s`) read with a configured zone is moved as Fluentd's TimeParser moves every
-# time read so (`t.utc_offset - utc_offset`): `timezone +09:00` makes it 9 hours early; with `%z`
-# in the format, or local time, it is not moved (found by hunt ptime).
+# An epoch count (`%s`) read with a configured zone is moved by Fluentd's TimeParser as it moves
+# every time read so (`t.utc_offset - utc_offset`): `timezone +09:00` makes it 9 hours early;
+# logferry keeps the instant read (README "Differences from Fluentd"); with `%z` in the format,
+# or local time, neither moves it (found by hunt ptime).
 for i, (name, opts) in enumerate([("timezone", "time_format %s\ntimezone +09:00"), ("named-zone", "time_format %s.%N\ntimezone Asia/Tokyo"),
                                   ("utc", "time_format %s\nutc true"), ("local", "time_format %s"), ("with-z", "time_format %s %z\ntimezone -03:30"),
                                   ("mixed", "time_type mixed\ntime_format %Y-%m-%d\ntime_format_fallbacks %s\ntimezone America/New_York")]):

@@ -81,8 +81,6 @@ pub(crate) struct Strptime {
     fmt: Box<[u8]>,
     gem: bool,
     has_zone: bool,
-    /// The format reads seconds since the epoch (`%s`, `%Q`).
-    epoch: bool,
     sec_shift: bool,
 }
 
@@ -179,7 +177,6 @@ impl Strptime {
             fmt: b.into(),
             gem,
             has_zone,
-            epoch,
             sec_shift: secs == 1 && !epoch,
         })
     }
@@ -187,11 +184,6 @@ impl Strptime {
     /// Does the format carry a zone (`%z`/`%Z`)? Then the configured zone is not used.
     pub(crate) fn has_zone(&self) -> bool {
         self.has_zone
-    }
-
-    /// Does the format read seconds since the epoch (`%s`, `%Q`)?
-    pub(crate) fn is_epoch(&self) -> bool {
-        self.epoch
     }
 
     /// Read the fields of `s`; `None` if it does not match.

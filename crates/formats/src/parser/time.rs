@@ -220,22 +220,12 @@ impl TimeParser {
                 if let Some(t) = last.get(s) {
                     return Ok(t);
                 }
-                let (mut t, sec_at) = if p.has_zone() {
+                let (t, sec_at) = if p.has_zone() {
                     // The embedded offset wins; without one Ruby uses local time.
                     p.parse_at(s, &Zone::Local)
                 } else {
                     p.parse_at(s, zone)
                 }?;
-                if p.is_epoch() && !p.has_zone() && !matches!(zone, Zone::Local) {
-                    // Fluentd's TimeParser moves every time read with a configured zone (timezone,
-                    // utc, localtime false) by `t.utc_offset - utc_offset`, also an epoch count,
-                    // whose Time is in the local zone: `%s` with `timezone +09:00` is 9 hours
-                    // early (under TZ=UTC), with `utc true` late by the local offset.
-                    let e = i64::from(t.sec);
-                    let moved =
-                        e + i64::from(Zone::Local.offset_at(e)) - i64::from(zone.offset_at(e));
-                    t = event_time(moved, t.nsec);
-                }
                 last.set(s, t, sec_at);
                 Ok(t)
             }
@@ -746,32 +736,6 @@ mod tests {
             1_700_000_000
         );
         assert!(p.parse(&Value::Str("nope".into())).is_err());
-    }
-
-    /// Fluentd moves an epoch count read with a configured zone by the local offset less the
-    /// zone's, as it does wall-clock times; without a zone (local time) or with `%z` it does not.
-    #[test]
-    fn epoch_seconds_move_by_a_configured_zone() {
-        let local = |e: i64| i64::from(Zone::Local.offset_at(e));
-        let p = |fmt: &str, tz: Option<&str>, localtime: bool| {
-            TimeParser::string(Some(fmt), localtime, tz)
-                .unwrap()
-                .parse_str("1700000000")
-                .unwrap()
-                .sec as i64
-        };
-        let e = 1_700_000_000;
-        assert_eq!(p("%s", Some("+09:00"), true), e + local(e) - 32_400);
-        assert_eq!(p("%s", Some("-03:30"), true), e + local(e) + 12_600);
-        // Asia/Tokyo has no daylight saving time in 2023: +09:00.
-        assert_eq!(p("%s", Some("Asia/Tokyo"), true), e + local(e) - 32_400);
-        assert_eq!(p("%s", None, false), e + local(e));
-        assert_eq!(p("%s", None, true), e);
-        let z = TimeParser::string(Some("%s %z"), true, Some("+09:00"))
-            .unwrap()
-            .parse_str("1700000000 +0000")
-            .unwrap();
-        assert_eq!(i64::from(z.sec), e);
     }
 
     #[test]
