@@ -877,6 +877,29 @@ case("file-path-accessor-key", fileconf("path {DIR}/out/${$.m.k}\nappend true\n<
 for name, fmt in [("json", "@type json"), ("ltsv", "@type ltsv")]:
     case("inject-same-key-twice-" + name, fileout(fmt=fmt, inject="hostname_key a\nhostname h.example\nworker_id_key a\ntag_key b\ntime_key a\ntime_type unixtime"),
          [msg({"b": "old", "z": 1}), msg({})])
+# An epoch count (`%s`) read with a configured zone is moved by Fluentd's TimeParser as it moves
+# every time read so (`t.utc_offset - utc_offset`): `timezone +09:00` makes it 9 hours early;
+# logferry keeps the instant read (README "Differences from Fluentd"); with `%z` in the format,
+# or local time, neither moves it (found by hunt ptime).
+for i, (name, opts) in enumerate([("timezone", "time_format %s\ntimezone +09:00"), ("named-zone", "time_format %s.%N\ntimezone Asia/Tokyo"),
+                                  ("utc", "time_format %s\nutc true"), ("local", "time_format %s"), ("with-z", "time_format %s %z\ntimezone -03:30"),
+                                  ("mixed", "time_type mixed\ntime_format %Y-%m-%d\ntime_format_fallbacks %s\ntimezone America/New_York")]):
+    case("parser-epoch-zone-" + name,
+         filt("parser", "key_name message\nreserve_data true\n<parse>\n  @type regexp\n  expression /^(?<t>.*)$/\n  time_key t\n%s</parse>" % indent(opts, 2))
+         + fileout(inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true") + ERR,
+         [msg({"message": v}) for v in ["1700000000", "1700000000.5", "1710054000 +0100", "86400", "1699999999"]])
+
+# copy_mode no_copy and shallow share the records' nested maps between stores, so what a store's
+# filters take out of a nested map (record_transformer's remove_keys $.m.k) is gone from the
+# stores after it in Fluentd; deep and marshal copy them (README "Differences from Fluentd";
+# found by hunt copymode).
+for mode in ["no_copy", "shallow", "deep"]:
+    case("route-copy-mode-nested-removal-" + mode.replace("_", "-"),
+         "<match t>\n  @type copy\n  copy_mode %s\n  <store>\n    @type relabel\n    @label @A\n  </store>\n  <store>\n    @type relabel\n    @label @B\n  </store>\n</match>\n" % mode
+         + label("@A", filt("record_transformer", "remove_keys $.m.k") + fileout(name="a"))
+         + label("@B", filt("record_transformer", "<record>\n  top b\n</record>") + fileout(name="b")),
+         [msg({"m": {"k": 1, "j": 2}, "n": 1}), msg({"m": {"k": [1], "j": 3}, "n": 2})])
+
 
 def main():
     os.makedirs(CASES, exist_ok=True)

@@ -30,7 +30,16 @@ keep_keys, remove_keys and auto_typecast with placeholders), ml (the multiline p
 format_firstline and format1..N on random multi-line texts, apache2, nginx and apache_error on
 mutated real lines; a mutated year before 1970 is a known difference), tkey (out_file with
 time/tag/record chunk keys, timekey, timekey_zone and timekey_use_utc in the path, one case per
-config).
+config), ftime (time options of every formatter and of <inject> in them: time_format,
+time_type, localtime, utc, timezone), ptime (parser time_type mixed with time_format_fallbacks,
+float, unixtime and string with localtime, utc and timezone, on regexp and json; %s with a
+timezone, texts before 1970 and time 0 are known differences and not drawn), fileopt
+(out_file's append, compress gzip, add_path_suffix, path_suffix, single_value and others with
+add_newline false, out_file format's output_tag/output_time; one case per config), copymode (copy
+with every copy_mode, each store relabelled into a label whose record_transformer mutates the
+record, nested values included; a nested removal under no_copy or shallow reaching the later
+stores is a known difference, drawn with deep and marshal only), grepab (grep with <and>/<or>
+blocks of <regexp>/<exclude> on nested keys beside top-level ones).
 The same SEED writes the same cases.
 """
 import os
@@ -855,11 +864,217 @@ def hunt_tkey(name):
         path, extra, ",".join(keys), g.indent("\n".join(buf)))
     g.case(name, "<match h.**>\n%s</match>\n" % g.indent(body) + g.ERR, frames)
 
+# --- ftime -----------------------------------------------------------------------------------
+# Time options on formatters other than out_file's (json, ltsv, csv, single_value, hash, tsv,
+# out_file): timezone, localtime, utc and time_format in <format>, and <inject> time keys with
+# their own zones and formats.
+FT_ZONES = ["localtime true", "localtime false", "utc true", "utc false", "timezone +09:00", "timezone -0530",
+            "timezone Asia/Tokyo", "timezone America/New_York", "timezone +00:00"]
+FT_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%s", "%s.%N", "%FT%T.%3N%:z", "%d/%b/%Y:%H:%M:%S %z", "%H:%M:%S %Z", "%N",
+              "%Y%m%d%H%M%S.%6N", "%iso8601"]
+
+
+def hunt_ftime(name):
+    ET_NSECS[:] = [0]
+    body, frames = "", []
+    for i in range(14):
+        kind = R.choice(["json", "ltsv", "csv", "single_value", "hash", "tsv", "out_file"])
+        fmt = ["@type " + kind]
+        if kind == "csv":
+            fmt.append("fields a,tm,tg,t2")
+        elif kind == "tsv":
+            fmt.append("keys a,tm,t2")
+        elif kind == "single_value":
+            fmt.append("message_key " + R.choice(["tm", "t2", "a"]))
+        if R.random() < 0.5:
+            fmt.append("time_format " + R.choice(FT_FORMATS))
+        if R.random() < 0.3:
+            # (out_file's time_type float of an integer time is a known difference: README)
+            fmt.append("time_type " + R.choice(["string", "unixtime"]))
+        if R.random() < 0.5:
+            fmt.append(R.choice(FT_ZONES))
+        inj = ["time_key " + R.choice(["tm", "t2", "a"])]
+        if R.random() < 0.5:
+            inj.append("tag_key tg")
+        inj.append("time_type " + R.choice(["string", "string", "float", "unixtime", "unixtime_millis"]))
+        if R.random() < 0.7:
+            inj.append("time_format " + R.choice(FT_FORMATS))
+        if R.random() < 0.6:
+            inj.append(R.choice(FT_ZONES))
+        body += file_match(i, "\n".join(fmt), inject="\n".join(inj))
+        # Each time in its own second (Fluentd's formatter caches one text a second); no time 0
+        # (in_forward's "now").
+        for t in [1700000000, {"$et": [1700000001, 123456789]}, {"$et": [1710054000, 5]}, {"$et": [1699999999, 999999999]}]:
+            frames.append(g.msg(R.choice([{"a": 1}, {"a": "x", "tm": "old"}, {}]), tag="h%d" % i, time=t))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- ptime -----------------------------------------------------------------------------------
+# Parser time_type mixed with time_format_fallbacks, and float/unixtime/string with localtime,
+# utc and timezone, through filter_parser (regexp with a time key, json with typed time values).
+PT_OPTS = ["time_type float", "time_type unixtime", "time_type string", "",
+           "time_type string\ntime_format %Y-%m-%d %H:%M:%S", "time_type string\ntime_format %d/%b/%Y:%H:%M:%S %z",
+           "time_type string\ntime_format %s", "time_type string\ntime_format %iso8601",
+           "time_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z", "time_format %Y-%m-%d %H:%M:%S.%L"]
+PT_FALLBACKS = ["%Y-%m-%d %H:%M:%S, %s", "%iso8601, %Y-%m-%d", "%d/%b/%Y:%H:%M:%S %z, unixtime",
+                "unixtime, %Y-%m-%dT%H:%M:%S%z", "%s.%N, %Y-%m-%d", "%H:%M:%S, %Y-%m-%d %H:%M:%S %z, %s",
+                "%Y-%m-%d %H:%M:%S"]
+PT_VALS = ["2023-11-14 22:13:20", "2023-11-14T22:13:20Z", "2023-11-14T22:13:20+09:00", "2023-11-14T22:13:20.5-05:00",
+           "14/Nov/2023:22:13:20 +0900", "1700000000", "1700000000.123", "1700000000.123456789",
+           "2023-11-14", "22:13:20", " 1700000000", "2023-11-14 22:13:20 +0100", "2023-11-14 22:13:20.250",
+           "2023", "2023-03-12 02:30:00", "2023-11-05 01:30:00"]
+# Not drawn: times before 1970 or after 2106 ("-1", "1e9" read by %Y), and texts whose time is 0
+# ("x" as a float, "0"):
+# known differences (README "Differences from Fluentd").
+
+
+def hunt_ptime(name):
+    body, frames = "", []
+    for i in range(14):
+        opt = R.choice(PT_OPTS + ["time_type mixed\ntime_format_fallbacks " + R.choice(PT_FALLBACKS)] * 4)
+        if "mixed" in opt and R.random() < 0.5 and "fallbacks" in opt:
+            opt = opt.replace("time_type mixed", "time_type mixed\ntime_format " + R.choice(["%Y-%m-%d", "%s", "%iso8601"]))
+        zone = R.choice(["", "", "localtime true", "localtime false", "utc true", "timezone +09:00", "timezone Asia/Tokyo",
+                         "timezone America/New_York", "timezone -03:30"])
+        if "time_format" not in opt and zone not in ("", "localtime true"):
+            zone = ""  # "specifying timezone requires time format" refuses the whole config
+        if "%s" in opt and zone.startswith("timezone"):
+            # Fluentd moves an epoch count by the zone's offset: a known difference (README
+            # "Differences from Fluentd", "Epoch seconds in a time_format are not moved by
+            # timezone"; under TZ=UTC, utc and localtime false do not move it)
+            zone = ""
+        kind = R.choice(["regexp", "json"])
+        parse = ("@type regexp\nexpression /^(?<a>[^|]*)\\|(?<t>.*)$/" if kind == "regexp" else "@type json")
+        parse += "\ntime_key t\n" + opt + ("\n" + zone if zone else "")
+        if R.random() < 0.3:
+            parse += "\nkeep_time_key true"
+        body += g.filt("parser", "key_name message\nreserve_data true\n<parse>\n%s</parse>" % g.indent(parse), pattern="h%d" % i)
+        body += file_match(i, inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true")
+        for _ in range(8):
+            v = R.choice(PT_VALS)
+            if kind == "regexp":
+                line = "a|" + v
+            else:
+                import json as _j
+                jv = v
+                if R.random() < 0.4:
+                    try:
+                        jv = int(v) if v.lstrip("-").isdigit() else float(v)
+                    except ValueError:
+                        jv = v
+                line = _j.dumps({"a": 1, "t": jv})
+            frames.append(g.msg({"message": line, "o": 1}, tag="h%d" % i, time=1700000100))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- fileopt ---------------------------------------------------------------------------------
+# out_file's own options: add_path_suffix, path_suffix, append false, compress gzip, format
+# single_value with add_newline false, out_file format's output_tag/output_time, symlink-free
+# (one case per config).
+def hunt_fileopt(name):
+    opts = [R.choice(["append true", "append false", "append true", ""])]
+    if R.random() < 0.4:
+        opts.append("compress gzip")
+    if R.random() < 0.4:
+        opts.append("add_path_suffix " + R.choice(["true", "false"]))
+    if R.random() < 0.4:
+        opts.append("path_suffix " + R.choice([".txt", "", ".json.log", "_x", ".log"]))
+    if R.random() < 0.2:
+        opts.append("recompress " + R.choice(["true", "false"]))
+    fmt = R.choice(["@type single_value\nadd_newline false", "@type single_value\nmessage_key b\nadd_newline false",
+                    "@type single_value", "@type out_file\noutput_tag false", "@type out_file\noutput_time false",
+                    "@type out_file\noutput_tag false\noutput_time false", "@type out_file\noutput_time false\ndelimiter COMMA",
+                    "@type json\nadd_newline false", "@type ltsv\nadd_newline false", "@type csv\nfields message,b\nadd_newline false",
+                    "@type hash\nadd_newline false", "@type out_file\ntime_type unixtime\noutput_tag false"])
+    path = "{DIR}/out/p/" + R.choice(["f", "f.${tag}", "f.%Y%m%d", "x/f", "f.log", "f.gz", "f.*"])
+    keys = []
+    if "${tag}" in path:
+        keys.append("tag")
+    if "%Y" in path:
+        keys.append("time")
+    buf = "<buffer %s>\n  @type memory\n%s</buffer>" % (",".join(keys), "  timekey 86400\n" if "time" in keys else "")
+    frames = []
+    for n in range(R.randint(2, 6)):
+        frames.append(g.msg({"message": R.choice(["a", "", "é", "x y", 1, None, "line\nbreak"]), "b": R.choice(["q", 2, [1]]), "n": n},
+                            tag=R.choice(["h.a", "h.b"]), time=R.choice([1700000000, 1700090000])))
+    body = "@type file\npath %s\n%s\n<format>\n%s</format>\n%s" % (path, "\n".join(o for o in opts if o), g.indent(fmt), buf)
+    g.case(name, "<match h.**>\n%s</match>\n" % g.indent(body) + g.ERR, frames)
+
+
+# --- copymode --------------------------------------------------------------------------------
+# copy with copy_mode no_copy, shallow, deep and marshal, each <store> a relabel into a label
+# whose record_transformer mutates the record (adds, removes, renews, changes nested values)
+# before out_file.
+def hunt_copymode(name):
+    body, frames = "", []
+    for i in range(6):
+        mode = R.choice(["no_copy", "shallow", "deep", "marshal", ""])
+        stores = ""
+        for j in range(R.randint(2, 3)):
+            stores += "<store>\n  @type relabel\n  @label @L%d_%d\n</store>\n" % (i, j)
+            # A nested removal reaches later stores in Fluentd's no_copy and shallow modes (README
+            # "Differences from Fluentd"): drawn with deep and marshal only.
+            nested = ["remove_keys $.m.k"] if mode in ("deep", "marshal") else []
+            rt = R.choice(nested + [
+                "<record>\n  x%d ${record[\"a\"]}\n</record>" % j,
+                "remove_keys a",
+                "enable_ruby false\n<record>\n  a changed%d\n</record>" % j,
+                "renew_record true\nkeep_keys m\n<record>\n  s%d y\n</record>" % j,
+                "<record>\n  m ${record[\"m\"]}\n</record>",
+                "<record>\n  a ${record[\"m\"][\"k\"]}\n</record>",
+            ])
+            inner = g.filt("record_transformer", rt)
+            if R.random() < 0.5:
+                inner += g.filt("record_transformer", R.choice(["remove_keys m", "<record>\n  later %d\n</record>" % j]))
+            inner += file_match(0, pattern="**").replace("/f0", "/c%d_%d" % (i, j))
+            body += "<label @L%d_%d>\n%s</label>\n" % (i, j, g.indent(inner))
+        cm = ("copy_mode %s\n" % mode) if mode else ""
+        body = ("<match h%d>\n  @type copy\n%s%s</match>\n" % (i, g.indent(cm) if cm else "", g.indent(stores))) + body
+        for n in range(3):
+            frames.append(g.msg({"a": R.choice(["v", 1, None]), "m": {"k": R.choice(["p", [1, 2], {"z": 1}]), "j": n}, "n": n},
+                                tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- grepab ----------------------------------------------------------------------------------
+# grep with <and>/<or> blocks of <regexp>/<exclude> on nested keys, beside top-level ones.
+GA_KEYS = ["k", "$.m.k", "$.m.n.x", "$.arr[0]", "$.arr[1]", "$.m", "nope", "$.m.nope.x", "$['m']['k']"]
+GA_PATS = ["/a/", "/^a$/", "/^$/", "/1/", "/^\\d+$/", "/true/", "/./", "/b|c/", "/^\\[/", "/=>/", "/é/", "/A/i"]
+
+
+def hunt_grepab(name):
+    body, frames = "", []
+    for i in range(14):
+        parts = []
+        # Every key once per filter: a key twice where Fluentd pools them (top-level <regexp>s
+        # with <and>'s, top-level <exclude>s with <or>'s...) refuses the whole config.
+        keys = R.sample(GA_KEYS, len(GA_KEYS))
+        for _ in range(R.randint(1, 3)):
+            blk = R.choice(["and", "or", "regexp", "exclude"])
+            if blk in ("and", "or"):
+                k = R.choice(["regexp", "exclude"])
+                inner = "".join("<%s>\n  key %s\n  pattern %s\n</%s>\n" % (k, keys.pop(), R.choice(GA_PATS), k)
+                                for _ in range(R.randint(1, 3)))
+                parts.append("<%s>\n%s</%s>" % (blk, g.indent(inner), blk))
+            else:
+                parts.append("<%s>\n  key %s\n  pattern %s\n</%s>" % (blk, keys.pop(), R.choice(GA_PATS), blk))
+        body += g.filt("grep", "\n".join(parts), pattern="h%d" % i)
+        body += file_match(i)
+        vs = ["a", "b", "c", "", "1", 1, True, None, "é", [1], {"z": 1}, "A", 12]
+        for n in range(10):
+            rec = {"k": R.choice(vs), "m": {"k": R.choice(vs), "n": {"x": R.choice(vs)}}, "arr": [R.choice(vs), R.choice(vs)], "id": n}
+            if R.random() < 0.15:
+                rec["m"] = R.choice([None, "s", {}])
+            frames.append(g.msg(rec, tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
 
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
          "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd, "sopt": hunt_sopt,
-         "fpopt": hunt_fpopt, "rtopt": hunt_rtopt, "ml": hunt_ml, "tkey": hunt_tkey}
+         "fpopt": hunt_fpopt, "rtopt": hunt_rtopt, "ml": hunt_ml, "tkey": hunt_tkey,
+         "ftime": hunt_ftime, "ptime": hunt_ptime, "fileopt": hunt_fileopt, "copymode": hunt_copymode,
+         "grepab": hunt_grepab}
 
 
 def main():

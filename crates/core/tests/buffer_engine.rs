@@ -593,3 +593,104 @@ async fn queued_chunks_are_prepared_in_parallel() {
         "no more preparations at once than cores: {most}"
     );
 }
+
+/// One event whose record is `{"k" => v, "n" => n}`.
+fn keyed(v: &Value, n: i64) -> EventBatch {
+    let mut b = BatchBuilder::new();
+    b.push_value(
+        EventTime::new(1_700_000_000, 0),
+        &Value::Map(vec![
+            (Value::Str("k".into()), v.clone()),
+            (Value::Str("n".into()), Value::Int(n)),
+        ]),
+    );
+    b.finish()
+}
+
+// A record-key chunk key keeps its value's kind across a restart, as Fluentd's `.meta` does
+// (the values themselves, msgpack): a resumed chunk keyed by nil, a boolean, an Integer, a Float,
+// a String, an Array or a Hash takes new events of that same value, and only those (1.5 and
+// "1.5", true and "true" stay two chunks).
+#[tokio::test(flavor = "multi_thread")]
+async fn resumed_chunks_keep_their_key_kinds() {
+    let values = [
+        Value::Nil,
+        Value::Str(String::new()),
+        Value::Bool(true),
+        Value::Bool(false),
+        Value::Str("true".into()),
+        Value::Int(1),
+        Value::UInt(u64::MAX),
+        Value::Str("1".into()),
+        Value::F64(1.5),
+        Value::F64(1e20),
+        Value::F64(-0.0),
+        Value::F64(f64::INFINITY),
+        Value::Str("1.5".into()),
+        Value::Array(vec![Value::Int(1), Value::Str("a".into())]),
+        Value::Str(r#"[1, "a"]"#.into()),
+        Value::Map(vec![(Value::Str("z".into()), Value::Int(1))]),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("buf");
+    let c = cfg(&format!(
+        "<buffer k>\n@type file\npath {}\nflush_interval 3600\n</buffer>",
+        dir.display()
+    ));
+    let open = |w: &Arc<TestWriter>, resume: bool| {
+        Arc::new(file_backed(
+            c.clone(),
+            w.clone(),
+            None,
+            PluginLog::new("t", None),
+            tmp.path().join("backup"),
+            dir.clone(),
+            ".log".into(),
+            resume,
+        ))
+    };
+    let w1 = Arc::new(TestWriter::default());
+    let o1 = open(&w1, false);
+    o1.clone().start().await.unwrap();
+    for (i, v) in values.iter().enumerate() {
+        o1.emit("t", keyed(v, i as i64)).await.unwrap();
+    }
+    assert_eq!(o1.usage().0, values.len(), "one chunk per value");
+    drop(o1); // "kill -9": no shutdown, no flush.
+
+    let w2 = Arc::new(TestWriter::default());
+    let o2 = open(&w2, true);
+    o2.clone().start().await.unwrap();
+    assert_eq!(o2.usage().0, values.len(), "every chunk is resumed");
+    for (i, v) in values.iter().enumerate() {
+        o2.emit("t", keyed(v, (values.len() + i) as i64))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        o2.usage().0,
+        values.len(),
+        "new events join the resumed chunk of their value"
+    );
+    o2.flush_now();
+    wait_until("resumed delivery", Duration::from_secs(5), || {
+        w2.chunks.lock().unwrap().len() == values.len()
+    })
+    .await;
+    let n = values.len() as i64;
+    for (_, records, data) in w2.chunks.lock().unwrap().iter() {
+        let lines: Vec<String> = String::from_utf8(data.clone())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        let s = seqs(&lines);
+        assert_eq!((*records, s.len()), (2, 2), "{lines:?}");
+        assert_eq!(
+            s[0] + n,
+            s[1],
+            "a chunk holds one value's events: {lines:?}"
+        );
+    }
+    o2.drain(far()).await;
+}

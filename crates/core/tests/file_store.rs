@@ -1323,3 +1323,72 @@ fn kill_9_during_appends_loses_nothing_acknowledged() {
         acked_max.unwrap_or(0) + 1
     );
 }
+
+// Chunk-key values are written as Fluentd writes them (the values, msgpack), so a `.meta` read
+// by Fluentd, or by logferry after a restart, gives back each value's kind; an Array or a Hash,
+// known only by its text, is written as that text with its kind under logferry's `k`.
+#[test]
+fn meta_variables_keep_their_kinds() {
+    let id = ChunkId([7; 16]);
+    let vars = [
+        ("nil", "", 0u8, vec![0xc0]),
+        ("t", "true", 1, vec![0xc3]),
+        ("f", "false", 1, vec![0xc2]),
+        ("i", "-3", 2, vec![0xfd]),
+        (
+            "u",
+            "18446744073709551615",
+            2,
+            vec![0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ),
+        (
+            "x",
+            "1.5",
+            3,
+            [vec![0xcb], 1.5f64.to_be_bytes().to_vec()].concat(),
+        ),
+        (
+            "e",
+            "1.0e+20",
+            3,
+            [vec![0xcb], 1e20f64.to_be_bytes().to_vec()].concat(),
+        ),
+        ("s", "1.5", 4, vec![0xa3, b'1', b'.', b'5']),
+    ];
+    let m = ChunkMeta {
+        variables: vars.iter().map(|v| (v.0.into(), v.1.into())).collect(),
+        variable_kinds: vars.iter().map(|v| v.2).collect(),
+        ..ChunkMeta::default()
+    };
+    let bytes = encode_meta(&id, &m);
+    let mut at = 0;
+    for (k, _, _, packed) in &vars {
+        let key = [
+            vec![0xa0 | k.len() as u8],
+            k.as_bytes().to_vec(),
+            packed.clone(),
+        ]
+        .concat();
+        let found = bytes[at..]
+            .windows(key.len())
+            .position(|w| w == key.as_slice())
+            .unwrap_or_else(|| panic!("{k} not written as {packed:02x?}"));
+        at += found + key.len();
+    }
+    assert!(!bytes.windows(2).any(|w| w == b"\xa1k"), "no `k` needed");
+    assert_eq!(decode_meta(&bytes).unwrap().1, m);
+
+    let arr = ChunkMeta {
+        variables: vec![
+            ("a".into(), r#"[1, "a"]"#.into()),
+            ("h".into(), r#"{"z"=>1}"#.into()),
+        ],
+        variable_kinds: vec![5, 6],
+        ..ChunkMeta::default()
+    };
+    assert_eq!(decode_meta(&encode_meta(&id, &arr)).unwrap().1, arr);
+    // Without `k` (as Fluentd, which writes the values, is not read here) they read as strings.
+    let mut as_text = arr.clone();
+    as_text.variable_kinds = vec![4, 4];
+    assert_eq!(decode_meta(&encode_meta(&id, &as_text)).unwrap().1, as_text);
+}

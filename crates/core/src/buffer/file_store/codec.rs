@@ -2,6 +2,8 @@
 
 use logferry_msgpack::{write, Reader, Value};
 
+use logferry_formats::ruby::raw_to_s;
+
 use crate::buffer::meta::{value_kind, ChunkId, ChunkMeta};
 
 /// The two bytes every `.meta` written by Fluentd ≥ 1.16 and by logferry starts with (`C1` is the
@@ -26,11 +28,25 @@ pub struct MetaRecord {
 }
 
 /// Encode a `.meta` file: `C1 00` ‖ u32 BE body length ‖ msgpack map `timekey`, `tag`,
-/// `variables`, `seq`, `id`, `s`, `c`, `m` (Fluentd's keys, in Fluentd's order) and `z`
-/// (`meta.bytes`, the committed data size).
+/// `variables`, `seq`, `id`, `s`, `c`, `m` (Fluentd's keys, in Fluentd's order), `z`
+/// (`meta.bytes`, the committed data size) and, only when a chunk-key value is an Array, a Hash
+/// or an extension, `k` (every variable's [`value_kind`]).
+///
+/// Fluentd writes the variables' values themselves (`Metadata#to_h` packed), so nil, booleans,
+/// Integers, Floats and Strings are written as such and read back with their kind, by Fluentd as
+/// by logferry. An Array, a Hash or an extension is known here only by its Ruby text: it is
+/// written as that string and its kind kept in `k`, which Fluentd ignores.
 pub fn encode_meta(id: &ChunkId, meta: &ChunkMeta) -> Vec<u8> {
     let mut body = Vec::with_capacity(128);
-    write::map_len(&mut body, 9);
+    let mut vars = Vec::with_capacity(16 * meta.variables.len());
+    let mut need_kinds = false;
+    for (i, (k, v)) in meta.variables.iter().enumerate() {
+        write::str(&mut vars, k);
+        if !write_variable(&mut vars, meta.variable_kinds.get(i).copied(), v) {
+            need_kinds = true;
+        }
+    }
+    write::map_len(&mut body, if need_kinds { 10 } else { 9 });
     write::str(&mut body, "timekey");
     match meta.timekey {
         Some(t) => write::int(&mut body, t),
@@ -49,15 +65,7 @@ pub fn encode_meta(id: &ChunkId, meta: &ChunkMeta) -> Vec<u8> {
             &mut body,
             u32::try_from(meta.variables.len()).unwrap_or(u32::MAX),
         );
-        for (i, (k, v)) in meta.variables.iter().enumerate() {
-            write::str(&mut body, k);
-            // nil and Integers as such (read back with their kind); other values as their text.
-            match (meta.variable_kinds.get(i), v.parse::<i64>()) {
-                (Some(0), _) => write::nil(&mut body),
-                (Some(2), Ok(n)) => write::int(&mut body, n),
-                _ => write::str(&mut body, v),
-            }
-        }
+        body.extend_from_slice(&vars);
     }
     write::str(&mut body, "seq");
     write::uint(&mut body, meta.seq);
@@ -71,12 +79,74 @@ pub fn encode_meta(id: &ChunkId, meta: &ChunkMeta) -> Vec<u8> {
     write::int(&mut body, meta.modified);
     write::str(&mut body, "z");
     write::uint(&mut body, meta.bytes);
+    if need_kinds {
+        write::str(&mut body, "k");
+        write::array_len(
+            &mut body,
+            u32::try_from(meta.variable_kinds.len()).unwrap_or(u32::MAX),
+        );
+        for &kind in &meta.variable_kinds {
+            write::uint(&mut body, u64::from(kind));
+        }
+    }
 
     let mut out = Vec::with_capacity(6 + body.len());
     out.extend_from_slice(&META_HEADER);
     out.extend_from_slice(&u32::try_from(body.len()).unwrap_or(u32::MAX).to_be_bytes());
     out.extend_from_slice(&body);
     out
+}
+
+/// Write one chunk-key value of kind `kind` ([`value_kind`]) whose Ruby text is `text` as the
+/// value itself, so that it reads back with the same kind and text. `false` when that is not
+/// possible (an Array, a Hash, an extension, or a text that is not its kind's): the text is
+/// written as a string and the kind must be kept elsewhere.
+fn write_variable(out: &mut Vec<u8>, kind: Option<u8>, text: &str) -> bool {
+    match kind {
+        Some(0) if text.is_empty() => write::nil(out),
+        Some(1) if text == "true" || text == "false" => write::bool(out, text == "true"),
+        Some(2) => {
+            if let Ok(n) = text.parse::<i64>() {
+                write::int(out, n);
+            } else if let Ok(n) = text.parse::<u64>() {
+                write::uint(out, n);
+            } else {
+                write::str(out, text);
+                return false;
+            }
+        }
+        Some(3) => match parse_ruby_float(text) {
+            Some(f) => write::f64(out, f),
+            None => {
+                write::str(out, text);
+                return false;
+            }
+        },
+        // A string, or a chunk written before kinds were known: its text.
+        Some(4) | None => write::str(out, text),
+        Some(_) => {
+            write::str(out, text);
+            return false;
+        }
+    }
+    true
+}
+
+/// The Float whose Ruby `to_s` is `text` (`1.0e+20`, `-0.0`, `Infinity`, `NaN`), if any.
+fn parse_ruby_float(text: &str) -> Option<f64> {
+    let f = match text {
+        "Infinity" => f64::INFINITY,
+        "-Infinity" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        t if t
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.e".contains(&b)) =>
+        {
+            t.parse().ok()?
+        }
+        _ => return None,
+    };
+    (logferry_formats::ruby::to_s(&Value::F64(f)) == text).then_some(f)
 }
 
 /// Decode a `.meta` file into its chunk id (when it has an `id` key) and metadata, whose `bytes`
@@ -149,13 +219,6 @@ fn opt_i64(r: &mut Reader, key: &str) -> Result<Option<i64>, String> {
     r.read_i64().map(Some).map_err(|e| err(key, e))
 }
 
-fn text(v: &Value) -> String {
-    match v {
-        Value::Str(s) => s.clone(),
-        other => other.to_text(),
-    }
-}
-
 /// Decode the map at the start of `body`; returns the record and the bytes used.
 fn decode_map(body: &[u8]) -> Result<(MetaRecord, usize), String> {
     let mut r = Reader::new(body);
@@ -166,6 +229,7 @@ fn decode_map(body: &[u8]) -> Result<(MetaRecord, usize), String> {
         committed: None,
         headerless: false,
     };
+    let mut kinds: Vec<u8> = Vec::new();
     // Every iteration consumes at least one byte or returns, so a huge announced count on a
     // short input ends quickly.
     for _ in 0..n {
@@ -199,10 +263,12 @@ fn decode_map(body: &[u8]) -> Result<(MetaRecord, usize), String> {
                     for _ in 0..m {
                         let k = r.read_str().map_err(|e| err("variables", e))?;
                         let raw = r.read_raw().map_err(|e| err("variables", e))?;
-                        let (v, _) = Value::decode(raw).map_err(|e| err("variables", e))?;
+                        Value::decode(raw).map_err(|e| err("variables", e))?;
+                        let mut scratch = String::new();
+                        let text = raw_to_s(Some(raw), &mut scratch).to_string();
                         rec.meta
                             .variables
-                            .push((String::from_utf8_lossy(k).into_owned(), text(&v)));
+                            .push((String::from_utf8_lossy(k).into_owned(), text));
                         rec.meta.variable_kinds.push(value_kind(Some(raw)));
                     }
                 }
@@ -223,8 +289,21 @@ fn decode_map(body: &[u8]) -> Result<(MetaRecord, usize), String> {
                 rec.committed = Some(z);
                 rec.meta.bytes = z;
             }
+            b"k" => {
+                let n = r.read_array_len().map_err(|e| err("k", e))?;
+                kinds.clear();
+                for _ in 0..n {
+                    let kind = r.read_u64().map_err(|e| err("k", e))?;
+                    kinds.push(u8::try_from(kind).map_err(|e| err("k", e))?);
+                }
+            }
             _ => r.skip().map_err(|e| format!(".meta value: {e}"))?,
         }
+    }
+    // logferry's `k` (kinds the values' own types do not tell) applies when it covers every
+    // variable, wherever it stood in the map.
+    if !kinds.is_empty() && kinds.len() == rec.meta.variables.len() {
+        rec.meta.variable_kinds = kinds;
     }
     Ok((rec, r.pos()))
 }

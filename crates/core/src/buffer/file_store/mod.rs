@@ -26,15 +26,16 @@
 //! |---|---|
 //! | `timekey` | int or nil: the time slice (chunk key `time`) |
 //! | `tag` | str or nil (chunk key `tag`) |
-//! | `variables` | map of str → str, or nil (record-key chunk keys) |
+//! | `variables` | map of str → the value, or nil (record-key chunk keys: nil, bool, int, float, str as such) |
 //! | `seq` | uint, 0 |
 //! | `id` | bin 16: the chunk id |
 //! | `s` | uint: records committed |
 //! | `c` | int: created, seconds since the epoch |
 //! | `m` | int: last commit, seconds since the epoch |
 //! | `z` | uint: **bytes committed** (logferry's key; readers that do not know it skip it) |
+//! | `k` | array of uint, only when a variable is an Array, a Hash or an extension: each variable's kind (logferry's key; such a value is written as its Ruby text) |
 //!
-//! This is byte for byte what Fluentd writes, plus `z`, so Fluentd can resume a logferry buffer
+//! This is byte for byte what Fluentd writes, plus `z` (and `k`), so Fluentd can resume a logferry buffer
 //! directory and logferry a Fluentd one. [`encode_meta`] writes it and [`decode_meta`] reads it
 //! (a pure function that never panics, for fuzzing); Fluentd's older header-less map is read too.
 //!
