@@ -18,12 +18,26 @@ const HEADER_LEN: usize = 1 + 2 + 8;
 /// Besides the bytes it keeps where each entry ends (4 bytes per event, computed once when the
 /// batch is made), so that every plugin iterating the batch gets each record's bounds without
 /// re-scanning the msgpack structure.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 pub struct EventBatch {
     data: Bytes,
     count: usize,
     /// End offset in `data` of each well-formed entry, in order.
     ends: Arc<[u32]>,
+    /// `data` is an allocation of its own, at most an eighth larger (see [`EventBatch::is_tight`]).
+    tight: bool,
+}
+
+impl PartialEq for EventBatch {
+    /// The same events (how the bytes are allocated aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data && self.count == other.count && self.ends == other.ends
+    }
+}
+
+/// True when `v`'s allocation is at most an eighth larger than its bytes.
+fn is_tight(v: &[u8], capacity: usize) -> bool {
+    capacity - v.len() <= v.len() / 8
 }
 
 /// End offsets of the well-formed entries at the start of `data` (stopping at the first one
@@ -73,7 +87,12 @@ impl EventBatch {
     pub fn from_normalized(data: impl Into<Bytes>, count: usize) -> Self {
         let data = data.into();
         let ends = index(&data, count);
-        EventBatch { data, count, ends }
+        EventBatch {
+            data,
+            count,
+            ends,
+            tight: false,
+        }
     }
 
     /// Wrap normalized entry bytes with the end offset of each entry, as the forward decoder
@@ -95,7 +114,25 @@ impl EventBatch {
             data,
             count: ends.len(),
             ends: ends.into(),
+            tight: false,
         }
+    }
+
+    /// [`from_indexed`](Self::from_indexed) for bytes in a `Vec` of their own (the forward
+    /// decoder's): the batch remembers whether the allocation is tight.
+    pub fn from_indexed_vec(data: Vec<u8>, ends: Vec<u32>) -> Self {
+        let tight = is_tight(&data, data.capacity());
+        EventBatch {
+            tight,
+            ..Self::from_indexed(data, ends)
+        }
+    }
+
+    /// True when the batch's bytes are an allocation of their own, at most an eighth larger
+    /// than they are: a store may keep them (or large slices of them) instead of a copy without
+    /// holding much more memory than it counts. False for batches sliced from larger ones.
+    pub fn is_tight(&self) -> bool {
+        self.tight
     }
 
     /// A batch of a single event.
@@ -243,10 +280,12 @@ impl BatchBuilder {
 
     /// Finish into an immutable batch.
     pub fn finish(self) -> EventBatch {
+        let tight = is_tight(&self.buf, self.buf.capacity());
         EventBatch {
             data: Bytes::from(self.buf),
             count: self.count,
             ends: self.ends.into(),
+            tight,
         }
     }
 }

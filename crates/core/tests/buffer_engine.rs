@@ -694,3 +694,95 @@ async fn resumed_chunks_keep_their_key_kinds() {
     }
     o2.drain(far()).await;
 }
+
+/// Writes entries as they are (out_forward's format) and keeps each chunk's pieces.
+#[derive(Default)]
+struct VerbatimWriter {
+    chunks: Mutex<Vec<(u64, Vec<bytes::Bytes>)>>,
+}
+
+#[async_trait]
+impl ChunkWriter for VerbatimWriter {
+    fn format(&self, _tag: &str, t: EventTime, record: &[u8], out: &mut Vec<u8>) {
+        out.push(0x92);
+        t.encode(out);
+        out.extend_from_slice(record);
+    }
+    fn formats_verbatim(&self) -> bool {
+        true
+    }
+    async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
+        assert_eq!(chunk.raw_len(), chunk.raw().len());
+        self.chunks
+            .lock()
+            .unwrap()
+            .push((chunk.records(), chunk.parts().to_vec()));
+        Ok(())
+    }
+}
+
+/// A batch whose bytes are a `Vec` of their own, of exactly their length.
+fn tight(from: i64, n: i64) -> EventBatch {
+    let b = batch(from, n);
+    let ends = b.ends().to_vec();
+    let t = EventBatch::from_indexed_vec(b.bytes().to_vec(), ends);
+    assert!(t.is_tight());
+    t
+}
+
+// out_forward's chunks keep large batches that are allocations of their own as they are (no
+// copy), copy the others, split at the chunk limit, and keep the order.
+#[tokio::test(flavor = "multi_thread")]
+async fn verbatim_batches_go_into_memory_chunks_without_a_copy() {
+    let w = Arc::new(VerbatimWriter::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Arc::new(BufferedOutput::new(
+        cfg("<buffer>\nflush_interval 3600\nchunk_limit_size 100k\n</buffer>"),
+        w.clone(),
+        None,
+        PluginLog::new("t", None),
+        tmp.path().to_path_buf(),
+    ));
+    o.clone().start().await.unwrap();
+    let big = [tight(0, 3000), tight(3000, 3000), tight(6000, 9000)];
+    assert!(big.iter().all(|b| b.bytes().len() > 20 << 10));
+    // Not tight: sliced out of a larger allocation.
+    let loose = {
+        let b = batch(20000, 3000);
+        let mut v = Vec::with_capacity(b.bytes().len() * 4);
+        v.extend_from_slice(b.bytes());
+        EventBatch::from_indexed(v, b.ends().to_vec())
+    };
+    assert!(!loose.is_tight());
+    let small = tight(30000, 2);
+    let sent = [&big[0], &small, &big[1], &loose, &big[2]];
+    let mut want = Vec::new();
+    for b in sent {
+        o.emit("t", b.clone()).await.unwrap();
+        want.extend_from_slice(b.bytes());
+    }
+    o.drain(far()).await;
+    let chunks = w.chunks.lock().unwrap().clone();
+    assert!(chunks.len() >= 2, "split at 100k: {} chunks", chunks.len());
+    let got: Vec<u8> = chunks.iter().flat_map(|(_, p)| p.concat()).collect();
+    assert_eq!(got, want, "every byte, in order");
+    let records: u64 = chunks.iter().map(|(r, _)| r).sum();
+    assert_eq!(records, sent.iter().map(|b| b.len() as u64).sum::<u64>());
+    let within = |p: &bytes::Bytes, b: &EventBatch| {
+        let (s, e) = (b.bytes().as_ptr() as usize, b.bytes().len());
+        (s..s + e).contains(&(p.as_ptr() as usize))
+    };
+    let pieces: Vec<&bytes::Bytes> = chunks.iter().flat_map(|(_, p)| p).collect();
+    for b in &big {
+        assert!(
+            pieces.iter().any(|p| within(p, b)),
+            "a large tight batch is kept as it is"
+        );
+    }
+    assert!(
+        !pieces
+            .iter()
+            .any(|p| within(p, &loose) || within(p, &small)),
+        "a loose or small batch is copied"
+    );
+}

@@ -24,6 +24,13 @@ use crate::event::EventBatch;
 use crate::log::PluginLog;
 use crate::plugin::{ErrorEvents, Lifecycle, Output};
 
+/// A batch taken verbatim (out_forward's format) whose bytes are an allocation of their own
+/// ([`EventBatch::is_tight`]) goes into a memory chunk without a copy when its piece is at least
+/// this long; shorter ones are copied, so a chunk of many small batches (one event per message)
+/// stays one buffer instead of thousands of pieces. Measured with fwdbench (forward → forward,
+/// 4M events, alternated): see docs/performance.md "Session 13".
+const SHARE_AT_LEAST: usize = 16 << 10;
+
 /// Seconds between retries of a failing chunk during the shutdown drain.
 const DRAIN_RETRY_PACE: f64 = 0.5;
 
@@ -34,24 +41,51 @@ pub struct Chunk {
     pub id: ChunkId,
     /// Its keys and counters.
     pub meta: ChunkMeta,
-    raw: Bytes,
+    /// The stored bytes in the pieces the buffer holds them in (at least one).
+    parts: Arc<[Bytes]>,
+    /// The pieces joined, made on first use when there are several (shared by clones).
+    joined: Arc<std::sync::OnceLock<Bytes>>,
     gzip: bool,
 }
 
 impl Chunk {
     /// A chunk (for writers' tests and secondaries).
     pub fn new(id: ChunkId, meta: ChunkMeta, raw: Bytes, gzip: bool) -> Self {
+        Self::from_parts(id, meta, vec![raw], gzip)
+    }
+
+    /// A chunk whose stored bytes are `parts`, in order.
+    pub fn from_parts(id: ChunkId, meta: ChunkMeta, mut parts: Vec<Bytes>, gzip: bool) -> Self {
+        if parts.is_empty() {
+            parts.push(Bytes::new());
+        }
         Chunk {
             id,
             meta,
-            raw,
+            parts: parts.into(),
+            joined: Default::default(),
             gzip,
         }
     }
 
-    /// The stored bytes: gzip members when the buffer compresses (`compress gzip`).
+    /// The stored bytes: gzip members when the buffer compresses (`compress gzip`). A chunk
+    /// held in pieces is joined (copied) once, on the first call.
     pub fn raw(&self) -> &Bytes {
-        &self.raw
+        match &*self.parts {
+            [one] => one,
+            parts => self.joined.get_or_init(|| super::backend::join(parts)),
+        }
+    }
+
+    /// The stored bytes in the pieces the buffer holds them in, for writers that can send
+    /// pieces without joining them ([`raw`](Self::raw) joins them).
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// The length of the stored bytes.
+    pub fn raw_len(&self) -> usize {
+        self.parts.iter().map(Bytes::len).sum()
     }
 
     /// Is `raw` gzip-compressed?
@@ -62,10 +96,10 @@ impl Chunk {
     /// The formatted bytes, decompressed if needed.
     pub fn bytes(&self) -> std::io::Result<Bytes> {
         if !self.gzip {
-            return Ok(self.raw.clone());
+            return Ok(self.raw().clone());
         }
         Ok(Bytes::from(logferry_compress::gunzip(
-            &self.raw,
+            self.raw(),
             usize::MAX,
         )?))
     }
@@ -208,7 +242,7 @@ struct State {
     drain_failure_logged: bool,
     /// Chunks handed to a writer and not finished, with their bytes: a memory buffer backs them
     /// up if the shutdown deadline passes while they are still being written.
-    flying: HashMap<ChunkId, (Bytes, u64)>,
+    flying: HashMap<ChunkId, Chunk>,
     /// The queue holds a backlog left by failed writes: inputs are not paced until it drained.
     outage_backlog: bool,
 }
@@ -436,15 +470,15 @@ impl BufferedOutput {
         let Ok(rt) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let Ok(raw) = self.backend.read(&slot.h) else {
+        let Ok(parts) = self.backend.read_parts(&slot.h) else {
             return;
         };
-        let chunk = Chunk {
-            id: slot.h.id,
-            meta: slot.h.meta.clone(),
-            raw,
-            gzip: self.cfg.compress_gzip,
-        };
+        let chunk = Chunk::from_parts(
+            slot.h.id,
+            slot.h.meta.clone(),
+            parts,
+            self.cfg.compress_gzip,
+        );
         let Some(work) = self.writer.prepare(&chunk) else {
             return;
         };
@@ -655,13 +689,16 @@ impl BufferedOutput {
         Ok(Cow::Owned(logferry_compress::gzip(data)))
     }
 
-    /// Append one group's records to staged chunks, splitting at the chunk limits.
+    /// Append one group's records to staged chunks, splitting at the chunk limits. `shared`:
+    /// `data` is the start of these shared bytes (a batch taken verbatim), which the backend may
+    /// keep without a copy.
     fn append_group(
         &self,
         s: &mut State,
         meta: ChunkMeta,
         data: &[u8],
         ends: &[usize],
+        shared: Option<&Bytes>,
     ) -> std::io::Result<bool> {
         let key = key_of(&meta);
         let limit = self.cfg.chunk_limit_size;
@@ -708,9 +745,16 @@ impl BufferedOutput {
                 self.log.warn(format_args!("a record of {size} bytes is larger than chunk_limit_size {limit}; it is kept in a chunk of its own"));
             }
             let end = ends[start_rec + n - 1];
-            let piece = self.compress(&data[base..end])?;
             let before = slot.h.meta.bytes;
-            self.backend.append(&mut slot.h, &piece, n as u64)?;
+            match shared {
+                Some(b) if !self.cfg.compress_gzip && end - base >= SHARE_AT_LEAST => self
+                    .backend
+                    .append_shared(&mut slot.h, b.slice(base..end), n as u64)?,
+                _ => {
+                    let piece = self.compress(&data[base..end])?;
+                    self.backend.append(&mut slot.h, &piece, n as u64)?
+                }
+            }
             s.total_bytes += slot.h.meta.bytes - before;
             start_rec += n;
             let full = slot.h.meta.bytes as f64 >= limit as f64 * self.cfg.chunk_full_threshold
@@ -812,12 +856,12 @@ impl BufferedOutput {
             };
             self.prepare_queue(&mut s);
             s.in_flight += 1;
-            let read = self.backend.read(&slot.h);
+            let read = self.backend.read_parts(&slot.h);
             (slot, read)
         };
         let Slot { h, prepared, .. } = h;
-        let raw = match durable_read {
-            Ok(b) => b,
+        let parts = match durable_read {
+            Ok(p) => p,
             Err(e) => {
                 let mut s = self.lock();
                 s.in_flight -= 1;
@@ -825,15 +869,8 @@ impl BufferedOutput {
                 return true;
             }
         };
-        let chunk = Chunk {
-            id: h.id,
-            meta: h.meta.clone(),
-            raw,
-            gzip: self.cfg.compress_gzip,
-        };
-        self.lock()
-            .flying
-            .insert(h.id, (chunk.raw.clone(), h.meta.records));
+        let chunk = Chunk::from_parts(h.id, h.meta.clone(), parts, self.cfg.compress_gzip);
+        self.lock().flying.insert(h.id, chunk.clone());
         let use_secondary = {
             let s = self.lock();
             match (&self.secondary, &s.retry) {
@@ -1077,7 +1114,10 @@ impl Output for BufferedOutput {
             }
             let mut any = false;
             for (meta, data, ends) in groups {
-                let r = self.append_group(&mut s, meta, &data, &ends);
+                // A batch taken verbatim, in an allocation of its own (see SHARE_AT_LEAST).
+                let shared =
+                    (matches!(data, Cow::Borrowed(_)) && batch.is_tight()).then(|| batch.bytes());
+                let r = self.append_group(&mut s, meta, &data, &ends, shared);
                 if let Cow::Owned(buf) = data {
                     self.scratch.give(buf);
                 }
@@ -1172,7 +1212,7 @@ impl Lifecycle for BufferedOutput {
             .chain(s.queue.iter())
             .map(|x| x.h.meta.records)
             .sum::<u64>()
-            + s.flying.values().map(|f| f.1).sum::<u64>();
+            + s.flying.values().map(|c| c.meta.records).sum::<u64>();
         if left == 0 {
             return;
         }
@@ -1192,7 +1232,8 @@ impl Lifecycle for BufferedOutput {
         }
         let flying: Vec<_> = s.flying.drain().collect();
         drop(s);
-        for (id, (bytes, records)) in flying {
+        for (id, chunk) in flying {
+            let records = chunk.meta.records;
             self.stats.given_up_chunks.fetch_add(1, Ordering::Relaxed);
             if self.cfg.disable_chunk_backup {
                 self.log.error(format_args!(
@@ -1200,7 +1241,7 @@ impl Lifecycle for BufferedOutput {
                 ));
                 continue;
             }
-            match super::backend::write_backup(&id, &bytes, &self.backup_dir) {
+            match super::backend::write_backup(&id, chunk.raw(), &self.backup_dir) {
                 Ok(p) => self.log.error(format_args!(
                     "chunk {id:?} ({records} records) was still being written at the shutdown deadline; backed up to {} (it may also arrive)",
                     p.display()

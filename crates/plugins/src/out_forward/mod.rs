@@ -342,7 +342,7 @@ impl ChunkWriter for ForwardWriter {
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
         let inner = &self.inner;
-        if chunk.raw().is_empty() {
+        if chunk.raw_len() == 0 {
             return Ok(());
         }
         let Some(tag) = chunk.meta.tag.as_deref() else {
@@ -350,26 +350,28 @@ impl ChunkWriter for ForwardWriter {
                 "the chunk has no tag (a file chunk resumed without its metadata)".into(),
             ));
         };
-        let raw = chunk.raw().clone();
-        let (payload, compressed): (Bytes, &str) = match (inner.cfg.compress, chunk.is_gzip()) {
-            (Compression::Gzip, true) => (raw, "gzip"),
-            (Compression::Gzip, false) => (
-                Bytes::from(blocking(move || encode::gzip(&raw)).await?),
-                "gzip",
-            ),
+        // The entries, in the pieces the buffer holds them in (sent as they are, no join).
+        let (payload, compressed): (Vec<Bytes>, &str) = match (inner.cfg.compress, chunk.is_gzip())
+        {
+            (Compression::Gzip, true) => (chunk.parts().to_vec(), "gzip"),
+            (Compression::Gzip, false) => {
+                let c = chunk.clone();
+                let packed = blocking(move || encode::gzip(c.raw())).await?;
+                (vec![Bytes::from(packed)], "gzip")
+            }
             (Compression::Text, true) => {
                 let c = chunk.clone();
                 let plain = blocking(move || c.bytes())
                     .await?
                     .map_err(|e| WriteError::Unrecoverable(format!("corrupt gzip chunk: {e}")))?;
-                (plain, "text")
+                (vec![plain], "text")
             }
-            (Compression::Text, false) => (raw, "text"),
+            (Compression::Text, false) => (chunk.parts().to_vec(), "text"),
         };
-        let len = u32::try_from(payload.len()).map_err(|_| {
+        let payload_len: usize = payload.iter().map(Bytes::len).sum();
+        let len = u32::try_from(payload_len).map_err(|_| {
             WriteError::Unrecoverable(format!(
-                "chunk of {} bytes is larger than a forward frame can carry",
-                payload.len()
+                "chunk of {payload_len} bytes is larger than a forward frame can carry"
             ))
         })?;
         let ack_id = inner
@@ -391,7 +393,10 @@ impl ChunkWriter for ForwardWriter {
             write::str(&mut option, "chunk");
             write::str(&mut option, id);
         }
-        let parts: [&[u8]; 3] = [&head, &payload, &option];
+        let mut parts: Vec<&[u8]> = Vec::with_capacity(payload.len() + 2);
+        parts.push(&head);
+        parts.extend(payload.iter().map(|p| &p[..]));
+        parts.push(&option);
         let mut errors = Vec::new();
         for i in inner.balancer.order() {
             let node = &inner.balancer.nodes()[i];
