@@ -711,6 +711,9 @@ impl ChunkWriter for VerbatimWriter {
     fn formats_verbatim(&self) -> bool {
         true
     }
+    fn takes_parts(&self) -> bool {
+        true
+    }
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
         assert_eq!(chunk.raw_len(), chunk.raw().len());
         self.chunks

@@ -24,11 +24,13 @@ use crate::event::EventBatch;
 use crate::log::PluginLog;
 use crate::plugin::{ErrorEvents, Lifecycle, Output};
 
-/// A batch taken verbatim (out_forward's format) whose bytes are an allocation of their own
-/// ([`EventBatch::is_tight`]) goes into a memory chunk without a copy when its piece is at least
-/// this long; shorter ones are copied, so a chunk of many small batches (one event per message)
-/// stays one buffer instead of thousands of pieces. Measured with fwdbench (forward → forward,
-/// 4M events, alternated): see docs/performance.md "Session 13".
+/// For a writer that [takes pieces](ChunkWriter::takes_parts), a batch taken verbatim
+/// (out_forward's format) whose bytes are an allocation of their own ([`EventBatch::is_tight`])
+/// goes into a memory chunk without a copy when its piece is at least this long; shorter ones
+/// are copied, so a chunk of many small batches (one event per message) stays one buffer
+/// instead of thousands of pieces. Measured with fwdbench (forward → forward, 4M events,
+/// alternated): see docs/performance.md "Session 13". Formatted batches (out_http) are still
+/// copied: their buffers kept in chunks cost more in page faults than the copy (measured).
 const SHARE_AT_LEAST: usize = 16 << 10;
 
 /// Seconds between retries of a failing chunk during the shutdown drain.
@@ -139,6 +141,12 @@ impl std::fmt::Display for WriteError {
 pub trait ChunkWriter: Send + Sync + 'static {
     /// Append the formatted event to `out`.
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>);
+    /// True when the writer sends a chunk's pieces ([`Chunk::parts`]) without joining them
+    /// (out_forward's vectored writes): a memory buffer then keeps large batches taken verbatim
+    /// as they are instead of copying them into the chunk.
+    fn takes_parts(&self) -> bool {
+        false
+    }
     /// True when [`format`](Self::format) writes each entry exactly as the batch holds it
     /// (`92 D7 00 <time> <record>`, as out_forward does): a batch is then appended in one copy.
     fn formats_verbatim(&self) -> bool {
@@ -1107,6 +1115,7 @@ impl Output for BufferedOutput {
         }
         self.wait_for_room().await?;
         let durable = self.backend.durable();
+        let share = !durable && !self.cfg.compress_gzip && self.writer.takes_parts();
         let append = || -> Result<bool, EmitError> {
             let mut s = self.lock();
             if s.closed {
@@ -1115,8 +1124,8 @@ impl Output for BufferedOutput {
             let mut any = false;
             for (meta, data, ends) in groups {
                 // A batch taken verbatim, in an allocation of its own (see SHARE_AT_LEAST).
-                let shared =
-                    (matches!(data, Cow::Borrowed(_)) && batch.is_tight()).then(|| batch.bytes());
+                let shared = (share && matches!(data, Cow::Borrowed(_)) && batch.is_tight())
+                    .then(|| batch.bytes());
                 let r = self.append_group(&mut s, meta, &data, &ends, shared);
                 if let Cow::Owned(buf) = data {
                     self.scratch.give(buf);

@@ -329,6 +329,11 @@ impl ChunkWriter for ForwardWriter {
         !self.inner.cfg.time_as_integer
     }
 
+    /// Plain entries are sent as the chunk's pieces (vectored writes); gzip joins them.
+    fn takes_parts(&self) -> bool {
+        matches!(self.inner.cfg.compress, Compression::Text)
+    }
+
     async fn close(&self) {
         // Heartbeats first (each finishes its probe and closes it in order), then the kept
         // connections: all end with close_notify and FIN, never a reset the server would log.
