@@ -118,10 +118,9 @@ impl EventBatch {
         }
     }
 
-    /// [`from_indexed`](Self::from_indexed) for bytes in a `Vec` of their own (the forward
-    /// decoder's): the batch remembers whether the allocation is tight.
-    pub fn from_indexed_vec(data: Vec<u8>, ends: Vec<u32>) -> Self {
-        let tight = is_tight(&data, data.capacity());
+    /// [`from_indexed`](Self::from_indexed) for bytes whose owner says whether they are tight
+    /// (see [`is_tight`](Self::is_tight)): the forward decoder's frames.
+    pub fn from_indexed_tight(data: Bytes, ends: Vec<u32>, tight: bool) -> Self {
         EventBatch {
             tight,
             ..Self::from_indexed(data, ends)

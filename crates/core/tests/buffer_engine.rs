@@ -728,7 +728,7 @@ impl ChunkWriter for VerbatimWriter {
 fn tight(from: i64, n: i64) -> EventBatch {
     let b = batch(from, n);
     let ends = b.ends().to_vec();
-    let t = EventBatch::from_indexed_vec(b.bytes().to_vec(), ends);
+    let t = EventBatch::from_indexed_tight(bytes::Bytes::from(b.bytes().to_vec()), ends, true);
     assert!(t.is_tight());
     t
 }

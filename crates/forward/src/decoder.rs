@@ -5,6 +5,7 @@ use crate::error::DecodeError;
 use crate::frame::Frame;
 use crate::options::DecoderOptions;
 use crate::scan::check_ext;
+use bytes::{Buf, BytesMut};
 use logferry_msgpack::{json_to_msgpack, Error, EventTime, Scanner};
 
 /// Buffer capacity above which consumed space is returned to the allocator.
@@ -23,7 +24,11 @@ enum Obj {
 #[derive(Debug)]
 pub struct Decoder {
     opts: DecoderOptions,
-    buf: Vec<u8>,
+    /// Received bytes; frames are split off it, so a frame's entries can be handed on without
+    /// a copy (see [`EventsFrame::tight`](crate::EventsFrame::tight)).
+    buf: BytesMut,
+    /// The size of the allocation `buf` last moved to (0 before any).
+    slab: usize,
     pos: usize,
     json: Option<bool>,
     scanner: Scanner,
@@ -35,7 +40,8 @@ impl Decoder {
     pub fn new(opts: DecoderOptions) -> Self {
         Decoder {
             opts,
-            buf: Vec::new(),
+            buf: BytesMut::new(),
+            slab: 0,
             pos: 0,
             json: None,
             scanner: Scanner::new(),
@@ -59,12 +65,16 @@ impl Decoder {
     /// `want` bytes and return the buffer for the caller to append received bytes to (e.g. with
     /// `read_buf`); then call [`commit_read`](Self::commit_read). The buffer must only be
     /// appended to.
-    pub fn read_buffer(&mut self, want: usize) -> Result<&mut Vec<u8>, DecodeError> {
+    pub fn read_buffer(&mut self, want: usize) -> Result<&mut BytesMut, DecodeError> {
         if let Some(e) = &self.failed {
             return Err(e.clone());
         }
         self.compact();
+        let before = self.buf.as_ptr();
         self.buf.reserve(want);
+        if self.buf.as_ptr() != before {
+            self.slab = self.buf.capacity();
+        }
         Ok(&mut self.buf)
     }
 
@@ -101,19 +111,23 @@ impl Decoder {
         if self.buffered() > 0 || self.buf.capacity() == 0 {
             return false;
         }
-        self.buf = Vec::new();
+        self.buf = BytesMut::new();
+        self.slab = 0;
         self.pos = 0;
         true
     }
 
     fn compact(&mut self) {
         if self.pos > 0 {
-            self.buf.drain(..self.pos);
+            self.buf.advance(self.pos);
             self.pos = 0;
-            // give back memory after an unusually large object
-            if self.buf.capacity() > SHRINK_ABOVE && self.buf.len() < self.buf.capacity() / 4 {
-                self.buf.shrink_to(self.buf.len().max(SHRINK_ABOVE / 4));
-            }
+        }
+        // give back memory after an unusually large object
+        if self.buf.capacity() > SHRINK_ABOVE && self.buf.len() < self.buf.capacity() / 4 {
+            let mut small = BytesMut::with_capacity(self.buf.len().max(SHRINK_ABOVE / 4));
+            small.extend_from_slice(&self.buf);
+            self.slab = small.capacity();
+            self.buf = small;
         }
     }
 
@@ -127,10 +141,21 @@ impl Decoder {
         let json = self.json == Some(true);
         let res = match &obj {
             Obj::Range(start, len) => {
-                let raw = self.buf.get(*start..start + len).unwrap_or_default();
-                on_message(raw, *len, &self.opts, now, json)
+                // The object is split off the buffer (with what was consumed before it), so its
+                // entries can be handed on as they are.
+                let taken = self.buf.split_to(self.pos.min(self.buf.len())).freeze();
+                self.pos = 0;
+                let frame = taken.slice(*start..(start + len).min(taken.len()));
+                on_message(
+                    &frame,
+                    Some((&frame, self.slab)),
+                    *len,
+                    &self.opts,
+                    now,
+                    json,
+                )
             }
-            Obj::Converted(raw, wire) => on_message(raw, *wire, &self.opts, now, json),
+            Obj::Converted(raw, wire) => on_message(raw, None, *wire, &self.opts, now, json),
         };
         match res {
             Ok(frame) => Ok(Some(frame)),

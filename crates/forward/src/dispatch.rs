@@ -5,13 +5,17 @@ use crate::error::DecodeError;
 use crate::frame::{EventsFrame, Frame, Mode};
 use crate::option::{lookup, truthy};
 use crate::options::DecoderOptions;
-use crate::packed::{decode_blob, gunzip};
+use crate::packed::{canonical_ends, decode_blob, gunzip};
+use bytes::Bytes;
 use logferry_msgpack::{write_json, EventTime, Reader};
 
 /// Interpret one validated top-level msgpack object. `wire_size` is its size
-/// on the wire; `json` selects the ack representation.
+/// on the wire; `json` selects the ack representation. `shared`: `raw` as shared bytes, and
+/// the size of the allocation they are in, so that a PackedForward payload already in the form
+/// entries are kept in is taken without a copy.
 pub(crate) fn on_message(
     raw: &[u8],
+    shared: Option<(&Bytes, usize)>,
     wire_size: usize,
     opts: &DecoderOptions,
     now: EventTime,
@@ -48,7 +52,22 @@ pub(crate) fn on_message(
             .filter(|c| truthy(c));
         let mode = match compressed.map(|c| Reader::new(c).read_str()) {
             None | Some(Ok(b"text")) => {
-                decode_blob(blob, &mut entries, tag.is_some())?;
+                let taken = shared.and_then(|(bytes, slab)| {
+                    let ends = canonical_ends(blob, tag.is_some(), strict)?;
+                    let off = (blob.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
+                    let len = *ends.last()? as usize;
+                    let data = bytes
+                        .get(off..off + len)
+                        .map(|_| bytes.slice(off..off + len))?;
+                    // The allocation stays alive while the entries are kept: only where they
+                    // are a good part of it (at most four such frames share one).
+                    let tight = len.saturating_mul(4) >= slab;
+                    Some((data, ends, tight))
+                });
+                match taken {
+                    Some((data, ends, tight)) => entries.take_shared(data, ends, tight),
+                    None => decode_blob(blob, &mut entries, tag.is_some())?,
+                }
                 Mode::PackedForward
             }
             Some(Ok(b"gzip")) => {
@@ -108,17 +127,19 @@ pub(crate) fn on_message(
 
 fn events(
     tag: Option<&[u8]>,
-    entries: Entries,
+    mut entries: Entries,
     ack: Option<Vec<u8>>,
     mode: Mode,
     wire_size: usize,
     opts: &DecoderOptions,
 ) -> Frame {
+    let (data, tight) = entries.finish();
     Frame::Events(EventsFrame {
         tag: tag
             .map(|t| String::from_utf8_lossy(t).into_owned())
             .unwrap_or_default(),
-        entries: entries.out,
+        entries: data,
+        tight,
         ends: entries.ends,
         count: entries.count,
         invalid: entries.invalid,
@@ -127,4 +148,83 @@ fn events(
         wire_size,
         over_warn_limit: opts.chunk_size_warn_limit.is_some_and(|l| wire_size > l),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{packed_forward, Compression};
+
+    fn entry(out: &mut Vec<u8>, time: &[u8], record: &[u8]) {
+        out.push(0x92);
+        out.extend_from_slice(time);
+        out.extend_from_slice(record);
+    }
+
+    const T: [u8; 10] = [0xd7, 0, 0x65, 0x53, 0xf1, 0, 0, 0, 0, 7];
+    const ZERO: [u8; 10] = [0xd7, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const REC: [u8; 4] = [0x81, 0xa1, b'k', 1];
+
+    // A payload already in the kept form is taken as it is (the frame's own bytes); any other
+    // gives what the copying path gives, and both agree on every field.
+    #[test]
+    fn canonical_payloads_are_taken_without_a_copy_and_agree_with_the_copy() {
+        let mut canonical = Vec::new();
+        for _ in 0..3 {
+            entry(&mut canonical, &T, &REC);
+        }
+        entry(&mut canonical, &ZERO, &REC); // zero time: kept in PackedForward
+        let mut int_time = canonical.clone();
+        entry(&mut int_time, &[0xce, 0x65, 0x53, 0xf1, 0], &REC);
+        let mut not_map = canonical.clone();
+        entry(&mut not_map, &T, &[0x91, 1]);
+        let mut trailing = canonical.clone();
+        trailing.extend_from_slice(&[0x92, 0xd7]);
+        let opts = DecoderOptions::default();
+        let strict = DecoderOptions {
+            skip_invalid_event: true,
+            ..Default::default()
+        };
+        let now = EventTime::new(1, 2);
+        for (name, blob, opts, shared) in [
+            ("canonical", &canonical, &opts, true),
+            ("canonical, strict", &canonical, &strict, true),
+            ("trailing bytes", &trailing, &opts, true),
+            ("an integer time", &int_time, &opts, false),
+            ("a record that is not a map", &not_map, &opts, false),
+        ] {
+            let mut raw = Vec::new();
+            packed_forward("t", blob, 4, Some("c"), Compression::Text, &mut raw);
+            let bytes = Bytes::from(raw.clone());
+            let slab = bytes.len();
+            let taken =
+                on_message(&bytes, Some((&bytes, slab)), raw.len(), opts, now, false).unwrap();
+            let copied = on_message(&raw, None, raw.len(), opts, now, false).unwrap();
+            assert_eq!(taken, copied, "{name}");
+            let Frame::Events(ev) = taken else {
+                panic!("{name}: {taken:?}")
+            };
+            let inside = bytes.as_ptr_range().contains(&ev.entries.as_ptr());
+            assert_eq!(inside, shared, "{name}: taken as it is");
+            if shared {
+                assert!(ev.tight, "{name}: the frame is the whole allocation");
+            }
+        }
+        // A large receive buffer holding a small frame: shared, but not tight.
+        let mut raw = Vec::new();
+        packed_forward("t", &canonical, 4, None, Compression::Text, &mut raw);
+        let bytes = Bytes::from(raw.clone());
+        let Ok(Frame::Events(ev)) = on_message(
+            &bytes,
+            Some((&bytes, 1 << 20)),
+            raw.len(),
+            &opts,
+            now,
+            false,
+        ) else {
+            panic!()
+        };
+        assert!(bytes.as_ptr_range().contains(&ev.entries.as_ptr()));
+        assert!(!ev.tight);
+    }
 }

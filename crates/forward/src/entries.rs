@@ -1,10 +1,13 @@
 //! Validation and normalization of single `[time, record]` entries.
 
+use bytes::Bytes;
 use logferry_msgpack::{read_time, EventTime, Reader};
 
 /// Normalized entries being collected for one frame.
 pub(crate) struct Entries {
     pub out: Vec<u8>,
+    /// Entries taken as they arrived instead of `out` (see [`Entries::take_shared`]).
+    shared: Option<(Bytes, bool)>,
     /// End offset in `out` of each entry.
     pub ends: Vec<u32>,
     pub count: usize,
@@ -31,6 +34,7 @@ impl Entries {
     pub fn new(now: EventTime, strict: bool) -> Self {
         Entries {
             out: Vec::new(),
+            shared: None,
             ends: Vec::new(),
             count: 0,
             invalid: 0,
@@ -73,6 +77,27 @@ impl Entries {
             self.now
         } else {
             t
+        }
+    }
+
+    /// Take `data`, entries already in the kept form whose end offsets are `ends`, as they are
+    /// (instead of anything appended so far); `tight`: see [`crate::EventsFrame::tight`].
+    pub fn take_shared(&mut self, data: Bytes, ends: Vec<u32>, tight: bool) {
+        self.out = Vec::new();
+        self.count = ends.len();
+        self.ends = ends;
+        self.shared = Some((data, tight));
+    }
+
+    /// The entries' bytes, and whether they may be kept without pinning much more memory.
+    pub fn finish(&mut self) -> (Bytes, bool) {
+        match self.shared.take() {
+            Some(s) => s,
+            None => {
+                let out = std::mem::take(&mut self.out);
+                let tight = out.capacity() - out.len() <= out.len() / 8;
+                (Bytes::from(out), tight)
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 //! PackedForward payloads: back-to-back entries, optionally gzip-compressed.
 
+use crate::entries::is_map;
 use crate::entries::Entries;
 use crate::error::DecodeError;
 use crate::scan::check_ext;
@@ -27,6 +28,33 @@ pub(crate) fn decode_blob(
         rest = tail;
     }
     Ok(())
+}
+
+/// The end offsets of `blob`'s entries when every one is `[EventTime, map]`, the form entries
+/// are kept in, and would be kept (`tag_ok`, or not `strict`): the blob can then be taken as it
+/// is, without a copy. `None` otherwise, or when it holds no entry or is malformed (the copying
+/// path then decides, and reports what is wrong).
+pub(crate) fn canonical_ends(blob: &[u8], tag_ok: bool, strict: bool) -> Option<Vec<u32>> {
+    if !tag_ok && strict {
+        return None;
+    }
+    let mut ends = Vec::with_capacity(blob.len() / 64 + 1);
+    let mut pos = 0usize;
+    while pos < blob.len() {
+        let rest = &blob[pos..];
+        let n = match walk(rest, check_ext) {
+            Ok(n) => n,
+            Err(DecodeError::Msgpack(Error::Incomplete)) => break,
+            Err(_) => return None,
+        };
+        match rest {
+            [0x92, 0xd7, 0x00, _, _, _, _, _, _, _, _, m, ..] if n > 11 && is_map(Some(*m)) => {}
+            _ => return None,
+        }
+        pos += n;
+        ends.push(u32::try_from(pos).ok()?);
+    }
+    (!ends.is_empty()).then_some(ends)
 }
 
 /// Decompress one or more concatenated gzip members (libdeflate, one shot per member), failing

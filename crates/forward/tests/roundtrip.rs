@@ -60,7 +60,7 @@ fn every_encoder_round_trips() {
     for f in &frames[..3] {
         let Frame::Events(e) = f else { unreachable!() };
         // normalized entries survive byte for byte
-        assert_eq!((e.count, &e.entries), (5, &entries));
+        assert_eq!((e.count, &e.entries[..]), (5, &entries[..]));
     }
     let Frame::Events(last) = &frames[3] else {
         unreachable!()

@@ -429,8 +429,10 @@ impl Conn {
         let tag = self.cfg.tag_for(ev.tag);
         let count = ev.count;
         if count > 0 {
-            let batch = self
-                .with_source_fields(EventBatch::from_indexed_vec(ev.entries, ev.ends), hostname);
+            let batch = self.with_source_fields(
+                EventBatch::from_indexed_tight(ev.entries, ev.ends, ev.tight),
+                hostname,
+            );
             if let Err(e) = self.emitter.emit(&tag, batch).await {
                 self.log.warn(format_args!("emit of {count} event(s) with tag {tag} failed, closing the connection without ack: {e}"));
                 return Next::Close;
