@@ -2285,13 +2285,14 @@ fn empty_body_repeated(
                  a loop that an empty iteration ends before its count, by rules of its own \
                  again with a capture group in it), which are written out here only for a \
                  body of characters, classes, anchors, look-arounds, groups and repetitions \
-                 whose compiled size can be told (no references, calls, properties, POSIX \
-                 brackets or classes with other than ASCII characters; under i no \
+                 whose compiled size can be told, or is too long to copy at its least (no \
+                 references, calls, classes with other than ASCII characters, nor properties, \
+                 POSIX brackets or \\X in a body that may be short enough to copy; under i no \
                  look-behinds, escaped or non-ASCII characters; under x no white space), with \
                  a capture group in a loop only when it is the loop's whole body with none in \
                  it, in a pattern without references or calls, inside no repeated group, \
                  look-behind or absent operator and written out in at most 64 KiB (a count up \
-                 to about 13), or repeated a fixed count outside alternations, varying \
+                 to 11), or repeated a fixed count outside alternations, varying \
                  repetitions and negative look-arounds, not repeated again with a capture \
                  group in it; write the repetitions out, \
                  (?:(?!b)a?)(?:(?!b)a?) for (?:(?!b)a?){2}, or make the group match at least \

@@ -190,7 +190,10 @@ EMPTY = [
   '(?<n>(?!b)a??){2,6}b', '((?=a)(?:ab|ba|aa)?){2,4}c', '((?!b)(?:a{2})?){2,5}', '(?:y|)((?!b)a?){2,4}b',
   '(?=((?!b)a??){2,5}b)', '((?<!b)[ab]??){3,}?c', '(\\b(?:ab)?){2,3}?c', '((?!c)a?b?){1,4}c',
   '((?!b)(?:a{2})?){0,3}b', 'c|((?=a)a??){3}b', '((?!b)(?:a{2})?){2,}?b', 'a|((?=[ab])[ab]??[ab]??){4,}c',
-  '((?!b)a??(?:bb)?){2,12}c', '(?:a|((?!b)(?:a{2})?){3}(b))'
+  '((?!b)a??(?:bb)?){2,11}c', '(?:a|((?!b)(?:a{2})?){3}(b))',
+  # Properties, POSIX brackets and `\X` compile to at least 17 bytes: too long to copy there.
+  '(\\p{L}??){2,5}b', '(?:(?!b)\\p{L}?){3}c', '(\\X??){2,4}b', '(?:\\b[[:alpha:]]?){3,}c', '(?:y|)([[:alpha:]]??){0,4}(b)',
+  '(?:y|)(\\X??){0,4}\\z', '((?!b)\\P{L}?){1,3}c'
 ]
 # Still refused: a loop with a capture group in it that Onigmo keeps on its stack, other than the
 # whole body of a loop set nowhere before it (a capture group inside the body, a repetition or a
@@ -199,7 +202,7 @@ EMPTY = [
 # a class of one character, an escaped or non-ASCII character, `x` with spaces in the group.
 EMPTY_REFUSED = [
   ['(?:(?!b)(a??)c?){2,5}', ''], ['(?:(?!b)\\p{L}?){2}', ''], ['((?!b)a??){2,5}\\1', ''], ['(?:c|((?!b)a??){2,5}b){2}', ''],
-  ['((?!b)a??(?:bb)?){2,40}c', ''], ['(?:x|((?!b)a??){2,5}b)*', ''], ['(?=((?!b)a??){2,5}b)(?:a|(?=.\\g<1>))', ''],
+  ['((?!b)a??(?:bb)?){2,40}c', ''], ['((?=a)[[:alpha:]é]?){2,}?c', ''], ['(?:(?=\\w)[\\p{Ll}c]?){2,}?b', ''], ['(?:x|((?!b)a??){2,5}b)*', ''], ['(?=((?!b)a??){2,5}b)(?:a|(?=.\\g<1>))', ''],
   ['(?:(a)?\\1?){2}', ''], ['(?:(?<=a)b?){2}', 'i'], ['(?:(?!b)[b]?){2}', 'i'], ['(?:(?!b)é?){2}', 'i'],
   ['(?:(?!b)\\.?){2}', 'i'], ['(?:(?!b)a? ){2}', 'x'],
   ['(?<x>(?!b)a?){2}\\k<x>', ''], ['(?:(?!b)(a)?){2}', ''], ['(?:(?!b)(a)?){2}\\1', ''], ['(a)(?:(?!b)\\g<1>?){2}', ''],
@@ -212,7 +215,8 @@ EMPTY_I = [
   '((?!b)(?:a{2})?){2,5}', '(?<n>(?!b)a??){2,6}b', 'x|((?=a)a??){3}B', '((?!b)(?:a{2})?){2,}'
 ]
 EMPTY_TEXTS = ['aab', 'aaab', 'ab', 'ba', 'aa', 'aabb', 'abab', 'aa b', 'bab', 'a', 'b', 'c', 'abc', 'bbc', 'cab',
-               'aac', 'abac', 'yyxby', ' ab', 'ab ab', "a\nb", 'bb', 'ccaab', 'aabbcb', 'aaab ', "aa\tb", 'abcabc']
+               'aac', 'abac', 'yyxby', ' ab', 'ab ab', "a\nb", 'bb', 'ccaab', 'aabbcb', 'aaab ', "aa\tb", 'abcabc',
+               'ééb', 'aÉb', '1é c', "e\u0301\u0301b"]
 
 # Random draws: a non-capturing group of look-arounds, anchors, optional parts and characters,
 # repeated every way, in context (no greedy repetition without a maximum before something that is

@@ -1176,13 +1176,15 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     let expanded = if cx.lazy && max.is_some() {
         false
     } else {
-        let Some(size) = onigmo_size(inner, named, cx.i) else {
-            return EmptyBody::Unknown;
-        };
-        let size = size + extra;
-        match max {
+        let copied = |size: usize| match max {
             None => size * min <= EXPAND_LIMIT,
             Some(max) => (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
+        };
+        match onigmo_size(inner, named, cx.i) {
+            Some(size) => copied(size + extra),
+            // A body whose size is not read here but is too long to copy at its least.
+            None if size_at_least(inner).is_some_and(|least| !copied(least + extra)) => false,
+            None => return EmptyBody::Unknown,
         }
     };
     let star = if cx.lazy { "*?" } else { "*" };
@@ -1260,6 +1262,48 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     EmptyBody::Written(out)
 }
 
+/// The least compiled size (`compile_length_cclass_node`) of a class holding characters past
+/// ASCII: `OP_CCLASS_MB` with a length and one range (`SIZE_OPCODE + SIZE_LENGTH` and 12 bytes).
+const LEAST_MB_CLASS: usize = 17;
+
+/// A lower bound of Onigmo's compiled size of a body (Ruby syntax) whose size [`onigmo_size`]
+/// does not read: `Some` when an alternative holds, at its top level and not repeated `{0}`, a
+/// property (`\p{L}`, `\P{Lu}`), `\X` or a bracket class with a POSIX bracket or a property
+/// in it (not an intersection, which may leave one character): each compiles to at least
+/// [`LEAST_MB_CLASS`] bytes, and the rest of the body to no fewer than none.
+fn size_at_least(body: &[char]) -> Option<usize> {
+    for alt in split_top(body) {
+        let mut k = 0;
+        while k < alt.len() {
+            let (big, end) = match alt[k] {
+                '\\' => match alt.get(k + 1) {
+                    Some('p' | 'P') if alt.get(k + 2) == Some(&'{') => {
+                        (true, past_char(alt, k + 3, '}')?)
+                    }
+                    Some('p' | 'P') => (true, (k + 3).min(alt.len())),
+                    Some('X') => (true, k + 2),
+                    _ => (false, (k + 2).min(alt.len())),
+                },
+                '[' => {
+                    let end = bracket_end(alt, k);
+                    let class: String = alt[k..end].iter().collect();
+                    let big = !class.contains("&&")
+                        && (class.contains("[:") || class.contains("\\p") || class.contains("\\P"));
+                    (big, end)
+                }
+                '(' => (false, group_close(alt, k)),
+                _ => (false, k + 1),
+            };
+            let repeated_none = matches!(repetition(alt, end), Some(Some((_, Some(0), _, _))));
+            if big && !repeated_none {
+                return Some(LEAST_MB_CLASS);
+            }
+            k = end.max(k + 1);
+        }
+    }
+    None
+}
+
 /// The most characters [`memst_loop`] writes (its size grows as the Fibonacci numbers with
 /// the count).
 const MOST_MEMST: usize = 64 * 1024;
@@ -1294,8 +1338,10 @@ fn memst_loop(cx: &Context, call: &str, min: usize, max: Option<usize>) -> Optio
     }
     stacked_here(src, cx.open, cx.close, cx.x || has_option_x(src))?;
     let reference = call.replacen("\\g", "\\k", 1);
-    let empty = format!("(?=(?m:.*+){reference})");
-    let not_empty = format!("(?!(?m:.*+){reference})");
+    // (Text that does not repeat the group's right after it is told first, without reading to
+    // the end.)
+    let empty = format!("(?={reference})(?=(?m:.*+){reference})");
+    let not_empty = format!("(?>(?!{reference})|(?!(?m:.*+){reference}))");
     let tail = format!("(?:{call})*{}", if cx.lazy { "?" } else { "" });
     let optional = |j: usize, step: String| -> String {
         match (j >= min, cx.lazy) {
@@ -1828,12 +1874,18 @@ mod tests {
             ruby("(\\b|\\z|\\w){0,2}\\z", " x"),
             Some(((1, 2), Some((1, 2))))
         );
+        // A property compiles to at least 17 bytes: too long to copy, a loop.
+        assert_eq!(
+            ruby("(\\p{L}??){2,5}b", "aab"),
+            Some(((0, 3), Some((2, 2))))
+        );
+        assert_eq!(ruby("(?:(?!b)\\p{L}?){3}c", "xaac"), Some(((0, 4), None)));
         // Each iteration a call of the group, then a test of whether it matched the empty string.
         let w = super::super::for_oniguruma("(a??){2,5}(b)", "")
             .unwrap()
             .pattern;
         assert!(
-            w.contains("\\g<1>") && w.contains("(?=(?m:.*+)\\k<1>)"),
+            w.contains("\\g<1>") && w.contains("(?=\\k<1>)(?=(?m:.*+)\\k<1>)"),
             "{w}"
         );
     }
