@@ -193,7 +193,7 @@ EMPTY = [
   '((?!b)a??(?:bb)?){2,11}c', '(?:a|((?!b)(?:a{2})?){3}(b))',
   # Properties, POSIX brackets and `\X` compile to at least 17 bytes: too long to copy there.
   '(\\p{L}??){2,5}b', '(?:(?!b)\\p{L}?){3}c', '(\\X??){2,4}b', '(?:\\b[[:alpha:]]?){3,}c', '(?:y|)([[:alpha:]]??){0,4}(b)',
-  '(?:y|)(\\X??){0,4}\\z', '((?!b)\\P{L}?){1,3}c'
+  '(?:y|)(\\X??){0,4}\\z', '((?!b)\\P{L}?){1,3}c', '(?:(?!b)[éè]?){3}c', '([^é]??){2,5}b', '([aé]?(?=\\w)){2,4}'
 ]
 # Still refused: a loop with a capture group in it that Onigmo keeps on its stack, other than the
 # whole body of a loop set nowhere before it (a capture group inside the body, a repetition or a
@@ -202,7 +202,7 @@ EMPTY = [
 # a class of one character, an escaped or non-ASCII character, `x` with spaces in the group.
 EMPTY_REFUSED = [
   ['(?:(?!b)(a??)c?){2,5}', ''], ['(?:(?!b)\\p{L}?){2}', ''], ['((?!b)a??){2,5}\\1', ''], ['(?:c|((?!b)a??){2,5}b){2}', ''],
-  ['((?!b)a??(?:bb)?){2,40}c', ''], ['((?=a)[[:alpha:]é]?){2,}?c', ''], ['(?:(?=\\w)[\\p{Ll}c]?){2,}?b', ''], ['(?:x|((?!b)a??){2,5}b)*', ''], ['(?=((?!b)a??){2,5}b)(?:a|(?=.\\g<1>))', ''],
+  ['((?!b)a??(?:bb)?){2,40}c', ''], ['((?=a)[[:alpha:]é]?){2,}?c', ''], ['(?:(?=\\w)[\\p{Ll}c]?){2,}?b', ''], ['(?:(?!b)[éé]?){3}c', ''], ['(?:(?!b)[éè]?){2}', ''], ['(?:x|((?!b)a??){2,5}b)*', ''], ['(?=((?!b)a??){2,5}b)(?:a|(?=.\\g<1>))', ''],
   ['(?:(a)?\\1?){2}', ''], ['(?:(?<=a)b?){2}', 'i'], ['(?:(?!b)[b]?){2}', 'i'], ['(?:(?!b)é?){2}', 'i'],
   ['(?:(?!b)\\.?){2}', 'i'], ['(?:(?!b)a? ){2}', 'x'],
   ['(?<x>(?!b)a?){2}\\k<x>', ''], ['(?:(?!b)(a)?){2}', ''], ['(?:(?!b)(a)?){2}\\1', ''], ['(a)(?:(?!b)\\g<1>?){2}', ''],

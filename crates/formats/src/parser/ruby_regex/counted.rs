@@ -1183,7 +1183,7 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         match onigmo_size(inner, named, cx.i) {
             Some(size) => copied(size + extra),
             // A body whose size is not read here but is too long to copy at its least.
-            None if size_at_least(inner).is_some_and(|least| !copied(least + extra)) => false,
+            None if size_at_least(inner, cx.i).is_some_and(|least| !copied(least + extra)) => false,
             None => return EmptyBody::Unknown,
         }
     };
@@ -1271,7 +1271,7 @@ const LEAST_MB_CLASS: usize = 17;
 /// property (`\p{L}`, `\P{Lu}`), `\X` or a bracket class with a POSIX bracket or a property
 /// in it (not an intersection, which may leave one character): each compiles to at least
 /// [`LEAST_MB_CLASS`] bytes, and the rest of the body to no fewer than none.
-fn size_at_least(body: &[char]) -> Option<usize> {
+fn size_at_least(body: &[char], ic: bool) -> Option<usize> {
     for alt in split_top(body) {
         let mut k = 0;
         while k < alt.len() {
@@ -1288,7 +1288,10 @@ fn size_at_least(body: &[char]) -> Option<usize> {
                     let end = bracket_end(alt, k);
                     let class: String = alt[k..end].iter().collect();
                     let big = !class.contains("&&")
-                        && (class.contains("[:") || class.contains("\\p") || class.contains("\\P"));
+                        && (class.contains("[:")
+                            || class.contains("\\p")
+                            || class.contains("\\P")
+                            || !ic && wide_class(&alt[k + 1..end.saturating_sub(1)]));
                     (big, end)
                 }
                 '(' => (false, group_close(alt, k)),
@@ -1302,6 +1305,40 @@ fn size_at_least(body: &[char]) -> Option<usize> {
         }
     }
     None
+}
+
+/// Is the body of a bracket class (between `[` and `]`) plain characters and ranges only, one
+/// of them past ASCII, and negated or of at least two characters (Onigmo compiles a class of one
+/// character as that character, `is_onechar_cclass`)?
+fn wide_class(body: &[char]) -> bool {
+    let (negated, items) = match body.split_first() {
+        Some(('^', rest)) => (true, rest),
+        _ => (false, body),
+    };
+    if items.is_empty() || items.iter().any(|c| matches!(c, '\\' | '[' | ']' | '&')) {
+        return false;
+    }
+    let mut chars: Vec<char> = Vec::new();
+    let mut k = 0;
+    while k < items.len() {
+        match (items.get(k + 1), items.get(k + 2)) {
+            (Some('-'), Some(&to)) => {
+                if to < items[k] {
+                    return false;
+                }
+                chars.push(items[k]);
+                chars.push(to);
+                k += 3;
+            }
+            _ => {
+                chars.push(items[k]);
+                k += 1;
+            }
+        }
+    }
+    chars.sort_unstable();
+    chars.dedup();
+    chars.iter().any(|c| !c.is_ascii()) && (negated || chars.len() > 1)
 }
 
 /// The most characters [`memst_loop`] writes (its size grows as the Fibonacci numbers with
@@ -1880,6 +1917,9 @@ mod tests {
             Some(((0, 3), Some((2, 2))))
         );
         assert_eq!(ruby("(?:(?!b)\\p{L}?){3}c", "xaac"), Some(((0, 4), None)));
+        // So does a class of two characters past ASCII (one is that character, a string).
+        assert_eq!(ruby("(?:(?!b)[éè]?){3}c", "ééc"), Some(((0, 5), None)));
+        assert!(crate::ruby_regexp::compile("(?:(?!b)[éé]?){3}c", "").is_err());
         // Each iteration a call of the group, then a test of whether it matched the empty string.
         let w = super::super::for_oniguruma("(a??){2,5}(b)", "")
             .unwrap()
