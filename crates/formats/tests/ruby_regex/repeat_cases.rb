@@ -110,7 +110,9 @@ REPEAT_MORE = [
   # one, copies or that loop.
   '(ab|\\b){3,}', '(a|\\b){3}?', '(ab|\\b){2,6}c', '(?<n>ab|(?=b)){3,5}b', 'c|(ab|\\b){4}',
   '(\\b|\\z|\\w){0,2}\\z', '(?:y|)(\\b|\\w){0,2}(a|b)', '^((?<!b)|\\A|ab|c){1,3}b', '(ab|\\b){0,5}c',
-  'x|(a|(?=b)){1,4}b', '(a|\\b){1,3}?b', '(?=(ab|\\b){2,4}c)', '(ab|(?<!b)|x){1,3}(b)', '(?:y|)([ab]|\\B){0,4}(b)'
+  'x|(a|(?=b)){1,4}b', '(a|\\b){1,3}?b', '(?=(ab|\\b){2,4}c)', '(ab|(?<!b)|x){1,3}(b)', '(?:y|)([ab]|\\B){0,4}(b)',
+  # A property, a POSIX bracket, `\\X` or a class of characters past ASCII: at least 17 bytes, a loop.
+  '(?:\\p{L}|(?=b)){3}c', '(\\p{L}|\\b){2,3}', '(?:[éè]|(?=b)){3}c', 'x|([[:alpha:]]|\\B){3}', '(?:\\X|\\b){3,}?c'
 ]
 REPEAT_TEXTS2 = REPEAT_TEXTS + ['aaaax', 'abx', 'bbbbx', 'ababx', ' bbc']
 # Bodies whose compiled size is told from classes with escapes (a class of one character is that
@@ -142,7 +144,7 @@ REPEAT_SIZED = [
 # class with non-ASCII members.
 REPEAT_SIZED_REFUSED = [
   '(?:a+b*|\\b){2}', '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
-  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:(?:ab){2}|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
+  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:\\p{L}|(?=b)){2}c', '(?:(?:ab){2}|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
   '(?:(?:ab)*|\\b){2}', '(?:(a?)?b|\\b){2}',
   '(?:a+(b)|\\b){2}', '(?:b+b+|\\b){2}'
 ]

@@ -114,7 +114,13 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
         return None;
     }
     let inner = &src[cx.open + src_open..cx.close - 1];
-    let size = onigmo_size(inner, named, false)? + if call.is_some() { 6 } else { 0 };
+    let capture = if call.is_some() { 6 } else { 0 };
+    // Its size, or where that is not read here, a lower bound of it (see `size_at_least`).
+    let size = onigmo_size(inner, named, false).map(|size| size + capture);
+    let least = match size {
+        Some(_) => None,
+        None => Some(size_at_least(inner, false)? + capture),
+    };
     let written_inner = cx
         .written
         .get(written_open..cx.written.len().checked_sub(1)?)?;
@@ -126,11 +132,15 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     // Each alternative: empty only (an anchor, without captures) or never empty.
     let mut empty = Vec::with_capacity(alts.len());
     for (alt, src_alt) in alts.iter().zip(&src_alts) {
-        let (_, min_len) = seq_size(src_alt, named, false, true)?;
+        let may_be_empty = match seq_size(src_alt, named, false, true) {
+            Some((_, min_len)) => min_len == 0,
+            None if least.is_some() => alternative_may_be_empty(src_alt)?,
+            None => return None,
+        };
         let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
-        if anchors && !has_capture(src_alt, named) && min_len == 0 {
+        if anchors && !has_capture(src_alt, named) && may_be_empty {
             empty.push(true);
-        } else if !anchors && min_len > 0 {
+        } else if !anchors && !may_be_empty {
             empty.push(false);
         } else {
             return None;
@@ -156,9 +166,15 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     };
     let (min, max) = (cx.min as usize, cx.max.map(|m| m as usize));
     // (A lazy one with a maximum is always a counted loop.)
-    let expanded = match max {
+    let copied = |size: usize| match max {
         None => size * min <= EXPAND_LIMIT,
         Some(max) => !cx.lazy && (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
+    };
+    let expanded = match (size, least) {
+        (Some(size), _) => copied(size),
+        // Too long to copy at its least: a loop.
+        (None, Some(least)) if !copied(least) => false,
+        _ => return None,
     };
     let star = if cx.lazy { "*?" } else { "*" };
     let mut out = String::from("(?:");
@@ -1917,6 +1933,12 @@ mod tests {
             Some(((0, 3), Some((2, 2))))
         );
         assert_eq!(ruby("(?:(?!b)\\p{L}?){3}c", "xaac"), Some(((0, 4), None)));
+        // And in an alternation with an anchor: a loop that the empty iteration ends.
+        assert_eq!(ruby("(?:\\p{L}|(?=b)){3}c", "bc"), None);
+        assert_eq!(
+            ruby("(\\p{L}|\\b){2,3}", "ab"),
+            Some(((0, 2), Some((2, 2))))
+        );
         // So does a class of two characters past ASCII (one is that character, a string).
         assert_eq!(ruby("(?:(?!b)[éè]?){3}c", "ééc"), Some(((0, 5), None)));
         assert!(crate::ruby_regexp::compile("(?:(?!b)[éé]?){3}c", "").is_err());
