@@ -3627,8 +3627,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      body of characters, classes, anchors, look-arounds, \
                                      groups and repetitions of a character or class (one \
                                      without a maximum last or before a character), \
-                                     without references or \
-                                     properties, each alternative never empty or only an anchor, \
+                                     without references, nor properties, POSIX brackets, \\X \
+                                     or classes past ASCII unless that makes the body too long \
+                                     to copy, each alternative never empty or only an anchor, \
                                      not under i or x, \
                                      not repeated again with a capture group in it or lazily, \
                                      and for a capture group only with no other group in it, \

@@ -29,8 +29,9 @@
 //! character does: what follows changes its code), repeated groups (not a string repeated `{n}`,
 //! nor a repetition of a repetition Onigmo reduces, nor one that may be empty with a capture group
 //! in it, whose empty iteration Onigmo tells by rules of its own), outside `i` and `x`; each
-//! alternative matching only the empty string (without capture groups) or never. Anything else
-//! is refused, as before.
+//! alternative matching only the empty string (without capture groups) or never. A body holding
+//! a property, a POSIX bracket, `\X` or a class past ASCII is a loop where its least size
+//! ([`size_at_least`]) is already too long to copy. Anything else is refused, as before.
 //!
 //! A group whose body may match the empty string otherwise (a look-around and an optional part,
 //! `((?!b)(?:a{2})?){2,}`) is repeated by the same rules, and written out the same way: see
