@@ -2285,12 +2285,16 @@ fn empty_body_repeated(
                  a loop that an empty iteration ends before its count, by rules of its own \
                  again with a capture group in it), which are written out here only for a \
                  body of characters, classes, anchors, look-arounds, groups and repetitions \
-                 whose compiled size can be told (no references, calls, properties, POSIX \
-                 brackets or classes with other than ASCII characters; under i no \
+                 whose compiled size can be told, or is too long to copy at its least (no \
+                 references, calls, classes with other than ASCII characters, nor properties, \
+                 POSIX brackets or \\X in a body that may be short enough to copy; under i no \
                  look-behinds, escaped or non-ASCII characters; under x no white space), with \
-                 a capture group in a loop only when the group is repeated a fixed count \
-                 outside alternations, varying repetitions and negative look-arounds, not \
-                 repeated again with a capture group in it; write the repetitions out, \
+                 a capture group in a loop only when it is the loop's whole body with none in \
+                 it, in a pattern without references or calls, inside no repeated group, \
+                 look-behind or absent operator and written out in at most 64 KiB (a count up \
+                 to 11), or repeated a fixed count outside alternations, varying \
+                 repetitions and negative look-arounds, not repeated again with a capture \
+                 group in it; write the repetitions out, \
                  (?:(?!b)a?)(?:(?!b)a?) for (?:(?!b)a?){2}, or make the group match at least \
                  one character",
             ))
@@ -3561,7 +3565,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         if atomic.is_some() || captured {
                             let at = past_comments(&s, k, f.x);
                             let q = parser(at, f).quantifier().ok().flatten();
-                            if let Some((min, max, len, _, comma)) = q.filter(|q| q.0 > 1) {
+                            // A capture group repeated from none or one up to at least two
+                            // is written out too where it can be (else left as written: see
+                            // README for what may differ).
+                            let low = |q: &(u32, Option<u32>, usize, bool, bool)| {
+                                captured && q.0 <= 1 && q.1.is_some_and(|m| m >= 2)
+                            };
+                            if let Some((min, max, len, _, comma)) = q.filter(|q| q.0 > 1 || low(q))
+                            {
                                 // Onigmo repeats it by rules of its own (see `counted`);
                                 // written out when they can be told. A `?` after it makes
                                 // `{n,m}` lazy, `{n}` optional.
@@ -3601,6 +3612,9 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     k = end;
                                     continue;
                                 }
+                                if min <= 1 {
+                                    continue;
+                                }
                                 // Oniguruma ends such a repetition at an empty iteration before
                                 // its minimum count (`(?:b|(?=b)){2}c` on `bc`), Ruby does not.
                                 return Err(unlike_ruby(
@@ -3613,11 +3627,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      body of characters, classes, anchors, look-arounds, \
                                      groups and repetitions of a character or class (one \
                                      without a maximum last or before a character), \
-                                     without references or \
-                                     properties, each alternative never empty or only an anchor, \
+                                     without references, nor properties, POSIX brackets, \\X \
+                                     or classes past ASCII unless that makes the body too long \
+                                     to copy, each alternative never empty or only an anchor, \
                                      not under i or x, \
                                      not repeated again with a capture group in it or lazily, \
-                                     and for a capture group only when the body is short; write \
+                                     and for a capture group only with no other group in it, \
+                                     in a pattern without references or calls, inside no \
+                                     repeated group, look-behind or absent operator; write \
                                      the repetitions out, \
                                      (?:b|(?=b))(?:b|(?=b))",
                                 ));

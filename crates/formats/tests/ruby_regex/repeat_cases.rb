@@ -88,24 +88,31 @@ ascii = ASCII_BEHIND.flat_map do |src|
   end
 end
 
-# Still refused: a capture group repeated as a counted loop (each iteration would be a call of
-# it) unless repeated a fixed count where Onigmo keeps it off its stack (outside alternations,
-# varying repetitions, negative look-arounds, without references and other groups in it), a
-# capture group in an alternative that is an anchor, a repetition inside, a back-reference, `i`,
-# and a repetition of the repetition.
+# Still refused: a capture group repeated as a counted loop with another group in it, inside a
+# repeated group or with references or calls in the pattern, a capture group in an alternative
+# that is an anchor, a repetition inside, a back-reference, `i`, and a repetition of the
+# repetition.
 REPEAT_REFUSED = [
   '((a)|\\b){2}', '(?:(a)|(?=(b))){2}', '(?:a?|\\b){2}', '(a|\\b){2}+', '(?:a|\\b){2}*?', '(?:a|\\b){2}++',
-  '(?<n>a)(?:\\k<n>|\\b){2}', '(?i:a|\\b){2}', '(ab|\\b){3,}',
-  '(a|\\b){2,3}', 'x|(a|\\b){3}', '(?:(a|\\b){3}c){1,2}', '(a|\\b){3}?', '(a|\\b){3}\\1', '((a)|\\b){3}', '(a|\\b|(b)){2}', '(?:b|\\b){65,}', '(?:a|\\b|b|\\B|c){5,9}', '(?:a|\\b){2}(?:c\\g<0>)?'
+  '(?<n>a)(?:\\k<n>|\\b){2}', '(?i:a|\\b){2}',
+  '(?:(a|\\b){3}c){1,2}', '(a|\\b){3}\\1', '(a|\\b){2,4}c\\g<1>', '((a)|\\b){3}', '(a|\\b|(b)){2}', '(?:b|\\b){65,}', '(?:a|\\b|b|\\B|c){5,9}', '(?:a|\\b){2}(?:c\\g<0>)?'
 ]
 REPEAT_MORE = [
   '([ab]|\\b){2}', '(a|(?=b)){2}b', '(a|\\b){3}', '(a|\\b){3}b', '(ab|\\b){4}', '(?<n>a|\\b){3}', '(a|(?=b)){3}b',
-  '(?:(a|\\b){3}c){2}',
+  '(?:(a|\\b){3}c){2}', '(a|\\b){2,3}', 'x|(a|\\b){3}',
   '(?:a|\\b){2,}?', '(?:a|\\b){2}?', '(?:b|(?=b)){2,5}?c', '(?:b|(?=b)){2,}?c', '(?:b|(?=b)){2}?c',
   '(?:(b)|\\b){2,3}?(c)', '(a|\\b){2,}?', '(a|\\b){2}?b', '(?:[ab]|\\b){3,}?x', '(?:ab|\\b){3,5}?',
   '(?:b|(?=b)){2,5}(?#c)c', '(?:b|(?=b)){2}?(?:c|\\b){2}', '(?:a|\\b){2}+', '(?:a|\\b){2}*',
   '(?:b|(?=b)){2,5}+c', '(?:b|(?=b)){2}*c', '(?:[ab]|\\b){2}+x', '(?:ab|\\b){3,}+', '(?:b|\\A){2}+([a-z])',
-  '(?:[ab]|\\b){2,6}*x', '(?:ab|(?=b)){2}+', '(?:(?<=a)|b){2,3}+c'
+  '(?:[ab]|\\b){2,6}*x', '(?:ab|(?=b)){2}+', '(?:(?<=a)|b){2,3}+c',
+  # A capture group run as a counted loop where Onigmo keeps it on its stack: its rule for capture
+  # groups written out (an empty iteration right after an empty one ends the loop); from none or
+  # one, copies or that loop.
+  '(ab|\\b){3,}', '(a|\\b){3}?', '(ab|\\b){2,6}c', '(?<n>ab|(?=b)){3,5}b', 'c|(ab|\\b){4}',
+  '(\\b|\\z|\\w){0,2}\\z', '(?:y|)(\\b|\\w){0,2}(a|b)', '^((?<!b)|\\A|ab|c){1,3}b', '(ab|\\b){0,5}c',
+  'x|(a|(?=b)){1,4}b', '(a|\\b){1,3}?b', '(?=(ab|\\b){2,4}c)', '(ab|(?<!b)|x){1,3}(b)', '(?:y|)([ab]|\\B){0,4}(b)',
+  # A property, a POSIX bracket, `\\X` or a class of characters past ASCII: at least 17 bytes, a loop.
+  '(?:\\p{L}|(?=b)){3}c', '(\\p{L}|\\b){2,3}', '(?:[éè]|(?=b)){3}c', 'x|([[:alpha:]]|\\B){3}', '(?:\\X|\\b){3,}?c'
 ]
 REPEAT_TEXTS2 = REPEAT_TEXTS + ['aaaax', 'abx', 'bbbbx', 'ababx', ' bbc']
 # Bodies whose compiled size is told from classes with escapes (a class of one character is that
@@ -137,7 +144,7 @@ REPEAT_SIZED = [
 # class with non-ASCII members.
 REPEAT_SIZED_REFUSED = [
   '(?:a+b*|\\b){2}', '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
-  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:(?:ab){2}|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
+  '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:\\p{L}|(?=b)){2}c', '(?:(?:ab){2}|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
   '(?:(?:ab)*|\\b){2}', '(?:(a?)?b|\\b){2}',
   '(?:a+(b)|\\b){2}', '(?:b+b+|\\b){2}'
 ]
@@ -178,27 +185,40 @@ EMPTY = [
   '(?:(?!b)(a)?){2,}', '((?!b)a?){2,}b', '((?!b)a?){2,}?',
   # A loop with a capture group repeated a fixed count, where Onigmo keeps it off its stack.
   '((?!b)(?:a{2})?){2}', '(a?(?!b)){2}', '((?!b)a?){3}b', '(?:((?!b)a?){3}c){2}', '((?<!a)){3}c',
-  '(?:(?=a)){2}(?:\\b){2,}'
+  '(?:(?=a)){2}(?:\\b){2,}',
+  # A loop with a capture group as its whole body, kept on Onigmo's stack (a varying count, an
+  # alternation, a negative look-ahead): an empty iteration after an empty one ends it.
+  '^((?=a)(?:[ab]{2})*){2,10}c', '(a??){2,5}(b)', 'x|((?!b)a?){3}b', '(?!x((?!b)a?){3})a',
+  '(?<n>(?!b)a??){2,6}b', '((?=a)(?:ab|ba|aa)?){2,4}c', '((?!b)(?:a{2})?){2,5}', '(?:y|)((?!b)a?){2,4}b',
+  '(?=((?!b)a??){2,5}b)', '((?<!b)[ab]??){3,}?c', '(\\b(?:ab)?){2,3}?c', '((?!c)a?b?){1,4}c',
+  '((?!b)(?:a{2})?){0,3}b', 'c|((?=a)a??){3}b', '((?!b)(?:a{2})?){2,}?b', 'a|((?=[ab])[ab]??[ab]??){4,}c',
+  '((?!b)a??(?:bb)?){2,11}c', '(?:a|((?!b)(?:a{2})?){3}(b))',
+  # Properties, POSIX brackets and `\X` compile to at least 17 bytes: too long to copy there.
+  '(\\p{L}??){2,5}b', '(?:(?!b)\\p{L}?){3}c', '(\\X??){2,4}b', '(?:\\b[[:alpha:]]?){3,}c', '(?:y|)([[:alpha:]]??){0,4}(b)',
+  '(?:y|)(\\X??){0,4}\\z', '((?!b)\\P{L}?){1,3}c', '(?:(?!b)[éè]?){3}c', '([^é]??){2,5}b', '([aé]?(?=\\w)){2,4}'
 ]
-# Still refused: a loop with a capture group in it that Onigmo keeps on its stack (it tells its empty
-# iteration by rules of its own then: a varying count, an alternation, a negative look-around, a
-# reference), a body whose compiled size is not read here (a property, a back-reference, a call),
-# under `i` a look-behind, a class of one character, an escaped or non-ASCII character, `x` with
-# spaces in the group.
+# Still refused: a loop with a capture group in it that Onigmo keeps on its stack, other than the
+# whole body of a loop set nowhere before it (a capture group inside the body, a repetition or a
+# look-behind around it, a reference or a call in the pattern, written out too long), a body whose
+# compiled size is not read here (a property, a back-reference, a call), under `i` a look-behind,
+# a class of one character, an escaped or non-ASCII character, `x` with spaces in the group.
 EMPTY_REFUSED = [
-  ['^((?=a)(?:[ab]{2})*){2,10}c', ''], ['(a??){2,5}(b)', ''], ['(?:(?!b)(a??)c?){2,5}', ''], ['(?:(?!b)\\p{L}?){2}', ''],
+  ['(?:(?!b)(a??)c?){2,5}', ''], ['(?:(?!b)\\p{L}?){2}', ''], ['((?!b)a??){2,5}\\1', ''], ['(?:c|((?!b)a??){2,5}b){2}', ''],
+  ['((?!b)a??(?:bb)?){2,40}c', ''], ['((?=a)[[:alpha:]é]?){2,}?c', ''], ['(?:(?=\\w)[\\p{Ll}c]?){2,}?b', ''], ['(?:(?!b)[éé]?){3}c', ''], ['(?:(?!b)[éè]?){2}', ''], ['(?:x|((?!b)a??){2,5}b)*', ''], ['(?=((?!b)a??){2,5}b)(?:a|(?=.\\g<1>))', ''],
   ['(?:(a)?\\1?){2}', ''], ['(?:(?<=a)b?){2}', 'i'], ['(?:(?!b)[b]?){2}', 'i'], ['(?:(?!b)é?){2}', 'i'],
-  ['(?:(?!b)\\.?){2}', 'i'], ['((?!b)(?:a{2})?){2,}', 'i'], ['(?:(?!b)a? ){2}', 'x'],
+  ['(?:(?!b)\\.?){2}', 'i'], ['(?:(?!b)a? ){2}', 'x'],
   ['(?<x>(?!b)a?){2}\\k<x>', ''], ['(?:(?!b)(a)?){2}', ''], ['(?:(?!b)(a)?){2}\\1', ''], ['(a)(?:(?!b)\\g<1>?){2}', ''],
-  ['x|((?!b)a?){3}b', ''], ['(?:((?!b)a?){3}c){1,2}', ''], ['(?:((?<!a)){3}c){1,2}', ''], ['(?!x((?!b)a?){3})a', '']
+  ['(?:((?!b)a?){3}c){1,2}', ''], ['(?:((?<!a)){3}c){1,2}', '']
 ]
 # Under `i`: strings are `EXACT1_IC`/`EXACTN_IC` (of any ASCII characters, `k` and `s` too).
 EMPTY_I = [
   '(x*?){1,2}\\h', '(?:(?!b)a?){2}', '(?:(?!b)(?:a{2})?){2,}', '(?:\\BA?){2}', '(?:\\B[ab]?){2}', '(?:(?!B)[ac]?){2,}',
-  '(?:(?=k)K?){3}', '(?:(?=S)s?){2,}c', '(?:(?!b)(?:ab)?){2,}', '(?:(?!b)(?:aba)?){2,}', '(?:(?!b)(?:abab)?){2,}', '(?:\\bx?(?:yz)?){2}'
+  '(?:(?=k)K?){3}', '(?:(?=S)s?){2,}c', '(?:(?!b)(?:ab)?){2,}', '(?:(?!b)(?:aba)?){2,}', '(?:(?!b)(?:abab)?){2,}', '(?:\\bx?(?:yz)?){2}',
+  '((?!b)(?:a{2})?){2,5}', '(?<n>(?!b)a??){2,6}b', 'x|((?=a)a??){3}B', '((?!b)(?:a{2})?){2,}'
 ]
 EMPTY_TEXTS = ['aab', 'aaab', 'ab', 'ba', 'aa', 'aabb', 'abab', 'aa b', 'bab', 'a', 'b', 'c', 'abc', 'bbc', 'cab',
-               'aac', 'abac', 'yyxby', ' ab', 'ab ab', "a\nb", 'bb', 'ccaab', 'aabbcb', 'aaab ', "aa\tb", 'abcabc']
+               'aac', 'abac', 'yyxby', ' ab', 'ab ab', "a\nb", 'bb', 'ccaab', 'aabbcb', 'aaab ', "aa\tb", 'abcabc',
+               'ééb', 'aÉb', '1é c', "e\u0301\u0301b"]
 
 # Random draws: a non-capturing group of look-arounds, anchors, optional parts and characters,
 # repeated every way, in context (no greedy repetition without a maximum before something that is

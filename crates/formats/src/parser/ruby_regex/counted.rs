@@ -14,10 +14,12 @@
 //! iteration as Onigmo does). A capture group in a copy after the first is a call of the group
 //! (`\g<1>`, `\g<name>`): the same group, so its number and name stay Ruby's, and it holds what
 //! the last iteration that took it matched, as in Ruby. A capture group run as a counted loop is
-//! written only where Onigmo keeps it off its stack (`unstacked`: a fixed count, outside
+//! written where Onigmo keeps it off its stack (`unstacked`: a fixed count, outside
 //! alternations, varying repetitions and negative look-arounds, no reference): Onigmo's loop
 //! then tells an empty iteration by its position only, as Oniguruma's own loop does, which is
-//! kept, too long for Oniguruma to copy.
+//! kept, too long for Oniguruma to copy; else, with no other group in it and set nowhere before
+//! the loop, by Onigmo's rule for capture groups, written out ([`memst_loop`]). A capture group
+//! repeated from none or one up to at least two (`{0,2}`, `{1,3}`) is written out the same way.
 //!
 //! Only bodies whose compiled size can be told here are written out: literal characters, `.`,
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
@@ -27,8 +29,9 @@
 //! character does: what follows changes its code), repeated groups (not a string repeated `{n}`,
 //! nor a repetition of a repetition Onigmo reduces, nor one that may be empty with a capture group
 //! in it, whose empty iteration Onigmo tells by rules of its own), outside `i` and `x`; each
-//! alternative matching only the empty string (without capture groups) or never. Anything else
-//! is refused, as before.
+//! alternative matching only the empty string (without capture groups) or never. A body holding
+//! a property, a POSIX bracket, `\X` or a class past ASCII is a loop where its least size
+//! ([`size_at_least`]) is already too long to copy. Anything else is refused, as before.
 //!
 //! A group whose body may match the empty string otherwise (a look-around and an optional part,
 //! `((?!b)(?:a{2})?){2,}`) is repeated by the same rules, and written out the same way: see
@@ -112,7 +115,13 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
         return None;
     }
     let inner = &src[cx.open + src_open..cx.close - 1];
-    let size = onigmo_size(inner, named, false)? + if call.is_some() { 6 } else { 0 };
+    let capture = if call.is_some() { 6 } else { 0 };
+    // Its size, or where that is not read here, a lower bound of it (see `size_at_least`).
+    let size = onigmo_size(inner, named, false).map(|size| size + capture);
+    let least = match size {
+        Some(_) => None,
+        None => Some(size_at_least(inner, false)? + capture),
+    };
     let written_inner = cx
         .written
         .get(written_open..cx.written.len().checked_sub(1)?)?;
@@ -124,11 +133,15 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     // Each alternative: empty only (an anchor, without captures) or never empty.
     let mut empty = Vec::with_capacity(alts.len());
     for (alt, src_alt) in alts.iter().zip(&src_alts) {
-        let (_, min_len) = seq_size(src_alt, named, false, true)?;
+        let may_be_empty = match seq_size(src_alt, named, false, true) {
+            Some((_, min_len)) => min_len == 0,
+            None if least.is_some() => alternative_may_be_empty(src_alt)?,
+            None => return None,
+        };
         let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
-        if anchors && !has_capture(src_alt, named) && min_len == 0 {
+        if anchors && !has_capture(src_alt, named) && may_be_empty {
             empty.push(true);
-        } else if !anchors && min_len > 0 {
+        } else if !anchors && !may_be_empty {
             empty.push(false);
         } else {
             return None;
@@ -154,13 +167,29 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     };
     let (min, max) = (cx.min as usize, cx.max.map(|m| m as usize));
     // (A lazy one with a maximum is always a counted loop.)
-    let expanded = match max {
+    let copied = |size: usize| match max {
         None => size * min <= EXPAND_LIMIT,
         Some(max) => !cx.lazy && (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
     };
+    let expanded = match (size, least) {
+        (Some(size), _) => copied(size),
+        // Too long to copy at its least: a loop.
+        (None, Some(least)) if !copied(least) => false,
+        _ => return None,
+    };
     let star = if cx.lazy { "*?" } else { "*" };
     let mut out = String::from("(?:");
-    if expanded {
+    if expanded && min == 0 {
+        // (Optional copies from the first: `{0,m}` of a capture group.)
+        let max = max?;
+        for k in 0..max {
+            out.push_str("(?:");
+            out.push_str(if k == 0 { &first } else { &copy });
+        }
+        for _ in 0..max {
+            out.push_str(")?");
+        }
+    } else if expanded {
         out.push_str(&first);
         for _ in 1..min {
             out.push_str(&copy);
@@ -187,9 +216,13 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
         // keeps the group off its stack, with no other group in it, Onigmo's loop tells an
         // empty iteration by its position only, as Oniguruma's own loop does: that loop, made
         // too long for Oniguruma to copy (see `empty_body`).
-        if cx.max != Some(cx.min) || has_capture(inner, named) || !unstacked(src, cx.open, cx.close)
-        {
+        // Else, the group alone kept on Onigmo's stack, its rule for capture groups written out
+        // (see `memst_loop`).
+        if has_capture(inner, named) {
             return None;
+        }
+        if cx.max != Some(cx.min) || !unstacked(src, cx.open, cx.close) {
+            return memst_loop(cx, call.as_deref()?, min, max);
         }
         let prefix = cx.written.get(..written_open)?;
         let body = atomic(&alts, &empty);
@@ -1160,13 +1193,15 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     let expanded = if cx.lazy && max.is_some() {
         false
     } else {
-        let Some(size) = onigmo_size(inner, named, cx.i) else {
-            return EmptyBody::Unknown;
-        };
-        let size = size + extra;
-        match max {
+        let copied = |size: usize| match max {
             None => size * min <= EXPAND_LIMIT,
             Some(max) => (size + SIZE_PUSH) * max <= EXPAND_LIMIT,
+        };
+        match onigmo_size(inner, named, cx.i) {
+            Some(size) => copied(size + extra),
+            // A body whose size is not read here but is too long to copy at its least.
+            None if size_at_least(inner, cx.i).is_some_and(|least| !copied(least + extra)) => false,
+            None => return EmptyBody::Unknown,
         }
     };
     let star = if cx.lazy { "*?" } else { "*" };
@@ -1179,10 +1214,18 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         // rules read only the groups Onigmo keeps on its stack (`bt_mem_start`): the group is
         // the only one, and none is kept when it is repeated a fixed count, outside
         // alternations, negative look-arounds and varying repetitions, in a pattern without
-        // references (Oniguruma checks positions only, without back-references to it).
+        // references (Oniguruma checks positions only, without back-references to it). Kept
+        // on the stack, a group that is the whole body is written out by those rules
+        // (`memst_loop`).
         let fixed = max == Some(min) && !has_capture(inner, named);
         if (capture || has_capture(inner, named)) && !(fixed && unstacked(src, cx.open, cx.close)) {
-            return EmptyBody::Unknown;
+            // The capture group alone, kept on the stack: its rules written out.
+            return match call.as_deref() {
+                Some(call) if !has_capture(inner, named) => {
+                    memst_loop(cx, call, min, max).map_or(EmptyBody::Unknown, EmptyBody::Written)
+                }
+                _ => EmptyBody::Unknown,
+            };
         }
         // Oniguruma's own loop, which ends at an empty iteration as Onigmo's does.
         let Some(body) = cx.written.strip_suffix(')') else {
@@ -1234,6 +1277,200 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     }
     out.push(')');
     EmptyBody::Written(out)
+}
+
+/// The least compiled size (`compile_length_cclass_node`) of a class holding characters past
+/// ASCII: `OP_CCLASS_MB` with a length and one range (`SIZE_OPCODE + SIZE_LENGTH` and 12 bytes).
+const LEAST_MB_CLASS: usize = 17;
+
+/// A lower bound of Onigmo's compiled size of a body (Ruby syntax) whose size [`onigmo_size`]
+/// does not read: `Some` when an alternative holds, at its top level and not repeated `{0}`, a
+/// property (`\p{L}`, `\P{Lu}`), `\X` or a bracket class with a POSIX bracket or a property
+/// in it (not an intersection, which may leave one character): each compiles to at least
+/// [`LEAST_MB_CLASS`] bytes, and the rest of the body to no fewer than none.
+fn size_at_least(body: &[char], ic: bool) -> Option<usize> {
+    for alt in split_top(body) {
+        let mut k = 0;
+        while k < alt.len() {
+            let (big, end) = match alt[k] {
+                '\\' => match alt.get(k + 1) {
+                    Some('p' | 'P') if alt.get(k + 2) == Some(&'{') => {
+                        (true, past_char(alt, k + 3, '}')?)
+                    }
+                    Some('p' | 'P') => (true, (k + 3).min(alt.len())),
+                    Some('X') => (true, k + 2),
+                    _ => (false, (k + 2).min(alt.len())),
+                },
+                '[' => {
+                    let end = bracket_end(alt, k);
+                    let class: String = alt[k..end].iter().collect();
+                    let big = !class.contains("&&")
+                        && (class.contains("[:")
+                            || class.contains("\\p")
+                            || class.contains("\\P")
+                            || !ic && wide_class(&alt[k + 1..end.saturating_sub(1)]));
+                    (big, end)
+                }
+                '(' => (false, group_close(alt, k)),
+                _ => (false, k + 1),
+            };
+            let repeated_none = matches!(repetition(alt, end), Some(Some((_, Some(0), _, _))));
+            if big && !repeated_none {
+                return Some(LEAST_MB_CLASS);
+            }
+            k = end.max(k + 1);
+        }
+    }
+    None
+}
+
+/// Is the body of a bracket class (between `[` and `]`) plain characters and ranges only, one
+/// of them past ASCII, and negated or of at least two characters (Onigmo compiles a class of one
+/// character as that character, `is_onechar_cclass`)?
+fn wide_class(body: &[char]) -> bool {
+    let (negated, items) = match body.split_first() {
+        Some(('^', rest)) => (true, rest),
+        _ => (false, body),
+    };
+    if items.is_empty() || items.iter().any(|c| matches!(c, '\\' | '[' | ']' | '&')) {
+        return false;
+    }
+    let mut chars: Vec<char> = Vec::new();
+    let mut k = 0;
+    while k < items.len() {
+        match (items.get(k + 1), items.get(k + 2)) {
+            (Some('-'), Some(&to)) => {
+                if to < items[k] {
+                    return false;
+                }
+                chars.push(items[k]);
+                chars.push(to);
+                k += 3;
+            }
+            _ => {
+                chars.push(items[k]);
+                k += 1;
+            }
+        }
+    }
+    chars.sort_unstable();
+    chars.dedup();
+    chars.iter().any(|c| !c.is_ascii()) && (negated || chars.len() > 1)
+}
+
+/// The most characters [`memst_loop`] writes (its size grows as the Fibonacci numbers with
+/// the count).
+const MOST_MEMST: usize = 64 * 1024;
+
+/// A capture group whose body may match the empty string, with no capture group in it, repeated
+/// as Onigmo's counted loop (`OP_REPEAT`) where Onigmo keeps it on its stack (`bt_mem_start`:
+/// a varying count, in an alternation or a negative look-around): written out as Onigmo runs
+/// it, `None` where that cannot be told here.
+///
+/// Onigmo ends such a loop's iteration with `OP_NULL_CHECK_END_MEMST`: an iteration that ends
+/// where it started is not empty when the group held nothing or text before it (it counts, and
+/// the loop goes on), and ends the loop (whatever the count) when the group held the empty
+/// string there. The group is the whole body, so that is: an empty iteration after the first
+/// or after one that matched text counts; one after an empty iteration ends the loop
+/// (`/(a??){2,5}(b)/` matches `aab` with `$1` empty at 2 in Ruby). That holds where the group
+/// is set nowhere else before the loop: no reference or call in the pattern, no repetition,
+/// look-behind or absent operator around it. Written out, the loop's iterations are the group
+/// and then calls of it, each followed by a test of whether it matched the empty string (a
+/// back-reference to it at the end of the text: only an empty one matches there) choosing how
+/// the loop goes on; past its minimum without a maximum, Oniguruma's own loop (an empty
+/// iteration that counts and the next one, both at the same position, end it alike).
+fn memst_loop(cx: &Context, call: &str, min: usize, max: Option<usize>) -> Option<String> {
+    let src = cx.src;
+    let text: String = src.iter().collect();
+    let numbered_reference = src.windows(2).enumerate().any(|(k, w)| {
+        w[0] == '\\'
+            && matches!(w[1], '1'..='9')
+            && src[..k].iter().rev().take_while(|&&c| c == '\\').count() % 2 == 0
+    });
+    if numbered_reference || text.contains("\\k") || text.contains("\\g") || text.contains("(?(") {
+        return None;
+    }
+    stacked_here(src, cx.open, cx.close, cx.x || has_option_x(src))?;
+    let reference = call.replacen("\\g", "\\k", 1);
+    // (Text that does not repeat the group's right after it is told first, without reading to
+    // the end.)
+    let empty = format!("(?={reference})(?=(?m:.*+){reference})");
+    let not_empty = format!("(?>(?!{reference})|(?!(?m:.*+){reference}))");
+    let tail = format!("(?:{call})*{}", if cx.lazy { "?" } else { "" });
+    let optional = |j: usize, step: String| -> String {
+        match (j >= min, cx.lazy) {
+            (false, _) => step,
+            (true, false) => format!("(?:{step}|)"),
+            (true, true) => format!("(?:|{step})"),
+        }
+    };
+    // From the last count down: `after[j]` goes on after `j` iterations, the last of them one
+    // that matched text (or none yet), `after_empty[j]` after one that matched the empty string.
+    let top = match max {
+        Some(max) => max,
+        None => min,
+    };
+    let end = if max.is_some() { String::new() } else { tail };
+    let (mut after, mut after_empty) = (end.clone(), end);
+    for j in (0..top).rev() {
+        let group = if j == 0 { cx.written } else { call };
+        let next = optional(
+            j,
+            format!("{group}(?:{not_empty}{after}|{empty}{after_empty})"),
+        );
+        let next_empty = optional(j, format!("{call}(?:{not_empty}{after}|{empty})"));
+        if next.len() + next_empty.len() > MOST_MEMST {
+            return None;
+        }
+        (after, after_empty) = (next, next_empty);
+    }
+    Some(format!("(?:{after})"))
+}
+
+/// Is the group at `src[open..close]` set nowhere before it runs (inside no repeated group,
+/// look-around other than a negative look-ahead, absent operator or conditional; under `x`, a
+/// group followed by white space or a comment is taken as repeated), and does Onigmo keep it on
+/// its stack (`bt_mem_start`, by `setup_tree`: its own count varies, or an alternation or a
+/// negative look-ahead is around it)? `None` where it may be set before, or is kept off it.
+fn stacked_here(src: &[char], open: usize, close: usize, x: bool) -> Option<()> {
+    let mut around: Vec<usize> = Vec::new();
+    let mut k = 0;
+    while k < open {
+        match src[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(src, k) - 1,
+            '(' => around.push(k),
+            ')' => {
+                around.pop();
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    let mut stacked = split_top(src).len() > 1
+        || !matches!(repetition(src, close), Some(Some((lo, Some(hi), _, _))) if lo == hi);
+    for &a in &around {
+        let end = group_close(src, a);
+        let g = &src[a..end];
+        let after = src.get(end);
+        if x && after.is_some_and(|c| c.is_whitespace() || *c == '#')
+            || src.get(end..end + 3) == Some(&['(', '?', '#'])
+            || repetition(src, end).is_some()
+        {
+            return None;
+        }
+        match (g.get(1), g.get(2)) {
+            (Some('?'), Some('!')) => stacked = true,
+            (Some('?'), Some('=')) => {}
+            (Some('?'), Some('~' | '(')) => return None,
+            (Some('?'), Some('<')) if matches!(g.get(3), Some('=' | '!')) => return None,
+            _ => {
+                let body = body_from(g).and_then(|from| g.get(from..g.len().checked_sub(1)?))?;
+                stacked |= split_top(body).len() > 1;
+            }
+        }
+    }
+    stacked.then_some(())
 }
 
 /// `s` without its white space outside brackets (an escaped one is kept).
@@ -1676,13 +1913,55 @@ mod tests {
     }
 
     #[test]
+    fn capture_group_loops_as_onigmo_runs_them() {
+        // A capture group that is the whole body of a loop Onigmo keeps on its stack: an empty
+        // iteration right after an empty one ends the loop, whatever its count.
+        assert_eq!(ruby("(a??){2,5}(b)", "aab"), Some(((0, 3), Some((2, 2)))));
+        assert_eq!(ruby("x|((?!b)a?){3}b", "aab"), Some(((0, 3), Some((1, 2)))));
+        assert_eq!(
+            ruby("^((?=a)(?:[ab]{2})*){2,10}c", "aabbc"),
+            Some(((0, 5), Some((0, 4))))
+        );
+        // So for an alternation with an anchor, and from none or one (copies, or that loop).
+        assert_eq!(ruby("(a|\\b){2,3}", "aab"), Some(((0, 2), Some((1, 2)))));
+        assert_eq!(
+            ruby("(\\b|\\z|\\w){0,2}\\z", " x"),
+            Some(((1, 2), Some((1, 2))))
+        );
+        // A property compiles to at least 17 bytes: too long to copy, a loop.
+        assert_eq!(
+            ruby("(\\p{L}??){2,5}b", "aab"),
+            Some(((0, 3), Some((2, 2))))
+        );
+        assert_eq!(ruby("(?:(?!b)\\p{L}?){3}c", "xaac"), Some(((0, 4), None)));
+        // And in an alternation with an anchor: a loop that the empty iteration ends.
+        assert_eq!(ruby("(?:\\p{L}|(?=b)){3}c", "bc"), None);
+        assert_eq!(
+            ruby("(\\p{L}|\\b){2,3}", "ab"),
+            Some(((0, 2), Some((2, 2))))
+        );
+        // So does a class of two characters past ASCII (one is that character, a string).
+        assert_eq!(ruby("(?:(?!b)[éè]?){3}c", "ééc"), Some(((0, 5), None)));
+        assert!(crate::ruby_regexp::compile("(?:(?!b)[éé]?){3}c", "").is_err());
+        // Each iteration a call of the group, then a test of whether it matched the empty string.
+        let w = super::super::for_oniguruma("(a??){2,5}(b)", "")
+            .unwrap()
+            .pattern;
+        assert!(
+            w.contains("\\g<1>") && w.contains("(?=\\k<1>)(?=(?m:.*+)\\k<1>)"),
+            "{w}"
+        );
+    }
+
+    #[test]
     fn empty_bodies_not_told_are_refused() {
         for (re, flags) in [
-            // A loop with a capture group: Onigmo's own rules for its empty iteration.
-            ("^((?=a)(?:[ab]{2})*){2,10}c", ""),
-            ("(a??){2,5}(b)", ""),
-            ("x|((?!b)a?){3}b", ""),
+            // A loop with a capture group in its body, around it or referred to: Onigmo's own
+            // rules for its empty iteration; written out too long.
+            ("(?:(?!b)(a??)c?){2,5}", ""),
             ("(?:((?<!a)){3}c){1,2}", ""),
+            ("((?!b)a??){2,5}\\1", ""),
+            ("((?!b)a??(?:bb)?){2,40}c", ""),
             // Sizes not read here.
             ("(?:(?!b)\\p{L}?){2}", ""),
             ("(?:(a)?\\1?){2}", ""),
@@ -1707,7 +1986,7 @@ mod tests {
     #[test]
     fn what_cannot_be_told_is_refused() {
         for re in [
-            "(a|\\b){2,3}",
+            "(?:(a|\\b){3}c){1,2}",
             "(?:a?|\\b){2}",
             "(a|\\b){2}+",
             "(?i:a|\\b){2}",
@@ -1727,6 +2006,8 @@ mod tests {
             "(?:[\\d.\\-]{2,3}?|x[b]é{99999}|[a-c\\]]+|\\b){2}x",
             "(?<n>(?!b)(?:a{2}|\\k<n>)?(?#c)(?-i:x?)(?(<n>)a|)\\u{62 63}?){2,}?",
             "(?:(?=a)[ab]?(?:ab)*?){2,5}(?:\\x{62}?){2}+(?: a? ){3}?",
+            "x|(?<g>(?!b)\\p{L}??[[:alpha:]]?\\X?){2,11}?(a|\\b){0,3}(?=(b??){2,})c",
+            "(?!x((?!b)a?){3})(\\B|[ab]){1,4}(?:\\b(?:ab)?){3,}c",
         ] {
             for (at, _) in re.char_indices().skip(1) {
                 for flags in ["", "i", "x"] {
