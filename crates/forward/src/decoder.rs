@@ -11,6 +11,13 @@ use logferry_msgpack::{json_to_msgpack, Error, EventTime, Scanner};
 /// Buffer capacity above which consumed space is returned to the allocator.
 const SHRINK_ABOVE: usize = 1 << 20;
 
+/// [`Decoder::read_hint`] sizes reads to the object being received from this length on ...
+const HINT_FROM: usize = 32 << 10;
+/// ... up to this much at once (a larger object is read in the caller's usual reads) ...
+const HINT_AT_MOST: usize = 4 << 20;
+/// ... plus this much for what follows the payload (its option map).
+const HINT_TAIL: usize = 256;
+
 /// The next top-level object, as msgpack bytes.
 enum Obj {
     /// `buf[start..start + len]` of a msgpack connection.
@@ -59,6 +66,28 @@ impl Decoder {
     pub fn feed(&mut self, data: &[u8]) -> Result<(), DecodeError> {
         self.read_buffer(data.len())?.extend_from_slice(data);
         self.commit_read()
+    }
+
+    /// How much to read next, at most `max`: when the object being received is large and the
+    /// scan knows its length (a PackedForward payload's header arrived), the rest of it and a
+    /// little more (its option), so that the object ends its receive buffer and the buffer
+    /// holds little else while the object's entries are kept (see
+    /// [`EventsFrame::tight`](crate::EventsFrame::tight)).
+    pub fn read_hint(&self, max: usize) -> usize {
+        if self.json != Some(false) {
+            return max;
+        }
+        let known = self.scanner.known_len();
+        let buffered = self.buffered();
+        if known < HINT_FROM || known > self.opts.max_object_size || known <= buffered {
+            return max;
+        }
+        let rest = known - buffered + HINT_TAIL;
+        if rest > HINT_AT_MOST {
+            max
+        } else {
+            rest
+        }
     }
 
     /// Zero-copy alternative to [`feed`](Self::feed): compact the consumed prefix, reserve
@@ -276,5 +305,75 @@ impl Decoder {
             Some(Err(e)) if e.is_eof() => Ok(None),
             Some(Err(e)) => Err(DecodeError::Json(e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::{packed_forward, Compression};
+    use crate::frame::Frame;
+
+    fn frame(entries: usize) -> Vec<u8> {
+        let mut blob = Vec::new();
+        for i in 0..entries {
+            blob.push(0x92);
+            EventTime::new(1_700_000_000, i as u32).encode(&mut blob);
+            blob.extend_from_slice(&[0x81, 0xa1, b'k', 0xa8]);
+            blob.extend_from_slice(b"abcdefgh");
+        }
+        let mut raw = Vec::new();
+        packed_forward("t", &blob, entries, Some("c"), Compression::Text, &mut raw);
+        raw
+    }
+
+    // A large frame whose payload header arrived: the next read asks for the rest of it and a
+    // little more, so the frame ends its buffer and is then taken as it is.
+    #[test]
+    fn reads_are_sized_to_a_large_frame_being_received() {
+        let big = frame(3000); // ~72 kB
+        let mut d = Decoder::new(DecoderOptions::default());
+        assert_eq!(d.read_hint(1000), 1000, "nothing received yet");
+        d.feed(&big[..100]).unwrap();
+        assert!(d.next_frame(EventTime::default()).unwrap().is_none());
+        let want = d.read_hint(1000);
+        assert_eq!(
+            want,
+            big.len() - 100 + HINT_TAIL - (big.len() - blob_end(&big))
+        );
+        // Read exactly that (the rest of the frame, and nothing follows yet).
+        d.feed(&big[100..]).unwrap();
+        let Some(Frame::Events(ev)) = d.next_frame(EventTime::default()).unwrap() else {
+            panic!("a frame")
+        };
+        assert_eq!(ev.count, 3000);
+        assert!(ev.tight, "the frame is most of its buffer");
+        assert_eq!(d.read_hint(1000), 1000, "between frames: the usual reads");
+        // Small frames, JSON connections and lengths over max_object_size: the usual reads.
+        let small = frame(10);
+        let mut d = Decoder::new(DecoderOptions::default());
+        d.feed(&small[..40]).unwrap();
+        assert!(d.next_frame(EventTime::default()).unwrap().is_none());
+        assert_eq!(d.read_hint(1000), 1000);
+        let mut d = Decoder::new(DecoderOptions {
+            max_object_size: 50_000,
+            ..Default::default()
+        });
+        d.feed(&big[..100]).unwrap();
+        assert!(d.next_frame(EventTime::default()).unwrap().is_none());
+        assert_eq!(d.read_hint(1000), 1000);
+        let mut d = Decoder::new(DecoderOptions::default());
+        d.feed(b"[\"t\", [[1, {\"k\": 1}]").unwrap();
+        assert!(d.next_frame(EventTime::default()).unwrap().is_none());
+        assert_eq!(d.read_hint(1000), 1000);
+    }
+
+    /// Where the payload of a `[tag, bin32, option]` frame ends.
+    fn blob_end(raw: &[u8]) -> usize {
+        let tag_len = usize::from(raw[1] & 0x1f);
+        let at = 2 + tag_len;
+        assert_eq!(raw[at], 0xdb);
+        let len = u32::from_be_bytes(raw[at + 1..at + 5].try_into().unwrap()) as usize;
+        at + 5 + len
     }
 }

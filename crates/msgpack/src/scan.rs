@@ -22,6 +22,8 @@ struct State {
     pos: usize,
     depth: usize,
     done: bool,
+    /// Where the value that ended the buffer early ends (its header read), or 0.
+    need: usize,
 }
 
 /// Why [`run`] stopped early.
@@ -117,7 +119,10 @@ where
                 }
                 kind => {
                     let total = h.total();
-                    let value = rest.get(..total).ok_or(Error::Incomplete)?;
+                    let Some(value) = rest.get(..total) else {
+                        st.need = st.pos.saturating_add(total);
+                        return Err(Error::Incomplete.into());
+                    };
                     if let Kind::Ext(ty) = kind {
                         on_ext(ty, value.get(h.hdr..).unwrap_or_default()).map_err(Stop::Fail)?;
                     }
@@ -171,6 +176,13 @@ impl Scanner {
     /// Bytes already known to belong to the value being scanned.
     pub fn progress(&self) -> usize {
         self.st.pos
+    }
+
+    /// The least length the value being scanned can have, as far as the scan got: past
+    /// [`progress`](Self::progress) when the buffer ended inside a string, binary or ext whose
+    /// header gave its length (a PackedForward payload), so a reader can ask for the rest at once.
+    pub fn known_len(&self) -> usize {
+        self.st.need.max(self.st.pos)
     }
 
     /// Scan `buf` (which must begin with the same bytes given to previous calls

@@ -515,9 +515,11 @@ async fn read_some<S: AsyncRead + WaitReadable + Unpin>(
     decoder: &mut Decoder,
 ) -> Result<usize, ReadError> {
     s.wait_readable().await.map_err(ReadError::Io)?;
-    let buf = decoder.read_buffer(READ_SIZE).map_err(ReadError::Decode)?;
+    // Up to READ_SIZE, or the rest of a large frame being received (so it ends its buffer).
+    let want = decoder.read_hint(READ_SIZE);
+    let buf = decoder.read_buffer(want).map_err(ReadError::Decode)?;
     let n = (&mut *s)
-        .take(READ_SIZE as u64)
+        .take(want as u64)
         .read_buf(buf)
         .await
         .map_err(ReadError::Io)?;
