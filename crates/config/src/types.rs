@@ -210,6 +210,20 @@ pub fn array(s: &str) -> Result<Vec<String>, String> {
     Ok(split_commas(s))
 }
 
+/// [`array`] whose items must be strings: a JSON array with a number, `null`, an array or an
+/// object in it is an error, as Fluentd's record accessor (`param.start_with?`) raises on one at
+/// start-up (`remove_keys [1]`).
+pub fn string_array(s: &str) -> Result<Vec<String>, String> {
+    if s.starts_with('[') {
+        if let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(s) {
+            if let Some(bad) = items.iter().find(|v| !v.is_string()) {
+                return Err(format!("'{s}' has {bad}, which is not a string"));
+            }
+        }
+    }
+    array(s)
+}
+
 /// Hash: a JSON object if the text starts with `{` (values as strings: strings raw,
 /// others as JSON text), else `k:v,k2:v2` split on the first `:` (a field without
 /// `:` maps to `""`). Keys keep their first position, the last value wins.
@@ -245,22 +259,35 @@ pub fn hash(s: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// Regexp: `/body/flags` → (body, flags), else the whole text is the body with no
-/// flags. Only Ruby's `i` (ignore case) and `m` (Ruby multiline = `.` matches
-/// newline, Rust's `s` flag) are kept, as Fluentd does.
+/// Regexp, as Fluentd's `Config.regexp_value`: text not starting with `/` is the whole body
+/// with no flags; else the body is what lies between the first and the last `/`, and the text
+/// after the last `/` holds the flags, of which only Ruby's `i` (ignore case) and `m` (`.`
+/// matches newline) are kept. Lenient: see [`regexp_checked`] for the texts Fluentd refuses.
+/// `"/a/im"` → (`a`, `im`); `"/a"` and `"/"` → an empty body (the last `/` is the first).
 pub fn regexp(s: &str) -> (String, String) {
-    if let Some(rest) = s.strip_prefix('/') {
-        if let Some(end) = rest.rfind('/') {
-            let mut flags = String::new();
-            for f in ['i', 'm'] {
-                if rest[end + 1..].contains(f) {
-                    flags.push(f);
-                }
-            }
-            return (rest[..end].to_string(), flags);
+    regexp_checked(s).unwrap_or_else(|_| (s.to_string(), String::new()))
+}
+
+/// [`regexp`], with Fluentd's start-up error: more than three characters after the last `/`
+/// (`invalid regexp: missing right slash`, so `/a/abcd` and `/abcd` are refused).
+pub fn regexp_checked(s: &str) -> Result<(String, String), String> {
+    let Some(rest) = s.strip_prefix('/') else {
+        return Ok((s.to_string(), String::new()));
+    };
+    let (body, after) = match rest.rfind('/') {
+        Some(end) => (&rest[..end], &rest[end + 1..]),
+        None => ("", rest),
+    };
+    if after.chars().count() > 3 {
+        return Err(format!("invalid regexp: missing right slash: {s}"));
+    }
+    let mut flags = String::new();
+    for f in ['i', 'm'] {
+        if after.contains(f) {
+            flags.push(f);
         }
     }
-    (s.to_string(), String::new())
+    Ok((body.to_string(), flags))
 }
 
 #[cfg(test)]
@@ -291,7 +318,22 @@ mod tests {
         assert_eq!(regexp("/a.b/im"), ("a.b".to_string(), "im".to_string()));
         assert_eq!(regexp("/a/b/x"), ("a/b".to_string(), String::new()));
         assert_eq!(regexp("^foo$"), ("^foo$".to_string(), String::new()));
-        assert_eq!(regexp("/"), ("/".to_string(), String::new()));
+        // Fluentd's rindex: a lone or unclosed slash leaves an empty body.
+        assert_eq!(regexp("/"), (String::new(), String::new()));
+        assert_eq!(regexp("/ab"), (String::new(), String::new()));
+        assert_eq!(regexp("/a/x"), ("a".to_string(), String::new()));
+        assert_eq!(
+            regexp_checked("/a/imx").unwrap(),
+            ("a".to_string(), "im".to_string())
+        );
+        for bad in ["/a/abcd", "/abc", "/a/é123"] {
+            assert!(
+                regexp_checked(bad)
+                    .unwrap_err()
+                    .contains("missing right slash"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -325,5 +367,13 @@ mod tests {
         }
         assert!(hash("{bad").unwrap_err().contains("not a JSON object"));
         assert!(array("[bad").unwrap_err().contains("not a JSON array"));
+        for bad in ["[\"a\", 1]", "[[\"a\"]]", "[null]", "[{}]"] {
+            assert!(
+                string_array(bad).unwrap_err().contains("not a string"),
+                "{bad}"
+            );
+        }
+        assert_eq!(string_array("[\"a\", \"b\"]").unwrap(), ["a", "b"]);
+        assert_eq!(string_array("a, 1").unwrap(), ["a", "1"]);
     }
 }

@@ -52,7 +52,10 @@ struct Shared {
     metrics: Arc<Metrics>,
     object_ids: std::cell::Cell<u64>,
     lifecycles: RefCell<Vec<Arc<dyn Lifecycle>>>,
-    label_refs: RefCell<Vec<(String, Pos)>>,
+    /// Every label a plugin names, where, and inside which `<label>` (None: the root).
+    label_refs: RefCell<Vec<(String, Pos, Option<String>)>>,
+    /// The `<label>` whose plugins are being built (None: the root).
+    building_label: RefCell<Option<String>>,
     ids: RefCell<HashSet<String>>,
     warnings: RefCell<Vec<String>>,
 }
@@ -60,10 +63,11 @@ struct Shared {
 impl BuildCtx<'_> {
     /// Record that the config refers to `label` at `pos`; it must exist once the build completes.
     pub fn require_label(&self, label: &str, pos: &Pos) {
-        self.shared
-            .label_refs
-            .borrow_mut()
-            .push((label.to_string(), pos.clone()));
+        self.shared.label_refs.borrow_mut().push((
+            label.to_string(),
+            pos.clone(),
+            self.shared.building_label.borrow().clone(),
+        ));
     }
 
     /// Register a plugin's lifecycle: started before the inputs, drained after them.
@@ -183,10 +187,11 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
 fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared) -> Emitter {
     match el.param("@label") {
         Some(p) => {
-            shared
-                .label_refs
-                .borrow_mut()
-                .push((p.value.clone(), p.pos.clone()));
+            shared.label_refs.borrow_mut().push((
+                p.value.clone(),
+                p.pos.clone(),
+                shared.building_label.borrow().clone(),
+            ));
             declared.for_label(Some(&p.value))
         }
         None => declared.clone(),
@@ -367,8 +372,10 @@ impl Pipeline {
                         return Err(build_error(&el.pos, format!("label {name} has no <match>")));
                     }
                     let emitter = root_emitter.for_label(Some(name));
-                    let rules = build_rules(registry, &system, &shared, &emitter, &el.elements, &mut outputs)?;
-                    labels.push(Agent::new(name, rules));
+                    *shared.building_label.borrow_mut() = Some(name.to_string());
+                    let rules = build_rules(registry, &system, &shared, &emitter, &el.elements, &mut outputs);
+                    *shared.building_label.borrow_mut() = None;
+                    labels.push(Agent::new(name, rules?));
                 }
                 other => {
                     return Err(build_error(
@@ -387,9 +394,20 @@ impl Pipeline {
             &mut outputs,
         )?;
 
-        for (label, pos) in shared.label_refs.borrow().iter() {
+        for (label, pos, inside) in shared.label_refs.borrow().iter() {
             if label != ROOT_LABEL && !label_names.contains_key(label) {
                 return Err(build_error(pos, format!("label {label} is not defined")));
+            }
+            // Fluentd configures every other <label> before it adds @ERROR, so a plugin inside
+            // one of them that names @ERROR fails its start-up (`@ERROR label not found`).
+            if let Some(inside) = inside
+                .as_deref()
+                .filter(|l| *l != ERROR_LABEL && label == ERROR_LABEL)
+            {
+                return Err(build_error(
+                    pos,
+                    format!("@ERROR cannot be named inside <label {inside}>: Fluentd configures every other label before @ERROR and refuses this (route to @ERROR from the top level or from @ERROR itself)"),
+                ));
             }
         }
         if label_names.contains_key(ERROR_LABEL) {
