@@ -915,11 +915,13 @@ case("config-double-quoted-crlf-break", (SRC + filt("record_transformer", "<reco
 case("syntax-crlf-lines", (SRC + filt("record_transformer", "<record>\n  a plain # c\n  b \"q\"\n  c 'r'\n  d [1, 2]\n</record>") + fileout(fmt="@type json") + TAIL).replace("\n", "\r\n"),
      [msg({"i": 1})], raw_conf=True)
 cfgerr("single-quoted-line-break", filt("record_transformer", "<record>\n  a 'x\ny'\n</record>") + fileout())
-# Fluentd's `:regexp` type (Config.regexp_value): more than three characters after the last `/`
+# Fluentd's `:regexp` type (Config.regexp_value): more than two characters after the last `/`
 # is "missing right slash"; with one slash only (`/ab`) the body is empty and matches every
 # record; flags other than i and m are dropped.
 cfgerr("regexp-missing-right-slash", filt("grep", "<regexp>\n  key a\n  pattern /a/abcd\n</regexp>") + fileout())
 cfgerr("regexp-missing-right-slash-short", filt("grep", "<regexp>\n  key a\n  pattern /abcd\n</regexp>") + fileout())
+cfgerr("regexp-three-flags", filt("grep", "<regexp>\n  key a\n  pattern /a/imx\n</regexp>") + fileout())
+cfgerr("regexp-two-flags-ok", filt("grep", "<regexp>\n  key a\n  pattern /a/mx\n</regexp>") + fileout())
 cfgerr("rtf-regexp-missing-right-slash", "<match **>\n  @type rewrite_tag_filter\n  <rule>\n    key a\n    pattern /x/yyyy\n    tag z\n  </rule>\n</match>\n")
 cfgerr("null-value-pattern-missing-right-slash", filt("parser", "key_name m\n<parse>\n  @type json\n  null_value_pattern /-/xxxx\n</parse>") + fileout())
 grep("slash-without-end", "<exclude>\n  key a\n  pattern /ab\n</exclude>", [{"a": "ab"}, {"a": "zz"}, {"b": 1}])
@@ -949,6 +951,11 @@ parser_case("ltsv-space-delimiter", "@type ltsv\ndelimiter ' '", [" a:1  b:2 ", 
 # `array` with an empty delimiter (`types a:array:`): Fluentd splits the bytes of a multi-byte
 # character apart (invalid UTF-8 written), logferry splits characters (README "Differences").
 parser_case("types-array-empty-delimiter", "@type json\ntypes a:array:", ['{"a":"xé"}'])
+# concat's n_lines of 0 or less (`0x2` is Ruby's 0): the plugin takes it, and every line is
+# written alone (found by hunt conf).
+for n, v in [("zero", "0"), ("hex", "0x2"), ("negative", "-3")]:
+    case("concat-n-lines-" + n, filt("concat", "key log\nn_lines " + v) + fileout(fmt="@type json") + ERR,
+         [msg({"log": "l%d" % i}) for i in range(3)])
 # A record larger than chunk_limit_size: Fluentd sends it to @ERROR (BufferChunkOverflowError),
 # logferry keeps it in a chunk of its own (README "Differences from Fluentd").
 case("buffer-record-over-chunk-limit", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 20") + ERR,

@@ -1126,7 +1126,7 @@ def hunt_conf(name):
         elif feat == "array":
             filters += g.filt("record_transformer", conf_line("remove_keys", R.choice(ARRAYS)))
         elif feat == "hash":
-            filters = g.filt("parser", "key_name s\nreserve_data true\n<parse>\n  @type regexp\n  expression /^(?<a>[^ ]*) (?<b>.*)$/\n  %s\n</parse>"
+            filters = g.filt("parser", "key_name s\nreserve_data true\n<parse>\n  @type regexp\n  expression /^(?<a>[^ ]*) (?<b>.*)$/\n  estimate_current_event false\n  %s\n</parse>"
                              % conf_line("types", R.choice(HASHES)).replace("\n", "\n  ")) + filters
         elif feat == "regexp":
             filters += g.filt("grep", "<exclude>\n  key b\n  %s\n</exclude>" % conf_line("pattern", R.choice(REGEXPS)).replace("\n", "\n  "))
@@ -1285,7 +1285,7 @@ ERR_FILTERS = [
     "@type parser\nkey_name k\nhash_value_field p\n<parse>\n  @type ltsv\n  estimate_current_event false\n</parse>",
     "@type parser\nkey_name n\nreserve_data true\n<parse>\n  @type regexp\n  estimate_current_event false\n  expression /^(?<d>\\d)$/\n</parse>",
     "@type parser\nkey_name $.m.k\nreserve_data true\n<parse>\n  @type json\n  estimate_current_event false\n</parse>",
-    "@type parser\nkey_name k\nreserve_data true\n<parse>\n  @type regexp\n  estimate_current_event false\n  expression /^(?<w>\\w+) (?<t>\\d+)$/\n  time_key t\n  time_format %Y\n</parse>",
+    "@type parser\nkey_name k\nreserve_data true\n<parse>\n  @type regexp\n  estimate_current_event false\n  expression /^(?<w>\\w+) (?<t>\\d+)$/\n  time_key t\n  time_format %s\n</parse>",
     "@type record_transformer\n<record>\n  seen ${tag}\n</record>",
     "@type grep\n<exclude>\n  key k\n  pattern /drop/\n</exclude>",
 ]

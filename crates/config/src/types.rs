@@ -268,8 +268,9 @@ pub fn regexp(s: &str) -> (String, String) {
     regexp_checked(s).unwrap_or_else(|_| (s.to_string(), String::new()))
 }
 
-/// [`regexp`], with Fluentd's start-up error: more than three characters after the last `/`
-/// (`invalid regexp: missing right slash`, so `/a/abcd` and `/abcd` are refused).
+/// [`regexp`], with Fluentd's start-up error: more than two characters after the last `/`
+/// (`invalid regexp: missing right slash`, so `/a/imx` and `/abc` are refused, `/a/im` and `/ab`
+/// are not).
 pub fn regexp_checked(s: &str) -> Result<(String, String), String> {
     let Some(rest) = s.strip_prefix('/') else {
         return Ok((s.to_string(), String::new()));
@@ -278,7 +279,7 @@ pub fn regexp_checked(s: &str) -> Result<(String, String), String> {
         Some(end) => (&rest[..end], &rest[end + 1..]),
         None => ("", rest),
     };
-    if after.chars().count() > 3 {
+    if after.chars().count() > 2 {
         return Err(format!("invalid regexp: missing right slash: {s}"));
     }
     let mut flags = String::new();
@@ -323,10 +324,10 @@ mod tests {
         assert_eq!(regexp("/ab"), (String::new(), String::new()));
         assert_eq!(regexp("/a/x"), ("a".to_string(), String::new()));
         assert_eq!(
-            regexp_checked("/a/imx").unwrap(),
+            regexp_checked("/a/mi").unwrap(),
             ("a".to_string(), "im".to_string())
         );
-        for bad in ["/a/abcd", "/abc", "/a/é123"] {
+        for bad in ["/a/abcd", "/abc", "/a/é12", "/a/imx"] {
             assert!(
                 regexp_checked(bad)
                     .unwrap_err()

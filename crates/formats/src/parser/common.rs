@@ -226,7 +226,7 @@ impl<'a> Conf<'a> {
         match self.param(key) {
             None => Ok(None),
             // Fluentd's `:regexp` type: `/body/flags` (only `i` and `m` kept) or a bare body, and
-            // more than three characters after the last `/` refused.
+            // more than two characters after the last `/` refused.
             Some(p) => logferry_config::types::regexp_checked(&p.value)
                 .and_then(|(body, flags)| crate::ruby_regexp::compile(&body, &flags))
                 .map(Some)
