@@ -956,6 +956,12 @@ parser_case("types-array-empty-delimiter", "@type json\ntypes a:array:", ['{"a":
 for n, v in [("zero", "0"), ("hex", "0x2"), ("negative", "-3")]:
     case("concat-n-lines-" + n, filt("concat", "key log\nn_lines " + v) + fileout(fmt="@type json") + ERR,
          [msg({"log": "l%d" % i}) for i in range(3)])
+# A record accessor's array index is read by Ruby's Integer(): `1_0`, `0x1`, ` 1 `, `017` (octal)
+# (found by hunt racc).
+for n, idx in [("underscore", "0_1"), ("hex", "0x1"), ("spaced", " 1 "), ("octal", "01"), ("plus", "+1")]:
+    case("accessor-index-" + n, filt("grep", "<regexp>\n  key $.a[%s]\n  pattern /y/\n</regexp>" % idx) + fileout(fmt="@type json") + ERR,
+         [msg({"a": ["x", "y"], "i": 1}), msg({"a": ["y", "x"], "i": 2})])
+cfgerr("accessor-index-octal-bad", filt("grep", "<regexp>\n  key $.a[08]\n  pattern /y/\n</regexp>") + fileout())
 # A record larger than chunk_limit_size: Fluentd sends it to @ERROR (BufferChunkOverflowError),
 # logferry keeps it in a chunk of its own (README "Differences from Fluentd").
 case("buffer-record-over-chunk-limit", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 20") + ERR,

@@ -39,7 +39,15 @@ add_newline false, out_file format's output_tag/output_time; one case per config
 with every copy_mode, each store relabelled into a label whose record_transformer mutates the
 record, nested values included; a nested removal under no_copy or shallow reaching the later
 stores is a known difference, drawn with deep and marshal only), grepab (grep with <and>/<or>
-blocks of <regexp>/<exclude> on nested keys beside top-level ones).
+blocks of <regexp>/<exclude> on nested keys beside top-level ones), conf (config literal syntax:
+quoted strings, escapes, line breaks, CRLF, comments, "#{...}", JSON values, and typed parameters
+whose reading shows in what is written; one case per config), types (parser `types` on every
+kind of JSON value, zoned `time:` types, `array` delimiters, null patterns), mfmt (multi_format,
+recorded with fluent-plugin-multi-format-parser 1.1.0 loadable, and ltsv/tsv/csv delimiter
+options), err (which records reach <label @ERROR> through filter_parser's error paths, in labels,
+with relabel and copy; no filter in @ERROR that errors itself: Fluentd loops until it dies),
+pat (<match>/<filter> tag patterns against odd tags), racc (record accessor syntax in grep,
+remove_keys and key_name; one case per config).
 The same SEED writes the same cases.
 """
 import os
@@ -1099,7 +1107,9 @@ HASHES = ['a:integer,b:float', '{"a":"integer"}', ' a : integer ', 'a:integer , 
           'a:time:%s', 'a:array:|', '[1]', 'a:integer # c', 'b:bool,a:string']
 REGEXPS = ['/a/', 'a', '/A/i', '/a/x', '/A/im', '/a/ix', '/a/abcd', '/a', '/ab', '/^1$/', '"/a/"', "'/^x/'",
            '/a b/', '/a\\/b/', '/\\d/', '"\\\\d"', '/[/', '//', '/./m', 'x/', '/a/ # c', '/a#b/', '/é/']
-TIMEKEYS = ['1h', '3600', '1.5h', '0.5d', '60m', '1d', '30s', '90', '2h', '1h30m', '"1h"', '1H', '3600.5', '1e3',
+# (A timekey with a fraction, `3600.5`, slices time at fractional boundaries in Fluentd; logferry
+# takes whole seconds: left, not drawn.)
+TIMEKEYS = ['1h', '3600', '1.5h', '0.5d', '60m', '1d', '30s', '90', '2h', '1h30m', '"1h"', '1H', '1e3',
             '7200s', ' 1h ', '0.5h', '1h # c']
 # (Not below a record's size: Fluentd sends a record larger than chunk_limit_size to @ERROR, logferry
 # keeps it, README "Differences from Fluentd".)
@@ -1343,13 +1353,77 @@ def hunt_err(name):
     g.case(name, conf_prefix + body + g.TAIL, frames, raw_conf=True)
 
 
+# --- pat -------------------------------------------------------------------------------------
+# Tag patterns of <match> and <filter> (globs with *, **, {a,b} nested and empty, several
+# patterns in one directive, /regexp/ patterns) against odd tags (empty parts, leading and
+# trailing dots, one part, many parts); each match writes its own file, a last `**` catches
+# the rest.
+PAT_PARTS = ["a", "b", "c", "*", "**", "{a,b}", "{a.b,c}", "{a,{b,c}}", "{}", "{a,}", "a*", "*b", "x"]
+PAT_TAGS = ["a", "b", "c", "a.b", "a.c", "b.c", "a.b.c", "a.a.b", "x.a", "a.x.b", "ab", "ba", "a..b", ".a", "a.",
+            "a.b.c.d", "c.a.b", "b.b", "aa.b", "x"]
+
+
+def rpat():
+    r = R.random()
+    if r < 0.1:
+        return R.choice(["/a\\.\\w+/", "/^a/", "/b$/", "/(a|c)\\..*/", "/a.b/"])
+    parts = [R.choice(PAT_PARTS) for _ in range(R.randint(1, 3))]
+    return ".".join(parts)
+
+
+def hunt_pat(name):
+    body = ""
+    for i in range(R.randint(0, 2)):
+        body += g.filt("record_transformer", "<record>\n  f%d ${tag}\n</record>" % i,
+                       pattern=" ".join(rpat() for _ in range(R.randint(1, 2))))
+    for i in range(R.randint(2, 5)):
+        pat = " ".join(rpat() for _ in range(R.randint(1, 2)))
+        body += file_match(i, inject="tag_key tg", pattern=pat)
+    body += file_match(99, inject="tag_key tg", pattern="**")
+    frames = [g.msg({"n": n}, tag=t) for n, t in enumerate(R.sample(PAT_TAGS, 10))]
+    g.case(name, body + g.ERR, frames)
+
+
+# --- racc ------------------------------------------------------------------------------------
+# Record accessor syntax (`$.a.b`, `$['a']['b']`, `$.a[0]`, bracket and dot forms mixed, odd
+# spacing, quotes and indexes, and the texts Fluentd refuses) in grep's key, record_transformer's
+# remove_keys and filter_parser's key_name over nested records (one config a case).
+RACC = ["a", "$.a", "$.a.b", "$.a.b[0]", "$.a.b[1].c", "$.a.b[-1]", "$.a.b[ 1 ]", "$.a.b[1_0]", "$.a.b[0x1]",
+        "$['a']['b']", "$[\"a\"][\"b\"]", "$['a']['b'][1]['c']", "$['a.b']", "$['a']['b c']", "$['a'][\"b']",
+        "$['a']x", "$.", "$..a", "$.a..b", "$.a.", "$.a b", "$['a b']", "$[0]", "$.x[2].y", "$.x[9]", "$['x'][-3]",
+        "$.a[", "$.a[]", "$.a[x]", "$['a'", "$[", "$.m.k", "$['m']['k']", "$.a['b']", "$.a.b[1][c]", "$.k", "$['']",
+        "$.a.0", "$['a']['0']", "$.a.b[1]extra", "$.é", "$['é']", "$.a.b[1.0]", "$[a]", "$.a.b[+1]"]
+
+
+def hunt_racc(name):
+    body = ""
+    for _ in range(R.randint(1, 3)):
+        acc = R.choice(RACC)
+        use = R.choice(["grep", "exclude", "remove", "parser"])
+        if use == "grep":
+            body += g.filt("grep", "<regexp>\n  key %s\n  pattern %s\n</regexp>" % (acc, R.choice(["/./", "/^x$/", "/1/", "/q/"])))
+        elif use == "exclude":
+            body += g.filt("grep", "<exclude>\n  key %s\n  pattern %s\n</exclude>" % (acc, R.choice(["/x/", "/2/", "/^$/"])))
+        elif use == "remove":
+            body += g.filt("record_transformer", "remove_keys " + acc)
+        else:
+            body += g.filt("parser", "key_name %s\nreserve_data true\nemit_invalid_record_to_error false\n<parse>\n  @type json\n  estimate_current_event false\n</parse>" % acc)
+    body += g.fileout(fmt="@type json")
+    recs = [{"a": {"b": [1, {"c": "x"}], "b c": 2, "": 3, "0": 4}, "a.b": 5, "x": [10, 20, {"y": "z"}], "k": "{\"j\":1}",
+             "m": {"k": "{\"q\":2}"}, "é": "u", "": "e"},
+            {"a": {"b": "str"}, "x": {"y": 1}, "k": "bad", "m": [1]},
+            {"a": [1, 2], "x": None, "m": {"k": "{\"q\":3}"}},
+            {"a": {"b": [{"c": "q"}, {"c": 2}]}, "k": "{}"}]
+    g.case(name, body + g.ERR, [g.msg(r) for r in recs])
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
          "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd, "sopt": hunt_sopt,
          "fpopt": hunt_fpopt, "rtopt": hunt_rtopt, "ml": hunt_ml, "tkey": hunt_tkey,
          "ftime": hunt_ftime, "ptime": hunt_ptime, "fileopt": hunt_fileopt, "copymode": hunt_copymode,
          "grepab": hunt_grepab, "conf": hunt_conf, "types": hunt_types, "mfmt": hunt_mfmt,
-         "err": hunt_err}
+         "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc}
 
 
 def main():

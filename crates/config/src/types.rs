@@ -135,6 +135,46 @@ pub fn integer_wrapping(s: &str) -> i64 {
     }
 }
 
+/// Ruby's strict `Integer(text)`: surrounding whitespace, a sign, a `0x`/`0b`/`0o`/`0d` prefix
+/// or a leading `0` (octal), and single `_` between digits; `None` where Ruby raises (`"08"`,
+/// `"1__0"`, `"0x"`, `"1.0"`, `""`) or past 64 bits.
+pub fn ruby_integer(s: &str) -> Option<i64> {
+    let t = s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r'));
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let b = t.as_bytes();
+    let (radix, digits, lead_underscore_ok) =
+        match (b.first(), b.get(1).map(u8::to_ascii_lowercase)) {
+            (Some(b'0'), Some(b'x')) => (16, &t[2..], false),
+            (Some(b'0'), Some(b'b')) => (2, &t[2..], false),
+            (Some(b'0'), Some(b'o')) => (8, &t[2..], false),
+            (Some(b'0'), Some(b'd')) => (10, &t[2..], false),
+            (Some(b'0'), Some(_)) => (8, &t[1..], true),
+            _ => (10, t, false),
+        };
+    let d = digits.as_bytes();
+    if d.is_empty()
+        || (d[0] == b'_' && !lead_underscore_ok)
+        || d.last() == Some(&b'_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let mut n: i128 = 0;
+    for c in digits.chars().filter(|&c| c != '_') {
+        n = n
+            .checked_mul(radix)?
+            .checked_add(i128::from(c.to_digit(radix as u32)?))?;
+        if n > i128::from(i64::MAX) + 1 {
+            return None;
+        }
+    }
+    i64::try_from(if neg { -n } else { n }).ok()
+}
+
 /// Ruby `String#to_f`: optional whitespace and sign, digits, fraction and exponent;
 /// stops at the first other character; `0.0` if there is no number.
 pub fn float(s: &str) -> f64 {
@@ -312,6 +352,46 @@ mod tests {
         assert_eq!(size("99999999999999999999t"), u64::MAX);
         assert_eq!(time("30M"), 30.0);
         assert_eq!(time("abc"), 0.0);
+    }
+
+    #[test]
+    fn ruby_integer_as_ruby() {
+        for (text, want) in [
+            ("1_0", Some(10)),
+            ("0x1", Some(1)),
+            (" 1 ", Some(1)),
+            ("-0x1", Some(-1)),
+            ("0b11", Some(3)),
+            ("0o17", Some(15)),
+            ("017", Some(15)),
+            ("0_7", Some(7)),
+            ("00", Some(0)),
+            ("0d19", Some(19)),
+            ("0X1F", Some(31)),
+            ("\t2\n", Some(2)),
+            ("-9223372036854775808", Some(i64::MIN)),
+        ] {
+            assert_eq!(ruby_integer(text), want, "{text:?}");
+        }
+        for bad in [
+            "08",
+            "0x_1",
+            "1__0",
+            "_1",
+            "1_",
+            "0x",
+            "1e3",
+            "1.0",
+            "",
+            "0_x1",
+            "- 1",
+            "+-1",
+            "0o",
+            "09",
+            "9223372036854775808",
+        ] {
+            assert_eq!(ruby_integer(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
