@@ -962,6 +962,15 @@ for n, idx in [("underscore", "0_1"), ("hex", "0x1"), ("spaced", " 1 "), ("octal
     case("accessor-index-" + n, filt("grep", "<regexp>\n  key $.a[%s]\n  pattern /y/\n</regexp>" % idx) + fileout(fmt="@type json") + ERR,
          [msg({"a": ["x", "y"], "i": 1}), msg({"a": ["y", "x"], "i": 2})])
 cfgerr("accessor-index-octal-bad", filt("grep", "<regexp>\n  key $.a[08]\n  pattern /y/\n</regexp>") + fileout())
+# Found by hunt sect: chunk keys are Fluentd's array type (an empty key before the last is refused:
+# "chunk_keys specification includes invalid char"); a <secondary> of type null takes the
+# chunks; an output that emits nothing (out_file) does not read its `@label`, so a label that
+# does not exist is no error there (it is for relabel).
+cfgerr("buffer-chunk-key-empty-first", fileconf("path {DIR}/out/${tag}\n<buffer ,tag>\n  @type memory\n</buffer>"))
+cfgerr("buffer-chunk-key-empty-middle", fileconf("path {DIR}/out/${tag}.%Y\n<buffer tag,,time>\n  @type memory\n  timekey 1d\n</buffer>"))
+case("file-chunk-keys-trailing-comma", fileconf("path {DIR}/out/${tag}\nappend true\n<buffer tag,>\n  @type memory\n</buffer>"), [msg({"a": 1}, tag="p")])
+cfgerr("secondary-null", fileconf("path {DIR}/out/x\n<buffer []>\n  @type memory\n</buffer>\n<secondary>\n  @type null\n</secondary>"))
+case("file-label-not-read", fileconf("path {DIR}/out/x\nappend true\n@label @NOPE\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
 # A record larger than chunk_limit_size: Fluentd sends it to @ERROR (BufferChunkOverflowError),
 # logferry keeps it in a chunk of its own (README "Differences from Fluentd").
 case("buffer-record-over-chunk-limit", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 20") + ERR,

@@ -47,7 +47,8 @@ recorded with fluent-plugin-multi-format-parser 1.1.0 loadable, and ltsv/tsv/csv
 options), err (which records reach <label @ERROR> through filter_parser's error paths, in labels,
 with relabel and copy; no filter in @ERROR that errors itself: Fluentd loops until it dies),
 pat (<match>/<filter> tag patterns against odd tags), racc (record accessor syntax in grep,
-remove_keys and key_name; one case per config).
+remove_keys and key_name; one case per config), sect (section syntax: arguments, chunk keys,
+sections twice, @-parameters, label names; one case per config).
 The same SEED writes the same cases.
 """
 import os
@@ -1417,13 +1418,58 @@ def hunt_racc(name):
     g.case(name, body + g.ERR, [g.msg(r) for r in recs])
 
 
+# --- sect ------------------------------------------------------------------------------------
+# Section syntax: match/filter arguments quoted, spaced, empty or with several patterns, buffer
+# chunk keys in every spelling, sections given twice, @type/@id/@log_level/@label forms, label
+# names, empty sections and unknown nested ones (one config a case: accept or refuse, and what
+# is written).
+SECT_MATCH_ARGS = ["**", "\"**\"", "'**'", " ** ", "t.**  ", "t.** x", "", "{t,u}.**", "t.a t.b", "\"t.a t.b\"", "t.*",
+                   "/t\\..*/", "t.**,u", "**  # c"]
+SECT_BUFFER_ARGS = ["[]", "", "tag", " tag ", "tag,time", "tag , time", "[\"tag\"]", "[\"tag\", \"time\"]", "tag,", ",tag",
+                    "\"tag\"", "time,tag", "tag,tag", "$.m.k", "k", "[tag]", "[ ]", "tag time"]
+SECT_EXTRA = ["", "", "@id out1", "@id \"out1\"", "@log_level debug", "@log_level 'warn'", "@log_level nope", "@label @L",
+              "@type \"file\"", "<format>\n  @type json\n</format>", "<inject>\n  tag_key t1\n</inject>\n<inject>\n  tag_key t2\n</inject>",
+              "<nosuch>\n  x 1\n</nosuch>", "<format>\n</format>", "<secondary>\n  @type null\n</secondary>", "@type file",
+              "<buffer>\n  @type memory\n</buffer>", "path_suffix .txt\npath_suffix .log", "@label @ERROR"]
+
+
+def hunt_sect(name):
+    margs = R.choice(SECT_MATCH_ARGS)
+    bargs = R.choice(SECT_BUFFER_ARGS)
+    path = "{DIR}/out/s"
+    if "tag" in bargs:
+        path += ".${tag}"
+    if "time" in bargs:
+        path += ".%Y%m%d"
+    if "$.m.k" in bargs:
+        path += ".${$.m.k}"
+    if bargs.strip() == "k":
+        path += ".${k}"
+    extra = R.choice(SECT_EXTRA)
+    body = "@type file\npath %s\nappend true\n%s\n<format>\n  @type json\n</format>\n<inject>\n  tag_key tg\n</inject>\n<buffer %s>\n  @type memory\n%s</buffer>" % (
+        path, extra, bargs, "  timekey 1d\n" if "time" in bargs else "")
+    body = body.replace("\n\n", "\n")
+    conf = ""
+    if R.random() < 0.4:
+        conf += "<filter %s>\n  @type record_transformer\n  <record>\n    f ${tag}\n  </record>\n</filter>\n" % R.choice(SECT_MATCH_ARGS)
+    conf += "<match %s>\n%s</match>\n" % (margs, g.indent(body))
+    conf += "<match **>\n%s</match>\n" % g.indent(
+        "@type file\npath {DIR}/out/rest\nappend true\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n</buffer>")
+    if "@label @L" in extra or R.random() < 0.2:
+        conf += "<label %s>\n%s</label>\n" % (R.choice(["@L", "@L", "L", "@l", "\"@L\""]), g.indent(
+            "<match **>\n  @type file\n  path {DIR}/out/lbl\n  append true\n  <buffer []>\n    @type memory\n  </buffer>\n</match>"))
+    conf += g.ERR
+    frames = [g.msg({"k": R.choice(["a", "b"]), "m": {"k": "q"}, "n": n}, tag=R.choice(["t", "t.a", "t.b", "u", "x"])) for n in range(4)]
+    g.case(name, conf, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
          "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd, "sopt": hunt_sopt,
          "fpopt": hunt_fpopt, "rtopt": hunt_rtopt, "ml": hunt_ml, "tkey": hunt_tkey,
          "ftime": hunt_ftime, "ptime": hunt_ptime, "fileopt": hunt_fileopt, "copymode": hunt_copymode,
          "grepab": hunt_grepab, "conf": hunt_conf, "types": hunt_types, "mfmt": hunt_mfmt,
-         "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc}
+         "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect}
 
 
 def main():

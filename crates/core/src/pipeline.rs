@@ -183,9 +183,22 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
     Ok(PluginLog::new(id.unwrap_or(ty), level))
 }
 
+/// The outputs that emit events (Fluentd's `event_emitter` helper): only these resolve their
+/// `@label` at start-up; any other output's `@label` is not read, as in Fluentd (a label that does
+/// not exist is then no error).
+const EMITTING_OUTPUTS: &[&str] = &["relabel", "rewrite_tag_filter"];
+
 /// The emitter a plugin emits into: its own `@label` if it has one, else where it is declared.
-fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared) -> Emitter {
+/// `resolve`: the plugin's `@label` must name a label (Fluentd's `find_label`).
+fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared, resolve: bool) -> Emitter {
     match el.param("@label") {
+        Some(p) if !resolve => {
+            shared.warnings.borrow_mut().push(format!(
+                "{}: parameter '@label' is not used by this output (only relabel and rewrite_tag_filter emit events)",
+                p.pos
+            ));
+            declared.clone()
+        }
         Some(p) => {
             shared.label_refs.borrow_mut().push((
                 p.value.clone(),
@@ -232,7 +245,12 @@ fn ctx_for<'r>(
     });
     Ok(BuildCtx {
         registry,
-        emitter: own_emitter(el, declared, shared),
+        emitter: own_emitter(
+            el,
+            declared,
+            shared,
+            category != "output" || EMITTING_OUTPUTS.contains(&ty),
+        ),
         system: system.clone(),
         log,
         metrics: shared.metrics.clone(),
