@@ -971,6 +971,9 @@ cfgerr("buffer-chunk-key-empty-middle", fileconf("path {DIR}/out/${tag}.%Y\n<buf
 case("file-chunk-keys-trailing-comma", fileconf("path {DIR}/out/${tag}\nappend true\n<buffer tag,>\n  @type memory\n</buffer>"), [msg({"a": 1}, tag="p")])
 cfgerr("secondary-null", fileconf("path {DIR}/out/x\n<buffer []>\n  @type memory\n</buffer>\n<secondary>\n  @type null\n</secondary>"))
 case("file-label-not-read", fileconf("path {DIR}/out/x\nappend true\n@label @NOPE\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+# A flat v0.12 `format` beside a <format> section is not read (Fluentd converts it only without
+# the section; found by hunt sect).
+case("file-format-param-and-section", fileconf("path {DIR}/out/x\nappend true\nformat ltsv\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
 # A record larger than chunk_limit_size: Fluentd sends it to @ERROR (BufferChunkOverflowError),
 # logferry keeps it in a chunk of its own (README "Differences from Fluentd").
 case("buffer-record-over-chunk-limit", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 20") + ERR,

@@ -1430,7 +1430,10 @@ SECT_BUFFER_ARGS = ["[]", "", "tag", " tag ", "tag,time", "tag , time", "[\"tag\
 SECT_EXTRA = ["", "", "@id out1", "@id \"out1\"", "@log_level debug", "@log_level 'warn'", "@log_level nope", "@label @L",
               "@type \"file\"", "<format>\n  @type json\n</format>", "<inject>\n  tag_key t1\n</inject>\n<inject>\n  tag_key t2\n</inject>",
               "<nosuch>\n  x 1\n</nosuch>", "<format>\n</format>", "<secondary>\n  @type null\n</secondary>", "@type file",
-              "<buffer>\n  @type memory\n</buffer>", "path_suffix .txt\npath_suffix .log", "@label @ERROR"]
+              "<buffer>\n  @type memory\n</buffer>", "path_suffix .txt\npath_suffix .log", "@label @ERROR",
+              "<parse>\n  @type json\n</parse>", "time_slice_format %Y%m%d", "format ltsv", "include_tag_key true",
+              "<format>\n  @type ltsv\n</format>", "@type file # c", "flush_interval 1s", "buffer_type memory",
+              "<inject>\n</inject>", "utc", "localtime", "@id a\n@id b", "<format>\n  @type single_value\n</format>"]
 
 
 def hunt_sect(name):
