@@ -938,6 +938,9 @@ ERRL = label("@ERROR", fileout("error"))
 cfgerr("relabel-to-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type relabel\n  @label @ERROR\n</match>\n") + ERRL)
 cfgerr("copy-relabel-to-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type copy\n  <store>\n    @type relabel\n    @label @ERROR\n  </store>\n</match>\n") + ERRL)
 cfgerr("rtf-to-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type rewrite_tag_filter\n  @label @ERROR\n  <rule>\n    key a\n    pattern /./\n    tag x\n  </rule>\n</match>\n") + ERRL)
+# A rewrite_tag_filter rule's `label` is looked up when events flow: @ERROR from inside a label
+# is fine there.
+case("route-rtf-rule-label-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type rewrite_tag_filter\n  <rule>\n    key a\n    pattern /./\n    tag x\n    label @ERROR\n  </rule>\n</match>\n") + ERRL, [msg({"a": 1})], raw_conf=True)
 case("route-relabel-to-error-from-root", "<match **>\n  @type relabel\n  @label @ERROR\n</match>\n" + ERRL, [msg({"a": 1})])
 case("route-relabel-to-error-after-label", label("@L", fileout("l")) + "<match **>\n  @type relabel\n  @label @ERROR\n</match>\n" + ERRL, [msg({"a": 1})])
 # `"#{use_nil}"` on a parameter with a default: Fluentd refuses it ("parameter is required but

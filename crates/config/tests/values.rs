@@ -207,7 +207,10 @@ fn case22_quoted_key_continuation_and_bad_escape() {
     // A backslash before a CRLF continues past the \r only: the \n left is Fluentd's
     // "unexpected end of file in a double quoted string".
     let e = parse_err("m2 \"a\\\r\nb\"\n");
-    assert!(e.message.contains("line break in the double-quoted string"), "{e}");
+    assert!(
+        e.message.contains("line break in the double-quoted string"),
+        "{e}"
+    );
 
     let e = parse_err("a 1\nx \"ab\\q\"\n");
     let pos = e.pos.clone().unwrap();

@@ -52,7 +52,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     object_ids: std::cell::Cell<u64>,
     lifecycles: RefCell<Vec<Arc<dyn Lifecycle>>>,
-    /// Every label a plugin names, where, and inside which `<label>` (None: the root).
+    /// Every label a plugin names, where, and inside which `<label>` its `@label` is (None: the
+    /// root, or a label looked up only when events flow).
     label_refs: RefCell<Vec<(String, Pos, Option<String>)>>,
     /// The `<label>` whose plugins are being built (None: the root).
     building_label: RefCell<Option<String>>,
@@ -62,12 +63,13 @@ struct Shared {
 
 impl BuildCtx<'_> {
     /// Record that the config refers to `label` at `pos`; it must exist once the build completes.
+    /// (A label looked up when events flow, as rewrite_tag_filter's rule `label` and concat's
+    /// `timeout_label` are in Fluentd, may be @ERROR from inside any label.)
     pub fn require_label(&self, label: &str, pos: &Pos) {
-        self.shared.label_refs.borrow_mut().push((
-            label.to_string(),
-            pos.clone(),
-            self.shared.building_label.borrow().clone(),
-        ));
+        self.shared
+            .label_refs
+            .borrow_mut()
+            .push((label.to_string(), pos.clone(), None));
     }
 
     /// Register a plugin's lifecycle: started before the inputs, drained after them.
