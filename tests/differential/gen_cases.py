@@ -901,6 +901,88 @@ for mode in ["no_copy", "shallow", "deep"]:
          [msg({"m": {"k": 1, "j": 2}, "n": 1}), msg({"m": {"k": [1], "j": 3}, "n": 2})])
 
 
+# Config literals as Fluentd's v1 scanner reads them (found by hunt conf): a double-quoted value
+# may break its line only after a character on it (taken with the line end; a backslash before
+# it continues the line); a line end right after the opening quote or after one taken, and the
+# `\n` of a CRLF line end, are "unexpected end of file in a double quoted string". A
+# single-quoted value ends on its line.
+case("syntax-double-quoted-line-breaks",
+     filt("record_transformer", "<record>\n  a \"x\ny\"\n  b \"x\\\n   y\"\n  c \"x\n\n\ny\"\n  d \"#\nz\"\n</record>") + fileout(fmt="@type json"),
+     [msg({"i": 1})])
+cfgerr("double-quoted-blank-line", filt("record_transformer", "<record>\n  a \"x\n\ny\"\n</record>") + fileout())
+cfgerr("double-quoted-break-after-quote", filt("record_transformer", "<record>\n  a \"\nx\"\n</record>") + fileout())
+case("config-double-quoted-crlf-break", (SRC + filt("record_transformer", "<record>\n  a \"x\ny\"\n</record>") + fileout() + TAIL).replace("\n", "\r\n"), raw_conf=True)
+case("syntax-crlf-lines", (SRC + filt("record_transformer", "<record>\n  a plain # c\n  b \"q\"\n  c 'r'\n  d [1, 2]\n</record>") + fileout(fmt="@type json") + TAIL).replace("\n", "\r\n"),
+     [msg({"i": 1})], raw_conf=True)
+cfgerr("single-quoted-line-break", filt("record_transformer", "<record>\n  a 'x\ny'\n</record>") + fileout())
+# Fluentd's `:regexp` type (Config.regexp_value): more than two characters after the last `/`
+# is "missing right slash"; with one slash only (`/ab`) the body is empty and matches every
+# record; flags other than i and m are dropped.
+cfgerr("regexp-missing-right-slash", filt("grep", "<regexp>\n  key a\n  pattern /a/abcd\n</regexp>") + fileout())
+cfgerr("regexp-missing-right-slash-short", filt("grep", "<regexp>\n  key a\n  pattern /abcd\n</regexp>") + fileout())
+cfgerr("regexp-three-flags", filt("grep", "<regexp>\n  key a\n  pattern /a/imx\n</regexp>") + fileout())
+cfgerr("regexp-two-flags-ok", filt("grep", "<regexp>\n  key a\n  pattern /a/mx\n</regexp>") + fileout())
+cfgerr("rtf-regexp-missing-right-slash", "<match **>\n  @type rewrite_tag_filter\n  <rule>\n    key a\n    pattern /x/yyyy\n    tag z\n  </rule>\n</match>\n")
+cfgerr("null-value-pattern-missing-right-slash", filt("parser", "key_name m\n<parse>\n  @type json\n  null_value_pattern /-/xxxx\n</parse>") + fileout())
+grep("slash-without-end", "<exclude>\n  key a\n  pattern /ab\n</exclude>", [{"a": "ab"}, {"a": "zz"}, {"b": 1}])
+grep("slash-without-end-regexp", "<regexp>\n  key a\n  pattern /zz\n</regexp>", [{"a": "ab"}, {"a": "zz"}, {"a": ""}])
+grep("flags-x-dropped", "<regexp>\n  key a\n  pattern /a b/x\n</regexp>", [{"a": "a b"}, {"a": "ab"}])
+# remove_keys items are record accessors: Fluentd refuses one that is not a string.
+cfgerr("remove-keys-json-number", filt("record_transformer", "remove_keys [\"a\", 1]") + fileout())
+cfgerr("remove-keys-json-nested-array", filt("record_transformer", "remove_keys [[\"a\"]]") + fileout())
+case("rt-remove-keys-json-strings", filt("record_transformer", "remove_keys [\"a\",\n  \"$.m.k\"]") + fileout(fmt="@type json"), [msg({"a": 1, "m": {"k": 2, "j": 3}, "b": 4})])
+# Fluentd configures every <label> but @ERROR first, then @ERROR: a plugin inside another label
+# that names @ERROR fails its start-up ("@ERROR label not found"); from the top level or from
+# @ERROR itself it may (found by hunt err).
+ERRL = label("@ERROR", fileout("error"))
+cfgerr("relabel-to-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type relabel\n  @label @ERROR\n</match>\n") + ERRL)
+cfgerr("copy-relabel-to-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type copy\n  <store>\n    @type relabel\n    @label @ERROR\n  </store>\n</match>\n") + ERRL)
+cfgerr("rtf-to-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type rewrite_tag_filter\n  @label @ERROR\n  <rule>\n    key a\n    pattern /./\n    tag x\n  </rule>\n</match>\n") + ERRL)
+# A rewrite_tag_filter rule's `label` is looked up when events flow: @ERROR from inside a label
+# is fine there.
+case("route-rtf-rule-label-error-inside-label", SRC.replace("</source>", "  @label @L\n</source>") + label("@L", "<match **>\n  @type rewrite_tag_filter\n  <rule>\n    key a\n    pattern /./\n    tag x\n    label @ERROR\n  </rule>\n</match>\n") + ERRL, [msg({"a": 1})], raw_conf=True)
+case("route-relabel-to-error-from-root", "<match **>\n  @type relabel\n  @label @ERROR\n</match>\n" + ERRL, [msg({"a": 1})])
+case("route-relabel-to-error-after-label", label("@L", fileout("l")) + "<match **>\n  @type relabel\n  @label @ERROR\n</match>\n" + ERRL, [msg({"a": 1})])
+# `"#{use_nil}"` on a parameter with a default: Fluentd refuses it ("parameter is required but
+# nil is specified"), logferry uses the default (README "Differences from Fluentd").
+cfgerr("use-nil-with-default", filt("parser", "key_name m\nreserve_data \"#{use_nil}\"\n<parse>\n  @type json\n</parse>") + fileout())
+# tsv with `delimiter ' '` is Ruby's awk-style split with a limit (the number of keys): leading
+# blanks skipped, runs of blanks one separator, and the rest after the last run the last field,
+# even empty (`" "` gives a = "", found by hunt mfmt).
+parser_case("tsv-space-delimiter", "@type tsv\nkeys a,b,c\ndelimiter ' '", [" ", "a  b ", "  a b c d", "\t", "a\tb", " a", "a b  ", "a\u3000b c"])
+parser_case("ltsv-space-delimiter", "@type ltsv\ndelimiter ' '", [" a:1  b:2 ", "a:1 ", " ", "a:1\tb:2"])
+# `array` with an empty delimiter (`types a:array:`): Fluentd splits the bytes of a multi-byte
+# character apart (invalid UTF-8 written), logferry splits characters (README "Differences").
+parser_case("types-array-empty-delimiter", "@type json\ntypes a:array:", ['{"a":"xé"}'])
+# concat's n_lines of 0 or less (`0x2` is Ruby's 0): the plugin takes it, and every line is
+# written alone (found by hunt conf).
+for n, v in [("zero", "0"), ("hex", "0x2"), ("negative", "-3")]:
+    case("concat-n-lines-" + n, filt("concat", "key log\nn_lines " + v) + fileout(fmt="@type json") + ERR,
+         [msg({"log": "l%d" % i}) for i in range(3)])
+# A record accessor's array index is read by Ruby's Integer(): `1_0`, `0x1`, ` 1 `, `017` (octal)
+# (found by hunt racc).
+for n, idx in [("underscore", "0_1"), ("hex", "0x1"), ("spaced", " 1 "), ("octal", "01"), ("plus", "+1")]:
+    case("accessor-index-" + n, filt("grep", "<regexp>\n  key $.a[%s]\n  pattern /y/\n</regexp>" % idx) + fileout(fmt="@type json") + ERR,
+         [msg({"a": ["x", "y"], "i": 1}), msg({"a": ["y", "x"], "i": 2})])
+cfgerr("accessor-index-octal-bad", filt("grep", "<regexp>\n  key $.a[08]\n  pattern /y/\n</regexp>") + fileout())
+# Found by hunt sect: chunk keys are Fluentd's array type (an empty key before the last is refused:
+# "chunk_keys specification includes invalid char"); a <secondary> of type null takes the
+# chunks; an output that emits nothing (out_file) does not read its `@label`, so a label that
+# does not exist is no error there (it is for relabel).
+cfgerr("buffer-chunk-key-empty-first", fileconf("path {DIR}/out/${tag}\n<buffer ,tag>\n  @type memory\n</buffer>"))
+cfgerr("buffer-chunk-key-empty-middle", fileconf("path {DIR}/out/${tag}.%Y\n<buffer tag,,time>\n  @type memory\n  timekey 1d\n</buffer>"))
+case("file-chunk-keys-trailing-comma", fileconf("path {DIR}/out/${tag}\nappend true\n<buffer tag,>\n  @type memory\n</buffer>"), [msg({"a": 1}, tag="p")])
+cfgerr("secondary-null", fileconf("path {DIR}/out/x\n<buffer []>\n  @type memory\n</buffer>\n<secondary>\n  @type null\n</secondary>"))
+case("file-label-not-read", fileconf("path {DIR}/out/x\nappend true\n@label @NOPE\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+# A flat v0.12 `format` beside a <format> section is not read (Fluentd converts it only without
+# the section; found by hunt sect).
+case("file-format-param-and-section", fileconf("path {DIR}/out/x\nappend true\nformat ltsv\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n</buffer>"), [msg({"a": 1})])
+# A record larger than chunk_limit_size: Fluentd sends it to @ERROR (BufferChunkOverflowError),
+# logferry keeps it in a chunk of its own (README "Differences from Fluentd").
+case("buffer-record-over-chunk-limit", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 20") + ERR,
+     [msg({"a": "short"}), msg({"a": "a longer value than twenty bytes"})])
+
+
 def main():
     os.makedirs(CASES, exist_ok=True)
     names = set()

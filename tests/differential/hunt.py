@@ -39,7 +39,16 @@ add_newline false, out_file format's output_tag/output_time; one case per config
 with every copy_mode, each store relabelled into a label whose record_transformer mutates the
 record, nested values included; a nested removal under no_copy or shallow reaching the later
 stores is a known difference, drawn with deep and marshal only), grepab (grep with <and>/<or>
-blocks of <regexp>/<exclude> on nested keys beside top-level ones).
+blocks of <regexp>/<exclude> on nested keys beside top-level ones), conf (config literal syntax:
+quoted strings, escapes, line breaks, CRLF, comments, "#{...}", JSON values, and typed parameters
+whose reading shows in what is written; one case per config), types (parser `types` on every
+kind of JSON value, zoned `time:` types, `array` delimiters, null patterns), mfmt (multi_format,
+recorded with fluent-plugin-multi-format-parser 1.1.0 loadable, and ltsv/tsv/csv delimiter
+options), err (which records reach <label @ERROR> through filter_parser's error paths, in labels,
+with relabel and copy; no filter in @ERROR that errors itself: Fluentd loops until it dies),
+pat (<match>/<filter> tag patterns against odd tags), racc (record accessor syntax in grep,
+remove_keys and key_name; one case per config), sect (section syntax: arguments, chunk keys,
+sections twice, @-parameters, label names; one case per config).
 The same SEED writes the same cases.
 """
 import os
@@ -1069,12 +1078,401 @@ def hunt_grepab(name):
     g.case(name, body + g.ERR, frames)
 
 
+# --- conf ------------------------------------------------------------------------------------
+# Config literal syntax as Fluentd's v1 parser reads it: unquoted, double- and single-quoted
+# values with escapes, line continuations and embedded `#{...}` of README's subset, comments,
+# JSON arrays and hashes over several lines, CRLF line ends; seen in written records
+# (record_transformer values) and through typed parameters (bool, array, hash, regexp, time,
+# size, integer, enum) whose reading shows in what is written. One config a case (a refusal
+# stops the whole config).
+CONF_VALS = ['plain', 'a b', 'a  b  ', 'a#b', 'a #b', 'a\t#b', 'x\\ty', "'single'", "'a\\'b'", "'a\\\\b'",
+             "'a\\nb'", "'a\"b'", "''", '""', '"q"', '"a\\"b"', '"t\\tx"', '"n\\nx"', '"r\\rx"', '"f\\fx"',
+             '"b\\bx"', '"z\\0x"', '"\\\\"', '"\\/"', '"\\$"', '"\\#{x}"', '"\\{"', "\"\\'\"", '"a\\\nb"',
+             '"a\nb"', "'a\nb'", '"#{\'s\'}"', '"#{24224}"', '"#{1.5}"', '"#{1e3}"', '"#{nil}"', '"#{true}"',
+             '"#{ENV[\'NOPE_X\']}"', '"#{ENV[\'NOPE_X\'] || \'d\'}"', '"#{ENV.fetch(\'NOPE_X\', \'f\')}"',
+             '"#{File.join(\'a\', \'b\')}"', '"#{worker_id}"', '"a#{\'b\'}c"', '"#{0x1f}"', '"#{1_000}"',
+             '"#{017}"', '"#{-1}"', "'#{x}'", '#{x}', '"a" # c', '"a"  ', '[1, "a"]', '["a",\n  "b"]',
+             '{"k": 1}', '{"k":\n 1}', '[1, # c\n 2]', '["#"]', '"é"', 'é', '${tag}', '"${tag}"', 'a\\',
+             '', ' ', '"#{ENV["NOPE_X"]}"', '"#{"in"}"', "'a\\tb'", '"a\\ b"', '"#{false}"', '"#{nil || 3}"',
+             '"#{\'\'}"', '"#{ 1 }"', '"x\\\n  y"', '[]', '{}', '"[1]"', "'{\"a\":1}'", '[ "a" ] # c',
+             'a"b', "a'b", '"a"b"']
+CONF_BAD = ['"x"y', "'x'y", '"\\x"', '"\\u00e9"', '[a', '{', '"open', '"\\s"', '"\\e"', "'a'b'", '[1,]']
+# (`"#{use_nil}"` on a parameter with a default is a known difference: README.)
+BOOLS = ['true', 'yes', 'false', 'no', '', '# c', 'maybe', '"true"', "'no'", 'TRUE', '1', 'true # c', '"#{true}"',
+         '"#{use_default}"', 'on', 'false  ', '"false"', 'nil', '"#{false}"', '"#{nil}"']
+ARRAYS = ['a,b', ' a , b ', '["a","b"]', '[ "a" ]', '["a",\n  "b"]', 'a,,b', "'a,b'", '"a, b"', '["a", 1]',
+          'a b', '"a",b', '[]', '', ',', 'a,', '["b" # c\n ]', '["$.m.k"]', '$.m.k,a', "a\tb", '[["a"]]',
+          '{"a":1}', '"[\\"a\\"]"']
+HASHES = ['a:integer,b:float', '{"a":"integer"}', ' a : integer ', 'a:integer , b:bool', '{"a": "float",\n "b": "bool"}',
+          'a:integer,', 'a', 'a:', ':integer', 'a:integer:x', '"a:float"', "'{\"b\":\"integer\"}'", '{"a":1}',
+          'a:time:%s', 'a:array:|', '[1]', 'a:integer # c', 'b:bool,a:string']
+REGEXPS = ['/a/', 'a', '/A/i', '/a/x', '/A/im', '/a/ix', '/a/abcd', '/a', '/ab', '/^1$/', '"/a/"', "'/^x/'",
+           '/a b/', '/a\\/b/', '/\\d/', '"\\\\d"', '/[/', '//', '/./m', 'x/', '/a/ # c', '/a#b/', '/é/']
+# (A timekey with a fraction, `3600.5`, slices time at fractional boundaries in Fluentd; logferry
+# takes whole seconds: left, not drawn.)
+TIMEKEYS = ['1h', '3600', '1.5h', '0.5d', '60m', '1d', '30s', '90', '2h', '1h30m', '"1h"', '1H', '1e3',
+            '7200s', ' 1h ', '0.5h', '1h # c']
+# (Not below a record's size: Fluentd sends a record larger than chunk_limit_size to @ERROR, logferry
+# keeps it, README "Differences from Fluentd".)
+SIZES = ['1k', '1m', '0.5m', '1kb', '1.5k', '8MB', '1g', '"1k"', '1K', '10_000', '2k # c', '"#{2048}"']
+NLINES = ['2', ' 2', '2abc', '0_3', '"2"', '0x2', '+2', '2.9', '3 # c', '"#{2}"', '6']
+ENUMS = ['string', '"string"', "'unixtime'", 'String', 'unixtime # c', 'float  ', 'UNIXTIME', '"float" # c']
+
+
+def conf_line(key, val):
+    return "%s %s" % (key, val) if val != "" else key
+
+
+def hunt_conf(name):
+    filters, frames = "", []
+    ents = []
+    for j in range(R.randint(1, 5)):
+        v = R.choice(CONF_BAD) if R.random() < 0.04 else R.choice(CONF_VALS)
+        ents.append(conf_line(R.choice(["k%d" % j] * 5 + ["k%d.x" % j, "k%d-x" % j, "_k%d" % j, "k%d/x" % j]), v))
+    filters += g.filt("record_transformer", "<record>\n%s\n</record>" % "\n".join(ents))
+    out_extra, buf, path, fmt, inject = "", "[]", "{DIR}/out/x", "@type json", None
+    for feat in R.sample(["bool", "array", "hash", "regexp", "time", "size", "int", "enum", "flush"], R.randint(1, 2)):
+        if feat == "bool":
+            filters = g.filt("parser", "key_name m\n" + conf_line("reserve_data", R.choice(BOOLS)) + "\n<parse>\n  @type json\n  estimate_current_event false\n</parse>") + filters
+        elif feat == "array":
+            filters += g.filt("record_transformer", conf_line("remove_keys", R.choice(ARRAYS)))
+        elif feat == "hash":
+            filters = g.filt("parser", "key_name s\nreserve_data true\n<parse>\n  @type regexp\n  expression /^(?<a>[^ ]*) (?<b>.*)$/\n  estimate_current_event false\n  %s\n</parse>"
+                             % conf_line("types", R.choice(HASHES)).replace("\n", "\n  ")) + filters
+        elif feat == "regexp":
+            filters += g.filt("grep", "<exclude>\n  key b\n  %s\n</exclude>" % conf_line("pattern", R.choice(REGEXPS)).replace("\n", "\n  "))
+        elif feat == "time":
+            path = "{DIR}/out/t.%Y%m%d%H%M%S"
+            buf = "time"
+            out_extra = "timekey " + R.choice(TIMEKEYS)
+        elif feat == "size":
+            out_extra = "chunk_limit_size " + R.choice(SIZES)
+        elif feat == "flush":
+            out_extra = "flush_interval " + R.choice(TIMEKEYS + ["0.5s", "0", "-1", "x"])
+        elif feat == "int":
+            filters += g.filt("concat", "key k\n" + conf_line("n_lines", R.choice(NLINES)))
+        elif feat == "enum":
+            inject = "time_key tm\n" + conf_line("time_type", R.choice(ENUMS))
+    body = "@type file\npath %s\nappend true\n<format>\n%s</format>\n" % (path, g.indent(fmt))
+    if inject:
+        body += "<inject>\n%s</inject>\n" % g.indent(inject)
+    body += "<buffer %s>\n  @type memory\n%s</buffer>\n" % (buf, "  " + out_extra + "\n" if out_extra else "")
+    conf = filters + "<match **>\n%s</match>\n" % g.indent(body) + g.ERR
+    if R.random() < 0.15:
+        conf = conf.replace("\n", "\r\n")
+    ts = [1700000000, 1700003600, 1700007300, 1700090000, 1700000030, 1700000060]
+    # One tag when concat groups lines (a group still open at shutdown is lost by Fluentd: README).
+    tag = "t.a" if "n_lines" in conf else R.choice(["t", "t.a"])
+    # Six lines: n_lines of 1, 2, 3 and 6 leave no group open at shutdown.
+    for n in range(6 if "n_lines" in conf else 4):
+        frames.append(g.msg({"a": R.choice([1, "1", "x"]), "b": R.choice(["a", "A", "1", "x/y", "ab", "a b"]),
+                             "m": R.choice(['{"j":1}', "bad"]), "s": R.choice(["1 2", "x 1.5", "7 true", "a|b c"]),
+                             "k": "line%d" % n, "n": n}, tag=tag, time=ts[n]))
+    g.case(name, conf, frames)
+
+
+# --- types -----------------------------------------------------------------------------------
+# Parser `types` on every kind of value: JSON values of each type (numbers, big integers, floats,
+# nested arrays and objects, null, booleans) and text, with `time` types carrying a zone
+# (`time:+09:00:%Y-%m-%d`, `time:Asia/Tokyo:%s`), `array` with several delimiters,
+# null_value_pattern, null_empty_string, estimate_current_event and keep_time_key.
+TY_TYPES = ["string", "integer", "float", "bool", "time", "time:%Y-%m-%d %H:%M:%S", "time:unixtime", "time:float",
+            "time:+09:00:%Y-%m-%d %H:%M:%S", "time:Asia/Tokyo:%Y-%m-%d", "time:-0530:%H:%M", "time:%s", "time:%iso8601",
+            "time:UTC:%Y", "time:%d/%b/%Y:%H:%M:%S %z", "array", "array:|", "array:ab", "array:;", "time:string",
+            "time:mixed", "time:+09:00:unixtime", "time:%Y-%m-%dT%H:%M:%S%z", "bool:x", "integer:x"]
+# (`array:` with an empty delimiter: Fluentd splits a multi-byte character into bytes, a known
+# difference, not drawn.)
+# Not drawn: integers past 64 bits (floats in logferry), and for `time` types times with a
+# fraction, before 1970 or after 2106 (known differences, README "Differences from Fluentd").
+TY_TIME_SAFE = [0, 1, 1700000000, "", "1", "1700000000", "2023-11-14 22:13:20", "2023-11-14T22:13:20+09:00",
+                "14/Nov/2023:22:13:20 +0000", "22:13", "x", "2023", None, True, "a b", [1], {}]
+TY_JVALS = [0, 1, -1, 1.5, -2.5, 1e15, 9223372036854775807, True, False, None, [], [1, "a"],
+            {}, {"k": 1}, "", "1", "1.5", "true", "yes", "YES", "1,2", "a|b", "a b", "2023-11-14 22:13:20", "1700000000",
+            "1700000000.5", "2023-11-14T22:13:20+09:00", "14/Nov/2023:22:13:20 +0000", "22:13", "x", " 7 ", "0x1A",
+            "1e3", "-0", "null", "-", "é", "abab", "a,,b", "2023", "1_000", "Infinity", "NaN"]
+
+
+def hunt_types(name):
+    import json as _j
+    body, frames = "", []
+    for i in range(12):
+        kind = R.choice(["json", "json", "regexp", "ltsv"])
+        keys = R.sample(["a", "b", "c", "t"], R.randint(1, 3))
+        tys = {k: R.choice(TY_TYPES) for k in keys}
+        opts = ["types " + ",".join("%s:%s" % kv for kv in tys.items())]
+        if R.random() < 0.3:
+            opts.append("null_value_pattern " + R.choice(["/^(-|null)$/", "-", "^$", "/1/", "/^x$/i"]))
+        if R.random() < 0.3:
+            opts.append("null_empty_string " + R.choice(["true", "false"]))
+        if R.random() < 0.5:
+            opts.append("time_key t")
+            if R.random() < 0.6:
+                opts.append(R.choice(["time_type unixtime", "time_type float", "time_format %Y-%m-%d %H:%M:%S",
+                                      "time_format %s", "time_format %iso8601", "time_type mixed\ntime_format_fallbacks %Y-%m-%d %H:%M:%S, %s"]))
+            if R.random() < 0.5:
+                opts.append("keep_time_key true")
+        opts.append("estimate_current_event false")
+        timed_key = lambda k: tys.get(k, "").startswith("time") or (k == "t" and "time_key t" in opts)
+        if kind == "regexp":
+            parse = "@type regexp\nexpression /^(?<a>[^|]*)\\|(?<b>[^|]*)\\|(?<c>[^|]*)\\|(?<t>[^|]*)$/"
+        elif kind == "ltsv":
+            parse = "@type ltsv"
+        else:
+            parse = "@type json"
+        parse += "\n" + "\n".join(opts)
+        body += g.filt("parser", "key_name message\nreserve_data true\nreserve_time true\n<parse>\n%s</parse>" % g.indent(parse), pattern="h%d" % i)
+        body += file_match(i, inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z\nutc true")
+        for _ in range(8):
+            vals = [R.choice(TY_TIME_SAFE if timed_key(k) else TY_JVALS) for k in "abct"]
+            if kind == "json":
+                rec = {k: v for k, v in zip("abct", vals) if R.random() < 0.9}
+                line = _j.dumps(rec, ensure_ascii=False)
+            else:
+                sv = [v if isinstance(v, str) else _j.dumps(v) for v in vals]
+                sv = [v.replace("|", "/").replace("\t", " ") for v in sv]
+                line = "|".join(sv) if kind == "regexp" else "\t".join("%s:%s" % kv for kv in zip("abct", sv))
+            frames.append(g.msg({"message": line, "o": 1}, tag="h%d" % i, time=1700000100))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- mfmt ------------------------------------------------------------------------------------
+# multi_format (fluent-plugin-multi-format-parser 1.1.0: record it with that plugin loadable)
+# with random <pattern>s, and the delimiter options of the ltsv, tsv and csv parsers.
+MF_PATTERNS = ["format json", "format regexp\nexpression /^(?<a>\\d+) (?<b>.*)$/", "format /^(?<x>\\w+):(?<y>.*)$/",
+               "format ltsv", "format csv\nkeys a,b", "format tsv\nkeys a,b", "format none", "format apache2",
+               "format syslog", "format regexp\nexpression /^(?<a>\\d+) (?<time>\\d+)$/\ntime_key time\ntime_format %s",
+               "format json\ntime_key t\ntime_type unixtime", "format json\nestimate_current_event false",
+               "format regexp\nexpression /^(?<w>\\w+)$/\nestimate_current_event false", "format ltsv\ndelimiter ,\nlabel_delimiter =",
+               "format json\ntypes a:string", "format nginx"]
+MF_LINES = ['{"a":1}', '{"t":1700000000,"a":2}', '12 rest', 'word', 'k:v', 'a:1\tb:2', 'a=1,b=2', '1,2', 'x\ty',
+            '', ' ', '{bad', '12 1700000000', '<13>Nov 14 22:13:20 host app: msg',
+            '127.0.0.1 - - [14/Nov/2023:22:13:20 +0000] "GET / HTTP/1.1" 200 5 "-" "-"', 'a:b:c', '"q",r', 'é:ü']
+LD_PARSERS = ["@type ltsv\ndelimiter ,", "@type ltsv\nlabel_delimiter =", "@type ltsv\ndelimiter_pattern /\\s+/",
+              "@type ltsv\ndelimiter ;\nlabel_delimiter =", "@type ltsv\ndelimiter_pattern /[,;]/\nlabel_delimiter =",
+              "@type ltsv\ndelimiter ' '", "@type ltsv\nlabel_delimiter ::", "@type ltsv\ndelimiter \\t",
+              "@type tsv\nkeys a,b,c\ndelimiter ,", "@type tsv\nkeys a,b\ndelimiter |", "@type tsv\nkeys a,b,c\ndelimiter ' '",
+              "@type csv\nkeys a,b,c\ndelimiter ;", "@type csv\nkeys a,b\ndelimiter |\nparser_engine fast",
+              "@type csv\nkeys a,b,c\ndelimiter \\t", "@type csv\nkeys [\"a\",\"b\"]", "@type tsv\nkeys a,b,a",
+              "@type csv\nkeys a,b,c\nparser_engine fast", "@type ltsv\nlabel_delimiter =\ndelimiter_pattern /&/"]
+LD_TOKS = ['a', 'b', '1', '', ' ', ',', ';', '|', '=', ':', '\t', '"', '""', 'a=1', 'b:2', 'c=', '=x', 'é', '::', '&', "'", 'ab']
+
+
+def hunt_mfmt(name):
+    body, frames = "", []
+    for i in range(10):
+        if R.random() < 0.5:
+            pats = R.sample(MF_PATTERNS, R.randint(1, 4))
+            parse = "@type multi_format\n" + "".join("<pattern>\n%s</pattern>\n" % g.indent(p) for p in pats)
+            # A JSON text that is no object (`12 ...`) gives Fluentd a record that is not a map
+            # (a known difference): not drawn where a json pattern comes first.
+            ok = [l for l in MF_LINES if not (l[:1].isdigit() and any(p.startswith("format json") for p in pats))]
+            lines = lambda: R.choice(ok)
+        else:
+            parse = R.choice(LD_PARSERS)
+            lines = lambda: "".join(R.choice(LD_TOKS) for _ in range(R.randint(0, 8)))
+        extra = R.choice(["reserve_data true\n", "", "reserve_data true\nemit_invalid_record_to_error false\n"])
+        if "@type csv" in parse and "fast" not in parse:
+            # CSV.parse_line raises on a stray quote and on no row: the record is lost in Fluentd
+            # without emit_invalid_record_to_error (README "Differences from Fluentd").
+            extra = extra.replace("emit_invalid_record_to_error false\n", "")
+        body += g.filt("parser", "key_name message\n%s<parse>\n%s</parse>" % (extra, g.indent(parse)), pattern="h%d" % i)
+        body += file_match(i, inject="time_key et\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S%:z\nutc true")
+        for _ in range(8):
+            frames.append(g.msg({"message": lines(), "o": 1}, tag="h%d" % i, time=1700000100))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- err -------------------------------------------------------------------------------------
+# Which records reach <label @ERROR>, and as what: filter_parser's error paths (no key, a text
+# no pattern matches, a value that is no string, emit_invalid_record_to_error, reserve_data) in
+# the root and in labels, with relabel and copy around, and @ERROR's own filters and routing
+# (a parser failing inside @ERROR, relabel out of it, a copy, tag-less matches).
+ERR_FILTERS = [
+    "@type parser\nkey_name k\n<parse>\n  @type json\n  estimate_current_event false\n</parse>",
+    "@type parser\nkey_name k\nreserve_data true\n<parse>\n  @type json\n  estimate_current_event false\n</parse>",
+    "@type parser\nkey_name k\nreserve_data true\nemit_invalid_record_to_error false\n<parse>\n  @type json\n  estimate_current_event false\n</parse>",
+    "@type parser\nkey_name nope\n<parse>\n  @type none\n  estimate_current_event false\n</parse>",
+    "@type parser\nkey_name k\nreserve_data true\n<parse>\n  @type regexp\n  estimate_current_event false\n  expression /^(?<w>\\w+)$/\n</parse>",
+    "@type parser\nkey_name k\nhash_value_field p\n<parse>\n  @type ltsv\n  estimate_current_event false\n</parse>",
+    "@type parser\nkey_name n\nreserve_data true\n<parse>\n  @type regexp\n  estimate_current_event false\n  expression /^(?<d>\\d)$/\n</parse>",
+    "@type parser\nkey_name $.m.k\nreserve_data true\n<parse>\n  @type json\n  estimate_current_event false\n</parse>",
+    "@type parser\nkey_name k\nreserve_data true\n<parse>\n  @type regexp\n  estimate_current_event false\n  expression /^(?<w>\\w+) (?<t>\\d+)$/\n  time_key t\n  time_format %s\n</parse>",
+    "@type record_transformer\n<record>\n  seen ${tag}\n</record>",
+    "@type grep\n<exclude>\n  key k\n  pattern /drop/\n</exclude>",
+]
+
+
+def err_store(name):
+    return "@type file\npath {DIR}/out/%s\nappend true\n<format>\n  @type json\n</format>\n<inject>\n  tag_key tg\n  time_key tm\n  time_type unixtime\n</inject>\n<buffer []>\n  @type memory\n</buffer>" % name
+
+
+def err_match(name, pattern, labels):
+    kind = R.choice(["file", "file", "copy", "relabel", "null"])
+    if kind == "file":
+        return "<match %s>\n%s</match>\n" % (pattern, g.indent(err_store(name)))
+    if kind == "copy":
+        return "<match %s>\n  @type copy\n  <store>\n%s  </store>\n  <store>\n%s  </store>\n</match>\n" % (
+            pattern, g.indent(err_store(name + "a"), 4), g.indent(err_store(name + "b"), 4))
+    if kind == "relabel" and labels:
+        return "<match %s>\n  @type relabel\n  @label %s\n</match>\n" % (pattern, R.choice(labels))
+    return "<match %s>\n  @type null\n</match>\n" % pattern
+
+
+def hunt_err(name):
+    labels = ["@L1", "@L2"]
+    def filters(n):
+        return "".join("<filter %s>\n%s</filter>\n" % (R.choice(["**", "a.**", "b"]), g.indent(R.choice(ERR_FILTERS))) for _ in range(n))
+    body = filters(R.randint(1, 3))
+    body += err_match("r0", R.choice(["a.**", "b", "{a.b,c}"]), labels)
+    body += err_match("r1", "**", labels)
+    body += "<label @L1>\n%s</label>\n" % g.indent(filters(R.randint(0, 2)) + err_match("l1", "**", ["@L2", "@ERROR"]))
+    body += "<label @L2>\n%s</label>\n" % g.indent(filters(R.randint(0, 1)) + err_match("l2", "**", []))
+    if R.random() < 0.85:
+        # No filter in @ERROR that emits errors itself, nor a way out of it: Fluentd sends such an
+        # error back into @ERROR again and again until its stack overflows and it dies.
+        quiet = [f for f in ERR_FILTERS if "@type parser" not in f]
+        inner = "".join("<filter %s>\n%s</filter>\n" % (R.choice(["**", "a.**", "b"]), g.indent(R.choice(quiet)))
+                        for _ in range(R.randint(0, 2)))
+        if R.random() < 0.3:
+            inner += err_match("e0", R.choice(["a.**", "b"]), [])
+        inner += err_match("e1", "**", [])
+        body += "<label @ERROR>\n%s</label>\n" % g.indent(inner)
+    if R.random() < 0.3:
+        g_src = g.SRC.replace("</source>", "  @label @L1\n</source>")
+        conf_prefix = g_src
+    else:
+        conf_prefix = g.SRC
+    frames = []
+    for n in range(8):
+        rec = {"k": R.choice(['{"x":1}', "{bad", "word", "two words", "w 1700000000", "a:1\tb:2", "drop", "", 12, None, ["x"], {"j": 1}]),
+               "n": R.choice(["1", "x", 5, None]), "i": n}
+        if R.random() < 0.15:
+            del rec["k"]
+        if R.random() < 0.3:
+            rec["m"] = {"k": R.choice(['{"y":2}', "bad", 3])}
+        frames.append(g.msg(rec, tag=R.choice(["a.b", "a.c", "b", "c", "z"]), time=1700000000 + n))
+    g.case(name, conf_prefix + body + g.TAIL, frames, raw_conf=True)
+
+
+# --- pat -------------------------------------------------------------------------------------
+# Tag patterns of <match> and <filter> (globs with *, **, {a,b} nested and empty, several
+# patterns in one directive, /regexp/ patterns) against odd tags (empty parts, leading and
+# trailing dots, one part, many parts); each match writes its own file, a last `**` catches
+# the rest.
+PAT_PARTS = ["a", "b", "c", "*", "**", "{a,b}", "{a.b,c}", "{a,{b,c}}", "{}", "{a,}", "a*", "*b", "x"]
+PAT_TAGS = ["a", "b", "c", "a.b", "a.c", "b.c", "a.b.c", "a.a.b", "x.a", "a.x.b", "ab", "ba", "a..b", ".a", "a.",
+            "a.b.c.d", "c.a.b", "b.b", "aa.b", "x"]
+
+
+def rpat():
+    r = R.random()
+    if r < 0.1:
+        return R.choice(["/a\\.\\w+/", "/^a/", "/b$/", "/(a|c)\\..*/", "/a.b/"])
+    parts = [R.choice(PAT_PARTS) for _ in range(R.randint(1, 3))]
+    return ".".join(parts)
+
+
+def hunt_pat(name):
+    body = ""
+    for i in range(R.randint(0, 2)):
+        body += g.filt("record_transformer", "<record>\n  f%d ${tag}\n</record>" % i,
+                       pattern=" ".join(rpat() for _ in range(R.randint(1, 2))))
+    for i in range(R.randint(2, 5)):
+        pat = " ".join(rpat() for _ in range(R.randint(1, 2)))
+        body += file_match(i, inject="tag_key tg", pattern=pat)
+    body += file_match(99, inject="tag_key tg", pattern="**")
+    frames = [g.msg({"n": n}, tag=t) for n, t in enumerate(R.sample(PAT_TAGS, 10))]
+    g.case(name, body + g.ERR, frames)
+
+
+# --- racc ------------------------------------------------------------------------------------
+# Record accessor syntax (`$.a.b`, `$['a']['b']`, `$.a[0]`, bracket and dot forms mixed, odd
+# spacing, quotes and indexes, and the texts Fluentd refuses) in grep's key, record_transformer's
+# remove_keys and filter_parser's key_name over nested records (one config a case).
+RACC = ["a", "$.a", "$.a.b", "$.a.b[0]", "$.a.b[1].c", "$.a.b[-1]", "$.a.b[ 1 ]", "$.a.b[1_0]", "$.a.b[0x1]",
+        "$['a']['b']", "$[\"a\"][\"b\"]", "$['a']['b'][1]['c']", "$['a.b']", "$['a']['b c']", "$['a'][\"b']",
+        "$['a']x", "$.", "$..a", "$.a..b", "$.a.", "$.a b", "$['a b']", "$[0]", "$.x[2].y", "$.x[9]", "$['x'][-3]",
+        "$.a[", "$.a[]", "$.a[x]", "$['a'", "$[", "$.m.k", "$['m']['k']", "$.a['b']", "$.a.b[1][c]", "$.k", "$['']",
+        "$.a.0", "$['a']['0']", "$.a.b[1]extra", "$.é", "$['é']", "$.a.b[1.0]", "$[a]", "$.a.b[+1]"]
+
+
+def hunt_racc(name):
+    body = ""
+    for _ in range(R.randint(1, 3)):
+        acc = R.choice(RACC)
+        use = R.choice(["grep", "exclude", "remove", "parser"])
+        if use == "grep":
+            body += g.filt("grep", "<regexp>\n  key %s\n  pattern %s\n</regexp>" % (acc, R.choice(["/./", "/^x$/", "/1/", "/q/"])))
+        elif use == "exclude":
+            body += g.filt("grep", "<exclude>\n  key %s\n  pattern %s\n</exclude>" % (acc, R.choice(["/x/", "/2/", "/^$/"])))
+        elif use == "remove":
+            body += g.filt("record_transformer", "remove_keys " + acc)
+        else:
+            body += g.filt("parser", "key_name %s\nreserve_data true\nemit_invalid_record_to_error false\n<parse>\n  @type json\n  estimate_current_event false\n</parse>" % acc)
+    body += g.fileout(fmt="@type json")
+    recs = [{"a": {"b": [1, {"c": "x"}], "b c": 2, "": 3, "0": 4}, "a.b": 5, "x": [10, 20, {"y": "z"}], "k": "{\"j\":1}",
+             "m": {"k": "{\"q\":2}"}, "é": "u", "": "e"},
+            {"a": {"b": "str"}, "x": {"y": 1}, "k": "bad", "m": [1]},
+            {"a": [1, 2], "x": None, "m": {"k": "{\"q\":3}"}},
+            {"a": {"b": [{"c": "q"}, {"c": 2}]}, "k": "{}"}]
+    g.case(name, body + g.ERR, [g.msg(r) for r in recs])
+
+
+# --- sect ------------------------------------------------------------------------------------
+# Section syntax: match/filter arguments quoted, spaced, empty or with several patterns, buffer
+# chunk keys in every spelling, sections given twice, @type/@id/@log_level/@label forms, label
+# names, empty sections and unknown nested ones (one config a case: accept or refuse, and what
+# is written).
+SECT_MATCH_ARGS = ["**", "\"**\"", "'**'", " ** ", "t.**  ", "t.** x", "", "{t,u}.**", "t.a t.b", "\"t.a t.b\"", "t.*",
+                   "/t\\..*/", "t.**,u", "**  # c"]
+SECT_BUFFER_ARGS = ["[]", "", "tag", " tag ", "tag,time", "tag , time", "[\"tag\"]", "[\"tag\", \"time\"]", "tag,", ",tag",
+                    "\"tag\"", "time,tag", "tag,tag", "$.m.k", "k", "[tag]", "[ ]", "tag time"]
+SECT_EXTRA = ["", "", "@id out1", "@id \"out1\"", "@log_level debug", "@log_level 'warn'", "@log_level nope", "@label @L",
+              "@type \"file\"", "<format>\n  @type json\n</format>", "<inject>\n  tag_key t1\n</inject>\n<inject>\n  tag_key t2\n</inject>",
+              "<nosuch>\n  x 1\n</nosuch>", "<format>\n</format>", "<secondary>\n  @type null\n</secondary>", "@type file",
+              "<buffer>\n  @type memory\n</buffer>", "path_suffix .txt\npath_suffix .log", "@label @ERROR",
+              "<parse>\n  @type json\n</parse>", "time_slice_format %Y%m%d", "format ltsv", "include_tag_key true",
+              "<format>\n  @type ltsv\n</format>", "@type file # c", "flush_interval 1s", "buffer_type memory",
+              "<inject>\n</inject>", "utc", "localtime", "@id a\n@id b", "<format>\n  @type single_value\n</format>"]
+
+
+def hunt_sect(name):
+    margs = R.choice(SECT_MATCH_ARGS)
+    bargs = R.choice(SECT_BUFFER_ARGS)
+    path = "{DIR}/out/s"
+    if "tag" in bargs:
+        path += ".${tag}"
+    if "time" in bargs:
+        path += ".%Y%m%d"
+    if "$.m.k" in bargs:
+        path += ".${$.m.k}"
+    if bargs.strip() == "k":
+        path += ".${k}"
+    extra = R.choice(SECT_EXTRA)
+    body = "@type file\npath %s\nappend true\n%s\n<format>\n  @type json\n</format>\n<inject>\n  tag_key tg\n</inject>\n<buffer %s>\n  @type memory\n%s</buffer>" % (
+        path, extra, bargs, "  timekey 1d\n" if "time" in bargs else "")
+    body = body.replace("\n\n", "\n")
+    conf = ""
+    if R.random() < 0.4:
+        conf += "<filter %s>\n  @type record_transformer\n  <record>\n    f ${tag}\n  </record>\n</filter>\n" % R.choice(SECT_MATCH_ARGS)
+    conf += "<match %s>\n%s</match>\n" % (margs, g.indent(body))
+    conf += "<match **>\n%s</match>\n" % g.indent(
+        "@type file\npath {DIR}/out/rest\nappend true\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n</buffer>")
+    if "@label @L" in extra or R.random() < 0.2:
+        conf += "<label %s>\n%s</label>\n" % (R.choice(["@L", "@L", "L", "@l", "\"@L\""]), g.indent(
+            "<match **>\n  @type file\n  path {DIR}/out/lbl\n  append true\n  <buffer []>\n    @type memory\n  </buffer>\n</match>"))
+    conf += g.ERR
+    frames = [g.msg({"k": R.choice(["a", "b"]), "m": {"k": "q"}, "n": n}, tag=R.choice(["t", "t.a", "t.b", "u", "x"])) for n in range(4)]
+    g.case(name, conf, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
          "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd, "sopt": hunt_sopt,
          "fpopt": hunt_fpopt, "rtopt": hunt_rtopt, "ml": hunt_ml, "tkey": hunt_tkey,
          "ftime": hunt_ftime, "ptime": hunt_ptime, "fileopt": hunt_fileopt, "copymode": hunt_copymode,
-         "grepab": hunt_grepab}
+         "grepab": hunt_grepab, "conf": hunt_conf, "types": hunt_types, "mfmt": hunt_mfmt,
+         "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect}
 
 
 def main():

@@ -96,7 +96,8 @@ pub(crate) fn scan_raw_arg(cur: &mut Cursor) -> String {
     out
 }
 
-/// Single-quoted string (cursor on the quote): only `\'` and `\\` are escapes.
+/// Single-quoted string (cursor on the quote): only `\'` and `\\` are escapes; it ends on
+/// its line.
 pub(crate) fn scan_single_quoted(cur: &mut Cursor) -> Result<String, ConfigError> {
     let start = cur.pos();
     cur.bump();
@@ -106,6 +107,14 @@ pub(crate) fn scan_single_quoted(cur: &mut Cursor) -> Result<String, ConfigError
             None => return Err(eof_error(cur, "single-quoted string", &start)),
             Some('\'') => return Ok(out),
             Some('\\') if matches!(cur.peek(), Some('\'' | '\\')) => out.extend(cur.bump()),
+            // Fluentd's single-quoted strings end at their line (`unexpected end of file in a
+            // single quoted string`).
+            Some('\n') => {
+                return Err(ConfigError::at(
+                    cur.pos(),
+                    format!("a single-quoted string cannot span lines: the one started at {start} is not closed on its line"),
+                ))
+            }
             Some(c) => out.push(c),
         }
     }
@@ -128,6 +137,28 @@ pub(crate) fn scan_double_quoted(cur: &mut Cursor) -> Result<Value, ConfigError>
                     None => Value::Text(out),
                 });
             }
+            // As Fluentd's scanner: a character followed by a line end (`\r` or `\n`) is taken
+            // with it, unless it is a backslash (then both go: a continuation). A line end not
+            // taken so (right after the opening quote, a taken line end, or `#{...}`; the `\n`
+            // of a CRLF) is Fluentd's `unexpected end of file in a double quoted string`.
+            Some(c) if matches!(cur.peek_at(1), Some('\r' | '\n')) => {
+                cur.bump();
+                let end = cur.bump();
+                if c != '\\' {
+                    out.push(c);
+                    out.extend(end);
+                }
+            }
+            Some('\n') => {
+                return Err(ConfigError::at(
+                    cur.pos(),
+                    format!(
+                        "line break in the double-quoted string started at {start} where Fluentd \
+                         takes none (a line may break inside the quotes only after a character \
+                         on it; a CRLF line end does not)"
+                    ),
+                ))
+            }
             Some('\\') => {
                 let esc_pos = cur.pos();
                 cur.bump();
@@ -135,10 +166,6 @@ pub(crate) fn scan_double_quoted(cur: &mut Cursor) -> Result<Value, ConfigError>
                     return Err(eof_error(cur, "double-quoted string", &start));
                 };
                 match c {
-                    '\n' => {}
-                    '\r' if cur.peek() == Some('\n') => {
-                        cur.bump();
-                    }
                     'r' => out.push('\r'),
                     'n' => out.push('\n'),
                     't' => out.push('\t'),

@@ -135,6 +135,46 @@ pub fn integer_wrapping(s: &str) -> i64 {
     }
 }
 
+/// Ruby's strict `Integer(text)`: surrounding whitespace, a sign, a `0x`/`0b`/`0o`/`0d` prefix
+/// or a leading `0` (octal), and single `_` between digits; `None` where Ruby raises (`"08"`,
+/// `"1__0"`, `"0x"`, `"1.0"`, `""`) or past 64 bits.
+pub fn ruby_integer(s: &str) -> Option<i64> {
+    let t = s.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\u{b}' | '\u{c}' | '\r'));
+    let (neg, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let b = t.as_bytes();
+    let (radix, digits, lead_underscore_ok) =
+        match (b.first(), b.get(1).map(u8::to_ascii_lowercase)) {
+            (Some(b'0'), Some(b'x')) => (16, &t[2..], false),
+            (Some(b'0'), Some(b'b')) => (2, &t[2..], false),
+            (Some(b'0'), Some(b'o')) => (8, &t[2..], false),
+            (Some(b'0'), Some(b'd')) => (10, &t[2..], false),
+            (Some(b'0'), Some(_)) => (8, &t[1..], true),
+            _ => (10, t, false),
+        };
+    let d = digits.as_bytes();
+    if d.is_empty()
+        || (d[0] == b'_' && !lead_underscore_ok)
+        || d.last() == Some(&b'_')
+        || digits.contains("__")
+    {
+        return None;
+    }
+    let mut n: i128 = 0;
+    for c in digits.chars().filter(|&c| c != '_') {
+        n = n
+            .checked_mul(radix)?
+            .checked_add(i128::from(c.to_digit(radix as u32)?))?;
+        if n > i128::from(i64::MAX) + 1 {
+            return None;
+        }
+    }
+    i64::try_from(if neg { -n } else { n }).ok()
+}
+
 /// Ruby `String#to_f`: optional whitespace and sign, digits, fraction and exponent;
 /// stops at the first other character; `0.0` if there is no number.
 pub fn float(s: &str) -> f64 {
@@ -210,6 +250,20 @@ pub fn array(s: &str) -> Result<Vec<String>, String> {
     Ok(split_commas(s))
 }
 
+/// [`array`] whose items must be strings: a JSON array with a number, `null`, an array or an
+/// object in it is an error, as Fluentd's record accessor (`param.start_with?`) raises on one at
+/// start-up (`remove_keys [1]`).
+pub fn string_array(s: &str) -> Result<Vec<String>, String> {
+    if s.starts_with('[') {
+        if let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(s) {
+            if let Some(bad) = items.iter().find(|v| !v.is_string()) {
+                return Err(format!("'{s}' has {bad}, which is not a string"));
+            }
+        }
+    }
+    array(s)
+}
+
 /// Hash: a JSON object if the text starts with `{` (values as strings: strings raw,
 /// others as JSON text), else `k:v,k2:v2` split on the first `:` (a field without
 /// `:` maps to `""`). Keys keep their first position, the last value wins.
@@ -245,22 +299,36 @@ pub fn hash(s: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// Regexp: `/body/flags` → (body, flags), else the whole text is the body with no
-/// flags. Only Ruby's `i` (ignore case) and `m` (Ruby multiline = `.` matches
-/// newline, Rust's `s` flag) are kept, as Fluentd does.
+/// Regexp, as Fluentd's `Config.regexp_value`: text not starting with `/` is the whole body
+/// with no flags; else the body is what lies between the first and the last `/`, and the text
+/// after the last `/` holds the flags, of which only Ruby's `i` (ignore case) and `m` (`.`
+/// matches newline) are kept. Lenient: see [`regexp_checked`] for the texts Fluentd refuses.
+/// `"/a/im"` → (`a`, `im`); `"/a"` and `"/"` → an empty body (the last `/` is the first).
 pub fn regexp(s: &str) -> (String, String) {
-    if let Some(rest) = s.strip_prefix('/') {
-        if let Some(end) = rest.rfind('/') {
-            let mut flags = String::new();
-            for f in ['i', 'm'] {
-                if rest[end + 1..].contains(f) {
-                    flags.push(f);
-                }
-            }
-            return (rest[..end].to_string(), flags);
+    regexp_checked(s).unwrap_or_else(|_| (s.to_string(), String::new()))
+}
+
+/// [`regexp`], with Fluentd's start-up error: more than two characters after the last `/`
+/// (`invalid regexp: missing right slash`, so `/a/imx` and `/abc` are refused, `/a/im` and `/ab`
+/// are not).
+pub fn regexp_checked(s: &str) -> Result<(String, String), String> {
+    let Some(rest) = s.strip_prefix('/') else {
+        return Ok((s.to_string(), String::new()));
+    };
+    let (body, after) = match rest.rfind('/') {
+        Some(end) => (&rest[..end], &rest[end + 1..]),
+        None => ("", rest),
+    };
+    if after.chars().count() > 2 {
+        return Err(format!("invalid regexp: missing right slash: {s}"));
+    }
+    let mut flags = String::new();
+    for f in ['i', 'm'] {
+        if after.contains(f) {
+            flags.push(f);
         }
     }
-    (s.to_string(), String::new())
+    Ok((body.to_string(), flags))
 }
 
 #[cfg(test)]
@@ -287,11 +355,66 @@ mod tests {
     }
 
     #[test]
+    fn ruby_integer_as_ruby() {
+        for (text, want) in [
+            ("1_0", Some(10)),
+            ("0x1", Some(1)),
+            (" 1 ", Some(1)),
+            ("-0x1", Some(-1)),
+            ("0b11", Some(3)),
+            ("0o17", Some(15)),
+            ("017", Some(15)),
+            ("0_7", Some(7)),
+            ("00", Some(0)),
+            ("0d19", Some(19)),
+            ("0X1F", Some(31)),
+            ("\t2\n", Some(2)),
+            ("-9223372036854775808", Some(i64::MIN)),
+        ] {
+            assert_eq!(ruby_integer(text), want, "{text:?}");
+        }
+        for bad in [
+            "08",
+            "0x_1",
+            "1__0",
+            "_1",
+            "1_",
+            "0x",
+            "1e3",
+            "1.0",
+            "",
+            "0_x1",
+            "- 1",
+            "+-1",
+            "0o",
+            "09",
+            "9223372036854775808",
+        ] {
+            assert_eq!(ruby_integer(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
     fn regexp_forms() {
         assert_eq!(regexp("/a.b/im"), ("a.b".to_string(), "im".to_string()));
         assert_eq!(regexp("/a/b/x"), ("a/b".to_string(), String::new()));
         assert_eq!(regexp("^foo$"), ("^foo$".to_string(), String::new()));
-        assert_eq!(regexp("/"), ("/".to_string(), String::new()));
+        // Fluentd's rindex: a lone or unclosed slash leaves an empty body.
+        assert_eq!(regexp("/"), (String::new(), String::new()));
+        assert_eq!(regexp("/ab"), (String::new(), String::new()));
+        assert_eq!(regexp("/a/x"), ("a".to_string(), String::new()));
+        assert_eq!(
+            regexp_checked("/a/mi").unwrap(),
+            ("a".to_string(), "im".to_string())
+        );
+        for bad in ["/a/abcd", "/abc", "/a/é12", "/a/imx"] {
+            assert!(
+                regexp_checked(bad)
+                    .unwrap_err()
+                    .contains("missing right slash"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
@@ -325,5 +448,13 @@ mod tests {
         }
         assert!(hash("{bad").unwrap_err().contains("not a JSON object"));
         assert!(array("[bad").unwrap_err().contains("not a JSON array"));
+        for bad in ["[\"a\", 1]", "[[\"a\"]]", "[null]", "[{}]"] {
+            assert!(
+                string_array(bad).unwrap_err().contains("not a string"),
+                "{bad}"
+            );
+        }
+        assert_eq!(string_array("[\"a\", \"b\"]").unwrap(), ["a", "b"]);
+        assert_eq!(string_array("a, 1").unwrap(), ["a", "1"]);
     }
 }

@@ -108,10 +108,36 @@ fn unterminated_strings() {
         "unterminated double-quoted string started at a.conf:2:3",
     );
     check(
-        "a 'abc\n",
+        "a 'abc",
+        1,
+        7,
+        "unterminated single-quoted string started at a.conf:1:3",
+    );
+    // Fluentd's single-quoted strings end on their line.
+    check(
+        "a 'abc\nd'\n",
         2,
         1,
-        "unterminated single-quoted string started at a.conf:1:3",
+        "a single-quoted string cannot span lines: the one started at a.conf:1:3",
+    );
+    // A double-quoted string breaks its line only after a character on it.
+    check(
+        "a \"\nb\"\n",
+        1,
+        4,
+        "line break in the double-quoted string started at a.conf:1:3",
+    );
+    check(
+        "a \"x\n\ny\"\n",
+        2,
+        1,
+        "line break in the double-quoted string started at a.conf:1:3",
+    );
+    check(
+        "a \"x\r\ny\"\r\n",
+        1,
+        6,
+        "line break in the double-quoted string started at a.conf:1:3",
     );
     check(
         "a \"x #{ENV['A']\n",

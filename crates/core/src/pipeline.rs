@@ -52,18 +52,24 @@ struct Shared {
     metrics: Arc<Metrics>,
     object_ids: std::cell::Cell<u64>,
     lifecycles: RefCell<Vec<Arc<dyn Lifecycle>>>,
-    label_refs: RefCell<Vec<(String, Pos)>>,
+    /// Every label a plugin names, where, and inside which `<label>` its `@label` is (None: the
+    /// root, or a label looked up only when events flow).
+    label_refs: RefCell<Vec<(String, Pos, Option<String>)>>,
+    /// The `<label>` whose plugins are being built (None: the root).
+    building_label: RefCell<Option<String>>,
     ids: RefCell<HashSet<String>>,
     warnings: RefCell<Vec<String>>,
 }
 
 impl BuildCtx<'_> {
     /// Record that the config refers to `label` at `pos`; it must exist once the build completes.
+    /// (A label looked up when events flow, as rewrite_tag_filter's rule `label` and concat's
+    /// `timeout_label` are in Fluentd, may be @ERROR from inside any label.)
     pub fn require_label(&self, label: &str, pos: &Pos) {
         self.shared
             .label_refs
             .borrow_mut()
-            .push((label.to_string(), pos.clone()));
+            .push((label.to_string(), pos.clone(), None));
     }
 
     /// Register a plugin's lifecycle: started before the inputs, drained after them.
@@ -179,14 +185,28 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
     Ok(PluginLog::new(id.unwrap_or(ty), level))
 }
 
+/// The outputs that emit events (Fluentd's `event_emitter` helper): only these resolve their
+/// `@label` at start-up; any other output's `@label` is not read, as in Fluentd (a label that does
+/// not exist is then no error).
+const EMITTING_OUTPUTS: &[&str] = &["relabel", "rewrite_tag_filter"];
+
 /// The emitter a plugin emits into: its own `@label` if it has one, else where it is declared.
-fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared) -> Emitter {
+/// `resolve`: the plugin's `@label` must name a label (Fluentd's `find_label`).
+fn own_emitter(el: &Element, declared: &Emitter, shared: &Shared, resolve: bool) -> Emitter {
     match el.param("@label") {
+        Some(p) if !resolve => {
+            shared.warnings.borrow_mut().push(format!(
+                "{}: parameter '@label' is not used by this output (only relabel and rewrite_tag_filter emit events)",
+                p.pos
+            ));
+            declared.clone()
+        }
         Some(p) => {
-            shared
-                .label_refs
-                .borrow_mut()
-                .push((p.value.clone(), p.pos.clone()));
+            shared.label_refs.borrow_mut().push((
+                p.value.clone(),
+                p.pos.clone(),
+                shared.building_label.borrow().clone(),
+            ));
             declared.for_label(Some(&p.value))
         }
         None => declared.clone(),
@@ -227,7 +247,12 @@ fn ctx_for<'r>(
     });
     Ok(BuildCtx {
         registry,
-        emitter: own_emitter(el, declared, shared),
+        emitter: own_emitter(
+            el,
+            declared,
+            shared,
+            category != "output" || EMITTING_OUTPUTS.contains(&ty),
+        ),
         system: system.clone(),
         log,
         metrics: shared.metrics.clone(),
@@ -367,8 +392,10 @@ impl Pipeline {
                         return Err(build_error(&el.pos, format!("label {name} has no <match>")));
                     }
                     let emitter = root_emitter.for_label(Some(name));
-                    let rules = build_rules(registry, &system, &shared, &emitter, &el.elements, &mut outputs)?;
-                    labels.push(Agent::new(name, rules));
+                    *shared.building_label.borrow_mut() = Some(name.to_string());
+                    let rules = build_rules(registry, &system, &shared, &emitter, &el.elements, &mut outputs);
+                    *shared.building_label.borrow_mut() = None;
+                    labels.push(Agent::new(name, rules?));
                 }
                 other => {
                     return Err(build_error(
@@ -387,9 +414,20 @@ impl Pipeline {
             &mut outputs,
         )?;
 
-        for (label, pos) in shared.label_refs.borrow().iter() {
+        for (label, pos, inside) in shared.label_refs.borrow().iter() {
             if label != ROOT_LABEL && !label_names.contains_key(label) {
                 return Err(build_error(pos, format!("label {label} is not defined")));
+            }
+            // Fluentd configures every other <label> before it adds @ERROR, so a plugin inside
+            // one of them that names @ERROR fails its start-up (`@ERROR label not found`).
+            if let Some(inside) = inside
+                .as_deref()
+                .filter(|l| *l != ERROR_LABEL && label == ERROR_LABEL)
+            {
+                return Err(build_error(
+                    pos,
+                    format!("@ERROR cannot be named inside <label {inside}>: Fluentd configures every other label before @ERROR and refuses this (route to @ERROR from the top level or from @ERROR itself)"),
+                ));
             }
         }
         if label_names.contains_key(ERROR_LABEL) {

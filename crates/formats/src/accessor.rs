@@ -301,10 +301,10 @@ fn parse_dot(param: &str) -> Result<Vec<Step>, String> {
     Ok(result)
 }
 
+/// An index as Ruby's `Integer()` reads it (`1_0`, `0x1`, ` 1 `), as Fluentd's accessor does.
 fn parse_index(s: &str, param: &str) -> Result<i64, String> {
-    s.trim()
-        .parse::<i64>()
-        .map_err(|_| format!("invalid array index '{s}' in record accessor: {param}"))
+    logferry_config::types::ruby_integer(s)
+        .ok_or_else(|| format!("invalid array index '{s}' in record accessor: {param}"))
 }
 
 fn parse_dot_array_op(key: &str, param: &str) -> Result<Vec<Step>, String> {

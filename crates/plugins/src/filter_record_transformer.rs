@@ -286,7 +286,7 @@ impl RecordTransformer {
         }
         let mut remove_keys = Vec::new();
         if let Some(p) = s.param("remove_keys") {
-            let keys = logferry_config::types::array(&p.value)
+            let keys = logferry_config::types::string_array(&p.value)
                 .map_err(|e| build_error(&p.pos, format!("'remove_keys': {e}")))?;
             for k in keys {
                 remove_keys.push(Accessor::new(&k).map_err(|e| build_error(&p.pos, e))?);

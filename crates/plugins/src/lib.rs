@@ -66,6 +66,7 @@ pub fn registry() -> Registry {
     r.add_buffered("http", out_http::writer, out_http::DEFAULTS);
     r.add_writer("stdout", out_stdout::writer);
     r.add_writer("secondary_file", out_secondary_file::writer);
+    r.add_writer("null", out_null::writer);
     r.add_output("relabel", out_relabel::build);
     r.add_output("rewrite_tag_filter", out_rewrite_tag_filter::build);
     r.add_output("copy", out_copy::build);

@@ -337,19 +337,12 @@ impl BufferConfig {
                 k.push("time".into());
             }
             k
-        } else if arg.starts_with('[') {
-            // The array type's JSON form, as Fluentd reads it: `<buffer []>` (no chunk keys) or
-            // `<buffer ["tag", "time"]>`.
+        } else {
+            // The array type, as Fluentd reads it: the JSON form (`<buffer []>`, `<buffer ["tag",
+            // "time"]>`) or `a, b` split on commas, where an empty key before the last (`,tag`,
+            // `tag,,time`) stays and is refused below, and trailing ones are dropped.
             logferry_config::types::array(&arg)
                 .map_err(|e| build_error(&pos, format!("buffer chunk keys: {e}")))?
-                .into_iter()
-                .map(|s| s.trim().to_string())
-                .collect()
-        } else {
-            arg.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
         };
         let mut key_tag = false;
         let mut has_time = false;
@@ -360,9 +353,10 @@ impl BufferConfig {
                 "time" => has_time = true,
                 other => {
                     let ok = other.starts_with("$.")
-                        || other
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c));
+                        || (!other.is_empty()
+                            && other
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-_.@".contains(c)));
                     if !ok || other.starts_with("$[") {
                         return Err(build_error(&pos, format!("invalid chunk key '{other}'")));
                     }

@@ -57,17 +57,13 @@ pub const TYPES: &[&str] = &[
     "tsv",
 ];
 
-/// Build the formatter of a plugin: its `<format>` section if present, else the v0.12 flat
-/// `format` parameter with flat formatter parameters, else `default_type`.
+/// Build the formatter of a plugin: its `<format>` section if present (a flat `format` beside it
+/// is not read), else the v0.12 flat `format` parameter with flat formatter parameters, else
+/// `default_type`.
 pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Formatter>, BuildError> {
     if let Some(f) = plugin.section("format")? {
-        if plugin.has("format") {
-            let p = plugin.param("format").expect("checked");
-            return Err(build_error(
-                &p.pos,
-                "both a 'format' parameter and a <format> section: keep one",
-            ));
-        }
+        // A flat `format` beside the section is not read (Fluentd's compat layer converts it only
+        // without a <format> section), and is reported as unused.
         let ty = f
             .str("@type")
             .or_else(|| f.str("type"))

@@ -221,11 +221,14 @@ impl<'a> Conf<'a> {
             .transpose()
     }
 
-    /// A Ruby regexp parameter, compiled.
+    /// A Ruby regexp parameter (Fluentd's `:regexp` type), compiled.
     pub(crate) fn regexp(&self, key: &str) -> Result<Option<RubyRegex>, BuildError> {
         match self.param(key) {
             None => Ok(None),
-            Some(p) => crate::ruby_regexp::regexp_param(&p.value)
+            // Fluentd's `:regexp` type: `/body/flags` (only `i` and `m` kept) or a bare body, and
+            // more than two characters after the last `/` refused.
+            Some(p) => logferry_config::types::regexp_checked(&p.value)
+                .and_then(|(body, flags)| crate::ruby_regexp::compile(&body, &flags))
                 .map(Some)
                 .map_err(|e| build_error(&p.pos, format!("'{key}': {e}"))),
         }
@@ -557,22 +560,40 @@ pub(crate) fn ruby_split<'t>(s: &'t str, sep: &str, limit: usize) -> Vec<&'t str
         return out;
     }
     if sep == " " {
-        let is_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\0');
-        let mut rest = s.trim_start_matches(is_ws);
-        while !rest.is_empty() {
-            if limit > 0 && out.len() + 1 == limit {
-                out.push(rest);
-                return out;
+        // Ruby's awk mode (string.c): runs of ASCII whitespace separate fields, leading ones are
+        // skipped; with a limit the rest after the last separator run is the last field, even
+        // empty (`" ".split(" ", 3)` is `[""]`, `"a b ".split(" ", 3)` is `["a", "b", ""]`).
+        let is_ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+        let (mut skip, mut beg, mut end, mut fields) = (true, 0, 0, 1);
+        for (p, c) in s.char_indices() {
+            let next = p + c.len_utf8();
+            if skip {
+                if is_ws(c) {
+                    beg = next;
+                } else {
+                    end = next;
+                    skip = false;
+                    if limit > 0 && limit <= fields {
+                        break;
+                    }
+                }
+            } else if is_ws(c) {
+                out.push(&s[beg..end]);
+                skip = true;
+                beg = next;
+                if limit > 0 {
+                    fields += 1;
+                }
+            } else {
+                end = next;
             }
-            match rest.find(is_ws) {
-                Some(i) => {
-                    out.push(&rest[..i]);
-                    rest = rest[i..].trim_start_matches(is_ws);
-                }
-                None => {
-                    out.push(rest);
-                    rest = "";
-                }
+        }
+        if limit > 0 || s.len() > beg {
+            out.push(&s[beg..]);
+        }
+        if limit == 0 {
+            while out.last().is_some_and(|f| f.is_empty()) {
+                out.pop();
             }
         }
         return out;
@@ -727,6 +748,13 @@ mod tests {
         assert_eq!(ruby_split("a\t", "\t", 2), vec!["a", ""]);
         assert_eq!(ruby_split("  a  b ", " ", 0), vec!["a", "b"]);
         assert_eq!(ruby_split("a  b  c", " ", 2), vec!["a", "b  c"]);
+        // Ruby's awk mode keeps the (possibly empty) rest as the last field under a limit.
+        assert_eq!(ruby_split(" ", " ", 3), vec![""]);
+        assert_eq!(ruby_split("a  b ", " ", 3), vec!["a", "b", ""]);
+        assert_eq!(ruby_split(" a", " ", 2), vec!["a"]);
+        assert_eq!(ruby_split("a b  ", " ", 2), vec!["a", "b  "]);
+        assert_eq!(ruby_split("  a b c d", " ", 3), vec!["a", "b", "c d"]);
+        assert_eq!(ruby_split("a\0b c", " ", 0), vec!["a\0b", "c"]);
         assert_eq!(ruby_split("", ",", 0), Vec::<&str>::new());
         assert_eq!(ruby_split("k:", ":", 2), vec!["k", ""]);
         let re = crate::ruby_regexp::compile(r"\s+", "").unwrap();

@@ -216,19 +216,11 @@ impl ConcatConfig {
         let s = &s.declared(&PARAMS);
         let key: String = s.get("key")?;
         let separator: String = s.get("separator")?;
-        let n_lines = match s.param("n_lines") {
-            None => None,
-            Some(p) => {
-                let n = logferry_config::types::integer(&p.value);
-                if n <= 0 {
-                    return Err(build_error(
-                        &p.pos,
-                        format!("n_lines {}: expected a positive integer", p.value),
-                    ));
-                }
-                Some(n as usize)
-            }
-        };
+        // Ruby's `to_i`; 0 or less (`0x2` is 0) is taken as the plugin takes it: a buffer of
+        // one line is already `>= n_lines`, so each line is written alone.
+        let n_lines = s
+            .param("n_lines")
+            .map(|p| logferry_config::types::integer(&p.value).max(1) as usize);
         let start = slashed(s, "multiline_start_regexp")?;
         let end = slashed(s, "multiline_end_regexp")?;
         let continuous = slashed(s, "continuous_line_regexp")?;

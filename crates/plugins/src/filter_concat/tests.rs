@@ -175,7 +175,6 @@ fn refused_configs() {
             "needs partial_cri_logtag_key",
         ),
         ("key a\nmultiline_start_regexp ^x", "between slashes"),
-        ("key a\nn_lines 0", "positive"),
         (
             "key a\nuse_partial_metadata true\npartial_metadata_format x",
             "partial_metadata_format",
