@@ -2155,6 +2155,9 @@ enum AbsentBody {
     Fixed(usize),
     /// Alternatives, each a string of fixed length (these, in order), not all one.
     Strings(Vec<usize>),
+    /// Alternatives, each a string of fixed length (these, in order), one of them empty and
+    /// one not.
+    StringsOrEmpty(Vec<usize>),
     /// Anything else: written out only when it matches only the empty string.
     Other,
 }
@@ -3371,6 +3374,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         AbsentBody::Fixed(l[0])
                                     }
                                     Some(l) if !l.contains(&0) => AbsentBody::Strings(l),
+                                    Some(l) => AbsentBody::StringsOrEmpty(l),
                                     _ => AbsentBody::Other,
                                 };
                                 absents.push((stack.len(), shape));
@@ -3411,6 +3415,31 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     let shape = absents.pop().map(|(_, b)| b);
                     if let (Some(shape), Some(&(_, start, _))) = (shape, stack.last()) {
                         let body = out[start + 3..out.len() - 1].to_string();
+                        // Repeated a counted number of times, itself or a group
+                        // around it (or anywhere, with calls).
+                        let counted_around = || {
+                            let calls = s.windows(2).any(|w| w == ['\\', 'g']);
+                            calls && counted_anywhere
+                                || opens.iter().any(|&o| {
+                                    let mut j = group_close(&s, o);
+                                    loop {
+                                        j = past_comments(&s, j, true);
+                                        match s.get(j) {
+                                            Some('*' | '+' | '?') => j += 1,
+                                            Some('{') => {
+                                                match parser(j, inner_flags).quantifier() {
+                                                    // (At most once: not repeated.)
+                                                    Ok(Some((_, Some(0 | 1), len, _, _)))
+                                                    | Ok(Some((_, _, len, false, _))) => j += len,
+                                                    Ok(Some(_)) => return true,
+                                                    _ => return false,
+                                                }
+                                            }
+                                            _ => return false,
+                                        }
+                                    }
+                                })
+                        };
                         let written = match shape {
                             AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
                             AbsentBody::Fixed(length) => {
@@ -3428,6 +3457,32 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let alts: Vec<(&str, usize)> =
                                     alts.into_iter().zip(lengths).collect();
                                 absent::of_strings(&alts).ok_or_else(absent_too_long)?
+                            }
+                            AbsentBody::StringsOrEmpty(lengths) => {
+                                let alts = alternatives_of(&body);
+                                if alts.len() != lengths.len()
+                                    || (inner_flags.x && body.contains('#'))
+                                {
+                                    return Err(absent_refused());
+                                }
+                                // The alternatives after the first empty one are never tried.
+                                let alts: Vec<(&str, usize)> = alts
+                                    .into_iter()
+                                    .zip(lengths)
+                                    .take_while(|&(_, length)| length > 0)
+                                    .collect();
+                                if !alts.is_empty() && counted_around() {
+                                    // It fails where no other alternative matches first, as a
+                                    // body of anchors can.
+                                    return Err(unlike_ruby(
+                                        "the absent operator (?~…) with an empty alternative \
+                                         repeated a counted number of times ({n}, {n,m}), or \
+                                         inside a group that is",
+                                        "Ruby's engine repeats it by rules of its own; write \
+                                         the repetitions out",
+                                    ));
+                                }
+                                absent::of_strings_or_empty(&alts).ok_or_else(absent_too_long)?
                             }
                             AbsentBody::Other => {
                                 // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
@@ -3451,29 +3506,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 if !plain {
                                     return Err(absent_refused());
                                 }
-                                // Repeated a counted number of times, itself or a group
-                                // around it (or anywhere, with calls).
-                                let counted_around = opens.iter().any(|&o| {
-                                    let mut j = group_close(&s, o);
-                                    loop {
-                                        j = past_comments(&s, j, true);
-                                        match s.get(j) {
-                                            Some('*' | '+' | '?') => j += 1,
-                                            Some('{') => {
-                                                match parser(j, inner_flags).quantifier() {
-                                                    // (At most once: not repeated.)
-                                                    Ok(Some((_, Some(0 | 1), len, _, _)))
-                                                    | Ok(Some((_, _, len, false, _))) => j += len,
-                                                    Ok(Some(_)) => return true,
-                                                    _ => return false,
-                                                }
-                                            }
-                                            _ => return false,
-                                        }
-                                    }
-                                });
-                                let calls = s.windows(2).any(|w| w == ['\\', 'g']);
-                                if counted_around || (calls && counted_anywhere) {
+                                if counted_around() {
                                     // Onigmo writes a counted repetition out as copies or runs
                                     // it as a loop that an empty iteration ends, by its size; an
                                     // absent operator of anchors can fail where it starts, so

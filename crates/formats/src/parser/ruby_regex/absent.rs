@@ -62,6 +62,39 @@ pub(super) fn of_strings(alts: &[(&str, usize)]) -> Option<String> {
     (out.len() <= MOST_WRITTEN).then_some(out)
 }
 
+/// `(?~X)` for `X` the alternatives `alts` (each as written for Oniguruma, with its length in
+/// characters, at least one) followed by an empty one (`(?~a|bc|)`; those after it are never
+/// tried), in Ruby's order; `None` when the walk is too long to write out. Where the empty
+/// alternative is the first to match at the start `p`, the match there is empty and the
+/// operator fails (so it fails outright for no `alts`, `(?~|a)`); where it is the first at a
+/// position after `p`, it lowers the bound to the start of that position's character, as an
+/// alternative of one character matching any would, so the walk is [`of_strings`]'s with such
+/// an alternative last, but with no positions before the first match.
+pub(super) fn of_strings_or_empty(alts: &[(&str, usize)]) -> Option<String> {
+    if alts.is_empty() {
+        return Some("(?:(?!))".to_string());
+    }
+    if alts.iter().any(|&(_, len)| len > MOST_LENGTH) {
+        return None;
+    }
+    let mut with_any = alts.to_vec();
+    with_any.push((ANY, 1));
+    let (mut branches, mut guards, mut visits) = (Vec::new(), String::new(), 0);
+    for &(w, len) in alts {
+        if len >= 2 {
+            branches.push(format!(
+                "{guards}(?={w})(?:{})?",
+                after(&with_any, len - 1, &mut visits)?
+            ));
+        } else {
+            branches.push(format!("{guards}(?={w})"));
+        }
+        guards.push_str(&format!("(?!{w})"));
+    }
+    let out = format!("(?:{})", branches.join("|"));
+    (out.len() <= MOST_WRITTEN).then_some(out)
+}
+
 /// From a position `s` the walk visited, with the bound `room` (at least one) characters
 /// ahead: the ends after `s`, the longest first (the caller's `?` gives `s` itself).
 fn after(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<String> {
@@ -154,6 +187,17 @@ mod tests {
         for re in ["(?~(?i:)", "(?~a(?m:)", "(?~(?-i:)b"] {
             assert!(crate::ruby_regexp::compile(re, "").is_err(), "{re}");
         }
+    }
+
+    #[test]
+    fn strings_and_an_empty_one() {
+        // `(?~a|)`: where `a` is, an empty match; nowhere else.
+        assert_eq!(of_strings_or_empty(&[("a", 1)]).unwrap(), "(?:(?=a))");
+        assert_eq!(of_strings_or_empty(&[]).unwrap(), "(?:(?!))");
+        // `(?~abc|)`: past its first character, the empty alternative lowers the bound.
+        let walk = of_strings_or_empty(&[("abc", 3)]).unwrap();
+        assert!(walk.starts_with("(?:(?=abc)(?:(?m:.)"), "{walk}");
+        assert!(of_strings_or_empty(&[("a.{3000}", 3001)]).is_none());
     }
 
     #[test]
