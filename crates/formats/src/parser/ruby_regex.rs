@@ -9,8 +9,8 @@
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: under `i`,
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
 //! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
-//! operator `(?~…)` whose body is neither alternatives of fixed-length strings nor anchors (see
-//! `absent`); under `i`, a class with
+//! operator `(?~…)` whose body is neither alternatives of fixed-length strings (one may be empty)
+//! nor anchors (see `absent`); under `i`, a class with
 //! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The

@@ -1,6 +1,7 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for two kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for three kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
-//! different lengths (`(?~a|bc)`), and a body that matches only the empty string (`(?~\b)`).
+//! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`), and a body
+//! that matches only the empty string (`(?~\b)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -14,6 +15,9 @@
 //!   (the first, in order, of those short enough, tried as a look-ahead) fixes the next bound,
 //!   which is at most the longest alternative away, so the walk after the first match is a
 //!   finite tree of look-aheads, written out (its size is bounded: a longer one is refused);
+//! - alternatives of fixed lengths with an empty one: as above, the empty one taken for one
+//!   character matching any, except at `p`, where it fails the operator
+//!   ([`of_strings_or_empty`]);
 //! - a body that matches only the empty string: the text from `p` up to the first position
 //!   after it where the body matches (not tried at the end of the text), failing where it
 //!   matches at `p`.
