@@ -2158,8 +2158,63 @@ enum AbsentBody {
     /// Alternatives, each a string of fixed length (these, in order), one of them empty and
     /// one not.
     StringsOrEmpty(Vec<usize>),
+    /// Alternatives (at least two), each a string of fixed length (`Some` of its length in
+    /// characters) or not (`None`: written out only when it is anchors and look-behinds, see
+    /// [`absent::of_mixed`]), at least one of each kind.
+    Mixed(Vec<Option<usize>>),
     /// Anything else: written out only when it matches only the empty string.
     Other,
+}
+
+/// The shape of an absent operator's body (Ruby syntax) whose alternatives are not all strings
+/// of fixed length: [`AbsentBody::Mixed`] when some are, else [`AbsentBody::Other`]. Not under
+/// `x`, nor with an option without a group (`a|(?i)b`), which takes the alternatives after it
+/// into its own group, nor with a comment.
+fn absent_mixed(body: &[char], f: Flags) -> AbsentBody {
+    let text: String = body.iter().collect();
+    let option_alone = text.match_indices("(?").any(|(at, _)| {
+        let rest = &text[at + 2..];
+        let options = rest
+            .chars()
+            .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'))
+            .count();
+        rest[options..].starts_with(')')
+    });
+    if f.x || option_alone || text.contains("(?#") {
+        return AbsentBody::Other;
+    }
+    let alts = alternatives_of(&text);
+    let lengths: Vec<Option<usize>> = alts
+        .iter()
+        .map(|a| absent_length(&a.chars().collect::<Vec<_>>(), f))
+        .collect();
+    if lengths.len() < 2 || lengths.iter().all(Option::is_none) {
+        return AbsentBody::Other;
+    }
+    AbsentBody::Mixed(lengths)
+}
+
+/// Is `alt` (an alternative of an absent operator's body, as written for Oniguruma) anchors and
+/// look-behinds that read the same in the text Onigmo cuts at the walk's bound as in the whole
+/// text, at a position before the bound: no look-ahead (nor one in a look-behind), no `\Z`
+/// (which sees the cut end), no capture group, `\K`, reference, call or conditional.
+fn absent_cut_anchors(alt: &str) -> bool {
+    let anchors = alt
+        .replace(ASCII_BOUNDARY, "\\b")
+        .replace(ASCII_NOT_BOUNDARY, "\\B");
+    only_anchors(&format!("(?:{anchors})"))
+        && !anchors.contains("(?=")
+        && !anchors.contains("(?!")
+        && !anchors.contains("\\Z")
+        && !has_capture_text(alt)
+        && !alt.contains("\\K")
+        && !alt.contains("\\g")
+        && !alt.contains("\\k")
+        && !alt.contains("(?(")
+        && !alt
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]))
 }
 
 /// The refusal of an absent operator whose walk is too long to write out.
@@ -3375,7 +3430,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     }
                                     Some(l) if !l.contains(&0) => AbsentBody::Strings(l),
                                     Some(l) => AbsentBody::StringsOrEmpty(l),
-                                    _ => AbsentBody::Other,
+                                    None => absent_mixed(body, g),
                                 };
                                 absents.push((stack.len(), shape));
                                 k + 3
@@ -3483,6 +3538,31 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     ));
                                 }
                                 absent::of_strings_or_empty(&alts).ok_or_else(absent_too_long)?
+                            }
+                            AbsentBody::Mixed(lengths) => {
+                                let alts = alternatives_of(&body);
+                                if alts.len() != lengths.len()
+                                    || alts
+                                        .iter()
+                                        .zip(&lengths)
+                                        .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
+                                {
+                                    return Err(absent_refused());
+                                }
+                                if counted_around() {
+                                    // It fails where an alternative of anchors matches first
+                                    // at its start, as a body of anchors can.
+                                    return Err(unlike_ruby(
+                                        "the absent operator (?~…) with alternatives of anchors \
+                                         repeated a counted number of times ({n}, {n,m}), or \
+                                         inside a group that is",
+                                        "Ruby's engine repeats it by rules of its own; write \
+                                         the repetitions out",
+                                    ));
+                                }
+                                let alts: Vec<(&str, Option<usize>)> =
+                                    alts.into_iter().zip(lengths).collect();
+                                absent::of_mixed(&alts).ok_or_else(absent_too_long)?
                             }
                             AbsentBody::Other => {
                                 // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an

@@ -87,7 +87,7 @@ CURATED = [
   # first match is cut by the bound, `(?~a+)` matches half of a run of a's); a body of anchors in a
   # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
   ['(?~a+)', '', 'refused'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
-  ['(?~a|\b)', '', 'refused'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'refused'],
+  ['(?~a|\b)', '', 'oniguruma'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'refused'],
   ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
   ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],
   ['(?<n>(?~\b))\g<n>{2}', '', 'refused'],

@@ -99,6 +99,34 @@ pub(super) fn of_strings_or_empty(alts: &[(&str, usize)]) -> Option<String> {
     (out.len() <= MOST_WRITTEN).then_some(out)
 }
 
+/// `(?~X)` for `X` the alternatives `alts`, each as written for Oniguruma with its length in
+/// characters when it is a string of fixed length (`Some`), or anchors and look-behinds, which
+/// read the same in the text Onigmo cuts at the bound (`None`), in Ruby's order; `None` when the
+/// walk is too long to write out. An alternative of anchors (or an empty string) that is the
+/// first to match at the start `p` fails the operator there; at a position after `p`, it lowers
+/// the bound to the start of that position's character, as an alternative of one character
+/// would: so the walk is [`of_strings`]'s with such alternatives taken as of one character, kept
+/// from starting where one of them is first to match.
+pub(super) fn of_mixed(alts: &[(&str, Option<usize>)]) -> Option<String> {
+    let (mut first_at_start, mut guards) = (Vec::new(), String::new());
+    for &(w, len) in alts {
+        if len.unwrap_or(0) == 0 {
+            first_at_start.push(format!("{guards}(?:{w})"));
+        }
+        guards.push_str(&format!("(?!{w})"));
+    }
+    let as_strings: Vec<(&str, usize)> = alts
+        .iter()
+        .map(|&(w, len)| (w, len.filter(|&l| l > 0).unwrap_or(1)))
+        .collect();
+    let out = format!(
+        "(?:(?!{}){})",
+        first_at_start.join("|"),
+        of_strings(&as_strings)?
+    );
+    (out.len() <= MOST_WRITTEN).then_some(out)
+}
+
 /// From a position `s` the walk visited, with the bound `room` (at least one) characters
 /// ahead: the ends after `s`, the longest first (the caller's `?` gives `s` itself).
 fn after(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<String> {
@@ -202,6 +230,15 @@ mod tests {
         let walk = of_strings_or_empty(&[("abc", 3)]).unwrap();
         assert!(walk.starts_with("(?:(?=abc)(?:(?m:.)"), "{walk}");
         assert!(of_strings_or_empty(&[("a.{3000}", 3001)]).is_none());
+    }
+
+    #[test]
+    fn strings_and_anchors() {
+        // `(?~a|\b)`: not where `\b` comes first at the start.
+        assert_eq!(
+            of_mixed(&[("a", Some(1)), (r"\b", None)]).unwrap(),
+            r"(?:(?!(?!a)(?:\b))(?:(?:(?!a|\b)(?m:.))*))"
+        );
     }
 
     #[test]
