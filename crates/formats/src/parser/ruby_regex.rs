@@ -9,8 +9,8 @@
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: under `i`,
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
 //! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
-//! operator `(?~…)` whose body is neither alternatives of fixed-length strings (one may be empty)
-//! nor anchors (see `absent`); under `i`, a class with
+//! operator `(?~…)` whose body is neither alternatives of fixed-length strings (one may be empty,
+//! and some may be anchors and look-behinds) nor anchors (see `absent`); under `i`, a class with
 //! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The
@@ -2806,7 +2806,8 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// Where Oniguruma reads Ruby syntax otherwise, the pattern is written for it: `\u{…}` lists as
 /// `\x{…}`, `\o` as the letter, a repeated anchor or group of anchors as once or optional, a
 /// repeated alternation's anchor alternatives as atomic groups, the absent operator `(?~X)`
-/// (`X` alternatives of fixed lengths, or anchors) as Onigmo walks it, a positive look-behind
+/// (`X` alternatives of fixed lengths, some of them maybe empty or anchors, or anchors) as Onigmo
+/// walks it, a positive look-behind
 /// holding negative ones as described at [`ForOniguruma::double_negated`]; and what Ruby refuses
 /// that Oniguruma would take (in look-behinds: repetitions of a varying count, back-references,
 /// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.

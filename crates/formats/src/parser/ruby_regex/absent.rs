@@ -1,7 +1,8 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for three kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for four kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
-//! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`), and a body
-//! that matches only the empty string (`(?~\b)`).
+//! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`) or beside
+//! alternatives of anchors and look-behinds (`(?~a|\b)`), and a body that matches only the empty
+//! string (`(?~\b)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -17,14 +18,16 @@
 //!   finite tree of look-aheads, written out (its size is bounded: a longer one is refused);
 //! - alternatives of fixed lengths with an empty one: as above, the empty one taken for one
 //!   character matching any, except at `p`, where it fails the operator
-//!   ([`of_strings_or_empty`]);
+//!   ([`of_strings_or_empty`]); an alternative of anchors and look-behinds (which read alike in
+//!   the text cut at the bound, before it) likewise where it matches ([`of_mixed`]);
 //! - a body that matches only the empty string: the text from `p` up to the first position
 //!   after it where the body matches (not tried at the end of the text), failing where it
 //!   matches at `p`.
 //!
 //! The rest (a repeated body, whose first match at each position is cut by the bound so that
-//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters, a capture group) is
-//! refused by the caller.
+//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters in one alternative,
+//! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
+//! cut text, a capture group) is refused by the caller.
 
 /// Any character, newlines included (Oniguruma's Ruby syntax).
 const ANY: &str = "(?m:.)";
