@@ -2984,7 +2984,9 @@ pub const WHOLE_GROUP: &str = "__logferry_whole";
 
 /// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says.
 fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
-    let src = escapes::as_written(src);
+    // Absent operators' bodies with optional parts, as the alternatives Onigmo tries.
+    let src = absent::expand(src, flags);
+    let src = escapes::as_written(&src);
     let s: Vec<char> = src.chars().collect();
     // Ruby refuses a meta escape (`\M-a`, `\C-\M-a`) in a UTF-8 pattern; Oniguruma takes it.
     let mut j = 0;

@@ -190,6 +190,209 @@ pub(super) fn of_anchors(body: &str) -> String {
     format!("(?:(?!{body})(?:{ANY}(?:(?!{body}){ANY})*)?)")
 }
 
+/// The most alternatives a body with optional parts is written out as ([`expand`]).
+const MOST_EXPANDED: usize = 64;
+
+/// `src` (Ruby syntax) with the body of each absent operator `(?~X)` that holds optional parts
+/// and counted repetitions of strings of fixed length (`(?~\r?\n)`, `(?~ab{1,2})`, `(?~a(?:bc)??)`)
+/// written out as the alternatives Onigmo tries in their order (`(?~\r\n|\n)`, `(?~abb|ab)`,
+/// `(?~a|abc)`), each a string of fixed length, which the walk reads. Onigmo's walk takes the
+/// body's first match at each position within its bound, and a body without anchors or
+/// look-arounds matches first by the first of those alternatives that fits and matches there.
+/// Left as it is where anything else is in the body, where `x` or a comment is anywhere in the
+/// pattern, or beyond [`MOST_EXPANDED`] alternatives; under `i` anywhere in the pattern, the
+/// parts are read as under `i`.
+pub(super) fn expand(src: &str, flags: &str) -> String {
+    let s: Vec<char> = src.chars().collect();
+    if !src.contains("(?~") || flags.contains('x') || src.contains("(?#") {
+        return src.to_string();
+    }
+    // Any option group or option with `x`, `i`.
+    let mut x_or_i = (false, flags.contains('i'));
+    for (at, _) in src.match_indices("(?") {
+        let options: String = src[at + 2..]
+            .chars()
+            .take_while(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
+            .collect();
+        x_or_i.0 |= options.contains('x');
+        x_or_i.1 |= options.contains('i');
+    }
+    if x_or_i.0 {
+        return src.to_string();
+    }
+    let f = super::Flags {
+        i: x_or_i.1,
+        m: false,
+        x: false,
+        cs: super::Charset::Default,
+    };
+    let mut out = String::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
+                k += 2;
+            }
+            '[' => {
+                let end = super::bracket_end(&s, k).min(s.len());
+                out.extend(&s[k..end]);
+                k = end.max(k + 1);
+            }
+            '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'~') => {
+                let close = super::group_close(&s, k);
+                let body = s.get(k + 3..close.saturating_sub(1)).unwrap_or(&[]);
+                let whole = s.get(close.saturating_sub(1)) == Some(&')') && close > k + 3;
+                match (whole && super::absent_lengths(body, f).is_none())
+                    .then(|| expanded(body, f))
+                    .flatten()
+                {
+                    Some(alts) => {
+                        out.push_str("(?~");
+                        out.push_str(&alts.join("|"));
+                        out.push(')');
+                        k = close;
+                    }
+                    None => {
+                        out.push_str("(?~");
+                        k += 3;
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The alternatives (Ruby syntax, each a string of fixed length) of `body`, in the order a
+/// backtracking matcher tries them, when it is alternatives of items each a part of fixed
+/// length (a character, an escape, a class, `.`, a non-capturing group, as
+/// [`super::absent_length`] reads them; a group may itself hold such items), repeated
+/// `?`, `??`, `{n,m}` or `{n,m}?` or not at all. `None` otherwise, or past [`MOST_EXPANDED`].
+fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
+    let text: String = body.iter().collect();
+    let mut all = Vec::new();
+    for alt in super::alternatives_of(&text) {
+        let chars: Vec<char> = alt.chars().collect();
+        let mut alts = vec![String::new()];
+        let mut k = 0;
+        while k < chars.len() {
+            // The item and its own alternatives.
+            let (end, choices) = match chars[k] {
+                '(' => {
+                    let close = super::group_close(&chars, k);
+                    if chars.get(k + 1) != Some(&'?')
+                        || chars.get(close.checked_sub(1)?) != Some(&')')
+                    {
+                        return None;
+                    }
+                    let colon = chars[k + 2..close].iter().position(|&c| c == ':')? + k + 2;
+                    let mut g = f;
+                    let mut on = true;
+                    for &o in &chars[k + 2..colon] {
+                        match o {
+                            'i' => g.i = on,
+                            'm' => g.m = on,
+                            '-' if on => on = false,
+                            _ => return None,
+                        }
+                    }
+                    let prefix: String = chars[k..=colon].iter().collect();
+                    let inner = expanded(chars.get(colon + 1..close - 1)?, g)?;
+                    (
+                        close,
+                        inner
+                            .into_iter()
+                            .map(|a| format!("{prefix}{a})"))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                '*' | '+' | '?' | '{' | ')' | '|' => return None,
+                _ => {
+                    let end = match chars[k] {
+                        '\\' => super::escape_end(&chars, k),
+                        '[' => super::bracket_end(&chars, k),
+                        _ => k + 1,
+                    }
+                    .min(chars.len());
+                    let atom = &chars[k..end];
+                    if super::absent_length(atom, f)? == 0 {
+                        return None;
+                    }
+                    let atom: String = atom.iter().collect();
+                    (end, vec![format!("(?:{atom})")])
+                }
+            };
+            // Its repetition.
+            let (min, max, lazy, next) = match chars.get(end) {
+                Some('?' | '{') => {
+                    let p = super::Parser {
+                        s: chars.clone(),
+                        i: end,
+                        depth: 0,
+                        class_flags: f,
+                    };
+                    let (min, max, len, _, _) = p.quantifier().ok()??;
+                    let max = max?;
+                    match chars.get(end + len) {
+                        Some('?') => (min, max, true, end + len + 1),
+                        Some('+' | '*' | '{') => return None,
+                        _ => (min, max, false, end + len),
+                    }
+                }
+                Some('*' | '+') => return None,
+                _ => (1, 1, false, end),
+            };
+            if max > MOST_EXPANDED as u32 || min > max {
+                return None;
+            }
+            let repeats = repeated(&choices, min as usize, max as usize, lazy)?;
+            let mut next_alts = Vec::new();
+            for a in &alts {
+                for r in &repeats {
+                    next_alts.push(format!("{a}{r}"));
+                    if next_alts.len() > MOST_EXPANDED {
+                        return None;
+                    }
+                }
+            }
+            alts = next_alts;
+            k = next;
+        }
+        all.extend(alts);
+        if all.len() > MOST_EXPANDED {
+            return None;
+        }
+    }
+    Some(all)
+}
+
+/// `choices` (an item's alternatives, in order) repeated from `min` to `max` times, greedily
+/// (the most first) or lazily, as the texts a backtracking matcher tries in order.
+fn repeated(choices: &[String], min: usize, max: usize, lazy: bool) -> Option<Vec<String>> {
+    if max == 0 {
+        return Some(vec![String::new()]);
+    }
+    let mut more = Vec::new();
+    for c in choices {
+        for r in repeated(choices, min.saturating_sub(1), max - 1, lazy)? {
+            more.push(format!("{c}{r}"));
+            if more.len() > MOST_EXPANDED {
+                return None;
+            }
+        }
+    }
+    Some(match (min, lazy) {
+        (0, false) => more.into_iter().chain([String::new()]).collect(),
+        (0, true) => [String::new()].into_iter().chain(more).collect(),
+        _ => more,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +445,29 @@ mod tests {
             of_mixed(&[("a", Some(1)), (r"\b", None)]).unwrap(),
             r"(?:(?!(?!a)(?:\b))(?:(?:(?!a|\b)(?m:.))*))"
         );
+    }
+
+    #[test]
+    fn optional_parts_written_out() {
+        assert_eq!(expand(r"(?~\r?\n)", ""), r"(?~(?:\r)(?:\n)|(?:\n))");
+        assert_eq!(expand("x(?~ab??)", ""), "x(?~(?:a)|(?:a)(?:b))");
+        assert_eq!(
+            expand("(?~a(?:b|cd){1,2})", ""),
+            "(?~(?:a)(?:(?:b))(?:(?:b))|(?:a)(?:(?:b))(?:(?:c)(?:d))|(?:a)(?:(?:b))".to_string()
+                + "|(?:a)(?:(?:c)(?:d))(?:(?:b))|(?:a)(?:(?:c)(?:d))(?:(?:c)(?:d))"
+                + "|(?:a)(?:(?:c)(?:d)))"
+        );
+        // Left alone: no optional part, a repetition without a maximum, `x`, a comment.
+        for (src, flags) in [
+            ("(?~ab)", ""),
+            ("(?~a+)", ""),
+            ("(?~a?)", "x"),
+            ("(?~a?)(?#c)", ""),
+        ] {
+            assert_eq!(expand(src, flags), src);
+        }
+        // Far too many alternatives.
+        assert_eq!(expand("(?~a?b?c?d?e?f?g?)", ""), "(?~a?b?c?d?e?f?g?)");
     }
 
     #[test]
