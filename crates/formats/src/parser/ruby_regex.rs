@@ -10,7 +10,8 @@
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
 //! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
 //! operator `(?~…)` whose body is neither alternatives of fixed-length strings (one may be empty,
-//! and some may be anchors and look-behinds) nor anchors (see `absent`); under `i`, a class with
+//! some may be anchors and look-behinds, and they may be written with optional parts) nor
+//! anchors (see `absent`); under `i`, a class with
 //! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The

@@ -20,11 +20,14 @@
 //!   character matching any, except at `p`, where it fails the operator
 //!   ([`of_strings_or_empty`]); an alternative of anchors and look-behinds (which read alike in
 //!   the text cut at the bound, before it) likewise where it matches ([`of_mixed`]);
+//! - a body with optional parts and counted repetitions of strings of fixed length: first
+//!   written out as the alternatives a backtracking matcher tries, in order ([`expand`]), each a
+//!   string of fixed length;
 //! - a body that matches only the empty string: the text from `p` up to the first position
 //!   after it where the body matches (not tried at the end of the text), failing where it
 //!   matches at `p`.
 //!
-//! The rest (a repeated body, whose first match at each position is cut by the bound so that
+//! The rest (a body repeated without a maximum, whose first match at each position is cut by the bound so that
 //! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters in one alternative,
 //! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
 //! cut text, a capture group) is refused by the caller.
