@@ -203,14 +203,14 @@ const MOST_EXPANDED: usize = 64;
 /// body's first match at each position within its bound, and a body without anchors or
 /// look-arounds matches first by the first of those alternatives that fits and matches there.
 /// Left as it is where anything else is in the body, where `x` or a comment is anywhere in the
-/// pattern, or beyond [`MOST_EXPANDED`] alternatives; under `i` anywhere in the pattern, the
-/// parts are read as under `i`.
+/// pattern, or beyond [`MOST_EXPANDED`] alternatives; with `i` turned on anywhere in the
+/// pattern, the parts are read as under `i`.
 pub(super) fn expand(src: &str, flags: &str) -> String {
     let s: Vec<char> = src.chars().collect();
     if !src.contains("(?~") || flags.contains('x') || src.contains("(?#") {
         return src.to_string();
     }
-    // Any option group or option with `x`, `i`.
+    // Any option group or option with `x`, or turning `i` on.
     let mut x_or_i = (false, flags.contains('i'));
     for (at, _) in src.match_indices("(?") {
         let options: String = src[at + 2..]
@@ -218,7 +218,8 @@ pub(super) fn expand(src: &str, flags: &str) -> String {
             .take_while(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
             .collect();
         x_or_i.0 |= options.contains('x');
-        x_or_i.1 |= options.contains('i');
+        // (`(?-i:…)` turns it off: read as without `i`, it is read as it is.)
+        x_or_i.1 |= options.split('-').next().is_some_and(|on| on.contains('i'));
     }
     if x_or_i.0 {
         return src.to_string();
