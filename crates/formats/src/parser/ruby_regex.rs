@@ -9,8 +9,9 @@
 //! whose Ruby meaning cannot be written out for either engine (`… cannot be used: …`: under `i`,
 //! a string too long to write out with its spellings (a run of some 250 `s`); under `i` or
 //! `(?a)`/`(?u)`, a class the translator cannot read that Oniguruma must read as written; an absent
-//! operator `(?~…)` whose body is neither alternatives of fixed-length strings nor anchors (see
-//! `absent`); under `i`, a class with
+//! operator `(?~…)` whose body is neither alternatives of fixed-length strings (one may be empty,
+//! some may be anchors and look-behinds, and they may be written with optional parts) nor
+//! anchors (see `absent`); under `i`, a class with
 //! several-letter foldings in a look-behind next to other items), which stay refused. A string with ligature spellings inside a look-behind under `i` is read as
 //! meant, not as Onigmo reads it (every spelling of its whole folding: see [`for_oniguruma`]).
 //! The
@@ -2155,8 +2156,66 @@ enum AbsentBody {
     Fixed(usize),
     /// Alternatives, each a string of fixed length (these, in order), not all one.
     Strings(Vec<usize>),
+    /// Alternatives, each a string of fixed length (these, in order), one of them empty and
+    /// one not.
+    StringsOrEmpty(Vec<usize>),
+    /// Alternatives (at least two), each a string of fixed length (`Some` of its length in
+    /// characters) or not (`None`: written out only when it is anchors and look-behinds, see
+    /// [`absent::of_mixed`]), at least one of each kind.
+    Mixed(Vec<Option<usize>>),
     /// Anything else: written out only when it matches only the empty string.
     Other,
+}
+
+/// The shape of an absent operator's body (Ruby syntax) whose alternatives are not all strings
+/// of fixed length: [`AbsentBody::Mixed`] when some are, else [`AbsentBody::Other`]. Not under
+/// `x`, nor with an option without a group (`a|(?i)b`), which takes the alternatives after it
+/// into its own group, nor with a comment.
+fn absent_mixed(body: &[char], f: Flags) -> AbsentBody {
+    let text: String = body.iter().collect();
+    let option_alone = text.match_indices("(?").any(|(at, _)| {
+        let rest = &text[at + 2..];
+        let options = rest
+            .chars()
+            .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'))
+            .count();
+        rest[options..].starts_with(')')
+    });
+    if f.x || option_alone || text.contains("(?#") {
+        return AbsentBody::Other;
+    }
+    let alts = alternatives_of(&text);
+    let lengths: Vec<Option<usize>> = alts
+        .iter()
+        .map(|a| absent_length(&a.chars().collect::<Vec<_>>(), f))
+        .collect();
+    if lengths.len() < 2 || lengths.iter().all(Option::is_none) {
+        return AbsentBody::Other;
+    }
+    AbsentBody::Mixed(lengths)
+}
+
+/// Is `alt` (an alternative of an absent operator's body, as written for Oniguruma) anchors and
+/// look-behinds that read the same in the text Onigmo cuts at the walk's bound as in the whole
+/// text, at a position before the bound: no look-ahead (nor one in a look-behind), no `\Z`
+/// (which sees the cut end), no capture group, `\K`, reference, call or conditional.
+fn absent_cut_anchors(alt: &str) -> bool {
+    let anchors = alt
+        .replace(ASCII_BOUNDARY, "\\b")
+        .replace(ASCII_NOT_BOUNDARY, "\\B");
+    only_anchors(&format!("(?:{anchors})"))
+        && !anchors.contains("(?=")
+        && !anchors.contains("(?!")
+        && !anchors.contains("\\Z")
+        && !has_capture_text(alt)
+        && !alt.contains("\\K")
+        && !alt.contains("\\g")
+        && !alt.contains("\\k")
+        && !alt.contains("(?(")
+        && !alt
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]))
 }
 
 /// The refusal of an absent operator whose walk is too long to write out.
@@ -2748,7 +2807,8 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// Where Oniguruma reads Ruby syntax otherwise, the pattern is written for it: `\u{…}` lists as
 /// `\x{…}`, `\o` as the letter, a repeated anchor or group of anchors as once or optional, a
 /// repeated alternation's anchor alternatives as atomic groups, the absent operator `(?~X)`
-/// (`X` alternatives of fixed lengths, or anchors) as Onigmo walks it, a positive look-behind
+/// (`X` alternatives of fixed lengths, some of them maybe empty or anchors, or anchors) as Onigmo
+/// walks it, a positive look-behind
 /// holding negative ones as described at [`ForOniguruma::double_negated`]; and what Ruby refuses
 /// that Oniguruma would take (in look-behinds: repetitions of a varying count, back-references,
 /// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
@@ -2925,7 +2985,9 @@ pub const WHOLE_GROUP: &str = "__logferry_whole";
 
 /// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says.
 fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
-    let src = escapes::as_written(src);
+    // Absent operators' bodies with optional parts, as the alternatives Onigmo tries.
+    let src = absent::expand(src, flags);
+    let src = escapes::as_written(&src);
     let s: Vec<char> = src.chars().collect();
     // Ruby refuses a meta escape (`\M-a`, `\C-\M-a`) in a UTF-8 pattern; Oniguruma takes it.
     let mut j = 0;
@@ -3371,7 +3433,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         AbsentBody::Fixed(l[0])
                                     }
                                     Some(l) if !l.contains(&0) => AbsentBody::Strings(l),
-                                    _ => AbsentBody::Other,
+                                    Some(l) => AbsentBody::StringsOrEmpty(l),
+                                    None => absent_mixed(body, g),
                                 };
                                 absents.push((stack.len(), shape));
                                 k + 3
@@ -3411,6 +3474,31 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     let shape = absents.pop().map(|(_, b)| b);
                     if let (Some(shape), Some(&(_, start, _))) = (shape, stack.last()) {
                         let body = out[start + 3..out.len() - 1].to_string();
+                        // Repeated a counted number of times, itself or a group
+                        // around it (or anywhere, with calls).
+                        let counted_around = || {
+                            let calls = s.windows(2).any(|w| w == ['\\', 'g']);
+                            calls && counted_anywhere
+                                || opens.iter().any(|&o| {
+                                    let mut j = group_close(&s, o);
+                                    loop {
+                                        j = past_comments(&s, j, true);
+                                        match s.get(j) {
+                                            Some('*' | '+' | '?') => j += 1,
+                                            Some('{') => {
+                                                match parser(j, inner_flags).quantifier() {
+                                                    // (At most once: not repeated.)
+                                                    Ok(Some((_, Some(0 | 1), len, _, _)))
+                                                    | Ok(Some((_, _, len, false, _))) => j += len,
+                                                    Ok(Some(_)) => return true,
+                                                    _ => return false,
+                                                }
+                                            }
+                                            _ => return false,
+                                        }
+                                    }
+                                })
+                        };
                         let written = match shape {
                             AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
                             AbsentBody::Fixed(length) => {
@@ -3428,6 +3516,57 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let alts: Vec<(&str, usize)> =
                                     alts.into_iter().zip(lengths).collect();
                                 absent::of_strings(&alts).ok_or_else(absent_too_long)?
+                            }
+                            AbsentBody::StringsOrEmpty(lengths) => {
+                                let alts = alternatives_of(&body);
+                                if alts.len() != lengths.len()
+                                    || (inner_flags.x && body.contains('#'))
+                                {
+                                    return Err(absent_refused());
+                                }
+                                // The alternatives after the first empty one are never tried.
+                                let alts: Vec<(&str, usize)> = alts
+                                    .into_iter()
+                                    .zip(lengths)
+                                    .take_while(|&(_, length)| length > 0)
+                                    .collect();
+                                if !alts.is_empty() && counted_around() {
+                                    // It fails where no other alternative matches first, as a
+                                    // body of anchors can.
+                                    return Err(unlike_ruby(
+                                        "the absent operator (?~…) with an empty alternative \
+                                         repeated a counted number of times ({n}, {n,m}), or \
+                                         inside a group that is",
+                                        "Ruby's engine repeats it by rules of its own; write \
+                                         the repetitions out",
+                                    ));
+                                }
+                                absent::of_strings_or_empty(&alts).ok_or_else(absent_too_long)?
+                            }
+                            AbsentBody::Mixed(lengths) => {
+                                let alts = alternatives_of(&body);
+                                if alts.len() != lengths.len()
+                                    || alts
+                                        .iter()
+                                        .zip(&lengths)
+                                        .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
+                                {
+                                    return Err(absent_refused());
+                                }
+                                if counted_around() {
+                                    // It fails where an alternative of anchors matches first
+                                    // at its start, as a body of anchors can.
+                                    return Err(unlike_ruby(
+                                        "the absent operator (?~…) with alternatives of anchors \
+                                         repeated a counted number of times ({n}, {n,m}), or \
+                                         inside a group that is",
+                                        "Ruby's engine repeats it by rules of its own; write \
+                                         the repetitions out",
+                                    ));
+                                }
+                                let alts: Vec<(&str, Option<usize>)> =
+                                    alts.into_iter().zip(lengths).collect();
+                                absent::of_mixed(&alts).ok_or_else(absent_too_long)?
                             }
                             AbsentBody::Other => {
                                 // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
@@ -3451,29 +3590,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 if !plain {
                                     return Err(absent_refused());
                                 }
-                                // Repeated a counted number of times, itself or a group
-                                // around it (or anywhere, with calls).
-                                let counted_around = opens.iter().any(|&o| {
-                                    let mut j = group_close(&s, o);
-                                    loop {
-                                        j = past_comments(&s, j, true);
-                                        match s.get(j) {
-                                            Some('*' | '+' | '?') => j += 1,
-                                            Some('{') => {
-                                                match parser(j, inner_flags).quantifier() {
-                                                    // (At most once: not repeated.)
-                                                    Ok(Some((_, Some(0 | 1), len, _, _)))
-                                                    | Ok(Some((_, _, len, false, _))) => j += len,
-                                                    Ok(Some(_)) => return true,
-                                                    _ => return false,
-                                                }
-                                            }
-                                            _ => return false,
-                                        }
-                                    }
-                                });
-                                let calls = s.windows(2).any(|w| w == ['\\', 'g']);
-                                if counted_around || (calls && counted_anywhere) {
+                                if counted_around() {
                                     // Onigmo writes a counted repetition out as copies or runs
                                     // it as a loop that an empty iteration ends, by its size; an
                                     // absent operator of anchors can fail where it starts, so

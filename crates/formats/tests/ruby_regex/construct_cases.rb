@@ -86,8 +86,8 @@ CURATED = [
   # The absent operator with another body: refused (Onigmo's rules of its own: a repeated body's
   # first match is cut by the bound, `(?~a+)` matches half of a run of a's); a body of anchors in a
   # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
-  ['(?~a+)', '', 'refused'], ['(?~|a)', '', 'refused'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
-  ['(?~a|\b)', '', 'refused'], ['(?~a|)', '', 'refused'], ['(?~a*|b)', '', 'refused'],
+  ['(?~a+)', '', 'refused'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
+  ['(?~a|\b)', '', 'oniguruma'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'refused'],
   ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
   ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],
   ['(?<n>(?~\b))\g<n>{2}', '', 'refused'],

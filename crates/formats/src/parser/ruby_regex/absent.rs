@@ -1,6 +1,8 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for two kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for four kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
-//! different lengths (`(?~a|bc)`), and a body that matches only the empty string (`(?~\b)`).
+//! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`) or beside
+//! alternatives of anchors and look-behinds (`(?~a|\b)`), and a body that matches only the empty
+//! string (`(?~\b)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -14,13 +16,21 @@
 //!   (the first, in order, of those short enough, tried as a look-ahead) fixes the next bound,
 //!   which is at most the longest alternative away, so the walk after the first match is a
 //!   finite tree of look-aheads, written out (its size is bounded: a longer one is refused);
+//! - alternatives of fixed lengths with an empty one: as above, the empty one taken for one
+//!   character matching any, except at `p`, where it fails the operator
+//!   ([`of_strings_or_empty`]); an alternative of anchors and look-behinds (which read alike in
+//!   the text cut at the bound, before it) likewise where it matches ([`of_mixed`]);
+//! - a body with optional parts and counted repetitions of strings of fixed length: first
+//!   written out as the alternatives a backtracking matcher tries, in order ([`expand`]), each a
+//!   string of fixed length;
 //! - a body that matches only the empty string: the text from `p` up to the first position
 //!   after it where the body matches (not tried at the end of the text), failing where it
 //!   matches at `p`.
 //!
-//! The rest (a repeated body, whose first match at each position is cut by the bound so that
-//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters, a capture group) is
-//! refused by the caller.
+//! The rest (a body repeated without a maximum, whose first match at each position is cut by the bound so that
+//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters in one alternative,
+//! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
+//! cut text, a capture group) is refused by the caller.
 
 /// Any character, newlines included (Oniguruma's Ruby syntax).
 const ANY: &str = "(?m:.)";
@@ -59,6 +69,67 @@ pub(super) fn of_strings(alts: &[(&str, usize)]) -> Option<String> {
         out.push_str(&format!("(?:{})?", branches.join("|")));
     }
     out.push(')');
+    (out.len() <= MOST_WRITTEN).then_some(out)
+}
+
+/// `(?~X)` for `X` the alternatives `alts` (each as written for Oniguruma, with its length in
+/// characters, at least one) followed by an empty one (`(?~a|bc|)`; those after it are never
+/// tried), in Ruby's order; `None` when the walk is too long to write out. Where the empty
+/// alternative is the first to match at the start `p`, the match there is empty and the
+/// operator fails (so it fails outright for no `alts`, `(?~|a)`); where it is the first at a
+/// position after `p`, it lowers the bound to the start of that position's character, as an
+/// alternative of one character matching any would, so the walk is [`of_strings`]'s with such
+/// an alternative last, but with no positions before the first match.
+pub(super) fn of_strings_or_empty(alts: &[(&str, usize)]) -> Option<String> {
+    if alts.is_empty() {
+        return Some("(?:(?!))".to_string());
+    }
+    if alts.iter().any(|&(_, len)| len > MOST_LENGTH) {
+        return None;
+    }
+    let mut with_any = alts.to_vec();
+    with_any.push((ANY, 1));
+    let (mut branches, mut guards, mut visits) = (Vec::new(), String::new(), 0);
+    for &(w, len) in alts {
+        if len >= 2 {
+            branches.push(format!(
+                "{guards}(?={w})(?:{})?",
+                after(&with_any, len - 1, &mut visits)?
+            ));
+        } else {
+            branches.push(format!("{guards}(?={w})"));
+        }
+        guards.push_str(&format!("(?!{w})"));
+    }
+    let out = format!("(?:{})", branches.join("|"));
+    (out.len() <= MOST_WRITTEN).then_some(out)
+}
+
+/// `(?~X)` for `X` the alternatives `alts`, each as written for Oniguruma with its length in
+/// characters when it is a string of fixed length (`Some`), or anchors and look-behinds, which
+/// read the same in the text Onigmo cuts at the bound (`None`), in Ruby's order; `None` when the
+/// walk is too long to write out. An alternative of anchors (or an empty string) that is the
+/// first to match at the start `p` fails the operator there; at a position after `p`, it lowers
+/// the bound to the start of that position's character, as an alternative of one character
+/// would: so the walk is [`of_strings`]'s with such alternatives taken as of one character, kept
+/// from starting where one of them is first to match.
+pub(super) fn of_mixed(alts: &[(&str, Option<usize>)]) -> Option<String> {
+    let (mut first_at_start, mut guards) = (Vec::new(), String::new());
+    for &(w, len) in alts {
+        if len.unwrap_or(0) == 0 {
+            first_at_start.push(format!("{guards}(?:{w})"));
+        }
+        guards.push_str(&format!("(?!{w})"));
+    }
+    let as_strings: Vec<(&str, usize)> = alts
+        .iter()
+        .map(|&(w, len)| (w, len.filter(|&l| l > 0).unwrap_or(1)))
+        .collect();
+    let out = format!(
+        "(?:(?!{}){})",
+        first_at_start.join("|"),
+        of_strings(&as_strings)?
+    );
     (out.len() <= MOST_WRITTEN).then_some(out)
 }
 
@@ -122,6 +193,210 @@ pub(super) fn of_anchors(body: &str) -> String {
     format!("(?:(?!{body})(?:{ANY}(?:(?!{body}){ANY})*)?)")
 }
 
+/// The most alternatives a body with optional parts is written out as ([`expand`]).
+const MOST_EXPANDED: usize = 64;
+
+/// `src` (Ruby syntax) with the body of each absent operator `(?~X)` that holds optional parts
+/// and counted repetitions of strings of fixed length (`(?~\r?\n)`, `(?~ab{1,2})`, `(?~a(?:bc)??)`)
+/// written out as the alternatives Onigmo tries in their order (`(?~\r\n|\n)`, `(?~abb|ab)`,
+/// `(?~a|abc)`), each a string of fixed length, which the walk reads. Onigmo's walk takes the
+/// body's first match at each position within its bound, and a body without anchors or
+/// look-arounds matches first by the first of those alternatives that fits and matches there.
+/// Left as it is where anything else is in the body, where `x` or a comment is anywhere in the
+/// pattern, or beyond [`MOST_EXPANDED`] alternatives; with `i` turned on anywhere in the
+/// pattern, the parts are read as under `i`.
+pub(super) fn expand(src: &str, flags: &str) -> String {
+    let s: Vec<char> = src.chars().collect();
+    if !src.contains("(?~") || flags.contains('x') || src.contains("(?#") {
+        return src.to_string();
+    }
+    // Any option group or option with `x`, or turning `i` on.
+    let mut x_or_i = (false, flags.contains('i'));
+    for (at, _) in src.match_indices("(?") {
+        let options: String = src[at + 2..]
+            .chars()
+            .take_while(|c| matches!(c, 'i' | 'm' | 'x' | '-'))
+            .collect();
+        x_or_i.0 |= options.contains('x');
+        // (`(?-i:…)` turns it off: read as without `i`, it is read as it is.)
+        x_or_i.1 |= options.split('-').next().is_some_and(|on| on.contains('i'));
+    }
+    if x_or_i.0 {
+        return src.to_string();
+    }
+    let f = super::Flags {
+        i: x_or_i.1,
+        m: false,
+        x: false,
+        cs: super::Charset::Default,
+    };
+    let mut out = String::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s.get(k..k + 2).unwrap_or(&s[k..]));
+                k += 2;
+            }
+            '[' => {
+                let end = super::bracket_end(&s, k).min(s.len());
+                out.extend(&s[k..end]);
+                k = end.max(k + 1);
+            }
+            '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'~') => {
+                let close = super::group_close(&s, k);
+                let body = s.get(k + 3..close.saturating_sub(1)).unwrap_or(&[]);
+                let whole = s.get(close.saturating_sub(1)) == Some(&')') && close > k + 3;
+                match (whole && super::absent_lengths(body, f).is_none())
+                    .then(|| expanded(body, f))
+                    .flatten()
+                {
+                    Some(alts) => {
+                        out.push_str("(?~");
+                        out.push_str(&alts.join("|"));
+                        out.push(')');
+                        k = close;
+                    }
+                    None => {
+                        out.push_str("(?~");
+                        k += 3;
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The alternatives (Ruby syntax, each a string of fixed length) of `body`, in the order a
+/// backtracking matcher tries them, when it is alternatives of items each a part of fixed
+/// length (a character, an escape, a class, `.`, a non-capturing group, as
+/// [`super::absent_length`] reads them; a group may itself hold such items), repeated
+/// `?`, `??`, `{n,m}` or `{n,m}?` or not at all. `None` otherwise, or past [`MOST_EXPANDED`].
+fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
+    let text: String = body.iter().collect();
+    let mut all = Vec::new();
+    for alt in super::alternatives_of(&text) {
+        let chars: Vec<char> = alt.chars().collect();
+        let mut alts = vec![String::new()];
+        let mut k = 0;
+        while k < chars.len() {
+            // The item and its own alternatives.
+            let (end, choices) = match chars[k] {
+                '(' => {
+                    let close = super::group_close(&chars, k);
+                    if chars.get(k + 1) != Some(&'?')
+                        || chars.get(close.checked_sub(1)?) != Some(&')')
+                    {
+                        return None;
+                    }
+                    let colon = chars[k + 2..close].iter().position(|&c| c == ':')? + k + 2;
+                    let mut g = f;
+                    let mut on = true;
+                    for &o in &chars[k + 2..colon] {
+                        match o {
+                            'i' => g.i = on,
+                            'm' => g.m = on,
+                            '-' if on => on = false,
+                            _ => return None,
+                        }
+                    }
+                    let prefix: String = chars[k..=colon].iter().collect();
+                    let inner = expanded(chars.get(colon + 1..close - 1)?, g)?;
+                    (
+                        close,
+                        inner
+                            .into_iter()
+                            .map(|a| format!("{prefix}{a})"))
+                            .collect::<Vec<_>>(),
+                    )
+                }
+                '*' | '+' | '?' | '{' | ')' | '|' => return None,
+                _ => {
+                    let end = match chars[k] {
+                        '\\' => super::escape_end(&chars, k),
+                        '[' => super::bracket_end(&chars, k),
+                        _ => k + 1,
+                    }
+                    .min(chars.len());
+                    let atom = &chars[k..end];
+                    if super::absent_length(atom, f)? == 0 {
+                        return None;
+                    }
+                    let atom: String = atom.iter().collect();
+                    (end, vec![format!("(?:{atom})")])
+                }
+            };
+            // Its repetition.
+            let (min, max, lazy, next) = match chars.get(end) {
+                Some('?' | '{') => {
+                    let p = super::Parser {
+                        s: chars.clone(),
+                        i: end,
+                        depth: 0,
+                        class_flags: f,
+                    };
+                    let (min, max, len, _, _) = p.quantifier().ok()??;
+                    let max = max?;
+                    match chars.get(end + len) {
+                        Some('?') => (min, max, true, end + len + 1),
+                        Some('+' | '*' | '{') => return None,
+                        _ => (min, max, false, end + len),
+                    }
+                }
+                Some('*' | '+') => return None,
+                _ => (1, 1, false, end),
+            };
+            if max > MOST_EXPANDED as u32 || min > max {
+                return None;
+            }
+            let repeats = repeated(&choices, min as usize, max as usize, lazy)?;
+            let mut next_alts = Vec::new();
+            for a in &alts {
+                for r in &repeats {
+                    next_alts.push(format!("{a}{r}"));
+                    if next_alts.len() > MOST_EXPANDED {
+                        return None;
+                    }
+                }
+            }
+            alts = next_alts;
+            k = next;
+        }
+        all.extend(alts);
+        if all.len() > MOST_EXPANDED {
+            return None;
+        }
+    }
+    Some(all)
+}
+
+/// `choices` (an item's alternatives, in order) repeated from `min` to `max` times, greedily
+/// (the most first) or lazily, as the texts a backtracking matcher tries in order.
+fn repeated(choices: &[String], min: usize, max: usize, lazy: bool) -> Option<Vec<String>> {
+    if max == 0 {
+        return Some(vec![String::new()]);
+    }
+    let mut more = Vec::new();
+    for c in choices {
+        for r in repeated(choices, min.saturating_sub(1), max - 1, lazy)? {
+            more.push(format!("{c}{r}"));
+            if more.len() > MOST_EXPANDED {
+                return None;
+            }
+        }
+    }
+    Some(match (min, lazy) {
+        (0, false) => more.into_iter().chain([String::new()]).collect(),
+        (0, true) => [String::new()].into_iter().chain(more).collect(),
+        _ => more,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +429,53 @@ mod tests {
         for re in ["(?~(?i:)", "(?~a(?m:)", "(?~(?-i:)b"] {
             assert!(crate::ruby_regexp::compile(re, "").is_err(), "{re}");
         }
+    }
+
+    #[test]
+    fn strings_and_an_empty_one() {
+        // `(?~a|)`: where `a` is, an empty match; nowhere else.
+        assert_eq!(of_strings_or_empty(&[("a", 1)]).unwrap(), "(?:(?=a))");
+        assert_eq!(of_strings_or_empty(&[]).unwrap(), "(?:(?!))");
+        // `(?~abc|)`: past its first character, the empty alternative lowers the bound.
+        let walk = of_strings_or_empty(&[("abc", 3)]).unwrap();
+        assert!(walk.starts_with("(?:(?=abc)(?:(?m:.)"), "{walk}");
+        assert!(of_strings_or_empty(&[("a.{3000}", 3001)]).is_none());
+    }
+
+    #[test]
+    fn strings_and_anchors() {
+        // `(?~a|\b)`: not where `\b` comes first at the start.
+        assert_eq!(
+            of_mixed(&[("a", Some(1)), (r"\b", None)]).unwrap(),
+            r"(?:(?!(?!a)(?:\b))(?:(?:(?!a|\b)(?m:.))*))"
+        );
+    }
+
+    #[test]
+    fn optional_parts_written_out() {
+        assert_eq!(expand(r"(?~\r?\n)", ""), r"(?~(?:\r)(?:\n)|(?:\n))");
+        assert_eq!(expand("x(?~ab??)", ""), "x(?~(?:a)|(?:a)(?:b))");
+        assert_eq!(
+            expand("(?~a(?:b|cd){1,2})", ""),
+            "(?~(?:a)(?:(?:b))(?:(?:b))|(?:a)(?:(?:b))(?:(?:c)(?:d))|(?:a)(?:(?:b))".to_string()
+                + "|(?:a)(?:(?:c)(?:d))(?:(?:b))|(?:a)(?:(?:c)(?:d))(?:(?:c)(?:d))"
+                + "|(?:a)(?:(?:c)(?:d)))"
+        );
+        // Left alone: no optional part, a repetition without a maximum, `x`, a comment.
+        for (src, flags) in [
+            ("(?~ab)", ""),
+            ("(?~a+)", ""),
+            ("(?~a?)", "x"),
+            ("(?~a?)(?#c)", ""),
+            (
+                r"\G+?(?<![[:^alpha:]])([[:word:]])((\R{,2}){1,2}?(?~x)^){1,2}",
+                "i",
+            ),
+        ] {
+            assert_eq!(expand(src, flags), src);
+        }
+        // Far too many alternatives.
+        assert_eq!(expand("(?~a?b?c?d?e?f?g?)", ""), "(?~a?b?c?d?e?f?g?)");
     }
 
     #[test]
