@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use logferry_msgpack::{ruby_text, Reader, Value};
 
-pub use crate::ruby_regexp::{compile, regexp, regexp_param, Captures, Locations, RubyRegex};
+pub use crate::ruby_regexp::{compile, regexp, Captures, Locations, RubyRegex};
 
 /// The engine group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups
 /// when the regexp has any (Ruby then does not capture plain groups), else every group.

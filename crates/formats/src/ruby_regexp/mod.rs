@@ -279,21 +279,6 @@ pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
     compile(&body, &flags)
 }
 
-/// Compile a config value in Ruby literal form (`/body/flags`, flags `i`, `m`, `x`) or a bare
-/// body (the parsers' `null_value_pattern`, `delimiter_pattern`).
-pub fn regexp_param(value: &str) -> Result<RubyRegex, String> {
-    if let Some(rest) = value.strip_prefix('/') {
-        if let Some(end) = rest.rfind('/') {
-            let flags: String = rest[end + 1..]
-                .chars()
-                .filter(|c| matches!(c, 'i' | 'm' | 'x'))
-                .collect();
-            return compile(&rest[..end], &flags);
-        }
-    }
-    compile(value, "")
-}
-
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`): on the linear engine when the
 /// translator keeps Ruby's meaning there, else on Oniguruma.
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
