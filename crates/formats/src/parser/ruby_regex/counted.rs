@@ -1433,20 +1433,7 @@ fn memst_loop(cx: &Context, call: &str, min: usize, max: Option<usize>) -> Optio
 /// its stack (`bt_mem_start`, by `setup_tree`: its own count varies, or an alternation or a
 /// negative look-ahead is around it)? `None` where it may be set before, or is kept off it.
 fn stacked_here(src: &[char], open: usize, close: usize, x: bool) -> Option<()> {
-    let mut around: Vec<usize> = Vec::new();
-    let mut k = 0;
-    while k < open {
-        match src[k] {
-            '\\' => k += 1,
-            '[' => k = bracket_end(src, k) - 1,
-            '(' => around.push(k),
-            ')' => {
-                around.pop();
-            }
-            _ => {}
-        }
-        k += 1;
-    }
+    let around = open_groups(src, open);
     let mut stacked = split_top(src).len() > 1
         || !matches!(repetition(src, close), Some(Some((lo, Some(hi), _, _))) if lo == hi);
     for &a in &around {
@@ -1534,6 +1521,45 @@ fn option_colon(s: &[char], k: usize) -> Option<(usize, bool)> {
     }
 }
 
+/// The groups open at `src[open]`: the positions of their `(`, outermost first.
+fn open_groups(src: &[char], open: usize) -> Vec<usize> {
+    let mut around: Vec<usize> = Vec::new();
+    let mut k = 0;
+    while k < open {
+        match src[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(src, k) - 1,
+            '(' => around.push(k),
+            ')' => {
+                around.pop();
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    around
+}
+
+/// Does the pattern hold a numbered back-reference (`\1`…, outside brackets)?
+fn has_numbered_ref(src: &[char]) -> bool {
+    let mut k = 0;
+    while k < src.len() {
+        match src[k] {
+            '\\' if src
+                .get(k + 1)
+                .is_some_and(|c| c.is_ascii_digit() && *c != '0') =>
+            {
+                return true;
+            }
+            '\\' => k += 1,
+            '[' => k = bracket_end(src, k) - 1,
+            _ => {}
+        }
+        k += 1;
+    }
+    false
+}
+
 /// Does Onigmo keep no capture group in the group repeated at `src[open..close]` on its stack
 /// (`bt_mem_start`, by `setup_tree`): no alternation, conditional, absent operator or negative
 /// look-around around it, no repetition of a varying count around it (nor after its own, `{2}?`,
@@ -1548,45 +1574,10 @@ fn unstacked(src: &[char], open: usize, close: usize) -> bool {
             if !matches!(src.get(close + len), Some('?' | '+' | '*' | '{')) => {}
         _ => return false,
     }
-    // The groups open at `open`.
-    let mut around: Vec<usize> = Vec::new();
-    let mut k = 0;
-    while k < open {
-        match src[k] {
-            '\\' => {
-                if src
-                    .get(k + 1)
-                    .is_some_and(|c| c.is_ascii_digit() && *c != '0')
-                {
-                    return false;
-                }
-                k += 1;
-            }
-            '[' => k = bracket_end(src, k) - 1,
-            '(' => around.push(k),
-            ')' => {
-                around.pop();
-            }
-            _ => {}
-        }
-        k += 1;
+    if has_numbered_ref(src) {
+        return false;
     }
-    // (A reference after the group.)
-    let mut k = open;
-    while k < src.len() {
-        match src[k] {
-            '\\' if src
-                .get(k + 1)
-                .is_some_and(|c| c.is_ascii_digit() && *c != '0') =>
-            {
-                return false;
-            }
-            '\\' => k += 1,
-            '[' => k = bracket_end(src, k) - 1,
-            _ => {}
-        }
-        k += 1;
-    }
+    let around = open_groups(src, open);
     around.iter().all(|&a| {
         let close = group_close(src, a);
         let g = &src[a..close];
