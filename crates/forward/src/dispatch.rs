@@ -71,8 +71,16 @@ pub(crate) fn on_message(
                 Mode::PackedForward
             }
             Some(Ok(b"gzip")) => {
-                let plain = gunzip(blob, opts.decompression_size_limit)?;
-                decode_blob(&plain, &mut entries, tag.is_some())?;
+                let mut plain = gunzip(blob, opts.decompression_size_limit)?;
+                // Entries already in the kept form: the decompressed bytes are the batch.
+                match canonical_ends(&plain, tag.is_some(), strict) {
+                    Some(ends) => {
+                        plain.truncate(ends.last().map_or(0, |&e| e as usize));
+                        let tight = plain.capacity() - plain.len() <= plain.len() / 8;
+                        entries.take_shared(Bytes::from(plain), ends, tight);
+                    }
+                    None => decode_blob(&plain, &mut entries, tag.is_some())?,
+                }
                 Mode::CompressedPackedForward
             }
             Some(_) => {
@@ -209,6 +217,26 @@ mod tests {
             if shared {
                 assert!(ev.tight, "{name}: the frame is the whole allocation");
             }
+        }
+        // Compressed payloads: the decompressed bytes are taken as they are where every entry is
+        // in the kept form; the frame is the one the copying path gives.
+        for (name, blob) in [
+            ("canonical", &canonical),
+            ("trailing bytes", &trailing),
+            ("an integer time", &int_time),
+            ("a record that is not a map", &not_map),
+        ] {
+            let mut raw = Vec::new();
+            packed_forward("t", blob, 4, None, Compression::Gzip, &mut raw);
+            let Ok(Frame::Events(ev)) = on_message(&raw, None, raw.len(), &opts, now, false) else {
+                panic!("{name}")
+            };
+            let mut want = Entries::new(now, true);
+            want.keep_zero = true;
+            crate::packed::decode_blob(blob, &mut want, true).unwrap();
+            assert_eq!(ev.entries, want.out, "{name}");
+            assert_eq!(ev.ends, want.ends, "{name}");
+            assert_eq!(ev.mode, Mode::CompressedPackedForward);
         }
         // A large receive buffer holding a small frame: shared, but not tight.
         let mut raw = Vec::new();
