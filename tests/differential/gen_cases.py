@@ -845,6 +845,13 @@ format_cases(ETN, [
     ("event-time-nested-single-value", "@type single_value\nmessage_key b"),
     ("event-time-whole-seconds-json", "@type json"),
 ])
+# msgpack packs an EventTime in a record by `EventTime#to_msgpack`: its whole seconds, an integer.
+# One with a fraction is kept as an EventTime by logferry (Fluentd drops the fraction: DIFFERS).
+format_cases([msg({"a": {"$et": [1700000000, 0]}, "b": [{"$et": [1700000001, 0]}], "c": {"t": {"$et": [0, 0]}}, "d": "\u00e9"}),
+              msg({"x": 1, "t": {"$et": [1700000002, 0]}})], [
+    ("event-time-whole-seconds-msgpack", "@type msgpack"),
+])
+format_cases(ETN, [("event-time-fraction-msgpack", "@type msgpack")])
 
 # Record keys that are not strings (nil, array, map, float, true, integer), as a forward client
 # may send them: the formatters write Ruby's `to_s` of the key (yajl's `key.to_s`).
