@@ -199,6 +199,15 @@ case("forward-add-tag-prefix", SRC.replace("</source>", "  add_tag_prefix pre\n<
      fileout(pattern="pre.**") + TAIL, [msg({"a": 1})], raw_conf=True)
 case("forward-source-address-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
      fileout() + TAIL, [msg({"a": 1})], raw_conf=True)
+# An integer time of any width is a Ruby Integer, valid to skip_invalid_event (true or false): the
+# event is kept (its time is not written here: logferry wraps it to 32 bits, README).
+BIG_TIMES = [2**63, 2**64 - 1, 2**32 + 5, -5000000000, -2**63]
+for skip in ["true", "false"]:
+    case("forward-time-past-32-bits-skip-" + skip,
+         SRC.replace("</source>", "  skip_invalid_event %s\n</source>" % skip) + fileout(fmt="@type json", inject="tag_key tg") + TAIL,
+         [msg({"n": i}, time=t, tag="m") for i, t in enumerate(BIG_TIMES)] +
+         [dict(mode=m, tag=m, entries=[[t, {"n": i}] for i, t in enumerate(BIG_TIMES)]) for m in ["forward", "packed", "compressed"]] +
+         [msg({"after": 1})], raw_conf=True)
 
 # --- inject and time formats ------------------------------------------------------------------
 ET = {"$et": [T0, 123456789]}
