@@ -48,7 +48,14 @@ options), err (which records reach <label @ERROR> through filter_parser's error 
 with relabel and copy; no filter in @ERROR that errors itself: Fluentd loops until it dies),
 pat (<match>/<filter> tag patterns against odd tags), racc (record accessor syntax in grep,
 remove_keys and key_name; one case per config), sect (section syntax: arguments, chunk keys,
-sections twice, @-parameters, label names; one case per config).
+sections twice, @-parameters, label names; one case per config), fwdopt (in_forward's
+add_tag_prefix, source_address_key, source_hostname_key, skip_invalid_event and
+chunk_size_warn_limit with odd entries and times in every mode; one case per config; odd entries
+only with skip_invalid_event true, float times and Fluent Bit's [[time, meta], record] not drawn
+there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and the others with
+message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
+remove_keys, record_transformer and filter_parser's key_name on nested keys through record
+accessors, array indexes and missing intermediate keys).
 The same SEED writes the same cases.
 """
 import os
