@@ -199,6 +199,10 @@ case("forward-add-tag-prefix", SRC.replace("</source>", "  add_tag_prefix pre\n<
      fileout(pattern="pre.**") + TAIL, [msg({"a": 1})], raw_conf=True)
 case("forward-source-address-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
      fileout() + TAIL, [msg({"a": 1})], raw_conf=True)
+# A string in the time's place makes the frame a PackedForward, whose option is the third element:
+# one that Ruby cannot index by a key (an array, an integer) raises and closes the connection.
+case("forward-packed-option-not-map", fileout(fmt="@type json", inject="tag_key tg"),
+     [msg([1], time="", tag="p"), msg(5, time="1700000000", tag="q", new_conn=True), msg({"after": 1}, new_conn=True)])
 # An integer time of any width is a Ruby Integer, valid to skip_invalid_event (true or false): the
 # event is kept (its time is not written here: logferry wraps it to 32 bits, README).
 BIG_TIMES = [2**63, 2**64 - 1, 2**32 + 5, -5000000000, -2**63]
