@@ -199,6 +199,10 @@ case("forward-add-tag-prefix", SRC.replace("</source>", "  add_tag_prefix pre\n<
      fileout(pattern="pre.**") + TAIL, [msg({"a": 1})], raw_conf=True)
 case("forward-source-address-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
      fileout() + TAIL, [msg({"a": 1})], raw_conf=True)
+# source_address_key and source_hostname_key naming one key: Fluentd sets it twice, the name last.
+case("forward-source-address-and-hostname-same-key",
+     SRC.replace("</source>", "  source_address_key a\n  source_hostname_key a\n</source>") + fileout() + TAIL,
+     [msg({"x": 1}), msg({"a": 0, "x": 2})], raw_conf=True)
 # A string in the time's place makes the frame a PackedForward, whose option is the third element:
 # one that Ruby cannot index by a key (an array, an integer) raises and closes the connection.
 case("forward-packed-option-not-map", fileout(fmt="@type json", inject="tag_key tg"),
