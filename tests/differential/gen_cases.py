@@ -199,6 +199,23 @@ case("forward-add-tag-prefix", SRC.replace("</source>", "  add_tag_prefix pre\n<
      fileout(pattern="pre.**") + TAIL, [msg({"a": 1})], raw_conf=True)
 case("forward-source-address-key", SRC.replace("</source>", "  source_address_key addr\n</source>") +
      fileout() + TAIL, [msg({"a": 1})], raw_conf=True)
+# source_address_key and source_hostname_key naming one key: Fluentd sets it twice, the name last.
+case("forward-source-address-and-hostname-same-key",
+     SRC.replace("</source>", "  source_address_key a\n  source_hostname_key a\n</source>") + fileout() + TAIL,
+     [msg({"x": 1}), msg({"a": 0, "x": 2})], raw_conf=True)
+# A string in the time's place makes the frame a PackedForward, whose option is the third element:
+# one that Ruby cannot index by a key (an array, an integer) raises and closes the connection.
+case("forward-packed-option-not-map", fileout(fmt="@type json", inject="tag_key tg"),
+     [msg([1], time="", tag="p"), msg(5, time="1700000000", tag="q", new_conn=True), msg({"after": 1}, new_conn=True)])
+# An integer time of any width is a Ruby Integer, valid to skip_invalid_event (true or false): the
+# event is kept (its time is not written here: logferry wraps it to 32 bits, README).
+BIG_TIMES = [2**63, 2**64 - 1, 2**32 + 5, -5000000000, -2**63]
+for skip in ["true", "false"]:
+    case("forward-time-past-32-bits-skip-" + skip,
+         SRC.replace("</source>", "  skip_invalid_event %s\n</source>" % skip) + fileout(fmt="@type json", inject="tag_key tg") + TAIL,
+         [msg({"n": i}, time=t, tag="m") for i, t in enumerate(BIG_TIMES)] +
+         [dict(mode=m, tag=m, entries=[[t, {"n": i}] for i, t in enumerate(BIG_TIMES)]) for m in ["forward", "packed", "compressed"]] +
+         [msg({"after": 1})], raw_conf=True)
 
 # --- inject and time formats ------------------------------------------------------------------
 ET = {"$et": [T0, 123456789]}
@@ -845,6 +862,13 @@ format_cases(ETN, [
     ("event-time-nested-single-value", "@type single_value\nmessage_key b"),
     ("event-time-whole-seconds-json", "@type json"),
 ])
+# msgpack packs an EventTime in a record by `EventTime#to_msgpack`: its whole seconds, an integer.
+# One with a fraction is kept as an EventTime by logferry (Fluentd drops the fraction: DIFFERS).
+format_cases([msg({"a": {"$et": [1700000000, 0]}, "b": [{"$et": [1700000001, 0]}], "c": {"t": {"$et": [0, 0]}}, "d": "\u00e9"}),
+              msg({"x": 1, "t": {"$et": [1700000002, 0]}})], [
+    ("event-time-whole-seconds-msgpack", "@type msgpack"),
+])
+format_cases(ETN, [("event-time-fraction-msgpack", "@type msgpack")])
 
 # Record keys that are not strings (nil, array, map, float, true, integer), as a forward client
 # may send them: the formatters write Ruby's `to_s` of the key (yajl's `key.to_s`).

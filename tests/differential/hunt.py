@@ -48,7 +48,14 @@ options), err (which records reach <label @ERROR> through filter_parser's error 
 with relabel and copy; no filter in @ERROR that errors itself: Fluentd loops until it dies),
 pat (<match>/<filter> tag patterns against odd tags), racc (record accessor syntax in grep,
 remove_keys and key_name; one case per config), sect (section syntax: arguments, chunk keys,
-sections twice, @-parameters, label names; one case per config).
+sections twice, @-parameters, label names; one case per config), fwdopt (in_forward's
+add_tag_prefix, source_address_key, source_hostname_key, skip_invalid_event and
+chunk_size_warn_limit with odd entries and times in every mode; one case per config; odd entries
+only with skip_invalid_event true, float times and Fluent Bit's [[time, meta], record] not drawn
+there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and the others with
+message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
+remove_keys, record_transformer and filter_parser's key_name on nested keys through record
+accessors, array indexes and missing intermediate keys).
 The same SEED writes the same cases.
 """
 import os
@@ -1466,13 +1473,137 @@ def hunt_sect(name):
     g.case(name, conf, frames)
 
 
+# --- fwdopt ----------------------------------------------------------------------------------
+FWD_ODD_TIMES = [1700000100, 1700000100.25, -1.5, -1, 0, None, "1700000100", "x", 1.5e10, 2**63, True,
+                 {"$et": [1700000000, 1500000000]}, {"$et": [1700000000, 4294967295]}, {"$f32": 1700000000.0}, [1], {}]
+FWD_ODD_ENTRIES = [lambda: [R.choice(FWD_STRICT_TIMES), {"a": 1}], lambda: [R.choice(FWD_STRICT_TIMES), {"a": 2}, "extra"],
+                   lambda: [R.choice(FWD_STRICT_TIMES)], lambda: [], lambda: "str", lambda: None, lambda: 7,
+                   lambda: [1700000100, "notmap"], lambda: [1700000100, None], lambda: [1700000100, [1, 2]],
+                   lambda: {"a": 1}, lambda: [1700000100, {}], lambda: [1700000100, {"a": {"b": 1}}]]
+
+
+# With skip_invalid_event Fluentd drops float times and reads [[time, meta], record] as invalid;
+# logferry keeps both (README "Differences from Fluentd", and Fluent Bit's form), so neither is drawn.
+FWD_STRICT_TIMES = [t for t in FWD_ODD_TIMES if not isinstance(t, (float, list)) and not (isinstance(t, dict) and "$f32" in t)]
+
+
+def hunt_fwdopt(name):
+    # Odd entries (non-map records, nil or text times) only with skip_invalid_event true: without
+    # it they reach the outputs and Fluentd loops in @ERROR until it dies (see err).
+    ET_NSECS[:] = [0]
+    skip = R.random() < 0.6
+    opts = ["skip_invalid_event true"] if skip else R.choice([[], ["skip_invalid_event false"]])
+    if R.random() < 0.5:
+        opts.append("add_tag_prefix %s" % R.choice(["pre", "p.q", "x"]))
+    if R.random() < 0.5:
+        opts.append("source_address_key %s" % R.choice(["addr", "a", "message"]))
+    if R.random() < 0.4:
+        opts.append("source_hostname_key %s" % R.choice(["host", "a"]))
+    if R.random() < 0.2:
+        opts.append("chunk_size_warn_limit %s" % R.choice(["1", "10", "1k"]))
+    src = "<source>\n  @type forward\n  port {PORT}\n  bind 127.0.0.1\n%s</source>\n" % "".join("  %s\n" % o for o in opts)
+    body = ("<match **>\n  @type file\n  path {DIR}/out/f\n  append true\n  <format>\n    @type json\n  </format>\n"
+            "  <inject>\n    tag_key tg\n  </inject>\n"
+            "  <buffer []>\n    @type memory\n  </buffer>\n</match>\n")
+    good_times = [1700000100, {"$et": [1700000000, 0]}, 1700000200]
+    frames = []
+    for n in range(12):
+        mode = R.choice(["message", "forward", "packed", "compressed"])
+        f = {"mode": mode, "tag": R.choice(["t", "a.b", "é"])}
+        if mode == "message":
+            f["time"] = R.choice(FWD_STRICT_TIMES if skip else good_times)
+            f["record"] = R.choice([{"a": 1}, {"a": 1, "addr": "x", "host": "y"}, {}] + (["s", None, [1]] if skip else []))
+        elif skip:
+            f["entries"] = [R.choice(FWD_ODD_ENTRIES)() for _ in range(R.randint(1, 3))]
+        else:
+            f["entries"] = [[R.choice(good_times), R.choice([{"a": 1}, {"addr": "x", "host": "y", "a": [1]}, {}])] for _ in range(R.randint(0, 3))]
+        frames.append(f)
+    # a last well-formed frame proves the server is still there
+    frames.append(g.msg({"last": 1}, tag="t", new_conn=True))
+    g.case(name, src + body + g.TAIL + g.ERR, frames, raw_conf=True)
+
+
+# --- fmtopt ----------------------------------------------------------------------------------
+def rfmtopt():
+    kind = R.choice(["stdout", "single_value", "hash", "msgpack", "json", "ltsv", "csv", "out_file"])
+    o = ["@type " + kind]
+    if kind == "stdout":
+        if R.random() < 0.7:
+            o.append("output_type " + R.choice(["json", "hash", "ltsv", "single_value", "csv", "msgpack", "out_file", "tsv"]))
+    if kind in ("single_value",) or (kind == "stdout" and R.random() < 0.4):
+        o.append("message_key " + R.choice(["a", "b", "m", "nope", "message"]))
+    if kind in ("ltsv",) or (kind == "stdout" and R.random() < 0.3):
+        if R.random() < 0.5:
+            o.append("delimiter " + R.choice([",", "|", "' '", "\\t"]))
+        if R.random() < 0.5:
+            o.append("label_delimiter " + R.choice(["=", "->", "' '"]))
+    if kind == "csv" or (kind == "stdout" and R.random() < 0.3):
+        o.append("fields " + ",".join(R.sample(["a", "b", "m", "message", "nope"], R.randint(1, 3))))
+        if R.random() < 0.4:
+            o.append("force_quotes " + R.choice(["false", "true"]))
+    if kind == "out_file" and R.random() < 0.5:
+        o.append("delimiter " + R.choice(["TAB", "SPACE", "COMMA", "|"]))
+    if R.random() < 0.4:
+        o.append("add_newline " + R.choice(["false", "true"]))
+    if R.random() < 0.2:
+        o.append(R.choice(["time_format %Y", "time_type unixtime", "localtime true", "utc true", "timezone +09:00"]))
+    return "\n".join(o)
+
+
+def hunt_fmtopt(name):
+    ET_NSECS[:] = [0]
+    body, frames = "", []
+    for i in range(12):
+        inject = None
+        if R.random() < 0.3:
+            inject = R.choice(["tag_key tg", "time_key tm", "time_key tm\ntime_type unixtime"])
+        body += file_match(i, rfmtopt(), inject=inject)
+        for _ in range(5):
+            rec = {k: rval() for k in R.sample(["a", "b", "m", "message"], R.randint(0, 4))}
+            frames.append(g.msg(rec, tag="h%d" % i, time=R.choice([1700000000, 1])))
+    g.case(name, body + g.ERR, frames)
+
+
+# --- nesting ---------------------------------------------------------------------------------
+NKEYS = ["$.a.b", "$['a']['b']", "$.a.c[0]", "$.a.c[-1]", "$.a.c[5]", "$.x.y", "$.a", "$.a.b.z", "$['a b']",
+         "$.arr[0].k", "$['a'].c[1]", "$.n.m", "$[\"a\"][\"b\"]", "$.a.c", "$.e", "$.s.t"]
+NRECS = [{"a": {"b": "v1", "c": [1, "two", None]}, "arr": [{"k": "x"}], "a b": "sp", "n": None, "e": {}, "s": "str"},
+         {"a": {"b": 5}, "arr": []}, {"a": "flat"}, {"a": {"b": {"z": "deep"}, "c": []}}, {},
+         {"a": {"b": "line1 x=1"}, "arr": [{"k": 2}, 3]}, {"a": [1, 2], "s": {"t": ["q"]}}, {"a": {"b": None}}]
+
+
+def hunt_nesting(name):
+    body, frames = "", []
+    for i in range(14):
+        key = R.choice(NKEYS)
+        kind = R.choice(["grep", "grep_ex", "rt", "rt_rm", "parser", "rt_ph"])
+        if kind == "grep":
+            body += g.filt("grep", "<regexp>\n  key %s\n  pattern %s\n</regexp>" % (key, R.choice(["/./", "/^v/", "/^$/", "/1/", "/x/"])), pattern="h%d" % i)
+        elif kind == "grep_ex":
+            body += g.filt("grep", "<exclude>\n  key %s\n  pattern %s\n</exclude>" % (key, R.choice(["/./", "/^v/", "/^$/", "/1/"])), pattern="h%d" % i)
+        elif kind == "rt_rm":
+            body += g.filt("record_transformer", "remove_keys %s" % ",".join(R.sample(NKEYS, R.randint(1, 2))), pattern="h%d" % i)
+        elif kind == "rt":
+            body += g.filt("record_transformer", "enable_ruby false\n<record>\n  new ${record[\"a\"][\"b\"]}\n  k2 ${record[\"arr\"][0][\"k\"]}\n</record>", pattern="h%d" % i)
+        elif kind == "rt_ph":
+            body += g.filt("record_transformer", "<record>\n  %s x\n</record>" % R.choice(["$.a.b", "$.new.k", "a.b"]), pattern="h%d" % i)
+        else:
+            body += g.filt("parser", "key_name %s\nreserve_data %s\n<parse>\n  @type %s\n</parse>" % (
+                key, R.choice(["true", "false"]), R.choice(["none", "ltsv", "json", "regexp\n  expression /^(?<w>\\w+)/"])), pattern="h%d" % i)
+        body += file_match(i)
+        for r in R.sample(NRECS, 5):
+            frames.append(g.msg(r, tag="h%d" % i))
+    g.case(name, body + g.ERR, frames)
+
+
 AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt, "grep": hunt_grep,
          "path": hunt_path, "inject": hunt_inject, "rtf": hunt_rtf,
          "route": hunt_route, "concat": hunt_concat, "popt": hunt_popt, "fopt": hunt_fopt, "fwd": hunt_fwd, "sopt": hunt_sopt,
          "fpopt": hunt_fpopt, "rtopt": hunt_rtopt, "ml": hunt_ml, "tkey": hunt_tkey,
          "ftime": hunt_ftime, "ptime": hunt_ptime, "fileopt": hunt_fileopt, "copymode": hunt_copymode,
          "grepab": hunt_grepab, "conf": hunt_conf, "types": hunt_types, "mfmt": hunt_mfmt,
-         "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect}
+         "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect,
+         "fwdopt": hunt_fwdopt, "fmtopt": hunt_fmtopt, "nesting": hunt_nesting}
 
 
 def main():

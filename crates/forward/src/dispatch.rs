@@ -47,6 +47,15 @@ pub(crate) fn on_message(
     let (mode, option) = if let Some(blob) = blob {
         entries.keep_zero = true;
         let option = msg[2];
+        // Fluentd reads `(msg[2] || {})['size']`: nil, a map or a string (String#[]) pass, any
+        // other value raises and closes the connection.
+        let indexable = |o: &[u8]| {
+            let m = o.first().copied();
+            m == Some(0xc0) || is_map(m) || Reader::new(o).read_str().is_ok()
+        };
+        if option.is_some_and(|o| !indexable(o)) {
+            return Err(DecodeError::InvalidOption);
+        }
         let compressed = option
             .and_then(|o| lookup(o, "compressed"))
             .filter(|c| truthy(c));

@@ -55,6 +55,14 @@ impl Entries {
             Ok(i) if i < 0 => Some(i as f64),
             _ => None,
         };
+        // The low 32 bits of an integer of any width (two's complement for a negative one).
+        let integer = || {
+            let mut r = Reader::new(raw);
+            r.read_i64()
+                .map(|i| i as u32)
+                .or_else(|_| Reader::new(raw).read_u64().map(|u| u as u32))
+                .ok()
+        };
         let t = match read_time(&mut r) {
             Ok(Some(t)) => t,
             _ => match Reader::new(raw).read_f64().or_else(|e| negative().ok_or(e)) {
@@ -65,8 +73,14 @@ impl Entries {
                 Ok(f) if (-2_147_483_648.0..0.0).contains(&f) => {
                     EventTime::from_f64(f + 4_294_967_296.0)
                 }
-                _ if self.strict => return None,
-                _ => EventTime::default(),
+                // Any other integer is an Integer to Fluentd, valid even with
+                // `skip_invalid_event`: kept, its seconds wrapped to 32 bits as Fluentd's msgpack
+                // wraps them on the next hop.
+                _ => match integer() {
+                    Some(sec) => EventTime::new(sec, 0),
+                    None if self.strict => return None,
+                    None => EventTime::default(),
+                },
             },
         };
         Some(self.zero_to_now(t))
@@ -180,9 +194,23 @@ mod tests {
             f.extend_from_slice(&(-1.5f64).to_be_bytes());
             assert_eq!(e.time(&f), Some(EventTime::new(u32::MAX - 1, 500_000_000)));
         }
-        // Before -2^31 there is no 32-bit form: invalid when strict.
+        // Before -2^31 or past 2^32 an integer is still a Ruby Integer, valid to Fluentd even
+        // with skip_invalid_event: kept with its low 32 bits.
         let mut big = vec![0xd3];
         big.extend_from_slice(&(-5_000_000_000i64).to_be_bytes());
-        assert_eq!(Entries::new(now, true).time(&big), None);
+        let wrapped = (-5_000_000_000i64) as u32;
+        let mut huge = vec![0xcf];
+        huge.extend_from_slice(&(u64::MAX - 1).to_be_bytes());
+        for strict in [true, false] {
+            let e = Entries::new(now, strict);
+            assert_eq!(e.time(&big), Some(EventTime::new(wrapped, 0)));
+            assert_eq!(e.time(&huge), Some(EventTime::new(u32::MAX - 1, 0)));
+            // 2^63: its low 32 bits are 0, which is "now" as any zero time.
+            let mut p = vec![0xcf];
+            p.extend_from_slice(&(1u64 << 63).to_be_bytes());
+            assert_eq!(e.time(&p), Some(now));
+        }
+        // A string is not a time: invalid when strict.
+        assert_eq!(Entries::new(now, true).time(&[0xa1, b'x']), None);
     }
 }

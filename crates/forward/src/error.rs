@@ -29,6 +29,10 @@ pub enum DecodeError {
     /// The tag is not a string and `skip_invalid_event` is false.
     #[error("tag is not a string")]
     InvalidTag,
+    /// A PackedForward option that Ruby cannot index by a key (an array, a number, a boolean):
+    /// Fluentd's `option['size']` raises there and the connection is closed.
+    #[error("PackedForward option is not a map")]
+    InvalidOption,
 }
 
 impl From<logferry_msgpack::Error> for DecodeError {

@@ -201,6 +201,22 @@ fn skip_invalid_event_false_normalizes_only() {
 }
 
 #[test]
+fn a_packed_forward_option_ruby_cannot_index_closes_the_connection() {
+    // ["t", "", [1]], ["t", "", 5], ["t", "", true]: Fluentd's `option['size']` raises.
+    for opt in ["91 01", "05", "C3"] {
+        let (frames, err) = decode_with(lenient(), &hex(&format!("93 A1 74 A0 {opt}")));
+        assert!(frames.is_empty(), "{opt}");
+        assert_eq!(err, Some(DecodeError::InvalidOption), "{opt}");
+    }
+    // nil, a map and a string are read (String#[] is nil for "chunk"): no ack.
+    for opt in ["C0", "80", "A1 78"] {
+        let (frames, err) = decode_with(lenient(), &hex(&format!("93 A1 74 A0 {opt}")));
+        assert_eq!(err, None, "{opt}");
+        assert_eq!(only_events(frames).ack, None, "{opt}");
+    }
+}
+
+#[test]
 fn json_connection_shapes() {
     let bytes = br#"["j",[[1700000000,{"a":"b"}],[1700000000.5,{"a":1}],[[1700000001,{}],{"m":true}]],{"chunk":"q"}]
 {"not":"an array"}

@@ -464,6 +464,8 @@ impl Conn {
             let h = hostname
                 .map(str::to_string)
                 .unwrap_or_else(|| ip.to_string());
+            // The same key as source_address_key: Fluentd sets it twice, the name last.
+            fields.retain(|(f, _)| *f != k.as_str());
             fields.push((k, Value::Str(h)));
         }
         if fields.is_empty() {
