@@ -85,8 +85,7 @@ pub(crate) fn on_message(
                 match canonical_ends(&plain, tag.is_some(), strict) {
                     Some(ends) => {
                         plain.truncate(ends.last().map_or(0, |&e| e as usize));
-                        let tight = plain.capacity() - plain.len() <= plain.len() / 8;
-                        entries.take_shared(Bytes::from(plain), ends, tight);
+                        entries.take_owned(plain, ends);
                     }
                     None => decode_blob(&plain, &mut entries, tag.is_some())?,
                 }

@@ -97,10 +97,17 @@ impl Entries {
     /// Take `data`, entries already in the kept form whose end offsets are `ends`, as they are
     /// (instead of anything appended so far); `tight`: see [`crate::EventsFrame::tight`].
     pub fn take_shared(&mut self, data: Bytes, ends: Vec<u32>, tight: bool) {
-        self.out = Vec::new();
+        self.take_owned(Vec::new(), ends);
+        self.shared = Some((data, tight));
+    }
+
+    /// [`take_shared`](Self::take_shared) for entries in a `Vec` of their own (decompressed
+    /// ones): [`finish`](Self::finish) tells whether its allocation is tight.
+    pub fn take_owned(&mut self, data: Vec<u8>, ends: Vec<u32>) {
+        self.out = data;
         self.count = ends.len();
         self.ends = ends;
-        self.shared = Some((data, tight));
+        self.shared = None;
     }
 
     /// The entries' bytes, and whether they may be kept without pinning much more memory.

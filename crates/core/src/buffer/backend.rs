@@ -154,9 +154,17 @@ fn take_staged(h: &mut Handle) -> Bytes {
     }
 }
 
+/// The staged bytes of a memory chunk (heap or mapping; after its shared pieces, if any).
+fn staged(h: &Handle) -> &[u8] {
+    match &h.mapped {
+        Some(m) => m.as_ref(),
+        None => &h.mem,
+    }
+}
+
 /// True when the chunk holds staged bytes after its shared pieces.
 fn has_staged(h: &Handle) -> bool {
-    h.mapped.as_ref().is_some_and(|m| !m.as_ref().is_empty()) || !h.mem.is_empty()
+    !staged(h).is_empty()
 }
 
 /// Pieces joined into one buffer (a copy, unless there is one piece).
@@ -178,10 +186,7 @@ pub(crate) fn join(parts: &[Bytes]) -> Bytes {
 fn staged_parts(h: &Handle) -> Vec<Bytes> {
     let mut parts = h.parts.clone();
     if has_staged(h) {
-        parts.push(match &h.mapped {
-            Some(m) => Bytes::copy_from_slice(m.as_ref()),
-            None => Bytes::copy_from_slice(&h.mem),
-        });
+        parts.push(Bytes::copy_from_slice(staged(h)));
     }
     parts
 }
@@ -226,14 +231,20 @@ impl Backend for Memory {
     }
 
     fn read(&self, h: &Handle) -> io::Result<Bytes> {
-        if !h.parts.is_empty() {
-            return Ok(join(&self.read_parts(h)?));
+        if let Some(b) = &h.frozen {
+            return Ok(b.clone());
         }
-        Ok(match (&h.frozen, &h.mapped) {
-            (Some(b), _) => b.clone(),
-            (None, Some(m)) => Bytes::copy_from_slice(m.as_ref()),
-            (None, None) => Bytes::copy_from_slice(&h.mem),
-        })
+        if h.parts.is_empty() {
+            return Ok(Bytes::copy_from_slice(staged(h)));
+        }
+        // The shared pieces, then the staged bytes (none once queued), in one copy.
+        let mut v =
+            Vec::with_capacity(h.parts.iter().map(Bytes::len).sum::<usize>() + staged(h).len());
+        for p in &h.parts {
+            v.extend_from_slice(p);
+        }
+        v.extend_from_slice(staged(h));
+        Ok(Bytes::from(v))
     }
 
     fn read_parts(&self, h: &Handle) -> io::Result<Vec<Bytes>> {

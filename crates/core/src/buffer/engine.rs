@@ -754,10 +754,12 @@ impl BufferedOutput {
             }
             let end = ends[start_rec + n - 1];
             let before = slot.h.meta.bytes;
+            // (`shared` is None where the buffer compresses: see `emit`.)
             match shared {
-                Some(b) if !self.cfg.compress_gzip && end - base >= SHARE_AT_LEAST => self
-                    .backend
-                    .append_shared(&mut slot.h, b.slice(base..end), n as u64)?,
+                Some(b) if end - base >= SHARE_AT_LEAST => {
+                    self.backend
+                        .append_shared(&mut slot.h, b.slice(base..end), n as u64)?
+                }
                 _ => {
                     let piece = self.compress(&data[base..end])?;
                     self.backend.append(&mut slot.h, &piece, n as u64)?
