@@ -24,6 +24,25 @@ pub(crate) fn is_map(marker: Option<u8>) -> bool {
     matches!(marker, Some(0x80..=0x8f | 0xde | 0xdf))
 }
 
+/// The time and record of a whole entry already in the form entries are kept in,
+/// `[EventTime, map]` (`92 D7 00 <sec> <nsec> <map>`), read in place; `None` for any other form.
+pub(crate) fn kept_form(raw: &[u8]) -> Option<(EventTime, &[u8])> {
+    match raw {
+        [0x92, 0xd7, 0x00, s0, s1, s2, s3, n0, n1, n2, n3, record @ ..]
+            if is_map(record.first().copied()) =>
+        {
+            Some((
+                EventTime::new(
+                    u32::from_be_bytes([*s0, *s1, *s2, *s3]),
+                    u32::from_be_bytes([*n0, *n1, *n2, *n3]),
+                ),
+                record,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// True when the marker starts an array (fixarray, array16, array32).
 pub(crate) fn is_array(marker: Option<u8>) -> bool {
     matches!(marker, Some(0x90..=0x9f | 0xdc | 0xdd))
@@ -145,14 +164,8 @@ impl Entries {
 
     fn parse_entry<'a>(&self, raw: &'a [u8]) -> Option<(EventTime, &'a [u8])> {
         // The usual shape, `[EventTime, {…}]`, read in place.
-        if let [0x92, 0xd7, 0x00, s0, s1, s2, s3, n0, n1, n2, n3, record @ ..] = raw {
-            if is_map(record.first().copied()) {
-                let t = EventTime::new(
-                    u32::from_be_bytes([*s0, *s1, *s2, *s3]),
-                    u32::from_be_bytes([*n0, *n1, *n2, *n3]),
-                );
-                return Some((self.zero_to_now(t), record));
-            }
+        if let Some((t, record)) = kept_form(raw) {
+            return Some((self.zero_to_now(t), record));
         }
         let mut r = Reader::new(raw);
         let len = r.read_array_len().ok()?;

@@ -1,7 +1,6 @@
 //! PackedForward payloads: back-to-back entries, optionally gzip-compressed.
 
-use crate::entries::is_map;
-use crate::entries::Entries;
+use crate::entries::{kept_form, Entries};
 use crate::error::DecodeError;
 use crate::scan::check_ext;
 use logferry_msgpack::{walk, Error};
@@ -16,18 +15,33 @@ pub(crate) fn decode_blob(
     // The usual entry (`[EventTime, {…}]`) is copied as it is: the blob's length is what the
     // entries take, so they are laid out without a reallocation.
     entries.out.reserve(blob.len());
-    let mut rest = blob;
-    while !rest.is_empty() {
-        let n = match walk(rest, check_ext) {
-            Ok(n) => n,
-            Err(DecodeError::Msgpack(Error::Incomplete)) => break,
-            Err(e) => return Err(e),
-        };
-        let (entry, tail) = rest.split_at(n);
-        entries.add_entry(entry, tag_ok);
-        rest = tail;
+    for entry in whole_entries(blob) {
+        entries.add_entry(entry?, tag_ok);
     }
     Ok(())
+}
+
+/// The whole entries of `blob`, in order: incomplete trailing bytes end them; malformed bytes or
+/// an unknown ext type are an error.
+fn whole_entries(blob: &[u8]) -> impl Iterator<Item = Result<&[u8], DecodeError>> {
+    let mut rest = blob;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match walk(rest, check_ext) {
+            Ok(n) => {
+                let (entry, tail) = rest.split_at(n);
+                rest = tail;
+                Some(Ok(entry))
+            }
+            Err(DecodeError::Msgpack(Error::Incomplete)) => None,
+            Err(e) => {
+                rest = &[];
+                Some(Err(e))
+            }
+        }
+    })
 }
 
 /// The end offsets of `blob`'s entries when every one is `[EventTime, map]`, the form entries
@@ -40,18 +54,10 @@ pub(crate) fn canonical_ends(blob: &[u8], tag_ok: bool, strict: bool) -> Option<
     }
     let mut ends = Vec::with_capacity(blob.len() / 64 + 1);
     let mut pos = 0usize;
-    while pos < blob.len() {
-        let rest = &blob[pos..];
-        let n = match walk(rest, check_ext) {
-            Ok(n) => n,
-            Err(DecodeError::Msgpack(Error::Incomplete)) => break,
-            Err(_) => return None,
-        };
-        match rest {
-            [0x92, 0xd7, 0x00, _, _, _, _, _, _, _, _, m, ..] if n > 11 && is_map(Some(*m)) => {}
-            _ => return None,
-        }
-        pos += n;
+    for entry in whole_entries(blob) {
+        let entry = entry.ok()?;
+        kept_form(entry)?;
+        pos += entry.len();
         ends.push(u32::try_from(pos).ok()?);
     }
     (!ends.is_empty()).then_some(ends)
