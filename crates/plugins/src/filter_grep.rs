@@ -225,7 +225,6 @@ fn condition(s: &Section) -> Result<(String, Expr), BuildError> {
     let p = s
         .param("pattern")
         .ok_or_else(|| build_error(s.pos(), "'pattern' parameter is required"))?;
-    logferry_config::types::regexp_checked(&p.value).map_err(|e| build_error(&p.pos, e))?;
     let pattern = ruby::regexp(&p.value).map_err(|e| build_error(&p.pos, e))?;
     Ok((key.to_string(), Expr { key: acc, pattern }))
 }

@@ -271,11 +271,7 @@ impl RewriteTagFilter {
                 ruby::compile(&format!("^{}\\.?", regex::escape(pre)), "")
                     .map_err(|e| build_error(s.pos(), e))?,
             ),
-            (None, Some(p)) => {
-                logferry_config::types::regexp_checked(&p.value)
-                    .map_err(|e| build_error(&p.pos, e))?;
-                Some(ruby::regexp(&p.value).map_err(|e| build_error(&p.pos, e))?)
-            }
+            (None, Some(p)) => Some(ruby::regexp(&p.value).map_err(|e| build_error(&p.pos, e))?),
             (None, None) => None,
         };
         let hostname = match s.param("hostname_command") {
@@ -296,8 +292,6 @@ impl RewriteTagFilter {
             let pat_p = r
                 .param("pattern")
                 .ok_or_else(|| build_error(r.pos(), "'pattern' parameter is required in <rule>"))?;
-            logferry_config::types::regexp_checked(&pat_p.value)
-                .map_err(|e| build_error(&pat_p.pos, e))?;
             let pattern = ruby::regexp(&pat_p.value).map_err(|e| build_error(&pat_p.pos, e))?;
             let tag: String = r.get("tag")?;
             if has_range_placeholder(&tag) {

@@ -227,8 +227,7 @@ impl<'a> Conf<'a> {
             None => Ok(None),
             // Fluentd's `:regexp` type: `/body/flags` (only `i` and `m` kept) or a bare body, and
             // more than two characters after the last `/` refused.
-            Some(p) => logferry_config::types::regexp_checked(&p.value)
-                .and_then(|(body, flags)| crate::ruby_regexp::compile(&body, &flags))
+            Some(p) => crate::ruby_regexp::regexp(&p.value)
                 .map(Some)
                 .map_err(|e| build_error(&p.pos, format!("'{key}': {e}"))),
         }

@@ -273,9 +273,11 @@ fn pick<'r>(lines: &'r Regex, single: &'r Regex, hay: &str) -> &'r Regex {
     }
 }
 
-/// Compile a config `regexp` value: `/body/flags` (`i`, `m`) or a bare body.
+/// Compile a config `regexp` value as Fluentd's `:regexp` type reads it: `/body/flags` (only
+/// `i` and `m` kept) or a bare body; more than two characters after the last `/` is refused
+/// (`invalid regexp: missing right slash`, [`logferry_config::types::regexp_checked`]).
 pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
-    let (body, flags) = logferry_config::types::regexp(spec);
+    let (body, flags) = logferry_config::types::regexp_checked(spec)?;
     compile(&body, &flags)
 }
 
