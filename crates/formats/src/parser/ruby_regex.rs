@@ -1937,6 +1937,28 @@ fn class_for_oniguruma(
     }
 }
 
+/// The non-capturing group opening at `s[k]` (`(?:…)`, `(?i:…)`, `(?m-i:…)`) and closing
+/// before `close`: the position of its `:` and the flags `f` with the group's `i` and `m`
+/// applied. `None` for any other group (a capture, a look-around, an atomic group, other
+/// options).
+fn option_group(s: &[char], k: usize, close: usize, f: Flags) -> Option<(usize, Flags)> {
+    if s.get(k + 1) != Some(&'?') {
+        return None;
+    }
+    let colon = s.get(k + 2..close)?.iter().position(|&c| c == ':')? + k + 2;
+    let mut g = f;
+    let mut on = true;
+    for &o in &s[k + 2..colon] {
+        match o {
+            'i' => g.i = on,
+            'm' => g.m = on,
+            '-' if on => on = false,
+            _ => return None,
+        }
+    }
+    Some((colon, g))
+}
+
 /// Where the bracket expression opening at `s[k]` ends (past its `]`; nested brackets and
 /// escapes skipped), or the end of the pattern.
 fn bracket_end(s: &[char], k: usize) -> usize {
@@ -2089,20 +2111,7 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
             }
             '(' => {
                 let close = group_close(body, k);
-                if body.get(k + 1) != Some(&'?') {
-                    return None;
-                }
-                let colon = body[k + 2..close].iter().position(|&c| c == ':')? + k + 2;
-                let mut g = f;
-                let mut on = true;
-                for &o in &body[k + 2..colon] {
-                    match o {
-                        'i' => g.i = on,
-                        'm' => g.m = on,
-                        '-' if on => on = false,
-                        _ => return None,
-                    }
-                }
+                let (colon, g) = option_group(body, k, close, f)?;
                 (
                     absent_length(body.get(colon + 1..close.checked_sub(1)?)?, g)?,
                     close,

@@ -289,22 +289,10 @@ fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
             let (end, choices) = match chars[k] {
                 '(' => {
                     let close = super::group_close(&chars, k);
-                    if chars.get(k + 1) != Some(&'?')
-                        || chars.get(close.checked_sub(1)?) != Some(&')')
-                    {
+                    if chars.get(close.checked_sub(1)?) != Some(&')') {
                         return None;
                     }
-                    let colon = chars[k + 2..close].iter().position(|&c| c == ':')? + k + 2;
-                    let mut g = f;
-                    let mut on = true;
-                    for &o in &chars[k + 2..colon] {
-                        match o {
-                            'i' => g.i = on,
-                            'm' => g.m = on,
-                            '-' if on => on = false,
-                            _ => return None,
-                        }
-                    }
+                    let (colon, g) = super::option_group(&chars, k, close, f)?;
                     let prefix: String = chars[k..=colon].iter().collect();
                     let inner = expanded(chars.get(colon + 1..close - 1)?, g)?;
                     (
