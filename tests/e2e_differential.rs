@@ -10,6 +10,9 @@
 //! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
 //! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
 //!
+//! A case whose config names `{S3}` runs beside a local S3 server (`tests/differential/s3.py`,
+//! moto) whose endpoint replaces it; collect.py then lists every object it holds.
+//!
 //! A case with a `YEAR` file has `{YEAR}` in its `expected` for the year Fluentd ran in (record.sh
 //! writes it so).
 //!
@@ -19,10 +22,12 @@
 
 mod support;
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use support::*;
 
@@ -46,9 +51,65 @@ fn script(name: &str) -> PathBuf {
     repo_root().join("tests/differential").join(name)
 }
 
+/// The local S3 server of a case whose config names `{S3}` (`tests/differential/s3.py`, moto),
+/// killed on drop. Its directory holds `s3-endpoint`, which collect.py reads to list the objects.
+struct S3Server {
+    child: Child,
+    dir: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl S3Server {
+    fn start() -> S3Server {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(python())
+            .arg(script("s3.py"))
+            .arg("serve")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run s3.py");
+        let file = dir.path().join("s3-endpoint");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let endpoint = loop {
+            if let Ok(e) = std::fs::read_to_string(&file) {
+                break e.trim().to_string();
+            }
+            if let Ok(Some(st)) = child.try_wait() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!("s3.py exited with {st} (is moto installed? .ci/install-deps.sh):\n{err}");
+            }
+            assert!(Instant::now() < deadline, "s3.py did not start within 60 s");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        S3Server {
+            child,
+            dir,
+            endpoint,
+        }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// What logferry did on one case, in the form of `expected`.
 fn run_case(case: &Path) -> Vec<u8> {
     let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
+    let s3 = conf.contains("{S3}").then(S3Server::start);
+    let conf = match &s3 {
+        Some(s) => conf.replace("{S3}", &s.endpoint),
+        None => conf,
+    };
     let input = case.join("input");
     let start_error = std::fs::read(case.join("expected")).is_ok_and(|e| e == b"start: error\n");
     if start_error {
@@ -83,6 +144,9 @@ fn run_case(case: &Path) -> Vec<u8> {
     );
     let st = d.terminate();
     assert!(st.success(), "logferry exited with {st}:\n{}", d.stderr());
+    if let Some(s) = &s3 {
+        std::fs::copy(s.dir.path().join("s3-endpoint"), d.path("s3-endpoint")).unwrap();
+    }
     let collected = Command::new(python())
         .arg(script("collect.py"))
         .arg(d.dir.path())

@@ -645,7 +645,7 @@ fn s3_outage_then_back_delivers_everything() {
 }
 
 #[test]
-fn dry_run_makes_no_request_and_refuses_unknown_store_as() {
+fn dry_run_makes_no_request_and_refuses_store_as_needing_a_command() {
     let (out, _dir) = run_once(
         "<match **>\n@type s3\ns3_bucket b\ns3_endpoint http://127.0.0.1:1\n</match>\n",
         &["--dry-run"],
@@ -664,6 +664,17 @@ fn dry_run_makes_no_request_and_refuses_unknown_store_as() {
         String::from_utf8_lossy(&out.stderr).contains("store_as 'lzo' is not supported"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // A name that is no compressor at all: fluent-plugin-s3 warns and writes text.
+    let (out, _dir) = run_once(
+        "<match **>\n@type s3\ns3_bucket b\nstore_as foo\n</match>\n",
+        &["--dry-run"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("'foo' not supported. Use 'text' instead"),
+        "{err}"
     );
     let (out, _dir) = run_once(
         "<match **>\n@type s3\ns3_bucket b\ns3_endpoint https://s3.us-east-1.amazonaws.com\n</match>\n",

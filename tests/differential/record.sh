@@ -8,7 +8,9 @@
 # 2.4.0 loadable. With no CASE, every case under tests/differential/cases is recorded. JOBS=N runs
 # N cases at a time (default 2).
 #
-# Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1):
+# Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1; a config naming
+# {S3} gets a local S3 server, s3.py, whose endpoint replaces it: out_s3 cases need
+# fluent-plugin-s3 1.7.2 loadable by FLUENTD_BIN too):
 #   * without an `input` file: `fluentd --dry-run`; `expected` is "dry-run: ok" or "dry-run: error",
 #     and Fluentd's error line is kept in `fluentd-error` (for readers; the test does not compare
 #     messages, only that logferry refuses too);
@@ -34,7 +36,16 @@ record_one() {
   dir="$(mktemp -d /tmp/lfdiff.XXXXXX)"
   port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   conf="$dir/fluent.conf"
-  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" "$case/fluent.conf" > "$conf"
+  s3=none s3pid=""
+  stop_s3() { [ -z "$s3pid" ] || kill "$s3pid" 2>/dev/null || true; }
+  if grep -q '{S3}' "$case/fluent.conf"; then
+    # A local S3 server for out_s3 (s3.py): its endpoint replaces {S3}.
+    "$PYTHON" "$HERE/s3.py" serve "$dir" > /dev/null 2>&1 &
+    s3pid=$!
+    for _ in $(seq 1 600); do [ -f "$dir/s3-endpoint" ] && break; sleep 0.1; done
+    s3="$(cat "$dir/s3-endpoint")"
+  fi
+  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" -e "s|{S3}|$s3|g" "$case/fluent.conf" > "$conf"
   mkdir -p "$dir/out"
   if [ ! -f "$case/input" ]; then
     if TZ=UTC "$FLUENTD" --dry-run -c "$conf" > "$dir/log" 2>&1; then
@@ -45,7 +56,7 @@ record_one() {
       grep -m1 -E '\[error\]|error' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
     fi
     echo "recorded $(basename "$case"): $(cat "$case/expected")"
-    rm -rf "$dir"
+    stop_s3; rm -rf "$dir"
     return
   fi
   TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
@@ -62,7 +73,7 @@ record_one() {
     echo "start: error" > "$case/expected"
     grep -m1 -E '\[error\]' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
     echo "recorded $(basename "$case"): start: error"
-    rm -rf "$dir"
+    stop_s3; rm -rf "$dir"
     return
   fi
   if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent" 2> "$dir/send-err"; then
@@ -70,7 +81,7 @@ record_one() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true
     err=$(tail -3 "$dir/send-err" 2>/dev/null)
-    rm -rf "$dir"
+    stop_s3; rm -rf "$dir"
     attempt="${2:-1}"
     if [ "$attempt" -ge 3 ]; then
       echo "FAILED $(basename "$case"): send.py: $err" >&2
@@ -95,7 +106,7 @@ record_one() {
     rm -f "$case/fluentd-log"
   fi
   echo "recorded $(basename "$case")"
-  rm -rf "$dir"
+  stop_s3; rm -rf "$dir"
 }
 export -f record_one
 export HERE FLUENTD PYTHON

@@ -73,7 +73,7 @@ pub static PARAMS: Spec = Spec::new(
     p("path", Str, "Key prefix (placeholders allowed).").default(""),
     p("s3_object_key_format", Str, "Object key (placeholders, %{path}, %{time_slice}, %{index}, %{chunk_id}, %{hex_random}, %{uuid_flush}...).")
         .computed("%{path}%{time_slice}_%{hostname}_%{chunk_id}.%{file_extension}"),
-    p("store_as", Str, "gzip (.gz), gzip_command (the same, in-process), json (.json), text (.txt) or zstd (.zst).").default("gzip"),
+    p("store_as", Str, "gzip (.gz), gzip_command (the same, in-process), json (.json), text (.txt) or zstd (.zst); lzo, lzma2 and parquet are refused; another name writes text, with a warning, as fluent-plugin-s3 does.").default("gzip"),
     p("check_object", Bool, "Find a free %{index} with HEAD requests.").default("true"),
     p("overwrite", Bool, "With check_object, overwrite an existing object instead of taking the next %{index}.").default("false"),
     p("index_format", Str, "printf format of %{index}.").default("%d"),
@@ -297,11 +297,21 @@ pub fn writer(
         "json" => StoreAs::Json,
         "text" => StoreAs::Text,
         "zstd" => StoreAs::Zstd,
-        other => {
+        // fluent-plugin-s3's compressors that run an external command (lzop, xz, columnify):
+        // logferry runs none.
+        other @ ("lzo" | "lzma2" | "parquet") => {
             return Err(build_error(
                 &pos("store_as"),
-                format!("store_as '{other}' is not supported by logferry's s3 plugin; supported: gzip, json, text, zstd"),
+                format!("store_as '{other}' is not supported by logferry's s3 plugin (it needs an external command); supported: gzip, json, text, zstd"),
             ))
+        }
+        // Any other name is no compressor fluent-plugin-s3 knows: it warns and writes text.
+        other => {
+            tracing::warn!(
+                "{}: '{other}' not supported. Use 'text' instead (supported: gzip, gzip_command, json, text, zstd)",
+                pos("store_as")
+            );
+            StoreAs::Text
         }
     };
 

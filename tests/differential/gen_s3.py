@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Write the out_s3 differential cases (s3-*) under cases/: out_s3 uploading into a local S3
+server (s3.py, moto) whose endpoint replaces `{S3}`; collect.py lists every object it holds.
+
+    gen_s3.py               (then record.sh with a Fluentd that loads fluent-plugin-s3 1.7.2)
+
+Every case writes with one flush thread and keys that tell its chunks apart, so which object
+holds what does not depend on the order chunks are flushed in.
+"""
+import gen_cases as g
+from gen_cases import T0, msg
+
+KEY = "%{path}%{time_slice}_%{index}.%{file_extension}"
+CREDS = """aws_key_id AKIAIOSFODNN7EXAMPLE
+aws_sec_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+s3_region us-east-1
+s3_endpoint {S3}
+force_path_style true
+"""
+BUF = "<buffer tag,time>\n  @type memory\n  timekey 3600\n</buffer>"
+
+
+def s3(extra="", buffer=BUF, key=KEY, bucket="logs", path="logs/${tag}/", fmt=None, inject=None):
+    body = "@type s3\n" + CREDS + "s3_bucket %s\n" % bucket
+    if path is not None:
+        body += "path %s\n" % path
+    if key is not None:
+        body += "s3_object_key_format %s\n" % key
+    if extra:
+        body += extra.strip("\n") + "\n"
+    if fmt:
+        body += "<format>\n%s</format>\n" % g.indent(fmt)
+    if inject:
+        body += "<inject>\n%s</inject>\n" % g.indent(inject)
+    if buffer:
+        body += buffer.strip("\n") + "\n"
+    return "<match **>\n%s</match>\n" % g.indent(body)
+
+
+EVENTS = [
+    msg({"m": "first", "n": 1}, tag="app.a"),
+    msg({"m": "second", "f": 0.5, "nested": {"k": [1, None, True]}}, tag="app.a", time=T0 + 1),
+    msg({"m": "other tag"}, tag="app.b", time=T0 + 2),
+    msg({"m": "next hour"}, tag="app.a", time=T0 + 3600),
+]
+EDGE = [msg({"k": v, "i": i}, tag="app.a", time=T0 + i) for i, (_n, v) in enumerate(g.EDGE)]
+ET = {"$et": [T0, 123456789]}
+
+
+def cases():
+    c = g.case
+    c("s3-gzip-out-file-format", s3(), EVENTS)
+    c("s3-gzip-edge-values", s3(), EDGE)
+    c("s3-default-buffer-day-slices", s3(buffer="", path="logs/"), EVENTS + [msg({"m": "next day"}, tag="app.a", time=T0 + 86400)])
+    c("s3-buffer-no-keys", s3(buffer="<buffer>\n  @type memory\n</buffer>", path="logs/"), EVENTS[:2])
+    c("s3-json", s3("store_as json", fmt="@type json"), EVENTS)
+    c("s3-json-default-format", s3("store_as json"), EVENTS[:2])
+    c("s3-text-single-value", s3("store_as text", fmt="@type single_value\nmessage_key m"), EVENTS)
+    c("s3-text-ltsv", s3("store_as text", fmt="@type ltsv"), EVENTS)
+    c("s3-text-csv", s3("store_as text", fmt="@type csv\nfields m,n"), EVENTS)
+    c("s3-gzip-json-inject", s3(fmt="@type json", inject="time_key t\ntag_key tg\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z"),
+      EVENTS[:2] + [msg({"m": "et"}, tag="app.a", time=ET)])
+    for tk in ("30", "60", "1800", "86400", "1d", "2h"):
+        c("s3-timekey-%s" % tk, s3(buffer="<buffer tag,time>\n  @type memory\n  timekey %s\n</buffer>" % tk), EVENTS)
+    for zone in ("+0900", "-0530", "Asia/Tokyo"):
+        c("s3-timekey-zone-%s" % zone.replace("/", "-").replace("+", "plus"),
+          s3(buffer="<buffer tag,time>\n  @type memory\n  timekey 3600\n  timekey_zone %s\n</buffer>" % zone), EVENTS)
+    c("s3-timekey-use-utc-false", s3(buffer="<buffer tag,time>\n  @type memory\n  timekey 86400\n  timekey_use_utc false\n</buffer>"), EVENTS)
+    c("s3-path-time-placeholders", s3(path="logs/%Y/%m/%d/%H/${tag}/"), EVENTS)
+    c("s3-path-tag-parts", s3(path="logs/${tag[1]}/${tag[0]}/"), EVENTS)
+    c("s3-path-record-key", s3(path="logs/${app}/", buffer="<buffer time,app>\n  @type memory\n  timekey 3600\n</buffer>"),
+      [msg({"app": "web", "m": 1}), msg({"app": "db", "m": 2}, time=T0 + 5), msg({"app": "web", "m": 3}, time=T0 + 7200)])
+    c("s3-key-format-no-path", s3(key="%{time_slice}/%{index}-${tag}.%{file_extension}", path=None), EVENTS)
+    c("s3-key-format-literal-parts", s3(key="archive/${tag}/%{time_slice}/part-%{index}.%{file_extension}.bak", path=None), EVENTS)
+    c("s3-key-format-hostname", s3(key="%{path}%{hostname}/%{time_slice}_%{index}.%{file_extension}"), EVENTS[:1])
+    c("s3-key-format-uuid-flush", s3(key="%{path}%{time_slice}_%{uuid_flush}.%{file_extension}"), EVENTS[:1])
+    c("s3-key-format-chunk-id", s3(key="%{path}%{time_slice}_${chunk_id}.%{file_extension}"), EVENTS[:1])
+    c("s3-key-format-unknown-placeholder", s3(key="%{path}%{time_slice}_%{nope}_%{index}.%{file_extension}"), EVENTS[:1])
+    for fmt in ("%03d", "%x", "%04X"):
+        c("s3-index-format-%s" % fmt.strip("%"),
+          s3("index_format %s" % fmt, buffer="<buffer tag,time>\n  @type memory\n  timekey 3600\n  chunk_limit_records 1\n</buffer>"),
+          [msg({"i": i}, tag="app.a", time=T0 + i) for i in range(12)])
+    c("s3-chunk-limit-records-indexes", s3(buffer="<buffer tag,time>\n  @type memory\n  timekey 3600\n  chunk_limit_records 2\n</buffer>"),
+      [msg({"i": i}, tag="app.a", time=T0 + i) for i in range(5)])
+    c("s3-storage-class", s3("storage_class STANDARD_IA"), EVENTS[:1])
+    c("s3-reduced-redundancy", s3("reduced_redundancy true"), EVENTS[:1])
+    c("s3-server-side-encryption", s3("use_server_side_encryption AES256"), EVENTS[:1])
+    c("s3-metadata", s3('s3_metadata {"owner":"team-${tag}","index":"%{index}"}'), EVENTS[:1])
+    c("s3-auto-create-bucket", s3(bucket="created-by-output"), EVENTS[:1])
+    c("s3-check-object-false-keyed", s3("check_object false", key="%{path}%{time_slice}-${tag}.%{file_extension}"), EVENTS)
+    c("s3-v012-parameters", s3("time_slice_format %Y%m%d-%H\nformat json\ninclude_time_key true\ninclude_tag_key true\nbuffer_type memory",
+                               buffer="", path="logs/"), EVENTS)
+    c("s3-v012-out-file-format-params", s3("time_slice_format %Y%m%d\noutput_tag false\ndelimiter COMMA\nbuffer_type memory",
+                                           buffer="", path="logs/"), EVENTS[:2])
+    c("s3-format-v012-in-section-time", s3(fmt="@type out_file\ntime_type unixtime\noutput_tag false"), EVENTS[:2])
+    c("s3-store-as-unknown-falls-back-to-text", s3("store_as foo"), EVENTS[:2])
+    c("s3-store-as-gzip-command", s3("store_as gzip_command"), EVENTS[:2])
+    c("s3-buffer-compress-gzip", s3(buffer="<buffer tag,time>\n  @type memory\n  timekey 3600\n  compress gzip\n</buffer>"), EVENTS)
+    c("s3-time-slice-without-time-key", s3(buffer="<buffer tag>\n  @type memory\n</buffer>"), EVENTS)
+    c("s3-time-slice-format-with-timekey", s3("time_slice_format %Y/%m/%d/%H%M", buffer=BUF), EVENTS)
+    c("s3-default-key-format", s3(key=None), EVENTS[:1])
+    c("s3-tagging", s3("tagging team=logs&env=dev"), EVENTS[:1])
+    c("s3-text-default-format", s3("store_as text"), EVENTS[:2])
+    c("s3-v012-single-value", s3("format single_value\nmessage_key m\nadd_newline false\nbuffer_type memory\nstore_as text", buffer="", path="logs/"), EVENTS[:2])
+    c("s3-v012-utc-localtime", s3("time_slice_format %Y%m%d%H\nlocaltime true\nformat json\nbuffer_type memory", buffer="", path="logs/"), EVENTS[:1])
+    c("s3-path-empty", s3(path=""), EVENTS[:1])
+    c("s3-key-format-date-slice", s3(key="%{path}%{date_slice}_%{index}.%{file_extension}"), EVENTS[:1])
+    # Configs Fluentd refuses or accepts at start.
+    c("s3-config-path-time-placeholder-without-time-key", s3(path="logs/%Y/", buffer="<buffer tag>\n  @type memory\n</buffer>"))
+    c("s3-config-path-tag-placeholder-without-tag-key", s3(path="logs/${tag}/", buffer="<buffer time>\n  @type memory\n  timekey 3600\n</buffer>"))
+    c("s3-config-index-format-bad", s3("index_format %5d"))
+    c("s3-config-index-format-zero-width", s3("index_format %05x"))
+    c("s3-config-hex-random-too-long", s3("hex_random_length 17", key="%{path}%{hex_random}.%{file_extension}"))
+    c("s3-config-uuid-removed", s3(key="%{path}%{uuid}.%{file_extension}"))
+    c("s3-config-no-bucket", s3().replace("s3_bucket logs\n", ""))
+    c("s3-config-aws-endpoint-refused", s3().replace("{S3}", "https://s3.us-east-1.amazonaws.com"))
+    c("s3-config-store-as-lzo-without-lzop", s3("store_as lzo"))
+
+
+def main():
+    g.OUT.clear()
+    cases()
+    g.main()
+
+
+if __name__ == "__main__":
+    main()
