@@ -10,8 +10,9 @@
 //! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
 //! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
 //!
-//! A case whose config names `{S3}` runs beside a local S3 server (`tests/differential/s3.py`,
-//! moto) whose endpoint replaces it; collect.py then lists every object it holds.
+//! A case whose config names `{AWS}` runs beside a local AWS (`tests/differential/aws.py`, moto:
+//! S3, CloudWatch Logs, Kinesis, Firehose) whose endpoint replaces it; collect.py then lists what
+//! the daemon wrote there.
 //!
 //! A case with a `YEAR` file has `{YEAR}` in its `expected` for the year Fluentd ran in (record.sh
 //! writes it so).
@@ -51,27 +52,27 @@ fn script(name: &str) -> PathBuf {
     repo_root().join("tests/differential").join(name)
 }
 
-/// The local S3 server of a case whose config names `{S3}` (`tests/differential/s3.py`, moto),
-/// killed on drop. Its directory holds `s3-endpoint`, which collect.py reads to list the objects.
-struct S3Server {
+/// The local AWS of a case whose config names `{AWS}` (`tests/differential/aws.py`, moto), killed
+/// on drop. Its directory holds `aws-endpoint`, which collect.py reads to list what was written.
+struct AwsServer {
     child: Child,
     dir: tempfile::TempDir,
     endpoint: String,
 }
 
-impl S3Server {
-    fn start() -> S3Server {
+impl AwsServer {
+    fn start() -> AwsServer {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(python())
-            .arg(script("s3.py"))
+            .arg(script("aws.py"))
             .arg("serve")
             .arg(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("run s3.py");
-        let file = dir.path().join("s3-endpoint");
+            .expect("run aws.py");
+        let file = dir.path().join("aws-endpoint");
         let deadline = Instant::now() + Duration::from_secs(60);
         let endpoint = loop {
             if let Ok(e) = std::fs::read_to_string(&file) {
@@ -82,12 +83,15 @@ impl S3Server {
                 if let Some(mut e) = child.stderr.take() {
                     let _ = e.read_to_string(&mut err);
                 }
-                panic!("s3.py exited with {st} (is moto installed? .ci/install-deps.sh):\n{err}");
+                panic!("aws.py exited with {st} (is moto installed? .ci/install-deps.sh):\n{err}");
             }
-            assert!(Instant::now() < deadline, "s3.py did not start within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "aws.py did not start within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
-        S3Server {
+        AwsServer {
             child,
             dir,
             endpoint,
@@ -95,7 +99,7 @@ impl S3Server {
     }
 }
 
-impl Drop for S3Server {
+impl Drop for AwsServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -105,9 +109,9 @@ impl Drop for S3Server {
 /// What logferry did on one case, in the form of `expected`.
 fn run_case(case: &Path) -> Vec<u8> {
     let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
-    let s3 = conf.contains("{S3}").then(S3Server::start);
-    let conf = match &s3 {
-        Some(s) => conf.replace("{S3}", &s.endpoint),
+    let aws = conf.contains("{AWS}").then(AwsServer::start);
+    let conf = match &aws {
+        Some(s) => conf.replace("{AWS}", &s.endpoint),
         None => conf,
     };
     let input = case.join("input");
@@ -144,8 +148,8 @@ fn run_case(case: &Path) -> Vec<u8> {
     );
     let st = d.terminate();
     assert!(st.success(), "logferry exited with {st}:\n{}", d.stderr());
-    if let Some(s) = &s3 {
-        std::fs::copy(s.dir.path().join("s3-endpoint"), d.path("s3-endpoint")).unwrap();
+    if let Some(s) = &aws {
+        std::fs::copy(s.dir.path().join("aws-endpoint"), d.path("aws-endpoint")).unwrap();
     }
     let collected = Command::new(python())
         .arg(script("collect.py"))

@@ -8,8 +8,8 @@ Each file, in path order: a line "== <path relative to DIR>" then its bytes as t
 nondeterministic: in names, a Fluentd chunk id (32 hex digits) becomes "<chunk_id>"; in content,
 a time written as out_file's default `2023-11-14T22:13:20+00:00` that lies within a day of now
 becomes "<now>" (an event whose time the daemon took from its clock). Nothing else. Buffer files of a file buffer (*.meta, buffer.*) are not outputs and are skipped.
-Then, when the case ran with a local S3 server (DIR/s3-endpoint, see s3.py), every object it
-holds, in the same form (s3.py's `objects`).
+Then, when the case ran with a local AWS (DIR/aws-endpoint, see aws.py), what the daemon wrote
+there, in the same form (aws.py's `objects`).
 A file's missing final newline is shown as a line "(no newline at end)".
 """
 import calendar
@@ -56,10 +56,10 @@ def main():
             data = gzip.decompress(data)
             head += b"(gunzipped)\n"
         blobs.append((head, data))
-    if os.path.exists(os.path.join(root, "s3-endpoint")):
+    if os.path.exists(os.path.join(root, "aws-endpoint")):
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-        import s3
-        blobs.extend(s3.objects(root))
+        import aws
+        blobs.extend(aws.objects(root))
     for head, data in blobs:
         out.write(head)
         data = now_times(data)

@@ -9,8 +9,9 @@
 # N cases at a time (default 2).
 #
 # Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1; a config naming
-# {S3} gets a local S3 server, s3.py, whose endpoint replaces it: out_s3 cases need
-# fluent-plugin-s3 1.7.2 loadable by FLUENTD_BIN too):
+# {AWS} gets a local AWS, aws.py (moto), whose endpoint replaces it: those cases need
+# fluent-plugin-s3 1.7.2, fluent-plugin-cloudwatch-logs 0.14.3 and fluent-plugin-kinesis 3.4.2
+# loadable by FLUENTD_BIN too):
 #   * without an `input` file: `fluentd --dry-run`; `expected` is "dry-run: ok" or "dry-run: error",
 #     and Fluentd's error line is kept in `fluentd-error` (for readers; the test does not compare
 #     messages, only that logferry refuses too);
@@ -36,16 +37,16 @@ record_one() {
   dir="$(mktemp -d /tmp/lfdiff.XXXXXX)"
   port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   conf="$dir/fluent.conf"
-  s3=none s3pid=""
-  stop_s3() { [ -z "$s3pid" ] || kill "$s3pid" 2>/dev/null || true; }
-  if grep -q '{S3}' "$case/fluent.conf"; then
-    # A local S3 server for out_s3 (s3.py): its endpoint replaces {S3}.
-    "$PYTHON" "$HERE/s3.py" serve "$dir" > /dev/null 2>&1 &
-    s3pid=$!
-    for _ in $(seq 1 600); do [ -f "$dir/s3-endpoint" ] && break; sleep 0.1; done
-    s3="$(cat "$dir/s3-endpoint")"
+  aws=none awspid=""
+  stop_aws() { [ -z "$awspid" ] || kill "$awspid" 2>/dev/null || true; }
+  if grep -q '{AWS}' "$case/fluent.conf"; then
+    # A local AWS for the AWS outputs (aws.py): its endpoint replaces {AWS}.
+    "$PYTHON" "$HERE/aws.py" serve "$dir" > /dev/null 2>&1 &
+    awspid=$!
+    for _ in $(seq 1 600); do [ -f "$dir/aws-endpoint" ] && break; sleep 0.1; done
+    aws="$(cat "$dir/aws-endpoint")"
   fi
-  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" -e "s|{S3}|$s3|g" "$case/fluent.conf" > "$conf"
+  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" -e "s|{AWS}|$aws|g" "$case/fluent.conf" > "$conf"
   mkdir -p "$dir/out"
   if [ ! -f "$case/input" ]; then
     if TZ=UTC "$FLUENTD" --dry-run -c "$conf" > "$dir/log" 2>&1; then
@@ -56,7 +57,7 @@ record_one() {
       grep -m1 -E '\[error\]|error' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
     fi
     echo "recorded $(basename "$case"): $(cat "$case/expected")"
-    stop_s3; rm -rf "$dir"
+    stop_aws; rm -rf "$dir"
     return
   fi
   TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
@@ -73,7 +74,7 @@ record_one() {
     echo "start: error" > "$case/expected"
     grep -m1 -E '\[error\]' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
     echo "recorded $(basename "$case"): start: error"
-    stop_s3; rm -rf "$dir"
+    stop_aws; rm -rf "$dir"
     return
   fi
   if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent" 2> "$dir/send-err"; then
@@ -81,7 +82,7 @@ record_one() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true
     err=$(tail -3 "$dir/send-err" 2>/dev/null)
-    stop_s3; rm -rf "$dir"
+    stop_aws; rm -rf "$dir"
     attempt="${2:-1}"
     if [ "$attempt" -ge 3 ]; then
       echo "FAILED $(basename "$case"): send.py: $err" >&2
@@ -106,7 +107,7 @@ record_one() {
     rm -f "$case/fluentd-log"
   fi
   echo "recorded $(basename "$case")"
-  stop_s3; rm -rf "$dir"
+  stop_aws; rm -rf "$dir"
 }
 export -f record_one
 export HERE FLUENTD PYTHON

@@ -75,6 +75,20 @@ pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Forma
     build(&ty, plugin)
 }
 
+/// Build the formatter of a plugin that takes only a `<format>` section (no v0.12 flat
+/// parameters: Fluentd's plugin converts none, so a flat `format` is reported unused): the
+/// section if present, else `default_type` with its own defaults.
+pub fn from_section_only(
+    plugin: &Section,
+    default_type: &str,
+) -> Result<Box<dyn Formatter>, BuildError> {
+    if plugin.section("format")?.is_some() {
+        return from_plugin(plugin, default_type);
+    }
+    let empty = logferry_config::Element::new("format", "", plugin.pos().clone());
+    build(default_type, &Section::new(&empty, plugin.plugin()))
+}
+
 /// Build a formatter of type `ty` whose parameters are read from `s`.
 pub fn build(ty: &str, s: &Section) -> Result<Box<dyn Formatter>, BuildError> {
     let Some(spec) = params::spec(ty) else {

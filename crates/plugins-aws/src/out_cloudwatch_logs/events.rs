@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use logferry_core::EventTime;
 use logferry_formats::formatter::Formatter;
+use logferry_formats::ruby;
 use logferry_msgpack::{read_time, Reader, Value};
 
 /// Bytes CloudWatch Logs counts per event on top of its message.
@@ -30,9 +31,13 @@ pub enum NameFrom {
 
 /// How the message is made from the record.
 pub enum Message {
-    /// The record as JSON (`json_handler` yajl or json: the same compact JSON).
-    Json,
-    /// `message_keys`: their values' `to_s`, empty ones left out, joined by a space.
+    /// The record as JSON (`json_handler` yajl or json: the same compact JSON, json's `\u`
+    /// escapes in lower case as Ruby's `JSON.generate` writes them).
+    Json {
+        /// `json_handler json`.
+        ruby_json: bool,
+    },
+    /// `message_keys`: their values' Ruby `to_s`, empty ones left out, joined by a space.
     Keys(Vec<String>),
     /// A `<format>` section.
     Format(Box<dyn Formatter>),
@@ -211,20 +216,44 @@ pub fn split_message(s: &str, max: usize) -> Vec<String> {
     parts
 }
 
+/// Ruby's `JSON.generate` writes `\u001f` where yajl writes `\u001F`: lower the hex letters of
+/// every `\uXXXX` escape of a JSON text (an escaped backslash is skipped whole, so `\\u001F`,
+/// a backslash and text, stays).
+fn lower_case_escapes(json: &mut [u8]) {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        if json.get(i + 1) == Some(&b'u') {
+            for b in json.iter_mut().skip(i + 2).take(4) {
+                b.make_ascii_lowercase();
+            }
+            i += 6;
+        } else {
+            i += 2;
+        }
+    }
+}
+
 impl Shaper {
     /// Format one record into its message.
     pub fn message(&self, tag: &str, time: EventTime, record: &Value) -> String {
         match &self.message {
-            Message::Json => {
+            Message::Json { ruby_json } => {
                 let mut out = Vec::with_capacity(256);
                 record.to_json(&mut out);
+                if *ruby_json {
+                    lower_case_escapes(&mut out);
+                }
                 String::from_utf8(out)
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             }
             Message::Keys(keys) => {
                 let mut parts = Vec::with_capacity(keys.len());
                 for k in keys {
-                    let v = record.get(k).map(Value::to_text).unwrap_or_default();
+                    let v = record.get(k).map(ruby::to_s).unwrap_or_default();
                     if !v.is_empty() {
                         parts.push(v);
                     }
@@ -284,15 +313,6 @@ impl Shaper {
             // Fluentd's drop_empty_record: top-level keys whose value is "" are left out.
             map.retain(|(_, v)| !matches!(v, Value::Str(s) if s.is_empty()));
             let mut message = self.message(&e.tag, e.time, &record);
-            if let Some(n) = self.max_message_length {
-                if let Some((cut, _)) = message.char_indices().nth(n) {
-                    message.truncate(cut);
-                }
-            }
-            if message.is_empty() {
-                shaped.empty += 1;
-                continue;
-            }
             let slot = *index
                 .entry((group.clone(), stream.clone()))
                 .or_insert_with(|| {
@@ -309,6 +329,17 @@ impl Shaper {
                     });
                     shaped.streams.len() - 1
                 });
+            // As in Fluentd: an empty message is skipped (its group and stream are still made
+            // sure of), and max_message_length cuts the others.
+            if message.is_empty() {
+                shaped.empty += 1;
+                continue;
+            }
+            if let Some(n) = self.max_message_length {
+                if let Some((cut, _)) = message.char_indices().nth(n) {
+                    message.truncate(cut);
+                }
+            }
             let ts_ms = (e.time.as_f64() * 1000.0).floor() as i64;
             let out = &mut shaped.streams[slot].events;
             if message.len() <= limit {
@@ -361,6 +392,31 @@ fn tags_of(v: &Value) -> Option<Vec<(String, String)>> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn ruby_json_lowers_unicode_escapes_only() {
+        let mut j = br#"{"k":"a\u001Fb\\u001Fc\n\u00AB"}"#.to_vec();
+        lower_case_escapes(&mut j);
+        assert_eq!(j, br#"{"k":"a\u001fb\\u001Fc\n\u00ab"}"#.to_vec());
+    }
+
+    #[test]
+    fn message_keys_are_ruby_to_s() {
+        let mut sh = shaper(NameFrom::Fixed, NameFrom::Fixed);
+        sh.message = Message::Keys(vec!["a".into(), "b".into(), "c".into()]);
+        let rec = Value::Map(vec![
+            (
+                Value::Str("a".into()),
+                Value::Map(vec![(Value::Str("k".into()), Value::Int(1))]),
+            ),
+            (Value::Str("b".into()), Value::Array(vec![Value::Nil])),
+            (Value::Str("c".into()), Value::F64(1e20)),
+        ]);
+        assert_eq!(
+            sh.message("t", EventTime::new(0, 0), &rec),
+            r#"{"k"=>1} [nil] 1.0e+20"#
+        );
+    }
+
     fn rec(pairs: &[(&str, &str)]) -> Vec<u8> {
         let mut out = Vec::new();
         Value::Map(
@@ -377,7 +433,7 @@ mod tests {
         Shaper {
             group,
             stream,
-            message: Message::Json,
+            message: Message::Json { ruby_json: false },
             max_message_length: None,
             max_event_size: 1 << 20,
             oversize: Oversize::Split,

@@ -78,7 +78,7 @@ pub static PARAMS: Spec = Spec::new(
     p("max_events_per_batch", Integer, "Events per PutLogEvents (at most 10000).").default("10000"),
     p("max_event_size", Size, "CloudWatch's per-event limit, its 26 bytes of overhead included (256k where the old limit holds).").default("1048576"),
     p("oversize_event", Enum(&["split", "truncate"]), "An event over max_event_size is split into several events, or cut.").default("split"),
-    p("json_handler", Enum(&["yajl", "json"]), "JSON encoder (both give the same compact JSON).").default("yajl"),
+    p("json_handler", Enum(&["yajl", "json"]), "JSON encoder: yajl, or Ruby's json (the same compact JSON, its \\u escapes in lower case).").default("yajl"),
     p("put_log_events_retry_wait", Time, "First wait after throttling or a 5xx (doubling, at most 30 s).").default("1.0"),
     p("put_log_events_retry_limit", Integer, "Retries of a batch before the chunk goes back to the buffer's retry schedule.").default("17"),
     p("put_log_events_disable_retry_limit", Bool, "Retry a batch without limit.").default("false"),
@@ -222,14 +222,14 @@ pub fn writer(
     let retention_in_days = s
         .has("retention_in_days")
         .then(|| s.integer("retention_in_days", 0) as i32);
-    s.choice("json_handler", &["yajl", "json"], "yajl")?;
+    let ruby_json = s.choice("json_handler", &["yajl", "json"], "yajl")? == "json";
     let message_keys = s.array("message_keys")?.unwrap_or_default();
-    let message = if s.section("format")?.is_some() || s.has("format") {
-        Message::Format(formatter::from_plugin(s, "json")?)
+    let message = if s.section("format")?.is_some() {
+        Message::Format(formatter::from_section_only(s, "json")?)
     } else if !message_keys.is_empty() {
         Message::Keys(message_keys)
     } else {
-        Message::Json
+        Message::Json { ruby_json }
     };
     let max_message_length = s
         .has("max_message_length")
@@ -437,6 +437,30 @@ impl ChunkWriter for CloudWatchLogsWriter {
         let slots = Arc::new(Semaphore::new(inner.concurrency));
         let mut tasks = tokio::task::JoinSet::new();
         for (si, st) in shaped.streams.iter().enumerate() {
+            if st.events.is_empty() {
+                // Every event was skipped (empty messages): nothing to put, but Fluentd still
+                // creates the group and the stream when they are missing, and so does logferry.
+                if inner.put.auto_create {
+                    let put = PutSettings {
+                        tags: rendered_tags.clone(),
+                        ..inner.put.clone()
+                    };
+                    if let Err(e) = put::create(
+                        &client,
+                        &put,
+                        &inner.log,
+                        &st.group,
+                        &st.stream,
+                        st.tags.as_deref(),
+                        st.retention,
+                    )
+                    .await
+                    {
+                        inner.log.warn(format_args!("{e}"));
+                    }
+                }
+                continue;
+            }
             let todo: Vec<(usize, std::ops::Range<usize>)> =
                 batch::batches(&st.events, inner.max_events_per_batch)
                     .into_iter()

@@ -137,7 +137,7 @@ pub async fn put_batch(
 }
 
 /// Create the group (tags, retention) and the stream; "already exists" is success.
-async fn create(
+pub async fn create(
     client: &Client,
     set: &PutSettings,
     log: &PluginLog,

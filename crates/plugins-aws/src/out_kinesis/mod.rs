@@ -242,7 +242,7 @@ fn build(
     let max_record_size = limit(s, "max_record_size", kind.max_record())?;
     let maker = RecordMaker {
         data_key: s.str("data_key").map(str::to_string),
-        formatter: formatter::from_plugin(s, "json")?,
+        formatter: formatter::from_section_only(s, "json")?,
         inject: Inject::from_plugin_with(s, "string", "%Y-%m-%dT%H:%M:%S.%N%z")?,
         chomp: s.bool("chomp_record", false)?,
         compression,

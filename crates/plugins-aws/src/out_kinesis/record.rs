@@ -8,6 +8,7 @@ use std::io::Write as _;
 use logferry_core::EventTime;
 use logferry_formats::formatter::Formatter;
 use logferry_formats::inject::Inject;
+use logferry_formats::ruby;
 use logferry_msgpack::{Reader, Value};
 
 /// `compression`.
@@ -77,6 +78,8 @@ impl RecordMaker {
         let mut data = match (&self.data_key, &value) {
             (Some(k), Some(v)) => match v.get(k) {
                 None | Some(Value::Nil) => return Err(format!("Key '{k}' doesn't exist")),
+                // Ruby's `to_s`: a map or an array in its `inspect` form.
+                Some(x @ (Value::Map(_) | Value::Array(_))) => ruby::to_s(x).into_bytes(),
                 Some(x) => x.to_text().into_bytes(),
             },
             _ => {

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Write the out_s3 differential cases (s3-*) under cases/: out_s3 uploading into a local S3
-server (s3.py, moto) whose endpoint replaces `{S3}`; collect.py lists every object it holds.
+"""Write the differential cases of the AWS outputs under cases/: out_s3 (s3-*), cloudwatch_logs
+(cwlogs-*), kinesis_streams (kinesis-*) and kinesis_firehose (firehose-*) writing into a local
+AWS (aws.py, moto) whose endpoint replaces `{AWS}`; collect.py lists what each wrote there.
 
-    gen_s3.py               (then record.sh with a Fluentd that loads fluent-plugin-s3 1.7.2)
+    gen_aws.py      (then record.sh with a Fluentd that loads fluent-plugin-s3 1.7.2,
+                     fluent-plugin-cloudwatch-logs 0.14.3 and fluent-plugin-kinesis 3.4.2)
 
 Every case writes with one flush thread and keys that tell its chunks apart, so which object
 holds what does not depend on the order chunks are flushed in.
@@ -11,10 +13,11 @@ import gen_cases as g
 from gen_cases import T0, msg
 
 KEY = "%{path}%{time_slice}_%{index}.%{file_extension}"
-CREDS = """aws_key_id AKIAIOSFODNN7EXAMPLE
+KEYS = """aws_key_id AKIAIOSFODNN7EXAMPLE
 aws_sec_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-s3_region us-east-1
-s3_endpoint {S3}
+"""
+CREDS = KEYS + """s3_region us-east-1
+s3_endpoint {AWS}
 force_path_style true
 """
 BUF = "<buffer tag,time>\n  @type memory\n  timekey 3600\n</buffer>"
@@ -113,13 +116,104 @@ def cases():
     c("s3-config-hex-random-too-long", s3("hex_random_length 17", key="%{path}%{hex_random}.%{file_extension}"))
     c("s3-config-uuid-removed", s3(key="%{path}%{uuid}.%{file_extension}"))
     c("s3-config-no-bucket", s3().replace("s3_bucket logs\n", ""))
-    c("s3-config-aws-endpoint-refused", s3().replace("{S3}", "https://s3.us-east-1.amazonaws.com"))
+    c("s3-config-aws-endpoint-refused", s3().replace("{AWS}", "https://s3.us-east-1.amazonaws.com"))
     c("s3-config-store-as-lzo-without-lzop", s3("store_as lzo"))
+
+
+def out(typ, extra, fmt=None, inject=None, buffer="<buffer>\n  @type memory\n</buffer>"):
+    body = "@type %s\n" % typ + KEYS + "region us-east-1\nendpoint {AWS}\n" + extra.strip("\n") + "\n"
+    if fmt:
+        body += "<format>\n%s</format>\n" % g.indent(fmt)
+    if inject:
+        body += "<inject>\n%s</inject>\n" % g.indent(inject)
+    if buffer:
+        body += buffer.strip("\n") + "\n"
+    return "<match **>\n%s</match>\n" % g.indent(body)
+
+
+def cw(extra="log_group_name g\nlog_stream_name s\nauto_create_stream true", **kw):
+    return out("cloudwatch_logs", extra, **kw)
+
+
+def kinesis(extra="", **kw):
+    return out("kinesis_streams", "stream_name logs\n" + extra, **kw)
+
+
+def firehose(extra="", **kw):
+    return out("kinesis_firehose", "delivery_stream_name logs\n" + extra, **kw)
+
+
+ETS = [msg({"m": "a"}, tag="app.a", time={"$et": [T0, 123456789]}),
+       msg({"m": "b"}, tag="app.a", time={"$et": [T0, 999999999]}),
+       msg({"m": "c"}, tag="app.a", time={"$et": [T0 + 1, 500000]})]
+KEYED = [msg({"m": "one", "grp": "g1", "st": "s1", "n": 1}, tag="app.a"),
+         msg({"m": "two", "grp": "g2", "st": "s1"}, tag="app.a", time=T0 + 1),
+         msg({"m": "three", "grp": "g1", "st": "s2"}, tag="app.a", time=T0 + 2)]
+
+
+def aws_cases():
+    c = g.case
+    # CloudWatch Logs
+    c("cwlogs-json-messages", cw(), EVENTS)
+    c("cwlogs-edge-values", cw(), EDGE)
+    c("cwlogs-event-time-milliseconds", cw(), ETS)
+    c("cwlogs-out-of-order-times", cw(), [msg({"m": "late"}, time=T0 + 10), msg({"m": "early"}, time=T0), msg({"m": "mid"}, time=T0 + 5)])
+    c("cwlogs-message-keys", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nmessage_keys m,n"), EVENTS)
+    c("cwlogs-message-keys-missing", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nmessage_keys nope"), EVENTS[:2])
+    c("cwlogs-max-message-length", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nmax_message_length 12"), EVENTS)
+    c("cwlogs-json-handler-json", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\njson_handler json"), EDGE)
+    c("cwlogs-use-tag-as-group-and-stream", cw("use_tag_as_group true\nuse_tag_as_stream true\nauto_create_stream true",
+                                              buffer="<buffer tag>\n  @type memory\n</buffer>"), EVENTS)
+    c("cwlogs-use-tag-as-stream", cw("log_group_name g\nuse_tag_as_stream true\nauto_create_stream true",
+                                    buffer="<buffer tag>\n  @type memory\n</buffer>"), EVENTS)
+    c("cwlogs-name-keys", cw("log_group_name_key grp\nlog_stream_name_key st\nauto_create_stream true"), KEYED)
+    c("cwlogs-name-keys-removed", cw("log_group_name_key grp\nlog_stream_name_key st\nremove_log_group_name_key true\n"
+                                     "remove_log_stream_name_key true\nauto_create_stream true"), KEYED)
+    c("cwlogs-retention", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nretention_in_days 7"), EVENTS[:1])
+    c("cwlogs-group-tags", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nlog_group_aws_tags {\"team\":\"logs\",\"env\":\"dev\"}"), EVENTS[:1])
+    c("cwlogs-inject", cw(inject="time_key t\ntag_key tg\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%L%z"), EVENTS[:2])
+    c("cwlogs-empty-records", cw(), [msg({}), msg({"m": ""}, time=T0 + 1)])
+    c("cwlogs-oversize-event", cw(), [msg({"m": "small"}), msg({"m": {"$rep": ["x", 300000]}}, time=T0 + 2)])
+    c("cwlogs-message-keys-values", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nmessage_keys a,b,c,d,e,f,g"),
+      [msg({"a": {"k": 1, "l": [1, None]}, "b": [1, "s", None], "c": 1e20, "d": None, "e": True, "f": 0.5, "g": -7}),
+       msg({"a": "", "b": "x", "g": {}}, time=T0 + 1)])
+    c("cwlogs-flat-format-param", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nformat ltsv"), EVENTS[:2])
+    c("cwlogs-format-section", cw(fmt="@type ltsv"), EVENTS[:2])
+    c("cwlogs-config-no-group", cw("log_stream_name s"))
+    c("cwlogs-config-no-stream", cw("log_group_name g"))
+    # Kinesis Data Streams
+    c("kinesis-json", kinesis("partition_key pk"), [msg({"pk": "k1", "m": "a"}), msg({"pk": "k2", "m": "b", "n": [1, None]}, time=T0 + 1)])
+    c("kinesis-random-partition-key", kinesis(), EVENTS[:2])
+    c("kinesis-partition-key-missing", kinesis("partition_key pk"), [msg({"m": "no pk"})])
+    c("kinesis-edge-values", kinesis(), EDGE)
+    c("kinesis-data-key", kinesis("partition_key pk\ndata_key m"), [msg({"pk": "k", "m": "text"}), msg({"pk": "k", "m": {"a": 1}}, time=T0 + 1),
+                                                                       msg({"pk": "k", "n": 1}, time=T0 + 2)])
+    c("kinesis-chomp-record-ltsv", kinesis("partition_key pk\nchomp_record true", fmt="@type ltsv"), [msg({"pk": "k", "m": "a"})])
+    c("kinesis-format-single-value", kinesis("partition_key pk", fmt="@type single_value\nmessage_key m"), [msg({"pk": "k", "m": "a"})])
+    c("kinesis-compression-gzip", kinesis("partition_key pk\ncompression gzip"), [msg({"pk": "k", "m": "a"})])
+    c("kinesis-inject-default-time-format", kinesis("partition_key pk", inject="time_key t\ntag_key tg"), [msg({"pk": "k", "m": "a"}, time={"$et": [T0, 123456789]})])
+    c("kinesis-partition-key-integer", kinesis("partition_key i"), [msg({"i": 1, "m": "a"}), msg({"i": 2, "m": "b"}, time=T0 + 1)])
+    c("kinesis-data-key-values", kinesis("partition_key pk\ndata_key d"),
+      [msg({"pk": "k", "d": v}, time=T0 + i) for i, v in enumerate([{"k": 1, "l": [1, None]}, [1, "s", None], 1e20, 0.5, True, -7, ""])])
+    c("kinesis-flat-format-param", kinesis("partition_key pk\nformat ltsv"), [msg({"pk": "k", "m": "a"})])
+    c("kinesis-config-no-stream-name", out("kinesis_streams", "partition_key pk"))
+    # Kinesis Data Firehose
+    c("firehose-json-lines", firehose(), EVENTS)
+    c("firehose-no-new-line", firehose("append_new_line false"), EVENTS[:2])
+    c("firehose-data-key", firehose("data_key m"), EVENTS[:2])
+    c("firehose-edge-values", firehose(), EDGE)
+    c("firehose-format-ltsv-chomp", firehose("chomp_record true", fmt="@type ltsv"), EVENTS[:2])
+    c("firehose-compression-gzip", firehose("compression gzip"), EVENTS[:2])
+    c("firehose-inject", firehose(inject="time_key t\ntag_key tg"), EVENTS[:1])
+    c("firehose-data-key-values", firehose("data_key d"),
+      [msg({"d": v}, time=T0 + i) for i, v in enumerate([{"k": 1, "l": [1, None]}, [1, "s", None], 1e20, 0.5, True, -7])])
+    c("firehose-flat-format-param", firehose("format ltsv"), EVENTS[:2])
 
 
 def main():
     g.OUT.clear()
     cases()
+    aws_cases()
     g.main()
 
 
