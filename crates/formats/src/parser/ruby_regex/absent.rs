@@ -188,6 +188,58 @@ fn visit(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<Stri
     (text.len() <= MOST_WRITTEN).then_some(text)
 }
 
+/// `(?~C+)` (or `(?~C*)` for `star`) for `C` (as written for Oniguruma) one character's class,
+/// a character or a group of such alternatives, with `h` and `g` the names of two capture
+/// groups of the caller's own, which it numbers before Oniguruma reads them (the reference to
+/// `g` in `h` comes before `g`, which Oniguruma's names do not allow).
+///
+/// Onigmo's walk: at the first position `q` from the start `p` where `C` matches (none: the end
+/// of the text), with `L` characters of `C` from `q` on, the body's match runs to their end and
+/// lowers the bound to its last character; at each position after `q` in the run the body's
+/// match, cut at the bound, runs to it and lowers it by one more character: the walk stops
+/// where the two meet, after `L / 2` (rounded down) characters of the run. `(?~C*)` fails where
+/// `C` does not match at `p` (its body matches the empty string there) and is otherwise the
+/// same.
+///
+/// Written out: text without `C` up to `q`, then the characters of the run one at a time, each
+/// followed by as many characters of the run as were taken (its first half): `h` holds the text
+/// from `k + 1` characters before the end of the run to the end of the text, `k` the characters
+/// taken before, built from `g`, the same text for the character before (pinned to its place by
+/// `\z`); the first character finds the end of the run itself. Each step looks ahead past the
+/// run once and compares once: for a run of `L` characters, about `L * L / 4` steps in all,
+/// as Onigmo's own walk takes.
+pub(super) fn of_run(class: &str, star: bool, h: &str, g: &str) -> String {
+    let c = class;
+    let taken = format!(
+        "(?:{c}(?={c}*(?<{h}>{c}(?(<{g}>)\\k<{g}>|(?!{c}){ANY}*)\\z))(?={c}*(?<{g}>\\k<{h}>\\z)))*"
+    );
+    if star {
+        format!("(?:(?={c}){taken})")
+    } else {
+        format!("(?:(?:(?!{c}){ANY})*{taken})")
+    }
+}
+
+/// `(?~SC+)` or `(?~SC*)` (`body`, as written for Oniguruma) for `S` a string of `length`
+/// (at least one) characters of which the first is a character that neither `C` nor the other
+/// characters of `S` match, and `C` one character's class: the body's first match from the
+/// start `p`, at `q`, runs to `e` and lowers the bound to the character before `e`; `S` does not
+/// start again before it (its first character is neither in `S` after its start nor in the run
+/// of `C`), so the walk ends there. Written out: text in which the body does not start, then
+/// the text of the body's match at `q` short of its last character, the longest first (where
+/// the body matches, its first `length` characters are `S`'s).
+pub(super) fn of_string_run(body: &str, class: &str, length: usize) -> String {
+    let c = class;
+    let shorter = if length > 1 {
+        format!("|{ANY}{{1,{}}}", length - 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "(?:(?:(?!{body}){ANY})*(?:(?={body})(?:{ANY}{{{length}}}(?={c})(?:{c}(?={c}))*{shorter}))?)"
+    )
+}
+
 /// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
 pub(super) fn of_anchors(body: &str) -> String {
     format!("(?:(?!{body})(?:{ANY}(?:(?!{body}){ANY})*)?)")
@@ -464,6 +516,57 @@ mod tests {
         }
         // Far too many alternatives.
         assert_eq!(expand("(?~a?b?c?d?e?f?g?)", ""), "(?~a?b?c?d?e?f?g?)");
+    }
+
+    #[test]
+    fn a_repeated_class() {
+        // The first half of the run, one character at a time, each checked against the end.
+        let plus = of_run("a", false, "h", "g");
+        assert!(
+            plus.starts_with("(?:(?:(?!a)(?m:.))*(?:a(?=a*(?<h>a(?(<g>)"),
+            "{plus}"
+        );
+        assert!(of_run("[^ ]", true, "h", "g").starts_with("(?:(?=[^ ])(?:[^ ](?="));
+        let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
+        // Ruby: the body's match cut at each step, so half of a run.
+        for (text, end) in [("aaaa", 2), ("aaaaa", 2), ("xaaaab", 3), ("a", 0), ("", 0)] {
+            assert_eq!(re("(?~a+)").find(text), Some((0, end)), "{text}");
+        }
+        assert_eq!(re("(?~[^ ]*)").find(" ab"), Some((1, 2)));
+        // Its groups are the rewriting's own: Ruby's are numbered as in Ruby.
+        let r = re(r"(\w)(?~\d+)(b)");
+        let c = r.captures_at("x1234b", 0).unwrap();
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        // (As Ruby: at 0 the walk stops after `12` of `1234`, at 4 it passes `b`.)
+        assert_eq!(groups, [Some((4, 5)), Some((5, 6))]);
+        assert_eq!(r.find("x12b"), Some((2, 4)));
+        let r = re("(?<a>(?~[^ ]+)) (?<b>.)");
+        let c = r.captures_at("abcd e", 0).unwrap();
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        assert_eq!(groups, [Some((4, 4)), Some((5, 6))]);
+        // Not where the groups could hold an earlier run's text, or be renumbered.
+        for src in ["(?:(?~a+)b)+", "(?~a+)*", r"(a)(?~b+)\1", "(?~a+)(?#c)"] {
+            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+        }
+    }
+
+    #[test]
+    fn a_string_then_a_repeated_class() {
+        assert_eq!(
+            of_string_run("(?:ab+)", "b", 1),
+            "(?:(?:(?!(?:ab+))(?m:.))*(?:(?=(?:ab+))(?:(?m:.){1}(?=b)(?:b(?=b))*))?)"
+        );
+        let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
+        // Up to the last character of the body's first match.
+        assert_eq!(re("(?~ab+)").find("xabbbc"), Some((0, 4)));
+        assert_eq!(re("(?~\"[^\"]*)").find("x\"\" y"), Some((0, 1)));
+        assert_eq!(re("(?~:a\\d+)").find("b:a12"), Some((0, 4)));
+        // Refused where the string's first character may start it again inside the match.
+        for src in ["(?~aa+)", "(?~a[ab]+)", "(?~ \\s+)", "(?~aba+)"] {
+            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+        }
+        assert!(crate::ruby_regexp::compile("(?~ab+)", "i").is_err());
+        assert!(crate::ruby_regexp::compile("(?~,b+)", "i").is_ok());
     }
 
     #[test]
