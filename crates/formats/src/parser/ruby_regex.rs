@@ -2886,7 +2886,7 @@ pub struct ForOniguruma {
     /// 1 is then not one of Ruby's.
     pub whole_group: bool,
     /// The capture groups an absent operator was written with (`(?~a+)`, see
-    /// [`absent::of_run`]), by number: not Ruby's groups. When there are any, the pattern is
+    /// `absent::of_run`), by number: not Ruby's groups. When there are any, the pattern is
     /// compiled with Oniguruma's option to capture every group, named or not, and the
     /// pattern's unnamed groups are then engine groups too (a pattern with named groups numbers
     /// only those in Ruby).

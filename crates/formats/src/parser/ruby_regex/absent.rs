@@ -1,8 +1,8 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for four kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for five kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
 //! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`) or beside
-//! alternatives of anchors and look-behinds (`(?~a|\b)`), and a body that matches only the empty
-//! string (`(?~\b)`).
+//! alternatives of anchors and look-behinds (`(?~a|\b)`), a body that matches only the empty
+//! string (`(?~\b)`), and a class repeated without a maximum (`(?~[^ ]+)`, `(?~"[^"]*)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -25,10 +25,12 @@
 //!   string of fixed length;
 //! - a body that matches only the empty string: the text from `p` up to the first position
 //!   after it where the body matches (not tried at the end of the text), failing where it
-//!   matches at `p`.
+//!   matches at `p`;
+//! - one character's class repeated without a maximum, whose first match at each position is
+//!   cut by the bound so that `/(?~a+)/` matches half of a run of `a`s ([`of_run`]), alone or
+//!   after a string that cannot start again inside the body's match ([`of_string_run`]).
 //!
-//! The rest (a body repeated without a maximum, whose first match at each position is cut by the bound so that
-//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters in one alternative,
+//! The rest (other bodies repeated without a maximum, anchors beside characters in one alternative,
 //! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
 //! cut text, a capture group) is refused by the caller.
 
