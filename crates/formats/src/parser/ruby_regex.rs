@@ -3770,12 +3770,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         ));
                                     }
                                     helpers += 1;
-                                    absent::of_run(
-                                        &class,
-                                        star,
-                                        &format!("{HELPER}{helpers}h"),
-                                        &format!("{HELPER}{helpers}g"),
-                                    )
+                                    absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
                                 }
                             }
                             AbsentBody::Other => {

@@ -191,9 +191,9 @@ fn visit(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<Stri
 }
 
 /// `(?~C+)` (or `(?~C*)` for `star`) for `C` (as written for Oniguruma) one character's class,
-/// a character or a group of such alternatives, with `h` and `g` the names of two capture
-/// groups of the caller's own, which it numbers before Oniguruma reads them (the reference to
-/// `g` in `h` comes before `g`, which Oniguruma's names do not allow).
+/// a character or a group of such alternatives, with `name` the prefix of the names of four
+/// capture groups of the caller's own, which it numbers before Oniguruma reads them (the
+/// references go both ways between two of them, which Oniguruma's names do not allow).
 ///
 /// Onigmo's walk: at the first position `q` from the start `p` where `C` matches (none: the end
 /// of the text), with `L` characters of `C` from `q` on, the body's match runs to their end and
@@ -204,17 +204,23 @@ fn visit(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<Stri
 /// same.
 ///
 /// Written out: text without `C` up to `q`, then the characters of the run one at a time, each
-/// followed by as many characters of the run as were taken (its first half): `h` holds the text
-/// from `k + 1` characters before the end of the run to the end of the text, `k` the characters
-/// taken before, built from `g`, the same text for the character before (pinned to its place by
-/// `\z`); the first character finds the end of the run itself. Each step looks ahead past the
-/// run once and compares once: for a run of `L` characters, about `L * L / 4` steps in all,
-/// as Onigmo's own walk takes.
-pub(super) fn of_run(class: &str, star: bool, h: &str, g: &str) -> String {
+/// followed by as many characters of the run as were taken (its first half). The `k + 1`-th
+/// character taken captures the text from `k + 1` characters before the end of the run to the
+/// end of the text, found as a character of the run before the same text for the `k`-th (pinned
+/// to its place by `\z`); the first finds the end of the run itself. The steps alternate
+/// between two groups, `a` and `b`, each built from the other (`a0` for the first step, `b2`
+/// for a last `b` step after the repeated pairs). Each step looks ahead past the run once and
+/// compares once: for a run of `L` characters, about `L * L / 4` steps in all, as Onigmo's own
+/// walk takes, and as many entries on Oniguruma's backtrack stack, which a positive look-ahead
+/// keeps.
+pub(super) fn of_run(class: &str, star: bool, name: &str) -> String {
     let c = class;
-    let taken = format!(
-        "(?:{c}(?={c}*(?<{h}>{c}(?(<{g}>)\\k<{g}>|(?!{c}){ANY}*)\\z))(?={c}*(?<{g}>\\k<{h}>\\z)))*"
-    );
+    let step = |group: &str, after: &str| format!("{c}(?={c}*(?<{name}{group}>{c}{after}\\z))");
+    let first = step("a0", &format!("(?!{c}){ANY}*"));
+    let after_a = format!("(?(<{name}a>)\\k<{name}a>|\\k<{name}a0>)");
+    let (b, b2) = (step("b", &after_a), step("b2", &after_a));
+    let a = step("a", &format!("\\k<{name}b>"));
+    let taken = format!("(?:{first}(?:{b}{a})*(?:{b2})?)?");
     if star {
         format!("(?:(?={c}){taken})")
     } else {
@@ -523,12 +529,12 @@ mod tests {
     #[test]
     fn a_repeated_class() {
         // The first half of the run, one character at a time, each checked against the end.
-        let plus = of_run("a", false, "h", "g");
+        let plus = of_run("a", false, "g");
         assert!(
-            plus.starts_with("(?:(?:(?!a)(?m:.))*(?:a(?=a*(?<h>a(?(<g>)"),
+            plus.starts_with("(?:(?:(?!a)(?m:.))*(?:a(?=a*(?<ga0>a(?!a)"),
             "{plus}"
         );
-        assert!(of_run("[^ ]", true, "h", "g").starts_with("(?:(?=[^ ])(?:[^ ](?="));
+        assert!(of_run("[^ ]", true, "g").starts_with("(?:(?=[^ ])(?:[^ ](?="));
         let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
         // Ruby: the body's match cut at each step, so half of a run.
         for (text, end) in [("aaaa", 2), ("aaaaa", 2), ("xaaaab", 3), ("a", 0), ("", 0)] {
