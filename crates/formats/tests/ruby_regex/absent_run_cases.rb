@@ -12,7 +12,8 @@
 # repetitions, look-arounds; the operator with a string before the class itself repeated (the
 # other is refused inside a repetition); without options, under `m`, or under `i` (ASCII
 # classes and shorthands, a string's first character not a letter); texts with runs of the
-# classes. Curated cases besides, refusals among them. Only patterns Ruby 3.1 compiles and
+# classes. Curated cases besides, refusals among them, and lazy repetitions at the end of the
+# body, which take their least count. Only patterns Ruby 3.1 compiles and
 # runs on every text within a second are kept.
 require 'timeout'
 require_relative 'cases_file'
@@ -50,6 +51,11 @@ CURATED = [
   ['(?<m>(?~\n\d+))', 'm', 'oniguruma', ["line\n12 more\n3", "\n\n1", 'x']],
   ['(?:x(?~:a\d*))+', '', 'oniguruma', ['x:a12x:a3', 'x:ax:', 'xx']],
   ['(?~,b+)', 'i', 'oniguruma', ['a,BbB,b', ',', 'x,b']],
+  # A lazy repetition at the end of an alternative: its least count (`(?~a+?)` is `(?~a)`).
+  ['(?~a+?)', '', 'oniguruma', ['aaaa', 'baab', '']],
+  ['(?~ab*?)x', '', 'oniguruma', ['abbx', 'bax', 'abx']],
+  ['(?~x+?|y*?)', '', 'oniguruma', ['abxy', 'yx', 'xx']],
+  ['(?<f>(?~[^ ]+?)) ', 'i', 'oniguruma', ['ab cd', ' x', 'a  b']],
   # Refused: a repetition around the first kind, references, comments or `x`; a string whose
   # first character may start the body again inside its match; under `i`, a letter first.
   ['(?:(?~a+)b)+', '', 'refused', ['aab']],
@@ -59,7 +65,7 @@ CURATED = [
   ['(?~aa+)', '', 'refused', ['aaaa']],
   ['(?~ \s+)', '', 'refused', ['a    b']],
   ['(?~ab+)', 'i', 'refused', ['xabbb']],
-  ['(?~a+?)', '', 'refused', ['aa']]
+  ['(?~a+?b)', '', 'refused', ['aab']]
 ].freeze
 
 def pick(rng, list) = list[rng.rand(list.size)]

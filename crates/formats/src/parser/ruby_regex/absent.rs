@@ -264,7 +264,8 @@ const MOST_EXPANDED: usize = 64;
 /// look-arounds matches first by the first of those alternatives that fits and matches there.
 /// Left as it is where anything else is in the body, where `x` or a comment is anywhere in the
 /// pattern, or beyond [`MOST_EXPANDED`] alternatives; with `i` turned on anywhere in the
-/// pattern, the parts are read as under `i`.
+/// pattern, the parts are read as under `i`. A lazy repetition without a maximum that ends an
+/// alternative of the body is first written as its least count ([`lazy_least`]).
 pub(super) fn expand(src: &str, flags: &str) -> String {
     let s: Vec<char> = src.chars().collect();
     if !src.contains("(?~") || flags.contains('x') || src.contains("(?#") {
@@ -307,6 +308,21 @@ pub(super) fn expand(src: &str, flags: &str) -> String {
                 let close = super::group_close(&s, k);
                 let body = s.get(k + 3..close.saturating_sub(1)).unwrap_or(&[]);
                 let whole = s.get(close.saturating_sub(1)) == Some(&')') && close > k + 3;
+                if let Some(least) = whole.then(|| lazy_least(body)).flatten() {
+                    // Its first match takes a lazy repetition at the end the least times.
+                    let least: Vec<char> = least.chars().collect();
+                    out.push_str("(?~");
+                    match (super::absent_lengths(&least, f).is_none())
+                        .then(|| expanded(&least, f))
+                        .flatten()
+                    {
+                        Some(alts) => out.push_str(&alts.join("|")),
+                        None => out.extend(&least),
+                    }
+                    out.push(')');
+                    k = close;
+                    continue;
+                }
                 match (whole && super::absent_lengths(body, f).is_none())
                     .then(|| expanded(body, f))
                     .flatten()
@@ -330,6 +346,81 @@ pub(super) fn expand(src: &str, flags: &str) -> String {
         }
     }
     out
+}
+
+/// `body` (an absent operator's, Ruby syntax) with each top-level alternative that ends in an
+/// item repeated lazily without a maximum (`a+?`, `[^ ]*?`: a character, an escape, a class,
+/// `.` or a non-capturing group) written with the item repeated the least times (`a`, nothing):
+/// nothing follows it in the body, so the body's first match at a position takes it so, and
+/// Onigmo's walk reads only the first match (`(?~a+?)` is `(?~a)`, `(?~ab*?)` is `(?~a)`).
+/// `None` where no alternative ends so, or the body holds another absent operator.
+fn lazy_least(body: &[char]) -> Option<String> {
+    let text: String = body.iter().collect();
+    if text.contains("(?~") {
+        return None;
+    }
+    let mut changed = false;
+    let mut alts = Vec::new();
+    for alt in super::alternatives_of(&text) {
+        let chars: Vec<char> = alt.chars().collect();
+        // The last item: where it starts and ends, and whether only `+?` or `*?` follows it.
+        let (mut start, mut end, mut quantified) = (0, 0, false);
+        let mut k = 0;
+        while k < chars.len() {
+            let counted = chars[k] == '{'
+                && chars[k + 1..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .is_some_and(|n| {
+                        chars[k + 1..k + 1 + n]
+                            .iter()
+                            .all(|c| c.is_ascii_digit() || *c == ',')
+                    });
+            match chars[k] {
+                '*' | '+' | '?' => {
+                    quantified = true;
+                    k += 1;
+                    continue;
+                }
+                '{' if counted => {
+                    quantified = true;
+                    k = super::past(&chars, k + 1, '}');
+                    continue;
+                }
+                '\\' => end = super::escape_end(&chars, k),
+                '[' => end = super::bracket_end(&chars, k),
+                '(' => {
+                    end = super::group_close(&chars, k);
+                    let plain = chars.get(k + 1..k + 3) == Some(&['?', ':'][..]);
+                    if !plain {
+                        // (Not one this rewrites: a capture, a look-around, options.)
+                        start = usize::MAX;
+                        k = end.max(k + 1);
+                        quantified = false;
+                        continue;
+                    }
+                }
+                _ => end = k + 1,
+            }
+            start = k;
+            quantified = false;
+            k = end.max(k + 1);
+        }
+        let tail: String = chars
+            .get(end.min(chars.len())..)
+            .unwrap_or(&[])
+            .iter()
+            .collect();
+        match tail.as_str() {
+            "+?" | "*?" if start != usize::MAX && quantified && end > start => {
+                changed = true;
+                let keep = if tail == "+?" { end } else { start };
+                alts.push(chars[..keep].iter().collect::<String>());
+            }
+            _ => alts.push(alt.to_string()),
+        }
+    }
+    changed.then(|| alts.join("|"))
 }
 
 /// The alternatives (Ruby syntax, each a string of fixed length) of `body`, in the order a
@@ -575,6 +666,21 @@ mod tests {
         }
         assert!(crate::ruby_regexp::compile("(?~ab+)", "i").is_err());
         assert!(crate::ruby_regexp::compile("(?~,b+)", "i").is_ok());
+    }
+
+    #[test]
+    fn a_lazy_repetition_at_the_end_takes_its_least_count() {
+        let least = |b: &str| lazy_least(&b.chars().collect::<Vec<_>>());
+        assert_eq!(least("a+?").as_deref(), Some("a"));
+        assert_eq!(least("ab*?|c").as_deref(), Some("a|c"));
+        assert_eq!(least("(?:ab|c)+?").as_deref(), Some("(?:ab|c)"));
+        assert_eq!(least(r"x|[^ ]*?").as_deref(), Some("x|"));
+        // Not at the end, counted, of a capture group, possessive first, or nothing lazy.
+        for body in ["a+?b", "a{2}+?", "(a)+?", "a++?", "ab", "(?~a+?)"] {
+            assert_eq!(least(body), None, "{body}");
+        }
+        assert_eq!(expand("(?~a+?)", ""), "(?~a)");
+        assert_eq!(expand("(?~ab*?)", ""), "(?~ab*?)".replace("b*?", ""));
     }
 
     #[test]
