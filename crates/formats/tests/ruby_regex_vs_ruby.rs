@@ -24,7 +24,9 @@
 //! look-arounds, anchors, references, calls, conditionals, absent operators, quantifiers,
 //! options, escapes, classes and comments, kept when Ruby 3.1 compiles them), `absent_cases.rb`
 //! one (absent operators with alternatives of fixed lengths or a body of anchors, drawn at random
-//! in context).
+//! in context), `absent_run_cases.rb` one (absent operators with a class repeated without a
+//! maximum, maybe after a string, `(?~[^ ]+)`, `(?~"[^"]*)`, drawn at random in context and
+//! curated).
 //!
 //! For every case:
 //!

@@ -2172,8 +2172,112 @@ enum AbsentBody {
     /// characters) or not (`None`: written out only when it is anchors and look-behinds, see
     /// [`absent::of_mixed`]), at least one of each kind.
     Mixed(Vec<Option<usize>>),
+    /// One character's class repeated without a maximum, maybe after a string (see
+    /// [`absent_run`]).
+    Run(RunBody),
     /// Anything else: written out only when it matches only the empty string.
     Other,
+}
+
+/// An absent operator's body `SC+`, `SC*` (or possessive, `SC++`, `SC*+`): `C` an item matching
+/// one character (a character, an escape, a class, `.`, a non-capturing group of such
+/// alternatives), `S` nothing or a string of such items whose first is a character that
+/// neither `C` nor the other items of `S` match (see [`absent::of_string_run`]). Positions are
+/// in the rewritten source.
+#[derive(Debug)]
+struct RunBody {
+    /// Where `C` starts.
+    class_at: usize,
+    /// Where the repetition (`+`, `*`, `++`, `*+`) starts.
+    repeat_at: usize,
+    /// The repetition as written.
+    repeat: String,
+    /// The length of `S` in characters.
+    string_length: usize,
+}
+
+/// The body of an absent operator (Ruby syntax, starting at `offset` in the source) read as a
+/// [`RunBody`], where it is one. Not under `x`; under `i`, the first character of a string is
+/// one that has no other case (an ASCII character other than a letter or a digit).
+fn absent_run(body: &[char], offset: usize, f: Flags) -> Option<RunBody> {
+    if f.x {
+        return None;
+    }
+    // The items, each matching one character.
+    let mut items: Vec<(usize, usize)> = Vec::new();
+    let mut k = 0;
+    while k < body.len() {
+        let end = match body[k] {
+            '\\' => escape_end(body, k),
+            '[' => bracket_end(body, k),
+            '(' => {
+                let close = group_close(body, k);
+                option_group(body, k, close, f)?;
+                close
+            }
+            '*' | '+' => break,
+            '?' | '{' | '}' | ')' | '|' | '^' | '$' => return None,
+            _ => k + 1,
+        }
+        .min(body.len());
+        if end <= k || absent_length(&body[k..end], f) != Some(1) {
+            return None;
+        }
+        items.push((k, end));
+        k = end;
+    }
+    let repeat: String = body.get(k..)?.iter().collect();
+    if !matches!(repeat.as_str(), "+" | "*" | "++" | "*+") {
+        return None;
+    }
+    let (&(class_at, class_end), string) = items.split_last()?;
+    if let Some(&(first_at, first_end)) = string.first() {
+        // The string's first character, as a character.
+        let first: String = body[first_at..first_end].iter().collect();
+        let first = match first.as_str() {
+            "\\n" => '\n',
+            "\\t" => '\t',
+            "\\r" => '\r',
+            "." => return None,
+            one if one.chars().count() == 1 => one.chars().next()?,
+            e if e.len() == 2 && e.starts_with('\\') => {
+                let c = e.chars().nth(1)?;
+                c.is_ascii_punctuation().then_some(c)?
+            }
+            _ => return None,
+        };
+        if !first.is_ascii() || (f.i && first.is_ascii_alphanumeric()) {
+            return None;
+        }
+        // Which the other items match, read as Ruby reads them.
+        let mut flags = String::new();
+        if f.i {
+            flags.push('i');
+        }
+        if f.m {
+            flags.push('m');
+        }
+        let class = (class_at, class_end);
+        for &(a, b) in string[1..].iter().chain([&class]) {
+            let item: String = body[a..b].iter().collect();
+            let item = match f.cs {
+                Charset::Default => item,
+                Charset::Ascii => format!("(?a){item}"),
+                Charset::Unicode => format!("(?u){item}"),
+            };
+            let rust = translate_body(&item, &flags).ok()?;
+            let re = regex::Regex::new(&format!("^(?:{rust})$")).ok()?;
+            if re.is_match(first.encode_utf8(&mut [0; 4])) {
+                return None;
+            }
+        }
+    }
+    Some(RunBody {
+        class_at: offset + class_at,
+        repeat_at: offset + k,
+        repeat,
+        string_length: string.len(),
+    })
 }
 
 /// The shape of an absent operator's body (Ruby syntax) whose alternatives are not all strings
@@ -2781,6 +2885,12 @@ pub struct ForOniguruma {
     /// refuses a numbered call in a pattern with named groups, Ruby takes `\g<0>`. Engine group
     /// 1 is then not one of Ruby's.
     pub whole_group: bool,
+    /// The capture groups an absent operator was written with (`(?~a+)`, see
+    /// `absent::of_run`), by number: not Ruby's groups. When there are any, the pattern is
+    /// compiled with Oniguruma's option to capture every group, named or not, and the
+    /// pattern's unnamed groups are then engine groups too (a pattern with named groups numbers
+    /// only those in Ruby).
+    pub helper_groups: Vec<usize>,
 }
 
 /// A string Ruby folds as a whole under `i`, written out with its several-letter spellings in
@@ -2833,6 +2943,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
         fixed_behinds,
         double_negated: written.double_negated,
         whole_group: written.whole_group,
+        helper_groups: written.helper_groups,
     })
 }
 
@@ -2986,6 +3097,8 @@ struct Rewritten {
     double_negated: bool,
     /// The pattern was wrapped in [`WHOLE_GROUP`] for `\g<0>`.
     whole_group: bool,
+    /// See [`ForOniguruma::helper_groups`].
+    helper_groups: Vec<usize>,
 }
 
 /// The name of the group [`for_oniguruma`] wraps a pattern with named groups in when it calls
@@ -3190,8 +3303,16 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
         };
         Ok((text, j))
     };
+    // Where the text written for each position of `s` inside an absent operator starts in
+    // `out` (see [`AbsentBody::Run`]).
+    let mut marks: Vec<(usize, usize)> = Vec::new();
+    // The absent operators written with capture groups of their own (see `number_helpers`).
+    let mut helpers = 0usize;
     let mut k = 0;
     while k < s.len() {
+        if !absents.is_empty() {
+            marks.push((k, out.len()));
+        }
         let c = s[k];
         match c {
             '\\' => {
@@ -3443,7 +3564,10 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     }
                                     Some(l) if !l.contains(&0) => AbsentBody::Strings(l),
                                     Some(l) => AbsentBody::StringsOrEmpty(l),
-                                    None => absent_mixed(body, g),
+                                    None => match absent_run(body, k + 3, g) {
+                                        Some(run) => AbsentBody::Run(run),
+                                        None => absent_mixed(body, g),
+                                    },
                                 };
                                 absents.push((stack.len(), shape));
                                 k + 3
@@ -3576,6 +3700,78 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let alts: Vec<(&str, Option<usize>)> =
                                     alts.into_iter().zip(lengths).collect();
                                 absent::of_mixed(&alts).ok_or_else(absent_too_long)?
+                            }
+                            AbsentBody::Run(run) => {
+                                let at = |j: usize| {
+                                    marks.iter().rev().find(|&&(m, _)| m == j).map(|&(_, o)| o)
+                                };
+                                let body_end = out.len() - 1;
+                                let (Some(class_at), Some(repeat_at)) =
+                                    (at(run.class_at), at(run.repeat_at))
+                                else {
+                                    return Err(absent_refused());
+                                };
+                                if !(start + 3 <= class_at
+                                    && class_at < repeat_at
+                                    && out.get(repeat_at..body_end) == Some(run.repeat.as_str()))
+                                {
+                                    return Err(absent_refused());
+                                }
+                                let class = out[class_at..repeat_at].to_string();
+                                let star = run.repeat.starts_with('*');
+                                if run.string_length > 0 {
+                                    absent::of_string_run(
+                                        &format!("(?:{body})"),
+                                        &class,
+                                        run.string_length,
+                                    )
+                                } else {
+                                    // Written with two capture groups of its own, which must
+                                    // hold no stale text from an earlier run of it, nor be
+                                    // renumbered under the pattern's references.
+                                    let repeated = opens.iter().any(|&o| {
+                                        let j = past_comments(&s, group_close(&s, o), true);
+                                        match s.get(j) {
+                                            Some('*' | '+') => true,
+                                            Some('{') => !matches!(
+                                                parser(j, inner_flags).quantifier(),
+                                                Ok(Some((_, Some(0 | 1), _, _, _))) | Ok(None)
+                                            ),
+                                            _ => false,
+                                        }
+                                    });
+                                    let extended = flags.contains('x')
+                                        || s.windows(3).any(|w| w == ['(', '?', '#'])
+                                        || s.windows(2).enumerate().any(|(j, w)| {
+                                            w == ['(', '?']
+                                                && s[j + 2..]
+                                                    .iter()
+                                                    .take_while(|c| {
+                                                        matches!(
+                                                            c,
+                                                            'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'
+                                                        )
+                                                    })
+                                                    .any(|&c| c == 'x')
+                                        });
+                                    if repeated || refers || extended {
+                                        return Err(unlike_ruby(
+                                            "the absent operator (?~…) with a body of one \
+                                             character's class repeated without a maximum \
+                                             ((?~a+), (?~[^ ]*)) inside a repetition, itself \
+                                             repeated, in a pattern with references or calls, \
+                                             or with comments or x",
+                                            "Ruby's engine cuts the text at each match of the \
+                                             body; logferry writes that out with groups of its \
+                                             own, which it can here only once per match and \
+                                             without references; write the repetitions out, or \
+                                             (?:(?!body)(?m:.))* for text in which the body does \
+                                             not start",
+                                        ));
+                                    }
+                                    helpers += 1;
+                                    absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
+                                }
                             }
                             AbsentBody::Other => {
                                 // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
@@ -3821,12 +4017,88 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     if whole_group {
         out = format!("(?<{WHOLE_GROUP}>{out})");
     }
+    let (out, helper_groups) = if helpers > 0 {
+        number_helpers(&out)
+    } else {
+        (out, Vec::new())
+    };
     Ok(Rewritten {
         pattern: unicode_lists(&out)?,
         spelled_behind,
         double_negated: any_double_negated,
         whole_group,
+        helper_groups,
     })
+}
+
+/// The prefix of the names of the capture groups an absent operator is written with (see
+/// [`absent::of_run`]), numbered by [`number_helpers`].
+const HELPER: &str = "__logferry_absent";
+
+/// `text` (Oniguruma's Ruby syntax) with the groups named [`HELPER`]… made numbered groups and
+/// the references to them (`\k<name>`, `(?(<name>)`) references by number, with those numbers.
+/// Every group is counted, named or not: the pattern is compiled with Oniguruma's option to
+/// capture them all ([`ForOniguruma::helper_groups`]).
+fn number_helpers(text: &str) -> (String, Vec<usize>) {
+    let s: Vec<char> = text.chars().collect();
+    let mut numbers: Vec<(String, usize)> = Vec::new();
+    let mut out = String::with_capacity(text.len());
+    let mut count = 0;
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                let end = escape_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '[' => {
+                let end = bracket_end(&s, k);
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
+                let end = comment_end(&s, k).unwrap_or(s.len());
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if s.get(k + 1) != Some(&'?') => {
+                count += 1;
+                out.push('(');
+                k += 1;
+            }
+            '(' if s.get(k + 2) == Some(&'(') => {
+                // A conditional's condition is no group.
+                let end = past(&s, k + 3, ')');
+                out.extend(&s[k..end]);
+                k = end;
+            }
+            '(' if (s.get(k + 2) == Some(&'<') && !matches!(s.get(k + 3), Some('=' | '!')))
+                || s.get(k + 2) == Some(&'\'') =>
+            {
+                count += 1;
+                let end = past(&s, k + 3, if s[k + 2] == '<' { '>' } else { '\'' });
+                let name: String = s[k + 3..end.saturating_sub(1).max(k + 3)].iter().collect();
+                if name.starts_with(HELPER) {
+                    numbers.push((name, count));
+                    out.push('(');
+                } else {
+                    out.extend(&s[k..end]);
+                }
+                k = end;
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    for (name, n) in &numbers {
+        out = out
+            .replace(&format!("\\k<{name}>"), &format!("\\k<{n}>"))
+            .replace(&format!("(?(<{name}>)"), &format!("(?({n})"));
+    }
+    (out, numbers.into_iter().map(|(_, n)| n).collect())
 }
 
 /// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern in

@@ -112,11 +112,12 @@ pub(crate) fn compile_rewritten(
             e
         }
     };
+    let all = !rewritten.helper_groups.is_empty();
     let Some(fixed) = &rewritten.fixed_behinds else {
-        return compile_with(&rewritten.pattern, flags, &ruby_syntax()).map_err(explained);
+        return compile_with(&rewritten.pattern, flags, &ruby_syntax(), all).map_err(explained);
     };
-    compile_with(fixed, flags, &ruby_syntax()).map_err(explained)?;
-    compile_with(&rewritten.pattern, flags, &ruby_variable_behinds()).map_err(|e| {
+    compile_with(fixed, flags, &ruby_syntax(), all).map_err(explained)?;
+    compile_with(&rewritten.pattern, flags, &ruby_variable_behinds(), all).map_err(|e| {
         format!(
             "{e}: a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \
              case-insensitive matching is run with every spelling, which Oniguruma cannot do next \
@@ -141,9 +142,19 @@ fn double_negation_refused(e: &str) -> String {
     )
 }
 
-/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's `syntax`.
-fn compile_with(body: &str, flags: &str, syntax: &Syntax) -> Result<onig::Regex, String> {
+/// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`) in Oniguruma's `syntax`; with
+/// `capture_all`, every group captures, named or not (see
+/// [`ForOniguruma::helper_groups`]).
+fn compile_with(
+    body: &str,
+    flags: &str,
+    syntax: &Syntax,
+    capture_all: bool,
+) -> Result<onig::Regex, String> {
     let mut opts = RegexOptions::REGEX_OPTION_NONE;
+    if capture_all {
+        opts |= RegexOptions::REGEX_OPTION_CAPTURE_GROUP;
+    }
     if flags.contains('i') {
         opts |= RegexOptions::REGEX_OPTION_IGNORECASE;
     }

@@ -327,9 +327,21 @@ pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
             names.sort_by_key(|(_, g)| g.first().copied());
             // Oniguruma's Ruby syntax captures only the named groups when there are any, and
             // numbers them from 1, so its numbering is Ruby's (but for the group around a
-            // pattern that calls itself, group 1).
-            let first = if rewritten.whole_group { 2 } else { 1 };
-            let numbered: Vec<usize> = (first..=re.captures_len()).collect();
+            // pattern that calls itself, group 1). With groups of the rewriting's own, every
+            // group captures: Ruby's are the named ones, or without names the others.
+            let numbered: Vec<usize> = if rewritten.helper_groups.is_empty() {
+                let first = if rewritten.whole_group { 2 } else { 1 };
+                (first..=re.captures_len()).collect()
+            } else if names.is_empty() {
+                (1..=re.captures_len())
+                    .filter(|g| !rewritten.helper_groups.contains(g))
+                    .collect()
+            } else {
+                let mut named: Vec<usize> =
+                    names.iter().flat_map(|(_, g)| g.iter().copied()).collect();
+                named.sort_unstable();
+                named
+            };
             Ok(RubyRegex(Arc::new(Compiled {
                 engine: Engine::Backtracking(re),
                 src,

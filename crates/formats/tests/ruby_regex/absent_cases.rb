@@ -184,7 +184,8 @@ OPTIONAL_CURATED = [
   ['(?~x|y?)', '', 'oniguruma', ['ax', 'xa', 'yx']],
   ['\\/\\*(?~\\*+\\/)\\*\\/', '', 'refused', ['/* a **/']],
   ['(?~a?+b)', '', 'refused', ['ab']],
-  ['(?~a*)', '', 'refused', ['ab']]
+  ['(?~a*)', '', 'oniguruma', ['ab', 'aab', 'ba']],
+  ['(?~a*b)', '', 'refused', ['ab']]
 ].freeze
 
 # (Small enough for logferry to write out: at most 64 alternatives, and a walk of at most 4,096

@@ -83,10 +83,11 @@ CURATED = [
   ['(?~(?<=a))', '', 'oniguruma'], ['(?~\A)', '', 'oniguruma'], ['(?~\z)', '', 'oniguruma'],
   ['(?~\Z)b?', '', 'oniguruma'], ['(?~(?a)\b)', '', 'oniguruma'], ['(?~\b|(?=a)(?a)\b|\A)', '', 'oniguruma'],
   ['a(?~$|\b)b?', '', 'oniguruma'], ['(?~(?!a))*c', '', 'oniguruma'], ['(?~\b(?=\w))', 'm', 'oniguruma'],
-  # The absent operator with another body: refused (Onigmo's rules of its own: a repeated body's
-  # first match is cut by the bound, `(?~a+)` matches half of a run of a's); a body of anchors in a
+  # The absent operator with another body: a class repeated without a maximum runs (Onigmo's
+  # rules of its own, written out: a repeated body's first match is cut by the bound, `(?~a+)`
+  # matches half of a run of a's), other repeated bodies are refused; a body of anchors in a
   # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
-  ['(?~a+)', '', 'refused'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
+  ['(?~a+)', '', 'oniguruma'], ['(?~ab*c+)', '', 'refused'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
   ['(?~a|\b)', '', 'oniguruma'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'refused'],
   ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
   ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],

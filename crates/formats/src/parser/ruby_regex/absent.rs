@@ -1,8 +1,8 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for four kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for five kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
 //! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`) or beside
-//! alternatives of anchors and look-behinds (`(?~a|\b)`), and a body that matches only the empty
-//! string (`(?~\b)`).
+//! alternatives of anchors and look-behinds (`(?~a|\b)`), a body that matches only the empty
+//! string (`(?~\b)`), and a class repeated without a maximum (`(?~[^ ]+)`, `(?~"[^"]*)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -25,10 +25,12 @@
 //!   string of fixed length;
 //! - a body that matches only the empty string: the text from `p` up to the first position
 //!   after it where the body matches (not tried at the end of the text), failing where it
-//!   matches at `p`.
+//!   matches at `p`;
+//! - one character's class repeated without a maximum, whose first match at each position is
+//!   cut by the bound so that `/(?~a+)/` matches half of a run of `a`s ([`of_run`]), alone or
+//!   after a string that cannot start again inside the body's match ([`of_string_run`]).
 //!
-//! The rest (a body repeated without a maximum, whose first match at each position is cut by the bound so that
-//! `/(?~a+)/` matches half of a run of `a`s, anchors beside characters in one alternative,
+//! The rest (other bodies repeated without a maximum, anchors beside characters in one alternative,
 //! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
 //! cut text, a capture group) is refused by the caller.
 
@@ -188,6 +190,64 @@ fn visit(alts: &[(&str, usize)], room: usize, visits: &mut usize) -> Option<Stri
     (text.len() <= MOST_WRITTEN).then_some(text)
 }
 
+/// `(?~C+)` (or `(?~C*)` for `star`) for `C` (as written for Oniguruma) one character's class,
+/// a character or a group of such alternatives, with `name` the prefix of the names of four
+/// capture groups of the caller's own, which it numbers before Oniguruma reads them (the
+/// references go both ways between two of them, which Oniguruma's names do not allow).
+///
+/// Onigmo's walk: at the first position `q` from the start `p` where `C` matches (none: the end
+/// of the text), with `L` characters of `C` from `q` on, the body's match runs to their end and
+/// lowers the bound to its last character; at each position after `q` in the run the body's
+/// match, cut at the bound, runs to it and lowers it by one more character: the walk stops
+/// where the two meet, after `L / 2` (rounded down) characters of the run. `(?~C*)` fails where
+/// `C` does not match at `p` (its body matches the empty string there) and is otherwise the
+/// same.
+///
+/// Written out: text without `C` up to `q`, then the characters of the run one at a time, each
+/// followed by as many characters of the run as were taken (its first half). The `k + 1`-th
+/// character taken captures the text from `k + 1` characters before the end of the run to the
+/// end of the text, found as a character of the run before the same text for the `k`-th (pinned
+/// to its place by `\z`); the first finds the end of the run itself. The steps alternate
+/// between two groups, `a` and `b`, each built from the other (`a0` for the first step, `b2`
+/// for a last `b` step after the repeated pairs). Each step looks ahead past the run once and
+/// compares once: for a run of `L` characters, about `L * L / 4` steps in all, as Onigmo's own
+/// walk takes, and as many entries on Oniguruma's backtrack stack, which a positive look-ahead
+/// keeps.
+pub(super) fn of_run(class: &str, star: bool, name: &str) -> String {
+    let c = class;
+    let step = |group: &str, after: &str| format!("{c}(?={c}*(?<{name}{group}>{c}{after}\\z))");
+    let first = step("a0", &format!("(?!{c}){ANY}*"));
+    let after_a = format!("(?(<{name}a>)\\k<{name}a>|\\k<{name}a0>)");
+    let (b, b2) = (step("b", &after_a), step("b2", &after_a));
+    let a = step("a", &format!("\\k<{name}b>"));
+    let taken = format!("(?:{first}(?:{b}{a})*(?:{b2})?)?");
+    if star {
+        format!("(?:(?={c}){taken})")
+    } else {
+        format!("(?:(?:(?!{c}){ANY})*{taken})")
+    }
+}
+
+/// `(?~SC+)` or `(?~SC*)` (`body`, as written for Oniguruma) for `S` a string of `length`
+/// (at least one) characters of which the first is a character that neither `C` nor the other
+/// characters of `S` match, and `C` one character's class: the body's first match from the
+/// start `p`, at `q`, runs to `e` and lowers the bound to the character before `e`; `S` does not
+/// start again before it (its first character is neither in `S` after its start nor in the run
+/// of `C`), so the walk ends there. Written out: text in which the body does not start, then
+/// the text of the body's match at `q` short of its last character, the longest first (where
+/// the body matches, its first `length` characters are `S`'s).
+pub(super) fn of_string_run(body: &str, class: &str, length: usize) -> String {
+    let c = class;
+    let shorter = if length > 1 {
+        format!("|{ANY}{{1,{}}}", length - 1)
+    } else {
+        String::new()
+    };
+    format!(
+        "(?:(?:(?!{body}){ANY})*(?:(?={body})(?:{ANY}{{{length}}}(?={c})(?:{c}(?={c}))*{shorter}))?)"
+    )
+}
+
 /// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
 pub(super) fn of_anchors(body: &str) -> String {
     format!("(?:(?!{body})(?:{ANY}(?:(?!{body}){ANY})*)?)")
@@ -204,7 +264,8 @@ const MOST_EXPANDED: usize = 64;
 /// look-arounds matches first by the first of those alternatives that fits and matches there.
 /// Left as it is where anything else is in the body, where `x` or a comment is anywhere in the
 /// pattern, or beyond [`MOST_EXPANDED`] alternatives; with `i` turned on anywhere in the
-/// pattern, the parts are read as under `i`.
+/// pattern, the parts are read as under `i`. A lazy repetition without a maximum that ends an
+/// alternative of the body is first written as its least count ([`lazy_least`]).
 pub(super) fn expand(src: &str, flags: &str) -> String {
     let s: Vec<char> = src.chars().collect();
     if !src.contains("(?~") || flags.contains('x') || src.contains("(?#") {
@@ -247,6 +308,21 @@ pub(super) fn expand(src: &str, flags: &str) -> String {
                 let close = super::group_close(&s, k);
                 let body = s.get(k + 3..close.saturating_sub(1)).unwrap_or(&[]);
                 let whole = s.get(close.saturating_sub(1)) == Some(&')') && close > k + 3;
+                if let Some(least) = whole.then(|| lazy_least(body)).flatten() {
+                    // Its first match takes a lazy repetition at the end the least times.
+                    let least: Vec<char> = least.chars().collect();
+                    out.push_str("(?~");
+                    match (super::absent_lengths(&least, f).is_none())
+                        .then(|| expanded(&least, f))
+                        .flatten()
+                    {
+                        Some(alts) => out.push_str(&alts.join("|")),
+                        None => out.extend(&least),
+                    }
+                    out.push(')');
+                    k = close;
+                    continue;
+                }
                 match (whole && super::absent_lengths(body, f).is_none())
                     .then(|| expanded(body, f))
                     .flatten()
@@ -270,6 +346,81 @@ pub(super) fn expand(src: &str, flags: &str) -> String {
         }
     }
     out
+}
+
+/// `body` (an absent operator's, Ruby syntax) with each top-level alternative that ends in an
+/// item repeated lazily without a maximum (`a+?`, `[^ ]*?`: a character, an escape, a class,
+/// `.` or a non-capturing group) written with the item repeated the least times (`a`, nothing):
+/// nothing follows it in the body, so the body's first match at a position takes it so, and
+/// Onigmo's walk reads only the first match (`(?~a+?)` is `(?~a)`, `(?~ab*?)` is `(?~a)`).
+/// `None` where no alternative ends so, or the body holds another absent operator.
+fn lazy_least(body: &[char]) -> Option<String> {
+    let text: String = body.iter().collect();
+    if text.contains("(?~") {
+        return None;
+    }
+    let mut changed = false;
+    let mut alts = Vec::new();
+    for alt in super::alternatives_of(&text) {
+        let chars: Vec<char> = alt.chars().collect();
+        // The last item: where it starts and ends, and whether only `+?` or `*?` follows it.
+        let (mut start, mut end, mut quantified) = (0, 0, false);
+        let mut k = 0;
+        while k < chars.len() {
+            let counted = chars[k] == '{'
+                && chars[k + 1..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .is_some_and(|n| {
+                        chars[k + 1..k + 1 + n]
+                            .iter()
+                            .all(|c| c.is_ascii_digit() || *c == ',')
+                    });
+            match chars[k] {
+                '*' | '+' | '?' => {
+                    quantified = true;
+                    k += 1;
+                    continue;
+                }
+                '{' if counted => {
+                    quantified = true;
+                    k = super::past(&chars, k + 1, '}');
+                    continue;
+                }
+                '\\' => end = super::escape_end(&chars, k),
+                '[' => end = super::bracket_end(&chars, k),
+                '(' => {
+                    end = super::group_close(&chars, k);
+                    let plain = chars.get(k + 1..k + 3) == Some(&['?', ':'][..]);
+                    if !plain {
+                        // (Not one this rewrites: a capture, a look-around, options.)
+                        start = usize::MAX;
+                        k = end.max(k + 1);
+                        quantified = false;
+                        continue;
+                    }
+                }
+                _ => end = k + 1,
+            }
+            start = k;
+            quantified = false;
+            k = end.max(k + 1);
+        }
+        let tail: String = chars
+            .get(end.min(chars.len())..)
+            .unwrap_or(&[])
+            .iter()
+            .collect();
+        match tail.as_str() {
+            "+?" | "*?" if start != usize::MAX && quantified && end > start => {
+                changed = true;
+                let keep = if tail == "+?" { end } else { start };
+                alts.push(chars[..keep].iter().collect::<String>());
+            }
+            _ => alts.push(alt.to_string()),
+        }
+    }
+    changed.then(|| alts.join("|"))
 }
 
 /// The alternatives (Ruby syntax, each a string of fixed length) of `body`, in the order a
@@ -464,6 +615,72 @@ mod tests {
         }
         // Far too many alternatives.
         assert_eq!(expand("(?~a?b?c?d?e?f?g?)", ""), "(?~a?b?c?d?e?f?g?)");
+    }
+
+    #[test]
+    fn a_repeated_class() {
+        // The first half of the run, one character at a time, each checked against the end.
+        let plus = of_run("a", false, "g");
+        assert!(
+            plus.starts_with("(?:(?:(?!a)(?m:.))*(?:a(?=a*(?<ga0>a(?!a)"),
+            "{plus}"
+        );
+        assert!(of_run("[^ ]", true, "g").starts_with("(?:(?=[^ ])(?:[^ ](?="));
+        let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
+        // Ruby: the body's match cut at each step, so half of a run.
+        for (text, end) in [("aaaa", 2), ("aaaaa", 2), ("xaaaab", 3), ("a", 0), ("", 0)] {
+            assert_eq!(re("(?~a+)").find(text), Some((0, end)), "{text}");
+        }
+        assert_eq!(re("(?~[^ ]*)").find(" ab"), Some((1, 2)));
+        // Its groups are the rewriting's own: Ruby's are numbered as in Ruby.
+        let r = re(r"(\w)(?~\d+)(b)");
+        let c = r.captures_at("x1234b", 0).unwrap();
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        // (As Ruby: at 0 the walk stops after `12` of `1234`, at 4 it passes `b`.)
+        assert_eq!(groups, [Some((4, 5)), Some((5, 6))]);
+        assert_eq!(r.find("x12b"), Some((2, 4)));
+        let r = re("(?<a>(?~[^ ]+)) (?<b>.)");
+        let c = r.captures_at("abcd e", 0).unwrap();
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        assert_eq!(groups, [Some((4, 4)), Some((5, 6))]);
+        // Not where the groups could hold an earlier run's text, or be renumbered.
+        for src in ["(?:(?~a+)b)+", "(?~a+)*", r"(a)(?~b+)\1", "(?~a+)(?#c)"] {
+            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+        }
+    }
+
+    #[test]
+    fn a_string_then_a_repeated_class() {
+        assert_eq!(
+            of_string_run("(?:ab+)", "b", 1),
+            "(?:(?:(?!(?:ab+))(?m:.))*(?:(?=(?:ab+))(?:(?m:.){1}(?=b)(?:b(?=b))*))?)"
+        );
+        let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
+        // Up to the last character of the body's first match.
+        assert_eq!(re("(?~ab+)").find("xabbbc"), Some((0, 4)));
+        assert_eq!(re("(?~\"[^\"]*)").find("x\"\" y"), Some((0, 1)));
+        assert_eq!(re("(?~:a\\d+)").find("b:a12"), Some((0, 4)));
+        // Refused where the string's first character may start it again inside the match.
+        for src in ["(?~aa+)", "(?~a[ab]+)", "(?~ \\s+)", "(?~aba+)"] {
+            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+        }
+        assert!(crate::ruby_regexp::compile("(?~ab+)", "i").is_err());
+        assert!(crate::ruby_regexp::compile("(?~,b+)", "i").is_ok());
+    }
+
+    #[test]
+    fn a_lazy_repetition_at_the_end_takes_its_least_count() {
+        let least = |b: &str| lazy_least(&b.chars().collect::<Vec<_>>());
+        assert_eq!(least("a+?").as_deref(), Some("a"));
+        assert_eq!(least("ab*?|c").as_deref(), Some("a|c"));
+        assert_eq!(least("(?:ab|c)+?").as_deref(), Some("(?:ab|c)"));
+        assert_eq!(least(r"x|[^ ]*?").as_deref(), Some("x|"));
+        // Not at the end, counted, of a capture group, possessive first, or nothing lazy.
+        for body in ["a+?b", "a{2}+?", "(a)+?", "a++?", "ab", "(?~a+?)"] {
+            assert_eq!(least(body), None, "{body}");
+        }
+        assert_eq!(expand("(?~a+?)", ""), "(?~a)");
+        assert_eq!(expand("(?~ab*?)", ""), "(?~ab*?)".replace("b*?", ""));
     }
 
     #[test]
