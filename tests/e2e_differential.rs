@@ -11,8 +11,9 @@
 //! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
 //!
 //! A case whose config names `{AWS}` runs beside a local AWS (`tests/differential/aws.py`, moto:
-//! S3, CloudWatch Logs, Kinesis, Firehose) whose endpoint replaces it; collect.py then lists what
-//! the daemon wrote there.
+//! S3, CloudWatch Logs, Kinesis, Firehose) whose endpoint replaces it, and one naming `{HTTP}` or
+//! `{FWDPORT}` beside receivers (`tests/differential/sink.py`) for out_http and out_forward;
+//! collect.py then lists what the daemon wrote there.
 //!
 //! A case with a `YEAR` file has `{YEAR}` in its `expected` for the year Fluentd ran in (record.sh
 //! writes it so).
@@ -52,54 +53,68 @@ fn script(name: &str) -> PathBuf {
     repo_root().join("tests/differential").join(name)
 }
 
-/// The local AWS of a case whose config names `{AWS}` (`tests/differential/aws.py`, moto), killed
-/// on drop. Its directory holds `aws-endpoint`, which collect.py reads to list what was written.
-struct AwsServer {
+/// A process a case runs beside (`tests/differential/aws.py` for `{AWS}`, `sink.py` for
+/// `{HTTP}` / `{FWDPORT}`), killed on drop. Its directory holds the file it writes its
+/// addresses to once it listens, which collect.py reads too.
+struct Beside {
     child: Child,
     dir: tempfile::TempDir,
-    endpoint: String,
+    file: &'static str,
+    lines: Vec<String>,
 }
 
-impl AwsServer {
-    fn start() -> AwsServer {
+impl Beside {
+    fn start(script_name: &str, file: &'static str) -> Beside {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(python())
-            .arg(script("aws.py"))
+            .arg(script(script_name))
             .arg("serve")
             .arg(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("run aws.py");
-        let file = dir.path().join("aws-endpoint");
+            .unwrap_or_else(|e| panic!("run {script_name}: {e}"));
+        let path = dir.path().join(file);
         let deadline = Instant::now() + Duration::from_secs(60);
-        let endpoint = loop {
-            if let Ok(e) = std::fs::read_to_string(&file) {
-                break e.trim().to_string();
+        let lines = loop {
+            if let Ok(e) = std::fs::read_to_string(&path) {
+                break e.lines().map(str::to_string).collect();
             }
             if let Ok(Some(st)) = child.try_wait() {
                 let mut err = String::new();
                 if let Some(mut e) = child.stderr.take() {
                     let _ = e.read_to_string(&mut err);
                 }
-                panic!("aws.py exited with {st} (is moto installed? .ci/install-deps.sh):\n{err}");
+                panic!("{script_name} exited with {st} (is moto installed? .ci/install-deps.sh):\n{err}");
             }
             assert!(
                 Instant::now() < deadline,
-                "aws.py did not start within 60 s"
+                "{script_name} did not start within 60 s"
             );
             std::thread::sleep(Duration::from_millis(50));
         };
-        AwsServer {
+        Beside {
             child,
             dir,
-            endpoint,
+            file,
+            lines,
+        }
+    }
+
+    /// Hand what it wrote to the daemon's directory, where collect.py looks: a copy of its
+    /// address file and, for sink.py, a link to the `sink/` directory it records into (so that
+    /// collect.py sees what is still being written).
+    fn hand_over(&self, to: &Path) {
+        std::fs::copy(self.dir.path().join(self.file), to.join(self.file)).unwrap();
+        let sink = self.dir.path().join("sink");
+        if sink.exists() {
+            std::os::unix::fs::symlink(&sink, to.join("sink")).unwrap();
         }
     }
 }
 
-impl Drop for AwsServer {
+impl Drop for Beside {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -109,11 +124,21 @@ impl Drop for AwsServer {
 /// What logferry did on one case, in the form of `expected`.
 fn run_case(case: &Path) -> Vec<u8> {
     let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
-    let aws = conf.contains("{AWS}").then(AwsServer::start);
-    let conf = match &aws {
-        Some(s) => conf.replace("{AWS}", &s.endpoint),
-        None => conf,
-    };
+    let aws = conf
+        .contains("{AWS}")
+        .then(|| Beside::start("aws.py", "aws-endpoint"));
+    let sink = (conf.contains("{HTTP}") || conf.contains("{FWDPORT}"))
+        .then(|| Beside::start("sink.py", "sink-endpoints"));
+    let mut conf = conf;
+    if let Some(a) = &aws {
+        conf = conf.replace("{AWS}", &a.lines[0]);
+    }
+    if let Some(s) = &sink {
+        let port = s.lines[1].rsplit(':').next().unwrap_or_default();
+        conf = conf
+            .replace("{HTTP}", &s.lines[0])
+            .replace("{FWDPORT}", port);
+    }
     let input = case.join("input");
     let start_error = std::fs::read(case.join("expected")).is_ok_and(|e| e == b"start: error\n");
     if start_error {
@@ -148,8 +173,8 @@ fn run_case(case: &Path) -> Vec<u8> {
     );
     let st = d.terminate();
     assert!(st.success(), "logferry exited with {st}:\n{}", d.stderr());
-    if let Some(s) = &aws {
-        std::fs::copy(s.dir.path().join("aws-endpoint"), d.path("aws-endpoint")).unwrap();
+    for b in aws.iter().chain(sink.iter()) {
+        b.hand_over(d.dir.path());
     }
     let collected = Command::new(python())
         .arg(script("collect.py"))

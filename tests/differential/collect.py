@@ -9,7 +9,8 @@ nondeterministic: in names, a Fluentd chunk id (32 hex digits) becomes "<chunk_i
 a time written as out_file's default `2023-11-14T22:13:20+00:00` that lies within a day of now
 becomes "<now>" (an event whose time the daemon took from its clock). Nothing else. Buffer files of a file buffer (*.meta, buffer.*) are not outputs and are skipped.
 Then, when the case ran with a local AWS (DIR/aws-endpoint, see aws.py), what the daemon wrote
-there, in the same form (aws.py's `objects`).
+there, and when it ran with receivers (DIR/sink-endpoints, see sink.py), what they received, in
+the same form (aws.py's and sink.py's `objects`).
 A file's missing final newline is shown as a line "(no newline at end)".
 """
 import calendar
@@ -56,10 +57,13 @@ def main():
             data = gzip.decompress(data)
             head += b"(gunzipped)\n"
         blobs.append((head, data))
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     if os.path.exists(os.path.join(root, "aws-endpoint")):
-        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import aws
         blobs.extend(aws.objects(root))
+    if os.path.exists(os.path.join(root, "sink-endpoints")):
+        import sink
+        blobs.extend(sink.objects(root))
     for head, data in blobs:
         out.write(head)
         data = now_times(data)

@@ -11,7 +11,7 @@
 # Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1; a config naming
 # {AWS} gets a local AWS, aws.py (moto), whose endpoint replaces it: those cases need
 # fluent-plugin-s3 1.7.2, fluent-plugin-cloudwatch-logs 0.14.3 and fluent-plugin-kinesis 3.4.2
-# loadable by FLUENTD_BIN too):
+# loadable by FLUENTD_BIN too; a config naming {HTTP} or {FWDPORT} gets receivers, sink.py):
 #   * without an `input` file: `fluentd --dry-run`; `expected` is "dry-run: ok" or "dry-run: error",
 #     and Fluentd's error line is kept in `fluentd-error` (for readers; the test does not compare
 #     messages, only that logferry refuses too);
@@ -37,16 +37,26 @@ record_one() {
   dir="$(mktemp -d /tmp/lfdiff.XXXXXX)"
   port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   conf="$dir/fluent.conf"
-  aws=none awspid=""
-  stop_aws() { [ -z "$awspid" ] || kill "$awspid" 2>/dev/null || true; }
+  aws=none http=none fwdport=0 pids=""
+  stop_helpers() { [ -z "$pids" ] || kill $pids 2>/dev/null || true; }
   if grep -q '{AWS}' "$case/fluent.conf"; then
     # A local AWS for the AWS outputs (aws.py): its endpoint replaces {AWS}.
     "$PYTHON" "$HERE/aws.py" serve "$dir" > /dev/null 2>&1 &
-    awspid=$!
+    pids="$pids $!"
     for _ in $(seq 1 600); do [ -f "$dir/aws-endpoint" ] && break; sleep 0.1; done
     aws="$(cat "$dir/aws-endpoint")"
   fi
-  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" -e "s|{AWS}|$aws|g" "$case/fluent.conf" > "$conf"
+  if grep -q -E '\{HTTP\}|\{FWDPORT\}' "$case/fluent.conf"; then
+    # Receivers for out_http and out_forward (sink.py): {HTTP} is the HTTP one's URL,
+    # {FWDPORT} the forward one's port on 127.0.0.1.
+    "$PYTHON" "$HERE/sink.py" serve "$dir" > /dev/null 2>&1 &
+    pids="$pids $!"
+    for _ in $(seq 1 600); do [ -f "$dir/sink-endpoints" ] && break; sleep 0.1; done
+    http="$(sed -n 1p "$dir/sink-endpoints")"
+    fwdport="$(sed -n 2p "$dir/sink-endpoints" | cut -d: -f2)"
+  fi
+  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" -e "s|{AWS}|$aws|g" -e "s|{HTTP}|$http|g" \
+    -e "s|{FWDPORT}|$fwdport|g" "$case/fluent.conf" > "$conf"
   mkdir -p "$dir/out"
   if [ ! -f "$case/input" ]; then
     if TZ=UTC "$FLUENTD" --dry-run -c "$conf" > "$dir/log" 2>&1; then
@@ -57,7 +67,7 @@ record_one() {
       grep -m1 -E '\[error\]|error' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
     fi
     echo "recorded $(basename "$case"): $(cat "$case/expected")"
-    stop_aws; rm -rf "$dir"
+    stop_helpers; rm -rf "$dir"
     return
   fi
   TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
@@ -74,7 +84,7 @@ record_one() {
     echo "start: error" > "$case/expected"
     grep -m1 -E '\[error\]' "$dir/log" | sed -e "s|$dir|{DIR}|g" -e 's/^[0-9-]* [0-9:]* [+-][0-9]* //' > "$case/fluentd-error" || true
     echo "recorded $(basename "$case"): start: error"
-    stop_aws; rm -rf "$dir"
+    stop_helpers; rm -rf "$dir"
     return
   fi
   if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent" 2> "$dir/send-err"; then
@@ -82,7 +92,7 @@ record_one() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true
     err=$(tail -3 "$dir/send-err" 2>/dev/null)
-    stop_aws; rm -rf "$dir"
+    stop_helpers; rm -rf "$dir"
     attempt="${2:-1}"
     if [ "$attempt" -ge 3 ]; then
       echo "FAILED $(basename "$case"): send.py: $err" >&2
@@ -107,7 +117,7 @@ record_one() {
     rm -f "$case/fluentd-log"
   fi
   echo "recorded $(basename "$case")"
-  stop_aws; rm -rf "$dir"
+  stop_helpers; rm -rf "$dir"
 }
 export -f record_one
 export HERE FLUENTD PYTHON
