@@ -177,7 +177,7 @@ fn retries_then_secondary_then_backup() {
     read_msgpack(&mut s);
     send(&mut s, &tagged("without.secondary", 10, 2, "y"));
     read_msgpack(&mut s);
-    let dumped = d.wait_file_text(&d.path("sec/dump_0"), Duration::from_secs(10), |s| {
+    let dumped = d.wait_file_text(&d.path("sec/dump.0"), Duration::from_secs(10), |s| {
         s.lines().count() >= 3 && s.ends_with('\n')
     });
     assert_eq!(dumped.lines().count(), 3, "{dumped}");

@@ -4,7 +4,7 @@
 AWS (aws.py, moto) whose endpoint replaces `{AWS}`; collect.py lists what each wrote there.
 
     gen_aws.py      (then record.sh with a Fluentd that loads fluent-plugin-s3 1.7.2,
-                     fluent-plugin-cloudwatch-logs 0.14.3 and fluent-plugin-kinesis 3.4.2)
+                     fluent-plugin-cloudwatch-logs 0.15.0 and fluent-plugin-kinesis 3.6.1)
 
 Every case writes with one flush thread and keys that tell its chunks apart, so which object
 holds what does not depend on the order chunks are flushed in.
@@ -173,7 +173,7 @@ def aws_cases():
     c("cwlogs-group-tags", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nlog_group_aws_tags {\"team\":\"logs\",\"env\":\"dev\"}"), EVENTS[:1])
     c("cwlogs-inject", cw(inject="time_key t\ntag_key tg\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%L%z"), EVENTS[:2])
     c("cwlogs-empty-records", cw(), [msg({}), msg({"m": ""}, time=T0 + 1)])
-    c("cwlogs-oversize-event", cw(), [msg({"m": "small"}), msg({"m": {"$rep": ["x", 300000]}}, time=T0 + 2)])
+    c("cwlogs-oversize-event", cw(), [msg({"m": "small"}), msg({"m": {"$rep": ["x", 1100000]}}, time=T0 + 2)])
     c("cwlogs-message-keys-values", cw("log_group_name g\nlog_stream_name s\nauto_create_stream true\nmessage_keys a,b,c,d,e,f,g"),
       [msg({"a": {"k": 1, "l": [1, None]}, "b": [1, "s", None], "c": 1e20, "d": None, "e": True, "f": 0.5, "g": -7}),
        msg({"a": "", "b": "x", "g": {}}, time=T0 + 1)])

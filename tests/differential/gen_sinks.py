@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the differential cases of out_http (http-*) and out_forward (fwdout-*) under cases/: the
+"""Write the differential cases of out_http (httpout-*) and out_forward (fwdout-*) under cases/: the
 outputs send to receivers (sink.py) whose addresses replace `{HTTP}` and `{FWDPORT}`;
 collect.py shows every request and frame they received.
 
@@ -55,29 +55,38 @@ def fwd(extra="", buffer="<buffer>\n  @type memory\n</buffer>", server_extra="")
 def cases():
     c = g.case
     # out_http
-    c("http-json-ndjson", http(), EVENTS)
-    c("http-json-array", http("json_array true"), EVENTS)
-    c("http-edge-values", http(), EDGE)
-    c("http-default-format", http(fmt=None), EVENTS[:2])
-    c("http-ltsv", http(fmt="@type ltsv"), EVENTS)
-    c("http-single-value", http(fmt="@type single_value\nmessage_key m"), EVENTS)
-    c("http-csv", http(fmt="@type csv\nfields m,n", extra="content_type text/csv"), EVENTS)
-    c("http-msgpack", http(fmt="@type msgpack"), EVENTS)
-    c("http-out-file-format-no-content-type", http(fmt="@type out_file"), EVENTS[:1])
-    c("http-out-file-format", http(fmt="@type out_file", extra="content_type text/plain"), EVENTS[:2])
-    c("http-content-type", http("content_type application/vnd.logs+json"), EVENTS[:1])
-    c("http-put", http("http_method put"), EVENTS[:1])
-    c("http-headers", http('headers {"X-Env":"dev","X-Team":"logs"}'), EVENTS[:1])
-    c("http-headers-from-placeholders", http('headers_from_placeholders {"X-Tag":"${tag}","X-Host":"h-${tag[1]}"}',
+    c("httpout-json-ndjson", http(), EVENTS)
+    c("httpout-json-array", http("json_array true"), EVENTS)
+    c("httpout-edge-values", http(), EDGE)
+    c("httpout-default-format", http(fmt=None), EVENTS[:2])
+    c("httpout-ltsv", http(fmt="@type ltsv"), EVENTS)
+    c("httpout-single-value", http(fmt="@type single_value\nmessage_key m"), EVENTS)
+    c("httpout-csv", http(fmt="@type csv\nfields m,n", extra="content_type text/csv"), EVENTS)
+    c("httpout-msgpack", http(fmt="@type msgpack"), EVENTS)
+    c("httpout-out-file-format-no-content-type", http(fmt="@type out_file"), EVENTS[:1])
+    c("httpout-out-file-format", http(fmt="@type out_file", extra="content_type text/plain"), EVENTS[:2])
+    c("httpout-content-type", http("content_type application/vnd.logs+json"), EVENTS[:1])
+    c("httpout-put", http("http_method put"), EVENTS[:1])
+    c("httpout-headers", http('headers {"X-Env":"dev","X-Team":"logs"}'), EVENTS[:1])
+    c("httpout-headers-from-placeholders", http('headers_from_placeholders {"X-Tag":"${tag}","X-Host":"h-${tag[1]}"}',
                                              buffer="<buffer tag>\n  @type memory\n</buffer>"), TWO_TAGS)
-    c("http-endpoint-placeholders", http(endpoint="{HTTP}/logs/${tag}/${$.app}", buffer="<buffer tag,$.app>\n  @type memory\n</buffer>"),
+    c("httpout-endpoint-placeholders", http(endpoint="{HTTP}/logs/${tag}/${$.app}", buffer="<buffer tag,$.app>\n  @type memory\n</buffer>"),
       [msg({"app": "web", "m": 1}, tag="app.a"), msg({"app": "db", "m": 2}, tag="app.a", time=T0 + 1)])
-    c("http-basic-auth", http("<auth>\n  method basic\n  username user\n  password p@ss:word\n</auth>"), EVENTS[:1])
-    c("http-inject", http(inject="time_key t\ntag_key tg\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z"), EVENTS)
-    c("http-json-array-one-event", http("json_array true"), EVENTS[:1])
-    c("http-config-json-array-ltsv", http("json_array true", fmt="@type ltsv"))
-    c("http-config-csv-no-content-type", http(fmt="@type csv\nfields m"))
-    c("http-config-no-endpoint", http(endpoint="{HTTP}").replace("endpoint {HTTP}\n", ""))
+    c("httpout-basic-auth", http("<auth>\n  method basic\n  username user\n  password p@ss:word\n</auth>"), EVENTS[:1])
+    c("httpout-inject", http(inject="time_key t\ntag_key tg\ntime_type string\ntime_format %Y-%m-%dT%H:%M:%S.%N%z"), EVENTS)
+    c("httpout-json-array-one-event", http("json_array true"), EVENTS[:1])
+    c("httpout-config-json-array-ltsv", http("json_array true", fmt="@type ltsv"))
+    c("httpout-config-csv-no-content-type", http(fmt="@type csv\nfields m"))
+    c("httpout-config-no-endpoint", http(endpoint="{HTTP}").replace("endpoint {HTTP}\n", ""))
+    # Error answers: an unrecoverable one sends the chunk to <secondary> at once.
+    sec = "<secondary>\n  @type secondary_file\n  directory {DIR}/out/secondary\n%s</secondary>"
+    c("httpout-500-secondary-file", http(extra=sec % "", endpoint="{HTTP}/status/500/x"), EVENTS)
+    c("httpout-400-secondary-file-ltsv", http(extra=sec % "", fmt="@type ltsv", endpoint="{HTTP}/status/400/x"), EVENTS)
+    c("httpout-404-secondary-file-basename", http(extra=sec % "  basename dump.${tag}.${chunk_id}\n", endpoint="{HTTP}/status/404/x",
+                                                buffer="<buffer tag>\n  @type memory\n</buffer>"), TWO_TAGS)
+    c("httpout-500-secondary-file-gzip", http(extra=sec % "  compress gzip\n", endpoint="{HTTP}/status/500/x"), EVENTS)
+    c("httpout-500-secondary-file-append", http(extra=sec % "  append true\n", endpoint="{HTTP}/status/500/x"), EVENTS)
+    c("httpout-500-secondary-msgpack", http(extra=sec % "", fmt="@type msgpack", endpoint="{HTTP}/status/500/x"), EVENTS[:2])
     # out_forward
     c("fwdout-packed", fwd(), et(EVENTS))
     c("fwdout-edge-values", fwd(), et(EDGE))

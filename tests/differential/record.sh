@@ -10,7 +10,7 @@
 #
 # Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1; a config naming
 # {AWS} gets a local AWS, aws.py (moto), whose endpoint replaces it: those cases need
-# fluent-plugin-s3 1.7.2, fluent-plugin-cloudwatch-logs 0.14.3 and fluent-plugin-kinesis 3.4.2
+# fluent-plugin-s3 1.7.2, fluent-plugin-cloudwatch-logs 0.15.0 and fluent-plugin-kinesis 3.6.1
 # loadable by FLUENTD_BIN too; a config naming {HTTP} or {FWDPORT} gets receivers, sink.py):
 #   * without an `input` file: `fluentd --dry-run`; `expected` is "dry-run: ok" or "dry-run: error",
 #     and Fluentd's error line is kept in `fluentd-error` (for readers; the test does not compare

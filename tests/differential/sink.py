@@ -7,7 +7,8 @@ out_http or an out_forward sends is recorded, so that collect.py can show it.
                         listen ("http://127.0.0.1:P" and "127.0.0.1:P", one per line), record
                         what arrives under DIR/sink/, and serve until terminated.
 
-The HTTP server answers every request 200 with an empty body and records its method, path,
+The HTTP server answers every request 200 (or NNN when the path has a segment `status/NNN`)
+with an empty body and records its method, path,
 query, the headers a receiver keys on (Content-Type, Content-Encoding, Authorization and any
 X-* header) and body. The forward server reads frames in every mode, answers `ack` when the
 option asks for one, and records each frame: mode, tag, option keys, and each entry's time
@@ -65,7 +66,12 @@ def http_handler(root):
                 if lk in ("content-type", "content-encoding", "authorization") or lk.startswith("x-"):
                     keep[lk] = v
             record(root, "http", {"method": self.command, "path": self.path, "headers": keep, "body": b64(body)})
-            self.send_response(200)
+            # A path with a segment `status/NNN` is answered NNN (to drive error paths).
+            parts = self.path.split("?")[0].split("/")
+            code = 200
+            if "status" in parts[:-1]:
+                code = int(parts[parts.index("status") + 1])
+            self.send_response(code)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -47,7 +47,9 @@ pub fn writer(
     }
     let append = s.get("append")?;
     let gzip = s.get::<&str>("compress")? == "gzip";
-    let index = if append { "" } else { "_**" };
+    // Fluentd's `generate_path`: `<basename>.<i>` (the first free i) before `.gz`, or the
+    // basename itself with `append`.
+    let index = if append { "" } else { ".**" };
     let text = format!(
         "{}/{base}{index}{}",
         dir.trim_end_matches('/'),
@@ -80,7 +82,7 @@ impl ChunkWriter for SecondaryFile {
             } else {
                 (0u64..)
                     .map(|i| {
-                        std::path::PathBuf::from(template.replacen("_**", &format!("_{i}"), 1))
+                        std::path::PathBuf::from(template.replacen(".**", &format!(".{i}"), 1))
                     })
                     .find(|p| !p.exists())
                     .unwrap_or_else(|| template.clone().into())
