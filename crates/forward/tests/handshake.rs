@@ -125,11 +125,14 @@ fn invalid_ping_shapes() {
     }
     let mut wrong_word = ping_raw("cli", "s", CLI_DIGEST, "", "");
     wrong_word[2] = b'O';
-    let mut nil_user = ping_raw("cli", "s", CLI_DIGEST, "", "");
-    let n = nil_user.len();
-    nil_user.truncate(n - 2);
-    nil_user.extend([0xc0, 0xa0]);
-    for raw in [five, wrong_word, nil_user, vec![0xc0], vec![0xc1]] {
+    for raw in [
+        five,
+        wrong_word,
+        vec![0x07],
+        hex("A4 50 49 4E 47"),
+        hex("81 A1 61 01"),
+        hex("D7 00 00 00 00 01 00 00 00 00"),
+    ] {
         let out = s.check_ping(&raw, ip("10.0.0.1"), None);
         assert_eq!(
             out.reason.as_deref(),
@@ -138,6 +141,39 @@ fn invalid_ping_shapes() {
         );
         assert!(!pong_fields(&out.reply).0);
     }
+    // Where Fluentd raises (no `size`, a hostname or salt that is not a String, an unknown ext or
+    // broken msgpack), the connection is closed without a PONG.
+    let with_field = |i: usize, v: &[u8]| {
+        let mut raw = Vec::new();
+        write::array_len(&mut raw, 6);
+        for (j, x) in ["PING", "cli", "s", CLI_DIGEST, "", ""].iter().enumerate() {
+            if j == i {
+                raw.extend_from_slice(v);
+            } else {
+                write::str(&mut raw, x);
+            }
+        }
+        raw
+    };
+    for raw in [
+        vec![0xc0],
+        vec![0xc3],
+        vec![0xc1],
+        hex("CB 3F F0 00 00 00 00 00 00"),
+        hex("D4 05 00"),
+        with_field(1, &[0x07]),
+        with_field(2, &[0xc0]),
+    ] {
+        let out = s.check_ping(&raw, ip("10.0.0.1"), None);
+        assert!(!out.ok && out.reply.is_empty(), "{raw:02x?}");
+    }
+    // Other fields may be of any type: a nil username is no user, a number no digest.
+    assert!(
+        s.check_ping(&with_field(4, &[0xc0]), ip("10.0.0.1"), None)
+            .ok
+    );
+    let out = s.check_ping(&with_field(3, &[0x07]), ip("10.0.0.1"), None);
+    assert_eq!(out.reason.as_deref(), Some("shared_key mismatch"));
 }
 
 #[test]

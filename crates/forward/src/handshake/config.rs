@@ -35,7 +35,8 @@ impl Default for SecurityConfig {
 /// One `<client>` section.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ClientRule {
-    /// `host`: a host name (compared with the peer's resolved name) or an IP literal.
+    /// `host`: an IP literal (in_forward resolves a configured name to its first address when it
+    /// reads the config, as Fluentd does), or a name compared with the peer's reverse-DNS name.
     pub host: Option<String>,
     /// `network`: address and prefix length.
     pub network: Option<(IpAddr, u8)>,

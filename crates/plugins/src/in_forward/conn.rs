@@ -352,7 +352,17 @@ impl Conn {
             .ip()
             .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
         let outcome = hs.check_ping(&ping, ip, hostname);
-        let wrote = s.write_all(&outcome.reply).await.is_ok() && s.flush().await.is_ok();
+        // A JSON connection is answered in JSON, as Fluentd does (its serializer follows the
+        // client's first byte); no PONG at all where Fluentd raised on the PING.
+        let mut reply = outcome.reply;
+        if decoder.is_json() == Some(true) && !reply.is_empty() {
+            let mut json = Vec::with_capacity(reply.len() + 16);
+            if logferry_msgpack::write_json(&reply, &mut json).is_ok() {
+                reply = json;
+            }
+        }
+        let wrote =
+            reply.is_empty() || (s.write_all(&reply).await.is_ok() && s.flush().await.is_ok());
         if !outcome.ok {
             let reason = outcome.reason.as_deref().unwrap_or("unknown reason");
             // The PONG carries Fluentd's words; the log says what the sender is missing.
