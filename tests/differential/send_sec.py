@@ -23,7 +23,8 @@ An input line `{"mode": "ping", ...}` then sends a PING built from the client's 
       before_helo               sent at once, before HELO arrived (so with an empty nonce)
       json                      the PING as JSON text (the connection is then a JSON one)
   "no_reply": true             do not wait for an answer (a PING on an authenticated connection
-                               is an ordinary frame to the server: the next acked frame tells)
+                               is an ordinary frame to the server: the next acked frame tells);
+                               on a connection not authenticated yet the answer is read anyway
 
 and reports the answer as
 
@@ -32,9 +33,16 @@ and reports the answer as
 digest is `ok` when the server's digest is sha512(salt + server hostname + nonce + the line's
 shared key), `bad` when it is another one, `empty` when there is none ("server_key" names the key
 to check against when it is not the line's own). Other answers: `closed` (the server closed the
-connection), `no reply` (nothing within the timeout), `got ...` (something else). Normal frames
+connection), `no reply` (nothing within the timeout), `got ...` (something else). After a refusal
+(a PONG with auth false, or anything but a PONG or an ack) the server must close the connection:
+the sender waits for that (`still open after the refusal` when it does not) and reports later
+frames as `closed` without sending them, up to the next line with "new_conn", so that what is
+printed never depends on how fast the close arrives. The same after any other close or timeout:
+only "new_conn" opens another connection. Normal frames
 (send.py's modes) follow on the same connection; an answer to them that is a PONG (a frame sent
-where the server waited for a PING) is reported as the PONG above.
+where the server waited for a PING) is reported as the PONG above. On a connection not
+authenticated yet, a frame without an ack is answered too (the server's PONG refusing it), and
+the answer is read.
 """
 import hashlib
 import json
@@ -62,7 +70,11 @@ def show(v):
             return "bin:" + v.hex()
     if isinstance(v, str):
         return repr(v)
-    return json.dumps(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(show(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join("%s: %s" % (show(k), show(x)) for k, x in v.items()) + "}"
+    return json.dumps(v) if isinstance(v, (int, float, bool, type(None))) else repr(v)
 
 
 class Conn:
@@ -74,6 +86,8 @@ class Conn:
         self.json = None  # the client's first byte was JSON: the server answers in JSON
         self.jbuf = b""
         self.helo = None  # (nonce, auth) once read
+        self.closed = False  # the server closed it after a refusal
+        self.authed = False  # a PING of it was accepted
 
     def send(self, data, is_json):
         if self.json is None:
@@ -110,6 +124,18 @@ class Conn:
                 self.jbuf += data
             else:
                 self.unpacker.feed(data)
+
+    def wait_close(self, i):
+        """After a refusal: the server must close (anything it sends first is reported)."""
+        while True:
+            kind, obj = self.read()
+            if kind == "closed":
+                self.closed = True
+                return
+            if kind == "timeout":
+                print("frame %d: still open after the refusal" % i, flush=True)
+                return
+            print("frame %d: then got %s" % (i, show(obj)), flush=True)
 
     def read_helo(self, i):
         kind, obj = self.read(msgpack_only=True)
@@ -199,13 +225,17 @@ def run(port, frames, frame_bytes):
         if conn is not None and f.get("new_conn"):
             conn.sock.close()
             conn = None
+        if conn is not None and conn.closed:
+            # The server refused this connection and closed it: nothing more is sent until a
+            # line asks for a new connection.
+            print("frame %d: closed" % i, flush=True)
+            continue
         fresh = conn is None
         if fresh:
             conn = Conn(port)
             if not (mode == "ping" and f.get("variant") == "before_helo"):
                 if not conn.read_helo(i):
-                    conn.sock.close()
-                    conn = None
+                    conn.closed = True
                     continue
         if mode == "ping":
             before = f.get("variant") == "before_helo" and conn.helo is None
@@ -215,14 +245,12 @@ def run(port, frames, frame_bytes):
                 conn.send(data, is_json)
             except OSError:
                 print("frame %d: closed" % i, flush=True)
-                conn.sock.close()
-                conn = None
+                conn.closed = True
                 continue
             if before and not f.get("no_reply") and not conn.read_helo(i):
-                conn.sock.close()
-                conn = None
+                conn.closed = True
                 continue
-            if f.get("no_reply"):
+            if f.get("no_reply") and (conn.authed or conn.helo is None):
                 print("frame %d: ping sent" % i, flush=True)
                 continue
             want = None
@@ -232,24 +260,23 @@ def run(port, frames, frame_bytes):
                 conn.send(data, mode == "json")
             except OSError:
                 print("frame %d: closed" % i, flush=True)
-                conn.sock.close()
-                conn = None
+                conn.closed = True
                 continue
-            if want is None:
+            if want is None and (conn.authed or conn.helo is None):
                 print("frame %d: sent" % i, flush=True)
                 continue
         kind, obj = conn.read()
         if kind == "closed":
             print("frame %d: closed" % i, flush=True)
-            conn.sock.close()
-            conn = None
+            conn.closed = True
         elif kind == "timeout":
             print("frame %d: no reply" % i, flush=True)
-            conn.sock.close()
-            conn = None
+            conn.closed = True
         elif want is not None and isinstance(obj, dict) and len(obj) == 1 and obj.get(b"ack", obj.get("ack")) in (want, want.encode()):
             print("frame %d: ack" % i, flush=True)
+        elif pong_line(i, obj, conn, f):
+            conn.authed = True
         else:
-            pong_line(i, obj, conn, f)
+            conn.wait_close(i)
     if conn is not None:
         conn.sock.close()
