@@ -131,6 +131,30 @@ def add(case):
     c("add-tag-prefix", conf(sec, "  add_tag_prefix pre\n"), [ok, msg(1)])
     c("no-security-ping", conf("", skip), [dict(ok, variant="before_helo", no_reply=True), msg(1)])
 
+    c("source-hostname-key", conf(sec, "  source_hostname_key host\n"), [ok, msg(1), fwd(2, "compressed")])
+    c("empty-shared-key-config", conf(security(shared_key='""', hostname='""')),
+      [ping(shared_key="x"), dict(ping(shared_key=""), new_conn=True), msg(1)])
+    c("heartbeat-before-ping", conf(sec), [dict(mode="raw", hex="c0"), msg(1), dict(ok, new_conn=True), msg(2)])
+    c("ping-ext-time", conf(sec), [dict(mode="raw", hex="d7000000000100000000"), msg(1), dict(ok, new_conn=True), msg(2)])
+
+    # deny_keepalive without <security>: the connection ends after the first frame, whatever it
+    # was (an ack asked or not, a heartbeat, a frame that is not an array).
+    def k(name, frames):
+        case("fwdsec-keepalive-" + name, conf("", "  deny_keepalive true\n"), frames, raw_conf=True)
+
+    # Where Fluentd closes at once (no ack to write), a frame sent right behind may still be read
+    # and emitted before the close: the probe behind is a frame without events, acked or closed.
+    probe = dict(mode="forward", tag="t", entries=[])
+    k("deny-ack", [msg(1), msg(2), msg(3, new_conn=True)])
+    k("deny-no-ack", [msg(1, ack=False), probe, msg(3, new_conn=True)])
+    k("deny-heartbeat", [dict(mode="raw", hex="c0"), probe, msg(3, new_conn=True)])
+    k("deny-not-array", [dict(mode="raw", hex="07"), probe, msg(3, new_conn=True)])
+    case("fwdsec-keepalive-deny-over-limit", conf("", "  deny_keepalive true\n  chunk_size_limit 40\n"),
+         [dict(msg(1), record={"n": 1, "pad": "x" * 60}), msg(2), msg(3, new_conn=True)], raw_conf=True)
+    k("deny-forward-modes", [fwd(1), fwd(2, "packed"), fwd(3, "packed", new_conn=True), fwd(4, "compressed", new_conn=True)])
+    case("fwdsec-keepalive-send-packet", conf("", "  send_keepalive_packet true\n"), [msg(1), msg(2)], raw_conf=True)
+    case("fwdsec-keepalive-linger", conf("", "  linger_timeout 0\n"), [msg(1), msg(2, new_conn=True)], raw_conf=True)
+
     # Config checks (dry-run).
     def cfg(name, sec="", opts=""):
         case("config-fwdsec-" + name, source(sec, opts) + OUT_FILE, None, raw_conf=True)

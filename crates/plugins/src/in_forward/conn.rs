@@ -396,19 +396,27 @@ impl Conn {
         decoder: &Decoder,
         hostname: Option<&str>,
     ) -> Next {
+        // With deny_keepalive, Fluentd closes after the first frame whatever it was: one
+        // without an answer (a heartbeat, one that is not an array, one over chunk_size_limit)
+        // closes at once.
+        let after = if self.cfg.deny_keepalive {
+            Next::Close
+        } else {
+            Next::Continue
+        };
         match frame {
-            Frame::Heartbeat => Next::Continue,
+            Frame::Heartbeat => after,
             Frame::NotArray => {
                 self.log
                     .warn(format_args!("incoming chunk is broken: from {}", self.peer));
-                Next::Continue
+                after
             }
             Frame::TooLarge { size } => {
                 self.log.warn(format_args!(
                     "Input chunk size is larger than 'chunk_size_limit', dropped: from {} size {size}",
                     self.peer
                 ));
-                Next::Continue
+                after
             }
             Frame::Events(ev) => self.events(ev, s, decoder, hostname).await,
         }
