@@ -89,6 +89,11 @@ def add(case):
     # the hostname's bytes: invalid events (skip_invalid_event true; without it Fluentd emits them,
     # README "Differences from Fluentd").
     skip = "  skip_invalid_event true\n"
+    c("pipelined-frame", conf(sec), [dict(ok, pipeline=True), msg(1), fwd(2, "packed")])
+    c("pipelined-frame-wrong-key", conf(sec), [ping(shared_key="wrong", pipeline=True), msg(1), dict(ok, new_conn=True), msg(2)])
+    c("pipelined-after-nil-ping", conf(sec), [ping(variant="nil", pipeline=True), msg(1), dict(ok, new_conn=True), msg(2)])
+    c("pipelined-two-pings-wrong-first", conf(sec), [ping(shared_key="wrong", pipeline=True), ok, dict(ok, new_conn=True), msg(2)])
+    c("pipelined-json", conf(sec), [dict(ok, variant="json", pipeline=True), dict(mode="json", frame=["t", T0, {"n": 1}])])
     c("second-ping", conf(sec, skip), [ok, msg(1), dict(ok, no_reply=True), msg(2), dict(ok, new_conn=True), msg(3)])
     c("deny-keepalive", conf(sec, "  deny_keepalive true\n"), [ok, msg(1), msg(2), dict(ok, new_conn=True), fwd(3, "packed")])
     # user_auth.

@@ -22,6 +22,8 @@ An input line `{"mode": "ping", ...}` then sends a PING built from the client's 
       map, str, nil, int        a map, the string "PING", nil or 7 in place of the array
       before_helo               sent at once, before HELO arrived (so with an empty nonce)
       json                      the PING as JSON text (the connection is then a JSON one)
+  "pipeline": true             send the next line's frame in the same write as the PING (that
+                               line then only reads its answer)
   "no_reply": true             do not wait for an answer (a PING on an authenticated connection
                                is an ordinary frame to the server: the next acked frame tells);
                                on a connection not authenticated yet the answer is read anyway
@@ -88,6 +90,7 @@ class Conn:
         self.helo = None  # (nonce, auth) once read
         self.closed = False  # the server closed it after a refusal
         self.authed = False  # a PING of it was accepted
+        self.last_line = {}  # the input line last sent on it (its key checks a PONG's digest)
 
     def send(self, data, is_json):
         if self.json is None:
@@ -135,7 +138,7 @@ class Conn:
             if kind == "timeout":
                 print("frame %d: still open after the refusal" % i, flush=True)
                 return
-            print("frame %d: then got %s" % (i, show(obj)), flush=True)
+            print("frame %d: then %s" % (i, answer_text(obj, self, self.last_line)), flush=True)
 
     def read_helo(self, i):
         kind, obj = self.read(msgpack_only=True)
@@ -196,8 +199,8 @@ def ping_frame(f, nonce, auth):
     return msgpack.packb(fields, use_bin_type=True), False
 
 
-def pong_line(i, obj, conn, f):
-    """Report an answer object; True when it is a successful PONG."""
+def answer_text(obj, conn, f):
+    """A stable text for an answer object (a PONG's digest as ok/bad/empty)."""
     if isinstance(obj, list) and obj and obj[0] in (b"PONG", "PONG"):
         obj = [x.decode(errors="replace") if isinstance(x, bytes) else x for x in obj]
         rest = obj[1:] + [None] * (4 - len(obj[1:]))
@@ -210,16 +213,20 @@ def pong_line(i, obj, conn, f):
                               conn.helo[0] if conn.helo else b"", key)
             check = "ok" if digest == want else "bad"
         extra = " +%d" % (len(obj) - 5) if len(obj) > 5 else ""
-        print("frame %d: pong auth=%s reason=%s hostname=%s digest=%s%s" % (
-            i, show(ok), show(reason), show(host), check, extra), flush=True)
-        return ok is True
-    print("frame %d: got %s" % (i, show(obj)), flush=True)
-    return False
+        return "pong auth=%s reason=%s hostname=%s digest=%s%s" % (show(ok), show(reason), show(host), check, extra)
+    return "got " + show(obj)
+
+
+def pong_line(i, obj, conn, f):
+    """Report an answer object; True when it is a successful PONG."""
+    print("frame %d: %s" % (i, answer_text(obj, conn, f)), flush=True)
+    return isinstance(obj, list) and len(obj) > 1 and obj[0] in (b"PONG", "PONG") and obj[1] is True
 
 
 def run(port, frames, frame_bytes):
     """Send the frames of a case that does the handshake (frame_bytes: send.py's encoder)."""
     conn = None
+    pipelined = None  # the line whose frame went out with the PING before it
     for i, f in enumerate(frames, 1):
         mode = f["mode"]
         if conn is not None and f.get("new_conn"):
@@ -237,12 +244,23 @@ def run(port, frames, frame_bytes):
                 if not conn.read_helo(i):
                     conn.closed = True
                     continue
+        conn.last_line = f
         if mode == "ping":
             before = f.get("variant") == "before_helo" and conn.helo is None
             nonce, auth = conn.helo or (b"", b"")
             data, is_json = ping_frame(f, nonce, auth)
+            if f.get("pipeline") and i < len(frames):
+                # the next line's frame goes out in the same write as the PING
+                if frames[i]["mode"] == "ping":
+                    nxt, _ = ping_frame(frames[i], nonce, auth)
+                    conn.last_line = frames[i]  # a PONG answering it checks against its key
+                else:
+                    nxt, _ = frame_bytes(i + 1, frames[i])
+                data += nxt
+                pipelined = i + 1
             try:
-                conn.send(data, is_json)
+                if pipelined != i:
+                    conn.send(data, is_json)
             except OSError:
                 print("frame %d: closed" % i, flush=True)
                 conn.closed = True
@@ -257,7 +275,8 @@ def run(port, frames, frame_bytes):
         else:
             data, want = frame_bytes(i, f)
             try:
-                conn.send(data, mode == "json")
+                if pipelined != i:
+                    conn.send(data, mode == "json")
             except OSError:
                 print("frame %d: closed" % i, flush=True)
                 conn.closed = True
