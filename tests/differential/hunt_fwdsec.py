@@ -4,7 +4,8 @@ One case per config: a random <security> (self_hostname, shared_key, user_auth, 
 allow_anonymous_source, <client> entries with host or network, their own shared_key and users;
 127.0.0.1 inside or outside them), sometimes deny_keepalive, add_tag_prefix, source_address_key or
 skip_invalid_event, then connections whose client has a view of its own (hostname, right or
-wrong key, right, wrong or no user), some with a malformed PING or none, each followed by frames
+wrong key, right, wrong or no user), some with a malformed PING or none, some with the next
+frame in the same write as the PING, each followed by frames
 of every mode with and without acks (send_sec.py). A frame without an ack comes only after a
 PING on its connection; with deny_keepalive a connection carries one frame; a second PING only
 with skip_invalid_event true (it is a frame of invalid events then).
@@ -71,6 +72,8 @@ def hunt_fwdsec(R, g, name):
                 ping["password"] = R.choice([p, p, "wrong"])
             if R.random() < 0.15:
                 ping["variant"] = R.choice(VARIANTS)
+            if R.random() < 0.25:
+                ping["pipeline"] = True
             if conn:
                 ping["new_conn"] = True
             frames.append(ping)
