@@ -142,6 +142,14 @@ def add(case):
     c("heartbeat-before-ping", conf(sec), [dict(mode="raw", hex="c0"), msg(1), dict(ok, new_conn=True), msg(2)])
     c("ping-ext-time", conf(sec), [dict(mode="raw", hex="d7000000000100000000"), msg(1), dict(ok, new_conn=True), msg(2)])
 
+    c("client-network-v4-mapped", conf(security(anonymous="false", clients=[{"network": "::ffff:127.0.0.1/128"}])), [ok, msg(1)])
+    c("client-network-v6-only", conf(security(anonymous="false", clients=[{"network": "::1/128"}, {"host": "::1"}])), [ok, msg(1)])
+    c("client-empty-key", conf(security(clients=[dict(local, shared_key='""')])),
+      [ok, dict(ping(shared_key=""), new_conn=True), msg(1)])
+    c("client-users-empty", conf(security(user_auth="true", users=users, clients=[dict(local, users='""')])),
+      [ping(username="bob", password="pb"), msg(1)])
+    c("user-auth-yes", conf(security(user_auth="yes", users=users)), [ping(), dict(ping(username="bob", password="pb"), new_conn=True), msg(1)])
+
     # deny_keepalive without <security>: the connection ends after the first frame, whatever it
     # was (an ack asked or not, a heartbeat, a frame that is not an array).
     def k(name, frames):
@@ -165,6 +173,22 @@ def add(case):
         case("config-fwdsec-" + name, source(sec, opts) + OUT_FILE, None, raw_conf=True)
 
     cfg("ok", security())
+    cfg("user-without-password-no-auth", security(users=[("alice", None)]))
+    cfg("client-host-ipv6", security(clients=[{"host": "::1"}]))
+    cfg("client-network-zero-prefix", security(clients=[{"network": "10.0.0.0/08"}]))
+    cfg("client-network-prefix-33", security(clients=[{"network": "10.0.0.0/33"}]))
+    cfg("client-network-mask-gap", security(clients=[{"network": "10.0.0.0/255.0.255.0"}]))
+    cfg("client-network-bracket", security(clients=[{"network": "[::1]/128"}]))
+    cfg("client-network-zero-filled", security(clients=[{"network": "010.0.0.0/8"}]))
+    cfg("client-network-empty-prefix", security(clients=[{"network": "10.0.0.0/"}]))
+    cfg("client-network-empty", security(clients=[{"network": '""'}]))
+    cfg("client-host-empty", security(clients=[{"host": '""'}]))
+    cfg("client-users-bad", security(clients=[{"network": "127.0.0.0/8", "users": "[1,"}]))
+    cfg("anonymous-bad-bool", security(anonymous="nope"))
+    cfg("user-auth-empty", security(user_auth='""', users=[("a", "p")]))
+    cfg("user-section-argument", security(extra="    <user x>\n      username a\n      password p\n    </user>\n"))
+    cfg("transport-tcp-linger-bad", "", "  <transport tcp>\n    linger_timeout x\n  </transport>\n")
+    cfg("send-keepalive-bad", "", "  send_keepalive_packet 1\n")
     cfg("no-shared-key", security(shared_key=None))
     cfg("no-self-hostname", security(hostname=None))
     cfg("user-without-password", security(user_auth="true", users=[("alice", None)]))

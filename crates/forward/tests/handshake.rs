@@ -209,6 +209,23 @@ fn anonymous_sources_and_client_rules() {
     assert!(s.check_ping(&good, ip("192.168.3.4"), None).ok);
     assert!(s.check_ping(&good, ip("::ffff:192.168.3.4"), None).ok);
     assert!(s.check_ping(&good, ip("10.9.9.9"), None).ok);
+    // As Ruby's IPAddr: an IPv4-mapped network or host does not take an IPv4 peer.
+    let mut mapped = cfg();
+    mapped.allow_anonymous_source = false;
+    mapped.clients = vec![
+        ClientRule {
+            network: Some((ip("::ffff:127.0.0.0"), 104)),
+            ..Default::default()
+        },
+        ClientRule {
+            host: Some("::ffff:10.0.0.1".into()),
+            ..Default::default()
+        },
+    ];
+    let mapped = server(mapped);
+    assert!(!mapped.check_ping(&good, ip("127.0.0.1"), None).ok);
+    assert!(!mapped.check_ping(&good, ip("10.0.0.1"), None).ok);
+    assert!(mapped.check_ping(&good, ip("::ffff:127.0.0.1"), None).ok);
     // the per-client key overrides the global one
     let out = s.check_ping(&good, ip("10.0.0.2"), Some("TRUSTED.example"));
     assert_eq!(out.reason.as_deref(), Some("shared_key mismatch"));

@@ -53,8 +53,16 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Is the peer in the network? As Ruby's `IPAddr#include?`, an address of the other family never
+/// is (an IPv4-mapped network does not take an IPv4 peer); a peer that is an IPv4-mapped address
+/// (a dual-stack listener's) is also taken as the IPv4 address it maps.
 fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (canonical(ip), canonical(net)) {
+    same_family_in(ip, net, prefix)
+        || (canonical(ip) != ip && same_family_in(canonical(ip), net, prefix))
+}
+
+fn same_family_in(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let p = u32::from(prefix.min(32));
             let mask = u32::MAX.checked_shl(32 - p).unwrap_or(0);
@@ -79,7 +87,7 @@ impl ClientRule {
         }
         match &self.host {
             Some(h) => match h.parse::<IpAddr>() {
-                Ok(addr) => canonical(addr) == canonical(ip),
+                Ok(addr) => addr == ip || addr == canonical(ip),
                 Err(_) => hostname.is_some_and(|n| n.eq_ignore_ascii_case(h)),
             },
             None => false,

@@ -236,6 +236,10 @@ pub fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
 /// `<client> host` goes through), or the address itself.
 pub fn resolve_host(host: &str) -> Option<IpAddr> {
     use std::net::ToSocketAddrs;
+    if host.is_empty() {
+        // Ruby's socket library reads an empty host as INADDR_ANY.
+        return Some(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    }
     (host, 0).to_socket_addrs().ok()?.next().map(|a| a.ip())
 }
 
