@@ -110,6 +110,12 @@ def add(case):
     c("user-auth-user-nil", conf(ua), [ping(variant="user_nil", username="alice", password="pa"),
                                        dict(ping(variant="pass_int", username="alice", password="pa"), new_conn=True),
                                        dict(ping(username="alice", password="pa"), new_conn=True), msg(1)])
+    # A username as msgpack bin is a binary Ruby String: equal to the configured name only when
+    # it is ASCII.
+    na = security(user_auth="true", users=[("josé", "pw"), ("ann", "pa")])
+    c("user-auth-non-ascii", conf(na), [ping(username="josé", password="pw"), msg(1)])
+    c("user-auth-non-ascii-bin", conf(na), [ping(username="josé", password="pw", variant="bin"),
+                                            dict(ping(username="ann", password="pa", variant="bin"), new_conn=True), msg(1)])
     c("user-auth-off-ignores-users", conf(security(users=users)), [ping(username="nobody", password="x"), msg(1)])
     c("user-auth-same-name-twice", conf(security(user_auth="true", users=[("alice", "one"), ("alice", "two")])),
       [ping(username="alice", password="two"), msg(1), dict(ping(username="alice", password="one"), new_conn=True), msg(2)])

@@ -352,3 +352,31 @@ fn ping_without_auth_salt_sends_empty_user() {
     let p = ping(&helo, "cli", "k", "s", "alice", "pw");
     assert_eq!(p, ping_raw("cli", "s", CLI_DIGEST, "", ""));
 }
+
+/// A username sent as msgpack bin is a binary Ruby String in Fluentd: equal to the configured name
+/// when it is ASCII, never when it is not (Ruby compares strings of two encodings only then).
+#[test]
+fn bin_username_matches_only_when_ascii() {
+    let mut c = cfg();
+    c.user_auth = true;
+    c.users = vec![("josé".into(), "pw".into()), ("alice".into(), "pw".into())];
+    let s = server(c);
+    let with_user = |user: &str, bin: bool| {
+        let mut b = Vec::new();
+        write::array_len(&mut b, 6);
+        for x in ["PING", "cli", "s", CLI_DIGEST] {
+            write::str(&mut b, x);
+        }
+        if bin {
+            write::bin(&mut b, user.as_bytes());
+        } else {
+            write::str(&mut b, user);
+        }
+        write::str(&mut b, &password_digest(&AUTH, user, "pw"));
+        b
+    };
+    let ok = |raw: Vec<u8>| s.check_ping(&raw, ip("10.0.0.1"), None).ok;
+    assert!(ok(with_user("josé", false)));
+    assert!(!ok(with_user("josé", true)));
+    assert!(ok(with_user("alice", true)));
+}

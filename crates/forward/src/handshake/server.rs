@@ -56,6 +56,14 @@ fn string(raw: &[u8]) -> Option<&[u8]> {
     r.read_str().ok().filter(|_| r.is_empty())
 }
 
+/// Ruby's `name == value` for a configured (UTF-8) name and a PING's value: a str with the same
+/// bytes; a bin (a binary String) only when those bytes are ASCII, since Ruby's strings of two
+/// encodings are equal only then.
+fn same_name(raw: &[u8], name: &str) -> bool {
+    let is_bin = matches!(raw.first(), Some(0xc4..=0xc6));
+    string(raw).is_some_and(|v| v == name.as_bytes() && (!is_bin || name.is_ascii()))
+}
+
 /// Fluentd's `message.size == 6 && message[0] == 'PING'` on whatever came first.
 fn parse_ping(raw: &[u8]) -> Result<Ping<'_>, Refusal> {
     let mut r = Reader::new(raw);
@@ -205,11 +213,10 @@ impl ServerHandshake {
                 rule.is_none_or(|r| r.users.is_empty() || r.users.iter().any(|u| u == name))
             };
             // Any type in the username's place: a non-string is no user's name.
-            let username = string(ping.username);
             let password_digest = string(ping.password_digest);
             let ok = cfg.users.iter().filter(|(u, _)| allowed(u)).any(|(u, p)| {
                 let digest = sha512_hex(&[&self.auth, u.as_bytes(), p.as_bytes()]);
-                username == Some(u.as_bytes())
+                same_name(ping.username, u)
                     && password_digest.is_some_and(|d| ct_eq(digest.as_bytes(), d))
             });
             if !ok {
