@@ -81,6 +81,8 @@ def add(case):
     # Malformed PINGs.
     for v in ["count5", "count7", "lower", "map", "str", "int", "nil", "host_int", "salt_nil", "digest_int"]:
         c("ping-" + v.replace("_", "-"), conf(sec), [ping(variant=v), dict(ok, new_conn=True), msg(1)])
+    c("over-limit-without-ping", conf(sec, "  chunk_size_limit 40\n"),
+      [dict(msg(1), record={"n": 1, "pad": "x" * 60}), dict(ok, new_conn=True), dict(msg(2, ack=False), record={"n": 2, "pad": "x" * 60}), msg(3)])
     c("ping-bin-fields", conf(sec), [ping(variant="bin"), msg(1)])
     c("ping-json", conf(sec), [ping(variant="json"), dict(mode="json", frame=["t", T0, {"n": 1}]),
                                dict(mode="json", frame=["t", [[T0, {"n": 2}]]])])
@@ -96,6 +98,10 @@ def add(case):
     c("pipelined-json", conf(sec), [dict(ok, variant="json", pipeline=True), dict(mode="json", frame=["t", T0, {"n": 1}])])
     c("second-ping", conf(sec, skip), [ok, msg(1), dict(ok, no_reply=True), msg(2), dict(ok, new_conn=True), msg(3)])
     c("deny-keepalive", conf(sec, "  deny_keepalive true\n"), [ok, msg(1), msg(2), dict(ok, new_conn=True), fwd(3, "packed")])
+    # A frame without an ack sent with the PING: Fluentd closes at once and its PONG is lost
+    # (README "Differences from Fluentd").
+    c("deny-keepalive-pipelined-no-ack", conf(sec, "  deny_keepalive true\n"),
+      [dict(ok, pipeline=True), msg(1, ack=False), dict(ok, new_conn=True), msg(2)])
     # user_auth.
     users = [("alice", "pa"), ("bob", "pb")]
     ua = security(user_auth="true", users=users)
@@ -116,6 +122,9 @@ def add(case):
     c("user-auth-non-ascii", conf(na), [ping(username="josé", password="pw"), msg(1)])
     c("user-auth-non-ascii-bin", conf(na), [ping(username="josé", password="pw", variant="bin"),
                                             dict(ping(username="ann", password="pa", variant="bin"), new_conn=True), msg(1)])
+    c("user-auth-non-ascii-json", conf(na), [ping(username="josé", password="pw", variant="json"),
+                                             dict(ping(username="ann", password="pa", variant="json"), new_conn=True),
+                                             dict(mode="json", frame=["t", T0, {"n": 1}])])
     c("user-auth-off-ignores-users", conf(security(users=users)), [ping(username="nobody", password="x"), msg(1)])
     c("user-auth-same-name-twice", conf(security(user_auth="true", users=[("alice", "one"), ("alice", "two")])),
       [ping(username="alice", password="two"), msg(1), dict(ping(username="alice", password="one"), new_conn=True), msg(2)])

@@ -379,4 +379,8 @@ fn bin_username_matches_only_when_ascii() {
     assert!(ok(with_user("josé", false)));
     assert!(!ok(with_user("josé", true)));
     assert!(ok(with_user("alice", true)));
+    // A JSON PING's strings are all binary in Fluentd.
+    let json_ok = |raw: Vec<u8>| s.check_json_ping(&raw, ip("10.0.0.1"), None).ok;
+    assert!(!json_ok(with_user("josé", false)));
+    assert!(json_ok(with_user("alice", false)));
 }

@@ -59,8 +59,8 @@ fn string(raw: &[u8]) -> Option<&[u8]> {
 /// Ruby's `name == value` for a configured (UTF-8) name and a PING's value: a str with the same
 /// bytes; a bin (a binary String) only when those bytes are ASCII, since Ruby's strings of two
 /// encodings are equal only then.
-fn same_name(raw: &[u8], name: &str) -> bool {
-    let is_bin = matches!(raw.first(), Some(0xc4..=0xc6));
+fn same_name(raw: &[u8], name: &str, binary_strings: bool) -> bool {
+    let is_bin = binary_strings || matches!(raw.first(), Some(0xc4..=0xc6));
     string(raw).is_some_and(|v| v == name.as_bytes() && (!is_bin || name.is_ascii()))
 }
 
@@ -150,7 +150,29 @@ impl ServerHandshake {
         peer_ip: IpAddr,
         peer_hostname: Option<&str>,
     ) -> PingOutcome {
-        match self.verify(raw, peer_ip, peer_hostname) {
+        self.check(raw, peer_ip, peer_hostname, false)
+    }
+
+    /// [`check_ping`](Self::check_ping) for a PING that came as JSON (`raw` is its msgpack
+    /// form): Fluentd's JSON parser gives binary Ruby Strings (its workers run with
+    /// `-Eascii-8bit:ascii-8bit`), so a non-ASCII username never matches.
+    pub fn check_json_ping(
+        &self,
+        raw: &[u8],
+        peer_ip: IpAddr,
+        peer_hostname: Option<&str>,
+    ) -> PingOutcome {
+        self.check(raw, peer_ip, peer_hostname, true)
+    }
+
+    fn check(
+        &self,
+        raw: &[u8],
+        peer_ip: IpAddr,
+        peer_hostname: Option<&str>,
+        binary_strings: bool,
+    ) -> PingOutcome {
+        match self.verify(raw, peer_ip, peer_hostname, binary_strings) {
             Ok(reply) => PingOutcome {
                 reply,
                 ok: true,
@@ -183,6 +205,7 @@ impl ServerHandshake {
         raw: &[u8],
         peer_ip: IpAddr,
         peer_hostname: Option<&str>,
+        binary_strings: bool,
     ) -> Result<Vec<u8>, Refusal> {
         let cfg = &*self.cfg;
         let ping = parse_ping(raw)?;
@@ -216,7 +239,7 @@ impl ServerHandshake {
             let password_digest = string(ping.password_digest);
             let ok = cfg.users.iter().filter(|(u, _)| allowed(u)).any(|(u, p)| {
                 let digest = sha512_hex(&[&self.auth, u.as_bytes(), p.as_bytes()]);
-                same_name(ping.username, u)
+                same_name(ping.username, u, binary_strings)
                     && password_digest.is_some_and(|d| ct_eq(digest.as_bytes(), d))
             });
             if !ok {

@@ -379,7 +379,15 @@ impl Conn {
             .peer
             .ip()
             .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-        let outcome = hs.check_ping(&ping, ip, hostname);
+        let json = decoder.is_json() == Some(true);
+        let check = |raw: &[u8]| {
+            if json {
+                hs.check_json_ping(raw, ip, hostname)
+            } else {
+                hs.check_ping(raw, ip, hostname)
+            }
+        };
+        let outcome = check(&ping);
         let mut wrote = self.answer(s, decoder, &outcome.reply).await;
         if !outcome.ok && !outcome.reply.is_empty() {
             // Fluentd goes on with what it read together with the refused PING before it
@@ -389,7 +397,7 @@ impl Conn {
                 let Ok(Some(next)) = decoder.next_raw() else {
                     break;
                 };
-                let more = hs.check_ping(&next, ip, hostname);
+                let more = check(&next);
                 if more.reply.is_empty() {
                     break;
                 }
