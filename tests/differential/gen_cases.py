@@ -1006,6 +1006,11 @@ case("file-format-param-and-section", fileconf("path {DIR}/out/x\nappend true\nf
 case("buffer-record-over-chunk-limit", fileout(extra="").replace("@type memory", "@type memory\n    chunk_limit_size 20") + ERR,
      [msg({"a": "short"}), msg({"a": "a longer value than twenty bytes"})])
 
+# in_forward's <security> handshake and keepalive options: fwdsec_cases.py.
+import fwdsec_cases  # noqa: E402
+
+fwdsec_cases.add(case)
+
 
 def main():
     os.makedirs(CASES, exist_ok=True)

@@ -18,6 +18,8 @@ INPUT_FILE holds one JSON object per line, one forward frame each:
 Optional keys: "ack": false (no ack asked; the next acked frame proves it was processed),
 "new_conn": true (close the connection and open another before this frame).
 
+A case with a line {"mode": "ping", ...} does the <security> handshake: see send_sec.py.
+
 Values T and R are JSON, with these extras for what JSON cannot say:
   {"$et": [sec, nsec]}    EventTime (msgpack ext type 0)
   {"$str_hex": "c328"}    a msgpack str of these raw bytes (may be invalid UTF-8)
@@ -36,6 +38,8 @@ import struct
 import sys
 
 import msgpack
+
+import send_sec
 
 ACK_TIMEOUT = 20.0
 
@@ -174,6 +178,10 @@ def main():
         for line in fh:
             if line.strip():
                 frames.append(json.loads(line))
+    if any(f.get("mode") in send_sec.MODES for f in frames):
+        # The <security> handshake (send_sec.py): every connection starts with the server's HELO.
+        send_sec.run(port, frames, frame_bytes)
+        return
     sock = None
     sock_json = None
     for i, f in enumerate(frames, 1):

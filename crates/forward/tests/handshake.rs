@@ -125,11 +125,14 @@ fn invalid_ping_shapes() {
     }
     let mut wrong_word = ping_raw("cli", "s", CLI_DIGEST, "", "");
     wrong_word[2] = b'O';
-    let mut nil_user = ping_raw("cli", "s", CLI_DIGEST, "", "");
-    let n = nil_user.len();
-    nil_user.truncate(n - 2);
-    nil_user.extend([0xc0, 0xa0]);
-    for raw in [five, wrong_word, nil_user, vec![0xc0], vec![0xc1]] {
+    for raw in [
+        five,
+        wrong_word,
+        vec![0x07],
+        hex("A4 50 49 4E 47"),
+        hex("81 A1 61 01"),
+        hex("D7 00 00 00 00 01 00 00 00 00"),
+    ] {
         let out = s.check_ping(&raw, ip("10.0.0.1"), None);
         assert_eq!(
             out.reason.as_deref(),
@@ -138,6 +141,39 @@ fn invalid_ping_shapes() {
         );
         assert!(!pong_fields(&out.reply).0);
     }
+    // Where Fluentd raises (no `size`, a hostname or salt that is not a String, an unknown ext or
+    // broken msgpack), the connection is closed without a PONG.
+    let with_field = |i: usize, v: &[u8]| {
+        let mut raw = Vec::new();
+        write::array_len(&mut raw, 6);
+        for (j, x) in ["PING", "cli", "s", CLI_DIGEST, "", ""].iter().enumerate() {
+            if j == i {
+                raw.extend_from_slice(v);
+            } else {
+                write::str(&mut raw, x);
+            }
+        }
+        raw
+    };
+    for raw in [
+        vec![0xc0],
+        vec![0xc3],
+        vec![0xc1],
+        hex("CB 3F F0 00 00 00 00 00 00"),
+        hex("D4 05 00"),
+        with_field(1, &[0x07]),
+        with_field(2, &[0xc0]),
+    ] {
+        let out = s.check_ping(&raw, ip("10.0.0.1"), None);
+        assert!(!out.ok && out.reply.is_empty(), "{raw:02x?}");
+    }
+    // Other fields may be of any type: a nil username is no user, a number no digest.
+    assert!(
+        s.check_ping(&with_field(4, &[0xc0]), ip("10.0.0.1"), None)
+            .ok
+    );
+    let out = s.check_ping(&with_field(3, &[0x07]), ip("10.0.0.1"), None);
+    assert_eq!(out.reason.as_deref(), Some("shared_key mismatch"));
 }
 
 #[test]
@@ -173,6 +209,23 @@ fn anonymous_sources_and_client_rules() {
     assert!(s.check_ping(&good, ip("192.168.3.4"), None).ok);
     assert!(s.check_ping(&good, ip("::ffff:192.168.3.4"), None).ok);
     assert!(s.check_ping(&good, ip("10.9.9.9"), None).ok);
+    // As Ruby's IPAddr: an IPv4-mapped network or host does not take an IPv4 peer.
+    let mut mapped = cfg();
+    mapped.allow_anonymous_source = false;
+    mapped.clients = vec![
+        ClientRule {
+            network: Some((ip("::ffff:127.0.0.0"), 104)),
+            ..Default::default()
+        },
+        ClientRule {
+            host: Some("::ffff:10.0.0.1".into()),
+            ..Default::default()
+        },
+    ];
+    let mapped = server(mapped);
+    assert!(!mapped.check_ping(&good, ip("127.0.0.1"), None).ok);
+    assert!(!mapped.check_ping(&good, ip("10.0.0.1"), None).ok);
+    assert!(mapped.check_ping(&good, ip("::ffff:127.0.0.1"), None).ok);
     // the per-client key overrides the global one
     let out = s.check_ping(&good, ip("10.0.0.2"), Some("TRUSTED.example"));
     assert_eq!(out.reason.as_deref(), Some("shared_key mismatch"));
@@ -298,4 +351,36 @@ fn ping_without_auth_salt_sends_empty_user() {
     };
     let p = ping(&helo, "cli", "k", "s", "alice", "pw");
     assert_eq!(p, ping_raw("cli", "s", CLI_DIGEST, "", ""));
+}
+
+/// A username sent as msgpack bin is a binary Ruby String in Fluentd: equal to the configured name
+/// when it is ASCII, never when it is not (Ruby compares strings of two encodings only then).
+#[test]
+fn bin_username_matches_only_when_ascii() {
+    let mut c = cfg();
+    c.user_auth = true;
+    c.users = vec![("josé".into(), "pw".into()), ("alice".into(), "pw".into())];
+    let s = server(c);
+    let with_user = |user: &str, bin: bool| {
+        let mut b = Vec::new();
+        write::array_len(&mut b, 6);
+        for x in ["PING", "cli", "s", CLI_DIGEST] {
+            write::str(&mut b, x);
+        }
+        if bin {
+            write::bin(&mut b, user.as_bytes());
+        } else {
+            write::str(&mut b, user);
+        }
+        write::str(&mut b, &password_digest(&AUTH, user, "pw"));
+        b
+    };
+    let ok = |raw: Vec<u8>| s.check_ping(&raw, ip("10.0.0.1"), None).ok;
+    assert!(ok(with_user("josé", false)));
+    assert!(!ok(with_user("josé", true)));
+    assert!(ok(with_user("alice", true)));
+    // A JSON PING's strings are all binary in Fluentd.
+    let json_ok = |raw: Vec<u8>| s.check_json_ping(&raw, ip("10.0.0.1"), None).ok;
+    assert!(!json_ok(with_user("josé", false)));
+    assert!(json_ok(with_user("alice", false)));
 }

@@ -81,7 +81,8 @@ fn handshake_parsers_never_panic() {
         b[i] = rng.next() as u8;
         let cut = (rng.next() as usize) % (b.len() + 1);
         let out = server.check_ping(&b[..cut], "127.0.0.1".parse().unwrap(), None);
-        assert!(!out.reply.is_empty());
+        // A PONG, or none where Fluentd raises (then the connection is closed).
+        assert!(!out.reply.is_empty() || (!out.ok && out.reason.is_some()));
         let _ = parse_helo(&b[..cut]);
         let _ = check_pong(&b[..cut], &helo, "salt", "", "me");
     }

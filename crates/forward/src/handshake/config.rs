@@ -35,7 +35,8 @@ impl Default for SecurityConfig {
 /// One `<client>` section.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ClientRule {
-    /// `host`: a host name (compared with the peer's resolved name) or an IP literal.
+    /// `host`: an IP literal (in_forward resolves a configured name to its first address when it
+    /// reads the config, as Fluentd does), or a name compared with the peer's reverse-DNS name.
     pub host: Option<String>,
     /// `network`: address and prefix length.
     pub network: Option<(IpAddr, u8)>,
@@ -52,8 +53,16 @@ fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// Is the peer in the network? As Ruby's `IPAddr#include?`, an address of the other family never
+/// is (an IPv4-mapped network does not take an IPv4 peer); a peer that is an IPv4-mapped address
+/// (a dual-stack listener's) is also taken as the IPv4 address it maps.
 fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
-    match (canonical(ip), canonical(net)) {
+    same_family_in(ip, net, prefix)
+        || (canonical(ip) != ip && same_family_in(canonical(ip), net, prefix))
+}
+
+fn same_family_in(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
+    match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let p = u32::from(prefix.min(32));
             let mask = u32::MAX.checked_shl(32 - p).unwrap_or(0);
@@ -78,7 +87,7 @@ impl ClientRule {
         }
         match &self.host {
             Some(h) => match h.parse::<IpAddr>() {
-                Ok(addr) => canonical(addr) == canonical(ip),
+                Ok(addr) => addr == ip || addr == canonical(ip),
                 Err(_) => hostname.is_some_and(|n| n.eq_ignore_ascii_case(h)),
             },
             None => false,

@@ -190,12 +190,24 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
     }
     let mut clients = Vec::new();
     for c in s.sections("client") {
-        let host = c.str("host").map(str::to_string);
+        // A host name is resolved now, as Fluentd does (IPSocket.getaddress): the peer's address
+        // is compared with its first address, never with the peer's reverse-DNS name.
+        let host = match c.str("host") {
+            Some(h) => Some(
+                crate::net::peer::resolve_host(h)
+                    .ok_or_else(|| build_error(c.pos(), format!("host '{h}' cannot be resolved")))?
+                    .to_string(),
+            ),
+            None => None,
+        };
         let network = match c.param("network") {
             Some(p) => Some(crate::net::peer::parse_network(&p.value).ok_or_else(|| {
                 build_error(
                     &p.pos,
-                    format!("invalid network '{}': expected ADDRESS/PREFIX", p.value),
+                    format!(
+                        "network '{}' address format is invalid: expected ADDRESS/PREFIX or ADDRESS/MASK",
+                        p.value
+                    ),
                 )
             })?),
             None => None,

@@ -186,9 +186,24 @@ impl Conn {
                 }
             }
         }
-        let mut received = 0usize;
+        // The handshake's bytes count as received (the connection was not an empty probe).
+        let mut received = usize::from(self.cfg.security.is_some());
         // Set while part of a frame is pending: the rest must arrive by then.
         let mut deadline: Option<tokio::time::Instant> = None;
+        if decoder.buffered() > 0 {
+            // Frames the client sent right behind its PING, read with it: taken now, not when
+            // more bytes arrive (which might never happen).
+            if self
+                .take_frames(&mut s, &mut decoder, hostname.as_deref())
+                .await
+                .is_none()
+            {
+                return;
+            }
+            if decoder.buffered() > 0 {
+                deadline = Some(tokio::time::Instant::now() + self.cfg.frame_timeout);
+            }
+        }
         // Set at shutdown: what the client already sent is still read and accepted (a client
         // that wrote its last lines and closed, as a stopping container's log driver does,
         // loses none of them), until it closes, is quiet for DRAIN_QUIET, or DRAIN_READS reads
@@ -249,29 +264,12 @@ impl Conn {
                 }
             };
             received += n;
-            let mut completed = false;
-            loop {
-                match decoder.next_frame(EventTime::now()) {
-                    Ok(None) => break,
-                    Ok(Some(frame)) => {
-                        completed = true;
-                        // Boxed: the emit path's future is large and an idle connection's
-                        // task should not carry its space.
-                        if let Next::Close =
-                            Box::pin(self.handle(frame, &mut s, &decoder, hostname.as_deref()))
-                                .await
-                        {
-                            self.close(&mut s).await;
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        self.malformed(&e);
-                        self.close(&mut s).await;
-                        return;
-                    }
-                }
-            }
+            let Some(completed) = self
+                .take_frames(&mut s, &mut decoder, hostname.as_deref())
+                .await
+            else {
+                return;
+            };
             if let Some(reads) = drain_reads.as_mut() {
                 *reads += 1;
                 if *reads >= DRAIN_READS {
@@ -289,6 +287,36 @@ impl Conn {
             }
         }
         self.close(&mut s).await;
+    }
+
+    /// Take every complete frame in the decoder's buffer: `Some(true)` when there was one,
+    /// `None` when the connection was closed (a malformed frame, or a frame after which it ends).
+    async fn take_frames<S: AsyncRead + AsyncWrite + Unpin>(
+        &self,
+        s: &mut S,
+        decoder: &mut Decoder,
+        hostname: Option<&str>,
+    ) -> Option<bool> {
+        let mut completed = false;
+        loop {
+            match decoder.next_frame(EventTime::now()) {
+                Ok(None) => return Some(completed),
+                Ok(Some(frame)) => {
+                    completed = true;
+                    // Boxed: the emit path's future is large and an idle connection's task
+                    // should not carry its space.
+                    if let Next::Close = Box::pin(self.handle(frame, s, decoder, hostname)).await {
+                        self.close(s).await;
+                        return None;
+                    }
+                }
+                Err(e) => {
+                    self.malformed(&e);
+                    self.close(s).await;
+                    return None;
+                }
+            }
+        }
     }
 
     /// Close in order (TLS close_notify, FIN, then read until the client closes too), so that
@@ -351,8 +379,31 @@ impl Conn {
             .peer
             .ip()
             .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-        let outcome = hs.check_ping(&ping, ip, hostname);
-        let wrote = s.write_all(&outcome.reply).await.is_ok() && s.flush().await.is_ok();
+        let json = decoder.is_json() == Some(true);
+        let check = |raw: &[u8]| {
+            if json {
+                hs.check_json_ping(raw, ip, hostname)
+            } else {
+                hs.check_ping(raw, ip, hostname)
+            }
+        };
+        let outcome = check(&ping);
+        let mut wrote = self.answer(s, decoder, &outcome.reply).await;
+        if !outcome.ok && !outcome.reply.is_empty() {
+            // Fluentd goes on with what it read together with the refused PING before it
+            // closes: every object already here is answered as a PING too, up to one it raises
+            // on (where it raised on the first, nothing more is read).
+            while wrote {
+                let Ok(Some(next)) = decoder.next_raw() else {
+                    break;
+                };
+                let more = check(&next);
+                if more.reply.is_empty() {
+                    break;
+                }
+                wrote = self.answer(s, decoder, &more.reply).await;
+            }
+        }
         if !outcome.ok {
             let reason = outcome.reason.as_deref().unwrap_or("unknown reason");
             // The PONG carries Fluentd's words; the log says what the sender is missing.
@@ -371,6 +422,29 @@ impl Conn {
         wrote
     }
 
+    /// Write a PONG (in JSON on a JSON connection, as Fluentd's serializer follows the client's
+    /// first byte); nothing for an empty one (Fluentd raised on the PING). False when the write
+    /// failed.
+    async fn answer<S: AsyncWrite + Unpin>(
+        &self,
+        s: &mut S,
+        decoder: &Decoder,
+        reply: &[u8],
+    ) -> bool {
+        if reply.is_empty() {
+            return true;
+        }
+        let mut json = Vec::new();
+        let bytes = if decoder.is_json() == Some(true)
+            && logferry_msgpack::write_json(reply, &mut json).is_ok()
+        {
+            &json[..]
+        } else {
+            reply
+        };
+        s.write_all(bytes).await.is_ok() && s.flush().await.is_ok()
+    }
+
     fn malformed(&self, e: &DecodeError) {
         let n = self.stats.malformed.fetch_add(1, Ordering::Relaxed) + 1;
         self.log.warn(format_args!(
@@ -386,19 +460,27 @@ impl Conn {
         decoder: &Decoder,
         hostname: Option<&str>,
     ) -> Next {
+        // With deny_keepalive, Fluentd closes after the first frame whatever it was: one
+        // without an answer (a heartbeat, one that is not an array, one over chunk_size_limit)
+        // closes at once.
+        let after = if self.cfg.deny_keepalive {
+            Next::Close
+        } else {
+            Next::Continue
+        };
         match frame {
-            Frame::Heartbeat => Next::Continue,
+            Frame::Heartbeat => after,
             Frame::NotArray => {
                 self.log
                     .warn(format_args!("incoming chunk is broken: from {}", self.peer));
-                Next::Continue
+                after
             }
             Frame::TooLarge { size } => {
                 self.log.warn(format_args!(
                     "Input chunk size is larger than 'chunk_size_limit', dropped: from {} size {size}",
                     self.peer
                 ));
-                Next::Continue
+                after
             }
             Frame::Events(ev) => self.events(ev, s, decoder, hostname).await,
         }

@@ -135,7 +135,7 @@ impl AllowList {
         for c in sec.sections("client") {
             let net = match (c.str("host"), c.param("network")) {
                 (Some(h), None) => {
-                    let ip = (h, 0).to_socket_addrs_first().ok_or_else(|| {
+                    let ip = resolve_host(h).ok_or_else(|| {
                         build_error(c.pos(), format!("host '{h}' cannot be resolved"))
                     })?;
                     (ip, if ip.is_ipv4() { 32 } else { 128 })
@@ -189,29 +189,58 @@ fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     }
 }
 
-trait FirstAddr {
-    fn to_socket_addrs_first(&self) -> Option<IpAddr>;
-}
-
-impl FirstAddr for (&str, u16) {
-    fn to_socket_addrs_first(&self) -> Option<IpAddr> {
-        use std::net::ToSocketAddrs;
-        self.to_socket_addrs().ok()?.next().map(|a| a.ip())
-    }
-}
-
-/// `ADDRESS/PREFIX` (or a bare address) as a network.
+/// A network as Ruby's `IPAddr.new` reads it (Fluentd's `<client> network`): `ADDRESS/PREFIX`,
+/// `ADDRESS/MASK` (a contiguous mask such as `255.0.0.0`), or a bare address (the host alone);
+/// an IPv6 address may be in brackets. A prefix with a leading zero, a prefix past the address's
+/// width, a mask that is not contiguous or of the other family is refused, as Ruby does.
 pub fn parse_network(s: &str) -> Option<(IpAddr, u8)> {
-    let (ip, bits) = match s.split_once('/') {
-        Some((ip, bits)) => (ip, bits.parse().ok()?),
-        None => {
-            let ip: IpAddr = s.parse().ok()?;
-            return Some((ip, if ip.is_ipv4() { 32 } else { 128 }));
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let ip: IpAddr = match addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')) {
+        Some(v6) => IpAddr::V6(v6.parse().ok()?),
+        None => addr.parse().ok()?,
+    };
+    let max: u8 = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match len {
+        None => max,
+        Some(l) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => {
+            if l.len() > 1 && l.starts_with('0') {
+                return None;
+            }
+            l.parse::<u8>().ok().filter(|b| *b <= max)?
+        }
+        Some(l) => {
+            let (ones, zeros) = match (ip, l.parse::<IpAddr>().ok()?) {
+                (IpAddr::V4(_), IpAddr::V4(m)) => {
+                    let m = u32::from(m);
+                    (m.leading_ones(), m.trailing_zeros().min(32))
+                }
+                (IpAddr::V6(_), IpAddr::V6(m)) => {
+                    let m = u128::from(m);
+                    (m.leading_ones(), m.trailing_zeros().min(128))
+                }
+                _ => return None,
+            };
+            if ones + zeros != u32::from(max) {
+                return None;
+            }
+            u8::try_from(ones).ok()?
         }
     };
-    let ip: IpAddr = ip.parse().ok()?;
-    let max = if ip.is_ipv4() { 32 } else { 128 };
-    (bits <= max).then_some((ip, bits))
+    Some((ip, bits))
+}
+
+/// The first address a host name resolves to (Ruby's `IPSocket.getaddress`, which Fluentd's
+/// `<client> host` goes through), or the address itself.
+pub fn resolve_host(host: &str) -> Option<IpAddr> {
+    use std::net::ToSocketAddrs;
+    if host.is_empty() {
+        // Ruby's socket library reads an empty host as INADDR_ANY.
+        return Some(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    }
+    (host, 0).to_socket_addrs().ok()?.next().map(|a| a.ip())
 }
 
 #[cfg(test)]
@@ -229,6 +258,23 @@ mod tests {
             Some(("127.0.0.1".parse().unwrap(), 32))
         );
         assert_eq!(parse_network("10.0.0.0/40"), None);
+        assert_eq!(
+            parse_network("10.0.0.0/255.0.0.0"),
+            Some(("10.0.0.0".parse().unwrap(), 8))
+        );
+        assert_eq!(
+            parse_network("[::1]/128"),
+            Some(("::1".parse().unwrap(), 128))
+        );
+        for bad in [
+            "10.0.0.0/255.0.255.0",
+            "10.0.0.0/08",
+            "10.0.0.0/",
+            "10.0.0/8",
+            "10.0.0.0/::",
+        ] {
+            assert_eq!(parse_network(bad), None, "{bad}");
+        }
         assert_eq!(parse_network("nope"), None);
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert!(in_network(ip("10.1.2.3"), ip("10.0.0.0"), 8));
