@@ -4,8 +4,9 @@
 //! "Differences from Fluentd"): logferry must then write exactly its `logferry.expected`, and still
 //! differ from Fluentd, so that a change either way is noticed.
 //!
-//! Each case is a `fluent.conf` (`{PORT}`, `{DIR}`), an `input` (forward frames, sent by
-//! `tests/differential/send.py`, the same script the recorder uses) and `expected` (what send.py
+//! Each case is a `fluent.conf` (`{PORT}`, `{DIR}`, and `{PORT2}` to `{PORT4}` for further inputs),
+//! an `input` (forward frames and lines for other inputs, sent by `tests/differential/send.py`,
+//! the same script the recorder uses) and `expected` (what send.py
 //! reported, then `tests/differential/collect.py` over the files written under `{DIR}/out`). A
 //! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
 //! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
@@ -48,7 +49,13 @@ fn script(name: &str) -> PathBuf {
 
 /// What logferry did on one case, in the form of `expected`.
 fn run_case(case: &Path) -> Vec<u8> {
-    let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
+    // `{PORT}` is the daemon's own pick; the further ports are picked here.
+    let [port2, port3, port4] = free_ports::<3>();
+    let conf = std::fs::read_to_string(case.join("fluent.conf"))
+        .unwrap()
+        .replace("{PORT2}", &port2.to_string())
+        .replace("{PORT3}", &port3.to_string())
+        .replace("{PORT4}", &port4.to_string());
     let input = case.join("input");
     let start_error = std::fs::read(case.join("expected")).is_ok_and(|e| e == b"start: error\n");
     if start_error {
@@ -74,6 +81,9 @@ fn run_case(case: &Path) -> Vec<u8> {
         .arg(script("send.py"))
         .arg(d.port.to_string())
         .arg(&input)
+        .arg(port2.to_string())
+        .arg(port3.to_string())
+        .arg(port4.to_string())
         .output()
         .expect("run send.py");
     assert!(
