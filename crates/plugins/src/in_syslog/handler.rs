@@ -69,8 +69,9 @@ pub struct Handler<'a> {
     log: &'a PluginLog,
     stats: &'a TextStats,
     emitter: Emitter,
-    /// Events per tag (an index of `cfg.tags`, or `None`: `TAG.unmatched`) since the last
-    /// emit, in order of first appearance.
+    /// Events since the last emit, in runs of one tag (an index of `cfg.tags`, or `None`:
+    /// `TAG.unmatched`) in arrival order: Fluentd emits each message as it comes, so an output
+    /// sees the events of several tags in that order.
     pending: Vec<(Option<usize>, BatchBuilder)>,
     results: Vec<ParseResult>,
     warned: bool,
@@ -96,7 +97,7 @@ impl<'a> Handler<'a> {
     }
 
     fn push(&mut self, tag: Option<usize>, time: EventTime, record: &Value) {
-        match self.pending.iter_mut().find(|(t, _)| *t == tag) {
+        match self.pending.last_mut().filter(|(t, _)| *t == tag) {
             Some((_, b)) => b.push_value(time, record),
             None => {
                 let mut b = BatchBuilder::new();
@@ -162,7 +163,13 @@ impl<'a> Handler<'a> {
                 set_field(&mut record, k, Value::Str(severity.into()));
             }
             if let Some(k) = &self.cfg.facility_key {
-                set_field(&mut record, k, Value::Str(facility.into()));
+                // Past local7 Fluentd's facility lookup gives nil (the tag's part is empty).
+                let v = if facility.is_empty() {
+                    Value::Nil
+                } else {
+                    Value::Str(facility.into())
+                };
+                set_field(&mut record, k, v);
             }
             self.cfg.keys.apply(&mut record, ip, name);
             let tag = facility_index(pri) * 8 + (pri & 7) as usize;
@@ -172,7 +179,7 @@ impl<'a> Handler<'a> {
         self.results = results;
     }
 
-    /// Emit everything pending, one batch per tag.
+    /// Emit everything pending, one batch per run of a tag.
     pub async fn flush(&mut self) -> Result<(), EmitError> {
         for (tag, b) in std::mem::take(&mut self.pending) {
             let unmatched;
