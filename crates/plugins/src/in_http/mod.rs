@@ -145,16 +145,16 @@ fn recipe(s: &Section) -> Result<Recipe, BuildError> {
         None => s.str("format").unwrap_or("in_http"),
     };
     if ty == "in_http" {
-        if let Some(p) = &parse {
-            let p = p.declared(&IN_HTTP_PARSER);
-            if let Some(k) = p.non_empty("time_key")? {
-                r.time_key = k.to_string();
-            }
-            r.keep_time_key = p.get("keep_time_key")?;
-            // Fluentd: with time_type or time_format, the time field is read by them.
-            if p.has("time_type") || p.has("time_format") {
-                r.time_parser = Some(FieldTime::from_section(&p, &IN_HTTP_PARSER)?);
-            }
+        // Without a <parse> section, Fluentd's compat layer makes one of the flat v0.12
+        // parameters (`time_key`, `keep_time_key`, `time_format` …): read them there.
+        let p = parse.as_ref().unwrap_or(s).declared(&IN_HTTP_PARSER);
+        if let Some(k) = p.non_empty("time_key")? {
+            r.time_key = k.to_string();
+        }
+        r.keep_time_key = p.get("keep_time_key")?;
+        // Fluentd: with time_type or time_format, the time field is read by them.
+        if p.has("time_type") || p.has("time_format") {
+            r.time_parser = Some(FieldTime::from_section(&p, &IN_HTTP_PARSER)?);
         }
     } else {
         let parser = crate::parser::from_plugin(s, None)?;

@@ -252,19 +252,30 @@ impl Server {
         if h.length.is_some_and(|n| n >= self.body_limit as u64) && h.expect.is_some() {
             return self.too_large();
         }
-        if req.method() == Method::GET {
-            return respond(StatusCode::OK, "", true);
-        }
-        if req.method() == Method::OPTIONS {
-            return self.preflight(&h);
-        }
-        if let Some(cors) = &self.cors {
-            if !cors.any() && !cors.allows(h.origin.as_deref()) {
-                return self.forbidden();
-            }
-        }
+        // Fluentd answers 413 while the body comes in, whatever the method, and the rest once
+        // the request is complete: a body over the limit is 413 for GET, OPTIONS and a CORS
+        // origin not allowed as well.
         if h.length.is_some_and(|n| n > self.body_limit as u64) {
             return self.too_large();
+        }
+        let get = req.method() == Method::GET;
+        let options = req.method() == Method::OPTIONS;
+        let cors_denied = self
+            .cors
+            .as_ref()
+            .is_some_and(|c| !c.any() && !c.allows(h.origin.as_deref()));
+        if get || options || cors_denied {
+            // A body of unknown length (chunked) is read (and dropped) up to the limit to tell.
+            if h.length.is_none() && self.body_over_limit(req.into_body()).await {
+                return self.too_large();
+            }
+            return if get {
+                respond(StatusCode::OK, "", true)
+            } else if options {
+                self.preflight(&h)
+            } else {
+                self.forbidden()
+            };
         }
         let uri = req.uri().clone();
         // Hold the body's size in the shared budget while it is in memory.
@@ -424,6 +435,25 @@ impl Server {
             set(&mut r, "connection", "close");
         }
         r
+    }
+
+    /// Whether a body the request has no use for is longer than `body_size_limit`; what is
+    /// read is dropped (a read that fails or stalls ends it: not over).
+    async fn body_over_limit(&self, mut body: Incoming) -> bool {
+        let mut n = 0usize;
+        loop {
+            match tokio::time::timeout(self.idle, body.frame()).await {
+                Ok(Some(Ok(f))) => {
+                    if let Ok(data) = f.into_data() {
+                        n += data.len();
+                        if n > self.body_limit {
+                            return true;
+                        }
+                    }
+                }
+                _ => return false,
+            }
+        }
     }
 
     async fn read_body(&self, mut body: Incoming) -> Result<Bytes, BodyError> {
