@@ -55,7 +55,8 @@ only with skip_invalid_event true, float times and Fluent Bit's [[time, meta], r
 there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and the others with
 message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
 remove_keys, record_transformer and filter_parser's key_name on nested keys through record
-accessors, array indexes and missing intermediate keys).
+accessors, array indexes and missing intermediate keys); http, tcp, udp and syslog (the other
+inputs: hunt_hunt21.py).
 The same SEED writes the same cases.
 """
 import os
@@ -1604,6 +1605,9 @@ AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt,
          "grepab": hunt_grepab, "conf": hunt_conf, "types": hunt_types, "mfmt": hunt_mfmt,
          "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect,
          "fwdopt": hunt_fwdopt, "fmtopt": hunt_fmtopt, "nesting": hunt_nesting}
+import hunt_hunt21  # noqa: E402  (http, tcp, udp, syslog: the other inputs; see its docstring)
+hunt_hunt21.R = R
+AREAS.update(hunt_hunt21.AREAS)
 
 
 def main():
