@@ -393,6 +393,12 @@ def curated():
         http("/r?" + T0, '{"a":2}', headers=[("X-Forwarded-For", "10.0.0.1, 10.0.0.2")]),
         http("/r?" + T0, '{"a":3,"REMOTE_ADDR":"mine"}'),
     ])
+    # Fluentd keeps the forwarded address for the connection's later requests (README).
+    case("http-remote-addr-keepalive", http_src("add_remote_addr true"), [
+        http("/r?" + T0, '{"a":1}', headers=[("X-Forwarded-For", "10.0.0.1")]),
+        http("/r?" + T0, '{"a":2}', keep=True),
+        http("/r?" + T0, '{"a":3}'),
+    ])
     case("http-add-query-params", http_src("add_query_params true"), [
         http("/q?%s&x-y=1&k=v&k=w" % T0, '{"a":1}'),
         http("/q?%s&json=%s" % (T0, urlq('{"a":2}')), "", ctype=None),
@@ -516,6 +522,11 @@ def curated():
          sentinel_tcp(["short", "exactly10!", "eleven1234!", "ok"], 1), sentinel="message")
     case("tcp-split-writes", tcp_src("@type none"),
          sentinel_tcp(["one", "two", "three"], 1, split=1) + sentinel_tcp(["four", "five"], 2, split=4), sentinel="message")
+    # Fluentd's parser raises on these and it loses the whole read (README).
+    case("tcp-parser-raises-csv-quote", tcp_src("@type csv\nkeys a,b"),
+         sentinel_tcp(["1,2", '{"a":1}', "3,4"], 1, "Z9,x") + sentinel_tcp(["5,6"], 2, "Z9,x"), sentinel="a")
+    case("tcp-json-array-source-key", tcp_src("@type json", "source_address_key addr"),
+         sentinel_tcp(['{"a":1}', "[1,2]", '{"a":2}'], 1, '{"s":"Z9"}') + sentinel_tcp(['{"a":3}'], 2, '{"s":"Z9"}'), sentinel="s")
     case("tcp-ltsv", tcp_src("@type ltsv"),
          sentinel_tcp(["a:1\tb:x", "nolabel", "k:v:w"], 1, "s:Z9"), sentinel="s")
     case("tcp-csv", tcp_src("@type csv\nkeys a,b"),
