@@ -91,14 +91,22 @@ def urlq(s):
     return quote(s, safe="")
 
 
+BAD_BODIES = os.environ.get("HUNT_BAD_BODIES") == "1"
+
+
 def rrecord():
     return R.choice([{"a": 1}, {"a": "x", "b": [1, 2]}, {"time": 1700000050, "a": 1}, {"time": "1700000060", "m": "s"},
                      {"time": 1700000070.5}, {}, {"nested": {"k": None}}, {"é": "ü"}])
 
 
 def rbody():
-    kind = R.choice(["json", "json", "array", "ndjson", "msgpack", "form-json", "form-msgpack", "bad-json",
-                     "scalar", "empty", "query-json", "plain"])
+    # Bodies that are not JSON, or not an object, are known differences (README: in_http answers
+    # 400 to a body it cannot use): "bad-json" and "scalar" draw them only with BAD_BODIES.
+    kinds = ["json", "json", "array", "ndjson", "msgpack", "form-json", "form-msgpack", "null", "empty",
+             "query-json", "plain"]
+    kind = R.choice(kinds + (["bad-json", "scalar"] if BAD_BODIES else []))
+    if kind == "null":
+        return R.choice([("application/json", "null", ""), ("application/msgpack", mp(None), "")])
     if kind == "json":
         return "application/json", json.dumps(rrecord(), ensure_ascii=False), ""
     if kind == "array":
@@ -419,6 +427,13 @@ def curated():
         http("/c", None, ctype=None, method="OPTIONS", headers=[("Origin", "http://x.b.example"), ("Access-Control-Request-Method", "POST")], show=SHOW_CORS),
         http("/c", None, ctype=None, method="OPTIONS", headers=[("Origin", "http://evil.example"), ("Access-Control-Request-Method", "POST")], show=SHOW_CORS),
     ])
+    # Fluentd keeps a connection's Origin for its later requests.
+    case("http-cors-origin-keepalive", http_src('cors_allow_origins ["http://a.example"]'), [
+        http("/c?" + T0, '{"a":1}', headers=[("Origin", "http://a.example")], show=SHOW_CORS),
+        http("/c?" + T0, '{"a":2}', keep=True, show=SHOW_CORS),
+        http("/c?" + T0, '{"a":3}', show=SHOW_CORS),
+        http("/c?" + T0, '{"a":4}', headers=[("Origin", "http://evil.example")], show=SHOW_CORS),
+    ])
     case("http-cors-credentials-any-refused", http_src('cors_allow_origins ["*"]', "cors_allow_credentials true"))
     case("http-respond-with-empty-img", http_src("respond_with_empty_img true"), [
         http("/img?" + T0, '{"a":1}', show=["content-type"]),
@@ -471,6 +486,12 @@ def curated():
         http("/z?" + T0, df, headers=[("Content-Encoding", "deflate")]),
         http("/z?" + T0, b"not gzip", headers=[("Content-Encoding", "gzip")]),
         http("/z?" + T0, '{"a":3}', headers=[("Content-Encoding", "identity")]),
+    ])
+    mpart = ("--XyZ\r\nContent-Disposition: form-data; name=\"json\"\r\n\r\n{\"a\":1}\r\n"
+             "--XyZ\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nv\r\n--XyZ--\r\n")
+    case("http-multipart-form", http_src(), [
+        http("/mf?" + T0, mpart, ctype="multipart/form-data; boundary=XyZ"),
+        http("/mf?" + T0, mpart, ctype='multipart/form-data; boundary="XyZ"'),
     ])
     case("http-content-type-missing", http_src(), [
         http("/ct?" + T0, '{"a":1}', ctype=None),
@@ -527,6 +548,8 @@ def curated():
          sentinel_tcp(["1,2", '{"a":1}', "3,4"], 1, "Z9,x") + sentinel_tcp(["5,6"], 2, "Z9,x"), sentinel="a")
     case("tcp-json-array-source-key", tcp_src("@type json", "source_address_key addr"),
          sentinel_tcp(['{"a":1}', "[1,2]", '{"a":2}'], 1, '{"s":"Z9"}') + sentinel_tcp(['{"a":3}'], 2, '{"s":"Z9"}'), sentinel="s")
+    case("tcp-extract-tag-key", tcp_src("@type json") .replace("  </parse>\n", "  </parse>\n  <extract>\n    tag_key t\n  </extract>\n"),
+         sentinel_tcp(['{"t":"x.y","a":1}', '{"a":2}', '{"t":"z","a":3}'], 1, '{"s":"Z9"}'), sentinel="s")
     case("tcp-ltsv", tcp_src("@type ltsv"),
          sentinel_tcp(["a:1\tb:x", "nolabel", "k:v:w"], 1, "s:Z9"), sentinel="s")
     case("tcp-csv", tcp_src("@type csv\nkeys a,b"),
@@ -563,6 +586,13 @@ def curated():
     case("syslog-parse-none", ssl([], parse="@type none"), sy(["<13>anything at all", "<13>", "<191>x y z"]))
     case("syslog-source-keys", ssl(["source_address_key addr", "source_hostname_key host_name"]), sy(L3164[:1]))
     case("syslog-udp-message-length-limit", ssl(["message_length_limit 30"]), sy(L3164[:1]))
+    long_msg = "<13>Feb  3 04:05:06 host app: " + "x" * 3000
+    case("syslog-tcp-long-message", ssl([], "tcp"), [{"mode": "tcp", "port": 2, "lines": [long_msg, L3164[1]]}, wait(2)])
+    case("syslog-udp-long-message", ssl([]), sy([long_msg]))
+    case("syslog-tcp-octet-count-bad-length", ssl(["frame_type octet_count", "emit_unmatched_lines true"], "tcp"),
+         [{"mode": "tcp", "port": 2, "data": "%d %s" % (len(L3164[0]), L3164[0])}, wait(1),
+          {"mode": "tcp", "port": 2, "data": "12x %s" % L3164[1]},
+          {"mode": "tcp", "port": 2, "data": "%d %s" % (len(L3164[1]), L3164[1])}, wait(2)])
     case("syslog-rfc3164-no-pri-in-parser", ssl([], parse="@type syslog\nmessage_format rfc3164\nwith_priority true"),
          sy(["<13>Feb  3 04:05:06 host app[12]:", "<13>Feb  3 04:05:06 host app:msg", "<13>Feb  3 04:05:06 host app[x]: odd"]))
 
@@ -570,7 +600,8 @@ def curated():
 YEAR_CASES = ["syslog-udp-rfc3164", "syslog-message-format-auto", "syslog-tcp-newline", "syslog-tcp-octet-count",
               "syslog-severity-facility-keys", "syslog-priority-key-alias", "syslog-with-priority-false",
               "syslog-unmatched-lines", "syslog-source-keys", "syslog-udp-message-length-limit",
-              "syslog-rfc3164-no-pri-in-parser"]
+              "syslog-rfc3164-no-pri-in-parser", "syslog-tcp-long-message", "syslog-udp-long-message",
+              "syslog-tcp-octet-count-bad-length"]
 
 
 def main():

@@ -200,7 +200,8 @@ async fn serve_http<I>(
 {
     let idle = server.idle;
     let (log, stats) = (server.log.clone(), server.stats.clone());
-    let svc = hyper::service::service_fn(move |req| server.clone().handle(peer, req));
+    let cors = Arc::new(std::sync::Mutex::new(request::ConnCors::default()));
+    let svc = hyper::service::service_fn(move |req| server.clone().handle(peer, req, cors.clone()));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(idle)

@@ -186,15 +186,45 @@ fn head(req: &Request<Incoming>, peer: SocketAddr) -> Head {
     h
 }
 
+/// The CORS headers a connection's requests gave so far. Fluentd keeps `Origin`,
+/// `Access-Control-Request-Method` and `Access-Control-Request-Headers` per connection, not per
+/// request: a later keep-alive request without them is answered by the last ones given.
+#[derive(Debug, Default)]
+pub struct ConnCors {
+    origin: Option<String>,
+    request_method: Option<String>,
+    request_headers: Option<String>,
+}
+
+impl ConnCors {
+    /// Fill what the request does not give from earlier requests, and keep what it gives.
+    fn carry(&mut self, h: &mut Head) {
+        for (now, before) in [
+            (&mut h.origin, &mut self.origin),
+            (&mut h.request_method, &mut self.request_method),
+            (&mut h.request_headers, &mut self.request_headers),
+        ] {
+            match now {
+                Some(v) => *before = Some(v.clone()),
+                None => now.clone_from(before),
+            }
+        }
+    }
+}
+
 impl Server {
-    /// Answer one request.
+    /// Answer one request (`cors`: the state of its connection).
     pub async fn handle(
         self: Arc<Self>,
         peer: SocketAddr,
         req: Request<Incoming>,
+        cors: Arc<std::sync::Mutex<ConnCors>>,
     ) -> Result<Resp, std::convert::Infallible> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let h = head(&req, peer);
+        let mut h = head(&req, peer);
+        if let Ok(mut c) = cors.lock() {
+            c.carry(&mut h);
+        }
         let r = self.answer(peer, req, h).await;
         Ok(r)
     }
@@ -505,6 +535,31 @@ enum BodyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_headers_stay_with_the_connection() {
+        let mut c = ConnCors::default();
+        let mut first = Head {
+            origin: Some("http://a.example".into()),
+            request_method: Some("POST".into()),
+            ..Head::default()
+        };
+        c.carry(&mut first);
+        let mut second = Head::default();
+        c.carry(&mut second);
+        assert_eq!(second.origin.as_deref(), Some("http://a.example"));
+        assert_eq!(second.request_method.as_deref(), Some("POST"));
+        assert_eq!(second.request_headers, None);
+        let mut third = Head {
+            origin: Some("http://b.example".into()),
+            ..Head::default()
+        };
+        c.carry(&mut third);
+        assert_eq!(third.origin.as_deref(), Some("http://b.example"));
+        let mut fourth = Head::default();
+        c.carry(&mut fourth);
+        assert_eq!(fourth.origin.as_deref(), Some("http://b.example"));
+    }
 
     #[test]
     fn origins_as_fluentd() {
