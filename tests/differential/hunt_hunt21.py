@@ -550,6 +550,13 @@ def curated():
          sentinel_tcp(['{"a":1}', "[1,2]", '{"a":2}'], 1, '{"s":"Z9"}') + sentinel_tcp(['{"a":3}'], 2, '{"s":"Z9"}'), sentinel="s")
     case("tcp-extract-tag-key", tcp_src("@type json") .replace("  </parse>\n", "  </parse>\n  <extract>\n    tag_key t\n  </extract>\n"),
          sentinel_tcp(['{"t":"x.y","a":1}', '{"a":2}', '{"t":"z","a":3}'], 1, '{"s":"Z9"}'), sentinel="s")
+    case("tcp-no-parse-section", source("tcp", ["tag tcp"]))
+    case("tcp-format-flat", source("tcp", ["tag tcp", "format json"]), sentinel_tcp(['{"a":1}'], 1, '{"s":"Z9"}'), sentinel="s")
+    case("tcp-security-client-host-and-network", source("tcp", ["tag tcp", "<security>", "  <client>", "    host 127.0.0.1",
+                                                                "    network 127.0.0.0/8", "  </client>", "</security>"], "@type none"))
+    case("tcp-security-client-allowed", source("tcp", ["tag tcp", "<security>", "  <client>", "    network 127.0.0.0/8", "  </client>", "</security>"], "@type none"),
+         sentinel_tcp(["in"], 1), sentinel="message")
+    case("udp-no-parse-section", source("udp", ["tag udp"]))
     case("tcp-ltsv", tcp_src("@type ltsv"),
          sentinel_tcp(["a:1\tb:x", "nolabel", "k:v:w"], 1, "s:Z9"), sentinel="s")
     case("tcp-csv", tcp_src("@type csv\nkeys a,b"),
@@ -593,6 +600,11 @@ def curated():
          [{"mode": "tcp", "port": 2, "data": "%d %s" % (len(L3164[0]), L3164[0])}, wait(1),
           {"mode": "tcp", "port": 2, "data": "12x %s" % L3164[1]},
           {"mode": "tcp", "port": 2, "data": "%d %s" % (len(L3164[1]), L3164[1])}, wait(2)])
+    case("syslog-include-source-host", ssl(["include_source_host true"]), sy(L3164[:1]))
+    case("syslog-include-source-host-with-address-key", ssl(["include_source_host true", "source_address_key a"]))
+    case("syslog-keepalive-packet-udp", ssl(["send_keepalive_packet true"]))
+    case("syslog-resolve-hostname-false", ssl(["source_hostname_key h", "resolve_hostname false"]))
+    case("syslog-protocol-type-tcp", source("syslog", ["tag sys", "protocol_type tcp"]), [{"mode": "tcp", "port": 2, "lines": L3164[:1]}, wait(1)])
     case("syslog-rfc3164-no-pri-in-parser", ssl([], parse="@type syslog\nmessage_format rfc3164\nwith_priority true"),
          sy(["<13>Feb  3 04:05:06 host app[12]:", "<13>Feb  3 04:05:06 host app:msg", "<13>Feb  3 04:05:06 host app[x]: odd"]))
 
@@ -601,7 +613,7 @@ YEAR_CASES = ["syslog-udp-rfc3164", "syslog-message-format-auto", "syslog-tcp-ne
               "syslog-severity-facility-keys", "syslog-priority-key-alias", "syslog-with-priority-false",
               "syslog-unmatched-lines", "syslog-source-keys", "syslog-udp-message-length-limit",
               "syslog-rfc3164-no-pri-in-parser", "syslog-tcp-long-message", "syslog-udp-long-message",
-              "syslog-tcp-octet-count-bad-length"]
+              "syslog-tcp-octet-count-bad-length", "syslog-include-source-host", "syslog-protocol-type-tcp"]
 
 
 def main():
