@@ -7,8 +7,11 @@
 //! path (`/a/b` → `a.b`); the time is `?time=` (epoch seconds), else the record's `time` field
 //! (removed unless `keep_time_key`), else now. Answers as Fluentd: 200 with an empty body (or
 //! 204 with `use_204_response`, or a GIF with `respond_with_empty_img`), 400 with the reason
-//! for a bad body, 413 `Too large` beyond `body_size_limit`, 403 for a CORS origin not
-//! allowed, 500 when the events cannot be emitted, 200 for GET, preflight answers to OPTIONS.
+//! for a bad body, 413 `Too large` beyond `body_size_limit` (whatever the method), 403 for a
+//! CORS origin not allowed, 500 when the events cannot be emitted, 200 for GET, preflight
+//! answers to OPTIONS; a `null` body is answered as a good one and emits nothing. As in
+//! Fluentd, `Origin` and `Access-Control-Request-*` hold for the connection's later requests
+//! that do not give them (`X-Forwarded-For` does not: README).
 //!
 //! Parameters: `port` (9880), `bind`, `body_size_limit` (32m), `keepalive_timeout` (10s: an
 //! idle keep-alive connection is closed), `backlog`, `add_http_headers` (`HTTP_*` fields),
