@@ -92,6 +92,7 @@ def urlq(s):
 
 
 BAD_BODIES = os.environ.get("HUNT_BAD_BODIES") == "1"
+BAD_BYTES = os.environ.get("HUNT_BAD_BYTES") == "1"
 
 
 def rrecord():
@@ -176,6 +177,8 @@ def hunt_http(name):
             headers.append(("X-Custom-Head", R.choice(["v", "a, b"])))
         if R.random() < 0.2:
             headers.append(("X-Forwarded-For", R.choice(["10.0.0.1", "10.0.0.1, 10.0.0.2"])))
+        if R.random() < 0.1:
+            headers.append(("Expect", R.choice(["100-continue", "100-continue", "nonsense"])))
         if cors is not None and R.random() < 0.7:
             headers.append(("Origin", R.choice(["http://a.example", "http://b.example", "http://x.example", "null"])))
         method = R.choice(["POST"] * 8 + ["GET", "PUT", "OPTIONS", "DELETE", "PATCH"])
@@ -305,10 +308,17 @@ def hunt_syslog(name):
     elif R.random() < 0.2:
         parse = ["@type none"]
     lines = [rsyslog() for _ in range(R.randint(2, 8))]
+    if BAD_BYTES and R.random() < 0.3:
+        # invalid UTF-8 in a message (the JSON output shows U+FFFD: README)
+        lines[0] = {"hex": (lines[0].encode() + b"\xff\xfe").hex()}
+    delim = "\n"
+    if transport == "tcp" and not octet and R.random() < 0.25:
+        delim = R.choice(["\r\n", "|"])
+        opts.append('delimiter "%s"' % delim.replace("\r", "\\r").replace("\n", "\\n"))
     if octet:
         frames = [{"mode": "tcp", "port": 2, "octet": lines}]
     elif transport == "tcp":
-        frames = [{"mode": "tcp", "port": 2, "lines": lines}]
+        frames = [{"mode": "tcp", "port": 2, "lines": lines, "delimiter": delim}]
     else:
         frames = [{"mode": "udp", "port": 2, "datagrams": lines}]
     frames.append(wait(len(lines)))
@@ -605,6 +615,17 @@ def curated():
     case("syslog-keepalive-packet-udp", ssl(["send_keepalive_packet true"]))
     case("syslog-resolve-hostname-false", ssl(["source_hostname_key h", "resolve_hostname false"]))
     case("syslog-protocol-type-tcp", source("syslog", ["tag sys", "protocol_type tcp"]), [{"mode": "tcp", "port": 2, "lines": L3164[:1]}, wait(1)])
+    # Bytes that are not UTF-8, seen through a text format (JSON output differs: README).
+    bad = lambda t: {"hex": (t.encode() + b"\xff\xfe").hex()}  # noqa: E731
+    g.case("syslog-invalid-utf8-ltsv", conf(ssl(["emit_unmatched_lines true"], "tcp")).replace(
+        "  append true\n", "  append true\n  <format>\n    @type ltsv\n  </format>\n", 1),
+        [{"mode": "tcp", "port": 2, "lines": [bad(L3164[0]), bad("<13>Feb  3 04:05:06 host app: "), bad("junk")]}, wait(3)], raw_conf=True)
+    g.case("udp-invalid-utf8-ltsv", conf(udp_src("@type none"), sentinel="message").replace(
+        "    append true\n", "    append true\n    <format>\n      @type ltsv\n    </format>\n", 1),
+        udp([bad("plain"), bad("")]), raw_conf=True)
+    g.case("tcp-invalid-utf8-ltsv", conf(tcp_src("@type none", "source_address_key addr"), sentinel="message").replace(
+        "    append true\n", "    append true\n    <format>\n      @type ltsv\n    </format>\n", 1),
+        sentinel_tcp([bad("plain"), "good", bad("")], 1), raw_conf=True)
     case("syslog-rfc3164-no-pri-in-parser", ssl([], parse="@type syslog\nmessage_format rfc3164\nwith_priority true"),
          sy(["<13>Feb  3 04:05:06 host app[12]:", "<13>Feb  3 04:05:06 host app:msg", "<13>Feb  3 04:05:06 host app[x]: odd"]))
 
@@ -613,7 +634,8 @@ YEAR_CASES = ["syslog-udp-rfc3164", "syslog-message-format-auto", "syslog-tcp-ne
               "syslog-severity-facility-keys", "syslog-priority-key-alias", "syslog-with-priority-false",
               "syslog-unmatched-lines", "syslog-source-keys", "syslog-udp-message-length-limit",
               "syslog-rfc3164-no-pri-in-parser", "syslog-tcp-long-message", "syslog-udp-long-message",
-              "syslog-tcp-octet-count-bad-length", "syslog-include-source-host", "syslog-protocol-type-tcp"]
+              "syslog-tcp-octet-count-bad-length", "syslog-include-source-host", "syslog-protocol-type-tcp",
+              "syslog-invalid-utf8-ltsv"]
 
 
 def main():

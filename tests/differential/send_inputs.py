@@ -18,6 +18,7 @@ Every line names the port it goes to: "port": 1 is {PORT} (the default), 2 to 4 
   {"mode": "tcp", "data": "a\nb\n"}                     ("hex": "…" for bytes)
   {"mode": "tcp", "lines": ["a", "b"], "delimiter": "\r\n"}   each line and the delimiter
   {"mode": "tcp", "octet": ["<13>1 - ..."]}             RFC 6587 octet counting: "LEN SP MSG"
+      (an item of "lines", "octet" or "datagrams" may be {"hex": "…"} for bytes)
       One connection (or "conns": N, the same bytes on each of N connections, one after the
       other); the client writes everything, shuts its writing side down and closes.
       "split": K writes the bytes in pieces of K bytes. Prints "frame N: tcp sent".
@@ -56,13 +57,20 @@ def _data(f):
     if "octet" in f:
         out = b""
         for m in f["octet"]:
-            b = m.encode() if isinstance(m, str) else bytes.fromhex(m["hex"])
+            b = _enc(m)
             out += str(len(b)).encode() + b" " + b
         return out
     if "lines" in f:
         d = f.get("delimiter", "\n").encode()
-        return b"".join(l.encode() + d for l in f["lines"])
-    return f.get("data", "").encode()
+        return b"".join(_enc(l) + d for l in f["lines"])
+    return _enc(f.get("data", ""))
+
+
+def _enc(item):
+    """A text as UTF-8, or {"hex": "…"} as those bytes (for bytes that are not UTF-8)."""
+    if isinstance(item, dict):
+        return bytes.fromhex(item["hex"])
+    return item.encode()
 
 
 def _tcp(f, ports):
@@ -84,7 +92,7 @@ def _tcp(f, ports):
 
 
 def _udp(f, ports):
-    grams = [d.encode() for d in f["datagrams"]] if "datagrams" in f else [_data(f)]
+    grams = [_enc(d) for d in f["datagrams"]] if "datagrams" in f else [_data(f)]
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for g in grams:
         s.sendto(g, ("127.0.0.1", _port(f, ports)))
@@ -100,9 +108,22 @@ def _show_body(b):
 
 
 def _read_response(s, head_only):
-    """(status, headers as a list of (lower name, value), body), or None if closed."""
+    """(status, headers as a list of (lower name, value), body), or None if closed. An interim
+    "100 Continue" is skipped (the body was sent with the head anyway)."""
     s.settimeout(READ_TIMEOUT)
     buf = b""
+    while True:
+        while b"\r\n\r\n" not in buf:
+            try:
+                got = s.recv(65536)
+            except (socket.timeout, OSError):
+                got = b""
+            if not got:
+                return None
+            buf += got
+        if not buf.startswith(b"HTTP/1.1 100 ") and not buf.startswith(b"HTTP/1.0 100 "):
+            break
+        buf = buf.split(b"\r\n\r\n", 1)[1]
     while b"\r\n\r\n" not in buf:
         try:
             got = s.recv(65536)
