@@ -179,6 +179,9 @@ def hunt_http(name):
             headers.append(("X-Forwarded-For", R.choice(["10.0.0.1", "10.0.0.1, 10.0.0.2"])))
         if R.random() < 0.1:
             headers.append(("Expect", R.choice(["100-continue", "100-continue", "nonsense"])))
+        if R.random() < 0.15:
+            # the same header twice, odd header names
+            headers += R.choice([[("X-Dup", "one"), ("X-Dup", "two")], [("x_under_score", "u")], [("X-Empty", "")]])
         if cors is not None and R.random() < 0.7:
             headers.append(("Origin", R.choice(["http://a.example", "http://b.example", "http://x.example", "null"])))
         method = R.choice(["POST"] * 8 + ["GET", "PUT", "OPTIONS", "DELETE", "PATCH"])
@@ -188,12 +191,14 @@ def hunt_http(name):
                  show=["access-control-allow-origin", "content-type"] if cors or "empty_img" in str(opts) else [])
         if R.random() < 0.3:
             f["keep"] = True
+        if R.random() < 0.1:
+            f["version"] = "HTTP/1.0"
         frames.append(f)
     case(name, source("http", opts, parse), frames)
 
 
 # --- tcp / udp -------------------------------------------------------------------------------
-TEXTS = ["plain line", "{\"a\":1}", "{\"a\":\"x\",\"time\":1700000000}", "key value", "", " ", "k:v\tz:w",
+TEXTS = ["word 1700000000", "time:1700000000\ta:1", '{"a":"5","time":"1700000000"}', "plain line", "{\"a\":1}", "{\"a\":\"x\",\"time\":1700000000}", "key value", "", " ", "k:v\tz:w",
          "é ü", "{\"a\":", "[1,2]", "word 42", "x" * 40, "a\tb", "tab\there"]
 
 # (parse section, sentinel line, the field it puts Z9 in)
@@ -204,6 +209,11 @@ PARSERS = [
     ("@type regexp\nexpression /^(?<k>\\w+) (?<v>.*)$/", "Z9 x", "k"),
     ("@type ltsv", "s:Z9", "s"),
     ("@type csv\nkeys a,b", "Z9,x", "a"),
+    ("@type json\ntime_key time\nkeep_time_key true", '{"s":"Z9"}', "s"),
+    ("@type json\ntime_key time\ntime_type string\ntime_format %s", '{"s":"Z9"}', "s"),
+    ("@type json\ntypes a:integer,time:string", '{"s":"Z9"}', "s"),
+    ("@type regexp\nexpression /^(?<k>\\w+) (?<time>\\d+)$/\ntime_format %s", "Z9 1700000000", "k"),
+    ("@type ltsv\ntime_key time\ntime_type unixtime", "s:Z9", "s"),
 ]
 
 
@@ -405,6 +415,10 @@ def curated():
     case("http-add-http-headers", http_src("add_http_headers true"), [
         http("/h?" + T0, '{"a":1}', headers=[("X-Custom-Head", "v1"), ("User-Agent", "curl/8.0"), ("X-Forwarded-For", "10.0.0.9")]),
         http("/h?" + T0, '[{"a":2},{"a":3}]', headers=[("x-lower-case", "low")]),
+    ])
+    case("http-repeated-headers", http_src("add_http_headers true", "add_remote_addr true"), [
+        http("/h?" + T0, '{"a":1}', headers=[("X-Dup", "one"), ("X-Other", "o"), ("X-Dup", "two"), ("X-Dup", "three")]),
+        http("/h?" + T0, '{"a":2}', headers=[("X-Forwarded-For", "10.0.0.1"), ("X-Forwarded-For", "10.0.0.2")]),
     ])
     case("http-add-remote-addr", http_src("add_remote_addr true"), [
         http("/r?" + T0, '{"a":1}'),

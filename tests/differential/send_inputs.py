@@ -14,7 +14,7 @@ Every line names the port it goes to: "port": 1 is {PORT} (the default), 2 to 4 
       that line says "keep", and closed otherwise). "show": [header names] adds those response
       headers. Prints "frame N: http STATUS BODY [name: value]...", BODY as a JSON string (or
       hex:… when it is not UTF-8), or "frame N: http closed" when the server closed the
-      connection without answering.
+      connection without answering ("version": "HTTP/1.0" sends that version instead of 1.1).
   {"mode": "tcp", "data": "a\nb\n"}                     ("hex": "…" for bytes)
   {"mode": "tcp", "lines": ["a", "b"], "delimiter": "\r\n"}   each line and the delimiter
   {"mode": "tcp", "octet": ["<13>1 - ..."]}             RFC 6587 octet counting: "LEN SP MSG"
@@ -192,7 +192,7 @@ def _http(f, ports):
     path = f.get("path", "/t")
     body = bytes.fromhex(f["body_hex"]) if "body_hex" in f else f.get("body", "").encode()
     # A fixed Host (not the port, which changes every run): add_http_headers records it.
-    req = "%s %s HTTP/1.1\r\nHost: %s\r\n" % (method, path, f.get("host", "logferry.test"))
+    req = "%s %s %s\r\nHost: %s\r\n" % (method, path, f.get("version", "HTTP/1.1"), f.get("host", "logferry.test"))
     for k, v in f.get("headers", []):
         req += "%s: %s\r\n" % (k, v)
     chunked = f.get("chunked")

@@ -152,7 +152,12 @@ fn add_params(r: &Recipe, params: &Params, rec: &mut Value) {
     let text = |v: &[u8]| Value::Str(String::from_utf8_lossy(v).into_owned());
     if r.add_http_headers {
         for (k, v) in params.0.iter().filter(|(k, _)| k.starts_with("HTTP_")) {
-            set_field(rec, k, text(v));
+            let v = match params.all(k) {
+                // A header given more than once: all its values (http_parser.rb's array).
+                Some(all) => Value::Array(all.iter().map(|v| text(v)).collect()),
+                None => text(v),
+            };
+            set_field(rec, k, v);
         }
     }
     if r.add_query_params {

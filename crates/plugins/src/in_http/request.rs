@@ -174,14 +174,15 @@ fn head(req: &Request<Incoming>, peer: SocketAddr) -> Head {
                 }
             }
             "origin" => h.origin = Some(v.clone()),
-            "x-forwarded-for" => {
+            // Repeated, the first one counts (as Fluentd).
+            "x-forwarded-for" if h.env.get(&key).is_none() => {
                 h.remote_addr = v.split(',').next().unwrap_or("").to_string();
             }
             "access-control-request-method" => h.request_method = Some(v.clone()),
             "access-control-request-headers" => h.request_headers = Some(v.clone()),
             _ => {}
         }
-        h.env.set(key, v.into_bytes());
+        h.env.add_repeated(key, v.into_bytes());
     }
     h
 }
@@ -389,6 +390,7 @@ impl Server {
         for (k, v) in h.env.0.iter() {
             params.set(k.clone(), v.clone());
         }
+        params.1.clone_from(&h.env.1);
         params.set("REMOTE_ADDR".into(), h.remote_addr.clone().into_bytes());
         let tag = tag_of(uri.path());
         let r = match events(&self.recipe, &params) {
