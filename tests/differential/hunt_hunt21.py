@@ -217,6 +217,19 @@ PARSERS = [
 ]
 
 
+def known_texts(parse):
+    """TEXTS less those whose difference is known (README): a JSON text that is not an object
+    (Fluentd emits it, or raises and loses the read) and a CSV stray quote (Fluentd raises);
+    all of them with BAD_BODIES."""
+    if BAD_BODIES:
+        return TEXTS
+    if "json" in parse:
+        return [t for t in TEXTS if t not in ("[1,2]", '{"a":')]
+    if "csv" in parse:
+        return [t for t in TEXTS if '"' not in t]
+    return TEXTS
+
+
 def hunt_tcp(name):
     parse, sentinel, key = R.choice(PARSERS)
     opts = ["tag tcp"]
@@ -236,7 +249,7 @@ def hunt_tcp(name):
         opts.append("source_hostname_key host")
     frames = []
     for n in range(R.randint(1, 4)):
-        lines = [R.choice(TEXTS).replace(delim, "") for _ in range(R.randint(1, 4))] + [sentinel]
+        lines = [R.choice(known_texts(parse)).replace(delim, "") for _ in range(R.randint(1, 4))] + [sentinel]
         f = {"mode": "tcp", "port": 2, "lines": lines, "delimiter": delim}
         if R.random() < 0.3:
             f["split"] = R.choice([1, 3, 7])
@@ -259,7 +272,7 @@ def hunt_udp(name):
         opts.append("source_address_key addr")
     if R.random() < 0.3:
         opts.append("source_hostname_key host")
-    grams = [R.choice(TEXTS) + R.choice(["", "", "\n", "\r\n", "\n\n"]) for _ in range(R.randint(2, 8))]
+    grams = [R.choice(known_texts(parse)) + R.choice(["", "", "\n", "\r\n", "\n\n"]) for _ in range(R.randint(2, 8))]
     frames = [{"mode": "udp", "port": 2, "datagrams": grams + [sentinel]}, wait(1, "sentinel")]
     case(name, source("udp", opts, parse), frames, sentinel=key)
 
