@@ -184,7 +184,7 @@ def hunt_http(name):
             headers += R.choice([[("X-Dup", "one"), ("X-Dup", "two")], [("x_under_score", "u")], [("X-Empty", "")]])
         if cors is not None and R.random() < 0.7:
             headers.append(("Origin", R.choice(["http://a.example", "http://b.example", "http://x.example", "null"])))
-        method = R.choice(["POST"] * 8 + ["GET", "PUT", "OPTIONS", "DELETE", "PATCH"])
+        method = R.choice(["POST"] * 8 + ["GET", "PUT", "OPTIONS", "DELETE", "PATCH", "HEAD"])
         if method == "OPTIONS" and R.random() < 0.7:
             headers.append(("Access-Control-Request-Method", R.choice(["POST", "PUT"])))
         f = http(path, body, ctype, method, headers,
@@ -510,6 +510,12 @@ def curated():
         http("/b?" + T0, '{"a":"%s"}' % ("x" * 200)),
         http("/b?" + T0, '{"a":"%s"}' % ("y" * 200), method="GET"),
         http("/b?" + T0, '{"a":1}'),
+    ])
+    case("http-expect-continue", http_src("body_size_limit 64"), [
+        http("/e?" + T0, '{"a":1}', headers=[("Expect", "100-continue")]),
+        http("/e?" + T0, '{"a":"%s"}' % ("x" * 60), headers=[("Expect", "100-continue")]),
+        http("/e?" + T0, '{"a":3}', headers=[("Expect", "something-else")]),
+        http("/e?" + T0, '{"a":4}'),
     ])
     case("http-chunked-body", http_src("body_size_limit 64"), [
         http("/ch?" + T0, None, chunked=['{"a":', '1}']),
