@@ -198,7 +198,8 @@ def hunt_http(name):
 
 
 # --- tcp / udp -------------------------------------------------------------------------------
-TEXTS = ["word 1700000000", "time:1700000000\ta:1", '{"a":"5","time":"1700000000"}', "plain line", "{\"a\":1}", "{\"a\":\"x\",\"time\":1700000000}", "key value", "", " ", "k:v\tz:w",
+TEXTS = ["<34>Oct 11 22:14:15 mymachine su: 'su root' failed", "<14>1 2003-10-11T22:14:15Z h a - - - m",
+         '5.6.7.8 - u [14/Nov/2023:22:13:21 +0000] "POST /x HTTP/1.0" 404 - "r" "ua"', "word 1700000000", "time:1700000000\ta:1", '{"a":"5","time":"1700000000"}', "plain line", "{\"a\":1}", "{\"a\":\"x\",\"time\":1700000000}", "key value", "", " ", "k:v\tz:w",
          "é ü", "{\"a\":", "[1,2]", "word 42", "x" * 40, "a\tb", "tab\there"]
 
 # (parse section, sentinel line, the field it puts Z9 in)
@@ -214,6 +215,8 @@ PARSERS = [
     ("@type json\ntypes a:integer,time:string", '{"s":"Z9"}', "s"),
     ("@type regexp\nexpression /^(?<k>\\w+) (?<time>\\d+)$/\ntime_format %s", "Z9 1700000000", "k"),
     ("@type ltsv\ntime_key time\ntime_type unixtime", "s:Z9", "s"),
+    ("@type syslog\nmessage_format auto", "Feb  3 04:05:06 h a: Z9", "message"),
+    ("@type apache2", '1.2.3.4 - - [14/Nov/2023:22:13:20 +0000] "GET Z9 HTTP/1.1" 200 5 "-" "-"', "path"),
 ]
 
 
