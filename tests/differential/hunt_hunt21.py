@@ -244,7 +244,8 @@ def hunt_tcp(name):
         opts[-1] = "delimiter '\\n'"
     limit = None
     if R.random() < 0.3:
-        limit = R.choice([12, 30])
+        # at least the sentinel's length, so that it gets through
+        limit = max(R.choice([12, 30]), len(sentinel))
         opts.append("message_length_limit %d" % limit)
     if R.random() < 0.3:
         opts.append("source_address_key addr")
@@ -265,7 +266,8 @@ def hunt_udp(name):
     opts = ["tag udp"]
     limit = None
     if R.random() < 0.3:
-        limit = R.choice([12, 30])
+        # at least the sentinel's length, so that it gets through
+        limit = max(R.choice([12, 30]), len(sentinel))
         opts.append("message_length_limit %d" % limit)
     remove = True
     if R.random() < 0.4:
