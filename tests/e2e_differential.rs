@@ -4,8 +4,9 @@
 //! "Differences from Fluentd"): logferry must then write exactly its `logferry.expected`, and still
 //! differ from Fluentd, so that a change either way is noticed.
 //!
-//! Each case is a `fluent.conf` (`{PORT}`, `{DIR}`), an `input` (forward frames, sent by
-//! `tests/differential/send.py`, the same script the recorder uses) and `expected` (what send.py
+//! Each case is a `fluent.conf` (`{PORT}`, `{DIR}`, and `{PORT2}` to `{PORT4}` for further inputs),
+//! an `input` (forward frames and lines for other inputs, sent by `tests/differential/send.py`,
+//! the same script the recorder uses) and `expected` (what send.py
 //! reported, then `tests/differential/collect.py` over the files written under `{DIR}/out`). A
 //! case without `input` is a config check: `--dry-run` must succeed or fail as Fluentd's did; a
 //! case whose `expected` is `start: error` (Fluentd refused to start) must fail `--dry-run`.
@@ -40,9 +41,16 @@ fn this_year(case: &Path, expected: Vec<u8>) -> Vec<u8> {
         return expected;
     }
     let year = chrono::Utc::now().format("%Y").to_string();
-    String::from_utf8_lossy(&expected)
-        .replace("{YEAR}", &year)
-        .into_bytes()
+    // Byte by byte: an expected output may hold bytes that are not UTF-8.
+    let mut out = Vec::with_capacity(expected.len());
+    let mut rest = &expected[..];
+    while let Some(i) = rest.windows(6).position(|w| w == b"{YEAR}") {
+        out.extend_from_slice(&rest[..i]);
+        out.extend_from_slice(year.as_bytes());
+        rest = &rest[i + 6..];
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 fn python() -> String {
@@ -123,7 +131,13 @@ impl Drop for Beside {
 
 /// What logferry did on one case, in the form of `expected`.
 fn run_case(case: &Path) -> Vec<u8> {
-    let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
+    // `{PORT}` is the daemon's own pick; the further ports are picked here.
+    let [port2, port3, port4] = free_ports::<3>();
+    let conf = std::fs::read_to_string(case.join("fluent.conf"))
+        .unwrap()
+        .replace("{PORT2}", &port2.to_string())
+        .replace("{PORT3}", &port3.to_string())
+        .replace("{PORT4}", &port4.to_string());
     let aws = conf
         .contains("{AWS}")
         .then(|| Beside::start("aws.py", "aws-endpoint"));
@@ -164,6 +178,9 @@ fn run_case(case: &Path) -> Vec<u8> {
         .arg(script("send.py"))
         .arg(d.port.to_string())
         .arg(&input)
+        .arg(port2.to_string())
+        .arg(port3.to_string())
+        .arg(port4.to_string())
         .output()
         .expect("run send.py");
     assert!(

@@ -56,7 +56,7 @@ there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and th
 message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
 remove_keys, record_transformer and filter_parser's key_name on nested keys through record
 accessors, array indexes and missing intermediate keys), fwdsec (in_forward's <security>
-handshake: see hunt_fwdsec.py).
+handshake: see hunt_fwdsec.py); http, tcp, udp and syslog (the other inputs: hunt_hunt21.py).
 The same SEED writes the same cases.
 """
 import os
@@ -1607,6 +1607,9 @@ AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt,
          "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect,
          "fwdopt": hunt_fwdopt, "fmtopt": hunt_fmtopt, "nesting": hunt_nesting}
 AREAS["fwdsec"] = lambda name: hunt_fwdsec.hunt_fwdsec(R, g, name)  # <security>: hunt_fwdsec.py
+import hunt_hunt21  # noqa: E402  (http, tcp, udp, syslog: the other inputs; see its docstring)
+hunt_hunt21.R = R
+AREAS.update(hunt_hunt21.AREAS)
 
 
 def main():

@@ -8,7 +8,8 @@
 # 2.4.0 loadable. With no CASE, every case under tests/differential/cases is recorded. JOBS=N runs
 # N cases at a time (default 2).
 #
-# Per case (DIR is a fresh temporary directory, PORT a free port on 127.0.0.1; a config naming
+# Per case (DIR is a fresh temporary directory, PORT and PORT2..PORT4 free ports on 127.0.0.1,
+# TCP and UDP; send.py gets the last three for the input lines that name them; a config naming
 # {AWS} gets a local AWS, aws.py (moto), whose endpoint replaces it: those cases need
 # fluent-plugin-s3 1.7.2, fluent-plugin-cloudwatch-logs 0.15.0 and fluent-plugin-kinesis 3.6.1
 # loadable by FLUENTD_BIN too; a config naming {HTTP} or {FWDPORT} gets receivers, sink.py):
@@ -31,11 +32,21 @@ PYTHON="${PYTHON:-python3}"
 JOBS="${JOBS:-2}"
 
 record_one() {
-  local case="$1" dir port conf pid status attempt
+  local case="$1" dir port port2 port3 port4 conf pid status attempt
   case="${case%/}"
   [ -d "$case" ] || case="$HERE/cases/$case"
   dir="$(mktemp -d /tmp/lfdiff.XXXXXX)"
-  port="$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  read -r port port2 port3 port4 < <("$PYTHON" -c '
+import socket
+held, ports = [], []
+while len(ports) < 4:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; held.append(s)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", p)); held.append(u); ports.append(p)
+    except OSError:
+        pass
+print(*ports)')
   conf="$dir/fluent.conf"
   aws=none http=none fwdport=0 pids=""
   stop_helpers() { [ -z "$pids" ] || kill $pids 2>/dev/null || true; }
@@ -55,8 +66,9 @@ record_one() {
     http="$(sed -n 1p "$dir/sink-endpoints")"
     fwdport="$(sed -n 2p "$dir/sink-endpoints" | cut -d: -f2)"
   fi
-  sed -e "s|{PORT}|$port|g" -e "s|{DIR}|$dir|g" -e "s|{AWS}|$aws|g" -e "s|{HTTP}|$http|g" \
-    -e "s|{FWDPORT}|$fwdport|g" "$case/fluent.conf" > "$conf"
+  sed -e "s|{PORT}|$port|g" -e "s|{PORT2}|$port2|g" -e "s|{PORT3}|$port3|g" -e "s|{PORT4}|$port4|g" \
+    -e "s|{DIR}|$dir|g" -e "s|{AWS}|$aws|g" -e "s|{HTTP}|$http|g" -e "s|{FWDPORT}|$fwdport|g" \
+    "$case/fluent.conf" > "$conf"
   mkdir -p "$dir/out"
   if [ ! -f "$case/input" ]; then
     if TZ=UTC "$FLUENTD" --dry-run -c "$conf" > "$dir/log" 2>&1; then
@@ -87,7 +99,7 @@ record_one() {
     stop_helpers; rm -rf "$dir"
     return
   fi
-  if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" > "$dir/sent" 2> "$dir/send-err"; then
+  if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" "$port2" "$port3" "$port4" > "$dir/sent" 2> "$dir/send-err"; then
     # Most likely the port was taken between picking it and Fluentd binding it: try again.
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true

@@ -4,9 +4,10 @@
 Used both by record.sh (against Fluentd) and by tests/e2e_differential.rs (against logferry),
 so both receive exactly the same bytes.
 
-    send.py PORT INPUT_FILE
+    send.py PORT INPUT_FILE [PORT2 [PORT3 [PORT4]]]
 
-INPUT_FILE holds one JSON object per line, one forward frame each:
+INPUT_FILE holds one JSON object per line, one forward frame each, or a line for another input
+(modes http, tcp, udp, wait: see send_inputs.py; PORT2..PORT4 are {PORT2}..{PORT4}):
 
   {"mode": "message", "tag": "t", "time": T, "record": R}
   {"mode": "forward", "tag": "t", "entries": [[T, R], ...]}
@@ -40,6 +41,7 @@ import sys
 import msgpack
 
 import send_sec
+import send_inputs
 
 ACK_TIMEOUT = 20.0
 
@@ -173,6 +175,7 @@ def read_ack(sock, json_mode):
 
 def main():
     port = int(sys.argv[1])
+    ports = [port] + [int(p) for p in sys.argv[3:]]
     frames = []
     with open(sys.argv[2], encoding="utf-8") as fh:
         for line in fh:
@@ -185,6 +188,9 @@ def main():
     sock = None
     sock_json = None
     for i, f in enumerate(frames, 1):
+        if f["mode"] in send_inputs.MODES:
+            print("frame %d: %s" % (i, send_inputs.run(f, ports)), flush=True)
+            continue
         json_mode = f["mode"] == "json"
         if sock is not None and (f.get("new_conn") or sock_json != json_mode):
             sock.close()
@@ -218,6 +224,7 @@ def main():
             print("frame %d: wrong ack %r" % (i, got), flush=True)
     if sock is not None:
         sock.close()
+    send_inputs.close()
 
 
 if __name__ == "__main__":

@@ -160,6 +160,13 @@ pub trait Parser: Send + Sync {
         InvalidUtf8::Raises
     }
 
+    /// For a parser that puts the whole text under one field with the time of now (`none`, with
+    /// `estimate_current_event` on): that field's name, so that an input can keep text that is
+    /// not UTF-8 byte for byte there, as Fluentd does. `None` for every other parser.
+    fn whole_text_field(&self) -> Option<&str> {
+        None
+    }
+
     /// Parse a value that is not a string (a number, a map …), as Fluentd's parser takes it:
     /// false (nothing pushed) where Fluentd's parser does not take it (see
     /// [`non_string_raises`](Self::non_string_raises)).

@@ -29,6 +29,10 @@ impl Parser for NoneParser {
         super::InvalidUtf8::Keeps
     }
 
+    fn whole_text_field(&self) -> Option<&str> {
+        self.estimate.then_some(self.message_key.as_str())
+    }
+
     /// Fluentd's none parser puts any value under `message_key` as it is.
     fn parse_value(&self, v: &Value, out: &mut Vec<ParseResult>) -> bool {
         let rec = vec![(Value::Str(self.message_key.clone()), v.clone())];

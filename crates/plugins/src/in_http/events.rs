@@ -35,7 +35,8 @@ pub struct Recipe {
 pub const EVENT_RECORD: &str = "_event_record";
 
 /// The events of one request, or why it is a bad request (answered with 400). `Ok(None)`:
-/// nothing to emit (an empty body).
+/// nothing to emit (an empty body, or a `null` one: Fluentd skips a nil record and answers as
+/// it does to a good one).
 pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String> {
     let mut records: Vec<(Option<EventTime>, Value)> = Vec::new();
     if let Some((parser, name)) = &r.custom {
@@ -48,7 +49,12 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         for res in out {
             match res {
                 Ok((t, v)) => records.push((t, v)),
-                Err(e) => return Err(format!("Received event is not {name}: {e}")),
+                // Fluentd: a parser that finds no record gives "Received event is not TYPE:
+                // BODY"; one that raises (a time it cannot read) gives its own message.
+                Err(e) if e.starts_with("pattern not matched") => {
+                    return Err(format!("Received event is not {name}: {text}"))
+                }
+                Err(e) => return Err(e),
             }
         }
     } else if let Some(mp) = params.get("msgpack") {
@@ -56,6 +62,10 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
             return Ok(None);
         }
         let (v, _) = Value::decode(mp).map_err(|e| format!("invalid msgpack: {e}"))?;
+        if v == Value::Nil {
+            // Fluentd: "Skip nil record", answered as a success.
+            return Ok(None);
+        }
         flatten(v, &mut records)?;
     } else if let Some(js) = params.get("json") {
         let text = String::from_utf8_lossy(js);
@@ -65,6 +75,9 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         // Fluentd reads it with its json parser plugin (yajl-ruby): as the json parser does.
         let v = logferry_formats::parser::yajl::parse(&text)
             .map_err(|e| format!("invalid JSON: {e}"))?;
+        if v == Value::Nil {
+            return Ok(None);
+        }
         flatten(v, &mut records)?;
     } else if let Some(nd) = params.get("ndjson") {
         let text = String::from_utf8_lossy(nd);
@@ -139,7 +152,12 @@ fn add_params(r: &Recipe, params: &Params, rec: &mut Value) {
     let text = |v: &[u8]| Value::Str(String::from_utf8_lossy(v).into_owned());
     if r.add_http_headers {
         for (k, v) in params.0.iter().filter(|(k, _)| k.starts_with("HTTP_")) {
-            set_field(rec, k, text(v));
+            let v = match params.all(k) {
+                // A header given more than once: all its values (http_parser.rb's array).
+                Some(all) => Value::Array(all.iter().map(|v| text(v)).collect()),
+                None => text(v),
+            };
+            set_field(rec, k, v);
         }
     }
     if r.add_query_params {
@@ -274,6 +292,8 @@ mod tests {
             "'json', 'ndjson' or 'msgpack' parameter is required"
         );
         assert!(req("json", b"").unwrap().is_none());
+        assert!(req("json", b" null ").unwrap().is_none());
+        assert!(req("msgpack", b"\xc0").unwrap().is_none());
         assert!(req("json", b"[]").unwrap().is_none());
         assert!(req("ndjson", b"{\"n\":1}\n{bad}\n")
             .unwrap_err()

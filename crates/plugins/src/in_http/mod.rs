@@ -7,8 +7,11 @@
 //! path (`/a/b` → `a.b`); the time is `?time=` (epoch seconds), else the record's `time` field
 //! (removed unless `keep_time_key`), else now. Answers as Fluentd: 200 with an empty body (or
 //! 204 with `use_204_response`, or a GIF with `respond_with_empty_img`), 400 with the reason
-//! for a bad body, 413 `Too large` beyond `body_size_limit`, 403 for a CORS origin not
-//! allowed, 500 when the events cannot be emitted, 200 for GET, preflight answers to OPTIONS.
+//! for a bad body, 413 `Too large` beyond `body_size_limit` (whatever the method), 403 for a
+//! CORS origin not allowed, 500 when the events cannot be emitted, 200 for GET, preflight
+//! answers to OPTIONS; a `null` body is answered as a good one and emits nothing. As in
+//! Fluentd, `Origin` and `Access-Control-Request-*` hold for the connection's later requests
+//! that do not give them (`X-Forwarded-For` does not: README).
 //!
 //! Parameters: `port` (9880), `bind`, `body_size_limit` (32m), `keepalive_timeout` (10s: an
 //! idle keep-alive connection is closed), `backlog`, `add_http_headers` (`HTTP_*` fields),
@@ -145,16 +148,16 @@ fn recipe(s: &Section) -> Result<Recipe, BuildError> {
         None => s.str("format").unwrap_or("in_http"),
     };
     if ty == "in_http" {
-        if let Some(p) = &parse {
-            let p = p.declared(&IN_HTTP_PARSER);
-            if let Some(k) = p.non_empty("time_key")? {
-                r.time_key = k.to_string();
-            }
-            r.keep_time_key = p.get("keep_time_key")?;
-            // Fluentd: with time_type or time_format, the time field is read by them.
-            if p.has("time_type") || p.has("time_format") {
-                r.time_parser = Some(FieldTime::from_section(&p, &IN_HTTP_PARSER)?);
-            }
+        // Without a <parse> section, Fluentd's compat layer makes one of the flat v0.12
+        // parameters (`time_key`, `keep_time_key`, `time_format` …): read them there.
+        let p = parse.as_ref().unwrap_or(s).declared(&IN_HTTP_PARSER);
+        if let Some(k) = p.non_empty("time_key")? {
+            r.time_key = k.to_string();
+        }
+        r.keep_time_key = p.get("keep_time_key")?;
+        // Fluentd: with time_type or time_format, the time field is read by them.
+        if p.has("time_type") || p.has("time_format") {
+            r.time_parser = Some(FieldTime::from_section(&p, &IN_HTTP_PARSER)?);
         }
     } else {
         let parser = crate::parser::from_plugin(s, None)?;
@@ -200,7 +203,8 @@ async fn serve_http<I>(
 {
     let idle = server.idle;
     let (log, stats) = (server.log.clone(), server.stats.clone());
-    let svc = hyper::service::service_fn(move |req| server.clone().handle(peer, req));
+    let cors = Arc::new(std::sync::Mutex::new(request::ConnCors::default()));
+    let svc = hyper::service::service_fn(move |req| server.clone().handle(peer, req, cors.clone()));
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(idle)

@@ -2,9 +2,10 @@
 //! as WEBrick's `HTTPUtils.parse_query` does, merged in order with the `HTTP_*` headers and
 //! `REMOTE_ADDR` (an ordered map: a key set again keeps its first place, as a Ruby Hash).
 
-/// Ordered parameters.
+/// Ordered parameters, and (second) the values of those given more than once where Fluentd
+/// keeps them all (a header repeated: http_parser.rb gives an array).
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct Params(pub Vec<(String, Vec<u8>)>);
+pub struct Params(pub Vec<(String, Vec<u8>)>, pub Vec<(String, Vec<Vec<u8>>)>);
 
 impl Params {
     /// The value of `key`.
@@ -20,6 +21,27 @@ impl Params {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) => *v = value,
             None => self.0.push((key, value)),
+        }
+    }
+
+    /// Every value of `key` when it was given more than once (see [`Params::add_repeated`]).
+    pub fn all(&self, key: &str) -> Option<&[Vec<u8>]> {
+        self.1
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_slice())
+    }
+
+    /// Add a value of a header: the first one sets `key`; a further one keeps the first in
+    /// place and makes the key's value the list of all of them.
+    pub fn add_repeated(&mut self, key: String, value: Vec<u8>) {
+        let Some(first) = self.get(&key).map(<[u8]>::to_vec) else {
+            self.0.push((key, value));
+            return;
+        };
+        match self.1.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, all)) => all.push(value),
+            None => self.1.push((key, vec![first, value])),
         }
     }
 
@@ -163,6 +185,22 @@ pub fn ruby_to_f(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_values_listed_in_first_place() {
+        let mut p = Params::default();
+        p.add_repeated("HTTP_X".into(), b"1".to_vec());
+        p.add_repeated("HTTP_Y".into(), b"y".to_vec());
+        p.add_repeated("HTTP_X".into(), b"2".to_vec());
+        p.add_repeated("HTTP_X".into(), b"3".to_vec());
+        assert_eq!(p.get("HTTP_X"), Some(&b"1"[..]));
+        assert_eq!(p.0[0].0, "HTTP_X");
+        assert_eq!(
+            p.all("HTTP_X"),
+            Some(&[b"1".to_vec(), b"2".to_vec(), b"3".to_vec()][..])
+        );
+        assert_eq!(p.all("HTTP_Y"), None);
+    }
 
     #[test]
     fn queries_and_forms() {

@@ -174,27 +174,58 @@ fn head(req: &Request<Incoming>, peer: SocketAddr) -> Head {
                 }
             }
             "origin" => h.origin = Some(v.clone()),
-            "x-forwarded-for" => {
+            // Repeated, the first one counts (as Fluentd).
+            "x-forwarded-for" if h.env.get(&key).is_none() => {
                 h.remote_addr = v.split(',').next().unwrap_or("").to_string();
             }
             "access-control-request-method" => h.request_method = Some(v.clone()),
             "access-control-request-headers" => h.request_headers = Some(v.clone()),
             _ => {}
         }
-        h.env.set(key, v.into_bytes());
+        h.env.add_repeated(key, v.into_bytes());
     }
     h
 }
 
+/// The CORS headers a connection's requests gave so far. Fluentd keeps `Origin`,
+/// `Access-Control-Request-Method` and `Access-Control-Request-Headers` per connection, not per
+/// request: a later keep-alive request without them is answered by the last ones given.
+#[derive(Debug, Default)]
+pub struct ConnCors {
+    origin: Option<String>,
+    request_method: Option<String>,
+    request_headers: Option<String>,
+}
+
+impl ConnCors {
+    /// Fill what the request does not give from earlier requests, and keep what it gives.
+    fn carry(&mut self, h: &mut Head) {
+        for (now, before) in [
+            (&mut h.origin, &mut self.origin),
+            (&mut h.request_method, &mut self.request_method),
+            (&mut h.request_headers, &mut self.request_headers),
+        ] {
+            match now {
+                Some(v) => *before = Some(v.clone()),
+                None => now.clone_from(before),
+            }
+        }
+    }
+}
+
 impl Server {
-    /// Answer one request.
+    /// Answer one request (`cors`: the state of its connection).
     pub async fn handle(
         self: Arc<Self>,
         peer: SocketAddr,
         req: Request<Incoming>,
+        cors: Arc<std::sync::Mutex<ConnCors>>,
     ) -> Result<Resp, std::convert::Infallible> {
         self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let h = head(&req, peer);
+        let mut h = head(&req, peer);
+        if let Ok(mut c) = cors.lock() {
+            c.carry(&mut h);
+        }
         let r = self.answer(peer, req, h).await;
         Ok(r)
     }
@@ -252,19 +283,30 @@ impl Server {
         if h.length.is_some_and(|n| n >= self.body_limit as u64) && h.expect.is_some() {
             return self.too_large();
         }
-        if req.method() == Method::GET {
-            return respond(StatusCode::OK, "", true);
-        }
-        if req.method() == Method::OPTIONS {
-            return self.preflight(&h);
-        }
-        if let Some(cors) = &self.cors {
-            if !cors.any() && !cors.allows(h.origin.as_deref()) {
-                return self.forbidden();
-            }
-        }
+        // Fluentd answers 413 while the body comes in, whatever the method, and the rest once
+        // the request is complete: a body over the limit is 413 for GET, OPTIONS and a CORS
+        // origin not allowed as well.
         if h.length.is_some_and(|n| n > self.body_limit as u64) {
             return self.too_large();
+        }
+        let get = req.method() == Method::GET;
+        let options = req.method() == Method::OPTIONS;
+        let cors_denied = self
+            .cors
+            .as_ref()
+            .is_some_and(|c| !c.any() && !c.allows(h.origin.as_deref()));
+        if get || options || cors_denied {
+            // A body of unknown length (chunked) is read (and dropped) up to the limit to tell.
+            if h.length.is_none() && self.body_over_limit(req.into_body()).await {
+                return self.too_large();
+            }
+            return if get {
+                respond(StatusCode::OK, "", true)
+            } else if options {
+                self.preflight(&h)
+            } else {
+                self.forbidden()
+            };
         }
         let uri = req.uri().clone();
         // Hold the body's size in the shared budget while it is in memory.
@@ -348,6 +390,7 @@ impl Server {
         for (k, v) in h.env.0.iter() {
             params.set(k.clone(), v.clone());
         }
+        params.1.clone_from(&h.env.1);
         params.set("REMOTE_ADDR".into(), h.remote_addr.clone().into_bytes());
         let tag = tag_of(uri.path());
         let r = match events(&self.recipe, &params) {
@@ -426,6 +469,25 @@ impl Server {
         r
     }
 
+    /// Whether a body the request has no use for is longer than `body_size_limit`; what is
+    /// read is dropped (a read that fails or stalls ends it: not over).
+    async fn body_over_limit(&self, mut body: Incoming) -> bool {
+        let mut n = 0usize;
+        loop {
+            match tokio::time::timeout(self.idle, body.frame()).await {
+                Ok(Some(Ok(f))) => {
+                    if let Ok(data) = f.into_data() {
+                        n += data.len();
+                        if n > self.body_limit {
+                            return true;
+                        }
+                    }
+                }
+                _ => return false,
+            }
+        }
+    }
+
     async fn read_body(&self, mut body: Incoming) -> Result<Bytes, BodyError> {
         let mut buf: Vec<u8> = Vec::new();
         loop {
@@ -475,6 +537,31 @@ enum BodyError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_headers_stay_with_the_connection() {
+        let mut c = ConnCors::default();
+        let mut first = Head {
+            origin: Some("http://a.example".into()),
+            request_method: Some("POST".into()),
+            ..Head::default()
+        };
+        c.carry(&mut first);
+        let mut second = Head::default();
+        c.carry(&mut second);
+        assert_eq!(second.origin.as_deref(), Some("http://a.example"));
+        assert_eq!(second.request_method.as_deref(), Some("POST"));
+        assert_eq!(second.request_headers, None);
+        let mut third = Head {
+            origin: Some("http://b.example".into()),
+            ..Head::default()
+        };
+        c.carry(&mut third);
+        assert_eq!(third.origin.as_deref(), Some("http://b.example"));
+        let mut fourth = Head::default();
+        c.carry(&mut fourth);
+        assert_eq!(fourth.origin.as_deref(), Some("http://b.example"));
+    }
 
     #[test]
     fn origins_as_fluentd() {

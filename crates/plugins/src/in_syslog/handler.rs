@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 
 use logferry_core::error::EmitError;
 use logferry_core::{BatchBuilder, Emitter, EventTime, PluginLog, Value};
+use logferry_msgpack::write;
 
 use super::Config;
 use crate::net::framing::show;
@@ -69,11 +70,68 @@ pub struct Handler<'a> {
     log: &'a PluginLog,
     stats: &'a TextStats,
     emitter: Emitter,
-    /// Events per tag (an index of `cfg.tags`, or `None`: `TAG.unmatched`) since the last
-    /// emit, in order of first appearance.
+    /// Events since the last emit, in runs of one tag (an index of `cfg.tags`, or `None`:
+    /// `TAG.unmatched`) in arrival order: Fluentd emits each message as it comes, so an output
+    /// sees the events of several tags in that order.
     pending: Vec<(Option<usize>, BatchBuilder)>,
     results: Vec<ParseResult>,
     warned: bool,
+    /// The message being handled was not UTF-8: its bytes stand in its text as [`byte_char`]s,
+    /// written back as those bytes.
+    mapped: bool,
+}
+
+/// The first of 256 private-use characters that stand for the bytes of a message that are not
+/// UTF-8 while it is parsed (Fluentd's strings are binary: the bytes reach the record as they
+/// are).
+const BYTE_CHARS: u32 = 0x10FF00;
+
+/// The text of a message that is not UTF-8, each invalid byte as the character `BYTE_CHARS +
+/// byte`.
+fn byte_mapped(msg: &[u8]) -> String {
+    let mut out = String::with_capacity(msg.len() + 8);
+    for chunk in msg.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.push(byte_char(b));
+        }
+    }
+    out
+}
+
+/// The character standing for byte `b` (see [`byte_mapped`]).
+fn byte_char(b: u8) -> char {
+    char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte.
+fn encode_unmapped(v: &Value, buf: &mut Vec<u8>) {
+    match v {
+        Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
+            let mut bytes = Vec::with_capacity(s.len());
+            for c in s.chars() {
+                match (c as u32).checked_sub(BYTE_CHARS) {
+                    Some(b) => bytes.push(b as u8),
+                    None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+                }
+            }
+            write::str_bytes(buf, &bytes);
+        }
+        Value::Array(items) => {
+            write::array_len(buf, items.len() as u32);
+            for x in items {
+                encode_unmapped(x, buf);
+            }
+        }
+        Value::Map(fields) => {
+            write::map_len(buf, fields.len() as u32);
+            for (k, x) in fields {
+                encode_unmapped(k, buf);
+                encode_unmapped(x, buf);
+            }
+        }
+        other => other.encode(buf),
+    }
 }
 
 impl<'a> Handler<'a> {
@@ -92,17 +150,21 @@ impl<'a> Handler<'a> {
             pending: Vec::new(),
             results: Vec::new(),
             warned: false,
+            mapped: false,
         }
     }
 
     fn push(&mut self, tag: Option<usize>, time: EventTime, record: &Value) {
-        match self.pending.iter_mut().find(|(t, _)| *t == tag) {
-            Some((_, b)) => b.push_value(time, record),
-            None => {
-                let mut b = BatchBuilder::new();
-                b.push_value(time, record);
-                self.pending.push((tag, b));
-            }
+        if self.pending.last().is_none_or(|(t, _)| *t != tag) {
+            self.pending.push((tag, BatchBuilder::new()));
+        }
+        let Some((_, b)) = self.pending.last_mut() else {
+            return;
+        };
+        if self.mapped {
+            b.push_with(time, |buf| encode_unmapped(record, buf));
+        } else {
+            b.push_value(time, record);
         }
     }
 
@@ -127,7 +189,11 @@ impl<'a> Handler<'a> {
 
     /// One message (without its framing).
     pub fn message(&mut self, msg: &[u8], ip: IpAddr, name: Option<&str>) {
-        let data = String::from_utf8_lossy(msg);
+        let data = match std::str::from_utf8(msg) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => std::borrow::Cow::Owned(byte_mapped(msg)),
+        };
+        self.mapped = matches!(data, std::borrow::Cow::Owned(_));
         let (pri, text) = if self.cfg.parses_priority {
             (None, &*data)
         } else {
@@ -162,7 +228,13 @@ impl<'a> Handler<'a> {
                 set_field(&mut record, k, Value::Str(severity.into()));
             }
             if let Some(k) = &self.cfg.facility_key {
-                set_field(&mut record, k, Value::Str(facility.into()));
+                // Past local7 Fluentd's facility lookup gives nil (the tag's part is empty).
+                let v = if facility.is_empty() {
+                    Value::Nil
+                } else {
+                    Value::Str(facility.into())
+                };
+                set_field(&mut record, k, v);
             }
             self.cfg.keys.apply(&mut record, ip, name);
             let tag = facility_index(pri) * 8 + (pri & 7) as usize;
@@ -172,7 +244,7 @@ impl<'a> Handler<'a> {
         self.results = results;
     }
 
-    /// Emit everything pending, one batch per tag.
+    /// Emit everything pending, one batch per run of a tag.
     pub async fn flush(&mut self) -> Result<(), EmitError> {
         for (tag, b) in std::mem::take(&mut self.pending) {
             let unmatched;
@@ -274,6 +346,16 @@ impl crate::net::datagram::DatagramSink for DatagramSink<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_not_utf8_written_back() {
+        let text = byte_mapped(b"a\xff b\xc3");
+        assert_eq!(text.chars().count(), 5);
+        let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(text))]);
+        let mut buf = Vec::new();
+        encode_unmapped(&rec, &mut buf);
+        assert_eq!(buf, b"\x81\xa1m\xa5a\xff b\xc3");
+    }
 
     #[test]
     fn names_as_fluentd() {

@@ -7,8 +7,9 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 use logferry_core::error::EmitError;
-use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Section};
+use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Section, Value};
 use logferry_formats::extract::Extract;
+use logferry_msgpack::write;
 
 use super::peer::SourceKeys;
 use super::stream::TextStats;
@@ -58,6 +59,11 @@ impl<'a> TextEvents<'a> {
     /// Parse one message from `ip` (named `name`); a message the parser does not match is
     /// counted, and logged the first time.
     pub fn add(&mut self, msg: &[u8], ip: IpAddr, name: Option<&str>) {
+        if self.extract.is_none() && std::str::from_utf8(msg).is_err() {
+            if let Some(key) = self.parser.whole_text_field() {
+                return self.add_bytes(key, msg, ip, name);
+            }
+        }
         let text = String::from_utf8_lossy(msg);
         self.parser.parse(&text, &mut self.results);
         let mut results = std::mem::take(&mut self.results);
@@ -88,6 +94,33 @@ impl<'a> TextEvents<'a> {
             }
         }
         self.results = results;
+    }
+
+    /// A message that is not UTF-8 under the `none` parser's field, byte for byte (Fluentd's
+    /// strings are binary; logferry's text values are UTF-8, so the record is written here).
+    fn add_bytes(&mut self, key: &str, msg: &[u8], ip: IpAddr, name: Option<&str>) {
+        let mut record = Value::Map(vec![(Value::Str(key.to_string()), Value::Nil)]);
+        self.keys.apply(&mut record, ip, name);
+        if self.tag.is_some() {
+            let prev = self.tag.take();
+            if !self.batch.is_empty() {
+                let batch = std::mem::take(&mut self.batch).finish();
+                self.ready.push((prev, batch));
+            }
+        }
+        let Value::Map(fields) = record else { return };
+        self.batch.push_with(EventTime::now(), |buf| {
+            write::map_len(buf, fields.len() as u32);
+            for (k, v) in &fields {
+                k.encode(buf);
+                // The message, unless a source key of the same name took its place.
+                if k.as_str() == Some(key) && *v == Value::Nil {
+                    write::str_bytes(buf, msg);
+                } else {
+                    v.encode(buf);
+                }
+            }
+        });
     }
 
     /// The time of a record the parser gave none: `<extract>`'s `time_key`, else now.
