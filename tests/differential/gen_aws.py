@@ -24,20 +24,12 @@ BUF = "<buffer tag,time>\n  @type memory\n  timekey 3600\n</buffer>"
 
 
 def s3(extra="", buffer=BUF, key=KEY, bucket="logs", path="logs/${tag}/", fmt=None, inject=None):
-    body = "@type s3\n" + CREDS + "s3_bucket %s\n" % bucket
+    head = "@type s3\n" + CREDS + "s3_bucket %s\n" % bucket
     if path is not None:
-        body += "path %s\n" % path
+        head += "path %s\n" % path
     if key is not None:
-        body += "s3_object_key_format %s\n" % key
-    if extra:
-        body += extra.strip("\n") + "\n"
-    if fmt:
-        body += "<format>\n%s</format>\n" % g.indent(fmt)
-    if inject:
-        body += "<inject>\n%s</inject>\n" % g.indent(inject)
-    if buffer:
-        body += buffer.strip("\n") + "\n"
-    return "<match **>\n%s</match>\n" % g.indent(body)
+        head += "s3_object_key_format %s\n" % key
+    return g.match_section(head, extra, fmt, inject, buffer)
 
 
 EVENTS = [
@@ -121,14 +113,8 @@ def cases():
 
 
 def out(typ, extra, fmt=None, inject=None, buffer="<buffer>\n  @type memory\n</buffer>"):
-    body = "@type %s\n" % typ + KEYS + "region us-east-1\nendpoint {AWS}\n" + extra.strip("\n") + "\n"
-    if fmt:
-        body += "<format>\n%s</format>\n" % g.indent(fmt)
-    if inject:
-        body += "<inject>\n%s</inject>\n" % g.indent(inject)
-    if buffer:
-        body += buffer.strip("\n") + "\n"
-    return "<match **>\n%s</match>\n" % g.indent(body)
+    head = "@type %s\n" % typ + KEYS + "region us-east-1\nendpoint {AWS}\n"
+    return g.match_section(head, extra, fmt, inject, buffer)
 
 
 def cw(extra="log_group_name g\nlog_stream_name s\nauto_create_stream true", **kw):

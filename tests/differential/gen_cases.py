@@ -46,6 +46,21 @@ def fileout(name="x", pattern="**", fmt=None, inject=None, extra="", buffer="[]"
     return "<match %s>\n%s</match>\n" % (pattern, indent(body))
 
 
+def match_section(head, extra="", fmt=None, inject=None, buffer=None, pattern="**"):
+    """A `<match>` of `head` (its `@type` and first parameters), then `extra` parameters, a
+    `<format>` of `fmt`, an `<inject>` of `inject` and the `buffer` section, each when given."""
+    body = head.strip("\n") + "\n"
+    if extra:
+        body += extra.strip("\n") + "\n"
+    if fmt:
+        body += "<format>\n%s</format>\n" % indent(fmt)
+    if inject:
+        body += "<inject>\n%s</inject>\n" % indent(inject)
+    if buffer:
+        body += buffer.strip("\n") + "\n"
+    return "<match %s>\n%s</match>\n" % (pattern, indent(body))
+
+
 def filt(typ, body="", pattern="**"):
     return "<filter %s>\n%s</filter>\n" % (pattern, indent("@type %s\n%s" % (typ, body)))
 

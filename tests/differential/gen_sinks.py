@@ -29,27 +29,12 @@ def et(frames):
 
 
 def http(extra="", fmt="@type json", buffer="<buffer>\n  @type memory\n</buffer>", endpoint="{HTTP}/logs", inject=None):
-    body = "@type http\nendpoint %s\n" % endpoint
-    if extra:
-        body += extra.strip("\n") + "\n"
-    if fmt:
-        body += "<format>\n%s</format>\n" % g.indent(fmt)
-    if inject:
-        body += "<inject>\n%s</inject>\n" % g.indent(inject)
-    if buffer:
-        body += buffer.strip("\n") + "\n"
-    return "<match **>\n%s</match>\n" % g.indent(body)
+    return g.match_section("@type http\nendpoint %s" % endpoint, extra, fmt, inject, buffer)
 
 
-def fwd(extra="", buffer="<buffer>\n  @type memory\n</buffer>", server_extra=""):
-    body = "@type forward\n"
-    if extra:
-        body += extra.strip("\n") + "\n"
-    body += "<server>\n  host 127.0.0.1\n  port {FWDPORT}\n%s</server>\n" % g.indent(server_extra) if server_extra else \
-        "<server>\n  host 127.0.0.1\n  port {FWDPORT}\n</server>\n"
-    if buffer:
-        body += buffer.strip("\n") + "\n"
-    return "<match **>\n%s</match>\n" % g.indent(body)
+def fwd(extra="", buffer="<buffer>\n  @type memory\n</buffer>"):
+    server = "<server>\n  host 127.0.0.1\n  port {FWDPORT}\n</server>"
+    return g.match_section("@type forward", extra.strip("\n") + "\n" + server if extra else server, buffer=buffer)
 
 
 def cases():

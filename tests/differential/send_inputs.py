@@ -124,14 +124,6 @@ def _read_response(s, head_only):
         if not buf.startswith(b"HTTP/1.1 100 ") and not buf.startswith(b"HTTP/1.0 100 "):
             break
         buf = buf.split(b"\r\n\r\n", 1)[1]
-    while b"\r\n\r\n" not in buf:
-        try:
-            got = s.recv(65536)
-        except (socket.timeout, OSError):
-            got = b""
-        if not got:
-            return None
-        buf += got
     head, rest = buf.split(b"\r\n\r\n", 1)
     lines = head.decode("latin-1").split("\r\n")
     try:
