@@ -55,7 +55,8 @@ only with skip_invalid_event true, float times and Fluent Bit's [[time, meta], r
 there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and the others with
 message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
 remove_keys, record_transformer and filter_parser's key_name on nested keys through record
-accessors, array indexes and missing intermediate keys).
+accessors, array indexes and missing intermediate keys), bufopt and sysopt (hunt_hunt22.py:
+out_file's <buffer> options with `append false` chunk files; <system> and top-level options).
 The same SEED writes the same cases.
 """
 import os
@@ -65,6 +66,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_cases as g  # noqa: E402  (its module-level cases are cleared below)
+import hunt_hunt22  # noqa: E402
 
 R = random.Random(0)
 
@@ -1604,6 +1606,7 @@ AREAS = {"json": hunt_json, "fmt": hunt_fmt, "parse": hunt_parse, "rt": hunt_rt,
          "grepab": hunt_grepab, "conf": hunt_conf, "types": hunt_types, "mfmt": hunt_mfmt,
          "err": hunt_err, "pat": hunt_pat, "racc": hunt_racc, "sect": hunt_sect,
          "fwdopt": hunt_fwdopt, "fmtopt": hunt_fmtopt, "nesting": hunt_nesting}
+AREAS.update(hunt_hunt22.areas(R))  # bufopt, sysopt: see hunt_hunt22.py
 
 
 def main():
