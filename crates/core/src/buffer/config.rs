@@ -272,13 +272,17 @@ impl BufferConfig {
         };
         let mut path = src.get("path").map(|(v, _)| v);
         let ty = match (explicit_type.as_deref(), &path) {
-            (Some(t), _) => t.to_string(),
-            (None, None) if defaults.file_at_output_path => {
+            (None | Some("file"), None) if defaults.file_at_output_path => {
                 // out_file: the buffer lives beside the output, as in Fluentd (`<path>` as a
-                // directory; a `*` in it is replaced by `buffer`).
-                path = output.str("path").map(|p| p.replace('*', "buffer"));
+                // directory; a `*` in it is replaced by `buffer`), `@type file` written or not;
+                // with an @id, under <system> root_dir when there is one (see
+                // build::build_buffered, which knows it).
+                if output.str("@id").is_none() {
+                    path = output.str("path").map(|p| p.replace('*', "buffer"));
+                }
                 "file".to_string()
             }
+            (Some(t), _) => t.to_string(),
             (None, Some(_)) if buffer.is_none() => {
                 tracing::info!("{pos}: v0.12 buffer_path implies a file buffer (as v0.12 did); Fluentd v1 would keep this buffer in memory");
                 "file".to_string()
@@ -296,12 +300,9 @@ impl BufferConfig {
                 StoreKind::Memory
             }
             "file" => {
-                let path = path.ok_or_else(|| {
-                    build_error(
-                        &pos,
-                        "a file buffer needs 'path' (or <system> root_dir with @id)",
-                    )
-                })?;
+                // Without a path: empty, for build::build_buffered to put under <system> root_dir
+                // (with @id) or refuse.
+                let path = path.unwrap_or_default();
                 let suffix = src.val::<String>("path_suffix")?;
                 StoreKind::File {
                     path,
