@@ -171,7 +171,8 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
         }
     }
     let level = match el.param("@log_level").or_else(|| el.param("log_level")) {
-        Some(p) => Some(parse_level(&p.value).ok_or_else(|| {
+        // Fluentd's Log.str_to_level downcases a plugin's level (`WARN` is warn).
+        Some(p) => Some(parse_level(&p.value.to_ascii_lowercase()).ok_or_else(|| {
             build_error(
                 &p.pos,
                 format!(

@@ -142,14 +142,20 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
         if logferry_config::types::bool(&p.value).is_none() {
             return Err(build_error(
                 &p.pos,
-                format!("'enable_jit' parameter is required but '{}' is not a bool", p.value),
+                format!(
+                    "'enable_jit' parameter is required but '{}' is not a bool",
+                    p.value
+                ),
             ));
         }
     }
     if let Some(log) = s.section("log")? {
         log.refuse_declared()?;
         sys.log_json = log.get::<&str>("format")? == "json";
-        for p in ["rotate_age", "rotate_size"].into_iter().filter_map(|k| log.param(k)) {
+        for p in ["rotate_age", "rotate_size"]
+            .into_iter()
+            .filter_map(|k| log.param(k))
+        {
             tracing::warn!(
                 "{}: '{}' in <log> is not used: logferry logs to stderr (as Fluentd does without -o)",
                 p.pos,
@@ -217,7 +223,13 @@ mod tests {
     #[test]
     fn root_dir_and_rotation_as_fluentd_checks_them() {
         assert!(sys("root_dir ''").unwrap_err().contains("root directory"));
-        for ok in ["rotate_age 5", "rotate_age daily", "rotate_age 0x5", "rotate_age -1", "rotate_size x"] {
+        for ok in [
+            "rotate_age 5",
+            "rotate_age daily",
+            "rotate_age 0x5",
+            "rotate_age -1",
+            "rotate_size x",
+        ] {
             assert!(sys(&format!("<log>\n{ok}\n</log>")).is_ok(), "{ok}");
         }
         for bad in ["rotate_age x", "rotate_age Daily", "rotate_age 5.0"] {

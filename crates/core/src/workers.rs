@@ -117,7 +117,11 @@ pub fn flatten(root: &Element, workers: i64) -> Result<Flattened, BuildError> {
             .iter()
             .find(|(a, r)| (*r || has_rules) && a.iter().any(|i| ids.contains(i)))
         {
-            let other = other.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let other = other
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
             return Err(build_error(
                 &el.pos,
                 format!(
@@ -387,8 +391,14 @@ mod tests {
         assert!(e.contains("worker id -1 specified"), "{e}");
         let e = err("<worker 1_0>\n</worker>\n", 2);
         assert!(e.contains("worker id 10 specified"), "{e}");
-        let e = err("<worker 0>\n<match **>\n  @type null\n</match>\n</worker>\n<worker 0-1>\n</worker>\n", 2);
-        assert!(e.contains("w.conf:6:1: <worker 0-1> names worker ids [0]"), "{e}");
+        let e = err(
+            "<worker 0>\n<match **>\n  @type null\n</match>\n</worker>\n<worker 0-1>\n</worker>\n",
+            2,
+        );
+        assert!(
+            e.contains("w.conf:6:1: <worker 0-1> names worker ids [0]"),
+            "{e}"
+        );
         let e = err("<source>\n  @type sample\n</source>\n<worker 0>\n<match **>\n  @type null\n</match>\n</worker>\n", 2);
         assert!(
             e.contains("w.conf:1:1: this top-level <source> runs in every Fluentd worker"),

@@ -810,17 +810,32 @@ fn flush_interval_and_mode_as_fluentd_checks_them() {
         "<buffer time>\ntimekey 1d\nflush_mode lazy\nflush_interval 10s\n</buffer>",
     ] {
         let e = try_cfg(bad).unwrap_err();
-        assert!(e.contains("'flush_interval' can't be specified"), "{bad}: {e}");
+        assert!(
+            e.contains("'flush_interval' can't be specified"),
+            "{bad}: {e}"
+        );
     }
     // Without flush_mode written: a warning only.
     assert_eq!(
-        try_cfg("<buffer time>\ntimekey 1d\nflush_interval 10s\n</buffer>").unwrap().0,
+        try_cfg("<buffer time>\ntimekey 1d\nflush_interval 10s\n</buffer>")
+            .unwrap()
+            .0,
         logferry_core::buffer::config::FlushMode::Lazy
     );
     assert_eq!(
-        try_cfg("<buffer>\nflush_mode default\nflush_interval 10s\n</buffer>").unwrap().0,
+        try_cfg("<buffer>\nflush_mode default\nflush_interval 10s\n</buffer>")
+            .unwrap()
+            .0,
         logferry_core::buffer::config::FlushMode::Interval
     );
-    assert!(try_cfg("<buffer>\nflush_at_shutdown maybe\n</buffer>").unwrap().1);
-    assert!(!try_cfg("<buffer>\n@type file\npath /tmp/x\nflush_at_shutdown maybe\n</buffer>").unwrap().1);
+    assert!(
+        try_cfg("<buffer>\nflush_at_shutdown maybe\n</buffer>")
+            .unwrap()
+            .1
+    );
+    assert!(
+        !try_cfg("<buffer>\n@type file\npath /tmp/x\nflush_at_shutdown maybe\n</buffer>")
+            .unwrap()
+            .1
+    );
 }

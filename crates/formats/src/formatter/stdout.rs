@@ -89,7 +89,10 @@ mod tests {
     #[test]
     fn one_chomp_of_the_inner_text() {
         use logferry_msgpack::Value;
-        let f = formatter("stdout", "time_format %S\noutput_type single_value\nmessage_key m");
+        let f = formatter(
+            "stdout",
+            "time_format %S\noutput_type single_value\nmessage_key m",
+        );
         for (value, line) in [
             ("x\r\n", "x\r\n\n"),
             ("x\n", "x\n\n"),
