@@ -1034,6 +1034,12 @@ cfgerr("worker-plain-twice", workers_conf(["0", "0"]))
 cfgerr("worker-range-then-plain", workers_conf(["0-1", "1"]))
 cfgerr("worker-plain-then-range", workers_conf(["1", "0-1"]))
 cfgerr("worker-ranges-overlap", workers_conf(["0-1", "1-1"]))
+# Events of a <worker> section's source: through the top-level <match> (Fluentd runs it in every
+# worker), or through the section's own when the section covers every worker.
+case("worker-section-source-top-match", "<system>\n  workers 2\n</system>\n<worker 1->\n%s</worker>\n" % indent(SRC)
+     + fileout("w", inject="tag_key tg") + TAIL, [msg({"a": 1}), msg({"a": 2}, tag="u.v")], raw_conf=True)
+case("worker-section-own-match", "<system>\n  workers 2\n</system>\n<worker 0-1>\n%s</worker>\n" % indent(SRC + fileout("w", pattern="t.**", inject="tag_key tg"))
+     + TAIL, [msg({"a": 1}, tag="t.a"), msg({"a": 2}, tag="u"), msg({"a": 3}, tag="t.b")], raw_conf=True)
 # <system> is read leniently unless strict_config_value: a bool that is not one is nil (false).
 SYSOK = fileout()
 cfgerr("system-bool-not-strict", "<system>\n  without_source maybe\n  enable_input_metrics x\n</system>\n" + SYSOK)
@@ -1097,6 +1103,12 @@ case("buffer-append-false-star-path", fileconf("path {DIR}/out/b/f.*.txt\nappend
      recs(2) + recs(2, time=T2100 + 61))
 case("buffer-append-false-nested-key", fileconf("path {DIR}/out/b/f.${$.m.k}\nappend false\npath_suffix .json\n<format>\n  @type json\n</format>\n<buffer $.m.k>\n  @type memory\n  chunk_limit_records 2\n</buffer>"),
      [msg({"n": i, "m": {"k": "pq"[i % 2]}}) for i in range(5)])
+# out_file checks at configure that the path of a test chunk could be written (FileUtil.writable_p?):
+# not a directory, and its nearest existing ancestor a directory.
+cfgerr("file-path-under-a-file", fileconf("path {DIR}/fluent.conf/f\nappend true\n<buffer []>\n  @type memory\n</buffer>"))
+cfgerr("file-path-under-a-file-placeholders", fileconf("path {DIR}/fluent.conf/${tag}/f\n<buffer tag,time>\n  @type memory\n  timekey 1d\n</buffer>"))
+cfgerr("file-path-is-a-directory", fileconf("path {DIR}\nappend true\nadd_path_suffix false\n<buffer []>\n  @type memory\n</buffer>"))
+cfgerr("file-path-new-directories", fileconf("path {DIR}/a/b/c/${tag}/f\n<buffer tag>\n  @type memory\n</buffer>"))
 case("buffer-memory-flush-at-shutdown-false", fileconf("path {DIR}/out/b/f\nappend true\n<buffer []>\n  @type memory\n  flush_at_shutdown false\n</buffer>"), recs(2))
 
 
