@@ -1109,6 +1109,12 @@ cfgerr("file-path-under-a-file", fileconf("path {DIR}/fluent.conf/f\nappend true
 cfgerr("file-path-under-a-file-placeholders", fileconf("path {DIR}/fluent.conf/${tag}/f\n<buffer tag,time>\n  @type memory\n  timekey 1d\n</buffer>"))
 cfgerr("file-path-is-a-directory", fileconf("path {DIR}\nappend true\nadd_path_suffix false\n<buffer []>\n  @type memory\n</buffer>"))
 cfgerr("file-path-new-directories", fileconf("path {DIR}/a/b/c/${tag}/f\n<buffer tag>\n  @type memory\n</buffer>"))
+# total_limit_size with writes that fail (the tag's directory is a file) so every chunk stays:
+# Fluentd counts a chunk queued because the next event did not fit twice and refuses events early
+# (README "Differences from Fluentd"); logferry refuses them once the bytes it holds reach it.
+case("buffer-total-limit-counts-chunks-once", "<system>\n  root_dir {DIR}/root\n</system>\n" + SRC
+     + fileconf("path {DIR}/${tag}/f\nappend false\n<format>\n  @type json\n</format>\n<buffer tag>\n  @type memory\n  chunk_limit_size 100\n  total_limit_size 300\n  flush_mode interval\n  flush_interval 1h\n  overflow_action throw_exception\n  retry_wait 1h\n  retry_forever true\n</buffer>")
+     + ERR + TAIL, recs(12, tag="fluent.conf", pad=20), raw_conf=True)
 case("buffer-memory-flush-at-shutdown-false", fileconf("path {DIR}/out/b/f\nappend true\n<buffer []>\n  @type memory\n  flush_at_shutdown false\n</buffer>"), recs(2))
 
 
