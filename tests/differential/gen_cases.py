@@ -1115,6 +1115,26 @@ cfgerr("file-path-new-directories", fileconf("path {DIR}/a/b/c/${tag}/f\n<buffer
 case("buffer-total-limit-counts-chunks-once", "<system>\n  root_dir {DIR}/root\n</system>\n" + SRC
      + fileconf("path {DIR}/${tag}/f\nappend false\n<format>\n  @type json\n</format>\n<buffer tag>\n  @type memory\n  chunk_limit_size 100\n  total_limit_size 300\n  flush_mode interval\n  flush_interval 1h\n  overflow_action throw_exception\n  retry_wait 1h\n  retry_forever true\n</buffer>")
      + ERR + TAIL, recs(12, tag="fluent.conf", pad=20), raw_conf=True)
+# Where one emit's events for a chunk key end up when they do not fit the staged chunk: Fluentd's
+# Buffer#write_step_by_step (slices of n/10 records; a record that does not fit unstages its
+# chunk; a full chunk is followed by new unstaged ones, the last of which may take the stage).
+SPLIT = "path {DIR}/out/b/f\nappend false\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n%s</buffer>"
+
+
+def sized(ks, start=0):
+    return [[T2100, {"n": start + i, "p": "x" * k}] for i, k in enumerate(ks)]
+
+
+case("buffer-split-stream-unstages-chunks", fileconf(SPLIT % "  chunk_limit_size 100\n"),
+     [fwd("h.a", sized([6, 6])), fwd("h.a", sized([21] * 8, 2))])
+case("buffer-split-full-then-new-chunks", fileconf(SPLIT % "  chunk_limit_size 100\n"), [fwd("h.a", sized([33] * 5))])
+case("buffer-split-records-limit", fileconf(SPLIT % "  chunk_limit_records 2\n"), [fwd("h.a", sized([1] * 5)), msg({"n": 5, "p": ""}, time=T2100)])
+case("buffer-split-twenty-records-slices-of-two", fileconf(SPLIT % "  chunk_limit_size 150\n"), [fwd("h.a", sized([5, 30, 0, 12, 40] * 4))])
+case("buffer-split-several-keys", fileconf(SPLIT.replace("<buffer []>", "<buffer k>").replace("path {DIR}/out/b/f", "path {DIR}/out/b/f.${k}") % "  chunk_limit_size 120\n"),
+     [fwd("h.a", [[T2100, {"n": i, "k": "ba"[i % 3 == 0], "p": "x" * (i * 7 % 40)}] for i in range(14)])])
+# Fluentd loses the chunk it stages beside the key's own after a new unstaged one (README
+# "Differences from Fluentd"): here records 3 and 4.
+case("buffer-split-chunk-beside-the-stage", fileconf(SPLIT % "  chunk_limit_size 100\n"), [fwd("h.a", sized([33, 33, 45, 45, 0]))])
 case("buffer-memory-flush-at-shutdown-false", fileconf("path {DIR}/out/b/f\nappend true\n<buffer []>\n  @type memory\n  flush_at_shutdown false\n</buffer>"), recs(2))
 
 

@@ -10,6 +10,9 @@ timekey comes due while the events arrive (a chunk enqueued half-way would make 
 timing); flush_interval is never short for the same reason. Records stay below the smallest
 chunk_limit_size (a larger one is a known difference: README).
 
+bufsplit: big forward frames of events of random sizes into small chunks with `append false`: where
+each chunk ends (records stay below chunk_limit_size).
+
 sysopt: `<system>` options and top-level config that Fluentd accepts or refuses at dry-run and
 start: log_level, suppress_repeated_stacktrace, ignore_repeated_log_interval, workers, root_dir,
 `<log>`, process_name, without_source, `<worker N>` / `<worker N-M>`, plugin `@log_level`, `@id`
@@ -41,6 +44,35 @@ BAD_BUFFER = ["timekey 0", "timekey -1", "timekey abc", "timekey 1x", "chunk_lim
               "chunk_full_threshold 2", "chunk_full_threshold 0", "flush_thread_count 0", "timekey_wait -10",
               "timekey_zone Mars/Base", "timekey_zone +25:00", "timekey_use_utc yes", "chunk_limit_size 1k\ntotal_limit_size 100",
               "delayed_commit_timeout 0", "flush_thread_interval 0", "unknown_param 1"]
+
+
+def bufsplit(R, name):
+    """Big forward frames of events of random sizes into small chunks (chunk_limit_size,
+    chunk_limit_records, chunk_full_threshold), append false: where each chunk ends."""
+    buf = ["@type memory", "chunk_limit_size " + R.choice(["150", "200", "256", "300", "400"])]
+    if R.random() < 0.3:
+        buf.append("chunk_limit_records " + R.choice(["3", "4", "7"]))
+    if R.random() < 0.3:
+        buf.append("chunk_full_threshold " + R.choice(["0.5", "0.8", "0.95", "0.99"]))
+    if R.random() < 0.3:
+        buf.append("flush_mode immediate")
+    keys = R.choice(["", "", "tag", "k"])
+    path = "{DIR}/out/b/f" + {"": "", "tag": ".${tag}", "k": ".${k}"}[keys]
+    fmt = R.choice(["@type json", "@type json", "@type single_value\nmessage_key p"])
+    body = "@type file\npath %s\nappend false\n<format>\n%s</format>\n<buffer %s>\n%s</buffer>" % (
+        path, g.indent(fmt), keys, g.indent("\n".join(buf)))
+    frames, n = [], 0
+    for _ in range(R.randint(1, 4)):
+        entries = []
+        for _ in range(R.choice([1, 2, 5, 8, 13, 20, 30])):
+            entries.append([FUTURE, {"n": n, "k": R.choice("ab"), "p": "x" * R.choice([0, 1, 5, 20, 40, 60, 90])}])
+            n += 1
+        tag = R.choice(["h.a", "h.b"])
+        if len(entries) == 1:
+            frames.append(g.msg(entries[0][1], tag=tag, time=FUTURE))
+        else:
+            frames.append({"mode": R.choice(["forward", "packed", "compressed"]), "tag": tag, "entries": entries})
+    g.case(name, "<match h.**>\n%s</match>\n" % g.indent(body) + g.ERR, frames)
 
 
 def bufopt(R, name):
@@ -244,4 +276,5 @@ def sysopt(R, name):
 
 def areas(R):
     """The areas of this module for hunt.py's AREAS, drawing from hunt.py's seeded Random."""
-    return {"bufopt": lambda name: bufopt(R, name), "sysopt": lambda name: sysopt(R, name)}
+    return {"bufopt": lambda name: bufopt(R, name), "bufsplit": lambda name: bufsplit(R, name),
+            "sysopt": lambda name: sysopt(R, name)}
