@@ -55,8 +55,9 @@ only with skip_invalid_event true, float times and Fluent Bit's [[time, meta], r
 there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and the others with
 message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
 remove_keys, record_transformer and filter_parser's key_name on nested keys through record
-accessors, array indexes and missing intermediate keys), bufopt and sysopt (hunt_hunt22.py:
-out_file's <buffer> options with `append false` chunk files; <system> and top-level options).
+accessors, array indexes and missing intermediate keys), bufopt, bufsplit and sysopt (hunt_hunt22.py:
+out_file's <buffer> options with `append false` chunk files, big frames split into small chunks;
+<system> and top-level options).
 The same SEED writes the same cases.
 """
 import os
