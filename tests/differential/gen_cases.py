@@ -1051,6 +1051,8 @@ cfgerr("system-log-rotate-age-daily", "<system>\n  <log>\n    rotate_age daily\n
 cfgerr("system-log-rotate-age-number", "<system>\n  <log>\n    rotate_age 0x5\n  </log>\n</system>\n" + SYSOK)
 cfgerr("system-log-rotate-age-bad", "<system>\n  <log>\n    rotate_age Daily\n  </log>\n</system>\n" + SYSOK)
 cfgerr("system-log-rotate-size-not-size", "<system>\n  <log>\n    rotate_size x\n  </log>\n</system>\n" + SYSOK)
+# without_source: Fluentd does not even configure the <source> sections.
+cfgerr("system-without-source-bad-source", "<system>\n  without_source true\n</system>\n<source>\n  @type forward\n  @log_level bogus\n  port notaport\n</source>\n" + fileout())
 cfgerr("system-unused-options", "<system>\n  suppress_repeated_stacktrace maybe\n  ignore_repeated_log_interval x\n  process_name lf\n  file_permission rw\n</system>\n" + SYSOK)
 # A plugin's @log_level is downcased (Fluentd's Log.str_to_level); an unknown one is refused.
 cfgerr("plugin-log-level-upper", SRC.replace("</source>", "  @log_level WARN\n</source>") + fileout(extra="@log_level Debug"))

@@ -366,6 +366,8 @@ impl Pipeline {
         }
         for el in &root.elements {
             match el.name.as_str() {
+                // Fluentd's `without_source` ignores <source> sections: not even configured.
+                "source" if system.without_source => {}
                 "source" => {
                     let ty = plugin_type(el, "source")?;
                     let ctx = ctx_for(registry, &root_emitter, &system, &shared, el, ty, "input")?;

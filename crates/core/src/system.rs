@@ -46,7 +46,7 @@ pub static SYSTEM: Spec = Spec::new("system", "The daemon's own settings (a top-
         )
         .default("1"),
         p("root_dir", Str, "Where file buffers of plugins with an `@id` live."),
-        p("without_source", Bool, "Build inputs but do not start them.").default("false"),
+        p("without_source", Bool, "Ignore the <source> sections (as Fluentd, which does not even configure them).").default("false"),
         p("rpc_endpoint", Str, "`host:port` of Fluentd's HTTP RPC endpoint (`/api/config.reload`…)."),
         p("enable_get_dump", Bool, "The RPC endpoint serves `/api/config.getDump`.").default("false"),
         p("enable_input_metrics", Bool, "monitor_agent shows the inputs' `emit_records` (0 otherwise, as in Fluentd).").default("false"),
@@ -63,7 +63,7 @@ pub struct SystemConfig {
     pub root_dir: Option<String>,
     /// `<log> format json` → JSON log lines.
     pub log_json: bool,
-    /// `without_source`: build inputs but do not start them.
+    /// `without_source`: the `<source>` sections are ignored (not built, not started).
     pub without_source: bool,
     /// `workers` (1 when not set): the worker ids `<worker N>` sections may name; logferry
     /// itself runs one process whatever the number.
