@@ -110,11 +110,21 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
 /// Read one `<system>` into `sys` (`all`: every parameter, given or not).
 fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError> {
     s.refuse_declared()?;
+    let strict = strict_config_value(s);
     if all || s.has("log_level") {
         sys.log_level = Some(parse_level(s.get("log_level")?).unwrap_or(Level::ERROR));
     }
     if all || s.has("workers") {
-        let n: i64 = s.get("workers")?;
+        let n: i64 = match s.param("workers").filter(|_| strict) {
+            // Strictly read, an integer is Ruby's Integer() (`2x` is refused, `0x2` is 2).
+            Some(p) => logferry_config::types::ruby_integer(&p.value).ok_or_else(|| {
+                build_error(
+                    &p.pos,
+                    format!("workers: invalid value for Integer(): {:?}", p.value),
+                )
+            })?,
+            None => s.get("workers")?,
+        };
         if n < 1 {
             let p = s.param("workers").map(|p| &p.pos).unwrap_or(s.pos());
             let v = s.param("workers").map(|p| p.value.as_str()).unwrap_or("");
@@ -130,7 +140,6 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
             "failed to create root directory: root_dir is empty",
         ));
     }
-    let strict = strict_config_value(s);
     sys.without_source = lenient_bool(s, "without_source", strict)?;
     sys.rpc_endpoint = s.get("rpc_endpoint")?;
     sys.enable_get_dump = lenient_bool(s, "enable_get_dump", strict)?;
@@ -217,6 +226,14 @@ mod tests {
         let e = sys("strict_config_value true\nwithout_source maybe").unwrap_err();
         assert!(e.contains("s.conf:3:1"), "{e}");
         assert!(sys("enable_jit x").is_err());
+        assert_eq!(sys("workers 2x").unwrap().workers, 2);
+        assert!(sys("strict_config_value true\nworkers 2x").is_err());
+        assert_eq!(
+            sys("strict_config_value true\nworkers 0x2")
+                .unwrap()
+                .workers,
+            2
+        );
         assert!(sys("enable_jit false").is_ok());
     }
 
