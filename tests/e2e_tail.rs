@@ -583,11 +583,16 @@ fn read_from_head_on_a_large_file_keeps_memory_bounded() {
 }
 
 /// app.log into an output that cannot write while `{DIR}/blocked` is a file (its small memory
-/// buffer fills, then refuses), and writes to `{DIR}/blocked/seq*` once it is removed.
+/// buffer fills, then refuses), and writes to `{DIR}/blocked/seq*` once it is removed. The
+/// directory comes from the tag (`blocked`): out_file checks at start-up that a test chunk's path
+/// (tag `a`) could be written, as Fluentd does, and `{DIR}/a` can be.
 fn blocked_conf(rotate_wait: u32) -> String {
-    seq_conf("", &format!("  read_from_head true\n  rotate_wait {rotate_wait}\n")).replace(
+    seq_conf("", &format!("  read_from_head true\n  rotate_wait {rotate_wait}\n"))
+        .replace("  tag app\n", "  tag blocked\n")
+        .replace("<match app>", "<match blocked>")
+        .replace(
         "  path {DIR}/out/seq\n  append true\n",
-        "  path {DIR}/blocked/seq\n  append true\n  <buffer>\n    @type memory\n    chunk_limit_size 64k\n    total_limit_size 256k\n    flush_mode interval\n    flush_interval 0.2\n    retry_wait 0.2\n    retry_max_interval 0.5\n    retry_forever true\n    overflow_action throw_exception\n  </buffer>\n",
+        "  path {DIR}/${tag}/seq\n  append true\n  <buffer tag>\n    @type memory\n    chunk_limit_size 64k\n    total_limit_size 256k\n    flush_mode interval\n    flush_interval 0.2\n    retry_wait 0.2\n    retry_max_interval 0.5\n    retry_forever true\n    overflow_action throw_exception\n  </buffer>\n",
     )
 }
 

@@ -1027,6 +1027,141 @@ import fwdsec_cases  # noqa: E402
 fwdsec_cases.add(case)
 
 
+# --- hunt22: stdout's chomp, <worker> arguments, <system>, <buffer> options ------------------
+# The stdout formatter writes `<time> <tag>: ` and its output_type's text after one Ruby `chomp`
+# (one `\r\n`, `\n` or `\r` off the end, no more), then a newline.
+LINE_ENDS = ["x\r\n", "x\n", "x\r", "x\n\n", "x\r\r", "x\n\r", "x\r\n\r\n", "", "\n", "\r", "x"]
+for n, fmt in [("ltsv", "output_type ltsv"), ("ltsv-no-newline", "output_type ltsv\nadd_newline false"),
+               ("single-value", "output_type single_value"), ("tsv", "output_type tsv\nkeys a,message")]:
+    case("format-stdout-line-end-" + n, fileout(fmt="@type stdout\n" + fmt), [msg({"a": 1, "message": v}) for v in LINE_ENDS])
+case("format-stdout-line-end-msgpack", fileout(fmt="@type stdout\noutput_type msgpack"),
+     [msg({"message": v}) for v in [10, 13, 3338, "\r\n", "x\r\n", "x\n\n", 1]])
+# <worker> arguments as Fluentd reads them: split at "-" (trailing empty parts dropped), two parts
+# a range, else one id, each by Ruby's to_i; only N-M sections claim their ids.
+WSRC = "<source>\n  @type sample\n  tag w\n</source>\n"
+
+
+def workers_conf(sections, n=2):
+    return "<system>\n  workers %d\n</system>\n" % n + "".join(
+        "<worker %s>\n%s</worker>\n" % (arg, indent(WSRC)) for arg in sections) + fileout()
+
+
+for n, arg in [("letter", "a"), ("trailing-dash", "1-"), ("leading-dash", "-1"), ("three-parts", "0-1-2"),
+               ("plus", "+1"), ("spaced-range", "0 - 1"), ("underscore-out-of-range", "1_0"),
+               ("negative-first", "-1-2"), ("reversed", "1-0"), ("hex", "0x1")]:
+    cfgerr("worker-arg-" + n, workers_conf([arg]))
+cfgerr("worker-plain-twice", workers_conf(["0", "0"]))
+cfgerr("worker-range-then-plain", workers_conf(["0-1", "1"]))
+cfgerr("worker-plain-then-range", workers_conf(["1", "0-1"]))
+cfgerr("worker-ranges-overlap", workers_conf(["0-1", "1-1"]))
+# Events of a <worker> section's source: through the top-level <match> (Fluentd runs it in every
+# worker), or through the section's own when the section covers every worker.
+case("worker-section-source-top-match", "<system>\n  workers 2\n</system>\n<worker 1->\n%s</worker>\n" % indent(SRC)
+     + fileout("w", inject="tag_key tg") + TAIL, [msg({"a": 1}), msg({"a": 2}, tag="u.v")], raw_conf=True)
+case("worker-section-own-match", "<system>\n  workers 2\n</system>\n<worker 0-1>\n%s</worker>\n" % indent(SRC + fileout("w", pattern="t.**", inject="tag_key tg"))
+     + TAIL, [msg({"a": 1}, tag="t.a"), msg({"a": 2}, tag="u"), msg({"a": 3}, tag="t.b")], raw_conf=True)
+# <system> is read leniently unless strict_config_value: a bool that is not one is nil (false).
+SYSOK = fileout()
+cfgerr("system-bool-not-strict", "<system>\n  without_source maybe\n  enable_input_metrics x\n</system>\n" + SYSOK)
+cfgerr("system-bool-strict", "<system>\n  strict_config_value true\n  without_source maybe\n</system>\n" + SYSOK)
+cfgerr("system-strict-not-bool", "<system>\n  strict_config_value x\n  without_source maybe\n</system>\n" + SYSOK)
+cfgerr("system-workers-not-integer", "<system>\n  workers 2x\n</system>\n" + SYSOK)
+cfgerr("system-strict-workers-not-integer", "<system>\n  strict_config_value true\n  workers 2x\n</system>\n" + SYSOK)
+cfgerr("system-enable-jit-not-bool", "<system>\n  enable_jit x\n</system>\n" + SYSOK)
+cfgerr("system-root-dir-empty", "<system>\n  root_dir ''\n</system>\n" + SYSOK)
+cfgerr("system-log-rotate-age-daily", "<system>\n  <log>\n    rotate_age daily\n    rotate_size 1m\n  </log>\n</system>\n" + SYSOK)
+cfgerr("system-log-rotate-age-number", "<system>\n  <log>\n    rotate_age 0x5\n  </log>\n</system>\n" + SYSOK)
+cfgerr("system-log-rotate-age-bad", "<system>\n  <log>\n    rotate_age Daily\n  </log>\n</system>\n" + SYSOK)
+cfgerr("system-log-rotate-size-not-size", "<system>\n  <log>\n    rotate_size x\n  </log>\n</system>\n" + SYSOK)
+# without_source: Fluentd does not even configure the <source> sections.
+cfgerr("system-without-source-bad-source", "<system>\n  without_source true\n</system>\n<source>\n  @type forward\n  @log_level bogus\n  port notaport\n</source>\n" + fileout())
+cfgerr("system-unused-options", "<system>\n  suppress_repeated_stacktrace maybe\n  ignore_repeated_log_interval x\n  process_name lf\n  file_permission rw\n</system>\n" + SYSOK)
+# A plugin's @log_level is downcased (Fluentd's Log.str_to_level); an unknown one is refused.
+cfgerr("plugin-log-level-upper", SRC.replace("</source>", "  @log_level WARN\n</source>") + fileout(extra="@log_level Debug"))
+cfgerr("plugin-log-level-bogus", fileout(extra="@log_level verbose"))
+cfgerr("id-duplicate-in-label", fileout(extra="@id a") + label("@L", fileout("y", extra="@id a")))
+# Fluentd skips an unknown top-level directive without a word (its events go unmatched):
+# logferry refuses it (README "Differences from Fluentd").
+cfgerr("unknown-top-directive", fileout() + "<mach **>\n  @type null\n</mach>\n")
+# <buffer> checks: flush_interval beside an explicit flush_mode that is not interval (even
+# `default` resolving to lazy with a time key) is refused, without flush_mode a warning;
+# flush_at_shutdown that is not a bool is its default (nil); a file buffer without path goes
+# beside out_file's path, or under root_dir with @id.
+BFILE = "path {DIR}/out/b/f\nappend true\n"
+cfgerr("buffer-flush-interval-explicit-immediate", fileconf(BFILE + "<buffer []>\n  @type memory\n  flush_mode immediate\n  flush_interval 60\n</buffer>"))
+cfgerr("buffer-flush-interval-explicit-default-time", fileconf(BFILE + "<buffer time>\n  @type memory\n  timekey 1d\n  flush_mode default\n  flush_interval 10s\n</buffer>"))
+cfgerr("buffer-flush-interval-default-time", fileconf(BFILE + "<buffer time>\n  @type memory\n  timekey 1d\n  flush_interval 10s\n</buffer>"))
+cfgerr("buffer-flush-interval-explicit-default", fileconf(BFILE + "<buffer []>\n  @type memory\n  flush_mode default\n  flush_interval 10s\n</buffer>"))
+cfgerr("buffer-flush-at-shutdown-not-bool", fileconf(BFILE + "<buffer []>\n  @type memory\n  flush_at_shutdown maybe\n</buffer>"))
+cfgerr("buffer-retry-forever-not-bool", fileconf(BFILE + "<buffer []>\n  @type memory\n  retry_forever maybe\n</buffer>"))
+cfgerr("buffer-flush-mode-unknown", fileconf(BFILE + "<buffer []>\n  @type memory\n  flush_mode fast\n</buffer>"))
+cfgerr("buffer-timekey-zero", fileconf("path {DIR}/out/b/f\n<buffer time>\n  @type memory\n  timekey 0\n</buffer>"))
+cfgerr("buffer-placeholder-without-key", fileconf("path {DIR}/out/b/${tag}.${k}\n<buffer tag>\n  @type memory\n</buffer>"))
+cfgerr("buffer-file-root-dir-id", "<system>\n  root_dir {DIR}/root\n</system>\n<match **>\n  @type stdout\n  @id out1\n  <buffer>\n    @type file\n  </buffer>\n</match>\n")
+cfgerr("buffer-file-no-path-no-id", "<match **>\n  @type stdout\n  <buffer>\n    @type file\n  </buffer>\n</match>\n")
+case("buffer-file-type-without-path", fileconf(BFILE + "<buffer []>\n  @type file\n  flush_at_shutdown true\n</buffer>"), [msg({"a": 1}), msg({"a": 2})])
+case("buffer-file-root-dir-id-written", "<system>\n  root_dir {DIR}/root\n</system>\n" + SRC + fileconf(BFILE + "@id f1\n<buffer []>\n  @type file\n  flush_at_shutdown true\n</buffer>") + TAIL,
+     [msg({"a": 1}), msg({"a": 2})], raw_conf=True)
+# `append false`: each chunk its own file, `_0`, `_1`, ... in the order the chunks are written;
+# the times lie in 2100 so no timekey comes due while the events arrive.
+T2100 = 4102444800
+
+
+def recs(n, tag="h.a", time=T2100, pad=0, **extra):
+    return [msg(dict({"n": i, "p": "x" * pad}, **extra), tag=tag, time=time) for i in range(n)]
+
+
+def fwd(tag, entries):
+    return {"mode": "forward", "tag": tag, "entries": entries}
+
+
+case("buffer-append-false-chunk-limit-records", fileconf("path {DIR}/out/b/f.${tag}\nappend false\n<format>\n  @type json\n</format>\n<buffer tag>\n  @type memory\n  chunk_limit_records 2\n</buffer>"),
+     recs(5) + recs(3, tag="h.b"))
+case("buffer-append-false-chunk-limit-size-split", fileconf("path {DIR}/out/b/f\nappend false\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n  chunk_limit_size 120\n</buffer>"),
+     [fwd("h.a", [[T2100, {"n": i, "p": "x" * 20}] for i in range(7)]), msg({"n": 7, "p": "y" * 30})])
+case("buffer-append-false-immediate", fileconf("path {DIR}/out/b/f\nappend false\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n  flush_mode immediate\n</buffer>"),
+     recs(2) + [fwd("h.a", [[T2100, {"n": 10 + i}] for i in range(3)])] + recs(1, tag="h.b"))
+case("buffer-append-false-time-tag-gzip", fileconf("path {DIR}/out/b/${tag[1]}/f\nappend false\ncompress gzip\n<format>\n  @type json\n</format>\n<buffer time,tag>\n  @type memory\n  timekey 1h\n  chunk_limit_records 2\n</buffer>"),
+     recs(3) + recs(2, tag="h.b", time=T2100 + 3600) + recs(1, time=T2100 + 59))
+case("buffer-append-false-star-path", fileconf("path {DIR}/out/b/f.*.txt\nappend false\n<format>\n  @type json\n</format>\n<buffer time>\n  @type memory\n  timekey 60\n  timekey_zone +0900\n</buffer>"),
+     recs(2) + recs(2, time=T2100 + 61))
+case("buffer-append-false-nested-key", fileconf("path {DIR}/out/b/f.${$.m.k}\nappend false\npath_suffix .json\n<format>\n  @type json\n</format>\n<buffer $.m.k>\n  @type memory\n  chunk_limit_records 2\n</buffer>"),
+     [msg({"n": i, "m": {"k": "pq"[i % 2]}}) for i in range(5)])
+# out_file checks at configure that the path of a test chunk could be written (FileUtil.writable_p?):
+# not a directory, and its nearest existing ancestor a directory.
+cfgerr("file-path-under-a-file", fileconf("path {DIR}/fluent.conf/f\nappend true\n<buffer []>\n  @type memory\n</buffer>"))
+cfgerr("file-path-under-a-file-placeholders", fileconf("path {DIR}/fluent.conf/${tag}/f\n<buffer tag,time>\n  @type memory\n  timekey 1d\n</buffer>"))
+cfgerr("file-path-is-a-directory", fileconf("path {DIR}\nappend true\nadd_path_suffix false\n<buffer []>\n  @type memory\n</buffer>"))
+cfgerr("file-path-new-directories", fileconf("path {DIR}/a/b/c/${tag}/f\n<buffer tag>\n  @type memory\n</buffer>"))
+# total_limit_size with writes that fail (the tag's directory is a file) so every chunk stays:
+# Fluentd counts a chunk queued because the next event did not fit twice and refuses events early
+# (README "Differences from Fluentd"); logferry refuses them once the bytes it holds reach it.
+case("buffer-total-limit-counts-chunks-once", "<system>\n  root_dir {DIR}/root\n</system>\n" + SRC
+     + fileconf("path {DIR}/${tag}/f\nappend false\n<format>\n  @type json\n</format>\n<buffer tag>\n  @type memory\n  chunk_limit_size 100\n  total_limit_size 300\n  flush_mode interval\n  flush_interval 1h\n  overflow_action throw_exception\n  retry_wait 1h\n  retry_forever true\n</buffer>")
+     + ERR + TAIL, recs(12, tag="fluent.conf", pad=20), raw_conf=True)
+# Where one emit's events for a chunk key end up when they do not fit the staged chunk: Fluentd's
+# Buffer#write_step_by_step (slices of n/10 records; a record that does not fit unstages its
+# chunk; a full chunk is followed by new unstaged ones, the last of which may take the stage).
+SPLIT = "path {DIR}/out/b/f\nappend false\n<format>\n  @type json\n</format>\n<buffer []>\n  @type memory\n%s</buffer>"
+
+
+def sized(ks, start=0):
+    return [[T2100, {"n": start + i, "p": "x" * k}] for i, k in enumerate(ks)]
+
+
+case("buffer-split-stream-unstages-chunks", fileconf(SPLIT % "  chunk_limit_size 100\n"),
+     [fwd("h.a", sized([6, 6])), fwd("h.a", sized([21] * 8, 2))])
+case("buffer-split-full-then-new-chunks", fileconf(SPLIT % "  chunk_limit_size 100\n"), [fwd("h.a", sized([33] * 5))])
+case("buffer-split-records-limit", fileconf(SPLIT % "  chunk_limit_records 2\n"), [fwd("h.a", sized([1] * 5)), msg({"n": 5, "p": ""}, time=T2100)])
+case("buffer-split-twenty-records-slices-of-two", fileconf(SPLIT % "  chunk_limit_size 150\n"), [fwd("h.a", sized([5, 30, 0, 12, 40] * 4))])
+case("buffer-split-several-keys", fileconf(SPLIT.replace("<buffer []>", "<buffer k>").replace("path {DIR}/out/b/f", "path {DIR}/out/b/f.${k}") % "  chunk_limit_size 120\n"),
+     [fwd("h.a", [[T2100, {"n": i, "k": "ba"[i % 3 == 0], "p": "x" * (i * 7 % 40)}] for i in range(14)])])
+# Fluentd loses the chunk it stages beside the key's own after a new unstaged one (README
+# "Differences from Fluentd"): here records 3 and 4.
+case("buffer-split-chunk-beside-the-stage", fileconf(SPLIT % "  chunk_limit_size 100\n"), [fwd("h.a", sized([33, 33, 45, 45, 0]))])
+case("buffer-memory-flush-at-shutdown-false", fileconf("path {DIR}/out/b/f\nappend true\n<buffer []>\n  @type memory\n  flush_at_shutdown false\n</buffer>"), recs(2))
+
+
 def main():
     os.makedirs(CASES, exist_ok=True)
     names = set()

@@ -56,7 +56,9 @@ there: README), fmtopt (stdout's output_type, msgpack, hash, single_value and th
 message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), nesting (grep,
 remove_keys, record_transformer and filter_parser's key_name on nested keys through record
 accessors, array indexes and missing intermediate keys), fwdsec (in_forward's <security>
-handshake: see hunt_fwdsec.py); http, tcp, udp and syslog (the other inputs: hunt_hunt21.py).
+handshake: see hunt_fwdsec.py); http, tcp, udp and syslog (the other inputs: hunt_hunt21.py);
+bufopt, bufsplit and sysopt (hunt_hunt22.py: out_file's <buffer> options with `append false` chunk files, big frames split into small chunks;
+<system> and top-level options).
 The same SEED writes the same cases.
 """
 import os
@@ -67,6 +69,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_cases as g  # noqa: E402  (its module-level cases are cleared below)
 import hunt_fwdsec  # noqa: E402
+import hunt_hunt22  # noqa: E402
 
 R = random.Random(0)
 
@@ -1610,6 +1613,7 @@ AREAS["fwdsec"] = lambda name: hunt_fwdsec.hunt_fwdsec(R, g, name)  # <security>
 import hunt_hunt21  # noqa: E402  (http, tcp, udp, syslog: the other inputs; see its docstring)
 hunt_hunt21.R = R
 AREAS.update(hunt_hunt21.AREAS)
+AREAS.update(hunt_hunt22.areas(R))  # bufopt, sysopt: see hunt_hunt22.py
 
 
 def main():

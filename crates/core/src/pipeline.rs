@@ -171,7 +171,8 @@ fn plugin_log(el: &Element, ty: &str, shared: &Shared) -> Result<PluginLog, Buil
         }
     }
     let level = match el.param("@log_level").or_else(|| el.param("log_level")) {
-        Some(p) => Some(parse_level(&p.value).ok_or_else(|| {
+        // Fluentd's Log.str_to_level downcases a plugin's level (`WARN` is warn).
+        Some(p) => Some(parse_level(&p.value.to_ascii_lowercase()).ok_or_else(|| {
             build_error(
                 &p.pos,
                 format!(
@@ -365,6 +366,8 @@ impl Pipeline {
         }
         for el in &root.elements {
             match el.name.as_str() {
+                // Fluentd's `without_source` ignores <source> sections: not even configured.
+                "source" if system.without_source => {}
                 "source" => {
                     let ty = plugin_type(el, "source")?;
                     let ctx = ctx_for(registry, &root_emitter, &system, &shared, el, ty, "input")?;

@@ -18,10 +18,16 @@ pub static LOG: Spec = Spec::new("log", "logferry's own log lines.").params(&[
         "Log line format (`--log-format` overrides it).",
     )
     .default("text"),
-    p("rotate_age", Str, "Log-file rotation.")
-        .refused("logferry logs to stderr; rotate with the container runtime or journald"),
-    p("rotate_size", Size, "Log-file rotation.")
-        .refused("logferry logs to stderr; rotate with the container runtime or journald"),
+    p(
+        "rotate_age",
+        Str,
+        "Log-file rotation: checked as Fluentd checks it (`daily`, `weekly`, `monthly` or an integer), then not used (logferry logs to stderr, as Fluentd does without `-o`).",
+    ),
+    p(
+        "rotate_size",
+        Size,
+        "Log-file rotation: not used (logferry logs to stderr, as Fluentd does without `-o`).",
+    ),
 ]);
 
 /// `<system>` (Fluentd's `SystemConfig`: the parameters logferry honours).
@@ -40,7 +46,7 @@ pub static SYSTEM: Spec = Spec::new("system", "The daemon's own settings (a top-
         )
         .default("1"),
         p("root_dir", Str, "Where file buffers of plugins with an `@id` live."),
-        p("without_source", Bool, "Build inputs but do not start them.").default("false"),
+        p("without_source", Bool, "Ignore the <source> sections (as Fluentd, which does not even configure them).").default("false"),
         p("rpc_endpoint", Str, "`host:port` of Fluentd's HTTP RPC endpoint (`/api/config.reload`…)."),
         p("enable_get_dump", Bool, "The RPC endpoint serves `/api/config.getDump`.").default("false"),
         p("enable_input_metrics", Bool, "monitor_agent shows the inputs' `emit_records` (0 otherwise, as in Fluentd).").default("false"),
@@ -57,7 +63,7 @@ pub struct SystemConfig {
     pub root_dir: Option<String>,
     /// `<log> format json` → JSON log lines.
     pub log_json: bool,
-    /// `without_source`: build inputs but do not start them.
+    /// `without_source`: the `<source>` sections are ignored (not built, not started).
     pub without_source: bool,
     /// `workers` (1 when not set): the worker ids `<worker N>` sections may name; logferry
     /// itself runs one process whatever the number.
@@ -104,11 +110,21 @@ pub fn system_config(root: &Element) -> Result<(SystemConfig, Vec<String>), Buil
 /// Read one `<system>` into `sys` (`all`: every parameter, given or not).
 fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError> {
     s.refuse_declared()?;
+    let strict = strict_config_value(s);
     if all || s.has("log_level") {
         sys.log_level = Some(parse_level(s.get("log_level")?).unwrap_or(Level::ERROR));
     }
     if all || s.has("workers") {
-        let n: i64 = s.get("workers")?;
+        let n: i64 = match s.param("workers").filter(|_| strict) {
+            // Strictly read, an integer is Ruby's Integer() (`2x` is refused, `0x2` is 2).
+            Some(p) => logferry_config::types::ruby_integer(&p.value).ok_or_else(|| {
+                build_error(
+                    &p.pos,
+                    format!("workers: invalid value for Integer(): {:?}", p.value),
+                )
+            })?,
+            None => s.get("workers")?,
+        };
         if n < 1 {
             let p = s.param("workers").map(|p| &p.pos).unwrap_or(s.pos());
             let v = s.param("workers").map(|p| p.value.as_str()).unwrap_or("");
@@ -117,14 +133,124 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
         sys.workers = n;
     }
     sys.root_dir = s.get("root_dir")?;
-    sys.without_source = s.get("without_source")?;
+    if let (Some(""), Some(p)) = (sys.root_dir.as_deref(), s.param("root_dir")) {
+        // Fluentd's supervisor fails to create it, even with --dry-run.
+        return Err(build_error(
+            &p.pos,
+            "failed to create root directory: root_dir is empty",
+        ));
+    }
+    sys.without_source = lenient_bool(s, "without_source", strict)?;
     sys.rpc_endpoint = s.get("rpc_endpoint")?;
-    sys.enable_get_dump = s.get("enable_get_dump")?;
-    sys.enable_input_metrics = s.get("enable_input_metrics")?;
-    sys.enable_size_metrics = s.get("enable_size_metrics")?;
+    sys.enable_get_dump = lenient_bool(s, "enable_get_dump", strict)?;
+    sys.enable_input_metrics = lenient_bool(s, "enable_input_metrics", strict)?;
+    sys.enable_size_metrics = lenient_bool(s, "enable_size_metrics", strict)?;
+    if let Some(p) = s.param("enable_jit") {
+        // Not used by logferry, but its default is false, not nil: a value that is not a bool
+        // (nil when not strict) is "required but nil is specified" in Fluentd.
+        if logferry_config::types::bool(&p.value).is_none() {
+            return Err(build_error(
+                &p.pos,
+                format!(
+                    "'enable_jit' parameter is required but '{}' is not a bool",
+                    p.value
+                ),
+            ));
+        }
+    }
     if let Some(log) = s.section("log")? {
         log.refuse_declared()?;
         sys.log_json = log.get::<&str>("format")? == "json";
+        for p in ["rotate_age", "rotate_size"]
+            .into_iter()
+            .filter_map(|k| log.param(k))
+        {
+            tracing::warn!(
+                "{}: '{}' in <log> is not used: logferry logs to stderr (as Fluentd does without -o)",
+                p.pos,
+                p.key
+            );
+        }
+        if let Some(p) = log.param("rotate_age") {
+            let v = p.value.as_str();
+            if !matches!(v, "daily" | "weekly" | "monthly")
+                && logferry_config::types::ruby_integer(v).is_none()
+            {
+                return Err(build_error(
+                    &p.pos,
+                    format!("rotate_age: invalid value for Integer(): {v:?} (expected daily, weekly, monthly or an integer)"),
+                ));
+            }
+        }
     }
     Ok(())
+}
+
+/// `strict_config_value`: Fluentd reads `<system>` strictly only when it is true.
+fn strict_config_value(s: &Section) -> bool {
+    s.param("strict_config_value")
+        .and_then(|p| logferry_config::types::bool(&p.value))
+        .unwrap_or(false)
+}
+
+/// A `<system>` bool whose Fluentd default is nil: unless `strict_config_value`, Fluentd reads a
+/// value that is not a bool (`maybe`) as nil, i.e. false, where a plugin's parameter refuses it.
+fn lenient_bool(s: &Section, key: &str, strict: bool) -> Result<bool, BuildError> {
+    match s.param(key) {
+        Some(p) if !strict && logferry_config::types::bool(&p.value).is_none() => Ok(false),
+        _ => s.get(key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn sys(body: &str) -> Result<SystemConfig, String> {
+        let text = format!("<system>\n{body}\n</system>\n");
+        let root = logferry_config::parse_str(&text, "s.conf", Path::new(".")).unwrap();
+        system_config(&root)
+            .map(|(s, _)| s)
+            .map_err(|e| e.to_string())
+    }
+
+    // Fluentd reads <system> leniently unless strict_config_value (differential cases
+    // config-system-*).
+    #[test]
+    fn bools_not_strict_unless_asked() {
+        let s = sys("without_source maybe\nenable_get_dump x\nenable_input_metrics yes").unwrap();
+        assert!(!s.without_source && !s.enable_get_dump && s.enable_input_metrics);
+        let s = sys("strict_config_value nope\nwithout_source maybe").unwrap();
+        assert!(!s.without_source);
+        let e = sys("strict_config_value true\nwithout_source maybe").unwrap_err();
+        assert!(e.contains("s.conf:3:1"), "{e}");
+        assert!(sys("enable_jit x").is_err());
+        assert_eq!(sys("workers 2x").unwrap().workers, 2);
+        assert!(sys("strict_config_value true\nworkers 2x").is_err());
+        assert_eq!(
+            sys("strict_config_value true\nworkers 0x2")
+                .unwrap()
+                .workers,
+            2
+        );
+        assert!(sys("enable_jit false").is_ok());
+    }
+
+    #[test]
+    fn root_dir_and_rotation_as_fluentd_checks_them() {
+        assert!(sys("root_dir ''").unwrap_err().contains("root directory"));
+        for ok in [
+            "rotate_age 5",
+            "rotate_age daily",
+            "rotate_age 0x5",
+            "rotate_age -1",
+            "rotate_size x",
+        ] {
+            assert!(sys(&format!("<log>\n{ok}\n</log>")).is_ok(), "{ok}");
+        }
+        for bad in ["rotate_age x", "rotate_age Daily", "rotate_age 5.0"] {
+            assert!(sys(&format!("<log>\n{bad}\n</log>")).is_err(), "{bad}");
+        }
+    }
 }

@@ -14,8 +14,13 @@
 //!   process — a per-process copy logferry cannot make of an output: refused with an error.
 //!
 //! Checks follow Fluentd's `RootAgent#configure`: an id is required, ranges go upwards, every
-//! id is below `workers`, an id is claimed by one section only, and only `<source>`, `<filter>`,
-//! `<match>` and `<label>` may be inside.
+//! id is below `workers`, an id is claimed by one `N-M` section only (a plain `<worker N>` claims
+//! nothing: Fluentd lets it name an id another section names), and only `<source>`, `<filter>`,
+//! `<match>` and `<label>` may be inside. The argument is read as Fluentd reads it: split at `-`
+//! (Ruby's `split`, trailing empty parts dropped), two parts a range, anything else one id, each
+//! by Ruby's `String#to_i` (`<worker a>` is worker 0, `<worker 1->` worker 1, `<worker -1>`
+//! workers 0 to 1). Sections sharing an id are refused when one of them has `<filter>`/`<match>`
+//! of its own: Fluentd's worker would route through both sections' rules, one label cannot.
 
 use logferry_config::{Element, Param};
 
@@ -54,6 +59,8 @@ pub fn flatten(root: &Element, workers: i64) -> Result<Flattened, BuildError> {
     let mut appended = Vec::new();
     // (arg, number of worker ids) of the sections with rules of their own.
     let mut ruled_sections: Vec<(String, usize)> = Vec::new();
+    // The ids of each section so far, and whether it has rules of its own.
+    let mut covered: Vec<(Vec<i64>, bool)> = Vec::new();
     for el in &root.elements {
         if el.name != "worker" {
             out.elements.push(el.clone());
@@ -66,8 +73,8 @@ pub fn flatten(root: &Element, workers: i64) -> Result<Flattened, BuildError> {
                 "missing worker id on <worker> directive",
             ));
         }
-        let ids = worker_ids(arg, last).map_err(|m| build_error(&el.pos, m))?;
-        for id in &ids {
+        let (ids, range) = worker_ids(arg, last).map_err(|m| build_error(&el.pos, m))?;
+        for id in ids.iter().filter(|_| range) {
             if used.contains(id) {
                 let available: Vec<String> = (0..workers)
                     .filter(|i| !used.contains(i))
@@ -82,7 +89,9 @@ pub fn flatten(root: &Element, workers: i64) -> Result<Flattened, BuildError> {
                 ));
             }
         }
-        used.extend(&ids);
+        if range {
+            used.extend(&ids);
+        }
         if let Some(bad) = el
             .elements
             .iter()
@@ -100,6 +109,27 @@ pub fn flatten(root: &Element, workers: i64) -> Result<Flattened, BuildError> {
             tracing::warn!("{}: parameter '{}' in <worker> is not used", p.pos, p.key);
         }
         sections.push(arg.to_string());
+        let has_rules = el
+            .elements
+            .iter()
+            .any(|e| e.name == "filter" || e.name == "match");
+        if let Some((other, _)) = covered
+            .iter()
+            .find(|(a, r)| (*r || has_rules) && a.iter().any(|i| ids.contains(i)))
+        {
+            let other = other
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(build_error(
+                &el.pos,
+                format!(
+                    "<worker {arg}> names worker ids [{other}] that an earlier <worker> section names too, and one of them has <filter>/<match> sections of its own: Fluentd's worker routes through both sections' rules, logferry's one process routes each section's sources through its own. Merge the two sections"
+                ),
+            ));
+        }
+        covered.push((ids.clone(), has_rules));
         let own_rules: Vec<&Element> = el
             .elements
             .iter()
@@ -179,26 +209,26 @@ pub fn flatten(root: &Element, workers: i64) -> Result<Flattened, BuildError> {
     })
 }
 
-/// The ids `N` or `N-M` names, checked against the last worker id.
-fn worker_ids(arg: &str, last: i64) -> Result<Vec<i64>, String> {
-    let parse = |s: &str| -> Result<i64, String> {
-        s.trim()
-            .parse::<i64>()
-            .map_err(|_| format!("worker id '{s}' in <worker {arg}> is not a number; expected <worker N> or <worker N-M>"))
-    };
-    let (first, end) = match arg.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (parse(a)?, parse(b)?);
+/// The ids `N` or `N-M` names, checked against the last worker id, and whether it is a range
+/// (Fluentd's reading: see the module doc).
+fn worker_ids(arg: &str, last: i64) -> Result<(Vec<i64>, bool), String> {
+    let mut parts: Vec<&str> = arg.split('-').collect();
+    while parts.last() == Some(&"") {
+        parts.pop();
+    }
+    let (first, end, range) = match parts.as_slice() {
+        [a, b] => {
+            let (a, b) = (ruby_to_i(a), ruby_to_i(b));
             if a > b {
                 return Err(format!(
                     "greater first_worker_id<{a}> than last_worker_id<{b}> specified by <worker> directive is not allowed. Available multi worker assign syntax is <smaller_worker_id>-<greater_worker_id>"
                 ));
             }
-            (a, b)
+            (a, b, true)
         }
-        None => {
-            let a = parse(arg)?;
-            (a, a)
+        _ => {
+            let a = ruby_to_i(arg);
+            (a, a, false)
         }
     };
     for id in [first, end] {
@@ -209,7 +239,36 @@ fn worker_ids(arg: &str, last: i64) -> Result<Vec<i64>, String> {
             ));
         }
     }
-    Ok((first..=end).collect())
+    Ok(((first..=end).collect(), range))
+}
+
+/// Ruby's `String#to_i`: leading whitespace, a sign, then decimal digits (single underscores
+/// between them allowed) up to the first other character; 0 when there are none.
+fn ruby_to_i(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    let mut prev_digit = false;
+    let bytes = rest.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+            prev_digit = true;
+        } else if b == b'_' && prev_digit && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            prev_digit = false;
+        } else {
+            break;
+        }
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
 }
 
 #[cfg(test)]
@@ -270,6 +329,40 @@ mod tests {
         assert_eq!(f.root.elements[1].arg, "@worker 0-1");
     }
 
+    // Fluentd reads the argument by `split("-")` and `String#to_i` (differential cases
+    // config-worker-arg-*).
+    #[test]
+    fn arguments_read_as_fluentd_reads_them() {
+        for (arg, ids, range) in [
+            ("a", vec![0], false),
+            ("1-", vec![1], false),
+            ("1--", vec![1], false),
+            ("-1", vec![0, 1], true),
+            ("0 - 1", vec![0, 1], true),
+            ("0-1-2", vec![0], false),
+            ("+1", vec![1], false),
+            (" 1", vec![1], false),
+            ("01", vec![1], false),
+            ("0x1", vec![0], false),
+            ("-", vec![0], false),
+            ("--1", vec![0], false),
+        ] {
+            assert_eq!(worker_ids(arg, 1), Ok((ids, range)), "{arg:?}");
+        }
+        assert_eq!(ruby_to_i("1_0"), 10);
+        assert_eq!(ruby_to_i("1__0"), 1);
+        assert_eq!(ruby_to_i("_1"), 0);
+        assert_eq!(ruby_to_i("-3x"), -3);
+    }
+
+    #[test]
+    fn plain_sections_may_share_ids_without_rules() {
+        let root = parse("<worker 0-1>\n<source>\n  @type sample\n</source>\n</worker>\n<worker 1>\n<source>\n  @type sample\n</source>\n</worker>\n<worker 1>\n<source>\n  @type sample\n</source>\n</worker>\n");
+        let f = flatten(&root, 2).unwrap();
+        assert_eq!(f.sections, ["0-1", "1", "1"]);
+        assert_eq!(f.root.elements.len(), 3);
+    }
+
     #[test]
     fn fluentd_checks() {
         let err =
@@ -283,7 +376,7 @@ mod tests {
             e.contains("greater first_worker_id<3> than last_worker_id<1>"),
             "{e}"
         );
-        let e = err("<worker 0-1>\n</worker>\n<worker 1>\n</worker>\n", 4);
+        let e = err("<worker 0-1>\n</worker>\n<worker 1-2>\n</worker>\n", 4);
         assert!(
             e.contains("w.conf:3:1: worker id 1 is already claimed"),
             "{e}"
@@ -294,8 +387,18 @@ mod tests {
             e.contains("w.conf:2:1: <worker> section cannot have <system> directive"),
             "{e}"
         );
-        let e = err("<worker x>\n</worker>\n", 1);
-        assert!(e.contains("is not a number"), "{e}");
+        let e = err("<worker -1-2>\n</worker>\n", 2);
+        assert!(e.contains("worker id -1 specified"), "{e}");
+        let e = err("<worker 1_0>\n</worker>\n", 2);
+        assert!(e.contains("worker id 10 specified"), "{e}");
+        let e = err(
+            "<worker 0>\n<match **>\n  @type null\n</match>\n</worker>\n<worker 0-1>\n</worker>\n",
+            2,
+        );
+        assert!(
+            e.contains("w.conf:6:1: <worker 0-1> names worker ids [0]"),
+            "{e}"
+        );
         let e = err("<source>\n  @type sample\n</source>\n<worker 0>\n<match **>\n  @type null\n</match>\n</worker>\n", 2);
         assert!(
             e.contains("w.conf:1:1: this top-level <source> runs in every Fluentd worker"),

@@ -789,3 +789,53 @@ async fn verbatim_batches_go_into_memory_chunks_without_a_copy() {
         "a loose or small batch is copied"
     );
 }
+
+/// Fluentd's checks of flush_interval against the flush mode, and its lenient flush_at_shutdown
+/// (differential cases buffer-flush-interval-*, buffer-flush-at-shutdown-not-bool).
+#[test]
+fn flush_interval_and_mode_as_fluentd_checks_them() {
+    let try_cfg = |body: &str| {
+        let text = format!("<match **>\n@type t\n{body}\n</match>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        BufferConfig::from_output(
+            &Section::new(&root.elements[0], "t"),
+            &BufferDefaults::default(),
+        )
+        .map(|c| (c.flush_mode, c.flush_at_shutdown))
+        .map_err(|e| e.to_string())
+    };
+    for bad in [
+        "<buffer>\nflush_mode immediate\nflush_interval 60\n</buffer>",
+        "<buffer time>\ntimekey 1d\nflush_mode default\nflush_interval 10s\n</buffer>",
+        "<buffer time>\ntimekey 1d\nflush_mode lazy\nflush_interval 10s\n</buffer>",
+    ] {
+        let e = try_cfg(bad).unwrap_err();
+        assert!(
+            e.contains("'flush_interval' can't be specified"),
+            "{bad}: {e}"
+        );
+    }
+    // Without flush_mode written: a warning only.
+    assert_eq!(
+        try_cfg("<buffer time>\ntimekey 1d\nflush_interval 10s\n</buffer>")
+            .unwrap()
+            .0,
+        logferry_core::buffer::config::FlushMode::Lazy
+    );
+    assert_eq!(
+        try_cfg("<buffer>\nflush_mode default\nflush_interval 10s\n</buffer>")
+            .unwrap()
+            .0,
+        logferry_core::buffer::config::FlushMode::Interval
+    );
+    assert!(
+        try_cfg("<buffer>\nflush_at_shutdown maybe\n</buffer>")
+            .unwrap()
+            .1
+    );
+    assert!(
+        !try_cfg("<buffer>\n@type file\npath /tmp/x\nflush_at_shutdown maybe\n</buffer>")
+            .unwrap()
+            .1
+    );
+}

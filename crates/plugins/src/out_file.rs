@@ -297,6 +297,17 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
     .map_err(|e| build_error(s.pos(), e))?;
     let template =
         TimeFormatter::new(&template, zone.clone()).map_err(|e| build_error(s.pos(), e))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let test = template.format(EventTime::new(u32::try_from(now).unwrap_or(0), 0));
+    if !writable_p(Path::new(&test)) {
+        let pos = &s.param("path").expect("required").pos;
+        return Err(build_error(
+            pos,
+            format!("out_file: `{test}` is not writable"),
+        ));
+    }
     let format = FileFormat::from_section(s)?;
     let symlink = match &p.symlink_path {
         None => None,
@@ -378,6 +389,65 @@ impl Output for DirectFile {
     }
 }
 
+/// The path Fluentd's out_file checks at configure: the template rendered for a test chunk of now,
+/// tag `a` (`a.a.a` when `${tag[2]}` is the highest part named), every record key `data`, and
+/// the index `_**` left as it is.
+fn test_path(template: &Template, cfg: &BufferConfig) -> String {
+    let text = template.as_str();
+    let max_index = text
+        .match_indices("${tag[")
+        .filter_map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            rest[..rest.find(']')?].trim().parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let meta = ChunkMeta {
+        timekey: cfg.timekey.map(|tk| now - now.rem_euclid(tk.max(1))),
+        tag: Some(vec!["a"; max_index].join(".")),
+        variables: cfg
+            .record_keys
+            .iter()
+            .map(|k| (k.name.clone(), "data".to_string()))
+            .collect(),
+        ..ChunkMeta::default()
+    };
+    template.render(&meta, &ChunkId([0; 16]))
+}
+
+/// Fluentd's `FileUtil.writable_p?`: not a directory; writable if it exists; else its nearest
+/// existing ancestor is a writable directory (`mkdir -p` could make the rest).
+fn writable_p(path: &Path) -> bool {
+    let writable = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_encoded_bytes())
+            // SAFETY: a valid NUL-terminated path.
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) == 0 })
+    };
+    if path.is_dir() {
+        return false;
+    }
+    if path.exists() {
+        return writable(path);
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        let d = if d.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            d
+        };
+        if d.exists() {
+            return d.is_dir() && writable(d);
+        }
+        dir = d.parent();
+    }
+    false
+}
+
 /// The buffered file output's chunk writer (also usable as a `<secondary>`).
 pub struct FileWriter {
     template: Template,
@@ -447,6 +517,16 @@ pub fn writer(
     };
     if template.uses_tag() && !cfg.key_tag {
         return Err(build_error(s.pos(), "path has ${tag} placeholders, but chunk key 'tag' is not configured: use <buffer tag,time>"));
+    }
+    if s.element().name != "secondary" {
+        let test = test_path(&template, cfg);
+        if !writable_p(Path::new(&test)) {
+            let pos = &s.param("path").expect("required").pos;
+            return Err(build_error(
+                pos,
+                format!("out_file: `{test}` is not writable"),
+            ));
+        }
     }
     Ok(Arc::new(FileWriter {
         template,
@@ -543,6 +623,19 @@ mod tests {
             "/x/out_**.log"
         );
         assert!(path_template("/x/out.*", None, false, false, false, ".log").is_err());
+    }
+
+    // Fluentd's FileUtil.writable_p? (differential cases config-file-path-*).
+    #[test]
+    fn writable_as_fluentd_checks_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        assert!(writable_p(&dir.path().join("new/deeper/f.log")));
+        assert!(writable_p(&file));
+        assert!(!writable_p(dir.path()));
+        assert!(!writable_p(&file.join("f.log")));
+        assert!(!writable_p(&file.join("sub/f.log")));
     }
 
     #[test]

@@ -32,6 +32,20 @@ pub fn backup_dir(ctx: &BuildCtx) -> PathBuf {
     PathBuf::from(base).join("backup").join("worker0").join(id)
 }
 
+/// Where a file buffer without `path` lives, as Fluentd's buf_file puts it: with `<system>
+/// root_dir` and an `@id`, `<root_dir>/worker0/<@id>/buffer`; else out_file's own `path` (a `*`
+/// replaced by `buffer`); else nowhere (refused).
+fn default_file_path(ctx: &BuildCtx, s: &Section, defaults: &BufferDefaults) -> Option<String> {
+    if let (Some(root), Some(id)) = (ctx.system.root_dir.as_deref(), s.str("@id")) {
+        let dir = PathBuf::from(root).join("worker0").join(id).join("buffer");
+        return Some(dir.to_string_lossy().into_owned());
+    }
+    if defaults.file_at_output_path {
+        return s.str("path").map(|p| p.replace('*', "buffer"));
+    }
+    None
+}
+
 /// Build a buffered output of type `ty` (its writer from `factory`).
 pub fn build_buffered(
     ctx: &BuildCtx,
@@ -41,10 +55,14 @@ pub fn build_buffered(
     defaults: &BufferDefaults,
 ) -> Result<Arc<dyn Output>, BuildError> {
     let mut cfg = BufferConfig::from_output(s, defaults)?;
-    // A file buffer without path under <system> root_dir + @id: <root_dir>/worker0/<@id>/buffer.
     if let StoreKind::File { path, .. } = &mut cfg.store {
         if path.is_empty() {
-            return Err(build_error(s.pos(), "a file buffer needs 'path'"));
+            *path = default_file_path(ctx, s, defaults).ok_or_else(|| {
+                build_error(
+                    s.pos(),
+                    "a file buffer needs 'path' (or <system> root_dir with @id)",
+                )
+            })?;
         }
     }
     let writer = factory(ctx, s, &cfg)?;

@@ -272,13 +272,17 @@ impl BufferConfig {
         };
         let mut path = src.get("path").map(|(v, _)| v);
         let ty = match (explicit_type.as_deref(), &path) {
-            (Some(t), _) => t.to_string(),
-            (None, None) if defaults.file_at_output_path => {
+            (None | Some("file"), None) if defaults.file_at_output_path => {
                 // out_file: the buffer lives beside the output, as in Fluentd (`<path>` as a
-                // directory; a `*` in it is replaced by `buffer`).
-                path = output.str("path").map(|p| p.replace('*', "buffer"));
+                // directory; a `*` in it is replaced by `buffer`), `@type file` written or not;
+                // with an @id, under <system> root_dir when there is one (see
+                // build::build_buffered, which knows it).
+                if output.str("@id").is_none() {
+                    path = output.str("path").map(|p| p.replace('*', "buffer"));
+                }
                 "file".to_string()
             }
+            (Some(t), _) => t.to_string(),
             (None, Some(_)) if buffer.is_none() => {
                 tracing::info!("{pos}: v0.12 buffer_path implies a file buffer (as v0.12 did); Fluentd v1 would keep this buffer in memory");
                 "file".to_string()
@@ -296,12 +300,9 @@ impl BufferConfig {
                 StoreKind::Memory
             }
             "file" => {
-                let path = path.ok_or_else(|| {
-                    build_error(
-                        &pos,
-                        "a file buffer needs 'path' (or <system> root_dir with @id)",
-                    )
-                })?;
+                // Without a path: empty, for build::build_buffered to put under <system> root_dir
+                // (with @id) or refuse.
+                let path = path.unwrap_or_default();
                 let suffix = src.val::<String>("path_suffix")?;
                 StoreKind::File {
                     path,
@@ -454,19 +455,24 @@ impl BufferConfig {
             "lazy" => FlushMode::Lazy,
             "interval" => FlushMode::Interval,
             "immediate" => FlushMode::Immediate,
-            _ if timekey.is_some() && !interval_at_match_level => {
-                if interval_in_buffer {
-                    tracing::warn!("{pos}: flush_interval is ignored because the default flush_mode is lazy with chunk key 'time'; set flush_mode interval to use it");
-                }
-                FlushMode::Lazy
-            }
+            _ if timekey.is_some() && !interval_at_match_level => FlushMode::Lazy,
             _ => FlushMode::Interval,
         };
-        if mode == "lazy" && interval_in_buffer {
-            return Err(build_error(
-                &pos,
-                "flush_interval cannot be used with flush_mode lazy",
-            ));
+        // Fluentd: a <buffer> flush_interval where the mode is not interval is an error when
+        // flush_mode is written in the section (even `default`), else a warning.
+        if flush_mode != FlushMode::Interval && interval_in_buffer {
+            let name = if flush_mode == FlushMode::Lazy {
+                "lazy"
+            } else {
+                "immediate"
+            };
+            if buffer.as_ref().is_some_and(|b| b.has("flush_mode")) {
+                return Err(build_error(
+                    &pos,
+                    format!("'flush_interval' can't be specified when 'flush_mode' is not 'interval' explicitly: '{name}'"),
+                ));
+            }
+            tracing::warn!("{pos}: 'flush_interval' is ignored because default 'flush_mode' is not 'interval': '{name}'; set flush_mode interval to use it");
         }
         let flush_interval = Duration::from_secs_f64(src.val::<f64>("flush_interval")?.max(0.001));
 
@@ -526,8 +532,11 @@ impl BufferConfig {
             flush_thread_interval: Duration::from_secs_f64(
                 src.val::<f64>("flush_thread_interval")?.max(0.01),
             ),
+            // Its Fluentd default is nil (memory true, file false): a value that is not a bool
+            // reads as nil there, so as the default here.
             flush_at_shutdown: src
-                .val::<Option<bool>>("flush_at_shutdown")?
+                .get("flush_at_shutdown")
+                .and_then(|(v, _)| logferry_config::types::bool(&v))
                 .unwrap_or(!is_file),
             delayed_commit_timeout: output
                 .get::<Option<f64>>("delayed_commit_timeout")?

@@ -19,6 +19,7 @@ use super::config::{BufferConfig, FlushMode, Overflow};
 use super::keys::meta_for;
 use super::meta::{ChunkId, ChunkMeta};
 use super::retry::{mono_now, secs, AfterFailure, RetryState};
+use super::split::{self, Limits, Target};
 use crate::error::EmitError;
 use crate::event::EventBatch;
 use crate::log::PluginLog;
@@ -297,6 +298,45 @@ impl Slot {
 
 /// One chunk key's share of a batch: its keys, the formatted bytes, the end of each record.
 type Group<'b> = (ChunkMeta, Cow<'b, [u8]>, Vec<usize>);
+
+/// The chunks one emit touched, for [`BufferedOutput::finish_write`].
+#[derive(Default)]
+struct Written {
+    /// Staged chunks touched, in order (their id and key), unstaged ones too: the order in
+    /// which they are considered for the queue.
+    ops: Vec<(ChunkId, Key)>,
+    /// Chunks not staged, waiting for the end of the write.
+    held: Vec<(ChunkId, Key, Slot)>,
+    /// The ids of `held` by chunk key, in order.
+    unstaged_by_key: HashMap<Key, Vec<ChunkId>>,
+    /// A chunk was queued already (a staged chunk queued before a write into a new one).
+    enqueued: bool,
+}
+
+impl Written {
+    fn hold(&mut self, id: ChunkId, key: Key, slot: Slot) {
+        self.ops.push((id, key.clone()));
+        self.unstaged_by_key
+            .entry(key.clone())
+            .or_default()
+            .push(id);
+        self.held.push((id, key, slot));
+    }
+}
+
+/// Fluentd's `Metadata#<=>` (the order `Buffer#write` takes chunk keys in): time slice, tag,
+/// then the record keys' values by key name, a missing one first.
+fn fluentd_order(a: &ChunkMeta, b: &ChunkMeta) -> std::cmp::Ordering {
+    let vars = |m: &ChunkMeta| {
+        let mut v: Vec<(String, String)> = m.variables.clone();
+        v.sort();
+        v
+    };
+    a.timekey
+        .cmp(&b.timekey)
+        .then_with(|| a.tag.cmp(&b.tag))
+        .then_with(|| vars(a).cmp(&vars(b)))
+}
 
 /// Room to ask for when formatting `batch`: formatted lines (JSON, with keys quoted and strings
 /// escaped) run longer than the msgpack they come from, and growing the buffer mid-batch copies
@@ -697,9 +737,68 @@ impl BufferedOutput {
         Ok(Cow::Owned(logferry_compress::gzip(data)))
     }
 
-    /// Append one group's records to staged chunks, splitting at the chunk limits. `shared`:
-    /// `data` is the start of these shared bytes (a batch taken verbatim), which the backend may
-    /// keep without a copy.
+    /// The chunk limits, for [`split::plan`].
+    fn limits(&self) -> Limits {
+        Limits {
+            bytes: self.cfg.chunk_limit_size,
+            records: self.cfg.chunk_limit_records,
+            full_threshold: self.cfg.chunk_full_threshold,
+        }
+    }
+
+    /// A new chunk for `meta`, not staged.
+    fn new_slot(&self, meta: &ChunkMeta) -> std::io::Result<Slot> {
+        let mut h = self.backend.create(meta.clone())?;
+        h.limit = usize::try_from(self.cfg.chunk_limit_size).unwrap_or(usize::MAX);
+        self.writer
+            .chunk_created(&h.meta, &h.id, self.backend.data_path(&h).as_deref());
+        Ok(Slot::new(h, mono_now()))
+    }
+
+    /// Append the records `range` of a group (but those in `skip`) to `slot`; the bytes added.
+    fn append_records(
+        &self,
+        slot: &mut Slot,
+        data: &[u8],
+        ends: &[usize],
+        range: std::ops::Range<usize>,
+        skip: &[usize],
+        shared: Option<&Bytes>,
+    ) -> std::io::Result<u64> {
+        let before = slot.h.meta.bytes;
+        let mut i = range.start;
+        while i < range.end {
+            if skip.contains(&i) {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < range.end && !skip.contains(&j) {
+                j += 1;
+            }
+            let base = if i == 0 { 0 } else { ends[i - 1] };
+            let end = ends[j - 1];
+            let n = (j - i) as u64;
+            // (`shared` is None where the buffer compresses: see `emit`.)
+            match shared {
+                Some(b) if end - base >= SHARE_AT_LEAST => {
+                    self.backend
+                        .append_shared(&mut slot.h, b.slice(base..end), n)?
+                }
+                _ => {
+                    let piece = self.compress(&data[base..end])?;
+                    self.backend.append(&mut slot.h, &piece, n)?
+                }
+            }
+            i = j;
+        }
+        Ok(slot.h.meta.bytes - before)
+    }
+
+    /// Append one group's records (one chunk key) where Fluentd's `Buffer#write` puts them
+    /// ([`split::plan`]): the staged chunk, new chunks not staged, each chunk noted in `w` for
+    /// [`finish_write`](Self::finish_write). `shared`: `data` is the start of these shared bytes
+    /// (a batch taken verbatim), which the backend may keep without a copy.
     fn append_group(
         &self,
         s: &mut State,
@@ -707,77 +806,140 @@ impl BufferedOutput {
         data: &[u8],
         ends: &[usize],
         shared: Option<&Bytes>,
-    ) -> std::io::Result<bool> {
+        w: &mut Written,
+    ) -> std::io::Result<()> {
         let key = key_of(&meta);
-        let limit = self.cfg.chunk_limit_size;
-        let rec_limit = self.cfg.chunk_limit_records.unwrap_or(u64::MAX);
-        let mut enqueued = false;
-        let mut start_rec = 0usize;
-        while start_rec < ends.len() {
-            if !s.staged.contains_key(&key) {
-                let mut h = self.backend.create(meta.clone())?;
-                h.limit = usize::try_from(limit).unwrap_or(usize::MAX);
-                self.writer
-                    .chunk_created(&h.meta, &h.id, self.backend.data_path(&h).as_deref());
-                s.staged.insert(key.clone(), Slot::new(h, mono_now()));
-            }
-            let slot = s.staged.get_mut(&key).expect("just inserted");
-            let have = slot.h.meta.bytes;
-            let have_recs = slot.h.meta.records;
-            let base = if start_rec == 0 {
-                0
-            } else {
-                ends[start_rec - 1]
-            };
-            // How many records fit.
-            let mut n = 0usize;
-            while start_rec + n < ends.len() {
-                let size = (ends[start_rec + n] - base) as u64;
-                if have + size > limit || have_recs + n as u64 + 1 > rec_limit {
-                    break;
-                }
-                n += 1;
-            }
-            if n == 0 {
-                if have_recs > 0 {
-                    // The chunk is full: enqueue it and start a new one.
-                    let slot = s.staged.remove(&key).expect("present");
-                    self.enqueue_slot(s, slot);
-                    enqueued = true;
-                    continue;
-                }
-                // One record larger than chunk_limit_size: Fluentd refuses it (and the client
-                // resends it forever); logferry keeps it, alone in its own chunk.
-                n = 1;
-                let size = ends[start_rec] - base;
-                self.log.warn(format_args!("a record of {size} bytes is larger than chunk_limit_size {limit}; it is kept in a chunk of its own"));
-            }
-            let end = ends[start_rec + n - 1];
-            let before = slot.h.meta.bytes;
-            // (`shared` is None where the buffer compresses: see `emit`.)
-            match shared {
-                Some(b) if end - base >= SHARE_AT_LEAST => {
-                    self.backend
-                        .append_shared(&mut slot.h, b.slice(base..end), n as u64)?
-                }
-                _ => {
-                    let piece = self.compress(&data[base..end])?;
-                    self.backend.append(&mut slot.h, &piece, n as u64)?
-                }
-            }
-            s.total_bytes += slot.h.meta.bytes - before;
-            start_rec += n;
-            let full = slot.h.meta.bytes as f64 >= limit as f64 * self.cfg.chunk_full_threshold
-                || self.cfg.chunk_limit_records.is_some_and(|r| {
-                    slot.h.meta.records as f64 >= r as f64 * self.cfg.chunk_full_threshold
-                });
-            if full || self.cfg.flush_mode == FlushMode::Immediate {
-                let slot = s.staged.remove(&key).expect("present");
+        let sizes: Vec<u64> = ends
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| (e - if i == 0 { 0 } else { ends[i - 1] }) as u64)
+            .collect();
+        let staged = s
+            .staged
+            .get(&key)
+            .map(|sl| (sl.h.meta.bytes, sl.h.meta.records));
+        let plan = split::plan(
+            staged,
+            &sizes,
+            self.limits(),
+            self.writer.formats_verbatim(),
+        );
+        if plan.enqueue_staged_first {
+            if let Some(slot) = s.staged.remove(&key) {
                 self.enqueue_slot(s, slot);
-                enqueued = true;
+                w.enqueued = true;
             }
         }
-        Ok(enqueued)
+        for piece in &plan.pieces {
+            match piece.target {
+                Target::Staged if piece.side => {
+                    // Staged beside the key's own chunk in Fluentd; queued at the end here.
+                    let mut slot = self.new_slot(&meta)?;
+                    let added = self.append_records(
+                        &mut slot,
+                        data,
+                        ends,
+                        piece.records.clone(),
+                        &plan.alone,
+                        shared,
+                    )?;
+                    s.total_bytes += added;
+                    if piece.unstage {
+                        w.hold(slot.h.id, key.clone(), slot);
+                    } else {
+                        w.ops.push((slot.h.id, key.clone()));
+                        w.held.push((slot.h.id, key.clone(), slot));
+                    }
+                }
+                Target::Staged => {
+                    if !s.staged.contains_key(&key) {
+                        let slot = self.new_slot(&meta)?;
+                        s.staged.insert(key.clone(), slot);
+                    }
+                    let slot = s.staged.get_mut(&key).expect("just inserted");
+                    let added = self.append_records(
+                        slot,
+                        data,
+                        ends,
+                        piece.records.clone(),
+                        &plan.alone,
+                        shared,
+                    )?;
+                    let id = slot.h.id;
+                    s.total_bytes += added;
+                    if piece.unstage {
+                        let slot = s.staged.remove(&key).expect("present");
+                        w.hold(id, key.clone(), slot);
+                    } else {
+                        w.ops.push((id, key.clone()));
+                    }
+                }
+                Target::Fresh => {
+                    let mut slot = self.new_slot(&meta)?;
+                    let added = self.append_records(
+                        &mut slot,
+                        data,
+                        ends,
+                        piece.records.clone(),
+                        &plan.alone,
+                        shared,
+                    )?;
+                    s.total_bytes += added;
+                    w.hold(slot.h.id, key.clone(), slot);
+                }
+            }
+        }
+        for &i in &plan.alone {
+            // One record larger than chunk_limit_size: Fluentd refuses it (and the client
+            // resends it forever); logferry keeps it, alone in its own chunk.
+            let size = sizes[i];
+            let limit = self.cfg.chunk_limit_size;
+            self.log.warn(format_args!("a record of {size} bytes is larger than chunk_limit_size {limit}; it is kept in a chunk of its own"));
+            let mut slot = self.new_slot(&meta)?;
+            s.total_bytes += self.append_records(&mut slot, data, ends, i..i + 1, &[], shared)?;
+            w.hold(slot.h.id, key.clone(), slot);
+        }
+        Ok(())
+    }
+
+    /// The end of Fluentd's `Buffer#write`, once every group is appended: in the order the
+    /// chunks were touched, a staged chunk that is full (every one with `flush_mode immediate`)
+    /// is queued, and the last unstaged chunk of its key that is not full takes its place on the
+    /// stage; every other unstaged chunk is queued. True when anything was queued.
+    fn finish_write(&self, s: &mut State, mut w: Written) -> bool {
+        let immediate = self.cfg.flush_mode == FlushMode::Immediate;
+        let limits = self.limits();
+        let full = |h: &Handle| limits.full(h.meta.bytes, h.meta.records);
+        let mut any = w.enqueued;
+        let ops = std::mem::take(&mut w.ops);
+        for (id, key) in ops {
+            let staged_here = s.staged.get(&key).is_some_and(|sl| sl.h.id == id);
+            if staged_here {
+                if !(immediate || s.staged.get(&key).is_some_and(|sl| full(&sl.h))) {
+                    continue;
+                }
+                let slot = s.staged.remove(&key).expect("present");
+                self.enqueue_slot(s, slot);
+                any = true;
+                let last = w.unstaged_by_key.get_mut(&key).and_then(Vec::pop);
+                if let Some(pos) = last.and_then(|u| w.held.iter().position(|(i, _, _)| *i == u)) {
+                    if !full(&w.held[pos].2.h) {
+                        let (_, k, slot) = w.held.remove(pos);
+                        s.staged.insert(k, slot);
+                    }
+                }
+            } else if let Some(pos) = w.held.iter().position(|(i, _, _)| *i == id) {
+                let (_, _, slot) = w.held.remove(pos);
+                self.enqueue_slot(s, slot);
+                any = true;
+            }
+        }
+        // (Nothing is left held; should anything be, it is queued rather than lost.)
+        for (_, _, slot) in w.held.drain(..) {
+            self.enqueue_slot(s, slot);
+            any = true;
+        }
+        any
     }
 
     /// Wait until the buffer may take more. Two limits apply:
@@ -1123,18 +1285,25 @@ impl Output for BufferedOutput {
             if s.closed {
                 return Err(EmitError::ShuttingDown);
             }
-            let mut any = false;
+            let mut written = Written::default();
+            // Fluentd writes the chunk keys of one emit in the order of their metadata.
+            let mut groups = groups;
+            groups.sort_by(|a, b| fluentd_order(&a.0, &b.0));
             for (meta, data, ends) in groups {
                 // A batch taken verbatim, in an allocation of its own (see SHARE_AT_LEAST).
                 let shared = (share && matches!(data, Cow::Borrowed(_)) && batch.is_tight())
                     .then(|| batch.bytes());
-                let r = self.append_group(&mut s, meta, &data, &ends, shared);
+                let r = self.append_group(&mut s, meta, &data, &ends, shared, &mut written);
                 if let Cow::Owned(buf) = data {
                     self.scratch.give(buf);
                 }
-                any |= r.map_err(|e| EmitError::Failed(format!("buffer write failed: {e}")))?;
+                if let Err(e) = r {
+                    // What was appended is kept (queued), as before an error.
+                    self.finish_write(&mut s, written);
+                    return Err(EmitError::Failed(format!("buffer write failed: {e}")));
+                }
             }
-            Ok(any)
+            Ok(self.finish_write(&mut s, written))
         };
         // File I/O and `compress gzip` block: off the runtime's I/O workers (block_in_place moves
         // this worker's other tasks, the input connections among them, to another thread).

@@ -13,6 +13,7 @@ pub mod params;
 pub mod placeholders;
 pub mod retry;
 pub mod scratch;
+pub mod split;
 
 pub use config::{BufferConfig, BufferDefaults, FlushMode, Overflow, StoreKind};
 pub use meta::{ChunkId, ChunkMeta};

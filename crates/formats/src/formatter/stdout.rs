@@ -34,16 +34,20 @@ impl Stdout {
         Ok(Stdout { time, inner })
     }
 
-    fn finish(&self, tag: &str, time: EventTime, body: &mut Vec<u8>, out: &mut Vec<u8>) {
+    fn finish(&self, tag: &str, time: EventTime, body: &[u8], out: &mut Vec<u8>) {
         let mut ts = String::with_capacity(40);
         self.time.format_into(time, &mut ts);
         out.extend_from_slice(ts.as_bytes());
         out.push(b' ');
         out.extend_from_slice(tag.as_bytes());
         out.extend_from_slice(b": ");
-        while body.last() == Some(&b'\n') {
-            body.pop();
-        }
+        // Ruby's `chomp`: one `\r\n`, `\n` or `\r` off the end, no more (a value ending in a
+        // line break keeps the rest of it, msgpack's last byte 0x0a or 0x0d goes).
+        let body = body
+            .strip_suffix(b"\r\n")
+            .or_else(|| body.strip_suffix(b"\n"))
+            .or_else(|| body.strip_suffix(b"\r"))
+            .unwrap_or(body);
         out.extend_from_slice(body);
         out.push(b'\n');
     }
@@ -53,13 +57,13 @@ impl Formatter for Stdout {
     fn format(&self, tag: &str, time: EventTime, record: &Value, out: &mut Vec<u8>) {
         let mut body = Vec::new();
         self.inner.format(tag, time, record, &mut body);
-        self.finish(tag, time, &mut body, out);
+        self.finish(tag, time, &body, out);
     }
 
     fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         let mut body = Vec::new();
         self.inner.format_raw(tag, time, record, &mut body);
-        self.finish(tag, time, &mut body, out);
+        self.finish(tag, time, &body, out);
     }
 }
 
@@ -78,6 +82,29 @@ mod tests {
             run(&*formatter("stdout", "time_format %S\noutput_type ltsv")),
             "20 app: a:1\tb:x y\tc:\n"
         );
+    }
+
+    // One Ruby `chomp` of the inner formatter's text, whatever it ends with (differential case
+    // format-stdout-line-end-chomp).
+    #[test]
+    fn one_chomp_of_the_inner_text() {
+        use logferry_msgpack::Value;
+        let f = formatter(
+            "stdout",
+            "time_format %S\noutput_type single_value\nmessage_key m",
+        );
+        for (value, line) in [
+            ("x\r\n", "x\r\n\n"),
+            ("x\n", "x\n\n"),
+            ("x\r", "x\n"),
+            ("x\n\r", "x\n\n"),
+            ("", "\n"),
+        ] {
+            let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(value.into()))]);
+            let mut out = Vec::new();
+            f.format("t", T, &rec, &mut out);
+            assert_eq!(out, format!("20 t: {line}").into_bytes(), "{value:?}");
+        }
     }
 
     // Fluentd writes the local time whatever the zone settings (differential case
