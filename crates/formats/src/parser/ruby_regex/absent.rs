@@ -40,8 +40,9 @@ const ANY: &str = "(?m:.)";
 /// The most characters the written walk may take before the pattern is refused.
 const MOST_WRITTEN: usize = 64 * 1024;
 /// The longest alternative whose walk is written out (the depth of the written groups, and of
-/// the recursion writing them).
-const MOST_LENGTH: usize = 256;
+/// the recursion writing them), and the longest of alternatives too many to write out so that
+/// are walked step by step instead ([`of_walk`]).
+pub(super) const MOST_LENGTH: usize = 256;
 /// The most positions of the walk written out (each a group of look-aheads) before the pattern
 /// is refused: a bound on the work of writing it, checked before its size.
 const MOST_VISITS: usize = 4096;
@@ -246,6 +247,47 @@ pub(super) fn of_string_run(body: &str, class: &str, length: usize) -> String {
     format!(
         "(?:(?:(?!{body}){ANY})*(?:(?={body})(?:{ANY}{{{length}}}(?={c})(?:{c}(?={c}))*{shorter}))?)"
     )
+}
+
+/// `(?~X)` for `X` (`body`, as written for Oniguruma) a body of characters, classes and `.`,
+/// non-capturing groups, alternatives and greedy or lazy repetitions, that matches no empty
+/// string (no anchor, look-around, capture group, reference, atomic group, possessive
+/// repetition nor item that may match several characters as one, such as `\R`), with `name`
+/// the prefix of the names of four capture groups of the caller's own, which it numbers before
+/// Oniguruma reads them.
+///
+/// Onigmo's walk, step by step: such a body's first match at a position in the text cut at
+/// the bound is its first match in the whole text that ends no later than the bound (every
+/// path that passes the bound ends past it, and the paths before it are tried in the same
+/// order), so each step is a look-ahead. The bound is kept as the text from one character
+/// past it to the end of the text, in a capture group, which pins a position by its length
+/// (`\k<g>\z`): a position is before the bound where more characters than that follow it.
+/// Up to the body's first match `q` (the bound is the end of the text) each position is an end
+/// where the body does not start; at `q` the body's match, ending at `e`, sets the bound to
+/// the character before `e`; from each position after it that is before the bound, the body's
+/// first match ending no later than the bound (at `e`) lowers it to the character before `e`,
+/// or none leaves it, and the walk takes one more character while that is before the bound,
+/// or at it. The groups alternate, `a` and `b`, each built from the other (`a0` for the first
+/// match, `b2` for a last `b` step after the repeated pairs), as in [`of_run`]. Each step
+/// matches the body once and looks ahead past the bound a few times: for a text of `n`
+/// characters, about `n * n` steps at most, as Onigmo's own walk takes.
+pub(super) fn of_walk(body: &str, name: &str) -> String {
+    let b = format!("(?:{body})");
+    // A step from a position before the bound (kept in `old`), its next bound in `new`.
+    let step = |old: &str, new: &str| {
+        format!(
+            "(?=(?:{b}(?={ANY}+{old}\\z)|{ANY}*(?={old}\\z))(?<{name}{new}>{ANY}*)\\z)\
+             {ANY}(?={ANY}+\\k<{name}{new}>\\z)"
+        )
+    };
+    let after_a = format!("(?(<{name}a>)\\k<{name}a>|\\k<{name}a0>)");
+    let first = format!("(?={b}(?<{name}a0>{ANY}*)\\z){ANY}(?={ANY}+\\k<{name}a0>\\z)");
+    let (b1, a, b2) = (
+        step(&after_a, "b"),
+        step(&format!("\\k<{name}b>"), "a"),
+        step(&after_a, "b2"),
+    );
+    format!("(?:(?:(?!{b}){ANY})*(?:{first}(?:{b1}{a})*(?:{b2})?)?)")
 }
 
 /// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
