@@ -1,8 +1,10 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for five kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for six kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
 //! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`) or beside
 //! alternatives of anchors and look-behinds (`(?~a|\b)`), a body that matches only the empty
-//! string (`(?~\b)`), and a class repeated without a maximum (`(?~[^ ]+)`, `(?~"[^"]*)`).
+//! string (`(?~\b)`), a class repeated without a maximum (`(?~[^ ]+)`, `(?~"[^"]*)`), and other
+//! bodies of characters, classes, groups and greedy or lazy repetitions that match no empty
+//! string (`(?~a+b)`, `(?~ \s+)`, `(?~(?:ab)+)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -28,11 +30,15 @@
 //!   matches at `p`;
 //! - one character's class repeated without a maximum, whose first match at each position is
 //!   cut by the bound so that `/(?~a+)/` matches half of a run of `a`s ([`of_run`]), alone or
-//!   after a string that cannot start again inside the body's match ([`of_string_run`]).
+//!   after a string that cannot start again inside the body's match ([`of_string_run`]);
+//! - other bodies of characters, classes, non-capturing groups, alternatives and greedy or lazy
+//!   repetitions that match no empty string, and alternatives of fixed lengths whose walk above
+//!   is too long to write out: walked step by step, each step a look-ahead, the bound kept in
+//!   capture groups ([`of_walk`]).
 //!
-//! The rest (other bodies repeated without a maximum, anchors beside characters in one alternative,
-//! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
-//! cut text, a capture group) is refused by the caller.
+//! The rest (possessive repetitions, bodies that may match the empty string, anchors beside
+//! characters in one alternative, alternatives of anchors with look-aheads or `\Z` beside
+//! strings, which Onigmo tries in the cut text, a capture group) is refused by the caller.
 
 /// Any character, newlines included (Oniguruma's Ruby syntax).
 const ANY: &str = "(?m:.)";
@@ -702,12 +708,19 @@ mod tests {
         assert_eq!(re("(?~ab+)").find("xabbbc"), Some((0, 4)));
         assert_eq!(re("(?~\"[^\"]*)").find("x\"\" y"), Some((0, 1)));
         assert_eq!(re("(?~:a\\d+)").find("b:a12"), Some((0, 4)));
-        // Refused where the string's first character may start it again inside the match.
+        // Where the string's first character may start it again inside the match (or, under
+        // `i`, is a letter), walked step by step instead, with groups of its own.
+        let helpers = |src: &str, flags: &str| {
+            crate::parser::ruby_regex::for_oniguruma(src, flags)
+                .unwrap()
+                .helper_groups
+                .len()
+        };
         for src in ["(?~aa+)", "(?~a[ab]+)", "(?~ \\s+)", "(?~aba+)"] {
-            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+            assert_eq!(helpers(src, ""), 4, "{src}");
         }
-        assert!(crate::ruby_regexp::compile("(?~ab+)", "i").is_err());
-        assert!(crate::ruby_regexp::compile("(?~,b+)", "i").is_ok());
+        assert_eq!(helpers("(?~ab+)", "i"), 4);
+        assert_eq!(helpers("(?~,b+)", "i"), 0);
     }
 
     #[test]
@@ -723,6 +736,49 @@ mod tests {
         }
         assert_eq!(expand("(?~a+?)", ""), "(?~a)");
         assert_eq!(expand("(?~ab*?)", ""), "(?~ab*?)".replace("b*?", ""));
+    }
+
+    #[test]
+    fn a_body_walked_step_by_step() {
+        let walk = of_walk("a+b", "g");
+        assert!(
+            walk.starts_with("(?:(?:(?!(?:a+b))(?m:.))*(?:(?=(?:a+b)(?<ga0>"),
+            "{walk}"
+        );
+        let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
+        // Ruby's matches: the bound lowered by one at each position inside the run where the
+        // body starts again (` \s` at a space, not a tab), or the body's first match one
+        // character short where it cannot.
+        for (src, text, end) in [
+            (r"(?~ \s+)", "a    b", 3),
+            ("(?~ \\s+)", "a \t\t b", 4),
+            ("(?~--+)", "x-----y", 4),
+            ("(?~aa+)", "aaaaa", 3),
+            ("(?~a+b)", "xaaab", 4),
+            ("(?~a+?b)", "xaab", 3),
+            ("(?~(?:ab)+)", "xababab", 4),
+            (r"\/\*(?~\*+\/)\*\/", "/* a */ b */", 7),
+        ] {
+            assert_eq!(re(src).find(text), Some((0, end)), "{src} on {text:?}");
+        }
+        // Ruby's groups keep their numbers.
+        let r = re(r"(\w)(?~a+b)(c)");
+        let c = r.captures_at("xaabc", 0).unwrap();
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        assert_eq!(groups, [Some((2, 3)), Some((4, 5))]);
+        // Refused: a body that may match the empty string, with an anchor, a capture group or a
+        // possessive repetition; the walk inside a repetition or beside references.
+        for src in [
+            "(?~a*b*)",
+            r"(?~a+\b)",
+            "(?~(a)+b)",
+            "(?~a++b)",
+            "(?:(?~a+b)c)+",
+            r"(a)(?~b+c)\1",
+            "(?~a.{3000}|bc)",
+        ] {
+            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+        }
     }
 
     #[test]
