@@ -2092,7 +2092,8 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
                     return None;
                 }
                 let one = last?;
-                total = total - one + one * min as usize;
+                // (Too long to count: not a string of fixed length here.)
+                total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
                 last = None;
                 k += len;
                 continue;
@@ -2151,7 +2152,7 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
             c if f.i && (!c.is_ascii() || joins_fold(c)) => return None,
             _ => (1, k + 1),
         };
-        total += len;
+        total = total.checked_add(len)?;
         last = Some(len);
         k = next;
     }
@@ -2317,7 +2318,7 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                 };
                 let (min, _, len, _, _) = p.quantifier().ok()??;
                 let one = item.take()?;
-                total = total - one + one.checked_mul(min as usize)?;
+                total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
                 k += len;
                 if body.get(k) == Some(&'?') {
                     k += 1;
@@ -2334,7 +2335,7 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                     return None;
                 }
                 let one = absent_walk_least(body.get(colon + 1..close - 1)?, g)?;
-                total += one;
+                total = total.checked_add(one)?;
                 item = Some(one);
                 k = close;
             }
@@ -2349,7 +2350,7 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                 if end <= k || absent_length(&body[k..end], f) != Some(1) {
                     return None;
                 }
-                total += 1;
+                total = total.checked_add(1)?;
                 item = Some(1);
                 k = end;
             }

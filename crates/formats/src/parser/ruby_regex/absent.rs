@@ -779,6 +779,14 @@ mod tests {
         ] {
             assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
         }
+        // (Its least length too large to count: refused, not a panic.)
+        let big = "(?:(?:(?:a{100000}){100000}){100000})";
+        for src in [
+            format!("(?~{big}{big}b+)"),
+            format!("(?~(?:{big}){{100000}}b+)"),
+        ] {
+            assert!(crate::ruby_regexp::compile(&src, "").is_err(), "{src}");
+        }
     }
 
     #[test]
