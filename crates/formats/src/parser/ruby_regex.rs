@@ -2605,6 +2605,25 @@ fn only_anchors(group: &str) -> bool {
     any
 }
 
+/// The top-level alternatives of a positive look-behind's body (`(?<=A|B)`), or of the one
+/// non-capturing group that is its whole body (`(?<=(?:A|B))`), when there are at least two and
+/// no `\K`.
+fn behind_alternatives(group: &str) -> Option<Vec<String>> {
+    let body = group.strip_prefix("(?<=")?.strip_suffix(')')?;
+    let chars: Vec<char> = body.chars().collect();
+    let inner = if body.starts_with("(?:") && group_close(&chars, 0) == chars.len() {
+        &body[3..body.len() - 1]
+    } else {
+        body
+    };
+    let alternatives: Vec<String> = alternatives_of(inner)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    // (Not with `\K`: Ruby reads it in an alternative of a look-behind by rules of its own.)
+    (alternatives.len() >= 2 && drop_keeps(body) == body).then_some(alternatives)
+}
+
 /// A positive look-behind holding a capture group or `\K` and, at its top level, negative look-behinds
 /// (`(?<=A(?<!Y)B)`, Oniguruma's Ruby syntax as [`rewrite`] wrote it), which Oniguruma refuses
 /// and the negation of a negative look-behind cannot hold (no capture group in a negative
@@ -3924,33 +3943,33 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
                     {
                         // With a capture group or `\K` in it: its negative look-behinds written
-                        // as what they mean without one, when they can be, else taken out.
-                        let plain = (!inner_flags.i
-                            && !inner_flags.x
-                            && !refers
-                            && (has_capture_text(&out[start..])
-                                || drop_keeps(&out[start..]) != out[start..]))
-                            .then(|| behind_split::without_negative_behinds(&out[start..]))
-                            .flatten();
-                        if let Some(plain) = plain {
+                        // as what they mean without one, when they can be, else taken out, else
+                        // split in two (then `true`: a negation written).
+                        let written = |group: &str| {
+                            let plain = (!inner_flags.i
+                                && !inner_flags.x
+                                && !refers
+                                && (has_capture_text(group) || drop_keeps(group) != group))
+                                .then(|| behind_split::without_negative_behinds(group))
+                                .flatten();
                             // `(?<=(?:(?<!y)(x)|z))` as `(?<=(?:(?:(?<=\A)|(?<=[^y]))(x)|z))`.
-                            out.truncate(start);
-                            out.push_str(&plain);
-                        } else if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
-                            // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
-                            out.truncate(start);
-                            out.push_str(&hoisted);
-                        } else if let Some(split) = (!refers)
-                            .then(|| behind_split::split_behind(&out[start..]))
-                            .flatten()
-                        {
-                            // `(?<=(?:(?<!y)x|z)(b))` as `(?<!(?<!(?:(?<!y)x|z)(?:b)))` (whether)
-                            // and `(?<=(?:x|z)(b))` (what it captures).
-                            out.truncate(start);
-                            out.push_str(&split);
-                            any_double_negated = true;
-                        } else {
-                            if drop_keeps(&out[start..]) != out[start..] {
+                            plain
+                                .map(|plain| (plain, false))
+                                // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
+                                .or_else(|| hoist_negative_behinds(group).map(|h| (h, false)))
+                                // `(?<=(?:(?<!y)x|z)(b))` as `(?<!(?<!(?:(?<!y)x|z)(?:b)))`
+                                // (whether) and `(?<=(?:x|z)(b))` (what it captures).
+                                .or_else(|| {
+                                    (!refers)
+                                        .then(|| behind_split::split_behind(group))
+                                        .flatten()
+                                        .map(|split| (split, true))
+                                })
+                        };
+                        // `(?<=…)` as `(?<!(?<!…))`, which holds no capture group (Oniguruma
+                        // refuses one there) nor `\K`.
+                        let negated = |group: &str| {
+                            if drop_keeps(group) != group {
                                 // A negation would lose `\K`'s move of the match's start.
                                 return Err(unlike_ruby(
                                     "\\K in a positive look-behind that holds a negative one \
@@ -3961,11 +3980,42 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      outside it",
                                 ));
                             }
-                            // `(?<=…)` as `(?<!(?<!…))`.
-                            out.replace_range(start..start + 4, "(?<!(?<!");
-                            out.push(')');
+                            Ok(format!("(?<!(?<!{}))", &group[4..group.len() - 1]))
+                        };
+                        let group = out[start..].to_string();
+                        let text = if let Some((text, negation)) = written(&group) {
+                            any_double_negated |= negation;
+                            text
+                        } else if let Some(alternatives) = (!refers && !inner_flags.x)
+                            .then(|| behind_alternatives(&group))
+                            .flatten()
+                        {
+                            // `(?<=(?:(?<!y.)(x)|z))` as `(?:(?<=(?<!y.)(x))|(?<=z))`, each
+                            // written as above: Onigmo tries the alternatives in order from
+                            // one position (of one length; of several, it splits them so
+                            // itself), and comes back into the look-behind for the next only
+                            // where what follows fails, which the alternation does too.
+                            let mut each = Vec::new();
+                            for alternative in alternatives {
+                                let one = format!("(?<={alternative})");
+                                each.push(match written(&one) {
+                                    Some((text, negation)) => {
+                                        any_double_negated |= negation;
+                                        text
+                                    }
+                                    None => {
+                                        any_double_negated = true;
+                                        negated(&one)?
+                                    }
+                                });
+                            }
+                            format!("(?:{})", each.join("|"))
+                        } else {
                             any_double_negated = true;
-                        }
+                            negated(&group)?
+                        };
+                        out.truncate(start);
+                        out.push_str(&text);
                     }
                 }
                 let open = opens.pop();
