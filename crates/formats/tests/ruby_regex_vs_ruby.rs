@@ -26,7 +26,9 @@
 //! one (absent operators with alternatives of fixed lengths or a body of anchors, drawn at random
 //! in context), `absent_run_cases.rb` one (absent operators with a class repeated without a
 //! maximum, maybe after a string, `(?~[^ ]+)`, `(?~"[^"]*)`, drawn at random in context and
-//! curated).
+//! curated), `absent_walk_cases.rb` one (absent operators with other bodies of characters,
+//! classes, groups and repetitions, `(?~a+b)`, `(?~ \s+)`, `(?~(?:ab)+)`, which logferry walks
+//! step by step, drawn at random in context and curated).
 //!
 //! For every case:
 //!

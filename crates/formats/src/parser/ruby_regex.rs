@@ -2092,7 +2092,8 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
                     return None;
                 }
                 let one = last?;
-                total = total - one + one * min as usize;
+                // (Too long to count: not a string of fixed length here.)
+                total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
                 last = None;
                 k += len;
                 continue;
@@ -2151,7 +2152,7 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
             c if f.i && (!c.is_ascii() || joins_fold(c)) => return None,
             _ => (1, k + 1),
         };
-        total += len;
+        total = total.checked_add(len)?;
         last = Some(len);
         k = next;
     }
@@ -2175,6 +2176,9 @@ enum AbsentBody {
     /// One character's class repeated without a maximum, maybe after a string (see
     /// [`absent_run`]).
     Run(RunBody),
+    /// Characters, classes, groups and repetitions that read no text past the walk's bound
+    /// (see [`absent_walk_least`]), written out step by step ([`absent::of_walk`]).
+    Walk,
     /// Anything else: written out only when it matches only the empty string.
     Other,
 }
@@ -2278,6 +2282,81 @@ fn absent_run(body: &[char], offset: usize, f: Flags) -> Option<RunBody> {
         repeat,
         string_length: string.len(),
     })
+}
+
+/// The least length in characters of an absent operator's body (Ruby syntax) whose walk can be
+/// written out step by step ([`absent::of_walk`]), or `None` where it cannot: alternatives of
+/// items, each a character, an escape, a class or `.` matching one character (as
+/// [`absent_length`] reads them: under `i`, none whose foldings may be spelled with several
+/// characters) or a non-capturing group (maybe with options `i` and `m`) of such alternatives,
+/// each item repeated greedily or lazily (`*`, `+`, `?`, `{n,m}`, each maybe followed by `?`)
+/// or not; no anchor, look-around, capture group, reference, atomic group or possessive
+/// repetition, which read the text past the walk's bound, and no `x` nor comment. With no
+/// anchors, a least length of 0 is a body that matches the empty string wherever it is tried.
+fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
+    if f.x {
+        return None;
+    }
+    let (mut least, mut total) = (None::<usize>, 0usize);
+    // The least length of the item before, which a repetition may take.
+    let mut item: Option<usize> = None;
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '|' => {
+                least = Some(least.map_or(total, |l| l.min(total)));
+                total = 0;
+                item = None;
+                k += 1;
+            }
+            '*' | '+' | '?' | '{' => {
+                let p = Parser {
+                    s: body.to_vec(),
+                    i: k,
+                    depth: 0,
+                    class_flags: f,
+                };
+                let (min, _, len, _, _) = p.quantifier().ok()??;
+                let one = item.take()?;
+                total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
+                k += len;
+                if body.get(k) == Some(&'?') {
+                    k += 1;
+                }
+                // (Possessive, or repeated again.)
+                if matches!(body.get(k), Some('*' | '+' | '?' | '{')) {
+                    return None;
+                }
+            }
+            '(' => {
+                let close = group_close(body, k);
+                let (colon, g) = option_group(body, k, close, f)?;
+                if body.get(close.checked_sub(1)?) != Some(&')') {
+                    return None;
+                }
+                let one = absent_walk_least(body.get(colon + 1..close - 1)?, g)?;
+                total = total.checked_add(one)?;
+                item = Some(one);
+                k = close;
+            }
+            ')' | '^' | '$' => return None,
+            _ => {
+                let end = match body[k] {
+                    '\\' => escape_end(body, k),
+                    '[' => bracket_end(body, k),
+                    _ => k + 1,
+                }
+                .min(body.len());
+                if end <= k || absent_length(&body[k..end], f) != Some(1) {
+                    return None;
+                }
+                total = total.checked_add(1)?;
+                item = Some(1);
+                k = end;
+            }
+        }
+    }
+    Some(least.map_or(total, |l| l.min(total)))
 }
 
 /// The shape of an absent operator's body (Ruby syntax) whose alternatives are not all strings
@@ -2524,6 +2603,25 @@ fn only_anchors(group: &str) -> bool {
         any = true;
     }
     any
+}
+
+/// The top-level alternatives of a positive look-behind's body (`(?<=A|B)`), or of the one
+/// non-capturing group that is its whole body (`(?<=(?:A|B))`), when there are at least two and
+/// no `\K`.
+fn behind_alternatives(group: &str) -> Option<Vec<String>> {
+    let body = group.strip_prefix("(?<=")?.strip_suffix(')')?;
+    let chars: Vec<char> = body.chars().collect();
+    let inner = if body.starts_with("(?:") && group_close(&chars, 0) == chars.len() {
+        &body[3..body.len() - 1]
+    } else {
+        body
+    };
+    let alternatives: Vec<String> = alternatives_of(inner)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    // (Not with `\K`: Ruby reads it in an alternative of a look-behind by rules of its own.)
+    (alternatives.len() >= 2 && drop_keeps(body) == body).then_some(alternatives)
 }
 
 /// A positive look-behind holding a capture group or `\K` and, at its top level, negative look-behinds
@@ -3157,7 +3255,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     };
     // The open absent operators: the depth of the stack at which each opened, and what its body
     // is (see [`absent_lengths`]).
-    let mut absents: Vec<(usize, AbsentBody)> = Vec::new();
+    let mut absents: Vec<(usize, AbsentBody, bool)> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -3558,6 +3656,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             (Some('~'), _) => {
                                 let close = group_close(&s, k);
                                 let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
+                                // (Also where a walk of fixed lengths is too long to write.)
+                                let walks = absent_walk_least(body, g).is_some_and(|l| l > 0);
                                 let shape = match absent_lengths(body, g) {
                                     Some(l) if l.iter().all(|&n| n == l[0]) => {
                                         AbsentBody::Fixed(l[0])
@@ -3566,10 +3666,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     Some(l) => AbsentBody::StringsOrEmpty(l),
                                     None => match absent_run(body, k + 3, g) {
                                         Some(run) => AbsentBody::Run(run),
+                                        None if walks => AbsentBody::Walk,
                                         None => absent_mixed(body, g),
                                     },
                                 };
-                                absents.push((stack.len(), shape));
+                                absents.push((stack.len(), shape, walks));
                                 k + 3
                             }
                             _ => k + 2,
@@ -3597,15 +3698,15 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 let inner_flags = f;
                 if absents
                     .last()
-                    .is_some_and(|&(depth, _)| depth == stack.len())
+                    .is_some_and(|&(depth, _, _)| depth == stack.len())
                 {
                     // Ruby's `(?~X)` (X of fixed length L) is the longest text that holds no match
                     // of X; Oniguruma's, a text in which X does not start. Written out: text in
                     // which X does not start, then up to L-1 characters (too few to hold it).
                     // Other bodies Onigmo reads by its walk, written out where it can be (see
                     // `absent`).
-                    let shape = absents.pop().map(|(_, b)| b);
-                    if let (Some(shape), Some(&(_, start, _))) = (shape, stack.last()) {
+                    let shape = absents.pop().map(|(_, b, walks)| (b, walks));
+                    if let (Some((shape, walks)), Some(&(_, start, _))) = (shape, stack.last()) {
                         let body = out[start + 3..out.len() - 1].to_string();
                         // Repeated a counted number of times, itself or a group
                         // around it (or anywhere, with calls).
@@ -3632,12 +3733,66 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     }
                                 })
                         };
+                        // A body written with capture groups of logferry's own ([`absent::of_run`],
+                        // [`absent::of_walk`]), which must hold no stale text from an earlier run
+                        // of it, nor be renumbered under the pattern's references.
+                        let own_groups_refused = || {
+                            let repeated = opens.iter().any(|&o| {
+                                let j = past_comments(&s, group_close(&s, o), true);
+                                match s.get(j) {
+                                    Some('*' | '+') => true,
+                                    Some('{') => !matches!(
+                                        parser(j, inner_flags).quantifier(),
+                                        Ok(Some((_, Some(0 | 1), _, _, _))) | Ok(None)
+                                    ),
+                                    _ => false,
+                                }
+                            });
+                            let extended = flags.contains('x')
+                                || s.windows(3).any(|w| w == ['(', '?', '#'])
+                                || s.windows(2).enumerate().any(|(j, w)| {
+                                    w == ['(', '?']
+                                        && s[j + 2..]
+                                            .iter()
+                                            .take_while(|c| {
+                                                matches!(c, 'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-')
+                                            })
+                                            .any(|&c| c == 'x')
+                                });
+                            (repeated || refers || extended).then(|| {
+                                unlike_ruby(
+                                    "the absent operator (?~…) with a body repeated \
+                                 without a maximum ((?~a+), (?~[^ ]*), (?~a+b)) \
+                                 inside a repetition, itself repeated, in a pattern \
+                                 with references or calls, or with comments or x",
+                                    "Ruby's engine cuts the text at each match of the \
+                                 body; logferry writes that out with groups of its \
+                                 own, which it can here only once per match and \
+                                 without references; write the repetitions out, or \
+                                 (?:(?!body)(?m:.))* for text in which the body does \
+                                 not start",
+                                )
+                            })
+                        };
+                        // Written out step by step, with groups of its own.
+                        let walk = |helpers: &mut usize| match own_groups_refused() {
+                            Some(refusal) => Err(refusal),
+                            None => {
+                                *helpers += 1;
+                                Ok(absent::of_walk(&body, &format!("{HELPER}{helpers}")))
+                            }
+                        };
                         let written = match shape {
                             AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
                             AbsentBody::Fixed(length) => {
                                 let whole = format!("(?:{body})");
-                                absent::of_strings(&[(&whole, length)])
-                                    .ok_or_else(absent_too_long)?
+                                match absent::of_strings(&[(&whole, length)]) {
+                                    Some(written) => written,
+                                    None if walks && length <= absent::MOST_LENGTH => {
+                                        walk(&mut helpers)?
+                                    }
+                                    None => return Err(absent_too_long()),
+                                }
                             }
                             AbsentBody::Strings(lengths) => {
                                 let alts = alternatives_of(&body);
@@ -3646,9 +3801,16 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 {
                                     return Err(absent_refused());
                                 }
+                                // (Too long to write out as a tree of look-aheads, yet
+                                // short enough to walk step by step.)
+                                let short = lengths.iter().all(|&l| l <= absent::MOST_LENGTH);
                                 let alts: Vec<(&str, usize)> =
                                     alts.into_iter().zip(lengths).collect();
-                                absent::of_strings(&alts).ok_or_else(absent_too_long)?
+                                match absent::of_strings(&alts) {
+                                    Some(written) => written,
+                                    None if walks && short => walk(&mut helpers)?,
+                                    None => return Err(absent_too_long()),
+                                }
                             }
                             AbsentBody::StringsOrEmpty(lengths) => {
                                 let alts = alternatives_of(&body);
@@ -3726,53 +3888,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         run.string_length,
                                     )
                                 } else {
-                                    // Written with two capture groups of its own, which must
-                                    // hold no stale text from an earlier run of it, nor be
-                                    // renumbered under the pattern's references.
-                                    let repeated = opens.iter().any(|&o| {
-                                        let j = past_comments(&s, group_close(&s, o), true);
-                                        match s.get(j) {
-                                            Some('*' | '+') => true,
-                                            Some('{') => !matches!(
-                                                parser(j, inner_flags).quantifier(),
-                                                Ok(Some((_, Some(0 | 1), _, _, _))) | Ok(None)
-                                            ),
-                                            _ => false,
-                                        }
-                                    });
-                                    let extended = flags.contains('x')
-                                        || s.windows(3).any(|w| w == ['(', '?', '#'])
-                                        || s.windows(2).enumerate().any(|(j, w)| {
-                                            w == ['(', '?']
-                                                && s[j + 2..]
-                                                    .iter()
-                                                    .take_while(|c| {
-                                                        matches!(
-                                                            c,
-                                                            'i' | 'm' | 'x' | 'a' | 'u' | 'd' | '-'
-                                                        )
-                                                    })
-                                                    .any(|&c| c == 'x')
-                                        });
-                                    if repeated || refers || extended {
-                                        return Err(unlike_ruby(
-                                            "the absent operator (?~…) with a body of one \
-                                             character's class repeated without a maximum \
-                                             ((?~a+), (?~[^ ]*)) inside a repetition, itself \
-                                             repeated, in a pattern with references or calls, \
-                                             or with comments or x",
-                                            "Ruby's engine cuts the text at each match of the \
-                                             body; logferry writes that out with groups of its \
-                                             own, which it can here only once per match and \
-                                             without references; write the repetitions out, or \
-                                             (?:(?!body)(?m:.))* for text in which the body does \
-                                             not start",
-                                        ));
+                                    if let Some(refusal) = own_groups_refused() {
+                                        return Err(refusal);
                                     }
                                     helpers += 1;
                                     absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
                                 }
                             }
+                            AbsentBody::Walk => walk(&mut helpers)?,
                             AbsentBody::Other => {
                                 // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
                                 // option without a group matches nothing.
@@ -3820,33 +3943,33 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
                     {
                         // With a capture group or `\K` in it: its negative look-behinds written
-                        // as what they mean without one, when they can be, else taken out.
-                        let plain = (!inner_flags.i
-                            && !inner_flags.x
-                            && !refers
-                            && (has_capture_text(&out[start..])
-                                || drop_keeps(&out[start..]) != out[start..]))
-                            .then(|| behind_split::without_negative_behinds(&out[start..]))
-                            .flatten();
-                        if let Some(plain) = plain {
+                        // as what they mean without one, when they can be, else taken out, else
+                        // split in two (then `true`: a negation written).
+                        let written = |group: &str| {
+                            let plain = (!inner_flags.i
+                                && !inner_flags.x
+                                && !refers
+                                && (has_capture_text(group) || drop_keeps(group) != group))
+                                .then(|| behind_split::without_negative_behinds(group))
+                                .flatten();
                             // `(?<=(?:(?<!y)(x)|z))` as `(?<=(?:(?:(?<=\A)|(?<=[^y]))(x)|z))`.
-                            out.truncate(start);
-                            out.push_str(&plain);
-                        } else if let Some(hoisted) = hoist_negative_behinds(&out[start..]) {
-                            // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
-                            out.truncate(start);
-                            out.push_str(&hoisted);
-                        } else if let Some(split) = (!refers)
-                            .then(|| behind_split::split_behind(&out[start..]))
-                            .flatten()
-                        {
-                            // `(?<=(?:(?<!y)x|z)(b))` as `(?<!(?<!(?:(?<!y)x|z)(?:b)))` (whether)
-                            // and `(?<=(?:x|z)(b))` (what it captures).
-                            out.truncate(start);
-                            out.push_str(&split);
-                            any_double_negated = true;
-                        } else {
-                            if drop_keeps(&out[start..]) != out[start..] {
+                            plain
+                                .map(|plain| (plain, false))
+                                // `(?<=A(?<!Y)(B))` as `(?<=A(B))(?<!Y(?:B))`.
+                                .or_else(|| hoist_negative_behinds(group).map(|h| (h, false)))
+                                // `(?<=(?:(?<!y)x|z)(b))` as `(?<!(?<!(?:(?<!y)x|z)(?:b)))`
+                                // (whether) and `(?<=(?:x|z)(b))` (what it captures).
+                                .or_else(|| {
+                                    (!refers)
+                                        .then(|| behind_split::split_behind(group))
+                                        .flatten()
+                                        .map(|split| (split, true))
+                                })
+                        };
+                        // `(?<=…)` as `(?<!(?<!…))`, which holds no capture group (Oniguruma
+                        // refuses one there) nor `\K`.
+                        let negated = |group: &str| {
+                            if drop_keeps(group) != group {
                                 // A negation would lose `\K`'s move of the match's start.
                                 return Err(unlike_ruby(
                                     "\\K in a positive look-behind that holds a negative one \
@@ -3857,11 +3980,42 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                      outside it",
                                 ));
                             }
-                            // `(?<=…)` as `(?<!(?<!…))`.
-                            out.replace_range(start..start + 4, "(?<!(?<!");
-                            out.push(')');
+                            Ok(format!("(?<!(?<!{}))", &group[4..group.len() - 1]))
+                        };
+                        let group = out[start..].to_string();
+                        let text = if let Some((text, negation)) = written(&group) {
+                            any_double_negated |= negation;
+                            text
+                        } else if let Some(alternatives) = (!refers && !inner_flags.x)
+                            .then(|| behind_alternatives(&group))
+                            .flatten()
+                        {
+                            // `(?<=(?:(?<!y.)(x)|z))` as `(?:(?<=(?<!y.)(x))|(?<=z))`, each
+                            // written as above: Onigmo tries the alternatives in order from
+                            // one position (of one length; of several, it splits them so
+                            // itself), and comes back into the look-behind for the next only
+                            // where what follows fails, which the alternation does too.
+                            let mut each = Vec::new();
+                            for alternative in alternatives {
+                                let one = format!("(?<={alternative})");
+                                each.push(match written(&one) {
+                                    Some((text, negation)) => {
+                                        any_double_negated |= negation;
+                                        text
+                                    }
+                                    None => {
+                                        any_double_negated = true;
+                                        negated(&one)?
+                                    }
+                                });
+                            }
+                            format!("(?:{})", each.join("|"))
+                        } else {
                             any_double_negated = true;
-                        }
+                            negated(&group)?
+                        };
+                        out.truncate(start);
+                        out.push_str(&text);
                     }
                 }
                 let open = opens.pop();

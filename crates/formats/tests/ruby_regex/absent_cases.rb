@@ -182,10 +182,10 @@ OPTIONAL_CURATED = [
   ['(?~a{1,3}?)b', '', 'oniguruma', ['baaab', 'xaab', 'b']],
   ['(?~(?:ab|c)?d)', '', 'oniguruma', ['xabdcd', 'xdy', 'cdab']],
   ['(?~x|y?)', '', 'oniguruma', ['ax', 'xa', 'yx']],
-  ['\\/\\*(?~\\*+\\/)\\*\\/', '', 'refused', ['/* a **/']],
+  ['\\/\\*(?~\\*+\\/)\\*\\/', '', 'oniguruma', ['/* a **/', '/* a */ b */', '/**/']],
   ['(?~a?+b)', '', 'refused', ['ab']],
   ['(?~a*)', '', 'oniguruma', ['ab', 'aab', 'ba']],
-  ['(?~a*b)', '', 'refused', ['ab']]
+  ['(?~a*b)', '', 'oniguruma', ['ab', 'xaab', 'b']]
 ].freeze
 
 # (Small enough for logferry to write out: at most 64 alternatives, and a walk of at most 4,096

@@ -85,9 +85,10 @@ CURATED = [
   ['a(?~$|\b)b?', '', 'oniguruma'], ['(?~(?!a))*c', '', 'oniguruma'], ['(?~\b(?=\w))', 'm', 'oniguruma'],
   # The absent operator with another body: a class repeated without a maximum runs (Onigmo's
   # rules of its own, written out: a repeated body's first match is cut by the bound, `(?~a+)`
-  # matches half of a run of a's), other repeated bodies are refused; a body of anchors in a
+  # matches half of a run of a's), and so do other repeated bodies without anchors, captures or
+  # possessive repetitions (`(?~ab*c+)`; `(?~a*|b)` may match the empty string); a body of anchors in a
   # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
-  ['(?~a+)', '', 'oniguruma'], ['(?~ab*c+)', '', 'refused'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
+  ['(?~a+)', '', 'oniguruma'], ['(?~ab*c+)', '', 'oniguruma'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
   ['(?~a|\b)', '', 'oniguruma'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'refused'],
   ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
   ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],

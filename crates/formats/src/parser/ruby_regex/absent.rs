@@ -1,8 +1,10 @@
-//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for five kinds of
+//! The absent operator `(?~X)` written out as Onigmo, Ruby's engine, runs it, for six kinds of
 //! body beyond a string of one length: alternatives that are each a string of fixed length, of
 //! different lengths (`(?~a|bc)`), such alternatives with an empty one (`(?~a|bc|)`) or beside
 //! alternatives of anchors and look-behinds (`(?~a|\b)`), a body that matches only the empty
-//! string (`(?~\b)`), and a class repeated without a maximum (`(?~[^ ]+)`, `(?~"[^"]*)`).
+//! string (`(?~\b)`), a class repeated without a maximum (`(?~[^ ]+)`, `(?~"[^"]*)`), and other
+//! bodies of characters, classes, groups and greedy or lazy repetitions that match no empty
+//! string (`(?~a+b)`, `(?~ \s+)`, `(?~(?:ab)+)`).
 //!
 //! Onigmo (`OP_ABSENT`, `OP_ABSENT_END` in regexec.c) runs `(?~X)` from its start `p` with a
 //! bound `aend`, at first the end of the text: at each position `s` from `p` on while `s <
@@ -28,11 +30,15 @@
 //!   matches at `p`;
 //! - one character's class repeated without a maximum, whose first match at each position is
 //!   cut by the bound so that `/(?~a+)/` matches half of a run of `a`s ([`of_run`]), alone or
-//!   after a string that cannot start again inside the body's match ([`of_string_run`]).
+//!   after a string that cannot start again inside the body's match ([`of_string_run`]);
+//! - other bodies of characters, classes, non-capturing groups, alternatives and greedy or lazy
+//!   repetitions that match no empty string, and alternatives of fixed lengths whose walk above
+//!   is too long to write out: walked step by step, each step a look-ahead, the bound kept in
+//!   capture groups ([`of_walk`]).
 //!
-//! The rest (other bodies repeated without a maximum, anchors beside characters in one alternative,
-//! alternatives of anchors with look-aheads or `\Z` beside strings, which Onigmo tries in the
-//! cut text, a capture group) is refused by the caller.
+//! The rest (possessive repetitions, bodies that may match the empty string, anchors beside
+//! characters in one alternative, alternatives of anchors with look-aheads or `\Z` beside
+//! strings, which Onigmo tries in the cut text, a capture group) is refused by the caller.
 
 /// Any character, newlines included (Oniguruma's Ruby syntax).
 const ANY: &str = "(?m:.)";
@@ -40,8 +46,9 @@ const ANY: &str = "(?m:.)";
 /// The most characters the written walk may take before the pattern is refused.
 const MOST_WRITTEN: usize = 64 * 1024;
 /// The longest alternative whose walk is written out (the depth of the written groups, and of
-/// the recursion writing them).
-const MOST_LENGTH: usize = 256;
+/// the recursion writing them), and the longest of alternatives too many to write out so that
+/// are walked step by step instead ([`of_walk`]).
+pub(super) const MOST_LENGTH: usize = 256;
 /// The most positions of the walk written out (each a group of look-aheads) before the pattern
 /// is refused: a bound on the work of writing it, checked before its size.
 const MOST_VISITS: usize = 4096;
@@ -246,6 +253,47 @@ pub(super) fn of_string_run(body: &str, class: &str, length: usize) -> String {
     format!(
         "(?:(?:(?!{body}){ANY})*(?:(?={body})(?:{ANY}{{{length}}}(?={c})(?:{c}(?={c}))*{shorter}))?)"
     )
+}
+
+/// `(?~X)` for `X` (`body`, as written for Oniguruma) a body of characters, classes and `.`,
+/// non-capturing groups, alternatives and greedy or lazy repetitions, that matches no empty
+/// string (no anchor, look-around, capture group, reference, atomic group, possessive
+/// repetition nor item that may match several characters as one, such as `\R`), with `name`
+/// the prefix of the names of four capture groups of the caller's own, which it numbers before
+/// Oniguruma reads them.
+///
+/// Onigmo's walk, step by step: such a body's first match at a position in the text cut at
+/// the bound is its first match in the whole text that ends no later than the bound (every
+/// path that passes the bound ends past it, and the paths before it are tried in the same
+/// order), so each step is a look-ahead. The bound is kept as the text from one character
+/// past it to the end of the text, in a capture group, which pins a position by its length
+/// (`\k<g>\z`): a position is before the bound where more characters than that follow it.
+/// Up to the body's first match `q` (the bound is the end of the text) each position is an end
+/// where the body does not start; at `q` the body's match, ending at `e`, sets the bound to
+/// the character before `e`; from each position after it that is before the bound, the body's
+/// first match ending no later than the bound (at `e`) lowers it to the character before `e`,
+/// or none leaves it, and the walk takes one more character while that is before the bound,
+/// or at it. The groups alternate, `a` and `b`, each built from the other (`a0` for the first
+/// match, `b2` for a last `b` step after the repeated pairs), as in [`of_run`]. Each step
+/// matches the body once and looks ahead past the bound a few times: for a text of `n`
+/// characters, about `n * n` steps at most, as Onigmo's own walk takes.
+pub(super) fn of_walk(body: &str, name: &str) -> String {
+    let b = format!("(?:{body})");
+    // A step from a position before the bound (kept in `old`), its next bound in `new`.
+    let step = |old: &str, new: &str| {
+        format!(
+            "(?=(?:{b}(?={ANY}+{old}\\z)|{ANY}*(?={old}\\z))(?<{name}{new}>{ANY}*)\\z)\
+             {ANY}(?={ANY}+\\k<{name}{new}>\\z)"
+        )
+    };
+    let after_a = format!("(?(<{name}a>)\\k<{name}a>|\\k<{name}a0>)");
+    let first = format!("(?={b}(?<{name}a0>{ANY}*)\\z){ANY}(?={ANY}+\\k<{name}a0>\\z)");
+    let (b1, a, b2) = (
+        step(&after_a, "b"),
+        step(&format!("\\k<{name}b>"), "a"),
+        step(&after_a, "b2"),
+    );
+    format!("(?:(?:(?!{b}){ANY})*(?:{first}(?:{b1}{a})*(?:{b2})?)?)")
 }
 
 /// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
@@ -660,12 +708,19 @@ mod tests {
         assert_eq!(re("(?~ab+)").find("xabbbc"), Some((0, 4)));
         assert_eq!(re("(?~\"[^\"]*)").find("x\"\" y"), Some((0, 1)));
         assert_eq!(re("(?~:a\\d+)").find("b:a12"), Some((0, 4)));
-        // Refused where the string's first character may start it again inside the match.
+        // Where the string's first character may start it again inside the match (or, under
+        // `i`, is a letter), walked step by step instead, with groups of its own.
+        let helpers = |src: &str, flags: &str| {
+            crate::parser::ruby_regex::for_oniguruma(src, flags)
+                .unwrap()
+                .helper_groups
+                .len()
+        };
         for src in ["(?~aa+)", "(?~a[ab]+)", "(?~ \\s+)", "(?~aba+)"] {
-            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+            assert_eq!(helpers(src, ""), 4, "{src}");
         }
-        assert!(crate::ruby_regexp::compile("(?~ab+)", "i").is_err());
-        assert!(crate::ruby_regexp::compile("(?~,b+)", "i").is_ok());
+        assert_eq!(helpers("(?~ab+)", "i"), 4);
+        assert_eq!(helpers("(?~,b+)", "i"), 0);
     }
 
     #[test]
@@ -681,6 +736,57 @@ mod tests {
         }
         assert_eq!(expand("(?~a+?)", ""), "(?~a)");
         assert_eq!(expand("(?~ab*?)", ""), "(?~ab*?)".replace("b*?", ""));
+    }
+
+    #[test]
+    fn a_body_walked_step_by_step() {
+        let walk = of_walk("a+b", "g");
+        assert!(
+            walk.starts_with("(?:(?:(?!(?:a+b))(?m:.))*(?:(?=(?:a+b)(?<ga0>"),
+            "{walk}"
+        );
+        let re = |src: &str| crate::ruby_regexp::compile(src, "").unwrap();
+        // Ruby's matches: the bound lowered by one at each position inside the run where the
+        // body starts again (` \s` at a space, not a tab), or the body's first match one
+        // character short where it cannot.
+        for (src, text, end) in [
+            (r"(?~ \s+)", "a    b", 3),
+            ("(?~ \\s+)", "a \t\t b", 4),
+            ("(?~--+)", "x-----y", 4),
+            ("(?~aa+)", "aaaaa", 3),
+            ("(?~a+b)", "xaaab", 4),
+            ("(?~a+?b)", "xaab", 3),
+            ("(?~(?:ab)+)", "xababab", 4),
+            (r"\/\*(?~\*+\/)\*\/", "/* a */ b */", 7),
+        ] {
+            assert_eq!(re(src).find(text), Some((0, end)), "{src} on {text:?}");
+        }
+        // Ruby's groups keep their numbers.
+        let r = re(r"(\w)(?~a+b)(c)");
+        let c = r.captures_at("xaabc", 0).unwrap();
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        assert_eq!(groups, [Some((2, 3)), Some((4, 5))]);
+        // Refused: a body that may match the empty string, with an anchor, a capture group or a
+        // possessive repetition; the walk inside a repetition or beside references.
+        for src in [
+            "(?~a*b*)",
+            r"(?~a+\b)",
+            "(?~(a)+b)",
+            "(?~a++b)",
+            "(?:(?~a+b)c)+",
+            r"(a)(?~b+c)\1",
+            "(?~a.{3000}|bc)",
+        ] {
+            assert!(crate::ruby_regexp::compile(src, "").is_err(), "{src}");
+        }
+        // (Its least length too large to count: refused, not a panic.)
+        let big = "(?:(?:(?:a{100000}){100000}){100000})";
+        for src in [
+            format!("(?~{big}{big}b+)"),
+            format!("(?~(?:{big}){{100000}}b+)"),
+        ] {
+            assert!(crate::ruby_regexp::compile(&src, "").is_err(), "{src}");
+        }
     }
 
     #[test]
