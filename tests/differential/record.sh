@@ -82,6 +82,8 @@ print(*ports)')
     stop_helpers; rm -rf "$dir"
     return
   fi
+  # A case's `files/` (files that exist before the daemon starts, for in_tail) goes into DIR.
+  if [ -d "$case/files" ]; then cp -a "$case/files/." "$dir/"; fi
   TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
   pid=$!
   status=running
@@ -99,7 +101,7 @@ print(*ports)')
     stop_helpers; rm -rf "$dir"
     return
   fi
-  if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" "$port2" "$port3" "$port4" > "$dir/sent" 2> "$dir/send-err"; then
+  if ! DIFF_DIR="$dir" "$PYTHON" "$HERE/send.py" "$port" "$case/input" "$port2" "$port3" "$port4" > "$dir/sent" 2> "$dir/send-err"; then
     # Most likely the port was taken between picking it and Fluentd binding it: try again.
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true
