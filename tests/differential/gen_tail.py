@@ -296,6 +296,16 @@ def cases():
          [app(data="12345"), app(data="6789\nok\n"), wait(1), app(data="abcd"), app(data="efgh\n"), wait(1),
           app(lines=["end"]), wait(2)])
 
+    # Bytes that are not UTF-8: the none parser keeps them (written by a text formatter, which
+    # keeps them too; out_file's JSON would write U+FFFD, a known difference).
+    case("tail-none-invalid-utf8-bytes", source(extra=HEAD),
+         [app(hexdata="e974e96b3d760d0aff0a"), app(lines=["ok"]), wait(3)],
+         out=OUT_ONE.replace("  append true\n", "  append true\n  <format>\n    @type single_value\n  </format>\n"))
+    # A line Fluentd's csv parser raises on (a stray quote, an empty line) is dropped with
+    # "invalid line found" even with emit_unmatched_lines; logferry emits it as unmatched_line.
+    case("tail-csv-emit-unmatched-raise", source("@type csv\nkeys a,b", extra=HEAD + "\nemit_unmatched_lines true"),
+         [app(lines=["1,2", '"open', "", 'x"y,z', "3,4"]), wait(2)])
+
 
 if __name__ == "__main__":
     cases()

@@ -1610,6 +1610,9 @@ AREAS["fwdsec"] = lambda name: hunt_fwdsec.hunt_fwdsec(R, g, name)  # <security>
 import hunt_hunt21  # noqa: E402  (http, tcp, udp, syslog: the other inputs; see its docstring)
 hunt_hunt21.R = R
 AREAS.update(hunt_hunt21.AREAS)
+import hunt_hunt23  # noqa: E402  (in_tail on random bytes; see its docstring)
+hunt_hunt23.R = R
+AREAS.update(hunt_hunt23.AREAS)
 
 
 def main():
