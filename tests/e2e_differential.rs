@@ -16,6 +16,10 @@
 //! `{FWDPORT}` beside receivers (`tests/differential/sink.py`) for out_http and out_forward;
 //! collect.py then lists what the daemon wrote there.
 //!
+//! A case with a `files/` directory (in_tail cases: files that exist before the daemon starts) has
+//! its content copied into `{DIR}` before the start; send.py's `file` lines write files under
+//! `{DIR}` (given to it as `DIFF_DIR`) while the daemon runs.
+//!
 //! A case with a `YEAR` file has `{YEAR}` in its `expected` for the year Fluentd ran in (record.sh
 //! writes it so).
 //!
@@ -129,6 +133,23 @@ impl Drop for Beside {
     }
 }
 
+/// Copy the files and directories under `from` (if it exists) into `to`.
+fn copy_tree(from: &Path, to: &Path) {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return;
+    };
+    for e in entries {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
 /// What logferry did on one case, in the form of `expected`.
 fn run_case(case: &Path) -> Vec<u8> {
     // `{PORT}` is the daemon's own pick; the further ports are picked here.
@@ -172,9 +193,12 @@ fn run_case(case: &Path) -> Vec<u8> {
             b"dry-run: error\n".to_vec()
         };
     }
-    let mut d = Daemon::start(&conf);
+    // A case's `files/` (files that exist before the daemon starts, for in_tail) goes into `{DIR}`.
+    let files = case.join("files");
+    let mut d = Daemon::start_prepared(&conf, &[], &[], &|dir| copy_tree(&files, dir));
     std::fs::create_dir_all(d.path("out")).unwrap();
     let sent = Command::new(python())
+        .env("DIFF_DIR", d.dir.path())
         .arg(script("send.py"))
         .arg(d.port.to_string())
         .arg(&input)

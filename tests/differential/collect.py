@@ -12,6 +12,10 @@ Then, when the case ran with a local AWS (DIR/aws-endpoint, see aws.py), what th
 there, and when it ran with receivers (DIR/sink-endpoints, see sink.py), what they received, in
 the same form (aws.py's and sink.py's `objects`).
 A file's missing final newline is shown as a line "(no newline at end)".
+DIR itself becomes "{DIR}" wherever it appears (in_tail's `path_key` values, pos files), and its
+form in an in_tail tag (`tag x.*`: "/" as ".", repeated dots squeezed, no leading dot) becomes
+"{DIRTAG}". In a pos file (a name ending in ".pos"), each inode becomes "<inode1>",
+"<inode2>" … in the order of first appearance.
 """
 import calendar
 import gzip
@@ -35,6 +39,30 @@ def now_times(data):
     return ISO.sub(sub, data)
 
 
+def pos_inodes(data):
+    """An in_tail pos file with its inodes (the last tab-separated field of a line) numbered."""
+    seen = {}
+
+    def sub(m):
+        ino = m.group(2)
+        if ino not in seen:
+            seen[ino] = b"<inode%d>" % (len(seen) + 1)
+        return m.group(1) + seen[ino]
+
+    return re.sub(rb"(\t[0-9a-f]{16}\t)([0-9a-f]{16})$", sub, data, flags=re.M)
+
+
+def no_dir(data, root):
+    """The bytes with DIR, and its form in an in_tail tag, replaced by "{DIR}" and "{DIRTAG}"."""
+    dirs = sorted({root.rstrip("/"), os.path.realpath(root)}, key=len, reverse=True)
+    tags = sorted({re.sub(r"\.+", ".", d.replace("/", ".")).lstrip(".") for d in dirs}, key=len, reverse=True)
+    for d in dirs:
+        data = data.replace(d.encode(), b"{DIR}")
+    for t in tags:
+        data = data.replace(t.encode(), b"{DIRTAG}")
+    return data
+
+
 def main():
     root = sys.argv[1]
     out = sys.stdout.buffer
@@ -46,6 +74,7 @@ def main():
             rel = os.path.relpath(p, root)
             if name.endswith(".meta") or re.match(r"buffer\.", name):
                 continue
+            rel = no_dir(rel.encode(), root).decode()
             paths.append((re.sub(r"[0-9a-f]{32}", "<chunk_id>", rel), p))
     paths.sort()
     blobs = []
@@ -66,6 +95,9 @@ def main():
         blobs.extend(sink.objects(root))
     for head, data in blobs:
         out.write(head)
+        if head.rstrip(b"\n").endswith(b".pos"):
+            data = pos_inodes(data)
+        data = no_dir(data, root)
         data = now_times(data)
         out.write(data)
         if data and not data.endswith(b"\n"):

@@ -1614,6 +1614,9 @@ import hunt_hunt21  # noqa: E402  (http, tcp, udp, syslog: the other inputs; see
 hunt_hunt21.R = R
 AREAS.update(hunt_hunt21.AREAS)
 AREAS.update(hunt_hunt22.areas(R))  # bufopt, sysopt: see hunt_hunt22.py
+import hunt_hunt23  # noqa: E402  (in_tail on random bytes; see its docstring)
+hunt_hunt23.R = R
+AREAS.update(hunt_hunt23.AREAS)
 
 
 def main():

@@ -16,9 +16,10 @@
 #   * without an `input` file: `fluentd --dry-run`; `expected` is "dry-run: ok" or "dry-run: error",
 #     and Fluentd's error line is kept in `fluentd-error` (for readers; the test does not compare
 #     messages, only that logferry refuses too);
-#   * otherwise: start Fluentd (TZ=UTC), wait until its worker runs, run send.py (every frame asks
-#     for an ack unless the case says otherwise, so when send.py returns Fluentd has taken every
-#     event into its buffers), stop it with SIGTERM (memory buffers flush at shutdown), wait for
+#   * otherwise: copy the case's `files/` (if any: files for in_tail that exist before the start)
+#     into DIR, start Fluentd (TZ=UTC), wait until its worker runs, run send.py (DIFF_DIR=DIR, where
+#     its `file` lines write; every frame asks for an ack unless the case says otherwise, so when
+#     send.py returns Fluentd has taken every event into its buffers), stop it with SIGTERM (memory buffers flush at shutdown), wait for
 #     it to exit, then `expected` = send.py's output followed by collect.py's.
 # Cases with a DIFFERS file also get `logferry.expected` re-recorded only by the Rust test
 # (DIFF_BLESS=1 cargo test --test e2e_differential).
@@ -82,6 +83,8 @@ print(*ports)')
     stop_helpers; rm -rf "$dir"
     return
   fi
+  # A case's `files/` (files that exist before the daemon starts, for in_tail) goes into DIR.
+  if [ -d "$case/files" ]; then cp -a "$case/files/." "$dir/"; fi
   TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
   pid=$!
   status=running
@@ -99,7 +102,7 @@ print(*ports)')
     stop_helpers; rm -rf "$dir"
     return
   fi
-  if ! "$PYTHON" "$HERE/send.py" "$port" "$case/input" "$port2" "$port3" "$port4" > "$dir/sent" 2> "$dir/send-err"; then
+  if ! DIFF_DIR="$dir" "$PYTHON" "$HERE/send.py" "$port" "$case/input" "$port2" "$port3" "$port4" > "$dir/sent" 2> "$dir/send-err"; then
     # Most likely the port was taken between picking it and Fluentd binding it: try again.
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" || true

@@ -7,7 +7,8 @@ so both receive exactly the same bytes.
     send.py PORT INPUT_FILE [PORT2 [PORT3 [PORT4]]]
 
 INPUT_FILE holds one JSON object per line, one forward frame each, or a line for another input
-(modes http, tcp, udp, wait: see send_inputs.py; PORT2..PORT4 are {PORT2}..{PORT4}):
+(modes http, tcp, udp, wait: see send_inputs.py; file, writing files under {DIR} for
+in_tail: see send_files.py; PORT2..PORT4 are {PORT2}..{PORT4}):
 
   {"mode": "message", "tag": "t", "time": T, "record": R}
   {"mode": "forward", "tag": "t", "entries": [[T, R], ...]}
@@ -42,6 +43,7 @@ import msgpack
 
 import send_sec
 import send_inputs
+import send_files
 
 ACK_TIMEOUT = 20.0
 
@@ -190,6 +192,9 @@ def main():
     for i, f in enumerate(frames, 1):
         if f["mode"] in send_inputs.MODES:
             print("frame %d: %s" % (i, send_inputs.run(f, ports)), flush=True)
+            continue
+        if f["mode"] in send_files.MODES:
+            print("frame %d: %s" % (i, send_files.run(f, ports)), flush=True)
             continue
         json_mode = f["mode"] == "json"
         if sock is not None and (f.get("new_conn") or sock_json != json_mode):

@@ -163,17 +163,21 @@ impl<'a> Events<'a> {
     ) {
         s.results.clear();
         self.parser.parse(text, &mut s.results);
+        // A line is unmatched once, however many of its records failed (a JSON array gives one
+        // result per element): Fluentd's parser yields once per line.
+        let mut failed = false;
         for r in s.results.drain(..) {
             match r {
                 Ok((Some(t), mut rec)) => {
                     self.with_path(&mut rec, path);
                     out.push_value(t, &rec);
                 }
-                _ => {
-                    self.unmatched(raw, path, out);
-                    self.log.warn(format_args!("{}", why()));
-                }
+                _ => failed = true,
             }
+        }
+        if failed {
+            self.unmatched(raw, path, out);
+            self.log.warn(format_args!("{}", why()));
         }
     }
 

@@ -273,8 +273,16 @@ impl Tail {
                     _ => break,
                 }
             }
+            let mut flushed = false;
             if w.pending.is_none() {
-                self.flush_multiline(&mut w, true).await;
+                flushed = self.flush_multiline(&mut w, true).await;
+            }
+            if flushed && w.drained() && self.rotating.iter().any(|(i, _)| *i == id) {
+                // A file waiting out rotate_wait is detached now, as Fluentd's shutdown does: one
+                // no longer named by `path` (deleted, renamed away) gets its pos entry unwatched.
+                // One not read to its end keeps its position.
+                self.close_watcher(id, w);
+                continue;
             }
             if let Io::Open(r) = &mut w.io {
                 if r.opened() {
