@@ -109,9 +109,16 @@ impl Parser for JsonParser {
         match super::yajl::parse(text) {
             Ok(Value::Map(rec)) => out.push(self.common.finish(rec)),
             Ok(Value::Array(items)) => {
+                // Each object is a record; elements that are not objects make one failure for
+                // the whole text (one error event for the record, however many there are).
+                let mut failed = None;
                 for item in items {
-                    out.push(self.one(item));
+                    match self.one(item) {
+                        Err(e) => failed = Some(e),
+                        ok => out.push(ok),
+                    }
                 }
+                out.extend(failed.map(Err));
             }
             Ok(_) => out.push(Err(format!(
                 "pattern not matched with data '{text}': not a JSON object or array"
