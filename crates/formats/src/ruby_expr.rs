@@ -7,7 +7,7 @@
 //! clean room that raises `NameError` when evaluated (Fluentd then sends the record to `@ERROR`).
 //!
 //! Supported: literals (`nil`, `true`, `false`, integers, floats, `'…'` and `"…"` strings without
-//! `#{}`, `/regexp/imx`, `:symbol`), `Time.now`, `Hash.new(default)`, `(…)`, `x[i]`, `x[a..b]`,
+//! `#{}`, `/regexp/imx`, `:symbol`), `Time.now`, `Hash.new(default)`, `(…)`, `[a, b]`, `x[i]`, `x[a..b]`,
 //! `x[a...b]`, `x[start, len]`, `!`, `not`, `==`, `!=`, `+ - * /`, `&&`, `and`, `||`, `or`,
 //! `c ? a : b`, and the methods listed in [`METHODS`].
 
@@ -49,7 +49,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// What an expression is refused with.
-const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Hash.new(x), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol), x[i], x[a..b], x[start, len], !, ==, !=, + - * /, &&, and, ||, or, c ? a : b, and the methods gsub, sub, scan, match, strip, lstrip, rstrip, upcase, downcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f (of a number or a time), first, last, join, dig, nil?, empty?, strftime";
+const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Hash.new(x), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), x[i], x[a..b], x[start, len], !, ==, !=, + - * /, &&, and, ||, or, c ? a : b, and the methods gsub, sub, scan, match, strip, lstrip, rstrip, upcase, downcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f (of a number or a time), first, last, join, dig, nil?, empty?, strftime";
 
 /// A Ruby value.
 #[derive(Clone, Debug)]
@@ -189,6 +189,8 @@ pub enum Expr {
     Not(Box<Expr>),
     /// `c ? a : b`.
     If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `[a, b]`.
+    Array(Vec<Expr>),
 }
 
 /// A scope variable.
@@ -875,6 +877,7 @@ impl Parser {
             Tok::Re(body, flags) => {
                 Expr::Re(compile(&body, &flags).map_err(|e| format!("regexp /{body}/: {e}"))?)
             }
+            Tok::P("[") => Expr::Array(self.args("]")?),
             Tok::P("(") => {
                 let e = self.expr()?;
                 self.expect(")")?;
@@ -1037,6 +1040,7 @@ pub fn may_be_object(e: &Expr) -> bool {
         Expr::Or(a, b) | Expr::And(a, b) | Expr::If(_, a, b) => {
             may_be_object(a) || may_be_object(b)
         }
+        Expr::Array(a) => a.iter().any(may_be_object),
         _ => false,
     }
 }
@@ -1611,6 +1615,7 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
         },
         Expr::NameError(n) => return Err(format!("undefined local variable or method `{n}'")),
         Expr::Now => RValue::Time(cx.now),
+        Expr::Array(a) => RValue::Array(a.iter().map(|x| eval(x, cx)).collect::<Result<_, _>>()?),
         Expr::HashNew(d) => RValue::Hash(Vec::new(), Box::new(eval(d, cx)?)),
         Expr::Or(a, b) => {
             let x = eval(a, cx)?;
