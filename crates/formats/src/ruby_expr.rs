@@ -1685,6 +1685,40 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
         (Bin::Ne, ..) => Bool(!equal(&a, &b)?),
         (Bin::Add, Str(x), Str(y)) => Str(format!("{x}{y}")),
         (Bin::Add, Str(_), o) => return Err(str_arg(o).err().unwrap_or_default()),
+        (Bin::Mul, Str(x), Int(_) | Float(_)) => {
+            let n = &int_arg(&b)?;
+            if *n < 0 {
+                return Err("negative argument".into());
+            }
+            if x.len().saturating_mul(*n as usize) > 1 << 24 {
+                return Err("a string longer than 16 MiB is not supported".into());
+            }
+            Str(x.repeat(*n as usize))
+        }
+        (Bin::Mul, Array(x), Int(n)) => {
+            if *n < 0 {
+                return Err("negative argument".into());
+            }
+            if x.len().saturating_mul(*n as usize) > 1 << 20 {
+                return Err("an array longer than 1Mi elements is not supported".into());
+            }
+            let mut out = Vec::new();
+            for _ in 0..*n {
+                out.extend(x.iter().cloned());
+            }
+            Array(out)
+        }
+        (Bin::Mul, Array(x), Str(sep)) => {
+            let mut out = String::new();
+            join(x, sep, &mut out)?;
+            Str(out)
+        }
+        (Bin::Mul, Str(_), o) => {
+            return Err(format!(
+                "no implicit conversion of {} into Integer",
+                o.class()
+            ))
+        }
         (Bin::Add, Array(x), Array(y)) => Array(x.iter().chain(y).cloned().collect()),
         (Bin::Add, Int(x), Int(y)) => Int(x.checked_add(*y).ok_or_else(ovf)?),
         (Bin::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or_else(ovf)?),
@@ -1837,11 +1871,12 @@ fn method(
         (Str(s), "start_with?") => Bool(s.starts_with(str_arg(&args[0])?)),
         (Str(s), "end_with?") => Bool(s.ends_with(str_arg(&args[0])?)),
         (Str(s), "include?") => Bool(s.contains(str_arg(&args[0])?)),
-        (Str(s), "length" | "size") => Int(s.chars().count() as i64),
+        (Str(s) | Sym(s), "length" | "size") => Int(s.chars().count() as i64),
         (Str(s), "empty?") => Bool(s.is_empty()),
         (Str(s), "to_i") => Int(str_to_i(s)?),
         (
-            Str(_) | Int(_) | Float(_) | Nil | Bool(_) | Array(_) | Hash(..) | Time(_) | Match(_),
+            Str(_) | Sym(_) | Int(_) | Float(_) | Nil | Bool(_) | Array(_) | Hash(..) | Time(_)
+            | Match(_),
             "to_s",
         ) => Str(v.to_s()?),
         (Int(i), "to_i") => Int(*i),
@@ -2091,6 +2126,18 @@ mod tests {
             s(r#"record["a"] + 1"#, r),
             "ERR no implicit conversion of Integer into String"
         );
+    }
+
+    #[test]
+    fn literals() {
+        let r = "{}";
+        assert_eq!(s(r"'it\'s'.length", r), "Ok(\"4\")");
+        assert_eq!(s("\"tab\\there\".length", r), "Ok(\"8\")");
+        assert_eq!(s(r"'a\\b'", r), "Ok(\"\\\"a\\\\\\\\b\\\"\")");
+        assert_eq!(s(r#""\u00e9".length"#, r), "Ok(\"1\")");
+        assert_eq!(s(":sym.to_s", r), "Ok(\"\\\"sym\\\"\")");
+        assert_eq!(s("nil.to_s.empty?", r), "Ok(\"true\")");
+        assert_eq!(s("'ab' * 2 + [1, 2] * ','", r), "Ok(\"\\\"abab1,2\\\"\")");
     }
 
     #[test]
