@@ -1,5 +1,6 @@
 //! `record_transformer` filter: adds, replaces and removes fields, as Fluentd's
-//! `filter_record_transformer` with `enable_ruby false`.
+//! `filter_record_transformer` (with `enable_ruby true`: the subset of Ruby in
+//! [`logferry_formats::ruby_expr`]).
 //!
 //! `<record>` holds `KEY VALUE` pairs; a value starting with `{` or `[` is JSON (its strings and
 //! keys are expanded too). Placeholders: `${record["key"]}` (a top-level field of the incoming
@@ -13,7 +14,7 @@
 //! `renew_record`: copy these fields over), `remove_keys` (record accessors, removed last),
 //! `renew_time_key` (set the event time from this field of the result, as a float of seconds).
 //!
-//! Not supported, refused at start-up: `enable_ruby true` (logferry has no Ruby interpreter). A
+//! With `enable_ruby true`, see README "record_transformer with enable_ruby". Without it, a
 //! `${...}` that is not one of the placeholders above (`${unknown}`, `${record['a']}`,
 //! `${record["a"]["b"]}`) and the `__WORD__` forms are what Fluentd's non-Ruby expander makes of
 //! them: nil when the value is that placeholder alone, `""` inside a longer value; each is warned
