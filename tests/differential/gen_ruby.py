@@ -9,13 +9,13 @@ import gen_cases as g
 from gen_cases import ERR, T0, case, fileout, filt, msg
 
 
-def rb(name, body, records, tag="app.web.x", auto=None, extra=""):
+def rb(name, body, records, tag="app.web.x", auto=None, extra="", time=T0):
     head = "enable_ruby true\n"
     if auto is not None:
         head += "auto_typecast %s\n" % auto
     head += extra
     case("rtruby-" + name, filt("record_transformer", head + "<record>\n" + body.strip("\n") + "\n</record>") +
-         fileout(fmt="@type json") + ERR, [msg(r, tag=tag) for r in records])
+         fileout(fmt="@type json") + ERR, [msg(r, tag=tag, time=time) for r in records])
 
 
 def cases():
@@ -107,6 +107,41 @@ def cases():
     rb("mixed-error-record-to-error", '  a ${record["a"].length}\n  b ${record["b"].length}', [{"a": "x", "b": "yy"}, {"a": "x", "b": 3}])
     rb("regexp-flags", '  a ${record["s"].gsub(/A B/i, "-")}\n  b ${record["s"].scan(/a.b/m)}\n  c ${record["s"].match(/^  a  # comment\n/x)}'.replace("\n  c ${record[\"s\"].match(/^  a  # comment\n/x)}", ""),
        [{"s": "a b\na\nb A B"}])
+
+    # Second batch: named groups, times with nanoseconds, precedence, errors in keys.
+    rb("named-groups",
+       '  a ${record["s"].gsub(/(?<n>b)/, "[\\\\1|\\\\k<n>|\\\\0]")}\n  b ${record["s"].scan(/(?<l>[a-z])(?<d>\\d)?/)}\n  c ${record["s"].match(/(?<x>a)(b)/)[1]}\n  d ${record["s"].match(/(?<x>a)(b)/)[2]}\n  e ${record["s"].match(/(?<x>a)(b)/)["x"]}\n  f ${record["s"].gsub(/(a)(b)/, "\\\\2\\\\1")}',
+       [{"s": "ab1c"}])
+    rb("time-nsec",
+       "  a ${time.strftime('%s.%N %L %3N %6N')}\n  b ${time.to_f}\n  c ${time.to_i}\n  d x${time}",
+       [{"a": 1}], time={"$et": [T0, 123456789]})
+    rb("precedence",
+       '  a ${1 + 2 * 3 - 4 / 2}\n  b ${!record["x"] == true}\n  c ${record["x"] || record["y"] ? "t" : "f"}\n  d ${true ? false ? 1 : 2 : 3}\n  e ${(not record["x"]) && 5}\n  f ${-7 / 2}\n  g ${7 / -2.0}\n  h ${-2.to_s}',
+       [{"y": 0}])
+    rb("error-in-key", '  ${record["k"].upcase} v', [{"k": "a"}, {"j": 1}])
+    rb("symbol-and-int-keys",
+       '  a ${record[:a]}\n  b ${record["a"]}\n  c ${record["h"][1]}\n  d ${record.dig("h", "1")}',
+       [{"a": 1, "h": {"1": "one"}}])
+    rb("float-ops",
+       '  a ${record["f"] + record["g"]}\n  b ${record["f"] * 3}\n  c ${record["i"] / 2.0}\n  d ${record["f"].to_i}\n  e ${0.1 + 0.2}\n  f ${record["f"] == 0.5}',
+       [{"f": 0.5, "g": 1e-9, "i": 3}])
+    rb("string-repeat-join",
+       '  a ${record["s"] * 3}\n  b ${record["a"] * ","}\n  c ${record["a"] * 2}\n  d ${record["a"].join}\n  e ${record["n"].join("|")}',
+       [{"s": "ab", "a": [1, "x", None], "n": [[1, [2]], 3]}])
+    rb("case-unicode",
+       '  a ${record["s"].upcase}\n  b ${record["s"].downcase}\n  c ${record["s"].length}',
+       [{"s": "ﬁ ŉ İ ΣΑΣ ǈ Ω K"}])
+    rb("gsub-special-chars",
+       '  a ${record["s"].gsub(/\\./, "\\\\\\\\")}\n  b ${record["s"].gsub(".", "-")}\n  c ${record["s"].sub(/(x)?c/, "<\\\\1>")}\n  d ${record["s"].gsub(/$/, "!")}\n  e ${record["s"].gsub(/^/, ">")}',
+       [{"s": "a.b.c"}, {"s": "l1\nl2"}])
+    rb("nil-and-bool-methods",
+       '  a ${record["x"].to_s}\n  b ${record["x"].to_i}\n  c ${record["t"].to_s}\n  d ${record["t"].nil?}\n  e ${record["x"].nil?}',
+       [{"t": True}])
+    rb("nil-plus-error", '  a ${record["x"] + 1}', [{"a": 1}])
+    rb("integer-plus-string-error", '  a ${record["i"] + "1"}', [{"i": 1}])
+    rb("split-edge",
+       '  a ${record["s"].split(",", 3)}\n  b ${record["s"].split(",,")}\n  c ${record["t"].split(/,/)}\n  d ${record["t"].split(/x*/)}\n  e ${record["u"].split(" ")}',
+       [{"s": ",a,,b,", "t": "a,b,,", "u": " \u3000a\u00a0b "}])
 
 
 def main():

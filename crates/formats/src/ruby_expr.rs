@@ -983,11 +983,11 @@ pub fn parse_template(s: &str) -> Result<Vec<Piece>, String> {
     let mut i = 0;
     while i < s.len() {
         let rest = &s[i..];
-        if rest.starts_with("#{") {
+        if let Some(inner) = rest.strip_prefix("#{") {
             if !text.is_empty() {
                 out.push(Piece::Text(std::mem::take(&mut text)));
             }
-            let l = lex(&rest[2..], true)?;
+            let l = lex(inner, true)?;
             let mut p = Parser {
                 toks: l.toks,
                 at: 0,
@@ -1222,7 +1222,7 @@ fn int_arg(v: &RValue) -> Result<i64, String> {
     }
 }
 
-fn str_arg<'v>(v: &'v RValue) -> Result<&'v str, String> {
+fn str_arg(v: &RValue) -> Result<&str, String> {
     match v {
         RValue::Str(s) => Ok(s),
         RValue::Nil => Err("no implicit conversion of nil into String".into()),
@@ -1319,13 +1319,12 @@ fn replacement(
             b'0' | b'&' => group(0, out),
             b'1'..=b'9' => {
                 let n = usize::from(c - b'0');
-                match re {
-                    Some(re) => {
-                        if let Some(&g) = re.numbered().get(n - 1) {
-                            group(g, out)
-                        }
-                    }
-                    None => {}
+                // Ruby's regsub: with named groups, `\1`..`\9` write nothing.
+                if let Some(&g) = re
+                    .filter(|re| re.names().is_empty())
+                    .and_then(|re| re.numbered().get(n - 1))
+                {
+                    group(g, out)
                 }
             }
             b'`' => out.push_str(&hay[..whole.0]),
@@ -1948,7 +1947,12 @@ fn method(
             cur
         }
         (Time(t), "to_i") => Int(i64::from(t.sec)),
-        (Time(t), "to_f") => Float(f64::from(t.sec) + f64::from(t.nsec) / 1e9),
+        // Ruby rounds the exact rational once: so does parsing its decimal text.
+        (Time(t), "to_f") => Float(
+            format!("{}.{:09}", t.sec, t.nsec)
+                .parse()
+                .map_err(|_| "bad time")?,
+        ),
         (Time(t), "strftime") => Str(fmt.ok_or("no format")?.format(*t)),
         (_, "[]") => index_value(v, &args)?,
         (Nil | Bool(_), _) => return Err(no_method(m, v)),
