@@ -1118,6 +1118,10 @@ impl RValue {
         }
     }
 
+    fn is_negative(&self) -> bool {
+        matches!(self, RValue::Int(i) if *i < 0)
+    }
+
     fn truthy(&self) -> bool {
         !matches!(self, RValue::Nil | RValue::Bool(false))
     }
@@ -1164,10 +1168,22 @@ fn equal(a: &RValue, b: &RValue) -> Result<bool, String> {
             }
             true
         }
-        (RValue::Hash(..), _)
-        | (_, RValue::Hash(..))
-        | (RValue::Time(_), _)
+        (RValue::Hash(x, _), RValue::Hash(y, _)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (k, v) in x {
+                match y.iter().rev().find(|(k2, _)| eql(k, k2)) {
+                    Some((_, w)) if equal(v, w)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (RValue::Time(_), _)
+        | (_, RValue::Time(_))
         | (RValue::Match(_), _)
+        | (_, RValue::Match(_))
         | (RValue::Other(_), _)
         | (_, RValue::Other(_)) => {
             return Err(format!(
@@ -1588,9 +1604,10 @@ fn index_value(v: &RValue, args: &[RValue]) -> Result<RValue, String> {
             RValue::Nil
         }),
         (RValue::Match(m), [RValue::Int(i)]) => {
+            // Ruby's rb_reg_nth_match: a negative index never reaches the whole match.
             let n = m.numbered.len() as i64 + 1;
             let i = if *i < 0 { *i + n } else { *i };
-            if i < 0 || i >= n {
+            if i < 0 || i >= n || (i == 0 && n > 0 && args[0].is_negative()) {
                 return Ok(RValue::Nil);
             }
             Ok(if i == 0 {
@@ -1666,6 +1683,8 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
                     Some((st, n)) => RValue::Array(x[st..st + n].to_vec()),
                     None => RValue::Nil,
                 },
+                // A record's hash has no Range keys: the default value.
+                RValue::Hash(_, d) => (**d).clone(),
                 RValue::Nil | RValue::Bool(_) => return Err(no_method("[]", &v)),
                 _ => return Err(not_here("[]", &v)),
             }
@@ -1703,7 +1722,8 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
             }
             Str(x.repeat(*n as usize))
         }
-        (Bin::Mul, Array(x), Int(n)) => {
+        (Bin::Mul, Array(x), Int(_) | Float(_)) => {
+            let n = &int_arg(&b)?;
             if *n < 0 {
                 return Err("negative argument".into());
             }
@@ -1889,6 +1909,11 @@ fn method(
         ) => Str(v.to_s()?),
         (Int(i), "to_i") => Int(*i),
         (Int(_), "size") => Int(8),
+        (Int(n), "[]") if matches!(args.as_slice(), [Int(_)]) => {
+            let i = int_arg(&args[0])?;
+            Int(if i < 0 { 0 } else { (n >> i.min(63)) & 1 })
+        }
+        (Hash(m, _), "include?") => Bool(m.iter().any(|(k, _)| eql(k, &args[0]))),
         (Float(f), "to_i") => Int(float_to_i(*f)?),
         (Nil, "to_i") => Int(0),
         (Array(a), "length" | "size") => Int(a.len() as i64),
@@ -2151,6 +2176,23 @@ mod tests {
         assert_eq!(s(":sym.to_s", r), "Ok(\"\\\"sym\\\"\")");
         assert_eq!(s("nil.to_s.empty?", r), "Ok(\"true\")");
         assert_eq!(s("'ab' * 2 + [1, 2] * ','", r), "Ok(\"\\\"abab1,2\\\"\")");
+    }
+
+    #[test]
+    fn found_by_comparing_with_ruby() {
+        let r = r#"{"s":"a-b","h":{"k":[1]},"g":{"k":[1.0]}}"#;
+        // MatchData#[] with a negative index never reaches the whole match.
+        assert_eq!(s(r#"record["s"].match(/-/)[-1]"#, r), "Ok(\"nil\")");
+        assert_eq!(s(r#"record["s"].match(/(-)/)[-1]"#, r), "Ok(\"\\\"-\\\"\")");
+        assert_eq!(s(r#"record["h"] == record["g"]"#, r), "Ok(\"true\")");
+        assert_eq!(s(r#"record["h"] == record["s"]"#, r), "Ok(\"false\")");
+        assert_eq!(s(r#"record["h"].include?("k")"#, r), "Ok(\"true\")");
+        assert_eq!(
+            s("5[0].to_s + 5[1].to_s + -1[99].to_s", r),
+            "Ok(\"\\\"101\\\"\")"
+        );
+        assert_eq!(s(r#"record["h"][0..1]"#, r), "Ok(\"nil\")");
+        assert_eq!(s("[1] * 2.5", r), "Ok(\"[1, 1]\")");
     }
 
     #[test]
