@@ -143,6 +143,10 @@ def cases():
        '  a ${record["s"].split(",", 3)}\n  b ${record["s"].split(",,")}\n  c ${record["t"].split(/,/)}\n  d ${record["t"].split(/x*/)}\n  e ${record["u"].split(" ")}',
        [{"s": ",a,,b,", "t": "a,b,,", "u": " \u3000a\u00a0b "}])
 
+    rb("to-f",
+       '  a ${record["s"].to_f}\n  b ${record["t"].to_f}\n  c ${record["u"].to_f}\n  d ${record["v"].to_f}\n  e ${record["i"].to_f}\n  f ${record["x"].to_f}\n  g ${record["w"].to_f}\n  h ${record["y"].to_f}',
+       [{"s": " 2.5x", "t": "1_000.5", "u": ".5", "v": "1.e3", "i": 7, "w": "0x1A", "y": "  -4.5e+2z"}])
+
 
 def main():
     g.OUT.clear()

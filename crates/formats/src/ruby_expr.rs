@@ -49,7 +49,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// What an expression is refused with.
-const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Hash.new(x), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), x[i], x[a..b], x[start, len], !, ==, !=, + - * /, &&, and, ||, or, c ? a : b, and the methods gsub, sub, scan, match, strip, lstrip, rstrip, upcase, downcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f (of a number or a time), first, last, join, dig, nil?, empty?, strftime";
+const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Hash.new(x), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), x[i], x[a..b], x[start, len], !, ==, !=, + - * /, &&, and, ||, or, c ? a : b, and the methods gsub, sub, scan, match, strip, lstrip, rstrip, upcase, downcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, first, last, join, dig, nil?, empty?, strftime";
 
 /// A Ruby value.
 #[derive(Clone, Debug)]
@@ -860,9 +860,6 @@ impl Parser {
                     ))
                 }
             },
-            "to_f" if !matches!(recv, Expr::Now | Expr::Var(VarRef(Var::Time))) => {
-                return Err(unsupported("to_f except of time or Time.now"))
-            }
             _ => {}
         }
         Ok(Expr::Call(Box::new(recv), m, args, fmt))
@@ -1294,6 +1291,70 @@ fn str_to_i(s: &str) -> Result<i64, String> {
         i += 1;
     }
     Ok(if neg { -n } else { n })
+}
+
+/// Ruby's `String#to_f`: the longest prefix that is a decimal number (underscores between
+/// digits, `.5`, an exponent), else 0.0.
+fn str_to_f(s: &str) -> Result<f64, String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let mut text = String::new();
+    if let Some(&c @ (b'-' | b'+')) = b.get(i) {
+        text.push(c as char);
+        i += 1;
+    }
+    let digits = |i: &mut usize, text: &mut String| {
+        let st = *i;
+        while *i < b.len() {
+            if b[*i].is_ascii_digit() {
+                text.push(b[*i] as char);
+            } else if !(b[*i] == b'_'
+                && *i > st
+                && b[*i - 1].is_ascii_digit()
+                && b.get(*i + 1).is_some_and(u8::is_ascii_digit))
+            {
+                break;
+            }
+            *i += 1;
+        }
+        *i > st
+    };
+    let int = digits(&mut i, &mut text);
+    let mut frac = false;
+    if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        text.push('.');
+        i += 1;
+        frac = digits(&mut i, &mut text);
+    }
+    if !int && !frac {
+        if text.is_empty() {
+            return Ok(0.0);
+        }
+        return Err("String#to_f of a sign without digits is not supported".into());
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        let mut exp = String::from("e");
+        if let Some(&c @ (b'-' | b'+')) = b.get(j) {
+            exp.push(c as char);
+            j += 1;
+        }
+        let st = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            exp.push(b[j] as char);
+            j += 1;
+        }
+        if j > st {
+            if b.get(j) == Some(&b'_') {
+                return Err("String#to_f of an exponent with `_` is not supported".into());
+            }
+            text.push_str(&exp);
+        }
+    }
+    text.parse::<f64>().map_err(|e| format!("String#to_f: {e}"))
 }
 
 /// Ruby's `Float#to_i`.
@@ -1916,6 +1977,10 @@ fn method(
         (Hash(m, _), "include?") => Bool(m.iter().any(|(k, _)| eql(k, &args[0]))),
         (Float(f), "to_i") => Int(float_to_i(*f)?),
         (Nil, "to_i") => Int(0),
+        (Str(s), "to_f") => Float(str_to_f(s)?),
+        (Int(i), "to_f") => Float(*i as f64),
+        (Float(f), "to_f") => Float(*f),
+        (Nil, "to_f") => Float(0.0),
         (Array(a), "length" | "size") => Int(a.len() as i64),
         (Hash(a, _), "length" | "size") => Int(a.len() as i64),
         (Array(a), "empty?") => Bool(a.is_empty()),
@@ -2193,6 +2258,34 @@ mod tests {
         );
         assert_eq!(s(r#"record["h"][0..1]"#, r), "Ok(\"nil\")");
         assert_eq!(s("[1] * 2.5", r), "Ok(\"[1, 1]\")");
+        for (text, want) in [
+            ("1.5", "1.5"),
+            (" 2.5x", "2.5"),
+            ("1e3", "1000.0"),
+            ("1E-2", "0.01"),
+            ("1_000.5", "1000.5"),
+            (".5", "0.5"),
+            ("1.", "1.0"),
+            ("1.e3", "1.0"),
+            ("0x1A", "0.0"),
+            ("1e", "1.0"),
+            ("abc", "0.0"),
+            ("", "0.0"),
+            ("-0", "-0.0"),
+            ("+3.25", "3.25"),
+            ("1__0", "1.0"),
+            ("Infinity", "0.0"),
+            ("  -4.5e+2z", "-450.0"),
+            ("1_", "1.0"),
+            ("_1", "0.0"),
+            ("5.0_1", "5.01"),
+        ] {
+            assert_eq!(
+                s(&format!("'{text}'.to_f"), r),
+                format!("Ok({want:?})"),
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -2201,7 +2294,6 @@ mod tests {
             "system('ls')",
             "`ls`",
             "record.each { |x| x }",
-            "record[\"a\"].to_f",
             "x = 1",
             "record[\"a\"].gsub /a/, 'b'",
             "\"#{tag}\"",
