@@ -2288,6 +2288,77 @@ mod tests {
         }
     }
 
+    /// The random comparison with Ruby: tests/differential/ruby_expr/run.sh.
+    #[test]
+    #[ignore]
+    fn compare_with_ruby() {
+        let (Ok(tsv), Ok(rec)) = (
+            std::env::var("RUBY_EXPR_TSV"),
+            std::env::var("RUBY_EXPR_RECORD"),
+        ) else {
+            panic!("run it with tests/differential/ruby_expr/run.sh");
+        };
+        let cases = std::fs::read_to_string(tsv).unwrap();
+        let rec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(rec).unwrap()).unwrap();
+        let record = RValue::from_value(&json(&rec));
+        let parts = vec!["app".to_string(), "web".to_string(), "x".to_string()];
+        let pre = vec!["app".to_string(), "app.web".into(), "app.web.x".into()];
+        let suf = vec!["app.web.x".to_string(), "web.x".into(), "x".into()];
+        let cx = Scope {
+            record: &record,
+            tag: "app.web.x",
+            tag_parts: &parts,
+            tag_prefix: &pre,
+            tag_suffix: &suf,
+            hostname: "h",
+            time: EventTime::new(1_700_000_000, 0),
+            now: EventTime::now(),
+        };
+        let (mut same, mut refused, mut not_supported, mut differ) = (0, 0, 0, Vec::new());
+        for line in cases.lines() {
+            let (src, ruby) = line.rsplit_once('\t').unwrap_or((line, ""));
+            assert!(!ruby.is_empty(), "no Ruby result for {src}: did Ruby stop?");
+            if src.contains("Time.now") || ruby == "SKIP" {
+                continue;
+            }
+            let e = match parse(src) {
+                Ok(e) => e,
+                Err(_) => {
+                    refused += 1;
+                    continue;
+                }
+            };
+            let ours = match eval(&e, &cx) {
+                Err(_) if ruby == "ERR" => "ERR".to_string(),
+                Err(e) if e.contains("not supported") => {
+                    not_supported += 1;
+                    continue;
+                }
+                Err(_) => "ERR".to_string(),
+                Ok(RValue::Time(_) | RValue::Match(_)) => "OBJ".into(),
+                Ok(v) => match v.to_value() {
+                    Ok(v) => {
+                        let mut s = String::new();
+                        crate::ruby::inspect_into(&v, &mut s);
+                        s
+                    }
+                    Err(_) => "OBJ".into(),
+                },
+            };
+            if ours == ruby {
+                same += 1;
+            } else {
+                differ.push(format!("{src}\n  Ruby:     {ruby}\n  logferry: {ours}"));
+            }
+        }
+        println!(
+            "{same} the same, {refused} refused, {not_supported} not supported where Ruby answers, {} differ",
+            differ.len()
+        );
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
     #[test]
     fn refused() {
         for src in [
