@@ -334,7 +334,7 @@ fn error_label_grep_record_transformer_and_rule_labels() {
     );
 }
 
-/// Start-up refusals name the problem: Ruby in record_transformer, a regexp Ruby refuses (an
+/// Start-up refusals name the problem: Ruby in record_transformer beyond the subset, a regexp Ruby refuses (an
 /// unbounded repetition in a look-behind; look-around runs, on Oniguruma, and `/[éè]/i` with
 /// Onigmo's meaning). (A `${...}`
 /// record_transformer does not know is nil, as in Fluentd: see tests/differential.)
@@ -342,8 +342,8 @@ fn error_label_grep_record_transformer_and_rule_labels() {
 fn unsupported_configs_fail_dry_run() {
     for (body, needle) in [
         (
-            "<filter **>\n@type record_transformer\nenable_ruby true\n</filter>",
-            "no Ruby interpreter",
+            "<filter **>\n@type record_transformer\nenable_ruby true\n<record>\nk ${record.map { |x| x }}\n</record>\n</filter>",
+            "the method `map` is not supported by logferry's Ruby subset",
         ),
         (
             "<match **>\n@type rewrite_tag_filter\n<rule>\nkey a\npattern /(?<=ß+)s/i\ntag t\n</rule>\n</match>",

@@ -33,5 +33,6 @@ pub mod inject;
 pub mod parser;
 pub mod record;
 pub mod ruby;
+pub mod ruby_expr;
 pub mod ruby_regexp;
 pub mod timefmt;

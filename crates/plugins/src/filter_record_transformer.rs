@@ -1,5 +1,6 @@
 //! `record_transformer` filter: adds, replaces and removes fields, as Fluentd's
-//! `filter_record_transformer` with `enable_ruby false`.
+//! `filter_record_transformer` (with `enable_ruby true`: the subset of Ruby in
+//! [`logferry_formats::ruby_expr`]).
 //!
 //! `<record>` holds `KEY VALUE` pairs; a value starting with `{` or `[` is JSON (its strings and
 //! keys are expanded too). Placeholders: `${record["key"]}` (a top-level field of the incoming
@@ -13,7 +14,7 @@
 //! `renew_record`: copy these fields over), `remove_keys` (record accessors, removed last),
 //! `renew_time_key` (set the event time from this field of the result, as a float of seconds).
 //!
-//! Not supported, refused at start-up: `enable_ruby true` (logferry has no Ruby interpreter). A
+//! With `enable_ruby true`, see README "record_transformer with enable_ruby". Without it, a
 //! `${...}` that is not one of the placeholders above (`${unknown}`, `${record['a']}`,
 //! `${record["a"]["b"]}`) and the `__WORD__` forms are what Fluentd's non-Ruby expander makes of
 //! them: nil when the value is that placeholder alone, `""` inside a longer value; each is warned
@@ -30,7 +31,7 @@ use logferry_core::{
     PluginLog, Section, Value,
 };
 use logferry_formats::accessor::{raw_map_get, Accessor};
-use logferry_formats::ruby;
+use logferry_formats::{ruby, ruby_expr};
 
 /// One placeholder.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +51,18 @@ enum Ph {
 enum Part {
     Lit(String),
     Ph(Ph),
+    /// `#{expr}` with enable_ruby: the `to_s` of a Ruby expression.
+    Ruby(Code),
+}
+
+/// A parsed Ruby expression (compared by identity).
+#[derive(Clone, Debug)]
+struct Code(Arc<ruby_expr::Expr>);
+
+impl PartialEq for Code {
+    fn eq(&self, o: &Code) -> bool {
+        Arc::ptr_eq(&self.0, &o.0)
+    }
 }
 
 /// A compiled `<record>` value.
@@ -58,6 +71,8 @@ enum Tpl {
     Const(Value),
     /// Exactly one placeholder with `auto_typecast`: the value keeps its type.
     Single(Ph),
+    /// With enable_ruby and auto_typecast, a value that is one `${expr}`: the Ruby value.
+    RubySingle(Code),
     Str(Vec<Part>),
     Map(Vec<(Vec<Part>, Tpl)>),
     Array(Vec<Tpl>),
@@ -73,6 +88,8 @@ pub struct RecordTransformer {
     hostname: String,
     time_fmt: TimeFormatter,
     uses_time: bool,
+    /// enable_ruby: records are decoded into Ruby values for the expressions.
+    ruby: bool,
 }
 
 /// `<record>`: each parameter a field and its value (placeholders allowed).
@@ -91,7 +108,7 @@ pub static PARAMS: Spec = Spec::new(
     p(
         "enable_ruby",
         Bool,
-        "Evaluate ${…} as Ruby: refused when true (no Ruby interpreter).",
+        "Evaluate ${…} as Ruby: a subset of Ruby expressions (logferry_formats::ruby_expr); anything else is refused.",
     )
     .default("false"),
     p(
@@ -217,6 +234,45 @@ fn parse_parts(s: &str, warnings: &mut Vec<String>) -> Result<Vec<Part>, String>
     Ok(parts)
 }
 
+/// Fluentd's `RubyPlaceholderExpander#preprocess_map` of one string: `${expr}` alone (with
+/// auto_typecast) is the expression, anything else the string `%Q[...]` with each `${` read as
+/// `#{`.
+fn ruby_tpl(s: &str, auto_typecast: bool, force_stringify: bool) -> Result<Tpl, String> {
+    if auto_typecast
+        && !force_stringify
+        && s.matches("${").count() == 1
+        && s.starts_with("${")
+        && s.ends_with('}')
+        && s.len() >= 3
+    {
+        let e = ruby_expr::parse(&s[2..s.len() - 1])?;
+        if ruby_expr::may_be_object(&e) {
+            return Err(format!(
+                "`{s}`: a value that may be a Time, a MatchData, a Hash.new or a Regexp object is not supported as a whole value (Fluentd would put the Ruby object in the record); use it inside a longer string or call to_s"
+            ));
+        }
+        return Ok(Tpl::RubySingle(Code(Arc::new(e))));
+    }
+    let pieces =
+        ruby_expr::parse_template(&s.replace("${", "#{")).map_err(|e| format!("`{s}`: {e}"))?;
+    Ok(Tpl::Str(
+        pieces
+            .into_iter()
+            .map(|p| match p {
+                ruby_expr::Piece::Text(t) => Part::Lit(t),
+                ruby_expr::Piece::Expr(e) => Part::Ruby(Code(Arc::new(e))),
+            })
+            .collect(),
+    ))
+}
+
+fn ruby_key(s: &str) -> Result<Vec<Part>, String> {
+    match ruby_tpl(s, false, true)? {
+        Tpl::Str(p) => Ok(p),
+        _ => Err("unexpected key template".into()),
+    }
+}
+
 fn string_tpl(s: &str, auto_typecast: bool, w: &mut Vec<String>) -> Result<Tpl, String> {
     let parts = parse_parts(s, w)?;
     if auto_typecast {
@@ -252,10 +308,27 @@ fn json_tpl(v: &serde_json::Value, auto: bool, w: &mut Vec<String>) -> Result<Tp
     })
 }
 
+fn ruby_json_tpl(v: &serde_json::Value, auto: bool) -> Result<Tpl, String> {
+    Ok(match v {
+        serde_json::Value::String(s) => ruby_tpl(s, auto, false)?,
+        serde_json::Value::Array(a) => Tpl::Array(
+            a.iter()
+                .map(|x| ruby_json_tpl(x, auto))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(m) => Tpl::Map(
+            m.iter()
+                .map(|(k, x)| Ok((ruby_key(k)?, ruby_json_tpl(x, auto)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        other => json_tpl(other, auto, &mut Vec::new())?,
+    })
+}
+
 fn uses_time(t: &Tpl) -> bool {
     let parts = |p: &[Part]| p.contains(&Part::Ph(Ph::Time));
     match t {
-        Tpl::Const(_) => false,
+        Tpl::Const(_) | Tpl::RubySingle(_) => false,
         Tpl::Single(p) => *p == Ph::Time,
         Tpl::Str(p) => parts(p),
         Tpl::Map(m) => m.iter().any(|(k, v)| parts(k) || uses_time(v)),
@@ -267,13 +340,7 @@ impl RecordTransformer {
     /// Configure from the section.
     pub fn new(s: &Section, log: &PluginLog) -> Result<Self, BuildError> {
         let s = &s.declared(&PARAMS);
-        if s.get("enable_ruby")? {
-            let pos = s.param("enable_ruby").map_or(s.pos(), |p| &p.pos);
-            return Err(build_error(
-                pos,
-                "enable_ruby true is not supported: it evaluates ${...} as Ruby code, and logferry has no Ruby interpreter. Remove it and use the placeholders ${record[\"key\"]}, ${tag}, ${tag_parts[N]}, ${tag_prefix[N]}, ${tag_suffix[N]}, ${hostname}, ${time}",
-            ));
-        }
+        let ruby: bool = s.get("enable_ruby")?;
         let auto_typecast = s.get("auto_typecast")?;
         let renew_record: bool = s.get("renew_record")?;
         let keep_keys: Vec<String> = s.get::<Option<_>>("keep_keys")?.unwrap_or_default();
@@ -302,20 +369,32 @@ impl RecordTransformer {
                 r.str(&p.key);
                 let tpl = if p.value.starts_with('{') || p.value.starts_with('[') {
                     match serde_json::from_str::<serde_json::Value>(&p.value) {
+                        Ok(j) if ruby => ruby_json_tpl(&j, auto_typecast),
                         Ok(j) => json_tpl(&j, auto_typecast, &mut warnings),
                         Err(e) => {
                             log.warn(format_args!(
                                 "failed to parse {} as json. Assuming {} is a string: {e}",
                                 p.value, p.value
                             ));
-                            string_tpl(&p.value, auto_typecast, &mut warnings)
+                            if ruby {
+                                ruby_tpl(&p.value, auto_typecast, false)
+                            } else {
+                                string_tpl(&p.value, auto_typecast, &mut warnings)
+                            }
                         }
                     }
+                } else if ruby {
+                    ruby_tpl(&p.value, auto_typecast, false)
                 } else {
                     string_tpl(&p.value, auto_typecast, &mut warnings)
                 }
                 .map_err(|e| build_error(&p.pos, e))?;
-                let key = parse_parts(&p.key, &mut warnings).map_err(|e| build_error(&p.pos, e))?;
+                let key = if ruby {
+                    ruby_key(&p.key)
+                } else {
+                    parse_parts(&p.key, &mut warnings)
+                }
+                .map_err(|e| build_error(&p.pos, e))?;
                 match raw_keys.iter().position(|k| *k == p.key) {
                     Some(i) => map[i].1 = tpl,
                     None => {
@@ -343,6 +422,7 @@ impl RecordTransformer {
             time_fmt: TimeFormatter::new("%Y-%m-%d %H:%M:%S %z", Zone::Local)
                 .map_err(|e| build_error(s.pos(), e))?,
             uses_time,
+            ruby,
         })
     }
 }
@@ -356,6 +436,8 @@ struct Cx<'a> {
     hostname: &'a str,
     time: &'a str,
     record: &'a [u8],
+    /// With enable_ruby: the Ruby scope.
+    ruby: Option<ruby_expr::Scope<'a>>,
 }
 
 fn index<T>(v: &[T], n: i64) -> Option<&T> {
@@ -392,29 +474,38 @@ impl Cx<'_> {
         }
     }
 
-    fn text(&self, parts: &[Part]) -> String {
+    fn ruby_eval(&self, c: &Code) -> Result<ruby_expr::RValue, String> {
+        let scope = self.ruby.as_ref().ok_or("enable_ruby scope missing")?;
+        ruby_expr::eval(&c.0, scope)
+    }
+
+    fn text(&self, parts: &[Part]) -> Result<String, String> {
         let mut out = String::new();
         for p in parts {
             match p {
                 Part::Lit(l) => out.push_str(l),
                 Part::Ph(ph) => self.push_text(ph, &mut out),
+                Part::Ruby(c) => out.push_str(&self.ruby_eval(c)?.to_s()?),
             }
         }
-        out
+        Ok(out)
     }
 
-    fn eval(&self, t: &Tpl) -> Value {
-        match t {
+    fn eval(&self, t: &Tpl) -> Result<Value, String> {
+        Ok(match t {
             Tpl::Const(v) => v.clone(),
             Tpl::Single(ph) => self.value(ph),
-            Tpl::Str(parts) => Value::Str(self.text(parts)),
+            Tpl::RubySingle(c) => self.ruby_eval(c)?.to_value()?,
+            Tpl::Str(parts) => Value::Str(self.text(parts)?),
             Tpl::Map(m) => Value::Map(
                 m.iter()
-                    .map(|(k, v)| (Value::Str(self.text(k)), self.eval(v)))
-                    .collect(),
+                    .map(|(k, v)| Ok((Value::Str(self.text(k)?), self.eval(v)?)))
+                    .collect::<Result<_, String>>()?,
             ),
-            Tpl::Array(a) => Value::Array(a.iter().map(|x| self.eval(x)).collect()),
-        }
+            Tpl::Array(a) => {
+                Value::Array(a.iter().map(|x| self.eval(x)).collect::<Result<_, _>>()?)
+            }
+        })
     }
 }
 
@@ -459,6 +550,7 @@ impl Filter for RecordTransformer {
         }
         let prefix: Vec<String> = (1..=parts.len()).map(|n| parts[..n].join(".")).collect();
         let suffix: Vec<String> = (0..parts.len()).map(|n| parts[n..].join(".")).collect();
+        let owned_parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
         let mut time_text = String::new();
         let mut out = BatchBuilder::with_capacity(batch.bytes().len() + batch.len() * 32);
         let fast =
@@ -468,6 +560,11 @@ impl Filter for RecordTransformer {
                 time_text.clear();
                 self.time_fmt.format_into(e.time, &mut time_text);
             }
+            let ruby_record = if self.ruby {
+                ruby_expr::RValue::from_value(&logferry_core::record::decode(e.record))
+            } else {
+                ruby_expr::RValue::Nil
+            };
             let cx = Cx {
                 tag,
                 parts: &parts,
@@ -476,9 +573,38 @@ impl Filter for RecordTransformer {
                 hostname: &self.hostname,
                 time: &time_text,
                 record: e.record,
+                ruby: self.ruby.then(|| ruby_expr::Scope {
+                    record: &ruby_record,
+                    tag,
+                    tag_parts: &owned_parts,
+                    tag_prefix: &prefix,
+                    tag_suffix: &suffix,
+                    hostname: &self.hostname,
+                    time: e.time,
+                    now: EventTime::now(),
+                }),
             };
-            let keys: Vec<String> = self.map.iter().map(|(k, _)| cx.text(k)).collect();
-            let vals: Vec<Value> = self.map.iter().map(|(_, v)| cx.eval(v)).collect();
+            // Fluentd expands each key and value; an exception sends the record to
+            // @ERROR unchanged.
+            let mut keys: Vec<String> = Vec::with_capacity(self.map.len());
+            let mut vals: Vec<Value> = Vec::with_capacity(self.map.len());
+            let mut failed = None;
+            for (k, v) in &self.map {
+                match cx.eval(v).and_then(|v| Ok((cx.text(k)?, v))) {
+                    Ok((k, v)) => {
+                        keys.push(k);
+                        vals.push(v);
+                    }
+                    Err(reason) => {
+                        failed = Some(reason);
+                        break;
+                    }
+                }
+            }
+            if let Some(reason) = failed {
+                errors.push(e.time, e.record, format!("failed to expand: {reason}"));
+                continue;
+            }
             if fast {
                 let fields: Vec<(&str, Value)> =
                     keys.iter().map(String::as_str).zip(vals).collect();
@@ -695,8 +821,6 @@ ${tag}_key v
 
     #[test]
     fn unknown_placeholders_are_nil_as_in_fluentd() {
-        let e = rt("enable_ruby true").err().unwrap();
-        assert!(e.to_string().contains("no Ruby"), "{e}");
         // Fluentd 1.16.11 without enable_ruby: an unknown `${...}` is warned about and is nil
         // alone, empty inside a longer value (tests/differential rt-unknown-placeholder).
         for bad in [
@@ -710,6 +834,47 @@ ${tag}_key v
             let f = rt(&format!("<record>\nk {bad}\nj x${{unknown}}y\n</record>"))
                 .unwrap_or_else(|e| panic!("refused {bad}: {e}"));
             assert_eq!(one(&f, "t", "{}"), r#"{"k":null,"j":"xy"}"#, "{bad}");
+        }
+    }
+
+    #[test]
+    fn enable_ruby_subset() {
+        let f = rt(r#"enable_ruby true
+<record>
+  up ${record["s"].upcase}
+  sum ${record["a"] + 1}
+  mixed a-${tag_parts[-1]}-${record["a"] * 2}
+  ${tag}_k v
+  t ${time.strftime('%Y-%m-%dT%H:%M:%S.%N%z')}
+  typed ${record["n"].nil? ? [1] : 2}
+  nested {"x": "${record['s'].gsub(/t/, '<\\0>')}", "y": ["${record['a']}"]}
+</record>"#)
+        .unwrap();
+        assert_eq!(
+            one(&f, "app.web", r#"{"a":1,"s":"str","n":null}"#),
+            r#"{"a":1,"s":"str","n":null,"up":"STR","sum":2,"mixed":"a-web-2","app.web_k":"v","t":"2023-11-14T22:13:20.000000005+0000","typed":[1],"nested":{"x":"s<t>r","y":[1]}}"#
+        );
+        // A Ruby exception sends the record to @ERROR unchanged.
+        let (ev, errs) = run(&f, "t", r#"{"a":"x"}"#);
+        assert!(ev.is_empty());
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert!(
+            errs[0].contains("undefined method `upcase' for nil"),
+            "{errs:?}"
+        );
+        // Outside the subset: refused at start-up, naming the construct.
+        for (bad, what) in [
+            ("${record['a'].each { |x| x }}", "each"),
+            ("${time}", "Time"),
+            ("${`ls`}", "`"),
+            ("a\\tb ${tag}", "backslash"),
+            ("${record['a'].capitalize}", "capitalize"),
+        ] {
+            let e = rt(&format!("enable_ruby true\n<record>\nk {bad}\n</record>"))
+                .err()
+                .unwrap_or_else(|| panic!("accepted {bad}"));
+            assert!(e.to_string().contains(what), "{bad}: {e}");
+            assert!(e.to_string().contains("t.conf:5"), "{bad}: {e}");
         }
     }
 

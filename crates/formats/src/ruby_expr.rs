@@ -1,0 +1,2383 @@
+//! A small, exact subset of Ruby expressions, as Fluentd's `filter_record_transformer` evaluates
+//! `${...}` with `enable_ruby true` (no Ruby interpreter: a parser and an evaluator of the subset;
+//! anything outside it is refused when parsed, never evaluated with another meaning).
+//!
+//! In scope (as Fluentd's `CleanroomExpander` has them): `record`, `tag`, `time`, `tag_parts`,
+//! `tag_prefix`, `tag_suffix`, `hostname`. Any other bare lower-case name is a method call on the
+//! clean room that raises `NameError` when evaluated (Fluentd then sends the record to `@ERROR`).
+//!
+//! Supported: literals (`nil`, `true`, `false`, integers, floats, `'…'` and `"…"` strings without
+//! `#{}`, `/regexp/imx`, `:symbol`), `Time.now`, `Hash.new(default)`, `(…)`, `[a, b]`, `x[i]`, `x[a..b]`,
+//! `x[a...b]`, `x[start, len]`, `!`, `not`, `==`, `!=`, `+ - * /`, `&&`, `and`, `||`, `or`,
+//! `c ? a : b`, and the methods listed in [`METHODS`].
+
+use std::fmt::Write as _;
+
+use logferry_msgpack::{EventTime, Value};
+
+use crate::ruby_regexp::{compile, RubyRegex};
+use crate::timefmt::{TimeFormatter, Zone};
+
+/// The method names the evaluator knows (on the classes where Ruby defines them).
+pub const METHODS: &[&str] = &[
+    "gsub",
+    "sub",
+    "scan",
+    "match",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "upcase",
+    "downcase",
+    "split",
+    "start_with?",
+    "end_with?",
+    "include?",
+    "length",
+    "size",
+    "to_s",
+    "to_i",
+    "to_f",
+    "first",
+    "last",
+    "join",
+    "dig",
+    "nil?",
+    "empty?",
+    "strftime",
+    "[]",
+];
+
+/// What an expression is refused with.
+const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Hash.new(x), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), x[i], x[a..b], x[start, len], !, ==, !=, + - * /, &&, and, ||, or, c ? a : b, and the methods gsub, sub, scan, match, strip, lstrip, rstrip, upcase, downcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, first, last, join, dig, nil?, empty?, strftime";
+
+/// A Ruby value.
+#[derive(Clone, Debug)]
+pub enum RValue {
+    /// `nil`.
+    Nil,
+    /// `true` / `false`.
+    Bool(bool),
+    /// An Integer that fits `i64`.
+    Int(i64),
+    /// A Float.
+    Float(f64),
+    /// A String (UTF-8).
+    Str(String),
+    /// A Symbol.
+    Sym(String),
+    /// An Array.
+    Array(Vec<RValue>),
+    /// A Hash with its default value.
+    Hash(Vec<(RValue, RValue)>, Box<RValue>),
+    /// A Time in the local zone.
+    Time(EventTime),
+    /// A MatchData.
+    Match(Box<MatchData>),
+    /// A record value the evaluator does not model (bin, ext, integers above `i64::MAX`).
+    Other(Value),
+}
+
+/// A regexp match.
+#[derive(Clone, Debug)]
+pub struct MatchData {
+    text: String,
+    /// Span of each engine group (0: the whole match).
+    spans: Vec<Option<(usize, usize)>>,
+    /// Engine indices of Ruby's numbered groups.
+    numbered: Vec<usize>,
+    /// Group names with their engine indices.
+    names: Vec<(String, Vec<usize>)>,
+}
+
+impl MatchData {
+    fn group(&self, i: usize) -> RValue {
+        match self.spans.get(i).copied().flatten() {
+            Some((s, e)) => RValue::Str(self.text[s..e].to_string()),
+            None => RValue::Nil,
+        }
+    }
+
+    fn named(&self, name: &str) -> Result<RValue, String> {
+        let Some((_, idx)) = self.names.iter().find(|(n, _)| n == name) else {
+            return Err(format!("undefined group name reference: {name}"));
+        };
+        Ok(idx
+            .iter()
+            .rev()
+            .find_map(|&i| self.spans.get(i).copied().flatten())
+            .map_or(RValue::Nil, |(s, e)| {
+                RValue::Str(self.text[s..e].to_string())
+            }))
+    }
+}
+
+/// The clean room's local variables for one record.
+pub struct Scope<'a> {
+    /// The record.
+    pub record: &'a RValue,
+    /// The tag.
+    pub tag: &'a str,
+    /// `tag.split('.')`.
+    pub tag_parts: &'a [String],
+    /// `tag_prefix`.
+    pub tag_prefix: &'a [String],
+    /// `tag_suffix`.
+    pub tag_suffix: &'a [String],
+    /// The host name.
+    pub hostname: &'a str,
+    /// The event time.
+    pub time: EventTime,
+    /// The current time (`Time.now`).
+    pub now: EventTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Var {
+    Record,
+    Tag,
+    Time,
+    TagParts,
+    TagPrefix,
+    TagSuffix,
+    Hostname,
+}
+
+/// A binary operator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bin {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+/// A parsed expression.
+#[derive(Clone, Debug)]
+pub enum Expr {
+    /// A constant value.
+    Lit(RValue),
+    /// A regexp literal.
+    Re(RubyRegex),
+    /// A strftime format literal compiled (kept beside its text).
+    Var(VarRef),
+    /// A bare name that is neither a local variable nor a method of the clean room.
+    NameError(String),
+    /// `Time.now`.
+    Now,
+    /// `Hash.new(x)`.
+    HashNew(Box<Expr>),
+    /// A method call (`[]` included).
+    Call(Box<Expr>, String, Vec<Expr>, Option<TimeFormatter>),
+    /// `x[a..b]` / `x[a...b]`.
+    Range(Box<Expr>, Box<Expr>, Box<Expr>, bool),
+    /// A binary operator.
+    Op(Bin, Box<Expr>, Box<Expr>),
+    /// `a || b`.
+    Or(Box<Expr>, Box<Expr>),
+    /// `a && b`.
+    And(Box<Expr>, Box<Expr>),
+    /// `!a`.
+    Not(Box<Expr>),
+    /// `c ? a : b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `[a, b]`.
+    Array(Vec<Expr>),
+}
+
+/// A scope variable.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VarRef(Var);
+
+// ------------------------------------------------------------------------------------------
+// Lexer
+
+#[derive(Clone, Debug, PartialEq)]
+enum Tok {
+    Ident(String),
+    Const(String),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Re(String, String),
+    Sym(String),
+    P(&'static str),
+}
+
+struct Lexed {
+    toks: Vec<(Tok, bool)>,
+    /// Byte length consumed (up to the closing `}` when lexing an interpolation).
+    end: usize,
+}
+
+const PUNCT: &[&str] = &[
+    "...", "..", "||", "&&", "==", "!=", "=~", "!~", "**", "<=", ">=", "<<", ">>", "::", "(", ")",
+    "[", "]", ",", ".", "!", "?", ":", "+", "-", "*", "/", "%", "<", ">", "=", "&", "|", "^", "~",
+    "{", "}", ";",
+];
+
+fn value_end(t: Option<&Tok>) -> bool {
+    matches!(
+        t,
+        Some(Tok::Ident(_) | Tok::Const(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_))
+            | Some(Tok::Re(..) | Tok::Sym(_))
+            | Some(Tok::P(")") | Tok::P("]"))
+    )
+}
+
+fn unsupported(what: &str) -> String {
+    format!("{what} is not supported by logferry's Ruby subset ({SUPPORTED})")
+}
+
+/// Lex until the end of `s`, or (with `stop_at_brace`) until the `}` that closes an
+/// interpolation.
+fn lex(s: &str, stop_at_brace: bool) -> Result<Lexed, String> {
+    let b = s.as_bytes();
+    let mut toks: Vec<(Tok, bool)> = Vec::new();
+    let mut i = 0;
+    let mut space = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b' ' || c == b'\t' {
+            space = true;
+            i += 1;
+            continue;
+        }
+        if c == b'\n' || c == b'\r' || c == b'#' || c == b'\\' {
+            return Err(unsupported(&format!("`{}`", c as char)));
+        }
+        let prev = toks.last().map(|t| &t.0);
+        let after_dot = prev == Some(&Tok::P("."));
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let st = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            let mut w = s[st..i].to_string();
+            if after_dot
+                && i < b.len()
+                && (b[i] == b'?' || b[i] == b'!')
+                && b.get(i + 1) != Some(&b'=')
+            {
+                w.push(b[i] as char);
+                i += 1;
+            }
+            let t = if b[st].is_ascii_uppercase() {
+                Tok::Const(w)
+            } else {
+                Tok::Ident(w)
+            };
+            toks.push((t, space));
+        } else if c.is_ascii_digit() {
+            let st = i;
+            while i < b.len()
+                && (b[i].is_ascii_digit()
+                    || (b[i] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+            {
+                i += 1;
+            }
+            let mut float = false;
+            if i + 1 < b.len() && b[i] == b'.' && b[i + 1].is_ascii_digit() {
+                float = true;
+                i += 1;
+                while i < b.len()
+                    && (b[i].is_ascii_digit()
+                        || (b[i] == b'_' && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+                {
+                    i += 1;
+                }
+            }
+            if i < b.len() && (b[i].is_ascii_alphabetic() || b[i] == b'_') {
+                return Err(unsupported(&format!("the number `{}`", &s[st..=i])));
+            }
+            if b[st] == b'0' && i - st > 1 && !float {
+                return Err(unsupported(&format!("the octal number `{}`", &s[st..i])));
+            }
+            let text: String = s[st..i].chars().filter(|&c| c != '_').collect();
+            let t = if float {
+                Tok::Float(
+                    text.parse()
+                        .map_err(|_| unsupported(&format!("`{text}`")))?,
+                )
+            } else {
+                Tok::Int(
+                    text.parse()
+                        .map_err(|_| unsupported(&format!("the integer `{text}`")))?,
+                )
+            };
+            toks.push((t, space));
+        } else if c == b'\'' || c == b'"' {
+            let (text, len) = string_lit(&s[i..])?;
+            toks.push((Tok::Str(text), space));
+            i += len;
+        } else if c == b'/' && !value_end(prev) {
+            let (body, flags, len) = regexp_lit(&s[i..])?;
+            toks.push((Tok::Re(body, flags), space));
+            i += len;
+        } else if c == b':'
+            && i + 1 < b.len()
+            && (b[i + 1].is_ascii_alphabetic() || b[i + 1] == b'_')
+            && !value_end(prev)
+        {
+            let st = i + 1;
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            if i < b.len() && matches!(b[i], b'?' | b'!' | b'=') {
+                return Err(unsupported("this symbol"));
+            }
+            toks.push((Tok::Sym(s[st..i].to_string()), space));
+        } else {
+            if stop_at_brace && c == b'}' {
+                return Ok(Lexed { toks, end: i + 1 });
+            }
+            let Some(p) = PUNCT.iter().find(|p| s[i..].starts_with(**p)) else {
+                return Err(unsupported(&format!(
+                    "`{}`",
+                    &s[i..].chars().next().unwrap_or(' ')
+                )));
+            };
+            // `name -1`, `name [1]`, `name /x/`: Ruby reads a method call with an argument
+            // where a space comes before the operator and none after it.
+            if matches!(
+                *p,
+                "-" | "+" | "*" | "/" | "[" | "::" | "%" | "&" | "?" | ":"
+            ) && matches!(prev, Some(Tok::Ident(_)))
+                && space
+                && b.get(i + p.len())
+                    .is_some_and(|n| *n != b' ' && *n != b'\t')
+            {
+                return Err(unsupported(&format!(
+                    "`{p}` with a space before it and none after it (Ruby may read a method argument)"
+                )));
+            }
+            toks.push((Tok::P(p), space));
+            i += p.len();
+        }
+        space = false;
+    }
+    if stop_at_brace {
+        return Err("an interpolation `#{...}` is not closed".into());
+    }
+    Ok(Lexed { toks, end: i })
+}
+
+/// A quoted string literal at the start of `s`: its value and length.
+fn string_lit(s: &str) -> Result<(String, usize), String> {
+    let q = s.as_bytes()[0];
+    let mut out = String::new();
+    let mut it = s.char_indices().skip(1).peekable();
+    while let Some((i, c)) = it.next() {
+        if c as u32 == q as u32 {
+            return Ok((out, i + 1));
+        }
+        if c == '\\' {
+            let Some((_, e)) = it.next() else { break };
+            if q == b'\'' {
+                if e != '\\' && e != '\'' {
+                    out.push('\\');
+                }
+                out.push(e);
+                continue;
+            }
+            match e {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                's' => out.push(' '),
+                '0' if it.peek().is_none_or(|(_, c)| !c.is_ascii_digit()) => out.push('\0'),
+                'e' => out.push('\x1b'),
+                'a' => out.push('\x07'),
+                'b' => out.push('\x08'),
+                'f' => out.push('\x0c'),
+                'v' => out.push('\x0b'),
+                'u' => {
+                    let mut hex = String::new();
+                    for _ in 0..4 {
+                        match it.next() {
+                            Some((_, h)) if h.is_ascii_hexdigit() => hex.push(h),
+                            _ => return Err(unsupported("this `\\u` escape (only \\uXXXX)")),
+                        }
+                    }
+                    let cp = u32::from_str_radix(&hex, 16).map_err(|e| e.to_string())?;
+                    out.push(
+                        char::from_u32(cp)
+                            .ok_or_else(|| unsupported("a surrogate `\\u` escape"))?,
+                    );
+                }
+                '\\' | '"' | '\'' | '#' | '/' | ' ' => out.push(e),
+                c if c.is_ascii_alphanumeric() || c == '\n' => {
+                    return Err(unsupported(&format!("the escape `\\{c}`")))
+                }
+                c => out.push(c),
+            }
+            continue;
+        }
+        if q == b'"' && c == '#' && matches!(it.peek(), Some((_, '{' | '@' | '$'))) {
+            return Err(unsupported("interpolation in a string literal"));
+        }
+        out.push(c);
+    }
+    Err("a string literal is not closed".into())
+}
+
+/// A `/.../flags` literal at the start of `s`: body, flags, length.
+fn regexp_lit(s: &str) -> Result<(String, String, usize), String> {
+    let b = s.as_bytes();
+    let mut body = String::new();
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'/' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j].is_ascii_alphabetic() {
+                    j += 1;
+                }
+                let flags = &s[i + 1..j];
+                if flags.chars().any(|f| !matches!(f, 'i' | 'm' | 'x')) {
+                    return Err(unsupported(&format!("the regexp flags `{flags}`")));
+                }
+                return Ok((body, flags.to_string(), j));
+            }
+            b'\\' if i + 1 < b.len() => {
+                if b[i + 1] == b'/' {
+                    body.push('/');
+                } else {
+                    body.push('\\');
+                    let ch = s[i + 1..].chars().next().unwrap_or(' ');
+                    body.push(ch);
+                    i += ch.len_utf8() - 1;
+                }
+                i += 2;
+            }
+            b'#' if matches!(b.get(i + 1), Some(b'{' | b'@' | b'$')) => {
+                return Err(unsupported("interpolation in a regexp literal"))
+            }
+            _ => {
+                let ch = s[i..].chars().next().unwrap_or(' ');
+                body.push(ch);
+                i += ch.len_utf8();
+            }
+        }
+    }
+    Err("a regexp literal is not closed".into())
+}
+
+// ------------------------------------------------------------------------------------------
+// Parser
+
+struct Parser {
+    toks: Vec<(Tok, bool)>,
+    at: usize,
+}
+
+/// The methods Fluentd 1.16's clean room keeps (Kernel's private methods and the few public ones
+/// it does not undefine, listed from Fluentd's own process) and a few more: a bare name among
+/// them is not a NameError, so it is refused.
+const KERNEL: &[&str] = &[
+    "__callee__",
+    "__dir__",
+    "__id__",
+    "__method__",
+    "__send__",
+    "abort",
+    "at_exit",
+    "autoload",
+    "binding",
+    "block_given",
+    "callcc",
+    "caller",
+    "caller_locations",
+    "catch",
+    "chomp",
+    "chop",
+    "class",
+    "cool_require",
+    "define_singleton_method",
+    "enum_for",
+    "equal",
+    "eval",
+    "exec",
+    "exit",
+    "expand",
+    "fail",
+    "fork",
+    "format",
+    "gem",
+    "gem_original_require",
+    "gets",
+    "global_variables",
+    "gsub",
+    "initialize",
+    "initialize_clone",
+    "initialize_copy",
+    "initialize_dup",
+    "instance_eval",
+    "instance_exec",
+    "instance_variable_get",
+    "iterator",
+    "j",
+    "jj",
+    "lambda",
+    "load",
+    "local_variables",
+    "loop",
+    "method_missing",
+    "new_ostruct_member",
+    "object_id",
+    "open",
+    "p",
+    "pp",
+    "pretty_inspect",
+    "pretty_print",
+    "pretty_print_cycle",
+    "pretty_print_inspect",
+    "pretty_print_instance_variables",
+    "print",
+    "printf",
+    "proc",
+    "public_methods",
+    "putc",
+    "puts",
+    "raise",
+    "rand",
+    "readline",
+    "readlines",
+    "remove_instance_variable",
+    "require",
+    "require_relative",
+    "respond_to",
+    "respond_to_missing",
+    "select",
+    "set_trace_func",
+    "singleton_method_added",
+    "singleton_method_removed",
+    "singleton_method_undefined",
+    "sleep",
+    "spawn",
+    "sprintf",
+    "srand",
+    "sub",
+    "syscall",
+    "system",
+    "test",
+    "then",
+    "throw",
+    "timeout",
+    "to_enum",
+    "to_yaml",
+    "trace_var",
+    "trap",
+    "untrace_var",
+    "warn",
+    "y",
+    "yield_self",
+];
+
+impl Parser {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.at).map(|t| &t.0)
+    }
+
+    fn is(&self, p: &str) -> bool {
+        matches!(self.peek(), Some(Tok::P(q)) if *q == p)
+    }
+
+    fn is_kw(&self, k: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(w)) if w == k)
+    }
+
+    fn eat(&mut self, p: &str) -> bool {
+        if self.is(p) || self.is_kw(p) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, p: &str) -> Result<(), String> {
+        if self.eat(p) {
+            Ok(())
+        } else {
+            Err(self.unexpected())
+        }
+    }
+
+    fn unexpected(&self) -> String {
+        match self.peek() {
+            None => "the expression ends early".into(),
+            Some(Tok::P(p)) => unsupported(&format!("`{p}` here")),
+            Some(t) => unsupported(&format!("{t:?} here")),
+        }
+    }
+
+    /// `not` / `and` / `or` level.
+    fn expr(&mut self) -> Result<Expr, String> {
+        let mut e = self.not_expr()?;
+        loop {
+            if self.eat("or") {
+                e = Expr::Or(Box::new(e), Box::new(self.not_expr()?));
+            } else if self.eat("and") {
+                e = Expr::And(Box::new(e), Box::new(self.not_expr()?));
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn not_expr(&mut self) -> Result<Expr, String> {
+        if self.eat("not") {
+            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+        }
+        self.ternary()
+    }
+
+    fn ternary(&mut self) -> Result<Expr, String> {
+        let c = self.oror()?;
+        if self.eat("?") {
+            let a = self.ternary()?;
+            self.expect(":")?;
+            let b = self.ternary()?;
+            return Ok(Expr::If(Box::new(c), Box::new(a), Box::new(b)));
+        }
+        Ok(c)
+    }
+
+    fn oror(&mut self) -> Result<Expr, String> {
+        let mut e = self.andand()?;
+        while self.eat("||") {
+            e = Expr::Or(Box::new(e), Box::new(self.andand()?));
+        }
+        Ok(e)
+    }
+
+    fn andand(&mut self) -> Result<Expr, String> {
+        let mut e = self.equality()?;
+        while self.eat("&&") {
+            e = Expr::And(Box::new(e), Box::new(self.equality()?));
+        }
+        Ok(e)
+    }
+
+    fn equality(&mut self) -> Result<Expr, String> {
+        let e = self.additive()?;
+        let op = if self.eat("==") {
+            Bin::Eq
+        } else if self.eat("!=") {
+            Bin::Ne
+        } else {
+            return Ok(e);
+        };
+        let r = self.additive()?;
+        if self.is("==") || self.is("!=") {
+            return Err(self.unexpected());
+        }
+        Ok(Expr::Op(op, Box::new(e), Box::new(r)))
+    }
+
+    fn additive(&mut self) -> Result<Expr, String> {
+        let mut e = self.multiplicative()?;
+        loop {
+            let op = if self.eat("+") {
+                Bin::Add
+            } else if self.eat("-") {
+                Bin::Sub
+            } else {
+                return Ok(e);
+            };
+            e = Expr::Op(op, Box::new(e), Box::new(self.multiplicative()?));
+        }
+    }
+
+    fn multiplicative(&mut self) -> Result<Expr, String> {
+        let mut e = self.unary()?;
+        loop {
+            let op = if self.eat("*") {
+                Bin::Mul
+            } else if self.eat("/") {
+                Bin::Div
+            } else {
+                return Ok(e);
+            };
+            e = Expr::Op(op, Box::new(e), Box::new(self.unary()?));
+        }
+    }
+
+    fn unary(&mut self) -> Result<Expr, String> {
+        if self.eat("!") {
+            return Ok(Expr::Not(Box::new(self.unary()?)));
+        }
+        if self.is("-") {
+            // Only a negative number literal.
+            match self.toks.get(self.at + 1) {
+                Some((Tok::Int(n), false)) => {
+                    let n = *n;
+                    self.at += 2;
+                    return self.postfix(Expr::Lit(RValue::Int(-n)));
+                }
+                Some((Tok::Float(f), false)) => {
+                    let f = *f;
+                    self.at += 2;
+                    return self.postfix(Expr::Lit(RValue::Float(-f)));
+                }
+                _ => return Err(unsupported("unary `-` except before a number")),
+            }
+        }
+        let p = self.primary()?;
+        self.postfix(p)
+    }
+
+    fn args(&mut self, close: &str) -> Result<Vec<Expr>, String> {
+        let mut args = Vec::new();
+        if self.eat(close) {
+            return Ok(args);
+        }
+        loop {
+            args.push(self.ternary_arg()?);
+            if self.eat(close) {
+                return Ok(args);
+            }
+            self.expect(",")?;
+        }
+    }
+
+    /// An argument: no `and`/`or`/`not` (Ruby refuses them there without parentheses).
+    fn ternary_arg(&mut self) -> Result<Expr, String> {
+        self.ternary()
+    }
+
+    fn postfix(&mut self, mut e: Expr) -> Result<Expr, String> {
+        loop {
+            if self.is(".") {
+                self.at += 1;
+                let Some(Tok::Ident(m)) = self.peek().cloned() else {
+                    return Err(self.unexpected());
+                };
+                self.at += 1;
+                if !METHODS.contains(&m.as_str()) || m == "[]" {
+                    return Err(unsupported(&format!("the method `{m}`")));
+                }
+                let args = if self.is("(") && !self.toks[self.at].1 {
+                    self.at += 1;
+                    self.args(")")?
+                } else {
+                    if matches!(
+                        self.peek(),
+                        Some(
+                            Tok::Str(_)
+                                | Tok::Re(..)
+                                | Tok::Int(_)
+                                | Tok::Sym(_)
+                                | Tok::Ident(_)
+                                | Tok::Const(_)
+                        )
+                    ) || self.is("(")
+                    {
+                        return Err(unsupported("a method argument without parentheses"));
+                    }
+                    Vec::new()
+                };
+                e = self.call(e, m, args)?;
+            } else if self.is("[") && !self.toks[self.at].1 {
+                self.at += 1;
+                let a = self.ternary_arg()?;
+                if self.eat("..") || self.eat("...") {
+                    let excl = matches!(self.toks[self.at - 1].0, Tok::P("..."));
+                    let b = self.ternary_arg()?;
+                    self.expect("]")?;
+                    e = Expr::Range(Box::new(e), Box::new(a), Box::new(b), excl);
+                    continue;
+                }
+                let mut args = vec![a];
+                if self.eat(",") {
+                    args.push(self.ternary_arg()?);
+                }
+                self.expect("]")?;
+                e = Expr::Call(Box::new(e), "[]".into(), args, None);
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn call(&mut self, recv: Expr, m: String, args: Vec<Expr>) -> Result<Expr, String> {
+        let n = args.len();
+        let arity_ok = match m.as_str() {
+            "gsub" | "sub" => n == 2,
+            "scan" | "match" | "start_with?" | "end_with?" | "include?" | "strftime" => n == 1,
+            "split" => n <= 2,
+            "first" | "last" | "join" => n <= 1,
+            "dig" => n >= 1,
+            _ => n == 0,
+        };
+        if !arity_ok {
+            return Err(unsupported(&format!("`{m}` with {n} argument(s)")));
+        }
+        let mut fmt = None;
+        match m.as_str() {
+            "gsub" | "sub" | "scan" | "match" | "split" => {
+                if let Some(a) = args.first() {
+                    match a {
+                        Expr::Re(re) if m == "split" && !re.numbered().is_empty() => {
+                            return Err(unsupported("split by a regexp with groups"))
+                        }
+                        Expr::Re(_) => {}
+                        Expr::Lit(RValue::Str(_)) if m != "match" => {}
+                        _ => {
+                            return Err(unsupported(&format!(
+                                "`{m}` with a pattern that is not a regexp or string literal"
+                            )))
+                        }
+                    }
+                }
+                if (m == "gsub" || m == "sub") && !matches!(args[1], Expr::Lit(RValue::Str(_))) {
+                    return Err(unsupported(&format!(
+                        "`{m}` with a replacement that is not a string literal"
+                    )));
+                }
+                if m == "split" && args.len() == 2 && !matches!(args[0], Expr::Lit(RValue::Str(_)))
+                {
+                    return Err(unsupported("split by a regexp with a limit"));
+                }
+            }
+            "strftime" => match &args[0] {
+                Expr::Lit(RValue::Str(f)) => {
+                    fmt = Some(TimeFormatter::new(f, Zone::Local)?);
+                }
+                _ => {
+                    return Err(unsupported(
+                        "strftime with a format that is not a string literal",
+                    ))
+                }
+            },
+            _ => {}
+        }
+        Ok(Expr::Call(Box::new(recv), m, args, fmt))
+    }
+
+    fn primary(&mut self) -> Result<Expr, String> {
+        let Some(t) = self.peek().cloned() else {
+            return Err(self.unexpected());
+        };
+        self.at += 1;
+        Ok(match t {
+            Tok::Int(n) => Expr::Lit(RValue::Int(n)),
+            Tok::Float(f) => Expr::Lit(RValue::Float(f)),
+            Tok::Str(s) => {
+                if matches!(self.peek(), Some(Tok::Str(_))) {
+                    return Err(unsupported("adjacent string literals"));
+                }
+                Expr::Lit(RValue::Str(s))
+            }
+            Tok::Sym(s) => Expr::Lit(RValue::Sym(s)),
+            Tok::Re(body, flags) => {
+                Expr::Re(compile(&body, &flags).map_err(|e| format!("regexp /{body}/: {e}"))?)
+            }
+            Tok::P("[") => Expr::Array(self.args("]")?),
+            Tok::P("(") => {
+                let e = self.expr()?;
+                self.expect(")")?;
+                e
+            }
+            Tok::Const(c) if c == "Time" => {
+                self.expect(".")?;
+                if !self.eat("now") {
+                    return Err(unsupported("a Time method other than Time.now"));
+                }
+                Expr::Now
+            }
+            Tok::Const(c) if c == "Hash" => {
+                self.expect(".")?;
+                if !self.eat("new") || !self.is("(") {
+                    return Err(unsupported("a Hash method other than Hash.new(x)"));
+                }
+                self.at += 1;
+                let mut a = self.args(")")?;
+                if a.len() != 1 {
+                    return Err(unsupported("Hash.new without exactly one argument"));
+                }
+                Expr::HashNew(Box::new(a.remove(0)))
+            }
+            Tok::Ident(w) => match w.as_str() {
+                "nil" => Expr::Lit(RValue::Nil),
+                "true" => Expr::Lit(RValue::Bool(true)),
+                "false" => Expr::Lit(RValue::Bool(false)),
+                "record" => Expr::Var(VarRef(Var::Record)),
+                "tag" => Expr::Var(VarRef(Var::Tag)),
+                "time" => Expr::Var(VarRef(Var::Time)),
+                "tag_parts" => Expr::Var(VarRef(Var::TagParts)),
+                "tag_prefix" => Expr::Var(VarRef(Var::TagPrefix)),
+                "tag_suffix" => Expr::Var(VarRef(Var::TagSuffix)),
+                "hostname" => Expr::Var(VarRef(Var::Hostname)),
+                "if" | "unless" | "while" | "until" | "case" | "def" | "class" | "module"
+                | "begin" | "end" | "do" | "then" | "yield" | "return" | "self" | "super"
+                | "defined" | "alias" | "undef" | "rescue" | "ensure" | "redo" | "retry"
+                | "break" | "next" | "for" | "in" | "elsif" | "else" | "when" | "BEGIN" | "END"
+                | "__FILE__" | "__LINE__" | "__ENCODING__" | "not" | "and" | "or" => {
+                    return Err(unsupported(&format!("the keyword `{w}`")))
+                }
+                _ if KERNEL.contains(&w.as_str()) || w.starts_with("__") => {
+                    return Err(unsupported(&format!("the method `{w}`")))
+                }
+                _ => {
+                    if self.is("(")
+                        || matches!(
+                            self.peek(),
+                            Some(
+                                Tok::Str(_)
+                                    | Tok::Int(_)
+                                    | Tok::Ident(_)
+                                    | Tok::Re(..)
+                                    | Tok::Sym(_)
+                                    | Tok::Const(_)
+                            )
+                        )
+                    {
+                        return Err(unsupported(&format!("a call of `{w}`")));
+                    }
+                    Expr::NameError(w)
+                }
+            },
+            _ => {
+                self.at -= 1;
+                return Err(self.unexpected());
+            }
+        })
+    }
+}
+
+/// Parse one whole expression (the text of a `${...}` that is a whole value).
+pub fn parse(src: &str) -> Result<Expr, String> {
+    let l = lex(src, false)?;
+    let mut p = Parser {
+        toks: l.toks,
+        at: 0,
+    };
+    let e = p.expr()?;
+    if p.at < p.toks.len() {
+        return Err(p.unexpected());
+    }
+    Ok(e)
+}
+
+/// A piece of an interpolated string.
+#[derive(Clone, Debug)]
+pub enum Piece {
+    /// Literal text.
+    Text(String),
+    /// `#{expr}`: its `to_s`.
+    Expr(Expr),
+}
+
+/// Parse the contents of Fluentd's `%Q[...]` (a value with each `${` replaced by `#{`):
+/// literal text and interpolations. Backslashes, `#@`, `#$` and unbalanced brackets in the
+/// text are refused.
+pub fn parse_template(s: &str) -> Result<Vec<Piece>, String> {
+    let mut out = Vec::new();
+    let mut text = String::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        if let Some(inner) = rest.strip_prefix("#{") {
+            if !text.is_empty() {
+                out.push(Piece::Text(std::mem::take(&mut text)));
+            }
+            let l = lex(inner, true)?;
+            let mut p = Parser {
+                toks: l.toks,
+                at: 0,
+            };
+            let e = if p.toks.is_empty() {
+                Expr::Lit(RValue::Nil)
+            } else {
+                let e = p.expr()?;
+                if p.at < p.toks.len() {
+                    return Err(p.unexpected());
+                }
+                e
+            };
+            out.push(Piece::Expr(e));
+            i += 2 + l.end;
+            continue;
+        }
+        let c = rest.chars().next().unwrap_or(' ');
+        match c {
+            '\\' => return Err(unsupported("a backslash in the text around ${...}")),
+            '#' if rest.starts_with("#@") || rest.starts_with("#$") => {
+                return Err(unsupported("`#@` or `#$` in the text around ${...}"))
+            }
+            '[' => depth += 1,
+            ']' => {
+                if depth == 0 {
+                    return Err(unsupported("an unbalanced `]` in the text around ${...}"));
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+        text.push(c);
+        i += c.len_utf8();
+    }
+    if depth != 0 {
+        return Err(unsupported("an unbalanced `[` in the text around ${...}"));
+    }
+    if !text.is_empty() {
+        out.push(Piece::Text(text));
+    }
+    Ok(out)
+}
+
+/// Whether the value of `e` may be one that is not a record value (a Time, a MatchData).
+pub fn may_be_object(e: &Expr) -> bool {
+    match e {
+        Expr::Var(VarRef(Var::Time)) | Expr::Now | Expr::Re(_) | Expr::HashNew(_) => true,
+        Expr::Call(_, m, _, _) => m == "match",
+        Expr::Or(a, b) | Expr::And(a, b) | Expr::If(_, a, b) => {
+            may_be_object(a) || may_be_object(b)
+        }
+        Expr::Array(a) => a.iter().any(may_be_object),
+        _ => false,
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Values
+
+impl RValue {
+    /// The Ruby value of a record value.
+    pub fn from_value(v: &Value) -> RValue {
+        match v {
+            Value::Nil => RValue::Nil,
+            Value::Bool(b) => RValue::Bool(*b),
+            Value::Int(i) => RValue::Int(*i),
+            Value::F32(f) => RValue::Float(f64::from(*f)),
+            Value::F64(f) => RValue::Float(*f),
+            Value::Str(s) => RValue::Str(s.clone()),
+            Value::Array(a) => RValue::Array(a.iter().map(RValue::from_value).collect()),
+            Value::Map(m) => RValue::Hash(
+                m.iter()
+                    .map(|(k, v)| (RValue::from_value(k), RValue::from_value(v)))
+                    .collect(),
+                Box::new(RValue::Nil),
+            ),
+            other => RValue::Other(other.clone()),
+        }
+    }
+
+    /// The record value of a Ruby value (`Err` for a Time, a MatchData).
+    pub fn to_value(&self) -> Result<Value, String> {
+        Ok(match self {
+            RValue::Nil => Value::Nil,
+            RValue::Bool(b) => Value::Bool(*b),
+            RValue::Int(i) => Value::Int(*i),
+            RValue::Float(f) => Value::F64(*f),
+            RValue::Str(s) | RValue::Sym(s) => Value::Str(s.clone()),
+            RValue::Array(a) => {
+                Value::Array(a.iter().map(RValue::to_value).collect::<Result<_, _>>()?)
+            }
+            RValue::Hash(m, _) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| Ok((k.to_value()?, v.to_value()?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            RValue::Other(v) => v.clone(),
+            RValue::Time(_) | RValue::Match(_) => {
+                return Err("a Time or MatchData value cannot be a record value".into())
+            }
+        })
+    }
+
+    fn class(&self) -> &'static str {
+        match self {
+            RValue::Nil => "nil:NilClass",
+            RValue::Bool(true) => "true:TrueClass",
+            RValue::Bool(false) => "false:FalseClass",
+            RValue::Int(_) => "Integer",
+            RValue::Float(_) => "Float",
+            RValue::Str(_) => "String",
+            RValue::Sym(_) => "Symbol",
+            RValue::Array(_) => "Array",
+            RValue::Hash(..) => "Hash",
+            RValue::Time(_) => "Time",
+            RValue::Match(_) => "MatchData",
+            RValue::Other(_) => "an unsupported value",
+        }
+    }
+
+    fn is_negative(&self) -> bool {
+        matches!(self, RValue::Int(i) if *i < 0)
+    }
+
+    fn truthy(&self) -> bool {
+        !matches!(self, RValue::Nil | RValue::Bool(false))
+    }
+
+    /// Ruby's `to_s`.
+    pub fn to_s(&self) -> Result<String, String> {
+        Ok(match self {
+            RValue::Str(s) | RValue::Sym(s) => s.clone(),
+            RValue::Time(t) => TimeFormatter::new("%Y-%m-%d %H:%M:%S %z", Zone::Local)?.format(*t),
+            RValue::Match(m) => m.group(0).to_s()?,
+            _ => crate::ruby::to_s(&self.to_value()?),
+        })
+    }
+}
+
+fn eql(a: &RValue, b: &RValue) -> bool {
+    match (a, b) {
+        (RValue::Nil, RValue::Nil) => true,
+        (RValue::Bool(x), RValue::Bool(y)) => x == y,
+        (RValue::Int(x), RValue::Int(y)) => x == y,
+        (RValue::Float(x), RValue::Float(y)) => x == y,
+        (RValue::Str(x), RValue::Str(y)) | (RValue::Sym(x), RValue::Sym(y)) => x == y,
+        (RValue::Array(x), RValue::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| eql(a, b))
+        }
+        _ => false,
+    }
+}
+
+/// Ruby's `==` (for the values it is defined on here).
+fn equal(a: &RValue, b: &RValue) -> Result<bool, String> {
+    Ok(match (a, b) {
+        (RValue::Int(x), RValue::Float(y)) | (RValue::Float(y), RValue::Int(x)) => {
+            (*x as f64) == *y && (*y as i64) == *x
+        }
+        (RValue::Array(x), RValue::Array(y)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (p, q) in x.iter().zip(y) {
+                if !equal(p, q)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (RValue::Hash(x, _), RValue::Hash(y, _)) => {
+            if x.len() != y.len() {
+                return Ok(false);
+            }
+            for (k, v) in x {
+                match y.iter().rev().find(|(k2, _)| eql(k, k2)) {
+                    Some((_, w)) if equal(v, w)? => {}
+                    _ => return Ok(false),
+                }
+            }
+            true
+        }
+        (RValue::Time(_), _)
+        | (_, RValue::Time(_))
+        | (RValue::Match(_), _)
+        | (_, RValue::Match(_))
+        | (RValue::Other(_), _)
+        | (_, RValue::Other(_)) => {
+            return Err(format!(
+                "== of {} and {} is not supported",
+                a.class(),
+                b.class()
+            ))
+        }
+        _ => eql(a, b),
+    })
+}
+
+fn no_method(m: &str, v: &RValue) -> String {
+    let what = match v {
+        RValue::Nil | RValue::Bool(_) => v.class().to_string(),
+        _ => format!("an instance of {}", v.class()),
+    };
+    format!("undefined method `{m}' for {what}")
+}
+
+fn not_here(m: &str, v: &RValue) -> String {
+    format!(
+        "`{m}' of {} is not supported by logferry's Ruby subset",
+        v.class()
+    )
+}
+
+/// Ruby's `Array#[]` / `String#[]` index resolution: (start, count) of `[start, len]`.
+fn start_len(len: usize, start: i64, count: i64) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let s = if start < 0 { start + len } else { start };
+    if s < 0 || s > len || count < 0 {
+        return None;
+    }
+    Some((s as usize, count.min(len - s) as usize))
+}
+
+fn range_len(len: usize, a: i64, b: i64, excl: bool) -> Option<(usize, usize)> {
+    let l = len as i64;
+    let s = if a < 0 { a + l } else { a };
+    if s < 0 || s > l {
+        return None;
+    }
+    let mut e = if b < 0 { b + l } else { b };
+    if !excl {
+        e += 1;
+    }
+    let n = (e - s).max(0).min(l - s);
+    Some((s as usize, n as usize))
+}
+
+fn int_arg(v: &RValue) -> Result<i64, String> {
+    match v {
+        RValue::Int(i) => Ok(*i),
+        RValue::Float(f) if f.is_finite() && f.abs() < 9.0e18 => Ok(f.trunc() as i64),
+        RValue::Nil => Err("no implicit conversion from nil to integer".into()),
+        other => Err(format!(
+            "no implicit conversion of {} into Integer",
+            other.class()
+        )),
+    }
+}
+
+fn str_arg(v: &RValue) -> Result<&str, String> {
+    match v {
+        RValue::Str(s) => Ok(s),
+        RValue::Nil => Err("no implicit conversion of nil into String".into()),
+        other => Err(format!(
+            "no implicit conversion of {} into String",
+            other.class()
+        )),
+    }
+}
+
+/// Ruby's `String#to_i`.
+fn str_to_i(s: &str) -> Result<i64, String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let neg = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut n: i64 = 0;
+    let mut prev_digit = false;
+    while i < b.len() {
+        let c = b[i];
+        if c.is_ascii_digit() {
+            n = n
+                .checked_mul(10)
+                .and_then(|n| n.checked_add(i64::from(c - b'0')))
+                .ok_or("an Integer beyond 64 bits is not supported")?;
+            prev_digit = true;
+        } else if c == b'_' && prev_digit && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            prev_digit = false;
+        } else {
+            break;
+        }
+        i += 1;
+    }
+    Ok(if neg { -n } else { n })
+}
+
+/// Ruby's `String#to_f`: the longest prefix that is a decimal number (underscores between
+/// digits, `.5`, an exponent), else 0.0.
+fn str_to_f(s: &str) -> Result<f64, String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
+        i += 1;
+    }
+    let mut text = String::new();
+    if let Some(&c @ (b'-' | b'+')) = b.get(i) {
+        text.push(c as char);
+        i += 1;
+    }
+    let digits = |i: &mut usize, text: &mut String| {
+        let st = *i;
+        while *i < b.len() {
+            if b[*i].is_ascii_digit() {
+                text.push(b[*i] as char);
+            } else if !(b[*i] == b'_'
+                && *i > st
+                && b[*i - 1].is_ascii_digit()
+                && b.get(*i + 1).is_some_and(u8::is_ascii_digit))
+            {
+                break;
+            }
+            *i += 1;
+        }
+        *i > st
+    };
+    let int = digits(&mut i, &mut text);
+    let mut frac = false;
+    if b.get(i) == Some(&b'.') && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        text.push('.');
+        i += 1;
+        frac = digits(&mut i, &mut text);
+    }
+    if !int && !frac {
+        if text.is_empty() {
+            return Ok(0.0);
+        }
+        return Err("String#to_f of a sign without digits is not supported".into());
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        let mut exp = String::from("e");
+        if let Some(&c @ (b'-' | b'+')) = b.get(j) {
+            exp.push(c as char);
+            j += 1;
+        }
+        let st = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            exp.push(b[j] as char);
+            j += 1;
+        }
+        if j > st {
+            if b.get(j) == Some(&b'_') {
+                return Err("String#to_f of an exponent with `_` is not supported".into());
+            }
+            text.push_str(&exp);
+        }
+    }
+    text.parse::<f64>().map_err(|e| format!("String#to_f: {e}"))
+}
+
+/// Ruby's `Float#to_i`.
+fn float_to_i(f: f64) -> Result<i64, String> {
+    if f.is_nan() {
+        return Err("NaN (FloatDomainError)".into());
+    }
+    if f.is_infinite() {
+        return Err(format!(
+            "{} (FloatDomainError)",
+            if f > 0.0 { "Infinity" } else { "-Infinity" }
+        ));
+    }
+    if f.abs() >= 9.2e18 {
+        return Err("an Integer beyond 64 bits is not supported".into());
+    }
+    Ok(f.trunc() as i64)
+}
+
+const STRIP: &[char] = &['\0', '\t', '\n', '\x0b', '\x0c', '\r', ' '];
+
+/// Expand a `sub`/`gsub` replacement for one match.
+fn replacement(
+    rep: &str,
+    hay: &str,
+    spans: &[Option<(usize, usize)>],
+    re: Option<&RubyRegex>,
+    out: &mut String,
+) -> Result<(), String> {
+    let b = rep.as_bytes();
+    let mut i = 0;
+    let group = |n: usize, out: &mut String| {
+        if let Some(Some((s, e))) = spans.get(n) {
+            out.push_str(&hay[*s..*e]);
+        }
+    };
+    let whole = spans.first().copied().flatten().unwrap_or((0, 0));
+    while i < b.len() {
+        if b[i] != b'\\' || i + 1 >= b.len() {
+            let ch = rep[i..].chars().next().unwrap_or(' ');
+            out.push(ch);
+            i += ch.len_utf8();
+            continue;
+        }
+        let c = b[i + 1];
+        i += 2;
+        match c {
+            b'0' | b'&' => group(0, out),
+            b'1'..=b'9' => {
+                let n = usize::from(c - b'0');
+                // Ruby's regsub: with named groups, `\1`..`\9` write nothing.
+                if let Some(&g) = re
+                    .filter(|re| re.names().is_empty())
+                    .and_then(|re| re.numbered().get(n - 1))
+                {
+                    group(g, out)
+                }
+            }
+            b'`' => out.push_str(&hay[..whole.0]),
+            b'\'' => out.push_str(&hay[whole.1..]),
+            b'\\' => out.push('\\'),
+            b'k' if b.get(i) == Some(&b'<') => {
+                let Some(end) = rep[i..].find('>') else {
+                    out.push_str("\\k");
+                    continue;
+                };
+                let name = &rep[i + 1..i + end];
+                let idx = re.and_then(|re| {
+                    re.names()
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, g)| g.clone())
+                });
+                let Some(idx) = idx else {
+                    return Err(format!("undefined group name reference: {name}"));
+                };
+                if let Some((s, e)) = idx
+                    .iter()
+                    .rev()
+                    .find_map(|&g| spans.get(g).copied().flatten())
+                {
+                    out.push_str(&hay[s..e]);
+                }
+                i += end + 1;
+            }
+            _ => {
+                out.push('\\');
+                out.push(c as char);
+                if c >= 0x80 {
+                    // A multi-byte character after the backslash: copy the rest of it.
+                    out.pop();
+                    let st = i - 1;
+                    let ch = rep[st..].chars().next().unwrap_or(' ');
+                    out.push(ch);
+                    i = st + ch.len_utf8();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One match of a regexp or a literal string at or after `at`: the spans of its groups.
+fn find(pat: &Pat, hay: &str, at: usize) -> Option<Vec<Option<(usize, usize)>>> {
+    match pat {
+        Pat::Re(re) => {
+            let c = re.captures_at(hay, at)?;
+            let n = re
+                .numbered()
+                .iter()
+                .chain(re.names().iter().flat_map(|(_, g)| g.iter()))
+                .copied()
+                .max()
+                .unwrap_or(0);
+            Some((0..=n).map(|i| c.get(i)).collect())
+        }
+        Pat::Str(p) => hay
+            .get(at..)?
+            .find(p.as_str())
+            .map(|s| vec![Some((at + s, at + s + p.len()))]),
+    }
+}
+
+enum Pat {
+    Re(RubyRegex),
+    Str(String),
+}
+
+/// All matches (Ruby's scan / gsub iteration: an empty match consumes one character).
+fn each_match(pat: &Pat, hay: &str, first_only: bool) -> Vec<Vec<Option<(usize, usize)>>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at <= hay.len() {
+        let Some(sp) = find(pat, hay, at) else { break };
+        let (s, e) = sp[0].unwrap_or((at, at));
+        out.push(sp);
+        if first_only {
+            break;
+        }
+        if s == e {
+            match hay[e..].chars().next() {
+                Some(c) => at = e + c.len_utf8(),
+                None => break,
+            }
+        } else {
+            at = e;
+        }
+    }
+    out
+}
+
+fn sub(hay: &str, pat: &Pat, rep: &str, first_only: bool) -> Result<String, String> {
+    let re = match pat {
+        Pat::Re(r) => Some(r),
+        Pat::Str(_) => None,
+    };
+    let mut out = String::new();
+    let mut last = 0;
+    for sp in each_match(pat, hay, first_only) {
+        let (s, e) = sp[0].unwrap_or((last, last));
+        out.push_str(&hay[last..s]);
+        replacement(rep, hay, &sp, re, &mut out)?;
+        last = e;
+    }
+    out.push_str(&hay[last..]);
+    Ok(out)
+}
+
+fn split(s: &str, pat: Option<&Pat>, limit: i64) -> Vec<RValue> {
+    let mut parts: Vec<String> = Vec::new();
+    if s.is_empty() {
+        return Vec::new();
+    }
+    let awk = match pat {
+        None => true,
+        Some(Pat::Str(p)) => p == " ",
+        Some(Pat::Re(_)) => false,
+    };
+    if awk {
+        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+        let mut rest = s.trim_start_matches(ws);
+        while !rest.is_empty() {
+            if limit > 0 && parts.len() as i64 == limit - 1 {
+                parts.push(rest.to_string());
+                break;
+            }
+            let end = rest.find(ws).unwrap_or(rest.len());
+            parts.push(rest[..end].to_string());
+            let after = &rest[end..];
+            let trimmed = after.trim_start_matches(ws);
+            if trimmed.is_empty() && !after.is_empty() && limit < 0 {
+                parts.push(String::new());
+            }
+            rest = trimmed;
+        }
+    } else {
+        match pat {
+            Some(Pat::Str(p)) if p.is_empty() => {
+                let chars: Vec<char> = s.chars().collect();
+                for (i, c) in chars.iter().enumerate() {
+                    if limit > 0 && parts.len() as i64 == limit - 1 {
+                        parts.push(chars[i..].iter().collect());
+                        break;
+                    }
+                    parts.push(c.to_string());
+                }
+            }
+            Some(Pat::Str(p)) => {
+                let mut rest = s;
+                loop {
+                    if limit > 0 && parts.len() as i64 == limit - 1 {
+                        parts.push(rest.to_string());
+                        break;
+                    }
+                    match rest.find(p.as_str()) {
+                        Some(i) => {
+                            parts.push(rest[..i].to_string());
+                            rest = &rest[i + p.len()..];
+                        }
+                        None => {
+                            parts.push(rest.to_string());
+                            break;
+                        }
+                    }
+                }
+            }
+            Some(Pat::Re(re)) => {
+                return re
+                    .split(s)
+                    .into_iter()
+                    .map(|p| RValue::Str(p.to_string()))
+                    .collect()
+            }
+            None => {}
+        }
+    }
+    if limit == 0 {
+        while parts.last().is_some_and(String::is_empty) {
+            parts.pop();
+        }
+    }
+    parts.into_iter().map(RValue::Str).collect()
+}
+
+fn case_map(s: &str, up: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if up {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+fn join(a: &[RValue], sep: &str, out: &mut String) -> Result<(), String> {
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match v {
+            RValue::Array(x) => join(x, sep, out)?,
+            v => out.push_str(&v.to_s()?),
+        }
+    }
+    Ok(())
+}
+
+fn index_value(v: &RValue, args: &[RValue]) -> Result<RValue, String> {
+    let str_at = |s: &str, st: usize, n: usize| RValue::Str(s.chars().skip(st).take(n).collect());
+    match (v, args) {
+        (RValue::Hash(m, d), [k]) => Ok(m
+            .iter()
+            .rev()
+            .find(|(kk, _)| eql(kk, k))
+            .map_or_else(|| (**d).clone(), |(_, v)| v.clone())),
+        (RValue::Array(a), [RValue::Int(i)]) => {
+            let i = if *i < 0 { *i + a.len() as i64 } else { *i };
+            Ok(usize::try_from(i)
+                .ok()
+                .and_then(|i| a.get(i))
+                .cloned()
+                .unwrap_or(RValue::Nil))
+        }
+        (RValue::Array(a), [s, n]) => Ok(match start_len(a.len(), int_arg(s)?, int_arg(n)?) {
+            Some((s, n)) => RValue::Array(a[s..s + n].to_vec()),
+            None => RValue::Nil,
+        }),
+        (RValue::Str(s), [RValue::Int(i)]) => {
+            let len = s.chars().count() as i64;
+            let i = if *i < 0 { *i + len } else { *i };
+            Ok(if i < 0 || i >= len {
+                RValue::Nil
+            } else {
+                str_at(s, i as usize, 1)
+            })
+        }
+        (RValue::Str(s), [a, n]) => Ok(
+            match start_len(s.chars().count(), int_arg(a)?, int_arg(n)?) {
+                Some((st, n)) => str_at(s, st, n),
+                None => RValue::Nil,
+            },
+        ),
+        (RValue::Str(s), [RValue::Str(p)]) => Ok(if s.contains(p.as_str()) {
+            RValue::Str(p.clone())
+        } else {
+            RValue::Nil
+        }),
+        (RValue::Match(m), [RValue::Int(i)]) => {
+            // Ruby's rb_reg_nth_match: a negative index never reaches the whole match.
+            let n = m.numbered.len() as i64 + 1;
+            let i = if *i < 0 { *i + n } else { *i };
+            if i < 0 || i >= n || (i == 0 && n > 0 && args[0].is_negative()) {
+                return Ok(RValue::Nil);
+            }
+            Ok(if i == 0 {
+                m.group(0)
+            } else {
+                m.group(m.numbered[i as usize - 1])
+            })
+        }
+        (RValue::Match(m), [RValue::Str(name) | RValue::Sym(name)]) => m.named(name),
+        (RValue::Nil, _) => Err(no_method("[]", v)),
+        (RValue::Bool(_), _) => Err(no_method("[]", v)),
+        _ => Err(not_here("[]", v)),
+    }
+}
+
+/// Evaluate an expression.
+pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
+    let strs = |v: &[String]| RValue::Array(v.iter().cloned().map(RValue::Str).collect());
+    Ok(match e {
+        Expr::Lit(v) => v.clone(),
+        Expr::Re(_) => return Err("a regexp value is not supported".into()),
+        Expr::Var(VarRef(v)) => match v {
+            Var::Record => cx.record.clone(),
+            Var::Tag => RValue::Str(cx.tag.to_string()),
+            Var::Time => RValue::Time(cx.time),
+            Var::TagParts => strs(cx.tag_parts),
+            Var::TagPrefix => strs(cx.tag_prefix),
+            Var::TagSuffix => strs(cx.tag_suffix),
+            Var::Hostname => RValue::Str(cx.hostname.to_string()),
+        },
+        Expr::NameError(n) => return Err(format!("undefined local variable or method `{n}'")),
+        Expr::Now => RValue::Time(cx.now),
+        Expr::Array(a) => RValue::Array(a.iter().map(|x| eval(x, cx)).collect::<Result<_, _>>()?),
+        Expr::HashNew(d) => RValue::Hash(Vec::new(), Box::new(eval(d, cx)?)),
+        Expr::Or(a, b) => {
+            let x = eval(a, cx)?;
+            if x.truthy() {
+                x
+            } else {
+                eval(b, cx)?
+            }
+        }
+        Expr::And(a, b) => {
+            let x = eval(a, cx)?;
+            if x.truthy() {
+                eval(b, cx)?
+            } else {
+                x
+            }
+        }
+        Expr::Not(a) => RValue::Bool(!eval(a, cx)?.truthy()),
+        Expr::If(c, a, b) => {
+            if eval(c, cx)?.truthy() {
+                eval(a, cx)?
+            } else {
+                eval(b, cx)?
+            }
+        }
+        Expr::Op(op, a, b) => binop(*op, eval(a, cx)?, eval(b, cx)?)?,
+        Expr::Range(recv, a, b, excl) => {
+            let v = eval(recv, cx)?;
+            let (a, b) = (eval(a, cx)?, eval(b, cx)?);
+            let (a, b) = match (&a, &b) {
+                (RValue::Int(a), RValue::Int(b)) => (*a, *b),
+                _ => return Err("a range of other than integers is not supported".into()),
+            };
+            match &v {
+                RValue::Str(s) => match range_len(s.chars().count(), a, b, *excl) {
+                    Some((st, n)) => RValue::Str(s.chars().skip(st).take(n).collect()),
+                    None => RValue::Nil,
+                },
+                RValue::Array(x) => match range_len(x.len(), a, b, *excl) {
+                    Some((st, n)) => RValue::Array(x[st..st + n].to_vec()),
+                    None => RValue::Nil,
+                },
+                // A record's hash has no Range keys: the default value.
+                RValue::Hash(_, d) => (**d).clone(),
+                RValue::Nil | RValue::Bool(_) => return Err(no_method("[]", &v)),
+                _ => return Err(not_here("[]", &v)),
+            }
+        }
+        Expr::Call(recv, m, args, fmt) => {
+            let v = eval(recv, cx)?;
+            let mut pat = None;
+            let mut vals = Vec::with_capacity(args.len());
+            for (i, a) in args.iter().enumerate() {
+                match a {
+                    Expr::Re(re) if i == 0 => pat = Some(Pat::Re(re.clone())),
+                    a => vals.push(eval(a, cx)?),
+                }
+            }
+            method(&v, m, pat, vals, fmt.as_ref())?
+        }
+    })
+}
+
+fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
+    use RValue::*;
+    let ovf = || "an Integer beyond 64 bits is not supported".to_string();
+    Ok(match (op, &a, &b) {
+        (Bin::Eq, ..) => Bool(equal(&a, &b)?),
+        (Bin::Ne, ..) => Bool(!equal(&a, &b)?),
+        (Bin::Add, Str(x), Str(y)) => Str(format!("{x}{y}")),
+        (Bin::Add, Str(_), o) => return Err(str_arg(o).err().unwrap_or_default()),
+        (Bin::Mul, Str(x), Int(_) | Float(_)) => {
+            let n = &int_arg(&b)?;
+            if *n < 0 {
+                return Err("negative argument".into());
+            }
+            if x.len().saturating_mul(*n as usize) > 1 << 24 {
+                return Err("a string longer than 16 MiB is not supported".into());
+            }
+            Str(x.repeat(*n as usize))
+        }
+        (Bin::Mul, Array(x), Int(_) | Float(_)) => {
+            let n = &int_arg(&b)?;
+            if *n < 0 {
+                return Err("negative argument".into());
+            }
+            if x.len().saturating_mul(*n as usize) > 1 << 20 {
+                return Err("an array longer than 1Mi elements is not supported".into());
+            }
+            let mut out = Vec::new();
+            for _ in 0..*n {
+                out.extend(x.iter().cloned());
+            }
+            Array(out)
+        }
+        (Bin::Mul, Array(x), Str(sep)) => {
+            let mut out = String::new();
+            join(x, sep, &mut out)?;
+            Str(out)
+        }
+        (Bin::Mul, Str(_), o) => {
+            return Err(format!(
+                "no implicit conversion of {} into Integer",
+                o.class()
+            ))
+        }
+        (Bin::Add, Array(x), Array(y)) => Array(x.iter().chain(y).cloned().collect()),
+        (Bin::Add, Int(x), Int(y)) => Int(x.checked_add(*y).ok_or_else(ovf)?),
+        (Bin::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or_else(ovf)?),
+        (Bin::Mul, Int(x), Int(y)) => Int(x.checked_mul(*y).ok_or_else(ovf)?),
+        (Bin::Div, Int(_), Int(0)) => return Err("divided by 0".into()),
+        (Bin::Div, Int(x), Int(y)) => Int(x
+            .checked_div_euclid(*y)
+            .map(|_| x.div_euclid(*y))
+            .ok_or_else(ovf)
+            .map(|q| {
+                // Ruby floors.
+                let r = x - q * y;
+                if r != 0 && ((r < 0) != (*y < 0)) {
+                    q - 1
+                } else {
+                    q
+                }
+            })?),
+        (_, Int(_) | Float(_), Int(_) | Float(_)) => {
+            let f = |v: &RValue| match v {
+                Int(i) => *i as f64,
+                Float(f) => *f,
+                _ => 0.0,
+            };
+            if matches!((&a, &b), (Int(x), Float(_)) | (Float(_), Int(x)) if x.unsigned_abs() > (1u64 << 53))
+            {
+                return Err("arithmetic of a large Integer and a Float is not supported".into());
+            }
+            let (x, y) = (f(&a), f(&b));
+            Float(match op {
+                Bin::Add => x + y,
+                Bin::Sub => x - y,
+                Bin::Mul => x * y,
+                _ => x / y,
+            })
+        }
+        (_, Nil | Bool(_), _) => {
+            let m = match op {
+                Bin::Add => "+",
+                Bin::Sub => "-",
+                Bin::Mul => "*",
+                _ => "/",
+            };
+            return Err(no_method(m, &a));
+        }
+        (_, Int(_) | Float(_), _) => {
+            return Err(format!("{} can't be coerced into {}", b.class(), a.class()))
+        }
+        _ => {
+            return Err(format!(
+                "this operator on {} and {} is not supported",
+                a.class(),
+                b.class()
+            ))
+        }
+    })
+}
+
+fn method(
+    v: &RValue,
+    m: &str,
+    pat: Option<Pat>,
+    args: Vec<RValue>,
+    fmt: Option<&TimeFormatter>,
+) -> Result<RValue, String> {
+    use RValue::*;
+    let (pat, rest): (Option<Pat>, &[RValue]) = match pat {
+        Some(p) => (Some(p), &args[..]),
+        None => match (m, args.first()) {
+            ("gsub" | "sub" | "scan" | "split", Some(Str(s))) => {
+                (Some(Pat::Str(s.clone())), &args[1..])
+            }
+            _ => (None, &args[..]),
+        },
+    };
+    Ok(match (v, m) {
+        (_, "nil?") => Bool(matches!(v, Nil)),
+        (Str(s), "gsub" | "sub") => {
+            let Some(Str(rep)) = rest.first() else {
+                return Err("the replacement is not a string".into());
+            };
+            Str(sub(s, pat.as_ref().ok_or("no pattern")?, rep, m == "sub")?)
+        }
+        (Str(s), "scan") => {
+            let pat = pat.ok_or("no pattern")?;
+            let groups: Option<Vec<usize>> = match &pat {
+                Pat::Re(re) if !re.numbered().is_empty() => Some(re.numbered().to_vec()),
+                _ => None,
+            };
+            Array(
+                each_match(&pat, s, false)
+                    .into_iter()
+                    .map(|sp| {
+                        let g = |i: usize| {
+                            sp.get(i)
+                                .copied()
+                                .flatten()
+                                .map_or(Nil, |(a, b)| Str(s[a..b].to_string()))
+                        };
+                        match &groups {
+                            Some(gs) => Array(gs.iter().map(|&i| g(i)).collect()),
+                            None => g(0),
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        (Str(s), "match") => {
+            let Some(Pat::Re(re)) = pat else {
+                return Err("match needs a regexp".into());
+            };
+            match re.captures_at(s, 0) {
+                Some(c) => {
+                    let n = re
+                        .numbered()
+                        .iter()
+                        .chain(re.names().iter().flat_map(|(_, g)| g.iter()))
+                        .copied()
+                        .max()
+                        .unwrap_or(0);
+                    Match(Box::new(MatchData {
+                        text: s.clone(),
+                        spans: (0..=n).map(|i| c.get(i)).collect(),
+                        numbered: re.numbered().to_vec(),
+                        names: re.names().to_vec(),
+                    }))
+                }
+                None => Nil,
+            }
+        }
+        (Str(s), "split") => {
+            let limit = match rest.first() {
+                Some(l) => int_arg(l)?,
+                None => 0,
+            };
+            if limit == 1 {
+                return Ok(Array(if s.is_empty() {
+                    vec![]
+                } else {
+                    vec![Str(s.clone())]
+                }));
+            }
+            Array(split(s, pat.as_ref(), limit))
+        }
+        (Str(s), "strip") => Str(s.trim_matches(STRIP).to_string()),
+        (Str(s), "lstrip") => Str(s.trim_start_matches(STRIP).to_string()),
+        (Str(s), "rstrip") => Str(s.trim_end_matches(STRIP).to_string()),
+        (Str(s), "upcase") => Str(case_map(s, true)),
+        (Str(s), "downcase") => Str(case_map(s, false)),
+        (Str(s), "start_with?") => Bool(s.starts_with(str_arg(&args[0])?)),
+        (Str(s), "end_with?") => Bool(s.ends_with(str_arg(&args[0])?)),
+        (Str(s), "include?") => Bool(s.contains(str_arg(&args[0])?)),
+        (Str(s) | Sym(s), "length" | "size") => Int(s.chars().count() as i64),
+        (Str(s), "empty?") => Bool(s.is_empty()),
+        (Str(s), "to_i") => Int(str_to_i(s)?),
+        (
+            Str(_) | Sym(_) | Int(_) | Float(_) | Nil | Bool(_) | Array(_) | Hash(..) | Time(_)
+            | Match(_),
+            "to_s",
+        ) => Str(v.to_s()?),
+        (Int(i), "to_i") => Int(*i),
+        (Int(_), "size") => Int(8),
+        (Int(n), "[]") if matches!(args.as_slice(), [Int(_)]) => {
+            let i = int_arg(&args[0])?;
+            Int(if i < 0 { 0 } else { (n >> i.min(63)) & 1 })
+        }
+        (Hash(m, _), "include?") => Bool(m.iter().any(|(k, _)| eql(k, &args[0]))),
+        (Float(f), "to_i") => Int(float_to_i(*f)?),
+        (Nil, "to_i") => Int(0),
+        (Str(s), "to_f") => Float(str_to_f(s)?),
+        (Int(i), "to_f") => Float(*i as f64),
+        (Float(f), "to_f") => Float(*f),
+        (Nil, "to_f") => Float(0.0),
+        (Array(a), "length" | "size") => Int(a.len() as i64),
+        (Hash(a, _), "length" | "size") => Int(a.len() as i64),
+        (Array(a), "empty?") => Bool(a.is_empty()),
+        (Hash(a, _), "empty?") => Bool(a.is_empty()),
+        (Array(a), "first") => match args.first() {
+            None => a.first().cloned().unwrap_or(Nil),
+            Some(n) => {
+                let n = int_arg(n)?;
+                if n < 0 {
+                    return Err("negative array size".into());
+                }
+                Array(a.iter().take(n as usize).cloned().collect())
+            }
+        },
+        (Array(a), "last") => match args.first() {
+            None => a.last().cloned().unwrap_or(Nil),
+            Some(n) => {
+                let n = int_arg(n)?;
+                if n < 0 {
+                    return Err("negative array size".into());
+                }
+                Array(a[a.len().saturating_sub(n as usize)..].to_vec())
+            }
+        },
+        (Array(a), "join") => {
+            let sep = match args.first() {
+                Some(Str(s)) => s.clone(),
+                Some(Nil) | None => String::new(),
+                Some(o) => {
+                    return Err(format!(
+                        "no implicit conversion of {} into String",
+                        o.class()
+                    ))
+                }
+            };
+            let mut out = String::new();
+            join(a, &sep, &mut out)?;
+            Str(out)
+        }
+        (Array(a), "include?") => {
+            let mut found = false;
+            for x in a {
+                if equal(x, &args[0])? {
+                    found = true;
+                    break;
+                }
+            }
+            Bool(found)
+        }
+        (Hash(..) | Array(_), "dig") => {
+            let mut cur = v.clone();
+            for (i, k) in args.iter().enumerate() {
+                cur = match &cur {
+                    Hash(..) | Array(_) => index_value(&cur, std::slice::from_ref(k))?,
+                    Nil if i > 0 => return Ok(Nil),
+                    _ if i > 0 => return Err(format!("{} does not have #dig method", cur.class())),
+                    _ => unreachable_dig(),
+                };
+                if matches!(cur, Nil) {
+                    return Ok(Nil);
+                }
+            }
+            cur
+        }
+        (Time(t), "to_i") => Int(i64::from(t.sec)),
+        // Ruby rounds the exact rational once: so does parsing its decimal text.
+        (Time(t), "to_f") => Float(
+            format!("{}.{:09}", t.sec, t.nsec)
+                .parse()
+                .map_err(|_| "bad time")?,
+        ),
+        (Time(t), "strftime") => Str(fmt.ok_or("no format")?.format(*t)),
+        (_, "[]") => index_value(v, &args)?,
+        (Nil | Bool(_), _) => return Err(no_method(m, v)),
+        (Str(_), "join" | "first" | "last" | "dig" | "strftime")
+        | (
+            Int(_),
+            "gsub" | "sub" | "scan" | "match" | "strip" | "lstrip" | "rstrip" | "upcase"
+            | "downcase" | "split" | "start_with?" | "end_with?" | "include?" | "length" | "empty?"
+            | "first" | "last" | "join" | "dig" | "strftime",
+        )
+        | (
+            Float(_),
+            "gsub" | "sub" | "scan" | "match" | "strip" | "lstrip" | "rstrip" | "upcase"
+            | "downcase" | "split" | "start_with?" | "end_with?" | "include?" | "length" | "size"
+            | "empty?" | "first" | "last" | "join" | "dig" | "strftime",
+        )
+        | (
+            Array(_),
+            "gsub" | "sub" | "scan" | "match" | "strip" | "lstrip" | "rstrip" | "upcase"
+            | "downcase" | "split" | "start_with?" | "end_with?" | "to_i" | "strftime",
+        )
+        | (
+            Hash(..),
+            "gsub" | "sub" | "scan" | "match" | "strip" | "lstrip" | "rstrip" | "upcase"
+            | "downcase" | "split" | "start_with?" | "end_with?" | "to_i" | "last" | "join"
+            | "strftime",
+        )
+        | (
+            Time(_),
+            "gsub" | "sub" | "scan" | "match" | "strip" | "lstrip" | "rstrip" | "upcase"
+            | "downcase" | "split" | "start_with?" | "end_with?" | "include?" | "length" | "size"
+            | "empty?" | "first" | "last" | "join" | "dig",
+        )
+        | (
+            Match(_),
+            "gsub" | "sub" | "scan" | "strip" | "lstrip" | "rstrip" | "upcase" | "downcase"
+            | "split" | "start_with?" | "end_with?" | "include?" | "empty?" | "first" | "last"
+            | "join" | "dig" | "to_i" | "strftime",
+        ) => return Err(no_method(m, v)),
+        _ => return Err(not_here(m, v)),
+    })
+}
+
+fn unreachable_dig() -> RValue {
+    RValue::Nil
+}
+
+/// Append the `to_s` of each piece.
+pub fn render(pieces: &[Piece], cx: &Scope, out: &mut String) -> Result<(), String> {
+    for p in pieces {
+        match p {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Expr(e) => {
+                let v = eval(e, cx)?;
+                let _ = write!(out, "{}", v.to_s()?);
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(src: &str, rec: Value) -> Result<RValue, String> {
+        let e = parse(src)?;
+        let record = RValue::from_value(&rec);
+        let parts = vec!["app".to_string(), "web".to_string(), "x".to_string()];
+        let cx = Scope {
+            record: &record,
+            tag: "app.web.x",
+            tag_parts: &parts,
+            tag_prefix: &["app".into(), "app.web".into(), "app.web.x".into()],
+            tag_suffix: &["app.web.x".into(), "web.x".into(), "x".into()],
+            hostname: "h",
+            time: EventTime::new(1_700_000_000, 5),
+            now: EventTime::new(1_800_000_000, 0),
+        };
+        eval(&e, &cx)
+    }
+
+    fn s(src: &str, rec: &str) -> String {
+        let j: serde_json::Value = serde_json::from_str(rec).unwrap();
+        let v = json(&j);
+        match run(src, v) {
+            Ok(v) => format!(
+                "{:?}",
+                v.to_value().map(|v| {
+                    let mut o = String::new();
+                    crate::ruby::inspect_into(&v, &mut o);
+                    o
+                })
+            ),
+            Err(e) => format!("ERR {e}"),
+        }
+    }
+
+    fn json(j: &serde_json::Value) -> Value {
+        match j {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => n
+                .as_i64()
+                .map_or(Value::F64(n.as_f64().unwrap_or(0.0)), Value::Int),
+            serde_json::Value::String(s) => Value::Str(s.clone()),
+            serde_json::Value::Array(a) => Value::Array(a.iter().map(json).collect()),
+            serde_json::Value::Object(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (Value::Str(k.clone()), json(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn corpus_expressions() {
+        let r = r#"{"log":"card_no=1234567890123\u001f batch_key=abc\u001f","1":"x 2023-01-02T03:04:05Z y 2024-01-02T03:04:05Z z","m":"ABC_D rest"}"#;
+        assert_eq!(
+            s(
+                r#"record["log"].gsub(/card_no=(\d{6})\d+\u001f/, "card_no=\\1**********\u001f").gsub(/batch_key=.+\u001f/, "batch_key=******\u001f")"#,
+                r
+            ),
+            "Ok(\"\\\"card_no=123456**********\\\\u001F batch_key=******\\\\u001F\\\"\")"
+        );
+        assert_eq!(
+            s(
+                r#"record["1"].scan(/([0-9]+-[0-9]+-[0-9]+T[0-9]+:[0-9]+:[0-9]+Z).*/).last.first"#,
+                r
+            ),
+            "Ok(\"\\\"2023-01-02T03:04:05Z\\\"\")"
+        );
+        assert_eq!(s("tag_parts[-1]", r), "Ok(\"\\\"x\\\"\")");
+        assert_eq!(s("Time.now.to_i", r), "Ok(\"1800000000\")");
+        assert_eq!(
+            s(r"record['m'].match(/^[A-Z\_]*/)[0].to_s", r),
+            "Ok(\"\\\"ABC_D\\\"\")"
+        );
+        assert!(s("message.match(/x/)", r).starts_with("ERR undefined local variable"));
+        assert!(s("record['nope'].upcase", r).starts_with("ERR undefined method `upcase' for nil"));
+    }
+
+    #[test]
+    fn strings_and_indexes() {
+        let r = r#"{"a":" Hello World ","n":5,"arr":[1,[2,"x"],null]}"#;
+        assert_eq!(
+            s(r#"record["a"].strip.downcase"#, r),
+            "Ok(\"\\\"hello world\\\"\")"
+        );
+        assert_eq!(s(r#"record["a"][1..5]"#, r), "Ok(\"\\\"Hello\\\"\")");
+        assert_eq!(s(r#"record["a"][-6, 5]"#, r), "Ok(\"\\\"World\\\"\")");
+        assert_eq!(s(r#"record["a"][99..100]"#, r), "Ok(\"nil\")");
+        assert_eq!(s(r#"record["arr"].join("-")"#, r), "Ok(\"\\\"1-2-x-\\\"\")");
+        assert_eq!(s(r#"record["n"] / -2"#, r), "Ok(\"-3\")");
+        assert_eq!(s(r#"record["n"] * 1.5"#, r), "Ok(\"7.5\")");
+        assert_eq!(
+            s(r#"record["a"].split(" ", 2)"#, r),
+            "Ok(\"[\\\"Hello\\\", \\\"World \\\"]\")"
+        );
+        assert_eq!(s(r#"record["x"] || "d""#, r), "Ok(\"\\\"d\\\"\")");
+        assert_eq!(
+            s(r#"record["n"] == 5.0 ? 'y' : 'n'"#, r),
+            "Ok(\"\\\"y\\\"\")"
+        );
+        assert_eq!(s(r#"record.dig("arr", 1, 1)"#, r), "Ok(\"\\\"x\\\"\")");
+        assert_eq!(s(r#""abc".gsub(/b*/, "-")"#, r), "Ok(\"\\\"-a--c-\\\"\")");
+        assert_eq!(
+            s(r#""abc".scan(/b*/)"#, r),
+            "Ok(\"[\\\"\\\", \\\"b\\\", \\\"\\\", \\\"\\\"]\")"
+        );
+        assert_eq!(s(r#""abc".gsub("b", "[\\0]")"#, r), "Ok(\"\\\"a[b]c\\\"\")");
+        assert_eq!(s(r#"" \u0000a\u0000 ".strip"#, r), "Ok(\"\\\"a\\\"\")");
+        assert_eq!(s(r#""1_0x".to_i + " +5".to_i"#, r), "Ok(\"15\")");
+        assert_eq!(
+            s(r#"record["a"] + 1"#, r),
+            "ERR no implicit conversion of Integer into String"
+        );
+    }
+
+    #[test]
+    fn literals() {
+        let r = "{}";
+        assert_eq!(s(r"'it\'s'.length", r), "Ok(\"4\")");
+        assert_eq!(s("\"tab\\there\".length", r), "Ok(\"8\")");
+        assert_eq!(s(r"'a\\b'", r), "Ok(\"\\\"a\\\\\\\\b\\\"\")");
+        assert_eq!(s(r#""\u00e9".length"#, r), "Ok(\"1\")");
+        assert_eq!(s(":sym.to_s", r), "Ok(\"\\\"sym\\\"\")");
+        assert_eq!(s("nil.to_s.empty?", r), "Ok(\"true\")");
+        assert_eq!(s("'ab' * 2 + [1, 2] * ','", r), "Ok(\"\\\"abab1,2\\\"\")");
+    }
+
+    #[test]
+    fn found_by_comparing_with_ruby() {
+        let r = r#"{"s":"a-b","h":{"k":[1]},"g":{"k":[1.0]}}"#;
+        // MatchData#[] with a negative index never reaches the whole match.
+        assert_eq!(s(r#"record["s"].match(/-/)[-1]"#, r), "Ok(\"nil\")");
+        assert_eq!(s(r#"record["s"].match(/(-)/)[-1]"#, r), "Ok(\"\\\"-\\\"\")");
+        assert_eq!(s(r#"record["h"] == record["g"]"#, r), "Ok(\"true\")");
+        assert_eq!(s(r#"record["h"] == record["s"]"#, r), "Ok(\"false\")");
+        assert_eq!(s(r#"record["h"].include?("k")"#, r), "Ok(\"true\")");
+        assert_eq!(
+            s("5[0].to_s + 5[1].to_s + -1[99].to_s", r),
+            "Ok(\"\\\"101\\\"\")"
+        );
+        assert_eq!(s(r#"record["h"][0..1]"#, r), "Ok(\"nil\")");
+        assert_eq!(s("[1] * 2.5", r), "Ok(\"[1, 1]\")");
+        for (text, want) in [
+            ("1.5", "1.5"),
+            (" 2.5x", "2.5"),
+            ("1e3", "1000.0"),
+            ("1E-2", "0.01"),
+            ("1_000.5", "1000.5"),
+            (".5", "0.5"),
+            ("1.", "1.0"),
+            ("1.e3", "1.0"),
+            ("0x1A", "0.0"),
+            ("1e", "1.0"),
+            ("abc", "0.0"),
+            ("", "0.0"),
+            ("-0", "-0.0"),
+            ("+3.25", "3.25"),
+            ("1__0", "1.0"),
+            ("Infinity", "0.0"),
+            ("  -4.5e+2z", "-450.0"),
+            ("1_", "1.0"),
+            ("_1", "0.0"),
+            ("5.0_1", "5.01"),
+        ] {
+            assert_eq!(
+                s(&format!("'{text}'.to_f"), r),
+                format!("Ok({want:?})"),
+                "{text}"
+            );
+        }
+    }
+
+    /// The random comparison with Ruby: tests/differential/ruby_expr/run.sh.
+    #[test]
+    #[ignore]
+    fn compare_with_ruby() {
+        let (Ok(tsv), Ok(rec)) = (
+            std::env::var("RUBY_EXPR_TSV"),
+            std::env::var("RUBY_EXPR_RECORD"),
+        ) else {
+            panic!("run it with tests/differential/ruby_expr/run.sh");
+        };
+        let cases = std::fs::read_to_string(tsv).unwrap();
+        let rec: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(rec).unwrap()).unwrap();
+        let record = RValue::from_value(&json(&rec));
+        let parts = vec!["app".to_string(), "web".to_string(), "x".to_string()];
+        let pre = vec!["app".to_string(), "app.web".into(), "app.web.x".into()];
+        let suf = vec!["app.web.x".to_string(), "web.x".into(), "x".into()];
+        let cx = Scope {
+            record: &record,
+            tag: "app.web.x",
+            tag_parts: &parts,
+            tag_prefix: &pre,
+            tag_suffix: &suf,
+            hostname: "h",
+            time: EventTime::new(1_700_000_000, 0),
+            now: EventTime::now(),
+        };
+        let (mut same, mut refused, mut not_supported, mut differ) = (0, 0, 0, Vec::new());
+        for line in cases.lines() {
+            let (src, ruby) = line.rsplit_once('\t').unwrap_or((line, ""));
+            assert!(!ruby.is_empty(), "no Ruby result for {src}: did Ruby stop?");
+            if src.contains("Time.now") || ruby == "SKIP" {
+                continue;
+            }
+            let e = match parse(src) {
+                Ok(e) => e,
+                Err(_) => {
+                    refused += 1;
+                    continue;
+                }
+            };
+            let ours = match eval(&e, &cx) {
+                Err(_) if ruby == "ERR" => "ERR".to_string(),
+                Err(e) if e.contains("not supported") => {
+                    not_supported += 1;
+                    continue;
+                }
+                Err(_) => "ERR".to_string(),
+                Ok(RValue::Time(_) | RValue::Match(_)) => "OBJ".into(),
+                Ok(v) => match v.to_value() {
+                    Ok(v) => {
+                        let mut s = String::new();
+                        crate::ruby::inspect_into(&v, &mut s);
+                        s
+                    }
+                    Err(_) => "OBJ".into(),
+                },
+            };
+            if ours == ruby {
+                same += 1;
+            } else {
+                differ.push(format!("{src}\n  Ruby:     {ruby}\n  logferry: {ours}"));
+            }
+        }
+        println!(
+            "{same} the same, {refused} refused, {not_supported} not supported where Ruby answers, {} differ",
+            differ.len()
+        );
+        assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
+    #[test]
+    fn refused() {
+        for src in [
+            "system('ls')",
+            "`ls`",
+            "record.each { |x| x }",
+            "x = 1",
+            "record[\"a\"].gsub /a/, 'b'",
+            "\"#{tag}\"",
+            "record['a'].capitalize",
+            "foo(1)",
+        ] {
+            assert!(parse(src).is_err(), "{src}");
+        }
+        assert!(parse_template("a\\tb #{tag}").is_err());
+        assert!(parse_template("a] #{tag}").is_err());
+        assert_eq!(
+            parse_template("[x] #{tag} y").map(|p| p.len()).unwrap_or(0),
+            3
+        );
+    }
+}

@@ -1,0 +1,30 @@
+# Evaluate each expression (one a line of ARGV[0]) as Fluentd 1.16's record_transformer does with
+# enable_ruby: instance_eval in a clean room with Object's methods undefined, the record ARGV[1]
+# (JSON), tag app.web.x, time 1700000000, hostname "h". Prints Ruby's inspect of each result, ERR
+# for an exception, OBJ for a Time/MatchData/Regexp, SYNTAX for a syntax error.
+require 'json'
+class Clean
+  def expand(__str_to_eval__, tag, time, record, tag_parts, tag_prefix, tag_suffix, hostname)
+    instance_eval(__str_to_eval__)
+  end
+  (Object.instance_methods).each do |m|
+    undef_method m unless /^__|respond_to_missing\?|object_id|public_methods|instance_eval|method_missing|define_singleton_method|respond_to\?|new_ostruct_member|^class$/.match?(m.to_s)
+  end
+end
+rec = JSON.parse(File.read(ARGV[1]))
+c = Clean.new
+tag = "app.web.x"; parts = tag.split('.')
+pre = ["app", "app.web", "app.web.x"]; suf = ["app.web.x", "web.x", "x"]
+File.readlines(ARGV[0], chomp: true).each do |e|
+  r = begin
+    v = c.expand(e, tag, Time.at(1700000000), Marshal.load(Marshal.dump(rec)), parts.dup, pre.dup, suf.dup, "h")
+    if v.is_a?(Time) || v.is_a?(MatchData) || v.is_a?(Regexp) then "OBJ" else v.inspect end
+  rescue StandardError => ex
+    "ERR"
+  rescue SyntaxError, ScriptError
+    "SYNTAX"
+  rescue NoMemoryError
+    "SKIP"
+  end
+  puts r
+end
