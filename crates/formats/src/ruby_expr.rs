@@ -478,7 +478,13 @@ fn regexp_lit(s: &str) -> Result<(String, String, usize), String> {
 struct Parser {
     toks: Vec<(Tok, bool)>,
     at: usize,
+    /// Nesting built so far on the current path (recursion plus left-associative chains): an
+    /// upper bound of the depth of the tree, which `eval`, `Drop` and `may_be_object` recurse on.
+    depth: usize,
 }
+
+/// The deepest expression accepted (deeper ones overflow the stack in eval or drop).
+const MAX_DEPTH: usize = 256;
 
 /// The methods Fluentd 1.16's clean room keeps (Kernel's private methods and the few public ones
 /// it does not undefine, listed from Fluentd's own process) and a few more: a bare name among
@@ -584,6 +590,17 @@ const KERNEL: &[&str] = &[
 ];
 
 impl Parser {
+    /// One more level of nesting; refused past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(unsupported(&format!(
+                "an expression nested deeper than {MAX_DEPTH}"
+            )));
+        }
+        Ok(())
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.at).map(|t| &t.0)
     }
@@ -623,11 +640,21 @@ impl Parser {
 
     /// `not` / `and` / `or` level.
     fn expr(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.expr_inner();
+        self.depth = d;
+        r
+    }
+
+    fn expr_inner(&mut self) -> Result<Expr, String> {
         let mut e = self.not_expr()?;
         loop {
             if self.eat("or") {
+                self.enter()?;
                 e = Expr::Or(Box::new(e), Box::new(self.not_expr()?));
             } else if self.eat("and") {
+                self.enter()?;
                 e = Expr::And(Box::new(e), Box::new(self.not_expr()?));
             } else {
                 return Ok(e);
@@ -636,6 +663,14 @@ impl Parser {
     }
 
     fn not_expr(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.not_expr_inner();
+        self.depth = d;
+        r
+    }
+
+    fn not_expr_inner(&mut self) -> Result<Expr, String> {
         if self.eat("not") {
             return Ok(Expr::Not(Box::new(self.not_expr()?)));
         }
@@ -643,6 +678,14 @@ impl Parser {
     }
 
     fn ternary(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.ternary_inner();
+        self.depth = d;
+        r
+    }
+
+    fn ternary_inner(&mut self) -> Result<Expr, String> {
         let c = self.oror()?;
         if self.eat("?") {
             let a = self.ternary()?;
@@ -654,22 +697,48 @@ impl Parser {
     }
 
     fn oror(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.oror_inner();
+        self.depth = d;
+        r
+    }
+
+    fn oror_inner(&mut self) -> Result<Expr, String> {
         let mut e = self.andand()?;
         while self.eat("||") {
+            self.enter()?;
             e = Expr::Or(Box::new(e), Box::new(self.andand()?));
         }
         Ok(e)
     }
 
     fn andand(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.andand_inner();
+        self.depth = d;
+        r
+    }
+
+    fn andand_inner(&mut self) -> Result<Expr, String> {
         let mut e = self.equality()?;
         while self.eat("&&") {
+            self.enter()?;
             e = Expr::And(Box::new(e), Box::new(self.equality()?));
         }
         Ok(e)
     }
 
     fn equality(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.equality_inner();
+        self.depth = d;
+        r
+    }
+
+    fn equality_inner(&mut self) -> Result<Expr, String> {
         let e = self.additive()?;
         let op = if self.eat("==") {
             Bin::Eq
@@ -686,6 +755,14 @@ impl Parser {
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.additive_inner();
+        self.depth = d;
+        r
+    }
+
+    fn additive_inner(&mut self) -> Result<Expr, String> {
         let mut e = self.multiplicative()?;
         loop {
             let op = if self.eat("+") {
@@ -695,11 +772,20 @@ impl Parser {
             } else {
                 return Ok(e);
             };
+            self.enter()?;
             e = Expr::Op(op, Box::new(e), Box::new(self.multiplicative()?));
         }
     }
 
     fn multiplicative(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.multiplicative_inner();
+        self.depth = d;
+        r
+    }
+
+    fn multiplicative_inner(&mut self) -> Result<Expr, String> {
         let mut e = self.unary()?;
         loop {
             let op = if self.eat("*") {
@@ -709,11 +795,20 @@ impl Parser {
             } else {
                 return Ok(e);
             };
+            self.enter()?;
             e = Expr::Op(op, Box::new(e), Box::new(self.unary()?));
         }
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = self.unary_inner();
+        self.depth = d;
+        r
+    }
+
+    fn unary_inner(&mut self) -> Result<Expr, String> {
         if self.eat("!") {
             return Ok(Expr::Not(Box::new(self.unary()?)));
         }
@@ -756,8 +851,12 @@ impl Parser {
         self.ternary()
     }
 
+    /// (Its caller, `unary`, restores `depth`.)
     fn postfix(&mut self, mut e: Expr) -> Result<Expr, String> {
         loop {
+            if self.is(".") || (self.is("[") && !self.toks[self.at].1) {
+                self.enter()?;
+            }
             if self.is(".") {
                 self.at += 1;
                 let Some(Tok::Ident(m)) = self.peek().cloned() else {
@@ -791,9 +890,16 @@ impl Parser {
             } else if self.is("[") && !self.toks[self.at].1 {
                 self.at += 1;
                 let a = self.ternary_arg()?;
+                if matches!(a, Expr::Re(_)) {
+                    return Err(unsupported("x[/regexp/]"));
+                }
                 if self.eat("..") || self.eat("...") {
                     let excl = matches!(self.toks[self.at - 1].0, Tok::P("..."));
                     let b = self.ternary_arg()?;
+                    // Ruby's `..` binds tighter than `?:`: `x[c ? 1 : 2..3]` is `x[c ? 1 : (2..3)]`.
+                    if matches!(a, Expr::If(..)) || matches!(b, Expr::If(..)) {
+                        return Err(unsupported("`c ? a : b` beside `..` without parentheses"));
+                    }
                     self.expect("]")?;
                     e = Expr::Range(Box::new(e), Box::new(a), Box::new(b), excl);
                     continue;
@@ -822,6 +928,16 @@ impl Parser {
         };
         if !arity_ok {
             return Err(unsupported(&format!("`{m}` with {n} argument(s)")));
+        }
+        let is_pat = matches!(m.as_str(), "gsub" | "sub" | "scan" | "match" | "split");
+        if args
+            .iter()
+            .enumerate()
+            .any(|(i, a)| matches!(a, Expr::Re(_)) && !(is_pat && i == 0))
+        {
+            // eval takes a first regexp argument out as the pattern: elsewhere the method
+            // would find its argument list short (`'a'.start_with?(/a/)` indexed args[0]).
+            return Err(unsupported(&format!("`{m}` with a regexp argument")));
         }
         let mut fmt = None;
         match m.as_str() {
@@ -962,6 +1078,7 @@ pub fn parse(src: &str) -> Result<Expr, String> {
     let mut p = Parser {
         toks: l.toks,
         at: 0,
+        depth: 0,
     };
     let e = p.expr()?;
     if p.at < p.toks.len() {
@@ -997,6 +1114,7 @@ pub fn parse_template(s: &str) -> Result<Vec<Piece>, String> {
             let mut p = Parser {
                 toks: l.toks,
                 at: 0,
+                depth: 0,
             };
             let e = if p.toks.is_empty() {
                 Expr::Lit(RValue::Nil)
@@ -1152,7 +1270,10 @@ fn eql(a: &RValue, b: &RValue) -> bool {
 fn equal(a: &RValue, b: &RValue) -> Result<bool, String> {
     Ok(match (a, b) {
         (RValue::Int(x), RValue::Float(y)) | (RValue::Float(y), RValue::Int(x)) => {
-            (*x as f64) == *y && (*y as i64) == *x
+            // Exact: `9223372036854775807 == 9223372036854775807.0` is false (2**63 as a Float).
+            // 2**63 as an f64 is exact: `i64::MIN as f64` and its negation bound the range.
+            let two_63 = -(i64::MIN as f64);
+            y.fract() == 0.0 && *y >= -two_63 && *y < two_63 && (*y as i64) == *x
         }
         (RValue::Array(x), RValue::Array(y)) => {
             if x.len() != y.len() {
@@ -1226,9 +1347,10 @@ fn range_len(len: usize, a: i64, b: i64, excl: bool) -> Option<(usize, usize)> {
     }
     let mut e = if b < 0 { b + l } else { b };
     if !excl {
-        e += 1;
+        // Ruby does `end++` in a C long: `x[0..(2**63-1)]` is empty there, so wrap as it does.
+        e = e.wrapping_add(1);
     }
-    let n = (e - s).max(0).min(l - s);
+    let n = e.wrapping_sub(s).max(0).min(l - s);
     Some((s as usize, n as usize))
 }
 
@@ -1458,10 +1580,30 @@ fn replacement(
 }
 
 /// One match of a regexp or a literal string at or after `at`: the spans of its groups.
-fn find(pat: &Pat, hay: &str, at: usize) -> Option<Vec<Option<(usize, usize)>>> {
-    match pat {
+/// The message of a search the backtracking engine gave up (its retry budget spent): an error,
+/// so the record goes to `@ERROR` rather than on as if nothing matched (a `gsub` masking a secret
+/// would otherwise pass the text unmasked).
+const GAVE_UP: &str = "the regexp search gave up (backtracking limit)";
+
+/// The captures of `re` in `hay` from `at`, or the error of a search that gave up.
+fn captures(
+    re: &RubyRegex,
+    hay: &str,
+    at: usize,
+) -> Result<Option<crate::ruby_regexp::Captures>, String> {
+    re.captures_within(hay, at, None)
+        .map_err(|_| GAVE_UP.to_string())
+}
+
+/// One match: the byte span of the whole match and of each group (None: not set).
+type Spans = Vec<Option<(usize, usize)>>;
+
+fn find(pat: &Pat, hay: &str, at: usize) -> Result<Option<Spans>, String> {
+    Ok(match pat {
         Pat::Re(re) => {
-            let c = re.captures_at(hay, at)?;
+            let Some(c) = captures(re, hay, at)? else {
+                return Ok(None);
+            };
             let n = re
                 .numbered()
                 .iter()
@@ -1472,10 +1614,10 @@ fn find(pat: &Pat, hay: &str, at: usize) -> Option<Vec<Option<(usize, usize)>>> 
             Some((0..=n).map(|i| c.get(i)).collect())
         }
         Pat::Str(p) => hay
-            .get(at..)?
-            .find(p.as_str())
+            .get(at..)
+            .and_then(|h| h.find(p.as_str()))
             .map(|s| vec![Some((at + s, at + s + p.len()))]),
-    }
+    })
 }
 
 enum Pat {
@@ -1484,11 +1626,13 @@ enum Pat {
 }
 
 /// All matches (Ruby's scan / gsub iteration: an empty match consumes one character).
-fn each_match(pat: &Pat, hay: &str, first_only: bool) -> Vec<Vec<Option<(usize, usize)>>> {
+fn each_match(pat: &Pat, hay: &str, first_only: bool) -> Result<Vec<Spans>, String> {
     let mut out = Vec::new();
     let mut at = 0;
     while at <= hay.len() {
-        let Some(sp) = find(pat, hay, at) else { break };
+        let Some(sp) = find(pat, hay, at)? else {
+            break;
+        };
         let (s, e) = sp[0].unwrap_or((at, at));
         out.push(sp);
         if first_only {
@@ -1503,7 +1647,7 @@ fn each_match(pat: &Pat, hay: &str, first_only: bool) -> Vec<Vec<Option<(usize, 
             at = e;
         }
     }
-    out
+    Ok(out)
 }
 
 fn sub(hay: &str, pat: &Pat, rep: &str, first_only: bool) -> Result<String, String> {
@@ -1513,10 +1657,14 @@ fn sub(hay: &str, pat: &Pat, rep: &str, first_only: bool) -> Result<String, Stri
     };
     let mut out = String::new();
     let mut last = 0;
-    for sp in each_match(pat, hay, first_only) {
+    for sp in each_match(pat, hay, first_only)? {
         let (s, e) = sp[0].unwrap_or((last, last));
         out.push_str(&hay[last..s]);
         replacement(rep, hay, &sp, re, &mut out)?;
+        // `\'` / `\``  copy the rest of the text per match: `s.gsub(//, "\\'")` is quadratic.
+        if out.len() > 1 << 24 {
+            return Err("a string longer than 16 MiB is not supported".into());
+        }
         last = e;
     }
     out.push_str(&hay[last..]);
@@ -1765,6 +1913,30 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
     })
 }
 
+/// About how many bytes the values hold (what copying them costs).
+fn approx_size(a: &[RValue]) -> usize {
+    a.iter()
+        .map(|v| {
+            std::mem::size_of::<RValue>()
+                + match v {
+                    RValue::Str(s) | RValue::Sym(s) => s.len(),
+                    RValue::Array(x) => approx_size(x),
+                    RValue::Hash(m, d) => {
+                        m.iter()
+                            .map(|(k, v)| {
+                                approx_size(std::slice::from_ref(k))
+                                    + approx_size(std::slice::from_ref(v))
+                            })
+                            .sum::<usize>()
+                            + approx_size(std::slice::from_ref(&**d))
+                    }
+                    RValue::Match(m) => m.text.len(),
+                    _ => 0,
+                }
+        })
+        .fold(0, usize::saturating_add)
+}
+
 fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
     use RValue::*;
     let ovf = || "an Integer beyond 64 bits is not supported".to_string();
@@ -1788,8 +1960,14 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
             if *n < 0 {
                 return Err("negative argument".into());
             }
-            if x.len().saturating_mul(*n as usize) > 1 << 20 {
-                return Err("an array longer than 1Mi elements is not supported".into());
+            if x.is_empty() || *n == 0 {
+                return Ok(Array(Vec::new()));
+            }
+            // Each element is copied (Ruby shares it): bound the bytes copied, not the count.
+            if x.len().saturating_mul(*n as usize) > 1 << 20
+                || approx_size(x).saturating_mul(*n as usize) > 1 << 26
+            {
+                return Err("an array longer than 1Mi elements or 64 MiB is not supported".into());
             }
             let mut out = Vec::new();
             for _ in 0..*n {
@@ -1813,19 +1991,17 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
         (Bin::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or_else(ovf)?),
         (Bin::Mul, Int(x), Int(y)) => Int(x.checked_mul(*y).ok_or_else(ovf)?),
         (Bin::Div, Int(_), Int(0)) => return Err("divided by 0".into()),
-        (Bin::Div, Int(x), Int(y)) => Int(x
-            .checked_div_euclid(*y)
-            .map(|_| x.div_euclid(*y))
-            .ok_or_else(ovf)
-            .map(|q| {
-                // Ruby floors.
-                let r = x - q * y;
-                if r != 0 && ((r < 0) != (*y < 0)) {
-                    q - 1
-                } else {
-                    q
-                }
-            })?),
+        (Bin::Div, Int(x), Int(y)) => {
+            // Ruby floors: truncate, then step down when the remainder's sign differs from y's
+            // (no product that can overflow; `q - 1` cannot, as q == i64::MIN leaves r == 0).
+            let q = x.checked_div(*y).ok_or_else(ovf)?;
+            let r = x.wrapping_rem(*y);
+            Int(if r != 0 && ((r < 0) != (*y < 0)) {
+                q - 1
+            } else {
+                q
+            })
+        }
         (_, Int(_) | Float(_), Int(_) | Float(_)) => {
             let f = |v: &RValue| match v {
                 Int(i) => *i as f64,
@@ -1898,7 +2074,7 @@ fn method(
                 _ => None,
             };
             Array(
-                each_match(&pat, s, false)
+                each_match(&pat, s, false)?
                     .into_iter()
                     .map(|sp| {
                         let g = |i: usize| {
@@ -1919,7 +2095,7 @@ fn method(
             let Some(Pat::Re(re)) = pat else {
                 return Err("match needs a regexp".into());
             };
-            match re.captures_at(s, 0) {
+            match captures(&re, s, 0)? {
                 Some(c) => {
                     let n = re
                         .numbered()
@@ -2357,6 +2533,33 @@ mod tests {
             differ.len()
         );
         assert!(differ.is_empty(), "{}", differ.join("\n"));
+    }
+
+    #[test]
+    fn found_by_review() {
+        let r = "{}";
+        // Each panicked (debug) or hung before.
+        assert_eq!(s("'abc'[0..9223372036854775807]", r), "Ok(\"\\\"\\\"\")");
+        assert_eq!(s("'abc'[1..9223372036854775807]", r), "Ok(\"\\\"bc\\\"\")");
+        assert_eq!(
+            s("-9223372036854775807 / 3", r),
+            "Ok(\"-3074457345618258603\")"
+        );
+        assert_eq!(s("-7 / 2", r), "Ok(\"-4\")");
+        assert_eq!(s("7 / -2", r), "Ok(\"-4\")");
+        assert_eq!(s("[] * 9223372036854775807", r), "Ok(\"[]\")");
+        assert!(parse("'abc'.start_with?(/a/)").is_err());
+        assert!(parse("[1].include?(/a/)").is_err());
+        assert!(parse(&format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000))).is_err());
+        assert!(parse(&format!("1{}", " + 1".repeat(100_000))).is_err());
+        assert!(parse(&format!("'a'{}", ".to_s".repeat(100_000))).is_err());
+        assert!(parse("[1, 2][true ? 0 : 1..1]").is_err());
+        assert_eq!(
+            s("9223372036854775807 == 9223372036854775807.0", r),
+            "Ok(\"false\")"
+        );
+        assert!(s("('a' * 100000).gsub(//, \"\\\\'\")", r).starts_with("ERR"));
+        assert!(s("['a' * 1000000] * 1000", r).starts_with("ERR"));
     }
 
     #[test]
