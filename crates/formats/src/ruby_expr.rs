@@ -591,6 +591,15 @@ const KERNEL: &[&str] = &[
 
 impl Parser {
     /// One more level of nesting; refused past [`MAX_DEPTH`].
+    /// Run one level of the recursive descent (`f`) one level deeper, the depth restored after.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, String>) -> Result<T, String> {
+        let d = self.depth;
+        self.enter()?;
+        let r = f(self);
+        self.depth = d;
+        r
+    }
+
     fn enter(&mut self) -> Result<(), String> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
@@ -640,11 +649,7 @@ impl Parser {
 
     /// `not` / `and` / `or` level.
     fn expr(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.expr_inner();
-        self.depth = d;
-        r
+        self.nested(Self::expr_inner)
     }
 
     fn expr_inner(&mut self) -> Result<Expr, String> {
@@ -663,11 +668,7 @@ impl Parser {
     }
 
     fn not_expr(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.not_expr_inner();
-        self.depth = d;
-        r
+        self.nested(Self::not_expr_inner)
     }
 
     fn not_expr_inner(&mut self) -> Result<Expr, String> {
@@ -678,11 +679,7 @@ impl Parser {
     }
 
     fn ternary(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.ternary_inner();
-        self.depth = d;
-        r
+        self.nested(Self::ternary_inner)
     }
 
     fn ternary_inner(&mut self) -> Result<Expr, String> {
@@ -697,11 +694,7 @@ impl Parser {
     }
 
     fn oror(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.oror_inner();
-        self.depth = d;
-        r
+        self.nested(Self::oror_inner)
     }
 
     fn oror_inner(&mut self) -> Result<Expr, String> {
@@ -714,11 +707,7 @@ impl Parser {
     }
 
     fn andand(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.andand_inner();
-        self.depth = d;
-        r
+        self.nested(Self::andand_inner)
     }
 
     fn andand_inner(&mut self) -> Result<Expr, String> {
@@ -731,11 +720,7 @@ impl Parser {
     }
 
     fn equality(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.equality_inner();
-        self.depth = d;
-        r
+        self.nested(Self::equality_inner)
     }
 
     fn equality_inner(&mut self) -> Result<Expr, String> {
@@ -755,11 +740,7 @@ impl Parser {
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.additive_inner();
-        self.depth = d;
-        r
+        self.nested(Self::additive_inner)
     }
 
     fn additive_inner(&mut self) -> Result<Expr, String> {
@@ -778,11 +759,7 @@ impl Parser {
     }
 
     fn multiplicative(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.multiplicative_inner();
-        self.depth = d;
-        r
+        self.nested(Self::multiplicative_inner)
     }
 
     fn multiplicative_inner(&mut self) -> Result<Expr, String> {
@@ -801,11 +778,7 @@ impl Parser {
     }
 
     fn unary(&mut self) -> Result<Expr, String> {
-        let d = self.depth;
-        self.enter()?;
-        let r = self.unary_inner();
-        self.depth = d;
-        r
+        self.nested(Self::unary_inner)
     }
 
     fn unary_inner(&mut self) -> Result<Expr, String> {
