@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in seeds/<target>/ (run once; the files are committed).
 
+    make_seeds.py [TARGET...]     (only those targets' seeds; all without arguments)
+
 Seeds are small valid (and a few deliberately forged) inputs so the fuzzer starts inside the
 formats instead of having to discover msgpack framing, gzip or the .meta header by itself.
 Needs the msgpack module (installed by .ci/install-deps.sh)."""
-import gzip, hashlib, os, struct, sys
+import gzip, hashlib, os, struct, subprocess, sys
 import msgpack
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -12,6 +14,8 @@ T = msgpack.ExtType(0, struct.pack(">II", 1700000000, 123))
 
 
 def seeds(target, items):
+    if sys.argv[1:] and target not in sys.argv[1:]:
+        return
     d = os.path.join(HERE, "seeds", target)
     os.makedirs(d, exist_ok=True)
     for name, data in items:
@@ -230,4 +234,24 @@ seeds("time_parse", [(f"t{i}", t) for i, t in enumerate([
     "H11.05.21", "2024-W05-3", "--12-25", "2024-070", "12345", "231114", "T123045.5Z",
     "12:00 pm EST", "12 Jan 0099 BC", "10:20 [-5:EST]", "99999999999999-01-01", "Feb 31 24:00",
 ])])
+# ruby_expr: byte 0 (bit 0: a `${...}` value, else one expression; the rest: the tag), the
+# text, NUL, a msgpack record (the differential test's record for Ruby, ruby_expr/record.json).
+with open(os.path.join(HERE, "..", "differential", "ruby_expr", "record.json")) as f:
+    import json
+    rx_record = p(json.load(f))
+drawn = subprocess.run(
+    [sys.executable, os.path.join(HERE, "..", "differential", "ruby_expr", "gen.py"), "1", "48"],
+    capture_output=True, text=True, check=True).stdout.splitlines()
+written = [
+    'record["log"].split(" ")[0]', 'tag_parts[1] + "." + tag_suffix[-1]', 'time.strftime("%Y-%m-%dT%H:%M:%S.%N%z")',
+    'record["a"][1..-1] * ","', 'record.dig("h", "k", 0)', 'Hash.new(0)["x"] + 1', '(record["i"] / 0 rescue 1)',
+    '"x" * 99999999', '[1, [2, [3]]].first(2).last.length', '9223372036854775807 + 1', '-9223372036854775808 / -1',
+    'record["s"].gsub(/(?<w>o)/, "<\\k<w>>")', 'record["s"].scan(/(\w)(\w)?/)', 'Time.now.to_i.to_s(16)',
+    '((((((((((((((((1))))))))))))))))', 'record["m"] =~ /x/', '!record["n"] ? :sym : nil',
+]
+items = [(f"e{i:02}", bytes([2 * (i % 4)]) + e.encode() + b"\0" + rx_record) for i, e in enumerate(drawn + written)]
+items += [(f"t{i:02}", bytes([1 + 2 * (i % 4)]) + t.encode() + b"\0" + rx_record) for i, t in enumerate([
+    'a #{record["s"]} b', '#{tag}-#{time}', '#{record["a"].map { |x| x }}', '#{', 'x}#{hostname}', '#{"}"}',
+])]
+seeds("ruby_expr", items)
 print("seeds written", file=sys.stderr)
