@@ -43,6 +43,8 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     timekey: Some(TIMEKEY),
     tag_required: false,
     file_at_output_path: true,
+    chunk_limit_size: None,
+    flush_at_shutdown: None,
 };
 
 /// `file` output.

@@ -145,6 +145,10 @@ pub struct BufferDefaults {
     pub tag_required: bool,
     /// A `<buffer>` without `@type` is a file buffer at the output's own `path` (out_file).
     pub file_at_output_path: bool,
+    /// `chunk_limit_size` when not given, if not the buffer type's own (out_null: 10 KiB).
+    pub chunk_limit_size: Option<u64>,
+    /// `flush_at_shutdown` when not given, if not the buffer type's own (out_null: true).
+    pub flush_at_shutdown: Option<bool>,
 }
 
 /// v0.12 flat parameter → v1 `<buffer>` parameter.
@@ -432,6 +436,7 @@ impl BufferConfig {
 
         let chunk_limit_size = src
             .val::<Option<u64>>("chunk_limit_size")?
+            .or(defaults.chunk_limit_size)
             .unwrap_or(if is_file { 256 << 20 } else { 8 << 20 });
         let queue_limit_length = src
             .val::<Option<i64>>("queue_limit_length")?
@@ -537,6 +542,7 @@ impl BufferConfig {
             flush_at_shutdown: src
                 .get("flush_at_shutdown")
                 .and_then(|(v, _)| logferry_config::types::bool(&v))
+                .or(defaults.flush_at_shutdown)
                 .unwrap_or(!is_file),
             delayed_commit_timeout: output
                 .get::<Option<f64>>("delayed_commit_timeout")?

@@ -97,6 +97,8 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     timekey: None,
     tag_required: false,
     file_at_output_path: false,
+    chunk_limit_size: None,
+    flush_at_shutdown: None,
 };
 
 /// Chunks whose partial progress is remembered at most (a chunk given up is forgotten last).

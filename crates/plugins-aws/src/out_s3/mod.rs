@@ -122,6 +122,8 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     timekey: Some(86_400),
     tag_required: false,
     file_at_output_path: false,
+    chunk_limit_size: None,
+    flush_at_shutdown: None,
 };
 
 /// S3's smallest part (except the last).

@@ -65,6 +65,8 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     timekey: None,
     tag_required: true,
     file_at_output_path: false,
+    chunk_limit_size: None,
+    flush_at_shutdown: None,
 };
 
 /// State shared by the writer and its heartbeat tasks.

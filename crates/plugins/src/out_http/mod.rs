@@ -60,6 +60,8 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     timekey: None,
     tag_required: false,
     file_at_output_path: false,
+    chunk_limit_size: None,
+    flush_at_shutdown: None,
 };
 
 /// Fluentd's default `tls_ciphers` (OpenSSL syntax; anything else is warned about).
