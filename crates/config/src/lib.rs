@@ -66,6 +66,27 @@ pub fn parse_file_with_warnings(path: &Path) -> Result<(Element, Vec<Warning>), 
     parse_root(&text, path.display().to_string(), base_dir, ctx)
 }
 
+/// Like [`parse_file_with_warnings`], with Fluentd's `-i`/`--inline-config` text appended to the
+/// file's (after a newline, each two-character `\n` in it a newline, as Fluentd's
+/// `Config.build` does): it is read as the file's last lines, positions and all.
+pub fn parse_file_with_inline(
+    path: &Path,
+    inline: Option<&str>,
+) -> Result<(Element, Vec<Warning>), ConfigError> {
+    let Some(inline) = inline else {
+        return parse_file_with_warnings(path);
+    };
+    let mut text = include::read_config_file(path, None)?;
+    text.push('\n');
+    text.push_str(&inline.replace("\\n", "\n"));
+    let base_dir = path.parent().unwrap_or_else(|| Path::new(""));
+    let mut ctx = parser::Ctx::default();
+    if let Ok(canon) = path.canonicalize() {
+        ctx.include_chain.push(canon);
+    }
+    parse_root(&text, path.display().to_string(), base_dir, ctx)
+}
+
 /// Parses configuration text. `file_name` is used in positions; `@include`s are
 /// resolved relative to `base_dir`.
 pub fn parse_str(text: &str, file_name: &str, base_dir: &Path) -> Result<Element, ConfigError> {

@@ -65,6 +65,10 @@ pub struct Cli {
     /// Seconds to finish in-flight work after SIGTERM/SIGINT before exiting anyway.
     #[arg(long, default_value_t = 25.0, value_name = "SECONDS")]
     pub shutdown_timeout: f64,
+
+    /// Fluentd's own options (`fluentd --help`), so a Fluentd command line runs unchanged.
+    #[command(flatten, next_help_heading = "Fluentd's options")]
+    pub fluentd: crate::fluentd_cli::FluentdArgs,
 }
 
 /// Tools besides the daemon.

@@ -3,8 +3,11 @@
 mod cli;
 mod cmd_test;
 mod commands;
+mod daemon;
+mod fluentd_cli;
 mod graph;
 mod healthcheck;
+mod logfile;
 mod logging;
 mod mask;
 mod placeholder;
@@ -78,7 +81,36 @@ fn main() -> ExitCode {
         return send::run(tag, json, &to);
     }
     let path = cli.config_path();
-    let (root, warnings) = match logferry_config::parse_file_with_warnings(&path) {
+    let cli_warnings = match cli.fluentd.check(&path) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("logferry: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if let Some(mask) = cli.fluentd.umask() {
+        // SAFETY: umask only sets the process's file-creation mask.
+        unsafe { libc::umask(mask) };
+    }
+    let console = match (&cli.fluentd.daemon, &cli.fluentd.log) {
+        (Some(_), Some(_)) => daemon::keep_console(),
+        _ => None,
+    };
+    if let Some(log) = &cli.fluentd.log {
+        if let Err(e) = logfile::redirect(log) {
+            eprintln!("logferry: -o {}: {e}", log.display());
+            return ExitCode::from(1);
+        }
+    }
+    // `-i -` is read once: a reload reads the same text again.
+    match cli.fluentd.inline_config() {
+        Ok(text) => cli.fluentd.inline_config = text,
+        Err(e) => {
+            eprintln!("logferry: -i -: {e}");
+            return ExitCode::from(1);
+        }
+    }
+    let (root, warnings) = match load_config(&cli) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("logferry: config error: {e}");
@@ -86,7 +118,17 @@ fn main() -> ExitCode {
         }
     };
     let (system_level, system_json) = match logferry_core::pipeline::system_config(&root) {
-        Ok((sys, _)) => (sys.log_level, sys.log_json),
+        Ok((sys, _)) => {
+            if let Err(e) = cli
+                .fluentd
+                .check_workers(sys.workers)
+                .and_then(|()| cli.fluentd.check_log_rotation(&root))
+            {
+                eprintln!("logferry: config error: {e}");
+                return ExitCode::from(1);
+            }
+            (sys.log_level, sys.log_json)
+        }
         Err(e) => {
             eprintln!("logferry: config error: {e}");
             return ExitCode::from(1);
@@ -102,9 +144,25 @@ fn main() -> ExitCode {
         cli::LogFormat::Text
     });
     logging::init(cli.level(system_level), format);
+    for w in cli_warnings {
+        tracing::warn!("{w}");
+    }
     for w in warnings {
         tracing::warn!("{}: {}", w.pos, w.message);
     }
+    // `-d PIDFILE`: into the background now, while the process has one thread.
+    let daemon = match &cli.fluentd.daemon {
+        Some(pid_file) if !cli.dry_run => {
+            match daemon::daemonize(pid_file, cli.fluentd.log.is_some(), console) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    tracing::error!("-d {}: {e}", pid_file.display());
+                    return ExitCode::from(1);
+                }
+            }
+        }
+        _ => None,
+    };
     // One worker per core; blocking helpers (file-buffer I/O, compression, reverse DNS) are
     // capped, so no load or backlog can grow the thread count past cores + MAX_BLOCKING_THREADS.
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -119,10 +177,28 @@ fn main() -> ExitCode {
         }
     };
     spawn_trimmer();
-    rt.block_on(run(cli, root))
+    rt.block_on(run(cli, root, daemon))
 }
 
-async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
+/// The config file, with `-i`'s text appended and the command line's `<system>` options over
+/// the file's (Fluentd prefers the command line).
+fn load_config(
+    cli: &Cli,
+) -> Result<(logferry_config::Element, Vec<logferry_config::Warning>), String> {
+    let (mut root, warnings) = logferry_config::parse_file_with_inline(
+        &cli.config_path(),
+        cli.fluentd.inline_config.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    cli.fluentd.apply_system(&mut root);
+    Ok((root, warnings))
+}
+
+async fn run(
+    cli: Cli,
+    root: logferry_config::Element,
+    mut daemon: Option<daemon::Daemon>,
+) -> ExitCode {
     let registry = registry();
     let pipeline = match Pipeline::build(&root, &registry) {
         Ok(p) => p,
@@ -176,12 +252,21 @@ async fn run(cli: Cli, root: logferry_config::Element) -> ExitCode {
         }
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
+    if let Some(d) = &mut daemon {
+        d.started();
+    }
     let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
     let sig = loop {
         tokio::select! {
             _ = term.recv() => break "SIGTERM",
             _ = int.recv() => break "SIGINT",
             _ = usr1.recv() => {
+                // As Fluentd: flush, and reopen the -o log file (logrotate moved it away).
+                if let Some(log) = &cli.fluentd.log {
+                    if let Err(e) = logfile::redirect(log) {
+                        tracing::error!("-o {}: cannot reopen: {e}", log.display());
+                    }
+                }
                 tracing::info!("received SIGUSR1: flushing all buffers");
                 running.flush_now();
             }
@@ -242,16 +327,14 @@ async fn reload(
 ) -> logferry_core::Running {
     let path = cli.config_path();
     tracing::info!("received {why}: reloading {}", path.display());
-    let built = logferry_config::parse_file_with_warnings(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|(root, warnings)| {
-            for w in warnings {
-                tracing::warn!("{}: {}", w.pos, w.message);
-            }
-            placeholder::check(&root)?;
-            let p = Pipeline::build(&root, registry).map_err(|e| e.to_string())?;
-            Ok((root, p))
-        });
+    let built = load_config(cli).and_then(|(root, warnings)| {
+        for w in warnings {
+            tracing::warn!("{}: {}", w.pos, w.message);
+        }
+        placeholder::check(&root)?;
+        let p = Pipeline::build(&root, registry).map_err(|e| e.to_string())?;
+        Ok((root, p))
+    });
     let (root, next) = match built {
         Ok(p) => p,
         Err(e) => {
