@@ -228,3 +228,34 @@ fn unsupported_options_are_refused_with_the_alternative() {
     let (out, _d) = run_once(conf, &["--no-supervisor", "--umask", "022", "--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// Without `-c`, Fluentd reads `$FLUENT_CONF` (fluent-package's unit sets it); the images'
+/// `$FLUENTD_CONF` wins over it, as their entrypoint turns it into `-c`.
+#[test]
+fn fluent_conf_names_the_default_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("fluentd.conf");
+    std::fs::write(&good, "<match **>\n  @type null\n</match>\n").unwrap();
+    let bad = dir.path().join("bad.conf");
+    std::fs::write(&bad, "<match **>\n  @type nonesuch\n</match>\n").unwrap();
+    let run = |env: &[(&str, &Path)]| {
+        let mut c = Command::new(bin());
+        c.arg("--dry-run")
+            .env_remove("FLUENTD_CONF")
+            .env_remove("FLUENT_CONF");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.stdin(Stdio::null()).output().unwrap()
+    };
+    let out = run(&[("FLUENT_CONF", &good)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&[("FLUENT_CONF", &bad)]);
+    assert!(
+        text(&out.stderr).contains("nonesuch"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&[("FLUENT_CONF", &bad), ("FLUENTD_CONF", &good)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -22,7 +22,8 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Config file (Fluentd syntax). Default: $FLUENTD_CONF, else /etc/fluent/fluent.conf.
+    /// Config file (Fluentd syntax). Default: $FLUENTD_CONF (the fluent/fluentd images'), else
+    /// $FLUENT_CONF (Fluentd's own), else /etc/fluent/fluent.conf.
     #[arg(short = 'c', long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -102,10 +103,12 @@ impl Cli {
         if let Some(p) = &self.config {
             return p.clone();
         }
-        match std::env::var_os("FLUENTD_CONF") {
-            Some(p) if !p.is_empty() => PathBuf::from(p),
-            _ => PathBuf::from("/etc/fluent/fluent.conf"),
-        }
+        // The images' entrypoint turns FLUENTD_CONF into `-c`, which wins over Fluentd's own
+        // default, FLUENT_CONF (fluent-package's systemd unit sets it).
+        ["FLUENTD_CONF", "FLUENT_CONF"]
+            .iter()
+            .find_map(|k| std::env::var_os(k).filter(|p| !p.is_empty()))
+            .map_or_else(|| PathBuf::from("/etc/fluent/fluent.conf"), PathBuf::from)
     }
 
     /// The log level: `-v`/`-q` move from `<system> log_level` (default info).
