@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod listeners;
 pub mod log;
+pub mod log_events;
 pub mod metrics;
 pub mod pipeline;
 pub mod plugin;

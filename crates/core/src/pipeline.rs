@@ -135,6 +135,8 @@ pub struct Pipeline {
 pub struct Running {
     stop: watch::Sender<bool>,
     inputs: Vec<JoinHandle<()>>,
+    /// Routes logferry's own log lines as Fluentd's log events ([`crate::log_events`]).
+    log_events: Option<JoinHandle<()>>,
     outputs: Vec<Arc<dyn Output>>,
     lifecycles: Vec<Arc<dyn Lifecycle>>,
     metrics: Arc<Metrics>,
@@ -484,9 +486,11 @@ impl Pipeline {
             }
         }
         self.metrics.set_started();
+        let log_events = crate::log_events::start(&self.router, rx.clone());
         Ok(Running {
             stop,
             inputs: handles,
+            log_events,
             outputs: self.outputs,
             lifecycles: self.lifecycles,
             metrics: self.metrics.clone(),
@@ -502,6 +506,10 @@ impl Running {
         self.metrics.set_stopping();
         let _ = self.stop.send(true);
         for h in self.inputs {
+            let _ = tokio::time::timeout_at(deadline, h).await;
+        }
+        // The log lines queued so far are routed while every output still accepts.
+        if let Some(h) = self.log_events {
             let _ = tokio::time::timeout_at(deadline, h).await;
         }
         // Filters that hold events release them first, in config order (an earlier one may

@@ -147,6 +147,23 @@ impl Router {
         label == ROOT_LABEL || self.labels.contains_key(label)
     }
 
+    /// Does a `<match>` of `label` (None = root) take `tag`? (Filters do not count, as in
+    /// Fluentd's `EventRouter#match?`.)
+    pub fn has_match(&self, label: Option<&str>, tag: &str) -> bool {
+        self.agent(label).is_some_and(|a| {
+            a.rules
+                .iter()
+                .any(|r| matches!(r.kind, RuleKind::Match(_)) && r.pattern.matches(tag))
+        })
+    }
+
+    /// Does a top-level `<match>` whose pattern names `word` in its text take `tag`?
+    pub fn has_named_match(&self, word: &str, tag: &str) -> bool {
+        self.root.rules.iter().any(|r| {
+            matches!(r.kind, RuleKind::Match(_)) && r.pattern.names(word) && r.pattern.matches(tag)
+        })
+    }
+
     /// How many events reached no output in `label` (None = root), for tests and metrics.
     pub fn unmatched_count(&self, label: Option<&str>) -> u64 {
         self.agent(label)

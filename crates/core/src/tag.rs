@@ -91,6 +91,12 @@ pub struct MatchPattern {
 }
 
 impl MatchPattern {
+    /// Does one of the patterns name `word` in its text (`fluent.**`, `{fluent,app}.*`), rather
+    /// than take such tags by wildcards only (`**`)?
+    pub fn names(&self, word: &str) -> bool {
+        self.patterns.iter().any(|p| p.as_str().contains(word))
+    }
+
     /// Compile an argument; an empty argument means `**`.
     pub fn new(arg: &str) -> Result<Self, String> {
         let mut patterns = Vec::new();
