@@ -945,7 +945,19 @@ fn fluentd_chunks_without_z_are_validated() {
         true,
         &fluentd_meta(&t2, 2, true),
     );
-    // gzip or anything else that validates neither way: quarantined.
+    // A `compress gzip` buffer's chunk (gzip members, one per append, as Fluentd writes them):
+    // validated decompressed, recovered as it is (the engine decompresses what it reads).
+    let mut gz = logferry_compress::gzip(&mp[..mp.len() / 2]);
+    gz.extend_from_slice(&logferry_compress::gzip(&mp[mp.len() / 2..]));
+    let z1 = ChunkId::generate();
+    put(dir, &z1, false, &gz, false, &fluentd_meta(&z1, 3, true));
+    let lines_gz = logferry_compress::gzip(b"x\ny\n");
+    let z2 = ChunkId::generate();
+    put(dir, &z2, true, &lines_gz, true, &fluentd_meta(&z2, 2, true));
+    // gzip whose records are not `s`: quarantined.
+    let z3 = ChunkId::generate();
+    put(dir, &z3, true, &gz, true, &fluentd_meta(&z3, 4, true));
+    // Corrupt gzip, or anything else that validates neither way: quarantined.
     let g = ChunkId::generate();
     put(
         dir,
@@ -957,12 +969,17 @@ fn fluentd_chunks_without_z_are_validated() {
     );
 
     let (store, chunks, r) = open(dir);
-    assert_eq!(r.quarantined.len(), 4, "{:#?}", r.quarantined);
+    assert_eq!(r.quarantined.len(), 5, "{:#?}", r.quarantined);
     assert!(r
         .quarantined
         .iter()
         .all(|(_, w)| w.contains("no committed size")));
-    assert_eq!(chunks.len(), 2);
+    assert_eq!(chunks.len(), 4);
+    for (id, bytes) in [(z1, &gz), (z2, &lines_gz)] {
+        let c = chunks.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(&store.read(c).unwrap()[..], &bytes[..]);
+        assert_eq!(c.meta.bytes, bytes.len() as u64);
+    }
     let c1 = chunks.iter().find(|c| c.id == m1).unwrap();
     assert!(c1.queued);
     assert_eq!((c1.meta.records, c1.meta.bytes), (3, mp.len() as u64));

@@ -363,8 +363,28 @@ const MAX_VALUE: usize = 16 << 20;
 /// Is the data of a chunk whose `.meta` has no committed size exactly `records` msgpack values,
 /// or exactly `records` lines each ending in `\n`? Streams the file; stops as soon as both
 /// readings are ruled out.
+/// Data compressed by a `compress gzip` buffer (gzip members, as Fluentd's and logferry's
+/// compressed chunks hold) is read decompressed, up to [`MAX_GUNZIPPED`] bytes.
 fn validate(path: &Path, records: u64) -> io::Result<bool> {
     let mut f = File::open(path)?;
+    let mut magic = [0u8; 3];
+    let is_gzip = matches!(f.read_exact(&mut magic), Ok(()) if magic == [0x1f, 0x8b, 0x08]);
+    if is_gzip {
+        let data = fs::read(path)?;
+        if let Ok(plain) = logferry_compress::gunzip(&data, MAX_GUNZIPPED) {
+            if validate_stream(&plain[..], records)? {
+                return Ok(true);
+            }
+        }
+    }
+    validate_stream(File::open(path)?, records)
+}
+
+/// The most a Fluentd-written gzip chunk is decompressed to while validating it.
+const MAX_GUNZIPPED: usize = 2 << 30;
+
+/// [`validate`] on the bytes `f` reads.
+fn validate_stream(mut f: impl Read, records: u64) -> io::Result<bool> {
     let mut block = vec![0u8; 64 << 10];
     // msgpack reading: the bytes of the value in progress, its scanner, values seen.
     let mut pending: Vec<u8> = Vec::new();
