@@ -563,7 +563,11 @@ impl BufferedOutput {
                             }
                             _ => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
                         },
-                        FlushMode::Immediate => true,
+                        // Only a resumed chunk stays staged with immediate (see
+                        // `resume_chunks`): queued once flush_interval has passed.
+                        FlushMode::Immediate => {
+                            slot.created + self.cfg.flush_interval.as_secs_f64() <= now
+                        }
                     }
             })
             .map(|(k, slot)| (slot.created, k.clone()))
@@ -1232,17 +1236,32 @@ impl BufferedOutput {
         let chunks = f()?;
         let mut s = self.lock();
         let (mut staged, mut queued, mut records) = (0, 0, 0u64);
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
         for h in chunks {
             s.total_bytes += h.meta.bytes;
             records += h.meta.records;
+            // A chunk's age counts from its creation, before the restart (Fluentd's
+            // `created_at`): an old staged chunk is due at once with flush_mode interval. With
+            // flush_mode immediate, Fluentd keeps a resumed staged chunk until an event with its
+            // keys joins it (then queues it) or a shutdown flushes it: with a file buffer,
+            // possibly for ever; logferry also queues it once `flush_interval` has passed since
+            // the start with none (README "Differences from Fluentd").
+            let created = if self.cfg.flush_mode == FlushMode::Immediate {
+                mono_now()
+            } else {
+                mono_now() - (wall - h.meta.created as f64).max(0.0)
+            };
             if h.queued {
                 queued += 1;
-                s.queue.push_back(Slot::new(h, mono_now()));
+                s.queue.push_back(Slot::new(h, created));
             } else {
                 let key = key_of(&h.meta);
                 staged += 1;
                 // Two staged chunks with the same keys: enqueue the older one.
-                if let Some(old) = s.staged.insert(key, Slot::new(h, mono_now())) {
+                if let Some(old) = s.staged.insert(key, Slot::new(h, created)) {
                     self.enqueue_slot(&mut s, old);
                 }
             }

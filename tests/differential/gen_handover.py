@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Write the differential cases of a binary swap (handover-*) under cases/: Fluentd's own file
+buffer chunks, left on disk when it stopped, resumed by the next daemon.
+
+    gen_handover.py FLUENTD_BIN      (then record.sh FLUENTD_BIN handover-*)
+
+Each case runs Fluentd (FLUENTD_BIN: the reference) once here with the case's first config
+(`phase1` below): a file buffer under {DIR}/buf whose output cannot deliver yet (a flush interval
+of an hour, or a destination nothing listens on), fed the case's first events, then stopped with
+SIGTERM: the chunks stay on disk (a file buffer does not flush at shutdown). What Fluentd left in
+{DIR}/buf becomes the case's `files/buf` (copied into {DIR} before the start). The case's
+`fluent.conf` is the second config: the same buffer, an output that delivers; its `input` more
+events. record.sh then records what Fluentd does when it starts on Fluentd's chunks; the Rust test
+checks that logferry, started on the same chunks, delivers the same.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.join(HERE, "cases")
+PYTHON = os.environ.get("PYTHON", sys.executable)
+
+SOURCE = """<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+"""
+QUIET = """<label @FLUENT_LOG>
+  <match **>
+    @type null
+  </match>
+</label>
+"""
+
+
+def msg(tag, t, rec, mode="message"):
+    import json
+    return json.dumps({"mode": mode, "tag": tag, "time": t, "record": rec})
+
+
+EVENTS = [
+    msg("app.a", 1700000000, {"m": "first", "n": 1, "f": 0.5, "u": "é\u2028", "nested": {"k": [1, None, True]}}),
+    msg("app.b", 1700000001, {"m": "second", "big": 18446744073709551615, "neg": -9223372036854775808}),
+    msg("app.a", 1700003600, {"m": "next hour", "e": ""}),
+    msg("app.b", 1700003601, {"m": "fourth", "list": ["x", 1.0e20, 100.0]}),
+]
+MORE = [msg("app.a", 1700007200, {"m": "after the swap"})]
+# For out_forward: an EventTime, which logferry forwards as Fluentd does (an integer time it
+# forwards as an EventTime: README "Differences from Fluentd").
+MORE_ET = [msg("app.a", {"$et": [1700007200, 5]}, {"m": "after the swap"})]
+# Enough for several 200-byte chunks per tag: the full ones are queued (`q`), the last staged.
+MANY = [msg("app.a" if i % 3 else "app.b", 1700000000 + i, {"m": f"event {i}", "pad": "x" * (i * 7 % 50)})
+        for i in range(24)]
+
+
+def file_out(buffer_keys, extra_buffer, phase1, fmt=""):
+    flush = "flush_mode interval\n    flush_interval 1h" if phase1 else "flush_mode interval\n    flush_interval 1h\n    flush_at_shutdown true"
+    return f"""<match app.**>
+  @type file
+  path {{DIR}}/out/${{tag}}
+  append true
+{fmt}  <buffer {buffer_keys}>
+    @type file
+    path {{DIR}}/buf
+    {flush}
+{extra_buffer}  </buffer>
+</match>
+"""
+
+
+def forward_out(port, phase1, extra_buffer=""):
+    flush = "flush_mode interval\n    flush_interval 1h" if phase1 else "flush_mode immediate\n    flush_at_shutdown true"
+    return f"""<match app.**>
+  @type forward
+  <server>
+    host 127.0.0.1
+    port {port}
+  </server>
+  <buffer tag>
+    @type file
+    path {{DIR}}/buf
+    {flush}
+    retry_wait 1h
+{extra_buffer}  </buffer>
+</match>
+"""
+
+
+def http_out(endpoint, phase1):
+    flush = "flush_mode interval\n    flush_interval 1h" if phase1 else "flush_mode immediate\n    flush_at_shutdown true"
+    return f"""<match app.**>
+  @type http
+  endpoint {endpoint}
+  <format>
+    @type json
+  </format>
+  <buffer tag>
+    @type file
+    path {{DIR}}/buf
+    {flush}
+    retry_wait 1h
+  </buffer>
+</match>
+"""
+
+
+# name: (phase 1 config, phase 2 config, phase 1 events, phase 2 events)
+def cases(dead):
+    return {
+        "handover-file-staged": (
+            file_out("tag", "", True), file_out("tag", "", False), EVENTS, MORE),
+        "handover-file-timekey": (
+            file_out("tag,time", "    timekey 3600\n", True),
+            file_out("tag,time", "    timekey 3600\n", False), EVENTS, MORE),
+        "handover-file-gzip-chunks": (
+            file_out("tag", "    compress gzip\n", True),
+            file_out("tag", "    compress gzip\n", False), EVENTS, MORE),
+        "handover-file-json-format": (
+            file_out("tag", "", True, "  <format>\n    @type json\n  </format>\n"),
+            file_out("tag", "", False, "  <format>\n    @type json\n  </format>\n"), EVENTS, MORE),
+        "handover-file-small-chunks": (
+            file_out("tag", "    chunk_limit_size 200\n", True),
+            file_out("tag", "    chunk_limit_size 200\n", False), MANY, MORE),
+        "handover-forward-queued": (
+            forward_out(dead, True, "    chunk_limit_size 200\n"),
+            forward_out("{FWDPORT}", False, "    chunk_limit_size 200\n"), MANY, MORE_ET),
+        "handover-forward-staged": (
+            forward_out(dead, True), forward_out("{FWDPORT}", False), EVENTS, MORE_ET),
+        "handover-http": (
+            http_out(f"http://127.0.0.1:{dead}/x", True), http_out("{HTTP}/x", False), EVENTS, MORE),
+    }
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def run_phase1(fluentd, conf, events):
+    """Run Fluentd on `conf` fed `events`, stop it; the directory its buffer is in."""
+    d = tempfile.mkdtemp(prefix="lfhand.")
+    port = free_port()
+    path = os.path.join(d, "fluent.conf")
+    with open(path, "w") as f:
+        f.write(conf.replace("{PORT}", str(port)).replace("{DIR}", d))
+    os.makedirs(os.path.join(d, "out"))
+    log = os.path.join(d, "log")
+    p = subprocess.Popen([fluentd, "-c", path, "-o", log], env=dict(os.environ, TZ="UTC"),
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        if os.path.exists(log) and "fluentd worker is now running" in open(log).read():
+            break
+        if p.poll() is not None:
+            raise SystemExit(f"phase 1 Fluentd exited: {open(log).read()}")
+        time.sleep(0.1)
+    inp = os.path.join(d, "input")
+    with open(inp, "w") as f:
+        f.write("\n".join(events) + "\n")
+    subprocess.run([PYTHON, os.path.join(HERE, "send.py"), str(port), inp], check=True,
+                   stdout=subprocess.DEVNULL)
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        # Still retrying at shutdown: its chunks are on disk since each ack, stop it.
+        p.kill()
+        p.wait()
+    return d
+
+
+def main():
+    fluentd = sys.argv[1]
+    dead = free_port()
+    for name, (c1, c2, ev1, ev2) in cases(dead).items():
+        d = run_phase1(fluentd, SOURCE + c1 + QUIET, ev1)
+        case = os.path.join(CASES, name)
+        shutil.rmtree(case, ignore_errors=True)
+        os.makedirs(case)
+        shutil.copytree(os.path.join(d, "buf"), os.path.join(case, "files", "buf"))
+        with open(os.path.join(case, "fluent.conf"), "w") as f:
+            f.write(SOURCE + c2 + QUIET)
+        with open(os.path.join(case, "input"), "w") as f:
+            f.write("\n".join(ev2) + "\n")
+        with open(os.path.join(case, "phase1.conf"), "w") as f:
+            f.write(SOURCE + c1.replace(str(dead), "DEADPORT") + QUIET)
+        n = sum(len(fs) for _, _, fs in os.walk(os.path.join(case, "files", "buf")))
+        print(f"{name}: {n} buffer files from Fluentd")
+        shutil.rmtree(d)
+
+
+if __name__ == "__main__":
+    main()
