@@ -331,6 +331,35 @@ pub fn regexp_checked(s: &str) -> Result<(String, String), String> {
     Ok((body.to_string(), flags))
 }
 
+/// Ruby's `String#to_i`: leading whitespace, a sign, then decimal digits (single underscores
+/// between them allowed) up to the first other character; 0 when there are none.
+pub fn ruby_to_i(s: &str) -> i64 {
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (neg, rest) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let mut n: i64 = 0;
+    let mut prev_digit = false;
+    let bytes = rest.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b.is_ascii_digit() {
+            n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+            prev_digit = true;
+        } else if b == b'_' && prev_digit && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            prev_digit = false;
+        } else {
+            break;
+        }
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@
 //! workers 0 to 1). Sections sharing an id are refused when one of them has `<filter>`/`<match>`
 //! of its own: Fluentd's worker would route through both sections' rules, one label cannot.
 
+use logferry_config::types::ruby_to_i;
 use logferry_config::{Element, Param};
 
 use crate::error::{build_error, BuildError};
@@ -240,35 +241,6 @@ fn worker_ids(arg: &str, last: i64) -> Result<(Vec<i64>, bool), String> {
         }
     }
     Ok(((first..=end).collect(), range))
-}
-
-/// Ruby's `String#to_i`: leading whitespace, a sign, then decimal digits (single underscores
-/// between them allowed) up to the first other character; 0 when there are none.
-fn ruby_to_i(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, rest) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut n: i64 = 0;
-    let mut prev_digit = false;
-    let bytes = rest.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if b.is_ascii_digit() {
-            n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-            prev_digit = true;
-        } else if b == b'_' && prev_digit && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            prev_digit = false;
-        } else {
-            break;
-        }
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 #[cfg(test)]

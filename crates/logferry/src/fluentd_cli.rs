@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use logferry_config::types::ruby_to_i;
 use logferry_config::{Element, Param, Pos};
 
 /// Fluentd's options (README "Command line", "Fluentd's options").
@@ -369,47 +370,9 @@ impl FluentdArgs {
     }
 }
 
-/// Ruby's `String#to_i`: leading blanks, a sign, digits (underscores between them), else 0.
-fn ruby_to_i(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut n: i64 = 0;
-    let mut prev_digit = false;
-    for c in digits.chars() {
-        match c {
-            '0'..='9' => {
-                n = n
-                    .saturating_mul(10)
-                    .saturating_add(i64::from(c as u8 - b'0'));
-                prev_digit = true;
-            }
-            '_' if prev_digit => prev_digit = false,
-            _ => break,
-        }
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn workers_read_as_ruby_to_i() {
-        assert_eq!(ruby_to_i("2"), 2);
-        assert_eq!(ruby_to_i(" 3x"), 3);
-        assert_eq!(ruby_to_i("1_0"), 10);
-        assert_eq!(ruby_to_i("x"), 0);
-        assert_eq!(ruby_to_i("-2"), -2);
-    }
 
     #[test]
     fn system_options_override_the_file() {
