@@ -162,22 +162,22 @@ pub(crate) fn json_float_oj(v: f64, out: &mut Vec<u8>) {
 /// non-ASCII stays raw, `/` is not escaped).
 /// Control characters without a short escape are `\u001F` (yajl's upper-case hex).
 pub fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
-    json_string_hex(bytes, out, HEX);
+    json_string_as::<false>(bytes, out);
 }
 
 /// [`json_string`] as Oj writes it: control characters without a short escape are `\u001f`
 /// (lower-case hex), all else the same.
 pub fn json_string_oj(bytes: &[u8], out: &mut Vec<u8>) {
-    json_string_hex(bytes, out, HEX_LOWER);
+    json_string_as::<true>(bytes, out);
 }
 
-/// [`json_string`] with `\u00XX` escapes' digits from `hex`.
+/// [`json_string`] (`LOWER` false) or [`json_string_oj`]: each its own copy of the escaper.
 #[inline]
-fn json_string_hex(bytes: &[u8], out: &mut Vec<u8>, hex: &'static [u8; 16]) {
+fn json_string_as<const LOWER: bool>(bytes: &[u8], out: &mut Vec<u8>) {
     let mark = out.len();
-    if !escape_into(bytes, out, hex) {
+    if !escape_into::<LOWER>(bytes, out) {
         out.truncate(mark);
-        escape_into(String::from_utf8_lossy(bytes).as_bytes(), out, hex);
+        escape_into::<LOWER>(String::from_utf8_lossy(bytes).as_bytes(), out);
     }
 }
 
@@ -249,9 +249,11 @@ pub(crate) const HEX: &[u8; 16] = b"0123456789ABCDEF";
 pub(crate) const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// Write the escape of byte `c` (`e` = its non-zero [`ESCAPE`] entry) at the start of `dst`:
-/// `\u00XX` (hex digits from `hex`) or `\` and the letter. Returns how many bytes it took (6 or 2).
+/// `\u00XX` (hex digits in lower case with `LOWER`, Oj's, else upper case, yajl's) or `\` and the
+/// letter. Returns how many bytes it took (6 or 2).
 #[inline(always)]
-pub(crate) fn put_escape(c: u8, e: u8, dst: &mut [u8], hex: &[u8; 16]) -> usize {
+pub(crate) fn put_escape<const LOWER: bool>(c: u8, e: u8, dst: &mut [u8]) -> usize {
+    let hex = if LOWER { HEX_LOWER } else { HEX };
     if e == b'u' {
         dst[..6].copy_from_slice(&[
             b'\\',
@@ -271,13 +273,13 @@ pub(crate) fn put_escape(c: u8, e: u8, dst: &mut [u8], hex: &[u8; 16]) -> usize 
 
 /// Quote `b` as a JSON string; false (and `out` holds a partial string) if `b` is not valid
 /// UTF-8. SSE2, 16 bytes at a time, on x86_64; the portable 8-byte loop elsewhere.
-/// `hex`: the digits of `\u00XX` escapes.
+/// `LOWER`: `\u00xx` escapes in lower case.
 #[inline]
-fn escape_into(b: &[u8], out: &mut Vec<u8>, hex: &'static [u8; 16]) -> bool {
+fn escape_into<const LOWER: bool>(b: &[u8], out: &mut Vec<u8>) -> bool {
     #[cfg(target_arch = "x86_64")]
-    return crate::escape_sse2::escape_into(b, out, hex);
+    return crate::escape_sse2::escape_into::<LOWER>(b, out);
     #[cfg(not(target_arch = "x86_64"))]
-    return escape_into_swar(b, out, hex);
+    return escape_into_swar::<LOWER>(b, out);
 }
 
 /// Quote `b` as a JSON string. Output goes through a small stack buffer, clean runs copied 8
@@ -285,7 +287,7 @@ fn escape_into(b: &[u8], out: &mut Vec<u8>, hex: &'static [u8; 16]) -> bool {
 /// UTF-8 check is fused in: the bytes from the first non-ASCII one on are validated once; if they
 /// are not valid UTF-8 this returns false (and `out` holds a partial string).
 #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
-fn escape_into_swar(b: &[u8], out: &mut Vec<u8>, hex: &[u8; 16]) -> bool {
+fn escape_into_swar<const LOWER: bool>(b: &[u8], out: &mut Vec<u8>) -> bool {
     const STAGE: usize = 256;
     let mut buf = [0u8; STAGE];
     let mut n = 0;
@@ -325,7 +327,7 @@ fn escape_into_swar(b: &[u8], out: &mut Vec<u8>, hex: &[u8; 16]) -> bool {
                 buf[n] = c;
                 n += 1;
             }
-            e => n += put_escape(c, e, &mut buf[n..], hex),
+            e => n += put_escape::<LOWER>(c, e, &mut buf[n..]),
         }
         i += 1;
     }
@@ -337,8 +339,8 @@ fn escape_into_swar(b: &[u8], out: &mut Vec<u8>, hex: &[u8; 16]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        escape_into_swar, json_float_oj, json_plain_len, json_plain_len_swar, json_string,
-        json_string_oj, ruby_float, ruby_layout, HEX,
+        escape_into_swar, json_plain_len, json_plain_len_swar, json_string, json_string_oj,
+        ruby_float, ruby_layout,
     };
 
     fn js(b: &[u8]) -> String {
@@ -453,12 +455,11 @@ mod tests {
         json_string_oj(b, &mut oj);
         assert_eq!(oj, reference_hex(b, true), "json_string_oj of {b:?}");
         let mut swar = Vec::new();
-        if !escape_into_swar(b, &mut swar, HEX) {
+        if !escape_into_swar::<false>(b, &mut swar) {
             swar.clear();
-            assert!(escape_into_swar(
+            assert!(escape_into_swar::<false>(
                 String::from_utf8_lossy(b).as_bytes(),
-                &mut swar,
-                HEX
+                &mut swar
             ));
         }
         assert_eq!(swar, want, "portable loop on {b:?}");
@@ -829,8 +830,8 @@ mod oj_tests {
             (9_007_199_254_740_993.0, "9007199254740992.0"),
             (1.5e17, "150000000000000000.0"),
             (1.2345678901234567e18, "1234567890123456768.0"),
-            (-9.223372036854775808e18, "-9223372036854775808.0"),
-            (9.223372036854775808e18, "9.223372036854776e+18"),
+            (-9.223_372_036_854_776e18, "-9223372036854775808.0"),
+            (9.223_372_036_854_776e18, "9.223372036854776e+18"),
             (1e22, "1.0e+22"),
             (1_000_000_000_000_000.5, "1000000000000000.5"),
             (0.30000000000000004, "0.30000000000000004"),
