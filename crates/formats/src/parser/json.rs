@@ -92,13 +92,21 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
+    /// yajl refuses text that is not UTF-8 (no record); Oj and Ruby's json take its bytes as
+    /// they are (here the lossy text: U+FFFD in each string, as logferry's JSON writes them).
     fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
-        super::InvalidUtf8::NotMatched
+        match self.flavor {
+            super::yajl::Flavor::Yajl => super::InvalidUtf8::NotMatched,
+            super::yajl::Flavor::Oj | super::yajl::Flavor::Json => super::InvalidUtf8::Keeps,
+        }
     }
 
-    /// Fluentd's json parser rescues what yajl raises on a value that is not a string.
+    /// Fluentd's json parser rescues what yajl raises on a value that is not a string; Oj
+    /// takes such a value (a number, `true`, an array) as the result, which is no record here
+    /// (README "Differences from Fluentd"), and refuses a map. Ruby's `JSON.load` raises
+    /// (`NoMethodError`, `TypeError`), which the parser does not rescue.
     fn non_string_raises(&self) -> bool {
-        false
+        self.flavor == super::yajl::Flavor::Json
     }
 
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
