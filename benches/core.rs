@@ -1,7 +1,7 @@
 //! Core hot paths on Docker-shaped records (~300 bytes of msgpack each):
 //! - route lookup: `Emitter::emit` of a one-event batch through a router of 12 `<match>` rules
 //!   and 2 `<filter>` rules, tag cached, and tags cycling past the route cache (pattern matching);
-//! - msgpack → JSON line: `logferry_msgpack::write_json` of one record plus `\n`;
+//! - msgpack → JSON line: `logferry_msgpack::write_json` (yajl's) and `write_json_oj` (Oj's) of one record plus `\n`;
 //! - buffer append: `BufferedOutput::emit` (memory store, out_forward-style `[time, record]`
 //!   format, no flush workers) of a 1000-event batch.
 //! - file chunk read: an 8 MiB chunk file (in the page cache) read whole for a flush, into mapped
@@ -28,7 +28,7 @@ use logferry_core::{
     BatchBuilder, EmitError, Emitter, ErrorEvents, EventBatch, EventTime, Filter, FilterOutput,
     Output, PluginLog, Section,
 };
-use logferry_msgpack::{write, write_json};
+use logferry_msgpack::{write, write_json, write_json_oj};
 
 const BATCH: usize = 1000;
 
@@ -160,6 +160,16 @@ fn bench_json(c: &mut Criterion) {
             out.clear();
             for r in &records {
                 write_json(black_box(r), &mut out).unwrap();
+                out.push(b'\n');
+            }
+            black_box(out.len())
+        })
+    });
+    g.bench_function(format!("write_json_oj_{}B_records", bytes / BATCH), |b| {
+        b.iter(|| {
+            out.clear();
+            for r in &records {
+                write_json_oj(black_box(r), &mut out).unwrap();
                 out.push(b'\n');
             }
             black_box(out.len())

@@ -5,8 +5,11 @@
 #   tests/differential/record.sh FLUENTD_BIN [CASE...]     (or FLUENTD=... record.sh [CASE...])
 #
 # FLUENTD_BIN is a `fluentd` command for Fluentd 1.16.11 with fluent-plugin-rewrite-tag-filter
-# 2.4.0 loadable. With no CASE, every case under tests/differential/cases is recorded. JOBS=N runs
-# N cases at a time (default 2).
+# 2.4.0 and the `oj` gem (3.14.2) loadable: Fluentd's `json` parser and format (and in_http's JSON)
+# use Oj when it loads, as the official images and fluent-package ship it, and fall back to yajl
+# without it, so a FLUENTD_BIN without Oj records other goldens (`json-parser-*` cases pin each
+# library; check: `FLUENTD_BIN --dry-run` must not log "Oj isn't installed"). With no CASE, every
+# case under tests/differential/cases is recorded. JOBS=N runs N cases at a time (default 2).
 #
 # Per case (DIR is a fresh temporary directory, PORT and PORT2..PORT4 free ports on 127.0.0.1,
 # TCP and UDP; send.py gets the last three for the input lines that name them; a config naming

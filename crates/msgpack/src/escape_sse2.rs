@@ -47,7 +47,8 @@ const STAGE: usize = 256;
 const ROOM: usize = 16 * 6 + 16;
 
 /// Output staged on the stack, flushed to `out` when it could not take another chunk.
-struct Stage {
+/// `LOWER`: `\u00xx` escapes in lower case (Oj's), else upper case (yajl's).
+struct Stage<const LOWER: bool> {
     buf: [u8; STAGE],
     n: usize,
     /// The rest of the string is known to be valid UTF-8: high bits are no longer flagged.
@@ -105,7 +106,7 @@ unsafe fn expand(chunk: &[u8; 16], m: u32, dst: &mut [u8]) -> usize {
     n
 }
 
-impl Stage {
+impl<const LOWER: bool> Stage<LOWER> {
     /// Escape the chunk `win[..16]`, of which the first `len` bytes are the string's (the rest
     /// are padding spaces, never flagged); `win[16..]` is what follows it (string or padding).
     /// `rest` is the string from the chunk's first byte on, for the UTF-8 check. False if that
@@ -137,7 +138,7 @@ impl Stage {
                     continue;
                 }
                 // The byte took one place in the copy; its escape takes 6 or 2.
-                e => d += put_escape(c, e, &mut self.buf[d + k..]) - 1,
+                e => d += put_escape::<LOWER>(c, e, &mut self.buf[d + k..]) - 1,
             }
             self.buf[d + k + 1..d + k + 17].copy_from_slice(&win[k + 1..k + 17]);
         }
@@ -168,7 +169,7 @@ impl Stage {
                     self.buf[self.n] = c;
                     self.n += 1;
                 }
-                e => self.n += put_escape(c, e, &mut self.buf[self.n..]),
+                e => self.n += put_escape::<LOWER>(c, e, &mut self.buf[self.n..]),
             }
             j += 1;
         }
@@ -238,19 +239,20 @@ impl Stage {
 /// ([`Stage::expand_chunk`]; a chunk with a control byte or unchecked UTF-8 needs the 16 bytes
 /// after it too, [`Stage::chunk`]); the last bytes go run by run ([`prefix`]). The UTF-8 check is
 /// fused in: from the first non-ASCII byte on, the rest of the string is validated once.
-pub(crate) fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
-    escape_with(b, out, std::arch::is_x86_feature_detected!("ssse3"))
+/// `LOWER`: `\u00xx` escapes in lower case.
+pub(crate) fn escape_into<const LOWER: bool>(b: &[u8], out: &mut Vec<u8>) -> bool {
+    escape_with::<LOWER>(b, out, std::arch::is_x86_feature_detected!("ssse3"))
 }
 
 /// [`escape_into`] on a CPU without SSSE3 (for the tests on one that has it).
 #[cfg(test)]
 pub(crate) fn escape_into_sse2_only(b: &[u8], out: &mut Vec<u8>) -> bool {
-    escape_with(b, out, false)
+    escape_with::<false>(b, out, false)
 }
 
 /// [`escape_into`], shuffles used if `ssse3` (which the CPU must then have).
 #[inline(always)]
-fn escape_with(b: &[u8], out: &mut Vec<u8>, ssse3: bool) -> bool {
+fn escape_with<const LOWER: bool>(b: &[u8], out: &mut Vec<u8>, ssse3: bool) -> bool {
     out.reserve(b.len() + 2);
     out.push(b'"');
     let start = clean_prefix(b);
@@ -261,9 +263,9 @@ fn escape_with(b: &[u8], out: &mut Vec<u8>, ssse3: bool) -> bool {
     }
     if ssse3 {
         // SAFETY: the caller checked SSSE3.
-        unsafe { escape_rest_ssse3(b, start, out) }
+        unsafe { escape_rest_ssse3::<LOWER>(b, start, out) }
     } else {
-        escape_rest::<false>(b, start, out)
+        escape_rest::<false, LOWER>(b, start, out)
     }
 }
 
@@ -272,14 +274,19 @@ fn escape_with(b: &[u8], out: &mut Vec<u8>, ssse3: bool) -> bool {
 /// # Safety
 /// The CPU must have SSSE3.
 #[target_feature(enable = "ssse3")]
-unsafe fn escape_rest_ssse3(b: &[u8], start: usize, out: &mut Vec<u8>) -> bool {
-    escape_rest::<true>(b, start, out)
+unsafe fn escape_rest_ssse3<const LOWER: bool>(b: &[u8], start: usize, out: &mut Vec<u8>) -> bool {
+    escape_rest::<true, LOWER>(b, start, out)
 }
 
 /// [`escape_into`] from the first byte to escape or check (`start`) on; `SSSE3`: the CPU has it.
 #[inline(always)]
-fn escape_rest<const SSSE3: bool>(b: &[u8], start: usize, out: &mut Vec<u8>) -> bool {
-    let mut st = Stage {
+/// `LOWER`: `\u00xx` escapes in lower case.
+fn escape_rest<const SSSE3: bool, const LOWER: bool>(
+    b: &[u8],
+    start: usize,
+    out: &mut Vec<u8>,
+) -> bool {
+    let mut st = Stage::<LOWER> {
         buf: [0u8; STAGE],
         n: 0,
         utf8_ok: false,

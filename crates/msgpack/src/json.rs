@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::head::{head, Kind};
 use crate::scan::MAX_DEPTH;
-use crate::text::{json_float, json_string};
+use crate::text::{json_float, json_float_oj, json_string, json_string_oj};
 use crate::time::EventTime;
 use crate::value::Value;
 use crate::write;
@@ -13,10 +13,46 @@ use crate::write;
 ///
 /// One pass, each header decoded once; on error (a cut or invalid value, nesting deeper than
 /// [`MAX_DEPTH`]) the partial output is taken back, so nothing is written.
+///
+/// This is yajl's JSON (`Yajl.dump`: Fluentd's out_file format, and its `json` format when Oj is
+/// not installed or `json_parser` is not `oj`); [`write_json_oj`] is Oj's.
 pub fn write_json(raw: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+    write_json_as::<false>(raw, out)
+}
+
+/// [`write_json`] as Oj writes it (`Oj.dump` in the `compat` mode Fluentd sets: its `json`
+/// format with the default `json_parser oj`, as Fluentd's images and fluent-package ship it):
+/// floats as [`json_float_oj`] (`1e16` is `10000000000000000.0`, `-0.0` is `0.0`) and control
+/// characters as `\u001f` (lower-case hex); all else as yajl.
+pub fn write_json_oj(raw: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+    write_json_as::<true>(raw, out)
+}
+
+/// A JSON string in the flavor's escapes (`OJ`: lower-case hex).
+#[inline(always)]
+pub(crate) fn string_as<const OJ: bool>(s: &[u8], out: &mut Vec<u8>) {
+    if OJ {
+        json_string_oj(s, out);
+    } else {
+        json_string(s, out);
+    }
+}
+
+/// A float in the flavor's text.
+#[inline(always)]
+pub(crate) fn float_as<const OJ: bool>(v: f64, out: &mut Vec<u8>) {
+    if OJ {
+        json_float_oj(v, out);
+    } else {
+        json_float(v, out);
+    }
+}
+
+/// [`write_json`] (`OJ` false) or [`write_json_oj`].
+fn write_json_as<const OJ: bool>(raw: &[u8], out: &mut Vec<u8>) -> Result<usize> {
     let mark = out.len();
     let mut pos = 0;
-    match emit(raw, &mut pos, out, 0) {
+    match emit::<OJ>(raw, &mut pos, out, 0) {
         Ok(()) => Ok(pos),
         Err(e) => {
             out.truncate(mark);
@@ -71,19 +107,24 @@ fn short_str(raw: &[u8], pos: usize) -> Option<(usize, &[u8])> {
 /// Write the [`short_str`] at `raw[*pos..]` as a JSON string and advance `pos` past it; false
 /// (nothing done) for any other value.
 #[inline(always)]
-fn short_str_json(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>) -> bool {
+fn short_str_json<const OJ: bool>(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>) -> bool {
     let Some((end, s)) = short_str(raw, *pos) else {
         return false;
     };
-    json_string(s, out);
+    string_as::<OJ>(s, out);
     *pos = end;
     true
 }
 
 /// Emit the value at `raw[*pos..]` and advance `pos` past it. `depth` counts the open
 /// containers (the recursion is bounded by [`MAX_DEPTH`]).
-fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<()> {
-    if short_str_json(raw, pos, out) {
+fn emit<const OJ: bool>(
+    raw: &[u8],
+    pos: &mut usize,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<()> {
+    if short_str_json::<OJ>(raw, pos, out) {
         return Ok(());
     }
     // The other common values of a log record, read without the general header decoder.
@@ -95,7 +136,7 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<
         }
         [0xcb, rest @ ..] if rest.len() >= 8 => {
             let bits = u64::from_be_bytes(rest[..8].try_into().unwrap_or_default());
-            json_float(f64::from_bits(bits), out);
+            float_as::<OJ>(f64::from_bits(bits), out);
             *pos += 9;
             return Ok(());
         }
@@ -105,15 +146,15 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<
     match h.kind {
         Kind::Str | Kind::Bin => {
             let s = body(raw, pos, h.hdr, h.total())?;
-            json_string(s, out);
+            string_as::<OJ>(s, out);
             return Ok(());
         }
         Kind::Nil => out.extend_from_slice(b"null"),
         Kind::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
         Kind::UInt(v) => write_uint(v, false, out),
         Kind::NegInt(v) => write_uint(v.unsigned_abs(), v < 0, out),
-        Kind::F32(v) => json_float(f64::from(v), out),
-        Kind::F64(v) => json_float(v, out),
+        Kind::F32(v) => float_as::<OJ>(f64::from(v), out),
+        Kind::F64(v) => float_as::<OJ>(v, out),
         Kind::Ext(ty) => {
             let payload = body(raw, pos, h.hdr, h.total())?;
             ext_json(ty, payload, out);
@@ -129,7 +170,7 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<
                 if i > 0 {
                     out.push(b',');
                 }
-                emit(raw, pos, out, depth + 1)?;
+                emit::<OJ>(raw, pos, out, depth + 1)?;
             }
             out.push(b']');
             return Ok(());
@@ -144,9 +185,9 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<
                 if i > 0 {
                     out.push(b',');
                 }
-                emit_key(raw, pos, out, depth + 1)?;
+                emit_key::<OJ>(raw, pos, out, depth + 1)?;
                 out.push(b':');
-                emit(raw, pos, out, depth + 1)?;
+                emit::<OJ>(raw, pos, out, depth + 1)?;
             }
             out.push(b'}');
             return Ok(());
@@ -158,16 +199,21 @@ fn emit(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<
 }
 
 /// Map keys: str/bin as strings, anything else as its Ruby `to_s` quoted.
-fn emit_key(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Result<()> {
-    if short_str_json(raw, pos, out) {
+fn emit_key<const OJ: bool>(
+    raw: &[u8],
+    pos: &mut usize,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<()> {
+    if short_str_json::<OJ>(raw, pos, out) {
         return Ok(());
     }
     let h = head(raw.get(*pos..).unwrap_or_default())?;
     if matches!(h.kind, Kind::Str | Kind::Bin) {
-        json_string(body(raw, pos, h.hdr, h.total())?, out);
+        string_as::<OJ>(body(raw, pos, h.hdr, h.total())?, out);
         return Ok(());
     }
-    // Any other key is written as its Ruby `to_s`, as yajl's `key.to_s` (nil `""`, an array
+    // Any other key is written as its Ruby `to_s`, as yajl's `key.to_s` (and Oj's) (nil `""`, an array
     // `[1, nil]`, a map `{"a"=>1}`): each byte escaped once, so the output stays linear.
     let (key, len) = Value::decode(raw.get(*pos..).unwrap_or_default())?;
     // Its containers count from the key's own depth, as every other value's do.
@@ -178,7 +224,8 @@ fn emit_key(raw: &[u8], pos: &mut usize, out: &mut Vec<u8>, depth: usize) -> Res
     *pos += len;
     let mut text = String::new();
     crate::ruby_text::to_s_into(&key, &mut text, &utc_time_inspect);
-    json_string(text.as_bytes(), out);
+    // Oj, like yajl, writes a key that is not a string as its `to_s` (a float key `1e16` too).
+    string_as::<OJ>(text.as_bytes(), out);
     Ok(())
 }
 

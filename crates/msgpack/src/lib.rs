@@ -27,9 +27,9 @@ mod value;
 pub mod write;
 
 pub use error::{Error, Result};
-pub use json::{json_to_msgpack, write_json};
+pub use json::{json_to_msgpack, write_json, write_json_oj};
 pub use reader::{short_len, Reader};
 pub use scan::{value_len, walk, Scanner, MAX_DEPTH};
-pub use text::{json_plain_len, json_string, ruby_float};
+pub use text::{json_plain_len, json_string, json_string_oj, ruby_float};
 pub use time::{civil_from_days, read_time, EventTime};
 pub use value::Value;

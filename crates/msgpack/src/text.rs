@@ -122,13 +122,62 @@ pub(crate) fn json_float(v: f64, out: &mut Vec<u8>) {
     }
 }
 
+/// Append a float as Oj writes it in the mode Fluentd sets (`compat`): zero (either sign) is
+/// `0.0`; a whole number from -2^63 up to (not including) 2^63 is its exact digits and `.0`
+/// (Oj prints it with `%.1f`: `1e16` is `10000000000000000.0`, `1.2345678901234567e18` is
+/// `1234567890123456768.0`, where Ruby writes `1.0e+16`); any other finite float Ruby's
+/// `Float#to_s` text, as [`json_float`]. NaN and the infinities are `null`, as [`json_float`]
+/// (Oj writes the bare words `NaN` and `Infinity`, which are not JSON: README "Differences
+/// from Fluentd").
+pub(crate) fn json_float_oj(v: f64, out: &mut Vec<u8>) {
+    // 2^63 as f64; every whole float in [-2^63, 2^63) fits an i64 exactly.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if v == 0.0 {
+        out.extend_from_slice(b"0.0");
+    } else if (-TWO_63..TWO_63).contains(&v) && v.trunc() == v {
+        // Sign, 19 digits at most, ".0": on the stack.
+        let mut buf = [0u8; 24];
+        let mut i = buf.len() - 2;
+        buf[i..].copy_from_slice(b".0");
+        let mut m = (v as i64).unsigned_abs();
+        loop {
+            i -= 1;
+            buf[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        if v < 0.0 {
+            i -= 1;
+            buf[i] = b'-';
+        }
+        out.extend_from_slice(&buf[i..]);
+    } else {
+        json_float(v, out);
+    }
+}
+
 /// Append `bytes` as a quoted JSON string (invalid UTF-8 becomes U+FFFD,
 /// non-ASCII stays raw, `/` is not escaped).
+/// Control characters without a short escape are `\u001F` (yajl's upper-case hex).
 pub fn json_string(bytes: &[u8], out: &mut Vec<u8>) {
+    json_string_as::<false>(bytes, out);
+}
+
+/// [`json_string`] as Oj writes it: control characters without a short escape are `\u001f`
+/// (lower-case hex), all else the same.
+pub fn json_string_oj(bytes: &[u8], out: &mut Vec<u8>) {
+    json_string_as::<true>(bytes, out);
+}
+
+/// [`json_string`] (`LOWER` false) or [`json_string_oj`]: each its own copy of the escaper.
+#[inline]
+fn json_string_as<const LOWER: bool>(bytes: &[u8], out: &mut Vec<u8>) {
     let mark = out.len();
-    if !escape_into(bytes, out) {
+    if !escape_into::<LOWER>(bytes, out) {
         out.truncate(mark);
-        escape_into(String::from_utf8_lossy(bytes).as_bytes(), out);
+        escape_into::<LOWER>(String::from_utf8_lossy(bytes).as_bytes(), out);
     }
 }
 
@@ -191,21 +240,28 @@ pub(crate) const ESCAPE: [u8; 256] = {
     t
 };
 
-/// Upper-case hex digits, as Fluentd's JSON writers (yajl, Ruby's json) write `\u001F`.
+/// Upper-case hex digits, as yajl (Fluentd's out_file format, and its `json` format without Oj)
+/// writes `\u001F`.
 pub(crate) const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Lower-case hex digits, as Oj (Fluentd's `json` format as its images ship it) and Ruby's
+/// `JSON.generate` write `\u001f`.
+pub(crate) const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
 /// Write the escape of byte `c` (`e` = its non-zero [`ESCAPE`] entry) at the start of `dst`:
-/// `\u00XX` or `\` and the letter. Returns how many bytes it took (6 or 2).
+/// `\u00XX` (hex digits in lower case with `LOWER`, Oj's, else upper case, yajl's) or `\` and the
+/// letter. Returns how many bytes it took (6 or 2).
 #[inline(always)]
-pub(crate) fn put_escape(c: u8, e: u8, dst: &mut [u8]) -> usize {
+pub(crate) fn put_escape<const LOWER: bool>(c: u8, e: u8, dst: &mut [u8]) -> usize {
+    let hex = if LOWER { HEX_LOWER } else { HEX };
     if e == b'u' {
         dst[..6].copy_from_slice(&[
             b'\\',
             b'u',
             b'0',
             b'0',
-            HEX[usize::from(c >> 4)],
-            HEX[usize::from(c & 0xf)],
+            hex[usize::from(c >> 4)],
+            hex[usize::from(c & 0xf)],
         ]);
         6
     } else {
@@ -217,12 +273,13 @@ pub(crate) fn put_escape(c: u8, e: u8, dst: &mut [u8]) -> usize {
 
 /// Quote `b` as a JSON string; false (and `out` holds a partial string) if `b` is not valid
 /// UTF-8. SSE2, 16 bytes at a time, on x86_64; the portable 8-byte loop elsewhere.
+/// `LOWER`: `\u00xx` escapes in lower case.
 #[inline]
-fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
+fn escape_into<const LOWER: bool>(b: &[u8], out: &mut Vec<u8>) -> bool {
     #[cfg(target_arch = "x86_64")]
-    return crate::escape_sse2::escape_into(b, out);
+    return crate::escape_sse2::escape_into::<LOWER>(b, out);
     #[cfg(not(target_arch = "x86_64"))]
-    return escape_into_swar(b, out);
+    return escape_into_swar::<LOWER>(b, out);
 }
 
 /// Quote `b` as a JSON string. Output goes through a small stack buffer, clean runs copied 8
@@ -230,7 +287,7 @@ fn escape_into(b: &[u8], out: &mut Vec<u8>) -> bool {
 /// UTF-8 check is fused in: the bytes from the first non-ASCII one on are validated once; if they
 /// are not valid UTF-8 this returns false (and `out` holds a partial string).
 #[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
-fn escape_into_swar(b: &[u8], out: &mut Vec<u8>) -> bool {
+fn escape_into_swar<const LOWER: bool>(b: &[u8], out: &mut Vec<u8>) -> bool {
     const STAGE: usize = 256;
     let mut buf = [0u8; STAGE];
     let mut n = 0;
@@ -270,7 +327,7 @@ fn escape_into_swar(b: &[u8], out: &mut Vec<u8>) -> bool {
                 buf[n] = c;
                 n += 1;
             }
-            e => n += put_escape(c, e, &mut buf[n..]),
+            e => n += put_escape::<LOWER>(c, e, &mut buf[n..]),
         }
         i += 1;
     }
@@ -282,7 +339,8 @@ fn escape_into_swar(b: &[u8], out: &mut Vec<u8>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{
-        escape_into_swar, json_plain_len, json_plain_len_swar, json_string, ruby_float, ruby_layout,
+        escape_into_swar, json_plain_len, json_plain_len_swar, json_string, json_string_oj,
+        ruby_float, ruby_layout,
     };
 
     fn js(b: &[u8]) -> String {
@@ -359,6 +417,11 @@ mod tests {
 
     /// The escaping rules spelled out one char at a time: the oracle for the fast loops.
     fn reference(b: &[u8]) -> Vec<u8> {
+        reference_hex(b, false)
+    }
+
+    /// [`reference`], `\u00xx` in lower case with `lower` (Oj's).
+    fn reference_hex(b: &[u8], lower: bool) -> Vec<u8> {
         let mut out = vec![b'"'];
         for c in String::from_utf8_lossy(b).chars() {
             match c {
@@ -369,6 +432,9 @@ mod tests {
                 '\t' => out.extend_from_slice(b"\\t"),
                 '\u{8}' => out.extend_from_slice(b"\\b"),
                 '\u{c}' => out.extend_from_slice(b"\\f"),
+                c if (c as u32) < 0x20 && lower => {
+                    out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+                }
                 c if (c as u32) < 0x20 => {
                     out.extend_from_slice(format!("\\u{:04X}", c as u32).as_bytes())
                 }
@@ -385,10 +451,13 @@ mod tests {
         let mut got = Vec::new();
         json_string(b, &mut got);
         assert_eq!(got, want, "json_string of {b:?}");
+        let mut oj = Vec::new();
+        json_string_oj(b, &mut oj);
+        assert_eq!(oj, reference_hex(b, true), "json_string_oj of {b:?}");
         let mut swar = Vec::new();
-        if !escape_into_swar(b, &mut swar) {
+        if !escape_into_swar::<false>(b, &mut swar) {
             swar.clear();
-            assert!(escape_into_swar(
+            assert!(escape_into_swar::<false>(
                 String::from_utf8_lossy(b).as_bytes(),
                 &mut swar
             ));
@@ -729,5 +798,63 @@ mod tests {
         assert_eq!(f(1700000000.5), "1700000000.5");
         assert_eq!(f(f64::NAN), "NaN");
         assert_eq!(f(f64::NEG_INFINITY), "-Infinity");
+    }
+}
+
+#[cfg(test)]
+mod oj_tests {
+    use super::{json_float_oj, json_string_oj};
+
+    fn oj(v: f64) -> String {
+        let mut out = Vec::new();
+        json_float_oj(v, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// Each as `Oj.dump` wrote it (Oj 3.14.2, `mode: :compat`, Ruby 3.1).
+    #[test]
+    fn floats_as_oj_writes_them() {
+        for (v, want) in [
+            (1e20, "1.0e+20"),
+            (0.1, "0.1"),
+            (100.0, "100.0"),
+            (1.0e-5, "1.0e-05"),
+            (1e16, "10000000000000000.0"),
+            (1e15, "1000000000000000.0"),
+            (-1e16, "-10000000000000000.0"),
+            (123_456_789_012_345.6, "123456789012345.6"),
+            (-0.0, "0.0"),
+            (0.0, "0.0"),
+            (1e300, "1.0e+300"),
+            (5e-324, "5.0e-324"),
+            (9_007_199_254_740_993.0, "9007199254740992.0"),
+            (1.5e17, "150000000000000000.0"),
+            (1.2345678901234567e18, "1234567890123456768.0"),
+            (-9.223_372_036_854_776e18, "-9223372036854775808.0"),
+            (9.223_372_036_854_776e18, "9.223372036854776e+18"),
+            (1e22, "1.0e+22"),
+            (1_000_000_000_000_000.5, "1000000000000000.5"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (-7.0, "-7.0"),
+        ] {
+            assert_eq!(oj(v), want, "{v:e}");
+        }
+        // Oj writes the bare words, which are not JSON; logferry writes null (README).
+        for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_eq!(oj(v), "null");
+        }
+    }
+
+    #[test]
+    fn control_characters_in_lower_case_hex() {
+        let mut out = Vec::new();
+        json_string_oj(
+            "a\u{1}b\u{1f}c\u{7f}d\u{b}\"/\u{2028}é\n".as_bytes(),
+            &mut out,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\"a\\u0001b\\u001fc\u{7f}d\\u000b\\\"/\u{2028}é\\n\""
+        );
     }
 }

@@ -5,7 +5,7 @@ use crate::head::{head, Kind};
 use crate::json::ext_json;
 use crate::reader::Reader;
 use crate::scan::MAX_DEPTH;
-use crate::text::{json_float, json_string, ruby_float};
+use crate::text::ruby_float;
 use crate::time::EventTime;
 use crate::write;
 
@@ -116,24 +116,36 @@ impl Value {
         }
     }
 
-    /// Append compact JSON (same rules as [`write_json`](crate::write_json)).
+    /// Append compact JSON (same rules as [`write_json`](crate::write_json): yajl's).
     pub fn to_json(&self, out: &mut Vec<u8>) {
+        self.to_json_as::<false>(out);
+    }
+
+    /// Append compact JSON as Oj writes it (same rules as
+    /// [`write_json_oj`](crate::write_json_oj)).
+    pub fn to_json_oj(&self, out: &mut Vec<u8>) {
+        self.to_json_as::<true>(out);
+    }
+
+    /// [`Value::to_json`] (`OJ` false) or [`Value::to_json_oj`].
+    fn to_json_as<const OJ: bool>(&self, out: &mut Vec<u8>) {
+        use crate::json::{float_as, string_as};
         match self {
             Value::Nil => out.extend_from_slice(b"null"),
             Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
             Value::UInt(u) => out.extend_from_slice(u.to_string().as_bytes()),
-            Value::F32(f) => json_float(f64::from(*f), out),
-            Value::F64(f) => json_float(*f, out),
-            Value::Str(s) => json_string(s.as_bytes(), out),
-            Value::Bin(b) => json_string(b, out),
+            Value::F32(f) => float_as::<OJ>(f64::from(*f), out),
+            Value::F64(f) => float_as::<OJ>(*f, out),
+            Value::Str(s) => string_as::<OJ>(s.as_bytes(), out),
+            Value::Bin(b) => string_as::<OJ>(b, out),
             Value::Array(items) => {
                 out.push(b'[');
                 for (i, v) in items.iter().enumerate() {
                     if i > 0 {
                         out.push(b',');
                     }
-                    v.to_json(out);
+                    v.to_json_as::<OJ>(out);
                 }
                 out.push(b']');
             }
@@ -144,8 +156,8 @@ impl Value {
                         out.push(b',');
                     }
                     match k {
-                        Value::Str(s) => json_string(s.as_bytes(), out),
-                        Value::Bin(b) => json_string(b, out),
+                        Value::Str(s) => string_as::<OJ>(s.as_bytes(), out),
+                        Value::Bin(b) => string_as::<OJ>(b, out),
                         // Ruby's `to_s` of the key, as yajl writes it (see `json::emit_key`).
                         other => {
                             let mut text = String::new();
@@ -154,11 +166,11 @@ impl Value {
                                 &mut text,
                                 &crate::json::utc_time_inspect,
                             );
-                            json_string(text.as_bytes(), out);
+                            string_as::<OJ>(text.as_bytes(), out);
                         }
                     }
                     out.push(b':');
-                    v.to_json(out);
+                    v.to_json_as::<OJ>(out);
                 }
                 out.push(b'}');
             }

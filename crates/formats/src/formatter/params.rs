@@ -42,8 +42,9 @@ static TIME: Spec = Spec::new("time", "Time settings.").params(&[
 pub static JSON: Spec = Spec::new("json", "The record as one JSON object a line.")
     .params(&[p(
         "json_parser",
-        Enum(&["oj", "yajl", "json"]),
-        "Accepted for Fluentd compatibility; logferry has one JSON writer.",
+        Str,
+        "`oj`: the JSON as Oj writes it (Fluentd's default, as its images ship it); any other \
+         value (`yajl`, `json`): as yajl writes it (Fluentd's formatter uses yajl for all but `oj`).",
     )
     .default("oj")])
     .extends(&[&LINES]);

@@ -1,9 +1,9 @@
 //! `json` (Fluentd's `parser_json.rb`): an object is one record, an array one record per element
 //! (non-objects fail), anything else fails. `time_key time`, `time_type float` (`string` when a
-//! `time_format` is given). `json_parser oj|yajl|json` is accepted; there is one JSON parser here,
-//! which reads text as yajl-ruby does ([`super::yajl`]: Fluentd's parser when Oj is not
-//! installed): a flat object takes a fast path straight to msgpack pairs, anything else (and
-//! every error) the full reader.
+//! `time_format` is given). `json_parser oj|yajl|json` picks whose reading of the text this is
+//! ([`super::yajl::Flavor`]: Oj's by default, as Fluentd with Oj installed, which its images
+//! ship; yajl-ruby's; Ruby's json): a flat object of strict JSON (which all three read alike)
+//! takes a fast path straight to msgpack pairs, anything else (and every error) the full reader.
 
 use logferry_config::BuildError;
 use logferry_msgpack::{EventTime, Value};
@@ -17,12 +17,15 @@ pub struct JsonParser {
     common: Common,
     /// `time_key` as msgpack str, as the fast path writes keys: found by comparing bytes.
     time_key_msgpack: Option<Vec<u8>>,
+    /// `json_parser`: whose reading of JSON.
+    flavor: super::yajl::Flavor,
 }
 
 impl JsonParser {
     pub(crate) fn build(c: &Conf) -> Result<Self, BuildError> {
         let c = &c.or_declared(&super::params::JSON);
-        c.get::<&str>("json_parser")?;
+        // The enum's values are checked by `get`; each names a flavor.
+        let flavor = super::yajl::Flavor::named(c.get::<&str>("json_parser")?).unwrap_or_default();
         let _ = c.param("stream_buffer_size");
         let common = Common::read(
             c,
@@ -41,6 +44,7 @@ impl JsonParser {
         Ok(JsonParser {
             common,
             time_key_msgpack,
+            flavor,
         })
     }
 
@@ -88,13 +92,21 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
+    /// yajl refuses text that is not UTF-8 (no record); Oj and Ruby's json take its bytes as
+    /// they are (here the lossy text: U+FFFD in each string, as logferry's JSON writes them).
     fn on_invalid_utf8(&self) -> super::InvalidUtf8 {
-        super::InvalidUtf8::NotMatched
+        match self.flavor {
+            super::yajl::Flavor::Yajl => super::InvalidUtf8::NotMatched,
+            super::yajl::Flavor::Oj | super::yajl::Flavor::Json => super::InvalidUtf8::Keeps,
+        }
     }
 
-    /// Fluentd's json parser rescues what yajl raises on a value that is not a string.
+    /// Fluentd's json parser rescues what yajl raises on a value that is not a string; Oj
+    /// takes such a value (a number, `true`, an array) as the result, which is no record here
+    /// (README "Differences from Fluentd"), and refuses a map. Ruby's `JSON.load` raises
+    /// (`NoMethodError`, `TypeError`), which the parser does not rescue.
     fn non_string_raises(&self) -> bool {
-        false
+        self.flavor == super::yajl::Flavor::Json
     }
 
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
@@ -106,7 +118,7 @@ impl Parser for JsonParser {
     }
 
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
-        match super::yajl::parse(text) {
+        match super::yajl::parse_as(text, self.flavor) {
             Ok(Value::Map(rec)) => out.push(self.common.finish(rec)),
             Ok(Value::Array(items)) => {
                 // Each object is a record; elements that are not objects make one failure for

@@ -96,7 +96,7 @@ pub static JSON: Spec = Spec::new(
     p(
         "json_parser",
         Enum(&["oj", "yajl", "json"]),
-        "Accepted for Fluentd compatibility; logferry has one JSON reader.",
+        "Whose reading of JSON: Oj's (Fluentd's default, as its images ship it), yajl-ruby's or Ruby's json's.",
     )
     .default("oj"),
     p(

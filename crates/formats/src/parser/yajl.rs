@@ -22,6 +22,29 @@
 //! Integers past the 64-bit range (Ruby's Bignum, written back digit for digit by Fluentd's JSON
 //! formatter) become float64 here: a record has no wider integer (README "Differences from
 //! Fluentd"). A key repeated in an object keeps its first position and its last value.
+//!
+//! [`parse_as`] reads as the other two libraries Fluentd's `json_parser` names do (each checked
+//! with Ruby 3.1): [`Flavor::Oj`] (Oj 3.14 `Oj.load` in the `compat` mode Fluentd sets; the
+//! default `json_parser oj`, as Fluentd's images ship it) and [`Flavor::Json`] (Ruby's
+//! `JSON.load`). Both refuse text that ends early or has anything after the value (no yajl
+//! builder stack), and both read `\x` as `x` (any character after a backslash but `u` is
+//! itself). Besides:
+//! * Oj: the text ends at its first NUL byte (a C string); white space is space, tab, CR, LF and
+//!   form feed (not the vertical tab), and comments (`/* … */`, `// …`) are white space before
+//!   and within the value but not after it; `NaN` (any case of the two `n`s: `nan`, `naN`),
+//!   `Infinity`, each with an optional `-`, are floats; a `-` without digits is the integer 0,
+//!   leading zeros are skipped (`00` is 0, `00.5` is 0.5) unless a non-zero digit follows them
+//!   (`01` is an error); control characters but NUL may stand in a string as they are; any
+//!   surrogate escape must be followed by another `\u` escape, whose low ten bits make the
+//!   low half (as yajl), so a lone one is an error.
+//! * Json: white space is space, tab, CR and LF, `/* … */` and `// …` (ended by a line feed)
+//!   comments anywhere; `NaN`, `Infinity` and `-Infinity` are floats; numbers are strict JSON;
+//!   a control character in a string is an error; a high surrogate escape must be followed by
+//!   another `\u` escape (combined as yajl's), a lone low one is written as its three bytes
+//!   (replaced, as yajl's).
+//!
+//! Ruby's `JSON.load` also turns an object with `"json_class":"String"` into a string (its
+//! `create_additions`); that is not done here.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -52,6 +75,70 @@ const MAX_NESTING: usize = 250;
 /// Objects this large get a hash index for repeated-key checks.
 const INDEX_AT: usize = 24;
 
+/// Which library's reading of JSON text: Fluentd's `json_parser`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flavor {
+    /// Oj (`Oj.load`, `compat` mode): Fluentd's default, as its images ship it.
+    #[default]
+    Oj,
+    /// yajl-ruby (`Yajl.load`): `json_parser yajl`, and the default when Oj is not installed.
+    Yajl,
+    /// Ruby's json (`JSON.load`): `json_parser json`.
+    Json,
+}
+
+impl Flavor {
+    /// The flavor a `json_parser` value names (`oj`, `yajl`, `json`); None for any other.
+    pub fn named(name: &str) -> Option<Flavor> {
+        match name {
+            "oj" => Some(Flavor::Oj),
+            "yajl" => Some(Flavor::Yajl),
+            "json" => Some(Flavor::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Parse one JSON text as `flavor`'s library reads it (module doc) into a [`Value`]. White
+/// space or comments alone are an error.
+pub fn parse_as(text: &str, flavor: Flavor) -> Result<Value, JsonError> {
+    if flavor == Flavor::Yajl {
+        return parse(text);
+    }
+    // Oj reads a C string: the text ends at its first NUL.
+    let text = match (flavor, text.find('\0')) {
+        (Flavor::Oj, Some(nul)) => &text[..nul],
+        _ => text,
+    };
+    let mut r = Reader {
+        b: text.as_bytes(),
+        i: 0,
+        scratch: Vec::new(),
+        flavor,
+    };
+    r.ws()?;
+    if r.i == r.b.len() {
+        return Err(r.err("no JSON value"));
+    }
+    let v = match r.value(0) {
+        Ok(v) => v,
+        Err(Stop::Eof(_)) => return Err(r.err("unexpected end of text")),
+        Err(Stop::Error(e)) => return Err(e),
+    };
+    // After the value: Oj takes white space but no comment.
+    if flavor == Flavor::Oj {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) = r.peek() {
+            r.i += 1;
+        }
+    } else {
+        r.ws()?;
+    }
+    if r.i != r.b.len() {
+        return Err(r.err("unexpected characters after the JSON value"));
+    }
+    Ok(v)
+}
+
 /// Parse one JSON text, as yajl-ruby reads it, into a [`Value`]. White space or comments alone
 /// are an error here (`Yajl.load` gives nil, which Fluentd's parser does not make a record of).
 pub fn parse(text: &str) -> Result<Value, JsonError> {
@@ -59,6 +146,7 @@ pub fn parse(text: &str) -> Result<Value, JsonError> {
         b: text.as_bytes(),
         i: 0,
         scratch: Vec::new(),
+        flavor: Flavor::Yajl,
     };
     r.ws()?;
     if r.i == r.b.len() {
@@ -110,6 +198,7 @@ struct Reader<'a> {
     b: &'a [u8],
     i: usize,
     scratch: Vec<u8>,
+    flavor: Flavor,
 }
 
 impl Reader<'_> {
@@ -123,6 +212,9 @@ impl Reader<'_> {
 
     /// Skip white space and comments.
     fn ws(&mut self) -> Result<(), JsonError> {
+        if self.flavor != Flavor::Yajl {
+            return self.ws_strict();
+        }
         loop {
             match self.peek() {
                 Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) => self.i += 1,
@@ -149,7 +241,47 @@ impl Reader<'_> {
         }
     }
 
+    /// [`Reader::ws`] for Oj and json: their white space (form feed for Oj only); a comment
+    /// that is not closed is an error (json's `//` comment needs its line feed).
+    fn ws_strict(&mut self) -> Result<(), JsonError> {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r') => self.i += 1,
+                Some(0x0c) if self.flavor == Flavor::Oj => self.i += 1,
+                Some(b'/') => match self.b.get(self.i + 1) {
+                    Some(b'/') => match self.b[self.i..].iter().position(|&c| c == b'\n') {
+                        Some(n) => self.i += n + 1,
+                        None if self.flavor == Flavor::Oj => self.i = self.b.len(),
+                        None => return Err(self.err("comment not ended by a line feed")),
+                    },
+                    Some(b'*') => {
+                        let body = self.i + 2;
+                        match self.b[body..].windows(2).position(|w| w == b"*/") {
+                            Some(n) => self.i = body + n + 2,
+                            None => return Err(self.err("comment not closed")),
+                        }
+                    }
+                    _ => return Err(self.err("invalid character")),
+                },
+                _ => return Ok(()),
+            }
+        }
+    }
+
     fn value(&mut self, depth: usize) -> Result<Value, Stop> {
+        match (self.flavor, self.peek()) {
+            (Flavor::Oj, Some(b'-' | b'0'..=b'9' | b'I' | b'N')) => return self.oj_number(),
+            (Flavor::Oj, Some(b'n')) if !self.b[self.i..].starts_with(b"null") => {
+                return self.oj_number()
+            }
+            (Flavor::Json, Some(b'N')) => return self.word(b"NaN", Value::F64(f64::NAN)),
+            (Flavor::Json, Some(b'I')) => return self.word(b"Infinity", Value::F64(f64::INFINITY)),
+            (Flavor::Json, Some(b'-')) if self.b[self.i..].starts_with(b"-Infinity") => {
+                self.i += 9;
+                return Ok(Value::F64(f64::NEG_INFINITY));
+            }
+            _ => {}
+        }
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
@@ -317,6 +449,11 @@ impl Reader<'_> {
                     });
                 }
                 Some(b'\\') => self.escape()?,
+                // Oj takes control characters as they are (a NUL has ended the text).
+                Some(c) if self.flavor == Flavor::Oj => {
+                    self.scratch.push(c);
+                    self.i += 1;
+                }
                 Some(_) => return Err(self.err("invalid character inside string").into()),
                 None => return Err(Stop::Eof(None)),
             }
@@ -337,7 +474,19 @@ impl Reader<'_> {
             Some(b'u') => {
                 let mut cp = self.hex4(self.i + 2)?;
                 self.i += 6;
-                if cp & 0xfc00 == 0xd800 {
+                // Oj wants another escape after any surrogate, json after a high one.
+                let paired = match self.flavor {
+                    Flavor::Oj => cp & 0xf800 == 0xd800,
+                    _ => cp & 0xfc00 == 0xd800,
+                };
+                if paired && self.flavor != Flavor::Yajl {
+                    if !self.b[self.i..].starts_with(b"\\u") {
+                        return Err(self.err("incomplete surrogate pair").into());
+                    }
+                    let low = self.hex4(self.i + 2)?;
+                    self.i += 6;
+                    cp = (((cp & 0x3ff) << 10) | (low & 0x3ff)) + 0x10000;
+                } else if cp & 0xfc00 == 0xd800 {
                     if self.b[self.i..].starts_with(b"\\u") {
                         let low = self.hex4(self.i + 2)?;
                         self.i += 6;
@@ -350,6 +499,9 @@ impl Reader<'_> {
                 utf32_to_utf8(cp, &mut self.scratch);
                 return Ok(());
             }
+            // Oj and json: any other character after the backslash is itself (the first byte
+            // of a UTF-8 sequence here, the rest follows as text).
+            Some(&c) if self.flavor != Flavor::Yajl => c,
             Some(_) => return Err(self.err("'\\' before a character which it may not").into()),
             None => return Err(Stop::Eof(None)),
         };
@@ -365,6 +517,98 @@ impl Reader<'_> {
         } else {
             self.err(what).into()
         }
+    }
+
+    /// A number as Oj reads it (module doc), at `-`, a digit, `I`, `N` or `n`.
+    fn oj_number(&mut self) -> Result<Value, Stop> {
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        let rest = &self.b[self.i..];
+        if rest.first() == Some(&b'I') {
+            if !rest.starts_with(b"Infinity") {
+                return Err(self.err("not a number or other value").into());
+            }
+            self.i += 8;
+            return Ok(Value::F64(if negative {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }));
+        }
+        if let Some(b'N' | b'n') = rest.first() {
+            if rest.get(1) != Some(&b'a') || !matches!(rest.get(2), Some(b'N' | b'n')) {
+                return Err(self.err("not a number or other value").into());
+            }
+            self.i += 3;
+            return Ok(Value::F64(f64::NAN));
+        }
+        // Leading zeros are skipped; a non-zero digit after them is an error.
+        let zeros_start = self.i;
+        while self.peek() == Some(b'0') {
+            self.i += 1;
+        }
+        let zeros = self.i > zeros_start;
+        let int_start = self.i;
+        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+            self.i += 1;
+        }
+        if zeros && self.i > int_start {
+            return Err(self.err("not a number").into());
+        }
+        let int_end = self.i;
+        let mut float = false;
+        let mut frac = int_end..int_end;
+        if self.peek() == Some(b'.') {
+            float = true;
+            self.i += 1;
+            let s = self.i;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+            // `1.`, `-.5` are errors (`.5` never gets here).
+            if self.i == s || (negative && !zeros && int_start == int_end) {
+                return Err(self.err("not a number").into());
+            }
+            frac = s..self.i;
+        }
+        let mut exp = self.i..self.i;
+        if let Some(b'e' | b'E') = self.peek() {
+            float = true;
+            self.i += 1;
+            let s = self.i;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            let d = self.i;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.i += 1;
+            }
+            if self.i == d || (!zeros && int_start == int_end) {
+                return Err(self.err("invalid float").into());
+            }
+            exp = s..self.i;
+        }
+        let digits = std::str::from_utf8(&self.b[int_start..int_end]).unwrap_or_default();
+        if float {
+            // The same digits without the leading zeros, for Rust's correctly rounded parse
+            // (Oj's agrees with it on every float checked).
+            let frac = std::str::from_utf8(&self.b[frac]).unwrap_or_default();
+            let exp = std::str::from_utf8(&self.b[exp]).unwrap_or_default();
+            let text = format!(
+                "{}{}.{}e{}",
+                if negative { "-" } else { "" },
+                if digits.is_empty() { "0" } else { digits },
+                if frac.is_empty() { "0" } else { frac },
+                if exp.is_empty() { "0" } else { exp }
+            );
+            return text
+                .parse::<f64>()
+                .map(Value::F64)
+                .map_err(|_| self.err("malformed number").into());
+        }
+        Ok(integer(digits, negative))
     }
 
     fn number(&mut self) -> Result<Value, Stop> {
@@ -416,18 +660,29 @@ impl Reader<'_> {
                 .map_err(|_| self.err("malformed number").into());
         }
         let magnitude = std::str::from_utf8(&self.b[int_start..int_end]).unwrap_or_default();
-        Ok(match magnitude.parse::<u64>() {
-            Ok(0) => Value::Int(0),
-            Ok(m) if negative => match 0i64.checked_sub_unsigned(m) {
-                Some(v) => Value::Int(v),
-                None => Value::F64(-(m as f64)),
-            },
-            Ok(m) => match i64::try_from(m) {
-                Ok(v) => Value::Int(v),
-                Err(_) => Value::UInt(m),
-            },
-            Err(_) => Value::F64(text.parse::<f64>().unwrap_or(f64::NAN)),
-        })
+        Ok(integer(magnitude, negative))
+    }
+}
+
+/// An integer from its decimal digits (none: 0) and sign: i64, else u64, else the nearest float.
+fn integer(magnitude: &str, negative: bool) -> Value {
+    if magnitude.is_empty() {
+        return Value::Int(0);
+    }
+    match magnitude.parse::<u64>() {
+        Ok(0) => Value::Int(0),
+        Ok(m) if negative => match 0i64.checked_sub_unsigned(m) {
+            Some(v) => Value::Int(v),
+            None => Value::F64(-(m as f64)),
+        },
+        Ok(m) => match i64::try_from(m) {
+            Ok(v) => Value::Int(v),
+            Err(_) => Value::UInt(m),
+        },
+        Err(_) => {
+            let v = magnitude.parse::<f64>().unwrap_or(f64::NAN);
+            Value::F64(if negative { -v } else { v })
+        }
     }
 }
 
@@ -616,5 +871,220 @@ mod tests {
         assert!(parse(&deep).is_ok());
         let deeper = "[".repeat(MAX_NESTING + 1) + &"]".repeat(MAX_NESTING + 1);
         assert!(parse(&deeper).is_err());
+    }
+
+    fn oj(text: &str) -> Result<Value, JsonError> {
+        parse_as(text, Flavor::Oj)
+    }
+
+    fn rb(text: &str) -> Result<Value, JsonError> {
+        parse_as(text, Flavor::Json)
+    }
+
+    /// The value of the one pair of an object.
+    fn only(v: Result<Value, JsonError>, text: &str) -> Value {
+        match v {
+            Ok(Value::Map(mut m)) if m.len() == 1 => m.pop().expect("one pair").1,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    /// Each as `Oj.load` (Oj 3.14.2, `mode: :compat`, `bigdecimal_load: :float`, Ruby 3.1)
+    /// read it.
+    #[test]
+    fn oj_readings() {
+        let f = Value::F64;
+        for (text, want) in [
+            (r#"{"a":-}"#, Value::Int(0)),
+            (r#"{"a":[-]}"#, Value::Array(vec![Value::Int(0)])),
+            (r#"{"a":00}"#, Value::Int(0)),
+            (r#"{"a":-00}"#, Value::Int(0)),
+            (r#"{"a":-0}"#, Value::Int(0)),
+            (r#"{"a":00.5}"#, f(0.5)),
+            (r#"{"a":-00.5}"#, f(-0.5)),
+            (r#"{"a":00e5}"#, f(0.0)),
+            (r#"{"a":1e20}"#, f(1e20)),
+            (r#"{"a":1E400}"#, f(f64::INFINITY)),
+            (r#"{"a":-Infinity}"#, f(f64::NEG_INFINITY)),
+            (r#"{"a":Infinity}"#, f(f64::INFINITY)),
+            (
+                r#"{"a":123456789012345678901234567890}"#,
+                f(1.2345678901234568e29),
+            ),
+            (r#"{"a":-9223372036854775809}"#, f(-9223372036854775809.0)),
+            (r#"{"a":18446744073709551615}"#, Value::UInt(u64::MAX)),
+            (
+                r#"{"a":1.23456789012345678901234567890}"#,
+                f(1.2345678901234567),
+            ),
+            ("{\"a\":\"x\ty\"}", s("x\ty")),
+            ("{\"a\":\"x\u{1}y\"}", s("x\u{1}y")),
+            ("{\"a\":\"x\ny\"}", s("x\ny")),
+            (r#"{"a":"\x41"}"#, s("x41")),
+            (r#"{"a":"\a\ \0\U00e9"}"#, s("a 0U00e9")),
+            (r#"{"a":"\é"}"#, s("é")),
+            (r#"{"a":"\ud800\u00e9"}"#, s("\u{100E9}")),
+            (r#"{"a":"\udc00\udc00"}"#, s("\u{10000}")),
+            (r#"{"a":"\uDFFF\uDBFF"}"#, s("\u{10FFFF}")),
+            (r#"{"a":"\ud83d\ude00"}"#, s("😀")),
+            ("{\"a\":1}\u{c}", Value::Int(1)),
+            (" \u{c}{\"a\":1}", Value::Int(1)),
+            ("{\"a\":1}\0junk", Value::Int(1)),
+            ("/* c */{\"a\"/**/:1}", Value::Int(1)),
+            ("// c\n{\"a\"://c\n1}", Value::Int(1)),
+            ("{\"a\":1,\"a\":2}", Value::Int(2)),
+        ] {
+            assert_eq!(only(oj(text), text), want, "{text}");
+        }
+        for text in [
+            r#"{"a":NaN}"#,
+            r#"{"a":nan}"#,
+            r#"{"a":naN}"#,
+            r#"{"a":-NaN}"#,
+            r#"{"a":-nan}"#,
+        ] {
+            assert!(
+                matches!(only(oj(text), text), Value::F64(v) if v.is_nan()),
+                "{text}"
+            );
+        }
+        assert!(
+            matches!(only(oj(r#"{"a":-0.0}"#), ""), Value::F64(v) if v == 0.0 && v.is_sign_negative())
+        );
+        assert_eq!(
+            oj("[1,2]"),
+            Ok(Value::Array(vec![Value::Int(1), Value::Int(2)]))
+        );
+        assert_eq!(oj("\"a\""), Ok(s("a")));
+    }
+
+    /// What `Oj.load` refused (all these yajl-ruby reads, or refuses too).
+    #[test]
+    fn oj_errors() {
+        for bad in [
+            "",
+            "  ",
+            "\u{b}{\"a\":1}",
+            "{\u{b}\"a\":1}",
+            "{\"a\":1}\u{b}",
+            r#"{"a":1"#,
+            r#"{"a":1,"b":{"c":1"#,
+            r#"{"a":"x"#,
+            r#"{"a":"#,
+            "[1,2",
+            "{",
+            "[",
+            r#"{"a":1} ["#,
+            r#"{"a":1} 5"#,
+            r#"{"a":1}{"b":2}"#,
+            "{\"a\":1}\n{\"b\":2}",
+            r#"{"a":1} x"#,
+            r#"{"a":1}   /* c */"#,
+            r#"{"a":1} // c"#,
+            "{\"a\":1} //c\n",
+            r#"{"a":1 /* open"#,
+            r#"{"a":1,}"#,
+            "[1,]",
+            "{'a':1}",
+            r#"{"a":01}"#,
+            r#"{"a":-01}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":-.5}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":0.}"#,
+            r#"{"a":1.e5}"#,
+            r#"{"a":-e5}"#,
+            r#"{"a":1e}"#,
+            r#"{"a":1e+}"#,
+            r#"{"a":+1}"#,
+            r#"{"a":- 1}"#,
+            r#"{"a":--1}"#,
+            r#"{"a":-a}"#,
+            r#"{"a":NAN}"#,
+            r#"{"a":Inf}"#,
+            r#"{"a":-Inf}"#,
+            r#"{"a":+Infinity}"#,
+            r#"{"a":NaNx}"#,
+            r#"{"a":nul}"#,
+            r#"{"a":tru}"#,
+            r#"{"a":truex}"#,
+            "{\"a\":\"x\0y\"}",
+            "{\"a\":\0}",
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\ud800x"}"#,
+            r#"{"a":"\udc00x"}"#,
+            r#"{"a":"\ud800\u"}"#,
+            r#"{"a":"\u00"}"#,
+            r#"{"a":"\u12G4"}"#,
+            "\u{feff}{\"a\":1}",
+            "{1:2}",
+            r#"{"a" 1}"#,
+            r#"{"a":1 "b":2}"#,
+            "}",
+            "nul",
+            r#""\ud800""#,
+        ] {
+            assert!(oj(bad).is_err(), "{bad:?} parsed: {:?}", oj(bad));
+        }
+    }
+
+    /// Each as Ruby 3.1's `JSON.load` read it.
+    #[test]
+    fn ruby_json_readings() {
+        let f = Value::F64;
+        for (text, want) in [
+            (r#"{"a":-Infinity}"#, f(f64::NEG_INFINITY)),
+            (r#"{"a":Infinity}"#, f(f64::INFINITY)),
+            (r#"{"a":-0}"#, Value::Int(0)),
+            (r#"{"a":1E400}"#, f(f64::INFINITY)),
+            (r#"{"a":"\x41"}"#, s("x41")),
+            (r#"{"a":"\a\ \0\U00e9\é"}"#, s("a 0U00e9é")),
+            (r#"{"a":"\ud800\u00e9"}"#, s("\u{100E9}")),
+            (r#"{"a":"\uD800\uDBFF"}"#, s("\u{103FF}")),
+            (r#"{"a":"\udc00x"}"#, s("\u{FFFD}\u{FFFD}\u{FFFD}x")),
+            ("{\"a\":1}   /* c */", Value::Int(1)),
+            ("{\"a\":1} //c\n", Value::Int(1)),
+            ("/* c */{\"a\"/**/:1}", Value::Int(1)),
+            ("{\"a\"://c\n1}", Value::Int(1)),
+            ("\t\r\n{\"a\":1}\r\n", Value::Int(1)),
+        ] {
+            assert_eq!(only(rb(text), text), want, "{text}");
+        }
+        assert!(matches!(only(rb(r#"{"a":NaN}"#), ""), Value::F64(v) if v.is_nan()));
+    }
+
+    /// What `JSON.load` refused.
+    #[test]
+    fn ruby_json_errors() {
+        for bad in [
+            "  ",
+            r#"{"a":1"#,
+            r#"{"a":"#,
+            "[1,2",
+            "{",
+            r#"{"a":1} x"#,
+            r#"{"a":1}{"b":2}"#,
+            r#"{"a":1} // c"#,
+            r#"{"a":1 /* open"#,
+            "{\"a\":1}\u{c}",
+            " \u{c}{\"a\":1}",
+            "{\"a\":1}\0",
+            r#"{"a":1,}"#,
+            r#"{"a":00}"#,
+            r#"{"a":01}"#,
+            r#"{"a":-}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":-NaN}"#,
+            r#"{"a":nan}"#,
+            r#"{"a":+1}"#,
+            "{\"a\":\"x\ty\"}",
+            "{\"a\":\"x\u{1}y\"}",
+            r#"{"a":"\ud800"}"#,
+            r#"{"a":"\ud800x"}"#,
+            r#"{"a":"\uDFFF\uDBFF"}"#,
+            r#"{"a":"\u00"}"#,
+        ] {
+            assert!(rb(bad).is_err(), "{bad:?} parsed: {:?}", rb(bad));
+        }
     }
 }

@@ -11,6 +11,7 @@ use super::params::{ruby_to_f, Params};
 use crate::net::peer::set_field;
 use crate::parser::Parser;
 use logferry_formats::parser::field_time::FieldTime;
+use logferry_formats::parser::yajl::Flavor;
 
 /// How records are made and completed.
 pub struct Recipe {
@@ -72,8 +73,9 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         if text.trim().is_empty() {
             return Ok(None);
         }
-        // Fluentd reads it with its json parser plugin (yajl-ruby): as the json parser does.
-        let v = logferry_formats::parser::yajl::parse(&text)
+        // Fluentd reads it with its json parser plugin, whose default `json_parser` is Oj: as
+        // the json parser does.
+        let v = logferry_formats::parser::yajl::parse_as(&text, Flavor::Oj)
             .map_err(|e| format!("invalid JSON: {e}"))?;
         if v == Value::Nil {
             return Ok(None);
@@ -86,7 +88,7 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
             if line.trim().is_empty() {
                 continue;
             }
-            let v = logferry_formats::parser::yajl::parse(line)
+            let v = logferry_formats::parser::yajl::parse_as(line, Flavor::Oj)
                 .map_err(|e| format!("invalid JSON on line {}: {e}", i + 1))?;
             flatten(v, &mut records)?;
         }
