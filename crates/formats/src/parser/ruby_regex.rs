@@ -2293,7 +2293,12 @@ fn absent_run(body: &[char], offset: usize, f: Flags) -> Option<RunBody> {
 /// or not; no anchor, look-around, capture group, reference, atomic group or possessive
 /// repetition, which read the text past the walk's bound, and no `x` nor comment. With no
 /// anchors, a least length of 0 is a body that matches the empty string wherever it is tried.
-fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
+///
+/// With `cut`, also anchors (`^ $ \A \z \Z \b \B \G`), look-arounds, atomic groups and
+/// possessive repetitions (`*+ ++ ?+`), which [`absent::of_cut_walk`] reads in the text cut at
+/// the bound; anchors and look-arounds count no length (the least length may then be 0 where
+/// the body needs not match the empty string).
+fn absent_walk_least(body: &[char], f: Flags, cut: bool) -> Option<usize> {
     if f.x {
         return None;
     }
@@ -2320,7 +2325,12 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                 let one = item.take()?;
                 total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
                 k += len;
-                if body.get(k) == Some(&'?') {
+                let lazy = body.get(k) == Some(&'?');
+                if lazy {
+                    k += 1;
+                }
+                // Possessive (read in the cut text with `cut`).
+                if cut && len == 1 && !lazy && body.get(k) == Some(&'+') {
                     k += 1;
                 }
                 // (Possessive, or repeated again.)
@@ -2328,16 +2338,54 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                     return None;
                 }
             }
-            '(' => {
+            '(' if cut
+                && body.get(k + 1) == Some(&'?')
+                && matches!(
+                    (body.get(k + 2), body.get(k + 3)),
+                    (Some('=' | '!' | '>'), _) | (Some('<'), Some('=' | '!'))
+                ) =>
+            {
+                // A look-around (no length, not repeated) or an atomic group.
                 let close = group_close(body, k);
-                let (colon, g) = option_group(body, k, close, f)?;
                 if body.get(close.checked_sub(1)?) != Some(&')') {
                     return None;
                 }
-                let one = absent_walk_least(body.get(colon + 1..close - 1)?, g)?;
+                let from = if body[k + 2] == '<' { k + 4 } else { k + 3 };
+                let one = absent_walk_least(body.get(from..close - 1)?, f, true)?;
+                if body[k + 2] == '>' {
+                    total = total.checked_add(one)?;
+                    item = Some(one);
+                } else {
+                    item = None;
+                }
+                k = close;
+            }
+            '(' => {
+                let close = group_close(body, k);
+                let (colon, g) = option_group(body, k, close, f).or_else(|| {
+                    // With `cut`, also `(?a:`, `(?u:`, `(?d:` (which change what `\b`, `\w` and
+                    // POSIX brackets match, not how the body is read).
+                    let colon = body.get(k + 2..close)?.iter().position(|&c| c == ':')? + k + 2;
+                    let letters = body.get(k + 1..colon)?;
+                    (cut && letters[0] == '?'
+                        && letters[1..].iter().all(|c| matches!(c, 'a' | 'u' | 'd')))
+                    .then_some((colon, f))
+                })?;
+                if body.get(close.checked_sub(1)?) != Some(&')') {
+                    return None;
+                }
+                let one = absent_walk_least(body.get(colon + 1..close - 1)?, g, cut)?;
                 total = total.checked_add(one)?;
                 item = Some(one);
                 k = close;
+            }
+            '^' | '$' if cut => {
+                item = None;
+                k += 1;
+            }
+            '\\' if cut && matches!(body.get(k + 1), Some('A' | 'z' | 'Z' | 'b' | 'B' | 'G')) => {
+                item = None;
+                k += 2;
             }
             ')' | '^' | '$' => return None,
             _ => {
@@ -2347,11 +2395,25 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                     _ => k + 1,
                 }
                 .min(body.len());
-                if end <= k || absent_length(&body[k..end], f) != Some(1) {
+                if end <= k {
                     return None;
                 }
-                total = total.checked_add(1)?;
-                item = Some(1);
+                let one = match absent_length(&body[k..end], f) {
+                    Some(1) => 1,
+                    // Under `i`, a letter, class or escape whose foldings may be spelled with
+                    // several characters (`s`, `ß`, `\p{L}`), as the translator writes it:
+                    // read in the cut text too, its least length not counted.
+                    _ if cut
+                        && f.i
+                        && !(body[k] == '\\'
+                            && matches!(body.get(k + 1), Some('k' | 'g' | 'K' | 'R' | 'X' | '0'..='9'))) =>
+                    {
+                        0
+                    }
+                    _ => return None,
+                };
+                total = total.checked_add(one)?;
+                item = Some(one);
                 k = end;
             }
         }
@@ -3255,7 +3317,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     };
     // The open absent operators: the depth of the stack at which each opened, and what its body
     // is (see [`absent_lengths`]).
-    let mut absents: Vec<(usize, AbsentBody, bool)> = Vec::new();
+    let mut absents: Vec<(usize, AbsentBody, bool, bool)> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -3657,7 +3719,10 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let close = group_close(&s, k);
                                 let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
                                 // (Also where a walk of fixed lengths is too long to write.)
-                                let walks = absent_walk_least(body, g).is_some_and(|l| l > 0);
+                                let walks = absent_walk_least(body, g, false).is_some_and(|l| l > 0);
+                                // (Read in the cut text: anchors, look-arounds, atomic groups,
+                                // possessive repetitions, a body that may match nothing.)
+                                let cuts = absent_walk_least(body, g, true).is_some();
                                 let shape = match absent_lengths(body, g) {
                                     Some(l) if l.iter().all(|&n| n == l[0]) => {
                                         AbsentBody::Fixed(l[0])
@@ -3670,7 +3735,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         None => absent_mixed(body, g),
                                     },
                                 };
-                                absents.push((stack.len(), shape, walks));
+                                absents.push((stack.len(), shape, walks, cuts));
                                 k + 3
                             }
                             _ => k + 2,
@@ -3698,15 +3763,16 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 let inner_flags = f;
                 if absents
                     .last()
-                    .is_some_and(|&(depth, _, _)| depth == stack.len())
+                    .is_some_and(|&(depth, _, _, _)| depth == stack.len())
                 {
                     // Ruby's `(?~X)` (X of fixed length L) is the longest text that holds no match
                     // of X; Oniguruma's, a text in which X does not start. Written out: text in
                     // which X does not start, then up to L-1 characters (too few to hold it).
                     // Other bodies Onigmo reads by its walk, written out where it can be (see
                     // `absent`).
-                    let shape = absents.pop().map(|(_, b, walks)| (b, walks));
-                    if let (Some((shape, walks)), Some(&(_, start, _))) = (shape, stack.last()) {
+                    let shape = absents.pop().map(|(_, b, walks, cuts)| (b, walks, cuts));
+                    if let (Some((shape, walks, cuts)), Some(&(_, start, _))) = (shape, stack.last())
+                    {
                         let body = out[start + 3..out.len() - 1].to_string();
                         // Repeated a counted number of times, itself or a group
                         // around it (or anywhere, with calls).
@@ -3782,7 +3848,24 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 Ok(absent::of_walk(&body, &format!("{HELPER}{helpers}")))
                             }
                         };
-                        let written = match shape {
+                        // Else, where the body reads in the text cut at the bound as written
+                        // out ([`absent::of_cut_walk`]: anchors, look-arounds, atomic groups,
+                        // possessive repetitions, a body that may match nothing), walked step
+                        // by step with that body.
+                        let cut_walk = |helpers: &mut usize| {
+                            if let Some(refusal) = own_groups_refused() {
+                                return Err(refusal);
+                            }
+                            let name = format!("{HELPER}{}", *helpers + 1);
+                            let written = cuts
+                                .then(|| absent::of_cut_walk(&body, &name))
+                                .flatten()
+                                .ok_or_else(absent_refused)?;
+                            *helpers += 1;
+                            Ok(written)
+                        };
+                        let written = 'shape: {
+                            match shape {
                             AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
                             AbsentBody::Fixed(length) => {
                                 let whole = format!("(?:{body})");
@@ -3799,7 +3882,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 if alts.len() != lengths.len()
                                     || (inner_flags.x && body.contains('#'))
                                 {
-                                    return Err(absent_refused());
+                                    break 'shape cut_walk(&mut helpers)?;
                                 }
                                 // (Too long to write out as a tree of look-aheads, yet
                                 // short enough to walk step by step.)
@@ -3817,7 +3900,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 if alts.len() != lengths.len()
                                     || (inner_flags.x && body.contains('#'))
                                 {
-                                    return Err(absent_refused());
+                                    break 'shape cut_walk(&mut helpers)?;
                                 }
                                 // The alternatives after the first empty one are never tried.
                                 let alts: Vec<(&str, usize)> = alts
@@ -3846,7 +3929,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         .zip(&lengths)
                                         .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
                                 {
-                                    return Err(absent_refused());
+                                    break 'shape cut_walk(&mut helpers)?;
                                 }
                                 if counted_around() {
                                     // It fails where an alternative of anchors matches first
@@ -3871,13 +3954,13 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let (Some(class_at), Some(repeat_at)) =
                                     (at(run.class_at), at(run.repeat_at))
                                 else {
-                                    return Err(absent_refused());
+                                    break 'shape cut_walk(&mut helpers)?;
                                 };
                                 if !(start + 3 <= class_at
                                     && class_at < repeat_at
                                     && out.get(repeat_at..body_end) == Some(run.repeat.as_str()))
                                 {
-                                    return Err(absent_refused());
+                                    break 'shape cut_walk(&mut helpers)?;
                                 }
                                 let class = out[class_at..repeat_at].to_string();
                                 let star = run.repeat.starts_with('*');
@@ -3916,7 +3999,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         .windows(2)
                                         .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]));
                                 if !plain {
-                                    return Err(absent_refused());
+                                    break 'shape cut_walk(&mut helpers)?;
                                 }
                                 if counted_around() {
                                     // Onigmo writes a counted repetition out as copies or runs
@@ -3932,6 +4015,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 }
                                 absent::of_anchors(&body)
                             }
+                        }
                         };
                         out.truncate(start);
                         out.push_str(&written);
