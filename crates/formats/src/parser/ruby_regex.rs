@@ -2298,7 +2298,7 @@ fn absent_run(body: &[char], offset: usize, f: Flags) -> Option<RunBody> {
 /// possessive repetitions (`*+ ++ ?+`), which [`absent::of_cut_walk`] reads in the text cut at
 /// the bound; anchors and look-arounds count no length (the least length may then be 0 where
 /// the body needs not match the empty string).
-fn absent_walk_least(body: &[char], f: Flags, cut: bool) -> Option<usize> {
+fn absent_walk_least(body: &[char], mut f: Flags, cut: bool) -> Option<usize> {
     if f.x {
         return None;
     }
@@ -2360,6 +2360,30 @@ fn absent_walk_least(body: &[char], f: Flags, cut: bool) -> Option<usize> {
                 }
                 k = close;
             }
+            '(' if cut
+                && body.get(k + 1) == Some(&'?')
+                && body.get(k + 2).is_some_and(|&c| c != ')')
+                && body[k + 2..]
+                    .iter()
+                    .take_while(|&&c| c != ')')
+                    .all(|c| matches!(c, 'i' | 'm' | 'a' | 'u' | 'd' | '-'))
+                && body[k + 2..].contains(&')') =>
+            {
+                // An option without a group (`(?i)`), with `cut`: it holds for the rest of the
+                // body's group (the translator writes it so), its alternatives after it too.
+                let close = k + 2 + body[k + 2..].iter().position(|&c| c == ')')?;
+                let mut on = true;
+                for &o in &body[k + 2..close] {
+                    match o {
+                        'i' => f.i = on,
+                        'm' => f.m = on,
+                        '-' => on = false,
+                        _ => {}
+                    }
+                }
+                item = None;
+                k = close + 1;
+            }
             '(' => {
                 let close = group_close(body, k);
                 let (colon, g) = option_group(body, k, close, f).or_else(|| {
@@ -2406,7 +2430,10 @@ fn absent_walk_least(body: &[char], f: Flags, cut: bool) -> Option<usize> {
                     _ if cut
                         && f.i
                         && !(body[k] == '\\'
-                            && matches!(body.get(k + 1), Some('k' | 'g' | 'K' | 'R' | 'X' | '0'..='9'))) =>
+                            && matches!(
+                                body.get(k + 1),
+                                Some('k' | 'g' | 'K' | 'R' | 'X' | '0'..='9')
+                            )) =>
                     {
                         0
                     }
@@ -2485,11 +2512,14 @@ fn absent_too_long() -> String {
 /// The refusal of an absent operator whose Ruby meaning cannot be written out.
 fn absent_refused() -> String {
     unlike_ruby(
-        "the absent operator (?~…) with a body that is not a string of fixed length, \
-         alternatives of such strings, or anchors",
-        "Ruby's engine runs it by rules of its own there (it may match text that holds the \
-         body); write (?:(?!body)(?m:.))* for text in which the body does not start, or give it \
-         a fixed-length body",
+        "the absent operator (?~…) with a capture group, a reference, a call, a conditional, \
+         \\K, \\R, \\X, a comment, an absent operator, a repeated look-around, a repetition \
+         repeated again ((?:a{2})+ runs), or a look-ahead or an end anchor inside a look-behind \
+         in its body, or under x",
+        "Ruby's engine reads the body in the text cut at each of its matches (it may match text \
+         that holds the body), which is written out here only for bodies of characters, \
+         classes, groups, repetitions, anchors and look-arounds; write (?:(?!body)(?m:.))* for \
+         text in which the body does not start, or leave those out of the body",
     )
 }
 
@@ -3315,6 +3345,21 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             || s.windows(2)
                 .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
     };
+    // Whether it refers to its groups by number or calls one: the capture groups an absent
+    // operator is written with would be counted there (references by name find their group).
+    let refers_by_number = {
+        let t: String = s.iter().collect();
+        let numbered = |name: &str| !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+        t.contains("\\g")
+            || s.windows(2)
+                .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
+            || t.match_indices("\\k")
+                .any(|(at, _)| numbered(t[at + 2..].get(1..).unwrap_or("")))
+            || t.match_indices("(?(").any(|(at, _)| {
+                let rest = &t[at + 3..];
+                numbered(rest.strip_prefix(['<', '\'']).unwrap_or(rest))
+            })
+    };
     // The open absent operators: the depth of the stack at which each opened, and what its body
     // is (see [`absent_lengths`]).
     let mut absents: Vec<(usize, AbsentBody, bool, bool)> = Vec::new();
@@ -3719,7 +3764,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let close = group_close(&s, k);
                                 let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
                                 // (Also where a walk of fixed lengths is too long to write.)
-                                let walks = absent_walk_least(body, g, false).is_some_and(|l| l > 0);
+                                let walks =
+                                    absent_walk_least(body, g, false).is_some_and(|l| l > 0);
                                 // (Read in the cut text: anchors, look-arounds, atomic groups,
                                 // possessive repetitions, a body that may match nothing.)
                                 let cuts = absent_walk_least(body, g, true).is_some();
@@ -3771,7 +3817,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                     // Other bodies Onigmo reads by its walk, written out where it can be (see
                     // `absent`).
                     let shape = absents.pop().map(|(_, b, walks, cuts)| (b, walks, cuts));
-                    if let (Some((shape, walks, cuts)), Some(&(_, start, _))) = (shape, stack.last())
+                    if let (Some((shape, walks, cuts)), Some(&(_, start, _))) =
+                        (shape, stack.last())
                     {
                         let body = out[start + 3..out.len() - 1].to_string();
                         // Repeated a counted number of times, itself or a group
@@ -3825,18 +3872,19 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                             })
                                             .any(|&c| c == 'x')
                                 });
-                            (repeated || refers || extended).then(|| {
+                            (repeated || refers_by_number || extended).then(|| {
                                 unlike_ruby(
-                                    "the absent operator (?~…) with a body repeated \
-                                 without a maximum ((?~a+), (?~[^ ]*), (?~a+b)) \
+                                    "the absent operator (?~…) with a body walked \
+                                 step by step ((?~a+), (?~[^ ]*), (?~a+b), (?~\\bx)) \
                                  inside a repetition, itself repeated, in a pattern \
-                                 with references or calls, or with comments or x",
+                                 with references by number or calls, or with comments \
+                                 or x",
                                     "Ruby's engine cuts the text at each match of the \
                                  body; logferry writes that out with groups of its \
                                  own, which it can here only once per match and \
-                                 without references; write the repetitions out, or \
-                                 (?:(?!body)(?m:.))* for text in which the body does \
-                                 not start",
+                                 without references by number; write the repetitions \
+                                 out, name the groups, or (?:(?!body)(?m:.))* for text \
+                                 in which the body does not start",
                                 )
                             })
                         };
@@ -3866,156 +3914,157 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                         };
                         let written = 'shape: {
                             match shape {
-                            AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
-                            AbsentBody::Fixed(length) => {
-                                let whole = format!("(?:{body})");
-                                match absent::of_strings(&[(&whole, length)]) {
-                                    Some(written) => written,
-                                    None if walks && length <= absent::MOST_LENGTH => {
-                                        walk(&mut helpers)?
+                                AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
+                                AbsentBody::Fixed(length) => {
+                                    let whole = format!("(?:{body})");
+                                    match absent::of_strings(&[(&whole, length)]) {
+                                        Some(written) => written,
+                                        None if walks && length <= absent::MOST_LENGTH => {
+                                            walk(&mut helpers)?
+                                        }
+                                        None => return Err(absent_too_long()),
                                     }
-                                    None => return Err(absent_too_long()),
                                 }
-                            }
-                            AbsentBody::Strings(lengths) => {
-                                let alts = alternatives_of(&body);
-                                if alts.len() != lengths.len()
-                                    || (inner_flags.x && body.contains('#'))
-                                {
-                                    break 'shape cut_walk(&mut helpers)?;
+                                AbsentBody::Strings(lengths) => {
+                                    let alts = alternatives_of(&body);
+                                    if alts.len() != lengths.len()
+                                        || (inner_flags.x && body.contains('#'))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    // (Too long to write out as a tree of look-aheads, yet
+                                    // short enough to walk step by step.)
+                                    let short = lengths.iter().all(|&l| l <= absent::MOST_LENGTH);
+                                    let alts: Vec<(&str, usize)> =
+                                        alts.into_iter().zip(lengths).collect();
+                                    match absent::of_strings(&alts) {
+                                        Some(written) => written,
+                                        None if walks && short => walk(&mut helpers)?,
+                                        None => return Err(absent_too_long()),
+                                    }
                                 }
-                                // (Too long to write out as a tree of look-aheads, yet
-                                // short enough to walk step by step.)
-                                let short = lengths.iter().all(|&l| l <= absent::MOST_LENGTH);
-                                let alts: Vec<(&str, usize)> =
-                                    alts.into_iter().zip(lengths).collect();
-                                match absent::of_strings(&alts) {
-                                    Some(written) => written,
-                                    None if walks && short => walk(&mut helpers)?,
-                                    None => return Err(absent_too_long()),
-                                }
-                            }
-                            AbsentBody::StringsOrEmpty(lengths) => {
-                                let alts = alternatives_of(&body);
-                                if alts.len() != lengths.len()
-                                    || (inner_flags.x && body.contains('#'))
-                                {
-                                    break 'shape cut_walk(&mut helpers)?;
-                                }
-                                // The alternatives after the first empty one are never tried.
-                                let alts: Vec<(&str, usize)> = alts
-                                    .into_iter()
-                                    .zip(lengths)
-                                    .take_while(|&(_, length)| length > 0)
-                                    .collect();
-                                if !alts.is_empty() && counted_around() {
-                                    // It fails where no other alternative matches first, as a
-                                    // body of anchors can.
-                                    return Err(unlike_ruby(
-                                        "the absent operator (?~…) with an empty alternative \
+                                AbsentBody::StringsOrEmpty(lengths) => {
+                                    let alts = alternatives_of(&body);
+                                    if alts.len() != lengths.len()
+                                        || (inner_flags.x && body.contains('#'))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    // The alternatives after the first empty one are never tried.
+                                    let alts: Vec<(&str, usize)> = alts
+                                        .into_iter()
+                                        .zip(lengths)
+                                        .take_while(|&(_, length)| length > 0)
+                                        .collect();
+                                    if !alts.is_empty() && counted_around() {
+                                        // It fails where no other alternative matches first, as a
+                                        // body of anchors can.
+                                        return Err(unlike_ruby(
+                                            "the absent operator (?~…) with an empty alternative \
                                          repeated a counted number of times ({n}, {n,m}), or \
                                          inside a group that is",
-                                        "Ruby's engine repeats it by rules of its own; write \
+                                            "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
-                                    ));
+                                        ));
+                                    }
+                                    absent::of_strings_or_empty(&alts)
+                                        .ok_or_else(absent_too_long)?
                                 }
-                                absent::of_strings_or_empty(&alts).ok_or_else(absent_too_long)?
-                            }
-                            AbsentBody::Mixed(lengths) => {
-                                let alts = alternatives_of(&body);
-                                if alts.len() != lengths.len()
-                                    || alts
-                                        .iter()
-                                        .zip(&lengths)
-                                        .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
-                                {
-                                    break 'shape cut_walk(&mut helpers)?;
-                                }
-                                if counted_around() {
-                                    // It fails where an alternative of anchors matches first
-                                    // at its start, as a body of anchors can.
-                                    return Err(unlike_ruby(
+                                AbsentBody::Mixed(lengths) => {
+                                    let alts = alternatives_of(&body);
+                                    if alts.len() != lengths.len()
+                                        || alts
+                                            .iter()
+                                            .zip(&lengths)
+                                            .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    if counted_around() {
+                                        // It fails where an alternative of anchors matches first
+                                        // at its start, as a body of anchors can.
+                                        return Err(unlike_ruby(
                                         "the absent operator (?~…) with alternatives of anchors \
                                          repeated a counted number of times ({n}, {n,m}), or \
                                          inside a group that is",
                                         "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
                                     ));
-                                }
-                                let alts: Vec<(&str, Option<usize>)> =
-                                    alts.into_iter().zip(lengths).collect();
-                                absent::of_mixed(&alts).ok_or_else(absent_too_long)?
-                            }
-                            AbsentBody::Run(run) => {
-                                let at = |j: usize| {
-                                    marks.iter().rev().find(|&&(m, _)| m == j).map(|&(_, o)| o)
-                                };
-                                let body_end = out.len() - 1;
-                                let (Some(class_at), Some(repeat_at)) =
-                                    (at(run.class_at), at(run.repeat_at))
-                                else {
-                                    break 'shape cut_walk(&mut helpers)?;
-                                };
-                                if !(start + 3 <= class_at
-                                    && class_at < repeat_at
-                                    && out.get(repeat_at..body_end) == Some(run.repeat.as_str()))
-                                {
-                                    break 'shape cut_walk(&mut helpers)?;
-                                }
-                                let class = out[class_at..repeat_at].to_string();
-                                let star = run.repeat.starts_with('*');
-                                if run.string_length > 0 {
-                                    absent::of_string_run(
-                                        &format!("(?:{body})"),
-                                        &class,
-                                        run.string_length,
-                                    )
-                                } else {
-                                    if let Some(refusal) = own_groups_refused() {
-                                        return Err(refusal);
                                     }
-                                    helpers += 1;
-                                    absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
+                                    let alts: Vec<(&str, Option<usize>)> =
+                                        alts.into_iter().zip(lengths).collect();
+                                    absent::of_mixed(&alts).ok_or_else(absent_too_long)?
                                 }
-                            }
-                            AbsentBody::Walk => walk(&mut helpers)?,
-                            AbsentBody::Other => {
-                                // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
-                                // option without a group matches nothing.
-                                let mut anchors = body
-                                    .replace(ASCII_BOUNDARY, "\\b")
-                                    .replace(ASCII_NOT_BOUNDARY, "\\B");
-                                for option in ["(?i)", "(?-i)", "(?m)", "(?-m)"] {
-                                    anchors = anchors.replace(option, "");
+                                AbsentBody::Run(run) => {
+                                    let at = |j: usize| {
+                                        marks.iter().rev().find(|&&(m, _)| m == j).map(|&(_, o)| o)
+                                    };
+                                    let body_end = out.len() - 1;
+                                    let (Some(class_at), Some(repeat_at)) =
+                                        (at(run.class_at), at(run.repeat_at))
+                                    else {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    };
+                                    if !(start + 3 <= class_at
+                                        && class_at < repeat_at
+                                        && out.get(repeat_at..body_end)
+                                            == Some(run.repeat.as_str()))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    let class = out[class_at..repeat_at].to_string();
+                                    let star = run.repeat.starts_with('*');
+                                    if run.string_length > 0 {
+                                        absent::of_string_run(
+                                            &format!("(?:{body})"),
+                                            &class,
+                                            run.string_length,
+                                        )
+                                    } else {
+                                        if let Some(refusal) = own_groups_refused() {
+                                            return Err(refusal);
+                                        }
+                                        helpers += 1;
+                                        absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
+                                    }
                                 }
-                                let plain = only_anchors(&format!("(?:{anchors})"))
-                                    && !has_capture_text(&body)
-                                    && !body.contains("\\K")
-                                    && !body.contains("\\g")
-                                    && !body.contains("\\k")
-                                    && !body.contains("(?(")
-                                    && !body
-                                        .as_bytes()
-                                        .windows(2)
-                                        .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]));
-                                if !plain {
-                                    break 'shape cut_walk(&mut helpers)?;
-                                }
-                                if counted_around() {
-                                    // Onigmo writes a counted repetition out as copies or runs
-                                    // it as a loop that an empty iteration ends, by its size; an
-                                    // absent operator of anchors can fail where it starts, so
-                                    // the two differ, and Oniguruma's choice is its own.
-                                    return Err(unlike_ruby(
+                                AbsentBody::Walk => walk(&mut helpers)?,
+                                AbsentBody::Other => {
+                                    // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
+                                    // option without a group matches nothing.
+                                    let mut anchors = body
+                                        .replace(ASCII_BOUNDARY, "\\b")
+                                        .replace(ASCII_NOT_BOUNDARY, "\\B");
+                                    for option in ["(?i)", "(?-i)", "(?m)", "(?-m)"] {
+                                        anchors = anchors.replace(option, "");
+                                    }
+                                    let plain = only_anchors(&format!("(?:{anchors})"))
+                                        && !has_capture_text(&body)
+                                        && !body.contains("\\K")
+                                        && !body.contains("\\g")
+                                        && !body.contains("\\k")
+                                        && !body.contains("(?(")
+                                        && !body.as_bytes().windows(2).any(|w| {
+                                            w[0] == b'\\' && (b'1'..=b'9').contains(&w[1])
+                                        });
+                                    if !plain {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    if counted_around() {
+                                        // Onigmo writes a counted repetition out as copies or runs
+                                        // it as a loop that an empty iteration ends, by its size; an
+                                        // absent operator of anchors can fail where it starts, so
+                                        // the two differ, and Oniguruma's choice is its own.
+                                        return Err(unlike_ruby(
                                         "the absent operator (?~…) of anchors repeated a counted \
                                          number of times ({n}, {n,m}), or inside a group that is",
                                         "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
                                     ));
+                                    }
+                                    absent::of_anchors(&body)
                                 }
-                                absent::of_anchors(&body)
                             }
-                        }
                         };
                         out.truncate(start);
                         out.push_str(&written);

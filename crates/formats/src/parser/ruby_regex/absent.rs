@@ -413,10 +413,12 @@ pub(super) fn cut_at(body: &str, old: &str) -> Option<String> {
                     }
                     _ => {
                         // Options, with a group (`(?i:`) or without (`(?i)`).
-                        let j = k + 2 + s[k + 2..]
-                            .iter()
-                            .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'W' | '-'))
-                            .count();
+                        let j = k
+                            + 2
+                            + s[k + 2..]
+                                .iter()
+                                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'W' | '-'))
+                                .count();
                         match s.get(j) {
                             Some(':') => (false, j + 1 - k),
                             Some(')') if !s[k + 2..j].contains(&'x') => {
@@ -489,7 +491,10 @@ pub(super) fn cut_at(body: &str, old: &str) -> Option<String> {
             '{' => {
                 let end = s[k..].iter().position(|&c| c == '}').map(|j| k + j + 1);
                 let counted = end.filter(|&e| {
-                    e > k + 2 && s[k + 1..e - 1].iter().all(|c| c.is_ascii_digit() || *c == ',')
+                    e > k + 2
+                        && s[k + 1..e - 1]
+                            .iter()
+                            .all(|c| c.is_ascii_digit() || *c == ',')
                 });
                 match counted {
                     Some(e) => {
@@ -682,7 +687,14 @@ fn lazy_least(body: &[char]) -> Option<String> {
             .iter()
             .collect();
         match tail.as_str() {
-            "+?" | "*?" if start != usize::MAX && quantified && end > start => {
+            // (Not a reference or a call, which Ruby checks though it matches nothing.)
+            "+?" | "*?"
+                if start != usize::MAX
+                    && quantified
+                    && end > start
+                    && !(chars[start] == '\\'
+                        && matches!(chars.get(start + 1), Some('k' | 'g' | '1'..='9'))) =>
+            {
                 changed = true;
                 let keep = if tail == "+?" { end } else { start };
                 alts.push(chars[..keep].iter().collect::<String>());
@@ -988,7 +1000,11 @@ mod tests {
             (r"(?~a\B)", "", "a aab", (0, 2)),
             (r"(?~$\n?)", "", "ab\ncd", (0, 2)),
         ] {
-            assert_eq!(re(src, flags).find(text), Some(found), "/{src}/{flags} on {text:?}");
+            assert_eq!(
+                re(src, flags).find(text),
+                Some(found),
+                "/{src}/{flags} on {text:?}"
+            );
         }
         // Ruby's groups keep their numbers beside the walk's own.
         let r = re(r"(\w)(?~\bx)(.)", "");
@@ -998,7 +1014,15 @@ mod tests {
         assert_eq!(groups, [Some((0, 1)), Some((3, 4))]);
         // What the cut text cannot be read for: a capture group, a reference, `\K`, `\R`, a
         // comment, a look-ahead or an end anchor inside a look-behind.
-        for body in ["(a)", r"\k<n>", r"\Ka", r"\R", "(?#c)a", "(?<=(?=a))b", r"(?<=a\b)b"] {
+        for body in [
+            "(a)",
+            r"\k<n>",
+            r"\Ka",
+            r"\R",
+            "(?#c)a",
+            "(?<=(?=a))b",
+            r"(?<=a\b)b",
+        ] {
             assert_eq!(cut_at(body, r"\k<g>"), None, "{body}");
         }
         assert_eq!(
