@@ -687,13 +687,19 @@ fn lazy_least(body: &[char]) -> Option<String> {
             .iter()
             .collect();
         match tail.as_str() {
-            // (Not a reference or a call, which Ruby checks though it matches nothing.)
+            // (Not a reference or a call, nor what Ruby refuses, which Ruby checks though it
+            // matches nothing.)
             "+?" | "*?"
                 if start != usize::MAX
                     && quantified
                     && end > start
                     && !(chars[start] == '\\'
-                        && matches!(chars.get(start + 1), Some('k' | 'g' | '1'..='9'))) =>
+                        && matches!(chars.get(start + 1), Some('k' | 'g' | '1'..='9')))
+                    && crate::ruby_regexp::compile(
+                        &chars[start..end].iter().collect::<String>(),
+                        "",
+                    )
+                    .is_ok() =>
             {
                 changed = true;
                 let keep = if tail == "+?" { end } else { start };
