@@ -152,13 +152,15 @@ REPEAT_SIZED = [
   '(?:\\s+x|\\b){2,}', '(?:\\d{2,}b|\\b){2}c', '(?:\\w{30,}a|\\b){2}',
   # Repeated groups (their body never empty, or without capture groups).
   '(?:(?:ab)+|\\b){2}', '(?:(?:ab)?c|\\b){2}', '(?:x(?:ab)*|\\b){2}', '(?:(?:a|b)+|\\b){2}', '(?:(?:ab)+c|\\b){2}',
-  '(?:(?:a|b)+?|\\b){3}', '(?:(?:ab){1,2}|\\b){2}', '(?:c(?:ab)??|\\b){3,}', '(?:(ab)+|\\b){2}', '(?:(?:ab)+|\\b){2,}'
+  '(?:(?:a|b)+?|\\b){3}', '(?:(?:ab){1,2}|\\b){2}', '(?:c(?:ab)??|\\b){3,}', '(?:(ab)+|\\b){2}', '(?:(?:ab)+|\\b){2,}',
+  # A greedy repetition before an item repeated from none: compiled as if nothing followed.
+  '(?:a+b*|\\b){2}'
 ]
 # Still refused: a greedy repetition without a maximum followed by something other than a
-# character (Onigmo's code for it depends on what follows), a repeated group, an alternative that may be empty, a property, a
-# class with non-ASCII members.
+# character or an item repeated from none (Onigmo's code for it depends on what follows), a
+# repeated group, an alternative that may be empty, a property, a class with non-ASCII members.
 REPEAT_SIZED_REFUSED = [
-  '(?:a+b*|\\b){2}', '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
+  '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
   '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:\\p{L}|(?=b)){2}c', '(?:(?:ab){2}|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
   '(?:(?:ab)*|\\b){2}', '(?:(a?)?b|\\b){2}',
   '(?:a+(b)|\\b){2}', '(?:b+b+|\\b){2}'
@@ -225,6 +227,15 @@ EMPTY_REFUSED = [
   ['(?<x>(?!b)a?){2}\\k<x>', ''], ['(?:(?!b)(a)?){2}', ''], ['(?:(?!b)(a)?){2}\\1', ''], ['(a)(?:(?!b)\\g<1>?){2}', ''],
   ['(?:((?!b)a?){3}c){1,2}', ''], ['(?:((?<!a)){3}c){1,2}', '']
 ]
+# A greedy repetition without a maximum before an item repeated from none (`\S*\s*`, `[^,]*,?`):
+# compiled as if nothing followed it (`next_setup` reads no head of the optional item);
+# `\S \D \H` are negated classes of ASCII members.
+EMPTY_FOLLOWED = [
+  '^(\\S*\\s*){5}', '^(?<f>[^,]*,?){4}', '^([^,]*,?){2,4}$', '^(\\d*\\.?){4}', '(\\S*\\s*){3}x', '(?:\\D*\\H?){3}c',
+  '^(?:[^ ]*\\s?){2,}$', '(\\w*-?){2}'
+]
+EMPTY_FOLLOWED_TEXTS = ['a b c d e f', 'a,b,c,d,e', 'a,b,c,d', 'a,b', '10.0.0.1', '1.2', 'ab cd x', 'x', 'ab1c2c',
+                        'a-b-c', ' a  b ', 'é é', ',,,', '']
 # Under `i`: strings are `EXACT1_IC`/`EXACTN_IC` (of any ASCII characters, `k` and `s` too).
 EMPTY_I = [
   '(x*?){1,2}\\h', '(?:(?!b)a?){2}', '(?:(?!b)(?:a{2})?){2,}', '(?:\\BA?){2}', '(?:\\B[ab]?){2}', '(?:(?!B)[ac]?){2,}',
@@ -264,6 +275,10 @@ end
 empty = EMPTY.map do |src|
   check_runs(src, '')
   case_line(EMPTY_GROUP, src, '', 'any', EMPTY_TEXTS)
+end
+empty += EMPTY_FOLLOWED.map do |src|
+  check_runs(src, '')
+  case_line(EMPTY_GROUP, src, '', 'any', EMPTY_FOLLOWED_TEXTS)
 end
 empty += EMPTY_I.map do |src|
   check_runs(src, 'i')

@@ -518,22 +518,24 @@ struct Members {
 }
 
 impl Members {
-    /// `\\d \\w \\s \\h`, or `\\W`.
+    /// `\\d \\w \\s \\h`, or their negations `\\D \\W \\S \\H` (every character not ASCII
+    /// too: Onigmo's class of the ASCII members, negated).
     fn shorthand(e: char) -> Option<Members> {
-        let test: fn(u8) -> bool = match e {
+        let test: fn(u8) -> bool = match e.to_ascii_lowercase() {
             'd' => |b| b.is_ascii_digit(),
-            'w' | 'W' => |b| b.is_ascii_alphanumeric() || b == b'_',
+            'w' => |b| b.is_ascii_alphanumeric() || b == b'_',
             's' => |b| matches!(b, 0x09..=0x0d | b' '),
             'h' => |b| b.is_ascii_hexdigit(),
             _ => return None,
         };
+        let negated = e.is_ascii_uppercase();
         let mut set = [false; 128];
         for b in 0..128u8 {
-            set[b as usize] = test(b) != (e == 'W');
+            set[b as usize] = test(b) != negated;
         }
         Some(Members {
             set,
-            others: e == 'W',
+            others: negated,
         })
     }
 
@@ -685,6 +687,21 @@ fn repetition(s: &[char], k: usize) -> Option<Option<(usize, Option<usize>, bool
     Some(Some((min, max, lazy, len)))
 }
 
+/// Is the item at `s[k]` repeated from none (`b*`, `\s?`, `(?:ab){0,2}`)? Onigmo's `next_setup`
+/// reads no head of it (`get_head_value_node` takes none from a repetition whose least count is
+/// 0), so a greedy repetition without a maximum before it compiles as one that nothing follows:
+/// no peek, not made atomic (`\S*\s*`, `[^,]*,?`, `\d*\.?`).
+fn optional_next(s: &[char], k: usize) -> bool {
+    let end = match s.get(k) {
+        Some('\\') => super::escape_end(s, k),
+        Some('[') => bracket_end(s, k),
+        Some('(') => group_close(s, k),
+        Some('*' | '+' | '?' | '{' | '}' | '|' | ')' | '#') | None => return false,
+        Some(_) => k + 1,
+    };
+    matches!(repetition(s, end), Some(Some((0, _, _, _))))
+}
+
 /// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
 /// (a literal character, an escaped punctuation character, a class of one character): what a
 /// greedy repetition before it peeks at (`get_head_value_node`).
@@ -802,7 +819,12 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     string.clear();
                     let one = l.len_utf8();
                     let tlen = string_size(&[one], ic);
-                    if hi.is_none() && !lazy && lo <= 1 && !(free && k == s.len()) {
+                    if hi.is_none()
+                        && !lazy
+                        && lo <= 1
+                        && !(free && k == s.len())
+                        && !optional_next(s, k)
+                    {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
                         // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
@@ -843,7 +865,8 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                 let (item, chars) = match s.get(k + 1)? {
                     'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (1, false),
                     'w' | 'W' => (1, true),
-                    'd' | 's' | 'h' => (SIZE_CCLASS, true),
+                    // (`\\D \\S \\H`: a negated class of ASCII members, `OP_CCLASS_NOT`.)
+                    'd' | 's' | 'h' | 'D' | 'S' | 'H' => (SIZE_CCLASS, true),
                     _ => return None,
                 };
                 (item, chars, false, k + 2)
@@ -1022,7 +1045,8 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                 if !chars {
                     return None;
                 }
-                size += if hi.is_none() && !lazy && !(free && k == s.len()) {
+                size += if hi.is_none() && !lazy && !(free && k == s.len()) && !optional_next(s, k)
+                {
                     // `next_setup`: before a character, `.*` peeks at it
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
                     // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
@@ -1825,7 +1849,13 @@ mod tests {
         assert_eq!(size("[ab]+c|\\b"), Some(33 + 5 + 33 + 1 + 5 + 2 + 1 + 10));
         assert_eq!(size("[ab]+b|\\b"), Some(33 + 6 + 33 + 5 + 2 + 1 + 10));
         assert_eq!(size("\\d{2,}b|\\b"), Some(10 + 33 + 2 + 1 + 10));
-        assert_eq!(size("a+b*|\\b"), None);
+        // Before a repetition from none, nothing is read (`get_head_value_node`): as last.
+        assert_eq!(
+            size("a+b*|\\b"),
+            Some((2 + 5 + 2 + 5) + (5 + 2 + 5) + 1 + 10)
+        );
+        assert_eq!(size("\\S*\\s*|\\b"), Some((5 + 33 + 5) * 2 + 1 + 10));
+        assert_eq!(size("a+b+|\\b"), None);
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
         // A repeated group: copies, then PUSH, the body, JUMP (a string in a group is not split).
@@ -1840,6 +1870,32 @@ mod tests {
     }
 
     use super::super::test_support::ruby;
+
+    #[test]
+    fn a_repetition_before_an_optional_item_is_read() {
+        // Ruby 3.1's matches: a greedy repetition without a maximum before an item repeated
+        // from none compiles as one that nothing follows, and `\\S \\D \\H` are classes of
+        // ASCII members negated, so the bodies' sizes are told.
+        for (src, text, found) in [
+            (
+                r"^(\S*\s*){5}",
+                "a b c d e f",
+                Some(((0, 10), Some((8, 10)))),
+            ),
+            (
+                r"^(?<f>[^,]*,?){4}",
+                "a,b,c,d,e",
+                Some(((0, 8), Some((6, 8)))),
+            ),
+            (r"^([^,]*,?){2,4}$", "a,b,c,d", Some(((0, 7), Some((6, 7))))),
+            (r"^([^,]*,?){2,4}$", "a,b,c,d,e", None),
+            (r"^(\d*\.?){4}", "10.0.0.1", Some(((0, 8), Some((7, 8))))),
+            (r"(?:a+b*|\b){2}c", "ac", None),
+            (r"(\S*\s*){3}x", "ab cd x", Some(((0, 7), Some((6, 6))))),
+        ] {
+            assert_eq!(ruby(src, text), found, "{src} on {text:?}");
+        }
+    }
 
     #[test]
     fn written_out_as_onigmo_runs_it() {
