@@ -819,12 +819,9 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     string.clear();
                     let one = l.len_utf8();
                     let tlen = string_size(&[one], ic);
-                    if hi.is_none()
-                        && !lazy
-                        && lo <= 1
-                        && !(free && k == s.len())
-                        && !optional_next(s, k)
-                    {
+                    // (Nothing after it in Onigmo's tree, or nothing `next_setup` reads.)
+                    let as_last = (free && k == s.len()) || optional_next(s, k);
+                    if hi.is_none() && !lazy && lo <= 1 && !as_last {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
                         // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
@@ -1045,8 +1042,8 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                 if !chars {
                     return None;
                 }
-                size += if hi.is_none() && !lazy && !(free && k == s.len()) && !optional_next(s, k)
-                {
+                let as_last = (free && k == s.len()) || optional_next(s, k);
+                size += if hi.is_none() && !lazy && !as_last {
                     // `next_setup`: before a character, `.*` peeks at it
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
                     // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
