@@ -2321,14 +2321,16 @@ fn absent_walk_least(body: &[char], mut f: Flags, cut: bool) -> Option<usize> {
                     depth: 0,
                     class_flags: f,
                 };
-                let (min, _, len, _, _) = p.quantifier().ok()??;
-                let one = item.take()?;
-                total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
+                let (min, _, len, braces, comma) = p.quantifier().ok()??;
                 k += len;
                 let lazy = body.get(k) == Some(&'?');
                 if lazy {
                     k += 1;
                 }
+                // `{n}?` is `(?:…{n})?` in Ruby: it may take nothing.
+                let min = if lazy && braces && !comma { 0 } else { min };
+                let one = item.take()?;
+                total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
                 // Possessive (read in the cut text with `cut`).
                 if cut && len == 1 && !lazy && body.get(k) == Some(&'+') {
                     k += 1;

@@ -64,6 +64,10 @@ CURATED = [
   ['(?~a*b*)', '', 'oniguruma', ['xaab', 'aab', '']],
   ['(?~\s*\n)', '', 'oniguruma', ["ab  \ncd", "\n", " \n "]],
   ['(?~a*|b)', '', 'oniguruma', ['ab', 'ba', 'xb']],
+  # `{n}?` is `(?:…{n})?` in Ruby (not a lazy `{n}`): the body may match nothing.
+  ['(?~a{2}?)', '', 'oniguruma', ['aab', 'xa', 'aaaa']],
+  ['(?~a{2}?b)', '', 'oniguruma', ['xab', 'aab', 'b']],
+  ['(?~a{2}?b*)', '', 'oniguruma', ['aabb', 'xaab', 'bb']],
   # Under `i`, letters with several-letter foldings.
   ['(?~stop|end)', 'i', 'oniguruma', ['xxSTOPyy', 'xﬆopy', 'ENDx']],
   ['(?~ss)', 'i', 'oniguruma', ['aßb', 'aSSb', 'xſsy']],

@@ -759,7 +759,8 @@ fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
                 }
             };
             // Its repetition.
-            let (min, max, lazy, next) = match chars.get(end) {
+            // (`optional`: `{n}?`, which Ruby reads as `(?:…{n})?`, not lazy.)
+            let (min, max, lazy, optional, next) = match chars.get(end) {
                 Some('?' | '{') => {
                     let p = super::Parser {
                         s: chars.clone(),
@@ -767,21 +768,27 @@ fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
                         depth: 0,
                         class_flags: f,
                     };
-                    let (min, max, len, _, _) = p.quantifier().ok()??;
+                    let (min, max, len, _, comma) = p.quantifier().ok()??;
                     let max = max?;
+                    let fixed = chars[end] == '{' && !comma;
                     match chars.get(end + len) {
-                        Some('?') => (min, max, true, end + len + 1),
+                        Some('?') if fixed => (min, max, false, true, end + len + 1),
+                        Some('?') => (min, max, true, false, end + len + 1),
                         Some('+' | '*' | '{') => return None,
-                        _ => (min, max, false, end + len),
+                        _ => (min, max, false, false, end + len),
                     }
                 }
                 Some('*' | '+') => return None,
-                _ => (1, 1, false, end),
+                _ => (1, 1, false, false, end),
             };
             if max > MOST_EXPANDED as u32 || min > max {
                 return None;
             }
-            let repeats = repeated(&choices, min as usize, max as usize, lazy)?;
+            let mut repeats = repeated(&choices, min as usize, max as usize, lazy)?;
+            if optional {
+                // Greedy: the `n` copies first, then none.
+                repeats.push(String::new());
+            }
             let mut next_alts = Vec::new();
             for a in &alts {
                 for r in &repeats {
@@ -1005,6 +1012,10 @@ mod tests {
             ("(?~(?<=a)b|c)", "", "xabc", (0, 2)),
             (r"(?~a\B)", "", "a aab", (0, 2)),
             (r"(?~$\n?)", "", "ab\ncd", (0, 2)),
+            // `{n}?` is `(?:…{n})?` in Ruby, not a lazy `{n}`: the body may match nothing.
+            ("(?~a{2}?)", "", "aab", (0, 1)),
+            ("(?~a{2}?b)", "", "xab", (0, 2)),
+            ("(?~a{2}?b*)", "", "aabb", (0, 1)),
         ] {
             assert_eq!(
                 re(src, flags).find(text),
