@@ -185,6 +185,19 @@ repeat += (REPEAT_SIZED + REPEAT_SIZED_REFUSED).map do |src|
   case_line(REPEAT_GROUP, src, '', engine, REPEAT_SIZED_TEXTS)
 end
 
+# A greedy repetition of a class or shorthand before another (at least once): atomic where the
+# two have no member in common (`is_not_included`), which makes the body one byte longer, at the
+# size that chooses copies or a loop here (`\\w*\\Wa` is atomic and a loop, `\\w*\\wa` copied).
+REPEAT_CLASS_NEXT = [
+  '(?:\\w*\\wa|\\b){2,}c', '(?:\\w*\\Wa|\\b){2,}c', '(?:\\W*\\Wa|\\b){2,}c', '(?:\\S*\\s|\\b){2}',
+  '(?:[ab]+\\d|\\b){2,3}c', '(?:\\w+\\W|\\B){3}'
+]
+REPEAT_CLASS_NEXT_TEXTS = ['xbac', 'abx ac', 'aaax-ac', 'x-ac', 'x1ac', 'ab cd ', 'a1b2c', 'ab-cd-', '', 'c']
+repeat += REPEAT_CLASS_NEXT.map do |src|
+  check_runs(src, '')
+  case_line(REPEAT_GROUP, src, '', 'any', REPEAT_CLASS_NEXT_TEXTS)
+end
+
 # A group whose body may match the empty string other than by an alternative that is an anchor,
 # repeated at least twice: Onigmo writes short bodies out, with no check for an empty iteration,
 # and runs long ones as a counted loop that an empty iteration ends (see counted.rs).

@@ -539,6 +539,12 @@ impl Members {
         })
     }
 
+    /// No member in common (Onigmo's `is_not_included` for two classes of ASCII members, or
+    /// shorthands: the characters past ASCII are in both only when both are negated).
+    fn apart(&self, other: &Members) -> bool {
+        !(self.others && other.others) && (0..128).all(|b| !(self.set[b] && other.set[b]))
+    }
+
     fn has(&self, c: char) -> bool {
         if c.is_ascii() {
             self.set[c as usize]
@@ -700,6 +706,29 @@ fn optional_next(s: &[char], k: usize) -> bool {
         Some(_) => k + 1,
     };
     matches!(repetition(s, end), Some(Some((0, _, _, _))))
+}
+
+/// The members of the class or shorthand at `s[k]` (`[ab]`, `\\d`, `\\S`; ASCII members only),
+/// when it is not repeated or repeated at least once: the head `next_setup` reads there.
+fn next_class(s: &[char], k: usize) -> Option<Members> {
+    let (members, end) = match *s.get(k)? {
+        '[' => {
+            let end = bracket_end(s, k);
+            let members = ascii_class(s.get(k + 1..end.checked_sub(1)?)?)?;
+            // (A class of one character is that character: a string, see `next_literal`.)
+            if members.one().is_some() {
+                return None;
+            }
+            (members, end)
+        }
+        '\\' => (Members::shorthand(*s.get(k + 1)?)?, k + 2),
+        _ => return None,
+    };
+    match repetition(s, end) {
+        None => Some(members),
+        Some(Some((lo, _, _, _))) if lo >= 1 => Some(members),
+        _ => None,
+    }
 }
 
 /// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
@@ -1048,26 +1077,46 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
                     // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
                     // peeks at it (`OP_PUSH_IF_PEEK_NEXT`), when it is expanded.
-                    let next = next_literal(s, k).filter(|_| !ic)?;
-                    if any {
-                        2 + lo
-                    } else {
+                    // Before a class or a shorthand (at least once): no peek (a class is no
+                    // exact head), atomic where the two have no member in common
+                    // (`is_not_included`: `\\S*\\s`, `[ab]+\\d`), else as last.
+                    let class_next = next_class(s, k).filter(|_| !ic && !any);
+                    if let Some(next) = class_next {
                         let members = if c == '[' {
                             ascii_class(s.get(start + 1..end.checked_sub(1)?)?)?
                         } else {
                             Members::shorthand(*s.get(end - 1)?)?
                         };
-                        if lo <= 1 && !members.has(next) {
+                        if lo <= 1 && members.apart(&next) {
                             item * lo + SIZE_PUSH + item + 1 + SIZE_PUSH
-                        } else if lo <= 1 || item * lo <= EXPAND_LIMIT {
-                            let copies = if lo == 1 && item > EXPAND_LIMIT {
-                                SIZE_PUSH
-                            } else {
-                                item * lo
-                            };
-                            copies + SIZE_PUSH + 1 + item + SIZE_PUSH
                         } else {
-                            SIZE_REPEAT + item
+                            repeat_size(item, lo, hi, lazy, any)
+                        }
+                    } else if any && next_class(s, k).is_some() && !ic {
+                        // `.*` before a class: no head to peek at.
+                        repeat_size(item, lo, hi, lazy, any)
+                    } else {
+                        let next = next_literal(s, k).filter(|_| !ic)?;
+                        if any {
+                            2 + lo
+                        } else {
+                            let members = if c == '[' {
+                                ascii_class(s.get(start + 1..end.checked_sub(1)?)?)?
+                            } else {
+                                Members::shorthand(*s.get(end - 1)?)?
+                            };
+                            if lo <= 1 && !members.has(next) {
+                                item * lo + SIZE_PUSH + item + 1 + SIZE_PUSH
+                            } else if lo <= 1 || item * lo <= EXPAND_LIMIT {
+                                let copies = if lo == 1 && item > EXPAND_LIMIT {
+                                    SIZE_PUSH
+                                } else {
+                                    item * lo
+                                };
+                                copies + SIZE_PUSH + 1 + item + SIZE_PUSH
+                            } else {
+                                SIZE_REPEAT + item
+                            }
                         }
                     }
                 } else if lo == 1 && hi == Some(1) {
@@ -1853,6 +1902,10 @@ mod tests {
         );
         assert_eq!(size("\\S*\\s*|\\b"), Some((5 + 33 + 5) * 2 + 1 + 10));
         assert_eq!(size("a+b+|\\b"), None);
+        // Before a class: atomic where they have no member in common, else as last (no peek).
+        assert_eq!(size("\\w*\\wa|\\b"), Some((5 + 1 + 5) + 1 + 2 + 1 + 10));
+        assert_eq!(size("\\w*\\Wa|\\b"), Some((5 + 1 + 1 + 5) + 1 + 2 + 1 + 10));
+        assert_eq!(size("\\S*\\s|\\b"), Some((5 + 33 + 1 + 5) + 33 + 1 + 10));
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
         // A repeated group: copies, then PUSH, the body, JUMP (a string in a group is not split).
@@ -1869,7 +1922,7 @@ mod tests {
     use super::super::test_support::ruby;
 
     #[test]
-    fn a_repetition_before_an_optional_item_is_read() {
+    fn a_repetition_before_an_optional_item_or_a_class_is_read() {
         // Ruby 3.1's matches: a greedy repetition without a maximum before an item repeated
         // from none compiles as one that nothing follows, and `\\S \\D \\H` are classes of
         // ASCII members negated, so the bodies' sizes are told.
@@ -1889,6 +1942,10 @@ mod tests {
             (r"^(\d*\.?){4}", "10.0.0.1", Some(((0, 8), Some((7, 8))))),
             (r"(?:a+b*|\b){2}c", "ac", None),
             (r"(\S*\s*){3}x", "ab cd x", Some(((0, 7), Some((6, 6))))),
+            // At the size that chooses copies (at most 50 bytes) or a loop: `\w*\W` is atomic.
+            (r"(?:\w*\wa|\b){2,}c", "xbac", Some(((0, 4), None))),
+            (r"(?:\w*\Wa|\b){2,}c", "abx ac", None),
+            (r"(?:\W*\Wa|\b){2,}c", "aaax-ac", Some(((4, 7), None))),
         ] {
             assert_eq!(ruby(src, text), found, "{src} on {text:?}");
         }
