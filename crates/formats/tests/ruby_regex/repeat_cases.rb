@@ -190,7 +190,9 @@ end
 # size that chooses copies or a loop here (`\\w*\\Wa` is atomic and a loop, `\\w*\\wa` copied).
 REPEAT_CLASS_NEXT = [
   '(?:\\w*\\wa|\\b){2,}c', '(?:\\w*\\Wa|\\b){2,}c', '(?:\\W*\\Wa|\\b){2,}c', '(?:\\S*\\s|\\b){2}',
-  '(?:[ab]+\\d|\\b){2,3}c', '(?:\\w+\\W|\\B){3}'
+  '(?:[ab]+\\d|\\b){2,3}c', '(?:\\w+\\W|\\B){3}',
+  # Before `.` (no head to read): as last.
+  '(?:\\w*.|\\b){2}c', '(?:a+.aaaaaaaaaa|\\b){2}c', '(?:.*.|(?=x)){3}c'
 ]
 REPEAT_CLASS_NEXT_TEXTS = ['xbac', 'abx ac', 'aaax-ac', 'x-ac', 'x1ac', 'ab cd ', 'a1b2c', 'ab-cd-', '', 'c']
 repeat += REPEAT_CLASS_NEXT.map do |src|

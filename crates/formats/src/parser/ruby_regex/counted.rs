@@ -849,7 +849,9 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     let one = l.len_utf8();
                     let tlen = string_size(&[one], ic);
                     // (Nothing after it in Onigmo's tree, or nothing `next_setup` reads.)
-                    let as_last = (free && k == s.len()) || optional_next(s, k);
+                    // (`.` gives `next_setup` no head either.)
+                    let as_last =
+                        (free && k == s.len()) || optional_next(s, k) || s.get(k) == Some(&'.');
                     if hi.is_none() && !lazy && lo <= 1 && !as_last {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
@@ -1071,7 +1073,9 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                 if !chars {
                     return None;
                 }
-                let as_last = (free && k == s.len()) || optional_next(s, k);
+                // (`.` gives `next_setup` no head either.)
+                let as_last =
+                    (free && k == s.len()) || optional_next(s, k) || s.get(k) == Some(&'.');
                 size += if hi.is_none() && !lazy && !as_last {
                     // `next_setup`: before a character, `.*` peeks at it
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
@@ -1906,6 +1910,9 @@ mod tests {
         assert_eq!(size("\\w*\\wa|\\b"), Some((5 + 1 + 5) + 1 + 2 + 1 + 10));
         assert_eq!(size("\\w*\\Wa|\\b"), Some((5 + 1 + 1 + 5) + 1 + 2 + 1 + 10));
         assert_eq!(size("\\S*\\s|\\b"), Some((5 + 33 + 1 + 5) + 33 + 1 + 10));
+        // Before `.`: as last (no head).
+        assert_eq!(size("a*.|\\b"), Some((5 + 2 + 5) + 1 + 1 + 10));
+        assert_eq!(size("\\w+.|\\b"), Some((1 + 5 + 1 + 5) + 1 + 1 + 10));
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
         // A repeated group: copies, then PUSH, the body, JUMP (a string in a group is not split).
