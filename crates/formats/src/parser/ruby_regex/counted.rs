@@ -852,7 +852,16 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     // (`.` gives `next_setup` no head either.)
                     let as_last =
                         (free && k == s.len()) || optional_next(s, k) || s.get(k) == Some(&'.');
-                    if hi.is_none() && !lazy && lo <= 1 && !as_last {
+                    // Before a class or shorthand that does not hold the character: atomic
+                    // (`(?>a*)\\d`); one that holds it: as last (no exact head to peek at).
+                    let class_next = next_class(s, k).filter(|_| !ic);
+                    if hi.is_none() && !lazy && lo <= 1 && !as_last && class_next.is_some() {
+                        if class_next.is_some_and(|class| !class.has(l)) {
+                            size += tlen * lo + SIZE_PUSH + tlen + 1 + SIZE_PUSH;
+                            min += lo;
+                            continue;
+                        }
+                    } else if hi.is_none() && !lazy && lo <= 1 && !as_last {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
                         // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
@@ -1910,6 +1919,9 @@ mod tests {
         assert_eq!(size("\\w*\\wa|\\b"), Some((5 + 1 + 5) + 1 + 2 + 1 + 10));
         assert_eq!(size("\\w*\\Wa|\\b"), Some((5 + 1 + 1 + 5) + 1 + 2 + 1 + 10));
         assert_eq!(size("\\S*\\s|\\b"), Some((5 + 33 + 1 + 5) + 33 + 1 + 10));
+        // A character before a class: atomic where the class does not hold it, else as last.
+        assert_eq!(size("a+\\d|\\b"), Some((2 + 5 + 2 + 1 + 5) + 33 + 1 + 10));
+        assert_eq!(size("a+\\w|\\b"), Some((2 + 5 + 2 + 5) + 1 + 1 + 10));
         // Before `.`: as last (no head).
         assert_eq!(size("a*.|\\b"), Some((5 + 2 + 5) + 1 + 1 + 10));
         assert_eq!(size("\\w+.|\\b"), Some((1 + 5 + 1 + 5) + 1 + 1 + 10));
