@@ -25,8 +25,9 @@
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
 //! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
 //! look-arounds, capture and non-capturing groups, and repetitions of one character or class
-//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or a
-//! character does: what follows changes its code), repeated groups (not a string repeated `{n}`,
+//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it, or a
+//! character, a class, a shorthand, `.` or an item repeated from none does: what follows changes
+//! its code, [`optional_next`], [`next_class`]), repeated groups (not a string repeated `{n}`,
 //! nor a repetition of a repetition Onigmo reduces, nor one that may be empty with a capture group
 //! in it, whose empty iteration Onigmo tells by rules of its own), outside `i` and `x`; each
 //! alternative matching only the empty string (without capture groups) or never. A body holding
