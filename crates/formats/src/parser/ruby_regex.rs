@@ -2710,12 +2710,141 @@ fn behind_alternatives(group: &str) -> Option<Vec<String>> {
     } else {
         body
     };
-    let alternatives: Vec<String> = alternatives_of(inner)
+    let mut alternatives: Vec<String> = alternatives_of(inner)
         .into_iter()
         .map(str::to_string)
         .collect();
+    // Groups of alternatives inside them taken out in turn (`(?<=w(?:v(?:(?<!y)(x)|z)|q))` as
+    // `(?<=wv(?<!y)(x)|wvz|wq)`), up to 64 alternatives.
+    let mut k = 0;
+    while k < alternatives.len() && alternatives.len() <= 64 {
+        match distributed(&alternatives[k]) {
+            Some(more) => {
+                alternatives.splice(k..=k, more);
+            }
+            None => k += 1,
+        }
+    }
     // (Not with `\K`: Ruby reads it in an alternative of a look-behind by rules of its own.)
     (alternatives.len() >= 2 && drop_keeps(body) == body).then_some(alternatives)
+}
+
+/// The length in characters of what `text` (Oniguruma's Ruby syntax, as the translator writes
+/// it) matches, when it is one: characters, escapes and classes of one character, `.`,
+/// anchors and look-arounds (none), groups whose alternatives all have one length, `{n}`.
+fn fixed_length(text: &str) -> Option<usize> {
+    let chars: Vec<char> = text.chars().collect();
+    let alternatives = alternatives_of(text);
+    if alternatives.len() > 1 {
+        let first = fixed_length(alternatives[0])?;
+        return alternatives
+            .iter()
+            .all(|a| fixed_length(a) == Some(first))
+            .then_some(first);
+    }
+    let (mut total, mut k) = (0usize, 0);
+    while k < chars.len() {
+        let (one, end) = match chars[k] {
+            '\\' => {
+                let end = escape_end(&chars, k);
+                match chars.get(k + 1)? {
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' => (0, end),
+                    'K' | 'R' | 'X' | 'k' | 'g' | '1'..='9' => return None,
+                    _ => (1, end),
+                }
+            }
+            '[' => (1, bracket_end(&chars, k)),
+            '^' | '$' => (0, k + 1),
+            '(' => {
+                let end = group_close(&chars, k);
+                let group: String = chars[k..end].iter().collect();
+                let inner = group.strip_suffix(')')?;
+                if ["(?=", "(?!", "(?<=", "(?<!"]
+                    .iter()
+                    .any(|p| inner.starts_with(p))
+                {
+                    (0, end)
+                } else {
+                    let body = if let Some(rest) = inner.strip_prefix("(?") {
+                        // `(?:`, `(?i:`, `(?W:`, `(?<name>`, `(?'name'`.
+                        let at = rest.find([':', '>', '\''])?;
+                        &rest[at + 1..]
+                    } else {
+                        &inner[1..]
+                    };
+                    (fixed_length(body)?, end)
+                }
+            }
+            '*' | '+' | '?' | '{' | '|' | ')' => return None,
+            _ => (1, k + 1),
+        };
+        k = end;
+        // A count `{n}` multiplies it; any other repetition has no one length.
+        let mut count = 1;
+        if chars.get(k) == Some(&'{') {
+            let close = k + chars[k..].iter().position(|&c| c == '}')?;
+            count = chars[k + 1..close]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .ok()?;
+            k = close + 1;
+        }
+        if matches!(chars.get(k), Some('*' | '+' | '?' | '{')) {
+            return None;
+        }
+        total = total.checked_add(one * count)?;
+    }
+    Some(total)
+}
+
+/// `body` (a look-behind's, without alternatives at its top level) as alternatives, when it is
+/// `P(?:A|B…)S` with no capture group in `P` nor `S`: `PAS`, `PBS` …, in that order. Ruby's
+/// rules give `A`, `B` … one length, so Onigmo runs both as one look-behind of that length,
+/// trying `A`, `B` … in order after `P`, as the alternatives are tried (`(?<=w(?:(?<!y.)(x)|z))`
+/// is `(?<=w(?<!y.)(x)|wz)`).
+fn distributed(body: &str) -> Option<Vec<String>> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        match chars[k] {
+            '\\' => k = escape_end(&chars, k),
+            '[' => k = bracket_end(&chars, k),
+            '(' => {
+                let end = group_close(&chars, k);
+                let group: String = chars[k..end].iter().collect();
+                let alternatives = group
+                    .strip_prefix("(?:")
+                    .and_then(|g| g.strip_suffix(')'))
+                    .map(alternatives_of)
+                    .filter(|a| a.len() >= 2);
+                // (Not repeated: the group is one part of fixed length.)
+                let repeated = matches!(chars.get(end), Some('*' | '+' | '?' | '{'));
+                if let (Some(alternatives), false) = (alternatives, repeated) {
+                    let before: String = chars[..k].iter().collect();
+                    let after: String = chars[end..].iter().collect();
+                    if has_capture_text(&before) || has_capture_text(&after) {
+                        return None;
+                    }
+                    // (Of one length, as Ruby requires below the top level; else Ruby refuses
+                    // the look-behind, and so does Oniguruma as it is written.)
+                    let first = fixed_length(alternatives[0])?;
+                    if alternatives.iter().any(|a| fixed_length(a) != Some(first)) {
+                        return None;
+                    }
+                    return Some(
+                        alternatives
+                            .iter()
+                            .map(|a| format!("{before}{a}{after}"))
+                            .collect(),
+                    );
+                }
+                k = end.max(k + 1);
+            }
+            _ => k += 1,
+        }
+    }
+    None
 }
 
 /// A positive look-behind holding a capture group or `\K` and, at its top level, negative look-behinds

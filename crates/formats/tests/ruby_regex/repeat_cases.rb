@@ -56,7 +56,7 @@ SPLIT = [
 ]
 SPLIT_REFUSED = [
   '(?<=(?:(?<!y )(x)|z))a', '(?<=(?:(?<!y)(x)|z))a\\1', '(?<=(?<!y)b|(b))\\1', '(?<=(?:(?<!y)x|z)(b))a\\1',
-  '(?<=w(?:(?<!y.)(x)|z))a', '(?<=(?:(?<!y.)(x)|z)|\\Kw)a'
+  '(?<=(?:(?<!y.)(x)|z)|\\Kw)a'
 ]
 SPLIT_REFUSED_FLAGS = { '(?<=(?:(?<!y )(x)|z))a' => 'x' }
 
@@ -330,6 +330,18 @@ distributed = (DISTRIBUTED + random_distributed).uniq.map do |src, flags|
   check_runs(src, flags)
   texts = Array.new(10) { Array.new(rng.rand(0..8)) { DISTRIBUTED_TEXTS[rng.rand(DISTRIBUTED_TEXTS.size)] }.join }
   case_line(DISTRIBUTED_GROUP, src, flags, 'oniguruma', SPLIT_TEXTS + texts)
+end
+
+# A group of alternatives below the top level, with no capture group before or after it: its
+# alternatives (of one length, as Ruby requires there) taken out to the top level
+# (`(?<=w(?:(?<!y.)(x)|z))` as `(?<=w(?<!y.)(x)|wz)`), then written as above.
+DISTRIBUTED_NESTED = [
+  ['(?<=w(?:(?<!y.)(x)|z))a', ''], ['(?<=w(?:(?<!^)(x)|z)b)a', ''], ['(?<=(?<!y)w(?:(x)|(?<!a)z))a', ''],
+  ['(?<=.(?:(?<!y.)(x)|(?<n>z)))a', 'i']
+]
+distributed += DISTRIBUTED_NESTED.map do |src, flags|
+  check_runs(src, flags)
+  case_line(DISTRIBUTED_GROUP, src, flags, 'oniguruma', SPLIT_TEXTS + ['wxa', 'wza', 'ywxa', 'wxba', 'wzba', 'xwxa', 'awza', 'xs'])
 end
 
 replace_groups([ASCII_BEHIND_GROUP, REPEAT_GROUP, SPLIT_GROUP, EMPTY_GROUP, DISTRIBUTED_GROUP],
