@@ -28,7 +28,11 @@
 //! maximum, maybe after a string, `(?~[^ ]+)`, `(?~"[^"]*)`, drawn at random in context and
 //! curated), `absent_walk_cases.rb` one (absent operators with other bodies of characters,
 //! classes, groups and repetitions, `(?~a+b)`, `(?~ \s+)`, `(?~(?:ab)+)`, which logferry walks
-//! step by step, drawn at random in context and curated).
+//! step by step, drawn at random in context and curated), `absent_cut_cases.rb` one (absent
+//! operators whose bodies hold anchors, look-arounds, atomic groups or possessive repetitions, or
+//! may match the empty string, `(?~\bERROR\b)`, `(?~^\d)`, `(?~a++b)`, `(?~a*b*)`, which
+//! logferry walks step by step reading the body in the text cut at the walk's bound, drawn at
+//! random in context and curated).
 //!
 //! For every case:
 //!

@@ -2293,7 +2293,12 @@ fn absent_run(body: &[char], offset: usize, f: Flags) -> Option<RunBody> {
 /// or not; no anchor, look-around, capture group, reference, atomic group or possessive
 /// repetition, which read the text past the walk's bound, and no `x` nor comment. With no
 /// anchors, a least length of 0 is a body that matches the empty string wherever it is tried.
-fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
+///
+/// With `cut`, also anchors (`^ $ \A \z \Z \b \B \G`), look-arounds, atomic groups and
+/// possessive repetitions (`*+ ++ ?+`), which [`absent::of_cut_walk`] reads in the text cut at
+/// the bound; anchors and look-arounds count no length (the least length may then be 0 where
+/// the body needs not match the empty string).
+fn absent_walk_least(body: &[char], mut f: Flags, cut: bool) -> Option<usize> {
     if f.x {
         return None;
     }
@@ -2316,11 +2321,18 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                     depth: 0,
                     class_flags: f,
                 };
-                let (min, _, len, _, _) = p.quantifier().ok()??;
+                let (min, _, len, braces, comma) = p.quantifier().ok()??;
+                k += len;
+                let lazy = body.get(k) == Some(&'?');
+                if lazy {
+                    k += 1;
+                }
+                // `{n}?` is `(?:…{n})?` in Ruby: it may take nothing.
+                let min = if lazy && braces && !comma { 0 } else { min };
                 let one = item.take()?;
                 total = (total - one).checked_add(one.checked_mul(min as usize)?)?;
-                k += len;
-                if body.get(k) == Some(&'?') {
+                // Possessive (read in the cut text with `cut`).
+                if cut && len == 1 && !lazy && body.get(k) == Some(&'+') {
                     k += 1;
                 }
                 // (Possessive, or repeated again.)
@@ -2328,16 +2340,78 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                     return None;
                 }
             }
-            '(' => {
+            '(' if cut
+                && body.get(k + 1) == Some(&'?')
+                && matches!(
+                    (body.get(k + 2), body.get(k + 3)),
+                    (Some('=' | '!' | '>'), _) | (Some('<'), Some('=' | '!'))
+                ) =>
+            {
+                // A look-around (no length, not repeated) or an atomic group.
                 let close = group_close(body, k);
-                let (colon, g) = option_group(body, k, close, f)?;
                 if body.get(close.checked_sub(1)?) != Some(&')') {
                     return None;
                 }
-                let one = absent_walk_least(body.get(colon + 1..close - 1)?, g)?;
+                let from = if body[k + 2] == '<' { k + 4 } else { k + 3 };
+                let one = absent_walk_least(body.get(from..close - 1)?, f, true)?;
+                if body[k + 2] == '>' {
+                    total = total.checked_add(one)?;
+                    item = Some(one);
+                } else {
+                    item = None;
+                }
+                k = close;
+            }
+            '(' if cut
+                && body.get(k + 1) == Some(&'?')
+                && body.get(k + 2).is_some_and(|&c| c != ')')
+                && body[k + 2..]
+                    .iter()
+                    .take_while(|&&c| c != ')')
+                    .all(|c| matches!(c, 'i' | 'm' | 'a' | 'u' | 'd' | '-'))
+                && body[k + 2..].contains(&')') =>
+            {
+                // An option without a group (`(?i)`), with `cut`: it holds for the rest of the
+                // body's group (the translator writes it so), its alternatives after it too.
+                let close = k + 2 + body[k + 2..].iter().position(|&c| c == ')')?;
+                let mut on = true;
+                for &o in &body[k + 2..close] {
+                    match o {
+                        'i' => f.i = on,
+                        'm' => f.m = on,
+                        '-' => on = false,
+                        _ => {}
+                    }
+                }
+                item = None;
+                k = close + 1;
+            }
+            '(' => {
+                let close = group_close(body, k);
+                let (colon, g) = option_group(body, k, close, f).or_else(|| {
+                    // With `cut`, also `(?a:`, `(?u:`, `(?d:` (which change what `\b`, `\w` and
+                    // POSIX brackets match, not how the body is read).
+                    let colon = body.get(k + 2..close)?.iter().position(|&c| c == ':')? + k + 2;
+                    let letters = body.get(k + 1..colon)?;
+                    (cut && letters[0] == '?'
+                        && letters[1..].iter().all(|c| matches!(c, 'a' | 'u' | 'd')))
+                    .then_some((colon, f))
+                })?;
+                if body.get(close.checked_sub(1)?) != Some(&')') {
+                    return None;
+                }
+                let one = absent_walk_least(body.get(colon + 1..close - 1)?, g, cut)?;
                 total = total.checked_add(one)?;
                 item = Some(one);
                 k = close;
+            }
+            '^' | '$' if cut => {
+                item = None;
+                k += 1;
+            }
+            '\\' if cut && matches!(body.get(k + 1), Some('A' | 'z' | 'Z' | 'b' | 'B' | 'G')) => {
+                item = None;
+                k += 2;
             }
             ')' | '^' | '$' => return None,
             _ => {
@@ -2347,11 +2421,28 @@ fn absent_walk_least(body: &[char], f: Flags) -> Option<usize> {
                     _ => k + 1,
                 }
                 .min(body.len());
-                if end <= k || absent_length(&body[k..end], f) != Some(1) {
+                if end <= k {
                     return None;
                 }
-                total = total.checked_add(1)?;
-                item = Some(1);
+                let one = match absent_length(&body[k..end], f) {
+                    Some(1) => 1,
+                    // Under `i`, a letter, class or escape whose foldings may be spelled with
+                    // several characters (`s`, `ß`, `\p{L}`), as the translator writes it:
+                    // read in the cut text too, its least length not counted.
+                    _ if cut
+                        && f.i
+                        && !(body[k] == '\\'
+                            && matches!(
+                                body.get(k + 1),
+                                Some('k' | 'g' | 'K' | 'R' | 'X' | '0'..='9')
+                            )) =>
+                    {
+                        0
+                    }
+                    _ => return None,
+                };
+                total = total.checked_add(one)?;
+                item = Some(one);
                 k = end;
             }
         }
@@ -2423,11 +2514,14 @@ fn absent_too_long() -> String {
 /// The refusal of an absent operator whose Ruby meaning cannot be written out.
 fn absent_refused() -> String {
     unlike_ruby(
-        "the absent operator (?~…) with a body that is not a string of fixed length, \
-         alternatives of such strings, or anchors",
-        "Ruby's engine runs it by rules of its own there (it may match text that holds the \
-         body); write (?:(?!body)(?m:.))* for text in which the body does not start, or give it \
-         a fixed-length body",
+        "the absent operator (?~…) with a capture group, a reference, a call, a conditional, \
+         \\K, \\R, \\X, a comment, an absent operator, a repeated look-around, a repetition \
+         repeated again ((?:a{2})+ runs), or a look-ahead or an end anchor inside a look-behind \
+         in its body, or under x",
+        "Ruby's engine reads the body in the text cut at each of its matches (it may match text \
+         that holds the body), which is written out here only for bodies of characters, \
+         classes, groups, repetitions, anchors and look-arounds; write (?:(?!body)(?m:.))* for \
+         text in which the body does not start, or leave those out of the body",
     )
 }
 
@@ -2616,12 +2710,141 @@ fn behind_alternatives(group: &str) -> Option<Vec<String>> {
     } else {
         body
     };
-    let alternatives: Vec<String> = alternatives_of(inner)
+    let mut alternatives: Vec<String> = alternatives_of(inner)
         .into_iter()
         .map(str::to_string)
         .collect();
+    // Groups of alternatives inside them taken out in turn (`(?<=w(?:v(?:(?<!y)(x)|z)|q))` as
+    // `(?<=wv(?<!y)(x)|wvz|wq)`), up to 64 alternatives.
+    let mut k = 0;
+    while k < alternatives.len() && alternatives.len() <= 64 {
+        match distributed(&alternatives[k]) {
+            Some(more) => {
+                alternatives.splice(k..=k, more);
+            }
+            None => k += 1,
+        }
+    }
     // (Not with `\K`: Ruby reads it in an alternative of a look-behind by rules of its own.)
     (alternatives.len() >= 2 && drop_keeps(body) == body).then_some(alternatives)
+}
+
+/// The length in characters of what `text` (Oniguruma's Ruby syntax, as the translator writes
+/// it) matches, when it is one: characters, escapes and classes of one character, `.`,
+/// anchors and look-arounds (none), groups whose alternatives all have one length, `{n}`.
+fn fixed_length(text: &str) -> Option<usize> {
+    let chars: Vec<char> = text.chars().collect();
+    let alternatives = alternatives_of(text);
+    if alternatives.len() > 1 {
+        let first = fixed_length(alternatives[0])?;
+        return alternatives
+            .iter()
+            .all(|a| fixed_length(a) == Some(first))
+            .then_some(first);
+    }
+    let (mut total, mut k) = (0usize, 0);
+    while k < chars.len() {
+        let (one, end) = match chars[k] {
+            '\\' => {
+                let end = escape_end(&chars, k);
+                match chars.get(k + 1)? {
+                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' => (0, end),
+                    'K' | 'R' | 'X' | 'k' | 'g' | '1'..='9' => return None,
+                    _ => (1, end),
+                }
+            }
+            '[' => (1, bracket_end(&chars, k)),
+            '^' | '$' => (0, k + 1),
+            '(' => {
+                let end = group_close(&chars, k);
+                let group: String = chars[k..end].iter().collect();
+                let inner = group.strip_suffix(')')?;
+                if ["(?=", "(?!", "(?<=", "(?<!"]
+                    .iter()
+                    .any(|p| inner.starts_with(p))
+                {
+                    (0, end)
+                } else {
+                    let body = if let Some(rest) = inner.strip_prefix("(?") {
+                        // `(?:`, `(?i:`, `(?W:`, `(?<name>`, `(?'name'`.
+                        let at = rest.find([':', '>', '\''])?;
+                        &rest[at + 1..]
+                    } else {
+                        &inner[1..]
+                    };
+                    (fixed_length(body)?, end)
+                }
+            }
+            '*' | '+' | '?' | '{' | '|' | ')' => return None,
+            _ => (1, k + 1),
+        };
+        k = end;
+        // A count `{n}` multiplies it; any other repetition has no one length.
+        let mut count = 1;
+        if chars.get(k) == Some(&'{') {
+            let close = k + chars[k..].iter().position(|&c| c == '}')?;
+            count = chars[k + 1..close]
+                .iter()
+                .collect::<String>()
+                .parse()
+                .ok()?;
+            k = close + 1;
+        }
+        if matches!(chars.get(k), Some('*' | '+' | '?' | '{')) {
+            return None;
+        }
+        total = total.checked_add(one * count)?;
+    }
+    Some(total)
+}
+
+/// `body` (a look-behind's, without alternatives at its top level) as alternatives, when it is
+/// `P(?:A|B…)S` with no capture group in `P` nor `S`: `PAS`, `PBS` …, in that order. Ruby's
+/// rules give `A`, `B` … one length, so Onigmo runs both as one look-behind of that length,
+/// trying `A`, `B` … in order after `P`, as the alternatives are tried (`(?<=w(?:(?<!y.)(x)|z))`
+/// is `(?<=w(?<!y.)(x)|wz)`).
+fn distributed(body: &str) -> Option<Vec<String>> {
+    let chars: Vec<char> = body.chars().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        match chars[k] {
+            '\\' => k = escape_end(&chars, k),
+            '[' => k = bracket_end(&chars, k),
+            '(' => {
+                let end = group_close(&chars, k);
+                let group: String = chars[k..end].iter().collect();
+                let alternatives = group
+                    .strip_prefix("(?:")
+                    .and_then(|g| g.strip_suffix(')'))
+                    .map(alternatives_of)
+                    .filter(|a| a.len() >= 2);
+                // (Not repeated: the group is one part of fixed length.)
+                let repeated = matches!(chars.get(end), Some('*' | '+' | '?' | '{'));
+                if let (Some(alternatives), false) = (alternatives, repeated) {
+                    let before: String = chars[..k].iter().collect();
+                    let after: String = chars[end..].iter().collect();
+                    if has_capture_text(&before) || has_capture_text(&after) {
+                        return None;
+                    }
+                    // (Of one length, as Ruby requires below the top level; else Ruby refuses
+                    // the look-behind, and so does Oniguruma as it is written.)
+                    let first = fixed_length(alternatives[0])?;
+                    if alternatives.iter().any(|a| fixed_length(a) != Some(first)) {
+                        return None;
+                    }
+                    return Some(
+                        alternatives
+                            .iter()
+                            .map(|a| format!("{before}{a}{after}"))
+                            .collect(),
+                    );
+                }
+                k = end.max(k + 1);
+            }
+            _ => k += 1,
+        }
+    }
+    None
 }
 
 /// A positive look-behind holding a capture group or `\K` and, at its top level, negative look-behinds
@@ -3253,9 +3476,24 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
             || s.windows(2)
                 .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
     };
+    // Whether it refers to its groups by number or calls one: the capture groups an absent
+    // operator is written with would be counted there (references by name find their group).
+    let refers_by_number = {
+        let t: String = s.iter().collect();
+        let numbered = |name: &str| !name.starts_with(|c: char| c.is_alphabetic() || c == '_');
+        t.contains("\\g")
+            || s.windows(2)
+                .any(|w| w[0] == '\\' && w[1].is_ascii_digit() && w[1] != '0')
+            || t.match_indices("\\k")
+                .any(|(at, _)| numbered(t[at + 2..].get(1..).unwrap_or("")))
+            || t.match_indices("(?(").any(|(at, _)| {
+                let rest = &t[at + 3..];
+                numbered(rest.strip_prefix(['<', '\'']).unwrap_or(rest))
+            })
+    };
     // The open absent operators: the depth of the stack at which each opened, and what its body
     // is (see [`absent_lengths`]).
-    let mut absents: Vec<(usize, AbsentBody, bool)> = Vec::new();
+    let mut absents: Vec<(usize, AbsentBody, bool, bool)> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -3657,7 +3895,11 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 let close = group_close(&s, k);
                                 let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
                                 // (Also where a walk of fixed lengths is too long to write.)
-                                let walks = absent_walk_least(body, g).is_some_and(|l| l > 0);
+                                let walks =
+                                    absent_walk_least(body, g, false).is_some_and(|l| l > 0);
+                                // (Read in the cut text: anchors, look-arounds, atomic groups,
+                                // possessive repetitions, a body that may match nothing.)
+                                let cuts = absent_walk_least(body, g, true).is_some();
                                 let shape = match absent_lengths(body, g) {
                                     Some(l) if l.iter().all(|&n| n == l[0]) => {
                                         AbsentBody::Fixed(l[0])
@@ -3670,7 +3912,7 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                         None => absent_mixed(body, g),
                                     },
                                 };
-                                absents.push((stack.len(), shape, walks));
+                                absents.push((stack.len(), shape, walks, cuts));
                                 k + 3
                             }
                             _ => k + 2,
@@ -3698,15 +3940,17 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 let inner_flags = f;
                 if absents
                     .last()
-                    .is_some_and(|&(depth, _, _)| depth == stack.len())
+                    .is_some_and(|&(depth, _, _, _)| depth == stack.len())
                 {
                     // Ruby's `(?~X)` (X of fixed length L) is the longest text that holds no match
                     // of X; Oniguruma's, a text in which X does not start. Written out: text in
                     // which X does not start, then up to L-1 characters (too few to hold it).
                     // Other bodies Onigmo reads by its walk, written out where it can be (see
                     // `absent`).
-                    let shape = absents.pop().map(|(_, b, walks)| (b, walks));
-                    if let (Some((shape, walks)), Some(&(_, start, _))) = (shape, stack.last()) {
+                    let shape = absents.pop().map(|(_, b, walks, cuts)| (b, walks, cuts));
+                    if let (Some((shape, walks, cuts)), Some(&(_, start, _))) =
+                        (shape, stack.last())
+                    {
                         let body = out[start + 3..out.len() - 1].to_string();
                         // Repeated a counted number of times, itself or a group
                         // around it (or anywhere, with calls).
@@ -3759,18 +4003,19 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                             })
                                             .any(|&c| c == 'x')
                                 });
-                            (repeated || refers || extended).then(|| {
+                            (repeated || refers_by_number || extended).then(|| {
                                 unlike_ruby(
-                                    "the absent operator (?~…) with a body repeated \
-                                 without a maximum ((?~a+), (?~[^ ]*), (?~a+b)) \
+                                    "the absent operator (?~…) with a body walked \
+                                 step by step ((?~a+), (?~[^ ]*), (?~a+b), (?~\\bx)) \
                                  inside a repetition, itself repeated, in a pattern \
-                                 with references or calls, or with comments or x",
+                                 with references by number or calls, or with comments \
+                                 or x",
                                     "Ruby's engine cuts the text at each match of the \
                                  body; logferry writes that out with groups of its \
                                  own, which it can here only once per match and \
-                                 without references; write the repetitions out, or \
-                                 (?:(?!body)(?m:.))* for text in which the body does \
-                                 not start",
+                                 without references by number; write the repetitions \
+                                 out, name the groups, or (?:(?!body)(?m:.))* for text \
+                                 in which the body does not start",
                                 )
                             })
                         };
@@ -3782,155 +4027,174 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                 Ok(absent::of_walk(&body, &format!("{HELPER}{helpers}")))
                             }
                         };
-                        let written = match shape {
-                            AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
-                            AbsentBody::Fixed(length) => {
-                                let whole = format!("(?:{body})");
-                                match absent::of_strings(&[(&whole, length)]) {
-                                    Some(written) => written,
-                                    None if walks && length <= absent::MOST_LENGTH => {
-                                        walk(&mut helpers)?
+                        // Else, where the body reads in the text cut at the bound as written
+                        // out ([`absent::of_cut_walk`]: anchors, look-arounds, atomic groups,
+                        // possessive repetitions, a body that may match nothing), walked step
+                        // by step with that body.
+                        let cut_walk = |helpers: &mut usize| {
+                            if let Some(refusal) = own_groups_refused() {
+                                return Err(refusal);
+                            }
+                            let name = format!("{HELPER}{}", *helpers + 1);
+                            let written = cuts
+                                .then(|| absent::of_cut_walk(&body, &name))
+                                .flatten()
+                                .ok_or_else(absent_refused)?;
+                            *helpers += 1;
+                            Ok(written)
+                        };
+                        let written = 'shape: {
+                            match shape {
+                                AbsentBody::Fixed(0) => "(?:(?!))".to_string(),
+                                AbsentBody::Fixed(length) => {
+                                    let whole = format!("(?:{body})");
+                                    match absent::of_strings(&[(&whole, length)]) {
+                                        Some(written) => written,
+                                        None if walks && length <= absent::MOST_LENGTH => {
+                                            walk(&mut helpers)?
+                                        }
+                                        None => return Err(absent_too_long()),
                                     }
-                                    None => return Err(absent_too_long()),
                                 }
-                            }
-                            AbsentBody::Strings(lengths) => {
-                                let alts = alternatives_of(&body);
-                                if alts.len() != lengths.len()
-                                    || (inner_flags.x && body.contains('#'))
-                                {
-                                    return Err(absent_refused());
+                                AbsentBody::Strings(lengths) => {
+                                    let alts = alternatives_of(&body);
+                                    if alts.len() != lengths.len()
+                                        || (inner_flags.x && body.contains('#'))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    // (Too long to write out as a tree of look-aheads, yet
+                                    // short enough to walk step by step.)
+                                    let short = lengths.iter().all(|&l| l <= absent::MOST_LENGTH);
+                                    let alts: Vec<(&str, usize)> =
+                                        alts.into_iter().zip(lengths).collect();
+                                    match absent::of_strings(&alts) {
+                                        Some(written) => written,
+                                        None if walks && short => walk(&mut helpers)?,
+                                        None => return Err(absent_too_long()),
+                                    }
                                 }
-                                // (Too long to write out as a tree of look-aheads, yet
-                                // short enough to walk step by step.)
-                                let short = lengths.iter().all(|&l| l <= absent::MOST_LENGTH);
-                                let alts: Vec<(&str, usize)> =
-                                    alts.into_iter().zip(lengths).collect();
-                                match absent::of_strings(&alts) {
-                                    Some(written) => written,
-                                    None if walks && short => walk(&mut helpers)?,
-                                    None => return Err(absent_too_long()),
-                                }
-                            }
-                            AbsentBody::StringsOrEmpty(lengths) => {
-                                let alts = alternatives_of(&body);
-                                if alts.len() != lengths.len()
-                                    || (inner_flags.x && body.contains('#'))
-                                {
-                                    return Err(absent_refused());
-                                }
-                                // The alternatives after the first empty one are never tried.
-                                let alts: Vec<(&str, usize)> = alts
-                                    .into_iter()
-                                    .zip(lengths)
-                                    .take_while(|&(_, length)| length > 0)
-                                    .collect();
-                                if !alts.is_empty() && counted_around() {
-                                    // It fails where no other alternative matches first, as a
-                                    // body of anchors can.
-                                    return Err(unlike_ruby(
-                                        "the absent operator (?~…) with an empty alternative \
+                                AbsentBody::StringsOrEmpty(lengths) => {
+                                    let alts = alternatives_of(&body);
+                                    if alts.len() != lengths.len()
+                                        || (inner_flags.x && body.contains('#'))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    // The alternatives after the first empty one are never tried.
+                                    let alts: Vec<(&str, usize)> = alts
+                                        .into_iter()
+                                        .zip(lengths)
+                                        .take_while(|&(_, length)| length > 0)
+                                        .collect();
+                                    if !alts.is_empty() && counted_around() {
+                                        // It fails where no other alternative matches first, as a
+                                        // body of anchors can.
+                                        return Err(unlike_ruby(
+                                            "the absent operator (?~…) with an empty alternative \
                                          repeated a counted number of times ({n}, {n,m}), or \
                                          inside a group that is",
-                                        "Ruby's engine repeats it by rules of its own; write \
+                                            "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
-                                    ));
+                                        ));
+                                    }
+                                    absent::of_strings_or_empty(&alts)
+                                        .ok_or_else(absent_too_long)?
                                 }
-                                absent::of_strings_or_empty(&alts).ok_or_else(absent_too_long)?
-                            }
-                            AbsentBody::Mixed(lengths) => {
-                                let alts = alternatives_of(&body);
-                                if alts.len() != lengths.len()
-                                    || alts
-                                        .iter()
-                                        .zip(&lengths)
-                                        .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
-                                {
-                                    return Err(absent_refused());
-                                }
-                                if counted_around() {
-                                    // It fails where an alternative of anchors matches first
-                                    // at its start, as a body of anchors can.
-                                    return Err(unlike_ruby(
+                                AbsentBody::Mixed(lengths) => {
+                                    let alts = alternatives_of(&body);
+                                    if alts.len() != lengths.len()
+                                        || alts
+                                            .iter()
+                                            .zip(&lengths)
+                                            .any(|(a, l)| l.is_none() && !absent_cut_anchors(a))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    if counted_around() {
+                                        // It fails where an alternative of anchors matches first
+                                        // at its start, as a body of anchors can.
+                                        return Err(unlike_ruby(
                                         "the absent operator (?~…) with alternatives of anchors \
                                          repeated a counted number of times ({n}, {n,m}), or \
                                          inside a group that is",
                                         "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
                                     ));
-                                }
-                                let alts: Vec<(&str, Option<usize>)> =
-                                    alts.into_iter().zip(lengths).collect();
-                                absent::of_mixed(&alts).ok_or_else(absent_too_long)?
-                            }
-                            AbsentBody::Run(run) => {
-                                let at = |j: usize| {
-                                    marks.iter().rev().find(|&&(m, _)| m == j).map(|&(_, o)| o)
-                                };
-                                let body_end = out.len() - 1;
-                                let (Some(class_at), Some(repeat_at)) =
-                                    (at(run.class_at), at(run.repeat_at))
-                                else {
-                                    return Err(absent_refused());
-                                };
-                                if !(start + 3 <= class_at
-                                    && class_at < repeat_at
-                                    && out.get(repeat_at..body_end) == Some(run.repeat.as_str()))
-                                {
-                                    return Err(absent_refused());
-                                }
-                                let class = out[class_at..repeat_at].to_string();
-                                let star = run.repeat.starts_with('*');
-                                if run.string_length > 0 {
-                                    absent::of_string_run(
-                                        &format!("(?:{body})"),
-                                        &class,
-                                        run.string_length,
-                                    )
-                                } else {
-                                    if let Some(refusal) = own_groups_refused() {
-                                        return Err(refusal);
                                     }
-                                    helpers += 1;
-                                    absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
+                                    let alts: Vec<(&str, Option<usize>)> =
+                                        alts.into_iter().zip(lengths).collect();
+                                    absent::of_mixed(&alts).ok_or_else(absent_too_long)?
                                 }
-                            }
-                            AbsentBody::Walk => walk(&mut helpers)?,
-                            AbsentBody::Other => {
-                                // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
-                                // option without a group matches nothing.
-                                let mut anchors = body
-                                    .replace(ASCII_BOUNDARY, "\\b")
-                                    .replace(ASCII_NOT_BOUNDARY, "\\B");
-                                for option in ["(?i)", "(?-i)", "(?m)", "(?-m)"] {
-                                    anchors = anchors.replace(option, "");
+                                AbsentBody::Run(run) => {
+                                    let at = |j: usize| {
+                                        marks.iter().rev().find(|&&(m, _)| m == j).map(|&(_, o)| o)
+                                    };
+                                    let body_end = out.len() - 1;
+                                    let (Some(class_at), Some(repeat_at)) =
+                                        (at(run.class_at), at(run.repeat_at))
+                                    else {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    };
+                                    if !(start + 3 <= class_at
+                                        && class_at < repeat_at
+                                        && out.get(repeat_at..body_end)
+                                            == Some(run.repeat.as_str()))
+                                    {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    let class = out[class_at..repeat_at].to_string();
+                                    let star = run.repeat.starts_with('*');
+                                    if run.string_length > 0 {
+                                        absent::of_string_run(
+                                            &format!("(?:{body})"),
+                                            &class,
+                                            run.string_length,
+                                        )
+                                    } else {
+                                        if let Some(refusal) = own_groups_refused() {
+                                            return Err(refusal);
+                                        }
+                                        helpers += 1;
+                                        absent::of_run(&class, star, &format!("{HELPER}{helpers}"))
+                                    }
                                 }
-                                let plain = only_anchors(&format!("(?:{anchors})"))
-                                    && !has_capture_text(&body)
-                                    && !body.contains("\\K")
-                                    && !body.contains("\\g")
-                                    && !body.contains("\\k")
-                                    && !body.contains("(?(")
-                                    && !body
-                                        .as_bytes()
-                                        .windows(2)
-                                        .any(|w| w[0] == b'\\' && (b'1'..=b'9').contains(&w[1]));
-                                if !plain {
-                                    return Err(absent_refused());
-                                }
-                                if counted_around() {
-                                    // Onigmo writes a counted repetition out as copies or runs
-                                    // it as a loop that an empty iteration ends, by its size; an
-                                    // absent operator of anchors can fail where it starts, so
-                                    // the two differ, and Oniguruma's choice is its own.
-                                    return Err(unlike_ruby(
+                                AbsentBody::Walk => walk(&mut helpers)?,
+                                AbsentBody::Other => {
+                                    // `(?a)`'s `\b` is written `(?W:\b)`: an anchor too; an
+                                    // option without a group matches nothing.
+                                    let mut anchors = body
+                                        .replace(ASCII_BOUNDARY, "\\b")
+                                        .replace(ASCII_NOT_BOUNDARY, "\\B");
+                                    for option in ["(?i)", "(?-i)", "(?m)", "(?-m)"] {
+                                        anchors = anchors.replace(option, "");
+                                    }
+                                    let plain = only_anchors(&format!("(?:{anchors})"))
+                                        && !has_capture_text(&body)
+                                        && !body.contains("\\K")
+                                        && !body.contains("\\g")
+                                        && !body.contains("\\k")
+                                        && !body.contains("(?(")
+                                        && !body.as_bytes().windows(2).any(|w| {
+                                            w[0] == b'\\' && (b'1'..=b'9').contains(&w[1])
+                                        });
+                                    if !plain {
+                                        break 'shape cut_walk(&mut helpers)?;
+                                    }
+                                    if counted_around() {
+                                        // Onigmo writes a counted repetition out as copies or runs
+                                        // it as a loop that an empty iteration ends, by its size; an
+                                        // absent operator of anchors can fail where it starts, so
+                                        // the two differ, and Oniguruma's choice is its own.
+                                        return Err(unlike_ruby(
                                         "the absent operator (?~…) of anchors repeated a counted \
                                          number of times ({n}, {n,m}), or inside a group that is",
                                         "Ruby's engine repeats it by rules of its own; write \
                                          the repetitions out",
                                     ));
+                                    }
+                                    absent::of_anchors(&body)
                                 }
-                                absent::of_anchors(&body)
                             }
                         };
                         out.truncate(start);

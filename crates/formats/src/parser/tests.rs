@@ -477,7 +477,7 @@ fn backtracking_constructs_run_on_oniguruma() {
         ("/(?<!(?<b>x)ß)(?<a>s)/i", "look-behind"),
         ("/(?<=(?>x))(?<a>s)/", "invalid pattern in look-behind"),
         ("/(?<=(?:(?<!y)(?<b>x)|z))(?<a>s)\\k<b>/", "capture group"),
-        ("/(?<a>(?~xx++))/", "absent operator"),
+        ("/(?<a>(?~(x)x))/", "absent operator"),
         ("/(?<a>(?:b|(?=b)){2}*?)/", "at least two"),
         ("/(?<=a+?)(?<a>s)/", "invalid pattern in look-behind"),
         ("/(?<a>x)(?(a)y)/", "invalid conditional pattern"),

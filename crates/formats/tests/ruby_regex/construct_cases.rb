@@ -73,7 +73,7 @@ CURATED = [
   ['(?~ a | b c )b', 'x', 'oniguruma'], ['(?~abcd|bc|c)', '', 'oniguruma'], ['\b(?~abc)+ab', '', 'oniguruma'],
   # Under i, shorthands and control escapes still match one character each.
   ['(?~\w\s|\d)', 'i', 'oniguruma'], ['(?~a\W|\n)', 'i', 'oniguruma'], ['(?~\S{2}|b)x', 'i', 'oniguruma'],
-  ['(?~\t|\w)', 'i', 'oniguruma'], ['(?~\p{L})', 'i', 'refused'],
+  ['(?~\t|\w)', 'i', 'oniguruma'], ['(?~\p{L})', 'i', 'oniguruma'],
   # A long alternative: the walk written out to its length; past 4,096 positions, refused.
   ['(?~a.{20}|bc)b', '', 'oniguruma'], ['(?~a.{100}|bc|c)', '', 'oniguruma'], ['(?~a.{3000}|bc)', '', 'refused'],
   # ... and with a body of anchors: the text up to the next place the body matches, none where
@@ -85,11 +85,12 @@ CURATED = [
   ['a(?~$|\b)b?', '', 'oniguruma'], ['(?~(?!a))*c', '', 'oniguruma'], ['(?~\b(?=\w))', 'm', 'oniguruma'],
   # The absent operator with another body: a class repeated without a maximum runs (Onigmo's
   # rules of its own, written out: a repeated body's first match is cut by the bound, `(?~a+)`
-  # matches half of a run of a's), and so do other repeated bodies without anchors, captures or
-  # possessive repetitions (`(?~ab*c+)`; `(?~a*|b)` may match the empty string); a body of anchors in a
+  # matches half of a run of a's), and so do other repeated bodies (`(?~ab*c+)`), with anchors,
+  # possessive repetitions or that may match the empty string too (`(?~a*|b)`), but not with a
+  # capture group; refused: a body of anchors in a
   # pattern with a counted repetition (Onigmo repeats it by its size, as copies or as a loop).
-  ['(?~a+)', '', 'oniguruma'], ['(?~ab*c+)', '', 'oniguruma'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'refused'],
-  ['(?~a|\b)', '', 'oniguruma'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'refused'],
+  ['(?~a+)', '', 'oniguruma'], ['(?~ab*c+)', '', 'oniguruma'], ['(?~|a)', '', 'oniguruma'], ['(?~(a))', '', 'refused'], ['(?~ss)', 'i', 'oniguruma'],
+  ['(?~a|\b)', '', 'oniguruma'], ['(?~a|)', '', 'oniguruma'], ['(?~a*|b)', '', 'oniguruma'],
   ['(?~(?=(a)))', '', 'refused'], ['(?~\b){2}', '', 'refused'], ['(?:a(?~\b)){2}', '', 'refused'],
   ['(?~\b)(?#c){1,2}', '', 'refused'], ['(?:(?:x|(?~$))b?){2,}', '', 'refused'], ['(?~\b)+{2}', '', 'refused'],
   ['(?<n>(?~\b))\g<n>{2}', '', 'refused'],

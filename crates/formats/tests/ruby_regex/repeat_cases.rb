@@ -56,7 +56,7 @@ SPLIT = [
 ]
 SPLIT_REFUSED = [
   '(?<=(?:(?<!y )(x)|z))a', '(?<=(?:(?<!y)(x)|z))a\\1', '(?<=(?<!y)b|(b))\\1', '(?<=(?:(?<!y)x|z)(b))a\\1',
-  '(?<=w(?:(?<!y.)(x)|z))a', '(?<=(?:(?<!y.)(x)|z)|\\Kw)a'
+  '(?<=(?:(?<!y.)(x)|z)|\\Kw)a'
 ]
 SPLIT_REFUSED_FLAGS = { '(?<=(?:(?<!y )(x)|z))a' => 'x' }
 
@@ -152,13 +152,15 @@ REPEAT_SIZED = [
   '(?:\\s+x|\\b){2,}', '(?:\\d{2,}b|\\b){2}c', '(?:\\w{30,}a|\\b){2}',
   # Repeated groups (their body never empty, or without capture groups).
   '(?:(?:ab)+|\\b){2}', '(?:(?:ab)?c|\\b){2}', '(?:x(?:ab)*|\\b){2}', '(?:(?:a|b)+|\\b){2}', '(?:(?:ab)+c|\\b){2}',
-  '(?:(?:a|b)+?|\\b){3}', '(?:(?:ab){1,2}|\\b){2}', '(?:c(?:ab)??|\\b){3,}', '(?:(ab)+|\\b){2}', '(?:(?:ab)+|\\b){2,}'
+  '(?:(?:a|b)+?|\\b){3}', '(?:(?:ab){1,2}|\\b){2}', '(?:c(?:ab)??|\\b){3,}', '(?:(ab)+|\\b){2}', '(?:(?:ab)+|\\b){2,}',
+  # A greedy repetition before an item repeated from none: compiled as if nothing followed.
+  '(?:a+b*|\\b){2}'
 ]
 # Still refused: a greedy repetition without a maximum followed by something other than a
-# character (Onigmo's code for it depends on what follows), a repeated group, an alternative that may be empty, a property, a
-# class with non-ASCII members.
+# character or an item repeated from none (Onigmo's code for it depends on what follows), a
+# repeated group, an alternative that may be empty, a property, a class with non-ASCII members.
 REPEAT_SIZED_REFUSED = [
-  '(?:a+b*|\\b){2}', '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
+  '(?:(?:a+)b|\\b){2}', '(?:(a+)b|\\b){2}', '(?:a*|\\b){2}', '(?:\\p{L}|\\b){2}',
   '(?:[\\W]|\\b){2}', '(?:[é]|\\b){2}', '(?:\\p{L}|(?=b)){2}c', '(?:(?:ab){2}|\\b){2}', '(?:.*|\\b){2}c', '(?:[ab]+(?:b)|\\b){2}',
   '(?:(?:ab)*|\\b){2}', '(?:(a?)?b|\\b){2}',
   '(?:a+(b)|\\b){2}', '(?:b+b+|\\b){2}'
@@ -181,6 +183,21 @@ repeat += (REPEAT_SIZED + REPEAT_SIZED_REFUSED).map do |src|
   check_runs(src, '')
   engine = REPEAT_SIZED_REFUSED.include?(src) ? 'refused' : 'any'
   case_line(REPEAT_GROUP, src, '', engine, REPEAT_SIZED_TEXTS)
+end
+
+# A greedy repetition of a class or shorthand before another (at least once): atomic where the
+# two have no member in common (`is_not_included`), which makes the body one byte longer, at the
+# size that chooses copies or a loop here (`\\w*\\Wa` is atomic and a loop, `\\w*\\wa` copied).
+REPEAT_CLASS_NEXT = [
+  '(?:\\w*\\wa|\\b){2,}c', '(?:\\w*\\Wa|\\b){2,}c', '(?:\\W*\\Wa|\\b){2,}c', '(?:\\S*\\s|\\b){2}',
+  '(?:[ab]+\\d|\\b){2,3}c', '(?:\\w+\\W|\\B){3}',
+  # Before `.` (no head to read): as last.
+  '(?:\\w*.|\\b){2}c', '(?:a+.aaaaaaaaaa|\\b){2}c', '(?:.*.|(?=x)){3}c'
+]
+REPEAT_CLASS_NEXT_TEXTS = ['xbac', 'abx ac', 'aaax-ac', 'x-ac', 'x1ac', 'ab cd ', 'a1b2c', 'ab-cd-', '', 'c']
+repeat += REPEAT_CLASS_NEXT.map do |src|
+  check_runs(src, '')
+  case_line(REPEAT_GROUP, src, '', 'any', REPEAT_CLASS_NEXT_TEXTS)
 end
 
 # A group whose body may match the empty string other than by an alternative that is an anchor,
@@ -225,6 +242,15 @@ EMPTY_REFUSED = [
   ['(?<x>(?!b)a?){2}\\k<x>', ''], ['(?:(?!b)(a)?){2}', ''], ['(?:(?!b)(a)?){2}\\1', ''], ['(a)(?:(?!b)\\g<1>?){2}', ''],
   ['(?:((?!b)a?){3}c){1,2}', ''], ['(?:((?<!a)){3}c){1,2}', '']
 ]
+# A greedy repetition without a maximum before an item repeated from none (`\S*\s*`, `[^,]*,?`):
+# compiled as if nothing followed it (`next_setup` reads no head of the optional item);
+# `\S \D \H` are negated classes of ASCII members.
+EMPTY_FOLLOWED = [
+  '^(\\S*\\s*){5}', '^(?<f>[^,]*,?){4}', '^([^,]*,?){2,4}$', '^(\\d*\\.?){4}', '(\\S*\\s*){3}x', '(?:\\D*\\H?){3}c',
+  '^(?:[^ ]*\\s?){2,}$', '(\\w*-?){2}'
+]
+EMPTY_FOLLOWED_TEXTS = ['a b c d e f', 'a,b,c,d,e', 'a,b,c,d', 'a,b', '10.0.0.1', '1.2', 'ab cd x', 'x', 'ab1c2c',
+                        'a-b-c', ' a  b ', 'é é', ',,,', '']
 # Under `i`: strings are `EXACT1_IC`/`EXACTN_IC` (of any ASCII characters, `k` and `s` too).
 EMPTY_I = [
   '(x*?){1,2}\\h', '(?:(?!b)a?){2}', '(?:(?!b)(?:a{2})?){2,}', '(?:\\BA?){2}', '(?:\\B[ab]?){2}', '(?:(?!B)[ac]?){2,}',
@@ -265,6 +291,10 @@ empty = EMPTY.map do |src|
   check_runs(src, '')
   case_line(EMPTY_GROUP, src, '', 'any', EMPTY_TEXTS)
 end
+empty += EMPTY_FOLLOWED.map do |src|
+  check_runs(src, '')
+  case_line(EMPTY_GROUP, src, '', 'any', EMPTY_FOLLOWED_TEXTS)
+end
 empty += EMPTY_I.map do |src|
   check_runs(src, 'i')
   case_line(EMPTY_GROUP, src, 'i', 'any', EMPTY_TEXTS + ['AAB', 'YYXBY', 'aAb', 'KkS', 'sSc', 'ABAB', 'ABABAB', 'XYZxyz'])
@@ -300,6 +330,18 @@ distributed = (DISTRIBUTED + random_distributed).uniq.map do |src, flags|
   check_runs(src, flags)
   texts = Array.new(10) { Array.new(rng.rand(0..8)) { DISTRIBUTED_TEXTS[rng.rand(DISTRIBUTED_TEXTS.size)] }.join }
   case_line(DISTRIBUTED_GROUP, src, flags, 'oniguruma', SPLIT_TEXTS + texts)
+end
+
+# A group of alternatives below the top level, with no capture group before or after it: its
+# alternatives (of one length, as Ruby requires there) taken out to the top level
+# (`(?<=w(?:(?<!y.)(x)|z))` as `(?<=w(?<!y.)(x)|wz)`), then written as above.
+DISTRIBUTED_NESTED = [
+  ['(?<=w(?:(?<!y.)(x)|z))a', ''], ['(?<=w(?:(?<!^)(x)|z)b)a', ''], ['(?<=(?<!y)w(?:(x)|(?<!a)z))a', ''],
+  ['(?<=.(?:(?<!y.)(x)|(?<n>z)))a', 'i']
+]
+distributed += DISTRIBUTED_NESTED.map do |src, flags|
+  check_runs(src, flags)
+  case_line(DISTRIBUTED_GROUP, src, flags, 'oniguruma', SPLIT_TEXTS + ['wxa', 'wza', 'ywxa', 'wxba', 'wzba', 'xwxa', 'awza', 'xs'])
 end
 
 replace_groups([ASCII_BEHIND_GROUP, REPEAT_GROUP, SPLIT_GROUP, EMPTY_GROUP, DISTRIBUTED_GROUP],

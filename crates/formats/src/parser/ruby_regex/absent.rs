@@ -296,6 +296,233 @@ pub(super) fn of_walk(body: &str, name: &str) -> String {
     format!("(?:(?:(?!{b}){ANY})*(?:{first}(?:{b1}{a})*(?:{b2})?)?)")
 }
 
+/// `(?~X)` for `X` (as written for Oniguruma) that holds anchors, look-arounds, atomic groups
+/// or possessive repetitions, or may match the empty string, walked step by step as
+/// [`of_walk`] walks it, but with the body of each step after the first match read in the text
+/// Onigmo cuts at the bound ([`cut_at`]); `None` where the body holds what that cannot read
+/// (a capture group, a reference, a call, a conditional, `\K`, `\R`, `\X`, an absent operator,
+/// a comment, an end anchor, `\b` or a look-ahead inside a look-behind).
+///
+/// Onigmo matches the body at each position `s` of the walk with its end of text set to the
+/// bound, so there `$`, `\z`, `\Z`, `\b` and `\B` see the text end at the bound, `^` does not
+/// match at it (Onigmo's `^` does not match at the end of the text), and a look-ahead, an
+/// atomic group or a possessive repetition reads no text past it; the characters the body
+/// consumes are the same as in the whole text where its match ends no later than the bound
+/// (which each step checks after it). A body whose first match at the operator's start is
+/// empty fails the operator (Onigmo: "an empty match occurred at the start point, never
+/// match"); an empty first match later ends the walk there, as the written steps do.
+pub(super) fn of_cut_walk(body: &str, name: &str) -> Option<String> {
+    let b = format!("(?:{body})");
+    let after_a = format!("(?(<{name}a>)\\k<{name}a>|\\k<{name}a0>)");
+    let after_b = format!("\\k<{name}b>");
+    let (cut_a, cut_b) = (cut_at(body, &after_a)?, cut_at(body, &after_b)?);
+    // A step from a position before the bound (kept in `old`, the body there read in the text
+    // cut at it: `cut`), its next bound in `new`.
+    let step = |cut: &str, old: &str, new: &str| {
+        format!(
+            "(?=(?:(?:{cut})(?={ANY}+{old}\\z)|{ANY}*(?={old}\\z))(?<{name}{new}>{ANY}*)\\z)\
+             {ANY}(?={ANY}+\\k<{name}{new}>\\z)"
+        )
+    };
+    let first = format!("(?={b}(?<{name}a0>{ANY}*)\\z){ANY}(?={ANY}+\\k<{name}a0>\\z)");
+    let (b1, a, b2) = (
+        step(&cut_a, &after_a, "b"),
+        step(&cut_b, &after_b, "a"),
+        step(&cut_a, &after_a, "b2"),
+    );
+    // Not where the body's first match at the start is empty.
+    let start = format!("(?:(?!{b})|(?={b}(?<{name}z>{ANY}*)\\z)(?!\\k<{name}z>\\z))");
+    let out = format!("(?:{start}(?:(?!{b}){ANY})*(?:{first}(?:{b1}{a})*(?:{b2})?)?)");
+    (out.len() <= MOST_WRITTEN).then_some(out)
+}
+
+/// `body` (Oniguruma's Ruby syntax, as the translator writes it) read as Onigmo reads it in the
+/// text cut at a bound one character before where `old` (a reference to a capture group
+/// holding the text from there to the end) starts, when the match ends no later than the
+/// bound: `$` also matches at the bound, `\z` only there, `\Z` there or before a newline just
+/// before it, `\b`/`\B` there by the character before alone, `^` not there (but at the start
+/// of the text), a look-ahead, an atomic group or a possessive repetition takes only what ends
+/// no later than the bound. `None` for what it cannot read (see [`of_cut_walk`]).
+pub(super) fn cut_at(body: &str, old: &str) -> Option<String> {
+    let s: Vec<char> = body.chars().collect();
+    let at = format!("(?={ANY}{old}\\z)");
+    let not_at = format!("(?!{ANY}{old}\\z)");
+    let within = format!("(?={ANY}+{old}\\z)");
+    let boundary = |word: &str, not: bool, plain: &str| {
+        let behind = if not { "(?<!" } else { "(?<=" };
+        format!("(?:{at}{behind}{word})|{not_at}{plain})")
+    };
+    const WORD: &str = "(?-i:[[:word:]])";
+    const ASCII_WORD: &str = "(?-i:[a-zA-Z0-9_])";
+    // The open groups: whether each closes with the bound check (a look-ahead or an atomic
+    // group), and where it starts in `out`.
+    let mut groups: Vec<(bool, usize)> = Vec::new();
+    let mut behinds = 0usize;
+    let mut out = String::with_capacity(body.len() * 2);
+    // Where the item a repetition would repeat starts in `out`, and whether the last thing
+    // written was a repetition `*`, `+` or `?` (not lazy), which a `+` makes possessive.
+    let (mut item, mut repeated) = (None::<usize>, false);
+    let mut k = 0;
+    while k < s.len() {
+        let here = out.len();
+        let was_repeated = std::mem::take(&mut repeated);
+        match s[k] {
+            '\\' => {
+                let end = super::escape_end(&s, k).min(s.len());
+                match s.get(k + 1) {
+                    Some('b' | 'B' | 'z' | 'Z') if behinds > 0 => return None,
+                    Some('b') => out.push_str(&boundary(WORD, false, "\\b")),
+                    Some('B') => out.push_str(&boundary(WORD, true, "\\B")),
+                    Some('z') => out.push_str(&at),
+                    Some('Z') => out.push_str(&format!("(?=\\n?{ANY}{old}\\z)")),
+                    Some('K' | 'R' | 'X' | 'k' | 'g' | '1'..='9') | None => return None,
+                    _ => out.extend(&s[k..end]),
+                }
+                item = Some(here);
+                k = end;
+            }
+            '[' => {
+                let end = super::bracket_end(&s, k).min(s.len());
+                out.extend(&s[k..end]);
+                item = Some(here);
+                k = end;
+            }
+            '(' => {
+                let rest: String = s[k..s.len().min(k + 7)].iter().collect();
+                if rest == "(?W:\\b)" || rest == "(?W:\\B)" {
+                    if behinds > 0 {
+                        return None;
+                    }
+                    let not = rest.ends_with("B)");
+                    out.push_str(&boundary(ASCII_WORD, not, &rest));
+                    item = Some(here);
+                    k += 7;
+                    continue;
+                }
+                if s.get(k + 1) != Some(&'?') {
+                    // A capture group.
+                    return None;
+                }
+                let (checked, len) = match (s.get(k + 2), s.get(k + 3)) {
+                    (Some('=' | '!'), _) if behinds > 0 => return None,
+                    (Some('=' | '!'), _) => (true, 3),
+                    (Some('>'), _) => (true, 3),
+                    (Some('<'), Some('=' | '!')) => {
+                        behinds += 1;
+                        (false, 4)
+                    }
+                    _ => {
+                        // Options, with a group (`(?i:`) or without (`(?i)`).
+                        let j = k
+                            + 2
+                            + s[k + 2..]
+                                .iter()
+                                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'W' | '-'))
+                                .count();
+                        match s.get(j) {
+                            Some(':') => (false, j + 1 - k),
+                            Some(')') if !s[k + 2..j].contains(&'x') => {
+                                out.extend(&s[k..=j]);
+                                item = None;
+                                k = j + 1;
+                                continue;
+                            }
+                            _ => return None,
+                        }
+                    }
+                };
+                groups.push((checked, here));
+                out.extend(&s[k..k + len]);
+                if checked {
+                    // (The check after all its alternatives.)
+                    out.push_str("(?:");
+                }
+                k += len;
+            }
+            ')' => {
+                let (checked, start) = groups.pop()?;
+                if checked {
+                    out.push(')');
+                    out.push_str(&within);
+                }
+                if out[start..].starts_with("(?<") {
+                    behinds -= 1;
+                }
+                out.push(')');
+                item = Some(start);
+                k += 1;
+            }
+            '|' => {
+                out.push('|');
+                item = None;
+                k += 1;
+            }
+            '^' if behinds > 0 => return None,
+            '^' => {
+                out.push_str(&format!("(?:\\A|{not_at}^)"));
+                item = Some(here);
+                k += 1;
+            }
+            '$' if behinds > 0 => return None,
+            '$' => {
+                out.push_str(&format!("(?:{at}|$)"));
+                item = Some(here);
+                k += 1;
+            }
+            '+' if was_repeated => {
+                // Possessive: atomic, taking only what ends no later than the bound.
+                let from = item?;
+                let repeated_item = out[from..].to_string();
+                out.truncate(from);
+                out.push_str(&format!("(?>{repeated_item}{within})"));
+                item = Some(from);
+                k += 1;
+            }
+            c @ ('*' | '+' | '?') => {
+                out.push(c);
+                if s.get(k + 1) == Some(&'?') {
+                    out.push('?');
+                    k += 1;
+                } else {
+                    repeated = true;
+                }
+                k += 1;
+            }
+            '{' => {
+                let end = s[k..].iter().position(|&c| c == '}').map(|j| k + j + 1);
+                let counted = end.filter(|&e| {
+                    e > k + 2
+                        && s[k + 1..e - 1]
+                            .iter()
+                            .all(|c| c.is_ascii_digit() || *c == ',')
+                });
+                match counted {
+                    Some(e) => {
+                        out.extend(&s[k..e]);
+                        if s.get(e) == Some(&'?') {
+                            out.push('?');
+                            k = e + 1;
+                        } else {
+                            k = e;
+                        }
+                    }
+                    None => {
+                        out.push('{');
+                        item = Some(here);
+                        k += 1;
+                    }
+                }
+            }
+            c => {
+                out.push(c);
+                item = Some(here);
+                k += 1;
+            }
+        }
+    }
+    groups.is_empty().then_some(out)
+}
+
 /// `(?~X)` for `X` (as written for Oniguruma) that matches only the empty string.
 pub(super) fn of_anchors(body: &str) -> String {
     format!("(?:(?!{body})(?:{ANY}(?:(?!{body}){ANY})*)?)")
@@ -460,7 +687,20 @@ fn lazy_least(body: &[char]) -> Option<String> {
             .iter()
             .collect();
         match tail.as_str() {
-            "+?" | "*?" if start != usize::MAX && quantified && end > start => {
+            // (Not a reference or a call, nor what Ruby refuses, which Ruby checks though it
+            // matches nothing.)
+            "+?" | "*?"
+                if start != usize::MAX
+                    && quantified
+                    && end > start
+                    && !(chars[start] == '\\'
+                        && matches!(chars.get(start + 1), Some('k' | 'g' | '1'..='9')))
+                    && crate::ruby_regexp::compile(
+                        &chars[start..end].iter().collect::<String>(),
+                        "",
+                    )
+                    .is_ok() =>
+            {
                 changed = true;
                 let keep = if tail == "+?" { end } else { start };
                 alts.push(chars[..keep].iter().collect::<String>());
@@ -519,7 +759,8 @@ fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
                 }
             };
             // Its repetition.
-            let (min, max, lazy, next) = match chars.get(end) {
+            // (`optional`: `{n}?`, which Ruby reads as `(?:…{n})?`, not lazy.)
+            let (min, max, lazy, optional, next) = match chars.get(end) {
                 Some('?' | '{') => {
                     let p = super::Parser {
                         s: chars.clone(),
@@ -527,21 +768,27 @@ fn expanded(body: &[char], f: super::Flags) -> Option<Vec<String>> {
                         depth: 0,
                         class_flags: f,
                     };
-                    let (min, max, len, _, _) = p.quantifier().ok()??;
+                    let (min, max, len, _, comma) = p.quantifier().ok()??;
                     let max = max?;
+                    let fixed = chars[end] == '{' && !comma;
                     match chars.get(end + len) {
-                        Some('?') => (min, max, true, end + len + 1),
+                        Some('?') if fixed => (min, max, false, true, end + len + 1),
+                        Some('?') => (min, max, true, false, end + len + 1),
                         Some('+' | '*' | '{') => return None,
-                        _ => (min, max, false, end + len),
+                        _ => (min, max, false, false, end + len),
                     }
                 }
                 Some('*' | '+') => return None,
-                _ => (1, 1, false, end),
+                _ => (1, 1, false, false, end),
             };
             if max > MOST_EXPANDED as u32 || min > max {
                 return None;
             }
-            let repeats = repeated(&choices, min as usize, max as usize, lazy)?;
+            let mut repeats = repeated(&choices, min as usize, max as usize, lazy)?;
+            if optional {
+                // Greedy: the `n` copies first, then none.
+                repeats.push(String::new());
+            }
             let mut next_alts = Vec::new();
             for a in &alts {
                 for r in &repeats {
@@ -739,6 +986,72 @@ mod tests {
     }
 
     #[test]
+    fn a_body_read_in_the_cut_text() {
+        let re = |src: &str, flags: &str| crate::ruby_regexp::compile(src, flags).unwrap();
+        // Ruby 3.1's first matches: the body's anchors and look-aheads see the text end at the
+        // walk's bound, atomic groups and possessive repetitions take no text past it, and a
+        // body whose first match at the start is empty fails the operator there.
+        for (src, flags, text, found) in [
+            ("(?~a*b*)", "", "xaab", (1, 2)),
+            ("(?~a*b*)", "", "aab", (0, 1)),
+            (r"(?~a+\b)", "", "xaa ab", (0, 2)),
+            ("(?~a++b)", "", "xaab", (0, 3)),
+            ("(?~a?+b)", "", "aab", (0, 2)),
+            (r"(?~\bERROR\b)", "", "an ERRORS ERROR x", (0, 14)),
+            (r"(?~^\d)", "", "abc\n1x\ny", (0, 4)),
+            (r"(?~\s+$)", "", "abc  \nx", (0, 4)),
+            (r"(?~\n(?=\S))", "", "abc\n x\ny", (0, 6)),
+            (r"(?~\n(?!\s))", "", "ab\n c\nd", (0, 5)),
+            (r"(?~a|\Z)", "", "ba\n", (0, 1)),
+            ("(?~a|(?=b))", "", "cab", (0, 1)),
+            ("(?~stop|end)", "i", "xxSTOPyy", (0, 5)),
+            ("(?~(?>a+)b)", "", "xaab", (0, 3)),
+            (r"(?~a\z)", "", "xaa", (0, 2)),
+            (r"(?~(?a:\b)é)", "", "xé é", (0, 1)),
+            (r"(?~\s*\n)", "", "ab  \ncd", (0, 4)),
+            ("(?~(?<=a)b|c)", "", "xabc", (0, 2)),
+            (r"(?~a\B)", "", "a aab", (0, 2)),
+            (r"(?~$\n?)", "", "ab\ncd", (0, 2)),
+            // `{n}?` is `(?:…{n})?` in Ruby, not a lazy `{n}`: the body may match nothing.
+            ("(?~a{2}?)", "", "aab", (0, 1)),
+            ("(?~a{2}?b)", "", "xab", (0, 2)),
+            ("(?~a{2}?b*)", "", "aabb", (0, 1)),
+        ] {
+            assert_eq!(
+                re(src, flags).find(text),
+                Some(found),
+                "/{src}/{flags} on {text:?}"
+            );
+        }
+        // Ruby's groups keep their numbers beside the walk's own.
+        let r = re(r"(\w)(?~\bx)(.)", "");
+        let c = r.captures_at("ab xc", 0).unwrap();
+        assert_eq!(c.whole(), (0, 4));
+        let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
+        assert_eq!(groups, [Some((0, 1)), Some((3, 4))]);
+        // What the cut text cannot be read for: a capture group, a reference, `\K`, `\R`, a
+        // comment, a look-ahead or an end anchor inside a look-behind.
+        for body in [
+            "(a)",
+            r"\k<n>",
+            r"\Ka",
+            r"\R",
+            "(?#c)a",
+            "(?<=(?=a))b",
+            r"(?<=a\b)b",
+        ] {
+            assert_eq!(cut_at(body, r"\k<g>"), None, "{body}");
+        }
+        assert_eq!(
+            cut_at(r"a$\z(?=b|c)", r"\k<g>"),
+            Some(
+                r"a(?:(?=(?m:.)\k<g>\z)|$)(?=(?m:.)\k<g>\z)(?=(?:b|c)(?=(?m:.)+\k<g>\z))"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
     fn a_body_walked_step_by_step() {
         let walk = of_walk("a+b", "g");
         assert!(
@@ -766,13 +1079,12 @@ mod tests {
         let c = r.captures_at("xaabc", 0).unwrap();
         let groups: Vec<_> = r.numbered().iter().map(|&g| c.get(g)).collect();
         assert_eq!(groups, [Some((2, 3)), Some((4, 5))]);
-        // Refused: a body that may match the empty string, with an anchor, a capture group or a
-        // possessive repetition; the walk inside a repetition or beside references.
+        // Refused: a body with a capture group; the walk inside a repetition or beside
+        // references. (A body that may match the empty string, with an anchor or a possessive
+        // repetition is read in the cut text: `a_body_read_in_the_cut_text`.)
         for src in [
-            "(?~a*b*)",
-            r"(?~a+\b)",
             "(?~(a)+b)",
-            "(?~a++b)",
+            "(?~\\Ka)",
             "(?:(?~a+b)c)+",
             r"(a)(?~b+c)\1",
             "(?~a.{3000}|bc)",

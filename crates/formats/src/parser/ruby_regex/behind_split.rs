@@ -290,6 +290,14 @@ mod tests {
             Some(((2, 3), Some((1, 2))))
         );
         assert_eq!(ruby("(?<=(?:a(?<!x))\\Kb)c", "abc"), Some(((1, 3), None)));
+        // A group of alternatives below the top level: taken out to it (Ruby 3.1's matches).
+        let nested = "(?<=w(?:(?<!y.)(x)|z))a";
+        assert_eq!(ruby(nested, "wxa"), Some(((2, 3), Some((1, 2)))));
+        assert_eq!(ruby(nested, "wza"), Some(((2, 3), None)));
+        assert_eq!(ruby(nested, "ywxa"), None);
+        // (Of several lengths below the top level: Ruby refuses it, so does logferry.)
+        let e = crate::ruby_regexp::compile("(?<=(?<!y)(?:x|bc))s", "").unwrap_err();
+        assert!(e.contains("look-behind"), "{e}");
         // In a pattern that refers to its groups: still refused (Ruby may come back into it).
         let e = crate::ruby_regexp::compile("(?<=(?:(?<!y)(x)|z))a\\1", "").unwrap_err();
         assert!(e.contains("capture group"), "{e}");

@@ -25,8 +25,9 @@
 //! `\w \W \d \s \h`, bracket classes of ASCII characters (escapes, ranges and `\d \w \s \h`
 //! in them; a class of one character is that character, `is_onechar_cclass`), anchors,
 //! look-arounds, capture and non-capturing groups, and repetitions of one character or class
-//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it or a
-//! character does: what follows changes its code), repeated groups (not a string repeated `{n}`,
+//! (`a+`, `\d{2,3}`, `.*?`; a greedy one without a maximum only where nothing follows it, or a
+//! character, a class, a shorthand, `.` or an item repeated from none does: what follows changes
+//! its code, [`optional_next`], [`next_class`]), repeated groups (not a string repeated `{n}`,
 //! nor a repetition of a repetition Onigmo reduces, nor one that may be empty with a capture group
 //! in it, whose empty iteration Onigmo tells by rules of its own), outside `i` and `x`; each
 //! alternative matching only the empty string (without capture groups) or never. A body holding
@@ -518,23 +519,31 @@ struct Members {
 }
 
 impl Members {
-    /// `\\d \\w \\s \\h`, or `\\W`.
+    /// `\\d \\w \\s \\h`, or their negations `\\D \\W \\S \\H` (every character not ASCII
+    /// too: Onigmo's class of the ASCII members, negated).
     fn shorthand(e: char) -> Option<Members> {
-        let test: fn(u8) -> bool = match e {
+        let test: fn(u8) -> bool = match e.to_ascii_lowercase() {
             'd' => |b| b.is_ascii_digit(),
-            'w' | 'W' => |b| b.is_ascii_alphanumeric() || b == b'_',
+            'w' => |b| b.is_ascii_alphanumeric() || b == b'_',
             's' => |b| matches!(b, 0x09..=0x0d | b' '),
             'h' => |b| b.is_ascii_hexdigit(),
             _ => return None,
         };
+        let negated = e.is_ascii_uppercase();
         let mut set = [false; 128];
         for b in 0..128u8 {
-            set[b as usize] = test(b) != (e == 'W');
+            set[b as usize] = test(b) != negated;
         }
         Some(Members {
             set,
-            others: e == 'W',
+            others: negated,
         })
+    }
+
+    /// No member in common (Onigmo's `is_not_included` for two classes of ASCII members, or
+    /// shorthands: the characters past ASCII are in both only when both are negated).
+    fn apart(&self, other: &Members) -> bool {
+        !(self.others && other.others) && (0..128).all(|b| !(self.set[b] && other.set[b]))
     }
 
     fn has(&self, c: char) -> bool {
@@ -685,6 +694,44 @@ fn repetition(s: &[char], k: usize) -> Option<Option<(usize, Option<usize>, bool
     Some(Some((min, max, lazy, len)))
 }
 
+/// Is the item at `s[k]` repeated from none (`b*`, `\s?`, `(?:ab){0,2}`)? Onigmo's `next_setup`
+/// reads no head of it (`get_head_value_node` takes none from a repetition whose least count is
+/// 0), so a greedy repetition without a maximum before it compiles as one that nothing follows:
+/// no peek, not made atomic (`\S*\s*`, `[^,]*,?`, `\d*\.?`).
+fn optional_next(s: &[char], k: usize) -> bool {
+    let end = match s.get(k) {
+        Some('\\') => super::escape_end(s, k),
+        Some('[') => bracket_end(s, k),
+        Some('(') => group_close(s, k),
+        Some('*' | '+' | '?' | '{' | '}' | '|' | ')' | '#') | None => return false,
+        Some(_) => k + 1,
+    };
+    matches!(repetition(s, end), Some(Some((0, _, _, _))))
+}
+
+/// The members of the class or shorthand at `s[k]` (`[ab]`, `\\d`, `\\S`; ASCII members only),
+/// when it is not repeated or repeated at least once: the head `next_setup` reads there.
+fn next_class(s: &[char], k: usize) -> Option<Members> {
+    let (members, end) = match *s.get(k)? {
+        '[' => {
+            let end = bracket_end(s, k);
+            let members = ascii_class(s.get(k + 1..end.checked_sub(1)?)?)?;
+            // (A class of one character is that character: a string, see `next_literal`.)
+            if members.one().is_some() {
+                return None;
+            }
+            (members, end)
+        }
+        '\\' => (Members::shorthand(*s.get(k + 1)?)?, k + 2),
+        _ => return None,
+    };
+    match repetition(s, end) {
+        None => Some(members),
+        Some(Some((lo, _, _, _))) if lo >= 1 => Some(members),
+        _ => None,
+    }
+}
+
 /// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
 /// (a literal character, an escaped punctuation character, a class of one character): what a
 /// greedy repetition before it peeks at (`get_head_value_node`).
@@ -802,7 +849,20 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     string.clear();
                     let one = l.len_utf8();
                     let tlen = string_size(&[one], ic);
-                    if hi.is_none() && !lazy && lo <= 1 && !(free && k == s.len()) {
+                    // (Nothing after it in Onigmo's tree, or nothing `next_setup` reads.)
+                    // (`.` gives `next_setup` no head either.)
+                    let as_last =
+                        (free && k == s.len()) || optional_next(s, k) || s.get(k) == Some(&'.');
+                    // Before a class or shorthand that does not hold the character: atomic
+                    // (`(?>a*)\\d`); one that holds it: as last (no exact head to peek at).
+                    let class_next = next_class(s, k).filter(|_| !ic);
+                    if hi.is_none() && !lazy && lo <= 1 && !as_last && class_next.is_some() {
+                        if class_next.is_some_and(|class| !class.has(l)) {
+                            size += tlen * lo + SIZE_PUSH + tlen + 1 + SIZE_PUSH;
+                            min += lo;
+                            continue;
+                        }
+                    } else if hi.is_none() && !lazy && lo <= 1 && !as_last {
                         // `next_setup`: followed by a character, the loop peeks at it
                         // (`OP_PUSH_IF_PEEK_NEXT`) or, when it is another character, is made
                         // atomic (`(?>a*)b`, `NST_STOP_BT_SIMPLE_REPEAT`).
@@ -843,7 +903,8 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                 let (item, chars) = match s.get(k + 1)? {
                     'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (1, false),
                     'w' | 'W' => (1, true),
-                    'd' | 's' | 'h' => (SIZE_CCLASS, true),
+                    // (`\\D \\S \\H`: a negated class of ASCII members, `OP_CCLASS_NOT`.)
+                    'd' | 's' | 'h' | 'D' | 'S' | 'H' => (SIZE_CCLASS, true),
                     _ => return None,
                 };
                 (item, chars, false, k + 2)
@@ -1022,31 +1083,54 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                 if !chars {
                     return None;
                 }
-                size += if hi.is_none() && !lazy && !(free && k == s.len()) {
+                // (`.` gives `next_setup` no head either.)
+                let as_last =
+                    (free && k == s.len()) || optional_next(s, k) || s.get(k) == Some(&'.');
+                size += if hi.is_none() && !lazy && !as_last {
                     // `next_setup`: before a character, `.*` peeks at it
                     // (`OP_ANYCHAR_STAR_PEEK_NEXT`); a class or shorthand is made atomic when
                     // the character is not in it (`(?>\\d*)b`, `NST_STOP_BT_SIMPLE_REPEAT`), else
                     // peeks at it (`OP_PUSH_IF_PEEK_NEXT`), when it is expanded.
-                    let next = next_literal(s, k).filter(|_| !ic)?;
-                    if any {
-                        2 + lo
-                    } else {
+                    // Before a class or a shorthand (at least once): no peek (a class is no
+                    // exact head), atomic where the two have no member in common
+                    // (`is_not_included`: `\\S*\\s`, `[ab]+\\d`), else as last.
+                    let class_next = next_class(s, k).filter(|_| !ic && !any);
+                    if let Some(next) = class_next {
                         let members = if c == '[' {
                             ascii_class(s.get(start + 1..end.checked_sub(1)?)?)?
                         } else {
                             Members::shorthand(*s.get(end - 1)?)?
                         };
-                        if lo <= 1 && !members.has(next) {
+                        if lo <= 1 && members.apart(&next) {
                             item * lo + SIZE_PUSH + item + 1 + SIZE_PUSH
-                        } else if lo <= 1 || item * lo <= EXPAND_LIMIT {
-                            let copies = if lo == 1 && item > EXPAND_LIMIT {
-                                SIZE_PUSH
-                            } else {
-                                item * lo
-                            };
-                            copies + SIZE_PUSH + 1 + item + SIZE_PUSH
                         } else {
-                            SIZE_REPEAT + item
+                            repeat_size(item, lo, hi, lazy, any)
+                        }
+                    } else if any && next_class(s, k).is_some() && !ic {
+                        // `.*` before a class: no head to peek at.
+                        repeat_size(item, lo, hi, lazy, any)
+                    } else {
+                        let next = next_literal(s, k).filter(|_| !ic)?;
+                        if any {
+                            2 + lo
+                        } else {
+                            let members = if c == '[' {
+                                ascii_class(s.get(start + 1..end.checked_sub(1)?)?)?
+                            } else {
+                                Members::shorthand(*s.get(end - 1)?)?
+                            };
+                            if lo <= 1 && !members.has(next) {
+                                item * lo + SIZE_PUSH + item + 1 + SIZE_PUSH
+                            } else if lo <= 1 || item * lo <= EXPAND_LIMIT {
+                                let copies = if lo == 1 && item > EXPAND_LIMIT {
+                                    SIZE_PUSH
+                                } else {
+                                    item * lo
+                                };
+                                copies + SIZE_PUSH + 1 + item + SIZE_PUSH
+                            } else {
+                                SIZE_REPEAT + item
+                            }
                         }
                     }
                 } else if lo == 1 && hi == Some(1) {
@@ -1825,7 +1909,23 @@ mod tests {
         assert_eq!(size("[ab]+c|\\b"), Some(33 + 5 + 33 + 1 + 5 + 2 + 1 + 10));
         assert_eq!(size("[ab]+b|\\b"), Some(33 + 6 + 33 + 5 + 2 + 1 + 10));
         assert_eq!(size("\\d{2,}b|\\b"), Some(10 + 33 + 2 + 1 + 10));
-        assert_eq!(size("a+b*|\\b"), None);
+        // Before a repetition from none, nothing is read (`get_head_value_node`): as last.
+        assert_eq!(
+            size("a+b*|\\b"),
+            Some((2 + 5 + 2 + 5) + (5 + 2 + 5) + 1 + 10)
+        );
+        assert_eq!(size("\\S*\\s*|\\b"), Some((5 + 33 + 5) * 2 + 1 + 10));
+        assert_eq!(size("a+b+|\\b"), None);
+        // Before a class: atomic where they have no member in common, else as last (no peek).
+        assert_eq!(size("\\w*\\wa|\\b"), Some((5 + 1 + 5) + 1 + 2 + 1 + 10));
+        assert_eq!(size("\\w*\\Wa|\\b"), Some((5 + 1 + 1 + 5) + 1 + 2 + 1 + 10));
+        assert_eq!(size("\\S*\\s|\\b"), Some((5 + 33 + 1 + 5) + 33 + 1 + 10));
+        // A character before a class: atomic where the class does not hold it, else as last.
+        assert_eq!(size("a+\\d|\\b"), Some((2 + 5 + 2 + 1 + 5) + 33 + 1 + 10));
+        assert_eq!(size("a+\\w|\\b"), Some((2 + 5 + 2 + 5) + 1 + 1 + 10));
+        // Before `.`: as last (no head).
+        assert_eq!(size("a*.|\\b"), Some((5 + 2 + 5) + 1 + 1 + 10));
+        assert_eq!(size("\\w+.|\\b"), Some((1 + 5 + 1 + 5) + 1 + 1 + 10));
         assert_eq!(size("(?:a+)b|\\b"), None);
         assert_eq!(size("(?=a+)b|\\b"), Some(2 + 5 + 2 + 5 + 2 + 2 + 1 + 10));
         // A repeated group: copies, then PUSH, the body, JUMP (a string in a group is not split).
@@ -1840,6 +1940,36 @@ mod tests {
     }
 
     use super::super::test_support::ruby;
+
+    #[test]
+    fn a_repetition_before_an_optional_item_or_a_class_is_read() {
+        // Ruby 3.1's matches: a greedy repetition without a maximum before an item repeated
+        // from none compiles as one that nothing follows, and `\\S \\D \\H` are classes of
+        // ASCII members negated, so the bodies' sizes are told.
+        for (src, text, found) in [
+            (
+                r"^(\S*\s*){5}",
+                "a b c d e f",
+                Some(((0, 10), Some((8, 10)))),
+            ),
+            (
+                r"^(?<f>[^,]*,?){4}",
+                "a,b,c,d,e",
+                Some(((0, 8), Some((6, 8)))),
+            ),
+            (r"^([^,]*,?){2,4}$", "a,b,c,d", Some(((0, 7), Some((6, 7))))),
+            (r"^([^,]*,?){2,4}$", "a,b,c,d,e", None),
+            (r"^(\d*\.?){4}", "10.0.0.1", Some(((0, 8), Some((7, 8))))),
+            (r"(?:a+b*|\b){2}c", "ac", None),
+            (r"(\S*\s*){3}x", "ab cd x", Some(((0, 7), Some((6, 6))))),
+            // At the size that chooses copies (at most 50 bytes) or a loop: `\w*\W` is atomic.
+            (r"(?:\w*\wa|\b){2,}c", "xbac", Some(((0, 4), None))),
+            (r"(?:\w*\Wa|\b){2,}c", "abx ac", None),
+            (r"(?:\W*\Wa|\b){2,}c", "aaax-ac", Some(((4, 7), None))),
+        ] {
+            assert_eq!(ruby(src, text), found, "{src} on {text:?}");
+        }
+    }
 
     #[test]
     fn written_out_as_onigmo_runs_it() {
