@@ -11,7 +11,10 @@ SIGTERM: the chunks stay on disk (a file buffer does not flush at shutdown). Wha
 {DIR}/buf becomes the case's `files/buf` (copied into {DIR} before the start). The case's
 `fluent.conf` is the second config: the same buffer, an output that delivers; its `input` more
 events. record.sh then records what Fluentd does when it starts on Fluentd's chunks; the Rust test
-checks that logferry, started on the same chunks, delivers the same.
+checks that logferry, started on the same chunks, delivers the same. The chunks keep the creation
+times of the recording (their `.meta`): replayed later, a staged chunk is older than its
+flush_interval, so due at once, which gives the same output here (append true files; bodies and
+frames are compared whatever their order).
 """
 import os
 import shutil
@@ -155,14 +158,19 @@ def run_phase1(fluentd, conf, events):
         f.write(conf.replace("{PORT}", str(port)).replace("{DIR}", d))
     os.makedirs(os.path.join(d, "out"))
     log = os.path.join(d, "log")
+    # Its own process group: Fluentd's supervisor and worker are stopped together.
     p = subprocess.Popen([fluentd, "-c", path, "-o", log], env=dict(os.environ, TZ="UTC"),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
     for _ in range(600):
         if os.path.exists(log) and "fluentd worker is now running" in open(log).read():
             break
         if p.poll() is not None:
             raise SystemExit(f"phase 1 Fluentd exited: {open(log).read()}")
         time.sleep(0.1)
+    else:
+        os.killpg(p.pid, signal.SIGKILL)
+        raise SystemExit("phase 1 Fluentd did not start within 60 s")
     inp = os.path.join(d, "input")
     with open(inp, "w") as f:
         f.write("\n".join(events) + "\n")
@@ -173,7 +181,7 @@ def run_phase1(fluentd, conf, events):
         p.wait(timeout=120)
     except subprocess.TimeoutExpired:
         # Still retrying at shutdown: its chunks are on disk since each ack, stop it.
-        p.kill()
+        os.killpg(p.pid, signal.SIGKILL)
         p.wait()
     return d
 

@@ -105,6 +105,11 @@ pub fn dropped() -> u64 {
 /// Where `router` sends log events: the `@FLUENT_LOG` label, or the top level when one of its
 /// matches takes a log event tag; with the warnings Fluentd gives about tags nothing takes.
 fn target(router: &Arc<Router>) -> Option<Emitter> {
+    // Fluentd gives these warnings before it turns log events on: they are not events.
+    ROUTING.sync_scope((), || target_warning(router))
+}
+
+fn target_warning(router: &Arc<Router>) -> Option<Emitter> {
     let emitter = Emitter::unbound();
     emitter.install(router.clone());
     let unmatched = |label: Option<&str>| -> Vec<&str> {
@@ -156,9 +161,10 @@ pub fn start(router: &Arc<Router>, mut stop: watch::Receiver<bool>) -> Option<Jo
         return None;
     };
     WANTED.store(true, Ordering::Relaxed);
-    let mut rx = queue().rx.lock().ok()?.take()?;
+    let mut lease = Lease(Some(queue().rx.lock().ok()?.take()?));
     let router = router.clone();
     Some(tokio::spawn(async move {
+        let Some(rx) = lease.0.as_mut() else { return };
         loop {
             let line = tokio::select! {
                 biased;
@@ -172,11 +178,19 @@ pub fn start(router: &Arc<Router>, mut stop: watch::Receiver<bool>) -> Option<Jo
         while let Ok(line) = rx.try_recv() {
             route(&emitter, &router, line).await;
         }
-        // For the next pipeline (a reload).
-        if let Ok(mut g) = queue().rx.lock() {
+    }))
+}
+
+/// The queue's receiver, held by one pipeline's pump and given back when the pump ends or is
+/// aborted (a stop that timed out while an output blocked it), for the next pipeline (a reload).
+struct Lease(Option<mpsc::Receiver<Line>>);
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let (Some(rx), Ok(mut g)) = (self.0.take(), queue().rx.lock()) {
             *g = Some(rx);
         }
-    }))
+    }
 }
 
 async fn route(emitter: &Emitter, router: &Router, (tag, time, record): Line) {

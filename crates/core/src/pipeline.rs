@@ -509,8 +509,12 @@ impl Running {
             let _ = tokio::time::timeout_at(deadline, h).await;
         }
         // The log lines queued so far are routed while every output still accepts.
-        if let Some(h) = self.log_events {
-            let _ = tokio::time::timeout_at(deadline, h).await;
+        if let Some(mut h) = self.log_events {
+            if tokio::time::timeout_at(deadline, &mut h).await.is_err() {
+                // An output holds it (overflow_action block): give the queue back for a reload.
+                h.abort();
+                let _ = h.await;
+            }
         }
         // Filters that hold events release them first, in config order (an earlier one may
         // emit into a later one), while every output still accepts.

@@ -1,9 +1,11 @@
 //! Fluentd's `-d PIDFILE`: run in the background (systemd `Type=forking`, as fluent-package's
 //! unit starts Fluentd). The process forks before any thread exists; the parent waits until the
 //! child reports that the pipeline has started (its listeners are open) and exits 0, or exits 1
-//! when the child ends first (its error went to the `-o` log, if any). The child leaves the
-//! terminal's session, writes its pid to PIDFILE, reads nothing from stdin, and writes stdout and
-//! stderr to the `-o` file if given, else nowhere; it removes PIDFILE when it exits.
+//! when the child ends first (its error went to the `-o` log, else to the terminal's stderr,
+//! which the child keeps until it has started). The child leaves the terminal's session, reads
+//! nothing from stdin, writes its pid to PIDFILE once started, and from then on writes stdout and
+//! stderr to the `-o` file if given, else nowhere; at exit it removes PIDFILE if it still holds
+//! its pid.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -14,20 +16,42 @@ use std::path::{Path, PathBuf};
 pub struct Daemon {
     ready: Option<File>,
     pid_file: PathBuf,
+    /// stdout and stderr go to the `-o` file: left as they are once started.
+    keep_output: bool,
+    /// PIDFILE was written (by [`Daemon::started`]).
+    wrote: bool,
 }
 
 impl Daemon {
-    /// The pipeline has started: the parent may exit 0.
-    pub fn started(&mut self) {
-        if let Some(mut f) = self.ready.take() {
-            let _ = f.write_all(&[0]);
+    /// The pipeline has started: write PIDFILE, let go of the terminal, and let the parent exit
+    /// 0. A PIDFILE that cannot be written is an error (the daemon stops).
+    pub fn started(&mut self) -> std::io::Result<()> {
+        let Some(mut f) = self.ready.take() else {
+            return Ok(());
+        };
+        std::fs::write(&self.pid_file, format!("{}\n", std::process::id()))?;
+        self.wrote = true;
+        if !self.keep_output {
+            if let Ok(devnull) = File::options().write(true).open("/dev/null") {
+                for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+                    // SAFETY: dup2 of an open descriptor onto a standard one.
+                    unsafe { libc::dup2(std::os::unix::io::AsRawFd::as_raw_fd(&devnull), fd) };
+                }
+            }
         }
+        let _ = f.write_all(&[0]);
+        Ok(())
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.pid_file);
+        // Only our own: another daemon started on the same PIDFILE may have written it since.
+        let ours = std::fs::read_to_string(&self.pid_file)
+            .is_ok_and(|t| t.trim() == std::process::id().to_string());
+        if self.wrote && ours {
+            let _ = std::fs::remove_file(&self.pid_file);
+        }
     }
 }
 
@@ -70,23 +94,15 @@ pub fn daemonize(
             drop(console);
             // SAFETY: setsid has no preconditions (the child of a fork is no group leader).
             unsafe { libc::setsid() };
-            let devnull = File::options().read(true).write(true).open("/dev/null")?;
-            let targets: &[RawFd] = if keep_output {
-                &[libc::STDIN_FILENO]
-            } else {
-                &[libc::STDIN_FILENO, libc::STDOUT_FILENO, libc::STDERR_FILENO]
-            };
-            for &fd in targets {
-                // SAFETY: dup2 of an open descriptor onto a standard one.
-                unsafe { libc::dup2(std::os::unix::io::AsRawFd::as_raw_fd(&devnull), fd) };
-            }
-            // SAFETY: getpid has no preconditions.
-            let pid = unsafe { libc::getpid() };
-            std::fs::write(pid_file, format!("{pid}\n"))?;
+            let devnull = File::options().read(true).open("/dev/null")?;
+            // SAFETY: dup2 of an open descriptor onto stdin.
+            unsafe { libc::dup2(std::os::unix::io::AsRawFd::as_raw_fd(&devnull), 0) };
             Ok(Daemon {
                 // SAFETY: `w` is this process's own write end, owned by the File from now on.
                 ready: Some(unsafe { File::from_raw_fd(w) }),
                 pid_file: pid_file.to_path_buf(),
+                keep_output,
+                wrote: false,
             })
         }
         _ => {
@@ -95,10 +111,20 @@ pub fn daemonize(
             unsafe { libc::close(w) };
             let mut ready = unsafe { File::from_raw_fd(r) };
             let mut byte = [1u8];
-            let code = match ready.read(&mut byte) {
+            let got = loop {
+                match ready.read(&mut byte) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other,
+                }
+            };
+            let code = match got {
                 Ok(1) if byte[0] == 0 => 0,
                 _ => {
-                    let msg = "logferry: the daemon did not start (see its log)\n";
+                    let msg = if keep_output {
+                        "logferry: the daemon did not start (see its -o log)\n"
+                    } else {
+                        "logferry: the daemon did not start (its error is above)\n"
+                    };
                     match console {
                         Some(mut c) => {
                             let _ = c.write_all(msg.as_bytes());

@@ -80,7 +80,8 @@ pub struct FluentdArgs {
     #[arg(long, value_name = "BYTES")]
     pub log_rotate_size: Option<String>,
 
-    /// Fluentd: log events while starting and stopping. Accepted: logferry logs them anyway.
+    /// Fluentd: log events while starting and stopping. Accepted with a warning: logferry routes
+    /// its log lines as events until the stop begins, as Fluentd does without the option.
     #[arg(long)]
     pub log_event_verbose: bool,
 
@@ -220,7 +221,7 @@ impl FluentdArgs {
             }
         }
         if let Some(m) = &self.umask {
-            if !m.chars().all(|c| ('0'..='7').contains(&c)) || m.is_empty() {
+            if libc::mode_t::from_str_radix(m, 8).map_or(true, |v| v > 0o7777) {
                 return Err(format!("--umask {m}: expected an octal number such as 022"));
             }
         }
@@ -242,6 +243,9 @@ impl FluentdArgs {
                     rb.join(", ")
                 ));
             }
+        }
+        if self.log_event_verbose {
+            warnings.push("--log-event-verbose: not used (logferry routes its log lines as events until the stop begins, as Fluentd does without it)".to_string());
         }
         if let Some(s) = &self.emit_error_log_interval {
             warnings.push(format!(

@@ -253,7 +253,10 @@ async fn run(
     }
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "logferry started");
     if let Some(d) = &mut daemon {
-        d.started();
+        if let Err(e) = d.started() {
+            tracing::error!("-d: cannot write the pid file: {e}");
+            return ExitCode::from(1);
+        }
     }
     let deadline = Duration::from_secs_f64(cli.shutdown_timeout);
     let sig = loop {
@@ -332,7 +335,9 @@ async fn reload(
             tracing::warn!("{}: {}", w.pos, w.message);
         }
         placeholder::check(&root)?;
+        cli.fluentd.check_log_rotation(&root)?;
         let p = Pipeline::build(&root, registry).map_err(|e| e.to_string())?;
+        cli.fluentd.check_workers(p.system.workers)?;
         Ok((root, p))
     });
     let (root, next) = match built {

@@ -261,6 +261,9 @@ struct Slot {
     created: f64,
     /// The writer's preparation of the queued chunk, running or done.
     prepared: Option<Prepared>,
+    /// Resumed from the file buffer at start (with flush_mode immediate, only such a chunk stays
+    /// staged: see `resume_chunks`).
+    resumed: bool,
 }
 
 /// A chunk's preparation on the blocking pool, counted among the output's outstanding ones
@@ -292,6 +295,7 @@ impl Slot {
             h,
             created,
             prepared: None,
+            resumed: false,
         }
     }
 }
@@ -563,11 +567,19 @@ impl BufferedOutput {
                             }
                             _ => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
                         },
-                        // Only a resumed chunk stays staged with immediate (see
-                        // `resume_chunks`): queued once flush_interval has passed.
-                        FlushMode::Immediate => {
-                            slot.created + self.cfg.flush_interval.as_secs_f64() <= now
+                        // A resumed chunk stays staged with immediate (see `resume_chunks`):
+                        // queued once its time key is past `timekey_wait` (Fluentd's enqueue
+                        // thread runs for a time key) or, without one, once flush_interval has
+                        // passed; any other staged chunk at the next tick.
+                        FlushMode::Immediate if slot.resumed => {
+                            match (slot.h.meta.timekey, self.cfg.timekey) {
+                                (Some(tk), Some(len)) => {
+                                    (tk + len) as f64 + self.cfg.timekey_wait <= wall
+                                }
+                                _ => slot.created + self.cfg.flush_interval.as_secs_f64() <= now,
+                            }
                         }
+                        FlushMode::Immediate => true,
                     }
             })
             .map(|(k, slot)| (slot.created, k.clone()))
@@ -1261,7 +1273,9 @@ impl BufferedOutput {
                 let key = key_of(&h.meta);
                 staged += 1;
                 // Two staged chunks with the same keys: enqueue the older one.
-                if let Some(old) = s.staged.insert(key, Slot::new(h, created)) {
+                let mut slot = Slot::new(h, created);
+                slot.resumed = true;
+                if let Some(old) = s.staged.insert(key, slot) {
                     self.enqueue_slot(&mut s, old);
                 }
             }

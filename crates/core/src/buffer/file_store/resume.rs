@@ -364,24 +364,20 @@ const MAX_VALUE: usize = 16 << 20;
 /// or exactly `records` lines each ending in `\n`? Streams the file; stops as soon as both
 /// readings are ruled out.
 /// Data compressed by a `compress gzip` buffer (gzip members, as Fluentd's and logferry's
-/// compressed chunks hold) is read decompressed, up to [`MAX_GUNZIPPED`] bytes.
+/// compressed chunks hold) is read decompressed, streamed (a 256 MiB chunk of text is
+/// gigabytes decompressed).
 fn validate(path: &Path, records: u64) -> io::Result<bool> {
     let mut f = File::open(path)?;
     let mut magic = [0u8; 3];
     let is_gzip = matches!(f.read_exact(&mut magic), Ok(()) if magic == [0x1f, 0x8b, 0x08]);
     if is_gzip {
-        let data = fs::read(path)?;
-        if let Ok(plain) = logferry_compress::gunzip(&data, MAX_GUNZIPPED) {
-            if validate_stream(&plain[..], records)? {
-                return Ok(true);
-            }
+        let members = flate2::read::MultiGzDecoder::new(io::BufReader::new(File::open(path)?));
+        if let Ok(true) = validate_stream(members, records) {
+            return Ok(true);
         }
     }
     validate_stream(File::open(path)?, records)
 }
-
-/// The most a Fluentd-written gzip chunk is decompressed to while validating it.
-const MAX_GUNZIPPED: usize = 2 << 30;
 
 /// [`validate`] on the bytes `f` reads.
 fn validate_stream(mut f: impl Read, records: u64) -> io::Result<bool> {
