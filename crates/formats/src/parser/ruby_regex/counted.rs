@@ -735,8 +735,20 @@ fn next_class(s: &[char], k: usize) -> Option<Members> {
 
 /// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
 /// (a literal character, an escaped punctuation character, a class of one character): what a
-/// greedy repetition before it peeks at (`get_head_value_node`).
+/// greedy repetition before it peeks at (`get_head_value_node`); for a positive look-ahead not
+/// repeated, of one alternative, that of its body's first item (`a*(?=b)` peeks at `b`).
 fn next_literal(s: &[char], k: usize) -> Option<char> {
+    if s.get(k..k + 3) == Some(&['(', '?', '='][..]) {
+        let end = group_close(s, k);
+        let body = s.get(k + 3..end.checked_sub(1)?)?;
+        if s.get(end - 1) != Some(&')')
+            || split_top(body).len() != 1
+            || repetition(s, end).is_some()
+        {
+            return None;
+        }
+        return next_literal(body, 0);
+    }
     let (c, after) = match *s.get(k)? {
         '[' => {
             let end = bracket_end(s, k);
@@ -2136,6 +2148,16 @@ mod tests {
             ruby("^(?:(\\d*)\\.?){4}(x)", "1.2x"),
             Some(((0, 4), Some((3, 3))))
         );
+        // A greedy repetition before a look-ahead peeks at its head, as before that character
+        // (expectations from Ruby 3.1).
+        assert_eq!(ruby("(?:a*(?=b)){2}", "aab"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:a*(?=b)){2}", "xb"), Some(((1, 1), None)));
+        assert_eq!(ruby("(?:(?!c)a*(?=b)){2}", "aab"), Some(((0, 2), None)));
+        assert_eq!(
+            ruby("^(?:\\w*(?=,)\\s*,?){3}", "ab,cd,ef"),
+            Some(((0, 6), None))
+        );
+        assert!(crate::ruby_regexp::compile("(?:a*(?=b|c)){2}", "").is_err());
         // Short enough to copy: no iteration checked for being empty.
         assert_eq!(ruby("(?:(a*)b?){2}c", "aac"), Some(((0, 3), Some((2, 2)))));
         // Each iteration a call of the group, then a test of whether it matched the empty string.
