@@ -2637,9 +2637,9 @@ fn empty_body_repeated(
                  a capture group in a loop only when it is the loop's whole body with none in \
                  it, in a pattern without references or calls, inside no repeated group, \
                  look-behind or absent operator and written out in at most 64 KiB (a count up \
-                 to 11), or repeated a fixed count outside alternations, varying \
-                 repetitions and negative look-arounds, not repeated again with a capture \
-                 group in it; write the repetitions out, \
+                 to 11), or, with the capture groups in its body, repeated a fixed count \
+                 (or none, for those) outside alternations, varying repetitions and negative \
+                 look-arounds, not repeated again with a capture group in it; write the repetitions out, \
                  (?:(?!b)a?)(?:(?!b)a?) for (?:(?!b)a?){2}, or make the group match at least \
                  one character",
             ))

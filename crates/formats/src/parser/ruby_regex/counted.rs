@@ -15,7 +15,8 @@
 //! (`\g<1>`, `\g<name>`): the same group, so its number and name stay Ruby's, and it holds what
 //! the last iteration that took it matched, as in Ruby. A capture group run as a counted loop is
 //! written where Onigmo keeps it off its stack (`unstacked`: a fixed count, outside
-//! alternations, varying repetitions and negative look-arounds, no reference): Onigmo's loop
+//! alternations, varying repetitions and negative look-arounds, no reference; so for the capture
+//! groups in its body, each repeated no count or a fixed one, [`inner_unstacked`]): Onigmo's loop
 //! then tells an empty iteration by its position only, as Oniguruma's own loop does, which is
 //! kept, too long for Oniguruma to copy; else, with no other group in it and set nowhere before
 //! the loop, by Onigmo's rule for capture groups, written out ([`memst_loop`]). A capture group
@@ -734,8 +735,20 @@ fn next_class(s: &[char], k: usize) -> Option<Members> {
 
 /// The character at `s[k]` when it is a string node of its own in Onigmo's tree, not repeated
 /// (a literal character, an escaped punctuation character, a class of one character): what a
-/// greedy repetition before it peeks at (`get_head_value_node`).
+/// greedy repetition before it peeks at (`get_head_value_node`); for a positive look-ahead not
+/// repeated, of one alternative, that of its body's first item (`a*(?=b)` peeks at `b`).
 fn next_literal(s: &[char], k: usize) -> Option<char> {
+    if s.get(k..k + 3) == Some(&['(', '?', '='][..]) {
+        let end = group_close(s, k);
+        let body = s.get(k + 3..end.checked_sub(1)?)?;
+        if s.get(end - 1) != Some(&')')
+            || split_top(body).len() != 1
+            || repetition(s, end).is_some()
+        {
+            return None;
+        }
+        return next_literal(body, 0);
+    }
     let (c, after) = match *s.get(k)? {
         '[' => {
             let end = bracket_end(s, k);
@@ -977,10 +990,13 @@ fn seq_size(s: &[char], named: bool, ic: bool, free: bool) -> Option<(usize, usi
                     // looks into a capture group of one item only), or a group with nothing
                     // after it where nothing follows.
                     let capture = extra == 6 || open == 1;
+                    // (Into a capture group of one item, `next_setup` reads the head of what
+                    // follows it: an item repeated from none, or `.`, gives none.)
                     let free = own
                         || repetition(s, end).is_some()
                         || alts.len() > 1
                         || capture && single_repetition(inner).is_none()
+                        || capture && (optional_next(s, end) || s.get(end) == Some(&'.'))
                         || free && end == s.len();
                     let mut total = 2 * SIZE_PUSH * (alts.len() - 1);
                     let mut least = usize::MAX;
@@ -1300,8 +1316,11 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         // alternations, negative look-arounds and varying repetitions, in a pattern without
         // references (Oniguruma checks positions only, without back-references to it). Kept
         // on the stack, a group that is the whole body is written out by those rules
-        // (`memst_loop`).
-        let fixed = max == Some(min) && !has_capture(inner, named);
+        // (`memst_loop`). So for capture groups in the body (`^(?:(\w*)\s*){3}`), each
+        // repeated no count or a fixed one, outside the same (`inner_unstacked`).
+        let fixed = max == Some(min)
+            && (!has_capture(inner, named)
+                || !cx.x && inner_unstacked(src, cx.open, cx.close, named));
         if (capture || has_capture(inner, named)) && !(fixed && unstacked(src, cx.open, cx.close)) {
             // The capture group alone, kept on the stack: its rules written out.
             return match call.as_deref() {
@@ -1658,11 +1677,14 @@ fn unstacked(src: &[char], open: usize, close: usize) -> bool {
             if !matches!(src.get(close + len), Some('?' | '+' | '*' | '{')) => {}
         _ => return false,
     }
-    if has_numbered_ref(src) {
-        return false;
-    }
-    let around = open_groups(src, open);
-    around.iter().all(|&a| {
+    !has_numbered_ref(src) && around_unstacked(src, open)
+}
+
+/// Does Onigmo keep a capture group opening at `src[open]` off its stack for the groups around
+/// it: none of them an alternation, a conditional, an absent operator or a negative look-around,
+/// nor repeated a varying count?
+fn around_unstacked(src: &[char], open: usize) -> bool {
+    open_groups(src, open).iter().all(|&a| {
         let close = group_close(src, a);
         let g = &src[a..close];
         let plain = !matches!(
@@ -1679,6 +1701,41 @@ fn unstacked(src: &[char], open: usize, close: usize) -> bool {
             .is_none_or(|body| split_top(body).len() > 1);
         plain && fixed && !alternatives
     })
+}
+
+/// Does Onigmo keep every capture group in the body of the group at `src[open..close]` (not
+/// under `x`) off its stack: each repeated no count or a fixed one (`(a){2}`, not `(a)?`,
+/// `(a){2}?`), with no alternation, conditional, absent operator or negative look-around around
+/// it, nor a repetition of a varying count ([`around_unstacked`])? Its loop then tells an empty
+/// iteration by its position only (`STACK_NULL_CHECK_MEMST` finds no group on the stack to read).
+fn inner_unstacked(src: &[char], open: usize, close: usize, named: bool) -> bool {
+    let Some(from) = body_from(&src[open..close]) else {
+        return false;
+    };
+    let (mut k, end) = (open + from, close.saturating_sub(1));
+    while k < end {
+        match src[k] {
+            '\\' => k += 1,
+            '[' => k = bracket_end(src, k) - 1,
+            '(' if captures_at(src, k, named) => {
+                let past = group_close(src, k);
+                let own = match repetition(src, past) {
+                    None => true,
+                    Some(Some((lo, hi, _, len))) => {
+                        hi == Some(lo)
+                            && !matches!(src.get(past + len), Some('?' | '+' | '*' | '{'))
+                    }
+                    Some(None) => false,
+                };
+                if !own || !around_unstacked(src, k) {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    true
 }
 
 /// The body of a group when it is one item repeated once (`a*`, `(?:ab)+?`, `[ab]{2}`): the
@@ -2064,6 +2121,45 @@ mod tests {
         // So does a class of two characters past ASCII (one is that character, a string).
         assert_eq!(ruby("(?:(?!b)[éè]?){3}c", "ééc"), Some(((0, 5), None)));
         assert!(crate::ruby_regexp::compile("(?:(?!b)[éé]?){3}c", "").is_err());
+        // Capture groups in a loop's body, repeated a fixed count outside alternations and
+        // varying repetitions: Onigmo keeps none on its stack, its loop ends at an empty
+        // iteration by the position only (expectations from Ruby 3.1).
+        assert_eq!(
+            ruby("^(?:(\\w*)\\s*){3}", "ab cd ef gh"),
+            Some(((0, 9), Some((6, 8))))
+        );
+        assert_eq!(
+            ruby("^(?:(\\w*)\\s*){3}", "ab"),
+            Some(((0, 2), Some((2, 2))))
+        );
+        assert_eq!(
+            ruby("^(?:(?<f>[^,]*),?){4}", "a,b,c,d,e"),
+            Some(((0, 8), Some((6, 7))))
+        );
+        assert_eq!(
+            ruby("^(?:(?<f>[^,]*),?){4}", "a,b"),
+            Some(((0, 3), Some((3, 3))))
+        );
+        assert_eq!(
+            ruby("^((\\S*)\\s*){3}$", "a b"),
+            Some(((0, 3), Some((3, 3))))
+        );
+        assert_eq!(
+            ruby("^(?:(\\d*)\\.?){4}(x)", "1.2x"),
+            Some(((0, 4), Some((3, 3))))
+        );
+        // A greedy repetition before a look-ahead peeks at its head, as before that character
+        // (expectations from Ruby 3.1).
+        assert_eq!(ruby("(?:a*(?=b)){2}", "aab"), Some(((0, 2), None)));
+        assert_eq!(ruby("(?:a*(?=b)){2}", "xb"), Some(((1, 1), None)));
+        assert_eq!(ruby("(?:(?!c)a*(?=b)){2}", "aab"), Some(((0, 2), None)));
+        assert_eq!(
+            ruby("^(?:\\w*(?=,)\\s*,?){3}", "ab,cd,ef"),
+            Some(((0, 6), None))
+        );
+        assert!(crate::ruby_regexp::compile("(?:a*(?=b|c)){2}", "").is_err());
+        // Short enough to copy: no iteration checked for being empty.
+        assert_eq!(ruby("(?:(a*)b?){2}c", "aac"), Some(((0, 3), Some((2, 2)))));
         // Each iteration a call of the group, then a test of whether it matched the empty string.
         let w = super::super::for_oniguruma("(a??){2,5}(b)", "")
             .unwrap()
@@ -2081,6 +2177,9 @@ mod tests {
             // rules for its empty iteration; written out too long.
             ("(?:(?!b)(a??)c?){2,5}", ""),
             ("(?:((?<!a)){3}c){1,2}", ""),
+            // (A varying count keeps the group on Onigmo's stack.)
+            ("^(?:(\\w*)\\s*){2,3}", ""),
+            ("^(?:(\\w*)?\\s*){3}", ""),
             ("((?!b)a??){2,5}\\1", ""),
             ("((?!b)a??(?:bb)?){2,40}c", ""),
             // Sizes not read here.
