@@ -265,6 +265,7 @@ mod tests {
         let mut reg = Registry::new();
         reg.add_output("copy", build);
         reg.add_output("null", crate::out_null::build);
+        reg.declare(PluginKind::Output, "null", &crate::out_null::PARAMS);
         reg.add_output("relabel", crate::out_relabel::build);
         let root = logferry_config::parse_str(conf, "t.conf", Path::new(".")).unwrap();
         Pipeline::build(&root, &reg)
