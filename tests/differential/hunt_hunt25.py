@@ -57,6 +57,11 @@ def curated():
         sock_case(kind + "-invalid-utf8-parse-ltsv", kind, "@type ltsv", ltsv_lines, "s:Z9", "s")
         sock_case(kind + "-invalid-utf8-csv", kind, "@type csv\nkeys a,b", csv_lines, "Z9,x", "a")
         sock_case(kind + "-invalid-utf8-tsv", kind, "@type tsv\nkeys a,b", tsv_lines, "Z9\tx", "a")
+    # Valid UTF-8 is bytes too: `.` is one byte (`é` is two), `[^ ]{2}` counts bytes.
+    sock_case("tcp-invalid-utf8-regexp-dot-bytes", "tcp", "@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
+              [b"\xc3\xa9 x", b"a x", b"\xc3\xa9\xff x", b"\xff x", b"\xff\xfe x"], "Z Z9", "v")
+    sock_case("udp-invalid-utf8-regexp-class-bytes", "udp", "@type regexp\nexpression /^(?<k>[^ ]{2}) (?<v>\\S+)$/",
+              [b"\xc3\xa9 x", b"ab \xc3\xa9", b"\xc3\xa9\xff \xff", b"a\xff x"], "Z9 x", "k")
     # syslog: every line emits one event (emit_unmatched_lines), so the input's count is waited on.
     r3164 = [b"<13>Feb  3 04:05:06 host app[123]: m" + b for b in BAD] + [
         b"<13>Feb  3 04:05:06 h\xffst app: m", b"<13>Feb  3 04:05:06 host a\x80p[1]: m", b"<13>Feb  3 04:05:06 host app[1\xff]: m",
@@ -70,8 +75,10 @@ def curated():
             ("syslog-invalid-utf8-rfc3164-tcp", "tcp", None, r3164),
             ("syslog-invalid-utf8-rfc5424-udp", "udp", "@type syslog\nmessage_format rfc5424", r5424),
             ("syslog-invalid-utf8-auto-tcp", "tcp", "@type syslog\nmessage_format auto", r3164 + r5424),
-            ("syslog-invalid-utf8-regexp-udp", "udp", "@type regexp\nexpression /^<(?<pri>\\d+)>(?<k>\\w+) (?<v>.*)$/",
-             [b"<13>" + l for l in rx_lines])]:
+            ("syslog-invalid-utf8-regexp-udp", "udp", "@type regexp\nexpression /^(?<k>\\w+) (?<v>.*)$/",
+             [b"<13>" + l for l in rx_lines]),
+            ("syslog-invalid-utf8-regexp-dot-bytes-udp", "udp", "@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
+             [b"<13>\xc3\xa9 x", b"<13>a x", b"<13>\xc3\xa9\xff x", b"<13>\xff x", b"<13>\xe3\x81\x82 y"])]:
         src = h.ssl(["emit_unmatched_lines true", "severity_key sev"], transport, parse)
         conf = ltsv_out(h.conf(src), 2)
         mode = {"mode": transport, "port": 2}

@@ -8,7 +8,7 @@ use logferry_core::error::EmitError;
 use logferry_core::{BatchBuilder, Emitter, EventTime, PluginLog, Value};
 
 use super::Config;
-use crate::net::bytemap::{byte_mapped, encode_unmapped};
+use crate::net::bytemap::{binary_text, encode_unmapped, unmapped_bytes};
 use crate::net::framing::show;
 use crate::net::peer::{set_field, NameCache};
 use crate::net::stream::{MessageSink, TextStats};
@@ -76,9 +76,8 @@ pub struct Handler<'a> {
     pending: Vec<(Option<usize>, BatchBuilder)>,
     results: Vec<ParseResult>,
     warned: bool,
-    /// The message being handled was not UTF-8: its bytes stand in its text as private-use characters
-    /// ([`byte_mapped`]),
-    /// written back as those bytes.
+    /// The message being handled was not ASCII: its bytes from 0x80 up stand in its text as
+    /// private-use characters ([`binary_text`]), written back as those bytes.
     mapped: bool,
 }
 
@@ -122,7 +121,7 @@ impl<'a> Handler<'a> {
             self.warned = true;
             self.log.warn(format_args!(
                 "{why}: {} (from {ip}; further ones are only counted)",
-                show(data.as_bytes())
+                show(&unmapped_bytes(data))
             ));
         }
         if self.cfg.emit_unmatched {
@@ -137,9 +136,9 @@ impl<'a> Handler<'a> {
 
     /// One message (without its framing).
     pub fn message(&mut self, msg: &[u8], ip: IpAddr, name: Option<&str>) {
-        let data = match std::str::from_utf8(msg) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => std::borrow::Cow::Owned(byte_mapped(msg)),
+        let data = match binary_text(msg) {
+            None => std::borrow::Cow::Borrowed(std::str::from_utf8(msg).unwrap_or_default()),
+            Some(text) => std::borrow::Cow::Owned(text),
         };
         self.mapped = matches!(data, std::borrow::Cow::Owned(_));
         let (pri, text) = if self.cfg.parses_priority {

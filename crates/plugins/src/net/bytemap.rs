@@ -1,31 +1,39 @@
-//! Messages that are not UTF-8 through the parsers (the `tcp`, `udp` and `syslog` inputs).
-//! Fluentd reads these sockets as binary strings: a parser sees the bytes, and the bytes reach the
-//! record as they are (no U+FFFD). logferry's parsers read UTF-8 text, so each byte that is not
-//! part of a UTF-8 sequence stands in the text as a private-use character ([`byte_mapped`]) and
-//! the record's strings are written back as bytes ([`encode_unmapped`]).
+//! Messages as binary strings through the parsers (the `tcp`, `udp` and `syslog` inputs).
+//! Fluentd reads these sockets as binary strings: a parser sees bytes (a regexp's `.` is one
+//! byte, `é` is no word character), and the bytes reach the record as they are, UTF-8 or not (no
+//! U+FFFD). logferry's parsers read UTF-8 text, so each byte from 0x80 up stands in the text as
+//! a private-use character ([`binary_text`]) and the record's strings are written back as bytes
+//! ([`encode_unmapped`]).
 
 use logferry_core::Value;
 use logferry_msgpack::write;
 
-/// The first of 256 private-use characters that stand for the bytes of a message that are not
-/// UTF-8 while it is parsed (Fluentd's strings are binary: the bytes reach the record as they
-/// are).
+/// The first of 128 private-use characters that stand for the bytes from 0x80 up of a message
+/// while it is parsed (Fluentd's strings are binary: the bytes reach the record as they are).
 const BYTE_CHARS: u32 = 0x10FF00;
 
-/// The text of a message that is not UTF-8, each invalid byte as the character `BYTE_CHARS +
-/// byte`.
-pub fn byte_mapped(msg: &[u8]) -> String {
-    let mut out = String::with_capacity(msg.len() + 8);
-    for chunk in msg.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for &b in chunk.invalid() {
-            out.push(byte_char(b));
-        }
+/// The text of `msg` as Fluentd's parsers see it, a binary string: `None` when it is ASCII (the
+/// text is `msg` itself), else each byte from 0x80 up as the character `BYTE_CHARS + byte`, so
+/// that a regexp's `.`, `\w` or `[^ ]{2}` counts bytes as Ruby does on a binary string (`é` is
+/// two bytes, neither a word character), and bytes that are not UTF-8 are kept.
+pub fn binary_text(msg: &[u8]) -> Option<String> {
+    if msg.is_ascii() {
+        return None;
     }
-    out
+    Some(
+        msg.iter()
+            .map(|&b| {
+                if b.is_ascii() {
+                    char::from(b)
+                } else {
+                    byte_char(b)
+                }
+            })
+            .collect(),
+    )
 }
 
-/// The character standing for byte `b` (see [`byte_mapped`]).
+/// The character standing for byte `b` (see [`binary_text`]).
 fn byte_char(b: u8) -> char {
     char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
 }
@@ -71,11 +79,12 @@ mod tests {
 
     #[test]
     fn bytes_not_utf8_written_back() {
-        let text = byte_mapped(b"a\xff b\xc3");
-        assert_eq!(text.chars().count(), 5);
+        assert_eq!(binary_text(b"plain"), None);
+        let text = binary_text(b"a\xff b\xc3\xa9").unwrap();
+        assert_eq!(text.chars().count(), 6);
         let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(text))]);
         let mut buf = Vec::new();
         encode_unmapped(&rec, &mut buf);
-        assert_eq!(buf, b"\x81\xa1m\xa5a\xff b\xc3");
+        assert_eq!(buf, b"\x81\xa1m\xa6a\xff b\xc3\xa9");
     }
 }

@@ -11,7 +11,7 @@ use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Sec
 use logferry_formats::extract::Extract;
 use logferry_msgpack::write;
 
-use super::bytemap::{byte_mapped, encode_unmapped, unmapped_bytes};
+use super::bytemap::{binary_text, encode_unmapped, unmapped_bytes};
 use super::peer::SourceKeys;
 use super::stream::TextStats;
 use crate::parser::{ParseResult, Parser};
@@ -65,10 +65,11 @@ impl<'a> TextEvents<'a> {
                 return self.add_bytes(key, msg, ip, name);
             }
         }
-        // Not UTF-8: the parser sees its bytes, and they reach the record as they are.
-        let text = match std::str::from_utf8(msg) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => std::borrow::Cow::Owned(byte_mapped(msg)),
+        // Not ASCII: the parser sees bytes, as Fluentd's binary strings, and they reach the
+        // record as they are.
+        let text = match binary_text(msg) {
+            None => std::borrow::Cow::Borrowed(std::str::from_utf8(msg).unwrap_or_default()),
+            Some(text) => std::borrow::Cow::Owned(text),
         };
         let mapped = matches!(text, std::borrow::Cow::Owned(_));
         self.parser.parse(&text, &mut self.results);
