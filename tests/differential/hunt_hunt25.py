@@ -10,7 +10,8 @@ hunt_hunt21.py (sentinel lines and waits on monitor_agent's emit_records).
 `files/out/tail.pos`, filled in by prep_files.py): an entry pointing into the file, past its end
 (a file truncated while the daemon was down), at another inode (a file rotated while it was down),
 unwatched entries (position ffffffffffffffff), several entries for one path, entries for files no
-longer followed; with and without `read_from_head` (gen_tail.py's helpers).
+longer followed; with and without `read_from_head` (gen_tail.py's helpers). `tail-invalid-utf8-*`:
+lines that are binary strings through the parsers.
 """
 import os
 import sys
@@ -111,6 +112,13 @@ def tail_cases():
         c("tail-posfile-other-paths", pos_line("logs/gone.log", 5, "0000000000000007") + pos_line(a, 6, a)
           + pos_line("logs/b.txt", 2, "logs/b.txt") + pos_line("logs/old.log", unw, "0000000000000009"), 1,
           {"logs/b.txt": "b1\nb2\n"})
+    # Lines are binary strings too (no `encoding`): `.` is one byte, invalid bytes are kept.
+    ltsv = t.OUT_ONE.replace("  append true\n", "  append true\n  <format>\n    @type ltsv\n  </format>\n")
+    t.case("tail-invalid-utf8-regexp-bytes", t.source("@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
+                                                      extra=t.HEAD + "\nemit_unmatched_lines true"),
+           [t.wait(5)], {a: b"\xc3\xa9 x\na x\n\xc3\xa9\xff x\n\xff x\nab\xff v\n"}, out=ltsv)
+    t.case("tail-invalid-utf8-csv", t.source("@type csv\nkeys a,b", extra=t.HEAD),
+           [t.wait(3)], {a: b"x\xff,y\n\xc0\xaf,\xe2\x82\n\xc3\xa9,\x00\n"}, out=ltsv)
     # A glob: one file with a mid-file entry, one without any.
     t.case("tail-posfile-glob", t.source(path="{DIR}/logs/*.log", tag="tail.*", extra=t.HEAD),
            [t.wait(3), t.app("logs/b.log", lines=["b3"]), t.wait(4)],
