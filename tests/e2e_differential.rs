@@ -195,7 +195,18 @@ fn run_case(case: &Path) -> Vec<u8> {
     }
     // A case's `files/` (files that exist before the daemon starts, for in_tail) goes into `{DIR}`.
     let files = case.join("files");
-    let mut d = Daemon::start_prepared(&conf, &[], &[], &|dir| copy_tree(&files, dir));
+    let mut d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+        copy_tree(&files, dir);
+        if files.is_dir() {
+            // Pos files from an earlier run name `{DIR}` and the inodes of the copied files.
+            let st = Command::new(python())
+                .arg(script("prep_files.py"))
+                .arg(dir)
+                .status()
+                .expect("run prep_files.py");
+            assert!(st.success(), "prep_files.py failed");
+        }
+    });
     std::fs::create_dir_all(d.path("out")).unwrap();
     let sent = Command::new(python())
         .env("DIFF_DIR", d.dir.path())

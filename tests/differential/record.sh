@@ -87,7 +87,7 @@ print(*ports)')
     return
   fi
   # A case's `files/` (files that exist before the daemon starts, for in_tail) goes into DIR.
-  if [ -d "$case/files" ]; then cp -a "$case/files/." "$dir/"; fi
+  if [ -d "$case/files" ]; then cp -a "$case/files/." "$dir/"; "$PYTHON" "$HERE/prep_files.py" "$dir"; fi
   TZ=UTC "$FLUENTD" -c "$conf" -o "$dir/log" > /dev/null 2>&1 &
   pid=$!
   status=running

@@ -6,9 +6,9 @@ use std::sync::atomic::Ordering;
 
 use logferry_core::error::EmitError;
 use logferry_core::{BatchBuilder, Emitter, EventTime, PluginLog, Value};
-use logferry_msgpack::write;
 
 use super::Config;
+use crate::net::bytemap::{binary_text, encode_unmapped, unmapped_bytes};
 use crate::net::framing::show;
 use crate::net::peer::{set_field, NameCache};
 use crate::net::stream::{MessageSink, TextStats};
@@ -76,62 +76,9 @@ pub struct Handler<'a> {
     pending: Vec<(Option<usize>, BatchBuilder)>,
     results: Vec<ParseResult>,
     warned: bool,
-    /// The message being handled was not UTF-8: its bytes stand in its text as [`byte_char`]s,
-    /// written back as those bytes.
+    /// The message being handled was not ASCII: its bytes from 0x80 up stand in its text as
+    /// private-use characters ([`binary_text`]), written back as those bytes.
     mapped: bool,
-}
-
-/// The first of 256 private-use characters that stand for the bytes of a message that are not
-/// UTF-8 while it is parsed (Fluentd's strings are binary: the bytes reach the record as they
-/// are).
-const BYTE_CHARS: u32 = 0x10FF00;
-
-/// The text of a message that is not UTF-8, each invalid byte as the character `BYTE_CHARS +
-/// byte`.
-fn byte_mapped(msg: &[u8]) -> String {
-    let mut out = String::with_capacity(msg.len() + 8);
-    for chunk in msg.utf8_chunks() {
-        out.push_str(chunk.valid());
-        for &b in chunk.invalid() {
-            out.push(byte_char(b));
-        }
-    }
-    out
-}
-
-/// The character standing for byte `b` (see [`byte_mapped`]).
-fn byte_char(b: u8) -> char {
-    char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
-}
-
-/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte.
-fn encode_unmapped(v: &Value, buf: &mut Vec<u8>) {
-    match v {
-        Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
-            let mut bytes = Vec::with_capacity(s.len());
-            for c in s.chars() {
-                match (c as u32).checked_sub(BYTE_CHARS) {
-                    Some(b) => bytes.push(b as u8),
-                    None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-                }
-            }
-            write::str_bytes(buf, &bytes);
-        }
-        Value::Array(items) => {
-            write::array_len(buf, items.len() as u32);
-            for x in items {
-                encode_unmapped(x, buf);
-            }
-        }
-        Value::Map(fields) => {
-            write::map_len(buf, fields.len() as u32);
-            for (k, x) in fields {
-                encode_unmapped(k, buf);
-                encode_unmapped(x, buf);
-            }
-        }
-        other => other.encode(buf),
-    }
 }
 
 impl<'a> Handler<'a> {
@@ -174,7 +121,7 @@ impl<'a> Handler<'a> {
             self.warned = true;
             self.log.warn(format_args!(
                 "{why}: {} (from {ip}; further ones are only counted)",
-                show(data.as_bytes())
+                show(&unmapped_bytes(data))
             ));
         }
         if self.cfg.emit_unmatched {
@@ -189,9 +136,9 @@ impl<'a> Handler<'a> {
 
     /// One message (without its framing).
     pub fn message(&mut self, msg: &[u8], ip: IpAddr, name: Option<&str>) {
-        let data = match std::str::from_utf8(msg) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => std::borrow::Cow::Owned(byte_mapped(msg)),
+        let data = match binary_text(msg) {
+            None => std::borrow::Cow::Borrowed(std::str::from_utf8(msg).unwrap_or_default()),
+            Some(text) => std::borrow::Cow::Owned(text),
         };
         self.mapped = matches!(data, std::borrow::Cow::Owned(_));
         let (pri, text) = if self.cfg.parses_priority {
@@ -346,16 +293,6 @@ impl crate::net::datagram::DatagramSink for DatagramSink<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bytes_not_utf8_written_back() {
-        let text = byte_mapped(b"a\xff b\xc3");
-        assert_eq!(text.chars().count(), 5);
-        let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(text))]);
-        let mut buf = Vec::new();
-        encode_unmapped(&rec, &mut buf);
-        assert_eq!(buf, b"\x81\xa1m\xa5a\xff b\xc3");
-    }
 
     #[test]
     fn names_as_fluentd() {

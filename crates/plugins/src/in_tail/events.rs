@@ -5,6 +5,8 @@
 //! `{"unmatched_line": line}` at the current time. As Fluentd's `chomp!`, a line (or assembled
 //! text) ending in `\r\n` loses the `\r` too; the lines inside a multi-line event keep theirs.
 
+use std::borrow::Cow;
+
 use logferry_core::{BatchBuilder, EventTime, PluginLog, Value};
 use logferry_formats::parser::{ParseResult, Parser, RawRecord};
 use logferry_formats::ruby;
@@ -12,6 +14,7 @@ use logferry_msgpack::write;
 
 use super::config::TailConfig;
 use super::reader::Lines;
+use crate::net::bytemap::{binary_text, encode_unmapped};
 
 /// What turns lines into events.
 pub struct Events<'a> {
@@ -25,6 +28,10 @@ pub struct Events<'a> {
     pub none: Option<(&'a str, bool)>,
     /// The plugin's log.
     pub log: &'a PluginLog,
+    /// No `encoding`: lines are Fluentd's binary strings through the parser (a regexp's `.` is
+    /// one byte, bytes that are not UTF-8 reach the record as they are; see
+    /// [`crate::net::bytemap`]).
+    pub binary: bool,
 }
 
 /// Scratch space reused across lines.
@@ -70,7 +77,19 @@ impl<'a> Events<'a> {
             emit_unmatched: cfg.emit_unmatched_lines,
             none: cfg.none.as_ref().map(|(k, e)| (k.as_str(), *e)),
             log,
+            binary: cfg.encoding.is_none(),
         }
+    }
+
+    /// The text the parser reads of `line`, and whether its bytes from 0x80 up are mapped
+    /// ([`binary_text`]) rather than read as UTF-8 (with `encoding`, invalid bytes as `?`).
+    fn text<'l>(&self, line: &'l [u8]) -> (Cow<'l, str>, bool) {
+        if self.binary {
+            if let Some(t) = binary_text(line) {
+                return (Cow::Owned(t), true);
+            }
+        }
+        (ruby::scrub(line), false)
     }
 
     fn with_path(&self, rec: &mut Value, path: &str) {
@@ -119,7 +138,12 @@ impl<'a> Events<'a> {
             });
             return;
         }
-        let text = ruby::scrub(line);
+        let (text, mapped) = self.text(line);
+        if mapped {
+            return self.parse(line, (&text, true), path, out, s, &|| {
+                format!("pattern not matched: {:?}", String::from_utf8_lossy(line))
+            });
+        }
         // The fast path: one record written straight as msgpack.
         if let Some(Some(t)) = self.parser.parse_raw(&text, &mut s.raw) {
             let has_key = self.path_key.is_some_and(|k| {
@@ -145,17 +169,18 @@ impl<'a> Events<'a> {
                 return;
             }
         }
-        self.parse(line, &text, path, out, s, &|| {
+        self.parse(line, (&text, false), path, out, s, &|| {
             format!("pattern not matched: {:?}", text.as_ref())
         });
     }
 
-    /// Parse `text` (the line `raw`): each record found is emitted; a failure emits the line as
-    /// unmatched (with `emit_unmatched_lines`) and logs `why`.
+    /// Parse `text` (the line `raw`; `mapped`: its bytes from 0x80 up as [`binary_text`] maps
+    /// them): each record found is emitted; a failure emits the line as unmatched (with
+    /// `emit_unmatched_lines`) and logs `why`.
     fn parse(
         &self,
         raw: &[u8],
-        text: &str,
+        (text, mapped): (&str, bool),
         path: &str,
         out: &mut BatchBuilder,
         s: &mut Scratch,
@@ -170,7 +195,11 @@ impl<'a> Events<'a> {
             match r {
                 Ok((Some(t), mut rec)) => {
                     self.with_path(&mut rec, path);
-                    out.push_value(t, &rec);
+                    if mapped {
+                        out.push_with(t, |buf| encode_unmapped(&rec, buf));
+                    } else {
+                        out.push_value(t, &rec);
+                    }
                 }
                 _ => failed = true,
             }
@@ -199,7 +228,7 @@ impl<'a> Events<'a> {
     ) {
         for i in 0..lines.len() {
             let line = lines.line(i);
-            let text = ruby::scrub(line);
+            let (text, _) = self.text(line);
             match self.parser.firstline(&text) {
                 Some(true) => {
                     if let Some(held) = lb.take() {
@@ -239,9 +268,12 @@ impl<'a> Events<'a> {
     pub fn flush(&self, lb: &mut LineBuffer, path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
         let Some(held) = lb.take() else { return };
         let held = held.strip_suffix(b"\r").unwrap_or(&held);
-        let text = ruby::scrub(held).into_owned();
-        self.parse(held, &text, path, out, s, &|| {
-            format!("got incomplete line at shutdown from {path}: {text:?}")
+        let (text, mapped) = self.text(held);
+        self.parse(held, (&text, mapped), path, out, s, &|| {
+            format!(
+                "got incomplete line at shutdown from {path}: {:?}",
+                String::from_utf8_lossy(held)
+            )
         });
     }
 }

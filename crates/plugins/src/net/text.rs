@@ -11,6 +11,7 @@ use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Sec
 use logferry_formats::extract::Extract;
 use logferry_msgpack::write;
 
+use super::bytemap::{binary_text, encode_unmapped, unmapped_bytes};
 use super::peer::SourceKeys;
 use super::stream::TextStats;
 use crate::parser::{ParseResult, Parser};
@@ -64,13 +65,23 @@ impl<'a> TextEvents<'a> {
                 return self.add_bytes(key, msg, ip, name);
             }
         }
-        let text = String::from_utf8_lossy(msg);
+        // Not ASCII: the parser sees bytes, as Fluentd's binary strings, and they reach the
+        // record as they are.
+        let text = match binary_text(msg) {
+            None => std::borrow::Cow::Borrowed(std::str::from_utf8(msg).unwrap_or_default()),
+            Some(text) => std::borrow::Cow::Owned(text),
+        };
+        let mapped = matches!(text, std::borrow::Cow::Owned(_));
         self.parser.parse(&text, &mut self.results);
         let mut results = std::mem::take(&mut self.results);
         for r in results.drain(..) {
             match r {
                 Ok((time, mut record)) => {
-                    let tag = self.extract.and_then(|x| x.tag(&mut record));
+                    let mut tag = self.extract.and_then(|x| x.tag(&mut record));
+                    if mapped {
+                        tag =
+                            tag.map(|t| String::from_utf8_lossy(&unmapped_bytes(&t)).into_owned());
+                    }
                     let time = time.unwrap_or_else(|| self.extracted_time(&mut record, ip));
                     self.keys.apply(&mut record, ip, name);
                     if tag != self.tag {
@@ -80,7 +91,12 @@ impl<'a> TextEvents<'a> {
                             self.ready.push((prev, batch));
                         }
                     }
-                    self.batch.push_value(time, &record);
+                    if mapped {
+                        self.batch
+                            .push_with(time, |buf| encode_unmapped(&record, buf));
+                    } else {
+                        self.batch.push_value(time, &record);
+                    }
                 }
                 Err(e) => {
                     self.stats.unparsed.fetch_add(1, Ordering::Relaxed);

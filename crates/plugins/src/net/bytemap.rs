@@ -1,0 +1,90 @@
+//! Messages as binary strings through the parsers (the `tcp`, `udp` and `syslog` inputs).
+//! Fluentd reads these sockets as binary strings: a parser sees bytes (a regexp's `.` is one
+//! byte, `é` is no word character), and the bytes reach the record as they are, UTF-8 or not (no
+//! U+FFFD). logferry's parsers read UTF-8 text, so each byte from 0x80 up stands in the text as
+//! a private-use character ([`binary_text`]) and the record's strings are written back as bytes
+//! ([`encode_unmapped`]).
+
+use logferry_core::Value;
+use logferry_msgpack::write;
+
+/// The first of 128 private-use characters that stand for the bytes from 0x80 up of a message
+/// while it is parsed (Fluentd's strings are binary: the bytes reach the record as they are).
+const BYTE_CHARS: u32 = 0x10FF00;
+
+/// The text of `msg` as Fluentd's parsers see it, a binary string: `None` when it is ASCII (the
+/// text is `msg` itself), else each byte from 0x80 up as the character `BYTE_CHARS + byte`, so
+/// that a regexp's `.`, `\w` or `[^ ]{2}` counts bytes as Ruby does on a binary string (`é` is
+/// two bytes, neither a word character), and bytes that are not UTF-8 are kept.
+pub fn binary_text(msg: &[u8]) -> Option<String> {
+    if msg.is_ascii() {
+        return None;
+    }
+    Some(
+        msg.iter()
+            .map(|&b| {
+                if b.is_ascii() {
+                    char::from(b)
+                } else {
+                    byte_char(b)
+                }
+            })
+            .collect(),
+    )
+}
+
+/// The character standing for byte `b` (see [`binary_text`]).
+fn byte_char(b: u8) -> char {
+    char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
+}
+
+/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte.
+pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>) {
+    match v {
+        Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
+            write::str_bytes(buf, &unmapped_bytes(s));
+        }
+        Value::Array(items) => {
+            write::array_len(buf, items.len() as u32);
+            for x in items {
+                encode_unmapped(x, buf);
+            }
+        }
+        Value::Map(fields) => {
+            write::map_len(buf, fields.len() as u32);
+            for (k, x) in fields {
+                encode_unmapped(k, buf);
+                encode_unmapped(x, buf);
+            }
+        }
+        other => other.encode(buf),
+    }
+}
+
+/// The bytes of `s`, each [`byte_char`] as its byte (a tag taken from a mapped record).
+pub fn unmapped_bytes(s: &str) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(s.len());
+    for c in s.chars() {
+        match (c as u32).checked_sub(BYTE_CHARS) {
+            Some(b) => bytes.push(b as u8),
+            None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_not_utf8_written_back() {
+        assert_eq!(binary_text(b"plain"), None);
+        let text = binary_text(b"a\xff b\xc3\xa9").unwrap();
+        assert_eq!(text.chars().count(), 6);
+        let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(text))]);
+        let mut buf = Vec::new();
+        encode_unmapped(&rec, &mut buf);
+        assert_eq!(buf, b"\x81\xa1m\xa6a\xff b\xc3\xa9");
+    }
+}

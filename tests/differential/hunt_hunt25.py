@@ -1,0 +1,143 @@
+"""Curated cases of hunt25 (run `python3 tests/differential/hunt_hunt25.py` to write them).
+
+`tcp-invalid-utf8-*`, `udp-invalid-utf8-*`, `syslog-invalid-utf8-*`: bytes that are not UTF-8
+(0xFF, NUL, lone continuation bytes, overlong and truncated sequences, encoded surrogates) through
+the parsers other than `none` (Fluentd reads these sockets as binary strings); the events are
+written with the ltsv format, which writes the bytes as they are. The cases use the helpers of
+hunt_hunt21.py (sentinel lines and waits on monitor_agent's emit_records).
+
+`tail-posfile-*`: in_tail started with a pos file from an earlier run (the case's
+`files/out/tail.pos`, filled in by prep_files.py): an entry pointing into the file, past its end
+(a file truncated while the daemon was down), at another inode (a file rotated while it was down),
+unwatched entries (position ffffffffffffffff), several entries for one path, entries for files no
+longer followed; with and without `read_from_head` (gen_tail.py's helpers). `tail-invalid-utf8-*`:
+lines that are binary strings through the parsers.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_cases as g  # noqa: E402
+import hunt_hunt21 as h  # noqa: E402
+import gen_tail as t  # noqa: E402
+
+# Byte sequences that are not UTF-8 (and NUL, which is).
+BAD = [b"\xff\xfe", b"\x00", b"\x80", b"\xbf\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xe2\x82", b"\xed\xa0\x80", b"\xf4\x90\x80\x80"]
+
+
+def hx(b):
+    return {"hex": b.hex()}
+
+
+def ltsv_out(conf, indent):
+    pad = " " * indent
+    return conf.replace(pad + "append true\n", pad + "append true\n%s<format>\n%s  @type ltsv\n%s</format>\n" % (pad, pad, pad), 1)
+
+
+def sock_case(name, kind, parse, lines, sentinel_line, key, extra=()):
+    """A tcp or udp case: lines (bytes) then the sentinel line, ltsv output."""
+    src = h.source(kind, ["tag " + kind] + list(extra), parse)
+    conf = ltsv_out(h.conf(src, sentinel=key), 4)
+    if kind == "tcp":
+        frames = h.sentinel_tcp([hx(b) for b in lines], 1, sentinel_line)
+    else:
+        frames = [{"mode": "udp", "port": 2, "datagrams": [hx(b) for b in lines] + [sentinel_line]}, h.wait(1, "sentinel")]
+    g.case(name, conf, frames, raw_conf=True)
+
+
+def curated():
+    regexp = "@type regexp\nexpression /^(?<k>\\w+) (?<v>.*)$/"
+    rx_lines = [b"key va" + b + b"l" for b in BAD] + [b"\xc3\xa9t\xc3\xa9 v", b"k\xff v", b"k " + b"\xff" * 3]
+    json_lines = [b'{"a":"x' + b + b'y"}' for b in BAD if b != b"\x00"] + [b'{"\xff":1}', b'{"a":"\\u00ff","b":"\xc0\xaf"}']
+    ltsv_lines = [b"a:x" + b + b"\tb:" + b for b in BAD] + [b"\xff:v\tk:\x80"]
+    csv_lines = [b"x" + b + b",y" for b in BAD] + [b'"q\xff,uo",z', b"\xff\xfe,\x80"]
+    tsv_lines = [b"x" + b + b"\ty" for b in BAD]
+    for kind in ("tcp", "udp"):
+        sock_case(kind + "-invalid-utf8-regexp", kind, regexp, rx_lines, "Z9 end", "k")
+        sock_case(kind + "-invalid-utf8-json", kind, "@type json", json_lines, '{"s":"Z9"}', "s")
+        sock_case(kind + "-invalid-utf8-parse-ltsv", kind, "@type ltsv", ltsv_lines, "s:Z9", "s")
+        sock_case(kind + "-invalid-utf8-csv", kind, "@type csv\nkeys a,b", csv_lines, "Z9,x", "a")
+        sock_case(kind + "-invalid-utf8-tsv", kind, "@type tsv\nkeys a,b", tsv_lines, "Z9\tx", "a")
+    # Valid UTF-8 is bytes too: `.` is one byte (`é` is two), `[^ ]{2}` counts bytes.
+    sock_case("tcp-invalid-utf8-regexp-dot-bytes", "tcp", "@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
+              [b"\xc3\xa9 x", b"a x", b"\xc3\xa9\xff x", b"\xff x", b"\xff\xfe x"], "Z Z9", "v")
+    sock_case("udp-invalid-utf8-regexp-class-bytes", "udp", "@type regexp\nexpression /^(?<k>[^ ]{2}) (?<v>\\S+)$/",
+              [b"\xc3\xa9 x", b"ab \xc3\xa9", b"\xc3\xa9\xff \xff", b"a\xff x"], "Z9 x", "k")
+    # syslog: every line emits one event (emit_unmatched_lines), so the input's count is waited on.
+    r3164 = [b"<13>Feb  3 04:05:06 host app[123]: m" + b for b in BAD] + [
+        b"<13>Feb  3 04:05:06 h\xffst app: m", b"<13>Feb  3 04:05:06 host a\x80p[1]: m", b"<13>Feb  3 04:05:06 host app[1\xff]: m",
+        b"<1\xff>Feb  3 04:05:06 host app: m", b"\xff\xfe"]
+    r5424 = [b"<14>1 2003-10-11T22:14:15.003Z host app 123 ID - m" + b for b in BAD] + [
+        b"<14>1 2003-10-11T22:14:15.003Z h\xffst app 123 ID - m",
+        b'<14>1 2003-10-11T22:14:15.003Z host app 123 ID [x@1 k="v\xff"] m',
+        b"<14>1 2003-10-11T22:14:15.003Z host a\x80p - I\xc0\xafD - m"]
+    for name, transport, parse, lines in [
+            ("syslog-invalid-utf8-rfc3164-udp", "udp", None, r3164),
+            ("syslog-invalid-utf8-rfc3164-tcp", "tcp", None, r3164),
+            ("syslog-invalid-utf8-rfc5424-udp", "udp", "@type syslog\nmessage_format rfc5424", r5424),
+            ("syslog-invalid-utf8-auto-tcp", "tcp", "@type syslog\nmessage_format auto", r3164 + r5424),
+            ("syslog-invalid-utf8-regexp-udp", "udp", "@type regexp\nexpression /^(?<k>\\w+) (?<v>.*)$/",
+             [b"<13>" + l for l in rx_lines]),
+            ("syslog-invalid-utf8-regexp-dot-bytes-udp", "udp", "@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
+             [b"<13>\xc3\xa9 x", b"<13>a x", b"<13>\xc3\xa9\xff x", b"<13>\xff x", b"<13>\xe3\x81\x82 y"])]:
+        src = h.ssl(["emit_unmatched_lines true", "severity_key sev"], transport, parse)
+        conf = ltsv_out(h.conf(src), 2)
+        mode = {"mode": transport, "port": 2}
+        mode["datagrams" if transport == "udp" else "lines"] = [hx(b) for b in lines]
+        g.case(name, conf, [mode, h.wait(len(lines))], raw_conf=True)
+
+
+def pos_line(path, pos, inode):
+    """A pos file line: the path under {DIR}, the position and the inode (hex, or {INODE:rel})."""
+    return "{DIR}/%s\t%s\t%s\n" % (path, pos if isinstance(pos, str) else "%016x" % pos,
+                                     inode if inode.startswith("0") or inode.startswith("f") else "{INODE:%s}" % inode)
+
+
+def tail_cases():
+    a = "logs/a.log"
+    three = "l1\nl2\nl3\n"
+    unw = "ffffffffffffffff"
+    for head, suffix in ((True, ""), (False, "-from-end")):
+        src = t.source(extra=t.HEAD if head else "")
+        c = lambda name, pos, n, files=None, more=(): t.case(  # noqa: E731
+            name + suffix, src, [t.wait(n), t.app(lines=["l4"]), t.wait(n + 1)] + list(more),
+            dict({a: three, "out/tail.pos": pos}, **(files or {})))
+        c("tail-posfile-mid-file", pos_line(a, 3, a), 2)
+        c("tail-posfile-at-end", pos_line(a, 9, a), 0)
+        c("tail-posfile-past-end", pos_line(a, 100, a), 3)
+        c("tail-posfile-other-inode", pos_line(a, 3, "0000000000000001"), 3)
+        c("tail-posfile-unwatched", pos_line(a, unw, a), 3 if head else 0)
+        c("tail-posfile-unwatched-other-inode", pos_line(a, unw, "0000000000000001"), 3 if head else 0)
+        c("tail-posfile-several-entries", pos_line(a, 6, a) + pos_line(a, unw, a) + pos_line(a, 3, a), 2)
+        c("tail-posfile-other-paths", pos_line("logs/gone.log", 5, "0000000000000007") + pos_line(a, 6, a)
+          + pos_line("logs/b.txt", 2, "logs/b.txt") + pos_line("logs/old.log", unw, "0000000000000009"), 1,
+          {"logs/b.txt": "b1\nb2\n"})
+    # Lines are binary strings too (no `encoding`): `.` is one byte, invalid bytes are kept.
+    ltsv = t.OUT_ONE.replace("  append true\n", "  append true\n  <format>\n    @type ltsv\n  </format>\n")
+    t.case("tail-invalid-utf8-regexp-bytes", t.source("@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
+                                                      extra=t.HEAD + "\nemit_unmatched_lines true"),
+           [t.wait(5)], {a: b"\xc3\xa9 x\na x\n\xc3\xa9\xff x\n\xff x\nab\xff v\n"}, out=ltsv)
+    t.case("tail-invalid-utf8-csv", t.source("@type csv\nkeys a,b", extra=t.HEAD),
+           [t.wait(3)], {a: b"x\xff,y\n\xc0\xaf,\xe2\x82\n\xc3\xa9,\x00\n"}, out=ltsv)
+    # A glob: one file with a mid-file entry, one without any.
+    t.case("tail-posfile-glob", t.source(path="{DIR}/logs/*.log", tag="tail.*", extra=t.HEAD),
+           [t.wait(3), t.app("logs/b.log", lines=["b3"]), t.wait(4)],
+           {a: three, "logs/b.log": "b1\nb2\n", "out/tail.pos": pos_line(a, 6, a)}, out=t.OUT_PER_TAG)
+
+
+YEAR_CASES = ["syslog-invalid-utf8-rfc3164-udp", "syslog-invalid-utf8-rfc3164-tcp", "syslog-invalid-utf8-auto-tcp"]
+
+
+def main():
+    """Write the curated cases (their conf and input; record.sh records `expected`)."""
+    g.OUT.clear()
+    curated()
+    g.main()
+    for name in YEAR_CASES:
+        with open(os.path.join(g.CASES, name, "YEAR"), "w") as fh:
+            fh.write("The expected output has {YEAR} for the year Fluentd ran in: RFC 3164 times have none.\n")
+    tail_cases()
+
+
+if __name__ == "__main__":
+    main()
