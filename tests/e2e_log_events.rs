@@ -11,6 +11,22 @@ use support::*;
 
 const T: Duration = Duration::from_secs(20);
 
+/// A file output writing `{DIR}/<name>.log` as events come (no buffering delay).
+fn file_out(name: &str) -> String {
+    format!(
+        "@type file\n  path {{DIR}}/{name}\n  append true\n  <buffer []>\n    @type memory\n    flush_mode immediate\n  </buffer>"
+    )
+}
+
+/// `config` with each `{FILE_<NAME>}` replaced by [`file_out`] of that name.
+fn with_files(config: &str) -> String {
+    ["log", "warn", "all"]
+        .iter()
+        .fold(config.to_string(), |c, n| {
+            c.replace(&format!("{{FILE_{}}}", n.to_uppercase()), &file_out(n))
+        })
+}
+
 /// A malformed frame: the connection is closed with a warning (a log event).
 fn send_garbage(d: &Daemon) {
     let mut s = d.connect();
@@ -29,7 +45,7 @@ fn records(text: &str) -> Vec<(String, serde_json::Value)> {
 
 #[test]
 fn log_events_go_to_the_fluent_log_label() {
-    let mut d = Daemon::start(
+    let mut d = Daemon::start(&with_files(
         r#"
 <source>
   @type forward
@@ -46,17 +62,11 @@ fn log_events_go_to_the_fluent_log_label() {
 </match>
 <label @FLUENT_LOG>
   <match fluent.*>
-    @type file
-    path {DIR}/log
-    append true
-    <buffer []>
-      @type memory
-      flush_mode immediate
-    </buffer>
+    {FILE_LOG}
   </match>
 </label>
 "#,
-    );
+    ));
     let path = d.path("log.log");
     send_garbage(&d);
     let text = d.wait_file_text(&path, T, |t| t.contains("invalid msgpack"));
@@ -88,7 +98,7 @@ fn log_events_go_to_the_fluent_log_label() {
 
 #[test]
 fn top_level_match_takes_them_with_fluentds_warning() {
-    let mut d = Daemon::start(
+    let mut d = Daemon::start(&with_files(
         r#"
 <source>
   @type forward
@@ -96,16 +106,10 @@ fn top_level_match_takes_them_with_fluentds_warning() {
   bind 127.0.0.1
 </source>
 <match fluent.warn>
-  @type file
-  path {DIR}/warn
-  append true
-  <buffer []>
-    @type memory
-    flush_mode immediate
-  </buffer>
+  {FILE_WARN}
 </match>
 "#,
-    );
+    ));
     d.wait_for_log(
         "define <match fluent.warn> to capture fluentd logs in top level is deprecated",
         T,
@@ -134,7 +138,7 @@ fn top_level_match_takes_them_with_fluentds_warning() {
 /// thread.
 #[test]
 fn no_loop_when_routing_logs() {
-    let mut d = Daemon::start(
+    let mut d = Daemon::start(&with_files(
         r#"
 <source>
   @type forward
@@ -151,17 +155,11 @@ fn no_loop_when_routing_logs() {
     </parse>
   </filter>
   <match fluent.**>
-    @type file
-    path {DIR}/log
-    append true
-    <buffer []>
-      @type memory
-      flush_mode immediate
-    </buffer>
+    {FILE_LOG}
   </match>
 </label>
 "#,
-    );
+    ));
     send_garbage(&d);
     let path = d.path("log.log");
     d.wait_file_text(&path, T, |t| t.contains("invalid msgpack"));
@@ -178,7 +176,7 @@ fn no_loop_when_routing_logs() {
 /// the events sent arrive.
 #[test]
 fn wildcard_match_alone_takes_none() {
-    let mut d = Daemon::start(
+    let mut d = Daemon::start(&with_files(
         r#"
 <source>
   @type forward
@@ -186,16 +184,10 @@ fn wildcard_match_alone_takes_none() {
   bind 127.0.0.1
 </source>
 <match **>
-  @type file
-  path {DIR}/all
-  append true
-  <buffer []>
-    @type memory
-    flush_mode immediate
-  </buffer>
+  {FILE_ALL}
 </match>
 "#,
-    );
+    ));
     send_garbage(&d);
     d.wait_for_log("invalid msgpack", T);
     let mut s = d.connect();
