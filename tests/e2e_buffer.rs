@@ -394,3 +394,103 @@ fn v012_buffer_parameters_are_translated() {
     assert!(files >= 2, "chunk data and meta on disk");
     assert!(d.terminate().success());
 }
+
+/// `<system>` file_permission/dir_permission and a file buffer's own, as Fluentd 1.16.11 applies
+/// them (recorded on the same config with umask 0022): out_file's files and the directories made
+/// for them, in_tail's pos file, and a buffer's chunk files with the buffer's own modes.
+#[test]
+fn file_and_dir_permissions_are_fluentds() {
+    use std::os::unix::fs::PermissionsExt;
+    let conf = "
+<system>
+  file_permission 0640
+  dir_permission 0750
+</system>
+<source>
+  @type forward
+  port {PORT}
+  bind 127.0.0.1
+</source>
+<source>
+  @type tail
+  path {DIR}/in.log
+  pos_file {DIR}/pos/in.pos
+  tag tail
+  read_from_head true
+  <parse>
+    @type none
+  </parse>
+</source>
+<match tail>
+  @type null
+</match>
+<match direct.**>
+  @type file
+  path {DIR}/direct/sub/out
+  append true
+  <buffer>
+    flush_mode immediate
+  </buffer>
+</match>
+<match buf.**>
+  @type file
+  path {DIR}/bufout/out
+  <buffer>
+    @type file
+    path {DIR}/chunks/b
+    file_permission 0600
+    dir_permission 0700
+    flush_interval 3600s
+  </buffer>
+</match>
+";
+    let mut d = Daemon::start_prepared(conf, &["--umask", "0022"], &[], &|dir| {
+        std::fs::write(dir.join("in.log"), "hello\n").unwrap()
+    });
+    let mut s = d.connect();
+    send(&mut s, &tagged("direct.a", 0, 1, "p"));
+    send(&mut s, &tagged("buf.a", 0, 1, "p"));
+    let mode = |rel: &str| {
+        std::fs::metadata(d.path(rel))
+            .map(|m| m.permissions().mode() & 0o7777)
+            .ok()
+    };
+    let listing = |rel: &str| -> Vec<String> {
+        std::fs::read_dir(d.path(rel))
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let direct = listing("direct/sub")
+            .into_iter()
+            .any(|n| n.starts_with("out.") && n.ends_with(".log"));
+        if direct && listing("chunks/b").len() >= 2 && mode("pos/in.pos").is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "files not written:\n{}",
+            d.stderr()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    let out = listing("direct/sub")
+        .into_iter()
+        .find(|n| n.starts_with("out.") && n.ends_with(".log"))
+        .unwrap();
+    assert_eq!(mode("direct"), Some(0o750));
+    assert_eq!(mode("direct/sub"), Some(0o750));
+    assert_eq!(mode(&format!("direct/sub/{out}")), Some(0o640));
+    assert_eq!(mode("pos"), Some(0o750));
+    assert_eq!(mode("pos/in.pos"), Some(0o640));
+    assert_eq!(mode("chunks"), Some(0o700));
+    assert_eq!(mode("chunks/b"), Some(0o700));
+    for chunk in listing("chunks/b") {
+        assert_eq!(mode(&format!("chunks/b/{chunk}")), Some(0o600), "{chunk}");
+    }
+    assert!(d.terminate().success());
+}

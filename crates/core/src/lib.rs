@@ -20,6 +20,7 @@ pub mod listeners;
 pub mod log;
 pub mod log_events;
 pub mod metrics;
+pub mod perms;
 pub mod pipeline;
 pub mod plugin;
 pub mod registry;

@@ -51,6 +51,8 @@ pub static SYSTEM: Spec = Spec::new("system", "The daemon's own settings (a top-
         p("enable_get_dump", Bool, "The RPC endpoint serves `/api/config.getDump`.").default("false"),
         p("enable_input_metrics", Bool, "monitor_agent shows the inputs' `emit_records` (0 otherwise, as in Fluentd).").default("false"),
         p("enable_size_metrics", Bool, "monitor_agent shows `emit_size`: the events' msgpack bytes (0 otherwise, as in Fluentd).").default("false"),
+        p("file_permission", Str, "Mode (octal, read as Ruby's `to_i(8)`) of the files logferry creates: out_file's and secondary_file's output, file buffer chunks (unless the buffer sets its own), backups, in_tail's pos file; the umask applies, as in Fluentd.").computed("0644"),
+        p("dir_permission", Str, "Mode (octal) of the directories logferry creates for them, set exactly (as Fluentd's `mkdir_p`); existing directories keep theirs.").computed("0755"),
     ])
     .sections(&[one("log", Body::Spec(&LOG), "logferry's own log lines.")]);
 
@@ -76,6 +78,10 @@ pub struct SystemConfig {
     pub enable_input_metrics: bool,
     /// `enable_size_metrics`: monitor_agent counts `emit_size`.
     pub enable_size_metrics: bool,
+    /// `file_permission`: mode of the files plugins create (see [`crate::perms`]).
+    pub file_permission: Option<u32>,
+    /// `dir_permission`: mode of the directories plugins create.
+    pub dir_permission: Option<u32>,
 }
 
 /// Read the `<system>` section, every default the declared one ([`SYSTEM`]). A second
@@ -145,6 +151,12 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
     sys.enable_get_dump = lenient_bool(s, "enable_get_dump", strict)?;
     sys.enable_input_metrics = lenient_bool(s, "enable_input_metrics", strict)?;
     sys.enable_size_metrics = lenient_bool(s, "enable_size_metrics", strict)?;
+    if all || s.has("file_permission") {
+        sys.file_permission = permission(s, "file_permission")?;
+    }
+    if all || s.has("dir_permission") {
+        sys.dir_permission = permission(s, "dir_permission")?;
+    }
     if let Some(p) = s.param("enable_jit") {
         // Not used by logferry, but its default is false, not nil: a value that is not a bool
         // (nil when not strict) is "required but nil is specified" in Fluentd.
@@ -184,6 +196,19 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
         }
     }
     Ok(())
+}
+
+/// A file or directory mode parameter, read as Fluentd reads it (see [`crate::perms::parse_mode`]).
+pub fn permission(s: &Section, key: &str) -> Result<Option<u32>, BuildError> {
+    match s.param(key) {
+        None => Ok(None),
+        Some(p) => crate::perms::parse_mode(&p.value).map(Some).ok_or_else(|| {
+            build_error(
+                &p.pos,
+                format!("{key} '{}': not a file mode (octal, 0 to 7777)", p.value),
+            )
+        }),
+    }
 }
 
 /// `strict_config_value`: Fluentd reads `<system>` strictly only when it is true.
@@ -252,5 +277,21 @@ mod tests {
         for bad in ["rotate_age x", "rotate_age Daily", "rotate_age 5.0"] {
             assert!(sys(&format!("<log>\n{bad}\n</log>")).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn permissions_read_as_ruby_octal() {
+        let s = sys("file_permission 0640\ndir_permission 750").unwrap();
+        assert_eq!(
+            (s.file_permission, s.dir_permission),
+            (Some(0o640), Some(0o750))
+        );
+        let s = sys("").unwrap();
+        assert_eq!((s.file_permission, s.dir_permission), (None, None));
+        let e = sys("file_permission -0640").unwrap_err();
+        assert!(
+            e.contains("s.conf:2:1") && e.contains("not a file mode"),
+            "{e}"
+        );
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use logferry_core::buffer::build::file_backed;
+use logferry_core::buffer::build::{file_backed, FileStoreAt};
 use logferry_core::buffer::{
     BufferConfig, BufferDefaults, BufferedOutput, Chunk, ChunkWriter, WriteError,
 };
@@ -411,9 +411,12 @@ async fn file_buffer_resumes_after_a_crash() {
         None,
         PluginLog::new("t", None),
         tmp.path().join("backup"),
-        dir.clone(),
-        ".log".into(),
-        false,
+        FileStoreAt {
+            dir: dir.clone(),
+            suffix: ".log".into(),
+            fsync: false,
+            perms: Default::default(),
+        },
     ));
     o1.clone().start().await.unwrap();
     o1.emit("t", batch(0, 5)).await.unwrap();
@@ -428,9 +431,12 @@ async fn file_buffer_resumes_after_a_crash() {
         None,
         PluginLog::new("t", None),
         tmp.path().join("backup"),
-        dir.clone(),
-        ".log".into(),
-        true,
+        FileStoreAt {
+            dir: dir.clone(),
+            suffix: ".log".into(),
+            fsync: true,
+            perms: Default::default(),
+        },
     ));
     o2.clone().start().await.unwrap();
     assert_eq!(o2.usage().0, 1, "the staged chunk is resumed");
@@ -644,9 +650,12 @@ async fn resumed_chunks_keep_their_key_kinds() {
             None,
             PluginLog::new("t", None),
             tmp.path().join("backup"),
-            dir.clone(),
-            ".log".into(),
-            resume,
+            FileStoreAt {
+                dir: dir.clone(),
+                suffix: ".log".into(),
+                fsync: resume,
+                perms: Default::default(),
+            },
         ))
     };
     let w1 = Arc::new(TestWriter::default());

@@ -15,6 +15,7 @@ use logferry_core::buffer::file_store::{
     decode_meta, decode_meta_record, encode_meta, Durability, FileChunk, FileStore, ResumeReport,
 };
 use logferry_core::buffer::{ChunkId, ChunkMeta};
+use logferry_core::perms::Perms;
 use rand::{Rng, RngCore};
 
 const CHILD_ENV: &str = "LOGFERRY_FILE_STORE_CHILD_DIR";
@@ -189,7 +190,8 @@ fn create_append_read_enqueue_resume_purge() {
 #[test]
 fn durability_process_commits_too() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut store, _, _) = FileStore::open_with(tmp.path(), ".log", Durability::Process).unwrap();
+    let (mut store, _, _) =
+        FileStore::open_with(tmp.path(), ".log", Durability::Process, Perms::default()).unwrap();
     assert_eq!(store.durability(), Durability::Process);
     let mut c = store.create(keys("a")).unwrap();
     for i in 0..50u8 {
@@ -449,12 +451,12 @@ fn backup_copies_exactly_the_committed_bytes() {
         f.write_all(b"TORN").unwrap();
     }
     let bdir = tmp.path().join("backup/worker0/out");
-    let p = store.backup(&c, &bdir).unwrap();
+    let p = store.backup(&c, &bdir, Perms::default()).unwrap();
     assert_eq!(p, bdir.join(format!("{}.log", c.id.hex())));
     assert_eq!(fs::read(&p).unwrap(), b"committed");
     assert_eq!(&store.read(&c).unwrap()[..], b"committed");
     // Again: replaced, no tmp left.
-    store.backup(&c, &bdir).unwrap();
+    store.backup(&c, &bdir, Perms::default()).unwrap();
     assert_eq!(names(&bdir), vec![format!("{}.log", c.id.hex())]);
 }
 
@@ -489,7 +491,8 @@ fn store_is_send_and_sync() {
 #[test]
 fn concurrent_appends_to_different_chunks() {
     let tmp = tempfile::tempdir().unwrap();
-    let (store, _, _) = FileStore::open_with(tmp.path(), ".log", Durability::Process).unwrap();
+    let (store, _, _) =
+        FileStore::open_with(tmp.path(), ".log", Durability::Process, Perms::default()).unwrap();
     let store = std::sync::Arc::new(store);
     let handles: Vec<_> = (0..4)
         .map(|t| {
@@ -1243,7 +1246,8 @@ fn child_appender() {
     } else {
         Durability::Process
     };
-    let (store, chunks, _) = FileStore::open_with(&dir, ".log", durability).unwrap();
+    let (store, chunks, _) =
+        FileStore::open_with(&dir, ".log", durability, Perms::default()).unwrap();
     let mut seq = all_seqs(&store, &chunks).last().map_or(0, |s| s + 1);
     let mut staged: Option<FileChunk> = chunks.into_iter().find(|c| !c.queued);
     let mut out = std::io::stdout().lock();
@@ -1314,7 +1318,8 @@ fn kill_9_during_appends_loses_nothing_acknowledged() {
             acked_max = Some(acked_max.map_or(a, |m| m.max(a)));
         }
 
-        let (store, chunks, r) = FileStore::open_with(&dir, ".log", Durability::Process).unwrap();
+        let (store, chunks, r) =
+            FileStore::open_with(&dir, ".log", Durability::Process, Perms::default()).unwrap();
         assert!(
             r.quarantined.is_empty(),
             "round {round}: {:?}",

@@ -13,7 +13,7 @@
 //! the file of its day — a deliberate difference: Fluentd's default would hold a day's data in a
 //! buffer until ten minutes after midnight.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,6 +27,7 @@ use logferry_core::buffer::{
 };
 use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
+use logferry_core::perms::Perms;
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, EventTime, Output, Section};
 use logferry_formats::formatter::{self, Formatter};
@@ -198,6 +199,7 @@ fn write_file(
     gzip: bool,
     data: &[u8],
     already_gzip: bool,
+    perms: Perms,
 ) -> std::io::Result<PathBuf> {
     let path = if append {
         PathBuf::from(path_template)
@@ -205,9 +207,10 @@ fn write_file(
         first_free(path_template)
     };
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+        perms.create_dir_all(dir)?;
     }
-    let mut f = OpenOptions::new()
+    let mut f = perms
+        .open_options()
         .create(true)
         .read(true)
         .append(true)
@@ -333,6 +336,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
         format,
         lock: Mutex::new(()),
         symlink,
+        perms: Perms::of(&ctx.system),
     }))
 }
 
@@ -345,6 +349,8 @@ pub struct DirectFile {
     format: FileFormat,
     lock: Mutex<()>,
     symlink: Option<(TimeFormatter, Symlink)>,
+    /// `<system>` file_permission/dir_permission.
+    perms: Perms,
 }
 
 impl DirectFile {
@@ -379,7 +385,7 @@ impl Output for DirectFile {
         let _guard = self.lock.lock().await;
         for (template, key, data) in groups {
             let written = tokio::task::block_in_place(|| {
-                write_file(&template, self.append, self.gzip, &data, false)
+                write_file(&template, self.append, self.gzip, &data, false, self.perms)
             })
             .map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
             if let Some((link, state)) = &self.symlink {
@@ -458,11 +464,13 @@ pub struct FileWriter {
     format: FileFormat,
     lock: std::sync::Mutex<()>,
     symlink: Option<(Template, Symlink)>,
+    /// `<system>` file_permission/dir_permission.
+    perms: Perms,
 }
 
 /// Writer factory for the buffer engine and `<secondary>`.
 pub fn writer(
-    _ctx: &BuildCtx,
+    ctx: &BuildCtx,
     s: &Section,
     cfg: &BufferConfig,
 ) -> Result<Arc<dyn ChunkWriter>, BuildError> {
@@ -537,6 +545,7 @@ pub fn writer(
         format: FileFormat::from_section(s)?,
         lock: std::sync::Mutex::new(()),
         symlink,
+        perms: Perms::of(&ctx.system),
     }))
 }
 
@@ -586,9 +595,11 @@ impl ChunkWriter for FileWriter {
             )
         };
         let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        tokio::task::block_in_place(|| write_file(&path, self.append, self.gzip, &data, gz))
-            .map(|_| ())
-            .map_err(|e| WriteError::Retryable(format!("{path}: {e}")))
+        tokio::task::block_in_place(|| {
+            write_file(&path, self.append, self.gzip, &data, gz, self.perms)
+        })
+        .map(|_| ())
+        .map_err(|e| WriteError::Retryable(format!("{path}: {e}")))
     }
 }
 
@@ -656,23 +667,23 @@ mod tests {
         let t = p.to_str().unwrap();
         // A crash tore the second chunk's write: the fragment is cut, the retry lands whole.
         fs::write(&p, "{\"a\":1}\n{\"b\"").unwrap();
-        write_file(t, true, false, b"{\"b\":2}\n", false).unwrap();
+        write_file(t, true, false, b"{\"b\":2}\n", false, Perms::default()).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "{\"a\":1}\n{\"b\":2}\n");
         // A fragment longer than the scan block, with no newline at all: cut to empty.
         fs::write(&p, vec![b'x'; 200_000]).unwrap();
-        write_file(t, true, false, b"y\n", false).unwrap();
+        write_file(t, true, false, b"y\n", false, Perms::default()).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "y\n");
         // A fragment behind a newline more than one block back.
         let mut torn = b"z\n".to_vec();
         torn.extend(vec![b'x'; 150_000]);
         fs::write(&p, &torn).unwrap();
-        write_file(t, true, false, b"y\n", false).unwrap();
+        write_file(t, true, false, b"y\n", false, Perms::default()).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "z\ny\n");
         // Complete lines are never touched; nor is a format without newlines.
-        write_file(t, true, false, b"w\n", false).unwrap();
+        write_file(t, true, false, b"w\n", false, Perms::default()).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "z\ny\nw\n");
-        write_file(t, true, false, b"v", false).unwrap();
-        write_file(t, true, false, b"u", false).unwrap();
+        write_file(t, true, false, b"v", false, Perms::default()).unwrap();
+        write_file(t, true, false, b"u", false, Perms::default()).unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "z\ny\nw\nvu");
     }
 }

@@ -14,6 +14,8 @@ pub struct SecondaryFile {
     path: Template,
     append: bool,
     gzip: bool,
+    /// `<system>` file_permission/dir_permission.
+    perms: logferry_core::perms::Perms,
 }
 
 /// `secondary_file` output (a `<secondary>` only).
@@ -35,7 +37,7 @@ pub static PARAMS: Spec = Spec::new(
 
 /// Writer factory (only valid as a `<secondary>`).
 pub fn writer(
-    _ctx: &BuildCtx,
+    ctx: &BuildCtx,
     s: &Section,
     cfg: &BufferConfig,
 ) -> Result<Arc<dyn ChunkWriter>, BuildError> {
@@ -56,7 +58,12 @@ pub fn writer(
         if gzip { ".gz" } else { "" }
     );
     let path = Template::new("basename", &text, cfg).map_err(|e| build_error(s.pos(), e))?;
-    Ok(Arc::new(SecondaryFile { path, append, gzip }))
+    Ok(Arc::new(SecondaryFile {
+        path,
+        append,
+        gzip,
+        perms: logferry_core::perms::Perms::of(&ctx.system),
+    }))
 }
 
 #[async_trait]
@@ -75,7 +82,7 @@ impl ChunkWriter for SecondaryFile {
                 .map_err(|e| WriteError::Unrecoverable(e.to_string()))?
         };
         let gz_needed = self.gzip && !chunk.is_gzip();
-        let append = self.append;
+        let (append, perms) = (self.append, self.perms);
         tokio::task::block_in_place(|| {
             let path = if append {
                 std::path::PathBuf::from(&template)
@@ -88,12 +95,9 @@ impl ChunkWriter for SecondaryFile {
                     .unwrap_or_else(|| template.clone().into())
             };
             if let Some(d) = path.parent() {
-                std::fs::create_dir_all(d)?;
+                perms.create_dir_all(d)?;
             }
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?;
+            let mut f = perms.open_options().create(true).append(true).open(&path)?;
             use std::io::Write;
             if gz_needed {
                 f.write_all(&logferry_compress::gzip(&data))

@@ -1,12 +1,13 @@
 //! Where chunk bytes live: memory, or the file store. The engine sees one interface.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
 use super::meta::{ChunkId, ChunkMeta};
 use super::pages::PageBuf;
+use crate::perms::Perms;
 
 /// A chunk as the engine holds it.
 #[derive(Debug)]
@@ -79,8 +80,8 @@ pub trait Backend: Send + Sync {
     }
     /// Delete the chunk.
     fn purge(&self, h: &Handle) -> io::Result<()>;
-    /// Copy the committed bytes to `dir/<hex>.log`.
-    fn backup(&self, h: &Handle, dir: &Path) -> io::Result<PathBuf>;
+    /// Copy the committed bytes to `dir/<hex>.log` (creating `dir` and the file with `perms`).
+    fn backup(&self, h: &Handle, dir: &Path, perms: Perms) -> io::Result<PathBuf>;
     /// Persisted across restarts?
     fn durable(&self) -> bool;
     /// The file holding a chunk's data, for stores that have one.
@@ -112,11 +113,17 @@ fn now_secs() -> i64 {
         .unwrap_or(0)
 }
 
-/// Write bytes to `dir/<hex>.log` (creating the directory).
-pub fn write_backup(id: &ChunkId, data: &[u8], dir: &Path) -> io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+/// Write bytes to `dir/<hex>.log` (creating the directory and the file with `perms`).
+pub fn write_backup(id: &ChunkId, data: &[u8], dir: &Path, perms: Perms) -> io::Result<PathBuf> {
+    perms.create_dir_all(dir)?;
     let path = dir.join(format!("{}.log", id.hex()));
-    std::fs::write(&path, data)?;
+    perms
+        .open_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)?
+        .write_all(data)?;
     Ok(path)
 }
 
@@ -262,8 +269,8 @@ impl Backend for Memory {
         Ok(())
     }
 
-    fn backup(&self, h: &Handle, dir: &Path) -> io::Result<PathBuf> {
-        write_backup(&h.id, &self.read(h)?, dir)
+    fn backup(&self, h: &Handle, dir: &Path, perms: Perms) -> io::Result<PathBuf> {
+        write_backup(&h.id, &self.read(h)?, dir, perms)
     }
 
     fn durable(&self) -> bool {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::config::{BufferConfig, BufferDefaults, StoreKind};
 use super::engine::{BufferedOutput, ChunkWriter};
 use crate::error::{build_error, BuildError};
+use crate::perms::Perms;
 use crate::pipeline::BuildCtx;
 use crate::plugin::Output;
 use crate::section::Section;
@@ -55,6 +56,8 @@ pub fn build_buffered(
     defaults: &BufferDefaults,
 ) -> Result<Arc<dyn Output>, BuildError> {
     let mut cfg = BufferConfig::from_output(s, defaults)?;
+    let system_perms = Perms::of(&ctx.system);
+    cfg.backup_perms = system_perms;
     if let StoreKind::File { path, .. } = &mut cfg.store {
         if path.is_empty() {
             *path = default_file_path(ctx, s, defaults).ok_or_else(|| {
@@ -105,17 +108,27 @@ pub fn build_buffered(
             path,
             suffix,
             fsync,
+            file_permission,
+            dir_permission,
         } => {
             let (dir, suffix, fsync) = (PathBuf::from(path), suffix.clone(), *fsync);
+            // The buffer's own modes, else <system>'s (Fluentd's buf_file).
+            let perms = Perms {
+                file: file_permission.unwrap_or(system_perms.file),
+                dir: dir_permission.unwrap_or(system_perms.dir),
+            };
             Arc::new(file_backed(
                 cfg,
                 writer,
                 secondary,
                 ctx.log.clone(),
                 backup,
-                dir,
-                suffix,
-                fsync,
+                FileStoreAt {
+                    dir,
+                    suffix,
+                    fsync,
+                    perms,
+                },
             ))
         }
     };
@@ -125,7 +138,20 @@ pub fn build_buffered(
     Ok(out)
 }
 
-/// A buffered output whose chunks live in `dir` (opened and resumed at start).
+/// Where and how a file buffer keeps its chunks.
+#[derive(Clone, Debug)]
+pub struct FileStoreAt {
+    /// The directory.
+    pub dir: PathBuf,
+    /// Suffix of chunk file names.
+    pub suffix: String,
+    /// fsync at every commit.
+    pub fsync: bool,
+    /// Modes of the chunk files and of the directories created.
+    pub perms: Perms,
+}
+
+/// A buffered output whose chunks live in `at.dir` (opened and resumed at start).
 #[allow(clippy::too_many_arguments)]
 pub fn file_backed(
     cfg: BufferConfig,
@@ -133,9 +159,7 @@ pub fn file_backed(
     secondary: Option<Arc<dyn ChunkWriter>>,
     log: crate::log::PluginLog,
     backup: PathBuf,
-    dir: PathBuf,
-    suffix: String,
-    fsync: bool,
+    at: FileStoreAt,
 ) -> BufferedOutput {
     let store_slot: Arc<std::sync::OnceLock<Arc<super::file_store::FileStore>>> =
         Arc::new(std::sync::OnceLock::new());
@@ -144,13 +168,19 @@ pub fn file_backed(
     });
     let rlog = log.clone();
     let resume = Box::new(move || {
-        let durability = if fsync {
+        let FileStoreAt {
+            dir,
+            suffix,
+            fsync,
+            perms,
+        } = &at;
+        let durability = if *fsync {
             super::file_store::Durability::PowerLoss
         } else {
             super::file_store::Durability::Process
         };
         let (store, chunks, report) =
-            super::file_store::FileStore::open_with(&dir, &suffix, durability)?;
+            super::file_store::FileStore::open_with(dir, suffix, durability, *perms)?;
         // The store logs each quarantined chunk itself.
         if report.truncated > 0 {
             rlog.info(format_args!(
@@ -203,8 +233,9 @@ impl super::backend::Backend for LazyFile {
         &self,
         h: &super::backend::Handle,
         dir: &std::path::Path,
+        perms: Perms,
     ) -> std::io::Result<PathBuf> {
-        self.get()?.backup(h, dir)
+        self.get()?.backup(h, dir, perms)
     }
     fn durable(&self) -> bool {
         true

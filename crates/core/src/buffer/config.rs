@@ -24,6 +24,10 @@ pub enum StoreKind {
         suffix: String,
         /// fsync at every commit (`durability power_loss`; logferry's own parameter).
         fsync: bool,
+        /// The buffer's own `file_permission` (else `<system>`'s).
+        file_permission: Option<u32>,
+        /// The buffer's own `dir_permission` (else `<system>`'s).
+        dir_permission: Option<u32>,
     },
 }
 
@@ -130,6 +134,8 @@ pub struct BufferConfig {
     pub retry: RetryConfig,
     /// `disable_chunk_backup`.
     pub disable_chunk_backup: bool,
+    /// Modes of the backup directory and files (`<system>`'s, set by the build).
+    pub backup_perms: crate::perms::Perms,
     /// v0.12 `time_slice_format`, when given (outputs use it for `%{time_slice}`).
     pub time_slice_format: Option<String>,
 }
@@ -308,10 +314,16 @@ impl BufferConfig {
                 // (with @id) or refuse.
                 let path = path.unwrap_or_default();
                 let suffix = src.val::<String>("path_suffix")?;
+                let perm = |key| match &buffer {
+                    Some(b) => crate::system::permission(b, key),
+                    None => Ok(None),
+                };
                 StoreKind::File {
                     path,
                     suffix,
                     fsync: buffer.is_some() && src.val::<String>("durability")? == "power_loss",
+                    file_permission: perm("file_permission")?,
+                    dir_permission: perm("dir_permission")?,
                 }
             }
             "file_single" => {
@@ -553,6 +565,7 @@ impl BufferConfig {
             overflow,
             retry,
             disable_chunk_backup: src.val::<bool>("disable_chunk_backup")?,
+            backup_perms: crate::perms::Perms::default(),
             time_slice_format,
         };
         // Parameters read only for the legacy mapping or accepted by name.

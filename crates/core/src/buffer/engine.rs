@@ -631,7 +631,10 @@ impl BufferedOutput {
                 h.id, h.meta.records
             ));
         } else {
-            match self.backend.backup(h, &self.backup_dir) {
+            match self
+                .backend
+                .backup(h, &self.backup_dir, self.cfg.backup_perms)
+            {
                 Ok(p) => self.log.error(format_args!(
                     "chunk {:?} ({} records) given up: {why}; backed up to {}",
                     h.id,
@@ -1454,7 +1457,7 @@ impl Lifecycle for BufferedOutput {
                 ));
                 continue;
             }
-            match super::backend::write_backup(&id, chunk.raw(), &self.backup_dir) {
+            match super::backend::write_backup(&id, chunk.raw(), &self.backup_dir, self.cfg.backup_perms) {
                 Ok(p) => self.log.error(format_args!(
                     "chunk {id:?} ({records} records) was still being written at the shutdown deadline; backed up to {} (it may also arrive)",
                     p.display()

@@ -68,8 +68,8 @@ impl Backend for FileBackend {
         self.store.purge(&chunk(h))
     }
 
-    fn backup(&self, h: &Handle, dir: &Path) -> io::Result<PathBuf> {
-        self.store.backup(&chunk(h), dir)
+    fn backup(&self, h: &Handle, dir: &Path, perms: crate::perms::Perms) -> io::Result<PathBuf> {
+        self.store.backup(&chunk(h), dir, perms)
     }
 
     fn durable(&self) -> bool {

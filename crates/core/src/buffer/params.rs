@@ -12,6 +12,8 @@ pub static BUFFER: Spec = Spec::new(
         .computed("<system> root_dir/worker0/<@id>/buffer; out_file: beside its path"),
     p("path_suffix", Str, "Suffix of chunk file names.").default(".log"),
     p("durability", Enum(&["process", "power_loss"]), "`power_loss` fsyncs chunk files at every commit (logferry's own).").default("process"),
+    p("file_permission", Str, "Mode (octal) of a file buffer's chunk and `.meta` files (the umask applies).").computed("<system> file_permission, else 0644"),
+    p("dir_permission", Str, "Mode (octal) of the directories a file buffer creates.").computed("<system> dir_permission, else 0755"),
     p("timekey", Time, "Length of a time slice when `time` is a chunk key.")
         .computed("the output's (1d for file and s3)"),
     p("timekey_wait", Time, "How long after a slice ends its chunk is flushed (flush_mode lazy).").default("600"),

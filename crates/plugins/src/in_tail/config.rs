@@ -23,6 +23,9 @@ pub struct TailConfig {
     pub tag: TagRule,
     /// `pos_file`.
     pub pos_file: Option<String>,
+    /// Modes of the pos file and its directory (`<system>` file_permission/dir_permission; set
+    /// by the build).
+    pub pos_file_perms: logferry_core::perms::Perms,
     /// `pos_file_compaction_interval` (seconds).
     pub compaction_interval: Option<f64>,
     /// `read_from_head`.
@@ -317,6 +320,7 @@ impl TailConfig {
             parser = parser::from_plugin(&Section::new(&el, s.plugin()), None)?;
         }
         Ok(TailConfig {
+            pos_file_perms: Default::default(),
             paths,
             path_texts,
             exclude,

@@ -79,7 +79,8 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
     let s = &s.declared(&params::PARAMS);
     let log = ctx.log.clone();
     let warn = |m: String| log.warn(format_args!("{m}"));
-    let cfg = TailConfig::from_section(s, &warn)?;
+    let mut cfg = TailConfig::from_section(s, &warn)?;
+    cfg.pos_file_perms = logferry_core::perms::Perms::of(&ctx.system);
     if let Some(p) = &cfg.pos_file {
         let mut used = POS_FILES.lock().unwrap_or_else(|e| e.into_inner());
         used.retain(|(build, _)| build.strong_count() > 0);

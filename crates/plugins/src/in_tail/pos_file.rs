@@ -69,18 +69,20 @@ pub fn format_line(path: &str, pos: u64, ino: u64) -> String {
 }
 
 impl PositionFile {
-    /// Open (creating it and its directory) and load, compacting as Fluentd does at start: the
+    /// Open (creating it and its directory with `perms`) and load, compacting as Fluentd does at start: the
     /// unwatched entries go, a repeated key keeps its last line, and with `existing` (the keys of
     /// the files the paths match now) entries of other files go too.
     pub fn open(
         path: &Path,
         follow_inodes: bool,
         existing: Option<&dyn Fn(&Key) -> bool>,
+        perms: logferry_core::perms::Perms,
     ) -> std::io::Result<(PositionFile, Vec<String>)> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            perms.create_dir_all(dir)?;
         }
-        let file = std::fs::OpenOptions::new()
+        let file = perms
+            .open_options()
             .read(true)
             .write(true)
             .create(true)
@@ -288,7 +290,7 @@ mod tests {
              /a.log\t0000000000000019\t000000000098c21f\n",
         )
         .unwrap();
-        let (mut pf, warnings) = PositionFile::open(&p, false, None).unwrap();
+        let (mut pf, warnings) = PositionFile::open(&p, false, None, Default::default()).unwrap();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert_eq!(
             std::fs::read_to_string(&p).unwrap(),
@@ -319,7 +321,7 @@ mod tests {
         // Start-up compaction keeps only the files the paths match now.
         drop(pf);
         let keep = |k: &Key| *k == Key::Path("/x".into());
-        let (pf, _) = PositionFile::open(&p, false, Some(&keep)).unwrap();
+        let (pf, _) = PositionFile::open(&p, false, Some(&keep), Default::default()).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "");
         drop(pf);
     }
@@ -333,7 +335,7 @@ mod tests {
             "/a.log\t0000000000000005\t0000000000000009\n/a.log.1\t0000000000000006\t000000000000000a\n",
         )
         .unwrap();
-        let (mut pf, _) = PositionFile::open(&p, true, None).unwrap();
+        let (mut pf, _) = PositionFile::open(&p, true, None, Default::default()).unwrap();
         let e = pf.get("/whatever", 10).unwrap();
         assert_eq!(pf.read(e), (10, 6));
         assert!(pf.contains("/x", 9));

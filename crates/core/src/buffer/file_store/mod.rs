@@ -84,9 +84,10 @@
 mod codec;
 mod resume;
 
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use crate::perms::Perms;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -98,10 +99,6 @@ use bytes::Bytes;
 
 use super::meta::{ChunkId, ChunkMeta};
 
-/// Mode of chunk and metadata files (Fluentd's `file_permission` default).
-const FILE_MODE: u32 = 0o644;
-/// Mode of the buffer, quarantine and backup directories (Fluentd's `dir_permission` default).
-const DIR_MODE: u32 = 0o755;
 /// Name of the quarantine subdirectory.
 pub const QUARANTINE_DIR: &str = "quarantine";
 /// Quarantined chunks logged one by one before a single summary line.
@@ -157,6 +154,8 @@ pub struct FileStore {
     suffix: String,
     durability: Durability,
     quarantined: AtomicU64,
+    /// Modes of chunk files and of the directories the store creates.
+    perms: Perms,
 }
 
 fn now_secs() -> i64 {
@@ -177,10 +176,6 @@ fn ignore_not_found(r: io::Result<()>) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         r => r,
     }
-}
-
-fn create_dir(dir: &Path) -> io::Result<()> {
-    DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
 /// The bytes `0..len` of the file, or an error if it holds fewer (a chunk-sized read lands in
@@ -211,19 +206,21 @@ fn read_prefix(path: &Path, len: u64) -> io::Result<Bytes> {
 }
 
 impl FileStore {
-    /// Open (creating, mode 0755) the directory and resume: returns the staged and queued chunks
+    /// Open (creating, as Fluentd's default 0755 in `open`) the directory and resume: returns the staged and queued chunks
     /// found, ordered by modified time (`m`), oldest first, then by id. Fails only when the
     /// directory itself cannot be created or listed, or `suffix` contains `/` or NUL; a broken
-    /// chunk is quarantined, never an error. [`Durability::PowerLoss`].
+    /// chunk is quarantined, never an error. [`Durability::PowerLoss`], Fluentd's default modes.
     pub fn open(dir: &Path, suffix: &str) -> io::Result<(FileStore, Vec<FileChunk>, ResumeReport)> {
-        Self::open_with(dir, suffix, Durability::default())
+        Self::open_with(dir, suffix, Durability::default(), Perms::default())
     }
 
-    /// [`open`](Self::open) with a chosen [`Durability`].
+    /// [`open`](Self::open) with a chosen [`Durability`] and modes for the files and directories
+    /// it creates.
     pub fn open_with(
         dir: &Path,
         suffix: &str,
         durability: Durability,
+        perms: Perms,
     ) -> io::Result<(FileStore, Vec<FileChunk>, ResumeReport)> {
         if suffix.contains('/') || suffix.contains('\0') {
             return Err(io::Error::new(
@@ -231,7 +228,7 @@ impl FileStore {
                 format!("buffer path suffix {suffix:?} must not contain '/' or NUL"),
             ));
         }
-        create_dir(dir)?;
+        perms.create_dir_all(dir)?;
         if !fs::metadata(dir)?.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -243,6 +240,7 @@ impl FileStore {
             suffix: suffix.to_string(),
             durability,
             quarantined: AtomicU64::new(0),
+            perms,
         };
         let (chunks, report) = resume::resume(&store)?;
         Ok((store, chunks, report))
@@ -334,7 +332,7 @@ impl FileStore {
                 .write(true)
                 .create(true)
                 .truncate(true)
-                .mode(FILE_MODE)
+                .mode(self.perms.file)
                 .open(&tmp)?;
             f.write_all(&bytes)?;
             if self.sync() {
@@ -378,7 +376,7 @@ impl FileStore {
         let made = OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(FILE_MODE)
+            .mode(self.perms.file)
             .open(&data)
             .and_then(|_| self.sync_dir());
         if let Err(e) = made {
@@ -481,8 +479,8 @@ impl FileStore {
 
     /// Copy the committed bytes of a chunk given up to `backup_dir/<hex>.log` (creating the
     /// directories, replacing an older backup of the same id atomically); returns that path.
-    pub fn backup(&self, c: &FileChunk, backup_dir: &Path) -> io::Result<PathBuf> {
-        create_dir(backup_dir)?;
+    pub fn backup(&self, c: &FileChunk, backup_dir: &Path, perms: Perms) -> io::Result<PathBuf> {
+        perms.create_dir_all(backup_dir)?;
         let dest = backup_dir.join(format!("{}.log", c.id.hex()));
         let tmp = tmp_of(&dest);
         let copied = (|| {
@@ -491,7 +489,7 @@ impl FileStore {
                 .write(true)
                 .create(true)
                 .truncate(true)
-                .mode(FILE_MODE)
+                .mode(perms.file)
                 .open(&tmp)?;
             let n = io::copy(&mut src.take(c.meta.bytes), &mut out)?;
             if n != c.meta.bytes {
@@ -538,7 +536,7 @@ impl FileStore {
             tracing::debug!(chunk = %first.display(), reason, "file buffer chunk quarantined");
         }
         let qdir = self.dir.join(QUARANTINE_DIR);
-        create_dir(&qdir)?;
+        self.perms.create_dir_all(&qdir)?;
         let names: Vec<_> = files.iter().filter_map(|f| f.file_name()).collect();
         let dest_of = |name: &std::ffi::OsStr, tail: &str| {
             let mut s = name.to_owned();

@@ -107,9 +107,13 @@ impl Tail {
             let targets = t.expand();
             let keys: HashSet<Key> = targets.into_values().map(|(k, _)| k).collect();
             let keep = |k: &Key| keys.contains(k);
-            let (pf, warnings) =
-                PositionFile::open(std::path::Path::new(p), cfg.follow_inodes, Some(&keep))
-                    .map_err(|e| format!("cannot open the pos_file {p}: {e}"))?;
+            let (pf, warnings) = PositionFile::open(
+                std::path::Path::new(p),
+                cfg.follow_inodes,
+                Some(&keep),
+                cfg.pos_file_perms,
+            )
+            .map_err(|e| format!("cannot open the pos_file {p}: {e}"))?;
             for w in warnings {
                 t.log.warn(format_args!("{w}"));
             }
