@@ -116,6 +116,9 @@ impl ForwardConfig {
             Some(sec) => Some(Arc::new(security(&sec)?)),
             None => None,
         };
+        // The deprecated top-level linger_timeout wins over <transport>'s (Fluentd's server
+        // helper: `socket_options[:linger_timeout] ||= transport's`).
+        let top_linger = s.opt_size("linger_timeout").map(Duration::from_secs);
         let mut linger_timeout = None;
         let mut tls = None;
         if let Some(t) = s.section("transport")? {
@@ -144,7 +147,7 @@ impl ForwardConfig {
             port,
             bind,
             backlog,
-            linger_timeout,
+            linger_timeout: top_linger.or(linger_timeout),
             decoder,
             deny_keepalive,
             tcp_keepalive,
@@ -239,4 +242,33 @@ fn security(s: &Section) -> Result<SecurityConfig, BuildError> {
         users,
         clients,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn linger(body: &str) -> Option<Duration> {
+        let text = format!("<source>\n@type forward\n{body}\n</source>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s =
+            Section::new(&root.elements[0], "forward").declared(&super::super::params::IN_FORWARD);
+        let cfg = ForwardConfig::from_section(&s).unwrap();
+        assert!(s.warn_unused().is_empty());
+        cfg.linger_timeout
+    }
+
+    /// Fluentd's server helper: `socket_options[:linger_timeout] ||= transport's`.
+    #[test]
+    fn top_level_linger_timeout_wins_over_transports() {
+        let t = "<transport tcp>\nlinger_timeout 30\n</transport>";
+        assert_eq!(
+            linger(&format!("linger_timeout 0\n{t}")),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(linger(t), Some(Duration::from_secs(30)));
+        assert_eq!(linger("linger_timeout 5"), Some(Duration::from_secs(5)));
+        assert_eq!(linger(""), None);
+    }
 }

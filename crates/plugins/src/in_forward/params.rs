@@ -69,9 +69,9 @@ pub static TRANSPORT: Spec = Spec::new(
     p("client_cert_auth", Bool, "Require client certificates signed by ca_path.").default("false"),
     p("ca_path", Str, "CA certificates client certificates must chain to."),
     p("generate_cert_common_name", Str, "Common name of a generated certificate.").computed("this host's name"),
-    p("version", Str, "TLS version: TLSv1_2 or TLSv1_3 (default both)."),
-    p("min_version", Str, "Lowest TLS version: TLSv1_2 or TLSv1_3."),
-    p("max_version", Str, "Highest TLS version: TLSv1_2 or TLSv1_3."),
+    p("version", Str, "TLS version: TLSv1_2 or TLSv1_3 (or TLS1_2, TLS1_3; default both)."),
+    p("min_version", Str, "Lowest TLS version: TLSv1_2 or TLSv1_3 (with max_version, as in Fluentd)."),
+    p("max_version", Str, "Highest TLS version: TLSv1_2 or TLSv1_3 (with min_version)."),
     p("ciphers", Str, "OpenSSL cipher list: logferry warns and uses rustls's safe suites.").default("ALL:!aNULL:!eNULL:!SSLv2"),
     p("linger_timeout", Integer, "Seconds to linger on close (SO_LINGER)."),
 ]);
@@ -147,6 +147,7 @@ pub static IN_FORWARD: Spec = Spec::new(
     p("port", Integer, "Port (TCP and UDP heartbeats).").default("24224"),
     p("bind", Str, "Address to listen on.").default("0.0.0.0"),
     p("backlog", Integer, "Listen backlog.").computed("the system's"),
+    p("linger_timeout", Integer, "Seconds to linger on close (SO_LINGER): deprecated in Fluentd for `<transport>`'s, over which it wins."),
 ])
 .sections(&[
     one(
@@ -177,6 +178,7 @@ pub static IN_UNIX: Spec = Spec::new(
     p("resolve_hostname", Bool, "Resolve client host names.").refused(UNIX_WHY),
     p("send_keepalive_packet", Bool, "TCP keepalive.")
         .refused("TCP keepalive does not apply to a unix socket"),
+    p("linger_timeout", Integer, "SO_LINGER.").refused("SO_LINGER applies to TCP connections"),
 ])
 .extends(&[&PROTOCOL]);
 

@@ -120,6 +120,25 @@ pub struct TlsConfig {
     pub tls13: bool,
 }
 
+/// Fluentd's `TLS.set_version_to_context` refuses a minimum without a maximum and the reverse
+/// (when the connection is set up; logferry at start-up). `prefix`: `tls_` for out_forward.
+pub fn min_max_together(
+    pos: &logferry_config::Pos,
+    prefix: &str,
+    min: bool,
+    max: bool,
+) -> Result<(), BuildError> {
+    let (set, other) = match (min, max) {
+        (true, false) => ("min_version", "max_version"),
+        (false, true) => ("max_version", "min_version"),
+        _ => return Ok(()),
+    };
+    Err(build_error(
+        pos,
+        format!("When you set {prefix}{set}, must set {prefix}{other} together"),
+    ))
+}
+
 /// Read a `<transport tls>` section (declared by
 /// [`crate::in_forward::params::TRANSPORT`]).
 pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
@@ -130,8 +149,9 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         match t.param(key) {
             None => Ok(None),
             Some(p) => match p.value.as_str() {
-                "TLSv1_2" => Ok(Some(2)),
-                "TLSv1_3" => Ok(Some(3)),
+                // Fluentd takes both spellings (Fluent::TLS::SUPPORTED_VERSIONS).
+                "TLSv1_2" | "TLS1_2" => Ok(Some(2)),
+                "TLSv1_3" | "TLS1_3" => Ok(Some(3)),
                 other => Err(build_error(
                     &p.pos,
                     format!("{key} {other}: logferry supports TLSv1_2 and TLSv1_3 only"),
@@ -140,6 +160,7 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         }
     };
     let (version, min, max) = (rank("version")?, rank("min_version")?, rank("max_version")?);
+    min_max_together(t.pos(), "", min.is_some(), max.is_some())?;
     let (lo, hi) = match (version, min, max) {
         (_, Some(_), _) | (_, _, Some(_)) => (min.unwrap_or(2), max.unwrap_or(3)),
         (Some(v), None, None) => (v, v),
@@ -192,4 +213,37 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         return Err(build_error(t.pos(), "client_cert_auth needs ca_path"));
     }
     Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn transport(body: &str) -> Result<TlsConfig, BuildError> {
+        let text = format!("<transport tls>\ninsecure true\n{body}\n</transport>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "forward")
+            .declared(&crate::in_forward::params::TRANSPORT);
+        config(&s)
+    }
+
+    /// Fluentd 1.16 (recorded): `TLS1_2`/`TLS1_3` are versions as `TLSv1_2`/`TLSv1_3` are, and a
+    /// minimum without a maximum fails ("When you set min_version, must set max_version
+    /// together", when the listener starts).
+    #[test]
+    fn versions_as_fluentd_reads_them() {
+        let v = transport("version TLS1_3").unwrap();
+        assert!(!v.tls12 && v.tls13);
+        let v = transport("min_version TLS1_2\nmax_version TLSv1_2").unwrap();
+        assert!(v.tls12 && !v.tls13);
+        let e = transport("min_version TLS1_2").unwrap_err().to_string();
+        assert!(
+            e.contains("When you set min_version, must set max_version together"),
+            "{e}"
+        );
+        assert!(e.contains("t.conf:1:1"), "{e}");
+        assert!(transport("max_version TLS1_3").is_err());
+        assert!(transport("version TLS1_1").is_err());
+    }
 }

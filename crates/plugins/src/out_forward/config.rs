@@ -280,6 +280,7 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
     let version = parse_version("version")?;
     let min = parse_version("min_version")?;
     let max = parse_version("max_version")?;
+    crate::net::tls::min_max_together(pos, "tls_", min.is_some(), max.is_some())?;
     let (lo, hi) = match (min, max) {
         (None, None) => (version.unwrap_or(2), version.unwrap_or(3)),
         (lo, hi) => (lo.unwrap_or(2), hi.unwrap_or(3)),
@@ -520,8 +521,16 @@ mod tests {
         let range =
             tls("tls_version TLSv1_2\ntls_min_version TLSv1_2\ntls_max_version TLSv1_3").unwrap();
         assert!(range.tls12 && range.tls13);
-        let min13 = tls("tls_min_version TLSv1_3").unwrap();
-        assert!(!min13.tls12 && min13.tls13);
+        let only13 = tls("tls_min_version TLS1_3\ntls_max_version TLS1_3").unwrap();
+        assert!(!only13.tls12 && only13.tls13, "Fluentd's other spelling");
+        // Fluentd fails every connection then; logferry refuses at start, with its message.
+        let e = tls("tls_min_version TLSv1_3").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("When you set tls_min_version, must set tls_max_version together"),
+            "{e}"
+        );
+        assert!(tls("tls_max_version TLSv1_3").is_err());
         assert!(
             tls("tls_session_resumption true")
                 .unwrap()

@@ -44,7 +44,7 @@ static TRANSPORT: Spec = Spec::new(
     p(
         "version",
         Str,
-        "TLS version: TLSv1_2 or TLSv1_3 (default both).",
+        "TLS version: TLSv1_2 or TLSv1_3 (or TLS1_2, TLS1_3; default both).",
     )
     .aliases(&["tls_version"]),
     p(
@@ -167,9 +167,9 @@ pub static PARAMS: Spec = Spec::new(
     p("read_interval_msec", Integer, "Accepted: Fluentd's polling reader setting, meaningless here."),
     p("read_length", Size, "Accepted: Fluentd's polling reader setting, meaningless here."),
     p("ignore_network_errors_at_startup", Bool, "Accepted for Fluentd compatibility.").default("false"),
-    p("tls_version", Str, "TLS version: TLSv1_2 or TLSv1_3 (default both)."),
-    p("tls_min_version", Str, "Lowest TLS version (wins over version)."),
-    p("tls_max_version", Str, "Highest TLS version (wins over version)."),
+    p("tls_version", Str, "TLS version: TLSv1_2 or TLSv1_3 (or TLS1_2, TLS1_3; default both)."),
+    p("tls_min_version", Str, "Lowest TLS version (with tls_max_version, as in Fluentd; wins over version)."),
+    p("tls_max_version", Str, "Highest TLS version (with tls_min_version; wins over version)."),
     p("tls_ciphers", Str, "OpenSSL cipher list: logferry warns and uses rustls's safe suites.").default("ALL:!aNULL:!eNULL:!SSLv2"),
     p("tls_insecure_mode", Bool, "Skip every certificate check.").default("false"),
     p("tls_insecure", Bool, "Same as insecure_mode.").default("false"),
