@@ -500,3 +500,119 @@ fn monitor_agent_include_retry_false_leaves_out_retry() {
     assert_eq!(nothing["emit_records"], 3, "{nothing}");
     assert!(nothing.get("retry").is_none(), "{nothing}");
 }
+
+/// What Fluentd 1.16.11 emitted first (`tag monitor.metrics`, `emit_interval 1`) on the config
+/// of [`monitor_agent_tag_emits_every_plugins_object`] before any event came, written by out_file
+/// as JSON lines: one event per plugin, in monitor_agent's order (the top level's inputs, outputs
+/// with copy's stores after it, filters; then the label's outputs and filters), without config,
+/// retry or logferry's own counters.
+const FLUENTD_MONITOR_EVENTS: &str = r#"{"plugin_id":"in_fwd","plugin_category":"input","type":"forward","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
+{"plugin_id":"mon","plugin_category":"input","type":"monitor_agent","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
+{"plugin_id":"fan","plugin_category":"output","type":"copy","output_plugin":false,"retry_count":0}
+{"plugin_id":"print","plugin_category":"output","type":"null","output_plugin":true,"retry_count":0,"emit_records":0,"emit_size":0,"emit_count":0,"write_count":0,"rollback_count":0,"slow_flush_count":0,"flush_time_count":0}
+{"plugin_id":"hop","plugin_category":"output","type":"relabel","output_plugin":true,"retry_count":0,"emit_records":0,"emit_size":0,"emit_count":0,"write_count":0,"rollback_count":0,"slow_flush_count":0,"flush_time_count":0}
+{"plugin_id":"monfile","plugin_category":"output","type":"file","output_plugin":true,"buffer_queue_length":0,"buffer_timekeys":[],"buffer_total_queued_size":0,"retry_count":0,"emit_records":0,"emit_size":0,"emit_count":0,"write_count":0,"rollback_count":0,"slow_flush_count":0,"flush_time_count":0,"buffer_stage_length":0,"buffer_stage_byte_size":0,"buffer_queue_byte_size":0,"buffer_available_buffer_space_ratios":100.0}
+{"plugin_id":"keep","plugin_category":"filter","type":"grep","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
+{"plugin_id":"nothing","plugin_category":"output","type":"null","output_plugin":true,"retry_count":0,"emit_records":0,"emit_size":0,"emit_count":0,"write_count":0,"rollback_count":0,"slow_flush_count":0,"flush_time_count":0}
+{"plugin_id":"mark","plugin_category":"filter","type":"record_transformer","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
+"#;
+
+/// monitor_agent's `tag`: every `emit_interval` each plugin's object is an event with that tag
+/// (the same lines Fluentd writes; the second round counts the first one's events).
+#[test]
+fn monitor_agent_tag_emits_every_plugins_object() {
+    let mon = free_port();
+    let conf = format!(
+        "<source>
+  @type forward
+  @id in_fwd
+  port {{PORT}}
+  bind 127.0.0.1
+</source>
+<filter app.**>
+  @type grep
+  @id keep
+  <regexp>
+    key seq
+    pattern /./
+  </regexp>
+</filter>
+<match app.**>
+  @type copy
+  @id fan
+  <store>
+    @type null
+    @id print
+  </store>
+  <store>
+    @type relabel
+    @id hop
+    @label @L
+  </store>
+</match>
+<label @L>
+  <filter **>
+    @type record_transformer
+    @id mark
+    <record>
+      m 1
+    </record>
+  </filter>
+  <match **>
+    @type null
+    @id nothing
+  </match>
+</label>
+<source>
+  @type monitor_agent
+  @id mon
+  bind 127.0.0.1
+  port {mon}
+  tag monitor.metrics
+  emit_interval 1
+</source>
+<match monitor.**>
+  @type file
+  @id monfile
+  path {{DIR}}/mon
+  append true
+  <format>
+    @type json
+  </format>
+  <buffer>
+    flush_mode immediate
+  </buffer>
+</match>
+"
+    );
+    let mut d = Daemon::start(&conf);
+    let file = || {
+        std::fs::read_dir(d.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(".log"))
+    };
+    let lines = |n: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(f) = file() {
+                let text = std::fs::read_to_string(&f).unwrap();
+                if text.lines().count() >= n {
+                    return text;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "{}", d.stderr());
+            thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let text = lines(18);
+    let first: String = text.lines().take(9).map(|l| format!("{l}\n")).collect();
+    assert_eq!(first, FLUENTD_MONITOR_EVENTS);
+    let monfile: serde_json::Value = serde_json::from_str(text.lines().nth(14).unwrap()).unwrap();
+    assert_eq!(monfile["plugin_id"], "monfile");
+    assert_eq!(
+        monfile["emit_records"], 9,
+        "the first round's events: {text}"
+    );
+    assert!(d.terminate().success());
+}

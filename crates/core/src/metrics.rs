@@ -149,6 +149,8 @@ pub struct PluginEntry {
     pub metrics: Option<Arc<dyn PluginMetrics>>,
     /// The events in and out of it.
     pub flow: Arc<Flow>,
+    /// The `<label>` it is declared in (None: the top level).
+    pub label: Option<String>,
 }
 
 /// Readiness thresholds.

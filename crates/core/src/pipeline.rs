@@ -247,6 +247,7 @@ fn ctx_for<'r>(
             .collect(),
         metrics: None,
         flow: flow.clone(),
+        label: declared.label().map(str::to_string),
     });
     Ok(BuildCtx {
         registry,

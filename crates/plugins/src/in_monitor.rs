@@ -20,6 +20,10 @@
 //!   SIGTERM arrives (before the listeners close), so a load balancer stops sending first.
 //!
 //! The endpoint keeps answering during the shutdown drain, and ends with the process.
+//!
+//! With `tag`, every `emit_interval` the same objects (without `config`, `retry` and logferry's
+//! own counters, as Fluentd emits them) are emitted as events with that tag, one per plugin, all
+//! at the same time.
 
 use std::fmt::Write as _;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -45,6 +49,10 @@ pub struct MonitorInput {
     input_metrics: bool,
     size_metrics: bool,
     log: PluginLog,
+    /// `tag`: emit the plugins' objects as events with it.
+    tag: Option<String>,
+    /// `emit_interval`, seconds.
+    emit_interval: f64,
 }
 
 /// A time as Ruby's `Time#to_s` writes it (`2026-12-05 20:03:01 +0000`), in the local zone.
@@ -70,8 +78,8 @@ static COMMON: Spec = Spec::new("monitor", "The monitor endpoint.").params(&[
         "Include each output's retry state in /api/plugins.json.",
     )
     .default("true"),
-    p("tag", Str, "Emit metrics as events with this tag.")
-        .refused("emitting metrics as events is not supported; scrape the HTTP endpoint"),
+    p("tag", Str, "Emit every plugin's object (as in /api/plugins.json, without config and retry) as an event with this tag every emit_interval."),
+    p("emit_interval", Time, "Period of the events of `tag`.").default("60"),
 ]);
 
 /// `monitor_agent` input.
@@ -96,6 +104,15 @@ fn build_with(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError>
     let port: i64 = s.get("port")?;
     let port = u16::try_from(port)
         .map_err(|_| build_error(s.pos(), format!("port {port} is out of range")))?;
+    let emit_interval = s.time("emit_interval", 60.0);
+    let tag = s.non_empty("tag")?.map(str::to_string);
+    if tag.is_some() && !(emit_interval > 0.0 && emit_interval.is_finite()) {
+        let pos = s.param("emit_interval").map(|p| &p.pos).unwrap_or(s.pos());
+        return Err(build_error(
+            pos,
+            format!("emit_interval {emit_interval}: expected a positive time such as 60s"),
+        ));
+    }
     Ok(Arc::new(MonitorInput {
         bind: s.get("bind")?,
         port,
@@ -106,6 +123,8 @@ fn build_with(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError>
         input_metrics: ctx.system.enable_input_metrics,
         size_metrics: ctx.system.enable_size_metrics,
         log: ctx.log.clone(),
+        tag,
+        emit_interval,
     }))
 }
 
@@ -174,8 +193,73 @@ impl Input for MonitorInput {
             }
         });
         Ok(tokio::spawn(async move {
-            let _ = ctx.shutdown.changed().await;
+            let Some(tag) = self.tag.clone() else {
+                let _ = ctx.shutdown.changed().await;
+                return;
+            };
+            // Fluentd's timer: the first events one period after start.
+            let period = std::time::Duration::from_secs_f64(self.emit_interval);
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = ctx.shutdown.changed() => return,
+                }
+                let mut b = logferry_core::BatchBuilder::default();
+                let now = logferry_core::EventTime::now();
+                for o in self.plugin_objects(false, false, false) {
+                    b.push_value(now, &json_value(&serde_json::Value::Object(o)));
+                }
+                if let Err(e) = ctx.emitter.emit(&tag, b.finish()).await {
+                    self.log
+                        .warn(format_args!("emitting the plugins' metrics to {tag}: {e}"));
+                }
+            }
         }))
+    }
+}
+
+/// The plugins in the order of Fluentd's monitor_agent (`all_plugins`): the top level's inputs,
+/// outputs, then filters; then each label's outputs and filters, labels in the order they were
+/// declared; within each group, in the order of the config.
+fn fluentd_order(mut plugins: Vec<PluginEntry>) -> Vec<PluginEntry> {
+    let mut labels: Vec<Option<String>> = vec![None];
+    for p in &plugins {
+        if !labels.contains(&p.label) {
+            labels.push(p.label.clone());
+        }
+    }
+    plugins.sort_by_key(|p| {
+        let label = labels.iter().position(|l| *l == p.label).unwrap_or(0);
+        let category = match p.category {
+            "input" => 0,
+            "output" => 1,
+            _ => 2,
+        };
+        (label, category)
+    });
+    plugins
+}
+
+/// A JSON value as a msgpack one (integers stay integers, `100.0` a float).
+fn json_value(j: &serde_json::Value) -> logferry_core::Value {
+    use logferry_core::Value;
+    match j {
+        serde_json::Value::Null => Value::Nil,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::F64(n.as_f64().unwrap_or(0.0)),
+        },
+        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_value).collect()),
+        serde_json::Value::Object(o) => Value::Map(
+            o.iter()
+                .map(|(k, v)| (Value::Str(k.clone()), json_value(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -220,13 +304,31 @@ impl MonitorInput {
     }
 
     fn plugins_json(&self) -> String {
+        let list: Vec<serde_json::Value> = self
+            .plugin_objects(self.include_config, self.include_retry, true)
+            .into_iter()
+            .map(serde_json::Value::Object)
+            .collect();
+        let mut s = serde_json::json!({ "plugins": list }).to_string();
+        s.push('\n');
+        s
+    }
+
+    /// Every plugin's object, as monitor_agent's `get_monitor_info` builds it: with its config
+    /// and retry state when asked, and logferry's `records_in`/`records_out` with `extras`.
+    fn plugin_objects(
+        &self,
+        with_config: bool,
+        with_retry: bool,
+        extras: bool,
+    ) -> Vec<serde_json::Map<String, serde_json::Value>> {
         let mut list = Vec::new();
-        for p in self.metrics.plugins() {
+        for p in fluentd_order(self.metrics.plugins()) {
             let mut o = serde_json::Map::new();
             o.insert("plugin_id".into(), p.id.clone().into());
             o.insert("plugin_category".into(), p.category.into());
             o.insert("type".into(), p.ty.clone().into());
-            if self.include_config {
+            if with_config {
                 let cfg: serde_json::Map<String, serde_json::Value> = p
                     .config
                     .iter()
@@ -234,14 +336,14 @@ impl MonitorInput {
                     .collect();
                 o.insert("config".into(), cfg.into());
             }
-            self.fluentd_counters(&p, &mut o);
-            o.insert("records_in".into(), p.flow.records_in().into());
-            o.insert("records_out".into(), p.flow.records_out().into());
-            list.push(serde_json::Value::Object(o));
+            self.fluentd_counters(&p, &mut o, with_retry);
+            if extras {
+                o.insert("records_in".into(), p.flow.records_in().into());
+                o.insert("records_out".into(), p.flow.records_out().into());
+            }
+            list.push(o);
         }
-        let mut s = serde_json::json!({ "plugins": list }).to_string();
-        s.push('\n');
-        s
+        list
     }
 
     /// The counters Fluentd's monitor_agent shows for the plugin, under its names: `emit_records`
@@ -253,6 +355,7 @@ impl MonitorInput {
         &self,
         p: &PluginEntry,
         o: &mut serde_json::Map<String, serde_json::Value>,
+        with_retry: bool,
     ) {
         let multi = p.category == "output" && matches!(p.ty.as_str(), "copy" | "roundrobin");
         let is_output = p.category == "output" && !multi;
@@ -302,7 +405,7 @@ impl MonitorInput {
                 ((available(&s) * 10.0).round() / 10.0).into(),
             );
         }
-        if self.include_retry {
+        if with_retry {
             let mut r = serde_json::Map::new();
             if let Some(info) = &s.retry {
                 r.insert("start".into(), ruby_time(info.start).into());
