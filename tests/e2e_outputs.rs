@@ -204,3 +204,52 @@ fn sample_input() {
     );
     assert!(d.terminate().success());
 }
+
+/// The gzip members of a file (None while one is cut short: still being written).
+fn gzip_members(mut gz: &[u8]) -> Option<Vec<String>> {
+    let mut members = Vec::new();
+    while !gz.is_empty() {
+        let mut text = String::new();
+        let mut dec = flate2::bufread::GzDecoder::new(gz);
+        dec.read_to_string(&mut text).ok()?;
+        gz = dec.into_inner();
+        members.push(text);
+    }
+    Some(members)
+}
+
+/// out_file `compress gzip` over a `compress gzip` buffer writes the chunk's gzip bytes as they
+/// are (a member per write into the chunk, as Fluentd's `write_gzip_from_gzipped_chunk`), and
+/// with `recompress true` decompresses the chunk and writes it as one member.
+#[test]
+fn file_recompress_rewrites_a_gzip_chunk_as_one_member() {
+    let r = rec(&[("k", Value::Str("v".into()))]);
+    for (recompress, want) in [
+        ("false", vec!["{\"k\":\"v\"}\n"; 2]),
+        ("true", vec!["{\"k\":\"v\"}\n{\"k\":\"v\"}\n"]),
+    ] {
+        let mut d = Daemon::start(&file_conf(&format!(
+            "path {{DIR}}/z\nappend true\ncompress gzip\nrecompress {recompress}\n<format>\n@type json\n</format>\n<buffer>\n@type memory\ncompress gzip\nflush_mode interval\nflush_interval 3600s\n</buffer>"
+        )));
+        send_events(&d, "t", std::slice::from_ref(&r));
+        send_events(&d, "t", std::slice::from_ref(&r));
+        d.signal("USR1");
+        let path = d.path("z.20231114.log.gz");
+        let t = std::time::Instant::now();
+        while !path.exists() {
+            assert!(t.elapsed() < WAIT, "not flushed:\n{}", d.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let members = loop {
+            // The file is written in one append: read until both events are in it.
+            let m = gzip_members(&std::fs::read(&path).unwrap());
+            if let Some(m) = m.filter(|m| m.concat().matches('\n').count() == 2) {
+                break m;
+            }
+            assert!(t.elapsed() < WAIT);
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(members, want, "recompress {recompress}");
+        assert!(d.terminate().success());
+    }
+}

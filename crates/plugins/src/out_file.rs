@@ -57,6 +57,7 @@ pub static PARAMS: Spec = Spec::new(
     p("path", Str, "Path prefix of the files (`*` marks where the time part goes; placeholders need chunk keys).").required(),
     p("append", Bool, "Append to one file per slice instead of one file per chunk.").default("false"),
     p("compress", Enum(&["text", "gz", "gzip"]), "Gzip the files (`.gz` added).").default("text"),
+    p("recompress", Bool, "With a `compress gzip` buffer, decompress each chunk and gzip it again as one member, instead of writing the chunk's gzip bytes as they are.").default("false"),
     p("add_path_suffix", Bool, "Add path_suffix to file names.").default("true"),
     p("path_suffix", Str, "Suffix of file names.").default(".log"),
     p("symlink_path", Str, "Keep a symlink to the file being written."),
@@ -109,6 +110,8 @@ struct PathSettings {
     path: String,
     append: bool,
     gzip: bool,
+    /// `recompress` (only a buffer's gzipped chunks are affected).
+    recompress: bool,
     suffix: String,
     time_slice_format: Option<String>,
     symlink_path: Option<String>,
@@ -120,6 +123,7 @@ fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
     let path = s.get("path")?;
     let append = s.get("append")?;
     let gzip = s.get::<&str>("compress")? != "text";
+    let recompress = s.get("recompress")?;
     let add_suffix: bool = s.get("add_path_suffix")?;
     let suffix = if add_suffix {
         s.get("path_suffix")?
@@ -131,6 +135,7 @@ fn path_settings(s: &Section) -> Result<PathSettings, BuildError> {
         path,
         append,
         gzip,
+        recompress,
         suffix,
         time_slice_format,
         symlink_path,
@@ -461,6 +466,7 @@ pub struct FileWriter {
     template: Template,
     append: bool,
     gzip: bool,
+    recompress: bool,
     format: FileFormat,
     lock: std::sync::Mutex<()>,
     symlink: Option<(Template, Symlink)>,
@@ -542,6 +548,7 @@ pub fn writer(
         template,
         append: p.append,
         gzip: p.gzip,
+        recompress: p.recompress,
         format: FileFormat::from_section(s)?,
         lock: std::sync::Mutex::new(()),
         symlink,
@@ -584,7 +591,8 @@ impl ChunkWriter for FileWriter {
                 "refusing a path that leaves its directory: {path}"
             )));
         }
-        let (data, gz) = if self.gzip && chunk.is_gzip() {
+        // Fluentd's out_file: a gzip buffer's chunk is written as it is, unless `recompress`.
+        let (data, gz) = if self.gzip && chunk.is_gzip() && !self.recompress {
             (chunk.raw().clone(), true)
         } else {
             (
