@@ -204,3 +204,60 @@ fn wildcard_match_alone_takes_none() {
         d.stderr()
     );
 }
+
+/// Send one event `{"message": m}` per text, each in its own acknowledged message.
+fn send_messages(d: &Daemon, texts: &[&str]) {
+    use logferry_msgpack::{EventTime, Value};
+    let mut s = d.connect();
+    for (i, m) in texts.iter().enumerate() {
+        let mut entry = vec![0x92];
+        EventTime::new(1_700_000_000, 0).encode(&mut entry);
+        Value::Map(vec![(
+            Value::Str("message".into()),
+            Value::Str((*m).into()),
+        )])
+        .encode(&mut entry);
+        let mut f = Vec::new();
+        let id = format!("m{i}");
+        logferry_forward::encode::packed_forward(
+            "app",
+            &entry,
+            1,
+            Some(&id),
+            logferry_forward::encode::Compression::Text,
+            &mut f,
+        );
+        send(&mut s, &f);
+        read_msgpack(&mut s);
+    }
+}
+
+/// `<system> ignore_repeated_log_interval` drops a line the same as the one before it,
+/// `ignore_same_log_interval` any line logged within the interval, as Fluentd 1.16.11 does on
+/// the same config and events (recorded: `y`, `z`, `y` and `y`, `z`).
+#[test]
+fn repeated_log_lines_are_dropped_as_fluentd_drops_them() {
+    for (setting, want) in [
+        ("", vec!["y", "y", "z", "y"]),
+        ("ignore_repeated_log_interval 60", vec!["y", "z", "y"]),
+        ("ignore_same_log_interval 60", vec!["y", "z"]),
+    ] {
+        let mut d = Daemon::start(&format!(
+            "<system>\n  {setting}\n</system>
+<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>
+<filter **>\n  @type parser\n  key_name message\n  <parse>\n    @type regexp\n    expression /^(?<a>x)$/\n  </parse>\n</filter>
+<match **>\n  @type null\n</match>\n"
+        ));
+        send_messages(&d, &["y", "y", "z", "y", "end"]);
+        d.wait_for_log("with data 'end'", T);
+        let log = d.stderr();
+        let got: Vec<&str> = log
+            .lines()
+            .filter_map(|l| l.split("pattern not matched with data '").nth(1))
+            .filter_map(|r| r.split('\'').next())
+            .filter(|m| *m != "end")
+            .collect();
+        assert_eq!(got, want, "{setting}:\n{log}");
+        assert!(d.terminate().success());
+    }
+}

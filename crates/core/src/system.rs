@@ -51,6 +51,10 @@ pub static SYSTEM: Spec = Spec::new("system", "The daemon's own settings (a top-
         p("enable_get_dump", Bool, "The RPC endpoint serves `/api/config.getDump`.").default("false"),
         p("enable_input_metrics", Bool, "monitor_agent shows the inputs' `emit_records` (0 otherwise, as in Fluentd).").default("false"),
         p("enable_size_metrics", Bool, "monitor_agent shows `emit_size`: the events' msgpack bytes (0 otherwise, as in Fluentd).").default("false"),
+        p("ignore_repeated_log_interval", Time, "A log line the same as the one before it (text and fields) within this time of it is not logged (process-wide; Fluentd keeps one per thread)."),
+        p("ignore_same_log_interval", Time, "A log line the same as any logged within this time is not logged (the last 1,000 kept, as Fluentd); wins over ignore_repeated_log_interval."),
+        p("suppress_repeated_stacktrace", Bool, "Nothing to do: logferry logs no Ruby stack traces."),
+        p("suppress_config_dump", Bool, "Nothing to do: logferry does not log its configuration at start (`--dry-run` prints it)."),
         p("file_permission", Str, "Mode (octal, read as Ruby's `to_i(8)`) of the files logferry creates: out_file's and secondary_file's output, file buffer chunks (unless the buffer sets its own), backups, in_tail's pos file; the umask applies, as in Fluentd.").computed("0644"),
         p("dir_permission", Str, "Mode (octal) of the directories logferry creates for them, set exactly (as Fluentd's `mkdir_p`); existing directories keep theirs.").computed("0755"),
     ])
@@ -82,6 +86,10 @@ pub struct SystemConfig {
     pub file_permission: Option<u32>,
     /// `dir_permission`: mode of the directories plugins create.
     pub dir_permission: Option<u32>,
+    /// `ignore_repeated_log_interval` (seconds).
+    pub ignore_repeated_log_interval: Option<f64>,
+    /// `ignore_same_log_interval` (seconds).
+    pub ignore_same_log_interval: Option<f64>,
 }
 
 /// Read the `<system>` section, every default the declared one ([`SYSTEM`]). A second
@@ -151,6 +159,18 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
     sys.enable_get_dump = lenient_bool(s, "enable_get_dump", strict)?;
     sys.enable_input_metrics = lenient_bool(s, "enable_input_metrics", strict)?;
     sys.enable_size_metrics = lenient_bool(s, "enable_size_metrics", strict)?;
+    if all || s.has("ignore_repeated_log_interval") {
+        sys.ignore_repeated_log_interval = s.get::<Option<f64>>("ignore_repeated_log_interval")?;
+    }
+    if all || s.has("ignore_same_log_interval") {
+        sys.ignore_same_log_interval = s.get::<Option<f64>>("ignore_same_log_interval")?;
+    }
+    // Both are true of logferry already: read, nothing to do.
+    for key in ["suppress_repeated_stacktrace", "suppress_config_dump"] {
+        if s.has(key) {
+            lenient_bool(s, key, strict)?;
+        }
+    }
     if all || s.has("file_permission") {
         sys.file_permission = permission(s, "file_permission")?;
     }

@@ -1,8 +1,11 @@
 //! Log output: tracing to stderr (stdout is left to the stdout output's events), and each line
 //! also as a Fluentd log event (`fluent.<level>`, see [`logferry_core::log_events`]).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use logferry_msgpack::Value;
 use tracing::field::{Field, Visit};
@@ -12,8 +15,18 @@ use tracing_subscriber::prelude::*;
 
 use crate::cli::LogFormat;
 
+/// `<system>`'s suppression of repeated log lines (Fluentd's `ignore_repeated_log_interval` and
+/// `ignore_same_log_interval`), read at start.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Suppression {
+    /// A line the same as the one before it within this time is not logged.
+    pub repeated: Option<f64>,
+    /// A line the same as any logged within this time is not logged (wins).
+    pub same: Option<f64>,
+}
+
 /// Install the global subscriber.
-pub fn init(level: Level, format: LogFormat) {
+pub fn init(level: Level, format: LogFormat, suppression: Suppression) {
     // rustls logs normal peer behaviour at warn ("Illegal SNI extension: ignoring IP address"
     // for every Fluent Bit client that connects by address); its handshake failures reach the
     // plugins as errors, which they log with the side and the setting to change.
@@ -25,10 +38,88 @@ pub fn init(level: Level, format: LogFormat) {
         .with_writer(std::io::stderr)
         .with_target(false)
         .with_ansi(std::io::stderr().is_terminal());
-    let registry = tracing_subscriber::registry().with(filter).with(LogEvents);
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(Suppress::new(suppression))
+        .with(LogEvents);
     match format {
         LogFormat::Text => registry.with(lines).init(),
         LogFormat::Json => registry.with(lines.json()).init(),
+    }
+}
+
+/// Fluentd keeps at most this many lines for `ignore_same_log_interval`
+/// (`IGNORE_SAME_LOG_MAX_CACHE_SIZE`).
+const SAME_LOG_CACHE: usize = 1000;
+
+/// Drops lines as Fluentd's `Log#event` does with `ignore_same_log_interval` or
+/// `ignore_repeated_log_interval` (both the stderr line and its log event): a line is its text
+/// and its fields (` key=value`), compared whole. Fluentd keeps these per thread; logferry keeps
+/// them for the process.
+struct Suppress {
+    repeated: Option<Duration>,
+    same: Option<Duration>,
+    state: Mutex<SuppressState>,
+}
+
+#[derive(Default)]
+struct SuppressState {
+    /// The last line logged and when (`ignore_repeated_log_interval`).
+    last: Option<(String, Instant)>,
+    /// Lines logged and when (`ignore_same_log_interval`).
+    seen: HashMap<String, Instant>,
+}
+
+impl Suppress {
+    fn new(s: Suppression) -> Self {
+        let d = |v: Option<f64>| {
+            v.filter(|v| v.is_finite() && *v >= 0.0)
+                .map(Duration::from_secs_f64)
+        };
+        Suppress {
+            repeated: d(s.repeated),
+            same: d(s.same),
+            state: Mutex::new(SuppressState::default()),
+        }
+    }
+
+    /// Whether the line `text` is logged at `now` (and remember it when it is).
+    fn admit(&self, text: String, now: Instant) -> bool {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(iv) = self.same {
+            if let Some(t) = st.seen.get(&text) {
+                if now.duration_since(*t) <= iv {
+                    return false;
+                }
+            } else if st.seen.len() >= SAME_LOG_CACHE {
+                st.seen.retain(|_, t| now.duration_since(*t) <= iv);
+                if st.seen.len() >= SAME_LOG_CACHE {
+                    st.seen.clear();
+                }
+            }
+            st.seen.insert(text, now);
+            return true;
+        }
+        if let Some(iv) = self.repeated {
+            if let Some((last, t)) = &st.last {
+                if *last == text && now.duration_since(*t) <= iv {
+                    return false;
+                }
+            }
+            st.last = Some((text, now));
+        }
+        true
+    }
+}
+
+impl<S: Subscriber> Layer<S> for Suppress {
+    fn event_enabled(&self, event: &Event<'_>, _ctx: Context<'_, S>) -> bool {
+        if self.same.is_none() && self.repeated.is_none() {
+            return true;
+        }
+        let mut v = Fields::default();
+        event.record(&mut v);
+        self.admit(v.line(), Instant::now())
     }
 }
 
@@ -49,17 +140,7 @@ impl<S: Subscriber> Layer<S> for LogEvents {
         };
         let mut v = Fields::default();
         event.record(&mut v);
-        // Fluentd's message: the text, then each field as ` key=value`.
-        let mut message = v.message;
-        for (k, val) in &v.fields {
-            let _ = match val {
-                Value::Str(s) => write!(message, " {k}={s:?}"),
-                Value::Int(i) => write!(message, " {k}={i}"),
-                Value::Bool(b) => write!(message, " {k}={b}"),
-                Value::UInt(u) => write!(message, " {k}={u}"),
-                other => write!(message, " {k}={other:?}"),
-            };
-        }
+        let message = v.line();
         logferry_core::log_events::push(level, v.fields, message);
     }
 }
@@ -72,6 +153,21 @@ struct Fields {
 }
 
 impl Fields {
+    /// Fluentd's message: the text, then each field as ` key=value`.
+    fn line(&self) -> String {
+        let mut message = self.message.clone();
+        for (k, val) in &self.fields {
+            let _ = match val {
+                Value::Str(s) => write!(message, " {k}={s:?}"),
+                Value::Int(i) => write!(message, " {k}={i}"),
+                Value::Bool(b) => write!(message, " {k}={b}"),
+                Value::UInt(u) => write!(message, " {k}={u}"),
+                other => write!(message, " {k}={other:?}"),
+            };
+        }
+        message
+    }
+
     fn put(&mut self, field: &Field, value: Value) {
         if field.name() == "message" {
             if let Value::Str(s) = value {
@@ -109,5 +205,52 @@ impl Visit for Fields {
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.put(field, Value::Str(format!("{value:?}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    /// Fluentd's `ignore_repeated_log?`: the same line as the one before, within the interval of
+    /// the one logged (its time is not moved by the ones dropped).
+    #[test]
+    fn repeated_lines_within_the_interval_are_dropped() {
+        let s = Suppress::new(Suppression {
+            repeated: Some(10.0),
+            same: None,
+        });
+        let t0 = Instant::now();
+        assert!(s.admit("a".into(), t0));
+        assert!(!s.admit("a".into(), t0 + secs(5)));
+        assert!(!s.admit("a".into(), t0 + secs(10)));
+        assert!(s.admit("a".into(), t0 + secs(11)));
+        assert!(s.admit("b".into(), t0 + secs(12)));
+        assert!(s.admit("a".into(), t0 + secs(13)), "not the one before");
+    }
+
+    /// Fluentd's `ignore_same_log?`: any line logged within the interval, whatever came between.
+    #[test]
+    fn same_lines_within_the_interval_are_dropped() {
+        let s = Suppress::new(Suppression {
+            repeated: Some(100.0),
+            same: Some(10.0),
+        });
+        let t0 = Instant::now();
+        assert!(s.admit("a".into(), t0));
+        assert!(s.admit("b".into(), t0 + secs(1)));
+        assert!(!s.admit("a".into(), t0 + secs(2)));
+        assert!(!s.admit("b".into(), t0 + secs(3)));
+        assert!(s.admit("a".into(), t0 + secs(11)));
+        assert!(!s.admit("a".into(), t0 + secs(12)));
+        // The cache is bounded: past 1,000 lines the old ones go.
+        for i in 0..2 * SAME_LOG_CACHE {
+            assert!(s.admit(format!("l{i}"), t0 + secs(30)));
+        }
+        assert!(s.state.lock().unwrap().seen.len() <= SAME_LOG_CACHE);
     }
 }

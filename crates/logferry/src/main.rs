@@ -117,23 +117,28 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let (system_level, system_json) = match logferry_core::pipeline::system_config(&root) {
-        Ok((sys, _)) => {
-            if let Err(e) = cli
-                .fluentd
-                .check_workers(sys.workers)
-                .and_then(|()| cli.fluentd.check_log_rotation(&root))
-            {
+    let (system_level, system_json, suppression) =
+        match logferry_core::pipeline::system_config(&root) {
+            Ok((sys, _)) => {
+                if let Err(e) = cli
+                    .fluentd
+                    .check_workers(sys.workers)
+                    .and_then(|()| cli.fluentd.check_log_rotation(&root))
+                {
+                    eprintln!("logferry: config error: {e}");
+                    return ExitCode::from(1);
+                }
+                let suppression = logging::Suppression {
+                    repeated: sys.ignore_repeated_log_interval,
+                    same: sys.ignore_same_log_interval,
+                };
+                (sys.log_level, sys.log_json, suppression)
+            }
+            Err(e) => {
                 eprintln!("logferry: config error: {e}");
                 return ExitCode::from(1);
             }
-            (sys.log_level, sys.log_json)
-        }
-        Err(e) => {
-            eprintln!("logferry: config error: {e}");
-            return ExitCode::from(1);
-        }
-    };
+        };
     if let Err(e) = placeholder::check(&root) {
         eprintln!("logferry: config error: {e}");
         return ExitCode::from(1);
@@ -143,7 +148,7 @@ fn main() -> ExitCode {
     } else {
         cli::LogFormat::Text
     });
-    logging::init(cli.level(system_level), format);
+    logging::init(cli.level(system_level), format, suppression);
     for w in cli_warnings {
         tracing::warn!("{w}");
     }
