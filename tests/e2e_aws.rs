@@ -675,8 +675,13 @@ fn aws_config_errors_name_the_line() {
         ),
         (
             "kinesis_firehose",
-            "delivery_stream_name d\nmax_record_size 1048576",
-            "max_record_size can't be greater than 1024000",
+            "delivery_stream_name d\nmax_record_size 1048577",
+            "max_record_size can't be greater than 1048576",
+        ),
+        (
+            "s3",
+            "s3_bucket b\nuse_bundled_cert true",
+            "'use_bundled_cert true' is not supported",
         ),
         (
             "kinesis_streams",
@@ -710,6 +715,29 @@ fn aws_config_errors_name_the_line() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // fluent-plugin-kinesis takes up to 1 MiB for Firehose too (its default): Firehose's own
+    // limit is used, with a warning.
+    let big = format!(
+        "{SOURCE}<match b>\n@type kinesis_firehose\ndelivery_stream_name d\nmax_record_size 1048576\n</match>\n"
+    );
+    let (out, _dir) = run_once(&big, &["--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("max_record_size 1048576 is above Firehose's limit of 1024000 bytes"),
+        "{err}"
+    );
+    // fluent-plugin-s3's default written out, and its deprecated instance-profile retries.
+    let s3 = format!(
+        "{SOURCE}<match b>\n@type s3\ns3_bucket b\nuse_bundled_cert false\naws_iam_retries 3\n</match>\n"
+    );
+    let (out, _dir) = run_once(&s3, &["--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("'aws_iam_retries' parameter is deprecated") && !err.contains("not used"),
+        "{err}"
     );
 }
 

@@ -188,6 +188,21 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
             path: sh.get("path")?,
             profile: sh.get("profile_name")?,
         }
+    } else if let Some(r) = s.get::<Option<i64>>("aws_iam_retries")? {
+        // fluent-plugin-s3's last case before the SDK's default chain.
+        let pos = s
+            .param("aws_iam_retries")
+            .map(|p| &p.pos)
+            .unwrap_or(s.pos());
+        tracing::warn!(
+            "{pos}: 'aws_iam_retries' parameter is deprecated. Use 'instance_profile_credentials' instead"
+        );
+        Creds::Instance {
+            retries: Some(r.max(0) as u32),
+            endpoint: None,
+            connect_timeout: None,
+            read_timeout: None,
+        }
     } else {
         Creds::Default { imds_retries }
     };
@@ -256,4 +271,36 @@ fn sts_params(s: &Section) -> Result<Option<AssumeRole>, BuildError> {
         sts_region: None,
         sts_endpoint_url: s.get("aws_sts_endpoint_url")?,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn creds(body: &str) -> Creds {
+        let text = format!("<match **>\n@type s3\n{body}\n</match>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "s3");
+        read_creds(&s).unwrap().0
+    }
+
+    /// fluent-plugin-s3: the deprecated `aws_iam_retries`, with no other credentials, is the
+    /// instance profile with that many retries; other credentials win over it.
+    #[test]
+    fn aws_iam_retries_is_the_instance_profile() {
+        assert!(matches!(
+            creds("aws_iam_retries 7"),
+            Creds::Instance {
+                retries: Some(7),
+                endpoint: None,
+                ..
+            }
+        ));
+        assert!(matches!(
+            creds("aws_iam_retries 7\n<shared_credentials>\nprofile_name p\n</shared_credentials>"),
+            Creds::Shared { .. }
+        ));
+        assert!(matches!(creds(""), Creds::Default { .. }));
+    }
 }

@@ -241,7 +241,16 @@ fn build(
             "'monitor_num_of_batch_request_retries' is not supported by logferry: batch retries are logged at warn; the buffer's retry_count counts chunk retries",
         ));
     }
-    let max_record_size = limit(s, "max_record_size", kind.max_record())?;
+    // The plugin takes up to 1 MiB for both services (its own bound); Firehose's service limit
+    // is 1,000 KiB, so a larger value there means that limit.
+    let asked = limit(s, "max_record_size", 1 << 20)?;
+    let max_record_size = asked.min(kind.max_record());
+    if asked > max_record_size {
+        tracing::warn!(
+            "{}: max_record_size {asked} is above Firehose's limit of {max_record_size} bytes a record: that limit is used",
+            pos(s, "max_record_size")
+        );
+    }
     let maker = RecordMaker {
         data_key: s.str("data_key").map(str::to_string),
         formatter: formatter::from_section_only(s, "json")?,

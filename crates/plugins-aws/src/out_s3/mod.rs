@@ -107,8 +107,7 @@ pub static PARAMS: Spec = Spec::new(
     p("signature_version", Str, "Request signing (only v4)."),
     p("proxy_uri", Str, "Proxy.").secret().refused("proxies are not supported"),
     p("ssl_ca_directory", Str, "A directory of CA certificates.").refused("use ssl_ca_bundle (a PEM file)"),
-    p("use_bundled_cert", Bool, "The Ruby SDK's bundled CA.")
-        .refused("the Ruby SDK's bundled CA is not shipped; system roots are used (add one with ssl_ca_bundle)"),
+    p("use_bundled_cert", Bool, "The Ruby SDK's bundled CA (only false: the system's roots are used).").default("false"),
 ])
 .sections(&[
     one("format", Body::Plugin(PluginKind::Formatter, Some("out_file")), "How each event is written."),
@@ -241,6 +240,12 @@ pub fn writer(
         "bucket_lifecycle_rule",
         "manage lifecycle rules with your infrastructure tooling",
     )?;
+    if s.get::<bool>("use_bundled_cert")? {
+        return Err(build_error(
+            &pos("use_bundled_cert"),
+            "'use_bundled_cert true' is not supported by logferry's s3 plugin: the Ruby SDK's bundled CA is not shipped; system roots are used (add one with ssl_ca_bundle)",
+        ));
+    }
     if !s.get::<bool>("ssl_verify_peer")? {
         return Err(build_error(
             &pos("ssl_verify_peer"),
