@@ -19,9 +19,49 @@ fn text(path: &str) -> Result<String, String> {
 
 type CertAndKey = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
 
-fn self_signed(cn: &str) -> Result<CertAndKey, String> {
+/// The subject and lifetime Fluentd's cert_option gives a certificate it generates
+/// (`generate_cert_country`, `_state`, `_locality`, `_common_name`, `_expiration`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CertSubject {
+    /// C.
+    pub country: String,
+    /// ST.
+    pub state: String,
+    /// L.
+    pub locality: String,
+    /// CN (also the certificate's DNS name).
+    pub common_name: String,
+    /// Seconds of validity from start (it is valid from 1970-01-01, as Fluentd's).
+    pub expiration: f64,
+}
+
+impl CertSubject {
+    /// The rcgen parameters of a certificate for this subject.
+    fn params(&self) -> Result<rcgen::CertificateParams, String> {
+        let mut params = rcgen::CertificateParams::new(vec![self.common_name.clone()])
+            .map_err(|e| e.to_string())?;
+        let mut dn = rcgen::DistinguishedName::new();
+        dn.push(rcgen::DnType::CountryName, self.country.as_str());
+        dn.push(rcgen::DnType::StateOrProvinceName, self.state.as_str());
+        dn.push(rcgen::DnType::LocalityName, self.locality.as_str());
+        dn.push(rcgen::DnType::CommonName, self.common_name.as_str());
+        params.distinguished_name = dn;
+        params.not_before = rcgen::date_time_ymd(1970, 1, 1);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        // To the day (X.509 dates here have no finer use); at most the year 9999.
+        let days = ((now + self.expiration.max(0.0)) / 86_400.0).min(2_932_896.0) as i64;
+        let (y, m, d) = logferry_msgpack::civil_from_days(days);
+        params.not_after = rcgen::date_time_ymd(y as i32, m as u8, d as u8);
+        Ok(params)
+    }
+}
+
+fn self_signed(subject: &CertSubject) -> Result<CertAndKey, String> {
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
-    let params = rcgen::CertificateParams::new(vec![cn.to_string()]).map_err(|e| e.to_string())?;
+    let params = subject.params()?;
     let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
     Ok((
         vec![cert.der().clone()],
@@ -29,14 +69,14 @@ fn self_signed(cn: &str) -> Result<CertAndKey, String> {
     ))
 }
 
-fn minted(ca_cert: &str, ca_key: &str, cn: &str) -> Result<CertAndKey, String> {
+fn minted(ca_cert: &str, ca_key: &str, subject: &CertSubject) -> Result<CertAndKey, String> {
     let ca_pem = text(ca_cert)?;
     let ca_key = rcgen::KeyPair::from_pem(&text(ca_key)?).map_err(|e| format!("{ca_key}: {e}"))?;
     let ca_params = rcgen::CertificateParams::from_ca_cert_pem(&ca_pem)
         .map_err(|e| format!("{ca_cert}: {e}"))?;
     let ca = ca_params.self_signed(&ca_key).map_err(|e| e.to_string())?;
     let key = rcgen::KeyPair::generate().map_err(|e| e.to_string())?;
-    let params = rcgen::CertificateParams::new(vec![cn.to_string()]).map_err(|e| e.to_string())?;
+    let params = subject.params()?;
     let cert = params
         .signed_by(&key, &ca, &ca_key)
         .map_err(|e| e.to_string())?;
@@ -57,8 +97,8 @@ pub fn acceptor(cfg: &TlsConfig) -> Result<TlsAcceptor, String> {
         &cfg.ca_private_key_path,
     ) {
         (Some(c), Some(k), _, _) => (load_certs(c)?, load_key(k)?),
-        (_, _, Some(ca), Some(cak)) => minted(ca, cak, &cfg.generate_cert_common_name)?,
-        _ => self_signed(&cfg.generate_cert_common_name)?,
+        (_, _, Some(ca), Some(cak)) => minted(ca, cak, &cfg.generate)?,
+        _ => self_signed(&cfg.generate)?,
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut versions: Vec<&'static rustls::SupportedProtocolVersion> = Vec::new();
@@ -112,8 +152,8 @@ pub struct TlsConfig {
     pub client_cert_auth: bool,
     /// `ca_path`: CA bundle for client certificates.
     pub ca_path: Option<String>,
-    /// Host name for generated certificates.
-    pub generate_cert_common_name: String,
+    /// The subject and lifetime of generated certificates (`generate_cert_*`).
+    pub generate: CertSubject,
     /// Allow TLS 1.2.
     pub tls12: bool,
     /// Allow TLS 1.3.
@@ -178,6 +218,14 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
             tracing::warn!("{}: ciphers '{c}': logferry uses rustls's safe default cipher suites and cannot take an OpenSSL cipher list", t.pos());
         }
     }
+    let key_length_given = t.has("generate_private_key_length");
+    let _: i64 = t.get("generate_private_key_length")?;
+    if t.get::<&str>("generate_cert_digest")? != "sha256" || key_length_given {
+        tracing::warn!(
+            "{}: generate_cert_digest and generate_private_key_length do not apply: logferry generates ECDSA P-256 keys and signs with SHA-256",
+            t.pos()
+        );
+    }
     let cfg = TlsConfig {
         cert_path: t.str("cert_path").map(str::to_string),
         private_key_path: t.str("private_key_path").map(str::to_string),
@@ -186,11 +234,17 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         insecure: t.get("insecure")?,
         client_cert_auth: t.get("client_cert_auth")?,
         ca_path: t.str("ca_path").map(str::to_string),
-        generate_cert_common_name: match t.get::<Option<String>>("generate_cert_common_name")? {
-            Some(name) => name,
-            None => hostname::get()
-                .map(|h| h.to_string_lossy().into_owned())
-                .unwrap_or_else(|_| "localhost".into()),
+        generate: CertSubject {
+            country: t.get("generate_cert_country")?,
+            state: t.get("generate_cert_state")?,
+            locality: t.get("generate_cert_locality")?,
+            common_name: match t.get::<Option<String>>("generate_cert_common_name")? {
+                Some(name) => name,
+                None => hostname::get()
+                    .map(|h| h.to_string_lossy().into_owned())
+                    .unwrap_or_else(|_| "localhost".into()),
+            },
+            expiration: t.time("generate_cert_expiration", 315_360_000.0),
         },
         tls12: lo <= 2,
         tls13: hi >= 3,
@@ -226,6 +280,43 @@ mod tests {
         let s = Section::new(&root.elements[0], "forward")
             .declared(&crate::in_forward::params::TRANSPORT);
         config(&s)
+    }
+
+    /// `<transport tls> insecure true` generates a certificate with Fluentd's subject (C, ST, L,
+    /// CN from `generate_cert_*`) valid from 1970 to `generate_cert_expiration` after start.
+    #[test]
+    fn generated_certificate_has_the_asked_subject() {
+        let cfg = transport(
+            "generate_cert_country JP\ngenerate_cert_state Tokyo\ngenerate_cert_locality Chiyoda\ngenerate_cert_common_name agg.example\ngenerate_cert_expiration 400d",
+        )
+        .unwrap();
+        assert_eq!(cfg.generate.expiration, 400.0 * 86_400.0);
+        let (chain, _) = self_signed(&cfg.generate).unwrap();
+        let back = rcgen::CertificateParams::from_ca_cert_der(&chain[0]).unwrap();
+        let dn = |t| match back.distinguished_name.get(&t) {
+            Some(rcgen::DnValue::Utf8String(s)) => s.clone(),
+            Some(rcgen::DnValue::PrintableString(s)) => s.as_str().to_string(),
+            other => format!("{other:?}"),
+        };
+        assert_eq!(dn(rcgen::DnType::CountryName), "JP");
+        assert_eq!(dn(rcgen::DnType::StateOrProvinceName), "Tokyo");
+        assert_eq!(dn(rcgen::DnType::LocalityName), "Chiyoda");
+        assert_eq!(dn(rcgen::DnType::CommonName), "agg.example");
+        assert_eq!(back.not_before.year(), 1970);
+        let days = (back.not_after.unix_timestamp()
+            - std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64)
+            / 86_400;
+        assert!((399..=400).contains(&days), "{days}");
+        // Fluentd's defaults.
+        let d = transport("").unwrap().generate;
+        assert_eq!(
+            (d.country.as_str(), d.state.as_str(), d.locality.as_str()),
+            ("US", "CA", "Mountain View")
+        );
+        assert_eq!(d.expiration, 315_360_000.0);
     }
 
     /// Fluentd 1.16 (recorded): `TLS1_2`/`TLS1_3` are versions as `TLSv1_2`/`TLSv1_3` are, and a
