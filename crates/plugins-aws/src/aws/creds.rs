@@ -240,11 +240,13 @@ fn sts_params(s: &Section) -> Result<Option<AssumeRole>, BuildError> {
             "aws_sts_duration_seconds",
             "aws_sts_endpoint_url",
         ] {
+            // Fluentd's plugin ignores them then: so does logferry, saying so.
             if let Some(p) = s.param(k) {
-                return Err(build_error(
-                    &p.pos,
-                    format!("'{k}' is set but 'aws_use_sts' is not true: set aws_use_sts true to assume the role"),
-                ));
+                let _ = s.get::<Option<&str>>(k)?;
+                tracing::warn!(
+                    "{}: '{k}' is set but 'aws_use_sts' is not true: no role is assumed (as in Fluentd); set aws_use_sts true to assume it",
+                    p.pos
+                );
             }
         }
         return Ok(None);
@@ -302,5 +304,25 @@ mod tests {
             Creds::Shared { .. }
         ));
         assert!(matches!(creds(""), Creds::Default { .. }));
+    }
+
+    /// fluent-plugin-cloudwatch-logs ignores `aws_sts_*` without `aws_use_sts true` (a warning
+    /// here); with it, they assume the role.
+    #[test]
+    fn sts_parameters_need_aws_use_sts() {
+        let read = |body: &str| {
+            let text = format!("<match **>\n@type cloudwatch_logs\n{body}\n</match>\n");
+            let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+            let s = Section::new(&root.elements[0], "cloudwatch_logs");
+            read_creds(&s).map(|(_, assume)| assume.map(|a| a.role_arn))
+        };
+        assert_eq!(
+            read("aws_sts_role_arn arn:r\naws_sts_session_name fluentd").unwrap(),
+            None
+        );
+        assert_eq!(
+            read("aws_use_sts true\naws_sts_role_arn arn:r").unwrap(),
+            Some("arn:r".to_string())
+        );
     }
 }
