@@ -59,7 +59,7 @@ pub const TYPES: &[&str] = &[
 
 /// Build the formatter of a plugin: its `<format>` section if present (a flat `format` beside it
 /// is not read), else the v0.12 flat `format` parameter with the flat parameters Fluentd copies into
-/// a `<format>` (see [`FLAT_FORMATTER_PARAMS`]), else
+/// a `<format>` (`FLAT_FORMATTER_PARAMS`), else
 /// `default_type`.
 pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Formatter>, BuildError> {
     if let Some(f) = plugin.section("format")? {
