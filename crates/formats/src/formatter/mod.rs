@@ -58,7 +58,8 @@ pub const TYPES: &[&str] = &[
 ];
 
 /// Build the formatter of a plugin: its `<format>` section if present (a flat `format` beside it
-/// is not read), else the v0.12 flat `format` parameter with flat formatter parameters, else
+/// is not read), else the v0.12 flat `format` parameter with the flat parameters Fluentd copies into
+/// a `<format>` (`FLAT_FORMATTER_PARAMS`), else
 /// `default_type`.
 pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Formatter>, BuildError> {
     if let Some(f) = plugin.section("format")? {
@@ -71,9 +72,37 @@ pub fn from_plugin(plugin: &Section, default_type: &str) -> Result<Box<dyn Forma
             .to_string();
         return build(&ty, &f);
     }
+    // Fluentd's compat layer (`compat_parameters_formatter`) copies only these flat parameters
+    // into the `<format>` it makes; any other (a flat `time_format`, say) never reaches the
+    // formatter (out_file/out_s3 hand `time_format` to `<inject>`, used with `include_time_key`).
+    let mut el = logferry_config::Element::new("format", "", plugin.pos().clone());
+    for key in FLAT_FORMATTER_PARAMS {
+        if let (Some(p), Some(_)) = (plugin.param(key), plugin.str(key)) {
+            el.set_param(*key, p.value.clone(), p.pos.clone());
+        }
+    }
     let ty = plugin.str("format").unwrap_or(default_type).to_string();
-    build(&ty, plugin)
+    build(&ty, &Section::new(&el, plugin.plugin()))
 }
+
+/// The flat parameters Fluentd's compat layer turns into `<format>` parameters
+/// (`CompatParameters::FORMATTER_PARAMS`, `format` aside, which becomes the type).
+const FLAT_FORMATTER_PARAMS: &[&str] = &[
+    "delimiter",
+    "force_quotes",
+    "keys",
+    "fields",
+    "json_parser",
+    "label_delimiter",
+    "output_time",
+    "output_tag",
+    "localtime",
+    "utc",
+    "timezone",
+    "message_key",
+    "add_newline",
+    "output_type",
+];
 
 /// Build the formatter of a plugin that takes only a `<format>` section (no v0.12 flat
 /// parameters: Fluentd's plugin converts none, so a flat `format` is reported unused): the

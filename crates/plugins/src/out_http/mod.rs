@@ -225,16 +225,17 @@ impl HttpWriter {
             _ => Method::POST,
         };
 
-        // Body format.
+        // Body format: only a `<format>` section (Fluentd's out_http has no compat layer, so a
+        // flat v0.12 `format` is not read, and reported unused).
         let format_type = match s.section("format")? {
             Some(f) => f
                 .str("@type")
                 .or_else(|| f.str("type"))
                 .unwrap_or("json")
                 .to_string(),
-            None => s.str("format").unwrap_or("json").to_string(),
+            None => "json".to_string(),
         };
-        let formatter = formatter::from_plugin(s, "json")?;
+        let formatter = formatter::from_section_only(s, "json")?;
         let json_array: bool = s.get("json_array")?;
         if json_array && format_type != "json" {
             return Err(build_error(

@@ -693,11 +693,15 @@ fn content_types_follow_the_format() {
             "{format}"
         );
     }
-    let (_, w) = build_ok(&format!("{ep}\nformat ltsv"));
+    // A flat v0.12 `format` is not read (Fluentd's out_http has no compat layer): still JSON,
+    // and the parameter is reported unused.
+    let (_, w, unused) = build(&format!("{ep}\nformat ltsv")).unwrap();
     assert_eq!(
         w.fixed_headers[reqwest::header::CONTENT_TYPE],
-        "text/tab-separated-values"
+        "application/x-ndjson"
     );
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    assert!(unused[0].contains("'format'"), "{unused:?}");
     let (_, w) = build_ok(&format!("{ep}\njson_array true"));
     assert_eq!(
         w.fixed_headers[reqwest::header::CONTENT_TYPE],
