@@ -716,28 +716,29 @@ fn aws_config_errors_name_the_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Accepted with a warning: `match_body` in a `<match b>`, the warning's text.
+    let warned = |match_body: &str, warning: &str| {
+        let conf = format!("{SOURCE}<match b>\n{match_body}\n</match>\n");
+        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains(warning) && !err.contains("not used"), "{err}");
+    };
     // fluent-plugin-kinesis takes up to 1 MiB for Firehose too (its default): Firehose's own
-    // limit is used, with a warning.
-    let big = format!(
-        "{SOURCE}<match b>\n@type kinesis_firehose\ndelivery_stream_name d\nmax_record_size 1048576\n</match>\n"
-    );
-    let (out, _dir) = run_once(&big, &["--dry-run"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("max_record_size 1048576 is above Firehose's limit of 1024000 bytes"),
-        "{err}"
+    // limit is used.
+    warned(
+        "@type kinesis_firehose\ndelivery_stream_name d\nmax_record_size 1048576",
+        "max_record_size 1048576 is above Firehose's limit of 1024000 bytes",
     );
     // fluent-plugin-s3's default written out, and its deprecated instance-profile retries.
-    let s3 = format!(
-        "{SOURCE}<match b>\n@type s3\ns3_bucket b\nuse_bundled_cert false\naws_iam_retries 3\n</match>\n"
+    warned(
+        "@type s3\ns3_bucket b\nuse_bundled_cert false\naws_iam_retries 3",
+        "'aws_iam_retries' parameter is deprecated",
     );
-    let (out, _dir) = run_once(&s3, &["--dry-run"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
-    assert!(
-        err.contains("'aws_iam_retries' parameter is deprecated") && !err.contains("not used"),
-        "{err}"
+    // fluent-plugin-cloudwatch-logs ignores aws_sts_* without aws_use_sts.
+    warned(
+        "@type cloudwatch_logs\nlog_group_name g\nlog_stream_name s\naws_sts_role_arn arn:r",
+        "'aws_sts_role_arn' is set but 'aws_use_sts' is not true: no role is assumed",
     );
 }
 
