@@ -504,8 +504,8 @@ fn monitor_agent_include_retry_false_leaves_out_retry() {
 /// What Fluentd 1.16.11 emitted first (`tag monitor.metrics`, `emit_interval 1`) on the config
 /// of [`monitor_agent_tag_emits_every_plugins_object`] before any event came, written by out_file
 /// as JSON lines: one event per plugin, in monitor_agent's order (the top level's inputs, outputs
-/// with copy's stores after it, filters; then the label's outputs and filters), without config,
-/// retry or logferry's own counters.
+/// with copy's stores after it, filters; then each label's outputs and filters, `@ERROR` last
+/// although declared first), without config, retry or logferry's own counters.
 const FLUENTD_MONITOR_EVENTS: &str = r#"{"plugin_id":"in_fwd","plugin_category":"input","type":"forward","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
 {"plugin_id":"mon","plugin_category":"input","type":"monitor_agent","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
 {"plugin_id":"fan","plugin_category":"output","type":"copy","output_plugin":false,"retry_count":0}
@@ -515,6 +515,7 @@ const FLUENTD_MONITOR_EVENTS: &str = r#"{"plugin_id":"in_fwd","plugin_category":
 {"plugin_id":"keep","plugin_category":"filter","type":"grep","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
 {"plugin_id":"nothing","plugin_category":"output","type":"null","output_plugin":true,"retry_count":0,"emit_records":0,"emit_size":0,"emit_count":0,"write_count":0,"rollback_count":0,"slow_flush_count":0,"flush_time_count":0}
 {"plugin_id":"mark","plugin_category":"filter","type":"record_transformer","output_plugin":false,"retry_count":null,"emit_records":0,"emit_size":0}
+{"plugin_id":"errnull","plugin_category":"output","type":"null","output_plugin":true,"retry_count":0,"emit_records":0,"emit_size":0,"emit_count":0,"write_count":0,"rollback_count":0,"slow_flush_count":0,"flush_time_count":0}
 "#;
 
 /// monitor_agent's `tag`: every `emit_interval` each plugin's object is an event with that tag
@@ -550,6 +551,12 @@ fn monitor_agent_tag_emits_every_plugins_object() {
     @label @L
   </store>
 </match>
+<label @ERROR>
+  <match **>
+    @type null
+    @id errnull
+  </match>
+</label>
 <label @L>
   <filter **>
     @type record_transformer
@@ -605,13 +612,13 @@ fn monitor_agent_tag_emits_every_plugins_object() {
             thread::sleep(Duration::from_millis(50));
         }
     };
-    let text = lines(18);
-    let first: String = text.lines().take(9).map(|l| format!("{l}\n")).collect();
+    let text = lines(20);
+    let first: String = text.lines().take(10).map(|l| format!("{l}\n")).collect();
     assert_eq!(first, FLUENTD_MONITOR_EVENTS);
-    let monfile: serde_json::Value = serde_json::from_str(text.lines().nth(14).unwrap()).unwrap();
+    let monfile: serde_json::Value = serde_json::from_str(text.lines().nth(15).unwrap()).unwrap();
     assert_eq!(monfile["plugin_id"], "monfile");
     assert_eq!(
-        monfile["emit_records"], 9,
+        monfile["emit_records"], 10,
         "the first round's events: {text}"
     );
     assert!(d.terminate().success());

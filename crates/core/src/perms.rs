@@ -4,10 +4,10 @@
 //! Fluentd creates a file with `File.open(path, mode, perm)` (the process umask applies, as to
 //! `open(2)`) and directories with `FileUtils.mkdir_p(dir, mode: perm)`, which sets exactly
 //! `perm` on each directory it creates (it calls `chmod` after `mkdir`, so the umask does not
-//! apply) and leaves existing ones alone. [`Perms::create_file`] and [`Perms::create_dir_all`]
+//! apply) and leaves existing ones alone. [`Perms::open_options`] and [`Perms::create_dir_all`]
 //! do the same.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -53,11 +53,6 @@ impl Perms {
         o
     }
 
-    /// Open `path` for appending, creating it with this mode.
-    pub fn create_file(&self, path: &Path) -> io::Result<File> {
-        self.open_options().append(true).create(true).open(path)
-    }
-
     /// Create `path` and its missing parents, each with exactly this directory mode (as
     /// `FileUtils.mkdir_p(path, mode:)`); directories that exist are left as they are.
     pub fn create_dir_all(&self, path: &Path) -> io::Result<()> {
@@ -78,8 +73,8 @@ impl Perms {
 
 /// Read a permission as Fluentd does (Ruby's `String#to_i(8)`: leading blanks, a sign, an
 /// optional `0o`, octal digits with single `_` between them, the rest ignored, so `0640`, `640`
-/// and `0o640` are all 0o640 and `rw` is 0). `None` for a negative value or one above `0o7777`,
-/// which `open(2)` cannot take as a mode.
+/// and `0o640` are all 0o640 and `rw` is 0), bits above `0o7777` dropped as `open(2)` and
+/// `chmod(2)` drop them. `None` for a negative value, which Ruby cannot give `open` as a mode.
 pub fn parse_mode(s: &str) -> Option<u32> {
     let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
     let (neg, t) = match t.as_bytes().first() {
@@ -109,7 +104,7 @@ pub fn parse_mode(s: &str) -> Option<u32> {
     if neg && n != 0 {
         return None;
     }
-    u32::try_from(n).ok().filter(|&m| m <= 0o7777)
+    Some((n & 0o7777) as u32)
 }
 
 #[cfg(test)]
@@ -140,7 +135,7 @@ mod tests {
             ("6__40", Some(6)),
             ("+644", Some(0o644)),
             ("0b1", Some(0)),
-            ("17777", None),
+            ("17777", Some(0o7777)),
         ] {
             assert_eq!(parse_mode(s), want, "{s:?}");
         }
@@ -163,7 +158,7 @@ mod tests {
         assert_eq!(mode(&deep), 0o777);
         assert_eq!(mode(&tmp), 0o700, "an existing directory keeps its mode");
         let f = deep.join("f");
-        p.create_file(&f).unwrap();
+        p.open_options().append(true).create(true).open(&f).unwrap();
         // The umask applies to files, as to Ruby's File.open: read it from a probe made 0o777.
         let probe = tmp.join("probe");
         OpenOptions::new()

@@ -225,7 +225,7 @@ pub fn permission(s: &Section, key: &str) -> Result<Option<u32>, BuildError> {
         Some(p) => crate::perms::parse_mode(&p.value).map(Some).ok_or_else(|| {
             build_error(
                 &p.pos,
-                format!("{key} '{}': not a file mode (octal, 0 to 7777)", p.value),
+                format!("{key} '{}': not a file mode (octal, not negative)", p.value),
             )
         }),
     }

@@ -209,7 +209,8 @@ impl Input for MonitorInput {
                 let mut b = logferry_core::BatchBuilder::default();
                 let now = logferry_core::EventTime::now();
                 for o in self.plugin_objects(false, false, false) {
-                    b.push_value(now, &json_value(&serde_json::Value::Object(o)));
+                    let o = serde_json::Value::Object(o);
+                    b.push_with(now, |out| logferry_msgpack::json_to_msgpack(&o, out));
                 }
                 if let Err(e) = ctx.emitter.emit(&tag, b.finish()).await {
                     self.log
@@ -222,14 +223,16 @@ impl Input for MonitorInput {
 
 /// The plugins in the order of Fluentd's monitor_agent (`all_plugins`): the top level's inputs,
 /// outputs, then filters; then each label's outputs and filters, labels in the order they were
-/// declared; within each group, in the order of the config.
+/// declared but `@ERROR` last (`RootAgent#configure` adds it after the others); within each
+/// group, in the order of the config.
 fn fluentd_order(mut plugins: Vec<PluginEntry>) -> Vec<PluginEntry> {
     let mut labels: Vec<Option<String>> = vec![None];
     for p in &plugins {
-        if !labels.contains(&p.label) {
+        if !labels.contains(&p.label) && p.label.as_deref() != Some("@ERROR") {
             labels.push(p.label.clone());
         }
     }
+    labels.push(Some("@ERROR".to_string()));
     plugins.sort_by_key(|p| {
         let label = labels.iter().position(|l| *l == p.label).unwrap_or(0);
         let category = match p.category {
@@ -240,27 +243,6 @@ fn fluentd_order(mut plugins: Vec<PluginEntry>) -> Vec<PluginEntry> {
         (label, category)
     });
     plugins
-}
-
-/// A JSON value as a msgpack one (integers stay integers, `100.0` a float).
-fn json_value(j: &serde_json::Value) -> logferry_core::Value {
-    use logferry_core::Value;
-    match j {
-        serde_json::Value::Null => Value::Nil,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::UInt(u),
-            _ => Value::F64(n.as_f64().unwrap_or(0.0)),
-        },
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_value).collect()),
-        serde_json::Value::Object(o) => Value::Map(
-            o.iter()
-                .map(|(k, v)| (Value::Str(k.clone()), json_value(v)))
-                .collect(),
-        ),
-    }
 }
 
 /// The head of an HTTP request (up to the blank line; 8 KiB at most, within 5 s), or None.

@@ -330,7 +330,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
                 ));
             }
             let f = TimeFormatter::new(link, zone.clone()).map_err(|e| build_error(pos, e))?;
-            Some((f, Symlink::new()))
+            Some((f, Symlink::with_perms(Perms::of(&ctx.system))))
         }
     };
     Ok(Arc::new(DirectFile {
@@ -528,7 +528,7 @@ pub fn writer(
             if cfg.key_tag && !t.uses_tag() {
                 tracing::warn!("{pos}: Parameter 'symlink_path: {link}' doesn't have tag placeholder. This means multiple chunks are competing for a single symlink_path, so some logs may not be taken from the symlink.");
             }
-            Some((t, Symlink::new()))
+            Some((t, Symlink::with_perms(Perms::of(&ctx.system))))
         }
     };
     if template.uses_tag() && !cfg.key_tag {

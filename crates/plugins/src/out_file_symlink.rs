@@ -17,13 +17,22 @@ use std::sync::Mutex;
 /// The link and the latest time slice it points into.
 pub struct Symlink {
     latest: Mutex<Option<Option<i64>>>,
+    /// Modes of the directories made for the link (`<system>` dir_permission).
+    perms: logferry_core::perms::Perms,
 }
 
 impl Symlink {
-    /// A link not created yet.
+    /// A link not created yet, its directories made with Fluentd's default mode.
     pub fn new() -> Self {
+        Self::with_perms(Default::default())
+    }
+
+    /// A link not created yet, its directories made with `perms` (as Fluentd's out_file makes
+    /// them with `<system>` dir_permission).
+    pub fn with_perms(perms: logferry_core::perms::Perms) -> Self {
         Symlink {
             latest: Mutex::new(None),
+            perms,
         }
     }
 
@@ -39,7 +48,7 @@ impl Symlink {
             }
             *latest = Some(timekey);
         }
-        if let Err(e) = point(Path::new(link), target) {
+        if let Err(e) = point(Path::new(link), target, self.perms) {
             tracing::warn!(
                 "file output: symlink_path {link} -> {}: {e}",
                 target.display()
@@ -55,10 +64,10 @@ impl Default for Symlink {
 }
 
 /// Atomically make `link` a symbolic link to `target` (made absolute).
-fn point(link: &Path, target: &Path) -> std::io::Result<()> {
+fn point(link: &Path, target: &Path, perms: logferry_core::perms::Perms) -> std::io::Result<()> {
     let target: PathBuf = std::path::absolute(target)?;
     if let Some(dir) = link.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir)?;
+        perms.create_dir_all(dir)?;
     }
     let name = link
         .file_name()

@@ -152,7 +152,6 @@ pub struct FileStoreAt {
 }
 
 /// A buffered output whose chunks live in `at.dir` (opened and resumed at start).
-#[allow(clippy::too_many_arguments)]
 pub fn file_backed(
     cfg: BufferConfig,
     writer: Arc<dyn ChunkWriter>,

@@ -188,7 +188,11 @@ pub fn read_creds(s: &Section) -> Result<(Creds, Option<AssumeRole>), BuildError
             path: sh.get("path")?,
             profile: sh.get("profile_name")?,
         }
-    } else if let Some(r) = s.get::<Option<i64>>("aws_iam_retries")? {
+    } else if let Some(r) = match s.plugin() {
+        // Only fluent-plugin-s3 has it; elsewhere it stays unread ("not used", as in Fluentd).
+        "s3" => s.get::<Option<i64>>("aws_iam_retries")?,
+        _ => None,
+    } {
         // fluent-plugin-s3's last case before the SDK's default chain.
         let pos = s
             .param("aws_iam_retries")
@@ -304,6 +308,15 @@ mod tests {
             Creds::Shared { .. }
         ));
         assert!(matches!(creds(""), Creds::Default { .. }));
+    }
+
+    /// Only fluent-plugin-s3 has `aws_iam_retries`: other outputs keep the default chain.
+    #[test]
+    fn aws_iam_retries_is_s3s_only() {
+        let text = "<match **>\n@type kinesis_streams\naws_iam_retries 7\n</match>\n";
+        let root = logferry_config::parse_str(text, "t.conf", Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "kinesis_streams");
+        assert!(matches!(read_creds(&s).unwrap().0, Creds::Default { .. }));
     }
 
     /// fluent-plugin-cloudwatch-logs ignores `aws_sts_*` without `aws_use_sts true` (a warning

@@ -133,7 +133,7 @@ pub static AWS_CREDS: Spec = Spec::new("aws_credentials", "AWS credentials.")
             "Session length (900 to 43200).",
         ),
         p("aws_sts_endpoint_url", Str, "STS endpoint."),
-        p("aws_iam_retries", Integer, "Deprecated (fluent-plugin-s3): without other credentials, the instance profile (or the ECS task role) with this many retries, as `<instance_profile_credentials> retries`; a warning says so."),
+        p("aws_iam_retries", Integer, "Deprecated (fluent-plugin-s3; s3 only): without other credentials, the instance profile (or the ECS task role) with this many retries, as `<instance_profile_credentials> retries`; a warning says so."),
     ])
     .sections(&[
         one(

@@ -243,7 +243,19 @@ fn build(
     }
     // The plugin takes up to 1 MiB for both services (its own bound); Firehose's service limit
     // is 1,000 KiB, so a larger value there means that limit.
-    let asked = limit(s, "max_record_size", 1 << 20)?;
+    let max_record_size = if s.has("max_record_size") {
+        let v = s.integer("max_record_size", 1 << 20);
+        if !(1..=1 << 20).contains(&v) {
+            return Err(build_error(
+                pos(s, "max_record_size"),
+                "max_record_size can't be greater than 1024 KB (fluent-plugin-kinesis's bound), nor below 1",
+            ));
+        }
+        v as usize
+    } else {
+        kind.max_record()
+    };
+    let asked = max_record_size;
     let max_record_size = asked.min(kind.max_record());
     if asked > max_record_size {
         tracing::warn!(

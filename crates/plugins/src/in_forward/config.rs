@@ -119,6 +119,12 @@ impl ForwardConfig {
         // The deprecated top-level linger_timeout wins over <transport>'s (Fluentd's server
         // helper: `socket_options[:linger_timeout] ||= transport's`).
         let top_linger = s.opt_size("linger_timeout").map(Duration::from_secs);
+        if let Some(p) = s.param("linger_timeout") {
+            tracing::warn!(
+                "{}: 'linger_timeout' parameter is deprecated: use transport directive",
+                p.pos
+            );
+        }
         let mut linger_timeout = None;
         let mut tls = None;
         if let Some(t) = s.section("transport")? {

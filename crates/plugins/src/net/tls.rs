@@ -46,15 +46,15 @@ impl CertSubject {
         dn.push(rcgen::DnType::LocalityName, self.locality.as_str());
         dn.push(rcgen::DnType::CommonName, self.common_name.as_str());
         params.distinguished_name = dn;
-        params.not_before = rcgen::date_time_ymd(1970, 1, 1);
+        let epoch = rcgen::date_time_ymd(1970, 1, 1);
+        params.not_before = epoch;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
-        // To the day (X.509 dates here have no finer use); at most the year 9999.
-        let days = ((now + self.expiration.max(0.0)) / 86_400.0).min(2_932_896.0) as i64;
-        let (y, m, d) = logferry_msgpack::civil_from_days(days);
-        params.not_after = rcgen::date_time_ymd(y as i32, m as u8, d as u8);
+        // `Time.now + expiration`, to the second; at most the end of 9999 (X.509's last year).
+        let until = (now + self.expiration.max(0.0)).min(253_402_300_799.0);
+        params.not_after = epoch + std::time::Duration::from_secs_f64(until);
         Ok(params)
     }
 }
@@ -161,10 +161,10 @@ pub struct TlsConfig {
 }
 
 /// Fluentd's `TLS.set_version_to_context` refuses a minimum without a maximum and the reverse
-/// (when the connection is set up; logferry at start-up). `prefix`: `tls_` for out_forward.
+/// (when the connection is set up; logferry at start-up), with this message (the same for
+/// out_forward's `tls_min_version`/`tls_max_version`).
 pub fn min_max_together(
     pos: &logferry_config::Pos,
-    prefix: &str,
     min: bool,
     max: bool,
 ) -> Result<(), BuildError> {
@@ -175,7 +175,7 @@ pub fn min_max_together(
     };
     Err(build_error(
         pos,
-        format!("When you set {prefix}{set}, must set {prefix}{other} together"),
+        format!("When you set {set}, must set {other} together"),
     ))
 }
 
@@ -200,7 +200,7 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
         }
     };
     let (version, min, max) = (rank("version")?, rank("min_version")?, rank("max_version")?);
-    min_max_together(t.pos(), "", min.is_some(), max.is_some())?;
+    min_max_together(t.pos(), min.is_some(), max.is_some())?;
     let (lo, hi) = match (version, min, max) {
         (_, Some(_), _) | (_, _, Some(_)) => (min.unwrap_or(2), max.unwrap_or(3)),
         (Some(v), None, None) => (v, v),
@@ -220,7 +220,8 @@ pub fn config(t: &Section) -> Result<TlsConfig, BuildError> {
     }
     let key_length_given = t.has("generate_private_key_length");
     let _: i64 = t.get("generate_private_key_length")?;
-    if t.get::<&str>("generate_cert_digest")? != "sha256" || key_length_given {
+    let generated = !(t.has("cert_path") && t.has("private_key_path"));
+    if generated && (t.get::<&str>("generate_cert_digest")? != "sha256" || key_length_given) {
         tracing::warn!(
             "{}: generate_cert_digest and generate_private_key_length do not apply: logferry generates ECDSA P-256 keys and signs with SHA-256",
             t.pos()
@@ -303,13 +304,18 @@ mod tests {
         assert_eq!(dn(rcgen::DnType::LocalityName), "Chiyoda");
         assert_eq!(dn(rcgen::DnType::CommonName), "agg.example");
         assert_eq!(back.not_before.year(), 1970);
-        let days = (back.not_after.unix_timestamp()
-            - std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs() as i64)
-            / 86_400;
-        assert!((399..=400).contains(&days), "{days}");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let left = back.not_after.unix_timestamp() - now;
+        assert!((400 * 86_400 - 5..=400 * 86_400).contains(&left), "{left}");
+        // Less than a day is still a valid certificate (to the second, as Fluentd's).
+        let hour = transport("generate_cert_expiration 1h").unwrap().generate;
+        let (chain, _) = self_signed(&hour).unwrap();
+        let back = rcgen::CertificateParams::from_ca_cert_der(&chain[0]).unwrap();
+        let left = back.not_after.unix_timestamp() - now;
+        assert!((3_595..=3_600).contains(&left), "{left}");
         // Fluentd's defaults.
         let d = transport("").unwrap().generate;
         assert_eq!(

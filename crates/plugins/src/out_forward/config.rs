@@ -280,7 +280,7 @@ fn tls_config(src: &TlsSrc, pos: &logferry_config::Pos) -> Result<TlsClientConfi
     let version = parse_version("version")?;
     let min = parse_version("min_version")?;
     let max = parse_version("max_version")?;
-    crate::net::tls::min_max_together(pos, "tls_", min.is_some(), max.is_some())?;
+    crate::net::tls::min_max_together(pos, min.is_some(), max.is_some())?;
     let (lo, hi) = match (min, max) {
         (None, None) => (version.unwrap_or(2), version.unwrap_or(3)),
         (lo, hi) => (lo.unwrap_or(2), hi.unwrap_or(3)),
@@ -527,7 +527,7 @@ mod tests {
         let e = tls("tls_min_version TLSv1_3").unwrap_err();
         assert!(
             e.to_string()
-                .contains("When you set tls_min_version, must set tls_max_version together"),
+                .contains("When you set min_version, must set max_version together"),
             "{e}"
         );
         assert!(tls("tls_max_version TLSv1_3").is_err());
