@@ -397,7 +397,8 @@ fn v012_buffer_parameters_are_translated() {
 
 /// `<system>` file_permission/dir_permission and a file buffer's own, as Fluentd 1.16.11 applies
 /// them (recorded on the same config with umask 0022): out_file's files and the directories made
-/// for them, in_tail's pos file, and a buffer's chunk files with the buffer's own modes.
+/// for them, in_tail's pos file, a buffer's chunk files with the buffer's own modes, and under
+/// root_dir the plugin's directories with <system>'s.
 #[test]
 fn file_and_dir_permissions_are_fluentds() {
     use std::os::unix::fs::PermissionsExt;
@@ -405,6 +406,7 @@ fn file_and_dir_permissions_are_fluentds() {
 <system>
   file_permission 0640
   dir_permission 0750
+  root_dir {DIR}/root
 </system>
 <source>
   @type forward
@@ -443,6 +445,17 @@ fn file_and_dir_permissions_are_fluentds() {
     flush_interval 3600s
   </buffer>
 </match>
+<match rooted.**>
+  @type file
+  @id rooted
+  path {DIR}/rootedout/out
+  <buffer>
+    @type file
+    dir_permission 0700
+    file_permission 0600
+    flush_interval 3600s
+  </buffer>
+</match>
 ";
     let mut d = Daemon::start_prepared(conf, &["--umask", "0022"], &[], &|dir| {
         std::fs::write(dir.join("in.log"), "hello\n").unwrap()
@@ -450,6 +463,7 @@ fn file_and_dir_permissions_are_fluentds() {
     let mut s = d.connect();
     send(&mut s, &tagged("direct.a", 0, 1, "p"));
     send(&mut s, &tagged("buf.a", 0, 1, "p"));
+    send(&mut s, &tagged("rooted.a", 0, 1, "p"));
     let mode = |rel: &str| {
         std::fs::metadata(d.path(rel))
             .map(|m| m.permissions().mode() & 0o7777)
@@ -468,7 +482,11 @@ fn file_and_dir_permissions_are_fluentds() {
         let direct = listing("direct/sub")
             .into_iter()
             .any(|n| n.starts_with("out.") && n.ends_with(".log"));
-        if direct && listing("chunks/b").len() >= 2 && mode("pos/in.pos").is_some() {
+        if direct
+            && listing("chunks/b").len() >= 2
+            && listing("root/worker0/rooted/buffer").len() >= 2
+            && mode("pos/in.pos").is_some()
+        {
             break;
         }
         assert!(
@@ -491,6 +509,15 @@ fn file_and_dir_permissions_are_fluentds() {
     assert_eq!(mode("chunks/b"), Some(0o700));
     for chunk in listing("chunks/b") {
         assert_eq!(mode(&format!("chunks/b/{chunk}")), Some(0o600), "{chunk}");
+    }
+    // Under root_dir, the plugin's directories are <system>'s, `buffer/` the buffer's own.
+    for d in ["root", "root/worker0", "root/worker0/rooted"] {
+        assert_eq!(mode(d), Some(0o750), "{d}");
+    }
+    assert_eq!(mode("root/worker0/rooted/buffer"), Some(0o700));
+    for chunk in listing("root/worker0/rooted/buffer") {
+        let m = mode(&format!("root/worker0/rooted/buffer/{chunk}"));
+        assert_eq!(m, Some(0o600), "{chunk}");
     }
     assert!(d.terminate().success());
 }

@@ -416,6 +416,7 @@ async fn file_buffer_resumes_after_a_crash() {
             suffix: ".log".into(),
             fsync: false,
             perms: Default::default(),
+            plugin_dir: None,
         },
     ));
     o1.clone().start().await.unwrap();
@@ -436,6 +437,7 @@ async fn file_buffer_resumes_after_a_crash() {
             suffix: ".log".into(),
             fsync: true,
             perms: Default::default(),
+            plugin_dir: None,
         },
     ));
     o2.clone().start().await.unwrap();
@@ -655,6 +657,7 @@ async fn resumed_chunks_keep_their_key_kinds() {
                 suffix: ".log".into(),
                 fsync: resume,
                 perms: Default::default(),
+                plugin_dir: None,
             },
         ))
     };

@@ -58,8 +58,14 @@ pub fn build_buffered(
     let mut cfg = BufferConfig::from_output(s, defaults)?;
     let system_perms = Perms::of(&ctx.system);
     cfg.backup_perms = system_perms;
+    // A buffer under <system> root_dir: `<root_dir>/worker0/<@id>` is the plugin's directory,
+    // which Fluentd makes with <system>'s dir_permission (the buffer's own is for `buffer/`).
+    let mut plugin_dir = None;
     if let StoreKind::File { path, .. } = &mut cfg.store {
         if path.is_empty() {
+            if let (Some(root), Some(id)) = (ctx.system.root_dir.as_deref(), s.str("@id")) {
+                plugin_dir = Some(PathBuf::from(root).join("worker0").join(id));
+            }
             *path = default_file_path(ctx, s, defaults).ok_or_else(|| {
                 build_error(
                     s.pos(),
@@ -128,6 +134,7 @@ pub fn build_buffered(
                     suffix,
                     fsync,
                     perms,
+                    plugin_dir: plugin_dir.map(|d| (d, system_perms)),
                 },
             ))
         }
@@ -149,6 +156,9 @@ pub struct FileStoreAt {
     pub fsync: bool,
     /// Modes of the chunk files and of the directories created.
     pub perms: Perms,
+    /// For a buffer under `<system> root_dir`: the plugin's directory, made first with these
+    /// modes (`<system>`'s), as Fluentd's `plugin_root_dir`.
+    pub plugin_dir: Option<(PathBuf, Perms)>,
 }
 
 /// A buffered output whose chunks live in `at.dir` (opened and resumed at start).
@@ -172,7 +182,11 @@ pub fn file_backed(
             suffix,
             fsync,
             perms,
+            plugin_dir,
         } = &at;
+        if let Some((pdir, pperms)) = plugin_dir {
+            pperms.create_dir_all(pdir)?;
+        }
         let durability = if *fsync {
             super::file_store::Durability::PowerLoss
         } else {
