@@ -254,6 +254,9 @@ struct State {
     flying: HashMap<ChunkId, Chunk>,
     /// The queue holds a backlog left by failed writes: inputs are not paced until it drained.
     outage_backlog: bool,
+    /// When staged chunks are next looked at for flush_interval / timekey_wait (see
+    /// [`enqueue_interval`]).
+    next_check: f64,
 }
 
 struct Slot {
@@ -439,6 +442,7 @@ impl BufferedOutput {
                 drain_failure_logged: false,
                 flying: HashMap::new(),
                 outage_backlog: false,
+                next_check: 0.0,
             }),
             work: Notify::new(),
             space: Notify::new(),
@@ -545,6 +549,10 @@ impl BufferedOutput {
     }
 
     /// Move due staged chunks to the queue (timers). Returns whether anything was enqueued.
+    fn enqueue_interval(&self) -> f64 {
+        enqueue_interval(&self.cfg)
+    }
+
     fn enqueue_due(&self, s: &mut State, force: bool) -> bool {
         let now = mono_now();
         let wall = std::time::SystemTime::now()
@@ -552,12 +560,20 @@ impl BufferedOutput {
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         let limit = self.cfg.queued_chunks_limit_size;
+        // The timed conditions are looked at on Fluentd's enqueue thread's schedule; chunks of
+        // flush_mode immediate at every call.
+        let periodic = force || now >= s.next_check;
+        if periodic && !force {
+            s.next_check = now + self.enqueue_interval();
+        }
         let due: Vec<(f64, Key)> = s
             .staged
             .iter()
             .filter(|(_, slot)| {
                 force
                     || match self.cfg.flush_mode {
+                        FlushMode::Immediate if !slot.resumed => true,
+                        _ if !periodic => false,
                         FlushMode::Interval => {
                             slot.created + self.cfg.flush_interval.as_secs_f64() <= now
                         }
@@ -1213,6 +1229,14 @@ impl BufferedOutput {
     }
 
     async fn worker(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        {
+            // Fluentd's enqueue thread first looks half a second after the start (it polls
+            // `after_started?` every 0.5 s), then every `enqueue_interval`.
+            let mut s = self.lock();
+            if s.next_check == 0.0 {
+                s.next_check = mono_now() + FIRST_ENQUEUE_CHECK;
+            }
+        }
         loop {
             let enqueued = {
                 let mut s = self.lock();
@@ -1523,5 +1547,67 @@ impl crate::metrics::PluginMetrics for BufferedOutput {
                 ("paced_emits", st.paced.load(Ordering::Relaxed)),
             ],
         }
+    }
+}
+
+/// Seconds after the start at which staged chunks are first looked at for `flush_interval` and
+/// `timekey_wait` (Fluentd's enqueue thread waits for `after_started?` in steps of 0.5 s).
+const FIRST_ENQUEUE_CHECK: f64 = 0.5;
+
+/// How often staged chunks are looked at for `flush_interval` and `timekey_wait`, as Fluentd's
+/// enqueue thread (`Output#enqueue_thread_run`): a tenth-and-a-bit (`/ 11`) of flush_interval in
+/// interval mode, or of `min(timekey, timekey_wait)` with a time key when the timekey is shorter
+/// than that, and at least `flush_thread_interval`. So events of a time slice already past its
+/// wait (late or replayed ones) gather in one chunk for that long, as in Fluentd, rather than in
+/// one chunk a second.
+fn enqueue_interval(cfg: &BufferConfig) -> f64 {
+    let mut value =
+        (cfg.flush_mode == FlushMode::Interval).then(|| cfg.flush_interval.as_secs_f64());
+    if let Some(tk) = cfg.timekey {
+        if value.is_none_or(|v| (tk as f64) < v) {
+            value = Some((tk as f64).min(cfg.timekey_wait));
+        }
+    }
+    let value = value.unwrap_or_else(|| cfg.flush_interval.as_secs_f64());
+    (value / 11.0).max(cfg.flush_thread_interval.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::buffer::config::BufferDefaults;
+    use crate::section::Section;
+    use std::path::Path;
+
+    fn interval(body: &str) -> f64 {
+        let text = format!("<match **>\n@type t\n{body}\n</match>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
+        let cfg = BufferConfig::from_output(
+            &Section::new(&root.elements[0], "t"),
+            &BufferDefaults::default(),
+        )
+        .unwrap();
+        enqueue_interval(&cfg)
+    }
+
+    /// Fluentd's `enqueue_thread_run` interval for the same settings.
+    #[test]
+    fn enqueue_checks_run_on_fluentds_schedule() {
+        // Time key 1h, timekey_wait 600 (lazy): 600 / 11.
+        let lazy = interval("<buffer time>\ntimekey 3600\n</buffer>");
+        assert!((lazy - 600.0 / 11.0).abs() < 1e-9, "{lazy}");
+        // Interval mode: flush_interval / 11, at least flush_thread_interval.
+        let iv = interval("<buffer>\nflush_mode interval\nflush_interval 60s\n</buffer>");
+        assert!((iv - 60.0 / 11.0).abs() < 1e-9, "{iv}");
+        assert_eq!(interval("<buffer>\nflush_interval 3s\n</buffer>"), 1.0);
+        assert_eq!(
+            interval("<buffer>\nflush_interval 3s\nflush_thread_interval 0.1\n</buffer>"),
+            3.0 / 11.0
+        );
+        // Interval mode with a time key shorter than flush_interval: min(timekey, timekey_wait).
+        let short = interval(
+            "<buffer time>\nflush_mode interval\nflush_interval 600s\ntimekey 60\ntimekey_wait 30\n</buffer>",
+        );
+        assert!((short - 30.0 / 11.0).abs() < 1e-9, "{short}");
     }
 }
