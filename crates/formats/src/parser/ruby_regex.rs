@@ -93,6 +93,7 @@ use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 use crate::ruby_regexp::{escapes, fold};
 
 mod absent;
+mod anychar;
 mod behind_split;
 mod counted;
 
@@ -3260,7 +3261,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
         None
     };
     Ok(ForOniguruma {
-        pattern: written.pattern,
+        pattern: anychar::unanchored(src, &written.pattern, flags),
         fixed_behinds,
         double_negated: written.double_negated,
         whole_group: written.whole_group,
