@@ -96,6 +96,7 @@ mod absent;
 mod anychar;
 mod behind_split;
 mod counted;
+mod stale;
 
 /// What the unit tests of the rewrites compare with Ruby.
 #[cfg(test)]
@@ -3421,6 +3422,15 @@ struct Rewritten {
     whole_group: bool,
     /// See [`ForOniguruma::helper_groups`].
     helper_groups: Vec<usize>,
+}
+
+/// Refuse a Ruby pattern (under `flags`) in which a loop would read a capture group's stale empty
+/// value as Onigmo does, which neither engine here follows: a capture group that may match the
+/// empty string beside items that may match text, in a group that may match the empty string
+/// repeated a varying count (`(?:(a?)b?)*`), or in such a loop inside another repeated group
+/// (`(?:[ab](a*){1,3}){2,5}`).
+pub fn stale_captures(src: &str, flags: &str) -> Result<(), String> {
+    stale::check(src, flags)
 }
 
 /// The name of the group [`for_oniguruma`] wraps a pattern with named groups in when it calls

@@ -402,17 +402,17 @@ fn past_spaces(s: &[char], mut j: usize) -> usize {
 }
 
 /// One repetition read by [`quantifiers`].
-struct Quantifier {
+pub(super) struct Quantifier {
     /// Its least count.
-    min: u32,
+    pub min: u32,
     /// Its maximum, `None` for none.
-    max: Option<u32>,
+    pub max: Option<u32>,
     /// Whether it is lazy (`*?`, `{2,}?`).
     lazy: bool,
     /// Whether it is possessive (`*+`: an atomic group around the repetition).
     possessive: bool,
     /// Where it ends.
-    end: usize,
+    pub end: usize,
 }
 
 impl Quantifier {
@@ -433,7 +433,7 @@ impl Quantifier {
 }
 
 /// The repetitions at `s[k]` (one after another: `{2}+` is `(?:…{2})+` in Ruby).
-fn quantifiers(s: &[char], mut k: usize, x: bool) -> Vec<Quantifier> {
+pub(super) fn quantifiers(s: &[char], mut k: usize, x: bool) -> Vec<Quantifier> {
     let mut chain = Vec::new();
     loop {
         let j = if x { past_spaces(s, k) } else { k };
