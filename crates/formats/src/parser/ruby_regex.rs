@@ -55,6 +55,10 @@
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
 //!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.
+//! * For both engines, a capture group that may match the empty string beside items that may
+//!   match text, in a group that may match the empty string repeated a varying count
+//!   (`(?:(a?)b?)*c`), is refused ([`stale_captures`]): Onigmo tells an empty iteration by the
+//!   group's value from before it, which neither engine follows.
 //! * Escapes of non-ASCII characters (`\u00DF`, `\xC3\x9F`, `\303\237`) are replaced by the
 //!   characters before the pattern is read, as Ruby does, so under `i` they are read as the
 //!   characters written out (see [`crate::ruby_regexp::escapes`]); an escaped ASCII letter stays a
