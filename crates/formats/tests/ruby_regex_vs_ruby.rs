@@ -32,7 +32,10 @@
 //! operators whose bodies hold anchors, look-arounds, atomic groups or possessive repetitions, or
 //! may match the empty string, `(?~\bERROR\b)`, `(?~^\d)`, `(?~a++b)`, `(?~a*b*)`, which
 //! logferry walks step by step reading the body in the text cut at the walk's bound, drawn at
-//! random in context and curated).
+//! random in context and curated), `loop_cases.rb` two (a `.` repeated without a maximum after
+//! anchors and look-arounds inside a repetition without a maximum, `(?:(?=b).*)+`, whose implicit
+//! anchor Onigmo does not take; loops whose empty iterations Onigmo tells by stale capture groups,
+//! `(?:(a?)b?)*c`, refused, beside ones that run).
 //!
 //! For every case:
 //!

@@ -55,6 +55,10 @@
 //! * A repeated group that can match the empty string and holds a capture group is refused: Ruby
 //!   records one more, empty, iteration (`(a?)*` on `aa` captures `""`), Rust's engine does not.
 //!   So is a capture group repeated zero times (`(a){0}`), which Rust drops.
+//! * For both engines, a capture group that may match the empty string beside items that may
+//!   match text, in a group that may match the empty string repeated a varying count
+//!   (`(?:(a?)b?)*c`), is refused ([`stale_captures`]): Onigmo tells an empty iteration by the
+//!   group's value from before it, which neither engine follows.
 //! * Escapes of non-ASCII characters (`\u00DF`, `\xC3\x9F`, `\303\237`) are replaced by the
 //!   characters before the pattern is read, as Ruby does, so under `i` they are read as the
 //!   characters written out (see [`crate::ruby_regexp::escapes`]); an escaped ASCII letter stays a
@@ -93,8 +97,10 @@ use crate::ruby_regexp::string_fold::{self, ascii_fold, lit};
 use crate::ruby_regexp::{escapes, fold};
 
 mod absent;
+mod anychar;
 mod behind_split;
 mod counted;
+mod stale;
 
 /// What the unit tests of the rewrites compare with Ruby.
 #[cfg(test)]
@@ -3260,7 +3266,7 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
         None
     };
     Ok(ForOniguruma {
-        pattern: written.pattern,
+        pattern: anychar::unanchored(src, &written.pattern, flags),
         fixed_behinds,
         double_negated: written.double_negated,
         whole_group: written.whole_group,
@@ -3420,6 +3426,15 @@ struct Rewritten {
     whole_group: bool,
     /// See [`ForOniguruma::helper_groups`].
     helper_groups: Vec<usize>,
+}
+
+/// Refuse a Ruby pattern (under `flags`) in which a loop would read a capture group's stale empty
+/// value as Onigmo does, which neither engine here follows: a capture group that may match the
+/// empty string beside items that may match text, in a group that may match the empty string
+/// repeated a varying count (`(?:(a?)b?)*`), or in such a loop inside another repeated group
+/// (`(?:[ab](a*){1,3}){2,5}`).
+pub fn stale_captures(src: &str, flags: &str) -> Result<(), String> {
+    stale::check(src, flags)
 }
 
 /// The name of the group [`for_oniguruma`] wraps a pattern with named groups in when it calls

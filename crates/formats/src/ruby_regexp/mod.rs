@@ -284,6 +284,14 @@ pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`): on the linear engine when the
 /// translator keeps Ruby's meaning there, else on Oniguruma.
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
+    let compiled = compile_unchecked(body, flags)?;
+    crate::parser::ruby_regex::stale_captures(body, flags)
+        .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+    Ok(compiled)
+}
+
+/// [`compile`] but for the refusal of loops that read stale capture groups.
+fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
     let src = body.to_string();
     let on_linear = translate_body(body, flags).and_then(|t| {
         // A translation the `regex` crate still cannot build (its size limit) goes to Oniguruma.

@@ -471,7 +471,7 @@ fn with_calls(alt: &str, named: bool, before: usize) -> Option<String> {
 }
 
 /// The top-level alternatives of a group's body (Ruby syntax).
-fn split_top(s: &[char]) -> Vec<&[char]> {
+pub(super) fn split_top(s: &[char]) -> Vec<&[char]> {
     let (mut parts, mut from, mut depth, mut k) = (Vec::new(), 0, 0usize, 0);
     while k < s.len() {
         match s[k] {
@@ -1757,7 +1757,7 @@ fn single_repetition(s: &[char]) -> Option<(usize, Option<usize>, bool)> {
 /// Can `s` (a group's body, Ruby syntax, not under `x`) match the empty string, as Onigmo's
 /// `get_min_match_length` tells (look-arounds and anchors match none)? `None` where it
 /// cannot be told here: references, calls, conditionals, comments, escapes not read here.
-fn may_be_empty(s: &[char]) -> Option<bool> {
+pub(super) fn may_be_empty(s: &[char]) -> Option<bool> {
     let mut unknown = false;
     for alt in split_top(s) {
         match alternative_may_be_empty(alt) {
@@ -1864,7 +1864,7 @@ fn alternative_may_be_empty(s: &[char]) -> Option<bool> {
 
 /// Does `s` (Ruby syntax) match only the empty string: anchors, look-arounds, `\K`, `\G`
 /// and groups of them, repeated or not?
-fn only_empty(s: &[char]) -> bool {
+pub(super) fn only_empty(s: &[char]) -> bool {
     let mut k = 0;
     while k < s.len() {
         let end = match s[k] {

@@ -1,0 +1,579 @@
+//! A greedy repetition of `.` without a maximum (`.*`, `.+`, `.{2,}`) that nothing of any
+//! length comes before gives Oniguruma and Onigmo an implicit anchor (`/.*a/m` is tried at the
+//! start only, without `m` at the starts of lines), which they also take where only zero-width
+//! items come before it (`/(?=b).*/m` matches nothing in `abbbc` in Ruby too). Onigmo never
+//! takes it out of a repetition without a maximum (its `optimize_node_left` copies a
+//! repetition's body's information only for one with a maximum); Oniguruma takes it out of
+//! any repetition with a least count, so `/(?:(?=b).*)+/m` would not match `abbbc` where Ruby
+//! matches `bbbc`. Where the pattern as written for Oniguruma takes the anchor and Ruby's
+//! pattern does not, each `.` giving it is written as `(?>.)`, the same one character, which
+//! Oniguruma's optimiser does not read as `.` (it sees an atomic group).
+
+use super::{bracket_end, comment_end, escape_end, past};
+
+/// `written` (Oniguruma's Ruby syntax as the rewriter wrote it from `src`, Ruby's pattern, under
+/// `flags`) with each `.` that gives Oniguruma the implicit anchor written as `(?>.)` where
+/// Onigmo takes none from `src`. (Where Onigmo takes one Oniguruma would not, nothing is
+/// written: Onigmo's search then tries the start and the character after it, or other
+/// positions as its search for a string in the pattern finds them, which cannot be written
+/// out as a pattern.)
+pub(super) fn unanchored(src: &str, written: &str, flags: &str) -> String {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let w: Vec<char> = written.chars().collect();
+    let mut dots = anchoring_dots(&w, x, m, false);
+    if dots.is_empty() || !anchoring_dots(&src.chars().collect::<Vec<_>>(), x, m, true).is_empty() {
+        return written.to_string();
+    }
+    dots.sort_unstable();
+    let mut out = String::with_capacity(written.len() + 4 * dots.len());
+    for (j, &c) in w.iter().enumerate() {
+        if dots.iter().any(|d| d.0 == j) {
+            out.push_str("(?>.)");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What the optimiser reads of a part of a pattern.
+#[derive(Default)]
+struct Info {
+    /// Its longest match is empty.
+    zero: bool,
+    /// The `.`s (their positions, and whether each is under `m`) that give it the implicit
+    /// anchor at its left; none when it has none.
+    dots: Vec<(usize, bool)>,
+    /// A positive look-behind is at its left (the engines then drop the implicit anchor; not
+    /// for a negative look-ahead, whatever Oniguruma's code says: `/(?!c)(?=b).*/m` matches
+    /// nothing in `abbbc` in Ruby).
+    kill: bool,
+    /// When it is one item under one repetition of the six the parsers reduce when repeated
+    /// again (`?`, `*`, `+`, lazy or not: `(?:.*)+` is `.*`): that repetition (its number in
+    /// that order), and the item's `.` (position, `m`) when it is one at the start.
+    single: Option<(usize, Option<(usize, bool)>)>,
+}
+
+/// How the parsers reduce a repetition of a repetition (Onigmo's `ReduceTypeTable`, and
+/// Oniguruma's, which differs in the last row).
+#[derive(Clone, Copy, PartialEq)]
+enum Reduce {
+    /// The inner one alone.
+    Inner,
+    /// Greedy, from none (`*`).
+    Star,
+    /// Greedy, from one (`+`).
+    Plus,
+    /// Lazy, or from none around a repetition: no anchor.
+    None,
+    /// Left as written.
+    AsIs,
+}
+
+/// The reduction of the popular repetition `inner` (`?`, `*`, `+`, `??`, `*?`, `+?`)
+/// repeated `outer`.
+fn reduce(inner: usize, outer: usize, onigmo: bool) -> Reduce {
+    use Reduce::{AsIs, Inner, None as N, Plus, Star};
+    const TABLE: [[Reduce; 6]; 6] = [
+        [Inner, Star, Star, N, N, AsIs],
+        [Inner, Inner, Inner, N, N, Inner],
+        [Star, Star, Inner, AsIs, N, Inner],
+        [Inner, N, N, Inner, N, N],
+        [Inner, Inner, Inner, Inner, Inner, Inner],
+        [AsIs, Star, Plus, N, N, Inner],
+    ];
+    if onigmo && inner == 5 {
+        return [AsIs, N, Inner, N, N, Inner][outer];
+    }
+    TABLE[inner][outer]
+}
+
+/// The `.`s (position, `m`) giving the whole pattern `s` the implicit anchor, as Onigmo
+/// (`onigmo`) or Oniguruma reads it; none when it takes none.
+fn anchoring_dots(s: &[char], x: bool, m: bool, onigmo: bool) -> Vec<(usize, bool)> {
+    if !s.contains(&'.') {
+        return Vec::new();
+    }
+    // A back-referenced capture group gives none (both engines): not told apart here.
+    let t: String = s.iter().collect();
+    if t.contains("\\k")
+        || s.windows(2)
+            .any(|p| p[0] == '\\' && p[1].is_ascii_digit() && p[1] != '0')
+    {
+        return Vec::new();
+    }
+    let mut r = Reader {
+        s,
+        k: 0,
+        onigmo,
+        depth: 0,
+    };
+    // (A stray `)` ends the reading: the engines refuse such a pattern.)
+    let info = r.alternation(x, m, true);
+    if info.kill {
+        Vec::new()
+    } else {
+        info.dots
+    }
+}
+
+/// A recursive reader of Ruby syntax for [`anchoring_dots`].
+struct Reader<'a> {
+    s: &'a [char],
+    k: usize,
+    onigmo: bool,
+    depth: usize,
+}
+
+impl Reader<'_> {
+    /// Alternatives up to the `)` closing the group (not consumed) or the end; `at_start`:
+    /// nothing of any length comes before it.
+    fn alternation(&mut self, mut x: bool, mut m: bool, at_start: bool) -> Info {
+        let mut merged: Option<Info> = None;
+        loop {
+            let one = self.sequence(&mut x, &mut m, at_start);
+            merged = Some(match merged {
+                None => one,
+                Some(a) => {
+                    // The anchor of each kind (`m` or not) that both have.
+                    let kinds =
+                        |d: &[(usize, bool)]| (d.iter().any(|d| d.1), d.iter().any(|d| !d.1));
+                    let (am, an) = kinds(&a.dots);
+                    let (bm, bn) = kinds(&one.dots);
+                    let keep = |d: &(usize, bool)| if d.1 { am && bm } else { an && bn };
+                    Info {
+                        zero: a.zero && one.zero,
+                        dots: a
+                            .dots
+                            .iter()
+                            .chain(&one.dots)
+                            .copied()
+                            .filter(keep)
+                            .collect(),
+                        kill: a.kill && one.kill,
+                        single: None,
+                    }
+                }
+            });
+            if self.s.get(self.k) == Some(&'|') {
+                self.k += 1;
+            } else {
+                return merged.unwrap_or_default();
+            }
+        }
+    }
+
+    /// Items up to `|`, `)` or the end.
+    fn sequence(&mut self, x: &mut bool, m: &mut bool, at_start: bool) -> Info {
+        let mut info = Info {
+            zero: true,
+            ..Info::default()
+        };
+        let mut items = 0;
+        loop {
+            if *x {
+                self.k = past_spaces(self.s, self.k);
+            }
+            let Some(&c) = self.s.get(self.k) else {
+                break;
+            };
+            let start = at_start && info.zero;
+            // The item, and its `.` when it is one.
+            let (item, dot) = match c {
+                '|' | ')' => break,
+                '\\' => {
+                    let e = escape_end(self.s, self.k);
+                    let zero = matches!(
+                        self.s.get(self.k + 1),
+                        Some('A' | 'z' | 'Z' | 'b' | 'B' | 'G' | 'K')
+                    );
+                    self.k = e;
+                    (
+                        Info {
+                            zero,
+                            ..Info::default()
+                        },
+                        None,
+                    )
+                }
+                '^' | '$' => {
+                    self.k += 1;
+                    (
+                        Info {
+                            zero: true,
+                            ..Info::default()
+                        },
+                        None,
+                    )
+                }
+                '[' => {
+                    self.k = bracket_end(self.s, self.k);
+                    (Info::default(), None)
+                }
+                '(' => match self.group(x, m, start) {
+                    Some(i) => (i, None),
+                    None => continue,
+                },
+                '.' => {
+                    self.k += 1;
+                    (Info::default(), Some((self.k - 1, *m)))
+                }
+                _ => {
+                    self.k += 1;
+                    (Info::default(), None)
+                }
+            };
+            items += 1;
+            let item = self.repeated(item, dot.filter(|_| start), *x);
+            if info.zero {
+                info.dots.extend(item.dots.iter().copied());
+                info.kill |= item.kill;
+            }
+            info.zero &= item.zero;
+            info.single = if items == 1 { item.single } else { None };
+        }
+        if items != 1 {
+            info.single = None;
+        }
+        info
+    }
+
+    /// The group opening at `self.k`; `None` for an option switch (`(?i)`, applied to `x` and
+    /// `m`) or a comment.
+    fn group(&mut self, x: &mut bool, m: &mut bool, start: bool) -> Option<Info> {
+        let s = self.s;
+        let k = self.k;
+        if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') {
+            self.k = comment_end(s, k).unwrap_or(s.len());
+            return None;
+        }
+        let (mut inner_x, mut inner_m) = (*x, *m);
+        let kind;
+        let mut from = k + 1;
+        if s.get(k + 1) == Some(&'?') {
+            let flags: Vec<char> = s[k + 2..]
+                .iter()
+                .copied()
+                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
+                .collect();
+            let end = k + 2 + flags.len();
+            if !flags.is_empty() && matches!(s.get(end), Some(')' | ':')) {
+                let minus = flags.iter().position(|&c| c == '-').unwrap_or(flags.len());
+                for (j, &f) in flags.iter().enumerate() {
+                    match f {
+                        'x' => inner_x = j < minus,
+                        'm' => inner_m = j < minus,
+                        _ => {}
+                    }
+                }
+                if s[end] == ')' {
+                    (*x, *m) = (inner_x, inner_m);
+                    self.k = end + 1;
+                    return None;
+                }
+                kind = Kind::Wrapped;
+                from = end + 1;
+            } else {
+                (kind, from) = match (s.get(k + 2), s.get(k + 3)) {
+                    (Some('='), _) => (Kind::Ahead, k + 3),
+                    (Some('!'), _) => (Kind::Ahead, k + 3),
+                    (Some('<'), Some('=')) => (Kind::Behind, k + 4),
+                    (Some('<'), Some('!')) => (Kind::Ahead, k + 4),
+                    (Some('<' | '\''), _) => {
+                        let close = if s[k + 2] == '<' { '>' } else { '\'' };
+                        (Kind::Wrapped, past(s, k + 3, close))
+                    }
+                    (Some(':'), _) => (Kind::Plain, k + 3),
+                    (Some('>'), _) => (Kind::Wrapped, k + 3),
+                    _ => (Kind::Other, k + 2),
+                };
+            }
+        } else {
+            kind = Kind::Wrapped;
+        }
+        self.depth += 1;
+        self.k = from;
+        let mut body = if self.depth > 200 {
+            self.k = s.len();
+            Info::default()
+        } else {
+            self.alternation(inner_x, inner_m, start)
+        };
+        self.depth -= 1;
+        if self.s.get(self.k) == Some(&')') {
+            self.k += 1;
+        }
+        Some(match kind {
+            Kind::Plain => body,
+            Kind::Wrapped => {
+                body.single = None;
+                body
+            }
+            Kind::Ahead => Info {
+                zero: true,
+                ..Info::default()
+            },
+            Kind::Behind => Info {
+                zero: true,
+                kill: true,
+                ..Info::default()
+            },
+            Kind::Other => Info::default(),
+        })
+    }
+
+    /// `item` (`dot`: it is a `.`, position and `m`, where nothing of any length comes before
+    /// it) as the repetitions after it (if any) leave it.
+    fn repeated(&mut self, mut item: Info, dot: Option<(usize, bool)>, x: bool) -> Info {
+        let mut first = true;
+        for q in quantifiers(self.s, self.k, x) {
+            self.k = q.end;
+            let popular = q.popular();
+            if std::mem::take(&mut first) && dot.is_some() {
+                // The `.`'s own repetition.
+                if q.max.is_none() && !q.lazy {
+                    item.dots = dot.into_iter().collect();
+                }
+                item.zero = q.max == Some(0);
+                item.single = popular.map(|p| (p, dot));
+                continue;
+            }
+            if let (Some((inner, d)), Some(outer)) = (item.single, popular) {
+                match reduce(inner, outer, self.onigmo) {
+                    Reduce::Inner => continue,
+                    Reduce::Star | Reduce::Plus => {
+                        item.dots = d.into_iter().collect();
+                        let p = if reduce(inner, outer, self.onigmo) == Reduce::Star {
+                            1
+                        } else {
+                            2
+                        };
+                        item.single = Some((p, d));
+                        continue;
+                    }
+                    Reduce::None => {
+                        item.dots.clear();
+                        item.kill = false;
+                        item.single = None;
+                        continue;
+                    }
+                    Reduce::AsIs => {}
+                }
+            }
+            let kept = q.min > 0 && (q.max.is_some() || !self.onigmo);
+            if !kept {
+                item.dots.clear();
+                item.kill = false;
+            }
+            item.zero = item.zero || q.max == Some(0);
+            item.single = popular.map(|p| (p, None));
+        }
+        item
+    }
+}
+
+/// The kinds of group [`Reader::group`] tells apart.
+enum Kind {
+    /// A non-capturing group, which the parsers drop.
+    Plain,
+    /// One whose body the optimiser reads as part of the pattern but which stays a node of its
+    /// own: capturing, atomic, with options.
+    Wrapped,
+    /// A look-ahead or a negative look-behind: empty, no anchor.
+    Ahead,
+    /// `(?<=…)`.
+    Behind,
+    /// Anything else (an absent operator, a conditional): read as taking some length.
+    Other,
+}
+
+/// Past the spaces and `#` comments at `s[j]` (the `x` flag).
+fn past_spaces(s: &[char], mut j: usize) -> usize {
+    while let Some(c) = s.get(j) {
+        if c.is_ascii_whitespace() {
+            j += 1;
+        } else if *c == '#' {
+            j = past(s, j, '\n');
+        } else {
+            break;
+        }
+    }
+    j
+}
+
+/// One repetition read by [`quantifiers`].
+pub(super) struct Quantifier {
+    /// Its least count.
+    pub min: u32,
+    /// Its maximum, `None` for none.
+    pub max: Option<u32>,
+    /// Whether it is lazy (`*?`, `{2,}?`).
+    lazy: bool,
+    /// Whether it is possessive (`*+`: an atomic group around the repetition).
+    possessive: bool,
+    /// Where it ends.
+    pub end: usize,
+}
+
+impl Quantifier {
+    /// Its number among the six repetitions the parsers reduce when repeated again (`?`, `*`,
+    /// `+`, `??`, `*?`, `+?`, however written: `{1,}` is `+`).
+    fn popular(&self) -> Option<usize> {
+        if self.possessive {
+            return None;
+        }
+        let base = match (self.min, self.max) {
+            (0, Some(1)) => 0,
+            (0, None) => 1,
+            (1, None) => 2,
+            _ => return None,
+        };
+        Some(if self.lazy { base + 3 } else { base })
+    }
+}
+
+/// The repetitions at `s[k]` (one after another: `{2}+` is `(?:…{2})+` in Ruby).
+pub(super) fn quantifiers(s: &[char], mut k: usize, x: bool) -> Vec<Quantifier> {
+    let mut chain = Vec::new();
+    loop {
+        let j = if x { past_spaces(s, k) } else { k };
+        // `exact`: `{n}`, after which `?` is a repetition of its own (`(?:…{n})?` in Ruby).
+        let (min, max, interval, exact, after) = match s.get(j) {
+            Some('*') => (0, None, false, false, j + 1),
+            Some('+') => (1, None, false, false, j + 1),
+            Some('?') => (0, Some(1), false, false, j + 1),
+            Some('{') => match interval(s, j) {
+                Some((min, max, exact, after)) => (min, max, true, exact, after),
+                None => return chain,
+            },
+            _ => return chain,
+        };
+        let (mut lazy, mut possessive) = (false, false);
+        let mut end = after;
+        match s.get(after) {
+            Some('?') if !exact => {
+                lazy = true;
+                end += 1;
+            }
+            // Possessive (`*+`, `?+`; after braces `+` is a repetition of its own).
+            Some('+') if !interval => {
+                possessive = true;
+                end += 1;
+            }
+            _ => {}
+        }
+        chain.push(Quantifier {
+            min,
+            max,
+            lazy,
+            possessive,
+            end,
+        });
+        k = end;
+    }
+}
+
+/// The counted repetition opening at `s[k]` (`{n}`, `{n,}`, `{,m}`, `{n,m}`): its least count,
+/// maximum (`None` for none), whether it is `{n}` and where it ends; `None` when the braces are
+/// plain characters.
+fn interval(s: &[char], k: usize) -> Option<(u32, Option<u32>, bool, usize)> {
+    let close = s[k..].iter().position(|&c| c == '}')? + k;
+    let body: String = s[k + 1..close].iter().collect();
+    let number = |t: &str| -> Option<Option<u32>> {
+        if t.is_empty() {
+            Some(None)
+        } else if t.len() <= 6 && t.bytes().all(|b| b.is_ascii_digit()) {
+            t.parse().ok().map(Some)
+        } else {
+            None
+        }
+    };
+    match body.split_once(',') {
+        None => {
+            let n = number(&body)??;
+            Some((n, Some(n), true, close + 1))
+        }
+        Some((lo, hi)) => {
+            let (lo, hi) = (number(lo)?, number(hi)?);
+            if lo.is_none() && hi.is_none() {
+                return None;
+            }
+            Some((lo.unwrap_or(0), hi, false, close + 1))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unanchored;
+
+    #[test]
+    fn dots_giving_oniguruma_an_anchor_ruby_does_not_take_are_written_atomic() {
+        let same = |src: &str| unanchored(src, src, "");
+        assert_eq!(same("(?:(?=b).*)+"), "(?:(?=b)(?>.)*)+");
+        assert_eq!(same("((?=b).{2,})+?"), "((?=b)(?>.){2,})+?");
+        assert_eq!(same("\\b(?:(?=b).+c){2,}"), "\\b(?:(?=b)(?>.)+c){2,}");
+        assert_eq!(same("(?:(?=b).*)++"), "(?:(?=b)(?>.)*)++");
+        assert_eq!(same("(?:(?=b).*){1,}?"), "(?:(?=b)(?>.)*){1,}?");
+        assert_eq!(same("(?:(?=b).*){1}?"), "(?:(?=b).*){1}?");
+        assert_eq!(same("(?!c)(?:(?=b).*)+"), "(?!c)(?:(?=b)(?>.)*)+");
+        assert_eq!(same("(?:(?:(?=b).*){1,3})+"), "(?:(?:(?=b)(?>.)*){1,3})+");
+        assert_eq!(same("(?:(?=b).*|.*)+"), "(?:(?=b)(?>.)*|(?>.)*)+");
+        // Copies of Ruby's repetition without a maximum, as written for Oniguruma.
+        assert_eq!(
+            unanchored("(?:(?=b).*){2,}", "(?:(?=b).*)(?:(?=b).*)(?:(?=b).*)*", "m"),
+            "(?:(?=b)(?>.)*)(?:(?=b).*)(?:(?=b).*)*"
+        );
+        // A repetition of a repetition is reduced first: `(?:.*){1,}?` is `.*`.
+        for kept in ["\\b(?:.*)+?c", "(?!c)(?:(?:.*){1,}?){1,}?$", "(?:.*)*"] {
+            assert_eq!(same(kept), kept);
+        }
+        // Oniguruma reduces `(?:.+?)+` to `.+`, Onigmo to `.+?`.
+        assert_eq!(same("(?:.+?)+"), "(?:(?>.)+?)+");
+        assert_eq!(same("\\b(?:.+?)*"), "\\b(?:(?>.)+?)*");
+        // Onigmo takes the anchor of `m` alone where both branches have it.
+        assert_eq!(
+            same("(?:(?=b).*|(?-m:.*))+"),
+            "(?:(?=b)(?>.)*|(?-m:(?>.)*))+"
+        );
+        for kept in [
+            // Ruby takes the anchor too.
+            "(?=b).*",
+            "(?:(?=b).*){1,3}",
+            "(?:(?=b)(.*))",
+            // Neither takes one.
+            "(?:(?=b).*?)+",
+            "(?:(?=b).*)*",
+            "(?:(?=b).*|a)+",
+            "(?:(?=b)\\.*)+",
+            "(?:(?=b)[.]*)+",
+            "(?:(?=b)(?#.*).)+",
+            "(?:(?=b).)+",
+            "a(?:(?=b).*)+",
+            "(?<=x)(?:(?=b).*)+",
+            "(?:(?=b)(.*))+\\1",
+            "(?:(?=b). *)+",
+        ] {
+            assert_eq!(same(kept), kept);
+        }
+        // Under `x`, spaces and comments before the repetition.
+        assert_eq!(
+            unanchored("(?:(?=b). * # .*\n)+", "(?:(?=b). * # .*\n)+", "x"),
+            "(?:(?=b)(?>.) * # .*\n)+"
+        );
+        assert_eq!(same("(?x:(?=b). *)+"), "(?x:(?=b)(?>.) *)+");
+        for prefix in [
+            "(?:(?=b).*",
+            "((",
+            "(?x)(?:. #",
+            ")))+",
+            ".{",
+            ".{,}",
+            "(?<n",
+            "(?'",
+        ] {
+            let _ = unanchored(prefix, prefix, "m");
+            let _ = unanchored(prefix, prefix, "x");
+        }
+    }
+}

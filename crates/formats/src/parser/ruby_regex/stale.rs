@@ -1,0 +1,428 @@
+//! Onigmo's test for an empty iteration of a loop with capture groups in it (its
+//! `STACK_NULL_CHECK_MEMST`) reads each capture group's value from before the iteration: when
+//! the loop's body matched the empty string, a group that had no value or held text lets the loop
+//! go on, one that held the empty string where the iteration started ends the loop, and one that
+//! held the empty string elsewhere fails the iteration, so that Ruby tries another way
+//! (`/^(?:(b??)a*?,?)*/` matches `,,a` in `,,a`, taking the `a` in the third iteration, and
+//! `/(?:(a?)b?)*c/` sets `$1` to the empty string at 0 in `bc`). Rust's engine and Oniguruma end
+//! the loop there (`,,`, `$1` at 1). That last case needs a capture group that may match the empty
+//! string while the iteration goes on to match text outside it, in a loop whose body may match the
+//! empty string, repeated a varying count (each capture group in such a body is on Onigmo's
+//! stack), or inside a repeated group (the value from the group's iteration before). Such patterns
+//! are refused: the rule cannot be written out for either engine.
+
+use super::anychar::quantifiers;
+use super::counted::{may_be_empty, only_empty};
+use super::{bracket_end, group_close};
+
+/// Refuse `src` (Ruby syntax, under `flags`) where a loop reads a capture group's stale empty
+/// value as Onigmo does (see the module documentation).
+pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
+    if !src.contains('(') {
+        return Ok(());
+    }
+    let raw: Vec<char> = src.chars().collect();
+    let x = flags.contains('x') || super::counted::has_option_x(&raw);
+    let s = if x { without_extended(&raw) } else { raw };
+    let named = has_named(&s);
+    // Each group: where it opens and closes (past its `)`), and whether it is repeated more
+    // than once (a maximum of two or more, or none).
+    let mut groups: Vec<(usize, usize, bool)> = Vec::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(&s, k),
+            '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
+                k = s[k..]
+                    .iter()
+                    .position(|&c| c == ')')
+                    .map_or(s.len(), |e| k + e + 1);
+            }
+            '(' => {
+                let close = group_close(&s, k);
+                let repeated = quantifiers(&s, close, false)
+                    .iter()
+                    .any(|q| q.max.is_none_or(|m| m >= 2 && m > q.min));
+                let fixed_many = quantifiers(&s, close, false)
+                    .iter()
+                    .any(|q| q.max.is_some_and(|m| m >= 2));
+                groups.push((k, close, repeated || fixed_many));
+                if repeated {
+                    loop_check(&s, k, close, named)?;
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    // A loop from one or none inside a repeated group: a capture group that is its whole body
+    // keeps the empty string where the group's iteration before left it.
+    for &(open, close, _) in &groups {
+        let varying = quantifiers(&s, close, false)
+            .iter()
+            .any(|q| q.max.is_none_or(|m| m >= 2 && m > q.min));
+        if !varying {
+            continue;
+        }
+        let around = groups
+            .iter()
+            .any(|&(o, c, rep)| rep && o < open && close <= c && (o, c) != (open, close));
+        // (Only where the group around can match text beside the loop, or its iteration
+        // starts where the loop's last one ended.)
+        let around = around
+            && groups.iter().any(|&(o, c, rep)| {
+                rep && o < open
+                    && close <= c
+                    && (o, c) != (open, close)
+                    && body_range(&s, o, c).is_some_and(|(from, to)| {
+                        let end = skip_repetitions(&s, close).min(to);
+                        let rest: Vec<char> = s[from..open.max(from)]
+                            .iter()
+                            .chain(&s[end..to])
+                            .copied()
+                            .collect();
+                        may_consume(&rest)
+                    })
+            });
+        if around {
+            let Some(body) = body_of(&s, open, close) else {
+                continue;
+            };
+            if may_be_empty(body) != Some(false) {
+                // The loop's own group too, when it captures.
+                let group = &s[open..close];
+                for (go, gc) in capture_groups(group, named) {
+                    let inner = body_of(group, go, gc).unwrap_or(&[]);
+                    if may_be_empty(inner) != Some(false) {
+                        return Err(refusal(group));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuse the loop `s[open..close]` (a group repeated a varying count) whose body may match the
+/// empty string with a capture group in it that may too, where the iteration can go on to match
+/// text after it, or match text without it (the group in an alternation).
+fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), String> {
+    let Some(body) = body_of(s, open, close) else {
+        return Ok(());
+    };
+    if may_be_empty(body) == Some(false) {
+        return Ok(());
+    }
+    for (go, gc) in capture_groups(body, named) {
+        let inner = body_of(body, go, gc).unwrap_or(&[]);
+        if may_be_empty(inner) == Some(false) {
+            continue;
+        }
+        if may_consume(&after(body, gc)) || beside_alternatives(body, go) {
+            return Err(refusal(&s[open..close]));
+        }
+    }
+    Ok(())
+}
+
+/// The items that follow the item ending at `body[from]` (past a group's `)`) up to the end of
+/// `body`, level by level (the repetitions after it and after each group it is in skipped, the
+/// other alternatives of each group it is in left out).
+fn after(body: &[char], from: usize) -> Vec<char> {
+    let mut out = Vec::new();
+    let mut k = skip_repetitions(body, from);
+    while k < body.len() {
+        match body[k] {
+            '\\' => {
+                out.extend(body[k..(k + 2).min(body.len())].iter());
+                k += 2;
+            }
+            '[' => {
+                let e = bracket_end(body, k);
+                out.extend(&body[k..e]);
+                k = e;
+            }
+            '(' => {
+                let e = group_close(body, k);
+                out.extend(&body[k..e]);
+                k = e;
+            }
+            // The end of a group the item is in: go on after it.
+            ')' => k = skip_repetitions(body, k + 1),
+            // Another alternative of a group the item is in: go on after that group.
+            '|' => {
+                let mut depth = 0usize;
+                while k < body.len() {
+                    match body[k] {
+                        '\\' => k += 1,
+                        '[' => k = bracket_end(body, k) - 1,
+                        '(' => depth += 1,
+                        ')' if depth == 0 => break,
+                        ')' => depth -= 1,
+                        _ => {}
+                    }
+                    k += 1;
+                }
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Past the repetitions at `s[k]`.
+fn skip_repetitions(s: &[char], k: usize) -> usize {
+    quantifiers(s, k, false).last().map_or(k, |q| q.end)
+}
+
+/// May `s` (a sequence of items) match text?
+fn may_consume(s: &[char]) -> bool {
+    !only_empty(&strip_groups(s))
+}
+
+/// Is the item at `body[at]` in an alternation (of `body` or of a group of it around the item)
+/// with an alternative that may match text?
+fn beside_alternatives(body: &[char], at: usize) -> bool {
+    // The groups around it, by their `(`, and `body` itself.
+    let mut spans: Vec<(usize, usize)> = vec![(0, body.len())];
+    let mut k = 0;
+    while k < at {
+        match body[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(body, k),
+            '(' => {
+                let e = group_close(body, k);
+                if at < e {
+                    if let Some(span) = body_range(body, k, e) {
+                        spans.push(span);
+                    }
+                    k += 1;
+                } else {
+                    k = e;
+                }
+            }
+            _ => k += 1,
+        }
+    }
+    spans.iter().any(|&(from, to)| {
+        let mut at_alt = from;
+        super::counted::split_top(&body[from..to])
+            .into_iter()
+            .any(|alt| {
+                let start = at_alt;
+                at_alt += alt.len() + 1;
+                let holds = (start..start + alt.len()).contains(&at);
+                !holds && may_consume(alt)
+            })
+    })
+}
+
+/// The error for the loop `group`.
+fn refusal(group: &[char]) -> String {
+    let g: String = group.iter().collect();
+    format!(
+        "a capture group that may match the empty string in a group that may match the empty \
+         string repeated a varying count ({g}…), beside items that may match text or inside \
+         another repeated group, cannot be used: Ruby's engine ends, goes on with or fails an \
+         empty iteration by the capture groups' values from before it, which neither engine \
+         here can follow; make the capture group match at least one character ((a+)? for (a*)), \
+         or the repeated group"
+    )
+}
+
+/// The body of the group `s[open..close]` (after `(`, `(?:`, `(?>`, `(?<name>`, an option
+/// group's `:`); `None` for a look-around, an absent operator, a conditional or an option
+/// without a group.
+fn body_of(s: &[char], open: usize, close: usize) -> Option<&[char]> {
+    body_range(s, open, close).map(|(from, to)| &s[from..to])
+}
+
+/// Where [`body_of`] is in `s`.
+fn body_range(s: &[char], open: usize, close: usize) -> Option<(usize, usize)> {
+    let g = &s[open..close];
+    let from = if g.get(1) != Some(&'?') {
+        1
+    } else {
+        match (g.get(2)?, g.get(3)) {
+            (':' | '>', _) => 3,
+            ('<', Some('=' | '!')) | ('=' | '!' | '~' | '#' | '(', _) => return None,
+            ('<' | '\'', _) => {
+                let quote = if g[2] == '<' { '>' } else { '\'' };
+                g[3..].iter().position(|&c| c == quote)? + 4
+            }
+            _ => {
+                let colon = g[2..]
+                    .iter()
+                    .position(|c| !matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))?
+                    + 2;
+                if g[colon] != ':' {
+                    return None;
+                }
+                colon + 1
+            }
+        }
+    };
+    let end = close.checked_sub(open + 1)?;
+    (g.get(end) == Some(&')')).then(|| (open + from.min(end), open + end))
+}
+
+/// The capture groups in `s` (spans from `(` to past `)`): in a pattern with named groups only
+/// those.
+fn capture_groups(s: &[char], named: bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => {
+                let capture = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+                    (Some('?'), Some('<'), Some(c)) => !matches!(c, '=' | '!'),
+                    (Some('?'), Some('\''), _) => true,
+                    (Some('?'), _, _) => false,
+                    _ => !named,
+                };
+                if capture {
+                    out.push((k, group_close(s, k)));
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    out
+}
+
+/// `s` with each capture group's and non-capturing group's body read for what it may match:
+/// kept as it is (only for [`only_empty`], which reads non-capturing groups).
+fn strip_groups(s: &[char]) -> Vec<char> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s[k..(k + 2).min(s.len())].iter());
+                k += 2;
+            }
+            '[' => {
+                let e = bracket_end(s, k);
+                out.extend(&s[k..e]);
+                k = e;
+            }
+            // A capture group as a non-capturing one.
+            '(' if s.get(k + 1) != Some(&'?') => {
+                out.extend(['(', '?', ':']);
+                k += 1;
+            }
+            '(' if s.get(k + 1) == Some(&'?')
+                && matches!(s.get(k + 2), Some('<' | '\''))
+                && !matches!(s.get(k + 3), Some('=' | '!')) =>
+            {
+                let quote = if s[k + 2] == '<' { '>' } else { '\'' };
+                let end = s[k + 3..]
+                    .iter()
+                    .position(|&c| c == quote)
+                    .map_or(s.len(), |e| k + 3 + e + 1);
+                out.extend(['(', '?', ':']);
+                k = end;
+            }
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Does `s` have named groups (`(?<n>`, `(?'n'`)? Then only those capture.
+fn has_named(s: &[char]) -> bool {
+    !capture_groups(s, true).is_empty()
+}
+
+/// `s` without the white space and `#` comments the `x` flag skips (outside brackets; an
+/// escaped one is kept).
+fn without_extended(s: &[char]) -> Vec<char> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                out.extend(s[k..(k + 2).min(s.len())].iter());
+                k += 2;
+            }
+            '[' => {
+                let e = bracket_end(s, k);
+                out.extend(&s[k..e]);
+                k = e;
+            }
+            '#' => {
+                k = s[k..]
+                    .iter()
+                    .position(|&c| c == '\n')
+                    .map_or(s.len(), |e| k + e + 1)
+            }
+            c if c.is_ascii_whitespace() => k += 1,
+            c => {
+                out.push(c);
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn stale_empty_captures_are_refused() {
+        for refused in [
+            r"^(?:(?<c>b??)a*?,?){1,3}",
+            r"^(?:(b??)a*?,?)*",
+            r"(?:(a?)b?)*c",
+            r"(?:(a?)|b)*c",
+            r"^(?:(\w*)\s*)+",
+            r"(?:(?:(a?))b?){0,3}",
+            r"(?:[ab](a*){1,3}){2,5}",
+            r"(?x) (?: (a?) b? )* c",
+            r"(?:(?:(a?)b?)c?)*",
+            r"^(?:(\W*){2}\D?){0,2}?\z",
+            r"(?:(?:(a?)|b)c?)*",
+        ] {
+            assert!(check(refused, "").is_err(), "{refused}");
+        }
+        for kept in [
+            r"(a?)*",
+            r"(?:(a?))*",
+            r"(?:(a?)(?=b))*",
+            r"(?:(a+)b?)*c",
+            r"(?:(a?)b)*c",
+            r"(?:(\w+)\s*)*",
+            r"^(?:(\w*)\s*){3}",
+            r"(?:(a?)b?)?",
+            r"(?:(a?)b?){1}",
+            r"(?<n>x)(?:(a?)b?)*",
+            r"(?:(?#(a?)b?)c)*",
+            r"[(a?)b?]*",
+            r"\(a?\)b?*",
+            r"(?:[ab](a*){1,3})",
+            // Nothing after the group in the iteration: its empty string is where the next
+            // iteration starts.
+            r"(?:\d*\h?(a{0,2}))*(.)",
+            r"(?:(-?)*){1,3}x",
+            r"(?:(\S?)?)+$",
+        ] {
+            assert!(check(kept, "").is_ok(), "{kept}");
+        }
+        for prefix in ["(", "((?:", "(?<", "(a?)b?)*", "(?:(a?)b?)*{", "(?'n"] {
+            let _ = check(prefix, "");
+            let _ = check(prefix, "x");
+        }
+    }
+}
