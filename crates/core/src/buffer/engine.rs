@@ -1562,13 +1562,13 @@ const FIRST_ENQUEUE_CHECK: f64 = 0.5;
 /// one chunk a second.
 fn enqueue_interval(cfg: &BufferConfig) -> f64 {
     let mut value =
-        (cfg.flush_mode == FlushMode::Interval).then(|| cfg.flush_interval.as_secs_f64());
+        (cfg.flush_mode == FlushMode::Interval).then_some(cfg.flush_interval.as_secs_f64());
     if let Some(tk) = cfg.timekey {
         if value.is_none_or(|v| (tk as f64) < v) {
             value = Some((tk as f64).min(cfg.timekey_wait));
         }
     }
-    let value = value.unwrap_or_else(|| cfg.flush_interval.as_secs_f64());
+    let value = value.unwrap_or(cfg.flush_interval.as_secs_f64());
     (value / 11.0).max(cfg.flush_thread_interval.as_secs_f64())
 }
 
