@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use logferry_core::buffer::file_store::{decode_meta, Durability, FileStore};
+use logferry_core::perms::Perms;
 
 fn dir() -> &'static PathBuf {
     static D: OnceLock<PathBuf> = OnceLock::new();
@@ -63,7 +64,8 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let (store, chunks, _report) =
-        FileStore::open_with(dir, ".log", Durability::Process).expect("resume never fails");
+        FileStore::open_with(dir, ".log", Durability::Process, Perms::default())
+            .expect("resume never fails");
     for c in &chunks {
         let bytes = store.read(c).expect("a recovered chunk reads");
         assert_eq!(
@@ -74,7 +76,8 @@ fuzz_target!(|data: &[u8]| {
     }
     // A second resume finds the same chunks (the first left the directory consistent).
     let (_, again, report) =
-        FileStore::open_with(dir, ".log", Durability::Process).expect("resume never fails");
+        FileStore::open_with(dir, ".log", Durability::Process, Perms::default())
+            .expect("resume never fails");
     assert_eq!(
         chunks
             .iter()
