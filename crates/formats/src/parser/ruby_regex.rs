@@ -2129,7 +2129,8 @@ fn absent_lengths(body: &[char], f: Flags) -> Option<Vec<usize>> {
                 let end = escape_end(body, k);
                 match e {
                     'u' if body.get(k + 2) == Some(&'{') => {
-                        let inner: String = body[k + 3..end - 1].iter().collect();
+                        // An unclosed `\u{` has no inner part to count (Ruby refuses it).
+                        let inner: String = body.get(k + 3..end.checked_sub(1)?)?.iter().collect();
                         (inner.split(' ').filter(|h| !h.is_empty()).count(), end)
                     }
                     'x' | 'u' | 'c' | 'C' | 'p' | 'P' | 'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'h'

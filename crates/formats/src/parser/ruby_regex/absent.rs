@@ -866,6 +866,18 @@ mod tests {
     }
 
     #[test]
+    fn an_unclosed_unicode_escape_in_the_body_is_an_error() {
+        // (Its inner part was sliced past its end: a panic, found by the ruby_regex fuzz target.)
+        for re in [
+            "(?~x|\\u{\u{11}\0\u{7}xxx,x|xxxxxxxxzx",
+            "(?~a|\\u{",
+            "(?~\\u{1",
+        ] {
+            assert!(crate::ruby_regexp::compile(re, "").is_err(), "{re:?}");
+        }
+    }
+
+    #[test]
     fn strings_and_an_empty_one() {
         // `(?~a|)`: where `a` is, an empty match; nowhere else.
         assert_eq!(of_strings_or_empty(&[("a", 1)]).unwrap(), "(?:(?=a))");
