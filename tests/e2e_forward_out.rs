@@ -589,3 +589,44 @@ fn tls_and_shared_key_between_tiers() {
     untrusting.wait_for_log("TLS handshake", Duration::from_secs(10));
     assert!(!delivered(agg.dir.path()).keys().any(|s| *s >= 9000));
 }
+
+/// A server that reads each connection to its end and then resets it instead of closing it, as
+/// Fluentd's in_forward does with its defaults (`linger_timeout 0`): without acks each chunk
+/// counts as sent once the server's kernel acknowledged all of it. (It counted as failed, and
+/// was sent again and again: every event reached a Fluentd aggregator many times.)
+#[test]
+fn a_server_that_resets_at_its_close_gets_each_chunk_once() {
+    let peer = support::tls_peer::start_plain_resetting();
+    let out = format!("@type forward\n  {}", server(peer.port, ""));
+    let conf = format!(
+        "<source>\n  @type forward\n  port {{PORT}}\n  bind 127.0.0.1\n</source>\n<match **>\n  {out}\n  <buffer>\n    flush_interval 0.2s\n    retry_wait 0.5s\n  </buffer>\n</match>\n"
+    );
+    let mut d = Daemon::start(&conf);
+    // Small chunks and one of several MB (its last segments are the ones a delayed
+    // acknowledgement leaves unacknowledged when the reset comes).
+    let small = send_acked(d.port, "small", 0, 20, 50);
+    let mut s = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let big = support::acked::padded("big", 0, 2000, "big", 2000);
+    assert!(support::acked::send_and_ack(&mut s, &big, "big"));
+    let t = Instant::now();
+    while peer.stats.count("small") < small.len() || peer.stats.count("big") < 2000 {
+        assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
+        thread::sleep(Duration::from_millis(20));
+    }
+    // A chunk taken for unsent would be sent again by the drain at the stop.
+    assert!(d.terminate().success());
+    let got = peer.stats.received.lock().unwrap().clone();
+    let mut small_got = got["small"].clone();
+    small_got.sort_unstable();
+    assert_eq!(
+        small_got,
+        small.into_iter().collect::<Vec<_>>(),
+        "duplicates"
+    );
+    assert_eq!(got["big"].len(), 2000, "duplicates");
+    let log = d.stderr();
+    assert!(!log.contains(" WARN "), "{log}");
+    assert!(peer.stats.unclean.lock().unwrap().is_empty());
+    assert_eq!(peer.stats.cut_frames.load(Ordering::Relaxed), 0);
+}

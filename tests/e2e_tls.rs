@@ -103,6 +103,7 @@ fn out_forward_tls_matrix_against_openssl_peers() {
                             lazy: true,
                             corrupt_first: false,
                             stay_open: false,
+                            reset_at_close: false,
                         },
                     )
                 })
@@ -565,4 +566,46 @@ fn a_server_that_does_not_close_its_side_gets_each_chunk_once() {
     }
     let log = d.stderr();
     assert!(warnings(&log).is_empty(), "{log}");
+}
+
+/// A server that resets every connection at its close instead of closing it (Fluentd's
+/// in_forward does, with its `linger_timeout` default of 0), over TLS 1.2 and 1.3: without acks a
+/// chunk counts as sent once the server's kernel acknowledged all of it, so it is neither
+/// reported as failed nor sent again (it was, for ever, until the retry limit).
+#[test]
+fn a_server_that_resets_at_its_close_gets_each_chunk_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = make_certs(dir.path());
+    for tls13 in [true, false] {
+        let peer = Peer::start(
+            &certs,
+            PeerOptions {
+                tls13,
+                reset_at_close: true,
+                ..PeerOptions::default()
+            },
+        );
+        let conf = one_output(&certs.ca, peer.port, "heartbeat_type none", "");
+        let mut d = Daemon::start(&conf);
+        for i in 0..3 {
+            feed(d.port, &format!("reset.{i}"));
+        }
+        let t = Instant::now();
+        while (0..3).any(|i| peer.stats.count(&format!("reset.{i}")) < EVENTS as usize) {
+            assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // A chunk taken for unsent would be sent again by the drain at the stop.
+        assert!(d.terminate().success());
+        for i in 0..3 {
+            assert_eq!(
+                peer.stats.count(&format!("reset.{i}")),
+                EVENTS as usize,
+                "tls13 {tls13}: duplicates\n{}",
+                d.stderr()
+            );
+        }
+        let log = d.stderr();
+        assert!(warnings(&log).is_empty(), "tls13 {tls13}: {log}");
+    }
 }

@@ -96,6 +96,9 @@ pub struct PeerOptions {
     /// After the client's close_notify, keep the connection open until the client drops it
     /// (Fluent Bit 4.x sometimes does not close its side).
     pub stay_open: bool,
+    /// After the client's close_notify, close with a reset (`SO_LINGER` 0), as Fluentd's
+    /// in_forward ends every connection (its `linger_timeout` default).
+    pub reset_at_close: bool,
 }
 
 /// What a [`Peer`] saw.
@@ -296,11 +299,73 @@ fn serve(tcp: TcpStream, ctx: &SslContext, opts: &PeerOptions, stats: &PeerStats
             let mut b = [0u8; 64];
             let _ = s.get_mut().read(&mut b);
         }
+        Ok(()) if opts.reset_at_close => linger_zero(s.get_ref()),
         Ok(()) => {
             let _ = s.shutdown();
         }
         Err(e) => stats.unclean.lock().unwrap().push(e),
     }
+}
+
+/// Set `SO_LINGER` 0 on `s`: its close sends a reset, not a FIN.
+pub fn linger_zero(s: &TcpStream) {
+    let l = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a `linger` of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&l as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_LINGER");
+}
+
+/// A plain forward server that behaves as Fluentd's in_forward does with its defaults (no acks
+/// asked for): it reads each connection to its end, then closes it with a reset
+/// (`SO_LINGER` 0) instead of a FIN. Its events are counted in the [`Peer`]'s stats.
+pub fn start_plain_resetting() -> Peer {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let stats = Arc::new(PeerStats::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let (stats, stop) = (stats.clone(), stop.clone());
+        thread::spawn(move || {
+            for s in listener.incoming() {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Ok(mut s) = s else { continue };
+                let stats = stats.clone();
+                thread::spawn(move || {
+                    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                    let mut got = Vec::new();
+                    if let Err(e) = s.read_to_end(&mut got) {
+                        stats.unclean.lock().unwrap().push(e.to_string());
+                        return;
+                    }
+                    let mut dec = Decoder::new(DecoderOptions::default());
+                    dec.feed(&got).unwrap();
+                    while let Ok(Some(frame)) = dec.next_frame(EventTime::now()) {
+                        if let Frame::Events(ev) = frame {
+                            record(&ev.tag, &ev.entries, &ev.ends, &stats);
+                        }
+                    }
+                    if dec.buffered() > 0 {
+                        stats.cut_frames.fetch_add(1, Ordering::Relaxed);
+                    }
+                    linger_zero(&s);
+                });
+            }
+        });
+    }
+    Peer { port, stats, stop }
 }
 
 fn security(s: &mut SslStream<TcpStream>, dec: &mut Decoder, key: &str, stats: &PeerStats) -> bool {

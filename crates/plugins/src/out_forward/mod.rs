@@ -289,11 +289,17 @@ impl Inner {
                     return Ok(());
                 }
                 // Without an ack, the orderly close is the only sign that the server read the
-                // frame: it closed its side after reading everything up to our FIN.
+                // frame: it closed its side after reading everything up to our FIN, or reset
+                // the connection (Fluentd's in_forward always does, `linger_timeout 0`) after
+                // its kernel had acknowledged every byte of it.
                 if ack::is_helo(&drained.head) {
                     return Err(ack::HELO_WITHOUT_SECURITY.into());
                 }
                 match closed {
+                    Ok(()) if drained.reset => self.log.debug(format_args!(
+                        "'{}' ({addr}) reset the connection after acknowledging the whole chunk (as Fluentd's in_forward closes): sent",
+                        node.label
+                    )),
                     Ok(()) => {}
                     Err(e) => {
                         return Err(format!(
