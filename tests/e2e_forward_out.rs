@@ -630,3 +630,79 @@ fn a_server_that_resets_at_its_close_gets_each_chunk_once() {
     assert!(peer.stats.unclean.lock().unwrap().is_empty());
     assert_eq!(peer.stats.cut_frames.load(Ordering::Relaxed), 0);
 }
+
+/// Strings read from files and sockets reach a forward server as they reach it from Fluentd
+/// 1.16.11 (recorded with the same lines, in_tail and in_tcp into out_forward): with a byte from
+/// 0x80 up as msgpack bin, Fluentd's binary strings, whether or not they are UTF-8 (a Fluentd
+/// aggregator sent a UTF-8 string of bytes that are not UTF-8 raises in its filters). ASCII
+/// strings are str (Fluentd sends bin; a listed difference).
+#[test]
+fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
+    use logferry_msgpack::Value;
+    let peer = support::tls_peer::start_plain_resetting();
+    let [tcp_port] = free_ports::<1>();
+    let conf = format!(
+        "<source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in.pos\n  read_from_head true\n  tag none\n  <parse>\n    @type none\n  </parse>\n</source>\n\
+         <source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in2.pos\n  read_from_head true\n  tag re\n  <parse>\n    @type regexp\n    expression /^(?<a>\\S+) (?<b>.*)$/\n  </parse>\n</source>\n\
+         <source>\n  @type tcp\n  port {tcp_port}\n  bind 127.0.0.1\n  tag tcp\n  <parse>\n    @type none\n  </parse>\n</source>\n\
+         <match **>\n  @type forward\n  {}\n  <buffer>\n    flush_interval 0.2s\n  </buffer>\n</match>\n",
+        server(peer.port, "")
+    );
+    let lines: [&[u8]; 3] = [b"plain line", b"a\xe9b line", b"caf\xc3\xa9 x"];
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = Vec::new();
+    for l in lines {
+        file.extend_from_slice(l);
+        file.push(b'\n');
+    }
+    std::fs::write(dir.path().join("in.log"), &file).unwrap();
+    let mut d = Daemon::start(&conf.replace("{DIR}", &dir.path().display().to_string()));
+    let mut s = TcpStream::connect(("127.0.0.1", tcp_port)).unwrap();
+    s.write_all(&file).unwrap();
+    drop(s);
+    let t = Instant::now();
+    while ["none", "re", "tcp"].iter().any(|want| {
+        peer.stats
+            .records
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(tag, _)| tag == want)
+            .count()
+            < 3
+    }) {
+        assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert!(d.terminate().success());
+    let s = |x: &str| Value::Str(x.into());
+    let b = |x: &[u8]| Value::Bin(x.to_vec());
+    let field = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Nil);
+    let recs = peer.stats.records.lock().unwrap().clone();
+    let of = |tag: &str| -> Vec<Value> {
+        recs.iter()
+            .filter(|(t, _)| t == tag)
+            .map(|(_, r)| Value::decode(r).unwrap().0)
+            .collect()
+    };
+    for tag in ["none", "tcp"] {
+        let got: Vec<Value> = of(tag).iter().map(|r| field(r, "message")).collect();
+        assert_eq!(
+            got,
+            vec![s("plain line"), b(b"a\xe9b line"), b(b"caf\xc3\xa9 x")],
+            "{tag}"
+        );
+    }
+    let got: Vec<(Value, Value)> = of("re")
+        .iter()
+        .map(|r| (field(r, "a"), field(r, "b")))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (s("plain"), s("line")),
+            (b(b"a\xe9b"), s("line")),
+            (b(b"caf\xc3\xa9"), s("x")),
+        ]
+    );
+}

@@ -118,6 +118,8 @@ pub struct PeerStats {
     pub auth_failures: Mutex<Vec<String>>,
     /// UDP heartbeats answered.
     pub udp_heartbeats: AtomicUsize,
+    /// Every record received (its msgpack bytes) with its tag, in order.
+    pub records: Mutex<Vec<(String, Vec<u8>)>>,
 }
 
 impl PeerStats {
@@ -416,6 +418,11 @@ fn record(tag: &str, entries: &[u8], ends: &[u32], stats: &PeerStats) {
     for &end in ends {
         let e = &entries[start..end as usize];
         // 92 D7 00 <8 bytes of time> <record>
+        stats
+            .records
+            .lock()
+            .unwrap()
+            .push((tag.to_string(), e[11..].to_vec()));
         if let Ok((v, _)) = Value::decode(&e[11..]) {
             if let Some(Value::Int(n)) = v.get("seq") {
                 seqs.push(*n as u64);

@@ -14,7 +14,7 @@ use logferry_msgpack::write;
 
 use super::config::TailConfig;
 use super::reader::Lines;
-use crate::net::bytemap::{binary_text, encode_unmapped};
+use crate::net::bytemap::{binary_text, encode_unmapped, write_binary};
 
 /// What turns lines into events.
 pub struct Events<'a> {
@@ -112,7 +112,7 @@ impl<'a> Events<'a> {
             out.push_with(EventTime::now(), |buf| {
                 write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
                 write::str(buf, "unmatched_line");
-                write::str_bytes(buf, line);
+                write_binary(buf, line);
                 if let Some(k) = self.path_key {
                     write::str(buf, k);
                     write::str(buf, path);
@@ -130,7 +130,7 @@ impl<'a> Events<'a> {
             out.push_with(EventTime::now(), |buf| {
                 write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
                 write::str(buf, key);
-                write::str_bytes(buf, line);
+                write_binary(buf, line);
                 if let Some(k) = self.path_key {
                     write::str(buf, k);
                     write::str(buf, path);

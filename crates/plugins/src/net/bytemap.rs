@@ -3,7 +3,8 @@
 //! byte, `é` is no word character), and the bytes reach the record as they are, UTF-8 or not (no
 //! U+FFFD). logferry's parsers read UTF-8 text, so each byte from 0x80 up stands in the text as
 //! a private-use character ([`binary_text`]) and the record's strings are written back as bytes
-//! ([`encode_unmapped`]).
+//! ([`encode_unmapped`]), as msgpack bin, the type Fluentd's out_forward gives a binary string
+//! ([`write_binary`]).
 
 use logferry_core::Value;
 use logferry_msgpack::write;
@@ -38,11 +39,25 @@ fn byte_char(b: u8) -> char {
     char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
 }
 
-/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte.
+/// Write `bytes`, read from a file or socket, as the string Fluentd makes of them: a binary
+/// (ASCII-8BIT) string, which its out_forward packs as msgpack bin. A Fluentd aggregator then
+/// treats them as Fluentd's own forwarder's: a string of bytes that are not UTF-8 goes through
+/// its regexps, `upcase`, `sub`, … where a UTF-8 string of the same bytes raises ("invalid byte
+/// sequence in UTF-8", the event to `@ERROR`), and `é` is two bytes. ASCII stays str: Fluentd's
+/// strings behave the same either way, and the parsers' fast paths write str.
+pub fn write_binary(buf: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.is_ascii() {
+        write::str_bytes(buf, bytes);
+    } else {
+        write::bin(buf, bytes);
+    }
+}
+
+/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte ([`write_binary`]).
 pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>) {
     match v {
         Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
-            write::str_bytes(buf, &unmapped_bytes(s));
+            write_binary(buf, &unmapped_bytes(s));
         }
         Value::Array(items) => {
             write::array_len(buf, items.len() as u32);
@@ -85,6 +100,11 @@ mod tests {
         let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(text))]);
         let mut buf = Vec::new();
         encode_unmapped(&rec, &mut buf);
-        assert_eq!(buf, b"\x81\xa1m\xa6a\xff b\xc3\xa9");
+        // As Fluentd's out_forward packs a binary string: bin.
+        assert_eq!(buf, b"\x81\xa1m\xc4\x06a\xff b\xc3\xa9");
+        // ASCII stays str.
+        let mut buf = Vec::new();
+        write_binary(&mut buf, b"ab");
+        assert_eq!(buf, b"\xa2ab");
     }
 }

@@ -11,7 +11,7 @@ use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Sec
 use logferry_formats::extract::Extract;
 use logferry_msgpack::write;
 
-use super::bytemap::{binary_text, encode_unmapped, unmapped_bytes};
+use super::bytemap::{binary_text, encode_unmapped, unmapped_bytes, write_binary};
 use super::peer::SourceKeys;
 use super::stream::TextStats;
 use crate::parser::{ParseResult, Parser};
@@ -131,7 +131,7 @@ impl<'a> TextEvents<'a> {
                 k.encode(buf);
                 // The message, unless a source key of the same name took its place.
                 if k.as_str() == Some(key) && *v == Value::Nil {
-                    write::str_bytes(buf, msg);
+                    write_binary(buf, msg);
                 } else {
                     v.encode(buf);
                 }
