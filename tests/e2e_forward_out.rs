@@ -632,10 +632,11 @@ fn a_server_that_resets_at_its_close_gets_each_chunk_once() {
 }
 
 /// Strings read from files and sockets reach a forward server as they reach it from Fluentd
-/// 1.16.11 (recorded with the same lines, in_tail and in_tcp into out_forward): with a byte from
-/// 0x80 up as msgpack bin, Fluentd's binary strings, whether or not they are UTF-8 (a Fluentd
-/// aggregator sent a UTF-8 string of bytes that are not UTF-8 raises in its filters). ASCII
-/// strings are str (Fluentd sends bin; a listed difference).
+/// 1.16.11 (recorded with the same lines, in_tail and in_tcp into out_forward): pieces of the
+/// text with a byte from 0x80 up as msgpack bin, Fluentd's binary strings, whether or not they
+/// are UTF-8 (a Fluentd aggregator sent a UTF-8 string of bytes that are not UTF-8 raises in its
+/// filters); the json parser's strings as str (Oj makes UTF-8 strings). ASCII strings are str
+/// (Fluentd sends bin; a listed difference).
 #[test]
 fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
     use logferry_msgpack::Value;
@@ -644,6 +645,7 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
     let conf = format!(
         "<source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in.pos\n  read_from_head true\n  tag none\n  <parse>\n    @type none\n  </parse>\n</source>\n\
          <source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in2.pos\n  read_from_head true\n  tag re\n  <parse>\n    @type regexp\n    expression /^(?<a>\\S+) (?<b>.*)$/\n  </parse>\n</source>\n\
+         <source>\n  @type tail\n  path {{DIR}}/json.log\n  pos_file {{DIR}}/json.pos\n  read_from_head true\n  tag json\n  <parse>\n    @type json\n  </parse>\n</source>\n\
          <source>\n  @type tcp\n  port {tcp_port}\n  bind 127.0.0.1\n  tag tcp\n  <parse>\n    @type none\n  </parse>\n</source>\n\
          <match **>\n  @type forward\n  {}\n  <buffer>\n    flush_interval 0.2s\n  </buffer>\n</match>\n",
         server(peer.port, "")
@@ -656,12 +658,17 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
         file.push(b'\n');
     }
     std::fs::write(dir.path().join("in.log"), &file).unwrap();
+    std::fs::write(
+        dir.path().join("json.log"),
+        b"{\"m\":\"caf\xc3\xa9\"}\n{\"m\":\"a\xe9b\"}\n",
+    )
+    .unwrap();
     let mut d = Daemon::start(&conf.replace("{DIR}", &dir.path().display().to_string()));
     let mut s = TcpStream::connect(("127.0.0.1", tcp_port)).unwrap();
     s.write_all(&file).unwrap();
     drop(s);
     let t = Instant::now();
-    while ["none", "re", "tcp"].iter().any(|want| {
+    while ["none", "re", "tcp", "json"].iter().any(|want| {
         peer.stats
             .records
             .lock()
@@ -669,7 +676,7 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
             .iter()
             .filter(|(tag, _)| tag == want)
             .count()
-            < 3
+            < if *want == "json" { 2 } else { 3 }
     }) {
         assert!(t.elapsed() < Duration::from_secs(60), "{}", d.stderr());
         thread::sleep(Duration::from_millis(20));
@@ -703,6 +710,19 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
             (s("plain"), s("line")),
             (b(b"a\xe9b"), s("line")),
             (b(b"caf\xc3\xa9"), s("x")),
+        ]
+    );
+    // The json parser's strings are UTF-8 strings in Fluentd (Oj's), whatever their bytes: str.
+    let json: Vec<&[u8]> = recs
+        .iter()
+        .filter(|(t, _)| t == "json")
+        .map(|(_, r)| r.as_slice())
+        .collect();
+    assert_eq!(
+        json,
+        vec![
+            b"\x81\xa1m\xa5caf\xc3\xa9".as_slice(),
+            b"\x81\xa1m\xa3a\xe9b".as_slice()
         ]
     );
 }

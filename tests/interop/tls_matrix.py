@@ -5,7 +5,8 @@ Runs the matrix of tests/e2e_tls.rs against the real peers (which CI does not ha
 
   out: logferry's out_forward -> the peer's in_forward, every combination of TLS 1.2/1.3, acks,
        shared key, gzip, heartbeat (transport, tcp, udp, none; udp only where the peer answers
-       it), keepalive, and CA-verified or insecure certificates;
+       it), keepalive, and CA-verified or insecure certificates; and the same over plain TCP
+       (every combination of acks, shared key, gzip, heartbeat and keepalive);
   in:  the peer's out_forward -> logferry's in_forward, every combination the peer's client has.
 
 Each case carries 100 events of ~3 KB (a chunk of ~300 KB, large enough to wait in a socket
@@ -204,20 +205,33 @@ def out_cases(peer):
     keys = ("tls13", "ack", "key", "gzip", "heartbeat", "keepalive", "verify")
     vals = itertools.product([True, False], [True, False], [True, False], [True, False], hbs,
                              [True, False], [True, False])
-    return [dict(zip(keys, v)) for v in vals]
+    cases = [dict(zip(keys, v), tls=True) for v in vals]
+    # Plain TCP: no TLS version or certificate to vary.
+    plain = itertools.product([True, False], [True, False], [True, False], hbs, [True, False])
+    keys = ("ack", "key", "gzip", "heartbeat", "keepalive")
+    cases += [dict(zip(keys, v), tls=False, tls13=False, verify=False) for v in plain]
+    return cases
+
+
+def out_port(ports, k):
+    """The peer's input for case `k`: per (TLS version, shared key), or plain per shared key."""
+    return ports[(k["tls13"], k["key"])] if k["tls"] else ports[("plain", k["key"])]
 
 
 def peer_receiver_conf(peer, c, ports, outdir):
-    """The peer's config: one TLS forward input per (TLS version, shared key)."""
+    """The peer's config: one TLS forward input per (TLS version, shared key), one plain input
+    per shared key."""
     if peer == "fluentd":
         s = ""
         for (tls13, key), port in ports.items():
             sec = (f"  <security>\n    self_hostname peer\n    shared_key {KEY}\n  </security>\n"
                    if key else "")
+            tls = ("" if tls13 == "plain" else
+                   f"  <transport tls>\n    cert_path {c['cert']}\n    private_key_path {c['key']}\n"
+                   f"    min_version TLSv1_2\n    max_version {'TLSv1_3' if tls13 else 'TLSv1_2'}\n"
+                   f"  </transport>\n")
             s += (f"<source>\n  @type forward\n  port {port}\n  bind 127.0.0.1\n"
-                  f"  <transport tls>\n    cert_path {c['cert']}\n    private_key_path {c['key']}\n"
-                  f"    min_version TLSv1_2\n    max_version {'TLSv1_3' if tls13 else 'TLSv1_2'}\n"
-                  f"  </transport>\n{sec}</source>\n")
+                  f"{tls}{sec}</source>\n")
         s += (f"<match m.**>\n  @type file\n  path {outdir}/${{tag}}\n  append true\n"
               f"  <format>\n    @type json\n  </format>\n"
               f"  <buffer tag>\n    flush_mode interval\n    flush_interval 1s\n  </buffer>\n</match>\n"
@@ -225,9 +239,12 @@ def peer_receiver_conf(peer, c, ports, outdir):
         return s
     s = "[SERVICE]\n    Flush 1\n    Log_Level info\n"
     for (tls13, key), port in ports.items():
-        s += (f"[INPUT]\n    Name forward\n    Listen 127.0.0.1\n    Port {port}\n    tls on\n"
-              f"    tls.verify off\n    tls.crt_file {c['cert']}\n    tls.key_file {c['key']}\n"
-              f"    tls.min_version TLSv1.2\n    tls.max_version {'TLSv1.3' if tls13 else 'TLSv1.2'}\n")
+        s += f"[INPUT]\n    Name forward\n    Listen 127.0.0.1\n    Port {port}\n"
+        if tls13 != "plain":
+            s += (f"    tls on\n"
+                  f"    tls.verify off\n    tls.crt_file {c['cert']}\n    tls.key_file {c['key']}\n"
+                  f"    tls.min_version TLSv1.2\n"
+                  f"    tls.max_version {'TLSv1.3' if tls13 else 'TLSv1.2'}\n")
         if key:
             s += f"    shared_key {KEY}\n    self_hostname peer\n"
     s += f"[OUTPUT]\n    Name file\n    Match m.*\n    Path {outdir}\n    Format plain\n"
@@ -240,12 +257,13 @@ def logferry_sender_conf(cases, c, ports, in_port, first=0):
         trust = f"tls_ca_cert_path {c['ca']}" if k["verify"] else "tls_insecure_mode true"
         sec = (f"  <security>\n    self_hostname logferry\n    shared_key {KEY}\n  </security>\n"
                if k["key"] else "")
-        s += (f"<match m.{i}>\n  @type forward\n  transport tls\n"
-              f"  tls_version {'TLSv1_3' if k['tls13'] else 'TLSv1_2'}\n  {trust}\n"
+        tls = (f"  transport tls\n  tls_version {'TLSv1_3' if k['tls13'] else 'TLSv1_2'}\n"
+               f"  {trust}\n" if k["tls"] else "")
+        s += (f"<match m.{i}>\n  @type forward\n{tls}"
               f"  require_ack_response {str(k['ack']).lower()}\n"
               f"  compress {'gzip' if k['gzip'] else 'text'}\n  heartbeat_type {k['heartbeat']}\n"
               f"  heartbeat_interval 1s\n  keepalive {str(k['keepalive']).lower()}\n{sec}"
-              f"  <server>\n    host 127.0.0.1\n    port {ports[(k['tls13'], k['key'])]}\n  </server>\n"
+              f"  <server>\n    host 127.0.0.1\n    port {out_port(ports, k)}\n  </server>\n"
               f"  <buffer>\n    flush_interval 1s\n    retry_wait 1s\n  </buffer>\n</match>\n")
     return s
 
@@ -359,7 +377,7 @@ def out_batch(peer, binary, logferry, c, work, cases, first):
     tags = [f"m.{first + i}" for i in range(len(cases))]
     outdir = os.path.join(work, f"out-{peer}-{first}")
     os.makedirs(outdir, exist_ok=True)
-    ports = {(v, k): free_port() for v in (True, False) for k in (True, False)}
+    ports = {(v, k): free_port() for v in (True, False, "plain") for k in (True, False)}
     pconf = os.path.join(work, f"peer-recv-{peer}-{first}.conf")
     open(pconf, "w").write(peer_receiver_conf(peer, c, ports, outdir))
     plog = os.path.join(work, f"peer-recv-{peer}-{first}.log")
@@ -409,12 +427,14 @@ def phase_in(peer, binary, logferry, c, work):
 
 
 def fmt_case(k):
-    parts = ["TLS1.3" if k["tls13"] else "TLS1.2", "ack" if k["ack"] else "no-ack",
+    version = "TLS1.3" if k["tls13"] else "TLS1.2"
+    parts = [version if k.get("tls", True) else "plain", "ack" if k["ack"] else "no-ack",
              "key" if k["key"] else "no-key", "gzip" if k["gzip"] else "text"]
     if "heartbeat" in k:
         parts.append("hb=" + k["heartbeat"])
-    parts += ["keepalive" if k["keepalive"] else "no-keepalive",
-              "verify" if k["verify"] else "insecure"]
+    parts.append("keepalive" if k["keepalive"] else "no-keepalive")
+    if k.get("tls", True):
+        parts.append("verify" if k["verify"] else "insecure")
     return " ".join(parts)
 
 

@@ -92,6 +92,10 @@ impl JsonParser {
 }
 
 impl Parser for JsonParser {
+    fn keeps_text_bytes(&self) -> bool {
+        false
+    }
+
     /// yajl refuses text that is not UTF-8 (no record); Oj and Ruby's json take its bytes as
     /// they are (here the lossy text: U+FFFD in each string, as logferry's JSON writes them).
     fn on_invalid_utf8(&self) -> super::InvalidUtf8 {

@@ -167,6 +167,14 @@ pub trait Parser: Send + Sync {
         None
     }
 
+    /// Whether the strings this parser puts in a record are pieces of the text itself, as with
+    /// most of Fluentd's parsers (regexp captures, split fields: binary strings when the text is
+    /// one, as from in_tail, tcp, udp and syslog, which out_forward packs as msgpack bin), rather
+    /// than strings it decodes (`json`: Oj and yajl make UTF-8 strings, packed as str).
+    fn keeps_text_bytes(&self) -> bool {
+        true
+    }
+
     /// Parse a value that is not a string (a number, a map …), as Fluentd's parser takes it:
     /// false (nothing pushed) where Fluentd's parser does not take it (see
     /// [`non_string_raises`](Self::non_string_raises)).

@@ -101,7 +101,9 @@ impl<'a> Handler<'a> {
         }
     }
 
-    fn push(&mut self, tag: Option<usize>, time: EventTime, record: &Value) {
+    /// Queue one event; `binary`: its mapped strings are pieces of the message (see
+    /// [`encode_unmapped`]).
+    fn push(&mut self, tag: Option<usize>, time: EventTime, record: &Value, binary: bool) {
         if self.pending.last().is_none_or(|(t, _)| *t != tag) {
             self.pending.push((tag, BatchBuilder::new()));
         }
@@ -109,7 +111,7 @@ impl<'a> Handler<'a> {
             return;
         };
         if self.mapped {
-            b.push_with(time, |buf| encode_unmapped(record, buf));
+            b.push_with(time, |buf| encode_unmapped(record, buf, binary));
         } else {
             b.push_value(time, record);
         }
@@ -130,7 +132,7 @@ impl<'a> Handler<'a> {
                 Value::Str(data.to_string()),
             )]);
             self.cfg.keys.apply(&mut rec, ip, name);
-            self.push(None, EventTime::now(), &rec);
+            self.push(None, EventTime::now(), &rec, true);
         }
     }
 
@@ -185,7 +187,13 @@ impl<'a> Handler<'a> {
             }
             self.cfg.keys.apply(&mut record, ip, name);
             let tag = facility_index(pri) * 8 + (pri & 7) as usize;
-            self.push(Some(tag), time.unwrap_or_else(EventTime::now), &record);
+            let binary = self.cfg.parser.keeps_text_bytes();
+            self.push(
+                Some(tag),
+                time.unwrap_or_else(EventTime::now),
+                &record,
+                binary,
+            );
         }
         // Keep the allocation for the next message.
         self.results = results;

@@ -196,7 +196,9 @@ impl<'a> Events<'a> {
                 Ok((Some(t), mut rec)) => {
                     self.with_path(&mut rec, path);
                     if mapped {
-                        out.push_with(t, |buf| encode_unmapped(&rec, buf));
+                        out.push_with(t, |buf| {
+                            encode_unmapped(&rec, buf, self.parser.keeps_text_bytes())
+                        });
                     } else {
                         out.push_value(t, &rec);
                     }

@@ -53,23 +53,30 @@ pub fn write_binary(buf: &mut Vec<u8>, bytes: &[u8]) {
     }
 }
 
-/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte ([`write_binary`]).
-pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>) {
+/// Write `v` as msgpack, each [`byte_char`] in its strings as its byte: as a binary string
+/// ([`write_binary`]) when `binary` (the strings are pieces of the message, see
+/// [`Parser::keeps_text_bytes`](logferry_formats::parser::Parser::keeps_text_bytes)), else as
+/// str (the `json` parser's strings, UTF-8 strings in Fluentd whatever their bytes).
+pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>, binary: bool) {
     match v {
         Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
-            write_binary(buf, &unmapped_bytes(s));
+            if binary {
+                write_binary(buf, &unmapped_bytes(s));
+            } else {
+                write::str_bytes(buf, &unmapped_bytes(s));
+            }
         }
         Value::Array(items) => {
             write::array_len(buf, items.len() as u32);
             for x in items {
-                encode_unmapped(x, buf);
+                encode_unmapped(x, buf, binary);
             }
         }
         Value::Map(fields) => {
             write::map_len(buf, fields.len() as u32);
             for (k, x) in fields {
-                encode_unmapped(k, buf);
-                encode_unmapped(x, buf);
+                encode_unmapped(k, buf, binary);
+                encode_unmapped(x, buf, binary);
             }
         }
         other => other.encode(buf),
@@ -99,9 +106,13 @@ mod tests {
         assert_eq!(text.chars().count(), 6);
         let rec = Value::Map(vec![(Value::Str("m".into()), Value::Str(text))]);
         let mut buf = Vec::new();
-        encode_unmapped(&rec, &mut buf);
+        encode_unmapped(&rec, &mut buf, true);
         // As Fluentd's out_forward packs a binary string: bin.
         assert_eq!(buf, b"\x81\xa1m\xc4\x06a\xff b\xc3\xa9");
+        // A string the json parser decoded: str, the bytes as they are (as Fluentd's Oj).
+        let mut buf = Vec::new();
+        encode_unmapped(&rec, &mut buf, false);
+        assert_eq!(buf, b"\x81\xa1m\xa6a\xff b\xc3\xa9");
         // ASCII stays str.
         let mut buf = Vec::new();
         write_binary(&mut buf, b"ab");

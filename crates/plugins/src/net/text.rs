@@ -92,8 +92,9 @@ impl<'a> TextEvents<'a> {
                         }
                     }
                     if mapped {
-                        self.batch
-                            .push_with(time, |buf| encode_unmapped(&record, buf));
+                        self.batch.push_with(time, |buf| {
+                            encode_unmapped(&record, buf, self.parser.keeps_text_bytes())
+                        });
                     } else {
                         self.batch.push_value(time, &record);
                     }
