@@ -491,12 +491,46 @@ impl Cx<'_> {
         Ok(out)
     }
 
+    /// The string of a value template: [`text`](Self::text), but a record value that is a
+    /// binary string with bytes past ASCII (msgpack bin: read from a file or socket, or from a
+    /// Fluentd forwarder) goes in as its bytes, and the result is a binary string, as Ruby's
+    /// interpolation makes one (`"#{bin} suffix"` is ASCII-8BIT). Its bytes would otherwise be
+    /// lost to the UTF-8 text (`a\xE9b` became `a?b`). Ruby raises where the template itself has
+    /// text past ASCII beside such a value (incompatible encodings: Fluentd sends the event to
+    /// `@ERROR`); logferry joins the bytes.
+    fn value_text(&self, parts: &[Part]) -> Result<Value, String> {
+        // A look at the value's msgpack marker first: most values are not bin.
+        let binary = |p: &Part| match p {
+            Part::Ph(Ph::Record(k)) => match raw_map_get(self.record, k.as_bytes()) {
+                Some(raw) if matches!(raw.first(), Some(0xc4..=0xc6)) => {
+                    match Value::decode(raw).ok()?.0 {
+                        Value::Bin(b) if !b.is_ascii() => Some(b),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if !parts.iter().any(|p| binary(p).is_some()) {
+            return Ok(Value::Str(self.text(parts)?));
+        }
+        let mut out = Vec::new();
+        for p in parts {
+            match binary(p) {
+                Some(b) => out.extend_from_slice(&b),
+                None => out.extend_from_slice(self.text(std::slice::from_ref(p))?.as_bytes()),
+            }
+        }
+        Ok(Value::Bin(out))
+    }
+
     fn eval(&self, t: &Tpl) -> Result<Value, String> {
         Ok(match t {
             Tpl::Const(v) => v.clone(),
             Tpl::Single(ph) => self.value(ph),
             Tpl::RubySingle(c) => self.ruby_eval(c)?.to_value()?,
-            Tpl::Str(parts) => Value::Str(self.text(parts)?),
+            Tpl::Str(parts) => self.value_text(parts)?,
             Tpl::Map(m) => Value::Map(
                 m.iter()
                     .map(|(k, v)| Ok((Value::Str(self.text(k)?), self.eval(v)?)))
