@@ -44,6 +44,8 @@ use logferry_formats::parser::{self, InvalidUtf8, ParseResult, Parser, RawRecord
 use logferry_formats::ruby;
 use logferry_msgpack::Reader;
 
+use crate::net::bytemap::{binary_text, unmap};
+
 /// The parser filter.
 pub struct ParserFilter {
     key: Accessor,
@@ -464,7 +466,14 @@ impl Filter for ParserFilter {
                     continue;
                 }
             };
+            // A binary string (msgpack bin: from in_tail, tcp, udp, syslog or a Fluentd
+            // forwarder) with bytes past ASCII: Fluentd's parser reads its bytes (UTF-8 or not,
+            // no "invalid byte sequence"), and the pieces it takes are binary strings too. Its
+            // bytes from 0x80 up stand in the text as private-use characters
+            // ([`crate::net::bytemap`]), turned back into bytes in the parsed record.
+            let mapped = matches!(raw_value.first(), Some(0xc4..=0xc6)) && !bytes.is_ascii();
             let text = match std::str::from_utf8(bytes) {
+                _ if mapped => std::borrow::Cow::Owned(binary_text(bytes).unwrap_or_default()),
                 Ok(t) => std::borrow::Cow::Borrowed(t),
                 Err(_) => match self.parser.on_invalid_utf8() {
                     InvalidUtf8::Keeps => String::from_utf8_lossy(bytes),
@@ -491,7 +500,7 @@ impl Filter for ParserFilter {
                     }
                 },
             };
-            if results.is_empty() && self.plain_merge() {
+            if results.is_empty() && self.plain_merge() && !mapped {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
                 // With reserve_time the parsed time is not used: no clock read for it.
@@ -524,6 +533,11 @@ impl Filter for ParserFilter {
             for r in results.drain(..) {
                 match r {
                     Ok((t, values)) => {
+                        let values = if mapped {
+                            unmap(values, self.parser.keeps_text_bytes())
+                        } else {
+                            values
+                        };
                         let t = if self.reserve_time {
                             e.time
                         } else {
@@ -564,6 +578,13 @@ impl Filter for ParserFilter {
                         }
                     }
                     Err(reason) => {
+                        // The text as the error names it: its bytes, not the characters that
+                        // stand for them.
+                        let text = if mapped {
+                            String::from_utf8_lossy(bytes)
+                        } else {
+                            std::borrow::Cow::Borrowed(text.as_ref())
+                        };
                         if reason.starts_with(parser::regexp::TIMED_OUT) {
                             if let Some(log) = &self.log {
                                 log.warn(format_args!(

@@ -83,6 +83,32 @@ pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>, binary: bool) {
     }
 }
 
+/// `v` with each string that holds [`byte_char`]s turned back into its bytes: a binary string
+/// (`Value::Bin`) when `binary` (see [`encode_unmapped`]), else text (`Value::Str`; bin where the
+/// bytes are not UTF-8, which a Rust string cannot hold).
+pub fn unmap(v: Value, binary: bool) -> Value {
+    match v {
+        Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
+            let b = unmapped_bytes(&s);
+            if binary {
+                return Value::Bin(b);
+            }
+            match String::from_utf8(b) {
+                Ok(s) => Value::Str(s),
+                Err(e) => Value::Bin(e.into_bytes()),
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(|x| unmap(x, binary)).collect()),
+        Value::Map(fields) => Value::Map(
+            fields
+                .into_iter()
+                .map(|(k, x)| (unmap(k, binary), unmap(x, binary)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The bytes of `s`, each [`byte_char`] as its byte (a tag taken from a mapped record).
 pub fn unmapped_bytes(s: &str) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(s.len());
