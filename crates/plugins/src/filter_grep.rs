@@ -11,6 +11,7 @@
 //! Records are not decoded: the keys are read from the raw msgpack, and a batch whose records all
 //! pass goes on unchanged.
 
+use crate::net::bytemap::binary_value_text;
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
@@ -33,8 +34,13 @@ struct Expr {
 impl Expr {
     /// Fluentd's `match?`: the accessor's `TypeError` (a path through a value that is not a map)
     /// is the error.
+    /// A binary string with bytes past ASCII is matched by its bytes, as Ruby matches one.
     fn matches(&self, record: &[u8], scratch: &mut String) -> Result<bool, String> {
-        let v = ruby::raw_to_s(self.key.dig_raw(record)?, scratch);
+        let raw = self.key.dig_raw(record)?;
+        if let Some(text) = binary_value_text(raw) {
+            return Ok(self.pattern.is_match(&text));
+        }
+        let v = ruby::raw_to_s(raw, scratch);
         Ok(self.pattern.is_match(v))
     }
 }

@@ -19,6 +19,7 @@
 //! Records are not decoded: only the rule keys are read from the raw msgpack, and a group whose
 //! records are contiguous in the incoming batch is re-emitted as a zero-copy slice of it.
 
+use crate::net::bytemap::{binary_value_text, unmapped_bytes};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -488,7 +489,14 @@ impl RewriteTagFilter {
         new_tag: &mut String,
     ) -> Result<Option<usize>, String> {
         for (rule, loc) in self.rules.iter().zip(locs.iter_mut()) {
-            let value = ruby::raw_to_s(rule.key.dig_raw(record)?, scratch);
+            // A binary string with bytes past ASCII is matched by its bytes, as Ruby matches
+            // one; a capture goes into the tag as its bytes.
+            let raw = rule.key.dig_raw(record)?;
+            let binary = binary_value_text(raw);
+            let value = match &binary {
+                Some(text) => text.as_str(),
+                None => ruby::raw_to_s(raw, scratch),
+            };
             if value.is_empty() && !rule.invert {
                 continue;
             }
@@ -511,6 +519,15 @@ impl RewriteTagFilter {
                                 .get(n - 1)
                                 .and_then(|&g| loc.get(g))
                                 .map(|(a, b)| &value[a..b]);
+                            let unmapped;
+                            let cap = match cap {
+                                Some(c) if binary.is_some() => {
+                                    unmapped =
+                                        String::from_utf8_lossy(&unmapped_bytes(c)).into_owned();
+                                    Some(unmapped.as_str())
+                                }
+                                other => other,
+                            };
                             if let Some(c) = cap {
                                 if self.capitalize {
                                     capitalize_into(c, step1);

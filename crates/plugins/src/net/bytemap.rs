@@ -34,6 +34,18 @@ pub fn binary_text(msg: &[u8]) -> Option<String> {
     )
 }
 
+/// The text of a raw msgpack value as Fluentd's regexps read it when it is a binary string with
+/// bytes past ASCII (msgpack bin: from in_tail, tcp, udp or syslog, or a Fluentd forwarder):
+/// [`binary_text`], so that `.` is one byte and `é` no `\w`. `None` for any other value (read as
+/// text).
+pub fn binary_value_text(raw: Option<&[u8]>) -> Option<String> {
+    let raw = raw?;
+    if !matches!(raw.first(), Some(0xc4..=0xc6)) {
+        return None;
+    }
+    binary_text(logferry_msgpack::Reader::new(raw).read_str().ok()?)
+}
+
 /// The character standing for byte `b` (see [`binary_text`]).
 fn byte_char(b: u8) -> char {
     char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
