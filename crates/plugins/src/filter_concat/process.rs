@@ -27,8 +27,12 @@ struct Line {
     time: EventTime,
     /// `partial_ordinal.to_i` in the metadata mode.
     ordinal: i64,
-    /// The key's value as `Array#join` renders it.
-    text: String,
+    /// The key's value as `Array#join` renders it (its bytes: see `binary`).
+    text: Vec<u8>,
+    /// The value is a binary string with bytes past ASCII (msgpack bin: from in_tail, tcp, udp
+    /// or syslog, or a Fluentd forwarder): the joined text keeps its bytes and is a binary
+    /// string too, as Ruby's `Array#join` makes it.
+    binary: bool,
 }
 
 /// The lines of one stream.
@@ -98,18 +102,30 @@ fn merge(mut base: Vec<(Value, Value)>, over: Vec<(Value, Value)>) -> Vec<(Value
     base
 }
 
-/// `Array#join` of one element: arrays are joined recursively, everything else is `to_s`.
-fn join_piece(v: &Value, sep: &str, out: &mut String) {
+/// `Array#join` of one element, as bytes: arrays are joined recursively, a binary string with
+/// bytes past ASCII goes in as its bytes (true is returned), everything else is `to_s`.
+fn join_piece(v: &Value, sep: &str, out: &mut Vec<u8>) -> bool {
     match v {
         Value::Array(items) => {
+            let mut binary = false;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(sep);
+                    out.extend_from_slice(sep.as_bytes());
                 }
-                join_piece(item, sep, out);
+                binary |= join_piece(item, sep, out);
             }
+            binary
         }
-        other => ruby::to_s_into(other, out),
+        Value::Bin(b) if !b.is_ascii() => {
+            out.extend_from_slice(b);
+            true
+        }
+        other => {
+            let mut s = String::new();
+            ruby::to_s_into(other, &mut s);
+            out.extend_from_slice(s.as_bytes());
+            false
+        }
     }
 }
 
@@ -164,7 +180,11 @@ fn regexp_test(re: Option<&ruby::RubyRegex>, raw: &[u8]) -> Result<bool, String>
     let Some(re) = re else { return Ok(false) };
     match Value::decode(raw) {
         Ok((Value::Str(s), _)) => Ok(re.is_match(&s)),
-        Ok((Value::Bin(b), _)) => Ok(re.is_match(&ruby::scrub(&b))),
+        Ok((Value::Bin(b), _)) => match crate::net::bytemap::binary_text(&b) {
+            // Past ASCII: matched by its bytes, as Ruby matches a binary string.
+            Some(text) => Ok(re.is_match(&text)),
+            None => Ok(re.is_match(&ruby::scrub(&b))),
+        },
         Ok((Value::Nil, _)) => Ok(false),
         Ok((v, _)) => Err(format!(
             "no implicit conversion of {} into String",
@@ -285,10 +305,11 @@ impl State {
         record: &[u8],
         raw_key: &[u8],
     ) {
-        let mut text = String::new();
-        if let Ok((v, _)) = Value::decode(raw_key) {
-            join_piece(&v, &cfg.separator, &mut text);
-        }
+        let mut text = Vec::new();
+        let binary = match Value::decode(raw_key) {
+            Ok((v, _)) => join_piece(&v, &cfg.separator, &mut text),
+            Err(_) => false,
+        };
         let ordinal = match &cfg.mode {
             Mode::Metadata(f) => to_i(raw_map_get(record, f.ordinal.as_bytes())),
             _ => 0,
@@ -316,6 +337,7 @@ impl State {
             time,
             ordinal,
             text,
+            binary,
         });
         s.bytes += size;
         self.total += size;
@@ -345,16 +367,26 @@ impl State {
             .iter()
             .map(|l| l.text.len() + cfg.separator.len())
             .sum();
-        let mut joined = String::with_capacity(cap);
+        let mut joined = Vec::with_capacity(cap);
         for (i, l) in s.lines.iter().enumerate() {
             if i > 0 {
-                joined.push_str(&cfg.separator);
+                joined.extend_from_slice(cfg.separator.as_bytes());
             }
-            joined.push_str(&l.text);
+            joined.extend_from_slice(&l.text);
         }
+        // Binary beside UTF-8 text past ASCII is an Encoding::CompatibilityError in Ruby (the
+        // group is lost in Fluentd): the bytes are joined.
+        let joined = if s.lines.iter().any(|l| l.binary) {
+            Value::Bin(joined)
+        } else {
+            match String::from_utf8(joined) {
+                Ok(s) => Value::Str(s),
+                Err(e) => Value::Bin(e.into_bytes()),
+            }
+        };
         let time = s.lines[0].time;
         let mut rec = map_of(&s.first);
-        set(&mut rec, &cfg.key, Value::Str(joined));
+        set(&mut rec, &cfg.key, joined);
         Some((time, rec))
     }
 
