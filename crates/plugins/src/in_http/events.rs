@@ -3,6 +3,7 @@
 //! or from the body through a custom `<parse>`; an array is a batch; the time comes from
 //! `?time=`, else the record's time key, else now.
 
+use crate::net::bytemap::{binary_text, unmap};
 use std::sync::Arc;
 
 use logferry_core::{BatchBuilder, EventBatch, EventTime, Value};
@@ -44,11 +45,21 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         let Some(content) = params.get(EVENT_RECORD) else {
             return Err(format!("'{EVENT_RECORD}' parameter is required"));
         };
-        let text = String::from_utf8_lossy(content);
+        // The body is a binary string in Fluentd: a parser reads its bytes, and the pieces it
+        // takes keep them (bin past ASCII), as for tcp (see `crate::net::bytemap`).
+        let mapped = binary_text(content);
+        let text = match &mapped {
+            Some(t) => std::borrow::Cow::Borrowed(t.as_str()),
+            None => String::from_utf8_lossy(content),
+        };
         let mut out = Vec::new();
         parser.parse(&text, &mut out);
+        let text = String::from_utf8_lossy(content);
         for res in out {
             match res {
+                Ok((t, v)) if mapped.is_some() => {
+                    records.push((t, unmap(v, parser.keeps_text_bytes())))
+                }
                 Ok((t, v)) => records.push((t, v)),
                 // Fluentd: a parser that finds no record gives "Received event is not TYPE:
                 // BODY"; one that raises (a time it cannot read) gives its own message.
