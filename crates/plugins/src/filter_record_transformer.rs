@@ -499,30 +499,33 @@ impl Cx<'_> {
     /// text past ASCII beside such a value (incompatible encodings: Fluentd sends the event to
     /// `@ERROR`); logferry joins the bytes.
     fn value_text(&self, parts: &[Part]) -> Result<Value, String> {
-        // A look at the value's msgpack marker first: most values are not bin.
-        let binary = |p: &Part| match p {
-            Part::Ph(Ph::Record(k)) => match raw_map_get(self.record, k.as_bytes()) {
-                Some(raw) if matches!(raw.first(), Some(0xc4..=0xc6)) => {
-                    match Value::decode(raw).ok()?.0 {
-                        Value::Bin(b) if !b.is_ascii() => Some(b),
-                        _ => None,
-                    }
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        if !parts.iter().any(|p| binary(p).is_some()) {
-            return Ok(Value::Str(self.text(parts)?));
-        }
-        let mut out = Vec::new();
+        let mut out = String::new();
+        // Once a binary piece past ASCII comes: the bytes so far, then every later piece's.
+        let mut bytes: Option<Vec<u8>> = None;
         for p in parts {
-            match binary(p) {
-                Some(b) => out.extend_from_slice(&b),
-                None => out.extend_from_slice(self.text(std::slice::from_ref(p))?.as_bytes()),
+            match p {
+                Part::Ph(ph @ Ph::Record(_)) => match self.value(ph) {
+                    Value::Bin(b) if !b.is_ascii() => {
+                        bytes
+                            .get_or_insert_with(|| std::mem::take(&mut out).into_bytes())
+                            .extend_from_slice(&b);
+                        continue;
+                    }
+                    v => ruby::to_s_into(&v, &mut out),
+                },
+                Part::Lit(l) => out.push_str(l),
+                Part::Ph(ph) => self.push_text(ph, &mut out),
+                Part::Ruby(c) => out.push_str(&self.ruby_eval(c)?.to_s()?),
+            }
+            if let Some(b) = &mut bytes {
+                b.extend_from_slice(out.as_bytes());
+                out.clear();
             }
         }
-        Ok(Value::Bin(out))
+        Ok(match bytes {
+            Some(b) => Value::Bin(b),
+            None => Value::Str(out),
+        })
     }
 
     fn eval(&self, t: &Tpl) -> Result<Value, String> {
