@@ -7,7 +7,8 @@ Runs the matrix of tests/e2e_tls.rs against the real peers (which CI does not ha
        shared key, gzip, heartbeat (transport, tcp, udp, none; udp only where the peer answers
        it), keepalive, and CA-verified or insecure certificates; and the same over plain TCP
        (every combination of acks, shared key, gzip, heartbeat and keepalive);
-  in:  the peer's out_forward -> logferry's in_forward, every combination the peer's client has.
+  in:  the peer's out_forward -> logferry's in_forward, every combination the peer's client has,
+       over TLS and over plain TCP.
 
 Each case carries 100 events of ~3 KB (a chunk of ~300 KB, large enough to wait in a socket
 buffer). It counts what arrived (lost, duplicated), the TLS and connection errors each side
@@ -283,17 +284,30 @@ def in_cases(peer):
         keys = ("tls13", "ack", "key", "gzip", "keepalive", "verify")
         vals = itertools.product([True, False], [True, False], [True, False], [True, False],
                                  [True, False], [True, False])
-    return [dict(zip(keys, v)) for v in vals]
+    cases = [dict(zip(keys, v), tls=True) for v in vals]
+    # Plain TCP: no TLS version or certificate to vary.
+    keys = tuple(k for k in keys if k not in ("tls13", "verify"))
+    plain = itertools.product(*[[True, False]] * 3,
+                              *([["transport", "udp", "none"]] if peer == "fluentd" else []),
+                              [True, False])
+    cases += [dict(zip(keys, v), tls=False, tls13=False, verify=False) for v in plain]
+    return cases
+
+
+def logferry_port(ports, k):
+    """logferry's input for case `k`: TLS or plain, per shared key."""
+    return ports[(k["tls"], k["key"])]
 
 
 def logferry_receiver_conf(c, ports, outdir):
     s = ""
-    for key, port in ports.items():
+    for (tls, key), port in ports.items():
         sec = (f"  <security>\n    self_hostname logferry\n    shared_key {KEY}\n  </security>\n"
                if key else "")
+        transport = (f"  <transport tls>\n    cert_path {c['cert']}\n"
+                     f"    private_key_path {c['key']}\n  </transport>\n" if tls else "")
         s += (f"<source>\n  @type forward\n  port {port}\n  bind 127.0.0.1\n"
-              f"  <transport tls>\n    cert_path {c['cert']}\n    private_key_path {c['key']}\n"
-              f"  </transport>\n{sec}</source>\n")
+              f"{transport}{sec}</source>\n")
     s += (f"<match s.**>\n  @type file\n  path {outdir}/${{tag}}\n  append true\n"
           f"  <format>\n    @type json\n  </format>\n"
           f"  <buffer tag>\n    flush_mode immediate\n  </buffer>\n</match>\n")
@@ -313,12 +327,13 @@ def peer_sender_conf(peer, cases, c, ports, in_port):
             # post_connection_check gets no name and raises (IPAddr::AddressFamilyError), and the
             # chunk goes to its backup directory as unrecoverable. Connect by name there.
             host = "localhost" if k["verify"] else "127.0.0.1"
-            s += (f"<match s.{i}>\n  @type forward\n  transport tls\n"
-                  f"  tls_version {'TLSv1_3' if k['tls13'] else 'TLSv1_2'}\n  {trust}\n"
+            tls = (f"  transport tls\n  tls_version {'TLSv1_3' if k['tls13'] else 'TLSv1_2'}\n"
+                   f"  {trust}\n" if k["tls"] else "")
+            s += (f"<match s.{i}>\n  @type forward\n{tls}"
                   f"  require_ack_response {str(k['ack']).lower()}\n"
                   f"  compress {'gzip' if k['gzip'] else 'text'}\n  heartbeat_type {k['heartbeat']}\n"
                   f"  keepalive {str(k['keepalive']).lower()}\n{sec}"
-                  f"  <server>\n    host {host}\n    port {ports[k['key']]}\n  </server>\n"
+                  f"  <server>\n    host {host}\n    port {logferry_port(ports, k)}\n  </server>\n"
                   f"  <buffer>\n    flush_interval 1s\n    retry_wait 1s\n  </buffer>\n</match>\n")
         return s
     s = ("[SERVICE]\n    Flush 1\n    Log_Level info\n"
@@ -326,12 +341,13 @@ def peer_sender_conf(peer, cases, c, ports, in_port):
     for i, k in enumerate(cases):
         v = "TLSv1.3" if k["tls13"] else "TLSv1.2"
         s += (f"[OUTPUT]\n    Name forward\n    Match s.{i}\n    Host 127.0.0.1\n"
-              f"    Port {ports[k['key']]}\n    tls on\n"
-              f"    tls.verify {'on' if k['verify'] else 'off'}\n"
-              f"    tls.min_version {v}\n    tls.max_version {v}\n"
-              f"    require_ack_response {'true' if k['ack'] else 'false'}\n"
+              f"    Port {logferry_port(ports, k)}\n")
+        if k["tls"]:
+            s += (f"    tls on\n    tls.verify {'on' if k['verify'] else 'off'}\n"
+                  f"    tls.min_version {v}\n    tls.max_version {v}\n")
+        s += (f"    require_ack_response {'true' if k['ack'] else 'false'}\n"
               f"    net.keepalive {'on' if k['keepalive'] else 'off'}\n")
-        if k["verify"]:
+        if k["tls"] and k["verify"]:
             s += f"    tls.ca_file {c['ca']}\n"
         if k["gzip"]:
             s += "    compress gzip\n"
@@ -407,7 +423,7 @@ def phase_in(peer, binary, logferry, c, work):
     tags = [f"s.{i}" for i in range(len(cases))]
     outdir = os.path.join(work, f"in-{peer}")
     os.makedirs(outdir, exist_ok=True)
-    ports = {k: free_port() for k in (True, False)}
+    ports = {(t, k): free_port() for t in (True, False) for k in (True, False)}
     lconf = os.path.join(work, f"logferry-recv-{peer}.conf")
     open(lconf, "w").write(logferry_receiver_conf(c, ports, outdir))
     llog = os.path.join(work, f"logferry-recv-{peer}.log")
