@@ -36,6 +36,281 @@ pub(super) fn unanchored(src: &str, written: &str, flags: &str) -> String {
     out
 }
 
+/// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` under
+/// `m` with a zero-width item before it other than `^`, `\A` or `\G` (`/$.*/m`, `/\b.*x/m`)?
+/// Its search then tries only the start and the character after it, where that item may not
+/// match (`/\b.*/m` matches nothing in `  ab` in Ruby). Rust's engine tries every position, so
+/// such a pattern is run on Oniguruma, whose search takes the same anchor. (With only `^`,
+/// `\A`, `\G` and group openings before it, a match at a later position would also be one
+/// from the start, so the anchor changes nothing. Without `m`, Onigmo's search takes the
+/// anchor only by rules of its own for the string it searches for after the `.`, which
+/// Oniguruma's does not follow either: `/\b.*x/` matches nothing in `  ax` in Ruby,
+/// `/\b.*\d+/` matches `1` in `  1`; left to Rust's engine, README.)
+pub(super) fn anchor_after_items(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let s: Vec<char> = src.chars().collect();
+    anchoring_dots(&s, x, m, true)
+        .iter()
+        .any(|&(dot, under_m)| under_m && !only_openings(&s[..dot]))
+}
+
+/// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from one `.`
+/// without `m`, with a zero-width item before it other than `^`, `\A` or `\G`, and a string or
+/// class it searches for right after the repetition of the `.` (`/\b.*x/`, `/\B(.*)[xy]/`)?
+/// Its search then tries only the start and the starts of lines, where that item may not match
+/// (`/\b.*x/` matches nothing in `  ax` in Ruby): the caller writes `^` before such a pattern for
+/// Rust's engine. (With nothing read to search for after the `.`, `/\b.*/`, `/\b.*\d+/`, it
+/// tries every position. Read here: characters, escapes of one and classes, `[…]`, `\d`, `\w`,
+/// `\s`, `\h` and their negations, not repeated or repeated at least once up to a maximum,
+/// maybe after anchors, items repeated from none or without a maximum, and the openings and
+/// closings of groups not repeated; anything else is taken as nothing read.)
+pub(super) fn line_starts_only(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    if x {
+        return false;
+    }
+    let s: Vec<char> = src.chars().collect();
+    match anchoring_dots(&s, x, m, true)[..] {
+        [(dot, false)] => {
+            let end = quantifiers(&s, dot + 1, x)
+                .last()
+                .map_or(dot + 1, |q| q.end);
+            !only_openings(&s[..dot]) && searched_after(&s, end)
+        }
+        _ => false,
+    }
+}
+
+/// Does the pattern `s` from `k` on (see [`line_starts_only`]) start with items giving Onigmo a
+/// string or class to search for?
+fn searched_after(s: &[char], mut k: usize) -> bool {
+    while k < s.len() {
+        let (item, reads) = match s[k] {
+            ')' => {
+                if matches!(s.get(k + 1), Some('*' | '+' | '?' | '{')) {
+                    return false;
+                }
+                k += 1;
+                continue;
+            }
+            '(' => {
+                let close = past_group(s, k);
+                if matches!(s.get(close), Some('*' | '+' | '?' | '{')) {
+                    return false;
+                }
+                let from = match (s.get(k + 1), s.get(k + 2)) {
+                    (Some('?'), Some(':')) => k + 3,
+                    (Some('?'), Some('<')) if !matches!(s.get(k + 3), Some('=' | '!')) => {
+                        match s[k..].iter().position(|&c| c == '>') {
+                            Some(n) => k + n + 1,
+                            None => return false,
+                        }
+                    }
+                    (Some('?'), _) => return false,
+                    _ => k + 1,
+                };
+                // (Alternatives are not read.)
+                let mut depth = 0usize;
+                let mut j = from;
+                while j < close.saturating_sub(1) {
+                    match s[j] {
+                        '\\' => j += 1,
+                        '[' => j = bracket_end(s, j) - 1,
+                        '(' => depth += 1,
+                        ')' => depth = depth.saturating_sub(1),
+                        '|' if depth == 0 => return false,
+                        _ => {}
+                    }
+                    j += 1;
+                }
+                k = from;
+                continue;
+            }
+            '^' | '$' => (k + 1, false),
+            '\\' => match s.get(k + 1) {
+                Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G') => (k + 2, false),
+                Some(
+                    'd' | 'w' | 's' | 'h' | 'D' | 'W' | 'S' | 'H' | 't' | 'n' | 'r' | 'f' | 'v'
+                    | 'e' | 'a',
+                ) => (k + 2, true),
+                Some(c) if c.is_ascii_punctuation() => (k + 2, true),
+                _ => return false,
+            },
+            '[' => (bracket_end(s, k), true),
+            '.' | '|' | '*' | '+' | '?' | '{' => return false,
+            _ => (k + 1, true),
+        };
+        let qs = quantifiers(s, item, false);
+        k = qs.last().map_or(item, |q| q.end);
+        if !reads {
+            if !qs.is_empty() {
+                return false;
+            }
+            continue;
+        }
+        match qs[..] {
+            [] => return true,
+            [ref q] if q.min >= 1 && q.max.is_some() && !q.possessive => return true,
+            [ref q] if q.min == 0 || q.max.is_none() => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` after
+/// a positive look-ahead holding a repetition from at least one without a maximum (`/(?=b+).*/m`,
+/// `/(?=\w+)(.*)x/`)? Its search then tries the start and the character after it (under `m`),
+/// or the start and the starts of lines (without `m`, when it searches for a string read after
+/// the `.`), reading no string to search for from that repetition (Ruby's Onigmo reads none
+/// from any repetition without a maximum), where Oniguruma's search reads one from it and tries
+/// other positions (`/(?=b+).*/m` matches `b` in `ab` in Ruby, nothing in Oniguruma;
+/// `/(?=b+).*(b)/` nothing in `.x bab` in Ruby, `bab` in Oniguruma). That cannot be written
+/// for Oniguruma: such a pattern is refused.
+pub(super) fn anchor_after_open_ahead(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let s: Vec<char> = src.chars().collect();
+    // (`\A` or `\G` first: both search the start only.)
+    let mut first = 0;
+    while s.get(first) == Some(&'(') && s.get(first + 1) != Some(&'?') {
+        first += 1;
+    }
+    if s.get(first) == Some(&'\\') && matches!(s.get(first + 1), Some('A' | 'G')) {
+        return false;
+    }
+    anchoring_dots(&s, x, m, true)
+        .iter()
+        .any(|&(dot, under_m)| {
+            // Without `m`, Onigmo's search takes the anchor only when it searches for a string
+            // read after the repetition of the `.`.
+            let end = quantifiers(&s, dot + 1, x)
+                .last()
+                .map_or(dot + 1, |q| q.end);
+            (under_m || !x && searched_after(&s, end)) && open_ahead(&s[..dot], x)
+        })
+}
+
+/// Does `s` hold a positive look-ahead (`(?=…)`) with a repetition from at least one without a
+/// maximum in it?
+fn open_ahead(s: &[char], x: bool) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k = escape_end(s, k),
+            '[' => k = bracket_end(s, k),
+            '(' if s.get(k + 1..k + 3) == Some(&['?', '='][..]) => {
+                let close = past_group(s, k);
+                let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
+                if unbounded(body, x) {
+                    return true;
+                }
+                k += 3;
+            }
+            _ => k += 1,
+        }
+    }
+    false
+}
+
+/// Just past the `)` closing the group opening at `s[k]` (the end when it is not closed).
+fn past_group(s: &[char], k: usize) -> usize {
+    let (mut depth, mut j) = (0usize, k);
+    while j < s.len() {
+        match s[j] {
+            '\\' => {
+                j = escape_end(s, j);
+                continue;
+            }
+            '[' => {
+                j = bracket_end(s, j);
+                continue;
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    s.len()
+}
+
+/// Does `s` (Ruby syntax) hold a repetition from at least one without a maximum (`+`, `{n,}`,
+/// lazy or possessive)? (From none, `b*`, Oniguruma reads no string from it either.)
+fn unbounded(s: &[char], x: bool) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                k = escape_end(s, k);
+                continue;
+            }
+            '[' => {
+                k = bracket_end(s, k);
+                continue;
+            }
+            '(' => {
+                // Not a repetition: `(?…`.
+                k += 1;
+                if s.get(k) == Some(&'?') {
+                    k += 1;
+                }
+                continue;
+            }
+            '*' | '+' | '{'
+                if quantifiers(s, k, x)
+                    .iter()
+                    .any(|q| q.max.is_none() && q.min >= 1) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    false
+}
+
+/// Is `s` only group openings (`(`, `(?:`, `(?>`, `(?<name>`, `(?'name'`, option groups and
+/// switches), `^`, `\A` and `\G`?
+fn only_openings(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match (s[k], s.get(k + 1), s.get(k + 2)) {
+            ('^', _, _) => k += 1,
+            ('\\', Some('A' | 'G'), _) => k += 2,
+            ('(', Some('?'), Some(':' | '>')) => k += 3,
+            ('(', Some('?'), Some('<' | '\'')) => {
+                if matches!(s.get(k + 3), Some('=' | '!')) {
+                    return false;
+                }
+                let close = if s[k + 2] == '<' { '>' } else { '\'' };
+                match s[k + 3..].iter().position(|&c| c == close) {
+                    Some(n) => k += n + 4,
+                    None => return false,
+                }
+            }
+            ('(', Some('?'), _) => {
+                let flags = s[k + 2..]
+                    .iter()
+                    .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
+                    .count();
+                if flags == 0 || !matches!(s.get(k + 2 + flags), Some(':' | ')')) {
+                    return false;
+                }
+                k += flags + 3;
+            }
+            ('(', _, _) => k += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// What the optimiser reads of a part of a pattern.
 #[derive(Default)]
 struct Info {
@@ -574,6 +849,82 @@ mod tests {
         ] {
             let _ = unanchored(prefix, prefix, "m");
             let _ = unanchored(prefix, prefix, "x");
+        }
+    }
+
+    #[test]
+    fn anchors_onigmo_takes_after_zero_width_items_are_told() {
+        use super::{anchor_after_items, anchor_after_open_ahead, line_starts_only};
+        // Under `m`: the start and the character after it only (run on Oniguruma).
+        for (src, flags) in [
+            ("$.*", "m"),
+            ("\\b.*x", "m"),
+            ("\\z.*", "m"),
+            ("(?:\\B)(.+)", "m"),
+        ] {
+            assert!(anchor_after_items(src, flags), "{src}");
+        }
+        for (src, flags) in [
+            ("$.*", ""),
+            ("^.*", "m"),
+            ("\\A.*x", "m"),
+            ("(.*)x", "m"),
+            ("a$.*", "m"),
+        ] {
+            assert!(!anchor_after_items(src, flags), "{src}");
+        }
+        // Without `m`, with a string or class searched for after the `.`: the starts of lines.
+        for src in [
+            "\\b.*x",
+            "\\B(.*)[xy]",
+            "(?:\\b).{2,}(b)",
+            "\\b.*\\d+x",
+            "\\b.*\\bx?\\s",
+        ] {
+            assert!(line_starts_only(src, ""), "{src}");
+        }
+        for (src, flags) in [
+            ("\\b.*", ""),
+            ("\\b.*\\d+", ""),
+            ("\\b.*x?", ""),
+            ("^.*x", ""),
+            ("\\b.*x", "m"),
+            ("\\b.*.x", ""),
+            ("\\b.*(?:a|b)", ""),
+            ("\\b.*x", "x"),
+            ("a|\\b.*x", ""),
+        ] {
+            assert!(!line_starts_only(src, flags), "{src}");
+        }
+        // A look-ahead holding a repetition from one without a maximum: refused.
+        for (src, flags) in [
+            ("(?=b+).*", "m"),
+            ("(?=\\w+)(.*)", "m"),
+            ("(?=b+).*(b)", ""),
+            ("(?=a(?:b){2,}).+", "m"),
+        ] {
+            assert!(anchor_after_open_ahead(src, flags), "{src}");
+        }
+        for (src, flags) in [
+            ("(?=b).*", "m"),
+            ("(?=b*).*", "m"),
+            ("(?=b{1,3}).*", "m"),
+            ("(?=b+).*", ""),
+            ("\\A(?=b+).*", "m"),
+            ("(?=[b+]).*", "m"),
+            ("a(?=b+).*", "m"),
+            ("(?:(?=b+).*)+", "m"),
+        ] {
+            assert!(!anchor_after_open_ahead(src, flags), "{src}");
+        }
+        for prefix in [
+            "(?=b+", "(?=", "\\b.*(", "\\b.*(?<", "\\b.*[", "$.*(?", "(?<", "(?'a",
+        ] {
+            for flags in ["", "m", "x"] {
+                let _ = anchor_after_items(prefix, flags);
+                let _ = line_starts_only(prefix, flags);
+                let _ = anchor_after_open_ahead(prefix, flags);
+            }
         }
     }
 }
