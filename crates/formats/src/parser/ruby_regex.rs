@@ -3312,8 +3312,18 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     } else {
         None
     };
+    // Ruby's search tries the start, then the next character only when the first is one
+    // byte: both written out (`\K` makes the second start the match after that character).
+    let start_or_next = |pattern: String| {
+        if !written.whole_group && anychar::start_or_next_byte(src, flags) {
+            format!("\\G(?:|(?-i:[\\x00-\\x7F])\\K)(?:{pattern})")
+        } else {
+            pattern
+        }
+    };
+    let fixed_behinds = fixed_behinds.map(start_or_next);
     Ok(ForOniguruma {
-        pattern: anychar::unanchored(src, &written.pattern, flags),
+        pattern: start_or_next(anychar::unanchored(src, &written.pattern, flags)),
         fixed_behinds,
         double_negated: written.double_negated,
         whole_group: written.whole_group,
@@ -4806,6 +4816,12 @@ mod tests {
         assert_eq!(first("\\b.*", "m", "  ab"), ("oniguruma", None));
         assert_eq!(first("\\b.*", "m", " ab"), ("oniguruma", Some((1, 3))));
         assert_eq!(first("^.*x", "m", "abx").0, "linear");
+        // The character after the start only when the first is one byte.
+        assert_eq!(first("\\B.+", "m", "ÉCOLE"), ("oniguruma", None));
+        assert_eq!(first("\\B.+", "m", "ab"), ("oniguruma", Some((1, 2))));
+        assert_eq!(first("(?!b)\\B.+", "m", "éab"), ("oniguruma", None));
+        // Ending in `\z`: every position.
+        assert_eq!(first("\\z(.*)\\z", "m", "xy"), ("linear", Some((2, 2))));
         // Without `m`, with a string searched for after it: the starts of lines, linear.
         assert_eq!(first("\\b.*x", "", "  ax"), ("linear", None));
         assert_eq!(first("\\b.*x", "", "b\nax"), ("linear", Some((2, 4))));

@@ -49,6 +49,9 @@ pub(super) fn unanchored(src: &str, written: &str, flags: &str) -> String {
 pub(super) fn anchor_after_items(src: &str, flags: &str) -> bool {
     let (x, m) = (flags.contains('x'), flags.contains('m'));
     let s: Vec<char> = src.chars().collect();
+    if ends_at_text_end(&s) {
+        return false;
+    }
     anchoring_dots(&s, x, m, true)
         .iter()
         .any(|&(dot, under_m)| under_m && !only_openings(&s[..dot]))
@@ -186,7 +189,8 @@ pub(super) fn anchor_after_open_ahead(src: &str, flags: &str) -> bool {
             let end = quantifiers(&s, dot + 1, x)
                 .last()
                 .map_or(dot + 1, |q| q.end);
-            (under_m || !x && searched_after(&s, end)) && open_ahead(&s[..dot], x)
+            (under_m && !ends_at_text_end(&s) || !under_m && !x && searched_after(&s, end))
+                && open_ahead(&s[..dot], x)
         })
 }
 
@@ -273,6 +277,52 @@ fn unbounded(s: &[char], x: bool) -> bool {
         k += 1;
     }
     false
+}
+
+/// [`anchor_after_items`] with only anchors, negative look-aheads and group openings before
+/// each such `.` (no positive look-around, from which the engines read strings to search for): Onigmo's search then tries
+/// the start, and the character after it only when the first is one byte (it steps one
+/// character from the start while below the start plus one byte), where Oniguruma's tries the
+/// next character whatever its length (`/\B.+/m` matches nothing in `ÉCOLE` in Ruby). The
+/// caller writes both positions out for Oniguruma.
+pub(super) fn start_or_next_byte(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let s: Vec<char> = src.chars().collect();
+    if ends_at_text_end(&s) {
+        return false;
+    }
+    let dots = anchoring_dots(&s, x, m, true);
+    dots.iter()
+        .any(|&(dot, under_m)| under_m && !only_openings(&s[..dot]))
+        && dots.iter().all(|&(dot, _)| {
+            !s[..dot]
+                .windows(3)
+                .any(|w| w[0] == '(' && w[1] == '?' && matches!(w[2], '=' | '~' | '('))
+                && !s[..dot]
+                    .windows(4)
+                    .any(|w| w[..3] == ['(', '?', '<'] && matches!(w[3], '=' | '!'))
+        })
+}
+
+/// Does the pattern `s` end with `\z` or `\Z` (after it only the closings of groups not
+/// repeated)? Onigmo's search then starts from the end of the text (`ANCHOR_END_BUF`,
+/// `ANCHOR_SEMI_END_BUF`, before the implicit anchor of a `.` under `m`): every position
+/// is tried (`/\z.*\z/m` matches at the end of `xy` in Ruby).
+fn ends_at_text_end(s: &[char]) -> bool {
+    let mut end = s.len();
+    while end > 0 && s[end - 1] == ')' {
+        end -= 1;
+    }
+    end >= 2
+        && s[end - 2] == '\\'
+        && matches!(s[end - 1], 'z' | 'Z')
+        && s[..end - 2]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == '\\')
+            .count()
+            % 2
+            == 0
 }
 
 /// Is `s` only group openings (`(`, `(?:`, `(?>`, `(?<name>`, `(?'name'`, option groups and
