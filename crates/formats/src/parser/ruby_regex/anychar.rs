@@ -63,12 +63,21 @@ pub(super) fn anchor_after_items(src: &str, flags: &str) -> bool {
 /// Its search then tries only the start and the starts of lines, where that item may not match
 /// (`/\b.*x/` matches nothing in `  ax` in Ruby): the caller writes `^` before such a pattern for
 /// Rust's engine. (With nothing read to search for after the `.`, `/\b.*/`, `/\b.*\d+/`, it
-/// tries every position. Read here: characters, escapes of one and classes, `[…]`, `\d`, `\w`,
-/// `\s`, `\h` and their negations, not repeated or repeated at least once up to a maximum,
-/// maybe after anchors, items repeated from none or without a maximum, and the openings and
-/// closings of groups not repeated; anything else is taken as nothing read.)
+/// tries every position. Read here: characters, escapes of one, `\d`, `\s`, `\h`, bracket
+/// classes of one character or of ASCII ones, not negated (not under `i`), not repeated or
+/// repeated at least once up to a maximum, and groups each of whose alternatives holds one,
+/// after other items; `\w`, negated classes and classes with members past ASCII give none, as
+/// in Onigmo; see [`reads`].)
 pub(super) fn line_starts_only(src: &str, flags: &str) -> bool {
     let (x, m) = (flags.contains('x'), flags.contains('m'));
+    // (Under `i`, classes are not read: a letter may bring members past ASCII.)
+    let ic = flags.contains('i')
+        || src.match_indices("(?").any(|(at, _)| {
+            src[at + 2..]
+                .chars()
+                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u'))
+                .any(|c| c == 'i')
+        });
     if x {
         return false;
     }
@@ -78,87 +87,112 @@ pub(super) fn line_starts_only(src: &str, flags: &str) -> bool {
             let end = quantifiers(&s, dot + 1, x)
                 .last()
                 .map_or(dot + 1, |q| q.end);
-            !only_openings(&s[..dot]) && searched_after(&s, end)
+            !only_openings(&s[..dot]) && searched_after(&s, end, ic)
         }
         _ => false,
     }
 }
 
-/// Does the pattern `s` from `k` on (see [`line_starts_only`]) start with items giving Onigmo a
-/// string or class to search for?
-fn searched_after(s: &[char], mut k: usize) -> bool {
-    while k < s.len() {
-        let (item, reads) = match s[k] {
+/// Does the pattern `s` from `k` on (see [`line_starts_only`]) hold items giving Onigmo a string
+/// or class to search for, before any alternative of the groups around `k`?
+fn searched_after(s: &[char], k: usize, ic: bool) -> bool {
+    reads(s, k, s.len(), true, ic) == Some(true)
+}
+
+/// Is the body of a bracket class (between `[` and `]`) one Onigmo reads a class to search for
+/// from: one character, or ASCII characters and ranges, not negated (a negated class, or one
+/// with members past ASCII, gives none; nor does one with escapes, brackets or `&&`, as read
+/// here)?
+fn plain_class(body: &[char]) -> bool {
+    if body.is_empty() || body[0] == '^' || body.iter().any(|c| matches!(c, '\\' | '[' | '&')) {
+        return false;
+    }
+    body.len() == 1 || body.iter().all(char::is_ascii)
+}
+
+/// Do the items of `s[k..to]` give Onigmo a string or class to search for (see
+/// [`line_starts_only`]): `Some(true)` when one does, `Some(false)` when none is read, `None`
+/// where the reading stops (a repeated group closing around `k` when `outer`, an alternative
+/// after it, a stray repetition). A group gives one when each of its alternatives does (Onigmo
+/// merges their classes); a `.`, an anchor, a look-around and what is not read here give none,
+/// and the items after them are read on.
+fn reads(s: &[char], mut k: usize, to: usize, outer: bool, ic: bool) -> Option<bool> {
+    while k < to {
+        let (item, gives) = match s[k] {
+            ')' | '|' if !outer => return None,
             ')' => {
                 if matches!(s.get(k + 1), Some('*' | '+' | '?' | '{')) {
-                    return false;
+                    return None;
                 }
                 k += 1;
                 continue;
             }
+            '|' | '*' | '+' | '?' | '{' => return None,
             '(' => {
-                let close = past_group(s, k);
-                if matches!(s.get(close), Some('*' | '+' | '?' | '{')) {
-                    return false;
-                }
+                let close = past_group(s, k).min(to);
                 let from = match (s.get(k + 1), s.get(k + 2)) {
-                    (Some('?'), Some(':')) => k + 3,
-                    (Some('?'), Some('<')) if !matches!(s.get(k + 3), Some('=' | '!')) => {
-                        match s[k..].iter().position(|&c| c == '>') {
-                            Some(n) => k + n + 1,
-                            None => return false,
-                        }
-                    }
-                    (Some('?'), _) => return false,
-                    _ => k + 1,
+                    (Some('?'), Some(':' | '>')) => Some(k + 3),
+                    (Some('?'), Some('<')) if !matches!(s.get(k + 3), Some('=' | '!')) => s
+                        [k..close]
+                        .iter()
+                        .position(|&c| c == '>')
+                        .map(|n| k + n + 1),
+                    (Some('?'), _) => None,
+                    _ => Some(k + 1),
                 };
-                // (Alternatives are not read.)
-                let mut depth = 0usize;
-                let mut j = from;
-                while j < close.saturating_sub(1) {
-                    match s[j] {
-                        '\\' => j += 1,
-                        '[' => j = bracket_end(s, j) - 1,
-                        '(' => depth += 1,
-                        ')' => depth = depth.saturating_sub(1),
-                        '|' if depth == 0 => return false,
-                        _ => {}
-                    }
-                    j += 1;
-                }
-                k = from;
-                continue;
+                let gives = from.is_some_and(|from| {
+                    let end = close.saturating_sub(1).max(from);
+                    alternatives(s, from, end)
+                        .iter()
+                        .all(|&(a, b)| reads(s, a, b, false, ic) == Some(true))
+                });
+                (close, gives)
             }
-            '^' | '$' => (k + 1, false),
+            '^' | '$' | '.' => (k + 1, false),
             '\\' => match s.get(k + 1) {
-                Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G') => (k + 2, false),
-                Some(
-                    'd' | 'w' | 's' | 'h' | 'D' | 'W' | 'S' | 'H' | 't' | 'n' | 'r' | 'f' | 'v'
-                    | 'e' | 'a',
-                ) => (k + 2, true),
+                Some('d' | 's' | 'h' | 't' | 'n' | 'r' | 'f' | 'v' | 'e' | 'a') => (k + 2, true),
                 Some(c) if c.is_ascii_punctuation() => (k + 2, true),
-                _ => return false,
+                _ => (escape_end(s, k), false),
             },
-            '[' => (bracket_end(s, k), true),
-            '.' | '|' | '*' | '+' | '?' | '{' => return false,
+            '[' => {
+                let end = bracket_end(s, k);
+                let body = s.get(k + 1..end.saturating_sub(1)).unwrap_or(&[]);
+                (end, !ic && plain_class(body))
+            }
             _ => (k + 1, true),
         };
         let qs = quantifiers(s, item, false);
-        k = qs.last().map_or(item, |q| q.end);
-        if !reads {
-            if !qs.is_empty() {
-                return false;
+        k = qs.last().map_or(item, |q| q.end).max(k + 1);
+        if gives {
+            match qs[..] {
+                [] => return Some(true),
+                [ref q] if q.min >= 1 && q.max.is_some() && !q.possessive => return Some(true),
+                _ => {}
             }
-            continue;
-        }
-        match qs[..] {
-            [] => return true,
-            [ref q] if q.min >= 1 && q.max.is_some() && !q.possessive => return true,
-            [ref q] if q.min == 0 || q.max.is_none() => {}
-            _ => return false,
         }
     }
-    false
+    Some(false)
+}
+
+/// The alternatives at the top level of `s[from..to]`: their ranges.
+fn alternatives(s: &[char], from: usize, to: usize) -> Vec<(usize, usize)> {
+    let (mut out, mut start, mut depth, mut j) = (Vec::new(), from, 0usize, from);
+    while j < to {
+        match s[j] {
+            '\\' => j += 1,
+            '[' => j = bracket_end(s, j).max(j + 1) - 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => {
+                out.push((start, j));
+                start = j + 1;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    out.push((start, to.max(start)));
+    out
 }
 
 /// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` after
@@ -189,7 +223,7 @@ pub(super) fn anchor_after_open_ahead(src: &str, flags: &str) -> bool {
             let end = quantifiers(&s, dot + 1, x)
                 .last()
                 .map_or(dot + 1, |q| q.end);
-            (under_m && !ends_at_text_end(&s) || !under_m && !x && searched_after(&s, end))
+            (under_m && !ends_at_text_end(&s) || !under_m && !x && searched_after(&s, end, false))
                 && open_ahead(&s[..dot], x)
         })
 }
@@ -930,6 +964,10 @@ mod tests {
             "(?:\\b).{2,}(b)",
             "\\b.*\\d+x",
             "\\b.*\\bx?\\s",
+            "\\b.*.x",
+            "\\b.*(?:a|b)",
+            "\\b.*[é]",
+            "\\b.*(?:a|)x",
         ] {
             assert!(line_starts_only(src, ""), "{src}");
         }
@@ -939,8 +977,12 @@ mod tests {
             ("\\b.*x?", ""),
             ("^.*x", ""),
             ("\\b.*x", "m"),
-            ("\\b.*.x", ""),
-            ("\\b.*(?:a|b)", ""),
+            ("\\b.*\\w", ""),
+            ("\\b.*[^,]", ""),
+            ("\\b.*[aé]", ""),
+            ("\\b.*(?:a|)", ""),
+            ("\\b.*[ab]", "i"),
+            ("(?i)\\b.*[ab]", ""),
             ("\\b.*x", "x"),
             ("a|\\b.*x", ""),
         ] {

@@ -1441,7 +1441,8 @@ fn size_at_least(body: &[char], ic: bool) -> Option<usize> {
 /// look-ahead 2 (its body not read); a `.` repeated greedily without a maximum 1, `OP_ANYCHAR_STAR`; an item
 /// repeated `?`, `*`, `+` (lazy or not) 5 more for the `OP_PUSH` around it, but for a group
 /// whose body is one repetition, which Onigmo reduces; repeated another count, its own; an
-/// anchor or a look-around repeated, nothing); `None` for a repetition not read here.
+/// anchor or a look-around repeated, nothing); `None` for a repetition not read here, and for
+/// a repeated group with a capture group in it.
 /// Anything else counts for nothing.
 fn lower_bound(body: &[char], named: bool) -> Option<usize> {
     let mut most = 0;
@@ -1493,6 +1494,9 @@ fn lower_bound(body: &[char], named: bool) -> Option<usize> {
             let (bound, end) = match repetition(alt, end) {
                 None => (bound, end),
                 Some(None) => return None,
+                // A repeated group with a capture group in it: Onigmo's loop for the body
+                // around is not written out then (see `empty_body`).
+                Some(Some(_)) if alt[k] == '(' && has_capture(&alt[k..end], named) => return None,
                 Some(Some((min, max, lazy, len))) => {
                     let popular = matches!((min, max), (0, Some(1)) | (0 | 1, None));
                     let reduced = alt[k] == '('
@@ -2084,6 +2088,8 @@ mod tests {
         // Anchors repeated, and items repeated none: nothing.
         assert_eq!(least("^*(?!b){2}|\\w{0,0}"), Some(0));
         assert_eq!(least("a**"), None);
+        assert_eq!(least("(\\W*){2}"), None);
+        assert_eq!(least("x(?:a(b)){2}"), None);
         for prefix in ["[", "(", "(?", "(?<", "\\", "a{", "[^", "(?:[", "|"] {
             let _ = least(prefix);
         }
