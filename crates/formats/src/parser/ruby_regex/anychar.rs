@@ -112,8 +112,7 @@ fn plain_class(body: &[char]) -> bool {
 
 /// Do the items of `s[k..to]` give Onigmo a string or class to search for (see
 /// [`line_starts_only`]): `Some(true)` when one does, `Some(false)` when none is read, `None`
-/// where the reading stops (a repeated group closing around `k` when `outer`, an alternative
-/// after it, a stray repetition). A group gives one when each of its alternatives does (Onigmo
+/// where the reading stops (an alternative after `k` when `outer`, a stray repetition). A group gives one when each of its alternatives does (Onigmo
 /// merges their classes); a `.`, an anchor, a look-around and what is not read here give none,
 /// and the items after them are read on.
 fn reads(s: &[char], mut k: usize, to: usize, outer: bool, ic: bool) -> Option<bool> {
@@ -121,10 +120,8 @@ fn reads(s: &[char], mut k: usize, to: usize, outer: bool, ic: bool) -> Option<b
         let (item, gives) = match s[k] {
             ')' | '|' if !outer => return None,
             ')' => {
-                if matches!(s.get(k + 1), Some('*' | '+' | '?' | '{')) {
-                    return None;
-                }
-                k += 1;
+                // (A repetition of a group around the `.`: what follows is read on.)
+                k = quantifiers(s, k + 1, false).last().map_or(k + 1, |q| q.end);
                 continue;
             }
             '|' | '*' | '+' | '?' | '{' => return None,
@@ -968,6 +965,7 @@ mod tests {
             "\\b.*(?:a|b)",
             "\\b.*[é]",
             "\\b.*(?:a|)x",
+            "(?:\\b.+){1,3}c",
         ] {
             assert!(line_starts_only(src, ""), "{src}");
         }
