@@ -15,13 +15,16 @@ ANCHOR = [
   ['(?!b)\\B.+a', 'm', 'oniguruma'], ['\\B(?<d>.*)$', 'm', 'oniguruma'], ['\\z(.*)\\z', 'm', 'linear'],
   ['(?:\\b)(?:).{2,}\\z', 'm', 'linear'],
   ['\\b.*x', '', 'linear'], ['\\B(.*)[xy]', '', 'linear'], ['(?:\\b).{2,}(b)', '', 'linear'], ['\\b(?<d>.*) ', '', 'linear'],
-  ['\\b.*\\bx?\\s', '', 'linear'], ['\\b.*x', 'i', 'linear'],
+  ['\\b.*\\bx?\\s', '', 'linear'], ['\\b.*x', 'i', 'linear'], ['\\b.*(?:a|b)', '', 'linear'],
+  ['(?:\\b.+){1,3}c', '', 'linear'], ['\\b.*[xy]', 'i', 'linear'], ['\\b.*.x', '', 'linear'],
+  # Every position too: Onigmo reads nothing to search for from a class past ASCII or negated.
+  ['\\b.*[aé]', '', 'linear'], ['\\b.*[^,]', '', 'linear'],
   # Every position: nothing searched for after the `.` (`\d+`, `x?`), or only `^`, `\A` before it.
   ['\\b.*\\d+', '', 'linear'], ['\\b.*', '', 'linear'], ['\\b.*x?', '', 'linear'], ['^.*x', 'm', 'linear'],
   ['\\A.*x', 'm', 'linear'], ['(.*)x', 'm', 'linear'],
   # Refused: a look-ahead holding a repetition from one without a maximum.
   ['(?=b+).*', 'm', 'refused'], ['(?=\\w+)(.*)', 'm', 'refused'], ['(?=b+).*(b)', '', 'refused'],
-  ['(?:(?=b+).*\\s*){8}x', 'm', 'refused'],
+  ['(?:(?=b+).*\\s*){8}x', 'm', 'refused'], ['(?:(?=b+).+b?){2}b', 'm', 'refused'],
   # Run: none read from the look-ahead by either, or nothing searched for after the `.`.
   ['(?=b{1,3}).*', 'm', 'oniguruma'], ['(?=b*).*', 'm', 'oniguruma'], ['(?=b+).*', '', 'oniguruma'],
   ['\\A(?=b+).*', 'm', 'oniguruma']

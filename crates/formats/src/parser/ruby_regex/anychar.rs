@@ -64,7 +64,8 @@ pub(super) fn anchor_after_items(src: &str, flags: &str) -> bool {
 /// (`/\b.*x/` matches nothing in `  ax` in Ruby): the caller writes `^` before such a pattern for
 /// Rust's engine. (With nothing read to search for after the `.`, `/\b.*/`, `/\b.*\d+/`, it
 /// tries every position. Read here: characters, escapes of one, `\d`, `\s`, `\h`, bracket
-/// classes of one character or of ASCII ones, not negated (not under `i`), not repeated or
+/// classes of one character or of ASCII ones, not negated (under `i`, without `k`, `s` or
+/// ranges), not repeated or
 /// repeated at least once up to a maximum, and groups each of whose alternatives holds one,
 /// after other items; `\w`, negated classes and classes with members past ASCII give none, as
 /// in Onigmo; see [`reads`].)
@@ -154,7 +155,12 @@ fn reads(s: &[char], mut k: usize, to: usize, outer: bool, ic: bool) -> Option<b
             '[' => {
                 let end = bracket_end(s, k);
                 let body = s.get(k + 1..end.saturating_sub(1)).unwrap_or(&[]);
-                (end, !ic && plain_class(body))
+                // (Under `i`, `k` and `s` bring the Kelvin sign and `ſ`, past ASCII.)
+                let folds = ic
+                    && body
+                        .iter()
+                        .any(|c| matches!(c, 'k' | 'K' | 's' | 'S' | '-'));
+                (end, !folds && plain_class(body))
             }
             _ => (k + 1, true),
         };
@@ -979,8 +985,8 @@ mod tests {
             ("\\b.*[^,]", ""),
             ("\\b.*[aé]", ""),
             ("\\b.*(?:a|)", ""),
-            ("\\b.*[ab]", "i"),
-            ("(?i)\\b.*[ab]", ""),
+            ("\\b.*[ks]", "i"),
+            ("(?i)\\b.*[a-c]", ""),
             ("\\b.*x", "x"),
             ("a|\\b.*x", ""),
         ] {
