@@ -35,7 +35,11 @@
 //! random in context and curated), `loop_cases.rb` two (a `.` repeated without a maximum after
 //! anchors and look-arounds inside a repetition without a maximum, `(?:(?=b).*)+`, whose implicit
 //! anchor Onigmo does not take; loops whose empty iterations Onigmo tells by stale capture groups,
-//! `(?:(a?)b?)*c`, refused, beside ones that run).
+//! `(?:(a?)b?)*c`, refused, beside ones that run), `anchor_cases.rb` two (a `.` repeated without a
+//! maximum after zero-width items, whose implicit anchor limits where Onigmo's search tries the
+//! pattern, `$.*` under `m`, `\b.*x`, and the refused `(?=b+).*` under `m`; capture groups
+//! repeated from none or one as a non-capturing group's whole body, `(?:(-??)){1,3}$`, or with
+//! a body too long for Onigmo to copy).
 //!
 //! For every case:
 //!

@@ -2590,15 +2590,17 @@ fn empty_body_repeated(
     let mut end = at + len + usize::from(question);
     let again = (!question && matches!(s.get(end), Some('+' | '*'))).then(|| s[end]);
     end += usize::from(again.is_some());
-    let written = &out[start..];
     let outcome = match open {
         Some(open) if at == k => {
+            let thrice = matches!(s.get(end), Some('?' | '+' | '*' | '{'));
+            // Onigmo reads `(?:(a?))` as `(a?)`: the group inside is the one repeated.
+            let (s, close, written) = unwrapped(s, open, k, &out[start..]);
+            let (s, k) = (&s[..], close);
             // Under `x`, white space and comments in it are not read here.
             let spaced = s[open..k].iter().any(|&c| c.is_whitespace() || c == '#');
             let x = f.x || inner.x || counted::has_option_x(s);
             // Not read either: repeated again with a capture group in it, or a third time.
             let again_captured = again.is_some() && has_capture_text(written);
-            let thrice = matches!(s.get(end), Some('?' | '+' | '*' | '{'));
             let readable = !(spaced && x || again_captured || thrice);
             counted::empty_body(
                 &counted::Context {
@@ -2652,6 +2654,40 @@ fn empty_body_repeated(
             ))
         }
     }
+}
+
+/// The group at `s[open..close]` (`written` as the rewriter wrote it) without the
+/// non-capturing groups whose whole body is one group (`(?:(a?))`, `(?:(?:(a?)))`) around it:
+/// Onigmo's parser reads `(?:X)` as `X`, so the group inside is the one a count after them
+/// repeats. The pattern with those groups taken out, where the group closes in it, and how it
+/// was written; the same when there are none.
+fn unwrapped<'a>(
+    s: &[char],
+    open: usize,
+    mut close: usize,
+    mut written: &'a str,
+) -> (Vec<char>, usize, &'a str) {
+    let mut src = s.to_vec();
+    while src.get(open..open + 4) == Some(&['(', '?', ':', '('][..])
+        && close >= open + 5
+        && group_close(&src, open + 3) == close - 1
+    {
+        let Some(inner) = written
+            .strip_prefix("(?:")
+            .and_then(|w| w.strip_suffix(')'))
+            .filter(|w| {
+                let w: Vec<char> = w.chars().collect();
+                w.first() == Some(&'(') && group_close(&w, 0) == w.len()
+            })
+        else {
+            break;
+        };
+        src.remove(close - 1);
+        src.drain(open..open + 3);
+        close -= 4;
+        written = inner;
+    }
+    (src, close, written)
 }
 
 /// Is `group` (Oniguruma's Ruby syntax, as [`rewrite`] wrote it) a non-capturing group that
@@ -3261,13 +3297,33 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     let written = rewrite(src, flags, Behind::Spellings)?;
+    if anychar::anchor_after_open_ahead(src, flags) {
+        return Err(unlike_ruby(
+            "a `.` repeated without a maximum after a look-ahead holding a repetition \
+             without a maximum ((?=b+).* under m, (?=b+).*x)",
+            "Ruby's search tries such a pattern only where the implicit anchor of the `.` lets \
+             it (the start and the character after it under m, else the starts of lines), \
+             which Oniguruma's search does not follow; write (?>.)* for .* to try every \
+             position, or \\A before the pattern to try only the start",
+        ));
+    }
     let fixed_behinds = if written.spelled_behind {
         Some(rewrite(src, flags, Behind::Folding)?.pattern)
     } else {
         None
     };
+    // Ruby's search tries the start, then the next character only when the first is one
+    // byte: both written out (`\K` makes the second start the match after that character).
+    let start_or_next = |pattern: String| {
+        if !written.whole_group && anychar::start_or_next_byte(src, flags) {
+            format!("\\G(?:|(?-i:[\\x00-\\x7F])\\K)(?:{pattern})")
+        } else {
+            pattern
+        }
+    };
+    let fixed_behinds = fixed_behinds.map(start_or_next);
     Ok(ForOniguruma {
-        pattern: anychar::unanchored(src, &written.pattern, flags),
+        pattern: start_or_next(anychar::unanchored(src, &written.pattern, flags)),
         fixed_behinds,
         double_negated: written.double_negated,
         whole_group: written.whole_group,
@@ -4369,6 +4425,20 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     continue;
                                 }
                                 if min <= 1 {
+                                    // Its body may be empty: read as any such group is.
+                                    if captured {
+                                        if let Some(next) = empty_body_repeated(
+                                            &s,
+                                            k,
+                                            open,
+                                            start,
+                                            &mut out,
+                                            f,
+                                            inner_flags,
+                                        )? {
+                                            k = next;
+                                        }
+                                    }
                                     continue;
                                 }
                                 // Oniguruma ends such a repetition at an empty iteration before
@@ -4563,11 +4633,27 @@ pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
     }
     check_loops(&root)?;
     check_anchors(&root)?;
+    if anychar::anchor_after_items(&src, flags) {
+        return Err(unsupported(
+            "a `.` repeated without a maximum under m after a zero-width item ($.*, \\b.*x)",
+            "Ruby's search tries such a pattern only at the start and the character after \
+             it (the implicit anchor of the `.`), which Rust's regex engine cannot be told",
+        ));
+    }
     let mut out = String::with_capacity(src.len() + 16);
     if f.i {
         out.push_str("(?i)");
     }
+    // Ruby's search tries such a pattern only at the start and the starts of lines (the
+    // caller's multi-line `^`, or the start of a text without a line feed).
+    let lines_only = anychar::line_starts_only(&src, flags);
+    if lines_only {
+        out.push_str("^(?:");
+    }
     emit(&root, &mut out)?;
+    if lines_only {
+        out.push(')');
+    }
     Ok(out)
 }
 
@@ -4689,6 +4775,64 @@ mod tests {
             Some("kK")
         );
         assert!(compile("(?-u)a", "").is_err());
+    }
+
+    /// Onigmo reads `(?:(a))` as `(a)`: a capture group that is a non-capturing group's whole
+    /// body, repeated, is written out as the capture group repeated is.
+    #[test]
+    fn a_capture_group_wrapped_is_repeated_as_the_group() {
+        for (wrapped, bare) in [
+            ("(?:(-??)){1,3}$", "(-??){1,3}$"),
+            ("(?:(?:(-??))){0,3}$", "(-??){0,3}$"),
+            ("(?:(?<n>-??)){1,4}$", "(?<n>-??){1,4}$"),
+            ("x(?:(-*?)){2,3}", "x(-*?){2,3}"),
+        ] {
+            let w = for_oniguruma(wrapped, "").unwrap().pattern;
+            assert_eq!(w, for_oniguruma(bare, "").unwrap().pattern, "{wrapped}");
+            assert_ne!(w, wrapped);
+        }
+        // Ruby: `$1` is the last iteration that matched text, not the empty one after it.
+        let re = crate::ruby_regexp::compile("(?:(-??)){1,3}$", "").unwrap();
+        let c = re.captures_within("--", 0, None).unwrap().unwrap();
+        assert_eq!((c.whole(), c.get(re.numbered()[0])), ((0, 2), Some((1, 2))));
+        // A body too long to copy at its least (`[^,]`, a bitset) is Onigmo's loop.
+        let re = crate::ruby_regexp::compile("-(\\b??-??|[^,]{0,2}){0,2}\\z", "").unwrap();
+        let c = re.captures_within(" .ax-ba", 0, None).unwrap().unwrap();
+        assert_eq!((c.whole(), c.get(re.numbered()[0])), ((4, 7), Some((5, 7))));
+    }
+
+    /// Onigmo's implicit anchor of a `.` repeated without a maximum, after zero-width items:
+    /// its search tries only where the anchor lets it.
+    #[test]
+    fn the_implicit_anchor_after_zero_width_items() {
+        let first = |src: &str, flags: &str, hay: &str| {
+            let re = crate::ruby_regexp::compile(src, flags).unwrap();
+            let found = re.captures_within(hay, 0, None).unwrap();
+            (re.engine(), found.map(|c| c.whole()))
+        };
+        // Under `m`: the start and the character after it, on Oniguruma.
+        assert_eq!(first("$.*", "m", "ab"), ("oniguruma", None));
+        assert_eq!(first("$.*", "m", "a\nb"), ("oniguruma", Some((1, 3))));
+        assert_eq!(first("\\b.*", "m", "  ab"), ("oniguruma", None));
+        assert_eq!(first("\\b.*", "m", " ab"), ("oniguruma", Some((1, 3))));
+        assert_eq!(first("^.*x", "m", "abx").0, "linear");
+        // The character after the start only when the first is one byte.
+        assert_eq!(first("\\B.+", "m", "ÉCOLE"), ("oniguruma", None));
+        assert_eq!(first("\\B.+", "m", "ab"), ("oniguruma", Some((1, 2))));
+        assert_eq!(first("(?!b)\\B.+", "m", "éab"), ("oniguruma", None));
+        // Ending in `\z`: every position.
+        assert_eq!(first("\\z(.*)\\z", "m", "xy"), ("linear", Some((2, 2))));
+        // Without `m`, with a string searched for after it: the starts of lines, linear.
+        assert_eq!(first("\\b.*x", "", "  ax"), ("linear", None));
+        assert_eq!(first("\\b.*x", "", "b\nax"), ("linear", Some((2, 4))));
+        assert_eq!(first("\\b.*x", "", "ax"), ("linear", Some((0, 2))));
+        assert_eq!(first("\\b.*\\d+", "", "  1"), ("linear", Some((2, 3))));
+        // After a look-ahead holding `b+`: refused.
+        let e = crate::ruby_regexp::compile("(?=b+).*", "m").unwrap_err();
+        assert!(e.contains("(?>.)*"), "{e}");
+        assert!(crate::ruby_regexp::compile("(?=b+).*(b)", "").is_err());
+        assert_eq!(first("(?=b).*", "m", "abbbc"), ("oniguruma", None));
+        assert_eq!(first("(?=b+).*", "", "ab"), ("oniguruma", Some((1, 2))));
     }
 
     /// What Oniguruma gets: Onigmo's own rules written out, everything else as written.

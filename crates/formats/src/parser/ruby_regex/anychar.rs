@@ -36,6 +36,368 @@ pub(super) fn unanchored(src: &str, written: &str, flags: &str) -> String {
     out
 }
 
+/// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` under
+/// `m` with a zero-width item before it other than `^`, `\A` or `\G` (`/$.*/m`, `/\b.*x/m`)?
+/// Its search then tries only the start and the character after it, where that item may not
+/// match (`/\b.*/m` matches nothing in `  ab` in Ruby). Rust's engine tries every position, so
+/// such a pattern is run on Oniguruma, whose search takes the same anchor. (With only `^`,
+/// `\A`, `\G` and group openings before it, a match at a later position would also be one
+/// from the start, so the anchor changes nothing. Without `m`, Onigmo's search takes the
+/// anchor only by rules of its own for the string it searches for after the `.`, which
+/// Oniguruma's does not follow either: `/\b.*x/` matches nothing in `  ax` in Ruby,
+/// `/\b.*\d+/` matches `1` in `  1`; left to Rust's engine, README.)
+pub(super) fn anchor_after_items(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let s: Vec<char> = src.chars().collect();
+    if ends_at_text_end(&s) {
+        return false;
+    }
+    anchoring_dots(&s, x, m, true)
+        .iter()
+        .any(|&(dot, under_m)| under_m && !only_openings(&s[..dot]))
+}
+
+/// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from one `.`
+/// without `m`, with a zero-width item before it other than `^`, `\A` or `\G`, and a string or
+/// class it searches for right after the repetition of the `.` (`/\b.*x/`, `/\B(.*)[xy]/`)?
+/// Its search then tries only the start and the starts of lines, where that item may not match
+/// (`/\b.*x/` matches nothing in `  ax` in Ruby): the caller writes `^` before such a pattern for
+/// Rust's engine. (With nothing read to search for after the `.`, `/\b.*/`, `/\b.*\d+/`, it
+/// tries every position. Read here: characters, escapes of one, `\d`, `\s`, `\h`, bracket
+/// classes of one character or of ASCII ones, not negated (under `i`, without `k`, `s` or
+/// ranges), not repeated or
+/// repeated at least once up to a maximum, and groups each of whose alternatives holds one,
+/// after other items; `\w`, negated classes and classes with members past ASCII give none, as
+/// in Onigmo; see [`reads`].)
+pub(super) fn line_starts_only(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    // (Under `i`, classes are not read: a letter may bring members past ASCII.)
+    let ic = flags.contains('i')
+        || src.match_indices("(?").any(|(at, _)| {
+            src[at + 2..]
+                .chars()
+                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u'))
+                .any(|c| c == 'i')
+        });
+    if x {
+        return false;
+    }
+    let s: Vec<char> = src.chars().collect();
+    match anchoring_dots(&s, x, m, true)[..] {
+        [(dot, false)] => {
+            let end = quantifiers(&s, dot + 1, x)
+                .last()
+                .map_or(dot + 1, |q| q.end);
+            !only_openings(&s[..dot]) && searched_after(&s, end, ic)
+        }
+        _ => false,
+    }
+}
+
+/// Does the pattern `s` from `k` on (see [`line_starts_only`]) hold items giving Onigmo a string
+/// or class to search for, before any alternative of the groups around `k`?
+fn searched_after(s: &[char], k: usize, ic: bool) -> bool {
+    reads(s, k, s.len(), true, ic) == Some(true)
+}
+
+/// Is the body of a bracket class (between `[` and `]`) one Onigmo reads a class to search for
+/// from: one character, or ASCII characters and ranges, not negated (a negated class, or one
+/// with members past ASCII, gives none; nor does one with escapes, brackets or `&&`, as read
+/// here)?
+fn plain_class(body: &[char]) -> bool {
+    if body.is_empty() || body[0] == '^' || body.iter().any(|c| matches!(c, '\\' | '[' | '&')) {
+        return false;
+    }
+    body.len() == 1 || body.iter().all(char::is_ascii)
+}
+
+/// Do the items of `s[k..to]` give Onigmo a string or class to search for (see
+/// [`line_starts_only`]): `Some(true)` when one does, `Some(false)` when none is read, `None`
+/// where the reading stops (an alternative after `k` when `outer`, a stray repetition). A group gives one when each of its alternatives does (Onigmo
+/// merges their classes); a `.`, an anchor, a look-around and what is not read here give none,
+/// and the items after them are read on.
+fn reads(s: &[char], mut k: usize, to: usize, outer: bool, ic: bool) -> Option<bool> {
+    while k < to {
+        let (item, gives) = match s[k] {
+            ')' | '|' if !outer => return None,
+            ')' => {
+                // (A repetition of a group around the `.`: what follows is read on.)
+                k = quantifiers(s, k + 1, false).last().map_or(k + 1, |q| q.end);
+                continue;
+            }
+            '|' | '*' | '+' | '?' | '{' => return None,
+            '(' => {
+                let close = past_group(s, k).min(to);
+                let from = match (s.get(k + 1), s.get(k + 2)) {
+                    (Some('?'), Some(':' | '>')) => Some(k + 3),
+                    (Some('?'), Some('<')) if !matches!(s.get(k + 3), Some('=' | '!')) => s
+                        [k..close]
+                        .iter()
+                        .position(|&c| c == '>')
+                        .map(|n| k + n + 1),
+                    (Some('?'), _) => None,
+                    _ => Some(k + 1),
+                };
+                let gives = from.is_some_and(|from| {
+                    let end = close.saturating_sub(1).max(from);
+                    alternatives(s, from, end)
+                        .iter()
+                        .all(|&(a, b)| reads(s, a, b, false, ic) == Some(true))
+                });
+                (close, gives)
+            }
+            '^' | '$' | '.' => (k + 1, false),
+            '\\' => match s.get(k + 1) {
+                Some('d' | 's' | 'h' | 't' | 'n' | 'r' | 'f' | 'v' | 'e' | 'a') => (k + 2, true),
+                Some(c) if c.is_ascii_punctuation() => (k + 2, true),
+                _ => (escape_end(s, k), false),
+            },
+            '[' => {
+                let end = bracket_end(s, k);
+                let body = s.get(k + 1..end.saturating_sub(1)).unwrap_or(&[]);
+                // (Under `i`, `k` and `s` bring the Kelvin sign and `ſ`, past ASCII.)
+                let folds = ic
+                    && body
+                        .iter()
+                        .any(|c| matches!(c, 'k' | 'K' | 's' | 'S' | '-'));
+                (end, !folds && plain_class(body))
+            }
+            _ => (k + 1, true),
+        };
+        let qs = quantifiers(s, item, false);
+        k = qs.last().map_or(item, |q| q.end).max(k + 1);
+        if gives {
+            match qs[..] {
+                [] => return Some(true),
+                [ref q] if q.min >= 1 && q.max.is_some() && !q.possessive => return Some(true),
+                _ => {}
+            }
+        }
+    }
+    Some(false)
+}
+
+/// The alternatives at the top level of `s[from..to]`: their ranges.
+fn alternatives(s: &[char], from: usize, to: usize) -> Vec<(usize, usize)> {
+    let (mut out, mut start, mut depth, mut j) = (Vec::new(), from, 0usize, from);
+    while j < to {
+        match s[j] {
+            '\\' => j += 1,
+            '[' => j = bracket_end(s, j).max(j + 1) - 1,
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            '|' if depth == 0 => {
+                out.push((start, j));
+                start = j + 1;
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    out.push((start, to.max(start)));
+    out
+}
+
+/// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` after
+/// a positive look-ahead holding a repetition from at least one without a maximum (`/(?=b+).*/m`,
+/// `/(?=\w+)(.*)x/`)? Its search then tries the start and the character after it (under `m`),
+/// or the start and the starts of lines (without `m`, when it searches for a string read after
+/// the `.`), reading no string to search for from that repetition (Ruby's Onigmo reads none
+/// from any repetition without a maximum), where Oniguruma's search reads one from it and tries
+/// other positions (`/(?=b+).*/m` matches `b` in `ab` in Ruby, nothing in Oniguruma;
+/// `/(?=b+).*(b)/` nothing in `.x bab` in Ruby, `bab` in Oniguruma). That cannot be written
+/// for Oniguruma: such a pattern is refused.
+pub(super) fn anchor_after_open_ahead(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let s: Vec<char> = src.chars().collect();
+    // (`\A` or `\G` first: both search the start only.)
+    let mut first = 0;
+    while s.get(first) == Some(&'(') && s.get(first + 1) != Some(&'?') {
+        first += 1;
+    }
+    if s.get(first) == Some(&'\\') && matches!(s.get(first + 1), Some('A' | 'G')) {
+        return false;
+    }
+    anchoring_dots(&s, x, m, true)
+        .iter()
+        .any(|&(dot, under_m)| {
+            // Without `m`, Onigmo's search takes the anchor only when it searches for a string
+            // read after the repetition of the `.`.
+            let end = quantifiers(&s, dot + 1, x)
+                .last()
+                .map_or(dot + 1, |q| q.end);
+            (under_m && !ends_at_text_end(&s) || !under_m && !x && searched_after(&s, end, false))
+                && open_ahead(&s[..dot], x)
+        })
+}
+
+/// Does `s` hold a positive look-ahead (`(?=…)`) with a repetition from at least one without a
+/// maximum in it?
+fn open_ahead(s: &[char], x: bool) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k = escape_end(s, k),
+            '[' => k = bracket_end(s, k),
+            '(' if s.get(k + 1..k + 3) == Some(&['?', '='][..]) => {
+                let close = past_group(s, k);
+                let body = &s[k + 3..close.saturating_sub(1).max(k + 3)];
+                if unbounded(body, x) {
+                    return true;
+                }
+                k += 3;
+            }
+            _ => k += 1,
+        }
+    }
+    false
+}
+
+/// Just past the `)` closing the group opening at `s[k]` (the end when it is not closed).
+fn past_group(s: &[char], k: usize) -> usize {
+    let (mut depth, mut j) = (0usize, k);
+    while j < s.len() {
+        match s[j] {
+            '\\' => {
+                j = escape_end(s, j);
+                continue;
+            }
+            '[' => {
+                j = bracket_end(s, j);
+                continue;
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return j + 1;
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    s.len()
+}
+
+/// Does `s` (Ruby syntax) hold a repetition from at least one without a maximum (`+`, `{n,}`,
+/// lazy or possessive)? (From none, `b*`, Oniguruma reads no string from it either.)
+fn unbounded(s: &[char], x: bool) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => {
+                k = escape_end(s, k);
+                continue;
+            }
+            '[' => {
+                k = bracket_end(s, k);
+                continue;
+            }
+            '(' => {
+                // Not a repetition: `(?…`.
+                k += 1;
+                if s.get(k) == Some(&'?') {
+                    k += 1;
+                }
+                continue;
+            }
+            '*' | '+' | '{'
+                if quantifiers(s, k, x)
+                    .iter()
+                    .any(|q| q.max.is_none() && q.min >= 1) =>
+            {
+                return true;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    false
+}
+
+/// [`anchor_after_items`] with only anchors, negative look-aheads and group openings before
+/// each such `.` (no positive look-around, from which the engines read strings to search for): Onigmo's search then tries
+/// the start, and the character after it only when the first is one byte (it steps one
+/// character from the start while below the start plus one byte), where Oniguruma's tries the
+/// next character whatever its length (`/\B.+/m` matches nothing in `ÉCOLE` in Ruby). The
+/// caller writes both positions out for Oniguruma.
+pub(super) fn start_or_next_byte(src: &str, flags: &str) -> bool {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let s: Vec<char> = src.chars().collect();
+    if ends_at_text_end(&s) {
+        return false;
+    }
+    let dots = anchoring_dots(&s, x, m, true);
+    dots.iter()
+        .any(|&(dot, under_m)| under_m && !only_openings(&s[..dot]))
+        && dots.iter().all(|&(dot, _)| {
+            !s[..dot]
+                .windows(3)
+                .any(|w| w[0] == '(' && w[1] == '?' && matches!(w[2], '=' | '~' | '('))
+                && !s[..dot]
+                    .windows(4)
+                    .any(|w| w[..3] == ['(', '?', '<'] && matches!(w[3], '=' | '!'))
+        })
+}
+
+/// Does the pattern `s` end with `\z` or `\Z` (after it only the closings of groups not
+/// repeated)? Onigmo's search then starts from the end of the text (`ANCHOR_END_BUF`,
+/// `ANCHOR_SEMI_END_BUF`, before the implicit anchor of a `.` under `m`): every position
+/// is tried (`/\z.*\z/m` matches at the end of `xy` in Ruby).
+fn ends_at_text_end(s: &[char]) -> bool {
+    let mut end = s.len();
+    while end > 0 && s[end - 1] == ')' {
+        end -= 1;
+    }
+    end >= 2
+        && s[end - 2] == '\\'
+        && matches!(s[end - 1], 'z' | 'Z')
+        && s[..end - 2]
+            .iter()
+            .rev()
+            .take_while(|&&c| c == '\\')
+            .count()
+            % 2
+            == 0
+}
+
+/// Is `s` only group openings (`(`, `(?:`, `(?>`, `(?<name>`, `(?'name'`, option groups and
+/// switches), `^`, `\A` and `\G`?
+fn only_openings(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match (s[k], s.get(k + 1), s.get(k + 2)) {
+            ('^', _, _) => k += 1,
+            ('\\', Some('A' | 'G'), _) => k += 2,
+            ('(', Some('?'), Some(':' | '>')) => k += 3,
+            ('(', Some('?'), Some('<' | '\'')) => {
+                if matches!(s.get(k + 3), Some('=' | '!')) {
+                    return false;
+                }
+                let close = if s[k + 2] == '<' { '>' } else { '\'' };
+                match s[k + 3..].iter().position(|&c| c == close) {
+                    Some(n) => k += n + 4,
+                    None => return false,
+                }
+            }
+            ('(', Some('?'), _) => {
+                let flags = s[k + 2..]
+                    .iter()
+                    .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
+                    .count();
+                if flags == 0 || !matches!(s.get(k + 2 + flags), Some(':' | ')')) {
+                    return false;
+                }
+                k += flags + 3;
+            }
+            ('(', _, _) => k += 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// What the optimiser reads of a part of a pattern.
 #[derive(Default)]
 struct Info {
@@ -574,6 +936,91 @@ mod tests {
         ] {
             let _ = unanchored(prefix, prefix, "m");
             let _ = unanchored(prefix, prefix, "x");
+        }
+    }
+
+    #[test]
+    fn anchors_onigmo_takes_after_zero_width_items_are_told() {
+        use super::{anchor_after_items, anchor_after_open_ahead, line_starts_only};
+        // Under `m`: the start and the character after it only (run on Oniguruma).
+        for (src, flags) in [
+            ("$.*", "m"),
+            ("\\b.*x", "m"),
+            ("\\z.*", "m"),
+            ("(?:\\B)(.+)", "m"),
+        ] {
+            assert!(anchor_after_items(src, flags), "{src}");
+        }
+        for (src, flags) in [
+            ("$.*", ""),
+            ("^.*", "m"),
+            ("\\A.*x", "m"),
+            ("(.*)x", "m"),
+            ("a$.*", "m"),
+        ] {
+            assert!(!anchor_after_items(src, flags), "{src}");
+        }
+        // Without `m`, with a string or class searched for after the `.`: the starts of lines.
+        for src in [
+            "\\b.*x",
+            "\\B(.*)[xy]",
+            "(?:\\b).{2,}(b)",
+            "\\b.*\\d+x",
+            "\\b.*\\bx?\\s",
+            "\\b.*.x",
+            "\\b.*(?:a|b)",
+            "\\b.*[é]",
+            "\\b.*(?:a|)x",
+            "(?:\\b.+){1,3}c",
+        ] {
+            assert!(line_starts_only(src, ""), "{src}");
+        }
+        for (src, flags) in [
+            ("\\b.*", ""),
+            ("\\b.*\\d+", ""),
+            ("\\b.*x?", ""),
+            ("^.*x", ""),
+            ("\\b.*x", "m"),
+            ("\\b.*\\w", ""),
+            ("\\b.*[^,]", ""),
+            ("\\b.*[aé]", ""),
+            ("\\b.*(?:a|)", ""),
+            ("\\b.*[ks]", "i"),
+            ("(?i)\\b.*[a-c]", ""),
+            ("\\b.*x", "x"),
+            ("a|\\b.*x", ""),
+        ] {
+            assert!(!line_starts_only(src, flags), "{src}");
+        }
+        // A look-ahead holding a repetition from one without a maximum: refused.
+        for (src, flags) in [
+            ("(?=b+).*", "m"),
+            ("(?=\\w+)(.*)", "m"),
+            ("(?=b+).*(b)", ""),
+            ("(?=a(?:b){2,}).+", "m"),
+        ] {
+            assert!(anchor_after_open_ahead(src, flags), "{src}");
+        }
+        for (src, flags) in [
+            ("(?=b).*", "m"),
+            ("(?=b*).*", "m"),
+            ("(?=b{1,3}).*", "m"),
+            ("(?=b+).*", ""),
+            ("\\A(?=b+).*", "m"),
+            ("(?=[b+]).*", "m"),
+            ("a(?=b+).*", "m"),
+            ("(?:(?=b+).*)+", "m"),
+        ] {
+            assert!(!anchor_after_open_ahead(src, flags), "{src}");
+        }
+        for prefix in [
+            "(?=b+", "(?=", "\\b.*(", "\\b.*(?<", "\\b.*[", "$.*(?", "(?<", "(?'a",
+        ] {
+            for flags in ["", "m", "x"] {
+                let _ = anchor_after_items(prefix, flags);
+                let _ = line_starts_only(prefix, flags);
+                let _ = anchor_after_open_ahead(prefix, flags);
+            }
         }
     }
 }

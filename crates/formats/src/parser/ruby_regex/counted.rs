@@ -1300,7 +1300,12 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
         match onigmo_size(inner, named, cx.i) {
             Some(size) => copied(size + extra),
             // A body whose size is not read here but is too long to copy at its least.
-            None if size_at_least(inner, cx.i).is_some_and(|least| !copied(least + extra)) => false,
+            None if size_at_least(inner, cx.i)
+                .or_else(|| lower_bound(inner, named))
+                .is_some_and(|least| !copied(least + extra)) =>
+            {
+                false
+            }
             None => return EmptyBody::Unknown,
         }
     };
@@ -1425,6 +1430,132 @@ fn size_at_least(body: &[char], ic: bool) -> Option<usize> {
         }
     }
     None
+}
+
+/// A lower bound of Onigmo's compiled size of a body (Ruby syntax, white space taken out under
+/// `x`) whose size [`onigmo_size`] does not read, for telling a body too long to copy: the
+/// largest of its alternatives', each the sum of its items' (a character, `.`, an anchor or
+/// an escape of one character or class 1; a bracket class of plain characters and ranges
+/// [`class_bound`], any other nothing; a group
+/// its body's, a capture group 6 more for `OP_MEMORY_START` and `OP_MEMORY_END`, a
+/// look-ahead 2 (its body not read); a `.` repeated greedily without a maximum 1, `OP_ANYCHAR_STAR`; an item
+/// repeated `?`, `*`, `+` (lazy or not) 5 more for the `OP_PUSH` around it, but for a group
+/// whose body is one repetition, which Onigmo reduces; repeated another count, its own; an
+/// anchor or a look-around repeated, nothing); `None` for a repetition not read here, and for
+/// a repeated group with a capture group in it.
+/// Anything else counts for nothing.
+fn lower_bound(body: &[char], named: bool) -> Option<usize> {
+    let mut most = 0;
+    for alt in split_top(body) {
+        let (mut sum, mut k) = (0usize, 0);
+        while k < alt.len() {
+            // The item's bound, where it ends, and whether it matches no text.
+            let (bound, end, zero) = match alt[k] {
+                '\\' => match alt.get(k + 1) {
+                    Some('b' | 'B' | 'A' | 'z' | 'Z' | 'G') => (1, k + 2, true),
+                    Some(
+                        'd' | 'w' | 's' | 'h' | 'D' | 'W' | 'S' | 'H' | 't' | 'n' | 'r' | 'f' | 'v'
+                        | 'e' | 'a',
+                    ) => (1, k + 2, false),
+                    Some(c) if c.is_ascii_punctuation() => (1, k + 2, false),
+                    _ => (0, (k + 2).min(alt.len()), true),
+                },
+                '[' => {
+                    let end = bracket_end(alt, k);
+                    let inner = alt.get(k + 1..end.saturating_sub(1)).unwrap_or(&[]);
+                    let plain = !inner.iter().any(|c| matches!(c, '\\' | '[' | '&'));
+                    (if plain { class_bound(inner) } else { 0 }, end, false)
+                }
+                '(' => {
+                    let close = group_close(alt, k);
+                    let g = &alt[k..close];
+                    let inner = body_from(g)
+                        .and_then(|from| g.get(from..g.len().checked_sub(1)?))
+                        .map(|b| lower_bound(b, named));
+                    match (g.get(1), g.get(2)) {
+                        (Some('?'), Some('=' | '!')) => (2, close, true),
+                        (Some('?'), Some('<')) if matches!(g.get(3), Some('=' | '!')) => {
+                            (0, close, true)
+                        }
+                        _ => match inner {
+                            Some(b) => {
+                                let capture = captures_at(alt, k, named);
+                                (b? + if capture { 6 } else { 0 }, close, false)
+                            }
+                            None => (0, close, true),
+                        },
+                    }
+                }
+                '^' | '$' => (1, k + 1, true),
+                '.' => (1, k + 1, false),
+                '|' | ')' | '*' | '+' | '?' | '{' => return None,
+                _ => (1, k + 1, false),
+            };
+            let (bound, end) = match repetition(alt, end) {
+                None => (bound, end),
+                Some(None) => return None,
+                // A repeated group with a capture group in it: Onigmo's loop for the body
+                // around is not written out then (see `empty_body`).
+                Some(Some(_)) if alt[k] == '(' && has_capture(&alt[k..end], named) => return None,
+                Some(Some((min, max, lazy, len))) => {
+                    let popular = matches!((min, max), (0, Some(1)) | (0 | 1, None));
+                    let reduced = alt[k] == '('
+                        && body_from(&alt[k..end])
+                            .and_then(|from| alt.get(k + from..end.checked_sub(1)?))
+                            .is_some_and(|b| single_repetition(b).is_some());
+                    let b = if zero || max == Some(0) {
+                        0
+                    } else if alt[k] == '.' && max.is_none() && !lazy {
+                        1
+                    } else if popular && !reduced {
+                        bound + 5
+                    } else {
+                        bound
+                    };
+                    (b, end + len)
+                }
+            };
+            sum += bound;
+            k = end.max(k + 1);
+        }
+        most = most.max(sum);
+    }
+    Some(most)
+}
+
+/// A lower bound of Onigmo's compiled size of a bracket class whose body (between `[` and `]`)
+/// is plain characters and ranges: one of a single character is that character (1); else
+/// `OP_CCLASS` and a bitset (33) when it holds an ASCII character or is negated, else
+/// `OP_CCLASS_MB` with a length and one range at least (17).
+fn class_bound(body: &[char]) -> usize {
+    let (negated, items) = match body.split_first() {
+        Some(('^', rest)) => (true, rest),
+        _ => (false, body),
+    };
+    let (mut chars, mut range, mut k) = (Vec::new(), false, 0);
+    while k < items.len() {
+        match (items.get(k + 1), items.get(k + 2)) {
+            (Some('-'), Some(&to)) => {
+                range |= to > items[k];
+                chars.push(items[k]);
+                chars.push(to);
+                k += 3;
+            }
+            _ => {
+                chars.push(items[k]);
+                k += 1;
+            }
+        }
+    }
+    chars.sort_unstable();
+    chars.dedup();
+    if !negated && !range && chars.len() < 2 {
+        1
+    } else if negated || chars.iter().any(char::is_ascii) {
+        33
+    } else {
+        LEAST_MB_CLASS
+    }
 }
 
 /// Is the body of a bracket class (between `[` and `]`) plain characters and ranges only, one
@@ -1939,6 +2070,29 @@ mod tests {
 
     fn size(body: &str) -> Option<usize> {
         onigmo_size(&body.chars().collect::<Vec<_>>(), false, false)
+    }
+
+    #[test]
+    fn lower_bounds_of_bodies_whose_size_is_not_read() {
+        let least = |body: &str| lower_bound(&body.chars().collect::<Vec<_>>(), false);
+        // `[^,]` is `OP_CCLASS_NOT` and a bitset; `-??` a push, a jump and the character.
+        assert_eq!(least("\\b??-??|[^,]{0,2}"), Some(33));
+        // `.*?` is lazy (a jump and a push around `OP_ANYCHAR`); `\d*` a push around the class.
+        assert_eq!(least(".*?\\d*(?!b)"), Some(6 + 6 + 2));
+        assert_eq!(least(".*"), Some(1));
+        assert_eq!(least("[a-a]|[a]"), Some(1));
+        assert_eq!(least("[éè]"), Some(LEAST_MB_CLASS));
+        // A capture group adds its memory opcodes; a group of one repetition is reduced.
+        assert_eq!(least("(a)"), Some(7));
+        assert_eq!(least("(?:a*)*"), Some(6));
+        // Anchors repeated, and items repeated none: nothing.
+        assert_eq!(least("^*(?!b){2}|\\w{0,0}"), Some(0));
+        assert_eq!(least("a**"), None);
+        assert_eq!(least("(\\W*){2}"), None);
+        assert_eq!(least("x(?:a(b)){2}"), None);
+        for prefix in ["[", "(", "(?", "(?<", "\\", "a{", "[^", "(?:[", "|"] {
+            let _ = least(prefix);
+        }
     }
 
     #[test]
