@@ -26,6 +26,10 @@ use logferry_formats::ruby::{self, RubyRegex};
 /// Most legacy `regexpN` / `excludeN` parameters Fluentd reads.
 const LEGACY_MAX: usize = 20;
 
+/// Ruby's error for a pattern fixed to UTF-8 (text past ASCII, `\p{…}`) matched against a binary
+/// string with a byte past ASCII.
+pub(crate) const INCOMPATIBLE: &str = "error_class=Encoding::CompatibilityError error=\"incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)\"";
+
 struct Expr {
     key: Accessor,
     pattern: RubyRegex,
@@ -34,10 +38,18 @@ struct Expr {
 impl Expr {
     /// Fluentd's `match?`: the accessor's `TypeError` (a path through a value that is not a map)
     /// is the error.
-    /// A binary string with bytes past ASCII is matched by its bytes, as Ruby matches one.
+    /// A binary string with bytes past ASCII is matched by its bytes, as Ruby matches one; a
+    /// pattern fixed to UTF-8 raises on it there (`Encoding::CompatibilityError`). The error is
+    /// the log text of Ruby's exception.
     fn matches(&self, record: &[u8], scratch: &mut String) -> Result<bool, String> {
-        let raw = self.key.dig_raw(record)?;
+        let raw = self
+            .key
+            .dig_raw(record)
+            .map_err(|e| format!("error_class=TypeError error=\"{e}\""))?;
         if let Some(text) = binary_value_text(raw) {
+            if self.pattern.fixed_encoding() {
+                return Err(INCOMPATIBLE.into());
+            }
             return Ok(self.pattern.is_match(&text));
         }
         let v = ruby::raw_to_s(raw, scratch);
@@ -336,9 +348,7 @@ impl GrepFilter {
         match self.try_keep(record, scratch) {
             Ok(k) => k,
             Err(e) => {
-                self.log.warn(format_args!(
-                    "failed to grep events error_class=TypeError error=\"{e}\""
-                ));
+                self.log.warn(format_args!("failed to grep events {e}"));
                 true
             }
         }

@@ -471,7 +471,11 @@ impl Filter for ParserFilter {
             // no "invalid byte sequence"), and the pieces it takes are binary strings too. Its
             // bytes from 0x80 up stand in the text as private-use characters
             // ([`crate::net::bytemap`]), turned back into bytes in the parsed record.
-            let mapped = matches!(raw_value.first(), Some(0xc4..=0xc6)) && !bytes.is_ascii();
+            // (The json parser decodes its text instead: it keeps the UTF-8 reading below, where
+            // yajl refuses bytes that are not UTF-8.)
+            let mapped = self.parser.keeps_text_bytes()
+                && matches!(raw_value.first(), Some(0xc4..=0xc6))
+                && !bytes.is_ascii();
             let text = match std::str::from_utf8(bytes) {
                 _ if mapped => std::borrow::Cow::Owned(binary_text(bytes).unwrap_or_default()),
                 Ok(t) => std::borrow::Cow::Borrowed(t),

@@ -493,6 +493,13 @@ impl RewriteTagFilter {
             // one; a capture goes into the tag as its bytes.
             let raw = rule.key.dig_raw(record)?;
             let binary = binary_value_text(raw);
+            if binary.is_some() && rule.pattern.fixed_encoding() {
+                // Ruby raises (a pattern fixed to UTF-8 on a binary string past ASCII).
+                return Err(
+                    "incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)"
+                        .into(),
+                );
+            }
             let value = match &binary {
                 Some(text) => text.as_str(),
                 None => ruby::raw_to_s(raw, scratch),

@@ -41,6 +41,56 @@ struct Compiled {
     numbered: Vec<usize>,
     /// Each group name with its engine group indices, in pattern order.
     names: Vec<(String, Vec<usize>)>,
+    /// Ruby's `fixed_encoding?` (see [`RubyRegex::fixed_encoding`]).
+    fixed: bool,
+}
+
+/// Ruby's `Regexp#fixed_encoding?` of a pattern body (checked against Ruby 3.1): true when the
+/// body holds a character past ASCII, a `\u` escape of one, or a Unicode property (`\p{…}`,
+/// `\P{…}`); not for `\u{41}`, POSIX brackets, `\h`, `\X` or `\R`.
+fn fixed_encoding(body: &str) -> bool {
+    if !body.is_ascii() {
+        return true;
+    }
+    let b = body.as_bytes();
+    let mut k = 0;
+    while k < b.len() {
+        if b[k] != b'\\' {
+            k += 1;
+            continue;
+        }
+        match b.get(k + 1) {
+            Some(b'p' | b'P') if b.get(k + 2) == Some(&b'{') => return true,
+            Some(b'u') if b.get(k + 2) == Some(&b'{') => {
+                let end = b[k + 3..]
+                    .iter()
+                    .position(|&c| c == b'}')
+                    .map_or(b.len(), |e| k + 3 + e);
+                let codes = std::str::from_utf8(&b[k + 3..end]).unwrap_or("");
+                if codes
+                    .split_ascii_whitespace()
+                    .any(|h| u32::from_str_radix(h, 16).is_ok_and(|c| c >= 0x80))
+                {
+                    return true;
+                }
+                k = end;
+            }
+            Some(b'u') => {
+                let hex = b
+                    .get(k + 2..k + 6)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                if hex
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .is_some_and(|c| c >= 0x80)
+                {
+                    return true;
+                }
+                k += 2;
+            }
+            _ => k += 2,
+        }
+    }
+    false
 }
 
 enum Engine {
@@ -158,6 +208,13 @@ impl RubyRegex {
     /// Each group name with its engine group indices, in pattern order.
     pub fn names(&self) -> &[(String, Vec<usize>)] {
         &self.0.names
+    }
+
+    /// Ruby's `Regexp#fixed_encoding?`: the pattern is UTF-8 for good (a character past ASCII,
+    /// a `\u` escape of one, a Unicode property), so matching it against a binary string with a
+    /// byte past ASCII raises `Encoding::CompatibilityError` in Ruby.
+    pub fn fixed_encoding(&self) -> bool {
+        self.0.fixed
     }
 
     /// Does the regexp match anywhere in `hay`? A backtracking search that exhausts its retry
@@ -311,6 +368,7 @@ fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
             };
             Ok(RubyRegex(Arc::new(Compiled {
                 engine: Engine::Linear { lines, single },
+                fixed: fixed_encoding(&src),
                 src,
                 numbered,
                 names,
@@ -352,6 +410,7 @@ fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
             };
             Ok(RubyRegex(Arc::new(Compiled {
                 engine: Engine::Backtracking(re),
+                fixed: fixed_encoding(&src),
                 src,
                 numbered,
                 names,

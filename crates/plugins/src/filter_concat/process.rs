@@ -120,6 +120,10 @@ fn join_piece(v: &Value, sep: &str, out: &mut Vec<u8>) -> bool {
             out.extend_from_slice(b);
             true
         }
+        Value::Str(s) => {
+            out.extend_from_slice(s.as_bytes());
+            false
+        }
         other => {
             let mut s = String::new();
             ruby::to_s_into(other, &mut s);
@@ -181,7 +185,11 @@ fn regexp_test(re: Option<&ruby::RubyRegex>, raw: &[u8]) -> Result<bool, String>
     match Value::decode(raw) {
         Ok((Value::Str(s), _)) => Ok(re.is_match(&s)),
         Ok((Value::Bin(b), _)) => match crate::net::bytemap::binary_text(&b) {
-            // Past ASCII: matched by its bytes, as Ruby matches a binary string.
+            // Past ASCII: matched by its bytes, as Ruby matches a binary string (a pattern fixed
+            // to UTF-8 raises on it).
+            Some(_) if re.fixed_encoding() => Err(
+                "incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)".into(),
+            ),
             Some(text) => Ok(re.is_match(&text)),
             None => Ok(re.is_match(&ruby::scrub(&b))),
         },

@@ -47,7 +47,8 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         };
         // The body is a binary string in Fluentd: a parser reads its bytes, and the pieces it
         // takes keep them (bin past ASCII), as for tcp (see `crate::net::bytemap`).
-        let mapped = binary_text(content);
+        // (Not for the json parser, which decodes its text: the UTF-8 reading as before.)
+        let mapped = binary_text(content).filter(|_| parser.keeps_text_bytes());
         let text = match &mapped {
             Some(t) => std::borrow::Cow::Borrowed(t.as_str()),
             None => String::from_utf8_lossy(content),

@@ -46,6 +46,12 @@ pub fn binary_value_text(raw: Option<&[u8]>) -> Option<String> {
     binary_text(logferry_msgpack::Reader::new(raw).read_str().ok()?)
 }
 
+/// Does `c` stand for a byte (see [`binary_text`])? Only bytes from 0x80 up are mapped, so a
+/// character of U+10FF00–U+10FF7F (private use, as rare as the rest) stays itself.
+fn is_byte_char(c: char) -> bool {
+    (BYTE_CHARS + 0x80..=BYTE_CHARS + 0xff).contains(&(c as u32))
+}
+
 /// The character standing for byte `b` (see [`binary_text`]).
 fn byte_char(b: u8) -> char {
     char::from_u32(BYTE_CHARS + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
@@ -71,7 +77,7 @@ pub fn write_binary(buf: &mut Vec<u8>, bytes: &[u8]) {
 /// str (the `json` parser's strings, UTF-8 strings in Fluentd whatever their bytes).
 pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>, binary: bool) {
     match v {
-        Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
+        Value::Str(s) if s.chars().any(is_byte_char) => {
             if binary {
                 write_binary(buf, &unmapped_bytes(s));
             } else {
@@ -100,7 +106,7 @@ pub fn encode_unmapped(v: &Value, buf: &mut Vec<u8>, binary: bool) {
 /// bytes are not UTF-8, which a Rust string cannot hold).
 pub fn unmap(v: Value, binary: bool) -> Value {
     match v {
-        Value::Str(s) if s.chars().any(|c| (c as u32) >= BYTE_CHARS) => {
+        Value::Str(s) if s.chars().any(is_byte_char) => {
             let b = unmapped_bytes(&s);
             if binary {
                 return Value::Bin(b);
@@ -125,7 +131,10 @@ pub fn unmap(v: Value, binary: bool) -> Value {
 pub fn unmapped_bytes(s: &str) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(s.len());
     for c in s.chars() {
-        match (c as u32).checked_sub(BYTE_CHARS) {
+        match (c as u32)
+            .checked_sub(BYTE_CHARS)
+            .filter(|_| is_byte_char(c))
+        {
             Some(b) => bytes.push(b as u8),
             None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }

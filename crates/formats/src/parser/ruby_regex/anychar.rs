@@ -346,9 +346,28 @@ pub(super) fn start_or_next_byte(src: &str, flags: &str) -> bool {
 /// `ANCHOR_SEMI_END_BUF`, before the implicit anchor of a `.` under `m`): every position
 /// is tried (`/\z.*\z/m` matches at the end of `xy` in Ruby).
 fn ends_at_text_end(s: &[char]) -> bool {
+    // Escaped: an odd run of backslashes before `at`.
+    let escaped = |at: usize| s[..at].iter().rev().take_while(|&&c| c == '\\').count() % 2 == 1;
     let mut end = s.len();
-    while end > 0 && s[end - 1] == ')' {
-        end -= 1;
+    // Closings, and the items of no width Onigmo keeps the end anchor across (its
+    // `concat_opt_anc_info` carries the left anchor over a right side of length 0): `$`, `^`,
+    // `\b`, `\B`, `\A`, `\G`, and empty or option-only groups (`(?:)`, `(?m:)`).
+    loop {
+        if end > 0 && s[end - 1] == ')' && !escaped(end - 1) {
+            end -= 1;
+        } else if end > 0 && matches!(s[end - 1], '$' | '^') && !escaped(end - 1) {
+            end -= 1;
+        } else if end >= 2
+            && s[end - 2] == '\\'
+            && matches!(s[end - 1], 'b' | 'B' | 'A' | 'G')
+            && !escaped(end - 2)
+        {
+            end -= 2;
+        } else if let Some(open) = empty_group_opening(&s[..end]) {
+            end = open;
+        } else {
+            break;
+        }
     }
     end >= 2
         && s[end - 2] == '\\'
@@ -360,6 +379,24 @@ fn ends_at_text_end(s: &[char]) -> bool {
             .count()
             % 2
             == 0
+}
+
+/// Where the opening of a group with no body ends `s` (`(?:`, `(?m:`, `(?-i:`, `(`), its
+/// start: the group's `)` was taken off before.
+fn empty_group_opening(s: &[char]) -> Option<usize> {
+    let end = s.len();
+    if end >= 1 && s[end - 1] == '(' && !(end >= 2 && s[end - 2] == '\\') {
+        // A capture group with nothing in it: no width either.
+        return Some(end - 1);
+    }
+    if end < 3 || s[end - 1] != ':' {
+        return None;
+    }
+    let mut k = end - 1;
+    while k > 0 && matches!(s[k - 1], 'i' | 'm' | 'x' | '-') {
+        k -= 1;
+    }
+    (k >= 2 && s[k - 1] == '?' && s[k - 2] == '(' && !(k >= 3 && s[k - 3] == '\\')).then_some(k - 2)
 }
 
 /// Is `s` only group openings (`(`, `(?:`, `(?>`, `(?<name>`, `(?'name'`, option groups and
@@ -1021,6 +1058,20 @@ mod tests {
                 let _ = line_starts_only(prefix, flags);
                 let _ = anchor_after_open_ahead(prefix, flags);
             }
+        }
+    }
+
+    #[test]
+    fn an_end_anchor_before_items_of_no_width_is_still_read() {
+        // Recorded from Ruby 3.1: the search starts from the end of the text, so every position
+        // is tried (these were tried at the start and the next character only).
+        for (p, text, want) in [
+            ("\\b.*\\z$", "  ab", Some((2, 4))),
+            ("\\b.*\\z(?:)", "  ab", Some((2, 4))),
+            ("(\\z.*\\z(?m:))", " xy", Some((3, 3))),
+        ] {
+            let re = crate::ruby_regexp::compile(p, "m").unwrap();
+            assert_eq!(re.find(text), want, "/{p}/m on {text:?}");
         }
     }
 }

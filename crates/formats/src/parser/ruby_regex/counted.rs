@@ -57,8 +57,9 @@ pub(super) fn anchored_capture(written: &str) -> bool {
     let from = if open == '(' {
         1
     } else {
-        match written.find(open) {
-            Some(at) => at + 1,
+        // The name starts after `(?<` or `(?'` (a `'` quote is also the opening one).
+        match written.get(3..).and_then(|w| w.find(open)) {
+            Some(at) => at + 4,
             None => return false,
         }
     };
@@ -275,7 +276,8 @@ fn opening(
             (colon + 1, 0, None)
         } else if open.starts_with(&['(', '?', '<']) || open.starts_with(&['(', '?', '\'']) {
             let quote = if open[2] == '<' { '>' } else { '\'' };
-            let end = open.iter().position(|&c| c == quote)? + 1;
+            // The name starts after `(?<` or `(?'` (a `'` quote is also the opening one).
+            let end = open.get(3..)?.iter().position(|&c| c == quote)? + 4;
             let name: String = open[3..end - 1].iter().collect();
             if text.matches(&format!("<{name}>")).count()
                 + text.matches(&format!("'{name}'")).count()
@@ -283,7 +285,7 @@ fn opening(
             {
                 return None;
             }
-            let written_open = cx.written.find(quote)? + 1;
+            let written_open = cx.written.get(3..)?.find(quote)? + 4;
             (end, written_open, Some(format!("\\g<{name}>")))
         } else if open.first() == Some(&'(') && open.get(1) != Some(&'?') {
             let number = captures_in(&cx.src[..cx.open], named) + 1;
@@ -1458,7 +1460,9 @@ fn lower_bound(body: &[char], named: bool) -> Option<usize> {
                         | 'e' | 'a',
                     ) => (1, k + 2, false),
                     Some(c) if c.is_ascii_punctuation() => (1, k + 2, false),
-                    _ => (0, (k + 2).min(alt.len()), true),
+                    // Escapes of several characters (`\u0061`, `\x41`, `\k<n>`, `\p{L}`, …):
+                    // counting their characters would not be a lower bound; not read.
+                    _ => return None,
                 },
                 '[' => {
                     let end = bracket_end(alt, k);
@@ -2092,6 +2096,22 @@ mod tests {
         assert_eq!(least("x(?:a(b)){2}"), None);
         for prefix in ["[", "(", "(?", "(?<", "\\", "a{", "[^", "(?:[", "|"] {
             let _ = least(prefix);
+        }
+        // An escape of several characters is one item of unknown size: not read.
+        assert_eq!(least("\\u0061"), None);
+        assert_eq!(least("\\x41b"), None);
+    }
+
+    #[test]
+    fn quoted_group_names_are_read_after_the_opening_quote() {
+        // `(?'n'` starts with a quote too: a repeated one panicked (a slice past its start).
+        for (p, text) in [
+            ("(?'n'){2}", ""),
+            ("(?'n'a){2}b", "aab"),
+            ("x(?'nm'b|){1,2}", "xb"),
+        ] {
+            let re = crate::ruby_regexp::compile(p, "").unwrap();
+            assert!(re.is_match(text), "{p} on {text:?}");
         }
     }
 
