@@ -353,9 +353,7 @@ fn ends_at_text_end(s: &[char]) -> bool {
     // `concat_opt_anc_info` carries the left anchor over a right side of length 0): `$`, `^`,
     // `\b`, `\B`, `\A`, `\G`, and empty or option-only groups (`(?:)`, `(?m:)`).
     loop {
-        if end > 0 && s[end - 1] == ')' && !escaped(end - 1) {
-            end -= 1;
-        } else if end > 0 && matches!(s[end - 1], '$' | '^') && !escaped(end - 1) {
+        if end > 0 && matches!(s[end - 1], ')' | '$' | '^') && !escaped(end - 1) {
             end -= 1;
         } else if end >= 2
             && s[end - 2] == '\\'
