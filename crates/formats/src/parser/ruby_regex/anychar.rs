@@ -394,7 +394,8 @@ fn empty_group_opening(s: &[char]) -> Option<usize> {
     while k > 0 && matches!(s[k - 1], 'i' | 'm' | 'x' | '-') {
         k -= 1;
     }
-    (k >= 2 && s[k - 1] == '?' && s[k - 2] == '(' && !(k >= 3 && s[k - 3] == '\\')).then_some(k - 2)
+    // `then`, not `then_some`: `k - 2` only where `k >= 2`.
+    (k >= 2 && s[k - 1] == '?' && s[k - 2] == '(' && !(k >= 3 && s[k - 3] == '\\')).then(|| k - 2)
 }
 
 /// Is `s` only group openings (`(`, `(?:`, `(?>`, `(?<name>`, `(?'name'`, option groups and
@@ -902,7 +903,7 @@ fn interval(s: &[char], k: usize) -> Option<(u32, Option<u32>, bool, usize)> {
 
 #[cfg(test)]
 mod tests {
-    use super::unanchored;
+    use super::{empty_group_opening, unanchored};
 
     #[test]
     fn dots_giving_oniguruma_an_anchor_ruby_does_not_take_are_written_atomic() {
@@ -1071,5 +1072,21 @@ mod tests {
             let re = crate::ruby_regexp::compile(p, "m").unwrap();
             assert_eq!(re.find(text), want, "/{p}/m on {text:?}");
         }
+    }
+
+    #[test]
+    fn option_letters_and_a_colon_alone_end_no_group() {
+        // Found by the ruby_regex fuzz target: `|i:` underflowed looking for `(?` before `i:`.
+        for p in ["|i:", "i:", ":", "-:", "?i:", "\\(?:"] {
+            let _ = crate::ruby_regexp::compile(p, "i");
+            assert!(
+                empty_group_opening(&p.chars().collect::<Vec<_>>()).is_none(),
+                "{p}"
+            );
+        }
+        assert_eq!(
+            empty_group_opening(&"a(?i:".chars().collect::<Vec<_>>()),
+            Some(1)
+        );
     }
 }
