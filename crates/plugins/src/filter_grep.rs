@@ -11,7 +11,7 @@
 //! Records are not decoded: the keys are read from the raw msgpack, and a batch whose records all
 //! pass goes on unchanged.
 
-use crate::net::bytemap::binary_value_text;
+use crate::net::bytemap::binary_value_match_text;
 use std::sync::Arc;
 
 use logferry_core::error::build_error;
@@ -25,10 +25,6 @@ use logferry_formats::ruby::{self, RubyRegex};
 
 /// Most legacy `regexpN` / `excludeN` parameters Fluentd reads.
 const LEGACY_MAX: usize = 20;
-
-/// Ruby's error for a pattern fixed to UTF-8 (text past ASCII, `\p{…}`) matched against a binary
-/// string with a byte past ASCII.
-pub(crate) const INCOMPATIBLE: &str = "error_class=Encoding::CompatibilityError error=\"incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)\"";
 
 struct Expr {
     key: Accessor,
@@ -46,10 +42,9 @@ impl Expr {
             .key
             .dig_raw(record)
             .map_err(|e| format!("error_class=TypeError error=\"{e}\""))?;
-        if let Some(text) = binary_value_text(raw) {
-            if self.pattern.fixed_encoding() {
-                return Err(INCOMPATIBLE.into());
-            }
+        let binary = binary_value_match_text(raw, &self.pattern)
+            .map_err(|e| format!("error_class=Encoding::CompatibilityError error=\"{e}\""))?;
+        if let Some(text) = binary {
             return Ok(self.pattern.is_match(&text));
         }
         let v = ruby::raw_to_s(raw, scratch);

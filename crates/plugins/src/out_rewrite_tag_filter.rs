@@ -19,7 +19,7 @@
 //! Records are not decoded: only the rule keys are read from the raw msgpack, and a group whose
 //! records are contiguous in the incoming batch is re-emitted as a zero-copy slice of it.
 
-use crate::net::bytemap::{binary_value_text, unmapped_bytes};
+use crate::net::bytemap::{binary_value_match_text, unmapped_bytes};
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -492,14 +492,7 @@ impl RewriteTagFilter {
             // A binary string with bytes past ASCII is matched by its bytes, as Ruby matches
             // one; a capture goes into the tag as its bytes.
             let raw = rule.key.dig_raw(record)?;
-            let binary = binary_value_text(raw);
-            if binary.is_some() && rule.pattern.fixed_encoding() {
-                // Ruby raises (a pattern fixed to UTF-8 on a binary string past ASCII).
-                return Err(
-                    "incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)"
-                        .into(),
-                );
-            }
+            let binary = binary_value_match_text(raw, &rule.pattern)?;
             let value = match &binary {
                 Some(text) => text.as_str(),
                 None => ruby::raw_to_s(raw, scratch),

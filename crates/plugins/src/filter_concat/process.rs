@@ -184,12 +184,9 @@ fn regexp_test(re: Option<&ruby::RubyRegex>, raw: &[u8]) -> Result<bool, String>
     let Some(re) = re else { return Ok(false) };
     match Value::decode(raw) {
         Ok((Value::Str(s), _)) => Ok(re.is_match(&s)),
-        Ok((Value::Bin(b), _)) => match crate::net::bytemap::binary_text(&b) {
-            // Past ASCII: matched by its bytes, as Ruby matches a binary string (a pattern fixed
-            // to UTF-8 raises on it).
-            Some(_) if re.fixed_encoding() => Err(
-                "incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)".into(),
-            ),
+        // Past ASCII: matched by its bytes, as Ruby matches a binary string (a pattern fixed to
+        // UTF-8 raises on it).
+        Ok((Value::Bin(b), _)) => match crate::net::bytemap::binary_match_text(&b, re)? {
             Some(text) => Ok(re.is_match(&text)),
             None => Ok(re.is_match(&ruby::scrub(&b))),
         },

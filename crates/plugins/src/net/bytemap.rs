@@ -7,6 +7,7 @@
 //! ([`write_binary`]).
 
 use logferry_core::Value;
+use logferry_formats::ruby::RubyRegex;
 use logferry_msgpack::write;
 
 /// The first of 128 private-use characters that stand for the bytes from 0x80 up of a message
@@ -34,16 +35,36 @@ pub fn binary_text(msg: &[u8]) -> Option<String> {
     )
 }
 
-/// The text of a raw msgpack value as Fluentd's regexps read it when it is a binary string with
-/// bytes past ASCII (msgpack bin: from in_tail, tcp, udp or syslog, or a Fluentd forwarder):
-/// [`binary_text`], so that `.` is one byte and `é` no `\w`. `None` for any other value (read as
-/// text).
-pub fn binary_value_text(raw: Option<&[u8]>) -> Option<String> {
-    let raw = raw?;
-    if !matches!(raw.first(), Some(0xc4..=0xc6)) {
-        return None;
+/// Ruby's message when a pattern fixed to UTF-8 (text past ASCII, `\p{…}`) is matched against a
+/// binary string with a byte past ASCII (`Encoding::CompatibilityError`).
+pub const INCOMPATIBLE_MATCH: &str =
+    "incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)";
+
+/// The text `re` reads in `bytes`, a binary string, as Ruby matches one: `Ok(None)` when they are
+/// ASCII (read as text), else [`binary_text`] (`.` is one byte, `é` no `\w`), or Ruby's error
+/// ([`INCOMPATIBLE_MATCH`]) when `re` is fixed to UTF-8.
+pub fn binary_match_text(bytes: &[u8], re: &RubyRegex) -> Result<Option<String>, &'static str> {
+    match binary_text(bytes) {
+        Some(_) if re.fixed_encoding() => Err(INCOMPATIBLE_MATCH),
+        text => Ok(text),
     }
-    binary_text(logferry_msgpack::Reader::new(raw).read_str().ok()?)
+}
+
+/// [`binary_match_text`] of a raw msgpack value when it is a binary string (msgpack bin: from
+/// in_tail, tcp, udp or syslog, or a Fluentd forwarder); `Ok(None)` for any other value.
+pub fn binary_value_match_text(
+    raw: Option<&[u8]>,
+    re: &RubyRegex,
+) -> Result<Option<String>, &'static str> {
+    match raw {
+        Some(raw) if matches!(raw.first(), Some(0xc4..=0xc6)) => {
+            match logferry_msgpack::Reader::new(raw).read_str() {
+                Ok(bytes) => binary_match_text(bytes, re),
+                Err(_) => Ok(None),
+            }
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Does `c` stand for a byte (see [`binary_text`])? Only bytes from 0x80 up are mapped, so a
