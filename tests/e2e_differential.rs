@@ -428,3 +428,39 @@ fn differential_against_fluentd() {
         failures.join("\n\n")
     );
 }
+
+/// Writes `n` as README does: thousands separated by commas (`1,374`).
+fn with_commas(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// README's "Differential tests against Fluentd" gives the number of cases and of known
+/// differences: it must stay true as cases are added.
+#[test]
+fn readme_counts_the_cases() {
+    let root = repo_root().join("tests/differential/cases");
+    let cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("fluent.conf").exists())
+        .collect();
+    let differing = cases.iter().filter(|p| p.join("DIFFERS").exists()).count();
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let sentence = format!(
+        "holds {} cases ({} of them marked as a known difference)",
+        with_commas(cases.len()),
+        with_commas(differing)
+    );
+    assert!(
+        readme.contains(&sentence),
+        "README's \"Differential tests against Fluentd\" must say the suite {sentence}"
+    );
+}
