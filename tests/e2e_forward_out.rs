@@ -635,8 +635,9 @@ fn a_server_that_resets_at_its_close_gets_each_chunk_once() {
 /// 1.16.11 (recorded with the same lines, in_tail and in_tcp into out_forward): pieces of the
 /// text with a byte from 0x80 up as msgpack bin, Fluentd's binary strings, whether or not they
 /// are UTF-8 (a Fluentd aggregator sent a UTF-8 string of bytes that are not UTF-8 raises in its
-/// filters); the json parser's strings as str (Oj makes UTF-8 strings). ASCII strings are str
-/// (Fluentd sends bin; a listed difference).
+/// filters); the json parser's strings as str (Oj makes UTF-8 strings), and with in_tail's
+/// `encoding UTF-8` every string (UTF-8 strings, bytes that are not UTF-8 kept in them). ASCII
+/// strings are str (Fluentd sends bin; a listed difference).
 #[test]
 fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
     use logferry_msgpack::Value;
@@ -645,6 +646,7 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
     let conf = format!(
         "<source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in.pos\n  read_from_head true\n  tag none\n  <parse>\n    @type none\n  </parse>\n</source>\n\
          <source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in2.pos\n  read_from_head true\n  tag re\n  <parse>\n    @type regexp\n    expression /^(?<a>\\S+) (?<b>.*)$/\n  </parse>\n</source>\n\
+         <source>\n  @type tail\n  path {{DIR}}/in.log\n  pos_file {{DIR}}/in3.pos\n  read_from_head true\n  tag enc\n  from_encoding UTF-8\n  encoding UTF-8\n  <parse>\n    @type regexp\n    expression /^(?<a>\\S+) (?<b>.*)$/\n  </parse>\n</source>\n\
          <source>\n  @type tail\n  path {{DIR}}/json.log\n  pos_file {{DIR}}/json.pos\n  read_from_head true\n  tag json\n  <parse>\n    @type json\n  </parse>\n</source>\n\
          <source>\n  @type tcp\n  port {tcp_port}\n  bind 127.0.0.1\n  tag tcp\n  <parse>\n    @type none\n  </parse>\n</source>\n\
          <match **>\n  @type forward\n  {}\n  <buffer>\n    flush_interval 0.2s\n  </buffer>\n</match>\n",
@@ -668,7 +670,7 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
     s.write_all(&file).unwrap();
     drop(s);
     let t = Instant::now();
-    while ["none", "re", "tcp", "json"].iter().any(|want| {
+    while ["none", "re", "tcp", "json", "enc"].iter().any(|want| {
         peer.stats
             .records
             .lock()
@@ -713,16 +715,26 @@ fn strings_read_from_files_and_sockets_are_forwarded_as_binary() {
         ]
     );
     // The json parser's strings are UTF-8 strings in Fluentd (Oj's), whatever their bytes: str.
-    let json: Vec<&[u8]> = recs
-        .iter()
-        .filter(|(t, _)| t == "json")
-        .map(|(_, r)| r.as_slice())
-        .collect();
+    let raw = |tag: &str| -> Vec<&[u8]> {
+        recs.iter()
+            .filter(|(t, _)| t == tag)
+            .map(|(_, r)| r.as_slice())
+            .collect()
+    };
     assert_eq!(
-        json,
+        raw("json"),
         vec![
             b"\x81\xa1m\xa5caf\xc3\xa9".as_slice(),
             b"\x81\xa1m\xa3a\xe9b".as_slice()
+        ]
+    );
+    // `encoding UTF-8`: UTF-8 strings, str, the byte that is not UTF-8 kept in its field.
+    assert_eq!(
+        raw("enc"),
+        vec![
+            b"\x82\xa1a\xa5plain\xa1b\xa4line".as_slice(),
+            b"\x82\xa1a\xa3a\xe9b\xa1b\xa4line".as_slice(),
+            b"\x82\xa1a\xa5caf\xc3\xa9\xa1b\xa1x".as_slice()
         ]
     );
 }

@@ -117,6 +117,36 @@ def tail_cases():
     t.case("tail-invalid-utf8-regexp-bytes", t.source("@type regexp\nexpression /^(?<k>.) (?<v>.*)$/",
                                                       extra=t.HEAD + "\nemit_unmatched_lines true"),
            [t.wait(5)], {a: b"\xc3\xa9 x\na x\n\xc3\xa9\xff x\n\xff x\nab\xff v\n"}, out=ltsv)
+    # A pattern fixed to UTF-8 (a character past ASCII in it) against binary lines: Ruby raises on
+    # every line with a byte past ASCII, and Fluentd drops it ("invalid line found"), even with
+    # emit_unmatched_lines; lines of ASCII alone are only not matched. With `from_encoding UTF-8`
+    # and `encoding UTF-8` the lines are UTF-8 text and the pattern matches them (`encoding` alone
+    # would turn every byte past ASCII into U+FFFD); a line that is not UTF-8 raises.
+    t.case("tail-utf8-pattern-binary-lines",
+           t.source("@type regexp\nexpression /^(?<k>é) ?(?<v>.*)$/", extra=t.HEAD + "\nemit_unmatched_lines true"),
+           [t.wait(2)], {a: b"\xc3\xa9 x\na x\n\xff x\n\xc3\xa9\nb y\n"}, out=ltsv)
+    t.case("tail-utf8-pattern-encoding-utf8",
+           t.source("@type regexp\nexpression /^(?<k>é) ?(?<v>.*)$/",
+                    extra=t.HEAD + "\nfrom_encoding UTF-8\nencoding UTF-8\nemit_unmatched_lines true"),
+           [t.wait(4)], {a: b"\xc3\xa9 x\na x\n\xc3\xa9\xff x\n\xc3\xa9\nb y\n"}, out=ltsv)
+    # `encoding UTF-8`: lines are UTF-8 strings. With `from_encoding UTF-8` too the bytes stay as
+    # they are, those that are not UTF-8 included: none and json keep them, regexp, ltsv, csv and
+    # tsv raise on them and Fluentd drops the line ("invalid line found"; logferry parses it and
+    # keeps the bytes, README); `encoding` alone converts from binary in Fluentd, every byte past
+    # ASCII to U+FFFD (README: logferry keeps the bytes). The count is what Fluentd emits.
+    per_parser = (
+        ("none", "@type none", b"\xc3\xa9 x\n\xc3\xa9\xff x\na\n", 3),
+        ("regexp", "@type regexp\nexpression /^(?<v>\\S*) (?<w>.*)$/", b"\xc3\xa9 x\n\xc3\xa9\xff x\na b\n", 2),
+        ("json", "@type json", b'{"v":"\xc3\xa9"}\n{"v":"\xc3\xa9\xff"}\n{"v":"a"}\n', 3),
+        ("ltsv", "@type ltsv", b"v:\xc3\xa9\nv:\xc3\xa9\xff\tw:x\nv:a\n", 2),
+        ("csv", "@type csv\nkeys v,w", b"\xc3\xa9,x\n\xc3\xa9\xff,x\na,b\n", 2),
+        ("tsv", "@type tsv\nkeys v,w", b"\xc3\xa9\tx\n\xc3\xa9\xff\tx\na\tb\n", 2),
+    )
+    for name, parse, lines, n in per_parser:
+        for suffix, enc in (("same", "from_encoding UTF-8\nencoding UTF-8"), ("alone", "encoding UTF-8")):
+            t.case("tail-encoding-utf8-%s-%s" % (suffix, name),
+                   t.source(parse, extra=t.HEAD + "\n" + enc + "\nemit_unmatched_lines true"),
+                   [t.wait(n if suffix == "same" else 3)], {a: lines}, out=ltsv)
     t.case("tail-invalid-utf8-csv", t.source("@type csv\nkeys a,b", extra=t.HEAD),
            [t.wait(3)], {a: b"x\xff,y\n\xc0\xaf,\xe2\x82\n\xc3\xa9,\x00\n"}, out=ltsv)
     # A glob: one file with a mid-file entry, one without any.

@@ -14,7 +14,7 @@ use logferry_msgpack::write;
 
 use super::config::TailConfig;
 use super::reader::Lines;
-use crate::net::bytemap::{binary_text, encode_unmapped, write_binary};
+use crate::net::bytemap::{binary_text, encode_unmapped, utf8_text, write_binary};
 
 /// What turns lines into events.
 pub struct Events<'a> {
@@ -81,15 +81,32 @@ impl<'a> Events<'a> {
         }
     }
 
-    /// The text the parser reads of `line`, and whether its bytes from 0x80 up are mapped
-    /// ([`binary_text`]) rather than read as UTF-8 (with `encoding`, invalid bytes as `?`).
+    /// The text the parser reads of `line`, and whether bytes of it are mapped to characters
+    /// that [`encode_unmapped`] writes back: without `encoding` every byte from 0x80 up
+    /// ([`binary_text`]: a binary string, `.` is one byte); with `encoding`, a UTF-8 string, only
+    /// the bytes that are not UTF-8 ([`utf8_text`]: Fluentd keeps them, and where its parser
+    /// raises on them logferry parses the line and keeps them too).
     fn text<'l>(&self, line: &'l [u8]) -> (Cow<'l, str>, bool) {
-        if self.binary {
-            if let Some(t) = binary_text(line) {
-                return (Cow::Owned(t), true);
-            }
+        let mapped = if self.binary {
+            binary_text(line)
+        } else {
+            utf8_text(line)
+        };
+        match mapped {
+            Some(t) => (Cow::Owned(t), true),
+            // ASCII, or UTF-8: borrowed as it is.
+            None => (ruby::scrub(line), false),
         }
-        (ruby::scrub(line), false)
+    }
+
+    /// Write the line's bytes as a string value: binary without `encoding` ([`write_binary`]),
+    /// else a UTF-8 string (msgpack str, whatever its bytes, as Fluentd packs one).
+    fn write_line(&self, buf: &mut Vec<u8>, line: &[u8]) {
+        if self.binary {
+            write_binary(buf, line);
+        } else {
+            write::str_bytes(buf, line);
+        }
     }
 
     fn with_path(&self, rec: &mut Value, path: &str) {
@@ -112,7 +129,7 @@ impl<'a> Events<'a> {
             out.push_with(EventTime::now(), |buf| {
                 write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
                 write::str(buf, "unmatched_line");
-                write_binary(buf, line);
+                self.write_line(buf, line);
                 if let Some(k) = self.path_key {
                     write::str(buf, k);
                     write::str(buf, path);
@@ -126,11 +143,12 @@ impl<'a> Events<'a> {
     pub fn line(&self, line: &[u8], path: &str, out: &mut BatchBuilder, s: &mut Scratch) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let (Some((key, true)), Err(_)) = (self.none, std::str::from_utf8(line)) {
-            // `none` keeps the line's bytes as they are (Fluentd's strings are binary).
+            // `none` keeps the line's bytes as they are (Fluentd's strings are binary, or UTF-8
+            // strings holding them with `encoding`).
             out.push_with(EventTime::now(), |buf| {
                 write::map_len(buf, if self.path_key.is_some() { 2 } else { 1 });
                 write::str(buf, key);
-                write_binary(buf, line);
+                self.write_line(buf, line);
                 if let Some(k) = self.path_key {
                     write::str(buf, k);
                     write::str(buf, path);
@@ -174,8 +192,7 @@ impl<'a> Events<'a> {
         });
     }
 
-    /// Parse `text` (the line `raw`; `mapped`: its bytes from 0x80 up as [`binary_text`] maps
-    /// them): each record found is emitted; a failure emits the line as unmatched (with
+    /// Parse `text` (the line `raw`; `mapped`: bytes of it mapped, see [`Self::text`]): each record found is emitted; a failure emits the line as unmatched (with
     /// `emit_unmatched_lines`) and logs `why`.
     fn parse(
         &self,
@@ -197,7 +214,8 @@ impl<'a> Events<'a> {
                     self.with_path(&mut rec, path);
                     if mapped {
                         out.push_with(t, |buf| {
-                            encode_unmapped(&rec, buf, self.parser.keeps_text_bytes())
+                            let binary = self.binary && self.parser.keeps_text_bytes();
+                            encode_unmapped(&rec, buf, binary)
                         });
                     } else {
                         out.push_value(t, &rec);

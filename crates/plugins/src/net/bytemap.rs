@@ -67,6 +67,27 @@ pub fn binary_value_match_text(
     }
 }
 
+/// The text of `line`, a UTF-8 string that may hold bytes that are not UTF-8 (in_tail with
+/// `encoding UTF-8`: Fluentd keeps them, and its `none` and `json` parsers keep them in the
+/// record): `None` when it is UTF-8, else its characters as they are and each byte that is not
+/// UTF-8 as the character [`binary_text`] gives it, so that a parser reads the text and the record
+/// keeps the bytes ([`encode_unmapped`]). A line that also holds characters read back as bytes
+/// (U+10FF80–U+10FFFF) is [`binary_text`] whole, so no byte is ever changed.
+pub fn utf8_text(line: &[u8]) -> Option<String> {
+    if std::str::from_utf8(line).is_ok() {
+        return None;
+    }
+    let mut text = String::with_capacity(line.len() + 16);
+    for chunk in line.utf8_chunks() {
+        if chunk.valid().chars().any(is_byte_char) {
+            return binary_text(line);
+        }
+        text.push_str(chunk.valid());
+        text.extend(chunk.invalid().iter().map(|&b| byte_char(b)));
+    }
+    Some(text)
+}
+
 /// Does `c` stand for a byte (see [`binary_text`])? Only bytes from 0x80 up are mapped, so a
 /// character of U+10FF00–U+10FF7F (private use, as rare as the rest) stays itself.
 fn is_byte_char(c: char) -> bool {
@@ -185,5 +206,22 @@ mod tests {
         let mut buf = Vec::new();
         write_binary(&mut buf, b"ab");
         assert_eq!(buf, b"\xa2ab");
+    }
+
+    #[test]
+    fn utf8_text_maps_only_the_bytes_that_are_not_utf8() {
+        assert_eq!(utf8_text("é x".as_bytes()), None);
+        let line = b"\xc3\xa9\xff x\xe3\x81";
+        let text = utf8_text(line).unwrap();
+        // `é` stays one character; 0xff and the cut sequence are one character a byte.
+        assert!(text.starts_with('é'));
+        assert_eq!(text.chars().count(), 6);
+        assert_eq!(unmapped_bytes(&text), line);
+        // A character that reads back as a byte: the whole line as binary, bytes unchanged.
+        let odd = "\u{10FFC3}\u{10FFA9}".as_bytes();
+        let line = [odd, b"\xff"].concat();
+        let text = utf8_text(&line).unwrap();
+        assert_eq!(unmapped_bytes(&text), line);
+        assert_eq!(Some(text), binary_text(&line));
     }
 }
