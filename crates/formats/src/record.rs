@@ -62,10 +62,35 @@ pub fn set_str_field(raw: &[u8], key: &str, value: &str, out: &mut Vec<u8>) {
 }
 
 /// Set several fields on a raw record (existing keys are replaced), writing the record to `out`.
+/// See [`set_raw_fields`].
+pub fn set_fields(raw: &[u8], fields: &[(&str, Value)], out: &mut Vec<u8>) {
+    let mut values = Vec::new();
+    let mut ends = Vec::with_capacity(fields.len());
+    for (_, v) in fields {
+        v.encode(&mut values);
+        ends.push(values.len());
+    }
+    let mut start = 0;
+    let raw_fields: Vec<(&[u8], &[u8])> = fields
+        .iter()
+        .zip(&ends)
+        .map(|((k, _), &end)| {
+            let v = &values[start..end];
+            start = end;
+            (k.as_bytes(), v)
+        })
+        .collect();
+    set_raw_fields(raw, &raw_fields, out);
+}
+
+/// Set several fields on a raw record, each key a string's bytes and each value msgpack
+/// already, writing the record to `out`. A key the record has gets the value in its place (the
+/// last of a key given twice); the others are appended in order. The record's other keys and
+/// values are copied as they are (a string that is not UTF-8 keeps its bytes).
 ///
 /// When none of the keys is present (the common case) the map header is bumped and the pairs
-/// appended without decoding the record; otherwise the record is decoded, changed and re-encoded.
-pub fn set_fields(raw: &[u8], fields: &[(&str, Value)], out: &mut Vec<u8>) {
+/// appended.
+pub fn set_raw_fields(raw: &[u8], fields: &[(&[u8], &[u8])], out: &mut Vec<u8>) {
     let mut r = Reader::new(raw);
     let Ok(n) = r.read_map_len() else {
         // Not a map: leave it untouched.
@@ -77,28 +102,78 @@ pub fn set_fields(raw: &[u8], fields: &[(&str, Value)], out: &mut Vec<u8>) {
         write::map_len(out, n.saturating_add(fields.len() as u32));
         out.extend_from_slice(body);
         for (k, v) in fields {
-            write::str(out, k);
-            v.encode(out);
+            write::str_bytes(out, k);
+            out.extend_from_slice(v);
         }
         return;
     }
-    let mut v = decode(raw);
-    if let Value::Map(m) = &mut v {
-        for (key, value) in fields {
-            match m.iter_mut().rfind(|(k, _)| k.as_str() == Some(key)) {
-                Some((_, slot)) => *slot = value.clone(),
-                None => m.push((Value::Str(key.to_string()), value.clone())),
+    let Some(mut pairs) = raw_pairs(raw, n, &mut r) else {
+        // Cut short: the fields set on what a decoder reads of it (an empty map).
+        let mut v = decode(raw);
+        if let Value::Map(m) = &mut v {
+            for (key, value) in fields {
+                let value = Value::decode(value).map_or(Value::Nil, |(v, _)| v);
+                let key = String::from_utf8_lossy(key);
+                match m.iter_mut().rfind(|(k, _)| k.as_str() == Some(&key)) {
+                    Some((_, slot)) => *slot = value,
+                    None => m.push((Value::Str(key.into_owned()), value)),
+                }
             }
         }
+        v.encode(out);
+        return;
+    };
+    // Replace in place (the last pair of a key), or append (once a key).
+    let mut appended: Vec<(&[u8], &[u8])> = Vec::new();
+    for &(k, v) in fields {
+        if let Some(p) = pairs.iter_mut().rfind(|p| p.0 == Some(k)) {
+            p.2 = v;
+        } else if let Some(a) = appended.iter_mut().find(|a| a.0 == k) {
+            a.1 = v;
+        } else {
+            appended.push((k, v));
+        }
     }
-    v.encode(out);
+    write::map_len(out, n.saturating_add(appended.len() as u32));
+    for (_, k, v) in &pairs {
+        out.extend_from_slice(k);
+        out.extend_from_slice(v);
+    }
+    for (k, v) in appended {
+        write::str_bytes(out, k);
+        out.extend_from_slice(v);
+    }
 }
 
-fn has_key(body: &[u8], n: u32, key: &str) -> bool {
+/// A pair of a raw record: its key's bytes when the key is a string, the key's msgpack, the
+/// value's msgpack.
+type RawPair<'a> = (Option<&'a [u8]>, &'a [u8], &'a [u8]);
+
+/// The `n` pairs of the map `raw` that `r` reads after its header; `None` when it is cut short.
+fn raw_pairs<'a>(raw: &'a [u8], n: u32, r: &mut Reader<'a>) -> Option<Vec<RawPair<'a>>> {
+    let mut pairs = Vec::with_capacity((n as usize).min(raw.len() / 2));
+    for _ in 0..n {
+        let at = r.pos();
+        let key = match r.read_str() {
+            Ok(k) => Some(k),
+            Err(_) => {
+                r.skip().ok()?;
+                None
+            }
+        };
+        let key_bytes = &raw[at..r.pos()];
+        let value_at = r.pos();
+        r.skip().ok()?;
+        pairs.push((key, key_bytes, &raw[value_at..r.pos()]));
+    }
+    Some(pairs)
+}
+
+fn has_key(body: &[u8], n: u32, key: &[u8]) -> bool {
     let mut r = Reader::new(body);
     for _ in 0..n {
         match r.read_str() {
-            Ok(k) if k == key.as_bytes() => return true,
+            Ok(k) if k == key => return true,
             Ok(_) => {}
             Err(_) => {
                 if r.skip().is_err() {
@@ -143,5 +218,31 @@ mod tests {
         let v2 = decode(&out2);
         assert_eq!(v2.get("ip").and_then(Value::as_str), Some("10.0.0.1"));
         assert!(matches!(v2, Value::Map(ref m) if m.len() == 2));
+    }
+
+    #[test]
+    fn setting_an_existing_field_copies_the_rest_as_it_is() {
+        // {"s": str a\xff, "k": 1, "k": 2, 3: "x"}: a string that is not UTF-8, a key twice, a
+        // key that is no string.
+        let raw = b"\x84\xa1s\xa2a\xff\xa1k\x01\xa1k\x02\x03\xa1x";
+        let mut out = Vec::new();
+        set_fields(
+            raw,
+            &[
+                ("k", Value::Int(9)),
+                ("n", Value::Int(1)),
+                ("n", Value::Int(2)),
+            ],
+            &mut out,
+        );
+        // The last "k" replaced where it stands, "n" appended once with its last value.
+        assert_eq!(
+            out,
+            b"\x85\xa1s\xa2a\xff\xa1k\x01\xa1k\x09\x03\xa1x\xa1n\x02"
+        );
+        // A record cut short: what a decoder reads of it (nothing), and the fields.
+        let mut out = Vec::new();
+        set_fields(&raw[..9], &[("k", Value::Int(9))], &mut out);
+        assert_eq!(out, b"\x81\xa1k\x09");
     }
 }
