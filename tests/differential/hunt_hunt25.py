@@ -63,6 +63,19 @@ def curated():
               [b"\xc3\xa9 x", b"a x", b"\xc3\xa9\xff x", b"\xff x", b"\xff\xfe x"], "Z Z9", "v")
     sock_case("udp-invalid-utf8-regexp-class-bytes", "udp", "@type regexp\nexpression /^(?<k>[^ ]{2}) (?<v>\\S+)$/",
               [b"\xc3\xa9 x", b"ab \xc3\xa9", b"\xc3\xa9\xff \xff", b"a\xff x"], "Z9 x", "k")
+    # A str that is not UTF-8 (a Fluent Bit forwarder's file bytes, Oj's strings) through
+    # record_transformer: Fluentd keeps its bytes where it is copied, interpolated, left in the
+    # record beside a field set again, or beside remove_keys/renew_record (written as msgpack:
+    # bytes and str/bin types as they are).
+    bad = {"$str_hex": "61ff62"}
+    rec = {"s": bad, "t": "old", "n": {"m": {"$str_hex": "c3a9ff"}}}
+    body = (g.filt("record_transformer", "<record>\n  u ${record[\"s\"]}\n  w pre ${record[\"s\"]} ${tag}\n"
+                   "  t ${record[\"n\"][\"m\"]}\n</record>", "a.**")
+            + g.filt("record_transformer", "remove_keys t", "b.**")
+            + g.filt("record_transformer", "renew_record true\nkeep_keys s,n\n<record>\n  u x${record[\"s\"]}\n</record>", "c.**")
+            + g.fileout("x", fmt="@type msgpack") + g.ERR)
+    g.case("rt-str-invalid-utf8-keeps-bytes", body,
+           [g.msg(rec, tag=tg) for tg in ("a.x", "b.x", "c.x")])
     # syslog: every line emits one event (emit_unmatched_lines), so the input's count is waited on.
     r3164 = [b"<13>Feb  3 04:05:06 host app[123]: m" + b for b in BAD] + [
         b"<13>Feb  3 04:05:06 h\xffst app: m", b"<13>Feb  3 04:05:06 host a\x80p[1]: m", b"<13>Feb  3 04:05:06 host app[1\xff]: m",

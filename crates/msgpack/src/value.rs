@@ -41,8 +41,14 @@ impl Value {
     /// Depth-limited; container capacity never exceeds what the remaining
     /// bytes could hold.
     pub fn decode(buf: &[u8]) -> Result<(Value, usize)> {
+        Value::decode_with(buf, &|b| String::from_utf8_lossy(b).into_owned())
+    }
+
+    /// [`Value::decode`], each str's text given by `text` (from its bytes, UTF-8 or not): a
+    /// caller that writes the value back can keep bytes that are not UTF-8 in a form of its own.
+    pub fn decode_with(buf: &[u8], text: &dyn Fn(&[u8]) -> String) -> Result<(Value, usize)> {
         let mut r = Reader::new(buf);
-        let v = decode_at(&mut r, 0)?;
+        let v = decode_at(&mut r, 0, text)?;
         Ok((v, r.pos()))
     }
 
@@ -203,7 +209,7 @@ impl Value {
     }
 }
 
-fn decode_at(r: &mut Reader, depth: usize) -> Result<Value> {
+fn decode_at(r: &mut Reader, depth: usize, text: &dyn Fn(&[u8]) -> String) -> Result<Value> {
     let h = head(r.remaining())?;
     Ok(match h.kind {
         Kind::Nil => {
@@ -227,7 +233,7 @@ fn decode_at(r: &mut Reader, depth: usize) -> Result<Value> {
             Value::F32(f)
         }
         Kind::F64(_) => Value::F64(r.read_f64()?),
-        Kind::Str => Value::Str(String::from_utf8_lossy(r.read_str()?).into_owned()),
+        Kind::Str => Value::Str(text(r.read_str()?)),
         Kind::Bin => Value::Bin(r.read_str()?.to_vec()),
         Kind::Ext(_) => {
             let (ty, data) = r.read_ext()?;
@@ -242,7 +248,7 @@ fn decode_at(r: &mut Reader, depth: usize) -> Result<Value> {
             let cap = (n as usize).min(r.remaining().len());
             let mut items = Vec::with_capacity(cap);
             for _ in 0..n {
-                match decode_at(r, depth + 1) {
+                match decode_at(r, depth + 1, text) {
                     Ok(v) => items.push(v),
                     Err(e) => {
                         *r = start;
@@ -261,7 +267,8 @@ fn decode_at(r: &mut Reader, depth: usize) -> Result<Value> {
             let cap = (n as usize).min(r.remaining().len() / 2);
             let mut pairs = Vec::with_capacity(cap);
             for _ in 0..n {
-                let kv = decode_at(r, depth + 1).and_then(|k| Ok((k, decode_at(r, depth + 1)?)));
+                let kv = decode_at(r, depth + 1, text)
+                    .and_then(|k| Ok((k, decode_at(r, depth + 1, text)?)));
                 match kv {
                     Ok(kv) => pairs.push(kv),
                     Err(e) => {

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use logferry_core::error::build_error;
 use logferry_core::params::{many, p, Body, ParamType::*, Spec};
-use logferry_core::record::set_fields;
+use logferry_core::record::set_raw_fields;
 use logferry_core::timefmt::{TimeFormatter, Zone};
 use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, EventTime, Filter, FilterOutput,
@@ -32,6 +32,8 @@ use logferry_core::{
 };
 use logferry_formats::accessor::{raw_map_get, Accessor};
 use logferry_formats::{ruby, ruby_expr};
+
+use crate::net::bytemap::{decode_keeping_bytes, encode_unmapped, extend_unmapped, unmapped_bytes};
 
 /// One placeholder.
 #[derive(Clone, Debug, PartialEq)]
@@ -455,9 +457,10 @@ impl Cx<'_> {
             Ph::TagParts(n) => index(self.parts, *n).map_or(Value::Nil, |x| s(x)),
             Ph::TagPrefix(n) => index(self.prefix, *n).map_or(Value::Nil, |x| s(x)),
             Ph::TagSuffix(n) => index(self.suffix, *n).map_or(Value::Nil, |x| s(x)),
+            // A string keeps its bytes, UTF-8 or not (see `decode_keeping_bytes`).
             Ph::Record(k) => raw_map_get(self.record, k.as_bytes())
-                .and_then(|raw| Value::decode(raw).ok())
-                .map_or(Value::Nil, |(v, _)| v),
+                .and_then(decode_keeping_bytes)
+                .unwrap_or(Value::Nil),
             Ph::Unknown => Value::Nil,
         }
     }
@@ -507,7 +510,7 @@ impl Cx<'_> {
                 Part::Ph(ph @ Ph::Record(_)) => match self.value(ph) {
                     Value::Bin(b) if !b.is_ascii() => {
                         bytes
-                            .get_or_insert_with(|| std::mem::take(&mut out).into_bytes())
+                            .get_or_insert_with(|| unmapped_bytes(&std::mem::take(&mut out)))
                             .extend_from_slice(&b);
                         continue;
                     }
@@ -518,7 +521,7 @@ impl Cx<'_> {
                 Part::Ruby(c) => out.push_str(&self.ruby_eval(c)?.to_s()?),
             }
             if let Some(b) = &mut bytes {
-                b.extend_from_slice(out.as_bytes());
+                extend_unmapped(b, &out);
                 out.clear();
             }
         }
@@ -643,13 +646,25 @@ impl Filter for RecordTransformer {
                 continue;
             }
             if fast {
-                let fields: Vec<(&str, Value)> =
-                    keys.iter().map(String::as_str).zip(vals).collect();
-                out.push_with(e.time, |buf| set_fields(e.record, &fields, buf));
+                // Keys and values written as msgpack, bytes kept (`encode_unmapped`); the
+                // record's own fields are copied as they are.
+                let mut encoded = Vec::new();
+                let mut spans = Vec::with_capacity(vals.len());
+                for (k, v) in keys.iter().zip(&vals) {
+                    let start = encoded.len();
+                    extend_unmapped(&mut encoded, k);
+                    let key_end = encoded.len();
+                    encode_unmapped(v, &mut encoded, false);
+                    spans.push((start, key_end, encoded.len()));
+                }
+                let fields: Vec<(&[u8], &[u8])> = spans
+                    .iter()
+                    .map(|&(a, b, c)| (&encoded[a..b], &encoded[b..c]))
+                    .collect();
+                out.push_with(e.time, |buf| set_raw_fields(e.record, &fields, buf));
                 continue;
             }
-            let original = logferry_core::record::decode(e.record);
-            let Value::Map(orig_pairs) = original else {
+            let Some(Value::Map(orig_pairs)) = decode_keeping_bytes(e.record) else {
                 continue;
             };
             let mut rec: Vec<(Value, Value)> = if self.renew_record {
@@ -687,7 +702,7 @@ impl Filter for RecordTransformer {
             for k in &self.remove_keys {
                 k.delete(&mut rec);
             }
-            out.push_value(time, &rec);
+            out.push_with(time, |buf| encode_unmapped(&rec, buf, false));
         }
         if out.is_empty() {
             FilterOutput::Drop

@@ -88,6 +88,27 @@ pub fn utf8_text(line: &[u8]) -> Option<String> {
     Some(text)
 }
 
+/// A value (a record) decoded as [`Value::decode`] does, but each str keeps its bytes: those
+/// that are not UTF-8 stand in its text as [`utf8_text`] maps them, for [`encode_unmapped`] (with
+/// `binary` false) to write back. A UTF-8 string of Fluentd's holding such bytes (from Oj, or
+/// in_tail with `encoding`), or a Fluent Bit string of a file's bytes, then goes through a filter
+/// that rewrites the record with its bytes, as through Fluentd's. `None` when `raw` is no value.
+pub fn decode_keeping_bytes(raw: &[u8]) -> Option<Value> {
+    Value::decode_with(raw, &str_keeping_bytes)
+        .ok()
+        .map(|(v, _)| v)
+}
+
+/// The text of a str's bytes for [`decode_keeping_bytes`]: itself when UTF-8 (as
+/// [`binary_text`] when it holds characters that read back as bytes, so that none is changed).
+fn str_keeping_bytes(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if !s.chars().any(is_byte_char) => s.to_owned(),
+        Ok(_) => binary_text(bytes).unwrap_or_default(),
+        Err(_) => utf8_text(bytes).unwrap_or_default(),
+    }
+}
+
 /// Does `c` stand for a byte (see [`binary_text`])? Only bytes from 0x80 up are mapped, so a
 /// character of U+10FF00–U+10FF7F (private use, as rare as the rest) stays itself.
 fn is_byte_char(c: char) -> bool {
@@ -172,16 +193,21 @@ pub fn unmap(v: Value, binary: bool) -> Value {
 /// The bytes of `s`, each [`byte_char`] as its byte (a tag taken from a mapped record).
 pub fn unmapped_bytes(s: &str) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(s.len());
+    extend_unmapped(&mut bytes, s);
+    bytes
+}
+
+/// Append the bytes of `s` to `buf`, each [`byte_char`] as its byte.
+pub fn extend_unmapped(buf: &mut Vec<u8>, s: &str) {
     for c in s.chars() {
         match (c as u32)
             .checked_sub(BYTE_CHARS)
             .filter(|_| is_byte_char(c))
         {
-            Some(b) => bytes.push(b as u8),
-            None => bytes.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            Some(b) => buf.push(b as u8),
+            None => buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
         }
     }
-    bytes
 }
 
 #[cfg(test)]
@@ -223,5 +249,20 @@ mod tests {
         let text = utf8_text(&line).unwrap();
         assert_eq!(unmapped_bytes(&text), line);
         assert_eq!(Some(text), binary_text(&line));
+    }
+
+    #[test]
+    fn decoded_strings_keep_their_bytes() {
+        // {"s": str a\xff, "b": bin \xff, "u": str U+10FFC3, "n": [str "é"]}
+        let raw =
+            b"\x84\xa1s\xa2a\xff\xa1b\xc4\x01\xff\xa1u\xa4\xf4\x8f\xbf\x83\xa1n\x91\xa2\xc3\xa9";
+        let v = decode_keeping_bytes(raw).unwrap();
+        assert_eq!(
+            v.get("n"),
+            Some(&Value::Array(vec![Value::Str("é".into())]))
+        );
+        let mut buf = Vec::new();
+        encode_unmapped(&v, &mut buf, false);
+        assert_eq!(buf, raw);
     }
 }
