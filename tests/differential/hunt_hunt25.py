@@ -76,6 +76,20 @@ def curated():
             + g.fileout("x", fmt="@type msgpack") + g.ERR)
     g.case("rt-str-invalid-utf8-keeps-bytes", body,
            [g.msg(rec, tag=tg) for tg in ("a.x", "b.x", "c.x")])
+    # The same beside filter_parser's merges (hash_value_field, remove_key_name_field, a value that
+    # does not parse under reserve_data) and concat's joined records.
+    other = {"$str_hex": "6fff"}
+    body = (g.filt("parser", "key_name m\nreserve_data true\nhash_value_field p\n<parse>\n  @type json\n</parse>", "p1.**")
+            + g.filt("parser", "key_name m\nreserve_data true\nremove_key_name_field true\n<parse>\n  @type json\n</parse>",
+                     "p2.**")
+            + g.filt("parser", "key_name m\nreserve_data true\nemit_invalid_record_to_error false\n<parse>\n"
+                     "  @type regexp\n  expression /^(?<v>\\d+)$/\n</parse>", "p3.**")
+            + g.filt("concat", "key m\nn_lines 2", "c2.**")
+            + g.fileout("x", fmt="@type msgpack") + g.ERR)
+    g.case("parser-concat-str-invalid-utf8-keeps-bytes", body,
+           [g.msg({"m": '{"k":1}', "o": other}, tag="p1.x"), g.msg({"m": '{"k":1}', "o": other}, tag="p2.x"),
+            g.msg({"m": "abc", "o": other}, tag="p3.x"), g.msg({"m": "l1", "o": other}, tag="c2.x"),
+            g.msg({"m": "l2", "o": other}, tag="c2.x")])
     # syslog: every line emits one event (emit_unmatched_lines), so the input's count is waited on.
     r3164 = [b"<13>Feb  3 04:05:06 host app[123]: m" + b for b in BAD] + [
         b"<13>Feb  3 04:05:06 h\xffst app: m", b"<13>Feb  3 04:05:06 host a\x80p[1]: m", b"<13>Feb  3 04:05:06 host app[1\xff]: m",

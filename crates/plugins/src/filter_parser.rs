@@ -34,7 +34,6 @@ use std::sync::Arc;
 
 use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
-use logferry_core::record::decode;
 use logferry_core::{
     BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
     Section, Value,
@@ -44,7 +43,9 @@ use logferry_formats::parser::{self, InvalidUtf8, ParseResult, Parser, RawRecord
 use logferry_formats::ruby;
 use logferry_msgpack::Reader;
 
-use crate::net::bytemap::{binary_text, unmap};
+use crate::net::bytemap::{
+    binary_text, decode_record_keeping_bytes, encode_unmapped, protect, unmap,
+};
 
 /// The parser filter.
 pub struct ParserFilter {
@@ -421,8 +422,9 @@ impl Filter for ParserFilter {
             };
             let Some(raw_value) = raw_value else {
                 if self.reserve_data {
-                    let rec = decode(e.record);
-                    out.push_value(e.time, &self.handle_parsed(Some(&rec), Value::Map(vec![])));
+                    let rec = decode_record_keeping_bytes(e.record);
+                    let v = self.handle_parsed(Some(&rec), Value::Map(vec![]));
+                    out.push_with(e.time, |buf| encode_unmapped(&v, buf, false));
                 }
                 if self.emit_invalid_record_to_error {
                     errors.push(
@@ -548,7 +550,8 @@ impl Filter for ParserFilter {
                             t.unwrap_or(e.time)
                         };
                         if self.remove_key_name_field {
-                            let r = rec.get_or_insert_with(|| decode(e.record));
+                            let r =
+                                rec.get_or_insert_with(|| decode_record_keeping_bytes(e.record));
                             self.key.delete(r);
                             changed = true;
                         }
@@ -564,9 +567,12 @@ impl Filter for ParserFilter {
                             }
                         }
                         if needs_rec && rec.is_none() {
-                            rec = Some(decode(e.record));
+                            rec = Some(decode_record_keeping_bytes(e.record));
                         }
-                        out.push_value(t, &self.handle_parsed(rec.as_ref(), values));
+                        // Written beside the record's own strings, which keep their bytes
+                        // (`decode_record_keeping_bytes`): protected.
+                        let v = self.handle_parsed(rec.as_ref(), protect(values));
+                        out.push_with(t, |buf| encode_unmapped(&v, buf, false));
                     }
                     Err(reason) if !reason.starts_with("pattern not matched") => {
                         // The parser raised (a time it cannot read, a CSV quote left open, a
@@ -601,16 +607,17 @@ impl Filter for ParserFilter {
                             match (&rec, changed) {
                                 (Some(r), true) => {
                                     let mut buf = Vec::new();
-                                    r.encode(&mut buf);
+                                    encode_unmapped(r, &mut buf, false);
                                     errors.push(e.time, &buf, reason);
                                 }
                                 _ => errors.push(e.time, e.record, reason),
                             }
                         }
                         if self.reserve_data {
-                            let r = rec.get_or_insert_with(|| decode(e.record));
+                            let r =
+                                rec.get_or_insert_with(|| decode_record_keeping_bytes(e.record));
                             let v = self.handle_parsed(Some(r), Value::Map(vec![]));
-                            out.push_value(e.time, &v);
+                            out.push_with(e.time, |buf| encode_unmapped(&v, buf, false));
                         }
                     }
                 }

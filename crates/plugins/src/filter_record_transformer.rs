@@ -33,7 +33,9 @@ use logferry_core::{
 use logferry_formats::accessor::{raw_map_get, Accessor};
 use logferry_formats::{ruby, ruby_expr};
 
-use crate::net::bytemap::{decode_keeping_bytes, encode_unmapped, extend_unmapped, unmapped_bytes};
+use crate::net::bytemap::{
+    decode_keeping_bytes, encode_unmapped, extend_unmapped, protect, protect_str, unmapped_bytes,
+};
 
 /// One placeholder.
 #[derive(Clone, Debug, PartialEq)]
@@ -467,12 +469,19 @@ impl Cx<'_> {
 
     fn push_text(&self, ph: &Ph, out: &mut String) {
         match ph {
-            Ph::Tag => out.push_str(self.tag),
-            Ph::Hostname => out.push_str(self.hostname),
+            // Text beside record values that keep their bytes: protected (`protect_str`).
+            Ph::Tag => out.push_str(&protect_str(self.tag)),
+            Ph::Hostname => out.push_str(&protect_str(self.hostname)),
             Ph::Time => out.push_str(self.time),
-            Ph::TagParts(n) => out.push_str(index(self.parts, *n).copied().unwrap_or("")),
-            Ph::TagPrefix(n) => out.push_str(index(self.prefix, *n).map_or("", String::as_str)),
-            Ph::TagSuffix(n) => out.push_str(index(self.suffix, *n).map_or("", String::as_str)),
+            Ph::TagParts(n) => {
+                out.push_str(&protect_str(index(self.parts, *n).copied().unwrap_or("")))
+            }
+            Ph::TagPrefix(n) => out.push_str(&protect_str(
+                index(self.prefix, *n).map_or("", String::as_str),
+            )),
+            Ph::TagSuffix(n) => out.push_str(&protect_str(
+                index(self.suffix, *n).map_or("", String::as_str),
+            )),
             Ph::Record(_) | Ph::Unknown => ruby::to_s_into(&self.value(ph), out),
         }
     }
@@ -486,9 +495,9 @@ impl Cx<'_> {
         let mut out = String::new();
         for p in parts {
             match p {
-                Part::Lit(l) => out.push_str(l),
+                Part::Lit(l) => out.push_str(&protect_str(l)),
                 Part::Ph(ph) => self.push_text(ph, &mut out),
-                Part::Ruby(c) => out.push_str(&self.ruby_eval(c)?.to_s()?),
+                Part::Ruby(c) => out.push_str(&protect_str(&self.ruby_eval(c)?.to_s()?)),
             }
         }
         Ok(out)
@@ -516,9 +525,9 @@ impl Cx<'_> {
                     }
                     v => ruby::to_s_into(&v, &mut out),
                 },
-                Part::Lit(l) => out.push_str(l),
+                Part::Lit(l) => out.push_str(&protect_str(l)),
                 Part::Ph(ph) => self.push_text(ph, &mut out),
-                Part::Ruby(c) => out.push_str(&self.ruby_eval(c)?.to_s()?),
+                Part::Ruby(c) => out.push_str(&protect_str(&self.ruby_eval(c)?.to_s()?)),
             }
             if let Some(b) = &mut bytes {
                 extend_unmapped(b, &out);
@@ -533,9 +542,10 @@ impl Cx<'_> {
 
     fn eval(&self, t: &Tpl) -> Result<Value, String> {
         Ok(match t {
-            Tpl::Const(v) => v.clone(),
-            Tpl::Single(ph) => self.value(ph),
-            Tpl::RubySingle(c) => self.ruby_eval(c)?.to_value()?,
+            Tpl::Const(v) => protect(v.clone()),
+            Tpl::Single(ph @ Ph::Record(_)) => self.value(ph),
+            Tpl::Single(ph) => protect(self.value(ph)),
+            Tpl::RubySingle(c) => protect(self.ruby_eval(c)?.to_value()?),
             Tpl::Str(parts) => self.value_text(parts)?,
             Tpl::Map(m) => Value::Map(
                 m.iter()
@@ -761,6 +771,29 @@ mod tests {
         assert!(errs.is_empty(), "{errs:?}");
         assert_eq!(ev.len(), 1);
         ev[0].1.clone()
+    }
+
+    /// A str that is not UTF-8 keeps its bytes wherever it goes (copied, interpolated, beside
+    /// remove_keys), and text beside it that holds U+10FFFF stays itself.
+    #[test]
+    fn strings_that_are_not_utf8_keep_their_bytes() {
+        // {"s": str a\xff, "t": "x"}
+        let raw = b"\x82\xa1s\xa2a\xff\xa1t\xa1x";
+        let out = |f: &RecordTransformer| -> Vec<u8> {
+            let mut errors = ErrorEvents::default();
+            match f.filter("t", EventBatch::single(T, raw), &mut errors) {
+                FilterOutput::Keep(b) => b.iter().next().unwrap().record.to_vec(),
+                FilterOutput::Drop => panic!("dropped"),
+            }
+        };
+        let f =
+            rt("<record>\nu ${record[\"s\"]}\nw \u{10FFFF}${record[\"s\"]}\n</record>").unwrap();
+        assert_eq!(
+            out(&f),
+            b"\x84\xa1s\xa2a\xff\xa1t\xa1x\xa1u\xa2a\xff\xa1w\xa6\xf4\x8f\xbf\xbfa\xff"
+        );
+        let f = rt("remove_keys t\n<record>\nt ${record[\"s\"]}\n</record>").unwrap();
+        assert_eq!(out(&f), b"\x81\xa1s\xa2a\xff");
     }
 
     #[test]

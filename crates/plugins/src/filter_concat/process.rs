@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use crate::net::bytemap::{decode_record_keeping_bytes, encode_unmapped, protect};
 use logferry_core::{BatchBuilder, ErrorEvents, EventBatch, EventTime, PluginLog, Value};
 use logferry_formats::accessor::raw_map_get;
-use logferry_formats::record::decode;
 use logferry_formats::ruby;
 
 use super::config::{ConcatConfig, Mode};
@@ -73,8 +73,10 @@ pub struct State {
 /// the record is the plugin's `new_record` (a map).
 type Produced = Vec<(EventTime, Vec<(Value, Value)>)>;
 
+/// The record's pairs, each str keeping its bytes ([`decode_record_keeping_bytes`]): written back
+/// with [`encode_unmapped`].
 fn map_of(raw: &[u8]) -> Vec<(Value, Value)> {
-    match decode(raw) {
+    match decode_record_keeping_bytes(raw) {
         Value::Map(m) => m,
         _ => Vec::new(),
     }
@@ -269,7 +271,8 @@ impl State {
                     for (time, new_record) in produced {
                         let mut merged = merge(map_of(e.record), new_record);
                         strip(cfg, &mut merged);
-                        b.push_value(time, &Value::Map(merged));
+                        let merged = Value::Map(merged);
+                        b.push_with(time, |buf| encode_unmapped(&merged, buf, false));
                     }
                 }
                 Err(reason) => errors.push(e.time, e.record, reason),
@@ -384,8 +387,9 @@ impl State {
         let joined = if s.lines.iter().any(|l| l.binary) {
             Value::Bin(joined)
         } else {
+            // Beside the record's strings that keep their bytes (`map_of`): protected.
             match String::from_utf8(joined) {
-                Ok(s) => Value::Str(s),
+                Ok(s) => protect(Value::Str(s)),
                 Err(e) => Value::Bin(e.into_bytes()),
             }
         };
@@ -400,7 +404,7 @@ impl State {
         let tag = self.streams.get(stream)?.tag.clone();
         let (time, rec) = self.flush(cfg, stream)?;
         let mut record = Vec::new();
-        Value::Map(rec).encode(&mut record);
+        encode_unmapped(&Value::Map(rec), &mut record, false);
         Some(Flushed {
             tag,
             stream: stream.to_string(),

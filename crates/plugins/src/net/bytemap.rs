@@ -99,6 +99,42 @@ pub fn decode_keeping_bytes(raw: &[u8]) -> Option<Value> {
         .map(|(v, _)| v)
 }
 
+/// [`decode_keeping_bytes`] of a record: a map (an empty one when `raw` is not a map), to be
+/// written back with [`encode_unmapped`] (`binary` false).
+pub fn decode_record_keeping_bytes(raw: &[u8]) -> Value {
+    match decode_keeping_bytes(raw) {
+        Some(v @ Value::Map(_)) => v,
+        _ => Value::Map(Vec::new()),
+    }
+}
+
+/// `s` as text that [`encode_unmapped`] writes back as `s`'s own bytes: itself, unless it holds
+/// characters that read back as bytes (U+10FF80–U+10FFFF: a parser's `"\udbff\udfff"`), then
+/// its bytes mapped ([`binary_text`]). Text that did not come from [`decode_keeping_bytes`] goes
+/// through this before it is written with [`encode_unmapped`] beside text that did.
+pub fn protect_str(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(is_byte_char) {
+        std::borrow::Cow::Owned(binary_text(s.as_bytes()).unwrap_or_default())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// [`protect_str`] of every string in `v`, keys too.
+pub fn protect(v: Value) -> Value {
+    match v {
+        Value::Str(s) if s.chars().any(is_byte_char) => Value::Str(protect_str(&s).into_owned()),
+        Value::Array(items) => Value::Array(items.into_iter().map(protect).collect()),
+        Value::Map(fields) => Value::Map(
+            fields
+                .into_iter()
+                .map(|(k, x)| (protect(k), protect(x)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// The text of a str's bytes for [`decode_keeping_bytes`]: itself when UTF-8 (as
 /// [`binary_text`] when it holds characters that read back as bytes, so that none is changed).
 fn str_keeping_bytes(bytes: &[u8]) -> String {
@@ -264,5 +300,10 @@ mod tests {
         let mut buf = Vec::new();
         encode_unmapped(&v, &mut buf, false);
         assert_eq!(buf, raw);
+        // Text of a parser's beside them: a real U+10FFFF stays itself.
+        let parsed = protect(Value::Str("x\u{10FFFF}".into()));
+        let mut buf = Vec::new();
+        encode_unmapped(&parsed, &mut buf, false);
+        assert_eq!(buf, b"\xa5x\xf4\x8f\xbf\xbf");
     }
 }
