@@ -602,6 +602,9 @@ impl Filter for RecordTransformer {
         let suffix: Vec<String> = (0..parts.len()).map(|n| parts[n..].join(".")).collect();
         let owned_parts: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
         let mut time_text = String::new();
+        // The fast path's keys and values as msgpack, reused across events.
+        let mut encoded: Vec<u8> = Vec::new();
+        let mut spans: Vec<(usize, usize, usize)> = Vec::with_capacity(self.map.len());
         let mut out = BatchBuilder::with_capacity(batch.bytes().len() + batch.len() * 32);
         let fast =
             !self.renew_record && self.remove_keys.is_empty() && self.renew_time_key.is_none();
@@ -658,8 +661,8 @@ impl Filter for RecordTransformer {
             if fast {
                 // Keys and values written as msgpack, bytes kept (`encode_unmapped`); the
                 // record's own fields are copied as they are.
-                let mut encoded = Vec::new();
-                let mut spans = Vec::with_capacity(vals.len());
+                encoded.clear();
+                spans.clear();
                 for (k, v) in keys.iter().zip(&vals) {
                     let start = encoded.len();
                     extend_unmapped(&mut encoded, k);
