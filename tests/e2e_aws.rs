@@ -714,7 +714,7 @@ fn aws_config_errors_name_the_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(
-        !err.contains("WARN"),
+        !err.contains("[warn]"),
         "no warning without max_record_size: {err}"
     );
     // Accepted with a warning: `match_body` in a `<match b>`, the warning's text.

@@ -403,7 +403,7 @@ fn assert_quiet_log(d: &Daemon) {
     let log = d.stderr();
     for line in log.lines() {
         assert!(
-            !(line.contains(" WARN ") || line.contains(" ERROR ") || line.contains("broken")),
+            !(line.contains("[warn]") || line.contains("[error]") || line.contains("broken")),
             "unexpected warning/error in the daemon log: {line}\nfull log:\n{log}"
         );
     }

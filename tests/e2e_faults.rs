@@ -23,7 +23,7 @@ use support::*;
 /// Lines at warn level or above in a log text.
 fn warnings(log: &str) -> Vec<&str> {
     log.lines()
-        .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("[warn]"))
+        .filter(|l| l.contains("[warn]") || l.contains("[error]"))
         .collect()
 }
 

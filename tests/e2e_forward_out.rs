@@ -626,7 +626,7 @@ fn a_server_that_resets_at_its_close_gets_each_chunk_once() {
     );
     assert_eq!(got["big"].len(), 2000, "duplicates");
     let log = d.stderr();
-    assert!(!log.contains(" WARN "), "{log}");
+    assert!(!log.contains("[warn]"), "{log}");
     assert!(peer.stats.unclean.lock().unwrap().is_empty());
     assert_eq!(peer.stats.cut_frames.load(Ordering::Relaxed), 0);
 }

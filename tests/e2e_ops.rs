@@ -226,6 +226,11 @@ fn json_logs_from_system_config() {
         .to_string();
     let v: serde_json::Value =
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
-    assert_eq!(v["level"], "INFO");
+    assert_eq!(v["level"], "info");
+    assert!(v["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("logferry started"));
+    assert!(v["time"].as_str().is_some());
     assert!(d.terminate().success());
 }

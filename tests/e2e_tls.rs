@@ -24,7 +24,7 @@ const EXPECTED_WARNINGS: &[&str] = &["insecure way", "'heartbeat_type tcp' is de
 
 fn warnings(log: &str) -> Vec<&str> {
     log.lines()
-        .filter(|l| l.contains(" WARN ") || l.contains("ERROR"))
+        .filter(|l| l.contains("[warn]") || l.contains("[error]"))
         .filter(|l| !EXPECTED_WARNINGS.iter().any(|w| l.contains(w)))
         .collect()
 }

@@ -186,7 +186,7 @@ def log_problems(path, kind):
     for line in open(path, errors="replace"):
         line = line.rstrip()
         if kind == "logferry":
-            if (" WARN " in line or "ERROR" in line) and not any(e in line for e in LOGFERRY_EXPECTED):
+            if ("[warn]" in line or "[error]" in line) and not any(e in line for e in LOGFERRY_EXPECTED):
                 out.append(line)
         elif kind == "fluentd":
             if ("[warn]" in line or "[error]" in line) and not any(

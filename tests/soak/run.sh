@@ -301,7 +301,7 @@ echo "daemon restarts:                  $RESTARTS ($GRACEFUL SIGTERM, $CRASHES k
 echo "output outages:                   $OUTAGES (sink down ${OUTAGE_SECONDS}s each)"
 echo "daemon exit status, final SIGTERM: $FINAL_RC (restarts by SIGTERM not 0: $BAD_EXITS; died on its own: $UNEXPECTED_EXITS)"
 echo "buffer chunk files left:          ${#LEFT[@]}"
-echo "daemon WARN/ERROR log lines:      $(grep -c -E 'WARN|ERROR' "$DLOG")"
+echo "daemon [warn]/[error] log lines: $(grep -c -E '\[(warn|error)\]' "$DLOG")"
 
 if ((REPORT_RC != 0 || SEND_RC != 0 || BAD_EXITS != 0 || UNEXPECTED_EXITS != 0 || FINAL_RC != 0)); then
     FAILED=1

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -34,17 +33,105 @@ pub fn init(level: Level, format: LogFormat, suppression: Suppression) {
         "{},rustls=error",
         level.as_str().to_ascii_lowercase()
     ));
-    let lines = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal());
-    let registry = tracing_subscriber::registry()
+    tracing_subscriber::registry()
         .with(filter)
         .with(Suppress::new(suppression))
-        .with(LogEvents);
-    match format {
-        LogFormat::Text => registry.with(lines).init(),
-        LogFormat::Json => registry.with(lines.json()).init(),
+        .with(LogEvents)
+        .with(Lines::new(format))
+        .init();
+}
+
+/// Each line to stderr as Fluentd writes its own (`Fluent::Log`): text
+/// `2026-12-07 04:49:33 +0000 [warn]: #0 message key="value"` (`#0 `, worker 0's mark, on the
+/// lines of plugins, which Fluentd's worker writes), or JSON `{"time":…,"level":"warn",
+/// "message":…}` (with `"worker_id":0` on plugin lines). The time is local, `%Y-%m-%d %H:%M:%S
+/// %z`, as Fluentd's default `time_format`.
+struct Lines {
+    json: bool,
+    time: Option<logferry_core::timefmt::TimeFormatter>,
+}
+
+impl Lines {
+    fn new(format: LogFormat) -> Self {
+        Lines {
+            json: matches!(format, LogFormat::Json),
+            time: logferry_core::timefmt::TimeFormatter::new(
+                "%Y-%m-%d %H:%M:%S %z",
+                logferry_core::timefmt::Zone::Local,
+            )
+            .ok(),
+        }
+    }
+
+    /// The whole line (with its newline) of an event at `level` with these fields.
+    fn render(&self, now: logferry_msgpack::EventTime, level: &str, v: &Fields) -> String {
+        let mut time = String::new();
+        if let Some(f) = &self.time {
+            f.format_into(now, &mut time);
+        }
+        let worker = v.fields.iter().any(|(k, _)| k == "plugin");
+        let message = v.line();
+        if self.json {
+            let mut out = String::with_capacity(message.len() + 64);
+            out.push_str("{\"time\":");
+            push_json_str(&mut out, &time);
+            out.push_str(",\"level\":");
+            push_json_str(&mut out, level);
+            out.push_str(",\"message\":");
+            push_json_str(&mut out, &message);
+            if worker {
+                out.push_str(",\"worker_id\":0");
+            }
+            out.push_str("}\n");
+            out
+        } else {
+            let mark = if worker { "#0 " } else { "" };
+            format!("{time} [{level}]: {mark}{message}\n")
+        }
+    }
+}
+
+/// `s` as a JSON string.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+impl<S: Subscriber> Layer<S> for Lines {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut v = Fields::default();
+        event.record(&mut v);
+        let line = self.render(
+            logferry_msgpack::EventTime::now(),
+            level_text(*event.metadata().level()),
+            &v,
+        );
+        // One write a line, so lines of several threads do not interleave.
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+    }
+}
+
+/// Fluentd's name of a level.
+fn level_text(level: Level) -> &'static str {
+    match level {
+        Level::ERROR => "error",
+        Level::WARN => "warn",
+        Level::INFO => "info",
+        Level::DEBUG => "debug",
+        Level::TRACE => "trace",
     }
 }
 
@@ -131,13 +218,7 @@ impl<S: Subscriber> Layer<S> for LogEvents {
         if !logferry_core::log_events::wanted() {
             return;
         }
-        let level = match *event.metadata().level() {
-            Level::ERROR => "error",
-            Level::WARN => "warn",
-            Level::INFO => "info",
-            Level::DEBUG => "debug",
-            Level::TRACE => "trace",
-        };
+        let level = level_text(*event.metadata().level());
         let mut v = Fields::default();
         event.record(&mut v);
         let message = v.line();
@@ -211,6 +292,51 @@ impl Visit for Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fluentd's line: `TIME [level]: #0 message key="value"`, or its JSON object.
+    #[test]
+    fn lines_in_fluentds_form() {
+        let t = logferry_msgpack::EventTime::new(1_700_000_000, 5);
+        let fields = Fields {
+            message: "pattern not matched: \"a\tx\"".into(),
+            fields: vec![
+                ("plugin".into(), Value::Str("tail".into())),
+                ("n".into(), Value::Int(3)),
+            ],
+        };
+        let mut text = Lines::new(LogFormat::Text);
+        text.time = logferry_core::timefmt::TimeFormatter::new(
+            "%Y-%m-%d %H:%M:%S %z",
+            logferry_core::timefmt::Zone::utc(),
+        )
+        .ok();
+        assert_eq!(
+            text.render(t, "warn", &fields),
+            "2023-11-14 22:13:20 +0000 [warn]: #0 pattern not matched: \"a\tx\" plugin=\"tail\" n=3\n"
+        );
+        let plain = Fields {
+            message: "logferry started".into(),
+            fields: vec![],
+        };
+        assert_eq!(
+            text.render(t, "info", &plain),
+            "2023-11-14 22:13:20 +0000 [info]: logferry started\n"
+        );
+        let json = Lines {
+            json: true,
+            time: text.time.take(),
+        };
+        let line = json.render(t, "warn", &fields);
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["time"], "2023-11-14 22:13:20 +0000");
+        assert_eq!(v["level"], "warn");
+        assert_eq!(
+            v["message"],
+            "pattern not matched: \"a\tx\" plugin=\"tail\" n=3"
+        );
+        assert_eq!(v["worker_id"], 0);
+        assert!(line.ends_with("}\n"));
+    }
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
