@@ -214,6 +214,29 @@ fn healthcheck_flag() {
     assert!(d.terminate().success());
 }
 
+/// Log lines are Fluentd's (`TIME [level]: message`), their time in `<system> <log>
+/// time_format`.
+#[test]
+fn text_logs_in_fluentds_form_with_the_system_time_format() {
+    let mut d = Daemon::start("<system>\n<log>\ntime_format %Y/%m/%d T%H\n</log>\n</system>\n<source>\n@type forward\nport {PORT}\nbind 127.0.0.1\n</source>\n<match **>\n@type null\n</match>\n");
+    let log = d.stderr();
+    let line = log
+        .lines()
+        .find(|l| l.contains("logferry started"))
+        .unwrap()
+        .to_string();
+    let (time, rest) = line
+        .split_once(" [info]: ")
+        .unwrap_or_else(|| panic!("{line}"));
+    let b = time.as_bytes();
+    assert!(
+        time.len() == 14 && b[4] == b'/' && b[7] == b'/' && b[10] == b' ' && b[11] == b'T',
+        "{line}"
+    );
+    assert!(rest.starts_with("logferry started version=\""), "{line}");
+    assert!(d.terminate().success());
+}
+
 /// `<system> <log> format json` gives JSON log lines.
 #[test]
 fn json_logs_from_system_config() {

@@ -19,6 +19,12 @@ pub static LOG: Spec = Spec::new("log", "logferry's own log lines.").params(&[
     )
     .default("text"),
     p(
+        "time_format",
+        Str,
+        "strftime format of the time at the start of each log line (local time).",
+    )
+    .default("%Y-%m-%d %H:%M:%S %z"),
+    p(
         "rotate_age",
         Str,
         "Log-file rotation: checked as Fluentd checks it (`daily`, `weekly`, `monthly` or an integer), then not used (logferry logs to stderr, as Fluentd does without `-o`).",
@@ -69,6 +75,8 @@ pub struct SystemConfig {
     pub root_dir: Option<String>,
     /// `<log> format json` → JSON log lines.
     pub log_json: bool,
+    /// `<log> time_format` (None: Fluentd's `%Y-%m-%d %H:%M:%S %z`).
+    pub log_time_format: Option<String>,
     /// `without_source`: the `<source>` sections are ignored (not built, not started).
     pub without_source: bool,
     /// `workers` (1 when not set): the worker ids `<worker N>` sections may name; logferry
@@ -193,6 +201,13 @@ fn read(s: &Section, sys: &mut SystemConfig, all: bool) -> Result<(), BuildError
     if let Some(log) = s.section("log")? {
         log.refuse_declared()?;
         sys.log_json = log.get::<&str>("format")? == "json";
+        if let Some(p) = log.param("time_format") {
+            // Checked here: a format logferry cannot write stops the start.
+            crate::timefmt::TimeFormatter::new(&p.value, crate::timefmt::Zone::Local).map_err(
+                |e| build_error(&p.pos, format!("<log> time_format {:?}: {e}", p.value)),
+            )?;
+            sys.log_time_format = Some(p.value.clone());
+        }
         for p in ["rotate_age", "rotate_size"]
             .into_iter()
             .filter_map(|k| log.param(k))

@@ -25,7 +25,7 @@ pub struct Suppression {
 }
 
 /// Install the global subscriber.
-pub fn init(level: Level, format: LogFormat, suppression: Suppression) {
+pub fn init(level: Level, format: LogFormat, time_format: Option<&str>, suppression: Suppression) {
     // rustls logs normal peer behaviour at warn ("Illegal SNI extension: ignoring IP address"
     // for every Fluent Bit client that connects by address); its handshake failures reach the
     // plugins as errors, which they log with the side and the setting to change.
@@ -37,26 +37,26 @@ pub fn init(level: Level, format: LogFormat, suppression: Suppression) {
         .with(filter)
         .with(Suppress::new(suppression))
         .with(LogEvents)
-        .with(Lines::new(format))
+        .with(Lines::new(format, time_format))
         .init();
 }
 
 /// Each line to stderr as Fluentd writes its own (`Fluent::Log`): text
 /// `2026-12-07 04:49:33 +0000 [warn]: #0 message key="value"` (`#0 `, worker 0's mark, on the
 /// lines of plugins, which Fluentd's worker writes), or JSON `{"time":…,"level":"warn",
-/// "message":…}` (with `"worker_id":0` on plugin lines). The time is local, `%Y-%m-%d %H:%M:%S
-/// %z`, as Fluentd's default `time_format`.
+/// "message":…}` (with `"worker_id":0` on plugin lines). The time is local, in `<system> <log>
+/// time_format` (default `%Y-%m-%d %H:%M:%S %z`, as Fluentd's).
 struct Lines {
     json: bool,
     time: Option<logferry_core::timefmt::TimeFormatter>,
 }
 
 impl Lines {
-    fn new(format: LogFormat) -> Self {
+    fn new(format: LogFormat, time_format: Option<&str>) -> Self {
         Lines {
             json: matches!(format, LogFormat::Json),
             time: logferry_core::timefmt::TimeFormatter::new(
-                "%Y-%m-%d %H:%M:%S %z",
+                time_format.unwrap_or("%Y-%m-%d %H:%M:%S %z"),
                 logferry_core::timefmt::Zone::Local,
             )
             .ok(),
@@ -304,7 +304,7 @@ mod tests {
                 ("n".into(), Value::Int(3)),
             ],
         };
-        let mut text = Lines::new(LogFormat::Text);
+        let mut text = Lines::new(LogFormat::Text, None);
         text.time = logferry_core::timefmt::TimeFormatter::new(
             "%Y-%m-%d %H:%M:%S %z",
             logferry_core::timefmt::Zone::utc(),

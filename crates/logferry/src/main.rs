@@ -117,7 +117,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let (system_level, system_json, suppression) =
+    let (system_level, system_json, suppression, log_time_format) =
         match logferry_core::pipeline::system_config(&root) {
             Ok((sys, _)) => {
                 if let Err(e) = cli
@@ -132,7 +132,12 @@ fn main() -> ExitCode {
                     repeated: sys.ignore_repeated_log_interval,
                     same: sys.ignore_same_log_interval,
                 };
-                (sys.log_level, sys.log_json, suppression)
+                (
+                    sys.log_level,
+                    sys.log_json,
+                    suppression,
+                    sys.log_time_format,
+                )
             }
             Err(e) => {
                 eprintln!("logferry: config error: {e}");
@@ -148,7 +153,12 @@ fn main() -> ExitCode {
     } else {
         cli::LogFormat::Text
     });
-    logging::init(cli.level(system_level), format, suppression);
+    logging::init(
+        cli.level(system_level),
+        format,
+        log_time_format.as_deref(),
+        suppression,
+    );
     for w in cli_warnings {
         tracing::warn!("{w}");
     }
