@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::net::bytemap::{decode_record_keeping_bytes, encode_unmapped, protect};
 use logferry_core::{BatchBuilder, ErrorEvents, EventBatch, EventTime, PluginLog, Value};
 use logferry_formats::accessor::raw_map_get;
 use logferry_formats::ruby;
 
 use super::config::{ConcatConfig, Mode};
+use crate::net::bytemap::{decode_record_keeping_bytes, encode_unmapped, protect};
 
 /// Bytes counted per pending line on top of its text (its slot and time).
 const LINE_OVERHEAD: usize = 32;
