@@ -361,7 +361,7 @@ fn cloudwatch_100k_events_exactly_once() {
     let d = Daemon::start(&conf);
     send_all(&d, "app.one", 0, 100_000, 2000, &no_extra);
     let got = wait_until(
-        120,
+        300,
         || {
             let ev = m.log_events("lf-100k");
             (ev.len() >= 100_000).then_some(ev)
@@ -545,7 +545,7 @@ fn firehose_100k_events_exactly_once() {
     let d = Daemon::start(&conf);
     send_all(&d, "app.fh", 0, 100_000, 2000, &no_extra);
     let lines = wait_until(
-        120,
+        300,
         || {
             let lines = m.object_lines("lf-fh-bucket");
             (lines.len() >= 100_000).then_some(lines)
@@ -578,7 +578,7 @@ fn streams_100k_events_exactly_once() {
     let d = Daemon::start(&conf);
     send_all(&d, "app.ks", 0, 100_000, 2000, &no_extra);
     let recs = wait_until(
-        120,
+        300,
         || {
             let r = m.records("lf-ks");
             (r.len() >= 100_000).then_some(r)
