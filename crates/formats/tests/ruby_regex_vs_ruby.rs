@@ -39,7 +39,9 @@
 //! maximum after zero-width items, whose implicit anchor limits where Onigmo's search tries the
 //! pattern, `$.*` under `m`, `\b.*x`, and the refused `(?=b+).*` under `m`; capture groups
 //! repeated from none or one as a non-capturing group's whole body, `(?:(-??)){1,3}$`, or with
-//! a body too long for Onigmo to copy).
+//! a body too long for Onigmo to copy), `realworld_cases.rb` one (group names with characters the
+//! engines would refuse and Onigmo takes, `(?<log.level>…)`, `(?<[source][port]:int>…)`, in
+//! definitions, references, calls and conditions).
 //!
 //! For every case:
 //!

@@ -1967,7 +1967,7 @@ fn option_group(s: &[char], k: usize, close: usize, f: Flags) -> Option<(usize, 
 
 /// Where the bracket expression opening at `s[k]` ends (past its `]`; nested brackets and
 /// escapes skipped), or the end of the pattern.
-fn bracket_end(s: &[char], k: usize) -> usize {
+pub(crate) fn bracket_end(s: &[char], k: usize) -> usize {
     let (mut depth, mut j) = (0usize, k);
     while j < s.len() {
         match s[j] {
@@ -3141,7 +3141,7 @@ fn atomic_anchor_alternatives(group: &str) -> Option<String> {
 
 /// Just past the comment group opening at `s[k]` (`(?#`): its first `)` not escaped (Ruby's
 /// reader skips the character after a backslash there); `None` when it is not closed.
-fn comment_end(s: &[char], k: usize) -> Option<usize> {
+pub(crate) fn comment_end(s: &[char], k: usize) -> Option<usize> {
     let mut j = k + 3;
     while j < s.len() {
         match s[j] {
@@ -3195,7 +3195,7 @@ fn unicode_lists(pattern: &str) -> Result<String, String> {
 
 /// Where the escape at `s[k]` (a backslash) ends, with its argument: `\cX`, `\C-X`, `\M-X`,
 /// `\xHH`, `\uHHHH`, `\u{…}`, `\p{…}`, `\k<…>`, `\g'…'` …
-fn escape_end(s: &[char], k: usize) -> usize {
+pub(crate) fn escape_end(s: &[char], k: usize) -> usize {
     let hex = |from: usize, max: usize| {
         from + s[from.min(s.len())..]
             .iter()

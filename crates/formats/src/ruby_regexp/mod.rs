@@ -18,6 +18,7 @@
 pub mod backtracking;
 pub mod escapes;
 pub mod fold;
+pub mod names;
 pub mod string_fold;
 
 use std::borrow::Cow;
@@ -341,15 +342,24 @@ pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`): on the linear engine when the
 /// translator keeps Ruby's meaning there, else on Oniguruma.
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
-    let compiled = compile_unchecked(body, flags)?;
-    crate::parser::ruby_regex::stale_captures(body, flags)
-        .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+    let named = names::engine_names(body, flags);
+    let compiled = compile_unchecked(body, &named, flags)?;
+    crate::parser::ruby_regex::stale_captures(&named.body, flags)
+        .map_err(|e| format!("regexp /{body}/ cannot be used: {}", named.message(e)))?;
     Ok(compiled)
 }
 
-/// [`compile`] but for the refusal of loops that read stale capture groups.
-fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
+/// [`compile`] but for the refusal of loops that read stale capture groups. `named` is `body`
+/// with the group names the engines may refuse written as placeholders ([`names`]).
+fn compile_unchecked(
+    body: &str,
+    named: &names::EngineNames<'_>,
+    flags: &str,
+) -> Result<RubyRegex, String> {
     let src = body.to_string();
+    let ruby_name = |n: &str| named.ruby(n).to_string();
+    let fail = |e: String| format!("regexp /{body}/ cannot be used: {}", named.message(e));
+    let body: &str = &named.body;
     let on_linear = translate_body(body, flags).and_then(|t| {
         // A translation the `regex` crate still cannot build (its size limit) goes to Oniguruma.
         linear(&t).map_err(|e| format!("the pattern is not supported: the regex crate says {e}"))
@@ -359,7 +369,7 @@ fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
             let names: Vec<(String, Vec<usize>)> = lines
                 .capture_names()
                 .enumerate()
-                .filter_map(|(i, n)| n.map(|n| (n.to_string(), vec![i])))
+                .filter_map(|(i, n)| n.map(|n| (ruby_name(n), vec![i])))
                 .collect();
             let numbered: Vec<usize> = if names.is_empty() {
                 (1..lines.captures_len()).collect()
@@ -374,17 +384,15 @@ fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
                 names,
             })))
         }
-        Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
+        Err(e) if !needs_backtracking(&e) => Err(fail(e)),
         Err(_) => {
-            let rewritten = for_oniguruma(body, flags)
-                .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
-            let re = backtracking::compile_rewritten(&rewritten, flags)
-                .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+            let rewritten = for_oniguruma(body, flags).map_err(fail)?;
+            let re = backtracking::compile_rewritten(&rewritten, flags).map_err(fail)?;
             let mut names: Vec<(String, Vec<usize>)> = Vec::new();
             re.foreach_name(|name, groups| {
                 if name != WHOLE_GROUP {
                     names.push((
-                        name.to_string(),
+                        ruby_name(name),
                         groups.iter().map(|&g| g as usize).collect(),
                     ));
                 }
