@@ -78,9 +78,11 @@
 //!   without braces, and escapes Ruby reads as the bare letter (`\U`; `\y` and `\Y`, which
 //!   Oniguruma reads as text-segment boundaries, are written as the letters for both engines).
 //!
-//! Two differences cannot be written out and are documented instead: `\Z` at the end of the
-//! pattern becomes `(?:\n?\z)`, so the whole match may include the final newline (no plugin uses
-//! the whole match's end); and `\b`/`\B` take their word characters from Rust, which counts
+//! `\Z` at the end of the pattern becomes `(?<_lfZ_>\n?)\z`, a group of the translation's own
+//! whose start is the whole match's end ([`END_Z_GROUP`]).
+//!
+//! One difference cannot be written out and is documented instead: `\b`/`\B` take their word
+//! characters from Rust, which counts
 //! U+200C/U+200D as word characters and `² ³ ¹ ¼ ½ ¾` not, where Ruby does the reverse. Both
 //! engines also carry their own Unicode version, so characters assigned since Ruby's version
 //! may be classified differently. And where Onigmo's search shortcuts miss a match Ruby's own
@@ -1069,9 +1071,8 @@ impl Parser {
             'A' => look(Look::Start),
             'z' => look(Look::End),
             'Z' if self.i == self.s.len() && self.depth == 0 => {
-                // At the very end of the pattern only the whole match's end can tell "before a
-                // final newline" from "through it", and no plugin uses that end: grep asks
-                // whether it matched, parsers and rewrite_tag_filter take groups.
+                // At the very end of the pattern: a group of its own takes the final newline,
+                // and the whole match ends where it starts (see `END_Z_GROUP`).
                 look(Look::EndZ)
             }
             'Z' => Err(unsupported(
@@ -1749,7 +1750,7 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
             Look::Eol => "$",
             Look::Start => r"\A",
             Look::End => r"\z",
-            Look::EndZ => r"(?:\n?\z)",
+            Look::EndZ => END_Z,
             Look::Word => r"\b",
             Look::NotWord => r"\B",
             Look::AsciiWord => r"(?-u:\b)",
@@ -4605,6 +4606,16 @@ fn number_helpers(text: &str) -> (String, Vec<usize>) {
     (out, numbers.into_iter().map(|(_, n)| n).collect())
 }
 
+/// The name of the group [`translate_body`] writes `\Z` at the end of a pattern with:
+/// `(?<_lfZ_>\n?)\z`. The whole match ends where that group starts (before a final newline the
+/// `\n?` took), as Ruby's `\Z` looks at the newline without taking it; the group is not one of
+/// Ruby's ([`crate::ruby_regexp`] reads it so). A pattern using the name itself runs on
+/// Oniguruma.
+pub const END_Z_GROUP: &str = "_lfZ_";
+
+/// `\Z` at the end of a pattern, in Rust syntax (see [`END_Z_GROUP`]).
+const END_Z: &str = r"(?<_lfZ_>\n?)\z";
+
 /// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern in
 /// multi-line mode (Ruby's `^`/`$`).
 pub fn translate(src: &str, flags: &str) -> Result<String, String> {
@@ -4620,6 +4631,12 @@ pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
         x: flags.contains('x'),
         cs: Charset::Default,
     };
+    if src.contains(END_Z_GROUP) {
+        return Err(unsupported(
+            &format!("the group name {END_Z_GROUP}"),
+            "the translation names a group of its own so",
+        ));
+    }
     let src = escapes::as_written(src);
     let mut p = Parser {
         s: src.chars().collect(),
@@ -4717,6 +4734,52 @@ mod tests {
         assert!(compile(r"a\Z", "").unwrap().is_match("xa"));
         assert!(!compile(r"a\Z", "").unwrap().is_match("a\nb"));
         assert!(!compile(r"a\Z", "").unwrap().is_match("a\n\n"));
+        // …and the whole match ends before the newline, unless the pattern took it.
+        let z = |p: &str, flags: &str, hay: &str| {
+            let re = crate::ruby_regexp::compile(p, flags).unwrap();
+            assert_eq!(re.engine(), "linear", "/{p}/");
+            let c = re.captures_at(hay, 0)?;
+            let groups: Vec<_> = re.numbered().iter().map(|&g| c.get(g)).collect();
+            Some((
+                c.whole(),
+                groups,
+                re.find(hay),
+                re.remove_first(hay).into_owned(),
+            ))
+        };
+        assert_eq!(
+            z(r"\AContent-Type\Z", "i", "content-type\n"),
+            Some(((0, 12), vec![], Some((0, 12)), "\n".into()))
+        );
+        assert_eq!(
+            z(r"(a)\s*\Z", "", "xa\n"),
+            Some(((1, 3), vec![Some((1, 2))], Some((1, 3)), "x".into()))
+        );
+        assert_eq!(
+            z(r"(?<k>\w+)=(?<v>.*)\Z", "", "k=v\n"),
+            Some((
+                (0, 3),
+                vec![Some((0, 1)), Some((2, 3))],
+                Some((0, 3)),
+                "\n".into()
+            ))
+        );
+        assert_eq!(
+            z(r"b|c\Z", "", "c\n"),
+            Some(((0, 1), vec![], Some((0, 1)), "\n".into()))
+        );
+        let re = crate::ruby_regexp::compile(r"(a)\Z", "").unwrap();
+        assert!(re.names().is_empty());
+        let mut locs = re.capture_locations();
+        assert_eq!(re.captures_read(&mut locs, "a\n"), Some((0, 1)));
+        assert_eq!(
+            (locs.get(0), locs.get(re.numbered()[0])),
+            (Some((0, 1)), Some((0, 1)))
+        );
+        // A group of that name in the pattern: Oniguruma runs it.
+        let own = crate::ruby_regexp::compile(r"(?<_lfZ_>a)\Z", "").unwrap();
+        assert_eq!(own.engine(), "oniguruma");
+        assert_eq!(own.captures_at("a\n", 0).map(|c| c.whole()), Some((0, 1)));
         // Ruby's ^ never matches after a final newline: safe when what follows takes a
         // character, or at the start of a pattern that always matches there.
         assert_eq!(m("^a?b", "", "x\nb").as_deref(), Some("b"));
