@@ -42,7 +42,11 @@
 //! a body too long for Onigmo to copy), `realworld_cases.rb` one (group names with characters the
 //! engines would refuse and Onigmo takes, `(?<log.level>…)`, `(?<[source][port]:int>…)`, in
 //! definitions, references, calls and conditions; `\Z` ending a pattern, whose whole match ends
-//! before a final newline the `\Z` looked at).
+//! before a final newline the `\Z` looked at) and a third (real-world patterns from
+//! `realworld_patterns.json`, which names each one's source: Fluentd's parsers and tests, Fluent
+//! Bit's `parsers*.conf` and multiline rules, plugins' code and tests, docs, published configs and
+//! grok patterns as fluent-plugin-grok-parser expands them, on log lines from those sources,
+//! strings drawn from the pattern, and mutations of them).
 //!
 //! For every case:
 //!
