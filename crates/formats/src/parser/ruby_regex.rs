@@ -174,6 +174,12 @@ fn unicode_shorthand(e: char) -> Option<String> {
     ))
 }
 
+/// The characters that stand for the bytes from 0x80 up of a binary string while it is matched
+/// (logferry-plugins' `bytemap`: in_tail, tcp, udp and syslog read bytes, as Fluentd does), as a
+/// class body range. Ruby's `[[:print:]]` and `[[:graph:]]` take no such byte, where Unicode
+/// counts these private-use characters as printable: the POSIX brackets leave them out.
+const BYTE_STAND_INS: &str = r"\x{10FF80}-\x{10FFFF}";
+
 /// ASCII class bodies for Ruby's POSIX brackets under `(?a)`.
 fn ascii_posix(name: &str) -> Option<&'static str> {
     Some(match name {
@@ -1445,6 +1451,14 @@ impl Parser {
                     };
                 }
                 self.i += 1 + rest[..end].chars().count() + 2;
+                if matches!(name, "print" | "graph") && self.class_flags.cs != Charset::Ascii {
+                    // Private use, so printable in Unicode; but U+10FF80-U+10FFFF stand for the
+                    // bytes past ASCII of a binary string (the inputs that read bytes), which
+                    // Ruby counts as neither (see `BYTE_STAND_INS`). Written out for Oniguruma.
+                    info.rust_only = true;
+                    let body = format!("{body}{BYTE_STAND_INS}");
+                    return Ok(ClassAtom::Set(posix_class(&body, neg), info));
+                }
                 Ok(ClassAtom::Set(posix_class(body, neg), info))
             }
             '[' => {
@@ -4775,6 +4789,31 @@ mod tests {
         assert_eq!(
             (locs.get(0), locs.get(re.numbered()[0])),
             (Some((0, 1)), Some((0, 1)))
+        );
+        // [[:print:]] and [[:graph:]] take none of the characters that stand for a binary
+        // string's bytes past ASCII (U+10FF80-U+10FFFF), as Ruby's take no such byte; on
+        // either engine, in any class, negated or not.
+        let byte = "a\u{10FFC3}\u{10FFA9}b";
+        for (p, want) in [
+            (r"[[:print:]]+", Some((0, 1))),
+            (r"[[:graph:]]+", Some((0, 1))),
+            (r"[^[:print:]]+", Some((1, 9))),
+            (r"[x[:^graph:]]+", Some((1, 9))),
+            (r"(?=.)[[:print:]]+", Some((0, 1))),
+            (r"(?<=a)[^[:print:]]+", Some((1, 9))),
+            (r"(?u)[[:print:]]+", Some((0, 1))),
+            (r"(?a)[^[:print:]]+", Some((1, 9))),
+            (r"[[:print:]]+", Some((0, 1))),
+        ] {
+            let re = crate::ruby_regexp::compile(p, "").unwrap();
+            assert_eq!(re.find(byte), want, "/{p}/ on {}", re.engine());
+            let re = crate::ruby_regexp::compile(p, "i").unwrap();
+            assert_eq!(re.find(byte), want, "/{p}/i on {}", re.engine());
+        }
+        // Other private-use characters stay printable.
+        assert_eq!(
+            m(r"[[:print:]]+", "", "\u{E000}\u{10FF7F}").as_deref(),
+            Some("\u{E000}\u{10FF7F}")
         );
         // A group of that name in the pattern: Oniguruma runs it.
         let own = crate::ruby_regexp::compile(r"(?<_lfZ_>a)\Z", "").unwrap();
