@@ -46,7 +46,10 @@
 //! `realworld_patterns.json`, which names each one's source: Fluentd's parsers and tests, Fluent
 //! Bit's `parsers*.conf` and multiline rules, plugins' code and tests, docs, published configs and
 //! grok patterns as fluent-plugin-grok-parser expands them, on log lines from those sources,
-//! strings drawn from the pattern, and mutations of them).
+//! strings drawn from the pattern, and mutations of them) and a fourth (`binary` cases: the
+//! haystacks' bytes matched as binary strings, as in_tail without `encoding`, tcp, udp and syslog
+//! give Fluentd's parsers; logferry reads each byte past ASCII as a private-use character, as
+//! logferry-plugins' `bytemap` does, and a pattern fixed to UTF-8 raises as in Ruby).
 //!
 //! For every case:
 //!
@@ -80,6 +83,8 @@ struct Case {
     flags: String,
     engine: String,
     hays: Vec<String>,
+    /// The haystacks' bytes are binary strings (see [`binary_text`]).
+    binary: bool,
 }
 
 /// A first match: spans as byte offsets.
@@ -134,6 +139,7 @@ fn load() -> Vec<(Case, RubyResult)> {
                 flags: c["flags"].as_str().expect("flags").to_string(),
                 engine: c["engine"].as_str().expect("engine").to_string(),
                 hays,
+                binary: c.get("binary") == Some(&Value::Bool(true)),
             };
             assert!(
                 g["src"] == c["src"] && g["flags"] == c["flags"],
@@ -148,6 +154,9 @@ fn load() -> Vec<(Case, RubyResult)> {
                     Ok(results
                         .iter()
                         .map(|r| {
+                            if r.as_str() == Some("incompatible") {
+                                return Some(incompatible());
+                            }
                             (!r.is_null()).then(|| Found {
                                 span: span_of(&r["span"]).expect("match span"),
                                 groups: r["groups"]
@@ -170,6 +179,52 @@ fn load() -> Vec<(Case, RubyResult)> {
             (case, ruby)
         })
         .collect()
+}
+
+/// Ruby's `Encoding::CompatibilityError` on a binary string (a pattern fixed to UTF-8, a byte
+/// past ASCII), as a match no pattern gives.
+fn incompatible() -> Found {
+    Found {
+        span: (usize::MAX, usize::MAX),
+        groups: Vec::new(),
+        names: Vec::new(),
+    }
+}
+
+/// The text logferry matches for a binary string (logferry-plugins' `bytemap::binary_text`, which
+/// in_tail, tcp, udp and syslog use): each byte past ASCII as the character U+10FF00 + byte, so
+/// that `.` is one byte and `é` no word character, as in Ruby.
+fn binary_text(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0..=0x7f => char::from(b),
+            _ => char::from_u32(0x10FF00 + u32::from(b)).expect("a private-use character"),
+        })
+        .collect()
+}
+
+/// logferry's first match in a binary string, as Ruby reports it (byte offsets).
+fn binary_found(re: &RubyRegex, hay: &str) -> Option<Found> {
+    if hay.is_ascii() {
+        return re
+            .captures_at(hay, 0)
+            .map(|c| found(re, c.whole(), |i| c.get(i)));
+    }
+    if re.fixed_encoding() {
+        return Some(incompatible());
+    }
+    let text = binary_text(hay.as_bytes());
+    let byte = |o: usize| text[..o].chars().count();
+    let span = |s: Option<(usize, usize)>| s.map(|(a, b)| (byte(a), byte(b)));
+    re.captures_at(&text, 0).map(|c| {
+        let f = found(re, c.whole(), |i| c.get(i));
+        Found {
+            span: span(Some(f.span)).expect("a span"),
+            groups: f.groups.into_iter().map(span).collect(),
+            names: f.names.into_iter().map(|(n, g)| (n, span(g))).collect(),
+        }
+    })
 }
 
 /// logferry's first match in the shape of Ruby's.
@@ -216,6 +271,7 @@ fn ruby_regexps_agree_with_ruby() {
             flags,
             engine,
             hays,
+            binary,
         } = &case;
         let what = format!("/{src}/{flags}");
         let re = match ruby_regexp::compile(src, flags) {
@@ -247,6 +303,19 @@ fn ruby_regexps_agree_with_ruby() {
             linear += 1;
         } else {
             onig += 1;
+        }
+        if *binary {
+            for (hay, want) in hays.iter().zip(&ruby) {
+                checks += 1;
+                let got = binary_found(&re, hay);
+                if !same_match(want, &got) {
+                    problems.push(format!(
+                        "{what} ({}) on the binary string {hay:?}:\n    ruby: {want:?}\n    ours: {got:?}",
+                        re.engine()
+                    ));
+                }
+            }
+            continue;
         }
         for (hay, want) in hays.iter().zip(&ruby) {
             checks += 1;
