@@ -49,7 +49,10 @@
 //! strings drawn from the pattern, and mutations of them) and a fourth (`binary` cases: the
 //! haystacks' bytes matched as binary strings, as in_tail without `encoding`, tcp, udp and syslog
 //! give Fluentd's parsers; logferry reads each byte past ASCII as a private-use character, as
-//! logferry-plugins' `bytemap` does, and a pattern fixed to UTF-8 raises as in Ruby).
+//! logferry-plugins' `bytemap` does, and a pattern fixed to UTF-8 raises as in Ruby),
+//! `behind_ref_cases.rb` one (positive look-behinds holding capture groups in patterns with
+//! back-references or conditionals, which Onigmo comes back into for their next alternative;
+//! curated and drawn at random).
 //!
 //! For every case:
 //!

@@ -4290,9 +4290,30 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 }
                 if behinds.last() == Some(&stack.len()) {
                     behinds.pop();
-                    negative_behinds.pop();
-                    if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
+                    let negative = negative_behinds.pop() == Some(true);
+                    let double = double_negated.pop();
+                    if let (Some(false), false, true, Some(&(_, start, _))) =
+                        (double, negative, refers && !inner_flags.x, stack.last())
                     {
+                        // A positive look-behind holding capture groups, in a pattern that
+                        // refers to groups: Onigmo keeps its choices, and where what follows
+                        // fails (a back-reference to one of its groups) it comes back into it
+                        // for the next alternative, with other captures; Oniguruma's
+                        // look-behind keeps none. Written as alternatives of look-behinds,
+                        // `(?<=a|(.))\1` as `(?:(?<=a)|(?<=(.)))\1`, which the alternation
+                        // comes back into, in Onigmo's order.
+                        let group = out[start..].to_string();
+                        if let Some(alternatives) = has_capture_text(&group)
+                            .then(|| behind_alternatives(&group))
+                            .flatten()
+                        {
+                            let each: Vec<String> =
+                                alternatives.iter().map(|a| format!("(?<={a})")).collect();
+                            out.truncate(start);
+                            out.push_str(&format!("(?:{})", each.join("|")));
+                        }
+                    }
+                    if let (Some(true), Some(&(_, start, _))) = (double, stack.last()) {
                         // With a capture group or `\K` in it: its negative look-behinds written
                         // as what they mean without one, when they can be, else taken out, else
                         // split in two (then `true`: a negation written).
@@ -4815,6 +4836,17 @@ mod tests {
             m(r"[[:print:]]+", "", "\u{E000}\u{10FF7F}").as_deref(),
             Some("\u{E000}\u{10FF7F}")
         );
+        // A positive look-behind with capture groups, in a pattern referring to groups: the
+        // search comes back into it for its next alternative, as Onigmo's does.
+        for (p, hay, want) in [
+            (r"(?<=a|(?:é|y|(.)))\1", "yyz", Some((1, 2))),
+            (r"(?<=a|(.))\1", "aab", Some((1, 2))),
+            (r"(?<=(.)|(..))(?(1)x|y)", "ax", Some((1, 2))),
+            (r"(?<=(?:(a)|a)b)\1", "aba", Some((2, 3))),
+        ] {
+            let re = crate::ruby_regexp::compile(p, "").unwrap();
+            assert_eq!(re.find(hay), want, "/{p}/ on {hay:?}");
+        }
         // A group of that name in the pattern: Oniguruma runs it.
         let own = crate::ruby_regexp::compile(r"(?<_lfZ_>a)\Z", "").unwrap();
         assert_eq!(own.engine(), "oniguruma");
