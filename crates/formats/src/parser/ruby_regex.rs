@@ -78,9 +78,11 @@
 //!   without braces, and escapes Ruby reads as the bare letter (`\U`; `\y` and `\Y`, which
 //!   Oniguruma reads as text-segment boundaries, are written as the letters for both engines).
 //!
-//! Two differences cannot be written out and are documented instead: `\Z` at the end of the
-//! pattern becomes `(?:\n?\z)`, so the whole match may include the final newline (no plugin uses
-//! the whole match's end); and `\b`/`\B` take their word characters from Rust, which counts
+//! `\Z` at the end of the pattern becomes `(?<_lfZ_>\n?)\z`, a group of the translation's own
+//! whose start is the whole match's end ([`END_Z_GROUP`]).
+//!
+//! One difference cannot be written out and is documented instead: `\b`/`\B` take their word
+//! characters from Rust, which counts
 //! U+200C/U+200D as word characters and `² ³ ¹ ¼ ½ ¾` not, where Ruby does the reverse. Both
 //! engines also carry their own Unicode version, so characters assigned since Ruby's version
 //! may be classified differently. And where Onigmo's search shortcuts miss a match Ruby's own
@@ -171,6 +173,12 @@ fn unicode_shorthand(e: char) -> Option<String> {
         posix_class(&body, e.is_ascii_uppercase())
     ))
 }
+
+/// The characters that stand for the bytes from 0x80 up of a binary string while it is matched
+/// (logferry-plugins' `bytemap`: in_tail, tcp, udp and syslog read bytes, as Fluentd does), as a
+/// class body range. Ruby's `[[:print:]]` and `[[:graph:]]` take no such byte, where Unicode
+/// counts these private-use characters as printable: the POSIX brackets leave them out.
+const BYTE_STAND_INS: &str = r"\x{10FF80}-\x{10FFFF}";
 
 /// ASCII class bodies for Ruby's POSIX brackets under `(?a)`.
 fn ascii_posix(name: &str) -> Option<&'static str> {
@@ -1069,9 +1077,8 @@ impl Parser {
             'A' => look(Look::Start),
             'z' => look(Look::End),
             'Z' if self.i == self.s.len() && self.depth == 0 => {
-                // At the very end of the pattern only the whole match's end can tell "before a
-                // final newline" from "through it", and no plugin uses that end: grep asks
-                // whether it matched, parsers and rewrite_tag_filter take groups.
+                // At the very end of the pattern: a group of its own takes the final newline,
+                // and the whole match ends where it starts (see `END_Z_GROUP`).
                 look(Look::EndZ)
             }
             'Z' => Err(unsupported(
@@ -1444,6 +1451,14 @@ impl Parser {
                     };
                 }
                 self.i += 1 + rest[..end].chars().count() + 2;
+                if matches!(name, "print" | "graph") && self.class_flags.cs != Charset::Ascii {
+                    // Private use, so printable in Unicode; but U+10FF80-U+10FFFF stand for the
+                    // bytes past ASCII of a binary string (the inputs that read bytes), which
+                    // Ruby counts as neither (see `BYTE_STAND_INS`). Written out for Oniguruma.
+                    info.rust_only = true;
+                    let body = format!("{body}{BYTE_STAND_INS}");
+                    return Ok(ClassAtom::Set(posix_class(&body, neg), info));
+                }
                 Ok(ClassAtom::Set(posix_class(body, neg), info))
             }
             '[' => {
@@ -1749,7 +1764,7 @@ fn emit(n: &Node, out: &mut String) -> Result<(), String> {
             Look::Eol => "$",
             Look::Start => r"\A",
             Look::End => r"\z",
-            Look::EndZ => r"(?:\n?\z)",
+            Look::EndZ => END_Z,
             Look::Word => r"\b",
             Look::NotWord => r"\B",
             Look::AsciiWord => r"(?-u:\b)",
@@ -1967,7 +1982,7 @@ fn option_group(s: &[char], k: usize, close: usize, f: Flags) -> Option<(usize, 
 
 /// Where the bracket expression opening at `s[k]` ends (past its `]`; nested brackets and
 /// escapes skipped), or the end of the pattern.
-fn bracket_end(s: &[char], k: usize) -> usize {
+pub(crate) fn bracket_end(s: &[char], k: usize) -> usize {
     let (mut depth, mut j) = (0usize, k);
     while j < s.len() {
         match s[j] {
@@ -3141,7 +3156,7 @@ fn atomic_anchor_alternatives(group: &str) -> Option<String> {
 
 /// Just past the comment group opening at `s[k]` (`(?#`): its first `)` not escaped (Ruby's
 /// reader skips the character after a backslash there); `None` when it is not closed.
-fn comment_end(s: &[char], k: usize) -> Option<usize> {
+pub(crate) fn comment_end(s: &[char], k: usize) -> Option<usize> {
     let mut j = k + 3;
     while j < s.len() {
         match s[j] {
@@ -3195,7 +3210,7 @@ fn unicode_lists(pattern: &str) -> Result<String, String> {
 
 /// Where the escape at `s[k]` (a backslash) ends, with its argument: `\cX`, `\C-X`, `\M-X`,
 /// `\xHH`, `\uHHHH`, `\u{…}`, `\p{…}`, `\k<…>`, `\g'…'` …
-fn escape_end(s: &[char], k: usize) -> usize {
+pub(crate) fn escape_end(s: &[char], k: usize) -> usize {
     let hex = |from: usize, max: usize| {
         from + s[from.min(s.len())..]
             .iter()
@@ -4275,9 +4290,30 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 }
                 if behinds.last() == Some(&stack.len()) {
                     behinds.pop();
-                    negative_behinds.pop();
-                    if let (Some(true), Some(&(_, start, _))) = (double_negated.pop(), stack.last())
+                    let negative = negative_behinds.pop() == Some(true);
+                    let double = double_negated.pop();
+                    if let (Some(false), false, true, Some(&(_, start, _))) =
+                        (double, negative, refers && !inner_flags.x, stack.last())
                     {
+                        // A positive look-behind holding capture groups, in a pattern that
+                        // refers to groups: Onigmo keeps its choices, and where what follows
+                        // fails (a back-reference to one of its groups) it comes back into it
+                        // for the next alternative, with other captures; Oniguruma's
+                        // look-behind keeps none. Written as alternatives of look-behinds,
+                        // `(?<=a|(.))\1` as `(?:(?<=a)|(?<=(.)))\1`, which the alternation
+                        // comes back into, in Onigmo's order.
+                        let group = out[start..].to_string();
+                        if let Some(alternatives) = has_capture_text(&group)
+                            .then(|| behind_alternatives(&group))
+                            .flatten()
+                        {
+                            let each: Vec<String> =
+                                alternatives.iter().map(|a| format!("(?<={a})")).collect();
+                            out.truncate(start);
+                            out.push_str(&format!("(?:{})", each.join("|")));
+                        }
+                    }
+                    if let (Some(true), Some(&(_, start, _))) = (double, stack.last()) {
                         // With a capture group or `\K` in it: its negative look-behinds written
                         // as what they mean without one, when they can be, else taken out, else
                         // split in two (then `true`: a negation written).
@@ -4605,6 +4641,16 @@ fn number_helpers(text: &str) -> (String, Vec<usize>) {
     (out, numbers.into_iter().map(|(_, n)| n).collect())
 }
 
+/// The name of the group [`translate_body`] writes `\Z` at the end of a pattern with:
+/// `(?<_lfZ_>\n?)\z`. The whole match ends where that group starts (before a final newline the
+/// `\n?` took), as Ruby's `\Z` looks at the newline without taking it; the group is not one of
+/// Ruby's ([`crate::ruby_regexp`] reads it so). A pattern using the name itself runs on
+/// Oniguruma.
+pub const END_Z_GROUP: &str = "_lfZ_";
+
+/// `\Z` at the end of a pattern, in Rust syntax (see [`END_Z_GROUP`]).
+const END_Z: &str = r"(?<_lfZ_>\n?)\z";
+
 /// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`) to a Rust pattern in
 /// multi-line mode (Ruby's `^`/`$`).
 pub fn translate(src: &str, flags: &str) -> Result<String, String> {
@@ -4620,6 +4666,12 @@ pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
         x: flags.contains('x'),
         cs: Charset::Default,
     };
+    if src.contains(END_Z_GROUP) {
+        return Err(unsupported(
+            &format!("the group name {END_Z_GROUP}"),
+            "the translation names a group of its own so",
+        ));
+    }
     let src = escapes::as_written(src);
     let mut p = Parser {
         s: src.chars().collect(),
@@ -4717,6 +4769,88 @@ mod tests {
         assert!(compile(r"a\Z", "").unwrap().is_match("xa"));
         assert!(!compile(r"a\Z", "").unwrap().is_match("a\nb"));
         assert!(!compile(r"a\Z", "").unwrap().is_match("a\n\n"));
+        // …and the whole match ends before the newline, unless the pattern took it.
+        let z = |p: &str, flags: &str, hay: &str| {
+            let re = crate::ruby_regexp::compile(p, flags).unwrap();
+            assert_eq!(re.engine(), "linear", "/{p}/");
+            let c = re.captures_at(hay, 0)?;
+            let groups: Vec<_> = re.numbered().iter().map(|&g| c.get(g)).collect();
+            Some((
+                c.whole(),
+                groups,
+                re.find(hay),
+                re.remove_first(hay).into_owned(),
+            ))
+        };
+        assert_eq!(
+            z(r"\AContent-Type\Z", "i", "content-type\n"),
+            Some(((0, 12), vec![], Some((0, 12)), "\n".into()))
+        );
+        assert_eq!(
+            z(r"(a)\s*\Z", "", "xa\n"),
+            Some(((1, 3), vec![Some((1, 2))], Some((1, 3)), "x".into()))
+        );
+        assert_eq!(
+            z(r"(?<k>\w+)=(?<v>.*)\Z", "", "k=v\n"),
+            Some((
+                (0, 3),
+                vec![Some((0, 1)), Some((2, 3))],
+                Some((0, 3)),
+                "\n".into()
+            ))
+        );
+        assert_eq!(
+            z(r"b|c\Z", "", "c\n"),
+            Some(((0, 1), vec![], Some((0, 1)), "\n".into()))
+        );
+        let re = crate::ruby_regexp::compile(r"(a)\Z", "").unwrap();
+        assert!(re.names().is_empty());
+        let mut locs = re.capture_locations();
+        assert_eq!(re.captures_read(&mut locs, "a\n"), Some((0, 1)));
+        assert_eq!(
+            (locs.get(0), locs.get(re.numbered()[0])),
+            (Some((0, 1)), Some((0, 1)))
+        );
+        // [[:print:]] and [[:graph:]] take none of the characters that stand for a binary
+        // string's bytes past ASCII (U+10FF80-U+10FFFF), as Ruby's take no such byte; on
+        // either engine, in any class, negated or not.
+        let byte = "a\u{10FFC3}\u{10FFA9}b";
+        for (p, want) in [
+            (r"[[:print:]]+", Some((0, 1))),
+            (r"[[:graph:]]+", Some((0, 1))),
+            (r"[^[:print:]]+", Some((1, 9))),
+            (r"[x[:^graph:]]+", Some((1, 9))),
+            (r"(?=.)[[:print:]]+", Some((0, 1))),
+            (r"(?<=a)[^[:print:]]+", Some((1, 9))),
+            (r"(?u)[[:print:]]+", Some((0, 1))),
+            (r"(?a)[^[:print:]]+", Some((1, 9))),
+            (r"[[:print:]]+", Some((0, 1))),
+        ] {
+            let re = crate::ruby_regexp::compile(p, "").unwrap();
+            assert_eq!(re.find(byte), want, "/{p}/ on {}", re.engine());
+            let re = crate::ruby_regexp::compile(p, "i").unwrap();
+            assert_eq!(re.find(byte), want, "/{p}/i on {}", re.engine());
+        }
+        // Other private-use characters stay printable.
+        assert_eq!(
+            m(r"[[:print:]]+", "", "\u{E000}\u{10FF7F}").as_deref(),
+            Some("\u{E000}\u{10FF7F}")
+        );
+        // A positive look-behind with capture groups, in a pattern referring to groups: the
+        // search comes back into it for its next alternative, as Onigmo's does.
+        for (p, hay, want) in [
+            (r"(?<=a|(?:é|y|(.)))\1", "yyz", Some((1, 2))),
+            (r"(?<=a|(.))\1", "aab", Some((1, 2))),
+            (r"(?<=(.)|(..))(?(1)x|y)", "ax", Some((1, 2))),
+            (r"(?<=(?:(a)|a)b)\1", "aba", Some((2, 3))),
+        ] {
+            let re = crate::ruby_regexp::compile(p, "").unwrap();
+            assert_eq!(re.find(hay), want, "/{p}/ on {hay:?}");
+        }
+        // A group of that name in the pattern: Oniguruma runs it.
+        let own = crate::ruby_regexp::compile(r"(?<_lfZ_>a)\Z", "").unwrap();
+        assert_eq!(own.engine(), "oniguruma");
+        assert_eq!(own.captures_at("a\n", 0).map(|c| c.whole()), Some((0, 1)));
         // Ruby's ^ never matches after a final newline: safe when what follows takes a
         // character, or at the start of a pattern that always matches there.
         assert_eq!(m("^a?b", "", "x\nb").as_deref(), Some("b"));

@@ -18,6 +18,7 @@
 pub mod backtracking;
 pub mod escapes;
 pub mod fold;
+pub mod names;
 pub mod string_fold;
 
 use std::borrow::Cow;
@@ -27,7 +28,9 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::parser::ruby_regex::{for_oniguruma, needs_backtracking, translate_body, WHOLE_GROUP};
+use crate::parser::ruby_regex::{
+    for_oniguruma, needs_backtracking, translate_body, END_Z_GROUP, WHOLE_GROUP,
+};
 pub use backtracking::Exhausted;
 
 /// A compiled Ruby regexp (one pointer; clones share it).
@@ -98,9 +101,12 @@ enum Engine {
     /// anchored search. A haystack without a newline cannot tell the two readings apart, so
     /// such haystacks (nearly every field value) run on a copy compiled without multi-line
     /// mode, which the crate can run anchored; the exact multi-line form runs on the others.
+    /// `end_z`: the group the translation wrote a final `\Z` with (see [`END_Z_GROUP`]), whose
+    /// start is the whole match's end.
     Linear {
         lines: Regex,
         single: Regex,
+        end_z: Option<usize>,
     },
     Backtracking(onig::Regex),
 }
@@ -137,8 +143,9 @@ impl Captures {
     }
 }
 
-/// Reusable group storage for [`RubyRegex::captures_read`] (no allocation per match).
-pub struct Locations(Locs);
+/// Reusable group storage for [`RubyRegex::captures_read`] (no allocation per match), with the
+/// group whose start ends the whole match, if any (a final `\Z` on the linear engine).
+pub struct Locations(Locs, Option<usize>);
 
 enum Locs {
     Linear(regex::CaptureLocations),
@@ -148,9 +155,13 @@ enum Locs {
 impl Locations {
     /// The span of engine group `i` (0: the whole match) in the last match read.
     pub fn get(&self, i: usize) -> Option<(usize, usize)> {
-        match &self.0 {
+        let at = |i| match &self.0 {
             Locs::Linear(l) => l.get(i),
             Locs::Backtracking(r) => r.pos(i),
+        };
+        match (i, self.1) {
+            (0, Some(z)) => at(0).map(|(s, e)| (s, at(z).map_or(e, |(zs, _)| zs))),
+            _ => at(i),
         }
     }
 }
@@ -164,19 +175,30 @@ impl fmt::Debug for Locations {
 impl RubyRegex {
     /// Fresh group storage for [`captures_read`](Self::captures_read).
     pub fn capture_locations(&self) -> Locations {
-        Locations(match &self.0.engine {
-            Engine::Linear { lines, .. } => Locs::Linear(lines.capture_locations()),
-            Engine::Backtracking(_) => Locs::Backtracking(onig::Region::new()),
-        })
+        match &self.0.engine {
+            Engine::Linear { lines, end_z, .. } => {
+                Locations(Locs::Linear(lines.capture_locations()), *end_z)
+            }
+            Engine::Backtracking(_) => Locations(Locs::Backtracking(onig::Region::new()), None),
+        }
     }
 
     /// Find the first match, recording group positions in `locs` (made by this regexp's
     /// [`capture_locations`](Self::capture_locations)); the whole match's span.
     pub fn captures_read(&self, locs: &mut Locations, hay: &str) -> Option<(usize, usize)> {
         match (&self.0.engine, &mut locs.0) {
-            (Engine::Linear { lines, single }, Locs::Linear(l)) => pick(lines, single, hay)
-                .captures_read(l, hay)
-                .map(|m| (m.start(), m.end())),
+            (
+                Engine::Linear {
+                    lines,
+                    single,
+                    end_z,
+                },
+                Locs::Linear(l),
+            ) => {
+                pick(lines, single, hay).captures_read(l, hay)?;
+                locs.1 = *end_z;
+                locs.get(0)
+            }
             (Engine::Backtracking(re), Locs::Backtracking(r)) => {
                 match backtracking::search(re, hay, 0, r, None) {
                     Ok(Some(_)) => r.pos(0),
@@ -221,7 +243,7 @@ impl RubyRegex {
     /// budget counts as no match.
     pub fn is_match(&self, hay: &str) -> bool {
         match &self.0.engine {
-            Engine::Linear { lines, single } => pick(lines, single, hay).is_match(hay),
+            Engine::Linear { lines, single, .. } => pick(lines, single, hay).is_match(hay),
             Engine::Backtracking(re) => {
                 let mut region = onig::Region::new();
                 matches!(
@@ -251,17 +273,21 @@ impl RubyRegex {
             return Ok(None);
         }
         match &self.0.engine {
-            Engine::Linear { lines, single } => {
+            Engine::Linear {
+                lines,
+                single,
+                end_z,
+            } => {
                 let re = pick(lines, single, hay);
                 let mut locs = re.capture_locations();
                 Ok(re
                     .captures_read_at(&mut locs, hay, start)
-                    .map(|_| Captures(Locations(Locs::Linear(locs)))))
+                    .map(|_| Captures(Locations(Locs::Linear(locs), *end_z))))
             }
             Engine::Backtracking(re) => {
                 let mut region = onig::Region::new();
                 Ok(backtracking::search(re, hay, start, &mut region, timeout)?
-                    .map(|_| Captures(Locations(Locs::Backtracking(region)))))
+                    .map(|_| Captures(Locations(Locs::Backtracking(region), None))))
             }
         }
     }
@@ -269,10 +295,14 @@ impl RubyRegex {
     /// The first match in `hay`: its span.
     pub fn find(&self, hay: &str) -> Option<(usize, usize)> {
         match &self.0.engine {
-            Engine::Linear { lines, single } => pick(lines, single, hay)
+            Engine::Linear {
+                lines,
+                single,
+                end_z: None,
+            } => pick(lines, single, hay)
                 .find(hay)
                 .map(|m| (m.start(), m.end())),
-            Engine::Backtracking(_) => self.captures_at(hay, 0).map(|c| c.whole()),
+            _ => self.captures_at(hay, 0).map(|c| c.whole()),
         }
     }
 
@@ -341,50 +371,65 @@ pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
 /// Compile a Ruby regexp body with Ruby flags (`i`, `m`, `x`): on the linear engine when the
 /// translator keeps Ruby's meaning there, else on Oniguruma.
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
-    let compiled = compile_unchecked(body, flags)?;
-    crate::parser::ruby_regex::stale_captures(body, flags)
-        .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+    let named = names::engine_names(body, flags);
+    let compiled = compile_unchecked(body, &named, flags)?;
+    crate::parser::ruby_regex::stale_captures(&named.body, flags)
+        .map_err(|e| format!("regexp /{body}/ cannot be used: {}", named.message(e)))?;
     Ok(compiled)
 }
 
-/// [`compile`] but for the refusal of loops that read stale capture groups.
-fn compile_unchecked(body: &str, flags: &str) -> Result<RubyRegex, String> {
+/// [`compile`] but for the refusal of loops that read stale capture groups. `named` is `body`
+/// with the group names the engines may refuse written as placeholders ([`names`]).
+fn compile_unchecked(
+    body: &str,
+    named: &names::EngineNames<'_>,
+    flags: &str,
+) -> Result<RubyRegex, String> {
     let src = body.to_string();
+    let ruby_name = |n: &str| named.ruby(n).to_string();
+    let fail = |e: String| format!("regexp /{body}/ cannot be used: {}", named.message(e));
+    let body: &str = &named.body;
     let on_linear = translate_body(body, flags).and_then(|t| {
         // A translation the `regex` crate still cannot build (its size limit) goes to Oniguruma.
         linear(&t).map_err(|e| format!("the pattern is not supported: the regex crate says {e}"))
     });
     match on_linear {
         Ok((lines, single)) => {
+            let end_z = lines.capture_names().position(|n| n == Some(END_Z_GROUP));
             let names: Vec<(String, Vec<usize>)> = lines
                 .capture_names()
                 .enumerate()
-                .filter_map(|(i, n)| n.map(|n| (n.to_string(), vec![i])))
+                .filter(|&(i, _)| Some(i) != end_z)
+                .filter_map(|(i, n)| n.map(|n| (ruby_name(n), vec![i])))
                 .collect();
             let numbered: Vec<usize> = if names.is_empty() {
-                (1..lines.captures_len()).collect()
+                (1..lines.captures_len())
+                    .filter(|&i| Some(i) != end_z)
+                    .collect()
             } else {
                 names.iter().map(|(_, g)| g[0]).collect()
             };
             Ok(RubyRegex(Arc::new(Compiled {
-                engine: Engine::Linear { lines, single },
+                engine: Engine::Linear {
+                    lines,
+                    single,
+                    end_z,
+                },
                 fixed: fixed_encoding(&src),
                 src,
                 numbered,
                 names,
             })))
         }
-        Err(e) if !needs_backtracking(&e) => Err(format!("regexp /{body}/ cannot be used: {e}")),
+        Err(e) if !needs_backtracking(&e) => Err(fail(e)),
         Err(_) => {
-            let rewritten = for_oniguruma(body, flags)
-                .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
-            let re = backtracking::compile_rewritten(&rewritten, flags)
-                .map_err(|e| format!("regexp /{body}/ cannot be used: {e}"))?;
+            let rewritten = for_oniguruma(body, flags).map_err(fail)?;
+            let re = backtracking::compile_rewritten(&rewritten, flags).map_err(fail)?;
             let mut names: Vec<(String, Vec<usize>)> = Vec::new();
             re.foreach_name(|name, groups| {
                 if name != WHOLE_GROUP {
                     names.push((
-                        name.to_string(),
+                        ruby_name(name),
                         groups.iter().map(|&g| g as usize).collect(),
                     ));
                 }

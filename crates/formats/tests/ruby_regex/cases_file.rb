@@ -5,10 +5,12 @@ require 'json'
 CASES_PATH = File.join(File.dirname(File.expand_path(__FILE__)), 'cases.json')
 
 # One case as a line of cases.json (its spacing); `meant`, when given, is the pattern whose
-# matches in Ruby are the goldens (see behind_cases.rb).
-def case_line(group, src, flags, engine, hays, meant = nil)
+# matches in Ruby are the goldens (see behind_cases.rb); `binary`: the haystacks are matched as
+# binary strings (their bytes, see record.rb).
+def case_line(group, src, flags, engine, hays, meant = nil, binary: false)
   c = { 'group' => group, 'src' => src, 'flags' => flags, 'engine' => engine, 'hays' => hays }
   c['meant'] = meant if meant
+  c['binary'] = true if binary
   JSON.generate(c, { ascii_only: false })
       .gsub('","', '", "').gsub('":', '": ').gsub(',"', ', "')
 end

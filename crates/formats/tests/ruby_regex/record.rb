@@ -1,7 +1,8 @@
 # Re-record goldens.json from cases.json with the local Ruby (Debian's ruby 3.1 in the reference
 # setup): `ruby crates/formats/tests/ruby_regex/record.rb`. For every case: Ruby's compile error,
 # or for each haystack (the case's own, then the common ones) the first match as byte offsets
-# (of the case's `meant` pattern when it has one):
+# (of the case's `meant` pattern when it has one; of each haystack's bytes as a binary string
+# when the case is `binary`, `incompatible` where Ruby raises Encoding::CompatibilityError):
 # the whole match, each numbered group, each named group. The test
 # (crates/formats/tests/ruby_regex_vs_ruby.rs) compares logferry's RubyRegex with these; it needs
 # no Ruby.
@@ -28,8 +29,15 @@ lines = data['cases'].map do |c|
   # is not ASCII) is recorded as Ruby's error.
   results = begin
     (c['hays'] + common).map do |h|
-    s = h.dup.force_encoding(Encoding::UTF_8)
-    m = re.match(s)
+    # A `binary` case: each haystack's bytes as a binary (ASCII-8BIT) string, as in_tail, tcp,
+    # udp and syslog give Fluentd's parsers; a pattern fixed to UTF-8 raises on one past ASCII.
+    s = c['binary'] ? h.b : h.dup.force_encoding(Encoding::UTF_8)
+    m = begin
+      re.match(s)
+    rescue Encoding::CompatibilityError
+      raise unless c['binary']
+      next 'incompatible'
+    end
     next nil unless m
     # Ruby 3.1 has no byteoffset: the byte size of the text before each character offset.
     span = lambda do |g|
