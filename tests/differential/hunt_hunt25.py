@@ -77,7 +77,7 @@ def curated():
     g.case("rt-str-invalid-utf8-keeps-bytes", body,
            [g.msg(rec, tag=tg) for tg in ("a.x", "b.x", "c.x")])
     # The same beside filter_parser's merges (hash_value_field, remove_key_name_field, a value that
-    # does not parse under reserve_data) and concat's joined records.
+    # does not parse under reserve_data) and in concat's joined records and lines.
     other = {"$str_hex": "6fff"}
     body = (g.filt("parser", "key_name m\nreserve_data true\nhash_value_field p\n<parse>\n  @type json\n</parse>", "p1.**")
             + g.filt("parser", "key_name m\nreserve_data true\nremove_key_name_field true\n<parse>\n  @type json\n</parse>",
@@ -85,11 +85,14 @@ def curated():
             + g.filt("parser", "key_name m\nreserve_data true\nemit_invalid_record_to_error false\n<parse>\n"
                      "  @type regexp\n  expression /^(?<v>\\d+)$/\n</parse>", "p3.**")
             + g.filt("concat", "key m\nn_lines 2", "c2.**")
+            + g.filt("concat", "key m\nn_lines 2", "c3.**")
             + g.fileout("x", fmt="@type msgpack") + g.ERR)
     g.case("parser-concat-str-invalid-utf8-keeps-bytes", body,
            [g.msg({"m": '{"k":1}', "o": other}, tag="p1.x"), g.msg({"m": '{"k":1}', "o": other}, tag="p2.x"),
             g.msg({"m": "abc", "o": other}, tag="p3.x"), g.msg({"m": "l1", "o": other}, tag="c2.x"),
-            g.msg({"m": "l2", "o": other}, tag="c2.x")])
+            g.msg({"m": "l2", "o": other}, tag="c2.x"),
+            # The joined lines themselves: bytes kept, a str.
+            g.msg({"m": {"$str_hex": "61ff62"}}, tag="c3.x"), g.msg({"m": "c\u00e9d"}, tag="c3.x")])
     # syslog: every line emits one event (emit_unmatched_lines), so the input's count is waited on.
     r3164 = [b"<13>Feb  3 04:05:06 host app[123]: m" + b for b in BAD] + [
         b"<13>Feb  3 04:05:06 h\xffst app: m", b"<13>Feb  3 04:05:06 host a\x80p[1]: m", b"<13>Feb  3 04:05:06 host app[1\xff]: m",
@@ -174,6 +177,10 @@ def tail_cases():
             t.case("tail-encoding-utf8-%s-%s" % (suffix, name),
                    t.source(parse, extra=t.HEAD + "\n" + enc + "\nemit_unmatched_lines true"),
                    [t.wait(n if suffix == "same" else 3)], {a: lines}, out=ltsv)
+    # `encoding ASCII-8BIT`: binary strings, as without `encoding` (`.` is one byte).
+    t.case("tail-encoding-ascii-8bit-regexp", t.source("@type regexp\nexpression /^(?<k>.)(?<v>.*)$/",
+                                                       extra=t.HEAD + "\nencoding ASCII-8BIT"),
+           [t.wait(2)], {a: b"\xc3\xa9 x\na\xff y\n"}, out=ltsv)
     t.case("tail-invalid-utf8-csv", t.source("@type csv\nkeys a,b", extra=t.HEAD),
            [t.wait(3)], {a: b"x\xff,y\n\xc0\xaf,\xe2\x82\n\xc3\xa9,\x00\n"}, out=ltsv)
     # A glob: one file with a mid-file entry, one without any.

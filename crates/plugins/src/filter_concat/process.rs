@@ -9,7 +9,7 @@ use logferry_formats::accessor::raw_map_get;
 use logferry_formats::ruby;
 
 use super::config::{ConcatConfig, Mode};
-use crate::net::bytemap::{decode_record_keeping_bytes, encode_unmapped, protect};
+use crate::net::bytemap::{decode_record_keeping_bytes, encode_unmapped, protect, utf8_text};
 
 /// Bytes counted per pending line on top of its text (its slot and time).
 const LINE_OVERHEAD: usize = 32;
@@ -314,9 +314,19 @@ impl State {
         raw_key: &[u8],
     ) {
         let mut text = Vec::new();
-        let binary = match Value::decode(raw_key) {
-            Ok((v, _)) => join_piece(&v, &cfg.separator, &mut text),
-            Err(_) => false,
+        // A str goes in as its bytes, UTF-8 or not (as Ruby joins them); anything else as Ruby's
+        // `Array#join` of it.
+        let binary = match raw_key.first() {
+            Some(0xa0..=0xbf | 0xd9..=0xdb) => {
+                if let Ok(bytes) = logferry_msgpack::Reader::new(raw_key).read_str() {
+                    text.extend_from_slice(bytes);
+                }
+                false
+            }
+            _ => match Value::decode(raw_key) {
+                Ok((v, _)) => join_piece(&v, &cfg.separator, &mut text),
+                Err(_) => false,
+            },
         };
         let ordinal = match &cfg.mode {
             Mode::Metadata(f) => to_i(raw_map_get(record, f.ordinal.as_bytes())),
@@ -388,9 +398,10 @@ impl State {
             Value::Bin(joined)
         } else {
             // Beside the record's strings that keep their bytes (`map_of`): protected.
+            // Bytes that are not UTF-8 stay in the str (as Fluentd's): mapped, and written back.
             match String::from_utf8(joined) {
                 Ok(s) => protect(Value::Str(s)),
-                Err(e) => Value::Bin(e.into_bytes()),
+                Err(e) => Value::Str(utf8_text(e.as_bytes()).unwrap_or_default()),
             }
         };
         let time = s.lines[0].time;

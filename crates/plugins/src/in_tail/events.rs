@@ -13,6 +13,7 @@ use logferry_formats::ruby;
 use logferry_msgpack::write;
 
 use super::config::TailConfig;
+use super::encoding::Enc;
 use super::reader::Lines;
 use crate::net::bytemap::{binary_text, encode_unmapped, utf8_text, write_binary};
 
@@ -77,7 +78,8 @@ impl<'a> Events<'a> {
             emit_unmatched: cfg.emit_unmatched_lines,
             none: cfg.none.as_ref().map(|(k, e)| (k.as_str(), *e)),
             log,
-            binary: cfg.encoding.is_none(),
+            // `encoding ASCII-8BIT` (or BINARY) keeps them binary strings too.
+            binary: matches!(cfg.encoding, None | Some((_, Enc::Binary))),
         }
     }
 
@@ -87,15 +89,16 @@ impl<'a> Events<'a> {
     /// the bytes that are not UTF-8 ([`utf8_text`]: Fluentd keeps them, and where its parser
     /// raises on them logferry parses the line and keeps them too).
     fn text<'l>(&self, line: &'l [u8]) -> (Cow<'l, str>, bool) {
-        let mapped = if self.binary {
-            binary_text(line)
-        } else {
-            utf8_text(line)
-        };
-        match mapped {
-            Some(t) => (Cow::Owned(t), true),
-            // ASCII, or UTF-8: borrowed as it is.
-            None => (ruby::scrub(line), false),
+        if self.binary {
+            return match binary_text(line) {
+                Some(t) => (Cow::Owned(t), true),
+                // ASCII: borrowed as it is.
+                None => (ruby::scrub(line), false),
+            };
+        }
+        match std::str::from_utf8(line) {
+            Ok(t) => (Cow::Borrowed(t), false),
+            Err(_) => (Cow::Owned(utf8_text(line).unwrap_or_default()), true),
         }
     }
 
@@ -265,7 +268,7 @@ impl<'a> Events<'a> {
                         }
                         self.log.warn(format_args!(
                             "got incomplete line before first line from {path}: {:?}",
-                            format!("{text}\n")
+                            format!("{}\n", String::from_utf8_lossy(line))
                         ));
                     }
                 }
