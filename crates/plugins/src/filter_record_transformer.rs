@@ -482,7 +482,24 @@ impl Cx<'_> {
             Ph::TagSuffix(n) => out.push_str(&protect_str(
                 index(self.suffix, *n).map_or("", String::as_str),
             )),
-            Ph::Record(_) | Ph::Unknown => ruby::to_s_into(&self.value(ph), out),
+            Ph::Record(_) | Ph::Unknown => self.push_value_text(ph, self.value(ph), out),
+        }
+    }
+
+    /// Ruby's `to_s` of the record value `v` (of `ph`) into `out`. A hash or an array is its
+    /// `inspect`, which escapes what it holds: read from the record as it is (not with the
+    /// bytes mapped) and protected.
+    fn push_value_text(&self, ph: &Ph, v: Value, out: &mut String) {
+        match (ph, &v) {
+            (Ph::Record(k), Value::Map(_) | Value::Array(_)) => {
+                let plain = raw_map_get(self.record, k.as_bytes())
+                    .and_then(|raw| Value::decode(raw).ok())
+                    .map_or(Value::Nil, |(v, _)| v);
+                let mut text = String::new();
+                ruby::to_s_into(&plain, &mut text);
+                out.push_str(&protect_str(&text));
+            }
+            _ => ruby::to_s_into(&v, out),
         }
     }
 
@@ -523,7 +540,7 @@ impl Cx<'_> {
                             .extend_from_slice(&b);
                         continue;
                     }
-                    v => ruby::to_s_into(&v, &mut out),
+                    v => self.push_value_text(ph, v, &mut out),
                 },
                 Part::Lit(l) => out.push_str(&protect_str(l)),
                 Part::Ph(ph) => self.push_text(ph, &mut out),
