@@ -64,6 +64,16 @@ pub fn set_str_field(raw: &[u8], key: &str, value: &str, out: &mut Vec<u8>) {
 /// Set several fields on a raw record (existing keys are replaced), writing the record to `out`.
 /// See [`set_raw_fields`].
 pub fn set_fields(raw: &[u8], fields: &[(&str, Value)], out: &mut Vec<u8>) {
+    // The common case (no key in the record, none given twice): appended, written directly.
+    if let Some((n, body)) = appendable(raw, fields.iter().map(|(k, _)| k.as_bytes())) {
+        write::map_len(out, n.saturating_add(fields.len() as u32));
+        out.extend_from_slice(body);
+        for (k, v) in fields {
+            write::str(out, k);
+            v.encode(out);
+        }
+        return;
+    }
     let mut values = Vec::new();
     let mut ends = Vec::with_capacity(fields.len());
     for (_, v) in fields {
@@ -83,13 +93,30 @@ pub fn set_fields(raw: &[u8], fields: &[(&str, Value)], out: &mut Vec<u8>) {
     set_raw_fields(raw, &raw_fields, out);
 }
 
+/// The map header's count and the body of `raw` when `keys` can be appended to it as they are:
+/// it is a map holding none of them, and none is given twice.
+fn appendable<'a, 'k>(
+    raw: &'a [u8],
+    keys: impl Iterator<Item = &'k [u8]> + Clone,
+) -> Option<(u32, &'a [u8])> {
+    let mut r = Reader::new(raw);
+    let n = r.read_map_len().ok()?;
+    let body = r.remaining();
+    for (i, k) in keys.clone().enumerate() {
+        if has_key(body, n, k) || keys.clone().take(i).any(|earlier| earlier == k) {
+            return None;
+        }
+    }
+    Some((n, body))
+}
+
 /// Set several fields on a raw record, each key a string's bytes and each value msgpack
 /// already, writing the record to `out`. A key the record has gets the value in its place (the
 /// last of a key given twice); the others are appended in order. The record's other keys and
 /// values are copied as they are (a string that is not UTF-8 keeps its bytes).
 ///
-/// When none of the keys is present (the common case) the map header is bumped and the pairs
-/// appended.
+/// When none of the keys is present and none is given twice (the common case) the map header
+/// is bumped and the pairs appended.
 pub fn set_raw_fields(raw: &[u8], fields: &[(&[u8], &[u8])], out: &mut Vec<u8>) {
     let mut r = Reader::new(raw);
     let Ok(n) = r.read_map_len() else {
@@ -97,8 +124,7 @@ pub fn set_raw_fields(raw: &[u8], fields: &[(&[u8], &[u8])], out: &mut Vec<u8>) 
         out.extend_from_slice(raw);
         return;
     };
-    let body = r.remaining();
-    if fields.iter().all(|(k, _)| !has_key(body, n, k)) {
+    if let Some((n, body)) = appendable(raw, fields.iter().map(|(k, _)| *k)) {
         write::map_len(out, n.saturating_add(fields.len() as u32));
         out.extend_from_slice(body);
         for (k, v) in fields {
@@ -240,6 +266,14 @@ mod tests {
             out,
             b"\x85\xa1s\xa2a\xff\xa1k\x01\xa1k\x09\x03\xa1x\xa1n\x02"
         );
+        // A key given twice that the record lacks: once, with its last value.
+        let mut out = Vec::new();
+        set_fields(
+            b"\x81\xa1a\x01",
+            &[("t", Value::Int(1)), ("t", Value::Int(2))],
+            &mut out,
+        );
+        assert_eq!(out, b"\x82\xa1a\x01\xa1t\x02");
         // A record cut short: what a decoder reads of it (nothing), and the fields.
         let mut out = Vec::new();
         set_fields(&raw[..9], &[("k", Value::Int(9))], &mut out);
