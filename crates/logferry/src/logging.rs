@@ -217,6 +217,9 @@ impl<S: Subscriber> Layer<S> for LogEvents {
 struct Fields {
     message: String,
     fields: Vec<(String, Value)>,
+    /// Fields whose text is written as it is, not quoted: `Debug` text that is already a
+    /// value's own form (a list, a map, a quoted string, a number).
+    raw: Vec<String>,
 }
 
 impl Fields {
@@ -225,8 +228,10 @@ impl Fields {
         let mut message = self.message.clone();
         for (k, val) in &self.fields {
             let _ = match val {
+                Value::Str(s) if self.raw.contains(k) => write!(message, " {k}={s}"),
                 Value::Str(s) => write!(message, " {k}={s:?}"),
                 Value::Int(i) => write!(message, " {k}={i}"),
+                Value::F64(f) => write!(message, " {k}={f}"),
                 Value::Bool(b) => write!(message, " {k}={b}"),
                 Value::UInt(u) => write!(message, " {k}={u}"),
                 other => write!(message, " {k}={other:?}"),
@@ -270,8 +275,20 @@ impl Visit for Fields {
         self.put(field, Value::Bool(value));
     }
 
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, Value::F64(value));
+    }
+
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.put(field, Value::Str(format!("{value:?}")));
+        // `%x` fields come here too (as their Display text): a text that is a value's own form
+        // is written as it is, any other quoted (as Fluentd's `inspect` of a string).
+        let text = format!("{value:?}");
+        let own_form = text.starts_with(['[', '{', '"']) || text.parse::<f64>().is_ok();
+        if own_form && field.name() != "message" {
+            self.raw
+                .push(field.name().trim_start_matches("r#").to_string());
+        }
+        self.put(field, Value::Str(text));
     }
 }
 
@@ -289,6 +306,7 @@ mod tests {
                 ("plugin".into(), Value::Str("tail".into())),
                 ("n".into(), Value::Int(3)),
             ],
+            raw: vec![],
         };
         let mut text = Lines::new(LogFormat::Text, None);
         text.time = logferry_core::timefmt::TimeFormatter::new(
@@ -302,11 +320,15 @@ mod tests {
         );
         let plain = Fields {
             message: "logferry started".into(),
-            fields: vec![],
+            fields: vec![
+                ("tags".into(), Value::Str("[\"fluent.trace\"]".into())),
+                ("took".into(), Value::F64(1.5)),
+            ],
+            raw: vec!["tags".into()],
         };
         assert_eq!(
             text.render(t, "info", &plain),
-            "2023-11-14 22:13:20 +0000 [info]: logferry started\n"
+            "2023-11-14 22:13:20 +0000 [info]: logferry started tags=[\"fluent.trace\"] took=1.5\n"
         );
         let json = Lines {
             json: true,
