@@ -162,12 +162,12 @@ impl Router {
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
-    /// Lines of the router's stderr that report a problem (WARN/ERROR).
+    /// Lines of the router's stderr that report a problem (`[warn]`/`[error]`, Fluentd's form).
     pub fn problems(&self) -> Vec<String> {
         fs::read_to_string(self.dir.join("router.log"))
             .unwrap_or_default()
             .lines()
-            .filter(|l| l.contains("ERROR") || l.contains("WARN"))
+            .filter(|l| l.contains("[warn]") || l.contains("[error]"))
             .map(str::to_string)
             .collect()
     }
