@@ -147,6 +147,10 @@ pub fn engine_names<'a>(body: &'a str, flags: &str) -> EngineNames<'a> {
     let mut out = String::with_capacity(body.len());
     let mut at = 0;
     for &(a, b, definition) in &spans {
+        // A span found inside one already written (a name holding `(?<`) is part of it.
+        if a < at {
+            continue;
+        }
         let name = &s[a..b];
         // A back-reference or a condition may give a level after the name (`\k<name+1>`),
         // and then holds no other `+` or `-`; a call (`\g<name>`) reads the whole name.
@@ -182,6 +186,16 @@ mod tests {
 
     fn body(src: &str) -> String {
         engine_names(src, "").body.into_owned()
+    }
+
+    /// Found by the ruby_regex fuzz target: a name holding `(?<` gave a span inside the one
+    /// written before it (a slice from after its end: a panic at start-up).
+    #[test]
+    fn a_name_holding_a_group_opening_does_not_panic() {
+        let src = "(?<s\u{17f}SS|(?<|(?<n>?m\u{3}";
+        let _ = engine_names(src, "");
+        let _ = engine_names("(?<a.(?<b.c>x)>y)", "");
+        let _ = crate::ruby_regexp::compile(src, "");
     }
 
     #[test]
