@@ -36,7 +36,6 @@ pub fn init(level: Level, format: LogFormat, time_format: Option<&str>, suppress
     tracing_subscriber::registry()
         .with(filter)
         .with(Suppress::new(suppression))
-        .with(LogEvents)
         .with(Lines::new(format, time_format))
         .init();
 }
@@ -64,13 +63,24 @@ impl Lines {
     }
 
     /// The whole line (with its newline) of an event at `level` with these fields.
+    #[cfg(test)]
     fn render(&self, now: logferry_msgpack::EventTime, level: &str, v: &Fields) -> String {
+        self.format(now, level, v.is_plugin_line(), &v.line())
+    }
+
+    /// The whole line (with its newline) of `message` ([`Fields::line`]) at `level`; `worker`:
+    /// a plugin's line.
+    fn format(
+        &self,
+        now: logferry_msgpack::EventTime,
+        level: &str,
+        worker: bool,
+        message: &str,
+    ) -> String {
         let mut time = String::new();
         if let Some(f) = &self.time {
             f.format_into(now, &mut time);
         }
-        let worker = v.fields.iter().any(|(k, _)| k == "plugin");
-        let message = v.line();
         if self.json {
             let mut out = String::with_capacity(message.len() + 64);
             out.push_str("{\"time\":");
@@ -78,7 +88,7 @@ impl Lines {
             out.push_str(",\"level\":");
             push_json_str(&mut out, level);
             out.push_str(",\"message\":");
-            push_json_str(&mut out, &message);
+            push_json_str(&mut out, message);
             if worker {
                 out.push_str(",\"worker_id\":0");
             }
@@ -96,17 +106,25 @@ fn push_json_str(out: &mut String, s: &str) {
     out.push_str(&serde_json::Value::from(s).to_string());
 }
 
+/// Every line logged (past the level filter) to stderr ([`Lines::format`]) and as a Fluentd log
+/// event (`fluent.<level>`), its fields read once.
 impl<S: Subscriber> Layer<S> for Lines {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let level = level_text(*event.metadata().level());
         let mut v = Fields::default();
         event.record(&mut v);
-        let line = self.render(
+        let message = v.line();
+        let line = self.format(
             logferry_msgpack::EventTime::now(),
-            level_text(*event.metadata().level()),
-            &v,
+            level,
+            v.is_plugin_line(),
+            &message,
         );
         // One write a line, so lines of several threads do not interleave.
         let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), line.as_bytes());
+        if logferry_core::log_events::wanted() {
+            logferry_core::log_events::push(level, v.fields, message);
+        }
     }
 }
 
@@ -196,22 +214,6 @@ impl<S: Subscriber> Layer<S> for Suppress {
     }
 }
 
-/// Every line logged (past the level filter) as a Fluentd log event.
-struct LogEvents;
-
-impl<S: Subscriber> Layer<S> for LogEvents {
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
-        if !logferry_core::log_events::wanted() {
-            return;
-        }
-        let level = level_text(*event.metadata().level());
-        let mut v = Fields::default();
-        event.record(&mut v);
-        let message = v.line();
-        logferry_core::log_events::push(level, v.fields, message);
-    }
-}
-
 /// A line's text and fields.
 #[derive(Default)]
 struct Fields {
@@ -223,6 +225,11 @@ struct Fields {
 }
 
 impl Fields {
+    /// A plugin's line (it has the field `plugin`): Fluentd's worker writes those.
+    fn is_plugin_line(&self) -> bool {
+        self.fields.iter().any(|(k, _)| k == "plugin")
+    }
+
     /// Fluentd's message: the text, then each field as ` key=value`.
     fn line(&self) -> String {
         let mut message = self.message.clone();
