@@ -401,7 +401,7 @@ impl State {
             // Bytes that are not UTF-8 stay in the str (as Fluentd's): mapped, and written back.
             match String::from_utf8(joined) {
                 Ok(s) => protect(Value::Str(s)),
-                Err(e) => Value::Str(utf8_text(e.as_bytes()).unwrap_or_default()),
+                Err(e) => Value::Str(utf8_text(e.as_bytes())),
             }
         };
         let time = s.lines[0].time;

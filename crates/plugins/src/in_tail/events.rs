@@ -98,7 +98,7 @@ impl<'a> Events<'a> {
         }
         match std::str::from_utf8(line) {
             Ok(t) => (Cow::Borrowed(t), false),
-            Err(_) => (Cow::Owned(utf8_text(line).unwrap_or_default()), true),
+            Err(_) => (Cow::Owned(utf8_text(line)), true),
         }
     }
 
@@ -195,7 +195,8 @@ impl<'a> Events<'a> {
         });
     }
 
-    /// Parse `text` (the line `raw`; `mapped`: bytes of it mapped, see [`Self::text`]): each record found is emitted; a failure emits the line as unmatched (with
+    /// Parse `text` (the line `raw`; `mapped`: bytes of it mapped, see [`Self::text`]): each
+    /// record found is emitted; a failure emits the line as unmatched (with
     /// `emit_unmatched_lines`) and logs `why`.
     fn parse(
         &self,

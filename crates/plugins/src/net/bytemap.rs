@@ -67,25 +67,22 @@ pub fn binary_value_match_text(
     }
 }
 
-/// The text of `line`, a UTF-8 string that may hold bytes that are not UTF-8 (in_tail with
+/// The text of `line`, a UTF-8 string holding bytes that are not UTF-8 (in_tail with
 /// `encoding UTF-8`: Fluentd keeps them, and its `none` and `json` parsers keep them in the
-/// record): `None` when it is UTF-8, else its characters as they are and each byte that is not
-/// UTF-8 as the character [`binary_text`] gives it, so that a parser reads the text and the record
-/// keeps the bytes ([`encode_unmapped`]). A line that also holds characters read back as bytes
-/// (U+10FF80–U+10FFFF) is [`binary_text`] whole, so no byte is ever changed.
-pub fn utf8_text(line: &[u8]) -> Option<String> {
-    if std::str::from_utf8(line).is_ok() {
-        return None;
-    }
+/// record; the caller has found it is not UTF-8): its characters as they are and each byte that
+/// is not UTF-8 as the character [`binary_text`] gives it, so that a parser reads the text and
+/// the record keeps the bytes ([`encode_unmapped`]). A line that also holds characters read back
+/// as bytes (U+10FF80–U+10FFFF) is [`binary_text`] whole, so no byte is ever changed.
+pub fn utf8_text(line: &[u8]) -> String {
     let mut text = String::with_capacity(line.len() + 16);
     for chunk in line.utf8_chunks() {
         if chunk.valid().chars().any(is_byte_char) {
-            return binary_text(line);
+            return binary_text(line).unwrap_or_default();
         }
         text.push_str(chunk.valid());
         text.extend(chunk.invalid().iter().map(|&b| byte_char(b)));
     }
-    Some(text)
+    text
 }
 
 /// A value (a record) decoded as [`Value::decode`] does, but each str keeps its bytes: those
@@ -141,7 +138,7 @@ fn str_keeping_bytes(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) if !s.chars().any(is_byte_char) => s.to_owned(),
         Ok(_) => binary_text(bytes).unwrap_or_default(),
-        Err(_) => utf8_text(bytes).unwrap_or_default(),
+        Err(_) => utf8_text(bytes),
     }
 }
 
@@ -272,9 +269,8 @@ mod tests {
 
     #[test]
     fn utf8_text_maps_only_the_bytes_that_are_not_utf8() {
-        assert_eq!(utf8_text("é x".as_bytes()), None);
         let line = b"\xc3\xa9\xff x\xe3\x81";
-        let text = utf8_text(line).unwrap();
+        let text = utf8_text(line);
         // `é` stays one character; 0xff and the cut sequence are one character a byte.
         assert!(text.starts_with('é'));
         assert_eq!(text.chars().count(), 6);
@@ -282,7 +278,7 @@ mod tests {
         // A character that reads back as a byte: the whole line as binary, bytes unchanged.
         let odd = "\u{10FFC3}\u{10FFA9}".as_bytes();
         let line = [odd, b"\xff"].concat();
-        let text = utf8_text(&line).unwrap();
+        let text = utf8_text(&line);
         assert_eq!(unmapped_bytes(&text), line);
         assert_eq!(Some(text), binary_text(&line));
     }
