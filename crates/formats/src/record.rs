@@ -74,21 +74,19 @@ pub fn set_fields(raw: &[u8], fields: &[(&str, Value)], out: &mut Vec<u8>) {
         }
         return;
     }
-    let mut values = Vec::new();
-    let mut ends = Vec::with_capacity(fields.len());
-    for (_, v) in fields {
-        v.encode(&mut values);
-        ends.push(values.len());
-    }
-    let mut start = 0;
+    // A key the record has, or one given twice (rare): each value as msgpack.
+    let values: Vec<Vec<u8>> = fields
+        .iter()
+        .map(|(_, v)| {
+            let mut b = Vec::new();
+            v.encode(&mut b);
+            b
+        })
+        .collect();
     let raw_fields: Vec<(&[u8], &[u8])> = fields
         .iter()
-        .zip(&ends)
-        .map(|((k, _), &end)| {
-            let v = &values[start..end];
-            start = end;
-            (k.as_bytes(), v)
-        })
+        .zip(&values)
+        .map(|((k, _), v)| (k.as_bytes(), v.as_slice()))
         .collect();
     set_raw_fields(raw, &raw_fields, out);
 }
