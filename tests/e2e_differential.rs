@@ -150,8 +150,9 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// What logferry did on one case, in the form of `expected`.
-fn run_case(case: &Path) -> Vec<u8> {
+/// What logferry did on one case, in the form of `expected`, and the warnings and errors it
+/// logged (shown when the case fails).
+fn run_case(case: &Path) -> (Vec<u8>, String) {
     // `{PORT}` is the daemon's own pick; the further ports are picked here.
     let [port2, port3, port4] = free_ports::<3>();
     let conf = std::fs::read_to_string(case.join("fluent.conf"))
@@ -179,19 +180,21 @@ fn run_case(case: &Path) -> Vec<u8> {
     if start_error {
         // Fluentd refused to start on this config: logferry must refuse it too.
         let (out, _dir) = run_once(&conf, &["--dry-run"]);
-        return if out.status.success() {
+        let text = if out.status.success() {
             b"start: ok\n".to_vec()
         } else {
             b"start: error\n".to_vec()
         };
+        return (text, String::new());
     }
     if !input.exists() {
         let (out, _dir) = run_once(&conf, &["--dry-run"]);
-        return if out.status.success() {
+        let text = if out.status.success() {
             b"dry-run: ok\n".to_vec()
         } else {
             b"dry-run: error\n".to_vec()
         };
+        return (text, String::new());
     }
     // A case's `files/` (files that exist before the daemon starts, for in_tail) goes into `{DIR}`.
     let files = case.join("files");
@@ -240,7 +243,25 @@ fn run_case(case: &Path) -> Vec<u8> {
     );
     let mut actual = sent.stdout;
     actual.extend_from_slice(&collected.stdout);
-    actual
+    (actual, warnings(&d.stderr()))
+}
+
+/// The lines of a daemon's log at warn level or above (at most 40), for a failure's report.
+fn warnings(log: &str) -> String {
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("[warn]") || l.contains("[error]") || l.contains("[fatal]"))
+        .collect();
+    let mut out = String::new();
+    for l in lines.iter().take(40) {
+        out += "  ";
+        out += l;
+        out += "\n";
+    }
+    if lines.len() > 40 {
+        out += &format!("  … and {} more\n", lines.len() - 40);
+    }
+    out
 }
 
 /// The lines of a text, bytes that are not UTF-8 shown as `\xNN`.
@@ -351,7 +372,7 @@ fn differential_against_fluentd() {
                     continue;
                 };
                 let expected = this_year(case, expected);
-                let actual = match std::panic::catch_unwind(|| run_case(case)) {
+                let (actual, log) = match std::panic::catch_unwind(|| run_case(case)) {
                     Ok(a) => a,
                     Err(e) => {
                         let msg = e
@@ -366,7 +387,7 @@ fn differential_against_fluentd() {
                                 fail(format!("logferry refused to start:\n{msg}"));
                                 continue;
                             }
-                            b"start: error\n".to_vec()
+                            (b"start: error\n".to_vec(), String::new())
                         } else {
                             fail(format!("the run failed: {msg}"));
                             continue;
@@ -378,7 +399,7 @@ fn differential_against_fluentd() {
                     None => {
                         if actual != expected {
                             fail(format!(
-                                "differs from Fluentd (- Fluentd, + logferry):\n{}",
+                                "differs from Fluentd (- Fluentd, + logferry):\n{}\nlogferry's warnings and errors:\n{log}",
                                 diff(&expected, &actual)
                             ));
                         }
@@ -403,7 +424,7 @@ fn differential_against_fluentd() {
                         let known = std::fs::read(&path).unwrap_or_default();
                         if actual != known {
                             fail(format!(
-                                "is a known difference ({reason}) but differs otherwise now (- logferry.expected, + logferry):\n{}\nand from Fluentd (- Fluentd, + logferry):\n{}",
+                                "is a known difference ({reason}) but differs otherwise now (- logferry.expected, + logferry):\n{}\nand from Fluentd (- Fluentd, + logferry):\n{}\nlogferry's warnings and errors:\n{log}",
                                 diff(&known, &actual),
                                 diff(&expected, &actual)
                             ));
