@@ -44,7 +44,7 @@ use logferry_formats::ruby;
 use logferry_msgpack::Reader;
 
 use crate::net::bytemap::{
-    binary_text, decode_record_keeping_bytes, encode_unmapped, protect, unmap,
+    binary_text, decode_record_keeping_bytes, encode_unmapped, protect, unmap, utf8_text,
 };
 
 /// The parser filter.
@@ -478,11 +478,20 @@ impl Filter for ParserFilter {
             let mapped = self.parser.keeps_text_bytes()
                 && matches!(raw_value.first(), Some(0xc4..=0xc6))
                 && !bytes.is_ascii();
+            // A str holding bytes that are not UTF-8 (Fluent Bit sends a file's bytes so, and
+            // Fluentd's Oj and in_tail with `encoding` make such UTF-8 strings), read by a
+            // parser that keeps them (`none`, `json` with Oj or Ruby's json): Fluentd's values
+            // hold those bytes. Each of them stands in the text as `utf8_text` maps it, and the
+            // parsed record is written back with its bytes (as str), never with U+FFFD.
+            let mut kept = false;
             let text = match std::str::from_utf8(bytes) {
                 _ if mapped => std::borrow::Cow::Owned(binary_text(bytes).unwrap_or_default()),
                 Ok(t) => std::borrow::Cow::Borrowed(t),
                 Err(_) => match self.parser.on_invalid_utf8() {
-                    InvalidUtf8::Keeps => String::from_utf8_lossy(bytes),
+                    InvalidUtf8::Keeps => {
+                        kept = true;
+                        std::borrow::Cow::Owned(utf8_text(bytes))
+                    }
                     // Fluentd's JSON parser yields no record for such text (its parse error is
                     // rescued), before replace_invalid_sequence could apply.
                     InvalidUtf8::NotMatched => {
@@ -506,7 +515,7 @@ impl Filter for ParserFilter {
                     }
                 },
             };
-            if results.is_empty() && self.plain_merge() && !mapped {
+            if results.is_empty() && self.plain_merge() && !mapped && !kept {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
                 // With reserve_time the parsed time is not used: no clock read for it.
@@ -555,7 +564,7 @@ impl Filter for ParserFilter {
                             self.key.delete(r);
                             changed = true;
                         }
-                        if needs_rec && rec.is_none() && self.plain_merge() {
+                        if needs_rec && rec.is_none() && self.plain_merge() && !kept {
                             // The common reserve_data case, written straight from the raw record.
                             if let Value::Map(add) = &values {
                                 if merge_slots(e.record, add.as_slice(), &mut slots) {
@@ -570,8 +579,10 @@ impl Filter for ParserFilter {
                             rec = Some(decode_record_keeping_bytes(e.record));
                         }
                         // Written beside the record's own strings, which keep their bytes
-                        // (`decode_record_keeping_bytes`): protected.
-                        let v = self.handle_parsed(rec.as_ref(), protect(values));
+                        // (`decode_record_keeping_bytes`): protected, unless the parsed text
+                        // was mapped the same way (`kept`).
+                        let values = if kept { values } else { protect(values) };
+                        let v = self.handle_parsed(rec.as_ref(), values);
                         out.push_with(t, |buf| encode_unmapped(&v, buf, false));
                     }
                     Err(reason) if !reason.starts_with("pattern not matched") => {
@@ -590,7 +601,7 @@ impl Filter for ParserFilter {
                     Err(reason) => {
                         // The text as the error names it: its bytes, not the characters that
                         // stand for them.
-                        let text = if mapped {
+                        let text = if mapped || kept {
                             String::from_utf8_lossy(bytes)
                         } else {
                             std::borrow::Cow::Borrowed(text.as_ref())
