@@ -3,7 +3,10 @@
 //! or from the body through a custom `<parse>`; an array is a batch; the time comes from
 //! `?time=`, else the record's time key, else now.
 
-use crate::net::bytemap::{binary_text, unmap};
+use crate::net::bytemap::{
+    binary_text, decode_keeping_bytes_flagged, encode_unmapped, unmap, utf8_text,
+};
+use logferry_formats::parser::InvalidUtf8;
 use std::sync::Arc;
 
 use logferry_core::{BatchBuilder, EventBatch, EventTime, Value};
@@ -41,6 +44,10 @@ pub const EVENT_RECORD: &str = "_event_record";
 /// it does to a good one).
 pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String> {
     let mut records: Vec<(Option<EventTime>, Value)> = Vec::new();
+    // Strings of the `json`, `ndjson` or `msgpack` record holding bytes that are not UTF-8:
+    // Fluentd's Oj and msgpack keep those bytes in its (UTF-8) strings. They stand in the text as
+    // `utf8_text` maps them, and the records are then written back with their bytes (str).
+    let mut kept = false;
     if let Some((parser, name)) = &r.custom {
         let Some(content) = params.get(EVENT_RECORD) else {
             return Err(format!("'{EVENT_RECORD}' parameter is required"));
@@ -51,6 +58,11 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         let mapped = binary_text(content).filter(|_| parser.keeps_text_bytes());
         let text = match &mapped {
             Some(t) => std::borrow::Cow::Borrowed(t.as_str()),
+            // The json parser with Oj or Ruby's json keeps bytes that are not UTF-8 in its
+            // strings (str), as for a `json` parameter.
+            None if matches!(parser.on_invalid_utf8(), InvalidUtf8::Keeps) => {
+                text_keeping_bytes(content, &mut kept)
+            }
             None => String::from_utf8_lossy(content),
         };
         let mut out = Vec::new();
@@ -74,14 +86,16 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         if mp.is_empty() {
             return Ok(None);
         }
-        let (v, _) = Value::decode(mp).map_err(|e| format!("invalid msgpack: {e}"))?;
+        let (v, mapped) =
+            decode_keeping_bytes_flagged(mp).map_err(|e| format!("invalid msgpack: {e}"))?;
+        kept |= mapped;
         if v == Value::Nil {
             // Fluentd: "Skip nil record", answered as a success.
             return Ok(None);
         }
         flatten(v, &mut records)?;
     } else if let Some(js) = params.get("json") {
-        let text = String::from_utf8_lossy(js);
+        let text = text_keeping_bytes(js, &mut kept);
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -94,7 +108,7 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         }
         flatten(v, &mut records)?;
     } else if let Some(nd) = params.get("ndjson") {
-        let text = String::from_utf8_lossy(nd);
+        let text = text_keeping_bytes(nd, &mut kept);
         for (i, line) in text.split('\n').enumerate() {
             let line = line.strip_suffix('\r').unwrap_or(line);
             if line.trim().is_empty() {
@@ -127,9 +141,25 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
             (None, None) if r.custom.is_some() => EventTime::now(),
             (None, None) => time_field(r, &mut rec)?,
         };
-        b.push_value(time, &rec);
+        if kept {
+            b.push_with(time, |buf| encode_unmapped(&rec, buf, false));
+        } else {
+            b.push_value(time, &rec);
+        }
     }
     Ok(Some(b.finish()))
+}
+
+/// The text of a `json` or `ndjson` parameter: itself when UTF-8, else with each byte that is not
+/// UTF-8 mapped ([`utf8_text`]), setting `kept`.
+fn text_keeping_bytes<'a>(bytes: &'a [u8], kept: &mut bool) -> std::borrow::Cow<'a, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(_) => {
+            *kept = true;
+            std::borrow::Cow::Owned(utf8_text(bytes))
+        }
+    }
 }
 
 /// One record (a map) or a batch (an array of maps).
@@ -162,8 +192,14 @@ fn not_a_record(v: &Value) -> String {
     format!("an event record must be an object (a map), got {kind}")
 }
 
+/// The fields `add_http_headers`, `add_query_params` and `add_remote_addr` ask for. Fluentd's
+/// header and query values are binary strings: their bytes as they are, msgpack bin when one
+/// is past ASCII (README "Differences from Fluentd": ASCII alone is str).
 fn add_params(r: &Recipe, params: &Params, rec: &mut Value) {
-    let text = |v: &[u8]| Value::Str(String::from_utf8_lossy(v).into_owned());
+    let text = |v: &[u8]| match std::str::from_utf8(v) {
+        Ok(s) if s.is_ascii() => Value::Str(s.to_owned()),
+        _ => Value::Bin(v.to_vec()),
+    };
     if r.add_http_headers {
         for (k, v) in params.0.iter().filter(|(k, _)| k.starts_with("HTTP_")) {
             let v = match params.all(k) {

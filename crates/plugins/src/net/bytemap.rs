@@ -96,6 +96,21 @@ pub fn decode_keeping_bytes(raw: &[u8]) -> Option<Value> {
         .map(|(v, _)| v)
 }
 
+/// [`decode_keeping_bytes`] that tells whether any str was mapped (`true`: the value must be
+/// written back with [`encode_unmapped`]; `false`: it is what [`Value::decode`] gives), with
+/// the decoding error when `raw` is no value.
+pub fn decode_keeping_bytes_flagged(raw: &[u8]) -> logferry_msgpack::Result<(Value, bool)> {
+    let mapped = std::cell::Cell::new(false);
+    let (v, _) = Value::decode_with(raw, &|b| {
+        let s = str_keeping_bytes(b);
+        if s.len() != b.len() {
+            mapped.set(true);
+        }
+        s
+    })?;
+    Ok((v, mapped.get()))
+}
+
 /// [`decode_keeping_bytes`] of a record: a map (an empty one when `raw` is not a map), to be
 /// written back with [`encode_unmapped`] (`binary` false).
 pub fn decode_record_keeping_bytes(raw: &[u8]) -> Value {
@@ -301,5 +316,24 @@ mod tests {
         let mut buf = Vec::new();
         encode_unmapped(&parsed, &mut buf, false);
         assert_eq!(buf, b"\xa5x\xf4\x8f\xbf\xbf");
+    }
+
+    #[test]
+    fn flagged_decoding_says_when_a_string_was_mapped() {
+        let (v, mapped) = decode_keeping_bytes_flagged(b"\x81\xa1k\xa2\xc3\xa9").unwrap();
+        assert!(!mapped);
+        assert_eq!(v.get("k"), Some(&Value::Str("é".into())));
+        for raw in [
+            &b"\x81\xa1k\xa2a\xff"[..],
+            b"\x81\xa2k\xff\x01",
+            b"\x91\xa4\xf4\x8f\xbf\x83",
+        ] {
+            let (v, mapped) = decode_keeping_bytes_flagged(raw).unwrap();
+            assert!(mapped, "{raw:?}");
+            let mut buf = Vec::new();
+            encode_unmapped(&v, &mut buf, false);
+            assert_eq!(buf, raw);
+        }
+        assert!(decode_keeping_bytes_flagged(b"\x92\x01").is_err());
     }
 }
