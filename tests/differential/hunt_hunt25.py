@@ -149,6 +149,52 @@ def curated():
         req(4, "/h.0?time=1700000000&q=%FF", "application/json", b'{"k":"a\xffb"}', headers=[("X-Bar", "b\u00e9")]),
         req(4, "/h.1?time=1700000000&q=%C3%A9", "application/json", b'{"k":"ab"}', headers=[("X-Bar", "b\u00e9")])],
         raw_conf=True)
+    # record_transformer with enable_ruby on strs holding bytes that are not UTF-8: Ruby takes
+    # the bytes as they are (`+`, `[]`, `*`, `to_s`, `length`, `gsub` with a string, `strip` up
+    # to a character) or raises (`upcase`, a regexp, `split`, `scan`, `strip` reaching such a
+    # byte: the event to @ERROR); `inspect` writes them `\xFF` (also without enable_ruby).
+    exprs = [("up", 'record["k"].upcase'), ("down", 'record["k"].downcase'), ("gsubre", 'record["k"].gsub(/a/, "z")'),
+             ("gsubstr", 'record["k"].gsub("a", "z")'), ("subre", 'record["k"].sub(/b/, "y")'),
+             ("substr", 'record["k"].sub("b", "y")'), ("scanre", 'record["k"].scan(/a/)'),
+             ("scanstr", 'record["k"].scan("a")'), ("match", 'record["k"].match(/a/).to_s'),
+             ("splitstr", 'record["k"].split(",")'), ("splitre", 'record["k"].split(/,/)'),
+             ("split1", 'record["k"].split(",", 1)'), ("strip", 'record["k"].strip'), ("lstrip", 'record["k"].lstrip'),
+             ("rstrip", 'record["k"].rstrip'), ("len", 'record["k"].length'), ("idx", 'record["k"][1]'),
+             ("idx2", 'record["k"][0, 2]'), ("plus", 'record["k"] + "\u00e9"'), ("times", 'record["k"] * 2'),
+             ("tos", 'record["k"].to_s'), ("incl", 'record["k"].include?("b")'), ("sw", 'record["k"].start_with?("a")'),
+             ("eq", 'record["k"] == "ab"'), ("empty", 'record["k"].empty?'), ("toi", 'record["k"].to_i'),
+             ("arr", '[record["k"], 1].first'), ("dig", 'record.dig("n", "m")')]
+    # (`record["n"].to_s` as a whole value is a binary string of ASCII in Fluentd, its workers
+    # running with -Eascii-8bit: the listed difference of ASCII binary strings; inspect's text is
+    # compared in the `w` values and in `plain`.)
+    body = "".join(g.filt("record_transformer", "enable_ruby true\n<record>\n  v ${%s}\n  w pre ${%s} post\n</record>"
+                          % (e, e), n + ".**") for n, e in exprs)
+    body += g.filt("record_transformer", '<record>\n  v ${record["n"]}\n  w pre ${record["n"]} post\n</record>', "plain.**")
+    body += g.filt("record_transformer", 'enable_ruby true\n<record>\n  w pre ${record["n"].to_s} post\n</record>', "insp.**")
+    body += (g.fileout("x", fmt="@type msgpack", inject="tag_key tg")
+             + g.label("@ERROR", g.fileout("error", fmt="@type msgpack", inject="tag_key tg")))
+    texts = ["61ff62", "20ff2061", "6120ff20", "c3a9ff", "6162", "ff2c61"]
+    g.case("rtruby-str-invalid-utf8-methods", body,
+           [g.msg({"k": {"$str_hex": t}, "n": {"m": {"$str_hex": "78ff"}, "e": "\u00e9"}}, tag=n + ".x")
+            for n, _ in exprs + [("plain", ""), ("insp", "")] for t in texts])
+    # The same on binary strings (msgpack bin: in_tail, tcp, udp, syslog, a Fluentd forwarder):
+    # each byte a character, results binary; Ruby raises where a regexp fixed to UTF-8 or UTF-8
+    # text past ASCII meets one with a byte past ASCII.
+    bexprs = exprs + [("plusx", 'record["k"] + "x"'), ("xplus", '"x" + record["k"]'),
+                      ("swe", 'record["k"].start_with?("\u00e9")'), ("matche", 'record["k"].match(/\u00e9/).to_s'),
+                      ("gsubw", 'record["k"].gsub(/\\w/, "x")'), ("scandot", 'record["k"].scan(/./)'),
+                      ("joinx", '[record["k"], "x"].join'), ("joine", '[record["k"], "\u00e9"].join'),
+                      ("gsube", 'record["k"].gsub("a", "\u00e9")'), ("splitsp", 'record["k"].split(" ")'),
+                      ("matchg", 'record["k"].match(/(a)(.)/)[2]'), ("eqbin", 'record["k"] == record["k2"]'),
+                      ("plusbin", 'record["k"] + record["k2"]'), ("pluse", 'record["k"] + "\u00e9"')]
+    body = "".join(g.filt("record_transformer", "enable_ruby true\n<record>\n  v ${%s}\n  w pre ${%s} post\n</record>"
+                          % (e, e), n + ".**") for n, e in bexprs)
+    body += g.filt("record_transformer", 'enable_ruby true\n<record>\n  w pre ${record["n"].to_s} post\n</record>', "insp.**")
+    body += (g.fileout("x", fmt="@type msgpack", inject="tag_key tg")
+             + g.label("@ERROR", g.fileout("error", fmt="@type msgpack", inject="tag_key tg")))
+    g.case("rtruby-bin-methods", body,
+           [g.msg({"k": {"$bin_hex": t}, "k2": {"$bin_hex": "61ff62"}, "n": {"m": {"$bin_hex": "78ff"}}}, tag=n + ".x")
+            for n, _ in bexprs + [("insp", "")] for t in texts])
     # syslog: every line emits one event (emit_unmatched_lines), so the input's count is waited on.
     r3164 = [b"<13>Feb  3 04:05:06 host app[123]: m" + b for b in BAD] + [
         b"<13>Feb  3 04:05:06 h\xffst app: m", b"<13>Feb  3 04:05:06 host a\x80p[1]: m", b"<13>Feb  3 04:05:06 host app[1\xff]: m",

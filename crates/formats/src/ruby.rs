@@ -14,6 +14,43 @@ use logferry_msgpack::{ruby_text, Reader, Value};
 
 pub use crate::ruby_regexp::{compile, regexp, Captures, Locations, RubyRegex};
 
+/// Does `c` stand for a byte from 0x80 up of a string that is not UTF-8 (U+10FF80–U+10FFFF, the
+/// private-use characters logferry-plugins' `bytemap` maps such bytes to while text is read)?
+/// Ruby raises on such a string where a method must read its characters (a regexp, `upcase`,
+/// `split`).
+pub fn stands_for_byte(c: char) -> bool {
+    ('\u{10FF80}'..='\u{10FFFF}').contains(&c)
+}
+
+/// The text of a binary (ASCII-8BIT) string as logferry reads one: ASCII as it is, each byte
+/// from 0x80 up as the character that stands for it ([`stands_for_byte`]), so that a character
+/// is a byte as in Ruby (`"é".b.length` is 2) and the bytes come back whole
+/// ([`extend_text_bytes`]).
+pub fn bytes_as_text(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii() {
+                char::from(b)
+            } else {
+                char::from_u32(0x10FF00 + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
+            }
+        })
+        .collect()
+}
+
+/// Append the bytes of `s` to `buf`: each character that stands for a byte
+/// ([`stands_for_byte`]) as that byte, the others as UTF-8.
+pub fn extend_text_bytes(buf: &mut Vec<u8>, s: &str) {
+    for c in s.chars() {
+        if stands_for_byte(c) {
+            buf.push((c as u32 - 0x10FF00) as u8);
+        } else {
+            buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+    }
+}
+
 /// The engine group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups
 /// when the regexp has any (Ruby then does not capture plain groups), else every group.
 pub fn capture_groups(re: &RubyRegex) -> Vec<usize> {

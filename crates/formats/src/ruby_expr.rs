@@ -64,6 +64,10 @@ pub enum RValue {
     Float(f64),
     /// A String (UTF-8).
     Str(String),
+    /// A binary (ASCII-8BIT) String, as Fluentd's inputs make of what they read (in_tail, tcp,
+    /// udp, syslog; msgpack bin from a forwarder): its text with each byte from 0x80 up as the
+    /// character that stands for it ([`crate::ruby::bytes_as_text`]), one character per byte.
+    Bytes(String),
     /// A Symbol.
     Sym(String),
     /// An Array.
@@ -88,13 +92,25 @@ pub struct MatchData {
     numbered: Vec<usize>,
     /// Group names with their engine indices.
     names: Vec<(String, Vec<usize>)>,
+    /// Matched in a binary string: its groups are binary strings too.
+    binary: bool,
 }
 
 impl MatchData {
     fn group(&self, i: usize) -> RValue {
         match self.spans.get(i).copied().flatten() {
-            Some((s, e)) => RValue::Str(self.text[s..e].to_string()),
+            Some((s, e)) => self.piece(s, e),
             None => RValue::Nil,
+        }
+    }
+
+    /// The text from `s` to `e`, a binary string when the text is one.
+    fn piece(&self, s: usize, e: usize) -> RValue {
+        let t = self.text[s..e].to_string();
+        if self.binary {
+            RValue::Bytes(t)
+        } else {
+            RValue::Str(t)
         }
     }
 
@@ -106,9 +122,7 @@ impl MatchData {
             .iter()
             .rev()
             .find_map(|&i| self.spans.get(i).copied().flatten())
-            .map_or(RValue::Nil, |(s, e)| {
-                RValue::Str(self.text[s..e].to_string())
-            }))
+            .map_or(RValue::Nil, |(s, e)| self.piece(s, e)))
     }
 }
 
@@ -1155,6 +1169,7 @@ impl RValue {
             Value::F32(f) => RValue::Float(f64::from(*f)),
             Value::F64(f) => RValue::Float(*f),
             Value::Str(s) => RValue::Str(s.clone()),
+            Value::Bin(b) => RValue::Bytes(crate::ruby::bytes_as_text(b)),
             Value::Array(a) => RValue::Array(a.iter().map(RValue::from_value).collect()),
             Value::Map(m) => RValue::Hash(
                 m.iter()
@@ -1174,6 +1189,11 @@ impl RValue {
             RValue::Int(i) => Value::Int(*i),
             RValue::Float(f) => Value::F64(*f),
             RValue::Str(s) | RValue::Sym(s) => Value::Str(s.clone()),
+            RValue::Bytes(s) => {
+                let mut b = Vec::with_capacity(s.len());
+                crate::ruby::extend_text_bytes(&mut b, s);
+                Value::Bin(b)
+            }
             RValue::Array(a) => {
                 Value::Array(a.iter().map(RValue::to_value).collect::<Result<_, _>>()?)
             }
@@ -1196,7 +1216,7 @@ impl RValue {
             RValue::Bool(false) => "false:FalseClass",
             RValue::Int(_) => "Integer",
             RValue::Float(_) => "Float",
-            RValue::Str(_) => "String",
+            RValue::Str(_) | RValue::Bytes(_) => "String",
             RValue::Sym(_) => "Symbol",
             RValue::Array(_) => "Array",
             RValue::Hash(..) => "Hash",
@@ -1217,7 +1237,7 @@ impl RValue {
     /// Ruby's `to_s`.
     pub fn to_s(&self) -> Result<String, String> {
         Ok(match self {
-            RValue::Str(s) | RValue::Sym(s) => s.clone(),
+            RValue::Str(s) | RValue::Sym(s) | RValue::Bytes(s) => s.clone(),
             RValue::Time(t) => TimeFormatter::new("%Y-%m-%d %H:%M:%S %z", Zone::Local)?.format(*t),
             RValue::Match(m) => m.group(0).to_s()?,
             _ => crate::ruby::to_s(&self.to_value()?),
@@ -1231,7 +1251,13 @@ fn eql(a: &RValue, b: &RValue) -> bool {
         (RValue::Bool(x), RValue::Bool(y)) => x == y,
         (RValue::Int(x), RValue::Int(y)) => x == y,
         (RValue::Float(x), RValue::Float(y)) => x == y,
-        (RValue::Str(x), RValue::Str(y)) | (RValue::Sym(x), RValue::Sym(y)) => x == y,
+        (RValue::Str(x), RValue::Str(y))
+        | (RValue::Bytes(x), RValue::Bytes(y))
+        | (RValue::Sym(x), RValue::Sym(y)) => x == y,
+        // A binary string and a UTF-8 one are equal only as ASCII (Ruby's comparable strings).
+        (RValue::Str(x), RValue::Bytes(y)) | (RValue::Bytes(x), RValue::Str(y)) => {
+            x == y && x.is_ascii()
+        }
         (RValue::Array(x), RValue::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| eql(a, b))
         }
@@ -1470,6 +1496,35 @@ fn float_to_i(f: f64) -> Result<i64, String> {
 }
 
 const STRIP: &[char] = &['\0', '\t', '\n', '\x0b', '\x0c', '\r', ' '];
+
+/// Ruby's error for method `m` on `s`, a string holding bytes that are not UTF-8 (each standing
+/// in it as [`crate::ruby::stands_for_byte`]), where Ruby reads its characters: `upcase` and
+/// `downcase` ("input string invalid"), a regexp in `gsub`, `sub` and `match`, `scan` and `split`
+/// (but `split` with a limit of 1), and `strip`, `lstrip` and `rstrip` where their scan for
+/// white space comes to such a byte ("invalid byte sequence in UTF-8"). The other methods take
+/// the bytes as they are (`"a\xFFb".length` is 3, `+` joins them, `gsub` with a string keeps them).
+fn invalid_bytes_raise(s: &str, m: &str, pat: Option<&Pat>, rest: &[RValue]) -> Result<(), String> {
+    const SEQUENCE: &str = "invalid byte sequence in UTF-8";
+    let byte = |c: Option<char>| c.is_some_and(crate::ruby::stands_for_byte);
+    let raises = match m {
+        "upcase" | "downcase" => return Err("input string invalid".into()),
+        "gsub" | "sub" => matches!(pat, Some(Pat::Re(_))),
+        "scan" | "match" => true,
+        "split" => !matches!(rest.first(), Some(RValue::Int(1))),
+        "lstrip" => byte(s.chars().find(|c| !STRIP.contains(c))),
+        "rstrip" => byte(s.chars().rev().find(|c| !STRIP.contains(c))),
+        "strip" => {
+            byte(s.chars().find(|c| !STRIP.contains(c)))
+                || byte(s.chars().rev().find(|c| !STRIP.contains(c)))
+        }
+        _ => false,
+    };
+    if raises {
+        Err(SEQUENCE.into())
+    } else {
+        Ok(())
+    }
+}
 
 /// Expand a `sub`/`gsub` replacement for one match.
 fn replacement(
@@ -1732,6 +1787,33 @@ fn case_map(s: &str, up: bool) -> String {
     out
 }
 
+/// Ruby's `join` of `a` with `sep`: a binary string when an element is one past ASCII (and
+/// then no UTF-8 text past ASCII may join it: Ruby raises), else UTF-8.
+fn joined(a: &[RValue], sep: &str) -> Result<RValue, String> {
+    fn kinds(a: &[RValue], bin: &mut bool, utf8: &mut bool) {
+        for v in a {
+            match v {
+                RValue::Array(x) => kinds(x, bin, utf8),
+                RValue::Bytes(s) if !s.is_ascii() => *bin = true,
+                RValue::Str(s) if !s.is_ascii() => *utf8 = true,
+                _ => {}
+            }
+        }
+    }
+    let (mut bin, mut utf8) = (false, !sep.is_ascii());
+    kinds(a, &mut bin, &mut utf8);
+    let mut out = String::new();
+    join(a, sep, &mut out)?;
+    // ASCII alone: the first element's encoding, as Ruby's join starts from it.
+    let first_binary = matches!(a.first(), Some(RValue::Bytes(_)));
+    match (bin, utf8) {
+        (true, true) => Err("incompatible character encodings: ASCII-8BIT and UTF-8".into()),
+        (true, false) => Ok(RValue::Bytes(out)),
+        (false, false) if first_binary => Ok(RValue::Bytes(out)),
+        _ => Ok(RValue::Str(out)),
+    }
+}
+
 fn join(a: &[RValue], sep: &str, out: &mut String) -> Result<(), String> {
     for (i, v) in a.iter().enumerate() {
         if i > 0 {
@@ -1746,7 +1828,7 @@ fn join(a: &[RValue], sep: &str, out: &mut String) -> Result<(), String> {
 }
 
 fn index_value(v: &RValue, args: &[RValue]) -> Result<RValue, String> {
-    let str_at = |s: &str, st: usize, n: usize| RValue::Str(s.chars().skip(st).take(n).collect());
+    let str_at = |s: &str, st: usize, n: usize| same_kind(v, s.chars().skip(st).take(n).collect());
     match (v, args) {
         (RValue::Hash(m, d), [k]) => Ok(m
             .iter()
@@ -1765,7 +1847,7 @@ fn index_value(v: &RValue, args: &[RValue]) -> Result<RValue, String> {
             Some((s, n)) => RValue::Array(a[s..s + n].to_vec()),
             None => RValue::Nil,
         }),
-        (RValue::Str(s), [RValue::Int(i)]) => {
+        (RValue::Str(s) | RValue::Bytes(s), [RValue::Int(i)]) => {
             let len = s.chars().count() as i64;
             let i = if *i < 0 { *i + len } else { *i };
             Ok(if i < 0 || i >= len {
@@ -1774,14 +1856,14 @@ fn index_value(v: &RValue, args: &[RValue]) -> Result<RValue, String> {
                 str_at(s, i as usize, 1)
             })
         }
-        (RValue::Str(s), [a, n]) => Ok(
+        (RValue::Str(s) | RValue::Bytes(s), [a, n]) => Ok(
             match start_len(s.chars().count(), int_arg(a)?, int_arg(n)?) {
                 Some((st, n)) => str_at(s, st, n),
                 None => RValue::Nil,
             },
         ),
-        (RValue::Str(s), [RValue::Str(p)]) => Ok(if s.contains(p.as_str()) {
-            RValue::Str(p.clone())
+        (RValue::Str(s) | RValue::Bytes(s), [RValue::Str(p)]) => Ok(if s.contains(p.as_str()) {
+            same_kind(v, p.clone())
         } else {
             RValue::Nil
         }),
@@ -1857,10 +1939,12 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
                 _ => return Err("a range of other than integers is not supported".into()),
             };
             match &v {
-                RValue::Str(s) => match range_len(s.chars().count(), a, b, *excl) {
-                    Some((st, n)) => RValue::Str(s.chars().skip(st).take(n).collect()),
-                    None => RValue::Nil,
-                },
+                RValue::Str(s) | RValue::Bytes(s) => {
+                    match range_len(s.chars().count(), a, b, *excl) {
+                        Some((st, n)) => same_kind(&v, s.chars().skip(st).take(n).collect()),
+                        None => RValue::Nil,
+                    }
+                }
                 RValue::Array(x) => match range_len(x.len(), a, b, *excl) {
                     Some((st, n)) => RValue::Array(x[st..st + n].to_vec()),
                     None => RValue::Nil,
@@ -1892,7 +1976,7 @@ fn approx_size(a: &[RValue]) -> usize {
         .map(|v| {
             std::mem::size_of::<RValue>()
                 + match v {
-                    RValue::Str(s) | RValue::Sym(s) => s.len(),
+                    RValue::Str(s) | RValue::Sym(s) | RValue::Bytes(s) => s.len(),
                     RValue::Array(x) => approx_size(x),
                     RValue::Hash(m, d) => {
                         m.iter()
@@ -1916,9 +2000,9 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
     Ok(match (op, &a, &b) {
         (Bin::Eq, ..) => Bool(equal(&a, &b)?),
         (Bin::Ne, ..) => Bool(!equal(&a, &b)?),
-        (Bin::Add, Str(x), Str(y)) => Str(format!("{x}{y}")),
-        (Bin::Add, Str(_), o) => return Err(str_arg(o).err().unwrap_or_default()),
-        (Bin::Mul, Str(x), Int(_) | Float(_)) => {
+        (Bin::Add, Str(_) | Bytes(_), Str(_) | Bytes(_)) => concat(&a, &b)?,
+        (Bin::Add, Str(_) | Bytes(_), o) => return Err(str_arg(o).err().unwrap_or_default()),
+        (Bin::Mul, Str(x) | Bytes(x), Int(_) | Float(_)) => {
             let n = &int_arg(&b)?;
             if *n < 0 {
                 return Err("negative argument".into());
@@ -1926,7 +2010,7 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
             if x.len().saturating_mul(*n as usize) > 1 << 24 {
                 return Err("a string longer than 16 MiB is not supported".into());
             }
-            Str(x.repeat(*n as usize))
+            same_kind(&a, x.repeat(*n as usize))
         }
         (Bin::Mul, Array(x), Int(_) | Float(_)) => {
             let n = &int_arg(&b)?;
@@ -1948,12 +2032,8 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
             }
             Array(out)
         }
-        (Bin::Mul, Array(x), Str(sep)) => {
-            let mut out = String::new();
-            join(x, sep, &mut out)?;
-            Str(out)
-        }
-        (Bin::Mul, Str(_), o) => {
+        (Bin::Mul, Array(x), Str(sep)) => joined(x, sep)?,
+        (Bin::Mul, Str(_) | Bytes(_), o) => {
             return Err(format!(
                 "no implicit conversion of {} into Integer",
                 o.class()
@@ -2022,6 +2102,144 @@ fn method(
     args: Vec<RValue>,
     fmt: Option<&TimeFormatter>,
 ) -> Result<RValue, String> {
+    match v {
+        RValue::Bytes(s) => bytes_method(s, m, pat, args, fmt),
+        RValue::Str(s) if s.chars().any(crate::ruby::stands_for_byte) => {
+            // A UTF-8 string holding bytes that are not UTF-8 (they stand in its text).
+            let rest = match (&pat, m) {
+                (None, "gsub" | "sub" | "scan" | "split") if !args.is_empty() => &args[1..],
+                _ => &args[..],
+            };
+            invalid_bytes_raise(s, m, pat.as_ref(), rest)?;
+            string_method(v, m, pat, args, fmt)
+        }
+        _ => string_method(v, m, pat, args, fmt),
+    }
+}
+
+/// Method `m` of a binary string (`s`, its text as [`RValue::Bytes`] holds it), as Ruby runs it:
+/// each byte a character, and what it gives back is binary too (`"a\xFF".b.upcase` is
+/// `"A\xFF"`). Ruby raises where a regexp fixed to UTF-8 (text past ASCII, `\p{…}`) or a
+/// UTF-8 string argument past ASCII meets a binary string with a byte past ASCII.
+fn bytes_method(
+    s: &str,
+    m: &str,
+    pat: Option<Pat>,
+    args: Vec<RValue>,
+    fmt: Option<&TimeFormatter>,
+) -> Result<RValue, String> {
+    if !s.is_ascii() {
+        if let Some(Pat::Re(re)) = &pat {
+            if re.fixed_encoding() {
+                return Err(
+                    "incompatible encoding regexp match (UTF-8 regexp with ASCII-8BIT string)"
+                        .into(),
+                );
+            }
+        }
+        // A pattern or a prefix past ASCII is compared with the receiver: Ruby raises. (A
+        // replacement raises only where it is joined in, below.)
+        let replacement = usize::from(pat.is_none());
+        for (i, a) in args.iter().enumerate() {
+            let joined = matches!(m, "gsub" | "sub") && i == replacement;
+            if !joined && matches!(a, RValue::Str(t) if !t.is_ascii()) {
+                return Err("incompatible character encodings: ASCII-8BIT and UTF-8".into());
+            }
+        }
+    }
+    if m == "to_s" {
+        return Ok(RValue::Bytes(s.to_string()));
+    }
+    let args: Vec<RValue> = args
+        .into_iter()
+        .map(|a| match a {
+            RValue::Bytes(t) => RValue::Str(t),
+            o => o,
+        })
+        .collect();
+    let out = string_method(&RValue::Str(s.to_string()), m, pat, args, fmt)?;
+    if let (RValue::Str(t), "gsub" | "sub") = (&out, m) {
+        // A UTF-8 replacement past ASCII, joined in (the receiver's text holds only ASCII and
+        // characters standing for bytes): UTF-8 text of an ASCII receiver, else Ruby raises.
+        if t.chars()
+            .any(|c| !c.is_ascii() && !crate::ruby::stands_for_byte(c))
+        {
+            if s.is_ascii() {
+                return Ok(out);
+            }
+            return Err("incompatible character encodings: UTF-8 and ASCII-8BIT".into());
+        }
+    }
+    Ok(binary(out))
+}
+
+/// What a method of a binary string gives: its strings (and a MatchData's) binary too.
+fn binary(v: RValue) -> RValue {
+    match v {
+        RValue::Str(s) => RValue::Bytes(s),
+        RValue::Array(a) => RValue::Array(a.into_iter().map(binary).collect()),
+        RValue::Match(mut md) => {
+            md.binary = true;
+            RValue::Match(md)
+        }
+        o => o,
+    }
+}
+
+/// A string of `like`'s encoding (binary or UTF-8) holding `text`.
+fn same_kind(like: &RValue, text: String) -> RValue {
+    match like {
+        RValue::Bytes(_) => RValue::Bytes(text),
+        _ => RValue::Str(text),
+    }
+}
+
+/// The text of a string value, binary or not.
+fn text_of(v: &RValue) -> Option<&str> {
+    match v {
+        RValue::Str(s) | RValue::Bytes(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Ruby's encoding name of a string value (for its errors).
+fn encoding_name(v: &RValue) -> &'static str {
+    match v {
+        RValue::Bytes(_) => "ASCII-8BIT",
+        _ => "UTF-8",
+    }
+}
+
+/// Ruby's `+` of two strings: text past ASCII in both, one binary and one UTF-8, raises;
+/// otherwise the result has the receiver's encoding, or the argument's when only it goes past
+/// ASCII.
+fn concat(a: &RValue, b: &RValue) -> Result<RValue, String> {
+    let (x, y) = (text_of(a).unwrap_or(""), text_of(b).unwrap_or(""));
+    let text = format!("{x}{y}");
+    Ok(match (a, b) {
+        (RValue::Bytes(_), RValue::Bytes(_)) | (RValue::Str(_), RValue::Str(_)) => {
+            same_kind(a, text)
+        }
+        _ if y.is_ascii() => same_kind(a, text),
+        _ if x.is_ascii() => same_kind(b, text),
+        _ => {
+            return Err(format!(
+                "incompatible character encodings: {} and {}",
+                encoding_name(a),
+                encoding_name(b)
+            ))
+        }
+    })
+}
+
+/// Method `m` of any value but a binary string.
+fn string_method(
+    v: &RValue,
+    m: &str,
+    pat: Option<Pat>,
+    args: Vec<RValue>,
+    fmt: Option<&TimeFormatter>,
+) -> Result<RValue, String> {
     use RValue::*;
     let (pat, rest): (Option<Pat>, &[RValue]) = match pat {
         Some(p) => (Some(p), &args[..]),
@@ -2082,6 +2300,7 @@ fn method(
                         spans: (0..=n).map(|i| c.get(i)).collect(),
                         numbered: re.numbered().to_vec(),
                         names: re.names().to_vec(),
+                        binary: false,
                     }))
                 }
                 None => Nil,
@@ -2112,9 +2331,13 @@ fn method(
         (Str(s) | Sym(s), "length" | "size") => Int(s.chars().count() as i64),
         (Str(s), "empty?") => Bool(s.is_empty()),
         (Str(s), "to_i") => Int(str_to_i(s)?),
+        // A match in a binary string: its text is binary too.
+        (Match(md), "to_s") => match md.group(0) {
+            Nil => Str(String::new()),
+            g => g,
+        },
         (
-            Str(_) | Sym(_) | Int(_) | Float(_) | Nil | Bool(_) | Array(_) | Hash(..) | Time(_)
-            | Match(_),
+            Str(_) | Sym(_) | Int(_) | Float(_) | Nil | Bool(_) | Array(_) | Hash(..) | Time(_),
             "to_s",
         ) => Str(v.to_s()?),
         (Int(i), "to_i") => Int(*i),
@@ -2165,9 +2388,7 @@ fn method(
                     ))
                 }
             };
-            let mut out = String::new();
-            join(a, &sep, &mut out)?;
-            Str(out)
+            joined(a, &sep)?
         }
         (Array(a), "include?") => {
             let mut found = false;
@@ -2554,6 +2775,55 @@ mod tests {
         assert_eq!(
             parse_template("[x] #{tag} y").map(|p| p.len()).unwrap_or(0),
             3
+        );
+    }
+
+    #[test]
+    fn binary_strings_are_bytes() {
+        let rec = Value::Map(vec![(Value::Str("b".into()), Value::Bin(b"a\xffb".to_vec()))]);
+        let v = |src: &str| run(src, rec.clone()).and_then(|v| v.to_value());
+        let bin = |b: &[u8]| Ok(Value::Bin(b.to_vec()));
+        assert_eq!(v(r#"record["b"]"#), bin(b"a\xffb"));
+        assert_eq!(v(r#"record["b"].upcase"#), bin(b"A\xffB"));
+        assert_eq!(v(r#"record["b"].length"#), Ok(Value::Int(3)));
+        assert_eq!(v(r#"record["b"][1]"#), bin(b"\xff"));
+        assert_eq!(v(r#"record["b"] + "x""#), bin(b"a\xffbx"));
+        assert_eq!(v(r#"record["b"].gsub(/\w/, "x")"#), bin(b"x\xffx"));
+        assert_eq!(v(r#"record["b"].match(/(.)b/)[1]"#), bin(b"\xff"));
+        assert_eq!(v(r#"record["b"] == "a""#), Ok(Value::Bool(false)));
+        for (src, err) in [
+            (r#"record["b"] + "é""#, "incompatible character encodings: ASCII-8BIT and UTF-8"),
+            (r#"record["b"].match(/é/)"#, "(UTF-8 regexp with ASCII-8BIT string)"),
+            (r#"record["b"].include?("é")"#, "incompatible character encodings"),
+            (r#"record["b"].gsub("a", "é")"#, "incompatible character encodings: UTF-8 and ASCII-8BIT"),
+        ] {
+            let e = v(src).unwrap_err();
+            assert!(e.contains(err), "{src}: {e}");
+        }
+        // No match, nothing joined: no error.
+        assert_eq!(v(r#"record["b"].gsub("z", "é")"#), bin(b"a\xffb"));
+    }
+
+    #[test]
+    fn strings_not_utf8_raise_where_ruby_does() {
+        // A UTF-8 string holding the byte 0xFF (it stands in the text as U+10FFFF).
+        let rec = Value::Map(vec![(Value::Str("s".into()), Value::Str("a\u{10FFFF}b".into()))]);
+        let v = |src: &str| run(src, rec.clone()).and_then(|v| v.to_value());
+        assert_eq!(v(r#"record["s"].length"#), Ok(Value::Int(3)));
+        assert_eq!(v(r#"record["s"].strip"#), Ok(Value::Str("a\u{10FFFF}b".into())));
+        assert_eq!(v(r#"record["s"].gsub("a", "z")"#), Ok(Value::Str("z\u{10FFFF}b".into())));
+        assert_eq!(v(r#"record["s"].upcase"#), Err("input string invalid".into()));
+        for src in [
+            r#"record["s"].gsub(/a/, "z")"#,
+            r#"record["s"].split(",")"#,
+            r#"record["s"].scan("a")"#,
+            r#"record["s"][0, 2].rstrip"#,
+        ] {
+            assert_eq!(v(src), Err("invalid byte sequence in UTF-8".into()), "{src}");
+        }
+        assert_eq!(
+            v(r#"(record["s"] + " ").rstrip"#),
+            Ok(Value::Str("a\u{10FFFF}b".into()))
         );
     }
 }

@@ -120,6 +120,11 @@ fn inspect_str(bytes: &[u8], out: &mut String) {
                 '\x07' => out.push_str("\\a"),
                 '\x1b' => out.push_str("\\e"),
                 '#' if matches!(it.peek(), Some('{' | '$' | '@')) => out.push_str("\\#"),
+                // The private-use characters logferry reads the bytes of a string that are not
+                // UTF-8 as (U+10FF80–U+10FFFF, see logferry-plugins' `bytemap`): the byte.
+                c if ('\u{10FF80}'..='\u{10FFFF}').contains(&c) => {
+                    let _ = write!(out, "\\x{:02X}", c as u32 - 0x10FF00);
+                }
                 // Fluentd's workers run with `-Eascii-8bit:ascii-8bit`, so inspect escapes every
                 // character outside ASCII too: `"é"` → `"\u00E9"`, `"😀"` → `"\u{1F600}"`.
                 c if c.is_control() || !c.is_ascii() => {

@@ -34,7 +34,8 @@ use logferry_formats::accessor::{raw_map_get, Accessor};
 use logferry_formats::{ruby, ruby_expr};
 
 use crate::net::bytemap::{
-    decode_keeping_bytes, encode_unmapped, extend_unmapped, protect, protect_str, unmapped_bytes,
+    decode_keeping_bytes, decode_keeping_bytes_flagged, encode_unmapped, extend_unmapped, protect,
+    protect_str, unmapped_bytes,
 };
 
 /// One placeholder.
@@ -442,6 +443,9 @@ struct Cx<'a> {
     record: &'a [u8],
     /// With enable_ruby: the Ruby scope.
     ruby: Option<ruby_expr::Scope<'a>>,
+    /// The Ruby scope's record holds strings with bytes that are not UTF-8, standing in their
+    /// text as `bytemap` maps them: Ruby's results are written back as they are, not protected.
+    ruby_kept: bool,
 }
 
 fn index<T>(v: &[T], n: i64) -> Option<&T> {
@@ -482,25 +486,29 @@ impl Cx<'_> {
             Ph::TagSuffix(n) => out.push_str(&protect_str(
                 index(self.suffix, *n).map_or("", String::as_str),
             )),
-            Ph::Record(_) | Ph::Unknown => self.push_value_text(ph, self.value(ph), out),
+            // A hash or an array is its `inspect`, which writes each byte that is not UTF-8
+            // (standing in the value as `bytemap` maps it) as Ruby does, `\xFF`: ASCII text.
+            Ph::Record(_) | Ph::Unknown => ruby::to_s_into(&self.value(ph), out),
         }
     }
 
-    /// Ruby's `to_s` of the record value `v` (of `ph`) into `out`. A hash or an array is its
-    /// `inspect`, which escapes what it holds: read from the record as it is (not with the
-    /// bytes mapped) and protected.
-    fn push_value_text(&self, ph: &Ph, v: Value, out: &mut String) {
-        match (ph, &v) {
-            (Ph::Record(k), Value::Map(_) | Value::Array(_)) => {
-                let plain = raw_map_get(self.record, k.as_bytes())
-                    .and_then(|raw| Value::decode(raw).ok())
-                    .map_or(Value::Nil, |(v, _)| v);
-                let mut text = String::new();
-                ruby::to_s_into(&plain, &mut text);
-                out.push_str(&protect_str(&text));
-            }
-            _ => ruby::to_s_into(&v, out),
-        }
+    /// Ruby's `to_s` of the expression's value, protected unless the record's strings keep their
+    /// bytes ([`Cx::ruby_kept`]).
+    fn ruby_text(&self, c: &Code) -> Result<String, String> {
+        self.ruby_to_s(self.ruby_eval(c)?)
+    }
+
+    /// [`ruby_text`](Self::ruby_text) of a value: a binary string's text holds its bytes as
+    /// `bytemap` maps them, written back as they are.
+    fn ruby_to_s(&self, v: ruby_expr::RValue) -> Result<String, String> {
+        let text = v.to_s()?;
+        Ok(
+            if self.ruby_kept || matches!(v, ruby_expr::RValue::Bytes(_)) {
+                text
+            } else {
+                protect_str(&text).into_owned()
+            },
+        )
     }
 
     fn ruby_eval(&self, c: &Code) -> Result<ruby_expr::RValue, String> {
@@ -514,7 +522,7 @@ impl Cx<'_> {
             match p {
                 Part::Lit(l) => out.push_str(&protect_str(l)),
                 Part::Ph(ph) => self.push_text(ph, &mut out),
-                Part::Ruby(c) => out.push_str(&protect_str(&self.ruby_eval(c)?.to_s()?)),
+                Part::Ruby(c) => out.push_str(&self.ruby_text(c)?),
             }
         }
         Ok(out)
@@ -540,11 +548,20 @@ impl Cx<'_> {
                             .extend_from_slice(&b);
                         continue;
                     }
-                    v => self.push_value_text(ph, v, &mut out),
+                    v => ruby::to_s_into(&v, &mut out),
                 },
                 Part::Lit(l) => out.push_str(&protect_str(l)),
                 Part::Ph(ph) => self.push_text(ph, &mut out),
-                Part::Ruby(c) => out.push_str(&protect_str(&self.ruby_eval(c)?.to_s()?)),
+                // A binary string past ASCII makes the result binary, as a record's does.
+                Part::Ruby(c) => match self.ruby_eval(c)? {
+                    ruby_expr::RValue::Bytes(t) if !t.is_ascii() => {
+                        let b =
+                            bytes.get_or_insert_with(|| unmapped_bytes(&std::mem::take(&mut out)));
+                        extend_unmapped(b, &t);
+                        continue;
+                    }
+                    v => out.push_str(&self.ruby_to_s(v)?),
+                },
             }
             if let Some(b) = &mut bytes {
                 extend_unmapped(b, &out);
@@ -562,6 +579,7 @@ impl Cx<'_> {
             Tpl::Const(v) => protect(v.clone()),
             Tpl::Single(ph @ Ph::Record(_)) => self.value(ph),
             Tpl::Single(ph) => protect(self.value(ph)),
+            Tpl::RubySingle(c) if self.ruby_kept => self.ruby_eval(c)?.to_value()?,
             Tpl::RubySingle(c) => protect(self.ruby_eval(c)?.to_value()?),
             Tpl::Str(parts) => self.value_text(parts)?,
             Tpl::Map(m) => Value::Map(
@@ -630,10 +648,19 @@ impl Filter for RecordTransformer {
                 time_text.clear();
                 self.time_fmt.format_into(e.time, &mut time_text);
             }
-            let ruby_record = if self.ruby {
-                ruby_expr::RValue::from_value(&logferry_core::record::decode(e.record))
+            // A string with bytes that are not UTF-8 keeps them through the expressions (Ruby
+            // takes them as they are, `+`, `[]`, `strip`, or raises, `upcase`, a regexp).
+            let (ruby_record, ruby_kept) = if self.ruby {
+                let (v, kept) = decode_keeping_bytes_flagged(e.record)
+                    .unwrap_or_else(|_| (Value::Map(Vec::new()), false));
+                let v = if matches!(v, Value::Map(_)) {
+                    v
+                } else {
+                    Value::Map(Vec::new())
+                };
+                (ruby_expr::RValue::from_value(&v), kept)
             } else {
-                ruby_expr::RValue::Nil
+                (ruby_expr::RValue::Nil, false)
             };
             let cx = Cx {
                 tag,
@@ -653,6 +680,7 @@ impl Filter for RecordTransformer {
                     time: e.time,
                     now: EventTime::now(),
                 }),
+                ruby_kept,
             };
             // Fluentd expands each key and value; an exception sends the record to
             // @ERROR unchanged.

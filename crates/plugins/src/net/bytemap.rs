@@ -22,17 +22,7 @@ pub fn binary_text(msg: &[u8]) -> Option<String> {
     if msg.is_ascii() {
         return None;
     }
-    Some(
-        msg.iter()
-            .map(|&b| {
-                if b.is_ascii() {
-                    char::from(b)
-                } else {
-                    byte_char(b)
-                }
-            })
-            .collect(),
-    )
+    Some(logferry_formats::ruby::bytes_as_text(msg))
 }
 
 /// Ruby's message when a pattern fixed to UTF-8 (text past ASCII, `\p{…}`) is matched against a
@@ -247,15 +237,7 @@ pub fn unmapped_bytes(s: &str) -> Vec<u8> {
 
 /// Append the bytes of `s` to `buf`, each [`byte_char`] as its byte.
 pub fn extend_unmapped(buf: &mut Vec<u8>, s: &str) {
-    for c in s.chars() {
-        match (c as u32)
-            .checked_sub(BYTE_CHARS)
-            .filter(|_| is_byte_char(c))
-        {
-            Some(b) => buf.push(b as u8),
-            None => buf.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-        }
-    }
+    logferry_formats::ruby::extend_text_bytes(buf, s)
 }
 
 #[cfg(test)]
