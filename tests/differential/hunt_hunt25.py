@@ -12,6 +12,14 @@ hunt_hunt21.py (sentinel lines and waits on monitor_agent's emit_records).
 unwatched entries (position ffffffffffffffff), several entries for one path, entries for files no
 longer followed; with and without `read_from_head` (gen_tail.py's helpers). `tail-invalid-utf8-*`:
 lines that are binary strings through the parsers.
+
+Strings that are not UTF-8 (msgpack str) and binary strings (bin) through the filters and
+in_http, written as msgpack so that bytes and types show: `rt-str-invalid-utf8-keeps-bytes`,
+`parser-concat-str-invalid-utf8-keeps-bytes`, `parser-str-invalid-utf8-each-parser` (each parser
+of filter_parser on such a str), `http-str-invalid-utf8-keeps-bytes` and
+`http-parse-and-params-keep-bytes` (bodies, `<parse>`, header and query values),
+`rtruby-str-invalid-utf8-methods` and `rtruby-bin-methods` (record_transformer's Ruby subset: the
+methods that keep such bytes and those that raise, as Ruby 3.1 does).
 """
 import os
 import sys
