@@ -662,7 +662,7 @@ fn item_reads(b: &[char], k: usize, to: usize, ic: bool) -> Option<(Gives, usize
         },
         '[' => {
             let end = bracket_end(b, k);
-            if end > to {
+            if end > to || end < k + 2 || b[end - 1] != ']' {
                 return None;
             }
             let body = &b[k + 1..end - 1];
@@ -702,6 +702,9 @@ fn item_reads(b: &[char], k: usize, to: usize, ic: bool) -> Option<(Gives, usize
                 (Some('?'), _) => return None,
                 _ => (k + 1, false),
             };
+            if from > close - 1 {
+                return None;
+            }
             let body = &b[from..close - 1];
             let literal = !body.is_empty()
                 && body
@@ -1398,7 +1401,9 @@ mod tests {
 
     #[test]
     fn anchors_onigmo_takes_after_zero_width_items_are_told() {
-        use super::{anchor_after_items, anchor_after_open_ahead, line_starts_only};
+        use super::{
+            anchor_after_items, anchor_after_open_ahead, line_starts_only, open_ahead_tries,
+        };
         // Under `m`: the start and the character after it only (run on Oniguruma).
         for (src, flags) in [
             ("$.*", "m"),
@@ -1472,12 +1477,27 @@ mod tests {
             assert!(!anchor_after_open_ahead(src, flags), "{src}");
         }
         for prefix in [
-            "(?=b+", "(?=", "\\b.*(", "\\b.*(?<", "\\b.*[", "$.*(?", "(?<", "(?'a",
+            "(?=b+",
+            "(?=",
+            "\\b.*(",
+            "\\b.*(?<",
+            "\\b.*[",
+            "$.*(?",
+            "(?<",
+            "(?'a",
+            "(?=a[).*",
+            "(?=a(?<b)>b+).*",
+            "(?=a(?<b>b+).*",
+            "(?=(?=b+).*",
+            "(?=a(?:b+).*",
+            "((?=b+)",
+            "(?=[",
         ] {
             for flags in ["", "m", "x"] {
                 let _ = anchor_after_items(prefix, flags);
                 let _ = line_starts_only(prefix, flags);
                 let _ = anchor_after_open_ahead(prefix, flags);
+                let _ = open_ahead_tries(prefix, flags);
             }
         }
     }
