@@ -32,6 +32,10 @@ ANCHOR = [
   # a class of a value past 200, a negative look-ahead without m, options, x).
   ['(?=kb+).*', 'mi', 'refused'], ['(?=[ -~]b+).*x', 'm', 'refused'], ['(?=b+).*(b)(?!c)', '', 'refused'],
   ['(?i:(?=b+).*)', 'm', 'refused'], ['(?=b+) .*', 'mx', 'refused'],
+  # Under m, a string read from the look-ahead after items of some length: refused (the search
+  # tries every position up to where it finds it); without m every position, run.
+  ['(?=.ab+).*', 'm', 'refused'], ['(?=b?ab+).*', 'm', 'refused'], ['(?=b{0,3}ab+)(.*)', 'm', 'refused'],
+  ['(?=.ab+).*', '', 'oniguruma'], ['(?=b?ab+).*(b)', '', 'oniguruma'], ['(?=\\wab+).*x', '', 'oniguruma'],
   # Run: none read from the look-ahead by either, or nothing searched for after the `.`.
   ['(?=b{1,3}).*', 'm', 'oniguruma'], ['(?=b*).*', 'm', 'oniguruma'], ['(?=b+).*', '', 'oniguruma'],
   ['\\A(?=b+).*', 'm', 'oniguruma']
@@ -61,6 +65,8 @@ AHEAD_BODIES = ['b+', '\\w+', '[bc]+', 'b{2,}', 'b{1,}', '(?:b|c)+', 'ab+', 'b+c
                 '\\hb+', '[a-f]x+', '(?:ab|cd)+', '(?:ab|cd)x+', '(?:ab|b+)', 'a{1,2}b+', 'a?b+c',
                 '(?:a|b+)c', '\\W+b', '[^b]b+', '(?>ab+)', '\\s+', 'k+b', 'Ab+', 'b(?:c)+', '\\.+']
 AHEAD_REPEATS = ['', '', '', '', '{2}', '{1,3}', '{3}']
+# Bodies reading a string after items of some length: refused under m, drawn without it.
+AHEAD_OFF_START = ['.ab+', 'b?ab+', '\\wab+', '.?ab+', 'b{0,3}ab+', '(?:x|yy)ab+']
 AHEAD_BEFORE = ['', '', '', '', '\\b', '^', '(', '(?<p>', '(?!a)', '(?=\\w+)', '\\B', '(?<!x)']
 AHEAD_DOTS = ['.*', '.*', '.+', '(.*)', '.{2,}', '(?<d>.*)', '(.+)']
 AHEAD_AFTER = ['', '', 'b', '(b)', 'x', '\\s', '[xy]', '\\d+', 'b?', ' ', '$', 'c', 'bc', '(b|c)', 'é', 'B']
@@ -75,7 +81,10 @@ def ahead_draws
     flags = pick.(['', '', 'm', 'm', 'i', 'mi'])
     before = pick.(AHEAD_BEFORE)
     dots = pick.(AHEAD_DOTS)
-    src = "#{before}(?=#{pick.(AHEAD_BODIES)})#{dots}#{pick.(AHEAD_AFTER)}"
+    body = pick.(AHEAD_BODIES + AHEAD_OFF_START)
+    next if flags.include?('m') && AHEAD_OFF_START.include?(body)
+
+    src = "#{before}(?=#{body})#{dots}#{pick.(AHEAD_AFTER)}"
     src += ')' if before.start_with?('(') && !before.start_with?('(?!', '(?=', '(?<!')
     # Repeated as a whole (a group that may match the empty string, or with capture groups,
     # repeated is refused by rules of its own).

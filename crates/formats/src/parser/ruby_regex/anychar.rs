@@ -384,7 +384,8 @@ pub(crate) enum OpenAheadTries {
 }
 
 /// Where Onigmo's search tries `src` (Ruby's pattern under `flags`, one [`anchor_after_open_ahead`]
-/// tells), or `None` where it is not read here (then refused): a pattern with one such `.`,
+/// tells), or `None` where it is not read here (then refused; under `m`, a string or class read
+/// from a look-ahead after items of some length, `(?=.ab+)`): a pattern with one such `.`,
 /// before it only group openings, `^`, `$`, `\b`, `\B`, negative look-aheads and
 /// look-behinds and positive look-aheads whose bodies [`ahead_reads`] reads, not under `x`.
 /// Which of [`OpenAheadTries`] follows from what Onigmo's optimiser picks to search for: a
@@ -403,6 +404,14 @@ pub(super) fn open_ahead_tries(src: &str, flags: &str) -> Option<OpenAheadTries>
     };
     let prefix = prefix_reads(&s[..dot], ic)?;
     if under_m {
+        // A string or class searched for at a distance from the start other than none makes
+        // the search try every position up to where it is found, that distance before it,
+        // within the distance's maximum of the start plus one byte (`/(?=b?b?ab+).*/m` matches
+        // `ab` in `zzab`; and `.` counts one byte there: `/(?=.?ab+).*/m` matches nothing in
+        // `zzab`): not written out here.
+        if prefix.off_start {
+            return None;
+        }
         return Some(if prefix.near {
             OpenAheadTries::Start
         } else {
@@ -447,6 +456,7 @@ fn folds(src: &str, flags: &str) -> bool {
 fn prefix_reads(p: &[char], ic: bool) -> Option<Prefix> {
     let mut out = Prefix {
         near: false,
+        off_start: false,
         far: Some(false),
         negative: false,
     };
@@ -465,9 +475,12 @@ fn prefix_reads(p: &[char], ic: bool) -> Option<Prefix> {
                 }
                 match (p[k + 2], p.get(k + 3)) {
                     ('=', _) => match ahead_reads(&p[k + 3..close - 1], ic)? {
-                        Read::Near(_) => out.near = true,
-                        Read::Open => {}
-                        Read::Closed(far) => {
+                        (Read::Near(_), at_start) => {
+                            out.near = true;
+                            out.off_start |= !at_start;
+                        }
+                        (Read::Open, _) => {}
+                        (Read::Closed(far), _) => {
                             out.far = match (out.far, far) {
                                 (Some(true), _) | (_, Some(true)) => Some(true),
                                 (Some(false), Some(false)) => Some(false),
@@ -499,6 +512,8 @@ fn prefix_reads(p: &[char], ic: bool) -> Option<Prefix> {
 /// What [`prefix_reads`] tells.
 struct Prefix {
     near: bool,
+    /// A string or class read at a distance other than none (`(?=.ab+)`, `(?=b?ab+)`).
+    off_start: bool,
     far: Option<bool>,
     negative: bool,
 }
@@ -535,10 +550,10 @@ enum Gives {
 }
 
 /// What Onigmo reads from the body `b` of a positive look-ahead: a string or class at a known
-/// distance from its start (`Near`), none before a repetition without a maximum or at all, or
-/// `None` where it is not read here.
-fn ahead_reads(b: &[char], ic: bool) -> Option<Read> {
-    group_reads(b, 0, b.len(), ic).map(|(r, _)| r)
+/// distance from its start (`Near`, and whether at its very start), none before a repetition
+/// without a maximum or at all, or `None` where it is not read here.
+fn ahead_reads(b: &[char], ic: bool) -> Option<(Read, bool)> {
+    group_reads(b, 0, b.len(), ic)
 }
 
 /// [`ahead_reads`] of the alternatives of `b[from..to]`, and whether a `Near` one is at the
@@ -1523,7 +1538,11 @@ mod tests {
             ("(?=b+).*", "", Some(Every)),
             ("(?=a|b+).*", "", Some(Every)),
             ("(?!a)(?=b+).*(b)", "", Some(Every)),
+            ("(?=.ab+).*", "", Some(Every)),
+            ("(?=b?ab+).*(b)", "", Some(Every)),
             // Not told here: refused.
+            ("(?=.ab+).*", "m", None),
+            ("(?=b?ab+).*", "m", None),
             ("(?=kb+).*", "mi", None),
             ("(?=[ -~]b+).*x", "m", None),
             ("(?=b+).*(b)(?!c)", "", None),
