@@ -37,7 +37,8 @@
 //! anchor Onigmo does not take; loops whose empty iterations Onigmo tells by stale capture groups,
 //! `(?:(a?)b?)*c`, refused, beside ones that run), `anchor_cases.rb` two (a `.` repeated without a
 //! maximum after zero-width items, whose implicit anchor limits where Onigmo's search tries the
-//! pattern, `$.*` under `m`, `\b.*x`, and the refused `(?=b+).*` under `m`; capture groups
+//! pattern, `$.*` under `m`, `\b.*x`, and after a look-ahead holding a repetition without a
+//! maximum, `(?=b+).*` under `m`, `(?=ab+).*(b)`, curated and drawn at random; capture groups
 //! repeated from none or one as a non-capturing group's whole body, `(?:(-??)){1,3}$`, or with
 //! a body too long for Onigmo to copy), `realworld_cases.rb` one (group names with characters the
 //! engines would refuse and Onigmo takes, `(?<log.level>…)`, `(?<[source][port]:int>…)`, in

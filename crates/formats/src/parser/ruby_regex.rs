@@ -100,6 +100,7 @@ use crate::ruby_regexp::{escapes, fold};
 
 mod absent;
 mod anychar;
+use anychar::OpenAheadTries;
 mod behind_split;
 mod counted;
 mod stale;
@@ -3312,16 +3313,27 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     let written = rewrite(src, flags, Behind::Spellings)?;
-    if anychar::anchor_after_open_ahead(src, flags) {
-        return Err(unlike_ruby(
-            "a `.` repeated without a maximum after a look-ahead holding a repetition \
-             without a maximum ((?=b+).* under m, (?=b+).*x)",
-            "Ruby's search tries such a pattern only where the implicit anchor of the `.` lets \
-             it (the start and the character after it under m, else the starts of lines), \
-             which Oniguruma's search does not follow; write (?>.)* for .* to try every \
-             position, or \\A before the pattern to try only the start",
-        ));
-    }
+    // Where Onigmo's search tries a pattern with the implicit anchor of a `.` after a
+    // look-ahead holding a repetition without a maximum: those positions written out.
+    let open_ahead = if anychar::anchor_after_open_ahead(src, flags) {
+        match anychar::open_ahead_tries(src, flags) {
+            Some(tries) if !written.whole_group => Some(tries),
+            _ => {
+                return Err(unlike_ruby(
+                    "a `.` repeated without a maximum after a look-ahead holding a repetition \
+                     without a maximum, where what Ruby's engine reads from the look-ahead to \
+                     search for is not told here ((?=[ -~]b+).*x under m, (?=kb+).* under i; \
+                     items before the `.` other than look-aheads, anchors and group openings; \
+                     options, x)",
+                    "Ruby's search tries such a pattern only where the implicit anchor of the \
+                     `.` and what it searches for let it; write (?>.)* for .* to try every \
+                     position, or \\A before the pattern to try only the start",
+                ));
+            }
+        }
+    } else {
+        None
+    };
     let fixed_behinds = if written.spelled_behind {
         Some(rewrite(src, flags, Behind::Folding)?.pattern)
     } else {
@@ -3329,12 +3341,23 @@ pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     };
     // Ruby's search tries the start, then the next character only when the first is one
     // byte: both written out (`\K` makes the second start the match after that character).
-    let start_or_next = |pattern: String| {
-        if !written.whole_group && anychar::start_or_next_byte(src, flags) {
+    let start_or_next = |pattern: String| match open_ahead {
+        Some(OpenAheadTries::StartOrNextByte) => {
             format!("\\G(?:|(?-i:[\\x00-\\x7F])\\K)(?:{pattern})")
-        } else {
-            pattern
         }
+        Some(OpenAheadTries::Start) => format!("\\G(?:{pattern})"),
+        // (The `.` written atomic: Oniguruma tries every position the rest allows.)
+        Some(OpenAheadTries::StartAndLineStarts) => {
+            format!(
+                "(?:\\G|(?<=\\n))(?:{})",
+                anychar::atomic_dots(&pattern, flags)
+            )
+        }
+        Some(OpenAheadTries::Every) => anychar::atomic_dots(&pattern, flags),
+        None if !written.whole_group && anychar::start_or_next_byte(src, flags) => {
+            format!("\\G(?:|(?-i:[\\x00-\\x7F])\\K)(?:{pattern})")
+        }
+        None => pattern,
     };
     let fixed_behinds = fixed_behinds.map(start_or_next);
     Ok(ForOniguruma {
@@ -4961,10 +4984,26 @@ mod tests {
         assert_eq!(first("\\b.*x", "", "b\nax"), ("linear", Some((2, 4))));
         assert_eq!(first("\\b.*x", "", "ax"), ("linear", Some((0, 2))));
         assert_eq!(first("\\b.*\\d+", "", "  1"), ("linear", Some((2, 3))));
-        // After a look-ahead holding `b+`: refused.
-        let e = crate::ruby_regexp::compile("(?=b+).*", "m").unwrap_err();
+        // After a look-ahead holding `b+`, from which Onigmo reads nothing to search for: the
+        // start and the next byte under `m`, the starts of lines without it (after finding
+        // the string searched for); from `ab+` it reads `a`: the start alone under `m`, every
+        // position without it.
+        assert_eq!(first("(?=b+).*", "m", "ab"), ("oniguruma", Some((1, 2))));
+        assert_eq!(first("(?=b+).*", "m", "aab"), ("oniguruma", None));
+        assert_eq!(first("(?=b+).*", "m", "éb"), ("oniguruma", None));
+        assert_eq!(first("(?=b+).*(b)", "", ".x bab"), ("oniguruma", None));
+        assert_eq!(
+            first("(?=b+).*(b)", "", "a\nbab"),
+            ("oniguruma", Some((2, 5)))
+        );
+        assert_eq!(first("(?=ab+).*", "m", "xab"), ("oniguruma", None));
+        assert_eq!(
+            first("(?=ab+).*(b)", "", "xab\nab"),
+            ("oniguruma", Some((1, 3)))
+        );
+        // What Onigmo reads from the look-ahead is not told here: refused.
+        let e = crate::ruby_regexp::compile("(?=[ -~]b+).*x", "m").unwrap_err();
         assert!(e.contains("(?>.)*"), "{e}");
-        assert!(crate::ruby_regexp::compile("(?=b+).*(b)", "").is_err());
         assert_eq!(first("(?=b).*", "m", "abbbc"), ("oniguruma", None));
         assert_eq!(first("(?=b+).*", "", "ab"), ("oniguruma", Some((1, 2))));
     }

@@ -111,6 +111,52 @@ fn plain_class(body: &[char]) -> bool {
     body.len() == 1 || body.iter().all(char::is_ascii)
 }
 
+/// The members of a class of the ASCII characters and ranges in `body` (see [`plain_class`]).
+fn class_members(body: &[char]) -> [bool; 128] {
+    let mut members = [false; 128];
+    let mut k = 0;
+    while k < body.len() {
+        let from = body[k] as usize;
+        let to = if body.get(k + 1) == Some(&'-') && k + 2 < body.len() {
+            k += 2;
+            body[k] as usize
+        } else {
+            from
+        };
+        for m in members.iter_mut().take(to.min(127) + 1).skip(from) {
+            *m = true;
+        }
+        k += 1;
+    }
+    members
+}
+
+/// The value Onigmo gives a class of `members` (with `ic`, their other case too): its
+/// `map_position_value` summed over them.
+fn class_value(members: &[bool; 128], ic: bool) -> u32 {
+    const BYTE_VALUES: [u8; 128] = [
+        5, 1, 1, 1, 1, 1, 1, 1, 1, 10, 10, 1, 1, 10, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+        1, 1, 1, 12, 4, 7, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5,
+        5, 5, 5, 5, 5, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+        6, 6, 5, 6, 5, 5, 5, 5, 6, 6, 6, 6, 7, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+        6, 6, 6, 6, 5, 5, 5, 5, 1,
+    ];
+    let mut all = *members;
+    if ic {
+        for c in 0..128u8 {
+            if members[usize::from(c)] {
+                all[usize::from(c.to_ascii_lowercase())] = true;
+                all[usize::from(c.to_ascii_uppercase())] = true;
+            }
+        }
+    }
+    all.iter()
+        .zip(BYTE_VALUES)
+        .filter(|(m, _)| **m)
+        .map(|(_, v)| u32::from(v))
+        .sum()
+}
+
 /// Do the items of `s[k..to]` give Onigmo a string or class to search for (see
 /// [`line_starts_only`]): `Some(true)` when one does, `Some(false)` when none is read, `None`
 /// where the reading stops (an alternative after `k` when `outer`, a stray repetition). A group gives one when each of its alternatives does (Onigmo
@@ -200,13 +246,12 @@ fn alternatives(s: &[char], from: usize, to: usize) -> Vec<(usize, usize)> {
 
 /// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` after
 /// a positive look-ahead holding a repetition from at least one without a maximum (`/(?=b+).*/m`,
-/// `/(?=\w+)(.*)x/`)? Its search then tries the start and the character after it (under `m`),
-/// or the start and the starts of lines (without `m`, when it searches for a string read after
-/// the `.`), reading no string to search for from that repetition (Ruby's Onigmo reads none
-/// from any repetition without a maximum), where Oniguruma's search reads one from it and tries
-/// other positions (`/(?=b+).*/m` matches `b` in `ab` in Ruby, nothing in Oniguruma;
-/// `/(?=b+).*(b)/` nothing in `.x bab` in Ruby, `bab` in Oniguruma). That cannot be written
-/// for Oniguruma: such a pattern is refused.
+/// `/(?=\w+)(.*)x/`)? Its search then tries the pattern where [`open_ahead_tries`] tells,
+/// reading no string to search for from that repetition (Ruby's Onigmo reads none from any
+/// repetition without a maximum), where Oniguruma's search reads one from it and tries other
+/// positions (`/(?=b+).*/m` matches `b` in `ab` in Ruby, nothing in Oniguruma; `/(?=b+).*(b)/`
+/// nothing in `.x bab` in Ruby, `bab` in Oniguruma). The caller writes those positions out for
+/// Oniguruma.
 pub(super) fn anchor_after_open_ahead(src: &str, flags: &str) -> bool {
     let (x, m) = (flags.contains('x'), flags.contains('m'));
     let s: Vec<char> = src.chars().collect();
@@ -221,13 +266,10 @@ pub(super) fn anchor_after_open_ahead(src: &str, flags: &str) -> bool {
     anchoring_dots(&s, x, m, true)
         .iter()
         .any(|&(dot, under_m)| {
-            // Without `m`, Onigmo's search takes the anchor only when it searches for a string
-            // read after the repetition of the `.`.
-            let end = quantifiers(&s, dot + 1, x)
-                .last()
-                .map_or(dot + 1, |q| q.end);
-            (under_m && !ends_at_text_end(&s) || !under_m && !x && searched_after(&s, end, false))
-                && open_ahead(&s[..dot], x)
+            // (Under `m`, an end anchor makes the search start from the end: every position.
+            // Without `m` the anchor counts only where a string is searched for, what
+            // [`open_ahead_tries`] tells.)
+            (under_m && !ends_at_text_end(&s) || !under_m && !x) && open_ahead(&s[..dot], x)
         })
 }
 
@@ -314,6 +356,403 @@ fn unbounded(s: &[char], x: bool) -> bool {
         k += 1;
     }
     false
+}
+
+/// Where Onigmo's search tries a pattern [`anchor_after_open_ahead`] tells (its
+/// `onig_search`, Ruby 3.1, for a pattern with `ANCHOR_ANYCHAR_STAR_ML` or
+/// `ANCHOR_ANYCHAR_STAR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenAheadTries {
+    /// Under `m`, reading nothing to search for before the `.`: the start, and the position
+    /// one byte after it when the character there is one byte (the search's range ends one
+    /// byte past the start; its last step tries the position where the steps land on that
+    /// end).
+    StartOrNextByte,
+    /// Under `m`, reading a string or class before the `.` (at no distance from the start,
+    /// from a look-ahead, `/(?=ab+).*/m`): the search for it runs in that one-byte range, so
+    /// the start only.
+    Start,
+    /// Without `m`, reading a string or class only after the repetition (or after a
+    /// repetition without a maximum in the look-ahead): once it is found, the start and
+    /// each position after a line feed before the end (`/(?=b+).*(b)/`).
+    StartAndLineStarts,
+    /// Without `m`, reading one before the `.` (`/(?=ab+).*(b)/`): the positions where it is
+    /// found, which are every position where the pattern may match; or reading none at all
+    /// (`/(?=b+).*/`), or with a negative look-ahead before the `.` (its own anchor,
+    /// `ANCHOR_PREC_READ_NOT`, stops the steps to the starts of lines): every position.
+    Every,
+}
+
+/// Where Onigmo's search tries `src` (Ruby's pattern under `flags`, one [`anchor_after_open_ahead`]
+/// tells), or `None` where it is not read here (then refused; under `m`, a string or class read
+/// from a look-ahead after items of some length, `(?=.ab+)`): a pattern with one such `.`,
+/// before it only group openings, `^`, `$`, `\b`, `\B`, negative look-aheads and
+/// look-behinds and positive look-aheads whose bodies [`ahead_reads`] reads, not under `x`.
+/// Which of [`OpenAheadTries`] follows from what Onigmo's optimiser picks to search for: a
+/// string or class at a known distance from the start (from a look-ahead before the `.`)
+/// always wins over one after the `.` (at no known distance), a class whose value
+/// (`map_position_value` summed) is over 200 excepted (not read here).
+pub(super) fn open_ahead_tries(src: &str, flags: &str) -> Option<OpenAheadTries> {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    if x {
+        return None;
+    }
+    let ic = folds(src, flags);
+    let s: Vec<char> = src.chars().collect();
+    let [(dot, under_m)] = anchoring_dots(&s, x, m, true)[..] else {
+        return None;
+    };
+    let prefix = prefix_reads(&s[..dot], ic)?;
+    if under_m {
+        // A string or class searched for at a distance from the start other than none makes
+        // the search try every position up to where it is found, that distance before it,
+        // within the distance's maximum of the start plus one byte (`/(?=b?b?ab+).*/m` matches
+        // `ab` in `zzab`; and `.` counts one byte there: `/(?=.?ab+).*/m` matches nothing in
+        // `zzab`): not written out here.
+        if prefix.off_start {
+            return None;
+        }
+        return Some(if prefix.near {
+            OpenAheadTries::Start
+        } else {
+            OpenAheadTries::StartOrNextByte
+        });
+    }
+    if prefix.near {
+        return Some(OpenAheadTries::Every);
+    }
+    // Without `m`, the anchor counts only where Onigmo searches for a string or class (read
+    // after the `.`, or at no known distance in a look-ahead), and a negative look-ahead
+    // before the `.` gives the search an anchor of its own (`ANCHOR_PREC_READ_NOT`) that
+    // makes it try every position (one after the `.`: not told here).
+    let end = quantifiers(&s, dot + 1, x)
+        .last()
+        .map_or(dot + 1, |q| q.end);
+    let searched = searched_after(&s, end, ic) || prefix.far?;
+    if !searched || prefix.negative {
+        return Some(OpenAheadTries::Every);
+    }
+    if s[dot..].windows(3).any(|w| w == ['(', '?', '!']) {
+        return None;
+    }
+    Some(OpenAheadTries::StartAndLineStarts)
+}
+
+/// Does `src` under `flags` fold case anywhere (`i`, or `(?i` in it)?
+fn folds(src: &str, flags: &str) -> bool {
+    flags.contains('i')
+        || src.match_indices("(?").any(|(at, _)| {
+            src[at + 2..]
+                .chars()
+                .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u'))
+                .any(|c| c == 'i')
+        })
+}
+
+/// What the positive look-aheads in `p` (the items before the `.`, all of no width) give
+/// Onigmo: a string or class at a known distance from the start, and one at no known distance
+/// (`None`: not told here); `None` where `p` is not read here. Also whether `p` holds a
+/// negative look-ahead.
+fn prefix_reads(p: &[char], ic: bool) -> Option<Prefix> {
+    let mut out = Prefix {
+        near: false,
+        off_start: false,
+        far: Some(false),
+        negative: false,
+    };
+    let mut k = 0;
+    while k < p.len() {
+        let next = match (p[k], p.get(k + 1), p.get(k + 2)) {
+            ('^' | '$', _, _) => k + 1,
+            ('\\', Some('b' | 'B'), _) => k + 2,
+            ('(', Some('?'), Some('<')) if !matches!(p.get(k + 3), Some('=' | '!')) => {
+                past(p, k + 3, '>')
+            }
+            ('(', Some('?'), Some('=' | '!' | '<')) => {
+                let close = past_group(p, k);
+                if close > p.len() || p.get(close - 1) != Some(&')') {
+                    return None;
+                }
+                match (p[k + 2], p.get(k + 3)) {
+                    ('=', _) => match ahead_reads(&p[k + 3..close - 1], ic)? {
+                        (Read::Near(_), at_start) => {
+                            out.near = true;
+                            out.off_start |= !at_start;
+                        }
+                        (Read::Open, _) => {}
+                        (Read::Closed(far), _) => {
+                            out.far = match (out.far, far) {
+                                (Some(true), _) | (_, Some(true)) => Some(true),
+                                (Some(false), Some(false)) => Some(false),
+                                _ => None,
+                            }
+                        }
+                    },
+                    ('!', _) => out.negative = true,
+                    // Negative look-behinds give nothing (a positive look-behind there gives
+                    // no anchor: not told here).
+                    ('<', Some('!')) => {}
+                    _ => return None,
+                }
+                close
+            }
+            ('(', Some('?'), Some(':' | '>')) => k + 3,
+            ('(', c, _) if c != Some(&'?') => k + 1,
+            _ => return None,
+        };
+        // (A repeated look-ahead or anchor: not read here.)
+        if !quantifiers(p, next, false).is_empty() {
+            return None;
+        }
+        k = next;
+    }
+    Some(out)
+}
+
+/// What [`prefix_reads`] tells.
+struct Prefix {
+    near: bool,
+    /// A string or class read at a distance other than none (`(?=.ab+)`, `(?=b?ab+)`).
+    off_start: bool,
+    far: Option<bool>,
+    negative: bool,
+}
+
+/// What Onigmo's optimiser reads from a part of a look-ahead (see [`ahead_reads`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// A string or class at a known distance, and the most the value of the class of its
+    /// first characters may be (what Onigmo keeps of alternatives with strings of different
+    /// first characters).
+    Near(u32),
+    /// None, and the part's longest match has a length.
+    Open,
+    /// None up to a repetition without a maximum (what follows is at no known distance);
+    /// whether a string or class is read after it (at no known distance), `None` where not
+    /// told here.
+    Closed(Option<bool>),
+}
+
+/// One item of a look-ahead's body as Onigmo's optimiser reads it.
+enum Gives {
+    /// A string (a literal character; `string`: one the parser may copy out of a repetition
+    /// from two without a maximum, `b{2,}` as `bb` and `b*`).
+    Exact { string: bool },
+    /// A class of single bytes (its value: Onigmo's `map_position_value` summed over them).
+    Map(u32),
+    /// Nothing; `width`: it has a length (or may have).
+    Nothing { width: bool },
+    /// A group's body as read.
+    Group(Read, bool),
+    /// Not told here (what a string or class under `i` gives): enough when it is repeated
+    /// without a maximum, or may be left out.
+    Unknown,
+}
+
+/// What Onigmo reads from the body `b` of a positive look-ahead: a string or class at a known
+/// distance from its start (`Near`, and whether at its very start), none before a repetition
+/// without a maximum or at all, or `None` where it is not read here.
+fn ahead_reads(b: &[char], ic: bool) -> Option<(Read, bool)> {
+    group_reads(b, 0, b.len(), ic)
+}
+
+/// [`ahead_reads`] of the alternatives of `b[from..to]`, and whether a `Near` one is at the
+/// very start of each. Onigmo merges alternatives: a string or class survives only where each
+/// alternative gives one at the same distance (read here: each at its start).
+fn group_reads(b: &[char], from: usize, to: usize, ic: bool) -> Option<(Read, bool)> {
+    let alts = alternatives(b, from, to);
+    let reads: Vec<(Read, bool)> = alts
+        .iter()
+        .map(|&(a, z)| sequence_reads(b, a, z, ic))
+        .collect::<Option<_>>()?;
+    if reads.len() == 1 {
+        return Some(reads[0]);
+    }
+    if reads.iter().all(|&(r, _)| matches!(r, Read::Near(_))) {
+        let first = reads.iter().all(|&(_, first)| first);
+        let value = reads
+            .iter()
+            .map(|&(r, _)| match r {
+                Read::Near(v) => v,
+                _ => 0,
+            })
+            .sum::<u32>();
+        return (first && value <= 200).then_some((Read::Near(value), true));
+    }
+    if reads.iter().any(|&(r, _)| matches!(r, Read::Closed(_))) {
+        // An alternative reading nothing leaves nothing of the others; what they all read at
+        // no known distance Onigmo merges: not told here.
+        let nothing = reads
+            .iter()
+            .any(|&(r, _)| matches!(r, Read::Open | Read::Closed(Some(false))));
+        Some((Read::Closed(nothing.then_some(false)), false))
+    } else {
+        Some((Read::Open, false))
+    }
+}
+
+/// [`group_reads`] of one alternative, `b[from..to]`.
+fn sequence_reads(b: &[char], from: usize, to: usize, ic: bool) -> Option<(Read, bool)> {
+    let mut at_start = true;
+    let mut k = from;
+    while k < to {
+        let (gives, end) = item_reads(b, k, to, ic)?;
+        let qs = quantifiers(b, end, false);
+        let (min, max) = match qs[..] {
+            [] => (1, Some(1)),
+            // (Possessive, `b++`, is an atomic group around it: what it reads is the same.)
+            [ref q] => (q.min, q.max),
+            _ => return None,
+        };
+        k = qs.last().map_or(end, |q| q.end);
+        if k > to {
+            return None;
+        }
+        // (A string's first character: a class of one or two bytes, of 12 at most each.)
+        let near = Some((Read::Near(24), at_start));
+        // Read before the repetition, or by the items after it.
+        let far_after = |far: Option<bool>| match far {
+            Some(true) => Some(true),
+            Some(false) => reads(b, k, to, true, ic),
+            None => None,
+        };
+        if max.is_none() {
+            return match gives {
+                Gives::Exact { string: true } if min >= 2 => near,
+                // (A repeated anchor: not read here.)
+                Gives::Nothing { width: false } => None,
+                Gives::Group(Read::Closed(far), _) => Some((Read::Closed(far_after(far)), false)),
+                _ => Some((Read::Closed(far_after(Some(false))), false)),
+            };
+        }
+        match gives {
+            Gives::Exact { .. } if min >= 1 => return near,
+            // A class alone is picked over a string at no known distance only when its value
+            // is at most 200 (`comp_opt_exact_or_map_info`).
+            Gives::Map(value) if min >= 1 => {
+                return (value <= 200).then_some((Read::Near(value), at_start));
+            }
+            Gives::Group(Read::Near(value), first) if min >= 1 => {
+                return Some((Read::Near(value), at_start && first));
+            }
+            Gives::Group(Read::Closed(far), _) => {
+                return Some((Read::Closed(far_after(far)), false));
+            }
+            Gives::Nothing { width: false } if qs.is_empty() => {}
+            Gives::Nothing { width: false } => return None,
+            Gives::Unknown if min >= 1 => return None,
+            _ => at_start = false,
+        }
+    }
+    Some((Read::Open, false))
+}
+
+/// The item at `b[k]` (before `to`) as [`sequence_reads`] reads it, and where it ends; `None`
+/// where it is not read here.
+fn item_reads(b: &[char], k: usize, to: usize, ic: bool) -> Option<(Gives, usize)> {
+    // Under `i`, letters Onigmo may write out as several (`k` as `K` and the Kelvin sign, `ss`,
+    // `ff`, `fi` … as one), where a long string reads nothing: not told here. (Latin-1 letters
+    // but `ß` fold to one letter of as many bytes.)
+    let plain_letter = |c: char| {
+        !ic || !c.is_alphabetic()
+            || c.is_ascii() && !"kKsSfF".contains(c)
+            || ('\u{c0}'..='\u{fe}').contains(&c) && c != 'ß'
+    };
+    Some(match b[k] {
+        '|' | ')' | '*' | '+' | '?' => return None,
+        '{' if quantifiers(b, k, false).is_empty() => (Gives::Exact { string: true }, k + 1),
+        '{' => return None,
+        '.' => (Gives::Nothing { width: true }, k + 1),
+        '^' | '$' => (Gives::Nothing { width: false }, k + 1),
+        '\\' => match b.get(k + 1)? {
+            // (`[0-9]`, `[\t\n\v\f\r ]`, `[0-9a-fA-F]`.)
+            'd' => (Gives::Map(60), k + 2),
+            's' => (Gives::Map(44), k + 2),
+            'h' => (Gives::Map(134), k + 2),
+            'w' | 'W' | 'D' | 'S' | 'H' => (Gives::Nothing { width: true }, k + 2),
+            'b' | 'B' => (Gives::Nothing { width: false }, k + 2),
+            't' | 'n' | 'r' | 'f' | 'v' | 'e' | 'a' => (Gives::Exact { string: true }, k + 2),
+            c if c.is_ascii_punctuation() => (Gives::Exact { string: true }, k + 2),
+            _ => return None,
+        },
+        '[' => {
+            let end = bracket_end(b, k);
+            if end > to || end < k + 2 || b[end - 1] != ']' {
+                return None;
+            }
+            let body = &b[k + 1..end - 1];
+            if body.first() == Some(&'^') && !body[1..].iter().any(|c| matches!(c, '[' | '\\')) {
+                (Gives::Nothing { width: true }, end)
+            } else if plain_class(body) && body.iter().all(char::is_ascii) && body.len() > 1 {
+                // Under `i`, a class with `k`, `s` or a range may hold the Kelvin sign or `ſ`:
+                // then it is not one of single bytes (as [`reads`] reads it).
+                let members = class_members(body);
+                if !ic {
+                    (Gives::Map(class_value(&members, false)), end)
+                } else if [b'k', b'K', b's', b'S']
+                    .iter()
+                    .any(|&c| members[usize::from(c)])
+                {
+                    (Gives::Unknown, end)
+                } else {
+                    (Gives::Map(class_value(&members, true)), end)
+                }
+            } else if ic {
+                (Gives::Unknown, end)
+            } else {
+                return None;
+            }
+        }
+        '(' => {
+            let close = past_group(b, k);
+            if close > to || b.get(close - 1) != Some(&')') {
+                return None;
+            }
+            let (from, dissolves) = match (b.get(k + 1), b.get(k + 2)) {
+                (Some('?'), Some(':')) => (k + 3, true),
+                (Some('?'), Some('>')) => (k + 3, false),
+                (Some('?'), Some('<')) if !matches!(b.get(k + 3), Some('=' | '!')) => {
+                    (past(b, k + 3, '>'), false)
+                }
+                (Some('?'), _) => return None,
+                _ => (k + 1, false),
+            };
+            if from > close - 1 {
+                return None;
+            }
+            let body = &b[from..close - 1];
+            let literal = !body.is_empty()
+                && body
+                    .iter()
+                    .all(|&c| !"\\[](){}|.*+?^$#".contains(c) && plain_letter(c));
+            if dissolves && literal {
+                (Gives::Exact { string: true }, close)
+            } else {
+                let (r, first) = group_reads(b, from, close - 1, ic)?;
+                (Gives::Group(r, first), close)
+            }
+        }
+        c if plain_letter(c) => (Gives::Exact { string: true }, k + 1),
+        _ => (Gives::Unknown, k + 1),
+    })
+}
+
+/// `written` (Oniguruma's Ruby syntax) with each `.` that gives Oniguruma the implicit anchor
+/// under `flags` written as `(?>.)`, the same one character: Oniguruma then tries every
+/// position the rest of the pattern allows.
+pub(super) fn atomic_dots(written: &str, flags: &str) -> String {
+    let (x, m) = (flags.contains('x'), flags.contains('m'));
+    let w: Vec<char> = written.chars().collect();
+    let dots = anchoring_dots(&w, x, m, false);
+    let mut out = String::with_capacity(written.len() + 4 * dots.len());
+    for (j, &c) in w.iter().enumerate() {
+        if dots.iter().any(|d| d.0 == j) {
+            out.push_str("(?>.)");
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// [`anchor_after_items`] with only anchors, negative look-aheads and group openings before
@@ -977,7 +1416,9 @@ mod tests {
 
     #[test]
     fn anchors_onigmo_takes_after_zero_width_items_are_told() {
-        use super::{anchor_after_items, anchor_after_open_ahead, line_starts_only};
+        use super::{
+            anchor_after_items, anchor_after_open_ahead, line_starts_only, open_ahead_tries,
+        };
         // Under `m`: the start and the character after it only (run on Oniguruma).
         for (src, flags) in [
             ("$.*", "m"),
@@ -1028,12 +1469,14 @@ mod tests {
         ] {
             assert!(!line_starts_only(src, flags), "{src}");
         }
-        // A look-ahead holding a repetition from one without a maximum: refused.
+        // A look-ahead holding a repetition from one without a maximum: where Onigmo's search
+        // tries the pattern is written out.
         for (src, flags) in [
             ("(?=b+).*", "m"),
             ("(?=\\w+)(.*)", "m"),
             ("(?=b+).*(b)", ""),
             ("(?=a(?:b){2,}).+", "m"),
+            ("(?=b+).*", ""),
         ] {
             assert!(anchor_after_open_ahead(src, flags), "{src}");
         }
@@ -1041,7 +1484,6 @@ mod tests {
             ("(?=b).*", "m"),
             ("(?=b*).*", "m"),
             ("(?=b{1,3}).*", "m"),
-            ("(?=b+).*", ""),
             ("\\A(?=b+).*", "m"),
             ("(?=[b+]).*", "m"),
             ("a(?=b+).*", "m"),
@@ -1050,13 +1492,99 @@ mod tests {
             assert!(!anchor_after_open_ahead(src, flags), "{src}");
         }
         for prefix in [
-            "(?=b+", "(?=", "\\b.*(", "\\b.*(?<", "\\b.*[", "$.*(?", "(?<", "(?'a",
+            "(?=b+",
+            "(?=",
+            "\\b.*(",
+            "\\b.*(?<",
+            "\\b.*[",
+            "$.*(?",
+            "(?<",
+            "(?'a",
+            "(?=a[).*",
+            "(?=a(?<b)>b+).*",
+            "(?=a(?<b>b+).*",
+            "(?=(?=b+).*",
+            "(?=a(?:b+).*",
+            "((?=b+)",
+            "(?=[",
         ] {
             for flags in ["", "m", "x"] {
                 let _ = anchor_after_items(prefix, flags);
                 let _ = line_starts_only(prefix, flags);
                 let _ = anchor_after_open_ahead(prefix, flags);
+                let _ = open_ahead_tries(prefix, flags);
             }
+        }
+    }
+
+    #[test]
+    fn where_onigmo_tries_a_pattern_after_an_open_look_ahead_is_told() {
+        use super::{open_ahead_tries, OpenAheadTries::*};
+        for (src, flags, tries) in [
+            ("(?=b+).*", "m", Some(StartOrNextByte)),
+            ("(?=\\w+)(.*)x", "m", Some(StartOrNextByte)),
+            ("(?:(?=b+).*\\s*){8}x", "m", Some(StartOrNextByte)),
+            ("(?=b+c).*", "m", Some(StartOrNextByte)),
+            ("(?=ab+).*", "m", Some(Start)),
+            ("(?=b{2,}).*", "m", Some(Start)),
+            ("(?=[bc]x+).*", "m", Some(Start)),
+            ("(?=\\db+).*", "m", Some(Start)),
+            ("(?=ab+|cd+).*", "m", Some(Start)),
+            ("(?=\\w+)(?=ab+)(.*)", "m", Some(Start)),
+            ("(?=b+).*(b)", "", Some(StartAndLineStarts)),
+            ("(?=b+c).*", "", Some(StartAndLineStarts)),
+            ("\\b(?=\\w+)(?<d>.*)x", "", Some(StartAndLineStarts)),
+            ("(?=ab+).*(b)", "", Some(Every)),
+            ("(?=b+).*", "", Some(Every)),
+            ("(?=a|b+).*", "", Some(Every)),
+            ("(?!a)(?=b+).*(b)", "", Some(Every)),
+            ("(?=.ab+).*", "", Some(Every)),
+            ("(?=b?ab+).*(b)", "", Some(Every)),
+            // Not told here: refused.
+            ("(?=.ab+).*", "m", None),
+            ("(?=b?ab+).*", "m", None),
+            ("(?=kb+).*", "mi", None),
+            ("(?=[ -~]b+).*x", "m", None),
+            ("(?=b+).*(b)(?!c)", "", None),
+            ("(?i:(?=b+).*)", "m", None),
+            ("(?=b+) .*", "mx", None),
+        ] {
+            assert_eq!(open_ahead_tries(src, flags), tries, "/{src}/{flags}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_after_an_open_look_ahead_is_tried_where_ruby_tries_it() {
+        // Recorded from Ruby 3.1 (`match(text, pos)`, in bytes): a search from a later start
+        // tries that start, then the next byte (under m) or the starts of lines.
+        for (p, flags, text, start, want) in [
+            ("(?=b+).*", "m", "aab", 0, None),
+            ("(?=b+).*", "m", "aab", 1, Some((2, 3))),
+            ("(?=b+).*", "m", "aab", 2, Some((2, 3))),
+            ("(?=b+).*", "m", "aéb", 1, None),
+            ("(?=b+).*", "m", "aéb", 3, Some((3, 4))),
+            ("(?=ab+).*", "m", "xab", 0, None),
+            ("(?=ab+).*", "m", "xab", 1, Some((1, 3))),
+            ("(?=b+).*(b)", "", "xbab\nbb", 0, Some((5, 7))),
+            ("(?=b+).*(b)", "", "xbab\nbb", 1, Some((1, 4))),
+            ("(?=b+).*(b)", "", "xbab\nbb", 2, Some((5, 7))),
+            ("(?=b+).*(b)", "", "xbab\nbb", 5, Some((5, 7))),
+            ("(?=b+).*(b)", "", "x\nxbab\nb", 0, Some((7, 8))),
+            ("(?=b+).*(b)", "", "x\nxbab\nb", 1, Some((7, 8))),
+            ("(?=b+).*(b)", "", "x\nxbab\nb", 3, Some((3, 6))),
+            ("(?=ab+).*(b)", "", "xab\nab", 0, Some((1, 3))),
+            ("(?=ab+).*(b)", "", "xab\nab", 2, Some((4, 6))),
+            ("(?=b+).*", "", "aab", 0, Some((2, 3))),
+            ("(?=b+).*", "", "aab", 1, Some((2, 3))),
+            ("(?=b+c).*", "", "abc\nbc", 0, Some((4, 6))),
+            ("(?=b+c).*", "", "abc\nbc", 1, Some((1, 3))),
+            ("(?=b+c).*", "", "abc\nbc", 2, Some((4, 6))),
+            ("(?=\\w+)(.*)x", "m", " ax", 0, Some((1, 3))),
+            ("(?=\\w+)(.*)x", "m", " ax", 1, Some((1, 3))),
+        ] {
+            let re = crate::ruby_regexp::compile(p, flags).unwrap();
+            let got = re.captures_at(text, start).map(|c| c.whole());
+            assert_eq!(got, want, "/{p}/{flags} on {text:?} from {start}");
         }
     }
 
