@@ -393,6 +393,17 @@ fn v012_buffer_parameters_are_translated() {
     let files = std::fs::read_dir(d.path(&dirs[0])).unwrap().count();
     assert!(files >= 2, "chunk data and meta on disk");
     assert!(d.terminate().success());
+    // Flushed at shutdown, as Fluentd v1's memory buffer for this config is (an ECS task's disk
+    // goes with the task): both events in the output, no chunk left in the buffer.
+    let written: usize = std::fs::read_dir(d.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("out"))
+        .map(|p| std::fs::read_to_string(p).unwrap().lines().count())
+        .sum();
+    assert_eq!(written, 2, "{}", d.stderr());
+    let left = std::fs::read_dir(d.path(&dirs[0])).unwrap().count();
+    assert_eq!(left, 0, "the buffer is empty after the shutdown flush");
 }
 
 /// `<system>` file_permission/dir_permission and a file buffer's own, as Fluentd 1.16.11 applies

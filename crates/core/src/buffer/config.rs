@@ -281,6 +281,10 @@ impl BufferConfig {
             None => output.str("buffer_type").map(str::to_string),
         };
         let mut path = src.get("path").map(|(v, _)| v);
+        // A file buffer only v0.12's `buffer_path` asked for: Fluentd v1 keeps this buffer in
+        // memory and so flushes it at shutdown; so does logferry, unless told otherwise (what
+        // cannot be sent stays on disk).
+        let mut implied_file = false;
         let ty = match (explicit_type.as_deref(), &path) {
             (None | Some("file"), None) if defaults.file_at_output_path => {
                 // out_file: the buffer lives beside the output, as in Fluentd (`<path>` as a
@@ -294,7 +298,8 @@ impl BufferConfig {
             }
             (Some(t), _) => t.to_string(),
             (None, Some(_)) if buffer.is_none() => {
-                tracing::info!("{pos}: v0.12 buffer_path implies a file buffer (as v0.12 did); Fluentd v1 would keep this buffer in memory");
+                tracing::info!("{pos}: v0.12 buffer_path implies a file buffer (as v0.12 did), flushed at shutdown as Fluentd v1's memory buffer for it would be");
+                implied_file = true;
                 "file".to_string()
             }
             (None, _) => "memory".to_string(),
@@ -555,7 +560,7 @@ impl BufferConfig {
                 .get("flush_at_shutdown")
                 .and_then(|(v, _)| logferry_config::types::bool(&v))
                 .or(defaults.flush_at_shutdown)
-                .unwrap_or(!is_file),
+                .unwrap_or(!is_file || implied_file),
             delayed_commit_timeout: output
                 .get::<Option<f64>>("delayed_commit_timeout")?
                 .map(|t| Duration::from_secs_f64(t.max(0.001))),
