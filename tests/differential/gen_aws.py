@@ -68,6 +68,11 @@ def cases():
     c("s3-key-format-no-path", s3(key="%{time_slice}/%{index}-${tag}.%{file_extension}", path=None), EVENTS)
     c("s3-key-format-literal-parts", s3(key="archive/${tag}/%{time_slice}/part-%{index}.%{file_extension}.bak", path=None), EVENTS)
     c("s3-key-format-hostname", s3(key="%{path}%{hostname}/%{time_slice}_%{index}.%{file_extension}"), EVENTS[:1])
+    # A bucket that does not exist, created (check_bucket, auto_create_bucket) in a region other
+    # than us-east-1 through an endpoint: CreateBucket carries the LocationConstraint, as the Ruby
+    # SDK adds it.
+    c("s3-auto-create-bucket-region", s3(bucket="created").replace("s3_region us-east-1", "s3_region eu-west-1"),
+      EVENTS[:2])
     c("s3-key-format-uuid-flush", s3(key="%{path}%{time_slice}_%{uuid_flush}.%{file_extension}"), EVENTS[:1])
     c("s3-key-format-chunk-id", s3(key="%{path}%{time_slice}_${chunk_id}.%{file_extension}"), EVENTS[:1])
     c("s3-key-format-unknown-placeholder", s3(key="%{path}%{time_slice}_%{nope}_%{index}.%{file_extension}"), EVENTS[:1])

@@ -580,7 +580,10 @@ impl S3Writer {
                             }
                             self.log.info(format_args!("Creating bucket {} on {}", self.bucket, self.settings.aws.endpoint.as_deref().unwrap_or(self.settings.region())));
                             let mut req = c.create_bucket().bucket(&self.bucket);
-                            if self.settings.region() != "us-east-1" && self.settings.aws.endpoint.is_none() {
+                            // As the Ruby SDK's LocationConstraint plugin does, with an endpoint
+                            // too (an explicit regional endpoint, MinIO or moto refuse the
+                            // bucket without it outside us-east-1).
+                            if self.settings.region() != "us-east-1" {
                                 req = req.create_bucket_configuration(
                                     CreateBucketConfiguration::builder()
                                         .location_constraint(BucketLocationConstraint::from(self.settings.region()))
