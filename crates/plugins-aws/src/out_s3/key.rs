@@ -19,6 +19,13 @@ use logferry_core::EventTime;
 /// flush threads (the 128-bit chunk id) without any HEAD request.
 pub const DEFAULT_FORMAT: &str = "%{path}%{time_slice}_%{hostname}_%{chunk_id}.%{file_extension}";
 
+/// logferry's default with `check_object false`: under `%{path}/`, as fluent-plugin-s3's
+/// default then (`%{path}/%{time_slice}_%{hms_slice}.%{file_extension}`) puts it, so the objects
+/// land under the same prefix (Athena and Glue partitions); unique as [`DEFAULT_FORMAT`] where
+/// Fluentd's `%{hms_slice}` (the second of the upload) lets two chunks overwrite each other.
+pub const DEFAULT_FORMAT_NO_CHECK: &str =
+    "%{path}/%{time_slice}_%{hostname}_%{chunk_id}.%{file_extension}";
+
 /// fluent-plugin-s3's default, for reference and tests: `%{index}` found by HEAD probing.
 pub const FLUENTD_DEFAULT_FORMAT: &str = "%{path}%{time_slice}_%{index}.%{file_extension}";
 
@@ -111,7 +118,8 @@ impl IndexFormat {
 /// What the key builder is configured with.
 #[derive(Clone, Debug)]
 pub struct KeyOptions<'a> {
-    /// `s3_object_key_format` when given (`None`: logferry's [`DEFAULT_FORMAT`]).
+    /// `s3_object_key_format` when given (`None`: logferry's [`DEFAULT_FORMAT`], or
+    /// [`DEFAULT_FORMAT_NO_CHECK`] with `check_object false`).
     pub format: Option<&'a str>,
     /// `path`.
     pub path: &'a str,
@@ -153,7 +161,11 @@ pub struct Chosen {
 impl KeyBuilder {
     /// Compile the key format for a buffer.
     pub fn new(o: &KeyOptions, cfg: &BufferConfig) -> Result<KeyBuilder, String> {
-        let format = o.format.unwrap_or(DEFAULT_FORMAT);
+        let format = match o.format {
+            Some(f) => f,
+            None if o.check_object => DEFAULT_FORMAT,
+            None => DEFAULT_FORMAT_NO_CHECK,
+        };
         for ph in [
             "%{uuid}",
             "%{uuid:random}",
@@ -479,6 +491,23 @@ mod tests {
         let (r, heads) = choose(&b, &m, &ID, false, &[]);
         assert_eq!(r.unwrap().key, "20231114_0.gz");
         assert_eq!(heads, ["20231114_0.gz"]);
+    }
+
+    // With `check_object false` and no format, Fluentd's key is
+    // `%{path}/%{time_slice}_%{hms_slice}.%{file_extension}`: logferry's stays unique and under
+    // the same `%{path}/` prefix (corpus config 015: `path %Y/%m/%d` gives `2023/11/14/…`).
+    #[test]
+    fn default_without_check_object_keeps_fluentds_prefix() {
+        let c = cfg("timekey_use_utc true");
+        let m = meta(None, Some(1_699_920_000));
+        let b = builder(None, "%Y/%m/%d", false, &c);
+        assert!(!b.probes());
+        let (r, heads) = choose(&b, &m, &ID, false, &[]);
+        assert_eq!(
+            r.unwrap().key,
+            format!("2023/11/14/20231114_{HOST}_{}.gz", ID.hex())
+        );
+        assert!(heads.is_empty());
     }
 
     // Case 94: `%{path}${chunk_id}.%{file_extension}`, object exists → "duplicated path" error

@@ -17,9 +17,10 @@
 //! which race between threads, workers and hosts; a user who writes `%{index}` (or any
 //! `s3_object_key_format`) gets exactly Fluentd's `check_object` / `overwrite` behaviour. Every
 //! placeholder of fluent-plugin-s3 is supported — see [`key`] — plus `%{chunk_id}`. With
-//! `check_object false` and no `s3_object_key_format`, the default stays logferry's (Fluentd
-//! switches to `%{path}/%{time_slice}_%{hms_slice}.%{file_extension}`, which two chunks flushed
-//! in the same second share).
+//! `check_object false` and no `s3_object_key_format`, Fluentd switches to
+//! `%{path}/%{time_slice}_%{hms_slice}.%{file_extension}`, which two chunks flushed in the same
+//! second share; logferry's default then keeps Fluentd's `%{path}/` prefix and its own unique name
+//! (`%{path}/%{time_slice}_%{hostname}_%{chunk_id}.%{file_extension}`).
 //!
 //! Credentials: `aws_key_id`/`aws_sec_key`, `aws_profile`, `aws_credential_process`,
 //! `<web_identity_credentials>`, `<instance_profile_credentials>`, `<shared_credentials>`, else
