@@ -124,6 +124,20 @@ def curated():
     frames += [g.msg({"m": {"$str_hex": t}}, tag="opt1.x") for t in texts["json"]]
     frames += [g.msg({"m": {"$str_hex": t}, "o": other}, tag="opt2.x") for t in texts["none"]]
     g.case("parser-str-invalid-utf8-each-parser", body, frames)
+    # multi_format (recorded with fluent-plugin-multi-format-parser 1.1.0 loadable) on such a
+    # str: a pattern that raises on it or yields nothing is skipped, the next one keeps the bytes.
+    mf = "key_name m\nreserve_data true\n<parse>\n  @type multi_format\n%s</parse>"
+    pats = {"mf1": [("regexp", "expression /^(?<w>\\S+)$/"), ("none", "")],
+            "mf2": [("ltsv", ""), ("json", ""), ("none", "message_key raw")],
+            "mf3": [("csv", "keys a,b"), ("json", "json_parser yajl")]}
+    body = ""
+    for n, ps in pats.items():
+        sec = "".join("  <pattern>\n    format %s\n%s  </pattern>\n" % (t, "    %s\n" % o if o else "") for t, o in ps)
+        body += g.filt("parser", mf % sec, n + ".**")
+    body += g.fileout("x", fmt="@type msgpack", inject="tag_key tg") + g.label("@ERROR", g.fileout("error", fmt="@type msgpack"))
+    g.case("parser-multi-format-str-invalid-utf8", body,
+           [g.msg({"m": {"$str_hex": t}}, tag=n + ".x") for n in pats
+            for t in ["626164ff", "6f6b", "7b226b223a2261ff227d", "613a31ff", "612cff"]])
     # in_http with bytes that are not UTF-8: Oj (the json, ndjson and form parameters, and a
     # `<parse>` json) and msgpack keep them in their strings (str); header and query values are
     # binary strings (bin past ASCII; ASCII alone is str in logferry: README). Written as msgpack.

@@ -539,7 +539,11 @@ impl Filter for ParserFilter {
                 }
             }
             if results.is_empty() {
-                self.parser.parse(&text, &mut results);
+                if kept {
+                    self.parser.parse_invalid_utf8(&text, &mut results);
+                } else {
+                    self.parser.parse(&text, &mut results);
+                }
             }
             // The original record, decoded only when a result needs it.
             let mut rec: Option<Value> = None;

@@ -160,6 +160,14 @@ pub trait Parser: Send + Sync {
         InvalidUtf8::Raises
     }
 
+    /// [`parse`](Self::parse) of the text of a UTF-8 string holding bytes that are not UTF-8,
+    /// for a parser whose [`on_invalid_utf8`](Self::on_invalid_utf8) is [`InvalidUtf8::Keeps`]:
+    /// each such byte stands in `text` as logferry-plugins' `bytemap` maps it
+    /// ([`crate::ruby::stands_for_byte`]).
+    fn parse_invalid_utf8(&self, text: &str, out: &mut Vec<ParseResult>) {
+        self.parse(text, out)
+    }
+
     /// For a parser that puts the whole text under one field with the time of now (`none`, with
     /// `estimate_current_event` on): that field's name, so that an input can keep text that is
     /// not UTF-8 byte for byte there, as Fluentd does. `None` for every other parser.
@@ -201,8 +209,8 @@ pub enum InvalidUtf8 {
     ParseFails,
     /// The parser yields no record (`json`): "pattern not matched", scrub or not.
     NotMatched,
-    /// The parser takes the bytes as they are (`none`); logferry's text is the lossy UTF-8
-    /// (U+FFFD for each invalid sequence, as its JSON output writes such bytes anyway).
+    /// The parser takes the bytes as they are (`none`, `json` with Oj or Ruby's json): they
+    /// reach the record as they are ([`Parser::parse_invalid_utf8`]).
     Keeps,
 }
 

@@ -6,7 +6,7 @@
 use logferry_config::{build_error, BuildError};
 
 use super::common::Conf;
-use super::{build_conf, ParseResult, Parser};
+use super::{build_conf, InvalidUtf8, ParseResult, Parser};
 
 /// The `multi_format` parser.
 pub struct MultiFormatParser {
@@ -60,6 +60,29 @@ impl Parser for MultiFormatParser {
         for p in &self.parsers {
             tmp.clear();
             p.parse(text, &mut tmp);
+            if let Some(i) = tmp.iter().position(|r| matches!(r, Ok((Some(_), _)))) {
+                out.push(tmp.swap_remove(i));
+                return;
+            }
+        }
+        out.push(Err(format!("pattern not matched with data '{text}'")));
+    }
+
+    /// The text of a UTF-8 string with bytes that are not UTF-8 reaches each pattern: the plugin
+    /// rescues a pattern that raises on it or yields nothing (a regexp, ltsv, csv, yajl) and tries
+    /// the next, so a `none` or `json` pattern after one still keeps the bytes.
+    fn on_invalid_utf8(&self) -> InvalidUtf8 {
+        InvalidUtf8::Keeps
+    }
+
+    fn parse_invalid_utf8(&self, text: &str, out: &mut Vec<ParseResult>) {
+        let mut tmp = Vec::new();
+        for p in &self.parsers {
+            if !matches!(p.on_invalid_utf8(), InvalidUtf8::Keeps) {
+                continue;
+            }
+            tmp.clear();
+            p.parse_invalid_utf8(text, &mut tmp);
             if let Some(i) = tmp.iter().position(|r| matches!(r, Ok((Some(_), _)))) {
                 out.push(tmp.swap_remove(i));
                 return;

@@ -66,7 +66,11 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
             None => String::from_utf8_lossy(content),
         };
         let mut out = Vec::new();
-        parser.parse(&text, &mut out);
+        if kept {
+            parser.parse_invalid_utf8(&text, &mut out);
+        } else {
+            parser.parse(&text, &mut out);
+        }
         let text = String::from_utf8_lossy(content);
         for res in out {
             match res {
