@@ -2780,7 +2780,10 @@ mod tests {
 
     #[test]
     fn binary_strings_are_bytes() {
-        let rec = Value::Map(vec![(Value::Str("b".into()), Value::Bin(b"a\xffb".to_vec()))]);
+        let rec = Value::Map(vec![(
+            Value::Str("b".into()),
+            Value::Bin(b"a\xffb".to_vec()),
+        )]);
         let v = |src: &str| run(src, rec.clone()).and_then(|v| v.to_value());
         let bin = |b: &[u8]| Ok(Value::Bin(b.to_vec()));
         assert_eq!(v(r#"record["b"]"#), bin(b"a\xffb"));
@@ -2792,10 +2795,22 @@ mod tests {
         assert_eq!(v(r#"record["b"].match(/(.)b/)[1]"#), bin(b"\xff"));
         assert_eq!(v(r#"record["b"] == "a""#), Ok(Value::Bool(false)));
         for (src, err) in [
-            (r#"record["b"] + "é""#, "incompatible character encodings: ASCII-8BIT and UTF-8"),
-            (r#"record["b"].match(/é/)"#, "(UTF-8 regexp with ASCII-8BIT string)"),
-            (r#"record["b"].include?("é")"#, "incompatible character encodings"),
-            (r#"record["b"].gsub("a", "é")"#, "incompatible character encodings: UTF-8 and ASCII-8BIT"),
+            (
+                r#"record["b"] + "é""#,
+                "incompatible character encodings: ASCII-8BIT and UTF-8",
+            ),
+            (
+                r#"record["b"].match(/é/)"#,
+                "(UTF-8 regexp with ASCII-8BIT string)",
+            ),
+            (
+                r#"record["b"].include?("é")"#,
+                "incompatible character encodings",
+            ),
+            (
+                r#"record["b"].gsub("a", "é")"#,
+                "incompatible character encodings: UTF-8 and ASCII-8BIT",
+            ),
         ] {
             let e = v(src).unwrap_err();
             assert!(e.contains(err), "{src}: {e}");
@@ -2807,19 +2822,35 @@ mod tests {
     #[test]
     fn strings_not_utf8_raise_where_ruby_does() {
         // A UTF-8 string holding the byte 0xFF (it stands in the text as U+10FFFF).
-        let rec = Value::Map(vec![(Value::Str("s".into()), Value::Str("a\u{10FFFF}b".into()))]);
+        let rec = Value::Map(vec![(
+            Value::Str("s".into()),
+            Value::Str("a\u{10FFFF}b".into()),
+        )]);
         let v = |src: &str| run(src, rec.clone()).and_then(|v| v.to_value());
         assert_eq!(v(r#"record["s"].length"#), Ok(Value::Int(3)));
-        assert_eq!(v(r#"record["s"].strip"#), Ok(Value::Str("a\u{10FFFF}b".into())));
-        assert_eq!(v(r#"record["s"].gsub("a", "z")"#), Ok(Value::Str("z\u{10FFFF}b".into())));
-        assert_eq!(v(r#"record["s"].upcase"#), Err("input string invalid".into()));
+        assert_eq!(
+            v(r#"record["s"].strip"#),
+            Ok(Value::Str("a\u{10FFFF}b".into()))
+        );
+        assert_eq!(
+            v(r#"record["s"].gsub("a", "z")"#),
+            Ok(Value::Str("z\u{10FFFF}b".into()))
+        );
+        assert_eq!(
+            v(r#"record["s"].upcase"#),
+            Err("input string invalid".into())
+        );
         for src in [
             r#"record["s"].gsub(/a/, "z")"#,
             r#"record["s"].split(",")"#,
             r#"record["s"].scan("a")"#,
             r#"record["s"][0, 2].rstrip"#,
         ] {
-            assert_eq!(v(src), Err("invalid byte sequence in UTF-8".into()), "{src}");
+            assert_eq!(
+                v(src),
+                Err("invalid byte sequence in UTF-8".into()),
+                "{src}"
+            );
         }
         assert_eq!(
             v(r#"(record["s"] + " ").rstrip"#),
