@@ -153,13 +153,7 @@ fn copy_tree(from: &Path, to: &Path) {
 /// What logferry did on one case, in the form of `expected`, and the warnings and errors it
 /// logged (shown when the case fails).
 fn run_case(case: &Path) -> (Vec<u8>, String) {
-    // `{PORT}` is the daemon's own pick; the further ports are picked here.
-    let [port2, port3, port4] = free_ports::<3>();
-    let conf = std::fs::read_to_string(case.join("fluent.conf"))
-        .unwrap()
-        .replace("{PORT2}", &port2.to_string())
-        .replace("{PORT3}", &port3.to_string())
-        .replace("{PORT4}", &port4.to_string());
+    let conf = std::fs::read_to_string(case.join("fluent.conf")).unwrap();
     let aws = conf
         .contains("{AWS}")
         .then(|| Beside::start("aws.py", "aws-endpoint"));
@@ -175,11 +169,18 @@ fn run_case(case: &Path) -> (Vec<u8>, String) {
             .replace("{HTTP}", &s.lines[0])
             .replace("{FWDPORT}", port);
     }
+    // `{PORT}` is the daemon's own pick; the further ports are picked here (again when another
+    // process took one before the daemon bound it: see `start_daemon`).
+    let with_ports = |[p2, p3, p4]: [u16; 3]| {
+        conf.replace("{PORT2}", &p2.to_string())
+            .replace("{PORT3}", &p3.to_string())
+            .replace("{PORT4}", &p4.to_string())
+    };
     let input = case.join("input");
     let start_error = std::fs::read(case.join("expected")).is_ok_and(|e| e == b"start: error\n");
     if start_error {
         // Fluentd refused to start on this config: logferry must refuse it too.
-        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        let (out, _dir) = run_once(&with_ports(free_ports::<3>()), &["--dry-run"]);
         let text = if out.status.success() {
             b"start: ok\n".to_vec()
         } else {
@@ -188,7 +189,7 @@ fn run_case(case: &Path) -> (Vec<u8>, String) {
         return (text, String::new());
     }
     if !input.exists() {
-        let (out, _dir) = run_once(&conf, &["--dry-run"]);
+        let (out, _dir) = run_once(&with_ports(free_ports::<3>()), &["--dry-run"]);
         let text = if out.status.success() {
             b"dry-run: ok\n".to_vec()
         } else {
@@ -198,7 +199,7 @@ fn run_case(case: &Path) -> (Vec<u8>, String) {
     }
     // A case's `files/` (files that exist before the daemon starts, for in_tail) goes into `{DIR}`.
     let files = case.join("files");
-    let mut d = Daemon::start_prepared(&conf, &[], &[], &|dir| {
+    let prepare = |dir: &Path| {
         copy_tree(&files, dir);
         if files.is_dir() {
             // Pos files from an earlier run name `{DIR}` and the inodes of the copied files.
@@ -209,7 +210,8 @@ fn run_case(case: &Path) -> (Vec<u8>, String) {
                 .expect("run prep_files.py");
             assert!(st.success(), "prep_files.py failed");
         }
-    });
+    };
+    let (mut d, [port2, port3, port4]) = start_daemon(&with_ports, &prepare);
     std::fs::create_dir_all(d.path("out")).unwrap();
     let sent = Command::new(python())
         .env("DIFF_DIR", d.dir.path())
@@ -244,6 +246,38 @@ fn run_case(case: &Path) -> (Vec<u8>, String) {
     let mut actual = sent.stdout;
     actual.extend_from_slice(&collected.stdout);
     (actual, warnings(&d.stderr()))
+}
+
+/// Start logferry on the config `with_ports` makes of three free ports (`{PORT2}` to `{PORT4}`).
+/// Free when picked, such a port may be taken by another case's process before the daemon binds
+/// it (the cases run in parallel): then the daemon exits with "Address already in use" and the
+/// start is tried again with other ports (as [`Daemon`] does for `{PORT}`).
+fn start_daemon(
+    with_ports: &dyn Fn([u16; 3]) -> String,
+    prepare: &dyn Fn(&Path),
+) -> (Daemon, [u16; 3]) {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let ports = free_ports::<3>();
+        let conf = with_ports(ports);
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Daemon::start_prepared(&conf, &[], &[], prepare)
+        })) {
+            Ok(d) => return (d, ports),
+            Err(e) => {
+                let msg = e
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| e.downcast_ref::<&str>().copied())
+                    .unwrap_or_default();
+                if attempt < 5 && msg.contains("Address already in use") {
+                    continue;
+                }
+                std::panic::resume_unwind(e);
+            }
+        }
+    }
 }
 
 /// The lines of a daemon's log at warn level or above (at most 40), for a failure's report.
