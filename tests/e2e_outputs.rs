@@ -76,8 +76,9 @@ fn file_formats_and_inject() {
     }
 }
 
-/// msgpack format writes the record bytes; `append false` writes each batch to the next `_N` file;
-/// `compress gzip` adds `.gz`; a `*` in path takes the time part.
+/// msgpack format writes the record bytes; without `append`, a day's batches go to one `_N` file
+/// per run (the first free one), as Fluentd's one chunk of the day makes one file, not a file per
+/// batch; `compress gzip` adds `.gz`; a `*` in path takes the time part.
 #[test]
 fn file_naming_msgpack_and_gzip() {
     let mut d = Daemon::start(&file_conf(
@@ -86,10 +87,17 @@ fn file_naming_msgpack_and_gzip() {
     let r = rec(&[("k", Value::Str("v".into()))]);
     send_events(&d, "t", std::slice::from_ref(&r));
     send_events(&d, "t", std::slice::from_ref(&r));
-    let mut want = Vec::new();
-    r.encode(&mut want);
-    assert_eq!(std::fs::read(d.path("m.20231114_0.log")).unwrap(), want);
-    assert_eq!(std::fs::read(d.path("m.20231114_1.log")).unwrap(), want);
+    let mut one = Vec::new();
+    r.encode(&mut one);
+    let two = [one.clone(), one.clone()].concat();
+    assert_eq!(std::fs::read(d.path("m.20231114_0.log")).unwrap(), two);
+    assert!(!d.path("m.20231114_1.log").exists());
+    // The next run starts the next file of the day.
+    assert!(d.terminate().success());
+    d.restart();
+    send_events(&d, "t", std::slice::from_ref(&r));
+    assert_eq!(std::fs::read(d.path("m.20231114_1.log")).unwrap(), one);
+    assert_eq!(std::fs::read(d.path("m.20231114_0.log")).unwrap(), two);
     assert!(d.terminate().success());
 
     let mut d = Daemon::start(&file_conf(

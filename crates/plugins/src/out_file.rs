@@ -11,7 +11,10 @@
 //!
 //! Without a buffer, each batch is written as it arrives (Fluentd's `flush_mode immediate`), into
 //! the file of its day — a deliberate difference: Fluentd's default would hold a day's data in a
-//! buffer until ten minutes after midnight.
+//! buffer until ten minutes after midnight. Without `append`, a day's batches go to one file per
+//! run (the first free `_N` when its first batch comes), as Fluentd's one chunk of the day makes
+//! one file, not a file per batch (per log line behind Docker's log driver); gzip files excepted
+//! (one per batch: a file stays one gzip member).
 
 use std::fs;
 use std::io::Write;
@@ -211,6 +214,19 @@ fn write_file(
     } else {
         first_free(path_template)
     };
+    write_at(path, append, gzip, data, already_gzip, perms)
+}
+
+/// Write `data` at the end of `path` (made with its directories if need be): as
+/// [`write_file`], `appending` to a file that may hold earlier writes.
+fn write_at(
+    path: PathBuf,
+    append: bool,
+    gzip: bool,
+    data: &[u8],
+    already_gzip: bool,
+    perms: Perms,
+) -> std::io::Result<PathBuf> {
     if let Some(dir) = path.parent() {
         perms.create_dir_all(dir)?;
     }
@@ -339,7 +355,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError>
         gzip: p.gzip,
         zone,
         format,
-        lock: Mutex::new(()),
+        lock: Mutex::new(Vec::new()),
         symlink,
         perms: Perms::of(&ctx.system),
     }))
@@ -352,11 +368,16 @@ pub struct DirectFile {
     gzip: bool,
     zone: Zone,
     format: FileFormat,
-    lock: Mutex<()>,
+    /// Held while writing: the file each day's batches go to in this run, by path template
+    /// (without `append` or gzip; the last few days).
+    lock: Mutex<Vec<(String, PathBuf)>>,
     symlink: Option<(TimeFormatter, Symlink)>,
     /// `<system>` file_permission/dir_permission.
     perms: Perms,
 }
+
+/// Days whose file [`DirectFile`] remembers (events arrive late by a day or two at most).
+const DAYS_KEPT: usize = 8;
 
 impl DirectFile {
     /// The file of an event's day, and that day's start.
@@ -387,12 +408,26 @@ impl Output for DirectFile {
             self.format
                 .format(tag, e.time, e.record, &mut groups[idx].2);
         }
-        let _guard = self.lock.lock().await;
+        let mut files = self.lock.lock().await;
+        let per_run = !self.append && !self.gzip;
         for (template, key, data) in groups {
-            let written = tokio::task::block_in_place(|| {
-                write_file(&template, self.append, self.gzip, &data, false, self.perms)
+            // This day's file of this run, if it is still there (not moved by logrotate).
+            let current = files
+                .iter()
+                .find(|(t, p)| per_run && *t == template && p.exists())
+                .map(|(_, p)| p.clone());
+            let written = tokio::task::block_in_place(|| match &current {
+                Some(path) => write_at(path.clone(), true, false, &data, false, self.perms),
+                None => write_file(&template, self.append, self.gzip, &data, false, self.perms),
             })
             .map_err(|e| EmitError::Failed(format!("file output: {template}: {e}")))?;
+            if per_run && current.is_none() {
+                files.retain(|(t, _)| *t != template);
+                if files.len() >= DAYS_KEPT {
+                    files.remove(0);
+                }
+                files.push((template.clone(), written.clone()));
+            }
             if let Some((link, state)) = &self.symlink {
                 let link = link.format(EventTime::new(u32::try_from(key).unwrap_or(0), 0));
                 tokio::task::block_in_place(|| state.update(&link, &written, Some(key)));
