@@ -54,18 +54,32 @@ impl MultiFormatParser {
     }
 }
 
-impl Parser for MultiFormatParser {
-    fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
+impl MultiFormatParser {
+    /// The first record with a time that a pattern yields, trying each in order (with
+    /// `invalid_utf8`, only those that keep such bytes, through their `parse_invalid_utf8`).
+    fn first_timed(&self, text: &str, invalid_utf8: bool, out: &mut Vec<ParseResult>) {
         let mut tmp = Vec::new();
         for p in &self.parsers {
             tmp.clear();
-            p.parse(text, &mut tmp);
+            if !invalid_utf8 {
+                p.parse(text, &mut tmp);
+            } else if matches!(p.on_invalid_utf8(), InvalidUtf8::Keeps) {
+                p.parse_invalid_utf8(text, &mut tmp);
+            } else {
+                continue;
+            }
             if let Some(i) = tmp.iter().position(|r| matches!(r, Ok((Some(_), _)))) {
                 out.push(tmp.swap_remove(i));
                 return;
             }
         }
         out.push(Err(format!("pattern not matched with data '{text}'")));
+    }
+}
+
+impl Parser for MultiFormatParser {
+    fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
+        self.first_timed(text, false, out)
     }
 
     /// The text of a UTF-8 string with bytes that are not UTF-8 reaches each pattern: the plugin
@@ -76,18 +90,6 @@ impl Parser for MultiFormatParser {
     }
 
     fn parse_invalid_utf8(&self, text: &str, out: &mut Vec<ParseResult>) {
-        let mut tmp = Vec::new();
-        for p in &self.parsers {
-            if !matches!(p.on_invalid_utf8(), InvalidUtf8::Keeps) {
-                continue;
-            }
-            tmp.clear();
-            p.parse_invalid_utf8(text, &mut tmp);
-            if let Some(i) = tmp.iter().position(|r| matches!(r, Ok((Some(_), _)))) {
-                out.push(tmp.swap_remove(i));
-                return;
-            }
-        }
-        out.push(Err(format!("pattern not matched with data '{text}'")));
+        self.first_timed(text, true, out)
     }
 }

@@ -19,21 +19,10 @@ use super::{bracket_end, comment_end, escape_end, past};
 /// out as a pattern.)
 pub(super) fn unanchored(src: &str, written: &str, flags: &str) -> String {
     let (x, m) = (flags.contains('x'), flags.contains('m'));
-    let w: Vec<char> = written.chars().collect();
-    let mut dots = anchoring_dots(&w, x, m, false);
-    if dots.is_empty() || !anchoring_dots(&src.chars().collect::<Vec<_>>(), x, m, true).is_empty() {
+    if !anchoring_dots(&src.chars().collect::<Vec<_>>(), x, m, true).is_empty() {
         return written.to_string();
     }
-    dots.sort_unstable();
-    let mut out = String::with_capacity(written.len() + 4 * dots.len());
-    for (j, &c) in w.iter().enumerate() {
-        if dots.iter().any(|d| d.0 == j) {
-            out.push_str("(?>.)");
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    atomic_dots(written, flags)
 }
 
 /// Does Onigmo take the implicit anchor in `src` (Ruby's pattern under `flags`) from a `.` under
