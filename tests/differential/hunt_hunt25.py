@@ -138,6 +138,14 @@ def curated():
     g.case("parser-multi-format-str-invalid-utf8", body,
            [g.msg({"m": {"$str_hex": t}}, tag=n + ".x") for n in pats
             for t in ["626164ff", "6f6b", "7b226b223a2261ff227d", "613a31ff", "612cff"]])
+    # concat's multiline regexps on such a str (Docker's 16 KiB cut inside a character): the
+    # plugin raises on it (the piece to @ERROR); logferry keeps it in its group (README).
+    body = (g.filt("concat", "key log\nstream_identity_key container_id\nmultiline_end_regexp /END$/", "app")
+            + g.fileout("x", fmt="@type msgpack") + g.label("@ERROR", g.fileout("error", fmt="@type msgpack")))
+    pieces = ["6131", "613220c3", "a9206133", "613420454e44", "623120454e44", "633120ff20454e44"]
+    g.case("concat-multiline-str-invalid-utf8", body,
+           [g.msg({"container_id": "c1", "log": {"$str_hex": t}}, tag="app", time=1700000000 + i)
+            for i, t in enumerate(pieces)])
     # in_http with bytes that are not UTF-8: Oj (the json, ndjson and form parameters, and a
     # `<parse>` json) and msgpack keep them in their strings (str); header and query values are
     # binary strings (bin past ASCII; ASCII alone is str in logferry: README). Written as msgpack.
