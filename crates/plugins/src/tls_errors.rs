@@ -23,6 +23,11 @@ fn alert_hint(a: &AlertDescription, client: bool) -> &'static str {
         (A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::DecryptError, false) => {
             "the client does not trust this server's certificate: give the sender the CA that signed it (Fluentd: tls_ca_cert_path or tls_insecure_mode; Fluent Bit: tls.ca_file or tls.verify off)"
         }
+        // OpenSSL (Fluentd's in_forward with client_cert_auth) answers a client that sends no
+        // certificate with handshake_failure under TLS 1.2.
+        (A::HandshakeFailure, true) => {
+            "no TLS version or cipher suite in common, or the server requires a client certificate this side does not send (set tls_client_cert_path and tls_client_private_key_path; logferry speaks TLS 1.2 and 1.3 with modern cipher suites: check tls_version / tls_min_version on both sides)"
+        }
         (A::ProtocolVersion | A::HandshakeFailure | A::InsufficientSecurity, _) => {
             "no TLS version or cipher suite in common: logferry speaks TLS 1.2 and 1.3 with modern cipher suites (check tls_version / tls_min_version on both sides)"
         }
@@ -154,6 +159,15 @@ mod tests {
         );
         assert!(
             m.starts_with("the server refused") && m.contains("tls_client_cert_path"),
+            "{m}"
+        );
+        // Fluentd's OpenSSL under TLS 1.2 asks for a missing client certificate this way.
+        let m = client_handshake(
+            &wrap(Error::AlertReceived(AlertDescription::HandshakeFailure)),
+            "x",
+        );
+        assert!(
+            m.contains("tls_client_cert_path") && m.contains("tls_version"),
             "{m}"
         );
         let m = server_handshake(&wrap(Error::AlertReceived(AlertDescription::UnknownCA)));
