@@ -34,8 +34,8 @@ use logferry_formats::accessor::{raw_map_get, Accessor};
 use logferry_formats::{ruby, ruby_expr};
 
 use crate::net::bytemap::{
-    decode_keeping_bytes, decode_keeping_bytes_flagged, encode_unmapped, extend_unmapped, protect,
-    protect_str, unmapped_bytes,
+    decode_keeping_bytes, decode_record_keeping_bytes_flagged, encode_unmapped, extend_unmapped,
+    protect, protect_str, unmapped_bytes,
 };
 
 /// One placeholder.
@@ -448,6 +448,12 @@ struct Cx<'a> {
     ruby_kept: bool,
 }
 
+/// The bytes of a value template once a binary piece past ASCII came: the text so far as its
+/// bytes at the first such piece (see `Cx::value_text`).
+fn to_bytes<'b>(bytes: &'b mut Option<Vec<u8>>, out: &mut String) -> &'b mut Vec<u8> {
+    bytes.get_or_insert_with(|| unmapped_bytes(&std::mem::take(out)))
+}
+
 fn index<T>(v: &[T], n: i64) -> Option<&T> {
     let i = if n < 0 { v.len() as i64 + n } else { n };
     v.get(usize::try_from(i).ok()?)
@@ -543,9 +549,7 @@ impl Cx<'_> {
             match p {
                 Part::Ph(ph @ Ph::Record(_)) => match self.value(ph) {
                     Value::Bin(b) if !b.is_ascii() => {
-                        bytes
-                            .get_or_insert_with(|| unmapped_bytes(&std::mem::take(&mut out)))
-                            .extend_from_slice(&b);
+                        to_bytes(&mut bytes, &mut out).extend_from_slice(&b);
                         continue;
                     }
                     v => ruby::to_s_into(&v, &mut out),
@@ -555,9 +559,7 @@ impl Cx<'_> {
                 // A binary string past ASCII makes the result binary, as a record's does.
                 Part::Ruby(c) => match self.ruby_eval(c)? {
                     ruby_expr::RValue::Bytes(t) if !t.is_ascii() => {
-                        let b =
-                            bytes.get_or_insert_with(|| unmapped_bytes(&std::mem::take(&mut out)));
-                        extend_unmapped(b, &t);
+                        extend_unmapped(to_bytes(&mut bytes, &mut out), &t);
                         continue;
                     }
                     v => out.push_str(&self.ruby_to_s(v)?),
@@ -651,13 +653,7 @@ impl Filter for RecordTransformer {
             // A string with bytes that are not UTF-8 keeps them through the expressions (Ruby
             // takes them as they are, `+`, `[]`, `strip`, or raises, `upcase`, a regexp).
             let (ruby_record, ruby_kept) = if self.ruby {
-                let (v, kept) = decode_keeping_bytes_flagged(e.record)
-                    .unwrap_or_else(|_| (Value::Map(Vec::new()), false));
-                let v = if matches!(v, Value::Map(_)) {
-                    v
-                } else {
-                    Value::Map(Vec::new())
-                };
+                let (v, kept) = decode_record_keeping_bytes_flagged(e.record);
                 (ruby_expr::RValue::from_value(&v), kept)
             } else {
                 (ruby_expr::RValue::Nil, false)

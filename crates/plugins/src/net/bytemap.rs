@@ -81,9 +81,7 @@ pub fn utf8_text(line: &[u8]) -> String {
 /// in_tail with `encoding`), or a Fluent Bit string of a file's bytes, then goes through a filter
 /// that rewrites the record with its bytes, as through Fluentd's. `None` when `raw` is no value.
 pub fn decode_keeping_bytes(raw: &[u8]) -> Option<Value> {
-    Value::decode_with(raw, &str_keeping_bytes)
-        .ok()
-        .map(|(v, _)| v)
+    decode_keeping_bytes_flagged(raw).ok().map(|(v, _)| v)
 }
 
 /// [`decode_keeping_bytes`] that tells whether any str was mapped (`true`: the value must be
@@ -104,9 +102,15 @@ pub fn decode_keeping_bytes_flagged(raw: &[u8]) -> logferry_msgpack::Result<(Val
 /// [`decode_keeping_bytes`] of a record: a map (an empty one when `raw` is not a map), to be
 /// written back with [`encode_unmapped`] (`binary` false).
 pub fn decode_record_keeping_bytes(raw: &[u8]) -> Value {
-    match decode_keeping_bytes(raw) {
-        Some(v @ Value::Map(_)) => v,
-        _ => Value::Map(Vec::new()),
+    decode_record_keeping_bytes_flagged(raw).0
+}
+
+/// [`decode_record_keeping_bytes`], telling whether any str was mapped (see
+/// [`decode_keeping_bytes_flagged`]).
+pub fn decode_record_keeping_bytes_flagged(raw: &[u8]) -> (Value, bool) {
+    match decode_keeping_bytes_flagged(raw) {
+        Ok((v @ Value::Map(_), mapped)) => (v, mapped),
+        _ => (Value::Map(Vec::new()), false),
     }
 }
 
