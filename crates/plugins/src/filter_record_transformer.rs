@@ -253,7 +253,7 @@ fn ruby_tpl(s: &str, auto_typecast: bool, force_stringify: bool) -> Result<Tpl, 
         let e = ruby_expr::parse(&s[2..s.len() - 1])?;
         if ruby_expr::may_be_object(&e) {
             return Err(format!(
-                "`{s}`: a value that may be a Time, a MatchData, a Hash.new or a Regexp object is not supported as a whole value (Fluentd would put the Ruby object in the record); use it inside a longer string or call to_s"
+                "`{s}`: a value that may be a Time, a MatchData, a Class, a Hash.new or a Regexp object is not supported as a whole value (Fluentd would put the Ruby object in the record); use it inside a longer string or call to_s"
             ));
         }
         return Ok(Tpl::RubySingle(Code(Arc::new(e))));
@@ -675,6 +675,7 @@ impl Filter for RecordTransformer {
                     hostname: &self.hostname,
                     time: e.time,
                     now: EventTime::now(),
+                    time_utc: Default::default(),
                 }),
                 ruby_kept,
             };

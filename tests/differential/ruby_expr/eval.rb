@@ -3,6 +3,7 @@
 # (JSON), tag app.web.x, time 1700000000, hostname "h". Prints Ruby's inspect of each result, ERR
 # for an exception, OBJ for a Time/MatchData/Regexp, SYNTAX for a syntax error.
 require 'json'
+require 'time' # Fluentd loads it: Time#iso8601, #xmlschema
 class Clean
   def expand(__str_to_eval__, tag, time, record, tag_parts, tag_prefix, tag_suffix, hostname)
     instance_eval(__str_to_eval__)
@@ -11,14 +12,16 @@ class Clean
     undef_method m unless /^__|respond_to_missing\?|object_id|public_methods|instance_eval|method_missing|define_singleton_method|respond_to\?|new_ostruct_member|^class$/.match?(m.to_s)
   end
 end
-rec = JSON.parse(File.read(ARGV[1]))
+rec = JSON.parse(File.binread(ARGV[1]).force_encoding("UTF-8"))
 c = Clean.new
 tag = "app.web.x"; parts = tag.split('.')
 pre = ["app", "app.web", "app.web.x"]; suf = ["app.web.x", "web.x", "x"]
-File.readlines(ARGV[0], chomp: true).each do |e|
+File.binread(ARGV[0]).force_encoding("UTF-8").split("\n").each do |e|
   r = begin
     v = c.expand(e, tag, Time.at(1700000000), Marshal.load(Marshal.dump(rec)), parts.dup, pre.dup, suf.dup, "h")
-    if v.is_a?(Time) || v.is_a?(MatchData) || v.is_a?(Regexp) then "OBJ" else v.inspect end
+    if v.is_a?(Time) || v.is_a?(MatchData) || v.is_a?(Regexp) || v.is_a?(Module) then "OBJ"
+    elsif v.is_a?(Symbol) && v.inspect.start_with?(':"') then "SYM" # quoted: a record value is its name
+    else v.inspect end
   rescue StandardError => ex
     "ERR"
   rescue SyntaxError, ScriptError

@@ -13,7 +13,7 @@ count=${2:-3000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 "$here/gen.py" "$seed" "$count" > "$tmp/exprs"
-TZ=UTC ruby "$here/eval.rb" "$tmp/exprs" "$here/record.json" 2>/dev/null > "$tmp/ruby"
+TZ=UTC ruby -Eascii-8bit:ascii-8bit "$here/eval.rb" "$tmp/exprs" "$here/record.json" 2>/dev/null > "$tmp/ruby"
 paste -d '\t' "$tmp/exprs" "$tmp/ruby" > "$tmp/cases.tsv"
 cd "$here/../../.."
 RUBY_EXPR_TSV="$tmp/cases.tsv" RUBY_EXPR_RECORD="$here/record.json" TZ=UTC \

@@ -49,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
         hostname: "host-1",
         time: EventTime::new(1_700_000_000, 123_456_789),
         now: EventTime::new(1_700_000_001, 0),
+        time_utc: Default::default(),
     };
     if pick & 1 == 1 {
         if let Ok(pieces) = ruby_expr::parse_template(text) {
