@@ -2883,7 +2883,12 @@ fn string_method(
                 }
             })
             .sum()),
-        (Str(s), "chars") => Array(s.chars().map(|c| Str(c.to_string())).collect()),
+        (Str(s), "chars") => {
+            if s.len() > 1 << 20 {
+                return Err(unsupported("chars of a string over 1 MiB"));
+            }
+            Array(s.chars().map(|c| Str(c.to_string())).collect())
+        }
         (Str(s), "ord") => match s.chars().next() {
             None => return Err("empty string".into()),
             Some(c) if crate::ruby::stands_for_byte(c) => Int(i64::from(c as u32 - 0x10FF00)),
@@ -2932,7 +2937,7 @@ fn string_method(
                 },
             }
         }
-        (Array(a), "uniq") => Array(more::uniq(a)),
+        (Array(a), "uniq") => Array(more::uniq(a)?),
         (Array(a), "compact") => Array(a.iter().filter(|x| !matches!(x, Nil)).cloned().collect()),
         (Array(a), "flatten") => {
             let mut out = Vec::new();
@@ -3512,6 +3517,9 @@ mod tests {
             ("record[\"s\"].is_a?(String)", "true"),
             ("record[\"i\"].class.to_s", "\"Integer\""),
             ("ENV[\"LOGFERRY_SURELY_UNSET\"] || 1e3", "1000.0"),
+            // Ruby's `^` never matches at the very end, after a final newline.
+            ("\"a\\nb\\n\".gsub(/^/, \"> \")", "\"> a\\n> b\\n\""),
+            ("\"a\\n\".scan(/^/).length", "1"),
             // Ruby 3.1's full case mapping.
             (
                 "'\u{1C6}a \u{FB01}x \u{DF}'.capitalize",

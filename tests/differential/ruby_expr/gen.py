@@ -11,7 +11,7 @@ others=['record["n"]','record["h"]','record["b"]','nil','true','record','time','
 classes=['String','Integer','Float','Numeric','Array','Hash','NilClass','Symbol','Comparable','Object','Time']
 res=['/A/i','/^b/m','/ a # c\n/x'.replace('\n',''),'/\\d+/','/(?<y>l)+/','/\\//','/(\\w)(\\d)?/','/x*/','/^/','/(?<p>[aeiou])/','/\\s+/','/./','/$/','/b|$/','/-/']
 reps=['"<\\\\0>"','"\\\\1"','"[\\\\k<p>]"','""','"\\\\\\\\"',"'$'",'"\\\\`"',"\"\\\\'\""]
-sets=['"a-z"','"^a-z"','"lo"','"a\\\\-z"','"^"','"-"','""','"e-a"','"\\\\^x"']
+sets=['"a-z"','"^a-z"','"lo"','"a-ce-g"','"a-cb"','"hel"','"^l"','"a\\\\-z"','"^"','"-"','""','"e-a"','"\\\\^x"']
 def s(d=0):
     if d>2: return random.choice(strs)
     r=random.random()

@@ -1681,6 +1681,15 @@ fn always(n: &Node, at: At) -> Option<At> {
 /// The `^` check for the whole pattern: a leading `^` is safe when the rest matches at every
 /// position (`^(?<message>.*)$`), as both engines then match at the start of the text.
 fn check_anchors(root: &Node) -> Result<(), String> {
+    if let Some(rest) = leading_bol_rest(root) {
+        return check_concat_bol(rest, true);
+    }
+    check_bol(root, true)
+}
+
+/// The items after a leading `^` of the whole pattern (inside option groups), when what
+/// follows it matches at every position.
+fn leading_bol_rest(root: &Node) -> Option<&[Node]> {
     let mut top = root;
     loop {
         match top {
@@ -1704,10 +1713,33 @@ fn check_anchors(root: &Node) -> Result<(), String> {
                 .try_fold(At::Any, |at, item| always(item, at))
                 .is_some()
         {
-            return check_concat_bol(&v[1..], true);
+            return Some(&v[1..]);
         }
     }
-    check_bol(root, true)
+    None
+}
+
+/// Whether `src` is a `^` whose rest matches at every position (`/^/`, `^(?<m>.*)$`), which the
+/// linear engine runs: its search from a later position (`scan`, `gsub`) must not match at the
+/// very end of a text ending with a newline, where Rust's `^` matches and Ruby's does not.
+pub fn leading_bol(src: &str, flags: &str) -> bool {
+    let f = Flags {
+        i: flags.contains('i'),
+        m: flags.contains('m'),
+        x: flags.contains('x'),
+        cs: Charset::Default,
+    };
+    let src = escapes::as_written(src);
+    let mut p = Parser {
+        s: src.chars().collect(),
+        i: 0,
+        depth: 0,
+        class_flags: f,
+    };
+    match p.alt(f) {
+        Ok(root) => leading_bol_rest(&root).is_some(),
+        Err(_) => false,
+    }
 }
 
 /// A run of plain literal characters under `i`: Ruby matches it with full case folding, so

@@ -218,6 +218,13 @@ fn json_str(s: &str, out: &mut String) -> Result<(), String> {
 /// A Hash's pairs as Ruby holds them: a key given twice keeps its first place and its last
 /// value.
 pub fn hash_pairs(m: &[(RValue, RValue)]) -> Vec<(&RValue, &RValue)> {
+    // Keys that are strings none of which repeats (a record's): the pairs as they are.
+    let mut seen = std::collections::HashSet::with_capacity(m.len());
+    if m.iter()
+        .all(|(k, _)| matches!(k, RValue::Str(s) if seen.insert(s.as_str())))
+    {
+        return m.iter().map(|(k, v)| (k, v)).collect();
+    }
     let mut out: Vec<(&RValue, &RValue)> = Vec::with_capacity(m.len());
     for (k, v) in m {
         match out.iter_mut().find(|(k2, _)| eql(k, k2)) {
@@ -228,9 +235,75 @@ pub fn hash_pairs(m: &[(RValue, RValue)]) -> Vec<(&RValue, &RValue)> {
     out
 }
 
-/// A set of characters as `tr`, `delete`, `squeeze` and `count` read one (`a-z`, `^…`, `\-`).
+/// The most items (characters and ranges) a `tr` list may hold here.
+const MAX_LIST: usize = 1024;
+
+/// A `tr` list read as Ruby reads one: characters and ranges (`a-z`; a backslash takes the next
+/// character as it is), each range with the position of its first character in the list
+/// written out.
+struct List {
+    ranges: Vec<(char, char, usize)>,
+    len: usize,
+}
+
+impl List {
+    fn parse(body: &[char]) -> Result<List, String> {
+        let mut ranges = Vec::new();
+        let mut len = 0;
+        let mut i = 0;
+        while i < body.len() {
+            let mut c = body[i];
+            if c == '\\' && i + 1 < body.len() {
+                i += 1;
+                c = body[i];
+            }
+            let mut hi = c;
+            if i + 2 < body.len() && body[i + 1] == '-' {
+                let mut hi_at = i + 2;
+                hi = body[hi_at];
+                if hi == '\\' && hi_at + 1 < body.len() {
+                    hi_at += 1;
+                    hi = body[hi_at];
+                }
+                if hi < c {
+                    return Err(format!(
+                        "invalid range \"{c}-{hi}\" in string transliteration"
+                    ));
+                }
+                i = hi_at + 1;
+            } else {
+                i += 1;
+            }
+            ranges.push((c, hi, len));
+            len += (hi as usize) - (c as usize) + 1;
+            if ranges.len() > MAX_LIST {
+                return Err(unsupported("a tr list of more than 1024 items"));
+            }
+        }
+        Ok(List { ranges, len })
+    }
+
+    /// The position of `c`'s last appearance in the list written out.
+    fn position(&self, c: char) -> Option<usize> {
+        self.ranges
+            .iter()
+            .rev()
+            .find(|(lo, hi, _)| (*lo..=*hi).contains(&c))
+            .map(|(lo, _, at)| at + (c as usize - *lo as usize))
+    }
+
+    /// The character at position `i` of the list written out (its last one past the end).
+    fn at(&self, i: usize) -> Option<char> {
+        let i = i.min(self.len.checked_sub(1)?);
+        let (lo, _, at) = self.ranges.iter().rev().find(|(_, _, at)| *at <= i)?;
+        char::from_u32(*lo as u32 + (i - at) as u32)
+    }
+}
+
+/// A set of characters as `tr`, `delete`, `squeeze` and `count` read one (a list, `^` before
+/// it negating it).
 struct CharSet {
-    chars: Vec<char>,
+    list: List,
     negated: bool,
 }
 
@@ -243,50 +316,14 @@ impl CharSet {
             (false, &raw[..])
         };
         Ok(CharSet {
-            chars: expand(body)?,
+            list: List::parse(body)?,
             negated,
         })
     }
 
     fn has(&self, c: char) -> bool {
-        self.chars.contains(&c) != self.negated
+        self.list.position(c).is_some() != self.negated
     }
-}
-
-/// The characters of a `tr` list, ranges written out (`a-c` is `abc`; a backslash takes the
-/// next character as it is).
-fn expand(body: &[char]) -> Result<Vec<char>, String> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < body.len() {
-        let mut c = body[i];
-        if c == '\\' && i + 1 < body.len() {
-            i += 1;
-            c = body[i];
-        }
-        if i + 2 < body.len() && body[i + 1] == '-' {
-            let mut hi_at = i + 2;
-            let mut hi = body[hi_at];
-            if hi == '\\' && hi_at + 1 < body.len() {
-                hi_at += 1;
-                hi = body[hi_at];
-            }
-            if hi < c {
-                return Err(format!(
-                    "invalid range \"{c}-{hi}\" in string transliteration"
-                ));
-            }
-            if (hi as u32 - c as u32) > 0x10000 {
-                return Err(unsupported("a tr range of more than 65536 characters"));
-            }
-            out.extend((c..=hi).filter(|_| true));
-            i = hi_at + 1;
-        } else {
-            out.push(c);
-            i += 1;
-        }
-    }
-    Ok(out)
 }
 
 /// Ruby's `tr(from, to)`.
@@ -295,22 +332,22 @@ pub fn tr(s: &str, from: &str, to: &str) -> Result<String, String> {
         return Ok(String::new()); // Ruby reads no list then
     }
     let f = CharSet::parse(from)?;
-    let t = expand(&to.chars().collect::<Vec<_>>())?;
+    let t = List::parse(&to.chars().collect::<Vec<_>>())?;
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         if !f.has(c) {
             out.push(c);
             continue;
         }
-        let Some(&last) = t.last() else {
+        if t.len == 0 {
             continue; // an empty `to` deletes
-        };
-        if f.negated {
-            out.push(last);
-        } else {
-            let i = f.chars.iter().rposition(|&x| x == c).unwrap_or(0);
-            out.push(*t.get(i).unwrap_or(&last));
         }
+        let i = if f.negated {
+            t.len - 1
+        } else {
+            f.list.position(c).unwrap_or(0)
+        };
+        out.extend(t.at(i));
     }
     Ok(out)
 }
@@ -709,14 +746,17 @@ pub fn flatten(a: &[RValue], out: &mut Vec<RValue>, depth: usize) -> Result<(), 
 }
 
 /// Ruby's `uniq` (by `eql?`: `1` and `1.0` both stay).
-pub fn uniq(a: &[RValue]) -> Vec<RValue> {
+pub fn uniq(a: &[RValue]) -> Result<Vec<RValue>, String> {
+    if a.len() > 4096 {
+        return Err(unsupported("uniq of more than 4096 elements"));
+    }
     let mut out: Vec<RValue> = Vec::new();
     for x in a {
         if !out.iter().any(|y| eql(x, y)) {
             out.push(x.clone());
         }
     }
-    out
+    Ok(out)
 }
 
 /// Ruby's `take(n)` / `drop(n)`.

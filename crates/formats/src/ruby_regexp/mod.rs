@@ -29,7 +29,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::parser::ruby_regex::{
-    for_oniguruma, needs_backtracking, translate_body, END_Z_GROUP, WHOLE_GROUP,
+    for_oniguruma, leading_bol, needs_backtracking, translate_body, END_Z_GROUP, WHOLE_GROUP,
 };
 pub use backtracking::Exhausted;
 
@@ -102,11 +102,13 @@ enum Engine {
     /// such haystacks (nearly every field value) run on a copy compiled without multi-line
     /// mode, which the crate can run anchored; the exact multi-line form runs on the others.
     /// `end_z`: the group the translation wrote a final `\Z` with (see [`END_Z_GROUP`]), whose
-    /// start is the whole match's end.
+    /// start is the whole match's end. `lead_bol`: the pattern is a `^` whose rest matches at
+    /// every position ([`leading_bol`]).
     Linear {
         lines: Regex,
         single: Regex,
         end_z: Option<usize>,
+        lead_bol: bool,
     },
     Backtracking(onig::Regex),
 }
@@ -192,6 +194,7 @@ impl RubyRegex {
                     lines,
                     single,
                     end_z,
+                    ..
                 },
                 Locs::Linear(l),
             ) => {
@@ -277,12 +280,17 @@ impl RubyRegex {
                 lines,
                 single,
                 end_z,
+                lead_bol,
             } => {
                 let re = pick(lines, single, hay);
                 let mut locs = re.capture_locations();
-                Ok(re
-                    .captures_read_at(&mut locs, hay, start)
-                    .map(|_| Captures(Locations(Locs::Linear(locs), *end_z))))
+                let found = re.captures_read_at(&mut locs, hay, start);
+                // Ruby's `^` never matches at the very end of the text (after a final newline);
+                // Rust's does, which a search from a later position can reach.
+                if *lead_bol && start > 0 && found.is_some_and(|m| m.start() == hay.len()) {
+                    return Ok(None);
+                }
+                Ok(found.map(|_| Captures(Locations(Locs::Linear(locs), *end_z))))
             }
             Engine::Backtracking(re) => {
                 let mut region = onig::Region::new();
@@ -299,6 +307,7 @@ impl RubyRegex {
                 lines,
                 single,
                 end_z: None,
+                ..
             } => pick(lines, single, hay)
                 .find(hay)
                 .map(|m| (m.start(), m.end())),
@@ -414,6 +423,7 @@ fn compile_unchecked(
                     lines,
                     single,
                     end_z,
+                    lead_bol: leading_bol(body, flags),
                 },
                 fixed: fixed_encoding(&src),
                 src,
