@@ -64,10 +64,17 @@ pub struct Flushed {
 #[derive(Default)]
 pub struct State {
     streams: HashMap<String, Stream>,
+    /// The plugin's timeout map: each stream identity by when it was first seen since its last
+    /// timeout flush. Idle groups leave in this order (the map's, a Ruby Hash).
+    seen: HashMap<String, u64>,
+    next_seen: u64,
     total: usize,
     spill: Vec<Flushed>,
     limit_warned: bool,
 }
+
+/// Entries of the timeout map past this count are pruned (those of streams holding nothing).
+const SEEN_LIMIT: usize = 16_384;
 
 /// What processing one event produced: groups to emit in its place, as `(time, record)` where
 /// the record is the plugin's `new_record` (a map).
@@ -168,6 +175,16 @@ fn to_i(raw: Option<&[u8]>) -> i64 {
             }
         }
         _ => 0,
+    }
+}
+
+/// Ruby's `String#==` of a config string and a raw value: a str of the same bytes, or a binary
+/// string of the same bytes when they are ASCII (strings of two encodings compare only then).
+fn ruby_str_eq(raw: Option<&[u8]>, s: &str) -> bool {
+    match raw.map(Value::decode) {
+        Some(Ok((Value::Str(v), _))) => v == s,
+        Some(Ok((Value::Bin(b), _))) => b == s.as_bytes() && b.is_ascii(),
+        _ => false,
     }
 }
 
@@ -377,6 +394,9 @@ impl State {
         if s.lines.is_empty() {
             return None;
         }
+        // The group's time is its first line's as it arrived (the plugin sorts the pieces only
+        // to join them).
+        let time = s.lines[0].time;
         if matches!(cfg.mode, Mode::Metadata(_)) {
             s.lines.sort_by_key(|l| l.ordinal);
         }
@@ -404,7 +424,6 @@ impl State {
                 Err(e) => Value::Str(utf8_text(e.as_bytes())),
             }
         };
-        let time = s.lines[0].time;
         let mut rec = map_of(&s.first);
         set(&mut rec, &cfg.key, joined);
         Some((time, rec))
@@ -425,23 +444,45 @@ impl State {
         })
     }
 
-    /// Groups of streams idle for `interval`, oldest first.
+    /// Groups of streams idle for `interval`, in the order of the plugin's timeout map (when
+    /// each stream was first seen since its last timeout). Each leaves with the tag the plugin
+    /// takes back from the stream identity: the text before its first `:`.
     pub fn take_idle(
         &mut self,
         cfg: &ConcatConfig,
         now: Instant,
         interval: std::time::Duration,
     ) -> Vec<Flushed> {
-        let mut due: Vec<(Instant, String)> = self
+        let mut due: Vec<(u64, String)> = self
             .streams
             .iter()
             .filter(|(_, s)| !s.lines.is_empty() && now.duration_since(s.updated) >= interval)
-            .map(|(k, s)| (s.updated, k.clone()))
+            .map(|(k, _)| (self.seen.get(k).copied().unwrap_or(u64::MAX), k.clone()))
             .collect();
         due.sort();
         due.into_iter()
-            .filter_map(|(_, k)| self.flush_out(cfg, &k, false))
+            .filter_map(|(_, k)| {
+                self.seen.remove(&k);
+                let mut f = self.flush_out(cfg, &k, false)?;
+                if let Some(tag) = k.split(':').next() {
+                    f.tag = tag.to_string();
+                }
+                Some(f)
+            })
             .collect()
+    }
+
+    /// The plugin's `@timeout_map[stream_identity] = now`: a stream not in the map goes last.
+    fn touch(&mut self, stream: &str) {
+        if self.seen.contains_key(stream) {
+            return;
+        }
+        if self.seen.len() >= SEEN_LIMIT {
+            let streams = &self.streams;
+            self.seen.retain(|k, _| streams.contains_key(k));
+        }
+        self.seen.insert(stream.to_string(), self.next_seen);
+        self.next_seen += 1;
     }
 
     /// Every pending group (shutdown, reload), oldest first.
@@ -510,6 +551,7 @@ impl State {
         raw_key: &[u8],
     ) -> Result<Produced, String> {
         let stream = self.stream_identity(cfg, tag, record);
+        self.touch(&stream);
         if let Some(s) = self.streams.get_mut(&stream) {
             s.updated = Instant::now();
         }
@@ -526,8 +568,7 @@ impl State {
             }
             Mode::Partial { key, value } => {
                 self.push(cfg, &stream, tag, time, record, raw_key);
-                let v = raw_map_get(record, key.as_bytes());
-                if as_string(v).as_deref() != Some(value.as_str()) {
+                if !ruby_str_eq(raw_map_get(record, key.as_bytes()), value) {
                     if let Some((t, mut r)) = self.flush(cfg, &stream) {
                         delete(&mut r, key);
                         out.push((if first_ts { t } else { time }, r));
@@ -536,9 +577,8 @@ impl State {
             }
             Mode::Metadata(f) => {
                 self.push(cfg, &stream, tag, time, record, raw_key);
-                let last = raw_map_get(record, f.last.as_bytes());
-                if matches!(last.map(Value::decode), Some(Ok((Value::Str(ref s), _))) if s == "true")
-                {
+                // Ruby's `==`: a binary string of the same ASCII bytes is equal.
+                if ruby_str_eq(raw_map_get(record, f.last.as_bytes()), "true") {
                     if let Some((t, r)) = self.flush(cfg, &stream) {
                         out.push((if first_ts { t } else { time }, r));
                     }
