@@ -25,8 +25,8 @@ pub fn is_fluent_log_tag(tag: &str) -> bool {
 /// One pending line.
 struct Line {
     time: EventTime,
-    /// `partial_ordinal.to_i` in the metadata mode.
-    ordinal: i64,
+    /// `partial_ordinal.to_i` in the metadata mode (the error when it has none).
+    ordinal: Result<i64, String>,
     /// The key's value as `Array#join` renders it (its bytes: see `binary`).
     text: Vec<u8>,
     /// The value is a binary string with bytes past ASCII (msgpack bin: from in_tail, tcp, udp
@@ -72,6 +72,10 @@ pub struct State {
     spill: Vec<Flushed>,
     limit_warned: bool,
 }
+
+/// Ends the identity of a stream whose identity Ruby makes a binary string (see
+/// `stream_identity`); left out of the log.
+const BINARY_MARK: &str = "\u{0}binary";
 
 /// Entries of the timeout map past this count are pruned (those of streams holding nothing).
 const SEEN_LIMIT: usize = 16_384;
@@ -142,39 +146,78 @@ fn join_piece(v: &Value, sep: &str, out: &mut Vec<u8>) -> bool {
     }
 }
 
-/// Ruby's `String#to_i` / `Integer#to_i` / `nil.to_i` of a raw value.
-fn to_i(raw: Option<&[u8]>) -> i64 {
+/// Ruby's `to_i` of a raw value (`String#to_i`, `Integer#to_i`, `Float#to_i`, `nil.to_i`), or
+/// the error Ruby raises: `true`, a map or an array has no `to_i`, an infinite or NaN float
+/// cannot be one.
+fn to_i(raw: Option<&[u8]>) -> Result<i64, String> {
     let v = match raw.map(Value::decode) {
         Some(Ok((v, _))) => v,
-        _ => return 0,
+        _ => return Ok(0),
+    };
+    let float = |f: f64| {
+        if f.is_finite() {
+            Ok(f as i64)
+        } else {
+            Err(format!("{f} (FloatDomainError)"))
+        }
     };
     match v {
-        Value::Int(i) => i,
-        Value::UInt(u) => u as i64,
-        Value::F64(f) => f as i64,
-        Value::F32(f) => f as i64,
-        Value::Str(s) => {
-            let t = s.trim_start();
-            let (neg, digits) = match t.as_bytes().first() {
-                Some(b'-') => (true, &t[1..]),
-                Some(b'+') => (false, &t[1..]),
-                _ => (false, t),
-            };
-            let mut n: i64 = 0;
-            for c in digits.chars() {
-                match c.to_digit(10) {
-                    Some(d) => n = n.saturating_mul(10).saturating_add(d as i64),
-                    None if c == '_' => {}
-                    None => break,
-                }
-            }
-            if neg {
-                -n
-            } else {
-                n
-            }
+        Value::Nil => Ok(0),
+        Value::Int(i) => Ok(i),
+        Value::UInt(u) => Ok(u as i64),
+        Value::F64(f) => float(f),
+        Value::F32(f) => float(f as f64),
+        Value::Str(s) => Ok(str_to_i(s.as_bytes())),
+        Value::Bin(b) => Ok(str_to_i(&b)),
+        // Fluentd's EventTime#to_i: its seconds.
+        Value::Ext(0, p) if p.len() == 8 => Ok(u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as i64),
+        other => Err(format!(
+            "undefined method `to_i' for {}",
+            ruby_class(&other)
+        )),
+    }
+}
+
+/// Ruby's `String#to_i` (base 10): leading white space, one sign, an optional `0d`, then digits
+/// with single underscores between them; anything else ends the number (none: 0).
+fn str_to_i(b: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
         }
-        _ => 0,
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    if b.get(i) == Some(&b'0') && matches!(b.get(i + 1), Some(b'd' | b'D')) {
+        i += 2;
+    }
+    let mut n: i64 = 0;
+    let mut last_digit = false;
+    while i < b.len() {
+        match b[i] {
+            d @ b'0'..=b'9' => {
+                n = n.saturating_mul(10).saturating_add((d - b'0') as i64);
+                last_digit = true;
+            }
+            b'_' if last_digit && b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                last_digit = false;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if neg {
+        -n
+    } else {
+        n
     }
 }
 
@@ -318,6 +361,22 @@ impl State {
                 &mut scratch,
             ));
         }
+        // A binary string past ASCII makes the interpolated identity a binary string, which is
+        // never the same Hash key as a UTF-8 one of the same bytes.
+        let parts = [
+            cfg.stream_identity_key.as_deref(),
+            match &cfg.mode {
+                Mode::Metadata(f) => Some(f.id),
+                _ => None,
+            },
+        ];
+        if parts.iter().flatten().any(|k| {
+            raw_map_get(record, k.as_bytes()).is_some_and(
+                |raw| matches!(Value::decode(raw), Ok((Value::Bin(b), _)) if !b.is_ascii()),
+            )
+        }) {
+            id.push_str(BINARY_MARK);
+        }
         id
     }
 
@@ -347,7 +406,7 @@ impl State {
         };
         let ordinal = match &cfg.mode {
             Mode::Metadata(f) => to_i(raw_map_get(record, f.ordinal.as_bytes())),
-            _ => 0,
+            _ => Ok(0),
         };
         let size = text.len() + LINE_OVERHEAD;
         let s = self
@@ -397,8 +456,11 @@ impl State {
         // The group's time is its first line's as it arrived (the plugin sorts the pieces only
         // to join them).
         let time = s.lines[0].time;
-        if matches!(cfg.mode, Mode::Metadata(_)) {
-            s.lines.sort_by_key(|l| l.ordinal);
+        // A piece whose ordinal has no `to_i` leaves the pieces in arrival order (only a timeout
+        // or the shutdown flush gets here with one: the plugin's flush raises on it).
+        if matches!(cfg.mode, Mode::Metadata(_)) && s.lines.iter().all(|l| l.ordinal.is_ok()) {
+            s.lines
+                .sort_by_key(|l| l.ordinal.as_ref().copied().unwrap_or(0));
         }
         let cap = s
             .lines
@@ -437,7 +499,10 @@ impl State {
         encode_unmapped(&Value::Map(rec), &mut record, false);
         Some(Flushed {
             tag,
-            stream: stream.to_string(),
+            stream: stream
+                .strip_suffix(BINARY_MARK)
+                .unwrap_or(stream)
+                .to_string(),
             time,
             record,
             keep_time,
@@ -579,6 +644,15 @@ impl State {
                 self.push(cfg, &stream, tag, time, record, raw_key);
                 // Ruby's `==`: a binary string of the same ASCII bytes is equal.
                 if ruby_str_eq(raw_map_get(record, f.last.as_bytes()), "true") {
+                    // The plugin's sort by `partial_ordinal.to_i` raises on a piece without
+                    // `to_i`: this event goes to @ERROR and every piece stays pending.
+                    if let Some(Err(e)) = self
+                        .streams
+                        .get(&stream)
+                        .and_then(|s| s.lines.iter().map(|l| &l.ordinal).find(|o| o.is_err()))
+                    {
+                        return Err(e.clone());
+                    }
                     if let Some((t, r)) = self.flush(cfg, &stream) {
                         out.push((if first_ts { t } else { time }, r));
                     }
@@ -693,5 +767,34 @@ fn strip(cfg: &ConcatConfig, rec: &mut Vec<(Value, Value)>) {
             delete(rec, stream_key);
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod to_i_tests {
+    use super::str_to_i;
+
+    /// Ruby 3.1's `String#to_i`.
+    #[test]
+    fn string_to_i_as_ruby() {
+        for (s, n) in [
+            ("12", 12),
+            (" \t\n12x", 12),
+            ("+5", 5),
+            ("-3", -3),
+            ("1_000", 1000),
+            ("1__0", 1),
+            ("1_", 1),
+            ("_5", 0),
+            ("0d12", 12),
+            ("0x10", 0),
+            ("1e3", 1),
+            ("- 3", 0),
+            ("", 0),
+            ("abc", 0),
+            ("007", 7),
+        ] {
+            assert_eq!(str_to_i(s.as_bytes()), n, "{s:?}");
+        }
     }
 }
