@@ -247,6 +247,37 @@ def curated():
     cc("concat-two-filters", "key log\nn_lines 2", [fwd("t", lines("a", "b", "c", "d", "e"))],
        after=g.filt("concat", "key log\nn_lines 2\nseparator ,\ntimeout_label @TO"), left=1)
 
+    # --- more edges ---------------------------------------------------------------------------
+    # Stream identities are Ruby's to_s of the value: a value and its text are one stream.
+    pairs = [(1e20, "1.0e+20"), (None, ""), ([1, "a", None], '[1, "a", nil]'), ({"a": None, "b": "é"}, '{"a"=>nil, "b"=>"\\u00E9"}'),
+             (-0.0, "-0.0"), (1.5e-7, "1.5e-07"), (100.0, "100.0"), ({"$f32": 0.1}, "0.10000000149011612"),
+             (18446744073709551615, "18446744073709551615"), ({"$bin_hex": "c3a9"}, "é"), (False, "false"),
+             ({"x": {"y": [1.0]}}, '{"x"=>{"y"=>[1.0]}}'), ("a\"b", "a\"b")]
+    recs = []
+    for i, (v, t) in enumerate(pairs):
+        recs += [{"log": "v%d" % i, "s": v}, {"log": "t%d" % i, "s": t}]
+    # (Fluentd's workers run with -Eascii-8bit: inspect escapes past ASCII; a binary "é" and a
+    # UTF-8 one are two streams.)
+    cc("concat-stream-key-to-s", "key log\nn_lines 2\nstream_identity_key s", [fwd("t", recs)], left=2)
+    ords = [("1", "o1"), ("0x10", "hex"), ("1e3", "exp"), (" 12", "sp"), ("+5", "plus"), ("-3", "minus"), ("1_000", "und"),
+            ("12abc", "trail"), (2.7, "float"), (None, "nil"), ("", "empty"), ("\t7", "tab"), ("1__0", "dund"), ("_5", "lead")]
+    mrecs = [dp(t, "A", o, "false") for o, t in ords] + [dp("last", "A", "4", "true")]
+    cc("concat-meta-ordinal-to-i", "key log\nuse_partial_metadata true", [fwd("t", mrecs)])
+    cc("concat-meta-ordinal-no-to-i", "key log\nuse_partial_metadata true",
+       [fwd("t", [dp("a1", "A", "1", "false"), dp("a2", "A", True, "false"), dp("a3", "A", "3", "true"), dp("a4", "A", "4", "true"),
+                  dp("b1", "B", {"x": 1}, "true"), dp("c1", "C", [1], "false"), dp("c2", "C", "2", "true")])])
+    cc("concat-first-ts-nanoseconds", "key log\nn_lines 2\nuse_first_timestamp true",
+       [{"mode": "forward", "tag": "t", "entries": [[{"$et": [T0, 123456789]}, {"log": "a"}], [{"$et": [T0 + 1, 5]}, {"log": "b"}],
+                                                    [T0 + 2, {"log": "c"}], [{"$et": [T0 + 3, 999999999]}, {"log": "d"}]]}],
+       extra="", to=False)
+    g.OUT[-1] = (g.OUT[-1][0], g.OUT[-1][1].replace("path {DIR}/out/x\n  append true\n",
+                 "path {DIR}/out/x\n  append true\n  <format>\n    @type json\n  </format>\n  <inject>\n    time_key t\n    time_type string\n    time_format %s.%N\n  </inject>\n", 1), g.OUT[-1][2])
+    cc("concat-nlines-float", "key log\nn_lines 2.9", [fwd("t", lines("a", "b", "c", "d"))])
+    for name, sep in (("hash-bare", "separator a#b"), ("hash-space", "separator a #b"), ("hash-dq", 'separator " # "')):
+        cc("concat-sep-" + name, "key log\nn_lines 2\n" + sep, [fwd("t", lines("x", "y"))])
+    cc("concat-re-ruby-syntax", "key log\nmultiline_start_regexp /^(?i)error|^\\h{4}[[:space:]]/\nmultiline_end_regexp /(?<e>END)\\k<e>\\Z/",
+       [fwd("t", lines("ERROR x", "m", "beef y", "n ENDEND", "Error z", "q ENDEND\n", "cafe", "zz"))])
+
     # --- configuration errors ----------------------------------------------------------------
     cfg("no-mode", "key log")
     cfg("no-key", "n_lines 2")
