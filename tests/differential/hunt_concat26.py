@@ -212,6 +212,19 @@ def curated():
     g.case("concat-in-label", g.label("@IN", inner) + g.fileout() + g.ERR + TO,
            [fwd("t", lines("a", "b", "c"))])
     g.OUT[-1] = (g.OUT[-1][0], src_in + g.OUT[-1][1][len(g.SRC):], g.OUT[-1][2])
+    # What it holds at shutdown leaves in the order of the plugin's @buffer (first look-up).
+    def in_label(name, params, frames):
+        inner = g.filt("concat", params + "\ntimeout_label @TO") + g.fileout("in")
+        g.case(name, src_in + g.label("@IN", inner) + g.ERR + tmo_label(True) + g.TAIL, frames, raw_conf=True)
+    in_label("concat-shutdown-in-label-order", "key log\nn_lines 3\nstream_identity_key s",
+             [fwd("t", [{"log": "x1", "s": "x"}, {"log": "y1", "s": "y"}, {"log": "z1", "s": "z"}, {"log": "z2", "s": "z"},
+                        {"log": "z3", "s": "z"}, {"log": "x2", "s": "x"}, {"log": "z4", "s": "z"}, {"log": "y2", "s": "y"}]),
+              fwd("u", [{"log": "u1", "s": "x"}])])
+    in_label("concat-shutdown-in-label-regexp", "key log\nmultiline_start_regexp /^S/\nstream_identity_key s",
+             [fwd("t", [{"log": "o", "s": "z"}, {"log": "S1", "s": "w"}, {"log": "S2", "s": "z"}, {"log": 1, "s": "v"},
+                        {"log": "S3", "s": "v"}])])
+    in_label("concat-shutdown-in-label-meta", "key log\nuse_partial_metadata true",
+             [fwd("t", [dp("a2", "A", "2", "false"), dp("b1", "B", "1", "false"), dp("a1", "A", "1", "false")])])
     # Timeouts (flush_interval 1): the case waits until the timeout output got the groups.
     # timeout_label @ROOT: the timed-out group starts again at the top (here past the label).
     inner = g.filt("concat", "key log\nn_lines 3\nflush_interval 1\nuse_first_timestamp true\ntimeout_label @ROOT") + g.fileout("in")

@@ -20,6 +20,10 @@
 //! set, else on down the pipeline (the filters after this one, then the `<match>`). A stream over
 //! `stream_limit_size` (default 8 MiB), or the oldest streams while all of them hold over
 //! `total_limit_size` (default 64 MiB), are flushed the same way at once, so memory stays bounded.
+//! As in the plugin, timed-out groups leave in the order of its timeout map (each stream by when
+//! it was first seen since its last timeout) with the tag taken back from the stream identity
+//! (the text before its first `:`), and those pending at stop in the order of its buffer (each
+//! stream by when it was first looked up).
 //!
 //! Differences from fluent-plugin-concat (README "Differences from Fluentd"): without
 //! `timeout_label`, timed-out and shutdown-flushed groups go on down the pipeline (the plugin

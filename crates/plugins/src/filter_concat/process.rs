@@ -68,6 +68,10 @@ pub struct State {
     /// timeout flush. Idle groups leave in this order (the map's, a Ruby Hash).
     seen: HashMap<String, u64>,
     next_seen: u64,
+    /// The plugin's `@buffer`: each stream identity by when it was first looked up there (it
+    /// keeps its place for good). What is pending at shutdown leaves in this order.
+    buffered: HashMap<String, u64>,
+    next_buffered: u64,
     total: usize,
     spill: Vec<Flushed>,
     limit_warned: bool,
@@ -409,6 +413,7 @@ impl State {
             _ => Ok(0),
         };
         let size = text.len() + LINE_OVERHEAD;
+        self.look_up(stream);
         let s = self
             .streams
             .entry(stream.to_string())
@@ -437,8 +442,23 @@ impl State {
         self.total += size;
     }
 
-    fn is_empty(&self, stream: &str) -> bool {
+    /// The plugin's `@buffer[stream_identity].empty?` (which creates the entry).
+    fn is_empty(&mut self, stream: &str) -> bool {
+        self.look_up(stream);
         self.streams.get(stream).is_none_or(|s| s.lines.is_empty())
+    }
+
+    /// A look-up in the plugin's `@buffer` (a Hash whose default block stores the key).
+    fn look_up(&mut self, stream: &str) {
+        if self.buffered.contains_key(stream) {
+            return;
+        }
+        if self.buffered.len() >= SEEN_LIMIT {
+            let streams = &self.streams;
+            self.buffered.retain(|k, _| streams.contains_key(k));
+        }
+        self.buffered.insert(stream.to_string(), self.next_buffered);
+        self.next_buffered += 1;
     }
 
     /// The plugin's `flush_buffer`: the group's first time and `first_record.merge(key => joined)`
@@ -550,14 +570,19 @@ impl State {
         self.next_seen += 1;
     }
 
-    /// Every pending group (shutdown, reload), oldest first.
+    /// Every pending group (shutdown, reload), in the order of the plugin's `@buffer` (when each
+    /// stream was first looked up there).
     pub fn take_all(&mut self, cfg: &ConcatConfig) -> Vec<Flushed> {
-        let mut all: Vec<(Instant, String)> = self
+        let mut all: Vec<(u64, Instant, String)> = self
             .streams
             .iter()
-            .map(|(k, s)| (s.updated, k.clone()))
+            .map(|(k, s)| {
+                let at = self.buffered.get(k).copied().unwrap_or(u64::MAX);
+                (at, s.updated, k.clone())
+            })
             .collect();
         all.sort();
+        let all = all.into_iter().map(|(_, t, k)| (t, k));
         all.into_iter()
             .filter_map(|(_, k)| self.flush_out(cfg, &k, true))
             .collect()
@@ -685,6 +710,7 @@ impl State {
                 // line passed on after a flushed group carries the group's first time.
                 let mut time = time;
                 if first {
+                    self.look_up(&stream);
                     let last = regexp_test(end.as_ref(), raw_key)?;
                     if self.is_empty(&stream) {
                         self.push(cfg, &stream, tag, time, record, raw_key);
