@@ -291,6 +291,25 @@ def curated():
     cc("concat-re-ruby-syntax", "key log\nmultiline_start_regexp /^(?i)error|^\\h{4}[[:space:]]/\nmultiline_end_regexp /(?<e>END)\\k<e>\\Z/",
        [fwd("t", lines("ERROR x", "m", "beef y", "n ENDEND", "Error z", "q ENDEND\n", "cafe", "zz"))])
 
+    # --- the plugin README's examples --------------------------------------------------------
+    # Timed-out lines handled as the others: timeout_label to the label the rest is relabelled to.
+    normal = g.label("@NORMAL", g.fileout("normal", fmt="@type json", inject="tag_key tag").replace("@type file", "@type file\n@id tmo"))
+    g.case("concat-readme-timeout-relabel",
+           MON + g.filt("concat", "key message\nmultiline_start_regexp /^Start/\nflush_interval 1\ntimeout_label @NORMAL")
+           + "<match **>\n  @type relabel\n  @label @NORMAL\n</match>\n" + normal + g.ERR,
+           [fwd("app", lines("Start a", "a2", "Start b", "b2", "b3", key="message")), wait(2)])
+    big2 = [{"log": {"$rep": [ch, 16384]}, "partial_message": "true", "partial_id": "ab" * 32, "partial_ordinal": str(i + 1),
+             "partial_last": "true" if i == 1 else "false", "container_id": "c1", "source": "stderr"} for i, ch in enumerate("xy")]
+    big2[1]["log"] = "end\n"
+    cc("concat-readme-docker-partial", "key log\nuse_partial_metadata true\nseparator \"\"",
+       [fwd("docker.c1", [{"log": "one\n", "container_id": "c1", "source": "stdout"}] + big2)])
+    cc("concat-readme-cri", "key log\nuse_partial_cri_logtag true\npartial_cri_logtag_key logtag\npartial_cri_stream_key stream\nseparator \"\"",
+       [fwd("kubernetes.var.log.containers.a", [{"stream": "stdout", "logtag": "P", "log": "part one "},
+                                               {"stream": "stdout", "logtag": "P", "log": "part two "},
+                                               {"stream": "stdout", "logtag": "F", "log": "end"},
+                                               {"stream": "stderr", "logtag": "F", "log": "whole"}])])
+    cc("concat-key-dollar-path", "key $.log\nn_lines 2", [fwd("t", [{"log": "a"}, {"$.log": "b"}, {"$.log": "c"}])])
+
     # --- configuration errors ----------------------------------------------------------------
     cfg("no-mode", "key log")
     cfg("no-key", "n_lines 2")
