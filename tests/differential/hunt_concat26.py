@@ -291,6 +291,12 @@ def curated():
     cc("concat-re-ruby-syntax", "key log\nmultiline_start_regexp /^(?i)error|^\\h{4}[[:space:]]/\nmultiline_end_regexp /(?<e>END)\\k<e>\\Z/",
        [fwd("t", lines("ERROR x", "m", "beef y", "n ENDEND", "Error z", "q ENDEND\n", "cafe", "zz"))])
 
+    # Ruby's ==: a binary "é" is not the config's UTF-8 "é" (a binary "true" is "true").
+    cc("concat-partial-value-utf8-bin", "key log\npartial_key p\npartial_value é",
+       [fwd("t", [{"log": "a", "p": "é"}, {"log": "b", "p": {"$bin_hex": "c3a9"}}, {"log": "c", "p": "é"}, {"log": "d", "p": "x"}])])
+    cc("concat-re-escaped-slash", "key log\nmultiline_start_regexp /^a\\/b/\nmultiline_end_regexp /\\/$/",
+       [fwd("t", lines("x", "a/b 1", "m", "n/", "a/b 2 /", "ab"))])
+
     # --- the plugin README's examples --------------------------------------------------------
     # Timed-out lines handled as the others: timeout_label to the label the rest is relabelled to.
     normal = g.label("@NORMAL", g.fileout("normal", fmt="@type json", inject="tag_key tag").replace("@type file", "@type file\n@id tmo"))
