@@ -34,7 +34,10 @@
 //! start-up (the plugin fails on every record); a group flushed at shutdown has its partial
 //! pieces in `partial_ordinal` order, as at a timeout (the plugin keeps arrival order there);
 //! idle streams are checked every `flush_interval`/4 (at most every second, at least every
-//! 50 ms) rather than every second.
+//! 50 ms) rather than every second; what a filter outside any label holds at stop is delivered
+//! (Fluentd's outputs have stopped by then, so it loses those groups); a `timeout_label` naming
+//! no label is refused at start-up (the plugin looks it up only when it needs it, and loses the
+//! group).
 
 mod config;
 mod process;
