@@ -375,9 +375,10 @@ impl State {
             },
         ];
         if parts.iter().flatten().any(|k| {
-            raw_map_get(record, k.as_bytes()).is_some_and(
-                |raw| matches!(Value::decode(raw), Ok((Value::Bin(b), _)) if !b.is_ascii()),
-            )
+            raw_map_get(record, k.as_bytes()).is_some_and(|raw| {
+                matches!(raw.first(), Some(0xc4..=0xc6))
+                    && matches!(Value::decode(raw), Ok((Value::Bin(b), _)) if !b.is_ascii())
+            })
         }) {
             id.push_str(BINARY_MARK);
         }
