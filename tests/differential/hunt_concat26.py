@@ -245,6 +245,11 @@ def curated():
                   {"log": "z1", "s": "z"}, {"log": "x4", "s": "x"}, {"log": "y2", "s": "y"}])], left=3)
     cc("concat-timeout-then-more", "key log\nmultiline_start_regexp /^S/\nuse_first_timestamp true",
        [fwd("t", lines("S1", "a")), wait(1), fwd("t", lines("b", "S2", "c"))], left=2)
+    # A timed-out group keeps the partial and CRI fields (only a completed one loses them).
+    cc("concat-timeout-partial-keeps-fields", "key log\npartial_key pm\npartial_value true\nuse_first_timestamp true",
+       [fwd("t", [{"log": "a", "pm": "true", "k": 1}, {"log": "b", "pm": "true", "k": 2}])], left=1)
+    cc("concat-timeout-cri-keeps-fields", "key log\nuse_partial_cri_logtag true\npartial_cri_logtag_key logtag\nuse_first_timestamp true",
+       [fwd("t", [{"log": "a1", "logtag": "P", "stream": "stdout"}, {"log": "a2", "logtag": "P:x", "stream": "stdout"}])], left=1)
     # Docker's fluentd log driver: a line over 16 KiB in pieces.
     big = [{"container_id": "c0ffee", "container_name": "/app", "source": "stdout", "log": {"$rep": [ch, 16384]},
             "partial_message": "true", "partial_id": "9f" * 32, "partial_ordinal": str(i + 1),
