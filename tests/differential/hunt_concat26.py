@@ -8,6 +8,13 @@ streams in one frame; groups still held at shutdown (to `timeout_label`) and at 
 (`flush_interval 1`, waiting on monitor_agent for them); `@label` routing; and the combinations
 the plugin refuses at start (`dry-run: error`). Every case writes the main output, `@ERROR` and
 the timeout label's output with out_file's default format (time, tag, JSON).
+
+Fluentd loses what a concat outside any label still holds at SIGTERM (its outputs have stopped
+when the filter flushes), so a case whose groups would still be open at the end gets
+`flush_interval 1` and waits for the timeout instead (`left=`); the `concat-shutdown-*` cases
+that show the loss carry DIFFERS, and `concat-shutdown-in-label-*` show the order Fluentd
+delivers them in from inside a label. DIFFERS files and `expected` are not written here:
+record.sh records `expected`.
 """
 import os
 import sys
