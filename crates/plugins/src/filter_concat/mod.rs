@@ -20,6 +20,10 @@
 //! set, else on down the pipeline (the filters after this one, then the `<match>`). A stream over
 //! `stream_limit_size` (default 8 MiB), or the oldest streams while all of them hold over
 //! `total_limit_size` (default 64 MiB), are flushed the same way at once, so memory stays bounded.
+//! As in the plugin, timed-out groups leave in the order of its timeout map (each stream by when
+//! it was first seen since its last timeout) with the tag taken back from the stream identity
+//! (the text before its first `:`), and those pending at stop in the order of its buffer (each
+//! stream by when it was first looked up).
 //!
 //! Differences from fluent-plugin-concat (README "Differences from Fluentd"): without
 //! `timeout_label`, timed-out and shutdown-flushed groups go on down the pipeline (the plugin
@@ -30,7 +34,10 @@
 //! start-up (the plugin fails on every record); a group flushed at shutdown has its partial
 //! pieces in `partial_ordinal` order, as at a timeout (the plugin keeps arrival order there);
 //! idle streams are checked every `flush_interval`/4 (at most every second, at least every
-//! 50 ms) rather than every second.
+//! 50 ms) rather than every second; what a filter outside any label holds at stop is delivered
+//! (Fluentd's outputs have stopped by then, so it loses those groups); a `timeout_label` naming
+//! no label is refused at start-up (the plugin looks it up only when it needs it, and loses the
+//! group).
 
 mod config;
 mod process;

@@ -25,8 +25,8 @@ pub fn is_fluent_log_tag(tag: &str) -> bool {
 /// One pending line.
 struct Line {
     time: EventTime,
-    /// `partial_ordinal.to_i` in the metadata mode.
-    ordinal: i64,
+    /// `partial_ordinal.to_i` in the metadata mode (the error when it has none).
+    ordinal: Result<i64, String>,
     /// The key's value as `Array#join` renders it (its bytes: see `binary`).
     text: Vec<u8>,
     /// The value is a binary string with bytes past ASCII (msgpack bin: from in_tail, tcp, udp
@@ -64,10 +64,25 @@ pub struct Flushed {
 #[derive(Default)]
 pub struct State {
     streams: HashMap<String, Stream>,
+    /// The plugin's timeout map: each stream identity by when it was first seen since its last
+    /// timeout flush. Idle groups leave in this order (the map's, a Ruby Hash).
+    seen: HashMap<String, u64>,
+    next_seen: u64,
+    /// The plugin's `@buffer`: each stream identity by when it was first looked up there (it
+    /// keeps its place for good). What is pending at shutdown leaves in this order.
+    buffered: HashMap<String, u64>,
+    next_buffered: u64,
     total: usize,
     spill: Vec<Flushed>,
     limit_warned: bool,
 }
+
+/// Ends the identity of a stream whose identity Ruby makes a binary string (see
+/// `stream_identity`); left out of the log.
+const BINARY_MARK: &str = "\u{0}binary";
+
+/// Entries of the timeout map past this count are pruned (those of streams holding nothing).
+const SEEN_LIMIT: usize = 16_384;
 
 /// What processing one event produced: groups to emit in its place, as `(time, record)` where
 /// the record is the plugin's `new_record` (a map).
@@ -135,39 +150,88 @@ fn join_piece(v: &Value, sep: &str, out: &mut Vec<u8>) -> bool {
     }
 }
 
-/// Ruby's `String#to_i` / `Integer#to_i` / `nil.to_i` of a raw value.
-fn to_i(raw: Option<&[u8]>) -> i64 {
+/// Ruby's `to_i` of a raw value (`String#to_i`, `Integer#to_i`, `Float#to_i`, `nil.to_i`), or
+/// the error Ruby raises: `true`, a map or an array has no `to_i`, an infinite or NaN float
+/// cannot be one.
+fn to_i(raw: Option<&[u8]>) -> Result<i64, String> {
     let v = match raw.map(Value::decode) {
         Some(Ok((v, _))) => v,
-        _ => return 0,
+        _ => return Ok(0),
+    };
+    let float = |f: f64| {
+        if f.is_finite() {
+            Ok(f as i64)
+        } else {
+            Err(format!("{f} (FloatDomainError)"))
+        }
     };
     match v {
-        Value::Int(i) => i,
-        Value::UInt(u) => u as i64,
-        Value::F64(f) => f as i64,
-        Value::F32(f) => f as i64,
-        Value::Str(s) => {
-            let t = s.trim_start();
-            let (neg, digits) = match t.as_bytes().first() {
-                Some(b'-') => (true, &t[1..]),
-                Some(b'+') => (false, &t[1..]),
-                _ => (false, t),
-            };
-            let mut n: i64 = 0;
-            for c in digits.chars() {
-                match c.to_digit(10) {
-                    Some(d) => n = n.saturating_mul(10).saturating_add(d as i64),
-                    None if c == '_' => {}
-                    None => break,
-                }
-            }
-            if neg {
-                -n
-            } else {
-                n
-            }
+        Value::Nil => Ok(0),
+        Value::Int(i) => Ok(i),
+        Value::UInt(u) => Ok(u as i64),
+        Value::F64(f) => float(f),
+        Value::F32(f) => float(f as f64),
+        Value::Str(s) => Ok(str_to_i(s.as_bytes())),
+        Value::Bin(b) => Ok(str_to_i(&b)),
+        // Fluentd's EventTime#to_i: its seconds.
+        Value::Ext(0, p) if p.len() == 8 => Ok(u32::from_be_bytes([p[0], p[1], p[2], p[3]]) as i64),
+        other => Err(format!(
+            "undefined method `to_i' for {}",
+            ruby_class(&other)
+        )),
+    }
+}
+
+/// Ruby's `String#to_i` (base 10): leading white space, one sign, an optional `0d`, then digits
+/// with single underscores between them; anything else ends the number (none: 0).
+fn str_to_i(b: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
         }
-        _ => 0,
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    if b.get(i) == Some(&b'0') && matches!(b.get(i + 1), Some(b'd' | b'D')) {
+        i += 2;
+    }
+    let mut n: i64 = 0;
+    let mut last_digit = false;
+    while i < b.len() {
+        match b[i] {
+            d @ b'0'..=b'9' => {
+                n = n.saturating_mul(10).saturating_add((d - b'0') as i64);
+                last_digit = true;
+            }
+            b'_' if last_digit && b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                last_digit = false;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// Ruby's `String#==` of a config string and a raw value: a str of the same bytes, or a binary
+/// string of the same bytes when they are ASCII (strings of two encodings compare only then).
+fn ruby_str_eq(raw: Option<&[u8]>, s: &str) -> bool {
+    match raw.map(Value::decode) {
+        Some(Ok((Value::Str(v), _))) => v == s,
+        Some(Ok((Value::Bin(b), _))) => b == s.as_bytes() && b.is_ascii(),
+        _ => false,
     }
 }
 
@@ -301,6 +365,23 @@ impl State {
                 &mut scratch,
             ));
         }
+        // A binary string past ASCII makes the interpolated identity a binary string, which is
+        // never the same Hash key as a UTF-8 one of the same bytes.
+        let parts = [
+            cfg.stream_identity_key.as_deref(),
+            match &cfg.mode {
+                Mode::Metadata(f) => Some(f.id),
+                _ => None,
+            },
+        ];
+        if parts.iter().flatten().any(|k| {
+            raw_map_get(record, k.as_bytes()).is_some_and(|raw| {
+                matches!(raw.first(), Some(0xc4..=0xc6))
+                    && matches!(Value::decode(raw), Ok((Value::Bin(b), _)) if !b.is_ascii())
+            })
+        }) {
+            id.push_str(BINARY_MARK);
+        }
         id
     }
 
@@ -330,9 +411,10 @@ impl State {
         };
         let ordinal = match &cfg.mode {
             Mode::Metadata(f) => to_i(raw_map_get(record, f.ordinal.as_bytes())),
-            _ => 0,
+            _ => Ok(0),
         };
         let size = text.len() + LINE_OVERHEAD;
+        self.look_up(stream);
         let s = self
             .streams
             .entry(stream.to_string())
@@ -361,8 +443,23 @@ impl State {
         self.total += size;
     }
 
-    fn is_empty(&self, stream: &str) -> bool {
+    /// The plugin's `@buffer[stream_identity].empty?` (which creates the entry).
+    fn is_empty(&mut self, stream: &str) -> bool {
+        self.look_up(stream);
         self.streams.get(stream).is_none_or(|s| s.lines.is_empty())
+    }
+
+    /// A look-up in the plugin's `@buffer` (a Hash whose default block stores the key).
+    fn look_up(&mut self, stream: &str) {
+        if self.buffered.contains_key(stream) {
+            return;
+        }
+        if self.buffered.len() >= SEEN_LIMIT {
+            let streams = &self.streams;
+            self.buffered.retain(|k, _| streams.contains_key(k));
+        }
+        self.buffered.insert(stream.to_string(), self.next_buffered);
+        self.next_buffered += 1;
     }
 
     /// The plugin's `flush_buffer`: the group's first time and `first_record.merge(key => joined)`
@@ -377,8 +474,14 @@ impl State {
         if s.lines.is_empty() {
             return None;
         }
-        if matches!(cfg.mode, Mode::Metadata(_)) {
-            s.lines.sort_by_key(|l| l.ordinal);
+        // The group's time is its first line's as it arrived (the plugin sorts the pieces only
+        // to join them).
+        let time = s.lines[0].time;
+        // A piece whose ordinal has no `to_i` leaves the pieces in arrival order (only a timeout
+        // or the shutdown flush gets here with one: the plugin's flush raises on it).
+        if matches!(cfg.mode, Mode::Metadata(_)) && s.lines.iter().all(|l| l.ordinal.is_ok()) {
+            s.lines
+                .sort_by_key(|l| l.ordinal.as_ref().copied().unwrap_or(0));
         }
         let cap = s
             .lines
@@ -404,7 +507,6 @@ impl State {
                 Err(e) => Value::Str(utf8_text(e.as_bytes())),
             }
         };
-        let time = s.lines[0].time;
         let mut rec = map_of(&s.first);
         set(&mut rec, &cfg.key, joined);
         Some((time, rec))
@@ -418,40 +520,70 @@ impl State {
         encode_unmapped(&Value::Map(rec), &mut record, false);
         Some(Flushed {
             tag,
-            stream: stream.to_string(),
+            stream: stream
+                .strip_suffix(BINARY_MARK)
+                .unwrap_or(stream)
+                .to_string(),
             time,
             record,
             keep_time,
         })
     }
 
-    /// Groups of streams idle for `interval`, oldest first.
+    /// Groups of streams idle for `interval`, in the order of the plugin's timeout map (when
+    /// each stream was first seen since its last timeout). Each leaves with the tag the plugin
+    /// takes back from the stream identity: the text before its first `:`.
     pub fn take_idle(
         &mut self,
         cfg: &ConcatConfig,
         now: Instant,
         interval: std::time::Duration,
     ) -> Vec<Flushed> {
-        let mut due: Vec<(Instant, String)> = self
+        let mut due: Vec<(u64, String)> = self
             .streams
             .iter()
             .filter(|(_, s)| !s.lines.is_empty() && now.duration_since(s.updated) >= interval)
-            .map(|(k, s)| (s.updated, k.clone()))
+            .map(|(k, _)| (self.seen.get(k).copied().unwrap_or(u64::MAX), k.clone()))
             .collect();
         due.sort();
         due.into_iter()
-            .filter_map(|(_, k)| self.flush_out(cfg, &k, false))
+            .filter_map(|(_, k)| {
+                self.seen.remove(&k);
+                let mut f = self.flush_out(cfg, &k, false)?;
+                if let Some(tag) = k.split(':').next() {
+                    f.tag = tag.to_string();
+                }
+                Some(f)
+            })
             .collect()
     }
 
-    /// Every pending group (shutdown, reload), oldest first.
+    /// The plugin's `@timeout_map[stream_identity] = now`: a stream not in the map goes last.
+    fn touch(&mut self, stream: &str) {
+        if self.seen.contains_key(stream) {
+            return;
+        }
+        if self.seen.len() >= SEEN_LIMIT {
+            let streams = &self.streams;
+            self.seen.retain(|k, _| streams.contains_key(k));
+        }
+        self.seen.insert(stream.to_string(), self.next_seen);
+        self.next_seen += 1;
+    }
+
+    /// Every pending group (shutdown, reload), in the order of the plugin's `@buffer` (when each
+    /// stream was first looked up there).
     pub fn take_all(&mut self, cfg: &ConcatConfig) -> Vec<Flushed> {
-        let mut all: Vec<(Instant, String)> = self
+        let mut all: Vec<(u64, Instant, String)> = self
             .streams
             .iter()
-            .map(|(k, s)| (s.updated, k.clone()))
+            .map(|(k, s)| {
+                let at = self.buffered.get(k).copied().unwrap_or(u64::MAX);
+                (at, s.updated, k.clone())
+            })
             .collect();
         all.sort();
+        let all = all.into_iter().map(|(_, t, k)| (t, k));
         all.into_iter()
             .filter_map(|(_, k)| self.flush_out(cfg, &k, true))
             .collect()
@@ -510,6 +642,7 @@ impl State {
         raw_key: &[u8],
     ) -> Result<Produced, String> {
         let stream = self.stream_identity(cfg, tag, record);
+        self.touch(&stream);
         if let Some(s) = self.streams.get_mut(&stream) {
             s.updated = Instant::now();
         }
@@ -526,8 +659,7 @@ impl State {
             }
             Mode::Partial { key, value } => {
                 self.push(cfg, &stream, tag, time, record, raw_key);
-                let v = raw_map_get(record, key.as_bytes());
-                if as_string(v).as_deref() != Some(value.as_str()) {
+                if !ruby_str_eq(raw_map_get(record, key.as_bytes()), value) {
                     if let Some((t, mut r)) = self.flush(cfg, &stream) {
                         delete(&mut r, key);
                         out.push((if first_ts { t } else { time }, r));
@@ -536,9 +668,17 @@ impl State {
             }
             Mode::Metadata(f) => {
                 self.push(cfg, &stream, tag, time, record, raw_key);
-                let last = raw_map_get(record, f.last.as_bytes());
-                if matches!(last.map(Value::decode), Some(Ok((Value::Str(ref s), _))) if s == "true")
-                {
+                // Ruby's `==`: a binary string of the same ASCII bytes is equal.
+                if ruby_str_eq(raw_map_get(record, f.last.as_bytes()), "true") {
+                    // The plugin's sort by `partial_ordinal.to_i` raises on a piece without
+                    // `to_i`: this event goes to @ERROR and every piece stays pending.
+                    if let Some(Err(e)) = self
+                        .streams
+                        .get(&stream)
+                        .and_then(|s| s.lines.iter().map(|l| &l.ordinal).find(|o| o.is_err()))
+                    {
+                        return Err(e.clone());
+                    }
                     if let Some((t, r)) = self.flush(cfg, &stream) {
                         out.push((if first_ts { t } else { time }, r));
                     }
@@ -571,6 +711,7 @@ impl State {
                 // line passed on after a flushed group carries the group's first time.
                 let mut time = time;
                 if first {
+                    self.look_up(&stream);
                     let last = regexp_test(end.as_ref(), raw_key)?;
                     if self.is_empty(&stream) {
                         self.push(cfg, &stream, tag, time, record, raw_key);
@@ -653,5 +794,34 @@ fn strip(cfg: &ConcatConfig, rec: &mut Vec<(Value, Value)>) {
             delete(rec, stream_key);
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod to_i_tests {
+    use super::str_to_i;
+
+    /// Ruby 3.1's `String#to_i`.
+    #[test]
+    fn string_to_i_as_ruby() {
+        for (s, n) in [
+            ("12", 12),
+            (" \t\n12x", 12),
+            ("+5", 5),
+            ("-3", -3),
+            ("1_000", 1000),
+            ("1__0", 1),
+            ("1_", 1),
+            ("_5", 0),
+            ("0d12", 12),
+            ("0x10", 0),
+            ("1e3", 1),
+            ("- 3", 0),
+            ("", 0),
+            ("abc", 0),
+            ("007", 7),
+        ] {
+            assert_eq!(str_to_i(s.as_bytes()), n, "{s:?}");
+        }
     }
 }
