@@ -15,11 +15,12 @@ import gen_cases as g  # noqa: E402
 RECORDS = [
     {"s": "hello world", "i": 42, "f": -2.5, "n": None, "ts": 1700000123, "tf": 1700000123.25,
      "h": {"s": "x", "k": [1, 2]}, "a": [3, 1, "two", None, [3], 1], "e": "", "u": "Stra\u00dfe \u00e9t\u00e9",
-     "m": "line\r\n", "j": "a\"b\\c/\u001f\u007f\u2028\u00e9", "big": 9007199254740993, "z": 0},
+     "m": "line\r\n", "j": "a\"b\\c/\u001f\u007f\u2028\u00e9", "big": 9007199254740993, "z": 0,
+     "tp": "2023-11-14T22:13:20.5Z"},
     {"s": "Zebra", "i": -7, "f": 1e15, "n": None, "ts": "1700000123", "tf": 0.1, "h": {}, "a": [], "e": " ",
-     "u": "\u00c9COLE", "m": "x\n\n", "j": "", "big": -1, "z": 0.0},
+     "u": "\u00c9COLE", "m": "x\n\n", "j": "", "big": -1, "z": 0.0, "tp": "2023-11-14 22:13:20 +09:00"},
     {"i": "42", "f": 100.0, "s": "", "h": {"s": None}, "a": ["b", "a", "b"], "ts": 1.5, "tf": 0, "m": "abc",
-     "j": {"k": [1.0, None, True]}, "big": 123, "z": 1},
+     "j": {"k": [1.0, None, True]}, "big": 123, "z": 1, "tp": "14/Nov/2023:22:13:20 -0500"},
 ]
 
 EXPRS = [
@@ -34,6 +35,13 @@ EXPRS = [
     ("tzone", "[time.zone, time.utc.zone]"), ("tms", "(time.to_f * 1000).to_i"), ("tnowutc", "Time.now.utc.year > 2000"),
     ("tisoneg", "time.iso8601(-1)"), ("tiso10", "time.iso8601(10)"), ("tgmt", "time.gmtime.iso8601"),
     ("tround", "time.round.to_i"), ("tatfrac", "Time.at(1700000000.123456789).nsec"),
+    # Time.parse, Time arithmetic
+    ("tpi", 'Time.parse(record["tp"]).to_i'), ("tpf", 'Time.parse(record["tp"]).to_f'),
+    ("tps", 'Time.parse(record["tp"]).to_s'), ("tputc", 'Time.parse(record["tp"]).getutc.strftime("%Y.%m.%d %H")'),
+    ("tphour", 'Time.parse(record["tp"]).hour'), ("tpdiff", 'Time.parse(record["tp"]) - time'),
+    ("tpiso", 'Time.parse(record["tp"]).iso8601(3)'), ("tpzone", '[Time.parse(record["tp"]).zone, Time.parse(record["tp"]).utc?]'),
+    ("tpstrf", 'Time.parse(record["tp"]).strftime("%H:%M %z|%Z")'), ("tpbad", 'Time.parse(record["s"]).to_i'),
+    ("tplus", '(time + 3600).iso8601'), ("tminus", '(time - 60).to_i'),
     # comparisons
     ("gt", 'record["i"] > 10'), ("ge", 'record["i"] >= 42'), ("lt", 'record["f"] < 0'), ("le", 'record["s"] <= "m"'),
     ("cmpmix", 'record["i"] > 1.5'), ("cmpstrint", 'record["s"] > 1'), ("cmpnil", 'record["n"] > 1'),

@@ -137,7 +137,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// What an expression is refused with.
-const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Time.at(x), Hash.new(x), ENV['X'], ENV.fetch('X', d), ENV.key?('X'), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), class names (String, Integer, Float, Numeric, Array, Hash, Symbol, Time, NilClass, TrueClass, FalseClass, Comparable, Enumerable, Object), x[i], x[a..b], x[start, len], !, ==, !=, <, <=, >, >=, <=>, =~ and !~ with a regexp literal, + - * / % **, &&, and, ||, or, c ? a : b, x&.m, and the methods gsub, sub, scan, match, match?, strip, lstrip, rstrip, upcase, downcase, capitalize, swapcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, to_sym, to_json, first, last, join, dig, nil?, empty?, strftime, iso8601, xmlschema, utc, gmtime, localtime, getutc, getgm, getlocal, utc?, year, month, day, hour, min, sec, usec, nsec, wday, yday, zone, round, has_key?, key?, member?, keys, values, fetch, is_a?, kind_of?, instance_of?, class, name, eql?, chomp, chop, reverse, index, rindex, ljust, rjust, center, bytesize, chars, ord, tr, delete, squeeze, count, slice, uniq, compact, flatten, take, drop, max, min, sort, sum, abs, floor, ceil, truncate, zero?, positive?, negative?, even?, odd?";
+const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Time.at(x), Time.parse(x), a Time plus or minus seconds, a Time minus a Time, Hash.new(x), ENV['X'], ENV.fetch('X', d), ENV.key?('X'), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), class names (String, Integer, Float, Numeric, Array, Hash, Symbol, Time, NilClass, TrueClass, FalseClass, Comparable, Enumerable, Object), x[i], x[a..b], x[start, len], !, ==, !=, <, <=, >, >=, <=>, =~ and !~ with a regexp literal, + - * / % **, &&, and, ||, or, c ? a : b, x&.m, and the methods gsub, sub, scan, match, match?, strip, lstrip, rstrip, upcase, downcase, capitalize, swapcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, to_sym, to_json, first, last, join, dig, nil?, empty?, strftime, iso8601, xmlschema, utc, gmtime, localtime, getutc, getgm, getlocal, utc?, year, month, day, hour, min, sec, usec, nsec, wday, yday, zone, round, has_key?, key?, member?, keys, values, fetch, is_a?, kind_of?, instance_of?, class, name, eql?, chomp, chop, reverse, index, rindex, ljust, rjust, center, bytesize, chars, ord, tr, delete, squeeze, count, slice, uniq, compact, flatten, take, drop, max, min, sort, sum, abs, floor, ceil, truncate, zero?, positive?, negative?, even?, odd?";
 
 /// A Ruby value.
 #[derive(Clone, Debug)]
@@ -300,6 +300,8 @@ pub enum Expr {
     Call(Box<Expr>, String, Vec<Expr>, Option<Box<TimeFmt>>),
     /// `Time.at(x)`.
     TimeAt(Box<Expr>),
+    /// `Time.parse(x)`.
+    TimeParse(Box<Expr>),
     /// `x =~ /re/` or `/re/ =~ x` (the regexp on the left), `!~` when negated.
     ReMatch {
         /// The string side.
@@ -1246,16 +1248,24 @@ impl Parser {
                 if self.eat("now") {
                     return Ok(Expr::Now);
                 }
-                if self.eat("at") && self.is("(") {
+                let at = self.eat("at");
+                if (at || self.eat("parse")) && self.is("(") {
                     self.at += 1;
                     let mut a = self.args(")")?;
                     if a.len() != 1 {
-                        return Err(unsupported("Time.at without exactly one argument"));
+                        return Err(unsupported(
+                            "Time.at or Time.parse without exactly one argument",
+                        ));
                     }
-                    return Ok(Expr::TimeAt(Box::new(a.remove(0))));
+                    let x = Box::new(a.remove(0));
+                    return Ok(if at {
+                        Expr::TimeAt(x)
+                    } else {
+                        Expr::TimeParse(x)
+                    });
                 }
                 return Err(unsupported(
-                    "a Time method other than Time.now and Time.at(x)",
+                    "a Time method other than Time.now, Time.at(x) and Time.parse(x)",
                 ));
             }
             Tok::Const(c) if c == "ENV" => return self.env(),
@@ -1498,6 +1508,7 @@ pub fn may_be_object(e: &Expr) -> bool {
         Expr::Var(VarRef(Var::Time))
         | Expr::Now
         | Expr::TimeAt(_)
+        | Expr::TimeParse(_)
         | Expr::Re(_)
         | Expr::HashNew(_) => true,
         Expr::Call(_, m, _, _) if m == "match" || m == "class" => true,
@@ -2277,6 +2288,7 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
             Var::Time => RValue::Time(RTime {
                 t: cx.time,
                 utc: cx.time_utc.get(),
+                fixed: None,
                 shared: true,
                 float: None,
             }),
@@ -2288,6 +2300,7 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
         Expr::NameError(n) => return Err(format!("undefined local variable or method `{n}'")),
         Expr::Now => RValue::Time(RTime::local(cx.now)),
         Expr::TimeAt(x) => time::at(&eval(x, cx)?)?,
+        Expr::TimeParse(x) => time::parse(&eval(x, cx)?, cx.now)?,
         Expr::Fail(msg) => return Err(msg.clone()),
         Expr::EnvFetch(v, d) => {
             let d = eval(d, cx)?;
@@ -2401,7 +2414,7 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
                 if t.shared {
                     cx.time_utc.set(utc);
                 }
-                return Ok(RValue::Time(RTime { utc, ..*t }));
+                return Ok(RValue::Time(t.in_zone(utc)));
             }
             let mut pat = None;
             let mut vals = Vec::with_capacity(args.len());
@@ -2458,6 +2471,12 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
             Some(o) => Int(o as i64),
             None => Nil,
         },
+        (Bin::Sub, Time(x), Time(y)) => Float(time::diff(x, y)?),
+        (Bin::Add, Time(x), Int(n)) => time::shift(x, *n)?,
+        (Bin::Sub, Time(x), Int(n)) => time::shift(x, n.checked_neg().unwrap_or(i64::MAX))?,
+        (Bin::Add | Bin::Sub, Time(_), Float(_)) => {
+            return Err(unsupported("a Time plus or minus a Float"))
+        }
         (Bin::Mod, ..) => more::modulo(&a, &b)?,
         (Bin::Pow, ..) => more::power(&a, &b)?,
         (Bin::Add, Str(_) | Bytes(_), Str(_) | Bytes(_)) => concat(&a, &b)?,
@@ -3517,6 +3536,17 @@ mod tests {
             ("record[\"s\"].is_a?(String)", "true"),
             ("record[\"i\"].class.to_s", "\"Integer\""),
             ("ENV[\"LOGFERRY_SURELY_UNSET\"] || 1e3", "1000.0"),
+            ("Time.parse('2023-11-14T22:13:20.5Z').to_f", "1700000000.5"),
+            (
+                "Time.parse('2023-11-14 22:13:20 +09:00').to_s",
+                "\"2023-11-14 22:13:20 +0900\"",
+            ),
+            (
+                "Time.parse('2023-11-14 22:13:20 +09:00').strftime('%H %z|%Z')",
+                "\"22 +0900|\"",
+            ),
+            ("Time.parse('2023-11-14T22:13:20Z') - time", "-5.0e-09"),
+            ("(time + 3600).getutc.hour", "23"),
             // Ruby's `^` never matches at the very end, after a final newline.
             ("\"a\\nb\\n\".gsub(/^/, \"> \")", "\"> a\\n> b\\n\""),
             ("\"a\\n\".scan(/^/).length", "1"),
@@ -3542,6 +3572,8 @@ mod tests {
             "record[\"n\"]&.strip.length",
             "Time.at(\"1\")",
             "[1, \"a\"].max",
+            "Time.parse('x')",
+            "Time.parse(nil)",
         ] {
             assert!(s(src, r).starts_with("ERR"), "{src}");
         }

@@ -12,6 +12,16 @@ class Clean
     undef_method m unless /^__|respond_to_missing\?|object_id|public_methods|instance_eval|method_missing|define_singleton_method|respond_to\?|new_ostruct_member|^class$/.match?(m.to_s)
   end
 end
+# A US-ASCII string (Time#to_s, and what `+` keeps of it) inspects control characters as \x00;
+# it is the same bytes as the UTF-8 string logferry makes (msgpack writes both as str).
+def norm(v)
+  case v
+  when String then v.encoding == Encoding::US_ASCII ? v.dup.force_encoding(Encoding::UTF_8) : v
+  when Array then v.map { |x| norm(x) }
+  when Hash then v.to_h { |k, x| [norm(k), norm(x)] }
+  else v
+  end
+end
 rec = JSON.parse(File.binread(ARGV[1]).force_encoding("UTF-8"))
 c = Clean.new
 tag = "app.web.x"; parts = tag.split('.')
@@ -21,7 +31,7 @@ File.binread(ARGV[0]).force_encoding("UTF-8").split("\n").each do |e|
     v = c.expand(e, tag, Time.at(1700000000), Marshal.load(Marshal.dump(rec)), parts.dup, pre.dup, suf.dup, "h")
     if v.is_a?(Time) || v.is_a?(MatchData) || v.is_a?(Regexp) || v.is_a?(Module) then "OBJ"
     elsif v.is_a?(Symbol) && v.inspect.start_with?(':"') then "SYM" # quoted: a record value is its name
-    else v.inspect end
+    else norm(v).inspect end
   rescue StandardError => ex
     "ERR"
   rescue SyntaxError, ScriptError

@@ -28,6 +28,8 @@ mod strptime;
 pub mod syslog;
 pub(crate) mod time;
 mod time_parse;
+
+pub(crate) use time_parse::{ruby_time_parse, ParsedZone};
 pub mod tsv;
 pub mod yajl;
 

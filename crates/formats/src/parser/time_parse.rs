@@ -78,6 +78,47 @@ pub(crate) fn time_parse(text: &str, zone: &Zone, now: Now) -> Result<Parsed, St
     make_time(text, Parts::of(&h), zone, now)
 }
 
+/// How Ruby shows a time `Time.parse` made (its `force_zone!`): in UTC for the zones
+/// `zone_utc?` names (`Z`, `UTC`, `UT`, `-00:00`), at the zone's fixed offset when the local
+/// zone has another offset then, else in the local zone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ParsedZone {
+    Local,
+    Utc,
+    Fixed(i32),
+}
+
+/// Ruby's `Time.parse(text)` with the process's local zone: epoch seconds, nanoseconds, and how
+/// Ruby shows the time.
+pub(crate) fn ruby_time_parse(text: &str, now: Now) -> Result<(i128, u32, ParsedZone), String> {
+    let h = date_parse(text)?;
+    let p = make_time(text, Parts::of(&h), &Zone::Local, now)?;
+    let zone = match h.zone.as_deref() {
+        Some(z)
+            if ["-00:00", "-0000", "-00", "UTC", "Z", "UT"]
+                .iter()
+                .any(|u| u.eq_ignore_ascii_case(z)) =>
+        {
+            ParsedZone::Utc
+        }
+        Some(z) => {
+            let year = h.year.unwrap_or_else(|| {
+                let (sec, _) = now();
+                civil(i128::from(sec).div_euclid(86_400)).0
+            });
+            let local = clamp(p.sec);
+            match zone_offset(z, year, &Zone::Local) {
+                Some(off) if off != i128::from(Zone::Local.offset_at(local)) => {
+                    ParsedZone::Fixed(off as i32)
+                }
+                _ => ParsedZone::Local,
+            }
+        }
+        None => ParsedZone::Local,
+    };
+    Ok((p.sec, p.nsec, zone))
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (month 1..=12; the day may overflow).
 fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
     // i128 division is a library call: the usual years take the i64 one.

@@ -4,7 +4,10 @@
 
 use logferry_msgpack::EventTime;
 
+use chrono::FixedOffset;
+
 use super::{int_arg, no_method, not_here, unsupported, RValue};
+use crate::parser::{ruby_time_parse, ParsedZone};
 use crate::timefmt::{TimeFormatter, Zone};
 
 /// A Time.
@@ -12,8 +15,12 @@ use crate::timefmt::{TimeFormatter, Zone};
 pub struct RTime {
     /// The instant (from 1970 to 2106: the subset's range).
     pub t: EventTime,
-    /// Ruby's `utc?`: shown in UTC (`Z`, `UTC`), else in the process's local zone.
+    /// Ruby's `utc?`: shown in UTC (`Z`, `UTC`), else in the process's local zone or at
+    /// `fixed`.
     pub utc: bool,
+    /// A fixed UTC offset in seconds it is shown at (`Time.parse` of a text with an offset the
+    /// local zone does not have then): `%z` is it, `%Z` and `zone` are empty.
+    pub fixed: Option<i32>,
     /// The scope's `time`: `utc`, `gmtime` and `localtime` change the object in place, so the
     /// record's later placeholders see the change too.
     pub shared: bool,
@@ -25,6 +32,7 @@ pub struct RTime {
 /// Both zones' formatters of one `strftime` format (a Time is shown in UTC or in the local zone).
 #[derive(Clone, Debug)]
 pub struct TimeFmt {
+    src: String,
     local: TimeFormatter,
     utc: TimeFormatter,
 }
@@ -33,17 +41,19 @@ impl TimeFmt {
     /// Compile `fmt` for both zones.
     pub fn new(fmt: &str) -> Result<TimeFmt, String> {
         Ok(TimeFmt {
+            src: fmt.to_string(),
             local: TimeFormatter::new(fmt, Zone::Local)?,
             utc: TimeFormatter::new(fmt, Zone::utc())?,
         })
     }
 
-    fn format(&self, t: &RTime) -> String {
-        if t.utc {
-            self.utc.format(t.t)
-        } else {
-            self.local.format(t.t)
-        }
+    fn format(&self, t: &RTime) -> Result<String, String> {
+        Ok(match (t.utc, t.fixed) {
+            (true, _) => self.utc.format(t.t),
+            (false, None) => self.local.format(t.t),
+            // A fixed offset (`Time.parse` of `+09:00`): compiled for it.
+            (false, Some(_)) => TimeFormatter::new(&self.src, t.zone())?.format(t.t),
+        })
     }
 }
 
@@ -53,16 +63,26 @@ impl RTime {
         RTime {
             t,
             utc: false,
+            fixed: None,
             shared: false,
             float: None,
         }
     }
 
     fn zone(&self) -> Zone {
-        if self.utc {
-            Zone::utc()
-        } else {
-            Zone::Local
+        match (self.utc, self.fixed) {
+            (true, _) => Zone::utc(),
+            (false, Some(o)) => FixedOffset::east_opt(o).map_or(Zone::Local, Zone::Fixed),
+            (false, None) => Zone::Local,
+        }
+    }
+
+    /// This Time in UTC (`utc`, `getutc`) or the local zone (`localtime`, `getlocal`).
+    pub fn in_zone(&self, utc: bool) -> RTime {
+        RTime {
+            utc,
+            fixed: None,
+            ..*self
         }
     }
 
@@ -143,6 +163,63 @@ pub fn at(v: &RValue) -> Result<RValue, String> {
     }))
 }
 
+/// `Time.parse(text)` (Ruby's `time` library, as Fluentd loads it): `now` fills what the text
+/// leaves out before its first field.
+pub fn parse(v: &RValue, now: EventTime) -> Result<RValue, String> {
+    let text = match v {
+        RValue::Str(s) | RValue::Bytes(s) => s,
+        RValue::Nil => return Err("no implicit conversion of nil into String".into()),
+        o => {
+            return Err(format!(
+                "no implicit conversion of {} into String",
+                o.class()
+            ))
+        }
+    };
+    let now = move || (i64::from(now.sec), now.nsec);
+    let (sec, nsec, zone) = ruby_time_parse(text, &now)?;
+    let sec = u32::try_from(sec).map_err(|_| unsupported("a Time before 1970 or from 2106 on"))?;
+    let mut t = RTime::local(EventTime::new(sec, nsec));
+    match zone {
+        ParsedZone::Local => {}
+        ParsedZone::Utc => t.utc = true,
+        ParsedZone::Fixed(o) => t.fixed = Some(o),
+    }
+    Ok(RValue::Time(t))
+}
+
+/// `a - b` of two Times: the seconds between them, a Float.
+pub fn diff(a: &RTime, b: &RTime) -> Result<f64, String> {
+    if a.float.is_some() || b.float.is_some() {
+        return Err(unsupported("the difference of Times made from Floats"));
+    }
+    let ns = |t: &RTime| i128::from(t.t.sec) * 1_000_000_000 + i128::from(t.t.nsec);
+    let d = ns(a) - ns(b);
+    // Ruby divides the exact Rational: one correctly rounded division while both fit a Float.
+    if d.unsigned_abs() >= 1u128 << 53 {
+        return Err(unsupported(
+            "the difference of Times more than 104 days apart",
+        ));
+    }
+    Ok(d as f64 / 1e9)
+}
+
+/// `t + n` / `t - n` of whole seconds: a Time in the same zone.
+pub fn shift(t: &RTime, n: i64) -> Result<RValue, String> {
+    if t.float.is_some() {
+        return Err(unsupported("arithmetic on a Time made from a Float"));
+    }
+    let sec = i64::from(t.t.sec)
+        .checked_add(n)
+        .and_then(|s| u32::try_from(s).ok())
+        .ok_or_else(|| unsupported("a Time before 1970 or from 2106 on"))?;
+    Ok(RValue::Time(RTime {
+        t: EventTime::new(sec, t.t.nsec),
+        shared: false,
+        ..*t
+    }))
+}
+
 /// `floor(frac * 10^9)` of a Float in [0, 1), exactly (as Ruby's rational).
 fn frac_nanos(frac: f64) -> u32 {
     if frac <= 0.0 {
@@ -177,7 +254,7 @@ pub fn method(
         "to_i" | "tv_sec" => RValue::Int(i64::from(t.t.sec)),
         "to_f" => RValue::Float(t.to_f()?),
         "to_s" => RValue::Str(t.to_s()?),
-        "strftime" => RValue::Str(fmt.ok_or("no format")?.format(t)),
+        "strftime" => RValue::Str(fmt.ok_or("no format")?.format(t)?),
         "iso8601" | "xmlschema" => {
             let n = match args.first() {
                 Some(a) => int_arg(a)?,
@@ -213,21 +290,19 @@ pub fn method(
         "yday" => t.int_part("%j")?,
         "usec" | "tv_usec" => RValue::Int(i64::from(t.t.nsec / 1000)),
         "nsec" | "tv_nsec" => RValue::Int(i64::from(t.t.nsec)),
-        "zone" => RValue::Str(if t.utc {
-            "UTC".to_string()
-        } else {
-            t.fmt("%Z")?
-        }),
+        "zone" => match (t.utc, t.fixed) {
+            (true, _) => RValue::Str("UTC".to_string()),
+            (false, Some(_)) => RValue::Nil,
+            (false, None) => RValue::Str(t.fmt("%Z")?),
+        },
         "utc?" | "gmt?" => RValue::Bool(t.utc),
         "getutc" | "getgm" => RValue::Time(RTime {
-            utc: true,
             shared: false,
-            ..*t
+            ..t.in_zone(true)
         }),
         "getlocal" => RValue::Time(RTime {
-            utc: false,
             shared: false,
-            ..*t
+            ..t.in_zone(false)
         }),
         "round" => {
             let up = t.t.nsec >= 500_000_000;
