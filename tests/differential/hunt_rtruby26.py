@@ -42,6 +42,12 @@ EXPRS = [
     ("tpiso", 'Time.parse(record["tp"]).iso8601(3)'), ("tpzone", '[Time.parse(record["tp"]).zone, Time.parse(record["tp"]).utc?]'),
     ("tpstrf", 'Time.parse(record["tp"]).strftime("%H:%M %z|%Z")'), ("tpbad", 'Time.parse(record["s"]).to_i'),
     ("tplus", '(time + 3600).iso8601'), ("tminus", '(time - 60).to_i'),
+    # string interpolation, rescue, if/unless
+    ("interp", '"#{tag}-#{record["i"]}"'), ("interpn", '"n=#{record["n"]}-#{"in-#{record["a"]}"}"'),
+    ("interpu", '"\u00e9#{record["u"]}"'), ("rescue", 'record["zz"]["a"] rescue "unknown"'),
+    ("rescue2", 'record["h"]["s"].upcase rescue record["i"]'), ("ifkw", 'if record["i"] == 42 then "y" elsif record["i"] then "n" else "none" end'),
+    ("unless", 'unless record["n"]; "none"; else; "some"; end'), ("ifmod", 'record["s"].length if record["i"].is_a?(Integer)'),
+    ("ifsemi", 'if record["log"] && record["log"].include?("ERROR"); "error"; else; ""; end'),
     # comparisons
     ("gt", 'record["i"] > 10'), ("ge", 'record["i"] >= 42'), ("lt", 'record["f"] < 0'), ("le", 'record["s"] <= "m"'),
     ("cmpmix", 'record["i"] > 1.5'), ("cmpstrint", 'record["s"] > 1'), ("cmpnil", 'record["n"] > 1'),

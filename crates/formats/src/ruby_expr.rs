@@ -302,6 +302,11 @@ pub enum Expr {
     TimeAt(Box<Expr>),
     /// `Time.parse(x)`.
     TimeParse(Box<Expr>),
+    /// `"text #{expr} text"`.
+    Interp(Vec<Piece>),
+    /// `a rescue b`: `b` where evaluating `a` raises (a Ruby exception, not what the subset
+    /// leaves out).
+    Rescue(Box<Expr>, Box<Expr>),
     /// `x =~ /re/` or `/re/ =~ x` (the regexp on the left), `!~` when negated.
     ReMatch {
         /// The string side.
@@ -345,6 +350,16 @@ pub struct VarRef(Var);
 // ------------------------------------------------------------------------------------------
 // Lexer
 
+/// The pieces of a string with `#{…}` (never equal to another token).
+#[derive(Clone, Debug)]
+struct Interp(Vec<Piece>);
+
+impl PartialEq for Interp {
+    fn eq(&self, _: &Interp) -> bool {
+        false
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Tok {
     Ident(String),
@@ -352,6 +367,8 @@ enum Tok {
     Int(i64),
     Float(f64),
     Str(String),
+    /// A double-quoted string with `#{…}` in it.
+    DStr(Interp),
     Re(String, String),
     Sym(String),
     P(&'static str),
@@ -373,6 +390,7 @@ fn value_end(t: Option<&Tok>) -> bool {
     matches!(
         t,
         Some(Tok::Ident(_) | Tok::Const(_) | Tok::Int(_) | Tok::Float(_) | Tok::Str(_))
+            | Some(Tok::DStr(_))
             | Some(Tok::Re(..) | Tok::Sym(_))
             | Some(Tok::P(")") | Tok::P("]"))
     )
@@ -385,6 +403,32 @@ fn unsupported(what: &str) -> String {
 /// Lex until the end of `s`, or (with `stop_at_brace`) until the `}` that closes an
 /// interpolation.
 fn lex(s: &str, stop_at_brace: bool) -> Result<Lexed, String> {
+    lex_at(s, stop_at_brace, 0)
+}
+
+/// Keywords that end an expression or a condition (`a rescue b`, `if c then a else b end`):
+/// what follows them is no method argument.
+const STATEMENT_WORDS: &[&str] = &[
+    "rescue", "if", "unless", "then", "else", "elsif", "end", "and", "or", "not", "do", "while",
+    "until",
+];
+
+/// Whether the next token can start a method argument written without parentheses.
+fn argument_start(t: Option<&Tok>) -> bool {
+    match t {
+        Some(Tok::Ident(w)) => !STATEMENT_WORDS.contains(&w.as_str()),
+        Some(
+            Tok::Str(_) | Tok::DStr(_) | Tok::Re(..) | Tok::Int(_) | Tok::Sym(_) | Tok::Const(_),
+        ) => true,
+        _ => false,
+    }
+}
+
+/// The deepest `"#{"#{…}"}"` nesting read.
+const MAX_INTERPOLATION: usize = 16;
+
+/// [`lex`] inside `depth` string interpolations.
+fn lex_at(s: &str, stop_at_brace: bool, depth: usize) -> Result<Lexed, String> {
     let b = s.as_bytes();
     let mut toks: Vec<(Tok, bool)> = Vec::new();
     let mut i = 0;
@@ -477,8 +521,8 @@ fn lex(s: &str, stop_at_brace: bool) -> Result<Lexed, String> {
             };
             toks.push((t, space));
         } else if c == b'\'' || c == b'"' {
-            let (text, len) = string_lit(&s[i..])?;
-            toks.push((Tok::Str(text), space));
+            let (tok, len) = string_lit(&s[i..], depth)?;
+            toks.push((tok, space));
             i += len;
         } else if c == b'/' && !value_end(prev) {
             let (body, flags, len) = regexp_lit(&s[i..])?;
@@ -513,7 +557,7 @@ fn lex(s: &str, stop_at_brace: bool) -> Result<Lexed, String> {
             if matches!(
                 *p,
                 "-" | "+" | "*" | "/" | "[" | "::" | "%" | "&" | "?" | ":"
-            ) && matches!(prev, Some(Tok::Ident(_)))
+            ) && matches!(prev, Some(Tok::Ident(w)) if !STATEMENT_WORDS.contains(&w.as_str()))
                 && space
                 && b.get(i + p.len())
                     .is_some_and(|n| *n != b' ' && *n != b'\t')
@@ -533,14 +577,54 @@ fn lex(s: &str, stop_at_brace: bool) -> Result<Lexed, String> {
     Ok(Lexed { toks, end: i })
 }
 
-/// A quoted string literal at the start of `s`: its value and length.
-fn string_lit(s: &str) -> Result<(String, usize), String> {
+/// A quoted string literal at the start of `s` (inside `depth` interpolations): its token and
+/// length.
+fn string_lit(s: &str, depth: usize) -> Result<(Tok, usize), String> {
     let q = s.as_bytes()[0];
     let mut out = String::new();
+    let mut pieces: Vec<Piece> = Vec::new();
     let mut it = s.char_indices().skip(1).peekable();
     while let Some((i, c)) = it.next() {
         if c as u32 == q as u32 {
-            return Ok((out, i + 1));
+            if pieces.is_empty() {
+                return Ok((Tok::Str(out), i + 1));
+            }
+            if !out.is_empty() {
+                pieces.push(Piece::Text(out));
+            }
+            return Ok((Tok::DStr(Interp(pieces)), i + 1));
+        }
+        if q == b'"' && c == '#' && matches!(it.peek(), Some((_, '{'))) {
+            // `#{expr}`: the expression's `to_s`.
+            if depth >= MAX_INTERPOLATION {
+                return Err(unsupported("string interpolation nested this deep"));
+            }
+            let at = i + 2;
+            let l = lex_at(&s[at..], true, depth + 1)?;
+            let mut p = Parser {
+                toks: l.toks,
+                at: 0,
+                depth: 0,
+            };
+            let e = if p.toks.is_empty() {
+                Expr::Lit(RValue::Nil)
+            } else {
+                let e = p.expr()?;
+                if p.at < p.toks.len() {
+                    return Err(p.unexpected());
+                }
+                e
+            };
+            if !out.is_empty() {
+                pieces.push(Piece::Text(std::mem::take(&mut out)));
+            }
+            pieces.push(Piece::Expr(e));
+            // Skip what the interpolation held, up to and with its `}`.
+            let end = at + l.end;
+            while it.peek().is_some_and(|(j, _)| *j < end) {
+                it.next();
+            }
+            continue;
         }
         if c == '\\' {
             let Some((_, e)) = it.next() else { break };
@@ -584,8 +668,10 @@ fn string_lit(s: &str) -> Result<(String, usize), String> {
             }
             continue;
         }
-        if q == b'"' && c == '#' && matches!(it.peek(), Some((_, '{' | '@' | '$'))) {
-            return Err(unsupported("interpolation in a string literal"));
+        if q == b'"' && c == '#' && matches!(it.peek(), Some((_, '@' | '$'))) {
+            return Err(unsupported(
+                "`#@` or `#$` interpolation in a string literal",
+            ));
         }
         out.push(c);
     }
@@ -809,8 +895,36 @@ impl Parser {
         }
     }
 
-    /// `not` / `and` / `or` level.
+    /// A statement: `not` / `and` / `or` expressions with the modifiers `rescue`, `if` and
+    /// `unless` after them (`a rescue b`, `a if c`).
     fn expr(&mut self) -> Result<Expr, String> {
+        self.nested(Self::stmt_inner)
+    }
+
+    fn stmt_inner(&mut self) -> Result<Expr, String> {
+        let mut e = self.expr_and_or()?;
+        loop {
+            if self.eat("rescue") {
+                self.enter()?;
+                e = Expr::Rescue(Box::new(e), Box::new(self.expr_and_or()?));
+            } else if self.is_kw("if") || self.is_kw("unless") {
+                let unless = self.is_kw("unless");
+                self.at += 1;
+                self.enter()?;
+                let c = Box::new(self.expr_and_or()?);
+                let nil = Box::new(Expr::Lit(RValue::Nil));
+                e = if unless {
+                    Expr::If(c, nil, Box::new(e))
+                } else {
+                    Expr::If(c, Box::new(e), nil)
+                };
+            } else {
+                return Ok(e);
+            }
+        }
+    }
+
+    fn expr_and_or(&mut self) -> Result<Expr, String> {
         self.nested(Self::expr_inner)
     }
 
@@ -1074,18 +1188,7 @@ impl Parser {
                     self.at += 1;
                     self.args(")")?
                 } else {
-                    if matches!(
-                        self.peek(),
-                        Some(
-                            Tok::Str(_)
-                                | Tok::Re(..)
-                                | Tok::Int(_)
-                                | Tok::Sym(_)
-                                | Tok::Ident(_)
-                                | Tok::Const(_)
-                        )
-                    ) || self.is("(")
-                    {
+                    if argument_start(self.peek()) || self.is("(") {
                         return Err(unsupported("a method argument without parentheses"));
                     }
                     Vec::new()
@@ -1228,10 +1331,16 @@ impl Parser {
             Tok::Int(n) => Expr::Lit(RValue::Int(n)),
             Tok::Float(f) => Expr::Lit(RValue::Float(f)),
             Tok::Str(s) => {
-                if matches!(self.peek(), Some(Tok::Str(_))) {
+                if matches!(self.peek(), Some(Tok::Str(_) | Tok::DStr(_))) {
                     return Err(unsupported("adjacent string literals"));
                 }
                 Expr::Lit(RValue::Str(s))
+            }
+            Tok::DStr(Interp(p)) => {
+                if matches!(self.peek(), Some(Tok::Str(_) | Tok::DStr(_))) {
+                    return Err(unsupported("adjacent string literals"));
+                }
+                Expr::Interp(p)
             }
             Tok::Sym(s) => Expr::Lit(RValue::Sym(s)),
             Tok::Re(body, flags) => {
@@ -1298,30 +1407,19 @@ impl Parser {
                 "tag_prefix" => Expr::Var(VarRef(Var::TagPrefix)),
                 "tag_suffix" => Expr::Var(VarRef(Var::TagSuffix)),
                 "hostname" => Expr::Var(VarRef(Var::Hostname)),
-                "if" | "unless" | "while" | "until" | "case" | "def" | "class" | "module"
-                | "begin" | "end" | "do" | "then" | "yield" | "return" | "self" | "super"
-                | "defined" | "alias" | "undef" | "rescue" | "ensure" | "redo" | "retry"
-                | "break" | "next" | "for" | "in" | "elsif" | "else" | "when" | "BEGIN" | "END"
-                | "__FILE__" | "__LINE__" | "__ENCODING__" | "not" | "and" | "or" => {
+                "if" | "unless" => return self.if_expr(w == "unless"),
+                "while" | "until" | "case" | "def" | "class" | "module" | "begin" | "end"
+                | "do" | "then" | "yield" | "return" | "self" | "super" | "defined" | "alias"
+                | "undef" | "rescue" | "ensure" | "redo" | "retry" | "break" | "next" | "for"
+                | "in" | "elsif" | "else" | "when" | "BEGIN" | "END" | "__FILE__" | "__LINE__"
+                | "__ENCODING__" | "not" | "and" | "or" => {
                     return Err(unsupported(&format!("the keyword `{w}`")))
                 }
                 _ if KERNEL.contains(&w.as_str()) || w.starts_with("__") => {
                     return Err(unsupported(&format!("the method `{w}`")))
                 }
                 _ => {
-                    if self.is("(")
-                        || matches!(
-                            self.peek(),
-                            Some(
-                                Tok::Str(_)
-                                    | Tok::Int(_)
-                                    | Tok::Ident(_)
-                                    | Tok::Re(..)
-                                    | Tok::Sym(_)
-                                    | Tok::Const(_)
-                            )
-                        )
-                    {
+                    if self.is("(") || argument_start(self.peek()) {
                         return Err(unsupported(&format!("a call of `{w}`")));
                     }
                     Expr::NameError(w)
@@ -1356,6 +1454,44 @@ const CLASSES: &[&str] = &[
 ];
 
 impl Parser {
+    /// `if c then a elsif d then b else e end` (or `;` for `then`), `unless c then a else b
+    /// end`: a missing branch is nil. One expression a branch.
+    fn if_expr(&mut self, unless: bool) -> Result<Expr, String> {
+        let cond = self.expr()?;
+        self.then()?;
+        let body = self.expr()?;
+        self.eat(";");
+        let rest = if !unless && self.eat("elsif") {
+            self.enter()?;
+            return Ok(Expr::If(
+                Box::new(cond),
+                Box::new(body),
+                Box::new(self.if_expr(false)?),
+            ));
+        } else if self.eat("else") {
+            self.eat(";");
+            let e = self.expr()?;
+            self.eat(";");
+            e
+        } else {
+            Expr::Lit(RValue::Nil)
+        };
+        if !self.eat("end") {
+            return Err(self.unexpected());
+        }
+        let (yes, no) = if unless { (rest, body) } else { (body, rest) };
+        self.postfix(Expr::If(Box::new(cond), Box::new(yes), Box::new(no)))
+    }
+
+    /// `then`, `;` or `; then` after a condition.
+    fn then(&mut self) -> Result<(), String> {
+        let semi = self.eat(";");
+        if self.eat("then") || semi {
+            return Ok(());
+        }
+        Err(self.unexpected())
+    }
+
     /// `ENV['X']`, `ENV.fetch('X')`, `ENV.fetch('X', default)`, `ENV.key?('X')` (and
     /// `has_key?`, `include?`, `member?`): the variable is read when the config is, as the
     /// daemon's environment does not change.
@@ -1522,7 +1658,7 @@ pub fn may_be_object(e: &Expr) -> bool {
             may_be_object(recv)
         }
         Expr::Safe(x) | Expr::SafeEnd(x) | Expr::EnvFetch(_, x) => may_be_object(x),
-        Expr::Or(a, b) | Expr::And(a, b) | Expr::If(_, a, b) => {
+        Expr::Or(a, b) | Expr::And(a, b) | Expr::If(_, a, b) | Expr::Rescue(a, b) => {
             may_be_object(a) || may_be_object(b)
         }
         Expr::Array(a) => a.iter().any(may_be_object),
@@ -2301,6 +2437,24 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
         Expr::Now => RValue::Time(RTime::local(cx.now)),
         Expr::TimeAt(x) => time::at(&eval(x, cx)?)?,
         Expr::TimeParse(x) => time::parse(&eval(x, cx)?, cx.now)?,
+        Expr::Interp(pieces) => {
+            let mut acc = RValue::Str(String::new());
+            for p in pieces {
+                let v = match p {
+                    Piece::Text(t) => RValue::Str(t.clone()),
+                    Piece::Expr(e) => match eval(e, cx)? {
+                        RValue::Bytes(b) => RValue::Bytes(b),
+                        v => RValue::Str(v.to_s()?),
+                    },
+                };
+                acc = concat(&acc, &v)?;
+            }
+            acc
+        }
+        Expr::Rescue(a, b) => match eval(a, cx) {
+            Err(e) if rescued(&e) => eval(b, cx)?,
+            r => r?,
+        },
         Expr::Fail(msg) => return Err(msg.clone()),
         Expr::EnvFetch(v, d) => {
             let d = eval(d, cx)?;
@@ -2427,6 +2581,13 @@ pub fn eval(e: &Expr, cx: &Scope) -> Result<RValue, String> {
             method(&v, m, pat, vals, fmt.as_deref())?
         }
     })
+}
+
+/// Whether `rescue` takes an error: a Ruby exception, not what the subset does not model (Ruby
+/// would have a value there), the regexp retry budget (Ruby would only be slow) or `&.`'s
+/// nil.
+fn rescued(e: &str) -> bool {
+    !e.contains("not supported") && e != GAVE_UP && e != SAFE_NIL
 }
 
 /// The error a nil receiver of `&.` raises before its call, which the call's `Expr::SafeEnd`
@@ -3547,6 +3708,14 @@ mod tests {
             ),
             ("Time.parse('2023-11-14T22:13:20Z') - time", "-5.0e-09"),
             ("(time + 3600).getutc.hour", "23"),
+            ("\"#{tag}-#{record[\"i\"]}\"", "\"app.web.x-42\""),
+            ("\"n=#{record[\"n\"]} #{\"in #{1 + 1}\"}\"", "\"n= in 2\""),
+            ("record[\"zz\"][\"a\"] rescue \"unknown\"", "\"unknown\""),
+            ("record[\"h\"][\"s\"].upcase rescue nil", "\"X\""),
+            ("if record[\"i\"] > 40 then \"big\" elsif record[\"i\"] > 10 then \"mid\" else \"small\" end", "\"big\""),
+            ("unless record[\"n\"]; \"none\"; else; record[\"n\"]; end", "\"none\""),
+            ("\"x\" if record[\"n\"]", "nil"),
+            ("record[\"s\"].length unless record[\"n\"]", "11"),
             // Ruby's `^` never matches at the very end, after a final newline.
             ("\"a\\nb\\n\".gsub(/^/, \"> \")", "\"> a\\n> b\\n\""),
             ("\"a\\n\".scan(/^/).length", "1"),
@@ -3573,6 +3742,8 @@ mod tests {
             "Time.at(\"1\")",
             "[1, \"a\"].max",
             "Time.parse('x')",
+            "if record[\"i\"] then 1",
+            "record[\"n\"].length rescue",
             "Time.parse(nil)",
         ] {
             assert!(s(src, r).starts_with("ERR"), "{src}");
@@ -3587,7 +3758,7 @@ mod tests {
             "record.each { |x| x }",
             "x = 1",
             "record[\"a\"].gsub /a/, 'b'",
-            "\"#{tag}\"",
+            "\"#@x\"",
             "record['a'].each_char",
             "foo(1)",
             "record['a'] =~ 'a'",

@@ -61,6 +61,13 @@ def any_(d=0):
     if r<0.8: return '(%s %s %s)'%(any_(d+1), random.choice(['=~','!~']), random.choice(res)) if random.random()<0.6 else '(%s =~ %s)'%(random.choice(res), any_(d+1))
     if r<0.83: return '%s&.%s'%(any_(d+1), random.choice(['upcase','length','to_s','keys','first','strip&.length']))
     if r<0.86: return random.choice(['!','not ','!!'])+'('+any_(d+1)+')'
+    if r<0.89: return '"%s#{%s}%s"'%(random.choice(['','x-','\u00e9 ']), any_(d+1), random.choice(['','-y','#{tag}','#{record["n"]}']))
+    if r<0.92: return '(%s rescue %s)'%(any_(d+1), random.choice(['"r"','nil','0',any_(d+1)]))
+    if r<0.95:
+        c, x, y = any_(d+1), any_(d+1), any_(d+1)
+        return random.choice(['(if %s then %s else %s end)'%(c, x, y), '(unless %s; %s; else; %s; end)'%(c, x, y),
+                              '(if %s then %s elsif record["b"] then 1 else %s end)'%(c, x, y), '(if %s then %s end)'%(c, x),
+                              '(%s if %s)'%(x, c), '(%s unless %s)'%(x, c)])
     return '(%s %s %s)'%(any_(d+1), random.choice(['||','&&']), any_(d+1)) if random.random()<0.5 else '(%s ? %s : %s)'%(any_(d+1),any_(d+1),any_(d+1))
 for i in range(N):
     print(s(0) if i%2 else any_(0))
