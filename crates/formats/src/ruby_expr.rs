@@ -601,10 +601,12 @@ fn string_lit(s: &str, depth: usize) -> Result<(Tok, usize), String> {
             }
             let at = i + 2;
             let l = lex_at(&s[at..], true, depth + 1)?;
+            // Each interpolation level counts 16 levels of nesting: eval and drop recurse on
+            // the whole tree, whose depth MAX_DEPTH bounds.
             let mut p = Parser {
                 toks: l.toks,
                 at: 0,
-                depth: 0,
+                depth: (depth + 1) * (MAX_DEPTH / MAX_INTERPOLATION),
             };
             let e = if p.toks.is_empty() {
                 Expr::Lit(RValue::Nil)
