@@ -103,6 +103,19 @@ NSEC = [
 ]
 
 
+# Strings that are not UTF-8 (msgpack str: a Fluent Bit forwarder's, Oj's) and binary strings
+# (bin: in_tail, tcp, a Fluentd forwarder) through the encoding methods people fix them with.
+ENC = [
+    ("scrub", 'record["k"].scrub'), ("scrubq", 'record["k"].scrub("?")'), ("scrube", 'record["k"].scrub("")'),
+    ("valid", 'record["k"].valid_encoding?'), ("bin", 'record["k"].b'), ("feu", 'record["k"].dup.force_encoding("UTF-8")'),
+    ("feus", 'record["k"].b.force_encoding("UTF-8").scrub'), ("feb", 'record["k"].dup.force_encoding("BINARY")'),
+    ("blen", 'record["k"].b.length'), ("feup", 'record["k"].dup.force_encoding("UTF-8").scrub.upcase'),
+    ("fevalid", 'record["k"].dup.force_encoding("UTF-8").valid_encoding?'), ("dupb", 'record["k"].dup.b.length'),
+]
+ENC_TEXTS = [{"$str_hex": "61ff62"}, {"$str_hex": "c3a9e282"}, {"$str_hex": "eda08078"}, {"$bin_hex": "61ff62"},
+             {"$bin_hex": "c3a9"}, "plain", {"$bin_hex": "6162"}]
+
+
 def body_of(exprs):
     body = "".join(g.filt("record_transformer", "enable_ruby true\n<record>\n  v ${%s}\n  w pre ${%s} post\n</record>"
                           % (e, e), n + ".**") for n, e in exprs)
@@ -120,6 +133,8 @@ def main():
     g.case(prefix + "-time-nsec", body_of(NSEC).replace("<label @ERROR>", mut + "<label @ERROR>", 1),
            [g.msg({"k": 1}, tag=n + ".x", time={"$et": [1700000000, ns]}) for n, _ in NSEC + [("mut", "")]
             for ns in (0, 123456789, 999999999, 500000000)])
+    g.case(prefix + "-encoding", body_of(ENC),
+           [g.msg({"k": t}, tag=n + ".x", time=1700000000) for n, _ in ENC for t in ENC_TEXTS])
     g.main()
 
 

@@ -114,6 +114,12 @@ pub const METHODS: &[&str] = &[
     "squeeze",
     "count",
     "slice",
+    "scrub",
+    "valid_encoding?",
+    "force_encoding",
+    "b",
+    "dup",
+    "clone",
     // Array
     "uniq",
     "compact",
@@ -137,7 +143,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// What an expression is refused with.
-const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Time.at(x), Time.parse(x), a Time plus or minus seconds, a Time minus a Time, Hash.new(x), ENV['X'], ENV.fetch('X', d), ENV.key?('X'), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), class names (String, Integer, Float, Numeric, Array, Hash, Symbol, Time, NilClass, TrueClass, FalseClass, Comparable, Enumerable, Object), x[i], x[a..b], x[start, len], !, ==, !=, <, <=, >, >=, <=>, =~ and !~ with a regexp literal, + - * / % **, &&, and, ||, or, c ? a : b, x&.m, and the methods gsub, sub, scan, match, match?, strip, lstrip, rstrip, upcase, downcase, capitalize, swapcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, to_sym, to_json, first, last, join, dig, nil?, empty?, strftime, iso8601, xmlschema, utc, gmtime, localtime, getutc, getgm, getlocal, utc?, year, month, day, hour, min, sec, usec, nsec, wday, yday, zone, round, has_key?, key?, member?, keys, values, fetch, is_a?, kind_of?, instance_of?, class, name, eql?, chomp, chop, reverse, index, rindex, ljust, rjust, center, bytesize, chars, ord, tr, delete, squeeze, count, slice, uniq, compact, flatten, take, drop, max, min, sort, sum, abs, floor, ceil, truncate, zero?, positive?, negative?, even?, odd?";
+const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Time.at(x), Time.parse(x), a Time plus or minus seconds, a Time minus a Time, Hash.new(x), ENV['X'], ENV.fetch('X', d), ENV.key?('X'), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), class names (String, Integer, Float, Numeric, Array, Hash, Symbol, Time, NilClass, TrueClass, FalseClass, Comparable, Enumerable, Object), x[i], x[a..b], x[start, len], !, ==, !=, <, <=, >, >=, <=>, =~ and !~ with a regexp literal, + - * / % **, &&, and, ||, or, c ? a : b, x&.m, and the methods gsub, sub, scan, match, match?, strip, lstrip, rstrip, upcase, downcase, capitalize, swapcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, to_sym, to_json, first, last, join, dig, nil?, empty?, strftime, iso8601, xmlschema, utc, gmtime, localtime, getutc, getgm, getlocal, utc?, year, month, day, hour, min, sec, usec, nsec, wday, yday, zone, round, has_key?, key?, member?, keys, values, fetch, is_a?, kind_of?, instance_of?, class, name, eql?, chomp, chop, reverse, index, rindex, ljust, rjust, center, bytesize, chars, ord, tr, delete, squeeze, count, slice, scrub, valid_encoding?, force_encoding (of a copy), b, dup, clone, uniq, compact, flatten, take, drop, max, min, sort, sum, abs, floor, ceil, truncate, zero?, positive?, negative?, even?, odd?";
 
 /// A Ruby value.
 #[derive(Clone, Debug)]
@@ -1234,13 +1240,13 @@ impl Parser {
             "gsub" | "sub" | "tr" => n == 2,
             "scan" | "match" | "match?" | "start_with?" | "end_with?" | "include?" | "strftime"
             | "has_key?" | "key?" | "member?" | "is_a?" | "kind_of?" | "instance_of?" | "eql?"
-            | "take" | "drop" | "delete" => n == 1,
+            | "take" | "drop" | "delete" | "force_encoding" => n == 1,
             "index" | "rindex" => n == 1,
             "split" | "fetch" | "ljust" | "rjust" | "center" | "slice" => {
                 (1..=2).contains(&n) || (m == "split" && n == 0)
             }
             "first" | "last" | "join" | "iso8601" | "xmlschema" | "chomp" | "squeeze" | "count"
-            | "to_s" => n <= 1,
+            | "to_s" | "scrub" => n <= 1,
             "dig" => n >= 1,
             _ => n == 0,
         };
@@ -1315,6 +1321,13 @@ impl Parser {
                 }
             }
             return Ok(Expr::Call(Box::new(recv), m, args, fmt));
+        }
+        if m == "force_encoding" && !fresh_string(&recv) {
+            return Err(unsupported(
+                "force_encoding of a string that may be the record's own (it changes the string \
+                 itself, in Fluentd the record's field too): call it on a copy, \
+                 `x.dup.force_encoding(...)`",
+            ));
         }
         if matches!(m.as_str(), "is_a?" | "kind_of?" | "instance_of?")
             && !matches!(args[0], Expr::Lit(RValue::Class(_)))
@@ -1432,6 +1445,48 @@ impl Parser {
                 return Err(self.unexpected());
             }
         })
+    }
+}
+
+/// The String methods that give a new string (never the receiver itself).
+const FRESH: &[&str] = &[
+    "dup",
+    "clone",
+    "b",
+    "scrub",
+    "gsub",
+    "sub",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "upcase",
+    "downcase",
+    "capitalize",
+    "swapcase",
+    "tr",
+    "delete",
+    "squeeze",
+    "chomp",
+    "chop",
+    "reverse",
+    "center",
+    "ljust",
+    "rjust",
+    "join",
+    "strftime",
+    "iso8601",
+    "xmlschema",
+    "to_json",
+];
+
+/// Whether `e` makes a new string each time (a literal, `+`, `*`, or a method in [`FRESH`]),
+/// which `force_encoding` may change without changing the record's.
+fn fresh_string(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) | Expr::Interp(_) | Expr::Op(Bin::Add | Bin::Mul, ..) => true,
+        Expr::Call(_, m, _, _) => FRESH.contains(&m.as_str()),
+        Expr::SafeEnd(x) => fresh_string(x),
+        _ => false,
     }
 }
 
@@ -2747,6 +2802,9 @@ fn method(
     if let Some(r) = any_method(v, m, &args)? {
         return Ok(r);
     }
+    if let Some(r) = more::encoding_method(v, m, &args)? {
+        return Ok(r);
+    }
     match v {
         RValue::Time(t) if m != "nil?" => time::method(t, m, &args, fmt),
         RValue::Bytes(s) => bytes_method(s, m, pat, args),
@@ -2785,6 +2843,8 @@ fn any_method(v: &RValue, m: &str, args: &[RValue]) -> Result<Option<RValue>, St
         }
         "class" => RValue::Class(class_name(v)?),
         "name" if matches!(v, RValue::Class(_)) => RValue::Str(v.to_s()?),
+        // Values here are copies already.
+        "dup" | "clone" if !matches!(v, RValue::Other(_)) => v.clone(),
         "eql?" => match (v, &args[0]) {
             (RValue::Hash(..) | RValue::Time(_) | RValue::Other(_) | RValue::Match(_), _)
             | (_, RValue::Hash(..) | RValue::Time(_) | RValue::Other(_) | RValue::Match(_)) => {
@@ -3718,6 +3778,9 @@ mod tests {
             ("unless record[\"n\"]; \"none\"; else; record[\"n\"]; end", "\"none\""),
             ("\"x\" if record[\"n\"]", "nil"),
             ("record[\"s\"].length unless record[\"n\"]", "11"),
+            ("(\"\u{e9}\".b[0, 1] + \"x\").force_encoding(\"UTF-8\").scrub(\"?\")", "\"?x\""),
+            ("\"\u{e9}\".b.length", "2"),
+            ("record[\"s\"].dup.force_encoding(\"BINARY\").valid_encoding?", "true"),
             // Ruby's `^` never matches at the very end, after a final newline.
             ("\"a\\nb\\n\".gsub(/^/, \"> \")", "\"> a\\n> b\\n\""),
             ("\"a\\n\".scan(/^/).length", "1"),
@@ -3745,6 +3808,7 @@ mod tests {
             "[1, \"a\"].max",
             "Time.parse('x')",
             "if record[\"i\"] then 1",
+            "record[\"s\"].force_encoding(\"UTF-8\")",
             "record[\"n\"].length rescue",
             "Time.parse(nil)",
         ] {

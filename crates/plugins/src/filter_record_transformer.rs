@@ -596,6 +596,18 @@ impl Cx<'_> {
     }
 }
 
+/// Whether `v` holds a binary string (msgpack bin) with a byte past ASCII.
+fn has_binary_past_ascii(v: &Value) -> bool {
+    match v {
+        Value::Bin(b) => !b.is_ascii(),
+        Value::Array(a) => a.iter().any(has_binary_past_ascii),
+        Value::Map(m) => m
+            .iter()
+            .any(|(k, x)| has_binary_past_ascii(k) || has_binary_past_ascii(x)),
+        _ => false,
+    }
+}
+
 /// Ruby's `to_f` of a field value for `renew_time_key`, then `Time.at`.
 fn time_from(v: &Value) -> Result<EventTime, String> {
     let f = match v {
@@ -654,6 +666,9 @@ impl Filter for RecordTransformer {
             // takes them as they are, `+`, `[]`, `strip`, or raises, `upcase`, a regexp).
             let (ruby_record, ruby_kept) = if self.ruby {
                 let (v, kept) = decode_record_keeping_bytes_flagged(e.record);
+                // A binary string past ASCII stands in the scope as such bytes too, and
+                // `force_encoding("UTF-8")` makes a UTF-8 string of them: written back as bytes.
+                let kept = kept || has_binary_past_ascii(&v);
                 (ruby_expr::RValue::from_value(&v), kept)
             } else {
                 (ruby_expr::RValue::Nil, false)

@@ -4,7 +4,7 @@ import random, sys
 random.seed(int(sys.argv[1]))
 N=int(sys.argv[2])
 strs=['"1_2.5e3x"','" -.5"','"7e"','"3.e2"','"1__2"','"+-1"','"12_"','"4.5E+1_0"','"0.1e-400"','"tab\\tx\\s"',"'it\\'s \\\\n'",'time.strftime(\'%Y-%j %s %N %z\')','time.to_s','Time.now.to_i.to_s','record["m"]','record["sp"]','record["u"]','record["e"]','record["w"]','"a-b_c"',"'x y'",'tag','hostname.to_s.length.to_s',
-      'record["x"]','record["c"]','"Stra\u00dfe \u00e9t\u00e9"','"\u00c9COLE"','"line\\r\\n"','"a\\n\\n"','"hello world"','time.iso8601','time.utc.to_s','Time.at(time).xmlschema(3)']
+      'record["x"]','record["c"]','"\u00e9x".b','("\u00e9".b[0] + "x").force_encoding("UTF-8")','("\u00e9".b[0, 1] + "").force_encoding("UTF-8")','("a" + "\u00e9".b[1]).force_encoding("utf-8")','"Stra\u00dfe \u00e9t\u00e9"','"\u00c9COLE"','"line\\r\\n"','"a\\n\\n"','"hello world"','time.iso8601','time.utc.to_s','Time.at(time).xmlschema(3)']
 nums=['time.to_i','time.to_f','-7','1_000','record["neg"]','record["f"]','record["z"]','-3','7','2.5','0','record["i"]','1e15','-0.5','2.5e-3','9007199254740993','time.year','time.usec']
 arrs=['record["a"]','tag_parts','tag_prefix','record["s"].split("-")','[1, "x", nil]','record["s"].scan(/[a-z]/)','record["h"].keys','record["h"].values','[3, 1, 2]','["b", "a", "c"]','[1.5, 2, -3]','[[1, 2], [3, [4]]]','[nil, 1, nil]']
 others=['record["n"]','record["h"]','record["b"]','nil','true','record','time','Time.at(time)','Time.at(1700000000.5)','ENV["LOGFERRY_NOPE"]']
@@ -18,7 +18,7 @@ def s(d=0):
     if r<0.3: return random.choice(strs)
     b=any_(d+1)
     m=random.choice(['gsub','sub','scan','match','strip','upcase','downcase','split','length','to_s','to_i','[]','range','join','to_f','to_f','first','last','size','nil?','empty?','start_with?','include?','+','*','idx2',
-                     'capitalize','swapcase','chomp','chop','reverse','index','to_sym','just','bytesize','chars','ord','tr','setm','slice','to_json','iso','tpart','utc','keys','fetch','haskey','arr','num','matchq','class','tparse'])
+                     'capitalize','swapcase','chomp','chop','reverse','index','to_sym','just','bytesize','chars','ord','tr','setm','slice','to_json','iso','tpart','utc','keys','fetch','haskey','arr','num','matchq','class','tparse','enc'])
     if m in('gsub','sub'): return '%s.%s(%s, %s)'%(b,m,random.choice(res+['"-"','"a"']),random.choice(reps))
     if m=='scan': return '%s.scan(%s)'%(b,random.choice(res+['"a"']))
     if m=='match': return '%s.match(%s)%s'%(b,random.choice(res),random.choice(['[0]','[1]','.to_s','[:p]','["p"]','[-1]']))
@@ -40,6 +40,7 @@ def s(d=0):
     if m=='iso': return '%s.%s(%s)'%(random.choice(['time','Time.at(time)','time.utc','time.getutc','Time.at(1700000000.25)','Time.at(record["i"])','Time.at(record["f"])']), random.choice(['iso8601','xmlschema']), random.choice(['','3','0','9','-1','12']))
     if m=='tpart': return '%s.%s'%(random.choice(['time','time.getutc','Time.at(1700000000.999999)','Time.at(0)','Time.at(4102444800)']), random.choice(['year','month','day','hour','min','sec','usec','nsec','wday','yday','zone','utc?','to_i','to_f','round.to_i','to_s']))
     if m=='tparse': return 'Time.parse(%s)%s'%(random.choice(['"2023-11-14T22:13:20Z"','"2023-11-14T22:13:20.123456+09:00"','"2023-11-14 22:13:20"','"Nov 14 2023 10:00 PM EST"','"14/Nov/2023:22:13:20 +0000"','"2023-11-14T22:13:20 GMT"','"22:13"','"x"','""','record["s"]','record["n"]','record["i"]','time.to_s','"2023-11-14T22:13:20-00:00"','"Tue, 14 Nov 2023 22:13:20 +0530"']), random.choice(['.to_i','.to_f','.to_s','.iso8601(3)','.utc.to_s','.zone','.utc?','.hour','.strftime("%Y-%m-%d %H:%M:%S %z %Z")','.getutc.strftime("%FT%T")','.localtime.to_s','.getlocal.zone','.nsec','',' - time',' + 60',' - 60',' <=> time','.xmlschema']))
+    if m=='enc': return '%s.%s'%(b, random.choice(['scrub','scrub("?")','scrub("")','valid_encoding?','b','dup.force_encoding("UTF-8")','b.force_encoding("BINARY")','dup.force_encoding("ascii-8bit").length','b.force_encoding("UTF-8").scrub','force_encoding("UTF-8")','dup','clone.length']))
     if m=='utc': return random.choice(['[time.utc?, time.utc.utc?, time.utc?]','[time.getutc.to_s, time.to_s]','[time.gmtime.iso8601, time.localtime.iso8601, time.iso8601]','time.getlocal.utc?','Time.at(time.utc).utc?'])
     if m=='keys': return '%s.%s'%(b, random.choice(['keys','values']))
     if m=='fetch': return '%s.fetch(%s)'%(b, random.choice(['"s"','"zz"','"zz", "d"','0','-1, 9','5','"h", nil']))

@@ -772,3 +772,59 @@ pub fn take_drop(a: &[RValue], m: &str, n: &RValue) -> Result<RValue, String> {
         a[n..].to_vec()
     }))
 }
+
+/// The bytes of a string value as Ruby's UTF-8 string of them: valid sequences as characters,
+/// each other byte as the character standing for it ([`crate::ruby::stands_for_byte`]).
+fn utf8_keeping_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        out.push_str(&crate::ruby::bytes_as_text(chunk.invalid()));
+    }
+    out
+}
+
+/// The encoding methods of a string (`v` a `Str` or `Bytes`): `scrub` (each invalid sequence,
+/// as Ruby and Unicode cut them, replaced), `valid_encoding?`, `force_encoding` (`UTF-8` or
+/// `ASCII-8BIT`/`BINARY`) and `b`. `None` for another method.
+pub fn encoding_method(v: &RValue, m: &str, args: &[RValue]) -> Result<Option<RValue>, String> {
+    let (text, binary) = match v {
+        RValue::Str(s) => (s, false),
+        RValue::Bytes(s) => (s, true),
+        _ => return Ok(None),
+    };
+    let bytes = || bytes_of(text);
+    Ok(Some(match m {
+        "valid_encoding?" => RValue::Bool(binary || std::str::from_utf8(&bytes()).is_ok()),
+        "b" => RValue::Bytes(crate::ruby::bytes_as_text(&bytes())),
+        "scrub" if binary => v.clone(),
+        "scrub" => {
+            let rep = match args.first() {
+                None => "\u{FFFD}",
+                Some(RValue::Str(r)) if !r.chars().any(crate::ruby::stands_for_byte) => r,
+                Some(RValue::Nil) => "\u{FFFD}",
+                Some(_) => return Err(unsupported("scrub with that replacement")),
+            };
+            let b = bytes();
+            let mut out = String::with_capacity(b.len());
+            for chunk in b.utf8_chunks() {
+                out.push_str(chunk.valid());
+                if !chunk.invalid().is_empty() {
+                    out.push_str(rep);
+                }
+            }
+            RValue::Str(out)
+        }
+        "force_encoding" => {
+            let Some(RValue::Str(enc)) = args.first() else {
+                return Err(unsupported("force_encoding of other than a string literal"));
+            };
+            match enc.to_ascii_uppercase().as_str() {
+                "UTF-8" => RValue::Str(utf8_keeping_bytes(&bytes())),
+                "ASCII-8BIT" | "BINARY" => RValue::Bytes(crate::ruby::bytes_as_text(&bytes())),
+                _ => return Err(unsupported(&format!("force_encoding to {enc}"))),
+            }
+        }
+        _ => return Ok(None),
+    }))
+}
