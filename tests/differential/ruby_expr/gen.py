@@ -65,7 +65,8 @@ def any_(d=0):
     if r<0.89: return '"%s#{%s}%s"'%(random.choice(['','x-','\u00e9 ']), any_(d+1), random.choice(['','-y','#{tag}','#{record["n"]}']))
     if r<0.92: return '(%s rescue %s)'%(any_(d+1), random.choice(['"r"','nil','0',any_(d+1)]))
     if r<0.95:
-        c, x, y = any_(d+1), any_(d+1), any_(d+1)
+        # (A string literal as a condition is not evaluated by Ruby's compiler: `!!` makes it be.)
+        c, x, y = '!!(%s)' % any_(d+1), any_(d+1), any_(d+1)
         return random.choice(['(if %s then %s else %s end)'%(c, x, y), '(unless %s; %s; else; %s; end)'%(c, x, y),
                               '(if %s then %s elsif record["b"] then 1 else %s end)'%(c, x, y), '(if %s then %s end)'%(c, x),
                               '(%s if %s)'%(x, c), '(%s unless %s)'%(x, c)])
