@@ -8,8 +8,11 @@
 //! the loop there (`,,`, `$1` at 1). That last case needs a capture group that may match the empty
 //! string while the iteration goes on to match text outside it, in a loop whose body may match the
 //! empty string, repeated a varying count (each capture group in such a body is on Onigmo's
-//! stack), or inside a repeated group (the value from the group's iteration before). Such patterns
-//! are refused: the rule cannot be written out for either engine.
+//! stack), or inside a repeated group (the value from the group's iteration before). Such a loop
+//! repeated from none without a maximum runs on Oniguruma with the rule applied by callouts
+//! ([`instrument`], `crate::ruby_regexp::empty_loops`); the others are refused: the rule cannot be
+//! written out for either engine (Onigmo tests the empty iterations of a loop repeated otherwise
+//! by the size of its compiled code).
 
 use super::anychar::quantifiers;
 use super::counted::{may_be_empty, only_empty};
@@ -424,9 +427,11 @@ fn refusal(group: &[char]) -> String {
         "a capture group that may match the empty string in a group that may match the empty \
          string repeated a varying count ({g}…), beside items that may match text or inside \
          another repeated group, cannot be used: Ruby's engine ends, goes on with or fails an \
-         empty iteration by the capture groups' values from before it, which neither engine \
-         here can follow; make the capture group match at least one character ((a+)? for (a*)), \
-         or the repeated group"
+         empty iteration by the capture groups' values from before it, which is followed here \
+         only for a loop repeated from none without a maximum (*, *?, {{0,}}; not possessive, \
+         under x, in a look-around or another repeated group, with look-arounds, references, \
+         conditionals or \\K in it, or with the capture group repeated inside it); make the \
+         capture group match at least one character ((a+)? for (a*)), or repeat the group with *"
     )
 }
 
