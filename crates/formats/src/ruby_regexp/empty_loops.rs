@@ -183,11 +183,13 @@ unsafe extern "C" fn end(args: *mut OnigCalloutArgs, user: *mut c_void) -> c_int
     if at != frame.at {
         return GO_ON;
     }
-    let before_end = its.values.len();
+    let now_at = its.values.len();
     unsafe { captures(args, &mut its.values) };
-    let (before, now) = its.values[frame.values..].split_at(before_end - frame.values);
-    let fails = onigmo_fails(before, now, at);
-    its.values.truncate(before_end);
+    let width = its.values.len() - now_at;
+    // (Every frame holds one value pair per group; `get` keeps a panic out of C's frames.)
+    let before = its.values.get(frame.values..frame.values + width);
+    let fails = before.is_some_and(|b| onigmo_fails(b, &its.values[now_at..], at));
+    its.values.truncate(now_at);
     if fails {
         FAIL
     } else {

@@ -90,7 +90,8 @@ def quick?(src, flags, texts)
 end
 
 rng = Random.new(26)
-cases = CURATED.map { |src| case_line(EMPTY_LOOP_GROUP, src, '', 'oniguruma', CURATED_TEXTS) }
+# (The curated ones also from every later start position.)
+cases = CURATED.map { |src| case_line(EMPTY_LOOP_GROUP, src, '', 'oniguruma', CURATED_TEXTS, starts: true) }
 seen = CURATED.to_h { |s| [[s, ''], true] }
 while cases.size < CURATED.size + DRAWS
   src, flags = draw(rng)

@@ -47,7 +47,7 @@ STALE_TEXTS = [',,a', ',a', ',,,a', 'bc', 'abc', 'ab cd', 'a b c', 'ababababca',
 anychar = ANYCHAR.map do |src, flags|
   case_line(ANYCHAR_GROUP, src, flags, 'oniguruma', ANYCHAR_TEXTS)
 end
-stale = STALE.map { |src, flags| case_line(STALE_GROUP, src, flags, 'oniguruma', STALE_TEXTS) }
+stale = STALE.map { |src, flags| case_line(STALE_GROUP, src, flags, 'oniguruma', STALE_TEXTS, starts: true) }
 stale += STALE_REFUSED.map { |src, flags| case_line(STALE_GROUP, src, flags, 'refused', STALE_TEXTS) }
 stale += STALE_KEPT.map { |src, flags| case_line(STALE_GROUP, src, flags, 'any', STALE_TEXTS) }
 (ANYCHAR + STALE + STALE_REFUSED + STALE_KEPT).each do |src, flags|
