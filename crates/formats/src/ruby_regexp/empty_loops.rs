@@ -236,3 +236,47 @@ mod tests {
         assert!(!onigmo_fails(&[0, 0], &[0, 0], 1));
     }
 }
+
+#[cfg(test)]
+mod search_tests {
+    use std::time::Duration;
+
+    use crate::ruby_regexp::compile;
+
+    /// Ruby 3.1's matches: `$1` of `/(?:(a?)b?)*c/` on `bc` is the empty string at 0 (the
+    /// second iteration, empty at 1, fails), and of `/(?:(a?)|b)*c/` on `abc` at 1.
+    #[test]
+    fn loops_run_on_several_threads() {
+        let a = compile(r"(?:(a?)b?)*c", "").unwrap();
+        let b = compile(r"(?:(a?)|b)*c", "").unwrap();
+        assert_eq!(a.engine(), "oniguruma");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (a, b) = (a.clone(), b.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..500 {
+                        let c = a.captures_at("bc", 0).unwrap();
+                        assert_eq!((c.whole(), c.get(1)), ((0, 2), Some((0, 0))));
+                        let c = b.captures_at("abc", 0).unwrap();
+                        assert_eq!((c.whole(), c.get(1)), ((0, 3), Some((1, 1))));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+
+    /// A search that runs out of time or retries leaves nothing behind for the next one.
+    #[test]
+    fn bounded_searches_start_afresh() {
+        let re = compile(r"(?:(a?)(?:a|b?)*)*c", "").unwrap();
+        assert_eq!(re.engine(), "oniguruma");
+        let long = "ab".repeat(40);
+        let r = re.captures_within(&long, 0, Some(Duration::from_millis(5)));
+        assert!(matches!(r, Err(_) | Ok(None)));
+        let c = re.captures_within("bc", 0, None).unwrap().unwrap();
+        assert_eq!((c.whole(), c.get(1)), ((0, 2), Some((0, 0))));
+    }
+}

@@ -149,7 +149,8 @@ fn plain_body(body: &[char]) -> bool {
                     // alternative so): Onigmo drops what is pushed inside one, captures too.
                     (Some('?'), Some('>')) => {
                         let e = group_close(body, k);
-                        if body[k + 1..e].contains(&'(') {
+                        let inner = &body[(k + 3).min(e)..e.saturating_sub(1).max(k + 3).min(e)];
+                        if !capture_groups(inner, false).is_empty() || !plain_body(inner) {
                             return false;
                         }
                         k = e;
@@ -610,11 +611,14 @@ mod tests {
             r"(?:[ab](a*){1,3}){2,5}",
             r"(?<n>a)(?:(?<n>a?)b?)*c",
             r"(?:(a?)b?)*\g<1>",
+            r"(?:(?>(a))|(a?)b?)*c",
         ] {
             assert_eq!(instrument(kept, "", false), None, "{kept}");
         }
         assert_eq!(instrument(r"(?:(a?)b?)*c", "x", false), None);
         assert!(instrument(r"(?:(a?)b?)*c", "", true).is_some());
+        // An anchor alternative, which for_oniguruma makes atomic.
+        assert!(instrument(r"(?:(?>(?:\b))|a()[ab]*?){0,}", "", false).is_some());
     }
 
     #[test]
