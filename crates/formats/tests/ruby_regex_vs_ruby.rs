@@ -35,7 +35,10 @@
 //! random in context and curated), `loop_cases.rb` two (a `.` repeated without a maximum after
 //! anchors and look-arounds inside a repetition without a maximum, `(?:(?=b).*)+`, whose implicit
 //! anchor Onigmo does not take; loops whose empty iterations Onigmo tells by stale capture groups,
-//! `(?:(a?)b?)*c`, refused, beside ones that run), `anchor_cases.rb` two (a `.` repeated without a
+//! `(?:(a?)b?)*c`, run with Onigmo's test in callouts when repeated from none without a maximum,
+//! else refused, beside ones that run), `empty_loop_cases.rb` one (such loops repeated from none
+//! without a maximum, `(?:(a?)|b)*c`, `^(?:(b??)a*?,?)*`: curated, and drawn at random in
+//! context), `anchor_cases.rb` two (a `.` repeated without a
 //! maximum after zero-width items, whose implicit anchor limits where Onigmo's search tries the
 //! pattern, `$.*` under `m`, `\b.*x`, and after a look-ahead holding a repetition without a
 //! maximum, `(?=b+).*` under `m`, `(?=ab+).*(b)`, curated and drawn at random; capture groups
@@ -66,6 +69,8 @@
 //!   group spans in Ruby's numbering (only named groups are
 //!   numbered when a pattern has any), same named groups (a repeated name reads the last group
 //!   that took part);
+//! * for a `starts` case, `captures_at(text, pos)` from each later character of each haystack
+//!   finds the same first match as Ruby's `match(text, pos)` (a parser scanning a text);
 //! * for flags without `x`, `ruby_regexp::regexp("/src/flags")` (grep, rewrite_tag_filter)
 //!   agrees through `is_match` and `captures_read`.
 //!
@@ -102,6 +107,9 @@ struct Found {
 /// Ruby's verdict on one pattern: its error, or the first match of each haystack.
 type RubyResult = Result<Vec<Option<Found>>, String>;
 
+/// For a `starts` case, Ruby's first match from each later character of each haystack.
+type Starts = Vec<Vec<Option<Found>>>;
+
 fn read(name: &str) -> Value {
     let path = format!("{}/tests/ruby_regex/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -121,7 +129,9 @@ fn span_of(v: &Value) -> Option<(usize, usize)> {
     Some((a[0].as_u64()? as usize, a[1].as_u64()? as usize))
 }
 
-fn load() -> Vec<(Case, RubyResult)> {
+/// Each case with Ruby's verdict and, for a `starts` case, Ruby's first match from each later
+/// character of each haystack (`match(text, pos)`).
+fn load() -> Vec<(Case, RubyResult, Starts)> {
     let cases = read("cases.json");
     let goldens = read("goldens.json");
     let common = strings(&cases["common_haystacks"]);
@@ -155,34 +165,47 @@ fn load() -> Vec<(Case, RubyResult)> {
                 None => {
                     let results = g["results"].as_array().expect("results");
                     assert_eq!(results.len(), case.hays.len(), "/{}/: re-record", case.src);
-                    Ok(results
-                        .iter()
-                        .map(|r| {
-                            if r.as_str() == Some("incompatible") {
-                                return Some(incompatible());
-                            }
-                            (!r.is_null()).then(|| Found {
-                                span: span_of(&r["span"]).expect("match span"),
-                                groups: r["groups"]
-                                    .as_array()
-                                    .unwrap()
-                                    .iter()
-                                    .map(span_of)
-                                    .collect(),
-                                names: r["names"]
-                                    .as_array()
-                                    .unwrap()
-                                    .iter()
-                                    .map(|p| (p[0].as_str().unwrap().to_string(), span_of(&p[1])))
-                                    .collect(),
-                            })
-                        })
-                        .collect())
+                    Ok(results.iter().map(parse_found).collect())
                 }
             };
-            (case, ruby)
+            let starts = g.get("starts").map_or_else(Vec::new, |hays| {
+                hays.as_array()
+                    .expect("starts")
+                    .iter()
+                    .map(|h| {
+                        h.as_array()
+                            .expect("starts of a haystack")
+                            .iter()
+                            .map(parse_found)
+                            .collect()
+                    })
+                    .collect()
+            });
+            (case, ruby, starts)
         })
         .collect()
+}
+
+/// A match of goldens.json.
+fn parse_found(r: &Value) -> Option<Found> {
+    if r.as_str() == Some("incompatible") {
+        return Some(incompatible());
+    }
+    (!r.is_null()).then(|| Found {
+        span: span_of(&r["span"]).expect("match span"),
+        groups: r["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(span_of)
+            .collect(),
+        names: r["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), span_of(&p[1])))
+            .collect(),
+    })
 }
 
 /// Ruby's `Encoding::CompatibilityError` on a binary string (a pattern fixed to UTF-8, a byte
@@ -269,7 +292,7 @@ fn same_match(ruby: &Option<Found>, got: &Option<Found>) -> bool {
 fn ruby_regexps_agree_with_ruby() {
     let mut problems: Vec<String> = Vec::new();
     let (mut linear, mut onig, mut refused, mut checks) = (0, 0, 0, 0);
-    for (case, ruby) in load() {
+    for (case, ruby, starts) in load() {
         let Case {
             src,
             flags,
@@ -331,6 +354,26 @@ fn ruby_regexps_agree_with_ruby() {
                     "{what} ({}) on {hay:?}:\n    ruby: {want:?}\n    ours: {got:?}",
                     re.engine()
                 ));
+            }
+        }
+        // Searches from each later start position (a parser scanning a text).
+        for (hay, wants) in hays.iter().zip(&starts) {
+            let positions = hay
+                .char_indices()
+                .map(|(at, _)| at)
+                .skip(1)
+                .chain([hay.len()]);
+            for (at, want) in positions.zip(wants) {
+                checks += 1;
+                let got = re
+                    .captures_at(hay, at)
+                    .map(|c| found(&re, c.whole(), |i| c.get(i)));
+                if !same_match(want, &got) {
+                    problems.push(format!(
+                        "{what} ({}) on {hay:?} from {at}:\n    ruby: {want:?}\n    ours: {got:?}",
+                        re.engine()
+                    ));
+                }
             }
         }
         // grep / rewrite_tag_filter: `/body/flags` (i and m only).

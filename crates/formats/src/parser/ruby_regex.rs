@@ -3564,6 +3564,18 @@ pub fn stale_captures(src: &str, flags: &str) -> Result<(), String> {
     stale::check(src, flags)
 }
 
+/// A pattern [`for_oniguruma`] wrote (under `flags`; with `capture_all`, every group captures)
+/// whose loops read stale capture groups, with those loops written to run Onigmo's test for
+/// empty iterations on Oniguruma through callouts (see `stale::instrument`); `None` where they
+/// cannot be.
+pub(crate) fn instrument_empty_loops(
+    pattern: &str,
+    flags: &str,
+    capture_all: bool,
+) -> Option<String> {
+    stale::instrument(pattern, flags, capture_all)
+}
+
 /// The name of the group [`for_oniguruma`] wraps a pattern with named groups in when it calls
 /// itself, `\g<0>` (see [`ForOniguruma::whole_group`]).
 pub const WHOLE_GROUP: &str = "__logferry_whole";

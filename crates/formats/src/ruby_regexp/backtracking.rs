@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use onig::{MatchParam, RegexOptions, Region, SearchOptions, Syntax};
 
+use super::empty_loops::{self, Iterations};
 use crate::parser::ruby_regex::ForOniguruma;
 
 /// Ruby's shorthand classes, as Oniguruma classes that keep Ruby's ASCII meaning (inside
@@ -96,15 +97,34 @@ fn ruby_variable_behinds() -> Syntax {
     syntax
 }
 
+/// Oniguruma's Ruby syntax with named callouts, for a pattern whose loops run Onigmo's test for
+/// empty iterations ([`empty_loops`]); the names are registered first.
+fn with_callouts(mut syntax: Syntax) -> Syntax {
+    empty_loops::register();
+    let raw = std::ptr::addr_of_mut!(syntax).cast::<onig_sys::OnigSyntaxType>();
+    // SAFETY: `Syntax` is a `repr(transparent)` wrapper of `OnigSyntaxType`, and `raw` points
+    // at the local copy for the duration of both calls.
+    unsafe {
+        let op2 = onig_sys::onig_get_syntax_op2(raw);
+        onig_sys::onig_set_syntax_op2(raw, op2 | onig_sys::ONIG_SYN_OP2_ASTERISK_CALLOUT_NAME);
+    }
+    syntax
+}
+
 /// Compile a pattern rewritten by [`for_oniguruma`] with Ruby flags. When it holds look-behinds
 /// written out with every spelling of a string (of several lengths), the pattern with those
 /// strings as fixed foldings must compile first in Ruby syntax (Ruby's own rules for
 /// look-behinds: what is refused there is refused here), then the pattern runs with
 /// variable-length look-behinds.
+///
+/// With `callouts`, the pattern names [`empty_loops`]' callouts (written by
+/// [`crate::parser::ruby_regex::instrument_empty_loops`]).
 pub(crate) fn compile_rewritten(
     rewritten: &ForOniguruma,
     flags: &str,
+    callouts: bool,
 ) -> Result<onig::Regex, String> {
+    let syntax = |s: Syntax| if callouts { with_callouts(s) } else { s };
     let explained = |e: String| {
         if rewritten.double_negated {
             double_negation_refused(&e)
@@ -114,10 +134,17 @@ pub(crate) fn compile_rewritten(
     };
     let all = !rewritten.helper_groups.is_empty();
     let Some(fixed) = &rewritten.fixed_behinds else {
-        return compile_with(&rewritten.pattern, flags, &ruby_syntax(), all).map_err(explained);
+        return compile_with(&rewritten.pattern, flags, &syntax(ruby_syntax()), all)
+            .map_err(explained);
     };
-    compile_with(fixed, flags, &ruby_syntax(), all).map_err(explained)?;
-    compile_with(&rewritten.pattern, flags, &ruby_variable_behinds(), all).map_err(|e| {
+    compile_with(fixed, flags, &syntax(ruby_syntax()), all).map_err(explained)?;
+    compile_with(
+        &rewritten.pattern,
+        flags,
+        &syntax(ruby_variable_behinds()),
+        all,
+    )
+    .map_err(|e| {
         format!(
             "{e}: a string with ligature spellings (ss as ß, fi as ﬁ …) in a look-behind under \
              case-insensitive matching is run with every spelling, which Oniguruma cannot do next \
@@ -190,7 +217,9 @@ fn is_limit(e: &onig::Error) -> bool {
     )
 }
 
-fn param(search_limit: u64) -> MatchParam {
+/// Match parameters with a retry limit for the whole search and `iterations` as the callouts'
+/// data ([`empty_loops`]), which must outlive the search.
+fn param(search_limit: u64, iterations: &mut Iterations) -> MatchParam {
     let mut p = MatchParam::default();
     p.set_retry_limit_in_match(0);
     p.set_match_stack_limit(MATCH_STACK_LIMIT);
@@ -199,6 +228,10 @@ fn param(search_limit: u64) -> MatchParam {
         onig_sys::onig_set_retry_limit_in_search_of_match_param(
             p.as_raw(),
             search_limit as std::os::raw::c_ulong,
+        );
+        onig_sys::onig_set_callout_user_data_of_match_param(
+            p.as_raw(),
+            std::ptr::from_mut(iterations).cast(),
         );
     }
     p
@@ -217,13 +250,15 @@ pub(crate) fn search(
     deadline: Option<Duration>,
 ) -> Result<Option<usize>, Exhausted> {
     let run = |region: &mut Region, limit: u64| {
+        // Fresh for each run: a run cut short by its limit leaves iterations behind.
+        let mut iterations = Iterations::default();
         re.search_with_param(
             hay,
             start,
             hay.len(),
             SearchOptions::SEARCH_OPTION_NONE,
             Some(region),
-            param(limit),
+            param(limit, &mut iterations),
         )
     };
     let Some(timeout) = deadline else {

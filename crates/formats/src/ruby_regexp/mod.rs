@@ -16,6 +16,7 @@
 //! last one that took part in the match).
 
 pub mod backtracking;
+mod empty_loops;
 pub mod escapes;
 pub mod fold;
 pub mod names;
@@ -29,9 +30,11 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::parser::ruby_regex::{
-    for_oniguruma, leading_bol, needs_backtracking, translate_body, END_Z_GROUP, WHOLE_GROUP,
+    for_oniguruma, instrument_empty_loops, leading_bol, needs_backtracking, translate_body,
+    END_Z_GROUP, WHOLE_GROUP,
 };
 pub use backtracking::Exhausted;
+pub(crate) use empty_loops::{END as LOOP_END, START as LOOP_START};
 
 /// A compiled Ruby regexp (one pointer; clones share it).
 #[derive(Clone)]
@@ -382,9 +385,23 @@ pub fn regexp(spec: &str) -> Result<RubyRegex, String> {
 pub fn compile(body: &str, flags: &str) -> Result<RubyRegex, String> {
     let named = names::engine_names(body, flags);
     let compiled = compile_unchecked(body, &named, flags)?;
-    crate::parser::ruby_regex::stale_captures(&named.body, flags)
-        .map_err(|e| format!("regexp /{body}/ cannot be used: {}", named.message(e)))?;
-    Ok(compiled)
+    let Err(stale) = crate::parser::ruby_regex::stale_captures(&named.body, flags) else {
+        return Ok(compiled);
+    };
+    // Loops whose empty iterations Onigmo tells by stale capture groups: on Oniguruma, with
+    // Onigmo's test run by callouts, where they can be written so.
+    let fail = |e: String| format!("regexp /{body}/ cannot be used: {}", named.message(e));
+    let mut rewritten = for_oniguruma(&named.body, flags).map_err(fail)?;
+    let all = !rewritten.helper_groups.is_empty();
+    let Some(pattern) = instrument_empty_loops(&rewritten.pattern, flags, all) else {
+        return Err(fail(stale));
+    };
+    rewritten.pattern = pattern;
+    if rewritten.fixed_behinds.is_some() {
+        return Err(fail(stale));
+    }
+    let re = backtracking::compile_rewritten(&rewritten, flags, true).map_err(fail)?;
+    Ok(on_oniguruma(re, &rewritten, body, &named))
 }
 
 /// [`compile`] but for the refusal of loops that read stale capture groups. `named` is `body`
@@ -434,46 +451,57 @@ fn compile_unchecked(
         Err(e) if !needs_backtracking(&e) => Err(fail(e)),
         Err(_) => {
             let rewritten = for_oniguruma(body, flags).map_err(fail)?;
-            let re = backtracking::compile_rewritten(&rewritten, flags).map_err(fail)?;
-            let mut names: Vec<(String, Vec<usize>)> = Vec::new();
-            re.foreach_name(|name, groups| {
-                if name != WHOLE_GROUP {
-                    names.push((
-                        ruby_name(name),
-                        groups.iter().map(|&g| g as usize).collect(),
-                    ));
-                }
-                true
-            });
-            names.sort_by_key(|(_, g)| g.first().copied());
-            // Oniguruma's Ruby syntax captures only the named groups when there are any, and
-            // numbers them from 1, so its numbering is Ruby's (but for the group around a
-            // pattern that calls itself, group 1). With groups of the rewriting's own, every
-            // group captures: Ruby's are the named ones, or without names the others.
-            let numbered: Vec<usize> = if rewritten.helper_groups.is_empty() {
-                let first = if rewritten.whole_group { 2 } else { 1 };
-                (first..=re.captures_len()).collect()
-            } else if names.is_empty() {
-                (1..=re.captures_len())
-                    .filter(|g| !rewritten.helper_groups.contains(g))
-                    .collect()
-            } else {
-                let mut named: Vec<usize> =
-                    names.iter().flat_map(|(_, g)| g.iter().copied()).collect();
-                named.sort_unstable();
-                named
-            };
-            Ok(RubyRegex(Arc::new(Compiled {
-                engine: Engine::Backtracking(re),
-                fixed: fixed_encoding(&src),
-                src,
-                numbered,
-                names,
-            })))
+            let re = backtracking::compile_rewritten(&rewritten, flags, false).map_err(fail)?;
+            Ok(on_oniguruma(re, &rewritten, &src, named))
         }
     }
 }
 
+/// A pattern compiled on Oniguruma as [`for_oniguruma`] rewrote it, with Ruby's group numbers
+/// and names (`src`: the Ruby body).
+fn on_oniguruma(
+    re: onig::Regex,
+    rewritten: &crate::parser::ruby_regex::ForOniguruma,
+    src: &str,
+    named: &names::EngineNames<'_>,
+) -> RubyRegex {
+    let ruby_name = |n: &str| named.ruby(n).to_string();
+    let src = src.to_string();
+    let mut names: Vec<(String, Vec<usize>)> = Vec::new();
+    re.foreach_name(|name, groups| {
+        if name != WHOLE_GROUP {
+            names.push((
+                ruby_name(name),
+                groups.iter().map(|&g| g as usize).collect(),
+            ));
+        }
+        true
+    });
+    names.sort_by_key(|(_, g)| g.first().copied());
+    // Oniguruma's Ruby syntax captures only the named groups when there are any, and
+    // numbers them from 1, so its numbering is Ruby's (but for the group around a
+    // pattern that calls itself, group 1). With groups of the rewriting's own, every
+    // group captures: Ruby's are the named ones, or without names the others.
+    let numbered: Vec<usize> = if rewritten.helper_groups.is_empty() {
+        let first = if rewritten.whole_group { 2 } else { 1 };
+        (first..=re.captures_len()).collect()
+    } else if names.is_empty() {
+        (1..=re.captures_len())
+            .filter(|g| !rewritten.helper_groups.contains(g))
+            .collect()
+    } else {
+        let mut named: Vec<usize> = names.iter().flat_map(|(_, g)| g.iter().copied()).collect();
+        named.sort_unstable();
+        named
+    };
+    RubyRegex(Arc::new(Compiled {
+        engine: Engine::Backtracking(re),
+        fixed: fixed_encoding(&src),
+        src,
+        numbered,
+        names,
+    }))
+}
 fn linear(translated: &str) -> Result<(Regex, Regex), String> {
     let build = |multi_line: bool| {
         regex::RegexBuilder::new(translated)

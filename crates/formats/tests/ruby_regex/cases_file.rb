@@ -6,11 +6,13 @@ CASES_PATH = File.join(File.dirname(File.expand_path(__FILE__)), 'cases.json')
 
 # One case as a line of cases.json (its spacing); `meant`, when given, is the pattern whose
 # matches in Ruby are the goldens (see behind_cases.rb); `binary`: the haystacks are matched as
-# binary strings (their bytes, see record.rb).
-def case_line(group, src, flags, engine, hays, meant = nil, binary: false)
+# binary strings (their bytes, see record.rb); `starts`: matches from every later start position in
+# the haystacks are compared too.
+def case_line(group, src, flags, engine, hays, meant = nil, binary: false, starts: false)
   c = { 'group' => group, 'src' => src, 'flags' => flags, 'engine' => engine, 'hays' => hays }
   c['meant'] = meant if meant
   c['binary'] = true if binary
+  c['starts'] = true if starts
   JSON.generate(c, { ascii_only: false })
       .gsub('","', '", "').gsub('":', '": ').gsub(',"', ', "')
 end

@@ -3,7 +3,8 @@
 # or for each haystack (the case's own, then the common ones) the first match as byte offsets
 # (of the case's `meant` pattern when it has one; of each haystack's bytes as a binary string
 # when the case is `binary`, `incompatible` where Ruby raises Encoding::CompatibilityError):
-# the whole match, each numbered group, each named group. The test
+# the whole match, each numbered group, each named group; for a `starts` case also the first match
+# from each later character of each haystack. The test
 # (crates/formats/tests/ruby_regex_vs_ruby.rs) compares logferry's RubyRegex with these; it needs
 # no Ruby.
 require 'json'
@@ -27,6 +28,19 @@ lines = data['cases'].map do |c|
   end
   # A pattern Ruby compiles but raises on matching with (`/(?<=a[[:alpha:]])x/i` on any text that
   # is not ASCII) is recorded as Ruby's error.
+  # A match as byte offsets (Ruby 3.1 has no byteoffset: the byte size of the text before each
+  # character offset).
+  shape = lambda do |m, s|
+    span = lambda do |g|
+      b = m.begin(g)
+      b && [s[0, b].bytesize, s[0, m.end(g)].bytesize]
+    end
+    {
+      'span' => span.call(0),
+      'groups' => (1...m.size).map { |i| span.call(i) },
+      'names' => m.names.map { |n| [n, span.call(n)] },
+    }
+  end
   results = begin
     (c['hays'] + common).map do |h|
     # A `binary` case: each haystack's bytes as a binary (ASCII-8BIT) string, as in_tail, tcp,
@@ -38,20 +52,19 @@ lines = data['cases'].map do |c|
       raise unless c['binary']
       next 'incompatible'
     end
-    next nil unless m
-    # Ruby 3.1 has no byteoffset: the byte size of the text before each character offset.
-    span = lambda do |g|
-      b = m.begin(g)
-      b && [s[0, b].bytesize, s[0, m.end(g)].bytesize]
-    end
-    {
-      'span' => span.call(0),
-      'groups' => (1...m.size).map { |i| span.call(i) },
-      'names' => m.names.map { |n| [n, span.call(n)] },
-    }
+    m && shape.call(m, s)
     end
   rescue RegexpError => e
     next JSON.generate(head.merge('error' => "raises on matching: #{e.message}"))
+  end
+  # A `starts` case: also the first match from each later character of each haystack
+  # (`match(text, pos)`, as a parser scanning a text searches again after a match).
+  if c['starts']
+    starts = (c['hays'] + common).map do |h|
+      s = h.dup.force_encoding(Encoding::UTF_8)
+      (1..s.length).map { |pos| (m = re.match(s, pos)) && shape.call(m, s) }
+    end
+    next JSON.generate(head.merge('results' => results, 'starts' => starts))
   end
   JSON.generate(head.merge('results' => results))
 end

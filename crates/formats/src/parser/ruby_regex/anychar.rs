@@ -1236,7 +1236,7 @@ pub(super) struct Quantifier {
     /// Whether it is lazy (`*?`, `{2,}?`).
     lazy: bool,
     /// Whether it is possessive (`*+`: an atomic group around the repetition).
-    possessive: bool,
+    pub possessive: bool,
     /// Where it ends.
     pub end: usize,
 }

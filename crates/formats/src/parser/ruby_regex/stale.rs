@@ -8,8 +8,11 @@
 //! the loop there (`,,`, `$1` at 1). That last case needs a capture group that may match the empty
 //! string while the iteration goes on to match text outside it, in a loop whose body may match the
 //! empty string, repeated a varying count (each capture group in such a body is on Onigmo's
-//! stack), or inside a repeated group (the value from the group's iteration before). Such patterns
-//! are refused: the rule cannot be written out for either engine.
+//! stack), or inside a repeated group (the value from the group's iteration before). Such a loop
+//! repeated from none without a maximum runs on Oniguruma with the rule applied by callouts
+//! ([`instrument`], `crate::ruby_regexp::empty_loops`); the others are refused: the rule cannot be
+//! written out for either engine (Onigmo tests the empty iterations of a loop repeated otherwise
+//! by the size of its compiled code).
 
 use super::anychar::quantifiers;
 use super::counted::{may_be_empty, only_empty};
@@ -25,6 +28,202 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
     let x = flags.contains('x') || super::counted::has_option_x(&raw);
     let s = if x { without_extended(&raw) } else { raw };
     let named = has_named(&s);
+    match stale_loops(&s, named).first() {
+        Some(&(open, close, _)) => Err(refusal(&s[open..close])),
+        None => Ok(()),
+    }
+}
+
+/// `pattern` (Oniguruma's Ruby syntax, as [`super::for_oniguruma`] writes it, not under `x`) with
+/// each loop that reads stale capture groups written to run Onigmo's test for empty iterations
+/// on Oniguruma (see [`crate::ruby_regexp`]'s `empty_loops`): `(?:body)*` as
+/// `(?:(*LFS{k})(?:body)(*LFE{k}))*(?:(?!)\1…)?`, a never-matching back-reference to each capture
+/// group of the body after it (which gives the loop Oniguruma's own capture test). With
+/// `capture_all`, every group captures (named or not). `None` where the test cannot be run so:
+/// the loop is repeated otherwise than from none without a maximum (`*`, `*?`, `{0,}`; Onigmo
+/// tests other counts by the size of their code), sits in a look-around or another repeated
+/// group, its body holds look-arounds, atomic groups, references, calls, conditionals, absent
+/// operators or `\K`, or a capture group of it is in a repetition whose body may match the
+/// empty string (Oniguruma tests that group in the inner loop only); the pattern calls groups
+/// or names a group of the body twice; or under `x`.
+pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Option<String> {
+    let s: Vec<char> = pattern.chars().collect();
+    if flags.contains('x') || super::counted::has_option_x(&s) || pattern.contains("\\g") {
+        return None;
+    }
+    let named = has_named(&s) && !capture_all;
+    let loops = stale_loops(&s, named);
+    if loops.is_empty() || loops.iter().any(|&(_, _, around)| around) {
+        return None;
+    }
+    let all_groups = capture_groups(&s, named);
+    let names: Vec<String> = all_groups
+        .iter()
+        .map(|&(o, c)| group_name(&s[o..c]).unwrap_or_default())
+        .collect();
+    // (position, text) to insert, and the loops done.
+    let mut inserts: Vec<(usize, String)> = Vec::new();
+    for (n, &(open, close, _)) in loops.iter().enumerate() {
+        let q = quantifiers(&s, close, false);
+        let [q] = q.as_slice() else {
+            return None;
+        };
+        if q.min != 0 || q.max.is_some() || q.possessive {
+            return None;
+        }
+        let (from, to) = body_range(&s, open, close)?;
+        let body = &s[from..to];
+        if !plain_body(body) || in_look_around(&s, open) {
+            return None;
+        }
+        // Each capture group of the body in no repetition of the body whose body may be empty.
+        if !capture_groups(body, named).iter().all(|&(go, gc)| {
+            enclosing_repeats(body, go, gc)
+                .iter()
+                .all(|&(ro, rc)| body_of(body, ro, rc).and_then(may_be_empty) == Some(false))
+        }) {
+            return None;
+        }
+        let mut refs = String::from("(?:(?!)");
+        for (i, &(o, c)) in all_groups.iter().enumerate() {
+            if o < from || c > to {
+                continue;
+            }
+            if named {
+                let name = &names[i];
+                if name.is_empty() || names.iter().filter(|m| *m == name).count() > 1 {
+                    return None;
+                }
+                refs.push_str(&format!("\\k<{name}>"));
+            } else {
+                refs.push_str(&format!("\\{}", i + 1));
+            }
+        }
+        refs.push_str(")?");
+        // (The body in a group of its own: it may be an alternation.)
+        inserts.push((
+            from,
+            format!("(*{}{{{n}}})(?:", crate::ruby_regexp::LOOP_START),
+        ));
+        inserts.push((to, format!(")(*{}{{{n}}})", crate::ruby_regexp::LOOP_END)));
+        inserts.push((q.end, refs));
+    }
+    // From the end, so that earlier positions hold; at one position, in the order listed.
+    inserts.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
+    let mut out = s;
+    for (at, text) in inserts {
+        out.splice(at..at, text.chars());
+    }
+    Some(out.into_iter().collect())
+}
+
+/// The name of the named group `g` (from `(` to past `)`).
+fn group_name(g: &[char]) -> Option<String> {
+    let quote = match (g.get(1), g.get(2)) {
+        (Some('?'), Some('<')) => '>',
+        (Some('?'), Some('\'')) => '\'',
+        _ => return None,
+    };
+    let end = g[3..].iter().position(|&c| c == quote)? + 3;
+    Some(g[3..end].iter().collect())
+}
+
+/// Does `body` hold only characters, classes, escapes of them, anchors, groups (capturing,
+/// non-capturing, options, atomic without groups in them), alternations and repetitions: no
+/// look-around, reference, call, conditional, absent operator, `\K`, callout?
+fn plain_body(body: &[char]) -> bool {
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => {
+                if matches!(body.get(k + 1), Some('k' | 'g' | 'K' | '1'..='9')) {
+                    return false;
+                }
+                k += 2;
+            }
+            '[' => k = bracket_end(body, k),
+            '(' => {
+                match (body.get(k + 1), body.get(k + 2)) {
+                    (Some('*'), _) => return false,
+                    // An atomic group without groups in it (for_oniguruma writes an anchor
+                    // alternative so): Onigmo drops what is pushed inside one, captures too.
+                    (Some('?'), Some('>')) => {
+                        let e = group_close(body, k);
+                        let inner = &body[(k + 3).min(e)..e.saturating_sub(1).max(k + 3).min(e)];
+                        if !capture_groups(inner, false).is_empty() || !plain_body(inner) {
+                            return false;
+                        }
+                        k = e;
+                        continue;
+                    }
+                    (Some('?'), Some('=' | '!' | '~' | '(' | '#')) => return false,
+                    (Some('?'), Some('<')) if matches!(body.get(k + 3), Some('=' | '!')) => {
+                        return false
+                    }
+                    _ => {}
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    true
+}
+
+/// Is the item at `s[at]` inside a look-around or an absent operator?
+fn in_look_around(s: &[char], at: usize) -> bool {
+    let mut k = 0;
+    while k < at {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => {
+                let e = group_close(s, k);
+                let look = matches!(
+                    (s.get(k + 1), s.get(k + 2), s.get(k + 3)),
+                    (Some('?'), Some('=' | '!' | '~'), _) | (Some('?'), Some('<'), Some('=' | '!'))
+                );
+                if look && at < e {
+                    return true;
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    false
+}
+
+/// The repeated groups of `body` (spans) around or at the group `body[open..close]`.
+fn enclosing_repeats(body: &[char], open: usize, close: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k <= open {
+        match body[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(body, k),
+            '(' => {
+                let e = group_close(body, k);
+                if close <= e
+                    && quantifiers(body, e, false)
+                        .iter()
+                        .any(|q| q.max.is_none_or(|m| m >= 1))
+                {
+                    out.push((k, e));
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    out
+}
+
+/// The loops of `s` (groups, from `(` to past `)`) that read stale capture groups as Onigmo
+/// does (see [`check`]), with whether it is for a repeated group around the loop; with `named`,
+/// only named groups capture.
+fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
+    let mut found = Vec::new();
     // Each group: where it opens and closes (past its `)`), and whether it is repeated more
     // than once (a maximum of two or more, or none).
     let mut groups: Vec<(usize, usize, bool)> = Vec::new();
@@ -32,7 +231,7 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
     while k < s.len() {
         match s[k] {
             '\\' => k += 2,
-            '[' => k = bracket_end(&s, k),
+            '[' => k = bracket_end(s, k),
             '(' if s.get(k + 1) == Some(&'?') && s.get(k + 2) == Some(&'#') => {
                 k = s[k..]
                     .iter()
@@ -40,16 +239,16 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
                     .map_or(s.len(), |e| k + e + 1);
             }
             '(' => {
-                let close = group_close(&s, k);
-                let repeated = quantifiers(&s, close, false)
+                let close = group_close(s, k);
+                let repeated = quantifiers(s, close, false)
                     .iter()
                     .any(|q| q.max.is_none_or(|m| m >= 2 && m > q.min));
-                let fixed_many = quantifiers(&s, close, false)
+                let fixed_many = quantifiers(s, close, false)
                     .iter()
                     .any(|q| q.max.is_some_and(|m| m >= 2));
                 groups.push((k, close, repeated || fixed_many));
-                if repeated {
-                    loop_check(&s, k, close, named)?;
+                if repeated && loop_check(s, k, close, named).is_err() {
+                    found.push((k, close, false));
                 }
                 k += 1;
             }
@@ -59,7 +258,7 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
     // A loop from one or none inside a repeated group: a capture group that is its whole body
     // keeps the empty string where the group's iteration before left it.
     for &(open, close, _) in &groups {
-        let varying = quantifiers(&s, close, false)
+        let varying = quantifiers(s, close, false)
             .iter()
             .any(|q| q.max.is_none_or(|m| m >= 2 && m > q.min));
         if !varying {
@@ -75,8 +274,8 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
                 rep && o < open
                     && close <= c
                     && (o, c) != (open, close)
-                    && body_range(&s, o, c).is_some_and(|(from, to)| {
-                        let end = skip_repetitions(&s, close).min(to);
+                    && body_range(s, o, c).is_some_and(|(from, to)| {
+                        let end = skip_repetitions(s, close).min(to);
                         let rest: Vec<char> = s[from..open.max(from)]
                             .iter()
                             .chain(&s[end..to])
@@ -86,7 +285,7 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
                     })
             });
         if around {
-            let Some(body) = body_of(&s, open, close) else {
+            let Some(body) = body_of(s, open, close) else {
                 continue;
             };
             if may_be_empty(body) != Some(false) {
@@ -95,13 +294,14 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
                 for (go, gc) in capture_groups(group, named) {
                     let inner = body_of(group, go, gc).unwrap_or(&[]);
                     if may_be_empty(inner) != Some(false) {
-                        return Err(refusal(group));
+                        found.push((open, close, true));
+                        break;
                     }
                 }
             }
         }
     }
-    Ok(())
+    found
 }
 
 /// Refuse the loop `s[open..close]` (a group repeated a varying count) whose body may match the
@@ -228,9 +428,11 @@ fn refusal(group: &[char]) -> String {
         "a capture group that may match the empty string in a group that may match the empty \
          string repeated a varying count ({g}…), beside items that may match text or inside \
          another repeated group, cannot be used: Ruby's engine ends, goes on with or fails an \
-         empty iteration by the capture groups' values from before it, which neither engine \
-         here can follow; make the capture group match at least one character ((a+)? for (a*)), \
-         or the repeated group"
+         empty iteration by the capture groups' values from before it, which is followed here \
+         only for a loop repeated from none without a maximum (*, *?, {{0,}}; not possessive, \
+         under x, in a look-around or another repeated group, with look-arounds, references, \
+         conditionals or \\K in it, or with the capture group repeated inside it); make the \
+         capture group match at least one character ((a+)? for (a*)), or repeat the group with *"
     )
 }
 
@@ -378,7 +580,46 @@ fn without_extended(s: &[char]) -> Vec<char> {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{check, instrument};
+
+    #[test]
+    fn loops_are_instrumented() {
+        assert_eq!(
+            instrument(r"(?:(a?)|b)*c", "", false).as_deref(),
+            Some(r"(?:(*LFS{0})(?:(a?)|b)(*LFE{0}))*(?:(?!)\1)?c")
+        );
+        assert_eq!(
+            instrument(r"(x)(?<n>(?:(?<m>a?)b?)*?)", "", false).as_deref(),
+            Some(r"(x)(?<n>(?:(*LFS{0})(?:(?<m>a?)b?)(*LFE{0}))*?(?:(?!)\k<m>)?)")
+        );
+        assert_eq!(
+            instrument(r"(?:(a?)b?){0,}(?:(b?)a?)*", "", false).as_deref(),
+            Some(concat!(
+                r"(?:(*LFS{0})(?:(a?)b?)(*LFE{0})){0,}(?:(?!)\1)?",
+                r"(?:(*LFS{1})(?:(b?)a?)(*LFE{1}))*(?:(?!)\2)?"
+            ))
+        );
+        for kept in [
+            r"^(?:(\w*)\s*)+",
+            r"(?:(a?)b?){1,3}",
+            r"(?:(a?)b?)*+c",
+            r"(?=(?:(a?)b?)*)c",
+            r"(?:(a?)(?=b)?b?)*c",
+            r"(?:(a?)\1b?)*c",
+            r"(?:(a?)?b?)*c",
+            r"(?:(?:(a?)b?)*c?)*",
+            r"(?:[ab](a*){1,3}){2,5}",
+            r"(?<n>a)(?:(?<n>a?)b?)*c",
+            r"(?:(a?)b?)*\g<1>",
+            r"(?:(?>(a))|(a?)b?)*c",
+        ] {
+            assert_eq!(instrument(kept, "", false), None, "{kept}");
+        }
+        assert_eq!(instrument(r"(?:(a?)b?)*c", "x", false), None);
+        assert!(instrument(r"(?:(a?)b?)*c", "", true).is_some());
+        // An anchor alternative, which for_oniguruma makes atomic.
+        assert!(instrument(r"(?:(?>(?:\b))|a()[ab]*?){0,}", "", false).is_some());
+    }
 
     #[test]
     fn stale_empty_captures_are_refused() {
