@@ -22,6 +22,51 @@ pub fn stands_for_byte(c: char) -> bool {
     ('\u{10FF80}'..='\u{10FFFF}').contains(&c)
 }
 
+/// Ruby's `String#to_i` (base 10) of a string's bytes: leading white space, one sign, an
+/// optional `0d`, then digits with single underscores between them; anything else ends the
+/// number (none: 0). `None` past 64 bits (Ruby's Integer has no bound).
+pub fn str_to_i(b: &[u8]) -> Option<i64> {
+    let mut i = 0;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let neg = match b.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    if b.get(i) == Some(&b'0') && matches!(b.get(i + 1), Some(b'd' | b'D')) {
+        i += 2;
+    }
+    // Accumulated negative, so that i64::MIN fits.
+    let mut n: i64 = 0;
+    let mut last_digit = false;
+    while i < b.len() {
+        match b[i] {
+            d @ b'0'..=b'9' => {
+                n = n.checked_mul(10)?.checked_sub(i64::from(d - b'0'))?;
+                last_digit = true;
+            }
+            b'_' if last_digit && b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                last_digit = false;
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if neg {
+        Some(n)
+    } else {
+        n.checked_neg()
+    }
+}
+
 /// The text of a binary (ASCII-8BIT) string as logferry reads one: ASCII as it is, each byte
 /// from 0x80 up as the character that stands for it ([`stands_for_byte`]), so that a character
 /// is a byte as in Ruby (`"é".b.length` is 2) and the bytes come back whole

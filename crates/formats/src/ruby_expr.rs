@@ -1949,44 +1949,6 @@ fn str_arg(v: &RValue) -> Result<&str, String> {
     }
 }
 
-/// Ruby's `String#to_i`.
-fn str_to_i(s: &str) -> Result<i64, String> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r') {
-        i += 1;
-    }
-    let neg = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut n: i64 = 0;
-    let mut prev_digit = false;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_digit() {
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(i64::from(c - b'0')))
-                .ok_or("an Integer beyond 64 bits is not supported")?;
-            prev_digit = true;
-        } else if c == b'_' && prev_digit && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            prev_digit = false;
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    Ok(if neg { -n } else { n })
-}
-
 /// Ruby's `String#to_f`: the longest prefix that is a decimal number (underscores between
 /// digits, `.5`, an exponent), else 0.0.
 fn str_to_f(s: &str) -> Result<f64, String> {
@@ -3261,7 +3223,8 @@ fn string_method(
         (Str(s), "include?") => Bool(s.contains(str_arg(&args[0])?)),
         (Str(s) | Sym(s), "length" | "size") => Int(s.chars().count() as i64),
         (Str(s), "empty?") => Bool(s.is_empty()),
-        (Str(s), "to_i") => Int(str_to_i(s)?),
+        (Str(s), "to_i") => Int(crate::ruby::str_to_i(s.as_bytes())
+            .ok_or("an Integer beyond 64 bits is not supported")?),
         // A match in a binary string: its text is binary too.
         (Match(md), "to_s") => match md.group(0) {
             Nil => Str(String::new()),

@@ -3,7 +3,7 @@
 import random, sys
 random.seed(int(sys.argv[1]))
 N=int(sys.argv[2])
-strs=['"1_2.5e3x"','" -.5"','"7e"','"3.e2"','"1__2"','"+-1"','"12_"','"4.5E+1_0"','"0.1e-400"','"tab\\tx\\s"',"'it\\'s \\\\n'",'time.strftime(\'%Y-%j %s %N %z\')','time.to_s','Time.now.to_i.to_s','record["m"]','record["sp"]','record["u"]','record["e"]','record["w"]','"a-b_c"',"'x y'",'tag','hostname.to_s.length.to_s',
+strs=['"1_2.5e3x"','" -0d1_2x"','"-9223372036854775808"','" -.5"','"7e"','"3.e2"','"1__2"','"+-1"','"12_"','"4.5E+1_0"','"0.1e-400"','"tab\\tx\\s"',"'it\\'s \\\\n'",'time.strftime(\'%Y-%j %s %N %z\')','time.to_s','Time.now.to_i.to_s','record["m"]','record["sp"]','record["u"]','record["e"]','record["w"]','"a-b_c"',"'x y'",'tag','hostname.to_s.length.to_s',
       'record["x"]','record["c"]','"\u00e9x".b','("\u00e9".b[0] + "x").force_encoding("UTF-8")','("\u00e9".b[0, 1] + "").force_encoding("UTF-8")','("a" + "\u00e9".b[1]).force_encoding("utf-8")','"Stra\u00dfe \u00e9t\u00e9"','"\u00c9COLE"','"line\\r\\n"','"a\\n\\n"','"hello world"','time.iso8601','time.utc.to_s','Time.at(time).xmlschema(3)']
 nums=['time.to_i','time.to_f','-7','1_000','record["neg"]','record["f"]','record["z"]','-3','7','2.5','0','record["i"]','1e15','-0.5','2.5e-3','9007199254740993','time.year','time.usec']
 arrs=['record["a"]','tag_parts','tag_prefix','record["s"].split("-")','[1, "x", nil]','record["s"].scan(/[a-z]/)','record["h"].keys','record["h"].values','[3, 1, 2]','["b", "a", "c"]','[1.5, 2, -3]','[[1, 2], [3, [4]]]','[nil, 1, nil]']

@@ -1723,6 +1723,12 @@ fn leading_bol_rest(root: &Node) -> Option<&[Node]> {
 /// linear engine runs: its search from a later position (`scan`, `gsub`) must not match at the
 /// very end of a text ending with a newline, where Rust's `^` matches and Ruby's does not.
 pub fn leading_bol(src: &str, flags: &str) -> bool {
+    parse_root(src, flags).is_ok_and(|(root, _, _)| leading_bol_rest(&root).is_some())
+}
+
+/// The tree of a whole pattern (`src` as written, under `flags`), with the text it was read from
+/// (escapes of non-ASCII characters written out) and the flags read.
+fn parse_root(src: &str, flags: &str) -> Result<(Node, String, Flags), String> {
     let f = Flags {
         i: flags.contains('i'),
         m: flags.contains('m'),
@@ -1736,10 +1742,11 @@ pub fn leading_bol(src: &str, flags: &str) -> bool {
         depth: 0,
         class_flags: f,
     };
-    match p.alt(f) {
-        Ok(root) => leading_bol_rest(&root).is_some(),
-        Err(_) => false,
+    let root = p.alt(f)?;
+    if p.i < p.s.len() {
+        return Err("unmatched close parenthesis".into());
     }
+    Ok((root, src.into_owned(), f))
 }
 
 /// A run of plain literal characters under `i`: Ruby matches it with full case folding, so
@@ -4727,29 +4734,13 @@ pub fn translate(src: &str, flags: &str) -> Result<String, String> {
 /// Translate a Ruby pattern body with Ruby flags (`i`, `m`, `x`, all applied here); the caller
 /// sets Rust's multi-line mode (for Ruby's `^`/`$`) on its `RegexBuilder`, and no other flag.
 pub fn translate_body(src: &str, flags: &str) -> Result<String, String> {
-    let f = Flags {
-        i: flags.contains('i'),
-        m: flags.contains('m'),
-        x: flags.contains('x'),
-        cs: Charset::Default,
-    };
     if src.contains(END_Z_GROUP) {
         return Err(unsupported(
             &format!("the group name {END_Z_GROUP}"),
             "the translation names a group of its own so",
         ));
     }
-    let src = escapes::as_written(src);
-    let mut p = Parser {
-        s: src.chars().collect(),
-        i: 0,
-        depth: 0,
-        class_flags: f,
-    };
-    let root = p.alt(f)?;
-    if p.i < p.s.len() {
-        return Err("unmatched close parenthesis".into());
-    }
+    let (root, src, f) = parse_root(src, flags)?;
     check_loops(&root)?;
     check_anchors(&root)?;
     if anychar::anchor_after_items(&src, flags) {

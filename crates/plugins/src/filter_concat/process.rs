@@ -182,47 +182,10 @@ fn to_i(raw: Option<&[u8]>) -> Result<i64, String> {
     }
 }
 
-/// Ruby's `String#to_i` (base 10): leading white space, one sign, an optional `0d`, then digits
-/// with single underscores between them; anything else ends the number (none: 0).
+/// Ruby's `String#to_i` of a value's bytes (past 64 bits, which Ruby's Integer holds, the
+/// largest: such an ordinal sorts last).
 fn str_to_i(b: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-        i += 1;
-    }
-    let neg = match b.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    if b.get(i) == Some(&b'0') && matches!(b.get(i + 1), Some(b'd' | b'D')) {
-        i += 2;
-    }
-    let mut n: i64 = 0;
-    let mut last_digit = false;
-    while i < b.len() {
-        match b[i] {
-            d @ b'0'..=b'9' => {
-                n = n.saturating_mul(10).saturating_add((d - b'0') as i64);
-                last_digit = true;
-            }
-            b'_' if last_digit && b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                last_digit = false;
-            }
-            _ => break,
-        }
-        i += 1;
-    }
-    if neg {
-        -n
-    } else {
-        n
-    }
+    logferry_formats::ruby::str_to_i(b).unwrap_or(i64::MAX)
 }
 
 /// Ruby's `String#==` of a config string and a raw value: a str of the same bytes, or a binary
