@@ -192,8 +192,14 @@ def rtf_cases():
             "ctl\u0001", {"$f32": 1.5}, {"$f32": 0.1}, {"$bin_hex": "6869"},
             ["é", "q\"", "\u0001", "\u007f", "\\", "#{x}", "\u00a0", "\u200b"], {"n": None, "f": 2.0, "e": {}}]
     rtf("rtf-non-string-values", "", [rule("v", "/^(.*)$/m", "v.$1")], msgs([{"v": v} for v in vals]))
-    rtf("rtf-non-string-values-inspect-bytes", "", [rule("v", "/^(.*)$/m", "v.$1")],
-        msgs([{"v": v} for v in [[{"$bin_hex": "c3a9"}], [{"$bin_hex": "00"}],
+    # NaN and the infinities, an EventTime inside a record (msgpack output: JSON cannot hold them).
+    special = [float("nan"), float("inf"), float("-inf"), {"$et": [1700000000, 0]}, [{"$et": [1700000001, 0]}],
+               {"t": {"$et": [1700000002, 0]}}]
+    g.case("rtf-non-string-values-special", rtf_match("", [rule("v", "/^(.*)$/m", "v.$1")])
+           + g.fileout(fmt="@type msgpack", inject="tag_key tg") + g.ERR, msgs([{"v": v} for v in special]))
+    g.case("rtf-non-string-values-inspect-bytes", rtf_match("", [rule("v", "/^(.*)$/m", "v.$1")])
+           + g.fileout(fmt="@type msgpack", inject="tag_key tg") + g.ERR,
+           msgs([{"v": v} for v in [[{"$bin_hex": "c3a9"}], [{"$str_hex": "61ff"}], {"k": {"$str_hex": "c3a9c3"}}, [{"$bin_hex": "00"}],
                                   [{"$f32": 0.1}], [1e100, -1e-7, 2.5e-5]]]))
     # A capture of a binary string makes a binary tag (out_file's format then raises on a tag
     # past ASCII, so the tag shows in the file's name).
@@ -285,6 +291,11 @@ def grep_cases():
             {"$f32": 0.1}, {"$bin_hex": "6869"}, -0.0, 18446744073709551615]
     grep("grep-non-string-values", cond("regexp", "v", "/^(1\\.0|100\\.0|1\\.0e\\+20|1\\.0e\\+16|true|\\[1, \"a\"\\]|\\{\"k\"=>nil\\}|\\{\\}|0\\.1|hi|-0\\.0|18446744073709551615|1\\.5e-05)$/"),
          [fwd("t", [{"v": v, "i": i} for i, v in enumerate(vals)])])
+    grep("grep-non-string-values-special", cond("regexp", "v", "/^(NaN|Infinity|-Infinity|1700000000)$/"),
+         [fwd("t", [{"v": v, "i": i} for i, v in enumerate([float("nan"), float("inf"), float("-inf"), {"$et": [1700000000, 0]},
+                                                            {"$et": [1700000001, 0]}, "NaN"])])], fmt="@type msgpack")
+    grep("grep-inspect-invalid-utf8", cond("regexp", "v", '/^\\["a\\\\xFF"\\]$/'),
+         [fwd("t", [{"v": [{"$str_hex": "61ff"}]}, {"v": ["a\ufffd"]}, {"v": "a\\xFF"}, {"v": ["a\\xFF"]}])], fmt="@type msgpack")
     grep("grep-nil-and-missing-empty-pattern", cond("regexp", "v", "/^$/"),
          [fwd("t", [{"v": None}, {}, {"v": ""}, {"v": " "}, {"v": []}])])
     grep("grep-pattern-flags", cond("regexp", "x", "/^a b$/x") + cond("regexp", "i", "/^É/i") + cond("regexp", "m", "/a.b/m")
