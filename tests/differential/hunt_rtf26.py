@@ -178,6 +178,10 @@ def rtf_cases():
            msgs([{"k": "r"}, {"k": "l"}]), raw_conf=True)
     rtf("rtf-label-undefined", "", [rule("k", "/^a$/", "u.x", "label @NOPE"), rule("k", "/^b$/", "ok.x")],
         msgs([{"k": "b"}, {"k": "a"}, {"k": "b"}]))
+    # Fluentd sends the whole message to @ERROR, the events it had already re-emitted included
+    # (DIFFERS); logferry only those of the missing label.
+    rtf("rtf-label-undefined-whole-message", "", [rule("k", "/^a$/", "u.x", "label @NOPE"), rule("k", "/^b$/", "ok.x")],
+        [fwd("in.f", [{"k": "b"}, {"k": "a"}, {"k": "b"}])])
     # --- a rewritten tag this filter matches again -----------------------------------------------
     rtf("rtf-rewritten-tag-matched-again", "", [rule("k", "/./", "out.${tag_parts[1]}")],
         msgs([{"k": 1}], tag="in.a") + msgs([{"k": 2}], tag="in.b") + msgs([{"k": 3}], tag="out.a"), pattern="in.** out.a")
