@@ -165,6 +165,9 @@ def rtf_cases():
     alt = [{"k": "a"}, {"k": "b"}, {"k": "a"}, {"k": "z"}, {"k": "b"}, {"k": "a"}]
     rtf("rtf-emit-mode-batch-order", "", [rule("k", "/^(a|b)$/", "o.$1")], [fwd("in.f", alt)])
     rtf("rtf-emit-mode-record-order", "emit_mode record", [rule("k", "/^(a|b)$/", "o.$1")], [fwd("in.f", alt)])
+    rtf("rtf-emit-mode-record-labels", "emit_mode record",
+        [rule("k", "/^a$/", "${tag}", "label @L1"), rule("k", "/^b$/", "o.b")],
+        [fwd("in.f", [{"k": c} for c in "abab"])], labels=g.label("@L1", g.fileout("l1")))
     rtf_cfg("rtf-config-emit-mode-bad", "emit_mode stream", [rule("k", "/./", "t")])
     # --- labels --------------------------------------------------------------------------------
     rtf("rtf-label-per-rule-batch", "",
@@ -300,6 +303,9 @@ def grep_cases():
                                                             {"$et": [1700000001, 0]}, "NaN"])])], fmt="@type msgpack")
     grep("grep-inspect-invalid-utf8", cond("regexp", "v", '/^\\["a\\\\xFF"\\]$/'),
          [fwd("t", [{"v": [{"$str_hex": "61ff"}]}, {"v": ["a\ufffd"]}, {"v": "a\\xFF"}, {"v": ["a\\xFF"]}])], fmt="@type msgpack")
+    grep("grep-key-array-of-maps", cond("regexp", "$.a[0].b", "/^1$/") + cond("exclude", "$['m']['n'][1]", "/x/"),
+         [fwd("t", [{"a": [{"b": 1}]}, {"a": [{"b": 2}]}, {"a": [{"b": 1}], "m": {"n": [0, "x"]}}, {"a": []},
+                    {"a": [{"b": 1}], "m": {"n": [0]}}])])
     grep("grep-nil-and-missing-empty-pattern", cond("regexp", "v", "/^$/"),
          [fwd("t", [{"v": None}, {}, {"v": ""}, {"v": " "}, {"v": []}])])
     grep("grep-pattern-flags", cond("regexp", "x", "/^a b$/x") + cond("regexp", "i", "/^É/i") + cond("regexp", "m", "/a.b/m")
@@ -360,6 +366,7 @@ def http_cases():
     http("httpout-format-stdout", "endpoint {HTTP}/f", two, fmt="@type stdout")
     http("httpout-headers-placeholder-tag-index", 'endpoint {HTTP}/h/${tag[-1]}\nheaders_from_placeholders {"X-P":"${tag[0]}-${tag[5]}-${tag[-2]}"}',
          two + [g.msg({"m": "c"}, tag="one")], buffer="<buffer tag>\n  @type memory\n</buffer>")
+    http("httpout-headers-empty-and-case", 'endpoint {HTTP}/h\nheaders {"X-E":"","x-a":"1","X-A":"2"}', two)
     http("httpout-single-value-no-newline", "endpoint {HTTP}/s", two, fmt="@type single_value\nmessage_key m\nadd_newline false")
     http("httpout-json-array-one-per-chunk", "endpoint {HTTP}/a\njson_array true", two,
          buffer="<buffer>\n  @type memory\n  chunk_limit_records 1\n</buffer>")
