@@ -84,7 +84,7 @@ fn config(plugin: &str, body: &str) -> logferry_config::Element {
 fn rewrite(body: &str, emitter: &Emitter) -> RewriteTagFilter {
     let el = config("rewrite_tag_filter", body);
     let s = Section::new(&el, "rewrite_tag_filter");
-    RewriteTagFilter::new(&s, emitter, PluginLog::new("bench", None), &|_, _| {}).unwrap()
+    RewriteTagFilter::new(&s, emitter, PluginLog::new("bench", None)).unwrap()
 }
 
 struct Null;

@@ -222,6 +222,14 @@ impl Emitter {
         self.label.as_deref()
     }
 
+    /// Does the label this handle emits into exist? (Also true while no router is installed.)
+    /// For plugins that, as Fluentd's, look a label up only when they emit into it.
+    pub fn label_exists(&self) -> bool {
+        self.router
+            .get()
+            .is_none_or(|r| r.agent(self.label.as_deref()).is_some())
+    }
+
     /// The router, once installed.
     pub fn router(&self) -> Option<&Arc<Router>> {
         self.router.get()

@@ -124,10 +124,30 @@ pub fn raw_to_s<'a>(raw: Option<&'a [u8]>, scratch: &'a mut String) -> &'a str {
         let _ = write!(scratch, "{i}");
     } else if let Ok(u) = r.read_u64() {
         let _ = write!(scratch, "{u}");
-    } else if let Ok((v, _)) = Value::decode(raw) {
+    } else if let Ok((v, _)) = Value::decode_with(raw, &str_keeping_invalid_bytes) {
+        // An array or a map: its `inspect`, where a string's bytes that are not UTF-8 are
+        // `\xFF` as Ruby writes them (not the replacement character).
         to_s_into(&v, scratch);
     }
     scratch.as_str()
+}
+
+/// A msgpack str as text, each byte that is not UTF-8 as the private-use character standing for
+/// it (U+10FF80–U+10FFFF), which `inspect` writes as `\xHH`.
+fn str_keeping_invalid_bytes(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(chunk.valid());
+                out.extend(chunk.invalid().iter().map(|&b| {
+                    char::from_u32(0x10FF00 + u32::from(b)).unwrap_or(char::REPLACEMENT_CHARACTER)
+                }));
+            }
+            out
+        }
+    }
 }
 
 /// Ruby's `to_s` of a value.
@@ -177,6 +197,20 @@ mod tests {
 
     fn s(x: &str) -> Value {
         Value::Str(x.into())
+    }
+
+    #[test]
+    fn raw_to_s_inspects_invalid_utf8_as_bytes() {
+        // Ruby 3.1 (Fluentd's -Eascii-8bit worker): ["a\xFF", "é\xC3"].inspect.
+        let mut raw = vec![0x92, 0xa2, b'a', 0xff, 0xa3, 0xc3, 0xa9, 0xc3];
+        let mut scratch = String::new();
+        assert_eq!(
+            raw_to_s(Some(&raw), &mut scratch),
+            r#"["a\xFF", "\u00E9\xC3"]"#
+        );
+        // A str on its own is scrubbed (matched as `scrub('?')`).
+        raw = vec![0xa2, b'a', 0xff];
+        assert_eq!(raw_to_s(Some(&raw), &mut scratch), "a?");
     }
 
     #[test]

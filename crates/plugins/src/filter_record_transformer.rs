@@ -1013,7 +1013,7 @@ ${tag}_key v
             ("${time}", "Time"),
             ("${`ls`}", "`"),
             ("a\\tb ${tag}", "backslash"),
-            ("${record['a'].capitalize}", "capitalize"),
+            ("${record['a'].each_slice(2)}", "each_slice"),
         ] {
             let e = rt(&format!("enable_ruby true\n<record>\nk {bad}\n</record>"))
                 .err()

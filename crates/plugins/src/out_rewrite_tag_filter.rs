@@ -6,15 +6,17 @@
 //! unless it is `invert`; a normal rule fires on an unanchored match, an `invert` rule on no
 //! match. The new tag is the rule's `tag` with `$1`… replaced by the captures (normal rules only;
 //! a non-participating or missing group is `""`; `capitalize_regex_backreference` capitalizes
-//! them), then the placeholders `${tag}`/`__TAG__`, `${tag_parts[N]}`, `${hostname}`/
+//! them as Ruby's `capitalize`, and a group that did not take part is then Ruby's NoMethodError:
+//! the event goes to `@ERROR`), then the placeholders `${tag}`/`__TAG__`, `${tag_parts[N]}`, `${hostname}`/
 //! `__HOSTNAME__` replaced (the tag first loses `remove_tag_prefix` or `remove_tag_regexp`; an
 //! unknown placeholder or an out-of-range part becomes `""`; `__TAG_PARTS[N]__` is left as is,
 //! as in the plugin). No rule fires, or the new tag equals the old one without a `label`: the
-//! record is dropped. Records go to the rule's `label`, else to the router where this output is
-//! declared; `emit_mode batch` (default) sends one batch per (label, tag) in first-seen order,
-//! `record` sends each record on its own. `hostname_command` is run once at start-up with
-//! `/bin/sh -c` (a failure is a start-up error); without it the system host name is used, as
-//! the plugin's default `hostname` command prints it.
+//! record is dropped. Records go to the rule's `label` (looked up when they are emitted: a label
+//! that does not exist sends them to `@ERROR`), else to the router where this output is declared; `emit_mode batch` (default) sends one batch per (label, tag) in first-seen order,
+//! `record` sends each record on its own. `hostname_command` is run once at start-up as Ruby's
+//! backticks run it (its output whatever its exit status; only a program that cannot start is an
+//! error); without it the system host name is used, as the plugin's default `hostname` command
+//! prints it.
 //!
 //! Records are not decoded: only the rule keys are read from the raw msgpack, and a group whose
 //! records are contiguous in the incoming batch is re-emitted as a zero-copy slice of it.
@@ -25,7 +27,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use logferry_config::Pos;
 use logferry_core::error::build_error;
 use logferry_core::params::{many, p, Body, ParamType::*, Spec};
 use logferry_core::{
@@ -149,12 +150,10 @@ pub static PARAMS: Spec = Spec::new(
 
 /// Build from `<match>`.
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Output>, BuildError> {
-    let require = |label: &str, pos: &Pos| ctx.require_label(label, pos);
     Ok(Arc::new(RewriteTagFilter::new(
         s,
         &ctx.emitter,
         ctx.log.clone(),
-        &require,
     )?))
 }
 
@@ -192,37 +191,82 @@ fn split_tag_segments(tag: &str) -> Vec<Seg> {
     segs
 }
 
-/// `${tag_parts[0..2]}` / `__TAG_PARTS[0...2]__`: ranges are refused by the plugin's docs.
+/// The plugin's range check: it refuses a tag only when it holds both a `${tag_parts[N..M]}` and
+/// a `__TAG_PARTS[N..M]__` (one digit each side, `..` or `...`); either alone is accepted, and
+/// stays as written (neither is a placeholder).
 fn has_range_placeholder(tag: &str) -> bool {
-    for (open, close) in [("${tag_parts[", "]}"), ("__TAG_PARTS[", "]__")] {
-        let mut rest = tag;
-        while let Some(i) = rest.find(open) {
-            rest = &rest[i + open.len()..];
-            if let Some(end) = rest.find(close) {
-                let inner = &rest[..end];
-                if inner.contains("..") {
-                    return true;
-                }
-            }
-        }
+    fn has(tag: &str, open: &str, close: &str) -> bool {
+        tag.match_indices(open).any(|(i, _)| {
+            let b = &tag.as_bytes()[i + open.len()..];
+            let dots = match b {
+                [d, b'.', b'.', b'.', ..] if d.is_ascii_digit() => 3,
+                [d, b'.', b'.', ..] if d.is_ascii_digit() => 2,
+                _ => return false,
+            };
+            b.get(1 + dots).is_some_and(u8::is_ascii_digit)
+                && b[2 + dots..].starts_with(close.as_bytes())
+        })
     }
-    false
+    has(tag, "${tag_parts[", "]}") && has(tag, "__TAG_PARTS[", "]__")
 }
 
+/// Ruby's `Regexp#to_s` of a pattern Fluentd's regexp type compiled (`(?mi-x:body)`).
+fn regexp_to_s(body: &str, flags: &str) -> String {
+    let (mut on, mut off) = (String::new(), String::new());
+    for f in ['m', 'i', 'x'] {
+        if flags.contains(f) {
+            on.push(f);
+        } else {
+            off.push(f);
+        }
+    }
+    if off.is_empty() {
+        format!("(?{on}:{body})")
+    } else {
+        format!("(?{on}-{off}:{body})")
+    }
+}
+
+/// Does Ruby run this command string through `/bin/sh -c` (process.c's `rb_exec_fillarg`)? It
+/// does when the string holds a shell meta character, an `=` in its first word, or its first
+/// word is a shell reserved word or special built-in; otherwise it splits the string at spaces
+/// and tabs and runs the program itself.
+fn needs_shell(cmd: &str) -> bool {
+    const POSIX_SH_CMDS: [&str; 29] = [
+        "!", ".", ":", "break", "case", "continue", "do", "done", "elif", "else", "esac", "eval",
+        "exec", "exit", "export", "fi", "for", "if", "in", "readonly", "return", "set", "shift",
+        "then", "times", "trap", "unset", "until", "while",
+    ];
+    if cmd
+        .bytes()
+        .any(|b| b"*?{}[]<>()~&|\\$;'`\"\n#".contains(&b))
+    {
+        return true;
+    }
+    let first = cmd.split([' ', '\t']).find(|w| !w.is_empty()).unwrap_or("");
+    first.contains('=') || (!first.contains('/') && POSIX_SH_CMDS.contains(&first))
+}
+
+/// `hostname_command` as the plugin runs it, with Ruby's backticks: its standard output less one
+/// trailing newline (`chomp`), whatever its exit status (`false` gives `""`); standard error goes
+/// to logferry's. Only a program that cannot be started (run without a shell: not found, not
+/// executable) is an error, as Ruby's `Errno::ENOENT` fails Fluentd's start.
 fn run_hostname_command(cmd: &str) -> Result<String, String> {
-    let out = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
+    let mut c = if needs_shell(cmd) {
+        let mut c = std::process::Command::new("/bin/sh");
+        c.arg("-c").arg(cmd);
+        c
+    } else {
+        let mut words = cmd.split([' ', '\t']).filter(|w| !w.is_empty());
+        let mut c = std::process::Command::new(words.next().unwrap_or(""));
+        c.args(words);
+        c
+    };
+    let out = c
         .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
         .output()
         .map_err(|e| format!("hostname_command '{cmd}' could not run: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "hostname_command '{cmd}' failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
     let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
     // Ruby's chomp: one trailing "\n", "\r\n" or "\r".
     if s.ends_with('\n') {
@@ -237,14 +281,9 @@ fn run_hostname_command(cmd: &str) -> Result<String, String> {
 }
 
 impl RewriteTagFilter {
-    /// Configure from the section; `emitter` is the router where the output is declared, and
-    /// `require_label` records each rule `label` (it must exist once the pipeline is built).
-    pub fn new(
-        s: &Section,
-        emitter: &Emitter,
-        log: PluginLog,
-        require_label: &dyn Fn(&str, &Pos),
-    ) -> Result<Self, BuildError> {
+    /// Configure from the section; `emitter` is the router where the output is declared (a rule
+    /// `label` is looked up when events are emitted into it, as the plugin does).
+    pub fn new(s: &Section, emitter: &Emitter, log: PluginLog) -> Result<Self, BuildError> {
         let s = &s.declared(&PARAMS);
         if let Some(p) = s
             .element()
@@ -285,7 +324,7 @@ impl RewriteTagFilter {
         let mut emitters = vec![emitter.clone()];
         let mut label_names: Vec<String> = Vec::new();
         let mut rules = Vec::new();
-        let mut seen: Vec<(String, bool, String)> = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
         for r in s.sections("rule") {
             let key_p: &str = r.get("key")?;
             let key = Accessor::new(key_p)
@@ -302,9 +341,10 @@ impl RewriteTagFilter {
                 ));
             }
             let invert = r.get("invert")?;
+            // The plugin looks a rule's label up when it emits into it: a label that does not
+            // exist is not a start-up error but sends those events to @ERROR (see `emit`).
             let target = match r.param("label") {
                 Some(p) if !p.value.is_empty() => {
-                    require_label(&p.value, &p.pos);
                     match label_names.iter().position(|l| *l == p.value) {
                         Some(i) => i + 1,
                         None => {
@@ -316,8 +356,14 @@ impl RewriteTagFilter {
                 }
                 _ => 0,
             };
+            // The plugin's identity of a rule: `key + ("!" when invert) + pattern.to_s`, so a key
+            // ending in `!` can collide with an inverted rule of the key without it.
             let (body, flags) = logferry_config::types::regexp(&pat_p.value);
-            let ident = (key_p.to_string(), invert, format!("{flags}/{body}"));
+            let ident = format!(
+                "{key_p}{}{}",
+                if invert { "!" } else { "" },
+                regexp_to_s(&body, &flags)
+            );
             if seen.contains(&ident) {
                 return Err(build_error(
                     r.pos(),
@@ -329,7 +375,12 @@ impl RewriteTagFilter {
             }
             seen.push(ident);
             let segs = split_tag_segments(&tag);
-            let has_backrefs = !invert && segs.iter().any(|s| matches!(s, Seg::Backref(_)));
+            let groups = ruby::capture_groups(&pattern);
+            // With capitalize_regex_backreference the plugin capitalizes every capture, used or
+            // not, so the captures are read whenever there are groups.
+            let has_backrefs = !invert
+                && (segs.iter().any(|s| matches!(s, Seg::Backref(_)))
+                    || (capitalize && !groups.is_empty()));
             log.info(format_args!(
                 "adding rewrite_tag_filter rule: key {key_p} pattern {}{} tag {tag}{}",
                 pat_p.value,
@@ -339,7 +390,7 @@ impl RewriteTagFilter {
                     .unwrap_or_default()
             ));
             rules.push(Rule {
-                groups: ruby::capture_groups(&pattern),
+                groups,
                 key,
                 pattern,
                 invert,
@@ -509,6 +560,10 @@ impl RewriteTagFilter {
                 if rule.pattern.captures_read(loc, value).is_none() {
                     continue;
                 }
+                // `nil.capitalize` raises (NoMethodError): the event goes to @ERROR.
+                if self.capitalize && rule.groups.iter().any(|&g| loc.get(g).is_none()) {
+                    return Err("undefined method `capitalize' for nil:NilClass (a group of the rule's pattern did not take part in the match; capitalize_regex_backreference)".into());
+                }
                 step1.clear();
                 for seg in &rule.segs {
                     match seg {
@@ -563,14 +618,65 @@ impl RewriteTagFilter {
     }
 }
 
+/// Ruby's `String#capitalize`: the first character in titlecase (which differs from uppercase
+/// for the digraphs `ǆ`→`ǅ`, `ß`→`Ss`, the ligatures `ﬁ`→`Fi`, Georgian, which stays as it is,
+/// and Greek with ypogegrammeni), the rest in lowercase (no final-sigma rule).
 fn capitalize_into(s: &str, out: &mut String) {
     let mut chars = s.chars();
     if let Some(first) = chars.next() {
-        out.extend(first.to_uppercase());
+        titlecase_into(first, out);
         for c in chars {
             out.extend(c.to_lowercase());
         }
     }
+}
+
+/// The titlecase mapping of one character (Unicode's, where it is not the uppercase one).
+fn titlecase_into(c: char, out: &mut String) {
+    let special: &str = match c as u32 {
+        0xDF => "Ss",
+        0x1C4..=0x1C6 => "\u{1C5}",
+        0x1C7..=0x1C9 => "\u{1C8}",
+        0x1CA..=0x1CC => "\u{1CB}",
+        0x1F1..=0x1F3 => "\u{1F2}",
+        0x587 => "\u{535}\u{582}",
+        0x10D0..=0x10FA | 0x10FD..=0x10FF | 0x1F88..=0x1F8F | 0x1F98..=0x1F9F | 0x1FA8..=0x1FAF => {
+            out.push(c);
+            return;
+        }
+        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => {
+            out.extend(char::from_u32(c as u32 + 8));
+            return;
+        }
+        0x1FB3 | 0x1FBC => "\u{1FBC}",
+        0x1FC3 | 0x1FCC => "\u{1FCC}",
+        0x1FF3 | 0x1FFC => "\u{1FFC}",
+        0x1FB2 => "\u{1FBA}\u{345}",
+        0x1FB4 => "\u{386}\u{345}",
+        0x1FB7 => "\u{391}\u{342}\u{345}",
+        0x1FC2 => "\u{1FCA}\u{345}",
+        0x1FC4 => "\u{389}\u{345}",
+        0x1FC7 => "\u{397}\u{342}\u{345}",
+        0x1FF2 => "\u{1FFA}\u{345}",
+        0x1FF4 => "\u{38F}\u{345}",
+        0x1FF7 => "\u{3A9}\u{342}\u{345}",
+        0xFB00 => "Ff",
+        0xFB01 => "Fi",
+        0xFB02 => "Fl",
+        0xFB03 => "Ffi",
+        0xFB04 => "Ffl",
+        0xFB05 | 0xFB06 => "St",
+        0xFB13 => "\u{544}\u{576}",
+        0xFB14 => "\u{544}\u{565}",
+        0xFB15 => "\u{544}\u{56B}",
+        0xFB16 => "\u{54E}\u{576}",
+        0xFB17 => "\u{544}\u{56D}",
+        _ => {
+            out.extend(c.to_uppercase());
+            return;
+        }
+    };
+    out.push_str(special);
 }
 
 struct Group {
@@ -758,7 +864,18 @@ impl Output for RewriteTagFilter {
         }
         Nested(Box::pin(async move {
             for r in routes {
-                self.emitters[r.target].emit(&r.tag, r.batch).await?;
+                let to = &self.emitters[r.target];
+                if !to.label_exists() {
+                    // Fluentd's `find_label` raises ArgumentError: the events go to @ERROR
+                    // under the tag they came with.
+                    let why = format!("{} label not found", to.label().unwrap_or(""));
+                    let reasons = vec![why; r.batch.len()];
+                    self.emitters[0]
+                        .emit_error_events(tag, r.batch, &reasons)
+                        .await;
+                    continue;
+                }
+                to.emit(&r.tag, r.batch).await?;
             }
             Ok(())
         }))
@@ -797,12 +914,7 @@ mod tests {
         let text = format!("<match **>\n@type rewrite_tag_filter\n{body}\n</match>\n");
         let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
         let s = Section::new(&root.elements[0], "rewrite_tag_filter");
-        let p = RewriteTagFilter::new(
-            &s,
-            &Emitter::unbound(),
-            PluginLog::new("t", None),
-            &|_, _| {},
-        )?;
+        let p = RewriteTagFilter::new(&s, &Emitter::unbound(), PluginLog::new("t", None))?;
         let unused = s.warn_unused();
         assert!(unused.is_empty(), "{unused:?}");
         Ok(p)
@@ -966,6 +1078,47 @@ mod tests {
     }
 
     #[test]
+    fn capitalize_is_rubys_titlecase_and_nil_groups_raise() {
+        let p = plugin(&format!(
+            "capitalize_regex_backreference true\n{}",
+            rule("w", "/^(\\S+) (\\S+?)(x)?$/", "c.$1.$2", "")
+        ))
+        .unwrap();
+        // Recorded from Ruby 3.1's String#capitalize.
+        for (v, want) in [
+            ("ǆx ǈY", "c.ǅx.ǈy"),
+            ("ßa ﬁX", "c.Ssa.Fix"),
+            ("ΣΑΣ ᾳb", "c.Σασ.ᾼb"),
+            ("აბ ﬓa", "c.აბ.Մնa"),
+        ] {
+            let v = format!("{v}x");
+            assert_eq!(one(&p, "t", &[("w", s(&v))]).as_deref(), Some(want), "{v}");
+        }
+        // The third group did not take part: every capture is capitalized, so Ruby raises.
+        let mut errors = ErrorEvents::default();
+        let out = p.route("t", &batch(&[rec(&[("w", s("a b"))])]), &mut errors);
+        assert!(out.is_empty());
+        assert_eq!(errors.take().0.len(), 1);
+    }
+
+    #[test]
+    fn range_placeholders_refused_only_in_both_forms() {
+        assert!(!has_range_placeholder("${tag_parts[0..1]}"));
+        assert!(!has_range_placeholder("__TAG_PARTS[0...1]__"));
+        assert!(has_range_placeholder(
+            "${tag_parts[0..1]}.__TAG_PARTS[0...1]__"
+        ));
+        assert!(!has_range_placeholder(
+            "${tag_parts[0..10]}.__TAG_PARTS[0...1]__"
+        ));
+        let p = plugin(&rule("a", "x", "r.${tag_parts[0..1]}", "")).unwrap();
+        assert_eq!(
+            one(&p, "p.q", &[("a", s("x"))]).as_deref(),
+            Some("r.${tag_parts[0..1]}")
+        );
+    }
+
+    #[test]
     fn hostname_placeholders_and_command() {
         let p = plugin(&format!(
             "hostname_command echo web-1\n{}",
@@ -976,13 +1129,34 @@ mod tests {
             one(&p, "t", &[("a", s("x"))]).as_deref(),
             Some("h.web-1.web-1")
         );
+        // Ruby's backticks: the output whatever the exit status; `exit` is a shell built-in.
+        for (cmd, want) in [
+            ("exit 3", "h.."),
+            ("false", "h.."),
+            ("sh -c 'echo out; exit 3'", "h.out.out"),
+            ("printf 'a\\r\\n'", "h.a.a"),
+        ] {
+            let p = plugin(&format!(
+                "hostname_command {cmd}\n{}",
+                rule("a", "x", "h.${hostname}.__HOSTNAME__", "")
+            ))
+            .unwrap();
+            assert_eq!(
+                one(&p, "t", &[("a", s("x"))]).as_deref(),
+                Some(want),
+                "{cmd}"
+            );
+        }
+        // A program that cannot start (no shell involved) fails the start.
         let e = plugin(&format!(
-            "hostname_command exit 3\n{}",
+            "hostname_command /nonexistent/logferry-hostname\n{}",
             rule("a", "x", "h", "")
         ))
         .err()
         .unwrap();
         assert!(e.to_string().contains("hostname_command"), "{e}");
+        assert!(needs_shell("a=b cmd") && needs_shell("exit") && needs_shell("echo $X"));
+        assert!(!needs_shell("hostname -s") && !needs_shell("/bin/exit"));
     }
 
     #[test]
@@ -1066,7 +1240,18 @@ mod tests {
             ("rewriterule1 a b c", "support has been dropped"),
             ("", "missing rewriterules"),
             (&rule("a", "(?<n>x", "t", ""), "cannot be used"),
-            (&rule("a", "x", "${tag_parts[0..2]}", ""), "range"),
+            (
+                &rule("a", "x", "${tag_parts[0..2]}.__TAG_PARTS[1..2]__", ""),
+                "range",
+            ),
+            (
+                &format!(
+                    "{}{}",
+                    rule("a", "x", "t1", "invert true\n"),
+                    rule("a!", "x", "t2", "")
+                ),
+                "duplicated",
+            ),
             (
                 &format!("{}{}", rule("a", "x", "t1", ""), rule("a", "x", "t2", "")),
                 "duplicated",
@@ -1214,9 +1399,8 @@ mod tests {
         );
         let root = logferry_config::parse_str(&text, "t.conf", Path::new(".")).unwrap();
         let sec = Section::new(&root.elements[0], "rewrite_tag_filter");
-        let rtf = Arc::new(
-            RewriteTagFilter::new(&sec, &in_label, PluginLog::new("t", None), &|_, _| {}).unwrap(),
-        );
+        let rtf =
+            Arc::new(RewriteTagFilter::new(&sec, &in_label, PluginLog::new("t", None)).unwrap());
         let sink = |n| RuleKind::Match(Arc::new(Sink(log.clone(), n)));
         let r = |p: &str, k| RouterRule {
             pattern: MatchPattern::new(p).unwrap(),

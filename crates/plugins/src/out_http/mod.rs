@@ -8,9 +8,10 @@
 //! * `content_type` defaults by format as Fluentd: json → `application/x-ndjson`
 //!   (`application/json` with `json_array`), csv → `text/csv`, ltsv → `text/tab-separated-values`,
 //!   msgpack → `application/x-msgpack`, out_file/single_value/stdout → `text/plain`.
-//! * Headers in Fluentd's order (a later one wins): `headers` (a hash), `headers_from_placeholders`
-//!   (a hash rendered per chunk), `Content-Encoding`, `Content-Type`, then `<auth> method basic`
-//!   (`username`, `password`). `aws_sigv4` is refused at start-up.
+//! * Headers in Fluentd's order (a later one wins): `<auth> method basic` (`username`,
+//!   `password`; Net::HTTP's `basic_auth` comes first), `headers` (a hash),
+//!   `headers_from_placeholders` (a hash rendered per chunk; a `${tag}` or `${key}` that is not a
+//!   chunk key stays as written), `Content-Encoding`, `Content-Type`. `aws_sigv4` is refused at start-up.
 //! * Responses: 2xx is success. A code in `retryable_response_codes` (default **`[503]`**, Fluentd's
 //!   default, which Fluentd v2 plans to drop: list it explicitly, e.g. `[429, 500, 502, 503, 504]`,
 //!   to retry more) is retried on the buffer's schedule; a `Retry-After` (seconds or an HTTP date)
@@ -139,7 +140,7 @@ pub struct HttpWriter {
     headers: HeaderMap,
     /// `headers_from_placeholders`, rendered per chunk.
     placeholder_headers: Vec<(HeaderName, Template)>,
-    /// Content-Encoding, Content-Type, Authorization: applied last.
+    /// Content-Encoding, Content-Type: applied last.
     fixed_headers: HeaderMap,
     retryable: Vec<u16>,
     error_unrecoverable: bool,
@@ -250,41 +251,9 @@ impl HttpWriter {
             None => formatter.content_type().to_string(),
         };
 
-        // Headers, in Fluentd's order.
+        // Headers, in Fluentd's order: Net::HTTP's `basic_auth` sets Authorization first, so a
+        // `headers` or `headers_from_placeholders` Authorization replaces it.
         let mut headers = HeaderMap::new();
-        let given: Option<Vec<(String, String)>> = s.get("headers")?;
-        for (k, v) in given.unwrap_or_default() {
-            headers.insert(
-                header_name(s, "headers", &k)?,
-                header_value(s, "headers", &v)?,
-            );
-        }
-        let mut placeholder_headers = Vec::new();
-        let from_placeholders: Option<Vec<(String, String)>> =
-            s.get("headers_from_placeholders")?;
-        for (k, v) in from_placeholders.unwrap_or_default() {
-            let t = Template::new("headers_from_placeholders", &v, cfg)
-                .map_err(|e| build_error(param_pos(s, "headers_from_placeholders"), e))?;
-            placeholder_headers.push((header_name(s, "headers_from_placeholders", &k)?, t));
-        }
-        let uses_tag = endpoint.uses_tag() || placeholder_headers.iter().any(|(_, t)| t.uses_tag());
-        if uses_tag && !cfg.key_tag {
-            return Err(build_error(
-                s.pos(),
-                "endpoint or headers_from_placeholders use ${tag}, but chunk key 'tag' is not configured: use <buffer tag>",
-            ));
-        }
-        let mut fixed_headers = HeaderMap::new();
-        if gzip {
-            fixed_headers.insert(
-                reqwest::header::CONTENT_ENCODING,
-                HeaderValue::from_static("gzip"),
-            );
-        }
-        fixed_headers.insert(
-            reqwest::header::CONTENT_TYPE,
-            header_value(s, "content_type", &content_type)?,
-        );
         if let Some(auth) = s.section("auth")? {
             let method: &str = auth.get("method")?;
             if method == "aws_sigv4" {
@@ -301,9 +270,44 @@ impl HttpWriter {
                 &format!("Basic {}", base64(format!("{user}:{pass}").as_bytes())),
             )?;
             v.set_sensitive(true);
-            fixed_headers.insert(reqwest::header::AUTHORIZATION, v);
+            headers.insert(reqwest::header::AUTHORIZATION, v);
         }
 
+        let given: Option<Vec<(String, String)>> = s.get("headers")?;
+        for (k, v) in given.unwrap_or_default() {
+            headers.insert(
+                header_name(s, "headers", &k)?,
+                header_value(s, "headers", &v)?,
+            );
+        }
+        let mut placeholder_headers = Vec::new();
+        let from_placeholders: Option<Vec<(String, String)>> =
+            s.get("headers_from_placeholders")?;
+        for (k, v) in from_placeholders.unwrap_or_default() {
+            let t = Template::new("headers_from_placeholders", &v, cfg)
+                .map_err(|e| build_error(param_pos(s, "headers_from_placeholders"), e))?;
+            placeholder_headers.push((header_name(s, "headers_from_placeholders", &k)?, t));
+        }
+        // A `${tag}` without the tag chunk key stays as written (Fluentd's extract_placeholders):
+        // in a header it is sent so; in the endpoint it makes a URI Fluentd cannot parse, so
+        // every chunk would fail: refused at start-up.
+        if endpoint.uses_tag() && !cfg.key_tag {
+            return Err(build_error(
+                s.pos(),
+                "endpoint uses ${tag}, but chunk key 'tag' is not configured: use <buffer tag>",
+            ));
+        }
+        let mut fixed_headers = HeaderMap::new();
+        if gzip {
+            fixed_headers.insert(
+                reqwest::header::CONTENT_ENCODING,
+                HeaderValue::from_static("gzip"),
+            );
+        }
+        fixed_headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            header_value(s, "content_type", &content_type)?,
+        );
         // Responses.
         let retryable = match s.get::<Option<Vec<String>>>("retryable_response_codes")? {
             None => vec![503],
