@@ -22,6 +22,67 @@ pub fn stands_for_byte(c: char) -> bool {
     ('\u{10FF80}'..='\u{10FFFF}').contains(&c)
 }
 
+/// Ruby's `String#capitalize`: the first character in titlecase (which differs from uppercase
+/// for the digraphs `ǆ`→`ǅ`, `ß`→`Ss`, the ligatures `ﬁ`→`Fi`, Georgian, which stays as it is,
+/// and Greek with ypogegrammeni), the rest in lowercase (no final-sigma rule).
+pub fn capitalize_into(s: &str, out: &mut String) {
+    let mut chars = s.chars();
+    if let Some(first) = chars.next() {
+        titlecase_into(first, out);
+        for c in chars {
+            out.extend(c.to_lowercase());
+        }
+    }
+}
+
+/// The titlecase mapping of one character (Unicode's, where it is not the uppercase one).
+pub fn titlecase_into(c: char, out: &mut String) {
+    let special: &str = match c as u32 {
+        0xDF => "Ss",
+        0x1C4..=0x1C6 => "\u{1C5}",
+        0x1C7..=0x1C9 => "\u{1C8}",
+        0x1CA..=0x1CC => "\u{1CB}",
+        0x1F1..=0x1F3 => "\u{1F2}",
+        0x587 => "\u{535}\u{582}",
+        0x10D0..=0x10FA | 0x10FD..=0x10FF | 0x1F88..=0x1F8F | 0x1F98..=0x1F9F | 0x1FA8..=0x1FAF => {
+            out.push(c);
+            return;
+        }
+        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => {
+            out.extend(char::from_u32(c as u32 + 8));
+            return;
+        }
+        0x1FB3 | 0x1FBC => "\u{1FBC}",
+        0x1FC3 | 0x1FCC => "\u{1FCC}",
+        0x1FF3 | 0x1FFC => "\u{1FFC}",
+        0x1FB2 => "\u{1FBA}\u{345}",
+        0x1FB4 => "\u{386}\u{345}",
+        0x1FB7 => "\u{391}\u{342}\u{345}",
+        0x1FC2 => "\u{1FCA}\u{345}",
+        0x1FC4 => "\u{389}\u{345}",
+        0x1FC7 => "\u{397}\u{342}\u{345}",
+        0x1FF2 => "\u{1FFA}\u{345}",
+        0x1FF4 => "\u{38F}\u{345}",
+        0x1FF7 => "\u{3A9}\u{342}\u{345}",
+        0xFB00 => "Ff",
+        0xFB01 => "Fi",
+        0xFB02 => "Fl",
+        0xFB03 => "Ffi",
+        0xFB04 => "Ffl",
+        0xFB05 | 0xFB06 => "St",
+        0xFB13 => "\u{544}\u{576}",
+        0xFB14 => "\u{544}\u{565}",
+        0xFB15 => "\u{544}\u{56B}",
+        0xFB16 => "\u{54E}\u{576}",
+        0xFB17 => "\u{544}\u{56D}",
+        _ => {
+            out.extend(c.to_uppercase());
+            return;
+        }
+    };
+    out.push_str(special);
+}
+
 /// Ruby's `String#to_i` (base 10) of a string's bytes: leading white space, one sign, an
 /// optional `0d`, then digits with single underscores between them; anything else ends the
 /// number (none: 0). `None` past 64 bits (Ruby's Integer has no bound).

@@ -143,7 +143,7 @@ pub const METHODS: &[&str] = &[
 ];
 
 /// What an expression is refused with.
-const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Time.at(x), Time.parse(x), a Time plus or minus seconds, a Time minus a Time, Hash.new(x), ENV['X'], ENV.fetch('X', d), ENV.key?('X'), literals (nil, true, false, integers, floats, '...' and \"...\" strings without #{}, /regexp/imx, :symbol, [a, b]), class names (String, Integer, Float, Numeric, Array, Hash, Symbol, Time, NilClass, TrueClass, FalseClass, Comparable, Enumerable, Object), x[i], x[a..b], x[start, len], !, ==, !=, <, <=, >, >=, <=>, =~ and !~ with a regexp literal, + - * / % **, &&, and, ||, or, c ? a : b, x&.m, and the methods gsub, sub, scan, match, match?, strip, lstrip, rstrip, upcase, downcase, capitalize, swapcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, to_sym, to_json, first, last, join, dig, nil?, empty?, strftime, iso8601, xmlschema, utc, gmtime, localtime, getutc, getgm, getlocal, utc?, year, month, day, hour, min, sec, usec, nsec, wday, yday, zone, round, has_key?, key?, member?, keys, values, fetch, is_a?, kind_of?, instance_of?, class, name, eql?, chomp, chop, reverse, index, rindex, ljust, rjust, center, bytesize, chars, ord, tr, delete, squeeze, count, slice, scrub, valid_encoding?, force_encoding (of a copy), b, dup, clone, uniq, compact, flatten, take, drop, max, min, sort, sum, abs, floor, ceil, truncate, zero?, positive?, negative?, even?, odd?";
+const SUPPORTED: &str = "supported: record, tag, time, tag_parts, tag_prefix, tag_suffix, hostname, Time.now, Time.at(x), Time.parse(x), a Time plus or minus seconds, a Time minus a Time, Hash.new(x), ENV['X'], ENV.fetch('X', d), ENV.key?('X'), literals (nil, true, false, integers, floats, '...' and \"...\" strings (#{} in \"...\"), /regexp/imx, :symbol, [a, b]), class names (String, Integer, Float, Numeric, Array, Hash, Symbol, Time, NilClass, TrueClass, FalseClass, Comparable, Enumerable, Object), x[i], x[a..b], x[start, len], !, ==, !=, <, <=, >, >=, <=>, =~ and !~ with a regexp literal, + - * / % **, &&, and, ||, or, c ? a : b, x&.m, if/elsif/else/end, unless, the modifiers if, unless and rescue, and the methods gsub, sub, scan, match, match?, strip, lstrip, rstrip, upcase, downcase, capitalize, swapcase, split, start_with?, end_with?, include?, length, size, to_s, to_i, to_f, to_sym, to_json, first, last, join, dig, nil?, empty?, strftime, iso8601, xmlschema, utc, gmtime, localtime, getutc, getgm, getlocal, utc?, year, month, day, hour, min, sec, usec, nsec, wday, yday, zone, round, has_key?, key?, member?, keys, values, fetch, is_a?, kind_of?, instance_of?, class, name, eql?, chomp, chop, reverse, index, rindex, ljust, rjust, center, bytesize, chars, ord, tr, delete, squeeze, count, slice, scrub, valid_encoding?, force_encoding (of a copy), b, dup, clone, uniq, compact, flatten, take, drop, max, min, sort, sum, abs, floor, ceil, truncate, zero?, positive?, negative?, even?, odd?";
 
 /// A Ruby value.
 #[derive(Clone, Debug)]
@@ -450,7 +450,7 @@ fn lex_at(s: &str, stop_at_brace: bool, depth: usize) -> Result<Lexed, String> {
             return Err(unsupported(&format!("`{}`", c as char)));
         }
         let prev = toks.last().map(|t| &t.0);
-        let after_dot = prev == Some(&Tok::P("."));
+        let after_dot = prev == Some(&Tok::P(".")) || prev == Some(&Tok::P("&."));
         if c.is_ascii_alphabetic() || c == b'_' {
             let st = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
@@ -1026,6 +1026,12 @@ impl Parser {
             _ => {
                 let negate = op == "!~";
                 match (e, r) {
+                    (Expr::Re(re), _) if !re.names().is_empty() => {
+                        return Err(unsupported(
+                            "`/(?<name>…)/ =~ x`, which makes each group a local variable \
+                             (write `x =~ /(?<name>…)/` or `x.match(/…/)[\"name\"]`)",
+                        ))
+                    }
                     (Expr::Re(re), subject) => Expr::ReMatch {
                         subject: Box::new(subject),
                         re,
@@ -1514,7 +1520,8 @@ impl Parser {
     /// `if c then a elsif d then b else e end` (or `;` for `then`), `unless c then a else b
     /// end`: a missing branch is nil. One expression a branch.
     fn if_expr(&mut self, unless: bool) -> Result<Expr, String> {
-        let cond = self.expr()?;
+        // A condition takes no modifier (`if a rescue b then` is Ruby's syntax error).
+        let cond = self.expr_and_or()?;
         self.then()?;
         let body = self.expr()?;
         self.eat(";");
@@ -1715,10 +1722,63 @@ pub fn may_be_object(e: &Expr) -> bool {
             may_be_object(recv)
         }
         Expr::Safe(x) | Expr::SafeEnd(x) | Expr::EnvFetch(_, x) => may_be_object(x),
+        // `time + 60`; an array that may hold one, or an element of it (`[time].first`).
+        Expr::Op(Bin::Add, a, _) => may_be_object(a),
+        // (A Time minus a Time is a Float.)
+        Expr::Op(Bin::Sub, a, b) => may_be_object(a) && !may_be_object(b),
+        Expr::Call(recv, m, _, _)
+            if matches!(
+                m.as_str(),
+                "first"
+                    | "last"
+                    | "[]"
+                    | "fetch"
+                    | "dig"
+                    | "max"
+                    | "min"
+                    | "slice"
+                    | "sort"
+                    | "uniq"
+                    | "compact"
+                    | "flatten"
+                    | "reverse"
+                    | "take"
+                    | "drop"
+            ) =>
+        {
+            array_may_hold_object(recv)
+        }
         Expr::Or(a, b) | Expr::And(a, b) | Expr::If(_, a, b) | Expr::Rescue(a, b) => {
             may_be_object(a) || may_be_object(b)
         }
         Expr::Array(a) => a.iter().any(may_be_object),
+        _ => false,
+    }
+}
+
+/// Whether `e` is an array literal holding a value that may be an object, or such an array
+/// sorted, cut or flattened.
+fn array_may_hold_object(e: &Expr) -> bool {
+    match e {
+        Expr::Array(a) => a.iter().any(may_be_object),
+        Expr::Call(recv, m, _, _)
+            if matches!(
+                m.as_str(),
+                "sort"
+                    | "uniq"
+                    | "compact"
+                    | "flatten"
+                    | "reverse"
+                    | "take"
+                    | "drop"
+                    | "first"
+                    | "last"
+                    | "slice"
+                    | "[]"
+            ) =>
+        {
+            array_may_hold_object(recv)
+        }
         _ => false,
     }
 }
@@ -1771,7 +1831,9 @@ impl RValue {
             ),
             RValue::Other(v) => v.clone(),
             RValue::Time(_) | RValue::Match(_) | RValue::Class(_) => {
-                return Err("a Time, MatchData or Class value cannot be a record value".into())
+                return Err(unsupported(
+                    "a Time, MatchData or Class inside an Array or Hash",
+                ))
             }
         })
     }
@@ -1829,6 +1891,12 @@ fn eql(a: &RValue, b: &RValue) -> bool {
         }
         (RValue::Array(x), RValue::Array(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| eql(a, b))
+        }
+        (RValue::Class(x), RValue::Class(y)) => x == y,
+        (RValue::Time(x), RValue::Time(y)) => x.compare(y) == Some(std::cmp::Ordering::Equal),
+        (RValue::Hash(..), RValue::Hash(..)) => {
+            let (mut p, mut q) = (Vec::new(), Vec::new());
+            more::canon(a, &mut p) && more::canon(b, &mut q) && p == q
         }
         _ => false,
     }
@@ -2040,7 +2108,6 @@ const STRIP: &[char] = &['\0', '\t', '\n', '\x0b', '\x0c', '\r', ' '];
 /// the bytes as they are (`"a\xFFb".length` is 3, `+` joins them, `gsub` with a string keeps them).
 fn invalid_bytes_raise(s: &str, m: &str, pat: Option<&Pat>, rest: &[RValue]) -> Result<(), String> {
     const SEQUENCE: &str = "invalid byte sequence in UTF-8";
-    let byte = |c: Option<char>| c.is_some_and(crate::ruby::stands_for_byte);
     let raises = match m {
         "upcase" | "downcase" | "capitalize" | "swapcase" => {
             return Err("input string invalid".into())
@@ -2055,12 +2122,9 @@ fn invalid_bytes_raise(s: &str, m: &str, pat: Option<&Pat>, rest: &[RValue]) -> 
         "gsub" | "sub" => matches!(pat, Some(Pat::Re(_))),
         "scan" | "match" | "match?" => true,
         "split" => !matches!(rest.first(), Some(RValue::Int(1))),
-        "lstrip" => byte(s.chars().find(|c| !STRIP.contains(c))),
-        "rstrip" => byte(s.chars().rev().find(|c| !STRIP.contains(c))),
-        "strip" => {
-            byte(s.chars().find(|c| !STRIP.contains(c)))
-                || byte(s.chars().rev().find(|c| !STRIP.contains(c)))
-        }
+        "lstrip" => strip_raises(s, false),
+        "rstrip" => strip_raises(s, true),
+        "strip" => strip_raises(s, false) || strip_raises(s, true),
         _ => false,
     };
     if raises {
@@ -2068,6 +2132,56 @@ fn invalid_bytes_raise(s: &str, m: &str, pat: Option<&Pat>, rest: &[RValue]) -> 
     } else {
         Ok(())
     }
+}
+
+/// Whether Ruby's `lstrip` (or, `from_end`, `rstrip`) of `s`'s bytes meets a byte sequence that
+/// is not a character while it reads the white space at that end: Ruby reads forward from the
+/// start, and back from the end one character at a time, a character starting at the last byte
+/// before it that is no continuation byte (so `"a\xA9"` reads `a` and does not raise, `"a\xFF"`
+/// reads `\xFF` and raises).
+fn strip_raises(s: &str, from_end: bool) -> bool {
+    let mut b = Vec::with_capacity(s.len());
+    crate::ruby::extend_text_bytes(&mut b, s);
+    // The character starting at `i` and ending by `end`, if the bytes make one.
+    let char_at = |i: usize, end: usize| -> Option<(char, usize)> {
+        let len = match b[i] {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => return None,
+        };
+        let piece = b.get(i..(i + len).min(end))?;
+        std::str::from_utf8(piece)
+            .ok()
+            .filter(|p| p.len() == len)
+            .and_then(|p| p.chars().next())
+            .map(|c| (c, len))
+    };
+    if from_end {
+        let mut e = b.len();
+        while e > 0 {
+            let mut tp = e - 1;
+            while tp > 0 && (0x80..=0xbf).contains(&b[tp]) {
+                tp -= 1;
+            }
+            match char_at(tp, e) {
+                None => return true,
+                Some((c, _)) if STRIP.contains(&c) => e = tp,
+                Some(_) => return false,
+            }
+        }
+    } else {
+        let mut i = 0;
+        while i < b.len() {
+            match char_at(i, b.len()) {
+                None => return true,
+                Some((c, n)) if STRIP.contains(&c) => i += n,
+                Some(_) => return false,
+            }
+        }
+    }
+    false
 }
 
 /// Expand a `sub`/`gsub` replacement for one match.
@@ -2808,8 +2922,7 @@ fn any_method(v: &RValue, m: &str, args: &[RValue]) -> Result<Option<RValue>, St
         // Values here are copies already.
         "dup" | "clone" if !matches!(v, RValue::Other(_)) => v.clone(),
         "eql?" => match (v, &args[0]) {
-            (RValue::Hash(..) | RValue::Time(_) | RValue::Other(_) | RValue::Match(_), _)
-            | (_, RValue::Hash(..) | RValue::Time(_) | RValue::Other(_) | RValue::Match(_)) => {
+            (RValue::Other(_) | RValue::Match(_), _) | (_, RValue::Other(_) | RValue::Match(_)) => {
                 return Err(not_here("eql?", v))
             }
             (a, b) => RValue::Bool(eql(a, b)),
@@ -3057,7 +3170,7 @@ fn string_method(
             };
             Bool(captures(&re, s, 0)?.is_some())
         }
-        (Str(s), "capitalize") => Str(more::capitalize(s)?),
+        (Str(s), "capitalize") => Str(more::capitalize(s)),
         (Str(s), "swapcase") => Str(more::swapcase(s)?),
         (Str(s), "chomp") => match args.first() {
             None => Str(more::chomp(s, None)),
@@ -3112,13 +3225,13 @@ fn string_method(
             Bool(h.iter().any(|(k, _)| eql(k, &args[0])))
         }
         (Hash(h, _), "keys") => Array(
-            more::hash_pairs(h)
+            more::hash_pairs(h)?
                 .into_iter()
                 .map(|(k, _)| k.clone())
                 .collect(),
         ),
         (Hash(h, _), "values") => Array(
-            more::hash_pairs(h)
+            more::hash_pairs(h)?
                 .into_iter()
                 .map(|(_, x)| x.clone())
                 .collect(),
@@ -3165,35 +3278,9 @@ fn string_method(
             }
         },
         (Int(i), "ord") => Int(*i),
-        (Array(a), "member?") => {
-            let mut found = false;
-            for x in a {
-                if equal(x, &args[0])? {
-                    found = true;
-                    break;
-                }
-            }
-            Bool(found)
-        }
-        (Array(a), "rindex") => {
-            let mut at = Nil;
-            for (k, y) in a.iter().enumerate().rev() {
-                if equal(y, &args[0])? {
-                    at = Int(k as i64);
-                    break;
-                }
-            }
-            at
-        }
-        (Array(a), "index") => {
-            let mut at = Nil;
-            for (k, y) in a.iter().enumerate() {
-                if equal(y, &args[0])? {
-                    at = Int(k as i64);
-                    break;
-                }
-            }
-            at
+        (Array(a), "include?" | "member?") => Bool(position(a, &args[0], false)?.is_some()),
+        (Array(a), "index" | "rindex") => {
+            position(a, &args[0], m == "rindex")?.map_or(Nil, |k| Int(k as i64))
         }
         (Int(i), "abs") => Int(i
             .checked_abs()
@@ -3249,7 +3336,7 @@ fn string_method(
         (Float(f), "to_f") => Float(*f),
         (Nil, "to_f") => Float(0.0),
         (Array(a), "length" | "size") => Int(a.len() as i64),
-        (Hash(a, _), "length" | "size") => Int(a.len() as i64),
+        (Hash(a, _), "length" | "size") => Int(more::hash_pairs(a)?.len() as i64),
         (Array(a), "empty?") => Bool(a.is_empty()),
         (Hash(a, _), "empty?") => Bool(a.is_empty()),
         (Array(a), "first") => match args.first() {
@@ -3284,16 +3371,6 @@ fn string_method(
                 }
             };
             joined(a, &sep)?
-        }
-        (Array(a), "include?") => {
-            let mut found = false;
-            for x in a {
-                if equal(x, &args[0])? {
-                    found = true;
-                    break;
-                }
-            }
-            Bool(found)
         }
         (Hash(..) | Array(_), "dig") => {
             let mut cur = v.clone();
@@ -3344,6 +3421,20 @@ fn string_method(
         ) => return Err(no_method(m, v)),
         _ => return Err(not_here(m, v)),
     })
+}
+
+/// The first (or, `last`, the last) position of an element `==` to `x`.
+fn position(a: &[RValue], x: &RValue, last: bool) -> Result<Option<usize>, String> {
+    let mut found = None;
+    for (k, y) in a.iter().enumerate() {
+        if equal(y, x)? {
+            found = Some(k);
+            if !last {
+                break;
+            }
+        }
+    }
+    Ok(found)
 }
 
 fn unreachable_dig() -> RValue {
@@ -3744,6 +3835,12 @@ mod tests {
             ("(\"\u{e9}\".b[0, 1] + \"x\").force_encoding(\"UTF-8\").scrub(\"?\")", "\"?x\""),
             ("\"\u{e9}\".b.length", "2"),
             ("record[\"s\"].dup.force_encoding(\"BINARY\").valid_encoding?", "true"),
+            ("record[\"s\"]&.include?(\"h\")", "true"),
+            ("[record[\"h\"], record[\"h\"], time, time].uniq.length", "2"),
+            ("'\u{10D0}'.capitalize", "\"\\u10D0\""),
+            ("time.utc.iso8601(nil)", "\"2023-11-14T22:13:20Z\""),
+            ("time.utc.iso8601('3')", "\"2023-11-14T22:13:20.000Z\""),
+            ("(time - Time.parse('2020-01-01 UTC')).round", "122163200"),
             // Ruby's `^` never matches at the very end, after a final newline.
             ("\"a\\nb\\n\".gsub(/^/, \"> \")", "\"> a\\n> b\\n\""),
             ("\"a\\n\".scan(/^/).length", "1"),
@@ -3770,12 +3867,33 @@ mod tests {
             "Time.at(\"1\")",
             "[1, \"a\"].max",
             "Time.parse('x')",
+            "/(?<w>wor)/ =~ record[\"s\"]",
+            "if nil.upcase rescue true then 1 else 2 end",
+            "[time].to_s rescue \"x\"",
+            "Time.parse('2023-01-01 00:00:00.1234567891').to_f",
             "if record[\"i\"] then 1",
             "record[\"s\"].force_encoding(\"UTF-8\")",
             "record[\"n\"].length rescue",
             "Time.parse(nil)",
         ] {
             assert!(s(src, r).starts_with("ERR"), "{src}");
+        }
+    }
+
+    #[test]
+    fn whole_values_that_may_be_objects() {
+        for (src, object) in [
+            ("time + 60", true),
+            ("[time].first", true),
+            ("[1, time].sort.last", true),
+            ("Time.parse('x')", true),
+            ("time - time", false),
+            ("time - 60", true),
+            ("record['x'].match(/(a)/)[1]", false),
+            ("[time.min, time.year]", false),
+            ("record['a'].first", false),
+        ] {
+            assert_eq!(parse(src).map(|e| may_be_object(&e)), Ok(object), "{src}");
         }
     }
 

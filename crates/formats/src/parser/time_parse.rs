@@ -92,6 +92,16 @@ pub(crate) enum ParsedZone {
 /// Ruby shows the time.
 pub(crate) fn ruby_time_parse(text: &str, now: Now) -> Result<(i128, u32, ParsedZone), String> {
     let h = date_parse(text)?;
+    // Ruby keeps every digit of the fraction (a Rational); nanoseconds hold nine.
+    if h.sec_fraction
+        .as_deref()
+        .is_some_and(|f| f.bytes().skip(9).any(|d| d != b'0'))
+    {
+        return Err(
+            "a time with more than 9 fraction digits is not supported by logferry's Ruby subset"
+                .into(),
+        );
+    }
     let p = make_time(text, Parts::of(&h), &Zone::Local, now)?;
     let zone = match h.zone.as_deref() {
         Some(z)

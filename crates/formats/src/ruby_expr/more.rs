@@ -131,7 +131,8 @@ fn describe(v: &RValue) -> String {
 /// Ruby's `to_json` (the json gem 2.6's generator): `/` and characters past ASCII as they are,
 /// control characters escaped (`\n`, `\u001f`), floats as `Float#to_s`, hash keys by `to_s`.
 pub fn to_json(v: &RValue, out: &mut String, depth: usize) -> Result<(), String> {
-    if depth > 100 {
+    // The generator's max_nesting (100) counts arrays and hashes.
+    if matches!(v, RValue::Array(_) | RValue::Hash(..)) && depth >= 100 {
         return Err("nesting of 101 is too deep".into());
     }
     match v {
@@ -163,7 +164,7 @@ pub fn to_json(v: &RValue, out: &mut String, depth: usize) -> Result<(), String>
         }
         RValue::Hash(m, _) => {
             out.push('{');
-            for (i, (k, x)) in hash_pairs(m).into_iter().enumerate() {
+            for (i, (k, x)) in hash_pairs(m)?.into_iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -215,24 +216,134 @@ fn json_str(s: &str, out: &mut String) -> Result<(), String> {
     Ok(())
 }
 
+/// Bytes that two values share exactly when they are `eql?` (how Ruby's Hash keys and `uniq`
+/// tell values apart), written to `out`; false for a value hashed otherwise here (a NaN, a Time
+/// made from a Float, a MatchData, a value the subset does not model).
+pub fn canon(v: &RValue, out: &mut Vec<u8>) -> bool {
+    let text = |tag: u8, s: &str, out: &mut Vec<u8>| {
+        out.push(tag);
+        out.extend((s.len() as u64).to_le_bytes());
+        out.extend(s.as_bytes());
+    };
+    match v {
+        RValue::Nil => out.push(b'n'),
+        RValue::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+        RValue::Int(i) => {
+            out.push(b'i');
+            out.extend(i.to_le_bytes());
+        }
+        RValue::Float(f) if f.is_nan() => return false,
+        RValue::Float(f) => {
+            out.push(b'd');
+            // 0.0 and -0.0 are eql.
+            out.extend(
+                (if *f == 0.0 { 0.0f64 } else { *f })
+                    .to_bits()
+                    .to_le_bytes(),
+            );
+        }
+        // A binary string and a UTF-8 one are eql only as ASCII.
+        RValue::Str(s) | RValue::Bytes(s) if s.is_ascii() => text(b's', s, out),
+        RValue::Str(s) => text(b'u', s, out),
+        RValue::Bytes(s) => text(b'b', s, out),
+        RValue::Sym(s) => text(b'y', s, out),
+        RValue::Class(c) => text(b'c', c, out),
+        RValue::Time(t) if t.float.is_none() => {
+            out.push(b'T');
+            out.extend(t.t.sec.to_le_bytes());
+            out.extend(t.t.nsec.to_le_bytes());
+        }
+        RValue::Array(a) => {
+            out.push(b'[');
+            out.extend((a.len() as u64).to_le_bytes());
+            for x in a {
+                if !canon(x, out) {
+                    return false;
+                }
+            }
+        }
+        RValue::Hash(m, _) => {
+            // Order does not count: the pairs' bytes sorted.
+            let Ok(pairs) = hash_pairs(m) else {
+                return false;
+            };
+            let mut each = Vec::with_capacity(pairs.len());
+            for (k, x) in pairs {
+                let mut b = Vec::new();
+                if !canon(k, &mut b) || !canon(x, &mut b) {
+                    return false;
+                }
+                each.push(b);
+            }
+            each.sort();
+            out.push(b'{');
+            out.extend((each.len() as u64).to_le_bytes());
+            for b in each {
+                out.extend((b.len() as u64).to_le_bytes());
+                out.extend(b);
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// The most values told apart by comparing each with every other (those [`canon`] cannot key).
+const MAX_UNKEYED: usize = 1024;
+
+/// `items` with those `eql?` to an earlier one folded into it by `fold(kept, later)`: keyed by
+/// [`canon`], the others compared one by one (at most [`MAX_UNKEYED`]).
+fn dedupe<T>(
+    items: impl Iterator<Item = T>,
+    key: impl Fn(&T) -> &RValue,
+    mut fold: impl FnMut(&mut T, T),
+) -> Result<Vec<T>, String> {
+    let mut out: Vec<T> = Vec::new();
+    let mut keyed: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    let mut unkeyed: Vec<usize> = Vec::new();
+    for item in items {
+        let mut k = Vec::new();
+        if canon(key(&item), &mut k) {
+            match keyed.get(&k) {
+                Some(&i) => fold(&mut out[i], item),
+                None => {
+                    keyed.insert(k, out.len());
+                    out.push(item);
+                }
+            }
+            continue;
+        }
+        match unkeyed.iter().find(|&&i| eql(key(&out[i]), key(&item))) {
+            Some(&i) => fold(&mut out[i], item),
+            None => {
+                if unkeyed.len() >= MAX_UNKEYED {
+                    return Err(unsupported(
+                        "more than 1024 NaNs, Times or such to tell apart",
+                    ));
+                }
+                unkeyed.push(out.len());
+                out.push(item);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A Hash's pairs as Ruby holds them: a key given twice keeps its first place and its last
 /// value.
-pub fn hash_pairs(m: &[(RValue, RValue)]) -> Vec<(&RValue, &RValue)> {
+pub fn hash_pairs(m: &[(RValue, RValue)]) -> Result<Vec<(&RValue, &RValue)>, String> {
     // Keys that are strings none of which repeats (a record's): the pairs as they are.
     let mut seen = std::collections::HashSet::with_capacity(m.len());
     if m.iter()
         .all(|(k, _)| matches!(k, RValue::Str(s) if seen.insert(s.as_str())))
     {
-        return m.iter().map(|(k, v)| (k, v)).collect();
+        return Ok(m.iter().map(|(k, v)| (k, v)).collect());
     }
-    let mut out: Vec<(&RValue, &RValue)> = Vec::with_capacity(m.len());
-    for (k, v) in m {
-        match out.iter_mut().find(|(k2, _)| eql(k, k2)) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
-        }
-    }
-    out
+    dedupe(
+        m.iter().map(|(k, v)| (k, v)),
+        |p| p.0,
+        |kept, later| kept.1 = later.1,
+    )
 }
 
 /// The most items (characters and ranges) a `tr` list may hold here.
@@ -429,50 +540,18 @@ pub fn chop(s: &str) -> String {
     c.as_str().to_string()
 }
 
-/// Greek letters with a iota below (their titlecase is neither their uppercase nor a letter
-/// and a lowercase rest) and `ŉ`: `capitalize` and `swapcase` of them are refused.
+/// Greek letters with a iota below and `ŉ`, whose case mappings Ruby's `swapcase` takes by
+/// rules of its own: refused there.
 fn odd_case(c: char) -> bool {
     matches!(c as u32, 0x1F80..=0x1FFF | 0x0149)
 }
 
-/// The titlecase of a character (`capitalize`'s first one): the four Latin digraphs' own
-/// titlecase letters, else the first character of its uppercase and the rest of it lowercase
-/// (`ß` is `Ss`, `ﬁ` is `Fi`), as Unicode's SpecialCasing has them.
-fn titlecase(c: char, out: &mut String) {
-    let digraph = match c as u32 {
-        0x01C4..=0x01C6 => Some('\u{01C5}'),
-        0x01C7..=0x01C9 => Some('\u{01C8}'),
-        0x01CA..=0x01CC => Some('\u{01CB}'),
-        0x01F1..=0x01F3 => Some('\u{01F2}'),
-        _ => None,
-    };
-    if let Some(t) = digraph {
-        out.push(t);
-        return;
-    }
-    let mut up = c.to_uppercase();
-    if let Some(f) = up.next() {
-        out.push(f);
-    }
-    for r in up {
-        out.extend(r.to_lowercase());
-    }
-}
-
-/// Ruby's `capitalize` (the first character titlecase, the rest lowercase).
-pub fn capitalize(s: &str) -> Result<String, String> {
+/// Ruby's `capitalize` (the first character titlecase, the rest lowercase; see
+/// [`crate::ruby::capitalize_into`]).
+pub fn capitalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for (i, c) in s.chars().enumerate() {
-        if odd_case(c) {
-            return Err(unsupported(&format!("capitalize of `{c}`")));
-        }
-        if i == 0 {
-            titlecase(c, &mut out);
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    Ok(out)
+    crate::ruby::capitalize_into(s, &mut out);
+    out
 }
 
 /// Ruby's `swapcase` (full case mapping: `ß` is `SS`).
@@ -747,16 +826,7 @@ pub fn flatten(a: &[RValue], out: &mut Vec<RValue>, depth: usize) -> Result<(), 
 
 /// Ruby's `uniq` (by `eql?`: `1` and `1.0` both stay).
 pub fn uniq(a: &[RValue]) -> Result<Vec<RValue>, String> {
-    if a.len() > 4096 {
-        return Err(unsupported("uniq of more than 4096 elements"));
-    }
-    let mut out: Vec<RValue> = Vec::new();
-    for x in a {
-        if !out.iter().any(|y| eql(x, y)) {
-            out.push(x.clone());
-        }
-    }
-    Ok(out)
+    dedupe(a.iter().cloned(), |x| x, |_, _| {})
 }
 
 /// Ruby's `take(n)` / `drop(n)`.

@@ -6,7 +6,7 @@ use logferry_msgpack::EventTime;
 
 use chrono::FixedOffset;
 
-use super::{int_arg, no_method, not_here, unsupported, RValue};
+use super::{no_method, not_here, unsupported, RValue};
 use crate::parser::{ruby_time_parse, ParsedZone};
 use crate::timefmt::{TimeFormatter, Zone};
 
@@ -48,6 +48,11 @@ impl TimeFmt {
     }
 
     fn format(&self, t: &RTime) -> Result<String, String> {
+        if t.float.is_some() && wide_fraction(&self.src) {
+            return Err(unsupported(
+                "%N with more than 9 digits of a Time made from a Float",
+            ));
+        }
         Ok(match (t.utc, t.fixed) {
             (true, _) => self.utc.format(t.t),
             (false, None) => self.local.format(t.t),
@@ -55,6 +60,36 @@ impl TimeFmt {
             (false, Some(_)) => TimeFormatter::new(&self.src, t.zone())?.format(t.t),
         })
     }
+}
+
+/// Whether a strftime format asks for more than 9 fraction digits (`%12N`).
+fn wide_fraction(fmt: &str) -> bool {
+    let b = fmt.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < b.len() && matches!(b[j], b'-' | b'_' | b'0' | b'^' | b'#' | b':') {
+            j += 1;
+        }
+        let st = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if b.get(j) == Some(&b'N') && fmt[st..j].parse::<usize>().unwrap_or(0) > 9 {
+            return true;
+        }
+        // Past the directive (`%%` as a whole).
+        i = if b.get(i + 1) == Some(&b'%') {
+            i + 2
+        } else {
+            j.max(i + 1)
+        };
+    }
+    false
 }
 
 impl RTime {
@@ -195,13 +230,12 @@ pub fn diff(a: &RTime, b: &RTime) -> Result<f64, String> {
     }
     let ns = |t: &RTime| i128::from(t.t.sec) * 1_000_000_000 + i128::from(t.t.nsec);
     let d = ns(a) - ns(b);
-    // Ruby divides the exact Rational: one correctly rounded division while both fit a Float.
-    if d.unsigned_abs() >= 1u128 << 53 {
-        return Err(unsupported(
-            "the difference of Times more than 104 days apart",
-        ));
-    }
-    Ok(d as f64 / 1e9)
+    // Ruby's Float of the exact Rational: parsing its decimal text rounds once, as it does.
+    let sign = if d < 0 { "-" } else { "" };
+    let m = d.unsigned_abs();
+    format!("{sign}{}.{:09}", m / 1_000_000_000, m % 1_000_000_000)
+        .parse()
+        .map_err(|_| "bad time".to_string())
 }
 
 /// `t + n` / `t - n` of whole seconds: a Time in the same zone.
@@ -256,9 +290,14 @@ pub fn method(
         "to_s" => RValue::Str(t.to_s()?),
         "strftime" => RValue::Str(fmt.ok_or("no format")?.format(t)?),
         "iso8601" | "xmlschema" => {
+            // time.rb: `fraction_digits.to_i`.
             let n = match args.first() {
-                Some(a) => int_arg(a)?,
-                None => 0,
+                None | Some(RValue::Nil) => 0,
+                Some(RValue::Int(i)) => *i,
+                Some(RValue::Float(f)) if f.is_finite() => f.trunc().clamp(-1e9, 1e9) as i64,
+                Some(RValue::Str(s) | RValue::Bytes(s)) => crate::ruby::str_to_i(s.as_bytes())
+                    .ok_or_else(|| unsupported("an Integer beyond 64 bits"))?,
+                Some(o) => return Err(no_method("to_i", o)),
             };
             if n > 9 && t.float.is_some() {
                 return Err(unsupported(
