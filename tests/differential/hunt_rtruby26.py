@@ -130,8 +130,11 @@ def main():
     # `time.utc` changes the record's `time` for the fields after it (Ruby changes the object).
     mut = g.filt("record_transformer", "enable_ruby true\n<record>\n  a ${time.iso8601}\n  b ${time.utc.iso8601}\n"
                  "  c ${time.iso8601}\n  d ${time.localtime.iso8601}\n  e ${time.utc?}\n</record>", "mut.**")
+    # A key is expanded before its value: `time.utc` in a key shows in the value.
+    mut += g.filt("record_transformer", "enable_ruby true\n<record>\n  k${time.utc.hour} ${time.iso8601}\n</record>",
+                  "mutk.**")
     g.case(prefix + "-time-nsec", body_of(NSEC).replace("<label @ERROR>", mut + "<label @ERROR>", 1),
-           [g.msg({"k": 1}, tag=n + ".x", time={"$et": [1700000000, ns]}) for n, _ in NSEC + [("mut", "")]
+           [g.msg({"k": 1}, tag=n + ".x", time={"$et": [1700000000, ns]}) for n, _ in NSEC + [("mut", ""), ("mutk", "")]
             for ns in (0, 123456789, 999999999, 500000000)])
     g.case(prefix + "-encoding", body_of(ENC),
            [g.msg({"k": t}, tag=n + ".x", time=1700000000) for n, _ in ENC for t in ENC_TEXTS])

@@ -694,13 +694,13 @@ impl Filter for RecordTransformer {
                 }),
                 ruby_kept,
             };
-            // Fluentd expands each key and value; an exception sends the record to
-            // @ERROR unchanged.
+            // Fluentd expands each key, then its value (`time.utc` in a key changes `time`
+            // for the value); an exception sends the record to @ERROR unchanged.
             let mut keys: Vec<String> = Vec::with_capacity(self.map.len());
             let mut vals: Vec<Value> = Vec::with_capacity(self.map.len());
             let mut failed = None;
             for (k, v) in &self.map {
-                match cx.eval(v).and_then(|v| Ok((cx.text(k)?, v))) {
+                match cx.text(k).and_then(|k| Ok((k, cx.eval(v)?))) {
                     Ok((k, v)) => {
                         keys.push(k);
                         vals.push(v);
