@@ -1055,22 +1055,13 @@ impl Parser {
     }
 
     fn comparison_inner(&mut self) -> Result<Expr, String> {
-        let mut e = self.additive()?;
-        loop {
-            let op = if self.eat("<") {
-                Bin::Lt
-            } else if self.eat("<=") {
-                Bin::Le
-            } else if self.eat(">") {
-                Bin::Gt
-            } else if self.eat(">=") {
-                Bin::Ge
-            } else {
-                return Ok(e);
-            };
-            self.enter()?;
-            e = Expr::Op(op, Box::new(e), Box::new(self.additive()?));
-        }
+        const OPS: &[(&str, Bin)] = &[
+            ("<", Bin::Lt),
+            ("<=", Bin::Le),
+            (">", Bin::Gt),
+            (">=", Bin::Ge),
+        ];
+        self.left_assoc(OPS, Self::additive)
     }
 
     fn additive(&mut self) -> Result<Expr, String> {
@@ -1078,18 +1069,7 @@ impl Parser {
     }
 
     fn additive_inner(&mut self) -> Result<Expr, String> {
-        let mut e = self.multiplicative()?;
-        loop {
-            let op = if self.eat("+") {
-                Bin::Add
-            } else if self.eat("-") {
-                Bin::Sub
-            } else {
-                return Ok(e);
-            };
-            self.enter()?;
-            e = Expr::Op(op, Box::new(e), Box::new(self.multiplicative()?));
-        }
+        self.left_assoc(&[("+", Bin::Add), ("-", Bin::Sub)], Self::multiplicative)
     }
 
     fn multiplicative(&mut self) -> Result<Expr, String> {
@@ -1097,19 +1077,24 @@ impl Parser {
     }
 
     fn multiplicative_inner(&mut self) -> Result<Expr, String> {
-        let mut e = self.unary()?;
+        const OPS: &[(&str, Bin)] = &[("*", Bin::Mul), ("/", Bin::Div), ("%", Bin::Mod)];
+        self.left_assoc(OPS, Self::unary)
+    }
+
+    /// One level of left-associative binary operators: `next` items joined by `ops`.
+    fn left_assoc(
+        &mut self,
+        ops: &[(&str, Bin)],
+        next: fn(&mut Self) -> Result<Expr, String>,
+    ) -> Result<Expr, String> {
+        let mut e = next(self)?;
         loop {
-            let op = if self.eat("*") {
-                Bin::Mul
-            } else if self.eat("/") {
-                Bin::Div
-            } else if self.eat("%") {
-                Bin::Mod
-            } else {
+            let Some(&(_, op)) = ops.iter().find(|(p, _)| self.is(p)) else {
                 return Ok(e);
             };
+            self.at += 1;
             self.enter()?;
-            e = Expr::Op(op, Box::new(e), Box::new(self.unary()?));
+            e = Expr::Op(op, Box::new(e), Box::new(next(self)?));
         }
     }
 
