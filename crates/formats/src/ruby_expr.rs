@@ -2814,16 +2814,7 @@ fn binop(op: Bin, a: RValue, b: RValue) -> Result<RValue, String> {
             })
         }
         (_, Int(_) | Float(_), Int(_) | Float(_)) => {
-            let f = |v: &RValue| match v {
-                Int(i) => *i as f64,
-                Float(f) => *f,
-                _ => 0.0,
-            };
-            if matches!((&a, &b), (Int(x), Float(_)) | (Float(_), Int(x)) if x.unsigned_abs() > (1u64 << 53))
-            {
-                return Err("arithmetic of a large Integer and a Float is not supported".into());
-            }
-            let (x, y) = (f(&a), f(&b));
+            let (x, y) = more::float_operands(&a, &b)?;
             Float(match op {
                 Bin::Add => x + y,
                 Bin::Sub => x - y,

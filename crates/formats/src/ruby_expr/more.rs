@@ -629,6 +629,21 @@ pub fn int_to_s(i: i64, base: i64) -> Result<String, String> {
     Ok(digits.into_iter().rev().collect())
 }
 
+/// The Floats Ruby computes with when an Integer meets a Float (the Integer as its nearest
+/// Float); an Integer past 2**53 beside a Float is refused (its rounding is not modelled).
+pub fn float_operands(a: &RValue, b: &RValue) -> Result<(f64, f64), String> {
+    let f = |v: &RValue| match v {
+        RValue::Int(i) => *i as f64,
+        RValue::Float(f) => *f,
+        _ => 0.0,
+    };
+    if matches!((a, b), (RValue::Int(x), RValue::Float(_)) | (RValue::Float(_), RValue::Int(x)) if x.unsigned_abs() > (1u64 << 53))
+    {
+        return Err(unsupported("arithmetic of a large Integer and a Float"));
+    }
+    Ok((f(a), f(b)))
+}
+
 /// Ruby's `Integer % Integer`, `Float % …` (the result takes the divisor's sign).
 pub fn modulo(a: &RValue, b: &RValue) -> Result<RValue, String> {
     use RValue::*;
@@ -644,16 +659,7 @@ pub fn modulo(a: &RValue, b: &RValue) -> Result<RValue, String> {
             })
         }
         (Int(_) | Float(_), Int(_) | Float(_)) => {
-            let f = |v: &RValue| match v {
-                Int(i) => *i as f64,
-                Float(f) => *f,
-                _ => 0.0,
-            };
-            if matches!((a, b), (Int(x), Float(_)) | (Float(_), Int(x)) if x.unsigned_abs() > (1u64 << 53))
-            {
-                return Err(unsupported("arithmetic of a large Integer and a Float"));
-            }
-            let (x, y) = (f(a), f(b));
+            let (x, y) = float_operands(a, b)?;
             if y == 0.0 {
                 return Err("divided by 0".into());
             }
@@ -686,19 +692,11 @@ pub fn power(a: &RValue, b: &RValue) -> Result<RValue, String> {
                 .ok_or_else(|| unsupported("an Integer beyond 64 bits"))?)
         }
         (Int(_) | Float(_), Int(_) | Float(_)) => {
-            let f = |v: &RValue| match v {
-                Int(i) => *i as f64,
-                Float(f) => *f,
-                _ => 0.0,
-            };
-            let (x, y) = (f(a), f(b));
+            let (x, y) = float_operands(a, b)?;
             if x < 0.0 && y.fract() != 0.0 {
                 return Err(unsupported(
                     "a negative number to a fractional power (a Complex)",
                 ));
-            }
-            if matches!((a, b), (Int(x), Float(_)) if x.unsigned_abs() > (1u64 << 53)) {
-                return Err(unsupported("arithmetic of a large Integer and a Float"));
             }
             Float(x.powf(y))
         }
