@@ -145,6 +145,13 @@ pub fn bytes_as_text(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The bytes of `s` ([`extend_text_bytes`] into a new buffer).
+pub fn text_bytes(s: &str) -> Vec<u8> {
+    let mut b = Vec::with_capacity(s.len());
+    extend_text_bytes(&mut b, s);
+    b
+}
+
 /// Append the bytes of `s` to `buf`: each character that stands for a byte
 /// ([`stands_for_byte`]) as that byte, the others as UTF-8.
 pub fn extend_text_bytes(buf: &mut Vec<u8>, s: &str) {

@@ -1801,11 +1801,7 @@ impl RValue {
             RValue::Int(i) => Value::Int(*i),
             RValue::Float(f) => Value::F64(*f),
             RValue::Str(s) | RValue::Sym(s) => Value::Str(s.clone()),
-            RValue::Bytes(s) => {
-                let mut b = Vec::with_capacity(s.len());
-                crate::ruby::extend_text_bytes(&mut b, s);
-                Value::Bin(b)
-            }
+            RValue::Bytes(s) => Value::Bin(crate::ruby::text_bytes(s)),
             RValue::Array(a) => {
                 Value::Array(a.iter().map(RValue::to_value).collect::<Result<_, _>>()?)
             }
@@ -1892,9 +1888,7 @@ fn equal(a: &RValue, b: &RValue) -> Result<bool, String> {
     Ok(match (a, b) {
         (RValue::Int(x), RValue::Float(y)) | (RValue::Float(y), RValue::Int(x)) => {
             // Exact: `9223372036854775807 == 9223372036854775807.0` is false (2**63 as a Float).
-            // 2**63 as an f64 is exact: `i64::MIN as f64` and its negation bound the range.
-            let two_63 = -(i64::MIN as f64);
-            y.fract() == 0.0 && *y >= -two_63 && *y < two_63 && (*y as i64) == *x
+            more::int_float_cmp(*x, *y) == Some(std::cmp::Ordering::Equal)
         }
         (RValue::Array(x), RValue::Array(y)) => {
             if x.len() != y.len() {
@@ -2125,8 +2119,7 @@ fn invalid_bytes_raise(s: &str, m: &str, pat: Option<&Pat>, rest: &[RValue]) -> 
 /// before it that is no continuation byte (so `"a\xA9"` reads `a` and does not raise, `"a\xFF"`
 /// reads `\xFF` and raises).
 fn strip_raises(s: &str, from_end: bool) -> bool {
-    let mut b = Vec::with_capacity(s.len());
-    crate::ruby::extend_text_bytes(&mut b, s);
+    let b = crate::ruby::text_bytes(s);
     // The character starting at `i` and ending by `end`, if the bytes make one.
     let char_at = |i: usize, end: usize| -> Option<(char, usize)> {
         let len = match b[i] {

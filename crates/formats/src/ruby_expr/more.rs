@@ -7,13 +7,6 @@ use std::cmp::Ordering;
 
 use super::{eql, equal, int_arg, no_method, unsupported, RValue};
 
-/// The bytes of a string value (a character standing for a byte as that byte).
-fn bytes_of(s: &str) -> Vec<u8> {
-    let mut b = Vec::with_capacity(s.len());
-    crate::ruby::extend_text_bytes(&mut b, s);
-    b
-}
-
 /// Ruby's `a <=> b` where the subset models it: `Ok(None)` is Ruby's `nil` (not comparable).
 pub fn spaceship(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
     use RValue::*;
@@ -23,7 +16,7 @@ pub fn spaceship(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
         (Int(x), Float(y)) => int_float_cmp(*x, *y),
         (Float(x), Int(y)) => int_float_cmp(*y, *x).map(Ordering::reverse),
         (Str(x) | Bytes(x), Str(y) | Bytes(y)) => {
-            let (p, q) = (bytes_of(x), bytes_of(y));
+            let (p, q) = (crate::ruby::text_bytes(x), crate::ruby::text_bytes(y));
             let o = p.cmp(&q);
             if o == Ordering::Equal && !eql(a, b) && !x.is_ascii() {
                 // Equal bytes of two encodings that are not compatible: Ruby orders them by
@@ -63,7 +56,7 @@ pub fn spaceship(a: &RValue, b: &RValue) -> Result<Option<Ordering>, String> {
 }
 
 /// An Integer and a Float compared exactly, as Ruby does (`2**53 + 1 > 2.0**53`).
-fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
+pub fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
     if f.is_nan() {
         return None;
     }
@@ -148,7 +141,7 @@ pub fn to_json(v: &RValue, out: &mut String, depth: usize) -> Result<(), String>
         RValue::Str(s) | RValue::Sym(s) => json_str(s, out)?,
         RValue::Bytes(s) => {
             // A binary string is read as UTF-8: its bytes must be.
-            let text = String::from_utf8(bytes_of(s))
+            let text = String::from_utf8(crate::ruby::text_bytes(s))
                 .map_err(|_| "source sequence is illegal/malformed utf-8".to_string())?;
             json_str(&text, out)?;
         }
@@ -861,7 +854,7 @@ pub fn encoding_method(v: &RValue, m: &str, args: &[RValue]) -> Result<Option<RV
         RValue::Bytes(s) => (s, true),
         _ => return Ok(None),
     };
-    let bytes = || bytes_of(text);
+    let bytes = || crate::ruby::text_bytes(text);
     Ok(Some(match m {
         "valid_encoding?" => RValue::Bool(binary || std::str::from_utf8(&bytes()).is_ok()),
         "b" => RValue::Bytes(crate::ruby::bytes_as_text(&bytes())),
