@@ -5,6 +5,7 @@
 //! * [`write`]: minimal encoders;
 //! * [`EventTime`] / [`read_time`]: Fluentd's ext type 0 time;
 //! * [`Value`]: an owned tree when one is really needed;
+//! * [`has_repeated_keys`] / [`fold_repeated_keys`]: maps that repeat a key, as Ruby reads them;
 //! * [`write_json`] / [`json_to_msgpack`]: JSON conversion with Fluentd's rules;
 //! * [`json_string`] / [`ruby_float`]: the string and float texts they write;
 //!   [`json_plain_len`]: a JSON string scan.
@@ -16,6 +17,7 @@
 mod error;
 #[cfg(target_arch = "x86_64")]
 mod escape_sse2;
+mod fold;
 mod head;
 mod json;
 mod reader;
@@ -27,6 +29,7 @@ mod value;
 pub mod write;
 
 pub use error::{Error, Result};
+pub use fold::{fold_repeated_keys, has_repeated_keys, walk_keys};
 pub use json::{json_to_msgpack, write_json, write_json_oj};
 pub use reader::{short_len, Reader};
 pub use scan::{value_len, walk, Scanner, MAX_DEPTH};

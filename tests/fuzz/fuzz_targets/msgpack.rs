@@ -1,10 +1,13 @@
 //! logferry-msgpack on arbitrary bytes: `value_len`, the resumable `Scanner` fed in two
-//! pieces, `Value::decode` (+ re-encoding), and `write_json`; they must agree on where the first
-//! value ends.
+//! pieces, `Value::decode` (+ re-encoding), `write_json` and `walk_keys`; they must agree on where
+//! the first value ends. Maps that repeat a key: `walk_keys` flags every one `has_repeated_keys`
+//! finds, and `fold_repeated_keys` leaves none.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use logferry_msgpack::{value_len, write_json, Error, Scanner, Value};
+use logferry_msgpack::{
+    fold_repeated_keys, has_repeated_keys, value_len, walk_keys, write_json, Error, Scanner, Value,
+};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&split, data)) = data.split_first() else {
@@ -34,6 +37,26 @@ fuzz_target!(|data: &[u8]| {
         let _ = v.to_text();
         let mut j = Vec::new();
         v.to_json(&mut j);
+    }
+
+    match walk_keys(data, |_, _| Ok::<(), Error>(())) {
+        Ok((n, maybe)) => {
+            assert_eq!(Ok(n), len, "walk_keys and value_len disagree");
+            let repeated = has_repeated_keys(&data[..n]);
+            assert!(maybe || !repeated, "walk_keys missed a repeated key");
+            let mut folded = Vec::new();
+            assert_eq!(fold_repeated_keys(&data[..n], &mut folded), Ok(n));
+            assert!(!has_repeated_keys(&folded), "a folded value repeats a key");
+            assert_eq!(value_len(&folded), Ok(folded.len()));
+            if !repeated {
+                assert_eq!(
+                    folded,
+                    &data[..n],
+                    "folding a value without repeats changed it"
+                );
+            }
+        }
+        Err(_) => assert!(len.is_err(), "walk_keys refused what value_len reads"),
     }
 
     let mut out = Vec::new();
