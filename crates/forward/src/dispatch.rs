@@ -1,13 +1,15 @@
 //! `on_message`: turning one whole top-level object into a [`Frame`].
 
-use crate::entries::{is_array, is_map, Entries};
+use crate::entries::{is_array, is_map, Entries, KEPT_HEADER};
 use crate::error::DecodeError;
 use crate::frame::{EventsFrame, Frame, Mode};
 use crate::option::{lookup, truthy};
 use crate::options::DecoderOptions;
 use crate::packed::{canonical_ends, decode_blob, gunzip};
 use bytes::Bytes;
-use logferry_msgpack::{write_json, EventTime, Reader};
+use logferry_msgpack::{
+    fold_repeated_keys, has_repeated_keys, walk_keys, write_json, EventTime, Reader,
+};
 
 /// Interpret one validated top-level msgpack object. `wire_size` is its size
 /// on the wire; `json` selects the ack representation. `shared`: `raw` as shared bytes, and
@@ -62,7 +64,7 @@ pub(crate) fn on_message(
         let mode = match compressed.map(|c| Reader::new(c).read_str()) {
             None | Some(Ok(b"text")) => {
                 let taken = shared.and_then(|(bytes, slab)| {
-                    let ends = canonical_ends(blob, tag.is_some(), strict)?;
+                    let (ends, maybe) = canonical_ends(blob, tag.is_some(), strict)?;
                     let off = (blob.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
                     let len = *ends.last()? as usize;
                     let data = bytes
@@ -71,10 +73,13 @@ pub(crate) fn on_message(
                     // The allocation stays alive while the entries are kept: only where they
                     // are a good part of it (at most four such frames share one).
                     let tight = len.saturating_mul(4) >= slab;
-                    Some((data, ends, tight))
+                    Some((data, ends, tight, maybe))
                 });
                 match taken {
-                    Some((data, ends, tight)) => entries.take_shared(data, ends, tight),
+                    Some((data, ends, tight, maybe)) => {
+                        entries.take_shared(data, ends, tight);
+                        entries.maybe_repeated = maybe;
+                    }
                     None => decode_blob(blob, &mut entries, tag.is_some())?,
                 }
                 Mode::PackedForward
@@ -83,9 +88,10 @@ pub(crate) fn on_message(
                 let mut plain = gunzip(blob, opts.decompression_size_limit)?;
                 // Entries already in the kept form: the decompressed bytes are the batch.
                 match canonical_ends(&plain, tag.is_some(), strict) {
-                    Some(ends) => {
+                    Some((ends, maybe)) => {
                         plain.truncate(ends.last().map_or(0, |&e| e as usize));
                         entries.take_owned(plain, ends);
+                        entries.maybe_repeated = maybe;
                     }
                     None => decode_blob(&plain, &mut entries, tag.is_some())?,
                 }
@@ -103,8 +109,13 @@ pub(crate) fn on_message(
     } else if is_array(marker) {
         let mut er = Reader::new(second.unwrap_or_default());
         let count = er.read_array_len()?;
+        let mut rest = er.remaining();
         for _ in 0..count {
-            entries.add_entry(er.read_raw()?, tag.is_some());
+            let (n, maybe) = walk_keys(rest, |_, _| Ok::<(), logferry_msgpack::Error>(()))?;
+            let (entry, tail) = rest.split_at(n);
+            rest = tail;
+            entries.maybe_repeated |= maybe;
+            entries.add_entry(entry, tag.is_some());
         }
         (Mode::Forward, msg[2])
     } else {
@@ -120,6 +131,8 @@ pub(crate) fn on_message(
                 return Ok(events(tag, entries, None, Mode::Message, wire_size, opts));
             }
             (Some(t), Some(rec)) if tag.is_some() && is_map(rec.first().copied()) => {
+                entries.maybe_repeated =
+                    walk_keys(rec, |_, _| Ok::<(), logferry_msgpack::Error>(()))?.1;
                 entries.push(t, rec)
             }
             _ => entries.invalid += 1,
@@ -149,7 +162,12 @@ fn events(
     wire_size: usize,
     opts: &DecoderOptions,
 ) -> Frame {
-    let (data, tight) = entries.finish();
+    let (mut data, mut tight) = entries.finish();
+    if entries.maybe_repeated {
+        if let Some(folded) = fold_entries(&data, &mut entries.ends) {
+            (data, tight) = (Bytes::from(folded), true);
+        }
+    }
     Frame::Events(EventsFrame {
         tag: tag
             .map(|t| String::from_utf8_lossy(t).into_owned())
@@ -164,6 +182,42 @@ fn events(
         wire_size,
         over_warn_limit: opts.chunk_size_warn_limit.is_some_and(|l| wire_size > l),
     })
+}
+
+/// The entries (kept form, ends `ends`) with every record map that repeats a key folded as
+/// Fluentd's Hash holds it (first place, last value), `ends` moved to match; `None` when no
+/// record does (a key's fingerprint was seen twice, [`walk_keys`], but the keys differ).
+fn fold_entries(data: &[u8], ends: &mut [u32]) -> Option<Vec<u8>> {
+    let record = |start: usize, end: usize| data.get(start + KEPT_HEADER..end);
+    let mut start = 0usize;
+    let first = ends.iter().position(|&end| {
+        let repeated = record(start, end as usize).is_some_and(has_repeated_keys);
+        start = end as usize;
+        repeated
+    })?;
+    let mut out = Vec::with_capacity(data.len());
+    let mut new_ends = Vec::with_capacity(ends.len());
+    let mut start = 0usize;
+    for (i, &end) in ends.iter().enumerate() {
+        let (from, to) = (start, end as usize);
+        start = to;
+        match record(from, to) {
+            Some(rec) if i >= first && has_repeated_keys(rec) => {
+                let mark = out.len();
+                out.extend_from_slice(&data[from..from + KEPT_HEADER]);
+                // A whole, validated value: folding it does not fail; if it did, as it came.
+                if fold_repeated_keys(rec, &mut out).is_err() {
+                    out.truncate(mark);
+                    out.extend_from_slice(&data[from..to]);
+                }
+            }
+            _ => out.extend_from_slice(data.get(from..to)?),
+        }
+        // Folding never lengthens a record, so the ends fit as the old ones did.
+        new_ends.push(u32::try_from(out.len()).ok()?);
+    }
+    ends.copy_from_slice(&new_ends);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -262,5 +316,70 @@ mod tests {
         };
         assert!(bytes.as_ptr_range().contains(&ev.entries.as_ptr()));
         assert!(!ev.tight);
+    }
+
+    // A record map that repeats a key is folded as Fluentd's Hash holds it, in every mode; one
+    // whose keys only share a fingerprint is kept as it came.
+    #[test]
+    fn records_that_repeat_a_key_are_folded_in_every_mode() {
+        use crate::encode::{forward, message};
+        // {"a":1,"b":{"k":1,"k":2},"a":3} and {"a1bx":0,"a2bx":0} (one fingerprint, two keys).
+        let repeated = [
+            0x83, 0xa1, b'a', 1, 0xa1, b'b', 0x82, 0xa1, b'k', 1, 0xa1, b'k', 2, 0xa1, b'a', 3,
+        ];
+        let folded = [0x82, 0xa1, b'a', 3, 0xa1, b'b', 0x81, 0xa1, b'k', 2];
+        let alike = [
+            0x82, 0xa4, b'a', b'1', b'b', b'x', 0, 0xa4, b'a', b'2', b'b', b'x', 0,
+        ];
+        let mut entries = Vec::new();
+        for rec in [&REC[..], &repeated, &alike, &repeated] {
+            entry(&mut entries, &T, rec);
+        }
+        let mut want = Vec::new();
+        for rec in [&REC[..], &folded, &alike, &folded] {
+            entry(&mut want, &T, rec);
+        }
+        let opts = DecoderOptions::default();
+        let now = EventTime::new(1, 2);
+        let mut frames = Vec::new();
+        let mut raw = Vec::new();
+        forward("t", &entries, 4, Some("c"), &mut raw);
+        frames.push(("forward", raw));
+        for compression in [Compression::Text, Compression::Gzip] {
+            let mut raw = Vec::new();
+            packed_forward("t", &entries, 4, None, compression, &mut raw);
+            frames.push(("packed", raw));
+        }
+        for (name, raw) in frames {
+            let bytes = Bytes::from(raw.clone());
+            for shared in [None, Some((&bytes, bytes.len()))] {
+                let Ok(Frame::Events(ev)) = on_message(&raw, shared, raw.len(), &opts, now, false)
+                else {
+                    panic!("{name}")
+                };
+                assert_eq!(&ev.entries[..], &want[..], "{name}");
+                let mut at = 0;
+                let lens: Vec<u32> = [4usize, 10, 13, 10]
+                    .iter()
+                    .map(|n| {
+                        at += (KEPT_HEADER + n) as u32;
+                        at
+                    })
+                    .collect();
+                assert_eq!(ev.ends, lens, "{name}");
+                assert_eq!(ev.count, 4);
+            }
+        }
+        for (rec, want) in [(&repeated[..], &folded[..]), (&alike, &alike), (&REC, &REC)] {
+            let mut raw = Vec::new();
+            message("t", EventTime::new(5, 0), rec, None, &mut raw);
+            let Ok(Frame::Events(ev)) = on_message(&raw, None, raw.len(), &opts, now, false) else {
+                panic!("message")
+            };
+            assert_eq!(&ev.entries[KEPT_HEADER..], want);
+        }
+        let (_, maybe) =
+            walk_keys(&alike[..], |_, _| Ok::<(), logferry_msgpack::Error>(())).unwrap();
+        assert!(maybe, "the two keys share a fingerprint");
     }
 }

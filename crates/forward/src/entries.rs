@@ -17,7 +17,13 @@ pub(crate) struct Entries {
     /// PackedForward: a zero time is kept as it is (Fluentd's `MessagePackEventStream` keeps it);
     /// Message and Forward modes replace it with now.
     pub keep_zero: bool,
+    /// A record may hold a map that repeats a key ([`logferry_msgpack::walk_keys`]): the frame's
+    /// records are then folded as Fluentd reads them.
+    pub maybe_repeated: bool,
 }
+
+/// Bytes before the record in the kept form: `92 D7 00 <sec> <nsec>`.
+pub(crate) const KEPT_HEADER: usize = 11;
 
 /// True when the marker starts a map (fixmap, map16, map32).
 pub(crate) fn is_map(marker: Option<u8>) -> bool {
@@ -60,6 +66,7 @@ impl Entries {
             now,
             strict,
             keep_zero: false,
+            maybe_repeated: false,
         }
     }
 

@@ -90,6 +90,15 @@ pub fn events(r: &Recipe, params: &Params) -> Result<Option<EventBatch>, String>
         if mp.is_empty() {
             return Ok(None);
         }
+        // Fluentd reads it into Ruby Hashes: a repeated key keeps its first place, its last value.
+        let mut folded = Vec::new();
+        let mp = if logferry_msgpack::has_repeated_keys(mp)
+            && logferry_msgpack::fold_repeated_keys(mp, &mut folded).is_ok()
+        {
+            &folded[..]
+        } else {
+            mp
+        };
         let (v, mapped) =
             decode_keeping_bytes_flagged(mp).map_err(|e| format!("invalid msgpack: {e}"))?;
         kept |= mapped;
