@@ -28,6 +28,7 @@ Values T and R are JSON, with these extras for what JSON cannot say:
   {"$bin_hex": "00ff"}    a msgpack bin
   {"$f32": 1.5}           a float32
   {"$rep": ["ab", 1000]}  the string repeated (long values)
+  {"$pairs": [[K, V], ...]}  a map written pair by pair (repeated or non-string keys)
 
 Each frame prints one line: "frame N: ack", "frame N: sent" (no ack asked), "frame N: closed"
 (the server closed the connection instead of acking) or "frame N: no ack" (nothing within the
@@ -58,6 +59,15 @@ def str_head(n):
     return b"\xdb" + struct.pack(">I", n)
 
 
+def map_head(n, out):
+    if n < 16:
+        out.append(0x80 | n)
+    elif n < 65536:
+        out += b"\xde" + struct.pack(">H", n)
+    else:
+        out += b"\xdf" + struct.pack(">I", n)
+
+
 def pack(v, out):
     if isinstance(v, dict):
         if len(v) == 1:
@@ -78,13 +88,13 @@ def pack(v, out):
             if k == "$rep":
                 out += msgpack.packb(x[0] * x[1])
                 return
-        n = len(v)
-        if n < 16:
-            out.append(0x80 | n)
-        elif n < 65536:
-            out += b"\xde" + struct.pack(">H", n)
-        else:
-            out += b"\xdf" + struct.pack(">I", n)
+            if k == "$pairs":
+                map_head(len(x), out)
+                for key, val in x:
+                    pack(key, out)
+                    pack(val, out)
+                return
+        map_head(len(v), out)
         for k, x in v.items():
             pack(k, out)
             pack(x, out)

@@ -99,20 +99,34 @@ def time_of(t):
     return "%s %r" % (type(t).__name__, t)
 
 
+class Pairs(list):
+    """A msgpack map with a repeated key, kept pair by pair (a dict would keep one of them)."""
+
+
+def map_of(pairs):
+    d = dict(pairs)
+    return d if len(d) == len(pairs) else Pairs(pairs)
+
+
 def jsonable(v):
+    if isinstance(v, Pairs):
+        return {"$pairs": [[jsonable(k), jsonable(x)] for k, x in v]}
     if isinstance(v, bytes):
         return {"$bin": b64(v)}
     if isinstance(v, msgpack.ExtType):
         return {"$ext": [v.code, b64(v.data)]}
     if isinstance(v, dict):
-        return {str(k): jsonable(x) for k, x in v.items()}
+        d = {str(k): jsonable(x) for k, x in v.items()}
+        if len(d) < len(v):  # 1 and "1": both kept
+            return {"$pairs": [[jsonable(k), jsonable(x)] for k, x in v.items()]}
+        return d
     if isinstance(v, (list, tuple)):
         return [jsonable(x) for x in v]
     return v
 
 
 def entries_of(blob):
-    u = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogateescape")
+    u = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogateescape", object_pairs_hook=map_of)
     u.feed(blob)
     return [[time_of(t), jsonable(r)] for t, r in u]
 
@@ -127,7 +141,7 @@ def serve_forward_conn(conn, root, n):
 
 
 def read_frames(conn, root):
-    u = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogateescape")
+    u = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogateescape", object_pairs_hook=map_of)
     with conn:
         while True:
             data = conn.recv(1 << 16)
@@ -189,7 +203,7 @@ def decoded_body(headers, body):
         body = gzip.decompress(body)
         note.append("(gunzipped)")
     if "msgpack" in headers.get("content-type", ""):
-        u = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogateescape")
+        u = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="surrogateescape", object_pairs_hook=map_of)
         u.feed(body)
         body = "".join(json.dumps(jsonable(v), ensure_ascii=False) + "\n" for v in u).encode("utf-8", "surrogateescape")
         note.append("(msgpack)")
