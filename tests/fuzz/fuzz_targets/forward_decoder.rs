@@ -10,12 +10,15 @@
 //!   2: `[tag, bin(rest), {"size": 1, "chunk": ..}]` (PackedForward, plain);
 //!   3: `[tag, bin(gzip(a) ++ gzip(b) or gzip(a) ++ b), {"compressed": "gzip"}]` (several gzip
 //!      members, or a member followed by garbage), `a`/`b` split at the split point.
+//!
+//! Every frame's entries are `count` values ending where `ends` says, and no record in them
+//! repeats a map key (in_forward folds such maps as Fluentd reads them).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use logferry_forward::encode::gzip;
 use logferry_forward::{Decoder, DecoderOptions, EventTime, Frame};
-use logferry_msgpack::{value_len, write};
+use logferry_msgpack::{has_repeated_keys, value_len, write};
 
 const NOW: EventTime = EventTime {
     sec: 1_700_000_000,
@@ -86,10 +89,13 @@ fuzz_target!(|data: &[u8]| {
             match dec.next_frame(NOW) {
                 Ok(Some(Frame::Events(ev))) => {
                     // `entries` must be exactly `count` back-to-back msgpack values.
+                    // Each ends where `ends` says, and no record map repeats a key (folded).
                     let mut off = 0;
-                    for _ in 0..ev.count {
+                    for i in 0..ev.count {
                         let n = value_len(&ev.entries[off..]).expect("entries hold valid msgpack");
+                        assert!(!has_repeated_keys(&ev.entries[off + 11..off + n]));
                         off += n;
+                        assert_eq!(ev.ends[i] as usize, off, "ends match the entries");
                     }
                     assert_eq!(off, ev.entries.len(), "entries hold exactly `count` values");
                     if let Some(ack) = &ev.ack {
