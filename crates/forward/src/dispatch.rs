@@ -7,9 +7,7 @@ use crate::option::{lookup, truthy};
 use crate::options::DecoderOptions;
 use crate::packed::{canonical_ends, decode_blob, gunzip};
 use bytes::Bytes;
-use logferry_msgpack::{
-    fold_repeated_keys, has_repeated_keys, walk_keys, write_json, EventTime, Reader,
-};
+use logferry_msgpack::{fold_records, walk_keys, write_json, EventTime, Reader};
 
 /// Interpret one validated top-level msgpack object. `wire_size` is its size
 /// on the wire; `json` selects the ack representation. `shared`: `raw` as shared bytes, and
@@ -64,7 +62,7 @@ pub(crate) fn on_message(
         let mode = match compressed.map(|c| Reader::new(c).read_str()) {
             None | Some(Ok(b"text")) => {
                 let taken = shared.and_then(|(bytes, slab)| {
-                    let (ends, maybe) = canonical_ends(blob, tag.is_some(), strict)?;
+                    let ends = canonical_ends(blob, tag.is_some(), strict)?;
                     let off = (blob.as_ptr() as usize).checked_sub(raw.as_ptr() as usize)?;
                     let len = *ends.last()? as usize;
                     let data = bytes
@@ -73,13 +71,10 @@ pub(crate) fn on_message(
                     // The allocation stays alive while the entries are kept: only where they
                     // are a good part of it (at most four such frames share one).
                     let tight = len.saturating_mul(4) >= slab;
-                    Some((data, ends, tight, maybe))
+                    Some((data, ends, tight))
                 });
                 match taken {
-                    Some((data, ends, tight, maybe)) => {
-                        entries.take_shared(data, ends, tight);
-                        entries.maybe_repeated = maybe;
-                    }
+                    Some((data, ends, tight)) => entries.take_shared(data, ends, tight),
                     None => decode_blob(blob, &mut entries, tag.is_some())?,
                 }
                 Mode::PackedForward
@@ -88,10 +83,9 @@ pub(crate) fn on_message(
                 let mut plain = gunzip(blob, opts.decompression_size_limit)?;
                 // Entries already in the kept form: the decompressed bytes are the batch.
                 match canonical_ends(&plain, tag.is_some(), strict) {
-                    Some((ends, maybe)) => {
+                    Some(ends) => {
                         plain.truncate(ends.last().map_or(0, |&e| e as usize));
                         entries.take_owned(plain, ends);
-                        entries.maybe_repeated = maybe;
                     }
                     None => decode_blob(&plain, &mut entries, tag.is_some())?,
                 }
@@ -164,8 +158,8 @@ fn events(
 ) -> Frame {
     let (mut data, mut tight) = entries.finish();
     if entries.maybe_repeated {
-        if let Some(folded) = fold_entries(&data, &mut entries.ends) {
-            (data, tight) = (Bytes::from(folded), true);
+        if let Some((folded, ends)) = fold_records(&data, &entries.ends, KEPT_HEADER) {
+            (data, tight, entries.ends) = (Bytes::from(folded), true, ends);
         }
     }
     Frame::Events(EventsFrame {
@@ -182,42 +176,6 @@ fn events(
         wire_size,
         over_warn_limit: opts.chunk_size_warn_limit.is_some_and(|l| wire_size > l),
     })
-}
-
-/// The entries (kept form, ends `ends`) with every record map that repeats a key folded as
-/// Fluentd's Hash holds it (first place, last value), `ends` moved to match; `None` when no
-/// record does (a key's fingerprint was seen twice, [`walk_keys`], but the keys differ).
-fn fold_entries(data: &[u8], ends: &mut [u32]) -> Option<Vec<u8>> {
-    let record = |start: usize, end: usize| data.get(start + KEPT_HEADER..end);
-    let mut start = 0usize;
-    let first = ends.iter().position(|&end| {
-        let repeated = record(start, end as usize).is_some_and(has_repeated_keys);
-        start = end as usize;
-        repeated
-    })?;
-    let mut out = Vec::with_capacity(data.len());
-    let mut new_ends = Vec::with_capacity(ends.len());
-    let mut start = 0usize;
-    for (i, &end) in ends.iter().enumerate() {
-        let (from, to) = (start, end as usize);
-        start = to;
-        match record(from, to) {
-            Some(rec) if i >= first && has_repeated_keys(rec) => {
-                let mark = out.len();
-                out.extend_from_slice(&data[from..from + KEPT_HEADER]);
-                // A whole, validated value: folding it does not fail; if it did, as it came.
-                if fold_repeated_keys(rec, &mut out).is_err() {
-                    out.truncate(mark);
-                    out.extend_from_slice(&data[from..to]);
-                }
-            }
-            _ => out.extend_from_slice(data.get(from..to)?),
-        }
-        // Folding never lengthens a record, so the ends fit as the old ones did.
-        new_ends.push(u32::try_from(out.len()).ok()?);
-    }
-    ends.copy_from_slice(&new_ends);
-    Some(out)
 }
 
 #[cfg(test)]
@@ -318,10 +276,12 @@ mod tests {
         assert!(!ev.tight);
     }
 
-    // A record map that repeats a key is folded as Fluentd's Hash holds it, in every mode; one
-    // whose keys only share a fingerprint is kept as it came.
+    // A record map that repeats a key is folded as Fluentd's Hash holds it in the modes whose
+    // entries Fluentd reads as they come (Message, Forward); one whose keys only share a
+    // fingerprint is kept as it came. PackedForward entries are kept as they came (the router
+    // folds them where something reads them: `EventBatch::folded`).
     #[test]
-    fn records_that_repeat_a_key_are_folded_in_every_mode() {
+    fn records_that_repeat_a_key_are_folded_in_message_and_forward_modes() {
         use crate::encode::{forward, message};
         // {"a":1,"b":{"k":1,"k":2},"a":3} and {"a1bx":0,"a2bx":0} (one fingerprint, two keys).
         let repeated = [
@@ -352,6 +312,7 @@ mod tests {
         }
         for (name, raw) in frames {
             let bytes = Bytes::from(raw.clone());
+            let want = if name == "packed" { &entries } else { &want };
             for shared in [None, Some((&bytes, bytes.len()))] {
                 let Ok(Frame::Events(ev)) = on_message(&raw, shared, raw.len(), &opts, now, false)
                 else {
@@ -359,7 +320,12 @@ mod tests {
                 };
                 assert_eq!(&ev.entries[..], &want[..], "{name}");
                 let mut at = 0;
-                let lens: Vec<u32> = [4usize, 10, 13, 10]
+                let sizes = if name == "packed" {
+                    [4usize, 16, 13, 16]
+                } else {
+                    [4, 10, 13, 10]
+                };
+                let lens: Vec<u32> = sizes
                     .iter()
                     .map(|n| {
                         at += (KEPT_HEADER + n) as u32;

@@ -3,7 +3,7 @@
 use crate::entries::{kept_form, Entries};
 use crate::error::DecodeError;
 use crate::scan::check_ext;
-use logferry_msgpack::{walk_keys, Error};
+use logferry_msgpack::{walk, Error};
 
 /// Decode every complete entry of `blob` (incomplete trailing bytes are
 /// ignored; malformed bytes or unknown ext types are fatal).
@@ -16,27 +16,24 @@ pub(crate) fn decode_blob(
     // entries take, so they are laid out without a reallocation.
     entries.out.reserve(blob.len());
     for entry in whole_entries(blob) {
-        let (entry, maybe) = entry?;
-        entries.maybe_repeated |= maybe;
-        entries.add_entry(entry, tag_ok);
+        entries.add_entry(entry?, tag_ok);
     }
     Ok(())
 }
 
-/// The whole entries of `blob`, in order, each with whether a map in it may repeat a key
-/// ([`walk_keys`]): incomplete trailing bytes end them; malformed bytes or an unknown ext type
-/// are an error.
-fn whole_entries(blob: &[u8]) -> impl Iterator<Item = Result<(&[u8], bool), DecodeError>> {
+/// The whole entries of `blob`, in order: incomplete trailing bytes end them; malformed bytes or
+/// an unknown ext type are an error.
+fn whole_entries(blob: &[u8]) -> impl Iterator<Item = Result<&[u8], DecodeError>> {
     let mut rest = blob;
     std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
-        match walk_keys(rest, check_ext) {
-            Ok((n, maybe)) => {
+        match walk(rest, check_ext) {
+            Ok(n) => {
                 let (entry, tail) = rest.split_at(n);
                 rest = tail;
-                Some(Ok((entry, maybe)))
+                Some(Ok(entry))
             }
             Err(DecodeError::Msgpack(Error::Incomplete)) => None,
             Err(e) => {
@@ -49,23 +46,21 @@ fn whole_entries(blob: &[u8]) -> impl Iterator<Item = Result<(&[u8], bool), Deco
 
 /// The end offsets of `blob`'s entries when every one is `[EventTime, map]`, the form entries
 /// are kept in, and would be kept (`tag_ok`, or not `strict`): the blob can then be taken as it
-/// is, without a copy, and whether a map in them may repeat a key. `None` otherwise, or when it
-/// holds no entry or is malformed (the copying path then decides, and reports what is wrong).
-pub(crate) fn canonical_ends(blob: &[u8], tag_ok: bool, strict: bool) -> Option<(Vec<u32>, bool)> {
+/// is, without a copy. `None` otherwise, or when it holds no entry or is malformed (the copying
+/// path then decides, and reports what is wrong).
+pub(crate) fn canonical_ends(blob: &[u8], tag_ok: bool, strict: bool) -> Option<Vec<u32>> {
     if !tag_ok && strict {
         return None;
     }
     let mut ends = Vec::with_capacity(blob.len() / 64 + 1);
     let mut pos = 0usize;
-    let mut repeats = false;
     for entry in whole_entries(blob) {
-        let (entry, maybe) = entry.ok()?;
+        let entry = entry.ok()?;
         kept_form(entry)?;
-        repeats |= maybe;
         pos += entry.len();
         ends.push(u32::try_from(pos).ok()?);
     }
-    (!ends.is_empty()).then_some((ends, repeats))
+    (!ends.is_empty()).then_some(ends)
 }
 
 /// Decompress one or more concatenated gzip members (libdeflate, one shot per member), failing

@@ -453,6 +453,46 @@ fn float_print(f: f64) -> u64 {
     (if f == 0.0 { 0 } else { f.to_bits() }).rotate_left(7) | 1 << 62
 }
 
+/// Back-to-back entries (`ends`: where each ends in `data`) whose records start `header` bytes
+/// into each, with every record map that repeats a key folded ([`fold_repeated_keys`]), and the
+/// new ends; `None` when no record repeats a key (each record walked once by [`walk_keys`], the
+/// few it flags tested fully; nothing copied).
+pub fn fold_records(data: &[u8], ends: &[u32], header: usize) -> Option<(Vec<u8>, Vec<u32>)> {
+    let record = |start: usize, end: usize| data.get(start + header..end);
+    let repeats = |rec: &[u8]| {
+        matches!(walk_keys(rec, |_, _| Ok::<(), Error>(())), Ok((_, true)))
+            && has_repeated_keys(rec)
+    };
+    let mut start = 0usize;
+    let first = ends.iter().position(|&end| {
+        let found = record(start, end as usize).is_some_and(repeats);
+        start = end as usize;
+        found
+    })?;
+    let mut out = Vec::with_capacity(data.len());
+    let mut new_ends = Vec::with_capacity(ends.len());
+    let mut start = 0usize;
+    for (i, &end) in ends.iter().enumerate() {
+        let (from, to) = (start, end as usize);
+        start = to;
+        match record(from, to) {
+            Some(rec) if i >= first && repeats(rec) => {
+                let mark = out.len();
+                out.extend_from_slice(&data[from..from + header]);
+                // A whole value: folding it does not fail; if it did, as it came.
+                if fold_repeated_keys(rec, &mut out).is_err() {
+                    out.truncate(mark);
+                    out.extend_from_slice(&data[from..to]);
+                }
+            }
+            _ => out.extend_from_slice(data.get(from..to)?),
+        }
+        // Folding never lengthens a record, so the ends fit as the old ones did.
+        new_ends.push(u32::try_from(out.len()).ok()?);
+    }
+    Some((out, new_ends))
+}
+
 /// Append the msgpack value at the start of `value` to `out` with every map that repeats a key
 /// folded as a Ruby Hash holds it: each key once, at its first place, with its last value
 /// (itself folded). Returns the length of the value read.

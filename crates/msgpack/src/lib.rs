@@ -29,7 +29,7 @@ mod value;
 pub mod write;
 
 pub use error::{Error, Result};
-pub use fold::{fold_repeated_keys, has_repeated_keys, walk_keys};
+pub use fold::{fold_records, fold_repeated_keys, has_repeated_keys, walk_keys};
 pub use json::{json_to_msgpack, write_json, write_json_oj};
 pub use reader::{short_len, Reader};
 pub use scan::{value_len, walk, Scanner, MAX_DEPTH};
