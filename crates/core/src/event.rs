@@ -26,6 +26,9 @@ pub struct EventBatch {
     ends: Arc<[u32]>,
     /// `data` is an allocation of its own, at most an eighth larger (see [`EventBatch::is_tight`]).
     tight: bool,
+    /// The records may hold maps that repeat a key, as a PackedForward stream came (see
+    /// [`EventBatch::folded`]).
+    unfolded: bool,
 }
 
 impl PartialEq for EventBatch {
@@ -92,6 +95,7 @@ impl EventBatch {
             count,
             ends,
             tight: false,
+            unfolded: false,
         }
     }
 
@@ -115,6 +119,7 @@ impl EventBatch {
             count: ends.len(),
             ends: ends.into(),
             tight: false,
+            unfolded: false,
         }
     }
 
@@ -124,6 +129,43 @@ impl EventBatch {
         EventBatch {
             tight,
             ..Self::from_indexed(data, ends)
+        }
+    }
+
+    /// Mark the records as maps that may repeat a key, as in_forward takes a PackedForward
+    /// stream: Fluentd keeps such a stream's bytes until something reads a record, so a stream
+    /// that out_forward sends on untouched keeps its repeated keys, and one that a filter or
+    /// formatter reads is read as Ruby Hashes ([`folded`](Self::folded)).
+    pub fn with_unfolded(mut self, unfolded: bool) -> Self {
+        self.unfolded = unfolded;
+        self
+    }
+
+    /// True for a batch marked by [`with_unfolded`](Self::with_unfolded) and not folded since.
+    pub fn is_unfolded(&self) -> bool {
+        self.unfolded
+    }
+
+    /// The batch with each record map that repeats a key folded as Fluentd's Hash holds it
+    /// (each key once, at its first place, with its last value); itself (no longer marked) when
+    /// none does or it is not marked. Each record is walked once; only those with a repeat are
+    /// copied, into a new batch.
+    pub fn folded(self) -> Self {
+        if !self.unfolded {
+            return self;
+        }
+        match logferry_msgpack::fold_records(&self.data, &self.ends, HEADER_LEN) {
+            Some((data, ends)) => EventBatch {
+                data: Bytes::from(data),
+                count: ends.len(),
+                ends: ends.into(),
+                tight: true,
+                unfolded: false,
+            },
+            None => EventBatch {
+                unfolded: false,
+                ..self
+            },
         }
     }
 
@@ -285,6 +327,7 @@ impl BatchBuilder {
             count: self.count,
             ends: self.ends.into(),
             tight,
+            unfolded: false,
         }
     }
 }

@@ -114,6 +114,10 @@ impl Output for Counted {
     async fn shutdown(&self) {
         self.inner.shutdown().await
     }
+
+    fn reads_records(&self) -> bool {
+        self.inner.reads_records()
+    }
 }
 
 /// A built pipeline, ready to start.

@@ -66,6 +66,14 @@ pub trait Output: Send + Sync + 'static {
     /// Accept one batch of events that share `tag`.
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError>;
 
+    /// Does this output read its events' records (format them, key chunks or route by their
+    /// fields)? Fluentd passes a PackedForward stream that nothing reads on as it came, maps
+    /// that repeat a key and all; an output that reads records gets them folded as Fluentd's
+    /// Hashes hold them ([`EventBatch::folded`]). True unless the output says otherwise.
+    fn reads_records(&self) -> bool {
+        true
+    }
+
     /// Flush and release everything; called once at shutdown after every input stopped.
     async fn shutdown(&self) {}
 }

@@ -313,6 +313,14 @@ impl Emitter {
         batch: EventBatch,
     ) -> Result<(), EmitError> {
         let mut batch = batch;
+        // Records a filter or the output reads are read as Fluentd reads them: a map that
+        // repeats a key folded (a PackedForward stream only they read is passed on as it came).
+        if batch.is_unfolded()
+            && (route.filters.len() > first
+                || route.output.as_ref().is_some_and(|o| o.reads_records()))
+        {
+            batch = batch.folded();
+        }
         let mut errors = ErrorEvents::default();
         // The one check a route makes for taps while nobody taps.
         let tapping = crate::tap::active();
@@ -449,6 +457,77 @@ mod tests {
             id: Arc::from(p),
             flow: Arc::default(),
         }
+    }
+
+    /// Keeps the record bytes of each batch it is given; `reads` is its `reads_records`.
+    struct Keep {
+        reads: bool,
+        got: Arc<Mutex<Vec<Vec<u8>>>>,
+    }
+
+    #[async_trait]
+    impl Output for Keep {
+        async fn emit(&self, _tag: &str, batch: EventBatch) -> Result<(), EmitError> {
+            let mut got = self.got.lock().unwrap();
+            got.extend(batch.iter().map(|e| e.record.to_vec()));
+            Ok(())
+        }
+        fn reads_records(&self) -> bool {
+            self.reads
+        }
+    }
+
+    // A batch marked unfolded (a PackedForward stream) reaches an output that does not read
+    // records as it came, and one that does, or any filter, folded as Fluentd's Hash holds it.
+    #[tokio::test]
+    async fn repeated_keys_are_folded_for_whatever_reads_the_records() {
+        let repeated = [0x82, 0xa1, b'a', 1, 0xa1, b'a', 2];
+        let folded = [0x81, 0xa1, b'a', 2];
+        let unfolded = || {
+            let mut b = BatchBuilder::new();
+            b.push_raw(EventTime::new(1, 0), &repeated);
+            b.finish().with_unfolded(true)
+        };
+        let log = Arc::new(Mutex::new(Vec::new()));
+        for (reads, filtered, want) in [
+            (false, false, &repeated[..]),
+            (true, false, &folded[..]),
+            (false, true, &folded[..]),
+        ] {
+            let got = Arc::new(Mutex::new(Vec::new()));
+            let mut rules = Vec::new();
+            if filtered {
+                rules.push(rule(
+                    "**",
+                    RuleKind::Filter(Arc::new(Mark {
+                        name: "F",
+                        log: log.clone(),
+                    })),
+                ));
+            }
+            rules.push(rule(
+                "**",
+                RuleKind::Match(Arc::new(Keep {
+                    reads,
+                    got: got.clone(),
+                })),
+            ));
+            let e = Emitter::unbound();
+            e.install(Arc::new(Router::new(Agent::new(ROOT_LABEL, rules), vec![])));
+            e.emit("t", unfolded()).await.unwrap();
+            assert_eq!(*got.lock().unwrap(), [want.to_vec()], "{reads} {filtered}");
+        }
+        // Not marked: as it is, whatever reads it.
+        let plain = {
+            let mut b = BatchBuilder::new();
+            b.push_raw(EventTime::new(1, 0), &repeated);
+            b.finish()
+        };
+        assert!(!plain.is_unfolded());
+        assert_eq!(plain.clone().folded(), plain);
+        let f = unfolded().folded();
+        assert!(!f.is_unfolded());
+        assert_eq!(f.iter().next().unwrap().record, folded);
     }
 
     // Reference §7.2 case 13: filters only up to the first matching <match>.

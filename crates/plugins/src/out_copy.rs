@@ -124,6 +124,9 @@ impl CopyOutput {
 impl Output for CopyOutput {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
         let mut prev_success = false;
+        // Each store reads the records or not, as Fluentd's copy hands each the same stream: a
+        // PackedForward stream's repeated map keys are folded for the stores that read them.
+        let mut folded: Option<EventBatch> = None;
         for (i, store) in self.stores.iter().enumerate() {
             if i > 0 && prev_success && store.ignore_if_prev_success {
                 self.log.debug(format_args!(
@@ -134,7 +137,12 @@ impl Output for CopyOutput {
                 prev_success = false;
                 continue;
             }
-            match store.output.emit(tag, batch.clone()).await {
+            let batch = if batch.is_unfolded() && store.output.reads_records() {
+                folded.get_or_insert_with(|| batch.clone().folded()).clone()
+            } else {
+                batch.clone()
+            };
+            match store.output.emit(tag, batch).await {
                 Ok(()) => prev_success = true,
                 Err(e) if store.ignore_error => {
                     self.log
@@ -151,6 +159,11 @@ impl Output for CopyOutput {
         for s in &self.stores {
             s.output.shutdown().await;
         }
+    }
+
+    /// Each store is given the records as it reads them (see `emit`).
+    fn reads_records(&self) -> bool {
+        false
     }
 }
 

@@ -70,6 +70,10 @@ impl Output for NullOutput {
         }
         Ok(())
     }
+
+    fn reads_records(&self) -> bool {
+        false
+    }
 }
 
 /// The null output as a chunk writer (buffered, or a `<secondary>` of type null): every chunk

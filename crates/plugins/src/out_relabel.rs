@@ -33,4 +33,9 @@ impl Output for RelabelOutput {
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
         self.emitter.emit(tag, batch).await
     }
+
+    /// The label's route reads them, if anything does.
+    fn reads_records(&self) -> bool {
+        false
+    }
 }

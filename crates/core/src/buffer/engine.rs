@@ -1328,6 +1328,13 @@ fn off_io<T>(f: impl FnOnce() -> T) -> T {
 
 #[async_trait]
 impl Output for BufferedOutput {
+    /// Only a writer that writes entries as the batch holds them (out_forward), into chunks keyed
+    /// by nothing but the tag, takes records unread: Fluentd's `handle_stream_simple`.
+    fn reads_records(&self) -> bool {
+        let plain_keys = self.cfg.timekey.is_none() && self.cfg.record_keys.is_empty();
+        !(plain_keys && self.writer.formats_verbatim() && !self.writer.checks_records())
+    }
+
     async fn emit(&self, tag: &str, batch: EventBatch) -> Result<(), EmitError> {
         if batch.is_empty() {
             return Ok(());

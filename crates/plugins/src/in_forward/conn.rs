@@ -7,7 +7,7 @@ use std::sync::Arc;
 use logferry_core::record::set_fields;
 use logferry_core::{BatchBuilder, Emitter, EventBatch, EventTime, PluginLog, Value};
 use logferry_forward::handshake::ServerHandshake;
-use logferry_forward::{DecodeError, Decoder, EventsFrame, Frame};
+use logferry_forward::{DecodeError, Decoder, EventsFrame, Frame, Mode};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::watch;
@@ -511,8 +511,11 @@ impl Conn {
         let tag = self.cfg.tag_for(ev.tag);
         let count = ev.count;
         if count > 0 {
+            // A PackedForward stream's records are read only where something reads them (see
+            // `EventBatch::with_unfolded`); Message and Forward entries are read as they come.
+            let packed = matches!(ev.mode, Mode::PackedForward | Mode::CompressedPackedForward);
             let batch = self.with_source_fields(
-                EventBatch::from_indexed_tight(ev.entries, ev.ends, ev.tight),
+                EventBatch::from_indexed_tight(ev.entries, ev.ends, ev.tight).with_unfolded(packed),
                 hostname,
             );
             if let Err(e) = self.emitter.emit(&tag, batch).await {
@@ -553,6 +556,8 @@ impl Conn {
         if fields.is_empty() {
             return batch;
         }
+        // Fluentd sets the fields on each record as a Hash.
+        let batch = batch.folded();
         let mut b = BatchBuilder::with_capacity(batch.bytes().len() + batch.len() * 32);
         for e in &batch {
             b.push_with(e.time, |out| set_fields(e.record, &fields, out));
