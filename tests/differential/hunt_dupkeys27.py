@@ -82,6 +82,18 @@ def cases():
            g.fileout(fmt="@type json", inject="tag_key a\ntime_key b"), msgs())
     g.case("dupkey-forward-out-message", FWDOUT, msgs(et=True))
     g.case("dupkey-forward-out-modes", FWDOUT, fwd_modes(et=True))
+    # copy hands each store the same stream: out_forward's gets it as it came, out_file's reads it.
+    fwd_store = "<store>\n  @type forward\n  <server>\n    host 127.0.0.1\n    port {FWDPORT}\n  </server>\n" \
+        "  <buffer>\n    @type memory\n  </buffer>\n</store>\n"
+    file_store = "<store>\n  @type file\n  path {DIR}/out/x\n  append true\n  <format>\n    @type json\n  </format>\n" \
+        "  <buffer []>\n    @type memory\n  </buffer>\n</store>\n"
+    g.case("dupkey-copy-forward-and-file",
+           "<match **>\n  @type copy\n" + g.indent(fwd_store + file_store) + "</match>\n", fwd_modes(et=True))
+    g.case("dupkey-relabel-forward-out",
+           "<match **>\n  @type relabel\n  @label @L\n</match>\n" + g.label("@L", FWDOUT), fwd_modes(et=True))
+    g.case("dupkey-forward-out-timekey",
+           FWDOUT.replace("<buffer>", "<buffer tag,time>").replace("@type memory", "@type memory\n    timekey 1d"),
+           fwd_modes(et=True))
     g.case("dupkey-forward-out-filtered", g.filt("record_transformer", "<record>\n  n 1\n</record>") + FWDOUT,
            fwd_modes(et=True))
 
