@@ -2,7 +2,7 @@
 # string, with capture groups that may too, repeated from none without a maximum: Onigmo tells
 # their empty iterations by the capture groups' values from before them, which logferry runs on
 # Oniguruma with Onigmo's test in callouts) and PLUS_LOOP_GROUP (such loops repeated from one
-# without a maximum, and loops that are capture groups themselves) with the local Ruby, replacing
+# without a maximum or lazily up to a maximum, and loops that are capture groups themselves) with the local Ruby, replacing
 # those groups' earlier cases: `ruby crates/formats/tests/ruby_regex/empty_loop_cases.rb`, then
 # re-record the goldens with record.rb. Curated patterns, then DRAWS drawn at random (seeded)
 # from a small grammar of such loops in context; every pattern must be one Ruby compiles.
@@ -26,7 +26,7 @@ CURATED_TEXTS = [',,a', ',a', 'bc', 'abc', 'ab cd', 'a b c', 'ababababca', 'aab'
 CAPTURES = ['(a?)', '(a*)', '(b??)', '(a*?)', '()', '(\\w*)', '([ab]?)', '(a|)', '(|b)', '(a?b?)', '(,?)']
 ITEMS = ['a?', 'b?', 'b', 'a', ',?', '\\s*', 'c?', '[ab]*?', 'a*', 'b+', '\\b', '(?:ab)?', '(?:b?c)*', '[^a]?']
 QUANTIFIERS = ['*', '*?', '{0,}', '{0,}?']
-PLUS_QUANTIFIERS = ['+', '+?', '{1,}', '{1,}?', '+', '*']
+PLUS_QUANTIFIERS = ['+', '+?', '{1,}', '{1,}?', '+', '*', '{0,3}?', '{1,3}?', '{1,2}?']
 BEFORE = ['', '', '^', 'a', '(b)', 'b?', '\\A', ',']
 AFTER = ['', '', 'c', '$', '\\z', 'a', '(c)', ',', 'b$']
 ALPHABET = ['a', 'b', ',', 'c', ' ']
@@ -114,14 +114,15 @@ while cases.size < CURATED.size + DRAWS
   cases << case_line(EMPTY_LOOP_GROUP, src, flags, 'any', hays)
 end
 
-PLUS_LOOP_GROUP = 'Loops whose body may match the empty string, with capture groups that may too, repeated from one without a maximum, (?:(a?)b?)+c, ^(?:(\\w*)\\s*)+ (Onigmo writes a short body out once before its * loop, else enters the loop), and loops that are capture groups themselves, ((a?)b?)*c (their own group is tested too): run on Oniguruma with Onigmo\'s test in callouts. Curated (also from every later start position) and drawn at random by empty_loop_cases.rb.'
+PLUS_LOOP_GROUP = 'Loops whose body may match the empty string, with capture groups that may too, repeated from one without a maximum, (?:(a?)b?)+c, ^(?:(\\w*)\\s*)+ (Onigmo writes a short body out once before its * loop, else enters the loop), or lazily up to a maximum, (?:(a?)b?){0,3}?c (a counted loop testing every iteration), and loops that are capture groups themselves, ((a?)b?)*c (their own group is tested too): run on Oniguruma with Onigmo\'s test in callouts. Curated (also from every later start position) and drawn at random by empty_loop_cases.rb.'
 
 PLUS_CURATED = [
   '^(?:(\\w*)\\s*)+', '^(?:(?<c>b??)a*?,?)+', '(?:(a?)b?)+c', '(?:(a?)|b)+c', '(?:(a?)b?){1,}c', '(?:(a?)b?)+?c',
   '(?:(a?)|b)+?c', '^(?:(\\w*)\\s*)+?$', '(?:(a?)b?){1,}?c', '(?:(a?)(b?))+c', '(?:()|())+c',
   '(?<x>(?:(?<y>a?)b?)+)c', '(?:([a-c]?)[^a-c]?(?:xyz)?[[:alpha:]]?)+c', '(?:(?<k>[^=,]*)=?(?<v>[^,]*),?)+$',
   '(?:(a?)b?)+\\1c', '(?:(\\w*)\\s*)+$', '((a?)b?)*c', '((a?)b?)+c', '((a?)|b)+c', '(?<n>(?<m>a?)b?)+c',
-  '(a?b?)+c', '((a?)b?)+?c', '((a?)b?){1,}?c', '((a?)b?)*((b?)a?)+c'
+  '(a?b?)+c', '((a?)b?)+?c', '((a?)b?){1,}?c', '((a?)b?)*((b?)a?)+c', '(?:(a?)b?){0,3}?c', '^(?:(\\w*)\\s*){1,3}?$',
+  '(?:(a?)|b){1,2}?c'
 ]
 PLUS_TEXTS = CURATED_TEXTS + ['a=1,b=2', 'a=,b=2,', 'bbc', '', 'a,bc']
 PLUS_DRAWS = Integer(ENV.fetch('PLUS_LOOP_DRAWS', '500'))

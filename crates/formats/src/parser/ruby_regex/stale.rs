@@ -9,11 +9,11 @@
 //! string while the iteration goes on to match text outside it, in a loop whose body may match the
 //! empty string, repeated a varying count (each capture group in such a body is on Onigmo's
 //! stack), or inside a repeated group (the value from the group's iteration before). Such a loop
-//! repeated from none or one without a maximum runs on Oniguruma with the rule applied by
-//! callouts ([`instrument`], `crate::ruby_regexp::empty_loops`); the others are refused: the rule
-//! cannot be written out for either engine (Onigmo writes a body repeated from two or more, or
-//! up to a maximum, out as copies without the test or runs it as a counted loop testing every
-//! iteration, by the size of its compiled code).
+//! repeated from none or one without a maximum, or lazily up to a maximum, runs on Oniguruma with
+//! the rule applied by callouts ([`instrument`], `crate::ruby_regexp::empty_loops`); the others
+//! are refused: the rule cannot be written out for either engine (Onigmo writes a body repeated
+//! greedily up to a maximum, or from two or more, out as copies without the test or runs it as a
+//! counted loop testing every iteration, by the size of its compiled code).
 
 use super::anychar::quantifiers;
 use super::counted::{may_be_empty, only_empty};
@@ -44,12 +44,14 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
 /// `(?:(*LFS{k})(body)(*LFE{k}))*`, the group tested too. Repeated from one (`+`, `+?`, `{1,}`),
 /// the loop is written the same way (Onigmo writes a short body out once before its `*` loop, the
 /// first iteration untested, else enters the loop: alike here, where the body's capture groups
-/// hold no value before the first iteration). `None` where the test cannot be run so: the loop is
-/// repeated otherwise than from none or one without a maximum (Onigmo tests other counts by the
-/// size of their code), is possessive, sits in a look-around or another repeated group (one
-/// repeated from one in any group repeated more than once), its body holds look-arounds, atomic groups, references, calls, conditionals, absent
-/// operators or `\K`, or a capture group of it is in a repetition whose body may match the
-/// empty string (Oniguruma tests that group in the inner loop only); the pattern calls groups
+/// hold no value before the first iteration). Lazy up to a maximum of two or more (`{1,3}?`,
+/// `{0,2}?`), Onigmo and Oniguruma run a counted loop that tests every iteration, as the
+/// callouts do. `None` where the test cannot be run so: the loop is repeated otherwise (greedily
+/// up to a maximum, from two or more: Onigmo tests those counts by the size of their code), is
+/// possessive, sits in a look-around or another repeated group (one repeated from one or up to
+/// a maximum in any group repeated more than once), its body holds look-arounds, atomic groups,
+/// references, calls, conditionals, absent operators or `\K`, or a capture group of it is in a
+/// repetition whose body may match the empty string (Oniguruma tests that group in the inner loop only); the pattern calls groups
 /// or names a group of the body twice; or under `x`.
 pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Option<String> {
     let s: Vec<char> = pattern.chars().collect();
@@ -73,14 +75,17 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         let [q] = q.as_slice() else {
             return None;
         };
-        if q.min > 1 || q.max.is_some() || q.possessive {
+        // Lazy up to a maximum of two or more, Onigmo runs a counted loop (`OP_REPEAT_NG`) that
+        // tests every iteration, as Oniguruma runs this one.
+        let counted_lazy = q.lazy && q.max.is_some_and(|m| m >= 2);
+        if (q.min > 1 || q.max.is_some() || q.possessive) && !counted_lazy {
             return None;
         }
         // Repeated from one, Onigmo writes the body out once before its loop when short (no test
         // of that first iteration) or enters the loop (tested): alike for the callouts where the
         // body's capture groups hold no value before it, which a group around it repeating
         // would break.
-        if q.min == 1 && in_repeated_group(&s, open) {
+        if (q.min == 1 || counted_lazy) && in_repeated_group(&s, open) {
             return None;
         }
         let (from, to) = body_range(&s, open, close)?;
@@ -479,7 +484,7 @@ fn refusal(group: &[char]) -> String {
          another repeated group, cannot be used: Ruby's engine ends, goes on with or fails an \
          empty iteration by the capture groups' values from before it, which is followed here \
          only for a loop repeated from none or one without a maximum (*, +, {{0,}}, {{1,}}, lazy \
-         or not; not possessive, under x, in a look-around or another repeated group, with \
+         or not) or lazily up to a maximum ({{0,3}}?, {{1,3}}?; not possessive, under x, in a look-around or another repeated group, with \
          look-arounds, references, conditionals or \\K in it, or with the capture group repeated \
          inside it); make the capture group match at least one character ((a+)? for (a*)), or \
          repeat the group with * or +"
@@ -659,6 +664,12 @@ mod tests {
             instrument(r"(?:(a?)b?){1,}?c", "", false).as_deref(),
             Some(r"(?:(*LFS{0})(?:(a?)b?)(*LFE{0})){1,}?(?:(?!)\1)?c")
         );
+        // Lazy up to a maximum: Onigmo's counted loop tests every iteration.
+        assert_eq!(
+            instrument(r"(?:(a?)b?){0,3}?c", "", false).as_deref(),
+            Some(r"(?:(*LFS{0})(?:(a?)b?)(*LFE{0})){0,3}?(?:(?!)\1)?c")
+        );
+        assert_eq!(instrument(r"(?:x(?:(a?)b?){1,3}?)*c", "", false), None);
         // A loop that is a capture group: the callouts around it, its group tested too.
         assert_eq!(
             instrument(r"((a?)b?)*((b?)a?)+c", "", false).as_deref(),
