@@ -35,10 +35,12 @@
 //! random in context and curated), `loop_cases.rb` two (a `.` repeated without a maximum after
 //! anchors and look-arounds inside a repetition without a maximum, `(?:(?=b).*)+`, whose implicit
 //! anchor Onigmo does not take; loops whose empty iterations Onigmo tells by stale capture groups,
-//! `(?:(a?)b?)*c`, run with Onigmo's test in callouts when repeated from none without a maximum,
-//! else refused, beside ones that run), `empty_loop_cases.rb` one (such loops repeated from none
-//! without a maximum, `(?:(a?)|b)*c`, `^(?:(b??)a*?,?)*`: curated, and drawn at random in
-//! context), `anchor_cases.rb` two (a `.` repeated without a
+//! `(?:(a?)b?)*c`, run with Onigmo's test in callouts when repeated from none or one without a
+//! maximum or lazily up to one, else refused, beside ones that run), `empty_loop_cases.rb` two (such loops repeated
+//! from none without a maximum, `(?:(a?)|b)*c`, `^(?:(b??)a*?,?)*`, and such loops repeated from
+//! one, lazily up to a maximum or that are capture groups, `^(?:(\w*)\s*)+`, `(?:(a?)b?){0,3}?c`,
+//! `((a?)b?)*c`: curated, and drawn at random in context, the second group's from every start
+//! position too), `anchor_cases.rb` two (a `.` repeated without a
 //! maximum after zero-width items, whose implicit anchor limits where Onigmo's search tries the
 //! pattern, `$.*` under `m`, `\b.*x`, and after a look-ahead holding a repetition without a
 //! maximum, `(?=b+).*` under `m`, `(?=ab+).*(b)`, curated and drawn at random; capture groups

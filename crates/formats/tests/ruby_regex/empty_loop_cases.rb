@@ -1,10 +1,11 @@
-# Generate the cases of cases.json's group EMPTY_LOOP_GROUP (loops whose body may match the empty
+# Generate the cases of cases.json's groups EMPTY_LOOP_GROUP (loops whose body may match the empty
 # string, with capture groups that may too, repeated from none without a maximum: Onigmo tells
 # their empty iterations by the capture groups' values from before them, which logferry runs on
-# Oniguruma with Onigmo's test in callouts) with the local Ruby, replacing that group's earlier
-# cases: `ruby crates/formats/tests/ruby_regex/empty_loop_cases.rb`, then re-record the goldens
-# with record.rb. Curated patterns, then DRAWS drawn at random (seeded) from a small grammar of
-# such loops in context; every pattern must be one Ruby compiles.
+# Oniguruma with Onigmo's test in callouts) and PLUS_LOOP_GROUP (such loops repeated from one
+# without a maximum or lazily up to a maximum, and loops that are capture groups themselves) with the local Ruby, replacing
+# those groups' earlier cases: `ruby crates/formats/tests/ruby_regex/empty_loop_cases.rb`, then
+# re-record the goldens with record.rb. Curated patterns, then DRAWS drawn at random (seeded)
+# from a small grammar of such loops in context; every pattern must be one Ruby compiles.
 require_relative 'cases_file'
 
 $VERBOSE = nil
@@ -25,6 +26,7 @@ CURATED_TEXTS = [',,a', ',a', 'bc', 'abc', 'ab cd', 'a b c', 'ababababca', 'aab'
 CAPTURES = ['(a?)', '(a*)', '(b??)', '(a*?)', '()', '(\\w*)', '([ab]?)', '(a|)', '(|b)', '(a?b?)', '(,?)']
 ITEMS = ['a?', 'b?', 'b', 'a', ',?', '\\s*', 'c?', '[ab]*?', 'a*', 'b+', '\\b', '(?:ab)?', '(?:b?c)*', '[^a]?']
 QUANTIFIERS = ['*', '*?', '{0,}', '{0,}?']
+PLUS_QUANTIFIERS = ['+', '+?', '{1,}', '{1,}?', '+', '*', '{0,3}?', '{1,3}?', '{1,2}?']
 BEFORE = ['', '', '^', 'a', '(b)', 'b?', '\\A', ',']
 AFTER = ['', '', 'c', '$', '\\z', 'a', '(c)', ',', 'b$']
 ALPHABET = ['a', 'b', ',', 'c', ' ']
@@ -53,10 +55,12 @@ def item(rng, depth, names)
   end
 end
 
-def draw(rng)
+def draw(rng, quantifiers = QUANTIFIERS, capture_loops: false)
   names = rng.rand(4).zero? ? [] : nil
   body = Array.new(rng.rand(1..2)) { sequence(rng, 1, names) }.join('|')
-  loop_ = "(?:#{body})#{QUANTIFIERS.sample(random: rng)}"
+  open = capture_loops ? ['(?:', '(?:', '('].sample(random: rng) : '(?:'
+  open = "(?<l#{names.size}>" if open == '(' && names
+  loop_ = "#{open}#{body})#{quantifiers.sample(random: rng)}"
   flags = rng.rand(6).zero? ? 'i' : ''
   ["#{BEFORE.sample(random: rng)}#{loop_}#{AFTER.sample(random: rng)}", flags]
 end
@@ -72,16 +76,18 @@ rescue RegexpError
   false
 end
 
-# Does Ruby match `src` on every text within 10 ms? (Nested repetitions before a failing end can
-# take Onigmo exponential time, past logferry's retry budget of 10 million backtracks.)
-def quick?(src, flags, texts)
+# Does Ruby match `src` on every text within 10 ms (with `starts`, from every position, timed
+# in the child too)? (Nested repetitions before a failing end can take Onigmo exponential time,
+# past logferry's retry budget of 10 million backtracks.)
+def quick?(src, flags, texts, starts: false)
   re = Regexp.new(src, flags.include?('i') ? Regexp::IGNORECASE : 0)
   pid = fork do
-    texts.each { |t| re.match(t) }
-    exit! 0
+    t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    texts.each { |t| (starts ? (0..t.size) : [0]).each { |p| re.match(t, p) } }
+    exit!(starts && Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0 >= 0.01 ? 1 : 0)
   end
   20.times do
-    return true if Process.waitpid(pid, Process::WNOHANG)
+    return $?.success? if Process.waitpid(pid, Process::WNOHANG)
 
     sleep 0.0005
   end
@@ -107,5 +113,33 @@ while cases.size < CURATED.size + DRAWS
   # engine.
   cases << case_line(EMPTY_LOOP_GROUP, src, flags, 'any', hays)
 end
-replace_groups([EMPTY_LOOP_GROUP], cases)
-puts "#{cases.size} cases written"
+
+PLUS_LOOP_GROUP = 'Loops whose body may match the empty string, with capture groups that may too, repeated from one without a maximum, (?:(a?)b?)+c, ^(?:(\\w*)\\s*)+ (Onigmo writes a short body out once before its * loop, else enters the loop), or lazily up to a maximum, (?:(a?)b?){0,3}?c (a counted loop testing every iteration), and loops that are capture groups themselves, ((a?)b?)*c (their own group is tested too): run on Oniguruma with Onigmo\'s test in callouts. Curated (also from every later start position) and drawn at random by empty_loop_cases.rb.'
+
+PLUS_CURATED = [
+  '^(?:(\\w*)\\s*)+', '^(?:(?<c>b??)a*?,?)+', '(?:(a?)b?)+c', '(?:(a?)|b)+c', '(?:(a?)b?){1,}c', '(?:(a?)b?)+?c',
+  '(?:(a?)|b)+?c', '^(?:(\\w*)\\s*)+?$', '(?:(a?)b?){1,}?c', '(?:(a?)(b?))+c', '(?:()|())+c',
+  '(?<x>(?:(?<y>a?)b?)+)c', '(?:([a-c]?)[^a-c]?(?:xyz)?[[:alpha:]]?)+c', '(?:(?<k>[^=,]*)=?(?<v>[^,]*),?)+$',
+  '(?:(a?)b?)+\\1c', '(?:(\\w*)\\s*)+$', '((a?)b?)*c', '((a?)b?)+c', '((a?)|b)+c', '(?<n>(?<m>a?)b?)+c',
+  '(a?b?)+c', '((a?)b?)+?c', '((a?)b?){1,}?c', '((a?)b?)*((b?)a?)+c', '(?:(a?)b?){0,3}?c', '^(?:(\\w*)\\s*){1,3}?$',
+  '(?:(a?)|b){1,2}?c'
+]
+PLUS_TEXTS = CURATED_TEXTS + ['a=1,b=2', 'a=,b=2,', 'bbc', '', 'a,bc']
+PLUS_DRAWS = Integer(ENV.fetch('PLUS_LOOP_DRAWS', '500'))
+
+prng = Random.new(Integer(ENV.fetch('PLUS_LOOP_SEED', '27')))
+plus = PLUS_CURATED.map { |src| case_line(PLUS_LOOP_GROUP, src, '', 'oniguruma', PLUS_TEXTS, starts: true) }
+seen = PLUS_CURATED.to_h { |s| [[s, ''], true] }
+while plus.size < PLUS_CURATED.size + PLUS_DRAWS
+  src, flags = draw(prng, PLUS_QUANTIFIERS, capture_loops: true)
+  next if seen[[src, flags]] || src !~ /\((?!\?:)/ || !compiles?(src, flags)
+
+  seen[[src, flags]] = true
+  hays = texts(prng) + CURATED_TEXTS.sample(3, random: prng)
+  # (From every later start position too, as gsub and scan search.)
+  next unless quick?(src, flags, hays, starts: true) && quick?(src, flags, common_haystacks)
+
+  plus << case_line(PLUS_LOOP_GROUP, src, flags, 'any', hays, starts: true)
+end
+replace_groups([EMPTY_LOOP_GROUP, PLUS_LOOP_GROUP], cases + plus)
+puts "#{cases.size + plus.size} cases written"

@@ -1234,7 +1234,7 @@ pub(super) struct Quantifier {
     /// Its maximum, `None` for none.
     pub max: Option<u32>,
     /// Whether it is lazy (`*?`, `{2,}?`).
-    lazy: bool,
+    pub lazy: bool,
     /// Whether it is possessive (`*+`: an atomic group around the repetition).
     pub possessive: bool,
     /// Where it ends.

@@ -9,10 +9,11 @@
 //! string while the iteration goes on to match text outside it, in a loop whose body may match the
 //! empty string, repeated a varying count (each capture group in such a body is on Onigmo's
 //! stack), or inside a repeated group (the value from the group's iteration before). Such a loop
-//! repeated from none without a maximum runs on Oniguruma with the rule applied by callouts
-//! ([`instrument`], `crate::ruby_regexp::empty_loops`); the others are refused: the rule cannot be
-//! written out for either engine (Onigmo tests the empty iterations of a loop repeated otherwise
-//! by the size of its compiled code).
+//! repeated from none or one without a maximum, or lazily up to a maximum, runs on Oniguruma with
+//! the rule applied by callouts ([`instrument`], `crate::ruby_regexp::empty_loops`); the others
+//! are refused: the rule cannot be written out for either engine (Onigmo writes a body repeated
+//! greedily up to a maximum, or from two or more, out as copies without the test or runs it as a
+//! counted loop testing every iteration, by the size of its compiled code).
 
 use super::anychar::quantifiers;
 use super::counted::{may_be_empty, only_empty};
@@ -39,12 +40,18 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
 /// on Oniguruma (see [`crate::ruby_regexp`]'s `empty_loops`): `(?:body)*` as
 /// `(?:(*LFS{k})(?:body)(*LFE{k}))*(?:(?!)\1…)?`, a never-matching back-reference to each capture
 /// group of the body after it (which gives the loop Oniguruma's own capture test). With
-/// `capture_all`, every group captures (named or not). `None` where the test cannot be run so:
-/// the loop is repeated otherwise than from none without a maximum (`*`, `*?`, `{0,}`; Onigmo
-/// tests other counts by the size of their code), sits in a look-around or another repeated
-/// group, its body holds look-arounds, atomic groups, references, calls, conditionals, absent
-/// operators or `\K`, or a capture group of it is in a repetition whose body may match the
-/// empty string (Oniguruma tests that group in the inner loop only); the pattern calls groups
+/// `capture_all`, every group captures (named or not); a loop that is a capture group is written
+/// `(?:(*LFS{k})(body)(*LFE{k}))*`, the group tested too. Repeated from one (`+`, `+?`, `{1,}`),
+/// the loop is written the same way (Onigmo writes a short body out once before its `*` loop, the
+/// first iteration untested, else enters the loop: alike here, where the body's capture groups
+/// hold no value before the first iteration). Lazy up to a maximum of two or more (`{1,3}?`,
+/// `{0,2}?`), Onigmo and Oniguruma run a counted loop that tests every iteration, as the
+/// callouts do. `None` where the test cannot be run so: the loop is repeated otherwise (greedily
+/// up to a maximum, from two or more: Onigmo tests those counts by the size of their code), is
+/// possessive, sits in a look-around or another repeated group (one repeated from one or up to
+/// a maximum in any group repeated more than once), its body holds look-arounds, atomic groups,
+/// references, calls, conditionals, absent operators or `\K`, or a capture group of it is in a
+/// repetition whose body may match the empty string (Oniguruma tests that group in the inner loop only); the pattern calls groups
 /// or names a group of the body twice; or under `x`.
 pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Option<String> {
     let s: Vec<char> = pattern.chars().collect();
@@ -68,7 +75,17 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         let [q] = q.as_slice() else {
             return None;
         };
-        if q.min != 0 || q.max.is_some() || q.possessive {
+        // Lazy up to a maximum of two or more, Onigmo runs a counted loop (`OP_REPEAT_NG`) that
+        // tests every iteration, as Oniguruma runs this one.
+        let counted_lazy = q.lazy && q.max.is_some_and(|m| m >= 2);
+        if (q.min > 1 || q.max.is_some() || q.possessive) && !counted_lazy {
+            return None;
+        }
+        // Repeated from one, Onigmo writes the body out once before its loop when short (no test
+        // of that first iteration) or enters the loop (tested): alike for the callouts where the
+        // body's capture groups hold no value before it, which a group around it repeating
+        // would break.
+        if (q.min == 1 || counted_lazy) && in_repeated_group(&s, open) {
             return None;
         }
         let (from, to) = body_range(&s, open, close)?;
@@ -84,9 +101,12 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         }) {
             return None;
         }
+        // A loop that is itself a capture group enters it in each iteration: Onigmo's test reads
+        // it too, so the callouts go around it.
+        let own = all_groups.contains(&(open, close));
         let mut refs = String::from("(?:(?!)");
         for (i, &(o, c)) in all_groups.iter().enumerate() {
-            if o < from || c > to {
+            if (o < from || c > to) && (o, c) != (open, close) {
                 continue;
             }
             if named {
@@ -100,18 +120,27 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
             }
         }
         refs.push_str(")?");
-        // (The body in a group of its own: it may be an alternation.)
-        inserts.push((
-            from,
-            format!("(*{}{{{n}}})(?:", crate::ruby_regexp::LOOP_START),
-        ));
-        inserts.push((to, format!(")(*{}{{{n}}})", crate::ruby_regexp::LOOP_END)));
+        let (start, end) = (crate::ruby_regexp::LOOP_START, crate::ruby_regexp::LOOP_END);
+        if own {
+            inserts.push((open, format!("(?:(*{start}{{{n}}})")));
+            inserts.push((close, format!("(*{end}{{{n}}}))")));
+        } else {
+            // (The body in a group of its own: it may be an alternation.)
+            inserts.push((from, format!("(*{start}{{{n}}})(?:")));
+            inserts.push((to, format!(")(*{end}{{{n}}})")));
+        }
         inserts.push((q.end, refs));
     }
-    // From the end, so that earlier positions hold; at one position, in the order listed.
-    inserts.sort_by_key(|&(at, _)| std::cmp::Reverse(at));
+    // From the end, so that earlier positions hold; at one position, in the order listed (the
+    // later listed spliced first).
+    let mut inserts: Vec<(usize, usize, String)> = inserts
+        .into_iter()
+        .enumerate()
+        .map(|(i, (at, text))| (at, i, text))
+        .collect();
+    inserts.sort_by_key(|&(at, i, _)| std::cmp::Reverse((at, i)));
     let mut out = s;
-    for (at, text) in inserts {
+    for (at, _, text) in inserts {
         out.splice(at..at, text.chars());
     }
     Some(out.into_iter().collect())
@@ -168,6 +197,31 @@ fn plain_body(body: &[char]) -> bool {
         }
     }
     true
+}
+
+/// Is the item at `s[at]` inside a group repeated more than once (a maximum of two or more, or
+/// none)?
+fn in_repeated_group(s: &[char], at: usize) -> bool {
+    let mut k = 0;
+    while k < at {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => {
+                let e = group_close(s, k);
+                if at < e
+                    && quantifiers(s, e, false)
+                        .iter()
+                        .any(|q| q.max.is_none_or(|m| m >= 2))
+                {
+                    return true;
+                }
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    false
 }
 
 /// Is the item at `s[at]` inside a look-around or an absent operator?
@@ -429,10 +483,11 @@ fn refusal(group: &[char]) -> String {
          string repeated a varying count ({g}…), beside items that may match text or inside \
          another repeated group, cannot be used: Ruby's engine ends, goes on with or fails an \
          empty iteration by the capture groups' values from before it, which is followed here \
-         only for a loop repeated from none without a maximum (*, *?, {{0,}}; not possessive, \
-         under x, in a look-around or another repeated group, with look-arounds, references, \
-         conditionals or \\K in it, or with the capture group repeated inside it); make the \
-         capture group match at least one character ((a+)? for (a*)), or repeat the group with *"
+         only for a loop repeated from none or one without a maximum (*, +, {{0,}}, {{1,}}, lazy \
+         or not) or lazily up to a maximum ({{0,3}}?, {{1,3}}?; not possessive, under x, in a look-around or another repeated group, with \
+         look-arounds, references, conditionals or \\K in it, or with the capture group repeated \
+         inside it); make the capture group match at least one character ((a+)? for (a*)), or \
+         repeat the group with * or +"
     )
 }
 
@@ -599,8 +654,34 @@ mod tests {
                 r"(?:(*LFS{1})(?:(b?)a?)(*LFE{1}))*(?:(?!)\2)?"
             ))
         );
+        // Repeated from one (the first iteration tested or not: the groups hold no value before
+        // it), lazy or not.
+        assert_eq!(
+            instrument(r"^(?:(\w*)\s*)+", "", false).as_deref(),
+            Some(r"^(?:(*LFS{0})(?:(\w*)\s*)(*LFE{0}))+(?:(?!)\1)?")
+        );
+        assert_eq!(
+            instrument(r"(?:(a?)b?){1,}?c", "", false).as_deref(),
+            Some(r"(?:(*LFS{0})(?:(a?)b?)(*LFE{0})){1,}?(?:(?!)\1)?c")
+        );
+        // Lazy up to a maximum: Onigmo's counted loop tests every iteration.
+        assert_eq!(
+            instrument(r"(?:(a?)b?){0,3}?c", "", false).as_deref(),
+            Some(r"(?:(*LFS{0})(?:(a?)b?)(*LFE{0})){0,3}?(?:(?!)\1)?c")
+        );
+        assert_eq!(instrument(r"(?:x(?:(a?)b?){1,3}?)*c", "", false), None);
+        // A loop that is a capture group: the callouts around it, its group tested too.
+        assert_eq!(
+            instrument(r"((a?)b?)*((b?)a?)+c", "", false).as_deref(),
+            Some(concat!(
+                r"(?:(*LFS{0})((a?)b?)(*LFE{0}))*(?:(?!)\1\2)?",
+                r"(?:(*LFS{1})((b?)a?)(*LFE{1}))+(?:(?!)\3\4)?c"
+            ))
+        );
         for kept in [
-            r"^(?:(\w*)\s*)+",
+            r"(?:(a?)b?){2,}",
+            r"(?:(a?)b?)++c",
+            r"(?:(?:(a?)b?)+)*c",
             r"(?:(a?)b?){1,3}",
             r"(?:(a?)b?)*+c",
             r"(?=(?:(a?)b?)*)c",
