@@ -364,13 +364,26 @@ fn walk_array(
     }
     let mut pos = hdr;
     for _ in 0..n {
-        let rest = buf.get(pos..).ok_or(Error::Incomplete)?;
-        pos += match short_value(rest) {
-            Some(len) => len,
-            None => walk_value(rest, depth + 1, ext, maybe)?,
-        };
+        pos += walk_item(buf, pos, depth, ext, maybe)?;
     }
     Ok(pos)
+}
+
+/// The length of the item at `pos` of a container at `depth`: a short one read in place, any
+/// other walked.
+#[inline(always)]
+fn walk_item(
+    buf: &[u8],
+    pos: usize,
+    depth: usize,
+    ext: &mut dyn FnMut(i8, &[u8]) -> bool,
+    maybe: &mut bool,
+) -> Result<usize> {
+    let rest = buf.get(pos..).ok_or(Error::Incomplete)?;
+    match short_value(rest) {
+        Some(len) => Ok(len),
+        None => walk_value(rest, depth + 1, ext, maybe),
+    }
 }
 
 fn walk_map(
@@ -391,13 +404,9 @@ fn walk_map(
     let mut seen = 0u64;
     let mut pos = hdr;
     for i in 0..n {
-        let rest = buf.get(pos..).ok_or(Error::Incomplete)?;
-        let klen = match short_value(rest) {
-            Some(len) => len,
-            None => walk_value(rest, depth + 1, ext, maybe)?,
-        };
+        let klen = walk_item(buf, pos, depth, ext, maybe)?;
         if i < SMALL_MAP && !*maybe {
-            let print = quick_print(&rest[..klen]);
+            let print = quick_print(&buf[pos..pos + klen]);
             // A bit per print first: the list is read only when the bit was set before.
             let bit = 1u64 << (print.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58);
             if seen & bit != 0 && prints[..i].contains(&print) {
@@ -407,11 +416,7 @@ fn walk_map(
             prints[i] = print;
         }
         pos += klen;
-        let rest = buf.get(pos..).ok_or(Error::Incomplete)?;
-        pos += match short_value(rest) {
-            Some(len) => len,
-            None => walk_value(rest, depth + 1, ext, maybe)?,
-        };
+        pos += walk_item(buf, pos, depth, ext, maybe)?;
     }
     Ok(pos)
 }
