@@ -460,8 +460,8 @@ fn float_print(f: f64) -> u64 {
 
 /// Back-to-back entries (`ends`: where each ends in `data`) whose records start `header` bytes
 /// into each, with every record map that repeats a key folded ([`fold_repeated_keys`]), and the
-/// new ends; `None` when no record repeats a key (each record walked once by [`walk_keys`], the
-/// few it flags tested fully; nothing copied).
+/// new ends, in a buffer of its own no larger than its bytes; `None` when no record repeats a key
+/// (each record walked once by [`walk_keys`], the few it flags tested fully; nothing copied).
 pub fn fold_records(data: &[u8], ends: &[u32], header: usize) -> Option<(Vec<u8>, Vec<u32>)> {
     let record = |start: usize, end: usize| data.get(start + header..end);
     let repeats = |rec: &[u8]| {
@@ -495,6 +495,8 @@ pub fn fold_records(data: &[u8], ends: &[u32], header: usize) -> Option<(Vec<u8>
         // Folding never lengthens a record, so the ends fit as the old ones did.
         new_ends.push(u32::try_from(out.len()).ok()?);
     }
+    // An allocation no larger than its bytes (the callers keep it as a tight batch).
+    out.shrink_to_fit();
     Some((out, new_ends))
 }
 
