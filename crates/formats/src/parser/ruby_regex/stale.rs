@@ -13,7 +13,8 @@
 //! an empty iteration (a group that held nothing or text before) uses up a count, so that
 //! `/a(?:[ab]*?,?(b??)){0,3}$/` sets `$1` to the `b` at 2 in `aab` in Ruby, the empty string at 3
 //! where the loop ends at the empty iteration and has a count left (a body that is one capture
-//! group, `(?:(a?)){0,3}`, is Onigmo's group repeated, written out by `counted`). Such a loop
+//! group, `(?:(a?)){0,3}`, is Onigmo's group repeated, written out by `counted`; a greedy loop
+//! over items that all try text first (`greedy_only`) ends alike). Such a loop
 //! repeated from none or one without a maximum, or lazily up to a maximum, runs on Oniguruma with
 //! the rule applied by callouts ([`instrument`], `crate::ruby_regexp::empty_loops`); the others
 //! are refused: the rule cannot be written out for either engine (Onigmo writes a body repeated
@@ -383,6 +384,10 @@ fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), 
         .iter()
         .any(|q| q.max.is_some_and(|m| m >= 2 && m > q.min))
         && !one_capture(body, named);
+    // (Greedy, over a body whose items try text first, the loops end alike: `greedy_only`.
+    // Lazy, it runs with Onigmo's test anyway.)
+    let counted =
+        counted && !(greedy_only(body) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
     for (go, gc) in capture_groups(body, named) {
         let inner = body_of(body, go, gc).unwrap_or(&[]);
         if may_be_empty(inner) == Some(false) {
@@ -393,6 +398,42 @@ fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Does `body` hold no alternation, no lazy repetition (`??`, `*?`, `{1,3}?`), no repeated
+/// group and no reference? Then each of its items tries to match text before the empty string,
+/// and once, so an iteration that matched the empty string had no other choice left there, and
+/// one more (Onigmo's, after one that went on and used up a count) has none either: both loops
+/// end alike there, with the same capture groups.
+fn greedy_only(body: &[char]) -> bool {
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '|' => return false,
+            ')' if !quantifiers(body, k + 1, false).is_empty() => return false,
+            '\\' if matches!(body.get(k + 1), Some('k' | 'g' | '1'..='9')) => return false,
+            // (A group's kind, `(?:`, `(?<n>`: not a repetition.)
+            '(' if body.get(k + 1) == Some(&'?') => {
+                k += 2;
+                continue;
+            }
+            '(' => {
+                k += 1;
+                continue;
+            }
+            '\\' => k += 2,
+            '[' => k = bracket_end(body, k),
+            _ => k += 1,
+        }
+        let qs = quantifiers(body, k.min(body.len()), false);
+        if qs.iter().any(|q| q.lazy) {
+            return false;
+        }
+        if let Some(q) = qs.last() {
+            k = q.end;
+        }
+    }
+    true
 }
 
 /// Is `body` one capture group, maybe inside non-capturing groups of it alone (`(a?)`,
@@ -780,6 +821,9 @@ mod tests {
             // A body of one capture group is the group repeated (see `counted`).
             r"(?:(a?)){0,3}c",
             r"(?:(?:(?<n>a??))){1,3}$",
+            // Greedy over greedy items without alternations or repeated groups: alike.
+            r"(?:b?(,?)){0,5}b$",
+            r"(?:\d*(a{0,2})){0,3}x",
         ] {
             assert!(check(kept, "").is_ok(), "{kept}");
         }
