@@ -35,14 +35,18 @@ STALE = [
 # under x, or a loop in another repeated group.
 STALE_REFUSED = [
   ['^(?:(?<c>b??)a*?,?){1,3}', ''], ['(?:(a?)b?){2,}c', ''], ['(?:(a?)b?)++c', ''], ['(?:(?:(a?))b?){0,3}', ''],
-  ['(?:[ab](a*){1,3}){2,5}', ''], ['^(?:(\\W*){2}\\D?){0,2}?\\z', ''], ['(?x) (?: (a?) b? )* c', '']
+  ['(?:[ab](a*){1,3}){2,5}', ''], ['^(?:(\\W*){2}\\D?){0,2}?\\z', ''], ['(?x) (?: (a?) b? )* c', ''],
+  # (Greedy up to a maximum with a capture group that may be empty in the body: Onigmo's counted
+  # loop goes on after an empty iteration whose group held nothing or text before, using up a
+  # count; see counted_loop_cases.rb.)
+  ['(?:(-?)*){1,3}x', '']
 ]
 
 # Run as before: the capture group is the iteration's last item, or may not be empty, or the
 # body may not be empty, or the count is fixed.
 STALE_KEPT = [
   ['(a?)*c', ''], ['(?:(a?)(?=b))*', ''], ['(?:(a+)b?)*c', ''], ['(?:(a?)b)*c', ''], ['(?:(\\w+)\\s*)*', ''],
-  ['^(?:(\\w*)\\s*){3}', ''], ['(?:(a?)b?)?c', ''], ['(?:\\d*\\h?(a{0,2}))*(.)', ''], ['(?:(-?)*){1,3}x', ''],
+  ['^(?:(\\w*)\\s*){3}', ''], ['(?:(a?)b?)?c', ''], ['(?:\\d*\\h?(a{0,2}))*(.)', ''],
   ['(?:(\\S?)?)+$', ''], ['(?:[ab](a*){1,3})c', '']
 ]
 STALE_TEXTS = [',,a', ',a', ',,,a', 'bc', 'abc', 'ab cd', 'a b c', 'ababababca', 'aab', '-x', 'x', '', 'abbc', 'a ']

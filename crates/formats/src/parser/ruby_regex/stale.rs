@@ -8,7 +8,13 @@
 //! the loop there (`,,`, `$1` at 1). That last case needs a capture group that may match the empty
 //! string while the iteration goes on to match text outside it, in a loop whose body may match the
 //! empty string, repeated a varying count (each capture group in such a body is on Onigmo's
-//! stack), or inside a repeated group (the value from the group's iteration before). Such a loop
+//! stack), or inside a repeated group (the value from the group's iteration before). Repeated up
+//! to a maximum (`{0,3}`, `{1,2}?`), the loop differs whatever follows the group: going on after
+//! an empty iteration (a group that held nothing or text before) uses up a count, so that
+//! `/a(?:[ab]*?,?(b??)){0,3}$/` sets `$1` to the `b` at 2 in `aab` in Ruby, the empty string at 3
+//! where the loop ends at the empty iteration and has a count left (a body that is one capture
+//! group, `(?:(a?)){0,3}`, is Onigmo's group repeated, written out by `counted`; a greedy loop
+//! over items that all try text first (`greedy_only`) ends alike). Such a loop
 //! repeated from none or one without a maximum, or lazily up to a maximum, runs on Oniguruma with
 //! the rule applied by callouts ([`instrument`], `crate::ruby_regexp::empty_loops`); the others
 //! are refused: the rule cannot be written out for either engine (Onigmo writes a body repeated
@@ -360,7 +366,11 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
 
 /// Refuse the loop `s[open..close]` (a group repeated a varying count) whose body may match the
 /// empty string with a capture group in it that may too, where the iteration can go on to match
-/// text after it, or match text without it (the group in an alternation).
+/// text after it, or match text without it (the group in an alternation), or where the loop
+/// is repeated up to a maximum (`{0,3}`, `{1,2}?`): Onigmo's counted loop goes on after an
+/// empty iteration whose group held nothing or text before, which uses up a count
+/// (`/a(?:[ab]*?,?(b??)){0,3}$/` sets `$1` to `b` in `aab`, not the empty string after it, as
+/// a loop ending there would).
 fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), String> {
     let Some(body) = body_of(s, open, close) else {
         return Ok(());
@@ -368,16 +378,76 @@ fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), 
     if may_be_empty(body) == Some(false) {
         return Ok(());
     }
+    // (Not where the body is one capture group, `(?:(a?)){0,3}`: Onigmo reads that as the group
+    // repeated, which `counted` writes out by its rules.)
+    let counted = quantifiers(s, close, false)
+        .iter()
+        .any(|q| q.max.is_some_and(|m| m >= 2 && m > q.min))
+        && !one_capture(body, named);
+    // (Greedy, over a body whose items try text first, the loops end alike: `greedy_only`.
+    // Lazy, it runs with Onigmo's test anyway.)
+    let counted =
+        counted && !(greedy_only(body) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
     for (go, gc) in capture_groups(body, named) {
         let inner = body_of(body, go, gc).unwrap_or(&[]);
         if may_be_empty(inner) == Some(false) {
             continue;
         }
-        if may_consume(&after(body, gc)) || beside_alternatives(body, go) {
+        if counted || may_consume(&after(body, gc)) || beside_alternatives(body, go) {
             return Err(refusal(&s[open..close]));
         }
     }
     Ok(())
+}
+
+/// Does `body` hold no alternation, no lazy repetition (`??`, `*?`, `{1,3}?`), no repeated
+/// group and no reference? Then each of its items tries to match text before the empty string,
+/// and once, so an iteration that matched the empty string had no other choice left there, and
+/// one more (Onigmo's, after one that went on and used up a count) has none either: both loops
+/// end alike there, with the same capture groups.
+fn greedy_only(body: &[char]) -> bool {
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '|' => return false,
+            ')' if !quantifiers(body, k + 1, false).is_empty() => return false,
+            '\\' if matches!(body.get(k + 1), Some('k' | 'g' | '1'..='9')) => return false,
+            // (A group's kind, `(?:`, `(?<n>`: not a repetition.)
+            '(' if body.get(k + 1) == Some(&'?') => {
+                k += 2;
+                continue;
+            }
+            '(' => {
+                k += 1;
+                continue;
+            }
+            '\\' => k += 2,
+            '[' => k = bracket_end(body, k),
+            _ => k += 1,
+        }
+        let qs = quantifiers(body, k.min(body.len()), false);
+        if qs.iter().any(|q| q.lazy) {
+            return false;
+        }
+        if let Some(q) = qs.last() {
+            k = q.end;
+        }
+    }
+    true
+}
+
+/// Is `body` one capture group, maybe inside non-capturing groups of it alone (`(a?)`,
+/// `(?:(?<c>a?))`)?
+fn one_capture(body: &[char], named: bool) -> bool {
+    let mut body = body;
+    while body.first() == Some(&'(') && group_close(body, 0) == body.len() {
+        if body.starts_with(&['(', '?', ':']) {
+            body = &body[3..body.len() - 1];
+        } else {
+            return capture_groups(body, named).first() == Some(&(0, body.len()));
+        }
+    }
+    false
 }
 
 /// The items that follow the item ending at `body[from]` (past a group's `)`) up to the end of
@@ -480,9 +550,10 @@ fn refusal(group: &[char]) -> String {
     let g: String = group.iter().collect();
     format!(
         "a capture group that may match the empty string in a group that may match the empty \
-         string repeated a varying count ({g}…), beside items that may match text or inside \
-         another repeated group, cannot be used: Ruby's engine ends, goes on with or fails an \
-         empty iteration by the capture groups' values from before it, which is followed here \
+         string repeated a varying count ({g}…), beside items that may match text, inside \
+         another repeated group or repeated up to a maximum, cannot be used: Ruby's engine \
+         ends, goes on with (using up a count) or fails an empty iteration by the capture \
+         groups' values from before it, which is followed here \
          only for a loop repeated from none or one without a maximum (*, +, {{0,}}, {{1,}}, lazy \
          or not) or lazily up to a maximum ({{0,3}}?, {{1,3}}?; not possessive, under x, in a look-around or another repeated group, with \
          look-arounds, references, conditionals or \\K in it, or with the capture group repeated \
@@ -698,6 +769,9 @@ mod tests {
         }
         assert_eq!(instrument(r"(?:(a?)b?)*c", "x", false), None);
         assert!(instrument(r"(?:(a?)b?)*c", "", true).is_some());
+        // Lazy up to a maximum, nothing after the group: run with the test; greedy, refused.
+        assert!(instrument(r"a(?:[ab]*?,?(b??)){0,3}?$", "", false).is_some());
+        assert!(instrument(r"a(?:[ab]*?,?(b??)){0,3}$", "", false).is_none());
         // An anchor alternative, which for_oniguruma makes atomic.
         assert!(instrument(r"(?:(?>(?:\b))|a()[ab]*?){0,}", "", false).is_some());
     }
@@ -716,6 +790,12 @@ mod tests {
             r"(?:(?:(a?)b?)c?)*",
             r"^(?:(\W*){2}\D?){0,2}?\z",
             r"(?:(?:(a?)|b)c?)*",
+            // Up to a maximum, whatever follows the group: an empty iteration that goes on
+            // uses up a count.
+            r"a(?:[ab]*?(?:,?)(?:(b??))){0,3}$",
+            r"a(?:[ab]*?,?(b??)){0,3}?$",
+            r"(?:(-?)*){1,3}x",
+            r"(?:\b|\d*(a*?)){0,2}c",
         ] {
             assert!(check(refused, "").is_err(), "{refused}");
         }
@@ -737,8 +817,13 @@ mod tests {
             // Nothing after the group in the iteration: its empty string is where the next
             // iteration starts.
             r"(?:\d*\h?(a{0,2}))*(.)",
-            r"(?:(-?)*){1,3}x",
             r"(?:(\S?)?)+$",
+            // A body of one capture group is the group repeated (see `counted`).
+            r"(?:(a?)){0,3}c",
+            r"(?:(?:(?<n>a??))){1,3}$",
+            // Greedy over greedy items without alternations or repeated groups: alike.
+            r"(?:b?(,?)){0,5}b$",
+            r"(?:\d*(a{0,2})){0,3}x",
         ] {
             assert!(check(kept, "").is_ok(), "{kept}");
         }
