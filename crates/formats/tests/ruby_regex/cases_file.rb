@@ -1,5 +1,5 @@
-# Shared by the case generators (fold_cases.rb, block_cases.rb, class_cases.rb): cases.json holds
-# one case a line; a generator replaces the lines of its own groups.
+# Shared by the case generators (fold_cases.rb, block_cases.rb, class_cases.rb, the loop ones):
+# cases.json holds one case a line; a generator replaces the lines of its own groups.
 require 'json'
 
 CASES_PATH = File.join(File.dirname(File.expand_path(__FILE__)), 'cases.json')
@@ -28,4 +28,31 @@ def replace_groups(groups, cases)
               .reject { |l| groups.any? { |g| l.include?(JSON.generate(g)) } }
   body = body.map { |l| l.chomp(',') } + cases
   File.write(CASES_PATH, (head + [body.join(",\n")] + [']}']).join("\n") + "\n")
+end
+
+def compiles?(src, flags)
+  Regexp.new(src, flags.include?('i') ? Regexp::IGNORECASE : 0)
+  true
+rescue RegexpError
+  false
+end
+
+# Does Ruby match `src` on every text within 10 ms (with `starts`, from every position, timed
+# in the child too)? (Nested repetitions before a failing end can take Onigmo exponential time,
+# past logferry's retry budget of 10 million backtracks.)
+def quick?(src, flags, texts, starts: false)
+  re = Regexp.new(src, flags.include?('i') ? Regexp::IGNORECASE : 0)
+  pid = fork do
+    t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    texts.each { |t| (starts ? (0..t.size) : [0]).each { |p| re.match(t, p) } }
+    exit!(starts && Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0 >= 0.01 ? 1 : 0)
+  end
+  20.times do
+    return $?.success? if Process.waitpid(pid, Process::WNOHANG)
+
+    sleep 0.0005
+  end
+  Process.kill(9, pid)
+  Process.wait(pid)
+  false
 end

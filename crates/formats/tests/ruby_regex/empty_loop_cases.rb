@@ -69,33 +69,6 @@ def texts(rng)
   Array.new(8) { Array.new(rng.rand(0..7)) { ALPHABET.sample(random: rng) }.join }.uniq
 end
 
-def compiles?(src, flags)
-  Regexp.new(src, flags.include?('i') ? Regexp::IGNORECASE : 0)
-  true
-rescue RegexpError
-  false
-end
-
-# Does Ruby match `src` on every text within 10 ms (with `starts`, from every position, timed
-# in the child too)? (Nested repetitions before a failing end can take Onigmo exponential time,
-# past logferry's retry budget of 10 million backtracks.)
-def quick?(src, flags, texts, starts: false)
-  re = Regexp.new(src, flags.include?('i') ? Regexp::IGNORECASE : 0)
-  pid = fork do
-    t0 = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    texts.each { |t| (starts ? (0..t.size) : [0]).each { |p| re.match(t, p) } }
-    exit!(starts && Process.clock_gettime(Process::CLOCK_MONOTONIC) - t0 >= 0.01 ? 1 : 0)
-  end
-  20.times do
-    return $?.success? if Process.waitpid(pid, Process::WNOHANG)
-
-    sleep 0.0005
-  end
-  Process.kill(9, pid)
-  Process.wait(pid)
-  false
-end
-
 rng = Random.new(Integer(ENV.fetch('EMPTY_LOOP_SEED', '26')))
 # (The curated ones also from every later start position.)
 cases = CURATED.map { |src| case_line(EMPTY_LOOP_GROUP, src, '', 'oniguruma', CURATED_TEXTS, starts: true) }
