@@ -208,30 +208,25 @@ fn plain_body(body: &[char]) -> bool {
 /// Is the item at `s[at]` inside a group repeated more than once (a maximum of two or more, or
 /// none)?
 fn in_repeated_group(s: &[char], at: usize) -> bool {
-    let mut k = 0;
-    while k < at {
-        match s[k] {
-            '\\' => k += 2,
-            '[' => k = bracket_end(s, k),
-            '(' => {
-                let e = group_close(s, k);
-                if at < e
-                    && quantifiers(s, e, false)
-                        .iter()
-                        .any(|q| q.max.is_none_or(|m| m >= 2))
-                {
-                    return true;
-                }
-                k += 1;
-            }
-            _ => k += 1,
-        }
-    }
-    false
+    any_enclosing(s, at, |_, e| {
+        quantifiers(s, e, false)
+            .iter()
+            .any(|q| q.max.is_none_or(|m| m >= 2))
+    })
 }
 
 /// Is the item at `s[at]` inside a look-around or an absent operator?
 fn in_look_around(s: &[char], at: usize) -> bool {
+    any_enclosing(s, at, |k, _| {
+        matches!(
+            (s.get(k + 1), s.get(k + 2), s.get(k + 3)),
+            (Some('?'), Some('=' | '!' | '~'), _) | (Some('?'), Some('<'), Some('=' | '!'))
+        )
+    })
+}
+
+/// Does `test(open, close)` hold for a group that opens before `s[at]` and closes after it?
+fn any_enclosing(s: &[char], at: usize, test: impl Fn(usize, usize) -> bool) -> bool {
     let mut k = 0;
     while k < at {
         match s[k] {
@@ -239,11 +234,7 @@ fn in_look_around(s: &[char], at: usize) -> bool {
             '[' => k = bracket_end(s, k),
             '(' => {
                 let e = group_close(s, k);
-                let look = matches!(
-                    (s.get(k + 1), s.get(k + 2), s.get(k + 3)),
-                    (Some('?'), Some('=' | '!' | '~'), _) | (Some('?'), Some('<'), Some('=' | '!'))
-                );
-                if look && at < e {
+                if at < e && test(k, e) {
                     return true;
                 }
                 k += 1;
