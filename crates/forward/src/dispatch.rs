@@ -31,9 +31,15 @@ pub(crate) fn on_message(
     if opts.chunk_size_limit.is_some_and(|l| wire_size > l) {
         return Ok(Frame::TooLarge { size: wire_size });
     }
+    // Each element read whole, noting whether a map in it may repeat a key (`walk_keys`: the
+    // record of a Message, the entries of a Forward frame are read as Fluentd reads them).
     let mut msg: [Option<&[u8]>; 4] = [None; 4];
-    for slot in msg.iter_mut().take(n as usize) {
-        *slot = Some(r.read_raw()?);
+    let mut repeats = [false; 4];
+    let mut rest = r.remaining();
+    for (slot, maybe) in msg.iter_mut().zip(&mut repeats).take(n as usize) {
+        let (len, flagged) = walk_keys(rest, |_, _| Ok::<(), logferry_msgpack::Error>(()))?;
+        let (value, tail) = rest.split_at(len);
+        (*slot, *maybe, rest) = (Some(value), flagged, tail);
     }
     let tag = msg[0].and_then(|t| Reader::new(t).read_str().ok());
     let strict = opts.skip_invalid_event;
@@ -103,14 +109,10 @@ pub(crate) fn on_message(
     } else if is_array(marker) {
         let mut er = Reader::new(second.unwrap_or_default());
         let count = er.read_array_len()?;
-        let mut rest = er.remaining();
         for _ in 0..count {
-            let (n, maybe) = walk_keys(rest, |_, _| Ok::<(), logferry_msgpack::Error>(()))?;
-            let (entry, tail) = rest.split_at(n);
-            rest = tail;
-            entries.maybe_repeated |= maybe;
-            entries.add_entry(entry, tag.is_some());
+            entries.add_entry(er.read_raw()?, tag.is_some());
         }
+        entries.maybe_repeated = repeats[1];
         (Mode::Forward, msg[2])
     } else {
         let time = match msg[1] {
@@ -125,8 +127,7 @@ pub(crate) fn on_message(
                 return Ok(events(tag, entries, None, Mode::Message, wire_size, opts));
             }
             (Some(t), Some(rec)) if tag.is_some() && is_map(rec.first().copied()) => {
-                entries.maybe_repeated =
-                    walk_keys(rec, |_, _| Ok::<(), logferry_msgpack::Error>(()))?.1;
+                entries.maybe_repeated = repeats[2];
                 entries.push(t, rec)
             }
             _ => entries.invalid += 1,
