@@ -840,6 +840,17 @@ format_cases(NESTED, [
     ("csv-delimiter-tab-word", "@type csv\nfields m,a\ndelimiter TAB"),
 ])
 
+# csv without force_quotes, as Ruby's CSV quotes: an empty string is `""`, nil nothing; a UTF-8
+# string that is not valid UTF-8 is never quoted, a binary one is (hunt-httpout-28008-3).
+UNQUOTED = [msg({"k": v, "i": i}) for i, v in enumerate([
+    "", None, {"$bin_hex": ""}, {"$bin_hex": "612c62"}, {"$str_hex": "612cff"}, {"$str_hex": "22ff"},
+    {"$str_hex": "0aff"}, {"$bin_hex": "0aff"}, " x ", False, 0, {}, [], [""], {"a": ""}, "a,b", "q\"r"])]
+format_cases(UNQUOTED, [
+    ("csv-no-force-quotes-values", "@type csv\nfields k,i\nforce_quotes false"),
+    ("csv-no-force-quotes-values-tab", "@type csv\nfields i,k,nope\nforce_quotes false\ndelimiter TAB"),
+    ("csv-force-quotes-values", "@type csv\nfields k,nope"),
+])
+
 # Line endings and separators in the remaining formatter options.
 LT = [msg({"k:1": "a\tb:c", "t\tk": "x", "n": {"a": "b\tc"}}), msg({"k": "v"})]
 format_cases(LT, [
@@ -854,17 +865,17 @@ format_cases(LT, [
 
 # JSON text as Fluentd's json parser (yajl-ruby) reads it: numbers, surrogate escapes, comments,
 # white space, and what it refuses.
-parser_case("yajl-numbers", "@type json", ['{"a":-0,"b":-0.0,"c":1e-400,"d":4.9e-324,"e":1E+2,"f":-9223372036854775808,"g":18446744073709551615}'])
-parser_case("yajl-surrogates", "@type json", ['{"a":"\\ud800xy","b":"\\ud800\\u00e9","c":"\\udbff\\udfff","d":"\\ud800","e":"\\ud800\\n","f":"\\ud83d\\ude00"}'])
-parser_case("yajl-lone-low-surrogate", "@type json", ['{"a":"\\udc00x","b":1}'])
-parser_case("yajl-comments-and-space", "@type json", ['{"a":1 /* c */}', '{"a":2} // c', '{\v"a":3}', '{\f"a":4,/**/"b"/**/:/**/5}'])
-parser_case("yajl-refused", "@type json", ['{"a":1}{"a":2}', '{"a":1}\n# c', '{"a":[1,]}', '{"a":1} /* open', '{"a":"\\ud800\\uzzzz"}'])
-parser_case("yajl-infinity", "@type json", ['{"a":1e400,"b":-1E999}'])
-parser_case("yajl-cut-short", "@type json", ['{"a":1,"b":2', '{"a":1,"m":{"c":1', '{"a":1} {"b":2', '{"a":1} tr', '[{"a":1},{"b":2'])
-parser_case("yajl-cut-in-a-value", "@type json", ['{"a":1,"b":"cut', '{"a":1,"b":[1,"x'])
-parser_case("yajl-time-out-of-u32", "@type json", ['{"time":-1,"a":1}', '{"time":-1.5,"a":2}', '{"time":4294967296,"a":3}'])
+parser_case("yajl-numbers", "@type json\njson_parser yajl", ['{"a":-0,"b":-0.0,"c":1e-400,"d":4.9e-324,"e":1E+2,"f":-9223372036854775808,"g":18446744073709551615}'])
+parser_case("yajl-surrogates", "@type json\njson_parser yajl", ['{"a":"\\ud800xy","b":"\\ud800\\u00e9","c":"\\udbff\\udfff","d":"\\ud800","e":"\\ud800\\n","f":"\\ud83d\\ude00"}'])
+parser_case("yajl-lone-low-surrogate", "@type json\njson_parser yajl", ['{"a":"\\udc00x","b":1}'])
+parser_case("yajl-comments-and-space", "@type json\njson_parser yajl", ['{"a":1 /* c */}', '{"a":2} // c', '{\v"a":3}', '{\f"a":4,/**/"b"/**/:/**/5}'])
+parser_case("yajl-refused", "@type json\njson_parser yajl", ['{"a":1}{"a":2}', '{"a":1}\n# c', '{"a":[1,]}', '{"a":1} /* open', '{"a":"\\ud800\\uzzzz"}'])
+parser_case("yajl-infinity", "@type json\njson_parser yajl", ['{"a":1e400,"b":-1E999}'])
+parser_case("yajl-cut-short", "@type json\njson_parser yajl", ['{"a":1,"b":2', '{"a":1,"m":{"c":1', '{"a":1} {"b":2', '{"a":1} tr', '[{"a":1},{"b":2'])
+parser_case("yajl-cut-in-a-value", "@type json\njson_parser yajl", ['{"a":1,"b":"cut', '{"a":1,"b":[1,"x'])
+parser_case("yajl-time-out-of-u32", "@type json\njson_parser yajl", ['{"time":-1,"a":1}', '{"time":-1.5,"a":2}', '{"time":4294967296,"a":3}'])
 parser_case("csv-fast-extra-columns", "@type csv\nkeys a,b\nparser_engine fast", ['1,2,3', '1,2,3,', '1,2,"x,y",4', '1', 'a,b,c,d'])
-parser_case("yajl-bignum", "@type json", ['{"a":123456789012345678901234567890,"b":-9223372036854775809}'])
+parser_case("yajl-bignum", "@type json\njson_parser yajl", ['{"a":123456789012345678901234567890,"b":-9223372036854775809}'])
 
 # An EventTime nested in a record (msgpack ext 0), as each formatter writes it: Ruby's inspect
 # (`2023-11-14 22:13:20.000000005 +0000`) inside a map or array, its seconds (to_s) alone.

@@ -7,10 +7,9 @@ use logferry_msgpack::{EventTime, Value};
 
 /// The csv formatter.
 pub struct Csv {
-    fields: Vec<String>,
-    /// When any field is record_accessor syntax (`$.a.b`, `$['a']`), Fluentd reads every field
-    /// through an accessor; otherwise each is a literal key.
-    accessors: Option<Vec<Accessor>>,
+    /// Each field's lookup: record_accessor syntax (`$.a.b`, `$['a']`) as Fluentd reads it, any
+    /// other name one literal key.
+    fields: Vec<Accessor>,
     delimiter: char,
     force_quotes: bool,
     nl: Newline,
@@ -38,21 +37,13 @@ impl Csv {
                 ))
             }
         };
-        let accessors = if fields
+        let fields = fields
             .iter()
-            .any(|f| f.starts_with("$.") || f.starts_with("$["))
-        {
-            let list = fields
-                .iter()
-                .map(|f| Accessor::new(f))
-                .collect::<Result<Vec<_>, _>>();
-            Some(list.map_err(|e| build_error(s.pos(), format!("csv format: fields: {e}")))?)
-        } else {
-            None
-        };
+            .map(|f| Accessor::new(f))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| build_error(s.pos(), format!("csv format: fields: {e}")))?;
         Ok(Csv {
             fields,
-            accessors,
             delimiter,
             force_quotes: s.get("force_quotes")?,
             nl: nl.with_add(s)?,
@@ -64,39 +55,50 @@ impl Formatter for Csv {
     /// A field path of several steps (`$.m.k`) raises in Fluentd over a value that is not a
     /// container (Ruby's `dig`).
     fn checks_records(&self) -> bool {
-        self.accessors
-            .as_ref()
-            .is_some_and(|a| a.iter().any(|a| a.steps().len() > 1))
+        self.fields.iter().any(|a| a.steps().len() > 1)
     }
 
     fn check(&self, record: &[u8]) -> Result<(), String> {
-        for a in self.accessors.iter().flatten() {
+        for a in &self.fields {
             a.dig_raw(record)?;
         }
         Ok(())
     }
 
-    fn format_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
+    fn format_raw(&self, _tag: &str, _time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         // Strings that are not UTF-8 keep their bytes, as Fluentd writes them.
-        self.format(tag, time, &crate::record::decode_keep_bytes(record), out);
+        self.write(&crate::record::decode_keep_bytes(record), Some(record), out);
     }
 
     fn format(&self, _tag: &str, _time: EventTime, record: &Value, out: &mut Vec<u8>) {
+        self.write(record, None, out);
+    }
+
+    fn content_type(&self) -> &'static str {
+        "text/csv"
+    }
+}
+
+impl Csv {
+    /// One line, as Ruby's CSV writes it (csv 3.2, Ruby 3.1): nil (or a missing field) is
+    /// empty, an empty string is `""`, and a string holding the delimiter, a quote, CR or LF is
+    /// quoted, unless it is a UTF-8 string that is not valid UTF-8 (`valid_encoding?` false;
+    /// told from a binary string by `raw`, the record as it came, when given).
+    fn write(&self, record: &Value, raw: Option<&[u8]>, out: &mut Vec<u8>) {
+        let mut d = [0u8; 4];
+        let d = self.delimiter.encode_utf8(&mut d).as_bytes();
         for (i, f) in self.fields.iter().enumerate() {
             if i > 0 {
-                let mut b = [0u8; 4];
-                out.extend_from_slice(self.delimiter.encode_utf8(&mut b).as_bytes());
+                out.extend_from_slice(d);
             }
-            let v = match &self.accessors {
-                Some(a) => a[i].get(record),
-                None => record.get(f),
-            };
+            let v = f.get(record);
             let text = text_of(v);
-            let mut d = [0u8; 4];
-            let d = self.delimiter.encode_utf8(&mut d).as_bytes();
             let needs = self.force_quotes
-                || text.iter().any(|b| matches!(b, b'"' | b'\r' | b'\n'))
-                || text.windows(d.len()).any(|w| w == d);
+                || (text.is_empty() && !matches!(v, None | Some(Value::Nil)))
+                || ((text.iter().any(|b| matches!(b, b'"' | b'\r' | b'\n'))
+                    || text.windows(d.len()).any(|w| w == d))
+                    && !(matches!(v, Some(Value::Bin(_)))
+                        && raw.and_then(|r| f.get_raw(r)).is_some_and(invalid_utf8_str)));
             if needs {
                 out.push(b'"');
                 for &b in text.iter() {
@@ -112,10 +114,19 @@ impl Formatter for Csv {
         }
         self.nl.push_if_add(out);
     }
+}
 
-    fn content_type(&self) -> &'static str {
-        "text/csv"
-    }
+/// Whether a raw msgpack value is a str that is not valid UTF-8 (a Ruby UTF-8 string whose
+/// `valid_encoding?` is false; a bin is a binary string, always valid).
+fn invalid_utf8_str(raw: &[u8]) -> bool {
+    let body = match raw.first() {
+        Some(0xa0..=0xbf) => raw.get(1..),
+        Some(0xd9) => raw.get(2..),
+        Some(0xda) => raw.get(3..),
+        Some(0xdb) => raw.get(5..),
+        _ => return false,
+    };
+    body.is_some_and(|b| std::str::from_utf8(b).is_err())
 }
 
 #[cfg(test)]
@@ -140,5 +151,34 @@ mod tests {
             )),
             "\"x\ty\"\n"
         );
+    }
+
+    /// Ruby's CSV without force_quotes: `""` for an empty string, nothing for nil or a missing
+    /// field; a binary string holding the delimiter quoted, a UTF-8 one that is not valid UTF-8
+    /// not (`valid_encoding?` false).
+    #[test]
+    fn unquoted_values_as_ruby_writes_them() {
+        use logferry_msgpack::Value;
+        let f = formatter("csv", "fields a,b,c,d,e,zz\nforce_quotes false");
+        let rec = Value::Map(vec![
+            (Value::Str("a".into()), Value::Str(String::new())),
+            (Value::Str("b".into()), Value::Nil),
+            (Value::Str("c".into()), Value::Bin(b"x,\xff".to_vec())),
+            (Value::Str("d".into()), Value::Bin(Vec::new())),
+            (Value::Str("e".into()), Value::Str("p\"q".into())),
+        ]);
+        let mut raw = Vec::new();
+        rec.encode(&mut raw);
+        let mut out = Vec::new();
+        f.format_raw("t", T, &raw, &mut out);
+        assert_eq!(out, b"\"\",,\"x,\xff\",\"\",\"p\"\"q\",\n");
+        // The same bytes as a str (invalid UTF-8): never quoted.
+        let mut raw = Vec::new();
+        logferry_msgpack::write::map_len(&mut raw, 1);
+        logferry_msgpack::write::str(&mut raw, "c");
+        raw.extend_from_slice(&[0xa3, b'x', b',', 0xff]);
+        out.clear();
+        f.format_raw("t", T, &raw, &mut out);
+        assert_eq!(out, b",,x,\xff,,,\n");
     }
 }
