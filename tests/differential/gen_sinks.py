@@ -80,6 +80,12 @@ def cases():
     c("fwdout-require-ack", fwd("require_ack_response true"), et(EVENTS))
     c("fwdout-chunk-per-tag", fwd(buffer="<buffer tag>\n  @type memory\n</buffer>"), et(TWO_TAGS))
     c("fwdout-chunk-limit-records", fwd(buffer="<buffer>\n  @type memory\n  chunk_limit_records 2\n</buffer>"), et(EVENTS))
+    # A record key beside the tag in the chunk keys: one chunk, so one PackedForward, per value;
+    # without the tag Fluentd refuses the config.
+    keyed = [msg({"m": "a", "b": "x"}, tag="app.a"), msg({"m": "b", "b": "y"}, tag="app.a", time=T0 + 1),
+             msg({"m": "c"}, tag="app.b", time=T0 + 2)]
+    c("fwdout-chunk-keys-tag-and-record-key", fwd(buffer="<buffer tag,b>\n  @type memory\n</buffer>"), et(keyed))
+    c("fwdout-config-chunk-keys-without-tag", fwd(buffer="<buffer b>\n  @type memory\n</buffer>"), et(keyed))
     c("fwdout-tag-rewritten-upstream", "<filter **>\n  @type record_transformer\n  <record>\n    t ${tag}\n  </record>\n</filter>\n" + fwd(), et(EVENTS[:1]))
 
 
