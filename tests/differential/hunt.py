@@ -1617,6 +1617,9 @@ AREAS.update(hunt_hunt22.areas(R))  # bufopt, sysopt: see hunt_hunt22.py
 import hunt_hunt23  # noqa: E402  (in_tail on random bytes; see its docstring)
 hunt_hunt23.R = R
 AREAS.update(hunt_hunt23.AREAS)
+import hunt_hunt28  # noqa: E402  (s3, httpout: the outputs that write elsewhere; see its docstring)
+hunt_hunt28.R = R
+AREAS.update(hunt_hunt28.AREAS)
 
 
 def main():
