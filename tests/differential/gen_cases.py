@@ -337,6 +337,27 @@ parser_case("regexp-non-string-values-plain", "@type regexp\nexpression /(?<x>.*
 parser_case("json-non-string-values-reserve", "@type json", [12, {"a": 1}, True], extra="reserve_data true\n")
 parser_case("json-non-string-values", "@type json", [{"a": 1}, True, [1], 1.5])
 parser_case("csv-non-string-values", "@type csv\nkeys a", [12, {"a": 1}])
+# JSON that is not an object (a scalar, an array, Oj's non-string field as it is) reaches
+# filter_parser's handle_parsed: nested under hash_value_field it is a record, an
+# inject_key_prefix over it raises (or makes pairs of an array of strings), reserve_data's merge
+# of it raises; a raise sends the record to @ERROR and passes it on (hunt-fpopt-28101-0).
+NONOBJ = ['12', '[1,2]', '[{"a":1},{"b":2}]', '["a","b"]', '[["a",1],["b"]]', 'true', 'false', '"s"', '1.5',
+          '[]', '[["a",1],[2]]', 12, [1], [["k", 2]], True, False, 1.5]
+for opt, extra in [("plain", ""), ("hash-value-field", "hash_value_field p\n"), ("prefix", "inject_key_prefix x.\n"),
+                   ("reserve", "reserve_data true\n"), ("hash-value-field-reserve", "hash_value_field p\nreserve_data true\n"),
+                   ("prefix-reserve", "inject_key_prefix x.\nreserve_data true\n"),
+                   ("prefix-hash-value-field", "inject_key_prefix x.\nhash_value_field p\n"),
+                   ("hash-value-field-reserve-time", "hash_value_field p\nreserve_time true\n"),
+                   ("prefix-remove-key", "inject_key_prefix x.\nremove_key_name_field true\n"),
+                   ("reserve-remove-key", "reserve_data true\nremove_key_name_field true\n"),
+                   ("hash-value-field-remove-key", "hash_value_field p\nreserve_data true\nremove_key_name_field true\n"),
+                   ("prefix-no-error-event", "inject_key_prefix x.\nemit_invalid_record_to_error false\n"),
+                   ("reserve-no-error-event", "reserve_data true\nemit_invalid_record_to_error false\n")]:
+    parser_case("json-not-object-" + opt, "@type json", NONOBJ, extra=extra)
+parser_case("json-not-object-types", "@type json\ntypes a:integer", NONOBJ)
+parser_case("json-not-object-types-hash-value-field", "@type json\ntypes a:integer", NONOBJ, extra="hash_value_field p\n")
+parser_case("json-not-object-yajl-hash-value-field", "@type json\njson_parser yajl", NONOBJ, extra="hash_value_field p\n")
+parser_case("json-not-object-ruby-json-hash-value-field", "@type json\njson_parser json", NONOBJ, extra="hash_value_field p\n")
 parser_case("ltsv-non-string-values", "@type ltsv", [12, [1]])
 parser_case("syslog-non-string-values", "@type syslog", [12])
 case("parser-json-missing-key", filt("parser", "key_name message\n<parse>\n  @type json\n</parse>\n") + fileout() + ERR, [msg({"other": 1})])

@@ -35,8 +35,8 @@ use std::sync::Arc;
 use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{
-    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, Filter, FilterOutput, PluginLog,
-    Section, Value,
+    BatchBuilder, BuildCtx, BuildError, ErrorEvents, EventBatch, EventTime, Filter, FilterOutput,
+    PluginLog, Section, Value,
 };
 use logferry_formats::accessor::Accessor;
 use logferry_formats::parser::{self, InvalidUtf8, ParseResult, Parser, RawRecord};
@@ -154,6 +154,12 @@ impl ParserFilter {
             ),
             (_, v) => v,
         };
+        self.nest_and_merge(record, values)
+    }
+
+    /// The rest of [`handle_parsed`](Self::handle_parsed), after `inject_key_prefix`: the
+    /// values under `hash_value_field`, merged into the record with `reserve_data`.
+    fn nest_and_merge(&self, record: Option<&Value>, values: Value) -> Value {
         let r = match &self.hash_value_field {
             Some(h) => Value::Map(vec![(Value::Str(h.clone()), values)]),
             None => values,
@@ -176,6 +182,74 @@ impl ParserFilter {
 }
 
 impl ParserFilter {
+    /// JSON whose value is not an object ([`Parser::bare_value`]: a scalar or an array; with
+    /// Oj a field that is not a string), as Fluentd's `handle_parsed` takes it: nested under
+    /// `hash_value_field` it makes a record; `inject_key_prefix` makes pairs of an array of
+    /// strings, or of arrays each led by a string, and raises over anything else; the merge
+    /// of `reserve_data` raises over what is not a map. A raise (or the parser's own, under
+    /// `types`) is an error event and the record goes on, as Fluentd's filter chain passes it,
+    /// without the field when `remove_key_name_field` took it out first. False (nothing done)
+    /// where there is no such value, or where without these options Fluentd would make the
+    /// value itself the record, which logferry reads as not matched (README "Differences
+    /// from Fluentd").
+    fn bare(
+        &self,
+        time: EventTime,
+        record: &[u8],
+        field: &Value,
+        out: &mut BatchBuilder,
+        errors: &mut ErrorEvents,
+    ) -> bool {
+        let Some(bare) = self.parser.bare_value(field) else {
+            return false;
+        };
+        let plain = self.inject_key_prefix.is_none()
+            && self.hash_value_field.is_none()
+            && !self.reserve_data;
+        if plain && bare.is_ok() {
+            return false;
+        }
+        let mut rec = decode_record_keeping_bytes(record);
+        if bare.is_ok() && self.remove_key_name_field {
+            self.key.delete(&mut rec);
+        }
+        let made = bare.and_then(|(t, v)| {
+            let values = match &self.inject_key_prefix {
+                Some(prefix) => prefixed_pairs(prefix, v)?,
+                None => v,
+            };
+            if self.reserve_data
+                && self.hash_value_field.is_none()
+                && !matches!(values, Value::Map(_))
+            {
+                return Err(format!(
+                    "no implicit conversion of {} into Hash",
+                    ruby_class(&values)
+                ));
+            }
+            let t = if self.reserve_time {
+                time
+            } else {
+                t.unwrap_or(time)
+            };
+            Ok((t, self.nest_and_merge(Some(&rec), values)))
+        });
+        match made {
+            Ok((t, v)) => out.push_with(t, |buf| encode_unmapped(&v, buf, false)),
+            Err(why) => {
+                let mut buf = Vec::new();
+                encode_unmapped(&rec, &mut buf, false);
+                if self.emit_invalid_record_to_error {
+                    errors.push(time, &buf, format!("parse failed {why}"));
+                }
+                if self.emit_invalid_record_to_error || self.reserve_data {
+                    out.push_with(time, |b| b.extend_from_slice(&buf));
+                }
+            }
+        }
+        true
+    }
+
     /// `reserve_data` without key rewriting: the merge can be done on the raw record.
     fn plain_merge(&self) -> bool {
         self.reserve_data
@@ -385,6 +459,59 @@ impl Parser for NoParser {
     }
 }
 
+/// Ruby's `Hash[value.map { |k, v| [prefix + k, v] }]`, filter_parser's `inject_key_prefix`
+/// over a parsed value that is not a Hash: an array's strings become keys of nil, its arrays
+/// led by a string pairs (a later key's value replacing an earlier one's in its place); any
+/// other element, or a value that is not an array, raises (the error text).
+fn prefixed_pairs(prefix: &str, v: Value) -> Result<Value, String> {
+    let Value::Array(items) = v else {
+        let mut why = String::from("undefined method `map' for ");
+        ruby::inspect_into(&v, &mut why);
+        return Err(why);
+    };
+    let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+    for item in items {
+        let (k, val) = match item {
+            Value::Str(k) => (k, Value::Nil),
+            Value::Array(a) if matches!(a.first(), Some(Value::Str(_))) => {
+                let mut a = a.into_iter();
+                match (a.next(), a.next()) {
+                    (Some(Value::Str(k)), v) => (k, v.unwrap_or(Value::Nil)),
+                    _ => unreachable!("led by a string"),
+                }
+            }
+            other => {
+                let what = match other {
+                    Value::Array(a) => a.first().map_or("nil", ruby_class),
+                    v => ruby_class(&v),
+                };
+                return Err(format!("no implicit conversion of {what} into String"));
+            }
+        };
+        let key = Value::Str(format!("{prefix}{k}"));
+        match pairs.iter_mut().find(|(have, _)| *have == key) {
+            Some((_, slot)) => *slot = val,
+            None => pairs.push((key, val)),
+        }
+    }
+    Ok(Value::Map(pairs))
+}
+
+/// Ruby's class name of a decoded value, for the errors Ruby raises over it.
+fn ruby_class(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "nil",
+        Value::Int(_) | Value::UInt(_) => "Integer",
+        Value::F32(_) | Value::F64(_) => "Float",
+        Value::Bool(true) => "true",
+        Value::Bool(false) => "false",
+        Value::Str(_) | Value::Bin(_) => "String",
+        Value::Map(_) => "Hash",
+        Value::Array(_) => "Array",
+        Value::Ext(..) => "Object",
+    }
+}
+
 /// Ruby's class name of a value, for the "not a string" error.
 fn class_of(raw: &[u8]) -> &'static str {
     match Value::decode(raw) {
@@ -446,6 +573,9 @@ impl Filter for ParserFilter {
                 Ok(b) => b,
                 Err(_) if self.parser.parse_value(&value(), &mut results) => &[],
                 Err(_) if !self.parser.non_string_raises() => {
+                    if self.bare(e.time, e.record, &value(), &mut out, errors) {
+                        continue;
+                    }
                     results.push(Err("pattern not matched".into()));
                     // The text the not-matched error names: the value as Ruby writes it.
                     value_text = ruby::to_s(&value());
@@ -515,6 +645,21 @@ impl Filter for ParserFilter {
                     }
                 },
             };
+            // JSON that is not an object (never text opening with `{`).
+            if results.is_empty()
+                && !mapped
+                && !kept
+                && text.trim_start().as_bytes().first() != Some(&b'{')
+                && self.bare(
+                    e.time,
+                    e.record,
+                    &Value::Str(text.to_string()),
+                    &mut out,
+                    errors,
+                )
+            {
+                continue;
+            }
             if results.is_empty() && self.plain_merge() && !mapped && !kept {
                 // The fast path: a record the parser writes as msgpack pairs, merged into the raw
                 // original (no decoded tree on either side).
@@ -543,6 +688,11 @@ impl Filter for ParserFilter {
                     self.parser.parse_invalid_utf8(&text, &mut results);
                 } else {
                     self.parser.parse(&text, &mut results);
+                }
+                // No record at all (JSON's `[]`, which Fluentd makes the record itself, README
+                // "Differences from Fluentd"): not matched, never nothing.
+                if results.is_empty() {
+                    results.push(Err("pattern not matched".into()));
                 }
             }
             // The original record, decoded only when a result needs it.
@@ -1036,5 +1186,33 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("key_name"), "{e}");
+    }
+
+    /// `inject_key_prefix` over a parsed array, as Ruby's `Hash[a.map { |k, v| [p + k, v] }]`.
+    #[test]
+    fn prefixed_pairs_as_ruby_makes_them() {
+        let s = |x: &str| Value::Str(x.into());
+        let arr = Value::Array(vec![
+            s("a"),
+            Value::Array(vec![s("b"), Value::Int(1), Value::Int(9)]),
+            Value::Array(vec![s("a"), Value::Int(2)]),
+        ]);
+        assert_eq!(
+            prefixed_pairs("x.", arr).unwrap(),
+            Value::Map(vec![(s("x.a"), Value::Int(2)), (s("x.b"), Value::Int(1))])
+        );
+        assert_eq!(
+            prefixed_pairs("x.", Value::Array(vec![])).unwrap(),
+            Value::Map(vec![])
+        );
+        for bad in [
+            Value::Int(12),
+            s("s"),
+            Value::Array(vec![Value::Int(1)]),
+            Value::Array(vec![Value::Array(vec![])]),
+            Value::Array(vec![Value::Map(vec![])]),
+        ] {
+            assert!(prefixed_pairs("x.", bad).is_err());
+        }
     }
 }

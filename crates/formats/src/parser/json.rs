@@ -113,6 +113,36 @@ impl Parser for JsonParser {
         self.flavor == super::yajl::Flavor::Json
     }
 
+    fn bare_value(&self, field: &Value) -> Option<Result<(Option<EventTime>, Value), String>> {
+        let v = match field {
+            Value::Str(text) => super::yajl::parse_as(text, self.flavor).ok()?,
+            // `Oj.load` gives back what is not a string; yajl's parse error is rescued (no
+            // match), Ruby's json raises before (`non_string_raises`).
+            Value::Int(_)
+            | Value::UInt(_)
+            | Value::F32(_)
+            | Value::F64(_)
+            | Value::Bool(_)
+            | Value::Array(_)
+                if self.flavor == super::yajl::Flavor::Oj =>
+            {
+                field.clone()
+            }
+            _ => return None,
+        };
+        match v {
+            Value::Map(_) => None,
+            // Fluentd's convert_values runs before filter_parser looks at the value.
+            v if self.common.conv.is_some() => {
+                let mut why = String::from("undefined method `each_key' for ");
+                crate::ruby::inspect_into(&v, &mut why);
+                Some(Err(why))
+            }
+            Value::Nil | Value::Bool(false) => None,
+            v => Some(Ok((self.common.no_time(), v))),
+        }
+    }
+
     fn parse_raw(&self, text: &str, out: &mut RawRecord) -> Option<Option<EventTime>> {
         self.raw(text, out, true)
     }
@@ -535,5 +565,32 @@ mod fast_path_edges {
         ));
         let text = format!(r#"{{"a":1,"{}":"1700000001"}}"#, "t".repeat(40));
         assert!(agree(&*long, &text));
+    }
+
+    /// What filter_parser gets for JSON that is not an object: the value (Oj also for a field
+    /// that is not a string), nothing for an object, nil or false, a raise under `types`.
+    #[test]
+    fn bare_values() {
+        use logferry_msgpack::Value;
+        let p = parser("@type json");
+        let bare = |f: Value| p.bare_value(&f).map(|r| r.map(|(_, v)| v));
+        assert_eq!(bare(Value::Str("12".into())), Some(Ok(Value::Int(12))));
+        assert_eq!(
+            bare(Value::Str(" [1]".into())),
+            Some(Ok(Value::Array(vec![Value::Int(1)])))
+        );
+        assert_eq!(bare(Value::Bool(true)), Some(Ok(Value::Bool(true))));
+        for none in ["{}", "null", "false", "nope"] {
+            assert_eq!(bare(Value::Str(none.into())), None, "{none}");
+        }
+        assert_eq!(bare(Value::Map(vec![])), None);
+        let yajl = parser("@type json\njson_parser yajl");
+        assert!(yajl.bare_value(&Value::Int(1)).is_none());
+        assert!(yajl.bare_value(&Value::Str("1".into())).is_some());
+        let typed = parser("@type json\ntypes a:integer");
+        assert!(matches!(
+            typed.bare_value(&Value::Str("false".into())),
+            Some(Err(_))
+        ));
     }
 }

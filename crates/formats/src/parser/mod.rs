@@ -192,6 +192,17 @@ pub trait Parser: Send + Sync {
         false
     }
 
+    /// JSON whose value is not an object, as Fluentd's json parser yields it to filter_parser:
+    /// a scalar or an array as it is, and with Oj a field value that is not a string (a number,
+    /// a boolean, an array) as it is. `None` where the parser yields no such value: any parser
+    /// but json, an object, nil or false (no match), text that is not JSON. Else its time (the
+    /// parser's now with `estimate_current_event`, else none) and the value, or, where
+    /// `types`, `null_value_pattern` or `null_empty_string` make Fluentd convert the values of
+    /// what is not a Hash, the error it raises with.
+    fn bare_value(&self, _field: &Value) -> Option<Result<(Option<EventTime>, Value), String>> {
+        None
+    }
+
     /// Whether Fluentd's parser raises on a value that is not a string (most do: `no implicit
     /// conversion of Integer into String`, the record going on past filter_parser unchanged
     /// after its error event); false where it reads as not matched (`json`).
