@@ -39,7 +39,7 @@ use logferry_core::{
     PluginLog, Section, Value,
 };
 use logferry_formats::accessor::Accessor;
-use logferry_formats::parser::{self, InvalidUtf8, ParseResult, Parser, RawRecord};
+use logferry_formats::parser::{self, Field, InvalidUtf8, ParseResult, Parser, RawRecord};
 use logferry_formats::ruby;
 use logferry_msgpack::Reader;
 
@@ -196,7 +196,7 @@ impl ParserFilter {
         &self,
         time: EventTime,
         record: &[u8],
-        field: &Value,
+        field: Field<'_>,
         out: &mut BatchBuilder,
         errors: &mut ErrorEvents,
     ) -> bool {
@@ -573,7 +573,7 @@ impl Filter for ParserFilter {
                 Ok(b) => b,
                 Err(_) if self.parser.parse_value(&value(), &mut results) => &[],
                 Err(_) if !self.parser.non_string_raises() => {
-                    if self.bare(e.time, e.record, &value(), &mut out, errors) {
+                    if self.bare(e.time, e.record, Field::Other(&value()), &mut out, errors) {
                         continue;
                     }
                     results.push(Err("pattern not matched".into()));
@@ -650,13 +650,7 @@ impl Filter for ParserFilter {
                 && !mapped
                 && !kept
                 && text.trim_start().as_bytes().first() != Some(&b'{')
-                && self.bare(
-                    e.time,
-                    e.record,
-                    &Value::Str(text.to_string()),
-                    &mut out,
-                    errors,
-                )
+                && self.bare(e.time, e.record, Field::Text(&text), &mut out, errors)
             {
                 continue;
             }

@@ -113,21 +113,22 @@ impl Parser for JsonParser {
         self.flavor == super::yajl::Flavor::Json
     }
 
-    fn bare_value(&self, field: &Value) -> Option<Result<(Option<EventTime>, Value), String>> {
+    fn bare_value(
+        &self,
+        field: super::Field<'_>,
+    ) -> Option<Result<(Option<EventTime>, Value), String>> {
         let v = match field {
-            Value::Str(text) => super::yajl::parse_as(text, self.flavor).ok()?,
+            super::Field::Text(text) => super::yajl::parse_as(text, self.flavor).ok()?,
             // `Oj.load` gives back what is not a string; yajl's parse error is rescued (no
             // match), Ruby's json raises before (`non_string_raises`).
-            Value::Int(_)
-            | Value::UInt(_)
-            | Value::F32(_)
-            | Value::F64(_)
-            | Value::Bool(_)
-            | Value::Array(_)
-                if self.flavor == super::yajl::Flavor::Oj =>
-            {
-                field.clone()
-            }
+            super::Field::Other(
+                v @ (Value::Int(_)
+                | Value::UInt(_)
+                | Value::F32(_)
+                | Value::F64(_)
+                | Value::Bool(_)
+                | Value::Array(_)),
+            ) if self.flavor == super::yajl::Flavor::Oj => v.clone(),
             _ => return None,
         };
         match v {
@@ -571,26 +572,24 @@ mod fast_path_edges {
     /// that is not a string), nothing for an object, nil or false, a raise under `types`.
     #[test]
     fn bare_values() {
+        use super::super::Field::{Other, Text};
         use logferry_msgpack::Value;
         let p = parser("@type json");
-        let bare = |f: Value| p.bare_value(&f).map(|r| r.map(|(_, v)| v));
-        assert_eq!(bare(Value::Str("12".into())), Some(Ok(Value::Int(12))));
+        let bare = |f| p.bare_value(f).map(|r| r.map(|(_, v)| v));
+        assert_eq!(bare(Text("12")), Some(Ok(Value::Int(12))));
         assert_eq!(
-            bare(Value::Str(" [1]".into())),
+            bare(Text(" [1]")),
             Some(Ok(Value::Array(vec![Value::Int(1)])))
         );
-        assert_eq!(bare(Value::Bool(true)), Some(Ok(Value::Bool(true))));
+        assert_eq!(bare(Other(&Value::Bool(true))), Some(Ok(Value::Bool(true))));
         for none in ["{}", "null", "false", "nope"] {
-            assert_eq!(bare(Value::Str(none.into())), None, "{none}");
+            assert_eq!(bare(Text(none)), None, "{none}");
         }
-        assert_eq!(bare(Value::Map(vec![])), None);
+        assert_eq!(bare(Other(&Value::Map(vec![]))), None);
         let yajl = parser("@type json\njson_parser yajl");
-        assert!(yajl.bare_value(&Value::Int(1)).is_none());
-        assert!(yajl.bare_value(&Value::Str("1".into())).is_some());
+        assert!(yajl.bare_value(Other(&Value::Int(1))).is_none());
+        assert!(yajl.bare_value(Text("1")).is_some());
         let typed = parser("@type json\ntypes a:integer");
-        assert!(matches!(
-            typed.bare_value(&Value::Str("false".into())),
-            Some(Err(_))
-        ));
+        assert!(matches!(typed.bare_value(Text("false")), Some(Err(_))));
     }
 }

@@ -199,7 +199,7 @@ pub trait Parser: Send + Sync {
     /// parser's now with `estimate_current_event`, else none) and the value, or, where
     /// `types`, `null_value_pattern` or `null_empty_string` make Fluentd convert the values of
     /// what is not a Hash, the error it raises with.
-    fn bare_value(&self, _field: &Value) -> Option<Result<(Option<EventTime>, Value), String>> {
+    fn bare_value(&self, _field: Field<'_>) -> Option<Result<(Option<EventTime>, Value), String>> {
         None
     }
 
@@ -209,6 +209,16 @@ pub trait Parser: Send + Sync {
     fn non_string_raises(&self) -> bool {
         true
     }
+}
+
+/// The field filter_parser hands a parser ([`Parser::bare_value`]): its text, or a value that
+/// is not a string.
+#[derive(Clone, Copy, Debug)]
+pub enum Field<'a> {
+    /// A string's text.
+    Text(&'a str),
+    /// Any other value (a number, a boolean, an array, a map).
+    Other(&'a Value),
 }
 
 /// What a Fluentd parser does with text that is not valid UTF-8 (Ruby strings carry the bytes).
