@@ -210,7 +210,8 @@ impl ParserFilter {
             return false;
         }
         let mut rec = decode_record_keeping_bytes(record);
-        if bare.is_ok() && self.remove_key_name_field {
+        let removed = bare.is_ok() && self.remove_key_name_field;
+        if removed {
             self.key.delete(&mut rec);
         }
         let made = bare.and_then(|(t, v)| {
@@ -237,8 +238,13 @@ impl ParserFilter {
         match made {
             Ok((t, v)) => out.push_with(t, |buf| encode_unmapped(&v, buf, false)),
             Err(why) => {
+                // The record as it came, or as it is without the field.
                 let mut buf = Vec::new();
-                encode_unmapped(&rec, &mut buf, false);
+                if removed {
+                    encode_unmapped(&rec, &mut buf, false);
+                } else {
+                    buf.extend_from_slice(record);
+                }
                 if self.emit_invalid_record_to_error {
                     errors.push(time, &buf, format!("parse failed {why}"));
                 }
