@@ -22,7 +22,7 @@
 //! counted loop testing every iteration, by the size of its compiled code).
 
 use super::anychar::quantifiers;
-use super::counted::{may_be_empty, only_empty};
+use super::counted::{may_be_empty_with, only_empty};
 use super::{bracket_end, group_close};
 
 /// Refuse `src` (Ruby syntax, under `flags`) where a loop reads a capture group's stale empty
@@ -70,6 +70,7 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         return None;
     }
     let all_groups = capture_groups(&s, named);
+    let refs = Refs::new(&s, named);
     let names: Vec<String> = all_groups
         .iter()
         .map(|&(o, c)| group_name(&s[o..c]).unwrap_or_default())
@@ -101,9 +102,9 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         }
         // Each capture group of the body in no repetition of the body whose body may be empty.
         if !capture_groups(body, named).iter().all(|&(go, gc)| {
-            enclosing_repeats(body, go, gc)
-                .iter()
-                .all(|&(ro, rc)| body_of(body, ro, rc).and_then(may_be_empty) == Some(false))
+            enclosing_repeats(body, go, gc).iter().all(|&(ro, rc)| {
+                body_of(body, ro, rc).and_then(|b| refs.may_be_empty(b)) == Some(false)
+            })
         }) {
             return None;
         }
@@ -150,6 +151,249 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         out.splice(at..at, text.chars());
     }
     Some(out.into_iter().collect())
+}
+
+/// The capture groups of a pattern, for what its references and calls may match: a call
+/// (`\g<1>`, `\g<n>`, `\g<-1>`, `\g<0>` the whole pattern) matches the group's body, so may
+/// match the empty string where the body may; a reference (`\1`, `\k<n>`) matches the text
+/// the group last captured, a match of its body (or fails where the group has none), so may
+/// too. Where a group's body holds references and calls, the answers are read together, from
+/// none empty until no answer changes (a group calling itself, `(\{(?:[^{}]|\g<1>)*\})`,
+/// may be empty only by a way that does not).
+pub(super) struct Refs<'a> {
+    whole: &'a [char],
+    named: bool,
+    /// The capture groups (spans, from `(` to past `)`), numbered from 1, and their names.
+    groups: Vec<(usize, usize)>,
+    names: Vec<Option<String>>,
+    /// May the whole pattern (0) and each group match the empty string (`None`: unknown)?
+    empty: Vec<Option<bool>>,
+}
+
+impl<'a> Refs<'a> {
+    /// The groups of `whole` (Ruby syntax, not under `x`).
+    pub(super) fn of(whole: &'a [char]) -> Self {
+        Self::new(whole, has_named(whole))
+    }
+
+    /// The groups of `whole` (with `named`, only named groups capture).
+    fn new(whole: &'a [char], named: bool) -> Self {
+        let groups = capture_groups(whole, named);
+        let names = groups
+            .iter()
+            .map(|&(o, c)| group_name(&whole[o..c]))
+            .collect();
+        let n = groups.len();
+        let mut refs = Refs {
+            whole,
+            named,
+            groups,
+            names,
+            empty: vec![Some(false); n + 1],
+        };
+        // Each answer only grows (no, unknown, yes): at most two changes a group.
+        for _ in 0..2 * n + 3 {
+            let next: Vec<Option<bool>> = (0..=n)
+                .map(|i| {
+                    let body = if i == 0 {
+                        Some(whole)
+                    } else {
+                        let (o, c) = refs.groups[i - 1];
+                        body_of(whole, o, c)
+                    };
+                    join(refs.empty[i], body.and_then(|b| refs.may_be_empty(b)))
+                })
+                .collect();
+            if next == refs.empty {
+                return refs;
+            }
+            refs.empty = next;
+        }
+        refs.empty = vec![None; n + 1];
+        refs
+    }
+
+    /// [`may_be_empty_with`] these references and calls.
+    pub(super) fn may_be_empty(&self, s: &[char]) -> Option<bool> {
+        may_be_empty_with(s, &|s, k| self.at(s, k))
+    }
+
+    /// Whether the reference or call at `s[k]` (a part of [`Refs::whole`], or not, where relative
+    /// ones are not read) may match the empty string, and where it ends; `None` where it is not
+    /// one read here (a number past the groups, under named groups: an octal escape or Ruby's
+    /// error).
+    fn at(&self, s: &[char], k: usize) -> Option<(Option<bool>, usize)> {
+        let (numbers, end) = match s.get(k + 1)? {
+            'k' | 'g' => {
+                let quote = match s.get(k + 2)? {
+                    '<' => '>',
+                    '\'' => '\'',
+                    _ => return None,
+                };
+                let len = s.get(k + 3..)?.iter().position(|&c| c == quote)?;
+                let name: String = s[k + 3..k + 3 + len].iter().collect();
+                (self.resolve(&name, s[k + 1] == 'g', s, k), k + len + 4)
+            }
+            '1'..='9' => {
+                let digits = s[k + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let number: usize = s[k + 1..k + 1 + digits]
+                    .iter()
+                    .collect::<String>()
+                    .parse()
+                    .ok()?;
+                if self.named || number > self.groups.len() {
+                    return None;
+                }
+                (Some(vec![number]), k + 1 + digits)
+            }
+            _ => return None,
+        };
+        let empty = numbers.and_then(|numbers| {
+            numbers
+                .iter()
+                .map(|&i| self.empty[i])
+                .reduce(join)
+                .flatten()
+        });
+        Some((empty, end))
+    }
+
+    /// The group numbers (0: the whole pattern) that `\g<name>` (`call`) or `\k<name>` at
+    /// `s[k]` stands for; `None` where not read here (levels, `\k<n+1>`; relative outside
+    /// [`Refs::whole`]; Ruby's errors).
+    fn resolve(&self, name: &str, call: bool, s: &[char], k: usize) -> Option<Vec<usize>> {
+        let count = self.groups.len();
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if let Some(relative) = name.strip_prefix(['-', '+']) {
+            if self.named || !digits(relative) {
+                return None;
+            }
+            let m: usize = relative.parse().ok()?;
+            let at = self.offset(s)? + k;
+            let before = self.groups.iter().filter(|g| g.0 < at).count();
+            let number = if name.starts_with('-') {
+                (before + 1).checked_sub(m)?
+            } else {
+                before + m
+            };
+            return (number >= 1 && number <= count).then(|| vec![number]);
+        }
+        if digits(name) {
+            let number: usize = name.parse().ok()?;
+            return match number {
+                0 if call => Some(vec![0]),
+                0 => None,
+                _ if self.named || number > count => None,
+                _ => Some(vec![number]),
+            };
+        }
+        let numbers: Vec<usize> = (1..=count)
+            .filter(|&i| self.names[i - 1].as_deref() == Some(name))
+            .collect();
+        (!numbers.is_empty() && (!call || numbers.len() == 1)).then_some(numbers)
+    }
+
+    /// The capture groups of `s` (a part of [`Refs::whole`]) and its calls (spans), with whether
+    /// each may capture the empty string: a call captures the group it calls, the groups in it
+    /// and those they call.
+    fn captures(&self, s: &[char]) -> Vec<(usize, usize, bool)> {
+        let mut out: Vec<(usize, usize, bool)> = capture_groups(s, self.named)
+            .into_iter()
+            .map(|(o, c)| {
+                let inner = body_of(s, o, c).unwrap_or(&[]);
+                (o, c, self.may_be_empty(inner) != Some(false))
+            })
+            .collect();
+        for (k, end, name) in calls(s) {
+            let empty = match self.resolve(&name, true, s, k) {
+                Some(numbers) => numbers.iter().any(|&n| self.calls_empty(n)),
+                None => true,
+            };
+            out.push((k, end, empty));
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// May a call of group `n` (0: the whole pattern) capture the empty string in it: in the
+    /// group, a group in it, or a group it calls?
+    fn calls_empty(&self, n: usize) -> bool {
+        let mut seen = vec![false; self.groups.len() + 1];
+        let mut todo = vec![n];
+        while let Some(i) = todo.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            if i >= 1 && self.empty[i] != Some(false) {
+                return true;
+            }
+            let (o, c) = if i == 0 {
+                (0, self.whole.len())
+            } else {
+                self.groups[i - 1]
+            };
+            for (j, &(go, gc)) in self.groups.iter().enumerate() {
+                if o <= go && gc <= c {
+                    todo.push(j + 1);
+                }
+            }
+            let span = &self.whole[o..c];
+            for (k, _, name) in calls(span) {
+                match self.resolve(&name, true, span, k) {
+                    Some(numbers) => todo.extend(numbers),
+                    None => return true,
+                }
+            }
+        }
+        false
+    }
+
+    /// Where `s` starts in [`Refs::whole`], when it is a part of it.
+    fn offset(&self, s: &[char]) -> Option<usize> {
+        let (whole, part) = (self.whole.as_ptr_range(), s.as_ptr_range());
+        (whole.start <= part.start && part.end <= whole.end)
+            .then(|| (part.start as usize - whole.start as usize) / std::mem::size_of::<char>())
+    }
+}
+
+/// The calls in `s`: where each starts (its `\\`), ends, and the group it names.
+fn calls(s: &[char]) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' if s.get(k + 1) == Some(&'g') => {
+                let quote = match s.get(k + 2) {
+                    Some('<') => '>',
+                    Some('\'') => '\'',
+                    _ => {
+                        k += 2;
+                        continue;
+                    }
+                };
+                let Some(len) = s[k + 3..].iter().position(|&c| c == quote) else {
+                    k += 2;
+                    continue;
+                };
+                out.push((k, k + len + 4, s[k + 3..k + 3 + len].iter().collect()));
+                k += len + 4;
+            }
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            _ => k += 1,
+        }
+    }
+    out
+}
+
+/// Two answers to "may it be empty" for one thing: yes where either says so, else unknown
+/// where either does.
+fn join(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
 }
 
 /// The name of the named group `g` (from `(` to past `)`).
@@ -274,6 +518,7 @@ fn enclosing_repeats(body: &[char], open: usize, close: usize) -> Vec<(usize, us
 /// does (see [`check`]), with whether it is for a repeated group around the loop; with `named`,
 /// only named groups capture.
 fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
+    let refs = Refs::new(s, named);
     let mut found = Vec::new();
     // Each group: where it opens and closes (past its `)`), and whether it is repeated more
     // than once (a maximum of two or more, or none).
@@ -298,7 +543,7 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
                     .iter()
                     .any(|q| q.max.is_some_and(|m| m >= 2));
                 groups.push((k, close, repeated || fixed_many));
-                if repeated && loop_check(s, k, close, named).is_err() {
+                if repeated && loop_check(s, k, close, named, &refs).is_err() {
                     found.push((k, close, false));
                 }
                 k += 1;
@@ -339,15 +584,11 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
             let Some(body) = body_of(s, open, close) else {
                 continue;
             };
-            if may_be_empty(body) != Some(false) {
+            if refs.may_be_empty(body) != Some(false) {
                 // The loop's own group too, when it captures.
                 let group = &s[open..close];
-                for (go, gc) in capture_groups(group, named) {
-                    let inner = body_of(group, go, gc).unwrap_or(&[]);
-                    if may_be_empty(inner) != Some(false) {
-                        found.push((open, close, true));
-                        break;
-                    }
+                if refs.captures(group).iter().any(|&(_, _, empty)| empty) {
+                    found.push((open, close, true));
                 }
             }
         }
@@ -361,12 +602,20 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
 /// is repeated up to a maximum (`{0,3}`, `{1,2}?`): Onigmo's counted loop goes on after an
 /// empty iteration whose group held nothing or text before, which uses up a count
 /// (`/a(?:[ab]*?,?(b??)){0,3}$/` sets `$1` to `b` in `aab`, not the empty string after it, as
-/// a loop ending there would).
-fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), String> {
+/// a loop ending there would). References and calls are read by the groups they name
+/// ([`Refs`]); a call is a capture group here, of the group it calls and the groups in it
+/// (`(b*)(?:\g<1>|x,?){1,2}$` sets `$1` in each iteration that calls it).
+fn loop_check(
+    s: &[char],
+    open: usize,
+    close: usize,
+    named: bool,
+    refs: &Refs,
+) -> Result<(), String> {
     let Some(body) = body_of(s, open, close) else {
         return Ok(());
     };
-    if may_be_empty(body) == Some(false) {
+    if refs.may_be_empty(body) == Some(false) {
         return Ok(());
     }
     // (Not where the body is one capture group, `(?:(a?)){0,3}`: Onigmo reads that as the group
@@ -379,9 +628,8 @@ fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), 
     // Lazy, it runs with Onigmo's test anyway.)
     let counted =
         counted && !(greedy_only(body) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
-    for (go, gc) in capture_groups(body, named) {
-        let inner = body_of(body, go, gc).unwrap_or(&[]);
-        if may_be_empty(inner) == Some(false) {
+    for (go, gc, empty) in refs.captures(body) {
+        if !empty {
             continue;
         }
         if counted || may_consume(&after(body, gc)) || beside_alternatives(body, go) {
@@ -821,6 +1069,49 @@ mod tests {
         for prefix in ["(", "((?:", "(?<", "(a?)b?)*", "(?:(a?)b?)*{", "(?'n"] {
             let _ = check(prefix, "");
             let _ = check(prefix, "x");
+        }
+    }
+
+    #[test]
+    fn references_and_calls_are_read_by_their_groups() {
+        // The group a call or reference names cannot match the empty string: neither can it.
+        for kept in [
+            r"(x)(?:a|(\g<1>))+",
+            r"(x)(?:a|(\1))+",
+            r"(x)(?:a|(\k<1>))*c",
+            r"(\{(?:[^\{\}]|(\g<0>))+\})",
+            r"(?<p>\((?:[^()]|(?<q>\g<p>))*\))",
+            r"(?<n>[ab])(?:x|(?<w>\k<n>|b))+",
+            r"([ab])(?:x|(\g<-1>b?))*$",
+            r"(?:x|(\g<+1>))*(ab?)",
+            r"(?:x|(\g'2'))*(ab?)",
+            r"(x)(y)(?:a|(\12))*",
+            r"(?x) (x) (?: a | ( \g<1> ) )+",
+            // Groups calling themselves or each other, each only with text.
+            r"(a|b\g<1>)(?:x|(\g<1>))+c",
+            r"(a\g<2>?)(b\g<1>?)(?:x|(\g<1>))+",
+            // A body that cannot match the empty string has no empty iteration.
+            r"((a?)x)(?:b|\g<1>)*c",
+        ] {
+            assert!(check(kept, "").is_ok(), "{kept}");
+        }
+        for refused in [
+            // The group may be empty.
+            r"(a?)(?:x|(\g<1>))+c",
+            r"(a?)(?:x|(\1))+c",
+            r"(?<n>b*)(?:x|(?<w>\k<n>))+c",
+            r"(b*)(?:x|(\g<-2>))+c",
+            // A call captures the group it calls, and the groups in it.
+            r"(b*)(?:(?:\g<-1>)|x,?){1,2}$",
+            r"(?<n>a?)(?:\b|(\g<n>a?)|x)+a",
+            r"((a?)x)(?:b*|\g<1>)*c",
+            // A group calling itself with no way out but the empty string.
+            r"(a|b\g<1>|)(?:x|(\g<1>))+c",
+            // Not read here: a level, a number past the groups, a conditional.
+            r"(x)(?:a|(\k<1+0>))+",
+            r"(x)(?:a|((?(1)x|)))+",
+        ] {
+            assert!(check(refused, "").is_err(), "{refused}");
         }
     }
 }
