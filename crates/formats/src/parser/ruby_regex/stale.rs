@@ -41,6 +41,281 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
     }
 }
 
+/// The first capture group of `src` (Ruby syntax, under `flags`) that is called (`\g<1>`,
+/// `\g<n>`, `\g<-1>`) and whose body is a greedy repetition without a maximum (`(b*)`,
+/// `(?<n>\w+)`, `((?:b{2,}))`), with an item after it in its sequence: Onigmo compiles the
+/// repetition once, for where the group stands, taking its way out only before the first
+/// character of what follows it there (`next_setup` looks through capture groups), and a call
+/// runs that code elsewhere (`/(b*)b\g<1>/` matches only `b` in `bb`, and nothing in `b`).
+/// Oniguruma reads a called group's repetition without that. (Where the two first characters
+/// exclude each other, `/(b*)c\g<1>/`, Onigmo makes the repetition atomic instead, as
+/// Oniguruma does; refused all the same here.)
+pub(crate) fn called_repetition(src: &str, flags: &str) -> Option<String> {
+    if !src.contains("\\g") {
+        return None;
+    }
+    let raw: Vec<char> = src.chars().collect();
+    let x = flags.contains('x') || super::counted::has_option_x(&raw);
+    let s = if x { without_extended(&raw) } else { raw };
+    let refs = Refs::new(&s, has_named(&s));
+    // Under `i` (no option in the pattern), characters are read apart.
+    let folded = flags.contains('i')
+        && !s.windows(3).any(|w| {
+            w[0] == '(' && w[1] == '?' && matches!(w[2], 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-')
+        });
+    // The groups called (all of them where a call is not read here).
+    let mut called = vec![false; refs.groups.len() + 1];
+    for (k, _, name) in calls(&s) {
+        match refs.resolve(&name, true, &s, k) {
+            Some(numbers) => numbers.iter().for_each(|&n| called[n] = true),
+            None => called.iter_mut().for_each(|c| *c = true),
+        }
+    }
+    refs.groups
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| called[i + 1])
+        .find(|&(_, &(open, close))| {
+            // The outermost group of capture and non-capturing groups around it alone, and
+            // what follows that in its sequence.
+            let (mut open, mut close) = (open, close);
+            while let Some((o, c)) = alone_in(&s, open, close) {
+                (open, close) = (o, c);
+            }
+            if !quantifiers(&s, close, false).is_empty() {
+                return false;
+            }
+            let Some(repeated) = open_repetition(&s[open..close]) else {
+                return false;
+            };
+            match peek_head(&s, close, folded) {
+                None => false,
+                // Onigmo makes `b*` before `c` atomic, and reads it so, as Oniguruma does
+                // (`i` aside, which folds them); where each call is followed by the same
+                // character, the peek changes nothing.
+                Some(Some(c)) => {
+                    (repeated.is_none_or(|(r, min)| r == c || min > 1) || x_or_i(&s, flags))
+                        && !calls_followed_by(&refs, &s, (open, close), c, folded)
+                }
+                Some(None) => true,
+            }
+        })
+        .map(|(_, &(open, close))| s[open..close].iter().collect())
+}
+
+/// The group around `s[open..close]` when that is its whole body and it is a capture group
+/// or a non-capturing one (no repetition after `s[open..close]`).
+fn alone_in(s: &[char], open: usize, close: usize) -> Option<(usize, usize)> {
+    if !quantifiers(s, close, false).is_empty() {
+        return None;
+    }
+    let found = std::cell::Cell::new(None);
+    any_enclosing(s, open, |o, c| {
+        let alone = body_range(s, o, c) == Some((open, close)) && plain_group(&s[o..c]);
+        if alone {
+            found.set(Some((o, c)));
+        }
+        alone
+    });
+    found.get()
+}
+
+/// Is the group `g` (from `(` to past `)`) a capture group or a non-capturing one?
+fn plain_group(g: &[char]) -> bool {
+    g.get(1) != Some(&'?')
+        || matches!(g.get(2), Some(':' | '\''))
+        || (g.get(2) == Some(&'<') && !matches!(g.get(3), Some('=' | '!')))
+}
+
+/// Is the group `g` (from `(` to past `)`) a group (capture or not, through such groups alone
+/// in it) whose body is one item repeated greedily without a maximum (`b*`, `\p{L}+`,
+/// `[ab]{2,}`; not possessive)? `Some` of the character repeated and the least count, where
+/// it is one character (`b*`), or `None`.
+#[allow(clippy::option_option)]
+fn open_repetition(g: &[char]) -> Option<Option<(char, u32)>> {
+    let (from, to) = body_range(g, 0, g.len())?;
+    let body = &g[from..to];
+    if body.first() == Some(&'(') && group_close(body, 0) == body.len() {
+        return if plain_group(body) {
+            open_repetition(body)
+        } else {
+            None
+        };
+    }
+    let end = item_end(body, 0)?;
+    let qs = quantifiers(body, end, false);
+    let open = qs.last().is_some_and(|q| q.end == body.len())
+        && qs
+            .iter()
+            .any(|q| !q.lazy && !q.possessive && q.max.is_none());
+    let literal = (end == 1 && !matches!(body[0], '.' | '\\' | '[' | '(' | '^' | '$'))
+        .then(|| (body[0], qs.iter().map(|q| q.min).max().unwrap_or(0)));
+    open.then_some(literal)
+}
+
+/// Just past the item at `s[k]` (a character, an escape, a class or a group), or `None` where it
+/// is not one read here.
+fn item_end(s: &[char], k: usize) -> Option<usize> {
+    Some(match s.get(k)? {
+        '\\' => match (s.get(k + 1), s.get(k + 2)) {
+            (Some('p' | 'P' | 'x' | 'u' | 'o' | 'k' | 'g'), Some('{' | '<' | '\'')) => {
+                let close = match s[k + 2] {
+                    '{' => '}',
+                    '<' => '>',
+                    _ => '\'',
+                };
+                s[k + 3..].iter().position(|&c| c == close)? + k + 4
+            }
+            (Some(_), _) => k + 2,
+            (None, _) => return None,
+        },
+        '[' => bracket_end(s, k),
+        '(' => group_close(s, k),
+        _ => k + 1,
+    })
+}
+
+/// Is each call in `s` of a group inside `s[span.0..span.1]` followed by an item Onigmo would
+/// peek at `c` for, itself not repeated?
+fn calls_followed_by(refs: &Refs, s: &[char], span: (usize, usize), c: char, folded: bool) -> bool {
+    calls(s).into_iter().all(|(k, end, name)| {
+        let Some(numbers) = refs.resolve(&name, true, s, k) else {
+            return false;
+        };
+        let inside = numbers.iter().any(|&n| {
+            n == 0 || {
+                let (o, e) = refs.groups[n - 1];
+                span.0 <= o && e <= span.1
+            }
+        });
+        !inside
+            || quantifiers(s, end, false).is_empty() && peek_head(s, end, folded) == Some(Some(c))
+    })
+}
+
+/// What Onigmo may peek at from a repetition before the item at `s[k]` (its
+/// `get_head_value_node`, exact): `None` where it has nothing (the end of a sequence, an anchor,
+/// `.`, a shorthand, a property, a reference, a call, an item repeated from none, an
+/// alternation, a negative or behind look-around, an option group), `Some` of the character it
+/// peeks at where that is one, else `Some(None)` (a class of one character is one for Onigmo).
+/// With `folded` (under `i`), a character is not read here: Onigmo peeks at none, but makes
+/// a repetition before one atomic by rules of its own there (`/(b*)x\g<1>b/i` matches `xb`,
+/// which Oniguruma's atomic call misses).
+#[allow(clippy::option_option)]
+fn peek_head(s: &[char], k: usize, folded: bool) -> Option<Option<char>> {
+    let c = *s.get(k)?;
+    if matches!(c, '|' | ')' | '$' | '^' | '.') {
+        return None;
+    }
+    let Some(end) = item_end(s, k) else {
+        return Some(None);
+    };
+    if quantifiers(s, end, false).iter().any(|q| q.min == 0) {
+        return None;
+    }
+    match c {
+        '\\' => match s.get(k + 1) {
+            Some(
+                'A'
+                | 'z'
+                | 'Z'
+                | 'b'
+                | 'B'
+                | 'G'
+                | 'g'
+                | 'k'
+                | '1'..='9'
+                | 'w'
+                | 'W'
+                | 'd'
+                | 'D'
+                | 's'
+                | 'S'
+                | 'h'
+                | 'H'
+                | 'p'
+                | 'P',
+            ) => None,
+            _ => Some(None),
+        },
+        // A class of one character is that character; of several, nothing to peek at.
+        '[' => {
+            let members = &s[k + 1..end - 1];
+            if members.is_empty()
+                || members
+                    .iter()
+                    .any(|c| matches!(c, '^' | '\\' | '[' | '-' | '&' | ':'))
+            {
+                return Some(None);
+            }
+            match members.iter().all(|&m| m == members[0]) {
+                true if folded => Some(None),
+                true => Some(Some(members[0])),
+                false => None,
+            }
+        }
+        '(' => {
+            let g = &s[k..end];
+            let kind = (g.get(1), g.get(2), g.get(3));
+            if matches!(kind, (Some('?'), Some('!' | '#' | '(' | '~'), _))
+                || matches!(kind, (Some('?'), Some('<'), Some('=' | '!')))
+            {
+                return None;
+            }
+            // Groups Onigmo looks into: capture, non-capturing, atomic, look-ahead.
+            let into = plain_group(g) || matches!(kind, (Some('?'), Some('>' | '='), _));
+            let body = match kind {
+                (Some('?'), Some('>' | '='), _) => g.get(3..g.len() - 1),
+                _ => body_range(g, 0, g.len()).map(|(f, t)| &g[f..t]),
+            };
+            match body {
+                Some(body) if into => {
+                    if split_top_level(body) {
+                        None
+                    } else {
+                        peek_head(body, 0, folded)
+                    }
+                }
+                // (Option groups: none under `i`; not read here otherwise.)
+                _ => Some(None),
+            }
+        }
+        _ if folded => Some(None),
+        c => Some(Some(c)),
+    }
+}
+
+/// Does `s` hold `|` at its top level?
+fn split_top_level(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => k = group_close(s, k),
+            '|' => return true,
+            _ => k += 1,
+        }
+    }
+    false
+}
+
+/// Is `s` read under `i` or `x` anywhere (by `flags` or an option in it)?
+fn x_or_i(s: &[char], flags: &str) -> bool {
+    flags.contains('i') || flags.contains('x') || {
+        let text: String = s.iter().collect();
+        text.contains("(?")
+            && (0..s.len()).any(|k| {
+                s[k] == '('
+                    && s.get(k + 1) == Some(&'?')
+                    && s[k + 2..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphabetic() || **c == '-')
+                        .any(|c| matches!(c, 'i' | 'x'))
+            })
+    }
+}
+
 /// `pattern` (Oniguruma's Ruby syntax, as [`super::for_oniguruma`] writes it, not under `x`) with
 /// each loop that reads stale capture groups written to run Onigmo's test for empty iterations
 /// on Oniguruma (see [`crate::ruby_regexp`]'s `empty_loops`): `(?:body)*` as
@@ -1069,6 +1344,56 @@ mod tests {
         for prefix in ["(", "((?:", "(?<", "(a?)b?)*", "(?:(a?)b?)*{", "(?'n"] {
             let _ = check(prefix, "");
             let _ = check(prefix, "x");
+        }
+    }
+
+    #[test]
+    fn called_repetitions_peeking_at_what_follows_are_found() {
+        for (src, flags, group) in [
+            (r"(b*)b\g<1>", "", "(b*)"),
+            (r"((?:b*))b\g<1>", "", "((?:b*))"),
+            (r"(?<n>b+)b\g<n>", "", "(?<n>b+)"),
+            (r"(?:((b{2,}))b)\g<2>", "", "(b{2,})"),
+            (r"(\p{L}*)b\g<-1>", "", r"(\p{L}*)"),
+            (r"(b*)[b]\g<1>", "", "(b*)"),
+            (r"(b*)(?=b)\g<1>", "", "(b*)"),
+            (r"(b*)(?:b)+\g<1>", "", "(b*)"),
+            (r"\A(b*)(?:b(?:b\b|b*b|(?:\g'1')))+?", "", "(b*)"),
+            // Before another character, atomic in both engines, but not under `i`.
+            (r"(b*)x\g<1>b", "i", "(b*)"),
+            (r"(?i)(b*)c\g<1>", "", "(b*)"),
+        ] {
+            assert_eq!(
+                super::called_repetition(src, flags).as_deref(),
+                Some(group),
+                "{src}"
+            );
+        }
+        for (src, flags) in [
+            (r"(b*)$\g<1>", ""),
+            (r"(b*?)b\g<1>", ""),
+            (r"(b*+)b\g<1>", ""),
+            (r"(b{2,5})b\g<1>", ""),
+            (r"(b*)b\1", ""),
+            (r"(b*)\g<1>", ""),
+            (r"(xb*)b\g<1>", ""),
+            (r"(b*)+b\g<1>", ""),
+            (r"(b*)\w\g<1>", ""),
+            (r"(b*)[bc]\g<1>", ""),
+            (r"(b*)(?:b|c)\g<1>", ""),
+            (r"(b*)b?\g<1>", ""),
+            (r"(b*)(?!b)\g<1>", ""),
+            (r"(b*)\d\g<1>", "i"),
+            // Atomic in both engines.
+            (r"(b*)c\g<1>", ""),
+            (r"(b*)c\g<1>b", ""),
+            // Each call followed by what the repetition peeks at.
+            (r"(b*)b\g<1>b", ""),
+            (r"(b*)b(?:x\g<1>b)*", ""),
+            (r"(x)(?:a|(\g<1>))+", ""),
+            (r"(\{(?:[^\{\}]|(\g<0>))+\})", ""),
+        ] {
+            assert_eq!(super::called_repetition(src, flags), None, "{src}");
         }
     }
 
