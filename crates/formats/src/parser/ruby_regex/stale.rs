@@ -1063,8 +1063,8 @@ fn beside_alternatives(body: &[char], at: usize) -> bool {
 fn refusal(group: &[char]) -> String {
     let g: String = group.iter().collect();
     format!(
-        "a capture group that may match the empty string in a group that may match the empty \
-         string repeated a varying count ({g}…), beside items that may match text, inside \
+        "a capture group (or a call of a group) that may match the empty string in a group that may \
+         match the empty string repeated a varying count ({g}…), beside items that may match text, inside \
          another repeated group or repeated up to a maximum, cannot be used: Ruby's engine \
          ends, goes on with (using up a count) or fails an empty iteration by the capture \
          groups' values from before it, which is followed here \
