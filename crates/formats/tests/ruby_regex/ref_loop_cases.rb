@@ -7,9 +7,10 @@
 # (seeded) from three small grammars (DRAWS, DRAWS_TWO for the first group, DRAWS_THREE for the
 # second), each compared from every start position; a drawn pattern logferry refuses is listed in
 # ref_loop_refused.txt (so marked 'refused': list them again after a change of the rules, with
-# logferry's verdict on each pattern of both groups); every pattern must be one Ruby compiles. Where Onigmo's search shortcut returns a
-# match beginning before a later start (see shortcut_cases.rb), the case carries `meant`, the
-# pattern with |\A(?!) added, whose matches are Ruby's own rules.
+# logferry's verdict on each pattern of both groups); every pattern must be one Ruby compiles.
+# Where Onigmo's search shortcut returns a match beginning before a later start (see
+# shortcut_cases.rb), the case carries `meant`, the pattern with |\A(?!) added, whose matches
+# are Ruby's own rules.
 require_relative 'cases_file'
 
 $VERBOSE = nil

@@ -63,6 +63,7 @@ pub(crate) fn called_repetition(src: &str, flags: &str) -> Option<String> {
         && !s.windows(3).any(|w| {
             w[0] == '(' && w[1] == '?' && matches!(w[2], 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-')
         });
+    let opens = group_opens(&s);
     // The groups called (all of them where a call is not read here).
     let mut called = vec![false; refs.groups.len() + 1];
     for (k, _, name) in calls(&s) {
@@ -71,6 +72,8 @@ pub(crate) fn called_repetition(src: &str, flags: &str) -> Option<String> {
             None => called.iter_mut().for_each(|c| *c = true),
         }
     }
+    // (Each outermost group read once.)
+    let mut read = std::collections::HashSet::new();
     refs.groups
         .iter()
         .enumerate()
@@ -79,10 +82,10 @@ pub(crate) fn called_repetition(src: &str, flags: &str) -> Option<String> {
             // The outermost group of capture and non-capturing groups around it alone, and
             // what follows that in its sequence.
             let (mut open, mut close) = (open, close);
-            while let Some((o, c)) = alone_in(&s, open, close) {
+            while let Some((o, c)) = alone_in(&s, &opens, open, close) {
                 (open, close) = (o, c);
             }
-            if !quantifiers(&s, close, false).is_empty() {
+            if !read.insert((open, close)) || !quantifiers(&s, close, false).is_empty() {
                 return false;
             }
             let Some(repeated) = open_repetition(&s[open..close]) else {
@@ -104,20 +107,38 @@ pub(crate) fn called_repetition(src: &str, flags: &str) -> Option<String> {
 }
 
 /// The group around `s[open..close]` when that is its whole body and it is a capture group
-/// or a non-capturing one (no repetition after `s[open..close]`).
-fn alone_in(s: &[char], open: usize, close: usize) -> Option<(usize, usize)> {
-    if !quantifiers(s, close, false).is_empty() {
+/// or a non-capturing one (no repetition after `s[open..close]`); `opens` holds where each
+/// group of `s` opens, by where it closes.
+fn alone_in(
+    s: &[char],
+    opens: &std::collections::HashMap<usize, usize>,
+    open: usize,
+    close: usize,
+) -> Option<(usize, usize)> {
+    if !quantifiers(s, close, false).is_empty() || s.get(close) != Some(&')') {
         return None;
     }
-    let found = std::cell::Cell::new(None);
-    any_enclosing(s, open, |o, c| {
-        let alone = body_range(s, o, c) == Some((open, close)) && plain_group(&s[o..c]);
-        if alone {
-            found.set(Some((o, c)));
+    let o = *opens.get(&(close + 1))?;
+    (o < open && body_range(s, o, close + 1) == Some((open, close)) && plain_group(&s[o..=close]))
+        .then_some((o, close + 1))
+}
+
+/// Where each group of `s` opens, by where it closes (past its `)`).
+fn group_opens(s: &[char]) -> std::collections::HashMap<usize, usize> {
+    let mut opens = std::collections::HashMap::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => {
+                opens.entry(group_close(s, k)).or_insert(k);
+                k += 1;
+            }
+            _ => k += 1,
         }
-        alone
-    });
-    found.get()
+    }
+    opens
 }
 
 /// Is the group `g` (from `(` to past `)`) a capture group or a non-capturing one?
@@ -240,7 +261,9 @@ fn peek_head(s: &[char], k: usize, folded: bool) -> Option<Option<char>> {
         },
         // A class of one character is that character; of several, nothing to peek at.
         '[' => {
-            let members = &s[k + 1..end - 1];
+            let Some(members) = s.get(k + 1..end.saturating_sub(1)) else {
+                return Some(None);
+            };
             if members.is_empty()
                 || members
                     .iter()
@@ -466,6 +489,19 @@ impl<'a> Refs<'a> {
             names,
             empty: vec![Some(false); n + 1],
         };
+        // (Without references and calls, the answers are never read. Past 64 groups or 4,096
+        // characters, the references and calls are not read: each answer reads the groups'
+        // bodies again.)
+        let refers = whole
+            .windows(2)
+            .any(|w| w[0] == '\\' && matches!(w[1], 'k' | 'g' | '1'..='9'));
+        if !refers {
+            return refs;
+        }
+        if n > 64 || whole.len() > 4096 {
+            refs.empty = vec![None; n + 1];
+            return refs;
+        }
         // Each answer only grows (no, unknown, yes): at most two changes a group.
         for _ in 0..2 * n + 3 {
             let next: Vec<Option<bool>> = (0..=n)
@@ -549,7 +585,7 @@ impl<'a> Refs<'a> {
             let number = if name.starts_with('-') {
                 (before + 1).checked_sub(m)?
             } else {
-                before + m
+                before.checked_add(m)?
             };
             return (number >= 1 && number <= count).then(|| vec![number]);
         }
