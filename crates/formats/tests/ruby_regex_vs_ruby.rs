@@ -40,7 +40,11 @@
 //! from none without a maximum, `(?:(a?)|b)*c`, `^(?:(b??)a*?,?)*`, and such loops repeated from
 //! one, lazily up to a maximum or that are capture groups, `^(?:(\w*)\s*)+`, `(?:(a?)b?){0,3}?c`,
 //! `((a?)b?)*c`: curated, and drawn at random in context, the second group's from every start
-//! position too), `anchor_cases.rb` two (a `.` repeated without a
+//! position too), `ref_loop_cases.rb` two (loops whose body holds references or calls,
+//! `(x)(?:a|(\g<1>))+`, `(x)(?:a|(\1))+`, `(\{(?:[^\{\}]|(\g<0>))+\})`, read by what the groups
+//! they name may match; calls of a group whose body is a greedy repetition without a maximum
+//! with an item after it, `(b*)b\g<1>`, refused where Onigmo's peek at that item may matter:
+//! curated, and drawn at random from every start position), `anchor_cases.rb` two (a `.` repeated without a
 //! maximum after zero-width items, whose implicit anchor limits where Onigmo's search tries the
 //! pattern, `$.*` under `m`, `\b.*x`, and after a look-ahead holding a repetition without a
 //! maximum, `(?=b+).*` under `m`, `(?=ab+).*(b)`, curated and drawn at random; capture groups

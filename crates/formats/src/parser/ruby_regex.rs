@@ -3352,6 +3352,19 @@ fn spelled(run: &[char], behind: Option<Behind>) -> Result<Option<String>, Strin
 /// conditionals, `\z`; conditions Ruby does not know; meta escapes) is refused.
 pub fn for_oniguruma(src: &str, flags: &str) -> Result<ForOniguruma, String> {
     let written = rewrite(src, flags, Behind::Spellings)?;
+    if let Some(group) = stale::called_repetition(src, flags) {
+        return Err(unlike_ruby(
+            &format!(
+                "a called group whose body is a greedy repetition without a maximum, with an \
+                 item after it ({group})"
+            ),
+            "Ruby's engine compiles the repetition once, for where the group stands, taking \
+             its way out only before the first character of what follows it there, and a call \
+             runs that code elsewhere (/(b*)b\\g<1>/ matches only b in bb, and nothing in b); \
+             write the group's body out in place of the call, or end the group's body with \
+             something after the repetition",
+        ));
+    }
     // Where Onigmo's search tries a pattern with the implicit anchor of a `.` after a
     // look-ahead holding a repetition without a maximum: those positions written out.
     let open_ahead = if anychar::anchor_after_open_ahead(src, flags) {

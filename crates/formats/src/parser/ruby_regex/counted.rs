@@ -138,7 +138,7 @@ pub(super) fn written_out(cx: &Context) -> Option<String> {
     for (alt, src_alt) in alts.iter().zip(&src_alts) {
         let may_be_empty = match seq_size(src_alt, named, false, true) {
             Some((_, min_len)) => min_len == 0,
-            None if least.is_some() => alternative_may_be_empty(src_alt)?,
+            None if least.is_some() => alternative_may_be_empty(src_alt, &|_, _| None)?,
             None => return None,
         };
         let anchors = !alt.is_empty() && only_anchors(&format!("(?:{alt})"));
@@ -1246,7 +1246,14 @@ pub(super) fn empty_body(cx: &Context, readable: bool) -> EmptyBody {
     } else {
         inner
     };
-    match may_be_empty(inner) {
+    // (References and calls read by what the groups they name may match; not under `x`, where
+    // the groups' bodies hold white space.)
+    let empty = if cx.x {
+        may_be_empty(inner)
+    } else {
+        super::stale::Refs::of(src).may_be_empty(inner)
+    };
+    match empty {
         Some(true) => {}
         Some(false) => return EmptyBody::Alike,
         None => return EmptyBody::Unknown,
@@ -1893,9 +1900,20 @@ fn single_repetition(s: &[char]) -> Option<(usize, Option<usize>, bool)> {
 /// `get_min_match_length` tells (look-arounds and anchors match none)? `None` where it
 /// cannot be told here: references, calls, conditionals, comments, escapes not read here.
 pub(super) fn may_be_empty(s: &[char]) -> Option<bool> {
+    may_be_empty_with(s, &|_, _| None)
+}
+
+/// What a reference or call at `s[k]` (its `\`) may match, for [`may_be_empty_with`]: whether
+/// it may match the empty string (`None`: unknown) and where it ends; `None` to read it as
+/// [`may_be_empty`] does.
+pub(super) type Reference<'a> = &'a dyn Fn(&[char], usize) -> Option<(Option<bool>, usize)>;
+
+/// [`may_be_empty`], with the references and calls (`\1`, `\k<n>`, `\g<0>`, `\g<-1>`) read by
+/// `reference`.
+pub(super) fn may_be_empty_with(s: &[char], reference: Reference) -> Option<bool> {
     let mut unknown = false;
     for alt in split_top(s) {
-        match alternative_may_be_empty(alt) {
+        match alternative_may_be_empty(alt, reference) {
             Some(true) => return Some(true),
             Some(false) => {}
             None => unknown = true,
@@ -1905,81 +1923,87 @@ pub(super) fn may_be_empty(s: &[char]) -> Option<bool> {
 }
 
 /// [`may_be_empty`] of a sequence without `|` at its top level.
-fn alternative_may_be_empty(s: &[char]) -> Option<bool> {
+fn alternative_may_be_empty(s: &[char], reference: Reference) -> Option<bool> {
     let mut unknown = false;
     let mut k = 0;
     while k < s.len() {
         // Whether the item may be empty, and where it ends.
-        let (empty, end) = match s[k] {
-            '\\' => {
-                let e = *s.get(k + 1)?;
-                match e {
-                    'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (Some(true), k + 2),
-                    'k' | 'g' if matches!(s.get(k + 2), Some('<' | '\'')) => {
-                        let quote = if s[k + 2] == '<' { '>' } else { '\'' };
-                        (None, past_char(s, k + 3, quote)?)
-                    }
-                    'k' | 'g' | 'c' | 'C' | 'M' | '1'..='9' => (None, k + 2),
-                    'p' | 'P' | 'x' | 'u' | 'o' if s.get(k + 2) == Some(&'{') => {
-                        // `\u{62 63}` may be several characters, each one.
-                        (Some(false), past_char(s, k + 2, '}')?)
-                    }
-                    'x' => {
-                        let n = s[k + 2..]
-                            .iter()
-                            .take(2)
-                            .take_while(|c| c.is_ascii_hexdigit())
-                            .count();
-                        (Some(false), k + 2 + n)
-                    }
-                    'u' => (Some(false), k + 6),
-                    '0' => {
-                        let n = s[k + 2..]
-                            .iter()
-                            .take(2)
-                            .take_while(|c| matches!(c, '0'..='7'))
-                            .count();
-                        (Some(false), k + 2 + n)
-                    }
-                    _ => (Some(false), k + 2),
-                }
-            }
-            '[' => (Some(false), bracket_end(s, k)),
-            '(' => {
-                let end = group_close(s, k);
-                let body_from = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
-                    (Some('?'), Some('=' | '!' | '~'), _) => None,
-                    (Some('?'), Some('<'), Some('=' | '!')) => None,
-                    (Some('?'), Some('#'), _) => None,
-                    (Some('?'), Some('('), _) => return None,
-                    (Some('?'), Some(':' | '>'), _) => Some(k + 3),
-                    (Some('?'), Some(q @ ('<' | '\'')), _) => {
-                        let quote = if *q == '<' { '>' } else { '\'' };
-                        Some(s[k + 3..end].iter().position(|&c| c == quote)? + k + 4)
-                    }
-                    (Some('?'), _, _) => {
-                        // Options, with a body after `:` or none (`(?i)`).
-                        let colon = s[k + 2..end]
-                            .iter()
-                            .position(|c| !matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))?
-                            + k
-                            + 2;
-                        match s[colon] {
-                            ':' => Some(colon + 1),
-                            ')' => None,
-                            _ => return None,
+        let referenced = if s[k] == '\\' { reference(s, k) } else { None };
+        let (empty, end) = if let Some(found) = referenced {
+            found
+        } else {
+            match s[k] {
+                '\\' => {
+                    let e = *s.get(k + 1)?;
+                    match e {
+                        'b' | 'B' | 'A' | 'z' | 'Z' | 'G' | 'K' => (Some(true), k + 2),
+                        'k' | 'g' if matches!(s.get(k + 2), Some('<' | '\'')) => {
+                            let quote = if s[k + 2] == '<' { '>' } else { '\'' };
+                            (None, past_char(s, k + 3, quote)?)
                         }
+                        'k' | 'g' | 'c' | 'C' | 'M' | '1'..='9' => (None, k + 2),
+                        'p' | 'P' | 'x' | 'u' | 'o' if s.get(k + 2) == Some(&'{') => {
+                            // `\u{62 63}` may be several characters, each one.
+                            (Some(false), past_char(s, k + 2, '}')?)
+                        }
+                        'x' => {
+                            let n = s[k + 2..]
+                                .iter()
+                                .take(2)
+                                .take_while(|c| c.is_ascii_hexdigit())
+                                .count();
+                            (Some(false), k + 2 + n)
+                        }
+                        'u' => (Some(false), k + 6),
+                        '0' => {
+                            let n = s[k + 2..]
+                                .iter()
+                                .take(2)
+                                .take_while(|c| matches!(c, '0'..='7'))
+                                .count();
+                            (Some(false), k + 2 + n)
+                        }
+                        _ => (Some(false), k + 2),
                     }
-                    _ => Some(k + 1),
-                };
-                let empty = match body_from {
-                    None => Some(true),
-                    Some(from) => may_be_empty(s.get(from..end.checked_sub(1)?)?),
-                };
-                (empty, end)
+                }
+                '[' => (Some(false), bracket_end(s, k)),
+                '(' => {
+                    let end = group_close(s, k);
+                    let body_from = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
+                        (Some('?'), Some('=' | '!' | '~'), _) => None,
+                        (Some('?'), Some('<'), Some('=' | '!')) => None,
+                        (Some('?'), Some('#'), _) => None,
+                        (Some('?'), Some('('), _) => return None,
+                        (Some('?'), Some(':' | '>'), _) => Some(k + 3),
+                        (Some('?'), Some(q @ ('<' | '\'')), _) => {
+                            let quote = if *q == '<' { '>' } else { '\'' };
+                            Some(s[k + 3..end].iter().position(|&c| c == quote)? + k + 4)
+                        }
+                        (Some('?'), _, _) => {
+                            // Options, with a body after `:` or none (`(?i)`).
+                            let colon = s[k + 2..end].iter().position(|c| {
+                                !matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-')
+                            })? + k
+                                + 2;
+                            match s[colon] {
+                                ':' => Some(colon + 1),
+                                ')' => None,
+                                _ => return None,
+                            }
+                        }
+                        _ => Some(k + 1),
+                    };
+                    let empty = match body_from {
+                        None => Some(true),
+                        Some(from) => {
+                            may_be_empty_with(s.get(from..end.checked_sub(1)?)?, reference)
+                        }
+                    };
+                    (empty, end)
+                }
+                '^' | '$' => (Some(true), k + 1),
+                _ => (Some(false), k + 1),
             }
-            '^' | '$' => (Some(true), k + 1),
-            _ => (Some(false), k + 1),
         };
         // The repetitions after it: one of none (`*`, `?`, `{,n}`, `{n}?`) makes it optional.
         let (mut j, mut optional) = (end, false);

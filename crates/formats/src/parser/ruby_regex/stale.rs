@@ -22,7 +22,7 @@
 //! counted loop testing every iteration, by the size of its compiled code).
 
 use super::anychar::quantifiers;
-use super::counted::{may_be_empty, only_empty};
+use super::counted::{may_be_empty_with, only_empty};
 use super::{bracket_end, group_close};
 
 /// Refuse `src` (Ruby syntax, under `flags`) where a loop reads a capture group's stale empty
@@ -38,6 +38,304 @@ pub(crate) fn check(src: &str, flags: &str) -> Result<(), String> {
     match stale_loops(&s, named).first() {
         Some(&(open, close, _)) => Err(refusal(&s[open..close])),
         None => Ok(()),
+    }
+}
+
+/// The first capture group of `src` (Ruby syntax, under `flags`) that is called (`\g<1>`,
+/// `\g<n>`, `\g<-1>`) and whose body is a greedy repetition without a maximum (`(b*)`,
+/// `(?<n>\w+)`, `((?:b{2,}))`), with an item after it in its sequence: Onigmo compiles the
+/// repetition once, for where the group stands, taking its way out only before the first
+/// character of what follows it there (`next_setup` looks through capture groups), and a call
+/// runs that code elsewhere (`/(b*)b\g<1>/` matches only `b` in `bb`, and nothing in `b`).
+/// Oniguruma reads a called group's repetition without that. (Where the two first characters
+/// exclude each other, `/(b*)c\g<1>/`, Onigmo makes the repetition atomic instead, as
+/// Oniguruma does; refused all the same here.)
+pub(crate) fn called_repetition(src: &str, flags: &str) -> Option<String> {
+    if !src.contains("\\g") {
+        return None;
+    }
+    let raw: Vec<char> = src.chars().collect();
+    let x = flags.contains('x') || super::counted::has_option_x(&raw);
+    let s = if x { without_extended(&raw) } else { raw };
+    let refs = Refs::new(&s, has_named(&s));
+    // Under `i` (no option in the pattern), characters are read apart.
+    let folded = flags.contains('i')
+        && !s.windows(3).any(|w| {
+            w[0] == '(' && w[1] == '?' && matches!(w[2], 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-')
+        });
+    let opens = group_opens(&s);
+    // The groups called (all of them where a call is not read here).
+    let mut called = vec![false; refs.groups.len() + 1];
+    for (k, _, name) in calls(&s) {
+        match refs.resolve(&name, true, &s, k) {
+            Some(numbers) => numbers.iter().for_each(|&n| called[n] = true),
+            None => called.iter_mut().for_each(|c| *c = true),
+        }
+    }
+    // (Each outermost group read once.)
+    let mut read = std::collections::HashSet::new();
+    refs.groups
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| called[i + 1])
+        .find(|&(_, &(open, close))| {
+            // The outermost group of capture and non-capturing groups around it alone, and
+            // what follows that in its sequence.
+            let (mut open, mut close) = (open, close);
+            while let Some((o, c)) = alone_in(&s, &opens, open, close) {
+                (open, close) = (o, c);
+            }
+            if !read.insert((open, close)) || !quantifiers(&s, close, false).is_empty() {
+                return false;
+            }
+            let Some(repeated) = open_repetition(&s[open..close]) else {
+                return false;
+            };
+            match peek_head(&s, close, folded) {
+                None => false,
+                // Onigmo makes `b*` before `c` atomic, and reads it so, as Oniguruma does
+                // (`i` aside, which folds them); where each call is followed by the same
+                // character, the peek changes nothing.
+                Some(Some(c)) => {
+                    (repeated.is_none_or(|(r, min)| r == c || min > 1) || x_or_i(&s, flags))
+                        && !calls_followed_by(&refs, &s, (open, close), c, folded)
+                }
+                Some(None) => true,
+            }
+        })
+        .map(|(_, &(open, close))| s[open..close].iter().collect())
+}
+
+/// The group around `s[open..close]` when that is its whole body and it is a capture group
+/// or a non-capturing one (no repetition after `s[open..close]`); `opens` holds where each
+/// group of `s` opens, by where it closes.
+fn alone_in(
+    s: &[char],
+    opens: &std::collections::HashMap<usize, usize>,
+    open: usize,
+    close: usize,
+) -> Option<(usize, usize)> {
+    if !quantifiers(s, close, false).is_empty() || s.get(close) != Some(&')') {
+        return None;
+    }
+    let o = *opens.get(&(close + 1))?;
+    (o < open && body_range(s, o, close + 1) == Some((open, close)) && plain_group(&s[o..=close]))
+        .then_some((o, close + 1))
+}
+
+/// Where each group of `s` opens, by where it closes (past its `)`).
+fn group_opens(s: &[char]) -> std::collections::HashMap<usize, usize> {
+    let mut opens = std::collections::HashMap::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => {
+                opens.entry(group_close(s, k)).or_insert(k);
+                k += 1;
+            }
+            _ => k += 1,
+        }
+    }
+    opens
+}
+
+/// Is the group `g` (from `(` to past `)`) a capture group or a non-capturing one?
+fn plain_group(g: &[char]) -> bool {
+    g.get(1) != Some(&'?')
+        || matches!(g.get(2), Some(':' | '\''))
+        || (g.get(2) == Some(&'<') && !matches!(g.get(3), Some('=' | '!')))
+}
+
+/// Is the group `g` (from `(` to past `)`) a group (capture or not, through such groups alone
+/// in it) whose body is one item repeated greedily without a maximum (`b*`, `\p{L}+`,
+/// `[ab]{2,}`; not possessive)? `Some` of the character repeated and the least count, where
+/// it is one character (`b*`), or `None`.
+#[allow(clippy::option_option)]
+fn open_repetition(g: &[char]) -> Option<Option<(char, u32)>> {
+    let (from, to) = body_range(g, 0, g.len())?;
+    let body = &g[from..to];
+    if body.first() == Some(&'(') && group_close(body, 0) == body.len() {
+        return if plain_group(body) {
+            open_repetition(body)
+        } else {
+            None
+        };
+    }
+    let end = item_end(body, 0)?;
+    let qs = quantifiers(body, end, false);
+    let open = qs.last().is_some_and(|q| q.end == body.len())
+        && qs
+            .iter()
+            .any(|q| !q.lazy && !q.possessive && q.max.is_none());
+    let literal = (end == 1 && !matches!(body[0], '.' | '\\' | '[' | '(' | '^' | '$'))
+        .then(|| (body[0], qs.iter().map(|q| q.min).max().unwrap_or(0)));
+    open.then_some(literal)
+}
+
+/// Just past the item at `s[k]` (a character, an escape, a class or a group), or `None` where it
+/// is not one read here.
+fn item_end(s: &[char], k: usize) -> Option<usize> {
+    Some(match s.get(k)? {
+        '\\' => match (s.get(k + 1), s.get(k + 2)) {
+            (Some('p' | 'P' | 'x' | 'u' | 'o' | 'k' | 'g'), Some('{' | '<' | '\'')) => {
+                let close = match s[k + 2] {
+                    '{' => '}',
+                    '<' => '>',
+                    _ => '\'',
+                };
+                s[k + 3..].iter().position(|&c| c == close)? + k + 4
+            }
+            (Some(_), _) => k + 2,
+            (None, _) => return None,
+        },
+        '[' => bracket_end(s, k),
+        '(' => group_close(s, k),
+        _ => k + 1,
+    })
+}
+
+/// Is each call in `s` of a group inside `s[span.0..span.1]` followed by an item Onigmo would
+/// peek at `c` for, itself not repeated?
+fn calls_followed_by(refs: &Refs, s: &[char], span: (usize, usize), c: char, folded: bool) -> bool {
+    calls(s).into_iter().all(|(k, end, name)| {
+        let Some(numbers) = refs.resolve(&name, true, s, k) else {
+            return false;
+        };
+        let inside = numbers.iter().any(|&n| {
+            n == 0 || {
+                let (o, e) = refs.groups[n - 1];
+                span.0 <= o && e <= span.1
+            }
+        });
+        !inside
+            || quantifiers(s, end, false).is_empty() && peek_head(s, end, folded) == Some(Some(c))
+    })
+}
+
+/// What Onigmo may peek at from a repetition before the item at `s[k]` (its
+/// `get_head_value_node`, exact): `None` where it has nothing (the end of a sequence, an anchor,
+/// `.`, a shorthand, a property, a reference, a call, an item repeated from none, an
+/// alternation, a negative or behind look-around, an option group), `Some` of the character it
+/// peeks at where that is one, else `Some(None)` (a class of one character is one for Onigmo).
+/// With `folded` (under `i`), a character is not read here: Onigmo peeks at none, but makes
+/// a repetition before one atomic by rules of its own there (`/(b*)x\g<1>b/i` matches `xb`,
+/// which Oniguruma's atomic call misses).
+#[allow(clippy::option_option)]
+fn peek_head(s: &[char], k: usize, folded: bool) -> Option<Option<char>> {
+    let c = *s.get(k)?;
+    if matches!(c, '|' | ')' | '$' | '^' | '.') {
+        return None;
+    }
+    let Some(end) = item_end(s, k) else {
+        return Some(None);
+    };
+    if quantifiers(s, end, false).iter().any(|q| q.min == 0) {
+        return None;
+    }
+    match c {
+        '\\' => match s.get(k + 1) {
+            Some(
+                'A'
+                | 'z'
+                | 'Z'
+                | 'b'
+                | 'B'
+                | 'G'
+                | 'g'
+                | 'k'
+                | '1'..='9'
+                | 'w'
+                | 'W'
+                | 'd'
+                | 'D'
+                | 's'
+                | 'S'
+                | 'h'
+                | 'H'
+                | 'p'
+                | 'P',
+            ) => None,
+            _ => Some(None),
+        },
+        // A class of one character is that character; of several, nothing to peek at.
+        '[' => {
+            let Some(members) = s.get(k + 1..end.saturating_sub(1)) else {
+                return Some(None);
+            };
+            if members.is_empty()
+                || members
+                    .iter()
+                    .any(|c| matches!(c, '^' | '\\' | '[' | '-' | '&' | ':'))
+            {
+                return Some(None);
+            }
+            match members.iter().all(|&m| m == members[0]) {
+                true if folded => Some(None),
+                true => Some(Some(members[0])),
+                false => None,
+            }
+        }
+        '(' => {
+            let g = &s[k..end];
+            let kind = (g.get(1), g.get(2), g.get(3));
+            if matches!(kind, (Some('?'), Some('!' | '#' | '(' | '~'), _))
+                || matches!(kind, (Some('?'), Some('<'), Some('=' | '!')))
+            {
+                return None;
+            }
+            // Groups Onigmo looks into: capture, non-capturing, atomic, look-ahead.
+            let into = plain_group(g) || matches!(kind, (Some('?'), Some('>' | '='), _));
+            let body = match kind {
+                (Some('?'), Some('>' | '='), _) => g.get(3..g.len() - 1),
+                _ => body_range(g, 0, g.len()).map(|(f, t)| &g[f..t]),
+            };
+            match body {
+                Some(body) if into => {
+                    if split_top_level(body) {
+                        None
+                    } else {
+                        peek_head(body, 0, folded)
+                    }
+                }
+                // (Option groups: none under `i`; not read here otherwise.)
+                _ => Some(None),
+            }
+        }
+        _ if folded => Some(None),
+        c => Some(Some(c)),
+    }
+}
+
+/// Does `s` hold `|` at its top level?
+fn split_top_level(s: &[char]) -> bool {
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            '(' => k = group_close(s, k),
+            '|' => return true,
+            _ => k += 1,
+        }
+    }
+    false
+}
+
+/// Is `s` read under `i` or `x` anywhere (by `flags` or an option in it)?
+fn x_or_i(s: &[char], flags: &str) -> bool {
+    flags.contains('i') || flags.contains('x') || {
+        let text: String = s.iter().collect();
+        text.contains("(?")
+            && (0..s.len()).any(|k| {
+                s[k] == '('
+                    && s.get(k + 1) == Some(&'?')
+                    && s[k + 2..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_alphabetic() || **c == '-')
+                        .any(|c| matches!(c, 'i' | 'x'))
+            })
     }
 }
 
@@ -70,6 +368,7 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         return None;
     }
     let all_groups = capture_groups(&s, named);
+    let refs = Refs::new(&s, named);
     let names: Vec<String> = all_groups
         .iter()
         .map(|&(o, c)| group_name(&s[o..c]).unwrap_or_default())
@@ -101,9 +400,9 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         }
         // Each capture group of the body in no repetition of the body whose body may be empty.
         if !capture_groups(body, named).iter().all(|&(go, gc)| {
-            enclosing_repeats(body, go, gc)
-                .iter()
-                .all(|&(ro, rc)| body_of(body, ro, rc).and_then(may_be_empty) == Some(false))
+            enclosing_repeats(body, go, gc).iter().all(|&(ro, rc)| {
+                body_of(body, ro, rc).and_then(|b| refs.may_be_empty(b)) == Some(false)
+            })
         }) {
             return None;
         }
@@ -150,6 +449,262 @@ pub(crate) fn instrument(pattern: &str, flags: &str, capture_all: bool) -> Optio
         out.splice(at..at, text.chars());
     }
     Some(out.into_iter().collect())
+}
+
+/// The capture groups of a pattern, for what its references and calls may match: a call
+/// (`\g<1>`, `\g<n>`, `\g<-1>`, `\g<0>` the whole pattern) matches the group's body, so may
+/// match the empty string where the body may; a reference (`\1`, `\k<n>`) matches the text
+/// the group last captured, a match of its body (or fails where the group has none), so may
+/// too. Where a group's body holds references and calls, the answers are read together, from
+/// none empty until no answer changes (a group calling itself, `(\{(?:[^{}]|\g<1>)*\})`,
+/// may be empty only by a way that does not).
+pub(super) struct Refs<'a> {
+    whole: &'a [char],
+    named: bool,
+    /// The capture groups (spans, from `(` to past `)`), numbered from 1, and their names.
+    groups: Vec<(usize, usize)>,
+    names: Vec<Option<String>>,
+    /// May the whole pattern (0) and each group match the empty string (`None`: unknown)?
+    empty: Vec<Option<bool>>,
+}
+
+impl<'a> Refs<'a> {
+    /// The groups of `whole` (Ruby syntax, not under `x`).
+    pub(super) fn of(whole: &'a [char]) -> Self {
+        Self::new(whole, has_named(whole))
+    }
+
+    /// The groups of `whole` (with `named`, only named groups capture).
+    fn new(whole: &'a [char], named: bool) -> Self {
+        let groups = capture_groups(whole, named);
+        let names = groups
+            .iter()
+            .map(|&(o, c)| group_name(&whole[o..c]))
+            .collect();
+        let n = groups.len();
+        let mut refs = Refs {
+            whole,
+            named,
+            groups,
+            names,
+            empty: vec![Some(false); n + 1],
+        };
+        // (Without references and calls, the answers are never read. Past 64 groups or 4,096
+        // characters, the references and calls are not read: each answer reads the groups'
+        // bodies again.)
+        let refers = whole
+            .windows(2)
+            .any(|w| w[0] == '\\' && matches!(w[1], 'k' | 'g' | '1'..='9'));
+        if !refers {
+            return refs;
+        }
+        if n > 64 || whole.len() > 4096 {
+            refs.empty = vec![None; n + 1];
+            return refs;
+        }
+        // Each answer only grows (no, unknown, yes): at most two changes a group.
+        for _ in 0..2 * n + 3 {
+            let next: Vec<Option<bool>> = (0..=n)
+                .map(|i| {
+                    let body = if i == 0 {
+                        Some(whole)
+                    } else {
+                        let (o, c) = refs.groups[i - 1];
+                        body_of(whole, o, c)
+                    };
+                    join(refs.empty[i], body.and_then(|b| refs.may_be_empty(b)))
+                })
+                .collect();
+            if next == refs.empty {
+                return refs;
+            }
+            refs.empty = next;
+        }
+        refs.empty = vec![None; n + 1];
+        refs
+    }
+
+    /// [`may_be_empty_with`] these references and calls.
+    pub(super) fn may_be_empty(&self, s: &[char]) -> Option<bool> {
+        may_be_empty_with(s, &|s, k| self.at(s, k))
+    }
+
+    /// Whether the reference or call at `s[k]` (a part of [`Refs::whole`], or not, where relative
+    /// ones are not read) may match the empty string, and where it ends; `None` where it is not
+    /// one read here (a number past the groups, under named groups: an octal escape or Ruby's
+    /// error).
+    fn at(&self, s: &[char], k: usize) -> Option<(Option<bool>, usize)> {
+        let (numbers, end) = match s.get(k + 1)? {
+            'k' | 'g' => {
+                let quote = match s.get(k + 2)? {
+                    '<' => '>',
+                    '\'' => '\'',
+                    _ => return None,
+                };
+                let len = s.get(k + 3..)?.iter().position(|&c| c == quote)?;
+                let name: String = s[k + 3..k + 3 + len].iter().collect();
+                (self.resolve(&name, s[k + 1] == 'g', s, k), k + len + 4)
+            }
+            '1'..='9' => {
+                let digits = s[k + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let number: usize = s[k + 1..k + 1 + digits]
+                    .iter()
+                    .collect::<String>()
+                    .parse()
+                    .ok()?;
+                if self.named || number > self.groups.len() {
+                    return None;
+                }
+                (Some(vec![number]), k + 1 + digits)
+            }
+            _ => return None,
+        };
+        let empty = numbers.and_then(|numbers| {
+            numbers
+                .iter()
+                .map(|&i| self.empty[i])
+                .reduce(join)
+                .flatten()
+        });
+        Some((empty, end))
+    }
+
+    /// The group numbers (0: the whole pattern) that `\g<name>` (`call`) or `\k<name>` at
+    /// `s[k]` stands for; `None` where not read here (levels, `\k<n+1>`; relative outside
+    /// [`Refs::whole`]; Ruby's errors).
+    fn resolve(&self, name: &str, call: bool, s: &[char], k: usize) -> Option<Vec<usize>> {
+        let count = self.groups.len();
+        let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+        if let Some(relative) = name.strip_prefix(['-', '+']) {
+            if self.named || !digits(relative) {
+                return None;
+            }
+            let m: usize = relative.parse().ok()?;
+            let at = self.offset(s)? + k;
+            let before = self.groups.iter().filter(|g| g.0 < at).count();
+            let number = if name.starts_with('-') {
+                (before + 1).checked_sub(m)?
+            } else {
+                before.checked_add(m)?
+            };
+            return (number >= 1 && number <= count).then(|| vec![number]);
+        }
+        if digits(name) {
+            let number: usize = name.parse().ok()?;
+            return match number {
+                0 if call => Some(vec![0]),
+                0 => None,
+                _ if self.named || number > count => None,
+                _ => Some(vec![number]),
+            };
+        }
+        let numbers: Vec<usize> = (1..=count)
+            .filter(|&i| self.names[i - 1].as_deref() == Some(name))
+            .collect();
+        (!numbers.is_empty() && (!call || numbers.len() == 1)).then_some(numbers)
+    }
+
+    /// The capture groups of `s` (a part of [`Refs::whole`]) and its calls (spans), with whether
+    /// each may capture the empty string: a call captures the group it calls, the groups in it
+    /// and those they call.
+    fn captures(&self, s: &[char]) -> Vec<(usize, usize, bool)> {
+        let mut out: Vec<(usize, usize, bool)> = capture_groups(s, self.named)
+            .into_iter()
+            .map(|(o, c)| {
+                let inner = body_of(s, o, c).unwrap_or(&[]);
+                (o, c, self.may_be_empty(inner) != Some(false))
+            })
+            .collect();
+        for (k, end, name) in calls(s) {
+            let empty = match self.resolve(&name, true, s, k) {
+                Some(numbers) => numbers.iter().any(|&n| self.calls_empty(n)),
+                None => true,
+            };
+            out.push((k, end, empty));
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// May a call of group `n` (0: the whole pattern) capture the empty string in it: in the
+    /// group, a group in it, or a group it calls?
+    fn calls_empty(&self, n: usize) -> bool {
+        let mut seen = vec![false; self.groups.len() + 1];
+        let mut todo = vec![n];
+        while let Some(i) = todo.pop() {
+            if std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            if i >= 1 && self.empty[i] != Some(false) {
+                return true;
+            }
+            let (o, c) = if i == 0 {
+                (0, self.whole.len())
+            } else {
+                self.groups[i - 1]
+            };
+            for (j, &(go, gc)) in self.groups.iter().enumerate() {
+                if o <= go && gc <= c {
+                    todo.push(j + 1);
+                }
+            }
+            let span = &self.whole[o..c];
+            for (k, _, name) in calls(span) {
+                match self.resolve(&name, true, span, k) {
+                    Some(numbers) => todo.extend(numbers),
+                    None => return true,
+                }
+            }
+        }
+        false
+    }
+
+    /// Where `s` starts in [`Refs::whole`], when it is a part of it.
+    fn offset(&self, s: &[char]) -> Option<usize> {
+        let (whole, part) = (self.whole.as_ptr_range(), s.as_ptr_range());
+        (whole.start <= part.start && part.end <= whole.end)
+            .then(|| (part.start as usize - whole.start as usize) / std::mem::size_of::<char>())
+    }
+}
+
+/// The calls in `s`: where each starts (its `\\`), ends, and the group it names.
+fn calls(s: &[char]) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < s.len() {
+        match s[k] {
+            '\\' if s.get(k + 1) == Some(&'g') => {
+                let quote = match s.get(k + 2) {
+                    Some('<') => '>',
+                    Some('\'') => '\'',
+                    _ => {
+                        k += 2;
+                        continue;
+                    }
+                };
+                let Some(len) = s[k + 3..].iter().position(|&c| c == quote) else {
+                    k += 2;
+                    continue;
+                };
+                out.push((k, k + len + 4, s[k + 3..k + 3 + len].iter().collect()));
+                k += len + 4;
+            }
+            '\\' => k += 2,
+            '[' => k = bracket_end(s, k),
+            _ => k += 1,
+        }
+    }
+    out
+}
+
+/// Two answers to "may it be empty" for one thing: yes where either says so, else unknown
+/// where either does.
+fn join(a: Option<bool>, b: Option<bool>) -> Option<bool> {
+    match (a, b) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
 }
 
 /// The name of the named group `g` (from `(` to past `)`).
@@ -274,6 +829,7 @@ fn enclosing_repeats(body: &[char], open: usize, close: usize) -> Vec<(usize, us
 /// does (see [`check`]), with whether it is for a repeated group around the loop; with `named`,
 /// only named groups capture.
 fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
+    let refs = Refs::new(s, named);
     let mut found = Vec::new();
     // Each group: where it opens and closes (past its `)`), and whether it is repeated more
     // than once (a maximum of two or more, or none).
@@ -298,7 +854,7 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
                     .iter()
                     .any(|q| q.max.is_some_and(|m| m >= 2));
                 groups.push((k, close, repeated || fixed_many));
-                if repeated && loop_check(s, k, close, named).is_err() {
+                if repeated && loop_check(s, k, close, named, &refs).is_err() {
                     found.push((k, close, false));
                 }
                 k += 1;
@@ -339,15 +895,11 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
             let Some(body) = body_of(s, open, close) else {
                 continue;
             };
-            if may_be_empty(body) != Some(false) {
+            if refs.may_be_empty(body) != Some(false) {
                 // The loop's own group too, when it captures.
                 let group = &s[open..close];
-                for (go, gc) in capture_groups(group, named) {
-                    let inner = body_of(group, go, gc).unwrap_or(&[]);
-                    if may_be_empty(inner) != Some(false) {
-                        found.push((open, close, true));
-                        break;
-                    }
+                if refs.captures(group).iter().any(|&(_, _, empty)| empty) {
+                    found.push((open, close, true));
                 }
             }
         }
@@ -361,12 +913,20 @@ fn stale_loops(s: &[char], named: bool) -> Vec<(usize, usize, bool)> {
 /// is repeated up to a maximum (`{0,3}`, `{1,2}?`): Onigmo's counted loop goes on after an
 /// empty iteration whose group held nothing or text before, which uses up a count
 /// (`/a(?:[ab]*?,?(b??)){0,3}$/` sets `$1` to `b` in `aab`, not the empty string after it, as
-/// a loop ending there would).
-fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), String> {
+/// a loop ending there would). References and calls are read by the groups they name
+/// ([`Refs`]); a call is a capture group here, of the group it calls and the groups in it
+/// (`(b*)(?:\g<1>|x,?){1,2}$` sets `$1` in each iteration that calls it).
+fn loop_check(
+    s: &[char],
+    open: usize,
+    close: usize,
+    named: bool,
+    refs: &Refs,
+) -> Result<(), String> {
     let Some(body) = body_of(s, open, close) else {
         return Ok(());
     };
-    if may_be_empty(body) == Some(false) {
+    if refs.may_be_empty(body) == Some(false) {
         return Ok(());
     }
     // (Not where the body is one capture group, `(?:(a?)){0,3}`: Onigmo reads that as the group
@@ -379,9 +939,8 @@ fn loop_check(s: &[char], open: usize, close: usize, named: bool) -> Result<(), 
     // Lazy, it runs with Onigmo's test anyway.)
     let counted =
         counted && !(greedy_only(body) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
-    for (go, gc) in capture_groups(body, named) {
-        let inner = body_of(body, go, gc).unwrap_or(&[]);
-        if may_be_empty(inner) == Some(false) {
+    for (go, gc, empty) in refs.captures(body) {
+        if !empty {
             continue;
         }
         if counted || may_consume(&after(body, gc)) || beside_alternatives(body, go) {
@@ -540,8 +1099,8 @@ fn beside_alternatives(body: &[char], at: usize) -> bool {
 fn refusal(group: &[char]) -> String {
     let g: String = group.iter().collect();
     format!(
-        "a capture group that may match the empty string in a group that may match the empty \
-         string repeated a varying count ({g}…), beside items that may match text, inside \
+        "a capture group (or a call of a group) that may match the empty string in a group that may \
+         match the empty string repeated a varying count ({g}…), beside items that may match text, inside \
          another repeated group or repeated up to a maximum, cannot be used: Ruby's engine \
          ends, goes on with (using up a count) or fails an empty iteration by the capture \
          groups' values from before it, which is followed here \
@@ -821,6 +1380,99 @@ mod tests {
         for prefix in ["(", "((?:", "(?<", "(a?)b?)*", "(?:(a?)b?)*{", "(?'n"] {
             let _ = check(prefix, "");
             let _ = check(prefix, "x");
+        }
+    }
+
+    #[test]
+    fn called_repetitions_peeking_at_what_follows_are_found() {
+        for (src, flags, group) in [
+            (r"(b*)b\g<1>", "", "(b*)"),
+            (r"((?:b*))b\g<1>", "", "((?:b*))"),
+            (r"(?<n>b+)b\g<n>", "", "(?<n>b+)"),
+            (r"(?:((b{2,}))b)\g<2>", "", "(b{2,})"),
+            (r"(\p{L}*)b\g<-1>", "", r"(\p{L}*)"),
+            (r"(b*)[b]\g<1>", "", "(b*)"),
+            (r"(b*)(?=b)\g<1>", "", "(b*)"),
+            (r"(b*)(?:b)+\g<1>", "", "(b*)"),
+            (r"\A(b*)(?:b(?:b\b|b*b|(?:\g'1')))+?", "", "(b*)"),
+            // Before another character, atomic in both engines, but not under `i`.
+            (r"(b*)x\g<1>b", "i", "(b*)"),
+            (r"(?i)(b*)c\g<1>", "", "(b*)"),
+        ] {
+            assert_eq!(
+                super::called_repetition(src, flags).as_deref(),
+                Some(group),
+                "{src}"
+            );
+        }
+        for (src, flags) in [
+            (r"(b*)$\g<1>", ""),
+            (r"(b*?)b\g<1>", ""),
+            (r"(b*+)b\g<1>", ""),
+            (r"(b{2,5})b\g<1>", ""),
+            (r"(b*)b\1", ""),
+            (r"(b*)\g<1>", ""),
+            (r"(xb*)b\g<1>", ""),
+            (r"(b*)+b\g<1>", ""),
+            (r"(b*)\w\g<1>", ""),
+            (r"(b*)[bc]\g<1>", ""),
+            (r"(b*)(?:b|c)\g<1>", ""),
+            (r"(b*)b?\g<1>", ""),
+            (r"(b*)(?!b)\g<1>", ""),
+            (r"(b*)\d\g<1>", "i"),
+            // Atomic in both engines.
+            (r"(b*)c\g<1>", ""),
+            (r"(b*)c\g<1>b", ""),
+            // Each call followed by what the repetition peeks at.
+            (r"(b*)b\g<1>b", ""),
+            (r"(b*)b(?:x\g<1>b)*", ""),
+            (r"(x)(?:a|(\g<1>))+", ""),
+            (r"(\{(?:[^\{\}]|(\g<0>))+\})", ""),
+        ] {
+            assert_eq!(super::called_repetition(src, flags), None, "{src}");
+        }
+    }
+
+    #[test]
+    fn references_and_calls_are_read_by_their_groups() {
+        // The group a call or reference names cannot match the empty string: neither can it.
+        for kept in [
+            r"(x)(?:a|(\g<1>))+",
+            r"(x)(?:a|(\1))+",
+            r"(x)(?:a|(\k<1>))*c",
+            r"(\{(?:[^\{\}]|(\g<0>))+\})",
+            r"(?<p>\((?:[^()]|(?<q>\g<p>))*\))",
+            r"(?<n>[ab])(?:x|(?<w>\k<n>|b))+",
+            r"([ab])(?:x|(\g<-1>b?))*$",
+            r"(?:x|(\g<+1>))*(ab?)",
+            r"(?:x|(\g'2'))*(ab?)",
+            r"(x)(y)(?:a|(\12))*",
+            r"(?x) (x) (?: a | ( \g<1> ) )+",
+            // Groups calling themselves or each other, each only with text.
+            r"(a|b\g<1>)(?:x|(\g<1>))+c",
+            r"(a\g<2>?)(b\g<1>?)(?:x|(\g<1>))+",
+            // A body that cannot match the empty string has no empty iteration.
+            r"((a?)x)(?:b|\g<1>)*c",
+        ] {
+            assert!(check(kept, "").is_ok(), "{kept}");
+        }
+        for refused in [
+            // The group may be empty.
+            r"(a?)(?:x|(\g<1>))+c",
+            r"(a?)(?:x|(\1))+c",
+            r"(?<n>b*)(?:x|(?<w>\k<n>))+c",
+            r"(b*)(?:x|(\g<-2>))+c",
+            // A call captures the group it calls, and the groups in it.
+            r"(b*)(?:(?:\g<-1>)|x,?){1,2}$",
+            r"(?<n>a?)(?:\b|(\g<n>a?)|x)+a",
+            r"((a?)x)(?:b*|\g<1>)*c",
+            // A group calling itself with no way out but the empty string.
+            r"(a|b\g<1>|)(?:x|(\g<1>))+c",
+            // Not read here: a level, a number past the groups, a conditional.
+            r"(x)(?:a|(\k<1+0>))+",
+            r"(x)(?:a|((?(1)x|)))+",
+        ] {
+            assert!(check(refused, "").is_err(), "{refused}");
         }
     }
 }
