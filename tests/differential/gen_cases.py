@@ -354,6 +354,24 @@ for opt, extra in [("plain", ""), ("hash-value-field", "hash_value_field p\n"), 
                    ("prefix-no-error-event", "inject_key_prefix x.\nemit_invalid_record_to_error false\n"),
                    ("reserve-no-error-event", "reserve_data true\nemit_invalid_record_to_error false\n")]:
     parser_case("json-not-object-" + opt, "@type json", NONOBJ, extra=extra)
+# The msgpack parser on msgpack bytes in a bin field (and in a str field, whose bytes are not
+# UTF-8), one object a field: each map a record (a bin value, a time key, limits of numbers);
+# the field is removed, its bytes being no JSON text (README "Differences from Fluentd").
+MP1 = [{"$bin_hex": x} for x in ["82a16101a162a178", "82a16e81a16b9401c0c3cb3ff8000000000000a165a2c3a9",
+                                  "81a362696ec4020041", "82a474696d65ce6553f100a161a177",
+                                  "82a161a131a162ff", "80", "82a169cfffffffffffffffffa166cb4415af1d78b58c40"]] + [
+    {"$str_hex": "82a16101a162a178"}, 12]
+RK = "remove_key_name_field true\n"
+parser_case("msgpack-one-object", "@type msgpack", MP1, extra=RK)
+parser_case("msgpack-one-object-reserve", "@type msgpack", MP1, extra=RK + "reserve_data true\nhash_value_field p\n")
+parser_case("msgpack-time-key", "@type msgpack\ntime_key time\ntime_type unixtime", MP1, extra=RK + "reserve_data true\n")
+parser_case("msgpack-types", "@type msgpack\ntypes a:integer,b:string\nestimate_current_event false", MP1, extra=RK)
+# Bytes that are not msgpack raise: the record goes to @ERROR and on.
+parser_case("msgpack-not-msgpack", "@type msgpack", [{"$bin_hex": "c1"}, {"$bin_hex": "c10c"}])
+# Several objects in one field, one that is not a map, one cut short, none: Fluentd's unpacker
+# keeps what a field leaves and reads it in front of the next field (README "Differences").
+MPS = [{"$bin_hex": x} for x in ["81a1610181a1629201c0", "0c", "82a16101a162a46c6f", "", "81a16101", "81a16101c1", "c1", "81a16101"]]
+parser_case("msgpack-stream", "@type msgpack", MPS)
 parser_case("json-not-object-types", "@type json\ntypes a:integer", NONOBJ)
 parser_case("json-not-object-types-hash-value-field", "@type json\ntypes a:integer", NONOBJ, extra="hash_value_field p\n")
 parser_case("json-not-object-yajl-hash-value-field", "@type json\njson_parser yajl", NONOBJ, extra="hash_value_field p\n")

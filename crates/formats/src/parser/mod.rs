@@ -18,6 +18,7 @@ mod date_parse;
 pub mod field_time;
 pub mod json;
 pub mod ltsv;
+pub mod msgpack;
 pub mod multi_format;
 pub mod multiline;
 pub mod none;
@@ -285,6 +286,7 @@ pub const TYPES: &[&str] = &[
     "csv",
     "tsv",
     "none",
+    "msgpack",
     "multiline",
     "multi_format",
 ];
@@ -379,6 +381,7 @@ pub(crate) fn build_conf(ty: &str, pos: &Pos, c: &Conf) -> Result<Box<dyn Parser
         "csv" => Box::new(csv::CsvParser::build(c)?),
         "tsv" => Box::new(tsv::TsvParser::build(c)?),
         "none" => Box::new(none::NoneParser::build(c)?),
+        "msgpack" => Box::new(msgpack::MsgpackParser::build(c)?),
         "multiline" => Box::new(multiline::MultilineParser::build(c)?),
         "multi_format" => Box::new(multi_format::MultiFormatParser::build(c)?),
         other => {

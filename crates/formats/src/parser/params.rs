@@ -242,6 +242,14 @@ pub static TSV: Spec = Spec::new("tsv", "Tab-separated values.")
     ])
     .extends(&[&BASE]);
 
+/// `msgpack`.
+pub static MSGPACK: Spec = Spec::new(
+    "msgpack",
+    "Each msgpack object of the (binary) text a record.",
+)
+.params(&[time_key(None), time_type("string"), time_format(None)])
+.extends(&[&BASE]);
+
 /// `none`.
 pub static NONE: Spec = Spec::new("none", "The whole text as one field.").params(&[
     p("message_key", Str, "The field it goes in.").default("message"),
@@ -347,6 +355,7 @@ pub const SPECS: &[(&str, &Spec)] = &[
     ("multi_format", &MULTI_FORMAT),
     ("multiline", &MULTILINE),
     ("nginx", &APACHE),
+    ("msgpack", &MSGPACK),
     ("none", &NONE),
     ("regexp", &REGEXP),
     ("syslog", &SYSLOG),
