@@ -617,6 +617,12 @@ def curated():
     case("udp-remove-newline-false", udp_src("@type none", "remove_newline false"), udp(["keep\n", "crlf\r\n", "none"]), sentinel="message")
     case("udp-message-length-limit", udp_src("@type none", "message_length_limit 8"), udp(["short", "exactly8", "longer than eight"]), sentinel="message")
     case("udp-source-keys", udp_src("@type none", "source_address_key addr", "source_hostname_key host"), udp(["a"]), sentinel="message")
+    # One msgpack map a datagram (Fluentd's msgpack parser keeps what a datagram leaves for the
+    # next one: README "Differences from Fluentd"), seen through a text format.
+    mph = lambda x: {"hex": x}  # noqa: E731
+    g.case("udp-msgpack", conf(udp_src("@type msgpack"), sentinel="s").replace(
+        "    append true\n", "    append true\n    <format>\n      @type ltsv\n    </format>\n", 1),
+        udp([mph("82a16101a162a178"), mph("83a16e9201c0a165a2c3a9a362696ec4020041")], mph("81a173a25a39")), raw_conf=True)
     case("udp-regexp", udp_src("@type regexp\nexpression /^(?<k>\\w+) (?<v>.*)$/"), udp(["key value", "nomatch", "k v\n"], "Z9 x"), sentinel="k")
     # -- syslog (counts are exact: each line below emits one event)
     L3164 = ["<13>Feb  3 04:05:06 host app[123]: msg one", "<34>Oct 11 22:14:15 mymachine su: 'su root' failed"]
