@@ -10,7 +10,8 @@ pub struct Csv {
     /// Each field's lookup: record_accessor syntax (`$.a.b`, `$['a']`) as Fluentd reads it, any
     /// other name one literal key.
     fields: Vec<Accessor>,
-    delimiter: char,
+    /// `col_sep`: one or more characters.
+    delimiter: String,
     force_quotes: bool,
     nl: Newline,
 }
@@ -27,15 +28,16 @@ impl Csv {
                 "csv format: 'fields' parameter is required",
             ));
         }
+        // Any text, as Ruby's CSV `col_sep`; `\t` and `TAB` are a tab.
         let delimiter = match s.get::<&str>("delimiter")? {
-            "\\t" | "TAB" | "\t" => '\t',
-            d if d.chars().count() == 1 => d.chars().next().unwrap_or(','),
-            d => {
+            "\\t" | "TAB" => "\t".to_string(),
+            "" => {
                 return Err(build_error(
                     s.pos(),
-                    format!("csv format: delimiter must be one character, got '{d}'"),
+                    "csv format: delimiter must be 1 or more characters",
                 ))
             }
+            d => d.to_string(),
         };
         let fields = fields
             .iter()
@@ -81,12 +83,12 @@ impl Formatter for Csv {
 
 impl Csv {
     /// One line, as Ruby's CSV writes it (csv 3.2, Ruby 3.1): nil (or a missing field) is
-    /// empty, an empty string is `""`, and a string holding the delimiter, a quote, CR or LF is
-    /// quoted, unless it is a UTF-8 string that is not valid UTF-8 (`valid_encoding?` false;
-    /// told from a binary string by `raw`, the record as it came, when given).
+    /// empty, an empty string is `""`, and a string holding a character of the delimiter, a
+    /// quote, CR or LF is quoted, unless it is a UTF-8 string that is not valid UTF-8
+    /// (`valid_encoding?` false; told from a binary string by `raw`, the record as it came,
+    /// when given).
     fn write(&self, record: &Value, raw: Option<&[u8]>, out: &mut Vec<u8>) {
-        let mut d = [0u8; 4];
-        let d = self.delimiter.encode_utf8(&mut d).as_bytes();
+        let d = self.delimiter.as_bytes();
         for (i, f) in self.fields.iter().enumerate() {
             if i > 0 {
                 out.extend_from_slice(d);
@@ -96,7 +98,11 @@ impl Csv {
             let needs = self.force_quotes
                 || (text.is_empty() && !matches!(v, None | Some(Value::Nil)))
                 || ((text.iter().any(|b| matches!(b, b'"' | b'\r' | b'\n'))
-                    || text.windows(d.len()).any(|w| w == d))
+                    || self.delimiter.chars().any(|c| {
+                        let mut b = [0u8; 4];
+                        let c = c.encode_utf8(&mut b).as_bytes();
+                        text.windows(c.len()).any(|w| w == c)
+                    }))
                     && !(matches!(v, Some(Value::Bin(_)))
                         && raw.and_then(|r| f.get_raw(r)).is_some_and(invalid_utf8_str)));
             if needs {
