@@ -568,6 +568,14 @@ def curated():
         http("/p?time=1600000000", '{"a":2,"t":"2023-11-14 22:13:20"}'),
         http("/p", '{"a":3,"t":"bad"}'),
     ])
+    # The msgpack parser: a map, an array of maps (a batch, each its own time_key), a non-map.
+    ob = "application/octet-stream"
+    case("http-parse-msgpack", http_src(parse="@type msgpack\ntime_key t"), [
+        http("/h.a", bytes.fromhex("9282a161a26231a174b4323032332d31312d31345432323a31333a32305a82a161a26232a174b4"
+                                   "323032332d31312d31345432323a31333a32315a"), ctype=ob),
+        http("/h.b", bytes.fromhex("82a161a36f6e65a174b4323032332d31312d31345432323a31333a32325a"), ctype=ob),
+        http("/h.c?" + T0, bytes.fromhex("81a161a474687265"), ctype=ob),
+    ])
     case("http-bad-json", http_src(), [
         http("/bad?" + T0, '{"a":'),
         http("/bad?" + T0, '{"a":1}x'),

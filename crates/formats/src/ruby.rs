@@ -164,6 +164,23 @@ pub fn extend_text_bytes(buf: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Ruby's class name of a value, as `NoMethodError` names it after the value's inspect text
+/// (`12:Integer`, `true:TrueClass`, `nil:NilClass`).
+pub fn class_name(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "NilClass",
+        Value::Bool(true) => "TrueClass",
+        Value::Bool(false) => "FalseClass",
+        Value::Int(_) | Value::UInt(_) => "Integer",
+        Value::F32(_) | Value::F64(_) => "Float",
+        Value::Str(_) | Value::Bin(_) => "String",
+        Value::Array(_) => "Array",
+        Value::Map(_) => "Hash",
+        Value::Ext(0, _) => "Fluent::EventTime",
+        Value::Ext(..) => "MessagePack::ExtensionValue",
+    }
+}
+
 /// The engine group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups
 /// when the regexp has any (Ruby then does not capture plain groups), else every group.
 pub fn capture_groups(re: &RubyRegex) -> Vec<usize> {

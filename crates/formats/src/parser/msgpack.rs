@@ -39,36 +39,48 @@ impl Parser for MsgpackParser {
         InvalidUtf8::Keeps
     }
 
-    /// Each object in turn; bytes that are not msgpack raise when they come first, as
-    /// msgpack-ruby raises (filter_parser passes the record on after its error event), and
-    /// like an object cut short are not matched after objects read (the record goes to
-    /// `@ERROR` beside them).
+    /// Each object in turn: a map is a record, an array one record per map in it (in_http's
+    /// batch). The first object that is not a map (or an array of maps), is cut short or is not
+    /// msgpack ends the reading with one failure for the text: bytes that are not msgpack
+    /// first raise, as msgpack-ruby does; so does any object that is not a map where `types`
+    /// or the null options make Fluentd convert its values; the rest is not matched.
     fn parse(&self, text: &str, out: &mut Vec<ParseResult>) {
         let bytes = crate::ruby::text_bytes(text);
         let mut rest = &bytes[..];
         let first = out.len();
         while !rest.is_empty() {
-            match Value::decode(rest) {
+            let failure = match Value::decode(rest) {
                 Ok((v, n)) => {
                     rest = &rest[n..];
-                    out.push(match v {
-                        Value::Map(rec) => self.common.finish(rec),
-                        _ => Err("pattern not matched: a msgpack object that is not a map".into()),
-                    });
+                    match v {
+                        Value::Map(rec) => {
+                            out.push(self.common.finish(rec));
+                            continue;
+                        }
+                        Value::Array(items) if items.iter().all(|i| matches!(i, Value::Map(_))) => {
+                            for item in items {
+                                if let Value::Map(rec) = item {
+                                    out.push(self.common.finish(rec));
+                                }
+                            }
+                            continue;
+                        }
+                        v if self.common.conv.is_some() => {
+                            let mut why = String::from("undefined method `each_key' for ");
+                            crate::ruby::inspect_into(&v, &mut why);
+                            why.push(':');
+                            why.push_str(crate::ruby::class_name(&v));
+                            why
+                        }
+                        _ => "pattern not matched: a msgpack object that is not a map".into(),
+                    }
                 }
-                Err(Error::Incomplete) => {
-                    out.push(Err("pattern not matched: a msgpack object cut short".into()));
-                    return;
-                }
-                Err(e) if out.len() == first => {
-                    out.push(Err(format!("invalid msgpack: {e}")));
-                    return;
-                }
-                Err(e) => {
-                    out.push(Err(format!("pattern not matched: invalid msgpack: {e}")));
-                    return;
-                }
-            }
+                Err(Error::Incomplete) => "pattern not matched: a msgpack object cut short".into(),
+                Err(e) if out.len() == first => format!("invalid msgpack: {e}"),
+                Err(e) => format!("pattern not matched: invalid msgpack: {e}"),
+            };
+            out.push(Err(failure));
+            return;
         }
     }
 }
@@ -118,5 +130,9 @@ mod tests {
         let after = run(&text(&[0x80, 0xc1]));
         assert!(matches!(&after[..], [Ok(_), Err(e)] if e.starts_with("pattern not matched")));
         assert!(run("").is_empty());
+        // One failure a text, however many objects are not maps (no error event per byte).
+        assert_eq!(run(&"\0".repeat(2000)).len(), 1);
+        // An array of maps is a record each (in_http's batch).
+        assert_eq!(run(&text(&[0x92, 0x80, 0x81, 0xa1, b'a', 1])).len(), 2);
     }
 }
