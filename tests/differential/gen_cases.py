@@ -888,7 +888,13 @@ format_cases(UNQUOTED, [
     ("csv-no-force-quotes-values", "@type csv\nfields k,i\nforce_quotes false"),
     ("csv-no-force-quotes-values-tab", "@type csv\nfields i,k,nope\nforce_quotes false\ndelimiter TAB"),
     ("csv-force-quotes-values", "@type csv\nfields k,nope"),
+    ("csv-no-force-quotes-values-two-char-delimiter", "@type csv\nfields k,i\nforce_quotes false\ndelimiter ||"),
+    ("csv-two-char-delimiter", "@type csv\nfields i,k\ndelimiter ;;"),
 ])
+# A delimiter past ASCII: Ruby's CSV cannot write it into its binary buffer, and Fluentd sends
+# every event to @ERROR (README "Differences from Fluentd").
+case("format-csv-non-ascii-delimiter", fileout(fmt="@type csv\nfields k,i\nforce_quotes false\ndelimiter é") + ERR,
+     [msg({"k": "a", "i": 1}), msg({"k": "xéy", "i": 2})])
 
 # Line endings and separators in the remaining formatter options.
 LT = [msg({"k:1": "a\tb:c", "t\tk": "x", "n": {"a": "b\tc"}}), msg({"k": "v"})]

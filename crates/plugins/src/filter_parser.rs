@@ -200,12 +200,12 @@ impl ParserFilter {
         out: &mut BatchBuilder,
         errors: &mut ErrorEvents,
     ) -> bool {
-        let Some(bare) = self.parser.bare_value(field) else {
-            return false;
-        };
         let plain = self.inject_key_prefix.is_none()
             && self.hash_value_field.is_none()
             && !self.reserve_data;
+        let Some(bare) = self.parser.bare_value(field, plain) else {
+            return false;
+        };
         if plain && bare.is_ok() {
             return false;
         }
@@ -473,6 +473,8 @@ fn prefixed_pairs(prefix: &str, v: Value) -> Result<Value, String> {
     let Value::Array(items) = v else {
         let mut why = String::from("undefined method `map' for ");
         ruby::inspect_into(&v, &mut why);
+        why.push(':');
+        why.push_str(ruby::class_name(&v));
         return Err(why);
     };
     let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(items.len());

@@ -116,8 +116,20 @@ impl Parser for JsonParser {
     fn bare_value(
         &self,
         field: super::Field<'_>,
+        raises_only: bool,
     ) -> Option<Result<(Option<EventTime>, Value), String>> {
+        if raises_only && self.common.conv.is_none() {
+            return None;
+        }
         let v = match field {
+            // yajl-ruby's builder makes something of several values in one text (`1 2` is 1,
+            // `[1] 2` is [1, 2]), which logferry's reader does not: only a text of one value.
+            super::Field::Text(text)
+                if self.flavor == super::yajl::Flavor::Yajl
+                    && super::yajl::parse_as(text, super::yajl::Flavor::Json).is_err() =>
+            {
+                return None
+            }
             super::Field::Text(text) => super::yajl::parse_as(text, self.flavor).ok()?,
             // `Oj.load` gives back what is not a string; yajl's parse error is rescued (no
             // match), Ruby's json raises before (`non_string_raises`).
@@ -137,6 +149,8 @@ impl Parser for JsonParser {
             v if self.common.conv.is_some() => {
                 let mut why = String::from("undefined method `each_key' for ");
                 crate::ruby::inspect_into(&v, &mut why);
+                why.push(':');
+                why.push_str(crate::ruby::class_name(&v));
                 Some(Err(why))
             }
             Value::Nil | Value::Bool(false) => None,
@@ -575,7 +589,7 @@ mod fast_path_edges {
         use super::super::Field::{Other, Text};
         use logferry_msgpack::Value;
         let p = parser("@type json");
-        let bare = |f| p.bare_value(f).map(|r| r.map(|(_, v)| v));
+        let bare = |f| p.bare_value(f, false).map(|r| r.map(|(_, v)| v));
         assert_eq!(bare(Text("12")), Some(Ok(Value::Int(12))));
         assert_eq!(
             bare(Text(" [1]")),
@@ -587,9 +601,14 @@ mod fast_path_edges {
         }
         assert_eq!(bare(Other(&Value::Map(vec![]))), None);
         let yajl = parser("@type json\njson_parser yajl");
-        assert!(yajl.bare_value(Other(&Value::Int(1))).is_none());
-        assert!(yajl.bare_value(Text("1")).is_some());
+        assert!(yajl.bare_value(Other(&Value::Int(1)), false).is_none());
+        assert!(yajl.bare_value(Text("1 2"), false).is_none());
+        assert!(yajl.bare_value(Text("1"), false).is_some());
+        assert!(p.bare_value(Text("12"), true).is_none());
         let typed = parser("@type json\ntypes a:integer");
-        assert!(matches!(typed.bare_value(Text("false")), Some(Err(_))));
+        assert!(matches!(
+            typed.bare_value(Text("false"), true),
+            Some(Err(_))
+        ));
     }
 }

@@ -199,8 +199,13 @@ pub trait Parser: Send + Sync {
     /// but json, an object, nil or false (no match), text that is not JSON. Else its time (the
     /// parser's now with `estimate_current_event`, else none) and the value, or, where
     /// `types`, `null_value_pattern` or `null_empty_string` make Fluentd convert the values of
-    /// what is not a Hash, the error it raises with.
-    fn bare_value(&self, _field: Field<'_>) -> Option<Result<(Option<EventTime>, Value), String>> {
+    /// what is not a Hash, the error it raises with. With `raises_only` the caller needs only
+    /// that error (nothing is parsed where nothing is converted).
+    fn bare_value(
+        &self,
+        _field: Field<'_>,
+        _raises_only: bool,
+    ) -> Option<Result<(Option<EventTime>, Value), String>> {
         None
     }
 
