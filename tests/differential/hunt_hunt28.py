@@ -104,10 +104,9 @@ def hunt_s3(name):
                     "%{path}%{time_slice}/${tag}-%{index}.%{file_extension}" if "tag" in keys else "%{path}%{time_slice}-%{index}",
                     "%{path}%{date_slice}_%{index}.%{file_extension}",
                     "%{path}x_%{index}"])
-    if key is not None and "${tag}" not in key and "tag" in keys and "${tag" not in path:
+    if "${tag}" not in key and "tag" in keys and "${tag" not in path:
         key = key.replace("%{time_slice}", "%{time_slice}-${tag}")
-    if key is not None:
-        opts.append("s3_object_key_format " + key)
+    opts.append("s3_object_key_format " + key)
     if R.random() < 0.3:
         opts.append("index_format " + R.choice(["%03d", "%x", "%d", "%02X"]))
     if R.random() < 0.3:
