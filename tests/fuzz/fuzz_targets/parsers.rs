@@ -1,8 +1,8 @@
 //! Every parser plugin (json, regexp with a fixed expression, ltsv, csv, tsv, nginx, apache2,
-//! apache, apache_error, syslog, none, multiline, multi_format), built from `<parse>` config text
-//! as a plugin would build it, parsing arbitrary UTF-8. Byte 0 picks the parser configuration
-//! (several per type: time formats, `types` conversions, fallbacks, engines); the rest is the
-//! text.
+//! apache, apache_error, syslog, none, msgpack, multiline, multi_format), built from `<parse>`
+//! config text as a plugin would build it, parsing arbitrary UTF-8. Byte 0 picks the parser
+//! configuration (several per type: time formats, `types` conversions, fallbacks, engines); the
+//! rest is the text.
 #![no_main]
 
 use std::path::Path;
@@ -45,6 +45,9 @@ const CONFIGS: &[&str] = &[
     // none
     "@type none",
     "@type none\nmessage_key log",
+    // msgpack (the text's characters as bytes)
+    "@type msgpack",
+    "@type msgpack\ntime_key t\ntime_type unixtime\ntypes a:integer,b:time:%s\nnull_empty_string true",
     // multiline
     "@type multiline\nformat_firstline /^\\d{4}/\nformat1 /^(?<time>\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}) (?<message>.*)/",
     "@type multiline\nformat_firstline /^\\[/\nformat1 /^\\[(?<n>\\d)\\] (?<m>[^\\[]*)/\nunmatched_lines true",
