@@ -166,11 +166,32 @@ impl ParserFilter {
         };
         match (self.reserve_data, record, r) {
             (true, Some(Value::Map(orig)), Value::Map(add)) => {
+                // Ruby's Hash#merge: a key the record has takes the new value in its place, a
+                // new one goes last. Many keys on both sides are found by an index of the
+                // string keys, not by comparing every pair.
                 let mut out = orig.clone();
+                let indexed = out.len().saturating_mul(add.len()) > 1024;
+                let mut at: std::collections::HashMap<String, usize> = Default::default();
+                if indexed {
+                    for (i, (k, _)) in out.iter().enumerate() {
+                        if let Value::Str(s) = k {
+                            at.entry(s.clone()).or_insert(i);
+                        }
+                    }
+                }
                 for (k, v) in add {
-                    match out.iter_mut().find(|(key, _)| *key == k) {
+                    let found = match &k {
+                        Value::Str(s) if indexed => at.get(s).copied(),
+                        _ => out.iter().position(|(key, _)| *key == k),
+                    };
+                    match found.and_then(|i| out.get_mut(i)) {
                         Some((_, slot)) => *slot = v,
-                        None => out.push((k, v)),
+                        None => {
+                            if let (true, Value::Str(s)) = (indexed, &k) {
+                                at.insert(s.clone(), out.len());
+                            }
+                            out.push((k, v));
+                        }
                     }
                 }
                 Value::Map(out)
@@ -478,28 +499,33 @@ fn prefixed_pairs(prefix: &str, v: Value) -> Result<Value, String> {
         return Err(why);
     };
     let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(items.len());
+    // Where each key is (an array of many strings must not compare every pair).
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for item in items {
         let (k, val) = match item {
             Value::Str(k) => (k, Value::Nil),
-            Value::Array(a) if matches!(a.first(), Some(Value::Str(_))) => {
+            Value::Array(a) => {
                 let mut a = a.into_iter();
                 match (a.next(), a.next()) {
                     (Some(Value::Str(k)), v) => (k, v.unwrap_or(Value::Nil)),
-                    _ => unreachable!("led by a string"),
+                    (first, _) => {
+                        let what = first.as_ref().map_or("nil", ruby_class);
+                        return Err(format!("no implicit conversion of {what} into String"));
+                    }
                 }
             }
             other => {
-                let what = match other {
-                    Value::Array(a) => a.first().map_or("nil", ruby_class),
-                    v => ruby_class(&v),
-                };
+                let what = ruby_class(&other);
                 return Err(format!("no implicit conversion of {what} into String"));
             }
         };
-        let key = Value::Str(format!("{prefix}{k}"));
-        match pairs.iter_mut().find(|(have, _)| *have == key) {
+        let key = format!("{prefix}{k}");
+        match at.get(&key).and_then(|&i| pairs.get_mut(i)) {
             Some((_, slot)) => *slot = val,
-            None => pairs.push((key, val)),
+            None => {
+                at.insert(key.clone(), pairs.len());
+                pairs.push((Value::Str(key), val));
+            }
         }
     }
     Ok(Value::Map(pairs))
@@ -1188,6 +1214,25 @@ mod tests {
             .err()
             .unwrap();
         assert!(e.to_string().contains("key_name"), "{e}");
+    }
+
+    /// reserve_data's merge of many keys (the indexed Hash#merge): each key in its place with
+    /// the new value, new keys last, the field taken out.
+    #[test]
+    fn merge_of_many_keys() {
+        let f = filter("key_name log\nreserve_data true\nremove_key_name_field true");
+        let n = 1500;
+        let inner: Vec<String> = (0..n).map(|i| format!("\\\"k{i}\\\":1")).collect();
+        let outer: Vec<String> = (0..n).map(|i| format!("\"k{i}\":0")).collect();
+        let rec = format!(
+            "{{{},\"log\":\"{{{},\\\"new\\\":2}}\"}}",
+            outer.join(","),
+            inner.join(",")
+        );
+        let (ev, errs) = run(&f, &rec);
+        assert!(errs.is_empty(), "{errs:?}");
+        let want: Vec<String> = (0..n).map(|i| format!("\"k{i}\":1")).collect();
+        assert_eq!(ev[0].1, format!("{{{},\"new\":2}}", want.join(",")));
     }
 
     /// `inject_key_prefix` over a parsed array, as Ruby's `Hash[a.map { |k, v| [p + k, v] }]`.
