@@ -65,7 +65,7 @@ pub static CSV: Spec = Spec::new("csv", "The listed fields as one CSV line.")
         p(
             "delimiter",
             Str,
-            "One character between fields (`\\t` or `TAB` for a tab).",
+            "Between fields, one or more characters (`\\t` or `TAB` for a tab).",
         )
         .default(","),
         p("force_quotes", Bool, "Quote every field.").default("true"),
