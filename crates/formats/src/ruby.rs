@@ -181,6 +181,16 @@ pub fn class_name(v: &Value) -> &'static str {
     }
 }
 
+/// Ruby's `NoMethodError` message for `method` called on `v`: "undefined method `map' for
+/// 12:Integer" (the value's inspect text and [`class_name`]).
+pub fn no_method_error(method: &str, v: &Value) -> String {
+    let mut why = format!("undefined method `{method}' for ");
+    inspect_into(v, &mut why);
+    why.push(':');
+    why.push_str(class_name(v));
+    why
+}
+
 /// The engine group indices that are Ruby's numbered captures `$1`, `$2` …: the named groups
 /// when the regexp has any (Ruby then does not capture plain groups), else every group.
 pub fn capture_groups(re: &RubyRegex) -> Vec<usize> {

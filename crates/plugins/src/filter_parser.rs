@@ -492,11 +492,7 @@ impl Parser for NoParser {
 /// other element, or a value that is not an array, raises (the error text).
 fn prefixed_pairs(prefix: &str, v: Value) -> Result<Value, String> {
     let Value::Array(items) = v else {
-        let mut why = String::from("undefined method `map' for ");
-        ruby::inspect_into(&v, &mut why);
-        why.push(':');
-        why.push_str(ruby::class_name(&v));
-        return Err(why);
+        return Err(ruby::no_method_error("map", &v));
     };
     let mut pairs: Vec<(Value, Value)> = Vec::with_capacity(items.len());
     // Where each key is (an array of many strings must not compare every pair).
@@ -531,7 +527,8 @@ fn prefixed_pairs(prefix: &str, v: Value) -> Result<Value, String> {
     Ok(Value::Map(pairs))
 }
 
-/// Ruby's class name of a decoded value, for the errors Ruby raises over it.
+/// A value as Ruby's `no implicit conversion of X` names it (`nil`, `true`, `false`, else its
+/// class).
 fn ruby_class(v: &Value) -> &'static str {
     match v {
         Value::Nil => "nil",
@@ -546,17 +543,9 @@ fn ruby_class(v: &Value) -> &'static str {
     }
 }
 
-/// Ruby's class name of a value, for the "not a string" error.
+/// [`ruby_class`] of a raw value, for the "not a string" error.
 fn class_of(raw: &[u8]) -> &'static str {
-    match Value::decode(raw) {
-        Ok((Value::Int(_) | Value::UInt(_), _)) => "Integer",
-        Ok((Value::F32(_) | Value::F64(_), _)) => "Float",
-        Ok((Value::Bool(true), _)) => "true",
-        Ok((Value::Bool(false), _)) => "false",
-        Ok((Value::Map(_), _)) => "Hash",
-        Ok((Value::Array(_), _)) => "Array",
-        _ => "Object",
-    }
+    Value::decode(raw).map_or("Object", |(v, _)| ruby_class(&v))
 }
 
 impl Filter for ParserFilter {

@@ -147,11 +147,7 @@ impl Parser for JsonParser {
             Value::Map(_) => None,
             // Fluentd's convert_values runs before filter_parser looks at the value.
             v if self.common.conv.is_some() => {
-                let mut why = String::from("undefined method `each_key' for ");
-                crate::ruby::inspect_into(&v, &mut why);
-                why.push(':');
-                why.push_str(crate::ruby::class_name(&v));
-                Some(Err(why))
+                Some(Err(crate::ruby::no_method_error("each_key", &v)))
             }
             Value::Nil | Value::Bool(false) => None,
             v => Some(Ok((self.common.no_time(), v))),

@@ -66,11 +66,7 @@ impl Parser for MsgpackParser {
                             continue;
                         }
                         v if self.common.conv.is_some() => {
-                            let mut why = String::from("undefined method `each_key' for ");
-                            crate::ruby::inspect_into(&v, &mut why);
-                            why.push(':');
-                            why.push_str(crate::ruby::class_name(&v));
-                            why
+                            crate::ruby::no_method_error("each_key", &v)
                         }
                         _ => "pattern not matched: a msgpack object that is not a map".into(),
                     }
