@@ -99,7 +99,7 @@ fn outside_alternations(s: &[char], in_alt: bool, found: &mut bool) -> bool {
 }
 
 /// Does `s` have a `|` at its top level?
-fn has_top_bar(s: &[char]) -> bool {
+pub(super) fn has_top_bar(s: &[char]) -> bool {
     let mut k = 0;
     while k < s.len() {
         match s[k] {

@@ -369,12 +369,17 @@ fn atomic(alts: &[&str], empty: &[bool]) -> String {
 
 /// Does the pattern turn on `x` anywhere (`(?x)`, `(?mx:`)?
 pub(super) fn has_option_x(s: &[char]) -> bool {
+    has_option(s, 'x')
+}
+
+/// Does an option group of the pattern name `letter` (`(?i)`, `(?mx:`, `(?-i:`)?
+pub(super) fn has_option(s: &[char], letter: char) -> bool {
     s.windows(2).enumerate().any(|(k, w)| {
         w == ['(', '?']
             && s[k + 2..]
                 .iter()
                 .take_while(|c| matches!(c, 'i' | 'm' | 'x' | 'a' | 'd' | 'u' | '-'))
-                .any(|&c| c == 'x')
+                .any(|&c| c == letter)
     })
 }
 

@@ -22,7 +22,8 @@
 //! counted loop testing every iteration, by the size of its compiled code).
 
 use super::anychar::quantifiers;
-use super::counted::{may_be_empty_with, only_empty};
+use super::behind_split::has_top_bar;
+use super::counted::{has_option, may_be_empty_with, only_empty};
 use super::{bracket_end, group_close};
 
 /// Refuse `src` (Ruby syntax, under `flags`) where a loop reads a capture group's stale empty
@@ -293,7 +294,7 @@ fn peek_head(s: &[char], k: usize, folded: bool) -> Option<Option<char>> {
             };
             match body {
                 Some(body) if into => {
-                    if split_top_level(body) {
+                    if has_top_bar(body) {
                         None
                     } else {
                         peek_head(body, 0, folded)
@@ -308,35 +309,9 @@ fn peek_head(s: &[char], k: usize, folded: bool) -> Option<Option<char>> {
     }
 }
 
-/// Does `s` hold `|` at its top level?
-fn split_top_level(s: &[char]) -> bool {
-    let mut k = 0;
-    while k < s.len() {
-        match s[k] {
-            '\\' => k += 2,
-            '[' => k = bracket_end(s, k),
-            '(' => k = group_close(s, k),
-            '|' => return true,
-            _ => k += 1,
-        }
-    }
-    false
-}
-
 /// Is `s` read under `i` or `x` anywhere (by `flags` or an option in it)?
 fn x_or_i(s: &[char], flags: &str) -> bool {
-    flags.contains('i') || flags.contains('x') || {
-        let text: String = s.iter().collect();
-        text.contains("(?")
-            && (0..s.len()).any(|k| {
-                s[k] == '('
-                    && s.get(k + 1) == Some(&'?')
-                    && s[k + 2..]
-                        .iter()
-                        .take_while(|c| c.is_ascii_alphabetic() || **c == '-')
-                        .any(|c| matches!(c, 'i' | 'x'))
-            })
-    }
+    flags.contains('i') || flags.contains('x') || has_option(s, 'i') || has_option(s, 'x')
 }
 
 /// `pattern` (Oniguruma's Ruby syntax, as [`super::for_oniguruma`] writes it, not under `x`) with
