@@ -4,7 +4,8 @@
 //! ([`in_http`]), `tcp` ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]),
 //! `sample`/`dummy` ([`in_sample`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
-//! Outputs: `stdout`, `null`, `file`, `http`, `relabel`, `rewrite_tag_filter`, `copy`, `forward`
+//! Outputs: `stdout`, `null`, `file`, `http`, `relabel`, `rewrite_tag_filter`, `copy`,
+//! `roundrobin`, `forward`
 //! (the AWS outputs live in `logferry-plugins-aws`).
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
@@ -36,6 +37,7 @@ pub mod out_http;
 pub mod out_null;
 pub mod out_relabel;
 pub mod out_rewrite_tag_filter;
+pub mod out_roundrobin;
 pub mod out_secondary_file;
 pub mod out_stdout;
 pub mod pem;
@@ -70,6 +72,7 @@ pub fn registry() -> Registry {
     r.add_output("relabel", out_relabel::build);
     r.add_output("rewrite_tag_filter", out_rewrite_tag_filter::build);
     r.add_output("copy", out_copy::build);
+    r.add_output("roundrobin", out_roundrobin::build);
     r.add_buffered("forward", out_forward::writer, out_forward::DEFAULTS);
     r.add_filter("parser", filter_parser::build);
     r.add_filter("record_transformer", filter_record_transformer::build);
@@ -99,6 +102,7 @@ fn declare(r: &mut Registry) {
     r.declare(Output, "null", &out_null::PARAMS);
     r.declare(Output, "relabel", &out_relabel::PARAMS);
     r.declare(Output, "copy", &out_copy::PARAMS);
+    r.declare(Output, "roundrobin", &out_roundrobin::PARAMS);
     r.declare(Output, "secondary_file", &out_secondary_file::PARAMS);
     r.declare(Filter, "stdout", &out_stdout::FILTER_PARAMS);
     r.declare(Filter, "grep", &filter_grep::PARAMS);

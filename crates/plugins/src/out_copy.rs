@@ -35,7 +35,7 @@ pub struct CopyOutput {
 
 /// Mark every parameter and sub-section of a store as read by copy: the store's own plugin
 /// reports what it does not use, so copy must not report it a second time.
-fn mark_all(s: &Section) {
+pub(crate) fn mark_all(s: &Section) {
     for p in &s.element().params {
         s.str(&p.key);
     }

@@ -263,7 +263,8 @@ impl Node {
     }
 }
 
-fn gcd(a: u32, b: u32) -> u32 {
+/// The greatest common divisor (0 with 0 is 0), as Ruby's `Integer#gcd` on magnitudes.
+pub(crate) fn gcd(a: u64, b: u64) -> u64 {
     if b == 0 {
         a
     } else {
@@ -303,7 +304,11 @@ pub fn weight_array(
     if regular.is_empty() {
         return (Vec::new(), standbys_used);
     }
-    let g = regular.iter().fold(0, |g, &i| gcd(g, weights[i].0)).max(1);
+    // At most the largest weight, a u32.
+    let g = regular
+        .iter()
+        .fold(0, |g, &i| gcd(g, u64::from(weights[i].0)))
+        .max(1) as u32;
     let mut array = Vec::new();
     for &i in &regular {
         // Bounded: a weight of 10000 with a gcd of 1 is 10000 entries.
