@@ -102,7 +102,7 @@ pub static JSON: Spec = Spec::new(
     p(
         "stream_buffer_size",
         Size,
-        "Accepted for Fluentd compatibility.",
+        "The read size of Fluentd's streaming JSON reader, which only its `exec` input and `exec_filter` output use (neither is in logferry): no effect on the plugins here, as in Fluentd.",
     ),
     time_key(Some("time")),
     p(
