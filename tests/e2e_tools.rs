@@ -203,6 +203,38 @@ fn a_test_run_sends_nothing_anywhere() {
     assert!(!out_dir.exists(), "the file output wrote");
 }
 
+/// A roundrobin's stores are captured and the roundrobin runs for real: each input (one emit)
+/// goes to the next store in turn, as in the daemon.
+#[test]
+fn roundrobin_stores_take_turns_in_a_test_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("f.conf");
+    std::fs::write(
+        &conf,
+        "<match **>\n  @type roundrobin\n  <store>\n    @type stdout\n    @id first\n  </store>\n  <store>\n    @type null\n    @id second\n  </store>\n</match>\n",
+    )
+    .unwrap();
+    let t = dir.path().join("t.toml");
+    let input = |k: u32| format!("[[tests.inputs]]\ntag = \"a\"\nrecord = {{ k = {k} }}\n");
+    std::fs::write(
+        &t,
+        format!(
+            "[[tests]]\nname = \"in turn\"\n{}{}{}[[tests.outputs]]\nmatch = \"first\"\nevents = [{{ record = {{ k = 1 }} }}, {{ record = {{ k = 3 }} }}]\n[[tests.outputs]]\nmatch = \"second\"\nevents = [{{ record = {{ k = 2 }} }}]\n",
+            input(1),
+            input(2),
+            input(3)
+        ),
+    )
+    .unwrap();
+    let out = logferry_test(&conf, &[&t]);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
 /// `logferry graph` draws the routing example: sources, labels, the rewrite_tag_filter edges
 /// with their tags, copy's stores, relabel, and @ERROR's dashed edges; in DOT and in Mermaid.
 #[test]

@@ -1,6 +1,7 @@
 //! Outputs captured instead of sent: the config is rewritten so that every output that would
 //! deliver events (stdout, file, forward, s3, http, null …) becomes a capture point, while the
-//! outputs that route (relabel, rewrite_tag_filter, copy's stores) stay what they are.
+//! outputs that route (relabel, rewrite_tag_filter, copy's and roundrobin's stores) stay what they
+//! are.
 //!
 //! A capture point keeps its `@id` (so ids stay unique and the monitor names stay the same) and
 //! loses everything else: nothing is buffered, formatted, connected or written.
@@ -16,14 +17,14 @@ use logferry_core::{BuildCtx, BuildError, EmitError, EventBatch, Output, Section
 pub const CAPTURE_TYPE: &str = " test_capture";
 
 /// Output types that route events on instead of delivering them; they run for real.
-const ROUTING: &[&str] = &["relabel", "rewrite_tag_filter", "copy"];
+const ROUTING: &[&str] = &["relabel", "rewrite_tag_filter", "copy", "roundrobin"];
 
 /// One output of the config replaced by a capture point.
 #[derive(Clone, Debug)]
 pub struct Point {
     /// The output's own `@id`.
     pub id: Option<String>,
-    /// The `@id` of the enclosing `<match>` (for a `<store>` of copy).
+    /// The `@id` of the enclosing `<match>` (for a `<store>` of copy or roundrobin).
     pub match_id: Option<String>,
     /// The enclosing `<match>` pattern as written.
     pub pattern: String,
@@ -55,7 +56,7 @@ impl Point {
     }
 }
 
-/// A `<match>` that routes (relabel, rewrite_tag_filter, copy), for naming errors.
+/// A `<match>` that routes (relabel, rewrite_tag_filter, copy, roundrobin), for naming errors.
 #[derive(Clone, Debug)]
 pub struct RoutingMatch {
     /// Its `@id`.
@@ -129,7 +130,7 @@ fn rewrite_match(m: &mut Element, label: Option<&str>, out: &mut Rewritten) {
             label: label.map(str::to_string),
             ty: ty.clone(),
         });
-        if ty == "copy" {
+        if ty == "copy" || ty == "roundrobin" {
             rewrite_stores(m, &match_id, &pattern, label, out);
         }
         return;
@@ -146,7 +147,7 @@ fn rewrite_stores(
 ) {
     for st in copy.elements.iter_mut().filter(|e| e.name == "store") {
         let ty = type_of(st);
-        if ty == "copy" {
+        if ty == "copy" || ty == "roundrobin" {
             rewrite_stores(st, match_id, pattern, label, out);
         } else if !ROUTING.contains(&ty.as_str()) {
             capture(st, match_id.clone(), pattern, label, out);

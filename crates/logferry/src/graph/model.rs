@@ -77,7 +77,7 @@ const ERROR_FILTERS: &[&str] = &["parser", "record_transformer", "concat"];
 /// Source types that emit no events.
 const NO_EVENTS: &[&str] = &["monitor_agent", "prometheus"];
 /// Output types that route instead of delivering.
-const ROUTING: &[&str] = &["relabel", "rewrite_tag_filter", "copy"];
+const ROUTING: &[&str] = &["relabel", "rewrite_tag_filter", "copy", "roundrobin"];
 
 fn ty(el: &Element) -> String {
     el.plugin_type()
@@ -199,7 +199,7 @@ impl Builder {
                     self.edge_to_label(n, &to, tags.join(", "));
                 }
             }
-            "copy" => {
+            "copy" | "roundrobin" => {
                 for st in el.elements_named("store") {
                     let s = self.node(
                         vec!["store".into(), name_line(st)],
