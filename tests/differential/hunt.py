@@ -57,6 +57,7 @@ message_key, delimiter, label_delimiter, fields, force_quotes and add_newline), 
 remove_keys, record_transformer and filter_parser's key_name on nested keys through record
 accessors, array indexes and missing intermediate keys), fwdsec (in_forward's <security>
 handshake: see hunt_fwdsec.py); http, tcp, udp and syslog (the other inputs: hunt_hunt21.py);
+s3 and httpout (hunt_hunt28.py); cwlogs, kinesis and rr (hunt_hunt29.py);
 bufopt, bufsplit and sysopt (hunt_hunt22.py: out_file's <buffer> options with `append false` chunk files, big frames split into small chunks;
 <system> and top-level options).
 The same SEED writes the same cases.
@@ -1620,6 +1621,9 @@ AREAS.update(hunt_hunt23.AREAS)
 import hunt_hunt28  # noqa: E402  (s3, httpout: the outputs that write elsewhere; see its docstring)
 hunt_hunt28.R = R
 AREAS.update(hunt_hunt28.AREAS)
+import hunt_hunt29  # noqa: E402  (cwlogs, kinesis, rr: see its docstring)
+hunt_hunt29.R = R
+AREAS.update(hunt_hunt29.AREAS)
 
 
 def main():
