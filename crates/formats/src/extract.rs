@@ -63,14 +63,35 @@ impl Extract {
     /// Read the `<extract>` sub-section of `s`; `None` without one (or with neither `tag_key`
     /// nor `time_key`, which Fluentd ignores). `warn` logs Fluentd's configuration warnings.
     pub fn from_section(s: &Section, warn: &dyn Fn(&str)) -> Result<Option<Extract>, BuildError> {
+        Self::read(s, warn, false)
+    }
+
+    /// [`Extract::from_section`] for in_exec, which reads a `time_format` given without a
+    /// `time_type` as `time_type string`.
+    pub fn from_section_string_if_format(
+        s: &Section,
+        warn: &dyn Fn(&str),
+    ) -> Result<Option<Extract>, BuildError> {
+        Self::read(s, warn, true)
+    }
+
+    fn read(
+        s: &Section,
+        warn: &dyn Fn(&str),
+        string_if_format: bool,
+    ) -> Result<Option<Extract>, BuildError> {
         let Some(e) = s.section("extract")? else {
             return Ok(None);
         };
         let e = e.declared(&EXTRACT);
         let tag_key: Option<String> = e.get::<Option<&str>>("tag_key")?.map(str::to_string);
         let keep_tag_key = e.get("keep_tag_key")?;
-        let time_type = e.get::<&str>("time_type")?;
         let format = e.get::<Option<&str>>("time_format")?;
+        let time_type = if string_if_format && format.is_some() && !e.has("time_type") {
+            "string"
+        } else {
+            e.get::<&str>("time_type")?
+        };
         let localtime: bool = e.get("localtime")?;
         let utc: bool = e.get("utc")?;
         let timezone = e.get::<Option<&str>>("timezone")?;

@@ -97,6 +97,14 @@ impl<'a> Conf<'a> {
         self
     }
 
+    /// The owning plugin's default for a parser parameter, if it sets one.
+    pub(crate) fn plugin_default(&self, key: &str) -> Option<&'static str> {
+        self.plugin_defaults
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| *v)
+    }
+
     /// Read through the declaration of parser `spec` (a `<parse>` section is marked with it too).
     pub(crate) fn declared(&self, spec: &'static Spec) -> Self {
         let mut c = self.clone();
@@ -270,7 +278,8 @@ impl TimeConf {
         let default_type = if string_if_format && c.has("time_format") {
             "string"
         } else {
-            default_type
+            // The owning plugin's default (in_exec's `time_type float`) before the parser's.
+            c.plugin_default("time_type").unwrap_or(default_type)
         };
         let time_type = c.choice(
             "time_type",
@@ -679,7 +688,12 @@ impl Default for Defaults<'_> {
 impl Common {
     /// Read the base parameters.
     pub(crate) fn read(c: &Conf, d: &Defaults) -> Result<Common, BuildError> {
-        let time_key = c.str("time_key").or(d.time_key).map(str::to_string);
+        let time_key = match (c.str("time_key"), c.plugin_default("time_key")) {
+            (Some(k), _) => Some(k.to_string()),
+            // The owning plugin's default; "" unsets the parser's own (in_exec's `time_key nil`).
+            (None, Some(k)) => (!k.is_empty()).then(|| k.to_string()),
+            (None, None) => d.time_key.map(str::to_string),
+        };
         let keep_time_key = c.get("keep_time_key")?;
         let estimate = c.get("estimate_current_event")?;
         // Fluentd's `timeout` bounds one parse; only a regexp on the backtracking engine can

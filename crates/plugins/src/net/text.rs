@@ -60,6 +60,15 @@ impl<'a> TextEvents<'a> {
     /// Parse one message from `ip` (named `name`); a message the parser does not match is
     /// counted, and logged the first time.
     pub fn add(&mut self, msg: &[u8], ip: IpAddr, name: Option<&str>) {
+        self.add_from(msg, Some(ip), name)
+    }
+
+    /// Parse one message that came from no peer (a command's output): no source fields.
+    pub fn add_local(&mut self, msg: &[u8]) {
+        self.add_from(msg, None, None)
+    }
+
+    fn add_from(&mut self, msg: &[u8], ip: Option<IpAddr>, name: Option<&str>) {
         if self.extract.is_none() && std::str::from_utf8(msg).is_err() {
             if let Some(key) = self.parser.whole_text_field() {
                 return self.add_bytes(key, msg, ip, name);
@@ -83,7 +92,9 @@ impl<'a> TextEvents<'a> {
                             tag.map(|t| String::from_utf8_lossy(&unmapped_bytes(&t)).into_owned());
                     }
                     let time = time.unwrap_or_else(|| self.extracted_time(&mut record, ip));
-                    self.keys.apply(&mut record, ip, name);
+                    if let Some(ip) = ip {
+                        self.keys.apply(&mut record, ip, name);
+                    }
                     if tag != self.tag {
                         let prev = std::mem::replace(&mut self.tag, tag);
                         if !self.batch.is_empty() {
@@ -104,7 +115,8 @@ impl<'a> TextEvents<'a> {
                     if !self.warned {
                         self.warned = true;
                         self.log.warn(format_args!(
-                            "pattern not matched: {e} (from {ip}; further ones are only counted)"
+                            "pattern not matched: {e} ({}further ones are only counted)",
+                            from(ip)
                         ));
                     }
                 }
@@ -115,9 +127,11 @@ impl<'a> TextEvents<'a> {
 
     /// A message that is not UTF-8 under the `none` parser's field, byte for byte (Fluentd's
     /// strings are binary; logferry's text values are UTF-8, so the record is written here).
-    fn add_bytes(&mut self, key: &str, msg: &[u8], ip: IpAddr, name: Option<&str>) {
+    fn add_bytes(&mut self, key: &str, msg: &[u8], ip: Option<IpAddr>, name: Option<&str>) {
         let mut record = Value::Map(vec![(Value::Str(key.to_string()), Value::Nil)]);
-        self.keys.apply(&mut record, ip, name);
+        if let Some(ip) = ip {
+            self.keys.apply(&mut record, ip, name);
+        }
         if self.tag.is_some() {
             let prev = self.tag.take();
             if !self.batch.is_empty() {
@@ -141,13 +155,18 @@ impl<'a> TextEvents<'a> {
     }
 
     /// The time of a record the parser gave none: `<extract>`'s `time_key`, else now.
-    fn extracted_time(&mut self, record: &mut logferry_core::Value, ip: IpAddr) -> EventTime {
+    fn extracted_time(
+        &mut self,
+        record: &mut logferry_core::Value,
+        ip: Option<IpAddr>,
+    ) -> EventTime {
         match self.extract.and_then(|x| x.time(record)) {
             Some(Ok(t)) => t,
             Some(Err(e)) => {
                 if !std::mem::replace(&mut self.warned_time, true) {
                     self.log.warn(format_args!(
-                        "<extract> time_key: {e} (from {ip}; the current time is used)"
+                        "<extract> time_key: {e} ({}the current time is used)",
+                        from(ip)
                     ));
                 }
                 EventTime::now()
@@ -169,6 +188,11 @@ impl<'a> TextEvents<'a> {
         }
         Ok(())
     }
+}
+
+/// "from IP; " for a message from a peer, else nothing.
+fn from(ip: Option<IpAddr>) -> String {
+    ip.map(|ip| format!("from {ip}; ")).unwrap_or_default()
 }
 
 /// Read `<extract>` of a tcp or udp input; warns, as Fluentd's users need to know, when its
