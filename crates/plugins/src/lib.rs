@@ -2,7 +2,7 @@
 //!
 //! Inputs: `forward` ([`in_forward`]), `unix` ([`in_unix`]), `tail` ([`in_tail`]), `http`
 //! ([`in_http`]), `tcp` ([`in_tcp`]), `udp` ([`in_udp`]), `syslog` ([`in_syslog`]),
-//! `sample`/`dummy` ([`in_sample`]).
+//! `sample`/`dummy` ([`in_sample`]), `exec` ([`in_exec`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `http`, `relabel`, `rewrite_tag_filter`, `copy`,
 //! `roundrobin`, `forward`
@@ -18,6 +18,7 @@ pub mod filter_grep;
 pub mod filter_parser;
 pub mod filter_record_transformer;
 pub mod filter_stdout;
+pub mod in_exec;
 pub mod in_forward;
 pub mod in_http;
 pub mod in_monitor;
@@ -59,6 +60,7 @@ pub fn registry() -> Registry {
     r.add_input("udp", in_udp::build);
     r.add_input("tail", in_tail::build);
     r.add_input("dummy", in_sample::build);
+    r.add_input("exec", in_exec::build);
     r.add_input("monitor_agent", in_monitor::build_monitor_agent);
     r.add_input("prometheus", in_monitor::build_prometheus);
     r.add_output("stdout", out_stdout::build);
@@ -94,6 +96,7 @@ fn declare(r: &mut Registry) {
     r.declare(Input, "udp", &net::params::IN_UDP);
     r.declare(Input, "syslog", &net::params::IN_SYSLOG);
     r.declare(Input, "tail", &in_tail::params::PARAMS);
+    r.declare(Input, "exec", &in_exec::PARAMS);
     r.declare(Input, "sample", &in_sample::PARAMS);
     r.declare(Input, "dummy", &in_sample::PARAMS);
     r.declare(Input, "monitor_agent", &in_monitor::MONITOR_AGENT);

@@ -1,0 +1,451 @@
+//! `exec` input, as Fluentd's in_exec: runs `command` (by `sh -c`, as Ruby's `spawn` runs a
+//! command line) once at start, or every `run_interval`, and parses what it writes to stdout into
+//! events.
+//!
+//! How the output is read follows the parser, as Fluentd's `run`: the `json` parser reads a stream
+//! of JSON values (`{"a":1}{"b":2}` is two records; a value cut short at the end is dropped, and
+//! text that is not JSON ends the reading of that run, logged), the `msgpack` parser a stream of
+//! objects, every other parser one line at a time (without its `\n`, `\r\n` or `\r`). `<parse>`
+//! defaults to `tsv`, with `time_type float`, no `time_key` and `estimate_current_event false`
+//! (a `time_format` without `time_type` is read as `time_type string`); `<extract>` likewise. The
+//! tag is `<extract>`'s `tag_key` field, else `tag` (one of them is required); the time is the
+//! parser's, else `<extract>`'s `time_key`, else now. stderr is dropped, or with
+//! `connect_mode read_with_stderr` read with stdout. With `run_interval`, the first run starts one
+//! interval after start-up, and a run still going when the next is due makes that one skipped
+//! (logged), as in Fluentd. At shutdown a running command gets SIGTERM, what it still writes
+//! within 5 s is read, then it is killed.
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use logferry_core::error::build_error;
+use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
+use logferry_core::{BuildCtx, BuildError, Emitter, Input, InputContext, PluginLog, Section};
+use logferry_formats::extract::Extract;
+use tokio::io::AsyncReadExt;
+use tokio::task::JoinHandle;
+
+use crate::in_udp::chomp;
+use crate::net::stream::TextStats;
+use crate::net::text::TextEvents;
+use crate::parser::Parser;
+
+/// The most bytes held for one line or one value not yet complete; a longer line is cut there,
+/// a longer JSON or msgpack value ends the run's reading (logged).
+const PENDING_LIMIT: usize = 16 << 20;
+
+/// What a run's output is read as.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stream {
+    /// One text a line (Fluentd's `text_per_line` parsers).
+    Lines,
+    /// A stream of JSON values (the json parser's `parse_io`).
+    Json,
+    /// A stream of msgpack objects (the msgpack parser's `parse_io`).
+    Msgpack,
+}
+
+/// The exec input.
+pub struct ExecInput {
+    command: String,
+    with_stderr: bool,
+    tag: Option<String>,
+    run_interval: Option<Duration>,
+    stream: Stream,
+    read_block_size: usize,
+    parser: Arc<dyn Parser>,
+    extract: Option<Extract>,
+    log: PluginLog,
+    stats: Arc<TextStats>,
+}
+
+/// `exec` input.
+pub static PARAMS: Spec = Spec::new(
+    "exec",
+    "Runs a command, once or every `run_interval`, and parses its output into events.",
+)
+.params(&[
+    p("command", Str, "The command line, run by `sh -c`.").required(),
+    p(
+        "connect_mode",
+        Enum(&["read", "read_with_stderr"]),
+        "Read stdout only (stderr is dropped), or stdout and stderr together.",
+    )
+    .default("read"),
+    p(
+        "tag",
+        Str,
+        "Tag of the events (required unless `<extract>` has `tag_key`).",
+    ),
+    p(
+        "run_interval",
+        Time,
+        "Run the command this often; without it, once at start-up.",
+    ),
+    p(
+        "read_block_size",
+        Size,
+        "How much is read from the command at a time.",
+    )
+    .default("10240"),
+])
+.sections(&[
+    one(
+        "parse",
+        Body::Plugin(PluginKind::Parser, Some("tsv")),
+        "How the output is parsed (default `tsv`, `time_type float`, no `time_key`).",
+    ),
+    one(
+        "extract",
+        Body::Spec(&logferry_formats::extract::EXTRACT),
+        "The tag and time from record fields.",
+    ),
+])
+.extends(&[&crate::parser::params::FLAT]);
+
+/// in_exec's defaults for its parser (Fluentd's `config_set_default` in `<parse>`).
+const PARSE_DEFAULTS: &[(&str, &str)] = &[
+    ("time_type", "float"),
+    ("time_key", ""),
+    ("estimate_current_event", "false"),
+];
+/// The same, with a `time_format` given and no `time_type`: `time_type string`.
+const PARSE_DEFAULTS_FORMAT: &[(&str, &str)] = &[
+    ("time_type", "string"),
+    ("time_key", ""),
+    ("estimate_current_event", "false"),
+];
+
+/// Build from `<source>`.
+pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
+    let s = &s.declared(&PARAMS);
+    let command = s.get::<&str>("command")?.to_string();
+    let with_stderr = s.get::<&str>("connect_mode")? == "read_with_stderr";
+    let tag = s.get::<Option<&str>>("tag")?.map(str::to_string);
+    let run_interval = s
+        .get::<Option<f64>>("run_interval")?
+        .map(|t| {
+            if t.is_finite() && t > 0.0 {
+                Ok(Duration::from_secs_f64(t))
+            } else {
+                Err(build_error(
+                    s.pos(),
+                    format!("run_interval {t}: expected a positive time"),
+                ))
+            }
+        })
+        .transpose()?;
+    let read_block_size = usize::try_from(s.get::<i64>("read_block_size")?)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| build_error(s.pos(), "read_block_size: expected a positive size"))?;
+    // Which parser, for how the output is read; a `time_format` without `time_type` (in
+    // `<parse>` or flat) makes the default time_type string.
+    let parse = s.section("parse")?;
+    let (ty, format_only) = match &parse {
+        Some(p) => (
+            p.param("@type")
+                .or_else(|| p.param("type"))
+                .map_or("tsv", |x| x.value.as_str()),
+            p.has("time_format") && !p.has("time_type"),
+        ),
+        None => (
+            s.param("format").map_or("tsv", |x| x.value.as_str()),
+            s.has("time_format") && !s.has("time_type"),
+        ),
+    };
+    let stream = match ty {
+        "json" => Stream::Json,
+        "msgpack" => Stream::Msgpack,
+        _ => Stream::Lines,
+    };
+    let defaults = if format_only {
+        PARSE_DEFAULTS_FORMAT
+    } else {
+        PARSE_DEFAULTS
+    };
+    let parser: Arc<dyn Parser> =
+        Arc::from(crate::parser::from_plugin_with(s, Some("tsv"), defaults)?);
+    let extract =
+        Extract::from_section_string_if_format(s, &|m| ctx.log.warn(format_args!("{m}")))?;
+    if tag.is_none() && !extract.as_ref().is_some_and(|x| x.has_tag_key()) {
+        return Err(build_error(
+            s.pos(),
+            "'tag' or 'tag_key' option is required on exec input",
+        ));
+    }
+    let stats = Arc::new(TextStats::default());
+    ctx.metrics.attach(&ctx.plugin_id, stats.clone());
+    Ok(Arc::new(ExecInput {
+        command,
+        with_stderr,
+        tag,
+        run_interval,
+        stream,
+        read_block_size,
+        parser,
+        extract,
+        log: ctx.log.clone(),
+        stats,
+    }))
+}
+
+#[async_trait]
+impl Input for ExecInput {
+    async fn start(self: Arc<Self>, ctx: InputContext) -> Result<JoinHandle<()>, String> {
+        let this = self.clone();
+        Ok(tokio::spawn(async move {
+            let mut shutdown = ctx.shutdown.clone();
+            let Some(every) = this.run_interval else {
+                this.run(&ctx.emitter, shutdown).await;
+                return;
+            };
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut running: Option<JoinHandle<()>> = None;
+            loop {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = shutdown.changed() => break,
+                }
+                if *shutdown.borrow() {
+                    break;
+                }
+                if running.as_ref().is_some_and(|r| !r.is_finished()) {
+                    this.log.warn(format_args!(
+                        "previous child process is still running. skipped. command=\"{}\" interval={}",
+                        this.command,
+                        every.as_secs_f64()
+                    ));
+                    continue;
+                }
+                let run = this.clone();
+                let emitter = ctx.emitter.clone();
+                let stop = ctx.shutdown.clone();
+                running = Some(tokio::spawn(async move { run.run(&emitter, stop).await }));
+            }
+            if let Some(r) = running {
+                let _ = r.await;
+            }
+        }))
+    }
+}
+
+impl ExecInput {
+    /// One run of the command: read and emit its output until it closes it, then reap it.
+    async fn run(&self, emitter: &Emitter, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        if *shutdown.borrow() {
+            return;
+        }
+        let mut cmd = tokio::process::Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(&self.command)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .kill_on_drop(true);
+        let (reader, writer) = match std::io::pipe() {
+            Ok(p) => p,
+            Err(e) => {
+                self.log
+                    .error(format_args!("exec: cannot make a pipe: {e}"));
+                return;
+            }
+        };
+        cmd.stdout(match writer.try_clone() {
+            Ok(w) => Stdio::from(w),
+            Err(e) => {
+                self.log
+                    .error(format_args!("exec: cannot make a pipe: {e}"));
+                return;
+            }
+        });
+        cmd.stderr(if self.with_stderr {
+            Stdio::from(writer)
+        } else {
+            drop(writer);
+            Stdio::null()
+        });
+        let mut child = match cmd.spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                self.log.error(format_args!(
+                    "exec: cannot run command \"{}\": {e}",
+                    self.command
+                ));
+                return;
+            }
+        };
+        // The parent's copies of the pipe's write end are gone with `cmd`: EOF comes when the
+        // command (and whatever it started that kept its stdout) has closed it.
+        drop(cmd);
+        let mut out = match tokio::net::unix::pipe::Receiver::from_owned_fd(reader.into()) {
+            Ok(r) => r,
+            Err(e) => {
+                self.log
+                    .error(format_args!("exec: cannot read the command's output: {e}"));
+                let _ = child.kill().await;
+                return;
+            }
+        };
+        let mut events = TextEvents::new(
+            &*self.parser,
+            NO_KEYS.get_or_init(Default::default),
+            self.extract.as_ref(),
+            &self.stats,
+            &self.log,
+        );
+        let mut reading = Reading::new(self.stream);
+        let mut chunk = vec![0u8; self.read_block_size.min(1 << 20)];
+        let mut stop_at: Option<tokio::time::Instant> = None;
+        loop {
+            let read = match stop_at {
+                None => tokio::select! {
+                    r = out.read(&mut chunk) => r,
+                    _ = shutdown.changed() => {
+                        // SIGTERM, then read what it still writes for a while.
+                        if let Some(pid) = child.id() {
+                            // SAFETY: kill(2) on our own child's pid, not yet reaped.
+                            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+                        }
+                        stop_at = Some(tokio::time::Instant::now() + Duration::from_secs(5));
+                        continue;
+                    }
+                },
+                Some(at) => match tokio::time::timeout_at(at, out.read(&mut chunk)).await {
+                    Ok(r) => r,
+                    Err(_) => break,
+                },
+            };
+            match read {
+                Ok(0) => break,
+                Ok(n) => {
+                    if let Err(e) = reading.feed(&chunk[..n], &mut events) {
+                        self.log.error(format_args!(
+                            "exec: {e}; the rest of this run's output is not read (command \"{}\")",
+                            self.command
+                        ));
+                        break;
+                    }
+                }
+                Err(e) => {
+                    self.log
+                        .error(format_args!("exec: reading the command's output: {e}"));
+                    break;
+                }
+            }
+            self.emit(&mut events, emitter).await;
+        }
+        reading.finish(&mut events);
+        self.emit(&mut events, emitter).await;
+        drop(out);
+        let status = if stop_at.is_some() {
+            let _ = child.start_kill();
+            child.wait().await
+        } else {
+            child.wait().await
+        };
+        match status {
+            Ok(st) if !st.success() && stop_at.is_none() => self.log.error(format_args!(
+                "exec: command \"{}\" exited with {st}",
+                self.command
+            )),
+            Ok(_) => {}
+            Err(e) => self.log.error(format_args!("exec: {e}")),
+        }
+    }
+
+    async fn emit(&self, events: &mut TextEvents<'_>, emitter: &Emitter) {
+        let tag = self.tag.as_deref().unwrap_or("");
+        if let Err(e) = events.emit(emitter, tag).await {
+            self.log.error(format_args!("exec failed to emit: {e}"));
+        }
+    }
+}
+
+/// No source fields: a command's output comes from no peer.
+static NO_KEYS: std::sync::OnceLock<crate::net::peer::SourceKeys> = std::sync::OnceLock::new();
+
+/// The output of one run not yet parsed.
+struct Reading {
+    stream: Stream,
+    pending: Vec<u8>,
+}
+
+impl Reading {
+    fn new(stream: Stream) -> Self {
+        Reading {
+            stream,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Take `data`: every whole line or value in what is held goes to `events`. An error ends
+    /// the run's reading (text that is not JSON or msgpack, a value past [`PENDING_LIMIT`]).
+    fn feed(&mut self, data: &[u8], events: &mut TextEvents<'_>) -> Result<(), String> {
+        self.pending.extend_from_slice(data);
+        let used = match self.stream {
+            Stream::Lines => {
+                let mut at = 0;
+                while let Some(n) = memchr::memchr(b'\n', &self.pending[at..]) {
+                    events.add_local(chomp(&self.pending[at..at + n + 1]));
+                    at += n + 1;
+                }
+                if self.pending.len() - at > PENDING_LIMIT {
+                    events.add_local(&self.pending[at..]);
+                    at = self.pending.len();
+                }
+                at
+            }
+            Stream::Json => {
+                let mut values = serde_json::Deserializer::from_slice(&self.pending)
+                    .into_iter::<serde_json::Value>();
+                let mut at = 0;
+                loop {
+                    match values.next() {
+                        Some(Ok(_)) => {
+                            let end = values.byte_offset();
+                            events.add_local(self.pending[at..end].trim_ascii());
+                            at = end;
+                        }
+                        None => break,
+                        Some(Err(e)) if e.is_eof() => break,
+                        Some(Err(e)) => return Err(format!("the output is not JSON: {e}")),
+                    }
+                }
+                at
+            }
+            Stream::Msgpack => {
+                let mut at = 0;
+                loop {
+                    match logferry_msgpack::value_len(&self.pending[at..]) {
+                        Ok(n) => {
+                            events.add_local(&self.pending[at..at + n]);
+                            at += n;
+                        }
+                        Err(logferry_msgpack::Error::Incomplete) => break,
+                        Err(e) => return Err(format!("the output is not msgpack: {e}")),
+                    }
+                }
+                at
+            }
+        };
+        self.pending.drain(..used);
+        if self.pending.len() > PENDING_LIMIT {
+            return Err(format!(
+                "a value of the output is longer than {PENDING_LIMIT} bytes"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The command closed its output: a last line without a newline is a line; a value cut
+    /// short is dropped, as Fluentd's stream readers drop it.
+    fn finish(&mut self, events: &mut TextEvents<'_>) {
+        if self.stream == Stream::Lines && !self.pending.is_empty() {
+            events.add_local(chomp(&self.pending));
+        }
+        self.pending.clear();
+    }
+}
