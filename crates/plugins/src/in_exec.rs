@@ -32,6 +32,9 @@ use crate::net::stream::TextStats;
 use crate::net::text::TextEvents;
 use crate::parser::Parser;
 
+/// What runs `command`, as Ruby's `spawn` runs a command line.
+const SHELL: &str = "/bin/sh";
+
 /// The most bytes held for one line or one value not yet complete; a longer line is cut there,
 /// a longer JSON or msgpack value ends the run's reading (logged).
 const PENDING_LIMIT: usize = 16 << 20;
@@ -122,6 +125,12 @@ const PARSE_DEFAULTS_FORMAT: &[(&str, &str)] = &[
 pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> {
     let s = &s.declared(&PARAMS);
     let command = s.get::<&str>("command")?.to_string();
+    if !std::path::Path::new(SHELL).exists() {
+        return Err(build_error(
+            s.pos(),
+            format!("the exec input runs its command with {SHELL}, which this system lacks (logferry's distroless image has no shell: build an image with one)"),
+        ));
+    }
     let with_stderr = s.get::<&str>("connect_mode")? == "read_with_stderr";
     let tag = s.get::<Option<&str>>("tag")?.map(str::to_string);
     let run_interval = s
@@ -239,7 +248,7 @@ impl ExecInput {
         if *shutdown.borrow() {
             return;
         }
-        let mut cmd = tokio::process::Command::new("/bin/sh");
+        let mut cmd = tokio::process::Command::new(SHELL);
         cmd.arg("-c")
             .arg(&self.command)
             .stdin(Stdio::null())
