@@ -43,7 +43,8 @@ def cases():
                                    "tag j\n<parse>\n  @type json\n</parse>\n"], 4)
     exec_case("exec-json-time-key", ["command printf '{\"time\":1700000000.5,\"m\":1}\\n{\"time\":1700000001,\"m\":2}'\ntag j\n"
                                      "<parse>\n  @type json\n  time_key time\n</parse>\n"], 2, inject="tag_key tag\n" + TIME)
-    exec_case("exec-json-not-json", ["command printf '{\"a\":1} nope {\"b\":2}'\ntag j\n<parse>\n  @type json\n</parse>\n"], 1)
+    exec_case("exec-json-not-json", ["command printf '{\"a\":1} nope {\"b\":2}'\ntag j\n<parse>\n  @type json\n</parse>\n"], 2)
+    exec_case("exec-json-binary", ["command printf '{\"a\":\"caf\\303\\251 \\377\"}\\n'\ntag j\n<parse>\n  @type json\n</parse>\n"], 1)
     exec_case("exec-extract-tag-and-time", ["command printf '{\"t\":\"app.a\",\"time\":1700000000.5,\"m\":1}\\n{\"t\":\"app.b\",\"time\":1700000001,\"m\":2}\\n'\n"
                                             "<parse>\n  @type json\n</parse>\n<extract>\n  tag_key t\n  time_key time\n</extract>\n"], 2,
               inject="tag_key tag\n" + TIME)

@@ -3,9 +3,10 @@
 //! events.
 //!
 //! How the output is read follows the parser, as Fluentd's `run`: the `json` parser reads a stream
-//! of JSON values (`{"a":1}{"b":2}` is two records; a value cut short at the end is dropped, and
-//! text that is not JSON ends the reading of that run, logged), the `msgpack` parser a stream of
-//! objects, every other parser one line at a time (without its `\n`, `\r\n` or `\r`). `<parse>`
+//! of JSON values (`{"a":1}{"b":2}` is two records; a value cut short at the end is dropped; text
+//! that is not JSON is counted as not matched and skipped, where Fluentd stops reading that run),
+//! the `msgpack` parser a stream of objects, every other parser one line at a time (without its
+//! `\n`, `\r\n` or `\r`). `<parse>`
 //! defaults to `tsv`, with `time_type float`, no `time_key` and `estimate_current_event false`
 //! (a `time_format` without `time_type` is read as `time_type string`); `<extract>` likewise. The
 //! tag is `<extract>`'s `tag_key` field, else `tag` (one of them is required); the time is the
@@ -408,20 +409,10 @@ impl Reading {
                 at
             }
             Stream::Json => {
-                let mut values = serde_json::Deserializer::from_slice(&self.pending)
-                    .into_iter::<serde_json::Value>();
                 let mut at = 0;
-                loop {
-                    match values.next() {
-                        Some(Ok(_)) => {
-                            let end = values.byte_offset();
-                            events.add_local(self.pending[at..end].trim_ascii());
-                            at = end;
-                        }
-                        None => break,
-                        Some(Err(e)) if e.is_eof() => break,
-                        Some(Err(e)) => return Err(format!("the output is not JSON: {e}")),
-                    }
+                while let Some((start, end)) = json_value(&self.pending[at..], false) {
+                    events.add_local(&self.pending[at + start..at + end]);
+                    at += end;
                 }
                 at
             }
@@ -452,9 +443,116 @@ impl Reading {
     /// The command closed its output: a last line without a newline is a line; a value cut
     /// short is dropped, as Fluentd's stream readers drop it.
     fn finish(&mut self, events: &mut TextEvents<'_>) {
-        if self.stream == Stream::Lines && !self.pending.is_empty() {
-            events.add_local(chomp(&self.pending));
+        match self.stream {
+            Stream::Lines if !self.pending.is_empty() => events.add_local(chomp(&self.pending)),
+            Stream::Json => {
+                if let Some((start, end)) = json_value(&self.pending, true) {
+                    events.add_local(&self.pending[start..end]);
+                }
+            }
+            _ => {}
         }
         self.pending.clear();
+    }
+}
+
+/// Where the first JSON value of `buf` is, after white space: `(start, end)`, or `None` when
+/// more bytes may still complete it (at `eof`, an object, array or string cut short is `None`;
+/// a bare word or number ends there). Text that is not JSON (`nope`) is taken as a value of its
+/// own up to white space or the next `{`, `[` or `"`, for the parser to refuse. Bytes, so text
+/// that is not UTF-8 is found like any other; no recursion, for any depth.
+fn json_value(buf: &[u8], eof: bool) -> Option<(usize, usize)> {
+    let start = buf.iter().position(|b| !b" \t\r\n".contains(b))?;
+    match buf[start] {
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut in_str = false;
+            let mut escaped = false;
+            for (i, &b) in buf.iter().enumerate().skip(start) {
+                if in_str {
+                    match b {
+                        _ if escaped => escaped = false,
+                        b'\\' => escaped = true,
+                        b'"' => in_str = false,
+                        _ => {}
+                    }
+                    continue;
+                }
+                match b {
+                    b'"' => in_str = true,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some((start, i + 1));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            None
+        }
+        b'"' => {
+            let mut escaped = false;
+            for (i, &b) in buf.iter().enumerate().skip(start + 1) {
+                match b {
+                    _ if escaped => escaped = false,
+                    b'\\' => escaped = true,
+                    b'"' => return Some((start, i + 1)),
+                    _ => {}
+                }
+            }
+            None
+        }
+        _ => match buf[start..].iter().position(|b| b" \t\r\n{[\"".contains(b)) {
+            Some(n) => Some((start, start + n.max(1))),
+            None => eof.then_some((start, buf.len())),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_value;
+
+    /// Every value `json_value` finds in `text` read to its end, as the JSON stream reads it.
+    fn values(text: &[u8]) -> Vec<&[u8]> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        while let Some((s, e)) = json_value(&text[at..], true) {
+            out.push(&text[at + s..at + e]);
+            at += e;
+        }
+        out
+    }
+
+    #[test]
+    fn finds_each_value_of_a_stream() {
+        assert_eq!(
+            values(br#"{"a":1}{"b":"}]"} [1,[2]] "s\"x" 12 true nope{"c":{}}"#),
+            [
+                &br#"{"a":1}"#[..],
+                br#"{"b":"}]"}"#,
+                b"[1,[2]]",
+                br#""s\"x""#,
+                b"12",
+                b"true",
+                b"nope",
+                br#"{"c":{}}"#
+            ]
+        );
+        // Bytes that are not UTF-8 are found as any others (the parser judges them).
+        assert_eq!(values(b"{\"a\":\"\xff\"}\n"), [&b"{\"a\":\"\xff\"}"[..]]);
+    }
+
+    #[test]
+    fn waits_for_a_value_cut_short() {
+        assert_eq!(json_value(br#"  {"a":[1,"#, false), None);
+        assert_eq!(json_value(br#"{"a":"b\"#, true), None);
+        assert_eq!(json_value(b"\"abc", true), None);
+        // A number may go on in the next read, unless the output ended.
+        assert_eq!(json_value(b" 12", false), None);
+        assert_eq!(json_value(b" 12", true), Some((1, 3)));
+        assert_eq!(json_value(b" \n\t", true), None);
     }
 }
