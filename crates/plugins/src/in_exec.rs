@@ -58,7 +58,8 @@ pub struct ExecInput {
     tag: Option<String>,
     run_interval: Option<Duration>,
     stream: Stream,
-    read_block_size: usize,
+    /// How much is read at a time: `read_block_size`, or the json parser's `stream_buffer_size`.
+    read_size: usize,
     parser: Arc<dyn Parser>,
     extract: Option<Extract>,
     log: PluginLog,
@@ -91,7 +92,7 @@ pub static PARAMS: Spec = Spec::new(
     p(
         "read_block_size",
         Size,
-        "How much is read from the command at a time.",
+        "How much is read from the command at a time (the json parser's `stream_buffer_size` instead, as in Fluentd).",
     )
     .default("10240"),
 ])
@@ -171,6 +172,18 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         "msgpack" => Stream::Msgpack,
         _ => Stream::Lines,
     };
+    // The json parser's stream reader reads `stream_buffer_size` (8192) at a time, as Fluentd's
+    // Yajl stream does; the others `read_block_size`.
+    let read_size = if stream == Stream::Json {
+        let given = match &parse {
+            Some(p) => p.param("stream_buffer_size"),
+            None => s.param("stream_buffer_size"),
+        };
+        given.map_or(8192, |p| logferry_config::types::size(&p.value) as usize)
+    } else {
+        read_block_size
+    }
+    .clamp(1, 1 << 20);
     let defaults = if format_only {
         PARSE_DEFAULTS_FORMAT
     } else {
@@ -194,7 +207,7 @@ pub fn build(ctx: &BuildCtx, s: &Section) -> Result<Arc<dyn Input>, BuildError> 
         tag,
         run_interval,
         stream,
-        read_block_size,
+        read_size,
         parser,
         extract,
         log: ctx.log.clone(),
@@ -307,7 +320,7 @@ impl ExecInput {
             &self.log,
         );
         let mut reading = Reading::new(self.stream);
-        let mut chunk = vec![0u8; self.read_block_size.min(1 << 20)];
+        let mut chunk = vec![0u8; self.read_size];
         let mut stop_at: Option<tokio::time::Instant> = None;
         loop {
             let read = match stop_at {

@@ -102,7 +102,7 @@ pub static JSON: Spec = Spec::new(
     p(
         "stream_buffer_size",
         Size,
-        "The read size of Fluentd's streaming JSON reader, which only its `exec` input and `exec_filter` output use (neither is in logferry): no effect on the plugins here, as in Fluentd.",
+        "How much the `exec` input reads at a time for its JSON stream (Fluentd's streaming reader, also used by the `exec_filter` output, which logferry lacks); no effect on the other plugins, as in Fluentd.",
     ),
     time_key(Some("time")),
     p(
