@@ -79,7 +79,8 @@ def normalize_key(key):
 
 
 def body(head, data):
-    """The head lines and the data, gzip data decompressed after a line "(gunzipped)". Data that
+    """The head lines and the data, gzip data decompressed after a line "(gunzipped)", zlib data
+    after a line "(inflated)". Data that
     holds gzip members among other bytes (records compressed one by one, then joined with a
     newline) has each member decompressed in place as "[gz:...]" after a line
     "(gzip members)"."""
@@ -89,6 +90,15 @@ def body(head, data):
         except (OSError, EOFError, zlib.error):
             data, kind = members(data), "(gzip members)"
         head.append(kind)
+    elif len(data) >= 2 and data[0] == 0x78 and (data[0] * 256 + data[1]) % 31 == 0:
+        # A zlib stream (`compression zlib`): compressors differ in the bytes they write, so the
+        # data is compared inflated; what follows the stream (a newline) is kept as it is.
+        d = zlib.decompressobj()
+        try:
+            data = d.decompress(data) + d.flush() + d.unused_data
+            head.append("(inflated)")
+        except zlib.error:
+            pass
     return ("\n".join(head) + "\n").encode(), data
 
 
