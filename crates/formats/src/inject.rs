@@ -96,6 +96,17 @@ pub static INJECT_V012: Spec = Spec::new("v0.12 inject", "v0.12 flat inject para
         p("timezone", Str, "v0.12: zone of the added time."),
     ]);
 
+/// A plugin's own defaults for `<inject>`'s time settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Defaults<'a> {
+    /// `time_type` when not given.
+    pub time_type: &'a str,
+    /// `time_format` when not given (`None`: ISO 8601 in seconds).
+    pub time_format: Option<&'a str>,
+    /// `localtime` when not given (Fluentd's own default: true).
+    pub localtime: bool,
+}
+
 impl Inject {
     /// Read `<inject>`, or the v0.12 flat parameters on the plugin section when there is none.
     pub fn from_plugin(plugin: &Section) -> Result<Inject, BuildError> {
@@ -127,13 +138,26 @@ impl Inject {
         time_type: &str,
         time_format: &str,
     ) -> Result<Inject, BuildError> {
+        Self::from_plugin_defaults(
+            plugin,
+            Defaults {
+                time_type,
+                time_format: Some(time_format),
+                localtime: true,
+            },
+        )
+    }
+
+    /// [`Inject::from_plugin`] for a plugin whose `<inject>` has its own defaults (out_exec:
+    /// `time_type string`, `localtime false`); the v0.12 flat parameters keep theirs.
+    pub fn from_plugin_defaults(plugin: &Section, d: Defaults) -> Result<Inject, BuildError> {
         match plugin.section("inject")? {
-            Some(s) => Self::from_section(&s.declared(&INJECT), Some((time_type, time_format))),
+            Some(s) => Self::from_section(&s.declared(&INJECT), Some(d)),
             None => Self::from_plugin(plugin),
         }
     }
 
-    fn from_section(s: &Section, defaults: Option<(&str, &str)>) -> Result<Inject, BuildError> {
+    fn from_section(s: &Section, defaults: Option<Defaults>) -> Result<Inject, BuildError> {
         let mut inj = Inject {
             tag_key: s.str("tag_key").map(str::to_string),
             worker_id_key: s.str("worker_id_key").map(str::to_string),
@@ -158,12 +182,12 @@ impl Inject {
     }
 
     /// The time type and its settings (default: `float` in `<inject>`, `string` flat).
-    fn time_type(s: &Section, defaults: Option<(&str, &str)>) -> Result<TimeType, BuildError> {
+    fn time_type(s: &Section, defaults: Option<Defaults>) -> Result<TimeType, BuildError> {
         let ty = match defaults {
-            Some((ty, _)) if !s.has("time_type") => ty,
+            Some(d) if !s.has("time_type") => d.time_type,
             _ => s.get::<&str>("time_type")?,
         };
-        let format_default = defaults.map(|(_, f)| f);
+        let format_default = defaults.and_then(|d| d.time_format);
         Ok(match ty {
             "float" => TimeType::Float,
             "unixtime" => TimeType::Unixtime,
@@ -172,7 +196,10 @@ impl Inject {
             "unixtime_nanos" => TimeType::Nanos,
             _ => {
                 let utc = s.get("utc")?;
-                let localtime = s.get("localtime")?;
+                let localtime = match defaults {
+                    Some(d) if !s.has("localtime") => d.localtime,
+                    _ => s.get("localtime")?,
+                };
                 let tz = s.get::<Option<&str>>("timezone")?;
                 let zone =
                     Zone::from_settings(localtime, utc, tz).map_err(|e| build_error(s.pos(), e))?;
