@@ -88,3 +88,36 @@ fn a_failing_command_is_logged() {
     });
     assert!(d.terminate().success());
 }
+
+/// The exec output: a command that fails is retried (the chunk kept) until it succeeds, and
+/// the chunk file it is given holds the formatted records.
+#[test]
+fn the_exec_output_retries_a_failing_command() {
+    let conf = format!(
+        "{SRC}<source>\n  @type exec\n  command printf 'a\\tb\\n'\n  tag t\n  <parse>\n    keys k1,k2\n  </parse>\n</source>\n<match t>\n  @type exec\n  command test -e {{DIR}}/go && cat >> {{DIR}}/out.log\n  <format>\n    keys k2,k1\n  </format>\n  <buffer>\n    flush_mode immediate\n    retry_wait 0.1\n    retry_max_interval 0.2\n  </buffer>\n</match>\n"
+    );
+    let mut d = Daemon::start(&conf);
+    d.wait_for_log("command exits with error code", Duration::from_secs(30));
+    std::fs::write(d.path("go"), "").unwrap();
+    d.wait_file_text(&d.path("out.log"), Duration::from_secs(30), |t| {
+        t == "b\ta\n"
+    });
+    assert!(d.terminate().success());
+}
+
+/// A command that runs past `command_timeout` is killed and the write retried, until a run
+/// ends in time.
+#[test]
+fn the_exec_output_kills_a_command_past_its_timeout() {
+    let conf = format!(
+        "{SRC}<source>\n  @type exec\n  command printf 'a\\n'\n  tag t\n  <parse>\n    @type none\n  </parse>\n</source>\n<match t>\n  @type exec\n  command test -e {{DIR}}/go || sleep 30; cat >> {{DIR}}/out.log\n  command_timeout 0.2\n  <format>\n    @type json\n  </format>\n  <buffer>\n    flush_mode immediate\n    retry_wait 0.1\n  </buffer>\n</match>\n"
+    );
+    let mut d = Daemon::start(&conf);
+    d.wait_for_log("ran past command_timeout", Duration::from_secs(30));
+    assert!(!d.path("out.log").exists());
+    std::fs::write(d.path("go"), "").unwrap();
+    d.wait_file_text(&d.path("out.log"), Duration::from_secs(30), |t| {
+        t == "{\"message\":\"a\"}\n"
+    });
+    assert!(d.terminate().success());
+}

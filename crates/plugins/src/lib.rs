@@ -5,7 +5,7 @@
 //! `sample`/`dummy` ([`in_sample`]), `exec` ([`in_exec`]).
 //! Filters: `parser`, `record_transformer`, `grep`, `concat`, `stdout`.
 //! Outputs: `stdout`, `null`, `file`, `http`, `relabel`, `rewrite_tag_filter`, `copy`,
-//! `roundrobin`, `forward`
+//! `roundrobin`, `forward`, `exec`
 //! (the AWS outputs live in `logferry-plugins-aws`).
 //! Shared helpers, defined in `logferry-formats` and re-exported here: [`formatter`]
 //! (`<format>`), [`inject`] (`<inject>`), [`parser`] (`<parse>`), [`accessor`] (record
@@ -31,6 +31,7 @@ pub mod in_unix;
 pub mod monitor_tap;
 pub mod net;
 pub mod out_copy;
+pub mod out_exec;
 pub mod out_file;
 pub mod out_file_symlink;
 pub mod out_forward;
@@ -68,6 +69,7 @@ pub fn registry() -> Registry {
     r.add_output("file", out_file::build);
     r.add_writer("file", out_file::writer);
     r.add_buffered("http", out_http::writer, out_http::DEFAULTS);
+    r.add_buffered("exec", out_exec::writer, out_exec::DEFAULTS);
     r.add_writer("stdout", out_stdout::writer);
     r.add_writer("secondary_file", out_secondary_file::writer);
     r.add_writer("null", out_null::writer);
@@ -124,6 +126,7 @@ fn declare(r: &mut Registry) {
     r.declare(Filter, "concat", &filter_concat::PARAMS);
     r.declare(Output, "forward", &out_forward::params::PARAMS);
     r.declare(Output, "http", &out_http::PARAMS);
+    r.declare(Output, "exec", &out_exec::PARAMS);
     for (name, spec) in logferry_formats::formatter::params::SPECS {
         r.declare(Formatter, name, spec);
     }
