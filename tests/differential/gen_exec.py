@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Write the differential cases of the `exec` input (exec-*) under cases/: commands that print
+"""Write the differential cases of the `exec` input and output (exec-*) under cases/: commands that print
 fixed output (printf), parsed by each kind of parser, with `<extract>`, `connect_mode` and the
 v0.12 flat parameters; the records reach an out_file (`@id out`, a file a tag, JSON lines with the
 tag, and the time where a case reads one) and the case waits on monitor_agent until that output counted
-the records Fluentd emits.
+the records Fluentd emits. The output's cases (exec-out-*) append each chunk file to a file
+the case collects, with `cat`.
 
     gen_exec.py      (then record.sh FLUENTD_BIN exec-*)
 """
@@ -82,9 +83,31 @@ def cases():
     cfg("run-interval", "command printf x\ntag t\nrun_interval 10s\n<parse>\n  @type none\n</parse>\n")
 
 
+def out_cases():
+    """The exec output: each chunk's file appended by `cat` to a file the case collects."""
+    events = [g.msg({"a": "x", "b": 1, "c": {"d": [1, None]}}, tag="t.a"),
+              g.msg({"a": "tab\there", "b": None}, tag="t.b", time={"$et": [g.T0 + 1, 500000000]}),
+              g.msg({"a": "é", "b": 1e20, "c": "line\nbreak"}, tag="t.a", time=g.T0 + 2)]
+
+    def out(name, body, frames=events):
+        g.case(name, "<match t.**>\n%s</match>\n" % g.indent("@type exec\ncommand cat >> {DIR}/out/x.log\n" + body) + g.ERR, frames)
+
+    out("exec-out-tsv", "<format>\n  keys a,b,c\n</format>\n")
+    out("exec-out-tsv-inject", "<format>\n  keys a,t,tg\n</format>\n<inject>\n  time_key t\n  tag_key tg\n</inject>\n")
+    out("exec-out-json-inject-float", "<format>\n  @type json\n</format>\n<inject>\n  time_key t\n  time_type float\n</inject>\n")
+    out("exec-out-json-localtime", "<format>\n  @type json\n</format>\n<inject>\n  time_key t\n  localtime true\n  time_format %Y%m%d %H%M%S %z\n</inject>\n")
+    out("exec-out-ltsv-keys-by-tag", "<format>\n  @type ltsv\n</format>\n<buffer tag>\n  @type memory\n</buffer>\n")
+    out("exec-out-single-value", "<format>\n  @type single_value\n  message_key a\n</format>\n")
+    out("exec-out-out-file", "<format>\n  @type out_file\n</format>\n")
+    out("exec-out-v012-flat", "format tsv\nkeys a,b\n")
+    g.case("exec-out-config-no-command", "<match **>\n  @type exec\n  <format>\n    keys a\n  </format>\n</match>\n")
+    g.case("exec-out-config-tsv-without-keys", "<match **>\n  @type exec\n  command cat\n</match>\n")
+
+
 def main():
     g.OUT.clear()
     cases()
+    out_cases()
     g.main()
 
 
