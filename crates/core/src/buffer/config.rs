@@ -28,7 +28,23 @@ pub enum StoreKind {
         file_permission: Option<u32>,
         /// The buffer's own `dir_permission` (else `<system>`'s).
         dir_permission: Option<u32>,
+        /// `@type file_single`: one file per chunk, no `.meta` (its settings); `None` for
+        /// `@type file`.
+        single: Option<SingleConfig>,
     },
+}
+
+/// `@type file_single`'s own settings (Fluentd's `buf_file_single`). Its `path` rules are applied
+/// by [`super::build::build_buffered`], which knows `<system>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SingleConfig {
+    /// The record key whose value names the chunk files, or `None`: the tag.
+    pub key: Option<String>,
+    /// `calc_num_records`: count the records of resumed chunks.
+    pub calc_num_records: bool,
+    /// `chunk_format`: `Some(true)` msgpack, `Some(false)` text, `None` auto (msgpack when the
+    /// output's format is msgpack, as Fluentd's `formatted_to_msgpack_binary?`).
+    pub msgpack: Option<bool>,
 }
 
 /// When staged chunks are enqueued for flushing.
@@ -329,22 +345,49 @@ impl BufferConfig {
                     fsync: buffer.is_some() && src.val::<String>("durability")? == "power_loss",
                     file_permission: perm("file_permission")?,
                     dir_permission: perm("dir_permission")?,
+                    single: None,
                 }
             }
             "file_single" => {
-                return Err(build_error(
-                    &pos,
-                    "buffer type file_single is not supported; use @type file",
-                ))
+                // Without a path: empty, for build::build_buffered to put under <system> root_dir
+                // (with @id) or refuse. Its chunk keys are checked below.
+                let perm = |key| match &buffer {
+                    Some(b) => crate::system::permission(b, key),
+                    None => Ok(None),
+                };
+                let msgpack = match src.val::<String>("chunk_format")?.as_str() {
+                    "msgpack" => Some(true),
+                    "text" => Some(false),
+                    _ => None,
+                };
+                StoreKind::File {
+                    path: path.unwrap_or_default(),
+                    suffix: String::new(),
+                    fsync: buffer.is_some() && src.val::<String>("durability")? == "power_loss",
+                    file_permission: perm("file_permission")?,
+                    dir_permission: perm("dir_permission")?,
+                    single: Some(SingleConfig {
+                        key: None,
+                        calc_num_records: src.val::<bool>("calc_num_records")?,
+                        msgpack,
+                    }),
+                }
             }
             other => {
                 return Err(build_error(
                     &pos,
-                    format!("unknown buffer type '{other}'; supported: memory, file"),
+                    format!("unknown buffer type '{other}'; supported: memory, file, file_single"),
                 ))
             }
         };
         let is_file = matches!(store, StoreKind::File { .. });
+        let is_single = matches!(
+            store,
+            StoreKind::File {
+                single: Some(_),
+                ..
+            }
+        );
 
         // Chunk keys: the <buffer> argument, else the plugin default; v0.12 time_slice_format adds
         // the time key.
@@ -401,6 +444,24 @@ impl BufferConfig {
             }) {
                 tracing::info!("{}: '{}' uses a tag placeholder: adding the buffer chunk key 'tag' so it is rendered per tag (Fluentd v1 would leave it literal)", p.pos, p.key);
                 key_tag = true;
+            }
+        }
+        let mut store = store;
+        if let StoreKind::File {
+            single: Some(single),
+            ..
+        } = &mut store
+        {
+            // Fluentd's buf_file_single: the tag, or one record key, names the chunk files (a
+            // time key is allowed; it is not in the file name).
+            if !record_keys.is_empty() {
+                if key_tag {
+                    return Err(build_error(&pos, "chunk keys must be tag or one field"));
+                }
+                if record_keys.len() > 1 {
+                    return Err(build_error(&pos, "2 or more chunk keys is not allowed"));
+                }
+                single.key = Some(record_keys[0].name.clone());
             }
         }
         if defaults.tag_required && !key_tag {
@@ -575,7 +636,11 @@ impl BufferConfig {
         };
         // Parameters read only for the legacy mapping or accepted by name.
         src.val::<f64>("flush_thread_burst_interval")?;
-        src.val::<String>("path_suffix")?;
+        if !is_single {
+            // file_single has no path_suffix: given there, it is warned about as unused (as
+            // Fluentd does).
+            src.val::<String>("path_suffix")?;
+        }
         Ok(cfg)
     }
 
