@@ -154,6 +154,9 @@ pub fn build_buffered(
                         single_path(path, ctx.system.workers, plugin_dir.is_some())
                             .map_err(|e| build_error(s.pos(), e))?;
                     dir = d;
+                    let pattern = dir.join(format!("{prefix}.*.buf"));
+                    ctx.claim_single_buffer_path(&pattern.to_string_lossy(), ty)
+                        .map_err(|e| build_error(s.pos(), e))?;
                     let count = sc.calc_num_records.then(|| {
                         if sc
                             .msgpack
