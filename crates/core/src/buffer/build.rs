@@ -68,17 +68,26 @@ pub fn build_buffered(
         ..
     } = &mut cfg.store
     {
-        // file_single: no out_file default; root_dir with @id, else Fluentd's error.
+        // file_single without path: under <system> root_dir with @id; else out_file's own
+        // `path` as it is written (out_file gives it to any buffer type, and file_single reads
+        // it by its own rules: a directory, or `DIR/P.*`); else Fluentd's error.
         if path.is_empty() {
             if let (Some(root), Some(id)) = (ctx.system.root_dir.as_deref(), s.str("@id")) {
                 plugin_dir = Some(PathBuf::from(root).join("worker0").join(id));
-            }
-            *path = default_file_path(ctx, s, &BufferDefaults::default()).ok_or_else(|| {
-                build_error(
+                *path = PathBuf::from(root)
+                    .join("worker0")
+                    .join(id)
+                    .join("buffer")
+                    .to_string_lossy()
+                    .into_owned();
+            } else if let Some(p) = s.str("path").filter(|_| defaults.file_at_output_path) {
+                *path = p.to_string();
+            } else {
+                return Err(build_error(
                     s.pos(),
                     "buffer path is not configured. specify 'path' in <buffer> (or <system> root_dir with @id)",
-                )
-            })?;
+                ));
+            }
         }
     }
     if let StoreKind::File {
