@@ -383,3 +383,64 @@ impl super::backend::Backend for LazyFile {
         self.get().ok()?.data_path(h)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::single_path;
+    use std::path::PathBuf;
+
+    /// Fluentd's file_single path rules.
+    #[test]
+    fn single_paths() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let p = |s: &str| root.join(s).to_string_lossy().into_owned();
+        std::fs::create_dir(root.join("dir.*")).unwrap();
+        std::fs::write(root.join("file"), "").unwrap();
+        // An existing directory (even one named with `.*`), or a new path without `.*`.
+        assert_eq!(
+            single_path(&p("dir.*"), 1, false).unwrap(),
+            (root.join("dir.*"), "fsb".to_string(), None)
+        );
+        assert_eq!(
+            single_path(&p("new/buf"), 1, false).unwrap(),
+            (root.join("new/buf"), "fsb".to_string(), None)
+        );
+        // File paths: `P.*`, an existing file `P`, and `P.*.S` (Fluentd's warning, fsb).
+        assert_eq!(
+            single_path(&p("chunks.*"), 1, false).unwrap(),
+            (root.to_path_buf(), "chunks".to_string(), None)
+        );
+        assert_eq!(
+            single_path(&p("file"), 1, false).unwrap(),
+            (root.to_path_buf(), "file".to_string(), None)
+        );
+        assert_eq!(
+            single_path(&p("x.*.log"), 1, false).unwrap(),
+            (root.to_path_buf(), "fsb".to_string(), None)
+        );
+        assert_eq!(
+            single_path("rel.*", 1, false).unwrap(),
+            (PathBuf::from("."), "rel".to_string(), None)
+        );
+        // Several workers: worker0 under a directory, which is resumed too; not under root_dir;
+        // a file path refused.
+        assert_eq!(
+            single_path(&p("new/buf"), 2, false).unwrap(),
+            (
+                root.join("new/buf/worker0"),
+                "fsb".to_string(),
+                Some(root.join("new/buf"))
+            )
+        );
+        assert_eq!(
+            single_path(&p("new/buf"), 2, true).unwrap(),
+            (root.join("new/buf"), "fsb".to_string(), None)
+        );
+        let e = single_path(&p("chunks.*"), 2, false).unwrap_err();
+        assert!(e.contains("does not support multi workers"), "{e}");
+        // A `*` in the directory part.
+        let e = single_path(&p("a*b/c.*"), 1, false).unwrap_err();
+        assert!(e.contains("directory part"), "{e}");
+    }
+}

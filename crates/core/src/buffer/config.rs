@@ -649,3 +649,70 @@ impl BufferConfig {
         self.key_tag || self.timekey.is_some() || !self.record_keys.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(buffer: &str) -> Result<BufferConfig, String> {
+        let text = format!("<match **>\n@type x\n{buffer}\n</match>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", std::path::Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "x");
+        BufferConfig::from_output(&s, &BufferDefaults::default()).map_err(|e| e.to_string())
+    }
+
+    fn single(c: &BufferConfig) -> SingleConfig {
+        match &c.store {
+            StoreKind::File {
+                single: Some(s), ..
+            } => s.clone(),
+            other => panic!("not file_single: {other:?}"),
+        }
+    }
+
+    /// file_single's defaults are Fluentd's: a file buffer's limits, not flushed at shutdown,
+    /// records counted, chunk_format auto; the tag names the files.
+    #[test]
+    fn file_single_defaults() {
+        let c = parse("<buffer tag>\n@type file_single\npath /b\n</buffer>").unwrap();
+        assert_eq!(c.chunk_limit_size, 256 << 20);
+        assert_eq!(c.total_limit_size, 64 << 30);
+        assert!(!c.flush_at_shutdown);
+        assert_eq!(
+            single(&c),
+            SingleConfig {
+                key: None,
+                calc_num_records: true,
+                msgpack: None
+            }
+        );
+        let c = parse(
+            "<buffer $.a.b, time>\n@type file_single\ntimekey 60\ncalc_num_records false\nchunk_format msgpack\n</buffer>",
+        )
+        .unwrap();
+        let s = single(&c);
+        assert_eq!(s.key.as_deref(), Some("$.a.b"));
+        assert!(!s.calc_num_records);
+        assert_eq!(s.msgpack, Some(true));
+        assert_eq!(c.timekey, Some(60));
+        let c = parse("<buffer>\n@type file_single\nchunk_format text\n</buffer>").unwrap();
+        assert_eq!(single(&c).msgpack, Some(false));
+        // v0.12's buffer_type.
+        let c = parse("buffer_type file_single\nbuffer_path /b").unwrap();
+        assert!(single(&c).key.is_none());
+    }
+
+    /// Fluentd's configure errors of file_single.
+    #[test]
+    fn file_single_refusals() {
+        let e = parse("<buffer tag,a>\n@type file_single\npath /b\n</buffer>").unwrap_err();
+        assert!(e.contains("chunk keys must be tag or one field"), "{e}");
+        let e = parse("<buffer a,b>\n@type file_single\npath /b\n</buffer>").unwrap_err();
+        assert!(e.contains("2 or more chunk keys is not allowed"), "{e}");
+        let e = parse("<buffer>\n@type file_single\nchunk_format json\n</buffer>").unwrap_err();
+        assert!(e.contains("chunk_format"), "{e}");
+        let e =
+            parse("<buffer>\n@type file_single\ncalc_num_records maybe\n</buffer>").unwrap_err();
+        assert!(e.contains("calc_num_records"), "{e}");
+    }
+}
