@@ -2,6 +2,10 @@
 //! `buf_file` lays them out, with commits that survive `kill -9` (and, with
 //! [`Durability::PowerLoss`], power loss) and a resume that never stops start-up.
 //!
+//! [`FileStore::open_single`] opens the same store in the layout of Fluentd's `buf_file_single`
+//! instead (one file per chunk, its key in the name, no `.meta`): see [`single`]. What follows
+//! is the `file` layout.
+//!
 //! # Files
 //!
 //! For a chunk with id `<hex>` (32 lowercase hex digits of the 16-byte [`ChunkId`]) and the
