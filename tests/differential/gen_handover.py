@@ -2,7 +2,9 @@
 """Write the differential cases of a binary swap (handover-*) under cases/: Fluentd's own file
 buffer chunks, left on disk when it stopped, resumed by the next daemon.
 
-    gen_handover.py FLUENTD_BIN      (then record.sh FLUENTD_BIN handover-*)
+    gen_handover.py FLUENTD_BIN [PREFIX...]   (then record.sh FLUENTD_BIN handover-*)
+
+With PREFIXes, only the cases whose names start with one of them are (re)written.
 
 Each case runs Fluentd (FLUENTD_BIN: the reference) once here with the case's first config
 (`phase1` below): a file buffer under {DIR}/buf whose output cannot deliver yet (a flush interval
@@ -63,22 +65,22 @@ MANY = [msg("app.a" if i % 3 else "app.b", 1700000000 + i, {"m": f"event {i}", "
         for i in range(24)]
 
 
-def file_out(buffer_keys, extra_buffer, phase1, fmt=""):
+def file_out(buffer_keys, extra_buffer, phase1, fmt="", buf="file", out="${tag}", bufpath="{DIR}/buf"):
     flush = "flush_mode interval\n    flush_interval 1h" if phase1 else "flush_mode interval\n    flush_interval 1h\n    flush_at_shutdown true"
     return f"""<match app.**>
   @type file
-  path {{DIR}}/out/${{tag}}
+  path {{DIR}}/out/{out}
   append true
 {fmt}  <buffer {buffer_keys}>
-    @type file
-    path {{DIR}}/buf
+    @type {buf}
+    path {bufpath}
     {flush}
 {extra_buffer}  </buffer>
 </match>
 """
 
 
-def forward_out(port, phase1, extra_buffer=""):
+def forward_out(port, phase1, extra_buffer="", buf="file"):
     flush = "flush_mode interval\n    flush_interval 1h" if phase1 else "flush_mode immediate\n    flush_at_shutdown true"
     return f"""<match app.**>
   @type forward
@@ -87,7 +89,7 @@ def forward_out(port, phase1, extra_buffer=""):
     port {port}
   </server>
   <buffer tag>
-    @type file
+    @type {buf}
     path {{DIR}}/buf
     {flush}
     retry_wait 1h
@@ -138,7 +140,54 @@ def cases(dead):
             forward_out(dead, True), forward_out("{FWDPORT}", False), EVENTS, MORE_ET),
         "handover-http": (
             http_out(f"http://127.0.0.1:{dead}/x", True), http_out("{HTTP}/x", False), EVENTS, MORE),
+        # file_single: one file per chunk, its key in the name, no .meta. out_file's chunks are
+        # text (chunk_format auto: lines counted), out_forward's msgpack (auto is text there too,
+        # as Fluentd's out_forward is not formatted_to_msgpack_binary: its `size` option counts
+        # the lines of the msgpack bytes).
+        "handover-file-single-tag": (
+            file_out("tag", "", True, buf="file_single"),
+            file_out("tag", "", False, buf="file_single"), EVENTS, MORE),
+        # Broken and foreign files beside Fluentd's chunks (EXTRA below).
+        "handover-file-single-broken": (
+            file_out("tag", "    disable_chunk_backup true\n", True, buf="file_single"),
+            file_out("tag", "    disable_chunk_backup true\n", False, buf="file_single"), EVENTS, MORE),
+        "handover-file-single-record-key": (
+            file_out("m", "", True, buf="file_single", out="${m}"),
+            file_out("m", "", False, buf="file_single", out="${m}"), EVENTS, MORE),
+        "handover-file-single-small-chunks": (
+            file_out("tag", "    chunk_limit_size 200\n", True, buf="file_single"),
+            file_out("tag", "    chunk_limit_size 200\n", False, buf="file_single"), MANY, MORE),
+        "handover-file-single-prefix-path": (
+            file_out("tag", "", True, buf="file_single", bufpath="{DIR}/buf/chunks.*"),
+            file_out("tag", "", False, buf="file_single", bufpath="{DIR}/buf/chunks.*"), EVENTS, MORE),
+        "handover-file-single-gzip": (
+            file_out("tag", "    compress gzip\n", True, buf="file_single"),
+            file_out("tag", "    compress gzip\n", False, buf="file_single"), EVENTS, MORE),
+        "handover-forward-single-queued": (
+            forward_out(dead, True, "    chunk_limit_size 200\n", buf="file_single"),
+            forward_out("{FWDPORT}", False, "    chunk_limit_size 200\n", buf="file_single"), MANY, MORE_ET),
+        "handover-forward-single-msgpack": (
+            forward_out(dead, True, "    chunk_format msgpack\n", buf="file_single"),
+            forward_out("{FWDPORT}", False, "    chunk_format msgpack\n", buf="file_single"), EVENTS, MORE_ET),
+        "handover-forward-single-uncounted": (
+            forward_out(dead, True, "    calc_num_records false\n", buf="file_single"),
+            forward_out("{FWDPORT}", False, "    calc_num_records false\n", buf="file_single"), EVENTS, MORE_ET),
     }
+
+
+# Files added to a case's files/buf after phase 1: empty chunk files (staged and queued; Fluentd
+# deletes them as broken), names that are not chunks (left alone), a chunk Fluentd did not write
+# whose last line has no newline (counted as a line).
+EXTRA = {
+    "handover-file-single-broken": {
+        "fsb.app.c.b5e9c1b0a2d3f4e5f60718293a4b5c6d7.buf": b"",
+        "fsb.app.c.q5e9c1b0a2d3f4e5f60718293a4b5c6d8.buf": b"",
+        "fsb.app.c.x5e9c1b0a2d3f4e5f60718293a4b5c6d9.buf": b"not a chunk\n",
+        "fsb.notes.buf": b"not a chunk either\n",
+        "fsb.app.d%2Fe.q5e9c1b0a2d3f4e5f60718293a4b5c6da.buf":
+            b'2023-11-14T22:13:20+00:00\tapp.d/e\t{"m":"hand made"}\nno newline at the end',
+    },
+}
 
 
 def free_port():
@@ -189,12 +238,18 @@ def run_phase1(fluentd, conf, events):
 def main():
     fluentd = sys.argv[1]
     dead = free_port()
+    only = sys.argv[2:]
     for name, (c1, c2, ev1, ev2) in cases(dead).items():
+        if only and not any(name.startswith(p) for p in only):
+            continue
         d = run_phase1(fluentd, SOURCE + c1 + QUIET, ev1)
         case = os.path.join(CASES, name)
         shutil.rmtree(case, ignore_errors=True)
         os.makedirs(case)
         shutil.copytree(os.path.join(d, "buf"), os.path.join(case, "files", "buf"))
+        for fname, body in EXTRA.get(name, {}).items():
+            with open(os.path.join(case, "files", "buf", fname), "wb") as f:
+                f.write(body)
         with open(os.path.join(case, "fluent.conf"), "w") as f:
             f.write(SOURCE + c2 + QUIET)
         with open(os.path.join(case, "input"), "w") as f:

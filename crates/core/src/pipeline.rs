@@ -59,9 +59,22 @@ struct Shared {
     building_label: RefCell<Option<String>>,
     ids: RefCell<HashSet<String>>,
     warnings: RefCell<Vec<String>>,
+    /// The `file_single` buffer paths (`DIR/PREFIX.*.buf`) taken, and by which output type.
+    single_buffer_paths: RefCell<HashMap<String, String>>,
 }
 
 impl BuildCtx<'_> {
+    /// Take a `file_single` buffer path (`DIR/PREFIX.*.buf`) for an output of type `ty`: Fluentd's
+    /// error when another output has it.
+    pub fn claim_single_buffer_path(&self, path: &str, ty: &str) -> Result<(), String> {
+        let mut taken = self.shared.single_buffer_paths.borrow_mut();
+        if let Some(other) = taken.get(path) {
+            return Err(format!("Other '{other}' plugin already uses same buffer path: type = {ty}, buffer path = {path}"));
+        }
+        taken.insert(path.to_string(), ty.to_string());
+        Ok(())
+    }
+
     /// Record that the config refers to `label` at `pos`; it must exist once the build completes.
     /// (A label looked up when events flow, as rewrite_tag_filter's rule `label` and concat's
     /// `timeout_label` are in Fluentd, may be @ERROR from inside any label.)

@@ -417,6 +417,7 @@ async fn file_buffer_resumes_after_a_crash() {
             fsync: false,
             perms: Default::default(),
             plugin_dir: None,
+            single: None,
         },
     ));
     o1.clone().start().await.unwrap();
@@ -438,6 +439,7 @@ async fn file_buffer_resumes_after_a_crash() {
             fsync: true,
             perms: Default::default(),
             plugin_dir: None,
+            single: None,
         },
     ));
     o2.clone().start().await.unwrap();
@@ -658,6 +660,7 @@ async fn resumed_chunks_keep_their_key_kinds() {
                 fsync: resume,
                 perms: Default::default(),
                 plugin_dir: None,
+                single: None,
             },
         ))
     };

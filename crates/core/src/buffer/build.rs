@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::config::{BufferConfig, BufferDefaults, StoreKind};
 use super::engine::{BufferedOutput, ChunkWriter};
+use super::file_store::{CountFormat, SingleLayout};
 use crate::error::{build_error, BuildError};
 use crate::perms::Perms;
 use crate::pipeline::BuildCtx;
@@ -61,7 +62,38 @@ pub fn build_buffered(
     // A buffer under <system> root_dir: `<root_dir>/worker0/<@id>` is the plugin's directory,
     // which Fluentd makes with <system>'s dir_permission (the buffer's own is for `buffer/`).
     let mut plugin_dir = None;
-    if let StoreKind::File { path, .. } = &mut cfg.store {
+    if let StoreKind::File {
+        path,
+        single: Some(_),
+        ..
+    } = &mut cfg.store
+    {
+        // file_single without path: under <system> root_dir with @id; else out_file's own
+        // `path` as it is written (out_file gives it to any buffer type, and file_single reads
+        // it by its own rules: a directory, or `DIR/P.*`); else Fluentd's error.
+        if path.is_empty() {
+            if let (Some(root), Some(id)) = (ctx.system.root_dir.as_deref(), s.str("@id")) {
+                plugin_dir = Some(PathBuf::from(root).join("worker0").join(id));
+                *path = PathBuf::from(root)
+                    .join("worker0")
+                    .join(id)
+                    .join("buffer")
+                    .to_string_lossy()
+                    .into_owned();
+            } else if let Some(p) = s.str("path").filter(|_| defaults.file_at_output_path) {
+                *path = p.to_string();
+            } else {
+                return Err(build_error(
+                    s.pos(),
+                    "buffer path is not configured. specify 'path' in <buffer> (or <system> root_dir with @id)",
+                ));
+            }
+        }
+    }
+    if let StoreKind::File {
+        path, single: None, ..
+    } = &mut cfg.store
+    {
         if path.is_empty() {
             if let (Some(root), Some(id)) = (ctx.system.root_dir.as_deref(), s.str("@id")) {
                 plugin_dir = Some(PathBuf::from(root).join("worker0").join(id));
@@ -116,12 +148,45 @@ pub fn build_buffered(
             fsync,
             file_permission,
             dir_permission,
+            single,
         } => {
-            let (dir, suffix, fsync) = (PathBuf::from(path), suffix.clone(), *fsync);
+            let (mut dir, suffix, fsync) = (PathBuf::from(path), suffix.clone(), *fsync);
             // The buffer's own modes, else <system>'s (Fluentd's buf_file).
             let perms = Perms {
                 file: file_permission.unwrap_or(system_perms.file),
                 dir: dir_permission.unwrap_or(system_perms.dir),
+            };
+            let single = match single {
+                None => None,
+                Some(sc) => {
+                    let (d, prefix, extra) =
+                        single_path(path, ctx.system.workers, plugin_dir.is_some())
+                            .map_err(|e| build_error(s.pos(), e))?;
+                    dir = d;
+                    let pattern = dir.join(format!("{prefix}.*.buf"));
+                    ctx.claim_single_buffer_path(&pattern.to_string_lossy(), ty)
+                        .map_err(|e| build_error(s.pos(), e))?;
+                    let count = sc.calc_num_records.then(|| {
+                        if sc
+                            .msgpack
+                            .unwrap_or_else(|| writer.formatted_to_msgpack_binary())
+                        {
+                            CountFormat::Msgpack
+                        } else {
+                            CountFormat::Text
+                        }
+                    });
+                    Some(SingleLayout {
+                        prefix,
+                        key: sc.key.clone(),
+                        key_tag: cfg.key_tag,
+                        count,
+                        msgpack_data: !cfg.compress_gzip
+                            && (writer.formats_verbatim() || writer.formatted_to_msgpack_binary()),
+                        extra_resume_dir: extra,
+                        backup: (!cfg.disable_chunk_backup).then(|| (backup.clone(), system_perms)),
+                    })
+                }
             };
             Arc::new(file_backed(
                 cfg,
@@ -135,6 +200,7 @@ pub fn build_buffered(
                     fsync,
                     perms,
                     plugin_dir: plugin_dir.map(|d| (d, system_perms)),
+                    single,
                 },
             ))
         }
@@ -159,6 +225,61 @@ pub struct FileStoreAt {
     /// For a buffer under `<system> root_dir`: the plugin's directory, made first with these
     /// modes (`<system>`'s), as Fluentd's `plugin_root_dir`.
     pub plugin_dir: Option<(PathBuf, Perms)>,
+    /// `@type file_single`: its file names and resume; `None` for `@type file`.
+    pub single: Option<SingleLayout>,
+}
+
+/// Fluentd's `file_single` path rules: `(directory, file name prefix, directory resumed too)`.
+///
+/// An existing directory, or a path that does not exist and holds no `.*`, is a directory:
+/// chunks `<path>/fsb.<key>.b<id>.buf` (with `workers` over 1, outside `root_dir`,
+/// `<path>/worker0/…`, and worker 0 also resumes `<path>/fsb.*.buf`). Anything else is a file
+/// path: `DIR/P.*` gives chunks `DIR/P.<key>…`, `DIR/P` (an existing file is left alone) too,
+/// and `DIR/P.*.S` is Fluentd's warning and `DIR/fsb.*.buf`. A file path with `workers` over 1
+/// is Fluentd's multi-worker error, and a `*` in the directory part is refused.
+pub fn single_path(
+    path: &str,
+    workers: i64,
+    using_root_dir: bool,
+) -> Result<(PathBuf, String, Option<PathBuf>), String> {
+    let p = std::path::Path::new(path);
+    let is_dir = p.is_dir();
+    let exists = p.exists();
+    if is_dir || (!exists && !path.contains(".*")) {
+        if using_root_dir || workers <= 1 {
+            return Ok((p.to_path_buf(), "fsb".into(), None));
+        }
+        return Ok((p.join("worker0"), "fsb".into(), Some(p.to_path_buf())));
+    }
+    if workers > 1 {
+        return Err("Plugin 'file_single' does not support multi workers configuration (Fluent::Plugin::FileSingleBuffer): file_single buffer with multi workers should be configured to use directory 'path', or system root_dir and plugin id".into());
+    }
+    let base = p
+        .file_name()
+        .map(|b| b.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if dir.to_string_lossy().contains('*') {
+        return Err(format!(
+            "file_single buffer path '{path}': a '*' in its directory part is not supported by logferry"
+        ));
+    }
+    let prefix = if base.contains(".*.") {
+        let new_path = dir.join("fsb.*.buf");
+        tracing::warn!(
+            "file_single doesn't allow user specified 'prefix.*.suffix' style path. Use '{}' for file instead: {path}",
+            new_path.display()
+        );
+        "fsb".to_string()
+    } else if let Some(pre) = base.strip_suffix(".*") {
+        pre.to_string()
+    } else {
+        base
+    };
+    Ok((dir, prefix, None))
 }
 
 /// A buffered output whose chunks live in `at.dir` (opened and resumed at start).
@@ -183,6 +304,7 @@ pub fn file_backed(
             fsync,
             perms,
             plugin_dir,
+            single,
         } = &at;
         if let Some((pdir, pperms)) = plugin_dir {
             pperms.create_dir_all(pdir)?;
@@ -192,8 +314,12 @@ pub fn file_backed(
         } else {
             super::file_store::Durability::Process
         };
-        let (store, chunks, report) =
-            super::file_store::FileStore::open_with(dir, suffix, durability, *perms)?;
+        let (store, chunks, report) = match single {
+            Some(layout) => {
+                super::file_store::FileStore::open_single(dir, layout.clone(), durability, *perms)?
+            }
+            None => super::file_store::FileStore::open_with(dir, suffix, durability, *perms)?,
+        };
         // The store logs each quarantined chunk itself.
         if report.truncated > 0 {
             rlog.info(format_args!(
@@ -255,5 +381,66 @@ impl super::backend::Backend for LazyFile {
     }
     fn data_path(&self, h: &super::backend::Handle) -> Option<PathBuf> {
         self.get().ok()?.data_path(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::single_path;
+    use std::path::PathBuf;
+
+    /// Fluentd's file_single path rules.
+    #[test]
+    fn single_paths() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        let p = |s: &str| root.join(s).to_string_lossy().into_owned();
+        std::fs::create_dir(root.join("dir.*")).unwrap();
+        std::fs::write(root.join("file"), "").unwrap();
+        // An existing directory (even one named with `.*`), or a new path without `.*`.
+        assert_eq!(
+            single_path(&p("dir.*"), 1, false).unwrap(),
+            (root.join("dir.*"), "fsb".to_string(), None)
+        );
+        assert_eq!(
+            single_path(&p("new/buf"), 1, false).unwrap(),
+            (root.join("new/buf"), "fsb".to_string(), None)
+        );
+        // File paths: `P.*`, an existing file `P`, and `P.*.S` (Fluentd's warning, fsb).
+        assert_eq!(
+            single_path(&p("chunks.*"), 1, false).unwrap(),
+            (root.to_path_buf(), "chunks".to_string(), None)
+        );
+        assert_eq!(
+            single_path(&p("file"), 1, false).unwrap(),
+            (root.to_path_buf(), "file".to_string(), None)
+        );
+        assert_eq!(
+            single_path(&p("x.*.log"), 1, false).unwrap(),
+            (root.to_path_buf(), "fsb".to_string(), None)
+        );
+        assert_eq!(
+            single_path("rel.*", 1, false).unwrap(),
+            (PathBuf::from("."), "rel".to_string(), None)
+        );
+        // Several workers: worker0 under a directory, which is resumed too; not under root_dir;
+        // a file path refused.
+        assert_eq!(
+            single_path(&p("new/buf"), 2, false).unwrap(),
+            (
+                root.join("new/buf/worker0"),
+                "fsb".to_string(),
+                Some(root.join("new/buf"))
+            )
+        );
+        assert_eq!(
+            single_path(&p("new/buf"), 2, true).unwrap(),
+            (root.join("new/buf"), "fsb".to_string(), None)
+        );
+        let e = single_path(&p("chunks.*"), 2, false).unwrap_err();
+        assert!(e.contains("does not support multi workers"), "{e}");
+        // A `*` in the directory part.
+        let e = single_path(&p("a*b/c.*"), 1, false).unwrap_err();
+        assert!(e.contains("directory part"), "{e}");
     }
 }

@@ -28,7 +28,23 @@ pub enum StoreKind {
         file_permission: Option<u32>,
         /// The buffer's own `dir_permission` (else `<system>`'s).
         dir_permission: Option<u32>,
+        /// `@type file_single`: one file per chunk, no `.meta` (its settings); `None` for
+        /// `@type file`.
+        single: Option<SingleConfig>,
     },
+}
+
+/// `@type file_single`'s own settings (Fluentd's `buf_file_single`). Its `path` rules are applied
+/// by [`super::build::build_buffered`], which knows `<system>`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SingleConfig {
+    /// The record key whose value names the chunk files, or `None`: the tag.
+    pub key: Option<String>,
+    /// `calc_num_records`: count the records of resumed chunks.
+    pub calc_num_records: bool,
+    /// `chunk_format`: `Some(true)` msgpack, `Some(false)` text, `None` auto (msgpack when the
+    /// output's format is msgpack, as Fluentd's `formatted_to_msgpack_binary?`).
+    pub msgpack: Option<bool>,
 }
 
 /// When staged chunks are enqueued for flushing.
@@ -329,22 +345,49 @@ impl BufferConfig {
                     fsync: buffer.is_some() && src.val::<String>("durability")? == "power_loss",
                     file_permission: perm("file_permission")?,
                     dir_permission: perm("dir_permission")?,
+                    single: None,
                 }
             }
             "file_single" => {
-                return Err(build_error(
-                    &pos,
-                    "buffer type file_single is not supported; use @type file",
-                ))
+                // Without a path: empty, for build::build_buffered to put under <system> root_dir
+                // (with @id) or refuse. Its chunk keys are checked below.
+                let perm = |key| match &buffer {
+                    Some(b) => crate::system::permission(b, key),
+                    None => Ok(None),
+                };
+                let msgpack = match src.val::<String>("chunk_format")?.as_str() {
+                    "msgpack" => Some(true),
+                    "text" => Some(false),
+                    _ => None,
+                };
+                StoreKind::File {
+                    path: path.unwrap_or_default(),
+                    suffix: String::new(),
+                    fsync: buffer.is_some() && src.val::<String>("durability")? == "power_loss",
+                    file_permission: perm("file_permission")?,
+                    dir_permission: perm("dir_permission")?,
+                    single: Some(SingleConfig {
+                        key: None,
+                        calc_num_records: src.val::<bool>("calc_num_records")?,
+                        msgpack,
+                    }),
+                }
             }
             other => {
                 return Err(build_error(
                     &pos,
-                    format!("unknown buffer type '{other}'; supported: memory, file"),
+                    format!("unknown buffer type '{other}'; supported: memory, file, file_single"),
                 ))
             }
         };
         let is_file = matches!(store, StoreKind::File { .. });
+        let is_single = matches!(
+            store,
+            StoreKind::File {
+                single: Some(_),
+                ..
+            }
+        );
 
         // Chunk keys: the <buffer> argument, else the plugin default; v0.12 time_slice_format adds
         // the time key.
@@ -401,6 +444,24 @@ impl BufferConfig {
             }) {
                 tracing::info!("{}: '{}' uses a tag placeholder: adding the buffer chunk key 'tag' so it is rendered per tag (Fluentd v1 would leave it literal)", p.pos, p.key);
                 key_tag = true;
+            }
+        }
+        let mut store = store;
+        if let StoreKind::File {
+            single: Some(single),
+            ..
+        } = &mut store
+        {
+            // Fluentd's buf_file_single: the tag, or one record key, names the chunk files (a
+            // time key is allowed; it is not in the file name).
+            if !record_keys.is_empty() {
+                if key_tag {
+                    return Err(build_error(&pos, "chunk keys must be tag or one field"));
+                }
+                if record_keys.len() > 1 {
+                    return Err(build_error(&pos, "2 or more chunk keys is not allowed"));
+                }
+                single.key = Some(record_keys[0].name.clone());
             }
         }
         if defaults.tag_required && !key_tag {
@@ -575,12 +636,83 @@ impl BufferConfig {
         };
         // Parameters read only for the legacy mapping or accepted by name.
         src.val::<f64>("flush_thread_burst_interval")?;
-        src.val::<String>("path_suffix")?;
+        if !is_single {
+            // file_single has no path_suffix: given there, it is warned about as unused (as
+            // Fluentd does).
+            src.val::<String>("path_suffix")?;
+        }
         Ok(cfg)
     }
 
     /// Has any chunk key?
     pub fn has_chunk_keys(&self) -> bool {
         self.key_tag || self.timekey.is_some() || !self.record_keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(buffer: &str) -> Result<BufferConfig, String> {
+        let text = format!("<match **>\n@type x\n{buffer}\n</match>\n");
+        let root = logferry_config::parse_str(&text, "t.conf", std::path::Path::new(".")).unwrap();
+        let s = Section::new(&root.elements[0], "x");
+        BufferConfig::from_output(&s, &BufferDefaults::default()).map_err(|e| e.to_string())
+    }
+
+    fn single(c: &BufferConfig) -> SingleConfig {
+        match &c.store {
+            StoreKind::File {
+                single: Some(s), ..
+            } => s.clone(),
+            other => panic!("not file_single: {other:?}"),
+        }
+    }
+
+    /// file_single's defaults are Fluentd's: a file buffer's limits, not flushed at shutdown,
+    /// records counted, chunk_format auto; the tag names the files.
+    #[test]
+    fn file_single_defaults() {
+        let c = parse("<buffer tag>\n@type file_single\npath /b\n</buffer>").unwrap();
+        assert_eq!(c.chunk_limit_size, 256 << 20);
+        assert_eq!(c.total_limit_size, 64 << 30);
+        assert!(!c.flush_at_shutdown);
+        assert_eq!(
+            single(&c),
+            SingleConfig {
+                key: None,
+                calc_num_records: true,
+                msgpack: None
+            }
+        );
+        let c = parse(
+            "<buffer $.a.b, time>\n@type file_single\ntimekey 60\ncalc_num_records false\nchunk_format msgpack\n</buffer>",
+        )
+        .unwrap();
+        let s = single(&c);
+        assert_eq!(s.key.as_deref(), Some("$.a.b"));
+        assert!(!s.calc_num_records);
+        assert_eq!(s.msgpack, Some(true));
+        assert_eq!(c.timekey, Some(60));
+        let c = parse("<buffer>\n@type file_single\nchunk_format text\n</buffer>").unwrap();
+        assert_eq!(single(&c).msgpack, Some(false));
+        // v0.12's buffer_type.
+        let c = parse("buffer_type file_single\nbuffer_path /b").unwrap();
+        assert!(single(&c).key.is_none());
+    }
+
+    /// Fluentd's configure errors of file_single.
+    #[test]
+    fn file_single_refusals() {
+        let e = parse("<buffer tag,a>\n@type file_single\npath /b\n</buffer>").unwrap_err();
+        assert!(e.contains("chunk keys must be tag or one field"), "{e}");
+        let e = parse("<buffer a,b>\n@type file_single\npath /b\n</buffer>").unwrap_err();
+        assert!(e.contains("2 or more chunk keys is not allowed"), "{e}");
+        let e = parse("<buffer>\n@type file_single\nchunk_format json\n</buffer>").unwrap_err();
+        assert!(e.contains("chunk_format"), "{e}");
+        let e =
+            parse("<buffer>\n@type file_single\ncalc_num_records maybe\n</buffer>").unwrap_err();
+        assert!(e.contains("calc_num_records"), "{e}");
     }
 }

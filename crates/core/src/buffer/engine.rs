@@ -153,6 +153,13 @@ pub trait ChunkWriter: Send + Sync + 'static {
     fn formats_verbatim(&self) -> bool {
         false
     }
+    /// Fluentd's `formatted_to_msgpack_binary?` for this output: its own `format` writes msgpack
+    /// (out_http with a msgpack `<format>`, cloudwatch_logs, kinesis). A `file_single` buffer's
+    /// `chunk_format auto` counts resumed records as msgpack values then, else as lines (also
+    /// for out_forward, whose Fluentd counterpart says false).
+    fn formatted_to_msgpack_binary(&self) -> bool {
+        false
+    }
     /// Whether [`format`](Self::format) can fail on a record ([`check`](Self::check) is asked
     /// before each one is formatted); false for most writers.
     fn checks_records(&self) -> bool {
@@ -610,7 +617,9 @@ impl BufferedOutput {
                 break;
             }
             if let Some(slot) = s.staged.remove(&k) {
-                if slot.h.meta.records == 0 {
+                // Empty (Fluentd's `chunk.empty?`: no bytes; a file_single chunk resumed without
+                // calc_num_records has bytes and counts 0 records).
+                if slot.h.meta.records == 0 && slot.h.meta.bytes == 0 {
                     let _ = self.backend.purge(&slot.h);
                     continue;
                 }

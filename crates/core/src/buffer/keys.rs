@@ -31,8 +31,22 @@ pub fn meta_for(
         m.timekey = Some(timekey_of(cfg, tk, time));
     }
     let mut scratch = String::new();
+    let single = matches!(
+        cfg.store,
+        super::config::StoreKind::File {
+            single: Some(_),
+            ..
+        }
+    );
     for k in &cfg.record_keys {
         let raw = k.accessor.dig_raw(record)?;
+        if single && !matches!(super::meta::value_kind(raw), 0 | 4) {
+            // file_single escapes the value into the chunk file name with `URI::Parser#escape`,
+            // which only a String (or nil, read as "") has: Fluentd's NoMethodError.
+            if let Some(Ok((v, _))) = raw.map(logferry_msgpack::Value::decode) {
+                return Err(logferry_formats::ruby::no_method_error("gsub", &v));
+            }
+        }
         let v = logferry_formats::ruby::raw_to_s(raw, &mut scratch).to_string();
         m.variables.push((k.name.clone(), v));
         m.variable_kinds.push(super::meta::value_kind(raw));
@@ -112,6 +126,37 @@ mod tests {
         assert_eq!(e, "Integer does not have #dig method");
         let e = meta_for(&c, "app", t, &raw(Value::Array(vec![]))).unwrap_err();
         assert_eq!(e, "no implicit conversion of String into Integer");
+    }
+
+    /// file_single names chunk files by the record key's value, which Fluentd escapes as a
+    /// String: any other value but nil is its NoMethodError.
+    #[test]
+    fn file_single_key_values_must_be_strings() {
+        let root = logferry_config::parse_str(
+            "<match **>\n@type x\n<buffer k>\n@type file_single\npath /nonexistent/b\n</buffer>\n</match>\n",
+            "t.conf",
+            std::path::Path::new("."),
+        )
+        .unwrap();
+        let s = crate::section::Section::new(&root.elements[0], "x");
+        let c = BufferConfig::from_output(&s, &Default::default()).unwrap();
+        let t = EventTime::new(1_700_000_000, 0);
+        let rec = |v: Value| {
+            let mut r = Vec::new();
+            Value::Map(vec![(Value::Str("k".into()), v)]).encode(&mut r);
+            r
+        };
+        let m = meta_for(&c, "app", t, &rec(Value::Str("a/b".into()))).unwrap();
+        assert_eq!(m.variables, vec![("k".to_string(), "a/b".to_string())]);
+        let m = meta_for(&c, "app", t, &rec(Value::Nil)).unwrap();
+        assert_eq!(m.variables[0].1, "");
+        let m = meta_for(&c, "app", t, &Vec::from([0x80u8])).unwrap();
+        assert_eq!(m.variables[0].1, "");
+        assert_eq!(
+            meta_for(&c, "app", t, &rec(Value::Int(1))).unwrap_err(),
+            "undefined method `gsub' for 1:Integer"
+        );
+        assert!(meta_for(&c, "app", t, &rec(Value::Bool(true))).is_err());
     }
 
     /// Values of the same text but another Ruby class are other chunk keys (Fluentd compares

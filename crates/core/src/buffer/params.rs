@@ -8,9 +8,11 @@ pub static BUFFER: Spec = Spec::new(
     "How an output buffers: chunk keys in the argument (`tag`, `time`, record keys), store, limits, flushing and retries.",
 )
 .params(&[
-    p("path", Str, "Directory of a file buffer's chunks.")
+    p("path", Str, "Directory of a file buffer's chunks (file_single: a directory, or a file path `DIR/PREFIX.*` whose chunks are `DIR/PREFIX.<key>.b<id>.buf`).")
         .computed("<system> root_dir/worker0/<@id>/buffer; out_file: beside its path"),
     p("path_suffix", Str, "Suffix of chunk file names.").default(".log"),
+    p("calc_num_records", Bool, "file_single: count the records of chunks resumed from disk (else they count 0).").default("true"),
+    p("chunk_format", Enum(&["msgpack", "text", "auto"]), "file_single: how resumed chunks' records are counted: msgpack values or lines (`auto`: msgpack when the output's format is msgpack).").default("auto"),
     p("durability", Enum(&["process", "power_loss"]), "`power_loss` fsyncs chunk files at every commit (logferry's own).").default("process"),
     p("file_permission", Str, "Mode (octal) of a file buffer's chunk and `.meta` files (the umask applies).").computed("<system> file_permission, else 0644"),
     p("dir_permission", Str, "Mode (octal) of the directories a file buffer creates.").computed("<system> dir_permission, else 0755"),

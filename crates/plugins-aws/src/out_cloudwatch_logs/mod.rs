@@ -362,6 +362,11 @@ impl Inner {
 
 #[async_trait]
 impl ChunkWriter for CloudWatchLogsWriter {
+    /// As the Fluentd plugin: its chunks hold msgpack.
+    fn formatted_to_msgpack_binary(&self) -> bool {
+        true
+    }
+
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         if self.inner.inject.is_empty() {
             encode_entry(tag, time, record, out);

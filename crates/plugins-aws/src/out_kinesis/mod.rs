@@ -430,6 +430,11 @@ impl KinesisWriter {
 
 #[async_trait]
 impl ChunkWriter for KinesisWriter {
+    /// As the Fluentd plugin: its chunks hold msgpack.
+    fn formatted_to_msgpack_binary(&self) -> bool {
+        true
+    }
+
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         match self.maker.make(tag, time, record) {
             Ok((data, key)) => record::encode(&data, key.as_deref(), out),

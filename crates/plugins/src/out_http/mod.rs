@@ -134,6 +134,8 @@ pub struct HttpWriter {
     allowed_hosts: Vec<String>,
     method: Method,
     json_array: bool,
+    /// `<format> @type msgpack` (Fluentd's `formatted_to_msgpack_binary?`).
+    msgpack: bool,
     gzip: bool,
     formatter: Box<dyn Formatter>,
     /// `headers`, applied first.
@@ -338,6 +340,7 @@ impl HttpWriter {
             allowed_hosts,
             method,
             json_array,
+            msgpack: format_type == "msgpack",
             gzip,
             formatter,
             headers,
@@ -628,6 +631,10 @@ async fn read_body(resp: &mut reqwest::Response, limit: usize) -> Vec<u8> {
 
 #[async_trait]
 impl ChunkWriter for HttpWriter {
+    fn formatted_to_msgpack_binary(&self) -> bool {
+        self.msgpack
+    }
+
     fn checks_records(&self) -> bool {
         self.formatter.checks_records()
     }

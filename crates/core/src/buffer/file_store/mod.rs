@@ -2,6 +2,10 @@
 //! `buf_file` lays them out, with commits that survive `kill -9` (and, with
 //! [`Durability::PowerLoss`], power loss) and a resume that never stops start-up.
 //!
+//! [`FileStore::open_single`] opens the same store in the layout of Fluentd's `buf_file_single`
+//! instead (one file per chunk, its key in the name, no `.meta`): see [`single`]. What follows
+//! is the `file` layout.
+//!
 //! # Files
 //!
 //! For a chunk with id `<hex>` (32 lowercase hex digits of the 16-byte [`ChunkId`]) and the
@@ -83,6 +87,7 @@
 
 mod codec;
 mod resume;
+pub mod single;
 
 use crate::perms::Perms;
 use std::fs::{self, File, OpenOptions};
@@ -90,12 +95,16 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+pub use single::{CountFormat, SingleLayout};
 
 pub use codec::{
     decode_meta, decode_meta_record, encode_meta, MetaRecord, MAX_META_LEN, META_HEADER,
 };
 
 use bytes::Bytes;
+use std::collections::HashMap;
 
 use super::meta::{ChunkId, ChunkMeta};
 
@@ -156,6 +165,8 @@ pub struct FileStore {
     quarantined: AtomicU64,
     /// Modes of chunk files and of the directories the store creates.
     perms: Perms,
+    /// The `file_single` layout, with each chunk's file name; `None`: the `file` layout.
+    single: Option<(SingleLayout, Mutex<HashMap<ChunkId, single::SingleName>>)>,
 }
 
 fn now_secs() -> i64 {
@@ -241,9 +252,70 @@ impl FileStore {
             durability,
             quarantined: AtomicU64::new(0),
             perms,
+            single: None,
         };
         let (chunks, report) = resume::resume(&store)?;
         Ok((store, chunks, report))
+    }
+
+    /// Open (creating) the directory of a `file_single` buffer and resume it (see
+    /// [`single`]): one file per chunk, named by its key, without `.meta`. Fails only when the
+    /// directory cannot be created or listed, or `layout.prefix` holds `/` or NUL.
+    pub fn open_single(
+        dir: &Path,
+        layout: SingleLayout,
+        durability: Durability,
+        perms: Perms,
+    ) -> io::Result<(FileStore, Vec<FileChunk>, ResumeReport)> {
+        if layout.prefix.contains('/') || layout.prefix.contains('\0') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "buffer file name prefix {:?} must not contain '/' or NUL",
+                    layout.prefix
+                ),
+            ));
+        }
+        perms.create_dir_all(dir)?;
+        if !fs::metadata(dir)?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("buffer path {} is not a directory", dir.display()),
+            ));
+        }
+        let mut store = FileStore {
+            dir: dir.to_path_buf(),
+            suffix: format!(".{}", single::PATH_EXT),
+            durability,
+            quarantined: AtomicU64::new(0),
+            perms,
+            single: None,
+        };
+        let (chunks, report, names) = single::resume(&store, &layout)?;
+        store.single = Some((layout, Mutex::new(names)));
+        Ok((store, chunks, report))
+    }
+
+    /// The file name of a `file_single` chunk (remembered, else made from its key).
+    fn single_name(&self, layout: &SingleLayout, c: &FileChunk) -> single::SingleName {
+        let names = self.single_names();
+        match names.as_ref().and_then(|n| n.get(&c.id)) {
+            Some(n) => n.clone(),
+            None => single::new_name(
+                &self.dir,
+                &layout.prefix,
+                single::key_of(layout, &c.meta),
+                &c.id,
+            ),
+        }
+    }
+
+    fn single_names(
+        &self,
+    ) -> Option<std::sync::MutexGuard<'_, HashMap<ChunkId, single::SingleName>>> {
+        self.single
+            .as_ref()
+            .map(|(_, m)| m.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The directory.
@@ -273,7 +345,10 @@ impl FileStore {
 
     /// The data file of a chunk.
     pub fn data_path(&self, c: &FileChunk) -> PathBuf {
-        self.data_path_of(&c.id, c.queued)
+        match &self.single {
+            Some((layout, _)) => self.single_name(layout, c).path(c.queued),
+            None => self.data_path_of(&c.id, c.queued),
+        }
     }
 
     /// The `.meta` file of a chunk.
@@ -358,6 +433,9 @@ impl FileStore {
             meta.created = now;
         }
         meta.modified = now;
+        if let Some((layout, _)) = &self.single {
+            return self.create_single(layout, meta);
+        }
         let mut id = ChunkId::generate();
         for _ in 0..16 {
             let taken = [false, true]
@@ -391,6 +469,48 @@ impl FileStore {
         })
     }
 
+    /// `create` in the `file_single` layout: the empty staged file (no `.meta`).
+    fn create_single(&self, layout: &SingleLayout, meta: ChunkMeta) -> io::Result<FileChunk> {
+        let key = single::key_of(layout, &meta).to_string();
+        for _ in 0..16 {
+            let id = ChunkId::generate();
+            let name = single::new_name(&self.dir, &layout.prefix, &key, &id);
+            if self.single_names().is_some_and(|n| n.contains_key(&id)) {
+                continue;
+            }
+            let data = name.path(false);
+            if name.path(true).symlink_metadata().is_ok() {
+                continue;
+            }
+            let made = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(self.perms.file)
+                .open(&data);
+            match made {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+            if let Err(e) = self.sync_dir() {
+                let _ = fs::remove_file(&data);
+                return Err(e);
+            }
+            if let Some(mut n) = self.single_names() {
+                n.insert(id, name);
+            }
+            return Ok(FileChunk {
+                id,
+                meta,
+                queued: false,
+            });
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "no free chunk file name after 16 tries",
+        ))
+    }
+
     /// Append `data` holding `records` records to a staged chunk, then commit the metadata
     /// (records, bytes, modified) atomically. When this returns `Ok`, the bytes survive `kill -9`
     /// (and power loss under [`Durability::PowerLoss`]). On any error (ENOSPC, EIO, …) the data
@@ -409,7 +529,11 @@ impl FileStore {
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "chunk size overflow"))?;
         let f = OpenOptions::new()
             .write(true)
-            .open(self.data_path_of(&c.id, false))?;
+            .open(if self.single.is_some() {
+                self.data_path(c)
+            } else {
+                self.data_path_of(&c.id, false)
+            })?;
         let written = f.write_all_at(data, committed).and_then(|()| {
             if self.sync() {
                 f.sync_data()
@@ -425,6 +549,11 @@ impl FileStore {
         next.records = next.records.saturating_add(records);
         next.bytes = end;
         next.modified = now_secs();
+        if self.single.is_some() {
+            // No .meta: the data written is the commit.
+            c.meta = next;
+            return Ok(());
+        }
         match self.write_meta(&c.id, false, &next) {
             Ok(()) => {
                 c.meta = next;
@@ -450,6 +579,12 @@ impl FileStore {
         if c.queued {
             return Ok(());
         }
+        if let Some((layout, _)) = &self.single {
+            let name = self.single_name(layout, c);
+            fs::rename(name.path(false), name.path(true))?;
+            c.queued = true;
+            return self.sync_dir();
+        }
         let (bd, qd) = (
             self.data_path_of(&c.id, false),
             self.data_path_of(&c.id, true),
@@ -474,6 +609,10 @@ impl FileStore {
     /// Delete a chunk: data, then `.meta` (files already gone are not an error).
     pub fn purge(&self, c: &FileChunk) -> io::Result<()> {
         ignore_not_found(fs::remove_file(self.data_path(c)))?;
+        if let Some(mut names) = self.single_names() {
+            names.remove(&c.id);
+            return Ok(());
+        }
         ignore_not_found(fs::remove_file(self.meta_path(c)))
     }
 
@@ -516,6 +655,14 @@ impl FileStore {
     /// Move a chunk that cannot be used (say [`read`](Self::read) failed) to `<dir>/quarantine/`
     /// with `reason`, log it and count it; returns where its data file went.
     pub fn quarantine(&self, c: &FileChunk, reason: &str) -> io::Result<PathBuf> {
+        if self.single.is_some() {
+            let files = [self.data_path(c)];
+            let r = self.quarantine_files(&files, reason);
+            if let Some(mut names) = self.single_names() {
+                names.remove(&c.id);
+            }
+            return r;
+        }
         let files = [self.data_path(c), self.meta_path(c)];
         self.quarantine_files(&files, reason)
     }

@@ -140,7 +140,7 @@ pub(super) fn resume(store: &FileStore) -> io::Result<(Vec<FileChunk>, ResumeRep
     Ok((chunks, report))
 }
 
-fn quarantine(
+pub(super) fn quarantine(
     store: &FileStore,
     files: &[PathBuf],
     reason: String,
