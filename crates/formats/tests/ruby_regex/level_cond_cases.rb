@@ -36,10 +36,12 @@ CURATED = [
   ['(?<a>(?<b>[ab])(?:\\g<a>|x)(?(<b-1>)\\k<b+0>|y))', '', 'oniguruma'],
   # A condition naming several groups: Onigmo asks the leftmost, Oniguruma any (refused).
   ['(?:(?<n>a)|(?<n>b))(?(<n>)x|y)', '', 'refused'], ['(?<n>a)?(?<n>b)?(?(<n+0>)x|y)', '', 'refused'],
-  # A loop whose body may be empty with a capture group that may, and a conditional: refused
-  # whatever follows the group (the conditional reads whether it matched in an iteration before).
+  # A loop whose body may be empty with a capture group that may, and a conditional naming a
+  # group of the body: refused whatever follows the group (the conditional reads whether it
+  # matched in an iteration before); naming a group outside the loop, it runs.
   ['(?:(?(1)y)(a|))+c', '', 'refused'], ['(?:(a|)(?(1)y))*c', '', 'refused'],
-  ['(?:(?(1)y|x)(a|))*c', '', 'oniguruma'],
+  ['(?:(?(1)y|x)(a|))*c', '', 'oniguruma'], ['(a)?(?:(?(1)y)(b|))+c', '', 'oniguruma'],
+  ['(?<n>x)?(?:(?(<n+0>)y|)(?<w>b|))*c', '', 'oniguruma'],
   # Such a loop whose body is one capture group, in a pattern with references, calls or
   # conditionals: refused where the group holds an alternation or a lazy item.
   ['a()(?:(\\1|b)){1,2}a', '', 'refused'], ['a()(?:(\\k<1+0>|b)){1,2}a', '', 'refused'],

@@ -932,11 +932,11 @@ fn loop_check(
     // Lazy, it runs with Onigmo's test anyway.)
     let counted = counted
         && !(greedy_only(body, false) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
-    // A conditional in the body reads whether a capture group of it matched in an iteration
-    // before: Onigmo goes on after an empty iteration that gave a group its first value
-    // (`/(?:(?(1)y)(a|))+c/` matches `yc` from its start, the second iteration taking the `y`),
-    // Oniguruma ends the loop there.
-    let conditional = body.windows(3).any(|w| w == ['(', '?', '(']);
+    // A conditional in the body that reads whether a capture group of it matched in an
+    // iteration before: Onigmo goes on after an empty iteration that gave a group its first
+    // value (`/(?:(?(1)y)(a|))+c/` matches `yc` from its start, the second iteration taking the
+    // `y`), Oniguruma ends the loop there.
+    let conditional = reads_own_group(s, body, refs);
     for (go, gc, empty) in refs.captures(body) {
         if !empty {
             continue;
@@ -947,6 +947,67 @@ fn loop_check(
         }
     }
     Ok(())
+}
+
+/// Does `body` (a loop's, a part of `s`) hold a conditional whose condition names a capture
+/// group of the body (or one not read here, or in a body with calls, which capture the groups
+/// they call)?
+fn reads_own_group(s: &[char], body: &[char], refs: &Refs) -> bool {
+    if !body.windows(3).any(|w| w == ['(', '?', '(']) {
+        return false;
+    }
+    let Some(from) = refs.offset(body) else {
+        return true;
+    };
+    if body.windows(2).any(|w| w == ['\\', 'g']) {
+        return true;
+    }
+    let inside = |n: usize| {
+        n >= 1
+            && refs
+                .groups
+                .get(n - 1)
+                .is_some_and(|&(o, c)| from <= o && c <= from + body.len())
+    };
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(body, k),
+            '(' if body.get(k + 1) == Some(&'?') && body.get(k + 2) == Some(&'(') => {
+                let Some(len) = body[k + 3..].iter().position(|&c| c == ')') else {
+                    return true;
+                };
+                let cond = &body[k + 3..k + 3 + len];
+                let numbers = if !cond.is_empty() && cond.iter().all(char::is_ascii_digit) {
+                    cond.iter()
+                        .collect::<String>()
+                        .parse()
+                        .ok()
+                        .map(|n| vec![n])
+                } else if cond.len() > 2 {
+                    // A name or number in `<…>` or `'…'`, its level (Onigmo reads none) left out.
+                    let mut name = &cond[1..cond.len() - 1];
+                    if let Some(p) = name.iter().rposition(|c| matches!(c, '+' | '-')) {
+                        let level = &name[p + 1..];
+                        if p > 0 && !level.is_empty() && level.iter().all(char::is_ascii_digit) {
+                            name = &name[..p];
+                        }
+                    }
+                    let name: String = name.iter().collect();
+                    refs.resolve(&name, false, s, from + k)
+                } else {
+                    None
+                };
+                match numbers {
+                    Some(numbers) if !numbers.iter().any(|&n| inside(n)) => k += 3 + len,
+                    _ => return true,
+                }
+            }
+            _ => k += 1,
+        }
+    }
+    false
 }
 
 /// Does `body` hold no alternation, no lazy repetition (`??`, `*?`, `{1,3}?`), no repeated
@@ -1443,6 +1504,9 @@ mod tests {
             r"(x)(?:a|(\k<1>))*c",
             // A reference with a level, by its group.
             r"(x)(?:a|(\k<1+0>))+",
+            // A conditional naming a group outside the loop.
+            r"(a)?(?:(?(1)y)(b|))+c",
+            r"(?<n>x)?(?:(?(<n+0>)y|)(?<w>b|))*c",
             r"(?<n>x)(?:a|(?<w>\k<n-1>))*c",
             r"(\{(?:[^\{\}]|(\g<0>))+\})",
             r"(?<p>\((?:[^()]|(?<q>\g<p>))*\))",
