@@ -102,6 +102,7 @@ mod absent;
 mod anychar;
 use anychar::OpenAheadTries;
 mod behind_split;
+mod conditional;
 mod counted;
 mod stale;
 
@@ -3605,6 +3606,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // Absent operators' bodies with optional parts, as the alternatives Onigmo tries.
     let src = absent::expand(src, flags);
     let src = escapes::as_written(&src);
+    // Conditionals as Onigmo reads them (levels, names, a group of two alternatives).
+    let src = conditional::as_onigmo_reads(&src, flags)?.into_owned();
     let s: Vec<char> = src.chars().collect();
     // Ruby refuses a meta escape (`\M-a`, `\C-\M-a`) in a UTF-8 pattern; Oniguruma takes it.
     let mut j = 0;
@@ -3668,6 +3671,8 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
     // The open absent operators: the depth of the stack at which each opened, and what its body
     // is (see [`absent_lengths`]).
     let mut absents: Vec<(usize, AbsentBody, bool, bool)> = Vec::new();
+    // The conditionals of one branch (`(?(1)a)`), by depth: written with an empty second one.
+    let mut one_branch: Vec<usize> = Vec::new();
     // Whether a string inside one was written with several-letter spellings.
     let mut spelled_behind = false;
     let mut out = String::with_capacity(src.len() + 16);
@@ -4060,8 +4065,10 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                                     [end.min(close)..close.saturating_sub(1).max(end)]
                                     .iter()
                                     .collect();
-                                if conditional_branches(&body) > 2 {
-                                    return Err("invalid conditional pattern".into());
+                                match conditional_branches(&body) {
+                                    0 | 1 => one_branch.push(stack.len()),
+                                    2 => {}
+                                    _ => return Err("invalid conditional pattern".into()),
                                 }
                                 end
                             }
@@ -4092,6 +4099,14 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                             _ => k + 2,
                         };
                         out.extend(&s[k..end]);
+                        // Ruby's `(?(1)a)` is `(?(1)a|)`; Oniguruma 6.9 fails a conditional of
+                        // one branch followed by anything (`/(b)(?(1)a)b/` matches nothing in
+                        // `bab`), and where its condition is false: its one branch written as a
+                        // group (an option without a group in it ends there), with an empty
+                        // second one.
+                        if one_branch.last() == Some(&stack.len()) {
+                            out.push_str("(?:");
+                        }
                         // Ruby's `(?~|a)` is the absent operator of `|a`; Oniguruma reads
                         // `(?~|` as its own extended forms.
                         if s.get(k + 2) == Some(&'~') && s.get(k + 3) == Some(&'|') {
@@ -4108,6 +4123,10 @@ fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> 
                 k += 1;
             }
             ')' => {
+                if one_branch.last() == Some(&stack.len()) {
+                    one_branch.pop();
+                    out.push_str(")|");
+                }
                 out.push(')');
                 k += 1;
                 // The flags inside the group that closes.
@@ -5090,11 +5109,12 @@ mod tests {
         );
         // Escapes, group names and conditions are kept; escapes of non-ASCII characters become
         // the characters, as Ruby reads them.
-        let kept = r"\p{Lu}\u0041\k<name>(?<name>first)(?(<name>)x)";
+        // (A conditional of one branch gets an empty second one.)
+        let kept = r"\p{Lu}\u0041\k<name>(?<name>first)(?(<name>)x|)";
         assert_eq!(for_oniguruma(kept, "").unwrap().pattern, kept);
         let t = for_oniguruma(kept, "i").unwrap().pattern;
         assert!(
-            t.contains(r"\u0041\k<name>(?<name>(?-i:") && t.ends_with("(?(<name>)x)"),
+            t.contains(r"\u0041\k<name>(?<name>(?-i:") && t.ends_with("(?(<name>)x|)"),
             "{t}"
         );
         assert_eq!(for_oniguruma(r"\u00DF(?=a)", "").unwrap().pattern, "ß(?=a)");

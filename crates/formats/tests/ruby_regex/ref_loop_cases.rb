@@ -38,8 +38,9 @@ CURATED = [
   ['(?<n>b*)(?:x|(?<w>\\k<n>))+c', '', 'refused'], ['(b*)(?:x|(\\g<-2>))+c', '', 'refused'],
   ['(b*)(?:(?:\\g<-1>)|x,?){1,2}$', '', 'refused'], ['(?<n>a?)(?:\\b|(\\g<n>a?)|x)+a', '', 'refused'],
   ['((a?)x)(?:b*|\\g<1>)*c', '', 'refused'], ['(a|b\\g<1>|)(?:x|(\\g<1>))+c', '', 'refused'],
-  # Not read: a reference with a level, a conditional.
-  ['(x)(?:a|(\\k<1+0>))+', '', 'refused'], ['(x)(?:a|((?(1)x|)))+', '', 'refused']
+  # A reference with a level is read by its group (it matches what the group captured at some
+  # level of recursion); a conditional with an empty branch may be empty.
+  ['(x)(?:a|(\\k<1+0>))+', '', 'oniguruma'], ['(x)(?:a|((?(1)x|)))+', '', 'refused']
 ]
 CURATED_TEXTS = ['xaxa', 'xxxa', 'ax', 'xa', '{a{b}c}', '{{}}', '{x{y{z}}}w}', '(a(b)c)', '((a)(b))', 'aab',
                  'abab', 'XAxa', "xa\nxa", 'bxaxb', '', 'c', 'xc', 'xaxc', 'aaxbc', 'abxabbc', 'xyxy12']

@@ -1978,7 +1978,18 @@ fn alternative_may_be_empty(s: &[char], reference: Reference) -> Option<bool> {
                         (Some('?'), Some('=' | '!' | '~'), _) => None,
                         (Some('?'), Some('<'), Some('=' | '!')) => None,
                         (Some('?'), Some('#'), _) => None,
-                        (Some('?'), Some('('), _) => return None,
+                        (Some('?'), Some('('), _) => {
+                            // A conditional: empty where a branch may be, and one of one
+                            // branch has an empty second one (`(?(1)a)` is `(?(1)a|)`).
+                            let from = past_char(s, k + 3, ')')?;
+                            let body = s.get(from..end.checked_sub(1)?)?;
+                            let text: String = body.iter().collect();
+                            if super::conditional_branches(&text) < 2 {
+                                None
+                            } else {
+                                Some(from)
+                            }
+                        }
                         (Some('?'), Some(':' | '>'), _) => Some(k + 3),
                         (Some('?'), Some(q @ ('<' | '\'')), _) => {
                             let quote = if *q == '<' { '>' } else { '\'' };

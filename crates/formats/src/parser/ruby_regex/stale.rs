@@ -517,7 +517,18 @@ impl<'a> Refs<'a> {
                     _ => return None,
                 };
                 let len = s.get(k + 3..)?.iter().position(|&c| c == quote)?;
-                let name: String = s[k + 3..k + 3 + len].iter().collect();
+                let mut name: &[char] = &s[k + 3..k + 3 + len];
+                // A reference with a level (`\k<n+0>`, `\k<1-1>`, `\k<-1+0>`) matches what the
+                // group captured at some level of recursion: empty where the group may be.
+                if s[k + 1] == 'k' {
+                    if let Some(p) = name.iter().rposition(|c| matches!(c, '+' | '-')) {
+                        let level = &name[p + 1..];
+                        if p > 0 && !level.is_empty() && level.iter().all(char::is_ascii_digit) {
+                            name = &name[..p];
+                        }
+                    }
+                }
+                let name: String = name.iter().collect();
                 (self.resolve(&name, s[k + 1] == 'g', s, k), k + len + 4)
             }
             '1'..='9' => {
@@ -905,38 +916,114 @@ fn loop_check(
         return Ok(());
     }
     // (Not where the body is one capture group, `(?:(a?)){0,3}`: Onigmo reads that as the group
-    // repeated, which `counted` writes out by its rules.)
+    // repeated, which `counted` writes out by its rules, in a pattern without references, calls
+    // or conditionals; with them it is left as written, alike where the group's items all try
+    // text first, once (`/(?<n>b*)(?:(?<w>\k'n'a?)){0,3}/`), not with an alternation:
+    // `/a()(?:(\1|b)){1,2}a/` sets `$2` to the `b` in `abac` in Ruby.)
+    let refers = s
+        .windows(2)
+        .any(|w| w[0] == '\\' && matches!(w[1], 'k' | 'g' | '1'..='9'))
+        || s.windows(3).any(|w| w == ['(', '?', '(']);
     let counted = quantifiers(s, close, false)
         .iter()
         .any(|q| q.max.is_some_and(|m| m >= 2 && m > q.min))
-        && !one_capture(body, named);
+        && !(one_capture(body, named) && (!refers || greedy_only(body, true)));
     // (Greedy, over a body whose items try text first, the loops end alike: `greedy_only`.
     // Lazy, it runs with Onigmo's test anyway.)
-    let counted =
-        counted && !(greedy_only(body) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
+    let counted = counted
+        && !(greedy_only(body, false) && quantifiers(s, close, false).iter().all(|q| !q.lazy));
+    // A conditional in the body that reads whether a capture group of it matched in an
+    // iteration before: Onigmo goes on after an empty iteration that gave a group its first
+    // value (`/(?:(?(1)y)(a|))+c/` matches `yc` from its start, the second iteration taking the
+    // `y`), Oniguruma ends the loop there.
+    let conditional = reads_own_group(s, body, refs);
     for (go, gc, empty) in refs.captures(body) {
         if !empty {
             continue;
         }
-        if counted || may_consume(&after(body, gc)) || beside_alternatives(body, go) {
+        if counted || conditional || may_consume(&after(body, gc)) || beside_alternatives(body, go)
+        {
             return Err(refusal(&s[open..close]));
         }
     }
     Ok(())
 }
 
+/// Does `body` (a loop's, a part of `s`) hold a conditional whose condition names a capture
+/// group of the body (or one not read here, or in a body with calls, which capture the groups
+/// they call)?
+fn reads_own_group(s: &[char], body: &[char], refs: &Refs) -> bool {
+    if !body.windows(3).any(|w| w == ['(', '?', '(']) {
+        return false;
+    }
+    let Some(from) = refs.offset(body) else {
+        return true;
+    };
+    if body.windows(2).any(|w| w == ['\\', 'g']) {
+        return true;
+    }
+    let inside = |n: usize| {
+        n >= 1
+            && refs
+                .groups
+                .get(n - 1)
+                .is_some_and(|&(o, c)| from <= o && c <= from + body.len())
+    };
+    let mut k = 0;
+    while k < body.len() {
+        match body[k] {
+            '\\' => k += 2,
+            '[' => k = bracket_end(body, k),
+            '(' if body.get(k + 1) == Some(&'?') && body.get(k + 2) == Some(&'(') => {
+                let Some(len) = body[k + 3..].iter().position(|&c| c == ')') else {
+                    return true;
+                };
+                let cond = &body[k + 3..k + 3 + len];
+                let numbers = if !cond.is_empty() && cond.iter().all(char::is_ascii_digit) {
+                    cond.iter()
+                        .collect::<String>()
+                        .parse()
+                        .ok()
+                        .map(|n| vec![n])
+                } else if cond.len() > 2 {
+                    // A name or number in `<…>` or `'…'`, its level (Onigmo reads none) left out.
+                    let mut name = &cond[1..cond.len() - 1];
+                    if let Some(p) = name.iter().rposition(|c| matches!(c, '+' | '-')) {
+                        let level = &name[p + 1..];
+                        if p > 0 && !level.is_empty() && level.iter().all(char::is_ascii_digit) {
+                            name = &name[..p];
+                        }
+                    }
+                    let name: String = name.iter().collect();
+                    refs.resolve(&name, false, s, from + k)
+                } else {
+                    None
+                };
+                match numbers {
+                    Some(numbers) if !numbers.iter().any(|&n| inside(n)) => k += 3 + len,
+                    _ => return true,
+                }
+            }
+            _ => k += 1,
+        }
+    }
+    false
+}
+
 /// Does `body` hold no alternation, no lazy repetition (`??`, `*?`, `{1,3}?`), no repeated
-/// group and no reference? Then each of its items tries to match text before the empty string,
+/// group and no reference (unless `references`)? Then each of its items tries to match text before the empty string,
 /// and once, so an iteration that matched the empty string had no other choice left there, and
 /// one more (Onigmo's, after one that went on and used up a count) has none either: both loops
 /// end alike there, with the same capture groups.
-fn greedy_only(body: &[char]) -> bool {
+fn greedy_only(body: &[char], references: bool) -> bool {
     let mut k = 0;
     while k < body.len() {
         match body[k] {
             '|' => return false,
             ')' if !quantifiers(body, k + 1, false).is_empty() => return false,
-            '\\' if matches!(body.get(k + 1), Some('k' | 'g' | '1'..='9')) => return false,
+            '\\' if !references && matches!(body.get(k + 1), Some('k' | 'g' | '1'..='9')) => {
+                return false
+            }
             // (A group's kind, `(?:`, `(?<n>`: not a repetition.)
             '(' if body.get(k + 1) == Some(&'?') => {
                 k += 2;
@@ -1415,6 +1502,12 @@ mod tests {
             r"(x)(?:a|(\g<1>))+",
             r"(x)(?:a|(\1))+",
             r"(x)(?:a|(\k<1>))*c",
+            // A reference with a level, by its group.
+            r"(x)(?:a|(\k<1+0>))+",
+            // A conditional naming a group outside the loop.
+            r"(a)?(?:(?(1)y)(b|))+c",
+            r"(?<n>x)?(?:(?(<n+0>)y|)(?<w>b|))*c",
+            r"(?<n>x)(?:a|(?<w>\k<n-1>))*c",
             r"(\{(?:[^\{\}]|(\g<0>))+\})",
             r"(?<p>\((?:[^()]|(?<q>\g<p>))*\))",
             r"(?<n>[ab])(?:x|(?<w>\k<n>|b))+",
@@ -1443,9 +1536,13 @@ mod tests {
             r"((a?)x)(?:b*|\g<1>)*c",
             // A group calling itself with no way out but the empty string.
             r"(a|b\g<1>|)(?:x|(\g<1>))+c",
-            // Not read here: a level, a number past the groups, a conditional.
-            r"(x)(?:a|(\k<1+0>))+",
+            // A conditional with an empty branch; a loop with a conditional and a capture group
+            // that may be empty, whatever follows the group (it reads whether the group matched
+            // in an iteration before).
             r"(x)(?:a|((?(1)x|)))+",
+            r"(?:(?(1)y)(a|))+c",
+            // A capture group as the body, holding an alternation, with references.
+            r"a()(?:(\1|b)){1,2}a",
         ] {
             assert!(check(refused, "").is_err(), "{refused}");
         }
