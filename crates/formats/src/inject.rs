@@ -228,6 +228,25 @@ impl Inject {
             && self.worker_id_key.is_none()
     }
 
+    /// Format the event with `formatter`, the injected keys first added to its record (none:
+    /// the record as it is, without a copy).
+    pub fn format_raw(
+        &self,
+        formatter: &dyn crate::formatter::Formatter,
+        tag: &str,
+        time: EventTime,
+        record: &[u8],
+        out: &mut Vec<u8>,
+    ) {
+        if self.is_empty() {
+            formatter.format_raw(tag, time, record, out);
+        } else {
+            let mut rec = Vec::with_capacity(record.len() + 64);
+            self.apply_raw(tag, time, record, &mut rec);
+            formatter.format_raw(tag, time, &rec, out);
+        }
+    }
+
     /// Write the record with the injected keys to `out` (keys appended; existing keys replaced).
     pub fn apply_raw(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         let mut fields: Vec<(&str, Value)> = Vec::with_capacity(4);

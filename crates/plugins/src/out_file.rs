@@ -49,6 +49,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: true,
     chunk_limit_size: None,
     flush_at_shutdown: None,
+    v012_time_key: false,
 };
 
 /// `file` output.
@@ -98,13 +99,8 @@ impl FileFormat {
 
     /// Format one event.
     pub fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
-        if self.inject.is_empty() {
-            self.formatter.format_raw(tag, time, record, out);
-        } else {
-            let mut rec = Vec::with_capacity(record.len() + 64);
-            self.inject.apply_raw(tag, time, record, &mut rec);
-            self.formatter.format_raw(tag, time, &rec, out);
-        }
+        self.inject
+            .format_raw(&*self.formatter, tag, time, record, out);
     }
 }
 

@@ -89,13 +89,8 @@ impl ChunkWriter for StdoutOutput {
     }
 
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
-        if self.inject.is_empty() {
-            self.formatter.format_raw(tag, time, record, out);
-        } else {
-            let mut rec = Vec::with_capacity(record.len() + 64);
-            self.inject.apply_raw(tag, time, record, &mut rec);
-            self.formatter.format_raw(tag, time, &rec, out);
-        }
+        self.inject
+            .format_raw(&*self.formatter, tag, time, record, out);
     }
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {

@@ -123,10 +123,21 @@ pub(super) fn resume(store: &FileStore) -> io::Result<(Vec<FileChunk>, ResumeRep
         }
     }
     chunks.sort_by_key(|c| (c.meta.modified, c.id));
+    log_resumed(store, "file", &chunks, &report);
+    Ok((chunks, report))
+}
 
+/// Log what a resume found: the chunks (queued among them), and what it cut, quarantined and
+/// purged; `kind` is the buffer type (`file`, `file_single`).
+pub(super) fn log_resumed(
+    store: &FileStore,
+    kind: &str,
+    chunks: &[FileChunk],
+    report: &ResumeReport,
+) {
     let q = report.quarantined.len() as u64;
     if q > WARN_LIMIT {
-        tracing::warn!(dir = %store.dir.display(), quarantined = q, "file buffer resume quarantined {q} chunks (only the first {WARN_LIMIT} logged one by one)");
+        tracing::warn!(dir = %store.dir.display(), quarantined = q, "{kind} buffer resume quarantined {q} chunks (only the first {WARN_LIMIT} logged one by one)");
     }
     tracing::info!(
         dir = %store.dir.display(),
@@ -135,9 +146,8 @@ pub(super) fn resume(store: &FileStore) -> io::Result<(Vec<FileChunk>, ResumeRep
         truncated = report.truncated,
         quarantined = q,
         purged = report.purged,
-        "file buffer resumed"
+        "{kind} buffer resumed"
     );
-    Ok((chunks, report))
 }
 
 pub(super) fn quarantine(

@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 
 use logferry_msgpack::{Error as MpError, Scanner};
 
-use super::{FileChunk, FileStore, ResumeReport, WARN_LIMIT};
+use super::{FileChunk, FileStore, ResumeReport};
 use crate::buffer::meta::{ChunkId, ChunkMeta};
 use crate::perms::Perms;
 
@@ -293,19 +293,7 @@ pub(super) fn resume(
         }
     }
     chunks.sort_by_key(|c| (c.meta.modified, c.id));
-    let q = report.quarantined.len() as u64;
-    if q > WARN_LIMIT {
-        tracing::warn!(dir = %store.dir.display(), quarantined = q, "file_single buffer resume quarantined {q} chunks (only the first {WARN_LIMIT} logged one by one)");
-    }
-    tracing::info!(
-        dir = %store.dir.display(),
-        chunks = chunks.len(),
-        queued = chunks.iter().filter(|c| c.queued).count(),
-        truncated = report.truncated,
-        quarantined = q,
-        purged = report.purged,
-        "file_single buffer resumed"
-    );
+    super::resume::log_resumed(store, "file_single", &chunks, &report);
     Ok((chunks, report, names))
 }
 
