@@ -106,11 +106,12 @@ fn the_exec_output_retries_a_failing_command() {
 }
 
 /// A command that runs past `command_timeout` is killed and the write retried, until a run
-/// ends in time.
+/// ends in time (3 s: ample for `test` and `cat` on a loaded machine, so the run that appends is
+/// never killed and retried, which would append twice).
 #[test]
 fn the_exec_output_kills_a_command_past_its_timeout() {
     let conf = format!(
-        "{SRC}<source>\n  @type exec\n  command printf 'a\\n'\n  tag t\n  <parse>\n    @type none\n  </parse>\n</source>\n<match t>\n  @type exec\n  command test -e {{DIR}}/go || sleep 30; cat >> {{DIR}}/out.log\n  command_timeout 0.2\n  <format>\n    @type json\n  </format>\n  <buffer>\n    flush_mode immediate\n    retry_wait 0.1\n  </buffer>\n</match>\n"
+        "{SRC}<source>\n  @type exec\n  command printf 'a\\n'\n  tag t\n  <parse>\n    @type none\n  </parse>\n</source>\n<match t>\n  @type exec\n  command test -e {{DIR}}/go || sleep 30; cat >> {{DIR}}/out.log\n  command_timeout 3\n  <format>\n    @type json\n  </format>\n  <buffer>\n    flush_mode immediate\n    retry_wait 0.1\n  </buffer>\n</match>\n"
     );
     let mut d = Daemon::start(&conf);
     d.wait_for_log("ran past command_timeout", Duration::from_secs(30));
@@ -120,4 +121,26 @@ fn the_exec_output_kills_a_command_past_its_timeout() {
         t == "{\"message\":\"a\"}\n"
     });
     assert!(d.terminate().success());
+}
+
+/// A line longer than 16 MiB is skipped with a warning (as in_tail skips one) and the lines
+/// after it are read.
+#[test]
+fn a_line_past_the_limit_is_skipped() {
+    let conf = format!(
+        "{SRC}<source>\n  @type exec\n  command head -c 17000000 /dev/zero | tr '\\\\0' a; echo; echo end\n  tag t\n  <parse>\n    @type none\n  </parse>\n</source>\n{}",
+        file_out("t")
+    );
+    let mut d = Daemon::start(&conf);
+    d.wait_file_text(&d.path("t.log"), Duration::from_secs(60), |t| {
+        t.contains(r#"{"message":"end"}"#)
+    });
+    assert!(d.terminate().success());
+    let text = std::fs::read_to_string(d.path("t.log")).unwrap();
+    assert_eq!(text, "{\"message\":\"end\"}\n");
+    assert!(
+        d.stderr().contains("longer than 16777216 bytes: skipped"),
+        "{}",
+        d.stderr()
+    );
 }

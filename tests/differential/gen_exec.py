@@ -4,7 +4,9 @@ fixed output (printf), parsed by each kind of parser, with `<extract>`, `connect
 v0.12 flat parameters; the records reach an out_file (`@id out`, a file a tag, JSON lines with the
 tag, and the time where a case reads one) and the case waits on monitor_agent until that output counted
 the records Fluentd emits. The output's cases (exec-out-*) append each chunk file to a file
-the case collects, with `cat`.
+the case collects, with `cat`. Their chunks are written at shutdown, where Fluentd kills a
+command still running (README "The exec output waits for its commands at shutdown"): a
+recording that lost a chunk that way is recorded again.
 
     gen_exec.py      (then record.sh FLUENTD_BIN exec-*)
 """
@@ -89,8 +91,8 @@ def out_cases():
               g.msg({"a": "tab\there", "b": None}, tag="t.b", time={"$et": [g.T0 + 1, 500000000]}),
               g.msg({"a": "é", "b": 1e20, "c": "line\nbreak"}, tag="t.a", time=g.T0 + 2)]
 
-    def out(name, body, frames=events):
-        g.case(name, "<match t.**>\n%s</match>\n" % g.indent("@type exec\ncommand cat >> {DIR}/out/x.log\n" + body) + g.ERR, frames)
+    def out(name, body, frames=events, command="cat"):
+        g.case(name, "<match t.**>\n%s</match>\n" % g.indent("@type exec\ncommand %s >> {DIR}/out/x.log\n" % command + body) + g.ERR, frames)
 
     out("exec-out-tsv", "<format>\n  keys a,b,c\n</format>\n")
     out("exec-out-tsv-inject", "<format>\n  keys a,t,tg\n</format>\n<inject>\n  time_key t\n  tag_key tg\n</inject>\n")
@@ -100,6 +102,16 @@ def out_cases():
     out("exec-out-single-value", "<format>\n  @type single_value\n  message_key a\n</format>\n")
     out("exec-out-out-file", "<format>\n  @type out_file\n</format>\n")
     out("exec-out-v012-flat", "format tsv\nkeys a,b\n")
+    days = [g.msg({"a": "x"}, tag="t.a"), g.msg({"a": "y"}, tag="t.a", time=g.T0 + 86400),
+            g.msg({"a": "z"}, tag="t.a", time=g.T0 + 1)]
+    # Flat v0.12 buffer parameters make `<buffer time>` (timekey 1 day) in Fluentd's out_exec.
+    out("exec-out-v012-buffer-type", "format json\nbuffer_type memory\n", days)
+    out("exec-out-v012-flush-interval", "format json\nflush_interval 30s\n", days)
+    # A file buffer hands the command the chunk as stored: gzip members under compress gzip
+    # (`gzip -dc` fails on anything else, and the write would be retried).
+    out("exec-out-file-buffer-gzip", "<format>\n  keys a,b\n</format>\n<buffer>\n  @type file\n  path {DIR}/buf\n"
+        "  compress gzip\n  flush_at_shutdown true\n</buffer>\n", command="gzip -dc")
+    out("exec-out-memory-buffer-gzip", "<format>\n  keys a,b\n</format>\n<buffer>\n  @type memory\n  compress gzip\n</buffer>\n")
     g.case("exec-out-config-no-command", "<match **>\n  @type exec\n  <format>\n    keys a\n  </format>\n</match>\n")
     g.case("exec-out-config-tsv-without-keys", "<match **>\n  @type exec\n  command cat\n</match>\n")
 

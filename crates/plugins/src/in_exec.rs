@@ -92,7 +92,7 @@ pub static PARAMS: Spec = Spec::new(
     p(
         "read_block_size",
         Size,
-        "How much is read from the command at a time (the json parser's `stream_buffer_size` instead, as in Fluentd).",
+        "How much is read from the command at a time (the json parser's `stream_buffer_size` instead, as in Fluentd); at most 1 MiB is read at once.",
     )
     .default("10240"),
 ])
@@ -344,7 +344,7 @@ impl ExecInput {
             match read {
                 Ok(0) => break,
                 Ok(n) => {
-                    if let Err(e) = reading.feed(&chunk[..n], &mut events) {
+                    if let Err(e) = reading.feed(&chunk[..n], &mut events, &self.log) {
                         self.log.error(format_args!(
                             "exec: {e}; the rest of this run's output is not read (command \"{}\")",
                             self.command
@@ -390,10 +390,19 @@ impl ExecInput {
 /// No source fields: a command's output comes from no peer.
 static NO_KEYS: std::sync::OnceLock<crate::net::peer::SourceKeys> = std::sync::OnceLock::new();
 
-/// The output of one run not yet parsed.
+/// The output of one run not yet parsed. Every scan resumes where the last one stopped, so a
+/// long line or value costs its length once, however many reads it comes in.
 struct Reading {
     stream: Stream,
     pending: Vec<u8>,
+    /// Lines: how far past the start of `pending` no newline was found.
+    scanned: usize,
+    /// Lines: a line past [`PENDING_LIMIT`] is being skipped up to its newline.
+    skipping: bool,
+    /// JSON: the scan of the value at the start of `pending`.
+    json: JsonScan,
+    /// msgpack: the scan of the object at the start of `pending`.
+    msgpack: logferry_msgpack::Scanner,
 }
 
 impl Reading {
@@ -401,41 +410,65 @@ impl Reading {
         Reading {
             stream,
             pending: Vec::new(),
+            scanned: 0,
+            skipping: false,
+            json: JsonScan::default(),
+            msgpack: logferry_msgpack::Scanner::new(),
         }
     }
 
     /// Take `data`: every whole line or value in what is held goes to `events`. An error ends
-    /// the run's reading (text that is not JSON or msgpack, a value past [`PENDING_LIMIT`]).
-    fn feed(&mut self, data: &[u8], events: &mut TextEvents<'_>) -> Result<(), String> {
+    /// the run's reading (bytes that are not msgpack, a JSON or msgpack value past
+    /// [`PENDING_LIMIT`]); a line past it is skipped with a warning, as in_tail skips one.
+    fn feed(
+        &mut self,
+        data: &[u8],
+        events: &mut TextEvents<'_>,
+        log: &PluginLog,
+    ) -> Result<(), String> {
         self.pending.extend_from_slice(data);
         let used = match self.stream {
             Stream::Lines => {
                 let mut at = 0;
-                while let Some(n) = memchr::memchr(b'\n', &self.pending[at..]) {
-                    events.add_local(chomp(&self.pending[at..at + n + 1]));
-                    at += n + 1;
+                while let Some(n) = memchr::memchr(b'\n', &self.pending[at + self.scanned..]) {
+                    let end = at + self.scanned + n + 1;
+                    if !std::mem::take(&mut self.skipping) {
+                        events.add_local(chomp(&self.pending[at..end]));
+                    }
+                    at = end;
+                    self.scanned = 0;
                 }
-                if self.pending.len() - at > PENDING_LIMIT {
-                    events.add_local(&self.pending[at..]);
+                self.scanned = self.pending.len() - at;
+                if self.scanned > PENDING_LIMIT {
+                    if !self.skipping {
+                        log.warn(format_args!(
+                            "exec: a line of the output is longer than {PENDING_LIMIT} bytes: skipped"
+                        ));
+                    }
+                    self.skipping = true;
                     at = self.pending.len();
+                    self.scanned = 0;
                 }
                 at
             }
             Stream::Json => {
                 let mut at = 0;
-                while let Some((start, end)) = json_value(&self.pending[at..], false) {
+                while let Some((start, end)) = self.json.next(&self.pending[at..], false) {
                     events.add_local(&self.pending[at + start..at + end]);
                     at += end;
+                    self.json = JsonScan::default();
                 }
+                // The scan's positions are relative to `pending[at..]`, which stays.
                 at
             }
             Stream::Msgpack => {
                 let mut at = 0;
                 loop {
-                    match logferry_msgpack::value_len(&self.pending[at..]) {
+                    match self.msgpack.scan(&self.pending[at..]) {
                         Ok(n) => {
                             events.add_local(&self.pending[at..at + n]);
                             at += n;
+                            self.msgpack.reset();
                         }
                         Err(logferry_msgpack::Error::Incomplete) => break,
                         Err(e) => return Err(format!("the output is not msgpack: {e}")),
@@ -457,9 +490,11 @@ impl Reading {
     /// short is dropped, as Fluentd's stream readers drop it.
     fn finish(&mut self, events: &mut TextEvents<'_>) {
         match self.stream {
-            Stream::Lines if !self.pending.is_empty() => events.add_local(chomp(&self.pending)),
+            Stream::Lines if !self.pending.is_empty() && !self.skipping => {
+                events.add_local(chomp(&self.pending))
+            }
             Stream::Json => {
-                if let Some((start, end)) = json_value(&self.pending, true) {
+                if let Some((start, end)) = self.json.next(&self.pending, true) {
                     events.add_local(&self.pending[start..end]);
                 }
             }
@@ -469,59 +504,100 @@ impl Reading {
     }
 }
 
-/// Where the first JSON value of `buf` is, after white space: `(start, end)`, or `None` when
-/// more bytes may still complete it (at `eof`, an object, array or string cut short is `None`;
-/// a bare word or number ends there). Text that is not JSON (`nope`) is taken as a value of its
-/// own up to white space or the next `{`, `[` or `"`, for the parser to refuse. Bytes, so text
-/// that is not UTF-8 is found like any other; no recursion, for any depth.
-fn json_value(buf: &[u8], eof: bool) -> Option<(usize, usize)> {
-    let start = buf.iter().position(|b| !b" \t\r\n".contains(b))?;
-    match buf[start] {
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut in_str = false;
-            let mut escaped = false;
-            for (i, &b) in buf.iter().enumerate().skip(start) {
-                if in_str {
+/// A resumable scan for where the first JSON value of a buffer is (the buffer only grows at its
+/// end between calls, and starts where the scan started). Text that is not JSON (`nope`) is
+/// taken as a value of its own up to white space or the next `{`, `[` or `"`, for the parser to
+/// refuse. Bytes, so text that is not UTF-8 is found like any other; no recursion, any depth.
+#[derive(Default)]
+struct JsonScan {
+    /// Where the value starts (white space skipped), once found.
+    start: Option<usize>,
+    /// How far the scan got.
+    pos: usize,
+    depth: usize,
+    in_str: bool,
+    escaped: bool,
+}
+
+impl JsonScan {
+    /// `(start, end)` of the value, or `None` when more bytes may still complete it (at `eof`,
+    /// an object, array or string cut short is `None`; a bare word or number ends there).
+    fn next(&mut self, buf: &[u8], eof: bool) -> Option<(usize, usize)> {
+        let start = match self.start {
+            Some(s) => s,
+            None => {
+                let skip = buf[self.pos..].iter().position(|b| !b" \t\r\n".contains(b));
+                let Some(skip) = skip else {
+                    self.pos = buf.len();
+                    return None;
+                };
+                let s = self.pos + skip;
+                self.start = Some(s);
+                self.pos = s;
+                s
+            }
+        };
+        match buf[start] {
+            b'{' | b'[' | b'"' => {
+                let string = buf[start] == b'"';
+                if self.pos == start {
+                    // The opening byte.
+                    self.pos += 1;
+                    if string {
+                        self.in_str = true;
+                    } else {
+                        self.depth = 1;
+                    }
+                }
+                while self.pos < buf.len() {
+                    let b = buf[self.pos];
+                    self.pos += 1;
+                    if self.in_str {
+                        match b {
+                            _ if self.escaped => self.escaped = false,
+                            b'\\' => self.escaped = true,
+                            b'"' => {
+                                self.in_str = false;
+                                if string {
+                                    return Some((start, self.pos));
+                                }
+                            }
+                            _ => {}
+                        }
+                        continue;
+                    }
                     match b {
-                        _ if escaped => escaped = false,
-                        b'\\' => escaped = true,
-                        b'"' => in_str = false,
+                        b'"' => self.in_str = true,
+                        b'{' | b'[' => self.depth += 1,
+                        b'}' | b']' => {
+                            self.depth -= 1;
+                            if self.depth == 0 {
+                                return Some((start, self.pos));
+                            }
+                        }
                         _ => {}
                     }
-                    continue;
                 }
-                match b {
-                    b'"' => in_str = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some((start, i + 1));
-                        }
+                None
+            }
+            _ => {
+                let from = self.pos.max(start + 1);
+                match buf[from..].iter().position(|b| b" \t\r\n{[\"".contains(b)) {
+                    Some(n) => Some((start, from + n)),
+                    None => {
+                        self.pos = buf.len();
+                        eof.then_some((start, buf.len()))
                     }
-                    _ => {}
                 }
             }
-            None
         }
-        b'"' => {
-            let mut escaped = false;
-            for (i, &b) in buf.iter().enumerate().skip(start + 1) {
-                match b {
-                    _ if escaped => escaped = false,
-                    b'\\' => escaped = true,
-                    b'"' => return Some((start, i + 1)),
-                    _ => {}
-                }
-            }
-            None
-        }
-        _ => match buf[start..].iter().position(|b| b" \t\r\n{[\"".contains(b)) {
-            Some(n) => Some((start, start + n.max(1))),
-            None => eof.then_some((start, buf.len())),
-        },
     }
+}
+
+/// Where the first JSON value of `buf` is (a fresh [`JsonScan`]).
+#[cfg(test)]
+fn json_value(buf: &[u8], eof: bool) -> Option<(usize, usize)> {
+    JsonScan::default().next(buf, eof)
 }
 
 #[cfg(test)]
@@ -556,6 +632,30 @@ mod tests {
         );
         // Bytes that are not UTF-8 are found as any others (the parser judges them).
         assert_eq!(values(b"{\"a\":\"\xff\"}\n"), [&b"{\"a\":\"\xff\"}"[..]]);
+    }
+
+    /// A value that comes a byte at a time is found once whole, each byte scanned once.
+    #[test]
+    fn resumes_where_it_stopped() {
+        for text in [
+            &br#"  {"a":["}",{"b":"\"]"}]} x"#[..],
+            b"\n\"s\\\"\" ",
+            b" 12345 ",
+        ] {
+            let whole = json_value(text, false).unwrap();
+            let mut scan = super::JsonScan::default();
+            let mut found = None;
+            for k in 1..=text.len() {
+                if let Some(v) = scan.next(&text[..k], false) {
+                    found = Some((k, v));
+                    break;
+                }
+            }
+            let (k, v) = found.unwrap();
+            assert_eq!(v, whole, "{}", String::from_utf8_lossy(text));
+            // Found as soon as its last byte came (a word: the byte after it).
+            assert!(k == whole.1 || k == whole.1 + 1, "{k} {whole:?}");
+        }
     }
 
     #[test]

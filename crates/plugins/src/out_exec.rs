@@ -5,10 +5,18 @@
 //! Records are formatted by `<format>` (default `tsv`, whose `keys` are then required), each line
 //! ending in one newline (a text format's own trailing newline is replaced, as Fluentd's
 //! `format(...).chomp + "\n"`; `msgpack` is written as it is), after `<inject>` (whose defaults
-//! here are `time_type string` and `localtime false`). The command's stderr is logferry's, its
+//! here are `time_type string` and `localtime false`). With a file buffer the file holds the chunk
+//! as stored (gzip members under `compress gzip`), as Fluentd gives the command the chunk's own
+//! file; from a memory buffer it is written decompressed. With v0.12 flat buffer parameters and
+//! no `<buffer>`, `time` is the chunk key (timekey 1 day), as Fluentd's compat layer makes it
+//! for this plugin. The command's stderr is logferry's, its
 //! stdout is dropped. Exit status 0 commits the chunk; another status, a signal, or running past
 //! `command_timeout` (then it is killed) fails the write, which is retried as the buffer's retry
 //! settings say (Fluentd rolls the chunk back the same way). The file is removed afterwards.
+//! Commands run one at a time per flush thread (`flush_thread_count`), each awaited, where Fluentd
+//! starts one per chunk and commits when it exits (its `delayed_commit_timeout` default of 300 s
+//! is then moot here: `command_timeout` bounds a write); at shutdown a running command is waited
+//! for, where Fluentd kills it.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -18,7 +26,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use logferry_core::buffer::params::BUFFERED;
-use logferry_core::buffer::{BufferConfig, BufferDefaults, Chunk, ChunkWriter, WriteError};
+use logferry_core::buffer::{
+    BufferConfig, BufferDefaults, Chunk, ChunkWriter, StoreKind, WriteError,
+};
 use logferry_core::error::build_error;
 use logferry_core::params::{one, p, Body, ParamType::*, PluginKind, Spec};
 use logferry_core::{BuildCtx, BuildError, EventTime, PluginLog, Section};
@@ -37,6 +47,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: false,
     chunk_limit_size: None,
     flush_at_shutdown: None,
+    v012_time_key: true,
 };
 
 /// `exec` output.
@@ -80,6 +91,10 @@ pub struct ExecOutput {
     /// The format writes lines (not `msgpack`): each ends in exactly one newline.
     lines: bool,
     inject: Inject,
+    /// A file buffer: the command reads the chunk as stored (gzip members with `compress
+    /// gzip`), as Fluentd hands it the chunk's own file; a memory chunk is written out
+    /// decompressed, as Fluentd's `write_to` does.
+    stored_bytes: bool,
     log: PluginLog,
 }
 
@@ -87,7 +102,7 @@ pub struct ExecOutput {
 pub fn writer(
     ctx: &BuildCtx,
     s: &Section,
-    _cfg: &BufferConfig,
+    cfg: &BufferConfig,
 ) -> Result<Arc<dyn ChunkWriter>, BuildError> {
     let s = &s.declared(&PARAMS);
     if !std::path::Path::new(SHELL).exists() {
@@ -116,6 +131,7 @@ pub fn writer(
         timeout: Duration::from_secs_f64(timeout),
         formatter: crate::formatter::from_plugin(s, "tsv")?,
         lines: format_type.as_deref() != Some("msgpack"),
+        stored_bytes: !matches!(cfg.store, StoreKind::Memory),
         inject: Inject::from_plugin_defaults(
             s,
             Defaults {
@@ -150,13 +166,8 @@ impl ChunkWriter for ExecOutput {
 
     fn format(&self, tag: &str, time: EventTime, record: &[u8], out: &mut Vec<u8>) {
         let start = out.len();
-        if self.inject.is_empty() {
-            self.formatter.format_raw(tag, time, record, out);
-        } else {
-            let mut rec = Vec::with_capacity(record.len() + 64);
-            self.inject.apply_raw(tag, time, record, &mut rec);
-            self.formatter.format_raw(tag, time, &rec, out);
-        }
+        self.inject
+            .format_raw(&*self.formatter, tag, time, record, out);
         if self.lines {
             // Ruby's chomp: one trailing "\r\n", "\n" or "\r"; then one "\n".
             let line = &out[start..];
@@ -171,9 +182,13 @@ impl ChunkWriter for ExecOutput {
     }
 
     async fn write(&self, chunk: &Chunk) -> Result<(), WriteError> {
-        let data = chunk
-            .bytes()
-            .map_err(|e| WriteError::Unrecoverable(e.to_string()))?;
+        let data = if self.stored_bytes {
+            chunk.raw().clone()
+        } else {
+            chunk
+                .bytes()
+                .map_err(|e| WriteError::Unrecoverable(e.to_string()))?
+        };
         let path = temp_path();
         let written = std::fs::OpenOptions::new()
             .write(true)

@@ -46,6 +46,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: false,
     chunk_limit_size: Some(10 * 1024),
     flush_at_shutdown: Some(true),
+    v012_time_key: false,
 };
 
 fn parts(s: &Section) -> Result<NullOutput, BuildError> {

@@ -171,6 +171,10 @@ pub struct BufferDefaults {
     pub chunk_limit_size: Option<u64>,
     /// `flush_at_shutdown` when not given, if not the buffer type's own (out_null: true).
     pub flush_at_shutdown: Option<bool>,
+    /// With v0.12 flat buffer parameters and no `<buffer>`, `time` is the chunk key (with
+    /// `timekey`'s default), as Fluentd's compat layer makes it for out_exec
+    /// (`default_chunk_key: 'time'`).
+    pub v012_time_key: bool,
 }
 
 /// v0.12 flat parameter → v1 `<buffer>` parameter.
@@ -396,9 +400,20 @@ impl BufferConfig {
             .as_ref()
             .map(|b| b.arg().trim().to_string())
             .unwrap_or_default();
+        // Fluentd's compat `default_chunk_key: 'time'` (out_exec): a flat buffer parameter makes
+        // `<buffer time>` with timekey 86400 (time_slice_format's default, `%Y%m%d`).
+        let v012_time = buffer.is_none()
+            && defaults.v012_time_key
+            && V012
+                .iter()
+                .filter(|(flat, _)| *flat != "retry_wait")
+                .any(|(flat, _)| output.has(flat));
         let keys: Vec<String> = if arg.is_empty() {
             let mut k: Vec<String> = defaults.chunk_keys.iter().map(|s| s.to_string()).collect();
-            if buffer.is_none() && time_slice_format.is_some() && !k.iter().any(|x| x == "time") {
+            if buffer.is_none()
+                && (time_slice_format.is_some() || v012_time)
+                && !k.iter().any(|x| x == "time")
+            {
                 k.push("time".into());
             }
             k
@@ -476,7 +491,8 @@ impl BufferConfig {
                 None => time_slice_format
                     .as_deref()
                     .and_then(timekey_from_slice_format)
-                    .or(defaults.timekey),
+                    .or(defaults.timekey)
+                    .or(v012_time.then_some(86_400)),
             };
             match tk {
                 Some(t) if t > 0 => Some(t),

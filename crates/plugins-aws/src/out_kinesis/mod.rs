@@ -99,6 +99,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: false,
     chunk_limit_size: None,
     flush_at_shutdown: None,
+    v012_time_key: false,
 };
 
 /// Chunks whose partial progress is remembered at most.

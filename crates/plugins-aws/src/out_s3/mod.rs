@@ -124,6 +124,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: false,
     chunk_limit_size: None,
     flush_at_shutdown: None,
+    v012_time_key: false,
 };
 
 /// S3's smallest part (except the last).

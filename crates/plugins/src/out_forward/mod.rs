@@ -67,6 +67,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: false,
     chunk_limit_size: None,
     flush_at_shutdown: None,
+    v012_time_key: false,
 };
 
 /// State shared by the writer and its heartbeat tasks.

@@ -63,6 +63,7 @@ pub const DEFAULTS: BufferDefaults = BufferDefaults {
     file_at_output_path: false,
     chunk_limit_size: None,
     flush_at_shutdown: None,
+    v012_time_key: false,
 };
 
 /// Fluentd's default `tls_ciphers` (OpenSSL syntax; anything else is warned about).
