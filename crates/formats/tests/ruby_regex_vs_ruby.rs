@@ -63,7 +63,8 @@
 //! `behind_ref_cases.rb` one (positive look-behinds holding capture groups in patterns with
 //! back-references or conditionals, which Onigmo comes back into for their next alternative;
 //! curated and drawn at random), `level_cond_cases.rb` one (references with a recursion level,
-//! `\k<n+0>`, `\k<1-1>`, and conditionals, `(?(1)a)`, `(?(1)(?:a|b))`, `(?(<n-1>)x|y)`, in
+//! `\k<n+0>`, `\k<1-1>`, and conditionals, `(?(1)a)`, `(?(1)(?:a|b))`, `(?(<n-1>)x|y)`, by a
+//! name several groups have or by number beside names, `(?<n>a)?(?(<1>)x|y)`, in
 //! loops, look-arounds, after calls, beside `\K` and in groups that call themselves: curated, and
 //! drawn at random from every start position).
 //!

@@ -3601,6 +3601,8 @@ pub(crate) fn instrument_empty_loops(
 /// itself, `\g<0>` (see [`ForOniguruma::whole_group`]).
 pub const WHOLE_GROUP: &str = "__logferry_whole";
 
+pub use conditional::COND_GROUP;
+
 /// [`for_oniguruma`]'s rewriting, with strings inside look-behinds written as `behind` says.
 fn rewrite(src: &str, flags: &str, behind: Behind) -> Result<Rewritten, String> {
     // Absent operators' bodies with optional parts, as the alternatives Onigmo tries.

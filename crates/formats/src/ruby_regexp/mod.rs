@@ -31,7 +31,7 @@ use regex::Regex;
 
 use crate::parser::ruby_regex::{
     for_oniguruma, instrument_empty_loops, leading_bol, needs_backtracking, translate_body,
-    END_Z_GROUP, WHOLE_GROUP,
+    COND_GROUP, END_Z_GROUP, WHOLE_GROUP,
 };
 pub use backtracking::Exhausted;
 pub(crate) use empty_loops::{END as LOOP_END, START as LOOP_START};
@@ -469,7 +469,8 @@ fn on_oniguruma(
     let src = src.to_string();
     let mut names: Vec<(String, Vec<usize>)> = Vec::new();
     re.foreach_name(|name, groups| {
-        if name != WHOLE_GROUP {
+        // (The groups a rewriting named for itself are not Ruby's.)
+        if name != WHOLE_GROUP && !name.starts_with(COND_GROUP) {
             names.push((
                 ruby_name(name),
                 groups.iter().map(|&g| g as usize).collect(),
@@ -478,21 +479,23 @@ fn on_oniguruma(
         true
     });
     names.sort_by_key(|(_, g)| g.first().copied());
-    // Oniguruma's Ruby syntax captures only the named groups when there are any, and
-    // numbers them from 1, so its numbering is Ruby's (but for the group around a
-    // pattern that calls itself, group 1). With groups of the rewriting's own, every
-    // group captures: Ruby's are the named ones, or without names the others.
-    let numbered: Vec<usize> = if rewritten.helper_groups.is_empty() {
-        let first = if rewritten.whole_group { 2 } else { 1 };
-        (first..=re.captures_len()).collect()
-    } else if names.is_empty() {
-        (1..=re.captures_len())
-            .filter(|g| !rewritten.helper_groups.contains(g))
-            .collect()
-    } else {
+    // Oniguruma's Ruby syntax captures only the named groups when there are any, as Ruby
+    // numbers them: Ruby's are the named ones but for those the rewriting named for itself
+    // (the group around a pattern that calls itself, groups a condition asks about). With
+    // groups of the rewriting's own, every group captures: without names, Ruby's are the
+    // others.
+    let numbered: Vec<usize> = if !names.is_empty() {
+        // Ruby numbers only the named groups then (not the rewriting's).
         let mut named: Vec<usize> = names.iter().flat_map(|(_, g)| g.iter().copied()).collect();
         named.sort_unstable();
         named
+    } else if rewritten.helper_groups.is_empty() {
+        let first = if rewritten.whole_group { 2 } else { 1 };
+        (first..=re.captures_len()).collect()
+    } else {
+        (1..=re.captures_len())
+            .filter(|g| !rewritten.helper_groups.contains(g))
+            .collect()
     };
     RubyRegex(Arc::new(Compiled {
         engine: Engine::Backtracking(re),

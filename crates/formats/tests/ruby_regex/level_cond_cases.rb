@@ -34,8 +34,27 @@ CURATED = [
   ['(?<n>a)?(?(<n-1>)x|y)', '', 'oniguruma'], ['(?<n>a)?(?(<n+1>)x|y)', '', 'oniguruma'],
   ['(a)?(?(<1-1>)x|y)', '', 'oniguruma'], ["(?<n>a)?(?('n-1')x|y)", '', 'oniguruma'],
   ['(?<a>(?<b>[ab])(?:\\g<a>|x)(?(<b-1>)\\k<b+0>|y))', '', 'oniguruma'],
-  # A condition naming several groups: Onigmo asks the leftmost, Oniguruma any (refused).
-  ['(?:(?<n>a)|(?<n>b))(?(<n>)x|y)', '', 'refused'], ['(?<n>a)?(?<n>b)?(?(<n+0>)x|y)', '', 'refused'],
+  # A condition naming several groups: Onigmo asks the leftmost (Oniguruma would ask any; the
+  # leftmost is given a name of its own), and that group's name still reads as Ruby reads it.
+  ['(?:(?<n>a)|(?<n>b))(?(<n>)x|y)', '', 'oniguruma'], ['(?<n>a)?(?<n>b)?(?(<n+0>)x|y)', '', 'oniguruma'],
+  ['(?<n>a)?(?<m>b)?(?<n>c)?(?(<n>)x|y)', '', 'oniguruma'], ['(?:(?<n>a)|(?<n>b))+(?(<n>)x|y)', '', 'oniguruma'],
+  ['(?<n>(?<n>a)(?(<n>)x|y))', '', 'oniguruma'], ['(?<n>a)(?(<n>)x|y)(?<n>b)', '', 'oniguruma'],
+  ['(?<n>a)?(?<n>b)?(?(<n>)x|y)\\k<n>', '', 'oniguruma'], ['\\A(?:(?<n>a)|(?<n>b))(?(<n>)x|y\\g<0>?)', '', 'oniguruma'],
+  ["(?:(?<n>a)|(?<n>b))(?('n')x)c", '', 'oniguruma'], ['(?:(?<n>a)|(?<n>b))(?(<n>)(?:x|y))', 'i', 'oniguruma'],
+  # A number in a condition beside named groups (in <> or ''; bare, it is Ruby's error, as in a
+  # reference): counted over every group, named or not, and back from the condition with a sign;
+  # an unnamed group captures nothing then, so its condition never holds.
+  ['(?<n>a)?(?(<1>)x|y)', '', 'oniguruma'], ["(?<n>a)?(?('1')x|y)", '', 'oniguruma'],
+  ['(?<n>a)?(?(<1+0>)x|y)', '', 'oniguruma'], ['(?<n>a)?(?(<-1>)x|y)', '', 'oniguruma'],
+  ['(?<n>a)?(?<n>b)?(?(<2>)x|y)', '', 'oniguruma'], ['(?<n>a)?(?<n>b)?(?(<-2>)x|y)', '', 'oniguruma'],
+  ['(?<n>a)?(?<m>b)?(?(<2>)x|y)', '', 'oniguruma'], ['(b)?(?<n>a)?(?(<2>)x|y)', '', 'oniguruma'],
+  ['(b)?(?<n>a)?(?(<1>)x|y)', '', 'oniguruma'], ['(b)(?<n>a)(?(<1>)x)', '', 'oniguruma'],
+  ['(b)(?<n>a)(?(<-2>)(?<m>x)|y)z', '', 'oniguruma'], ['(?<n>a)?(b)?(?(<2>)(?:x|y))c', '', 'oniguruma'],
+  ['(?<n>a)?(?(1)x|y)', '', 'refused'], ['(?<n>a)?(?(<3>)x|y)', '', 'refused'], ['(?<n>a)(?(<-2>)x|y)', '', 'refused'],
+  # Before its group, Oniguruma takes no name (and beside names no number): refused.
+  ['(?(<2>)x|y)(?<n>a)(?<m>b)', '', 'refused'],
+  # A number counting back from the condition without names.
+  ['(a)?(?(<-1>)x|y)', '', 'oniguruma'], ['(a)?(b)?(?(<-2>)x|y)', '', 'oniguruma'], ["(a)?(?('-1+0')x)c", '', 'oniguruma'],
   # A loop whose body may be empty with a capture group that may, and a conditional naming a
   # group of the body: refused whatever follows the group (the conditional reads whether it
   # matched in an iteration before); naming a group outside the loop, it runs.
@@ -50,7 +69,8 @@ CURATED = [
   ['(x)(?:a|(\\k<-1+0>))+c', '', 'oniguruma'], ['(?<n>x)(?:a|(?<w>\\k<n-1>))*c', '', 'oniguruma']
 ]
 CURATED_TEXTS = ['xaxa', 'abcba', 'abba', 'aab', 'bab', 'bb', 'bac', 'c', 'cca', 'babx', 'bacx', 'bax', 'abab',
-                 'xxba,ac', 'bc', 'xbc', 'xac', 'ac', 'ax', 'ay', 'bx', 'by', 'y', 'xAc', '', 'aba(b)']
+                 'xxba,ac', 'bc', 'xbc', 'xac', 'ac', 'ax', 'ay', 'bx', 'by', 'y', 'xAc', '', 'aba(b)', 'abx', 'bay',
+                 'acx', 'axb', 'aybc', 'yab', 'baxz', 'bayz', 'abyc']
 
 # First grammar: groups, then loops, look-arounds, calls and \K around conditionals and
 # references with a level to them.
@@ -136,20 +156,22 @@ def draw_two(rng)
 end
 
 # Third grammar: conditionals in every form Ruby takes (by number, by name with and without a
-# level, by a name several groups have, one branch or two, a body that is a group of
-# alternatives) around groups, loops, look-arounds and calls.
+# level, by a name several groups have, by number or counting back beside named groups, one
+# branch or two, a body that is a group of alternatives) around groups, loops, look-arounds and
+# calls.
 ALPHABET3 = %w[a b x y c a b]
 
 def draw_three(rng)
   item = -> { ['a', 'b', 'x', 'y', 'a?', 'b*', '[ab]', '\\b', '', '(?:a|b)', 'a+?'].sample(random: rng) }
   groups = [['(a)', '(?<n>a)'], ['(b)?', '(?<n>b)?'], ['(a|)', '(?<n>a|)'], ['(x*)', '(?<n>x*)'],
-            ['(?:(a)|b)', '(?:(?<n>a)|(?<n>b))'], ['(a)?(b)?', '(?<n>a)?(?<m>b)?']]
+            ['(?:(a)|b)', '(?:(?<n>a)|(?<n>b))'], ['(a)?(b)?', '(?<n>a)?(?<m>b)?'], ['(b)?(a)?', '(b)?(?<n>a)?'],
+            ['(a)?(b)?', '(?<n>a)?(?<n>b)?'], ['(?:(a)|b)+', '(?:(?<n>a)|(?<n>b))+']]
   named = rng.rand(2).zero?
   defn = groups.sample(random: rng)[named ? 1 : 0]
   c = if named
-        ['<n>', "'n'", '<n+0>', '<n-1>', '<n+1>', '<m>'].sample(random: rng)
+        ['<n>', "'n'", '<n+0>', '<n-1>', '<n+1>', '<m>', '<1>', "'2'", '<-1>', '<1+0>'].sample(random: rng)
       else
-        ['1', '2', '<1>', "'1'", '<1+0>', '<1-1>'].sample(random: rng)
+        ['1', '2', '<1>', "'1'", '<1+0>', '<1-1>', '<-1>'].sample(random: rng)
       end
   body = case rng.rand(6)
          when 0 then item.call
