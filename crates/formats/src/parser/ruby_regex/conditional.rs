@@ -117,17 +117,17 @@ fn name_end(inner: &[char]) -> usize {
 pub const COND_GROUP: &str = "__logferry_cond";
 
 /// A capture group of a pattern, in Onigmo's parse order (by its opening parenthesis).
-struct Group {
+pub(super) struct Group {
     /// Where its `(` stands.
-    open: usize,
+    pub(super) open: usize,
     /// Just past its `)`.
-    close: usize,
+    pub(super) close: usize,
     /// Its name, if it has one.
-    name: Option<String>,
+    pub(super) name: Option<String>,
 }
 
 /// The capture groups of `s` (Ruby syntax), named (`(?<n>…)`, `(?'n'…)`) or not, in order.
-fn groups(s: &[char]) -> Vec<Group> {
+pub(super) fn groups(s: &[char]) -> Vec<Group> {
     let mut out = Vec::new();
     let mut k = 0;
     while k < s.len() {

@@ -1213,28 +1213,11 @@ fn body_range(s: &[char], open: usize, close: usize) -> Option<(usize, usize)> {
 /// The capture groups in `s` (spans from `(` to past `)`): in a pattern with named groups only
 /// those.
 fn capture_groups(s: &[char], named: bool) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut k = 0;
-    while k < s.len() {
-        match s[k] {
-            '\\' => k += 2,
-            '[' => k = bracket_end(s, k),
-            '(' => {
-                let capture = match (s.get(k + 1), s.get(k + 2), s.get(k + 3)) {
-                    (Some('?'), Some('<'), Some(c)) => !matches!(c, '=' | '!'),
-                    (Some('?'), Some('\''), _) => true,
-                    (Some('?'), _, _) => false,
-                    _ => !named,
-                };
-                if capture {
-                    out.push((k, group_close(s, k)));
-                }
-                k += 1;
-            }
-            _ => k += 1,
-        }
-    }
-    out
+    super::conditional::groups(s)
+        .into_iter()
+        .filter(|g| !named || g.name.is_some())
+        .map(|g| (g.open, g.close))
+        .collect()
 }
 
 /// `s` with each capture group's and non-capturing group's body read for what it may match:
