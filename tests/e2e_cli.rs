@@ -289,8 +289,8 @@ fn unknown_type_lists_supported_types() {
         assert!(err.contains(t), "{err}");
     }
     expect_error(
-        "<source>\n  @type exec\n</source>\n",
-        &["unknown input plugin 'exec'", "forward", "tail"],
+        "<source>\n  @type systemd\n</source>\n",
+        &["unknown input plugin 'systemd'", "forward", "tail", "exec"],
     );
 }
 
